@@ -1,0 +1,23 @@
+//! # rebatesim
+//!
+//! Design, simulate and budget B2B volume-incentive rebate programmes.
+//!
+//! - [`programme`]: the programme definition (TOML/JSON/YAML), validated into a typed form.
+//! - [`money`]: currencies, declared rounding rules, exact allocation to the cent.
+//! - [`calendar`]: programme periods and payment dates.
+//! - [`error`]: the one error type, locating every problem by field path or table row.
+//!
+//! The Python binding (`rebatesim._core`) lives behind the `python` feature; the core
+//! builds and tests with plain `cargo test`.
+
+#![warn(missing_docs)]
+
+pub mod calendar;
+pub mod error;
+pub mod money;
+pub mod programme;
+
+#[cfg(feature = "python")]
+mod python;
+
+pub use error::{Error, Result};

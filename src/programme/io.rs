@@ -1,0 +1,140 @@
+//! Reading and writing programme files in TOML, JSON and YAML.
+
+use super::spec::Programme;
+use crate::error::{Error, FieldError, Result};
+use std::path::Path;
+
+/// A file format for programmes and models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// TOML (`.toml`).
+    Toml,
+    /// JSON (`.json`).
+    Json,
+    /// YAML (`.yaml`, `.yml`).
+    Yaml,
+}
+
+impl Format {
+    /// The format implied by a file's extension.
+    pub fn from_path(path: &Path) -> Result<Format> {
+        match path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()).as_deref() {
+            Some("toml") => Ok(Format::Toml),
+            Some("json") => Ok(Format::Json),
+            Some("yaml") | Some("yml") => Ok(Format::Yaml),
+            _ => Err(Error::Request(format!(
+                "{}: cannot tell the file format from the extension (expected .toml, .json, .yaml or .yml)",
+                path.display()
+            ))),
+        }
+    }
+}
+
+/// Deserialize `text` in `format` into `T`, reporting the field path and line of any error.
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(
+    text: &str,
+    format: Format,
+    file: Option<&str>,
+    wrap: fn(FieldError) -> Error,
+) -> Result<T> {
+    let located = |path: String, line: Option<usize>, column: Option<usize>, message: String| {
+        wrap(FieldError { file: file.map(str::to_owned), path, line, column, message })
+    };
+    match format {
+        Format::Json => {
+            let de = &mut serde_json::Deserializer::from_str(text);
+            serde_path_to_error::deserialize(de).map_err(|e| {
+                let path = clean_path(&e.path().to_string());
+                let inner = e.into_inner();
+                let (line, col) = (inner.line(), inner.column());
+                located(path, Some(line), Some(col), strip_position(&inner.to_string()))
+            })
+        }
+        Format::Toml => {
+            let de = toml::Deserializer::parse(text).map_err(|e| {
+                let (line, col) = e.span().map(|s| line_col(text, s.start)).unzip();
+                located(String::new(), line, col, e.message().to_owned())
+            })?;
+            serde_path_to_error::deserialize(de).map_err(|e| {
+                let path = clean_path(&e.path().to_string());
+                let inner = e.into_inner();
+                let (line, col) = inner.span().map(|s| line_col(text, s.start)).unzip();
+                located(path, line, col, inner.message().to_owned())
+            })
+        }
+        Format::Yaml => {
+            let de = serde_norway::Deserializer::from_str(text);
+            serde_path_to_error::deserialize(de).map_err(|e| {
+                let path = clean_path(&e.path().to_string());
+                let inner = e.into_inner();
+                let loc = inner.location();
+                located(
+                    path,
+                    loc.as_ref().map(|l| l.line()),
+                    loc.as_ref().map(|l| l.column()),
+                    strip_position(&inner.to_string()),
+                )
+            })
+        }
+    }
+}
+
+/// Serialize `value` in `format`.
+pub(crate) fn write<T: serde::Serialize>(value: &T, format: Format) -> Result<String> {
+    match format {
+        Format::Json => serde_json::to_string_pretty(value).map(|s| s + "\n").map_err(|e| Error::Request(e.to_string())),
+        Format::Toml => toml::to_string_pretty(value).map_err(|e| Error::Request(e.to_string())),
+        Format::Yaml => serde_norway::to_string(value).map_err(|e| Error::Request(e.to_string())),
+    }
+}
+
+/// 1-based line and column of byte offset `pos` in `text`.
+pub(crate) fn line_col(text: &str, pos: usize) -> (usize, usize) {
+    let before = &text[..pos.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, col)
+}
+
+/// serde_path_to_error writes `.` for the root and `?` for unknown segments.
+fn clean_path(p: &str) -> String {
+    if p == "." {
+        String::new()
+    } else {
+        p.to_owned()
+    }
+}
+
+/// Remove a trailing " at line X column Y" that serde_json / YAML append, since the
+/// position is reported separately.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg.to_owned(),
+    }
+}
+
+impl Programme {
+    /// Parse a programme from `text` in `format`. `file` names the source in error messages.
+    /// Only syntax and types are checked here; [`Programme::compile`] checks the rules.
+    pub fn from_str(text: &str, format: Format, file: Option<&str>) -> Result<Programme> {
+        parse(text, format, file, Error::Programme)
+    }
+
+    /// Read a programme file (format from its extension) and validate it, so that a rule
+    /// violation is reported with the file's line.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Programme> {
+        let path = path.as_ref();
+        let format = Format::from_path(path)?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let name = path.display().to_string();
+        let programme = Programme::from_str(&text, format, Some(&name))?;
+        programme.compile_located(&text, format, Some(&name))?;
+        Ok(programme)
+    }
+
+    /// Write the programme in `format`. Reading the output back gives an equal programme.
+    pub fn to_string(&self, format: Format) -> Result<String> {
+        write(self, format)
+    }
+}

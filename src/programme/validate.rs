@@ -1,0 +1,337 @@
+//! Validation: turning the file form into the typed [`Compiled`] form, with an
+//! error naming the field path (and file line) for every rule a programme breaks.
+
+use super::compiled::*;
+use super::io::Format;
+use super::spec::*;
+use super::values::Dec;
+use crate::calendar::Calendar;
+use crate::error::{Error, Result};
+use crate::money::minor_units;
+use rust_decimal::Decimal;
+use std::collections::BTreeSet;
+
+const HUNDRED: Decimal = Decimal::ONE_HUNDRED;
+
+fn err(path: impl Into<String>, msg: impl Into<String>) -> Error {
+    Error::programme(path, msg)
+}
+
+fn positive(path: &str, v: Option<Dec>) -> Result<Option<Decimal>> {
+    match v {
+        Some(Dec(d)) if d <= Decimal::ZERO => Err(err(path, format!("expected a positive amount, found {}", d.normalize()))),
+        Some(Dec(d)) => Ok(Some(d)),
+        None => Ok(None),
+    }
+}
+
+fn non_negative(path: &str, d: Decimal) -> Result<Decimal> {
+    if d < Decimal::ZERO {
+        Err(err(path, format!("expected a number ≥ 0, found {}", d.normalize())))
+    } else {
+        Ok(d)
+    }
+}
+
+fn percent(path: &str, d: Decimal) -> Result<Decimal> {
+    if d < Decimal::ZERO || d > HUNDRED {
+        Err(err(path, format!("expected a percentage between 0 and 100, found {}", d.normalize())))
+    } else {
+        Ok(d / HUNDRED)
+    }
+}
+
+fn names(path: &str, list: &[String], what: &str) -> Result<()> {
+    let mut seen = BTreeSet::new();
+    for (i, s) in list.iter().enumerate() {
+        if s.trim().is_empty() {
+            return Err(err(format!("{path}[{i}]"), format!("expected a {what} name, found an empty string")));
+        }
+        if !seen.insert(s) {
+            return Err(err(format!("{path}[{i}]"), format!("{what} '{s}' is listed twice")));
+        }
+    }
+    Ok(())
+}
+
+impl Programme {
+    /// Validate the programme and build its typed form. Errors name the field path
+    /// (e.g. `components[1].tiers[2].from`) and what was expected.
+    pub fn compile(&self) -> Result<Compiled> {
+        if self.name.trim().is_empty() {
+            return Err(err("name", "expected a programme name, found an empty string"));
+        }
+        let currency = self.currency.trim().to_ascii_uppercase();
+        if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
+            return Err(err("currency", format!("expected a three-letter ISO 4217 code such as EUR, found \"{}\"", self.currency)));
+        }
+        let decimals = match (self.decimals, minor_units(&currency)) {
+            (Some(d), _) if d > 6 => return Err(err("decimals", format!("expected 0 to 6 decimal places, found {d}"))),
+            (Some(d), _) => d,
+            (None, Some(d)) => d,
+            (None, None) => {
+                return Err(err(
+                    "decimals",
+                    format!("currency {currency} is not one rebatesim knows: declare `decimals` (its minor unit's decimal places)"),
+                ))
+            }
+        };
+        if self.periods == 0 || self.periods > 240 {
+            return Err(err("periods", format!("expected a number of periods from 1 to 240, found {}", self.periods)));
+        }
+        let calendar = Calendar { start: self.start.0, length: self.period, periods: self.periods };
+        if self.start.0.checked_add_months(chrono::Months::new(calendar.months() + 1)).is_none() {
+            return Err(err("start", "the programme would end beyond the supported date range"));
+        }
+        names("segments", &self.segments, "segment")?;
+        names("categories", &self.categories, "category")?;
+        let budget = positive("budget", self.budget)?;
+        let partner_cap = positive("partner_cap", self.partner_cap)?;
+        let minimum_payout = match self.minimum_payout {
+            Some(Dec(d)) => Some(non_negative("minimum_payout", d)?),
+            None => None,
+        };
+        let payment = self.payment.unwrap_or_default();
+        if payment.lag_days > 3660 {
+            return Err(err("payment.lag_days", format!("expected at most 3660 days, found {}", payment.lag_days)));
+        }
+        if self.components.is_empty() {
+            return Err(err("components", "expected at least one component"));
+        }
+        let mut ids = BTreeSet::new();
+        let mut components = Vec::with_capacity(self.components.len());
+        for (i, c) in self.components.iter().enumerate() {
+            let base = format!("components[{i}]");
+            if c.id.trim().is_empty() {
+                return Err(err(format!("{base}.id"), "expected a component id, found an empty string"));
+            }
+            if !ids.insert(c.id.as_str()) {
+                return Err(err(format!("{base}.id"), format!("component id '{}' is used twice", c.id)));
+            }
+            components.push(self.compile_component(&base, c)?);
+        }
+        components.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(Compiled {
+            name: self.name.clone(),
+            currency,
+            decimals,
+            rounding: self.rounding.unwrap_or_default(),
+            calendar,
+            segments: self.segments.clone(),
+            categories: self.categories.clone(),
+            budget,
+            partner_cap,
+            minimum_payout,
+            payment_timing: payment.when,
+            payment_lag_days: payment.lag_days,
+            components,
+        })
+    }
+
+    fn check_refs(&self, path: &str, list: &Option<Vec<String>>, declared: &[String], what: &str, key: &str) -> Result<Option<Vec<String>>> {
+        let Some(list) = list else { return Ok(None) };
+        if list.is_empty() {
+            return Err(err(path, format!("expected at least one {what} (leave the field out to include all)")));
+        }
+        names(path, list, what)?;
+        for (j, s) in list.iter().enumerate() {
+            if !declared.is_empty() || key != "partners" {
+                if !declared.iter().any(|d| d == s) {
+                    return Err(err(
+                        format!("{path}[{j}]"),
+                        if declared.is_empty() {
+                            format!("{what} '{s}' is not declared: add it to the programme's `{key}` list")
+                        } else {
+                            format!("{what} '{s}' is not declared in the programme's `{key}` (expected one of: {})", declared.join(", "))
+                        },
+                    ));
+                }
+            }
+        }
+        let mut sorted = list.clone();
+        sorted.sort();
+        Ok(Some(sorted))
+    }
+
+    fn compile_component(&self, base: &str, c: &Component) -> Result<CompiledComponent> {
+        let kind = c.kind;
+        let kind_name = match kind {
+            ComponentKind::Volume => "volume",
+            ComponentKind::Growth => "growth",
+            ComponentKind::PerUnit => "per_unit",
+            ComponentKind::Bundle => "bundle",
+            ComponentKind::Logistics => "logistics",
+        };
+        // fields that only some kinds accept
+        let allowed: &[&str] = match kind {
+            ComponentKind::Volume => &["basis", "method", "tiers", "basis_cap"],
+            ComponentKind::Growth => &["basis", "tiers", "applies_to"],
+            ComponentKind::PerUnit => &["amount", "above"],
+            ComponentKind::Bundle => &["basis", "minimums", "percent", "fixed"],
+            ComponentKind::Logistics => &["min_quantity", "per_order", "percent"],
+        };
+        let present: [(&str, bool); 11] = [
+            ("basis", c.basis.is_some()),
+            ("method", c.method.is_some()),
+            ("tiers", c.tiers.is_some()),
+            ("basis_cap", c.basis_cap.is_some()),
+            ("applies_to", c.applies_to.is_some()),
+            ("amount", c.amount.is_some()),
+            ("above", c.above.is_some()),
+            ("minimums", c.minimums.is_some()),
+            ("percent", c.percent.is_some()),
+            ("fixed", c.fixed.is_some()),
+            ("min_quantity", c.min_quantity.is_some()) ,
+        ];
+        for (field, is) in present.iter().chain(std::iter::once(&("per_order", c.per_order.is_some()))) {
+            if *is && !allowed.contains(field) {
+                return Err(err(
+                    format!("{base}.{field}"),
+                    format!("`{field}` does not apply to a {kind_name} component (it takes: {})", allowed.join(", ")),
+                ));
+            }
+        }
+        let segments = self.check_refs(&format!("{base}.segments"), &c.segments, &self.segments, "segment", "segments")?;
+        let categories = self.check_refs(&format!("{base}.categories"), &c.categories, &self.categories, "category", "categories")?;
+        let partners = self.check_refs(&format!("{base}.partners"), &c.partners, &[], "partner", "partners")?;
+        let cap = positive(&format!("{base}.cap"), c.cap)?;
+        if let Some(g) = &c.exclusive_group {
+            if g.trim().is_empty() {
+                return Err(err(format!("{base}.exclusive_group"), "expected a group name, found an empty string"));
+            }
+        }
+        let rule = match kind {
+            ComponentKind::Volume => Rule::Volume {
+                basis: c.basis.unwrap_or_default(),
+                method: c.method.unwrap_or_default(),
+                tiers: compile_tiers(base, c.tiers.as_deref(), false)?,
+                basis_cap: positive(&format!("{base}.basis_cap"), c.basis_cap)?,
+            },
+            ComponentKind::Growth => Rule::Growth {
+                basis: c.basis.unwrap_or_default(),
+                applies_to: c.applies_to.unwrap_or_default(),
+                tiers: compile_tiers(base, c.tiers.as_deref(), true)?,
+            },
+            ComponentKind::PerUnit => Rule::PerUnit {
+                amount: non_negative(
+                    &format!("{base}.amount"),
+                    c.amount.ok_or_else(|| err(format!("{base}.amount"), "a per_unit component needs `amount` (the amount per unit)"))?.0,
+                )?,
+                above: match c.above {
+                    None => UnitsAbove::None,
+                    Some(Above::Units(Dec(q))) => UnitsAbove::Quantity(non_negative(&format!("{base}.above"), q)?),
+                    Some(Above::Baseline(_)) => UnitsAbove::Baseline,
+                },
+            },
+            ComponentKind::Bundle => {
+                let mins = c.minimums.as_ref().ok_or_else(|| {
+                    err(format!("{base}.minimums"), "a bundle component needs `minimums` (a minimum per category)")
+                })?;
+                if mins.len() < 1 {
+                    return Err(err(format!("{base}.minimums"), "expected at least one category minimum"));
+                }
+                let mut minimums = Vec::new();
+                for (cat, Dec(m)) in mins {
+                    let p = format!("{base}.minimums.{cat}");
+                    if !self.categories.iter().any(|d| d == cat) {
+                        return Err(err(
+                            p,
+                            if self.categories.is_empty() {
+                                format!("category '{cat}' is not declared: add it to the programme's `categories` list")
+                            } else {
+                                format!("category '{cat}' is not declared in the programme's `categories` (expected one of: {})", self.categories.join(", "))
+                            },
+                        ));
+                    }
+                    minimums.push((cat.clone(), non_negative(&p, *m)?));
+                }
+                let reward = match (c.percent, c.fixed) {
+                    (Some(Dec(p)), None) => BundleReward::Rate(percent(&format!("{base}.percent"), p)?),
+                    (None, Some(Dec(f))) => BundleReward::Fixed(non_negative(&format!("{base}.fixed"), f)?),
+                    _ => return Err(err(base.to_string(), "a bundle component needs exactly one of `percent` or `fixed`")),
+                };
+                Rule::Bundle { basis: c.basis.unwrap_or_default(), minimums, reward }
+            }
+            ComponentKind::Logistics => {
+                let q = c.min_quantity.ok_or_else(|| {
+                    err(format!("{base}.min_quantity"), "a logistics component needs `min_quantity` (the minimum order quantity)")
+                })?;
+                let min_quantity = positive(&format!("{base}.min_quantity"), Some(q))?.unwrap_or_default();
+                let reward = match (c.per_order, c.percent) {
+                    (Some(Dec(a)), None) => OrderReward::PerOrder(non_negative(&format!("{base}.per_order"), a)?),
+                    (None, Some(Dec(p))) => OrderReward::Rate(percent(&format!("{base}.percent"), p)?),
+                    _ => return Err(err(base.to_string(), "a logistics component needs exactly one of `per_order` or `percent`")),
+                };
+                Rule::Logistics { min_quantity, reward }
+            }
+        };
+        Ok(CompiledComponent {
+            id: c.id.clone(),
+            name: c.name.clone().unwrap_or_else(|| c.id.clone()),
+            scope: Scope { segments, categories, partners },
+            measure: c.measure.unwrap_or_default(),
+            returns: c.returns.unwrap_or_default(),
+            cap,
+            exclusive_group: c.exclusive_group.clone(),
+            rule,
+        })
+    }
+
+    /// [`Programme::compile`], attaching the file line of the offending field to the error
+    /// where it can be found in `text`.
+    pub fn compile_located(&self, text: &str, format: Format, file: Option<&str>) -> Result<Compiled> {
+        self.compile().map_err(|e| match e {
+            Error::Programme(mut fe) => {
+                fe.file = file.map(str::to_owned);
+                if fe.line.is_none() {
+                    if let Some((line, col)) = super::locate::locate(text, format, &fe.path) {
+                        fe.line = Some(line);
+                        fe.column = Some(col);
+                    }
+                }
+                Error::Programme(fe)
+            }
+            other => other,
+        })
+    }
+}
+
+fn compile_tiers(base: &str, tiers: Option<&[TierSpec]>, growth: bool) -> Result<Vec<Tier>> {
+    let path = format!("{base}.tiers");
+    let tiers = tiers.ok_or_else(|| err(&path, "expected a tier ladder (`tiers`)"))?;
+    if tiers.is_empty() {
+        return Err(err(&path, "expected at least one tier, found an empty ladder"));
+    }
+    let mut out: Vec<Tier> = Vec::with_capacity(tiers.len());
+    for (j, t) in tiers.iter().enumerate() {
+        let tp = format!("{path}[{j}]");
+        let from = t.from.0;
+        if !growth && from < Decimal::ZERO {
+            return Err(err(format!("{tp}.from"), format!("expected a threshold ≥ 0, found {}", from.normalize())));
+        }
+        if let Some(prev) = out.last() {
+            let prev_from = if growth { prev.threshold * HUNDRED } else { prev.threshold };
+            if from <= prev_from {
+                return Err(err(
+                    format!("{tp}.from"),
+                    format!(
+                        "thresholds must increase: tier {} starts at {} but tier {} starts at {}",
+                        j + 1,
+                        from.normalize(),
+                        j,
+                        prev_from.normalize()
+                    ),
+                ));
+            }
+        }
+        let reward = match (t.percent, t.per_unit, t.fixed) {
+            (Some(Dec(p)), None, None) => Reward::Rate(percent(&format!("{tp}.percent"), p)?),
+            (None, Some(Dec(u)), None) => Reward::PerUnit(non_negative(&format!("{tp}.per_unit"), u)?),
+            (None, None, Some(Dec(f))) => Reward::Fixed(non_negative(&format!("{tp}.fixed"), f)?),
+            _ => return Err(err(tp, "a tier needs exactly one of `percent`, `per_unit` or `fixed`")),
+        };
+        out.push(Tier { threshold: if growth { from / HUNDRED } else { from }, reward });
+    }
+    Ok(out)
+}
+

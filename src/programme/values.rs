@@ -1,0 +1,195 @@
+//! Value types used in programme and model files: exact decimal numbers and
+//! dates, with serde forms that read naturally in TOML, JSON and YAML.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::str::FromStr;
+
+/// An exact decimal number in a file.
+///
+/// Read from an integer, a float (through its shortest decimal form, so
+/// `0.035` is exactly 0.035) or a string (`"0.035"`, for more than 15
+/// significant digits). Written as an integer when integral, otherwise as a
+/// float when that float reads back to the same decimal, otherwise as a
+/// string, so that a file round trip is exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Dec(pub Decimal);
+
+impl From<Decimal> for Dec {
+    fn from(d: Decimal) -> Self {
+        Dec(d)
+    }
+}
+
+impl From<Dec> for Decimal {
+    fn from(d: Dec) -> Self {
+        d.0
+    }
+}
+
+impl fmt::Display for Dec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.normalize())
+    }
+}
+
+impl Serialize for Dec {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.0.normalize();
+        if d.fract().is_zero() {
+            if let Ok(i) = i64::try_from(d) {
+                return s.serialize_i64(i);
+            }
+        }
+        let text = d.to_string();
+        if let Ok(f) = text.parse::<f64>() {
+            if f.is_finite() && Decimal::from_str(&format_f64(f)).map(|x| x == d).unwrap_or(false) {
+                return s.serialize_f64(f);
+            }
+        }
+        s.serialize_str(&text)
+    }
+}
+
+/// Shortest decimal text of a finite f64 that reads back to the same f64.
+fn format_f64(f: f64) -> String {
+    // Rust's Display for f64 prints the shortest representation that round-trips.
+    let t = format!("{f}");
+    t
+}
+
+struct DecVisitor;
+
+impl<'de> Visitor<'de> for DecVisitor {
+    type Value = Dec;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a number")
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Dec, E> {
+        Ok(Dec(Decimal::from(v)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Dec, E> {
+        Ok(Dec(Decimal::from(v)))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Dec, E> {
+        if !v.is_finite() {
+            return Err(E::custom(format!("expected a finite number, found {v}")));
+        }
+        Decimal::from_str(&format_f64(v))
+            .or_else(|_| Decimal::from_scientific(&format!("{v:e}")))
+            .map(Dec)
+            .map_err(|_| E::custom(format!("number {v} is out of range")))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Dec, E> {
+        let t = v.trim().replace('_', "");
+        Decimal::from_str(&t)
+            .or_else(|_| Decimal::from_scientific(&t))
+            .map(Dec)
+            .map_err(|_| E::custom(format!("expected a number, found \"{v}\"")))
+    }
+}
+
+impl<'de> Deserialize<'de> for Dec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Dec, D::Error> {
+        d.deserialize_any(DecVisitor)
+    }
+}
+
+/// A calendar date, written `YYYY-MM-DD` (a TOML date, or a string in JSON and YAML).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(pub NaiveDate);
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%d"))
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+/// Parse `YYYY-MM-DD` strictly.
+pub fn parse_date(v: &str) -> Option<NaiveDate> {
+    let t = v.trim();
+    if t.len() != 10 {
+        return None;
+    }
+    NaiveDate::parse_from_str(t, "%Y-%m-%d").ok()
+}
+
+struct DateVisitor;
+
+/// The key under which the `toml` crate hands native TOML datetimes to serde.
+const TOML_DATETIME_KEY: &str = "$__toml_private_datetime";
+
+impl<'de> Visitor<'de> for DateVisitor {
+    type Value = Date;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a date written YYYY-MM-DD")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Date, E> {
+        parse_date(v)
+            .map(Date)
+            .ok_or_else(|| E::custom(format!("expected a date written YYYY-MM-DD, found \"{v}\"")))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Date, A::Error> {
+        match map.next_key::<String>()? {
+            Some(k) if k == TOML_DATETIME_KEY => {
+                let v: String = map.next_value()?;
+                self.visit_str(&v)
+            }
+            _ => Err(de::Error::custom("expected a date written YYYY-MM-DD, found a table")),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        d.deserialize_any(DateVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dec_reads_floats_exactly() {
+        let d: Dec = serde_json::from_str("0.035").unwrap();
+        assert_eq!(d.0, Decimal::from_str("0.035").unwrap());
+        let d: Dec = serde_json::from_str("\"1234567.891234567891\"").unwrap();
+        assert_eq!(d.0, Decimal::from_str("1234567.891234567891").unwrap());
+    }
+
+    #[test]
+    fn dec_writes_back_exactly() {
+        for t in ["0", "12", "-3", "0.035", "1234567.891234567891", "2.5"] {
+            let d = Dec(Decimal::from_str(t).unwrap());
+            let s = serde_json::to_string(&d).unwrap();
+            let back: Dec = serde_json::from_str(&s).unwrap();
+            assert_eq!(back, d, "{t} -> {s}");
+        }
+    }
+
+    #[test]
+    fn dates() {
+        let d: Date = serde_json::from_str("\"2027-01-01\"").unwrap();
+        assert_eq!(d.to_string(), "2027-01-01");
+        assert!(serde_json::from_str::<Date>("\"2027-13-01\"").is_err());
+        assert!(serde_json::from_str::<Date>("\"soon\"").is_err());
+    }
+}
