@@ -5,6 +5,8 @@
 //! - [`programme`]: the programme definition (TOML/JSON/YAML), validated into a typed form.
 //! - [`money`]: currencies, declared rounding rules, exact allocation to the cent.
 //! - [`calendar`]: programme periods and payment dates.
+//! - [`data`]: partner and transaction tables (CSV, exact decimals, located errors).
+//! - [`rules`]: the calculation kernel, generic over `Decimal` and `f64`.
 //! - [`error`]: the one error type, locating every problem by field path or table row.
 //!
 //! The Python binding (`rebatesim._core`) lives behind the `python` feature; the core
@@ -13,9 +15,11 @@
 #![warn(missing_docs)]
 
 pub mod calendar;
+pub mod data;
 pub mod error;
 pub mod money;
 pub mod programme;
+pub mod rules;
 
 #[cfg(feature = "python")]
 mod python;

@@ -1,0 +1,541 @@
+//! Partner and transaction tables, read from CSV with exact decimal amounts.
+//!
+//! Every problem is an [`Error::Data`] naming the table, the 1-based data row (the header is
+//! row 0) and the column: a missing column, text in a number, NaN, infinite or empty values in
+//! a required number, a bad date, a duplicate partner id. Checks that need the programme (an
+//! unknown partner, a date outside the programme, an undeclared segment or category, a
+//! missing category column) are made by [`Transactions::resolve`] and
+//! [`Partners::check_segments`], which settlement calls.
+//!
+//! ```
+//! use rebatesim::data::{Partners, Transactions};
+//! let p = Partners::from_csv_str("partner_id,segment\nP1,retail\n", "partners").unwrap();
+//! let t = Transactions::from_csv_str("partner_id,date,quantity,revenue\nP1,2027-01-05,3,120.50\n", "transactions").unwrap();
+//! assert_eq!(p.len(), 1);
+//! assert_eq!(t.len(), 1);
+//! let bad = Transactions::from_csv_str("partner_id,date,quantity,revenue\nP1,2027-01-05,three,1\n", "transactions");
+//! assert_eq!(bad.unwrap_err().to_string(),
+//!     "invalid data: transactions, row 1, column 'quantity': expected a number, found \"three\"");
+//! ```
+
+use crate::error::{Error, Result};
+use crate::programme::Compiled;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+use std::str::FromStr;
+
+/// The partner table: one row per partner.
+#[derive(Debug, Clone, Default)]
+pub struct Partners {
+    /// Table name used in error messages.
+    pub table: String,
+    /// Partner ids, in table order (unique).
+    pub ids: Vec<String>,
+    /// Segment of each partner (empty when the table has no `segment` column).
+    pub segments: Vec<String>,
+    /// Annual prior-year revenue, where known.
+    pub baseline_revenue: Vec<Option<Decimal>>,
+    /// Annual prior-year units, where known.
+    pub baseline_units: Vec<Option<Decimal>>,
+    index: HashMap<String, usize>,
+}
+
+/// The transaction table: one row per purchase line (returns are negative lines). Partner ids,
+/// categories and order ids are interned; rows keep table order, so row `i` is data row `i + 1`.
+#[derive(Debug, Clone, Default)]
+pub struct Transactions {
+    /// Table name used in error messages.
+    pub table: String,
+    /// Distinct partner ids, in order of first appearance.
+    pub partner_keys: Vec<String>,
+    /// Per row: index into `partner_keys`.
+    pub partner_key: Vec<u32>,
+    /// Per row: date.
+    pub date: Vec<NaiveDate>,
+    /// Per row: quantity (units; negative for returns).
+    pub quantity: Vec<Decimal>,
+    /// Per row: revenue (negative for returns).
+    pub revenue: Vec<Decimal>,
+    /// Distinct categories, in order of first appearance.
+    pub category_keys: Vec<String>,
+    /// Per row: index into `category_keys` (`None` for an empty cell); `None` when the table
+    /// has no `category` column.
+    pub category: Option<Vec<Option<u32>>>,
+    /// Distinct order ids, in order of first appearance.
+    pub order_keys: Vec<String>,
+    /// Per row: index into `order_keys` (`None` for an empty cell); `None` when the table has
+    /// no `order_id` column.
+    pub order: Option<Vec<Option<u32>>>,
+}
+
+/// Transactions matched to partners and periods by [`Transactions::resolve`].
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// Per row: index of the partner in the partner table.
+    pub partner: Vec<usize>,
+    /// Per row: 0-based programme period.
+    pub period: Vec<u32>,
+}
+
+/// A parsed CSV table: header names (trimmed, lower case) and records.
+struct Table {
+    name: String,
+    columns: HashMap<String, usize>,
+    records: Vec<csv::StringRecord>,
+}
+
+impl Table {
+    fn read<R: Read>(reader: R, name: &str) -> Result<Table> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .flexible(false)
+            .from_reader(reader);
+        let headers = rdr
+            .headers()
+            .map_err(|e| Error::data(name, None, None, format!("cannot read the header: {e}")))?
+            .clone();
+        let mut columns = HashMap::new();
+        for (i, h) in headers.iter().enumerate() {
+            let h = h.trim_start_matches('\u{feff}').trim().to_ascii_lowercase();
+            if h.is_empty() {
+                continue;
+            }
+            if columns.insert(h.clone(), i).is_some() {
+                return Err(Error::data(
+                    name,
+                    None,
+                    Some(&h),
+                    "the column appears twice in the header",
+                ));
+            }
+        }
+        let mut records = Vec::new();
+        for (i, rec) in rdr.records().enumerate() {
+            let rec = rec.map_err(|e| {
+                let msg = match e.kind() {
+                    csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                        format!("expected {expected_len} fields like the header, found {len}")
+                    }
+                    csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8 text".to_owned(),
+                    _ => e.to_string(),
+                };
+                Error::data(name, Some(i + 1), None, msg)
+            })?;
+            records.push(rec);
+        }
+        Ok(Table {
+            name: name.to_owned(),
+            columns,
+            records,
+        })
+    }
+
+    fn required(&self, column: &str) -> Result<usize> {
+        self.columns.get(column).copied().ok_or_else(|| {
+            let mut have: Vec<&String> = self.columns.keys().collect();
+            have.sort();
+            Error::data(
+                &self.name,
+                None,
+                Some(column),
+                format!(
+                    "missing column (the table has: {})",
+                    have.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })
+    }
+
+    fn optional(&self, column: &str) -> Option<usize> {
+        self.columns.get(column).copied()
+    }
+
+    fn err(&self, row: usize, column: &str, msg: impl Into<String>) -> Error {
+        Error::data(&self.name, Some(row), Some(column), msg)
+    }
+
+    /// A number; `None` for an empty cell.
+    fn number(&self, row: usize, column: &str, text: &str) -> Result<Option<Decimal>> {
+        let t = text.trim();
+        if t.is_empty() {
+            return Ok(None);
+        }
+        let lower = t.to_ascii_lowercase();
+        let bare = lower.trim_start_matches(['+', '-']);
+        if bare == "nan" || bare == "inf" || bare == "infinity" {
+            return Err(self.err(row, column, format!("expected a finite number, found {t}")));
+        }
+        Decimal::from_str(t)
+            .or_else(|_| Decimal::from_scientific(t))
+            .map(Some)
+            .map_err(|_| self.err(row, column, format!("expected a number, found \"{t}\"")))
+    }
+
+    fn required_number(&self, row: usize, column: &str, text: &str) -> Result<Decimal> {
+        self.number(row, column, text)?
+            .ok_or_else(|| self.err(row, column, "expected a number, found an empty cell"))
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// Parse a date written `YYYY-MM-DD` (a time of day after it, as pandas writes datetimes, is
+/// ignored).
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    let t = text.trim();
+    let day = match t.len() {
+        10 => t,
+        n if n > 10 && t.is_char_boundary(10) && matches!(t.as_bytes()[10], b' ' | b'T') => &t[..10],
+        _ => return None,
+    };
+    NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
+}
+
+impl Partners {
+    /// Read a partner table from a CSV file; errors name the file.
+    pub fn from_csv_path(path: impl AsRef<Path>) -> Result<Partners> {
+        let path = path.as_ref();
+        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        Partners::from_csv_reader(std::io::BufReader::new(f), &file_name(path))
+    }
+
+    /// Read a partner table from CSV text (e.g. a DataFrame written with `to_csv`).
+    pub fn from_csv_str(text: &str, table: &str) -> Result<Partners> {
+        Partners::from_csv_reader(text.as_bytes(), table)
+    }
+
+    /// Read a partner table from a CSV reader. Columns: `partner_id` (required), `segment`,
+    /// `baseline_revenue`, `baseline_units` (optional); other columns are ignored.
+    pub fn from_csv_reader<R: Read>(reader: R, table: &str) -> Result<Partners> {
+        let t = Table::read(reader, table)?;
+        let id_col = t.required("partner_id")?;
+        let seg_col = t.optional("segment");
+        let rev_col = t.optional("baseline_revenue");
+        let units_col = t.optional("baseline_units");
+        let mut p = Partners {
+            table: table.to_owned(),
+            ..Default::default()
+        };
+        for (i, rec) in t.records.iter().enumerate() {
+            let row = i + 1;
+            let id = rec.get(id_col).unwrap_or("").trim();
+            let segment = seg_col.and_then(|c| rec.get(c)).unwrap_or("").trim();
+            let baseline = |col: Option<usize>, name: &str| -> Result<Option<Decimal>> {
+                match col {
+                    Some(c) => t.number(row, name, rec.get(c).unwrap_or("")),
+                    None => Ok(None),
+                }
+            };
+            let rev = baseline(rev_col, "baseline_revenue")?;
+            let units = baseline(units_col, "baseline_units")?;
+            p.push(id, segment, rev, units)
+                .map_err(|m| t.err(row, "partner_id", m))?;
+        }
+        Ok(p)
+    }
+
+    /// Add a partner; `Err(message)` for an empty or duplicate id.
+    pub fn push(
+        &mut self,
+        id: &str,
+        segment: &str,
+        baseline_revenue: Option<Decimal>,
+        baseline_units: Option<Decimal>,
+    ) -> std::result::Result<usize, String> {
+        if id.is_empty() {
+            return Err("expected a partner id, found an empty cell".to_owned());
+        }
+        let n = self.ids.len();
+        if let Some(first) = self.index.insert(id.to_owned(), n) {
+            self.index.insert(id.to_owned(), first);
+            return Err(format!("partner id '{id}' appears twice (first in row {})", first + 1));
+        }
+        self.ids.push(id.to_owned());
+        self.segments.push(segment.to_owned());
+        self.baseline_revenue.push(baseline_revenue);
+        self.baseline_units.push(baseline_units);
+        Ok(n)
+    }
+
+    /// Number of partners.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether the table has no partner.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Index of a partner id.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    /// Check every partner's segment against the programme's declared segments (when it
+    /// declares any).
+    pub fn check_segments(&self, programme: &Compiled) -> Result<()> {
+        if programme.segments.is_empty() {
+            return Ok(());
+        }
+        for (i, s) in self.segments.iter().enumerate() {
+            if !programme.segments.iter().any(|d| d == s) {
+                return Err(Error::data(
+                    &self.table,
+                    Some(i + 1),
+                    Some("segment"),
+                    format!(
+                        "segment '{s}' is not declared in the programme (expected one of: {})",
+                        programme.segments.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn intern(map: &mut HashMap<String, u32>, keys: &mut Vec<String>, s: &str) -> u32 {
+    if let Some(&k) = map.get(s) {
+        return k;
+    }
+    let k = keys.len() as u32;
+    keys.push(s.to_owned());
+    map.insert(s.to_owned(), k);
+    k
+}
+
+impl Transactions {
+    /// Read transactions from a CSV file; errors name the file.
+    pub fn from_csv_path(path: impl AsRef<Path>) -> Result<Transactions> {
+        let path = path.as_ref();
+        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        Transactions::from_csv_reader(std::io::BufReader::new(f), &file_name(path))
+    }
+
+    /// Read transactions from CSV text (e.g. a DataFrame written with `to_csv`).
+    pub fn from_csv_str(text: &str, table: &str) -> Result<Transactions> {
+        Transactions::from_csv_reader(text.as_bytes(), table)
+    }
+
+    /// Read transactions from a CSV reader. Columns: `partner_id`, `date` (YYYY-MM-DD),
+    /// `quantity`, `revenue` (required), `category`, `order_id` (optional); other columns are
+    /// ignored.
+    pub fn from_csv_reader<R: Read>(reader: R, table: &str) -> Result<Transactions> {
+        let t = Table::read(reader, table)?;
+        let id_col = t.required("partner_id")?;
+        let date_col = t.required("date")?;
+        let qty_col = t.required("quantity")?;
+        let rev_col = t.required("revenue")?;
+        let cat_col = t.optional("category");
+        let order_col = t.optional("order_id");
+        let n = t.records.len();
+        let mut x = Transactions {
+            table: table.to_owned(),
+            category: cat_col.map(|_| Vec::with_capacity(n)),
+            order: order_col.map(|_| Vec::with_capacity(n)),
+            ..Default::default()
+        };
+        x.partner_key.reserve(n);
+        x.date.reserve(n);
+        x.quantity.reserve(n);
+        x.revenue.reserve(n);
+        let (mut pmap, mut cmap, mut omap) = (HashMap::new(), HashMap::new(), HashMap::new());
+        for (i, rec) in t.records.iter().enumerate() {
+            let row = i + 1;
+            let get = |c: usize| rec.get(c).unwrap_or("");
+            let id = get(id_col);
+            if id.is_empty() {
+                return Err(t.err(row, "partner_id", "expected a partner id, found an empty cell"));
+            }
+            let d = get(date_col);
+            let date = parse_date(d).ok_or_else(|| {
+                if d.is_empty() {
+                    t.err(row, "date", "expected a date written YYYY-MM-DD, found an empty cell")
+                } else {
+                    t.err(
+                        row,
+                        "date",
+                        format!("expected a date written YYYY-MM-DD, found \"{d}\""),
+                    )
+                }
+            })?;
+            let quantity = t.required_number(row, "quantity", get(qty_col))?;
+            let revenue = t.required_number(row, "revenue", get(rev_col))?;
+            x.partner_key.push(intern(&mut pmap, &mut x.partner_keys, id));
+            x.date.push(date);
+            x.quantity.push(quantity);
+            x.revenue.push(revenue);
+            if let (Some(c), Some(v)) = (cat_col, x.category.as_mut()) {
+                let s = get(c);
+                v.push(if s.is_empty() {
+                    None
+                } else {
+                    Some(intern(&mut cmap, &mut x.category_keys, s))
+                });
+            }
+            if let (Some(c), Some(v)) = (order_col, x.order.as_mut()) {
+                let s = get(c);
+                v.push(if s.is_empty() {
+                    None
+                } else {
+                    Some(intern(&mut omap, &mut x.order_keys, s))
+                });
+            }
+        }
+        Ok(x)
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.date.len()
+    }
+
+    /// Whether the table has no row.
+    pub fn is_empty(&self) -> bool {
+        self.date.is_empty()
+    }
+
+    /// Category of row `i`, if any.
+    pub fn category_of(&self, i: usize) -> Option<&str> {
+        self.category.as_ref()?[i].map(|k| self.category_keys[k as usize].as_str())
+    }
+
+    /// Match every row to its partner and programme period, checking that the partner is in
+    /// the partner table, the date within the programme, the category declared (when the
+    /// programme declares categories) and the category column present when the programme
+    /// needs it. Errors name the row and column.
+    pub fn resolve(&self, partners: &Partners, programme: &Compiled) -> Result<Resolved> {
+        if programme.needs_categories() && self.category.is_none() {
+            return Err(Error::data(
+                &self.table,
+                None,
+                Some("category"),
+                "missing column: the programme has components limited to categories (or bundles), so every transaction needs a category",
+            ));
+        }
+        let key_partner: Vec<Option<usize>> = self.partner_keys.iter().map(|k| partners.index_of(k)).collect();
+        let key_declared: Vec<bool> = self
+            .category_keys
+            .iter()
+            .map(|c| programme.categories.is_empty() || programme.categories.iter().any(|d| d == c))
+            .collect();
+        let cal = &programme.calendar;
+        let (start, end) = (cal.start, cal.end());
+        let mut partner = Vec::with_capacity(self.len());
+        let mut period = Vec::with_capacity(self.len());
+        for i in 0..self.len() {
+            let row = i + 1;
+            let key = self.partner_key[i] as usize;
+            let p = key_partner[key].ok_or_else(|| {
+                Error::data(
+                    &self.table,
+                    Some(row),
+                    Some("partner_id"),
+                    format!(
+                        "unknown partner '{}' (not in {})",
+                        self.partner_keys[key], partners.table
+                    ),
+                )
+            })?;
+            let date = self.date[i];
+            let k = cal.period_of(date).ok_or_else(|| {
+                Error::data(
+                    &self.table,
+                    Some(row),
+                    Some("date"),
+                    format!("date {date} is outside the programme ({start} to {end})"),
+                )
+            })?;
+            if let Some(Some(c)) = self.category.as_ref().map(|v| v[i]) {
+                if !key_declared[c as usize] {
+                    return Err(Error::data(
+                        &self.table,
+                        Some(row),
+                        Some("category"),
+                        format!(
+                            "category '{}' is not declared in the programme (expected one of: {})",
+                            self.category_keys[c as usize],
+                            programme.categories.join(", ")
+                        ),
+                    ));
+                }
+            }
+            partner.push(p);
+            period.push(k);
+        }
+        Ok(Resolved { partner, period })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(e: Error) -> String {
+        e.to_string()
+    }
+
+    #[test]
+    fn reads_tables() {
+        let p = Partners::from_csv_str(
+            "partner_id,segment,baseline_revenue,baseline_units,name\nA,retail,1200.50,,Alpha\nB,trade,,30,Beta\n",
+            "partners",
+        )
+        .unwrap();
+        assert_eq!(p.len(), 2);
+        assert_eq!(p.index_of("B"), Some(1));
+        assert_eq!(p.baseline_revenue[0], Some(Decimal::from_str("1200.50").unwrap()));
+        assert_eq!(p.baseline_units[0], None);
+        let t = Transactions::from_csv_str(
+            "partner_id,date,quantity,revenue,category,order_id\nA,2027-01-05,3,120.5,x,O1\nA,2027-02-05 00:00:00,-1,-40,,\n",
+            "tx",
+        )
+        .unwrap();
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.category_of(0), Some("x"));
+        assert_eq!(t.category_of(1), None);
+        assert_eq!(t.revenue[1], Decimal::from(-40));
+    }
+
+    #[test]
+    fn bad_rows_are_located() {
+        let h = "partner_id,date,quantity,revenue\n";
+        let cases = [
+            (
+                "A,2027-01-05,1,NaN\n",
+                "tx, row 1, column 'revenue': expected a finite number, found NaN",
+            ),
+            (
+                "A,2027-01-05,1,inf\n",
+                "tx, row 1, column 'revenue': expected a finite number, found inf",
+            ),
+            (
+                "A,2027-01-05,,1\n",
+                "tx, row 1, column 'quantity': expected a number, found an empty cell",
+            ),
+            (
+                "A,2027-01-05,1,1\nA,05/01/2027,1,1\n",
+                "tx, row 2, column 'date': expected a date written YYYY-MM-DD, found \"05/01/2027\"",
+            ),
+        ];
+        for (body, want) in cases {
+            let e = Transactions::from_csv_str(&format!("{h}{body}"), "tx").unwrap_err();
+            assert_eq!(msg(e), format!("invalid data: {want}"));
+        }
+        let e = Transactions::from_csv_str("partner_id,date,revenue\n", "tx").unwrap_err();
+        assert!(msg(e).starts_with("invalid data: tx, column 'quantity': missing column"));
+        let e = Partners::from_csv_str("partner_id\nA\nB\nA\n", "p").unwrap_err();
+        assert_eq!(
+            msg(e),
+            "invalid data: p, row 3, column 'partner_id': partner id 'A' appears twice (first in row 1)"
+        );
+    }
+}
