@@ -7,6 +7,7 @@
 //! - [`calendar`]: programme periods and payment dates.
 //! - [`data`]: partner and transaction tables (CSV, exact decimals, located errors).
 //! - [`rules`]: the calculation kernel, generic over `Decimal` and `f64`.
+//! - [`settlement`]: the exact settlement engine: lines, totals, explanations.
 //! - [`error`]: the one error type, locating every problem by field path or table row.
 //!
 //! The Python binding (`rebatesim._core`) lives behind the `python` feature; the core
@@ -20,6 +21,7 @@ pub mod error;
 pub mod money;
 pub mod programme;
 pub mod rules;
+pub mod settlement;
 
 #[cfg(feature = "python")]
 mod python;
