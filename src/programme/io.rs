@@ -38,6 +38,7 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(
     wrap: fn(FieldError) -> Error,
 ) -> Result<T> {
     let located = |path: String, line: Option<usize>, column: Option<usize>, message: String| {
+        let message = suggest(&message);
         wrap(FieldError { file: file.map(str::to_owned), path, line, column, message })
     };
     match format {
@@ -68,12 +69,13 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(
                 let path = clean_path(&e.path().to_string());
                 let inner = e.into_inner();
                 let loc = inner.location();
-                located(
-                    path,
-                    loc.as_ref().map(|l| l.line()),
-                    loc.as_ref().map(|l| l.column()),
-                    strip_position(&inner.to_string()),
-                )
+                // serde_norway prefixes its message with the path, which is reported apart
+                let msg = strip_position(&inner.to_string());
+                let msg = match msg.split_once(": ") {
+                    Some((head, rest)) if !head.contains(' ') && path.starts_with(head) => rest.to_owned(),
+                    _ => msg,
+                };
+                located(path, loc.as_ref().map(|l| l.line()), loc.as_ref().map(|l| l.column()), msg)
             })
         }
     }
@@ -94,6 +96,42 @@ pub(crate) fn line_col(text: &str, pos: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
     (line, col)
+}
+
+/// Append "did you mean `x`?" to serde's "unknown field / unknown variant `y`, expected one of
+/// `a`, `b`" messages when one of the expected names is a likely typo of `y`.
+fn suggest(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `").or_else(|| message.strip_prefix("unknown variant `")) else {
+        return message.to_owned();
+    };
+    let Some((given, expected)) = rest.split_once('`') else { return message.to_owned() };
+    let best = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|cand| (edit_distance(given, cand), cand))
+        .min_by_key(|(d, _)| *d);
+    match best {
+        Some((d, cand)) if d > 0 && d <= (given.chars().count() / 3).max(1) + usize::from(given.len() > 8) => {
+            format!("{message} (did you mean `{cand}`?)")
+        }
+        _ => message.to_owned(),
+    }
+}
+
+/// Levenshtein distance (case-insensitive), for typo suggestions.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.to_lowercase().chars().collect();
+    let b: Vec<char> = b.to_lowercase().chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 /// serde_path_to_error writes `.` for the root and `?` for unknown segments.

@@ -156,14 +156,48 @@ pub enum GrowthApplies {
     Growth,
 }
 
-/// Baseline of a per-unit reward: only units above it are paid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Baseline of a per-unit reward: only units above it are paid. Written as a number
+/// or the word `"baseline"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Above {
     /// A fixed quantity per period.
     Units(Dec),
     /// The partner's baseline units for the period (the string `"baseline"`).
     Baseline(BaselineWord),
+}
+
+impl<'de> Deserialize<'de> for Above {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Above, D::Error> {
+        struct V;
+        const EXPECTED: &str = "a number of units or \"baseline\"";
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Above;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(EXPECTED)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Above, E> {
+                Ok(Above::Units(Dec(v.into())))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Above, E> {
+                Ok(Above::Units(Dec(v.into())))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Above, E> {
+                use serde::de::IntoDeserializer;
+                Dec::deserialize(v.into_deserializer()).map(Above::Units)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Above, E> {
+                use serde::de::IntoDeserializer;
+                if v.trim() == "baseline" {
+                    return Ok(Above::Baseline(BaselineWord::Baseline));
+                }
+                Dec::deserialize(v.into_deserializer())
+                    .map(Above::Units)
+                    .map_err(|_: E| E::custom(format!("expected {EXPECTED}, found \"{v}\"")))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// The word `baseline`.

@@ -71,8 +71,11 @@ impl Programme {
             (None, Some(d)) => d,
             (None, None) => {
                 return Err(err(
-                    "decimals",
-                    format!("currency {currency} is not one rebatesim knows: declare `decimals` (its minor unit's decimal places)"),
+                    "currency",
+                    format!(
+                        "currency {currency} is not one rebatesim knows the minor unit of: check the code, or declare \
+                         `decimals` (the number of decimal places of its minor unit)"
+                    ),
                 ))
             }
         };
@@ -181,7 +184,7 @@ impl Programme {
             ("minimums", c.minimums.is_some()),
             ("percent", c.percent.is_some()),
             ("fixed", c.fixed.is_some()),
-            ("min_quantity", c.min_quantity.is_some()) ,
+            ("min_quantity", c.min_quantity.is_some()),
         ];
         for (field, is) in present.iter().chain(std::iter::once(&("per_order", c.per_order.is_some()))) {
             if *is && !allowed.contains(field) {
@@ -204,13 +207,13 @@ impl Programme {
             ComponentKind::Volume => Rule::Volume {
                 basis: c.basis.unwrap_or_default(),
                 method: c.method.unwrap_or_default(),
-                tiers: compile_tiers(base, c.tiers.as_deref(), false)?,
+                tiers: compile_tiers(base, kind_name, c.tiers.as_deref(), false)?,
                 basis_cap: positive(&format!("{base}.basis_cap"), c.basis_cap)?,
             },
             ComponentKind::Growth => Rule::Growth {
                 basis: c.basis.unwrap_or_default(),
                 applies_to: c.applies_to.unwrap_or_default(),
-                tiers: compile_tiers(base, c.tiers.as_deref(), true)?,
+                tiers: compile_tiers(base, kind_name, c.tiers.as_deref(), true)?,
             },
             ComponentKind::PerUnit => Rule::PerUnit {
                 amount: non_negative(
@@ -227,8 +230,8 @@ impl Programme {
                 let mins = c.minimums.as_ref().ok_or_else(|| {
                     err(format!("{base}.minimums"), "a bundle component needs `minimums` (a minimum per category)")
                 })?;
-                if mins.len() < 1 {
-                    return Err(err(format!("{base}.minimums"), "expected at least one category minimum"));
+                if mins.is_empty() {
+                    return Err(err(format!("{base}.minimums"), "expected at least one category minimum, e.g. { hardware = 5000 }"));
                 }
                 let mut minimums = Vec::new();
                 for (cat, Dec(m)) in mins {
@@ -243,12 +246,31 @@ impl Programme {
                             },
                         ));
                     }
+                    if let Some(scope) = &categories {
+                        if !scope.iter().any(|s| s == cat) {
+                            return Err(err(
+                                p,
+                                format!(
+                                    "category '{cat}' is outside the component's own `categories` ({}), so the bundle could never qualify",
+                                    scope.join(", ")
+                                ),
+                            ));
+                        }
+                    }
                     minimums.push((cat.clone(), non_negative(&p, *m)?));
                 }
                 let reward = match (c.percent, c.fixed) {
                     (Some(Dec(p)), None) => BundleReward::Rate(percent(&format!("{base}.percent"), p)?),
                     (None, Some(Dec(f))) => BundleReward::Fixed(non_negative(&format!("{base}.fixed"), f)?),
-                    _ => return Err(err(base.to_string(), "a bundle component needs exactly one of `percent` or `fixed`")),
+                    (Some(_), Some(_)) => {
+                        return Err(err(format!("{base}.fixed"), "a bundle component takes either `percent` or `fixed`, not both"))
+                    }
+                    (None, None) => {
+                        return Err(err(
+                            base.to_string(),
+                            "a bundle component needs its reward: `percent` (of the bundle categories' revenue) or `fixed` (an amount per period)",
+                        ))
+                    }
                 };
                 Rule::Bundle { basis: c.basis.unwrap_or_default(), minimums, reward }
             }
@@ -260,7 +282,15 @@ impl Programme {
                 let reward = match (c.per_order, c.percent) {
                     (Some(Dec(a)), None) => OrderReward::PerOrder(non_negative(&format!("{base}.per_order"), a)?),
                     (None, Some(Dec(p))) => OrderReward::Rate(percent(&format!("{base}.percent"), p)?),
-                    _ => return Err(err(base.to_string(), "a logistics component needs exactly one of `per_order` or `percent`")),
+                    (Some(_), Some(_)) => {
+                        return Err(err(format!("{base}.percent"), "a logistics component takes either `per_order` or `percent`, not both"))
+                    }
+                    (None, None) => {
+                        return Err(err(
+                            base.to_string(),
+                            "a logistics component needs its reward: `per_order` (an amount per qualifying order) or `percent` (of the order's revenue)",
+                        ))
+                    }
                 };
                 Rule::Logistics { min_quantity, reward }
             }
@@ -296,9 +326,19 @@ impl Programme {
     }
 }
 
-fn compile_tiers(base: &str, tiers: Option<&[TierSpec]>, growth: bool) -> Result<Vec<Tier>> {
+fn reward_kind(r: &Reward) -> &'static str {
+    match r {
+        Reward::Rate(_) => "percent",
+        Reward::PerUnit(_) => "per_unit",
+        Reward::Fixed(_) => "fixed",
+    }
+}
+
+fn compile_tiers(base: &str, kind_name: &str, tiers: Option<&[TierSpec]>, growth: bool) -> Result<Vec<Tier>> {
     let path = format!("{base}.tiers");
-    let tiers = tiers.ok_or_else(|| err(&path, "expected a tier ladder (`tiers`)"))?;
+    let tiers = tiers.ok_or_else(|| {
+        err(&path, format!("a {kind_name} component needs `tiers`, a ladder of tiers {{ from = threshold, percent | per_unit | fixed = reward }}"))
+    })?;
     if tiers.is_empty() {
         return Err(err(&path, "expected at least one tier, found an empty ladder"));
     }
@@ -308,6 +348,12 @@ fn compile_tiers(base: &str, tiers: Option<&[TierSpec]>, growth: bool) -> Result
         let from = t.from.0;
         if !growth && from < Decimal::ZERO {
             return Err(err(format!("{tp}.from"), format!("expected a threshold ≥ 0, found {}", from.normalize())));
+        }
+        if growth && from < -HUNDRED {
+            return Err(err(
+                format!("{tp}.from"),
+                format!("expected a growth threshold in percent ≥ -100, found {}", from.normalize()),
+            ));
         }
         if let Some(prev) = out.last() {
             let prev_from = if growth { prev.threshold * HUNDRED } else { prev.threshold };
@@ -328,8 +374,30 @@ fn compile_tiers(base: &str, tiers: Option<&[TierSpec]>, growth: bool) -> Result
             (Some(Dec(p)), None, None) => Reward::Rate(percent(&format!("{tp}.percent"), p)?),
             (None, Some(Dec(u)), None) => Reward::PerUnit(non_negative(&format!("{tp}.per_unit"), u)?),
             (None, None, Some(Dec(f))) => Reward::Fixed(non_negative(&format!("{tp}.fixed"), f)?),
-            _ => return Err(err(tp, "a tier needs exactly one of `percent`, `per_unit` or `fixed`")),
+            (None, None, None) => {
+                return Err(err(tp, "a tier needs its reward: one of `percent`, `per_unit` or `fixed`"))
+            }
+            (p, u, _) => {
+                let second = if p.is_some() && u.is_some() { "per_unit" } else { "fixed" };
+                return Err(err(
+                    format!("{tp}.{second}"),
+                    "a tier takes exactly one of `percent`, `per_unit` or `fixed`",
+                ));
+            }
         };
+        if let Some(first) = out.first() {
+            if reward_kind(&first.reward) != reward_kind(&reward) {
+                return Err(err(
+                    format!("{tp}.{}", reward_kind(&reward)),
+                    format!(
+                        "every tier of a ladder must use the same kind of reward: tier 1 uses `{}` but tier {} uses `{}`",
+                        reward_kind(&first.reward),
+                        j + 1,
+                        reward_kind(&reward)
+                    ),
+                ));
+            }
+        }
         out.push(Tier { threshold: if growth { from / HUNDRED } else { from }, reward });
     }
     Ok(out)

@@ -1,0 +1,441 @@
+//! Every class of bad programme input, from TOML, JSON and YAML: the error is an
+//! `Error::Programme` naming the field path, the file line (and column) of the
+//! offending field, and what was expected.
+
+use rebatesim::programme::{Format, Programme};
+use rebatesim::{Error, Result};
+use serde_json::{json, Value};
+
+const FORMATS: [Format; 3] = [Format::Toml, Format::Json, Format::Yaml];
+
+fn base() -> Value {
+    json!({
+        "name": "Test programme",
+        "currency": "EUR",
+        "start": "2027-01-01",
+        "period": "quarter",
+        "periods": 4,
+        "segments": ["installer", "retail"],
+        "categories": ["hardware", "software"],
+        "budget": 1000000,
+        "components": [
+            {
+                "id": "vol",
+                "kind": "volume",
+                "method": "retroactive",
+                "tiers": [
+                    {"from": 1000, "percent": 1},
+                    {"from": 5000, "percent": 2.5}
+                ]
+            },
+            {
+                "id": "bundle",
+                "kind": "bundle",
+                "minimums": {"hardware": 100, "software": 50},
+                "percent": 1
+            },
+            {
+                "id": "upsell",
+                "kind": "per_unit",
+                "categories": ["software"],
+                "amount": 0.5,
+                "above": 10
+            },
+            {
+                "id": "growth",
+                "kind": "growth",
+                "segments": ["retail"],
+                "tiers": [{"from": 5, "percent": 1}]
+            }
+        ]
+    })
+}
+
+/// Write a JSON value as a programme file in `format`.
+fn render(v: &Value, format: Format) -> String {
+    match format {
+        Format::Json => serde_json::to_string_pretty(v).unwrap(),
+        Format::Yaml => serde_norway::to_string(v).unwrap(),
+        Format::Toml => toml::to_string_pretty(v).unwrap(),
+    }
+}
+
+fn load(text: &str, format: Format) -> Result<()> {
+    let file = format!("programme.{}", ext(format));
+    let p = Programme::from_str(text, format, Some(&file))?;
+    p.compile_located(text, format, Some(&file)).map(|_| ())
+}
+
+fn ext(format: Format) -> &'static str {
+    match format {
+        Format::Toml => "toml",
+        Format::Json => "json",
+        Format::Yaml => "yaml",
+    }
+}
+
+/// 1-based line of the `nth` (0-based) occurrence of `needle` in `text`.
+fn line_of(text: &str, needle: &str, nth: usize) -> usize {
+    let pos = text.match_indices(needle).nth(nth).unwrap_or_else(|| panic!("{needle:?} not in\n{text}")).0;
+    text[..pos].matches('\n').count() + 1
+}
+
+struct Case {
+    path: &'static str,
+    expect: &'static [&'static str],
+    /// The reported line must hold this text (its `nth` occurrence), or `None` when the
+    /// field is missing from the file (then any line of the enclosing part will do).
+    needle: Option<(&'static str, usize)>,
+}
+
+fn check(name: &str, mutate: impl Fn(&mut Value), case: Case) {
+    let mut v = base();
+    mutate(&mut v);
+    for format in FORMATS {
+        let text = render(&v, format);
+        let e = match load(&text, format) {
+            Err(Error::Programme(fe)) => fe,
+            other => panic!("{name} ({format:?}): expected a programme error, got {other:?}\n{text}"),
+        };
+        let shown = Error::Programme(e.clone()).to_string();
+        eprintln!("{shown}");
+        assert_eq!(e.path, case.path, "{name} ({format:?}): {shown}\n{text}");
+        for want in case.expect {
+            assert!(e.message.contains(want), "{name} ({format:?}): message lacks {want:?}: {shown}");
+        }
+        let line = e.line.unwrap_or_else(|| panic!("{name} ({format:?}): no line in {shown}\n{text}"));
+        assert!(e.column.is_some(), "{name} ({format:?}): no column in {shown}");
+        assert_eq!(e.file.as_deref(), Some(format!("programme.{}", ext(format)).as_str()));
+        if let Some((needle, nth)) = case.needle {
+            assert_eq!(line, line_of(&text, needle, nth), "{name} ({format:?}): {shown}\n{text}");
+        }
+        assert!(shown.contains(case.path), "{shown}");
+        assert!(shown.contains(&format!("line {line}")), "{shown}");
+    }
+}
+
+#[test]
+fn base_programme_is_valid_in_every_format() {
+    for format in FORMATS {
+        let text = render(&base(), format);
+        load(&text, format).unwrap_or_else(|e| panic!("{format:?}: {e}\n{text}"));
+    }
+}
+
+#[test]
+fn thresholds_not_increasing() {
+    check(
+        "thresholds",
+        |v| v["components"][0]["tiers"][1]["from"] = json!(777),
+        Case { path: "components[0].tiers[1].from", expect: &["thresholds must increase", "777", "1000"], needle: Some(("777", 0)) },
+    );
+    check(
+        "equal thresholds",
+        |v| v["components"][3]["tiers"] = json!([{"from": 7.5, "percent": 1}, {"from": 7.5, "percent": 2}]),
+        Case { path: "components[3].tiers[1].from", expect: &["thresholds must increase"], needle: Some(("7.5", 1)) },
+    );
+}
+
+#[test]
+fn negative_rate() {
+    check(
+        "negative percent",
+        |v| v["components"][0]["tiers"][0]["percent"] = json!(-7.77),
+        Case { path: "components[0].tiers[0].percent", expect: &["between 0 and 100", "-7.77"], needle: Some(("-7.77", 0)) },
+    );
+    check(
+        "negative amount",
+        |v| v["components"][2]["amount"] = json!(-0.75),
+        Case { path: "components[2].amount", expect: &["≥ 0", "-0.75"], needle: Some(("-0.75", 0)) },
+    );
+}
+
+#[test]
+fn rate_above_100_percent() {
+    check(
+        "percent 777",
+        |v| v["components"][0]["tiers"][1]["percent"] = json!(777),
+        Case { path: "components[0].tiers[1].percent", expect: &["between 0 and 100", "777"], needle: Some(("777", 0)) },
+    );
+    check(
+        "bundle percent",
+        |v| v["components"][1]["percent"] = json!(100.5),
+        Case { path: "components[1].percent", expect: &["between 0 and 100"], needle: Some(("100.5", 0)) },
+    );
+}
+
+#[test]
+fn unknown_component_kind() {
+    check(
+        "kind",
+        |v| v["components"][1]["kind"] = json!("volumez"),
+        Case {
+            path: "components[1].kind",
+            expect: &["volumez", "volume", "growth", "per_unit", "bundle", "logistics", "did you mean `volume`"],
+            needle: Some(("volumez", 0)),
+        },
+    );
+}
+
+#[test]
+fn segment_not_declared() {
+    check(
+        "segment",
+        |v| v["components"][3]["segments"] = json!(["retail", "wholesalez"]),
+        Case {
+            path: "components[3].segments[1]",
+            expect: &["wholesalez", "not declared", "installer, retail"],
+            needle: Some(("wholesalez", 0)),
+        },
+    );
+}
+
+#[test]
+fn category_not_declared() {
+    check(
+        "category",
+        |v| v["components"][2]["categories"] = json!(["gadgetz"]),
+        Case { path: "components[2].categories[0]", expect: &["gadgetz", "not declared", "hardware, software"], needle: Some(("gadgetz", 0)) },
+    );
+    check(
+        "bundle minimum category",
+        |v| v["components"][1]["minimums"] = json!({"hardware": 100, "gadgetz": 5}),
+        Case { path: "components[1].minimums.gadgetz", expect: &["gadgetz", "not declared"], needle: Some(("gadgetz", 0)) },
+    );
+    check(
+        "no categories declared",
+        |v| {
+            v.as_object_mut().unwrap().remove("categories");
+            v["components"].as_array_mut().unwrap().remove(1);
+        },
+        Case { path: "components[1].categories[0]", expect: &["software", "not declared", "categories"], needle: Some(("software", 0)) },
+    );
+}
+
+#[test]
+fn empty_ladder() {
+    check(
+        "empty",
+        |v| v["components"][0]["tiers"] = json!([]),
+        Case { path: "components[0].tiers", expect: &["at least one tier", "empty ladder"], needle: Some(("tiers", 0)) },
+    );
+}
+
+#[test]
+fn start_not_a_date() {
+    check(
+        "month 13",
+        |v| v["start"] = json!("2027-13-45"),
+        Case { path: "start", expect: &["YYYY-MM-DD", "2027-13-45"], needle: Some(("2027-13-45", 0)) },
+    );
+    check(
+        "words",
+        |v| v["start"] = json!("next spring"),
+        Case { path: "start", expect: &["YYYY-MM-DD", "next spring"], needle: Some(("next spring", 0)) },
+    );
+    check(
+        "a number",
+        |v| v["start"] = json!(20270101),
+        Case { path: "start", expect: &["YYYY-MM-DD"], needle: Some(("20270101", 0)) },
+    );
+}
+
+#[test]
+fn start_not_a_date_native_toml() {
+    let text = "name = \"P\"\ncurrency = \"EUR\"\nstart = 2027-02-30\nperiod = \"year\"\nperiods = 1\n\n[[components]]\nid = \"v\"\nkind = \"volume\"\ntiers = [{ from = 0, percent = 1 }]\n";
+    let Err(Error::Programme(e)) = load(text, Format::Toml) else { panic!() };
+    assert_eq!(e.line, Some(3), "{e}");
+    assert!(e.to_string().contains("line 3"), "{e}");
+}
+
+#[test]
+fn field_not_applying_to_kind() {
+    check(
+        "basis_cap on per_unit",
+        |v| v["components"][2]["basis_cap"] = json!(7777),
+        Case {
+            path: "components[2].basis_cap",
+            expect: &["does not apply to a per_unit component", "amount, above"],
+            needle: Some(("7777", 0)),
+        },
+    );
+    check(
+        "method on growth",
+        |v| v["components"][3]["method"] = json!("incremental"),
+        Case { path: "components[3].method", expect: &["does not apply to a growth component"], needle: Some(("incremental", 0)) },
+    );
+}
+
+#[test]
+fn missing_required_field() {
+    check(
+        "amount",
+        |v| {
+            v["components"][2].as_object_mut().unwrap().remove("amount");
+        },
+        Case { path: "components[2].amount", expect: &["needs `amount`"], needle: None },
+    );
+    check(
+        "tiers",
+        |v| {
+            v["components"][0].as_object_mut().unwrap().remove("tiers");
+        },
+        Case { path: "components[0].tiers", expect: &["needs `tiers`"], needle: None },
+    );
+    check(
+        "bundle reward",
+        |v| {
+            v["components"][1].as_object_mut().unwrap().remove("percent");
+        },
+        Case { path: "components[1]", expect: &["`percent`", "`fixed`"], needle: None },
+    );
+    check(
+        "currency",
+        |v| {
+            v.as_object_mut().unwrap().remove("currency");
+        },
+        Case { path: "", expect: &["missing field `currency`"], needle: None },
+    );
+    check(
+        "component id",
+        |v| {
+            v["components"][1].as_object_mut().unwrap().remove("id");
+        },
+        Case { path: "components[1]", expect: &["missing field `id`"], needle: None },
+    );
+}
+
+#[test]
+fn unknown_field() {
+    check(
+        "typo in component",
+        |v| {
+            let t = v["components"][0].as_object_mut().unwrap().remove("tiers").unwrap();
+            v["components"][0]["tierz"] = t;
+        },
+        Case { path: "components[0].tierz", expect: &["unknown field `tierz`", "did you mean `tiers`"], needle: Some(("tierz", 0)) },
+    );
+    check(
+        "typo at top level",
+        |v| v["budgett"] = json!(5),
+        Case { path: "budgett", expect: &["unknown field `budgett`", "did you mean `budget`"], needle: Some(("budgett", 0)) },
+    );
+    check(
+        "typo in tier",
+        |v| v["components"][0]["tiers"][1]["percentt"] = json!(3),
+        Case { path: "components[0].tiers[1].percentt", expect: &["unknown field `percentt`"], needle: Some(("percentt", 0)) },
+    );
+}
+
+#[test]
+fn duplicate_ids() {
+    check(
+        "dup",
+        |v| {
+            v["components"][0]["id"] = json!("dupe_id");
+            v["components"][2]["id"] = json!("dupe_id");
+        },
+        Case { path: "components[2].id", expect: &["dupe_id", "used twice"], needle: Some(("dupe_id", 1)) },
+    );
+}
+
+#[test]
+fn bad_currency() {
+    check(
+        "four letters",
+        |v| v["currency"] = json!("EURO"),
+        Case { path: "currency", expect: &["ISO 4217", "EURO"], needle: Some(("EURO", 0)) },
+    );
+    check(
+        "unknown code",
+        |v| v["currency"] = json!("XQZ"),
+        Case { path: "currency", expect: &["XQZ", "decimals"], needle: Some(("XQZ", 0)) },
+    );
+}
+
+#[test]
+fn above_is_a_number_or_baseline() {
+    check(
+        "above word",
+        |v| v["components"][2]["above"] = json!("baselinez"),
+        Case { path: "components[2].above", expect: &["a number of units or \"baseline\"", "baselinez"], needle: Some(("baselinez", 0)) },
+    );
+    check(
+        "above list",
+        |v| v["components"][2]["above"] = json!([1, 2]),
+        Case { path: "components[2].above", expect: &["a number of units or \"baseline\""], needle: None },
+    );
+    for (above, ok) in [(json!("baseline"), true), (json!(12.5), true), (json!("12.5"), true), (json!(-1), false)] {
+        let mut v = base();
+        v["components"][2]["above"] = above.clone();
+        for format in FORMATS {
+            assert_eq!(load(&render(&v, format), format).is_ok(), ok, "{above} {format:?}");
+        }
+    }
+}
+
+#[test]
+fn wrong_types() {
+    check(
+        "periods text",
+        |v| v["periods"] = json!("four"),
+        Case { path: "periods", expect: &["four"], needle: Some(("four", 0)) },
+    );
+    check(
+        "percent text",
+        |v| v["components"][0]["tiers"][0]["percent"] = json!("lots"),
+        Case { path: "components[0].tiers[0].percent", expect: &["expected a number", "lots"], needle: Some(("lots", 0)) },
+    );
+    check(
+        "period word",
+        |v| v["period"] = json!("fortnight"),
+        Case { path: "period", expect: &["fortnight", "month", "quarter"], needle: Some(("fortnight", 0)) },
+    );
+}
+
+#[test]
+fn other_rules() {
+    check(
+        "both rewards in a tier",
+        |v| v["components"][0]["tiers"][1]["fixed"] = json!(250),
+        Case { path: "components[0].tiers[1].fixed", expect: &["exactly one of"], needle: Some(("250", 0)) },
+    );
+    check(
+        "mixed reward kinds",
+        |v| v["components"][0]["tiers"][1] = json!({"from": 5000, "fixed": 250}),
+        Case { path: "components[0].tiers[1].fixed", expect: &["same kind of reward"], needle: Some(("250", 0)) },
+    );
+    check(
+        "bundle minimum outside the component's categories",
+        |v| v["components"][1]["categories"] = json!(["hardware"]),
+        Case { path: "components[1].minimums.software", expect: &["outside the component's own `categories`"], needle: None },
+    );
+    check(
+        "zero periods",
+        |v| v["periods"] = json!(0),
+        Case { path: "periods", expect: &["from 1 to 240"], needle: Some(("periods", 0)) },
+    );
+    check(
+        "no components",
+        |v| v["components"] = json!([]),
+        Case { path: "components", expect: &["at least one component"], needle: None },
+    );
+    check(
+        "negative budget",
+        |v| v["budget"] = json!(-5),
+        Case { path: "budget", expect: &["positive"], needle: Some(("-5", 0)) },
+    );
+}
+
+#[test]
+fn syntax_errors_have_lines() {
+    let cases = [
+        (Format::Toml, "name = \"P\"\ncurrency = \"EUR\nstart = 2027-01-01\n", 2),
+        (Format::Json, "{\n  \"name\": \"P\",\n  \"currency\": \"EUR\"\n  \"start\": 1\n}\n", 4),
+        (Format::Yaml, "name: P\ncurrency: EUR\nstart: 2027-01-01\nperiod: quarter: x\n", 4),
+    ];
+    for (format, text, line) in cases {
+        let Err(Error::Programme(e)) = Programme::from_str(text, format, Some("f")) else { panic!("{format:?}") };
+        assert_eq!(e.line, Some(line), "{format:?}: {e}");
+    }
+}
