@@ -213,10 +213,14 @@ fn simulate(p: &Partners, scenarios: u64, seed: u64) -> Outcome {
             let sp = &SEGMENTS[seg as usize];
             let w = &weights[seg as usize];
             let mut rng = stream(seed, PURPOSE_DEMAND, s, i as u64);
+            // the year's 12 normals first, then the lognormal factors (independent exps)
+            let mut z = [0.0f64; MONTHS];
+            for zm in z.iter_mut() {
+                *zm = rng.sample(StandardNormal);
+            }
             let mut acc = 0.0;
-            for wm in w {
-                let z: f64 = rng.sample(StandardNormal);
-                acc += wm * (sp.sigma * z).exp();
+            for (wm, zm) in w.iter().zip(&z) {
+                acc += wm * (sp.sigma * zm).exp();
             }
             let revenue = base * market * acc;
             let tier = sp.thresholds.iter().take_while(|&&t| revenue >= t).count();
