@@ -172,7 +172,71 @@ impl Programme {
     }
 
     /// Write the programme in `format`. Reading the output back gives an equal programme.
+    ///
+    /// TOML is written the way a person would write it: `start` as a TOML date, one
+    /// `[[components]]` table per component, each ladder as an array of inline tables
+    /// (one tier per line) and bundle minimums as an inline table.
     pub fn to_string(&self, format: Format) -> Result<String> {
-        write(self, format)
+        match format {
+            Format::Toml => tidy_toml(&toml::to_string(self).map_err(|e| Error::Request(e.to_string()))?),
+            _ => write(self, format),
+        }
     }
+}
+
+/// Rewrite the `toml` crate's output of a programme into the hand-written style.
+fn tidy_toml(text: &str) -> Result<String> {
+    use toml_edit::{DocumentMut, Item, Value};
+    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| Error::Request(e.to_string()))?;
+    if let Some(date) = doc.get("start").and_then(|v| v.as_str()).and_then(super::values::parse_date) {
+        use chrono::Datelike;
+        let d = toml_edit::Date { year: date.year() as u16, month: date.month() as u8, day: date.day() as u8 };
+        doc["start"] = toml_edit::value(toml_edit::Datetime { date: Some(d), time: None, offset: None });
+    }
+    if let Some(Item::ArrayOfTables(components)) = doc.get_mut("components") {
+        for c in components.iter_mut() {
+            for key in ["tiers", "minimums"] {
+                let Some(slot) = c.get_mut(key) else { continue };
+                let item = std::mem::take(slot);
+                *slot = match item.into_value() {
+                    Ok(mut v) => {
+                        match &mut v {
+                            Value::Array(tiers) => {
+                                for t in tiers.iter_mut() {
+                                    if let Value::InlineTable(t) = t {
+                                        t.fmt();
+                                    }
+                                    t.decor_mut().set_prefix("\n  ");
+                                    t.decor_mut().set_suffix("");
+                                }
+                                tiers.set_trailing_comma(true);
+                                tiers.set_trailing("\n");
+                            }
+                            Value::InlineTable(t) => t.fmt(),
+                            _ => {}
+                        }
+                        v.decor_mut().set_prefix(" ");
+                        Item::Value(v)
+                    }
+                    Err(item) => item,
+                };
+                if let Some(mut k) = c.key_mut(key) {
+                    k.fmt();
+                }
+            }
+            // keep the fields in the order of the file format's reference
+            c.sort_values_by(|a, _, b, _| field_rank(a.get()).cmp(&field_rank(b.get())));
+        }
+    }
+    Ok(doc.to_string())
+}
+
+/// Position of a component field in the written file (the order of [`super::Component`]).
+fn field_rank(key: &str) -> usize {
+    const ORDER: [&str; 23] = [
+        "id", "kind", "name", "description", "segments", "categories", "partners", "measure", "returns", "cap",
+        "exclusive_group", "basis", "method", "tiers", "basis_cap", "applies_to", "amount", "above", "minimums",
+        "percent", "fixed", "min_quantity", "per_order",
+    ];
+    ORDER.iter().position(|k| *k == key).unwrap_or(ORDER.len())
 }
