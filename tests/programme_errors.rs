@@ -439,3 +439,39 @@ fn syntax_errors_have_lines() {
         assert_eq!(e.line, Some(line), "{format:?}: {e}");
     }
 }
+
+/// Hand-written files (inline tables, flow style) locate errors as precisely as generated ones.
+#[test]
+fn hand_written_files() {
+    let head = "name = \"P\"\ncurrency = \"EUR\"\nstart = 2027-01-01\nperiod = \"quarter\"\nperiods = 4\n\n[[components]]\nid = \"v\"\nkind = \"volume\"\n";
+    // a rule error inside an inline table
+    let text = format!("{head}tiers = [\n  {{ from = 100, percent = 1 }},\n  {{ from = 50, percent = 2 }},\n]\n");
+    let Err(Error::Programme(e)) = load(&text, Format::Toml) else { panic!() };
+    assert_eq!((e.path.as_str(), e.line, e.column), ("components[0].tiers[1].from", Some(12), Some(5)), "{e}");
+    // a type error inside an inline table
+    let text = format!("{head}tiers = [\n  {{ from = 100, percent = \"much\" }},\n]\n");
+    let Err(Error::Programme(e)) = load(&text, Format::Toml) else { panic!() };
+    assert_eq!((e.path.as_str(), e.line), ("components[0].tiers[0].percent", Some(11)), "{e}");
+    assert!(e.message.contains("\"much\""), "{e}");
+    // [[components.tiers]] tables
+    let text = format!("{head}[[components.tiers]]\nfrom = 100\npercent = 1\n[[components.tiers]]\nfrom = 100\npercent = 2\n");
+    let Err(Error::Programme(e)) = load(&text, Format::Toml) else { panic!() };
+    assert_eq!((e.path.as_str(), e.line), ("components[0].tiers[1].from", Some(14)), "{e}");
+    // YAML flow style
+    let text = "name: P\ncurrency: EUR\nstart: 2027-01-01\nperiod: quarter\nperiods: 4\ncomponents:\n- {id: v, kind: volume, tiers: [{from: 100, percent: 1}, {from: 200, percent: 101}]}\n";
+    let Err(Error::Programme(e)) = load(text, Format::Yaml) else { panic!() };
+    assert_eq!((e.path.as_str(), e.line, e.column), ("components[0].tiers[1].percent", Some(7), Some(70)), "{e}");
+    // compact JSON on one line
+    let text = r#"{"name": "P", "currency": "EUR", "start": "2027-01-01", "period": "quarter", "periods": 4, "components": [{"id": "v", "kind": "volume", "tiers": []}]}"#;
+    let Err(Error::Programme(e)) = load(text, Format::Json) else { panic!() };
+    assert_eq!((e.path.as_str(), e.line, e.column), ("components[0].tiers", Some(1), Some(137)), "{e}");
+    // Programme::from_file reports the file name and line of a rule error
+    let dir = std::env::temp_dir().join(format!("rebatesim-programme-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bad.toml");
+    std::fs::write(&path, format!("{head}tiers = []\n")).unwrap();
+    let Err(Error::Programme(e)) = Programme::from_file(&path) else { panic!() };
+    assert_eq!(e.file.as_deref(), Some(path.display().to_string().as_str()));
+    assert_eq!(e.line, Some(10), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
