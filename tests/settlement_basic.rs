@@ -5,7 +5,6 @@ use rebatesim::data::{Partners, Transactions};
 use rebatesim::programme::{Compiled, Format, Programme};
 use rebatesim::settlement::{settle, Settlement};
 use rust_decimal::Decimal;
-use rust_decimal_macros::dec;
 
 fn programme(text: &str) -> Compiled {
     Programme::from_str(text, Format::Toml, None)
