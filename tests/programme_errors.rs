@@ -475,3 +475,25 @@ fn hand_written_files() {
     assert_eq!(e.line, Some(10), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Degenerate documents are errors with a message, never a panic.
+#[test]
+fn degenerate_documents() {
+    for format in FORMATS {
+        for text in ["", "\n", "[]", "42", "null", "\"text\"", "{}", "name: [", "components = 3"] {
+            match Programme::from_str(text, format, Some("f")) {
+                Err(Error::Programme(e)) => assert!(!e.message.is_empty(), "{format:?} {text:?}"),
+                other => panic!("{format:?} {text:?}: {other:?}"),
+            }
+        }
+    }
+    let mut v = base();
+    v["periods"] = json!(-4);
+    let Err(Error::Programme(e)) = load(&render(&v, Format::Json), Format::Json) else { panic!() };
+    assert!(e.message.contains("expected a whole number ≥ 0"), "{e}");
+    let mut v = base();
+    v["components"][0]["segments"] = json!("installer");
+    let Err(Error::Programme(e)) = load(&render(&v, Format::Yaml), Format::Yaml) else { panic!() };
+    assert!(e.message.contains("expected a list"), "{e}");
+    assert_eq!(e.path, "components[0].segments");
+}

@@ -223,7 +223,10 @@ fn opt<T: std::fmt::Debug + Clone + 'static>(s: impl Strategy<Value = T> + 'stat
     prop::option::of(s).boxed()
 }
 
-fn common() -> impl Strategy<Value = (Option<String>, Option<String>, Option<Vec<String>>, Option<Vec<String>>, Option<Measure>, Option<Returns>, Option<Decimal>, Option<String>)> {
+/// name, description, segments, categories, measure, returns, cap, exclusive_group
+type Common = (Option<String>, Option<String>, Option<Vec<String>>, Option<Vec<String>>, Option<Measure>, Option<Returns>, Option<Decimal>, Option<String>);
+
+fn common() -> impl Strategy<Value = Common> {
     (
         opt(text().prop_filter("non-empty", |s| !s.trim().is_empty())),
         opt(text()),

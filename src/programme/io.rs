@@ -101,6 +101,14 @@ pub(crate) fn line_col(text: &str, pos: usize) -> (usize, usize) {
 /// Append "did you mean `x`?" to serde's "unknown field / unknown variant `y`, expected one of
 /// `a`, `b`" messages when one of the expected names is a likely typo of `y`.
 fn suggest(message: &str) -> String {
+    // serde names Rust types; say what a file author understands
+    let message = &message
+        .replace("expected u32", "expected a whole number ≥ 0")
+        .replace("expected u64", "expected a whole number ≥ 0")
+        .replace("expected a sequence", "expected a list")
+        .replace("expected a borrowed string", "expected a text")
+        .replace("expected a string", "expected a text")
+        .replace("expected struct ", "expected a table: ");
     let Some(rest) = message.strip_prefix("unknown field `").or_else(|| message.strip_prefix("unknown variant `")) else {
         return message.to_owned();
     };

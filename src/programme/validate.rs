@@ -138,17 +138,16 @@ impl Programme {
         }
         names(path, list, what)?;
         for (j, s) in list.iter().enumerate() {
-            if !declared.is_empty() || key != "partners" {
-                if !declared.iter().any(|d| d == s) {
-                    return Err(err(
-                        format!("{path}[{j}]"),
-                        if declared.is_empty() {
-                            format!("{what} '{s}' is not declared: add it to the programme's `{key}` list")
-                        } else {
-                            format!("{what} '{s}' is not declared in the programme's `{key}` (expected one of: {})", declared.join(", "))
-                        },
-                    ));
-                }
+            // partner ids are not declared in the programme: any id is accepted
+            if key != "partners" && !declared.iter().any(|d| d == s) {
+                return Err(err(
+                    format!("{path}[{j}]"),
+                    if declared.is_empty() {
+                        format!("{what} '{s}' is not declared: add it to the programme's `{key}` list")
+                    } else {
+                        format!("{what} '{s}' is not declared in the programme's `{key}` (expected one of: {})", declared.join(", "))
+                    },
+                ));
             }
         }
         let mut sorted = list.clone();
