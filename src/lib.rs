@@ -5,6 +5,7 @@
 //! - [`programme`]: the programme definition (TOML/JSON/YAML), validated into a typed form.
 //! - [`money`]: currencies, declared rounding rules, exact allocation to the cent.
 //! - [`calendar`]: programme periods and payment dates.
+//! - [`charts`]: finance-ready charts (SVG and PNG) drawn with plotters.
 //! - [`data`]: partner and transaction tables (CSV, exact decimals, located errors).
 //! - [`rules`]: the calculation kernel, generic over `Decimal` and `f64`.
 //! - [`settlement`]: the exact settlement engine: lines, totals, explanations.
@@ -16,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod calendar;
+pub mod charts;
 pub mod data;
 pub mod error;
 pub mod money;

@@ -1,0 +1,397 @@
+//! Every chart renders to well-formed SVG holding its title and series
+//! labels, and to a PNG of the expected size with visible text (drawn with
+//! the bundled font, no system font needed).
+
+use chrono::NaiveDate;
+use rebatesim::charts::*;
+
+fn spread(n: usize, centre: f64, width: f64) -> Vec<f64> {
+    // Deterministic, roughly bell-shaped sample: sum of three uniform grids.
+    (0..n)
+        .map(|i| {
+            let a = (i * 7919 % n) as f64 / n as f64;
+            let b = (i * 104_729 % n) as f64 / n as f64;
+            let c = i as f64 / n as f64;
+            centre + width * ((a + b + c) / 3.0 - 0.5)
+        })
+        .collect()
+}
+
+fn designs() -> Vec<DesignDistribution> {
+    vec![
+        DesignDistribution::new(
+            "Current ladder",
+            spread(2000, 1_180_000.0, 400_000.0),
+            Some(0.42),
+        ),
+        DesignDistribution::new(
+            "Steeper top tier",
+            spread(2000, 1_310_000.0, 600_000.0),
+            Some(0.55),
+        ),
+        DesignDistribution::new("Bands & cap <B>", spread(2000, 990_000.0, 200_000.0), None),
+    ]
+}
+
+fn months(n: u32) -> Vec<NaiveDate> {
+    (0..n)
+        .map(|m| NaiveDate::from_ymd_opt(2027 + (m / 12) as i32, m % 12 + 1, 1).unwrap())
+        .collect()
+}
+
+fn fan_series(name: &str, n: usize, scale: f64) -> FanSeries {
+    let ramp = |k: f64| (1..=n).map(|m| scale * m as f64 * k).collect::<Vec<_>>();
+    FanSeries::new(name, ramp(0.8), ramp(0.9), ramp(1.0), ramp(1.1), ramp(1.2))
+}
+
+/// One of each chart, with the labels its SVG must show.
+fn samples() -> Vec<(AnyChart, Vec<&'static str>)> {
+    vec![
+        (
+            PayoutDistribution::new(
+                "Payout distribution 2027",
+                "EUR",
+                spread(5000, 1_200_000.0, 500_000.0),
+            )
+            .with_budget(1_400_000.0)
+            .into(),
+            vec![
+                "Payout distribution 2027",
+                "Mean",
+                "P50",
+                "P95",
+                "Budget",
+                "(EUR)",
+                "Share of scenarios",
+            ],
+        ),
+        (
+            DesignComparison::new("Payout by design", "EUR", designs())
+                .with_budget(1_400_000.0)
+                .into(),
+            vec![
+                "Payout by design",
+                "Current ladder",
+                "Steeper top tier",
+                "Bands & cap <B>",
+                "ROI 42%",
+                "ROI 55%",
+                "(EUR)",
+            ],
+        ),
+        (
+            TierAttainment::new(
+                "Tier attainment by segment",
+                vec![
+                    "No tier".into(),
+                    "Bronze".into(),
+                    "Silver".into(),
+                    "Gold".into(),
+                ],
+                vec![
+                    AttainmentSeries::new(
+                        "Dealers",
+                        vec![1210.0, 640.0, 255.0, 48.0],
+                        Some(vec![
+                            (1100.0, 1300.0),
+                            (600.0, 700.0),
+                            (230.0, 280.0),
+                            (40.0, 56.0),
+                        ]),
+                    ),
+                    AttainmentSeries::new("Distributors", vec![180.0, 310.0, 402.0, 133.0], None),
+                ],
+            )
+            .into(),
+            vec![
+                "Tier attainment by segment",
+                "Dealers",
+                "Distributors",
+                "Bronze",
+                "Gold",
+                "Expected partners",
+                "1,210",
+            ],
+        ),
+        (
+            AccrualFan::new(
+                "Liability and cash",
+                "USD",
+                months(12),
+                vec![
+                    fan_series("Accrued liability", 12, 100_000.0),
+                    fan_series("Cash paid", 12, 60_000.0),
+                ],
+            )
+            .with_budget(1_300_000.0)
+            .into(),
+            vec![
+                "Liability and cash",
+                "Accrued liability (median)",
+                "Cash paid (median)",
+                "P25–P75",
+                "P10–P90",
+                "Budget 1,300,000 USD",
+                "Jan 2027",
+                "(USD)",
+            ],
+        ),
+        (
+            RiskReturn::new(
+                "Risk and return",
+                "EUR",
+                ReturnMeasure::Roi,
+                vec![
+                    RiskReturnPoint::new("Current ladder", 1_440_000.0, 0.42),
+                    RiskReturnPoint::new("Steeper top tier", 1_700_000.0, -0.05),
+                ],
+            )
+            .with_budget(1_400_000.0)
+            .into(),
+            vec![
+                "Risk and return",
+                "Current ladder",
+                "Steeper top tier",
+                "Expected ROI",
+                "P95 total payout (EUR)",
+                "break-even",
+            ],
+        ),
+        (
+            Tornado::new(
+                "Sensitivity of payout",
+                "Expected payout",
+                ValueUnit::Money("EUR".into()),
+                1_188_592.0,
+                vec![
+                    TornadoBar::new("Returns rate", "-1 pt", "+1 pt", 1_205_000.0, 1_171_000.0)
+                        .with_se(2000.0, 2000.0),
+                    TornadoBar::new(
+                        "Demand growth",
+                        "-2 pts",
+                        "+2 pts",
+                        1_090_000.0,
+                        1_305_000.0,
+                    ),
+                ],
+            )
+            .into(),
+            vec![
+                "Sensitivity of payout",
+                "Demand growth",
+                "Returns rate",
+                "-2 pts: 1.09M",
+                "Base 1.19M",
+                "Expected payout (EUR)",
+                "±1.96 s.e.",
+            ],
+        ),
+    ]
+}
+
+fn svg_texts(svg: &str) -> Vec<String> {
+    assert!(
+        svg.starts_with("<svg"),
+        "SVG must start with <svg: {}",
+        &svg[..svg.len().min(80)]
+    );
+    let doc = roxmltree::Document::parse(svg).expect("well-formed SVG");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    assert_eq!(root.attribute("width"), Some("960"));
+    assert_eq!(root.attribute("height"), Some("540"));
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or("").trim().to_string())
+        .collect()
+}
+
+#[test]
+fn every_chart_renders_valid_svg_with_title_and_labels() {
+    for (chart, expected) in samples() {
+        let svg = chart
+            .render_svg()
+            .unwrap_or_else(|e| panic!("{}: {e}", chart.kind()));
+        let texts = svg_texts(&svg);
+        assert_eq!(
+            texts.first().map(String::as_str),
+            Some(chart.title()),
+            "{}: title first",
+            chart.kind()
+        );
+        for want in expected {
+            assert!(
+                texts.iter().any(|t| t.contains(want)),
+                "{}: no text containing {want:?} in {texts:?}",
+                chart.kind()
+            );
+        }
+        assert!(
+            svg.contains(FONT_FAMILY),
+            "{}: uses the bundled font family",
+            chart.kind()
+        );
+    }
+}
+
+fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<u8>, png::ColorType) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
+    let decoder = png::Decoder::new(bytes);
+    let mut reader = decoder.read_info().expect("PNG header");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("PNG data");
+    buf.truncate(info.buffer_size());
+    (info.width, info.height, buf, info.color_type)
+}
+
+#[test]
+fn every_chart_renders_a_png_with_visible_text() {
+    for (chart, _) in samples() {
+        let bytes = chart
+            .render_png()
+            .unwrap_or_else(|e| panic!("{}: {e}", chart.kind()));
+        let (w, h, rgb, colour) = decode_png(&bytes);
+        assert_eq!((w, h), (960, 540), "{}", chart.kind());
+        assert_eq!(colour, png::ColorType::Rgb);
+        // The title is drawn at the top left: dark glyph pixels must be there,
+        // which proves the bundled font rasterised.
+        let dark = (14..40)
+            .flat_map(|y| (24..300).map(move |x| (x, y)))
+            .filter(|(x, y)| {
+                let i = ((*y * w + *x) * 3) as usize;
+                rgb[i] < 90 && rgb[i + 1] < 90 && rgb[i + 2] < 90
+            })
+            .count();
+        assert!(
+            dark > 100,
+            "{}: title text not drawn ({dark} dark pixels)",
+            chart.kind()
+        );
+        // Not one flat colour: the plot itself drew.
+        let distinct: std::collections::BTreeSet<&[u8]> = rgb.chunks(3).collect();
+        assert!(
+            distinct.len() > 20,
+            "{}: only {} colours",
+            chart.kind(),
+            distinct.len()
+        );
+    }
+}
+
+#[test]
+fn png_scales_for_high_density_screens() {
+    let chart = PayoutDistribution::new("Scaled", "EUR", vec![1.0, 2.0, 3.0]);
+    let (w, h, _, _) = decode_png(&chart.render_png_scaled(2.0).unwrap());
+    assert_eq!((w, h), (1920, 1080));
+    assert!(matches!(
+        chart.render_png_scaled(0.0),
+        Err(rebatesim::Error::Request(_))
+    ));
+    assert!(matches!(
+        chart.render_png_scaled(f64::NAN),
+        Err(rebatesim::Error::Request(_))
+    ));
+}
+
+#[test]
+fn custom_size_is_honoured() {
+    let mut chart = RiskReturn::new(
+        "Small",
+        "EUR",
+        ReturnMeasure::IncrementalMargin,
+        vec![RiskReturnPoint::new("A", 100_000.0, 25_000.0)],
+    );
+    chart.size = (640, 400);
+    let svg = chart.render_svg().unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    assert_eq!(doc.root_element().attribute("width"), Some("640"));
+    let (w, h, _, _) = decode_png(&chart.render_png().unwrap());
+    assert_eq!((w, h), (640, 400));
+    chart.size = (10, 10);
+    assert!(matches!(
+        chart.render_svg(),
+        Err(rebatesim::Error::Request(_))
+    ));
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    for (chart, _) in samples() {
+        assert_eq!(
+            chart.render_svg().unwrap(),
+            chart.render_svg().unwrap(),
+            "{}",
+            chart.kind()
+        );
+    }
+}
+
+#[test]
+fn save_chooses_format_by_extension_and_writes_atomically() {
+    let dir = std::env::temp_dir().join(format!("rebatesim-charts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let chart = TierAttainment::new(
+        "Saved",
+        vec!["Bronze".into()],
+        vec![AttainmentSeries::new("All partners", vec![12.0], None)],
+    );
+    chart.save(dir.join("a.svg")).unwrap();
+    chart.save(dir.join("b.PNG")).unwrap();
+    let svg = std::fs::read_to_string(dir.join("a.svg")).unwrap();
+    assert!(svg_texts(&svg).iter().any(|t| t == "Saved"));
+    let (w, _, _, _) = decode_png(&std::fs::read(dir.join("b.PNG")).unwrap());
+    assert_eq!(w, 960);
+    // Overwrite keeps a complete file; no temporary files are left behind.
+    chart.save(dir.join("a.svg")).unwrap();
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+
+    let err = chart.save(dir.join("c.pdf")).unwrap_err();
+    assert!(
+        matches!(&err, rebatesim::Error::Request(m) if m.contains(".svg or .png")),
+        "{err}"
+    );
+    let err = chart
+        .save(dir.join("missing-folder").join("d.svg"))
+        .unwrap_err();
+    assert!(matches!(err, rebatesim::Error::Io { .. }), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn fan_series_from_scenario_paths() {
+    let paths: Vec<Vec<f64>> = (0..101).map(|s| vec![s as f64, 2.0 * s as f64]).collect();
+    let f = FanSeries::from_paths("Accrued", &paths).unwrap();
+    assert_eq!(f.p50, vec![50.0, 100.0]);
+    assert_eq!(f.p10, vec![10.0, 20.0]);
+    assert_eq!(f.p90, vec![90.0, 180.0]);
+    assert!(FanSeries::from_paths("x", &[]).is_err());
+    assert!(FanSeries::from_paths("x", &[vec![1.0], vec![1.0, 2.0]]).is_err());
+    assert!(FanSeries::from_paths("x", &[vec![f64::NAN]]).is_err());
+}
+
+#[test]
+fn tornado_sorts_by_swing() {
+    let t = Tornado::new(
+        "T",
+        "ROI",
+        ValueUnit::Percent,
+        0.3,
+        vec![
+            TornadoBar::new("small", "-", "+", 0.29, 0.31),
+            TornadoBar::new("big", "-", "+", 0.1, 0.5),
+            TornadoBar::new("reversed", "-", "+", 0.4, 0.2),
+        ],
+    );
+    let order: Vec<&str> = t
+        .sorted_bars()
+        .iter()
+        .map(|b| b.assumption.as_str())
+        .collect();
+    assert_eq!(order, ["big", "reversed", "small"]);
+    let texts = svg_texts(&t.render_svg().unwrap());
+    assert!(texts.iter().any(|s| s == "Base 30.0%"), "{texts:?}");
+}
