@@ -8,8 +8,11 @@
 //! It is the fastest honest straightforward single-threaded code for exactly this model,
 //! with the random-number discipline the engine uses: a Xoshiro256++ stream per
 //! (scenario, partner) -- and one per scenario for the market factor -- keyed by a
-//! SplitMix64 mix of (seed, purpose, scenario, partner), and ziggurat normals from
-//! `rand_distr`. Nothing generic: no programme interpretation, no per-partner outputs.
+//! SplitMix64 mix of (seed, scenario, partner, purpose), and ziggurat normals from
+//! `rand_distr`. The key is spelled exactly as in `src/rng.rs` (same constant, same purpose
+//! numbers), so for the same seed the hand loop draws the same numbers as the engine and
+//! their statistics must match closely, not merely within sampling error. Nothing generic:
+//! no programme interpretation, no per-partner outputs.
 //!
 //! ```text
 //! cargo bench --bench hand_loop -- [--scenarios N] [--seed S] [--partners PATH]
@@ -30,8 +33,9 @@ const SEASONALITY_RAW: [f64; MONTHS] = [
 ];
 const MARKET_SIGMA: f64 = 0.10;
 const BUDGET: f64 = 110_000_000.0;
+// Purpose numbers of src/rng.rs (`Purpose::Market`, `Purpose::Noise`).
 const PURPOSE_MARKET: u64 = 1;
-const PURPOSE_DEMAND: u64 = 2;
+const PURPOSE_NOISE: u64 = 4;
 
 /// Per-segment model and ladder parameters.
 struct Segment {
@@ -75,11 +79,14 @@ fn splitmix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The stream for (seed, purpose, scenario, partner): Xoshiro256++ seeded through SplitMix64.
+/// The stream for (seed, scenario, partner, purpose): Xoshiro256++ seeded through SplitMix64
+/// from the same key as `rebatesim::rng::key`.
 #[inline]
-fn stream(seed: u64, purpose: u64, scenario: u64, partner: u64) -> Xoshiro256PlusPlus {
-    let key = splitmix64(splitmix64(splitmix64(seed ^ purpose) ^ scenario) ^ partner);
-    Xoshiro256PlusPlus::seed_from_u64(key)
+fn stream(seed: u64, scenario: u64, partner: u64, purpose: u64) -> Xoshiro256PlusPlus {
+    let mut h = splitmix64(seed ^ 0x5245_4241_5445_5349); // "REBATESI"
+    h = splitmix64(h ^ scenario);
+    h = splitmix64(h ^ partner);
+    Xoshiro256PlusPlus::seed_from_u64(splitmix64(h ^ purpose))
 }
 
 struct Args {
@@ -205,14 +212,14 @@ fn simulate(p: &Partners, scenarios: u64, seed: u64) -> Outcome {
         tier_sq: [0.0; 4],
     };
     for s in 0..scenarios {
-        let z: f64 = stream(seed, PURPOSE_MARKET, s, 0).sample(StandardNormal);
+        let z: f64 = stream(seed, s, 0, PURPOSE_MARKET).sample(StandardNormal);
         let market = (MARKET_SIGMA * z - 0.5 * MARKET_SIGMA * MARKET_SIGMA).exp();
         let mut total = 0.0;
         let mut counts = [0u64; 4];
         for (i, (&base, &seg)) in p.monthly_base.iter().zip(&p.segment).enumerate() {
             let sp = &SEGMENTS[seg as usize];
             let w = &weights[seg as usize];
-            let mut rng = stream(seed, PURPOSE_DEMAND, s, i as u64);
+            let mut rng = stream(seed, s, i as u64, PURPOSE_NOISE);
             // the year's 12 normals first, then the lognormal factors (independent exps)
             let mut z = [0.0f64; MONTHS];
             for zm in z.iter_mut() {
