@@ -155,6 +155,22 @@ def available_cores() -> int:
 # ---------------------------------------------------------------------------------------
 # The engine contender (child side)
 # ---------------------------------------------------------------------------------------
+def engine_env() -> dict:
+    """Environment of the engine's child processes.
+
+    An installed ``rebatesim`` (``maturin develop --release`` / ``pip install .``) is used
+    as it is; if this checkout holds an in-place build (``python/rebatesim/_core*.so``),
+    ``python/`` goes first on ``PYTHONPATH`` so that the engine measured is this one.
+    """
+    env = dict(os.environ)
+    package = ROOT / "python" / "rebatesim"
+    if any(package.glob("_core*.so")) or any(package.glob("_core*.pyd")):
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(ROOT / "python"), *filter(None, [env.get("PYTHONPATH")])]
+        )
+    return env
+
+
 def engine_unavailable_reason() -> str | None:
     """None when ``rebatesim.simulate`` and the bench-std inputs exist, else why not."""
     probe = (
@@ -163,7 +179,7 @@ def engine_unavailable_reason() -> str | None:
         "'file': getattr(rebatesim, '__file__', None)}))"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, env=engine_env()
     )
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["import failed"])[-1]
@@ -252,6 +268,7 @@ def engine_child(args) -> int:
             "seed": args.seed,
             "population_parsed_outside_timing": parsed,
             "rebatesim": getattr(rebatesim, "__version__", None),
+            "rebatesim_file": getattr(rebatesim, "__file__", None),
         }
     )
     print(json.dumps(stats))
@@ -360,7 +377,7 @@ def drive(args) -> dict:
                 continue
             log(f"[round {round_no + 1}/{args.repeat}] {name} ...", quiet)
             try:
-                stats, peak = run_child(cmd)
+                stats, peak = run_child(cmd, env=engine_env() if name.startswith("engine") else None)
             except ChildFailed as e:
                 unavailable[name] = str(e)
                 contenders.pop(name, None)
@@ -382,7 +399,7 @@ def drive(args) -> dict:
         cmd[cmd.index("--warmup") + 1] = "0"
         log(f"engine at {args.memory_scenarios:,} scenarios, all threads, for peak memory ...", quiet)
         try:
-            mem_stats, engine_rss = run_child(cmd)
+            mem_stats, engine_rss = run_child(cmd, env=engine_env())
             report["engine_memory_run"] = {
                 "scenarios": args.memory_scenarios,
                 "threads": cores,
@@ -394,7 +411,7 @@ def drive(args) -> dict:
             # the interpreter with numpy and rebatesim imported and the inputs loaded
             base = list(cmd)
             base[base.index("--scenarios") + 1] = "1"
-            _, report["engine_memory_run"]["baseline_rss_mb_1_scenario"] = run_child(base)
+            _, report["engine_memory_run"]["baseline_rss_mb_1_scenario"] = run_child(base, env=engine_env())
         except ChildFailed as e:
             unavailable["engine_memory_run"] = str(e)
 
