@@ -65,6 +65,8 @@ fn sample() -> Programme {
     vol.basis_cap = Some(d("100000000000000000000"));
     let mut growth = component("growth", ComponentKind::Growth);
     growth.exclusive_group = Some("best".into());
+    // 17 significant digits: more than a binary float holds, so it is written as text
+    growth.cap = Some(d("28767.390194119514"));
     growth.applies_to = Some(GrowthApplies::Growth);
     growth.basis = Some(Basis::Units);
     growth.tiers = Some(vec![
@@ -382,5 +384,86 @@ proptest! {
             q = Programme::from_str(&text, to, None).unwrap();
         }
         prop_assert_eq!(&q, &p);
+    }
+}
+
+// ---------------------------------------------------------------- located rule violations
+
+/// One rule violation planted in component `i` of a valid programme: the path the error
+/// must name, a text the reported line must contain, and for a repeated value the path of
+/// its first occurrence (whose line must not be the one reported).
+fn plant(p: &mut Programme, i: usize, which: u8) -> (String, String, Option<String>) {
+    let n = p.components.len();
+    let i = i % n;
+    let c = &mut p.components[i];
+    let base = format!("components[{i}]");
+    match which % 6 {
+        0 => {
+            c.cap = Some(d("-7777.5"));
+            (format!("{base}.cap"), "-7777.5".into(), None)
+        }
+        1 => {
+            c.segments = Some(vec!["installer".into(), "nowhere_seg".into()]);
+            (format!("{base}.segments[1]"), "nowhere_seg".into(), None)
+        }
+        2 if c.tiers.is_some() => {
+            let t = &mut c.tiers.as_mut().unwrap()[0];
+            if t.percent.is_some() {
+                t.percent = Some(d("177.77"));
+                (format!("{base}.tiers[0].percent"), "177.77".into(), None)
+            } else if t.per_unit.is_some() {
+                t.per_unit = Some(d("-177.77"));
+                (format!("{base}.tiers[0].per_unit"), "-177.77".into(), None)
+            } else {
+                t.fixed = Some(d("-177.77"));
+                (format!("{base}.tiers[0].fixed"), "-177.77".into(), None)
+            }
+        }
+        3 if c.tiers.as_ref().is_some_and(|t| t.len() >= 2) => {
+            let tiers = c.tiers.as_mut().unwrap();
+            let last = tiers.len() - 1;
+            tiers[last].from = tiers[last - 1].from;
+            (format!("{base}.tiers[{last}].from"), "from".into(), Some(format!("{base}.tiers[{}].from", last - 1)))
+        }
+        4 if i > 0 => {
+            c.id = "c0".into();
+            (format!("{base}.id"), "c0".into(), Some("components[0].id".into()))
+        }
+        _ => {
+            if c.kind == ComponentKind::Volume {
+                c.amount = Some(d("7777.25"));
+                (format!("{base}.amount"), "7777.25".into(), None)
+            } else {
+                c.basis_cap = Some(d("7777.25"));
+                (format!("{base}.basis_cap"), "7777.25".into(), None)
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// A rule broken anywhere in a random programme is reported at its path and at the
+    /// line that holds it, in every format.
+    #[test]
+    fn random_rule_violations_are_located(mut p in a_programme(), i in 0usize..8, which in 0u8..6) {
+        let (path, needle, earlier) = plant(&mut p, i, which);
+        for format in FORMATS {
+            let text = p.to_string(format).unwrap();
+            let back = Programme::from_str(&text, format, None).unwrap();
+            let e = match back.compile_located(&text, format, Some("f")) {
+                Err(rebatesim::Error::Programme(e)) => e,
+                other => return Err(TestCaseError::fail(format!("{format:?}: expected an error at {path}, got {other:?}\n{text}"))),
+            };
+            prop_assert_eq!(&e.path, &path, "{:?}: {}\n{}", format, e, text);
+            let line = e.line.ok_or_else(|| TestCaseError::fail(format!("{format:?}: no line: {e}\n{text}")))?;
+            let line_text = text.lines().nth(line - 1).unwrap_or("");
+            prop_assert!(line_text.contains(&needle), "{:?}: line {} {:?} lacks {:?}: {}\n{}", format, line, line_text, needle, e, text);
+            // a repeated value is reported at its second occurrence
+            if let Some(earlier) = &earlier {
+                prop_assert_ne!(locate_field(&text, format, earlier).map(|l| l.0), Some(line), "{:?}: {}\n{}", format, e, text);
+            }
+        }
     }
 }

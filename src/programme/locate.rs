@@ -55,8 +55,21 @@ pub(crate) fn parse_path(path: &str) -> Option<Vec<Seg>> {
     Some(segs)
 }
 
-/// 1-based (line, column) of the field at `path` in `text` (or of its deepest
-/// enclosing part present in the file), if it can be found.
+/// 1-based (line, column) of the field at `path` (e.g. `components[1].tiers[0].from`) in
+/// `text`, a document in `format`; when the field itself is absent (a missing required
+/// field), the position of its deepest enclosing part that is present. `None` when the
+/// text does not parse or the path's first step is absent.
+///
+/// ```
+/// use rebatesim::programme::{locate_field, Format};
+/// let text = "name = \"P\"\n[[components]]\nid = \"v\"\ntiers = [\n  { from = 0, percent = 1 },\n]\n";
+/// assert_eq!(locate_field(text, Format::Toml, "components[0].tiers[0].percent"), Some((5, 14)));
+/// ```
+pub fn locate_field(text: &str, format: Format, path: &str) -> Option<(usize, usize)> {
+    locate(text, format, path)
+}
+
+/// See [`locate_field`].
 pub(crate) fn locate(text: &str, format: Format, path: &str) -> Option<(usize, usize)> {
     let segs = parse_path(path)?;
     match format {

@@ -29,4 +29,5 @@ pub mod values;
 
 pub use compiled::*;
 pub use io::Format;
+pub use locate::locate_field;
 pub use spec::*;

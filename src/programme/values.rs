@@ -10,13 +10,18 @@ use std::str::FromStr;
 
 /// An exact decimal number in a file.
 ///
-/// Read from an integer, a float (through its shortest decimal form, so
-/// `0.035` is exactly 0.035) or a string (`"0.035"`, for more than 15
-/// significant digits). Written as an integer when integral, otherwise as a
-/// float when that float reads back to the same decimal, otherwise as a
-/// string, so that a file round trip is exact.
+/// Read from an integer, a float or a string (`"0.035"`, for more than 15 significant
+/// digits). A float is read as the decimal of at most 15 significant digits that it
+/// stands for (the precision every binary float holds), so `0.035` is exactly 0.035
+/// whatever parser produced the float, and `0.30000000000000004` (a binary artefact
+/// of 0.1 + 0.2) is 0.3. Written as an integer when integral, as a float when it has at
+/// most 15 significant digits, otherwise as a string, so that a file round trip is exact
+/// in every format and with every conforming parser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Dec(pub Decimal);
+
+/// Significant decimal digits a binary float holds in every case (f64's `DIGITS`).
+const FLOAT_DIGITS: u32 = f64::DIGITS;
 
 impl From<Decimal> for Dec {
     fn from(d: Decimal) -> Self {
@@ -36,6 +41,16 @@ impl fmt::Display for Dec {
     }
 }
 
+/// Number of significant digits of a normalized decimal.
+fn significant_digits(d: Decimal) -> u32 {
+    let m = d.mantissa().unsigned_abs();
+    if m == 0 {
+        1
+    } else {
+        m.ilog10() + 1
+    }
+}
+
 impl Serialize for Dec {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let d = self.0.normalize();
@@ -45,20 +60,25 @@ impl Serialize for Dec {
             }
         }
         let text = d.to_string();
-        if let Ok(f) = text.parse::<f64>() {
-            if f.is_finite() && Decimal::from_str(&format_f64(f)).map(|x| x == d).unwrap_or(false) {
-                return s.serialize_f64(f);
+        if significant_digits(d) <= FLOAT_DIGITS {
+            if let Ok(f) = text.parse::<f64>() {
+                if f.is_finite() && decimal_of_f64(f) == Some(d) {
+                    return s.serialize_f64(f);
+                }
             }
         }
         s.serialize_str(&text)
     }
 }
 
-/// Shortest decimal text of a finite f64 that reads back to the same f64.
-fn format_f64(f: f64) -> String {
-    // Rust's Display for f64 prints the shortest representation that round-trips.
-    let t = format!("{f}");
-    t
+/// The decimal of at most 15 significant digits that the float `f` stands for.
+fn decimal_of_f64(f: f64) -> Option<Decimal> {
+    let sci = format!("{:.*e}", FLOAT_DIGITS as usize - 1, f);
+    Decimal::from_scientific(&sci)
+        .ok()
+        .or_else(|| Decimal::from_str(&format!("{f}")).ok())
+        .or_else(|| Decimal::from_scientific(&format!("{f:e}")).ok())
+        .map(|d| d.normalize())
 }
 
 struct DecVisitor;
@@ -82,10 +102,7 @@ impl<'de> Visitor<'de> for DecVisitor {
         if !v.is_finite() {
             return Err(E::custom(format!("expected a finite number, found {v}")));
         }
-        Decimal::from_str(&format_f64(v))
-            .or_else(|_| Decimal::from_scientific(&format!("{v:e}")))
-            .map(Dec)
-            .map_err(|_| E::custom(format!("number {v} is out of range")))
+        decimal_of_f64(v).map(Dec).ok_or_else(|| E::custom(format!("number {v} is out of range")))
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Dec, E> {
@@ -183,6 +200,27 @@ mod tests {
             let back: Dec = serde_json::from_str(&s).unwrap();
             assert_eq!(back, d, "{t} -> {s}");
         }
+    }
+
+    #[test]
+    fn floats_read_as_the_decimal_they_stand_for() {
+        for (f, want) in [(0.035, "0.035"), (0.1 + 0.2, "0.3"), (1234567.891, "1234567.891"), (1e20, "100000000000000000000"), (-12.5, "-12.5")] {
+            let d: Dec = serde_json::from_str(&format!("{f:?}")).unwrap();
+            assert_eq!(d.0, Decimal::from_str(want).unwrap(), "{f}");
+        }
+        // one unit in the last place off (an imprecise float parser) reads the same
+        let f = 28767.390194119_f64;
+        let off = f64::from_bits(f.to_bits() + 1);
+        assert_eq!(decimal_of_f64(off), decimal_of_f64(f));
+        assert_eq!(decimal_of_f64(f).unwrap(), Decimal::from_str("28767.390194119").unwrap());
+    }
+
+    #[test]
+    fn many_digits_are_written_as_text() {
+        let d = Dec(Decimal::from_str("28767.390194119514").unwrap());
+        assert_eq!(serde_json::to_string(&d).unwrap(), "\"28767.390194119514\"");
+        let d = Dec(Decimal::from_str("28767.3901941195").unwrap());
+        assert_eq!(serde_json::to_string(&d).unwrap(), "28767.3901941195");
     }
 
     #[test]
