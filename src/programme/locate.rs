@@ -63,7 +63,7 @@ pub(crate) fn parse_path(path: &str) -> Option<Vec<Seg>> {
 /// ```
 /// use rebatesim::programme::{locate_field, Format};
 /// let text = "name = \"P\"\n[[components]]\nid = \"v\"\ntiers = [\n  { from = 0, percent = 1 },\n]\n";
-/// assert_eq!(locate_field(text, Format::Toml, "components[0].tiers[0].percent"), Some((5, 14)));
+/// assert_eq!(locate_field(text, Format::Toml, "components[0].tiers[0].percent"), Some((5, 15)));
 /// ```
 pub fn locate_field(text: &str, format: Format, path: &str) -> Option<(usize, usize)> {
     locate(text, format, path)
