@@ -218,5 +218,78 @@ fn main() -> rebatesim::Result<()> {
         &dir,
         "6_tornado",
     )?;
+
+    // Edge cases a reader may still meet: nobody qualifies, many designs with
+    // long names, a five-year fan, a ROI tornado.
+    save(
+        PayoutDistribution::new("Nobody reaches a tier", "EUR", vec![0.0; 500])
+            .with_budget(50_000.0),
+        &dir,
+        "edge_all_zero",
+    )?;
+    let many: Vec<DesignDistribution> = (0..7)
+        .map(|i| {
+            DesignDistribution::new(
+                format!("Design {} with a long descriptive name", i + 1),
+                lognormal_payouts(&mut rng, 2000, 800_000.0 + 90_000.0 * i as f64, 0.1),
+                Some(0.2 + 0.05 * i as f64),
+            )
+        })
+        .collect();
+    save(
+        DesignComparison::new("Seven designs", "USD", many),
+        &dir,
+        "edge_many_designs",
+    )?;
+    let long: Vec<chrono::NaiveDate> = (0..60)
+        .map(|k| chrono::NaiveDate::from_ymd_opt(2027 + k / 12, (k % 12) as u32 + 1, 1).unwrap())
+        .collect();
+    let paths: Vec<Vec<f64>> = (0..500)
+        .map(|_| {
+            let s: f64 = f64::max(noise.sample(&mut rng), 0.3);
+            (1..=60).map(|m| 25_000.0 * s * m as f64).collect()
+        })
+        .collect();
+    save(
+        AccrualFan::new(
+            "Five-year accrual",
+            "GBP",
+            long,
+            vec![FanSeries::from_paths("Accrued liability", &paths)?],
+        ),
+        &dir,
+        "edge_five_years",
+    )?;
+    save(
+        Tornado::new(
+            "What moves ROI?",
+            "Expected ROI",
+            ValueUnit::Percent,
+            0.42,
+            vec![
+                TornadoBar::new("Demand growth", "-2 pts", "+2 pts", 0.35, 0.47)
+                    .with_se(0.01, 0.01),
+                TornadoBar::new("Margin rate", "-5 pts", "+5 pts", 0.30, 0.54),
+                TornadoBar::new("Price elasticity", "-20%", "+20%", 0.44, 0.41),
+            ],
+        ),
+        &dir,
+        "edge_tornado_roi",
+    )?;
+    save(
+        RiskReturn::new(
+            "Margin against risk",
+            "EUR",
+            ReturnMeasure::IncrementalMargin,
+            vec![
+                RiskReturnPoint::new("A", 1_200_000.0, -150_000.0),
+                RiskReturnPoint::new("B", 1_210_000.0, -140_000.0),
+                RiskReturnPoint::new("C", 1_500_000.0, 320_000.0),
+                RiskReturnPoint::new("D", 1_220_000.0, -145_000.0),
+            ],
+        ),
+        &dir,
+        "edge_risk_margin",
+    )?;
     Ok(())
 }

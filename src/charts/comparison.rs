@@ -128,7 +128,7 @@ fn density(s: &Summary, grid: usize) -> Option<Vec<(f64, f64)>> {
         var.sqrt()
     };
     let bw = 0.9 * spread * (n as f64).powf(-0.2);
-    if !(bw > 0.0) {
+    if bw.is_nan() || bw <= 0.0 {
         return None;
     }
     // Bin the sample first so that large runs stay cheap.
@@ -194,25 +194,25 @@ impl Chart for DesignComparison {
         let sums: Vec<Summary> = self.designs.iter().map(|d| summarise(&d.payouts)).collect();
         let cur = &self.currency;
         let subtitle = self.subtitle.clone().unwrap_or_else(|| {
-            "Shape: distribution of total payout over scenarios · box: P25–P75 · line: median · whiskers: P5–P95 · dot: mean"
+            "Shape: spread of scenarios (P0.5–P99.5) · box: P25–P75 · line: median · whiskers: P5–P95 · dot: mean"
                 .to_string()
         });
         let mut legend = Vec::new();
         if let Some(b) = self.budget {
             legend.push((
                 format!("Budget {} {cur}", money_full(b)),
-                Mark::Line(BUDGET.to_rgba(), 2.5, false),
+                Mark::Line(BUDGET.to_rgba(), 2.5, true),
             ));
         }
         let body = header(root, t, &self.title, Some(&subtitle), &legend)?;
 
         let mut lo = sums
             .iter()
-            .map(|s| s.sorted[0])
+            .map(|s| quantile_sorted(&s.sorted, 0.005))
             .fold(f64::INFINITY, f64::min);
         let mut hi = sums
             .iter()
-            .map(|s| *s.sorted.last().unwrap())
+            .map(|s| quantile_sorted(&s.sorted, 0.995))
             .fold(f64::NEG_INFINITY, f64::max);
         if let Some(b) = self.budget {
             lo = lo.min(b);
@@ -227,7 +227,37 @@ impl Chart for DesignComparison {
         };
         let y_hi = hi + pad;
         let n = self.designs.len();
-        let has_roi = self.designs.iter().any(|d| d.expected_roi.is_some());
+        // Labels under each design: its name (up to two lines), then its
+        // expected ROI and mean (one line, or two when the slot is narrow).
+        let name_style = t.bold(14.0, INK);
+        let note_style = t.text(13.0, MUTED);
+        let plot_w = body.dim_in_pixel().0 as i32 - t.px(12.0 + 28.0 + 76.0);
+        let slot = (plot_w / n as i32).max(t.px(40.0));
+        let mut captions = Vec::with_capacity(n);
+        for (d, s) in self.designs.iter().zip(&sums) {
+            let names = wrap2(
+                root,
+                &d.name,
+                &name_style,
+                (slot - t.px(10.0)).max(10) as u32,
+            )?;
+            let mean_note = format!("mean {}", super::format::money_short(s.mean));
+            let mut notes = match d.expected_roi {
+                Some(r) => vec![format!("ROI {} · {mean_note}", percent(r, 0))],
+                None => vec![mean_note.clone()],
+            };
+            let fits = root.estimate_text_size(&notes[0], &note_style).or_draw()?.0 as i32
+                <= slot - t.px(6.0);
+            if !fits {
+                if let Some(r) = d.expected_roi {
+                    notes = vec![format!("ROI {}", percent(r, 0)), mean_note];
+                }
+            }
+            captions.push((names, notes));
+        }
+        let name_rows = captions.iter().map(|c| c.0.len()).max().unwrap_or(1) as i32;
+        let note_rows = captions.iter().map(|c| c.1.len()).max().unwrap_or(1) as i32;
+        let caption_h = t.px(10.0) + name_rows * t.px(17.0) + note_rows * t.px(16.0) + t.px(6.0);
 
         let y_fmt = AxisFormat::money(y_lo, y_hi, 8);
         let mut chart = ChartBuilder::on(&body)
@@ -235,7 +265,7 @@ impl Chart for DesignComparison {
             .margin_right(t.px(28.0))
             .margin_top(t.px(10.0))
             .margin_bottom(t.px(4.0))
-            .x_label_area_size(t.px(if has_roi { 74.0 } else { 52.0 }))
+            .x_label_area_size(caption_h)
             .y_label_area_size(t.px(76.0))
             .build_cartesian_2d(-0.5..(n as f64 - 0.5), y_lo..y_hi)
             .or_draw()?;
@@ -321,42 +351,29 @@ impl Chart for DesignComparison {
                 .or_draw()?;
         }
 
-        // Design names (wrapped to the slot), then mean and ROI under each.
-        let slot = (chart.backend_coord(&(1.0, 0.0)).0 - chart.backend_coord(&(0.0, 0.0)).0)
-            .max(t.px(60.0));
-        let name_style = t.bold(14.0, INK);
-        let note_style = t.text(13.0, MUTED);
         let base_y = chart.backend_coord(&(0.0, y_lo)).1 + t.px(8.0);
-        for (i, (d, s)) in self.designs.iter().zip(&sums).enumerate() {
+        for (i, (names, notes)) in captions.iter().enumerate() {
             let cx = chart.backend_coord(&(i as f64, y_lo)).0;
-            let mut y = base_y;
-            let lines = wrap2(
-                root,
-                &d.name,
-                &name_style,
-                (slot - t.px(10.0)).max(10) as u32,
-            )?;
-            let two = lines.len() > 1;
-            for line in lines {
-                label(root, &line, (cx, y), &name_style, HPos::Center, VPos::Top)?;
-                y += t.px(17.0);
-            }
-            let mean_note = format!("mean {}", super::format::money_short(s.mean));
-            let note = match d.expected_roi {
-                Some(r) => format!("ROI {} · {mean_note}", percent(r, 0)),
-                None => mean_note,
-            };
-            let note_lines = wrap2(root, &note, &note_style, (slot - t.px(6.0)).max(10) as u32)?;
-            for line in note_lines.iter().take(if two { 1 } else { 2 }) {
+            for (k, line) in names.iter().enumerate() {
                 label(
                     root,
                     line,
-                    (cx, y + t.px(2.0)),
+                    (cx, base_y + k as i32 * t.px(17.0)),
+                    &name_style,
+                    HPos::Center,
+                    VPos::Top,
+                )?;
+            }
+            let note_y = base_y + name_rows * t.px(17.0) + t.px(2.0);
+            for (k, line) in notes.iter().enumerate() {
+                label(
+                    root,
+                    line,
+                    (cx, note_y + k as i32 * t.px(16.0)),
                     &note_style,
                     HPos::Center,
                     VPos::Top,
                 )?;
-                y += t.px(16.0);
             }
         }
         Ok(())

@@ -163,11 +163,21 @@ impl Chart for PayoutDistribution {
             lo = lo.min(b);
             hi = hi.max(b);
         }
-        let (data_lo, data_hi) = pad_range(min, max);
-        let target_bins = ((2.0 * (n as f64).cbrt()).round() as usize).clamp(8, 50);
-        let width = super::format::nice_step((data_hi - data_lo) / target_bins as f64);
-        let start = (data_lo / width).floor() * width;
-        let bins = (((data_hi - start) / width).floor() as usize + 1).max(1);
+        let (start, width, bins) = if max > min {
+            let target_bins = ((2.0 * (n as f64).cbrt()).round() as usize).clamp(8, 50);
+            let width = super::format::nice_step((max - min) / target_bins as f64);
+            let start = (min / width).floor() * width;
+            (
+                start,
+                width,
+                (((max - start) / width).floor() as usize + 1).max(1),
+            )
+        } else {
+            // Every scenario pays the same: one visible bar centred on it.
+            let (a, b) = pad_range(lo, hi);
+            let width = super::format::nice_step((b - a) / 40.0);
+            (min - width / 2.0, width, 1)
+        };
         let mut counts = vec![0usize; bins];
         for v in &sorted {
             let i = (((v - start) / width).floor() as usize).min(bins - 1);

@@ -328,9 +328,11 @@ impl Chart for AccrualFan {
                     t.line(c, 2.5),
                 )))
                 .or_draw()?;
-            chart
-                .draw_series(pts.iter().map(|p| Circle::new(*p, t.px(2.5), t.fill(c))))
-                .or_draw()?;
+            if n <= 24 {
+                chart
+                    .draw_series(pts.iter().map(|p| Circle::new(*p, t.px(2.5), t.fill(c))))
+                    .or_draw()?;
+            }
         }
         if let Some(b) = self.budget {
             chart
@@ -352,8 +354,7 @@ impl Chart for AccrualFan {
             let p = chart.backend_coord(&(x_hi, s.p50[n - 1]));
             let mut y = p.1;
             for k in 0..8 {
-                let dy =
-                    (k as i32 + 1) / 2 * (th as i32 + t.px(2.0)) * if k % 2 == 1 { -1 } else { 1 };
+                let dy = (k + 1) / 2 * (th as i32 + t.px(2.0)) * if k % 2 == 1 { -1 } else { 1 };
                 let b = (
                     p.0 + t.px(6.0),
                     p.1 + dy - th as i32 / 2,

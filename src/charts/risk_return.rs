@@ -133,7 +133,7 @@ impl Chart for RiskReturn {
             ReturnMeasure::Roi => ("Expected ROI".to_string(), Box::new(|v| percent(v, 0))),
             ReturnMeasure::IncrementalMargin => (
                 format!("Expected incremental margin ({cur})"),
-                Box::new(|v| money_short(v)),
+                Box::new(money_short),
             ),
         };
         let mut legend = Vec::new();
