@@ -8,6 +8,7 @@
 //! - [`charts`]: finance-ready charts (SVG and PNG) drawn with plotters.
 //! - [`data`]: partner and transaction tables (CSV, exact decimals, located errors).
 //! - [`rules`]: the calculation kernel, generic over `Decimal` and `f64`.
+//! - [`population`], [`demand`], [`rng`]: partner populations, the demand model, keyed random streams.
 //! - [`settlement`]: the exact settlement engine: lines, totals, explanations.
 //! - [`error`]: the one error type, locating every problem by field path or table row.
 //!
@@ -19,9 +20,12 @@
 pub mod calendar;
 pub mod charts;
 pub mod data;
+pub mod demand;
 pub mod error;
 pub mod money;
+pub mod population;
 pub mod programme;
+pub mod rng;
 pub mod rules;
 pub mod settlement;
 

@@ -31,3 +31,7 @@ pub use compiled::*;
 pub use io::Format;
 pub use locate::locate_field;
 pub use spec::*;
+
+// shared with the demand model's reader (src/demand.rs)
+pub(crate) use io::{parse as parse_document, write as write_document};
+pub(crate) use locate::locate as locate_field;

@@ -1,0 +1,567 @@
+//! The demand model: how partners buy, month by month, and how they respond to the programme.
+//!
+//! A model file (TOML, JSON or YAML, read like programme files) has one optional section per
+//! mechanism; a missing section, or a zero parameter, switches the mechanism off. Parameters
+//! that can differ by segment take a default and an optional `segments` table of overrides.
+//! Every parameter, its default and the exact formula are documented in `docs/simulation.md`.
+//!
+//! ```
+//! use rebatesim::demand::Model;
+//! use rebatesim::programme::Format;
+//! let model = Model::from_str(r#"
+//! [seasonality]
+//! factors = [0.8, 0.85, 1.0, 1.0, 1.05, 1.0, 0.9, 0.85, 1.05, 1.1, 1.15, 1.25]
+//! [market]
+//! sigma = 0.10
+//! [noise]
+//! sigma = 0.25
+//! segments = { small = 0.35, large = 0.15 }
+//! "#, Format::Toml, None).unwrap();
+//! assert_eq!(model.noise.get("small"), 0.35);
+//! assert_eq!(model.noise.get("mid"), 0.25);
+//! ```
+
+use crate::error::{Error, FieldError, Result};
+use crate::programme::Format;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+
+macro_rules! segment_param {
+    ($(#[$doc:meta])* $name:ident, $field:ident, $default_fn:literal, $default:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            /// Value for every segment without an override.
+            #[serde(default = $default_fn)]
+            pub $field: f64,
+            /// Per-segment overrides (segment name → value).
+            #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+            pub segments: BTreeMap<String, f64>,
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name { $field: $default, segments: BTreeMap::new() }
+            }
+        }
+
+        impl $name {
+            /// The value for `segment`.
+            pub fn get(&self, segment: &str) -> f64 {
+                self.segments.get(segment).copied().unwrap_or(self.$field)
+            }
+
+            fn check(&self, section: &str, lo: f64, hi: f64, what: &str) -> Result<()> {
+                in_range(&format!("{section}.{}", stringify!($field)), self.$field, lo, hi, what)?;
+                for (s, v) in &self.segments {
+                    in_range(&format!("{section}.segments.{s}"), *v, lo, hi, what)?;
+                }
+                Ok(())
+            }
+
+            fn segment_names(&self) -> impl Iterator<Item = &String> {
+                self.segments.keys()
+            }
+        }
+    };
+}
+
+fn zero() -> f64 {
+    0.0
+}
+fn four() -> f64 {
+    4.0
+}
+fn half() -> f64 {
+    0.5
+}
+fn one_u32() -> u32 {
+    1
+}
+fn yes() -> bool {
+    true
+}
+fn tenth() -> f64 {
+    0.1
+}
+fn p08() -> f64 {
+    0.8
+}
+fn ten() -> f64 {
+    10.0
+}
+
+fn in_range(path: &str, v: f64, lo: f64, hi: f64, what: &str) -> Result<()> {
+    if !v.is_finite() || v < lo || v > hi {
+        return Err(Error::model(path, format!("expected {what} from {lo} to {hi}, found {v}")));
+    }
+    Ok(())
+}
+
+segment_param!(
+    /// Annual growth of demand over the baseline year, as a fraction (0.05 = +5%).
+    Growth, rate, "zero", 0.0
+);
+segment_param!(
+    /// A factor shared by all partners of a segment in a scenario: `exp(σZ − σ²/2)`.
+    SegmentFactor, sigma, "zero", 0.0
+);
+segment_param!(
+    /// A persistent factor of each partner for the whole programme: `exp(σZ − σ²/2)`.
+    PartnerFactor, sigma, "zero", 0.0
+);
+segment_param!(
+    /// Independent monthly noise of each partner: `exp(σZ − σ²/2)`.
+    Noise, sigma, "zero", 0.0
+);
+segment_param!(
+    /// Monthly probability that a partner stops buying (for good) from that month on.
+    Churn, monthly_hazard, "zero", 0.0
+);
+segment_param!(
+    /// Share of each month's gross revenue that is returned in the same month (a negative line).
+    Returns, share, "zero", 0.0
+);
+
+/// Monthly seasonality: 12 factors by calendar month (January first), optionally per segment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seasonality {
+    /// Factors for January..December (default: all 1).
+    #[serde(default = "flat")]
+    pub factors: Vec<f64>,
+    /// Per-segment factor lists.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub segments: BTreeMap<String, Vec<f64>>,
+    /// Divide each list by its mean so that the factors average exactly 1 (default true), so
+    /// that seasonality moves demand between months without changing the annual total.
+    #[serde(default = "yes")]
+    pub normalise: bool,
+}
+
+fn flat() -> Vec<f64> {
+    vec![1.0; 12]
+}
+
+impl Default for Seasonality {
+    fn default() -> Self {
+        Seasonality { factors: flat(), segments: BTreeMap::new(), normalise: true }
+    }
+}
+
+impl Seasonality {
+    /// The 12 factors (normalised if asked) for `segment`.
+    pub fn get(&self, segment: &str) -> [f64; 12] {
+        let f = self.segments.get(segment).unwrap_or(&self.factors);
+        let mut out = [1.0; 12];
+        out.copy_from_slice(&f[..12]);
+        if self.normalise {
+            let mean = out.iter().sum::<f64>() / 12.0;
+            for x in &mut out {
+                *x /= mean;
+            }
+        }
+        out
+    }
+
+    fn check_list(path: &str, f: &[f64]) -> Result<()> {
+        if f.len() != 12 {
+            return Err(Error::model(path, format!("expected 12 monthly factors (January to December), found {}", f.len())));
+        }
+        for (i, v) in f.iter().enumerate() {
+            in_range(&format!("{path}[{i}]"), *v, 0.0, 1e6, "a factor")?;
+        }
+        if f.iter().sum::<f64>() <= 0.0 {
+            return Err(Error::model(path, "expected at least one factor > 0"));
+        }
+        Ok(())
+    }
+}
+
+/// How the market factor evolves within a scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarketProcess {
+    /// One draw per scenario, the same every month (the default).
+    #[default]
+    Constant,
+    /// A stationary AR(1) in logs: `x₀ = σZ₀`, `x_m = ρ·x_{m−1} + σ·√(1−ρ²)·Z_m`.
+    Ar1,
+    /// A random walk in logs: `x₀ = σZ₀`, `x_m = x_{m−1} + monthly_sigma·Z_m`.
+    RandomWalk,
+}
+
+/// The market-wide factor of a scenario, shared by every partner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Market {
+    /// Log-scale σ of the factor (0 = no market uncertainty, the default).
+    #[serde(default = "zero")]
+    pub sigma: f64,
+    /// `constant` (default), `ar1` or `random_walk`.
+    #[serde(default)]
+    pub process: MarketProcess,
+    /// AR(1) month-to-month correlation ρ in [0, 1) (ar1 only).
+    #[serde(default = "zero")]
+    pub rho: f64,
+    /// Monthly log-step σ (random_walk only).
+    #[serde(default = "zero")]
+    pub monthly_sigma: f64,
+}
+
+impl Default for Market {
+    fn default() -> Self {
+        Market { sigma: 0.0, process: MarketProcess::Constant, rho: 0.0, monthly_sigma: 0.0 }
+    }
+}
+
+/// The order process (only simulated when the programme has a logistics component).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Orders {
+    /// Mean number of orders per partner-month (Poisson; at least one order in a month with
+    /// purchases). Default 4.
+    #[serde(default = "four")]
+    pub per_month: f64,
+    /// Per-segment overrides of `per_month`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub segments: BTreeMap<String, f64>,
+    /// Log-scale σ of order sizes: a month's units are split over its orders in proportion to
+    /// independent `exp(σZ)` weights (0 = equal orders). Default 0.5.
+    #[serde(default = "half")]
+    pub size_sigma: f64,
+}
+
+impl Default for Orders {
+    fn default() -> Self {
+        Orders { per_month: 4.0, segments: BTreeMap::new(), size_sigma: 0.5 }
+    }
+}
+
+impl Orders {
+    /// Mean orders per month for `segment`.
+    pub fn get(&self, segment: &str) -> f64 {
+        self.segments.get(segment).copied().unwrap_or(self.per_month)
+    }
+}
+
+/// Defaults for partner economics the partner table does not give.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Economics {
+    /// Revenue per unit (needed when the programme measures units or the table gives only units).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<f64>,
+    /// Gross-margin rate, a fraction of revenue (needed for incremental margin and ROI; when
+    /// neither the table nor the model gives it, margin and ROI are reported as NaN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub margin_rate: Option<f64>,
+    /// Category shares of revenue for partners without mix columns (shares sum to 1).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub category_mix: BTreeMap<String, f64>,
+}
+
+/// Stretch to the next tier (see docs/simulation.md for the decision rule).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stretch {
+    /// Switch (default off).
+    #[serde(default)]
+    pub enabled: bool,
+    /// The extra purchase is spread over the last `window_months` months of the period (default 1).
+    #[serde(default = "one_u32")]
+    pub window_months: u32,
+    /// Only a shortfall of at most this fraction of the next threshold is bought (default 0.1).
+    #[serde(default = "tenth")]
+    pub max_shortfall: f64,
+    /// Probability ceiling (default 0.8).
+    #[serde(default = "p08")]
+    pub max_probability: f64,
+    /// How fast the probability rises with payoff / extra purchase (default 10).
+    #[serde(default = "ten")]
+    pub sensitivity: f64,
+}
+
+impl Default for Stretch {
+    fn default() -> Self {
+        Stretch { enabled: false, window_months: 1, max_shortfall: 0.1, max_probability: 0.8, sensitivity: 10.0 }
+    }
+}
+
+/// Pull-forward: the share of stretch purchases borrowed from later demand.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PullForward {
+    /// Share of each stretch purchase taken from the next period's demand (from after the
+    /// programme, in the last period), so not incremental. Default 0 (off).
+    #[serde(default = "zero")]
+    pub share: f64,
+}
+
+/// Uplift of demand with the programme's effective rebate rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Uplift {
+    /// Demand multiplier `1 + elasticity × r`, r = the partner's expected effective rebate rate.
+    /// Default 0 (off).
+    #[serde(default = "zero")]
+    pub elasticity: f64,
+}
+
+/// Behavioural response to the programme (none by default).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Behaviour {
+    /// Stretch to the next tier.
+    #[serde(default)]
+    pub stretch: Stretch,
+    /// Pull-forward of stretch purchases.
+    #[serde(default)]
+    pub pull_forward: PullForward,
+    /// Uplift elasticity.
+    #[serde(default)]
+    pub uplift: Uplift,
+}
+
+impl Behaviour {
+    /// Whether any behavioural mechanism is on (else the counterfactual equals the simulation).
+    pub fn any(&self) -> bool {
+        self.stretch.enabled || self.uplift.elasticity != 0.0
+    }
+}
+
+/// A demand model. Every section is optional; the all-default model is deterministic demand
+/// at the baseline (flat seasonality, no growth, no noise, no churn, no returns, no behaviour).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Model {
+    /// Free-text description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Monthly seasonality.
+    #[serde(default)]
+    pub seasonality: Seasonality,
+    /// Annual growth over the baseline.
+    #[serde(default)]
+    pub growth: Growth,
+    /// Market-wide factor.
+    #[serde(default)]
+    pub market: Market,
+    /// Segment factors.
+    #[serde(default)]
+    pub segment_factor: SegmentFactor,
+    /// Persistent partner factor.
+    #[serde(default)]
+    pub partner_factor: PartnerFactor,
+    /// Monthly noise.
+    #[serde(default)]
+    pub noise: Noise,
+    /// Churn.
+    #[serde(default)]
+    pub churn: Churn,
+    /// Returns.
+    #[serde(default)]
+    pub returns: Returns,
+    /// Order process.
+    #[serde(default)]
+    pub orders: Orders,
+    /// Economics defaults.
+    #[serde(default)]
+    pub economics: Economics,
+    /// Behavioural response.
+    #[serde(default)]
+    pub behaviour: Behaviour,
+}
+
+impl Model {
+    /// Parse a model from `text` in `format` and validate it. `file` names the source in errors.
+    pub fn from_str(text: &str, format: Format, file: Option<&str>) -> Result<Model> {
+        let model: Model = crate::programme::parse_document(text, format, file, Error::Model)?;
+        model.validate().map_err(|e| match e {
+            Error::Model(mut fe) => {
+                fe.file = file.map(str::to_owned);
+                if fe.line.is_none() {
+                    if let Some((l, c)) = crate::programme::locate_field(text, format, &fe.path) {
+                        fe.line = Some(l);
+                        fe.column = Some(c);
+                    }
+                }
+                Error::Model(fe)
+            }
+            other => other,
+        })?;
+        Ok(model)
+    }
+
+    /// Read and validate a model file (format from the extension).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Model> {
+        let path = path.as_ref();
+        let format = Format::from_path(path)?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Model::from_str(&text, format, Some(&path.display().to_string()))
+    }
+
+    /// Write the model in `format`.
+    pub fn to_string(&self, format: Format) -> Result<String> {
+        crate::programme::write_document(self, format)
+    }
+
+    /// Check every parameter's range. Errors name the field path, e.g. `noise.segments.small`.
+    pub fn validate(&self) -> Result<()> {
+        Seasonality::check_list("seasonality.factors", &self.seasonality.factors)?;
+        for (s, f) in &self.seasonality.segments {
+            Seasonality::check_list(&format!("seasonality.segments.{s}"), f)?;
+        }
+        self.growth.check("growth", -0.99, 100.0, "an annual growth fraction")?;
+        in_range("market.sigma", self.market.sigma, 0.0, 3.0, "a log-scale σ")?;
+        match self.market.process {
+            MarketProcess::Constant => {
+                if self.market.rho != 0.0 {
+                    return Err(Error::model("market.rho", "rho applies only to process = \"ar1\""));
+                }
+                if self.market.monthly_sigma != 0.0 {
+                    return Err(Error::model("market.monthly_sigma", "monthly_sigma applies only to process = \"random_walk\""));
+                }
+            }
+            MarketProcess::Ar1 => {
+                if !self.market.rho.is_finite() || !(0.0..1.0).contains(&self.market.rho) {
+                    return Err(Error::model("market.rho", format!("expected a correlation from 0 to below 1, found {}", self.market.rho)));
+                }
+                if self.market.monthly_sigma != 0.0 {
+                    return Err(Error::model("market.monthly_sigma", "monthly_sigma applies only to process = \"random_walk\" (ar1 keeps the marginal σ = sigma)"));
+                }
+            }
+            MarketProcess::RandomWalk => {
+                in_range("market.monthly_sigma", self.market.monthly_sigma, 0.0, 1.0, "a monthly log-step σ")?;
+                if self.market.rho != 0.0 {
+                    return Err(Error::model("market.rho", "rho applies only to process = \"ar1\""));
+                }
+            }
+        }
+        self.segment_factor.check("segment_factor", 0.0, 3.0, "a log-scale σ")?;
+        self.partner_factor.check("partner_factor", 0.0, 3.0, "a log-scale σ")?;
+        self.noise.check("noise", 0.0, 3.0, "a log-scale σ")?;
+        self.churn.check("churn", 0.0, 1.0, "a monthly probability")?;
+        self.returns.check("returns", 0.0, 0.99, "a share of revenue")?;
+        in_range("orders.per_month", self.orders.per_month, 0.0, 10_000.0, "a mean number of orders")?;
+        for (s, v) in &self.orders.segments {
+            in_range(&format!("orders.segments.{s}"), *v, 0.0, 10_000.0, "a mean number of orders")?;
+        }
+        in_range("orders.size_sigma", self.orders.size_sigma, 0.0, 3.0, "a log-scale σ")?;
+        if let Some(p) = self.economics.unit_price {
+            if !p.is_finite() || p <= 0.0 {
+                return Err(Error::model("economics.unit_price", format!("expected a price > 0, found {p}")));
+            }
+        }
+        if let Some(m) = self.economics.margin_rate {
+            in_range("economics.margin_rate", m, 0.0, 1.0, "a fraction of revenue")?;
+        }
+        if !self.economics.category_mix.is_empty() {
+            let mut sum = 0.0;
+            for (c, v) in &self.economics.category_mix {
+                in_range(&format!("economics.category_mix.{c}"), *v, 0.0, 1.0, "a share")?;
+                sum += v;
+            }
+            if (sum - 1.0).abs() > 1e-6 {
+                return Err(Error::model("economics.category_mix", format!("category shares must sum to 1, found {sum}")));
+            }
+        }
+        let st = &self.behaviour.stretch;
+        if st.window_months == 0 || st.window_months > 12 {
+            return Err(Error::model(
+                "behaviour.stretch.window_months",
+                format!("expected 1 to 12 months, found {}", st.window_months),
+            ));
+        }
+        in_range("behaviour.stretch.max_shortfall", st.max_shortfall, 0.0, 1.0, "a fraction of the threshold")?;
+        in_range("behaviour.stretch.max_probability", st.max_probability, 0.0, 1.0, "a probability")?;
+        in_range("behaviour.stretch.sensitivity", st.sensitivity, 0.0, 1e6, "a sensitivity")?;
+        in_range("behaviour.pull_forward.share", self.behaviour.pull_forward.share, 0.0, 1.0, "a share")?;
+        in_range("behaviour.uplift.elasticity", self.behaviour.uplift.elasticity, 0.0, 100.0, "an elasticity")?;
+        Ok(())
+    }
+
+    /// Check that every segment named in the model exists in `segments` (the population's),
+    /// so that a misspelt override is an error rather than silently unused.
+    pub fn check_segments(&self, segments: &[String]) -> Result<()> {
+        let known = |s: &String| segments.iter().any(|x| x == s);
+        let mut named: Vec<(String, &String)> = Vec::new();
+        named.extend(self.seasonality.segments.keys().map(|s| (format!("seasonality.segments.{s}"), s)));
+        named.extend(self.growth.segment_names().map(|s| (format!("growth.segments.{s}"), s)));
+        named.extend(self.segment_factor.segment_names().map(|s| (format!("segment_factor.segments.{s}"), s)));
+        named.extend(self.partner_factor.segment_names().map(|s| (format!("partner_factor.segments.{s}"), s)));
+        named.extend(self.noise.segment_names().map(|s| (format!("noise.segments.{s}"), s)));
+        named.extend(self.churn.segment_names().map(|s| (format!("churn.segments.{s}"), s)));
+        named.extend(self.returns.segment_names().map(|s| (format!("returns.segments.{s}"), s)));
+        named.extend(self.orders.segments.keys().map(|s| (format!("orders.segments.{s}"), s)));
+        for (path, s) in named {
+            if !known(s) {
+                return Err(Error::Model(FieldError::new(
+                    path,
+                    format!("segment '{s}' is not a segment of the population (known: {})", segments.join(", ")),
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        Model::from_str(text, Format::Toml, Some("model.toml")).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn defaults_are_off() {
+        let m = Model::from_str("", Format::Toml, None).unwrap();
+        assert_eq!(m, Model::default());
+        assert!(!m.behaviour.any());
+        assert_eq!(m.seasonality.get("x"), [1.0; 12]);
+    }
+
+    #[test]
+    fn round_trips() {
+        let text = "[seasonality]\nfactors = [1,1,1,1,1,1,1,1,1,1,1,2]\n[noise]\nsigma = 0.2\nsegments = { a = 0.3 }\n[behaviour.stretch]\nenabled = true\n";
+        let m = Model::from_str(text, Format::Toml, None).unwrap();
+        for f in [Format::Toml, Format::Json, Format::Yaml] {
+            let back = Model::from_str(&m.to_string(f).unwrap(), f, None).unwrap();
+            assert_eq!(back, m);
+        }
+        let s = m.seasonality.get("a");
+        assert!((s.iter().sum::<f64>() - 12.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        assert!(err("[noise]\nsigma = -1\n").contains("noise.sigma: expected a log-scale σ from 0 to 3, found -1"));
+        assert!(err("[noise]\nsegments = { small = 9 }\n").contains("noise.segments.small"));
+        assert!(err("[seasonality]\nfactors = [1, 2]\n").contains("seasonality.factors: expected 12 monthly factors"));
+        assert!(err("[market]\nsigma = 0.1\nprocess = \"ar1\"\nrho = 1.5\n").contains("market.rho"));
+        assert!(err("[market]\nsigma = 0.1\nrho = 0.5\n").contains("rho applies only"));
+        assert!(err("[market]\nprocess = \"sideways\"\n").contains("market.process"));
+        assert!(err("[noise]\nsigmaa = 0.1\n").contains("unknown field"));
+        assert!(err("[churn]\nmonthly_hazard = 2\n").contains("churn.monthly_hazard"));
+        assert!(err("[returns]\nshare = 1\n").contains("returns.share"));
+        assert!(err("[economics]\ncategory_mix = { a = 0.5, b = 0.2 }\n").contains("sum to 1"));
+        assert!(err("[economics]\nmargin_rate = 30\n").contains("economics.margin_rate"));
+        assert!(err("[behaviour.stretch]\nwindow_months = 0\n").contains("behaviour.stretch.window_months"));
+        assert!(err("[behaviour.pull_forward]\nshare = 1.5\n").contains("behaviour.pull_forward.share"));
+        assert!(err("[behaviour.uplift]\nelasticity = -1\n").contains("behaviour.uplift.elasticity"));
+        assert!(err("[orders]\nsize_sigma = -0.1\n").contains("orders.size_sigma"));
+        let e = err("[noise]\nsigma = \"high\"\n");
+        assert!(e.contains("model.toml") && e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn unknown_segments_are_errors() {
+        let m = Model::from_str("[noise]\nsegments = { smal = 0.3 }\n", Format::Toml, None).unwrap();
+        let e = m.check_segments(&["small".into()]).unwrap_err().to_string();
+        assert!(e.contains("noise.segments.smal") && e.contains("known: small"), "{e}");
+    }
+}

@@ -1,0 +1,436 @@
+//! The partner population a simulation runs on: one row per partner with its segment, its
+//! prior-year (baseline) annual volume and optional economics (unit price, gross-margin rate,
+//! product-category mix).
+//!
+//! Built from a partner table (CSV file or text; the Python binding passes DataFrame columns
+//! through [`Population::from_records`]) or generated synthetically from a count, a median
+//! baseline and a dispersion per segment ([`Population::synthetic`]).
+//!
+//! Partner table columns (names are case-sensitive; extra columns are ignored):
+//!
+//! | column | required | meaning |
+//! |---|---|---|
+//! | `partner_id` | yes | unique id |
+//! | `segment` | yes | segment name |
+//! | `baseline_revenue` | one of the two | prior-year annual revenue |
+//! | `baseline_units` | one of the two | prior-year annual units |
+//! | `unit_price` | no | revenue per unit (else the model's default) |
+//! | `margin_rate` | no | gross margin as a fraction of revenue, 0..1 (else the model's default) |
+//! | `mix_<category>` | no | share of the partner's revenue in `<category>`; shares ≥ 0 summing to 1 (±1e-6) |
+//!
+//! Empty cells in optional columns mean "not given".
+
+use crate::error::{Error, Result};
+use crate::rng::{self, Purpose};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// One partner, as given (used to build a [`Population`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PartnerRecord {
+    /// Unique id.
+    pub partner_id: String,
+    /// Segment name.
+    pub segment: String,
+    /// Prior-year annual revenue.
+    pub baseline_revenue: Option<f64>,
+    /// Prior-year annual units.
+    pub baseline_units: Option<f64>,
+    /// Revenue per unit.
+    pub unit_price: Option<f64>,
+    /// Gross-margin rate (fraction of revenue).
+    pub margin_rate: Option<f64>,
+    /// Category shares of revenue, in the order of the population's `categories`
+    /// (empty when the table has no mix columns).
+    pub mix: Vec<f64>,
+}
+
+/// A partner population, stored by column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Population {
+    /// Partner ids, in table order.
+    pub partner_id: Vec<String>,
+    /// Segment names, sorted (segment index → name).
+    pub segments: Vec<String>,
+    /// Segment index of each partner (into `segments`).
+    pub segment: Vec<u32>,
+    /// Prior-year annual revenue of each partner, if given.
+    pub baseline_revenue: Vec<Option<f64>>,
+    /// Prior-year annual units of each partner, if given.
+    pub baseline_units: Vec<Option<f64>>,
+    /// Revenue per unit of each partner, if given.
+    pub unit_price: Vec<Option<f64>>,
+    /// Gross-margin rate of each partner, if given.
+    pub margin_rate: Vec<Option<f64>>,
+    /// Categories of the mix columns (table order), empty without mix columns.
+    pub categories: Vec<String>,
+    /// Category mix, row-major `len() × categories.len()` (empty without mix columns).
+    pub mix: Vec<f64>,
+}
+
+fn finite_non_negative(table: &str, row: usize, col: &str, v: f64) -> Result<f64> {
+    if !v.is_finite() || v < 0.0 {
+        return Err(Error::data(table, Some(row), Some(col), format!("expected a finite number ≥ 0, found {v}")));
+    }
+    Ok(v)
+}
+
+impl Population {
+    /// Number of partners.
+    pub fn len(&self) -> usize {
+        self.partner_id.len()
+    }
+
+    /// Whether the population is empty.
+    pub fn is_empty(&self) -> bool {
+        self.partner_id.is_empty()
+    }
+
+    /// Name of partner `i`'s segment.
+    pub fn segment_name(&self, i: usize) -> &str {
+        &self.segments[self.segment[i] as usize]
+    }
+
+    /// Category shares of partner `i` (empty without mix columns).
+    pub fn mix_of(&self, i: usize) -> &[f64] {
+        let k = self.categories.len();
+        if k == 0 {
+            &[]
+        } else {
+            &self.mix[i * k..(i + 1) * k]
+        }
+    }
+
+    /// Build and validate a population from records. `categories` names the mix entries of
+    /// every record (each record's `mix` must have that length, or be empty when there are no
+    /// categories). `table` names the source in errors.
+    pub fn from_records(records: Vec<PartnerRecord>, categories: Vec<String>, table: &str) -> Result<Population> {
+        if records.is_empty() {
+            return Err(Error::data(table, None, None, "the partner table has no rows"));
+        }
+        let mut seen = std::collections::HashSet::with_capacity(records.len());
+        let mut seg_names: Vec<String> = records.iter().map(|r| r.segment.clone()).collect();
+        seg_names.sort();
+        seg_names.dedup();
+        let k = categories.len();
+        let mut pop = Population {
+            partner_id: Vec::with_capacity(records.len()),
+            segments: seg_names,
+            segment: Vec::with_capacity(records.len()),
+            baseline_revenue: Vec::with_capacity(records.len()),
+            baseline_units: Vec::with_capacity(records.len()),
+            unit_price: Vec::with_capacity(records.len()),
+            margin_rate: Vec::with_capacity(records.len()),
+            categories,
+            mix: Vec::with_capacity(records.len() * k),
+        };
+        for (i, r) in records.into_iter().enumerate() {
+            let row = i + 1;
+            if r.partner_id.trim().is_empty() {
+                return Err(Error::data(table, Some(row), Some("partner_id"), "expected a partner id, found an empty cell"));
+            }
+            if !seen.insert(r.partner_id.clone()) {
+                return Err(Error::data(table, Some(row), Some("partner_id"), format!("partner '{}' appears twice", r.partner_id)));
+            }
+            if r.segment.trim().is_empty() {
+                return Err(Error::data(table, Some(row), Some("segment"), "expected a segment name, found an empty cell"));
+            }
+            if r.baseline_revenue.is_none() && r.baseline_units.is_none() {
+                return Err(Error::data(
+                    table,
+                    Some(row),
+                    Some("baseline_revenue"),
+                    "expected a baseline: give baseline_revenue or baseline_units",
+                ));
+            }
+            if let Some(v) = r.baseline_revenue {
+                finite_non_negative(table, row, "baseline_revenue", v)?;
+            }
+            if let Some(v) = r.baseline_units {
+                finite_non_negative(table, row, "baseline_units", v)?;
+            }
+            if let Some(v) = r.unit_price {
+                if !v.is_finite() || v <= 0.0 {
+                    return Err(Error::data(table, Some(row), Some("unit_price"), format!("expected a price > 0, found {v}")));
+                }
+            }
+            if let Some(v) = r.margin_rate {
+                if !v.is_finite() || !(0.0..=1.0).contains(&v) {
+                    return Err(Error::data(
+                        table,
+                        Some(row),
+                        Some("margin_rate"),
+                        format!("expected a margin rate between 0 and 1 (a fraction of revenue), found {v}"),
+                    ));
+                }
+            }
+            if k > 0 {
+                if r.mix.len() != k {
+                    return Err(Error::data(table, Some(row), None, format!("expected {k} category shares, found {}", r.mix.len())));
+                }
+                let mut sum = 0.0;
+                for (j, &s) in r.mix.iter().enumerate() {
+                    finite_non_negative(table, row, &format!("mix_{}", pop.categories[j]), s)?;
+                    sum += s;
+                }
+                if (sum - 1.0).abs() > 1e-6 {
+                    return Err(Error::data(
+                        table,
+                        Some(row),
+                        Some(&format!("mix_{}", pop.categories[0])),
+                        format!("category shares must sum to 1, found {sum}"),
+                    ));
+                }
+                pop.mix.extend_from_slice(&r.mix);
+            } else if !r.mix.is_empty() {
+                return Err(Error::data(table, Some(row), None, "category shares given without category names"));
+            }
+            let seg = pop.segments.binary_search(&r.segment).expect("segment collected above") as u32;
+            pop.partner_id.push(r.partner_id);
+            pop.segment.push(seg);
+            pop.baseline_revenue.push(r.baseline_revenue);
+            pop.baseline_units.push(r.baseline_units);
+            pop.unit_price.push(r.unit_price);
+            pop.margin_rate.push(r.margin_rate);
+        }
+        Ok(pop)
+    }
+
+    /// Read a partner table from a CSV file (see the module documentation for its columns).
+    pub fn from_csv_path(path: impl AsRef<Path>) -> Result<Population> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+        Population::from_csv_str(&text, &name)
+    }
+
+    /// Read a partner table from CSV text; `table` names it in errors.
+    pub fn from_csv_str(text: &str, table: &str) -> Result<Population> {
+        let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+        let headers = rdr.headers().map_err(|e| Error::data(table, None, None, format!("cannot read the header: {e}")))?.clone();
+        let find = |name: &str| headers.iter().position(|h| h == name);
+        let id_col = find("partner_id").ok_or_else(|| Error::data(table, None, Some("partner_id"), "missing required column"))?;
+        let seg_col = find("segment").ok_or_else(|| Error::data(table, None, Some("segment"), "missing required column"))?;
+        let rev_col = find("baseline_revenue");
+        let units_col = find("baseline_units");
+        if rev_col.is_none() && units_col.is_none() {
+            return Err(Error::data(
+                table,
+                None,
+                Some("baseline_revenue"),
+                "missing column: the table needs baseline_revenue and/or baseline_units",
+            ));
+        }
+        let price_col = find("unit_price");
+        let margin_col = find("margin_rate");
+        let mut categories = Vec::new();
+        let mut mix_cols = Vec::new();
+        for (j, h) in headers.iter().enumerate() {
+            if let Some(cat) = h.strip_prefix("mix_") {
+                if cat.is_empty() {
+                    return Err(Error::data(table, None, Some(h), "a mix column needs a category name after `mix_`"));
+                }
+                categories.push(cat.to_owned());
+                mix_cols.push(j);
+            }
+        }
+        let mut records = Vec::new();
+        for (i, rec) in rdr.records().enumerate() {
+            let row = i + 1;
+            let rec = rec.map_err(|e| Error::data(table, Some(row), None, e.to_string()))?;
+            let cell = |j: usize| rec.get(j).unwrap_or("");
+            let num = |j: Option<usize>, name: &str| -> Result<Option<f64>> {
+                match j {
+                    None => Ok(None),
+                    Some(j) => {
+                        let s = cell(j);
+                        if s.is_empty() {
+                            Ok(None)
+                        } else {
+                            s.parse::<f64>()
+                                .map(Some)
+                                .map_err(|_| Error::data(table, Some(row), Some(name), format!("expected a number, found \"{s}\"")))
+                        }
+                    }
+                }
+            };
+            let mut mix = Vec::with_capacity(mix_cols.len());
+            for (c, &j) in mix_cols.iter().enumerate() {
+                let name = format!("mix_{}", categories[c]);
+                mix.push(num(Some(j), &name)?.unwrap_or(0.0));
+            }
+            records.push(PartnerRecord {
+                partner_id: cell(id_col).to_owned(),
+                segment: cell(seg_col).to_owned(),
+                baseline_revenue: num(rev_col, "baseline_revenue")?,
+                baseline_units: num(units_col, "baseline_units")?,
+                unit_price: num(price_col, "unit_price")?,
+                margin_rate: num(margin_col, "margin_rate")?,
+                mix,
+            });
+        }
+        Population::from_records(records, categories, table)
+    }
+
+    /// A synthetic population (see [`SyntheticSpec`]), reproducible from `seed`.
+    pub fn synthetic(spec: &SyntheticSpec, seed: u64) -> Result<Population> {
+        spec.validate()?;
+        let total: usize = spec.segments.values().map(|s| s.count).sum();
+        let width = total.to_string().len().max(5);
+        let mut records = Vec::with_capacity(total);
+        let mut i = 0usize;
+        for (name, s) in &spec.segments {
+            for _ in 0..s.count {
+                let mut r = rng::stream(seed, 0, i as u64, Purpose::Population);
+                let z = if s.dispersion > 0.0 { rng::normal(&mut r) } else { 0.0 };
+                let b = s.median_baseline * (s.dispersion * z).exp();
+                let (rev, units) = match spec.basis {
+                    SyntheticBasis::Revenue => (Some(b), None),
+                    SyntheticBasis::Units => (None, Some(b)),
+                };
+                records.push(PartnerRecord {
+                    partner_id: format!("P{:0width$}", i + 1),
+                    segment: name.clone(),
+                    baseline_revenue: rev,
+                    baseline_units: units,
+                    unit_price: s.unit_price,
+                    margin_rate: s.margin_rate,
+                    mix: Vec::new(),
+                });
+                i += 1;
+            }
+        }
+        Population::from_records(records, Vec::new(), "synthetic population")
+    }
+}
+
+/// What a synthetic baseline measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyntheticBasis {
+    /// Baselines are annual revenue (the default).
+    #[default]
+    Revenue,
+    /// Baselines are annual units.
+    Units,
+}
+
+/// One synthetic segment: `count` partners whose baselines are lognormal around
+/// `median_baseline`, `baseline = median · exp(dispersion · Z)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyntheticSegment {
+    /// Number of partners.
+    pub count: usize,
+    /// Median annual baseline.
+    pub median_baseline: f64,
+    /// Log-scale dispersion σ (0 = every partner at the median).
+    #[serde(default)]
+    pub dispersion: f64,
+    /// Unit price of the segment's partners.
+    #[serde(default)]
+    pub unit_price: Option<f64>,
+    /// Gross-margin rate of the segment's partners.
+    #[serde(default)]
+    pub margin_rate: Option<f64>,
+}
+
+/// A synthetic population: segments by name (generated in name order).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SyntheticSpec {
+    /// Whether baselines are revenue (default) or units.
+    #[serde(default)]
+    pub basis: SyntheticBasis,
+    /// Segments by name.
+    pub segments: BTreeMap<String, SyntheticSegment>,
+}
+
+impl SyntheticSpec {
+    fn validate(&self) -> Result<()> {
+        if self.segments.is_empty() {
+            return Err(Error::model("segments", "expected at least one segment"));
+        }
+        for (name, s) in &self.segments {
+            let p = |f: &str| format!("segments.{name}.{f}");
+            if s.count == 0 {
+                return Err(Error::model(p("count"), "expected at least one partner"));
+            }
+            if !s.median_baseline.is_finite() || s.median_baseline <= 0.0 {
+                return Err(Error::model(p("median_baseline"), format!("expected a baseline > 0, found {}", s.median_baseline)));
+            }
+            if !s.dispersion.is_finite() || s.dispersion < 0.0 || s.dispersion > 5.0 {
+                return Err(Error::model(p("dispersion"), format!("expected a log-scale dispersion from 0 to 5, found {}", s.dispersion)));
+            }
+            if let Some(v) = s.unit_price {
+                if !v.is_finite() || v <= 0.0 {
+                    return Err(Error::model(p("unit_price"), format!("expected a price > 0, found {v}")));
+                }
+            }
+            if let Some(v) = s.margin_rate {
+                if !v.is_finite() || !(0.0..=1.0).contains(&v) {
+                    return Err(Error::model(p("margin_rate"), format!("expected a fraction from 0 to 1, found {v}")));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_csv_with_mix() {
+        let csv = "partner_id,segment,baseline_revenue,unit_price,mix_a,mix_b\nP1,small,1000,10,0.25,0.75\nP2,large,5000,,1,0\n";
+        let p = Population::from_csv_str(csv, "partners.csv").unwrap();
+        assert_eq!(p.len(), 2);
+        assert_eq!(p.segments, vec!["large", "small"]);
+        assert_eq!(p.segment_name(0), "small");
+        assert_eq!(p.unit_price, vec![Some(10.0), None]);
+        assert_eq!(p.categories, vec!["a", "b"]);
+        assert_eq!(p.mix_of(0), &[0.25, 0.75]);
+    }
+
+    #[test]
+    fn bad_rows_are_located() {
+        let e = Population::from_csv_str("partner_id,segment,baseline_revenue\nP1,s,10\nP2,s,abc\n", "t.csv").unwrap_err();
+        assert_eq!(e.to_string(), "invalid data: t.csv, row 2, column 'baseline_revenue': expected a number, found \"abc\"");
+        let e = Population::from_csv_str("partner_id,segment,baseline_revenue\nP1,s,10\nP1,s,3\n", "t.csv").unwrap_err();
+        assert!(e.to_string().contains("row 2, column 'partner_id': partner 'P1' appears twice"), "{e}");
+        let e = Population::from_csv_str("partner_id,segment\nP1,s\n", "t.csv").unwrap_err();
+        assert!(e.to_string().contains("baseline_revenue"), "{e}");
+        let e = Population::from_csv_str("partner_id,segment,baseline_revenue,mix_a,mix_b\nP1,s,1,0.5,0.6\n", "t.csv").unwrap_err();
+        assert!(e.to_string().contains("sum to 1"), "{e}");
+        let e = Population::from_csv_str("partner_id,segment,baseline_revenue,margin_rate\nP1,s,1,25\n", "t.csv").unwrap_err();
+        assert!(e.to_string().contains("column 'margin_rate'"), "{e}");
+        let e = Population::from_csv_str("partner_id,segment,baseline_revenue\nP1,s,-1\n", "t.csv").unwrap_err();
+        assert!(e.to_string().contains("≥ 0"), "{e}");
+    }
+
+    #[test]
+    fn synthetic_is_reproducible() {
+        let mut spec = SyntheticSpec::default();
+        spec.segments.insert(
+            "small".into(),
+            SyntheticSegment { count: 500, median_baseline: 100_000.0, dispersion: 0.5, unit_price: None, margin_rate: Some(0.3) },
+        );
+        spec.segments.insert(
+            "large".into(),
+            SyntheticSegment { count: 10, median_baseline: 1e6, dispersion: 0.0, unit_price: None, margin_rate: None },
+        );
+        let a = Population::synthetic(&spec, 9).unwrap();
+        let b = Population::synthetic(&spec, 9).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 510);
+        assert_eq!(a.baseline_revenue[0], Some(1e6));
+        let mut small: Vec<f64> = a.baseline_revenue[10..].iter().map(|x| x.unwrap()).collect();
+        small.sort_by(f64::total_cmp);
+        let median = small[250];
+        assert!((median / 100_000.0 - 1.0).abs() < 0.1, "median {median}");
+        spec.segments.get_mut("small").unwrap().count = 0;
+        assert!(matches!(Population::synthetic(&spec, 9), Err(Error::Model(_))));
+    }
+}
