@@ -21,6 +21,7 @@ pub mod calendar;
 pub mod charts;
 pub mod data;
 pub mod demand;
+pub mod engine;
 pub mod error;
 pub mod money;
 pub mod population;
@@ -28,6 +29,7 @@ pub mod programme;
 pub mod rng;
 pub mod rules;
 pub mod settlement;
+pub mod summary;
 
 #[cfg(feature = "python")]
 mod python;

@@ -49,6 +49,8 @@ pub struct PartnerRecord {
 /// A partner population, stored by column.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Population {
+    /// Name of the source table (used in error messages).
+    pub table: String,
     /// Partner ids, in table order.
     pub partner_id: Vec<String>,
     /// Segment names, sorted (segment index → name).
@@ -115,6 +117,7 @@ impl Population {
         seg_names.dedup();
         let k = categories.len();
         let mut pop = Population {
+            table: table.to_owned(),
             partner_id: Vec::with_capacity(records.len()),
             segments: seg_names,
             segment: Vec::with_capacity(records.len()),
