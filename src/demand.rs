@@ -222,10 +222,14 @@ impl Default for Market {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Orders {
-    /// Mean number of orders per partner-month (Poisson; at least one order in a month with
+    /// Mean number of orders per partner-month (at least one order in a month with
     /// purchases). Default 4.
     #[serde(default = "four")]
     pub per_month: f64,
+    /// Draw the number of orders from a Poisson distribution with mean `per_month` (default
+    /// true); `false`: exactly `per_month` (rounded) orders every month.
+    #[serde(default = "yes")]
+    pub poisson: bool,
     /// Per-segment overrides of `per_month`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub segments: BTreeMap<String, f64>,
@@ -237,7 +241,7 @@ pub struct Orders {
 
 impl Default for Orders {
     fn default() -> Self {
-        Orders { per_month: 4.0, segments: BTreeMap::new(), size_sigma: 0.5 }
+        Orders { per_month: 4.0, poisson: true, segments: BTreeMap::new(), size_sigma: 0.5 }
     }
 }
 

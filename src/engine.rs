@@ -377,6 +377,7 @@ struct Setup<'p> {
     market: crate::demand::Market,
     size_sigma: f64,
     needs_orders: bool,
+    poisson_orders: bool,
     stretch: crate::demand::Stretch,
     pull_share: f64,
     behaviour: bool,
@@ -440,11 +441,10 @@ impl<'p> Setup<'p> {
         let months = kk * mpp;
         let n = pop.len();
 
-        // line categories and shares
-        let needs_cats = p.needs_categories();
-        let (cats, mix): (Vec<String>, Vec<f64>) = if !needs_cats {
-            (Vec::new(), vec![1.0; n])
-        } else if !pop.categories.is_empty() {
+        // line categories and shares: purchases are split by category whenever shares are known
+        // (so that demand does not depend on the programme); a programme that measures
+        // categories needs them
+        let (cats, mix): (Vec<String>, Vec<f64>) = if !pop.categories.is_empty() {
             (pop.categories.clone(), pop.mix.clone())
         } else if !model.economics.category_mix.is_empty() {
             let cats: Vec<String> = model.economics.category_mix.keys().cloned().collect();
@@ -454,11 +454,13 @@ impl<'p> Setup<'p> {
                 mix.extend_from_slice(&row);
             }
             (cats, mix)
-        } else {
+        } else if p.needs_categories() {
             return Err(Error::model(
                 "economics.category_mix",
                 "the programme measures product categories, but the partner table has no mix_<category> columns and the model gives no category_mix",
             ));
+        } else {
+            (Vec::new(), vec![1.0; n])
         };
         let ncl = cats.len().max(1);
         let mut cat_in = vec![-1i32; nc * ncl];
@@ -611,6 +613,7 @@ impl<'p> Setup<'p> {
             market: model.market.clone(),
             size_sigma: model.orders.size_sigma,
             needs_orders: p.needs_orders(),
+            poisson_orders: model.orders.poisson,
             stretch: model.behaviour.stretch.clone(),
             pull_share: model.behaviour.pull_forward.share,
             behaviour,
@@ -671,6 +674,7 @@ struct Work {
     pmonth: Vec<f64>,
     ord_q: Vec<f64>,
     ord_r: Vec<f64>,
+    ord_tmp: Vec<(f64, f64)>,
 }
 
 impl Work {
@@ -693,6 +697,7 @@ impl Work {
             pmonth: vec![0.0; s.months],
             ord_q: Vec::new(),
             ord_r: Vec::new(),
+            ord_tmp: Vec::new(),
         }
     }
 }
@@ -804,7 +809,7 @@ impl Setup<'_> {
             let mut r = rng::stream(seed, s, key, Purpose::Orders);
             w.order_w.clear();
             for m in 0..self.months {
-                let n = rng::poisson(&mut r, sc.orders).max(1) as u32;
+                let n = if self.poisson_orders { rng::poisson(&mut r, sc.orders).max(1) as u32 } else { sc.orders.round().max(1.0) as u32 };
                 w.order_n[m] = n;
                 w.order_off[m] = w.order_w.len();
                 let mut sum = 0.0;
@@ -864,11 +869,35 @@ impl Setup<'_> {
             let cat = if self.cats.is_empty() { NONE } else { j as u32 };
             let mut total = 0.0;
             if self.needs_orders {
+                // the month's line is split over its orders to the cent (largest remainder),
+                // so the month's revenue does not depend on whether orders are simulated
                 let (a, b) = (w.order_off[m], w.order_off[m + 1]);
+                let cents = (amount * self.scale).round();
+                w.ord_tmp.clear();
+                let mut given = 0.0;
                 for o in a..b {
-                    let r = self.round(amount * w.order_w[o]);
+                    let exact = cents * w.order_w[o];
+                    let fl = exact.floor();
+                    given += fl;
+                    w.ord_tmp.push((exact - fl, fl));
+                }
+                let mut left = (cents - given).round() as i64;
+                while left > 0 {
+                    // largest remainder first, ties to the lowest index
+                    let mut best = 0;
+                    for (t, x) in w.ord_tmp.iter().enumerate() {
+                        if x.0 > w.ord_tmp[best].0 {
+                            best = t;
+                        }
+                    }
+                    w.ord_tmp[best].0 = -1.0;
+                    w.ord_tmp[best].1 += 1.0;
+                    left -= 1;
+                }
+                for (t, x) in w.ord_tmp.iter().enumerate() {
+                    let r = x.1 / self.scale;
                     if r != 0.0 {
-                        w.lines.push(LineV { month: m as u32, cat, order: (o - a) as u32, r, q: r * pc.inv_price });
+                        w.lines.push(LineV { month: m as u32, cat, order: t as u32, r, q: r * pc.inv_price });
                         total += r;
                     }
                 }
@@ -1044,19 +1073,26 @@ impl Setup<'_> {
             }
             if sink.is_none() {
                 // lines are only needed while measuring the period
+                // in minor units: exact, so revenue never depends on how lines were split
                 for l in &w.lines[from..] {
-                    out.revenue += l.r;
-                    w.pmonth[l.month as usize] += l.r;
+                    let c = (l.r * self.scale).round();
+                    out.revenue += c;
+                    w.pmonth[l.month as usize] += c;
                 }
                 w.lines.truncate(from);
             }
         }
         if let Some(sink) = sink.as_deref_mut() {
             for l in &w.lines {
-                out.revenue += l.r;
-                w.pmonth[l.month as usize] += l.r;
+                let c = (l.r * self.scale).round();
+                out.revenue += c;
+                w.pmonth[l.month as usize] += c;
             }
             sink.extend_from_slice(&w.lines);
+        }
+        out.revenue /= self.scale;
+        for v in &mut w.pmonth {
+            *v /= self.scale;
         }
         let active = &self.active[i * self.nc..(i + 1) * self.nc];
         self.prep.settle_partner(&w.measures, active, &pc.baseline, &mut w.scratch);
@@ -1471,6 +1507,14 @@ fn precision_met(p: &Precision, payout: &[f64]) -> bool {
     se.is_finite() && se <= p.tolerance
 }
 
+/// Bytes of memory a run with `options` needs for its outputs (and the scenarios in flight),
+/// as checked against [`SimOptions::memory_limit`] before a run starts.
+pub fn estimate_memory(programme: &Compiled, population: &Population, model: &Model, options: &SimOptions) -> Result<usize> {
+    let (_, max_n) = check_options(options)?;
+    let setup = Setup::new(programme, population, model)?;
+    Ok(setup.memory_estimate(max_n, options.chunk_size.min(max_n)))
+}
+
 /// Simulate `programme` on `population` under `model`.
 ///
 /// Errors: [`Error::Model`] for a bad model (or one naming segments the population lacks, or
@@ -1599,7 +1643,7 @@ pub struct SimLine {
     pub partner_id: String,
     /// Component id.
     pub component: String,
-    /// 0-based period.
+    /// 1-based period (as in settlement lines).
     pub period: u32,
     /// The period's payable amount (after the budget): cumulative to date less the previous.
     pub payable: f64,
@@ -1745,7 +1789,7 @@ pub fn export_scenario(programme: &Compiled, population: &Population, model: &Mo
                 lines.push(SimLine {
                     partner_id: population.partner_id[i].clone(),
                     component: setup.prep.components[c].id.clone(),
-                    period: k as u32,
+                    period: k as u32 + 1,
                     payable: setup.prep.round(b - prev),
                 });
                 prev = b;
