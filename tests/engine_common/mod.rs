@@ -77,7 +77,7 @@ segments = ["b"]
 method = "rolling"
 returns = "gross"
 cap = 5000
-tiers = [{{ from = 30000, per_unit = 0.2 }}, {{ from = 50000, percent = 1 }}]
+tiers = [{{ from = 30000, per_unit = 0.2 }}, {{ from = 50000, per_unit = 0.4 }}]
 "#
     ))
 }
