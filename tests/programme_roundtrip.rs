@@ -140,6 +140,21 @@ fn sample_round_trips_across_formats() {
 }
 
 #[test]
+fn value_tree_round_trip() {
+    let p = sample();
+    let v = p.to_value().unwrap();
+    assert_eq!(v["start"], "2027-01-01");
+    assert_eq!(v["components"][0]["tiers"][0]["percent"], 0.035);
+    assert_eq!(Programme::from_value(v).unwrap(), p);
+    // errors name the path, without a line
+    let mut v = p.to_value().unwrap();
+    v["components"][1]["kind"] = "growht".into();
+    let Err(rebatesim::Error::Programme(e)) = Programme::from_value(v) else { panic!() };
+    assert_eq!((e.path.as_str(), e.line), ("components[1].kind", None));
+    assert!(e.message.contains("did you mean `growth`"), "{e}");
+}
+
+#[test]
 fn toml_is_written_by_hand_style() {
     let text = sample().to_string(Format::Toml).unwrap();
     println!("{text}");

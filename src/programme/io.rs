@@ -167,6 +167,22 @@ impl Programme {
         parse(text, format, file, Error::Programme)
     }
 
+    /// Build a programme from a tree of values (e.g. a Python dict converted to JSON
+    /// values), checking syntax and types like [`Programme::from_str`]. Errors name the
+    /// field path; a value tree has no lines. Dates are `"YYYY-MM-DD"` strings.
+    pub fn from_value(value: serde_json::Value) -> Result<Programme> {
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = clean_path(&e.path().to_string());
+            let message = suggest(&strip_position(&e.into_inner().to_string()));
+            Error::Programme(FieldError { file: None, path, line: None, column: None, message })
+        })
+    }
+
+    /// The programme as a tree of values (the JSON form): `from_value(to_value(p)) == p`.
+    pub fn to_value(&self) -> Result<serde_json::Value> {
+        serde_json::to_value(self).map_err(|e| Error::Request(e.to_string()))
+    }
+
     /// Read a programme file (format from its extension) and validate it, so that a rule
     /// violation is reported with the file's line.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Programme> {
