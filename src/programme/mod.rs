@@ -34,4 +34,3 @@ pub use spec::*;
 
 // shared with the demand model's reader (src/demand.rs)
 pub(crate) use io::{parse as parse_document, write as write_document};
-pub(crate) use locate::locate as locate_field;
