@@ -23,6 +23,7 @@ from .exceptions import (
     RequestError,
 )
 from .programme import Programme, bundle, growth, logistics, per_unit, tier, volume
+from .settlement import Settlement, load_partners, load_transactions, settle
 
 __version__: str = _core.__version__
 
@@ -35,6 +36,10 @@ __all__ = [
     "bundle",
     "logistics",
     "tier",
+    "settle",
+    "Settlement",
+    "load_partners",
+    "load_transactions",
     "example_path",
     "examples",
     "RebatesimError",

@@ -5,6 +5,7 @@
 
 mod errors;
 mod programme;
+mod settle;
 
 use pyo3::prelude::*;
 
@@ -13,5 +14,9 @@ use pyo3::prelude::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<programme::PyProgramme>()?;
+    m.add_class::<settle::PyPartners>()?;
+    m.add_class::<settle::PyTransactions>()?;
+    m.add_class::<settle::PySettlement>()?;
+    m.add_function(wrap_pyfunction!(settle::settle, m)?)?;
     Ok(())
 }

@@ -1,0 +1,400 @@
+"""Exact settlement: what every partner is owed from actual purchases.
+
+>>> import rebatesim as rs
+>>> s = rs.settle(rs.example_path("programme.toml"),
+...               rs.example_path("partners.csv"), rs.example_path("transactions.csv"))
+>>> s.lines["payable"].sum().round(2) == float(s.total)
+True
+"""
+
+from __future__ import annotations
+
+import decimal
+import html
+import json
+import os
+import shutil
+import tempfile
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Union
+
+from . import _core
+from .exceptions import FileError, RequestError
+from .programme import Programme
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["settle", "Settlement", "load_partners", "load_transactions"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+_LINE_MONEY = [
+    "calculated",
+    "adj_component_cap",
+    "adj_exclusive_group",
+    "adj_partner_cap",
+    "adj_minimum_payout",
+    "adj_budget_cut",
+    "payable",
+]
+_LINE_NUMBERS = ["volume_period", "volume_to_date", "tier_threshold"] + _LINE_MONEY
+_LINE_DATES = ["period_start", "period_end", "payment_date"]
+_STANDING_NUMBERS = ["volume", "next_threshold", "shortfall", "additional_payout"]
+_ADJUSTMENTS = [
+    ("adj_component_cap", "component caps"),
+    ("adj_exclusive_group", "exclusive groups"),
+    ("adj_partner_cap", "partner cap"),
+    ("adj_minimum_payout", "minimum payout"),
+    ("adj_budget_cut", "budget cut"),
+]
+
+
+# --------------------------------------------------------------------- inputs
+def _as_programme(programme: Any) -> Programme:
+    if isinstance(programme, Programme):
+        return programme
+    if isinstance(programme, Mapping):
+        return Programme.from_dict(programme)
+    if isinstance(programme, (str, os.PathLike)):
+        return Programme.from_file(programme)
+    raise RequestError(
+        f"expected a Programme, a programme dict or a file path, found {type(programme).__name__}"
+    )
+
+
+def _frame_csv(df: "pd.DataFrame", numeric_nan: str) -> str:
+    """CSV text of a DataFrame as the core reads it: the same row numbers as a file
+    (data row 1 is the first row), missing text cells empty, missing numbers written
+    ``numeric_nan`` (``"NaN"`` so that the core reports them, or ``""`` for optional
+    columns)."""
+    import pandas as pd
+
+    out = df.reset_index(drop=True).copy()
+    out.columns = [str(c) for c in out.columns]
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_float_dtype(s) and col in ("partner_id", "order_id"):
+            # ids read as floats because of missing values: write 1001, not 1001.0
+            if s.dropna().apply(float.is_integer).all():
+                out[col] = s.astype("Int64")
+        elif pd.api.types.is_datetime64_any_dtype(s):
+            out[col] = s.dt.strftime("%Y-%m-%d")
+        elif not pd.api.types.is_numeric_dtype(s):
+            out[col] = s.astype(object).where(s.notna(), "")
+    return out.to_csv(index=False, na_rep=numeric_nan, lineterminator="\n")
+
+
+def _is_frame(x: Any) -> bool:
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(x, pd.DataFrame)
+
+
+def load_partners(partners: Any) -> "_core.PartnerTable":
+    """A partner table for the core from a DataFrame or a CSV path.
+
+    Columns: ``partner_id`` (required), ``segment``, ``baseline_revenue``,
+    ``baseline_units`` (optional; an empty cell or NaN means unknown).
+    """
+    if isinstance(partners, _core.PartnerTable):
+        return partners
+    if _is_frame(partners):
+        return _core.PartnerTable.from_csv_text(_frame_csv(partners, ""), "partners")
+    if isinstance(partners, (str, os.PathLike)):
+        return _core.PartnerTable.from_csv_path(os.fspath(partners))
+    raise RequestError(f"partners: expected a pandas DataFrame or a CSV path, found {type(partners).__name__}")
+
+
+def load_transactions(transactions: Any) -> "_core.TransactionTable":
+    """A transaction table for the core from a DataFrame or a CSV path.
+
+    Columns: ``partner_id``, ``date``, ``quantity``, ``revenue`` (required),
+    ``category``, ``order_id`` (optional). Returns are negative lines. NaN or
+    infinite numbers are errors naming the row and column.
+    """
+    if isinstance(transactions, _core.TransactionTable):
+        return transactions
+    if _is_frame(transactions):
+        return _core.TransactionTable.from_csv_text(_frame_csv(transactions, "NaN"), "transactions")
+    if isinstance(transactions, (str, os.PathLike)):
+        return _core.TransactionTable.from_csv_path(os.fspath(transactions))
+    raise RequestError(
+        f"transactions: expected a pandas DataFrame or a CSV path, found {type(transactions).__name__}"
+    )
+
+
+def settle(programme: Any, partners: Any, transactions: Any) -> "Settlement":
+    """Settle a programme on actual transactions, exactly, to the cent.
+
+    ``programme`` is a :class:`Programme`, a programme dict or a file path;
+    ``partners`` and ``transactions`` are pandas DataFrames or CSV paths
+    (a DataFrame is read exactly as the same table written to a file would
+    be, so errors name the same row numbers: data row 1 is the first row).
+
+    Raises :class:`~rebatesim.ProgrammeError`, :class:`~rebatesim.DataError`
+    (with ``table``, ``row``, ``column``) or :class:`~rebatesim.FileError`.
+
+    >>> import rebatesim as rs, pandas as pd
+    >>> p = rs.Programme.new("Demo", "EUR", "2027-01-01", "year", 1,
+    ...                      [rs.volume("vol", [(1000, "1%"), (5000, "3%")])])
+    >>> partners = pd.DataFrame({"partner_id": ["A", "B"]})
+    >>> tx = pd.DataFrame({"partner_id": ["A", "B", "B"],
+    ...                    "date": ["2027-02-01", "2027-03-01", "2027-05-01"],
+    ...                    "quantity": [1, 1, 1], "revenue": [2000, 4000, 1500]})
+    >>> s = rs.settle(p, partners, tx)
+    >>> s.total
+    Decimal('215.00')
+    >>> s.by_partner()[["partner_id", "payable"]].to_dict("records")
+    [{'partner_id': 'A', 'payable': 20.0}, {'partner_id': 'B', 'payable': 195.0}]
+    """
+    prog = _as_programme(programme)
+    p = load_partners(partners)
+    t = load_transactions(transactions)
+    return Settlement(_core.settle(prog._spec, p, t), prog)
+
+
+# --------------------------------------------------------------------- result
+class Settlement:
+    """The result of :func:`settle`: one line per partner, component and
+    period, with every adjustment as a signed column so that
+    ``calculated + adjustments = payable`` on every line, and totals that are
+    exact sums of the lines.
+
+    Attributes and methods: :attr:`lines` (float money, for analysis),
+    :attr:`lines_exact` (amounts as :class:`decimal.Decimal`),
+    :meth:`by_partner`, :attr:`standings`, :attr:`total`, :attr:`totals`,
+    :meth:`explain`, :meth:`to_csv`, :meth:`to_json`.
+    """
+
+    def __init__(self, core: "_core.SettlementResult", programme: Programme) -> None:
+        self._core = core
+        self.programme = programme
+        self._cache: Dict[str, Any] = {}
+
+    # ------------------------------------------------------------- frames
+    def _frame(self, key: str, columns: Dict[str, List[Any]], numbers: List[str], dates: List[str], exact: bool) -> "pd.DataFrame":
+        import pandas as pd
+
+        cache_key = f"{key}:{exact}"
+        if cache_key not in self._cache:
+            df = pd.DataFrame(columns)
+            for col in numbers:
+                if col not in df:
+                    continue
+                if exact:
+                    df[col] = pd.Series(
+                        [None if v is None else decimal.Decimal(v) for v in columns[col]], dtype=object
+                    )
+                else:
+                    df[col] = pd.to_numeric(pd.Series(columns[col], dtype=object), errors="raise").astype("float64")
+            for col in dates:
+                df[col] = pd.to_datetime(df[col], format="%Y-%m-%d")
+            for col in ("period", "tier"):
+                if col in df:
+                    df[col] = df[col].astype("int64")
+            if "next_tier" in df:
+                df["next_tier"] = df["next_tier"].astype("Int64")
+            self._cache[cache_key] = df
+        return self._cache[cache_key].copy()
+
+    @property
+    def lines(self) -> "pd.DataFrame":
+        """One row per partner, component and period: ``partner_id``,
+        ``segment``, ``component``, ``kind``, ``period`` (1-based),
+        ``period_label``, ``period_start``/``period_end``/``payment_date``
+        (datetime64), ``basis``, ``volume_period``, ``volume_to_date``,
+        ``tier``, ``tier_threshold``, ``reward``, ``calculated``, the
+        adjustments ``adj_*``, ``payable`` (float64) and ``explanation``.
+        Use :attr:`lines_exact` for exact decimal amounts."""
+        return self._frame("lines", self._core.lines_columns(), _LINE_NUMBERS, _LINE_DATES, False)
+
+    @property
+    def lines_exact(self) -> "pd.DataFrame":
+        """:attr:`lines` with every amount and volume as :class:`decimal.Decimal`
+        (exact; sums reconcile to the cent with :attr:`total`)."""
+        return self._frame("lines", self._core.lines_columns(), _LINE_NUMBERS, _LINE_DATES, True)
+
+    def by_partner(self, exact: bool = False) -> "pd.DataFrame":
+        """Totals per partner (sorted by id): ``calculated``, adjustments,
+        ``payable``; ``exact=True`` gives :class:`decimal.Decimal` amounts."""
+        return self._frame("partners", self._core.partners_columns(), _LINE_MONEY, [], exact)
+
+    @property
+    def standings(self) -> "pd.DataFrame":
+        """Next-tier watch list: per partner and ladder component, the tier
+        reached in the latest period, the volume, the next tier's threshold,
+        the ``shortfall`` and the ``additional_payout`` reaching it would bring
+        (NaN when there is no higher tier)."""
+        return self._frame("standing", self._core.standing_columns(), _STANDING_NUMBERS, [], False)
+
+    @property
+    def standings_exact(self) -> "pd.DataFrame":
+        """:attr:`standings` with exact decimal amounts."""
+        return self._frame("standing", self._core.standing_columns(), _STANDING_NUMBERS, [], True)
+
+    @property
+    def totals(self) -> Dict[str, decimal.Decimal]:
+        """Programme totals (exact): ``calculated``, each adjustment, ``payable``."""
+        return {k: decimal.Decimal(v) for k, v in self._core.totals().items()}
+
+    @property
+    def total(self) -> decimal.Decimal:
+        """Total payable over all partners, components and periods (exact)."""
+        return self.totals["payable"]
+
+    @property
+    def currency(self) -> str:
+        """Currency code."""
+        return self._core.currency
+
+    @property
+    def budget_binding(self) -> bool:
+        """Whether the programme budget cut payouts in any period."""
+        return self._core.budget_binding
+
+    # ------------------------------------------------------------- text
+    def explain(self, partner_id: Any) -> str:
+        """A statement for one partner: each line's explanation, the totals
+        and the standing against the next tiers. Raises
+        :class:`~rebatesim.RequestError` for a partner not in the table.
+
+        >>> import rebatesim as rs
+        >>> s = rs.settle(rs.example_path("programme.toml"),
+        ...               rs.example_path("partners.csv"), rs.example_path("transactions.csv"))
+        >>> pid = s.by_partner()["partner_id"].iloc[0]
+        >>> "Total payable" in s.explain(pid)
+        True
+        """
+        return self._core.explain(str(partner_id))
+
+    def to_json(self) -> str:
+        """The whole settlement as JSON (amounts as exact decimal strings)."""
+        return self._core.to_json()
+
+    def summary(self) -> Dict[str, Any]:
+        """Headline figures as a JSON-ready dict (amounts as exact strings)."""
+        lines = self._core.lines_columns()
+        return {
+            "programme": self._core.programme,
+            "currency": self.currency,
+            "partners": len(self._core.partners_columns()["partner_id"]),
+            "lines": len(lines["partner_id"]),
+            "budget_binding": self.budget_binding,
+            "totals": {k: str(v) for k, v in self.totals.items()},
+        }
+
+    def to_csv(self, directory: PathLike, *, force: bool = False) -> None:
+        """Write ``lines.csv``, ``partners.csv``, ``standings.csv`` and
+        ``summary.json`` (exact amounts) into ``directory``, atomically: the
+        files are written to a temporary folder beside it, which is then
+        renamed, so a failure leaves nothing behind. An existing non-empty
+        ``directory`` is refused unless ``force=True`` (then replaced).
+        """
+        write_outputs(
+            os.fspath(directory),
+            {
+                "lines.csv": self._core.lines_csv(),
+                "partners.csv": self.by_partner(exact=True).to_csv(index=False, lineterminator="\n"),
+                "standings.csv": self.standings_exact.to_csv(index=False, lineterminator="\n"),
+                "summary.json": json.dumps(self.summary(), indent=2) + "\n",
+            },
+            force=force,
+        )
+
+    # ------------------------------------------------------------- display
+    def _fmt(self, v: Any) -> str:
+        dp = self._core.decimals
+        d = decimal.Decimal(v)
+        return f"{d:,.{dp}f}"
+
+    def __repr__(self) -> str:
+        t = self.totals
+        n_partners = len(self._core.partners_columns()["partner_id"])
+        adj = ", ".join(f"{label} {self._fmt(t[k])}" for k, label in _ADJUSTMENTS if t[k] != 0)
+        return (
+            f"<Settlement of {self._core.programme!r}: {n_partners} partners, {len(self._core)} lines, "
+            f"calculated {self._fmt(t['calculated'])}"
+            + (f" ({adj})" if adj else "")
+            + f", payable {self._fmt(t['payable'])} {self.currency}>"
+        )
+
+    def _repr_html_(self) -> str:
+        t = self.totals
+        cur = self.currency
+        esc = html.escape
+        cell = 'style="padding:2px 8px;border-bottom:1px solid #ddd;text-align:{}"'
+        rows = [("Calculated", t["calculated"])] + [(label.capitalize(), t[k]) for k, label in _ADJUSTMENTS if t[k] != 0]
+        rows.append(("Payable", t["payable"]))
+        totals_html = "".join(
+            f"<tr><td {cell.format('left')}>{'<strong>' if name == 'Payable' else ''}{esc(name)}"
+            f"{'</strong>' if name == 'Payable' else ''}</td>"
+            f"<td {cell.format('right')}>{esc(self._fmt(v))} {esc(cur)}</td></tr>"
+            for name, v in rows
+        )
+        bp = self.by_partner(exact=True)
+        n_partners = len(bp)
+        paid = int(sum(1 for v in bp["payable"] if v > 0))
+        top = self.lines_exact
+        top = top.assign(_abs=[abs(v) for v in top["payable"]]).sort_values(
+            ["_abs", "partner_id"], ascending=[False, True]
+        ).head(10)
+        head = ["partner", "component", "period", "tier", "payable", "explanation"]
+        top_html = "".join(
+            "<tr>"
+            + f"<td {cell.format('left')}>{esc(str(r.partner_id))}</td>"
+            + f"<td {cell.format('left')}>{esc(str(r.component))}</td>"
+            + f"<td {cell.format('left')}>{esc(str(r.period_label))}</td>"
+            + f"<td {cell.format('right')}>{r.tier}</td>"
+            + f"<td {cell.format('right')}>{esc(self._fmt(r.payable))}</td>"
+            + f"<td {cell.format('left')}>{esc(str(r.explanation))}</td>"
+            + "</tr>"
+            for r in top.itertuples()
+        )
+        th = "".join(f"<th {cell.format('left')}>{h}</th>" for h in head)
+        return (
+            f"<div><strong>Settlement: {esc(self._core.programme)}</strong> — "
+            f"{n_partners:,} partners ({paid:,} paid), {len(self._core):,} lines"
+            + (", <em>budget binding</em>" if self.budget_binding else "")
+            + f"<table style=\"border-collapse:collapse;margin:4px 0\">{totals_html}</table>"
+            + f"<div>Largest lines</div><table style=\"border-collapse:collapse;margin:4px 0\">"
+            f"<thead><tr>{th}</tr></thead><tbody>{top_html}</tbody></table></div>"
+        )
+
+
+# --------------------------------------------------------------------- output
+def write_outputs(directory: str, files: Mapping[str, str], *, force: bool = False) -> None:
+    """Write ``files`` (name → text) into ``directory`` atomically: into a
+    temporary folder in the same parent, then renamed into place. Refuses an
+    existing non-empty directory unless ``force`` (which replaces it)."""
+    directory = os.path.abspath(directory)
+    if os.path.exists(directory):
+        if not os.path.isdir(directory):
+            raise FileError(f"{directory}: exists and is not a folder", path=directory)
+        if os.listdir(directory) and not force:
+            raise FileError(
+                f"{directory}: the folder exists and is not empty (use --force / force=True to replace it)",
+                path=directory,
+            )
+    parent = os.path.dirname(directory)
+    try:
+        os.makedirs(parent, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(directory)}.tmp-", dir=parent)
+    except OSError as e:
+        raise FileError(f"{parent}: {e.strerror or e}", path=parent) from None
+    try:
+        for name, text in files.items():
+            with open(os.path.join(tmp, name), "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+        if os.path.exists(directory):
+            old = tempfile.mkdtemp(prefix=f".{os.path.basename(directory)}.old-", dir=parent)
+            os.rmdir(old)
+            os.rename(directory, old)
+            os.rename(tmp, directory)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, directory)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise FileError(f"{directory}: {e.strerror or e}", path=directory) from None

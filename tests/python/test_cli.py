@@ -1,0 +1,83 @@
+"""The rebatesim command line, run as a subprocess."""
+
+from __future__ import annotations
+
+import decimal
+import json
+
+import pytest
+
+import rebatesim as rs
+from conftest import run_cli
+
+D = decimal.Decimal
+
+
+def test_validate_ok(files, tmp_path):
+    r = run_cli(["validate", str(files["programme"])], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "OK: Distributor 2027, 5 components"
+
+
+def test_validate_error(tmp_path, files):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(files["programme"].read_text().replace("percent = 2.5", "percent = 250"))
+    r = run_cli(["validate", str(bad)], tmp_path)
+    assert r.returncode == 1
+    assert r.stdout == ""
+    assert "components[0].tiers[1].percent" in r.stderr and "bad.toml, line" in r.stderr
+    r = run_cli(["validate", str(tmp_path / "missing.toml")], tmp_path)
+    assert r.returncode == 1 and "missing.toml" in r.stderr
+
+
+def settle_args(files):
+    return ["settle", "--programme", str(files["programme"]), "--partners", str(files["partners"]),
+            "--transactions", str(files["transactions"])]
+
+
+def test_settle_summary(files, tmp_path):
+    r = run_cli(settle_args(files), tmp_path)
+    assert r.returncode == 0, r.stderr
+    total = rs.settle(files["programme"], files["partners"], files["transactions"]).total
+    assert "payable" in r.stdout and f"{total:,.2f}" in r.stdout
+    assert "component" in r.stdout and "segment" in r.stdout
+
+
+def test_settle_json(files, tmp_path):
+    r = run_cli(settle_args(files) + ["--json"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    j = json.loads(r.stdout)
+    assert sum(D(l["payable"]) for l in j["lines"]) == D(j["total"]["payable"])
+
+
+def test_settle_out_and_force(files, tmp_path):
+    out = tmp_path / "result"
+    r = run_cli(settle_args(files) + ["--out", str(out)], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["lines.csv", "partners.csv", "standings.csv", "summary.json"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["partners"] == 3
+    r = run_cli(settle_args(files) + ["--out", str(out)], tmp_path)
+    assert r.returncode == 1 and "not empty" in r.stderr
+    r = run_cli(settle_args(files) + ["--out", str(out), "--force"], tmp_path)
+    assert r.returncode == 0, r.stderr
+
+
+def test_settle_error_writes_nothing(files, tmp_path):
+    bad = tmp_path / "tx.csv"
+    bad.write_text(files["transactions"].read_text().replace("P2,2027-04-15,200,40000", "P2,2027-04-15,200,4O000"))
+    out = tmp_path / "result"
+    args = ["settle", "--programme", str(files["programme"]), "--partners", str(files["partners"]),
+            "--transactions", str(bad), "--out", str(out)]
+    r = run_cli(args, tmp_path)
+    assert r.returncode == 1
+    assert "tx.csv, row 6, column 'revenue'" in r.stderr
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_usage_errors(files, tmp_path):
+    r = run_cli(settle_args(files) + ["--json", "--out", str(tmp_path / "x")], tmp_path)
+    assert r.returncode == 2 and "cannot be used together" in r.stderr
+    r = run_cli(["settle"], tmp_path)
+    assert r.returncode == 2
