@@ -1022,20 +1022,12 @@ impl Ctx<'_> {
                     .enumerate()
                     .map(|(j, (cat, min))| {
                         let v = win[slot::bundle_volume(j)];
-                        format!(
-                            "{cat} {} {} {}",
-                            num_text(v, dp),
-                            if v >= *min { "≥" } else { "<" },
-                            num_text(*min, dp)
-                        )
+                        let t = |x: Decimal| vol_text(x, *basis, dp);
+                        format!("{cat} {} {} {}", t(v), if v >= *min { "≥" } else { "<" }, t(*min))
                     })
                     .collect();
                 if o.tier == 0 {
-                    return format!(
-                        "bundle not qualified{to_date} ({} {}): nothing earned",
-                        basis_name(*basis),
-                        parts.join(", ")
-                    );
+                    return format!("bundle not qualified{to_date} ({}): nothing earned", parts.join(", "));
                 }
                 match (rate, fixed) {
                     (Some(r), _) => format!(
