@@ -155,3 +155,45 @@ fn unknown_partner_in_explain() {
     let e = s.explain("ZZ").unwrap_err();
     assert!(matches!(e, Error::Request(ref m) if m.contains("'ZZ'")), "{e}");
 }
+
+mod located {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// One bad cell anywhere in a valid table: the error names exactly its row and column.
+        #[test]
+        fn any_bad_cell_is_located(n in 1usize..30, at in 0usize..30, column in 0usize..4, bad in 0usize..4) {
+            let at = at % n;
+            let cols = ["partner_id", "date", "quantity", "revenue"];
+            let values: [&[&str]; 4] = [
+                &["ZZ", "P3", "nobody", ""],
+                &["2027-13-01", "tomorrow", "2028-01-01", ""],
+                &["abc", "NaN", "inf", ""],
+                &["1.2.3", "-infinity", "nan", ""],
+            ];
+            let mut body = String::from("partner_id,date,quantity,revenue,category\n");
+            for i in 0..n {
+                let mut cells = vec!["P1".to_owned(), format!("2027-0{}-1{}", 1 + i % 9, i % 10), "2".into(), "10.5".into()];
+                if i == at {
+                    cells[column] = values[column][bad].to_owned();
+                }
+                body += &format!("{},cable\n", cells.join(","));
+            }
+            let p = Partners::from_csv_str(PARTNERS, "partners.csv").unwrap();
+            let e = Transactions::from_csv_str(&body, "transactions.csv")
+                .and_then(|t| settle(&programme(""), &p, &t).map(|_| ()))
+                .unwrap_err();
+            match e {
+                Error::Data(d) => {
+                    prop_assert_eq!(d.table, "transactions.csv");
+                    prop_assert_eq!(d.row, Some(at + 1));
+                    prop_assert_eq!(d.column.as_deref(), Some(cols[column]));
+                }
+                other => prop_assert!(false, "not a data error: {}", other),
+            }
+        }
+    }
+}
