@@ -139,6 +139,23 @@ fn sample_round_trips_across_formats() {
     assert_eq!(back.compile().unwrap(), p.compile().unwrap());
 }
 
+/// Writing does not require a valid programme (a half-built one from Python builders, say).
+#[test]
+fn invalid_programmes_round_trip_too() {
+    let mut p = sample();
+    p.components[0].tiers = Some(vec![]);
+    p.components[4].minimums = Some(BTreeMap::new());
+    p.segments = vec![];
+    p.name = String::new();
+    for format in FORMATS {
+        assert_eq!(round_trip(&p, format), p, "{format:?}\n{}", p.to_string(format).unwrap());
+    }
+    p.components.clear();
+    for format in FORMATS {
+        assert_eq!(round_trip(&p, format), p, "{format:?}\n{}", p.to_string(format).unwrap());
+    }
+}
+
 #[test]
 fn value_tree_round_trip() {
     let p = sample();
