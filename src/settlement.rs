@@ -865,8 +865,8 @@ impl Ctx<'_> {
                 if o.tier == 0 {
                     return format!(
                         "{} {bname}{to_date}, below tier 1 ({}): nothing earned",
-                        num_text(v, dp),
-                        num_text(tiers[0].threshold, dp)
+                        vol_text(v, *basis, dp),
+                        vol_text(tiers[0].threshold, *basis, dp)
                     );
                 }
                 let (window, _) = window_measures(prep, &w.measures, c, k);

@@ -181,6 +181,11 @@ fn cumulative_true_up_and_claw_back() {
     assert_eq!(line(&s, "A", "v", 1).payable, dec!(140.00));
     assert_eq!(line(&s, "A", "v", 2).payable, dec!(940.00));
     assert_eq!(s.total.payable, dec!(1080.00));
+    assert_eq!(
+        line(&s, "A", "v", 2).explanation,
+        "reached tier 2 (20,000.00) with 27,000.00 revenue to date; 4% retroactive on all 27,000.00 = 1,080.00; \
+         less 140.00 earned to the end of 2027-H1 = 940.00"
+    );
     let s = run("", "half", 2, &ERP.replace("MEASURE", "period"), "partner_id\nA\n", tx);
     assert_eq!(
         (line(&s, "A", "v", 1).payable, line(&s, "A", "v", 2).payable),
