@@ -424,6 +424,29 @@ percent = 2
     }
 
     #[test]
+    fn toml_dotted_keys_and_comments() {
+        let text = "# head\nname = \"P\" # the name\npayment.lag_days = 30\n\n[[components]] # first\nid = \"a\"\ntiers = [ # ladder\n  # tier 1\n  { from = 0, percent = 1 },\n]\n";
+        let at = |p: &str| locate(text, Format::Toml, p);
+        assert_eq!(at("payment.lag_days"), Some((3, 9)));
+        assert_eq!(at("components[0].tiers[0].percent"), Some((9, 15)));
+        assert_eq!(at("components[0].cap").map(|p| p.0), Some(5));
+    }
+
+    #[test]
+    fn yaml_comments_anchors_and_documents() {
+        let text = "---\n# programme\nname: P  # name\nbase: &tiers\n  - {from: 0, percent: 1}\ncomponents:\n  - id: a\n    tiers: *tiers\n  - id: b\n    # comment\n    cap: 5\n";
+        let at = |p: &str| locate(text, Format::Yaml, p);
+        assert_eq!(at("name"), Some((3, 1)));
+        assert_eq!(at("components[1].cap"), Some((11, 5)));
+        // an alias is located at the alias
+        assert_eq!(at("components[0].tiers[0].from"), Some((8, 5)));
+        // not YAML at all: no position, no panic
+        assert_eq!(locate("a: [", Format::Yaml, "a"), None);
+        assert_eq!(locate("{\"a\": [1, ", Format::Json, "a[3]"), Some((1, 2)));
+        assert_eq!(locate("x = ", Format::Toml, "x"), None);
+    }
+
+    #[test]
     fn json_positions() {
         let text = "{\n  \"name\": \"P\",\n  \"components\": [\n    {\"id\": \"a\", \"tiers\": [{\"from\": 0}, {\"from\": 1, \"percent\": 2}]},\n    {\"id\": \"b\\\"x\", \"minimums\": {\"hw\": 5}}\n  ]\n}\n";
         let at = |p: &str| locate(text, Format::Json, p);
