@@ -639,9 +639,18 @@ impl<'p> Setup<'p> {
         Ok(setup)
     }
 
-    #[inline]
-    fn round(&self, x: f64) -> f64 {
-        (x * self.scale).round() / self.scale
+}
+
+/// `x` rounded half away from zero to an integer, without a libm call (the hot loop rounds
+/// every purchase line to the minor unit).
+#[inline]
+fn round_half_up(x: f64) -> f64 {
+    if x.abs() < 4.0e15 {
+        let t = x as i64;
+        let f = x - t as f64;
+        (t + (f >= 0.5) as i64 - (f <= -0.5) as i64) as f64
+    } else {
+        x.round()
     }
 }
 
@@ -675,6 +684,9 @@ struct Work {
     ord_q: Vec<f64>,
     ord_r: Vec<f64>,
     ord_tmp: Vec<(f64, f64)>,
+    agg: Vec<f64>,
+    emit: bool,
+    any_x: bool,
 }
 
 impl Work {
@@ -698,6 +710,9 @@ impl Work {
             ord_q: Vec::new(),
             ord_r: Vec::new(),
             ord_tmp: Vec::new(),
+            agg: vec![0.0; 2 * s.ncl],
+            emit: false,
+            any_x: false,
         }
     }
 }
@@ -848,142 +863,162 @@ impl Setup<'_> {
         }
     }
 
-    /// Purchase lines of month `m` from `w.g[m]` (+ stretch `w.x[m]`), appended to `w.lines`.
-    #[inline]
-    fn month_lines(&self, i: usize, m: usize, w: &mut Work) {
-        let gm = w.g[m];
-        let xm = w.x[m];
-        if gm <= 0.0 && xm <= 0.0 {
-            return;
-        }
+    /// The purchases of period `k` from `w.g` (+ stretch `w.x`): per line category the gross
+    /// and the returned revenue in minor units (`w.agg[2j]`, `w.agg[2j + 1]`), the net revenue
+    /// of each month in minor units (`w.pmonth`), and the lines themselves (appended to
+    /// `w.lines`) when orders are simulated or lines are exported (`w.emit`).
+    ///
+    /// A month's purchase in a category is one line rounded to the minor unit (split over the
+    /// month's orders to the minor unit by largest remainder); its returns are one negative
+    /// line, the returns share of it rounded to the minor unit.
+    fn period_purchases(&self, i: usize, k: usize, w: &mut Work) {
         let pc = &self.partners[i];
         let ncl = self.ncl;
         let mix = &self.mix[i * ncl..(i + 1) * ncl];
-        let k = m / self.mpp;
         let share = self.segs[pc.seg].returns;
-        for j in 0..ncl {
-            let amount = gm * mix[j] + if xm > 0.0 { xm * w.xmix[k * ncl + j] } else { 0.0 };
-            if amount <= 0.0 {
+        let lines = w.emit || self.needs_orders;
+        w.agg.iter_mut().for_each(|v| *v = 0.0);
+        if ncl == 1 && !lines && share == 0.0 && !w.any_x {
+            // the common case: one line a month, no returns, no stretch purchase
+            let (mix0, scale) = (mix[0], self.scale);
+            let mut total = 0.0;
+            for m in k * self.mpp..(k + 1) * self.mpp {
+                let amount = w.g[m] * mix0;
+                let cents = if amount > 0.0 { round_half_up(amount * scale) } else { 0.0 };
+                w.pmonth[m] = cents;
+                total += cents;
+            }
+            w.agg[0] = total;
+            return;
+        }
+        for m in k * self.mpp..(k + 1) * self.mpp {
+            w.pmonth[m] = 0.0;
+            let gm = w.g[m];
+            let xm = w.x[m];
+            if gm <= 0.0 && xm <= 0.0 {
                 continue;
             }
-            let cat = if self.cats.is_empty() { NONE } else { j as u32 };
-            let mut total = 0.0;
-            if self.needs_orders {
-                // the month's line is split over its orders to the cent (largest remainder),
-                // so the month's revenue does not depend on whether orders are simulated
-                let (a, b) = (w.order_off[m], w.order_off[m + 1]);
-                let cents = (amount * self.scale).round();
-                w.ord_tmp.clear();
-                let mut given = 0.0;
-                for o in a..b {
-                    let exact = cents * w.order_w[o];
-                    let fl = exact.floor();
-                    given += fl;
-                    w.ord_tmp.push((exact - fl, fl));
+            for j in 0..ncl {
+                let amount = gm * mix[j] + if xm > 0.0 { xm * w.xmix[k * ncl + j] } else { 0.0 };
+                if amount <= 0.0 {
+                    continue;
                 }
-                let mut left = (cents - given).round() as i64;
-                while left > 0 {
-                    // largest remainder first, ties to the lowest index
-                    let mut best = 0;
-                    for (t, x) in w.ord_tmp.iter().enumerate() {
-                        if x.0 > w.ord_tmp[best].0 {
-                            best = t;
+                let cents = round_half_up(amount * self.scale);
+                if cents == 0.0 {
+                    continue;
+                }
+                let cat = if self.cats.is_empty() { NONE } else { j as u32 };
+                if self.needs_orders {
+                    // split over the month's orders to the minor unit (largest remainder,
+                    // ties to the first order), so the month's revenue does not depend on it
+                    let (a, b) = (w.order_off[m], w.order_off[m + 1]);
+                    w.ord_tmp.clear();
+                    let mut given = 0.0;
+                    for o in a..b {
+                        let exact = cents * w.order_w[o];
+                        let fl = exact.floor();
+                        given += fl;
+                        w.ord_tmp.push((exact - fl, fl));
+                    }
+                    let mut left = (cents - given).round() as i64;
+                    while left > 0 {
+                        let mut best = 0;
+                        for (t, x) in w.ord_tmp.iter().enumerate() {
+                            if x.0 > w.ord_tmp[best].0 {
+                                best = t;
+                            }
+                        }
+                        w.ord_tmp[best].0 = -1.0;
+                        w.ord_tmp[best].1 += 1.0;
+                        left -= 1;
+                    }
+                    for t in 0..w.ord_tmp.len() {
+                        let oc = w.ord_tmp[t].1;
+                        if oc != 0.0 {
+                            let r = oc / self.scale;
+                            w.lines.push(LineV { month: m as u32, cat, order: t as u32, r, q: r * pc.inv_price });
                         }
                     }
-                    w.ord_tmp[best].0 = -1.0;
-                    w.ord_tmp[best].1 += 1.0;
-                    left -= 1;
-                }
-                for (t, x) in w.ord_tmp.iter().enumerate() {
-                    let r = x.1 / self.scale;
-                    if r != 0.0 {
-                        w.lines.push(LineV { month: m as u32, cat, order: t as u32, r, q: r * pc.inv_price });
-                        total += r;
-                    }
-                }
-            } else {
-                let r = self.round(amount);
-                if r != 0.0 {
+                } else if lines {
+                    let r = cents / self.scale;
                     w.lines.push(LineV { month: m as u32, cat, order: NONE, r, q: r * pc.inv_price });
-                    total = r;
                 }
-            }
-            if share > 0.0 && total > 0.0 {
-                let ret = self.round(total * share);
-                if ret != 0.0 {
-                    w.lines.push(LineV { month: m as u32, cat, order: NONE, r: -ret, q: -ret * pc.inv_price });
+                let ret = if share > 0.0 { round_half_up(cents * share) } else { 0.0 };
+                if ret != 0.0 && lines {
+                    let r = -ret / self.scale;
+                    w.lines.push(LineV { month: m as u32, cat, order: NONE, r, q: r * pc.inv_price });
                 }
+                w.agg[2 * j] += cents;
+                w.agg[2 * j + 1] += ret;
+                w.pmonth[m] += cents - ret;
             }
         }
     }
 
-    /// Add the lines `w.lines[from..]` (all in period `k`) to the measures.
-    #[inline]
-    fn measure_lines(&self, i: usize, k: usize, from: usize, w: &mut Work) {
+    /// Measure period `k` (from `w.agg`, and for logistics from the period's lines
+    /// `w.lines[from..]`) into the kernel's measures, as settlement measures lines.
+    fn measure_period(&self, i: usize, k: usize, from: usize, w: &mut Work) {
         let prep = &self.prep;
         let ncl = self.ncl;
+        let pc = &self.partners[i];
+        let inv = pc.inv_price;
         let active = &self.active[i * self.nc..(i + 1) * self.nc];
-        for (c, pc) in prep.components.iter().enumerate() {
+        for (c, comp) in prep.components.iter().enumerate() {
+            let base = comp.offset + k * comp.slots;
+            w.measures[base..base + comp.slots].iter_mut().for_each(|v| *v = 0.0);
             if !active[c] {
                 continue;
             }
-            let gross = self.gross[c];
+            let net = !self.gross[c];
             let cin = &self.cat_in[c * ncl..(c + 1) * ncl];
-            let base = prep.index(c, k, 0);
-            match &pc.rule {
+            let cents_of = |j: usize| if net { w.agg[2 * j] - w.agg[2 * j + 1] } else { w.agg[2 * j] };
+            match &comp.rule {
                 PreparedRule::Ladder { basis, .. } | PreparedRule::Growth { basis, .. } => {
-                    let rev = *basis == Basis::Revenue;
-                    let (mut v, mut r, mut q) = (0.0, 0.0, 0.0);
-                    for l in &w.lines[from..] {
-                        if gross && l.r < 0.0 {
-                            continue;
+                    let mut cents = 0.0;
+                    for j in 0..ncl {
+                        if cin[j] >= 0 {
+                            cents += cents_of(j);
                         }
-                        let j = if l.cat == NONE { 0 } else { l.cat as usize };
-                        if cin[j] < 0 {
-                            continue;
-                        }
-                        v += if rev { l.r } else { l.q };
-                        r += l.r;
-                        q += l.q;
                     }
-                    w.measures[base + slot::VOLUME] += v;
-                    w.measures[base + slot::REVENUE] += r;
-                    w.measures[base + slot::UNITS] += q;
+                    let r = cents / self.scale;
+                    let q = r * inv;
+                    w.measures[base + slot::VOLUME] = if *basis == Basis::Revenue { r } else { q };
+                    w.measures[base + slot::REVENUE] = r;
+                    w.measures[base + slot::UNITS] = q;
                 }
                 PreparedRule::PerUnit { .. } => {
-                    for l in &w.lines[from..] {
-                        if gross && l.r < 0.0 {
-                            continue;
+                    let mut cents = 0.0;
+                    for j in 0..ncl {
+                        if cin[j] >= 0 {
+                            cents += cents_of(j);
                         }
-                        let j = if l.cat == NONE { 0 } else { l.cat as usize };
-                        if cin[j] < 0 {
-                            continue;
-                        }
-                        w.measures[base + slot::VOLUME] += l.q;
-                        w.measures[base + slot::REVENUE] += l.r;
-                        w.measures[base + slot::UNITS] += l.q;
                     }
+                    let r = cents / self.scale;
+                    let q = r * inv;
+                    w.measures[base + slot::VOLUME] = q;
+                    w.measures[base + slot::REVENUE] = r;
+                    w.measures[base + slot::UNITS] = q;
                 }
                 PreparedRule::Bundle { basis, .. } => {
                     let rev = *basis == Basis::Revenue;
-                    for l in &w.lines[from..] {
-                        if gross && l.r < 0.0 {
+                    let mut cents = 0.0;
+                    for j in 0..ncl {
+                        let b = cin[j];
+                        if b < 0 || self.cats.is_empty() {
                             continue;
                         }
-                        if l.cat == NONE {
-                            continue;
-                        }
-                        let b = cin[l.cat as usize];
-                        if b < 0 {
-                            continue;
-                        }
-                        let v = if rev { l.r } else { l.q };
-                        w.measures[base + slot::VOLUME] += v;
-                        w.measures[base + slot::REVENUE] += l.r;
-                        w.measures[base + slot::UNITS] += l.q;
-                        w.measures[base + slot::bundle_volume(b as usize)] += v;
-                        w.measures[base + slot::bundle_revenue(b as usize)] += l.r;
+                        let cj = cents_of(j);
+                        cents += cj;
+                        let r = cj / self.scale;
+                        let v = if rev { r } else { r * inv };
+                        w.measures[base + slot::bundle_volume(b as usize)] = v;
+                        w.measures[base + slot::bundle_revenue(b as usize)] = r;
                     }
+                    let r = cents / self.scale;
+                    let q = r * inv;
+                    w.measures[base + slot::VOLUME] = if rev { r } else { q };
+                    w.measures[base + slot::REVENUE] = r;
+                    w.measures[base + slot::UNITS] = q;
                 }
                 PreparedRule::Logistics { .. } => {
                     // orders of this period: (month, order) pairs; returns lines are their own
@@ -1006,31 +1041,28 @@ impl Setup<'_> {
                         w.ord_q[idx] += l.q;
                         w.ord_r[idx] += l.r;
                     }
+                    let (mut n, mut r, mut q) = (0.0, 0.0, 0.0);
                     for o in 0..maxo {
                         if w.ord_q[o] != 0.0 && prep.order_qualifies(c, w.ord_q[o]) {
-                            w.measures[base + slot::VOLUME] += 1.0;
-                            w.measures[base + slot::REVENUE] += w.ord_r[o];
-                            w.measures[base + slot::UNITS] += w.ord_q[o];
+                            n += 1.0;
+                            r += w.ord_r[o];
+                            q += w.ord_q[o];
                         }
                     }
+                    w.measures[base + slot::VOLUME] = n;
+                    w.measures[base + slot::REVENUE] = r;
+                    w.measures[base + slot::UNITS] = q;
                 }
             }
         }
     }
 
-    /// Measure period `k` from scratch: lines of its months from `w.g` and `w.x`.
-    fn measure_period(&self, i: usize, k: usize, w: &mut Work) {
-        for c in 0..self.nc {
-            let pc = &self.prep.components[c];
-            let a = pc.offset + k * pc.slots;
-            w.measures[a..a + pc.slots].iter_mut().for_each(|v| *v = 0.0);
-        }
-        let from = w.lines.len();
-        for m in k * self.mpp..(k + 1) * self.mpp {
-            self.month_lines(i, m, w);
-        }
-        self.measure_lines(i, k, from, w);
-        // keep the lines only when exporting; otherwise drop them (the caller decides)
+    /// Purchases and measures of period `k` (its lines start at `from` in `w.lines`).
+    #[inline]
+    fn period(&self, i: usize, k: usize, from: usize, w: &mut Work) {
+        w.lines.truncate(from);
+        self.period_purchases(i, k, w);
+        self.measure_period(i, k, from, w);
     }
 
     /// Run partner `i` on demand `w.g` (already uplifted for the programme run): behaviour
@@ -1039,9 +1071,12 @@ impl Setup<'_> {
     fn run_partner(&self, i: usize, w: &mut Work, mut stretch: Option<&mut rng::Stream>, mut sink: Option<&mut LineSink>) -> RunOut {
         let mut out = RunOut::default();
         let pc = self.partners[i];
-        w.x.iter_mut().for_each(|v| *v = 0.0);
-        w.pmonth.iter_mut().for_each(|v| *v = 0.0);
+        if w.any_x {
+            w.x.iter_mut().for_each(|v| *v = 0.0);
+            w.any_x = false;
+        }
         w.lines.clear();
+        w.emit = sink.is_some();
         let mut borrow = 0.0;
         for k in 0..self.kk {
             let months = k * self.mpp..(k + 1) * self.mpp;
@@ -1054,7 +1089,7 @@ impl Setup<'_> {
                 borrow = 0.0;
             }
             let from = w.lines.len();
-            self.measure_period(i, k, w);
+            self.period(i, k, from, w);
             if let Some(r) = stretch.as_deref_mut() {
                 let u = rng::uniform(r);
                 if let Some((c, extra, ratio)) = self.stretch_candidate(i, k, w) {
@@ -1071,28 +1106,18 @@ impl Setup<'_> {
                     }
                 }
             }
-            if sink.is_none() {
-                // lines are only needed while measuring the period
-                // in minor units: exact, so revenue never depends on how lines were split
-                for l in &w.lines[from..] {
-                    let c = (l.r * self.scale).round();
-                    out.revenue += c;
-                    w.pmonth[l.month as usize] += c;
-                }
+            if !w.emit {
                 w.lines.truncate(from);
             }
         }
-        if let Some(sink) = sink.as_deref_mut() {
-            for l in &w.lines {
-                let c = (l.r * self.scale).round();
-                out.revenue += c;
-                w.pmonth[l.month as usize] += c;
-            }
-            sink.extend_from_slice(&w.lines);
+        // revenue in minor units is exact, so it never depends on how lines were split
+        let mut cents = 0.0;
+        for v in &w.pmonth {
+            cents += *v;
         }
-        out.revenue /= self.scale;
-        for v in &mut w.pmonth {
-            *v /= self.scale;
+        out.revenue = cents / self.scale;
+        if let Some(sink) = sink.as_deref_mut() {
+            sink.extend_from_slice(&w.lines);
         }
         let active = &self.active[i * self.nc..(i + 1) * self.nc];
         self.prep.settle_partner(&w.measures, active, &pc.baseline, &mut w.scratch);
@@ -1179,12 +1204,12 @@ impl Setup<'_> {
         let mut total = extra;
         let comp = &self.prep.components[c];
         let pc = &self.partners[i];
+        w.any_x = true;
         for attempt in 0..4 {
             for m in last - win..last {
                 w.x[m] = total / win as f64;
             }
-            w.lines.truncate(from);
-            self.measure_period(i, k, w);
+            self.period(i, k, from, w);
             // reached?
             let (window, wp): (&[f64], u32) = match comp.measure {
                 Measure::Period => {
@@ -1269,9 +1294,13 @@ impl Setup<'_> {
         for i in 0..n {
             let pc = self.partners[i];
             self.demand(seed, s, i, w);
-            // with the programme
-            for m in 0..self.months {
-                w.g[m] = w.base[m] * pc.uplift;
+            // with the programme (uplift only with behaviour; otherwise run on the demand itself)
+            if self.behaviour {
+                for m in 0..self.months {
+                    w.g[m] = w.base[m] * pc.uplift;
+                }
+            } else {
+                std::mem::swap(&mut w.g, &mut w.base);
             }
             let run = if self.behaviour && self.stretch.enabled {
                 let mut r = rng::stream(seed, s, i as u64, Purpose::Stretch);

@@ -62,3 +62,63 @@ fn bench_std_matches_reference() {
         assert!((got - want).abs() < 4.0 * m.se + 5.0, "tier {t}: {got} vs {want} (se {})", m.se);
     }
 }
+
+/// Throughput against a minimal hand-written loop of the same model in the same process
+/// (`cargo test --release --test engine_bench_std -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn throughput_against_a_hand_written_loop() {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, StandardNormal};
+    let Some(file) = partners_file() else { return };
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let p = Programme::from_file(root.join("examples/bench_std/programme.toml")).unwrap().compile().unwrap();
+    let model = Model::from_file(root.join("examples/bench_std/model.toml")).unwrap();
+    let pop = Population::from_csv_path(&file).unwrap();
+    let n = 300;
+    let pm = (pop.len() * 12 * n) as f64;
+    let only = std::env::var("THROUGHPUT_ONLY").ok();
+    for threads in [1, 2] {
+        if only.as_deref().is_some_and(|o| o != format!("engine{threads}")) {
+            continue;
+        }
+        let t = std::time::Instant::now();
+        let r = simulate(&p, &pop, &model, &SimOptions { scenarios: n, seed: 1, threads: Some(threads), ..Default::default() }).unwrap();
+        let dt = t.elapsed().as_secs_f64();
+        eprintln!("engine {threads} thread(s): {:.1} M partner-months/s (mean {})", pm / dt / 1e6, r.payout_summary().mean);
+    }
+    if only.as_deref().is_some_and(|o| o != "hand") {
+        return;
+    }
+    // hand-written: same model, same kind of keyed streams, no generality
+    let s: Vec<f64> = {
+        let f = [0.8, 0.85, 1.0, 1.0, 1.05, 1.0, 0.9, 0.85, 1.05, 1.1, 1.15, 1.25];
+        let m: f64 = f.iter().sum::<f64>() / 12.0;
+        f.iter().map(|x| x / m).collect()
+    };
+    let seg: Vec<usize> = pop.segment.iter().map(|&x| x as usize).collect();
+    let names = &pop.segments;
+    let sig: Vec<f64> = names.iter().map(|n| match n.as_str() { "small" => 0.35, "mid" => 0.25, _ => 0.15 }).collect();
+    let t = std::time::Instant::now();
+    let mut acc = 0.0;
+    for sc in 0..n as u64 {
+        let mut mr = rebatesim::rng::stream(1, sc, 0, rebatesim::rng::Purpose::Market);
+        let z: f64 = StandardNormal.sample(&mut mr);
+        let mk = (0.1 * z - 0.005).exp();
+        let mut total = 0.0;
+        for i in 0..pop.len() {
+            let mut r = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(rebatesim::rng::key(1, sc, i as u64, rebatesim::rng::Purpose::Noise));
+            let sg = sig[seg[i]];
+            let b = pop.baseline_revenue[i].unwrap() / 12.0 * mk;
+            let mut v = 0.0;
+            for m in 0..12 {
+                let z: f64 = StandardNormal.sample(&mut r);
+                v += b * s[m] * (sg * z - 0.5 * sg * sg).exp();
+            }
+            total += v * 0.01;
+        }
+        acc += total;
+    }
+    let dt = t.elapsed().as_secs_f64();
+    eprintln!("hand-written loop 1 thread: {:.1} M partner-months/s ({acc})", pm / dt / 1e6);
+}
