@@ -47,7 +47,16 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(
             serde_path_to_error::deserialize(de).map_err(|e| {
                 let path = clean_path(&e.path().to_string());
                 let inner = e.into_inner();
-                let (line, col) = (inner.line(), inner.column());
+                // serde_json points after the offending value (a missing field: at the closing
+                // brace); for a value of the wrong type or a missing field, point at the field
+                // or table itself, as the TOML and YAML readers do
+                let (line, col) = match inner.classify() {
+                    serde_json::error::Category::Data if !path.is_empty() => {
+                        super::locate::locate(text, Format::Json, &path).unwrap_or((inner.line(), inner.column()))
+                    }
+                    serde_json::error::Category::Data => line_col(text, text.len() - text.trim_start().len()),
+                    _ => (inner.line(), inner.column()),
+                };
                 located(path, Some(line), Some(col), strip_position(&inner.to_string()))
             })
         }
