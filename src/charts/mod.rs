@@ -187,6 +187,15 @@ pub trait Chart {
     where
         Self: Sized,
     {
+        self.save_scaled(path, 1.0)
+    }
+
+    /// As [`Chart::save`], with PNG output at `png_scale` × the nominal size
+    /// (SVG is resolution-independent and ignores it).
+    fn save_scaled(&self, path: impl AsRef<Path>, png_scale: f64) -> Result<()>
+    where
+        Self: Sized,
+    {
         let path = path.as_ref();
         let ext = path
             .extension()
@@ -194,7 +203,7 @@ pub trait Chart {
             .map(str::to_ascii_lowercase);
         let bytes = match ext.as_deref() {
             Some("svg") => self.render_svg()?.into_bytes(),
-            Some("png") => self.render_png()?,
+            Some("png") => self.render_png_scaled(png_scale)?,
             _ => {
                 return Err(Error::Request(format!(
                     "cannot save a chart as '{}': the file name must end in .svg or .png",
