@@ -511,10 +511,15 @@ impl<'p> Setup<'p> {
         let mut partners = Vec::with_capacity(n);
         let mut active = Vec::with_capacity(n * nc);
         for i in 0..n {
-            let price = pop.unit_price[i].or(model.economics.unit_price);
-            let rev = match (pop.baseline_revenue[i], pop.baseline_units[i], price) {
-                (Some(r), _, _) => r,
-                (None, Some(u), Some(pr)) => u * pr,
+            // unit price: the table's, else implied by both baselines, else the model's default
+            let implied = match (pop.baseline_revenue[i], pop.baseline_units[i]) {
+                (Some(r), Some(u)) if r > 0.0 && u > 0.0 => Some(r / u),
+                _ => None,
+            };
+            let price = pop.unit_price[i].or(implied).or(model.economics.unit_price);
+            let (rev, known) = match (pop.baseline_revenue[i], pop.baseline_units[i], price) {
+                (Some(r), _, _) => (r, true),
+                (None, Some(u), Some(pr)) => (u * pr, true),
                 (None, Some(_), None) => {
                     return Err(Error::data(
                         &pop.table,
@@ -523,7 +528,8 @@ impl<'p> Setup<'p> {
                         "the partner has only baseline_units: give its unit_price (or the model's economics.unit_price) to simulate revenue",
                     ))
                 }
-                (None, None, _) => unreachable!("validated by Population"),
+                // a new partner: simulated at its segment's median baseline (below)
+                (None, None, _) => (f64::NAN, false),
             };
             if let (Some(c), None) = (units_needed, price) {
                 return Err(Error::model(
@@ -534,7 +540,7 @@ impl<'p> Setup<'p> {
                     ),
                 ));
             }
-            let units = pop.baseline_units[i].or_else(|| price.map(|pr| rev / pr));
+            let units = if known { pop.baseline_units[i].or_else(|| price.map(|pr| rev / pr)) } else { None };
             let margin = pop.margin_rate[i].or(model.economics.margin_rate).unwrap_or(f64::NAN);
             partners.push(PartnerConst {
                 seg: pop.segment[i] as usize,
@@ -542,7 +548,7 @@ impl<'p> Setup<'p> {
                 inv_price: price.map(|x| 1.0 / x).unwrap_or(0.0),
                 price: price.unwrap_or(f64::NAN),
                 margin,
-                baseline: Baseline { revenue: Some(rev), units },
+                baseline: Baseline { revenue: if known { Some(rev) } else { None }, units },
                 uplift: 1.0,
             });
             for c in &p.components {
@@ -550,8 +556,37 @@ impl<'p> Setup<'p> {
             }
         }
 
-        // segments
+        // new partners (no baseline): their segment's median baseline revenue
         let nseg = pop.segments.len();
+        let mut by_seg: Vec<Vec<f64>> = vec![Vec::new(); nseg];
+        for pc in &partners {
+            if !pc.base_month.is_nan() {
+                by_seg[pc.seg].push(pc.base_month);
+            }
+        }
+        for v in &mut by_seg {
+            v.sort_by(f64::total_cmp);
+        }
+        for (i, pc) in partners.iter_mut().enumerate() {
+            if pc.base_month.is_nan() {
+                let v = &by_seg[pc.seg];
+                if v.is_empty() {
+                    return Err(Error::data(
+                        &pop.table,
+                        Some(i + 1),
+                        Some("baseline_revenue"),
+                        format!(
+                            "the partner has no baseline and no partner of segment '{}' has one to simulate it from: give baseline_revenue or baseline_units",
+                            pop.segments[pc.seg]
+                        ),
+                    ));
+                }
+                let n = v.len();
+                pc.base_month = if n % 2 == 1 { v[n / 2] } else { 0.5 * (v[n / 2 - 1] + v[n / 2]) };
+            }
+        }
+
+        // segments
         let start_month0 = {
             use chrono::Datelike;
             p.calendar.start.month0() as usize
@@ -808,9 +843,12 @@ impl Setup<'_> {
             let mut r = rng::stream(seed, s, key, Purpose::Noise);
             let sg = sc.noise;
             let half_var = 0.5 * sg * sg;
+            // the normals first, then the (independent) exponentials
+            for b in w.base.iter_mut() {
+                *b = rng::normal(&mut r);
+            }
             for m in 0..self.months {
-                let z = rng::normal(&mut r);
-                w.base[m] = f * sm[m] * w.market[m] * (sg * z - half_var).exp();
+                w.base[m] = f * sm[m] * w.market[m] * (sg * w.base[m] - half_var).exp();
             }
         } else {
             for m in 0..self.months {

@@ -18,7 +18,9 @@
 //! | `margin_rate` | no | gross margin as a fraction of revenue, 0..1 (else the model's default) |
 //! | `mix_<category>` | no | share of the partner's revenue in `<category>`; shares ≥ 0 summing to 1 (±1e-6) |
 //!
-//! Empty cells in optional columns mean "not given".
+//! Empty cells in optional columns mean "not given". A partner with neither baseline is a new
+//! partner: the engine simulates it at its segment's median baseline, while rules that need a
+//! baseline (growth, per unit above baseline) do not apply to it, as in settlement.
 
 use crate::error::{Error, Result};
 use crate::rng::{self, Purpose};
@@ -138,14 +140,6 @@ impl Population {
             }
             if r.segment.trim().is_empty() {
                 return Err(Error::data(table, Some(row), Some("segment"), "expected a segment name, found an empty cell"));
-            }
-            if r.baseline_revenue.is_none() && r.baseline_units.is_none() {
-                return Err(Error::data(
-                    table,
-                    Some(row),
-                    Some("baseline_revenue"),
-                    "expected a baseline: give baseline_revenue or baseline_units",
-                ));
             }
             if let Some(v) = r.baseline_revenue {
                 finite_non_negative(table, row, "baseline_revenue", v)?;
