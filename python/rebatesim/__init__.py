@@ -13,7 +13,7 @@ Python.
 from __future__ import annotations
 
 from . import _core
-from ._examples import example_path, examples
+from ._examples import example_path, example_population, examples
 from .exceptions import (
     DataError,
     FileError,
@@ -24,6 +24,7 @@ from .exceptions import (
 )
 from .programme import Programme, bundle, growth, logistics, per_unit, tier, volume
 from .settlement import Settlement, load_partners, load_transactions, settle
+from .simulation import Comparison, Model, Population, SimulationResult, compare, simulate
 
 __version__: str = _core.__version__
 
@@ -40,8 +41,15 @@ __all__ = [
     "Settlement",
     "load_partners",
     "load_transactions",
+    "simulate",
+    "compare",
+    "Model",
+    "Population",
+    "SimulationResult",
+    "Comparison",
     "example_path",
     "examples",
+    "example_population",
     "RebatesimError",
     "ProgrammeError",
     "ModelError",

@@ -1,7 +1,9 @@
 """Type stubs of the compiled extension ``rebatesim._core`` (kept by hand;
 ``python -m mypy.stubtest rebatesim._core`` checks them against the module)."""
 
-from typing import Any, Optional, Union, final
+from typing import Any, Callable, Optional, Union, final
+
+import numpy as np
 import os
 
 __all__ = [
@@ -11,6 +13,12 @@ __all__ = [
     "TransactionTable",
     "SettlementResult",
     "settle",
+    "Population",
+    "DemandModel",
+    "SimResult",
+    "ComparisonResult",
+    "simulate",
+    "compare",
 ]
 
 __version__: str
@@ -74,3 +82,85 @@ class SettlementResult:
     def to_json(self) -> str: ...
 
 def settle(programme: ProgrammeSpec, partners: PartnerTable, transactions: TransactionTable) -> SettlementResult: ...
+
+@final
+class Population:
+    """A partner population for simulation."""
+
+    @staticmethod
+    def from_csv_path(path: Union[str, os.PathLike[str]]) -> Population: ...
+    @staticmethod
+    def from_csv_text(text: str, table: str) -> Population: ...
+    @staticmethod
+    def synthetic(spec_json: str, seed: int) -> Population: ...
+    def partner_ids(self) -> list[str]: ...
+    def partner_segments(self) -> list[str]: ...
+    @property
+    def segments(self) -> list[str]: ...
+    def __len__(self) -> int: ...
+
+@final
+class DemandModel:
+    """A demand model (validated)."""
+
+    @staticmethod
+    def from_text(text: str, format: str, file: Optional[str] = None, positions: bool = True) -> DemandModel: ...
+    @staticmethod
+    def from_file(path: Union[str, os.PathLike[str]]) -> DemandModel: ...
+    @staticmethod
+    def default() -> DemandModel: ...
+    def to_text(self, format: str) -> str: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class SimResult:
+    """The result of a simulation."""
+
+    def meta(self) -> str: ...
+    def summaries(self) -> str: ...
+    def per_scenario(self) -> dict[str, np.ndarray]: ...
+    def matrices(self) -> dict[str, np.ndarray]: ...
+    def partner_ids(self) -> list[str]: ...
+
+@final
+class ComparisonResult:
+    """The result of a comparison."""
+
+    def names(self) -> list[str]: ...
+    def __len__(self) -> int: ...
+    def meta(self, i: int) -> str: ...
+    def summaries(self, i: int) -> str: ...
+    def per_scenario(self, i: int) -> dict[str, np.ndarray]: ...
+    def matrices(self, i: int) -> dict[str, np.ndarray]: ...
+    def partner_ids(self, i: int) -> list[str]: ...
+    def differences(self) -> str: ...
+
+def simulate(
+    programme: ProgrammeSpec,
+    population: Population,
+    model: DemandModel,
+    scenarios: int = 1000,
+    seed: int = 0,
+    threads: Optional[int] = None,
+    chunk_size: Optional[int] = None,
+    statistic: Optional[str] = None,
+    tolerance: Optional[float] = None,
+    max_scenarios: Optional[int] = None,
+    memory_limit: Optional[int] = None,
+    progress: Optional[Callable[[int, int], Any]] = None,
+) -> SimResult: ...
+def compare(
+    names: list[str],
+    programmes: list[ProgrammeSpec],
+    population: Population,
+    model: DemandModel,
+    scenarios: int = 1000,
+    seed: int = 0,
+    threads: Optional[int] = None,
+    chunk_size: Optional[int] = None,
+    statistic: Optional[str] = None,
+    tolerance: Optional[float] = None,
+    max_scenarios: Optional[int] = None,
+    memory_limit: Optional[int] = None,
+    progress: Optional[Callable[[int, int], Any]] = None,
+) -> ComparisonResult: ...

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import List
+from typing import Any, List
 
 from .exceptions import RequestError
 
-__all__ = ["example_path", "examples"]
+__all__ = ["example_path", "examples", "demo_model_path", "example_population"]
 
 _HERE = Path(__file__).resolve().parent
 
@@ -48,3 +48,38 @@ def example_path(name: str = "programme.toml", example: str = "distributor") -> 
     raise RequestError(
         f"no bundled example file {example}/{name} (examples available: {', '.join(examples()) or 'none'})"
     )
+
+
+def demo_model_path() -> str:
+    """Path of the demand model ``rebatesim demo`` forecasts the example with."""
+    return str(_HERE / "data" / "demo_model.toml")
+
+
+def example_population(example: str = "distributor") -> Any:
+    """The population ``rebatesim demo`` forecasts: the example's partners with their
+    actual year as the baseline (revenue, price per unit, category mix), i.e. the
+    question "what would the programme pay next year?".
+
+    >>> import rebatesim as rs
+    >>> len(rs.example_population()) > 2000
+    True
+    """
+    import pandas as pd
+
+    from .simulation import Population
+
+    partners = pd.read_csv(example_path("partners.csv", example), dtype={"partner_id": str, "segment": str})
+    tx = pd.read_csv(example_path("transactions.csv", example), dtype={"partner_id": str, "category": str})
+    per = tx.groupby("partner_id").agg(revenue=("revenue", "sum"), quantity=("quantity", "sum"))
+    per = per[(per["revenue"] > 0) & (per["quantity"] > 0)]
+    cat = tx[tx["revenue"] > 0].pivot_table(index="partner_id", columns="category", values="revenue", aggfunc="sum", fill_value=0.0)
+    shares = cat.div(cat.sum(axis=1), axis=0)
+    shares.columns = [f"mix_{c}" for c in shares.columns]
+    df = partners[["partner_id", "segment"]].merge(per, left_on="partner_id", right_index=True)
+    df = df.merge(shares, left_on="partner_id", right_index=True)
+    df["baseline_revenue"] = df.pop("revenue").round(2)
+    df["unit_price"] = (df["baseline_revenue"] / df.pop("quantity")).round(4)
+    mix = [c for c in df.columns if c.startswith("mix_")]
+    # shares written with enough digits to sum to 1 within the engine's 1e-6
+    df[mix] = df[mix].round(9)
+    return Population.from_csv(df)

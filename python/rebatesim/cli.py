@@ -5,6 +5,8 @@
     rebatesim validate programme.toml
     rebatesim settle --programme programme.toml --partners partners.csv \\
         --transactions transactions.csv [--json | --out DIR [--force]]
+    rebatesim simulate --programme programme.toml --partners partners.csv --model model.toml
+    rebatesim compare --programme a.toml --programme b.toml --partners partners.csv --model model.toml
     rebatesim demo
 
 Every error is printed on stderr as one message naming where the problem is
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
@@ -125,17 +128,148 @@ def _cmd_settle(args: argparse.Namespace) -> int:
     return _emit_settlement(_settle(args), args)
 
 
+def _sim_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
+    precision = None
+    if args.tolerance is not None:
+        precision = (args.statistic, args.tolerance)
+    return dict(
+        scenarios=args.scenarios, seed=args.seed, threads=args.threads, precision=precision,
+        max_scenarios=args.max_scenarios, progress=not args.json and sys.stderr.isatty(),
+    )
+
+
+def _fmt_est(v: float, se: float, ratio: bool = False) -> str:
+    if v != v:  # NaN
+        return "n/a"
+    if ratio:
+        return f"{v:,.3f} ± {se:,.3f}"
+    return f"{v:,.0f} ± {se:,.0f}"
+
+
+def _simulation_summary(r: Any) -> str:
+    s = r.summary
+    out = [
+        f"{r.meta['programme']} ({r.currency}): {r.n_scenarios:,} scenarios, seed {r.seed}"
+        + (f", budget {r.budget:,.0f}" if r.budget is not None else ""),
+        "",
+    ]
+    rows = []
+    for name in ["payout", "payout_before_budget", "revenue", "incremental_revenue", "incremental_margin", "roi", "deadweight_share"]:
+        ratio = name in ("roi", "deadweight_share")
+        rows.append([name.replace("_", " ")] + [_fmt_est(s.loc[name, st], s.loc[name, st + "_se"], ratio) for st in ("mean", "p5", "p50", "p95")])
+    out.append(_table(["outcome", "mean", "P5", "P50", "P95"], rows, [False, True, True, True, True]))
+    if r.budget is not None:
+        p, se = r.budget_binding
+        out.append(f"\nP(budget binds) = {p:.3f} ± {se:.3f}")
+    out.append("")
+    seg = r.by_segment()
+    out.append(_table(["segment", "mean payout", "mean revenue"],
+                      [[str(i), _fmt_est(row.payout_mean, row.payout_se), _fmt_est(row.revenue_mean, row.revenue_se)] for i, row in seg.iterrows()],
+                      [False, True, True]))
+    out.append("")
+    comp = r.by_component()
+    out.append(_table(["component", "mean payout", "P95"],
+                      [[str(i), _fmt_est(row.payout_mean, row.payout_se), f"{row.payout_p95:,.0f}"] for i, row in comp.iterrows()],
+                      [False, True, True]))
+    return "\n".join(out)
+
+
+def _emit_simulation(r: Any, args: argparse.Namespace) -> int:
+    if args.out:
+        r.to_csv(args.out, force=args.force)
+    if args.json:
+        sys.stdout.write(r.to_json() + "\n")
+    else:
+        print(_simulation_summary(r))
+        if args.out:
+            print(f"\nwrote the results to {args.out}")
+    return 0
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from .simulation import simulate
+
+    r = simulate(args.programme, args.partners, args.model, **_sim_kwargs(args))
+    return _emit_simulation(r, args)
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .programme import Programme
+    from .simulation import compare
+
+    designs = []
+    for path in args.programmes:
+        p = Programme.from_file(path)
+        name = p.name
+        if any(n == name for n, _ in designs):
+            name = path
+        designs.append((name, p))
+    c = compare(designs, args.partners, args.model, **_sim_kwargs(args))
+    if args.out:
+        from .settlement import write_outputs
+
+        write_outputs(
+            args.out,
+            {
+                "designs.csv": c.summary.to_csv(lineterminator="\n"),
+                "differences.csv": c.differences.to_csv(lineterminator="\n"),
+                "summary.json": json.dumps(c.to_dict(), indent=2) + "\n",
+            },
+            force=args.force,
+        )
+    if args.json:
+        sys.stdout.write(json.dumps(c.to_dict(), indent=2) + "\n")
+        return 0
+    rows = []
+    for name, row in c.summary.iterrows():
+        rows.append([str(name), _fmt_est(row.payout_mean, row.payout_mean_se), f"{row.payout_p95:,.0f}",
+                     f"{row.incremental_margin_mean:,.0f}", f"{row.roi_mean:,.3f}"])
+    print(_table(["design", "mean payout", "P95 payout", "incr. margin", "ROI"], rows, [False, True, True, True, True]))
+    print("\nPaired differences against the first design (common random numbers):")
+    drows = []
+    for name, row in c.differences.iterrows():
+        drows.append([f"{name} − {row.reference}", _fmt_est(row.payout_mean, row.payout_se),
+                      _fmt_est(row.revenue_mean, row.revenue_se), _fmt_est(row.incremental_margin_mean, row.incremental_margin_se)])
+    print(_table(["difference", "payout", "revenue", "incremental margin"], drows, [False, True, True, True]))
+    if args.out:
+        print(f"\nwrote designs.csv, differences.csv, summary.json to {args.out}")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from ._examples import example_path
+    from ._examples import demo_model_path, example_population, example_path
     from .programme import Programme
     from .settlement import settle
+    from .simulation import simulate
 
     programme = Programme.from_file(example_path("programme.toml"))
-    if not args.json:
-        print(f"Settling the bundled example: {programme!r}")
-        print(f"  {example_path('programme.toml')}\n")
     s = settle(programme, example_path("partners.csv"), example_path("transactions.csv"))
-    return _emit_settlement(s, args)
+    r = simulate(programme, example_population(), demo_model_path(), scenarios=args.scenarios,
+                 seed=args.seed, threads=args.threads, progress=not args.json and sys.stderr.isatty())
+    if args.out:
+        from .settlement import write_outputs
+
+        files = {
+            "settlement_lines.csv": s._core.lines_csv(),
+            "settlement_partners.csv": s.by_partner(exact=True).to_csv(index=False, lineterminator="\n"),
+            "simulation_summary.csv": r.summary.to_csv(lineterminator="\n"),
+            "simulation_partners.csv": r.partners.to_csv(index=False, lineterminator="\n"),
+            "summary.json": json.dumps({"settlement": s.summary(), "simulation": r.to_dict()}, indent=2) + "\n",
+        }
+        write_outputs(args.out, files, force=args.force)
+    if args.json:
+        sys.stdout.write(json.dumps({"settlement": s.summary(), "simulation": r.to_dict()}, indent=2) + "\n")
+        return 0
+    print(f"The bundled example: {programme!r}\n  {example_path('programme.toml')}\n")
+    print("1. Settlement of the actual year (exact, to the cent)\n")
+    print(_settlement_summary(s))
+    print("\n2. Forecast of next year's payout: Monte Carlo simulation of the same partners, with this "
+          "year's purchases as their baseline\n   (demand model "
+          f"{os.path.basename(demo_model_path())}; every scenario also run without the programme)\n")
+    print(_simulation_summary(r))
+    if args.out:
+        print(f"\nwrote the results to {args.out}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -169,7 +303,39 @@ def build_parser() -> argparse.ArgumentParser:
     outputs(s)
     s.set_defaults(func=_cmd_settle)
 
-    d = sub.add_parser("demo", help="run the bundled distributor example", description="Settle the bundled distributor example.")
+    def sim_options(p: argparse.ArgumentParser, default_scenarios: int = 1000) -> None:
+        p.add_argument("--scenarios", type=int, default=default_scenarios, help=f"number of scenarios (default {default_scenarios})")
+        p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+        p.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores; results do not depend on it)")
+
+    m = sub.add_parser("simulate", help="forecast a programme's payout by Monte Carlo simulation",
+                       description="Simulate partner purchasing under a programme and report payout, its uncertainty, and ROI.")
+    m.add_argument("--programme", required=True, metavar="FILE", help="programme file")
+    m.add_argument("--partners", required=True, metavar="CSV", help="partner table (partner_id, segment, baselines, optional economics)")
+    m.add_argument("--model", metavar="FILE", default=None, help="demand model file (default: deterministic demand at baseline)")
+    sim_options(m)
+    m.add_argument("--tolerance", type=float, default=None, help="run until the standard error of --statistic is at most this")
+    m.add_argument("--statistic", default="mean", help="statistic for --tolerance: mean or a percentile such as p95")
+    m.add_argument("--max-scenarios", type=int, default=None, help="upper limit with --tolerance")
+    outputs(m)
+    m.set_defaults(func=_cmd_simulate)
+
+    c = sub.add_parser("compare", help="compare programme designs on common random numbers",
+                       description="Simulate several designs on the same population and model with common random numbers.")
+    c.add_argument("--programme", dest="programmes", action="append", required=True, metavar="FILE",
+                   help="programme file (repeat: the first is the reference)")
+    c.add_argument("--partners", required=True, metavar="CSV", help="partner table")
+    c.add_argument("--model", metavar="FILE", default=None, help="demand model file")
+    sim_options(c)
+    c.add_argument("--tolerance", type=float, default=None, help="run until the standard error of --statistic is at most this")
+    c.add_argument("--statistic", default="mean", help="statistic for --tolerance")
+    c.add_argument("--max-scenarios", type=int, default=None, help="upper limit with --tolerance")
+    outputs(c)
+    c.set_defaults(func=_cmd_compare)
+
+    d = sub.add_parser("demo", help="run the bundled distributor example",
+                       description="Settle the bundled distributor example's year exactly, then forecast next year's payout by simulation.")
+    sim_options(d, 200)
     outputs(d)
     d.set_defaults(func=_cmd_demo)
     return parser

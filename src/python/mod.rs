@@ -6,6 +6,7 @@
 mod errors;
 mod programme;
 mod settle;
+mod simulate;
 
 use pyo3::prelude::*;
 
@@ -18,5 +19,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<settle::PyTransactions>()?;
     m.add_class::<settle::PySettlement>()?;
     m.add_function(wrap_pyfunction!(settle::settle, m)?)?;
+    m.add_class::<simulate::PyPopulation>()?;
+    m.add_class::<simulate::PyModel>()?;
+    m.add_class::<simulate::PySimResult>()?;
+    m.add_class::<simulate::PyComparison>()?;
+    m.add_function(wrap_pyfunction!(simulate::simulate, m)?)?;
+    m.add_function(wrap_pyfunction!(simulate::compare, m)?)?;
     Ok(())
 }

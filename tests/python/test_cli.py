@@ -81,3 +81,15 @@ def test_usage_errors(files, tmp_path):
     assert r.returncode == 2 and "cannot be used together" in r.stderr
     r = run_cli(["settle"], tmp_path)
     assert r.returncode == 2
+
+
+def test_demo(tmp_path):
+    r = run_cli(["demo", "--scenarios", "40"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "1. Settlement of the actual year" in r.stdout
+    assert "2. Forecast of next year's payout" in r.stdout
+    assert "payable" in r.stdout and "±" in r.stdout
+    out = tmp_path / "demo"
+    r = run_cli(["demo", "--scenarios", "20", "--out", str(out)], tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert json.loads((out / "summary.json").read_text())["simulation"]["meta"]["scenarios"] == 20

@@ -12,6 +12,7 @@ MODULES = [
     "rebatesim.exceptions",
     "rebatesim.programme",
     "rebatesim.settlement",
+    "rebatesim.simulation",
     "rebatesim._examples",
 ]
 
