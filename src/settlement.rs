@@ -944,12 +944,10 @@ impl Ctx<'_> {
                 let v = o.volume;
                 match o.baseline {
                     None => {
-                        return format!(
-                            "no baseline {bname} for this partner: growth cannot be measured, nothing earned"
-                        )
+                        format!("no baseline {bname} for this partner: growth cannot be measured, nothing earned")
                     }
                     Some(b) if !o.applicable => {
-                        return format!(
+                        format!(
                             "baseline {bname} {} is not positive: growth cannot be measured, nothing earned",
                             num_text(b, dp)
                         )

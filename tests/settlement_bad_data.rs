@@ -176,7 +176,7 @@ mod located {
             ];
             let mut body = String::from("partner_id,date,quantity,revenue,category\n");
             for i in 0..n {
-                let mut cells = vec!["P1".to_owned(), format!("2027-0{}-1{}", 1 + i % 9, i % 10), "2".into(), "10.5".into()];
+                let mut cells = ["P1".to_owned(), format!("2027-0{}-1{}", 1 + i % 9, i % 10), "2".into(), "10.5".into()];
                 if i == at {
                     cells[column] = values[column][bad].to_owned();
                 }
