@@ -172,7 +172,7 @@ impl Programme {
             ComponentKind::Bundle => &["basis", "minimums", "percent", "fixed"],
             ComponentKind::Logistics => &["min_quantity", "per_order", "percent"],
         };
-        let present: [(&str, bool); 11] = [
+        let present: [(&str, bool); 12] = [
             ("basis", c.basis.is_some()),
             ("method", c.method.is_some()),
             ("tiers", c.tiers.is_some()),
@@ -184,8 +184,9 @@ impl Programme {
             ("percent", c.percent.is_some()),
             ("fixed", c.fixed.is_some()),
             ("min_quantity", c.min_quantity.is_some()),
+            ("per_order", c.per_order.is_some()),
         ];
-        for (field, is) in present.iter().chain(std::iter::once(&("per_order", c.per_order.is_some()))) {
+        for (field, is) in &present {
             if *is && !allowed.contains(field) {
                 return Err(err(
                     format!("{base}.{field}"),
