@@ -12,7 +12,7 @@ Python.
 
 from __future__ import annotations
 
-from . import _core
+from . import _core, charts
 from ._examples import example_path, example_population, examples
 from .exceptions import (
     DataError,
@@ -22,6 +22,7 @@ from .exceptions import (
     RebatesimError,
     RequestError,
 )
+from .charts import Chart
 from .programme import Programme, bundle, growth, logistics, per_unit, tier, volume
 from .settlement import Settlement, load_partners, load_transactions, settle
 from .simulation import Comparison, Model, Population, SimulationResult, compare, simulate
@@ -29,6 +30,8 @@ from .simulation import Comparison, Model, Population, SimulationResult, compare
 __version__: str = _core.__version__
 
 __all__ = [
+    "charts",
+    "Chart",
     "__version__",
     "Programme",
     "volume",

@@ -19,6 +19,13 @@ __all__ = [
     "ComparisonResult",
     "simulate",
     "compare",
+    "Chart",
+    "payout_distribution_chart",
+    "design_comparison_chart",
+    "tier_attainment_chart",
+    "accrual_fan_chart",
+    "risk_return_chart",
+    "tornado_chart",
 ]
 
 __version__: str
@@ -164,3 +171,46 @@ def compare(
     memory_limit: Optional[int] = None,
     progress: Optional[Callable[[int, int], Any]] = None,
 ) -> ComparisonResult: ...
+
+# Charts (src/python/charts.rs); the public API is rebatesim.charts.
+
+@final
+class Chart:
+    """A chart drawn by the Rust core (see ``rebatesim.charts.Chart``)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def size(self) -> tuple[int, int]: ...
+    def to_svg(self) -> str: ...
+    def to_png(self, scale: float = 1.0) -> bytes: ...
+    def save(self, path: Union[str, os.PathLike[str]], scale: float = 1.0) -> None: ...
+
+def payout_distribution_chart(
+    title: str, currency: str, payouts: Any, budget: Optional[float] = None, subtitle: Optional[str] = None,
+    width: int = 960, height: int = 540,
+) -> Chart: ...
+def design_comparison_chart(
+    title: str, currency: str, names: list[str], payouts: list[Any], rois: list[Optional[float]],
+    budget: Optional[float] = None, subtitle: Optional[str] = None, width: int = 960, height: int = 540,
+) -> Chart: ...
+def tier_attainment_chart(
+    title: str, tiers: list[str], segments: list[str], expected: Any, low: Any = None, high: Any = None,
+    interval_label: Optional[str] = None, subtitle: Optional[str] = None, width: int = 960, height: int = 540,
+) -> Chart: ...
+def accrual_fan_chart(
+    title: str, currency: str, months: list[str], names: list[str], values: list[Any], layouts: list[str],
+    budget: Optional[float] = None, subtitle: Optional[str] = None, width: int = 960, height: int = 540,
+) -> Chart: ...
+def risk_return_chart(
+    title: str, currency: str, measure: str, designs: list[str], p95_payouts: list[float], values: list[float],
+    budget: Optional[float] = None, subtitle: Optional[str] = None, width: int = 960, height: int = 540,
+) -> Chart: ...
+def tornado_chart(
+    title: str, output: str, unit: str, unit_name: Optional[str], base: float, assumptions: list[str],
+    low_labels: list[str], high_labels: list[str], lows: list[float], highs: list[float],
+    low_se: Optional[list[Optional[float]]] = None, high_se: Optional[list[Optional[float]]] = None,
+    subtitle: Optional[str] = None, width: int = 960, height: int = 540,
+) -> Chart: ...

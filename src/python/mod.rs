@@ -3,6 +3,7 @@
 //! (`errors.rs`, one exhaustive `match`). The Python package `rebatesim`
 //! (python/rebatesim/) wraps these classes in the public, documented API.
 
+mod charts;
 mod errors;
 mod programme;
 mod settle;
@@ -25,5 +26,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<simulate::PyComparison>()?;
     m.add_function(wrap_pyfunction!(simulate::simulate, m)?)?;
     m.add_function(wrap_pyfunction!(simulate::compare, m)?)?;
+    charts::register(m)?;
     Ok(())
 }
