@@ -27,7 +27,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-
 macro_rules! segment_param {
     ($(#[$doc:meta])* $name:ident, $field:ident, $default_fn:literal, $default:expr) => {
         $(#[$doc])*
@@ -96,7 +95,10 @@ fn ten() -> f64 {
 
 fn in_range(path: &str, v: f64, lo: f64, hi: f64, what: &str) -> Result<()> {
     if !v.is_finite() || v < lo || v > hi {
-        return Err(Error::model(path, format!("expected {what} from {lo} to {hi}, found {v}")));
+        return Err(Error::model(
+            path,
+            format!("expected {what} from {lo} to {hi}, found {v}"),
+        ));
     }
     Ok(())
 }
@@ -148,7 +150,11 @@ fn flat() -> Vec<f64> {
 
 impl Default for Seasonality {
     fn default() -> Self {
-        Seasonality { factors: flat(), segments: BTreeMap::new(), normalise: true }
+        Seasonality {
+            factors: flat(),
+            segments: BTreeMap::new(),
+            normalise: true,
+        }
     }
 }
 
@@ -169,7 +175,13 @@ impl Seasonality {
 
     fn check_list(path: &str, f: &[f64]) -> Result<()> {
         if f.len() != 12 {
-            return Err(Error::model(path, format!("expected 12 monthly factors (January to December), found {}", f.len())));
+            return Err(Error::model(
+                path,
+                format!(
+                    "expected 12 monthly factors (January to December), found {}",
+                    f.len()
+                ),
+            ));
         }
         for (i, v) in f.iter().enumerate() {
             in_range(&format!("{path}[{i}]"), *v, 0.0, 1e6, "a factor")?;
@@ -214,7 +226,12 @@ pub struct Market {
 
 impl Default for Market {
     fn default() -> Self {
-        Market { sigma: 0.0, process: MarketProcess::Constant, rho: 0.0, monthly_sigma: 0.0 }
+        Market {
+            sigma: 0.0,
+            process: MarketProcess::Constant,
+            rho: 0.0,
+            monthly_sigma: 0.0,
+        }
     }
 }
 
@@ -241,14 +258,22 @@ pub struct Orders {
 
 impl Default for Orders {
     fn default() -> Self {
-        Orders { per_month: 4.0, poisson: true, segments: BTreeMap::new(), size_sigma: 0.5 }
+        Orders {
+            per_month: 4.0,
+            poisson: true,
+            segments: BTreeMap::new(),
+            size_sigma: 0.5,
+        }
     }
 }
 
 impl Orders {
     /// Mean orders per month for `segment`.
     pub fn get(&self, segment: &str) -> f64 {
-        self.segments.get(segment).copied().unwrap_or(self.per_month)
+        self.segments
+            .get(segment)
+            .copied()
+            .unwrap_or(self.per_month)
     }
 }
 
@@ -291,7 +316,13 @@ pub struct Stretch {
 
 impl Default for Stretch {
     fn default() -> Self {
-        Stretch { enabled: false, window_months: 1, max_shortfall: 0.1, max_probability: 0.8, sensitivity: 10.0 }
+        Stretch {
+            enabled: false,
+            window_months: 1,
+            max_shortfall: 0.1,
+            max_probability: 0.8,
+            sensitivity: 10.0,
+        }
     }
 }
 
@@ -419,58 +450,120 @@ impl Model {
         for (s, f) in &self.seasonality.segments {
             Seasonality::check_list(&format!("seasonality.segments.{s}"), f)?;
         }
-        self.growth.check("growth", -0.99, 100.0, "an annual growth fraction")?;
+        self.growth
+            .check("growth", -0.99, 100.0, "an annual growth fraction")?;
         in_range("market.sigma", self.market.sigma, 0.0, 3.0, "a log-scale σ")?;
         match self.market.process {
             MarketProcess::Constant => {
                 if self.market.rho != 0.0 {
-                    return Err(Error::model("market.rho", "rho applies only to process = \"ar1\""));
+                    return Err(Error::model(
+                        "market.rho",
+                        "rho applies only to process = \"ar1\"",
+                    ));
                 }
                 if self.market.monthly_sigma != 0.0 {
-                    return Err(Error::model("market.monthly_sigma", "monthly_sigma applies only to process = \"random_walk\""));
+                    return Err(Error::model(
+                        "market.monthly_sigma",
+                        "monthly_sigma applies only to process = \"random_walk\"",
+                    ));
                 }
             }
             MarketProcess::Ar1 => {
                 if !self.market.rho.is_finite() || !(0.0..1.0).contains(&self.market.rho) {
-                    return Err(Error::model("market.rho", format!("expected a correlation from 0 to below 1, found {}", self.market.rho)));
+                    return Err(Error::model(
+                        "market.rho",
+                        format!(
+                            "expected a correlation from 0 to below 1, found {}",
+                            self.market.rho
+                        ),
+                    ));
                 }
                 if self.market.monthly_sigma != 0.0 {
                     return Err(Error::model("market.monthly_sigma", "monthly_sigma applies only to process = \"random_walk\" (ar1 keeps the marginal σ = sigma)"));
                 }
             }
             MarketProcess::RandomWalk => {
-                in_range("market.monthly_sigma", self.market.monthly_sigma, 0.0, 1.0, "a monthly log-step σ")?;
+                in_range(
+                    "market.monthly_sigma",
+                    self.market.monthly_sigma,
+                    0.0,
+                    1.0,
+                    "a monthly log-step σ",
+                )?;
                 if self.market.rho != 0.0 {
-                    return Err(Error::model("market.rho", "rho applies only to process = \"ar1\""));
+                    return Err(Error::model(
+                        "market.rho",
+                        "rho applies only to process = \"ar1\"",
+                    ));
                 }
             }
         }
-        self.segment_factor.check("segment_factor", 0.0, 3.0, "a log-scale σ")?;
-        self.partner_factor.check("partner_factor", 0.0, 3.0, "a log-scale σ")?;
+        self.segment_factor
+            .check("segment_factor", 0.0, 3.0, "a log-scale σ")?;
+        self.partner_factor
+            .check("partner_factor", 0.0, 3.0, "a log-scale σ")?;
         self.noise.check("noise", 0.0, 3.0, "a log-scale σ")?;
-        self.churn.check("churn", 0.0, 1.0, "a monthly probability")?;
-        self.returns.check("returns", 0.0, 0.99, "a share of revenue")?;
-        in_range("orders.per_month", self.orders.per_month, 0.0, 10_000.0, "a mean number of orders")?;
+        self.churn
+            .check("churn", 0.0, 1.0, "a monthly probability")?;
+        self.returns
+            .check("returns", 0.0, 0.99, "a share of revenue")?;
+        in_range(
+            "orders.per_month",
+            self.orders.per_month,
+            0.0,
+            10_000.0,
+            "a mean number of orders",
+        )?;
         for (s, v) in &self.orders.segments {
-            in_range(&format!("orders.segments.{s}"), *v, 0.0, 10_000.0, "a mean number of orders")?;
+            in_range(
+                &format!("orders.segments.{s}"),
+                *v,
+                0.0,
+                10_000.0,
+                "a mean number of orders",
+            )?;
         }
-        in_range("orders.size_sigma", self.orders.size_sigma, 0.0, 3.0, "a log-scale σ")?;
+        in_range(
+            "orders.size_sigma",
+            self.orders.size_sigma,
+            0.0,
+            3.0,
+            "a log-scale σ",
+        )?;
         if let Some(p) = self.economics.unit_price {
             if !p.is_finite() || p <= 0.0 {
-                return Err(Error::model("economics.unit_price", format!("expected a price > 0, found {p}")));
+                return Err(Error::model(
+                    "economics.unit_price",
+                    format!("expected a price > 0, found {p}"),
+                ));
             }
         }
         if let Some(m) = self.economics.margin_rate {
-            in_range("economics.margin_rate", m, 0.0, 1.0, "a fraction of revenue")?;
+            in_range(
+                "economics.margin_rate",
+                m,
+                0.0,
+                1.0,
+                "a fraction of revenue",
+            )?;
         }
         if !self.economics.category_mix.is_empty() {
             let mut sum = 0.0;
             for (c, v) in &self.economics.category_mix {
-                in_range(&format!("economics.category_mix.{c}"), *v, 0.0, 1.0, "a share")?;
+                in_range(
+                    &format!("economics.category_mix.{c}"),
+                    *v,
+                    0.0,
+                    1.0,
+                    "a share",
+                )?;
                 sum += v;
             }
             if (sum - 1.0).abs() > 1e-6 {
-                return Err(Error::model("economics.category_mix", format!("category shares must sum to 1, found {sum}")));
+                return Err(Error::model(
+                    "economics.category_mix",
+                    format!("category shares must sum to 1, found {sum}"),
+                ));
             }
         }
         let st = &self.behaviour.stretch;
@@ -480,11 +573,41 @@ impl Model {
                 format!("expected 1 to 12 months, found {}", st.window_months),
             ));
         }
-        in_range("behaviour.stretch.max_shortfall", st.max_shortfall, 0.0, 1.0, "a fraction of the threshold")?;
-        in_range("behaviour.stretch.max_probability", st.max_probability, 0.0, 1.0, "a probability")?;
-        in_range("behaviour.stretch.sensitivity", st.sensitivity, 0.0, 1e6, "a sensitivity")?;
-        in_range("behaviour.pull_forward.share", self.behaviour.pull_forward.share, 0.0, 1.0, "a share")?;
-        in_range("behaviour.uplift.elasticity", self.behaviour.uplift.elasticity, 0.0, 100.0, "an elasticity")?;
+        in_range(
+            "behaviour.stretch.max_shortfall",
+            st.max_shortfall,
+            0.0,
+            1.0,
+            "a fraction of the threshold",
+        )?;
+        in_range(
+            "behaviour.stretch.max_probability",
+            st.max_probability,
+            0.0,
+            1.0,
+            "a probability",
+        )?;
+        in_range(
+            "behaviour.stretch.sensitivity",
+            st.sensitivity,
+            0.0,
+            1e6,
+            "a sensitivity",
+        )?;
+        in_range(
+            "behaviour.pull_forward.share",
+            self.behaviour.pull_forward.share,
+            0.0,
+            1.0,
+            "a share",
+        )?;
+        in_range(
+            "behaviour.uplift.elasticity",
+            self.behaviour.uplift.elasticity,
+            0.0,
+            100.0,
+            "an elasticity",
+        )?;
         Ok(())
     }
 
@@ -493,19 +616,56 @@ impl Model {
     pub fn check_segments(&self, segments: &[String]) -> Result<()> {
         let known = |s: &String| segments.iter().any(|x| x == s);
         let mut named: Vec<(String, &String)> = Vec::new();
-        named.extend(self.seasonality.segments.keys().map(|s| (format!("seasonality.segments.{s}"), s)));
-        named.extend(self.growth.segment_names().map(|s| (format!("growth.segments.{s}"), s)));
-        named.extend(self.segment_factor.segment_names().map(|s| (format!("segment_factor.segments.{s}"), s)));
-        named.extend(self.partner_factor.segment_names().map(|s| (format!("partner_factor.segments.{s}"), s)));
-        named.extend(self.noise.segment_names().map(|s| (format!("noise.segments.{s}"), s)));
-        named.extend(self.churn.segment_names().map(|s| (format!("churn.segments.{s}"), s)));
-        named.extend(self.returns.segment_names().map(|s| (format!("returns.segments.{s}"), s)));
-        named.extend(self.orders.segments.keys().map(|s| (format!("orders.segments.{s}"), s)));
+        named.extend(
+            self.seasonality
+                .segments
+                .keys()
+                .map(|s| (format!("seasonality.segments.{s}"), s)),
+        );
+        named.extend(
+            self.growth
+                .segment_names()
+                .map(|s| (format!("growth.segments.{s}"), s)),
+        );
+        named.extend(
+            self.segment_factor
+                .segment_names()
+                .map(|s| (format!("segment_factor.segments.{s}"), s)),
+        );
+        named.extend(
+            self.partner_factor
+                .segment_names()
+                .map(|s| (format!("partner_factor.segments.{s}"), s)),
+        );
+        named.extend(
+            self.noise
+                .segment_names()
+                .map(|s| (format!("noise.segments.{s}"), s)),
+        );
+        named.extend(
+            self.churn
+                .segment_names()
+                .map(|s| (format!("churn.segments.{s}"), s)),
+        );
+        named.extend(
+            self.returns
+                .segment_names()
+                .map(|s| (format!("returns.segments.{s}"), s)),
+        );
+        named.extend(
+            self.orders
+                .segments
+                .keys()
+                .map(|s| (format!("orders.segments.{s}"), s)),
+        );
         for (path, s) in named {
             if !known(s) {
                 return Err(Error::Model(FieldError::new(
                     path,
-                    format!("segment '{s}' is not a segment of the population (known: {})", segments.join(", ")),
+                    format!(
+                        "segment '{s}' is not a segment of the population (known: {})",
+                        segments.join(", ")
+                    ),
                 )));
             }
         }
@@ -518,7 +678,9 @@ mod tests {
     use super::*;
 
     fn err(text: &str) -> String {
-        Model::from_str(text, Format::Toml, Some("model.toml")).unwrap_err().to_string()
+        Model::from_str(text, Format::Toml, Some("model.toml"))
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
@@ -543,9 +705,11 @@ mod tests {
 
     #[test]
     fn errors_name_the_field() {
-        assert!(err("[noise]\nsigma = -1\n").contains("noise.sigma: expected a log-scale σ from 0 to 3, found -1"));
+        assert!(err("[noise]\nsigma = -1\n")
+            .contains("noise.sigma: expected a log-scale σ from 0 to 3, found -1"));
         assert!(err("[noise]\nsegments = { small = 9 }\n").contains("noise.segments.small"));
-        assert!(err("[seasonality]\nfactors = [1, 2]\n").contains("seasonality.factors: expected 12 monthly factors"));
+        assert!(err("[seasonality]\nfactors = [1, 2]\n")
+            .contains("seasonality.factors: expected 12 monthly factors"));
         assert!(err("[market]\nsigma = 0.1\nprocess = \"ar1\"\nrho = 1.5\n").contains("market.rho"));
         assert!(err("[market]\nsigma = 0.1\nrho = 0.5\n").contains("rho applies only"));
         assert!(err("[market]\nprocess = \"sideways\"\n").contains("market.process"));
@@ -554,9 +718,14 @@ mod tests {
         assert!(err("[returns]\nshare = 1\n").contains("returns.share"));
         assert!(err("[economics]\ncategory_mix = { a = 0.5, b = 0.2 }\n").contains("sum to 1"));
         assert!(err("[economics]\nmargin_rate = 30\n").contains("economics.margin_rate"));
-        assert!(err("[behaviour.stretch]\nwindow_months = 0\n").contains("behaviour.stretch.window_months"));
-        assert!(err("[behaviour.pull_forward]\nshare = 1.5\n").contains("behaviour.pull_forward.share"));
-        assert!(err("[behaviour.uplift]\nelasticity = -1\n").contains("behaviour.uplift.elasticity"));
+        assert!(err("[behaviour.stretch]\nwindow_months = 0\n")
+            .contains("behaviour.stretch.window_months"));
+        assert!(
+            err("[behaviour.pull_forward]\nshare = 1.5\n").contains("behaviour.pull_forward.share")
+        );
+        assert!(
+            err("[behaviour.uplift]\nelasticity = -1\n").contains("behaviour.uplift.elasticity")
+        );
         assert!(err("[orders]\nsize_sigma = -0.1\n").contains("orders.size_sigma"));
         let e = err("[noise]\nsigma = \"high\"\n");
         assert!(e.contains("model.toml") && e.contains("line 2"), "{e}");
@@ -564,8 +733,12 @@ mod tests {
 
     #[test]
     fn unknown_segments_are_errors() {
-        let m = Model::from_str("[noise]\nsegments = { smal = 0.3 }\n", Format::Toml, None).unwrap();
+        let m =
+            Model::from_str("[noise]\nsegments = { smal = 0.3 }\n", Format::Toml, None).unwrap();
         let e = m.check_segments(&["small".into()]).unwrap_err().to_string();
-        assert!(e.contains("noise.segments.smal") && e.contains("known: small"), "{e}");
+        assert!(
+            e.contains("noise.segments.smal") && e.contains("known: small"),
+            "{e}"
+        );
     }
 }

@@ -17,6 +17,10 @@
 //! collected in scenario order and reduced in a fixed order, so results are bit-identical for
 //! any number of threads and any chunk size. See `docs/simulation.md`.
 
+// Index loops over parallel arrays read better than zipped iterators here, and negated
+// comparisons deliberately treat NaN as failing the test.
+#![allow(clippy::needless_range_loop, clippy::neg_cmp_op_on_partial_ord)]
+
 use crate::data::{Partners, Transactions};
 use crate::demand::{MarketProcess, Model};
 use crate::error::{Error, Result};
@@ -54,7 +58,12 @@ pub struct Precision {
 impl Precision {
     /// Precision control on `statistic` within `tolerance`, at most `max_scenarios`.
     pub fn new(statistic: Statistic, tolerance: f64, max_scenarios: usize) -> Self {
-        Precision { statistic, tolerance, max_scenarios, check_every: 200 }
+        Precision {
+            statistic,
+            tolerance,
+            max_scenarios,
+            check_every: 200,
+        }
     }
 }
 
@@ -110,7 +119,7 @@ impl std::fmt::Debug for SimOptions<'_> {
 }
 
 /// A tier ladder of the programme (a volume or growth component) whose tiers are counted.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Ladder {
     /// Component id.
     pub component: String,
@@ -123,8 +132,9 @@ pub struct Ladder {
 }
 
 /// Results of a simulation. Per-scenario outcomes are plain vectors in scenario order;
-/// matrices are row-major with one row per scenario (or partner).
-#[derive(Debug, Clone, PartialEq)]
+/// matrices are row-major with one row per scenario (or partner). Serializes (serde) with the
+/// field names below; NaN becomes `null` in JSON.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SimResult {
     /// Programme name.
     pub programme: String,
@@ -251,7 +261,9 @@ impl SimResult {
         Some(
             (0..=l.tiers)
                 .map(|t| {
-                    (0..self.scenarios).map(|s| self.tier_counts[s * w + l.offset + t] as f64).sum::<f64>()
+                    (0..self.scenarios)
+                        .map(|s| self.tier_counts[s * w + l.offset + t] as f64)
+                        .sum::<f64>()
                         / self.scenarios as f64
                 })
                 .collect(),
@@ -275,12 +287,26 @@ impl SimResult {
 
     /// Mean accrual per programme month.
     pub fn mean_accrual(&self) -> Vec<f64> {
-        (0..self.months).map(|m| self.column(&self.accrual, self.months, m).iter().sum::<f64>() / self.scenarios as f64).collect()
+        (0..self.months)
+            .map(|m| {
+                self.column(&self.accrual, self.months, m)
+                    .iter()
+                    .sum::<f64>()
+                    / self.scenarios as f64
+            })
+            .collect()
     }
 
     /// Mean cash paid per month from the programme start.
     pub fn mean_cash(&self) -> Vec<f64> {
-        (0..self.cash_months).map(|m| self.column(&self.cash, self.cash_months, m).iter().sum::<f64>() / self.scenarios as f64).collect()
+        (0..self.cash_months)
+            .map(|m| {
+                self.column(&self.cash, self.cash_months, m)
+                    .iter()
+                    .sum::<f64>()
+                    / self.scenarios as f64
+            })
+            .collect()
     }
 
     /// Probability that partner `i` reaches tier `t` (1-based) of ladder `component`.
@@ -290,12 +316,14 @@ impl SimResult {
             return None;
         }
         let w: usize = self.ladders.iter().map(|l| l.tiers).sum();
-        self.partner_tier_probability.get(i * w + l.partner_offset + t - 1).copied()
+        self.partner_tier_probability
+            .get(i * w + l.partner_offset + t - 1)
+            .copied()
     }
 }
 
 /// Paired comparison of one design against the first (reference) design.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PairedDifference {
     /// Reference design name.
     pub reference: String,
@@ -312,7 +340,7 @@ pub struct PairedDifference {
 }
 
 /// Results of [`compare`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Comparison {
     /// Design names, in the order given.
     pub names: Vec<String>,
@@ -402,7 +430,8 @@ fn needs_units(p: &Compiled) -> Option<&str> {
     for c in &p.components {
         let uses = match &c.rule {
             Rule::Volume { basis, tiers, .. } | Rule::Growth { basis, tiers, .. } => {
-                *basis == Basis::Units || tiers.iter().any(|t| matches!(t.reward, Reward::PerUnit(_)))
+                *basis == Basis::Units
+                    || tiers.iter().any(|t| matches!(t.reward, Reward::PerUnit(_)))
             }
             Rule::PerUnit { .. } | Rule::Logistics { .. } => true,
             Rule::Bundle { basis, .. } => *basis == Basis::Units,
@@ -419,7 +448,12 @@ impl<'p> Setup<'p> {
         model.validate()?;
         model.check_segments(&pop.segments)?;
         if pop.is_empty() {
-            return Err(Error::data(&pop.table, None, None, "the partner table has no rows"));
+            return Err(Error::data(
+                &pop.table,
+                None,
+                None,
+                "the partner table has no rows",
+            ));
         }
         if !p.segments.is_empty() {
             for i in 0..pop.len() {
@@ -429,7 +463,10 @@ impl<'p> Setup<'p> {
                         &pop.table,
                         Some(i + 1),
                         Some("segment"),
-                        format!("segment '{s}' is not declared in the programme (expected one of: {})", p.segments.join(", ")),
+                        format!(
+                            "segment '{s}' is not declared in the programme (expected one of: {})",
+                            p.segments.join(", ")
+                        ),
                     ));
                 }
             }
@@ -448,7 +485,10 @@ impl<'p> Setup<'p> {
             (pop.categories.clone(), pop.mix.clone())
         } else if !model.economics.category_mix.is_empty() {
             let cats: Vec<String> = model.economics.category_mix.keys().cloned().collect();
-            let row: Vec<f64> = cats.iter().map(|c| model.economics.category_mix[c]).collect();
+            let row: Vec<f64> = cats
+                .iter()
+                .map(|c| model.economics.category_mix[c])
+                .collect();
             let mut mix = Vec::with_capacity(n * cats.len());
             for _ in 0..n {
                 mix.extend_from_slice(&row);
@@ -483,16 +523,22 @@ impl<'p> Setup<'p> {
                 }
             }
             if cats.is_empty() {
-                cat_in[c] = if comp.scope.includes_category(None) { 0 } else { -1 };
+                cat_in[c] = if comp.scope.includes_category(None) {
+                    0
+                } else {
+                    -1
+                };
                 continue;
             }
             for (j, cat) in cats.iter().enumerate() {
                 let in_scope = comp.scope.includes_category(Some(cat));
                 let v = match &prep.components[c].rule {
-                    PreparedRule::Bundle { categories, .. } => match categories.iter().position(|x| x == cat) {
-                        Some(b) if in_scope => b as i32,
-                        _ => -1,
-                    },
+                    PreparedRule::Bundle { categories, .. } => {
+                        match categories.iter().position(|x| x == cat) {
+                            Some(b) if in_scope => b as i32,
+                            _ => -1,
+                        }
+                    }
                     _ => {
                         if in_scope {
                             0
@@ -504,7 +550,11 @@ impl<'p> Setup<'p> {
                 cat_in[c * ncl + j] = v;
             }
         }
-        let gross: Vec<bool> = p.components.iter().map(|c| c.returns == Returns::Gross).collect();
+        let gross: Vec<bool> = p
+            .components
+            .iter()
+            .map(|c| c.returns == Returns::Gross)
+            .collect();
 
         // partners
         let units_needed = needs_units(p);
@@ -540,19 +590,31 @@ impl<'p> Setup<'p> {
                     ),
                 ));
             }
-            let units = if known { pop.baseline_units[i].or_else(|| price.map(|pr| rev / pr)) } else { None };
-            let margin = pop.margin_rate[i].or(model.economics.margin_rate).unwrap_or(f64::NAN);
+            let units = if known {
+                pop.baseline_units[i].or_else(|| price.map(|pr| rev / pr))
+            } else {
+                None
+            };
+            let margin = pop.margin_rate[i]
+                .or(model.economics.margin_rate)
+                .unwrap_or(f64::NAN);
             partners.push(PartnerConst {
                 seg: pop.segment[i] as usize,
                 base_month: rev / 12.0,
                 inv_price: price.map(|x| 1.0 / x).unwrap_or(0.0),
                 price: price.unwrap_or(f64::NAN),
                 margin,
-                baseline: Baseline { revenue: if known { Some(rev) } else { None }, units },
+                baseline: Baseline {
+                    revenue: if known { Some(rev) } else { None },
+                    units,
+                },
                 uplift: 1.0,
             });
             for c in &p.components {
-                active.push(c.scope.includes_partner(&pop.partner_id[i], pop.segment_name(i)));
+                active.push(
+                    c.scope
+                        .includes_partner(&pop.partner_id[i], pop.segment_name(i)),
+                );
             }
         }
 
@@ -582,7 +644,11 @@ impl<'p> Setup<'p> {
                     ));
                 }
                 let n = v.len();
-                pc.base_month = if n % 2 == 1 { v[n / 2] } else { 0.5 * (v[n / 2 - 1] + v[n / 2]) };
+                pc.base_month = if n % 2 == 1 {
+                    v[n / 2]
+                } else {
+                    0.5 * (v[n / 2 - 1] + v[n / 2])
+                };
             }
         }
 
@@ -617,14 +683,26 @@ impl<'p> Setup<'p> {
         let (mut off, mut poff) = (0, 0);
         for (c, pc) in prep.components.iter().enumerate() {
             let tiers = match &pc.rule {
-                PreparedRule::Ladder { tiers, .. } | PreparedRule::Growth { tiers, .. } => tiers.len(),
+                PreparedRule::Ladder { tiers, .. } | PreparedRule::Growth { tiers, .. } => {
+                    tiers.len()
+                }
                 _ => continue,
             };
-            ladders.push((c, Ladder { component: pc.id.clone(), tiers, offset: off, partner_offset: poff }));
+            ladders.push((
+                c,
+                Ladder {
+                    component: pc.id.clone(),
+                    tiers,
+                    offset: off,
+                    partner_offset: poff,
+                },
+            ));
             off += tiers + 1;
             poff += tiers;
         }
-        let pay_month: Vec<usize> = (0..kk as u32).map(|k| months_between(p.calendar.start, p.payment_date(k))).collect();
+        let pay_month: Vec<usize> = (0..kk as u32)
+            .map(|k| months_between(p.calendar.start, p.payment_date(k)))
+            .collect();
         let cash_months = pay_month.iter().copied().max().unwrap_or(0) + 1;
         let behaviour = model.behaviour.any();
         let mut setup = Setup {
@@ -667,13 +745,16 @@ impl<'p> Setup<'p> {
                 w.g.copy_from_slice(&w.base);
                 let out = setup.run_partner(i, &mut w, None, None);
                 let paid = w.scratch.total(setup.kk - 1);
-                let r = if out.revenue > 0.0 { paid / out.revenue } else { 0.0 };
+                let r = if out.revenue > 0.0 {
+                    paid / out.revenue
+                } else {
+                    0.0
+                };
                 setup.partners[i].uplift = 1.0 + e * r;
             }
         }
         Ok(setup)
     }
-
 }
 
 /// `x` rounded half away from zero to an integer, without a libm call (the hot loop rounds
@@ -726,7 +807,13 @@ struct Work {
 
 impl Work {
     fn new(s: &Setup) -> Work {
-        let max_slots = s.prep.components.iter().map(|c| c.slots).max().unwrap_or(slot::BASE);
+        let max_slots = s
+            .prep
+            .components
+            .iter()
+            .map(|c| c.slots)
+            .max()
+            .unwrap_or(slot::BASE);
         Work {
             scratch: s.prep.scratch(),
             measures: vec![0.0; s.prep.measure_len()],
@@ -862,12 +949,20 @@ impl Setup<'_> {
             let mut r = rng::stream(seed, s, key, Purpose::Orders);
             w.order_w.clear();
             for m in 0..self.months {
-                let n = if self.poisson_orders { rng::poisson(&mut r, sc.orders).max(1) as u32 } else { sc.orders.round().max(1.0) as u32 };
+                let n = if self.poisson_orders {
+                    rng::poisson(&mut r, sc.orders).max(1) as u32
+                } else {
+                    sc.orders.round().max(1.0) as u32
+                };
                 w.order_n[m] = n;
                 w.order_off[m] = w.order_w.len();
                 let mut sum = 0.0;
                 for _ in 0..n {
-                    let v = if self.size_sigma > 0.0 { (self.size_sigma * rng::normal(&mut r)).exp() } else { 1.0 };
+                    let v = if self.size_sigma > 0.0 {
+                        (self.size_sigma * rng::normal(&mut r)).exp()
+                    } else {
+                        1.0
+                    };
                     w.order_w.push(v);
                     sum += v;
                 }
@@ -922,7 +1017,11 @@ impl Setup<'_> {
             let mut total = 0.0;
             for m in k * self.mpp..(k + 1) * self.mpp {
                 let amount = w.g[m] * mix0;
-                let cents = if amount > 0.0 { round_half_up(amount * scale) } else { 0.0 };
+                let cents = if amount > 0.0 {
+                    round_half_up(amount * scale)
+                } else {
+                    0.0
+                };
                 w.pmonth[m] = cents;
                 total += cents;
             }
@@ -937,7 +1036,12 @@ impl Setup<'_> {
                 continue;
             }
             for j in 0..ncl {
-                let amount = gm * mix[j] + if xm > 0.0 { xm * w.xmix[k * ncl + j] } else { 0.0 };
+                let amount = gm * mix[j]
+                    + if xm > 0.0 {
+                        xm * w.xmix[k * ncl + j]
+                    } else {
+                        0.0
+                    };
                 if amount <= 0.0 {
                     continue;
                 }
@@ -974,17 +1078,39 @@ impl Setup<'_> {
                         let oc = w.ord_tmp[t].1;
                         if oc != 0.0 {
                             let r = oc / self.scale;
-                            w.lines.push(LineV { month: m as u32, cat, order: t as u32, r, q: r * pc.inv_price });
+                            w.lines.push(LineV {
+                                month: m as u32,
+                                cat,
+                                order: t as u32,
+                                r,
+                                q: r * pc.inv_price,
+                            });
                         }
                     }
                 } else if lines {
                     let r = cents / self.scale;
-                    w.lines.push(LineV { month: m as u32, cat, order: NONE, r, q: r * pc.inv_price });
+                    w.lines.push(LineV {
+                        month: m as u32,
+                        cat,
+                        order: NONE,
+                        r,
+                        q: r * pc.inv_price,
+                    });
                 }
-                let ret = if share > 0.0 { round_half_up(cents * share) } else { 0.0 };
+                let ret = if share > 0.0 {
+                    round_half_up(cents * share)
+                } else {
+                    0.0
+                };
                 if ret != 0.0 && lines {
                     let r = -ret / self.scale;
-                    w.lines.push(LineV { month: m as u32, cat, order: NONE, r, q: r * pc.inv_price });
+                    w.lines.push(LineV {
+                        month: m as u32,
+                        cat,
+                        order: NONE,
+                        r,
+                        q: r * pc.inv_price,
+                    });
                 }
                 w.agg[2 * j] += cents;
                 w.agg[2 * j + 1] += ret;
@@ -1003,13 +1129,21 @@ impl Setup<'_> {
         let active = &self.active[i * self.nc..(i + 1) * self.nc];
         for (c, comp) in prep.components.iter().enumerate() {
             let base = comp.offset + k * comp.slots;
-            w.measures[base..base + comp.slots].iter_mut().for_each(|v| *v = 0.0);
+            w.measures[base..base + comp.slots]
+                .iter_mut()
+                .for_each(|v| *v = 0.0);
             if !active[c] {
                 continue;
             }
             let net = !self.gross[c];
             let cin = &self.cat_in[c * ncl..(c + 1) * ncl];
-            let cents_of = |j: usize| if net { w.agg[2 * j] - w.agg[2 * j + 1] } else { w.agg[2 * j] };
+            let cents_of = |j: usize| {
+                if net {
+                    w.agg[2 * j] - w.agg[2 * j + 1]
+                } else {
+                    w.agg[2 * j]
+                }
+            };
             match &comp.rule {
                 PreparedRule::Ladder { basis, .. } | PreparedRule::Growth { basis, .. } => {
                     let mut cents = 0.0;
@@ -1062,7 +1196,8 @@ impl Setup<'_> {
                     // orders of this period: (month, order) pairs; returns lines are their own
                     // orders with a negative quantity and never qualify
                     let first_month = k * self.mpp;
-                    let maxo = (w.order_off[first_month + self.mpp] - w.order_off[first_month]).max(1);
+                    let maxo =
+                        (w.order_off[first_month + self.mpp] - w.order_off[first_month]).max(1);
                     w.ord_q.clear();
                     w.ord_q.resize(maxo, 0.0);
                     w.ord_r.clear();
@@ -1075,7 +1210,8 @@ impl Setup<'_> {
                         if cin[j] < 0 {
                             continue;
                         }
-                        let idx = w.order_off[l.month as usize] - w.order_off[first_month] + l.order as usize;
+                        let idx = w.order_off[l.month as usize] - w.order_off[first_month]
+                            + l.order as usize;
                         w.ord_q[idx] += l.q;
                         w.ord_r[idx] += l.r;
                     }
@@ -1106,7 +1242,13 @@ impl Setup<'_> {
     /// Run partner `i` on demand `w.g` (already uplifted for the programme run): behaviour
     /// (when `stretch` has the partner's decision stream), lines, measures and the kernel's
     /// pipeline into `w.scratch`.
-    fn run_partner(&self, i: usize, w: &mut Work, mut stretch: Option<&mut rng::Stream>, mut sink: Option<&mut LineSink>) -> RunOut {
+    fn run_partner(
+        &self,
+        i: usize,
+        w: &mut Work,
+        mut stretch: Option<&mut rng::Stream>,
+        mut sink: Option<&mut LineSink>,
+    ) -> RunOut {
         let mut out = RunOut::default();
         let pc = self.partners[i];
         if w.any_x {
@@ -1131,7 +1273,8 @@ impl Setup<'_> {
             if let Some(r) = stretch.as_deref_mut() {
                 let u = rng::uniform(r);
                 if let Some((c, extra, ratio)) = self.stretch_candidate(i, k, w) {
-                    let p = self.stretch.max_probability * (1.0 - (-self.stretch.sensitivity * ratio).exp());
+                    let p = self.stretch.max_probability
+                        * (1.0 - (-self.stretch.sensitivity * ratio).exp());
                     if u < p {
                         let bought = self.buy_stretch(i, k, c, extra, w, from);
                         out.stretches += 1;
@@ -1154,11 +1297,12 @@ impl Setup<'_> {
             cents += *v;
         }
         out.revenue = cents / self.scale;
-        if let Some(sink) = sink.as_deref_mut() {
+        if let Some(sink) = sink.as_mut() {
             sink.extend_from_slice(&w.lines);
         }
         let active = &self.active[i * self.nc..(i + 1) * self.nc];
-        self.prep.settle_partner(&w.measures, active, &pc.baseline, &mut w.scratch);
+        self.prep
+            .settle_partner(&w.measures, active, &pc.baseline, &mut w.scratch);
         out
     }
 
@@ -1195,8 +1339,13 @@ impl Setup<'_> {
                     (&w.window[..comp.slots], k as u32 + 1)
                 }
             };
-            let Some((_, needed, shortfall, add)) = self.prep.next_tier(c, window, wp, &pc.baseline) else { continue };
-            if !(shortfall > 0.0) || shortfall > self.stretch.max_shortfall * needed || !(add > 0.0) {
+            let Some((_, needed, shortfall, add)) =
+                self.prep.next_tier(c, window, wp, &pc.baseline)
+            else {
+                continue;
+            };
+            if !(shortfall > 0.0) || shortfall > self.stretch.max_shortfall * needed || !(add > 0.0)
+            {
                 continue;
             }
             // the in-scope share of the partner's purchases receives the extra purchase
@@ -1229,7 +1378,15 @@ impl Setup<'_> {
     /// component's categories, spread over the last `window_months` months. Re-measures the
     /// period (topping up by cents until the threshold is reached despite line rounding) and
     /// returns the extra revenue bought.
-    fn buy_stretch(&self, i: usize, k: usize, c: usize, extra: f64, w: &mut Work, from: usize) -> f64 {
+    fn buy_stretch(
+        &self,
+        i: usize,
+        k: usize,
+        c: usize,
+        extra: f64,
+        w: &mut Work,
+        from: usize,
+    ) -> f64 {
         let ncl = self.ncl;
         let mix = &self.mix[i * ncl..(i + 1) * ncl];
         let cin = &self.cat_in[c * ncl..(c + 1) * ncl];
@@ -1266,11 +1423,22 @@ impl Setup<'_> {
                 }
             };
             match self.prep.next_tier(c, window, wp, &pc.baseline) {
-                Some((_, needed, shortfall, _)) if shortfall > 0.0 && shortfall <= self.stretch.max_shortfall * needed && attempt < 3 => {
+                Some((_, needed, shortfall, _))
+                    if shortfall > 0.0
+                        && shortfall <= self.stretch.max_shortfall * needed
+                        && attempt < 3 =>
+                {
                     // still short because of line rounding: top up by the rest plus a cent per line
                     let lines = (w.lines.len() - from).max(1) as f64;
                     let more = match comp.rule {
-                        PreparedRule::Ladder { basis: Basis::Units, .. } | PreparedRule::Growth { basis: Basis::Units, .. } => shortfall * pc.price,
+                        PreparedRule::Ladder {
+                            basis: Basis::Units,
+                            ..
+                        }
+                        | PreparedRule::Growth {
+                            basis: Basis::Units,
+                            ..
+                        } => shortfall * pc.price,
                         _ => shortfall,
                     };
                     total += more * 1.001 + lines / self.scale;
@@ -1367,7 +1535,10 @@ impl Setup<'_> {
                     continue;
                 }
                 let t = match self.prep.components[*c].measure {
-                    Measure::Period => (0..kk).map(|k| w.scratch.outcome[c * kk + k].tier).max().unwrap_or(0),
+                    Measure::Period => (0..kk)
+                        .map(|k| w.scratch.outcome[c * kk + k].tier)
+                        .max()
+                        .unwrap_or(0),
                     Measure::Cumulative => w.scratch.outcome[c * kk + kk - 1].tier,
                 };
                 o.tiers[lad.offset + t as usize] += 1;
@@ -1397,7 +1568,9 @@ impl Setup<'_> {
 fn check_options(opts: &SimOptions) -> Result<(usize, usize)> {
     if let Some(t) = opts.threads {
         if t == 0 {
-            return Err(Error::Request("threads must be at least 1 (or None for all cores)".into()));
+            return Err(Error::Request(
+                "threads must be at least 1 (or None for all cores)".into(),
+            ));
         }
     }
     if opts.chunk_size == 0 {
@@ -1412,18 +1585,27 @@ fn check_options(opts: &SimOptions) -> Result<(usize, usize)> {
         }
         Some(p) => {
             if !(p.tolerance > 0.0) || !p.tolerance.is_finite() {
-                return Err(Error::Request(format!("precision tolerance must be a positive number, found {}", p.tolerance)));
+                return Err(Error::Request(format!(
+                    "precision tolerance must be a positive number, found {}",
+                    p.tolerance
+                )));
             }
             if let Statistic::Percentile(q) = p.statistic {
                 if !(q > 0.0 && q < 1.0) {
-                    return Err(Error::Request(format!("precision percentile must be between 0 and 1 (e.g. 0.95), found {q}")));
+                    return Err(Error::Request(format!(
+                        "precision percentile must be between 0 and 1 (e.g. 0.95), found {q}"
+                    )));
                 }
             }
             if p.check_every == 0 {
-                return Err(Error::Request("precision check_every must be at least 1".into()));
+                return Err(Error::Request(
+                    "precision check_every must be at least 1".into(),
+                ));
             }
             if p.max_scenarios < 2 {
-                return Err(Error::Request("precision max_scenarios must be at least 2".into()));
+                return Err(Error::Request(
+                    "precision max_scenarios must be at least 2".into(),
+                ));
             }
             Ok((p.check_every.min(p.max_scenarios), p.max_scenarios))
         }
@@ -1434,9 +1616,13 @@ impl Setup<'_> {
     /// Bytes the outputs of `scenarios` scenarios need (plus the in-flight chunk).
     fn memory_estimate(&self, scenarios: usize, chunk: usize) -> usize {
         let n = self.partners.len();
-        let per_scen = 8 * (14 + 2 * self.nseg + self.nc + self.months + self.cash_months) + 4 * self.tier_width;
+        let per_scen = 8 * (14 + 2 * self.nseg + self.nc + self.months + self.cash_months)
+            + 4 * self.tier_width;
         let per_partner_result = 8 * (2 + self.partner_tier_width) + 32;
-        let in_flight = chunk * (n * (8 + self.ladders.len()) + per_scen + 8 * (2 * self.nseg + self.nc + self.kk + self.months));
+        let in_flight = chunk
+            * (n * (8 + self.ladders.len())
+                + per_scen
+                + 8 * (2 * self.nseg + self.nc + self.kk + self.months));
         let setup = n * (std::mem::size_of::<PartnerConst>() + self.nc + 8 * self.ncl);
         scenarios.saturating_mul(per_scen) + n * per_partner_result + in_flight + setup
     }
@@ -1508,14 +1694,23 @@ impl Setup<'_> {
         r.revenue_counterfactual.push(o.revenue_cf);
         r.incremental_revenue.push(o.incr_revenue);
         r.incremental_margin.push(o.incr_margin);
-        r.roi.push(if after > 0.0 { (o.incr_margin - after) / after } else { f64::NAN });
+        r.roi.push(if after > 0.0 {
+            (o.incr_margin - after) / after
+        } else {
+            f64::NAN
+        });
         let cf_after = self.prep.budget_total(o.totals_cf_final);
         r.payout_counterfactual.push(cf_after);
-        r.deadweight_share.push(if after > 0.0 { cf_after.min(after) / after } else { f64::NAN });
+        r.deadweight_share.push(if after > 0.0 {
+            cf_after.min(after) / after
+        } else {
+            f64::NAN
+        });
         r.stretches.push(o.stretches as f64);
         r.segment_payout.extend(o.seg_payout.iter().map(|v| v * f));
         r.segment_revenue.extend_from_slice(&o.seg_revenue);
-        r.component_payout.extend(o.comp_payout.iter().map(|v| v * f));
+        r.component_payout
+            .extend(o.comp_payout.iter().map(|v| v * f));
         r.tier_counts.extend_from_slice(&o.tiers);
         // accrual and cash
         let mut acc_m = vec![0.0; self.months];
@@ -1528,7 +1723,11 @@ impl Setup<'_> {
             let ms = k * self.mpp..(k + 1) * self.mpp;
             let rev: f64 = o.month_rev[ms.clone()].iter().sum();
             for m in ms {
-                acc_m[m] = if rev > 0.0 { amount * o.month_rev[m] / rev } else { amount / self.mpp as f64 };
+                acc_m[m] = if rev > 0.0 {
+                    amount * o.month_rev[m] / rev
+                } else {
+                    amount / self.mpp as f64
+                };
             }
             cash[self.pay_month[k]] += amount;
         }
@@ -1556,8 +1755,10 @@ impl Setup<'_> {
     fn finish(&self, mut acc: Acc) -> SimResult {
         let n = acc.res.scenarios as f64;
         acc.res.partner_expected_payout = acc.partner_sum.iter().map(|v| v / n).collect();
-        acc.res.partner_expected_payout_before_budget = acc.partner_sum_before.iter().map(|v| v / n).collect();
-        acc.res.partner_tier_probability = acc.partner_reach.iter().map(|&c| c as f64 / n).collect();
+        acc.res.partner_expected_payout_before_budget =
+            acc.partner_sum_before.iter().map(|v| v / n).collect();
+        acc.res.partner_tier_probability =
+            acc.partner_reach.iter().map(|&c| c as f64 / n).collect();
         acc.res
     }
 }
@@ -1576,7 +1777,12 @@ fn precision_met(p: &Precision, payout: &[f64]) -> bool {
 
 /// Bytes of memory a run with `options` needs for its outputs (and the scenarios in flight),
 /// as checked against [`SimOptions::memory_limit`] before a run starts.
-pub fn estimate_memory(programme: &Compiled, population: &Population, model: &Model, options: &SimOptions) -> Result<usize> {
+pub fn estimate_memory(
+    programme: &Compiled,
+    population: &Population,
+    model: &Model,
+    options: &SimOptions,
+) -> Result<usize> {
     let (_, max_n) = check_options(options)?;
     let setup = Setup::new(programme, population, model)?;
     Ok(setup.memory_estimate(max_n, options.chunk_size.min(max_n)))
@@ -1589,7 +1795,12 @@ pub fn estimate_memory(programme: &Compiled, population: &Population, model: &Mo
 /// whose segment the programme does not declare, [`Error::Request`] for bad options or outputs
 /// that would not fit in `memory_limit`, [`Error::Cancelled`] when the progress callback
 /// returns `false`.
-pub fn simulate(programme: &Compiled, population: &Population, model: &Model, options: &SimOptions) -> Result<SimResult> {
+pub fn simulate(
+    programme: &Compiled,
+    population: &Population,
+    model: &Model,
+    options: &SimOptions,
+) -> Result<SimResult> {
     simulate_fixed(programme, population, model, options, None)
 }
 
@@ -1628,12 +1839,21 @@ fn simulate_fixed(
     let mut met = None;
     while done < max_n {
         // chunk boundaries never cross a precision checkpoint
-        let next_check = if precision.is_some() { ((done / check_every) + 1) * check_every } else { max_n };
-        let end = (done + chunk).min(max_n).min(next_check.max(min_n.min(max_n)));
+        let next_check = if precision.is_some() {
+            ((done / check_every) + 1) * check_every
+        } else {
+            max_n
+        };
+        let end = (done + chunk)
+            .min(max_n)
+            .min(next_check.max(min_n.min(max_n)));
         let outs: Vec<ScenarioOut> = pool.install(|| {
             (done..end)
                 .into_par_iter()
-                .map_init(|| Work::new(&setup), |w, s| setup.run_scenario(seed, s as u64, w))
+                .map_init(
+                    || Work::new(&setup),
+                    |w, s| setup.run_scenario(seed, s as u64, w),
+                )
                 .collect()
         });
         for o in outs {
@@ -1664,7 +1884,12 @@ fn simulate_fixed(
 /// every design sees exactly the same demand draws, so the per-scenario differences isolate
 /// the effect of the design. With a precision target, the first design decides the number of
 /// scenarios and the others run exactly as many.
-pub fn compare(designs: &[(&str, &Compiled)], population: &Population, model: &Model, options: &SimOptions) -> Result<Comparison> {
+pub fn compare(
+    designs: &[(&str, &Compiled)],
+    population: &Population,
+    model: &Model,
+    options: &SimOptions,
+) -> Result<Comparison> {
     if designs.len() < 2 {
         return Err(Error::Request("compare needs at least two designs".into()));
     }
@@ -1686,7 +1911,12 @@ pub fn compare(designs: &[(&str, &Compiled)], population: &Population, model: &M
         .iter()
         .zip(&names[1..])
         .map(|(b, name)| {
-            let binds = |r: &SimResult| r.budget_binds.iter().map(|&x| x as u8 as f64).collect::<Vec<_>>();
+            let binds = |r: &SimResult| {
+                r.budget_binds
+                    .iter()
+                    .map(|&x| x as u8 as f64)
+                    .collect::<Vec<_>>()
+            };
             PairedDifference {
                 reference: names[0].clone(),
                 design: name.clone(),
@@ -1697,14 +1927,18 @@ pub fn compare(designs: &[(&str, &Compiled)], population: &Population, model: &M
             }
         })
         .collect();
-    Ok(Comparison { names, results, differences })
+    Ok(Comparison {
+        names,
+        results,
+        differences,
+    })
 }
 
 // ---------------------------------------------------------------------------------------
 // Export of one scenario, for settlement agreement.
 
 /// One settlement line as the engine computed it (f64).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SimLine {
     /// Partner id.
     pub partner_id: String,
@@ -1734,7 +1968,13 @@ fn dec(x: f64) -> Decimal {
 /// Export scenario `scenario` of a run with `seed` as partner and transaction tables (so that
 /// it can be settled with [`crate::settlement::settle`]) together with the engine's own
 /// per-line amounts, the budget allocated to the cent as settlement does.
-pub fn export_scenario(programme: &Compiled, population: &Population, model: &Model, seed: u64, scenario: u64) -> Result<ScenarioExport> {
+pub fn export_scenario(
+    programme: &Compiled,
+    population: &Population,
+    model: &Model,
+    seed: u64,
+    scenario: u64,
+) -> Result<ScenarioExport> {
     let setup = Setup::new(programme, population, model)?;
     let n = population.len();
     let (nc, kk) = (setup.nc, setup.kk);
@@ -1745,7 +1985,10 @@ pub fn export_scenario(programme: &Compiled, population: &Population, model: &Mo
     w.segf = segf;
     let mut partners = Partners::default();
     partners.table = population.table.clone();
-    let mut tx = Transactions { table: format!("scenario {scenario}"), ..Default::default() };
+    let mut tx = Transactions {
+        table: format!("scenario {scenario}"),
+        ..Default::default()
+    };
     tx.category_keys = setup.cats.clone();
     if !setup.cats.is_empty() {
         tx.category = Some(Vec::new());
@@ -1754,7 +1997,13 @@ pub fn export_scenario(programme: &Compiled, population: &Population, model: &Mo
         tx.order = Some(Vec::new());
     }
     let month_date: Vec<chrono::NaiveDate> = (0..setup.months)
-        .map(|m| programme.calendar.start.checked_add_months(chrono::Months::new(m as u32)).expect("validated dates"))
+        .map(|m| {
+            programme
+                .calendar
+                .start
+                .checked_add_months(chrono::Months::new(m as u32))
+                .expect("validated dates")
+        })
         .collect();
     let mut payable = vec![0.0; n * nc * kk];
     let mut sink: LineSink = Vec::new();
@@ -1788,7 +2037,10 @@ pub fn export_scenario(programme: &Compiled, population: &Population, model: &Mo
             tx.partner_key.push(key);
             tx.date.push(month_date[l.month as usize]);
             tx.quantity.push(dec(l.q));
-            tx.revenue.push(Decimal::new((l.r * setup.scale).round() as i64, programme.decimals));
+            tx.revenue.push(Decimal::new(
+                (l.r * setup.scale).round() as i64,
+                programme.decimals,
+            ));
             if let Some(c) = tx.category.as_mut() {
                 c.push(if l.cat == NONE { None } else { Some(l.cat) });
             }
@@ -1797,7 +2049,10 @@ pub fn export_scenario(programme: &Compiled, population: &Population, model: &Mo
                     o.push(None);
                 } else {
                     o.push(Some(tx.order_keys.len() as u32));
-                    tx.order_keys.push(format!("{}-{}-{}", population.partner_id[i], l.month, l.order));
+                    tx.order_keys.push(format!(
+                        "{}-{}-{}",
+                        population.partner_id[i], l.month, l.order
+                    ));
                 }
             }
         }
@@ -1836,7 +2091,13 @@ pub fn export_scenario(programme: &Compiled, population: &Population, model: &Mo
             }
         }
         if setup.prep.budget_binds(total) {
-            allocate_into(setup.prep.budget.expect("binding budget"), &weights, setup.prep.decimals, &mut shares, &mut sort);
+            allocate_into(
+                setup.prep.budget.expect("binding budget"),
+                &weights,
+                setup.prep.decimals,
+                &mut shares,
+                &mut sort,
+            );
             for (j, &i) in order.iter().enumerate() {
                 for c in 0..nc {
                     budgeted[(i * nc + c) * kk + k] = shares[j * nc + c];
@@ -1863,5 +2124,9 @@ pub fn export_scenario(programme: &Compiled, population: &Population, model: &Mo
             }
         }
     }
-    Ok(ScenarioExport { partners, transactions: tx, lines })
+    Ok(ScenarioExport {
+        partners,
+        transactions: tx,
+        lines,
+    })
 }

@@ -75,7 +75,12 @@ pub struct Population {
 
 fn finite_non_negative(table: &str, row: usize, col: &str, v: f64) -> Result<f64> {
     if !v.is_finite() || v < 0.0 {
-        return Err(Error::data(table, Some(row), Some(col), format!("expected a finite number ≥ 0, found {v}")));
+        return Err(Error::data(
+            table,
+            Some(row),
+            Some(col),
+            format!("expected a finite number ≥ 0, found {v}"),
+        ));
     }
     Ok(v)
 }
@@ -109,9 +114,18 @@ impl Population {
     /// Build and validate a population from records. `categories` names the mix entries of
     /// every record (each record's `mix` must have that length, or be empty when there are no
     /// categories). `table` names the source in errors.
-    pub fn from_records(records: Vec<PartnerRecord>, categories: Vec<String>, table: &str) -> Result<Population> {
+    pub fn from_records(
+        records: Vec<PartnerRecord>,
+        categories: Vec<String>,
+        table: &str,
+    ) -> Result<Population> {
         if records.is_empty() {
-            return Err(Error::data(table, None, None, "the partner table has no rows"));
+            return Err(Error::data(
+                table,
+                None,
+                None,
+                "the partner table has no rows",
+            ));
         }
         let mut seen = std::collections::HashSet::with_capacity(records.len());
         let mut seg_names: Vec<String> = records.iter().map(|r| r.segment.clone()).collect();
@@ -133,13 +147,28 @@ impl Population {
         for (i, r) in records.into_iter().enumerate() {
             let row = i + 1;
             if r.partner_id.trim().is_empty() {
-                return Err(Error::data(table, Some(row), Some("partner_id"), "expected a partner id, found an empty cell"));
+                return Err(Error::data(
+                    table,
+                    Some(row),
+                    Some("partner_id"),
+                    "expected a partner id, found an empty cell",
+                ));
             }
             if !seen.insert(r.partner_id.clone()) {
-                return Err(Error::data(table, Some(row), Some("partner_id"), format!("partner '{}' appears twice", r.partner_id)));
+                return Err(Error::data(
+                    table,
+                    Some(row),
+                    Some("partner_id"),
+                    format!("partner '{}' appears twice", r.partner_id),
+                ));
             }
             if r.segment.trim().is_empty() {
-                return Err(Error::data(table, Some(row), Some("segment"), "expected a segment name, found an empty cell"));
+                return Err(Error::data(
+                    table,
+                    Some(row),
+                    Some("segment"),
+                    "expected a segment name, found an empty cell",
+                ));
             }
             if let Some(v) = r.baseline_revenue {
                 finite_non_negative(table, row, "baseline_revenue", v)?;
@@ -149,7 +178,12 @@ impl Population {
             }
             if let Some(v) = r.unit_price {
                 if !v.is_finite() || v <= 0.0 {
-                    return Err(Error::data(table, Some(row), Some("unit_price"), format!("expected a price > 0, found {v}")));
+                    return Err(Error::data(
+                        table,
+                        Some(row),
+                        Some("unit_price"),
+                        format!("expected a price > 0, found {v}"),
+                    ));
                 }
             }
             if let Some(v) = r.margin_rate {
@@ -164,7 +198,12 @@ impl Population {
             }
             if k > 0 {
                 if r.mix.len() != k {
-                    return Err(Error::data(table, Some(row), None, format!("expected {k} category shares, found {}", r.mix.len())));
+                    return Err(Error::data(
+                        table,
+                        Some(row),
+                        None,
+                        format!("expected {k} category shares, found {}", r.mix.len()),
+                    ));
                 }
                 let mut sum = 0.0;
                 for (j, &s) in r.mix.iter().enumerate() {
@@ -181,9 +220,17 @@ impl Population {
                 }
                 pop.mix.extend_from_slice(&r.mix);
             } else if !r.mix.is_empty() {
-                return Err(Error::data(table, Some(row), None, "category shares given without category names"));
+                return Err(Error::data(
+                    table,
+                    Some(row),
+                    None,
+                    "category shares given without category names",
+                ));
             }
-            let seg = pop.segments.binary_search(&r.segment).expect("segment collected above") as u32;
+            let seg = pop
+                .segments
+                .binary_search(&r.segment)
+                .expect("segment collected above") as u32;
             pop.partner_id.push(r.partner_id);
             pop.segment.push(seg);
             pop.baseline_revenue.push(r.baseline_revenue);
@@ -198,17 +245,28 @@ impl Population {
     pub fn from_csv_path(path: impl AsRef<Path>) -> Result<Population> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
         Population::from_csv_str(&text, &name)
     }
 
     /// Read a partner table from CSV text; `table` names it in errors.
     pub fn from_csv_str(text: &str, table: &str) -> Result<Population> {
-        let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
-        let headers = rdr.headers().map_err(|e| Error::data(table, None, None, format!("cannot read the header: {e}")))?.clone();
+        let mut rdr = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let headers = rdr
+            .headers()
+            .map_err(|e| Error::data(table, None, None, format!("cannot read the header: {e}")))?
+            .clone();
         let find = |name: &str| headers.iter().position(|h| h == name);
-        let id_col = find("partner_id").ok_or_else(|| Error::data(table, None, Some("partner_id"), "missing required column"))?;
-        let seg_col = find("segment").ok_or_else(|| Error::data(table, None, Some("segment"), "missing required column"))?;
+        let id_col = find("partner_id").ok_or_else(|| {
+            Error::data(table, None, Some("partner_id"), "missing required column")
+        })?;
+        let seg_col = find("segment")
+            .ok_or_else(|| Error::data(table, None, Some("segment"), "missing required column"))?;
         let rev_col = find("baseline_revenue");
         let units_col = find("baseline_units");
         if rev_col.is_none() && units_col.is_none() {
@@ -226,7 +284,12 @@ impl Population {
         for (j, h) in headers.iter().enumerate() {
             if let Some(cat) = h.strip_prefix("mix_") {
                 if cat.is_empty() {
-                    return Err(Error::data(table, None, Some(h), "a mix column needs a category name after `mix_`"));
+                    return Err(Error::data(
+                        table,
+                        None,
+                        Some(h),
+                        "a mix column needs a category name after `mix_`",
+                    ));
                 }
                 categories.push(cat.to_owned());
                 mix_cols.push(j);
@@ -245,9 +308,14 @@ impl Population {
                         if s.is_empty() {
                             Ok(None)
                         } else {
-                            s.parse::<f64>()
-                                .map(Some)
-                                .map_err(|_| Error::data(table, Some(row), Some(name), format!("expected a number, found \"{s}\"")))
+                            s.parse::<f64>().map(Some).map_err(|_| {
+                                Error::data(
+                                    table,
+                                    Some(row),
+                                    Some(name),
+                                    format!("expected a number, found \"{s}\""),
+                                )
+                            })
                         }
                     }
                 }
@@ -280,7 +348,11 @@ impl Population {
         for (name, s) in &spec.segments {
             for _ in 0..s.count {
                 let mut r = rng::stream(seed, 0, i as u64, Purpose::Population);
-                let z = if s.dispersion > 0.0 { rng::normal(&mut r) } else { 0.0 };
+                let z = if s.dispersion > 0.0 {
+                    rng::normal(&mut r)
+                } else {
+                    0.0
+                };
                 let b = s.median_baseline * (s.dispersion * z).exp();
                 let (rev, units) = match spec.basis {
                     SyntheticBasis::Revenue => (Some(b), None),
@@ -355,19 +427,34 @@ impl SyntheticSpec {
                 return Err(Error::model(p("count"), "expected at least one partner"));
             }
             if !s.median_baseline.is_finite() || s.median_baseline <= 0.0 {
-                return Err(Error::model(p("median_baseline"), format!("expected a baseline > 0, found {}", s.median_baseline)));
+                return Err(Error::model(
+                    p("median_baseline"),
+                    format!("expected a baseline > 0, found {}", s.median_baseline),
+                ));
             }
             if !s.dispersion.is_finite() || s.dispersion < 0.0 || s.dispersion > 5.0 {
-                return Err(Error::model(p("dispersion"), format!("expected a log-scale dispersion from 0 to 5, found {}", s.dispersion)));
+                return Err(Error::model(
+                    p("dispersion"),
+                    format!(
+                        "expected a log-scale dispersion from 0 to 5, found {}",
+                        s.dispersion
+                    ),
+                ));
             }
             if let Some(v) = s.unit_price {
                 if !v.is_finite() || v <= 0.0 {
-                    return Err(Error::model(p("unit_price"), format!("expected a price > 0, found {v}")));
+                    return Err(Error::model(
+                        p("unit_price"),
+                        format!("expected a price > 0, found {v}"),
+                    ));
                 }
             }
             if let Some(v) = s.margin_rate {
                 if !v.is_finite() || !(0.0..=1.0).contains(&v) {
-                    return Err(Error::model(p("margin_rate"), format!("expected a fraction from 0 to 1, found {v}")));
+                    return Err(Error::model(
+                        p("margin_rate"),
+                        format!("expected a fraction from 0 to 1, found {v}"),
+                    ));
                 }
             }
         }
@@ -393,17 +480,38 @@ mod tests {
 
     #[test]
     fn bad_rows_are_located() {
-        let e = Population::from_csv_str("partner_id,segment,baseline_revenue\nP1,s,10\nP2,s,abc\n", "t.csv").unwrap_err();
+        let e = Population::from_csv_str(
+            "partner_id,segment,baseline_revenue\nP1,s,10\nP2,s,abc\n",
+            "t.csv",
+        )
+        .unwrap_err();
         assert_eq!(e.to_string(), "invalid data: t.csv, row 2, column 'baseline_revenue': expected a number, found \"abc\"");
-        let e = Population::from_csv_str("partner_id,segment,baseline_revenue\nP1,s,10\nP1,s,3\n", "t.csv").unwrap_err();
-        assert!(e.to_string().contains("row 2, column 'partner_id': partner 'P1' appears twice"), "{e}");
+        let e = Population::from_csv_str(
+            "partner_id,segment,baseline_revenue\nP1,s,10\nP1,s,3\n",
+            "t.csv",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("row 2, column 'partner_id': partner 'P1' appears twice"),
+            "{e}"
+        );
         let e = Population::from_csv_str("partner_id,segment\nP1,s\n", "t.csv").unwrap_err();
         assert!(e.to_string().contains("baseline_revenue"), "{e}");
-        let e = Population::from_csv_str("partner_id,segment,baseline_revenue,mix_a,mix_b\nP1,s,1,0.5,0.6\n", "t.csv").unwrap_err();
+        let e = Population::from_csv_str(
+            "partner_id,segment,baseline_revenue,mix_a,mix_b\nP1,s,1,0.5,0.6\n",
+            "t.csv",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("sum to 1"), "{e}");
-        let e = Population::from_csv_str("partner_id,segment,baseline_revenue,margin_rate\nP1,s,1,25\n", "t.csv").unwrap_err();
+        let e = Population::from_csv_str(
+            "partner_id,segment,baseline_revenue,margin_rate\nP1,s,1,25\n",
+            "t.csv",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("column 'margin_rate'"), "{e}");
-        let e = Population::from_csv_str("partner_id,segment,baseline_revenue\nP1,s,-1\n", "t.csv").unwrap_err();
+        let e = Population::from_csv_str("partner_id,segment,baseline_revenue\nP1,s,-1\n", "t.csv")
+            .unwrap_err();
         assert!(e.to_string().contains("≥ 0"), "{e}");
     }
 
@@ -412,22 +520,40 @@ mod tests {
         let mut spec = SyntheticSpec::default();
         spec.segments.insert(
             "small".into(),
-            SyntheticSegment { count: 500, median_baseline: 100_000.0, dispersion: 0.5, unit_price: None, margin_rate: Some(0.3) },
+            SyntheticSegment {
+                count: 500,
+                median_baseline: 100_000.0,
+                dispersion: 0.5,
+                unit_price: None,
+                margin_rate: Some(0.3),
+            },
         );
         spec.segments.insert(
             "large".into(),
-            SyntheticSegment { count: 10, median_baseline: 1e6, dispersion: 0.0, unit_price: None, margin_rate: None },
+            SyntheticSegment {
+                count: 10,
+                median_baseline: 1e6,
+                dispersion: 0.0,
+                unit_price: None,
+                margin_rate: None,
+            },
         );
         let a = Population::synthetic(&spec, 9).unwrap();
         let b = Population::synthetic(&spec, 9).unwrap();
         assert_eq!(a, b);
         assert_eq!(a.len(), 510);
         assert_eq!(a.baseline_revenue[0], Some(1e6));
-        let mut small: Vec<f64> = a.baseline_revenue[10..].iter().map(|x| x.unwrap()).collect();
+        let mut small: Vec<f64> = a.baseline_revenue[10..]
+            .iter()
+            .map(|x| x.unwrap())
+            .collect();
         small.sort_by(f64::total_cmp);
         let median = small[250];
         assert!((median / 100_000.0 - 1.0).abs() < 0.1, "median {median}");
         spec.segments.get_mut("small").unwrap().count = 0;
-        assert!(matches!(Population::synthetic(&spec, 9), Err(Error::Model(_))));
+        assert!(matches!(
+            Population::synthetic(&spec, 9),
+            Err(Error::Model(_))
+        ));
     }
 }

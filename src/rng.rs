@@ -146,8 +146,15 @@ mod tests {
         let n: Vec<f64> = (0..3).map(|_| normal(&mut s)).collect();
         let mut u = stream(2027, 7, 123, Purpose::Churn);
         let v = uniform(&mut u);
-        let got = format!("{:016x} {:016x} {:.12} {:.12} {:.12} {:.12}",
-            key(42, 0, 0, Purpose::Noise), key(2027, 7, 123, Purpose::Churn), n[0], n[1], n[2], v);
+        let got = format!(
+            "{:016x} {:016x} {:.12} {:.12} {:.12} {:.12}",
+            key(42, 0, 0, Purpose::Noise),
+            key(2027, 7, 123, Purpose::Churn),
+            n[0],
+            n[1],
+            n[2],
+            v
+        );
         assert_eq!(got, GOLDEN);
     }
 

@@ -56,11 +56,21 @@ pub struct Summary {
 pub fn mean(x: &[f64]) -> Estimate {
     let n = x.len();
     if n == 0 {
-        return Estimate { value: f64::NAN, se: f64::NAN };
+        return Estimate {
+            value: f64::NAN,
+            se: f64::NAN,
+        };
     }
     let m = x.iter().sum::<f64>() / n as f64;
     let sd = sd_of(x, m);
-    Estimate { value: m, se: if n > 1 { sd / (n as f64).sqrt() } else { f64::NAN } }
+    Estimate {
+        value: m,
+        se: if n > 1 {
+            sd / (n as f64).sqrt()
+        } else {
+            f64::NAN
+        },
+    }
 }
 
 fn sd_of(x: &[f64], m: f64) -> f64 {
@@ -75,13 +85,20 @@ fn sd_of(x: &[f64], m: f64) -> f64 {
 pub fn sd(x: &[f64]) -> Estimate {
     let n = x.len();
     if n < 2 {
-        return Estimate { value: f64::NAN, se: f64::NAN };
+        return Estimate {
+            value: f64::NAN,
+            se: f64::NAN,
+        };
     }
     let m = x.iter().sum::<f64>() / n as f64;
     let s = sd_of(x, m);
     let m4 = x.iter().map(|v| (v - m).powi(4)).sum::<f64>() / n as f64;
     let var_s2 = (m4 - s.powi(4)).max(0.0) / n as f64;
-    let se = if s > 0.0 { var_s2.sqrt() / (2.0 * s) } else { 0.0 };
+    let se = if s > 0.0 {
+        var_s2.sqrt() / (2.0 * s)
+    } else {
+        0.0
+    };
     Estimate { value: s, se }
 }
 
@@ -104,13 +121,19 @@ pub fn percentile_estimate(sorted: &[f64], q: f64) -> Estimate {
     let n = sorted.len();
     let value = percentile_sorted(sorted, q);
     if n < 2 {
-        return Estimate { value, se: f64::NAN };
+        return Estimate {
+            value,
+            se: f64::NAN,
+        };
     }
     let nf = n as f64;
     let half = (nf * q * (1.0 - q)).sqrt();
     let lo = ((nf * q - half).floor().max(1.0) as usize).min(n) - 1;
     let hi = ((nf * q + half).ceil().max(1.0) as usize).min(n) - 1;
-    Estimate { value, se: (sorted[hi] - sorted[lo]) / 2.0 }
+    Estimate {
+        value,
+        se: (sorted[hi] - sorted[lo]) / 2.0,
+    }
 }
 
 /// Share of `true` with its standard error `√(p(1−p)/n)`.
@@ -121,10 +144,16 @@ pub fn probability(flags: impl IntoIterator<Item = bool>) -> Estimate {
         k += f as usize;
     }
     if n == 0 {
-        return Estimate { value: f64::NAN, se: f64::NAN };
+        return Estimate {
+            value: f64::NAN,
+            se: f64::NAN,
+        };
     }
     let p = k as f64 / n as f64;
-    Estimate { value: p, se: (p * (1.0 - p) / n as f64).sqrt() }
+    Estimate {
+        value: p,
+        se: (p * (1.0 - p) / n as f64).sqrt(),
+    }
 }
 
 /// Summary of `x` (non-finite values, e.g. an undefined ROI, are left out), with the
@@ -168,7 +197,11 @@ mod tests {
         assert!((s.p_exceed.unwrap().value - 11.0 / 101.0).abs() < 1e-12);
         assert!((s.mean.se - s.sd.value / 101f64.sqrt()).abs() < 1e-12);
         // uniform ranks: the percentile SE is about √(nq(1−q)) ranks of width 1
-        assert!((s.p50.se - (101.0f64 * 0.25).sqrt()).abs() < 1.01, "{}", s.p50.se);
+        assert!(
+            (s.p50.se - (101.0f64 * 0.25).sqrt()).abs() < 1.01,
+            "{}",
+            s.p50.se
+        );
     }
 
     #[test]

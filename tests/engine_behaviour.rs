@@ -30,7 +30,17 @@ fn run(extra: &str) -> SimResult {
 
 fn run_model(text: &str) -> SimResult {
     let m = model(text);
-    simulate(&quarterly(), &rich_population(), &m, &SimOptions { scenarios: 60, seed: 21, ..Default::default() }).unwrap()
+    simulate(
+        &quarterly(),
+        &rich_population(),
+        &m,
+        &SimOptions {
+            scenarios: 60,
+            seed: 21,
+            ..Default::default()
+        },
+    )
+    .unwrap()
 }
 
 fn avg(x: &[f64]) -> f64 {
@@ -50,14 +60,24 @@ fn without_behaviour_nothing_is_incremental() {
 fn stretch_buys_the_next_tier() {
     let off = run("");
     let on = run("[behaviour.stretch]\nenabled = true\nmax_shortfall = 0.15\n");
-    assert!(on.stretches.iter().sum::<f64>() > 50.0, "{:?}", &on.stretches[..5]);
+    assert!(
+        on.stretches.iter().sum::<f64>() > 50.0,
+        "{:?}",
+        &on.stretches[..5]
+    );
     // more revenue in every scenario (no pull-forward), more partners in higher tiers, more payout
     for s in 0..on.scenarios {
         assert!(on.revenue[s] >= off.revenue[s]);
     }
     assert!(avg(&on.payout) > avg(&off.payout));
-    let (t_on, t_off) = (on.mean_tier_counts("vol").unwrap(), off.mean_tier_counts("vol").unwrap());
-    assert!(t_on[3] > t_off[3] && t_on[0] <= t_off[0], "{t_on:?} vs {t_off:?}");
+    let (t_on, t_off) = (
+        on.mean_tier_counts("vol").unwrap(),
+        off.mean_tier_counts("vol").unwrap(),
+    );
+    assert!(
+        t_on[3] > t_off[3] && t_on[0] <= t_off[0],
+        "{t_on:?} vs {t_off:?}"
+    );
     // the extra purchases are incremental; part of the payout no longer rewards baseline demand
     assert!(avg(&on.incremental_revenue) > 0.0);
     assert!(avg(&on.deadweight_share) < 1.0);
@@ -78,7 +98,12 @@ fn pull_forward_is_not_incremental() {
     assert!(avg(&all.incremental_revenue) < avg(&none.incremental_revenue));
     assert!(avg(&all.incremental_margin) < avg(&none.incremental_margin));
     // fully borrowed purchases add (almost) nothing: what is bought now is missing later
-    assert!(avg(&all.incremental_revenue).abs() < 0.2 * avg(&none.incremental_revenue), "{} vs {}", avg(&all.incremental_revenue), avg(&none.incremental_revenue));
+    assert!(
+        avg(&all.incremental_revenue).abs() < 0.2 * avg(&none.incremental_revenue),
+        "{} vs {}",
+        avg(&all.incremental_revenue),
+        avg(&none.incremental_revenue)
+    );
 }
 
 #[test]
@@ -103,12 +128,19 @@ fn demand_mechanisms_move_revenue_as_documented() {
     assert!(avg(&returns.payout) < avg(&base.payout));
     let growth = run("[growth]\nrate = 0.1\n");
     assert!((avg(&growth.revenue) / avg(&base.revenue) - 1.1).abs() < 0.01);
-    let wild = run_model("[market]\nsigma = 0.4\n[noise]\nsigma = 0.25\n[economics]\nmargin_rate = 0.3\n");
-    assert!(rebatesim::summary::sd(&wild.revenue).value > 2.0 * rebatesim::summary::sd(&base.revenue).value);
+    let wild =
+        run_model("[market]\nsigma = 0.4\n[noise]\nsigma = 0.25\n[economics]\nmargin_rate = 0.3\n");
+    assert!(
+        rebatesim::summary::sd(&wild.revenue).value
+            > 2.0 * rebatesim::summary::sd(&base.revenue).value
+    );
     let seg = run("[segment_factor]\nsigma = 0.3\n");
-    assert!(rebatesim::summary::sd(&seg.revenue).value > rebatesim::summary::sd(&base.revenue).value);
+    assert!(
+        rebatesim::summary::sd(&seg.revenue).value > rebatesim::summary::sd(&base.revenue).value
+    );
     // an evolving market keeps its mean
-    let ar = run_model("[market]\nsigma = 0.1\nprocess = \"ar1\"\nrho = 0.5\n[noise]\nsigma = 0.25\n");
+    let ar =
+        run_model("[market]\nsigma = 0.1\nprocess = \"ar1\"\nrho = 0.5\n[noise]\nsigma = 0.25\n");
     let rw = run_model("[market]\nprocess = \"random_walk\"\nsigma = 0.05\nmonthly_sigma = 0.03\n[noise]\nsigma = 0.25\n");
     for r in [&ar, &rw] {
         let m = mean(&r.revenue);
@@ -122,10 +154,14 @@ fn results_are_consistent() {
     for s in 0..r.scenarios {
         // accrual and cash add up to the payout; segments and components too
         let acc: f64 = r.accrual[s * r.months..(s + 1) * r.months].iter().sum();
-        let cash: f64 = r.cash[s * r.cash_months..(s + 1) * r.cash_months].iter().sum();
+        let cash: f64 = r.cash[s * r.cash_months..(s + 1) * r.cash_months]
+            .iter()
+            .sum();
         assert!((acc - r.payout[s]).abs() < 1e-6 * r.payout[s].max(1.0));
         assert!((cash - r.payout[s]).abs() < 1e-6 * r.payout[s].max(1.0));
-        let seg: f64 = r.segment_payout[s * r.segments.len()..(s + 1) * r.segments.len()].iter().sum();
+        let seg: f64 = r.segment_payout[s * r.segments.len()..(s + 1) * r.segments.len()]
+            .iter()
+            .sum();
         assert!((seg - r.payout[s]).abs() < 1e-6 * r.payout[s].max(1.0));
         let n: u32 = r.tier_counts[s * 4..(s + 1) * 4].iter().sum();
         assert_eq!(n as usize, r.partner_ids.len());
@@ -140,11 +176,30 @@ fn results_are_consistent() {
 #[test]
 fn the_distributor_example_simulates() {
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/distributor");
-    let p = rebatesim::programme::Programme::from_file(root.join("programme.toml")).unwrap().compile().unwrap();
+    let p = rebatesim::programme::Programme::from_file(root.join("programme.toml"))
+        .unwrap()
+        .compile()
+        .unwrap();
     let pop = rebatesim::population::Population::from_csv_path(root.join("partners.csv")).unwrap();
     let m = rebatesim::demand::Model::from_file(root.join("model.toml")).unwrap();
-    let r = simulate(&p, &pop, &m, &SimOptions { scenarios: 4, seed: 1, ..Default::default() }).unwrap();
+    let r = simulate(
+        &p,
+        &pop,
+        &m,
+        &SimOptions {
+            scenarios: 4,
+            seed: 1,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert!(r.payout.iter().all(|&x| x > 0.0));
-    assert!(r.component_payout_of("full_pallet").unwrap().iter().sum::<f64>() >= 0.0);
+    assert!(
+        r.component_payout_of("full_pallet")
+            .unwrap()
+            .iter()
+            .sum::<f64>()
+            >= 0.0
+    );
     assert!(r.stretches.iter().sum::<f64>() > 0.0);
 }

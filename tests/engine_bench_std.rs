@@ -32,34 +32,68 @@ fn bench_std_matches_reference() {
         return;
     };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let p = Programme::from_file(root.join("examples/bench_std/programme.toml")).unwrap().compile().unwrap();
+    let p = Programme::from_file(root.join("examples/bench_std/programme.toml"))
+        .unwrap()
+        .compile()
+        .unwrap();
     let model = Model::from_file(root.join("examples/bench_std/model.toml")).unwrap();
     let pop = Population::from_csv_path(&file).unwrap();
     assert_eq!(pop.len(), 10_000);
     let n = if cfg!(debug_assertions) { 300 } else { 2000 };
-    let r = simulate(&p, &pop, &model, &SimOptions { scenarios: n, seed: 20270101, ..Default::default() }).unwrap();
+    let r = simulate(
+        &p,
+        &pop,
+        &model,
+        &SimOptions {
+            scenarios: n,
+            seed: 20270101,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let s = r.payout_summary();
     let binds = r.budget_binding();
     let tiers = r.mean_tier_counts_all();
-    eprintln!("mean {} budget binds {} tiers {:?} p50 {} p95 {} p99 {}", s.mean, binds, tiers, s.p50, s.p95, s.p99);
+    eprintln!(
+        "mean {} budget binds {} tiers {:?} p50 {} p95 {} p99 {}",
+        s.mean, binds, tiers, s.p50, s.p95, s.p99
+    );
     // reference: mean 83.48M (SE 0.14M at 20k scenarios), binds 15.1%, tiers 4640/3229/1686/444
     let se = (s.mean.se * s.mean.se + 0.14e6 * 0.14e6).sqrt();
-    assert!((s.mean.value - 83.48e6).abs() < 4.0 * se, "mean {} vs 83.48M (se {se})", s.mean);
+    assert!(
+        (s.mean.value - 83.48e6).abs() < 4.0 * se,
+        "mean {} vs 83.48M (se {se})",
+        s.mean
+    );
     let bse = (binds.se * binds.se + 0.003 * 0.003).sqrt();
-    assert!((binds.value - 0.151).abs() < 4.0 * bse, "budget binds {binds} vs 15.1%");
+    assert!(
+        (binds.value - 0.151).abs() < 4.0 * bse,
+        "budget binds {binds} vs 15.1%"
+    );
     assert_eq!(tiers.len(), 4);
     assert!((tiers.iter().sum::<f64>() - 10_000.0).abs() < 1e-9);
     // tier counts move with the market factor: their SE is about sd/√n; the market factor
     // moves thousands of partners together, so allow the sampling error of n scenarios
-    for (t, (got, want)) in tiers.iter().zip([4640.0, 3229.0, 1686.0, 444.0]).enumerate() {
+    for (t, (got, want)) in tiers
+        .iter()
+        .zip([4640.0, 3229.0, 1686.0, 444.0])
+        .enumerate()
+    {
         let col: Vec<f64> = (0..r.scenarios)
             .map(|sc| {
                 let w: usize = r.ladders.iter().map(|l| l.tiers + 1).sum();
-                r.ladders.iter().map(|l| r.tier_counts[sc * w + l.offset + t] as f64).sum()
+                r.ladders
+                    .iter()
+                    .map(|l| r.tier_counts[sc * w + l.offset + t] as f64)
+                    .sum()
             })
             .collect();
         let m = rebatesim::summary::mean(&col);
-        assert!((got - want).abs() < 4.0 * m.se + 5.0, "tier {t}: {got} vs {want} (se {})", m.se);
+        assert!(
+            (got - want).abs() < 4.0 * m.se + 5.0,
+            "tier {t}: {got} vs {want} (se {})",
+            m.se
+        );
     }
 }
 
@@ -72,33 +106,63 @@ fn throughput_against_a_hand_written_loop() {
     use rand_distr::{Distribution, StandardNormal};
     let Some(file) = partners_file() else { return };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let p = Programme::from_file(root.join("examples/bench_std/programme.toml")).unwrap().compile().unwrap();
+    let p = Programme::from_file(root.join("examples/bench_std/programme.toml"))
+        .unwrap()
+        .compile()
+        .unwrap();
     let model = Model::from_file(root.join("examples/bench_std/model.toml")).unwrap();
     let pop = Population::from_csv_path(&file).unwrap();
     let n = 300;
     let pm = (pop.len() * 12 * n) as f64;
     let only = std::env::var("THROUGHPUT_ONLY").ok();
     for threads in [1, 2] {
-        if only.as_deref().is_some_and(|o| o != format!("engine{threads}")) {
+        if only
+            .as_deref()
+            .is_some_and(|o| o != format!("engine{threads}"))
+        {
             continue;
         }
         let t = std::time::Instant::now();
-        let r = simulate(&p, &pop, &model, &SimOptions { scenarios: n, seed: 1, threads: Some(threads), ..Default::default() }).unwrap();
+        let r = simulate(
+            &p,
+            &pop,
+            &model,
+            &SimOptions {
+                scenarios: n,
+                seed: 1,
+                threads: Some(threads),
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let dt = t.elapsed().as_secs_f64();
-        eprintln!("engine {threads} thread(s): {:.1} M partner-months/s (mean {})", pm / dt / 1e6, r.payout_summary().mean);
+        eprintln!(
+            "engine {threads} thread(s): {:.1} M partner-months/s (mean {})",
+            pm / dt / 1e6,
+            r.payout_summary().mean
+        );
     }
     if only.as_deref().is_some_and(|o| o != "hand") {
         return;
     }
     // hand-written: same model, same kind of keyed streams, no generality
     let s: Vec<f64> = {
-        let f = [0.8, 0.85, 1.0, 1.0, 1.05, 1.0, 0.9, 0.85, 1.05, 1.1, 1.15, 1.25];
+        let f = [
+            0.8, 0.85, 1.0, 1.0, 1.05, 1.0, 0.9, 0.85, 1.05, 1.1, 1.15, 1.25,
+        ];
         let m: f64 = f.iter().sum::<f64>() / 12.0;
         f.iter().map(|x| x / m).collect()
     };
     let seg: Vec<usize> = pop.segment.iter().map(|&x| x as usize).collect();
     let names = &pop.segments;
-    let sig: Vec<f64> = names.iter().map(|n| match n.as_str() { "small" => 0.35, "mid" => 0.25, _ => 0.15 }).collect();
+    let sig: Vec<f64> = names
+        .iter()
+        .map(|n| match n.as_str() {
+            "small" => 0.35,
+            "mid" => 0.25,
+            _ => 0.15,
+        })
+        .collect();
     let t = std::time::Instant::now();
     let mut acc = 0.0;
     for sc in 0..n as u64 {
@@ -107,7 +171,12 @@ fn throughput_against_a_hand_written_loop() {
         let mk = (0.1 * z - 0.005).exp();
         let mut total = 0.0;
         for i in 0..pop.len() {
-            let mut r = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(rebatesim::rng::key(1, sc, i as u64, rebatesim::rng::Purpose::Noise));
+            let mut r = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(rebatesim::rng::key(
+                1,
+                sc,
+                i as u64,
+                rebatesim::rng::Purpose::Noise,
+            ));
             let sg = sig[seg[i]];
             let b = pop.baseline_revenue[i].unwrap() / 12.0 * mk;
             let mut v = 0.0;
@@ -120,5 +189,8 @@ fn throughput_against_a_hand_written_loop() {
         acc += total;
     }
     let dt = t.elapsed().as_secs_f64();
-    eprintln!("hand-written loop 1 thread: {:.1} M partner-months/s ({acc})", pm / dt / 1e6);
+    eprintln!(
+        "hand-written loop 1 thread: {:.1} M partner-months/s ({acc})",
+        pm / dt / 1e6
+    );
 }

@@ -16,18 +16,55 @@ fn check_agreement(budget: &str, model_text: &str, scenario: u64) -> (usize, boo
     let pop = rich_population();
     let model = model(model_text);
     let ex = export_scenario(&p, &pop, &model, 11, scenario).unwrap();
-    assert!(ex.transactions.len() > 1000, "{} lines", ex.transactions.len());
+    assert!(
+        ex.transactions.len() > 1000,
+        "{} lines",
+        ex.transactions.len()
+    );
     let st = settle(&p, &ex.partners, &ex.transactions).unwrap();
     assert_eq!(st.lines.len(), ex.lines.len());
     for (a, b) in st.lines.iter().zip(&ex.lines) {
-        assert_eq!((&a.partner_id, &a.component, a.period), (&b.partner_id, &b.component, b.period));
+        assert_eq!(
+            (&a.partner_id, &a.component, a.period),
+            (&b.partner_id, &b.component, b.period)
+        );
         let exact = (a.payable * Decimal::ONE_HUNDRED).to_i64().unwrap();
-        assert_eq!(exact, cents(b.payable), "{} {} period {}: settlement {} engine {}", a.partner_id, a.component, a.period, a.payable, b.payable);
+        assert_eq!(
+            exact,
+            cents(b.payable),
+            "{} {} period {}: settlement {} engine {}",
+            a.partner_id,
+            a.component,
+            a.period,
+            a.payable,
+            b.payable
+        );
     }
     // the engine's own simulation of that scenario pays the same total
-    let r = simulate(&p, &pop, &model, &SimOptions { scenarios: scenario as usize + 1, seed: 11, threads: Some(1), ..Default::default() }).unwrap();
-    let total: i64 = st.lines.iter().map(|l| (l.payable * Decimal::ONE_HUNDRED).to_i64().unwrap()).sum();
-    assert!((r.payout[scenario as usize] * 100.0 - total as f64).abs() < 1.0 + 1e-6 * total.abs() as f64, "{} vs {}", r.payout[scenario as usize], total);
+    let r = simulate(
+        &p,
+        &pop,
+        &model,
+        &SimOptions {
+            scenarios: scenario as usize + 1,
+            seed: 11,
+            threads: Some(1),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let total: i64 = st
+        .lines
+        .iter()
+        .map(|l| (l.payable * Decimal::ONE_HUNDRED).to_i64().unwrap())
+        .sum();
+    assert!(
+        (r.payout[scenario as usize] * 100.0 - total as f64).abs()
+            < 1.0 + 1e-6 * total.abs() as f64,
+        "{} vs {}",
+        r.payout[scenario as usize],
+        total
+    );
     (st.lines.len(), st.budget_binding)
 }
 
@@ -76,9 +113,23 @@ tiers = [{ from = 2, percent = 1 }]
         csv += &format!("P{i:02},s,{}\n", 50_000.0 + 9_871.37 * i as f64);
     }
     let pop = Population::from_csv_str(&csv, "partners.csv").unwrap();
-    let season = [0.8, 0.85, 1.0, 1.0, 1.05, 1.0, 0.9, 0.85, 1.05, 1.1, 1.15, 1.25];
-    let m = model(&format!("[seasonality]\nfactors = {season:?}\n[growth]\nrate = 0.03\n[returns]\nshare = 0.02\n"));
-    let r = simulate(&p, &pop, &m, &SimOptions { scenarios: 3, seed: 5, ..Default::default() }).unwrap();
+    let season = [
+        0.8, 0.85, 1.0, 1.0, 1.05, 1.0, 0.9, 0.85, 1.05, 1.1, 1.15, 1.25,
+    ];
+    let m = model(&format!(
+        "[seasonality]\nfactors = {season:?}\n[growth]\nrate = 0.03\n[returns]\nshare = 0.02\n"
+    ));
+    let r = simulate(
+        &p,
+        &pop,
+        &m,
+        &SimOptions {
+            scenarios: 3,
+            seed: 5,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert!(r.payout.iter().all(|&x| x == r.payout[0]));
     // the expected purchases, written out by hand: baseline / 12 × normalised seasonality ×
     // growth from the baseline year's middle, one line a month, returns 2% of it
@@ -87,9 +138,16 @@ tiers = [{ from = 2, percent = 1 }]
     let mut revenue = 0.0;
     for (i, b) in pop.baseline_revenue.iter().enumerate() {
         for (mo, s) in season.iter().enumerate() {
-            let line = (b.unwrap() / 12.0 * s / mean * 1.03f64.powf((mo as f64 + 6.5) / 12.0) * 100.0).round() / 100.0;
+            let line =
+                (b.unwrap() / 12.0 * s / mean * 1.03f64.powf((mo as f64 + 6.5) / 12.0) * 100.0)
+                    .round()
+                    / 100.0;
             let ret = (line * 0.02 * 100.0).round() / 100.0;
-            tx += &format!("P{i:02},2027-{:02}-01,0,{line:.2}\nP{i:02},2027-{:02}-01,0,-{ret:.2}\n", mo + 1, mo + 1);
+            tx += &format!(
+                "P{i:02},2027-{:02}-01,0,{line:.2}\nP{i:02},2027-{:02}-01,0,-{ret:.2}\n",
+                mo + 1,
+                mo + 1
+            );
             revenue += line - ret;
         }
     }
@@ -98,13 +156,26 @@ tiers = [{ from = 2, percent = 1 }]
     let st = settle(&p, &partners, &tx).unwrap();
     let total = st.total.payable.to_f64().unwrap();
     assert!(total > 10_000.0);
-    assert_eq!(cents(r.payout[0]), cents(total), "{} vs {}", r.payout[0], total);
+    assert_eq!(
+        cents(r.payout[0]),
+        cents(total),
+        "{} vs {}",
+        r.payout[0],
+        total
+    );
     assert_eq!(cents(r.revenue[0]), cents(revenue));
     // per partner too
     for (i, pt) in st.partners.iter().enumerate() {
-        let j = pop.partner_id.iter().position(|x| *x == pt.partner_id).unwrap();
+        let j = pop
+            .partner_id
+            .iter()
+            .position(|x| *x == pt.partner_id)
+            .unwrap();
         let _ = i;
-        assert_eq!(cents(r.partner_expected_payout[j]), cents(pt.totals.payable.to_f64().unwrap()));
+        assert_eq!(
+            cents(r.partner_expected_payout[j]),
+            cents(pt.totals.payable.to_f64().unwrap())
+        );
     }
 }
 
@@ -114,7 +185,19 @@ fn bit_identical_for_any_threads_and_chunking() {
     let pop = rich_population();
     let m = model(RICH_MODEL);
     let run = |threads, chunk| {
-        let r = simulate(&p, &pop, &m, &SimOptions { scenarios: 37, seed: 99, threads: Some(threads), chunk_size: chunk, ..Default::default() }).unwrap();
+        let r = simulate(
+            &p,
+            &pop,
+            &m,
+            &SimOptions {
+                scenarios: 37,
+                seed: 99,
+                threads: Some(threads),
+                chunk_size: chunk,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         format!("{r:?}")
     };
     let a = run(1, 64);
@@ -122,7 +205,17 @@ fn bit_identical_for_any_threads_and_chunking() {
     assert_eq!(a, run(4, 1));
     assert_eq!(a, run(3, 37));
     // a different seed gives different results
-    let r = simulate(&p, &pop, &m, &SimOptions { scenarios: 37, seed: 100, ..Default::default() }).unwrap();
+    let r = simulate(
+        &p,
+        &pop,
+        &m,
+        &SimOptions {
+            scenarios: 37,
+            seed: 100,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_ne!(a, format!("{r:?}"));
 }
 
@@ -131,16 +224,57 @@ fn precision_control_stops_at_the_same_place_for_any_chunking() {
     let p = rich_programme("10000000");
     let pop = rich_population();
     let m = model(RICH_MODEL);
-    let prec = Precision { statistic: Statistic::Mean, tolerance: 2_000.0, max_scenarios: 2000, check_every: 50 };
-    let a = simulate(&p, &pop, &m, &SimOptions { precision: Some(prec), chunk_size: 7, threads: Some(2), ..Default::default() }).unwrap();
-    let b = simulate(&p, &pop, &m, &SimOptions { precision: Some(prec), chunk_size: 64, threads: Some(1), ..Default::default() }).unwrap();
+    let prec = Precision {
+        statistic: Statistic::Mean,
+        tolerance: 2_000.0,
+        max_scenarios: 2000,
+        check_every: 50,
+    };
+    let a = simulate(
+        &p,
+        &pop,
+        &m,
+        &SimOptions {
+            precision: Some(prec),
+            chunk_size: 7,
+            threads: Some(2),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let b = simulate(
+        &p,
+        &pop,
+        &m,
+        &SimOptions {
+            precision: Some(prec),
+            chunk_size: 64,
+            threads: Some(1),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(format!("{a:?}"), format!("{b:?}"));
     assert_eq!(a.precision_met, Some(true));
     assert_eq!(a.scenarios % 50, 0);
     assert!(a.payout_summary().mean.se <= 2_000.0);
     // an unreachable tolerance runs to the maximum
-    let prec = Precision { statistic: Statistic::Mean, tolerance: 1e-9, max_scenarios: 120, check_every: 50 };
-    let c = simulate(&p, &pop, &m, &SimOptions { precision: Some(prec), ..Default::default() }).unwrap();
+    let prec = Precision {
+        statistic: Statistic::Mean,
+        tolerance: 1e-9,
+        max_scenarios: 120,
+        check_every: 50,
+    };
+    let c = simulate(
+        &p,
+        &pop,
+        &m,
+        &SimOptions {
+            precision: Some(prec),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(c.scenarios, 120);
     assert_eq!(c.precision_met, Some(false));
 }
@@ -163,18 +297,31 @@ kind = "volume"
 tiers = [{ from = 100000, percent = 2 }, { from = 200000, percent = 3 }]
 "#,
     );
-    let opts = SimOptions { scenarios: 200, seed: 3, ..Default::default() };
+    let opts = SimOptions {
+        scenarios: 200,
+        seed: 3,
+        ..Default::default()
+    };
     let c = compare(&[("rich", &a), ("simple", &b)], &pop, &m, &opts).unwrap();
     // no behaviour: the demand is identical under both designs
     assert_eq!(c.results[0].revenue, c.results[1].revenue);
     let d = &c.differences[0];
     assert_eq!(d.revenue.mean.value, 0.0);
-    let diff: Vec<f64> = c.results[0].payout.iter().zip(&c.results[1].payout).map(|(x, y)| y - x).collect();
+    let diff: Vec<f64> = c.results[0]
+        .payout
+        .iter()
+        .zip(&c.results[1].payout)
+        .map(|(x, y)| y - x)
+        .collect();
     assert_eq!(d.payout.mean.value, rebatesim::summary::mean(&diff).value);
     // pairing: the SE of the difference is far below that of independent runs
     let sa = c.results[0].payout_summary().mean.se;
     let sb = c.results[1].payout_summary().mean.se;
-    assert!(d.payout.mean.se < 0.5 * (sa * sa + sb * sb).sqrt(), "{} vs {sa} {sb}", d.payout.mean.se);
+    assert!(
+        d.payout.mean.se < 0.5 * (sa * sa + sb * sb).sqrt(),
+        "{} vs {sa} {sb}",
+        d.payout.mean.se
+    );
     // and each design run alone gives the same result as in the comparison
     let alone = simulate(&b, &pop, &m, &opts).unwrap();
     assert_eq!(format!("{alone:?}"), format!("{:?}", c.results[1]));
@@ -184,7 +331,16 @@ tiers = [{ from = 100000, percent = 2 }, { from = 200000, percent = 3 }]
 fn single_period_lognormal_demand_reaches_tiers_with_the_closed_form_probability() {
     // V = B · exp(σZ − σ²/2) (persistent partner factor, no other noise): P(V ≥ t) = Φ((ln(B/t) − σ²/2)/σ)
     let mut spec = SyntheticSpec::default();
-    spec.segments.insert("all".into(), SyntheticSegment { count: 4000, median_baseline: 1.2e6, dispersion: 0.0, unit_price: None, margin_rate: None });
+    spec.segments.insert(
+        "all".into(),
+        SyntheticSegment {
+            count: 4000,
+            median_baseline: 1.2e6,
+            dispersion: 0.0,
+            unit_price: None,
+            margin_rate: None,
+        },
+    );
     let pop = Population::synthetic(&spec, 1).unwrap();
     let p = programme(
         r#"
@@ -202,7 +358,17 @@ tiers = [{ from = 1000000, percent = 1 }, { from = 1300000, percent = 2 }, { fro
     let sigma = 0.25;
     let m = model(&format!("[partner_factor]\nsigma = {sigma}\n"));
     let scen = 25;
-    let r = simulate(&p, &pop, &m, &SimOptions { scenarios: scen, seed: 8, ..Default::default() }).unwrap();
+    let r = simulate(
+        &p,
+        &pop,
+        &m,
+        &SimOptions {
+            scenarios: scen,
+            seed: 8,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let counts = r.mean_tier_counts("vol").unwrap();
     let n = (4000 * scen) as f64;
     let mut reach = 1.0;
@@ -210,11 +376,18 @@ tiers = [{ from = 1000000, percent = 1 }, { from = 1300000, percent = 2 }, { fro
         let want = phi(((1.2e6 / thr).ln() - sigma * sigma / 2.0) / sigma);
         let got = counts[t + 1..].iter().sum::<f64>() / 4000.0;
         let se = (want * (1.0 - want) / n).sqrt();
-        assert!((got - want).abs() < 3.0 * se, "tier {}: {got} vs {want} (se {se})", t + 1);
+        assert!(
+            (got - want).abs() < 3.0 * se,
+            "tier {}: {got} vs {want} (se {se})",
+            t + 1
+        );
         assert!(got < reach);
         reach = got;
         // per-partner probabilities average to the same
-        let mean_p: f64 = (0..4000).map(|i| r.partner_tier_probability_of(i, "vol", t + 1).unwrap()).sum::<f64>() / 4000.0;
+        let mean_p: f64 = (0..4000)
+            .map(|i| r.partner_tier_probability_of(i, "vol", t + 1).unwrap())
+            .sum::<f64>()
+            / 4000.0;
         assert!((mean_p - got).abs() < 1e-12);
     }
 }

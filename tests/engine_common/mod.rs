@@ -6,7 +6,10 @@ use rebatesim::population::Population;
 use rebatesim::programme::{Compiled, Format, Programme};
 
 pub fn programme(text: &str) -> Compiled {
-    Programme::from_str(text, Format::Toml, None).unwrap().compile().unwrap()
+    Programme::from_str(text, Format::Toml, None)
+        .unwrap()
+        .compile()
+        .unwrap()
 }
 
 pub fn model(text: &str) -> Model {
@@ -136,7 +139,10 @@ pub fn phi(x: f64) -> f64 {
     let z = x / std::f64::consts::SQRT_2;
     let t = 1.0 / (1.0 + 0.3275911 * z.abs());
     let y = 1.0
-        - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * (-z * z).exp();
+        - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t
+            + 0.254829592)
+            * t
+            * (-z * z).exp();
     let erf = if z >= 0.0 { y } else { -y };
     0.5 * (1.0 + erf)
 }
