@@ -8,7 +8,7 @@ from typing import Any, List
 
 from .exceptions import RequestError
 
-__all__ = ["example_path", "examples", "demo_model_path", "example_population"]
+__all__ = ["example_path", "examples", "example_population"]
 
 _HERE = Path(__file__).resolve().parent
 
@@ -48,11 +48,6 @@ def example_path(name: str = "programme.toml", example: str = "distributor") -> 
     raise RequestError(
         f"no bundled example file {example}/{name} (examples available: {', '.join(examples()) or 'none'})"
     )
-
-
-def demo_model_path() -> str:
-    """Path of the demand model ``rebatesim demo`` forecasts the example with."""
-    return str(_HERE / "data" / "demo_model.toml")
 
 
 def example_population(example: str = "distributor") -> Any:

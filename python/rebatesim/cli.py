@@ -237,36 +237,46 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from ._examples import demo_model_path, example_population, example_path
+    import numpy as np
+
+    from ._examples import example_path
     from .programme import Programme
     from .settlement import settle
     from .simulation import simulate
 
     programme = Programme.from_file(example_path("programme.toml"))
-    s = settle(programme, example_path("partners.csv"), example_path("transactions.csv"))
-    r = simulate(programme, example_population(), demo_model_path(), scenarios=args.scenarios,
+    # 1. before the year: forecast from the partners' prior-year baselines and the demand model
+    r = simulate(programme, example_path("partners.csv"), example_path("model.toml"), scenarios=args.scenarios,
                  seed=args.seed, threads=args.threads, progress=not args.json and sys.stderr.isatty())
+    # 2. after the year: settle the actual transactions exactly
+    s = settle(programme, example_path("partners.csv"), example_path("transactions.csv"))
+    actual = float(s.total)
+    rank = float(np.mean(r.payout <= actual)) if r.n_scenarios else float("nan")
+    check = {"actual_payable": str(s.total), "forecast_mean": float(r.payout.mean()),
+             "share_of_scenarios_at_or_below_actual": rank}
     if args.out:
         from .settlement import write_outputs
 
         files = {
+            "forecast_summary.csv": r.summary.to_csv(lineterminator="\n"),
+            "forecast_partners.csv": r.partners.to_csv(index=False, lineterminator="\n"),
             "settlement_lines.csv": s._core.lines_csv(),
             "settlement_partners.csv": s.by_partner(exact=True).to_csv(index=False, lineterminator="\n"),
-            "simulation_summary.csv": r.summary.to_csv(lineterminator="\n"),
-            "simulation_partners.csv": r.partners.to_csv(index=False, lineterminator="\n"),
-            "summary.json": json.dumps({"settlement": s.summary(), "simulation": r.to_dict()}, indent=2) + "\n",
+            "summary.json": json.dumps({"forecast": r.to_dict(), "settlement": s.summary(), "check": check}, indent=2) + "\n",
         }
         write_outputs(args.out, files, force=args.force)
     if args.json:
-        sys.stdout.write(json.dumps({"settlement": s.summary(), "simulation": r.to_dict()}, indent=2) + "\n")
+        sys.stdout.write(json.dumps({"forecast": r.to_dict(), "settlement": s.summary(), "check": check}, indent=2) + "\n")
         return 0
     print(f"The bundled example: {programme!r}\n  {example_path('programme.toml')}\n")
-    print("1. Settlement of the actual year (exact, to the cent)\n")
-    print(_settlement_summary(s))
-    print("\n2. Forecast of next year's payout: Monte Carlo simulation of the same partners, with this "
-          "year's purchases as their baseline\n   (demand model "
-          f"{os.path.basename(demo_model_path())}; every scenario also run without the programme)\n")
+    print("1. Forecast before the year: Monte Carlo simulation of the partners' purchasing from their "
+          "prior-year baselines\n   (demand model examples/distributor/model.toml; every scenario also "
+          "run without the programme)\n")
     print(_simulation_summary(r))
+    print("\n2. Settlement after the year: the actual transactions, exactly, to the cent\n")
+    print(_settlement_summary(s))
+    print(f"\n3. Check: the actual payable {actual:,.2f} {s.currency} against the forecast "
+          f"(mean {r.payout.mean():,.0f}): {rank:.0%} of the simulated scenarios paid at most as much.")
     if args.out:
         print(f"\nwrote the results to {args.out}")
     return 0
@@ -334,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=_cmd_compare)
 
     d = sub.add_parser("demo", help="run the bundled distributor example",
-                       description="Settle the bundled distributor example's year exactly, then forecast next year's payout by simulation.")
+                       description="The bundled distributor example: forecast the year's payout by simulation, settle the actual year exactly, compare.")
     sim_options(d, 200)
     outputs(d)
     d.set_defaults(func=_cmd_demo)

@@ -86,10 +86,13 @@ def test_usage_errors(files, tmp_path):
 def test_demo(tmp_path):
     r = run_cli(["demo", "--scenarios", "40"], tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "1. Settlement of the actual year" in r.stdout
-    assert "2. Forecast of next year's payout" in r.stdout
+    assert "1. Forecast before the year" in r.stdout
+    assert "2. Settlement after the year" in r.stdout
+    assert "3. Check: the actual payable 18,000,000.00 EUR" in r.stdout
     assert "payable" in r.stdout and "±" in r.stdout
     out = tmp_path / "demo"
     r = run_cli(["demo", "--scenarios", "20", "--out", str(out)], tmp_path)
     assert r.returncode == 0, r.stderr
-    assert json.loads((out / "summary.json").read_text())["simulation"]["meta"]["scenarios"] == 20
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["forecast"]["meta"]["scenarios"] == 20
+    assert summary["settlement"]["totals"]["payable"] == "18000000.00"
