@@ -20,14 +20,16 @@
 //! prints one JSON object: timing (simulation only; CSV loading excluded), partner-months
 //! per second, and the bench-std statistics. `benches/bench_std.py` builds and runs it.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::time::Instant;
 
 use rand::{Rng, SeedableRng};
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-const MONTHS: usize = 12;
+use common::MONTHS;
 const SEASONALITY_RAW: [f64; MONTHS] = [
     0.8, 0.85, 1.0, 1.0, 1.05, 1.0, 0.9, 0.85, 1.05, 1.1, 1.15, 1.25,
 ];
@@ -89,66 +91,6 @@ fn stream(seed: u64, scenario: u64, partner: u64, purpose: u64) -> Xoshiro256Plu
     Xoshiro256PlusPlus::seed_from_u64(splitmix64(h ^ purpose))
 }
 
-struct Args {
-    scenarios: u64,
-    seed: u64,
-    partners: Option<PathBuf>,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        scenarios: 2000,
-        seed: 1,
-        partners: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(a) = it.next() {
-        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
-        match a.as_str() {
-            "--scenarios" => {
-                args.scenarios = value("--scenarios")?
-                    .parse()
-                    .map_err(|e| format!("--scenarios: {e}"))?;
-                if args.scenarios == 0 {
-                    return Err("--scenarios must be at least 1".into());
-                }
-            }
-            "--seed" => {
-                args.seed = value("--seed")?
-                    .parse()
-                    .map_err(|e| format!("--seed: {e}"))?
-            }
-            "--partners" => args.partners = Some(PathBuf::from(value("--partners")?)),
-            // `cargo bench` passes --bench to harness = false targets.
-            "--bench" => {}
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    Ok(args)
-}
-
-/// `../shared/bench/partners_10k.csv` relative to the project root, looking further up the
-/// tree too (a git worktree may sit one level deeper than the main checkout).
-fn find_partners() -> Result<PathBuf, String> {
-    if let Ok(p) = std::env::var("REBATESIM_BENCH_PARTNERS") {
-        return Ok(PathBuf::from(p));
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let rel = Path::new("shared").join("bench").join("partners_10k.csv");
-    root.ancestors()
-        .skip(1)
-        .map(|dir| dir.join(&rel))
-        .find(|p| p.is_file())
-        .ok_or_else(|| {
-            format!(
-                "bench-std partner table not found: looked for {} above {}; \
-                 pass --partners PATH or set REBATESIM_BENCH_PARTNERS",
-                rel.display(),
-                root.display()
-            )
-        })
-}
-
 /// Partners as flat arrays: monthly baseline and segment index.
 struct Partners {
     monthly_base: Vec<f64>,
@@ -190,12 +132,11 @@ fn load_partners(path: &Path) -> Result<Partners, String> {
 /// Per-scenario outputs.
 struct Outcome {
     total: Vec<f64>,
-    binds: u64,
-    tier_counts: [u64; 4],
-    tier_sq: [f64; 4], // sum of squared per-scenario counts, for standard errors
+    binds: Vec<bool>,
+    tiers: Vec<[u32; 4]>,
 }
 
-fn simulate(p: &Partners, scenarios: u64, seed: u64) -> Outcome {
+fn simulate(p: &Partners, scenarios: usize, seed: u64) -> Outcome {
     let mean_s = SEASONALITY_RAW.iter().sum::<f64>() / MONTHS as f64;
     // s[m] * exp(-sigma^2/2) per segment, so each month costs one exp(sigma * z).
     let weights: Vec<[f64; MONTHS]> = SEGMENTS
@@ -206,16 +147,15 @@ fn simulate(p: &Partners, scenarios: u64, seed: u64) -> Outcome {
         })
         .collect();
     let mut out = Outcome {
-        total: Vec::with_capacity(scenarios as usize),
-        binds: 0,
-        tier_counts: [0; 4],
-        tier_sq: [0.0; 4],
+        total: Vec::with_capacity(scenarios),
+        binds: Vec::with_capacity(scenarios),
+        tiers: Vec::with_capacity(scenarios),
     };
-    for s in 0..scenarios {
+    for s in 0..scenarios as u64 {
         let z: f64 = stream(seed, s, 0, PURPOSE_MARKET).sample(StandardNormal);
         let market = (MARKET_SIGMA * z - 0.5 * MARKET_SIGMA * MARKET_SIGMA).exp();
         let mut total = 0.0;
-        let mut counts = [0u64; 4];
+        let mut counts = [0u32; 4];
         for (i, (&base, &seg)) in p.monthly_base.iter().zip(&p.segment).enumerate() {
             let sp = &SEGMENTS[seg as usize];
             let w = &weights[seg as usize];
@@ -234,82 +174,33 @@ fn simulate(p: &Partners, scenarios: u64, seed: u64) -> Outcome {
             counts[tier] += 1;
             total += (sp.rates[tier] * revenue).min(sp.cap);
         }
-        if total > BUDGET {
-            out.binds += 1;
+        let binds = total > BUDGET;
+        if binds {
             total = BUDGET; // pro-rata cut: the total equals the budget
         }
         out.total.push(total);
-        for (t, &c) in counts.iter().enumerate() {
-            out.tier_counts[t] += c;
-            out.tier_sq[t] += (c * c) as f64;
-        }
+        out.binds.push(binds);
+        out.tiers.push(counts);
     }
     out
 }
 
-/// Percentile with linear interpolation between order statistics (NumPy's default).
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    let h = (sorted.len() - 1) as f64 * q;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(sorted.len() - 1);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
-}
-
 fn main() {
-    let args = parse_args().unwrap_or_else(|e| {
-        eprintln!("hand_loop: {e}");
-        std::process::exit(2)
-    });
-    let path = match args.partners.clone().map(Ok).unwrap_or_else(find_partners) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("hand_loop: {e}");
-            std::process::exit(2)
-        }
-    };
-    let partners = load_partners(&path).unwrap_or_else(|e| {
-        eprintln!("hand_loop: {e}");
-        std::process::exit(2)
-    });
+    let args = common::parse_args(false).unwrap_or_else(|e| common::fail("hand_loop", e));
+    let path = common::partners_csv(args.partners.as_deref())
+        .unwrap_or_else(|e| common::fail("hand_loop", e));
+    let partners = load_partners(&path).unwrap_or_else(|e| common::fail("hand_loop", e));
 
     let t0 = Instant::now();
     let out = simulate(&partners, args.scenarios, args.seed);
-    let n = out.total.len() as f64;
-    let mean = out.total.iter().sum::<f64>() / n;
-    let var = out
-        .total
-        .iter()
-        .map(|x| (x - mean) * (x - mean))
-        .sum::<f64>()
-        / (n - 1.0);
-    let mut sorted = out.total.clone();
-    sorted.sort_by(f64::total_cmp);
+    let stats = common::statistics(&out.total, &out.binds, &out.tiers);
     let seconds = t0.elapsed().as_secs_f64();
-
-    let np = partners.monthly_base.len();
-    let share = out.binds as f64 / n;
-    let tier_mean = out.tier_counts.map(|c| c as f64 / n);
-    let mut tier_se = [0.0; 4];
-    for t in 0..4 {
-        let var = (out.tier_sq[t] - n * tier_mean[t] * tier_mean[t]) / (n - 1.0);
-        tier_se[t] = (var.max(0.0) / n).sqrt();
-    }
-    let json = serde_json::json!({
-        "contender": "hand_loop",
-        "partners": np,
-        "scenarios": args.scenarios,
-        "seed": args.seed,
-        "seconds": seconds,
-        "partner_months_per_s": (np * MONTHS) as f64 * n / seconds,
-        "mean_payout": mean,
-        "mean_payout_se": (var / n).sqrt(),
-        "p50": percentile(&sorted, 0.50),
-        "p95": percentile(&sorted, 0.95),
-        "p99": percentile(&sorted, 0.99),
-        "budget_binding_share": share,
-        "budget_binding_share_se": (share * (1.0 - share) / n).sqrt(),
-        "mean_partners_per_tier": tier_mean,
-        "mean_partners_per_tier_se": tier_se,
-    });
-    println!("{json}");
+    common::print_report(
+        stats,
+        "hand_loop",
+        partners.monthly_base.len(),
+        &args,
+        1,
+        seconds,
+    );
 }
