@@ -112,20 +112,13 @@ def run_child(cmd: list[str], cwd: Path = ROOT, env: dict | None = None) -> tupl
     return obj, rss_kib / 1024.0
 
 
-def build_hand_loop() -> Path:
-    """Build the hand loop (bench profile) and return its executable."""
-    cmd = [
-        "cargo",
-        "bench",
-        "--bench",
-        "hand_loop",
-        "--no-run",
-        "--message-format=json-render-diagnostics",
-    ]
+def build_bench(name: str) -> Path:
+    """Build bench target ``name`` (bench profile, i.e. optimised) and return its executable."""
+    cmd = ["cargo", "bench", "--bench", name, "--no-run", "--message-format=json-render-diagnostics"]
     try:
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     except FileNotFoundError:
-        raise ChildFailed("cargo not found: cannot build the hand loop")
+        raise ChildFailed(f"cargo not found: cannot build {name}")
     if proc.returncode != 0:
         raise ChildFailed(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
     exe = None
@@ -136,12 +129,12 @@ def build_hand_loop() -> Path:
             continue
         if (
             msg.get("reason") == "compiler-artifact"
-            and msg.get("target", {}).get("name") == "hand_loop"
+            and msg.get("target", {}).get("name") == name
             and msg.get("executable")
         ):
             exe = msg["executable"]
     if exe is None:
-        raise ChildFailed("cargo did not report the hand_loop executable")
+        raise ChildFailed(f"cargo did not report the {name} executable")
     return Path(exe)
 
 
@@ -353,23 +346,42 @@ def drive(args) -> dict:
     if "hand_loop" not in args.skip:
         try:
             log("building the hand loop (cargo bench --no-run) ...", quiet)
-            commands["hand_loop"] = [str(build_hand_loop()), *common]
+            commands["hand_loop"] = [str(build_bench("hand_loop")), *common]
         except ChildFailed as e:
             unavailable["hand_loop"] = str(e)
     # NumPy
     if "numpy" not in args.skip:
         commands["numpy"] = [sys.executable, str(HERE / "numpy_std.py"), "--json", *common]
     # the engine
-    engine_reason = None if "engine" not in args.skip else "skipped (--skip engine)"
-    if engine_reason is None:
-        engine_reason = engine_unavailable_reason()
-    if engine_reason is None:
-        engine = [sys.executable, str(HERE / "bench_std.py"), "--engine-child", *common]
-        engine += ["--warmup", str(args.warmup)]
-        commands["engine_1_thread"] = [*engine, "--threads", "1"]
-        commands["engine_all_threads"] = [*engine, "--threads", str(cores)]
+    # the engine: through the Python package, or (--engine rust, or auto without the
+    # binding) through the Rust API with benches/engine_std.rs
+    engine_via = None
+    if "engine" in args.skip:
+        unavailable["engine_1_thread"] = unavailable["engine_all_threads"] = "skipped (--skip engine)"
     else:
-        unavailable["engine_1_thread"] = unavailable["engine_all_threads"] = engine_reason
+        python_reason = engine_unavailable_reason() if args.engine != "rust" else "not asked (--engine rust)"
+        if python_reason is None:
+            engine_via = "python"
+            engine = [sys.executable, str(HERE / "bench_std.py"), "--engine-child", *common]
+            engine += ["--warmup", str(args.warmup)]
+        else:
+            report["engine_python_unavailable"] = python_reason
+            if args.engine == "python":
+                unavailable["engine_1_thread"] = unavailable["engine_all_threads"] = python_reason
+            else:
+                try:
+                    log("building the engine driver (cargo bench --no-run) ...", quiet)
+                    engine = [str(build_bench("engine_std")), *common]
+                    engine_via = "rust"
+                    log(f"engine measured through the Rust API: {python_reason}", quiet)
+                except ChildFailed as e:
+                    unavailable["engine_1_thread"] = unavailable["engine_all_threads"] = (
+                        f"Python binding: {python_reason}; Rust driver: {e}"
+                    )
+        if engine_via is not None:
+            commands["engine_1_thread"] = [*engine, "--threads", "1"]
+            commands["engine_all_threads"] = [*engine, "--threads", str(cores)]
+    report["engine_via"] = engine_via
 
     for round_no in range(args.repeat):
         for name, cmd in commands.items():
@@ -396,7 +408,8 @@ def drive(args) -> dict:
     if "engine_all_threads" in contenders and args.memory_scenarios > 0:
         cmd = list(commands["engine_all_threads"])
         cmd[cmd.index("--scenarios") + 1] = str(args.memory_scenarios)
-        cmd[cmd.index("--warmup") + 1] = "0"
+        if "--warmup" in cmd:
+            cmd[cmd.index("--warmup") + 1] = "0"
         log(f"engine at {args.memory_scenarios:,} scenarios, all threads, for peak memory ...", quiet)
         try:
             mem_stats, engine_rss = run_child(cmd, env=engine_env())
@@ -452,6 +465,10 @@ def drive(args) -> dict:
     }
     if cores < 2:
         report["targets"]["engine_all_threads_over_engine_1_thread"]["met"] = None
+    if args.memory_scenarios != 10_000 and engine_rss is not None:
+        t = report["targets"]["engine_peak_rss_mb"]
+        t["description"] = f"peak memory (target at 10,000 scenarios; measured at {args.memory_scenarios:,})"
+        t["met"] = None
     report["reference"] = REFERENCE
     report["agreement"] = {name: agreement(s) for name, s in contenders.items()}
     report["contenders"] = contenders
@@ -466,7 +483,8 @@ def fmt_m(x) -> str:
 def print_table(r: dict) -> None:
     print(
         f"bench-std: {r['partners']:,} partners x 12 months x {r['scenarios']:,} scenarios, "
-        f"seed {r['seed']}, best of {r['repeat']}; {r['machine']['cores']} cores, load "
+        f"seed {r['seed']}, best of {r['repeat']}, engine via {r['engine_via'] or '-'}; "
+        f"{r['machine']['cores']} cores, load "
         f"{r['machine']['loadavg_before'][0]:.2f} -> {r['machine']['loadavg_after'][0]:.2f}"
     )
     head = f"{'contender':<20} {'threads':>7} {'seconds':>8} {'M pm/s':>8} {'mean payout M (SE)':>19} {'binds %':>8}  {'partners per tier':<26} {'RSS MB':>7} {'ref':>4}"
@@ -508,7 +526,12 @@ def print_table(r: dict) -> None:
         value = "-" if t["value"] is None else f"{t['value']:.2f}"
         print(f"target: {t['description']:<66} {value:>8}  {status}")
     if not r["engine"]["available"]:
-        print(f"\nengine not yet available: {r['engine']['reason']}")
+        print(f"\nengine not available: {r['engine']['reason']}")
+    elif r["engine_via"] == "rust":
+        print(
+            "\nengine measured through the Rust API (benches/engine_std.rs), not the Python "
+            f"package: {r.get('engine_python_unavailable')}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -521,6 +544,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=1, help="interleaved rounds; the fastest counts")
     ap.add_argument("--memory-scenarios", type=int, default=10_000, help="engine run for peak RSS (0: skip)")
     ap.add_argument("--warmup", type=int, default=20, help="engine warm-up scenarios before timing")
+    ap.add_argument(
+        "--engine", choices=["auto", "python", "rust"], default="auto",
+        help="measure the engine through the Python package (python), the Rust API "
+        "(rust: benches/engine_std.rs), or python when the binding has simulate() else rust (auto)",
+    )
     ap.add_argument("--partners", help="partner CSV (default: ../shared/bench/partners_10k.csv)")
     ap.add_argument(
         "--skip", action="append", default=[], choices=["engine", "numpy", "hand_loop"],
