@@ -112,7 +112,7 @@ fn throughput_against_a_hand_written_loop() {
         .unwrap();
     let model = Model::from_file(root.join("examples/bench_std/model.toml")).unwrap();
     let pop = Population::from_csv_path(&file).unwrap();
-    let n = 300;
+    let n: usize = std::env::var("THROUGHPUT_SCENARIOS").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
     let pm = (pop.len() * 12 * n) as f64;
     let only = std::env::var("THROUGHPUT_ONLY").ok();
     for threads in [1, 2] {
