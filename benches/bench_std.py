@@ -309,6 +309,9 @@ def drive(args) -> dict:
     common = ["--scenarios", str(args.scenarios), "--seed", str(args.seed), "--partners", str(partners_csv)]
 
     commands: dict[str, list[str]] = {}
+    for name in ("hand_loop", "numpy"):
+        if name in args.skip:
+            unavailable[name] = f"skipped (--skip {name})"
     # the hand loop
     if "hand_loop" not in args.skip:
         try:
