@@ -9,6 +9,7 @@
 //! - [`data`]: partner and transaction tables (CSV, exact decimals, located errors).
 //! - [`rules`]: the calculation kernel, generic over `Decimal` and `f64`.
 //! - [`population`], [`demand`], [`rng`]: partner populations, the demand model, keyed random streams.
+//! - [`sensitivity`]: one-at-a-time sensitivity of payout and ROI to the model's assumptions.
 //! - [`settlement`]: the exact settlement engine: lines, totals, explanations.
 //! - [`error`]: the one error type, locating every problem by field path or table row.
 //!
@@ -28,6 +29,7 @@ pub mod population;
 pub mod programme;
 pub mod rng;
 pub mod rules;
+pub mod sensitivity;
 pub mod settlement;
 pub mod summary;
 
