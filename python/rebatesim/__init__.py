@@ -24,6 +24,8 @@ from .exceptions import (
 )
 from .charts import Chart
 from .programme import Programme, bundle, growth, logistics, per_unit, tier, volume
+from .sensitivity import Sensitivity, sensitivity
+from .sensitivity import parameters as sensitivity_parameters
 from .settlement import Settlement, load_partners, load_transactions, settle
 from .simulation import Comparison, Model, Population, SimulationResult, compare, simulate
 
@@ -46,6 +48,9 @@ __all__ = [
     "load_transactions",
     "simulate",
     "compare",
+    "sensitivity",
+    "sensitivity_parameters",
+    "Sensitivity",
     "Model",
     "Population",
     "SimulationResult",

@@ -19,6 +19,8 @@ __all__ = [
     "ComparisonResult",
     "simulate",
     "compare",
+    "sensitivity",
+    "sensitivity_parameters",
     "Chart",
     "payout_distribution_chart",
     "design_comparison_chart",
@@ -171,6 +173,23 @@ def compare(
     memory_limit: Optional[int] = None,
     progress: Optional[Callable[[int, int], Any]] = None,
 ) -> ComparisonResult: ...
+
+def sensitivity(
+    programme: ProgrammeSpec,
+    population: Population,
+    model: DemandModel,
+    assumptions: Optional[list[tuple[Any, ...]]] = None,
+    scenarios: int = 1000,
+    seed: int = 0,
+    threads: Optional[int] = None,
+    chunk_size: Optional[int] = None,
+    statistic: Optional[str] = None,
+    tolerance: Optional[float] = None,
+    max_scenarios: Optional[int] = None,
+    memory_limit: Optional[int] = None,
+    progress: Optional[Callable[[int, int], Any]] = None,
+) -> str: ...
+def sensitivity_parameters() -> list[tuple[str, float, float, bool, bool, bool]]: ...
 
 # Charts (src/python/charts.rs); the public API is rebatesim.charts.
 

@@ -6,6 +6,7 @@
 mod charts;
 mod errors;
 mod programme;
+mod sensitivity;
 mod settle;
 mod simulate;
 
@@ -26,6 +27,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<simulate::PyComparison>()?;
     m.add_function(wrap_pyfunction!(simulate::simulate, m)?)?;
     m.add_function(wrap_pyfunction!(simulate::compare, m)?)?;
+    m.add_function(wrap_pyfunction!(sensitivity::sensitivity, m)?)?;
+    m.add_function(wrap_pyfunction!(sensitivity::sensitivity_parameters, m)?)?;
     charts::register(m)?;
     Ok(())
 }

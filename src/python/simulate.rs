@@ -19,7 +19,7 @@ use std::sync::Mutex;
 /// A partner population for simulation.
 #[pyclass(name = "Population", module = "rebatesim._core", frozen)]
 pub(crate) struct PyPopulation {
-    inner: Population,
+    pub(super) inner: Population,
 }
 
 #[pymethods]
@@ -85,7 +85,7 @@ fn strip_position(e: Error) -> Error {
 /// A demand model (validated).
 #[pyclass(name = "DemandModel", module = "rebatesim._core", frozen)]
 pub(crate) struct PyModel {
-    inner: Model,
+    pub(super) inner: Model,
 }
 
 #[pymethods]
@@ -143,7 +143,7 @@ fn parse_statistic(py: Python<'_>, s: &str) -> PyResult<Statistic> {
     Err(to_py(py, Error::Request(format!("unknown statistic \"{s}\": expected \"mean\" or a percentile such as \"p95\""))))
 }
 
-struct Opts {
+pub(super) struct Opts {
     scenarios: usize,
     seed: u64,
     threads: Option<usize>,
@@ -153,7 +153,7 @@ struct Opts {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn opts(
+pub(super) fn opts(
     py: Python<'_>,
     scenarios: usize,
     seed: u64,
@@ -184,7 +184,7 @@ fn opts(
 
 /// Run `f` with the GIL released and a progress callback that reports to `progress` (a
 /// Python callable taking (done, total)) and stops on Ctrl-C.
-fn run_detached<T: Send>(
+pub(super) fn run_detached<T: Send>(
     py: Python<'_>,
     progress: Option<Py<PyAny>>,
     o: &Opts,
