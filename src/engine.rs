@@ -762,7 +762,9 @@ impl<'p> Setup<'p> {
 #[inline]
 fn round_half_up(x: f64) -> f64 {
     if x.abs() < 4.0e15 {
-        let t = x as i64;
+        // SAFETY: |x| < 4e15 is finite and well inside i64, so truncation cannot overflow
+        // (this skips the saturating conversion's NaN and range checks)
+        let t = unsafe { x.to_int_unchecked::<i64>() };
         let f = x - t as f64;
         (t + (f >= 0.5) as i64 - (f <= -0.5) as i64) as f64
     } else {
@@ -900,17 +902,18 @@ impl Setup<'_> {
     }
 
     /// Demand without the programme: `w.base[m]` for every month, and the order draws.
-    fn demand(&self, seed: u64, s: u64, i: usize, w: &mut Work) {
+    /// `sk` is [`rng::scenario_key`] of (seed, scenario).
+    fn demand(&self, sk: u64, i: usize, w: &mut Work) {
         let pc = &self.partners[i];
         let sc = &self.segs[pc.seg];
-        let key = i as u64;
+        let pk = rng::partner_key(sk, i as u64);
         let mut f = pc.base_month * w.segf[pc.seg];
         if sc.partner > 0.0 {
-            let mut r = rng::stream(seed, s, key, Purpose::PartnerFactor);
+            let mut r = rng::stream_of(pk, Purpose::PartnerFactor);
             f *= rng::mean_one_lognormal(&mut r, sc.partner);
         }
         let churn_month = if sc.churn {
-            let mut r = rng::stream(seed, s, key, Purpose::Churn);
+            let mut r = rng::stream_of(pk, Purpose::Churn);
             let u = rng::uniform_open0(&mut r);
             if sc.churn_log == f64::NEG_INFINITY {
                 0
@@ -927,7 +930,7 @@ impl Setup<'_> {
         };
         let sm = &self.seg_month[pc.seg * self.months..(pc.seg + 1) * self.months];
         if sc.noise > 0.0 {
-            let mut r = rng::stream(seed, s, key, Purpose::Noise);
+            let mut r = rng::stream_of(pk, Purpose::Noise);
             let sg = sc.noise;
             let half_var = 0.5 * sg * sg;
             // the normals first, then the (independent) exponentials
@@ -946,7 +949,7 @@ impl Setup<'_> {
             *b = 0.0;
         }
         if self.needs_orders {
-            let mut r = rng::stream(seed, s, key, Purpose::Orders);
+            let mut r = rng::stream_of(pk, Purpose::Orders);
             w.order_w.clear();
             for m in 0..self.months {
                 let n = if self.poisson_orders {
@@ -1010,7 +1013,6 @@ impl Setup<'_> {
         let mix = &self.mix[i * ncl..(i + 1) * ncl];
         let share = self.segs[pc.seg].returns;
         let lines = w.emit || self.needs_orders;
-        w.agg.iter_mut().for_each(|v| *v = 0.0);
         if ncl == 1 && !lines && share == 0.0 && !w.any_x {
             // the common case: one line a month, no returns, no stretch purchase
             let (mix0, scale) = (mix[0], self.scale);
@@ -1026,8 +1028,10 @@ impl Setup<'_> {
                 total += cents;
             }
             w.agg[0] = total;
+            w.agg[1] = 0.0;
             return;
         }
+        w.agg.iter_mut().for_each(|v| *v = 0.0);
         for m in k * self.mpp..(k + 1) * self.mpp {
             w.pmonth[m] = 0.0;
             let gm = w.g[m];
@@ -1497,9 +1501,10 @@ impl Setup<'_> {
         self.segment_factors(seed, s, &mut segf);
         w.segf = segf;
         let kk = self.kk;
+        let sk = rng::scenario_key(seed, s);
         for i in 0..n {
             let pc = self.partners[i];
-            self.demand(seed, s, i, w);
+            self.demand(sk, i, w);
             // with the programme (uplift only with behaviour; otherwise run on the demand itself)
             if self.behaviour {
                 for m in 0..self.months {
@@ -1509,7 +1514,7 @@ impl Setup<'_> {
                 std::mem::swap(&mut w.g, &mut w.base);
             }
             let run = if self.behaviour && self.stretch.enabled {
-                let mut r = rng::stream(seed, s, i as u64, Purpose::Stretch);
+                let mut r = rng::stream_of(rng::partner_key(sk, i as u64), Purpose::Stretch);
                 self.run_partner(i, w, Some(&mut r), None)
             } else {
                 self.run_partner(i, w, None, None)
@@ -2017,7 +2022,7 @@ pub fn export_scenario(
                 pc.baseline.units.map(dec),
             )
             .map_err(|m| Error::data(&population.table, Some(i + 1), Some("partner_id"), m))?;
-        setup.demand(seed, scenario, i, &mut w);
+        setup.demand(rng::scenario_key(seed, scenario), i, &mut w);
         for m in 0..setup.months {
             w.g[m] = w.base[m] * pc.uplift;
         }

@@ -573,6 +573,7 @@ impl<A: Amount> Prepared<A> {
             weights: vec![A::ZERO; self.components.len()],
             shares: vec![A::ZERO; self.components.len()],
             order: Vec::with_capacity(self.components.len()),
+            clear: vec![false; self.components.len()],
         }
     }
 
@@ -748,13 +749,19 @@ impl<A: Amount> Prepared<A> {
         for (c, pc) in self.components.iter().enumerate() {
             let row = c * kk;
             if !active[c] {
-                for k in 0..kk {
-                    s.outcome[row + k] = Outcome::default();
-                    s.entitled[row + k] = A::ZERO;
-                    s.capped[row + k] = A::ZERO;
+                // rows of an inactive component are cleared once and stay clear until the
+                // component is next active (`s.clear[c]`), instead of on every partner
+                if !s.clear[c] {
+                    for k in 0..kk {
+                        s.outcome[row + k] = Outcome::default();
+                        s.entitled[row + k] = A::ZERO;
+                        s.capped[row + k] = A::ZERO;
+                    }
+                    s.clear[c] = true;
                 }
                 continue;
             }
+            s.clear[c] = false;
             s.window[..pc.slots].iter_mut().for_each(|x| *x = A::ZERO);
             let mut e = A::ZERO;
             for k in 0..kk {
@@ -783,6 +790,9 @@ impl<A: Amount> Prepared<A> {
             }
         }
         // 2. exclusive groups: only the best (largest capped, ties to the smallest id) counts
+        if self.groups.is_empty() {
+            s.exclusive.copy_from_slice(&s.capped);
+        } else {
         for (c, pc) in self.components.iter().enumerate() {
             for k in 0..kk {
                 let mine = s.capped[c * kk + k];
@@ -796,7 +806,13 @@ impl<A: Amount> Prepared<A> {
                 s.exclusive[c * kk + k] = if beaten { A::ZERO } else { mine };
             }
         }
+        }
         // 3. partner cap and 4. minimum payout
+        if self.partner_cap.is_none() && self.minimum_payout.is_none() {
+            s.partner_capped.copy_from_slice(&s.exclusive);
+            s.payable.copy_from_slice(&s.exclusive);
+            return;
+        }
         for k in 0..kk {
             let mut total = A::ZERO;
             for c in 0..nc {
@@ -1037,6 +1053,8 @@ pub struct PartnerScratch<A> {
     weights: Vec<A>,
     shares: Vec<A>,
     order: Vec<(A, usize)>,
+    /// Per component: its rows were cleared for an inactive component and not written since.
+    clear: Vec<bool>,
 }
 
 impl<A: Amount> PartnerScratch<A> {
