@@ -1017,14 +1017,15 @@ impl Setup<'_> {
             // the common case: one line a month, no returns, no stretch purchase
             let (mix0, scale) = (mix[0], self.scale);
             let mut total = 0.0;
-            for m in k * self.mpp..(k + 1) * self.mpp {
-                let amount = w.g[m] * mix0;
+            let months = k * self.mpp..(k + 1) * self.mpp;
+            for (p, &g) in w.pmonth[months.clone()].iter_mut().zip(&w.g[months]) {
+                let amount = g * mix0;
                 let cents = if amount > 0.0 {
                     round_half_up(amount * scale)
                 } else {
                     0.0
                 };
-                w.pmonth[m] = cents;
+                *p = cents;
                 total += cents;
             }
             w.agg[0] = total;
@@ -1253,6 +1254,9 @@ impl Setup<'_> {
         mut stretch: Option<&mut rng::Stream>,
         mut sink: Option<&mut LineSink>,
     ) -> RunOut {
+        if stretch.is_none() && sink.is_none() {
+            return self.run_partner_plain(i, w);
+        }
         let mut out = RunOut::default();
         let pc = self.partners[i];
         if w.any_x {
@@ -1308,6 +1312,33 @@ impl Setup<'_> {
         self.prep
             .settle_partner(&w.measures, active, &pc.baseline, &mut w.scratch);
         out
+    }
+
+    /// [`Setup::run_partner`] without behaviour and without exported lines (the common case of
+    /// a run): the same purchases, measures and pipeline without the stretch and borrowing
+    /// bookkeeping.
+    fn run_partner_plain(&self, i: usize, w: &mut Work) -> RunOut {
+        if w.any_x {
+            w.x.iter_mut().for_each(|v| *v = 0.0);
+            w.any_x = false;
+        }
+        w.lines.clear();
+        w.emit = false;
+        for k in 0..self.kk {
+            self.period(i, k, 0, w);
+            w.lines.clear();
+        }
+        let mut cents = 0.0;
+        for v in &w.pmonth {
+            cents += *v;
+        }
+        let active = &self.active[i * self.nc..(i + 1) * self.nc];
+        self.prep
+            .settle_partner(&w.measures, active, &self.partners[i].baseline, &mut w.scratch);
+        RunOut {
+            revenue: cents / self.scale,
+            ..RunOut::default()
+        }
     }
 
     /// The ladder component a partner would stretch for at the end of period `k`, with the
