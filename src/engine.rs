@@ -937,8 +937,8 @@ impl Setup<'_> {
             for b in w.base.iter_mut() {
                 *b = rng::normal(&mut r);
             }
-            for m in 0..self.months {
-                w.base[m] = f * sm[m] * w.market[m] * (sg * w.base[m] - half_var).exp();
+            for ((b, &s), &mk) in w.base.iter_mut().zip(sm).zip(&w.market) {
+                *b = f * s * mk * (sg * *b - half_var).exp();
             }
         } else {
             for m in 0..self.months {
@@ -1550,10 +1550,11 @@ impl Setup<'_> {
             } else {
                 self.run_partner(i, w, None, None)
             };
-            for k in 0..kk {
+            let fin = w.scratch.total(kk - 1);
+            for k in 0..kk - 1 {
                 o.totals[k] += w.scratch.total(k);
             }
-            let fin = w.scratch.total(kk - 1);
+            o.totals[kk - 1] += fin;
             o.partner_final[i] = fin;
             o.seg_payout[pc.seg] += fin;
             o.seg_revenue[pc.seg] += run.revenue;

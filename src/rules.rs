@@ -146,6 +146,19 @@ impl Amount for Decimal {
     }
 }
 
+/// `10^dp` as `f64`: the exact powers by table (equal to `10f64.powi(dp)`, whose products
+/// of small integers are exact), without a `__powidf2` call on every rounding.
+#[inline]
+fn pow10(dp: u32) -> f64 {
+    const T: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    match T.get(dp as usize) {
+        Some(v) => *v,
+        None => 10f64.powi(dp as i32),
+    }
+}
+
 #[inline]
 fn f64_tolerance(x: f64) -> f64 {
     // far below one minor unit, far above the error of summing thousands of cents
@@ -165,7 +178,7 @@ impl Amount for f64 {
     }
     #[inline]
     fn round_money(self, rounding: Rounding, dp: u32) -> Self {
-        let scale = 10f64.powi(dp as i32);
+        let scale = pow10(dp);
         let x = self * scale;
         let n = x.round();
         let tol = f64_tolerance(x);
@@ -210,7 +223,7 @@ impl Amount for f64 {
     }
     #[inline]
     fn floor_money(self, dp: u32) -> Self {
-        let scale = 10f64.powi(dp as i32);
+        let scale = pow10(dp);
         let x = self * scale;
         let n = x.round();
         if (x - n).abs() <= f64_tolerance(x) {
@@ -221,7 +234,7 @@ impl Amount for f64 {
     }
     #[inline]
     fn minor_units(self, dp: u32) -> i64 {
-        (self * 10f64.powi(dp as i32)).round() as i64
+        (self * pow10(dp)).round() as i64
     }
     #[inline]
     fn unit(dp: u32) -> Self {
@@ -1114,6 +1127,13 @@ mod tests {
         assert_eq!(amount(TierMethod::Retroactive, None, dec!(9999.99)), dec!(0));
         assert_eq!(amount(TierMethod::Retroactive, Some(dec!(40000)), v), dec!(1600));
         assert_eq!(amount(TierMethod::Incremental, Some(dec!(40000)), v), dec!(800));
+    }
+
+    #[test]
+    fn pow10_table_is_powi() {
+        for dp in 0..20 {
+            assert_eq!(pow10(dp).to_bits(), 10f64.powi(dp as i32).to_bits(), "dp {dp}");
+        }
     }
 
     #[test]
