@@ -2193,7 +2193,7 @@ mod rounding_tests {
     #[test]
     fn positive_rounding_agrees_with_half_up() {
         let mut xs = vec![1e-300, 0.25, 0.5, 1.5, 2.5, 0.49999999999999994, 4.0e15 - 0.5, 4.0e15, 1e17];
-        let mut x = 0.001;
+        let mut x: f64 = 0.001;
         while x < 1e16 {
             xs.extend([x, x + 0.5, (x + 0.5).floor() + 0.5]);
             x *= 1.37;
