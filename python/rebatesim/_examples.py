@@ -50,13 +50,19 @@ def example_path(name: str = "programme.toml", example: str = "distributor") -> 
     )
 
 
-def example_population(example: str = "distributor") -> Any:
-    """The population ``rebatesim demo`` forecasts: the example's partners with their
-    actual year as the baseline (revenue, price per unit, category mix), i.e. the
-    question "what would the programme pay next year?".
+def example_population(example: str = "distributor", *, as_frame: bool = False) -> Any:
+    """The example's partners with their actual year as the baseline (revenue,
+    price per unit, category mix), i.e. the question "what would the programme pay
+    next year?". ``as_frame=True`` returns the partner table (a DataFrame) instead of
+    the :class:`~rebatesim.Population`, e.g. to select a segment.
 
     >>> import rebatesim as rs
     >>> len(rs.example_population()) > 2000
+    True
+    >>> table = rs.example_population(as_frame=True)
+    >>> list(table.columns[:4])
+    ['partner_id', 'segment', 'baseline_revenue', 'unit_price']
+    >>> len(rs.Population.from_csv(table[table["segment"] == "online"])) < len(table)
     True
     """
     import pandas as pd
@@ -77,4 +83,5 @@ def example_population(example: str = "distributor") -> Any:
     mix = [c for c in df.columns if c.startswith("mix_")]
     # shares written with enough digits to sum to 1 within the engine's 1e-6
     df[mix] = df[mix].round(9)
-    return Population.from_csv(df)
+    df = df[["partner_id", "segment", "baseline_revenue", "unit_price"] + mix].reset_index(drop=True)
+    return df if as_frame else Population.from_csv(df)
