@@ -32,6 +32,9 @@ use crate::summary::{self, Estimate, Summary};
 use rayon::prelude::*;
 use rust_decimal::prelude::*;
 
+// Simulation conditioned on actuals to date (the forecast's engine side, `crate::forecast`).
+pub(crate) mod conditioned;
+
 /// The statistic precision control watches.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Statistic {
@@ -819,6 +822,10 @@ struct Work {
     agg: Vec<f64>,
     emit: bool,
     any_x: bool,
+    /// Forecasts: the partner's actual measures to date (added to every period's simulated
+    /// measures when `actual_on`; see `conditioned`).
+    actual: Vec<f64>,
+    actual_on: bool,
 }
 
 impl Work {
@@ -851,6 +858,8 @@ impl Work {
             agg: vec![0.0; 2 * s.ncl],
             emit: false,
             any_x: false,
+            actual: Vec::new(),
+            actual_on: false,
         }
     }
 }
@@ -1260,6 +1269,9 @@ impl Setup<'_> {
         w.lines.truncate(from);
         self.period_purchases(i, k, w);
         self.measure_period(i, k, from, w);
+        if w.actual_on {
+            self.add_actual_measures(k, w);
+        }
     }
 
     /// Run partner `i` on demand `w.g` (already uplifted for the programme run): behaviour

@@ -24,6 +24,7 @@ pub mod data;
 pub mod demand;
 pub mod engine;
 pub mod error;
+pub mod forecast;
 pub mod money;
 pub mod population;
 pub mod programme;

@@ -444,7 +444,7 @@ struct PartnerWork {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum OrderKey {
+pub(crate) enum OrderKey {
     Id(u32),
     Row(usize),
 }
@@ -626,7 +626,7 @@ fn window_measures(prep: &Prepared<Decimal>, m: &[Decimal], c: usize, k: usize) 
 
 /// Measure a partner's rows into the kernel's flat measures (per component, period, slot).
 #[allow(clippy::too_many_arguments)]
-fn fill_measures(
+pub(crate) fn fill_measures(
     prep: &Prepared<Decimal>,
     p: &Compiled,
     tx: &Transactions,

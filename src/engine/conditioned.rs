@@ -1,0 +1,679 @@
+//! The engine side of a forecast ([`crate::forecast`]): simulate the rest of a programme
+//! conditioned on the actual purchases to date.
+//!
+//! The months before the forecast date are not simulated: each partner's actual measures to
+//! date (measured from its transactions exactly as settlement measures them) are added to the
+//! measures of the simulated remainder, and the calculation kernel runs on the sum, so caps,
+//! minimum payout, exclusive groups, true-ups and the budget apply to actual-to-date plus
+//! simulated remainder exactly as settlement would apply them at the end.
+//!
+//! What the model believes about the market, the segments and each partner is updated from the
+//! actual monthly purchases. In logs the demand model is
+//!
+//! ```text
+//! y[i,m] = ln(actual[i,m] / expected[i,m]) + var_m/2 + σG²/2 + σP²/2 + σE²/2
+//!        = x_m + a_g + b_i + e[i,m]
+//! ```
+//!
+//! with the market state `x_m` (constant / AR(1) / random walk, written as a linear map of its
+//! standard-normal innovations `z`), the segment factor `a_g = σG·w_g`, the partner factor
+//! `b_i ~ N(0, σP²)` and the noise `e ~ N(0, σE²)`; the `σ²/2` terms undo the mean-one offsets
+//! of the engine's factors. Each partner's factor is integrated out analytically (its
+//! observations have covariance `σE²·I + σP²·11ᵀ`, inverted by Sherman–Morrison), which leaves
+//! a small Gaussian posterior over `θ = (z, w)` (prior N(0, I)); its precision is factorised
+//! once (Cholesky). Per scenario: `θ` is drawn from the posterior, each partner's factor from
+//! its normal–normal conditional given `θ`, the market process continues from the drawn state
+//! with fresh innovations, and future noise and churn come from the engine's keyed streams.
+//! The derivation and the approximations are in `docs/forecast.md`.
+
+use super::*;
+
+/// Floor on the noise variance used in the conditioning (a model without noise would make the
+/// observations exact and the posterior singular).
+const MIN_NOISE_VAR: f64 = 1e-8;
+
+/// What was observed up to the forecast date.
+#[derive(Debug, Clone)]
+pub(crate) struct Observed {
+    /// Complete programme months observed (0..=months).
+    pub t_obs: usize,
+    /// Share of month `t_obs` still to simulate (1 when the forecast date is a month end).
+    pub partial: f64,
+    /// Gross revenue (positive lines) per partner and complete month: `n × t_obs`.
+    pub gross: Vec<f64>,
+    /// Whether the partner bought anything in the partial month (evidence it is alive).
+    pub partial_bought: Vec<bool>,
+    /// Actual measures of each partner, as the kernel's flat measures: `n × measure_len`.
+    pub measures: Vec<f64>,
+}
+
+/// A conditioned simulation, set up once per forecast.
+pub(crate) struct CondEngine<'p> {
+    s: Setup<'p>,
+    obs: Observed,
+    /// First simulated month (== months when nothing is left to simulate).
+    first_month: usize,
+    /// First period with simulated months (stretch applies from it on).
+    first_period: usize,
+    /// The period the watch list reports tiers for (`measure = period` ladders).
+    watch_period: usize,
+    churned: Vec<bool>,
+    /// `n × t_obs`: month used in the conditioning.
+    used: Vec<bool>,
+    /// Per partner: Σ y over used months, and their number.
+    ysum: Vec<f64>,
+    nobs: Vec<u32>,
+    /// Market innovations in θ (0: no market uncertainty).
+    dm: usize,
+    /// Dimension of θ.
+    d: usize,
+    /// Index in θ of each segment's factor.
+    seg_dim: Vec<Option<usize>>,
+    /// `rows × dm`: x_m = Σ_j lmat[m][j] z_j for m < rows (rows = dm for ar1/random walk).
+    lmat: Vec<f64>,
+    mu: Vec<f64>,
+    /// Lower Cholesky factor of the posterior precision.
+    chol: Vec<f64>,
+}
+
+/// Per-worker scratch of a conditioned run.
+pub(crate) struct CondWork {
+    w: Work,
+    theta: Vec<f64>,
+    x: Vec<f64>,
+    a: Vec<f64>,
+}
+
+/// What one conditioned scenario produced (before the budget).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CondOut {
+    /// Programme total payable to date at the end of each period (before the budget).
+    pub totals: Vec<f64>,
+    /// `n × nc`: final payable of each partner and component (before the budget).
+    pub payable: Vec<f64>,
+    /// `n × nc`: basis volume of each partner and component over the whole programme
+    /// (actual + simulated).
+    pub volume: Vec<f64>,
+    /// `n × ladders`: tier reached in the watch period (`measure = period`) or at the end
+    /// (`measure = cumulative`).
+    pub tier: Vec<u8>,
+}
+
+/// Market state variance of month `m` (the engine's mean-one offset is `var/2`).
+fn market_var(mk: &crate::demand::Market, m: usize) -> f64 {
+    let s2 = mk.sigma * mk.sigma;
+    match mk.process {
+        MarketProcess::RandomWalk => s2 + m as f64 * mk.monthly_sigma * mk.monthly_sigma,
+        _ => s2,
+    }
+}
+
+/// In-place Cholesky factorisation of a symmetric positive definite `d × d` matrix (lower).
+fn cholesky(a: &mut [f64], d: usize) -> bool {
+    for j in 0..d {
+        let mut s = a[j * d + j];
+        for k in 0..j {
+            s -= a[j * d + k] * a[j * d + k];
+        }
+        if !(s > 0.0) {
+            return false;
+        }
+        let l = s.sqrt();
+        a[j * d + j] = l;
+        for i in j + 1..d {
+            let mut t = a[i * d + j];
+            for k in 0..j {
+                t -= a[i * d + k] * a[j * d + k];
+            }
+            a[i * d + j] = t / l;
+        }
+        for k in j + 1..d {
+            a[j * d + k] = 0.0;
+        }
+    }
+    true
+}
+
+/// Solve `L y = b` (forward) in place.
+fn forward(l: &[f64], d: usize, b: &mut [f64]) {
+    for i in 0..d {
+        let mut t = b[i];
+        for k in 0..i {
+            t -= l[i * d + k] * b[k];
+        }
+        b[i] = t / l[i * d + i];
+    }
+}
+
+/// Solve `Lᵀ y = b` (backward) in place.
+fn backward(l: &[f64], d: usize, b: &mut [f64]) {
+    for i in (0..d).rev() {
+        let mut t = b[i];
+        for k in i + 1..d {
+            t -= l[k * d + i] * b[k];
+        }
+        b[i] = t / l[i * d + i];
+    }
+}
+
+impl<'p> CondEngine<'p> {
+    /// Set up a conditioned simulation. `obs.measures` must use the layout of
+    /// `Prepared::new(programme)` and `obs.gross` have `t_obs` months per partner.
+    pub(crate) fn new(
+        programme: &'p Compiled,
+        population: &Population,
+        model: &Model,
+        obs: Observed,
+    ) -> Result<CondEngine<'p>> {
+        let s = Setup::new(programme, population, model)?;
+        let n = s.partners.len();
+        let t = obs.t_obs;
+        debug_assert_eq!(obs.gross.len(), n * t);
+        debug_assert_eq!(obs.measures.len(), n * s.prep.measure_len());
+        let first_month = if t >= s.months { s.months } else { t };
+        let first_period = first_month / s.mpp;
+        let watch_period = first_period.min(s.kk - 1);
+
+        // churn: no purchase in the trailing complete months (and none in the partial month)
+        let mut churned = vec![false; n];
+        let mut used = vec![false; n * t];
+        let mut last_bought = vec![None; n];
+        for i in 0..n {
+            let g = &obs.gross[i * t..(i + 1) * t];
+            last_bought[i] = g.iter().rposition(|&v| v > 0.0);
+            churned[i] = t > 0
+                && !obs.partial_bought[i]
+                && match last_bought[i] {
+                    None => true,
+                    Some(m) => m + 1 < t,
+                };
+        }
+
+        // θ = (market innovations, segment factors)
+        let mk = &s.market;
+        let has_market = !(mk.sigma == 0.0 && mk.monthly_sigma == 0.0);
+        let dm = if !has_market {
+            0
+        } else if mk.process == MarketProcess::Constant {
+            1
+        } else {
+            t.max(1)
+        };
+        let mut d = dm;
+        let mut seg_dim = Vec::with_capacity(s.nseg);
+        for sc in &s.segs {
+            if sc.segment > 0.0 {
+                seg_dim.push(Some(d));
+                d += 1;
+            } else {
+                seg_dim.push(None);
+            }
+        }
+        let rows = dm;
+        let mut lmat = vec![0.0; rows * dm];
+        if dm > 0 {
+            match mk.process {
+                MarketProcess::Constant => lmat[0] = mk.sigma,
+                MarketProcess::Ar1 => {
+                    let innov = mk.sigma * (1.0 - mk.rho * mk.rho).sqrt();
+                    for m in 0..rows {
+                        for j in 0..=m {
+                            lmat[m * dm + j] = if j == 0 {
+                                mk.sigma * mk.rho.powi(m as i32)
+                            } else {
+                                innov * mk.rho.powi((m - j) as i32)
+                            };
+                        }
+                    }
+                }
+                MarketProcess::RandomWalk => {
+                    for m in 0..rows {
+                        lmat[m * dm] = mk.sigma;
+                        for j in 1..=m {
+                            lmat[m * dm + j] = mk.monthly_sigma;
+                        }
+                    }
+                }
+            }
+        }
+        // the row of θ's coefficients for an observation in month m of segment g
+        let coeff = |m: usize, g: usize, out: &mut [f64]| {
+            out.iter_mut().for_each(|v| *v = 0.0);
+            if dm > 0 {
+                let r = if mk.process == MarketProcess::Constant { 0 } else { m };
+                out[..dm].copy_from_slice(&lmat[r * dm..(r + 1) * dm]);
+            }
+            if let Some(j) = seg_dim[g] {
+                out[j] = s.segs[g].segment;
+            }
+        };
+
+        let mut q = vec![0.0; d * d];
+        for j in 0..d {
+            q[j * d + j] = 1.0;
+        }
+        let mut h = vec![0.0; d];
+        let mut ysum = vec![0.0; n];
+        let mut nobs = vec![0u32; n];
+        let mut row = vec![0.0; d];
+        let mut a1 = vec![0.0; d];
+        let mut ay = vec![0.0; d];
+        let mut ata = vec![0.0; d * d];
+        for i in 0..n {
+            if t == 0 {
+                break;
+            }
+            let pc = &s.partners[i];
+            let g = pc.seg;
+            let sc = &s.segs[g];
+            let sm = &s.seg_month[g * s.months..(g + 1) * s.months];
+            let se2 = (sc.noise * sc.noise).max(MIN_NOISE_VAR);
+            let sp2 = sc.partner * sc.partner;
+            let offset_const =
+                0.5 * (sc.segment * sc.segment + sp2 + sc.noise * sc.noise);
+            let limit = if churned[i] {
+                last_bought[i].map(|m| m + 1).unwrap_or(0)
+            } else {
+                t
+            };
+            a1.iter_mut().for_each(|v| *v = 0.0);
+            ay.iter_mut().for_each(|v| *v = 0.0);
+            ata.iter_mut().for_each(|v| *v = 0.0);
+            let (mut sy, mut k) = (0.0, 0u32);
+            for m in 0..limit {
+                let actual = obs.gross[i * t + m];
+                let expected = pc.base_month * sm[m] * pc.uplift;
+                if !(actual > 0.0) || !(expected > 0.0) {
+                    continue;
+                }
+                let y = (actual / expected).ln() + 0.5 * market_var(mk, m) + offset_const;
+                used[i * t + m] = true;
+                sy += y;
+                k += 1;
+                if d > 0 {
+                    coeff(m, g, &mut row);
+                    for a in 0..d {
+                        a1[a] += row[a];
+                        ay[a] += row[a] * y;
+                        if row[a] != 0.0 {
+                            for b in 0..d {
+                                ata[a * d + b] += row[a] * row[b];
+                            }
+                        }
+                    }
+                }
+            }
+            ysum[i] = sy;
+            nobs[i] = k;
+            if k == 0 || d == 0 {
+                continue;
+            }
+            let c = sp2 / (se2 + k as f64 * sp2);
+            for a in 0..d {
+                h[a] += (ay[a] - c * a1[a] * sy) / se2;
+                for b in 0..d {
+                    q[a * d + b] += (ata[a * d + b] - c * a1[a] * a1[b]) / se2;
+                }
+            }
+        }
+        if !cholesky(&mut q, d) {
+            return Err(Error::Request(
+                "the forecast's posterior precision is not positive definite (numerically degenerate actuals); check the actuals and the model's σ parameters".into(),
+            ));
+        }
+        let mut mu = h;
+        forward(&q, d, &mut mu);
+        backward(&q, d, &mut mu);
+        Ok(CondEngine {
+            s,
+            obs,
+            first_month,
+            first_period,
+            watch_period,
+            churned,
+            used,
+            ysum,
+            nobs,
+            dm,
+            d,
+            seg_dim,
+            lmat,
+            mu,
+            chol: q,
+        })
+    }
+
+    /// Components (in the kernel's order).
+    pub(crate) fn prep(&self) -> &Prepared<f64> {
+        &self.s.prep
+    }
+    /// `n × nc`: whether component c applies to partner i.
+    pub(crate) fn active(&self) -> &[bool] {
+        &self.s.active
+    }
+    /// Ladders reported in the watch list: (component index, ladder).
+    pub(crate) fn ladders(&self) -> &[(usize, Ladder)] {
+        &self.s.ladders
+    }
+    /// Segment index of partner i.
+    pub(crate) fn segment_of(&self, i: usize) -> usize {
+        self.s.partners[i].seg
+    }
+    /// Baselines of partner i as the kernel sees them.
+    pub(crate) fn baseline_of(&self, i: usize) -> Baseline<f64> {
+        self.s.partners[i].baseline
+    }
+    /// Whether partner i is treated as churned (no purchase since some month).
+    pub(crate) fn churned(&self, i: usize) -> bool {
+        self.churned[i]
+    }
+    /// Months of actual purchases partner i's factor was conditioned on.
+    pub(crate) fn observations(&self, i: usize) -> u32 {
+        self.nobs[i]
+    }
+    /// The period the watch list reports `measure = period` tiers for.
+    pub(crate) fn watch_period(&self) -> usize {
+        self.watch_period
+    }
+    /// Actual measure `j` of the flat `n × measure_len` actual measures.
+    pub(crate) fn actual_measure(&self, j: usize) -> f64 {
+        self.obs.measures[j]
+    }
+
+    pub(crate) fn work(&self) -> CondWork {
+        let mut w = Work::new(&self.s);
+        w.actual = vec![0.0; self.s.prep.measure_len()];
+        CondWork {
+            w,
+            theta: vec![0.0; self.d],
+            x: vec![0.0; self.s.months],
+            a: vec![0.0; self.s.nseg],
+        }
+    }
+
+    /// Draw the scenario's market path (into `cw.w.market`, with the log states in `cw.x`)
+    /// and segment factors (logs in `cw.a`, factors in `cw.w.segf`).
+    fn draw_state(&self, seed: u64, sc: u64, cw: &mut CondWork) {
+        let d = self.d;
+        let months = self.s.months;
+        let mk = &self.s.market;
+        let mut r = rng::stream(seed, sc, 0, Purpose::Market);
+        for v in cw.theta.iter_mut() {
+            *v = rng::normal(&mut r);
+        }
+        backward(&self.chol, d, &mut cw.theta);
+        for (t, m) in cw.theta.iter_mut().zip(&self.mu) {
+            *t += m;
+        }
+        let dm = self.dm;
+        if dm == 0 {
+            cw.x.iter_mut().for_each(|v| *v = 0.0);
+            cw.w.market.iter_mut().for_each(|v| *v = 1.0);
+        } else {
+            match mk.process {
+                MarketProcess::Constant => {
+                    let x = mk.sigma * cw.theta[0];
+                    cw.x.iter_mut().for_each(|v| *v = x);
+                }
+                MarketProcess::Ar1 | MarketProcess::RandomWalk => {
+                    for m in 0..dm.min(months) {
+                        let mut x = 0.0;
+                        for j in 0..=m {
+                            x += self.lmat[m * dm + j] * cw.theta[j];
+                        }
+                        cw.x[m] = x;
+                    }
+                    let innov = if mk.process == MarketProcess::Ar1 {
+                        mk.sigma * (1.0 - mk.rho * mk.rho).sqrt()
+                    } else {
+                        mk.monthly_sigma
+                    };
+                    let rho = if mk.process == MarketProcess::Ar1 {
+                        mk.rho
+                    } else {
+                        1.0
+                    };
+                    for m in dm..months {
+                        cw.x[m] = rho * cw.x[m - 1] + innov * rng::normal(&mut r);
+                    }
+                }
+            }
+            for m in 0..months {
+                cw.w.market[m] = (cw.x[m] - 0.5 * market_var(mk, m)).exp();
+            }
+        }
+        for (g, sc) in self.s.segs.iter().enumerate() {
+            match self.seg_dim[g] {
+                Some(j) => {
+                    let a = sc.segment * cw.theta[j];
+                    cw.a[g] = a;
+                    cw.w.segf[g] = (a - 0.5 * sc.segment * sc.segment).exp();
+                }
+                None => {
+                    cw.a[g] = 0.0;
+                    cw.w.segf[g] = 1.0;
+                }
+            }
+        }
+    }
+
+    /// Demand of partner `i` for the simulated remainder (`w.base`; 0 before the first
+    /// simulated month, the partial month pro rata) and the order draws.
+    fn demand(&self, sk: u64, i: usize, cw: &mut CondWork) {
+        let s = &self.s;
+        let pc = &s.partners[i];
+        let g = pc.seg;
+        let sc = &s.segs[g];
+        let pk = rng::partner_key(sk, i as u64);
+        let t = self.obs.t_obs;
+        let w = &mut cw.w;
+        let mut f = pc.base_month * w.segf[g];
+        if sc.partner > 0.0 {
+            let sp2 = sc.partner * sc.partner;
+            let se2 = (sc.noise * sc.noise).max(MIN_NOISE_VAR);
+            let k = self.nobs[i] as f64;
+            let mut resid = self.ysum[i];
+            if k > 0.0 {
+                for m in 0..t {
+                    if self.used[i * t + m] {
+                        resid -= cw.x[m] + cw.a[g];
+                    }
+                }
+            }
+            let v = 1.0 / (1.0 / sp2 + k / se2);
+            let mean = v * resid / se2;
+            let mut r = rng::stream_of(pk, Purpose::PartnerFactor);
+            let b = mean + v.sqrt() * rng::normal(&mut r);
+            f *= (b - 0.5 * sp2).exp();
+        }
+        let first = self.first_month;
+        let churn_month = if self.churned[i] {
+            first
+        } else if sc.churn {
+            let mut r = rng::stream_of(pk, Purpose::Churn);
+            let u = rng::uniform_open0(&mut r);
+            if sc.churn_log == f64::NEG_INFINITY {
+                first
+            } else {
+                let m = (u.ln() / sc.churn_log).floor();
+                if m >= (s.months - first) as f64 {
+                    s.months
+                } else {
+                    first + m as usize
+                }
+            }
+        } else {
+            s.months
+        };
+        let sm = &s.seg_month[g * s.months..(g + 1) * s.months];
+        if sc.noise > 0.0 {
+            let mut r = rng::stream_of(pk, Purpose::Noise);
+            let sg = sc.noise;
+            let half_var = 0.5 * sg * sg;
+            for b in w.base.iter_mut() {
+                *b = rng::normal(&mut r);
+            }
+            for ((b, &sv), &mk) in w.base.iter_mut().zip(sm).zip(&w.market) {
+                *b = f * sv * mk * (sg * *b - half_var).exp();
+            }
+        } else {
+            for m in 0..s.months {
+                w.base[m] = f * sm[m] * w.market[m];
+            }
+        }
+        for b in &mut w.base[..first] {
+            *b = 0.0;
+        }
+        if first < s.months {
+            w.base[first] *= self.obs.partial;
+        }
+        for b in &mut w.base[churn_month.max(first)..] {
+            *b = 0.0;
+        }
+        if s.needs_orders {
+            let mut r = rng::stream_of(pk, Purpose::Orders);
+            w.order_w.clear();
+            for m in 0..s.months {
+                let n = if s.poisson_orders {
+                    rng::poisson(&mut r, sc.orders).max(1) as u32
+                } else {
+                    sc.orders.round().max(1.0) as u32
+                };
+                w.order_n[m] = n;
+                w.order_off[m] = w.order_w.len();
+                let mut sum = 0.0;
+                for _ in 0..n {
+                    let v = if s.size_sigma > 0.0 {
+                        (s.size_sigma * rng::normal(&mut r)).exp()
+                    } else {
+                        1.0
+                    };
+                    w.order_w.push(v);
+                    sum += v;
+                }
+                let o = w.order_off[m];
+                for v in &mut w.order_w[o..] {
+                    *v /= sum;
+                }
+            }
+            w.order_off[s.months] = w.order_w.len();
+        }
+    }
+
+    /// Run partner `i` on `w.g` with its actual measures added to every period; stretch (with
+    /// the partner's decision stream) only in periods that still have simulated months.
+    fn run_partner(&self, i: usize, w: &mut Work, mut stretch: Option<&mut rng::Stream>) {
+        let s = &self.s;
+        if w.any_x {
+            w.x.iter_mut().for_each(|v| *v = 0.0);
+            w.any_x = false;
+        }
+        let ml = s.prep.measure_len();
+        w.actual
+            .copy_from_slice(&self.obs.measures[i * ml..(i + 1) * ml]);
+        w.actual_on = true;
+        w.lines.clear();
+        w.emit = false;
+        let mut borrow = 0.0;
+        for k in 0..s.kk {
+            let months = k * s.mpp..(k + 1) * s.mpp;
+            if borrow > 0.0 {
+                let sum: f64 = w.g[months.clone()].iter().sum();
+                if sum > 0.0 {
+                    let f = (1.0 - borrow / sum).max(0.0);
+                    w.g[months.clone()].iter_mut().for_each(|v| *v *= f);
+                }
+                borrow = 0.0;
+            }
+            let from = w.lines.len();
+            s.period(i, k, from, w);
+            if let Some(r) = stretch.as_deref_mut() {
+                let u = rng::uniform(r);
+                if k >= self.first_period {
+                    if let Some((c, extra, ratio)) = s.stretch_candidate(i, k, w) {
+                        let p = s.stretch.max_probability
+                            * (1.0 - (-s.stretch.sensitivity * ratio).exp());
+                        if u < p {
+                            let bought = s.buy_stretch(i, k, c, extra, w, from);
+                            if k + 1 < s.kk {
+                                borrow = s.pull_share * bought;
+                            }
+                        }
+                    }
+                }
+            }
+            w.lines.truncate(from);
+        }
+        w.actual_on = false;
+        let active = &s.active[i * s.nc..(i + 1) * s.nc];
+        s.prep
+            .settle_partner(&w.measures, active, &s.partners[i].baseline, &mut w.scratch);
+    }
+
+    /// Run scenario `sc` of a forecast with `seed` into `out`.
+    pub(crate) fn run_scenario(&self, seed: u64, sc: u64, cw: &mut CondWork, out: &mut CondOut) {
+        let s = &self.s;
+        let (n, nc, kk) = (s.partners.len(), s.nc, s.kk);
+        let nl = s.ladders.len();
+        out.totals.clear();
+        out.totals.resize(kk, 0.0);
+        out.payable.clear();
+        out.payable.resize(n * nc, 0.0);
+        out.volume.clear();
+        out.volume.resize(n * nc, 0.0);
+        out.tier.clear();
+        out.tier.resize(n * nl, 0);
+        self.draw_state(seed, sc, cw);
+        let sk = rng::scenario_key(seed, sc);
+        for i in 0..n {
+            let pc = s.partners[i];
+            self.demand(sk, i, cw);
+            let w = &mut cw.w;
+            for m in 0..s.months {
+                w.g[m] = w.base[m] * pc.uplift;
+            }
+            if s.behaviour && s.stretch.enabled {
+                let mut r = rng::stream_of(rng::partner_key(sk, i as u64), Purpose::Stretch);
+                self.run_partner(i, w, Some(&mut r));
+            } else {
+                self.run_partner(i, w, None);
+            }
+            for k in 0..kk {
+                out.totals[k] += w.scratch.total(k);
+            }
+            for (c, comp) in s.prep.components.iter().enumerate() {
+                out.payable[i * nc + c] = w.scratch.payable(c, kk - 1);
+                let mut v = 0.0;
+                for k in 0..kk {
+                    v += w.measures[comp.offset + k * comp.slots + slot::VOLUME];
+                }
+                out.volume[i * nc + c] = v;
+            }
+            let active = &s.active[i * nc..(i + 1) * nc];
+            for (l, (c, _)) in s.ladders.iter().enumerate() {
+                if !active[*c] {
+                    continue;
+                }
+                let k = match s.prep.components[*c].measure {
+                    Measure::Period => self.watch_period,
+                    Measure::Cumulative => kk - 1,
+                };
+                out.tier[i * nl + l] = w.scratch.outcome[c * kk + k].tier.min(255) as u8;
+            }
+        }
+    }
+}
+
+impl Setup<'_> {
+    /// Add the current partner's actual measures of period `k` (`w.actual`) to the period's
+    /// simulated measures.
+    #[inline]
+    pub(super) fn add_actual_measures(&self, k: usize, w: &mut Work) {
+        for comp in &self.prep.components {
+            let a = comp.offset + k * comp.slots;
+            for j in a..a + comp.slots {
+                w.measures[j] += w.actual[j];
+            }
+        }
+    }
+}
