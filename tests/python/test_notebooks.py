@@ -61,7 +61,8 @@ def _clean(nb: "nbformat.NotebookNode") -> None:
 
 def test_notebooks_exist() -> None:
     names = {p.name for p in NOTEBOOKS}
-    assert {"01_design_next_years_programme.ipynb", "03_compare_segment_structures.ipynb"} <= names, names
+    assert {"01_design_next_years_programme.ipynb", "02_forecast_rebate_liability.ipynb",
+            "03_compare_segment_structures.ipynb"} <= names, names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
