@@ -34,6 +34,8 @@ use rust_decimal::prelude::*;
 
 // Simulation conditioned on actuals to date (the forecast's engine side, `crate::forecast`).
 pub(crate) mod conditioned;
+mod fast;
+mod vexp;
 
 /// The statistic precision control watches.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -417,6 +419,8 @@ struct Setup<'p> {
     partner_tier_width: usize,
     pay_month: Vec<usize>,
     cash_months: usize,
+    /// The fast path's plan when the run's shape allows it (see [`fast`]).
+    fast: Option<fast::Plan>,
 }
 
 fn months_between(a: chrono::NaiveDate, b: chrono::NaiveDate) -> usize {
@@ -738,6 +742,7 @@ impl<'p> Setup<'p> {
             partner_tier_width: poff,
             pay_month,
             cash_months,
+            fast: None,
         };
         // uplift: 1 + elasticity × the effective rebate rate on expected purchases
         let e = model.behaviour.uplift.elasticity;
@@ -756,6 +761,7 @@ impl<'p> Setup<'p> {
                 setup.partners[i].uplift = 1.0 + e * r;
             }
         }
+        setup.fast = fast::Plan::new(&setup);
         Ok(setup)
     }
 }
@@ -956,12 +962,13 @@ impl Setup<'_> {
             let mut r = rng::stream_of(pk, Purpose::Noise);
             let sg = sc.noise;
             let half_var = 0.5 * sg * sg;
-            // the normals first, then the (independent) exponentials
+            // the normals first, then the (independent) exponentials, vectorised
             for b in w.base.iter_mut() {
-                *b = rng::normal(&mut r);
+                *b = sg * rng::normal(&mut r) - half_var;
             }
+            vexp::exp_in_place(&mut w.base);
             for ((b, &s), &mk) in w.base.iter_mut().zip(sm).zip(&w.market) {
-                *b = f * s * mk * (sg * *b - half_var).exp();
+                *b = f * s * mk * *b;
             }
         } else {
             for m in 0..self.months {
@@ -1537,6 +1544,9 @@ struct ScenarioOut {
 
 impl Setup<'_> {
     fn run_scenario(&self, seed: u64, s: u64, w: &mut Work) -> ScenarioOut {
+        if let Some(plan) = &self.fast {
+            return fast::run_scenario(self, plan, seed, s, w);
+        }
         let n = self.partners.len();
         let nl = self.ladders.len();
         let mut o = ScenarioOut {

@@ -761,20 +761,10 @@ impl<A: Amount> Prepared<A> {
         // 1. entitlement and component cap
         for (c, pc) in self.components.iter().enumerate() {
             let row = c * kk;
+            s.set_active(c, active[c]);
             if !active[c] {
-                // rows of an inactive component are cleared once and stay clear until the
-                // component is next active (`s.clear[c]`), instead of on every partner
-                if !s.clear[c] {
-                    for k in 0..kk {
-                        s.outcome[row + k] = Outcome::default();
-                        s.entitled[row + k] = A::ZERO;
-                        s.capped[row + k] = A::ZERO;
-                    }
-                    s.clear[c] = true;
-                }
                 continue;
             }
-            s.clear[c] = false;
             s.window[..pc.slots].iter_mut().for_each(|x| *x = A::ZERO);
             let mut e = A::ZERO;
             for k in 0..kk {
@@ -802,6 +792,16 @@ impl<A: Amount> Prepared<A> {
                 };
             }
         }
+        self.settle_capped(s);
+    }
+
+    /// Steps 2 to 4 of [`Prepared::settle_partner`] (exclusive groups, partner cap, minimum
+    /// payout) from the entitlements after the component cap, `s.capped` (every component's
+    /// row: zero for an inactive component, see [`PartnerScratch::set_active`]). For a caller
+    /// that computes the entitlements itself, exactly as step 1 of `settle_partner` does.
+    pub fn settle_capped(&self, s: &mut PartnerScratch<A>) {
+        let kk = self.periods;
+        let nc = self.components.len();
         // 2. exclusive groups: only the best (largest capped, ties to the smallest id) counts
         if self.groups.is_empty() {
             s.exclusive.copy_from_slice(&s.capped);
@@ -1071,6 +1071,24 @@ pub struct PartnerScratch<A> {
 }
 
 impl<A: Amount> PartnerScratch<A> {
+    /// Whether component `c` applies to the partner being settled. An inactive component's
+    /// rows (outcome, entitlement, capped) are zeroed, once: they stay clear until the
+    /// component is next active, instead of being rewritten for every partner.
+    #[inline]
+    pub fn set_active(&mut self, c: usize, active: bool) {
+        if active {
+            self.clear[c] = false;
+        } else if !self.clear[c] {
+            let row = c * self.periods;
+            for k in 0..self.periods {
+                self.outcome[row + k] = Outcome::default();
+                self.entitled[row + k] = A::ZERO;
+                self.capped[row + k] = A::ZERO;
+            }
+            self.clear[c] = true;
+        }
+    }
+
     /// Payable to date (before the budget) of component `c` at the end of period `k`.
     #[inline]
     pub fn payable(&self, c: usize, k: usize) -> A {

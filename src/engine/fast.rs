@@ -1,0 +1,240 @@
+//! The engine's fast path for the common shape of programme and model.
+//!
+//! When nothing in a run needs purchase *lines* — no behavioural response, no product
+//! categories, no returns, no orders, and only volume, growth and per-unit components — a
+//! partner's purchases in a period are fully described by one number: the sum of its monthly
+//! purchases, each rounded to the minor unit. [`run_scenario`] then goes straight from the
+//! month's demand to that sum, the three measures of every component the partner is in
+//! (volume, revenue, units), the kernel's rule ([`crate::rules::Prepared::evaluate`]),
+//! rounding and component cap, and the kernel's remaining pipeline
+//! ([`crate::rules::Prepared::settle_capped`]: exclusive groups, partner cap, minimum payout),
+//! folding the scenario's summaries in as it goes. It skips the general path's line
+//! bookkeeping and its passes over every component of every partner.
+//!
+//! It performs exactly the floating-point operations of the general path
+//! ([`Setup::run_scenario`] through `run_partner`, `period_purchases`, `measure_period` and
+//! `settle_partner`) in the same order, so results are bit-identical; the tests below run
+//! both on randomised programmes, populations and models and compare every output.
+
+use super::*;
+use crate::rules::Amount;
+
+/// What the fast path needs beyond [`Setup`]: whether it applies, and per partner the
+/// components it is in.
+#[derive(Debug, Clone)]
+pub(super) struct Plan {
+    /// Partner `i`'s active components: `active[off[i]..off[i + 1]]`.
+    off: Vec<u32>,
+    active: Vec<u32>,
+    /// Per component: its ladder's tier-count offset and ladder index (if a ladder).
+    ladder_of: Vec<Option<(usize, usize)>>,
+}
+
+impl Plan {
+    /// The plan for `s`, or `None` when the run needs the general path.
+    pub(super) fn new(s: &Setup) -> Option<Plan> {
+        if s.behaviour || s.needs_orders || s.ncl != 1 {
+            return None;
+        }
+        if s.segs.iter().any(|sc| sc.returns != 0.0) {
+            return None;
+        }
+        if s.cat_in.iter().any(|&v| v < 0) {
+            return None;
+        }
+        for c in &s.prep.components {
+            match c.rule {
+                PreparedRule::Ladder { .. }
+                | PreparedRule::Growth { .. }
+                | PreparedRule::PerUnit { .. } => {}
+                PreparedRule::Bundle { .. } | PreparedRule::Logistics { .. } => return None,
+            }
+            if c.slots != slot::BASE {
+                return None;
+            }
+        }
+        let n = s.partners.len();
+        let mut off = Vec::with_capacity(n + 1);
+        let mut active = Vec::new();
+        off.push(0);
+        for i in 0..n {
+            for c in 0..s.nc {
+                if s.active[i * s.nc + c] {
+                    active.push(c as u32);
+                }
+            }
+            off.push(active.len() as u32);
+        }
+        let mut ladder_of = vec![None; s.nc];
+        for (l, (c, lad)) in s.ladders.iter().enumerate() {
+            ladder_of[*c] = Some((lad.offset, l));
+        }
+        Some(Plan {
+            off,
+            active,
+            ladder_of,
+        })
+    }
+}
+
+/// [`Setup::run_scenario`] on the fast path (see the module documentation).
+pub(super) fn run_scenario(
+    setup: &Setup,
+    plan: &Plan,
+    seed: u64,
+    s: u64,
+    w: &mut Work,
+) -> ScenarioOut {
+    let n = setup.partners.len();
+    let nl = setup.ladders.len();
+    let (nc, kk, mpp, months) = (setup.nc, setup.kk, setup.mpp, setup.months);
+    let mut o = ScenarioOut {
+        totals: vec![0.0; kk],
+        revenue: 0.0,
+        revenue_cf: 0.0,
+        incr_revenue: 0.0,
+        incr_margin: 0.0,
+        totals_cf_final: 0.0,
+        stretches: 0,
+        seg_payout: vec![0.0; setup.nseg],
+        seg_revenue: vec![0.0; setup.nseg],
+        comp_payout: vec![0.0; nc],
+        tiers: vec![0; setup.tier_width],
+        month_rev: vec![0.0; months],
+        partner_final: vec![0.0; n],
+        partner_tier: vec![0; n * nl],
+    };
+    let mut market = std::mem::take(&mut w.market);
+    setup.market_path(seed, s, &mut market);
+    w.market = market;
+    let mut segf = std::mem::take(&mut w.segf);
+    setup.segment_factors(seed, s, &mut segf);
+    w.segf = segf;
+    let sk = rng::scenario_key(seed, s);
+    let prep = &setup.prep;
+    let scale = setup.scale;
+    // period purchases in minor units, reused for every partner
+    let mut period_cents = vec![0.0; kk];
+    let mut was_active = vec![false; nc];
+    for i in 0..n {
+        let pc = &setup.partners[i];
+        setup.demand(sk, i, w);
+        // purchases: one line a month (its share of the single line category), rounded to
+        // the minor unit; no returns, no stretch (`Setup::period_purchases`'s common case)
+        let mix0 = setup.mix[i];
+        for (k, pcents) in period_cents.iter_mut().enumerate() {
+            let mut total = 0.0;
+            let ms = k * mpp..(k + 1) * mpp;
+            for (p, &g) in w.pmonth[ms.clone()].iter_mut().zip(&w.base[ms]) {
+                let amount = g * mix0;
+                let cents = if amount > 0.0 {
+                    round_half_up_positive(amount * scale)
+                } else {
+                    0.0
+                };
+                *p = cents;
+                total += cents;
+            }
+            *pcents = total;
+        }
+        let mut cents = 0.0;
+        for v in &w.pmonth {
+            cents += *v;
+        }
+        let revenue = cents / scale;
+
+        // entitlement and component cap of the partner's components (`settle_partner`,
+        // step 1, on the measures `measure_period` gives a period's single-category net
+        // purchases); the others' rows are cleared
+        let act = &plan.active[plan.off[i] as usize..plan.off[i + 1] as usize];
+        for &c in act {
+            was_active[c as usize] = true;
+        }
+        for (c, a) in was_active.iter_mut().enumerate() {
+            w.scratch.set_active(c, *a);
+            *a = false;
+        }
+        let inv = pc.inv_price;
+        for &c in act {
+            let c = c as usize;
+            let comp = &prep.components[c];
+            let volume_is_revenue = match &comp.rule {
+                PreparedRule::Ladder { basis, .. } | PreparedRule::Growth { basis, .. } => {
+                    *basis == Basis::Revenue
+                }
+                _ => false, // per unit: volume = units
+            };
+            let row = c * kk;
+            let mut window = [0.0; slot::BASE];
+            let mut e = 0.0;
+            for k in 0..kk {
+                let r = period_cents[k] / scale;
+                let q = r * inv;
+                let m = [if volume_is_revenue { r } else { q }, r, q];
+                let out = match comp.measure {
+                    Measure::Period => {
+                        let o = prep.evaluate(c, &m, 1, &pc.baseline);
+                        e += prep.round(o.amount);
+                        o
+                    }
+                    Measure::Cumulative => {
+                        for (x, y) in window.iter_mut().zip(m) {
+                            *x += y;
+                        }
+                        let o = prep.evaluate(c, &window, k as u32 + 1, &pc.baseline);
+                        e = prep.round(o.amount);
+                        o
+                    }
+                };
+                w.scratch.outcome[row + k] = out;
+                w.scratch.entitled[row + k] = e;
+                w.scratch.capped[row + k] = match comp.cap {
+                    Some(cap) => e.min_of(cap),
+                    None => e,
+                };
+            }
+        }
+        prep.settle_capped(&mut w.scratch);
+
+        // the scenario's summaries (`Setup::run_scenario`)
+        let fin = w.scratch.total(kk - 1);
+        for k in 0..kk - 1 {
+            o.totals[k] += w.scratch.total(k);
+        }
+        o.totals[kk - 1] += fin;
+        o.partner_final[i] = fin;
+        o.seg_payout[pc.seg] += fin;
+        o.seg_revenue[pc.seg] += revenue;
+        o.revenue += revenue;
+        for (a, b) in o.month_rev.iter_mut().zip(&w.pmonth) {
+            *a += *b;
+        }
+        for c in 0..nc {
+            o.comp_payout[c] += w.scratch.payable(c, kk - 1);
+        }
+        for &c in act {
+            let c = c as usize;
+            if let Some((offset, l)) = plan.ladder_of[c] {
+                let t = match prep.components[c].measure {
+                    Measure::Period => (0..kk)
+                        .map(|k| w.scratch.outcome[c * kk + k].tier)
+                        .max()
+                        .unwrap_or(0),
+                    Measure::Cumulative => w.scratch.outcome[c * kk + kk - 1].tier,
+                };
+                o.tiers[offset + t as usize] += 1;
+                o.partner_tier[i * nl + l] = t.min(255) as u8;
+            }
+        }
+        // without the programme: the same purchases (no behaviour)
+        o.revenue_cf += revenue;
+        o.totals_cf_final += fin;
+        if pc.margin.is_nan() {
+            o.incr_margin = f64::NAN;
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests;
