@@ -751,6 +751,7 @@ impl Forecast {
             partial_month: self.partial_month,
             budget: self.budget,
             total: self.total_distribution(),
+            total_before_budget: distribution(&self.payout_before_budget, self.confidence),
             estimates: self.estimates(),
             budget_exceedance: self.budget_exceedance(),
             by_segment: self.by_segment(),
@@ -786,6 +787,8 @@ pub struct ForecastReport {
     pub budget: Option<f64>,
     /// Total payout distribution.
     pub total: Distribution,
+    /// Total payout before the budget cut.
+    pub total_before_budget: Distribution,
     /// IFRS 15 estimates of the total.
     pub estimates: Estimates,
     /// P(total before the budget cut > budget).

@@ -23,6 +23,7 @@ from .exceptions import (
     RequestError,
 )
 from .charts import Chart
+from .forecast import Estimates, Forecast, forecast, load_prior_accruals
 from .programme import Programme, bundle, growth, logistics, per_unit, tier, volume
 from .sensitivity import Sensitivity, sensitivity
 from .sensitivity import parameters as sensitivity_parameters
@@ -48,6 +49,10 @@ __all__ = [
     "load_transactions",
     "simulate",
     "compare",
+    "forecast",
+    "Forecast",
+    "Estimates",
+    "load_prior_accruals",
     "sensitivity",
     "sensitivity_parameters",
     "Sensitivity",

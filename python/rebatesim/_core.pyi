@@ -28,6 +28,9 @@ __all__ = [
     "accrual_fan_chart",
     "risk_return_chart",
     "tornado_chart",
+    "PriorAccruals",
+    "ForecastResult",
+    "forecast",
 ]
 
 __version__: str
@@ -233,3 +236,40 @@ def tornado_chart(
     low_se: Optional[list[Optional[float]]] = None, high_se: Optional[list[Optional[float]]] = None,
     subtitle: Optional[str] = None, width: int = 960, height: int = 540,
 ) -> Chart: ...
+
+# Forecasts (src/python/forecast.rs); the public API is rebatesim.forecast.
+
+@final
+class PriorAccruals:
+    """Accruals booked before a forecast date (partner_id, component, amount)."""
+
+    @staticmethod
+    def from_csv_path(path: Union[str, os.PathLike[str]]) -> PriorAccruals: ...
+    @staticmethod
+    def from_csv_text(text: str, table: str) -> PriorAccruals: ...
+    def __len__(self) -> int: ...
+
+@final
+class ForecastResult:
+    """The result of a forecast (see ``rebatesim.Forecast``)."""
+
+    def report_json(self) -> str: ...
+    def total_payout(self) -> np.ndarray: ...
+    def total_payout_before_budget(self) -> np.ndarray: ...
+    def partner_payout(self, i: int) -> np.ndarray: ...
+    def component_payout(self, c: int) -> np.ndarray: ...
+    def segment_payout(self, g: int) -> np.ndarray: ...
+
+def forecast(
+    programme: ProgrammeSpec,
+    population: Population,
+    model: DemandModel,
+    actuals: TransactionTable,
+    as_of: str,
+    prior_accruals: Optional[PriorAccruals] = None,
+    scenarios: int = 1000,
+    seed: int = 0,
+    threads: Optional[int] = None,
+    confidence: float = 0.9,
+    progress: Optional[Callable[[int, int], Any]] = None,
+) -> ForecastResult: ...

@@ -7,6 +7,8 @@
         --transactions transactions.csv [--json | --out DIR [--force]]
     rebatesim simulate --programme programme.toml --partners partners.csv --model model.toml
     rebatesim compare --programme a.toml --programme b.toml --partners partners.csv --model model.toml
+    rebatesim forecast --programme programme.toml --partners partners.csv --model model.toml \\
+        --actuals actuals.csv --as-of 2027-06-30 [--prior-accruals prior.csv] [--json | --out DIR [--force]]
     rebatesim demo
 
 Every error is printed on stderr as one message naming where the problem is
@@ -282,6 +284,71 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _forecast_summary(f: Any) -> str:
+    """A human summary of a forecast: estimates, budget, segments, components, cash, accrual."""
+    cur = f.currency
+    e = f.estimates
+    out = [
+        f"{f.programme} ({cur}): forecast as of {f.as_of} from {f.months_observed} months of actuals, "
+        f"{f.n_scenarios:,} scenarios, seed {f.seed}" + (f", budget {f.budget:,.0f}" if f.budget is not None else ""),
+        "",
+    ]
+    s = f.summary
+    rows = []
+    for name in ["payout", "payout_before_budget"]:
+        rows.append([name.replace("_", " ")] + [_fmt_est(s.loc[name, st], s.loc[name, st + "_se"]) for st in ("mean", "p50", "p90", "p95")])
+    out.append(_table(["final payout", "mean", "P50", "P90", "P95"], rows, [False, True, True, True, True]))
+    out.append("")
+    out.append(_table(["IFRS 15 estimate", cur], [
+        ["expected value", _fmt_est(e.expected_value, e.expected_value_se)],
+        ["most likely amount", _fmt_est(e.most_likely, e.most_likely_se)],
+        [f"constrained ({e.confidence:.0%})", _fmt_est(e.constrained, e.constrained_se)],
+    ], [False, True]))
+    b = f.budget_exceedance
+    if b is not None:
+        out.append(f"\nP(the programme exceeds its budget) = {b[0]:.3f} ± {b[1]:.3f}")
+    out.append("")
+    seg = f.by_segment()
+    out.append(_table(["segment", "mean", "P95"], [[str(i), _fmt_est(r["mean"], r["mean_se"]), f"{r['p95']:,.0f}"] for i, r in seg.iterrows()], [False, True, True]))
+    out.append("")
+    comp = f.by_component()
+    out.append(_table(["component", "mean", "P95"], [[str(i), _fmt_est(r["mean"], r["mean_se"]), f"{r['p95']:,.0f}"] for i, r in comp.iterrows()], [False, True, True]))
+    out.append("")
+    cash = f.cash_schedule()
+    out.append(_table(["payment date", "periods", "status", "expected", "P5", "P95"],
+                      [[str(r.payment_date), r.periods, r.status, f"{r.mean:,.0f}", f"{r.p5:,.0f}", f"{r.p95:,.0f}"] for r in cash.itertuples()],
+                      [False, False, False, True, True, True]))
+    j = f.journal()
+    out.append("")
+    out.append(_table(["accrual at " + str(f.as_of), cur], [
+        ["required to date", f"{j['required'].sum():,.2f}"],
+        ["accrued before", f"{j['prior'].sum():,.2f}"],
+        ["to book", f"{j['movement'].sum():,.2f}"],
+        ["  of which run rate", f"{j['run_rate'].sum():,.2f}"],
+        ["  of which catch-up", f"{j['catch_up'].sum():,.2f}"],
+    ], [False, True]))
+    out.append("\nMethod: " + e.method)
+    return "\n".join(out)
+
+
+def _cmd_forecast(args: argparse.Namespace) -> int:
+    from .forecast import forecast
+
+    f = forecast(args.programme, args.partners, args.model, args.actuals, as_of=args.as_of,
+                 scenarios=args.scenarios, seed=args.seed, confidence=args.confidence,
+                 prior_accruals=args.prior_accruals, threads=args.threads,
+                 progress=not args.json and sys.stderr.isatty())
+    if args.out:
+        f.to_csv(args.out, force=args.force)
+    if args.json:
+        sys.stdout.write(f.to_json() + "\n")
+    else:
+        print(_forecast_summary(f))
+        if args.out:
+            print(f"\nwrote summary, estimates, partners, segments, components, journal, watch_list, cash_schedule (.csv) and forecast.json to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``rebatesim`` command."""
     parser = argparse.ArgumentParser(
@@ -342,6 +409,23 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--max-scenarios", type=int, default=None, help="upper limit with --tolerance")
     outputs(c)
     c.set_defaults(func=_cmd_compare)
+
+    fc = sub.add_parser("forecast", help="forecast the final payout and the accrual from actuals to date",
+                        description="Forecast a programme's final payout from the actual transactions up to --as-of: "
+                        "IFRS 15 estimates, accrual journal with catch-up, watch list, budget and cash schedule.")
+    fc.add_argument("--programme", required=True, metavar="FILE", help="programme file")
+    fc.add_argument("--partners", required=True, metavar="CSV", help="partner table (partner_id, segment, baselines, optional economics)")
+    fc.add_argument("--model", metavar="FILE", default=None, help="demand model file (default: deterministic demand at baseline)")
+    fc.add_argument("--actuals", required=True, metavar="CSV", help="actual transactions dated up to --as-of")
+    fc.add_argument("--as-of", required=True, metavar="DATE", help="forecast date, YYYY-MM-DD (a month end is exact)")
+    fc.add_argument("--prior-accruals", metavar="CSV", default=None, help="amounts accrued before (partner_id, component, amount)")
+    sim_options(fc)
+    fc.add_argument("--confidence", type=float, default=0.9, help="confidence of the constrained estimate (default 0.9)")
+    g = fc.add_mutually_exclusive_group()
+    g.add_argument("--json", action="store_true", help="print the forecast as JSON on stdout")
+    fc.add_argument("--out", metavar="DIR", help="write the forecast tables (CSV) and forecast.json to DIR")
+    fc.add_argument("--force", action="store_true", help="replace an existing non-empty --out DIR")
+    fc.set_defaults(func=_cmd_forecast)
 
     d = sub.add_parser("demo", help="run the bundled distributor example",
                        description="The bundled distributor example: forecast the year's payout by simulation, settle the actual year exactly, compare.")

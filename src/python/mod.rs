@@ -5,6 +5,7 @@
 
 mod charts;
 mod errors;
+mod forecast;
 mod programme;
 mod sensitivity;
 mod settle;
@@ -30,5 +31,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sensitivity::sensitivity, m)?)?;
     m.add_function(wrap_pyfunction!(sensitivity::sensitivity_parameters, m)?)?;
     charts::register(m)?;
+    forecast::register(m)?;
     Ok(())
 }

@@ -1,0 +1,454 @@
+"""Liability forecasting from actuals to date: what the programme will pay, what to accrue now.
+
+:func:`forecast` takes the actual transactions up to ``as_of``, updates what the demand
+model believes about the market, the segments and every partner from them, simulates only the
+rest of the programme (settled with the programme's exact rules on actual-to-date plus the
+simulated remainder) and returns a :class:`Forecast`: the final payout distribution, the
+IFRS 15 / ASC 606 estimates, journal-ready accrual lines with the cumulative catch-up, the
+watch list, the probability of exceeding the budget and the cash-out timeline.
+
+>>> import pandas as pd
+>>> import rebatesim as rs
+>>> p = rs.Programme.new("Year", "EUR", "2027-01-01", "year", 1,
+...                      [rs.volume("vol", [(100_000, "2%"), (200_000, "4%")])], segments=["s"])
+>>> partners = pd.DataFrame({"partner_id": ["A"], "segment": ["s"], "baseline_revenue": [240_000]})
+>>> actuals = pd.DataFrame({"partner_id": ["A"] * 6, "date": [f"2027-{m:02d}-15" for m in range(1, 7)],
+...                         "quantity": [1] * 6, "revenue": [20_000] * 6})
+>>> f = rs.forecast(p, partners, None, actuals, as_of="2027-06-30", scenarios=10, progress=False)
+>>> round(f.estimates.expected_value, 2)
+9600.0
+>>> f.journal()[["partner_id", "component", "required", "prior", "movement", "catch_up"]].to_dict("records")
+[{'partner_id': 'A', 'component': 'vol', 'required': 4800.0, 'prior': 0.0, 'movement': 4800.0, 'catch_up': 4000.0}]
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html as _html
+import json
+import os
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+import numpy as np
+
+from . import _core
+from .exceptions import RequestError
+
+__all__ = ["forecast", "Forecast", "Estimates", "load_prior_accruals"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+_DIST = ["mean", "sd", "p5", "p50", "p90", "p95", "most_likely", "constrained"]
+
+
+def load_prior_accruals(prior: Any) -> "_core.PriorAccruals":
+    """Prior accruals for the core from a DataFrame or a CSV path: columns ``partner_id``,
+    ``component`` and ``amount`` (cumulative amount accrued through the previous month end)."""
+    from .settlement import _frame_csv, _is_frame
+
+    if isinstance(prior, _core.PriorAccruals):
+        return prior
+    if _is_frame(prior):
+        return _core.PriorAccruals.from_csv_text(_frame_csv(prior, "NaN"), "prior_accruals")
+    if isinstance(prior, (str, os.PathLike)):
+        return _core.PriorAccruals.from_csv_path(os.fspath(prior))
+    raise RequestError(f"prior_accruals: expected a pandas DataFrame or a CSV path, found {type(prior).__name__}")
+
+
+def _date_text(as_of: Any) -> str:
+    if isinstance(as_of, str):
+        return as_of
+    if isinstance(as_of, (_dt.date, _dt.datetime)):
+        return as_of.strftime("%Y-%m-%d")
+    if hasattr(as_of, "strftime"):  # pandas Timestamp, numpy datetime via pandas
+        return as_of.strftime("%Y-%m-%d")
+    raise RequestError(f"as_of: expected a date or a YYYY-MM-DD string, found {type(as_of).__name__}")
+
+
+def forecast(
+    programme: Any,
+    population: Any,
+    model: Any,
+    actuals: Any,
+    *,
+    as_of: Any,
+    scenarios: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.9,
+    prior_accruals: Any = None,
+    threads: Optional[int] = None,
+    progress: Any = True,
+) -> "Forecast":
+    """Forecast the programme's final payout from the ``actuals`` up to ``as_of``.
+
+    ``programme``: Programme, dict or path; ``population``: Population, DataFrame or CSV
+    path (the partner table); ``model``: Model, dict, path or None; ``actuals``: DataFrame or
+    CSV path of transactions dated up to ``as_of`` (``partner_id``, ``date``, ``quantity``,
+    ``revenue``, optional ``category``, ``order_id``; returns negative); ``as_of``: a date or
+    ``"YYYY-MM-DD"`` inside the programme (a month end is exact; a mid-month date simulates
+    the rest of that month pro rata by days); ``confidence``: of the constrained estimate (the
+    amount not exceeded with that probability); ``prior_accruals``: DataFrame or CSV path
+    (``partner_id``, ``component``, ``amount``) of what was accrued before.
+
+    Results are bit-identical for any ``threads`` (default all cores). ``progress`` shows a
+    tqdm bar (True), nothing (False) or calls ``progress(done, total)``. The GIL is released
+    while simulating and Ctrl-C stops promptly with KeyboardInterrupt. Bad input raises
+    :class:`~rebatesim.DataError` naming the table row (actuals after ``as_of``, unknown
+    partners, negative cumulative volumes after returns, prior accruals for unknown partners or
+    components) or :class:`~rebatesim.RequestError` (``as_of`` outside the programme).
+
+    >>> import rebatesim as rs
+    >>> f = rs.forecast(rs.example_path("programme.toml"), rs.example_path("partners.csv"),
+    ...                 rs.example_path("model.toml"), rs.example_path("transactions.csv"),
+    ...                 as_of="2027-12-31", scenarios=4, progress=False)
+    >>> bool(f.payout.std() == 0)   # at the end of the year nothing is left to simulate
+    True
+    """
+    from .settlement import load_transactions
+    from .simulation import _Progress, _model, _population, _programme
+
+    prog = _programme(programme)
+    pop = _population(population)
+    mod = _model(model)
+    tx = load_transactions(actuals)
+    prior = None if prior_accruals is None else load_prior_accruals(prior_accruals)
+    if scenarios is None or int(scenarios) < 1:
+        raise RequestError(f"scenarios: expected at least 1, found {scenarios}")
+    if threads is not None and int(threads) < 1:
+        raise RequestError(f"threads: expected at least 1, found {threads}")
+    bar = _Progress(progress, f"forecast {prog.name}")
+    try:
+        core = _core.forecast(
+            prog._spec, pop._core, mod._core, tx, _date_text(as_of), prior_accruals=prior,
+            scenarios=int(scenarios), seed=int(seed), threads=None if threads is None else int(threads),
+            confidence=float(confidence), progress=bar.callback,
+        )
+    finally:
+        bar.close()
+    return Forecast(core)
+
+
+def _num(v: Any) -> float:
+    return float("nan") if v is None else float(v)
+
+
+class Estimates:
+    """The three IFRS 15 / ASC 606 estimates of the programme's total payout: ``expected_value``,
+    ``most_likely`` and ``constrained`` (at ``confidence``), each with its Monte Carlo standard
+    error (``*_se``), and ``method``: how each is computed, in words, for the audit file."""
+
+    def __init__(self, d: Dict[str, Any]) -> None:
+        self.expected_value = _num(d["expected_value"]["value"])
+        self.expected_value_se = _num(d["expected_value"]["se"])
+        self.most_likely = _num(d["most_likely"]["value"])
+        self.most_likely_se = _num(d["most_likely"]["se"])
+        self.constrained = _num(d["constrained"]["value"])
+        self.constrained_se = _num(d["constrained"]["se"])
+        self.confidence = float(d["confidence"])
+        self.method: str = d["method"]
+
+    def to_frame(self) -> Any:
+        """The estimates as a DataFrame (estimate, value, se, method)."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "value": [self.expected_value, self.most_likely, self.constrained],
+                "se": [self.expected_value_se, self.most_likely_se, self.constrained_se],
+            },
+            index=pd.Index(["expected_value", "most_likely", f"constrained_{self.confidence:g}"], name="estimate"),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<Estimates: expected value {self.expected_value:,.2f} ± {self.expected_value_se:,.2f}, "
+            f"most likely {self.most_likely:,.2f}, constrained ({self.confidence:.0%}) "
+            f"{self.constrained:,.2f} ± {self.constrained_se:,.2f}>"
+        )
+
+
+def _dist_cols(d: Dict[str, Any]) -> Dict[str, float]:
+    row: Dict[str, float] = {}
+    for k in _DIST:
+        e = d.get(k) or {}
+        row[k] = _num(e.get("value"))
+        row[f"{k}_se"] = _num(e.get("se"))
+    return row
+
+
+class Forecast:
+    """The result of :func:`forecast`.
+
+    - :attr:`summary`: the final total payout's distribution (mean, P5..P95, most likely,
+      constrained, each with its standard error), after and before the budget cut;
+    - :attr:`estimates`: the IFRS 15 estimates with the method text;
+    - :meth:`by_partner`, :meth:`by_segment`, :meth:`by_component`: breakdowns;
+    - :meth:`journal`: journal-ready accrual lines (required − prior, run rate, catch-up);
+    - :meth:`watch_list`: tiers, chances, shortfalls and what the next tier pays;
+    - :attr:`budget_exceedance`: P(total > budget) with its standard error;
+    - :meth:`cash_schedule`: expected cash by payment date with bands;
+    - :meth:`to_csv`, :meth:`to_excel`, :meth:`to_json`.
+    """
+
+    def __init__(self, core: "_core.ForecastResult") -> None:
+        self._core = core
+        self._r: Dict[str, Any] = json.loads(core.report_json())
+
+    # ----------------------------------------------------------------- metadata
+    @property
+    def as_of(self) -> _dt.date:
+        """The forecast date."""
+        return _dt.date.fromisoformat(self._r["as_of"])
+
+    @property
+    def currency(self) -> str:
+        """Currency code."""
+        return self._r["currency"]
+
+    @property
+    def programme(self) -> str:
+        """Programme name."""
+        return self._r["programme"]
+
+    @property
+    def n_scenarios(self) -> int:
+        """Number of scenarios."""
+        return int(self._r["scenarios"])
+
+    @property
+    def seed(self) -> int:
+        """Seed."""
+        return int(self._r["seed"])
+
+    @property
+    def confidence(self) -> float:
+        """Confidence of the constrained estimates."""
+        return float(self._r["confidence"])
+
+    @property
+    def budget(self) -> Optional[float]:
+        """The programme budget, if any."""
+        return self._r["budget"]
+
+    @property
+    def months_observed(self) -> int:
+        """Complete programme months of actuals."""
+        return int(self._r["months_observed"])
+
+    @property
+    def partial_month(self) -> float:
+        """Share of the month after them that is simulated (1 when ``as_of`` is a month end)."""
+        return float(self._r["partial_month"])
+
+    # ----------------------------------------------------------------- results
+    @property
+    def payout(self) -> np.ndarray:
+        """Final total payout per scenario (after caps, minimum payout and budget)."""
+        return self._core.total_payout()
+
+    @property
+    def payout_before_budget(self) -> np.ndarray:
+        """Final total payout per scenario before the budget cut."""
+        return self._core.total_payout_before_budget()
+
+    @property
+    def summary(self) -> Any:
+        """The total payout's distribution: rows ``payout`` (after the budget) and
+        ``payout_before_budget``; columns mean, sd, p5, p50, p90, p95, most_likely,
+        constrained, each with ``_se``."""
+        import pandas as pd
+
+        rows = {
+            "payout": _dist_cols(self._r["total"]),
+            "payout_before_budget": _dist_cols(self._r["total_before_budget"]),
+        }
+        df = pd.DataFrame.from_dict(rows, orient="index")
+        df.index.name = "outcome"
+        return df
+
+    @property
+    def estimates(self) -> Estimates:
+        """The IFRS 15 / ASC 606 estimates of the total with the method stated."""
+        return Estimates(self._r["estimates"])
+
+    @property
+    def budget_exceedance(self) -> Optional[Tuple[float, float]]:
+        """P(total payout before the budget cut > budget) and its standard error (None
+        without a budget)."""
+        b = self._r["budget_exceedance"]
+        return None if b is None else (float(b["value"]), float(b["se"]))
+
+    def _rows(self, key: str, index: str) -> Any:
+        import pandas as pd
+
+        recs = []
+        for r in self._r[key]:
+            rec: Dict[str, Any] = {index: r["key"]}
+            if r.get("segment") is not None:
+                rec["segment"] = r["segment"]
+            rec.update(_dist_cols(r))
+            if r.get("churned") is not None:
+                rec["churned"] = bool(r["churned"])
+                rec["months_observed"] = int(r["months_observed"])
+            recs.append(rec)
+        df = pd.DataFrame.from_records(recs)
+        if len(df):
+            df = df.set_index(index)
+        return df
+
+    def by_partner(self) -> Any:
+        """Per partner (table order): final payout distribution and estimates, whether it is
+        treated as churned and how many months of actuals its own factor was updated from."""
+        return self._rows("by_partner", "partner_id")
+
+    def by_segment(self) -> Any:
+        """Per segment: final payout distribution and estimates."""
+        return self._rows("by_segment", "segment")
+
+    def by_component(self) -> Any:
+        """Per component: final payout distribution and estimates."""
+        return self._rows("by_component", "component")
+
+    def journal(self) -> Any:
+        """Journal-ready accrual lines at ``as_of``, one per partner and component: the
+        estimated final entitlement (expected value) and the effective rate on the
+        component's basis volume; ``required`` = estimate × volume to date / expected final
+        volume; ``movement`` = required − ``prior`` (the entry to book; debit
+        ``debit_account``, credit ``credit_account`` by ``amount``), of which ``run_rate``
+        (the effective rate on the current month's volume) and ``catch_up`` (the cumulative
+        catch-up on earlier purchases)."""
+        import pandas as pd
+
+        cols = ["date", "partner_id", "segment", "component", "debit_account", "credit_account", "amount",
+                "movement", "required", "prior", "run_rate", "catch_up", "estimated_final", "effective_rate",
+                "volume_to_date", "expected_final_volume", "description"]
+        df = pd.DataFrame.from_records(self._r["journal"], columns=cols)
+        df["date"] = pd.to_datetime(df["date"]).dt.date if len(df) else df["date"]
+        return df
+
+    def watch_list(self) -> Any:
+        """Per partner and ladder: current tier on the actuals to date, the shortfall to the
+        next tier and what reaching it would pay, the probability of reaching it (with SE) and
+        ``p_tier_<t>`` = P(tier ≥ t) at the end of the open period (``measure = period``) or of
+        the programme (``measure = cumulative``)."""
+        import pandas as pd
+
+        recs = []
+        for w in self._r["watch_list"]:
+            rec = {k: w[k] for k in ("partner_id", "segment", "component", "measure", "period_label",
+                                     "current_tier", "volume", "tiers", "next_tier", "next_threshold",
+                                     "shortfall", "next_tier_pays", "churned")}
+            nt = w.get("next_tier_probability")
+            rec["next_tier_probability"] = _num(nt["value"]) if nt else float("nan")
+            rec["next_tier_probability_se"] = _num(nt["se"]) if nt else float("nan")
+            for t, p in enumerate(w["reach_probability"], start=1):
+                rec[f"p_tier_{t}"] = p
+            recs.append(rec)
+        return pd.DataFrame.from_records(recs)
+
+    def cash_schedule(self) -> Any:
+        """Cash by payment date: the periods paid, status (``paid``, ``payable``: closed, not
+        yet due, ``forecast``: open), expected amount with SE and the P5 / P50 / P95 band.
+        The expected amounts sum to the expected total payout."""
+        import pandas as pd
+
+        recs = []
+        for c in self._r["cash_schedule"]:
+            rec = {"payment_date": _dt.date.fromisoformat(c["payment_date"]), "periods": c["periods"], "status": c["status"]}
+            for k in ("mean", "p5", "p50", "p95"):
+                rec[k] = _num(c[k]["value"])
+                rec[f"{k}_se"] = _num(c[k]["se"])
+            recs.append(rec)
+        return pd.DataFrame.from_records(recs)
+
+    # ----------------------------------------------------------------- output
+    def to_dict(self) -> Dict[str, Any]:
+        """Everything as a JSON-ready dict."""
+        return self._r
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as JSON."""
+        return json.dumps(self._r, indent=2, allow_nan=True)
+
+    def _tables(self) -> Dict[str, Any]:
+        return {
+            "summary": self.summary,
+            "estimates": self.estimates.to_frame(),
+            "partners": self.by_partner(),
+            "segments": self.by_segment(),
+            "components": self.by_component(),
+            "journal": self.journal(),
+            "watch_list": self.watch_list(),
+            "cash_schedule": self.cash_schedule(),
+        }
+
+    def to_csv(self, directory: PathLike, *, force: bool = False) -> None:
+        """Write summary.csv, estimates.csv, partners.csv, segments.csv, components.csv,
+        journal.csv, watch_list.csv, cash_schedule.csv and forecast.json into ``directory``,
+        atomically (an existing non-empty folder only with ``force``)."""
+        from .settlement import write_outputs
+
+        files: Dict[str, str] = {}
+        for name, df in self._tables().items():
+            keep_index = name in ("summary", "estimates", "partners", "segments", "components")
+            files[f"{name}.csv"] = df.to_csv(index=keep_index, lineterminator="\n")
+        files["forecast.json"] = self.to_json() + "\n"
+        write_outputs(os.fspath(directory), files, force=force)
+
+    def to_excel(self, path: PathLike) -> None:
+        """Write one sheet per table (summary, estimates with the method, partners, segments,
+        components, journal, watch list, cash schedule) to an ``.xlsx`` file (openpyxl)."""
+        import pandas as pd
+
+        path = os.fspath(path)
+        tmp = f"{path}.tmp-{os.getpid()}.xlsx"
+        try:
+            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+                for name, df in self._tables().items():
+                    keep_index = name in ("summary", "estimates", "partners", "segments", "components")
+                    df.to_excel(xw, sheet_name=name, index=keep_index)
+                pd.DataFrame({"method": [self.estimates.method]}).to_excel(xw, sheet_name="method", index=False)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+    def __repr__(self) -> str:
+        e = self.estimates
+        return (
+            f"<Forecast {self.programme!r} as of {self.as_of}: {self.n_scenarios:,} scenarios, "
+            f"expected {e.expected_value:,.0f} ± {e.expected_value_se:,.0f} {self.currency}, "
+            f"constrained ({e.confidence:.0%}) {e.constrained:,.0f}>"
+        )
+
+    def _repr_html_(self) -> str:
+        e = self.estimates
+        t = self._r["total"]
+        cell = 'style="padding:2px 8px;border-bottom:1px solid #ddd;text-align:{}"'
+
+        def fmt(d: Dict[str, Any]) -> str:
+            v, se = d.get("value"), d.get("se")
+            if v is None:
+                return "n/a"
+            return f"{v:,.0f}" + (f"<br><small>± {se:,.0f}</small>" if se is not None else "")
+
+        head = "".join(f"<th {cell.format('right')}>{h}</th>" for h in ["mean", "P50", "P90", "P95", "most likely", f"constrained {e.confidence:.0%}"])
+        tds = "".join(f"<td {cell.format('right')}>{fmt(t[k])}</td>" for k in ["mean", "p50", "p90", "p95", "most_likely", "constrained"])
+        b = self.budget_exceedance
+        extra = f"; P(budget exceeded) = {b[0]:.3f} ± {b[1]:.3f}" if b is not None else ""
+        cash = self.cash_schedule()
+        cash_rows = "".join(
+            f"<tr><td {cell.format('left')}>{r.payment_date}</td><td {cell.format('left')}>{_html.escape(r.periods)}</td>"
+            f"<td {cell.format('left')}>{r.status}</td><td {cell.format('right')}>{r.mean:,.0f}</td>"
+            f"<td {cell.format('right')}>{r.p5:,.0f} – {r.p95:,.0f}</td></tr>"
+            for r in cash.itertuples()
+        )
+        return (
+            f"<div><strong>Forecast: {_html.escape(self.programme)}</strong> as of {self.as_of} — "
+            f"{self.n_scenarios:,} scenarios, {self.months_observed} months of actuals, {_html.escape(self.currency)}{extra}"
+            f"<table style=\"border-collapse:collapse;margin:4px 0\"><thead><tr><th></th>{head}</tr></thead>"
+            f"<tbody><tr><td {cell.format('left')}>final payout</td>{tds}</tr></tbody></table>"
+            f"<table style=\"border-collapse:collapse;margin:4px 0\"><thead><tr><th>payment date</th><th>periods</th>"
+            f"<th>status</th><th>expected</th><th>P5 – P95</th></tr></thead><tbody>{cash_rows}</tbody></table>"
+            f"<details><summary>method</summary><small>{_html.escape(e.method)}</small></details></div>"
+        )

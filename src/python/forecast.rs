@@ -1,0 +1,182 @@
+//! Forecasts from Python: `rebatesim._core.PriorAccruals`, `forecast` and `ForecastResult`.
+//! The GIL is released while simulating; between chunks the progress callback re-attaches
+//! briefly to report progress and to check for Ctrl-C (KeyboardInterrupt).
+
+use super::errors::{to_py, IntoPy};
+use super::programme::PyProgramme;
+use super::settle::PyTransactions;
+use super::simulate::{PyModel, PyPopulation};
+use crate::error::Error;
+use crate::forecast::{forecast as core_forecast, Forecast, ForecastOptions, PriorAccruals};
+use numpy::PyArray1;
+use pyo3::prelude::*;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+/// Accruals booked before a forecast date (`partner_id`, `component`, `amount`).
+#[pyclass(name = "PriorAccruals", module = "rebatesim._core", frozen)]
+pub(crate) struct PyPriorAccruals {
+    inner: PriorAccruals,
+}
+
+#[pymethods]
+impl PyPriorAccruals {
+    /// Read prior accruals from a CSV file.
+    #[staticmethod]
+    fn from_csv_path(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        py.detach(|| PriorAccruals::from_csv_path(&path))
+            .py_err(py)
+            .map(|inner| PyPriorAccruals { inner })
+    }
+
+    /// Read prior accruals from CSV text; `table` names it in errors.
+    #[staticmethod]
+    fn from_csv_text(py: Python<'_>, text: &str, table: &str) -> PyResult<Self> {
+        py.detach(|| PriorAccruals::from_csv_str(text, table))
+            .py_err(py)
+            .map(|inner| PyPriorAccruals { inner })
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("PriorAccruals({:?}, {} rows)", self.inner.table, self.inner.len())
+    }
+}
+
+/// The result of a forecast (see `rebatesim.Forecast` for the public API).
+#[pyclass(name = "ForecastResult", module = "rebatesim._core", frozen)]
+pub(crate) struct PyForecast {
+    inner: Forecast,
+}
+
+#[pymethods]
+impl PyForecast {
+    /// Everything (estimates, breakdowns, journal, watch list, cash schedule) as JSON.
+    fn report_json(&self, py: Python<'_>) -> PyResult<String> {
+        let r = py.detach(|| self.inner.report());
+        serde_json::to_string(&r).map_err(|e| to_py(py, Error::Request(format!("cannot write JSON: {e}"))))
+    }
+
+    /// Final total payout per scenario (after the budget).
+    fn total_payout<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        PyArray1::from_slice(py, self.inner.total_payout())
+    }
+
+    /// Final total payout per scenario before the budget cut.
+    fn total_payout_before_budget<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        PyArray1::from_slice(py, self.inner.total_payout_before_budget())
+    }
+
+    /// Final payout per scenario of partner `i` (population order).
+    fn partner_payout<'py>(&self, py: Python<'py>, i: usize) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        if i >= self.inner.partner_ids.len() {
+            return Err(to_py(py, Error::Request(format!("partner index {i} out of range"))));
+        }
+        Ok(PyArray1::from_vec(py, self.inner.partner_payout(i)))
+    }
+
+    /// Final payout per scenario of component `c`.
+    fn component_payout<'py>(&self, py: Python<'py>, c: usize) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        if c >= self.inner.components.len() {
+            return Err(to_py(py, Error::Request(format!("component index {c} out of range"))));
+        }
+        Ok(PyArray1::from_vec(py, self.inner.component_payout(c)))
+    }
+
+    /// Final payout per scenario of segment `g`.
+    fn segment_payout<'py>(&self, py: Python<'py>, g: usize) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        if g >= self.inner.segments.len() {
+            return Err(to_py(py, Error::Request(format!("segment index {g} out of range"))));
+        }
+        Ok(PyArray1::from_vec(py, self.inner.segment_payout(g)))
+    }
+
+    fn __repr__(&self) -> String {
+        let e = self.inner.expected_value();
+        format!(
+            "ForecastResult({:?} as of {}, {} scenarios, expected {:.2} ± {:.2} {})",
+            self.inner.programme, self.inner.as_of, self.inner.scenarios, e.value, e.se, self.inner.currency
+        )
+    }
+}
+
+/// Forecast a programme's final payout from actuals to `as_of` (see `rebatesim.forecast`).
+#[pyfunction]
+#[pyo3(signature = (programme, population, model, actuals, as_of, prior_accruals=None, scenarios=1000, seed=0, threads=None, confidence=0.9, progress=None))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn forecast(
+    py: Python<'_>,
+    programme: &Bound<'_, PyProgramme>,
+    population: &Bound<'_, PyPopulation>,
+    model: &Bound<'_, PyModel>,
+    actuals: &Bound<'_, PyTransactions>,
+    as_of: &str,
+    prior_accruals: Option<&Bound<'_, PyPriorAccruals>>,
+    scenarios: usize,
+    seed: u64,
+    threads: Option<usize>,
+    confidence: f64,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<PyForecast> {
+    let date = chrono::NaiveDate::parse_from_str(as_of.trim(), "%Y-%m-%d").map_err(|_| {
+        to_py(py, Error::Request(format!("as_of: expected a date written YYYY-MM-DD, found {as_of:?}")))
+    })?;
+    if threads == Some(0) {
+        return Err(to_py(py, Error::Request("threads must be at least 1 (or None for all cores)".into())));
+    }
+    let (c, p, m, t) = (
+        &programme.get().compiled,
+        &population.get().inner,
+        &model.get().inner,
+        &actuals.get().inner,
+    );
+    let prior = prior_accruals.map(|x| &x.get().inner);
+    let stop = AtomicBool::new(false);
+    let failure: Mutex<Option<PyErr>> = Mutex::new(None);
+    let report = |done: usize, total: usize| {
+        Python::attach(|py| {
+            let fail = |e: PyErr| {
+                *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                stop.store(true, Ordering::Relaxed);
+            };
+            if let Err(e) = py.check_signals() {
+                fail(e);
+                return;
+            }
+            if let Some(cb) = &progress {
+                if let Err(e) = cb.call1(py, (done, total)) {
+                    fail(e);
+                }
+            }
+        })
+    };
+    let opts = ForecastOptions {
+        scenarios,
+        seed,
+        threads: threads.unwrap_or(0),
+        confidence,
+        prior_accruals: prior,
+        progress: Some(&report),
+        cancel: Some(&stop),
+    };
+    match py.detach(|| core_forecast(c, p, m, t, date, &opts)) {
+        Ok(inner) => Ok(PyForecast { inner }),
+        Err(Error::Cancelled) => match failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(e) => Err(e),
+            None => Err(to_py(py, Error::Cancelled)),
+        },
+        Err(e) => Err(to_py(py, e)),
+    }
+}
+
+/// Register the forecast classes and function.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyPriorAccruals>()?;
+    m.add_class::<PyForecast>()?;
+    m.add_function(wrap_pyfunction!(forecast, m)?)?;
+    Ok(())
+}
