@@ -515,3 +515,61 @@ fn cancel_and_progress() {
     assert!(matches!(e, Error::Cancelled));
     let _ = Partners::default();
 }
+
+/// Calibration smoke check (the backtest harness does this properly): synthetic years from a
+/// model with known parameters, forecast at mid-year, rank of the realised payout.
+#[test]
+#[ignore]
+fn calibration_smoke() {
+    let p = programme(
+        r#"
+name = "Cal"
+currency = "EUR"
+start = 2027-01-01
+period = "quarter"
+periods = 4
+segments = ["a", "b"]
+[[components]]
+id = "vol"
+kind = "volume"
+measure = "cumulative"
+method = "retroactive"
+tiers = [{ from = 50000, percent = 1 }, { from = 100000, percent = 2 }, { from = 150000, percent = 3 }]
+"#,
+    );
+    let mut csv = String::from("partner_id,segment,baseline_revenue\n");
+    for i in 0..40 {
+        csv += &format!("P{i:02},{},{}\n", if i % 2 == 0 { "a" } else { "b" }, 60_000 + 3_000 * i);
+    }
+    let pop = Population::from_csv_str(&csv, "p.csv").unwrap();
+    let text = std::env::var("CAL_MODEL").unwrap_or_else(|_| "[market]\nsigma = 0.1\nprocess = \"ar1\"\nrho = 0.8\n[segment_factor]\nsigma = 0.08\n[partner_factor]\nsigma = 0.2\n[noise]\nsigma = 0.25\n[churn]\nmonthly_hazard = 0.01\n[returns]\nshare = 0.02\n".into()).replace("\\n", "\n");
+    let m = model(&text);
+    let years: u64 = std::env::var("CAL_YEARS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
+    let (mut in80, mut in90) = (0, 0);
+    let mut ranks = Vec::new();
+    for y in 0..years {
+        let ex = export_scenario(&p, &pop, &m, 1000 + y, 0).unwrap();
+        let realised = settle(&p, &ex.partners, &ex.transactions).unwrap().total.payable.to_f64().unwrap();
+        let as_of = date("2027-06-30");
+        let t = &ex.transactions;
+        let mut text = String::from("partner_id,date,quantity,revenue\n");
+        for r in 0..t.len() {
+            if t.date[r] <= as_of {
+                text += &format!("{},{},{},{}\n", t.partner_keys[t.partner_key[r] as usize], t.date[r], t.quantity[r], t.revenue[r]);
+            }
+        }
+        let f = forecast(&p, &pop, &m, &tx(&text), as_of, &ForecastOptions { scenarios: 300, seed: 5, ..Default::default() }).unwrap();
+        let mut v = f.total_payout().to_vec();
+        v.sort_by(f64::total_cmp);
+        let rank = v.iter().filter(|&&x| x <= realised).count() as f64 / v.len() as f64;
+        ranks.push(rank);
+        let q = |p: f64| rebatesim::summary::percentile_sorted(&v, p);
+        if realised >= q(0.1) && realised <= q(0.9) { in80 += 1; }
+        if realised >= q(0.05) && realised <= q(0.95) { in90 += 1; }
+    }
+    ranks.sort_by(f64::total_cmp);
+    let lo = ranks.iter().filter(|&&r| r < 0.2).count();
+    let hi = ranks.iter().filter(|&&r| r > 0.8).count();
+    let mid = ranks.iter().filter(|&&r| r < 0.5).count();
+    eprintln!("80%: {in80}/{years}, 90%: {in90}/{years}, rank<0.2 {lo}, <0.5 {mid}, >0.8 {hi}");
+}
