@@ -157,8 +157,11 @@ def test_docstring_examples(tmp_path, monkeypatch):
 
 
 def forecast_args(files, actuals_path):
+    model = files["programme"].parent / "model.json"
+    model.write_text(json.dumps(MODEL))
     return ["forecast", "--programme", str(files["programme"]), "--partners", str(files["partners"]),
-            "--actuals", str(actuals_path), "--as-of", "2027-06-30", "--scenarios", "50", "--seed", "3"]
+            "--model", str(model), "--actuals", str(actuals_path), "--as-of", "2027-06-30",
+            "--scenarios", "50", "--seed", "3"]
 
 
 def test_cli(small, tmp_path):
