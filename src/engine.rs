@@ -1695,7 +1695,7 @@ impl Setup<'_> {
         let n = self.partners.len();
         let per_scen = 8 * (14 + 2 * self.nseg + self.nc + self.months + self.cash_months)
             + 4 * self.tier_width;
-        let per_partner_result = 8 * (2 + self.partner_tier_width) + 32;
+        let per_partner_result = 8 * (2 + self.partner_tier_width) + 4 * self.tier_width + 32;
         let in_flight = chunk
             * (n * (8 + self.ladders.len())
                 + per_scen
@@ -1709,7 +1709,9 @@ struct Acc {
     res: SimResult,
     partner_sum: Vec<f64>,
     partner_sum_before: Vec<f64>,
-    partner_reach: Vec<u32>,
+    /// Per partner and ladder, the number of scenarios that ended in each tier (0..=tiers):
+    /// partners × `tier_width`.
+    partner_hist: Vec<u32>,
 }
 
 impl Setup<'_> {
@@ -1752,7 +1754,7 @@ impl Setup<'_> {
             },
             partner_sum: vec![0.0; n],
             partner_sum_before: vec![0.0; n],
-            partner_reach: vec![0; n * self.partner_tier_width],
+            partner_hist: vec![0; n * self.tier_width],
         }
     }
 
@@ -1817,13 +1819,16 @@ impl Setup<'_> {
         }
         let nl = self.ladders.len();
         if nl > 0 {
-            let w = self.partner_tier_width;
-            for i in 0..self.partners.len() {
-                for (l, (_, lad)) in self.ladders.iter().enumerate() {
-                    let t = o.partner_tier[i * nl + l] as usize;
-                    for tt in 0..t.min(lad.tiers) {
-                        acc.partner_reach[i * w + lad.partner_offset + tt] += 1;
-                    }
+            // one count per partner and ladder, in the tier it ended in (the probabilities of
+            // reaching each tier are the tail sums, in `finish`)
+            let tw = self.tier_width;
+            for (row, hist) in o
+                .partner_tier
+                .chunks_exact(nl)
+                .zip(acc.partner_hist.chunks_exact_mut(tw))
+            {
+                for ((_, lad), &t) in self.ladders.iter().zip(row) {
+                    hist[lad.offset + (t as usize).min(lad.tiers)] += 1;
                 }
             }
         }
@@ -1834,8 +1839,22 @@ impl Setup<'_> {
         acc.res.partner_expected_payout = acc.partner_sum.iter().map(|v| v / n).collect();
         acc.res.partner_expected_payout_before_budget =
             acc.partner_sum_before.iter().map(|v| v / n).collect();
-        acc.res.partner_tier_probability =
-            acc.partner_reach.iter().map(|&c| c as f64 / n).collect();
+        let (pw, tw) = (self.partner_tier_width, self.tier_width);
+        let mut prob = vec![0.0; self.partners.len() * pw];
+        for (p, hist) in prob
+            .chunks_exact_mut(pw.max(1))
+            .zip(acc.partner_hist.chunks_exact(tw.max(1)))
+        {
+            for (_, lad) in &self.ladders {
+                // scenarios that reached tier t or higher
+                let mut reached = 0u32;
+                for t in (1..=lad.tiers).rev() {
+                    reached += hist[lad.offset + t];
+                    p[lad.partner_offset + t - 1] = reached as f64 / n;
+                }
+            }
+        }
+        acc.res.partner_tier_probability = prob;
         acc.res
     }
 }

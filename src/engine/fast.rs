@@ -28,6 +28,10 @@ pub(super) struct Plan {
     active: Vec<u32>,
     /// Per component: its ladder's tier-count offset and ladder index (if a ladder).
     ladder_of: Vec<Option<(usize, usize)>>,
+    /// No exclusive groups, partner cap or minimum payout: payable = capped.
+    capped_is_payable: bool,
+    /// Per component: its volume is revenue (else units).
+    volume_is_revenue: Vec<bool>,
 }
 
 impl Plan {
@@ -69,10 +73,26 @@ impl Plan {
         for (l, (c, lad)) in s.ladders.iter().enumerate() {
             ladder_of[*c] = Some((lad.offset, l));
         }
+        let capped_is_payable = s.prep.groups.is_empty()
+            && s.prep.partner_cap.is_none()
+            && s.prep.minimum_payout.is_none();
+        let volume_is_revenue = s
+            .prep
+            .components
+            .iter()
+            .map(|c| match &c.rule {
+                PreparedRule::Ladder { basis, .. } | PreparedRule::Growth { basis, .. } => {
+                    *basis == Basis::Revenue
+                }
+                _ => false, // per unit: the volume is units
+            })
+            .collect();
         Some(Plan {
             off,
             active,
             ladder_of,
+            capped_is_payable,
+            volume_is_revenue,
         })
     }
 }
@@ -121,49 +141,45 @@ pub(super) fn run_scenario(
         setup.demand(sk, i, w);
         // purchases: one line a month (its share of the single line category), rounded to
         // the minor unit; no returns, no stretch (`Setup::period_purchases`'s common case)
-        let mix0 = setup.mix[i];
+        month_cents(&w.base, setup.mix[i], scale, &mut w.pmonth);
         for (k, pcents) in period_cents.iter_mut().enumerate() {
             let mut total = 0.0;
-            let ms = k * mpp..(k + 1) * mpp;
-            for (p, &g) in w.pmonth[ms.clone()].iter_mut().zip(&w.base[ms]) {
-                let amount = g * mix0;
-                let cents = if amount > 0.0 {
-                    round_half_up_positive(amount * scale)
-                } else {
-                    0.0
-                };
-                *p = cents;
-                total += cents;
+            for &c in &w.pmonth[k * mpp..(k + 1) * mpp] {
+                total += c;
             }
             *pcents = total;
         }
-        let mut cents = 0.0;
-        for v in &w.pmonth {
-            cents += *v;
-        }
+        // the same sum, in the same order, as one period's when there is one
+        let cents = if kk == 1 {
+            period_cents[0]
+        } else {
+            let mut cents = 0.0;
+            for v in &w.pmonth {
+                cents += *v;
+            }
+            cents
+        };
         let revenue = cents / scale;
 
         // entitlement and component cap of the partner's components (`settle_partner`,
         // step 1, on the measures `measure_period` gives a period's single-category net
         // purchases); the others' rows are cleared
         let act = &plan.active[plan.off[i] as usize..plan.off[i + 1] as usize];
-        for &c in act {
-            was_active[c as usize] = true;
-        }
-        for (c, a) in was_active.iter_mut().enumerate() {
-            w.scratch.set_active(c, *a);
-            *a = false;
+        if !plan.capped_is_payable {
+            // the kernel's later stages read every component's row
+            for &c in act {
+                was_active[c as usize] = true;
+            }
+            for (c, a) in was_active.iter_mut().enumerate() {
+                w.scratch.set_active(c, *a);
+                *a = false;
+            }
         }
         let inv = pc.inv_price;
         for &c in act {
             let c = c as usize;
             let comp = &prep.components[c];
-            let volume_is_revenue = match &comp.rule {
-                PreparedRule::Ladder { basis, .. } | PreparedRule::Growth { basis, .. } => {
-                    *basis == Basis::Revenue
-                }
-                _ => false, // per unit: volume = units
-            };
+            let volume_is_revenue = plan.volume_is_revenue[c];
             let row = c * kk;
             let mut window = [0.0; slot::BASE];
             let mut e = 0.0;
@@ -194,12 +210,35 @@ pub(super) fn run_scenario(
                 };
             }
         }
-        prep.settle_capped(&mut w.scratch);
+        // What is payable, and the partner's total at each period as `PartnerScratch::total`
+        // sums it over every component (from +0.0, in component order). Without exclusive
+        // groups, partner cap and minimum payout, payable is the capped entitlement and the
+        // components the partner is not in pay exactly +0.0: the sums skip them, which changes
+        // no bit (a sum that starts at +0.0 is never −0.0, and s + 0.0 = s for any other s).
+        let (payable, skip_inactive) = if plan.capped_is_payable {
+            (&w.scratch.capped, true)
+        } else {
+            prep.settle_capped(&mut w.scratch);
+            (&w.scratch.payable, false)
+        };
+        let total = |k: usize| {
+            let mut t = 0.0;
+            if skip_inactive {
+                for &c in act {
+                    t += payable[c as usize * kk + k];
+                }
+            } else {
+                for c in 0..nc {
+                    t += payable[c * kk + k];
+                }
+            }
+            t
+        };
 
         // the scenario's summaries (`Setup::run_scenario`)
-        let fin = w.scratch.total(kk - 1);
+        let fin = total(kk - 1);
         for k in 0..kk - 1 {
-            o.totals[k] += w.scratch.total(k);
+            o.totals[k] += total(k);
         }
         o.totals[kk - 1] += fin;
         o.partner_final[i] = fin;
@@ -209,8 +248,14 @@ pub(super) fn run_scenario(
         for (a, b) in o.month_rev.iter_mut().zip(&w.pmonth) {
             *a += *b;
         }
-        for c in 0..nc {
-            o.comp_payout[c] += w.scratch.payable(c, kk - 1);
+        if skip_inactive {
+            for &c in act {
+                o.comp_payout[c as usize] += payable[c as usize * kk + kk - 1];
+            }
+        } else {
+            for c in 0..nc {
+                o.comp_payout[c] += payable[c * kk + kk - 1];
+            }
         }
         for &c in act {
             let c = c as usize;
@@ -234,6 +279,49 @@ pub(super) fn run_scenario(
         }
     }
     o
+}
+
+/// Each month's purchase in minor units: `round_half_up(g · mix · scale)` when positive, else
+/// 0 (as `Setup::period_purchases` rounds a line).
+#[inline]
+fn month_cents(g: &[f64], mix: f64, scale: f64, out: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above)
+            unsafe { month_cents_avx2(g, mix, scale, out) };
+            return;
+        }
+    }
+    month_cents_portable(g, mix, scale, out)
+}
+
+/// [`month_cents`] by the rounding the general path uses.
+fn month_cents_portable(g: &[f64], mix: f64, scale: f64, out: &mut [f64]) {
+    for (o, &g) in out.iter_mut().zip(g) {
+        let amount = g * mix;
+        *o = if amount > 0.0 {
+            round_half_up_positive(amount * scale)
+        } else {
+            0.0
+        };
+    }
+}
+
+/// [`month_cents`] branch-free, with a vector truncation. The same numbers: for a finite
+/// `x > 0`, `t = trunc(x)` and `x − t` are exact, and `t + (x − t ≥ 0.5)` is `x` rounded half
+/// up whatever its size (for `x ≥ 2^52`, `x` is an integer and `x − t = 0`); for `x = ∞` it
+/// is `∞` as `round` gives.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn month_cents_avx2(g: &[f64], mix: f64, scale: f64, out: &mut [f64]) {
+    for (o, &g) in out.iter_mut().zip(g) {
+        let amount = g * mix;
+        let x = amount * scale;
+        let t = x.trunc();
+        let c = if x - t >= 0.5 { t + 1.0 } else { t };
+        *o = if amount > 0.0 { c } else { 0.0 };
+    }
 }
 
 #[cfg(test)]

@@ -76,9 +76,37 @@ fn in_range(x: f64) -> bool {
     x >= LO && x <= HI
 }
 
-/// The kernel: when every argument is in range, replace each by its `exp` in blocks of four
-/// (which the compiler turns into vector operations) and a scalar tail, and return true;
-/// otherwise leave `xs` alone and return false.
+/// Values per block: every step of the polynomial runs over a whole block, so that the
+/// vector operations of its three (AVX2) or six (SSE2) registers are independent and overlap
+/// instead of waiting on one Horner chain at a time. Twelve: a year of months.
+const BLOCK: usize = 12;
+
+/// [`exp_core`] of every value of a block, step by step over the block (the same operations
+/// on each value as `exp_core`, hence the same bits).
+#[inline(always)]
+fn exp_block(b: &mut [f64; BLOCK]) {
+    let mut shifted = [0.0; BLOCK];
+    let mut r = [0.0; BLOCK];
+    for j in 0..BLOCK {
+        let x = b[j].clamp(LO, HI);
+        shifted[j] = x * LOG2E + SHIFT;
+        let n = shifted[j] - SHIFT;
+        r[j] = (x - n * LN2_HI) - n * LN2_LO;
+    }
+    let mut p = [C[11]; BLOCK];
+    for c in [C[10], C[9], C[8], C[7], C[6], C[5], C[4], C[3], C[2], C[1], C[0], 1.0, 1.0] {
+        for j in 0..BLOCK {
+            p[j] = p[j] * r[j] + c;
+        }
+    }
+    for j in 0..BLOCK {
+        let ni = shifted[j].to_bits().wrapping_sub(SHIFT.to_bits()) as i64;
+        b[j] = p[j] * f64::from_bits(((ni + 1023) as u64) << 52);
+    }
+}
+
+/// The kernel: when every argument is in range, replace each by its `exp` (by blocks; the
+/// last one padded) and return true; otherwise leave `xs` alone and return false.
 #[inline(always)]
 fn exp_slice(xs: &mut [f64]) -> bool {
     let mut ok = true;
@@ -88,16 +116,17 @@ fn exp_slice(xs: &mut [f64]) -> bool {
     if !ok {
         return false;
     }
-    let mut blocks = xs.chunks_exact_mut(4);
-    for b in &mut blocks {
-        let b: &mut [f64; 4] = b.try_into().expect("chunks of four");
-        let x = *b;
-        for (o, v) in b.iter_mut().zip(x) {
-            *o = exp_core(v);
-        }
+    let mut blocks = xs.chunks_exact_mut(BLOCK);
+    for chunk in &mut blocks {
+        exp_block(chunk.try_into().expect("a whole block"));
     }
-    for v in blocks.into_remainder() {
-        *v = exp_core(*v);
+    let tail = blocks.into_remainder();
+    if !tail.is_empty() {
+        let mut b = [0.0; BLOCK];
+        b[..tail.len()].copy_from_slice(tail);
+        exp_block(&mut b);
+        let n = tail.len();
+        tail.copy_from_slice(&b[..n]);
     }
     true
 }

@@ -6,6 +6,7 @@
 //! market process, segment and partner factors, noise, churn, growth, seasonality).
 
 use super::super::*;
+use super::{month_cents, month_cents_portable};
 use crate::demand::Model;
 use crate::population::Population;
 use crate::programme::{Format, Programme};
@@ -237,7 +238,7 @@ fn inputs(prog: &str, csv: &str, model: &str) -> (Compiled, Population, Model) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     #[test]
     fn fast_path_equals_general_path(case in any::<u64>(), seed in 0u64..1000) {
@@ -296,4 +297,56 @@ fn the_general_path_runs_what_the_fast_path_cannot() {
         csv_mix,
         "[economics.category_mix]\nk = 0.5\nl = 0.5\n"
     ));
+}
+
+#[test]
+fn month_cents_kernels_agree() {
+    let mut r = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+    let mut g: Vec<f64> = (0..5000).map(|_| r.random_range(-10.0..1e5)).collect();
+    // halves, near-halves, huge and special values
+    for x in [0.005, 0.015, 0.025, 1.005, 2.675, 1e-12, 0.0, -0.0, -1.0, 4.0e13, 4.5e13, 1e15, 1e300] {
+        g.push(x);
+        g.push(f64::from_bits(x.to_bits() + 1));
+        g.push(f64::from_bits(x.to_bits().saturating_sub(1)));
+    }
+    g.extend([f64::INFINITY, f64::NEG_INFINITY, f64::NAN, f64::MIN_POSITIVE]);
+    for (mix, scale) in [(1.0, 100.0), (0.37, 1.0), (1.0, 1000.0)] {
+        let mut a = vec![0.0; g.len()];
+        let mut b = vec![0.0; g.len()];
+        month_cents(&g, mix, scale, &mut a);
+        month_cents_portable(&g, mix, scale, &mut b);
+        for ((x, y), v) in a.iter().zip(&b).zip(&g) {
+            assert_eq!(x.to_bits(), y.to_bits(), "{v} × {mix} × {scale}");
+        }
+    }
+}
+
+#[test]
+fn tier_probabilities_are_the_shares_of_scenarios_reaching_each_tier() {
+    for case in 0..12u64 {
+        let (prog, csv, model) = random_case(case);
+        let (p, pop, m) = inputs(&prog, &csv, &model);
+        let setup = Setup::new(&p, &pop, &m).unwrap();
+        let n = 7;
+        let nl = setup.ladders.len();
+        let np = setup.partners.len();
+        let mut reach = vec![0u32; np * setup.partner_tier_width];
+        let mut acc = setup.new_acc(&pop, 3, n);
+        let mut w = Work::new(&setup);
+        for s in 0..n as u64 {
+            let o = setup.run_scenario(3, s, &mut w);
+            for i in 0..np {
+                for (l, (_, lad)) in setup.ladders.iter().enumerate() {
+                    let t = o.partner_tier[i * nl + l] as usize;
+                    for tt in 0..t.min(lad.tiers) {
+                        reach[i * setup.partner_tier_width + lad.partner_offset + tt] += 1;
+                    }
+                }
+            }
+            setup.fold(&mut acc, o);
+        }
+        let r = setup.finish(acc);
+        let want: Vec<f64> = reach.iter().map(|&c| c as f64 / n as f64).collect();
+        assert_eq!(r.partner_tier_probability, want, "case {case}");
+    }
 }
