@@ -21,6 +21,38 @@
 //!
 //! Method, conditioning, conventions and limitations: `docs/forecast.md`.
 //!
+//! ```
+//! use rebatesim::data::Transactions;
+//! use rebatesim::demand::Model;
+//! use rebatesim::forecast::{forecast, ForecastOptions};
+//! use rebatesim::population::Population;
+//! use rebatesim::programme::{Format, Programme};
+//! let programme = Programme::from_str(r#"
+//! name = "Year"
+//! currency = "EUR"
+//! start = 2027-01-01
+//! period = "year"
+//! periods = 1
+//! [[components]]
+//! id = "vol"
+//! kind = "volume"
+//! tiers = [{ from = 100000, percent = 2 }, { from = 200000, percent = 4 }]
+//! "#, Format::Toml, None).unwrap().compile().unwrap();
+//! let partners = Population::from_csv_str("partner_id,segment,baseline_revenue\nA,s,240000\n", "partners").unwrap();
+//! let mut csv = String::from("partner_id,date,quantity,revenue\n");
+//! for m in 1..=6 {
+//!     csv += &format!("A,2027-{m:02}-15,1,20000\n");
+//! }
+//! let actuals = Transactions::from_csv_str(&csv, "actuals").unwrap();
+//! let f = forecast(&programme, &partners, &Model::default(), &actuals,
+//!                  chrono::NaiveDate::from_ymd_opt(2027, 6, 30).unwrap(),
+//!                  &ForecastOptions { scenarios: 10, ..Default::default() }).unwrap();
+//! // 120,000 to date and 120,000 expected: tier 2 (4%) on 240,000
+//! assert_eq!(f.expected_value().value, 9600.0);
+//! // required to date at the effective rate 4% on 120,000
+//! assert_eq!(f.journal()[0].required, 4800.0);
+//! ```
+//!
 //! Results are bit-identical for any number of threads: every scenario draws from streams keyed
 //! by (seed, scenario, partner, purpose) and results are folded in scenario order.
 
@@ -86,7 +118,11 @@ impl PriorAccruals {
         let col = |name: &str| -> Result<usize> {
             headers
                 .iter()
-                .position(|h| h.trim_start_matches('\u{feff}').trim().eq_ignore_ascii_case(name))
+                .position(|h| {
+                    h.trim_start_matches('\u{feff}')
+                        .trim()
+                        .eq_ignore_ascii_case(name)
+                })
                 .ok_or_else(|| {
                     Error::data(
                         table,
@@ -541,7 +577,9 @@ impl Forecast {
     pub fn budget_exceedance(&self) -> Option<Estimate> {
         let b = self.budget?;
         Some(summary::probability(
-            self.payout_before_budget.iter().map(|&x| x > b + 1e-9 * b.abs().max(1.0)),
+            self.payout_before_budget
+                .iter()
+                .map(|&x| x > b + 1e-9 * b.abs().max(1.0)),
         ))
     }
 
@@ -855,7 +893,9 @@ pub fn forecast(
                 &actuals.table,
                 Some(i + 1),
                 Some("date"),
-                format!("date {d} is after the forecast date {as_of}: give actuals up to as_of only"),
+                format!(
+                    "date {d} is after the forecast date {as_of}: give actuals up to as_of only"
+                ),
             ));
         }
     }
@@ -879,7 +919,10 @@ pub fn forecast(
     let month_of: Vec<usize> = actuals
         .date
         .iter()
-        .map(|d| cal.month_of(*d).expect("resolved dates are in the programme") as usize)
+        .map(|d| {
+            cal.month_of(*d)
+                .expect("resolved dates are in the programme") as usize
+        })
         .collect();
 
     // negative cumulative volumes after returns: per partner, in date order
@@ -900,12 +943,14 @@ pub fn forecast(
                 qty += actuals.quantity[rows[j]];
                 j += 1;
             }
-            if rev.is_sign_negative() && !rev.is_zero() || qty.is_sign_negative() && !qty.is_zero() {
+            if rev.is_sign_negative() && !rev.is_zero() || qty.is_sign_negative() && !qty.is_zero()
+            {
                 let bad = rows[i..j]
                     .iter()
                     .copied()
                     .filter(|&r| {
-                        actuals.revenue[r].is_sign_negative() || actuals.quantity[r].is_sign_negative()
+                        actuals.revenue[r].is_sign_negative()
+                            || actuals.quantity[r].is_sign_negative()
                     })
                     .max()
                     .unwrap_or(rows[j - 1]);
@@ -968,7 +1013,14 @@ pub fn forecast(
         let rows = &rows_of[i];
         m_dec.iter_mut().for_each(|v| *v = Decimal::ZERO);
         crate::settlement::fill_measures(
-            &prep_dec, programme, actuals, &res, rows, &active, &mut m_dec, &mut orders,
+            &prep_dec,
+            programme,
+            actuals,
+            &res,
+            rows,
+            &active,
+            &mut m_dec,
+            &mut orders,
         );
         for (j, v) in m_dec.iter().enumerate() {
             measures[i * ml + j] = dec_f64(*v);
@@ -985,7 +1037,14 @@ pub fn forecast(
             .collect();
         m_dec.iter_mut().for_each(|v| *v = Decimal::ZERO);
         crate::settlement::fill_measures(
-            &prep_dec, programme, actuals, &res, &month_rows, &active, &mut m_dec, &mut orders,
+            &prep_dec,
+            programme,
+            actuals,
+            &res,
+            &month_rows,
+            &active,
+            &mut m_dec,
+            &mut orders,
         );
         for (c, comp) in prep_dec.components.iter().enumerate() {
             volume_month[i * nc + c] = (0..kk)
@@ -1257,7 +1316,9 @@ pub fn forecast(
         partial_month: if t_obs >= months { 0.0 } else { partial },
         budget: prep.budget,
         partner_ids: population.partner_id.clone(),
-        partner_segments: (0..n).map(|i| population.segment_name(i).to_owned()).collect(),
+        partner_segments: (0..n)
+            .map(|i| population.segment_name(i).to_owned())
+            .collect(),
         segments: population.segments.clone(),
         components: prep.components.iter().map(|c| c.id.clone()).collect(),
         payout,

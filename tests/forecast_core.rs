@@ -164,7 +164,9 @@ fn partial_month_is_simulated_pro_rata() {
 /// pace (60%..140% of the model's expectation), by category, two orders a month, 3% returns.
 fn rich_actuals(pop: &Population, months: u32) -> String {
     let mut s = String::from("partner_id,date,quantity,revenue,category,order_id\n");
-    let season = [0.8, 0.85, 1.0, 1.0, 1.05, 1.0, 0.9, 0.85, 1.05, 1.1, 1.15, 1.25];
+    let season = [
+        0.8, 0.85, 1.0, 1.0, 1.05, 1.0, 0.9, 0.85, 1.05, 1.1, 1.15, 1.25,
+    ];
     let mean: f64 = season.iter().sum::<f64>() / 12.0;
     for i in 0..pop.len() {
         let pace = 0.6 + 0.8 * ((i * 13) % 17) as f64 / 16.0;
@@ -227,13 +229,15 @@ fn settle_actuals_plus_expected(
             continue;
         }
         let cat = t.category_of(r).unwrap_or("");
-        let order = t.order.as_ref().and_then(|o| o[r]).map(|k| format!("X{}", t.order_keys[k as usize])).unwrap_or_default();
+        let order = t
+            .order
+            .as_ref()
+            .and_then(|o| o[r])
+            .map(|k| format!("X{}", t.order_keys[k as usize]))
+            .unwrap_or_default();
         text += &format!(
             "{},{},{},{},{cat},{order}\n",
-            t.partner_keys[t.partner_key[r] as usize],
-            t.date[r],
-            t.quantity[r],
-            t.revenue[r]
+            t.partner_keys[t.partner_key[r] as usize], t.date[r], t.quantity[r], t.revenue[r]
         );
     }
     let all = Transactions::from_csv_str(&text, "all").unwrap();
@@ -286,7 +290,10 @@ fn without_noise_the_forecast_is_the_settlement_of_actuals_plus_expected_purchas
                     .filter(|l| &l.component == id)
                     .map(|l| l.payable.to_f64().unwrap())
                     .sum();
-                assert!((f.component_payout(c)[0] - want).abs() < 0.005 * 60.0, "{id}");
+                assert!(
+                    (f.component_payout(c)[0] - want).abs() < 0.005 * 60.0,
+                    "{id}"
+                );
             }
         } else {
             assert!(s.budget_binding);
@@ -321,7 +328,10 @@ fn schedules_and_accruals_reconcile_with_the_payout_distribution() {
     let f = run(2, 60, None);
     let mean = f.expected_value().value;
     let cash: f64 = f.cash_schedule().iter().map(|c| c.mean.value).sum();
-    assert!((cash - mean).abs() < 1e-6 * mean.max(1.0), "{cash} vs {mean}");
+    assert!(
+        (cash - mean).abs() < 1e-6 * mean.max(1.0),
+        "{cash} vs {mean}"
+    );
     let j = f.journal();
     let est: f64 = j.iter().map(|l| l.estimated_final).sum();
     assert!((est - mean).abs() < 1e-6 * mean.max(1.0), "{est} vs {mean}");
@@ -343,7 +353,11 @@ fn schedules_and_accruals_reconcile_with_the_payout_distribution() {
     assert_eq!(c[1].status, "payable");
     assert_eq!(c[2].status, "forecast");
     assert_eq!(c[0].p5.value, c[0].p95.value);
-    assert!(c[3].p95.value > c[3].p5.value, "{c:?} {:?}", f.budget_exceedance());
+    assert!(
+        c[3].p95.value > c[3].p5.value,
+        "{c:?} {:?}",
+        f.budget_exceedance()
+    );
     let d = f.total_distribution();
     assert!(d.p5.value <= d.p50.value && d.p50.value <= d.p95.value);
     assert!(d.constrained.value >= d.p50.value);
@@ -392,9 +406,17 @@ fn a_partner_ahead_of_its_baseline_is_expected_to_stay_ahead() {
     // posterior of the partner factor: 6 months at σE = 0.1 against σP = 0.2 — the shrinkage
     // factor is 6/0.01 / (6/0.01 + 1/0.04) = 0.96: UP's remaining months are expected at about
     // exp(0.96 · ln 1.3) ≈ 1.29 × 20,000: final ≈ 156,000 + 154,000 = 310,000 (4%: ≈ 12,400)
-    assert!(up.payout.mean.value > 12_000.0 && up.payout.mean.value < 12_800.0, "{:?}", up.payout.mean);
+    assert!(
+        up.payout.mean.value > 12_000.0 && up.payout.mean.value < 12_800.0,
+        "{:?}",
+        up.payout.mean
+    );
     // DOWN: 84,000 + 6 × ≈ 14,100 ≈ 168,500: tier 1 (2%) ≈ 3,370
-    assert!(down.payout.mean.value > 3_200.0 && down.payout.mean.value < 3_550.0, "{:?}", down.payout.mean);
+    assert!(
+        down.payout.mean.value > 3_200.0 && down.payout.mean.value < 3_550.0,
+        "{:?}",
+        down.payout.mean
+    );
     assert_eq!(up.months_observed, Some(6));
 }
 
@@ -447,24 +469,55 @@ fn bad_input_names_the_row() {
         scenarios: 2,
         ..Default::default()
     };
-    let go = |a: &str, as_of: &str, o: &ForecastOptions| {
-        forecast(&p, &pop, &m, &tx(a), date(as_of), o)
-    };
+    let go =
+        |a: &str, as_of: &str, o: &ForecastOptions| forecast(&p, &pop, &m, &tx(a), date(as_of), o);
     let h = "partner_id,date,quantity,revenue\n";
-    let e = err(go(&format!("{h}A,2027-01-05,1,10\nA,2027-07-01,1,10\n"), "2027-06-30", &o).unwrap_err());
+    let e = err(go(
+        &format!("{h}A,2027-01-05,1,10\nA,2027-07-01,1,10\n"),
+        "2027-06-30",
+        &o,
+    )
+    .unwrap_err());
     assert_eq!(e, "invalid data: actuals.csv, row 2, column 'date': date 2027-07-01 is after the forecast date 2027-06-30: give actuals up to as_of only");
-    let e = err(go(&format!("{h}A,2027-01-05,1,10\nZ,2027-02-01,1,10\n"), "2027-06-30", &o).unwrap_err());
-    assert!(e.contains("row 2, column 'partner_id': unknown partner 'Z'"), "{e}");
+    let e = err(go(
+        &format!("{h}A,2027-01-05,1,10\nZ,2027-02-01,1,10\n"),
+        "2027-06-30",
+        &o,
+    )
+    .unwrap_err());
+    assert!(
+        e.contains("row 2, column 'partner_id': unknown partner 'Z'"),
+        "{e}"
+    );
     let e = err(go(&format!("{h}A,2026-12-31,1,10\n"), "2027-06-30", &o).unwrap_err());
-    assert!(e.contains("row 1, column 'date': date 2026-12-31 is outside the programme"), "{e}");
+    assert!(
+        e.contains("row 1, column 'date': date 2026-12-31 is outside the programme"),
+        "{e}"
+    );
     let e = err(go(&format!("{h}A,2027-01-05,1,10\n"), "2028-01-01", &o).unwrap_err());
-    assert_eq!(e, "invalid request: as_of 2028-01-01 is outside the programme (2027-01-01 to 2027-12-31)");
+    assert_eq!(
+        e,
+        "invalid request: as_of 2028-01-01 is outside the programme (2027-01-01 to 2027-12-31)"
+    );
     let e = err(go(&format!("{h}A,2027-01-05,1,10\n"), "2026-06-30", &o).unwrap_err());
-    assert!(e.contains("as_of 2026-06-30 is outside the programme"), "{e}");
-    let e = err(go(&format!("{h}A,2027-01-05,2,100\nA,2027-02-05,-1,-60\nA,2027-03-05,-1,-60\n"), "2027-06-30", &o).unwrap_err());
+    assert!(
+        e.contains("as_of 2026-06-30 is outside the programme"),
+        "{e}"
+    );
+    let e = err(go(
+        &format!("{h}A,2027-01-05,2,100\nA,2027-02-05,-1,-60\nA,2027-03-05,-1,-60\n"),
+        "2027-06-30",
+        &o,
+    )
+    .unwrap_err());
     assert_eq!(e, "invalid data: actuals.csv, row 3, column 'revenue': partner 'A' has a negative cumulative net revenue of -20 on 2027-03-05 after returns: returns exceed the purchases to date");
     // a same-day sale and return are fine
-    go(&format!("{h}A,2027-01-05,-1,-60\nA,2027-01-05,2,100\n"), "2027-06-30", &o).unwrap();
+    go(
+        &format!("{h}A,2027-01-05,-1,-60\nA,2027-01-05,2,100\n"),
+        "2027-06-30",
+        &o,
+    )
+    .unwrap();
     for (text, want) in [
         ("partner_id,component,amount\nA,vol,10\nQ,vol,5\n", "invalid data: prior.csv, row 2, column 'partner_id': unknown partner 'Q' (not in partners.csv)"),
         ("partner_id,component,amount\nA,volume,10\n", "invalid data: prior.csv, row 1, column 'component': unknown component 'volume' (the programme has: vol)"),
@@ -474,11 +527,31 @@ fn bad_input_names_the_row() {
         let o = ForecastOptions { scenarios: 2, prior_accruals: Some(&pa), ..Default::default() };
         assert_eq!(err(go(&format!("{h}A,2027-01-05,1,10\n"), "2027-06-30", &o).unwrap_err()), want);
     }
-    let e = err(PriorAccruals::from_csv_str("partner_id,component,amount\nA,vol,ten\n", "prior.csv").unwrap_err());
-    assert_eq!(e, "invalid data: prior.csv, row 1, column 'amount': expected a number, found \"ten\"");
-    let e = err(go(&format!("{h}A,2027-01-05,1,10\n"), "2027-06-30", &ForecastOptions { confidence: 1.0, ..o }).unwrap_err());
+    let e = err(PriorAccruals::from_csv_str(
+        "partner_id,component,amount\nA,vol,ten\n",
+        "prior.csv",
+    )
+    .unwrap_err());
+    assert_eq!(
+        e,
+        "invalid data: prior.csv, row 1, column 'amount': expected a number, found \"ten\""
+    );
+    let e = err(go(
+        &format!("{h}A,2027-01-05,1,10\n"),
+        "2027-06-30",
+        &ForecastOptions {
+            confidence: 1.0,
+            ..o
+        },
+    )
+    .unwrap_err());
     assert!(e.contains("confidence must be between 0 and 1"), "{e}");
-    let e = err(go(&format!("{h}A,2027-01-05,1,10\n"), "2027-06-30", &ForecastOptions { scenarios: 0, ..o }).unwrap_err());
+    let e = err(go(
+        &format!("{h}A,2027-01-05,1,10\n"),
+        "2027-06-30",
+        &ForecastOptions { scenarios: 0, ..o },
+    )
+    .unwrap_err());
     assert!(e.contains("scenarios must be at least 1"), "{e}");
 }
 
@@ -497,20 +570,34 @@ fn cancel_and_progress() {
         assert!(done <= total);
         calls.fetch_add(1, Ordering::Relaxed);
     };
-    let f = forecast(&p, &pop, &model("[noise]\nsigma = 0.1\n"), &a, date("2027-06-30"), &ForecastOptions {
-        scenarios: 100,
-        progress: Some(&progress),
-        ..Default::default()
-    })
+    let f = forecast(
+        &p,
+        &pop,
+        &model("[noise]\nsigma = 0.1\n"),
+        &a,
+        date("2027-06-30"),
+        &ForecastOptions {
+            scenarios: 100,
+            progress: Some(&progress),
+            ..Default::default()
+        },
+    )
     .unwrap();
     assert_eq!(f.scenarios, 100);
     assert!(calls.load(Ordering::Relaxed) >= 2);
     let stop = AtomicBool::new(true);
-    let e = forecast(&p, &pop, &model(""), &a, date("2027-06-30"), &ForecastOptions {
-        scenarios: 100,
-        cancel: Some(&stop),
-        ..Default::default()
-    })
+    let e = forecast(
+        &p,
+        &pop,
+        &model(""),
+        &a,
+        date("2027-06-30"),
+        &ForecastOptions {
+            scenarios: 100,
+            cancel: Some(&stop),
+            ..Default::default()
+        },
+    )
     .unwrap_err();
     assert!(matches!(e, Error::Cancelled));
     let _ = Partners::default();
@@ -539,33 +626,67 @@ tiers = [{ from = 50000, percent = 1 }, { from = 100000, percent = 2 }, { from =
     );
     let mut csv = String::from("partner_id,segment,baseline_revenue\n");
     for i in 0..40 {
-        csv += &format!("P{i:02},{},{}\n", if i % 2 == 0 { "a" } else { "b" }, 60_000 + 3_000 * i);
+        csv += &format!(
+            "P{i:02},{},{}\n",
+            if i % 2 == 0 { "a" } else { "b" },
+            60_000 + 3_000 * i
+        );
     }
     let pop = Population::from_csv_str(&csv, "p.csv").unwrap();
     let text = std::env::var("CAL_MODEL").unwrap_or_else(|_| "[market]\nsigma = 0.1\nprocess = \"ar1\"\nrho = 0.8\n[segment_factor]\nsigma = 0.08\n[partner_factor]\nsigma = 0.2\n[noise]\nsigma = 0.25\n[churn]\nmonthly_hazard = 0.01\n[returns]\nshare = 0.02\n".into()).replace("\\n", "\n");
     let m = model(&text);
-    let years: u64 = std::env::var("CAL_YEARS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
+    let years: u64 = std::env::var("CAL_YEARS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
     let (mut in80, mut in90) = (0, 0);
     let mut ranks = Vec::new();
     for y in 0..years {
         let ex = export_scenario(&p, &pop, &m, 1000 + y, 0).unwrap();
-        let realised = settle(&p, &ex.partners, &ex.transactions).unwrap().total.payable.to_f64().unwrap();
+        let realised = settle(&p, &ex.partners, &ex.transactions)
+            .unwrap()
+            .total
+            .payable
+            .to_f64()
+            .unwrap();
         let as_of = date("2027-06-30");
         let t = &ex.transactions;
         let mut text = String::from("partner_id,date,quantity,revenue\n");
         for r in 0..t.len() {
             if t.date[r] <= as_of {
-                text += &format!("{},{},{},{}\n", t.partner_keys[t.partner_key[r] as usize], t.date[r], t.quantity[r], t.revenue[r]);
+                text += &format!(
+                    "{},{},{},{}\n",
+                    t.partner_keys[t.partner_key[r] as usize],
+                    t.date[r],
+                    t.quantity[r],
+                    t.revenue[r]
+                );
             }
         }
-        let f = forecast(&p, &pop, &m, &tx(&text), as_of, &ForecastOptions { scenarios: 300, seed: 5, ..Default::default() }).unwrap();
+        let f = forecast(
+            &p,
+            &pop,
+            &m,
+            &tx(&text),
+            as_of,
+            &ForecastOptions {
+                scenarios: 300,
+                seed: 5,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let mut v = f.total_payout().to_vec();
         v.sort_by(f64::total_cmp);
         let rank = v.iter().filter(|&&x| x <= realised).count() as f64 / v.len() as f64;
         ranks.push(rank);
         let q = |p: f64| rebatesim::summary::percentile_sorted(&v, p);
-        if realised >= q(0.1) && realised <= q(0.9) { in80 += 1; }
-        if realised >= q(0.05) && realised <= q(0.95) { in90 += 1; }
+        if realised >= q(0.1) && realised <= q(0.9) {
+            in80 += 1;
+        }
+        if realised >= q(0.05) && realised <= q(0.95) {
+            in90 += 1;
+        }
     }
     ranks.sort_by(f64::total_cmp);
     let lo = ranks.iter().filter(|&&r| r < 0.2).count();

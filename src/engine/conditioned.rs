@@ -240,7 +240,11 @@ impl<'p> CondEngine<'p> {
         let coeff = |m: usize, g: usize, out: &mut [f64]| {
             out.iter_mut().for_each(|v| *v = 0.0);
             if dm > 0 {
-                let r = if mk.process == MarketProcess::Constant { 0 } else { m };
+                let r = if mk.process == MarketProcess::Constant {
+                    0
+                } else {
+                    m
+                };
                 out[..dm].copy_from_slice(&lmat[r * dm..(r + 1) * dm]);
             }
             if let Some(j) = seg_dim[g] {
@@ -269,8 +273,7 @@ impl<'p> CondEngine<'p> {
             let sm = &s.seg_month[g * s.months..(g + 1) * s.months];
             let se2 = (sc.noise * sc.noise).max(MIN_NOISE_VAR);
             let sp2 = sc.partner * sc.partner;
-            let offset_const =
-                0.5 * (sc.segment * sc.segment + sp2 + sc.noise * sc.noise);
+            let offset_const = 0.5 * (sc.segment * sc.segment + sp2 + sc.noise * sc.noise);
             let limit = if churned[i] {
                 last_bought[i].map(|m| m + 1).unwrap_or(0)
             } else {

@@ -43,7 +43,11 @@ impl PyPriorAccruals {
     }
 
     fn __repr__(&self) -> String {
-        format!("PriorAccruals({:?}, {} rows)", self.inner.table, self.inner.len())
+        format!(
+            "PriorAccruals({:?}, {} rows)",
+            self.inner.table,
+            self.inner.len()
+        )
     }
 }
 
@@ -58,7 +62,8 @@ impl PyForecast {
     /// Everything (estimates, breakdowns, journal, watch list, cash schedule) as JSON.
     fn report_json(&self, py: Python<'_>) -> PyResult<String> {
         let r = py.detach(|| self.inner.report());
-        serde_json::to_string(&r).map_err(|e| to_py(py, Error::Request(format!("cannot write JSON: {e}"))))
+        serde_json::to_string(&r)
+            .map_err(|e| to_py(py, Error::Request(format!("cannot write JSON: {e}"))))
     }
 
     /// Final total payout per scenario (after the budget).
@@ -72,25 +77,46 @@ impl PyForecast {
     }
 
     /// Final payout per scenario of partner `i` (population order).
-    fn partner_payout<'py>(&self, py: Python<'py>, i: usize) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    fn partner_payout<'py>(
+        &self,
+        py: Python<'py>,
+        i: usize,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         if i >= self.inner.partner_ids.len() {
-            return Err(to_py(py, Error::Request(format!("partner index {i} out of range"))));
+            return Err(to_py(
+                py,
+                Error::Request(format!("partner index {i} out of range")),
+            ));
         }
         Ok(PyArray1::from_vec(py, self.inner.partner_payout(i)))
     }
 
     /// Final payout per scenario of component `c`.
-    fn component_payout<'py>(&self, py: Python<'py>, c: usize) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    fn component_payout<'py>(
+        &self,
+        py: Python<'py>,
+        c: usize,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         if c >= self.inner.components.len() {
-            return Err(to_py(py, Error::Request(format!("component index {c} out of range"))));
+            return Err(to_py(
+                py,
+                Error::Request(format!("component index {c} out of range")),
+            ));
         }
         Ok(PyArray1::from_vec(py, self.inner.component_payout(c)))
     }
 
     /// Final payout per scenario of segment `g`.
-    fn segment_payout<'py>(&self, py: Python<'py>, g: usize) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    fn segment_payout<'py>(
+        &self,
+        py: Python<'py>,
+        g: usize,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         if g >= self.inner.segments.len() {
-            return Err(to_py(py, Error::Request(format!("segment index {g} out of range"))));
+            return Err(to_py(
+                py,
+                Error::Request(format!("segment index {g} out of range")),
+            ));
         }
         Ok(PyArray1::from_vec(py, self.inner.segment_payout(g)))
     }
@@ -99,7 +125,12 @@ impl PyForecast {
         let e = self.inner.expected_value();
         format!(
             "ForecastResult({:?} as of {}, {} scenarios, expected {:.2} ± {:.2} {})",
-            self.inner.programme, self.inner.as_of, self.inner.scenarios, e.value, e.se, self.inner.currency
+            self.inner.programme,
+            self.inner.as_of,
+            self.inner.scenarios,
+            e.value,
+            e.se,
+            self.inner.currency
         )
     }
 }
@@ -123,10 +154,18 @@ pub(crate) fn forecast(
     progress: Option<Py<PyAny>>,
 ) -> PyResult<PyForecast> {
     let date = chrono::NaiveDate::parse_from_str(as_of.trim(), "%Y-%m-%d").map_err(|_| {
-        to_py(py, Error::Request(format!("as_of: expected a date written YYYY-MM-DD, found {as_of:?}")))
+        to_py(
+            py,
+            Error::Request(format!(
+                "as_of: expected a date written YYYY-MM-DD, found {as_of:?}"
+            )),
+        )
     })?;
     if threads == Some(0) {
-        return Err(to_py(py, Error::Request("threads must be at least 1 (or None for all cores)".into())));
+        return Err(to_py(
+            py,
+            Error::Request("threads must be at least 1 (or None for all cores)".into()),
+        ));
     }
     let (c, p, m, t) = (
         &programme.get().compiled,
