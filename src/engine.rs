@@ -1759,7 +1759,16 @@ impl Setup<'_> {
     }
 
     /// Fold one scenario into the accumulator (always called in scenario order).
+    #[cfg(test)]
     fn fold(&self, acc: &mut Acc, o: ScenarioOut) {
+        let f = self.fold_scenario(acc, &o);
+        self.fold_partners(acc, std::slice::from_ref(&o), &[f]);
+    }
+
+    /// Fold a scenario's own results into the accumulator (always called in scenario order);
+    /// returns its budget factor (payout after / before the budget) for
+    /// [`Setup::fold_partners`].
+    fn fold_scenario(&self, acc: &mut Acc, o: &ScenarioOut) -> f64 {
         let r = &mut acc.res;
         let kk = self.kk;
         let before = o.totals[kk - 1];
@@ -1812,25 +1821,48 @@ impl Setup<'_> {
         }
         r.accrual.extend_from_slice(&acc_m);
         r.cash.extend_from_slice(&cash);
-        // partners
-        for (i, &p) in o.partner_final.iter().enumerate() {
-            acc.partner_sum_before[i] += p;
-            acc.partner_sum[i] += p * f;
-        }
+        f
+    }
+
+    /// Fold the per-partner results of consecutive scenarios `outs` (with their budget
+    /// factors `fs`) into the accumulator, in parallel over blocks of partners: each partner's
+    /// sums still run over the scenarios in order, so the result does not depend on threads.
+    fn fold_partners(&self, acc: &mut Acc, outs: &[ScenarioOut], fs: &[f64]) {
+        const BLOCK: usize = 1024;
+        acc.partner_sum
+            .par_chunks_mut(BLOCK)
+            .zip(acc.partner_sum_before.par_chunks_mut(BLOCK))
+            .enumerate()
+            .for_each(|(b, (sum, before))| {
+                let i0 = b * BLOCK;
+                for (o, &f) in outs.iter().zip(fs) {
+                    let fin = &o.partner_final[i0..i0 + sum.len()];
+                    for ((s, bf), &p) in sum.iter_mut().zip(before.iter_mut()).zip(fin) {
+                        *bf += p;
+                        *s += p * f;
+                    }
+                }
+            });
         let nl = self.ladders.len();
         if nl > 0 {
             // one count per partner and ladder, in the tier it ended in (the probabilities of
             // reaching each tier are the tail sums, in `finish`)
             let tw = self.tier_width;
-            for (row, hist) in o
-                .partner_tier
-                .chunks_exact(nl)
-                .zip(acc.partner_hist.chunks_exact_mut(tw))
-            {
-                for ((_, lad), &t) in self.ladders.iter().zip(row) {
-                    hist[lad.offset + (t as usize).min(lad.tiers)] += 1;
-                }
-            }
+            acc.partner_hist
+                .par_chunks_mut(BLOCK * tw)
+                .enumerate()
+                .for_each(|(b, hist)| {
+                    let i0 = b * BLOCK;
+                    let np = hist.len() / tw;
+                    for o in outs {
+                        let tiers = &o.partner_tier[i0 * nl..(i0 + np) * nl];
+                        for (row, h) in tiers.chunks_exact(nl).zip(hist.chunks_exact_mut(tw)) {
+                            for ((_, lad), &t) in self.ladders.iter().zip(row) {
+                                h[lad.offset + (t as usize).min(lad.tiers)] += 1;
+                            }
+                        }
+                    }
+                });
         }
     }
 
@@ -1952,9 +1984,11 @@ fn simulate_fixed(
                 )
                 .collect()
         });
-        for o in outs {
-            setup.fold(&mut acc, o);
-        }
+        let fs: Vec<f64> = outs
+            .iter()
+            .map(|o| setup.fold_scenario(&mut acc, o))
+            .collect();
+        pool.install(|| setup.fold_partners(&mut acc, &outs, &fs));
         done = end;
         if let Some(cb) = options.progress {
             if !cb(done, max_n) {

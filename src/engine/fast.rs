@@ -17,7 +17,7 @@
 //! both on randomised programmes, populations and models and compare every output.
 
 use super::*;
-use crate::rules::Amount;
+use crate::rules::{ladder_terms, Amount};
 
 /// What the fast path needs beyond [`Setup`]: whether it applies, and per partner the
 /// components it is in.
@@ -141,7 +141,7 @@ pub(super) fn run_scenario(
         setup.demand(sk, i, w);
         // purchases: one line a month (its share of the single line category), rounded to
         // the minor unit; no returns, no stretch (`Setup::period_purchases`'s common case)
-        month_cents(&w.base, setup.mix[i], scale, &mut w.pmonth);
+        month_cents(&w.base, setup.mix[i], scale, &mut w.pmonth, &mut o.month_rev);
         for (k, pcents) in period_cents.iter_mut().enumerate() {
             let mut total = 0.0;
             for &c in &w.pmonth[k * mpp..(k + 1) * mpp] {
@@ -183,31 +183,68 @@ pub(super) fn run_scenario(
             let row = c * kk;
             let mut window = [0.0; slot::BASE];
             let mut e = 0.0;
+            // the tier counted: the highest of any period (`measure = period`) or the last
+            let mut tier = 0;
             for k in 0..kk {
                 let r = period_cents[k] / scale;
                 let q = r * inv;
                 let m = [if volume_is_revenue { r } else { q }, r, q];
-                let out = match comp.measure {
-                    Measure::Period => {
-                        let o = prep.evaluate(c, &m, 1, &pc.baseline);
-                        e += prep.round(o.amount);
-                        o
-                    }
+                let wm = match comp.measure {
+                    Measure::Period => &m,
                     Measure::Cumulative => {
                         for (x, y) in window.iter_mut().zip(m) {
                             *x += y;
                         }
-                        let o = prep.evaluate(c, &window, k as u32 + 1, &pc.baseline);
-                        e = prep.round(o.amount);
-                        o
+                        &window
                     }
                 };
-                w.scratch.outcome[row + k] = out;
-                w.scratch.entitled[row + k] = e;
+                // the kernel's rule (`Prepared::evaluate`; a volume ladder is `ladder_terms`)
+                let (amount, t) = match &comp.rule {
+                    PreparedRule::Ladder {
+                        basis,
+                        method,
+                        tiers,
+                        basis_cap,
+                    } => {
+                        let (amount, t, _) = ladder_terms(
+                            tiers,
+                            *method,
+                            *basis,
+                            *basis_cap,
+                            wm[slot::VOLUME],
+                            wm[slot::REVENUE],
+                            wm[slot::UNITS],
+                            |_, _, _| {},
+                        );
+                        (amount, t)
+                    }
+                    _ => {
+                        let wp = match comp.measure {
+                            Measure::Period => 1,
+                            Measure::Cumulative => k as u32 + 1,
+                        };
+                        let o = prep.evaluate(c, wm, wp, &pc.baseline);
+                        (o.amount, o.tier)
+                    }
+                };
+                match comp.measure {
+                    Measure::Period => {
+                        e += prep.round(amount);
+                        tier = tier.max(t);
+                    }
+                    Measure::Cumulative => {
+                        e = prep.round(amount);
+                        tier = t;
+                    }
+                }
                 w.scratch.capped[row + k] = match comp.cap {
                     Some(cap) => e.min_of(cap),
                     None => e,
                 };
+            }
+            if let Some((offset, l)) = plan.ladder_of[c] {
+                o.tiers[offset + tier as usize] += 1;
+                o.partner_tier[i * nl + l] = tier.min(255) as u8;
             }
         }
         // What is payable, and the partner's total at each period as `PartnerScratch::total`
@@ -245,9 +282,6 @@ pub(super) fn run_scenario(
         o.seg_payout[pc.seg] += fin;
         o.seg_revenue[pc.seg] += revenue;
         o.revenue += revenue;
-        for (a, b) in o.month_rev.iter_mut().zip(&w.pmonth) {
-            *a += *b;
-        }
         if skip_inactive {
             for &c in act {
                 o.comp_payout[c as usize] += payable[c as usize * kk + kk - 1];
@@ -255,20 +289,6 @@ pub(super) fn run_scenario(
         } else {
             for c in 0..nc {
                 o.comp_payout[c] += payable[c * kk + kk - 1];
-            }
-        }
-        for &c in act {
-            let c = c as usize;
-            if let Some((offset, l)) = plan.ladder_of[c] {
-                let t = match prep.components[c].measure {
-                    Measure::Period => (0..kk)
-                        .map(|k| w.scratch.outcome[c * kk + k].tier)
-                        .max()
-                        .unwrap_or(0),
-                    Measure::Cumulative => w.scratch.outcome[c * kk + kk - 1].tier,
-                };
-                o.tiers[offset + t as usize] += 1;
-                o.partner_tier[i * nl + l] = t.min(255) as u8;
             }
         }
         // without the programme: the same purchases (no behaviour)
@@ -282,29 +302,31 @@ pub(super) fn run_scenario(
 }
 
 /// Each month's purchase in minor units: `round_half_up(g · mix · scale)` when positive, else
-/// 0 (as `Setup::period_purchases` rounds a line).
+/// 0 (as `Setup::period_purchases` rounds a line), into `out`, and added to `sum` (the
+/// scenario's revenue by month).
 #[inline]
-fn month_cents(g: &[f64], mix: f64, scale: f64, out: &mut [f64]) {
+fn month_cents(g: &[f64], mix: f64, scale: f64, out: &mut [f64], sum: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2 (checked just above)
-            unsafe { month_cents_avx2(g, mix, scale, out) };
+            unsafe { month_cents_avx2(g, mix, scale, out, sum) };
             return;
         }
     }
-    month_cents_portable(g, mix, scale, out)
+    month_cents_portable(g, mix, scale, out, sum)
 }
 
 /// [`month_cents`] by the rounding the general path uses.
-fn month_cents_portable(g: &[f64], mix: f64, scale: f64, out: &mut [f64]) {
-    for (o, &g) in out.iter_mut().zip(g) {
+fn month_cents_portable(g: &[f64], mix: f64, scale: f64, out: &mut [f64], sum: &mut [f64]) {
+    for ((o, s), &g) in out.iter_mut().zip(sum.iter_mut()).zip(g) {
         let amount = g * mix;
         *o = if amount > 0.0 {
             round_half_up_positive(amount * scale)
         } else {
             0.0
         };
+        *s += *o;
     }
 }
 
@@ -314,13 +336,30 @@ fn month_cents_portable(g: &[f64], mix: f64, scale: f64, out: &mut [f64]) {
 /// is `∞` as `round` gives.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn month_cents_avx2(g: &[f64], mix: f64, scale: f64, out: &mut [f64]) {
-    for (o, &g) in out.iter_mut().zip(g) {
+unsafe fn month_cents_avx2(g: &[f64], mix: f64, scale: f64, out: &mut [f64], sum: &mut [f64]) {
+    #[inline(always)]
+    fn one(g: f64, mix: f64, scale: f64, o: &mut f64, s: &mut f64) {
         let amount = g * mix;
         let x = amount * scale;
         let t = x.trunc();
         let c = if x - t >= 0.5 { t + 1.0 } else { t };
         *o = if amount > 0.0 { c } else { 0.0 };
+        *s += *o;
+    }
+    let n = g.len().min(out.len()).min(sum.len());
+    // blocks of four (one vector each; a year is three), then the rest
+    let whole = n / 4 * 4;
+    for ((o, s), g) in out[..whole]
+        .chunks_exact_mut(4)
+        .zip(sum[..whole].chunks_exact_mut(4))
+        .zip(g[..whole].chunks_exact(4))
+    {
+        for l in 0..4 {
+            one(g[l], mix, scale, &mut o[l], &mut s[l]);
+        }
+    }
+    for j in whole..n {
+        one(g[j], mix, scale, &mut out[j], &mut sum[j]);
     }
 }
 
