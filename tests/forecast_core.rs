@@ -421,6 +421,68 @@ fn a_partner_ahead_of_its_baseline_is_expected_to_stay_ahead() {
 }
 
 #[test]
+fn a_partner_ordering_every_third_month_keeps_its_pace() {
+    // 60,000 in March and June each cover three months of its 20,000-a-month demand: the partner
+    // is on its baseline pace (not three times ahead, not churned): about 120,000 + 120,000 by
+    // December, tier 2 (4%) ≈ 9,600
+    let p = programme(YEAR_RETRO);
+    let pop = Population::from_csv_str(
+        "partner_id,segment,baseline_revenue\nA,s,240000\n",
+        "partners.csv",
+    )
+    .unwrap();
+    let a = "partner_id,date,quantity,revenue\nA,2027-03-20,1,60000\nA,2027-06-20,1,60000\n";
+    let f = forecast(
+        &p,
+        &pop,
+        &model("[partner_factor]\nsigma = 0.3\n[noise]\nsigma = 0.2\n"),
+        &tx(a),
+        date("2027-06-30"),
+        &ForecastOptions {
+            scenarios: 200,
+            seed: 2,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let r = &f.by_partner()[0];
+    assert_eq!(r.churned, Some(false));
+    assert!(
+        r.payout.mean.value > 9_000.0 && r.payout.mean.value < 10_500.0,
+        "{:?}",
+        r.payout.mean
+    );
+    // one purchase in January, then nothing for five months: usual interval 1 month → churned
+    let a = "partner_id,date,quantity,revenue\nA,2027-01-20,1,20000\n";
+    let f = forecast(
+        &p,
+        &pop,
+        &model(""),
+        &tx(a),
+        date("2027-06-30"),
+        &ForecastOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(f.by_partner()[0].churned, Some(true));
+    // ... but one silent month is not enough
+    let mut a = h1_actuals("A", 20000.0);
+    a = a.replace("A,2027-06-15,1,20000\n", "");
+    let f = forecast(
+        &p,
+        &pop,
+        &model(""),
+        &tx(&a),
+        date("2027-06-30"),
+        &ForecastOptions {
+            scenarios: 1,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(f.by_partner()[0].churned, Some(false));
+}
+
+#[test]
 fn a_partner_without_purchases_since_a_month_is_treated_as_churned() {
     let p = programme(YEAR_RETRO);
     let pop = Population::from_csv_str(
@@ -693,4 +755,71 @@ tiers = [{ from = 50000, percent = 1 }, { from = 100000, percent = 2 }, { from =
     let hi = ranks.iter().filter(|&&r| r > 0.8).count();
     let mid = ranks.iter().filter(|&&r| r < 0.5).count();
     eprintln!("80%: {in80}/{years}, 90%: {in90}/{years}, rank<0.2 {lo}, <0.5 {mid}, >0.8 {hi}");
+}
+
+/// On the bundled example (partners who order every few months): how many are treated as
+/// churned at mid-year, and how often their realised payout falls in the 90% interval.
+#[test]
+#[ignore]
+fn example_mid_year_check() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/distributor");
+    let p = rebatesim::programme::Programme::from_file(root.join("programme.toml"))
+        .unwrap()
+        .compile()
+        .unwrap();
+    let pop = Population::from_csv_path(root.join("partners.csv")).unwrap();
+    let m = rebatesim::demand::Model::from_file(root.join("model.toml")).unwrap();
+    let all = Transactions::from_csv_path(root.join("transactions.csv")).unwrap();
+    let text = std::fs::read_to_string(root.join("transactions.csv")).unwrap();
+    let mut h1 = String::new();
+    for (k, line) in text.lines().enumerate() {
+        if k == 0 || line.split(',').nth(1).unwrap() <= "2027-06-30" {
+            h1 += line;
+            h1 += "\n";
+        }
+    }
+    let scen: usize = std::env::var("EX_SCENARIOS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    let f = forecast(
+        &p,
+        &pop,
+        &m,
+        &tx(&h1),
+        date("2027-06-30"),
+        &ForecastOptions {
+            scenarios: scen,
+            seed: 1,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let parts = Partners::from_csv_path(root.join("partners.csv")).unwrap();
+    let s = settle(&p, &parts, &all).unwrap();
+    let rows = f.by_partner();
+    let churned = rows.iter().filter(|r| r.churned == Some(true)).count();
+    let mut inside = 0;
+    let mut below = 0;
+    let realised: std::collections::HashMap<&str, f64> = s
+        .by_partner()
+        .iter()
+        .map(|x| (x.partner_id.as_str(), x.totals.payable.to_f64().unwrap()))
+        .collect();
+    for r in &rows {
+        let act = realised[r.key.as_str()];
+        if act >= r.payout.p5.value - 0.01 && act <= r.payout.p95.value + 0.01 {
+            inside += 1;
+        } else if act < r.payout.p5.value {
+            below += 1;
+        }
+    }
+    eprintln!(
+        "churned {churned}; partner 90% intervals cover {inside}/{} (realised below {below}); total: forecast mean {:.0} P5 {:.0} P95 {:.0}, realised {}",
+        rows.len(),
+        f.expected_value().value,
+        f.total_distribution().p5.value,
+        f.total_distribution().p95.value,
+        s.total.payable
+    );
 }

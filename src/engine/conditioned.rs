@@ -58,6 +58,12 @@ pub(crate) struct CondEngine<'p> {
     /// The period the watch list reports tiers for (`measure = period` ladders).
     watch_period: usize,
     churned: Vec<bool>,
+    /// Conditioned month by month (else on one aggregated observation).
+    regular: Vec<bool>,
+    /// Aggregated observations: weights `n × t_obs`, value and noise variance per partner.
+    agg_w: Vec<f64>,
+    agg_y: Vec<f64>,
+    agg_s2: Vec<f64>,
     /// `n × t_obs`: month used in the conditioning.
     used: Vec<bool>,
     /// Per partner: Σ y over used months, and their number.
@@ -174,21 +180,38 @@ impl<'p> CondEngine<'p> {
         let first_period = first_month / s.mpp;
         let watch_period = first_period.min(s.kk - 1);
 
-        // churn: no purchase in the trailing complete months (and none in the partial month)
+        // Regular buyers (a purchase in every complete month from the start to their last
+        // purchase, as the lognormal model generates) are conditioned month by month, exactly.
+        // Others buy intermittently (orders every few months): each purchase is taken to cover the
+        // demand since the previous one, so they are conditioned on their total from the
+        // programme start to their last purchase month (one aggregated observation).
+        // Churn: no purchase for at least max(2, 2·I − 1) complete months, I = months of demand
+        // per purchase month ((last + 1) / purchase months; 1 for regular buyers); no purchase
+        // at all: churned after 6 months. (One month without purchases is not taken as
+        // evidence: real partners skip months.)
         let mut churned = vec![false; n];
         let mut used = vec![false; n * t];
         let mut last_bought = vec![None; n];
+        let mut regular = vec![false; n];
         for i in 0..n {
+            if t == 0 {
+                break;
+            }
             let g = &obs.gross[i * t..(i + 1) * t];
-            last_bought[i] = g.iter().rposition(|&v| v > 0.0);
-            churned[i] = t > 0
-                && !obs.partial_bought[i]
-                && match last_bought[i] {
-                    None => true,
-                    Some(m) => m + 1 < t,
+            let last = g.iter().rposition(|&v| v > 0.0);
+            last_bought[i] = last;
+            let count = g.iter().filter(|&&v| v > 0.0).count();
+            churned[i] = !obs.partial_bought[i]
+                && match last {
+                    None => t >= 6,
+                    Some(l) => {
+                        let gap = (t - 1 - l) as f64;
+                        let interval = (l + 1) as f64 / count as f64;
+                        gap >= 2.0 && gap >= 2.0 * interval - 1.0 - 1e-9
+                    }
                 };
+            regular[i] = matches!(last, Some(l) if count == l + 1);
         }
-
         // θ = (market innovations, segment factors)
         let mk = &s.market;
         let has_market = !(mk.sigma == 0.0 && mk.monthly_sigma == 0.0);
@@ -263,6 +286,9 @@ impl<'p> CondEngine<'p> {
         let mut a1 = vec![0.0; d];
         let mut ay = vec![0.0; d];
         let mut ata = vec![0.0; d * d];
+        let mut agg_w = vec![0.0; n * t];
+        let mut agg_y = vec![0.0; n];
+        let mut agg_s2 = vec![0.0; n];
         for i in 0..n {
             if t == 0 {
                 break;
@@ -274,11 +300,54 @@ impl<'p> CondEngine<'p> {
             let se2 = (sc.noise * sc.noise).max(MIN_NOISE_VAR);
             let sp2 = sc.partner * sc.partner;
             let offset_const = 0.5 * (sc.segment * sc.segment + sp2 + sc.noise * sc.noise);
-            let limit = if churned[i] {
-                last_bought[i].map(|m| m + 1).unwrap_or(0)
-            } else {
-                t
+            let Some(last) = last_bought[i] else {
+                continue;
             };
+            if !regular[i] {
+                // one aggregated observation: months 0..=last, weights w_m = E_m / Σ E
+                let mut esum = 0.0;
+                let mut asum = 0.0;
+                for m in 0..=last {
+                    esum += pc.base_month * sm[m] * pc.uplift;
+                    asum += obs.gross[i * t + m];
+                }
+                if !(esum > 0.0) || !(asum > 0.0) {
+                    continue;
+                }
+                let w = &mut agg_w[i * t..(i + 1) * t];
+                let (mut w2, mut wv) = (0.0, 0.0);
+                for m in 0..=last {
+                    w[m] = pc.base_month * sm[m] * pc.uplift / esum;
+                    w2 += w[m] * w[m];
+                    wv += w[m] * market_var(mk, m);
+                }
+                // Fenton–Wilkinson: the log of a weighted mean of mean-one lognormal noises
+                let s2 = ((sc.noise * sc.noise).exp_m1() * w2)
+                    .ln_1p()
+                    .max(MIN_NOISE_VAR);
+                let y = (asum / esum).ln() + 0.5 * (wv + sc.segment * sc.segment + sp2 + s2);
+                agg_y[i] = y;
+                agg_s2[i] = s2;
+                nobs[i] = (last + 1) as u32;
+                if d > 0 {
+                    row.iter_mut().for_each(|v| *v = 0.0);
+                    for m in 0..=last {
+                        coeff(m, g, &mut a1);
+                        for a in 0..d {
+                            row[a] += w[m] * a1[a];
+                        }
+                    }
+                    let var = sp2 + s2;
+                    for a in 0..d {
+                        h[a] += row[a] * y / var;
+                        for b in 0..d {
+                            q[a * d + b] += row[a] * row[b] / var;
+                        }
+                    }
+                }
+                continue;
+            }
+            let limit = last + 1;
             a1.iter_mut().for_each(|v| *v = 0.0);
             ay.iter_mut().for_each(|v| *v = 0.0);
             ata.iter_mut().for_each(|v| *v = 0.0);
@@ -334,6 +403,10 @@ impl<'p> CondEngine<'p> {
             first_period,
             watch_period,
             churned,
+            regular,
+            agg_w,
+            agg_y,
+            agg_s2,
             used,
             ysum,
             nobs,
@@ -475,16 +548,27 @@ impl<'p> CondEngine<'p> {
             let sp2 = sc.partner * sc.partner;
             let se2 = (sc.noise * sc.noise).max(MIN_NOISE_VAR);
             let k = self.nobs[i] as f64;
-            let mut resid = self.ysum[i];
-            if k > 0.0 {
+            let (v, mean) = if k > 0.0 && !self.regular[i] {
+                let s2 = self.agg_s2[i];
+                let mut resid = self.agg_y[i] - cw.a[g];
+                let w = &self.agg_w[i * t..(i + 1) * t];
                 for m in 0..t {
-                    if self.used[i * t + m] {
-                        resid -= cw.x[m] + cw.a[g];
+                    resid -= w[m] * cw.x[m];
+                }
+                let v = 1.0 / (1.0 / sp2 + 1.0 / s2);
+                (v, v * resid / s2)
+            } else {
+                let mut resid = self.ysum[i];
+                if k > 0.0 {
+                    for m in 0..t {
+                        if self.used[i * t + m] {
+                            resid -= cw.x[m] + cw.a[g];
+                        }
                     }
                 }
-            }
-            let v = 1.0 / (1.0 / sp2 + k / se2);
-            let mean = v * resid / se2;
+                let v = 1.0 / (1.0 / sp2 + k / se2);
+                (v, v * resid / se2)
+            };
             let mut r = rng::stream_of(pk, Purpose::PartnerFactor);
             let b = mean + v.sqrt() * rng::normal(&mut r);
             f *= (b - 0.5 * sp2).exp();
