@@ -183,6 +183,95 @@ pub fn paired(a: &[f64], b: &[f64]) -> Summary {
     summarize(&d, None)
 }
 
+/// Percentile bands of cumulative monthly paths (e.g. the accrued liability or the cash paid
+/// to date at each month end), with the expected amount in each month; every estimate with its
+/// Monte Carlo standard error. Built by [`cumulative_bands`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PathBands {
+    /// Number of scenarios.
+    pub n: usize,
+    /// Expected amount in each month (not cumulative).
+    pub month_mean: Vec<Estimate>,
+    /// Expected cumulative amount at each month end.
+    pub mean: Vec<Estimate>,
+    /// 10th percentile of the cumulative amount at each month end.
+    pub p10: Vec<Estimate>,
+    /// 25th percentile.
+    pub p25: Vec<Estimate>,
+    /// Median.
+    pub p50: Vec<Estimate>,
+    /// 75th percentile.
+    pub p75: Vec<Estimate>,
+    /// 90th percentile.
+    pub p90: Vec<Estimate>,
+}
+
+/// Bands of the cumulative sums of `monthly`, a row-major `scenarios × months` matrix of
+/// amounts per month: for each month the mean (standard error `sd/√n`) and the P10, P25, P50,
+/// P75 and P90 of the amount to date across scenarios (order-statistic standard errors, see
+/// the module documentation). Percentiles are taken month by month, so the P90 band is the
+/// 90th percentile at each month end, not one scenario's path.
+///
+/// ```
+/// use rebatesim::summary::cumulative_bands;
+/// // three scenarios × two months
+/// let b = cumulative_bands(&[1.0, 1.0, 2.0, 2.0, 3.0, 3.0], 3, 2);
+/// assert_eq!(b.month_mean[1].value, 2.0);
+/// assert_eq!(b.mean[1].value, 4.0);
+/// assert_eq!(b.p50[1].value, 4.0);
+/// ```
+pub fn cumulative_bands(monthly: &[f64], scenarios: usize, months: usize) -> PathBands {
+    assert_eq!(monthly.len(), scenarios * months, "monthly paths: expected scenarios × months values");
+    let mut cum = monthly.to_vec();
+    for s in 0..scenarios {
+        let row = &mut cum[s * months..(s + 1) * months];
+        for m in 1..months {
+            row[m] += row[m - 1];
+        }
+    }
+    let mut out = PathBands {
+        n: scenarios,
+        month_mean: Vec::with_capacity(months),
+        mean: Vec::with_capacity(months),
+        p10: Vec::with_capacity(months),
+        p25: Vec::with_capacity(months),
+        p50: Vec::with_capacity(months),
+        p75: Vec::with_capacity(months),
+        p90: Vec::with_capacity(months),
+    };
+    let mut col = Vec::with_capacity(scenarios);
+    for m in 0..months {
+        col.clear();
+        col.extend((0..scenarios).map(|s| monthly[s * months + m]));
+        out.month_mean.push(mean(&col));
+        col.clear();
+        col.extend((0..scenarios).map(|s| cum[s * months + m]));
+        out.mean.push(mean(&col));
+        col.sort_by(f64::total_cmp);
+        out.p10.push(percentile_estimate(&col, 0.10));
+        out.p25.push(percentile_estimate(&col, 0.25));
+        out.p50.push(percentile_estimate(&col, 0.50));
+        out.p75.push(percentile_estimate(&col, 0.75));
+        out.p90.push(percentile_estimate(&col, 0.90));
+    }
+    out
+}
+
+impl crate::engine::SimResult {
+    /// The accrual schedule before the year: expected accrued liability to date at each
+    /// programme month end (each period's payout accrued over its months in proportion to
+    /// their revenue), with P10–P90 bands and standard errors.
+    pub fn accrual_schedule(&self) -> PathBands {
+        cumulative_bands(&self.accrual, self.scenarios, self.months)
+    }
+
+    /// The cash schedule: expected cash paid to date at each month end, counted from the
+    /// programme start to the last payment date, with P10–P90 bands and standard errors.
+    pub fn cash_schedule(&self) -> PathBands {
+        cumulative_bands(&self.cash, self.scenarios, self.cash_months)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,5 +300,33 @@ mod tests {
         let d = paired(&a, &b);
         assert_eq!(d.mean.value, 1.0);
         assert_eq!(d.mean.se, 0.0);
+    }
+
+    #[test]
+    fn cumulative_bands_of_paths() {
+        // 100 scenarios × 3 months: scenario s pays s in month 0, nothing in month 1, 1 in month 2
+        let n = 100;
+        let mut m = Vec::new();
+        for s in 0..n {
+            m.extend([s as f64, 0.0, 1.0]);
+        }
+        let b = cumulative_bands(&m, n, 3);
+        assert_eq!(b.n, n);
+        assert_eq!(b.month_mean[0].value, 49.5);
+        assert_eq!(b.month_mean[1].value, 0.0);
+        assert_eq!(b.month_mean[2].value, 1.0);
+        assert_eq!(b.mean[1].value, 49.5);
+        assert_eq!(b.mean[2].value, 50.5);
+        assert!((b.p10[0].value - 9.9).abs() < 1e-12);
+        assert!((b.p90[2].value - 90.1).abs() < 1e-12);
+        assert_eq!(b.p50[2].value, 50.5);
+        // bands are ordered and the cumulative amount never falls here
+        for k in 0..3 {
+            assert!(b.p10[k].value <= b.p25[k].value && b.p25[k].value <= b.p50[k].value);
+            assert!(b.p50[k].value <= b.p75[k].value && b.p75[k].value <= b.p90[k].value);
+        }
+        assert!(b.mean[0].se > 0.0 && b.month_mean[1].se == 0.0);
+        let empty = cumulative_bands(&[], 0, 0);
+        assert!(empty.mean.is_empty());
     }
 }

@@ -29,6 +29,8 @@ from .sensitivity import Sensitivity, sensitivity
 from .sensitivity import parameters as sensitivity_parameters
 from .settlement import Settlement, load_partners, load_transactions, settle
 from .simulation import Comparison, Model, Population, SimulationResult, compare, simulate
+from . import outputs, report
+from .report import Report, comparison_report, simulation_report
 
 __version__: str = _core.__version__
 
@@ -60,6 +62,11 @@ __all__ = [
     "Population",
     "SimulationResult",
     "Comparison",
+    "report",
+    "outputs",
+    "Report",
+    "simulation_report",
+    "comparison_report",
     "example_path",
     "examples",
     "example_population",

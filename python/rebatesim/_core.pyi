@@ -21,6 +21,7 @@ __all__ = [
     "compare",
     "sensitivity",
     "sensitivity_parameters",
+    "cumulative_bands",
     "Chart",
     "payout_distribution_chart",
     "design_comparison_chart",
@@ -193,6 +194,10 @@ def sensitivity(
     progress: Optional[Callable[[int, int], Any]] = None,
 ) -> str: ...
 def sensitivity_parameters() -> list[tuple[str, float, float, bool, bool, bool]]: ...
+def cumulative_bands(monthly: np.ndarray) -> dict[str, np.ndarray]:
+    """Bands of the cumulative sums of a scenarios × months matrix: month_mean, mean,
+    p10, p25, p50, p75, p90, each with ``*_se``."""
+    ...
 
 # Charts (src/python/charts.rs); the public API is rebatesim.charts.
 

@@ -267,6 +267,7 @@ def tier_attainment(
     ``expected``: a DataFrame with one row per segment and one column per tier
     (lowest tier first), or a mapping segment → {tier: expected partners}.
     ``low``/``high``: the interval bounds in the same shape (e.g. P5 and P95).
+    NaN marks a tier a segment's ladder does not have: no bar is drawn for it.
 
     >>> from rebatesim import charts
     >>> c = charts.tier_attainment({"Dealers": {"Bronze": 40, "Gold": 8},

@@ -5,11 +5,20 @@
     rebatesim validate programme.toml
     rebatesim settle --programme programme.toml --partners partners.csv \\
         --transactions transactions.csv [--json | --out DIR [--force]]
-    rebatesim simulate --programme programme.toml --partners partners.csv --model model.toml
-    rebatesim compare --programme a.toml --programme b.toml --partners partners.csv --model model.toml
+    rebatesim simulate --programme programme.toml --partners partners.csv --model model.toml \\
+        [--json | --out DIR [--force]]
+    rebatesim compare --programme a.toml --programme b.toml --partners partners.csv --model model.toml \\
+        [--json | --out DIR [--force]]
     rebatesim forecast --programme programme.toml --partners partners.csv --model model.toml \\
         --actuals actuals.csv --as-of 2027-06-30 [--prior-accruals prior.csv] [--json | --out DIR [--force]]
-    rebatesim demo
+    rebatesim demo [--out DIR] [--force] [--no-report]
+
+``--out DIR`` on simulate, compare and demo writes a report folder (report.html,
+summary.json, summary.csv, the tables as CSV, results.xlsx, every chart as SVG and
+PNG) atomically: it appears complete or not at all, and an existing folder is
+replaced only with ``--force``. ``rebatesim demo`` writes its report to
+``./rebatesim-demo`` unless told otherwise. Progress bars go to stderr (and only on
+a terminal), never to ``--json`` stdout.
 
 Every error is printed on stderr as one message naming where the problem is
 (file line and field path, or table row and column), the exit status is
@@ -176,28 +185,55 @@ def _simulation_summary(r: Any) -> str:
     return "\n".join(out)
 
 
-def _emit_simulation(r: Any, args: argparse.Namespace) -> int:
+def _inputs(args: argparse.Namespace, **files: Any) -> Dict[str, str]:
+    """The inputs of a run, for the report's Inputs section."""
+    out: Dict[str, str] = {}
+    for label, value in files.items():
+        if value:
+            out[label.replace("_", " ").capitalize()] = ", ".join(map(str, value)) if isinstance(value, list) else os.path.abspath(str(value))
+    out["Scenarios"] = f"{args.scenarios:,}" + (f" (until the standard error of {args.statistic} ≤ {args.tolerance:,})"
+                                                if getattr(args, "tolerance", None) is not None else "")
+    out["Seed"] = str(args.seed)
+    out["Command"] = "rebatesim " + " ".join(getattr(args, "argv", []))
+    return out
+
+
+def _check_out(args: argparse.Namespace) -> None:
+    """Refuse an existing --out folder before any long computation."""
+    if getattr(args, "out", None):
+        from .outputs import check_target
+
+        check_target(args.out, force=args.force)
+
+
+def _emit_simulation(r: Any, args: argparse.Namespace, model: Any = None) -> int:
     if args.out:
-        r.to_csv(args.out, force=args.force)
+        from .report import simulation_report
+
+        rep = simulation_report(r, inputs=_inputs(args, programme=args.programme, partners=args.partners,
+                                                  model=args.model), model=model)
+        folder = rep.write(args.out, force=args.force)
     if args.json:
         sys.stdout.write(r.to_json() + "\n")
     else:
         print(_simulation_summary(r))
         if args.out:
-            print(f"\nwrote the results to {args.out}")
+            print(f"\nwrote the report to {folder}{os.sep}report.html (charts, CSV, Excel alongside)")
     return 0
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from .simulation import simulate
+    from .simulation import _model, simulate
 
-    r = simulate(args.programme, args.partners, args.model, **_sim_kwargs(args))
-    return _emit_simulation(r, args)
+    _check_out(args)
+    model = _model(args.model)
+    r = simulate(args.programme, args.partners, model, **_sim_kwargs(args))
+    return _emit_simulation(r, args, model)
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from .programme import Programme
-    from .simulation import compare
+    from .simulation import _model, compare
 
     designs = []
     for path in args.programmes:
@@ -206,19 +242,15 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         if any(n == name for n, _ in designs):
             name = path
         designs.append((name, p))
-    c = compare(designs, args.partners, args.model, **_sim_kwargs(args))
+    _check_out(args)
+    model = _model(args.model)
+    c = compare(designs, args.partners, model, **_sim_kwargs(args))
     if args.out:
-        from .settlement import write_outputs
+        from .report import comparison_report
 
-        write_outputs(
-            args.out,
-            {
-                "designs.csv": c.summary.to_csv(lineterminator="\n"),
-                "differences.csv": c.differences.to_csv(lineterminator="\n"),
-                "summary.json": json.dumps(c.to_dict(), indent=2) + "\n",
-            },
-            force=args.force,
-        )
+        rep = comparison_report(c, inputs=_inputs(args, programmes=args.programmes, partners=args.partners,
+                                                  model=args.model), model=model)
+        folder = rep.write(args.out, force=args.force)
     if args.json:
         sys.stdout.write(json.dumps(c.to_dict(), indent=2) + "\n")
         return 0
@@ -234,39 +266,72 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                       _fmt_est(row.revenue_mean, row.revenue_se), _fmt_est(row.incremental_margin_mean, row.incremental_margin_se)])
     print(_table(["difference", "payout", "revenue", "incremental margin"], drows, [False, True, True, True]))
     if args.out:
-        print(f"\nwrote designs.csv, differences.csv, summary.json to {args.out}")
+        print(f"\nwrote the report to {folder}{os.sep}report.html (charts, CSV, Excel alongside)")
     return 0
+
+
+DEMO_OUT = "rebatesim-demo"
+
+# The demo's small tornado: the assumptions a finance reader asks about first (see
+# rebatesim.sensitivity for the full default set).
+DEMO_ASSUMPTIONS = [
+    ("Trend", "growth.rate", "-5pp", "+5pp"),
+    ("Market volatility", "market.sigma", "-50%", "+50%"),
+    ("Partner noise", "noise.sigma", "-25%", "+25%"),
+    {"name": "Stretch probability", "parameter": "behaviour.stretch.max_probability", "low": "off", "high": "x1.5",
+     "low_label": "off", "high_label": "×1.5"},
+    {"name": "Uplift elasticity", "parameter": "behaviour.uplift.elasticity", "low": "off", "high": "x1.5",
+     "low_label": "off", "high_label": "×1.5"},
+]
+
+
+def _demo_out(args: argparse.Namespace) -> Optional[str]:
+    """Where the demo writes its report: --out, else ./rebatesim-demo (not with --json
+    or --no-report)."""
+    if args.out:
+        return str(args.out)
+    if args.json or args.no_report:
+        return None
+    return DEMO_OUT
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ._examples import example_path
+    from .exceptions import FileError
     from .programme import Programme
     from .settlement import settle
-    from .simulation import simulate
+    from .simulation import Model, simulate
 
+    out = _demo_out(args)
+    if out is not None:
+        from .outputs import check_target
+
+        try:
+            check_target(out, force=args.force)
+        except FileError as e:
+            if args.out:
+                raise
+            raise FileError(
+                f"the demo writes its report to ./{DEMO_OUT}, which already exists: add --force to replace it, "
+                "--out DIR to write elsewhere, or --no-report",
+                path=e.path,
+            ) from None
+    progress = not args.json and sys.stderr.isatty()
     programme = Programme.from_file(example_path("programme.toml"))
+    model = Model.from_file(example_path("model.toml"))
     # 1. before the year: forecast from the partners' prior-year baselines and the demand model
-    r = simulate(programme, example_path("partners.csv"), example_path("model.toml"), scenarios=args.scenarios,
-                 seed=args.seed, threads=args.threads, progress=not args.json and sys.stderr.isatty())
+    r = simulate(programme, example_path("partners.csv"), model, scenarios=args.scenarios,
+                 seed=args.seed, threads=args.threads, progress=progress)
     # 2. after the year: settle the actual transactions exactly
     s = settle(programme, example_path("partners.csv"), example_path("transactions.csv"))
     actual = float(s.total)
     rank = float(np.mean(r.payout <= actual)) if r.n_scenarios else float("nan")
     check = {"actual_payable": str(s.total), "forecast_mean": float(r.payout.mean()),
              "share_of_scenarios_at_or_below_actual": rank}
-    if args.out:
-        from .settlement import write_outputs
-
-        files = {
-            "forecast_summary.csv": r.summary.to_csv(lineterminator="\n"),
-            "forecast_partners.csv": r.partners.to_csv(index=False, lineterminator="\n"),
-            "settlement_lines.csv": s._core.lines_csv(),
-            "settlement_partners.csv": s.by_partner(exact=True).to_csv(index=False, lineterminator="\n"),
-            "summary.json": json.dumps({"forecast": r.to_dict(), "settlement": s.summary(), "check": check}, indent=2) + "\n",
-        }
-        write_outputs(args.out, files, force=args.force)
+    if out is not None:
+        _demo_report(args, out, programme, model, r, s, check, progress)
     if args.json:
         sys.stdout.write(json.dumps({"forecast": r.to_dict(), "settlement": s.summary(), "check": check}, indent=2) + "\n")
         return 0
@@ -279,9 +344,46 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(_settlement_summary(s))
     print(f"\n3. Check: the actual payable {actual:,.2f} {s.currency} against the forecast "
           f"(mean {r.payout.mean():,.0f}): {rank:.0%} of the simulated scenarios paid at most as much.")
-    if args.out:
-        print(f"\nwrote the results to {args.out}")
+    if out is not None:
+        print(f"\nwrote the report to {os.path.abspath(out)}{os.sep}report.html (charts, CSV, Excel alongside)")
     return 0
+
+
+def _demo_report(args: argparse.Namespace, out: str, programme: Any, model: Any, r: Any, s: Any,
+                 check: Dict[str, Any], progress: bool) -> None:
+    """The demo's report folder: the forecast report, a small sensitivity tornado, the
+    exact settlement of the actual year and the check of one against the other."""
+    from ._examples import example_path
+    from .report import settlement_section, simulation_report
+    from .sensitivity import sensitivity
+
+    sens = None
+    if args.sensitivity_scenarios > 0:
+        sens = sensitivity(programme, example_path("partners.csv"), model, scenarios=args.sensitivity_scenarios,
+                           seed=args.seed, threads=args.threads, progress=progress, assumptions=DEMO_ASSUMPTIONS)
+    inputs = {
+        "Programme": example_path("programme.toml"), "Partners": example_path("partners.csv"),
+        "Model": example_path("model.toml"), "Transactions (actual year)": example_path("transactions.csv"),
+        "Scenarios": f"{args.scenarios:,}", "Seed": str(args.seed),
+    }
+    rep = simulation_report(r, title=f"Rebate forecast and actuals: {programme.name}", inputs=inputs, model=model,
+                            sensitivity=sens)
+    # the settlement and the check go before the inputs
+    tail_at = next(i for i, part in enumerate(rep.parts) if part == "<h2>Inputs</h2>")
+    head, tail = rep.parts[:tail_at], rep.parts[tail_at:]
+    rep.parts = head
+    settlement_section(rep, s)
+    actual = float(s.total)
+    rep.add_heading("Forecast against the actual year")
+    rep.add_text(f"The actual payable {actual:,.2f} {s.currency} against the forecast mean "
+                 f"{check['forecast_mean']:,.0f}: {check['share_of_scenarios_at_or_below_actual']:.0%} of the simulated "
+                 "scenarios paid at most as much.")
+    rep.parts += tail
+    rep.add_file("settlement_lines.csv", s._core.lines_csv())
+    rep.add_file("settlement_partners.csv", s.by_partner(exact=True).to_csv(index=False, lineterminator="\n"))
+    rep.add_file("summary.json", json.dumps({"forecast": r.to_dict(), "settlement": s.summary(), "check": check},
+                                            indent=2, allow_nan=True) + "\n")
+    rep.write(out, force=args.force)
 
 
 def _forecast_summary(f: Any) -> str:
@@ -363,11 +465,15 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("file", help="programme file (.toml, .json, .yaml)")
     v.set_defaults(func=_cmd_validate)
 
-    def outputs(p: argparse.ArgumentParser) -> None:
+    def outputs(p: argparse.ArgumentParser, json_help: str = "print the settlement as JSON on stdout",
+                out_help: str = "write lines.csv, partners.csv, standings.csv and summary.json to DIR") -> None:
         g = p.add_mutually_exclusive_group()
-        g.add_argument("--json", action="store_true", help="print the settlement as JSON on stdout")
-        p.add_argument("--out", metavar="DIR", help="write lines.csv, partners.csv, standings.csv and summary.json to DIR")
-        p.add_argument("--force", action="store_true", help="replace an existing non-empty --out DIR")
+        g.add_argument("--json", action="store_true", help=json_help)
+        p.add_argument("--out", metavar="DIR", help=out_help)
+        p.add_argument("--force", action="store_true", help="replace an existing non-empty --out DIR (atomically)")
+
+    report_help = ("write a report folder to DIR: report.html (one self-contained page), summary.json, "
+                   "summary.csv and the other tables, results.xlsx, every chart as SVG and PNG")
 
     s = sub.add_parser(
         "settle",
@@ -394,7 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--tolerance", type=float, default=None, help="run until the standard error of --statistic is at most this")
     m.add_argument("--statistic", default="mean", help="statistic for --tolerance: mean or a percentile such as p95")
     m.add_argument("--max-scenarios", type=int, default=None, help="upper limit with --tolerance")
-    outputs(m)
+    outputs(m, "print the summaries and schedules as JSON on stdout", report_help)
     m.set_defaults(func=_cmd_simulate)
 
     c = sub.add_parser("compare", help="compare programme designs on common random numbers",
@@ -407,7 +513,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--tolerance", type=float, default=None, help="run until the standard error of --statistic is at most this")
     c.add_argument("--statistic", default="mean", help="statistic for --tolerance")
     c.add_argument("--max-scenarios", type=int, default=None, help="upper limit with --tolerance")
-    outputs(c)
+    outputs(c, "print every design's summaries and the paired differences as JSON on stdout", report_help)
     c.set_defaults(func=_cmd_compare)
 
     fc = sub.add_parser("forecast", help="forecast the final payout and the accrual from actuals to date",
@@ -430,7 +536,12 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="run the bundled distributor example",
                        description="The bundled distributor example: forecast the year's payout by simulation, settle the actual year exactly, compare.")
     sim_options(d, 200)
-    outputs(d)
+    outputs(d, "print the forecast, the settlement and the check as JSON on stdout (writes no report)",
+            report_help + f" (default ./{DEMO_OUT})")
+    d.add_argument("--no-report", action="store_true", help="print the summary only, write no report folder")
+    d.add_argument("--sensitivity-scenarios", type=int, default=10, metavar="N",
+                   help="scenarios per run of the report's small sensitivity tornado (5 assumptions × 2 runs; "
+                        "default 10; 0: none)")
     d.set_defaults(func=_cmd_demo)
     return parser
 
@@ -439,10 +550,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the ``rebatesim`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     if getattr(args, "json", False) and getattr(args, "out", None):
         parser.error("--json and --out cannot be used together")
-    if getattr(args, "force", False) and not getattr(args, "out", None):
+    if getattr(args, "force", False) and not getattr(args, "out", None) and args.command != "demo":
         parser.error("--force only applies with --out DIR")
+    if getattr(args, "no_report", False) and (args.out or args.force):
+        parser.error("--no-report cannot be used with --out or --force")
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

@@ -13,8 +13,6 @@ import decimal
 import html
 import json
 import os
-import shutil
-import tempfile
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Union
 
 from . import _core
@@ -367,34 +365,8 @@ class Settlement:
 def write_outputs(directory: str, files: Mapping[str, str], *, force: bool = False) -> None:
     """Write ``files`` (name → text) into ``directory`` atomically: into a
     temporary folder in the same parent, then renamed into place. Refuses an
-    existing non-empty directory unless ``force`` (which replaces it)."""
-    directory = os.path.abspath(directory)
-    if os.path.exists(directory):
-        if not os.path.isdir(directory):
-            raise FileError(f"{directory}: exists and is not a folder", path=directory)
-        if os.listdir(directory) and not force:
-            raise FileError(
-                f"{directory}: the folder exists and is not empty (use --force / force=True to replace it)",
-                path=directory,
-            )
-    parent = os.path.dirname(directory)
-    try:
-        os.makedirs(parent, exist_ok=True)
-        tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(directory)}.tmp-", dir=parent)
-    except OSError as e:
-        raise FileError(f"{parent}: {e.strerror or e}", path=parent) from None
-    try:
-        for name, text in files.items():
-            with open(os.path.join(tmp, name), "w", encoding="utf-8", newline="") as f:
-                f.write(text)
-        if os.path.exists(directory):
-            old = tempfile.mkdtemp(prefix=f".{os.path.basename(directory)}.old-", dir=parent)
-            os.rmdir(old)
-            os.rename(directory, old)
-            os.rename(tmp, directory)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, directory)
-    except OSError as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise FileError(f"{directory}: {e.strerror or e}", path=directory) from None
+    existing non-empty directory unless ``force`` (which replaces it; the old
+    folder survives any failure before the swap). See :mod:`rebatesim.outputs`."""
+    from .outputs import write_folder
+
+    write_folder(directory, files, force=force)

@@ -303,7 +303,9 @@ def simulate(
         core = _core.simulate(prog._spec, pop._core, mod._core, progress=bar.callback, **kw)
     finally:
         bar.close()
-    return SimulationResult(core.meta(), core.summaries(), core.per_scenario(), core.matrices(), core.partner_ids())
+    r = SimulationResult(core.meta(), core.summaries(), core.per_scenario(), core.matrices(), core.partner_ids())
+    r._programme = prog
+    return r
 
 
 def compare(
@@ -347,10 +349,11 @@ def compare(
         core = _core.compare(names, [p._spec for p in progs], pop._core, mod._core, progress=bar.callback, **kw)
     finally:
         bar.close()
-    results = {
-        name: SimulationResult(core.meta(i), core.summaries(i), core.per_scenario(i), core.matrices(i), core.partner_ids(i))
-        for i, name in enumerate(core.names())
-    }
+    results = {}
+    for i, name in enumerate(core.names()):
+        r = SimulationResult(core.meta(i), core.summaries(i), core.per_scenario(i), core.matrices(i), core.partner_ids(i))
+        r._programme = progs[i]
+        results[name] = r
     return Comparison(results, json.loads(core.differences()))
 
 
@@ -371,6 +374,93 @@ def _num(v: Any) -> float:
     return float("nan") if v is None else float(v)
 
 
+def _records(df: Any) -> List[Dict[str, Any]]:
+    """A DataFrame as JSON-ready records (index as the first field, NaN as None)."""
+    out = []
+    name = df.index.name or "index"
+    for idx, row in df.iterrows():
+        rec: Dict[str, Any] = {name: idx}
+        for k, v in row.items():
+            f = float(v) if isinstance(v, (int, float, np.floating, np.integer)) else v
+            rec[str(k)] = None if isinstance(f, float) and f != f else f
+        out.append(rec)
+    return out
+
+
+def _run_frame(r: "SimulationResult") -> Any:
+    import pandas as pd
+
+    from . import __version__
+
+    rows: List[Tuple[str, Any]] = [
+        ("programme", r.meta["programme"]), ("currency", r.currency), ("scenarios", r.n_scenarios),
+        ("seed", r.seed), ("budget", r.budget if r.budget is not None else "none"),
+        ("precision_met", "no target" if r.precision_met is None else str(r.precision_met)),
+        ("segments", ", ".join(r.meta["segments"])), ("components", ", ".join(r.meta["components"])),
+        ("rebatesim", __version__),
+    ]
+    if r.programme is not None:
+        rows.insert(1, ("start", r.programme.start.isoformat()))
+        rows.insert(2, ("end", r.programme.end.isoformat()))
+    df = pd.DataFrame(rows, columns=["setting", "value"]).set_index("setting")
+    df["value"] = df["value"].astype(str)
+    return df
+
+
+def _write_excel(path: PathLike, sheets: Mapping[str, Any]) -> None:
+    """Write DataFrames as the sheets of one workbook, atomically; header row frozen,
+    columns sized to their content, numbers with thousands separators."""
+    import tempfile
+
+    import pandas as pd
+
+    from .exceptions import FileError
+
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError:  # pragma: no cover
+        raise RequestError("to_excel needs openpyxl: pip install openpyxl") from None
+    target = os.path.abspath(os.fspath(path))
+    if not target.lower().endswith((".xlsx", ".xlsm")):
+        raise RequestError(f"{target}: an Excel workbook name must end in .xlsx")
+    folder = os.path.dirname(target)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".xlsx", dir=folder)
+        os.close(fd)
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes it private; a workbook is not
+    except OSError as e:
+        raise FileError(f"{folder}: {e.strerror or e}", path=folder) from None
+    try:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+            for name, df in sheets.items():
+                df.to_excel(xw, sheet_name=name[:31], merge_cells=False)  # every row filterable
+                ws = xw.sheets[name[:31]]
+                nidx = df.index.nlevels
+                ws.freeze_panes = ws.cell(row=2, column=nidx + 1)
+                for j, col in enumerate(list(df.index.names) + list(df.columns), start=1):
+                    values = df.index.get_level_values(j - 1) if j <= nidx else df.iloc[:, j - 1 - nidx]
+                    numeric = j > nidx and pd.api.types.is_float_dtype(values)
+                    width = max([len(str(col))] + [len(f"{v:,.2f}") if numeric and v == v else len(str(v)) for v in values[:200]])
+                    letter = ws.cell(row=1, column=j).column_letter
+                    ws.column_dimensions[letter].width = min(max(width + 2, 8), 48)
+                    if numeric:
+                        big = bool(np.nanmax(np.abs(values.to_numpy(dtype=float)), initial=0.0) >= 100)
+                        fmt = "#,##0.00" if big else "0.0000"
+                        for cell in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                            cell[0].number_format = fmt
+        os.replace(tmp, target)
+    except BaseException as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(e, OSError):
+            raise FileError(f"{target}: {e.strerror or e}", path=target) from None
+        raise
+
+
 class SimulationResult:
     """The result of :func:`simulate`.
 
@@ -389,6 +479,7 @@ class SimulationResult:
         self._per: Dict[str, np.ndarray] = per_scenario
         self._mat: Dict[str, np.ndarray] = matrices
         self._partner_ids = partner_ids
+        self._programme: Optional[Programme] = None  # set by simulate() and compare()
 
     # ---------------------------------------------------------------- basics
     @property
@@ -487,15 +578,27 @@ class SimulationResult:
 
     @property
     def tiers(self) -> Any:
-        """Mean number of partners in each tier of each ladder."""
+        """Partners in each tier of each ladder (tier 0: below the first threshold):
+        mean over scenarios with its standard error, P5 and P95, and ``label`` (the
+        ladder's segment when it applies to one segment, else the component's name)."""
         import pandas as pd
 
         rows = []
         counts = self.tier_counts
+        n = self.n_scenarios
+        labels = self._ladder_labels()
         for j, l in enumerate(self.meta["ladders"]):
             for t in range(l["tiers"] + 1):
-                rows.append({"component": l["component"], "tier": t, "mean_partners": counts[:, j, t].mean() if len(counts) else np.nan})
-        return pd.DataFrame(rows, columns=["component", "tier", "mean_partners"])
+                x = counts[:, j, t].astype(np.float64)
+                rows.append({
+                    "component": l["component"], "tier": t,
+                    "mean_partners": x.mean() if n else np.nan,
+                    "mean_partners_se": x.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan,
+                    "p5": np.percentile(x, 5) if n else np.nan,
+                    "p95": np.percentile(x, 95) if n else np.nan,
+                    "label": labels[j],
+                })
+        return pd.DataFrame(rows, columns=["component", "tier", "mean_partners", "mean_partners_se", "p5", "p95", "label"])
 
     @property
     def accrual(self) -> Any:
@@ -511,6 +614,83 @@ class SimulationResult:
         c[: len(cash)] = cash
         df = pd.DataFrame({"month": np.arange(1, n + 1), "accrual": a, "cash": c})
         return df
+
+    @property
+    def programme(self) -> Optional[Programme]:
+        """The programme simulated (None for a result built by hand)."""
+        return self._programme
+
+    def _month_labels(self, n: int) -> List[str]:
+        """``YYYY-MM`` of the programme months from the start (``M1``… without a programme)."""
+        if self._programme is None:
+            return [f"M{i + 1}" for i in range(n)]
+        start = self._programme.start
+        out = []
+        for i in range(n):
+            y, m = divmod(start.month - 1 + i, 12)
+            out.append(f"{start.year + y:04d}-{m + 1:02d}")
+        return out
+
+    def _schedule(self, key: str) -> Any:
+        import pandas as pd
+
+        m = np.ascontiguousarray(self._mat[key], dtype=np.float64)
+        b = _core.cumulative_bands(m)
+        cols = ["month_mean", "month_mean_se", "mean", "mean_se", "p10", "p25", "p50", "p75", "p90",
+                "p10_se", "p25_se", "p50_se", "p75_se", "p90_se"]
+        df = pd.DataFrame({c: b[c] for c in cols}, index=pd.Index(self._month_labels(m.shape[1]), name="month"))
+        return df.rename(columns={"month_mean": "in_month", "month_mean_se": "in_month_se"})
+
+    def accrual_schedule(self) -> Any:
+        """The accrual profile before the year: per programme month (index ``YYYY-MM``),
+        the expected liability accrued in the month (``in_month``) and to date at its end
+        (``mean``), and the P10/P25/P50/P75/P90 of the amount to date across scenarios,
+        each with its Monte Carlo standard error (``*_se``). Each period's payout (after
+        the budget) is accrued over its months in proportion to their revenue.
+
+        >>> import rebatesim as rs
+        >>> p = rs.Programme.new("Demo", "EUR", "2027-01-01", "quarter", 4,
+        ...                      [rs.volume("vol", [(20_000, "1%"), (40_000, "2%")])], segments=["s"])
+        >>> pop = rs.Population.synthetic({"s": {"count": 50, "median_baseline": 100_000}}, seed=1)
+        >>> a = rs.simulate(p, pop, {"noise": {"sigma": 0.2}}, scenarios=50, progress=False).accrual_schedule()
+        >>> list(a.index[:2]), list(a.columns[:4])
+        (['2027-01', '2027-02'], ['in_month', 'in_month_se', 'mean', 'mean_se'])
+        >>> bool((a["p10"] <= a["p90"]).all())
+        True
+        """
+        return self._schedule("accrual")
+
+    def cash_schedule(self) -> Any:
+        """The cash schedule: per month from the programme start to the last payment
+        date, the expected cash paid in the month (``in_month``) and to date (``mean``),
+        and P10–P90 of the cash paid to date, each with its standard error (``*_se``).
+
+        >>> import rebatesim as rs
+        >>> p = rs.Programme.new("Demo", "EUR", "2027-01-01", "quarter", 4,
+        ...                      [rs.volume("vol", [(20_000, "1%")])], segments=["s"])
+        >>> pop = rs.Population.synthetic({"s": {"count": 50, "median_baseline": 100_000}}, seed=1)
+        >>> r = rs.simulate(p, pop, None, scenarios=20, progress=False)
+        >>> c = r.cash_schedule()
+        >>> bool(abs(c["mean"].iloc[-1] - r.payout.mean()) < 1e-6 * r.payout.mean())
+        True
+        """
+        return self._schedule("cash")
+
+    def _ladder_labels(self) -> List[str]:
+        """A label per ladder: its segment when the component applies to one segment,
+        else the component's name."""
+        comps: Dict[str, Any] = {}
+        if self._programme is not None:
+            comps = {c.get("id"): c for c in self._programme.describe().get("components", [])}
+        out = []
+        for l in self.meta["ladders"]:
+            c = comps.get(l["component"]) or {}
+            segs = (c.get("scope") or {}).get("segments") if isinstance(c.get("scope"), Mapping) else c.get("segments")
+            if segs and len(segs) == 1:
+                out.append(str(segs[0]))
+            else:
+                out.append(str(c.get("name") or l["component"]))
+        return out
 
     @property
     def partners(self) -> Any:
@@ -532,29 +712,77 @@ class SimulationResult:
         return df
 
     def to_dict(self) -> Dict[str, Any]:
-        """Metadata and summaries as a JSON-ready dict."""
-        return {"meta": self.meta, "summary": self._summaries}
+        """Metadata, summaries and the monthly accrual and cash schedules as a
+        JSON-ready dict."""
+        return {
+            "meta": self.meta,
+            "summary": self._summaries,
+            "accrual_schedule": _records(self.accrual_schedule()),
+            "cash_schedule": _records(self.cash_schedule()),
+        }
 
     def to_json(self) -> str:
         """:meth:`to_dict` as JSON."""
         return json.dumps(self.to_dict(), indent=2, allow_nan=True)
 
-    def to_csv(self, directory: PathLike, *, force: bool = False) -> None:
-        """Write summary.csv, scenarios.csv, segments.csv, components.csv, tiers.csv,
-        accrual.csv, partners.csv and summary.json into ``directory``, atomically."""
-        from .settlement import write_outputs
-
-        files = {
+    def _csv_files(self) -> Dict[str, str]:
+        return {
             "summary.csv": self.summary.to_csv(lineterminator="\n"),
             "scenarios.csv": self.per_scenario.to_csv(lineterminator="\n"),
             "segments.csv": self.by_segment().to_csv(lineterminator="\n"),
             "components.csv": self.by_component().to_csv(lineterminator="\n"),
             "tiers.csv": self.tiers.to_csv(index=False, lineterminator="\n"),
             "accrual.csv": self.accrual.to_csv(index=False, lineterminator="\n"),
+            "accrual_schedule.csv": self.accrual_schedule().to_csv(lineterminator="\n"),
+            "cash_schedule.csv": self.cash_schedule().to_csv(lineterminator="\n"),
             "partners.csv": self.partners.to_csv(index=False, lineterminator="\n"),
             "summary.json": self.to_json() + "\n",
         }
-        write_outputs(os.fspath(directory), files, force=force)
+
+    def to_csv(self, directory: PathLike, *, force: bool = False) -> None:
+        """Write summary.csv, scenarios.csv, segments.csv, components.csv, tiers.csv,
+        accrual.csv, accrual_schedule.csv, cash_schedule.csv, partners.csv and
+        summary.json into ``directory``, atomically."""
+        from .outputs import write_folder
+
+        write_folder(directory, self._csv_files(), force=force)
+
+    def excel_sheets(self) -> Dict[str, Any]:
+        """The DataFrames of :meth:`to_excel`, by sheet name."""
+        return {
+            "summary": self.summary,
+            "segments": self.by_segment(),
+            "components": self.by_component(),
+            "tiers": self.tiers.set_index(["component", "tier"]),
+            "accrual_schedule": self.accrual_schedule(),
+            "cash_schedule": self.cash_schedule(),
+            "partners": self.partners.set_index("partner_id"),
+            "scenarios": self.per_scenario,
+            "run": _run_frame(self),
+        }
+
+    def to_excel(self, path: PathLike) -> None:
+        """Write an Excel workbook (``.xlsx``, needs openpyxl) with the sheets summary,
+        segments, components, tiers, accrual_schedule, cash_schedule, partners,
+        scenarios and run (the run's settings), atomically (a temporary file in the same
+        folder, then renamed).
+
+        >>> import os, tempfile
+        >>> import pandas as pd
+        >>> import rebatesim as rs
+        >>> p = rs.Programme.new("Demo", "EUR", "2027-01-01", "quarter", 4,
+        ...                      [rs.volume("vol", [(20_000, "1%")])], segments=["s"])
+        >>> pop = rs.Population.synthetic({"s": {"count": 20, "median_baseline": 100_000}}, seed=1)
+        >>> r = rs.simulate(p, pop, {"noise": {"sigma": 0.2}}, scenarios=20, progress=False)
+        >>> path = os.path.join(tempfile.mkdtemp(), "forecast.xlsx")
+        >>> r.to_excel(path)
+        >>> back = pd.read_excel(path, sheet_name=None, index_col=0)
+        >>> sorted(back)[:4]
+        ['accrual_schedule', 'cash_schedule', 'components', 'partners']
+        >>> bool(abs(back["summary"].loc["payout", "mean"] - r.summary.loc["payout", "mean"]) < 1e-6)
+        True
+        """
+        _write_excel(path, self.excel_sheets())
 
     def _est(self, outcome: str, stat: str = "mean") -> str:
         e = (self._summaries.get(outcome) or {}).get(stat) or {}
@@ -570,28 +798,9 @@ class SimulationResult:
         )
 
     def _repr_html_(self) -> str:
-        import html
+        from .report import result_html
 
-        s = self.summary
-        cell = 'style="padding:2px 8px;border-bottom:1px solid #ddd;text-align:{}"'
-        head = "".join(f"<th {cell.format('right')}>{h}</th>" for h in ["mean", "sd", "P5", "P50", "P95", "P99"])
-        rows = []
-        for name in ["payout", "payout_before_budget", "revenue", "incremental_revenue", "incremental_margin", "roi", "deadweight_share"]:
-            r = s.loc[name]
-            fmt = (lambda v: f"{v:,.3f}") if name in ("roi", "deadweight_share") else (lambda v: f"{v:,.0f}")
-            tds = "".join(
-                f"<td {cell.format('right')}>{fmt(r[st])}<br><small>± {fmt(r[st + '_se'])}</small></td>"
-                for st in ["mean", "sd", "p5", "p50", "p95", "p99"]
-            )
-            rows.append(f"<tr><td {cell.format('left')}>{name.replace('_', ' ')}</td>{tds}</tr>")
-        bb, bse = self.budget_binding
-        extra = f"; P(budget binds) = {bb:.3f} ± {bse:.3f}" if self.budget is not None else ""
-        return (
-            f"<div><strong>Simulation: {html.escape(str(self.meta['programme']))}</strong> — "
-            f"{self.n_scenarios:,} scenarios, seed {self.seed}, {html.escape(self.currency)}{extra}"
-            f"<table style=\"border-collapse:collapse;margin:4px 0\"><thead><tr><th></th>{head}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table></div>"
-        )
+        return result_html(self)
 
 
 class Comparison:
@@ -613,8 +822,8 @@ class Comparison:
 
     @property
     def summary(self) -> Any:
-        """Per design: mean (± se) payout, P95 payout, revenue, incremental margin, ROI and
-        P(budget binds)."""
+        """Per design: mean payout and P95 payout, mean revenue, incremental margin, ROI
+        and P(budget binds), each with its standard error (``*_se``)."""
         import pandas as pd
 
         rows = {}
@@ -627,6 +836,10 @@ class Comparison:
                 "incremental_margin_mean": s.loc["incremental_margin", "mean"],
                 "roi_mean": s.loc["roi", "mean"],
                 "budget_binding": r.budget_binding[0],
+                "revenue_mean_se": s.loc["revenue", "mean_se"],
+                "incremental_margin_mean_se": s.loc["incremental_margin", "mean_se"],
+                "roi_mean_se": s.loc["roi", "mean_se"],
+                "budget_binding_se": r.budget_binding[1],
             }
         df = pd.DataFrame.from_dict(rows, orient="index")
         df.index.name = "design"
@@ -650,6 +863,63 @@ class Comparison:
         df.index.name = "design"
         return df
 
+    def _segments(self) -> Any:
+        """Mean payout (± se) per segment and design: one row per segment."""
+        import pandas as pd
+
+        cols = {}
+        for name, r in self.results.items():
+            seg = r.by_segment()
+            cols[(name, "payout_mean")] = seg["payout_mean"]
+            cols[(name, "payout_se")] = seg["payout_se"]
+        df = pd.DataFrame(cols)
+        df.columns = [f"{d}: {k}" for d, k in df.columns]
+        df.index.name = "segment"
+        return df
+
+    def _schedule(self, which: str) -> Any:
+        import pandas as pd
+
+        frames = {}
+        for name, r in self.results.items():
+            sch = r.accrual_schedule() if which == "accrual" else r.cash_schedule()
+            frames[f"{name}: mean"] = sch["mean"]
+            frames[f"{name}: p10"] = sch["p10"]
+            frames[f"{name}: p90"] = sch["p90"]
+        df = pd.DataFrame(frames)
+        df.index.name = "month"
+        return df
+
+    def excel_sheets(self) -> Dict[str, Any]:
+        """The DataFrames of :meth:`to_excel`, by sheet name."""
+        return {
+            "designs": self.summary,
+            "differences": self.differences,
+            "segments": self._segments(),
+            "accrual_schedule": self._schedule("accrual"),
+            "cash_schedule": self._schedule("cash"),
+        }
+
+    def to_excel(self, path: PathLike) -> None:
+        """Write an Excel workbook (``.xlsx``) with the sheets designs (per design
+        summary), differences (paired differences against the reference, with standard
+        errors), segments (mean payout per segment and design), accrual_schedule and
+        cash_schedule (mean, P10 and P90 to date per design), atomically.
+
+        >>> import os, tempfile
+        >>> import pandas as pd
+        >>> import rebatesim as rs
+        >>> a = rs.Programme.new("A", "EUR", "2027-01-01", "year", 1, [rs.volume("v", [(80_000, "1%")])], segments=["s"])
+        >>> b = rs.Programme.new("B", "EUR", "2027-01-01", "year", 1, [rs.volume("v", [(80_000, "2%")])], segments=["s"])
+        >>> pop = rs.Population.synthetic({"s": {"count": 30, "median_baseline": 100_000}})
+        >>> c = rs.compare({"A": a, "B": b}, pop, {"noise": {"sigma": 0.2}}, scenarios=20, progress=False)
+        >>> path = os.path.join(tempfile.mkdtemp(), "designs.xlsx")
+        >>> c.to_excel(path)
+        >>> sorted(pd.read_excel(path, sheet_name=None))
+        ['accrual_schedule', 'cash_schedule', 'designs', 'differences', 'segments']
+        """
+        _write_excel(path, self.excel_sheets())
+
     def to_dict(self) -> Dict[str, Any]:
         """Every design's summaries and the paired differences, JSON-ready."""
         return {"designs": {n: r.to_dict() for n, r in self.results.items()}, "differences": self._diff}
@@ -662,10 +932,6 @@ class Comparison:
         return f"<Comparison of {', '.join(self.names)}: " + "; ".join(parts) + ">"
 
     def _repr_html_(self) -> str:
-        return (
-            "<div><strong>Comparison</strong> (common random numbers)"
-            + self.summary.to_html(float_format=lambda v: f"{v:,.2f}")
-            + "<div>Paired differences against the first design</div>"
-            + self.differences.to_html(float_format=lambda v: f"{v:,.2f}")
-            + "</div>"
-        )
+        from .report import comparison_html
+
+        return comparison_html(self)

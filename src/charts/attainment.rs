@@ -16,7 +16,8 @@ use crate::error::{Error, Result};
 pub struct AttainmentSeries {
     /// Segment name (legend entry and colour key).
     pub segment: String,
-    /// Expected partners reaching each tier, in the order of [`TierAttainment::tiers`].
+    /// Expected partners reaching each tier, in the order of [`TierAttainment::tiers`];
+    /// NaN for a tier this segment's ladder does not have (no bar is drawn).
     pub expected: Vec<f64>,
     /// Optional (low, high) interval per tier, e.g. P5 and P95 over scenarios.
     pub interval: Option<Vec<(f64, f64)>>,
@@ -128,7 +129,15 @@ impl Chart for TierAttainment {
                     self.tiers.len()
                 )));
             }
-            check_finite(NAME, &format!("series[{i}].expected"), &s.expected)?;
+            // NaN marks a tier the segment's ladder does not have (nothing is drawn)
+            let defined: Vec<f64> = s.expected.iter().copied().filter(|v| !v.is_nan()).collect();
+            check_finite(NAME, &format!("series[{i}].expected"), &defined)?;
+            if defined.is_empty() {
+                return Err(Error::Request(format!(
+                    "{NAME}: series[{i}] ('{}') has no tier with a value (all NaN)",
+                    s.segment
+                )));
+            }
             if let Some(j) = s.expected.iter().position(|v| *v < 0.0) {
                 return Err(Error::Request(format!(
                     "{NAME}: series[{i}].expected[{j}] is {}; a number of partners cannot be negative",
@@ -145,6 +154,9 @@ impl Chart for TierAttainment {
                     )));
                 }
                 for (j, (lo, hi)) in iv.iter().enumerate() {
+                    if s.expected[j].is_nan() {
+                        continue;
+                    }
                     if !(lo.is_finite() && hi.is_finite()) || lo > hi {
                         return Err(Error::Request(format!(
                             "{NAME}: series[{i}].interval[{j}] is ({lo}, {hi}); expected finite low ≤ high"
@@ -214,6 +226,9 @@ impl Chart for TierAttainment {
         for (si, s) in self.series.iter().enumerate() {
             let c = series_colour(si);
             for (ti, v) in s.expected.iter().enumerate() {
+                if v.is_nan() {
+                    continue; // this segment's ladder has no such tier
+                }
                 let x0 = ti as f64 - group / 2.0 + si as f64 * bw;
                 let (x1, x2) = (x0 + bw * 0.08, x0 + bw * 0.92);
                 chart
@@ -259,7 +274,7 @@ impl Chart for TierAttainment {
                 label(
                     root,
                     s,
-                    (p.0, p.1 - t.px(3.0)),
+                    (p.0, p.1 - t.px(5.0)),
                     &value_style,
                     HPos::Center,
                     VPos::Bottom,

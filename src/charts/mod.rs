@@ -47,6 +47,7 @@ mod comparison;
 mod distribution;
 mod fan;
 pub mod format;
+mod raster;
 mod risk_return;
 mod tornado;
 
@@ -173,7 +174,8 @@ pub trait Chart {
         let (w, h) = checked_size(self.size(), scale)?;
         let mut rgb = vec![0u8; w as usize * h as usize * 3];
         {
-            let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+            let root = raster::GlyphBitmap::new(BitMapBackend::with_buffer(&mut rgb, (w, h)))
+                .into_drawing_area();
             root.fill(&WHITE).or_draw()?;
             self.draw(&root, &Theme { scale })?;
             root.present().or_draw()?;

@@ -10,6 +10,7 @@ mod programme;
 mod sensitivity;
 mod settle;
 mod simulate;
+mod summary;
 
 use pyo3::prelude::*;
 
@@ -30,6 +31,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(simulate::compare, m)?)?;
     m.add_function(wrap_pyfunction!(sensitivity::sensitivity, m)?)?;
     m.add_function(wrap_pyfunction!(sensitivity::sensitivity_parameters, m)?)?;
+    m.add_function(wrap_pyfunction!(summary::cumulative_bands_of, m)?)?;
     charts::register(m)?;
     forecast::register(m)?;
     Ok(())

@@ -84,14 +84,14 @@ def test_usage_errors(files, tmp_path):
 
 
 def test_demo(tmp_path):
-    r = run_cli(["demo", "--scenarios", "40"], tmp_path)
+    r = run_cli(["demo", "--scenarios", "40", "--no-report"], tmp_path)
     assert r.returncode == 0, r.stderr
     assert "1. Forecast before the year" in r.stdout
     assert "2. Settlement after the year" in r.stdout
     assert "3. Check: the actual payable 18,000,000.00 EUR" in r.stdout
     assert "payable" in r.stdout and "±" in r.stdout
     out = tmp_path / "demo"
-    r = run_cli(["demo", "--scenarios", "20", "--out", str(out)], tmp_path)
+    r = run_cli(["demo", "--scenarios", "20", "--sensitivity-scenarios", "0", "--out", str(out)], tmp_path)
     assert r.returncode == 0, r.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["forecast"]["meta"]["scenarios"] == 20

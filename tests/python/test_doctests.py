@@ -14,6 +14,8 @@ MODULES = [
     "rebatesim.settlement",
     "rebatesim.simulation",
     "rebatesim._examples",
+    "rebatesim.outputs",
+    "rebatesim.report",
 ]
 
 

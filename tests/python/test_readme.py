@@ -24,6 +24,8 @@ def test_quick_start_runs(tmp_path, monkeypatch, capsys):
         "lines.csv", "partners.csv", "standings.csv", "summary.json",
     ]
     assert "statement for partner INS-0001" in capsys.readouterr().out
+    assert (tmp_path / "forecast.xlsx").is_file() and (tmp_path / "forecast-report" / "report.html").is_file()
+    assert (tmp_path / "designs-report" / "design_comparison.png").is_file()
 
 
 def test_ci_runs_command_two():

@@ -1,0 +1,837 @@
+"""Report folders: summary tables, charts and one self-contained HTML page.
+
+:func:`simulation_report` and :func:`comparison_report` turn results into a
+:class:`Report`: a title, sections of tables and charts, and the data files
+behind them. :meth:`Report.write` writes, atomically (see
+:mod:`rebatesim.outputs`), a folder holding
+
+- ``summary.json`` and ``summary.csv`` (and the other tables as CSV),
+- every chart as ``<name>.svg`` and ``<name>.png``,
+- ``results.xlsx`` (the workbook of :meth:`SimulationResult.to_excel
+  <rebatesim.SimulationResult.to_excel>`),
+- ``report.html``: one page with inline SVG charts and embedded CSS that refers
+  to no other file and no network resource, so it can be opened anywhere or
+  attached to an email.
+
+The ``rebatesim simulate|compare|demo --out DIR`` commands write these folders.
+
+>>> import os, tempfile
+>>> import rebatesim as rs
+>>> p = rs.Programme.new("Demo", "EUR", "2027-01-01", "quarter", 4,
+...                      [rs.volume("vol", [(20_000, "1%"), (40_000, "2%")])], segments=["small"])
+>>> pop = rs.Population.synthetic({"small": {"count": 100, "median_baseline": 100_000, "dispersion": 0.5}}, seed=1)
+>>> r = rs.simulate(p, pop, {"noise": {"sigma": 0.2}}, scenarios=50, seed=7, progress=False)
+>>> rep = rs.simulation_report(r)
+>>> sorted(rep.charts)
+['accrual_cash', 'payout_distribution', 'tier_attainment']
+>>> folder = rep.write(os.path.join(tempfile.mkdtemp(), "report"))
+>>> "report.html" in os.listdir(folder) and "payout_distribution.png" in os.listdir(folder)
+True
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+import math
+import os
+import pathlib
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from .charts import Chart
+from .outputs import AtomicFolder
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .sensitivity import Sensitivity
+    from .settlement import Settlement
+    from .simulation import Comparison, SimulationResult
+
+__all__ = ["Report", "simulation_report", "comparison_report", "html_table", "format_estimate"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+# ------------------------------------------------------------------ formatting
+def _finite(v: Any) -> bool:
+    try:
+        return v is not None and math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def format_number(v: Any, kind: str = "money") -> str:
+    """``kind``: ``money`` (thousands, no decimals), ``cents`` (two decimals),
+    ``ratio`` (three decimals), ``percent`` (a fraction as %), ``count`` (one
+    decimal below 100), ``prob`` (three decimals). NaN/None → ``n/a``.
+
+    >>> from rebatesim.report import format_number
+    >>> format_number(1234567.8), format_number(0.4123, "percent"), format_number(None)
+    ('1,234,568', '41.2%', 'n/a')
+    """
+    if not _finite(v):
+        return "n/a"
+    x = float(v)
+    if kind == "money":
+        return f"{x:,.0f}"
+    if kind == "cents":
+        return f"{x:,.2f}"
+    if kind == "percent":
+        return f"{100 * x:,.1f}%"
+    if kind in ("ratio", "prob"):
+        return f"{x:,.3f}"
+    if kind == "count":
+        return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}"
+    return f"{x:,}"
+
+
+def format_estimate(value: Any, se: Any, kind: str = "money", *, html_se: bool = True) -> str:
+    """``value ± se`` formatted alike (the ± part as a small span in HTML).
+
+    >>> from rebatesim.report import format_estimate
+    >>> format_estimate(1_250_000, 4_321.5, html_se=False)
+    '1,250,000 ± 4,322'
+    """
+    v = format_number(value, kind)
+    if not _finite(se) or v == "n/a":
+        return html.escape(v) if html_se else v
+    s = format_number(se, kind)
+    if html_se:
+        return f'{html.escape(v)}<span class="se"> ± {html.escape(s)}</span>'
+    return f"{v} ± {s}"
+
+
+Cell = Union[str, Tuple[str, str]]  # text, or (html, "raw")
+
+
+def html_table(
+    header: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    align: Optional[Sequence[str]] = None,
+    caption: Optional[str] = None,
+    cls: str = "data",
+) -> str:
+    """An HTML table: ``rows`` of cells, each plain text (escaped) or ``(html, "raw")``;
+    ``align`` per column ``"l"`` or ``"r"`` (default: first left, others right).
+
+    >>> from rebatesim.report import html_table
+    >>> html_table(["a", "b"], [["x", "1"]]).count("<tr>")
+    2
+    """
+    n = len(header)
+    align = list(align or (["l"] + ["r"] * (n - 1)))
+
+    def cell(tag: str, c: Any, a: str) -> str:
+        body = c[0] if isinstance(c, tuple) and len(c) == 2 and c[1] == "raw" else html.escape(str(c))
+        return f'<{tag} class="{a}">{body}</{tag}>'
+
+    head = "".join(cell("th", h, a) for h, a in zip(header, align))
+    body = "".join("<tr>" + "".join(cell("td", c, a) for c, a in zip(r, align)) + "</tr>" for r in rows)
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f'<table class="{cls}">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _raw(s: str) -> Tuple[str, str]:
+    return (s, "raw")
+
+
+_CSS = """
+:root { --ink:#212529; --muted:#5f6670; --rule:#dee2e6; --band:#f6f7f9; --accent:#4e79a7; --alert:#c81e2d; }
+* { box-sizing: border-box; }
+body { margin: 0; padding: 24px 32px 48px; color: var(--ink); background: #fff;
+       font: 14px/1.45 "DejaVu Sans", "Segoe UI", Helvetica, Arial, sans-serif; max-width: 1100px; }
+h1 { font-size: 24px; margin: 0 0 4px; }
+h2 { font-size: 18px; margin: 32px 0 8px; padding-bottom: 4px; border-bottom: 2px solid var(--rule); }
+h3 { font-size: 15px; margin: 20px 0 6px; }
+p { margin: 6px 0; }
+.sub { color: var(--muted); margin-bottom: 16px; }
+.cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 16px 0; }
+.card { border: 1px solid var(--rule); border-radius: 6px; padding: 10px 14px; min-width: 170px; background: var(--band); }
+.card .k { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .03em; }
+.card .v { font-size: 20px; font-weight: bold; margin-top: 2px; white-space: nowrap; }
+.card .s { color: var(--muted); font-size: 12px; }
+.card.alert .v { color: var(--alert); }
+table.data { border-collapse: collapse; margin: 6px 0 14px; font-variant-numeric: tabular-nums; }
+table.data caption { text-align: left; color: var(--muted); padding: 2px 0 4px; caption-side: top; }
+table.data th, table.data td { padding: 3px 10px; border-bottom: 1px solid var(--rule); vertical-align: top; }
+table.data th { background: var(--band); font-weight: 600; border-bottom: 2px solid var(--rule); }
+table.data tbody tr:nth-child(even) td { background: #fbfbfc; }
+.l { text-align: left; } .r { text-align: right; white-space: nowrap; }
+.se { color: var(--muted); font-size: 12px; }
+figure { margin: 12px 0 20px; }
+figure svg { max-width: 100%; height: auto; display: block; border: 1px solid var(--rule); border-radius: 4px; }
+figcaption { color: var(--muted); font-size: 13px; margin-top: 4px; }
+.notes li { margin: 4px 0; }
+dl.inputs { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 6px 0; }
+dl.inputs dt { color: var(--muted); } dl.inputs dd { margin: 0; }
+pre { background: var(--band); border: 1px solid var(--rule); padding: 8px 10px; overflow-x: auto; font-size: 12px; }
+footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
+@media print { body { padding: 0; } h2 { break-after: avoid; } figure, table { break-inside: avoid; } }
+"""
+
+
+def _inline_svg(svg: str) -> str:
+    """A chart's SVG document as an element to embed in HTML: no XML prologue, a
+    viewBox so it scales with the page, no fixed size."""
+    text = svg.strip()
+    if text.startswith("<?xml"):
+        text = text[text.index("?>") + 2:].lstrip()
+    head_end = text.index(">")
+    head = text[:head_end]
+    import re
+
+    w = re.search(r'\swidth="([\d.]+)"', head)
+    h = re.search(r'\sheight="([\d.]+)"', head)
+    if w and h and "viewBox" not in head:
+        head = head + f' viewBox="0 0 {w.group(1)} {h.group(1)}"'
+    head = re.sub(r'\s(width|height)="[\d.]+(px)?"', "", head)
+    return head + ' role="img" preserveAspectRatio="xMidYMid meet"' + text[head_end:]
+
+
+class Report:
+    """A report: title, sections of HTML (tables, text), charts and data files.
+
+    Build one with :func:`simulation_report` or :func:`comparison_report`, add
+    your own sections with :meth:`add_html`, :meth:`add_table` and
+    :meth:`add_chart`, then :meth:`write` the folder or take :meth:`to_html`.
+
+    >>> from rebatesim.report import Report
+    >>> from rebatesim import charts
+    >>> rep = Report("Rebate forecast", subtitle="2027")
+    >>> rep.add_chart("dist", charts.payout_distribution([1.0, 2.0, 3.0], currency="EUR"), "Payout")
+    >>> rep.add_file("summary.csv", "outcome,mean\\npayout,2\\n")
+    >>> "<svg" in rep.to_html() and "http://" not in rep.to_html().split("<svg", 1)[0]
+    True
+    """
+
+    def __init__(self, title: str, *, subtitle: str = "") -> None:
+        self.title = title
+        self.subtitle = subtitle
+        self.parts: List[str] = []
+        self.charts: Dict[str, Chart] = {}
+        self.files: Dict[str, Union[str, bytes]] = {}
+        self.writers: Dict[str, Callable[[pathlib.Path], Any]] = {}
+
+    # ------------------------------------------------------------- building
+    def add_html(self, fragment: str) -> None:
+        """Append an HTML fragment (trusted: escape your own text)."""
+        self.parts.append(fragment)
+
+    def add_heading(self, text: str, level: int = 2) -> None:
+        """Append a heading."""
+        self.parts.append(f"<h{level}>{html.escape(text)}</h{level}>")
+
+    def add_text(self, text: str) -> None:
+        """Append a paragraph of plain text."""
+        self.parts.append(f"<p>{html.escape(text)}</p>")
+
+    def add_table(self, header: Sequence[str], rows: Sequence[Sequence[Any]], **kw: Any) -> None:
+        """Append a table (see :func:`html_table`)."""
+        self.parts.append(html_table(header, rows, **kw))
+
+    def add_chart(self, name: str, chart: Chart, caption: str = "") -> None:
+        """Append a chart inline; :meth:`write` saves it as ``name.svg`` and ``name.png``."""
+        if name in self.charts:
+            raise ValueError(f"a chart named {name!r} is already in the report")
+        self.charts[name] = chart
+        self.parts.append(f"<!--chart:{name}-->" + (f"<!--caption:{html.escape(caption)}-->" if caption else ""))
+
+    def add_file(self, name: str, content: Union[str, bytes]) -> None:
+        """Add a data file written next to ``report.html``."""
+        self.files[name] = content
+
+    def add_writer(self, name: str, write: Callable[[pathlib.Path], Any]) -> None:
+        """Add a file produced by ``write(path)`` (e.g. an Excel workbook)."""
+        self.writers[name] = write
+
+    # ------------------------------------------------------------- output
+    def to_html(self) -> str:
+        """The report as one self-contained HTML page (inline SVG charts, embedded CSS)."""
+        body: List[str] = []
+        for part in self.parts:
+            if part.startswith("<!--chart:"):
+                name = part[len("<!--chart:"): part.index("-->")]
+                cap = ""
+                if "<!--caption:" in part:
+                    c = part[part.index("<!--caption:") + len("<!--caption:"):]
+                    cap = c[: c.index("-->")]
+                svg = _inline_svg(self.charts[name].to_svg())
+                body.append(
+                    f'<figure id="{html.escape(name)}">{svg}'
+                    + (f"<figcaption>{cap}</figcaption>" if cap else "")
+                    + "</figure>"
+                )
+            else:
+                body.append(part)
+        from . import __version__
+
+        stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+        return (
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{html.escape(self.title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+            f"<h1>{html.escape(self.title)}</h1>\n"
+            + (f'<p class="sub">{html.escape(self.subtitle)}</p>\n' if self.subtitle else "")
+            + "\n".join(body)
+            + f"\n<footer>Made with rebatesim {html.escape(__version__)} on {stamp}. "
+            "Every figure is a Monte Carlo estimate unless marked exact; ± is one standard error.</footer>\n"
+            "</body>\n</html>\n"
+        )
+
+    def write(self, directory: PathLike, *, force: bool = False, png_scale: float = 2.0) -> pathlib.Path:
+        """Write the report folder atomically: data files, each chart as SVG and PNG
+        (at ``png_scale`` × its size), ``report.html``. An existing non-empty folder is
+        replaced only with ``force`` (the old one survives any failure). Returns the
+        folder's absolute path."""
+        with AtomicFolder(directory, force=force) as f:
+            for name, content in self.files.items():
+                if isinstance(content, bytes):
+                    f.write_bytes(name, content)
+                else:
+                    f.write_text(name, content)
+            for name, write in self.writers.items():
+                write(f.path(name))
+            for name, chart in self.charts.items():
+                f.write_text(f"{name}.svg", chart.to_svg())
+                f.write_bytes(f"{name}.png", chart.to_png(png_scale))
+            f.write_text("report.html", self.to_html())
+        return f.target
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def __repr__(self) -> str:
+        return f"<Report {self.title!r}: {len(self.charts)} charts, {len(self.files) + len(self.writers)} files>"
+
+
+# ------------------------------------------------------------ result sections
+_OUTCOME_ROWS = [
+    ("payout", "Payout (after budget)", "money"),
+    ("payout_before_budget", "Payout before budget", "money"),
+    ("revenue", "Revenue with the programme", "money"),
+    ("revenue_counterfactual", "Revenue without the programme", "money"),
+    ("incremental_revenue", "Incremental revenue", "money"),
+    ("incremental_margin", "Incremental margin", "money"),
+    ("roi", "ROI ((incremental margin − payout) / payout)", "ratio"),
+    ("deadweight_share", "Deadweight share of payout", "percent"),
+]
+
+
+def _cards(r: "SimulationResult") -> str:
+    s = r.summary
+    cur = html.escape(r.currency)
+
+    def card(k: str, v: str, sub: str = "", alert: bool = False) -> str:
+        return (f'<div class="card{" alert" if alert else ""}"><div class="k">{html.escape(k)}</div>'
+                f'<div class="v">{v}</div><div class="s">{sub}</div></div>')
+
+    out = [
+        card("Expected payout", f"{format_number(s.loc['payout', 'mean'])} {cur}",
+             f"± {format_number(s.loc['payout', 'mean_se'])} (1 s.e.)"),
+        card("P50 / P95 payout", f"{format_number(s.loc['payout', 'p50'])} / {format_number(s.loc['payout', 'p95'])}",
+             f"P95 ± {format_number(s.loc['payout', 'p95_se'])} {cur}"),
+    ]
+    if r.budget is not None:
+        p, se = r.budget_binding
+        out.append(card("Budget", f"{format_number(r.budget)} {cur}",
+                        f"P(payout before budget &gt; budget) = {format_number(p, 'percent')} ± {format_number(se, 'percent')}",
+                        alert=_finite(p) and p >= 0.1))
+    roi = s.loc["roi", "mean"]
+    if _finite(roi):
+        out.append(card("Expected ROI", format_number(roi, "percent"), f"± {format_number(s.loc['roi', 'mean_se'], 'percent')}"))
+    im = s.loc["incremental_margin", "mean"]
+    if _finite(im):
+        out.append(card("Incremental margin", f"{format_number(im)} {cur}",
+                        f"± {format_number(s.loc['incremental_margin', 'mean_se'])}"))
+    return '<div class="cards">' + "".join(out) + "</div>"
+
+
+def _summary_table(r: "SimulationResult") -> str:
+    s = r.summary
+    rows = []
+    for key, label, kind in _OUTCOME_ROWS:
+        row = s.loc[key]
+        if not _finite(row["mean"]):
+            continue
+        rows.append([label] + [_raw(format_estimate(row[st], row[st + "_se"], kind)) for st in ("mean", "sd", "p5", "p50", "p95", "p99")])
+    return html_table(["Outcome (" + r.currency + ")", "Mean", "SD", "P5", "P50", "P95", "P99"], rows,
+                      caption="Each estimate ± its Monte Carlo standard error.")
+
+
+def _segment_table(r: "SimulationResult") -> str:
+    seg = r.by_segment()
+    tot = seg["payout_mean"].sum()
+    rows = []
+    for name, row in seg.iterrows():
+        rows.append([str(name), _raw(format_estimate(row.payout_mean, row.payout_se)),
+                     format_number(row.payout_mean / tot if tot else float("nan"), "percent"),
+                     format_number(row.payout_p95),
+                     _raw(format_estimate(row.revenue_mean, row.revenue_se)),
+                     format_number(row.payout_mean / row.revenue_mean if row.revenue_mean else float("nan"), "percent")])
+    return html_table(["Segment", "Mean payout", "Share", "P95 payout", "Mean revenue", "Payout / revenue"], rows)
+
+
+def _component_table(r: "SimulationResult") -> str:
+    comp = r.by_component()
+    names: Dict[str, str] = {}
+    kinds: Dict[str, str] = {}
+    if r.programme is not None:
+        for c in r.programme.describe().get("components", []):
+            names[c.get("id")] = str(c.get("name") or "")
+            kinds[c.get("id")] = str(c.get("kind") or "")
+    rows = []
+    for cid, row in comp.iterrows():
+        rows.append([str(cid), names.get(cid, ""), kinds.get(cid, ""),
+                     _raw(format_estimate(row.payout_mean, row.payout_se)), format_number(row.payout_p95)])
+    return html_table(["Component", "Name", "Kind", "Mean payout", "P95 payout"], rows, align=["l", "l", "l", "r", "r"])
+
+
+def _tier_table(r: "SimulationResult") -> str:
+    t = r.tiers
+    if t.empty:
+        return "<p>The programme has no tiered components.</p>"
+    rows = []
+    for _, row in t.iterrows():
+        rows.append([str(row.label), str(row.component), "below tier 1" if row.tier == 0 else f"tier {row.tier}",
+                     _raw(format_estimate(row.mean_partners, row.mean_partners_se, "count")),
+                     format_number(row.p5, "count"), format_number(row.p95, "count")])
+    return html_table(["Segment / ladder", "Component", "Highest tier reached", "Mean partners", "P5", "P95"], rows,
+                      align=["l", "l", "l", "r", "r", "r"])
+
+
+def _schedule_table(r: "SimulationResult") -> str:
+    a = r.accrual_schedule()
+    c = r.cash_schedule()
+    months = list(dict.fromkeys(list(a.index) + list(c.index)))
+    rows = []
+    for m in months:
+        row: List[Any] = [m]
+        for df in (a, c):
+            if m in df.index:
+                x = df.loc[m]
+                row += [_raw(format_estimate(x["in_month"], x["in_month_se"])), _raw(format_estimate(x["mean"], x["mean_se"])),
+                        format_number(x["p10"]), format_number(x["p50"]), format_number(x["p90"])]
+            else:
+                row += ["", "", "", "", ""]
+        rows.append(row)
+    return html_table(
+        ["Month", "Accrued in month", "Accrued to date", "P10", "P50", "P90",
+         "Cash in month", "Cash paid to date", "P10", "P50", "P90"], rows,
+        caption=f"Expected amounts ± standard error and percentiles of the amount to date ({r.currency}).",
+    )
+
+
+def _programme_inputs(p: Any) -> str:
+    if p is None:
+        return ""
+    d = p.describe()
+    items = [
+        ("Programme", d.get("name")), ("Currency", d.get("currency")),
+        ("Periods", f"{len(d.get('periods', []))} × {d.get('period')} from {d.get('start')} to {d.get('end')}"),
+        ("Budget", format_number(d.get("budget")) if d.get("budget") is not None else "none"),
+        ("Partner cap", format_number(d.get("partner_cap")) if d.get("partner_cap") is not None else "none"),
+        ("Minimum payout", format_number(d.get("minimum_payout")) if d.get("minimum_payout") is not None else "none"),
+        ("Rounding", d.get("rounding")),
+    ]
+    pay = d.get("payment") or {}
+    if pay:
+        items.append(("Payment", f"{pay.get('when')} + {pay.get('lag_days')} days"))
+    dl = "".join(f"<dt>{html.escape(str(k))}</dt><dd>{html.escape(str(v))}</dd>" for k, v in items if v is not None)
+    rows = []
+    for c in d.get("components", []):
+        segs = c.get("segments") or []
+        ladder = c.get("tiers") or []
+        tiers = "; ".join(
+            f"from {t.get('from')}: " + ", ".join(f"{k} {v}" for k, v in t.items() if k != "from" and v is not None)
+            for t in ladder
+        ) if ladder else ""
+        rows.append([str(c.get("id")), str(c.get("name") or ""), str(c.get("kind") or ""),
+                     ", ".join(map(str, segs)) or "all", tiers])
+    return (f'<dl class="inputs">{dl}</dl>'
+            + html_table(["Component", "Name", "Kind", "Segments", "Ladder"], rows, align=["l"] * 5))
+
+
+_METHOD_NOTES = [
+    "Each scenario simulates every partner's monthly purchases under the demand model, then settles the "
+    "programme on them with the same rules as the exact settlement (tiers, caps, exclusive groups, minimum "
+    "payout, budget), in floating point.",
+    "Every scenario is also run without the programme on the same random numbers; incremental revenue and "
+    "margin, ROI and the deadweight share compare the two.",
+    "± is one Monte Carlo standard error: sd/√n for means, the order-statistic binomial interval for "
+    "percentiles, √(p(1−p)/n) for probabilities. More scenarios shrink it in proportion to 1/√n.",
+    "Percentiles use linear interpolation between order statistics (NumPy's default). The bands of the "
+    "schedules are percentiles month by month, not single scenario paths.",
+    "Accrual: each period's payout (after the budget) is accrued over its months in proportion to their "
+    "revenue. Cash: the payout of a period is paid on its payment date (period end or programme end plus the lag).",
+    "Results are bit-identical for a given seed, whatever the number of threads.",
+]
+
+
+def _notes(extra: Sequence[str] = ()) -> str:
+    return '<ul class="notes">' + "".join(f"<li>{html.escape(n)}</li>" for n in list(_METHOD_NOTES) + list(extra)) + "</ul>"
+
+
+def _inputs_section(rep: Report, inputs: Optional[Mapping[str, Any]], model: Any) -> None:
+    if inputs:
+        dl = "".join(f"<dt>{html.escape(str(k))}</dt><dd>{html.escape(str(v))}</dd>" for k, v in inputs.items())
+        rep.add_html(f'<dl class="inputs">{dl}</dl>')
+    if model is not None:
+        try:
+            text = model.to_toml()
+        except Exception:  # pragma: no cover - a model always renders
+            text = ""
+        if text:
+            rep.add_heading("Demand model", 3)
+            rep.add_html(f"<pre>{html.escape(text)}</pre>")
+
+
+# ----------------------------------------------------------------- charts
+def _months_of(r: "SimulationResult", n: int) -> List[str]:
+    labels = r._month_labels(n)
+    return labels if r.programme is not None else [f"{2000 + i // 12:04d}-{i % 12 + 1:02d}" for i in range(n)]
+
+
+def simulation_charts(r: "SimulationResult", *, name: Optional[str] = None) -> Dict[str, Chart]:
+    """The charts of one simulation: ``payout_distribution``, ``tier_attainment``
+    (when the programme has ladders) and ``accrual_cash`` (the fan of the accrued
+    liability and the cash paid to date)."""
+    from . import charts
+
+    title_name = name or r.meta["programme"]
+    sub = f"{title_name}: {r.n_scenarios:,} scenarios, seed {r.seed}"
+    out: Dict[str, Chart] = {
+        "payout_distribution": charts.payout_distribution(
+            r.payout, currency=r.currency, budget=r.budget, title="Payout distribution", subtitle=sub),
+    }
+    t = r.tiers
+    if not t.empty:
+        t = t[t.tier > 0]
+        # segments in the result's segment order (a segment keeps its colour), then other ladders
+        found = list(dict.fromkeys(t.label))
+        segs = [str(x) for x in r.meta["segments"]]
+        labels = [x for x in segs if x in found] + [x for x in found if x not in segs]
+        width = int(t.tier.max())
+        cols = [f"Tier {k}" for k in range(1, width + 1)]
+
+        def grid(col: str) -> Any:
+            import pandas as pd
+
+            g = pd.DataFrame(np.nan, index=labels, columns=cols)  # NaN: the ladder has no such tier
+            for _, row in t.iterrows():
+                cell = g.loc[row.label, f"Tier {row.tier}"]
+                g.loc[row.label, f"Tier {row.tier}"] = row[col] if cell != cell else cell + row[col]
+            return g
+
+        out["tier_attainment"] = charts.tier_attainment(
+            grid("mean_partners"), low=grid("p5"), high=grid("p95"), interval_label="P5–P95 over scenarios",
+            title="Partners by highest tier reached",
+            subtitle=f"{title_name}: expected partners per tier and ladder, whiskers P5–P95 over scenarios")
+    a = r.accrual_schedule()
+    c = r.cash_schedule()
+    n = len(c)
+    months = _months_of(r, n)
+
+    def pad(df: Any) -> Any:
+        import pandas as pd
+
+        cols = ["p10", "p25", "p50", "p75", "p90"]
+        v = df[cols].to_numpy()
+        if len(v) < n:  # after the last programme month nothing more accrues
+            v = np.vstack([v, np.repeat(v[-1:], n - len(v), axis=0)])
+        return pd.DataFrame(v, columns=cols)
+
+    out["accrual_cash"] = charts.accrual_fan(
+        months, {"Accrued liability": pad(a), "Cash paid": pad(c)}, currency=r.currency, budget=r.budget,
+        title="Accrued liability and cash paid to date", subtitle=f"{title_name}: median, P25–P75 and P10–P90 by month end")
+    return out
+
+
+# ----------------------------------------------------------------- reports
+def simulation_report(
+    r: "SimulationResult",
+    *,
+    title: Optional[str] = None,
+    inputs: Optional[Mapping[str, Any]] = None,
+    model: Any = None,
+    sensitivity: Optional["Sensitivity"] = None,
+    excel: bool = True,
+) -> Report:
+    """The report of one simulation: headline figures with standard errors, the
+    payout distribution, tier attainment and accrual/cash charts, tables of the
+    summary, per segment, per component, tier attainment and the monthly schedules,
+    the inputs used (``inputs``: label → text; ``model``: the demand model) and the
+    method notes; optionally a ``sensitivity`` tornado. Files: ``summary.json``,
+    ``summary.csv`` and the tables of :meth:`~rebatesim.SimulationResult.to_csv`,
+    ``results.xlsx`` (``excel=True``)."""
+    rep = Report(title or f"Rebate forecast: {r.meta['programme']}",
+                 subtitle=f"{r.n_scenarios:,} Monte Carlo scenarios, seed {r.seed}, amounts in {r.currency}")
+    charts_ = simulation_charts(r)
+    rep.add_html(_cards(r))
+    rep.add_chart("payout_distribution", charts_["payout_distribution"],
+                  "Total payout per scenario with its mean, median (P50), P95 and the budget.")
+    rep.add_heading("Summary")
+    rep.add_html(_summary_table(r))
+    rep.add_heading("Accrual and cash schedule")
+    rep.add_chart("accrual_cash", charts_["accrual_cash"],
+                  "Liability accrued and cash paid to date at each month end: median line, P25–P75 and P10–P90 bands.")
+    rep.add_html(_schedule_table(r))
+    rep.add_heading("By segment")
+    rep.add_html(_segment_table(r))
+    rep.add_heading("By component")
+    rep.add_html(_component_table(r))
+    rep.add_heading("Tier attainment")
+    if "tier_attainment" in charts_:
+        rep.add_chart("tier_attainment", charts_["tier_attainment"],
+                      "Expected number of partners whose highest tier reached is each tier, per ladder.")
+    rep.add_html(_tier_table(r))
+    if sensitivity is not None:
+        _sensitivity_section(rep, sensitivity)
+    rep.add_heading("Inputs")
+    _inputs_section(rep, inputs, model)
+    rep.add_html(_programme_inputs(r.programme))
+    rep.add_heading("Method")
+    rep.add_html(_notes())
+    _simulation_files(rep, r, excel=excel)
+    rep.add_file("summary.json", json.dumps(r.to_dict(), indent=2, allow_nan=True) + "\n")
+    return rep
+
+
+def _simulation_files(rep: Report, r: "SimulationResult", *, excel: bool, prefix: str = "") -> None:
+    for name, text in r._csv_files().items():
+        if name != "summary.json":
+            rep.add_file(prefix + name, text)
+    if excel:
+        rep.add_writer(prefix + "results.xlsx", r.to_excel)
+
+
+def _sensitivity_section(rep: Report, s: "Sensitivity") -> None:
+    rep.add_heading("Sensitivity")
+    rep.add_text(
+        f"Each assumption moved alone to a low and a high setting, {s.scenarios:,} scenarios per run on the same "
+        "random numbers as the base run, so each effect is a paired difference with a small standard error.")
+    if not s.table.empty:
+        rep.add_chart("sensitivity_payout", s.tornado("payout"),
+                      "Expected payout at each assumption's low and high setting; whiskers ±1.96 paired standard errors.")
+        rows = []
+        for name, row in s.table.iterrows():
+            rows.append([str(name), str(row.low_label), str(row.high_label),
+                         _raw(format_estimate(row.payout_low_diff, row.payout_low_diff_se)),
+                         _raw(format_estimate(row.payout_high_diff, row.payout_high_diff_se)),
+                         _raw(format_estimate(row.payout_swing, row.payout_swing_se))])
+        rep.add_table(["Assumption", "Low", "High", "Payout change at low", "Payout change at high", "Swing"], rows,
+                      align=["l", "l", "l", "r", "r", "r"])
+        rep.add_file("sensitivity.csv", s.table.to_csv(lineterminator="\n"))
+
+
+def comparison_report(
+    c: "Comparison",
+    *,
+    title: Optional[str] = None,
+    inputs: Optional[Mapping[str, Any]] = None,
+    model: Any = None,
+    excel: bool = True,
+) -> Report:
+    """The report of a design comparison: per design headline figures, the payout
+    distributions side by side with expected ROI, risk and return, the accrued
+    liability per design, tables of the per-design summary, the paired differences
+    against the reference, payout per segment and design, tier attainment per design,
+    the programmes and inputs used, and the method notes. Files: ``summary.json``,
+    ``summary.csv`` (per design), ``differences.csv``, ``segments.csv``,
+    ``results.xlsx``."""
+    from . import charts
+
+    names = c.names
+    first = c.results[names[0]]
+    cur = first.currency
+    budgets = {r.budget for r in c.results.values()}
+    budget = budgets.pop() if len(budgets) == 1 else None
+    n = first.n_scenarios
+    rep = Report(title or "Programme design comparison",
+                 subtitle=f"{len(names)} designs on the same {n:,} scenarios (common random numbers), seed {first.seed}, amounts in {cur}")
+    summ = c.summary
+    diff = c.differences
+
+    rows = []
+    for name in names:
+        r = c.results[name]
+        s = r.summary
+        bb, bse = r.budget_binding
+        rows.append([
+            name,
+            _raw(format_estimate(s.loc["payout", "mean"], s.loc["payout", "mean_se"])),
+            _raw(format_estimate(s.loc["payout", "p95"], s.loc["payout", "p95_se"])),
+            _raw(format_estimate(s.loc["revenue", "mean"], s.loc["revenue", "mean_se"])),
+            _raw(format_estimate(s.loc["incremental_margin", "mean"], s.loc["incremental_margin", "mean_se"])),
+            _raw(format_estimate(s.loc["roi", "mean"], s.loc["roi", "mean_se"], "percent")),
+            _raw(format_estimate(bb, bse, "percent")) if r.budget is not None else "no budget",
+        ])
+    rep.add_html(html_table(["Design", "Mean payout", "P95 payout", "Mean revenue", "Incremental margin", "ROI",
+                             "P(budget binds)"], rows, caption=f"Per design, {cur}; ± one standard error."))
+    rep.add_chart("design_comparison", charts.design_comparison(
+        {nm: c.results[nm].payout for nm in names}, currency=cur,
+        roi={nm: float(summ.loc[nm, "roi_mean"]) for nm in names if _finite(summ.loc[nm, "roi_mean"])},
+        budget=budget, title="Payout by design", subtitle=f"{n:,} scenarios per design, common random numbers"),
+        "Distribution of the total payout of each design, with the budget and each design's expected ROI.")
+    rep.add_heading("Differences against the reference")
+    drows = []
+    for name, row in diff.iterrows():
+        drows.append([f"{name} − {row.reference}",
+                      _raw(format_estimate(row.payout_mean, row.payout_se)),
+                      _raw(format_estimate(row.revenue_mean, row.revenue_se)),
+                      _raw(format_estimate(row.incremental_margin_mean, row.incremental_margin_se)),
+                      _raw(format_estimate(row.budget_binding_mean, row.budget_binding_se, "percent"))])
+    rep.add_html(html_table(["Difference", "Payout", "Revenue", "Incremental margin", "P(budget binds)"], drows,
+                            caption="Paired differences on the same scenarios: their standard errors are much smaller "
+                                    "than those of each design alone."))
+    pts = {nm: (float(summ.loc[nm, "payout_p95"]), float(summ.loc[nm, "roi_mean"])) for nm in names}
+    if all(_finite(v[1]) for v in pts.values()):
+        rep.add_chart("risk_return", charts.risk_return(pts, currency=cur, measure="roi", budget=budget,
+                                                        title="Expected return against payout risk",
+                                                        subtitle="Expected ROI against the P95 of the total payout"),
+                      "Up and to the left is better: more return for less payout risk.")
+    else:
+        pts = {nm: (float(summ.loc[nm, "payout_p95"]), float(summ.loc[nm, "incremental_margin_mean"])) for nm in names}
+        if all(_finite(v[1]) for v in pts.values()):
+            rep.add_chart("risk_return", charts.risk_return(pts, currency=cur, measure="margin", budget=budget),
+                          "Expected incremental margin against the P95 of the total payout.")
+    rep.add_heading("Accrued liability by design")
+    series = {}
+    for nm in names:
+        series[nm] = c.results[nm].accrual_schedule()[["p10", "p25", "p50", "p75", "p90"]]
+    lengths = {len(v) for v in series.values()}
+    if len(lengths) == 1:
+        rep.add_chart("accrual_by_design", charts.accrual_fan(
+            _months_of(first, lengths.pop()), series, currency=cur, budget=budget,
+            title="Accrued liability by design", subtitle="Median, P25–P75 and P10–P90 of the liability to date"),
+            "The liability each design builds up through the year.")
+    rep.add_heading("By segment")
+    seg_rows = []
+    segs = list(first.meta["segments"])
+    seg_frames = {nm: c.results[nm].by_segment() for nm in names}
+    for sg in segs:
+        row: List[Any] = [sg]
+        for nm in names:
+            f = seg_frames[nm]
+            row.append(_raw(format_estimate(f.loc[sg, "payout_mean"], f.loc[sg, "payout_se"])) if sg in f.index else "")
+        seg_rows.append(row)
+    rep.add_html(html_table(["Segment"] + [f"{nm}: mean payout" for nm in names], seg_rows))
+    rep.add_heading("Tier attainment by design")
+    for nm in names:
+        rep.add_heading(nm, 3)
+        rep.add_html(_tier_table(c.results[nm]))
+    rep.add_heading("Inputs")
+    _inputs_section(rep, inputs, model)
+    for nm in names:
+        rep.add_heading(f"Design: {nm}", 3)
+        rep.add_html(_programme_inputs(c.results[nm].programme))
+    rep.add_heading("Method")
+    rep.add_html(_notes(["All designs run on the same scenarios (common random numbers): every design sees the same "
+                         "demand draws, so differences between designs are measured precisely."]))
+    rep.add_file("summary.json", json.dumps(c.to_dict(), indent=2, allow_nan=True) + "\n")
+    rep.add_file("summary.csv", summ.to_csv(lineterminator="\n"))
+    rep.add_file("differences.csv", diff.to_csv(lineterminator="\n"))
+    rep.add_file("segments.csv", c._segments().to_csv(lineterminator="\n"))
+    if excel:
+        rep.add_writer("results.xlsx", c.to_excel)
+    return rep
+
+
+def settlement_section(rep: Report, s: "Settlement", *, heading: str = "Settlement of the actual year") -> None:
+    """Append an exact settlement's totals, per component and per segment (to the cent)."""
+    t = s.totals
+    rep.add_heading(heading)
+    rows = [["Calculated", format_number(t["calculated"], "cents")]]
+    for key, label in (("adj_component_cap", "Component caps"), ("adj_exclusive_group", "Exclusive groups"),
+                       ("adj_partner_cap", "Partner cap"), ("adj_minimum_payout", "Minimum payout"),
+                       ("adj_budget_cut", "Budget cut")):
+        if t[key] != 0:
+            rows.append([label, format_number(t[key], "cents")])
+    rows.append(["Payable", format_number(t["payable"], "cents")])
+    rep.add_html(html_table(["Exact totals", s.currency], rows, caption="Exact, to the cent."))
+    lines = s.lines_exact
+    crow = []
+    for comp, g in lines.groupby("component", sort=True):
+        paid = g.groupby("partner_id")["payable"].sum()
+        crow.append([str(comp), str(g["kind"].iloc[0]), f"{int((paid > 0).sum()):,}",
+                     format_number(sum(g["calculated"]), "cents"), format_number(sum(g["payable"]), "cents")])
+    rep.add_html(html_table(["Component", "Kind", "Partners paid", "Calculated", "Payable"], crow,
+                            align=["l", "l", "r", "r", "r"]))
+    bp = s.by_partner(exact=True)
+    srow = []
+    for seg, g in bp.groupby("segment", sort=True):
+        srow.append([str(seg) or "-", f"{len(g):,}", f"{int((g['payable'] > 0).sum()):,}", format_number(sum(g["payable"]), "cents")])
+    rep.add_html(html_table(["Segment", "Partners", "Paid", "Payable"], srow))
+
+
+# ------------------------------------------------------------ notebook display
+_NB_CSS = (
+    "<style>.rbs{font-family:inherit;font-size:13px}.rbs table.data{border-collapse:collapse;margin:4px 0 8px}"
+    ".rbs table.data th,.rbs table.data td{padding:2px 8px;border-bottom:1px solid #ddd}"
+    ".rbs table.data th{font-weight:600}.rbs .l{text-align:left}.rbs .r{text-align:right;white-space:nowrap}"
+    ".rbs .se{color:#6c757d;font-size:11px}.rbs table.data caption{text-align:left;color:#6c757d;caption-side:top}"
+    ".rbs .cards{display:flex;flex-wrap:wrap;gap:8px;margin:6px 0}"
+    ".rbs .card{border:1px solid #ddd;border-radius:4px;padding:4px 10px;min-width:140px}"
+    ".rbs .card .k{color:#6c757d;font-size:11px}.rbs .card .v{font-weight:bold;font-size:15px}"
+    ".rbs .card .s{color:#6c757d;font-size:11px}.rbs .card.alert .v{color:#c81e2d}</style>"
+)
+
+
+def result_html(r: "SimulationResult") -> str:
+    """The notebook display of a simulation result: headline figures with standard
+    errors and the budget, the summary of the main outcomes, payout per segment."""
+    s = r.summary
+    rows = []
+    for key, label, kind in _OUTCOME_ROWS:
+        row = s.loc[key]
+        if key in ("revenue_counterfactual",) or not _finite(row["mean"]):
+            continue
+        rows.append([label] + [_raw(format_estimate(row[st], row[st + "_se"], kind)) for st in ("mean", "p5", "p50", "p95")])
+    seg = r.by_segment()
+    srows = [[str(n), _raw(format_estimate(x.payout_mean, x.payout_se)), format_number(x.payout_p95)] for n, x in seg.iterrows()]
+    return (
+        f'{_NB_CSS}<div class="rbs"><strong>Simulation: {html.escape(str(r.meta["programme"]))}</strong> — '
+        f"{r.n_scenarios:,} scenarios, seed {r.seed}, {html.escape(r.currency)}"
+        + _cards(r)
+        + html_table(["Outcome", "Mean", "P5", "P50", "P95"], rows, caption="± one Monte Carlo standard error")
+        + html_table(["Segment", "Mean payout", "P95 payout"], srows)
+        + "<div class=\"se\">More: .summary, .by_segment(), .by_component(), .tiers, .accrual_schedule(), "
+          ".cash_schedule(), .partners, .to_excel(path)</div></div>"
+    )
+
+
+def comparison_html(c: "Comparison") -> str:
+    """The notebook display of a comparison: per design figures with standard errors,
+    the budget, and the paired differences against the reference."""
+    names = c.names
+    first = c.results[names[0]]
+    rows = []
+    for name in names:
+        r = c.results[name]
+        s = r.summary
+        bb, bse = r.budget_binding
+        rows.append([
+            name,
+            _raw(format_estimate(s.loc["payout", "mean"], s.loc["payout", "mean_se"])),
+            _raw(format_estimate(s.loc["payout", "p95"], s.loc["payout", "p95_se"])),
+            _raw(format_estimate(s.loc["incremental_margin", "mean"], s.loc["incremental_margin", "mean_se"])),
+            _raw(format_estimate(s.loc["roi", "mean"], s.loc["roi", "mean_se"], "percent")),
+            format_number(r.budget) if r.budget is not None else "none",
+            _raw(format_estimate(bb, bse, "percent")) if r.budget is not None else "",
+        ])
+    drows = []
+    for name, row in c.differences.iterrows():
+        drows.append([f"{name} − {row.reference}", _raw(format_estimate(row.payout_mean, row.payout_se)),
+                      _raw(format_estimate(row.incremental_margin_mean, row.incremental_margin_se)),
+                      _raw(format_estimate(row.budget_binding_mean, row.budget_binding_se, "percent"))])
+    return (
+        f'{_NB_CSS}<div class="rbs"><strong>Comparison of {len(names)} designs</strong> — '
+        f"{first.n_scenarios:,} scenarios each on common random numbers, seed {first.seed}, {html.escape(first.currency)}"
+        + html_table(["Design", "Mean payout", "P95 payout", "Incremental margin", "ROI", "Budget", "P(budget binds)"], rows,
+                     caption="± one Monte Carlo standard error")
+        + html_table(["Difference", "Payout", "Incremental margin", "P(budget binds)"], drows,
+                     caption="Paired differences against the first design (same scenarios for every design)")
+        + "</div>"
+    )
