@@ -162,7 +162,7 @@ table.data tbody tr:nth-child(even) td { background: #fbfbfc; }
 .l { text-align: left; } .r { text-align: right; white-space: nowrap; }
 .se { color: var(--muted); font-size: 12px; }
 figure { margin: 12px 0 20px; }
-figure svg { max-width: 100%; height: auto; display: block; border: 1px solid var(--rule); border-radius: 4px; }
+figure svg { width: 100%; max-width: 960px; height: auto; display: block; border: 1px solid var(--rule); border-radius: 4px; }
 figcaption { color: var(--muted); font-size: 13px; margin-top: 4px; }
 .notes li { margin: 4px 0; }
 dl.inputs { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 6px 0; }
@@ -425,33 +425,11 @@ def _schedule_table(r: "SimulationResult") -> str:
 
 
 def _programme_inputs(p: Any) -> str:
+    """The programme as its notebook display shows it: settings, periods, components
+    and their ladders (inline styles only)."""
     if p is None:
         return ""
-    d = p.describe()
-    items = [
-        ("Programme", d.get("name")), ("Currency", d.get("currency")),
-        ("Periods", f"{len(d.get('periods', []))} × {d.get('period')} from {d.get('start')} to {d.get('end')}"),
-        ("Budget", format_number(d.get("budget")) if d.get("budget") is not None else "none"),
-        ("Partner cap", format_number(d.get("partner_cap")) if d.get("partner_cap") is not None else "none"),
-        ("Minimum payout", format_number(d.get("minimum_payout")) if d.get("minimum_payout") is not None else "none"),
-        ("Rounding", d.get("rounding")),
-    ]
-    pay = d.get("payment") or {}
-    if pay:
-        items.append(("Payment", f"{pay.get('when')} + {pay.get('lag_days')} days"))
-    dl = "".join(f"<dt>{html.escape(str(k))}</dt><dd>{html.escape(str(v))}</dd>" for k, v in items if v is not None)
-    rows = []
-    for c in d.get("components", []):
-        segs = c.get("segments") or []
-        ladder = c.get("tiers") or []
-        tiers = "; ".join(
-            f"from {t.get('from')}: " + ", ".join(f"{k} {v}" for k, v in t.items() if k != "from" and v is not None)
-            for t in ladder
-        ) if ladder else ""
-        rows.append([str(c.get("id")), str(c.get("name") or ""), str(c.get("kind") or ""),
-                     ", ".join(map(str, segs)) or "all", tiers])
-    return (f'<dl class="inputs">{dl}</dl>'
-            + html_table(["Component", "Name", "Kind", "Segments", "Ladder"], rows, align=["l"] * 5))
+    return f'<div class="programme">{p._repr_html_()}</div>'
 
 
 _METHOD_NOTES = [

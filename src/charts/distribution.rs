@@ -164,14 +164,7 @@ impl Chart for PayoutDistribution {
             hi = hi.max(b);
         }
         let (start, width, bins) = if max > min {
-            let target_bins = ((2.0 * (n as f64).cbrt()).round() as usize).clamp(8, 50);
-            let width = super::format::nice_step((max - min) / target_bins as f64);
-            let start = (min / width).floor() * width;
-            (
-                start,
-                width,
-                (((max - start) / width).floor() as usize + 1).max(1),
-            )
+            histogram_bins(min, max, n)
         } else {
             // Every scenario pays the same: one visible bar centred on it.
             let (a, b) = pad_range(lo, hi);
@@ -305,5 +298,31 @@ impl Chart for PayoutDistribution {
             }
         }
         Ok(())
+    }
+}
+
+/// Bins aligned on a nice width covering `[min, max]` (`max > min`): (start, width, count).
+/// The last bin is closed on the right: a payout held exactly at a bin edge (typically
+/// the budget, when it binds) is counted below it, so no bar suggests payouts above it.
+fn histogram_bins(min: f64, max: f64, n: usize) -> (f64, f64, usize) {
+    let target_bins = ((2.0 * (n as f64).cbrt()).round() as usize).clamp(8, 50);
+    let width = super::format::nice_step((max - min) / target_bins as f64);
+    let start = (min / width).floor() * width;
+    (start, width, (((max - start) / width).ceil() as usize).max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::histogram_bins;
+
+    #[test]
+    fn bins_end_at_a_maximum_on_an_edge() {
+        // payouts capped at an 18M budget: the top bin ends at 18M, not 19M
+        let (start, width, bins) = histogram_bins(13_100_000.0, 18_000_000.0, 100);
+        assert_eq!(start + bins as f64 * width, 18_000_000.0);
+        // otherwise the maximum lies inside the last bin
+        let (start, width, bins) = histogram_bins(13_100_000.0, 18_300_000.0, 100);
+        let end = start + bins as f64 * width;
+        assert!(end > 18_300_000.0 && end - width < 18_300_000.0);
     }
 }
