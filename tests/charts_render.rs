@@ -395,3 +395,30 @@ fn tornado_sorts_by_swing() {
     let texts = svg_texts(&t.render_svg().unwrap());
     assert!(texts.iter().any(|s| s == "Base 30.0%"), "{texts:?}");
 }
+
+#[test]
+fn tier_attainment_leaves_out_tiers_a_ladder_does_not_have() {
+    // "online" has three tiers, "installer" four: NaN marks the missing one
+    let chart = TierAttainment::new(
+        "Partners by highest tier reached",
+        vec!["Tier 1".into(), "Tier 2".into(), "Tier 3".into(), "Tier 4".into()],
+        vec![
+            AttainmentSeries::new("installer", vec![500.0, 360.0, 170.0, 60.0], None),
+            AttainmentSeries::new(
+                "online",
+                vec![140.0, 80.0, 40.0, f64::NAN],
+                Some(vec![(130.0, 150.0), (70.0, 90.0), (35.0, 45.0), (f64::NAN, f64::NAN)]),
+            ),
+        ],
+    );
+    let svg = chart.render_svg().unwrap();
+    assert!(svg.contains("Tier 4") && !svg.contains("NaN"));
+    assert!(chart.render_png().is_ok());
+    let none = TierAttainment::new(
+        "t",
+        vec!["Tier 1".into()],
+        vec![AttainmentSeries::new("online", vec![f64::NAN], None)],
+    );
+    let err = none.render_svg().unwrap_err().to_string();
+    assert!(err.contains("all NaN"), "{err}");
+}
