@@ -120,6 +120,8 @@ def html_table(
     >>> from rebatesim.report import html_table
     >>> html_table(["a", "b"], [["x", "1"]]).count("<tr>")
     2
+    >>> html_table(["a"], [[("<b>bold</b>", "raw")], ["<b>escaped</b>"]]).count("&lt;b&gt;")
+    1
     """
     n = len(header)
     align = list(align or (["l"] + ["r"] * (n - 1)))
@@ -131,7 +133,8 @@ def html_table(
     head = "".join(cell("th", h, a) for h, a in zip(header, align))
     body = "".join("<tr>" + "".join(cell("td", c, a) for c, a in zip(r, align)) + "</tr>" for r in rows)
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return f'<table class="{cls}">{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return (f'<div class="tw"><table class="{cls}">{cap}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>")
 
 
 def _raw(s: str) -> Tuple[str, str]:
@@ -154,6 +157,7 @@ p { margin: 6px 0; }
 .card .v { font-size: 20px; font-weight: bold; margin-top: 2px; white-space: nowrap; }
 .card .s { color: var(--muted); font-size: 12px; }
 .card.alert .v { color: var(--alert); }
+.tw { overflow-x: auto; max-width: 100%; }
 table.data { border-collapse: collapse; margin: 6px 0 14px; font-variant-numeric: tabular-nums; }
 table.data caption { text-align: left; color: var(--muted); padding: 2px 0 4px; caption-side: top; }
 table.data th, table.data td { padding: 3px 10px; border-bottom: 1px solid var(--rule); vertical-align: top; }
