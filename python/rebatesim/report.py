@@ -484,9 +484,15 @@ def simulation_charts(r: "SimulationResult", *, name: Optional[str] = None) -> D
 
     title_name = name or r.meta["programme"]
     sub = f"{title_name}: {r.n_scenarios:,} scenarios, seed {r.seed}"
+    dist_sub = sub
+    if r.budget is not None:
+        p, _ = r.budget_binding
+        if _finite(p) and p > 0:
+            # the payouts are after the budget: a binding budget shows as a pile at the budget line
+            dist_sub += f" · the budget binds in {p:.0%} of scenarios (payout held at the budget)"
     out: Dict[str, Chart] = {
         "payout_distribution": charts.payout_distribution(
-            r.payout, currency=r.currency, budget=r.budget, title="Payout distribution", subtitle=sub),
+            r.payout, currency=r.currency, budget=r.budget, title="Payout distribution", subtitle=dist_sub),
     }
     t = r.tiers
     if not t.empty:
