@@ -700,11 +700,11 @@ def comparison_report(
     segs = list(first.meta["segments"])
     seg_frames = {nm: c.results[nm].by_segment() for nm in names}
     for sg in segs:
-        row: List[Any] = [sg]
+        cells: List[Any] = [sg]
         for nm in names:
             f = seg_frames[nm]
-            row.append(_raw(format_estimate(f.loc[sg, "payout_mean"], f.loc[sg, "payout_se"])) if sg in f.index else "")
-        seg_rows.append(row)
+            cells.append(_raw(format_estimate(f.loc[sg, "payout_mean"], f.loc[sg, "payout_se"])) if sg in f.index else "")
+        seg_rows.append(cells)
     rep.add_html(html_table(["Segment"] + [f"{nm}: mean payout" for nm in names], seg_rows))
     rep.add_heading("Tier attainment by design")
     for nm in names:
