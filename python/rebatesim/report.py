@@ -305,7 +305,9 @@ class Report:
         return f.target
 
     def _repr_html_(self) -> str:
-        return self.to_html()
+        # The page in a sandboxed iframe: its CSS styles the report, not the notebook.
+        return (f'<iframe srcdoc="{html.escape(self.to_html(), quote=True)}" sandbox="" '
+                'style="width:100%;height:720px;border:1px solid #ddd" title="report"></iframe>')
 
     def __repr__(self) -> str:
         return f"<Report {self.title!r}: {len(self.charts)} charts, {len(self.files) + len(self.writers)} files>"

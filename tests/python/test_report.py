@@ -294,6 +294,9 @@ def test_repr_html(small_result):
     assert "Expected payout" in h and "±" in h and "Budget" in h and "30,000" in h and "north" in h
     h = c._repr_html_()
     assert "Small+ − Small" in h and "±" in h and "P(budget binds)" in h
+    # a whole report shows isolated in an iframe, its CSS cannot restyle the notebook
+    h = rs.simulation_report(r, excel=False)._repr_html_()
+    assert h.startswith("<iframe srcdoc=") and "<style>" not in h and "&lt;style&gt;" in h
 
 
 def test_tier_attainment_per_segment(small_result):
