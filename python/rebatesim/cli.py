@@ -429,6 +429,17 @@ def _forecast_summary(f: Any) -> str:
         ["  of which run rate", f"{j['run_rate'].sum():,.2f}"],
         ["  of which catch-up", f"{j['catch_up'].sum():,.2f}"],
     ], [False, True]))
+    w = f.watch_list()
+    if len(w):
+        live = w[(w["next_tier_probability"] > 0.1) & (w["next_tier_probability"] < 0.9)]
+        live = live.sort_values(["next_tier_pays", "partner_id"], ascending=[False, True]).head(10)
+        if len(live):
+            out.append("")
+            out.append(_table(
+                ["watch list (next tier in play)", "component", "tier", "shortfall", "next tier pays", "P(reach)"],
+                [[r.partner_id, r.component, f"{int(r.current_tier)} → {int(r.next_tier)}", f"{r.shortfall:,.0f}",
+                  f"{r.next_tier_pays:,.0f}", f"{r.next_tier_probability:.0%}"] for r in live.itertuples()],
+                [False, False, False, True, True, True]))
     out.append("\nMethod: " + e.method)
     return "\n".join(out)
 
@@ -442,12 +453,16 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
                  progress=not args.json and sys.stderr.isatty())
     if args.out:
         f.to_csv(args.out, force=args.force)
+    if args.excel:
+        f.to_excel(args.excel)
     if args.json:
         sys.stdout.write(f.to_json() + "\n")
     else:
         print(_forecast_summary(f))
         if args.out:
             print(f"\nwrote summary, estimates, partners, segments, components, journal, watch_list, cash_schedule (.csv) and forecast.json to {args.out}")
+        if args.excel:
+            print(f"wrote {args.excel}")
     return 0
 
 
@@ -531,6 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--json", action="store_true", help="print the forecast as JSON on stdout")
     fc.add_argument("--out", metavar="DIR", help="write the forecast tables (CSV) and forecast.json to DIR")
     fc.add_argument("--force", action="store_true", help="replace an existing non-empty --out DIR")
+    fc.add_argument("--excel", metavar="FILE", default=None, help="also write the tables to an .xlsx workbook (one sheet each)")
     fc.set_defaults(func=_cmd_forecast)
 
     d = sub.add_parser("demo", help="run the bundled distributor example",

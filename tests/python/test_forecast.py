@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import importlib.util
 import json
 
 import numpy as np
@@ -180,6 +181,10 @@ def test_cli(small, tmp_path):
     r = run_cli(forecast_args(files, a) + ["--prior-accruals", str(prior), "--out", str(tmp_path / "o")], tmp_path)
     assert r.returncode == 0, r.stderr
     j = pd.read_csv(tmp_path / "o" / "journal.csv")
+    if importlib.util.find_spec("openpyxl"):
+        r = run_cli(forecast_args(files, a) + ["--excel", str(tmp_path / "f.xlsx")], tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert "journal" in pd.read_excel(tmp_path / "f.xlsx", sheet_name=None)
     assert j.loc[(j.partner_id == "P1") & (j.component == "volume"), "prior"].item() == 1000
     # errors: one message naming the row, exit status 1, nothing written
     r = run_cli(forecast_args(files, files["transactions"]) + ["--out", str(tmp_path / "never")], tmp_path)
