@@ -186,7 +186,8 @@ impl<'p> CondEngine<'p> {
         // demand since the previous one, so they are conditioned on their total from the
         // programme start to their last purchase month (one aggregated observation).
         // Churn: no purchase for at least max(2, 2·I − 1) complete months, I = months of demand
-        // per purchase month ((last + 1) / purchase months; 1 for regular buyers); no purchase
+        // per purchase month: the larger of (last + 1) / purchase months and the revenue of a
+        // purchase month over the expected monthly demand (about 1 for regular buyers); no purchase
         // at all: churned after 6 months. (One month without purchases is not taken as
         // evidence: real partners skip months.)
         let mut churned = vec![false; n];
@@ -206,7 +207,19 @@ impl<'p> CondEngine<'p> {
                     None => t >= 6,
                     Some(l) => {
                         let gap = (t - 1 - l) as f64;
-                        let interval = (l + 1) as f64 / count as f64;
+                        // months of demand per purchase month: by the calendar, and by volume
+                        // (what a purchase month brings against the expected monthly demand)
+                        let pc = &s.partners[i];
+                        let sm = &s.seg_month[pc.seg * s.months..(pc.seg + 1) * s.months];
+                        let expected: f64 =
+                            (0..=l).map(|m| pc.base_month * sm[m] * pc.uplift).sum();
+                        let bought: f64 = g[..=l].iter().sum();
+                        let by_volume = if expected > 0.0 {
+                            bought / count as f64 / (expected / (l + 1) as f64)
+                        } else {
+                            0.0
+                        };
+                        let interval = ((l + 1) as f64 / count as f64).max(by_volume);
                         gap >= 2.0 && gap >= 2.0 * interval - 1.0 - 1e-9
                     }
                 };
