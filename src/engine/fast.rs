@@ -105,9 +105,29 @@ pub(super) fn run_scenario(
     s: u64,
     w: &mut Work,
 ) -> ScenarioOut {
+    // the same code, compiled for one period and for several, with and without the
+    // kernel's later stages (so that the common cases lose their loops and tests)
+    match (setup.kk == 1, plan.capped_is_payable) {
+        (true, true) => run::<true, true>(setup, plan, seed, s, w),
+        (true, false) => run::<true, false>(setup, plan, seed, s, w),
+        (false, true) => run::<false, true>(setup, plan, seed, s, w),
+        (false, false) => run::<false, false>(setup, plan, seed, s, w),
+    }
+}
+
+/// [`run_scenario`] for `ONE_PERIOD` (the programme has one period) and `CAPPED_IS_PAYABLE`
+/// ([`Plan::capped_is_payable`]).
+fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
+    setup: &Setup,
+    plan: &Plan,
+    seed: u64,
+    s: u64,
+    w: &mut Work,
+) -> ScenarioOut {
     let n = setup.partners.len();
     let nl = setup.ladders.len();
-    let (nc, kk, mpp, months) = (setup.nc, setup.kk, setup.mpp, setup.months);
+    let kk = if ONE_PERIOD { 1 } else { setup.kk };
+    let (nc, mpp, months) = (setup.nc, setup.mpp, setup.months);
     let mut o = ScenarioOut {
         totals: vec![0.0; kk],
         revenue: 0.0,
@@ -165,7 +185,7 @@ pub(super) fn run_scenario(
         // step 1, on the measures `measure_period` gives a period's single-category net
         // purchases); the others' rows are cleared
         let act = &plan.active[plan.off[i] as usize..plan.off[i + 1] as usize];
-        if !plan.capped_is_payable {
+        if !CAPPED_IS_PAYABLE {
             // the kernel's later stages read every component's row
             for &c in act {
                 was_active[c as usize] = true;
@@ -252,7 +272,7 @@ pub(super) fn run_scenario(
         // groups, partner cap and minimum payout, payable is the capped entitlement and the
         // components the partner is not in pay exactly +0.0: the sums skip them, which changes
         // no bit (a sum that starts at +0.0 is never −0.0, and s + 0.0 = s for any other s).
-        let (payable, skip_inactive) = if plan.capped_is_payable {
+        let (payable, skip_inactive) = if CAPPED_IS_PAYABLE {
             (&w.scratch.capped, true)
         } else {
             prep.settle_capped(&mut w.scratch);
