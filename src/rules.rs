@@ -159,6 +159,39 @@ fn pow10(dp: u32) -> f64 {
     }
 }
 
+/// `x.round()` (half away from zero) without a call into the C library (the engine rounds
+/// every amount): exact truncation through `i64` while whole numbers are not yet the only
+/// doubles, the same result bit for bit (signed zeros included; NaN and ±∞ go to `round`).
+#[inline]
+fn round_f64(x: f64) -> f64 {
+    if x.abs() < 4.0e15 {
+        let t = (x as i64) as f64;
+        let d = x - t;
+        let r = if d >= 0.5 {
+            t + 1.0
+        } else if d <= -0.5 {
+            t - 1.0
+        } else {
+            t
+        };
+        r.copysign(x)
+    } else {
+        x.round()
+    }
+}
+
+/// `x.floor()` without a call into the C library, bit for bit (see [`round_f64`]).
+#[inline]
+fn floor_f64(x: f64) -> f64 {
+    if x.abs() < 4.0e15 {
+        let t = (x as i64) as f64;
+        let r = if x < t { t - 1.0 } else { t };
+        r.copysign(x)
+    } else {
+        x.floor()
+    }
+}
+
 #[inline]
 fn f64_tolerance(x: f64) -> f64 {
     // far below one minor unit, far above the error of summing thousands of cents
@@ -180,12 +213,12 @@ impl Amount for f64 {
     fn round_money(self, rounding: Rounding, dp: u32) -> Self {
         let scale = pow10(dp);
         let x = self * scale;
-        let n = x.round();
+        let n = round_f64(x);
         let tol = f64_tolerance(x);
         if (x - n).abs() <= tol {
             return n / scale;
         }
-        let f = x.floor();
+        let f = floor_f64(x);
         let midpoint = (x - f - 0.5).abs() <= tol;
         let r = match rounding {
             Rounding::HalfUp => {
@@ -225,11 +258,11 @@ impl Amount for f64 {
     fn floor_money(self, dp: u32) -> Self {
         let scale = pow10(dp);
         let x = self * scale;
-        let n = x.round();
+        let n = round_f64(x);
         if (x - n).abs() <= f64_tolerance(x) {
             n / scale
         } else {
-            x.floor() / scale
+            floor_f64(x) / scale
         }
     }
     #[inline]
@@ -1145,6 +1178,29 @@ mod tests {
         assert_eq!(amount(TierMethod::Retroactive, None, dec!(9999.99)), dec!(0));
         assert_eq!(amount(TierMethod::Retroactive, Some(dec!(40000)), v), dec!(1600));
         assert_eq!(amount(TierMethod::Incremental, Some(dec!(40000)), v), dec!(800));
+    }
+
+    #[test]
+    fn inline_round_and_floor_are_the_library_functions() {
+        let mut xs = vec![
+            0.0, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 0.49999999999999994, -0.49999999999999994,
+            0.3, -0.3, 0.7, -0.7, 1e-300, -1e-300, 4.0e15 - 0.5, -4.0e15 + 0.5, 4.0e15, 4.5e15 + 0.5,
+            1e300, -1e300, f64::INFINITY, f64::NEG_INFINITY, f64::MAX, f64::MIN, f64::MIN_POSITIVE,
+        ];
+        let mut x = 1e-6f64;
+        while x < 1e17 {
+            for y in [x, x + 0.5, x.floor() + 0.5, x.floor() + 0.5 - 1e-9, -x, -(x + 0.5), -(x.floor() + 0.5)] {
+                xs.push(y);
+                xs.push(f64::from_bits(y.to_bits() + 1));
+                xs.push(f64::from_bits(y.to_bits() - 1));
+            }
+            x *= 1.618;
+        }
+        for x in xs {
+            assert_eq!(round_f64(x).to_bits(), x.round().to_bits(), "round {x:e}");
+            assert_eq!(floor_f64(x).to_bits(), x.floor().to_bits(), "floor {x:e}");
+        }
+        assert!(round_f64(f64::NAN).is_nan() && floor_f64(f64::NAN).is_nan());
     }
 
     #[test]

@@ -163,21 +163,12 @@ fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
         // the minor unit; no returns, no stretch (`Setup::period_purchases`'s common case)
         month_cents(&w.base, setup.mix[i], scale, &mut w.pmonth, &mut o.month_rev);
         for (k, pcents) in period_cents.iter_mut().enumerate() {
-            let mut total = 0.0;
-            for &c in &w.pmonth[k * mpp..(k + 1) * mpp] {
-                total += c;
-            }
-            *pcents = total;
+            *pcents = cents_sum(&w.pmonth[k * mpp..(k + 1) * mpp]);
         }
-        // the same sum, in the same order, as one period's when there is one
         let cents = if kk == 1 {
             period_cents[0]
         } else {
-            let mut cents = 0.0;
-            for v in &w.pmonth {
-                cents += *v;
-            }
-            cents
+            cents_sum(&w.pmonth)
         };
         let revenue = cents / scale;
 
@@ -319,6 +310,34 @@ fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
         }
     }
     o
+}
+
+/// The sum of amounts in minor units (whole numbers ≥ 0), equal to the general path's
+/// running sum `((0 + x₀) + x₁) + …`: while the total stays below 2⁵³ every partial sum, in
+/// any order, is a whole number below 2⁵³ and therefore exact, so four running sums added in
+/// pairs (a short dependency chain) give the same number; beyond, the running sum.
+#[inline]
+fn cents_sum(xs: &[f64]) -> f64 {
+    let mut lanes = [0.0; 4];
+    let mut blocks = xs.chunks_exact(4);
+    for b in &mut blocks {
+        for l in 0..4 {
+            lanes[l] += b[l];
+        }
+    }
+    let mut total = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    for &x in blocks.remainder() {
+        total += x;
+    }
+    if total < 9.0e15 {
+        total
+    } else {
+        let mut t = 0.0;
+        for &x in xs {
+            t += x;
+        }
+        t
+    }
 }
 
 /// Each month's purchase in minor units: `round_half_up(g · mix · scale)` when positive, else

@@ -4,7 +4,7 @@
 //! The demand model needs one `exp` per partner-month (the lognormal monthly noise); the C
 //! library's scalar `exp` costs ~50 instructions a value and its last bit may differ between
 //! library versions. [`exp_in_place`] uses the classic reduction `x = n·ln 2 + r`,
-//! `|r| ≤ ln 2 / 2`, a degree-13 Taylor polynomial of `e^r` by Horner's rule and a scaling by
+//! `|r| ≤ ln 2 / 2`, a degree-13 Taylor polynomial of `e^r` (Estrin's scheme) and a scaling by
 //! `2^n` built from the exponent bits. Only IEEE-754 additions, subtractions, multiplications
 //! (never fused: Rust does not contract `a·b + c`), comparisons and integer operations on the
 //! bits are used, so the result of every operation is defined to the bit: the AVX2 version
@@ -42,6 +42,29 @@ const C: [f64; 12] = [
     1.0 / 6_227_020_800.0,
 ];
 
+/// The degree-13 Taylor polynomial of `e^r`, by Estrin's scheme: pairs of terms, then pairs
+/// of pairs with r², r⁴, r⁸, so that its dependency chain is four multiply-adds long instead
+/// of Horner's thirteen (the polynomial is latency-bound otherwise).
+#[inline(always)]
+fn poly(r: f64) -> f64 {
+    let r2 = r * r;
+    let r4 = r2 * r2;
+    let r8 = r4 * r4;
+    let p01 = 1.0 + r;
+    let p23 = C[0] + C[1] * r;
+    let p45 = C[2] + C[3] * r;
+    let p67 = C[4] + C[5] * r;
+    let p89 = C[6] + C[7] * r;
+    let p1011 = C[8] + C[9] * r;
+    let p1213 = C[10] + C[11] * r;
+    let q0 = p01 + r2 * p23;
+    let q1 = p45 + r2 * p67;
+    let q2 = p89 + r2 * p1011;
+    let s0 = q0 + r4 * q1;
+    let s1 = q2 + r4 * p1213;
+    s0 + r8 * s1
+}
+
 /// `e^x` for `x` in [LO, HI] (any other `x` gives a finite, meaningless value: callers clamp
 /// or fix up). Branch-free, so that a loop of it vectorises.
 #[inline(always)]
@@ -50,21 +73,7 @@ fn exp_core(x: f64) -> f64 {
     let shifted = x * LOG2E + SHIFT;
     let n = shifted - SHIFT; // round(x / ln 2) as a float, exactly an integer
     let r = (x - n * LN2_HI) - n * LN2_LO;
-    // Horner: 1 + r(1 + r(1/2 + r(1/6 + ...)))
-    let mut p = C[11];
-    p = p * r + C[10];
-    p = p * r + C[9];
-    p = p * r + C[8];
-    p = p * r + C[7];
-    p = p * r + C[6];
-    p = p * r + C[5];
-    p = p * r + C[4];
-    p = p * r + C[3];
-    p = p * r + C[2];
-    p = p * r + C[1];
-    p = p * r + C[0];
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    let p = poly(r);
     // 2^n from the bits: n sits in the low bits of `shifted`
     let ni = shifted.to_bits().wrapping_sub(SHIFT.to_bits()) as i64;
     let scale = f64::from_bits(((ni + 1023) as u64) << 52);
@@ -78,7 +87,7 @@ fn in_range(x: f64) -> bool {
 
 /// Values per block: every step of the polynomial runs over a whole block, so that the
 /// vector operations of its three (AVX2) or six (SSE2) registers are independent and overlap
-/// instead of waiting on one Horner chain at a time. Twelve: a year of months.
+/// instead of waiting on one another. Twelve: a year of months.
 const BLOCK: usize = 12;
 
 /// [`exp_core`] of every value of a block, step by step over the block (the same operations
@@ -93,11 +102,9 @@ fn exp_block(b: &mut [f64; BLOCK]) {
         let n = shifted[j] - SHIFT;
         r[j] = (x - n * LN2_HI) - n * LN2_LO;
     }
-    let mut p = [C[11]; BLOCK];
-    for c in [C[10], C[9], C[8], C[7], C[6], C[5], C[4], C[3], C[2], C[1], C[0], 1.0, 1.0] {
-        for j in 0..BLOCK {
-            p[j] = p[j] * r[j] + c;
-        }
+    let mut p = [0.0; BLOCK];
+    for j in 0..BLOCK {
+        p[j] = poly(r[j]);
     }
     for j in 0..BLOCK {
         let ni = shifted[j].to_bits().wrapping_sub(SHIFT.to_bits()) as i64;

@@ -6,7 +6,7 @@
 //! market process, segment and partner factors, noise, churn, growth, seasonality).
 
 use super::super::*;
-use super::{month_cents, month_cents_portable};
+use super::{cents_sum, month_cents, month_cents_portable};
 use crate::demand::Model;
 use crate::population::Population;
 use crate::programme::{Format, Programme};
@@ -354,4 +354,22 @@ fn tier_probabilities_are_the_shares_of_scenarios_reaching_each_tier() {
         let want: Vec<f64> = reach.iter().map(|&c| c as f64 / n as f64).collect();
         assert_eq!(r.partner_tier_probability, want, "case {case}");
     }
+}
+
+#[test]
+fn cents_sums_equal_running_sums() {
+    let mut r = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(9);
+    for len in 0..40 {
+        for scale in [1e2, 1e6, 1e12, 8e14, 3e15, 1e17] {
+            let xs: Vec<f64> = (0..len)
+                .map(|_| if r.random_bool(0.1) { 0.0 } else { (r.random_range(0.0..1.0f64) * scale).round() })
+                .collect();
+            let mut running = 0.0f64;
+            for &x in &xs {
+                running += x;
+            }
+            assert_eq!(cents_sum(&xs).to_bits(), running.to_bits(), "{xs:?}");
+        }
+    }
+    assert_eq!(cents_sum(&[1.0, f64::INFINITY, 2.0]), f64::INFINITY);
 }
