@@ -435,7 +435,7 @@ fn a_partner_ordering_every_third_month_keeps_its_pace() {
     let f = forecast(
         &p,
         &pop,
-        &model("[partner_factor]\nsigma = 0.3\n[noise]\nsigma = 0.2\n"),
+        &model("[partner_factor]\nsigma = 0.3\n[noise]\nsigma = 0.2\n[market]\nsigma = 0.1\nprocess = \"ar1\"\nrho = 0.7\n[segment_factor]\nsigma = 0.05\n"),
         &tx(a),
         date("2027-06-30"),
         &ForecastOptions {
