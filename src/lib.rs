@@ -2,6 +2,7 @@
 //!
 //! Design, simulate and budget B2B volume-incentive rebate programmes.
 //!
+//! - [`backtest`]: the backtest harness: forecasts from actuals to date against synthetic years.
 //! - [`programme`]: the programme definition (TOML/JSON/YAML), validated into a typed form.
 //! - [`money`]: currencies, declared rounding rules, exact allocation to the cent.
 //! - [`calendar`]: programme periods and payment dates.
@@ -18,6 +19,7 @@
 
 #![warn(missing_docs)]
 
+pub mod backtest;
 pub mod calendar;
 pub mod charts;
 pub mod data;
