@@ -1022,3 +1022,58 @@ pub fn market_methods<'a>(programme: &'a Compiled, population: &Population, mode
         .map(|k| MarketMethod::new(k, programme, population, model))
         .collect()
 }
+
+// ---------------------------------------------------------------------------------------
+// The standard comparison.
+
+/// Which rebatesim forecaster the standard comparison runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standard {
+    /// [`PriorForecaster`]: the whole year simulated before it starts, ignoring the actuals.
+    Prior,
+}
+
+impl Standard {
+    /// Parse `prior`.
+    pub fn parse(s: &str) -> Result<Standard> {
+        match s {
+            "prior" => Ok(Standard::Prior),
+            other => Err(Error::Request(format!("forecaster '{other}': expected 'prior'"))),
+        }
+    }
+
+    /// The method name in results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Standard::Prior => "prior",
+        }
+    }
+}
+
+/// The standard comparison: the rebatesim forecaster `which` (with `scenarios` scenarios per
+/// forecast) against current-tier accrual, run-rate and seasonal-naive, in that order.
+pub fn run_standard(
+    programme: &Compiled,
+    population: &Population,
+    model: &Model,
+    which: Standard,
+    scenarios: usize,
+    opts: &BacktestOptions,
+) -> Result<Backtest> {
+    if scenarios < 2 {
+        return Err(Error::Request(format!("scenarios = {scenarios}: a forecast interval needs at least 2 scenarios")));
+    }
+    let market = market_methods(programme, population, model)?;
+    let prior;
+    let first: &dyn Forecaster = match which {
+        Standard::Prior => {
+            prior = PriorForecaster::new(programme, population, model, scenarios);
+            &prior
+        }
+    };
+    let mut methods: Vec<(&str, &dyn Forecaster)> = vec![(which.name(), first)];
+    for m in &market {
+        methods.push((m.kind().name(), m));
+    }
+    run(programme, population, model, &methods, opts)
+}

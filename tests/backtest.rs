@@ -170,20 +170,20 @@ fn frozen_programme_splits_ladders_by_current_tier() {
 
 #[test]
 fn prior_forecaster_covers_at_nominal_rates() {
-    // the forecast made before the year, on 160 synthetic years from the same model: its
+    // the forecast made before the year, on 120 synthetic years from the same model: its
     // intervals cover at their nominal rates (the tight ±4-point test over 500+ years runs on
     // the release build in tests/python/test_backtest.py)
     let (p, pop, m) = example();
-    let prior = PriorForecaster::new(&p, &pop, &m, 200);
+    let prior = PriorForecaster::new(&p, &pop, &m, 150);
     let bt = run(
         &p,
         &pop,
         &m,
         &[("prior", &prior)],
-        &BacktestOptions { years: 160, seed: 2027, month_ends: Some(&[3, 6, 9]), ..Default::default() },
+        &BacktestOptions { years: 120, seed: 2027, month_ends: Some(&[3, 6, 9]), ..Default::default() },
     )
     .unwrap();
-    assert_eq!(bt.years(), 160);
+    assert_eq!(bt.years(), 120);
     assert_eq!(bt.has_intervals, vec![true]);
     let cov = bt.coverage();
     assert_eq!(cov.len(), 2 * 4);

@@ -13,6 +13,7 @@ Python.
 from __future__ import annotations
 
 from . import _core, charts
+from .backtesting import BacktestResult, backtest
 from ._examples import example_path, example_population, examples
 from .exceptions import (
     DataError,
@@ -57,6 +58,8 @@ __all__ = [
     "load_prior_accruals",
     "sensitivity",
     "sensitivity_parameters",
+    "backtest",
+    "BacktestResult",
     "Sensitivity",
     "Model",
     "Population",

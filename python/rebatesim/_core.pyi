@@ -22,6 +22,8 @@ __all__ = [
     "sensitivity",
     "sensitivity_parameters",
     "cumulative_bands",
+    "Backtest",
+    "backtest",
     "Chart",
     "payout_distribution_chart",
     "design_comparison_chart",
@@ -278,3 +280,32 @@ def forecast(
     confidence: float = 0.9,
     progress: Optional[Callable[[int, int], Any]] = None,
 ) -> ForecastResult: ...
+
+# Backtest (src/python/backtest.rs); the public API is rebatesim.backtest.
+
+@final
+class Backtest:
+    """The result of a backtest (see ``rebatesim.BacktestResult``)."""
+
+    def meta(self) -> dict[str, Any]: ...
+    def realised(self) -> np.ndarray: ...
+    def estimates(self, method: str) -> np.ndarray: ...
+    def intervals(self, method: str, level: float) -> Optional[tuple[np.ndarray, np.ndarray]]: ...
+    def coverage(self) -> dict[str, list[Any]]: ...
+    def errors(self) -> dict[str, list[Any]]: ...
+    def paired(self, method: str, against: str) -> dict[str, list[Any]]: ...
+    def table(self) -> str: ...
+
+def backtest(
+    programme: ProgrammeSpec,
+    population: Population,
+    model: DemandModel,
+    years: int = 500,
+    scenarios: int = 200,
+    seed: int = 1,
+    forecast_seed: Optional[int] = None,
+    forecaster: str = "prior",
+    month_ends: Optional[list[int]] = None,
+    threads: Optional[int] = None,
+    progress: Optional[Callable[[int, int], Any]] = None,
+) -> Backtest: ...

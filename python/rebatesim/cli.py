@@ -12,6 +12,7 @@
     rebatesim forecast --programme programme.toml --partners partners.csv --model model.toml \\
         --actuals actuals.csv --as-of 2027-06-30 [--prior-accruals prior.csv] [--json | --out DIR [--force]]
     rebatesim demo [--out DIR] [--force] [--no-report]
+    rebatesim backtest [--programme P --partners CSV --model M] [--years 500] [--scenarios 200]
 
 ``--out DIR`` on simulate, compare and demo writes a report folder (report.html,
 summary.json, summary.csv, the tables as CSV, results.xlsx, every chart as SVG and
@@ -34,7 +35,7 @@ import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from . import __version__
-from .exceptions import RebatesimError
+from .exceptions import RebatesimError, RequestError
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -466,6 +467,56 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_backtest(args: argparse.Namespace) -> int:
+    from ._examples import example_path
+    from .backtesting import backtest
+
+    given = [args.programme, args.partners, args.model]
+    if any(x is not None for x in given) and not all(x is not None for x in given[:2]):
+        raise RequestError("backtest: give --programme and --partners (and --model), or none of them for the bundled example")
+    programme = args.programme or example_path("programme.toml", "backtest")
+    partners = args.partners or example_path("partners.csv", "backtest")
+    model = args.model if args.programme else example_path("model.toml", "backtest")
+    month_ends = [int(x) for x in args.month_ends.split(",")] if args.month_ends else None
+    bt = backtest(programme, partners, model, years=args.years, scenarios=args.scenarios, seed=args.seed,
+                  forecaster=args.forecaster, month_ends=month_ends, threads=args.threads,
+                  progress=not args.json and sys.stderr.isatty())
+    first = bt.methods[0]
+    paired = {m: bt.paired(first, m) for m in bt.methods[1:]}
+    summary = {
+        "programme": bt.programme, "years": bt.years, "seed": bt.seed, "scenarios": args.scenarios,
+        "methods": bt.methods, "month_ends": bt.month_ends, "as_of": bt.as_of,
+        "coverage": json.loads(bt.coverage.to_json(orient="records")),
+        "errors": json.loads(bt.errors.to_json(orient="records")),
+        "paired": {m: json.loads(p.to_json(orient="records")) for m, p in paired.items()},
+    }
+    if args.out:
+        from .settlement import write_outputs
+
+        files = {"coverage.csv": bt.coverage.to_csv(index=False, lineterminator="\n"),
+                 "errors.csv": bt.errors.to_csv(index=False, lineterminator="\n"),
+                 "table.md": bt.table(),
+                 "summary.json": json.dumps(summary, indent=2) + "\n"}
+        write_outputs(args.out, files, force=args.force)
+    if args.json:
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+        return 0
+    print(f"Backtest of {bt.programme}: {bt.years} synthetic years (truth seed {bt.seed}), "
+          f"'{first}' with {args.scenarios} scenarios per forecast, at {len(bt.month_ends)} month ends\n")
+    print("Mean absolute error of the expected-value estimate (% of the realised payout, ± SE) and coverage "
+          f"of {first}'s 80% / 90% intervals (%, ± SE clustered by year):\n")
+    print(bt.table())
+    print(f"Paired: mean over years of |error({first})| − |error(method)|, all month ends (negative: {first} more accurate):")
+    rows = []
+    for m, p in paired.items():
+        last = p.iloc[-1]
+        rows.append([m, f"{100 * last.difference:+.2f} ± {100 * last.se:.2f} points", f"{last.wins:.0%}"])
+    print(_table(["against", "difference", f"{first} closer"], rows, [False, True, True]))
+    if args.out:
+        print(f"\nwrote coverage.csv, errors.csv, table.md, summary.json to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``rebatesim`` command."""
     parser = argparse.ArgumentParser(
@@ -559,6 +610,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="scenarios per run of the report's small sensitivity tornado (5 assumptions × 2 runs; "
                         "default 10; 0: none)")
     d.set_defaults(func=_cmd_demo)
+
+    b = sub.add_parser("backtest", help="backtest the payout forecast against the market's methods on synthetic years",
+                       description="Draw synthetic years from the model, forecast the final payout at every month end from the "
+                                   "actuals to date, and compare with what each year paid (docs/backtest.md). Without files: "
+                                   "the bundled backtest example.")
+    b.add_argument("--programme", metavar="FILE", default=None, help="programme file (default: the bundled backtest example)")
+    b.add_argument("--partners", metavar="CSV", default=None, help="partner table")
+    b.add_argument("--model", metavar="FILE", default=None, help="demand model file (the known parameters of the synthetic years)")
+    b.add_argument("--years", type=int, default=500, help="synthetic years (default 500)")
+    b.add_argument("--scenarios", type=int, default=200, help="scenarios per forecast (default 200)")
+    b.add_argument("--seed", type=int, default=1, help="seed of the synthetic years (default 1)")
+    b.add_argument("--forecaster", default="prior", help="rebatesim forecaster (default prior)")
+    b.add_argument("--month-ends", default=None, metavar="M,M,...", help="programme months after which to forecast (default: all but the last)")
+    b.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores; results do not depend on it)")
+    outputs(b)
+    b.set_defaults(func=_cmd_backtest)
     return parser
 
 

@@ -3,6 +3,7 @@
 //! (`errors.rs`, one exhaustive `match`). The Python package `rebatesim`
 //! (python/rebatesim/) wraps these classes in the public, documented API.
 
+mod backtest;
 mod charts;
 mod errors;
 mod forecast;
@@ -32,6 +33,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sensitivity::sensitivity, m)?)?;
     m.add_function(wrap_pyfunction!(sensitivity::sensitivity_parameters, m)?)?;
     m.add_function(wrap_pyfunction!(summary::cumulative_bands_of, m)?)?;
+    m.add_class::<backtest::PyBacktest>()?;
+    m.add_function(wrap_pyfunction!(backtest::backtest, m)?)?;
     charts::register(m)?;
     forecast::register(m)?;
     Ok(())
