@@ -11,6 +11,7 @@
 //! closure `Fn(&Transactions, NaiveDate, u64) -> Result<Prediction>` (actuals to date, the
 //! month-end date, a seed). The crate provides
 //!
+//! - [`ActualsForecaster`]: the forecast from the actuals to date ([`crate::forecast::forecast`]);
 //! - [`PriorForecaster`]: the engine's forecast made before the year ([`crate::engine::simulate`]
 //!   of the whole year, ignoring the actuals). Its intervals must cover at nominal rates too, since
 //!   truth is drawn from the same model: a genuine test of the harness;
@@ -442,7 +443,7 @@ impl Backtest {
             write!(head, " {name} MAE % |").unwrap();
             rule.push_str("---:|");
             if self.has_intervals[k] {
-                write!(head, " {name} 80% cover |  {name} 90% cover |").unwrap();
+                write!(head, " {name} 80% cover | {name} 90% cover |").unwrap();
                 rule.push_str("---:|---:|");
             }
         }
@@ -706,6 +707,49 @@ impl Forecaster for PriorForecaster<'_> {
         let v = Arc::new(r.payout);
         self.cache.lock().expect("cache lock").insert(seed, v.clone());
         Ok(Prediction::Distribution(v.to_vec()))
+    }
+}
+
+/// The forecast from the actuals to date ([`crate::forecast::forecast`]): the model updated
+/// from what each partner, segment and the market bought so far, the rest of the year
+/// simulated. Its expected value is the mean of [`crate::forecast::Forecast::total_payout`],
+/// its intervals that distribution's central percentiles.
+pub struct ActualsForecaster<'a> {
+    programme: &'a Compiled,
+    population: &'a Population,
+    model: &'a Model,
+    scenarios: usize,
+}
+
+impl<'a> ActualsForecaster<'a> {
+    /// A forecaster running `scenarios` scenarios of the remainder per forecast (one thread
+    /// each: the harness runs years in parallel).
+    pub fn new(programme: &'a Compiled, population: &'a Population, model: &'a Model, scenarios: usize) -> Self {
+        ActualsForecaster {
+            programme,
+            population,
+            model,
+            scenarios,
+        }
+    }
+}
+
+impl Forecaster for ActualsForecaster<'_> {
+    fn predict(&self, actuals: &Transactions, as_of: NaiveDate, seed: u64) -> Result<Prediction> {
+        let f = crate::forecast::forecast(
+            self.programme,
+            self.population,
+            self.model,
+            actuals,
+            as_of,
+            &crate::forecast::ForecastOptions {
+                scenarios: self.scenarios,
+                seed,
+                threads: 1,
+                ..Default::default()
+            },
+        )?;
+        Ok(Prediction::Distribution(f.total_payout().to_vec()))
     }
 }
 
@@ -1029,22 +1073,26 @@ pub fn market_methods<'a>(programme: &'a Compiled, population: &Population, mode
 /// Which rebatesim forecaster the standard comparison runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Standard {
+    /// [`ActualsForecaster`]: the forecast from the actuals to date (`forecast`).
+    Forecast,
     /// [`PriorForecaster`]: the whole year simulated before it starts, ignoring the actuals.
     Prior,
 }
 
 impl Standard {
-    /// Parse `prior`.
+    /// Parse `forecast` or `prior`.
     pub fn parse(s: &str) -> Result<Standard> {
         match s {
+            "forecast" => Ok(Standard::Forecast),
             "prior" => Ok(Standard::Prior),
-            other => Err(Error::Request(format!("forecaster '{other}': expected 'prior'"))),
+            other => Err(Error::Request(format!("forecaster '{other}': expected 'forecast' or 'prior'"))),
         }
     }
 
     /// The method name in results.
     pub fn name(self) -> &'static str {
         match self {
+            Standard::Forecast => "forecast",
             Standard::Prior => "prior",
         }
     }
@@ -1064,8 +1112,12 @@ pub fn run_standard(
         return Err(Error::Request(format!("scenarios = {scenarios}: a forecast interval needs at least 2 scenarios")));
     }
     let market = market_methods(programme, population, model)?;
-    let prior;
+    let (prior, actuals);
     let first: &dyn Forecaster = match which {
+        Standard::Forecast => {
+            actuals = ActualsForecaster::new(programme, population, model, scenarios);
+            &actuals
+        }
         Standard::Prior => {
             prior = PriorForecaster::new(programme, population, model, scenarios);
             &prior

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use rebatesim::backtest::{
-    actuals_to, market_methods, month_end_date, run, truth_year, BacktestOptions, Forecaster, MarketKind,
+    actuals_to, market_methods, month_end_date, run, run_standard, truth_year, Standard, BacktestOptions, Forecaster, MarketKind,
     MarketMethod, Prediction, PriorForecaster,
 };
 use rebatesim::data::Transactions;
@@ -258,4 +258,22 @@ fn bad_options_are_errors() {
     let bt = run(&p, &pop, &m, &[("a", &prior)], &BacktestOptions { years: 1, month_ends: Some(&[6]), ..Default::default() }).unwrap();
     assert!(bt.estimate("b", 0, 0).unwrap_err().to_string().contains("unknown method 'b'"));
     assert!(bt.interval("a", 0, 0, 0.5).unwrap_err().to_string().contains("0.8 and 0.9"));
+}
+
+#[test]
+fn forecast_from_actuals_narrows_through_the_year() {
+    let (p, pop, m) = example();
+    let bt = run_standard(&p, &pop, &m, Standard::Forecast, 40, &BacktestOptions { years: 8, seed: 4, month_ends: Some(&[1, 11]), ..Default::default() })
+        .unwrap();
+    assert_eq!(bt.methods, ["forecast", "current_tier", "run_rate", "seasonal_naive"]);
+    let (mut e1, mut e11) = (0.0, 0.0);
+    for y in 0..8 {
+        let (lo1, hi1) = bt.interval("forecast", y, 0, 0.9).unwrap().unwrap();
+        let (lo11, hi11) = bt.interval("forecast", y, 1, 0.9).unwrap().unwrap();
+        assert!(hi11 - lo11 < hi1 - lo1, "year {y}");
+        e1 += (bt.estimate("forecast", y, 0).unwrap() - bt.realised[y]).abs();
+        e11 += (bt.estimate("forecast", y, 1).unwrap() - bt.realised[y]).abs();
+    }
+    assert!(e11 < e1, "{e11} {e1}");
+    assert!(Standard::parse("oracle").unwrap_err().to_string().contains("'forecast' or 'prior'"));
 }

@@ -304,7 +304,7 @@ def backtest(
     scenarios: int = 200,
     seed: int = 1,
     forecast_seed: Optional[int] = None,
-    forecaster: str = "prior",
+    forecaster: str = "forecast",
     month_ends: Optional[list[int]] = None,
     threads: Optional[int] = None,
     progress: Optional[Callable[[int, int], Any]] = None,

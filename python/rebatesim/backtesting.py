@@ -16,7 +16,7 @@ from it, month end by month end. Definitions: ``docs/backtest.md``.
 >>> list(bt.errors.columns)[:4]
 ['method', 'month_end', 'as_of', 'n']
 >>> bt.methods
-['prior', 'current_tier', 'run_rate', 'seasonal_naive']
+['forecast', 'current_tier', 'run_rate', 'seasonal_naive']
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def backtest(
     scenarios: int = 200,
     seed: int = 1,
     forecast_seed: Optional[int] = None,
-    forecaster: str = "prior",
+    forecaster: str = "forecast",
     month_ends: Optional[Sequence[int]] = None,
     threads: Optional[int] = None,
     progress: Any = True,
@@ -136,10 +136,12 @@ def backtest(
     After each month in ``month_ends`` (default: every month end but the last), each method
     estimates the year's final payout from the actuals to date:
 
-    - ``forecaster``: ``"prior"`` simulates the whole year before it starts (ignoring the
-      actuals; ``scenarios`` scenarios, seeded per year independently of the truth). Its
-      expected value is the mean and its intervals the P10–P90 and P5–P95 of the simulated
-      payouts;
+    - ``forecaster``: ``"forecast"`` (default) is :func:`rebatesim.forecast` from the actuals to
+      date; ``"prior"`` simulates the whole year before it starts, ignoring the actuals (its
+      intervals cover at nominal rates by construction: a check of the harness). Either runs
+      ``scenarios`` scenarios per forecast, seeded per year independently of the truth; the
+      expected value is the mean and the intervals the P10–P90 and P5–P95 of the simulated
+      final payouts;
     - ``current_tier``: each partner's tier reached to date applied to its expected full-year
       volume (actuals + last year's months × the growth goal for the rest), settled exactly;
     - ``run_rate``: actuals to date × months / months elapsed (each partner's mean month to date

@@ -621,7 +621,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--years", type=int, default=500, help="synthetic years (default 500)")
     b.add_argument("--scenarios", type=int, default=200, help="scenarios per forecast (default 200)")
     b.add_argument("--seed", type=int, default=1, help="seed of the synthetic years (default 1)")
-    b.add_argument("--forecaster", default="prior", help="rebatesim forecaster (default prior)")
+    b.add_argument("--forecaster", default="forecast", choices=["forecast", "prior"], help="rebatesim forecaster: the forecast from actuals to date (default) or the prior made before the year")
     b.add_argument("--month-ends", default=None, metavar="M,M,...", help="programme months after which to forecast (default: all but the last)")
     b.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores; results do not depend on it)")
     outputs(b)

@@ -133,7 +133,7 @@ impl PyBacktest {
 
 /// Run the standard backtest (see `rebatesim.backtest`).
 #[pyfunction]
-#[pyo3(signature = (programme, population, model, years=500, scenarios=200, seed=1, forecast_seed=None, forecaster="prior", month_ends=None, threads=None, progress=None))]
+#[pyo3(signature = (programme, population, model, years=500, scenarios=200, seed=1, forecast_seed=None, forecaster="forecast", month_ends=None, threads=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn backtest(
     py: Python<'_>,

@@ -32,14 +32,14 @@ def small():
 
 def test_frames_and_accessors(small):
     bt = small
-    assert bt.methods == ["prior", "current_tier", "run_rate", "seasonal_naive"]
+    assert bt.methods == ["forecast", "current_tier", "run_rate", "seasonal_naive"]
     assert bt.month_ends == [2, 6, 10]
     assert bt.as_of == ["2027-02-28", "2027-06-30", "2027-10-31"]
     assert bt.realised.shape == (12,) and (bt.realised > 0).all()
     cov = bt.coverage
     assert list(cov.columns) == ["method", "month_end", "as_of", "level", "n", "coverage", "se", "below", "above", "se_years"]
-    # prior only (the market methods have no interval); 3 month ends + pooled, 2 levels
-    assert len(cov) == 8 and set(cov.method) == {"prior"}
+    # the forecast only (the market methods have no interval); 3 month ends + pooled, 2 levels
+    assert len(cov) == 8 and set(cov.method) == {"forecast"}
     pooled = cov[cov.month_end.isna()]
     assert list(pooled.as_of) == ["all", "all"] and (pooled.n == 36).all()
     np.testing.assert_allclose(cov.coverage + cov.below + cov.above, 1.0)
@@ -48,24 +48,26 @@ def test_frames_and_accessors(small):
     assert (err.rmse >= err.mae - 1e-12).all()
     est = bt.estimates("run_rate")
     assert est.shape == (12, 3) and list(est.columns) == bt.as_of
-    lo, hi = bt.intervals("prior", 0.8)
-    lo9, hi9 = bt.intervals("prior", 0.9)
+    lo, hi = bt.intervals("forecast", 0.8)
+    lo9, hi9 = bt.intervals("forecast", 0.9)
     assert (lo9.values <= lo.values).all() and (hi9.values >= hi.values).all()
     assert bt.intervals("run_rate") is None
-    p = bt.paired("prior", "run_rate")
+    p = bt.paired("forecast", "run_rate")
     assert len(p) == 4 and {"difference", "se", "wins"} <= set(p.columns)
     table = bt.table()
     assert "| 2027-06-30 |" in table and "| all |" in table
     assert "Backtest of" in bt._repr_markdown_()
     # the same on 1 and 2 threads, bit for bit
     again = rs.backtest(*example(), years=12, scenarios=40, month_ends=[2, 6, 10], seed=3, threads=1, progress=False)
-    np.testing.assert_array_equal(again.estimates("prior").values, bt.estimates("prior").values)
+    np.testing.assert_array_equal(again.estimates("forecast").values, bt.estimates("forecast").values)
     np.testing.assert_array_equal(again.realised, bt.realised)
 
 
 def test_bad_requests():
     with pytest.raises(rs.RequestError, match="forecaster 'oracle'"):
         rs.backtest(*example(), years=1, forecaster="oracle", progress=False)
+    with pytest.raises(rs.RequestError, match="at least 2 scenarios"):
+        rs.backtest(*example(), years=1, scenarios=1, progress=False)
     with pytest.raises(rs.RequestError, match="month end 13"):
         rs.backtest(*example(), years=1, month_ends=[13], progress=False)
     with pytest.raises(rs.RequestError, match="at least one year"):
@@ -78,7 +80,7 @@ def test_bad_requests():
 
 
 def test_cli(capsys, tmp_path):
-    assert main(["backtest", "--years", "3", "--scenarios", "10", "--month-ends", "3,9"]) == 0
+    assert main(["backtest", "--years", "3", "--scenarios", "10", "--month-ends", "3,9", "--forecaster", "prior"]) == 0
     out = capsys.readouterr().out
     assert "Backtest of Backtest example 2027: 3 synthetic years" in out
     assert "| 2027-03-31 |" in out and "against" in out
@@ -99,15 +101,21 @@ def prior500():
     return rs.backtest(*example(), years=YEARS, scenarios=200, seed=2027, forecaster="prior", progress=False)
 
 
-def _coverage_ok(bt, method, tol=0.04):
+def _pooled_coverage_ok(bt, method, tol=0.04):
     cov = bt.coverage[bt.coverage.method == method]
     pooled = cov[cov.month_end.isna()]
+    assert len(pooled) == 2
     for _, r in pooled.iterrows():
-        assert r.n >= YEARS
+        assert r.n >= YEARS * 11
         assert abs(r.coverage - r.level) <= tol, f"{method} pooled {r.level:.0%}: {r.coverage:.3f}"
-    # per month end: within ±4 points too, unless the shortfall is within sampling error
-    # (3 binomial SEs; 11 month ends × 2 levels are tested)
-    for _, r in cov[cov.month_end.notna()].iterrows():
+
+
+def _monthly_coverage_ok(bt, method, tol=0.04):
+    # per month end (500 forecasts each): within ±4 points, unless the miss is within sampling
+    # error (3 binomial SEs, about 5.5 points at 80%: 11 month ends × 2 levels are tested)
+    cov = bt.coverage[(bt.coverage.method == method) & bt.coverage.month_end.notna()]
+    assert len(cov) == 22
+    for _, r in cov.iterrows():
         assert abs(r.coverage - r.level) <= max(tol, 3 * r.se), f"{method} {r.as_of} {r.level:.0%}: {r.coverage:.3f}"
 
 
@@ -115,7 +123,8 @@ def test_prior_intervals_cover_at_nominal_rates(prior500):
     # truth and forecast come from the same model, so the forecast made before the year covers
     # at its nominal rates at every month end: the harness measures coverage correctly
     assert prior500.years == YEARS
-    _coverage_ok(prior500, "prior")
+    _pooled_coverage_ok(prior500, "prior")
+    _monthly_coverage_ok(prior500, "prior")
 
 
 def test_market_methods_improve_through_the_year(prior500):
@@ -126,3 +135,45 @@ def test_market_methods_improve_through_the_year(prior500):
     # the prior ignores the actuals: its error does not fall
     e = err[(err.method == "prior") & err.month_end.notna()].set_index("month_end").mae
     assert abs(e.loc[11] - e.loc[1]) < 1e-12
+
+
+@pytest.fixture(scope="module")
+def forecast500():
+    return rs.backtest(*example(), years=YEARS, scenarios=200, seed=2027, forecaster="forecast", progress=False)
+
+
+def test_forecast_intervals_cover_at_nominal_rates(forecast500):
+    # the test: over 500 synthetic years (11 month ends each), the 80% and 90% intervals
+    # of the forecast from actuals cover the realised payout at their nominal rates within ±4
+    # points
+    _pooled_coverage_ok(forecast500, "forecast")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known finding (docs/backtest.md, 'Findings'): at the 2027-11-30 month end the forecast's 80% "
+    "interval covers 74.0% (both tails, 13.0% below and 13.0% above: too narrow), replicated on an "
+    "independent truth seed (75.6%) and with 1,000 scenarios (75.0%); routed to the forecast"))
+def test_forecast_intervals_cover_at_every_month_end(forecast500):
+    _monthly_coverage_ok(forecast500, "forecast")
+
+
+def test_forecast_error_falls_through_the_year(forecast500):
+    err = forecast500.errors
+    e = err[(err.method == "forecast") & err.month_end.notna()].set_index("month_end")
+    # from quarter to quarter, and overall from the first month end to the last
+    for a, b in [(1, 3), (3, 6), (6, 9), (9, 11)]:
+        assert e.mae.loc[b] < e.mae.loc[a], e.mae
+    assert e.mae.loc[11] < 0.5 * e.mae.loc[1]
+    assert e.rmse.loc[11] < e.rmse.loc[1]
+
+
+@pytest.mark.parametrize("market", ["current_tier", "run_rate", "seasonal_naive"])
+def test_forecast_beats_the_market_methods(forecast500, market):
+    # ranked on the mean absolute relative error of the expected-value estimate, paired on the
+    # same years: better pooled over month ends by more than 3 standard errors (over years),
+    # and never significantly worse at any month end
+    p = forecast500.paired("forecast", market)
+    pooled = p[p.month_end.isna()].iloc[0]
+    assert pooled.difference < -3 * pooled.se, pooled
+    per_month = p[p.month_end.notna()]
+    assert (per_month.difference < 2 * per_month.se).all(), per_month
