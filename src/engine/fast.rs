@@ -15,6 +15,9 @@
 //! ([`Setup::run_scenario`] through `run_partner`, `period_purchases`, `measure_period` and
 //! `settle_partner`) in the same order, so results are bit-identical; the tests below run
 //! both on randomised programmes, populations and models and compare every output.
+//!
+//! Runs conditioned on actual purchases to date (forecasts, `super::conditioned`) use the
+//! general path.
 
 use super::*;
 use crate::rules::{ladder_terms, Amount};
@@ -105,6 +108,9 @@ pub(super) fn run_scenario(
     s: u64,
     w: &mut Work,
 ) -> ScenarioOut {
+    // a forecast conditioned on actuals (`conditioned`) runs its own scenarios through the
+    // general path; its actual measures never reach this one
+    debug_assert!(!w.actual_on, "the fast path does not add actual measures");
     // the same code, compiled for one period and for several, with and without the
     // kernel's later stages (so that the common cases lose their loops and tests)
     match (setup.kk == 1, plan.capped_is_payable) {
