@@ -2,7 +2,8 @@
 //! money (`350k`, `1.2M`, `3.4bn`), percentages, and simple statistics.
 
 /// `1234567.891` with `decimals = 0` → `"1,234,568"`; negative values get a
-/// leading minus sign. Non-finite values print as `"n/a"`.
+/// leading typographic minus sign (U+2212, as wide as a digit, the sign the
+/// tornado labels use too). Non-finite values print as `"n/a"`.
 pub fn thousands(value: f64, decimals: usize) -> String {
     if !value.is_finite() {
         return "n/a".to_string();
@@ -15,7 +16,7 @@ pub fn thousands(value: f64, decimals: usize) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 3 + 1);
     let negative = value < 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0');
     if negative {
-        out.push('-');
+        out.push('\u{2212}');
     }
     let bytes = int.as_bytes();
     for (i, b) in bytes.iter().enumerate() {
@@ -234,7 +235,7 @@ mod tests {
     #[test]
     fn thousands_separators() {
         assert_eq!(thousands(1234567.891, 0), "1,234,568");
-        assert_eq!(thousands(-1234.5, 2), "-1,234.50");
+        assert_eq!(thousands(-1234.5, 2), "\u{2212}1,234.50");
         assert_eq!(thousands(999.0, 0), "999");
         assert_eq!(thousands(-0.001, 0), "0");
         assert_eq!(thousands(1000.0, 0), "1,000");
@@ -247,7 +248,7 @@ mod tests {
         assert_eq!(money_short(350_000.0), "350k");
         assert_eq!(money_short(1_200_000.0), "1.2M");
         assert_eq!(money_short(12.5), "12.5");
-        assert_eq!(money_short(-2_500_000_000.0), "-2.5bn");
+        assert_eq!(money_short(-2_500_000_000.0), "\u{2212}2.5bn");
     }
 
     #[test]
