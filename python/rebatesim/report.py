@@ -68,12 +68,20 @@ def format_number(v: Any, kind: str = "money") -> str:
     decimal below 100), ``prob`` (three decimals). NaN/None → ``n/a``.
 
     >>> from rebatesim.report import format_number
-    >>> format_number(1234567.8), format_number(0.4123, "percent"), format_number(None)
-    ('1,234,568', '41.2%', 'n/a')
+    >>> format_number(1234567.8), format_number(-0.4123, "percent"), format_number(None)
+    ('1,234,568', '−41.2%', 'n/a')
     """
     if not _finite(v):
         return "n/a"
     x = float(v)
+    text = _format_number(x, kind)
+    if text.startswith("-"):
+        # a typographic minus, as in the charts; none for a value that rounds to zero
+        return "\u2212" + text[1:] if any(c in "123456789" for c in text) else text[1:]
+    return text
+
+
+def _format_number(x: float, kind: str) -> str:
     if kind == "money":
         return f"{x:,.0f}"
     if kind == "cents":
