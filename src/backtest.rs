@@ -233,12 +233,15 @@ impl Backtest {
     }
 
     fn method_index(&self, method: &str) -> Result<usize> {
-        self.methods.iter().position(|x| x == method).ok_or_else(|| {
-            Error::Request(format!(
-                "unknown method '{method}' (known: {})",
-                self.methods.join(", ")
-            ))
-        })
+        self.methods
+            .iter()
+            .position(|x| x == method)
+            .ok_or_else(|| {
+                Error::Request(format!(
+                    "unknown method '{method}' (known: {})",
+                    self.methods.join(", ")
+                ))
+            })
     }
 
     /// Expected-value estimate of `method` in year `year` at month-end position `m`.
@@ -249,7 +252,13 @@ impl Backtest {
 
     /// Central interval at `level` (0.8 or 0.9) of `method` in year `year` at month-end
     /// position `m`; `None` for point methods.
-    pub fn interval(&self, method: &str, year: usize, m: usize, level: f64) -> Result<Option<(f64, f64)>> {
+    pub fn interval(
+        &self,
+        method: &str,
+        year: usize,
+        m: usize,
+        level: f64,
+    ) -> Result<Option<(f64, f64)>> {
         let k = self.method_index(method)?;
         let j = level_index(level)?;
         let c = &self.cells[self.idx(year, m, k)];
@@ -363,8 +372,14 @@ impl Backtest {
             }
             let mut ys: Vec<usize> = per_year.keys().copied().collect();
             ys.sort_unstable();
-            let ya: Vec<f64> = ys.iter().map(|y| per_year[y].0 / per_year[y].2 as f64).collect();
-            let yb: Vec<f64> = ys.iter().map(|y| per_year[y].1 / per_year[y].2 as f64).collect();
+            let ya: Vec<f64> = ys
+                .iter()
+                .map(|y| per_year[y].0 / per_year[y].2 as f64)
+                .collect();
+            let yb: Vec<f64> = ys
+                .iter()
+                .map(|y| per_year[y].1 / per_year[y].2 as f64)
+                .collect();
             let n = pooled.len();
             let mae = pooled.iter().map(|x| x.0.abs()).sum::<f64>() / n as f64;
             let bias = pooled.iter().map(|x| x.0).sum::<f64>() / n as f64;
@@ -393,7 +408,9 @@ impl Backtest {
     pub fn paired(&self, method: &str, against: &str) -> Result<Vec<PairedRow>> {
         let (a, b) = (self.method_index(method)?, self.method_index(against)?);
         let nm = self.month_ends.len();
-        let ys: Vec<usize> = (0..self.years()).filter(|&y| self.realised[y] > 0.0).collect();
+        let ys: Vec<usize> = (0..self.years())
+            .filter(|&y| self.realised[y] > 0.0)
+            .collect();
         let d = |y: usize, m: usize| {
             let r = self.realised[y];
             let ea = (self.cells[self.idx(y, m, a)].point - r).abs() / r;
@@ -416,7 +433,11 @@ impl Backtest {
             .iter()
             .map(|&y| (0..nm).map(|m| d(y, m).0).sum::<f64>() / nm as f64)
             .collect();
-        let wins = ys.iter().flat_map(|&y| (0..nm).map(move |m| (y, m))).filter(|&(y, m)| d(y, m).1).count();
+        let wins = ys
+            .iter()
+            .flat_map(|&y| (0..nm).map(move |m| (y, m)))
+            .filter(|&(y, m)| d(y, m).1)
+            .count();
         rows.push(PairedRow {
             method: method.into(),
             against: against.into(),
@@ -458,11 +479,23 @@ impl Backtest {
             let mut ci = 0;
             for k in 0..self.methods.len() {
                 let e = err_of(k, m);
-                write!(out, " {:.1} ± {:.1} |", 100.0 * e.mae.value, 100.0 * e.mae.se).unwrap();
+                write!(
+                    out,
+                    " {:.1} ± {:.1} |",
+                    100.0 * e.mae.value,
+                    100.0 * e.mae.se
+                )
+                .unwrap();
                 if self.has_intervals[k] {
                     for j in 0..LEVELS.len() {
                         let c = &coverage[(ci * LEVELS.len() + j) * (nm + 1) + m];
-                        write!(out, " {:.1} ± {:.1} |", 100.0 * c.coverage.value, 100.0 * c.se_years.max(c.coverage.se)).unwrap();
+                        write!(
+                            out,
+                            " {:.1} ± {:.1} |",
+                            100.0 * c.coverage.value,
+                            100.0 * c.se_years.max(c.coverage.se)
+                        )
+                        .unwrap();
                     }
                     ci += 1;
                 }
@@ -477,7 +510,11 @@ fn level_index(level: f64) -> Result<usize> {
     LEVELS
         .iter()
         .position(|&l| (l - level).abs() < 1e-9)
-        .ok_or_else(|| Error::Request(format!("interval level {level}: the backtest reports 0.8 and 0.9")))
+        .ok_or_else(|| {
+            Error::Request(format!(
+                "interval level {level}: the backtest reports 0.8 and 0.9"
+            ))
+        })
 }
 
 /// The date of the end of programme month `m` (1-based: the last day of the m-th month).
@@ -502,9 +539,15 @@ pub fn actuals_to(tx: &Transactions, as_of: NaiveDate) -> Transactions {
         quantity: keep.iter().map(|&i| tx.quantity[i]).collect(),
         revenue: keep.iter().map(|&i| tx.revenue[i]).collect(),
         category_keys: tx.category_keys.clone(),
-        category: tx.category.as_ref().map(|c| keep.iter().map(|&i| c[i]).collect()),
+        category: tx
+            .category
+            .as_ref()
+            .map(|c| keep.iter().map(|&i| c[i]).collect()),
         order_keys: tx.order_keys.clone(),
-        order: tx.order.as_ref().map(|o| keep.iter().map(|&i| o[i]).collect()),
+        order: tx
+            .order
+            .as_ref()
+            .map(|o| keep.iter().map(|&i| o[i]).collect()),
     }
 }
 
@@ -521,7 +564,13 @@ pub struct TruthYear {
 
 /// Synthetic year `year` of the truth run with `seed`: scenario `year` of the engine, settled
 /// exactly.
-pub fn truth_year(programme: &Compiled, population: &Population, model: &Model, seed: u64, year: usize) -> Result<TruthYear> {
+pub fn truth_year(
+    programme: &Compiled,
+    population: &Population,
+    model: &Model,
+    seed: u64,
+    year: usize,
+) -> Result<TruthYear> {
     let ex = export_scenario(programme, population, model, seed, year as u64)?;
     let st = settle(programme, &ex.partners, &ex.transactions)?;
     Ok(TruthYear {
@@ -547,7 +596,9 @@ pub fn run(
         return Err(Error::Request("a backtest needs at least one year".into()));
     }
     if methods.is_empty() {
-        return Err(Error::Request("a backtest needs at least one method".into()));
+        return Err(Error::Request(
+            "a backtest needs at least one method".into(),
+        ));
     }
     let mut names: Vec<String> = Vec::new();
     for (n, _) in methods {
@@ -573,9 +624,17 @@ pub fn run(
         }
         None => (1..months.max(2)).collect(),
     };
-    let as_of: Vec<NaiveDate> = month_ends.iter().map(|&m| month_end_date(programme, m)).collect();
-    let forecast_seed = opts.forecast_seed.unwrap_or_else(|| default_forecast_seed(opts.seed));
-    let threads = opts.threads.unwrap_or_else(rayon::current_num_threads).max(1);
+    let as_of: Vec<NaiveDate> = month_ends
+        .iter()
+        .map(|&m| month_end_date(programme, m))
+        .collect();
+    let forecast_seed = opts
+        .forecast_seed
+        .unwrap_or_else(|| default_forecast_seed(opts.seed));
+    let threads = opts
+        .threads
+        .unwrap_or_else(rayon::current_num_threads)
+        .max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -622,7 +681,13 @@ pub fn run(
         return Err(Error::Cancelled);
     }
     let has_intervals = (0..methods.len())
-        .map(|k| cells.iter().skip(k).step_by(methods.len()).all(|c| !c.bounds[0].is_nan()))
+        .map(|k| {
+            cells
+                .iter()
+                .skip(k)
+                .step_by(methods.len())
+                .all(|c| !c.bounds[0].is_nan())
+        })
         .collect();
     Ok(Backtest {
         programme: programme.name.clone(),
@@ -641,7 +706,9 @@ pub fn run(
 fn cell(pred: &Prediction, name: &str) -> Result<Cell> {
     let point = pred.point();
     if !point.is_finite() {
-        return Err(Error::Request(format!("method '{name}' gave no finite estimate")));
+        return Err(Error::Request(format!(
+            "method '{name}' gave no finite estimate"
+        )));
     }
     let bounds = match pred {
         Prediction::Point(_) => [f64::NAN; 4],
@@ -677,7 +744,12 @@ pub struct PriorForecaster<'a> {
 
 impl<'a> PriorForecaster<'a> {
     /// A prior forecaster running `scenarios` scenarios per forecast.
-    pub fn new(programme: &'a Compiled, population: &'a Population, model: &'a Model, scenarios: usize) -> Self {
+    pub fn new(
+        programme: &'a Compiled,
+        population: &'a Population,
+        model: &'a Model,
+        scenarios: usize,
+    ) -> Self {
         PriorForecaster {
             programme,
             population,
@@ -705,7 +777,10 @@ impl Forecaster for PriorForecaster<'_> {
             },
         )?;
         let v = Arc::new(r.payout);
-        self.cache.lock().expect("cache lock").insert(seed, v.clone());
+        self.cache
+            .lock()
+            .expect("cache lock")
+            .insert(seed, v.clone());
         Ok(Prediction::Distribution(v.to_vec()))
     }
 }
@@ -724,7 +799,12 @@ pub struct ActualsForecaster<'a> {
 impl<'a> ActualsForecaster<'a> {
     /// A forecaster running `scenarios` scenarios of the remainder per forecast (one thread
     /// each: the harness runs years in parallel).
-    pub fn new(programme: &'a Compiled, population: &'a Population, model: &'a Model, scenarios: usize) -> Self {
+    pub fn new(
+        programme: &'a Compiled,
+        population: &'a Population,
+        model: &'a Model,
+        scenarios: usize,
+    ) -> Self {
         ActualsForecaster {
             programme,
             population,
@@ -799,7 +879,9 @@ pub struct MarketMethod<'a> {
 }
 
 fn dec_round(x: f64, dp: u32) -> Decimal {
-    Decimal::from_f64(x).unwrap_or_default().round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
+    Decimal::from_f64(x)
+        .unwrap_or_default()
+        .round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
 }
 
 impl<'a> MarketMethod<'a> {
@@ -810,24 +892,38 @@ impl<'a> MarketMethod<'a> {
     /// revenue / unit price, and a return line of `returns_g` of it (last year's return rate).
     /// `B_i` is the baseline revenue the engine uses (the segment median for a partner without
     /// a baseline).
-    pub fn new(kind: MarketKind, programme: &'a Compiled, population: &Population, model: &Model) -> Result<Self> {
+    pub fn new(
+        kind: MarketKind,
+        programme: &'a Compiled,
+        population: &Population,
+        model: &Model,
+    ) -> Result<Self> {
         // the partner table exactly as the engine settles it (baselines, derived revenue)
         let partners = export_scenario(programme, population, model, 0, 0)?.partners;
         let months = programme.calendar.months() as usize;
         let dp = programme.decimals;
         let n = population.len();
         // baseline revenue per partner, the segment median for partners without one
-        let mut base: Vec<Option<f64>> = (0..n).map(|i| partners.baseline_revenue[i].and_then(|d| d.to_f64())).collect();
+        let mut base: Vec<Option<f64>> = (0..n)
+            .map(|i| partners.baseline_revenue[i].and_then(|d| d.to_f64()))
+            .collect();
         for g in 0..population.segments.len() {
-            let mut v: Vec<f64> = (0..n).filter(|&i| population.segment[i] as usize == g).filter_map(|i| base[i]).collect();
+            let mut v: Vec<f64> = (0..n)
+                .filter(|&i| population.segment[i] as usize == g)
+                .filter_map(|i| base[i])
+                .collect();
             v.sort_by(f64::total_cmp);
             if v.is_empty() {
                 continue;
             }
-            let med = if v.len() % 2 == 1 { v[v.len() / 2] } else { 0.5 * (v[v.len() / 2 - 1] + v[v.len() / 2]) };
-            for i in 0..n {
-                if population.segment[i] as usize == g && base[i].is_none() {
-                    base[i] = Some(med);
+            let med = if v.len() % 2 == 1 {
+                v[v.len() / 2]
+            } else {
+                0.5 * (v[v.len() / 2 - 1] + v[v.len() / 2])
+            };
+            for (b, &seg) in base.iter_mut().zip(&population.segment) {
+                if seg as usize == g && b.is_none() {
+                    *b = Some(med);
                 }
             }
         }
@@ -841,18 +937,20 @@ impl<'a> MarketMethod<'a> {
         };
         let start0 = programme.calendar.start.month0() as usize;
         let mut plan = vec![Vec::new(); months];
-        for i in 0..n {
+        for (i, b) in base.iter().enumerate() {
             let seg = population.segment_name(i);
             let season = model.seasonality.get(seg);
             let total: f64 = season.iter().sum();
             let growth = model.growth.get(seg);
             let returns = model.returns.get(seg);
-            let b = base[i].unwrap_or(0.0);
+            let b = b.unwrap_or(0.0);
             let price = population.unit_price[i]
-                .or(match (population.baseline_revenue[i], population.baseline_units[i]) {
-                    (Some(r), Some(u)) if r > 0.0 && u > 0.0 => Some(r / u),
-                    _ => None,
-                })
+                .or(
+                    match (population.baseline_revenue[i], population.baseline_units[i]) {
+                        (Some(r), Some(u)) if r > 0.0 && u > 0.0 => Some(r / u),
+                        _ => None,
+                    },
+                )
                 .or(model.economics.unit_price);
             let mix: Vec<f64> = if cats.is_empty() {
                 vec![1.0]
@@ -862,17 +960,30 @@ impl<'a> MarketMethod<'a> {
                 model_mix.clone()
             };
             for (m, lines) in plan.iter_mut().enumerate() {
-                let month_rev = if total > 0.0 { b * season[(start0 + m) % 12] / total * (1.0 + growth) } else { 0.0 };
+                let month_rev = if total > 0.0 {
+                    b * season[(start0 + m) % 12] / total * (1.0 + growth)
+                } else {
+                    0.0
+                };
                 for (j, share) in mix.iter().enumerate() {
                     let r = month_rev * share;
                     if r <= 0.0 {
                         continue;
                     }
-                    let category = if cats.is_empty() { None } else { Some(cats[j].clone()) };
+                    let category = if cats.is_empty() {
+                        None
+                    } else {
+                        Some(cats[j].clone())
+                    };
                     let q = price.map(|p| r / p).unwrap_or(0.0);
                     let rev = dec_round(r, dp);
                     let qty = dec_round(q, 6);
-                    lines.push(PlanLine { partner: population.partner_id[i].clone(), category: category.clone(), quantity: qty, revenue: rev });
+                    lines.push(PlanLine {
+                        partner: population.partner_id[i].clone(),
+                        category: category.clone(),
+                        quantity: qty,
+                        revenue: rev,
+                    });
                     if returns > 0.0 {
                         lines.push(PlanLine {
                             partner: population.partner_id[i].clone(),
@@ -884,7 +995,12 @@ impl<'a> MarketMethod<'a> {
                 }
             }
         }
-        Ok(MarketMethod { kind, programme, partners, plan })
+        Ok(MarketMethod {
+            kind,
+            programme,
+            partners,
+            plan,
+        })
     }
 
     /// The method's kind.
@@ -900,10 +1016,20 @@ impl<'a> MarketMethod<'a> {
         // months elapsed, the month containing as_of included (the harness forecasts at month ends)
         let elapsed = match cal.month_of(as_of) {
             Some(m) => m as usize + 1,
-            None => return Err(Error::Request(format!("as_of {as_of} is outside the programme ({} to {})", cal.start, cal.end()))),
+            None => {
+                return Err(Error::Request(format!(
+                    "as_of {as_of} is outside the programme ({} to {})",
+                    cal.start,
+                    cal.end()
+                )))
+            }
         };
         let mut b = TxBuilder::from(actuals);
-        let first_day = |m: usize| cal.start.checked_add_months(Months::new(m as u32)).expect("validated dates");
+        let first_day = |m: usize| {
+            cal.start
+                .checked_add_months(Months::new(m as u32))
+                .expect("validated dates")
+        };
         match self.kind {
             MarketKind::SeasonalNaive | MarketKind::CurrentTier => {
                 for m in elapsed..months {
@@ -915,13 +1041,16 @@ impl<'a> MarketMethod<'a> {
             }
             MarketKind::RunRate => {
                 // per partner, category and sign: the mean month to date
-                let mut agg: Vec<((u32, Option<u32>, bool), (Decimal, Decimal))> = Vec::new();
-                let mut at: HashMap<(u32, Option<u32>, bool), usize> = HashMap::new();
+                // (partner key, category key, return line) → (quantity, revenue) to date
+                type Key = (u32, Option<u32>, bool);
+                let mut agg: Vec<(Key, (Decimal, Decimal))> = Vec::new();
+                let mut at: HashMap<Key, usize> = HashMap::new();
                 for i in 0..actuals.len() {
                     let key = (
                         actuals.partner_key[i],
                         actuals.category.as_ref().and_then(|c| c[i]),
-                        actuals.revenue[i].is_sign_negative() || actuals.quantity[i].is_sign_negative(),
+                        actuals.revenue[i].is_sign_negative()
+                            || actuals.quantity[i].is_sign_negative(),
                     );
                     let j = *at.entry(key).or_insert_with(|| {
                         agg.push((key, (Decimal::ZERO, Decimal::ZERO)));
@@ -941,7 +1070,8 @@ impl<'a> MarketMethod<'a> {
                             &pid,
                             d,
                             (q / e).round_dp(6),
-                            (r / e).round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero),
+                            (r / e)
+                                .round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero),
                             cat.as_deref(),
                         );
                     }
@@ -991,7 +1121,9 @@ impl<'a> MarketMethod<'a> {
                 copy.id = format!("{}\u{1}{t}", c.id);
                 copy.scope.partners = Some(ids);
                 match &mut copy.rule {
-                    Rule::Volume { tiers, .. } | Rule::Growth { tiers, .. } => tiers.truncate(t as usize),
+                    Rule::Volume { tiers, .. } | Rule::Growth { tiers, .. } => {
+                        tiers.truncate(t as usize)
+                    }
                     _ => unreachable!(),
                 }
                 comps.push(copy);
@@ -1007,10 +1139,14 @@ impl Forecaster for MarketMethod<'_> {
     fn predict(&self, actuals: &Transactions, as_of: NaiveDate, _seed: u64) -> Result<Prediction> {
         let year = self.projected_year(actuals, as_of)?;
         let st = match self.kind {
-            MarketKind::CurrentTier => settle(&self.frozen_programme(actuals)?, &self.partners, &year)?,
+            MarketKind::CurrentTier => {
+                settle(&self.frozen_programme(actuals)?, &self.partners, &year)?
+            }
             _ => settle(self.programme, &self.partners, &year)?,
         };
-        Ok(Prediction::Point(st.total.payable.to_f64().unwrap_or(f64::NAN)))
+        Ok(Prediction::Point(
+            st.total.payable.to_f64().unwrap_or(f64::NAN),
+        ))
     }
 }
 
@@ -1023,12 +1159,33 @@ struct TxBuilder {
 
 impl TxBuilder {
     fn from(t: &Transactions) -> Self {
-        let partners = t.partner_keys.iter().enumerate().map(|(i, k)| (k.clone(), i as u32)).collect();
-        let cats = t.category_keys.iter().enumerate().map(|(i, k)| (k.clone(), i as u32)).collect();
-        TxBuilder { tx: t.clone(), partners, cats }
+        let partners = t
+            .partner_keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.clone(), i as u32))
+            .collect();
+        let cats = t
+            .category_keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.clone(), i as u32))
+            .collect();
+        TxBuilder {
+            tx: t.clone(),
+            partners,
+            cats,
+        }
     }
 
-    fn push(&mut self, partner: &str, date: NaiveDate, quantity: Decimal, revenue: Decimal, category: Option<&str>) {
+    fn push(
+        &mut self,
+        partner: &str,
+        date: NaiveDate,
+        quantity: Decimal,
+        revenue: Decimal,
+        category: Option<&str>,
+    ) {
         let tx = &mut self.tx;
         let p = *self.partners.entry(partner.to_owned()).or_insert_with(|| {
             tx.partner_keys.push(partner.to_owned());
@@ -1060,11 +1217,19 @@ impl TxBuilder {
 }
 
 /// The three market methods, in the order current-tier, run-rate, seasonal-naive.
-pub fn market_methods<'a>(programme: &'a Compiled, population: &Population, model: &Model) -> Result<Vec<MarketMethod<'a>>> {
-    [MarketKind::CurrentTier, MarketKind::RunRate, MarketKind::SeasonalNaive]
-        .into_iter()
-        .map(|k| MarketMethod::new(k, programme, population, model))
-        .collect()
+pub fn market_methods<'a>(
+    programme: &'a Compiled,
+    population: &Population,
+    model: &Model,
+) -> Result<Vec<MarketMethod<'a>>> {
+    [
+        MarketKind::CurrentTier,
+        MarketKind::RunRate,
+        MarketKind::SeasonalNaive,
+    ]
+    .into_iter()
+    .map(|k| MarketMethod::new(k, programme, population, model))
+    .collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1085,7 +1250,9 @@ impl Standard {
         match s {
             "forecast" => Ok(Standard::Forecast),
             "prior" => Ok(Standard::Prior),
-            other => Err(Error::Request(format!("forecaster '{other}': expected 'forecast' or 'prior'"))),
+            other => Err(Error::Request(format!(
+                "forecaster '{other}': expected 'forecast' or 'prior'"
+            ))),
         }
     }
 
@@ -1109,7 +1276,9 @@ pub fn run_standard(
     opts: &BacktestOptions,
 ) -> Result<Backtest> {
     if scenarios < 2 {
-        return Err(Error::Request(format!("scenarios = {scenarios}: a forecast interval needs at least 2 scenarios")));
+        return Err(Error::Request(format!(
+            "scenarios = {scenarios}: a forecast interval needs at least 2 scenarios"
+        )));
     }
     let market = market_methods(programme, population, model)?;
     let (prior, actuals);

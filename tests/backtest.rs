@@ -4,8 +4,8 @@
 
 use chrono::NaiveDate;
 use rebatesim::backtest::{
-    actuals_to, market_methods, month_end_date, run, run_standard, truth_year, Standard, BacktestOptions, Forecaster, MarketKind,
-    MarketMethod, Prediction, PriorForecaster,
+    actuals_to, market_methods, month_end_date, run, run_standard, truth_year, BacktestOptions,
+    Forecaster, MarketKind, MarketMethod, Prediction, PriorForecaster, Standard,
 };
 use rebatesim::data::Transactions;
 use rebatesim::demand::Model;
@@ -17,7 +17,10 @@ use rust_decimal::prelude::*;
 
 fn example() -> (Compiled, Population, Model) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/backtest/");
-    let p = Programme::from_file(format!("{dir}programme.toml")).unwrap().compile().unwrap();
+    let p = Programme::from_file(format!("{dir}programme.toml"))
+        .unwrap()
+        .compile()
+        .unwrap();
     let pop = Population::from_csv_path(format!("{dir}partners.csv")).unwrap();
     let m = Model::from_file(format!("{dir}model.toml")).unwrap();
     (p, pop, m)
@@ -34,7 +37,18 @@ fn dec(s: &str) -> Decimal {
 #[test]
 fn truth_years_settle_to_the_engines_payout_to_the_cent() {
     let (p, pop, m) = example();
-    let r = simulate(&p, &pop, &m, &SimOptions { scenarios: 4, seed: 99, threads: Some(1), ..Default::default() }).unwrap();
+    let r = simulate(
+        &p,
+        &pop,
+        &m,
+        &SimOptions {
+            scenarios: 4,
+            seed: 99,
+            threads: Some(1),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     for y in 0..4 {
         let t = truth_year(&p, &pop, &m, 99, y).unwrap();
         let engine = Decimal::from_f64(r.payout[y]).unwrap().round_dp(2);
@@ -51,9 +65,14 @@ fn actuals_to_keeps_rows_up_to_the_date() {
     let t = truth_year(&p, &pop, &m, 5, 0).unwrap();
     let a = actuals_to(&t.transactions, month_end_date(&p, 3));
     assert_eq!(month_end_date(&p, 3), d(2027, 3, 31));
-    assert!(a.len() > 0 && a.len() < t.transactions.len());
+    assert!(!a.is_empty() && a.len() < t.transactions.len());
     assert!(a.date.iter().all(|&x| x <= d(2027, 3, 31)));
-    let n = t.transactions.date.iter().filter(|&&x| x <= d(2027, 3, 31)).count();
+    let n = t
+        .transactions
+        .date
+        .iter()
+        .filter(|&&x| x <= d(2027, 3, 31))
+        .count();
     assert_eq!(a.len(), n);
 }
 
@@ -72,10 +91,22 @@ tiers = [{ from = 100000, percent = 1 }, { from = 200000, percent = 2 }]
 "#;
 
 fn one() -> (Compiled, Population, Model) {
-    let p = Programme::from_str(ONE, Format::Toml, None).unwrap().compile().unwrap();
-    let pop = Population::from_csv_str("partner_id,segment,baseline_revenue\nA,s,120000\n", "partners").unwrap();
+    let p = Programme::from_str(ONE, Format::Toml, None)
+        .unwrap()
+        .compile()
+        .unwrap();
+    let pop = Population::from_csv_str(
+        "partner_id,segment,baseline_revenue\nA,s,120000\n",
+        "partners",
+    )
+    .unwrap();
     // flat seasonality, 10% growth goal, 5% returns
-    let m = Model::from_str("[growth]\nrate = 0.1\n[returns]\nshare = 0.05\n", Format::Toml, None).unwrap();
+    let m = Model::from_str(
+        "[growth]\nrate = 0.1\n[returns]\nshare = 0.05\n",
+        Format::Toml,
+        None,
+    )
+    .unwrap();
     (p, pop, m)
 }
 
@@ -97,7 +128,14 @@ fn market_methods_by_hand() {
     .unwrap();
     let as_of = d(2027, 3, 31);
     let ms = market_methods(&p, &pop, &m).unwrap();
-    assert_eq!(ms.iter().map(|x| x.kind()).collect::<Vec<_>>(), [MarketKind::CurrentTier, MarketKind::RunRate, MarketKind::SeasonalNaive]);
+    assert_eq!(
+        ms.iter().map(|x| x.kind()).collect::<Vec<_>>(),
+        [
+            MarketKind::CurrentTier,
+            MarketKind::RunRate,
+            MarketKind::SeasonalNaive
+        ]
+    );
     // run rate: 59,000 net to date × 12 / 3 = 236,000 ≥ 200,000 → 2% retroactive = 4,720
     assert_eq!(predict(&ms[1], &tx, as_of), 4720.0);
     // seasonal naive: 59,000 + 9 months × 120,000/12 × 1.1 × (1 − 0.05) = 59,000 + 94,050
@@ -149,7 +187,8 @@ fn frozen_programme_splits_ladders_by_current_tier() {
         if c.id.contains('\u{1}') {
             let tier: usize = c.id.split('\u{1}').nth(1).unwrap().parse().unwrap();
             match &c.rule {
-                rebatesim::programme::Rule::Volume { tiers, .. } | rebatesim::programme::Rule::Growth { tiers, .. } => {
+                rebatesim::programme::Rule::Volume { tiers, .. }
+                | rebatesim::programme::Rule::Growth { tiers, .. } => {
                     assert_eq!(tiers.len(), tier)
                 }
                 _ => panic!(),
@@ -160,7 +199,11 @@ fn frozen_programme_splits_ladders_by_current_tier() {
     // no partner is in two copies of one ladder
     for o in &p.components {
         let mut seen = std::collections::HashSet::new();
-        for c in f.components.iter().filter(|c| c.id.starts_with(&format!("{}\u{1}", o.id))) {
+        for c in f
+            .components
+            .iter()
+            .filter(|c| c.id.starts_with(&format!("{}\u{1}", o.id)))
+        {
             for id in c.scope.partners.as_ref().unwrap() {
                 assert!(seen.insert(id.clone()), "{id} twice in {}", o.id);
             }
@@ -180,7 +223,12 @@ fn prior_forecaster_covers_at_nominal_rates() {
         &pop,
         &m,
         &[("prior", &prior)],
-        &BacktestOptions { years: 120, seed: 2027, month_ends: Some(&[3, 6, 9]), ..Default::default() },
+        &BacktestOptions {
+            years: 120,
+            seed: 2027,
+            month_ends: Some(&[3, 6, 9]),
+            ..Default::default()
+        },
     )
     .unwrap();
     assert_eq!(bt.years(), 120);
@@ -195,9 +243,14 @@ fn prior_forecaster_covers_at_nominal_rates() {
     }
     let e = bt.errors();
     assert_eq!(e.len(), 4);
-    assert!(e.iter().all(|r| r.mae.value > 0.0 && r.mae.value < 0.5 && r.rmse >= r.mae.value));
+    assert!(e
+        .iter()
+        .all(|r| r.mae.value > 0.0 && r.mae.value < 0.5 && r.rmse >= r.mae.value));
     let table = bt.table();
-    assert!(table.contains("| 2027-03-31 |") && table.contains("| all |"), "{table}");
+    assert!(
+        table.contains("| 2027-03-31 |") && table.contains("| all |"),
+        "{table}"
+    );
 }
 
 #[test]
@@ -206,7 +259,9 @@ fn results_do_not_depend_on_threads_and_methods_are_pluggable() {
     let prior = PriorForecaster::new(&p, &pop, &m, 50);
     let ms = market_methods(&p, &pop, &m).unwrap();
     // a closure forecaster (here: the number of actual lines to date)
-    let lines = |a: &Transactions, _d: NaiveDate, _s: u64| -> rebatesim::Result<Prediction> { Ok(Prediction::Point(a.len() as f64)) };
+    let lines = |a: &Transactions, _d: NaiveDate, _s: u64| -> rebatesim::Result<Prediction> {
+        Ok(Prediction::Point(a.len() as f64))
+    };
     let methods: Vec<(&str, &dyn Forecaster)> = vec![
         ("prior", &prior),
         ("current_tier", &ms[0]),
@@ -215,15 +270,30 @@ fn results_do_not_depend_on_threads_and_methods_are_pluggable() {
         ("lines", &lines),
     ];
     let go = |threads| {
-        run(&p, &pop, &m, &methods, &BacktestOptions { years: 6, seed: 8, month_ends: Some(&[2, 7, 11]), threads: Some(threads), ..Default::default() })
-            .unwrap()
+        run(
+            &p,
+            &pop,
+            &m,
+            &methods,
+            &BacktestOptions {
+                years: 6,
+                seed: 8,
+                month_ends: Some(&[2, 7, 11]),
+                threads: Some(threads),
+                ..Default::default()
+            },
+        )
+        .unwrap()
     };
     let (a, b) = (go(1), go(3));
     assert_eq!(a.realised, b.realised);
     for k in &a.methods {
         for y in 0..6 {
             for mi in 0..3 {
-                assert_eq!(a.estimate(k, y, mi).unwrap().to_bits(), b.estimate(k, y, mi).unwrap().to_bits());
+                assert_eq!(
+                    a.estimate(k, y, mi).unwrap().to_bits(),
+                    b.estimate(k, y, mi).unwrap().to_bits()
+                );
             }
         }
     }
@@ -245,27 +315,111 @@ fn results_do_not_depend_on_threads_and_methods_are_pluggable() {
 fn bad_options_are_errors() {
     let (p, pop, m) = example();
     let prior = PriorForecaster::new(&p, &pop, &m, 10);
-    let e = |o: BacktestOptions, methods: &[(&str, &dyn Forecaster)]| run(&p, &pop, &m, methods, &o).unwrap_err().to_string();
-    assert!(e(BacktestOptions { years: 0, ..Default::default() }, &[("prior", &prior)]).contains("at least one year"));
-    assert!(e(BacktestOptions { years: 1, ..Default::default() }, &[]).contains("at least one method"));
-    assert!(e(BacktestOptions { years: 1, ..Default::default() }, &[("a", &prior), ("a", &prior)]).contains("used twice"));
-    assert!(e(BacktestOptions { years: 1, month_ends: Some(&[13]), ..Default::default() }, &[("a", &prior)]).contains("month end 13"));
+    let e = |o: BacktestOptions, methods: &[(&str, &dyn Forecaster)]| {
+        run(&p, &pop, &m, methods, &o).unwrap_err().to_string()
+    };
+    assert!(e(
+        BacktestOptions {
+            years: 0,
+            ..Default::default()
+        },
+        &[("prior", &prior)]
+    )
+    .contains("at least one year"));
+    assert!(e(
+        BacktestOptions {
+            years: 1,
+            ..Default::default()
+        },
+        &[]
+    )
+    .contains("at least one method"));
+    assert!(e(
+        BacktestOptions {
+            years: 1,
+            ..Default::default()
+        },
+        &[("a", &prior), ("a", &prior)]
+    )
+    .contains("used twice"));
+    assert!(e(
+        BacktestOptions {
+            years: 1,
+            month_ends: Some(&[13]),
+            ..Default::default()
+        },
+        &[("a", &prior)]
+    )
+    .contains("month end 13"));
     let stop = |_: usize, _: usize| false;
-    let r = run(&p, &pop, &m, &[("a", &prior)], &BacktestOptions { years: 3, progress: Some(&stop), ..Default::default() });
+    let r = run(
+        &p,
+        &pop,
+        &m,
+        &[("a", &prior)],
+        &BacktestOptions {
+            years: 3,
+            progress: Some(&stop),
+            ..Default::default()
+        },
+    );
     assert!(matches!(r, Err(Error::Cancelled)));
-    let failing = |_: &Transactions, _: NaiveDate, _: u64| -> rebatesim::Result<Prediction> { Err(Error::Request("no".into())) };
-    assert!(e(BacktestOptions { years: 2, ..Default::default() }, &[("f", &failing)]).contains("no"));
-    let bt = run(&p, &pop, &m, &[("a", &prior)], &BacktestOptions { years: 1, month_ends: Some(&[6]), ..Default::default() }).unwrap();
-    assert!(bt.estimate("b", 0, 0).unwrap_err().to_string().contains("unknown method 'b'"));
-    assert!(bt.interval("a", 0, 0, 0.5).unwrap_err().to_string().contains("0.8 and 0.9"));
+    let failing = |_: &Transactions, _: NaiveDate, _: u64| -> rebatesim::Result<Prediction> {
+        Err(Error::Request("no".into()))
+    };
+    assert!(e(
+        BacktestOptions {
+            years: 2,
+            ..Default::default()
+        },
+        &[("f", &failing)]
+    )
+    .contains("no"));
+    let bt = run(
+        &p,
+        &pop,
+        &m,
+        &[("a", &prior)],
+        &BacktestOptions {
+            years: 1,
+            month_ends: Some(&[6]),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(bt
+        .estimate("b", 0, 0)
+        .unwrap_err()
+        .to_string()
+        .contains("unknown method 'b'"));
+    assert!(bt
+        .interval("a", 0, 0, 0.5)
+        .unwrap_err()
+        .to_string()
+        .contains("0.8 and 0.9"));
 }
 
 #[test]
 fn forecast_from_actuals_narrows_through_the_year() {
     let (p, pop, m) = example();
-    let bt = run_standard(&p, &pop, &m, Standard::Forecast, 40, &BacktestOptions { years: 8, seed: 4, month_ends: Some(&[1, 11]), ..Default::default() })
-        .unwrap();
-    assert_eq!(bt.methods, ["forecast", "current_tier", "run_rate", "seasonal_naive"]);
+    let bt = run_standard(
+        &p,
+        &pop,
+        &m,
+        Standard::Forecast,
+        40,
+        &BacktestOptions {
+            years: 8,
+            seed: 4,
+            month_ends: Some(&[1, 11]),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        bt.methods,
+        ["forecast", "current_tier", "run_rate", "seasonal_naive"]
+    );
     let (mut e1, mut e11) = (0.0, 0.0);
     for y in 0..8 {
         let (lo1, hi1) = bt.interval("forecast", y, 0, 0.9).unwrap().unwrap();
@@ -275,5 +429,8 @@ fn forecast_from_actuals_narrows_through_the_year() {
         e11 += (bt.estimate("forecast", y, 1).unwrap() - bt.realised[y]).abs();
     }
     assert!(e11 < e1, "{e11} {e1}");
-    assert!(Standard::parse("oracle").unwrap_err().to_string().contains("'forecast' or 'prior'"));
+    assert!(Standard::parse("oracle")
+        .unwrap_err()
+        .to_string()
+        .contains("'forecast' or 'prior'"));
 }

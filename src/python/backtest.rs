@@ -27,7 +27,10 @@ impl PyBacktest {
         d.set_item("currency", &b.currency)?;
         d.set_item("methods", b.methods.clone())?;
         d.set_item("month_ends", b.month_ends.clone())?;
-        d.set_item("as_of", b.as_of.iter().map(|x| x.to_string()).collect::<Vec<_>>())?;
+        d.set_item(
+            "as_of",
+            b.as_of.iter().map(|x| x.to_string()).collect::<Vec<_>>(),
+        )?;
         d.set_item("seed", b.seed)?;
         d.set_item("forecast_seed", b.forecast_seed)?;
         d.set_item("years", b.years())?;
@@ -56,7 +59,12 @@ impl PyBacktest {
 
     /// Lower and upper bounds of `method`'s central interval at `level`: two years × month
     /// ends arrays, or None for a point method.
-    fn intervals<'py>(&self, py: Python<'py>, method: &str, level: f64) -> PyResult<Option<(Bound<'py, PyAny>, Bound<'py, PyAny>)>> {
+    fn intervals<'py>(
+        &self,
+        py: Python<'py>,
+        method: &str,
+        level: f64,
+    ) -> PyResult<Option<(Bound<'py, PyAny>, Bound<'py, PyAny>)>> {
         let b = &self.inner;
         let nm = b.month_ends.len();
         let (mut lo, mut hi) = (Vec::new(), Vec::new());
@@ -83,15 +91,27 @@ impl PyBacktest {
     fn coverage<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let rows = self.inner.coverage();
         let d = PyDict::new(py);
-        d.set_item("method", rows.iter().map(|r| r.method.clone()).collect::<Vec<_>>())?;
-        d.set_item("month_end", rows.iter().map(|r| r.month_end).collect::<Vec<_>>())?;
+        d.set_item(
+            "method",
+            rows.iter().map(|r| r.method.clone()).collect::<Vec<_>>(),
+        )?;
+        d.set_item(
+            "month_end",
+            rows.iter().map(|r| r.month_end).collect::<Vec<_>>(),
+        )?;
         d.set_item("level", rows.iter().map(|r| r.level).collect::<Vec<_>>())?;
         d.set_item("n", rows.iter().map(|r| r.n).collect::<Vec<_>>())?;
-        d.set_item("coverage", rows.iter().map(|r| r.coverage.value).collect::<Vec<_>>())?;
+        d.set_item(
+            "coverage",
+            rows.iter().map(|r| r.coverage.value).collect::<Vec<_>>(),
+        )?;
         d.set_item("se", rows.iter().map(|r| r.coverage.se).collect::<Vec<_>>())?;
         d.set_item("below", rows.iter().map(|r| r.below).collect::<Vec<_>>())?;
         d.set_item("above", rows.iter().map(|r| r.above).collect::<Vec<_>>())?;
-        d.set_item("se_years", rows.iter().map(|r| r.se_years).collect::<Vec<_>>())?;
+        d.set_item(
+            "se_years",
+            rows.iter().map(|r| r.se_years).collect::<Vec<_>>(),
+        )?;
         Ok(d)
     }
 
@@ -100,27 +120,65 @@ impl PyBacktest {
     fn errors<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let rows = self.inner.errors();
         let d = PyDict::new(py);
-        d.set_item("method", rows.iter().map(|r| r.method.clone()).collect::<Vec<_>>())?;
-        d.set_item("month_end", rows.iter().map(|r| r.month_end).collect::<Vec<_>>())?;
+        d.set_item(
+            "method",
+            rows.iter().map(|r| r.method.clone()).collect::<Vec<_>>(),
+        )?;
+        d.set_item(
+            "month_end",
+            rows.iter().map(|r| r.month_end).collect::<Vec<_>>(),
+        )?;
         d.set_item("n", rows.iter().map(|r| r.n).collect::<Vec<_>>())?;
         d.set_item("mae", rows.iter().map(|r| r.mae.value).collect::<Vec<_>>())?;
         d.set_item("mae_se", rows.iter().map(|r| r.mae.se).collect::<Vec<_>>())?;
         d.set_item("rmse", rows.iter().map(|r| r.rmse).collect::<Vec<_>>())?;
-        d.set_item("bias", rows.iter().map(|r| r.bias.value).collect::<Vec<_>>())?;
-        d.set_item("bias_se", rows.iter().map(|r| r.bias.se).collect::<Vec<_>>())?;
-        d.set_item("mae_amount", rows.iter().map(|r| r.mae_amount).collect::<Vec<_>>())?;
+        d.set_item(
+            "bias",
+            rows.iter().map(|r| r.bias.value).collect::<Vec<_>>(),
+        )?;
+        d.set_item(
+            "bias_se",
+            rows.iter().map(|r| r.bias.se).collect::<Vec<_>>(),
+        )?;
+        d.set_item(
+            "mae_amount",
+            rows.iter().map(|r| r.mae_amount).collect::<Vec<_>>(),
+        )?;
         Ok(d)
     }
 
     /// Paired comparison rows as columns: method, against, month_end, difference, se, wins.
-    fn paired<'py>(&self, py: Python<'py>, method: &str, against: &str) -> PyResult<Bound<'py, PyDict>> {
-        let rows = self.inner.paired(method, against).map_err(|e| to_py(py, e))?;
+    fn paired<'py>(
+        &self,
+        py: Python<'py>,
+        method: &str,
+        against: &str,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let rows = self
+            .inner
+            .paired(method, against)
+            .map_err(|e| to_py(py, e))?;
         let d = PyDict::new(py);
-        d.set_item("method", rows.iter().map(|r| r.method.clone()).collect::<Vec<_>>())?;
-        d.set_item("against", rows.iter().map(|r| r.against.clone()).collect::<Vec<_>>())?;
-        d.set_item("month_end", rows.iter().map(|r| r.month_end).collect::<Vec<_>>())?;
-        d.set_item("difference", rows.iter().map(|r| r.difference.value).collect::<Vec<_>>())?;
-        d.set_item("se", rows.iter().map(|r| r.difference.se).collect::<Vec<_>>())?;
+        d.set_item(
+            "method",
+            rows.iter().map(|r| r.method.clone()).collect::<Vec<_>>(),
+        )?;
+        d.set_item(
+            "against",
+            rows.iter().map(|r| r.against.clone()).collect::<Vec<_>>(),
+        )?;
+        d.set_item(
+            "month_end",
+            rows.iter().map(|r| r.month_end).collect::<Vec<_>>(),
+        )?;
+        d.set_item(
+            "difference",
+            rows.iter().map(|r| r.difference.value).collect::<Vec<_>>(),
+        )?;
+        d.set_item(
+            "se",
+            rows.iter().map(|r| r.difference.se).collect::<Vec<_>>(),
+        )?;
         d.set_item("wins", rows.iter().map(|r| r.wins).collect::<Vec<_>>())?;
         Ok(d)
     }
@@ -151,10 +209,27 @@ pub(crate) fn backtest(
 ) -> PyResult<PyBacktest> {
     let which = Standard::parse(forecaster).map_err(|e| to_py(py, e))?;
     if threads == Some(0) {
-        return Err(to_py(py, Error::Request("threads must be at least 1 (or None for all cores)".into())));
+        return Err(to_py(
+            py,
+            Error::Request("threads must be at least 1 (or None for all cores)".into()),
+        ));
     }
-    let o = opts(py, scenarios.max(1), seed, threads, None, None, None, None, None)?;
-    let (c, p, m) = (&programme.get().compiled, &population.get().inner, &model.get().inner);
+    let o = opts(
+        py,
+        scenarios.max(1),
+        seed,
+        threads,
+        None,
+        None,
+        None,
+        None,
+        None,
+    )?;
+    let (c, p, m) = (
+        &programme.get().compiled,
+        &population.get().inner,
+        &model.get().inner,
+    );
     let months = month_ends.as_deref();
     run_detached(py, progress, &o, |opt| {
         let bo = BacktestOptions {
