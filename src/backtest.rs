@@ -38,7 +38,6 @@ use crate::rng::splitmix64;
 use crate::settlement::settle;
 use crate::summary::{self, Estimate};
 use chrono::{Datelike, Months, NaiveDate};
-use rayon::prelude::*;
 use rust_decimal::prelude::*;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -635,41 +634,69 @@ pub fn run(
         .threads
         .unwrap_or_else(rayon::current_num_threads)
         .max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::Request(format!("cannot start {threads} worker threads: {e}")))?;
+    // Years run on plain scoped threads pulling the next year from a counter, not on a rayon
+    // pool: each forecast starts its own rayon pool, and a rayon worker waiting on another pool
+    // steals further years while it waits, nesting forecasts on one stack until it overflows.
+    // Results are stored by year, so they do not depend on the number of threads.
     let done = AtomicUsize::new(0);
+    let next = AtomicUsize::new(0);
     let cancelled = AtomicBool::new(false);
     let years = opts.years;
-    let outs: Vec<Result<(f64, Vec<Cell>)>> = pool.install(|| {
-        (0..years)
-            .into_par_iter()
-            .map(|y| {
-                if cancelled.load(Ordering::Relaxed) {
-                    return Err(Error::Cancelled);
-                }
-                let truth = truth_year(programme, population, model, opts.seed, y)?;
-                let seed = year_seed(forecast_seed, y as u64);
-                let mut cells = Vec::with_capacity(as_of.len() * methods.len());
-                for &d in &as_of {
-                    let actuals = actuals_to(&truth.transactions, d);
-                    for (name, f) in methods {
-                        let pred = f.predict(&actuals, d, seed)?;
-                        cells.push(cell(&pred, name)?);
+    let run_year = |y: usize| -> Result<(f64, Vec<Cell>)> {
+        if cancelled.load(Ordering::Relaxed) {
+            return Err(Error::Cancelled);
+        }
+        let truth = truth_year(programme, population, model, opts.seed, y)?;
+        let seed = year_seed(forecast_seed, y as u64);
+        let mut cells = Vec::with_capacity(as_of.len() * methods.len());
+        for &d in &as_of {
+            let actuals = actuals_to(&truth.transactions, d);
+            for (name, f) in methods {
+                let pred = f.predict(&actuals, d, seed)?;
+                cells.push(cell(&pred, name)?);
+            }
+        }
+        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(cb) = opts.progress {
+            if !cb(n, years) {
+                cancelled.store(true, Ordering::Relaxed);
+                return Err(Error::Cancelled);
+            }
+        }
+        Ok((truth.payout.to_f64().unwrap_or(f64::NAN), cells))
+    };
+    let mut slots: Vec<Option<Result<(f64, Vec<Cell>)>>> = (0..years).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.min(years.max(1)))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let y = next.fetch_add(1, Ordering::Relaxed);
+                        if y >= years {
+                            break;
+                        }
+                        mine.push((y, run_year(y)));
                     }
-                }
-                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                if let Some(cb) = opts.progress {
-                    if !cb(n, years) {
-                        cancelled.store(true, Ordering::Relaxed);
-                        return Err(Error::Cancelled);
-                    }
-                }
-                Ok((truth.payout.to_f64().unwrap_or(f64::NAN), cells))
+                    mine
+                })
             })
-            .collect()
+            .collect();
+        for w in workers {
+            match w.join() {
+                Ok(mine) => {
+                    for (y, r) in mine {
+                        slots[y] = Some(r);
+                    }
+                }
+                Err(p) => std::panic::resume_unwind(p),
+            }
+        }
     });
+    let outs: Vec<Result<(f64, Vec<Cell>)>> = slots
+        .into_iter()
+        .map(|o| o.unwrap_or(Err(Error::Cancelled)))
+        .collect();
     let mut realised = Vec::with_capacity(years);
     let mut cells = Vec::with_capacity(years * as_of.len() * methods.len());
     for o in outs {
