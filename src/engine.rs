@@ -979,33 +979,40 @@ impl Setup<'_> {
             *b = 0.0;
         }
         if self.needs_orders {
-            let mut r = rng::stream_of(pk, Purpose::Orders);
-            w.order_w.clear();
-            for m in 0..self.months {
-                let n = if self.poisson_orders {
-                    rng::poisson(&mut r, sc.orders).max(1) as u32
-                } else {
-                    sc.orders.round().max(1.0) as u32
-                };
-                w.order_n[m] = n;
-                w.order_off[m] = w.order_w.len();
-                let mut sum = 0.0;
-                for _ in 0..n {
-                    let v = if self.size_sigma > 0.0 {
-                        (self.size_sigma * rng::normal(&mut r)).exp()
-                    } else {
-                        1.0
-                    };
-                    w.order_w.push(v);
-                    sum += v;
-                }
-                let o = w.order_off[m];
-                for v in &mut w.order_w[o..] {
-                    *v /= sum;
-                }
-            }
-            w.order_off[self.months] = w.order_w.len();
+            self.draw_orders(pk, sc.orders, w);
         }
+    }
+
+    /// The order draws of a partner (`w.order_n`, `w.order_off`, `w.order_w`: each month's
+    /// number of orders and their shares of the month), from the partner's `Orders` stream.
+    /// Shared by the engine and the forecast's conditioned run.
+    pub(crate) fn draw_orders(&self, pk: u64, orders: f64, w: &mut Work) {
+        let mut r = rng::stream_of(pk, Purpose::Orders);
+        w.order_w.clear();
+        for m in 0..self.months {
+            let n = if self.poisson_orders {
+                rng::poisson(&mut r, orders).max(1) as u32
+            } else {
+                orders.round().max(1.0) as u32
+            };
+            w.order_n[m] = n;
+            w.order_off[m] = w.order_w.len();
+            let mut sum = 0.0;
+            for _ in 0..n {
+                let v = if self.size_sigma > 0.0 {
+                    (self.size_sigma * rng::normal(&mut r)).exp()
+                } else {
+                    1.0
+                };
+                w.order_w.push(v);
+                sum += v;
+            }
+            let o = w.order_off[m];
+            for v in &mut w.order_w[o..] {
+                *v /= sum;
+            }
+        }
+        w.order_off[self.months] = w.order_w.len();
     }
 
     /// Expected demand (every factor at its mean, no churn; orders of equal size).

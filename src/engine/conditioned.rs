@@ -631,32 +631,7 @@ impl<'p> CondEngine<'p> {
             *b = 0.0;
         }
         if s.needs_orders {
-            let mut r = rng::stream_of(pk, Purpose::Orders);
-            w.order_w.clear();
-            for m in 0..s.months {
-                let n = if s.poisson_orders {
-                    rng::poisson(&mut r, sc.orders).max(1) as u32
-                } else {
-                    sc.orders.round().max(1.0) as u32
-                };
-                w.order_n[m] = n;
-                w.order_off[m] = w.order_w.len();
-                let mut sum = 0.0;
-                for _ in 0..n {
-                    let v = if s.size_sigma > 0.0 {
-                        (s.size_sigma * rng::normal(&mut r)).exp()
-                    } else {
-                        1.0
-                    };
-                    w.order_w.push(v);
-                    sum += v;
-                }
-                let o = w.order_off[m];
-                for v in &mut w.order_w[o..] {
-                    *v /= sum;
-                }
-            }
-            w.order_off[s.months] = w.order_w.len();
+            s.draw_orders(pk, sc.orders, w);
         }
     }
 
