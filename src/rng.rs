@@ -16,6 +16,12 @@
 //!
 //! Standard normal variates come from `rand_distr`'s ziggurat sampler, which consumes a
 //! variable number of raw draws; that is harmless because no stream is shared between purposes.
+//! The exception is the most numerous draw of all, the monthly demand noise
+//! ([`Purpose::Noise`]): its normals are counter-based ([`normals`]: normal `m` of a partner is
+//! a function of its noise key and `m`), so that a year of them, or a block of partners' years,
+//! is computed in vector registers.
+
+pub mod normals;
 
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
@@ -35,7 +41,8 @@ pub enum Purpose {
     Segment = 2,
     /// Persistent partner factor for the year.
     PartnerFactor = 3,
-    /// Monthly demand noise of a partner (one normal per programme month, in order).
+    /// Monthly demand noise of a partner (normal `m` for programme month `m`, counter-based:
+    /// [`normals`]).
     Noise = 4,
     /// Churn month of a partner.
     Churn = 5,
@@ -102,6 +109,13 @@ pub fn stream(seed: u64, scenario: u64, partner: u64, purpose: Purpose) -> Strea
 #[inline]
 pub fn normal(rng: &mut Stream) -> f64 {
     StandardNormal.sample(rng)
+}
+
+/// The monthly noise normals of a partner: `out[m]` is normal `m` of the partner's
+/// [`Purpose::Noise`] key ([`normals::fill`]).
+#[inline]
+pub fn noise_normals(partner_key: u64, out: &mut [f64]) {
+    normals::fill(&[purpose_key(partner_key, Purpose::Noise)], out.len(), out);
 }
 
 /// A uniform variate in [0, 1).
