@@ -34,6 +34,7 @@ use rust_decimal::prelude::*;
 
 // Simulation conditioned on actuals to date (the forecast's engine side, `crate::forecast`).
 pub(crate) mod conditioned;
+mod block;
 mod fast;
 mod vexp;
 
@@ -932,11 +933,15 @@ impl Setup<'_> {
 
     /// Demand without the programme: `w.base[m]` for every month, and the order draws.
     /// `sk` is [`rng::scenario_key`] of (seed, scenario).
-    fn demand(&self, sk: u64, i: usize, w: &mut Work) {
+    /// A partner's factor for the year — baseline month × segment factor × partner factor —
+    /// and its churn month (`months` when it does not churn), from its [`rng::partner_key`]
+    /// `pk` and the scenario's segment factors. The part of [`Setup::demand`] before the
+    /// monthly noise; shared with the fast path's blocks (`block`).
+    #[inline]
+    fn partner_year(&self, pk: u64, i: usize, segf: &[f64]) -> (f64, usize) {
         let pc = &self.partners[i];
         let sc = &self.segs[pc.seg];
-        let pk = rng::partner_key(sk, i as u64);
-        let mut f = pc.base_month * w.segf[pc.seg];
+        let mut f = pc.base_month * segf[pc.seg];
         if sc.partner > 0.0 {
             let mut r = rng::stream_of(pk, Purpose::PartnerFactor);
             f *= rng::mean_one_lognormal(&mut r, sc.partner);
@@ -957,14 +962,22 @@ impl Setup<'_> {
         } else {
             self.months
         };
+        (f, churn_month)
+    }
+
+    fn demand(&self, sk: u64, i: usize, w: &mut Work) {
+        let pc = &self.partners[i];
+        let sc = &self.segs[pc.seg];
+        let pk = rng::partner_key(sk, i as u64);
+        let (f, churn_month) = self.partner_year(pk, i, &w.segf);
         let sm = &self.seg_month[pc.seg * self.months..(pc.seg + 1) * self.months];
         if sc.noise > 0.0 {
-            let mut r = rng::stream_of(pk, Purpose::Noise);
             let sg = sc.noise;
             let half_var = 0.5 * sg * sg;
-            // the normals first, then the (independent) exponentials, vectorised
+            // the normals, then the exponentials, each vectorised
+            rng::noise_normals(pk, &mut w.base);
             for b in w.base.iter_mut() {
-                *b = sg * rng::normal(&mut r) - half_var;
+                *b = sg * *b - half_var;
             }
             vexp::exp_in_place(&mut w.base);
             for ((b, &s), &mk) in w.base.iter_mut().zip(sm).zip(&w.market) {

@@ -607,12 +607,9 @@ impl<'p> CondEngine<'p> {
         };
         let sm = &s.seg_month[g * s.months..(g + 1) * s.months];
         if sc.noise > 0.0 {
-            let mut r = rng::stream_of(pk, Purpose::Noise);
             let sg = sc.noise;
             let half_var = 0.5 * sg * sg;
-            for b in w.base.iter_mut() {
-                *b = rng::normal(&mut r);
-            }
+            rng::noise_normals(pk, &mut w.base);
             for ((b, &sv), &mk) in w.base.iter_mut().zip(sm).zip(&w.market) {
                 *b = f * sv * mk * (sg * *b - half_var).exp();
             }

@@ -133,7 +133,7 @@ fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
     let n = setup.partners.len();
     let nl = setup.ladders.len();
     let kk = if ONE_PERIOD { 1 } else { setup.kk };
-    let (nc, mpp, months) = (setup.nc, setup.mpp, setup.months);
+    let (nc, months) = (setup.nc, setup.months);
     let mut o = ScenarioOut {
         totals: vec![0.0; kk],
         revenue: 0.0,
@@ -162,19 +162,24 @@ fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
     // period purchases in minor units, reused for every partner
     let mut period_cents = vec![0.0; kk];
     let mut was_active = vec![false; nc];
+    let mut blk = block::BlockOut::new(kk);
     for i in 0..n {
         let pc = &setup.partners[i];
-        setup.demand(sk, i, w);
         // purchases: one line a month (its share of the single line category), rounded to
-        // the minor unit; no returns, no stretch (`Setup::period_purchases`'s common case)
-        month_cents(&w.base, setup.mix[i], scale, &mut w.pmonth, &mut o.month_rev);
+        // the minor unit; no returns, no stretch (`Setup::period_purchases`'s common case),
+        // for a block of partners at a time
+        let l = i % block::LANES;
+        if l == 0 {
+            let nb = block::LANES.min(n - i);
+            block::demand_block(setup, sk, i, nb, w, &mut o.month_rev, &mut blk);
+        }
         for (k, pcents) in period_cents.iter_mut().enumerate() {
-            *pcents = cents_sum(&w.pmonth[k * mpp..(k + 1) * mpp]);
+            *pcents = blk.period[k][l];
         }
         let cents = if kk == 1 {
             period_cents[0]
         } else {
-            cents_sum(&w.pmonth)
+            blk.total[l]
         };
         let revenue = cents / scale;
 
@@ -316,96 +321,6 @@ fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
         }
     }
     o
-}
-
-/// The sum of amounts in minor units (whole numbers ≥ 0), equal to the general path's
-/// running sum `((0 + x₀) + x₁) + …`: while the total stays below 2⁵³ every partial sum, in
-/// any order, is a whole number below 2⁵³ and therefore exact, so four running sums added in
-/// pairs (a short dependency chain) give the same number; beyond, the running sum.
-#[inline]
-fn cents_sum(xs: &[f64]) -> f64 {
-    let mut lanes = [0.0; 4];
-    let mut blocks = xs.chunks_exact(4);
-    for b in &mut blocks {
-        for l in 0..4 {
-            lanes[l] += b[l];
-        }
-    }
-    let mut total = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
-    for &x in blocks.remainder() {
-        total += x;
-    }
-    if total < 9.0e15 {
-        total
-    } else {
-        let mut t = 0.0;
-        for &x in xs {
-            t += x;
-        }
-        t
-    }
-}
-
-/// Each month's purchase in minor units: `round_half_up(g · mix · scale)` when positive, else
-/// 0 (as `Setup::period_purchases` rounds a line), into `out`, and added to `sum` (the
-/// scenario's revenue by month).
-#[inline]
-fn month_cents(g: &[f64], mix: f64, scale: f64, out: &mut [f64], sum: &mut [f64]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above)
-            unsafe { month_cents_avx2(g, mix, scale, out, sum) };
-            return;
-        }
-    }
-    month_cents_portable(g, mix, scale, out, sum)
-}
-
-/// [`month_cents`] by the rounding the general path uses.
-fn month_cents_portable(g: &[f64], mix: f64, scale: f64, out: &mut [f64], sum: &mut [f64]) {
-    for ((o, s), &g) in out.iter_mut().zip(sum.iter_mut()).zip(g) {
-        let amount = g * mix;
-        *o = if amount > 0.0 {
-            round_half_up_positive(amount * scale)
-        } else {
-            0.0
-        };
-        *s += *o;
-    }
-}
-
-/// [`month_cents`] branch-free, with a vector truncation. The same numbers: for a finite
-/// `x > 0`, `t = trunc(x)` and `x − t` are exact, and `t + (x − t ≥ 0.5)` is `x` rounded half
-/// up whatever its size (for `x ≥ 2^52`, `x` is an integer and `x − t = 0`); for `x = ∞` it
-/// is `∞` as `round` gives.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn month_cents_avx2(g: &[f64], mix: f64, scale: f64, out: &mut [f64], sum: &mut [f64]) {
-    #[inline(always)]
-    fn one(g: f64, mix: f64, scale: f64, o: &mut f64, s: &mut f64) {
-        let amount = g * mix;
-        let x = amount * scale;
-        let t = x.trunc();
-        let c = if x - t >= 0.5 { t + 1.0 } else { t };
-        *o = if amount > 0.0 { c } else { 0.0 };
-        *s += *o;
-    }
-    let n = g.len().min(out.len()).min(sum.len());
-    // blocks of four (one vector each; a year is three), then the rest
-    let whole = n / 4 * 4;
-    for ((o, s), g) in out[..whole]
-        .chunks_exact_mut(4)
-        .zip(sum[..whole].chunks_exact_mut(4))
-        .zip(g[..whole].chunks_exact(4))
-    {
-        for l in 0..4 {
-            one(g[l], mix, scale, &mut o[l], &mut s[l]);
-        }
-    }
-    for j in whole..n {
-        one(g[j], mix, scale, &mut out[j], &mut sum[j]);
-    }
 }
 
 #[cfg(test)]

@@ -68,7 +68,7 @@ fn poly(r: f64) -> f64 {
 /// `e^x` for `x` in [LO, HI] (any other `x` gives a finite, meaningless value: callers clamp
 /// or fix up). Branch-free, so that a loop of it vectorises.
 #[inline(always)]
-fn exp_core(x: f64) -> f64 {
+pub(super) fn exp_core(x: f64) -> f64 {
     let x = x.clamp(LO, HI);
     let shifted = x * LOG2E + SHIFT;
     let n = shifted - SHIFT; // round(x / ln 2) as a float, exactly an integer
@@ -81,7 +81,7 @@ fn exp_core(x: f64) -> f64 {
 }
 
 #[inline(always)]
-fn in_range(x: f64) -> bool {
+pub(super) fn in_range(x: f64) -> bool {
     x >= LO && x <= HI
 }
 

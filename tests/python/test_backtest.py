@@ -149,10 +149,6 @@ def test_forecast_intervals_cover_at_nominal_rates(forecast500):
     _pooled_coverage_ok(forecast500, "forecast")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known finding (docs/backtest.md, Findings): at the 2027-11-30 month end the forecast's 80% "
-    "interval covers 73.8% (13.2% below, 13.0% above: too narrow), replicated on an independent "
-    "truth seed (75.6%) and with 1,000 scenarios (75.2%); routed to the forecast"))
 def test_forecast_intervals_cover_at_every_month_end(forecast500):
     _monthly_coverage_ok(forecast500, "forecast")
 

@@ -1,0 +1,388 @@
+//! The fast path's demand, a block of partners at a time.
+//!
+//! On the fast path ([`super::fast`]) a partner's year reduces to its purchases per period in
+//! minor units. [`demand_block`] computes them for [`LANES`] consecutive partners at once, one
+//! partner per vector lane, month by month: the noise normals of the month
+//! ([`crate::rng::normals`], counter-based, so a lane's normal is a function of its partner's
+//! key and the month), the lognormal factor, the month's demand, its rounding to the minor
+//! unit and the running sums per period. Each partner alone is a long chain of dependent
+//! operations (normal → `exp` → rounding → sum); eight of them side by side keep the vector
+//! units busy instead of waiting on that chain.
+//!
+//! Every value is computed by exactly the floating-point operations, in the same order, that
+//! [`Setup::demand`] and the fast path's per-partner rounding apply to one partner, so the
+//! results are bit-identical to the general path's (the tests of `super::fast` compare them on
+//! random programmes, populations and models). The kernel is written once, lane by lane, and
+//! compiled for AVX-512, AVX2 and plain x86-64 (or any other target), picked at run time: only
+//! IEEE additions, subtractions, multiplications, comparisons and integer operations, never
+//! fused, so every version gives the same bits.
+
+use super::vexp::{exp_core, in_range};
+use super::*;
+use crate::rng::normals::{box_muller, splitmix_at};
+
+/// Partners per block: one AVX-512 register of `f64`, two AVX2 registers.
+pub(super) const LANES: usize = 8;
+
+/// What [`demand_block`] gives per partner of the block (lane `l` = partner `i0 + l`).
+#[derive(Debug, Clone)]
+pub(super) struct BlockOut {
+    /// Purchases of period `k` in minor units, the running sum of its months:
+    /// `period[k][l]`.
+    pub(super) period: Vec<[f64; LANES]>,
+    /// Purchases of the whole programme in minor units, the running sum of every month.
+    pub(super) total: [f64; LANES],
+}
+
+impl BlockOut {
+    pub(super) fn new(kk: usize) -> BlockOut {
+        BlockOut {
+            period: vec![[0.0; LANES]; kk],
+            total: [0.0; LANES],
+        }
+    }
+}
+
+/// The lanes' inputs: one partner each.
+struct Lanes {
+    /// The partner's noise key.
+    key: [u64; LANES],
+    /// Its factor for the year ([`Setup::partner_year`]).
+    f: [f64; LANES],
+    /// Its segment's noise σ, and σ²/2.
+    sigma: [f64; LANES],
+    half_var: [f64; LANES],
+    /// Its churn month as a number (`months` when it does not churn).
+    churn: [f64; LANES],
+    /// Its share of the single line category.
+    mix: [f64; LANES],
+    /// Offset of its segment's row in `seg_month`.
+    seg_off: [usize; LANES],
+}
+
+/// What the kernel reads besides the lanes.
+struct Shared<'a> {
+    months: usize,
+    mpp: usize,
+    kk: usize,
+    scale: f64,
+    seg_month: &'a [f64],
+    market: &'a [f64],
+}
+
+/// The purchases of partners `i0 .. i0 + n` (`n ≤ LANES`) of scenario key `sk` into `out`,
+/// each month's purchases in minor units added to `month_rev` partner after partner (as the
+/// per-partner path adds them).
+pub(super) fn demand_block(
+    setup: &Setup,
+    sk: u64,
+    i0: usize,
+    n: usize,
+    w: &Work,
+    month_rev: &mut [f64],
+    out: &mut BlockOut,
+) {
+    debug_assert!(n >= 1 && n <= LANES);
+    let mut lanes = Lanes {
+        key: [0; LANES],
+        f: [0.0; LANES],
+        sigma: [0.0; LANES],
+        half_var: [0.0; LANES],
+        churn: [0.0; LANES],
+        mix: [0.0; LANES],
+        seg_off: [0; LANES],
+    };
+    for l in 0..LANES {
+        // lanes past the end repeat the last partner (computed, never used)
+        let i = i0 + l.min(n - 1);
+        let pc = &setup.partners[i];
+        let sc = &setup.segs[pc.seg];
+        let pk = rng::partner_key(sk, i as u64);
+        let (f, churn) = setup.partner_year(pk, i, &w.segf);
+        lanes.key[l] = rng::purpose_key(pk, Purpose::Noise);
+        lanes.f[l] = f;
+        lanes.sigma[l] = sc.noise;
+        lanes.half_var[l] = 0.5 * sc.noise * sc.noise;
+        lanes.churn[l] = churn as f64;
+        lanes.mix[l] = setup.mix[i];
+        lanes.seg_off[l] = pc.seg * setup.months;
+    }
+    let shared = Shared {
+        months: setup.months,
+        mpp: setup.mpp,
+        kk: setup.kk,
+        scale: setup.scale,
+        seg_month: &setup.seg_month,
+        market: &w.market,
+    };
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512dq") {
+            // SAFETY: the CPU supports AVX-512 F and DQ (checked just above)
+            unsafe { kernel_avx512(&shared, &lanes, n, month_rev, out) };
+            return;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above)
+            unsafe { kernel_avx2(&shared, &lanes, n, month_rev, out) };
+            return;
+        }
+    }
+    kernel(&shared, &lanes, n, month_rev, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq")]
+unsafe fn kernel_avx512(
+    c: &Shared,
+    lanes: &Lanes,
+    n: usize,
+    month_rev: &mut [f64],
+    out: &mut BlockOut,
+) {
+    kernel(c, lanes, n, month_rev, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn kernel_avx2(c: &Shared, lanes: &Lanes, n: usize, month_rev: &mut [f64], out: &mut BlockOut) {
+    kernel(c, lanes, n, month_rev, out)
+}
+
+/// The block's months, a Box–Muller pair of months at a time (see the module documentation).
+#[inline(always)]
+fn kernel(c: &Shared, lanes: &Lanes, n: usize, month_rev: &mut [f64], out: &mut BlockOut) {
+    let mut pacc = [0.0; LANES];
+    let mut tot = [0.0; LANES];
+    let mut z = [[0.0; LANES]; 2];
+    // the period of the month, and its months left
+    let (mut k, mut left) = (0, c.mpp);
+    for j in 0..c.months.div_ceil(2) {
+        // normals 2j and 2j + 1 of every lane
+        for l in 0..LANES {
+            let x1 = splitmix_at(lanes.key[l], 2 * j as u64);
+            let x2 = splitmix_at(lanes.key[l], 2 * j as u64 + 1);
+            (z[0][l], z[1][l]) = box_muller(x1, x2);
+        }
+        for (t, zt) in z.iter().enumerate() {
+            let m = 2 * j + t;
+            if m >= c.months {
+                break;
+            }
+            // `Setup::demand`: e^(σz − σ²/2) (`vexp::exp_in_place`: the polynomial where the
+            // argument is in range, else `f64::exp`), then ((f · s) · market) · e; without
+            // noise (f · s) · market; nothing from the churn month on
+            let mut arg = [0.0; LANES];
+            let mut e = [0.0; LANES];
+            let mut ok = true;
+            for l in 0..LANES {
+                arg[l] = lanes.sigma[l] * zt[l] - lanes.half_var[l];
+                e[l] = exp_core(arg[l]);
+                ok &= in_range(arg[l]);
+            }
+            if !ok {
+                fix_exp(&arg, &mut e);
+            }
+            let mk = c.market[m];
+            let mut sv = [0.0; LANES];
+            for l in 0..LANES {
+                sv[l] = c.seg_month[lanes.seg_off[l] + m];
+            }
+            let mut cents = [0.0; LANES];
+            for l in 0..LANES {
+                let base = lanes.f[l] * sv[l] * mk;
+                let g = if lanes.sigma[l] > 0.0 { base * e[l] } else { base };
+                let g = if m as f64 >= lanes.churn[l] { 0.0 } else { g };
+                cents[l] = line_cents(g * lanes.mix[l], c.scale);
+                pacc[l] += cents[l];
+                tot[l] += cents[l];
+            }
+            add_cents(&mut month_rev[m], &cents[..n]);
+            left -= 1;
+            if left == 0 {
+                // the period's last month
+                if k < c.kk {
+                    out.period[k] = pacc;
+                }
+                pacc = [0.0; LANES];
+                k += 1;
+                left = c.mpp;
+            }
+        }
+    }
+    out.total = tot;
+}
+
+/// A month's line in minor units, as `Setup::period_purchases` rounds it: `amount · scale`
+/// rounded half up when `amount > 0`, else 0. Branch-free, with a truncation (a vector
+/// instruction): for a finite `x > 0`, `t = trunc(x)` and `x − t` are exact, and
+/// `t + (x − t ≥ ½)` is `x` rounded half up whatever its size (from 2⁵² on `x` is whole and
+/// `x − t = 0`); for `x = ∞` it is ∞, as `round` gives.
+#[inline(always)]
+fn line_cents(amount: f64, scale: f64) -> f64 {
+    let x = amount * scale;
+    let t = x.trunc();
+    let r = if x - t >= 0.5 { t + 1.0 } else { t };
+    if amount > 0.0 {
+        r
+    } else {
+        0.0
+    }
+}
+
+/// The lanes whose argument is outside the polynomial's range: `f64::exp`, as
+/// `vexp::exp_in_place` gives them.
+#[cold]
+#[inline(never)]
+fn fix_exp(arg: &[f64; LANES], e: &mut [f64; LANES]) {
+    for l in 0..LANES {
+        if !in_range(arg[l]) {
+            e[l] = arg[l].exp();
+        }
+    }
+}
+
+/// `*sum += x₀; *sum += x₁; …` for amounts in minor units (whole numbers ≥ 0), as the
+/// per-partner path adds them. Below 2⁵³ every partial sum of whole numbers, in any order, is
+/// exact, so the block's sum by pairs (no chain of dependent additions) added once gives the
+/// same number; otherwise the additions one by one.
+#[inline(always)]
+fn add_cents(sum: &mut f64, xs: &[f64]) {
+    let mut p = [0.0; LANES];
+    p[..xs.len()].copy_from_slice(xs);
+    let block = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+    let t = *sum + block;
+    if t < 9.0e15 {
+        *sum = t;
+    } else {
+        for &x in xs {
+            *sum += x;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn line_cents_is_the_general_paths_rounding() {
+        let mut r = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+        let mut g: Vec<f64> = (0..5000).map(|_| r.random_range(-10.0..1e5)).collect();
+        // halves, near-halves, huge and special values
+        for x in [0.005, 0.015, 0.025, 1.005, 2.675, 1e-12, 0.0, -0.0, -1.0, 4.0e13, 4.5e13, 1e15, 1e300] {
+            g.push(x);
+            g.push(f64::from_bits(x.to_bits() + 1));
+            g.push(f64::from_bits(x.to_bits().saturating_sub(1)));
+        }
+        g.extend([f64::INFINITY, f64::NEG_INFINITY, f64::NAN, f64::MIN_POSITIVE]);
+        for (mix, scale) in [(1.0, 100.0), (0.37, 1.0), (1.0, 1000.0)] {
+            for &v in &g {
+                let amount = v * mix;
+                let want = if amount > 0.0 {
+                    round_half_up_positive(amount * scale)
+                } else {
+                    0.0
+                };
+                assert_eq!(line_cents(amount, scale).to_bits(), want.to_bits(), "{v} × {mix} × {scale}");
+            }
+        }
+    }
+
+    #[test]
+    fn block_sums_equal_running_sums() {
+        let mut r = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(9);
+        for n in 1..=LANES {
+            for scale in [1e2, 1e6, 1e12, 8e14, 3e15, 1e17] {
+                let xs: Vec<f64> = (0..n)
+                    .map(|_| if r.random_bool(0.1) { 0.0 } else { (r.random_range(0.0..1.0f64) * scale).round() })
+                    .collect();
+                let start = (r.random_range(0.0..1.0f64) * scale).round();
+                let mut running = start;
+                for &x in &xs {
+                    running += x;
+                }
+                let mut sum = start;
+                add_cents(&mut sum, &xs);
+                assert_eq!(sum.to_bits(), running.to_bits(), "{start} + {xs:?}");
+            }
+        }
+        let mut sum = 1.0;
+        add_cents(&mut sum, &[1.0, f64::INFINITY, 2.0]);
+        assert_eq!(sum, f64::INFINITY);
+    }
+
+    /// Random lanes, some without noise, some churning, some with extreme factors (the `exp`
+    /// fallback), over 1 to 30 months in periods of 1 to 12 months.
+    fn random_lanes(r: &mut impl Rng) -> Lanes {
+        let mut lanes = Lanes {
+            key: [0; LANES],
+            f: [0.0; LANES],
+            sigma: [0.0; LANES],
+            half_var: [0.0; LANES],
+            churn: [0.0; LANES],
+            mix: [0.0; LANES],
+            seg_off: [0; LANES],
+        };
+        for l in 0..LANES {
+            lanes.key[l] = r.random();
+            lanes.f[l] = r.random_range(0.0..1e6);
+            lanes.sigma[l] = *[0.0, 0.15, 0.35, 1.0, 90.0].get(r.random_range(0..5)).unwrap();
+            lanes.half_var[l] = 0.5 * lanes.sigma[l] * lanes.sigma[l];
+            lanes.churn[l] = r.random_range(0..40) as f64;
+            lanes.mix[l] = r.random_range(0.0..1.0);
+            lanes.seg_off[l] = 0;
+        }
+        lanes
+    }
+
+    #[test]
+    fn every_instruction_set_gives_the_same_bits() {
+        let mut r = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(11);
+        for case in 0..200 {
+            let mpp = r.random_range(1..=12usize);
+            let kk = r.random_range(1..=3usize);
+            let months = mpp * kk;
+            let seg_month: Vec<f64> = (0..months).map(|_| r.random_range(0.5..1.5)).collect();
+            let market: Vec<f64> = (0..months).map(|_| r.random_range(0.8..1.2)).collect();
+            let c = Shared { months, mpp, kk, scale: 100.0, seg_month: &seg_month, market: &market };
+            let lanes = random_lanes(&mut r);
+            let n = r.random_range(1..=LANES);
+            let run = |f: &dyn Fn(&mut [f64], &mut BlockOut)| {
+                let mut rev = vec![0.0; months];
+                let mut out = BlockOut::new(kk);
+                f(&mut rev, &mut out);
+                (rev, out.period, out.total)
+            };
+            let portable = run(&|rev, out| kernel(&c, &lanes, n, rev, out));
+            #[cfg(target_arch = "x86_64")]
+            {
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    let v = run(&|rev, out| unsafe { kernel_avx2(&c, &lanes, n, rev, out) });
+                    assert_eq!(format!("{v:?}"), format!("{portable:?}"), "case {case}");
+                }
+                if std::arch::is_x86_feature_detected!("avx512dq") {
+                    let v = run(&|rev, out| unsafe { kernel_avx512(&c, &lanes, n, rev, out) });
+                    assert_eq!(format!("{v:?}"), format!("{portable:?}"), "case {case}");
+                }
+            }
+            // and lane by lane, the per-partner recipe: normals, exp, demand, rounding, sums
+            for l in 0..n {
+                let mut z = vec![0.0; months];
+                crate::rng::normals::fill(&[lanes.key[l]], months, &mut z);
+                let mut total = 0.0;
+                for m in 0..months {
+                    let arg = lanes.sigma[l] * z[m] - lanes.half_var[l];
+                    let mut e = [arg];
+                    super::super::vexp::exp_in_place(&mut e);
+                    let base = lanes.f[l] * seg_month[m] * market[m];
+                    let g = if lanes.sigma[l] > 0.0 { base * e[0] } else { base };
+                    let g = if m as f64 >= lanes.churn[l] { 0.0 } else { g };
+                    total += line_cents(g * lanes.mix[l], 100.0);
+                }
+                assert_eq!(portable.2[l].to_bits(), total.to_bits(), "case {case} lane {l}");
+            }
+        }
+    }
+}
