@@ -7,9 +7,9 @@
 //! cargo bench --bench engine_std -- [--scenarios N] [--seed S] [--threads T (0 = all)] [--partners PATH]
 //! ```
 //! `benches/bench_std.py` measures the engine through the Python package; this driver is
-//! the engine without Python in between (`--engine rust` there), and the way to compare the
-//! engine and the hand loop draw for draw: both key their random streams the same way, so
-//! for the same seed their statistics should agree far more closely than sampling error.
+//! the engine without Python in between (`--engine rust` there). The engine and the hand
+//! loop share the market factor's draws but not the monthly noise's (the engine's normals are
+//! counter-based, `rebatesim::rng::normals`), so their statistics agree within sampling error.
 
 mod common;
 

@@ -6,13 +6,16 @@
 //! annual revenue, a partner cap, a programme budget with a pro-rata cut).
 //!
 //! It is the fastest honest straightforward single-threaded code for exactly this model,
-//! with the random-number discipline the engine uses: a Xoshiro256++ stream per
-//! (scenario, partner) -- and one per scenario for the market factor -- keyed by a
-//! SplitMix64 mix of (seed, scenario, partner, purpose), and ziggurat normals from
-//! `rand_distr`. The key is spelled exactly as in `src/rng.rs` (same constant, same purpose
-//! numbers), so for the same seed the hand loop draws the same numbers as the engine and
-//! their statistics must match closely, not merely within sampling error. Nothing generic:
-//! no programme interpretation, no per-partner outputs.
+//! written the way a Rust programmer would with the ecosystem's generators: a Xoshiro256++
+//! stream per (scenario, partner) -- and one per scenario for the market factor -- keyed by a
+//! SplitMix64 mix of (seed, scenario, partner, purpose) spelled exactly as in `src/rng.rs`,
+//! ziggurat normals from `rand_distr` (among the fastest scalar normal samplers) and `f64::exp`.
+//! Nothing generic: no programme interpretation, no per-partner outputs.
+//!
+//! The market factor is the engine's own draw (same stream, same sampler). The monthly noise
+//! is not: the engine draws it counter-based (`rebatesim::rng::normals`, a Box-Muller pair
+//! per two months, computed for eight partners at a time in vector registers), so the hand
+//! loop and the engine agree within sampling error, not draw for draw.
 //!
 //! ```text
 //! cargo bench --bench hand_loop -- [--scenarios N] [--seed S] [--partners PATH]
