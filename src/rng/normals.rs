@@ -25,9 +25,11 @@
 //!    run time — give exactly the same numbers. Relative error of `ln` and of `sin`/`cos`
 //!    against the correctly rounded functions: below 1e-15 (tested).
 //!
-//! Two different 64-bit keys whose SplitMix64 sequences overlap within a year's handful of
-//! outputs would share normals; among 10⁸ keys (10,000 partners × 10,000 scenarios) the chance
-//! that any two do is about 10⁻³ and its effect on any statistic nil.
+//! Two keys whose SplitMix64 sequences overlap (their difference a multiple d·γ with |d| below
+//! the number of outputs used) share some normals. For 12 months (12 outputs) the chance is
+//! 23/2⁶⁴ per pair of keys; among 10⁸ keys (10,000 partners × 10,000 scenarios) about 0.6%
+//! that any pair at all does, and such a pair — two partner-years out of 10⁸ with a few
+//! normals in common — moves no statistic.
 
 /// SplitMix64's increment (the golden gamma).
 const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
