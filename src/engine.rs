@@ -192,6 +192,29 @@ pub struct SimResult {
     pub segment_payout: Vec<f64>,
     /// Net revenue with the programme per segment: scenarios × segments.
     pub segment_revenue: Vec<f64>,
+    /// Net revenue without the programme per segment (as `revenue_counterfactual`): scenarios ×
+    /// segments. The segments add up to `revenue_counterfactual`.
+    pub segment_revenue_counterfactual: Vec<f64>,
+    /// Incremental revenue per segment (as `incremental_revenue`): scenarios × segments. The
+    /// segments add up to `incremental_revenue`.
+    pub segment_incremental_revenue: Vec<f64>,
+    /// Incremental gross margin per segment (as `incremental_margin`; NaN in a segment with a
+    /// partner whose margin rate is unknown): scenarios × segments. The segments add up to
+    /// `incremental_margin`.
+    pub segment_incremental_margin: Vec<f64>,
+    /// What the programme would pay (after the budget) on the segment's counterfactual
+    /// purchases: the segment's counterfactual payout before the budget scaled pro rata as the
+    /// total is (`payout_counterfactual` / its total before the budget): scenarios × segments.
+    /// The segments add up to `payout_counterfactual`.
+    pub segment_payout_counterfactual: Vec<f64>,
+    /// ROI of each segment, defined as `roi` on the segment's figures: (segment incremental
+    /// margin − segment payout) / segment payout (NaN when the segment is paid nothing):
+    /// scenarios × segments.
+    pub segment_roi: Vec<f64>,
+    /// Deadweight share of each segment, defined as `deadweight_share` on the segment's figures:
+    /// min(segment payout counterfactual, segment payout) / segment payout (NaN when the segment
+    /// is paid nothing): scenarios × segments.
+    pub segment_deadweight_share: Vec<f64>,
     /// Payout after the budget per component: scenarios × components.
     pub component_payout: Vec<f64>,
     /// Partners per tier of each ladder (tier 0..=tiers, see [`Ladder::offset`]): scenarios ×
@@ -246,8 +269,26 @@ impl SimResult {
 
     /// Payout per scenario of segment `name`.
     pub fn segment_payout_of(&self, name: &str) -> Option<Vec<f64>> {
+        self.segment_column(&self.segment_payout, name)
+    }
+
+    /// The column of segment `name` of a per-segment matrix (scenarios × segments, e.g.
+    /// `&r.segment_roi`), one value per scenario.
+    pub fn segment_column(&self, matrix: &[f64], name: &str) -> Option<Vec<f64>> {
         let j = self.segments.iter().position(|s| s == name)?;
-        Some(self.column(&self.segment_payout, self.segments.len(), j))
+        Some(self.column(matrix, self.segments.len(), j))
+    }
+
+    /// ROI per scenario of segment `name` (see [`SimResult::segment_roi`]).
+    pub fn segment_roi_of(&self, name: &str) -> Option<Vec<f64>> {
+        self.segment_column(&self.segment_roi, name)
+    }
+
+    /// Summary (with standard errors; scenarios where the value is NaN left out, as for the
+    /// totals) of segment `name`'s column of a per-segment matrix, e.g.
+    /// `r.segment_summary(&r.segment_roi, "small")`.
+    pub fn segment_summary(&self, matrix: &[f64], name: &str) -> Option<Summary> {
+        Some(summary::summarize(&self.segment_column(matrix, name)?, None))
     }
 
     /// Payout per scenario of component `id`.
@@ -341,6 +382,11 @@ pub struct PairedDifference {
     pub revenue: Summary,
     /// Incremental margin difference.
     pub incremental_margin: Summary,
+    /// ROI difference (scenarios where either design pays nothing, so its ROI is NaN, are left
+    /// out).
+    pub roi: Summary,
+    /// Deadweight share difference (scenarios where either design pays nothing are left out).
+    pub deadweight_share: Summary,
     /// Difference in the probability that the budget binds.
     pub budget_binding: Summary,
 }
@@ -1555,6 +1601,13 @@ struct ScenarioOut {
     stretches: u32,
     seg_payout: Vec<f64>,
     seg_revenue: Vec<f64>,
+    /// Per segment: counterfactual revenue, incremental revenue and margin, and the
+    /// counterfactual payout before the budget (as `revenue_cf`, `incr_revenue`, `incr_margin`,
+    /// `totals_cf_final`).
+    seg_revenue_cf: Vec<f64>,
+    seg_incr_revenue: Vec<f64>,
+    seg_incr_margin: Vec<f64>,
+    seg_payout_cf: Vec<f64>,
     comp_payout: Vec<f64>,
     tiers: Vec<u32>,
     month_rev: Vec<f64>,
@@ -1579,6 +1632,10 @@ impl Setup<'_> {
             stretches: 0,
             seg_payout: vec![0.0; self.nseg],
             seg_revenue: vec![0.0; self.nseg],
+            seg_revenue_cf: vec![0.0; self.nseg],
+            seg_incr_revenue: vec![0.0; self.nseg],
+            seg_incr_margin: vec![0.0; self.nseg],
+            seg_payout_cf: vec![0.0; self.nseg],
             comp_payout: vec![0.0; self.nc],
             tiers: vec![0; self.tier_width],
             month_rev: vec![0.0; self.months],
@@ -1645,16 +1702,24 @@ impl Setup<'_> {
             if self.behaviour {
                 w.g.copy_from_slice(&w.base);
                 let cf = self.run_partner(i, w, None, None);
+                let cf_fin = w.scratch.total(kk - 1);
                 o.revenue_cf += cf.revenue;
-                o.totals_cf_final += w.scratch.total(kk - 1);
+                o.totals_cf_final += cf_fin;
                 let d = run.revenue - cf.revenue - run.pulled_after;
                 o.incr_revenue += d;
                 o.incr_margin += pc.margin * d;
+                o.seg_revenue_cf[pc.seg] += cf.revenue;
+                o.seg_payout_cf[pc.seg] += cf_fin;
+                o.seg_incr_revenue[pc.seg] += d;
+                o.seg_incr_margin[pc.seg] += pc.margin * d;
             } else {
                 o.revenue_cf += run.revenue;
                 o.totals_cf_final += fin;
+                o.seg_revenue_cf[pc.seg] += run.revenue;
+                o.seg_payout_cf[pc.seg] += fin;
                 if pc.margin.is_nan() {
                     o.incr_margin = f64::NAN;
+                    o.seg_incr_margin[pc.seg] = f64::NAN;
                 }
             }
         }
@@ -1713,13 +1778,13 @@ impl Setup<'_> {
     /// Bytes the outputs of `scenarios` scenarios need (plus the in-flight chunk).
     fn memory_estimate(&self, scenarios: usize, chunk: usize) -> usize {
         let n = self.partners.len();
-        let per_scen = 8 * (14 + 2 * self.nseg + self.nc + self.months + self.cash_months)
+        let per_scen = 8 * (14 + 8 * self.nseg + self.nc + self.months + self.cash_months)
             + 4 * self.tier_width;
         let per_partner_result = 8 * (2 + self.partner_tier_width) + 4 * self.tier_width + 32;
         let in_flight = chunk
             * (n * (8 + self.ladders.len())
                 + per_scen
-                + 8 * (2 * self.nseg + self.nc + self.kk + self.months));
+                + 8 * (6 * self.nseg + self.nc + self.kk + self.months));
         let setup = n * (std::mem::size_of::<PartnerConst>() + self.nc + 8 * self.ncl);
         scenarios.saturating_mul(per_scen) + n * per_partner_result + in_flight + setup
     }
@@ -1763,6 +1828,12 @@ impl Setup<'_> {
                 stretches: Vec::with_capacity(capacity),
                 segment_payout: Vec::new(),
                 segment_revenue: Vec::new(),
+                segment_revenue_counterfactual: Vec::new(),
+                segment_incremental_revenue: Vec::new(),
+                segment_incremental_margin: Vec::new(),
+                segment_payout_counterfactual: Vec::new(),
+                segment_roi: Vec::new(),
+                segment_deadweight_share: Vec::new(),
                 component_payout: Vec::new(),
                 tier_counts: Vec::new(),
                 accrual: Vec::new(),
@@ -1817,6 +1888,31 @@ impl Setup<'_> {
         r.stretches.push(o.stretches as f64);
         r.segment_payout.extend(o.seg_payout.iter().map(|v| v * f));
         r.segment_revenue.extend_from_slice(&o.seg_revenue);
+        // per segment as the totals: the counterfactual payout after the budget pro rata
+        let f_cf = if o.totals_cf_final > 0.0 {
+            cf_after / o.totals_cf_final
+        } else {
+            1.0
+        };
+        for g in 0..self.nseg {
+            let paid = o.seg_payout[g] * f;
+            let cf = o.seg_payout_cf[g] * f_cf;
+            let margin = o.seg_incr_margin[g];
+            r.segment_revenue_counterfactual.push(o.seg_revenue_cf[g]);
+            r.segment_incremental_revenue.push(o.seg_incr_revenue[g]);
+            r.segment_incremental_margin.push(margin);
+            r.segment_payout_counterfactual.push(cf);
+            r.segment_roi.push(if paid > 0.0 {
+                (margin - paid) / paid
+            } else {
+                f64::NAN
+            });
+            r.segment_deadweight_share.push(if paid > 0.0 {
+                cf.min(paid) / paid
+            } else {
+                f64::NAN
+            });
+        }
         r.component_payout
             .extend(o.comp_payout.iter().map(|v| v * f));
         r.tier_counts.extend_from_slice(&o.tiers);
@@ -2073,6 +2169,8 @@ pub fn compare(
                 payout: summary::paired(&a.payout, &b.payout),
                 revenue: summary::paired(&a.revenue, &b.revenue),
                 incremental_margin: summary::paired(&a.incremental_margin, &b.incremental_margin),
+                roi: summary::paired(&a.roi, &b.roi),
+                deadweight_share: summary::paired(&a.deadweight_share, &b.deadweight_share),
                 budget_binding: summary::paired(&binds(a), &binds(b)),
             }
         })

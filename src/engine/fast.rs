@@ -144,6 +144,10 @@ fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
         stretches: 0,
         seg_payout: vec![0.0; setup.nseg],
         seg_revenue: vec![0.0; setup.nseg],
+        seg_revenue_cf: vec![0.0; setup.nseg],
+        seg_incr_revenue: vec![0.0; setup.nseg],
+        seg_incr_margin: vec![0.0; setup.nseg],
+        seg_payout_cf: vec![0.0; setup.nseg],
         comp_payout: vec![0.0; nc],
         tiers: vec![0; setup.tier_width],
         month_rev: vec![0.0; months],
@@ -316,8 +320,11 @@ fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
         // without the programme: the same purchases (no behaviour)
         o.revenue_cf += revenue;
         o.totals_cf_final += fin;
+        o.seg_revenue_cf[pc.seg] += revenue;
+        o.seg_payout_cf[pc.seg] += fin;
         if pc.margin.is_nan() {
             o.incr_margin = f64::NAN;
+            o.seg_incr_margin[pc.seg] = f64::NAN;
         }
     }
     o
