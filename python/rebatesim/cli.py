@@ -175,9 +175,11 @@ def _simulation_summary(r: Any) -> str:
         out.append(f"\nP(budget binds) = {p:.3f} ± {se:.3f}")
     out.append("")
     seg = r.by_segment()
-    out.append(_table(["segment", "mean payout", "mean revenue"],
-                      [[str(i), _fmt_est(row.payout_mean, row.payout_se), _fmt_est(row.revenue_mean, row.revenue_se)] for i, row in seg.iterrows()],
-                      [False, True, True]))
+    out.append(_table(["segment", "mean payout", "mean revenue", "ROI", "deadweight share"],
+                      [[str(i), _fmt_est(row.payout_mean, row.payout_se), _fmt_est(row.revenue_mean, row.revenue_se),
+                        _fmt_est(row.roi_mean, row.roi_se, True), _fmt_est(row.deadweight_share_mean, row.deadweight_share_se, True)]
+                       for i, row in seg.iterrows()],
+                      [False, True, True, True, True]))
     out.append("")
     comp = r.by_component()
     out.append(_table(["component", "mean payout", "P95"],
@@ -264,8 +266,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     drows = []
     for name, row in c.differences.iterrows():
         drows.append([f"{name} − {row.reference}", _fmt_est(row.payout_mean, row.payout_se),
-                      _fmt_est(row.revenue_mean, row.revenue_se), _fmt_est(row.incremental_margin_mean, row.incremental_margin_se)])
-    print(_table(["difference", "payout", "revenue", "incremental margin"], drows, [False, True, True, True]))
+                      _fmt_est(row.revenue_mean, row.revenue_se), _fmt_est(row.incremental_margin_mean, row.incremental_margin_se),
+                      _fmt_est(row.roi_mean, row.roi_se, True), _fmt_est(row.deadweight_share_mean, row.deadweight_share_se, True)])
+    print(_table(["difference", "payout", "revenue", "incremental margin", "ROI", "deadweight share"], drows,
+                 [False, True, True, True, True, True]))
     if args.out:
         print(f"\nwrote the report to {folder}{os.sep}report.html (charts, CSV, Excel alongside)")
     return 0

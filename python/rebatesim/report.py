@@ -384,8 +384,14 @@ def _segment_table(r: "SimulationResult") -> str:
                      format_number(row.payout_mean / tot if tot else float("nan"), "percent"),
                      format_number(row.payout_p95),
                      _raw(format_estimate(row.revenue_mean, row.revenue_se)),
-                     format_number(row.payout_mean / row.revenue_mean if row.revenue_mean else float("nan"), "percent")])
-    return html_table(["Segment", "Mean payout", "Share", "P95 payout", "Mean revenue", "Payout / revenue"], rows)
+                     format_number(row.payout_mean / row.revenue_mean if row.revenue_mean else float("nan"), "percent"),
+                     _raw(format_estimate(row.incremental_margin_mean, row.incremental_margin_se)),
+                     _raw(format_estimate(row.roi_mean, row.roi_se, "percent")),
+                     _raw(format_estimate(row.deadweight_share_mean, row.deadweight_share_se, "percent"))])
+    return html_table(["Segment", "Mean payout", "Share", "P95 payout", "Mean revenue", "Payout / revenue",
+                       "Incremental margin", "ROI", "Deadweight share"], rows,
+                      caption="ROI and deadweight share of each segment, defined as the totals' on the segment's "
+                              "own payout, incremental margin and counterfactual payout (n/a: never paid).")
 
 
 def _component_table(r: "SimulationResult") -> str:
@@ -680,8 +686,11 @@ def comparison_report(
                       _raw(format_estimate(row.payout_mean, row.payout_se)),
                       _raw(format_estimate(row.revenue_mean, row.revenue_se)),
                       _raw(format_estimate(row.incremental_margin_mean, row.incremental_margin_se)),
+                      _raw(format_estimate(row.roi_mean, row.roi_se, "percent")),
+                      _raw(format_estimate(row.deadweight_share_mean, row.deadweight_share_se, "percent")),
                       _raw(format_estimate(row.budget_binding_mean, row.budget_binding_se, "percent"))])
-    rep.add_html(html_table(["Difference", "Payout", "Revenue", "Incremental margin", "P(budget binds)"], drows,
+    rep.add_html(html_table(["Difference", "Payout", "Revenue", "Incremental margin", "ROI", "Deadweight share",
+                             "P(budget binds)"], drows,
                             caption="Paired differences on the same scenarios: their standard errors are much smaller "
                                     "than those of each design alone."))
     pts = {nm: (float(summ.loc[nm, "payout_p95"]), float(summ.loc[nm, "roi_mean"])) for nm in names}
@@ -714,8 +723,12 @@ def comparison_report(
         for nm in names:
             f = seg_frames[nm]
             cells.append(_raw(format_estimate(f.loc[sg, "payout_mean"], f.loc[sg, "payout_se"])) if sg in f.index else "")
+        for nm in names:
+            f = seg_frames[nm]
+            cells.append(_raw(format_estimate(f.loc[sg, "roi_mean"], f.loc[sg, "roi_se"], "percent")) if sg in f.index else "")
         seg_rows.append(cells)
-    rep.add_html(html_table(["Segment"] + [f"{nm}: mean payout" for nm in names], seg_rows))
+    rep.add_html(html_table(["Segment"] + [f"{nm}: mean payout" for nm in names] + [f"{nm}: ROI" for nm in names],
+                            seg_rows, caption="ROI of each segment: (its incremental margin − its payout) / its payout."))
     rep.add_heading("Tier attainment by design")
     for nm in names:
         rep.add_heading(nm, 3)
@@ -788,13 +801,15 @@ def result_html(r: "SimulationResult") -> str:
             continue
         rows.append([label] + [_raw(format_estimate(row[st], row[st + "_se"], kind)) for st in ("mean", "p5", "p50", "p95")])
     seg = r.by_segment()
-    srows = [[str(n), _raw(format_estimate(x.payout_mean, x.payout_se)), format_number(x.payout_p95)] for n, x in seg.iterrows()]
+    srows = [[str(n), _raw(format_estimate(x.payout_mean, x.payout_se)), format_number(x.payout_p95),
+              _raw(format_estimate(x.roi_mean, x.roi_se, "percent")),
+              _raw(format_estimate(x.deadweight_share_mean, x.deadweight_share_se, "percent"))] for n, x in seg.iterrows()]
     return (
         f'{_NB_CSS}<div class="rbs"><strong>Simulation: {html.escape(str(r.meta["programme"]))}</strong> — '
         f"{r.n_scenarios:,} scenarios, seed {r.seed}, {html.escape(r.currency)}"
         + _cards(r)
         + html_table(["Outcome", "Mean", "P5", "P50", "P95"], rows, caption="± one Monte Carlo standard error")
-        + html_table(["Segment", "Mean payout", "P95 payout"], srows)
+        + html_table(["Segment", "Mean payout", "P95 payout", "ROI", "Deadweight share"], srows)
         + "<div class=\"se\">More: .summary, .by_segment(), .by_component(), .tiers, .accrual_schedule(), "
           ".cash_schedule(), .partners, .to_excel(path)</div></div>"
     )
@@ -823,13 +838,14 @@ def comparison_html(c: "Comparison") -> str:
     for name, row in c.differences.iterrows():
         drows.append([f"{name} − {row.reference}", _raw(format_estimate(row.payout_mean, row.payout_se)),
                       _raw(format_estimate(row.incremental_margin_mean, row.incremental_margin_se)),
+                      _raw(format_estimate(row.roi_mean, row.roi_se, "percent")),
                       _raw(format_estimate(row.budget_binding_mean, row.budget_binding_se, "percent"))])
     return (
         f'{_NB_CSS}<div class="rbs"><strong>Comparison of {len(names)} designs</strong> — '
         f"{first.n_scenarios:,} scenarios each on common random numbers, seed {first.seed}, {html.escape(first.currency)}"
         + html_table(["Design", "Mean payout", "P95 payout", "Incremental margin", "ROI", "Budget", "P(budget binds)"], rows,
                      caption="± one Monte Carlo standard error")
-        + html_table(["Difference", "Payout", "Incremental margin", "P(budget binds)"], drows,
+        + html_table(["Difference", "Payout", "Incremental margin", "ROI", "P(budget binds)"], drows,
                      caption="Paired differences against the first design (same scenarios for every design)")
         + "</div>"
     )

@@ -547,12 +547,59 @@ class SimulationResult:
         sd = m.std(axis=0, ddof=1) if self.n_scenarios > 1 else np.full(len(names), np.nan)
         return pd.DataFrame({"mean": m.mean(axis=0), "se": sd / np.sqrt(n), "p95": np.percentile(m, 95, axis=0) if len(m) else np.nan}, index=pd.Index(names))
 
+    def _by_finite(self, key: str, names: List[str]) -> Any:
+        """As :meth:`_by` over the finite values of each column only (a ratio is NaN in a
+        scenario where its segment is paid nothing; the summaries of the totals leave such
+        scenarios out the same way)."""
+        import pandas as pd
+
+        m = self._mat[key]
+        rows = []
+        for j in range(len(names)):
+            x = m[:, j][np.isfinite(m[:, j])] if len(m) else np.zeros(0)
+            n = len(x)
+            rows.append({
+                "mean": x.mean() if n else np.nan,
+                "se": x.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan,
+                "p95": np.percentile(x, 95) if n else np.nan,
+            })
+        return pd.DataFrame(rows, columns=["mean", "se", "p95"], index=pd.Index(names))
+
     def by_segment(self) -> Any:
-        """Mean payout and revenue per segment (with standard errors)."""
+        """Per segment, mean (with standard error ``*_se``) and P95 over the scenarios of:
+        payout (after the budget), revenue with the programme and without it
+        (``revenue_counterfactual``), incremental revenue and margin, the payout the
+        programme would make on the counterfactual purchases (``payout_counterfactual``),
+        ROI and deadweight share. Each is defined on the segment's figures as the total
+        is (ROI = (incremental margin − payout) / payout; deadweight share =
+        min(payout counterfactual, payout) / payout); the additive ones add up to the
+        totals. ROI and deadweight share are NaN in a scenario where the segment is paid
+        nothing; such scenarios are left out of their mean.
+
+        >>> import rebatesim as rs
+        >>> p = rs.Programme.new("Demo", "EUR", "2027-01-01", "year", 1,
+        ...                      [rs.volume("vol", [(50_000, "2%")])], segments=["a", "b"])
+        >>> pop = rs.Population.from_csv(__import__("pandas").DataFrame({
+        ...     "partner_id": ["A1", "B1"], "segment": ["a", "b"],
+        ...     "baseline_revenue": [120_000.0, 60_000.0], "margin_rate": [0.3, 0.1]}))
+        >>> seg = rs.simulate(p, pop, {"behaviour": {"uplift": {"elasticity": 5}}},
+        ...                   scenarios=4, progress=False).by_segment()
+        >>> seg[["payout_mean", "incremental_margin_mean", "roi_mean", "deadweight_share_mean"]].round(4)
+                 payout_mean  incremental_margin_mean  roi_mean  deadweight_share_mean
+        segment
+        a             2640.0                   3600.0    0.3636                 0.9091
+        b             1320.0                    600.0   -0.5455                 0.9091
+        """
         segs = list(self.meta["segments"])
-        pay = self._by("segment_payout", segs).add_prefix("payout_")
-        rev = self._by("segment_revenue", segs).add_prefix("revenue_")
-        out = pay.join(rev)
+        parts = [
+            self._by("segment_payout", segs).add_prefix("payout_"),
+            self._by("segment_revenue", segs).add_prefix("revenue_"),
+        ]
+        for key in ("revenue_counterfactual", "incremental_revenue", "incremental_margin", "payout_counterfactual"):
+            parts.append(self._by(f"segment_{key}", segs).add_prefix(f"{key}_"))
+        for key in ("roi", "deadweight_share"):
+            parts.append(self._by_finite(f"segment_{key}", segs).add_prefix(f"{key}_"))
+        out = parts[0].join(parts[1:])
         out.index.name = "segment"
         return out
 
@@ -848,23 +895,39 @@ class Comparison:
     @property
     def differences(self) -> Any:
         """Paired differences (design − reference, on the same scenarios): mean and se
-        of payout, revenue, incremental margin and budget-binding probability."""
+        of payout, revenue, incremental margin, ROI, deadweight share and budget-binding
+        probability. A scenario where either design pays nothing has no ROI or deadweight
+        share and is left out of those two (``roi_n`` scenarios remain).
+
+        >>> import rebatesim as rs
+        >>> pop = rs.Population.from_csv(__import__("pandas").DataFrame({
+        ...     "partner_id": ["A1", "B1"], "segment": ["s", "s"],
+        ...     "baseline_revenue": [120_000.0, 60_000.0], "margin_rate": [0.3, 0.1]}))
+        >>> def design(rate):
+        ...     return rs.Programme.new(rate, "EUR", "2027-01-01", "year", 1, [rs.volume("vol", [(50_000, rate)])])
+        >>> c = rs.compare({"A": design("2%"), "B": design("1%")}, pop,
+        ...                {"behaviour": {"uplift": {"elasticity": 5}}}, scenarios=4, progress=False)
+        >>> d = c.differences.loc["B"]
+        >>> round(float(d["roi_mean"]), 6), round(float(d["deadweight_share_mean"]), 6), int(d["roi_n"])
+        (0.050505, 0.04329, 4)
+        """
         import pandas as pd
 
         rows = {}
         for d in self._diff:
             row: Dict[str, Any] = {"reference": d["reference"]}
-            for key in ("payout", "revenue", "incremental_margin", "budget_binding"):
+            for key in ("payout", "revenue", "incremental_margin", "budget_binding", "roi", "deadweight_share"):
                 mean = (d.get(key) or {}).get("mean") or {}
                 row[f"{key}_mean"] = _num(mean.get("value"))
                 row[f"{key}_se"] = _num(mean.get("se"))
+            row["roi_n"] = int((d.get("roi") or {}).get("n") or 0)
             rows[d["design"]] = row
         df = pd.DataFrame.from_dict(rows, orient="index")
         df.index.name = "design"
         return df
 
     def _segments(self) -> Any:
-        """Mean payout (± se) per segment and design: one row per segment."""
+        """Mean payout and ROI (± se) per segment and design: one row per segment."""
         import pandas as pd
 
         cols = {}
@@ -872,6 +935,8 @@ class Comparison:
             seg = r.by_segment()
             cols[(name, "payout_mean")] = seg["payout_mean"]
             cols[(name, "payout_se")] = seg["payout_se"]
+            cols[(name, "roi_mean")] = seg["roi_mean"]
+            cols[(name, "roi_se")] = seg["roi_se"]
         df = pd.DataFrame(cols)
         df.columns = [f"{d}: {k}" for d, k in df.columns]
         df.index.name = "segment"
@@ -903,7 +968,7 @@ class Comparison:
     def to_excel(self, path: PathLike) -> None:
         """Write an Excel workbook (``.xlsx``) with the sheets designs (per design
         summary), differences (paired differences against the reference, with standard
-        errors), segments (mean payout per segment and design), accrual_schedule and
+        errors), segments (mean payout and ROI per segment and design), accrual_schedule and
         cash_schedule (mean, P10 and P90 to date per design), atomically.
 
         >>> import os, tempfile

@@ -355,6 +355,16 @@ fn matrices<'py>(py: Python<'py>, r: &SimResult) -> PyResult<Bound<'py, PyDict>>
     let d = PyDict::new(py);
     d.set_item("segment_payout", matrix(py, &r.segment_payout, n, r.segments.len())?)?;
     d.set_item("segment_revenue", matrix(py, &r.segment_revenue, n, r.segments.len())?)?;
+    for (name, m) in [
+        ("segment_revenue_counterfactual", &r.segment_revenue_counterfactual),
+        ("segment_incremental_revenue", &r.segment_incremental_revenue),
+        ("segment_incremental_margin", &r.segment_incremental_margin),
+        ("segment_payout_counterfactual", &r.segment_payout_counterfactual),
+        ("segment_roi", &r.segment_roi),
+        ("segment_deadweight_share", &r.segment_deadweight_share),
+    ] {
+        d.set_item(name, matrix(py, m, n, r.segments.len())?)?;
+    }
     d.set_item("component_payout", matrix(py, &r.component_payout, n, r.components.len())?)?;
     d.set_item("accrual", matrix(py, &r.accrual, n, r.months)?)?;
     d.set_item("cash", matrix(py, &r.cash, n, r.cash_months)?)?;
@@ -386,7 +396,9 @@ impl PySimResult {
         per_scenario(py, &self.inner)
     }
 
-    /// Matrices: segment_payout, segment_revenue, component_payout (scenarios × names),
+    /// Matrices: segment_payout, segment_revenue, segment_revenue_counterfactual,
+    /// segment_incremental_revenue, segment_incremental_margin, segment_payout_counterfactual,
+    /// segment_roi, segment_deadweight_share, component_payout (scenarios × names),
     /// accrual (scenarios × months), cash (scenarios × cash months), tier_counts (scenarios ×
     /// Σ(tiers+1) over ladders), partner_expected_payout(_before_budget) (partners),
     /// partner_tier_probability (partners × Σ tiers).
@@ -460,6 +472,8 @@ impl PyComparison {
                         "payout": summary_value(&d.payout),
                         "revenue": summary_value(&d.revenue),
                         "incremental_margin": summary_value(&d.incremental_margin),
+                        "roi": summary_value(&d.roi),
+                        "deadweight_share": summary_value(&d.deadweight_share),
                         "budget_binding": summary_value(&d.budget_binding),
                     })
                 })

@@ -165,3 +165,86 @@ def test_cli_simulate_and_compare(tmp_path):
     assert "Sim B − Sim" in r.stdout
     r = run_cli(["simulate", "--programme", str(p), "--partners", str(partners), "--model", str(tmp_path / "nope.toml"), "--out", str(tmp_path / "x")], tmp_path)
     assert r.returncode == 1 and "nope.toml" in r.stderr and not (tmp_path / "x").exists()
+
+
+# Per-segment ROI and deadweight share, and their paired differences, on a tiny deterministic
+# population computed by hand (tests/engine_segments.rs has the same figures): demand is the
+# baseline; one yearly retroactive ladder pays `rate` on all volume from 50,000; uplift
+# elasticity 5 multiplies A1's and B1's demand by 1 + 5 · rate (B2 and C1 are never paid).
+TINY = pd.DataFrame({
+    "partner_id": ["A1", "B1", "B2", "C1"], "segment": ["a", "b", "b", "c"],
+    "baseline_revenue": [120_000.0, 60_000.0, 48_000.0, 12_000.0], "margin_rate": [0.3, 0.1, 0.1, 0.3],
+})
+UPLIFT = {"behaviour": {"uplift": {"elasticity": 5}}}
+
+
+def yearly(rate, budget=None):
+    return rs.Programme.new(rate, "EUR", "2027-01-01", "year", 1, [rs.volume("vol", [(50_000, rate)])],
+                            segments=["a", "b", "c"], budget=budget)
+
+
+def test_segment_roi_and_deadweight_by_hand():
+    r = rs.simulate(yearly("2%"), TINY, UPLIFT, scenarios=3, progress=False)
+    seg = r.by_segment()
+    # A1 buys 132,000 instead of 120,000 and is paid 2,640 (2,400 on the counterfactual)
+    assert seg.loc["a", "revenue_mean"] == pytest.approx(132_000)
+    assert seg.loc["a", "revenue_counterfactual_mean"] == pytest.approx(120_000)
+    assert seg.loc["a", "incremental_revenue_mean"] == pytest.approx(12_000)
+    assert seg.loc["a", "incremental_margin_mean"] == pytest.approx(3_600)
+    assert seg.loc["a", "payout_counterfactual_mean"] == pytest.approx(2_400)
+    assert seg.loc["b", "incremental_margin_mean"] == pytest.approx(600)
+    assert seg.loc["a", "roi_mean"] == pytest.approx(4 / 11)
+    assert seg.loc["b", "roi_mean"] == pytest.approx(-6 / 11)
+    assert seg.loc["a", "deadweight_share_mean"] == pytest.approx(10 / 11)
+    assert seg.loc["a", "roi_se"] == pytest.approx(0, abs=1e-12)
+    # never paid: no ROI (NaN), as the total's ROI when nothing is paid
+    assert np.isnan(seg.loc["c", "roi_mean"]) and np.isnan(seg.loc["c", "deadweight_share_mean"])
+    assert seg.loc["c", "payout_mean"] == 0.0
+    # the additive per-segment figures add up to the totals
+    s = r.summary
+    for key in ("payout", "revenue", "revenue_counterfactual", "incremental_revenue", "incremental_margin",
+                "payout_counterfactual"):
+        assert seg[f"{key}_mean"].sum() == pytest.approx(s.loc[key, "mean"], rel=1e-12), key
+    m = r._mat
+    assert m["segment_roi"].shape == (3, 3)
+    assert np.allclose(m["segment_incremental_margin"].sum(axis=1), r.per_scenario["incremental_margin"])
+    # shown in the notebook display and written with the CSVs
+    assert "Deadweight share" in r._repr_html_()
+    assert "roi_mean" in r._csv_files()["segments.csv"].splitlines()[0]
+
+
+def test_segment_roi_with_a_binding_budget():
+    # 3,960 before the budget → 3,700: segment payouts × 3,700/3,960; the counterfactual
+    # payout (3,600) is under the budget. ROI a = 17/37, b = −19/37, deadweight 36/37
+    r = rs.simulate(yearly("2%", budget=3_700), TINY, UPLIFT, scenarios=2, progress=False)
+    seg = r.by_segment()
+    assert seg.loc["a", "roi_mean"] == pytest.approx(17 / 37)
+    assert seg.loc["b", "roi_mean"] == pytest.approx(-19 / 37)
+    assert seg.loc["b", "deadweight_share_mean"] == pytest.approx(36 / 37)
+    assert seg["payout_counterfactual_mean"].sum() == pytest.approx(3_600)
+
+
+def test_segment_roi_without_behaviour(population):
+    # no behaviour (the fast path): nothing is incremental, every paid segment's deadweight is 1
+    r = rs.simulate(programme(budget=150_000), population, {**MODEL, "economics": {"margin_rate": 0.25}},
+                    scenarios=40, seed=4, progress=False)
+    seg = r.by_segment()
+    assert (seg["incremental_revenue_mean"] == 0).all() and (seg["incremental_margin_mean"] == 0).all()
+    assert np.allclose(seg["deadweight_share_mean"], 1.0) and np.allclose(seg["roi_mean"], -1.0)
+    assert np.allclose(r._mat["segment_payout_counterfactual"], r._mat["segment_payout"])
+    assert seg["payout_counterfactual_mean"].sum() == pytest.approx(r.summary.loc["payout_counterfactual", "mean"])
+
+
+def test_compare_roi_and_deadweight_differences():
+    # ROI (7/6)/(1 + 5ρ) − 1: A (2%) 2/33, B (1%) 1/9, B − A = 5/99; deadweight 1/(1 + 5ρ): B − A = 10/231
+    c = rs.compare({"A": yearly("2%"), "B": yearly("1%"), "C": yearly("0%")}, TINY, UPLIFT, scenarios=4,
+                   progress=False)
+    d = c.differences
+    assert d.loc["B", "roi_mean"] == pytest.approx(5 / 99)
+    assert d.loc["B", "roi_se"] == 0.0
+    assert d.loc["B", "deadweight_share_mean"] == pytest.approx(10 / 231)
+    assert d.loc["B", "roi_n"] == 4
+    # C pays nothing: no ROI in any scenario, so no difference (NaN), as the totals' summaries
+    assert np.isnan(d.loc["C", "roi_mean"]) and d.loc["C", "roi_n"] == 0
+    assert c._segments().loc["a", "B: roi_mean"] == pytest.approx(1.5 / 1.05 - 1)
+    assert "ROI" in c._repr_html_()
