@@ -468,6 +468,18 @@ struct Setup<'p> {
     cash_months: usize,
     /// The fast path's plan when the run's shape allows it (see [`fast`]).
     fast: Option<fast::Plan>,
+    /// When no partner is in two ladders: per partner its ladder (index into `ladders`, its
+    /// tier-count offset and its number of tiers), `l = NONE` for none. The per-partner fold
+    /// then counts one tier a partner instead of one per ladder.
+    partner_ladder: Option<Vec<PartnerLadder>>,
+}
+
+/// A partner's one ladder (see [`Setup::partner_ladder`]).
+#[derive(Debug, Clone, Copy)]
+struct PartnerLadder {
+    l: u32,
+    offset: u32,
+    tiers: u32,
 }
 
 fn months_between(a: chrono::NaiveDate, b: chrono::NaiveDate) -> usize {
@@ -790,6 +802,7 @@ impl<'p> Setup<'p> {
             pay_month,
             cash_months,
             fast: None,
+            partner_ladder: None,
         };
         // uplift: 1 + elasticity × the effective rebate rate on expected purchases
         let e = model.behaviour.uplift.elasticity;
@@ -809,7 +822,38 @@ impl<'p> Setup<'p> {
             }
         }
         setup.fast = fast::Plan::new(&setup);
+        setup.partner_ladder = setup.partner_ladders();
         Ok(setup)
+    }
+}
+
+impl Setup<'_> {
+    /// [`Setup::partner_ladder`]: `None` when some partner is in two ladders.
+    fn partner_ladders(&self) -> Option<Vec<PartnerLadder>> {
+        let n = self.partners.len();
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let active = &self.active[i * self.nc..(i + 1) * self.nc];
+            let mut one = PartnerLadder {
+                l: NONE,
+                offset: 0,
+                tiers: 0,
+            };
+            for (l, (c, lad)) in self.ladders.iter().enumerate() {
+                if active[*c] {
+                    if one.l != NONE {
+                        return None;
+                    }
+                    one = PartnerLadder {
+                        l: l as u32,
+                        offset: lad.offset as u32,
+                        tiers: lad.tiers as u32,
+                    };
+                }
+            }
+            out.push(one);
+        }
+        Some(out)
     }
 }
 
@@ -1960,7 +2004,32 @@ impl Setup<'_> {
                 }
             });
         let nl = self.ladders.len();
-        if nl > 0 {
+        if let (true, Some(pl)) = (nl > 0, &self.partner_ladder) {
+            // as below for partners in at most one ladder: the count of the partner's ladder
+            // (the others' tier is always 0, and the counts of tier 0 are never read)
+            let tw = self.tier_width;
+            acc.partner_hist
+                .par_chunks_mut(BLOCK * tw)
+                .enumerate()
+                .for_each(|(b, hist)| {
+                    let i0 = b * BLOCK;
+                    let np = hist.len() / tw;
+                    let pl = &pl[i0..i0 + np];
+                    for o in outs {
+                        let tiers = &o.partner_tier[i0 * nl..(i0 + np) * nl];
+                        for ((row, h), p) in tiers
+                            .chunks_exact(nl)
+                            .zip(hist.chunks_exact_mut(tw))
+                            .zip(pl)
+                        {
+                            if p.l != NONE {
+                                let t = (row[p.l as usize] as u32).min(p.tiers);
+                                h[(p.offset + t) as usize] += 1;
+                            }
+                        }
+                    }
+                });
+        } else if nl > 0 {
             // one count per partner and ladder, in the tier it ended in (the probabilities of
             // reaching each tier are the tail sums, in `finish`)
             let tw = self.tier_width;

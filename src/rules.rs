@@ -165,7 +165,9 @@ fn pow10(dp: u32) -> f64 {
 #[inline]
 fn round_f64(x: f64) -> f64 {
     if x.abs() < 4.0e15 {
-        let t = (x as i64) as f64;
+        // SAFETY: |x| < 4e15 is finite and well inside i64, so truncation cannot overflow
+        // (this skips the saturating conversion's NaN and range checks)
+        let t = unsafe { x.to_int_unchecked::<i64>() } as f64;
         let d = x - t;
         let r = if d >= 0.5 {
             t + 1.0
@@ -184,7 +186,8 @@ fn round_f64(x: f64) -> f64 {
 #[inline]
 fn floor_f64(x: f64) -> f64 {
     if x.abs() < 4.0e15 {
-        let t = (x as i64) as f64;
+        // SAFETY: as in `round_f64`
+        let t = unsafe { x.to_int_unchecked::<i64>() } as f64;
         let r = if x < t { t - 1.0 } else { t };
         r.copysign(x)
     } else {
@@ -196,6 +199,13 @@ fn floor_f64(x: f64) -> f64 {
 fn f64_tolerance(x: f64) -> f64 {
     // far below one minor unit, far above the error of summing thousands of cents
     (x.abs() * 1e-11).max(1e-7)
+}
+
+/// The threshold less its tolerance (1e-9 relative, at least 1e-9): for `f64`,
+/// `v.at_least(threshold)` is exactly `v >= at_least_bound(threshold)`.
+#[inline]
+pub fn at_least_bound(threshold: f64) -> f64 {
+    threshold - 1e-9 * threshold.abs().max(1.0)
 }
 
 impl Amount for f64 {
@@ -275,7 +285,7 @@ impl Amount for f64 {
     }
     #[inline]
     fn at_least(self, threshold: Self) -> bool {
-        self >= threshold - 1e-9 * threshold.abs().max(1.0)
+        self >= at_least_bound(threshold)
     }
 }
 
@@ -982,9 +992,28 @@ pub fn ladder_terms<A: Amount>(
     v: A,
     revenue: A,
     units: A,
-    mut term: impl FnMut(usize, A, A),
+    term: impl FnMut(usize, A, A),
 ) -> (A, u32, A) {
     let r = tiers.iter().take_while(|t| v.at_least(t.threshold)).count();
+    ladder_terms_reached(tiers, method, basis, basis_cap, r, v, revenue, units, term)
+}
+
+/// [`ladder_terms`] once the number of tiers reached, `r` (the leading tiers whose threshold
+/// `v` is [`Amount::at_least`]), is known: the engine's fast path counts them on thresholds
+/// it lowers by the tolerance once, not on every call.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn ladder_terms_reached<A: Amount>(
+    tiers: &[PTier<A>],
+    method: TierMethod,
+    basis: Basis,
+    basis_cap: Option<A>,
+    r: usize,
+    v: A,
+    revenue: A,
+    units: A,
+    mut term: impl FnMut(usize, A, A),
+) -> (A, u32, A) {
     if r == 0 {
         return (A::ZERO, 0, A::ZERO);
     }

@@ -20,7 +20,8 @@
 //! general path.
 
 use super::*;
-use crate::rules::{ladder_terms, Amount};
+use crate::programme::TierMethod;
+use crate::rules::{at_least_bound, ladder_terms, ladder_terms_reached, Amount, RewardKind};
 
 /// What the fast path needs beyond [`Setup`]: whether it applies, and per partner the
 /// components it is in.
@@ -35,6 +36,161 @@ pub(super) struct Plan {
     capped_is_payable: bool,
     /// Per component: its volume is revenue (else units).
     volume_is_revenue: Vec<bool>,
+    /// The common shape's plan ([`Simple`]), when the run has it.
+    simple: Option<Simple>,
+}
+
+/// The common shape: one period, payable = capped (no exclusive groups, partner cap or
+/// minimum payout) and every partner in at most one component (bench-std: each partner in its
+/// segment's ladder). A partner's programme is then one rule, one rounding and one cap, and
+/// [`run_simple`] does just that, on what [`Plan::new`] worked out once.
+#[derive(Debug, Clone)]
+struct Simple {
+    /// Per partner: its component, or [`NONE`].
+    comp: Vec<u32>,
+    /// Per component.
+    comps: Vec<SimpleComp>,
+    /// Per segment: some partner's margin is unknown (the segment's and the scenario's
+    /// incremental margin are then NaN).
+    seg_margin_nan: Vec<bool>,
+    /// Every component a retroactive revenue ladder of rates of at most four tiers
+    /// (bench-std): per partner (component or [`NONE`], segment) and per component what its
+    /// rule needs, for a partner loop without lookups.
+    retro: Option<Retro>,
+}
+
+/// [`Simple::retro`]: per partner (component or [`NONE`], segment), per component.
+type Retro = (Vec<(u32, u32)>, Vec<RetroComp>);
+
+/// A component of [`Simple::retro`].
+#[derive(Debug, Clone, Copy)]
+struct RetroComp {
+    /// [`SimpleComp::bounds4`].
+    bounds: [f64; 4],
+    /// Each tier's rate (padded with 0).
+    rates: [f64; 4],
+    /// The component cap (+∞ for none: `e.min_of(∞)` is `e`).
+    cap: f64,
+    /// Its ladder's tier-count offset and index.
+    offset: u32,
+    l: u32,
+    cumulative: bool,
+}
+
+#[derive(Debug, Clone)]
+struct SimpleComp {
+    /// Its volume is revenue (else units).
+    volume_is_revenue: bool,
+    /// `measure = cumulative` (a window of the one period).
+    cumulative: bool,
+    /// A ladder: its tier-count offset and ladder index.
+    ladder: Option<(usize, usize)>,
+    /// A volume ladder: each tier's threshold less its tolerance ([`at_least_bound`]), so a
+    /// tier is reached when the volume is `>=` it.
+    bounds: Vec<f64>,
+    /// `bounds` do not decrease: the tiers reached are the count of bounds met (no early exit).
+    sorted: bool,
+    /// Sorted `bounds` of at most four tiers, padded with NaN (never met): counted without a
+    /// loop.
+    bounds4: Option<[f64; 4]>,
+    /// A retroactive revenue ladder of rates without a basis cap (bench-std's): each tier's
+    /// rate. [`ladder_terms`] then pays `max(0 + rate · v, 0)` at the tier reached.
+    retro_rates: Option<Vec<f64>>,
+}
+
+impl Simple {
+    fn new(
+        s: &Setup,
+        off: &[u32],
+        active: &[u32],
+        ladder_of: &[Option<(usize, usize)>],
+        volume_is_revenue: &[bool],
+    ) -> Option<Simple> {
+        let n = s.partners.len();
+        let mut comp = Vec::with_capacity(n);
+        for i in 0..n {
+            match &active[off[i] as usize..off[i + 1] as usize] {
+                [] => comp.push(NONE),
+                [c] => comp.push(*c),
+                _ => return None,
+            }
+        }
+        let comps = s
+            .prep
+            .components
+            .iter()
+            .enumerate()
+            .map(|(c, pc)| {
+                let bounds: Vec<f64> = match &pc.rule {
+                    PreparedRule::Ladder { tiers, .. } => {
+                        tiers.iter().map(|t| at_least_bound(t.threshold)).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                let sorted = bounds.windows(2).all(|w| w[0] <= w[1]);
+                let bounds4 = (sorted && bounds.len() <= 4).then(|| {
+                    let mut b = [f64::NAN; 4];
+                    b[..bounds.len()].copy_from_slice(&bounds);
+                    b
+                });
+                let retro_rates = match &pc.rule {
+                    PreparedRule::Ladder {
+                        basis: Basis::Revenue,
+                        method: TierMethod::Retroactive,
+                        tiers,
+                        basis_cap: None,
+                    } if !tiers.is_empty() && tiers.iter().all(|t| t.kind == RewardKind::Rate) => {
+                        Some(tiers.iter().map(|t| t.value).collect())
+                    }
+                    _ => None,
+                };
+                SimpleComp {
+                    volume_is_revenue: volume_is_revenue[c],
+                    cumulative: pc.measure == Measure::Cumulative,
+                    ladder: ladder_of[c],
+                    bounds,
+                    sorted,
+                    bounds4,
+                    retro_rates,
+                }
+            })
+            .collect::<Vec<SimpleComp>>();
+        let retro = comps
+            .iter()
+            .zip(&s.prep.components)
+            .map(|(sc, pc)| match (&sc.retro_rates, sc.bounds4, sc.ladder) {
+                (Some(r), Some(bounds), Some((offset, l))) if r.len() <= 4 => {
+                    let mut rates = [0.0; 4];
+                    rates[..r.len()].copy_from_slice(r);
+                    Some(RetroComp {
+                        bounds,
+                        rates,
+                        cap: pc.cap.unwrap_or(f64::INFINITY),
+                        offset: offset as u32,
+                        l: l as u32,
+                        cumulative: sc.cumulative,
+                    })
+                }
+                _ => None,
+            })
+            .collect::<Option<Vec<RetroComp>>>()
+            .map(|rc| {
+                let ps = comp
+                    .iter()
+                    .zip(&s.partners)
+                    .map(|(&c, p)| (c, p.seg as u32))
+                    .collect();
+                (ps, rc)
+            });
+        Some(Simple {
+            comp,
+            comps,
+            seg_margin_nan: (0..s.nseg)
+                .map(|j| s.partners.iter().any(|p| p.seg == j && p.margin.is_nan()))
+                .collect(),
+            retro,
+        })
+    }
 }
 
 impl Plan {
@@ -79,7 +235,7 @@ impl Plan {
         let capped_is_payable = s.prep.groups.is_empty()
             && s.prep.partner_cap.is_none()
             && s.prep.minimum_payout.is_none();
-        let volume_is_revenue = s
+        let volume_is_revenue: Vec<bool> = s
             .prep
             .components
             .iter()
@@ -90,12 +246,18 @@ impl Plan {
                 _ => false, // per unit: the volume is units
             })
             .collect();
+        let simple = if s.kk == 1 && capped_is_payable {
+            Simple::new(s, &off, &active, &ladder_of, &volume_is_revenue)
+        } else {
+            None
+        };
         Some(Plan {
             off,
             active,
             ladder_of,
             capped_is_payable,
             volume_is_revenue,
+            simple,
         })
     }
 }
@@ -113,6 +275,9 @@ pub(super) fn run_scenario(
     debug_assert!(!w.actual_on, "the fast path does not add actual measures");
     // the same code, compiled for one period and for several, with and without the
     // kernel's later stages (so that the common cases lose their loops and tests)
+    if let Some(simple) = &plan.simple {
+        return run_simple(setup, simple, seed, s, w);
+    }
     match (setup.kk == 1, plan.capped_is_payable) {
         (true, true) => run::<true, true>(setup, plan, seed, s, w),
         (true, false) => run::<true, false>(setup, plan, seed, s, w),
@@ -325,6 +490,188 @@ fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
         if pc.margin.is_nan() {
             o.incr_margin = f64::NAN;
             o.seg_incr_margin[pc.seg] = f64::NAN;
+        }
+    }
+    o
+}
+
+/// [`run_scenario`] for the common shape ([`Simple`]): [`run`] with one period, payable =
+/// capped and at most one component per partner, so its loops over periods and components
+/// go, and with what does not vary by partner worked out in [`Plan::new`]. The same
+/// floating-point operations in the same order as [`run`] (and so as the general path).
+fn run_simple(setup: &Setup, simple: &Simple, seed: u64, s: u64, w: &mut Work) -> ScenarioOut {
+    let n = setup.partners.len();
+    let nl = setup.ladders.len();
+    let mut o = ScenarioOut {
+        totals: vec![0.0; 1],
+        revenue: 0.0,
+        revenue_cf: 0.0,
+        incr_revenue: 0.0,
+        incr_margin: 0.0,
+        totals_cf_final: 0.0,
+        stretches: 0,
+        seg_payout: vec![0.0; setup.nseg],
+        seg_revenue: vec![0.0; setup.nseg],
+        seg_revenue_cf: Vec::new(),
+        seg_incr_revenue: vec![0.0; setup.nseg],
+        seg_incr_margin: vec![0.0; setup.nseg],
+        seg_payout_cf: Vec::new(),
+        comp_payout: vec![0.0; setup.nc],
+        tiers: vec![0; setup.tier_width],
+        month_rev: vec![0.0; setup.months],
+        partner_final: vec![0.0; n],
+        partner_tier: vec![0; n * nl],
+    };
+    let mut market = std::mem::take(&mut w.market);
+    setup.market_path(seed, s, &mut market);
+    w.market = market;
+    let mut segf = std::mem::take(&mut w.segf);
+    setup.segment_factors(seed, s, &mut segf);
+    w.segf = segf;
+    let sk = rng::scenario_key(seed, s);
+    let prep = &setup.prep;
+    let scale = setup.scale;
+    let mut total = 0.0;
+    let mut revenue_sum = 0.0;
+    // two passes over the partners: first the demand and each partner's purchases in the
+    // period (in minor units, parked in `partner_final`), then the programme (a loop without
+    // calls, so its running sums and pointers stay in registers)
+    let mut blk = block::BlockOut::new(1);
+    for i0 in (0..n).step_by(block::LANES) {
+        let nb = block::LANES.min(n - i0);
+        block::demand_block(setup, sk, i0, nb, w, &mut o.month_rev, &mut blk);
+        o.partner_final[i0..i0 + nb].copy_from_slice(&blk.period[0][..nb]);
+    }
+    if let Some((ps, rc)) = &simple.retro {
+        // the loop below for retroactive revenue ladders of rates, on compact tables
+        for (i, (f, &(c, seg))) in o.partner_final.iter_mut().zip(ps).enumerate() {
+            let revenue = *f / scale;
+            let mut fin = 0.0;
+            if c != NONE {
+                let k = &rc[c as usize];
+                let v = if k.cumulative { 0.0 + revenue } else { revenue };
+                let reached = (v >= k.bounds[0]) as usize
+                    + (v >= k.bounds[1]) as usize
+                    + (v >= k.bounds[2]) as usize
+                    + (v >= k.bounds[3]) as usize;
+                let a = (0.0 + k.rates[reached.max(1) - 1] * v).max_of(0.0);
+                let rounded = prep.round(if reached == 0 { 0.0 } else { a });
+                let e = if k.cumulative { rounded } else { 0.0 + rounded };
+                let capped = e.min_of(k.cap);
+                o.tiers[k.offset as usize + reached] += 1;
+                o.partner_tier[i * nl + k.l as usize] = reached as u8;
+                fin += capped;
+                o.comp_payout[c as usize] += capped;
+            }
+            total += fin;
+            *f = fin;
+            o.seg_payout[seg as usize] += fin;
+            o.seg_revenue[seg as usize] += revenue;
+            revenue_sum += revenue;
+        }
+    } else {
+        for i in 0..n {
+            let revenue = o.partner_final[i] / scale;
+            let pc = &setup.partners[i];
+            // `run`'s component loop for the one component (a sum from +0.0 over none is +0.0)
+            let mut fin = 0.0;
+            let c = simple.comp[i];
+            if c != NONE {
+                let c = c as usize;
+                let sc = &simple.comps[c];
+                let comp = &prep.components[c];
+                let r = revenue;
+                let q = r * pc.inv_price;
+                let mut wm = [if sc.volume_is_revenue { r } else { q }, r, q];
+                if sc.cumulative {
+                    // the window of one period: summed from +0.0
+                    for x in &mut wm {
+                        *x += 0.0;
+                    }
+                }
+                let v = wm[slot::VOLUME];
+                let reached = || match &sc.bounds4 {
+                    Some(b) => {
+                        (v >= b[0]) as usize
+                            + (v >= b[1]) as usize
+                            + (v >= b[2]) as usize
+                            + (v >= b[3]) as usize
+                    }
+                    None if sc.sorted => sc.bounds.iter().map(|&b| (v >= b) as usize).sum(),
+                    None => sc.bounds.iter().take_while(|&&b| v >= b).count(),
+                };
+                let (amount, t) = match (&sc.retro_rates, &comp.rule) {
+                    (Some(rates), _) => {
+                        // `ladder_terms` of a retroactive revenue ladder of rates (no basis cap):
+                        // the reached tier's rate on all the volume, summed from +0.0, at least 0
+                        let reached = reached();
+                        let a = (0.0 + rates[reached.max(1) - 1] * v).max_of(0.0);
+                        (if reached == 0 { 0.0 } else { a }, reached as u32)
+                    }
+                    (
+                        None,
+                        PreparedRule::Ladder {
+                            basis,
+                            method,
+                            tiers,
+                            basis_cap,
+                        },
+                    ) => {
+                        let reached = reached();
+                        let (amount, t, _) = ladder_terms_reached(
+                            tiers,
+                            *method,
+                            *basis,
+                            *basis_cap,
+                            reached,
+                            v,
+                            wm[slot::REVENUE],
+                            wm[slot::UNITS],
+                            |_, _, _| {},
+                        );
+                        (amount, t)
+                    }
+                    (None, _) => {
+                        let o = prep.evaluate(c, &wm, 1, &pc.baseline);
+                        (o.amount, o.tier)
+                    }
+                };
+                let e = if sc.cumulative {
+                    prep.round(amount)
+                } else {
+                    0.0 + prep.round(amount)
+                };
+                let capped = match comp.cap {
+                    Some(cap) => e.min_of(cap),
+                    None => e,
+                };
+                if let Some((offset, l)) = sc.ladder {
+                    o.tiers[offset + t as usize] += 1;
+                    o.partner_tier[i * nl + l] = t.min(255) as u8;
+                }
+                fin += capped;
+                o.comp_payout[c] += capped;
+            }
+            // the scenario's summaries; without the programme the purchases and the payout are
+            // the same, so the counterfactual sums (the same additions) are copied at the end,
+            // and the incremental revenue is 0
+            total += fin;
+            o.partner_final[i] = fin;
+            o.seg_payout[pc.seg] += fin;
+            o.seg_revenue[pc.seg] += revenue;
+            revenue_sum += revenue;
+        }
+    }
+    o.totals[0] = total;
+    o.totals_cf_final = total;
+    o.revenue = revenue_sum;
+    o.revenue_cf = revenue_sum;
+    o.seg_revenue_cf = o.seg_revenue.clone();
+    o.seg_payout_cf = o.seg_payout.clone();
+    for (m, &nan) in o.seg_incr_margin.iter_mut().zip(&simple.seg_margin_nan) {
+        if nan {
+            *m = f64::NAN;
+            o.incr_margin = f64::NAN;
         }
     }
     o

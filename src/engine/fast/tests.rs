@@ -248,6 +248,29 @@ proptest! {
     }
 }
 
+/// The common shape (one period, payable = capped, at most one component per partner) has its
+/// own loop (`run_simple`, with a loop of its own for retroactive revenue ladders of rates):
+/// both equal the general path, on the random cases of that shape.
+#[test]
+fn the_common_shape_takes_its_own_loop_and_agrees() {
+    let (mut found, mut retro) = (0, 0);
+    let mut case = 0u64;
+    while found < 64 || retro < 16 {
+        case += 1;
+        assert!(case < 100_000, "too few cases of the common shape: {found}, {retro} retroactive");
+        let (prog, csv, model) = random_case(case);
+        let (p, pop, m) = inputs(&prog, &csv, &model);
+        let setup = Setup::new(&p, &pop, &m).expect("valid inputs");
+        let Some(simple) = setup.fast.as_ref().and_then(|f| f.simple.as_ref()) else {
+            continue;
+        };
+        found += 1;
+        retro += simple.retro.is_some() as usize;
+        let (fast, general) = both(&p, &pop, &m, case % 1000, 3);
+        assert!(fast == general, "outputs differ\n--- programme\n{prog}\n--- partners\n{csv}\n--- model\n{model}\n--- fast\n{fast}\n--- general\n{general}");
+    }
+}
+
 #[test]
 fn bench_std_shape_takes_the_fast_path_and_agrees() {
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -263,6 +286,9 @@ fn bench_std_shape_takes_the_fast_path_and_agrees() {
         csv += &format!("p{i},{seg},{base}\n");
     }
     let pop = Population::from_csv_str(&csv, "partners.csv").unwrap();
+    let setup = Setup::new(&p, &pop, &m).unwrap();
+    let simple = setup.fast.as_ref().and_then(|f| f.simple.as_ref());
+    assert!(simple.is_some_and(|s| s.retro.is_some()), "the common shape's own loop");
     let (fast, general) = both(&p, &pop, &m, 1, 20);
     assert_eq!(fast, general);
 }
