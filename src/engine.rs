@@ -1660,38 +1660,45 @@ struct ScenarioOut {
 }
 
 impl Setup<'_> {
-    fn run_scenario(&self, seed: u64, s: u64, w: &mut Work) -> ScenarioOut {
-        if let Some(plan) = &self.fast {
-            return fast::run_scenario(self, plan, seed, s, w);
-        }
-        let n = self.partners.len();
-        let nl = self.ladders.len();
-        let mut o = ScenarioOut {
-            totals: vec![0.0; self.kk],
+    /// A scenario's outputs, every sum at zero, with `kk` period totals.
+    fn scenario_out(&self, kk: usize) -> ScenarioOut {
+        let (n, nseg) = (self.partners.len(), self.nseg);
+        ScenarioOut {
+            totals: vec![0.0; kk],
             revenue: 0.0,
             revenue_cf: 0.0,
             incr_revenue: 0.0,
             incr_margin: 0.0,
             totals_cf_final: 0.0,
             stretches: 0,
-            seg_payout: vec![0.0; self.nseg],
-            seg_revenue: vec![0.0; self.nseg],
-            seg_revenue_cf: vec![0.0; self.nseg],
-            seg_incr_revenue: vec![0.0; self.nseg],
-            seg_incr_margin: vec![0.0; self.nseg],
-            seg_payout_cf: vec![0.0; self.nseg],
+            seg_payout: vec![0.0; nseg],
+            seg_revenue: vec![0.0; nseg],
+            seg_revenue_cf: vec![0.0; nseg],
+            seg_incr_revenue: vec![0.0; nseg],
+            seg_incr_margin: vec![0.0; nseg],
+            seg_payout_cf: vec![0.0; nseg],
             comp_payout: vec![0.0; self.nc],
             tiers: vec![0; self.tier_width],
             month_rev: vec![0.0; self.months],
             partner_final: vec![0.0; n],
-            partner_tier: vec![0; n * nl],
-        };
-        let mut market = std::mem::take(&mut w.market);
-        self.market_path(seed, s, &mut market);
-        w.market = market;
-        let mut segf = std::mem::take(&mut w.segf);
-        self.segment_factors(seed, s, &mut segf);
-        w.segf = segf;
+            partner_tier: vec![0; n * self.ladders.len()],
+        }
+    }
+
+    /// Scenario `s`'s market path and segment factors, into `w.market` and `w.segf`.
+    fn scenario_factors(&self, seed: u64, s: u64, w: &mut Work) {
+        self.market_path(seed, s, &mut w.market);
+        self.segment_factors(seed, s, &mut w.segf);
+    }
+
+    fn run_scenario(&self, seed: u64, s: u64, w: &mut Work) -> ScenarioOut {
+        if let Some(plan) = &self.fast {
+            return fast::run_scenario(self, plan, seed, s, w);
+        }
+        let n = self.partners.len();
+        let nl = self.ladders.len();
+        let mut o = self.scenario_out(self.kk);
+        self.scenario_factors(seed, s, w);
         let kk = self.kk;
         let sk = rng::scenario_key(seed, s);
         for i in 0..n {

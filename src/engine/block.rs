@@ -44,6 +44,7 @@ impl BlockOut {
 }
 
 /// The lanes' inputs: one partner each.
+#[derive(Default)]
 struct Lanes {
     /// The partner's noise key.
     key: [u64; LANES],
@@ -83,15 +84,7 @@ pub(super) fn demand_block(
     out: &mut BlockOut,
 ) {
     debug_assert!(n >= 1 && n <= LANES);
-    let mut lanes = Lanes {
-        key: [0; LANES],
-        f: [0.0; LANES],
-        sigma: [0.0; LANES],
-        half_var: [0.0; LANES],
-        churn: [0.0; LANES],
-        mix: [0.0; LANES],
-        seg_off: [0; LANES],
-    };
+    let mut lanes = Lanes::default();
     for l in 0..LANES {
         // lanes past the end repeat the last partner (computed, never used)
         let i = i0 + l.min(n - 1);
@@ -316,15 +309,7 @@ mod tests {
     /// Random lanes, some without noise, some churning, some with extreme factors (the `exp`
     /// fallback), over 1 to 30 months in periods of 1 to 12 months.
     fn random_lanes(r: &mut impl Rng) -> Lanes {
-        let mut lanes = Lanes {
-            key: [0; LANES],
-            f: [0.0; LANES],
-            sigma: [0.0; LANES],
-            half_var: [0.0; LANES],
-            churn: [0.0; LANES],
-            mix: [0.0; LANES],
-            seg_off: [0; LANES],
-        };
+        let mut lanes = Lanes::default();
         for l in 0..LANES {
             lanes.key[l] = r.random();
             lanes.f[l] = r.random_range(0.0..1e6);

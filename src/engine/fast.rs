@@ -298,33 +298,9 @@ fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
     let n = setup.partners.len();
     let nl = setup.ladders.len();
     let kk = if ONE_PERIOD { 1 } else { setup.kk };
-    let (nc, months) = (setup.nc, setup.months);
-    let mut o = ScenarioOut {
-        totals: vec![0.0; kk],
-        revenue: 0.0,
-        revenue_cf: 0.0,
-        incr_revenue: 0.0,
-        incr_margin: 0.0,
-        totals_cf_final: 0.0,
-        stretches: 0,
-        seg_payout: vec![0.0; setup.nseg],
-        seg_revenue: vec![0.0; setup.nseg],
-        seg_revenue_cf: vec![0.0; setup.nseg],
-        seg_incr_revenue: vec![0.0; setup.nseg],
-        seg_incr_margin: vec![0.0; setup.nseg],
-        seg_payout_cf: vec![0.0; setup.nseg],
-        comp_payout: vec![0.0; nc],
-        tiers: vec![0; setup.tier_width],
-        month_rev: vec![0.0; months],
-        partner_final: vec![0.0; n],
-        partner_tier: vec![0; n * nl],
-    };
-    let mut market = std::mem::take(&mut w.market);
-    setup.market_path(seed, s, &mut market);
-    w.market = market;
-    let mut segf = std::mem::take(&mut w.segf);
-    setup.segment_factors(seed, s, &mut segf);
-    w.segf = segf;
+    let nc = setup.nc;
+    let mut o = setup.scenario_out(kk);
+    setup.scenario_factors(seed, s, w);
     let sk = rng::scenario_key(seed, s);
     let prep = &setup.prep;
     let scale = setup.scale;
@@ -502,32 +478,8 @@ fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
 fn run_simple(setup: &Setup, simple: &Simple, seed: u64, s: u64, w: &mut Work) -> ScenarioOut {
     let n = setup.partners.len();
     let nl = setup.ladders.len();
-    let mut o = ScenarioOut {
-        totals: vec![0.0; 1],
-        revenue: 0.0,
-        revenue_cf: 0.0,
-        incr_revenue: 0.0,
-        incr_margin: 0.0,
-        totals_cf_final: 0.0,
-        stretches: 0,
-        seg_payout: vec![0.0; setup.nseg],
-        seg_revenue: vec![0.0; setup.nseg],
-        seg_revenue_cf: Vec::new(),
-        seg_incr_revenue: vec![0.0; setup.nseg],
-        seg_incr_margin: vec![0.0; setup.nseg],
-        seg_payout_cf: Vec::new(),
-        comp_payout: vec![0.0; setup.nc],
-        tiers: vec![0; setup.tier_width],
-        month_rev: vec![0.0; setup.months],
-        partner_final: vec![0.0; n],
-        partner_tier: vec![0; n * nl],
-    };
-    let mut market = std::mem::take(&mut w.market);
-    setup.market_path(seed, s, &mut market);
-    w.market = market;
-    let mut segf = std::mem::take(&mut w.segf);
-    setup.segment_factors(seed, s, &mut segf);
-    w.segf = segf;
+    let mut o = setup.scenario_out(1);
+    setup.scenario_factors(seed, s, w);
     let sk = rng::scenario_key(seed, s);
     let prep = &setup.prep;
     let scale = setup.scale;
