@@ -396,22 +396,23 @@ class Forecast:
         write_outputs(os.fspath(directory), files, force=force)
 
     def to_excel(self, path: PathLike) -> None:
-        """Write one sheet per table (summary, estimates with the method, partners, segments,
-        components, journal, watch list, cash schedule) to an ``.xlsx`` file (openpyxl)."""
+        """Write one sheet per table (summary, estimates, partners, segments, components,
+        journal, watch list, cash schedule) and the estimates' method to an ``.xlsx`` file,
+        atomically, formatted as :meth:`SimulationResult.to_excel` formats its sheets
+        (XlsxWriter)."""
         import pandas as pd
 
-        path = os.fspath(path)
-        tmp = f"{path}.tmp-{os.getpid()}.xlsx"
-        try:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-                for name, df in self._tables().items():
-                    keep_index = name in ("summary", "estimates", "partners", "segments", "components")
-                    df.to_excel(xw, sheet_name=name, index=keep_index)
-                pd.DataFrame({"method": [self.estimates.method]}).to_excel(xw, sheet_name="method", index=False)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        from .simulation import _write_excel
+
+        sheets: Dict[str, Any] = {}
+        for name, df in self._tables().items():
+            if name in ("summary", "estimates", "partners", "segments", "components"):
+                sheets[name] = df
+            else:
+                # a table without an index: its first column as the index (the same layout)
+                sheets[name] = df.set_index(df.columns[0]) if len(df.columns) else df
+        sheets["method"] = pd.DataFrame({"method": [self.estimates.method]}, index=pd.Index(["estimates"], name="table"))
+        _write_excel(path, sheets)
 
     def __repr__(self) -> str:
         e = self.estimates

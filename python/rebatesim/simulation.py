@@ -417,9 +417,9 @@ def _write_excel(path: PathLike, sheets: Mapping[str, Any]) -> None:
     from .exceptions import FileError
 
     try:
-        import openpyxl  # noqa: F401
+        import xlsxwriter  # noqa: F401
     except ImportError:  # pragma: no cover
-        raise RequestError("to_excel needs openpyxl: pip install openpyxl") from None
+        raise RequestError("to_excel needs XlsxWriter: pip install XlsxWriter") from None
     target = os.path.abspath(os.fspath(path))
     if not target.lower().endswith((".xlsx", ".xlsm")):
         raise RequestError(f"{target}: an Excel workbook name must end in .xlsx")
@@ -433,23 +433,23 @@ def _write_excel(path: PathLike, sheets: Mapping[str, Any]) -> None:
     except OSError as e:
         raise FileError(f"{folder}: {e.strerror or e}", path=folder) from None
     try:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+        with pd.ExcelWriter(tmp, engine="xlsxwriter") as xw:
+            formats = {f: xw.book.add_format({"num_format": f}) for f in ("#,##0.00", "0.0000")}
             for name, df in sheets.items():
                 df.to_excel(xw, sheet_name=name[:31], merge_cells=False)  # every row filterable
                 ws = xw.sheets[name[:31]]
                 nidx = df.index.nlevels
-                ws.freeze_panes = ws.cell(row=2, column=nidx + 1)
-                for j, col in enumerate(list(df.index.names) + list(df.columns), start=1):
-                    values = df.index.get_level_values(j - 1) if j <= nidx else df.iloc[:, j - 1 - nidx]
-                    numeric = j > nidx and pd.api.types.is_float_dtype(values)
+                ws.freeze_panes(1, nidx)
+                for j, col in enumerate(list(df.index.names) + list(df.columns)):
+                    values = df.index.get_level_values(j) if j < nidx else df.iloc[:, j - nidx]
+                    numeric = j >= nidx and pd.api.types.is_float_dtype(values)
                     width = max([len(str(col))] + [len(f"{v:,.2f}") if numeric and v == v else len(str(v)) for v in values[:200]])
-                    letter = ws.cell(row=1, column=j).column_letter
-                    ws.column_dimensions[letter].width = min(max(width + 2, 8), 48)
+                    fmt = None
                     if numeric:
                         big = bool(np.nanmax(np.abs(values.to_numpy(dtype=float)), initial=0.0) >= 100)
-                        fmt = "#,##0.00" if big else "0.0000"
-                        for cell in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-                            cell[0].number_format = fmt
+                        fmt = formats["#,##0.00" if big else "0.0000"]
+                    # a column's format applies to the cells pandas writes without one (numbers)
+                    ws.set_column(j, j, min(max(width + 2, 8), 48), fmt)
         os.replace(tmp, target)
     except BaseException as e:
         try:
@@ -809,7 +809,7 @@ class SimulationResult:
         }
 
     def to_excel(self, path: PathLike) -> None:
-        """Write an Excel workbook (``.xlsx``, needs openpyxl) with the sheets summary,
+        """Write an Excel workbook (``.xlsx``, XlsxWriter) with the sheets summary,
         segments, components, tiers, accrual_schedule, cash_schedule, partners,
         scenarios and run (the run's settings), atomically (a temporary file in the same
         folder, then renamed).
