@@ -2011,9 +2011,11 @@ impl Setup<'_> {
                 }
             });
         let nl = self.ladders.len();
-        if let (true, Some(pl)) = (nl > 0, &self.partner_ladder) {
-            // as below for partners in at most one ladder: the count of the partner's ladder
-            // (the others' tier is always 0, and the counts of tier 0 are never read)
+        if nl > 0 {
+            // one count per partner in each of its ladders, in the tier it ended in (the
+            // probabilities of reaching each tier are the tail sums, in `finish`); partners in
+            // at most one ladder (`partner_ladder`) count only in that one (the others' tier is
+            // always 0, and the counts of tier 0 are never read)
             let tw = self.tier_width;
             acc.partner_hist
                 .par_chunks_mut(BLOCK * tw)
@@ -2021,36 +2023,25 @@ impl Setup<'_> {
                 .for_each(|(b, hist)| {
                     let i0 = b * BLOCK;
                     let np = hist.len() / tw;
-                    let pl = &pl[i0..i0 + np];
+                    let pl = self.partner_ladder.as_ref().map(|pl| &pl[i0..i0 + np]);
                     for o in outs {
                         let tiers = &o.partner_tier[i0 * nl..(i0 + np) * nl];
-                        for ((row, h), p) in tiers
-                            .chunks_exact(nl)
-                            .zip(hist.chunks_exact_mut(tw))
-                            .zip(pl)
-                        {
-                            if p.l != NONE {
-                                let t = (row[p.l as usize] as u32).min(p.tiers);
-                                h[(p.offset + t) as usize] += 1;
+                        let rows = tiers.chunks_exact(nl).zip(hist.chunks_exact_mut(tw));
+                        match pl {
+                            Some(pl) => {
+                                for ((row, h), p) in rows.zip(pl) {
+                                    if p.l != NONE {
+                                        let t = (row[p.l as usize] as u32).min(p.tiers);
+                                        h[(p.offset + t) as usize] += 1;
+                                    }
+                                }
                             }
-                        }
-                    }
-                });
-        } else if nl > 0 {
-            // one count per partner and ladder, in the tier it ended in (the probabilities of
-            // reaching each tier are the tail sums, in `finish`)
-            let tw = self.tier_width;
-            acc.partner_hist
-                .par_chunks_mut(BLOCK * tw)
-                .enumerate()
-                .for_each(|(b, hist)| {
-                    let i0 = b * BLOCK;
-                    let np = hist.len() / tw;
-                    for o in outs {
-                        let tiers = &o.partner_tier[i0 * nl..(i0 + np) * nl];
-                        for (row, h) in tiers.chunks_exact(nl).zip(hist.chunks_exact_mut(tw)) {
-                            for ((_, lad), &t) in self.ladders.iter().zip(row) {
-                                h[lad.offset + (t as usize).min(lad.tiers)] += 1;
+                            None => {
+                                for (row, h) in rows {
+                                    for ((_, lad), &t) in self.ladders.iter().zip(row) {
+                                        h[lad.offset + (t as usize).min(lad.tiers)] += 1;
+                                    }
+                                }
                             }
                         }
                     }
