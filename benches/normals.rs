@@ -27,7 +27,11 @@ fn rate(label: &str, reps: usize, mut f: impl FnMut() -> f64) {
     }
     black_box(sink);
     let n = (KEYS * MONTHS) as f64;
-    println!("{label:<40} {:>8.1} M normals/s  {:>6.2} ns/normal", n / best / 1e6, best / n * 1e9);
+    println!(
+        "{label:<40} {:>8.1} M normals/s  {:>6.2} ns/normal",
+        n / best / 1e6,
+        best / n * 1e9
+    );
 }
 
 fn main() {

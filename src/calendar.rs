@@ -63,7 +63,9 @@ impl Calendar {
 
     /// Last day (inclusive) of period `k` (0-based).
     pub fn period_end(&self, k: u32) -> NaiveDate {
-        self.period_start(k + 1).pred_opt().expect("date after start")
+        self.period_start(k + 1)
+            .pred_opt()
+            .expect("date after start")
     }
 
     /// Last day (inclusive) of the programme.
@@ -91,10 +93,14 @@ impl Calendar {
         let mut m = (date.year() - self.start.year()) as i64 * 12 + date.month() as i64
             - self.start.month() as i64;
         // adjust for start days after the 1st
-        let mut s = self.start.checked_add_months(Months::new(m.max(0) as u32))?;
+        let mut s = self
+            .start
+            .checked_add_months(Months::new(m.max(0) as u32))?;
         if s > date {
             m -= 1;
-            s = self.start.checked_add_months(Months::new(m.max(0) as u32))?;
+            s = self
+                .start
+                .checked_add_months(Months::new(m.max(0) as u32))?;
         }
         debug_assert!(s <= date);
         Some(m as u32)
@@ -127,7 +133,11 @@ mod tests {
 
     #[test]
     fn quarters() {
-        let c = Calendar { start: d(2027, 1, 1), length: PeriodLength::Quarter, periods: 4 };
+        let c = Calendar {
+            start: d(2027, 1, 1),
+            length: PeriodLength::Quarter,
+            periods: 4,
+        };
         assert_eq!(c.period_end(0), d(2027, 3, 31));
         assert_eq!(c.end(), d(2027, 12, 31));
         assert_eq!(c.period_of(d(2027, 4, 1)), Some(1));
@@ -139,7 +149,11 @@ mod tests {
 
     #[test]
     fn mid_month_start() {
-        let c = Calendar { start: d(2027, 7, 15), length: PeriodLength::Month, periods: 12 };
+        let c = Calendar {
+            start: d(2027, 7, 15),
+            length: PeriodLength::Month,
+            periods: 12,
+        };
         assert_eq!(c.month_of(d(2027, 8, 14)), Some(0));
         assert_eq!(c.month_of(d(2027, 8, 15)), Some(1));
         assert_eq!(c.end(), d(2028, 7, 14));

@@ -116,7 +116,9 @@ impl Table {
         for (i, rec) in rdr.records().enumerate() {
             let rec = rec.map_err(|e| {
                 let msg = match e.kind() {
-                    csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => {
                         format!("expected {expected_len} fields like the header, found {len}")
                     }
                     csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8 text".to_owned(),
@@ -143,7 +145,10 @@ impl Table {
                 Some(column),
                 format!(
                     "missing column (the table has: {})",
-                    have.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                    have.iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )
         })
@@ -192,7 +197,9 @@ fn parse_date(text: &str) -> Option<NaiveDate> {
     let t = text.trim();
     let day = match t.len() {
         10 => t,
-        n if n > 10 && t.is_char_boundary(10) && matches!(t.as_bytes()[10], b' ' | b'T') => &t[..10],
+        n if n > 10 && t.is_char_boundary(10) && matches!(t.as_bytes()[10], b' ' | b'T') => {
+            &t[..10]
+        }
         _ => return None,
     };
     NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
@@ -255,7 +262,10 @@ impl Partners {
         let n = self.ids.len();
         if let Some(first) = self.index.insert(id.to_owned(), n) {
             self.index.insert(id.to_owned(), first);
-            return Err(format!("partner id '{id}' appears twice (first in row {})", first + 1));
+            return Err(format!(
+                "partner id '{id}' appears twice (first in row {})",
+                first + 1
+            ));
         }
         self.ids.push(id.to_owned());
         self.segments.push(segment.to_owned());
@@ -353,12 +363,20 @@ impl Transactions {
             let get = |c: usize| rec.get(c).unwrap_or("");
             let id = get(id_col);
             if id.is_empty() {
-                return Err(t.err(row, "partner_id", "expected a partner id, found an empty cell"));
+                return Err(t.err(
+                    row,
+                    "partner_id",
+                    "expected a partner id, found an empty cell",
+                ));
             }
             let d = get(date_col);
             let date = parse_date(d).ok_or_else(|| {
                 if d.is_empty() {
-                    t.err(row, "date", "expected a date written YYYY-MM-DD, found an empty cell")
+                    t.err(
+                        row,
+                        "date",
+                        "expected a date written YYYY-MM-DD, found an empty cell",
+                    )
                 } else {
                     t.err(
                         row,
@@ -369,7 +387,8 @@ impl Transactions {
             })?;
             let quantity = t.required_number(row, "quantity", get(qty_col))?;
             let revenue = t.required_number(row, "revenue", get(rev_col))?;
-            x.partner_key.push(intern(&mut pmap, &mut x.partner_keys, id));
+            x.partner_key
+                .push(intern(&mut pmap, &mut x.partner_keys, id));
             x.date.push(date);
             x.quantity.push(quantity);
             x.revenue.push(revenue);
@@ -421,7 +440,11 @@ impl Transactions {
                 "missing column: the programme has components limited to categories (or bundles), so every transaction needs a category",
             ));
         }
-        let key_partner: Vec<Option<usize>> = self.partner_keys.iter().map(|k| partners.index_of(k)).collect();
+        let key_partner: Vec<Option<usize>> = self
+            .partner_keys
+            .iter()
+            .map(|k| partners.index_of(k))
+            .collect();
         let key_declared: Vec<bool> = self
             .category_keys
             .iter()
@@ -492,7 +515,10 @@ mod tests {
         .unwrap();
         assert_eq!(p.len(), 2);
         assert_eq!(p.index_of("B"), Some(1));
-        assert_eq!(p.baseline_revenue[0], Some(Decimal::from_str("1200.50").unwrap()));
+        assert_eq!(
+            p.baseline_revenue[0],
+            Some(Decimal::from_str("1200.50").unwrap())
+        );
         assert_eq!(p.baseline_units[0], None);
         let t = Transactions::from_csv_str(
             "partner_id,date,quantity,revenue,category,order_id\nA,2027-01-05,3,120.5,x,O1\nA,2027-02-05 00:00:00,-1,-40,,\n",

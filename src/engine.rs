@@ -33,8 +33,8 @@ use rayon::prelude::*;
 use rust_decimal::prelude::*;
 
 // Simulation conditioned on actuals to date (the forecast's engine side, `crate::forecast`).
-pub(crate) mod conditioned;
 mod block;
+pub(crate) mod conditioned;
 mod fast;
 mod vexp;
 
@@ -288,7 +288,10 @@ impl SimResult {
     /// totals) of segment `name`'s column of a per-segment matrix, e.g.
     /// `r.segment_summary(&r.segment_roi, "small")`.
     pub fn segment_summary(&self, matrix: &[f64], name: &str) -> Option<Summary> {
-        Some(summary::summarize(&self.segment_column(matrix, name)?, None))
+        Some(summary::summarize(
+            &self.segment_column(matrix, name)?,
+            None,
+        ))
     }
 
     /// Payout per scenario of component `id`.
@@ -1480,8 +1483,12 @@ impl Setup<'_> {
             cents += *v;
         }
         let active = &self.active[i * self.nc..(i + 1) * self.nc];
-        self.prep
-            .settle_partner(&w.measures, active, &self.partners[i].baseline, &mut w.scratch);
+        self.prep.settle_partner(
+            &w.measures,
+            active,
+            &self.partners[i].baseline,
+            &mut w.scratch,
+        );
         RunOut {
             revenue: cents / self.scale,
             ..RunOut::default()
@@ -2452,14 +2459,28 @@ mod rounding_tests {
 
     #[test]
     fn positive_rounding_agrees_with_half_up() {
-        let mut xs = vec![1e-300, 0.25, 0.5, 1.5, 2.5, 0.49999999999999994, 4.0e15 - 0.5, 4.0e15, 1e17];
+        let mut xs = vec![
+            1e-300,
+            0.25,
+            0.5,
+            1.5,
+            2.5,
+            0.49999999999999994,
+            4.0e15 - 0.5,
+            4.0e15,
+            1e17,
+        ];
         let mut x: f64 = 0.001;
         while x < 1e16 {
             xs.extend([x, x + 0.5, (x + 0.5).floor() + 0.5]);
             x *= 1.37;
         }
         for x in xs {
-            assert_eq!(round_half_up_positive(x).to_bits(), round_half_up(x).to_bits(), "{x}");
+            assert_eq!(
+                round_half_up_positive(x).to_bits(),
+                round_half_up(x).to_bits(),
+                "{x}"
+            );
         }
     }
 }

@@ -32,7 +32,13 @@ pub struct FieldError {
 impl FieldError {
     /// A field error without file position.
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError { file: None, path: path.into(), line: None, column: None, message: message.into() }
+        FieldError {
+            file: None,
+            path: path.into(),
+            line: None,
+            column: None,
+            message: message.into(),
+        }
     }
 }
 
@@ -145,6 +151,9 @@ impl Error {
 
     /// An I/O error on `path`.
     pub fn io(path: impl AsRef<std::path::Path>, err: impl fmt::Display) -> Self {
-        Error::Io { path: path.as_ref().display().to_string(), message: err.to_string() }
+        Error::Io {
+            path: path.as_ref().display().to_string(),
+            message: err.to_string(),
+        }
     }
 }

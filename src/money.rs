@@ -69,9 +69,9 @@ pub fn minor_units(currency: &str) -> Option<u32> {
         // three-decimal currencies
         "BHD" | "KWD" | "OMR" | "JOD" | "TND" | "LYD" | "IQD" => 3,
         "EUR" | "USD" | "GBP" | "CHF" | "CAD" | "AUD" | "NZD" | "SEK" | "NOK" | "DKK" | "PLN"
-        | "CZK" | "CNY" | "HKD" | "SGD" | "INR" | "BRL" | "MXN" | "ZAR" | "TRY" | "RON"
-        | "BGN" | "HUF" | "ILS" | "AED" | "SAR" | "THB" | "MYR" | "IDR" | "PHP" | "TWD" | "ARS"
-        | "COP" | "PEN" | "EGP" | "NGN" | "KES" | "MAD" | "QAR" | "UAH" | "RSD" => 2,
+        | "CZK" | "CNY" | "HKD" | "SGD" | "INR" | "BRL" | "MXN" | "ZAR" | "TRY" | "RON" | "BGN"
+        | "HUF" | "ILS" | "AED" | "SAR" | "THB" | "MYR" | "IDR" | "PHP" | "TWD" | "ARS" | "COP"
+        | "PEN" | "EGP" | "NGN" | "KES" | "MAD" | "QAR" | "UAH" | "RSD" => 2,
         _ => return None,
     })
 }

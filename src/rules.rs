@@ -48,7 +48,8 @@
 
 use crate::money::Rounding;
 use crate::programme::{
-    Basis, BundleReward, Compiled, GrowthApplies, Measure, OrderReward, Reward, Rule, TierMethod, UnitsAbove,
+    Basis, BundleReward, Compiled, GrowthApplies, Measure, OrderReward, Reward, Rule, TierMethod,
+    UnitsAbove,
 };
 use rust_decimal::prelude::*;
 use rust_decimal::RoundingStrategy;
@@ -193,6 +194,65 @@ fn floor_f64(x: f64) -> f64 {
     } else {
         x.floor()
     }
+}
+
+/// [`Amount::round_money`] of `f64` on a block of values at once: for each value, the same
+/// bits as `v.round_money(rounding, dp)`, computed without branches so that the loop
+/// vectorises (the engine's fast path rounds a block of partners' payouts at a time). `None`
+/// when the block needs the scalar function: a value with `|v · 10^dp| ≥ 4e15` (or NaN), or a
+/// rounding other than half up and half even.
+///
+/// It is `round_money` with its branches turned into selections: [`round_f64`] and
+/// [`floor_f64`]'s truncation through `i64` (every value is in their fast range), the
+/// tolerance, the "already whole" and "midpoint" tests, then one division.
+#[inline(always)]
+pub(crate) fn round_money_lanes<const N: usize>(
+    v: &[f64; N],
+    rounding: Rounding,
+    dp: u32,
+) -> Option<[f64; N]> {
+    let even = match rounding {
+        Rounding::HalfUp => false,
+        Rounding::HalfEven => true,
+        Rounding::Down | Rounding::Up => return None,
+    };
+    let scale = pow10(dp);
+    let mut ok = true;
+    let mut out = [0.0; N];
+    for l in 0..N {
+        let x0 = v[l] * scale;
+        let inside = x0.abs() < 4.0e15;
+        ok &= inside;
+        // a lane outside the range computes on 0 (its result is discarded with the block)
+        let x = if inside { x0 } else { 0.0 };
+        // SAFETY: |x| < 4e15 is finite and well inside i64
+        let ti = unsafe { x.to_int_unchecked::<i64>() };
+        let t = ti as f64;
+        // round_f64
+        let d = x - t;
+        let n = if d >= 0.5 {
+            t + 1.0
+        } else if d <= -0.5 {
+            t - 1.0
+        } else {
+            t
+        };
+        let n = n.copysign(x);
+        let tol = f64_tolerance(x);
+        let whole = (x - n).abs() <= tol;
+        // floor_f64
+        let f = if x < t { t - 1.0 } else { t };
+        let f = f.copysign(x);
+        let midpoint = (x - f - 0.5).abs() <= tol;
+        // half even: `f.rem_euclid(2.0) == 0.0` is `f` even; f is whole and |f| < 4e15
+        // SAFETY: as above
+        let f_even = unsafe { f.to_int_unchecked::<i64>() } & 1 == 0;
+        let up = if even { !f_even } else { x > 0.0 };
+        let mid = if up { f + 1.0 } else { f };
+        let r = if midpoint { mid } else { n };
+        out[l] = if whole { n } else { r } / scale;
+    }
+    ok.then_some(out)
 }
 
 #[inline]
@@ -484,7 +544,11 @@ impl<A: Amount> Prepared<A> {
     /// Convert a compiled programme (tiers, caps and budget) to `A`, once.
     pub fn new(p: &Compiled) -> Self {
         let money = |d: Decimal| A::from_decimal(p.rounding.round(d, p.decimals));
-        let mut groups: Vec<String> = p.components.iter().filter_map(|c| c.exclusive_group.clone()).collect();
+        let mut groups: Vec<String> = p
+            .components
+            .iter()
+            .filter_map(|c| c.exclusive_group.clone())
+            .collect();
         groups.sort();
         groups.dedup();
         let periods = p.calendar.periods as usize;
@@ -539,7 +603,10 @@ impl<A: Amount> Prepared<A> {
                             _ => None,
                         },
                     },
-                    Rule::Logistics { min_quantity, reward } => PreparedRule::Logistics {
+                    Rule::Logistics {
+                        min_quantity,
+                        reward,
+                    } => PreparedRule::Logistics {
                         min_quantity: A::from_decimal(*min_quantity),
                         per_order: match reward {
                             OrderReward::PerOrder(a) => Some(A::from_decimal(*a)),
@@ -616,7 +683,12 @@ impl<A: Amount> Prepared<A> {
     /// Scratch buffers for [`Prepared::settle_partner`]; create once, reuse for every partner.
     pub fn scratch(&self) -> PartnerScratch<A> {
         let n = self.components.len() * self.periods;
-        let max_slots = self.components.iter().map(|c| c.slots).max().unwrap_or(slot::BASE);
+        let max_slots = self
+            .components
+            .iter()
+            .map(|c| c.slots)
+            .max()
+            .unwrap_or(slot::BASE);
         PartnerScratch {
             periods: self.periods,
             window: vec![A::ZERO; max_slots],
@@ -635,9 +707,16 @@ impl<A: Amount> Prepared<A> {
 
     /// Evaluate component `c` on the measures `m` of one window (its `slots` values) spanning
     /// `window_periods` periods, for a partner with `baseline`. The amount is not rounded.
-    pub fn evaluate(&self, c: usize, m: &[A], window_periods: u32, baseline: &Baseline<A>) -> Outcome<A> {
+    pub fn evaluate(
+        &self,
+        c: usize,
+        m: &[A],
+        window_periods: u32,
+        baseline: &Baseline<A>,
+    ) -> Outcome<A> {
         let months = self.months_per_period * window_periods;
-        let window_baseline = |annual: Option<A>| annual.map(|b| b * A::from_u32(months) / A::from_u32(12));
+        let window_baseline =
+            |annual: Option<A>| annual.map(|b| b * A::from_u32(months) / A::from_u32(12));
         match &self.components[c].rule {
             PreparedRule::Ladder {
                 basis,
@@ -686,7 +765,10 @@ impl<A: Amount> Prepared<A> {
                         };
                     }
                 };
-                let tier = tiers.iter().take_while(|t| v.at_least(b * t.threshold)).count() as u32;
+                let tier = tiers
+                    .iter()
+                    .take_while(|t| v.at_least(b * t.threshold))
+                    .count() as u32;
                 if tier == 0 {
                     return Outcome {
                         volume: v,
@@ -700,7 +782,8 @@ impl<A: Amount> Prepared<A> {
                     GrowthApplies::Growth => (v - b).max_of(A::ZERO),
                 };
                 let t = &tiers[tier as usize - 1];
-                let amount = contribution(t, *basis, q, v, m[slot::REVENUE], m[slot::UNITS]).max_of(A::ZERO);
+                let amount =
+                    contribution(t, *basis, q, v, m[slot::REVENUE], m[slot::UNITS]).max_of(A::ZERO);
                 Outcome {
                     amount,
                     volume: v,
@@ -742,7 +825,10 @@ impl<A: Amount> Prepared<A> {
                 }
             }
             PreparedRule::Bundle {
-                minimums, rate, fixed, ..
+                minimums,
+                rate,
+                fixed,
+                ..
             } => {
                 let mut qualified = true;
                 let mut revenue = A::ZERO;
@@ -768,7 +854,9 @@ impl<A: Amount> Prepared<A> {
                     applicable: true,
                 }
             }
-            PreparedRule::Logistics { per_order, rate, .. } => {
+            PreparedRule::Logistics {
+                per_order, rate, ..
+            } => {
                 let n = m[slot::VOLUME];
                 let amount = match (per_order, rate) {
                     (Some(a), _) => *a * n,
@@ -780,7 +868,11 @@ impl<A: Amount> Prepared<A> {
                     amount,
                     volume: n,
                     tier: 0,
-                    paid_on: if per_order.is_some() { n } else { m[slot::REVENUE] },
+                    paid_on: if per_order.is_some() {
+                        n
+                    } else {
+                        m[slot::REVENUE]
+                    },
                     baseline: None,
                     applicable: true,
                 }
@@ -796,7 +888,13 @@ impl<A: Amount> Prepared<A> {
     /// per component and period for every stage: entitlement, component cap, exclusive
     /// group, partner cap and minimum payout (see the accessors of [`PartnerScratch`]).
     /// Never allocates.
-    pub fn settle_partner(&self, measures: &[A], active: &[bool], baseline: &Baseline<A>, s: &mut PartnerScratch<A>) {
+    pub fn settle_partner(
+        &self,
+        measures: &[A],
+        active: &[bool],
+        baseline: &Baseline<A>,
+        s: &mut PartnerScratch<A>,
+    ) {
         let kk = self.periods;
         let nc = self.components.len();
         debug_assert_eq!(measures.len(), self.measure_len);
@@ -849,19 +947,19 @@ impl<A: Amount> Prepared<A> {
         if self.groups.is_empty() {
             s.exclusive.copy_from_slice(&s.capped);
         } else {
-        for (c, pc) in self.components.iter().enumerate() {
-            for k in 0..kk {
-                let mine = s.capped[c * kk + k];
-                let beaten = pc.group.is_some()
-                    && self.components.iter().enumerate().any(|(o, po)| {
-                        o != c && po.group == pc.group && {
-                            let other = s.capped[o * kk + k];
-                            other > mine || (other == mine && o < c)
-                        }
-                    });
-                s.exclusive[c * kk + k] = if beaten { A::ZERO } else { mine };
+            for (c, pc) in self.components.iter().enumerate() {
+                for k in 0..kk {
+                    let mine = s.capped[c * kk + k];
+                    let beaten = pc.group.is_some()
+                        && self.components.iter().enumerate().any(|(o, po)| {
+                            o != c && po.group == pc.group && {
+                                let other = s.capped[o * kk + k];
+                                other > mine || (other == mine && o < c)
+                            }
+                        });
+                    s.exclusive[c * kk + k] = if beaten { A::ZERO } else { mine };
+                }
             }
-        }
         }
         // 3. partner cap and 4. minimum payout
         if self.partner_cap.is_none() && self.minimum_payout.is_none() {
@@ -896,7 +994,11 @@ impl<A: Amount> Prepared<A> {
                 None => false,
             };
             for c in 0..nc {
-                s.payable[c * kk + k] = if below { A::ZERO } else { s.partner_capped[c * kk + k] };
+                s.payable[c * kk + k] = if below {
+                    A::ZERO
+                } else {
+                    s.partner_capped[c * kk + k]
+                };
             }
         }
     }
@@ -922,16 +1024,25 @@ impl<A: Amount> Prepared<A> {
     /// has no ladder, or is not applicable). `m` is the window's measures, as for
     /// [`Prepared::evaluate`]; the additional amount assumes revenue and units grow in
     /// proportion to the basis volume.
-    pub fn next_tier(&self, c: usize, m: &[A], window_periods: u32, baseline: &Baseline<A>) -> Option<(u32, A, A, A)> {
+    pub fn next_tier(
+        &self,
+        c: usize,
+        m: &[A],
+        window_periods: u32,
+        baseline: &Baseline<A>,
+    ) -> Option<(u32, A, A, A)> {
         let now = self.evaluate(c, m, window_periods, baseline);
         if !now.applicable {
             return None;
         }
         let (basis, needed) = match &self.components[c].rule {
-            PreparedRule::Ladder { basis, tiers, .. } => (*basis, tiers.get(now.tier as usize)?.threshold),
-            PreparedRule::Growth { basis, tiers, .. } => {
-                (*basis, now.baseline? * tiers.get(now.tier as usize)?.threshold)
+            PreparedRule::Ladder { basis, tiers, .. } => {
+                (*basis, tiers.get(now.tier as usize)?.threshold)
             }
+            PreparedRule::Growth { basis, tiers, .. } => (
+                *basis,
+                now.baseline? * tiers.get(now.tier as usize)?.threshold,
+            ),
             _ => return None,
         };
         let v = m[slot::VOLUME];
@@ -941,8 +1052,16 @@ impl<A: Amount> Prepared<A> {
                 *x = m[s] * needed / v;
             }
         } else {
-            w[slot::REVENUE] = if basis == Basis::Revenue { needed } else { A::ZERO };
-            w[slot::UNITS] = if basis == Basis::Units { needed } else { A::ZERO };
+            w[slot::REVENUE] = if basis == Basis::Revenue {
+                needed
+            } else {
+                A::ZERO
+            };
+            w[slot::UNITS] = if basis == Basis::Units {
+                needed
+            } else {
+                A::ZERO
+            };
         }
         w[slot::VOLUME] = needed;
         let then = self.evaluate(c, &w, window_periods, baseline);
@@ -963,8 +1082,22 @@ impl<A: Amount> Prepared<A> {
 pub fn contribution<A: Amount>(t: &PTier<A>, basis: Basis, q: A, v: A, revenue: A, units: A) -> A {
     let scaled = |paid: A| if v > A::ZERO { paid * q / v } else { A::ZERO };
     match t.kind {
-        RewardKind::Rate => t.value * if basis == Basis::Revenue { q } else { scaled(revenue) },
-        RewardKind::PerUnit => t.value * if basis == Basis::Units { q } else { scaled(units) },
+        RewardKind::Rate => {
+            t.value
+                * if basis == Basis::Revenue {
+                    q
+                } else {
+                    scaled(revenue)
+                }
+        }
+        RewardKind::PerUnit => {
+            t.value
+                * if basis == Basis::Units {
+                    q
+                } else {
+                    scaled(units)
+                }
+        }
         RewardKind::Fixed => t.value,
     }
 }
@@ -1042,7 +1175,10 @@ pub fn ladder_terms_reached<A: Amount>(
         TierMethod::Rolling => {
             for i in 0..r - 1 {
                 let (lo, hi) = match basis_cap {
-                    Some(c) => (tiers[i].threshold.min_of(c), tiers[i + 1].threshold.min_of(c)),
+                    Some(c) => (
+                        tiers[i].threshold.min_of(c),
+                        tiers[i + 1].threshold.min_of(c),
+                    ),
                     None => (tiers[i].threshold, tiers[i + 1].threshold),
                 };
                 add(i, hi - lo);
@@ -1064,7 +1200,13 @@ pub fn ladder_terms_reached<A: Amount>(
 /// `total` (exactly in decimal; within float error in `f64`). Weights must be ≥ 0; when they
 /// are all zero the total is split evenly. Writes `out[..weights.len()]`; `order` is scratch.
 /// Agrees with [`crate::money::allocate`] on decimals.
-pub fn allocate_into<A: Amount>(total: A, weights: &[A], dp: u32, out: &mut [A], order: &mut Vec<(A, usize)>) {
+pub fn allocate_into<A: Amount>(
+    total: A,
+    weights: &[A],
+    dp: u32,
+    out: &mut [A],
+    order: &mut Vec<(A, usize)>,
+) {
     let n = weights.len();
     if n == 0 {
         return;
@@ -1191,7 +1333,17 @@ mod tests {
 
     fn amount(method: TierMethod, cap: Option<Decimal>, v: Decimal) -> Decimal {
         let t = tiers(&[(10_000, "0.02"), (20_000, "0.03"), (50_000, "0.04")]);
-        ladder_terms(&t, method, Basis::Revenue, cap, v, v, Decimal::ZERO, |_, _, _| {}).0
+        ladder_terms(
+            &t,
+            method,
+            Basis::Revenue,
+            cap,
+            v,
+            v,
+            Decimal::ZERO,
+            |_, _, _| {},
+        )
+        .0
     }
 
     #[test]
@@ -1204,21 +1356,62 @@ mod tests {
         assert_eq!(amount(TierMethod::Rolling, None, v), dec!(3500));
         // 9%·60,000
         assert_eq!(amount(TierMethod::Total, None, v), dec!(5400));
-        assert_eq!(amount(TierMethod::Retroactive, None, dec!(9999.99)), dec!(0));
-        assert_eq!(amount(TierMethod::Retroactive, Some(dec!(40000)), v), dec!(1600));
-        assert_eq!(amount(TierMethod::Incremental, Some(dec!(40000)), v), dec!(800));
+        assert_eq!(
+            amount(TierMethod::Retroactive, None, dec!(9999.99)),
+            dec!(0)
+        );
+        assert_eq!(
+            amount(TierMethod::Retroactive, Some(dec!(40000)), v),
+            dec!(1600)
+        );
+        assert_eq!(
+            amount(TierMethod::Incremental, Some(dec!(40000)), v),
+            dec!(800)
+        );
     }
 
     #[test]
     fn inline_round_and_floor_are_the_library_functions() {
         let mut xs = vec![
-            0.0, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 0.49999999999999994, -0.49999999999999994,
-            0.3, -0.3, 0.7, -0.7, 1e-300, -1e-300, 4.0e15 - 0.5, -4.0e15 + 0.5, 4.0e15, 4.5e15 + 0.5,
-            1e300, -1e300, f64::INFINITY, f64::NEG_INFINITY, f64::MAX, f64::MIN, f64::MIN_POSITIVE,
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            -2.5,
+            0.49999999999999994,
+            -0.49999999999999994,
+            0.3,
+            -0.3,
+            0.7,
+            -0.7,
+            1e-300,
+            -1e-300,
+            4.0e15 - 0.5,
+            -4.0e15 + 0.5,
+            4.0e15,
+            4.5e15 + 0.5,
+            1e300,
+            -1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MAX,
+            f64::MIN,
+            f64::MIN_POSITIVE,
         ];
         let mut x = 1e-6f64;
         while x < 1e17 {
-            for y in [x, x + 0.5, x.floor() + 0.5, x.floor() + 0.5 - 1e-9, -x, -(x + 0.5), -(x.floor() + 0.5)] {
+            for y in [
+                x,
+                x + 0.5,
+                x.floor() + 0.5,
+                x.floor() + 0.5 - 1e-9,
+                -x,
+                -(x + 0.5),
+                -(x.floor() + 0.5),
+            ] {
                 xs.push(y);
                 xs.push(f64::from_bits(y.to_bits() + 1));
                 xs.push(f64::from_bits(y.to_bits() - 1));
@@ -1233,9 +1426,87 @@ mod tests {
     }
 
     #[test]
+    fn round_money_lanes_is_round_money() {
+        use rand::{Rng, SeedableRng};
+        let mut r = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(3);
+        let mut xs: Vec<f64> = vec![
+            0.0,
+            -0.0,
+            0.005,
+            -0.005,
+            0.015,
+            0.025,
+            1.005,
+            2.675,
+            0.0049999999,
+            0.0050000001,
+            1e-12,
+            -1e-12,
+            39.995,
+            1234.565,
+            -1234.565,
+            3.9e13,
+            3.99e13,
+            4.0e13,
+            1e300,
+            -1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            f64::MIN_POSITIVE,
+        ];
+        for _ in 0..20_000 {
+            let magnitude = 10f64.powi(r.random_range(-3..14));
+            let x: f64 = r.random_range(-1.0..1.0) * magnitude;
+            // exact and near midpoints in cents, thousandths and units
+            let cents = (x * 100.0).trunc() / 100.0 + 0.005;
+            for y in [
+                x,
+                cents,
+                cents + 1e-12 * magnitude,
+                cents - 1e-10,
+                (x * 1000.0).round() / 1000.0,
+            ] {
+                xs.push(y);
+                xs.push(f64::from_bits(y.to_bits() + 1));
+            }
+        }
+        for rounding in [Rounding::HalfUp, Rounding::HalfEven] {
+            for dp in [0, 2, 3] {
+                for chunk in xs.chunks_exact(8) {
+                    let block: [f64; 8] = chunk.try_into().unwrap();
+                    let want = block.map(|v| v.round_money(rounding, dp));
+                    match round_money_lanes(&block, rounding, dp) {
+                        Some(got) => {
+                            for l in 0..8 {
+                                assert_eq!(
+                                    got[l].to_bits(),
+                                    want[l].to_bits(),
+                                    "{rounding:?} {dp} {}",
+                                    block[l]
+                                );
+                            }
+                        }
+                        None => assert!(
+                            block.iter().any(|v| !((v * pow10(dp)).abs() < 4.0e15)),
+                            "{rounding:?} {dp} {block:?} refused"
+                        ),
+                    }
+                }
+            }
+        }
+        assert!(round_money_lanes(&[1.0; 8], Rounding::Down, 2).is_none());
+        assert!(round_money_lanes(&[1.0; 8], Rounding::Up, 2).is_none());
+    }
+
+    #[test]
     fn pow10_table_is_powi() {
         for dp in 0..20 {
-            assert_eq!(pow10(dp).to_bits(), 10f64.powi(dp as i32).to_bits(), "dp {dp}");
+            assert_eq!(
+                pow10(dp).to_bits(),
+                10f64.powi(dp as i32).to_bits(),
+                "dp {dp}"
+            );
         }
     }
 
@@ -1250,7 +1521,12 @@ mod tests {
             ("43.2075", 2),
         ] {
             let d = Decimal::from_str(x).unwrap();
-            for r in [Rounding::HalfUp, Rounding::HalfEven, Rounding::Down, Rounding::Up] {
+            for r in [
+                Rounding::HalfUp,
+                Rounding::HalfEven,
+                Rounding::Down,
+                Rounding::Up,
+            ] {
                 let want = r.round(d, dp).to_f64().unwrap();
                 let got = (d.to_f64().unwrap()).round_money(r, dp);
                 assert_eq!(got, want, "{x} {r:?}");
@@ -1302,7 +1578,12 @@ mod pipeline_tests {
             m[prep.index(c, k, slot::REVENUE)] = d;
         }
         let mut s = prep.scratch();
-        prep.settle_partner(&m, &vec![true; p.components.len()], &Baseline::default(), &mut s);
+        prep.settle_partner(
+            &m,
+            &vec![true; p.components.len()],
+            &Baseline::default(),
+            &mut s,
+        );
         s
     }
 
@@ -1332,7 +1613,15 @@ mod pipeline_tests {
             (dec!(0), dec!(50), dec!(30))
         );
         // period 2: a 10% of 1,000 more = 140 to date beats b (50 + 0); total 170 > cap 100
-        let s = run::<Decimal>(&p, &[(0, 0, 400.0), (1, 0, 1000.0), (2, 0, 1000.0), (0, 1, 1000.0)]);
+        let s = run::<Decimal>(
+            &p,
+            &[
+                (0, 0, 400.0),
+                (1, 0, 1000.0),
+                (2, 0, 1000.0),
+                (0, 1, 1000.0),
+            ],
+        );
         assert_eq!(s.exclusive[1], dec!(140));
         assert_eq!(s.total(1), dec!(100));
         assert_eq!(s.payable(0, 1) + s.payable(2, 1), dec!(100));

@@ -144,7 +144,12 @@ pub struct Assumption {
 impl Assumption {
     /// Move the parameter at `path` (see [`parameters`]) by `low` and `high`; the labels
     /// describe the changes ("−50%", "+5 pp", "off", "= 0.3").
-    pub fn parameter(name: impl Into<String>, path: impl Into<String>, low: Change, high: Change) -> Assumption {
+    pub fn parameter(
+        name: impl Into<String>,
+        path: impl Into<String>,
+        low: Change,
+        high: Change,
+    ) -> Assumption {
         let path = path.into();
         Assumption {
             name: name.into(),
@@ -166,7 +171,10 @@ impl Assumption {
             name: name.into(),
             low_label: low_label.into(),
             high_label: high_label.into(),
-            moves: Moves::Models { low: Box::new(low), high: Box::new(high) },
+            moves: Moves::Models {
+                low: Box::new(low),
+                high: Box::new(high),
+            },
         }
     }
 
@@ -197,7 +205,14 @@ pub struct Parameter {
 }
 
 const fn p(path: &'static str, min: f64, max: f64, per_segment: bool, fraction: bool) -> Parameter {
-    Parameter { path, min, max, per_segment, fraction, integer: false }
+    Parameter {
+        path,
+        min,
+        max,
+        per_segment,
+        fraction,
+        integer: false,
+    }
 }
 
 /// Every parameter a sensitivity analysis can move, with its valid range (the model's own
@@ -237,7 +252,10 @@ pub fn parameters() -> &'static [Parameter] {
 fn find_parameter(path: &str) -> Result<&'static Parameter> {
     PARAMETERS.iter().find(|p| p.path == path).ok_or_else(|| {
         let known: Vec<&str> = PARAMETERS.iter().map(|p| p.path).collect();
-        Error::Request(format!("unknown model parameter '{path}': expected one of {}", known.join(", ")))
+        Error::Request(format!(
+            "unknown model parameter '{path}': expected one of {}",
+            known.join(", ")
+        ))
     })
 }
 
@@ -253,15 +271,23 @@ fn slot<'m>(m: &'m mut Model, path: &str) -> Slot<'m> {
         "market.sigma" => Slot::Scalar(&mut m.market.sigma),
         "market.rho" => Slot::Scalar(&mut m.market.rho),
         "market.monthly_sigma" => Slot::Scalar(&mut m.market.monthly_sigma),
-        "segment_factor.sigma" => Slot::Segments(&mut m.segment_factor.sigma, &mut m.segment_factor.segments),
-        "partner_factor.sigma" => Slot::Segments(&mut m.partner_factor.sigma, &mut m.partner_factor.segments),
+        "segment_factor.sigma" => {
+            Slot::Segments(&mut m.segment_factor.sigma, &mut m.segment_factor.segments)
+        }
+        "partner_factor.sigma" => {
+            Slot::Segments(&mut m.partner_factor.sigma, &mut m.partner_factor.segments)
+        }
         "noise.sigma" => Slot::Segments(&mut m.noise.sigma, &mut m.noise.segments),
-        "churn.monthly_hazard" => Slot::Segments(&mut m.churn.monthly_hazard, &mut m.churn.segments),
+        "churn.monthly_hazard" => {
+            Slot::Segments(&mut m.churn.monthly_hazard, &mut m.churn.segments)
+        }
         "returns.share" => Slot::Segments(&mut m.returns.share, &mut m.returns.segments),
         "orders.per_month" => Slot::Segments(&mut m.orders.per_month, &mut m.orders.segments),
         "orders.size_sigma" => Slot::Scalar(&mut m.orders.size_sigma),
         "behaviour.stretch.max_shortfall" => Slot::Scalar(&mut m.behaviour.stretch.max_shortfall),
-        "behaviour.stretch.max_probability" => Slot::Scalar(&mut m.behaviour.stretch.max_probability),
+        "behaviour.stretch.max_probability" => {
+            Slot::Scalar(&mut m.behaviour.stretch.max_probability)
+        }
         "behaviour.stretch.sensitivity" => Slot::Scalar(&mut m.behaviour.stretch.sensitivity),
         "behaviour.stretch.window_months" => Slot::Months(&mut m.behaviour.stretch.window_months),
         "behaviour.pull_forward.share" => Slot::Scalar(&mut m.behaviour.pull_forward.share),
@@ -285,11 +311,16 @@ pub fn parameter_value(model: &Model, path: &str) -> Result<f64> {
 pub fn apply_change(model: &Model, path: &str, change: Change) -> Result<Model> {
     let par = find_parameter(path)?;
     if !change.amount().is_finite() {
-        return Err(Error::Request(format!("the change of '{path}' must be a finite number, found {}", change.amount())));
+        return Err(Error::Request(format!(
+            "the change of '{path}' must be a finite number, found {}",
+            change.amount()
+        )));
     }
     if let Change::Scale(f) = change {
         if f < 0.0 {
-            return Err(Error::Request(format!("the scale factor of '{path}' must be ≥ 0, found {f}")));
+            return Err(Error::Request(format!(
+                "the scale factor of '{path}' must be ≥ 0, found {f}"
+            )));
         }
     }
     let new = |v: f64| -> Result<f64> {
@@ -308,7 +339,11 @@ pub fn apply_change(model: &Model, path: &str, change: Change) -> Result<Model> 
                 x
             }
         };
-        Ok(if par.integer { x.round().clamp(par.min, par.max) } else { x })
+        Ok(if par.integer {
+            x.round().clamp(par.min, par.max)
+        } else {
+            x
+        })
     };
     let mut m = model.clone();
     match slot(&mut m, path) {
@@ -347,32 +382,83 @@ pub fn default_assumptions(model: &Model) -> Vec<Assumption> {
     use Change::*;
     let stretch = model.behaviour.stretch.enabled;
     let candidates = vec![
-        (true, Assumption::parameter("Market volatility", "market.sigma", Scale(0.5), Scale(1.5))),
-        (true, Assumption::parameter("Segment factor", "segment_factor.sigma", Scale(0.5), Scale(1.5))),
-        (true, Assumption::parameter("Partner factor", "partner_factor.sigma", Scale(0.75), Scale(1.25))),
-        (true, Assumption::parameter("Partner noise", "noise.sigma", Scale(0.75), Scale(1.25))),
-        (true, Assumption::parameter("Trend", "growth.rate", Add(-0.05), Add(0.05))),
-        (true, Assumption::parameter("Churn", "churn.monthly_hazard", Scale(0.5), Scale(1.5))),
-        (true, Assumption::parameter("Returns", "returns.share", Scale(0.5), Scale(1.5))),
         (
-            stretch,
-            Assumption::parameter("Stretch probability", "behaviour.stretch.max_probability", Set(0.0), Scale(1.5))
-                .with_labels("off", "×1.5"),
-        ),
-        (
-            stretch,
-            Assumption::parameter("Stretch window", "behaviour.stretch.window_months", Set(1.0), Scale(1.5))
-                .with_labels("1 month", "×1.5"),
-        ),
-        (
-            stretch,
-            Assumption::parameter("Pull-forward", "behaviour.pull_forward.share", Set(0.0), Scale(1.5))
-                .with_labels("off", "×1.5"),
+            true,
+            Assumption::parameter("Market volatility", "market.sigma", Scale(0.5), Scale(1.5)),
         ),
         (
             true,
-            Assumption::parameter("Uplift elasticity", "behaviour.uplift.elasticity", Set(0.0), Scale(1.5))
-                .with_labels("off", "×1.5"),
+            Assumption::parameter(
+                "Segment factor",
+                "segment_factor.sigma",
+                Scale(0.5),
+                Scale(1.5),
+            ),
+        ),
+        (
+            true,
+            Assumption::parameter(
+                "Partner factor",
+                "partner_factor.sigma",
+                Scale(0.75),
+                Scale(1.25),
+            ),
+        ),
+        (
+            true,
+            Assumption::parameter("Partner noise", "noise.sigma", Scale(0.75), Scale(1.25)),
+        ),
+        (
+            true,
+            Assumption::parameter("Trend", "growth.rate", Add(-0.05), Add(0.05)),
+        ),
+        (
+            true,
+            Assumption::parameter("Churn", "churn.monthly_hazard", Scale(0.5), Scale(1.5)),
+        ),
+        (
+            true,
+            Assumption::parameter("Returns", "returns.share", Scale(0.5), Scale(1.5)),
+        ),
+        (
+            stretch,
+            Assumption::parameter(
+                "Stretch probability",
+                "behaviour.stretch.max_probability",
+                Set(0.0),
+                Scale(1.5),
+            )
+            .with_labels("off", "×1.5"),
+        ),
+        (
+            stretch,
+            Assumption::parameter(
+                "Stretch window",
+                "behaviour.stretch.window_months",
+                Set(1.0),
+                Scale(1.5),
+            )
+            .with_labels("1 month", "×1.5"),
+        ),
+        (
+            stretch,
+            Assumption::parameter(
+                "Pull-forward",
+                "behaviour.pull_forward.share",
+                Set(0.0),
+                Scale(1.5),
+            )
+            .with_labels("off", "×1.5"),
+        ),
+        (
+            true,
+            Assumption::parameter(
+                "Uplift elasticity",
+                "behaviour.uplift.elasticity",
+                Set(0.0),
+                Scale(1.5),
+            )
+            .with_labels("off", "×1.5"),
         ),
     ];
     candidates
@@ -398,12 +484,24 @@ fn resolve(model: &Model, a: &Assumption) -> Result<Resolved> {
         Moves::Parameter { path, low, high } => {
             let lo = apply_change(model, path, *low)?;
             let hi = apply_change(model, path, *high)?;
-            let values = (parameter_value(model, path)?, parameter_value(&lo, path)?, parameter_value(&hi, path)?);
-            Resolved { low: lo, high: hi, parameter: Some(path.clone()), values: Some(values) }
+            let values = (
+                parameter_value(model, path)?,
+                parameter_value(&lo, path)?,
+                parameter_value(&hi, path)?,
+            );
+            Resolved {
+                low: lo,
+                high: hi,
+                parameter: Some(path.clone()),
+                values: Some(values),
+            }
         }
-        Moves::Models { low, high } => {
-            Resolved { low: (**low).clone(), high: (**high).clone(), parameter: None, values: None }
-        }
+        Moves::Models { low, high } => Resolved {
+            low: (**low).clone(),
+            high: (**high).clone(),
+            parameter: None,
+            values: None,
+        },
     })
 }
 
@@ -596,11 +694,21 @@ impl Sensitivity {
             )));
         }
         if self.rows.is_empty() {
-            return Err(Error::Request("the sensitivity analysis has no assumptions to chart".into()));
+            return Err(Error::Request(
+                "the sensitivity analysis has no assumptions to chart".into(),
+            ));
         }
         let (title, name, unit) = match output {
-            Output::Payout => ("Sensitivity of expected payout", "Expected payout", ValueUnit::Money(self.currency.clone())),
-            Output::Roi => ("Sensitivity of expected ROI", "Expected ROI", ValueUnit::Percent),
+            Output::Payout => (
+                "Sensitivity of expected payout",
+                "Expected payout",
+                ValueUnit::Money(self.currency.clone()),
+            ),
+            Output::Roi => (
+                "Sensitivity of expected ROI",
+                "Expected ROI",
+                ValueUnit::Percent,
+            ),
             Output::IncrementalMargin => (
                 "Sensitivity of expected incremental margin",
                 "Expected incremental margin",
@@ -614,12 +722,24 @@ impl Sensitivity {
                 let lo = r.low_vs_base.get(output).mean;
                 let hi = r.high_vs_base.get(output).mean;
                 // the paired difference (common random numbers) measures the effect
-                let bar = TornadoBar::new(&r.assumption, &r.low_label, &r.high_label, base + lo.value, base + hi.value);
+                let bar = TornadoBar::new(
+                    &r.assumption,
+                    &r.low_label,
+                    &r.high_label,
+                    base + lo.value,
+                    base + hi.value,
+                );
                 let se = |s: f64| if s.is_finite() { s } else { 0.0 };
                 bar.with_se(se(lo.se), se(hi.se))
             })
             .collect();
-        Ok(Tornado::new(format!("{title}: {}", self.programme), name, unit, base, bars))
+        Ok(Tornado::new(
+            format!("{title}: {}", self.programme),
+            name,
+            unit,
+            base,
+            bars,
+        ))
     }
 }
 
@@ -652,15 +772,27 @@ pub fn sensitivity(
     let mut resolved = Vec::with_capacity(assumptions.len());
     for (i, a) in assumptions.iter().enumerate() {
         if a.name.trim().is_empty() {
-            return Err(Error::Request(format!("assumption {} has an empty name", i + 1)));
+            return Err(Error::Request(format!(
+                "assumption {} has an empty name",
+                i + 1
+            )));
         }
         if assumptions[..i].iter().any(|b| b.name == a.name) {
-            return Err(Error::Request(format!("assumption name '{}' is used twice", a.name)));
+            return Err(Error::Request(format!(
+                "assumption name '{}' is used twice",
+                a.name
+            )));
         }
-        let r = resolve(model, a).map_err(|e| Error::Request(format!("assumption '{}': {}", a.name, msg(e))))?;
+        let r = resolve(model, a)
+            .map_err(|e| Error::Request(format!("assumption '{}': {}", a.name, msg(e))))?;
         for (side, m) in [("low", &r.low), ("high", &r.high)] {
-            m.validate()
-                .map_err(|e| Error::Request(format!("assumption '{}', {side} setting: {}", a.name, msg(e))))?;
+            m.validate().map_err(|e| {
+                Error::Request(format!(
+                    "assumption '{}', {side} setting: {}",
+                    a.name,
+                    msg(e)
+                ))
+            })?;
         }
         resolved.push(r);
     }
@@ -676,7 +808,10 @@ pub fn sensitivity(
             Some(cb) => {
                 let n = n_known.load(std::sync::atomic::Ordering::Relaxed);
                 let per_run = if n == 0 { planned } else { n };
-                cb(offset.load(std::sync::atomic::Ordering::Relaxed) + done, per_run * runs)
+                cb(
+                    offset.load(std::sync::atomic::Ordering::Relaxed) + done,
+                    per_run * runs,
+                )
             }
         }
     };
@@ -687,7 +822,11 @@ pub fn sensitivity(
     let base = engine::simulate(programme, population, model, &sim)?;
     let n = base.scenarios;
     n_known.store(n, std::sync::atomic::Ordering::Relaxed);
-    let fixed = SimOptions { scenarios: n, precision: None, ..sim };
+    let fixed = SimOptions {
+        scenarios: n,
+        precision: None,
+        ..sim
+    };
 
     let mut rows = Vec::with_capacity(k);
     for (i, (a, r)) in assumptions.iter().zip(resolved).enumerate() {
@@ -711,7 +850,10 @@ pub fn sensitivity(
         });
     }
     // largest payout swing first; a stable sort keeps the given order on ties
-    rows.sort_by(|a, b| b.swing_size(Output::Payout).total_cmp(&a.swing_size(Output::Payout)));
+    rows.sort_by(|a, b| {
+        b.swing_size(Output::Payout)
+            .total_cmp(&a.swing_size(Output::Payout))
+    });
     Ok(Sensitivity {
         programme: base.programme.clone(),
         currency: base.currency.clone(),
@@ -740,20 +882,33 @@ mod tests {
         m.noise.segments.insert("small".into(), 0.4);
         m.behaviour.stretch.max_probability = 0.8;
         let hi = apply_change(&m, "noise.sigma", Change::Scale(1.5)).unwrap();
-        assert!((hi.noise.sigma - 0.3).abs() < 1e-12 && (hi.noise.get("small") - 0.6).abs() < 1e-12);
+        assert!(
+            (hi.noise.sigma - 0.3).abs() < 1e-12 && (hi.noise.get("small") - 0.6).abs() < 1e-12
+        );
         let p = apply_change(&m, "behaviour.stretch.max_probability", Change::Scale(1.5)).unwrap();
         assert_eq!(p.behaviour.stretch.max_probability, 1.0);
         let w = apply_change(&m, "behaviour.stretch.window_months", Change::Scale(1.5)).unwrap();
         assert_eq!(w.behaviour.stretch.window_months, 2);
         let g = apply_change(&m, "growth.rate", Change::Add(-0.05)).unwrap();
         assert_eq!(g.growth.rate, -0.05);
-        let e = apply_change(&m, "noise.sigmaa", Change::Scale(2.0)).unwrap_err().to_string();
-        assert!(e.contains("unknown model parameter 'noise.sigmaa'") && e.contains("noise.sigma"), "{e}");
-        let e = apply_change(&m, "noise.sigma", Change::Scale(f64::NAN)).unwrap_err().to_string();
+        let e = apply_change(&m, "noise.sigmaa", Change::Scale(2.0))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("unknown model parameter 'noise.sigmaa'") && e.contains("noise.sigma"),
+            "{e}"
+        );
+        let e = apply_change(&m, "noise.sigma", Change::Scale(f64::NAN))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("finite"), "{e}");
-        let e = apply_change(&m, "returns.share", Change::Set(1.5)).unwrap_err().to_string();
+        let e = apply_change(&m, "returns.share", Change::Set(1.5))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("'returns.share' cannot be set to 1.5"), "{e}");
-        let e = apply_change(&m, "behaviour.stretch.window_months", Change::Set(2.5)).unwrap_err().to_string();
+        let e = apply_change(&m, "behaviour.stretch.window_months", Change::Set(2.5))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("whole number"), "{e}");
     }
 
@@ -764,23 +919,45 @@ mod tests {
         assert_eq!(Change::Add(0.05).label("growth.rate"), "+5 pp");
         assert_eq!(Change::Add(-2.0).label("orders.per_month"), "−2");
         assert_eq!(Change::Set(0.0).label("behaviour.uplift.elasticity"), "off");
-        assert_eq!(Change::Set(0.3).label("behaviour.pull_forward.share"), "= 0.3");
+        assert_eq!(
+            Change::Set(0.3).label("behaviour.pull_forward.share"),
+            "= 0.3"
+        );
     }
 
     #[test]
     fn defaults_follow_the_model() {
-        assert_eq!(default_assumptions(&Model::default()).iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["Trend"]);
+        assert_eq!(
+            default_assumptions(&Model::default())
+                .iter()
+                .map(|a| a.name.as_str())
+                .collect::<Vec<_>>(),
+            ["Trend"]
+        );
         let mut m = Model::default();
         m.market.sigma = 0.1;
         m.behaviour.uplift.elasticity = 1.0;
         m.behaviour.pull_forward.share = 0.3; // no effect without stretch: left out
-        let names: Vec<String> = default_assumptions(&m).into_iter().map(|a| a.name).collect();
+        let names: Vec<String> = default_assumptions(&m)
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
         assert_eq!(names, ["Market volatility", "Trend", "Uplift elasticity"]);
         m.behaviour.stretch.enabled = true;
-        let names: Vec<String> = default_assumptions(&m).into_iter().map(|a| a.name).collect();
+        let names: Vec<String> = default_assumptions(&m)
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
         assert_eq!(
             names,
-            ["Market volatility", "Trend", "Stretch probability", "Stretch window", "Pull-forward", "Uplift elasticity"]
+            [
+                "Market volatility",
+                "Trend",
+                "Stretch probability",
+                "Stretch window",
+                "Pull-forward",
+                "Uplift elasticity"
+            ]
         );
     }
 }

@@ -238,12 +238,26 @@ impl Settlement {
                 let _ = writeln!(s, "  {name}: {}", signed_money(v, dp));
             }
         }
-        let _ = writeln!(s, "Total payable {} {}", money_text(t.payable, dp), self.currency);
-        let standing: Vec<&Standing> = self.standing.iter().filter(|x| x.partner_id == partner_id).collect();
+        let _ = writeln!(
+            s,
+            "Total payable {} {}",
+            money_text(t.payable, dp),
+            self.currency
+        );
+        let standing: Vec<&Standing> = self
+            .standing
+            .iter()
+            .filter(|x| x.partner_id == partner_id)
+            .collect();
         if !standing.is_empty() {
             let _ = writeln!(s, "\nStanding against the next tier:");
             for x in standing {
-                match (x.next_tier, x.next_threshold, x.shortfall, x.additional_payout) {
+                match (
+                    x.next_tier,
+                    x.next_threshold,
+                    x.shortfall,
+                    x.additional_payout,
+                ) {
                     (Some(n), Some(t), Some(short), Some(add)) => {
                         let _ = writeln!(
                             s,
@@ -297,7 +311,8 @@ impl Settlement {
 
     /// The whole settlement as JSON (amounts as exact decimal strings).
     pub fn to_json(&self) -> Result<String> {
-        serde_json::to_string_pretty(self).map_err(|e| Error::Request(format!("cannot write JSON: {e}")))
+        serde_json::to_string_pretty(self)
+            .map_err(|e| Error::Request(format!("cannot write JSON: {e}")))
     }
 }
 
@@ -477,10 +492,22 @@ pub fn settle(p: &Compiled, partners: &Partners, tx: &Transactions) -> Result<Se
         let active: Vec<bool> = p
             .components
             .iter()
-            .map(|c| c.scope.includes_partner(&partners.ids[pi], &partners.segments[pi]))
+            .map(|c| {
+                c.scope
+                    .includes_partner(&partners.ids[pi], &partners.segments[pi])
+            })
             .collect();
         let mut m = vec![Decimal::ZERO; prep.measure_len()];
-        fill_measures(&prep, p, tx, &res, &rows_of[pi], &active, &mut m, &mut orders);
+        fill_measures(
+            &prep,
+            p,
+            tx,
+            &res,
+            &rows_of[pi],
+            &active,
+            &mut m,
+            &mut orders,
+        );
         let baseline = Baseline {
             revenue: partners.baseline_revenue[pi],
             units: partners.baseline_units[pi],
@@ -515,7 +542,11 @@ pub fn settle(p: &Compiled, partners: &Partners, tx: &Transactions) -> Result<Se
                 .iter()
                 .flat_map(|w| (0..nc).map(move |c| w.payable[c * kk + k]))
                 .collect();
-            let shares = money::allocate(prep.budget.expect("binding budget"), &weights, prep.decimals);
+            let shares = money::allocate(
+                prep.budget.expect("binding budget"),
+                &weights,
+                prep.decimals,
+            );
             for (j, share) in shares.into_iter().enumerate() {
                 works[j / nc].budgeted[(j % nc) * kk + k] = share;
             }
@@ -572,7 +603,12 @@ pub fn settle(p: &Compiled, partners: &Partners, tx: &Transactions) -> Result<Se
             units: partners.baseline_units[w.partner],
         };
         for (c, pc) in prep.components.iter().enumerate() {
-            if !w.active[c] || !matches!(pc.rule, PreparedRule::Ladder { .. } | PreparedRule::Growth { .. }) {
+            if !w.active[c]
+                || !matches!(
+                    pc.rule,
+                    PreparedRule::Ladder { .. } | PreparedRule::Growth { .. }
+                )
+            {
                 continue;
             }
             let (window, periods) = window_measures(&prep, &w.measures, c, current);
@@ -612,9 +648,18 @@ pub fn settle(p: &Compiled, partners: &Partners, tx: &Transactions) -> Result<Se
 
 /// The measures of component `c` over the window its standing is measured on: the period
 /// alone (`measure = period`) or the programme to date (`cumulative`).
-fn window_measures(prep: &Prepared<Decimal>, m: &[Decimal], c: usize, k: usize) -> (Vec<Decimal>, u32) {
+fn window_measures(
+    prep: &Prepared<Decimal>,
+    m: &[Decimal],
+    c: usize,
+    k: usize,
+) -> (Vec<Decimal>, u32) {
     let pc = &prep.components[c];
-    let from = if pc.measure == Measure::Cumulative { 0 } else { k };
+    let from = if pc.measure == Measure::Cumulative {
+        0
+    } else {
+        k
+    };
     let mut w = vec![Decimal::ZERO; pc.slots];
     for j in from..=k {
         for (s, x) in w.iter_mut().enumerate() {
@@ -645,7 +690,9 @@ pub(crate) fn fill_measures(
         orders.clear();
         for &i in rows {
             let (q, r) = (tx.quantity[i], tx.revenue[i]);
-            if gross && (q.is_sign_negative() && !q.is_zero() || r.is_sign_negative() && !r.is_zero()) {
+            if gross
+                && (q.is_sign_negative() && !q.is_zero() || r.is_sign_negative() && !r.is_zero())
+            {
                 continue;
             }
             let cat = tx.category_of(i);
@@ -655,7 +702,8 @@ pub(crate) fn fill_measures(
             let k = res.period[i] as usize;
             match &pc.rule {
                 PreparedRule::Ladder { basis, .. } | PreparedRule::Growth { basis, .. } => {
-                    m[prep.index(c, k, slot::VOLUME)] += if *basis == Basis::Revenue { r } else { q };
+                    m[prep.index(c, k, slot::VOLUME)] +=
+                        if *basis == Basis::Revenue { r } else { q };
                     m[prep.index(c, k, slot::REVENUE)] += r;
                     m[prep.index(c, k, slot::UNITS)] += q;
                 }
@@ -664,8 +712,12 @@ pub(crate) fn fill_measures(
                     m[prep.index(c, k, slot::REVENUE)] += r;
                     m[prep.index(c, k, slot::UNITS)] += q;
                 }
-                PreparedRule::Bundle { basis, categories, .. } => {
-                    let Some(j) = cat.and_then(|cat| categories.binary_search_by(|x| x.as_str().cmp(cat)).ok()) else {
+                PreparedRule::Bundle {
+                    basis, categories, ..
+                } => {
+                    let Some(j) = cat
+                        .and_then(|cat| categories.binary_search_by(|x| x.as_str().cmp(cat)).ok())
+                    else {
                         continue;
                     };
                     let v = if *basis == Basis::Revenue { r } else { q };
@@ -680,7 +732,9 @@ pub(crate) fn fill_measures(
                         Some(id) => OrderKey::Id(id),
                         None => OrderKey::Row(i),
                     };
-                    let e = orders.entry(key).or_insert((tx.date[i], Decimal::ZERO, Decimal::ZERO));
+                    let e = orders
+                        .entry(key)
+                        .or_insert((tx.date[i], Decimal::ZERO, Decimal::ZERO));
                     e.0 = e.0.min(tx.date[i]);
                     e.1 += q;
                     e.2 += r;
@@ -709,12 +763,26 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn line(&self, w: &PartnerWork, c: usize, k: usize, pid: &str, seg: &str, cal: &crate::calendar::Calendar) -> Line {
+    fn line(
+        &self,
+        w: &PartnerWork,
+        c: usize,
+        k: usize,
+        pid: &str,
+        seg: &str,
+        cal: &crate::calendar::Calendar,
+    ) -> Line {
         let prep = self.prep;
         let pc = &prep.components[c];
         let kk = prep.periods;
         let at = |v: &[Decimal], k: usize| v[c * kk + k];
-        let diff = |v: &[Decimal]| if k == 0 { at(v, 0) } else { at(v, k) - at(v, k - 1) };
+        let diff = |v: &[Decimal]| {
+            if k == 0 {
+                at(v, 0)
+            } else {
+                at(v, k) - at(v, k - 1)
+            }
+        };
         let calculated = diff(&w.entitled);
         let adj_component_cap = diff(&w.capped) - calculated;
         let adj_exclusive_group = diff(&w.exclusive) - diff(&w.capped);
@@ -737,11 +805,16 @@ impl Ctx<'_> {
             slot::VOLUME
         };
         let volume_period = w.measures[prep.index(c, k, vol_slot)];
-        let volume_to_date: Decimal = (0..=k).map(|j| w.measures[prep.index(c, j, vol_slot)]).sum();
+        let volume_to_date: Decimal = (0..=k)
+            .map(|j| w.measures[prep.index(c, j, vol_slot)])
+            .sum();
         let o = w.outcome[c * kk + k];
         let (basis, tier_threshold, reward) = match &pc.rule {
             PreparedRule::Ladder {
-                basis, method, tiers, ..
+                basis,
+                method,
+                tiers,
+                ..
             } => (
                 basis_name(*basis),
                 (o.tier > 0).then(|| tiers[o.tier as usize - 1].threshold),
@@ -781,10 +854,14 @@ impl Ctx<'_> {
                     String::new()
                 },
             ),
-            PreparedRule::PerUnit { amount, .. } => {
-                ("units", None, format!("{} per unit", money_text(*amount, self.dp)))
-            }
-            PreparedRule::Bundle { basis, rate, fixed, .. } => (
+            PreparedRule::PerUnit { amount, .. } => (
+                "units",
+                None,
+                format!("{} per unit", money_text(*amount, self.dp)),
+            ),
+            PreparedRule::Bundle {
+                basis, rate, fixed, ..
+            } => (
                 basis_name(*basis),
                 None,
                 match (rate, fixed) {
@@ -793,7 +870,9 @@ impl Ctx<'_> {
                     _ => String::new(),
                 },
             ),
-            PreparedRule::Logistics { per_order, rate, .. } => (
+            PreparedRule::Logistics {
+                per_order, rate, ..
+            } => (
                 "orders",
                 None,
                 match (per_order, rate) {
@@ -873,7 +952,9 @@ impl Ctx<'_> {
                 let win = if cumulative {
                     window
                 } else {
-                    (0..pc.slots).map(|s| w.measures[prep.index(c, k, s)]).collect()
+                    (0..pc.slots)
+                        .map(|s| w.measures[prep.index(c, k, s)])
+                        .collect()
                 };
                 let vt = |x: Decimal| vol_text(x, *basis, dp);
                 let mut terms: Vec<String> = Vec::new();
@@ -891,7 +972,8 @@ impl Ctx<'_> {
                             RewardKind::Fixed => format!("fixed {}", money_text(t.value, dp)),
                             kind => {
                                 let on = match (method, i + 1 == o.tier as usize) {
-                                    (TierMethod::Retroactive | TierMethod::Total, _) | (TierMethod::Rolling, true) => {
+                                    (TierMethod::Retroactive | TierMethod::Total, _)
+                                    | (TierMethod::Rolling, true) => {
                                         format!("all {}", vt(q))
                                     }
                                     _ => format!("{} from {}", vt(q), vt(t.threshold)),
@@ -916,7 +998,9 @@ impl Ctx<'_> {
                 }
                 if *method == TierMethod::Retroactive {
                     let what = match t.kind {
-                        RewardKind::Fixed => format!("fixed {} for tier {}", money_text(t.value, dp), o.tier),
+                        RewardKind::Fixed => {
+                            format!("fixed {} for tier {}", money_text(t.value, dp), o.tier)
+                        }
                         kind => format!(
                             "{} retroactive on all {}",
                             reward_text(kind, t.value, dp),
@@ -968,8 +1052,12 @@ impl Ctx<'_> {
                         }
                         let t = &tiers[o.tier as usize - 1];
                         let on = match applies_to {
-                            GrowthApplies::Whole => format!("all {}", vol_text(o.paid_on, *basis, dp)),
-                            GrowthApplies::Growth => format!("the {} above baseline", vol_text(o.paid_on, *basis, dp)),
+                            GrowthApplies::Whole => {
+                                format!("all {}", vol_text(o.paid_on, *basis, dp))
+                            }
+                            GrowthApplies::Growth => {
+                                format!("the {} above baseline", vol_text(o.paid_on, *basis, dp))
+                            }
                         };
                         let what = match t.kind {
                             RewardKind::Fixed => format!("fixed {}", money_text(t.value, dp)),
@@ -991,7 +1079,9 @@ impl Ctx<'_> {
                 }
                 let base = match (above, o.baseline) {
                     (UnitsAbove::None, _) | (_, None) => String::new(),
-                    (UnitsAbove::Baseline, Some(b)) => format!(" above the baseline of {}", num_text(b, dp)),
+                    (UnitsAbove::Baseline, Some(b)) => {
+                        format!(" above the baseline of {}", num_text(b, dp))
+                    }
                     (UnitsAbove::Quantity(_), Some(b)) => format!(" above {}", num_text(b, dp)),
                 };
                 format!(
@@ -1012,7 +1102,9 @@ impl Ctx<'_> {
                 let win: Vec<Decimal> = if cumulative {
                     window_measures(prep, &w.measures, c, k).0
                 } else {
-                    (0..pc.slots).map(|s| w.measures[prep.index(c, k, s)]).collect()
+                    (0..pc.slots)
+                        .map(|s| w.measures[prep.index(c, k, s)])
+                        .collect()
                 };
                 let parts: Vec<String> = categories
                     .iter()
@@ -1021,11 +1113,19 @@ impl Ctx<'_> {
                     .map(|(j, (cat, min))| {
                         let v = win[slot::bundle_volume(j)];
                         let t = |x: Decimal| vol_text(x, *basis, dp);
-                        format!("{cat} {} {} {}", t(v), if v >= *min { "≥" } else { "<" }, t(*min))
+                        format!(
+                            "{cat} {} {} {}",
+                            t(v),
+                            if v >= *min { "≥" } else { "<" },
+                            t(*min)
+                        )
                     })
                     .collect();
                 if o.tier == 0 {
-                    return format!("bundle not qualified{to_date} ({}): nothing earned", parts.join(", "));
+                    return format!(
+                        "bundle not qualified{to_date} ({}): nothing earned",
+                        parts.join(", ")
+                    );
                 }
                 match (rate, fixed) {
                     (Some(r), _) => format!(
@@ -1050,7 +1150,9 @@ impl Ctx<'_> {
                 let win: Vec<Decimal> = if cumulative {
                     window_measures(prep, &w.measures, c, k).0
                 } else {
-                    (0..pc.slots).map(|s| w.measures[prep.index(c, k, s)]).collect()
+                    (0..pc.slots)
+                        .map(|s| w.measures[prep.index(c, k, s)])
+                        .collect()
                 };
                 let n = win[slot::VOLUME];
                 let head = format!(
@@ -1059,7 +1161,11 @@ impl Ctx<'_> {
                     num_text(*min_quantity, dp)
                 );
                 match (per_order, rate) {
-                    (Some(a), _) => format!("{head}; {} per order = {}", money_text(*a, dp), money_text(rounded, dp)),
+                    (Some(a), _) => format!(
+                        "{head}; {} per order = {}",
+                        money_text(*a, dp),
+                        money_text(rounded, dp)
+                    ),
                     (None, Some(r)) => format!(
                         "{head}; {} on their revenue {} = {}",
                         percent_text(*r),
@@ -1112,7 +1218,9 @@ impl Ctx<'_> {
                 .components
                 .iter()
                 .enumerate()
-                .filter(|(o, po)| po.group == pc.group && at_c(&w.exclusive, *o, kk, k) > Decimal::ZERO)
+                .filter(|(o, po)| {
+                    po.group == pc.group && at_c(&w.exclusive, *o, kk, k) > Decimal::ZERO
+                })
                 .map(|(_, po)| po.id.as_str())
                 .next();
             parts.push(match winner {
@@ -1127,7 +1235,9 @@ impl Ctx<'_> {
             });
         }
         if let Some(limit) = prep.partner_cap {
-            let total: Decimal = (0..prep.components.len()).map(|o| at_c(&w.exclusive, o, kk, k)).sum();
+            let total: Decimal = (0..prep.components.len())
+                .map(|o| at_c(&w.exclusive, o, kk, k))
+                .sum();
             if !pcap.is_zero() {
                 parts.push(format!(
                     "partner cap {} applied (all components to date {}): {}",
@@ -1136,7 +1246,10 @@ impl Ctx<'_> {
                     signed_money(pcap, dp)
                 ));
             } else if total > limit {
-                parts.push(format!("partner cap {} applies to date", money_text(limit, dp)));
+                parts.push(format!(
+                    "partner cap {} applies to date",
+                    money_text(limit, dp)
+                ));
             } else if !calculated.is_zero() {
                 parts.push(format!("partner cap {} not reached", money_text(limit, dp)));
             }

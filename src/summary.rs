@@ -221,7 +221,11 @@ pub struct PathBands {
 /// assert_eq!(b.p50[1].value, 4.0);
 /// ```
 pub fn cumulative_bands(monthly: &[f64], scenarios: usize, months: usize) -> PathBands {
-    assert_eq!(monthly.len(), scenarios * months, "monthly paths: expected scenarios × months values");
+    assert_eq!(
+        monthly.len(),
+        scenarios * months,
+        "monthly paths: expected scenarios × months values"
+    );
     let mut cum = monthly.to_vec();
     for s in 0..scenarios {
         let row = &mut cum[s * months..(s + 1) * months];

@@ -401,13 +401,23 @@ fn tier_attainment_leaves_out_tiers_a_ladder_does_not_have() {
     // "online" has three tiers, "installer" four: NaN marks the missing one
     let chart = TierAttainment::new(
         "Partners by highest tier reached",
-        vec!["Tier 1".into(), "Tier 2".into(), "Tier 3".into(), "Tier 4".into()],
+        vec![
+            "Tier 1".into(),
+            "Tier 2".into(),
+            "Tier 3".into(),
+            "Tier 4".into(),
+        ],
         vec![
             AttainmentSeries::new("installer", vec![500.0, 360.0, 170.0, 60.0], None),
             AttainmentSeries::new(
                 "online",
                 vec![140.0, 80.0, 40.0, f64::NAN],
-                Some(vec![(130.0, 150.0), (70.0, 90.0), (35.0, 45.0), (f64::NAN, f64::NAN)]),
+                Some(vec![
+                    (130.0, 150.0),
+                    (70.0, 90.0),
+                    (35.0, 45.0),
+                    (f64::NAN, f64::NAN),
+                ]),
             ),
         ],
     );

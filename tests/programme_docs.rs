@@ -32,20 +32,36 @@ fn documented_programmes_are_valid() {
         if !text.contains("name") {
             continue;
         }
-        let p = Programme::from_str(&text, format, Some("docs")).unwrap_or_else(|e| panic!("{e}\n{text}"));
-        p.compile_located(&text, format, Some("docs")).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let p = Programme::from_str(&text, format, Some("docs"))
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        p.compile_located(&text, format, Some("docs"))
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
         programmes.push(p);
     }
-    assert_eq!(programmes.len(), 4, "the complete example and the smallest one in three formats");
+    assert_eq!(
+        programmes.len(),
+        4,
+        "the complete example and the smallest one in three formats"
+    );
     let bundled = Programme::from_file(root.join("examples/distributor/programme.toml")).unwrap();
-    assert_eq!(programmes[0], bundled, "the complete example is examples/distributor/programme.toml");
+    assert_eq!(
+        programmes[0], bundled,
+        "the complete example is examples/distributor/programme.toml"
+    );
     assert_eq!(programmes[1], programmes[2]);
     assert_eq!(programmes[1], programmes[3]);
 }
 
 #[test]
 fn documented_ladder_fragment_reads() {
-    let frag = blocks().into_iter().find(|(_, t)| t.starts_with("tiers = [")).expect("ladder fragment").1;
+    let frag = blocks()
+        .into_iter()
+        .find(|(_, t)| t.starts_with("tiers = ["))
+        .expect("ladder fragment")
+        .1;
     let text = format!("name = \"x\"\ncurrency = \"EUR\"\nstart = 2027-01-01\nperiod = \"year\"\nperiods = 1\n[[components]]\nid = \"v\"\nkind = \"volume\"\n{frag}");
-    Programme::from_str(&text, Format::Toml, None).unwrap().compile().unwrap();
+    Programme::from_str(&text, Format::Toml, None)
+        .unwrap()
+        .compile()
+        .unwrap();
 }

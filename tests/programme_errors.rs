@@ -76,7 +76,11 @@ fn ext(format: Format) -> &'static str {
 
 /// 1-based line of the `nth` (0-based) occurrence of `needle` in `text`.
 fn line_of(text: &str, needle: &str, nth: usize) -> usize {
-    let pos = text.match_indices(needle).nth(nth).unwrap_or_else(|| panic!("{needle:?} not in\n{text}")).0;
+    let pos = text
+        .match_indices(needle)
+        .nth(nth)
+        .unwrap_or_else(|| panic!("{needle:?} not in\n{text}"))
+        .0;
     text[..pos].matches('\n').count() + 1
 }
 
@@ -95,19 +99,36 @@ fn check(name: &str, mutate: impl Fn(&mut Value), case: Case) {
         let text = render(&v, format);
         let e = match load(&text, format) {
             Err(Error::Programme(fe)) => fe,
-            other => panic!("{name} ({format:?}): expected a programme error, got {other:?}\n{text}"),
+            other => {
+                panic!("{name} ({format:?}): expected a programme error, got {other:?}\n{text}")
+            }
         };
         let shown = Error::Programme(e.clone()).to_string();
         eprintln!("{shown}");
         assert_eq!(e.path, case.path, "{name} ({format:?}): {shown}\n{text}");
         for want in case.expect {
-            assert!(e.message.contains(want), "{name} ({format:?}): message lacks {want:?}: {shown}");
+            assert!(
+                e.message.contains(want),
+                "{name} ({format:?}): message lacks {want:?}: {shown}"
+            );
         }
-        let line = e.line.unwrap_or_else(|| panic!("{name} ({format:?}): no line in {shown}\n{text}"));
-        assert!(e.column.is_some(), "{name} ({format:?}): no column in {shown}");
-        assert_eq!(e.file.as_deref(), Some(format!("programme.{}", ext(format)).as_str()));
+        let line = e
+            .line
+            .unwrap_or_else(|| panic!("{name} ({format:?}): no line in {shown}\n{text}"));
+        assert!(
+            e.column.is_some(),
+            "{name} ({format:?}): no column in {shown}"
+        );
+        assert_eq!(
+            e.file.as_deref(),
+            Some(format!("programme.{}", ext(format)).as_str())
+        );
         if let Some((needle, nth)) = case.needle {
-            assert_eq!(line, line_of(&text, needle, nth), "{name} ({format:?}): {shown}\n{text}");
+            assert_eq!(
+                line,
+                line_of(&text, needle, nth),
+                "{name} ({format:?}): {shown}\n{text}"
+            );
         }
         assert!(shown.contains(case.path), "{shown}");
         assert!(shown.contains(&format!("line {line}")), "{shown}");
@@ -127,12 +148,23 @@ fn thresholds_not_increasing() {
     check(
         "thresholds",
         |v| v["components"][0]["tiers"][1]["from"] = json!(777),
-        Case { path: "components[0].tiers[1].from", expect: &["thresholds must increase", "777", "1000"], needle: Some(("777", 0)) },
+        Case {
+            path: "components[0].tiers[1].from",
+            expect: &["thresholds must increase", "777", "1000"],
+            needle: Some(("777", 0)),
+        },
     );
     check(
         "equal thresholds",
-        |v| v["components"][3]["tiers"] = json!([{"from": 7.5, "percent": 1}, {"from": 7.5, "percent": 2}]),
-        Case { path: "components[3].tiers[1].from", expect: &["thresholds must increase"], needle: Some(("7.5", 1)) },
+        |v| {
+            v["components"][3]["tiers"] =
+                json!([{"from": 7.5, "percent": 1}, {"from": 7.5, "percent": 2}])
+        },
+        Case {
+            path: "components[3].tiers[1].from",
+            expect: &["thresholds must increase"],
+            needle: Some(("7.5", 1)),
+        },
     );
 }
 
@@ -141,12 +173,20 @@ fn negative_rate() {
     check(
         "negative percent",
         |v| v["components"][0]["tiers"][0]["percent"] = json!(-7.77),
-        Case { path: "components[0].tiers[0].percent", expect: &["between 0 and 100", "-7.77"], needle: Some(("-7.77", 0)) },
+        Case {
+            path: "components[0].tiers[0].percent",
+            expect: &["between 0 and 100", "-7.77"],
+            needle: Some(("-7.77", 0)),
+        },
     );
     check(
         "negative amount",
         |v| v["components"][2]["amount"] = json!(-0.75),
-        Case { path: "components[2].amount", expect: &["≥ 0", "-0.75"], needle: Some(("-0.75", 0)) },
+        Case {
+            path: "components[2].amount",
+            expect: &["≥ 0", "-0.75"],
+            needle: Some(("-0.75", 0)),
+        },
     );
 }
 
@@ -155,12 +195,20 @@ fn rate_above_100_percent() {
     check(
         "percent 777",
         |v| v["components"][0]["tiers"][1]["percent"] = json!(777),
-        Case { path: "components[0].tiers[1].percent", expect: &["between 0 and 100", "777"], needle: Some(("777", 0)) },
+        Case {
+            path: "components[0].tiers[1].percent",
+            expect: &["between 0 and 100", "777"],
+            needle: Some(("777", 0)),
+        },
     );
     check(
         "bundle percent",
         |v| v["components"][1]["percent"] = json!(100.5),
-        Case { path: "components[1].percent", expect: &["between 0 and 100"], needle: Some(("100.5", 0)) },
+        Case {
+            path: "components[1].percent",
+            expect: &["between 0 and 100"],
+            needle: Some(("100.5", 0)),
+        },
     );
 }
 
@@ -171,7 +219,15 @@ fn unknown_component_kind() {
         |v| v["components"][1]["kind"] = json!("volumez"),
         Case {
             path: "components[1].kind",
-            expect: &["volumez", "volume", "growth", "per_unit", "bundle", "logistics", "did you mean `volume`"],
+            expect: &[
+                "volumez",
+                "volume",
+                "growth",
+                "per_unit",
+                "bundle",
+                "logistics",
+                "did you mean `volume`",
+            ],
             needle: Some(("volumez", 0)),
         },
     );
@@ -195,12 +251,20 @@ fn category_not_declared() {
     check(
         "category",
         |v| v["components"][2]["categories"] = json!(["gadgetz"]),
-        Case { path: "components[2].categories[0]", expect: &["gadgetz", "not declared", "hardware, software"], needle: Some(("gadgetz", 0)) },
+        Case {
+            path: "components[2].categories[0]",
+            expect: &["gadgetz", "not declared", "hardware, software"],
+            needle: Some(("gadgetz", 0)),
+        },
     );
     check(
         "bundle minimum category",
         |v| v["components"][1]["minimums"] = json!({"hardware": 100, "gadgetz": 5}),
-        Case { path: "components[1].minimums.gadgetz", expect: &["gadgetz", "not declared"], needle: Some(("gadgetz", 0)) },
+        Case {
+            path: "components[1].minimums.gadgetz",
+            expect: &["gadgetz", "not declared"],
+            needle: Some(("gadgetz", 0)),
+        },
     );
     check(
         "no categories declared",
@@ -208,7 +272,11 @@ fn category_not_declared() {
             v.as_object_mut().unwrap().remove("categories");
             v["components"].as_array_mut().unwrap().remove(1);
         },
-        Case { path: "components[1].categories[0]", expect: &["software", "not declared", "categories"], needle: Some(("software", 0)) },
+        Case {
+            path: "components[1].categories[0]",
+            expect: &["software", "not declared", "categories"],
+            needle: Some(("software", 0)),
+        },
     );
 }
 
@@ -217,7 +285,11 @@ fn empty_ladder() {
     check(
         "empty",
         |v| v["components"][0]["tiers"] = json!([]),
-        Case { path: "components[0].tiers", expect: &["at least one tier", "empty ladder"], needle: Some(("tiers", 0)) },
+        Case {
+            path: "components[0].tiers",
+            expect: &["at least one tier", "empty ladder"],
+            needle: Some(("tiers", 0)),
+        },
     );
 }
 
@@ -226,24 +298,38 @@ fn start_not_a_date() {
     check(
         "month 13",
         |v| v["start"] = json!("2027-13-45"),
-        Case { path: "start", expect: &["YYYY-MM-DD", "2027-13-45"], needle: Some(("2027-13-45", 0)) },
+        Case {
+            path: "start",
+            expect: &["YYYY-MM-DD", "2027-13-45"],
+            needle: Some(("2027-13-45", 0)),
+        },
     );
     check(
         "words",
         |v| v["start"] = json!("next spring"),
-        Case { path: "start", expect: &["YYYY-MM-DD", "next spring"], needle: Some(("next spring", 0)) },
+        Case {
+            path: "start",
+            expect: &["YYYY-MM-DD", "next spring"],
+            needle: Some(("next spring", 0)),
+        },
     );
     check(
         "a number",
         |v| v["start"] = json!(20270101),
-        Case { path: "start", expect: &["YYYY-MM-DD"], needle: Some(("20270101", 0)) },
+        Case {
+            path: "start",
+            expect: &["YYYY-MM-DD"],
+            needle: Some(("20270101", 0)),
+        },
     );
 }
 
 #[test]
 fn start_not_a_date_native_toml() {
     let text = "name = \"P\"\ncurrency = \"EUR\"\nstart = 2027-02-30\nperiod = \"year\"\nperiods = 1\n\n[[components]]\nid = \"v\"\nkind = \"volume\"\ntiers = [{ from = 0, percent = 1 }]\n";
-    let Err(Error::Programme(e)) = load(text, Format::Toml) else { panic!() };
+    let Err(Error::Programme(e)) = load(text, Format::Toml) else {
+        panic!()
+    };
     assert_eq!(e.line, Some(3), "{e}");
     assert!(e.to_string().contains("line 3"), "{e}");
 }
@@ -262,7 +348,11 @@ fn field_not_applying_to_kind() {
     check(
         "method on growth",
         |v| v["components"][3]["method"] = json!("incremental"),
-        Case { path: "components[3].method", expect: &["does not apply to a growth component"], needle: Some(("incremental", 0)) },
+        Case {
+            path: "components[3].method",
+            expect: &["does not apply to a growth component"],
+            needle: Some(("incremental", 0)),
+        },
     );
 }
 
@@ -273,35 +363,58 @@ fn missing_required_field() {
         |v| {
             v["components"][2].as_object_mut().unwrap().remove("amount");
         },
-        Case { path: "components[2].amount", expect: &["needs `amount`"], needle: None },
+        Case {
+            path: "components[2].amount",
+            expect: &["needs `amount`"],
+            needle: None,
+        },
     );
     check(
         "tiers",
         |v| {
             v["components"][0].as_object_mut().unwrap().remove("tiers");
         },
-        Case { path: "components[0].tiers", expect: &["needs `tiers`"], needle: None },
+        Case {
+            path: "components[0].tiers",
+            expect: &["needs `tiers`"],
+            needle: None,
+        },
     );
     check(
         "bundle reward",
         |v| {
-            v["components"][1].as_object_mut().unwrap().remove("percent");
+            v["components"][1]
+                .as_object_mut()
+                .unwrap()
+                .remove("percent");
         },
-        Case { path: "components[1]", expect: &["`percent`", "`fixed`"], needle: None },
+        Case {
+            path: "components[1]",
+            expect: &["`percent`", "`fixed`"],
+            needle: None,
+        },
     );
     check(
         "currency",
         |v| {
             v.as_object_mut().unwrap().remove("currency");
         },
-        Case { path: "", expect: &["missing field `currency`"], needle: None },
+        Case {
+            path: "",
+            expect: &["missing field `currency`"],
+            needle: None,
+        },
     );
     check(
         "component id",
         |v| {
             v["components"][1].as_object_mut().unwrap().remove("id");
         },
-        Case { path: "components[1]", expect: &["missing field `id`"], needle: None },
+        Case {
+            path: "components[1]",
+            expect: &["missing field `id`"],
+            needle: None,
+        },
     );
 }
 
@@ -310,20 +423,36 @@ fn unknown_field() {
     check(
         "typo in component",
         |v| {
-            let t = v["components"][0].as_object_mut().unwrap().remove("tiers").unwrap();
+            let t = v["components"][0]
+                .as_object_mut()
+                .unwrap()
+                .remove("tiers")
+                .unwrap();
             v["components"][0]["tierz"] = t;
         },
-        Case { path: "components[0].tierz", expect: &["unknown field `tierz`", "did you mean `tiers`"], needle: Some(("tierz", 0)) },
+        Case {
+            path: "components[0].tierz",
+            expect: &["unknown field `tierz`", "did you mean `tiers`"],
+            needle: Some(("tierz", 0)),
+        },
     );
     check(
         "typo at top level",
         |v| v["budgett"] = json!(5),
-        Case { path: "budgett", expect: &["unknown field `budgett`", "did you mean `budget`"], needle: Some(("budgett", 0)) },
+        Case {
+            path: "budgett",
+            expect: &["unknown field `budgett`", "did you mean `budget`"],
+            needle: Some(("budgett", 0)),
+        },
     );
     check(
         "typo in tier",
         |v| v["components"][0]["tiers"][1]["percentt"] = json!(3),
-        Case { path: "components[0].tiers[1].percentt", expect: &["unknown field `percentt`"], needle: Some(("percentt", 0)) },
+        Case {
+            path: "components[0].tiers[1].percentt",
+            expect: &["unknown field `percentt`"],
+            needle: Some(("percentt", 0)),
+        },
     );
 }
 
@@ -335,7 +464,11 @@ fn duplicate_ids() {
             v["components"][0]["id"] = json!("dupe_id");
             v["components"][2]["id"] = json!("dupe_id");
         },
-        Case { path: "components[2].id", expect: &["dupe_id", "used twice"], needle: Some(("dupe_id", 1)) },
+        Case {
+            path: "components[2].id",
+            expect: &["dupe_id", "used twice"],
+            needle: Some(("dupe_id", 1)),
+        },
     );
 }
 
@@ -344,12 +477,20 @@ fn bad_currency() {
     check(
         "four letters",
         |v| v["currency"] = json!("EURO"),
-        Case { path: "currency", expect: &["ISO 4217", "EURO"], needle: Some(("EURO", 0)) },
+        Case {
+            path: "currency",
+            expect: &["ISO 4217", "EURO"],
+            needle: Some(("EURO", 0)),
+        },
     );
     check(
         "unknown code",
         |v| v["currency"] = json!("XQZ"),
-        Case { path: "currency", expect: &["XQZ", "decimals"], needle: Some(("XQZ", 0)) },
+        Case {
+            path: "currency",
+            expect: &["XQZ", "decimals"],
+            needle: Some(("XQZ", 0)),
+        },
     );
 }
 
@@ -358,18 +499,35 @@ fn above_is_a_number_or_baseline() {
     check(
         "above word",
         |v| v["components"][2]["above"] = json!("baselinez"),
-        Case { path: "components[2].above", expect: &["a number of units or \"baseline\"", "baselinez"], needle: Some(("baselinez", 0)) },
+        Case {
+            path: "components[2].above",
+            expect: &["a number of units or \"baseline\"", "baselinez"],
+            needle: Some(("baselinez", 0)),
+        },
     );
     check(
         "above list",
         |v| v["components"][2]["above"] = json!([1, 2]),
-        Case { path: "components[2].above", expect: &["a number of units or \"baseline\""], needle: None },
+        Case {
+            path: "components[2].above",
+            expect: &["a number of units or \"baseline\""],
+            needle: None,
+        },
     );
-    for (above, ok) in [(json!("baseline"), true), (json!(12.5), true), (json!("12.5"), true), (json!(-1), false)] {
+    for (above, ok) in [
+        (json!("baseline"), true),
+        (json!(12.5), true),
+        (json!("12.5"), true),
+        (json!(-1), false),
+    ] {
         let mut v = base();
         v["components"][2]["above"] = above.clone();
         for format in FORMATS {
-            assert_eq!(load(&render(&v, format), format).is_ok(), ok, "{above} {format:?}");
+            assert_eq!(
+                load(&render(&v, format), format).is_ok(),
+                ok,
+                "{above} {format:?}"
+            );
         }
     }
 }
@@ -379,17 +537,29 @@ fn wrong_types() {
     check(
         "periods text",
         |v| v["periods"] = json!("four"),
-        Case { path: "periods", expect: &["four"], needle: Some(("four", 0)) },
+        Case {
+            path: "periods",
+            expect: &["four"],
+            needle: Some(("four", 0)),
+        },
     );
     check(
         "percent text",
         |v| v["components"][0]["tiers"][0]["percent"] = json!("lots"),
-        Case { path: "components[0].tiers[0].percent", expect: &["expected a number", "lots"], needle: Some(("lots", 0)) },
+        Case {
+            path: "components[0].tiers[0].percent",
+            expect: &["expected a number", "lots"],
+            needle: Some(("lots", 0)),
+        },
     );
     check(
         "period word",
         |v| v["period"] = json!("fortnight"),
-        Case { path: "period", expect: &["fortnight", "month", "quarter"], needle: Some(("fortnight", 0)) },
+        Case {
+            path: "period",
+            expect: &["fortnight", "month", "quarter"],
+            needle: Some(("fortnight", 0)),
+        },
     );
 }
 
@@ -398,44 +568,82 @@ fn other_rules() {
     check(
         "both rewards in a tier",
         |v| v["components"][0]["tiers"][1]["fixed"] = json!(250),
-        Case { path: "components[0].tiers[1].fixed", expect: &["exactly one of"], needle: Some(("250", 0)) },
+        Case {
+            path: "components[0].tiers[1].fixed",
+            expect: &["exactly one of"],
+            needle: Some(("250", 0)),
+        },
     );
     check(
         "mixed reward kinds",
         |v| v["components"][0]["tiers"][1] = json!({"from": 5000, "fixed": 250}),
-        Case { path: "components[0].tiers[1].fixed", expect: &["same kind of reward"], needle: Some(("250", 0)) },
+        Case {
+            path: "components[0].tiers[1].fixed",
+            expect: &["same kind of reward"],
+            needle: Some(("250", 0)),
+        },
     );
     check(
         "bundle minimum outside the component's categories",
         |v| v["components"][1]["categories"] = json!(["hardware"]),
-        Case { path: "components[1].minimums.software", expect: &["outside the component's own `categories`"], needle: None },
+        Case {
+            path: "components[1].minimums.software",
+            expect: &["outside the component's own `categories`"],
+            needle: None,
+        },
     );
     check(
         "zero periods",
         |v| v["periods"] = json!(0),
-        Case { path: "periods", expect: &["from 1 to 240"], needle: Some(("periods", 0)) },
+        Case {
+            path: "periods",
+            expect: &["from 1 to 240"],
+            needle: Some(("periods", 0)),
+        },
     );
     check(
         "no components",
         |v| v["components"] = json!([]),
-        Case { path: "components", expect: &["at least one component"], needle: None },
+        Case {
+            path: "components",
+            expect: &["at least one component"],
+            needle: None,
+        },
     );
     check(
         "negative budget",
         |v| v["budget"] = json!(-5),
-        Case { path: "budget", expect: &["positive"], needle: Some(("-5", 0)) },
+        Case {
+            path: "budget",
+            expect: &["positive"],
+            needle: Some(("-5", 0)),
+        },
     );
 }
 
 #[test]
 fn syntax_errors_have_lines() {
     let cases = [
-        (Format::Toml, "name = \"P\"\ncurrency = \"EUR\nstart = 2027-01-01\n", 2),
-        (Format::Json, "{\n  \"name\": \"P\",\n  \"currency\": \"EUR\"\n  \"start\": 1\n}\n", 4),
-        (Format::Yaml, "name: P\ncurrency: EUR\nstart: 2027-01-01\nperiod: quarter: x\n", 4),
+        (
+            Format::Toml,
+            "name = \"P\"\ncurrency = \"EUR\nstart = 2027-01-01\n",
+            2,
+        ),
+        (
+            Format::Json,
+            "{\n  \"name\": \"P\",\n  \"currency\": \"EUR\"\n  \"start\": 1\n}\n",
+            4,
+        ),
+        (
+            Format::Yaml,
+            "name: P\ncurrency: EUR\nstart: 2027-01-01\nperiod: quarter: x\n",
+            4,
+        ),
     ];
     for (format, text, line) in cases {
-        let Err(Error::Programme(e)) = Programme::from_str(text, format, Some("f")) else { panic!("{format:?}") };
+        let Err(Error::Programme(e)) = Programme::from_str(text, format, Some("f")) else {
+            panic!("{format:?}")
+        };
         assert_eq!(e.line, Some(line), "{format:?}: {e}");
     }
 }
@@ -445,32 +653,67 @@ fn syntax_errors_have_lines() {
 fn hand_written_files() {
     let head = "name = \"P\"\ncurrency = \"EUR\"\nstart = 2027-01-01\nperiod = \"quarter\"\nperiods = 4\n\n[[components]]\nid = \"v\"\nkind = \"volume\"\n";
     // a rule error inside an inline table
-    let text = format!("{head}tiers = [\n  {{ from = 100, percent = 1 }},\n  {{ from = 50, percent = 2 }},\n]\n");
-    let Err(Error::Programme(e)) = load(&text, Format::Toml) else { panic!() };
-    assert_eq!((e.path.as_str(), e.line, e.column), ("components[0].tiers[1].from", Some(12), Some(5)), "{e}");
+    let text = format!(
+        "{head}tiers = [\n  {{ from = 100, percent = 1 }},\n  {{ from = 50, percent = 2 }},\n]\n"
+    );
+    let Err(Error::Programme(e)) = load(&text, Format::Toml) else {
+        panic!()
+    };
+    assert_eq!(
+        (e.path.as_str(), e.line, e.column),
+        ("components[0].tiers[1].from", Some(12), Some(5)),
+        "{e}"
+    );
     // a type error inside an inline table
     let text = format!("{head}tiers = [\n  {{ from = 100, percent = \"much\" }},\n]\n");
-    let Err(Error::Programme(e)) = load(&text, Format::Toml) else { panic!() };
-    assert_eq!((e.path.as_str(), e.line), ("components[0].tiers[0].percent", Some(11)), "{e}");
+    let Err(Error::Programme(e)) = load(&text, Format::Toml) else {
+        panic!()
+    };
+    assert_eq!(
+        (e.path.as_str(), e.line),
+        ("components[0].tiers[0].percent", Some(11)),
+        "{e}"
+    );
     assert!(e.message.contains("\"much\""), "{e}");
     // [[components.tiers]] tables
     let text = format!("{head}[[components.tiers]]\nfrom = 100\npercent = 1\n[[components.tiers]]\nfrom = 100\npercent = 2\n");
-    let Err(Error::Programme(e)) = load(&text, Format::Toml) else { panic!() };
-    assert_eq!((e.path.as_str(), e.line), ("components[0].tiers[1].from", Some(14)), "{e}");
+    let Err(Error::Programme(e)) = load(&text, Format::Toml) else {
+        panic!()
+    };
+    assert_eq!(
+        (e.path.as_str(), e.line),
+        ("components[0].tiers[1].from", Some(14)),
+        "{e}"
+    );
     // YAML flow style
     let text = "name: P\ncurrency: EUR\nstart: 2027-01-01\nperiod: quarter\nperiods: 4\ncomponents:\n- {id: v, kind: volume, tiers: [{from: 100, percent: 1}, {from: 200, percent: 101}]}\n";
-    let Err(Error::Programme(e)) = load(text, Format::Yaml) else { panic!() };
-    assert_eq!((e.path.as_str(), e.line, e.column), ("components[0].tiers[1].percent", Some(7), Some(70)), "{e}");
+    let Err(Error::Programme(e)) = load(text, Format::Yaml) else {
+        panic!()
+    };
+    assert_eq!(
+        (e.path.as_str(), e.line, e.column),
+        ("components[0].tiers[1].percent", Some(7), Some(70)),
+        "{e}"
+    );
     // compact JSON on one line
     let text = r#"{"name": "P", "currency": "EUR", "start": "2027-01-01", "period": "quarter", "periods": 4, "components": [{"id": "v", "kind": "volume", "tiers": []}]}"#;
-    let Err(Error::Programme(e)) = load(text, Format::Json) else { panic!() };
-    assert_eq!((e.path.as_str(), e.line, e.column), ("components[0].tiers", Some(1), Some(137)), "{e}");
+    let Err(Error::Programme(e)) = load(text, Format::Json) else {
+        panic!()
+    };
+    assert_eq!(
+        (e.path.as_str(), e.line, e.column),
+        ("components[0].tiers", Some(1), Some(137)),
+        "{e}"
+    );
     // Programme::from_file reports the file name and line of a rule error
-    let dir = std::env::temp_dir().join(format!("rebatesim-programme-errors-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("rebatesim-programme-errors-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("bad.toml");
     std::fs::write(&path, format!("{head}tiers = []\n")).unwrap();
-    let Err(Error::Programme(e)) = Programme::from_file(&path) else { panic!() };
+    let Err(Error::Programme(e)) = Programme::from_file(&path) else {
+        panic!()
+    };
     assert_eq!(e.file.as_deref(), Some(path.display().to_string().as_str()));
     assert_eq!(e.line, Some(10), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
@@ -480,7 +723,17 @@ fn hand_written_files() {
 #[test]
 fn degenerate_documents() {
     for format in FORMATS {
-        for text in ["", "\n", "[]", "42", "null", "\"text\"", "{}", "name: [", "components = 3"] {
+        for text in [
+            "",
+            "\n",
+            "[]",
+            "42",
+            "null",
+            "\"text\"",
+            "{}",
+            "name: [",
+            "components = 3",
+        ] {
             match Programme::from_str(text, format, Some("f")) {
                 Err(Error::Programme(e)) => assert!(!e.message.is_empty(), "{format:?} {text:?}"),
                 other => panic!("{format:?} {text:?}: {other:?}"),
@@ -489,11 +742,15 @@ fn degenerate_documents() {
     }
     let mut v = base();
     v["periods"] = json!(-4);
-    let Err(Error::Programme(e)) = load(&render(&v, Format::Json), Format::Json) else { panic!() };
+    let Err(Error::Programme(e)) = load(&render(&v, Format::Json), Format::Json) else {
+        panic!()
+    };
     assert!(e.message.contains("expected a whole number ≥ 0"), "{e}");
     let mut v = base();
     v["components"][0]["segments"] = json!("installer");
-    let Err(Error::Programme(e)) = load(&render(&v, Format::Yaml), Format::Yaml) else { panic!() };
+    let Err(Error::Programme(e)) = load(&render(&v, Format::Yaml), Format::Yaml) else {
+        panic!()
+    };
     assert!(e.message.contains("expected a list"), "{e}");
     assert_eq!(e.path, "components[0].segments");
 }

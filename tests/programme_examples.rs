@@ -26,8 +26,14 @@ fn programme_files(dir: &Path, out: &mut Vec<PathBuf>) {
         let path = entry.unwrap().path();
         if path.is_dir() {
             programme_files(&path, out);
-        } else if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("programme"))
-            && matches!(path.extension().and_then(|e| e.to_str()), Some("toml" | "json" | "yaml" | "yml"))
+        } else if path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("programme"))
+            && matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("toml" | "json" | "yaml" | "yml")
+            )
         {
             out.push(path);
         }
@@ -41,7 +47,8 @@ fn every_example_programme_validates() {
     assert!(files.len() >= 3, "{files:?}");
     for f in files {
         let p = Programme::from_file(&f).unwrap_or_else(|e| panic!("{e}"));
-        p.compile().unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        p.compile()
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
     }
 }
 
@@ -49,7 +56,10 @@ fn every_example_programme_validates() {
 fn distributor_programme_is_the_same_in_every_format() {
     let toml = Programme::from_file(distributor("programme.toml")).unwrap();
     let bless = std::env::var_os("REBATESIM_BLESS").is_some();
-    for (file, format) in [("programme.json", Format::Json), ("programme.yaml", Format::Yaml)] {
+    for (file, format) in [
+        ("programme.json", Format::Json),
+        ("programme.yaml", Format::Yaml),
+    ] {
         let expected = toml.to_string(format).unwrap();
         let path = distributor(file);
         if bless {
@@ -63,11 +73,18 @@ fn distributor_programme_is_the_same_in_every_format() {
 
 #[test]
 fn distributor_programme_shape() {
-    let c = Programme::from_file(distributor("programme.toml")).unwrap().compile().unwrap();
+    let c = Programme::from_file(distributor("programme.toml"))
+        .unwrap()
+        .compile()
+        .unwrap();
     assert_eq!(c.currency, "EUR");
     assert_eq!(c.calendar.periods, 4);
     assert_eq!(c.segments, ["installer", "retail", "online"]);
-    let kinds: std::collections::HashSet<_> = c.components.iter().map(|c| std::mem::discriminant(&c.rule)).collect();
+    let kinds: std::collections::HashSet<_> = c
+        .components
+        .iter()
+        .map(|c| std::mem::discriminant(&c.rule))
+        .collect();
     assert_eq!(kinds.len(), 5, "every component kind");
     assert!(c.budget.is_some() && c.partner_cap.is_some() && c.minimum_payout.is_some());
     assert!(c.components.iter().any(|c| c.exclusive_group.is_some()));
@@ -78,10 +95,17 @@ fn distributor_programme_shape() {
 /// group, the minimum payout, claw-backs and the budget something to do.
 #[test]
 fn distributor_data_exercises_every_component() {
-    let programme = Programme::from_file(distributor("programme.toml")).unwrap().compile().unwrap();
+    let programme = Programme::from_file(distributor("programme.toml"))
+        .unwrap()
+        .compile()
+        .unwrap();
     let partners = Partners::from_csv_path(distributor("partners.csv")).unwrap();
     let tx = Transactions::from_csv_path(distributor("transactions.csv")).unwrap();
-    assert!((2500..=3500).contains(&partners.len()), "{}", partners.len());
+    assert!(
+        (2500..=3500).contains(&partners.len()),
+        "{}",
+        partners.len()
+    );
     let s = settle(&programme, &partners, &tx).unwrap();
 
     let mut paid: BTreeMap<&str, Decimal> = BTreeMap::new();
@@ -91,24 +115,45 @@ fn distributor_data_exercises_every_component() {
         tiers.entry(&l.component).or_default().insert(l.tier);
     }
     for c in &programme.components {
-        assert!(paid.get(c.id.as_str()).is_some_and(|v| *v > Decimal::ZERO), "{} pays nothing", c.id);
-        if let rebatesim::programme::Rule::Volume { tiers: t, .. } | rebatesim::programme::Rule::Growth { tiers: t, .. } = &c.rule {
+        assert!(
+            paid.get(c.id.as_str()).is_some_and(|v| *v > Decimal::ZERO),
+            "{} pays nothing",
+            c.id
+        );
+        if let rebatesim::programme::Rule::Volume { tiers: t, .. }
+        | rebatesim::programme::Rule::Growth { tiers: t, .. } = &c.rule
+        {
             let reached = &tiers[c.id.as_str()];
             for k in 0..=t.len() as u32 {
-                assert!(reached.contains(&k), "{}: no partner-period at tier {k} ({reached:?})", c.id);
+                assert!(
+                    reached.contains(&k),
+                    "{}: no partner-period at tier {k} ({reached:?})",
+                    c.id
+                );
             }
         }
     }
-    println!(
-        "totals {:?}; calculated by component: {:?}",
-        s.total, paid
+    println!("totals {:?}; calculated by component: {:?}", s.total, paid);
+    let nonzero = |f: fn(&rebatesim::settlement::Line) -> Decimal| {
+        s.lines.iter().any(|l| f(l) != Decimal::ZERO)
+    };
+    assert!(
+        nonzero(|l| l.adj_component_cap),
+        "component cap never binds"
     );
-    let nonzero = |f: fn(&rebatesim::settlement::Line) -> Decimal| s.lines.iter().any(|l| f(l) != Decimal::ZERO);
-    assert!(nonzero(|l| l.adj_component_cap), "component cap never binds");
-    assert!(nonzero(|l| l.adj_exclusive_group), "exclusive group never matters");
+    assert!(
+        nonzero(|l| l.adj_exclusive_group),
+        "exclusive group never matters"
+    );
     assert!(nonzero(|l| l.adj_partner_cap), "partner cap never binds");
-    assert!(nonzero(|l| l.adj_minimum_payout), "minimum payout never matters");
-    assert!(s.lines.iter().any(|l| l.calculated < Decimal::ZERO), "no claw-back");
+    assert!(
+        nonzero(|l| l.adj_minimum_payout),
+        "minimum payout never matters"
+    );
+    assert!(
+        s.lines.iter().any(|l| l.calculated < Decimal::ZERO),
+        "no claw-back"
+    );
     assert!(s.budget_binding, "budget does not bind");
     assert_eq!(s.total.payable, programme.budget.unwrap());
 }

@@ -46,7 +46,12 @@ fn component(id: &str, kind: ComponentKind) -> Component {
 }
 
 fn tier(from: &str, percent: &str) -> TierSpec {
-    TierSpec { from: d(from), percent: Some(d(percent)), per_unit: None, fixed: None }
+    TierSpec {
+        from: d(from),
+        percent: Some(d(percent)),
+        per_unit: None,
+        fixed: None,
+    }
 }
 
 /// A programme using every field, with awkward numbers and strings.
@@ -61,7 +66,11 @@ fn sample() -> Programme {
     vol.exclusive_group = Some("best".into());
     vol.basis = Some(Basis::Revenue);
     vol.method = Some(TierMethod::Rolling);
-    vol.tiers = Some(vec![tier("0", "0.035"), tier("1234567.891", "3.5"), tier("1234567.891234567891", "99.999999")]);
+    vol.tiers = Some(vec![
+        tier("0", "0.035"),
+        tier("1234567.891", "3.5"),
+        tier("1234567.891234567891", "99.999999"),
+    ]);
     vol.basis_cap = Some(d("100000000000000000000"));
     let mut growth = component("growth", ComponentKind::Growth);
     growth.exclusive_group = Some("best".into());
@@ -70,8 +79,18 @@ fn sample() -> Programme {
     growth.applies_to = Some(GrowthApplies::Growth);
     growth.basis = Some(Basis::Units);
     growth.tiers = Some(vec![
-        TierSpec { from: d("-12.5"), percent: None, per_unit: None, fixed: Some(d("0.01")) },
-        TierSpec { from: d("0"), percent: None, per_unit: None, fixed: Some(d("250")) },
+        TierSpec {
+            from: d("-12.5"),
+            percent: None,
+            per_unit: None,
+            fixed: Some(d("0.01")),
+        },
+        TierSpec {
+            from: d("0"),
+            percent: None,
+            per_unit: None,
+            fixed: Some(d("250")),
+        },
     ]);
     let mut upsell = component("upsell", ComponentKind::PerUnit);
     upsell.categories = Some(vec!["null".into(), "yes".into()]);
@@ -82,7 +101,10 @@ fn sample() -> Programme {
     upsell2.amount = Some(d("1.1"));
     upsell2.above = Some(Above::Units(d("12.75")));
     let mut bundle = component("bundle", ComponentKind::Bundle);
-    bundle.minimums = Some(BTreeMap::from([("null".to_string(), d("0.3")), ("yes".to_string(), d("5000"))]));
+    bundle.minimums = Some(BTreeMap::from([
+        ("null".to_string(), d("0.3")),
+        ("yes".to_string(), d("5000")),
+    ]));
     bundle.fixed = Some(d("0.1"));
     bundle.basis = Some(Basis::Units);
     let mut pallet = component("pallet", ComponentKind::Logistics);
@@ -102,7 +124,10 @@ fn sample() -> Programme {
         budget: Some(d("2500000.5")),
         partner_cap: Some(d("40000")),
         minimum_payout: Some(d("0")),
-        payment: Some(Payment { when: PaymentTiming::End, lag_days: 45 }),
+        payment: Some(Payment {
+            when: PaymentTiming::End,
+            lag_days: 45,
+        }),
         components: vec![vol, growth, upsell, upsell2, bundle, pallet],
     }
 }
@@ -124,17 +149,24 @@ fn sample_round_trips_in_every_format() {
         let back = round_trip(&p, format);
         assert_eq!(back, p, "{format:?}\n{}", p.to_string(format).unwrap());
         // writing again gives the same text
-        assert_eq!(back.to_string(format).unwrap(), p.to_string(format).unwrap());
+        assert_eq!(
+            back.to_string(format).unwrap(),
+            p.to_string(format).unwrap()
+        );
     }
 }
 
 #[test]
 fn sample_round_trips_across_formats() {
     let p = sample();
-    let json = Programme::from_str(&p.to_string(Format::Toml).unwrap(), Format::Toml, None).unwrap();
-    let yaml = Programme::from_str(&json.to_string(Format::Json).unwrap(), Format::Json, None).unwrap();
-    let toml = Programme::from_str(&yaml.to_string(Format::Yaml).unwrap(), Format::Yaml, None).unwrap();
-    let back = Programme::from_str(&toml.to_string(Format::Toml).unwrap(), Format::Toml, None).unwrap();
+    let json =
+        Programme::from_str(&p.to_string(Format::Toml).unwrap(), Format::Toml, None).unwrap();
+    let yaml =
+        Programme::from_str(&json.to_string(Format::Json).unwrap(), Format::Json, None).unwrap();
+    let toml =
+        Programme::from_str(&yaml.to_string(Format::Yaml).unwrap(), Format::Yaml, None).unwrap();
+    let back =
+        Programme::from_str(&toml.to_string(Format::Toml).unwrap(), Format::Toml, None).unwrap();
     assert_eq!(back, p);
     assert_eq!(back.compile().unwrap(), p.compile().unwrap());
 }
@@ -148,11 +180,21 @@ fn invalid_programmes_round_trip_too() {
     p.segments = vec![];
     p.name = String::new();
     for format in FORMATS {
-        assert_eq!(round_trip(&p, format), p, "{format:?}\n{}", p.to_string(format).unwrap());
+        assert_eq!(
+            round_trip(&p, format),
+            p,
+            "{format:?}\n{}",
+            p.to_string(format).unwrap()
+        );
     }
     p.components.clear();
     for format in FORMATS {
-        assert_eq!(round_trip(&p, format), p, "{format:?}\n{}", p.to_string(format).unwrap());
+        assert_eq!(
+            round_trip(&p, format),
+            p,
+            "{format:?}\n{}",
+            p.to_string(format).unwrap()
+        );
     }
 }
 
@@ -166,7 +208,9 @@ fn value_tree_round_trip() {
     // errors name the path, without a line
     let mut v = p.to_value().unwrap();
     v["components"][1]["kind"] = "growht".into();
-    let Err(rebatesim::Error::Programme(e)) = Programme::from_value(v) else { panic!() };
+    let Err(rebatesim::Error::Programme(e)) = Programme::from_value(v) else {
+        panic!()
+    };
     assert_eq!((e.path.as_str(), e.line), ("components[1].kind", None));
     assert!(e.message.contains("did you mean `growth`"), "{e}");
 }
@@ -178,8 +222,14 @@ fn toml_is_written_by_hand_style() {
     assert!(text.contains("\nstart = 2027-01-01\n"), "{text}");
     assert!(text.contains("[[components]]"), "{text}");
     assert!(!text.contains("[[components.tiers]]"), "{text}");
-    assert!(text.contains("tiers = [\n  { from = 0, percent = 0.035 },\n"), "{text}");
-    assert!(text.contains("minimums = { null = 0.3, yes = 5000 }"), "{text}");
+    assert!(
+        text.contains("tiers = [\n  { from = 0, percent = 0.035 },\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("minimums = { null = 0.3, yes = 5000 }"),
+        "{text}"
+    );
     assert!(text.contains("[payment]"), "{text}");
 }
 
@@ -192,8 +242,18 @@ fn amount() -> impl Strategy<Value = Decimal> {
         (0i64..1_000_000_000).prop_map(Decimal::from),
         (1i64..10_000_000_000, 0u32..7).prop_map(|(m, s)| Decimal::new(m, s)),
         (1i64..i64::MAX, 10u32..19).prop_map(|(m, s)| Decimal::new(m, s)),
-        prop::sample::select(vec!["0.035", "1234567.891", "0.1", "0.3", "1234567.891234567891", "0.000001", "1e20"])
-            .prop_map(|s| Decimal::from_str(s).or_else(|_| Decimal::from_scientific(s)).unwrap()),
+        prop::sample::select(vec![
+            "0.035",
+            "1234567.891",
+            "0.1",
+            "0.3",
+            "1234567.891234567891",
+            "0.000001",
+            "1e20"
+        ])
+        .prop_map(|s| Decimal::from_str(s)
+            .or_else(|_| Decimal::from_scientific(s))
+            .unwrap()),
     ]
 }
 
@@ -205,20 +265,35 @@ fn pct() -> impl Strategy<Value = Decimal> {
     prop_oneof![
         (0i64..=100).prop_map(Decimal::from),
         (0i64..=100_000, 0u32..4).prop_map(|(m, s)| Decimal::new(m, s).min(Decimal::ONE_HUNDRED)),
-        prop::sample::select(vec!["3.5", "0.035", "2.25", "99.999", "12.345678901234567"]).prop_map(|s| Decimal::from_str(s).unwrap()),
+        prop::sample::select(vec!["3.5", "0.035", "2.25", "99.999", "12.345678901234567"])
+            .prop_map(|s| Decimal::from_str(s).unwrap()),
     ]
 }
 
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![
         "[A-Za-z][A-Za-z0-9 _.-]{0,15}",
-        prop::sample::select(vec!["null", "true", "yes", "~", "2027", "0.5", "- x", "a: b", "#hash", "é ü — ✓", "quote\"s", "new\nline"])
-            .prop_map(String::from),
+        prop::sample::select(vec![
+            "null",
+            "true",
+            "yes",
+            "~",
+            "2027",
+            "0.5",
+            "- x",
+            "a: b",
+            "#hash",
+            "é ü — ✓",
+            "quote\"s",
+            "new\nline"
+        ])
+        .prop_map(String::from),
     ]
 }
 
 fn names(pool: &'static [&'static str]) -> impl Strategy<Value = Vec<String>> {
-    prop::sample::subsequence(pool.to_vec(), 1..=pool.len()).prop_map(|v| v.into_iter().map(String::from).collect())
+    prop::sample::subsequence(pool.to_vec(), 1..=pool.len())
+        .prop_map(|v| v.into_iter().map(String::from).collect())
 }
 
 const SEGMENTS: &[&str] = &["installer", "retail", "online", "2027", "null"];
@@ -232,33 +307,62 @@ enum RewardKind {
 }
 
 fn ladder(growth: bool) -> impl Strategy<Value = Vec<TierSpec>> {
-    let kind = prop_oneof![Just(RewardKind::Percent), Just(RewardKind::PerUnit), Just(RewardKind::Fixed)];
-    let start = if growth { (-100i64..50).prop_map(Decimal::from).boxed() } else { amount().boxed() };
-    (kind, start, prop::collection::vec((positive_amount(), pct(), amount()), 1..5)).prop_map(|(kind, start, steps)| {
-        let mut from = start;
-        let mut tiers = Vec::new();
-        for (i, (step, p, a)) in steps.into_iter().enumerate() {
-            if i > 0 {
-                from += step.min(Decimal::from(1_000_000_000i64));
+    let kind = prop_oneof![
+        Just(RewardKind::Percent),
+        Just(RewardKind::PerUnit),
+        Just(RewardKind::Fixed)
+    ];
+    let start = if growth {
+        (-100i64..50).prop_map(Decimal::from).boxed()
+    } else {
+        amount().boxed()
+    };
+    (
+        kind,
+        start,
+        prop::collection::vec((positive_amount(), pct(), amount()), 1..5),
+    )
+        .prop_map(|(kind, start, steps)| {
+            let mut from = start;
+            let mut tiers = Vec::new();
+            for (i, (step, p, a)) in steps.into_iter().enumerate() {
+                if i > 0 {
+                    from += step.min(Decimal::from(1_000_000_000i64));
+                }
+                let mut t = TierSpec {
+                    from: Dec(from),
+                    percent: None,
+                    per_unit: None,
+                    fixed: None,
+                };
+                match kind {
+                    RewardKind::Percent => t.percent = Some(Dec(p)),
+                    RewardKind::PerUnit => t.per_unit = Some(Dec(a)),
+                    RewardKind::Fixed => t.fixed = Some(Dec(a)),
+                }
+                tiers.push(t);
             }
-            let mut t = TierSpec { from: Dec(from), percent: None, per_unit: None, fixed: None };
-            match kind {
-                RewardKind::Percent => t.percent = Some(Dec(p)),
-                RewardKind::PerUnit => t.per_unit = Some(Dec(a)),
-                RewardKind::Fixed => t.fixed = Some(Dec(a)),
-            }
-            tiers.push(t);
-        }
-        tiers
-    })
+            tiers
+        })
 }
 
-fn opt<T: std::fmt::Debug + Clone + 'static>(s: impl Strategy<Value = T> + 'static) -> BoxedStrategy<Option<T>> {
+fn opt<T: std::fmt::Debug + Clone + 'static>(
+    s: impl Strategy<Value = T> + 'static,
+) -> BoxedStrategy<Option<T>> {
     prop::option::of(s).boxed()
 }
 
 /// name, description, segments, categories, measure, returns, cap, exclusive_group
-type Common = (Option<String>, Option<String>, Option<Vec<String>>, Option<Vec<String>>, Option<Measure>, Option<Returns>, Option<Decimal>, Option<String>);
+type Common = (
+    Option<String>,
+    Option<String>,
+    Option<Vec<String>>,
+    Option<Vec<String>>,
+    Option<Measure>,
+    Option<Returns>,
+    Option<Decimal>,
+    Option<String>,
+);
 
 fn common() -> impl Strategy<Value = Common> {
     (
@@ -266,7 +370,10 @@ fn common() -> impl Strategy<Value = Common> {
         opt(text()),
         opt(names(SEGMENTS)),
         opt(names(CATEGORIES)),
-        opt(prop_oneof![Just(Measure::Period), Just(Measure::Cumulative)]),
+        opt(prop_oneof![
+            Just(Measure::Period),
+            Just(Measure::Cumulative)
+        ]),
         opt(prop_oneof![Just(Returns::Net), Just(Returns::Gross)]),
         opt(positive_amount()),
         opt(prop::sample::select(vec!["a", "best", "null"]).prop_map(String::from)),
@@ -280,7 +387,12 @@ fn basis() -> BoxedStrategy<Option<Basis>> {
 fn a_component() -> impl Strategy<Value = Component> {
     let volume = (
         basis(),
-        opt(prop_oneof![Just(TierMethod::Retroactive), Just(TierMethod::Incremental), Just(TierMethod::Rolling), Just(TierMethod::Total)]),
+        opt(prop_oneof![
+            Just(TierMethod::Retroactive),
+            Just(TierMethod::Incremental),
+            Just(TierMethod::Rolling),
+            Just(TierMethod::Total)
+        ]),
         ladder(false),
         opt(positive_amount()),
     )
@@ -292,27 +404,49 @@ fn a_component() -> impl Strategy<Value = Component> {
             c.basis_cap = basis_cap.map(Dec);
             c
         });
-    let growth = (basis(), opt(prop_oneof![Just(GrowthApplies::Whole), Just(GrowthApplies::Growth)]), ladder(true)).prop_map(
-        |(basis, applies_to, tiers)| {
+    let growth = (
+        basis(),
+        opt(prop_oneof![
+            Just(GrowthApplies::Whole),
+            Just(GrowthApplies::Growth)
+        ]),
+        ladder(true),
+    )
+        .prop_map(|(basis, applies_to, tiers)| {
             let mut c = component("", ComponentKind::Growth);
             c.basis = basis;
             c.applies_to = applies_to;
             c.tiers = Some(tiers);
             c
-        },
-    );
-    let per_unit = (amount(), opt(prop_oneof![amount().prop_map(|a| Above::Units(Dec(a))), Just(Above::Baseline(BaselineWord::Baseline))]))
+        });
+    let per_unit = (
+        amount(),
+        opt(prop_oneof![
+            amount().prop_map(|a| Above::Units(Dec(a))),
+            Just(Above::Baseline(BaselineWord::Baseline))
+        ]),
+    )
         .prop_map(|(amount, above)| {
             let mut c = component("", ComponentKind::PerUnit);
             c.amount = Some(Dec(amount));
             c.above = above;
             c
         });
-    let bundle = (basis(), prop::collection::btree_map(prop::sample::select(CATEGORIES.to_vec()), amount(), 1..4), prop::bool::ANY, pct(), amount())
+    let bundle = (
+        basis(),
+        prop::collection::btree_map(prop::sample::select(CATEGORIES.to_vec()), amount(), 1..4),
+        prop::bool::ANY,
+        pct(),
+        amount(),
+    )
         .prop_map(|(basis, mins, use_percent, p, f)| {
             let mut c = component("", ComponentKind::Bundle);
             c.basis = basis;
-            c.minimums = Some(mins.into_iter().map(|(k, v)| (k.to_string(), Dec(v))).collect());
+            c.minimums = Some(
+                mins.into_iter()
+                    .map(|(k, v)| (k.to_string(), Dec(v)))
+                    .collect(),
+            );
             if use_percent {
                 c.percent = Some(Dec(p));
             } else {
@@ -320,40 +454,45 @@ fn a_component() -> impl Strategy<Value = Component> {
             }
             c
         });
-    let logistics = (positive_amount(), prop::bool::ANY, pct(), amount()).prop_map(|(q, use_percent, p, a)| {
-        let mut c = component("", ComponentKind::Logistics);
-        c.min_quantity = Some(Dec(q));
-        if use_percent {
-            c.percent = Some(Dec(p));
-        } else {
-            c.per_order = Some(Dec(a));
-        }
-        c
-    });
-    (prop_oneof![volume, growth, per_unit, bundle, logistics], common()).prop_map(
-        |(mut c, (name, description, segments, categories, measure, returns, cap, group))| {
-            c.name = name;
-            c.description = description;
-            c.segments = segments;
-            // a bundle's minimums must lie within its own categories
-            c.categories = match (&c.minimums, categories) {
-                (Some(m), Some(mut cats)) => {
-                    for k in m.keys() {
-                        if !cats.contains(k) {
-                            cats.push(k.clone());
-                        }
-                    }
-                    Some(cats)
-                }
-                (_, cats) => cats,
-            };
-            c.measure = measure;
-            c.returns = returns;
-            c.cap = cap.map(Dec);
-            c.exclusive_group = group;
+    let logistics =
+        (positive_amount(), prop::bool::ANY, pct(), amount()).prop_map(|(q, use_percent, p, a)| {
+            let mut c = component("", ComponentKind::Logistics);
+            c.min_quantity = Some(Dec(q));
+            if use_percent {
+                c.percent = Some(Dec(p));
+            } else {
+                c.per_order = Some(Dec(a));
+            }
             c
-        },
+        });
+    (
+        prop_oneof![volume, growth, per_unit, bundle, logistics],
+        common(),
     )
+        .prop_map(
+            |(mut c, (name, description, segments, categories, measure, returns, cap, group))| {
+                c.name = name;
+                c.description = description;
+                c.segments = segments;
+                // a bundle's minimums must lie within its own categories
+                c.categories = match (&c.minimums, categories) {
+                    (Some(m), Some(mut cats)) => {
+                        for k in m.keys() {
+                            if !cats.contains(k) {
+                                cats.push(k.clone());
+                            }
+                        }
+                        Some(cats)
+                    }
+                    (_, cats) => cats,
+                };
+                c.measure = measure;
+                c.returns = returns;
+                c.cap = cap.map(Dec);
+                c.exclusive_group = group;
+                c
+            },
+        )
 }
 
 fn a_programme() -> impl Strategy<Value = Programme> {
@@ -362,36 +501,67 @@ fn a_programme() -> impl Strategy<Value = Programme> {
         opt(text()),
         prop::sample::select(vec!["EUR", "USD", "JPY", "KWD", "CHF"]),
         opt(0u32..4),
-        opt(prop_oneof![Just(Rounding::HalfUp), Just(Rounding::HalfEven), Just(Rounding::Down), Just(Rounding::Up)]),
+        opt(prop_oneof![
+            Just(Rounding::HalfUp),
+            Just(Rounding::HalfEven),
+            Just(Rounding::Down),
+            Just(Rounding::Up)
+        ]),
         (2000i32..2100, 1u32..13, 1u32..29),
-        prop_oneof![Just(PeriodLength::Month), Just(PeriodLength::Quarter), Just(PeriodLength::Half), Just(PeriodLength::Year)],
+        prop_oneof![
+            Just(PeriodLength::Month),
+            Just(PeriodLength::Quarter),
+            Just(PeriodLength::Half),
+            Just(PeriodLength::Year)
+        ],
         1u32..25,
-        (opt(positive_amount()), opt(positive_amount()), opt(amount())),
-        opt((prop_oneof![Just(PaymentTiming::Period), Just(PaymentTiming::End)], 0u32..400)),
+        (
+            opt(positive_amount()),
+            opt(positive_amount()),
+            opt(amount()),
+        ),
+        opt((
+            prop_oneof![Just(PaymentTiming::Period), Just(PaymentTiming::End)],
+            0u32..400,
+        )),
         prop::collection::vec(a_component(), 1..7),
     )
-        .prop_map(|(name, description, currency, decimals, rounding, (y, m, day), period, periods, (budget, partner_cap, minimum_payout), payment, mut components)| {
-            for (i, c) in components.iter_mut().enumerate() {
-                c.id = format!("c{i}");
-            }
-            Programme {
+        .prop_map(
+            |(
                 name,
                 description,
-                currency: currency.into(),
+                currency,
                 decimals,
                 rounding,
-                start: Date(chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap()),
+                (y, m, day),
                 period,
                 periods,
-                segments: SEGMENTS.iter().map(|s| s.to_string()).collect(),
-                categories: CATEGORIES.iter().map(|s| s.to_string()).collect(),
-                budget: budget.map(Dec),
-                partner_cap: partner_cap.map(Dec),
-                minimum_payout: minimum_payout.map(Dec),
-                payment: payment.map(|(when, lag_days)| Payment { when, lag_days }),
-                components,
-            }
-        })
+                (budget, partner_cap, minimum_payout),
+                payment,
+                mut components,
+            )| {
+                for (i, c) in components.iter_mut().enumerate() {
+                    c.id = format!("c{i}");
+                }
+                Programme {
+                    name,
+                    description,
+                    currency: currency.into(),
+                    decimals,
+                    rounding,
+                    start: Date(chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap()),
+                    period,
+                    periods,
+                    segments: SEGMENTS.iter().map(|s| s.to_string()).collect(),
+                    categories: CATEGORIES.iter().map(|s| s.to_string()).collect(),
+                    budget: budget.map(Dec),
+                    partner_cap: partner_cap.map(Dec),
+                    minimum_payout: minimum_payout.map(Dec),
+                    payment: payment.map(|(when, lag_days)| Payment { when, lag_days }),
+                    components,
+                }
+            },
+        )
 }
 
 proptest! {
@@ -455,11 +625,19 @@ fn plant(p: &mut Programme, i: usize, which: u8) -> (String, String, Option<Stri
             let tiers = c.tiers.as_mut().unwrap();
             let last = tiers.len() - 1;
             tiers[last].from = tiers[last - 1].from;
-            (format!("{base}.tiers[{last}].from"), "from".into(), Some(format!("{base}.tiers[{}].from", last - 1)))
+            (
+                format!("{base}.tiers[{last}].from"),
+                "from".into(),
+                Some(format!("{base}.tiers[{}].from", last - 1)),
+            )
         }
         4 if i > 0 => {
             c.id = "c0".into();
-            (format!("{base}.id"), "c0".into(), Some("components[0].id".into()))
+            (
+                format!("{base}.id"),
+                "c0".into(),
+                Some("components[0].id".into()),
+            )
         }
         _ => {
             if c.kind == ComponentKind::Volume {

@@ -73,7 +73,14 @@ elasticity = 1.0
 "#;
 
 fn options(scenarios: usize, assumptions: Option<Vec<Assumption>>) -> SensitivityOptions<'static> {
-    SensitivityOptions { sim: SimOptions { scenarios, seed: 11, ..Default::default() }, assumptions }
+    SensitivityOptions {
+        sim: SimOptions {
+            scenarios,
+            seed: 11,
+            ..Default::default()
+        },
+        assumptions,
+    }
 }
 
 fn run(returns: &str, model_text: &str, opts: &SensitivityOptions) -> Sensitivity {
@@ -99,31 +106,66 @@ share = 0.04
 
 #[test]
 fn returns_do_not_move_the_payout_of_a_gross_programme() {
-    let a = vec![Assumption::parameter("Returns", "returns.share", Change::Scale(0.0), Change::Scale(2.0))];
+    let a = vec![Assumption::parameter(
+        "Returns",
+        "returns.share",
+        Change::Scale(0.0),
+        Change::Scale(2.0),
+    )];
     let s = run("gross", DEMAND_ONLY, &options(200, Some(a.clone())));
     let r = s.row("Returns").unwrap();
-    assert_eq!((r.low_value, r.base_value, r.high_value), (Some(0.0), Some(0.04), Some(0.08)));
-    assert!(s.base.payout.mean.value > 10_000.0, "{:?}", s.base.payout.mean);
+    assert_eq!(
+        (r.low_value, r.base_value, r.high_value),
+        (Some(0.0), Some(0.04), Some(0.08))
+    );
+    assert!(
+        s.base.payout.mean.value > 10_000.0,
+        "{:?}",
+        s.base.payout.mean
+    );
     let tiny = 1e-9 * s.base.payout.mean.value;
-    assert!(r.swing.payout.mean.value.abs() <= tiny && r.swing.payout.mean.se <= tiny, "{:?}", r.swing.payout.mean);
+    assert!(
+        r.swing.payout.mean.value.abs() <= tiny && r.swing.payout.mean.se <= tiny,
+        "{:?}",
+        r.swing.payout.mean
+    );
     // the same returns do move a net programme's payout, down when they rise
     let s = run("net", DEMAND_ONLY, &options(200, Some(a)));
     let r = s.row("Returns").unwrap();
     let d = r.swing.payout.mean;
     assert!(d.value < -5.0 * d.se, "{d:?}");
-    assert!(r.low.payout.mean.value > s.base.payout.mean.value && s.base.payout.mean.value > r.high.payout.mean.value);
+    assert!(
+        r.low.payout.mean.value > s.base.payout.mean.value
+            && s.base.payout.mean.value > r.high.payout.mean.value
+    );
 }
 
 #[test]
 fn more_partner_noise_raises_payout_under_a_convex_ladder() {
-    let a = vec![Assumption::parameter("Partner noise", "noise.sigma", Change::Scale(0.5), Change::Scale(2.0))];
+    let a = vec![Assumption::parameter(
+        "Partner noise",
+        "noise.sigma",
+        Change::Scale(0.5),
+        Change::Scale(2.0),
+    )];
     let s = run("net", MODEL, &options(300, Some(a)));
     let r = &s.rows[0];
     assert_eq!(r.parameter.as_deref(), Some("noise.sigma"));
-    assert_eq!((r.low_label.as_str(), r.high_label.as_str()), ("−50%", "+100%"));
-    let (lo, base, hi) = (r.low.payout.mean.value, s.base.payout.mean.value, r.high.payout.mean.value);
+    assert_eq!(
+        (r.low_label.as_str(), r.high_label.as_str()),
+        ("−50%", "+100%")
+    );
+    let (lo, base, hi) = (
+        r.low.payout.mean.value,
+        s.base.payout.mean.value,
+        r.high.payout.mean.value,
+    );
     assert!(lo < base && base < hi, "{lo} {base} {hi}");
-    for d in [r.low_vs_base.payout.mean, r.high_vs_base.payout.mean, r.swing.payout.mean] {
+    for d in [
+        r.low_vs_base.payout.mean,
+        r.high_vs_base.payout.mean,
+        r.swing.payout.mean,
+    ] {
         assert!(d.value.abs() > 4.0 * d.se, "{d:?}");
     }
     assert!(r.high.payout.p95.value > r.low.payout.p95.value);
@@ -135,17 +177,36 @@ fn more_partner_noise_raises_payout_under_a_convex_ladder() {
 #[test]
 fn common_random_numbers_shrink_the_standard_error() {
     let s = run("net", MODEL, &options(200, None));
-    assert!(s.rows.len() >= 6, "{:?}", s.rows.iter().map(|r| &r.assumption).collect::<Vec<_>>());
+    assert!(
+        s.rows.len() >= 6,
+        "{:?}",
+        s.rows.iter().map(|r| &r.assumption).collect::<Vec<_>>()
+    );
     for r in &s.rows {
         let paired = r.swing.payout.mean.se;
         let independent = (r.low.payout.mean.se.powi(2) + r.high.payout.mean.se.powi(2)).sqrt();
-        eprintln!("{}: paired {paired} vs independent {independent}", r.assumption);
+        eprintln!(
+            "{}: paired {paired} vs independent {independent}",
+            r.assumption
+        );
         // moving a volatility rescales the very draws both runs share, so pairing helps less
-        let bound = if r.assumption == "Market volatility" { 0.8 } else { 0.3 };
-        assert!(paired < bound * independent, "{}: paired {paired} vs independent {independent}", r.assumption);
+        let bound = if r.assumption == "Market volatility" {
+            0.8
+        } else {
+            0.3
+        };
+        assert!(
+            paired < bound * independent,
+            "{}: paired {paired} vs independent {independent}",
+            r.assumption
+        );
     }
     // rows come largest payout swing first
-    let swings: Vec<f64> = s.rows.iter().map(|r| r.swing_size(Output::Payout)).collect();
+    let swings: Vec<f64> = s
+        .rows
+        .iter()
+        .map(|r| r.swing_size(Output::Payout))
+        .collect();
     assert!(swings.windows(2).all(|w| w[0] >= w[1]), "{swings:?}");
     // market volatility's swing is the noisiest: the paired SE of the others is far below it
     let market = s.row("Market volatility").unwrap();
@@ -156,8 +217,18 @@ fn common_random_numbers_shrink_the_standard_error() {
 fn bit_identical_for_any_thread_count() {
     let mut results = Vec::new();
     let a = vec![
-        Assumption::parameter("Market volatility", "market.sigma", Change::Scale(0.5), Change::Scale(1.5)),
-        Assumption::parameter("Uplift", "behaviour.uplift.elasticity", Change::Set(0.0), Change::Scale(1.5)),
+        Assumption::parameter(
+            "Market volatility",
+            "market.sigma",
+            Change::Scale(0.5),
+            Change::Scale(1.5),
+        ),
+        Assumption::parameter(
+            "Uplift",
+            "behaviour.uplift.elasticity",
+            Change::Set(0.0),
+            Change::Scale(1.5),
+        ),
     ];
     for threads in [1, 2, 3] {
         let mut o = options(150, Some(a.clone()));
@@ -172,8 +243,18 @@ fn bit_identical_for_any_thread_count() {
 #[test]
 fn progress_covers_every_run_and_cancels() {
     let a = vec![
-        Assumption::parameter("Partner noise", "noise.sigma", Change::Scale(0.75), Change::Scale(1.25)),
-        Assumption::parameter("Trend", "growth.rate", Change::Add(-0.05), Change::Add(0.05)),
+        Assumption::parameter(
+            "Partner noise",
+            "noise.sigma",
+            Change::Scale(0.75),
+            Change::Scale(1.25),
+        ),
+        Assumption::parameter(
+            "Trend",
+            "growth.rate",
+            Change::Add(-0.05),
+            Change::Add(0.05),
+        ),
     ];
     let seen = Mutex::new(Vec::new());
     let cb = |done: usize, total: usize| {
@@ -200,9 +281,17 @@ fn progress_covers_every_run_and_cancels() {
 
 #[test]
 fn precision_control_fixes_the_scenarios_of_every_run() {
-    let a = vec![Assumption::parameter("Trend", "growth.rate", Change::Add(-0.05), Change::Add(0.05))];
+    let a = vec![Assumption::parameter(
+        "Trend",
+        "growth.rate",
+        Change::Add(-0.05),
+        Change::Add(0.05),
+    )];
     let mut o = options(0, Some(a));
-    o.sim.precision = Some(Precision { check_every: 50, ..Precision::new(Statistic::Mean, 1e12, 400) });
+    o.sim.precision = Some(Precision {
+        check_every: 50,
+        ..Precision::new(Statistic::Mean, 1e12, 400)
+    });
     let s = run("net", MODEL, &o);
     assert_eq!(s.scenarios, 50);
     assert_eq!(s.rows[0].low.payout.n, 50);
@@ -218,9 +307,20 @@ fn models_as_assumptions_and_tornado() {
     peaky.seasonality.factors = vec![0.5, 0.5, 2.0, 0.5, 0.5, 2.0, 0.5, 0.5, 2.0, 0.5, 0.5, 2.0];
     let a = vec![
         Assumption::models("Seasonality", "flat", "quarter-end peaks", flat, peaky),
-        Assumption::parameter("Market volatility", "market.sigma", Change::Scale(0.5), Change::Scale(1.5)),
+        Assumption::parameter(
+            "Market volatility",
+            "market.sigma",
+            Change::Scale(0.5),
+            Change::Scale(1.5),
+        ),
     ];
-    let s = sensitivity(&programme("net"), &population(), &base, &options(120, Some(a))).unwrap();
+    let s = sensitivity(
+        &programme("net"),
+        &population(),
+        &base,
+        &options(120, Some(a)),
+    )
+    .unwrap();
     let r = s.row("Seasonality").unwrap();
     assert_eq!((r.parameter.clone(), r.base_value), (None, None));
     // seasonality within a quarter's months is normalised away over the year but not per quarter
@@ -242,13 +342,24 @@ fn models_as_assumptions_and_tornado() {
     assert_eq!(roi.unit, ValueUnit::Percent);
     assert!(roi.base.is_finite());
     roi.render_png().unwrap();
-    assert_eq!("margin".parse::<Output>().unwrap(), Output::IncrementalMargin);
-    assert!("profit".parse::<Output>().unwrap_err().to_string().contains("expected payout, roi or incremental_margin"));
+    assert_eq!(
+        "margin".parse::<Output>().unwrap(),
+        Output::IncrementalMargin
+    );
+    assert!("profit"
+        .parse::<Output>()
+        .unwrap_err()
+        .to_string()
+        .contains("expected payout, roi or incremental_margin"));
 }
 
 #[test]
 fn roi_tornado_needs_a_margin() {
-    let pop = Population::from_csv_str("partner_id,segment,baseline_revenue\nA,small,120000\nB,large,150000\n", "p.csv").unwrap();
+    let pop = Population::from_csv_str(
+        "partner_id,segment,baseline_revenue\nA,small,120000\nB,large,150000\n",
+        "p.csv",
+    )
+    .unwrap();
     let s = sensitivity(&programme("net"), &pop, &model(MODEL), &options(50, None)).unwrap();
     let e = s.tornado(Output::Roi).unwrap_err().to_string();
     assert!(e.contains("margin rate"), "{e}");
@@ -271,11 +382,47 @@ fn bad_inputs_are_clear_errors_before_any_run() {
         assert!(e.contains(expect), "expected '{expect}' in: {e}");
     };
     let p = |path: &str, lo: Change, hi: Change| Assumption::parameter("X", path, lo, hi);
-    check(Some(vec![p("noise.sigmaa", Change::Scale(0.5), Change::Scale(1.5))]), MODEL, "unknown model parameter 'noise.sigmaa'");
-    check(Some(vec![p("noise.sigma", Change::Scale(f64::NAN), Change::Scale(1.5))]), MODEL, "must be a finite number");
-    check(Some(vec![p("noise.sigma", Change::Scale(0.5), Change::Add(f64::INFINITY))]), MODEL, "must be a finite number");
-    check(Some(vec![p("noise.sigma", Change::Scale(-1.0), Change::Scale(1.5))]), MODEL, "must be ≥ 0");
-    check(Some(vec![p("returns.share", Change::Set(0.0), Change::Set(1.2))]), MODEL, "'returns.share' cannot be set to 1.2");
+    check(
+        Some(vec![p(
+            "noise.sigmaa",
+            Change::Scale(0.5),
+            Change::Scale(1.5),
+        )]),
+        MODEL,
+        "unknown model parameter 'noise.sigmaa'",
+    );
+    check(
+        Some(vec![p(
+            "noise.sigma",
+            Change::Scale(f64::NAN),
+            Change::Scale(1.5),
+        )]),
+        MODEL,
+        "must be a finite number",
+    );
+    check(
+        Some(vec![p(
+            "noise.sigma",
+            Change::Scale(0.5),
+            Change::Add(f64::INFINITY),
+        )]),
+        MODEL,
+        "must be a finite number",
+    );
+    check(
+        Some(vec![p(
+            "noise.sigma",
+            Change::Scale(-1.0),
+            Change::Scale(1.5),
+        )]),
+        MODEL,
+        "must be ≥ 0",
+    );
+    check(
+        Some(vec![p("returns.share", Change::Set(0.0), Change::Set(1.2))]),
+        MODEL,
+        "'returns.share' cannot be set to 1.2",
+    );
     check(Some(vec![]), MODEL, "at least one assumption");
     let twice = vec![
         p("noise.sigma", Change::Scale(0.5), Change::Scale(1.5)),
@@ -290,7 +437,18 @@ fn bad_inputs_are_clear_errors_before_any_run() {
         "assumption 'Bad', high setting: invalid demand model: noise.sigma: expected a log-scale σ",
     );
     // a model with no mechanism to vary but the trend... and with no assumptions at all
-    check(Some(vec![p("noise.sigma", Change::Scale(0.5), Change::Set(f64::NAN))]), "", "finite");
-    assert!(!*ran.lock().unwrap(), "no run may start before every assumption is checked");
+    check(
+        Some(vec![p(
+            "noise.sigma",
+            Change::Scale(0.5),
+            Change::Set(f64::NAN),
+        )]),
+        "",
+        "finite",
+    );
+    assert!(
+        !*ran.lock().unwrap(),
+        "no run may start before every assumption is checked"
+    );
     assert_eq!(default_assumptions(&model("")).len(), 1);
 }

@@ -54,7 +54,9 @@ fn missing_column() {
 #[test]
 fn text_nan_inf_empty_in_numbers() {
     assert_data(
-        &tx_error(&format!("{H}P1,2027-01-01,1,10,cable\nP1,2027-01-02,1,ten,cable\n")),
+        &tx_error(&format!(
+            "{H}P1,2027-01-01,1,10,cable\nP1,2027-01-02,1,ten,cable\n"
+        )),
         "transactions.csv, row 2, column 'revenue': expected a number, found \"ten\"",
     );
     assert_data(
@@ -69,7 +71,11 @@ fn text_nan_inf_empty_in_numbers() {
         &tx_error(&format!("{H}P1,2027-01-01,1,,cable\n")),
         "transactions.csv, row 1, column 'revenue': expected a number, found an empty cell",
     );
-    let e = Partners::from_csv_str("partner_id,segment,baseline_revenue\nP1,retail,abc\n", "partners.csv").unwrap_err();
+    let e = Partners::from_csv_str(
+        "partner_id,segment,baseline_revenue\nP1,retail,abc\n",
+        "partners.csv",
+    )
+    .unwrap_err();
     assert_data(
         &e.to_string(),
         "partners.csv, row 1, column 'baseline_revenue': expected a number, found \"abc\"",
@@ -86,7 +92,11 @@ fn bad_date() {
 
 #[test]
 fn duplicate_partner() {
-    let e = Partners::from_csv_str("partner_id,segment\nP1,retail\nP2,trade\nP1,trade\n", "partners.csv").unwrap_err();
+    let e = Partners::from_csv_str(
+        "partner_id,segment\nP1,retail\nP2,trade\nP1,trade\n",
+        "partners.csv",
+    )
+    .unwrap_err();
     assert_data(
         &e.to_string(),
         "partners.csv, row 3, column 'partner_id': partner id 'P1' appears twice (first in row 1)",
@@ -96,7 +106,9 @@ fn duplicate_partner() {
 #[test]
 fn unknown_partner() {
     assert_data(
-        &tx_error(&format!("{H}P1,2027-01-01,1,10,cable\nP9,2027-01-01,1,10,cable\n")),
+        &tx_error(&format!(
+            "{H}P1,2027-01-01,1,10,cable\nP9,2027-01-01,1,10,cable\n"
+        )),
         "transactions.csv, row 2, column 'partner_id': unknown partner 'P9' (not in partners.csv)",
     );
 }
@@ -115,8 +127,13 @@ fn undeclared_category_and_segment() {
         &tx_error(&format!("{H}P1,2027-01-01,1,10,cable\nP2,2027-01-01,1,10,paint\n")),
         "transactions.csv, row 2, column 'category': category 'paint' is not declared in the programme (expected one of: cable, tools)",
     );
-    let p = Partners::from_csv_str("partner_id,segment\nP1,retail\nP2,wholesale\n", "partners.csv").unwrap();
-    let t = Transactions::from_csv_str("partner_id,date,quantity,revenue\n", "transactions.csv").unwrap();
+    let p = Partners::from_csv_str(
+        "partner_id,segment\nP1,retail\nP2,wholesale\n",
+        "partners.csv",
+    )
+    .unwrap();
+    let t = Transactions::from_csv_str("partner_id,date,quantity,revenue\n", "transactions.csv")
+        .unwrap();
     assert_data(
         &settle(&programme(""), &p, &t).unwrap_err().to_string(),
         "partners.csv, row 2, column 'segment': segment 'wholesale' is not declared in the programme (expected one of: retail, trade)",
@@ -149,11 +166,15 @@ fn ragged_row() {
 #[test]
 fn unknown_partner_in_explain() {
     let p = Partners::from_csv_str(PARTNERS, "partners.csv").unwrap();
-    let t = Transactions::from_csv_str("partner_id,date,quantity,revenue\n", "transactions.csv").unwrap();
+    let t = Transactions::from_csv_str("partner_id,date,quantity,revenue\n", "transactions.csv")
+        .unwrap();
     let s = settle(&programme(""), &p, &t).unwrap();
     assert!(s.explain("P1").is_ok());
     let e = s.explain("ZZ").unwrap_err();
-    assert!(matches!(e, Error::Request(ref m) if m.contains("'ZZ'")), "{e}");
+    assert!(
+        matches!(e, Error::Request(ref m) if m.contains("'ZZ'")),
+        "{e}"
+    );
 }
 
 mod located {

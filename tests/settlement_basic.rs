@@ -109,5 +109,9 @@ fn lines_reconcile_and_explain() {
         .find(|l| l.partner_id == "P1" && l.component == "volume" && l.period == 1)
         .unwrap();
     assert!(q1.explanation.starts_with("reached tier 3 (1,000,000.00) with 1,023,400.00 revenue to date; 3.5% retroactive on all 1,023,400.00 = 35,819.00"), "{}", q1.explanation);
-    assert!(s.explain("nobody").unwrap_err().to_string().contains("'nobody'"));
+    assert!(s
+        .explain("nobody")
+        .unwrap_err()
+        .to_string()
+        .contains("'nobody'"));
 }

@@ -12,7 +12,14 @@ const LADDER: &str =
     "tiers = [{ from = 10000, percent = 2 }, { from = 20000, percent = 3 }, { from = 50000, percent = 4 }]";
 
 /// Settle `components` (TOML) over `period`×`periods` from 2027-01-01 with extra programme keys.
-fn run(head: &str, period: &str, periods: u32, components: &str, partners: &str, tx: &str) -> Settlement {
+fn run(
+    head: &str,
+    period: &str,
+    periods: u32,
+    components: &str,
+    partners: &str,
+    tx: &str,
+) -> Settlement {
     let text = format!(
         "name = \"Docs\"\ncurrency = \"EUR\"\nstart = 2027-01-01\nperiod = \"{period}\"\nperiods = {periods}\n\
          categories = [\"cable\", \"tools\"]\n{head}\n{components}"
@@ -67,7 +74,10 @@ fn volume(method: &str, extra: &str, revenue: &str) -> Decimal {
 #[test]
 fn net_vs_gross() {
     let tx = "A,2027-01-10,1,30000,cable,\nA,2027-02-10,-1,-12000,cable,\n";
-    let net = one(&format!("[[components]]\nid = \"v\"\nkind = \"volume\"\n{LADDER}"), tx);
+    let net = one(
+        &format!("[[components]]\nid = \"v\"\nkind = \"volume\"\n{LADDER}"),
+        tx,
+    );
     assert_eq!(line(&net, "A", "v", 1).payable, dec!(360.00));
     let gross = one(
         &format!("[[components]]\nid = \"v\"\nkind = \"volume\"\nreturns = \"gross\"\n{LADDER}"),
@@ -106,8 +116,14 @@ fn reward_kinds() {
 
 #[test]
 fn basis_cap() {
-    assert_eq!(volume("retroactive", "basis_cap = 40000", "60000"), dec!(1600.00));
-    assert_eq!(volume("incremental", "basis_cap = 40000", "60000"), dec!(800.00));
+    assert_eq!(
+        volume("retroactive", "basis_cap = 40000", "60000"),
+        dec!(1600.00)
+    );
+    assert_eq!(
+        volume("incremental", "basis_cap = 40000", "60000"),
+        dec!(800.00)
+    );
     let s = one(
         &format!("[[components]]\nid = \"v\"\nkind = \"volume\"\nbasis_cap = 40000\n{LADDER}"),
         "A,2027-01-10,1,60000,cable,\n",
@@ -149,9 +165,15 @@ fn per_unit() {
 #[test]
 fn bundle() {
     let comp = "[[components]]\nid = \"b\"\nkind = \"bundle\"\nminimums = { cable = 1000, tools = 500 }\npercent = 2";
-    let s = one(comp, "A,2027-01-10,1,4000,cable,\nA,2027-01-11,1,800,tools,\n");
+    let s = one(
+        comp,
+        "A,2027-01-10,1,4000,cable,\nA,2027-01-11,1,800,tools,\n",
+    );
     assert_eq!(line(&s, "A", "b", 1).payable, dec!(96.00));
-    let s = one(comp, "A,2027-01-10,1,4000,cable,\nA,2027-01-11,1,400,tools,\n");
+    let s = one(
+        comp,
+        "A,2027-01-10,1,4000,cable,\nA,2027-01-11,1,400,tools,\n",
+    );
     assert_eq!(line(&s, "A", "b", 1).payable, dec!(0.00));
 }
 
@@ -186,7 +208,14 @@ fn cumulative_true_up_and_claw_back() {
         "reached tier 2 (20,000.00) with 27,000.00 revenue to date; 4% retroactive on all 27,000.00 = 1,080.00; \
          less 140.00 earned to the end of 2027-H1 = 940.00"
     );
-    let s = run("", "half", 2, &ERP.replace("MEASURE", "period"), "partner_id\nA\n", tx);
+    let s = run(
+        "",
+        "half",
+        2,
+        &ERP.replace("MEASURE", "period"),
+        "partner_id\nA\n",
+        tx,
+    );
     assert_eq!(
         (line(&s, "A", "v", 1).payable, line(&s, "A", "v", 2).payable),
         (dec!(140.00), dec!(800.00))
@@ -248,7 +277,10 @@ fn partner_cap() {
         .map(|id| format!("[[components]]\nid = \"{id}\"\nkind = \"volume\"\ntiers = [{{ from = 0, percent = 1 }}]\n"))
         .collect();
     let s = one(&comps, "A,2027-01-10,1,10000,cable,\n");
-    let got: Vec<Decimal> = ["a", "b", "c"].iter().map(|c| line(&s, "A", c, 1).payable).collect();
+    let got: Vec<Decimal> = ["a", "b", "c"]
+        .iter()
+        .map(|c| line(&s, "A", c, 1).payable)
+        .collect();
     assert_eq!(got, vec![dec!(100.00); 3]);
     let s = run(
         "partner_cap = 200",
@@ -258,7 +290,10 @@ fn partner_cap() {
         "partner_id\nA\n",
         "partner_id,date,quantity,revenue\nA,2027-01-10,1,10000\n",
     );
-    let got: Vec<Decimal> = ["a", "b", "c"].iter().map(|c| line(&s, "A", c, 1).payable).collect();
+    let got: Vec<Decimal> = ["a", "b", "c"]
+        .iter()
+        .map(|c| line(&s, "A", c, 1).payable)
+        .collect();
     assert_eq!(got, vec![dec!(66.67), dec!(66.67), dec!(66.66)]);
 }
 
@@ -311,7 +346,8 @@ fn budget_cut_to_the_cent() {
 
 #[test]
 fn rounding() {
-    let comp = "[[components]]\nid = \"v\"\nkind = \"volume\"\ntiers = [{ from = 0, percent = 2.5 }]";
+    let comp =
+        "[[components]]\nid = \"v\"\nkind = \"volume\"\ntiers = [{ from = 0, percent = 2.5 }]";
     assert_eq!(
         line(&one(comp, "A,2027-01-10,1,1234.50,cable,\n"), "A", "v", 1).payable,
         dec!(30.86)

@@ -85,7 +85,9 @@ fn kernel_f64_throughput() {
     let mut m = vec![0.0; prep.measure_len()];
     let active = vec![true; prep.components.len()];
     let mut checksum = 0.0;
-    let scale: f64 = std::env::var("SCALE").map(|s| s.parse().unwrap()).unwrap_or(300_000.0);
+    let scale: f64 = std::env::var("SCALE")
+        .map(|s| s.parse().unwrap())
+        .unwrap_or(300_000.0);
     let t = Instant::now();
     for i in 0..n {
         let x = (i as f64 * 0.618_033_988_7).fract();

@@ -6,7 +6,9 @@ use proptest::prelude::*;
 use rebatesim::data::{Partners, Transactions};
 use rebatesim::money::Rounding;
 use rebatesim::programme::{Basis, Compiled, Format, Programme, TierMethod};
-use rebatesim::rules::{allocate_into, ladder_terms, slot, Amount, Baseline, PTier, Prepared, RewardKind};
+use rebatesim::rules::{
+    allocate_into, ladder_terms, slot, Amount, Baseline, PTier, Prepared, RewardKind,
+};
 use rebatesim::settlement::settle;
 use rust_decimal::prelude::*;
 
@@ -30,7 +32,17 @@ fn ladder() -> impl Strategy<Value = Vec<PTier<Decimal>>> {
 }
 
 fn amount(tiers: &[PTier<Decimal>], method: TierMethod, v: Decimal) -> Decimal {
-    let a = ladder_terms(tiers, method, Basis::Revenue, None, v, v, Decimal::ZERO, |_, _, _| {}).0;
+    let a = ladder_terms(
+        tiers,
+        method,
+        Basis::Revenue,
+        None,
+        v,
+        v,
+        Decimal::ZERO,
+        |_, _, _| {},
+    )
+    .0;
     Rounding::HalfUp.round(a, 2)
 }
 
@@ -75,7 +87,12 @@ proptest! {
 /// A programme exercising every stage: a cumulative ladder, a per-period ladder with a cap
 /// in an exclusive group with a per-unit component, a logistics component, optional partner
 /// cap, minimum payout and budget.
-fn programme(method: &str, partner_cap: Option<u32>, minimum: Option<u32>, budget: Option<u32>) -> String {
+fn programme(
+    method: &str,
+    partner_cap: Option<u32>,
+    minimum: Option<u32>,
+    budget: Option<u32>,
+) -> String {
     let mut head = String::new();
     if let Some(c) = partner_cap {
         head += &format!("partner_cap = {c}\n");

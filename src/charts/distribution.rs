@@ -308,7 +308,11 @@ fn histogram_bins(min: f64, max: f64, n: usize) -> (f64, f64, usize) {
     let target_bins = ((2.0 * (n as f64).cbrt()).round() as usize).clamp(8, 50);
     let width = super::format::nice_step((max - min) / target_bins as f64);
     let start = (min / width).floor() * width;
-    (start, width, (((max - start) / width).ceil() as usize).max(1))
+    (
+        start,
+        width,
+        (((max - start) / width).ceil() as usize).max(1),
+    )
 }
 
 #[cfg(test)]

@@ -58,7 +58,12 @@ impl<'a> DrawingBackend for GlyphBitmap<'a> {
     fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> Result<(), Err<'a>> {
         self.inner.draw_pixel(point, color)
     }
-    fn draw_line<S: BackendStyle>(&mut self, from: BackendCoord, to: BackendCoord, style: &S) -> Result<(), Err<'a>> {
+    fn draw_line<S: BackendStyle>(
+        &mut self,
+        from: BackendCoord,
+        to: BackendCoord,
+        style: &S,
+    ) -> Result<(), Err<'a>> {
         self.inner.draw_line(from, to, style)
     }
     fn draw_rect<S: BackendStyle>(
@@ -70,20 +75,44 @@ impl<'a> DrawingBackend for GlyphBitmap<'a> {
     ) -> Result<(), Err<'a>> {
         self.inner.draw_rect(upper_left, bottom_right, style, fill)
     }
-    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, path: I, style: &S) -> Result<(), Err<'a>> {
+    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        path: I,
+        style: &S,
+    ) -> Result<(), Err<'a>> {
         self.inner.draw_path(path, style)
     }
-    fn draw_circle<S: BackendStyle>(&mut self, center: BackendCoord, radius: u32, style: &S, fill: bool) -> Result<(), Err<'a>> {
+    fn draw_circle<S: BackendStyle>(
+        &mut self,
+        center: BackendCoord,
+        radius: u32,
+        style: &S,
+        fill: bool,
+    ) -> Result<(), Err<'a>> {
         self.inner.draw_circle(center, radius, style, fill)
     }
-    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, vert: I, style: &S) -> Result<(), Err<'a>> {
+    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        vert: I,
+        style: &S,
+    ) -> Result<(), Err<'a>> {
         self.inner.fill_polygon(vert, style)
     }
-    fn blit_bitmap(&mut self, pos: BackendCoord, size: (u32, u32), src: &[u8]) -> Result<(), Err<'a>> {
+    fn blit_bitmap(
+        &mut self,
+        pos: BackendCoord,
+        size: (u32, u32),
+        src: &[u8],
+    ) -> Result<(), Err<'a>> {
         self.inner.blit_bitmap(pos, size, src)
     }
 
-    fn draw_text<TStyle: BackendTextStyle>(&mut self, text: &str, style: &TStyle, pos: BackendCoord) -> Result<(), Err<'a>> {
+    fn draw_text<TStyle: BackendTextStyle>(
+        &mut self,
+        text: &str,
+        style: &TStyle,
+        pos: BackendCoord,
+    ) -> Result<(), Err<'a>> {
         let color = style.color();
         if color.alpha == 0.0 {
             return Ok(());
@@ -91,7 +120,11 @@ impl<'a> DrawingBackend for GlyphBitmap<'a> {
         let Some((regular, bold)) = fonts() else {
             return self.inner.draw_text(text, style, pos);
         };
-        let font_ref = if matches!(style.style(), FontStyle::Bold) { bold } else { regular };
+        let font_ref = if matches!(style.style(), FontStyle::Bold) {
+            bold
+        } else {
+            regular
+        };
         let size = style.size() as f32;
         let font = font_ref.as_scaled(PxScale::from(size));
         // The box plotters lays text out in: width = advances + kerning, height = size / 1.24.
@@ -130,9 +163,12 @@ impl<'a> DrawingBackend for GlyphBitmap<'a> {
                 pen += font.kern(p, id);
             }
             prev = Some(id);
-            let glyph = id.with_scale_and_position(PxScale::from(size), ab_glyph::point(pen, baseline));
+            let glyph =
+                id.with_scale_and_position(PxScale::from(size), ab_glyph::point(pen, baseline));
             pen += font.h_advance(id);
-            let Some(outline) = font_ref.outline_glyph(glyph) else { continue };
+            let Some(outline) = font_ref.outline_glyph(glyph) else {
+                continue;
+            };
             let b = outline.px_bounds();
             let (ox, oy) = (b.min.x as i32, b.min.y as i32);
             let inner = &mut self.inner;
@@ -166,7 +202,9 @@ mod tests {
         let inked: Vec<bool> = (0..w)
             .map(|x| (0..h).any(|y| rgb[(y * w + x) * 3] < 160))
             .collect();
-        (0..w).filter(|&x| inked[x] && (x == 0 || !inked[x - 1])).collect()
+        (0..w)
+            .filter(|&x| inked[x] && (x == 0 || !inked[x - 1]))
+            .collect()
     }
 
     #[test]
@@ -178,7 +216,8 @@ mod tests {
             let root = GlyphBitmap::new(BitMapBackend::with_buffer(&mut rgb, (w as u32, h as u32)))
                 .into_drawing_area();
             let style = (FONT_FAMILY, 13.0).into_font().color(&BLACK);
-            root.draw(&Text::new("1111111111", (10, 10), style)).unwrap();
+            root.draw(&Text::new("1111111111", (10, 10), style))
+                .unwrap();
             root.present().unwrap();
         }
         let starts = glyph_starts(&rgb, w, h);
@@ -206,12 +245,17 @@ mod tests {
                 .into_font()
                 .transform(plotters::style::FontTransform::Rotate270)
                 .color(&BLACK);
-            root.draw(&Text::new("Expected partners", (50, 180), style)).unwrap();
+            root.draw(&Text::new("Expected partners", (50, 180), style))
+                .unwrap();
             root.present().unwrap();
         }
         // rotated: the ink spans far more rows than columns
-        let rows = (0..h).filter(|&y| (0..w).any(|x| rgb[(y * w + x) * 3] < 160)).count();
-        let cols = (0..w).filter(|&x| (0..h).any(|y| rgb[(y * w + x) * 3] < 160)).count();
+        let rows = (0..h)
+            .filter(|&y| (0..w).any(|x| rgb[(y * w + x) * 3] < 160))
+            .count();
+        let cols = (0..w)
+            .filter(|&x| (0..h).any(|y| rgb[(y * w + x) * 3] < 160))
+            .count();
         assert!(rows > 100 && cols < 25, "rows {rows}, cols {cols}");
     }
 }

@@ -138,7 +138,13 @@ unsafe fn kernel_avx512(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn kernel_avx2(c: &Shared, lanes: &Lanes, n: usize, month_rev: &mut [f64], out: &mut BlockOut) {
+unsafe fn kernel_avx2(
+    c: &Shared,
+    lanes: &Lanes,
+    n: usize,
+    month_rev: &mut [f64],
+    out: &mut BlockOut,
+) {
     kernel(c, lanes, n, month_rev, out)
 }
 
@@ -184,7 +190,11 @@ fn kernel(c: &Shared, lanes: &Lanes, n: usize, month_rev: &mut [f64], out: &mut 
             let mut cents = [0.0; LANES];
             for l in 0..LANES {
                 let base = lanes.f[l] * sv[l] * mk;
-                let g = if lanes.sigma[l] > 0.0 { base * e[l] } else { base };
+                let g = if lanes.sigma[l] > 0.0 {
+                    base * e[l]
+                } else {
+                    base
+                };
                 let g = if m as f64 >= lanes.churn[l] { 0.0 } else { g };
                 cents[l] = line_cents(g * lanes.mix[l], c.scale);
                 pacc[l] += cents[l];
@@ -264,12 +274,19 @@ mod tests {
         let mut r = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
         let mut g: Vec<f64> = (0..5000).map(|_| r.random_range(-10.0..1e5)).collect();
         // halves, near-halves, huge and special values
-        for x in [0.005, 0.015, 0.025, 1.005, 2.675, 1e-12, 0.0, -0.0, -1.0, 4.0e13, 4.5e13, 1e15, 1e300] {
+        for x in [
+            0.005, 0.015, 0.025, 1.005, 2.675, 1e-12, 0.0, -0.0, -1.0, 4.0e13, 4.5e13, 1e15, 1e300,
+        ] {
             g.push(x);
             g.push(f64::from_bits(x.to_bits() + 1));
             g.push(f64::from_bits(x.to_bits().saturating_sub(1)));
         }
-        g.extend([f64::INFINITY, f64::NEG_INFINITY, f64::NAN, f64::MIN_POSITIVE]);
+        g.extend([
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            f64::MIN_POSITIVE,
+        ]);
         for (mix, scale) in [(1.0, 100.0), (0.37, 1.0), (1.0, 1000.0)] {
             for &v in &g {
                 let amount = v * mix;
@@ -278,7 +295,11 @@ mod tests {
                 } else {
                     0.0
                 };
-                assert_eq!(line_cents(amount, scale).to_bits(), want.to_bits(), "{v} × {mix} × {scale}");
+                assert_eq!(
+                    line_cents(amount, scale).to_bits(),
+                    want.to_bits(),
+                    "{v} × {mix} × {scale}"
+                );
             }
         }
     }
@@ -289,7 +310,13 @@ mod tests {
         for n in 1..=LANES {
             for scale in [1e2, 1e6, 1e12, 8e14, 3e15, 1e17] {
                 let xs: Vec<f64> = (0..n)
-                    .map(|_| if r.random_bool(0.1) { 0.0 } else { (r.random_range(0.0..1.0f64) * scale).round() })
+                    .map(|_| {
+                        if r.random_bool(0.1) {
+                            0.0
+                        } else {
+                            (r.random_range(0.0..1.0f64) * scale).round()
+                        }
+                    })
                     .collect();
                 let start = (r.random_range(0.0..1.0f64) * scale).round();
                 let mut running = start;
@@ -313,7 +340,9 @@ mod tests {
         for l in 0..LANES {
             lanes.key[l] = r.random();
             lanes.f[l] = r.random_range(0.0..1e6);
-            lanes.sigma[l] = *[0.0, 0.15, 0.35, 1.0, 90.0].get(r.random_range(0..5)).unwrap();
+            lanes.sigma[l] = *[0.0, 0.15, 0.35, 1.0, 90.0]
+                .get(r.random_range(0..5))
+                .unwrap();
             lanes.half_var[l] = 0.5 * lanes.sigma[l] * lanes.sigma[l];
             lanes.churn[l] = r.random_range(0..40) as f64;
             lanes.mix[l] = r.random_range(0.0..1.0);
@@ -331,7 +360,14 @@ mod tests {
             let months = mpp * kk;
             let seg_month: Vec<f64> = (0..months).map(|_| r.random_range(0.5..1.5)).collect();
             let market: Vec<f64> = (0..months).map(|_| r.random_range(0.8..1.2)).collect();
-            let c = Shared { months, mpp, kk, scale: 100.0, seg_month: &seg_month, market: &market };
+            let c = Shared {
+                months,
+                mpp,
+                kk,
+                scale: 100.0,
+                seg_month: &seg_month,
+                market: &market,
+            };
             let lanes = random_lanes(&mut r);
             let n = r.random_range(1..=LANES);
             let run = |f: &dyn Fn(&mut [f64], &mut BlockOut)| {
@@ -362,11 +398,19 @@ mod tests {
                     let mut e = [arg];
                     super::super::vexp::exp_in_place(&mut e);
                     let base = lanes.f[l] * seg_month[m] * market[m];
-                    let g = if lanes.sigma[l] > 0.0 { base * e[0] } else { base };
+                    let g = if lanes.sigma[l] > 0.0 {
+                        base * e[0]
+                    } else {
+                        base
+                    };
                     let g = if m as f64 >= lanes.churn[l] { 0.0 } else { g };
                     total += line_cents(g * lanes.mix[l], 100.0);
                 }
-                assert_eq!(portable.2[l].to_bits(), total.to_bits(), "case {case} lane {l}");
+                assert_eq!(
+                    portable.2[l].to_bits(),
+                    total.to_bits(),
+                    "case {case} lane {l}"
+                );
             }
         }
     }

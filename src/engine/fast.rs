@@ -74,6 +74,8 @@ struct RetroComp {
     /// Its ladder's tier-count offset and index.
     offset: u32,
     l: u32,
+    /// Its number of tiers (`bounds` past them are NaN, never met).
+    tiers: u8,
     cumulative: bool,
 }
 
@@ -168,6 +170,7 @@ impl Simple {
                         cap: pc.cap.unwrap_or(f64::INFINITY),
                         offset: offset as u32,
                         l: l as u32,
+                        tiers: r.len() as u8,
                         cumulative: sc.cumulative,
                     })
                 }
@@ -495,32 +498,10 @@ fn run_simple(setup: &Setup, simple: &Simple, seed: u64, s: u64, w: &mut Work) -
         o.partner_final[i0..i0 + nb].copy_from_slice(&blk.period[0][..nb]);
     }
     if let Some((ps, rc)) = &simple.retro {
-        // the loop below for retroactive revenue ladders of rates, on compact tables
-        for (i, (f, &(c, seg))) in o.partner_final.iter_mut().zip(ps).enumerate() {
-            let revenue = *f / scale;
-            let mut fin = 0.0;
-            if c != NONE {
-                let k = &rc[c as usize];
-                let v = if k.cumulative { 0.0 + revenue } else { revenue };
-                let reached = (v >= k.bounds[0]) as usize
-                    + (v >= k.bounds[1]) as usize
-                    + (v >= k.bounds[2]) as usize
-                    + (v >= k.bounds[3]) as usize;
-                let a = (0.0 + k.rates[reached.max(1) - 1] * v).max_of(0.0);
-                let rounded = prep.round(if reached == 0 { 0.0 } else { a });
-                let e = if k.cumulative { rounded } else { 0.0 + rounded };
-                let capped = e.min_of(k.cap);
-                o.tiers[k.offset as usize + reached] += 1;
-                o.partner_tier[i * nl + k.l as usize] = reached as u8;
-                fin += capped;
-                o.comp_payout[c as usize] += capped;
-            }
-            total += fin;
-            *f = fin;
-            o.seg_payout[seg as usize] += fin;
-            o.seg_revenue[seg as usize] += revenue;
-            revenue_sum += revenue;
-        }
+        // retroactive revenue ladders of rates, on compact tables, a block of partners at a time
+        let sums = retro_pass(prep, scale, nl, ps, rc, &mut o);
+        total = sums.0;
+        revenue_sum = sums.1;
     } else {
         for i in 0..n {
             let revenue = o.partner_final[i] / scale;
@@ -627,6 +608,196 @@ fn run_simple(setup: &Setup, simple: &Simple, seed: u64, s: u64, w: &mut Work) -
         }
     }
     o
+}
+
+/// [`run_simple`]'s programme for retroactive revenue ladders of rates ([`Simple::retro`]):
+/// each partner's payout from its purchases in minor units (`o.partner_final`, replaced by the
+/// payout), its tier, and the scenario's sums in partner order. Returns the total payout and
+/// the total revenue.
+///
+/// A block of [`block::LANES`] consecutive partners in the same component and segment (the
+/// usual case: partner tables are grouped by segment) is computed lane by lane without
+/// branches ([`retro_lanes`], vectorised), then added to the sums in partner order; any other
+/// block, or one with an amount the vectorised rounding cannot take, partner by partner. Both
+/// perform the same floating-point operations in the same order, so the results are the same
+/// bits; picked per run: AVX-512 where the CPU has it, else the portable build.
+fn retro_pass(
+    prep: &Prepared<f64>,
+    scale: f64,
+    nl: usize,
+    ps: &[(u32, u32)],
+    rc: &[RetroComp],
+    o: &mut ScenarioOut,
+) -> (f64, f64) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512dq") {
+            // SAFETY: the CPU supports AVX-512 F and DQ (checked just above)
+            return unsafe { retro_pass_avx512(prep, scale, nl, ps, rc, o) };
+        }
+    }
+    retro_pass_kernel(prep, scale, nl, ps, rc, o)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq")]
+unsafe fn retro_pass_avx512(
+    prep: &Prepared<f64>,
+    scale: f64,
+    nl: usize,
+    ps: &[(u32, u32)],
+    rc: &[RetroComp],
+    o: &mut ScenarioOut,
+) -> (f64, f64) {
+    retro_pass_kernel(prep, scale, nl, ps, rc, o)
+}
+
+/// What [`retro_lanes`] gives per lane.
+struct RetroLanes {
+    revenue: [f64; block::LANES],
+    reached: [u64; block::LANES],
+    capped: [f64; block::LANES],
+    fin: [f64; block::LANES],
+}
+
+/// The payouts of a block of partners in one component `k`, from their purchases in minor
+/// units: the partner-by-partner loop of [`retro_pass_kernel`] with selections for branches.
+/// `None` when the rounding must go partner by partner ([`crate::rules::round_money_lanes`]).
+#[inline(always)]
+fn retro_lanes(
+    prep: &Prepared<f64>,
+    scale: f64,
+    k: &RetroComp,
+    cents: &[f64; block::LANES],
+) -> Option<RetroLanes> {
+    const L: usize = block::LANES;
+    let mut revenue = [0.0; L];
+    let mut reached = [0u64; L];
+    let mut pre = [0.0; L];
+    for l in 0..L {
+        revenue[l] = cents[l] / scale;
+        let v = if k.cumulative {
+            0.0 + revenue[l]
+        } else {
+            revenue[l]
+        };
+        let met = [
+            v >= k.bounds[0],
+            v >= k.bounds[1],
+            v >= k.bounds[2],
+            v >= k.bounds[3],
+        ];
+        // the bounds are sorted (NaN past the last tier, never met): the tiers reached are the
+        // bounds met, and the highest met is the tier whose rate applies (rates[t.max(1) − 1])
+        let rate = if met[3] {
+            k.rates[3]
+        } else if met[2] {
+            k.rates[2]
+        } else if met[1] {
+            k.rates[1]
+        } else {
+            k.rates[0]
+        };
+        let a = (0.0 + rate * v).max_of(0.0);
+        pre[l] = if met[0] { a } else { 0.0 };
+        reached[l] = met[0] as u64 + met[1] as u64 + met[2] as u64 + met[3] as u64;
+    }
+    let rounded = crate::rules::round_money_lanes(&pre, prep.rounding, prep.decimals)?;
+    let mut capped = [0.0; L];
+    let mut fin = [0.0; L];
+    for l in 0..L {
+        let e = if k.cumulative {
+            rounded[l]
+        } else {
+            0.0 + rounded[l]
+        };
+        capped[l] = e.min_of(k.cap);
+        fin[l] = 0.0 + capped[l];
+    }
+    Some(RetroLanes {
+        revenue,
+        reached,
+        capped,
+        fin,
+    })
+}
+
+/// [`retro_pass`], compiled once per instruction set.
+#[inline(always)]
+fn retro_pass_kernel(
+    prep: &Prepared<f64>,
+    scale: f64,
+    nl: usize,
+    ps: &[(u32, u32)],
+    rc: &[RetroComp],
+    o: &mut ScenarioOut,
+) -> (f64, f64) {
+    const L: usize = block::LANES;
+    let n = ps.len();
+    let mut total = 0.0;
+    let mut revenue_sum = 0.0;
+    for i0 in (0..n).step_by(L) {
+        let nb = L.min(n - i0);
+        let (c, seg) = ps[i0];
+        if nb == L && c != NONE && ps[i0 + 1..i0 + L].iter().all(|&p| p == (c, seg)) {
+            let k = &rc[c as usize];
+            let cents: &[f64; L] = o.partner_final[i0..i0 + L].try_into().unwrap();
+            if let Some(b) = retro_lanes(prep, scale, k, cents) {
+                // the sums, in partner order; the segment's and the component's in registers
+                let (c, seg) = (c as usize, seg as usize);
+                let mut comp = o.comp_payout[c];
+                let mut seg_pay = o.seg_payout[seg];
+                let mut seg_rev = o.seg_revenue[seg];
+                for l in 0..L {
+                    comp += b.capped[l];
+                    total += b.fin[l];
+                    seg_pay += b.fin[l];
+                    seg_rev += b.revenue[l];
+                    revenue_sum += b.revenue[l];
+                }
+                o.comp_payout[c] = comp;
+                o.seg_payout[seg] = seg_pay;
+                o.seg_revenue[seg] = seg_rev;
+                o.partner_final[i0..i0 + L].copy_from_slice(&b.fin);
+                for l in 0..L {
+                    o.partner_tier[(i0 + l) * nl + k.l as usize] = b.reached[l] as u8;
+                }
+                // the tier counts (whole numbers: any order)
+                for t in 0..=k.tiers {
+                    let count = b.reached.iter().filter(|&&r| r == t as u64).count();
+                    o.tiers[k.offset as usize + t as usize] += count as u32;
+                }
+                continue;
+            }
+        }
+        for i in i0..i0 + nb {
+            let (c, seg) = ps[i];
+            let revenue = o.partner_final[i] / scale;
+            let mut fin = 0.0;
+            if c != NONE {
+                let k = &rc[c as usize];
+                let v = if k.cumulative { 0.0 + revenue } else { revenue };
+                let reached = (v >= k.bounds[0]) as usize
+                    + (v >= k.bounds[1]) as usize
+                    + (v >= k.bounds[2]) as usize
+                    + (v >= k.bounds[3]) as usize;
+                let a = (0.0 + k.rates[reached.max(1) - 1] * v).max_of(0.0);
+                let rounded = prep.round(if reached == 0 { 0.0 } else { a });
+                let e = if k.cumulative { rounded } else { 0.0 + rounded };
+                let capped = e.min_of(k.cap);
+                o.tiers[k.offset as usize + reached] += 1;
+                o.partner_tier[i * nl + k.l as usize] = reached as u8;
+                fin += capped;
+                o.comp_payout[c as usize] += capped;
+            }
+            total += fin;
+            o.partner_final[i] = fin;
+            o.seg_payout[seg as usize] += fin;
+            o.seg_revenue[seg as usize] += revenue;
+            revenue_sum += revenue;
+        }
+    }
+    (total, revenue_sum)
 }
 
 #[cfg(test)]

@@ -202,7 +202,9 @@ mod tests {
     fn accuracy_over_the_whole_range() {
         let mut r = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
         let mut worst = 0.0f64;
-        let mut xs: Vec<f64> = (0..200_000).map(|_| r.random_range(-708.0..709.0)).collect();
+        let mut xs: Vec<f64> = (0..200_000)
+            .map(|_| r.random_range(-708.0..709.0))
+            .collect();
         // the demand model's arguments: σZ − σ²/2 for σ up to 1.5 and |Z| up to 8
         xs.extend((0..200_000).map(|_| r.random_range(-15.0..12.0)));
         xs.extend((-2000..=2000).map(|k| k as f64 * 0.5 * std::f64::consts::LN_2));

@@ -117,8 +117,13 @@ pub struct Scope {
 impl Scope {
     /// Whether a partner of `segment` with id `partner_id` is in scope.
     pub fn includes_partner(&self, partner_id: &str, segment: &str) -> bool {
-        self.segments.as_ref().is_none_or(|s| s.binary_search_by(|x| x.as_str().cmp(segment)).is_ok())
-            && self.partners.as_ref().is_none_or(|p| p.binary_search_by(|x| x.as_str().cmp(partner_id)).is_ok())
+        self.segments
+            .as_ref()
+            .is_none_or(|s| s.binary_search_by(|x| x.as_str().cmp(segment)).is_ok())
+            && self
+                .partners
+                .as_ref()
+                .is_none_or(|p| p.binary_search_by(|x| x.as_str().cmp(partner_id)).is_ok())
     }
 
     /// Whether a purchase in `category` counts (a purchase without category counts only when
@@ -192,12 +197,16 @@ impl Compiled {
 
     /// Whether any component needs transaction categories.
     pub fn needs_categories(&self) -> bool {
-        self.components.iter().any(|c| c.scope.categories.is_some() || matches!(c.rule, Rule::Bundle { .. }))
+        self.components
+            .iter()
+            .any(|c| c.scope.categories.is_some() || matches!(c.rule, Rule::Bundle { .. }))
     }
 
     /// Whether any component needs order ids (logistics).
     pub fn needs_orders(&self) -> bool {
-        self.components.iter().any(|c| matches!(c.rule, Rule::Logistics { .. }))
+        self.components
+            .iter()
+            .any(|c| matches!(c.rule, Rule::Logistics { .. }))
     }
 
     /// The date the payment for period `k` (0-based) falls due.

@@ -39,7 +39,13 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(
 ) -> Result<T> {
     let located = |path: String, line: Option<usize>, column: Option<usize>, message: String| {
         let message = suggest(&message);
-        wrap(FieldError { file: file.map(str::to_owned), path, line, column, message })
+        wrap(FieldError {
+            file: file.map(str::to_owned),
+            path,
+            line,
+            column,
+            message,
+        })
     };
     match format {
         Format::Json => {
@@ -52,12 +58,20 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(
                 // or table itself, as the TOML and YAML readers do
                 let (line, col) = match inner.classify() {
                     serde_json::error::Category::Data if !path.is_empty() => {
-                        super::locate::locate(text, Format::Json, &path).unwrap_or((inner.line(), inner.column()))
+                        super::locate::locate(text, Format::Json, &path)
+                            .unwrap_or((inner.line(), inner.column()))
                     }
-                    serde_json::error::Category::Data => line_col(text, text.len() - text.trim_start().len()),
+                    serde_json::error::Category::Data => {
+                        line_col(text, text.len() - text.trim_start().len())
+                    }
                     _ => (inner.line(), inner.column()),
                 };
-                located(path, Some(line), Some(col), strip_position(&inner.to_string()))
+                located(
+                    path,
+                    Some(line),
+                    Some(col),
+                    strip_position(&inner.to_string()),
+                )
             })
         }
         Format::Toml => {
@@ -81,10 +95,17 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(
                 // serde_norway prefixes its message with the path, which is reported apart
                 let msg = strip_position(&inner.to_string());
                 let msg = match msg.split_once(": ") {
-                    Some((head, rest)) if !head.contains(' ') && path.starts_with(head) => rest.to_owned(),
+                    Some((head, rest)) if !head.contains(' ') && path.starts_with(head) => {
+                        rest.to_owned()
+                    }
                     _ => msg,
                 };
-                located(path, loc.as_ref().map(|l| l.line()), loc.as_ref().map(|l| l.column()), msg)
+                located(
+                    path,
+                    loc.as_ref().map(|l| l.line()),
+                    loc.as_ref().map(|l| l.column()),
+                    msg,
+                )
             })
         }
     }
@@ -93,7 +114,9 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(
 /// Serialize `value` in `format`.
 pub(crate) fn write<T: serde::Serialize>(value: &T, format: Format) -> Result<String> {
     match format {
-        Format::Json => serde_json::to_string_pretty(value).map(|s| s + "\n").map_err(|e| Error::Request(e.to_string())),
+        Format::Json => serde_json::to_string_pretty(value)
+            .map(|s| s + "\n")
+            .map_err(|e| Error::Request(e.to_string())),
         Format::Toml => toml::to_string_pretty(value).map_err(|e| Error::Request(e.to_string())),
         Format::Yaml => serde_norway::to_string(value).map_err(|e| Error::Request(e.to_string())),
     }
@@ -103,7 +126,12 @@ pub(crate) fn write<T: serde::Serialize>(value: &T, format: Format) -> Result<St
 pub(crate) fn line_col(text: &str, pos: usize) -> (usize, usize) {
     let before = &text[..pos.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }
 
@@ -118,10 +146,15 @@ fn suggest(message: &str) -> String {
         .replace("expected a borrowed string", "expected a text")
         .replace("expected a string", "expected a text")
         .replace("expected struct ", "expected a table: ");
-    let Some(rest) = message.strip_prefix("unknown field `").or_else(|| message.strip_prefix("unknown variant `")) else {
+    let Some(rest) = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("unknown variant `"))
+    else {
         return message.to_owned();
     };
-    let Some((given, expected)) = rest.split_once('`') else { return message.to_owned() };
+    let Some((given, expected)) = rest.split_once('`') else {
+        return message.to_owned();
+    };
     let best = expected
         .split('`')
         .skip(1)
@@ -129,7 +162,9 @@ fn suggest(message: &str) -> String {
         .map(|cand| (edit_distance(given, cand), cand))
         .min_by_key(|(d, _)| *d);
     match best {
-        Some((d, cand)) if d > 0 && d <= (given.chars().count() / 3).max(1) + usize::from(given.len() > 8) => {
+        Some((d, cand))
+            if d > 0 && d <= (given.chars().count() / 3).max(1) + usize::from(given.len() > 8) =>
+        {
             format!("{message} (did you mean `{cand}`?)")
         }
         _ => message.to_owned(),
@@ -144,7 +179,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.iter().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -183,7 +220,13 @@ impl Programme {
         serde_path_to_error::deserialize(value).map_err(|e| {
             let path = clean_path(&e.path().to_string());
             let message = suggest(&strip_position(&e.into_inner().to_string()));
-            Error::Programme(FieldError { file: None, path, line: None, column: None, message })
+            Error::Programme(FieldError {
+                file: None,
+                path,
+                line: None,
+                column: None,
+                message,
+            })
         })
     }
 
@@ -211,7 +254,9 @@ impl Programme {
     /// (one tier per line) and bundle minimums as an inline table.
     pub fn to_string(&self, format: Format) -> Result<String> {
         match format {
-            Format::Toml => tidy_toml(&toml::to_string(self).map_err(|e| Error::Request(e.to_string()))?),
+            Format::Toml => {
+                tidy_toml(&toml::to_string(self).map_err(|e| Error::Request(e.to_string()))?)
+            }
             _ => write(self, format),
         }
     }
@@ -220,11 +265,25 @@ impl Programme {
 /// Rewrite the `toml` crate's output of a programme into the hand-written style.
 fn tidy_toml(text: &str) -> Result<String> {
     use toml_edit::{DocumentMut, Item, Value};
-    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| Error::Request(e.to_string()))?;
-    if let Some(date) = doc.get("start").and_then(|v| v.as_str()).and_then(super::values::parse_date) {
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| Error::Request(e.to_string()))?;
+    if let Some(date) = doc
+        .get("start")
+        .and_then(|v| v.as_str())
+        .and_then(super::values::parse_date)
+    {
         use chrono::Datelike;
-        let d = toml_edit::Date { year: date.year() as u16, month: date.month() as u8, day: date.day() as u8 };
-        doc["start"] = toml_edit::value(toml_edit::Datetime { date: Some(d), time: None, offset: None });
+        let d = toml_edit::Date {
+            year: date.year() as u16,
+            month: date.month() as u8,
+            day: date.day() as u8,
+        };
+        doc["start"] = toml_edit::value(toml_edit::Datetime {
+            date: Some(d),
+            time: None,
+            offset: None,
+        });
     }
     if let Some(Item::ArrayOfTables(components)) = doc.get_mut("components") {
         for c in components.iter_mut() {
@@ -267,9 +326,29 @@ fn tidy_toml(text: &str) -> Result<String> {
 /// Position of a component field in the written file (the order of [`super::Component`]).
 fn field_rank(key: &str) -> usize {
     const ORDER: [&str; 23] = [
-        "id", "kind", "name", "description", "segments", "categories", "partners", "measure", "returns", "cap",
-        "exclusive_group", "basis", "method", "tiers", "basis_cap", "applies_to", "amount", "above", "minimums",
-        "percent", "fixed", "min_quantity", "per_order",
+        "id",
+        "kind",
+        "name",
+        "description",
+        "segments",
+        "categories",
+        "partners",
+        "measure",
+        "returns",
+        "cap",
+        "exclusive_group",
+        "basis",
+        "method",
+        "tiers",
+        "basis_cap",
+        "applies_to",
+        "amount",
+        "above",
+        "minimums",
+        "percent",
+        "fixed",
+        "min_quantity",
+        "per_order",
     ];
     ORDER.iter().position(|k| *k == key).unwrap_or(ORDER.len())
 }

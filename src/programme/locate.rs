@@ -106,7 +106,9 @@ fn toml_locate(text: &str, segs: &[Seg]) -> Option<usize> {
     for seg in segs {
         let next = match (seg, node) {
             (Seg::Key(k), TomlNode::Table(t)) => {
-                let Some((key, item)) = t.get_key_value(k) else { break };
+                let Some((key, item)) = t.get_key_value(k) else {
+                    break;
+                };
                 // the key's own position (the line `from = 5`), else the value's
                 best = key.span().or_else(|| item.span()).map(|s| s.start).or(best);
                 toml_node(item)
@@ -190,7 +192,9 @@ impl Json<'_> {
             }
             _ => {
                 let mut q = p;
-                while q < self.b.len() && !matches!(self.b[q], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                while q < self.b.len()
+                    && !matches!(self.b[q], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+                {
                     q += 1;
                 }
                 Some(q)
@@ -249,13 +253,18 @@ impl Json<'_> {
 }
 
 fn json_locate(text: &str, segs: &[Seg]) -> Option<usize> {
-    let j = Json { b: text.as_bytes(), text };
+    let j = Json {
+        b: text.as_bytes(),
+        text,
+    };
     let mut p = j.ws(0);
     let mut best = None;
     for seg in segs {
         match seg {
             Seg::Key(k) => {
-                let Some((v, key_start)) = j.member(p, k) else { break };
+                let Some((v, key_start)) = j.member(p, k) else {
+                    break;
+                };
                 best = Some(key_start);
                 p = v;
             }
@@ -282,7 +291,8 @@ fn yaml_pos(span: &saphyr_parser::Span) -> (usize, usize) {
     (span.start.line(), span.start.col() + 1)
 }
 
-type YEvents<'a> = std::iter::Peekable<std::vec::IntoIter<(saphyr_parser::Event<'a>, saphyr_parser::Span)>>;
+type YEvents<'a> =
+    std::iter::Peekable<std::vec::IntoIter<(saphyr_parser::Event<'a>, saphyr_parser::Span)>>;
 
 /// Read one node from the event stream (the first event is its start).
 fn yaml_node(events: &mut YEvents<'_>, depth: usize) -> Option<(YNode, (usize, usize))> {
@@ -333,7 +343,10 @@ fn yaml_locate(text: &str, segs: &[Seg]) -> Option<(usize, usize)> {
     }
     let mut it: YEvents<'_> = events.into_iter().peekable();
     // skip StreamStart / DocumentStart
-    while matches!(it.peek(), Some((Event::StreamStart | Event::DocumentStart(_), _))) {
+    while matches!(
+        it.peek(),
+        Some((Event::StreamStart | Event::DocumentStart(_), _))
+    ) {
         it.next();
     }
     let (root, _) = yaml_node(&mut it, 0)?;
@@ -342,7 +355,9 @@ fn yaml_locate(text: &str, segs: &[Seg]) -> Option<(usize, usize)> {
     for seg in segs {
         match (seg, node) {
             (Seg::Key(k), YNode::Map(entries)) => {
-                let Some((_, kpos, v)) = entries.iter().find(|(name, _, _)| name == k) else { break };
+                let Some((_, kpos, v)) = entries.iter().find(|(name, _, _)| name == k) else {
+                    break;
+                };
                 best = Some(*kpos);
                 node = v;
             }

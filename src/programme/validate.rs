@@ -19,7 +19,10 @@ fn err(path: impl Into<String>, msg: impl Into<String>) -> Error {
 
 fn positive(path: &str, v: Option<Dec>) -> Result<Option<Decimal>> {
     match v {
-        Some(Dec(d)) if d <= Decimal::ZERO => Err(err(path, format!("expected a positive amount, found {}", d.normalize()))),
+        Some(Dec(d)) if d <= Decimal::ZERO => Err(err(
+            path,
+            format!("expected a positive amount, found {}", d.normalize()),
+        )),
         Some(Dec(d)) => Ok(Some(d)),
         None => Ok(None),
     }
@@ -27,7 +30,10 @@ fn positive(path: &str, v: Option<Dec>) -> Result<Option<Decimal>> {
 
 fn non_negative(path: &str, d: Decimal) -> Result<Decimal> {
     if d < Decimal::ZERO {
-        Err(err(path, format!("expected a number ≥ 0, found {}", d.normalize())))
+        Err(err(
+            path,
+            format!("expected a number ≥ 0, found {}", d.normalize()),
+        ))
     } else {
         Ok(d)
     }
@@ -35,7 +41,13 @@ fn non_negative(path: &str, d: Decimal) -> Result<Decimal> {
 
 fn percent(path: &str, d: Decimal) -> Result<Decimal> {
     if d < Decimal::ZERO || d > HUNDRED {
-        Err(err(path, format!("expected a percentage between 0 and 100, found {}", d.normalize())))
+        Err(err(
+            path,
+            format!(
+                "expected a percentage between 0 and 100, found {}",
+                d.normalize()
+            ),
+        ))
     } else {
         Ok(d / HUNDRED)
     }
@@ -45,10 +57,16 @@ fn names(path: &str, list: &[String], what: &str) -> Result<()> {
     let mut seen = BTreeSet::new();
     for (i, s) in list.iter().enumerate() {
         if s.trim().is_empty() {
-            return Err(err(format!("{path}[{i}]"), format!("expected a {what} name, found an empty string")));
+            return Err(err(
+                format!("{path}[{i}]"),
+                format!("expected a {what} name, found an empty string"),
+            ));
         }
         if !seen.insert(s) {
-            return Err(err(format!("{path}[{i}]"), format!("{what} '{s}' is listed twice")));
+            return Err(err(
+                format!("{path}[{i}]"),
+                format!("{what} '{s}' is listed twice"),
+            ));
         }
     }
     Ok(())
@@ -59,11 +77,20 @@ impl Programme {
     /// (e.g. `components[1].tiers[2].from`) and what was expected.
     pub fn compile(&self) -> Result<Compiled> {
         if self.name.trim().is_empty() {
-            return Err(err("name", "expected a programme name, found an empty string"));
+            return Err(err(
+                "name",
+                "expected a programme name, found an empty string",
+            ));
         }
         let currency = self.currency.trim().to_ascii_uppercase();
         if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
-            return Err(err("currency", format!("expected a three-letter ISO 4217 code such as EUR, found \"{}\"", self.currency)));
+            return Err(err(
+                "currency",
+                format!(
+                    "expected a three-letter ISO 4217 code such as EUR, found \"{}\"",
+                    self.currency
+                ),
+            ));
         }
         let decimals = match (self.decimals, minor_units(&currency)) {
             (Some(d), _) if d > 6 => return Err(err("decimals", format!("expected 0 to 6 decimal places, found {d}"))),
@@ -80,11 +107,29 @@ impl Programme {
             }
         };
         if self.periods == 0 || self.periods > 240 {
-            return Err(err("periods", format!("expected a number of periods from 1 to 240, found {}", self.periods)));
+            return Err(err(
+                "periods",
+                format!(
+                    "expected a number of periods from 1 to 240, found {}",
+                    self.periods
+                ),
+            ));
         }
-        let calendar = Calendar { start: self.start.0, length: self.period, periods: self.periods };
-        if self.start.0.checked_add_months(chrono::Months::new(calendar.months() + 1)).is_none() {
-            return Err(err("start", "the programme would end beyond the supported date range"));
+        let calendar = Calendar {
+            start: self.start.0,
+            length: self.period,
+            periods: self.periods,
+        };
+        if self
+            .start
+            .0
+            .checked_add_months(chrono::Months::new(calendar.months() + 1))
+            .is_none()
+        {
+            return Err(err(
+                "start",
+                "the programme would end beyond the supported date range",
+            ));
         }
         names("segments", &self.segments, "segment")?;
         names("categories", &self.categories, "category")?;
@@ -96,7 +141,10 @@ impl Programme {
         };
         let payment = self.payment.unwrap_or_default();
         if payment.lag_days > 3660 {
-            return Err(err("payment.lag_days", format!("expected at most 3660 days, found {}", payment.lag_days)));
+            return Err(err(
+                "payment.lag_days",
+                format!("expected at most 3660 days, found {}", payment.lag_days),
+            ));
         }
         if self.components.is_empty() {
             return Err(err("components", "expected at least one component"));
@@ -106,10 +154,16 @@ impl Programme {
         for (i, c) in self.components.iter().enumerate() {
             let base = format!("components[{i}]");
             if c.id.trim().is_empty() {
-                return Err(err(format!("{base}.id"), "expected a component id, found an empty string"));
+                return Err(err(
+                    format!("{base}.id"),
+                    "expected a component id, found an empty string",
+                ));
             }
             if !ids.insert(c.id.as_str()) {
-                return Err(err(format!("{base}.id"), format!("component id '{}' is used twice", c.id)));
+                return Err(err(
+                    format!("{base}.id"),
+                    format!("component id '{}' is used twice", c.id),
+                ));
             }
             components.push(self.compile_component(&base, c)?);
         }
@@ -131,10 +185,20 @@ impl Programme {
         })
     }
 
-    fn check_refs(&self, path: &str, list: &Option<Vec<String>>, declared: &[String], what: &str, key: &str) -> Result<Option<Vec<String>>> {
+    fn check_refs(
+        &self,
+        path: &str,
+        list: &Option<Vec<String>>,
+        declared: &[String],
+        what: &str,
+        key: &str,
+    ) -> Result<Option<Vec<String>>> {
         let Some(list) = list else { return Ok(None) };
         if list.is_empty() {
-            return Err(err(path, format!("expected at least one {what} (leave the field out to include all)")));
+            return Err(err(
+                path,
+                format!("expected at least one {what} (leave the field out to include all)"),
+            ));
         }
         names(path, list, what)?;
         for (j, s) in list.iter().enumerate() {
@@ -143,7 +207,9 @@ impl Programme {
                 return Err(err(
                     format!("{path}[{j}]"),
                     if declared.is_empty() {
-                        format!("{what} '{s}' is not declared: add it to the programme's `{key}` list")
+                        format!(
+                            "{what} '{s}' is not declared: add it to the programme's `{key}` list"
+                        )
                     } else {
                         format!("{what} '{s}' is not declared in the programme's `{key}` (expected one of: {})", declared.join(", "))
                     },
@@ -190,17 +256,41 @@ impl Programme {
             if *is && !allowed.contains(field) {
                 return Err(err(
                     format!("{base}.{field}"),
-                    format!("`{field}` does not apply to a {kind_name} component (it takes: {})", allowed.join(", ")),
+                    format!(
+                        "`{field}` does not apply to a {kind_name} component (it takes: {})",
+                        allowed.join(", ")
+                    ),
                 ));
             }
         }
-        let segments = self.check_refs(&format!("{base}.segments"), &c.segments, &self.segments, "segment", "segments")?;
-        let categories = self.check_refs(&format!("{base}.categories"), &c.categories, &self.categories, "category", "categories")?;
-        let partners = self.check_refs(&format!("{base}.partners"), &c.partners, &[], "partner", "partners")?;
+        let segments = self.check_refs(
+            &format!("{base}.segments"),
+            &c.segments,
+            &self.segments,
+            "segment",
+            "segments",
+        )?;
+        let categories = self.check_refs(
+            &format!("{base}.categories"),
+            &c.categories,
+            &self.categories,
+            "category",
+            "categories",
+        )?;
+        let partners = self.check_refs(
+            &format!("{base}.partners"),
+            &c.partners,
+            &[],
+            "partner",
+            "partners",
+        )?;
         let cap = positive(&format!("{base}.cap"), c.cap)?;
         if let Some(g) = &c.exclusive_group {
             if g.trim().is_empty() {
-                return Err(err(format!("{base}.exclusive_group"), "expected a group name, found an empty string"));
+                return Err(err(
+                    format!("{base}.exclusive_group"),
+                    "expected a group name, found an empty string",
+                ));
             }
         }
         let rule = match kind {
@@ -218,20 +308,35 @@ impl Programme {
             ComponentKind::PerUnit => Rule::PerUnit {
                 amount: non_negative(
                     &format!("{base}.amount"),
-                    c.amount.ok_or_else(|| err(format!("{base}.amount"), "a per_unit component needs `amount` (the amount per unit)"))?.0,
+                    c.amount
+                        .ok_or_else(|| {
+                            err(
+                                format!("{base}.amount"),
+                                "a per_unit component needs `amount` (the amount per unit)",
+                            )
+                        })?
+                        .0,
                 )?,
                 above: match c.above {
                     None => UnitsAbove::None,
-                    Some(Above::Units(Dec(q))) => UnitsAbove::Quantity(non_negative(&format!("{base}.above"), q)?),
+                    Some(Above::Units(Dec(q))) => {
+                        UnitsAbove::Quantity(non_negative(&format!("{base}.above"), q)?)
+                    }
                     Some(Above::Baseline(_)) => UnitsAbove::Baseline,
                 },
             },
             ComponentKind::Bundle => {
                 let mins = c.minimums.as_ref().ok_or_else(|| {
-                    err(format!("{base}.minimums"), "a bundle component needs `minimums` (a minimum per category)")
+                    err(
+                        format!("{base}.minimums"),
+                        "a bundle component needs `minimums` (a minimum per category)",
+                    )
                 })?;
                 if mins.is_empty() {
-                    return Err(err(format!("{base}.minimums"), "expected at least one category minimum, e.g. { hardware = 5000 }"));
+                    return Err(err(
+                        format!("{base}.minimums"),
+                        "expected at least one category minimum, e.g. { hardware = 5000 }",
+                    ));
                 }
                 let mut minimums = Vec::new();
                 for (cat, Dec(m)) in mins {
@@ -272,13 +377,21 @@ impl Programme {
                         ))
                     }
                 };
-                Rule::Bundle { basis: c.basis.unwrap_or_default(), minimums, reward }
+                Rule::Bundle {
+                    basis: c.basis.unwrap_or_default(),
+                    minimums,
+                    reward,
+                }
             }
             ComponentKind::Logistics => {
                 let q = c.min_quantity.ok_or_else(|| {
-                    err(format!("{base}.min_quantity"), "a logistics component needs `min_quantity` (the minimum order quantity)")
+                    err(
+                        format!("{base}.min_quantity"),
+                        "a logistics component needs `min_quantity` (the minimum order quantity)",
+                    )
                 })?;
-                let min_quantity = positive(&format!("{base}.min_quantity"), Some(q))?.unwrap_or_default();
+                let min_quantity =
+                    positive(&format!("{base}.min_quantity"), Some(q))?.unwrap_or_default();
                 let reward = match (c.per_order, c.percent) {
                     (Some(Dec(a)), None) => OrderReward::PerOrder(non_negative(&format!("{base}.per_order"), a)?),
                     (None, Some(Dec(p))) => OrderReward::Rate(percent(&format!("{base}.percent"), p)?),
@@ -292,13 +405,20 @@ impl Programme {
                         ))
                     }
                 };
-                Rule::Logistics { min_quantity, reward }
+                Rule::Logistics {
+                    min_quantity,
+                    reward,
+                }
             }
         };
         Ok(CompiledComponent {
             id: c.id.clone(),
             name: c.name.clone().unwrap_or_else(|| c.id.clone()),
-            scope: Scope { segments, categories, partners },
+            scope: Scope {
+                segments,
+                categories,
+                partners,
+            },
             measure: c.measure.unwrap_or_default(),
             returns: c.returns.unwrap_or_default(),
             cap,
@@ -309,7 +429,12 @@ impl Programme {
 
     /// [`Programme::compile`], attaching the file line of the offending field to the error
     /// where it can be found in `text`.
-    pub fn compile_located(&self, text: &str, format: Format, file: Option<&str>) -> Result<Compiled> {
+    pub fn compile_located(
+        &self,
+        text: &str,
+        format: Format,
+        file: Option<&str>,
+    ) -> Result<Compiled> {
         self.compile().map_err(|e| match e {
             Error::Programme(mut fe) => {
                 fe.file = file.map(str::to_owned);
@@ -334,29 +459,47 @@ fn reward_kind(r: &Reward) -> &'static str {
     }
 }
 
-fn compile_tiers(base: &str, kind_name: &str, tiers: Option<&[TierSpec]>, growth: bool) -> Result<Vec<Tier>> {
+fn compile_tiers(
+    base: &str,
+    kind_name: &str,
+    tiers: Option<&[TierSpec]>,
+    growth: bool,
+) -> Result<Vec<Tier>> {
     let path = format!("{base}.tiers");
     let tiers = tiers.ok_or_else(|| {
         err(&path, format!("a {kind_name} component needs `tiers`, a ladder of tiers {{ from = threshold, percent | per_unit | fixed = reward }}"))
     })?;
     if tiers.is_empty() {
-        return Err(err(&path, "expected at least one tier, found an empty ladder"));
+        return Err(err(
+            &path,
+            "expected at least one tier, found an empty ladder",
+        ));
     }
     let mut out: Vec<Tier> = Vec::with_capacity(tiers.len());
     for (j, t) in tiers.iter().enumerate() {
         let tp = format!("{path}[{j}]");
         let from = t.from.0;
         if !growth && from < Decimal::ZERO {
-            return Err(err(format!("{tp}.from"), format!("expected a threshold ≥ 0, found {}", from.normalize())));
+            return Err(err(
+                format!("{tp}.from"),
+                format!("expected a threshold ≥ 0, found {}", from.normalize()),
+            ));
         }
         if growth && from < -HUNDRED {
             return Err(err(
                 format!("{tp}.from"),
-                format!("expected a growth threshold in percent ≥ -100, found {}", from.normalize()),
+                format!(
+                    "expected a growth threshold in percent ≥ -100, found {}",
+                    from.normalize()
+                ),
             ));
         }
         if let Some(prev) = out.last() {
-            let prev_from = if growth { prev.threshold * HUNDRED } else { prev.threshold };
+            let prev_from = if growth {
+                prev.threshold * HUNDRED
+            } else {
+                prev.threshold
+            };
             if from <= prev_from {
                 return Err(err(
                     format!("{tp}.from"),
@@ -372,13 +515,22 @@ fn compile_tiers(base: &str, kind_name: &str, tiers: Option<&[TierSpec]>, growth
         }
         let reward = match (t.percent, t.per_unit, t.fixed) {
             (Some(Dec(p)), None, None) => Reward::Rate(percent(&format!("{tp}.percent"), p)?),
-            (None, Some(Dec(u)), None) => Reward::PerUnit(non_negative(&format!("{tp}.per_unit"), u)?),
+            (None, Some(Dec(u)), None) => {
+                Reward::PerUnit(non_negative(&format!("{tp}.per_unit"), u)?)
+            }
             (None, None, Some(Dec(f))) => Reward::Fixed(non_negative(&format!("{tp}.fixed"), f)?),
             (None, None, None) => {
-                return Err(err(tp, "a tier needs its reward: one of `percent`, `per_unit` or `fixed`"))
+                return Err(err(
+                    tp,
+                    "a tier needs its reward: one of `percent`, `per_unit` or `fixed`",
+                ))
             }
             (p, u, _) => {
-                let second = if p.is_some() && u.is_some() { "per_unit" } else { "fixed" };
+                let second = if p.is_some() && u.is_some() {
+                    "per_unit"
+                } else {
+                    "fixed"
+                };
                 return Err(err(
                     format!("{tp}.{second}"),
                     "a tier takes exactly one of `percent`, `per_unit` or `fixed`",
@@ -398,8 +550,10 @@ fn compile_tiers(base: &str, kind_name: &str, tiers: Option<&[TierSpec]>, growth
                 ));
             }
         }
-        out.push(Tier { threshold: if growth { from / HUNDRED } else { from }, reward });
+        out.push(Tier {
+            threshold: if growth { from / HUNDRED } else { from },
+            reward,
+        });
     }
     Ok(out)
 }
-

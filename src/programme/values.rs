@@ -102,7 +102,9 @@ impl<'de> Visitor<'de> for DecVisitor {
         if !v.is_finite() {
             return Err(E::custom(format!("expected a finite number, found {v}")));
         }
-        decimal_of_f64(v).map(Dec).ok_or_else(|| E::custom(format!("number {v} is out of range")))
+        decimal_of_f64(v)
+            .map(Dec)
+            .ok_or_else(|| E::custom(format!("number {v} is out of range")))
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Dec, E> {
@@ -169,7 +171,9 @@ impl<'de> Visitor<'de> for DateVisitor {
                 let v: String = map.next_value()?;
                 self.visit_str(&v)
             }
-            _ => Err(de::Error::custom("expected a date written YYYY-MM-DD, found a table")),
+            _ => Err(de::Error::custom(
+                "expected a date written YYYY-MM-DD, found a table",
+            )),
         }
     }
 }
@@ -204,7 +208,13 @@ mod tests {
 
     #[test]
     fn floats_read_as_the_decimal_they_stand_for() {
-        for (f, want) in [(0.035, "0.035"), (0.1 + 0.2, "0.3"), (1234567.891, "1234567.891"), (1e20, "100000000000000000000"), (-12.5, "-12.5")] {
+        for (f, want) in [
+            (0.035, "0.035"),
+            (0.1 + 0.2, "0.3"),
+            (1234567.891, "1234567.891"),
+            (1e20, "100000000000000000000"),
+            (-12.5, "-12.5"),
+        ] {
             let d: Dec = serde_json::from_str(&format!("{f:?}")).unwrap();
             assert_eq!(d.0, Decimal::from_str(want).unwrap(), "{f}");
         }
@@ -212,7 +222,10 @@ mod tests {
         let f = 28767.390194119_f64;
         let off = f64::from_bits(f.to_bits() + 1);
         assert_eq!(decimal_of_f64(off), decimal_of_f64(f));
-        assert_eq!(decimal_of_f64(f).unwrap(), Decimal::from_str("28767.390194119").unwrap());
+        assert_eq!(
+            decimal_of_f64(f).unwrap(),
+            Decimal::from_str("28767.390194119").unwrap()
+        );
     }
 
     #[test]

@@ -17,7 +17,9 @@ pub(crate) fn to_py(py: Python<'_>, err: Error) -> PyErr {
         Ok(e) => e,
         // The exceptions module could not be imported (a broken installation): still raise,
         // with the full message, rather than lose the error.
-        Err(import_err) => PyRuntimeError::new_err(format!("{err} (and rebatesim.exceptions failed: {import_err})")),
+        Err(import_err) => PyRuntimeError::new_err(format!(
+            "{err} (and rebatesim.exceptions failed: {import_err})"
+        )),
     }
 }
 

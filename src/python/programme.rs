@@ -25,7 +25,9 @@ pub(crate) fn parse_format(py: Python<'_>, format: &str) -> PyResult<Format> {
         "yaml" | "yml" => Ok(Format::Yaml),
         other => Err(super::errors::to_py(
             py,
-            Error::Request(format!("unknown format \"{other}\": expected \"toml\", \"json\" or \"yaml\"")),
+            Error::Request(format!(
+                "unknown format \"{other}\": expected \"toml\", \"json\" or \"yaml\""
+            )),
         )),
     }
 }
@@ -165,13 +167,23 @@ impl PyProgramme {
     /// generated from a dict).
     #[staticmethod]
     #[pyo3(signature = (text, format, file=None, positions=true))]
-    fn from_text(py: Python<'_>, text: &str, format: &str, file: Option<&str>, positions: bool) -> PyResult<Self> {
+    fn from_text(
+        py: Python<'_>,
+        text: &str,
+        format: &str,
+        file: Option<&str>,
+        positions: bool,
+    ) -> PyResult<Self> {
         let fmt = parse_format(py, format)?;
         let result = Programme::from_str(text, fmt, file).and_then(|spec| {
             let compiled = spec.compile_located(text, fmt, file)?;
             Ok(PyProgramme { spec, compiled })
         });
-        let result = if positions { result } else { result.map_err(without_position) };
+        let result = if positions {
+            result
+        } else {
+            result.map_err(without_position)
+        };
         result.py_err(py)
     }
 
@@ -223,6 +235,10 @@ impl PyProgramme {
     }
 
     fn __repr__(&self) -> String {
-        format!("ProgrammeSpec({:?}, {} components)", self.compiled.name, self.compiled.components.len())
+        format!(
+            "ProgrammeSpec({:?}, {} components)",
+            self.compiled.name,
+            self.compiled.components.len()
+        )
     }
 }

@@ -8,7 +8,9 @@ use super::errors::to_py;
 use super::programme::PyProgramme;
 use super::simulate::{opts, run_detached, PyModel, PyPopulation};
 use crate::error::Error;
-use crate::sensitivity::{self as sens, Assumption, Change, Difference, Outcome, SensitivityOptions};
+use crate::sensitivity::{
+    self as sens, Assumption, Change, Difference, Outcome, SensitivityOptions,
+};
 
 /// One assumption as the Python layer passes it:
 /// `(name, parameter, low_kind, low_value, high_kind, high_value, low_model, high_model,
@@ -28,7 +30,11 @@ type Spec<'py> = (
 );
 
 fn change(name: &str, side: &str, kind: Option<&str>, value: Option<f64>) -> crate::Result<Change> {
-    let v = value.ok_or_else(|| Error::Request(format!("assumption '{name}': the {side} setting has no value")))?;
+    let v = value.ok_or_else(|| {
+        Error::Request(format!(
+            "assumption '{name}': the {side} setting has no value"
+        ))
+    })?;
     match kind.unwrap_or("set") {
         "scale" => Ok(Change::Scale(v)),
         "add" => Ok(Change::Add(v)),
@@ -103,12 +109,39 @@ pub(crate) fn sensitivity(
 ) -> PyResult<String> {
     let assumptions = match assumptions {
         None => None,
-        Some(v) => Some(v.into_iter().map(assumption).collect::<crate::Result<Vec<_>>>().map_err(|e| to_py(py, e))?),
+        Some(v) => Some(
+            v.into_iter()
+                .map(assumption)
+                .collect::<crate::Result<Vec<_>>>()
+                .map_err(|e| to_py(py, e))?,
+        ),
     };
-    let o = opts(py, scenarios, seed, threads, chunk_size, statistic, tolerance, max_scenarios, memory_limit)?;
-    let (c, p, m) = (&programme.get().compiled, &population.get().inner, &model.get().inner);
+    let o = opts(
+        py,
+        scenarios,
+        seed,
+        threads,
+        chunk_size,
+        statistic,
+        tolerance,
+        max_scenarios,
+        memory_limit,
+    )?;
+    let (c, p, m) = (
+        &programme.get().compiled,
+        &population.get().inner,
+        &model.get().inner,
+    );
     let s = run_detached(py, progress, &o, move |opt| {
-        sens::sensitivity(c, p, m, &SensitivityOptions { sim: *opt, assumptions })
+        sens::sensitivity(
+            c,
+            p,
+            m,
+            &SensitivityOptions {
+                sim: *opt,
+                assumptions,
+            },
+        )
     })?;
     let rows: Vec<Value> = s
         .rows
@@ -144,5 +177,8 @@ pub(crate) fn sensitivity(
 /// The movable model parameters: (path, min, max, per_segment, fraction, integer).
 #[pyfunction]
 pub(crate) fn sensitivity_parameters() -> Vec<(&'static str, f64, f64, bool, bool, bool)> {
-    sens::parameters().iter().map(|p| (p.path, p.min, p.max, p.per_segment, p.fraction, p.integer)).collect()
+    sens::parameters()
+        .iter()
+        .map(|p| (p.path, p.min, p.max, p.per_segment, p.fraction, p.integer))
+        .collect()
 }

@@ -21,13 +21,17 @@ impl PyPartners {
     /// Read a partner table from a CSV file.
     #[staticmethod]
     fn from_csv_path(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        py.detach(|| Partners::from_csv_path(&path)).py_err(py).map(|inner| PyPartners { inner })
+        py.detach(|| Partners::from_csv_path(&path))
+            .py_err(py)
+            .map(|inner| PyPartners { inner })
     }
 
     /// Read a partner table from CSV text; `table` names it in error messages.
     #[staticmethod]
     fn from_csv_text(py: Python<'_>, text: &str, table: &str) -> PyResult<Self> {
-        py.detach(|| Partners::from_csv_str(text, table)).py_err(py).map(|inner| PyPartners { inner })
+        py.detach(|| Partners::from_csv_str(text, table))
+            .py_err(py)
+            .map(|inner| PyPartners { inner })
     }
 
     fn __len__(&self) -> usize {
@@ -35,7 +39,11 @@ impl PyPartners {
     }
 
     fn __repr__(&self) -> String {
-        format!("PartnerTable({:?}, {} partners)", self.inner.table, self.inner.len())
+        format!(
+            "PartnerTable({:?}, {} partners)",
+            self.inner.table,
+            self.inner.len()
+        )
     }
 }
 
@@ -51,13 +59,17 @@ impl PyTransactions {
     /// Read transactions from a CSV file.
     #[staticmethod]
     fn from_csv_path(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        py.detach(|| Transactions::from_csv_path(&path)).py_err(py).map(|inner| PyTransactions { inner })
+        py.detach(|| Transactions::from_csv_path(&path))
+            .py_err(py)
+            .map(|inner| PyTransactions { inner })
     }
 
     /// Read transactions from CSV text; `table` names it in error messages.
     #[staticmethod]
     fn from_csv_text(py: Python<'_>, text: &str, table: &str) -> PyResult<Self> {
-        py.detach(|| Transactions::from_csv_str(text, table)).py_err(py).map(|inner| PyTransactions { inner })
+        py.detach(|| Transactions::from_csv_str(text, table))
+            .py_err(py)
+            .map(|inner| PyTransactions { inner })
     }
 
     fn __len__(&self) -> usize {
@@ -65,7 +77,11 @@ impl PyTransactions {
     }
 
     fn __repr__(&self) -> String {
-        format!("TransactionTable({:?}, {} lines)", self.inner.table, self.inner.len())
+        format!(
+            "TransactionTable({:?}, {} lines)",
+            self.inner.table,
+            self.inner.len()
+        )
     }
 }
 
@@ -83,8 +99,14 @@ pub(crate) fn settle(
     partners: &Bound<'_, PyPartners>,
     transactions: &Bound<'_, PyTransactions>,
 ) -> PyResult<PySettlement> {
-    let (c, p, t) = (&programme.get().compiled, &partners.get().inner, &transactions.get().inner);
-    py.detach(|| core_settle(c, p, t)).py_err(py).map(|inner| PySettlement { inner })
+    let (c, p, t) = (
+        &programme.get().compiled,
+        &partners.get().inner,
+        &transactions.get().inner,
+    );
+    py.detach(|| core_settle(c, p, t))
+        .py_err(py)
+        .map(|inner| PySettlement { inner })
 }
 
 fn dec(d: Decimal) -> String {

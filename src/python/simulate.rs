@@ -27,23 +27,34 @@ impl PyPopulation {
     /// Read a partner table from a CSV file.
     #[staticmethod]
     fn from_csv_path(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        py.detach(|| Population::from_csv_path(&path)).py_err(py).map(|inner| PyPopulation { inner })
+        py.detach(|| Population::from_csv_path(&path))
+            .py_err(py)
+            .map(|inner| PyPopulation { inner })
     }
 
     /// Read a partner table from CSV text; `table` names it in errors.
     #[staticmethod]
     fn from_csv_text(py: Python<'_>, text: &str, table: &str) -> PyResult<Self> {
-        py.detach(|| Population::from_csv_str(text, table)).py_err(py).map(|inner| PyPopulation { inner })
+        py.detach(|| Population::from_csv_str(text, table))
+            .py_err(py)
+            .map(|inner| PyPopulation { inner })
     }
 
     /// A synthetic population from a JSON spec (`{"basis": ..., "segments": {name: {count,
     /// median_baseline, dispersion, unit_price, margin_rate}}}`), reproducible from `seed`.
     #[staticmethod]
     fn synthetic(py: Python<'_>, spec_json: &str, seed: u64) -> PyResult<Self> {
-        let spec: SyntheticSpec = crate::programme::parse_document(spec_json, crate::programme::Format::Json, None, Error::Model)
-            .map_err(strip_position)
-            .py_err(py)?;
-        py.detach(|| Population::synthetic(&spec, seed)).py_err(py).map(|inner| PyPopulation { inner })
+        let spec: SyntheticSpec = crate::programme::parse_document(
+            spec_json,
+            crate::programme::Format::Json,
+            None,
+            Error::Model,
+        )
+        .map_err(strip_position)
+        .py_err(py)?;
+        py.detach(|| Population::synthetic(&spec, seed))
+            .py_err(py)
+            .map(|inner| PyPopulation { inner })
     }
 
     /// Partner ids, in table order.
@@ -53,7 +64,9 @@ impl PyPopulation {
 
     /// Segment name of every partner.
     fn partner_segments(&self) -> Vec<String> {
-        (0..self.inner.len()).map(|i| self.inner.segment_name(i).to_owned()).collect()
+        (0..self.inner.len())
+            .map(|i| self.inner.segment_name(i).to_owned())
+            .collect()
     }
 
     /// Segment names (sorted).
@@ -67,7 +80,11 @@ impl PyPopulation {
     }
 
     fn __repr__(&self) -> String {
-        format!("Population({:?}, {} partners)", self.inner.table, self.inner.len())
+        format!(
+            "Population({:?}, {} partners)",
+            self.inner.table,
+            self.inner.len()
+        )
     }
 }
 
@@ -93,23 +110,37 @@ impl PyModel {
     /// Parse and validate a model from `text` in `format`.
     #[staticmethod]
     #[pyo3(signature = (text, format, file=None, positions=true))]
-    fn from_text(py: Python<'_>, text: &str, format: &str, file: Option<&str>, positions: bool) -> PyResult<Self> {
+    fn from_text(
+        py: Python<'_>,
+        text: &str,
+        format: &str,
+        file: Option<&str>,
+        positions: bool,
+    ) -> PyResult<Self> {
         let fmt = parse_format(py, format)?;
         let r = Model::from_str(text, fmt, file);
-        let r = if positions { r } else { r.map_err(strip_position) };
+        let r = if positions {
+            r
+        } else {
+            r.map_err(strip_position)
+        };
         r.py_err(py).map(|inner| PyModel { inner })
     }
 
     /// Read and validate a model file (format from the extension).
     #[staticmethod]
     fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        Model::from_file(&path).py_err(py).map(|inner| PyModel { inner })
+        Model::from_file(&path)
+            .py_err(py)
+            .map(|inner| PyModel { inner })
     }
 
     /// The all-default model: deterministic demand at the baseline.
     #[staticmethod]
     fn default() -> Self {
-        PyModel { inner: Model::default() }
+        PyModel {
+            inner: Model::default(),
+        }
     }
 
     /// The model in `format`.
@@ -126,7 +157,10 @@ impl PyModel {
     }
 
     fn __repr__(&self) -> String {
-        format!("DemandModel({:?})", self.inner.description.as_deref().unwrap_or(""))
+        format!(
+            "DemandModel({:?})",
+            self.inner.description.as_deref().unwrap_or("")
+        )
     }
 }
 
@@ -140,7 +174,12 @@ fn parse_statistic(py: Python<'_>, s: &str) -> PyResult<Statistic> {
             return Ok(Statistic::Percentile(q / 100.0));
         }
     }
-    Err(to_py(py, Error::Request(format!("unknown statistic \"{s}\": expected \"mean\" or a percentile such as \"p95\""))))
+    Err(to_py(
+        py,
+        Error::Request(format!(
+            "unknown statistic \"{s}\": expected \"mean\" or a percentile such as \"p95\""
+        )),
+    ))
 }
 
 pub(super) struct Opts {
@@ -169,7 +208,11 @@ pub(super) fn opts(
         (_, None) => None,
         (s, Some(tol)) => {
             let stat = parse_statistic(py, s.unwrap_or("mean"))?;
-            Some(Precision::new(stat, tol, max_scenarios.unwrap_or(scenarios.max(1))))
+            Some(Precision::new(
+                stat,
+                tol,
+                max_scenarios.unwrap_or(scenarios.max(1)),
+            ))
         }
     };
     Ok(Opts {
@@ -245,9 +288,24 @@ pub(crate) fn simulate(
     memory_limit: Option<usize>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<PySimResult> {
-    let o = opts(py, scenarios, seed, threads, chunk_size, statistic, tolerance, max_scenarios, memory_limit)?;
-    let (c, p, m) = (&programme.get().compiled, &population.get().inner, &model.get().inner);
-    run_detached(py, progress, &o, |opt| engine::simulate(c, p, m, opt)).map(|inner| PySimResult { inner })
+    let o = opts(
+        py,
+        scenarios,
+        seed,
+        threads,
+        chunk_size,
+        statistic,
+        tolerance,
+        max_scenarios,
+        memory_limit,
+    )?;
+    let (c, p, m) = (
+        &programme.get().compiled,
+        &population.get().inner,
+        &model.get().inner,
+    );
+    run_detached(py, progress, &o, |opt| engine::simulate(c, p, m, opt))
+        .map(|inner| PySimResult { inner })
 }
 
 /// Compare designs on common random numbers (see `rebatesim.compare`).
@@ -271,13 +329,29 @@ pub(crate) fn compare(
     progress: Option<Py<PyAny>>,
 ) -> PyResult<PyComparison> {
     if names.len() != programmes.len() {
-        return Err(to_py(py, Error::Request("compare: one name per programme".into())));
+        return Err(to_py(
+            py,
+            Error::Request("compare: one name per programme".into()),
+        ));
     }
-    let o = opts(py, scenarios, seed, threads, chunk_size, statistic, tolerance, max_scenarios, memory_limit)?;
-    let compiled: Vec<&crate::programme::Compiled> = programmes.iter().map(|p| &p.get().compiled).collect();
-    let designs: Vec<(&str, &crate::programme::Compiled)> = names.iter().map(|s| s.as_str()).zip(compiled).collect();
+    let o = opts(
+        py,
+        scenarios,
+        seed,
+        threads,
+        chunk_size,
+        statistic,
+        tolerance,
+        max_scenarios,
+        memory_limit,
+    )?;
+    let compiled: Vec<&crate::programme::Compiled> =
+        programmes.iter().map(|p| &p.get().compiled).collect();
+    let designs: Vec<(&str, &crate::programme::Compiled)> =
+        names.iter().map(|s| s.as_str()).zip(compiled).collect();
     let (p, m) = (&population.get().inner, &model.get().inner);
-    run_detached(py, progress, &o, |opt| engine::compare(&designs, p, m, opt)).map(|inner| PyComparison { inner })
+    run_detached(py, progress, &o, |opt| engine::compare(&designs, p, m, opt))
+        .map(|inner| PyComparison { inner })
 }
 
 fn summary_value(s: &Summary) -> Value {
@@ -288,10 +362,21 @@ fn arr<'py>(py: Python<'py>, v: &[f64]) -> Bound<'py, PyArray1<f64>> {
     PyArray1::from_slice(py, v)
 }
 
-fn matrix<'py, T: numpy::Element + Copy>(py: Python<'py>, v: &[T], rows: usize, cols: usize) -> PyResult<Bound<'py, PyAny>> {
+fn matrix<'py, T: numpy::Element + Copy>(
+    py: Python<'py>,
+    v: &[T],
+    rows: usize,
+    cols: usize,
+) -> PyResult<Bound<'py, PyAny>> {
     let a = PyArray1::from_slice(py, v);
     if rows * cols != v.len() {
-        return Err(to_py(py, Error::Request(format!("internal shape mismatch: {} values for {rows}×{cols}", v.len()))));
+        return Err(to_py(
+            py,
+            Error::Request(format!(
+                "internal shape mismatch: {} values for {rows}×{cols}",
+                v.len()
+            )),
+        ));
     }
     Ok(a.reshape([rows, cols])?.into_any())
 }
@@ -353,28 +438,55 @@ fn per_scenario<'py>(py: Python<'py>, r: &SimResult) -> PyResult<Bound<'py, PyDi
 fn matrices<'py>(py: Python<'py>, r: &SimResult) -> PyResult<Bound<'py, PyDict>> {
     let n = r.scenarios;
     let d = PyDict::new(py);
-    d.set_item("segment_payout", matrix(py, &r.segment_payout, n, r.segments.len())?)?;
-    d.set_item("segment_revenue", matrix(py, &r.segment_revenue, n, r.segments.len())?)?;
+    d.set_item(
+        "segment_payout",
+        matrix(py, &r.segment_payout, n, r.segments.len())?,
+    )?;
+    d.set_item(
+        "segment_revenue",
+        matrix(py, &r.segment_revenue, n, r.segments.len())?,
+    )?;
     for (name, m) in [
-        ("segment_revenue_counterfactual", &r.segment_revenue_counterfactual),
-        ("segment_incremental_revenue", &r.segment_incremental_revenue),
+        (
+            "segment_revenue_counterfactual",
+            &r.segment_revenue_counterfactual,
+        ),
+        (
+            "segment_incremental_revenue",
+            &r.segment_incremental_revenue,
+        ),
         ("segment_incremental_margin", &r.segment_incremental_margin),
-        ("segment_payout_counterfactual", &r.segment_payout_counterfactual),
+        (
+            "segment_payout_counterfactual",
+            &r.segment_payout_counterfactual,
+        ),
         ("segment_roi", &r.segment_roi),
         ("segment_deadweight_share", &r.segment_deadweight_share),
     ] {
         d.set_item(name, matrix(py, m, n, r.segments.len())?)?;
     }
-    d.set_item("component_payout", matrix(py, &r.component_payout, n, r.components.len())?)?;
+    d.set_item(
+        "component_payout",
+        matrix(py, &r.component_payout, n, r.components.len())?,
+    )?;
     d.set_item("accrual", matrix(py, &r.accrual, n, r.months)?)?;
     d.set_item("cash", matrix(py, &r.cash, n, r.cash_months)?)?;
     let width: usize = r.ladders.iter().map(|l| l.tiers + 1).sum();
     d.set_item("tier_counts", matrix(py, &r.tier_counts, n, width)?)?;
     let np = r.partner_ids.len();
-    d.set_item("partner_expected_payout", arr(py, &r.partner_expected_payout))?;
-    d.set_item("partner_expected_payout_before_budget", arr(py, &r.partner_expected_payout_before_budget))?;
+    d.set_item(
+        "partner_expected_payout",
+        arr(py, &r.partner_expected_payout),
+    )?;
+    d.set_item(
+        "partner_expected_payout_before_budget",
+        arr(py, &r.partner_expected_payout_before_budget),
+    )?;
     let pw: usize = r.ladders.iter().map(|l| l.tiers).sum();
-    d.set_item("partner_tier_probability", matrix(py, &r.partner_tier_probability, np, pw)?)?;
+    d.set_item(
+        "partner_tier_probability",
+        matrix(py, &r.partner_tier_probability, np, pw)?,
+    )?;
     Ok(d)
 }
 
@@ -412,7 +524,10 @@ impl PySimResult {
     }
 
     fn __repr__(&self) -> String {
-        format!("SimResult({:?}, {} scenarios)", self.inner.programme, self.inner.scenarios)
+        format!(
+            "SimResult({:?}, {} scenarios)",
+            self.inner.programme, self.inner.scenarios
+        )
     }
 }
 
@@ -485,6 +600,9 @@ impl PyComparison {
 
 impl PyComparison {
     fn result(&self, py: Python<'_>, i: usize) -> PyResult<&SimResult> {
-        self.inner.results.get(i).ok_or_else(|| to_py(py, Error::Request(format!("no design {i}"))))
+        self.inner
+            .results
+            .get(i)
+            .ok_or_else(|| to_py(py, Error::Request(format!("no design {i}"))))
     }
 }

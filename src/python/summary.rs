@@ -12,7 +12,10 @@ use crate::summary::{cumulative_bands, Estimate};
 /// `p10_se`, … `p90`, `p90_se` (see `rebatesim::summary::cumulative_bands`).
 #[pyfunction]
 #[pyo3(name = "cumulative_bands")]
-pub(crate) fn cumulative_bands_of<'py>(py: Python<'py>, monthly: PyReadonlyArray2<'py, f64>) -> PyResult<Bound<'py, PyDict>> {
+pub(crate) fn cumulative_bands_of<'py>(
+    py: Python<'py>,
+    monthly: PyReadonlyArray2<'py, f64>,
+) -> PyResult<Bound<'py, PyDict>> {
     let a = monthly.as_array();
     let (n, m) = a.dim();
     let values: Vec<f64> = a.iter().copied().collect();

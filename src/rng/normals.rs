@@ -266,7 +266,11 @@ fn fill_portable(keys: &[u64], per_key: usize, out: &mut [f64]) {
 /// # Panics
 /// If `out.len() != keys.len() * per_key` (a caller's bug).
 pub fn fill(keys: &[u64], per_key: usize, out: &mut [f64]) {
-    assert_eq!(out.len(), keys.len() * per_key, "normals::fill: output size");
+    assert_eq!(
+        out.len(),
+        keys.len() * per_key,
+        "normals::fill: output size"
+    );
     if per_key == 0 || keys.is_empty() {
         return;
     }
@@ -343,9 +347,21 @@ mod tests {
     fn sin_cos_match_std() {
         let (mut ws, mut wc): (f64, f64) = (0.0, 0.0);
         let mut g = rand_xoshiro::SplitMix64::seed_from_u64(9);
-        let ends = [0u64, 1 << 12, u64::MAX, 1 << 61, 1 << 62, 3 << 61, (1 << 61) - (1 << 12)];
+        let ends = [
+            0u64,
+            1 << 12,
+            u64::MAX,
+            1 << 61,
+            1 << 62,
+            3 << 61,
+            (1 << 61) - (1 << 12),
+        ];
         for i in 0..200_000 {
-            let x2 = if i < ends.len() { ends[i] } else { g.next_u64() };
+            let x2 = if i < ends.len() {
+                ends[i]
+            } else {
+                g.next_u64()
+            };
             let phi = 2.0 * std::f64::consts::PI * (one_to_two(x2) - 1.0);
             let (s, c) = sin_cos_turn(x2);
             // absolute error (near a zero of sin or cos the relative error measures φ's own
@@ -424,10 +440,7 @@ mod tests {
         let sk = crate::rng::scenario_key(1, 0);
         let keys: Vec<u64> = (0..40_000u64)
             .map(|i| {
-                crate::rng::purpose_key(
-                    crate::rng::partner_key(sk, i),
-                    crate::rng::Purpose::Noise,
-                )
+                crate::rng::purpose_key(crate::rng::partner_key(sk, i), crate::rng::Purpose::Noise)
             })
             .collect();
         let mut z = vec![0.0; keys.len() * 12];
@@ -456,7 +469,10 @@ mod tests {
         assert!(d < 1.95 / n.sqrt(), "KS distance {d}");
         // tails: P(|Z| > 3) = 0.0026998
         let tail = z.iter().filter(|x| x.abs() > 3.0).count() as f64 / n;
-        assert!((tail - 0.0026998).abs() < 4.0 * (0.0027f64 / n).sqrt(), "tail {tail}");
+        assert!(
+            (tail - 0.0026998).abs() < 4.0 * (0.0027f64 / n).sqrt(),
+            "tail {tail}"
+        );
         // months are uncorrelated: lag-1 correlation within a key, and the sine/cosine halves
         let mut c1 = 0.0;
         let mut c2 = 0.0;
@@ -466,7 +482,10 @@ mod tests {
             c2 += y[1] * y[2]; // neighbours from different pairs
         }
         let (c1, c2) = (c1 / keys.len() as f64, c2 / keys.len() as f64);
-        assert!(c1.abs() < 0.025 && c2.abs() < 0.025, "correlations {c1} {c2}");
+        assert!(
+            c1.abs() < 0.025 && c2.abs() < 0.025,
+            "correlations {c1} {c2}"
+        );
         // squares of a pair are uncorrelated too (Box–Muller pairs are independent, not just
         // uncorrelated): E[z0² z1²] = 1
         let q = (0..keys.len())
@@ -479,7 +498,12 @@ mod tests {
     #[test]
     fn golden_values() {
         // guards the generator: a change here changes every published result
-        let got: Vec<String> = (0..4).map(|m| format!("{:.15}", normal_at(42, m))).collect();
-        assert_eq!(got.join(" "), "0.882248906222269 1.388473285287707 -0.450849875718860 0.670716440902429");
+        let got: Vec<String> = (0..4)
+            .map(|m| format!("{:.15}", normal_at(42, m)))
+            .collect();
+        assert_eq!(
+            got.join(" "),
+            "0.882248906222269 1.388473285287707 -0.450849875718860 0.670716440902429"
+        );
     }
 }

@@ -43,7 +43,12 @@ fn random_case(seed: u64) -> (String, String, String) {
     let mut r = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
     let (period, max_periods, months) = *pick(
         &mut r,
-        &[("month", 14, 1), ("quarter", 5, 3), ("half", 3, 6), ("year", 2, 12)],
+        &[
+            ("month", 14, 1),
+            ("quarter", 5, 3),
+            ("half", 3, 6),
+            ("year", 2, 12),
+        ],
     );
     let periods: u32 = r.random_range(1..=max_periods);
     let (currency, decimals) = *pick(&mut r, &[("EUR", 2), ("JPY", 0), ("KWD", 3)]);
@@ -78,10 +83,17 @@ fn random_case(seed: u64) -> (String, String, String) {
     let nc = r.random_range(1..=4);
     for c in 0..nc {
         prog += &format!("[[components]]\nid = \"c{c}\"\n");
-        let kind = *pick(&mut r, &["volume", "volume", "volume", "growth", "per_unit"]);
+        let kind = *pick(
+            &mut r,
+            &["volume", "volume", "volume", "growth", "per_unit"],
+        );
         prog += &format!("kind = \"{kind}\"\n");
         if r.random_bool(0.4) {
-            let mut ss: Vec<&str> = segs.iter().copied().filter(|_| r.random_bool(0.5)).collect();
+            let mut ss: Vec<&str> = segs
+                .iter()
+                .copied()
+                .filter(|_| r.random_bool(0.5))
+                .collect();
             if ss.is_empty() {
                 ss.push(segs[c % 3]);
             }
@@ -136,7 +148,10 @@ fn random_case(seed: u64) -> (String, String, String) {
                 }
                 prog += &format!("tiers = [{}]\n", tiers.join(", "));
                 if r.random_bool(0.25) {
-                    prog += &format!("basis_cap = {}\n", (r.random_range(0.2..2.0) * level * unit).round() + 1.0);
+                    prog += &format!(
+                        "basis_cap = {}\n",
+                        (r.random_range(0.2..2.0) * level * unit).round() + 1.0
+                    );
                 }
             }
             "growth" => {
@@ -162,7 +177,8 @@ fn random_case(seed: u64) -> (String, String, String) {
     }
 
     // partners: every one has a unit price (units are measured), some lack a baseline
-    let mut csv = String::from("partner_id,segment,baseline_revenue,baseline_units,unit_price,margin_rate\n");
+    let mut csv =
+        String::from("partner_id,segment,baseline_revenue,baseline_units,unit_price,margin_rate\n");
     for id in &ids {
         let seg = pick(&mut r, &segs);
         let price = r.random_range(5.0..120.0f64);
@@ -189,15 +205,24 @@ fn random_case(seed: u64) -> (String, String, String) {
 
     let mut model = String::new();
     if r.random_bool(0.5) {
-        let f: Vec<String> = (0..12).map(|_| format!("{:.2}", r.random_range(0.5..1.5))).collect();
+        let f: Vec<String> = (0..12)
+            .map(|_| format!("{:.2}", r.random_range(0.5..1.5)))
+            .collect();
         model += &format!("[seasonality]\nfactors = [{}]\n", f.join(", "));
     }
     if r.random_bool(0.4) {
-        model += &format!("[growth]\nrate = {:.3}\nsegments = {{ b = {:.3} }}\n", r.random_range(-0.1..0.3), r.random_range(-0.1..0.3));
+        model += &format!(
+            "[growth]\nrate = {:.3}\nsegments = {{ b = {:.3} }}\n",
+            r.random_range(-0.1..0.3),
+            r.random_range(-0.1..0.3)
+        );
     }
     if r.random_bool(0.8) {
         let process = *pick(&mut r, &["constant", "ar1", "random_walk"]);
-        model += &format!("[market]\nsigma = {:.3}\nprocess = \"{process}\"\n", r.random_range(0.0..0.3));
+        model += &format!(
+            "[market]\nsigma = {:.3}\nprocess = \"{process}\"\n",
+            r.random_range(0.0..0.3)
+        );
         match process {
             "ar1" => model += &format!("rho = {:.2}\n", r.random_range(0.0..0.95)),
             "random_walk" => model += &format!("monthly_sigma = {:.3}\n", r.random_range(0.0..0.1)),
@@ -205,10 +230,16 @@ fn random_case(seed: u64) -> (String, String, String) {
         }
     }
     if r.random_bool(0.4) {
-        model += &format!("[segment_factor]\nsigma = {:.3}\n", r.random_range(0.0..0.3));
+        model += &format!(
+            "[segment_factor]\nsigma = {:.3}\n",
+            r.random_range(0.0..0.3)
+        );
     }
     if r.random_bool(0.4) {
-        model += &format!("[partner_factor]\nsigma = {:.3}\n", r.random_range(0.0..0.5));
+        model += &format!(
+            "[partner_factor]\nsigma = {:.3}\n",
+            r.random_range(0.0..0.5)
+        );
     }
     if r.random_bool(0.9) {
         model += &format!(
@@ -218,7 +249,10 @@ fn random_case(seed: u64) -> (String, String, String) {
         );
     }
     if r.random_bool(0.3) {
-        model += &format!("[churn]\nmonthly_hazard = {:.3}\n", r.random_range(0.0..0.2));
+        model += &format!(
+            "[churn]\nmonthly_hazard = {:.3}\n",
+            r.random_range(0.0..0.2)
+        );
     }
     if r.random_bool(0.3) {
         model += "[economics]\nmargin_rate = 0.25\n";
@@ -231,7 +265,8 @@ fn inputs(prog: &str, csv: &str, model: &str) -> (Compiled, Population, Model) {
         .unwrap_or_else(|e| panic!("{e}\n{prog}"))
         .compile()
         .unwrap_or_else(|e| panic!("{e}\n{prog}"));
-    let pop = Population::from_csv_str(csv, "partners.csv").unwrap_or_else(|e| panic!("{e}\n{csv}"));
+    let pop =
+        Population::from_csv_str(csv, "partners.csv").unwrap_or_else(|e| panic!("{e}\n{csv}"));
     let m = Model::from_str(model, Format::Toml, None).unwrap_or_else(|e| panic!("{e}\n{model}"));
     (p, pop, m)
 }
@@ -257,7 +292,10 @@ fn the_common_shape_takes_its_own_loop_and_agrees() {
     let mut case = 0u64;
     while found < 64 || retro < 16 {
         case += 1;
-        assert!(case < 100_000, "too few cases of the common shape: {found}, {retro} retroactive");
+        assert!(
+            case < 100_000,
+            "too few cases of the common shape: {found}, {retro} retroactive"
+        );
         let (prog, csv, model) = random_case(case);
         let (p, pop, m) = inputs(&prog, &csv, &model);
         let setup = Setup::new(&p, &pop, &m).expect("valid inputs");
@@ -288,9 +326,78 @@ fn bench_std_shape_takes_the_fast_path_and_agrees() {
     let pop = Population::from_csv_str(&csv, "partners.csv").unwrap();
     let setup = Setup::new(&p, &pop, &m).unwrap();
     let simple = setup.fast.as_ref().and_then(|f| f.simple.as_ref());
-    assert!(simple.is_some_and(|s| s.retro.is_some()), "the common shape's own loop");
+    assert!(
+        simple.is_some_and(|s| s.retro.is_some()),
+        "the common shape's own loop"
+    );
     let (fast, general) = both(&p, &pop, &m, 1, 20);
     assert_eq!(fast, general);
+}
+
+/// Retroactive revenue ladders of rates on partner tables grouped by segment (as real tables
+/// are): whole blocks of eight partners in one ladder take the vectorised loop, the blocks
+/// across a segment boundary and the last, partial block the partner-by-partner one; both
+/// equal the general path, whatever the rounding rule, decimals, measure and caps.
+#[test]
+fn retroactive_ladders_on_grouped_partners_agree_block_by_block() {
+    let mut r = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(27);
+    for case in 0..24 {
+        let (currency, _) = *pick(&mut r, &[("EUR", 2), ("JPY", 0), ("KWD", 3)]);
+        let rounding = *pick(&mut r, &["half_up", "half_even", "down", "up"]);
+        let mut prog = format!(
+            "name = \"grouped\"\ncurrency = \"{currency}\"\nrounding = \"{rounding}\"\nstart = 2027-01-01\nperiod = \"year\"\nperiods = 1\nsegments = [\"a\", \"b\", \"c\"]\n"
+        );
+        if r.random_bool(0.5) {
+            prog += &format!("budget = {}\n", r.random_range(100_000..5_000_000));
+        }
+        for seg in ["a", "b", "c"] {
+            prog += &format!(
+                "[[components]]\nid = \"{seg}\"\nkind = \"volume\"\nsegments = [\"{seg}\"]\nmethod = \"retroactive\"\n"
+            );
+            if r.random_bool(0.4) {
+                prog += "measure = \"cumulative\"\n";
+            }
+            if r.random_bool(0.6) {
+                prog += &format!("cap = {}\n", r.random_range(500..20_000));
+            }
+            let mut t = if r.random_bool(0.2) {
+                0.0
+            } else {
+                r.random_range(50_000.0..250_000.0f64).round()
+            };
+            let mut tiers = Vec::new();
+            for _ in 0..r.random_range(1..=4) {
+                // rates of a thousandth of a percent: amounts on and near the midpoints
+                tiers.push(format!(
+                    "{{ from = {t}, percent = {} }}",
+                    r.random_range(1..4_000) as f64 / 1000.0
+                ));
+                t = (t + r.random_range(1.0..150_000.0f64)).round();
+            }
+            prog += &format!("tiers = [{}]\n", tiers.join(", "));
+        }
+        // runs of each segment, of lengths that are and are not multiples of eight
+        let mut csv = String::from("partner_id,segment,baseline_revenue\n");
+        let mut i = 0;
+        for seg in ["a", "b", "c"] {
+            for _ in 0..r.random_range(1..60) {
+                csv += &format!("p{i},{seg},{:.2}\n", r.random_range(10_000.0..600_000.0f64));
+                i += 1;
+            }
+        }
+        let noise = pick(&mut r, &["0", "0.2", "0.6"]);
+        let model =
+            format!("[market]\nsigma = 0.1\nprocess = \"constant\"\n[noise]\nsigma = {noise}\n");
+        let (p, pop, m) = inputs(&prog, &csv, &model);
+        let setup = Setup::new(&p, &pop, &m).expect("valid inputs");
+        let simple = setup.fast.as_ref().and_then(|f| f.simple.as_ref());
+        assert!(
+            simple.is_some_and(|s| s.retro.is_some()),
+            "case {case}: the retroactive loop\n{prog}"
+        );
+        let (fast, general) = both(&p, &pop, &m, case, 4);
+        assert!(fast == general, "case {case}: outputs differ\n--- programme\n{prog}\n--- partners\n{csv}\n--- model\n{model}");
+    }
 }
 
 #[test]
@@ -308,12 +415,22 @@ fn the_general_path_runs_what_the_fast_path_cannot() {
     };
     assert!(plan(&prog(""), csv, "[noise]\nsigma = 0.2\n"));
     // behaviour, returns, line categories, logistics orders, bundles: the general path
-    assert!(!plan(&prog(""), csv, "[behaviour.stretch]\nenabled = true\n"));
-    assert!(!plan(&prog(""), csv, "[behaviour.uplift]\nelasticity = 1\n"));
+    assert!(!plan(
+        &prog(""),
+        csv,
+        "[behaviour.stretch]\nenabled = true\n"
+    ));
+    assert!(!plan(
+        &prog(""),
+        csv,
+        "[behaviour.uplift]\nelasticity = 1\n"
+    ));
     assert!(!plan(&prog(""), csv, "[returns]\nshare = 0.02\n"));
     assert!(!plan(&prog(""), csv_mix, ""));
     assert!(!plan(
-        &prog("[[components]]\nid = \"w\"\nkind = \"logistics\"\nmin_quantity = 5\nper_order = 3\n"),
+        &prog(
+            "[[components]]\nid = \"w\"\nkind = \"logistics\"\nmin_quantity = 5\nper_order = 3\n"
+        ),
         csv,
         ""
     ));
