@@ -499,7 +499,14 @@ fn run_simple(setup: &Setup, simple: &Simple, seed: u64, s: u64, w: &mut Work) -
     }
     if let Some((ps, rc)) = &simple.retro {
         // retroactive revenue ladders of rates, on compact tables, a block of partners at a time
-        let sums = retro_pass(prep, scale, nl, ps, rc, &mut o);
+        let run = RetroRun {
+            prep,
+            scale,
+            nl,
+            ps,
+            rc,
+        };
+        let sums = retro_pass(run, &mut o);
         total = sums.0;
         revenue_sum = sums.1;
     } else {
@@ -610,6 +617,17 @@ fn run_simple(setup: &Setup, simple: &Simple, seed: u64, s: u64, w: &mut Work) -
     o
 }
 
+/// What [`retro_pass`] reads: the programme's rounding, the scale of minor units, the number
+/// of ladders (the row width of `partner_tier`) and [`Simple::retro`]'s tables.
+#[derive(Clone, Copy)]
+struct RetroRun<'a> {
+    prep: &'a Prepared<f64>,
+    scale: f64,
+    nl: usize,
+    ps: &'a [(u32, u32)],
+    rc: &'a [RetroComp],
+}
+
 /// [`run_simple`]'s programme for retroactive revenue ladders of rates ([`Simple::retro`]):
 /// each partner's payout from its purchases in minor units (`o.partner_final`, replaced by the
 /// payout), its tier, and the scenario's sums in partner order. Returns the total payout and
@@ -619,37 +637,63 @@ fn run_simple(setup: &Setup, simple: &Simple, seed: u64, s: u64, w: &mut Work) -
 /// usual case: partner tables are grouped by segment) is computed lane by lane without
 /// branches ([`retro_lanes`], vectorised), then added to the sums in partner order; any other
 /// block, or one with an amount the vectorised rounding cannot take, partner by partner. Both
-/// perform the same floating-point operations in the same order, so the results are the same
-/// bits; picked per run: AVX-512 where the CPU has it, else the portable build.
-fn retro_pass(
-    prep: &Prepared<f64>,
-    scale: f64,
-    nl: usize,
-    ps: &[(u32, u32)],
-    rc: &[RetroComp],
-    o: &mut ScenarioOut,
-) -> (f64, f64) {
+/// apply [`retro_measure`] and [`retro_finish`] around the rounding, so the results are the
+/// same bits; picked per run: AVX-512 where the CPU has it, else the portable build.
+fn retro_pass(run: RetroRun, o: &mut ScenarioOut) -> (f64, f64) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512dq") {
             // SAFETY: the CPU supports AVX-512 F and DQ (checked just above)
-            return unsafe { retro_pass_avx512(prep, scale, nl, ps, rc, o) };
+            return unsafe { retro_pass_avx512(run, o) };
         }
     }
-    retro_pass_kernel(prep, scale, nl, ps, rc, o)
+    retro_pass_kernel(run, o)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512dq")]
-unsafe fn retro_pass_avx512(
-    prep: &Prepared<f64>,
-    scale: f64,
-    nl: usize,
-    ps: &[(u32, u32)],
-    rc: &[RetroComp],
-    o: &mut ScenarioOut,
-) -> (f64, f64) {
-    retro_pass_kernel(prep, scale, nl, ps, rc, o)
+unsafe fn retro_pass_avx512(run: RetroRun, o: &mut ScenarioOut) -> (f64, f64) {
+    retro_pass_kernel(run, o)
+}
+
+/// A partner's revenue (from its purchases in minor units), the tiers of `k` it reaches and
+/// the amount before rounding: `ladder_terms` of a retroactive revenue ladder of rates (no
+/// basis cap), the reached tier's rate on all the volume, summed from +0.0, at least 0, and 0
+/// below the first tier. Branch-free: the bounds are sorted (NaN past the last tier, never
+/// met), so the tiers reached are the bounds met and the highest met gives the rate
+/// (`rates[reached.max(1) − 1]`).
+#[inline(always)]
+fn retro_measure(k: &RetroComp, scale: f64, cents: f64) -> (f64, u64, f64) {
+    let revenue = cents / scale;
+    let v = if k.cumulative { 0.0 + revenue } else { revenue };
+    let met = [
+        v >= k.bounds[0],
+        v >= k.bounds[1],
+        v >= k.bounds[2],
+        v >= k.bounds[3],
+    ];
+    let rate = if met[3] {
+        k.rates[3]
+    } else if met[2] {
+        k.rates[2]
+    } else if met[1] {
+        k.rates[1]
+    } else {
+        k.rates[0]
+    };
+    let a = (0.0 + rate * v).max_of(0.0);
+    let reached = met[0] as u64 + met[1] as u64 + met[2] as u64 + met[3] as u64;
+    (revenue, reached, if met[0] { a } else { 0.0 })
+}
+
+/// The rounded amount's entitlement (a one-period window summed from +0.0 unless cumulative),
+/// capped by the component cap; and the partner's payout (its one component's, summed from
+/// +0.0).
+#[inline(always)]
+fn retro_finish(k: &RetroComp, rounded: f64) -> (f64, f64) {
+    let e = if k.cumulative { rounded } else { 0.0 + rounded };
+    let capped = e.min_of(k.cap);
+    (capped, 0.0 + capped)
 }
 
 /// What [`retro_lanes`] gives per lane.
@@ -661,8 +705,8 @@ struct RetroLanes {
 }
 
 /// The payouts of a block of partners in one component `k`, from their purchases in minor
-/// units: the partner-by-partner loop of [`retro_pass_kernel`] with selections for branches.
-/// `None` when the rounding must go partner by partner ([`crate::rules::round_money_lanes`]).
+/// units, lane by lane (vectorised). `None` when the rounding must go partner by partner
+/// ([`crate::rules::round_money_lanes`]).
 #[inline(always)]
 fn retro_lanes(
     prep: &Prepared<f64>,
@@ -675,44 +719,13 @@ fn retro_lanes(
     let mut reached = [0u64; L];
     let mut pre = [0.0; L];
     for l in 0..L {
-        revenue[l] = cents[l] / scale;
-        let v = if k.cumulative {
-            0.0 + revenue[l]
-        } else {
-            revenue[l]
-        };
-        let met = [
-            v >= k.bounds[0],
-            v >= k.bounds[1],
-            v >= k.bounds[2],
-            v >= k.bounds[3],
-        ];
-        // the bounds are sorted (NaN past the last tier, never met): the tiers reached are the
-        // bounds met, and the highest met is the tier whose rate applies (rates[t.max(1) − 1])
-        let rate = if met[3] {
-            k.rates[3]
-        } else if met[2] {
-            k.rates[2]
-        } else if met[1] {
-            k.rates[1]
-        } else {
-            k.rates[0]
-        };
-        let a = (0.0 + rate * v).max_of(0.0);
-        pre[l] = if met[0] { a } else { 0.0 };
-        reached[l] = met[0] as u64 + met[1] as u64 + met[2] as u64 + met[3] as u64;
+        (revenue[l], reached[l], pre[l]) = retro_measure(k, scale, cents[l]);
     }
     let rounded = crate::rules::round_money_lanes(&pre, prep.rounding, prep.decimals)?;
     let mut capped = [0.0; L];
     let mut fin = [0.0; L];
     for l in 0..L {
-        let e = if k.cumulative {
-            rounded[l]
-        } else {
-            0.0 + rounded[l]
-        };
-        capped[l] = e.min_of(k.cap);
-        fin[l] = 0.0 + capped[l];
+        (capped[l], fin[l]) = retro_finish(k, rounded[l]);
     }
     Some(RetroLanes {
         revenue,
@@ -724,15 +737,15 @@ fn retro_lanes(
 
 /// [`retro_pass`], compiled once per instruction set.
 #[inline(always)]
-fn retro_pass_kernel(
-    prep: &Prepared<f64>,
-    scale: f64,
-    nl: usize,
-    ps: &[(u32, u32)],
-    rc: &[RetroComp],
-    o: &mut ScenarioOut,
-) -> (f64, f64) {
+fn retro_pass_kernel(run: RetroRun, o: &mut ScenarioOut) -> (f64, f64) {
     const L: usize = block::LANES;
+    let RetroRun {
+        prep,
+        scale,
+        nl,
+        ps,
+        rc,
+    } = run;
     let n = ps.len();
     let mut total = 0.0;
     let mut revenue_sum = 0.0;
@@ -763,33 +776,27 @@ fn retro_pass_kernel(
                     o.partner_tier[(i0 + l) * nl + k.l as usize] = b.reached[l] as u8;
                 }
                 // the tier counts (whole numbers: any order)
-                for t in 0..=k.tiers {
-                    let count = b.reached.iter().filter(|&&r| r == t as u64).count();
+                for t in 0..=k.tiers as u64 {
+                    let count = b.reached.iter().filter(|&&r| r == t).count();
                     o.tiers[k.offset as usize + t as usize] += count as u32;
                 }
                 continue;
             }
         }
+        // partner by partner
         for i in i0..i0 + nb {
             let (c, seg) = ps[i];
-            let revenue = o.partner_final[i] / scale;
-            let mut fin = 0.0;
-            if c != NONE {
+            let (revenue, fin) = if c == NONE {
+                (o.partner_final[i] / scale, 0.0)
+            } else {
                 let k = &rc[c as usize];
-                let v = if k.cumulative { 0.0 + revenue } else { revenue };
-                let reached = (v >= k.bounds[0]) as usize
-                    + (v >= k.bounds[1]) as usize
-                    + (v >= k.bounds[2]) as usize
-                    + (v >= k.bounds[3]) as usize;
-                let a = (0.0 + k.rates[reached.max(1) - 1] * v).max_of(0.0);
-                let rounded = prep.round(if reached == 0 { 0.0 } else { a });
-                let e = if k.cumulative { rounded } else { 0.0 + rounded };
-                let capped = e.min_of(k.cap);
-                o.tiers[k.offset as usize + reached] += 1;
+                let (revenue, reached, pre) = retro_measure(k, scale, o.partner_final[i]);
+                let (capped, fin) = retro_finish(k, prep.round(pre));
+                o.tiers[k.offset as usize + reached as usize] += 1;
                 o.partner_tier[i * nl + k.l as usize] = reached as u8;
-                fin += capped;
                 o.comp_payout[c as usize] += capped;
-            }
+                (revenue, fin)
+            };
             total += fin;
             o.partner_final[i] = fin;
             o.seg_payout[seg as usize] += fin;
