@@ -1030,11 +1030,22 @@ impl Setup<'_> {
     /// and its churn month (`months` when it does not churn), from its [`rng::partner_key`]
     /// `pk` and the scenario's segment factors. The part of [`Setup::demand`] before the
     /// monthly noise; shared with the fast path's blocks (`block`).
-    #[inline]
+    #[inline(always)]
     fn partner_year(&self, pk: u64, i: usize, segf: &[f64]) -> (f64, usize) {
         let pc = &self.partners[i];
         let sc = &self.segs[pc.seg];
-        let mut f = pc.base_month * segf[pc.seg];
+        let f = pc.base_month * segf[pc.seg];
+        if sc.partner > 0.0 || sc.churn {
+            self.partner_draws(pk, sc, f)
+        } else {
+            (f, self.months)
+        }
+    }
+
+    /// The random part of [`Setup::partner_year`] (a segment with a partner factor or churn):
+    /// `f` times the partner factor, and the churn month.
+    #[inline(never)]
+    fn partner_draws(&self, pk: u64, sc: &SegConst, mut f: f64) -> (f64, usize) {
         if sc.partner > 0.0 {
             let mut r = rng::stream_of(pk, Purpose::PartnerFactor);
             f *= rng::mean_one_lognormal(&mut r, sc.partner);

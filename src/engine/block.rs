@@ -84,22 +84,62 @@ pub(super) fn demand_block(
     out: &mut BlockOut,
 ) {
     debug_assert!(n >= 1 && n <= LANES);
-    let mut lanes = Lanes::default();
-    for l in 0..LANES {
-        // lanes past the end repeat the last partner (computed, never used)
-        let i = i0 + l.min(n - 1);
-        let pc = &setup.partners[i];
-        let sc = &setup.segs[pc.seg];
-        let pk = rng::partner_key(sk, i as u64);
-        let (f, churn) = setup.partner_year(pk, i, &w.segf);
-        lanes.key[l] = rng::purpose_key(pk, Purpose::Noise);
-        lanes.f[l] = f;
-        lanes.sigma[l] = sc.noise;
-        lanes.half_var[l] = 0.5 * sc.noise * sc.noise;
-        lanes.churn[l] = churn as f64;
-        lanes.mix[l] = setup.mix[i];
-        lanes.seg_off[l] = pc.seg * setup.months;
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512dq") {
+            // SAFETY: the CPU supports AVX-512 F and DQ (checked just above)
+            unsafe { block_avx512(setup, sk, i0, n, w, month_rev, out) };
+            return;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above)
+            unsafe { block_avx2(setup, sk, i0, n, w, month_rev, out) };
+            return;
+        }
     }
+    block(setup, sk, i0, n, w, month_rev, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq")]
+unsafe fn block_avx512(
+    setup: &Setup,
+    sk: u64,
+    i0: usize,
+    n: usize,
+    w: &Work,
+    month_rev: &mut [f64],
+    out: &mut BlockOut,
+) {
+    block(setup, sk, i0, n, w, month_rev, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn block_avx2(
+    setup: &Setup,
+    sk: u64,
+    i0: usize,
+    n: usize,
+    w: &Work,
+    month_rev: &mut [f64],
+    out: &mut BlockOut,
+) {
+    block(setup, sk, i0, n, w, month_rev, out)
+}
+
+/// [`demand_block`] for one instruction set: the lanes' inputs, then the kernel.
+#[inline(always)]
+fn block(
+    setup: &Setup,
+    sk: u64,
+    i0: usize,
+    n: usize,
+    w: &Work,
+    month_rev: &mut [f64],
+    out: &mut BlockOut,
+) {
+    let lanes = lanes(setup, sk, i0, n, &w.segf);
     let shared = Shared {
         months: setup.months,
         mpp: setup.mpp,
@@ -108,23 +148,41 @@ pub(super) fn demand_block(
         seg_month: &setup.seg_month,
         market: &w.market,
     };
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512dq") {
-            // SAFETY: the CPU supports AVX-512 F and DQ (checked just above)
-            unsafe { kernel_avx512(&shared, &lanes, n, month_rev, out) };
-            return;
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above)
-            unsafe { kernel_avx2(&shared, &lanes, n, month_rev, out) };
-            return;
-        }
-    }
     kernel(&shared, &lanes, n, month_rev, out)
 }
 
-#[cfg(target_arch = "x86_64")]
+/// The lanes' inputs for partners `i0 .. i0 + n`; lanes past the end repeat the last partner
+/// (computed, never used). The keys lane by lane in vector registers; the partner's year
+/// ([`Setup::partner_year`]) inlined, its draws (partner factor, churn) called only for the
+/// segments that have them.
+#[inline(always)]
+fn lanes(setup: &Setup, sk: u64, i0: usize, n: usize, segf: &[f64]) -> Lanes {
+    let mut lanes = Lanes::default();
+    let mut idx = [0usize; LANES];
+    for (l, x) in idx.iter_mut().enumerate() {
+        *x = i0 + l.min(n - 1);
+    }
+    let mut pk = [0u64; LANES];
+    for l in 0..LANES {
+        pk[l] = rng::partner_key(sk, idx[l] as u64);
+        lanes.key[l] = rng::purpose_key(pk[l], Purpose::Noise);
+    }
+    let partners = &setup.partners[i0..i0 + n];
+    for l in 0..LANES {
+        let pc = &partners[l.min(n - 1)];
+        let sc = &setup.segs[pc.seg];
+        let (f, churn) = setup.partner_year(pk[l], idx[l], segf);
+        lanes.f[l] = f;
+        lanes.sigma[l] = sc.noise;
+        lanes.half_var[l] = 0.5 * sc.noise * sc.noise;
+        lanes.churn[l] = churn as f64;
+        lanes.mix[l] = setup.mix[idx[l]];
+        lanes.seg_off[l] = pc.seg * setup.months;
+    }
+    lanes
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
 #[target_feature(enable = "avx512f,avx512dq")]
 unsafe fn kernel_avx512(
     c: &Shared,
@@ -136,7 +194,7 @@ unsafe fn kernel_avx512(
     kernel(c, lanes, n, month_rev, out)
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(test, target_arch = "x86_64"))]
 #[target_feature(enable = "avx2")]
 unsafe fn kernel_avx2(
     c: &Shared,
@@ -156,6 +214,15 @@ fn kernel(c: &Shared, lanes: &Lanes, n: usize, month_rev: &mut [f64], out: &mut 
     let mut z = [[0.0; LANES]; 2];
     // the period of the month, and its months left
     let (mut k, mut left) = (0, c.mpp);
+    // every lane reads `months` values of `seg_month` from its offset (checked once here,
+    // so that the loop's loads need no checks)
+    for l in 0..LANES {
+        assert!(lanes.seg_off[l] + c.months <= c.seg_month.len());
+    }
+    assert!(c.market.len() >= c.months && month_rev.len() >= c.months);
+    // partners of one segment side by side (the population sorted by segment): one load a
+    // month instead of one per lane
+    let one_seg = lanes.seg_off.iter().all(|&o| o == lanes.seg_off[0]);
     for j in 0..c.months.div_ceil(2) {
         // normals 2j and 2j + 1 of every lane
         for l in 0..LANES {
@@ -171,21 +238,27 @@ fn kernel(c: &Shared, lanes: &Lanes, n: usize, month_rev: &mut [f64], out: &mut 
             // `Setup::demand`: e^(σz − σ²/2) (`vexp::exp_in_place`: the polynomial where the
             // argument is in range, else `f64::exp`), then ((f · s) · market) · e; without
             // noise (f · s) · market; nothing from the churn month on
-            let mut arg = [0.0; LANES];
             let mut e = [0.0; LANES];
             let mut ok = true;
             for l in 0..LANES {
-                arg[l] = lanes.sigma[l] * zt[l] - lanes.half_var[l];
-                e[l] = exp_core(arg[l]);
-                ok &= in_range(arg[l]);
+                let arg = lanes.sigma[l] * zt[l] - lanes.half_var[l];
+                e[l] = exp_core(arg);
+                ok &= in_range(arg);
             }
             if !ok {
-                fix_exp(&arg, &mut e);
+                e = fix_exp(&lanes.sigma, &lanes.half_var, zt, e);
             }
-            let mk = c.market[m];
+            // SAFETY: m < months ≤ market.len(), month_rev.len(), and
+            // seg_off[l] + m < seg_month.len() (asserted above)
+            let mk = unsafe { *c.market.get_unchecked(m) };
             let mut sv = [0.0; LANES];
-            for l in 0..LANES {
-                sv[l] = c.seg_month[lanes.seg_off[l] + m];
+            if one_seg {
+                let s = unsafe { *c.seg_month.get_unchecked(lanes.seg_off[0] + m) };
+                sv = [s; LANES];
+            } else {
+                for l in 0..LANES {
+                    sv[l] = unsafe { *c.seg_month.get_unchecked(lanes.seg_off[l] + m) };
+                }
             }
             let mut cents = [0.0; LANES];
             for l in 0..LANES {
@@ -200,7 +273,7 @@ fn kernel(c: &Shared, lanes: &Lanes, n: usize, month_rev: &mut [f64], out: &mut 
                 pacc[l] += cents[l];
                 tot[l] += cents[l];
             }
-            add_cents(&mut month_rev[m], &cents[..n]);
+            add_cents(unsafe { month_rev.get_unchecked_mut(m) }, &cents, n);
             left -= 1;
             if left == 0 {
                 // the period's last month
@@ -233,34 +306,51 @@ fn line_cents(amount: f64, scale: f64) -> f64 {
     }
 }
 
-/// The lanes whose argument is outside the polynomial's range: `f64::exp`, as
-/// `vexp::exp_in_place` gives them.
+/// The lanes whose argument `σz − σ²/2` is outside the polynomial's range: `f64::exp`, as
+/// `vexp::exp_in_place` gives them (the others keep `e`).
 #[cold]
 #[inline(never)]
-fn fix_exp(arg: &[f64; LANES], e: &mut [f64; LANES]) {
+fn fix_exp(
+    sigma: &[f64; LANES],
+    half_var: &[f64; LANES],
+    z: &[f64; LANES],
+    mut e: [f64; LANES],
+) -> [f64; LANES] {
     for l in 0..LANES {
-        if !in_range(arg[l]) {
-            e[l] = arg[l].exp();
+        let arg = sigma[l] * z[l] - half_var[l];
+        if !in_range(arg) {
+            e[l] = arg.exp();
         }
     }
+    e
 }
 
-/// `*sum += x₀; *sum += x₁; …` for amounts in minor units (whole numbers ≥ 0), as the
-/// per-partner path adds them. Below 2⁵³ every partial sum of whole numbers, in any order, is
-/// exact, so the block's sum by pairs (no chain of dependent additions) added once gives the
-/// same number; otherwise the additions one by one.
+/// `*sum += x₀; *sum += x₁; …` for the first `n` of `xs`, amounts in minor units (whole
+/// numbers ≥ 0), as the per-partner path adds them. Below 2⁵³ every partial sum of whole
+/// numbers, in any order, is exact, so the block's sum by pairs (no chain of dependent
+/// additions) added once gives the same number; otherwise the additions one by one.
 #[inline(always)]
-fn add_cents(sum: &mut f64, xs: &[f64]) {
+fn add_cents(sum: &mut f64, xs: &[f64; LANES], n: usize) {
+    // the lanes past `n` as 0 (+0.0 by a mask of the bits: no branch)
     let mut p = [0.0; LANES];
-    p[..xs.len()].copy_from_slice(xs);
+    for l in 0..LANES {
+        let live = if l < n { u64::MAX } else { 0 };
+        p[l] = f64::from_bits(xs[l].to_bits() & live);
+    }
     let block = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
     let t = *sum + block;
     if t < 9.0e15 {
         *sum = t;
     } else {
-        for &x in xs {
-            *sum += x;
-        }
+        add_one_by_one(sum, &xs[..n]);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn add_one_by_one(sum: &mut f64, xs: &[f64]) {
+    for &x in xs {
+        *sum += x;
     }
 }
 
@@ -324,12 +414,15 @@ mod tests {
                     running += x;
                 }
                 let mut sum = start;
-                add_cents(&mut sum, &xs);
+                // lanes past `n` hold garbage, never added
+                let mut lanes = [7.0e15; LANES];
+                lanes[..n].copy_from_slice(&xs);
+                add_cents(&mut sum, &lanes, n);
                 assert_eq!(sum.to_bits(), running.to_bits(), "{start} + {xs:?}");
             }
         }
         let mut sum = 1.0;
-        add_cents(&mut sum, &[1.0, f64::INFINITY, 2.0]);
+        add_cents(&mut sum, &[1.0, f64::INFINITY, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0], 3);
         assert_eq!(sum, f64::INFINITY);
     }
 
