@@ -209,20 +209,40 @@ unsafe fn kernel_avx2(
 /// The block's months, a Box–Muller pair of months at a time (see the module documentation).
 #[inline(always)]
 fn kernel(c: &Shared, lanes: &Lanes, n: usize, month_rev: &mut [f64], out: &mut BlockOut) {
-    let mut pacc = [0.0; LANES];
-    let mut tot = [0.0; LANES];
-    let mut z = [[0.0; LANES]; 2];
-    // the period of the month, and its months left
-    let (mut k, mut left) = (0, c.mpp);
     // every lane reads `months` values of `seg_month` from its offset (checked once here,
     // so that the loop's loads need no checks)
     for l in 0..LANES {
         assert!(lanes.seg_off[l] + c.months <= c.seg_month.len());
     }
     assert!(c.market.len() >= c.months && month_rev.len() >= c.months);
-    // partners of one segment side by side (the population sorted by segment): one load a
-    // month instead of one per lane
-    let one_seg = lanes.seg_off.iter().all(|&o| o == lanes.seg_off[0]);
+    // partners of one segment side by side (the population sorted by segment): the month's
+    // seasonality one number for the block
+    if lanes.seg_off.iter().all(|&o| o == lanes.seg_off[0]) {
+        kernel_segs::<true>(c, lanes, n, month_rev, out)
+    } else {
+        kernel_segs::<false>(c, lanes, n, month_rev, out)
+    }
+}
+
+/// [`kernel`], `ONE_SEG` when every lane is in the same segment.
+#[inline(always)]
+fn kernel_segs<const ONE_SEG: bool>(
+    c: &Shared,
+    lanes: &Lanes,
+    n: usize,
+    month_rev: &mut [f64],
+    out: &mut BlockOut,
+) {
+    let mut pacc = [0.0; LANES];
+    let mut tot = [0.0; LANES];
+    let mut z = [[0.0; LANES]; 2];
+    // the period of the month, and its months left
+    let (mut k, mut left) = (0, c.mpp);
+    // the lanes past `n`, to be left out of the month's sums
+    let mut live = [0u64; LANES];
+    for (l, v) in live.iter_mut().enumerate() {
+        *v = if l < n { u64::MAX } else { 0 };
+    }
     for j in 0..c.months.div_ceil(2) {
         // normals 2j and 2j + 1 of every lane
         for l in 0..LANES {
@@ -230,11 +250,12 @@ fn kernel(c: &Shared, lanes: &Lanes, n: usize, month_rev: &mut [f64], out: &mut 
             let x2 = splitmix_at(lanes.key[l], 2 * j as u64 + 1);
             (z[0][l], z[1][l]) = box_muller(x1, x2);
         }
+        // the pair's months' purchases in minor units (the second past the end when `months`
+        // is odd: computed, not used)
+        let mut cents = [[0.0; LANES]; 2];
         for (t, zt) in z.iter().enumerate() {
-            let m = 2 * j + t;
-            if m >= c.months {
-                break;
-            }
+            // `min`: the month past the end reads the last month's inputs
+            let m = (2 * j + t).min(c.months - 1);
             // `Setup::demand`: e^(σz − σ²/2) (`vexp::exp_in_place`: the polynomial where the
             // argument is in range, else `f64::exp`), then ((f · s) · market) · e; without
             // noise (f · s) · market; nothing from the churn month on
@@ -248,32 +269,40 @@ fn kernel(c: &Shared, lanes: &Lanes, n: usize, month_rev: &mut [f64], out: &mut 
             if !ok {
                 e = fix_exp(&lanes.sigma, &lanes.half_var, zt, e);
             }
-            // SAFETY: m < months ≤ market.len(), month_rev.len(), and
-            // seg_off[l] + m < seg_month.len() (asserted above)
+            // SAFETY: m < months ≤ market.len(), and seg_off[l] + m < seg_month.len()
+            // (asserted in `kernel`)
             let mk = unsafe { *c.market.get_unchecked(m) };
-            let mut sv = [0.0; LANES];
-            if one_seg {
+            let mut fs = [0.0; LANES];
+            if ONE_SEG {
                 let s = unsafe { *c.seg_month.get_unchecked(lanes.seg_off[0] + m) };
-                sv = [s; LANES];
+                for l in 0..LANES {
+                    fs[l] = lanes.f[l] * s;
+                }
             } else {
                 for l in 0..LANES {
-                    sv[l] = unsafe { *c.seg_month.get_unchecked(lanes.seg_off[l] + m) };
+                    fs[l] = lanes.f[l] * unsafe { *c.seg_month.get_unchecked(lanes.seg_off[l] + m) };
                 }
             }
-            let mut cents = [0.0; LANES];
+            let mf = (2 * j + t) as f64;
             for l in 0..LANES {
-                let base = lanes.f[l] * sv[l] * mk;
-                let g = if lanes.sigma[l] > 0.0 {
-                    base * e[l]
-                } else {
-                    base
-                };
-                let g = if m as f64 >= lanes.churn[l] { 0.0 } else { g };
-                cents[l] = line_cents(g * lanes.mix[l], c.scale);
-                pacc[l] += cents[l];
-                tot[l] += cents[l];
+                let base = fs[l] * mk;
+                let g = if lanes.sigma[l] > 0.0 { base * e[l] } else { base };
+                let g = if mf >= lanes.churn[l] { 0.0 } else { g };
+                cents[t][l] = line_cents(g * lanes.mix[l], c.scale);
             }
-            add_cents(unsafe { month_rev.get_unchecked_mut(m) }, &cents, n);
+        }
+        let sums = pair_sums(&cents, &live);
+        for t in 0..2 {
+            let m = 2 * j + t;
+            if m >= c.months {
+                break;
+            }
+            for l in 0..LANES {
+                pacc[l] += cents[t][l];
+                tot[l] += cents[t][l];
+            }
+            // SAFETY: m < months ≤ month_rev.len() (asserted in `kernel`)
+            add_cents(unsafe { month_rev.get_unchecked_mut(m) }, sums[t], &cents[t], n);
             left -= 1;
             if left == 0 {
                 // the period's last month
@@ -287,6 +316,27 @@ fn kernel(c: &Shared, lanes: &Lanes, n: usize, month_rev: &mut [f64], out: &mut 
         }
     }
     out.total = tot;
+}
+
+/// The sums of the live lanes of two months' amounts in minor units (whole numbers ≥ 0), by
+/// pairs (see [`add_cents`] for why any order gives the running sum's number).
+#[inline(always)]
+fn pair_sums(cents: &[[f64; LANES]; 2], live: &[u64; LANES]) -> [f64; 2] {
+    let mut p = [[0.0; LANES]; 2];
+    for t in 0..2 {
+        for l in 0..LANES {
+            p[t][l] = f64::from_bits(cents[t][l].to_bits() & live[l]);
+        }
+    }
+    // both months in one vector: lanes l and l + 4 of each month, then l and l + 2, then 0
+    // and 1
+    let mut h = [0.0; LANES];
+    for l in 0..4 {
+        h[l] = p[0][l] + p[0][l + 4];
+        h[l + 4] = p[1][l] + p[1][l + 4];
+    }
+    let g = [h[0] + h[2], h[1] + h[3], h[4] + h[6], h[5] + h[7]];
+    [g[0] + g[1], g[2] + g[3]]
 }
 
 /// A month's line in minor units, as `Setup::period_purchases` rounds it: `amount · scale`
@@ -326,18 +376,13 @@ fn fix_exp(
 }
 
 /// `*sum += x₀; *sum += x₁; …` for the first `n` of `xs`, amounts in minor units (whole
-/// numbers ≥ 0), as the per-partner path adds them. Below 2⁵³ every partial sum of whole
-/// numbers, in any order, is exact, so the block's sum by pairs (no chain of dependent
-/// additions) added once gives the same number; otherwise the additions one by one.
+/// numbers ≥ 0), as the per-partner path adds them, given `block`, their sum in any order.
+/// Below 2⁵³ every partial sum of whole numbers, in any order, is exact, so the block's sum
+/// (by pairs: no chain of dependent additions) added once gives the same number; a partial
+/// sum of 2⁵³ or more makes `block` (rounding is monotone, the amounts are ≥ 0) and the total
+/// 2⁵³ or more: then the additions one by one.
 #[inline(always)]
-fn add_cents(sum: &mut f64, xs: &[f64; LANES], n: usize) {
-    // the lanes past `n` as 0 (+0.0 by a mask of the bits: no branch)
-    let mut p = [0.0; LANES];
-    for l in 0..LANES {
-        let live = if l < n { u64::MAX } else { 0 };
-        p[l] = f64::from_bits(xs[l].to_bits() & live);
-    }
-    let block = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+fn add_cents(sum: &mut f64, block: f64, xs: &[f64; LANES], n: usize) {
     let t = *sum + block;
     if t < 9.0e15 {
         *sum = t;
@@ -417,12 +462,20 @@ mod tests {
                 // lanes past `n` hold garbage, never added
                 let mut lanes = [7.0e15; LANES];
                 lanes[..n].copy_from_slice(&xs);
-                add_cents(&mut sum, &lanes, n);
+                let live: [u64; LANES] = std::array::from_fn(|l| if l < n { u64::MAX } else { 0 });
+                let other = [r.random_range(0.0..1e6f64).round(); LANES];
+                let [block, _] = pair_sums(&[lanes, other], &live);
+                add_cents(&mut sum, block, &lanes, n);
+                let [_, block] = pair_sums(&[other, lanes], &live);
+                let mut sum2 = start;
+                add_cents(&mut sum2, block, &lanes, n);
+                assert_eq!(sum2.to_bits(), running.to_bits(), "{start} + {xs:?}");
                 assert_eq!(sum.to_bits(), running.to_bits(), "{start} + {xs:?}");
             }
         }
         let mut sum = 1.0;
-        add_cents(&mut sum, &[1.0, f64::INFINITY, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0], 3);
+        let xs = [1.0, f64::INFINITY, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        add_cents(&mut sum, pair_sums(&[xs, xs], &[u64::MAX; LANES])[0], &xs, 3);
         assert_eq!(sum, f64::INFINITY);
     }
 
