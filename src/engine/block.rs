@@ -235,7 +235,6 @@ fn kernel_segs<const ONE_SEG: bool>(
 ) {
     let mut pacc = [0.0; LANES];
     let mut tot = [0.0; LANES];
-    let mut z = [[0.0; LANES]; 2];
     // the period of the month, and its months left
     let (mut k, mut left) = (0, c.mpp);
     // the lanes past `n`, to be left out of the month's sums
@@ -243,13 +242,13 @@ fn kernel_segs<const ONE_SEG: bool>(
     for (l, v) in live.iter_mut().enumerate() {
         *v = if l < n { u64::MAX } else { 0 };
     }
-    for j in 0..c.months.div_ceil(2) {
-        // normals 2j and 2j + 1 of every lane
-        for l in 0..LANES {
-            let x1 = splitmix_at(lanes.key[l], 2 * j as u64);
-            let x2 = splitmix_at(lanes.key[l], 2 * j as u64 + 1);
-            (z[0][l], z[1][l]) = box_muller(x1, x2);
-        }
+    // software-pipelined: the normals of the next pair (a long chain: `ln`'s division, `√`)
+    // are computed before this pair's `exp` and demand, which do not wait on them, so that
+    // the two overlap
+    let pairs = c.months.div_ceil(2);
+    let mut z = normals(&lanes.key, 0);
+    for j in 0..pairs {
+        let z_next = if j + 1 < pairs { normals(&lanes.key, j + 1) } else { z };
         // the pair's months' purchases in minor units (the second past the end when `months`
         // is odd: computed, not used)
         let mut cents = [[0.0; LANES]; 2];
@@ -291,6 +290,7 @@ fn kernel_segs<const ONE_SEG: bool>(
                 cents[t][l] = line_cents(g * lanes.mix[l], c.scale);
             }
         }
+        z = z_next;
         let sums = pair_sums(&cents, &live);
         for t in 0..2 {
             let m = 2 * j + t;
@@ -316,6 +316,18 @@ fn kernel_segs<const ONE_SEG: bool>(
         }
     }
     out.total = tot;
+}
+
+/// Normals 2j (`[0]`) and 2j + 1 (`[1]`) of every lane's key.
+#[inline(always)]
+fn normals(key: &[u64; LANES], j: usize) -> [[f64; LANES]; 2] {
+    let mut z = [[0.0; LANES]; 2];
+    for l in 0..LANES {
+        let x1 = splitmix_at(key[l], 2 * j as u64);
+        let x2 = splitmix_at(key[l], 2 * j as u64 + 1);
+        (z[0][l], z[1][l]) = box_muller(x1, x2);
+    }
+    z
 }
 
 /// The sums of the live lanes of two months' amounts in minor units (whole numbers ≥ 0), by
