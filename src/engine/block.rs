@@ -247,6 +247,9 @@ fn kernel_segs<const ONE_SEG: bool>(
     // the two overlap
     let pairs = c.months.div_ceil(2);
     let mut z = normals(&lanes.key, 0);
+    // the months `m0 ..` not yet added to `month_rev`, lane by lane
+    let mut buf = [[0.0; LANES]; BUF];
+    let mut m0 = 0;
     for j in 0..pairs {
         let z_next = if j + 1 < pairs { normals(&lanes.key, j + 1) } else { z };
         // the pair's months' purchases in minor units (the second past the end when `months`
@@ -291,18 +294,25 @@ fn kernel_segs<const ONE_SEG: bool>(
             }
         }
         z = z_next;
-        let sums = pair_sums(&cents, &live);
-        for t in 0..2 {
+        for (t, ct) in cents.iter().enumerate() {
             let m = 2 * j + t;
             if m >= c.months {
                 break;
             }
             for l in 0..LANES {
-                pacc[l] += cents[t][l];
-                tot[l] += cents[t][l];
+                pacc[l] += ct[l];
+                tot[l] += ct[l];
             }
-            // SAFETY: m < months ≤ month_rev.len() (asserted in `kernel`)
-            add_cents(unsafe { month_rev.get_unchecked_mut(m) }, sums[t], &cents[t], n);
+            // the month's sums over the lanes, a buffer of months at a time (independent of
+            // one another and of the next months' chains)
+            let q = m - m0;
+            buf[q] = *ct;
+            if q == BUF - 1 || m == c.months - 1 {
+                // SAFETY: m < months ≤ month_rev.len() (asserted in `kernel`)
+                let rev = unsafe { month_rev.get_unchecked_mut(m0..m + 1) };
+                month_sums(&buf[..q + 1], &live, n, rev);
+                m0 = m + 1;
+            }
             left -= 1;
             if left == 0 {
                 // the period's last month
@@ -330,25 +340,22 @@ fn normals(key: &[u64; LANES], j: usize) -> [[f64; LANES]; 2] {
     z
 }
 
-/// The sums of the live lanes of two months' amounts in minor units (whole numbers ≥ 0), by
-/// pairs (see [`add_cents`] for why any order gives the running sum's number).
+/// Months buffered in [`kernel_segs`] before their sums over the lanes are added to
+/// `month_rev` (even: whole Box–Muller pairs).
+const BUF: usize = 12;
+
+/// `rev[q] += Σ` of the live lanes of `rows[q]`, amounts in minor units (whole numbers ≥ 0),
+/// the lanes' sum by pairs ([`add_cents`]).
 #[inline(always)]
-fn pair_sums(cents: &[[f64; LANES]; 2], live: &[u64; LANES]) -> [f64; 2] {
-    let mut p = [[0.0; LANES]; 2];
-    for t in 0..2 {
+fn month_sums(rows: &[[f64; LANES]], live: &[u64; LANES], n: usize, rev: &mut [f64]) {
+    for (row, sum) in rows.iter().zip(rev.iter_mut()) {
+        let mut p = [0.0; LANES];
         for l in 0..LANES {
-            p[t][l] = f64::from_bits(cents[t][l].to_bits() & live[l]);
+            p[l] = f64::from_bits(row[l].to_bits() & live[l]);
         }
+        let block = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+        add_cents(sum, block, row, n);
     }
-    // both months in one vector: lanes l and l + 4 of each month, then l and l + 2, then 0
-    // and 1
-    let mut h = [0.0; LANES];
-    for l in 0..4 {
-        h[l] = p[0][l] + p[0][l + 4];
-        h[l + 4] = p[1][l] + p[1][l + 4];
-    }
-    let g = [h[0] + h[2], h[1] + h[3], h[4] + h[6], h[5] + h[7]];
-    [g[0] + g[1], g[2] + g[3]]
 }
 
 /// A month's line in minor units, as `Setup::period_purchases` rounds it: `amount · scale`
@@ -470,24 +477,20 @@ mod tests {
                 for &x in &xs {
                     running += x;
                 }
-                let mut sum = start;
                 // lanes past `n` hold garbage, never added
                 let mut lanes = [7.0e15; LANES];
                 lanes[..n].copy_from_slice(&xs);
                 let live: [u64; LANES] = std::array::from_fn(|l| if l < n { u64::MAX } else { 0 });
                 let other = [r.random_range(0.0..1e6f64).round(); LANES];
-                let [block, _] = pair_sums(&[lanes, other], &live);
-                add_cents(&mut sum, block, &lanes, n);
-                let [_, block] = pair_sums(&[other, lanes], &live);
-                let mut sum2 = start;
-                add_cents(&mut sum2, block, &lanes, n);
-                assert_eq!(sum2.to_bits(), running.to_bits(), "{start} + {xs:?}");
-                assert_eq!(sum.to_bits(), running.to_bits(), "{start} + {xs:?}");
+                let mut rev = [start, 5.0];
+                month_sums(&[lanes, other], &live, n, &mut rev);
+                assert_eq!(rev[0].to_bits(), running.to_bits(), "{start} + {xs:?}");
             }
         }
         let mut sum = 1.0;
         let xs = [1.0, f64::INFINITY, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0];
-        add_cents(&mut sum, pair_sums(&[xs, xs], &[u64::MAX; LANES])[0], &xs, 3);
+        let live: [u64; LANES] = std::array::from_fn(|l| if l < 3 { u64::MAX } else { 0 });
+        month_sums(&[xs], &live, 3, std::slice::from_mut(&mut sum));
         assert_eq!(sum, f64::INFINITY);
     }
 
