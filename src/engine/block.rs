@@ -167,17 +167,29 @@ fn lanes(setup: &Setup, sk: u64, i0: usize, n: usize, segf: &[f64]) -> Lanes {
         pk[l] = rng::partner_key(sk, idx[l] as u64);
         lanes.key[l] = rng::purpose_key(pk[l], Purpose::Noise);
     }
+    // the partner's year without draws (`Setup::partner_year` when its segment has neither
+    // partner factor nor churn); the draws, if any lane needs them, after
     let partners = &setup.partners[i0..i0 + n];
+    let mix = &setup.mix[i0..i0 + n];
+    let mut draws = false;
     for l in 0..LANES {
-        let pc = &partners[l.min(n - 1)];
+        let li = l.min(n - 1);
+        let pc = &partners[li];
         let sc = &setup.segs[pc.seg];
-        let (f, churn) = setup.partner_year(pk[l], idx[l], segf);
-        lanes.f[l] = f;
+        lanes.f[l] = pc.base_month * segf[pc.seg];
         lanes.sigma[l] = sc.noise;
         lanes.half_var[l] = 0.5 * sc.noise * sc.noise;
-        lanes.churn[l] = churn as f64;
-        lanes.mix[l] = setup.mix[idx[l]];
+        lanes.churn[l] = setup.months as f64;
+        lanes.mix[l] = mix[li];
         lanes.seg_off[l] = pc.seg * setup.months;
+        draws |= sc.partner > 0.0 || sc.churn;
+    }
+    if draws {
+        for l in 0..LANES {
+            let (f, churn) = setup.partner_year(pk[l], idx[l], segf);
+            lanes.f[l] = f;
+            lanes.churn[l] = churn as f64;
+        }
     }
     lanes
 }
