@@ -531,17 +531,17 @@ mod tests {
             let mpp = r.random_range(1..=12usize);
             let kk = r.random_range(1..=3usize);
             let months = mpp * kk;
-            let seg_month: Vec<f64> = (0..months).map(|_| r.random_range(0.5..1.5)).collect();
+            // three segments; the lanes in one of them (a population sorted by segment) or
+            // in any
+            let seg_month: Vec<f64> = (0..3 * months).map(|_| r.random_range(0.5..1.5)).collect();
             let market: Vec<f64> = (0..months).map(|_| r.random_range(0.8..1.2)).collect();
-            let c = Shared {
-                months,
-                mpp,
-                kk,
-                scale: 100.0,
-                seg_month: &seg_month,
-                market: &market,
-            };
-            let lanes = random_lanes(&mut r);
+            let c = Shared { months, mpp, kk, scale: 100.0, seg_month: &seg_month, market: &market };
+            let mut lanes = random_lanes(&mut r);
+            let one_seg = r.random_bool(0.5);
+            let seg0 = r.random_range(0..3usize);
+            for l in 0..LANES {
+                lanes.seg_off[l] = months * if one_seg { seg0 } else { r.random_range(0..3usize) };
+            }
             let n = r.random_range(1..=LANES);
             let run = |f: &dyn Fn(&mut [f64], &mut BlockOut)| {
                 let mut rev = vec![0.0; months];
@@ -562,28 +562,32 @@ mod tests {
                 }
             }
             // and lane by lane, the per-partner recipe: normals, exp, demand, rounding, sums
+            let mut rev = vec![0.0; months];
             for l in 0..n {
                 let mut z = vec![0.0; months];
                 crate::rng::normals::fill(&[lanes.key[l]], months, &mut z);
                 let mut total = 0.0;
+                let mut period = vec![0.0; kk];
                 for m in 0..months {
                     let arg = lanes.sigma[l] * z[m] - lanes.half_var[l];
                     let mut e = [arg];
                     super::super::vexp::exp_in_place(&mut e);
-                    let base = lanes.f[l] * seg_month[m] * market[m];
-                    let g = if lanes.sigma[l] > 0.0 {
-                        base * e[0]
-                    } else {
-                        base
-                    };
+                    let base = lanes.f[l] * seg_month[lanes.seg_off[l] + m] * market[m];
+                    let g = if lanes.sigma[l] > 0.0 { base * e[0] } else { base };
                     let g = if m as f64 >= lanes.churn[l] { 0.0 } else { g };
-                    total += line_cents(g * lanes.mix[l], 100.0);
+                    let cents = line_cents(g * lanes.mix[l], 100.0);
+                    total += cents;
+                    period[m / mpp] += cents;
+                    rev[m] += cents;
                 }
-                assert_eq!(
-                    portable.2[l].to_bits(),
-                    total.to_bits(),
-                    "case {case} lane {l}"
-                );
+                assert_eq!(portable.2[l].to_bits(), total.to_bits(), "case {case} lane {l}");
+                for k in 0..kk {
+                    assert_eq!(portable.1[k][l].to_bits(), period[k].to_bits(), "case {case} lane {l}");
+                }
+            }
+            // the months' sums, partner after partner
+            for m in 0..months {
+                assert_eq!(portable.0[m].to_bits(), rev[m].to_bits(), "case {case} month {m}");
             }
         }
     }
