@@ -263,7 +263,11 @@ fn kernel_segs<const ONE_SEG: bool>(
     let mut buf = [[0.0; LANES]; BUF];
     let mut m0 = 0;
     for j in 0..pairs {
-        let z_next = if j + 1 < pairs { normals(&lanes.key, j + 1) } else { z };
+        let z_next = if j + 1 < pairs {
+            normals(&lanes.key, j + 1)
+        } else {
+            z
+        };
         // the pair's months' purchases in minor units (the second past the end when `months`
         // is odd: computed, not used)
         let mut cents = [[0.0; LANES]; 2];
@@ -294,13 +298,18 @@ fn kernel_segs<const ONE_SEG: bool>(
                 }
             } else {
                 for l in 0..LANES {
-                    fs[l] = lanes.f[l] * unsafe { *c.seg_month.get_unchecked(lanes.seg_off[l] + m) };
+                    fs[l] =
+                        lanes.f[l] * unsafe { *c.seg_month.get_unchecked(lanes.seg_off[l] + m) };
                 }
             }
             let mf = (2 * j + t) as f64;
             for l in 0..LANES {
                 let base = fs[l] * mk;
-                let g = if lanes.sigma[l] > 0.0 { base * e[l] } else { base };
+                let g = if lanes.sigma[l] > 0.0 {
+                    base * e[l]
+                } else {
+                    base
+                };
                 let g = if mf >= lanes.churn[l] { 0.0 } else { g };
                 cents[t][l] = line_cents(g * lanes.mix[l], c.scale);
             }
@@ -535,12 +544,24 @@ mod tests {
             // in any
             let seg_month: Vec<f64> = (0..3 * months).map(|_| r.random_range(0.5..1.5)).collect();
             let market: Vec<f64> = (0..months).map(|_| r.random_range(0.8..1.2)).collect();
-            let c = Shared { months, mpp, kk, scale: 100.0, seg_month: &seg_month, market: &market };
+            let c = Shared {
+                months,
+                mpp,
+                kk,
+                scale: 100.0,
+                seg_month: &seg_month,
+                market: &market,
+            };
             let mut lanes = random_lanes(&mut r);
             let one_seg = r.random_bool(0.5);
             let seg0 = r.random_range(0..3usize);
             for l in 0..LANES {
-                lanes.seg_off[l] = months * if one_seg { seg0 } else { r.random_range(0..3usize) };
+                lanes.seg_off[l] = months
+                    * if one_seg {
+                        seg0
+                    } else {
+                        r.random_range(0..3usize)
+                    };
             }
             let n = r.random_range(1..=LANES);
             let run = |f: &dyn Fn(&mut [f64], &mut BlockOut)| {
@@ -573,21 +594,37 @@ mod tests {
                     let mut e = [arg];
                     super::super::vexp::exp_in_place(&mut e);
                     let base = lanes.f[l] * seg_month[lanes.seg_off[l] + m] * market[m];
-                    let g = if lanes.sigma[l] > 0.0 { base * e[0] } else { base };
+                    let g = if lanes.sigma[l] > 0.0 {
+                        base * e[0]
+                    } else {
+                        base
+                    };
                     let g = if m as f64 >= lanes.churn[l] { 0.0 } else { g };
                     let cents = line_cents(g * lanes.mix[l], 100.0);
                     total += cents;
                     period[m / mpp] += cents;
                     rev[m] += cents;
                 }
-                assert_eq!(portable.2[l].to_bits(), total.to_bits(), "case {case} lane {l}");
+                assert_eq!(
+                    portable.2[l].to_bits(),
+                    total.to_bits(),
+                    "case {case} lane {l}"
+                );
                 for k in 0..kk {
-                    assert_eq!(portable.1[k][l].to_bits(), period[k].to_bits(), "case {case} lane {l}");
+                    assert_eq!(
+                        portable.1[k][l].to_bits(),
+                        period[k].to_bits(),
+                        "case {case} lane {l}"
+                    );
                 }
             }
             // the months' sums, partner after partner
             for m in 0..months {
-                assert_eq!(portable.0[m].to_bits(), rev[m].to_bits(), "case {case} month {m}");
+                assert_eq!(
+                    portable.0[m].to_bits(),
+                    rev[m].to_bits(),
+                    "case {case} month {m}"
+                );
             }
         }
     }
