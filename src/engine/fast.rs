@@ -672,14 +672,18 @@ fn retro_measure(k: &RetroComp, scale: f64, cents: f64) -> (f64, u64, f64) {
         v >= k.bounds[2],
         v >= k.bounds[3],
     ];
+    // `r + 0.0` is `r` but for the sign of a zero rate, which `0.0 + rate · v` below erases
+    // (v ≥ 0); it keeps the rates in registers, where the compiler would otherwise turn the
+    // selection into a gather from `k.rates` (slow)
+    let [r0, r1, r2, r3] = k.rates.map(|r| r + 0.0);
     let rate = if met[3] {
-        k.rates[3]
+        r3
     } else if met[2] {
-        k.rates[2]
+        r2
     } else if met[1] {
-        k.rates[1]
+        r1
     } else {
-        k.rates[0]
+        r0
     };
     let a = (0.0 + rate * v).max_of(0.0);
     let reached = met[0] as u64 + met[1] as u64 + met[2] as u64 + met[3] as u64;
