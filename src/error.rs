@@ -27,6 +27,12 @@ pub struct FieldError {
     pub column: Option<usize>,
     /// What is wrong and what was expected.
     pub message: String,
+    /// Further errors found by the same check, in document order (every component of a
+    /// programme is checked, so that one pass reports a mistake in each of them): see
+    /// [`FieldError::further`]. Boxed, so that the error stays small (every `Result` of the
+    /// crate carries one).
+    #[allow(clippy::box_collection)]
+    pub(crate) further: Option<Box<Vec<FieldError>>>,
 }
 
 impl FieldError {
@@ -38,7 +44,46 @@ impl FieldError {
             line: None,
             column: None,
             message: message.into(),
+            further: None,
         }
+    }
+
+    /// The error without line and column (for a document generated from a value tree, whose
+    /// positions mean nothing to the caller), the further ones' too.
+    pub fn without_position(mut self) -> Self {
+        self.line = None;
+        self.column = None;
+        if let Some(more) = &mut self.further {
+            for e in more.iter_mut() {
+                e.line = None;
+                e.column = None;
+            }
+        }
+        self
+    }
+
+    /// The further errors found by the same check, in document order (shown after this one,
+    /// a line each).
+    pub fn further(&self) -> &[FieldError] {
+        self.further.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    /// The further errors, to edit them (e.g. to add their file positions).
+    pub fn further_mut(&mut self) -> &mut [FieldError] {
+        self.further
+            .as_deref_mut()
+            .map_or(&mut [], Vec::as_mut_slice)
+    }
+
+    /// This error with `more` as its further errors.
+    pub fn with_further(mut self, more: Vec<FieldError>) -> Self {
+        self.further = (!more.is_empty()).then(|| Box::new(more));
+        self
+    }
+
+    /// This error, then the further ones.
+    pub fn all(&self) -> impl Iterator<Item = &FieldError> {
+        std::iter::once(self).chain(self.further())
     }
 }
 
@@ -63,7 +108,11 @@ impl fmt::Display for FieldError {
         if wrote {
             write!(f, ": ")?;
         }
-        write!(f, "{}", self.message)
+        write!(f, "{}", self.message)?;
+        for e in self.further() {
+            write!(f, "\n  also {e}")?;
+        }
+        Ok(())
     }
 }
 

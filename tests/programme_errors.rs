@@ -754,3 +754,62 @@ fn degenerate_documents() {
     assert!(e.message.contains("expected a list"), "{e}");
     assert_eq!(e.path, "components[0].segments");
 }
+
+/// A mistake in each of several components is reported at once: the error locates the first,
+/// `also` the others (one per component, in document order), each with its own path, file and
+/// line, and the message has a line for each. A mistake outside the components still stops the
+/// check there.
+#[test]
+fn a_mistake_in_each_component_is_reported_at_once() {
+    let mut v = base();
+    v["components"][0]["tiers"][1]["from"] = json!(777);
+    v["components"][1]["id"] = json!("dup");
+    v["components"][2]["id"] = json!("dup");
+    v["components"][3]["segments"] = json!(["retail", "wholesalez"]);
+    for format in FORMATS {
+        let text = render(&v, format);
+        let Err(Error::Programme(e)) = load(&text, format) else {
+            panic!("{format:?}: expected a programme error\n{text}");
+        };
+        let shown = Error::Programme(e.clone()).to_string();
+        let found: Vec<(&str, Option<usize>)> =
+            e.all().map(|p| (p.path.as_str(), p.line)).collect();
+        let want = vec![
+            (
+                "components[0].tiers[1].from",
+                Some(line_of(&text, "777", 0)),
+            ),
+            ("components[2].id", Some(line_of(&text, "dup", 1))),
+            (
+                "components[3].segments[1]",
+                Some(line_of(&text, "wholesalez", 0)),
+            ),
+        ];
+        assert_eq!(found, want, "{format:?}: {shown}\n{text}");
+        assert!(
+            e.further()[0].message.contains("'dup' is used twice"),
+            "{shown}"
+        );
+        assert!(e.further()[1].message.contains("wholesalez"), "{shown}");
+        let file = format!("programme.{}", ext(format));
+        assert!(e
+            .all()
+            .all(|p| p.file.as_deref() == Some(file.as_str()) && p.column.is_some()));
+        // the message: the first error, then a line for each further one
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(lines.len(), 3, "{shown}");
+        assert!(lines[0].starts_with("invalid programme: programme.") && lines[0].contains("777"));
+        assert!(lines[1].starts_with("  also programme.") && lines[1].contains("components[2].id"));
+        assert!(lines[2].contains("components[3].segments[1]: ") && lines[2].contains("line "));
+    }
+    // outside the components: the first mistake only
+    let mut v = base();
+    v["currency"] = json!("EURO");
+    v["components"][0]["tiers"][1]["from"] = json!(777);
+    let text = render(&v, Format::Toml);
+    let Err(Error::Programme(e)) = load(&text, Format::Toml) else {
+        panic!("expected a programme error");
+    };
+    assert_eq!(e.path, "currency");
+    assert!(e.further().is_empty());
+}

@@ -17,6 +17,7 @@ from .backtesting import BacktestResult, backtest
 from ._examples import example_path, example_population, examples
 from .exceptions import (
     DataError,
+    FieldProblem,
     FileError,
     ModelError,
     ProgrammeError,
@@ -79,4 +80,5 @@ __all__ = [
     "DataError",
     "RequestError",
     "FileError",
+    "FieldProblem",
 ]

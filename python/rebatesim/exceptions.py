@@ -20,7 +20,7 @@ The Rust core maps its one error type to these classes in one exhaustive
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Iterable, NamedTuple, Optional
 
 __all__ = [
     "RebatesimError",
@@ -29,6 +29,7 @@ __all__ = [
     "DataError",
     "RequestError",
     "FileError",
+    "FieldProblem",
 ]
 
 
@@ -56,14 +57,30 @@ def _rebuild(cls: type, message: str, details: dict) -> "RebatesimError":
     return cls(message, **details)
 
 
-class _FieldError(RebatesimError):
-    """An error at a field of a structured document (programme or demand model)."""
+class FieldProblem(NamedTuple):
+    """One problem in a programme or demand model: where it is and what is wrong."""
 
     file: Optional[str]
     path: str
     line: Optional[int]
     column: Optional[int]
     reason: str
+
+
+class _FieldError(RebatesimError):
+    """An error at a field of a structured document (programme or demand model).
+
+    The attributes locate the first problem; ``errors`` lists every problem found, the first
+    included (a programme's components are each checked, so a mistake in each is reported
+    at once; the message has a line for each).
+    """
+
+    file: Optional[str]
+    path: str
+    line: Optional[int]
+    column: Optional[int]
+    reason: str
+    errors: list[FieldProblem]
 
     def __init__(
         self,
@@ -74,14 +91,22 @@ class _FieldError(RebatesimError):
         line: Optional[int] = None,
         column: Optional[int] = None,
         reason: Optional[str] = None,
+        errors: Optional[Iterable[Iterable[Any]]] = None,
     ) -> None:
+        reason = message if reason is None else reason
+        problems = (
+            [FieldProblem(*e) for e in errors]
+            if errors is not None
+            else [FieldProblem(file, path, line, column, reason)]
+        )
         super().__init__(
             message,
             file=file,
             path=path,
             line=line,
             column=column,
-            reason=message if reason is None else reason,
+            reason=reason,
+            errors=problems,
         )
 
 
@@ -91,7 +116,8 @@ class ProgrammeError(_FieldError):
     Attributes: ``file`` (source file or None), ``path`` (field path such as
     ``components[1].tiers[2].from``; empty for the document root), ``line`` and
     ``column`` (1-based position in the file, where known), ``reason`` (what is
-    wrong and what was expected).
+    wrong and what was expected) for the first problem found; ``errors`` every problem
+    found (:class:`FieldProblem`), one per component at most.
     """
 
 

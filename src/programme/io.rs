@@ -45,6 +45,7 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(
             line,
             column,
             message,
+            further: None,
         })
     };
     match format {
@@ -226,6 +227,7 @@ impl Programme {
                 line: None,
                 column: None,
                 message,
+                further: None,
             })
         })
     }

@@ -6,7 +6,7 @@ use super::io::Format;
 use super::spec::*;
 use super::values::Dec;
 use crate::calendar::Calendar;
-use crate::error::{Error, Result};
+use crate::error::{Error, FieldError, Result};
 use crate::money::minor_units;
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
@@ -149,23 +149,35 @@ impl Programme {
         if self.components.is_empty() {
             return Err(err("components", "expected at least one component"));
         }
+        // every component is checked, so that a mistake in each is reported at once (the
+        // first of each component's)
         let mut ids = BTreeSet::new();
         let mut components = Vec::with_capacity(self.components.len());
+        let mut errors: Vec<FieldError> = Vec::new();
         for (i, c) in self.components.iter().enumerate() {
             let base = format!("components[{i}]");
-            if c.id.trim().is_empty() {
-                return Err(err(
+            let compiled = if c.id.trim().is_empty() {
+                Err(err(
                     format!("{base}.id"),
                     "expected a component id, found an empty string",
-                ));
-            }
-            if !ids.insert(c.id.as_str()) {
-                return Err(err(
+                ))
+            } else if !ids.insert(c.id.as_str()) {
+                Err(err(
                     format!("{base}.id"),
                     format!("component id '{}' is used twice", c.id),
-                ));
+                ))
+            } else {
+                self.compile_component(&base, c)
+            };
+            match compiled {
+                Ok(cc) => components.push(cc),
+                Err(Error::Programme(fe)) => errors.push(fe),
+                Err(other) => return Err(other),
             }
-            components.push(self.compile_component(&base, c)?);
+        }
+        if !errors.is_empty() {
+            let first = errors.remove(0);
+            return Err(Error::Programme(first.with_further(errors)));
         }
         components.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(Compiled {
@@ -435,15 +447,19 @@ impl Programme {
         format: Format,
         file: Option<&str>,
     ) -> Result<Compiled> {
+        let place = |fe: &mut FieldError| {
+            fe.file = file.map(str::to_owned);
+            if fe.line.is_none() {
+                if let Some((line, col)) = super::locate::locate(text, format, &fe.path) {
+                    fe.line = Some(line);
+                    fe.column = Some(col);
+                }
+            }
+        };
         self.compile().map_err(|e| match e {
             Error::Programme(mut fe) => {
-                fe.file = file.map(str::to_owned);
-                if fe.line.is_none() {
-                    if let Some((line, col)) = super::locate::locate(text, format, &fe.path) {
-                        fe.line = Some(line);
-                        fe.column = Some(col);
-                    }
-                }
+                place(&mut fe);
+                fe.further_mut().iter_mut().for_each(place);
                 Error::Programme(fe)
             }
             other => other,

@@ -57,6 +57,12 @@ fn field_kwargs(kwargs: &Bound<'_, PyDict>, fe: &FieldError) -> PyResult<()> {
     kwargs.set_item("line", fe.line)?;
     kwargs.set_item("column", fe.column)?;
     kwargs.set_item("reason", &fe.message)?;
+    // every error found, this one first: (file, path, line, column, reason) each
+    let all: Vec<_> = fe
+        .all()
+        .map(|e| (&e.file, &e.path, e.line, e.column, &e.message))
+        .collect();
+    kwargs.set_item("errors", all)?;
     Ok(())
 }
 

@@ -36,11 +36,7 @@ pub(crate) fn parse_format(py: Python<'_>, format: &str) -> PyResult<Format> {
 /// positions mean nothing to the caller).
 fn without_position(e: Error) -> Error {
     match e {
-        Error::Programme(mut fe) => {
-            fe.line = None;
-            fe.column = None;
-            Error::Programme(fe)
-        }
+        Error::Programme(fe) => Error::Programme(fe.without_position()),
         other => other,
     }
 }

@@ -90,11 +90,7 @@ impl PyPopulation {
 
 fn strip_position(e: Error) -> Error {
     match e {
-        Error::Model(mut fe) => {
-            fe.line = None;
-            fe.column = None;
-            Error::Model(fe)
-        }
+        Error::Model(fe) => Error::Model(fe.without_position()),
         other => other,
     }
 }

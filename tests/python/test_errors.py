@@ -112,6 +112,37 @@ def test_rule_violation_in_file_has_line(tmp_path):
     assert info.value.line == 16
 
 
+def test_a_mistake_in_each_component_is_reported_at_once(tmp_path):
+    text = PROGRAMME.replace("{ from = 1000000, percent = 3.5 }", "{ from = 1000, percent = 3.5 }")
+    text = text.replace('segments = ["trade"]', 'segments = ["trade", "wholesale"]')
+    text = text.replace("per_order = 25", "per_order = -25")
+    f = tmp_path / "bad.toml"
+    f.write_text(text)
+    with pytest.raises(rs.ProgrammeError) as info:
+        rs.Programme.from_file(f)
+    e = info.value
+    # the attributes locate the first problem; `errors` has every one, in document order
+    assert (e.path, e.line) == ("components[0].tiers[2].from", 16)
+    assert [(p.path, p.line) for p in e.errors] == [
+        ("components[0].tiers[2].from", 16),
+        ("components[1].segments[1]", 21),
+        ("components[3].per_order", 36),
+    ]
+    assert all(isinstance(p, rs.FieldProblem) and p.file and p.file.endswith("bad.toml") for p in e.errors)
+    assert "wholesale" in e.errors[1].reason
+    lines = str(e).splitlines()
+    assert len(lines) == 3 and lines[1].startswith("  also ") and "line 36" in lines[2]
+    # through pickling (multiprocessing) too
+    import pickle
+
+    again = pickle.loads(pickle.dumps(e))
+    assert again.errors == e.errors and str(again) == str(e)
+    # one problem: `errors` is that one
+    with pytest.raises(rs.ProgrammeError) as info:
+        rs.Programme.from_json('{"name": "x", "currency": 5}')
+    assert [p.path for p in info.value.errors] == ["currency"]
+
+
 def test_syntax_errors_yaml_json():
     with pytest.raises(rs.ProgrammeError) as info:
         rs.Programme.from_json('{"name": "x", "currency": 5}')
