@@ -1051,22 +1051,30 @@ impl Setup<'_> {
             f *= rng::mean_one_lognormal(&mut r, sc.partner);
         }
         let churn_month = if sc.churn {
-            let mut r = rng::stream_of(pk, Purpose::Churn);
-            let u = rng::uniform_open0(&mut r);
-            if sc.churn_log == f64::NEG_INFINITY {
-                0
-            } else {
-                let m = (u.ln() / sc.churn_log).floor();
-                if m >= self.months as f64 {
-                    self.months
-                } else {
-                    m as usize
-                }
-            }
+            self.churn_month(pk, sc, 0)
         } else {
             self.months
         };
         (f, churn_month)
+    }
+
+    /// The month a partner of a churning segment stops buying, counted from month `first`
+    /// (the first simulated month): `first` plus a geometric number of months from its
+    /// `Churn` stream (`months` when that falls past the end). The engine's runs start at
+    /// month 0; a forecast's at the first month without actuals.
+    fn churn_month(&self, pk: u64, sc: &SegConst, first: usize) -> usize {
+        let mut r = rng::stream_of(pk, Purpose::Churn);
+        let u = rng::uniform_open0(&mut r);
+        if sc.churn_log == f64::NEG_INFINITY {
+            first
+        } else {
+            let m = (u.ln() / sc.churn_log).floor();
+            if m >= (self.months - first) as f64 {
+                self.months
+            } else {
+                first + m as usize
+            }
+        }
     }
 
     fn demand(&self, sk: u64, i: usize, w: &mut Work) {

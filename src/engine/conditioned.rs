@@ -590,18 +590,7 @@ impl<'p> CondEngine<'p> {
         let churn_month = if self.churned[i] {
             first
         } else if sc.churn {
-            let mut r = rng::stream_of(pk, Purpose::Churn);
-            let u = rng::uniform_open0(&mut r);
-            if sc.churn_log == f64::NEG_INFINITY {
-                first
-            } else {
-                let m = (u.ln() / sc.churn_log).floor();
-                if m >= (s.months - first) as f64 {
-                    s.months
-                } else {
-                    first + m as usize
-                }
-            }
+            s.churn_month(pk, sc, first)
         } else {
             s.months
         };
