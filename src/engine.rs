@@ -36,7 +36,6 @@ use rust_decimal::prelude::*;
 mod block;
 pub(crate) mod conditioned;
 mod fast;
-mod vexp;
 
 /// The statistic precision control watches.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -1084,14 +1083,8 @@ impl Setup<'_> {
         let (f, churn_month) = self.partner_year(pk, i, &w.segf);
         let sm = &self.seg_month[pc.seg * self.months..(pc.seg + 1) * self.months];
         if sc.noise > 0.0 {
-            let sg = sc.noise;
-            let half_var = 0.5 * sg * sg;
-            // the normals, then the exponentials, each vectorised
-            rng::noise_normals(pk, &mut w.base);
-            for b in w.base.iter_mut() {
-                *b = sg * *b - half_var;
-            }
-            vexp::exp_in_place(&mut w.base);
+            // the month's lognormal factors (vectorised), then the demand
+            rng::noise_factors(pk, sc.noise, &mut w.base);
             for ((b, &s), &mk) in w.base.iter_mut().zip(sm).zip(&w.market) {
                 *b = f * s * mk * *b;
             }

@@ -18,8 +18,8 @@
 //! variable number of raw draws; that is harmless because no stream is shared between purposes.
 //! The exception is the most numerous draw of all, the monthly demand noise
 //! ([`Purpose::Noise`]): its normals are counter-based ([`normals`]: normal `m` of a partner is
-//! a function of its noise key and `m`), so that a year of them, or a block of partners' years,
-//! is computed in vector registers.
+//! a function of its noise key and `m`, computed in `f32` with its lognormal factor), so that a
+//! year of them, or a block of partners' years, is computed in vector registers.
 
 pub mod normals;
 
@@ -111,11 +111,12 @@ pub fn normal(rng: &mut Stream) -> f64 {
     StandardNormal.sample(rng)
 }
 
-/// The monthly noise normals of a partner: `out[m]` is normal `m` of the partner's
-/// [`Purpose::Noise`] key ([`normals::fill`]).
+/// The monthly noise of a partner for the log-scale `sigma`: `out[m]` is the lognormal factor
+/// `e^(σZ_m − σ²/2)` of normal `m` of the partner's [`Purpose::Noise`] key
+/// ([`normals::fill_factors`]).
 #[inline]
-pub fn noise_normals(partner_key: u64, out: &mut [f64]) {
-    normals::fill(&[purpose_key(partner_key, Purpose::Noise)], out.len(), out);
+pub fn noise_factors(partner_key: u64, sigma: f64, out: &mut [f64]) {
+    normals::fill_factors(purpose_key(partner_key, Purpose::Noise), sigma, out);
 }
 
 /// A uniform variate in [0, 1).

@@ -2,10 +2,11 @@
 //!
 //! On the fast path ([`super::fast`]) a partner's year reduces to its purchases per period in
 //! minor units. [`demand_block`] computes them for [`LANES`] consecutive partners at once, one
-//! partner per vector lane, month by month: the noise normals of the month
+//! partner per vector lane, four months at a time: the noise factors of the months
 //! ([`crate::rng::normals`], counter-based, so a lane's normal is a function of its partner's
-//! key and the month), the lognormal factor, the month's demand, its rounding to the minor
-//! unit and the running sums per period. Each partner alone is a long chain of dependent
+//! key and the month; in `f32`, sixteen lanes: two Box–Muller pairs of months of the eight
+//! partners), the months' demand, its rounding to the minor unit and the running sums per
+//! period. Each partner alone is a long chain of dependent
 //! operations (normal → `exp` → rounding → sum); eight of them side by side keep the vector
 //! units busy instead of waiting on that chain.
 //!
@@ -17,9 +18,8 @@
 //! IEEE additions, subtractions, multiplications, comparisons and integer operations, never
 //! fused, so every version gives the same bits.
 
-use super::vexp::{exp_core, in_range};
 use super::*;
-use crate::rng::normals::{box_muller, splitmix_at};
+use crate::rng::normals::{self, factor_params};
 
 /// Partners per block: one AVX-512 register of `f64`, two AVX2 registers.
 pub(super) const LANES: usize = 8;
@@ -55,15 +55,31 @@ struct Lanes {
     key: [u64; LANES],
     /// Its factor for the year ([`Setup::partner_year`]).
     f: [f64; LANES],
-    /// Its segment's noise σ, and σ²/2.
+    /// Its segment's noise σ.
     sigma: [f64; LANES],
-    half_var: [f64; LANES],
+    /// σ and σ²/2 as the noise factors use them ([`normals::factor_params`]), twice over:
+    /// lane `l` and `l + LANES` (two Box–Muller pairs of months side by side).
+    sig32: [f32; 2 * LANES],
+    half_var32: [f32; 2 * LANES],
     /// Its churn month as a number (`months` when it does not churn).
     churn: [f64; LANES],
     /// Its share of the single line category.
     mix: [f64; LANES],
     /// Offset of its segment's row in `seg_month`.
     seg_off: [usize; LANES],
+}
+
+impl Lanes {
+    /// Lane `l`'s noise σ.
+    #[inline(always)]
+    fn set_sigma(&mut self, l: usize, sigma: f64) {
+        let (s, h) = factor_params(sigma);
+        self.sigma[l] = sigma;
+        self.sig32[l] = s;
+        self.sig32[l + LANES] = s;
+        self.half_var32[l] = h;
+        self.half_var32[l + LANES] = h;
+    }
 }
 
 /// What the kernel reads besides the lanes.
@@ -182,8 +198,7 @@ fn lanes(setup: &Setup, sk: u64, i0: usize, n: usize, segf: &[f64]) -> Lanes {
         let pc = &partners[li];
         let sc = &setup.segs[pc.seg];
         lanes.f[l] = pc.base_month * segf[pc.seg];
-        lanes.sigma[l] = sc.noise;
-        lanes.half_var[l] = 0.5 * sc.noise * sc.noise;
+        lanes.set_sigma(l, sc.noise);
         lanes.churn[l] = setup.months as f64;
         lanes.mix[l] = mix[li];
         lanes.seg_off[l] = pc.seg * setup.months;
@@ -223,7 +238,7 @@ unsafe fn kernel_avx2(
     kernel(c, lanes, n, month_rev, out)
 }
 
-/// The block's months, a Box–Muller pair of months at a time (see the module documentation).
+/// The block's months, four at a time (see the module documentation).
 #[inline(always)]
 fn kernel(c: &Shared, lanes: &Lanes, n: usize, month_rev: &mut [f64], out: &mut BlockOut) {
     // every lane reads `months` values of `seg_month` from its offset (checked once here,
@@ -259,39 +274,29 @@ fn kernel_segs<const ONE_SEG: bool>(
     for (l, v) in live.iter_mut().enumerate() {
         *v = if l < n { u64::MAX } else { 0 };
     }
-    // software-pipelined: the normals of the next pair (a long chain: `ln`'s division, `√`)
-    // are computed before this pair's `exp` and demand, which do not wait on them, so that
-    // the two overlap
-    let pairs = c.months.div_ceil(2);
-    let mut z = normals(&lanes.key, 0);
+    // software-pipelined: the factors of the next four months (a long chain: `ln`'s division,
+    // `√`, `exp`) are computed before these four months' demand, which does not wait on them,
+    // so that the two overlap
+    let quads = c.months.div_ceil(4);
+    let mut e = factors(lanes, 0);
     // the months `m0 ..` not yet added to `month_rev`, lane by lane
     let mut buf = [[0.0; LANES]; BUF];
     let mut m0 = 0;
-    for j in 0..pairs {
-        let z_next = if j + 1 < pairs {
-            normals(&lanes.key, j + 1)
+    for j in 0..quads {
+        let e_next = if j + 1 < quads {
+            factors(lanes, j + 1)
         } else {
-            z
+            e
         };
-        // the pair's months' purchases in minor units (the second past the end when `months`
-        // is odd: computed, not used)
-        let mut cents = [[0.0; LANES]; 2];
-        for (t, zt) in z.iter().enumerate() {
-            // `min`: the month past the end reads the last month's inputs
-            let m = (2 * j + t).min(c.months - 1);
-            // `Setup::demand`: e^(σz − σ²/2) (`vexp::exp_in_place`: the polynomial where the
-            // argument is in range, else `f64::exp`), then ((f · s) · market) · e; without
-            // noise (f · s) · market; nothing from the churn month on
-            let mut e = [0.0; LANES];
-            let mut ok = true;
-            for l in 0..LANES {
-                let arg = lanes.sigma[l] * zt[l] - lanes.half_var[l];
-                e[l] = exp_core(arg);
-                ok &= in_range(arg);
-            }
-            if !ok {
-                e = fix_exp(&lanes.sigma, &lanes.half_var, zt, e);
-            }
+        // the four months' purchases in minor units (those past the end, when `months` is not
+        // a multiple of 4: computed, not used)
+        let mut cents = [[0.0; LANES]; 4];
+        for (t, et) in e.iter().enumerate() {
+            // `min`: a month past the end reads the last month's inputs
+            let m = (4 * j + t).min(c.months - 1);
+            // `Setup::demand`: ((f · s) · market) · e, e the month's noise factor
+            // (`rng::noise_factors`); without noise (f · s) · market; nothing from the churn
+            // month on
             // SAFETY: m < months ≤ market.len(), and seg_off[l] + m < seg_month.len()
             // (asserted in `kernel`)
             let mk = unsafe { *c.market.get_unchecked(m) };
@@ -307,11 +312,11 @@ fn kernel_segs<const ONE_SEG: bool>(
                         lanes.f[l] * unsafe { *c.seg_month.get_unchecked(lanes.seg_off[l] + m) };
                 }
             }
-            let mf = (2 * j + t) as f64;
+            let mf = (4 * j + t) as f64;
             for l in 0..LANES {
                 let base = fs[l] * mk;
                 let g = if lanes.sigma[l] > 0.0 {
-                    base * e[l]
+                    base * et[l]
                 } else {
                     base
                 };
@@ -319,9 +324,9 @@ fn kernel_segs<const ONE_SEG: bool>(
                 cents[t][l] = line_cents(g * lanes.mix[l], c.scale);
             }
         }
-        z = z_next;
+        e = e_next;
         for (t, ct) in cents.iter().enumerate() {
-            let m = 2 * j + t;
+            let m = 4 * j + t;
             if m >= c.months {
                 break;
             }
@@ -354,20 +359,36 @@ fn kernel_segs<const ONE_SEG: bool>(
     out.total = tot;
 }
 
-/// Normals 2j (`[0]`) and 2j + 1 (`[1]`) of every lane's key.
+/// The noise factors of months 4j .. 4j + 4 of every lane (`rng::noise_factors`): the
+/// Box–Muller pairs 2j and 2j + 1 of the eight lanes side by side (sixteen `f32` lanes: one
+/// AVX-512 register), their normals' factors, widened to `f64`.
 #[inline(always)]
-fn normals(key: &[u64; LANES], j: usize) -> [[f64; LANES]; 2] {
-    let mut z = [[0.0; LANES]; 2];
-    for l in 0..LANES {
-        let x1 = splitmix_at(key[l], 2 * j as u64);
-        let x2 = splitmix_at(key[l], 2 * j as u64 + 1);
-        (z[0][l], z[1][l]) = box_muller(x1, x2);
+fn factors(lanes: &Lanes, j: usize) -> [[f64; LANES]; 4] {
+    let mut keys = [0u64; 2 * LANES];
+    let mut c = [0u64; 2 * LANES];
+    for p in 0..2 * LANES {
+        keys[p] = lanes.key[p % LANES];
+        c[p] = (2 * j + p / LANES) as u64;
     }
-    z
+    let (a, b) = normals::pairs(&keys, &c);
+    let mut ea = [0.0f32; 2 * LANES];
+    let mut eb = [0.0f32; 2 * LANES];
+    for p in 0..2 * LANES {
+        ea[p] = normals::exp(lanes.sig32[p] * a[p] - lanes.half_var32[p]);
+        eb[p] = normals::exp(lanes.sig32[p] * b[p] - lanes.half_var32[p]);
+    }
+    let mut e = [[0.0; LANES]; 4];
+    for l in 0..LANES {
+        e[0][l] = ea[l] as f64;
+        e[1][l] = eb[l] as f64;
+        e[2][l] = ea[l + LANES] as f64;
+        e[3][l] = eb[l + LANES] as f64;
+    }
+    e
 }
 
 /// Months buffered in [`kernel_segs`] before their sums over the lanes are added to
-/// `month_rev` (even: whole Box–Muller pairs).
+/// `month_rev` (a multiple of 4: whole blocks of months).
 const BUF: usize = 12;
 
 /// `rev[q] += Σ` of the live lanes of `rows[q]`, amounts in minor units (whole numbers ≥ 0),
@@ -399,25 +420,6 @@ fn line_cents(amount: f64, scale: f64) -> f64 {
     } else {
         0.0
     }
-}
-
-/// The lanes whose argument `σz − σ²/2` is outside the polynomial's range: `f64::exp`, as
-/// `vexp::exp_in_place` gives them (the others keep `e`).
-#[cold]
-#[inline(never)]
-fn fix_exp(
-    sigma: &[f64; LANES],
-    half_var: &[f64; LANES],
-    z: &[f64; LANES],
-    mut e: [f64; LANES],
-) -> [f64; LANES] {
-    for l in 0..LANES {
-        let arg = sigma[l] * z[l] - half_var[l];
-        if !in_range(arg) {
-            e[l] = arg.exp();
-        }
-    }
-    e
 }
 
 /// `*sum += x₀; *sum += x₁; …` for the first `n` of `xs`, amounts in minor units (whole
@@ -520,17 +522,17 @@ mod tests {
         assert_eq!(sum, f64::INFINITY);
     }
 
-    /// Random lanes, some without noise, some churning, some with extreme factors (the `exp`
-    /// fallback), over 1 to 30 months in periods of 1 to 12 months.
+    /// Random lanes, some without noise, some churning, some with the largest σ the model
+    /// allows, over 1 to 30 months in periods of 1 to 12 months.
     fn random_lanes(r: &mut impl Rng) -> Lanes {
         let mut lanes = Lanes::default();
         for l in 0..LANES {
             lanes.key[l] = r.random();
             lanes.f[l] = r.random_range(0.0..1e6);
-            lanes.sigma[l] = *[0.0, 0.15, 0.35, 1.0, 90.0]
-                .get(r.random_range(0..5))
+            let sigma = *[0.0, 0.15, 0.35, 1.0, 3.0, 1e-30]
+                .get(r.random_range(0..6))
                 .unwrap();
-            lanes.half_var[l] = 0.5 * lanes.sigma[l] * lanes.sigma[l];
+            lanes.set_sigma(l, sigma);
             lanes.churn[l] = r.random_range(0..40) as f64;
             lanes.mix[l] = r.random_range(0.0..1.0);
             lanes.seg_off[l] = 0;
@@ -587,20 +589,17 @@ mod tests {
                     assert_eq!(format!("{v:?}"), format!("{portable:?}"), "case {case}");
                 }
             }
-            // and lane by lane, the per-partner recipe: normals, exp, demand, rounding, sums
+            // and lane by lane, the per-partner recipe: factors, demand, rounding, sums
             let mut rev = vec![0.0; months];
             for l in 0..n {
-                let mut z = vec![0.0; months];
-                crate::rng::normals::fill(&[lanes.key[l]], months, &mut z);
+                let mut e = vec![0.0; months];
+                crate::rng::normals::fill_factors(lanes.key[l], lanes.sigma[l], &mut e);
                 let mut total = 0.0;
                 let mut period = vec![0.0; kk];
                 for m in 0..months {
-                    let arg = lanes.sigma[l] * z[m] - lanes.half_var[l];
-                    let mut e = [arg];
-                    super::super::vexp::exp_in_place(&mut e);
                     let base = lanes.f[l] * seg_month[lanes.seg_off[l] + m] * market[m];
                     let g = if lanes.sigma[l] > 0.0 {
-                        base * e[0]
+                        base * e[m]
                     } else {
                         base
                     };

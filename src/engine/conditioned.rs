@@ -596,11 +596,10 @@ impl<'p> CondEngine<'p> {
         };
         let sm = &s.seg_month[g * s.months..(g + 1) * s.months];
         if sc.noise > 0.0 {
-            let sg = sc.noise;
-            let half_var = 0.5 * sg * sg;
-            rng::noise_normals(pk, &mut w.base);
+            // the engine's factors (`Setup::demand`)
+            rng::noise_factors(pk, sc.noise, &mut w.base);
             for ((b, &sv), &mk) in w.base.iter_mut().zip(sm).zip(&w.market) {
-                *b = f * sv * mk * (sg * *b - half_var).exp();
+                *b = f * sv * mk * *b;
             }
         } else {
             for m in 0..s.months {

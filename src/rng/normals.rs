@@ -1,84 +1,87 @@
-//! Counter-based standard normals, many at a time, vectorised and bit-identical everywhere.
+//! Counter-based monthly noise: standard normals and their lognormal factors, many at a time,
+//! vectorised and bit-identical everywhere.
 //!
-//! The monthly demand noise needs one standard normal per partner-month: by far the most
-//! numerous draws of a run. A stream generator (Xoshiro256++ with `rand_distr`'s ziggurat)
-//! draws them one after another, each waiting on the last, with a branch per draw. Here the
-//! normals of a key are instead a *function of (key, index)*, so that any number of them, for
-//! any number of keys, are computed side by side in vector registers:
+//! The monthly demand noise needs one lognormal factor `e^(σZ − σ²/2)` per partner-month: by
+//! far the most numerous draws of a run. A stream generator (Xoshiro256++ with `rand_distr`'s
+//! ziggurat) draws them one after another, each waiting on the last, with a branch per draw.
+//! Here the normals of a key are instead a *function of (key, index)*, so that any number of
+//! them, for any number of keys, are computed side by side in vector registers; and they are
+//! computed in single precision (`f32`), sixteen to an AVX-512 register, since a factor of
+//! noise needs seven significant digits, not sixteen:
 //!
 //! 1. **Uniforms.** Output `c` (c = 0, 1, …) of the key is output `c` of the SplitMix64
 //!    generator seeded with the key (Steele, Lea and Flood 2014; `rand_xoshiro::SplitMix64`
 //!    seeded by `seed_from_u64(key)` gives the same numbers): `mix(key + (c + 1)·γ)`,
 //!    γ = 0x9E3779B97F4A7C15, `mix` the SplitMix64 finaliser. SplitMix64 passes BigCrush; its
 //!    outputs are reachable in any order, so index `c` costs the same as index 0.
-//! 2. **Normals.** Normals `2j` and `2j + 1` are the Box–Muller pair of outputs `2j` and
-//!    `2j + 1`: with `u₁ ∈ (0, 1]` and `u₂ ∈ [0, 1)` (the top 52 bits of each output),
-//!    `r = √(−2 ln u₁)`, `φ = 2π u₂`, normal `2j` = `r cos φ` and normal `2j + 1` = `r sin φ`.
-//!    So normal `m` of a key depends only on the key and `m`: the first twelve months of a
-//!    24-month run draw what a 12-month run draws. The largest magnitude is
-//!    √(−2 ln 2⁻⁵²) ≈ 8.49 (the normal tail beyond it has probability 2·10⁻¹⁷).
-//! 3. **Bits.** `ln`, `sin` and `cos` are polynomials evaluated with IEEE-754 additions,
-//!    subtractions, multiplications and divisions only (never fused: Rust does not contract
-//!    `a·b + c`), `√` is IEEE's correctly rounded square root, and everything else is integer
-//!    work on the bits. Every operation's result is therefore defined to the bit, and the
-//!    versions compiled for AVX-512, AVX2 and plain x86-64 (or any other target) — picked at
-//!    run time — give exactly the same numbers. Relative error of `ln` and of `sin`/`cos`
-//!    against the correctly rounded functions: below 1e-15 (tested).
+//! 2. **Normals.** Normals `2j` and `2j + 1` are the Box–Muller pair of output `j`: its top 31
+//!    bits `a` give the radius's uniform `u₁ = (a + 1)·2⁻³¹ ∈ (0, 1]` (as `f32`: `a` and
+//!    `a + 1` rounded to 24 significant bits), its low 24 bits `b` the angle's
+//!    `u₂ = b·2⁻²⁴ ∈ [0, 1)`; `r = √(−2 ln u₁)`, `φ = 2π u₂`, normal `2j` = `r cos φ` and normal
+//!    `2j + 1` = `r sin φ`. So normal `m` of a key depends only on the key and `m`: the first
+//!    twelve months of a 24-month run draw what a 12-month run draws. The largest magnitude is
+//!    √(−2 ln 2⁻³¹) ≈ 6.55 (the normal tail beyond it has probability 6·10⁻¹¹).
+//! 3. **Factors.** The lognormal factor of normal `z` for a log-scale `σ` is
+//!    `exp(σ₃₂·z − h₃₂)` widened to `f64`, where `σ₃₂` is `σ` rounded to `f32` and `h₃₂` is
+//!    `σ²/2` computed in `f64` and rounded to `f32` (its mean is 1 to within 10⁻⁷).
+//! 4. **Bits.** `ln`, `sin`, `cos` and `exp` are polynomials evaluated with IEEE-754 `f32`
+//!    additions, subtractions, multiplications and divisions only (never fused: Rust does not
+//!    contract `a·b + c`), `√` is IEEE's correctly rounded square root, and everything else is
+//!    integer work on the bits. Every operation's result is therefore defined to the bit, and
+//!    the versions compiled for AVX-512, AVX2 and plain x86-64 (or any other target) — picked
+//!    at run time — give exactly the same numbers. Errors against the correctly rounded
+//!    functions (tested): `ln` relative < 3·10⁻⁷, `sin`/`cos` absolute < 2·10⁻⁷, `exp` relative
+//!    < 3·10⁻⁷ — a few units in the last place of an `f32`, far below anything a statistic of
+//!    the noise can see.
 //!
 //! Two keys whose SplitMix64 sequences overlap (their difference a multiple d·γ with |d| below
-//! the number of outputs used) share some normals. For 12 months (12 outputs) the chance is
-//! 23/2⁶⁴ per pair of keys; among 10⁸ keys (10,000 partners × 10,000 scenarios) about 0.6%
+//! the number of outputs used) share some normals. For 12 months (6 outputs) the chance is
+//! 11/2⁶⁴ per pair of keys; among 10⁸ keys (10,000 partners × 10,000 scenarios) about 0.3%
 //! that any pair at all does, and such a pair — two partner-years out of 10⁸ with a few
 //! normals in common — moves no statistic.
 
 /// SplitMix64's increment (the golden gamma).
 const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
-/// Bits of 1.0.
-const ONE_BITS: u64 = 0x3FF0_0000_0000_0000;
-/// The mantissa bits of an f64.
-const MANTISSA: u64 = 0x000F_FFFF_FFFF_FFFF;
-/// ln 2 split in two (fdlibm): `e · LN2_HI` is exact for |e| < 2^20.
-const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+/// The mantissa bits of an f32, and the bits of 1.0.
+const MANTISSA: u32 = 0x007F_FFFF;
+const ONE_BITS: u32 = 0x3F80_0000;
+/// 2⁻³¹.
+const TWO_M31: f32 = 1.0 / 2_147_483_648.0;
+/// ln 2 split in two (Cephes): `LN2_HI` has 9 significant bits, so `e · LN2_HI` is exact for
+/// |e| < 2^15.
+const LN2_HI: f32 = 0.693_359_375;
+const LN2_LO: f32 = -2.121_944_4e-4;
 /// √2.
-const SQRT2: f64 = std::f64::consts::SQRT_2;
-/// 1.5 · 2^52: adding it rounds a number of magnitude < 2^51 to an integer (ties to even).
-const SHIFT: f64 = 6_755_399_441_055_744.0;
-/// π/2.
-const FRAC_PI_2: f64 = std::f64::consts::FRAC_PI_2;
-
-/// `2/(2k + 1)` for k = 1..=9: `ln m = 2s + s·s²·Σ L[k−1]·s^{2(k−1)}`, `s = (m−1)/(m+1)`.
-const L: [f64; 9] = [
-    2.0 / 3.0,
-    2.0 / 5.0,
-    2.0 / 7.0,
-    2.0 / 9.0,
-    2.0 / 11.0,
-    2.0 / 13.0,
-    2.0 / 15.0,
-    2.0 / 17.0,
-    2.0 / 19.0,
-];
-/// Taylor coefficients of sin: (−1)^k / (2k + 1)! for k = 1..=7.
-const S: [f64; 7] = [
-    -1.0 / 6.0,
-    1.0 / 120.0,
-    -1.0 / 5_040.0,
-    1.0 / 362_880.0,
-    -1.0 / 39_916_800.0,
-    1.0 / 6_227_020_800.0,
-    -1.0 / 1_307_674_368_000.0,
-];
-/// Taylor coefficients of cos: (−1)^k / (2k)! for k = 1..=8.
-const K: [f64; 8] = [
+const SQRT2: f32 = std::f32::consts::SQRT_2;
+/// `2/(2k + 1)` for k = 1..=4: `ln m = 2s + s·s²·Σ L[k−1]·s^{2(k−1)}`, `s = (m−1)/(m+1)`.
+const L: [f32; 4] = [2.0 / 3.0, 2.0 / 5.0, 2.0 / 7.0, 2.0 / 9.0];
+/// The angle's step: (π/2) / 2²² (a quarter turn is 2²² steps of the 24-bit angle).
+const STEP: f32 = std::f32::consts::FRAC_PI_2 / 4_194_304.0;
+/// Taylor coefficients of sin: (−1)^k / (2k + 1)! for k = 1..=4.
+const S: [f32; 4] = [-1.0 / 6.0, 1.0 / 120.0, -1.0 / 5_040.0, 1.0 / 362_880.0];
+/// Taylor coefficients of cos: (−1)^k / (2k)! for k = 1..=5.
+const K: [f32; 5] = [
     -1.0 / 2.0,
     1.0 / 24.0,
     -1.0 / 720.0,
     1.0 / 40_320.0,
     -1.0 / 3_628_800.0,
-    1.0 / 479_001_600.0,
-    -1.0 / 87_178_291_200.0,
-    1.0 / 20_922_789_888_000.0,
+];
+/// 1 / ln 2.
+const LOG2E: f32 = std::f32::consts::LOG2_E;
+/// 1.5 · 2^23: adding it rounds a number of magnitude < 2^22 to an integer (ties to even).
+const SHIFT: f32 = 12_582_912.0;
+/// The range computed by `exp` (`e^x` is a normal `f32` there).
+const EXP_LO: f32 = -87.0;
+const EXP_HI: f32 = 88.0;
+/// 1/k! for k = 2..=7.
+const C: [f32; 6] = [
+    1.0 / 2.0,
+    1.0 / 6.0,
+    1.0 / 24.0,
+    1.0 / 120.0,
+    1.0 / 720.0,
+    1.0 / 5_040.0,
 ];
 
 /// The SplitMix64 finaliser.
@@ -95,66 +98,50 @@ pub(crate) fn splitmix_at(key: u64, c: u64) -> u64 {
     mix(key.wrapping_add(c.wrapping_add(1).wrapping_mul(GAMMA)))
 }
 
-/// The top 52 bits of `x` as a number in [1, 2).
+/// The radius's uniform `u₁ ∈ (0, 1]` of output `x`: `(a + 1)·2⁻³¹`, `a` its top 31 bits.
 #[inline(always)]
-fn one_to_two(x: u64) -> f64 {
-    f64::from_bits((x >> 12) | ONE_BITS)
+fn radius_uniform(x: u64) -> f32 {
+    (((x >> 33) as i32) as f32 + 1.0) * TWO_M31
 }
 
-/// `ln u` for `u` in [2⁻⁵², 1] (a positive normal number): `u = 2^e · m`, `m ∈ [√½, √2)`,
-/// `ln m` by the series of `2 atanh s`.
+/// `ln u` for `u` in [2⁻³¹, 1]: `u = 2^e · m`, `m ∈ [√½, √2)`, `ln m` by the series of
+/// `2 atanh s`, `s = (m − 1)/(m + 1)`, |s| ≤ 0.172 (four terms after `2s`).
 #[inline(always)]
-fn ln(u: f64) -> f64 {
+fn ln(u: f32) -> f32 {
     let bits = u.to_bits();
-    let m = f64::from_bits((bits & MANTISSA) | ONE_BITS);
-    let e = ((bits >> 52) as i64 - 1023) as f64;
+    let m = f32::from_bits((bits & MANTISSA) | ONE_BITS);
+    let e = ((bits >> 23) as i32 - 127) as f32;
     let big = m > SQRT2;
     let m = if big { 0.5 * m } else { m };
     let e = if big { e + 1.0 } else { e };
     let s = (m - 1.0) / (m + 1.0);
     let s2 = s * s;
     let s4 = s2 * s2;
-    let s8 = s4 * s4;
-    // Σ L[k]·s2^k by Estrin's scheme (short dependency chains)
-    let p01 = L[0] + L[1] * s2;
-    let p23 = L[2] + L[3] * s2;
-    let p45 = L[4] + L[5] * s2;
-    let p67 = L[6] + L[7] * s2;
-    let q0 = p01 + s4 * p23;
-    let q1 = p45 + s4 * p67;
-    let p = (q0 + s8 * q1) + (s8 * s8) * L[8];
+    let p = (L[0] + L[1] * s2) + s4 * (L[2] + L[3] * s2);
     e * LN2_HI + ((2.0 * s + s * s2 * p) + e * LN2_LO)
 }
 
-/// `sin t` and `cos t` for |t| ≤ π/4 (Taylor polynomials to t¹⁵ and t¹⁶).
+/// `sin t` and `cos t` for |t| ≤ π/4 (Taylor polynomials to t⁹ and t¹⁰).
 #[inline(always)]
-fn sin_cos_small(t: f64) -> (f64, f64) {
+fn sin_cos_small(t: f32) -> (f32, f32) {
     let t2 = t * t;
     let t4 = t2 * t2;
-    let t8 = t4 * t4;
-    let s01 = S[0] + S[1] * t2;
-    let s23 = S[2] + S[3] * t2;
-    let s45 = S[4] + S[5] * t2;
-    let ps = (s01 + t4 * s23) + t8 * (s45 + t4 * S[6]);
+    let ps = (S[0] + S[1] * t2) + t4 * (S[2] + S[3] * t2);
     let sin = t + t * t2 * ps;
-    let k01 = K[0] + K[1] * t2;
-    let k23 = K[2] + K[3] * t2;
-    let k45 = K[4] + K[5] * t2;
-    let k67 = K[6] + K[7] * t2;
-    let pc = (k01 + t4 * k23) + t8 * (k45 + t4 * k67);
+    let pc = (K[0] + K[1] * t2) + t4 * ((K[2] + K[3] * t2) + t4 * K[4]);
     let cos = 1.0 + t2 * pc;
     (sin, cos)
 }
 
-/// `sin φ` and `cos φ` of the angle `φ = 2π u₂`, `u₂ ∈ [0, 1)` the top 52 bits of `x2`.
+/// `sin φ` and `cos φ` of the angle `φ = 2π u₂`, `u₂ = b·2⁻²⁴`, `b` the low 24 bits of `x`.
 #[inline(always)]
-fn sin_cos_turn(x2: u64) -> (f64, f64) {
-    // φ = (π/2)·(4u₂); 4u₂ = n + f with n an integer 0..=4 and |f| ≤ ½, both exact
-    let x = 4.0 * (one_to_two(x2) - 1.0);
-    let shifted = x + SHIFT;
-    let n = shifted - SHIFT;
-    let q = shifted.to_bits() & 3; // n mod 4
-    let (s, c) = sin_cos_small((x - n) * FRAC_PI_2);
+fn sin_cos_turn(x: u64) -> (f32, f32) {
+    // φ = (π/2)·(b / 2²²); b / 2²² = q + f / 2²² with q = round(b / 2²²) in 0..=4 and
+    // |f| ≤ 2²¹, all integers (exact)
+    let b = (x as u32) & 0x00FF_FFFF;
+    let q = (b + (1 << 21)) >> 22;
+    let f = b as i32 - (q << 22) as i32;
+    let (s, c) = sin_cos_small(f as f32 * STEP);
     // φ = q·π/2 + t: rotate (cos t, sin t) by q quarter turns
     let odd = q & 1 == 1;
     let (sin, cos) = if odd { (c, s) } else { (s, c) };
@@ -163,50 +150,81 @@ fn sin_cos_turn(x2: u64) -> (f64, f64) {
     (sin, cos)
 }
 
-/// The Box–Muller pair of SplitMix64 outputs `x1` (radius) and `x2` (angle):
-/// `(r cos φ, r sin φ)`.
+/// The Box–Muller pair of SplitMix64 output `x`: `(r cos φ, r sin φ)`.
 #[inline(always)]
-pub(crate) fn box_muller(x1: u64, x2: u64) -> (f64, f64) {
-    let u1 = 2.0 - one_to_two(x1); // (0, 1]
-    let r = (-2.0 * ln(u1)).sqrt();
-    let (sin, cos) = sin_cos_turn(x2);
+pub(crate) fn box_muller(x: u64) -> (f32, f32) {
+    let r = (-2.0 * ln(radius_uniform(x))).sqrt();
+    let (sin, cos) = sin_cos_turn(x);
     (r * cos, r * sin)
 }
 
-/// Pairs computed side by side: every step runs over the whole block, so that the compiler
-/// turns each into vector instructions (one AVX-512 register, two AVX2 registers).
-const PAIRS: usize = 8;
-
-/// The normals of `PAIRS` pairs: pair `j` is the Box–Muller pair of outputs `c[j]` and
-/// `c[j] + 1` of `keys[j]`; normal `2j` (cos) and `2j + 1` (sin) go to `out`.
+/// The degree-7 Taylor polynomial of `e^r` (Estrin's scheme).
 #[inline(always)]
-fn block(keys: &[u64; PAIRS], c: &[u64; PAIRS], out: &mut [f64; 2 * PAIRS]) {
-    let mut x1 = [0u64; PAIRS];
-    let mut x2 = [0u64; PAIRS];
-    for j in 0..PAIRS {
-        x1[j] = splitmix_at(keys[j], c[j]);
-        x2[j] = splitmix_at(keys[j], c[j] + 1);
-    }
-    let mut a = [0.0; PAIRS];
-    let mut b = [0.0; PAIRS];
-    for j in 0..PAIRS {
-        (a[j], b[j]) = box_muller(x1[j], x2[j]);
-    }
-    for j in 0..PAIRS {
-        out[2 * j] = a[j];
-        out[2 * j + 1] = b[j];
-    }
+fn exp_poly(r: f32) -> f32 {
+    let r2 = r * r;
+    let r4 = r2 * r2;
+    let q0 = (1.0 + r) + r2 * (C[0] + C[1] * r);
+    let q1 = (C[2] + C[3] * r) + r2 * (C[4] + C[5] * r);
+    q0 + r4 * q1
 }
 
-/// The kernel of [`fill`] (inlined into each instruction-set version): the pairs of every
-/// key, key after key, in blocks of [`PAIRS`].
+/// `e^x` in `f32` for `x` clamped to [−87, 88]: `x = n·ln 2 + r`, |r| ≤ ln 2 / 2, the
+/// polynomial of `e^r` scaled by `2^n` built from the exponent bits. Branch-free, so that a
+/// loop of it vectorises.
 #[inline(always)]
-fn fill_kernel(keys: &[u64], per_key: usize, out: &mut [f64]) {
-    let pairs = per_key.div_ceil(2);
-    let total = keys.len() * pairs;
+pub(crate) fn exp(x: f32) -> f32 {
+    let x = x.clamp(EXP_LO, EXP_HI);
+    let shifted = x * LOG2E + SHIFT;
+    let n = shifted - SHIFT; // round(x / ln 2) as a float, exactly an integer
+    let r = (x - n * LN2_HI) - n * LN2_LO;
+    let p = exp_poly(r);
+    let ni = shifted.to_bits().wrapping_sub(SHIFT.to_bits()) as i32;
+    p * f32::from_bits(((ni + 127) as u32) << 23)
+}
+
+/// The noise parameters of a log-scale `σ` as the factors use them: `(σ₃₂, h₃₂)`, `σ` and
+/// `σ²/2` (computed in `f64`) rounded to `f32`.
+#[inline]
+pub fn factor_params(sigma: f64) -> (f32, f32) {
+    (sigma as f32, (0.5 * sigma * sigma) as f32)
+}
+
+/// The lognormal factor of normal `z`: `exp(σ₃₂·z − h₃₂)` widened to `f64`.
+#[inline(always)]
+pub(crate) fn factor(z: f32, sigma: f32, half_var: f32) -> f64 {
+    exp(sigma * z - half_var) as f64
+}
+
+/// Box–Muller pairs computed side by side by [`fill`]: every step runs over the whole block,
+/// so that the compiler turns each into vector instructions (one AVX-512 register of `f32`,
+/// two AVX2).
+const PAIRS: usize = 16;
+
+/// The normals of `N` outputs: pair `p` is the Box–Muller pair of output `c[p]` of
+/// `keys[p]`: `(cos half, sin half)`.
+#[inline(always)]
+pub(crate) fn pairs<const N: usize>(keys: &[u64; N], c: &[u64; N]) -> ([f32; N], [f32; N]) {
+    let mut x = [0u64; N];
+    for p in 0..N {
+        x[p] = splitmix_at(keys[p], c[p]);
+    }
+    let mut a = [0.0; N];
+    let mut b = [0.0; N];
+    for p in 0..N {
+        (a[p], b[p]) = box_muller(x[p]);
+    }
+    (a, b)
+}
+
+/// The kernel of [`fill`] and [`fill_factors`] (inlined into each instruction-set version):
+/// the pairs of every key, key after key, in blocks of [`PAIRS`]; `emit(k, m, z)` receives
+/// normal `m` of key `k`.
+#[inline(always)]
+fn fill_kernel(keys: &[u64], per_key: usize, mut emit: impl FnMut(usize, usize, f32)) {
+    let pairs_per_key = per_key.div_ceil(2);
+    let total = keys.len() * pairs_per_key;
     let mut kb = [0u64; PAIRS];
     let mut cb = [0u64; PAIRS];
-    let mut ob = [0.0; 2 * PAIRS];
     // where the block starts: key `k`, its pair `j`
     let (mut k, mut j) = (0usize, 0usize);
     let mut done = 0;
@@ -214,27 +232,26 @@ fn fill_kernel(keys: &[u64], per_key: usize, out: &mut [f64]) {
         let n = PAIRS.min(total - done);
         let (mut kk, mut jj) = (k, j);
         for l in 0..PAIRS {
-            // lanes past the end repeat the last pair (computed, not stored)
+            // lanes past the end repeat the last pair (computed, not used)
             kb[l] = keys[kk];
-            cb[l] = 2 * jj as u64;
+            cb[l] = jj as u64;
             if l + 1 < n {
                 jj += 1;
-                if jj == pairs {
+                if jj == pairs_per_key {
                     jj = 0;
                     kk += 1;
                 }
             }
         }
-        block(&kb, &cb, &mut ob);
+        let (a, b) = pairs::<PAIRS>(&kb, &cb);
         for l in 0..n {
             let m = 2 * j;
-            let row = &mut out[k * per_key..(k + 1) * per_key];
-            row[m] = ob[2 * l];
+            emit(k, m, a[l]);
             if m + 1 < per_key {
-                row[m + 1] = ob[2 * l + 1];
+                emit(k, m + 1, b[l]);
             }
             j += 1;
-            if j == pairs {
+            if j == pairs_per_key {
                 j = 0;
                 k += 1;
             }
@@ -243,21 +260,64 @@ fn fill_kernel(keys: &[u64], per_key: usize, out: &mut [f64]) {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512dq")]
-unsafe fn fill_avx512(keys: &[u64], per_key: usize, out: &mut [f64]) {
-    fill_kernel(keys, per_key, out)
+/// Normals `0..per_key` of each key into `out` (`f32`).
+#[inline(always)]
+fn fill_normals_kernel(keys: &[u64], per_key: usize, out: &mut [f32]) {
+    fill_kernel(keys, per_key, |k, m, z| out[k * per_key + m] = z)
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn fill_avx2(keys: &[u64], per_key: usize, out: &mut [f64]) {
-    fill_kernel(keys, per_key, out)
+/// Pairs of one key computed side by side by [`fill_factors`]: 16 months (one AVX-512
+/// register of `f32` for the factors' `exp`).
+const KEY_PAIRS: usize = 8;
+
+/// Factors `0..out.len()` of one key into `out`, 16 months at a time.
+#[inline(always)]
+fn fill_factors_kernel(key: u64, sigma: f32, half_var: f32, out: &mut [f64]) {
+    let n = out.len();
+    let mut z = [0.0f32; 2 * KEY_PAIRS];
+    let mut e = [0.0f32; 2 * KEY_PAIRS];
+    let mut m0 = 0;
+    while m0 < n {
+        let len = (2 * KEY_PAIRS).min(n - m0);
+        // the block's normals, then their factors (a vector loop of its own)
+        let c0 = (m0 / 2) as u64;
+        let mut cb = [0u64; KEY_PAIRS];
+        for (p, c) in cb.iter_mut().enumerate() {
+            *c = c0 + p as u64;
+        }
+        let (a, b) = pairs(&[key; KEY_PAIRS], &cb);
+        for p in 0..KEY_PAIRS {
+            z[2 * p] = a[p];
+            z[2 * p + 1] = b[p];
+        }
+        for i in 0..2 * KEY_PAIRS {
+            e[i] = exp(sigma * z[i] - half_var);
+        }
+        for i in 0..len {
+            out[m0 + i] = e[i] as f64;
+        }
+        m0 += len;
+    }
 }
 
-fn fill_portable(keys: &[u64], per_key: usize, out: &mut [f64]) {
-    fill_kernel(keys, per_key, out)
+macro_rules! dispatch {
+    ($kernel:ident, $avx512:ident, $avx2:ident, ($($arg:ident: $ty:ty),*)) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f,avx512dq")]
+        unsafe fn $avx512($($arg: $ty),*) {
+            $kernel($($arg),*)
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        unsafe fn $avx2($($arg: $ty),*) {
+            $kernel($($arg),*)
+        }
+    };
 }
+
+dispatch!(fill_normals_kernel, fill_avx512, fill_avx2, (keys: &[u64], per_key: usize, out: &mut [f32]));
+dispatch!(fill_factors_kernel, factors_avx512, factors_avx2, (key: u64, sigma: f32, half_var: f32, out: &mut [f64]));
 
 /// Standard normals `0..per_key` of each key, key after key: `out[k·per_key + m]` is normal
 /// `m` of `keys[k]` (see the module documentation). `out` must hold `keys.len() · per_key`
@@ -265,7 +325,7 @@ fn fill_portable(keys: &[u64], per_key: usize, out: &mut [f64]) {
 ///
 /// # Panics
 /// If `out.len() != keys.len() * per_key` (a caller's bug).
-pub fn fill(keys: &[u64], per_key: usize, out: &mut [f64]) {
+pub fn fill(keys: &[u64], per_key: usize, out: &mut [f32]) {
     assert_eq!(
         out.len(),
         keys.len() * per_key,
@@ -287,13 +347,33 @@ pub fn fill(keys: &[u64], per_key: usize, out: &mut [f64]) {
             return;
         }
     }
-    fill_portable(keys, per_key, out)
+    fill_normals_kernel(keys, per_key, out)
+}
+
+/// The lognormal factors of `key` for the log-scale `sigma`: `out[m]` is the factor of normal
+/// `m` (see the module documentation), for `m` in `0..out.len()`. With `sigma` = 0 every factor
+/// is 1.
+pub fn fill_factors(key: u64, sigma: f64, out: &mut [f64]) {
+    let (s, h) = factor_params(sigma);
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512dq") {
+            // SAFETY: the CPU supports AVX-512 F and DQ (checked just above)
+            unsafe { factors_avx512(key, s, h, out) };
+            return;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above)
+            unsafe { factors_avx2(key, s, h, out) };
+            return;
+        }
+    }
+    fill_factors_kernel(key, s, h, out)
 }
 
 /// Normal `m` of `key`, one at a time (the reference for [`fill`]).
-pub fn normal_at(key: u64, m: u64) -> f64 {
-    let j = m / 2;
-    let (a, b) = box_muller(splitmix_at(key, 2 * j), splitmix_at(key, 2 * j + 1));
+pub fn normal_at(key: u64, m: u64) -> f32 {
+    let (a, b) = box_muller(splitmix_at(key, m / 2));
     if m % 2 == 0 {
         a
     } else {
@@ -301,209 +381,12 @@ pub fn normal_at(key: u64, m: u64) -> f64 {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rand::{RngCore, SeedableRng};
-
-    #[test]
-    fn splitmix_is_rand_xoshiro_splitmix64() {
-        for key in [0u64, 1, 0xDEAD_BEEF, u64::MAX] {
-            let mut g = rand_xoshiro::SplitMix64::seed_from_u64(key);
-            for c in 0..20 {
-                assert_eq!(splitmix_at(key, c), g.next_u64(), "key {key} output {c}");
-            }
-        }
-    }
-
-    #[test]
-    fn ln_matches_std() {
-        let mut worst: f64 = 0.0;
-        let mut g = rand_xoshiro::SplitMix64::seed_from_u64(5);
-        for i in 0..200_000u64 {
-            let u = if i < 1000 {
-                // the ends and the reduction boundary
-                match i % 4 {
-                    0 => 1.0 - i as f64 * f64::EPSILON,
-                    1 => (i as f64 + 1.0) * f64::EPSILON,
-                    2 => SQRT2 / 2.0 * (1.0 + (i as f64 - 500.0) * f64::EPSILON),
-                    _ => 0.5 + (i as f64 - 500.0) * f64::EPSILON,
-                }
-            } else {
-                2.0 - one_to_two(g.next_u64())
-            };
-            let (got, want) = (ln(u), u.ln());
-            if want == 0.0 {
-                assert_eq!(got, 0.0);
-                continue;
-            }
-            worst = worst.max(((got - want) / want).abs());
-        }
-        assert!(worst < 1e-15, "worst relative error of ln: {worst:e}");
-        assert_eq!(ln(1.0), 0.0);
-    }
-
-    #[test]
-    fn sin_cos_match_std() {
-        let (mut ws, mut wc): (f64, f64) = (0.0, 0.0);
-        let mut g = rand_xoshiro::SplitMix64::seed_from_u64(9);
-        let ends = [
-            0u64,
-            1 << 12,
-            u64::MAX,
-            1 << 61,
-            1 << 62,
-            3 << 61,
-            (1 << 61) - (1 << 12),
-        ];
-        for i in 0..200_000 {
-            let x2 = if i < ends.len() {
-                ends[i]
-            } else {
-                g.next_u64()
-            };
-            let phi = 2.0 * std::f64::consts::PI * (one_to_two(x2) - 1.0);
-            let (s, c) = sin_cos_turn(x2);
-            // absolute error (near a zero of sin or cos the relative error measures φ's own
-            // rounding, not the polynomial)
-            ws = ws.max((s - phi.sin()).abs());
-            wc = wc.max((c - phi.cos()).abs());
-        }
-        assert!(ws < 2e-15 && wc < 2e-15, "sin {ws:e} cos {wc:e}");
-        assert_eq!(sin_cos_turn(0), (0.0, 1.0));
-    }
-
-    #[test]
-    fn fill_equals_normal_at_for_any_shape() {
-        let keys: Vec<u64> = (0..23u64).map(|k| crate::rng::splitmix64(k)).collect();
-        for per_key in [1usize, 2, 3, 11, 12, 13, 24, 25] {
-            for nk in [1usize, 2, 5, 23] {
-                let mut out = vec![f64::NAN; nk * per_key];
-                fill(&keys[..nk], per_key, &mut out);
-                let mut port = vec![f64::NAN; nk * per_key];
-                fill_portable(&keys[..nk], per_key, &mut port);
-                for k in 0..nk {
-                    for m in 0..per_key {
-                        let want = normal_at(keys[k], m as u64);
-                        assert_eq!(out[k * per_key + m].to_bits(), want.to_bits());
-                        assert_eq!(port[k * per_key + m].to_bits(), want.to_bits());
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn prefixes_agree() {
-        // normal m does not depend on how many are drawn
-        let mut a = vec![0.0; 12];
-        let mut b = vec![0.0; 24];
-        fill(&[77], 12, &mut a);
-        fill(&[77], 24, &mut b);
-        assert_eq!(a[..], b[..12]);
-        let mut c = vec![0.0; 7];
-        fill(&[77], 7, &mut c);
-        assert_eq!(c[..], a[..7]);
-    }
-
-    /// Φ(x), the standard normal CDF (Abramowitz–Stegun 7.1.26 is too coarse: use erfc via
-    /// a continued fraction-free series good to ~1e-12 on the range used).
-    fn phi(x: f64) -> f64 {
-        0.5 * erfc(-x / std::f64::consts::SQRT_2)
-    }
-
-    /// erfc by Numerical Recipes' Chebyshev fit (relative error < 1.2e-7, ample for a KS test).
-    fn erfc(x: f64) -> f64 {
-        let z = x.abs();
-        let t = 1.0 / (1.0 + 0.5 * z);
-        let r = t
-            * (-z * z - 1.265_512_23
-                + t * (1.000_023_68
-                    + t * (0.374_091_96
-                        + t * (0.096_784_18
-                            + t * (-0.186_288_06
-                                + t * (0.278_868_07
-                                    + t * (-1.135_203_98
-                                        + t * (1.488_515_87
-                                            + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-                .exp();
-        if x >= 0.0 {
-            r
-        } else {
-            2.0 - r
-        }
-    }
-
-    #[test]
-    fn distribution_is_standard_normal() {
-        // 12 months for each of 40,000 keys as the engine derives them
-        let sk = crate::rng::scenario_key(1, 0);
-        let keys: Vec<u64> = (0..40_000u64)
-            .map(|i| {
-                crate::rng::purpose_key(crate::rng::partner_key(sk, i), crate::rng::Purpose::Noise)
-            })
-            .collect();
-        let mut z = vec![0.0; keys.len() * 12];
-        fill(&keys, 12, &mut z);
-        let n = z.len() as f64;
-        let mean = z.iter().sum::<f64>() / n;
-        let var = z.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
-        let skew = z.iter().map(|x| (x - mean).powi(3)).sum::<f64>() / n;
-        let kurt = z.iter().map(|x| (x - mean).powi(4)).sum::<f64>() / n;
-        // standard errors at n = 480,000: mean 0.0014, variance 0.002, skew 0.0035, kurt 0.011
-        assert!(mean.abs() < 0.006, "mean {mean}");
-        assert!((var - 1.0).abs() < 0.009, "variance {var}");
-        assert!(skew.abs() < 0.016, "third moment {skew}");
-        assert!((kurt - 3.0).abs() < 0.05, "fourth moment {kurt}");
-        // Kolmogorov–Smirnov against Φ: critical value at 0.1% is 1.95/√n
-        let mut s = z.clone();
-        s.sort_by(f64::total_cmp);
-        let d = s
-            .iter()
-            .enumerate()
-            .map(|(i, &x)| {
-                let f = phi(x);
-                (f - i as f64 / n).abs().max(((i + 1) as f64 / n - f).abs())
-            })
-            .fold(0.0, f64::max);
-        assert!(d < 1.95 / n.sqrt(), "KS distance {d}");
-        // tails: P(|Z| > 3) = 0.0026998
-        let tail = z.iter().filter(|x| x.abs() > 3.0).count() as f64 / n;
-        assert!(
-            (tail - 0.0026998).abs() < 4.0 * (0.0027f64 / n).sqrt(),
-            "tail {tail}"
-        );
-        // months are uncorrelated: lag-1 correlation within a key, and the sine/cosine halves
-        let mut c1 = 0.0;
-        let mut c2 = 0.0;
-        for k in 0..keys.len() {
-            let y = &z[k * 12..(k + 1) * 12];
-            c1 += y[0] * y[1]; // a Box–Muller pair
-            c2 += y[1] * y[2]; // neighbours from different pairs
-        }
-        let (c1, c2) = (c1 / keys.len() as f64, c2 / keys.len() as f64);
-        assert!(
-            c1.abs() < 0.025 && c2.abs() < 0.025,
-            "correlations {c1} {c2}"
-        );
-        // squares of a pair are uncorrelated too (Box–Muller pairs are independent, not just
-        // uncorrelated): E[z0² z1²] = 1
-        let q = (0..keys.len())
-            .map(|k| z[k * 12].powi(2) * z[k * 12 + 1].powi(2))
-            .sum::<f64>()
-            / keys.len() as f64;
-        assert!((q - 1.0).abs() < 0.06, "E[z0^2 z1^2] = {q}");
-    }
-
-    #[test]
-    fn golden_values() {
-        // guards the generator: a change here changes every published result
-        let got: Vec<String> = (0..4)
-            .map(|m| format!("{:.15}", normal_at(42, m)))
-            .collect();
-        assert_eq!(
-            got.join(" "),
-            "0.882248906222269 1.388473285287707 -0.450849875718860 0.670716440902429"
-        );
-    }
+/// The lognormal factor of normal `m` of `key` for the log-scale `sigma`, one at a time (the
+/// reference for [`fill_factors`]).
+pub fn factor_at(key: u64, sigma: f64, m: u64) -> f64 {
+    let (s, h) = factor_params(sigma);
+    factor(normal_at(key, m), s, h)
 }
+
+#[cfg(test)]
+mod tests;
