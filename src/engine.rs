@@ -414,8 +414,9 @@ struct PartnerConst {
     seg: usize,
     /// Baseline monthly revenue (annual / 12).
     base_month: f64,
-    /// 1 / unit price (0 when unknown: units are then 0).
-    inv_price: f64,
+    /// A line's quantity in millionths of a unit per minor unit of its revenue:
+    /// `inv_price · (10⁶ / scale)` (0 when the price is unknown); see [`line_qty`].
+    qpm: f64,
     price: f64,
     margin: f64,
     baseline: Baseline<f64>,
@@ -459,6 +460,9 @@ struct Setup<'p> {
     market: crate::demand::Market,
     size_sigma: f64,
     needs_orders: bool,
+    /// Whether a component measures units (a price is then known for every partner): the
+    /// fast path sums the lines' quantities only then.
+    units: bool,
     poisson_orders: bool,
     stretch: crate::demand::Stretch,
     pull_share: f64,
@@ -626,6 +630,7 @@ impl<'p> Setup<'p> {
 
         // partners
         let units_needed = needs_units(p);
+        let scale = 10f64.powi(p.decimals as i32);
         let mut partners = Vec::with_capacity(n);
         let mut active = Vec::with_capacity(n * nc);
         for i in 0..n {
@@ -669,7 +674,7 @@ impl<'p> Setup<'p> {
             partners.push(PartnerConst {
                 seg: pop.segment[i] as usize,
                 base_month: rev / 12.0,
-                inv_price: price.map(|x| 1.0 / x).unwrap_or(0.0),
+                qpm: price.map(|x| 1.0 / x * (QTY_SCALE / scale)).unwrap_or(0.0),
                 price: price.unwrap_or(f64::NAN),
                 margin,
                 baseline: Baseline {
@@ -780,7 +785,7 @@ impl<'p> Setup<'p> {
             kk,
             months,
             mpp,
-            scale: 10f64.powi(p.decimals as i32),
+            scale,
             cats,
             ncl,
             cat_in,
@@ -794,6 +799,7 @@ impl<'p> Setup<'p> {
             market: model.market.clone(),
             size_sigma: model.orders.size_sigma,
             needs_orders: p.needs_orders(),
+            units: units_needed.is_some(),
             poisson_orders: model.orders.poisson,
             stretch: model.behaviour.stretch.clone(),
             pull_share: model.behaviour.pull_forward.share,
@@ -874,6 +880,27 @@ fn round_half_up(x: f64) -> f64 {
     }
 }
 
+/// Decimal places of a simulated line's quantity: quantities are whole numbers of millionths
+/// of a unit, so that the exported transactions carry exactly the quantities the engine
+/// measures (a unit price of 42 makes revenue / price a recurring decimal, which no finite
+/// export could carry, and a per-unit amount on an exact tie would then round differently).
+pub(crate) const QTY_DP: u32 = 6;
+/// `10^QTY_DP`.
+pub(crate) const QTY_SCALE: f64 = 1e6;
+
+/// The quantity of a line of `cents > 0` minor units of revenue in millionths of a unit
+/// (a whole number): `cents · qpm` rounded half up (`qpm`: [`PartnerConst::qpm`]); 0 without
+/// a price.
+#[inline(always)]
+pub(crate) fn line_qty(cents: f64, qpm: f64) -> f64 {
+    let x = cents * qpm;
+    if x > 0.0 {
+        round_half_up_positive(x)
+    } else {
+        0.0
+    }
+}
+
 /// [`round_half_up`] of an `x > 0` (the same result, without the negative half's test).
 #[inline]
 fn round_half_up_positive(x: f64) -> f64 {
@@ -897,6 +924,7 @@ struct LineV {
     cat: u32,
     order: u32,
     r: f64,
+    /// Quantity in millionths of a unit (a whole number; negative for returns).
     q: f64,
 }
 
@@ -919,6 +947,12 @@ struct Work {
     ord_r: Vec<f64>,
     ord_tmp: Vec<(f64, f64)>,
     agg: Vec<f64>,
+    /// Per line category, the gross and the returned quantity of the period in millionths of
+    /// a unit (whole numbers, [`line_qty`]), beside `agg`.
+    aggq: Vec<f64>,
+    /// The fast path's quantity of each partner's period in millionths of a unit (when
+    /// [`Setup::units`]; else empty).
+    final_q: Vec<f64>,
     emit: bool,
     any_x: bool,
     /// Forecasts: the partner's actual measures to date (added to every period's simulated
@@ -954,7 +988,13 @@ impl Work {
             ord_q: Vec::new(),
             ord_r: Vec::new(),
             ord_tmp: Vec::new(),
+            final_q: if s.units {
+                vec![0.0; s.partners.len()]
+            } else {
+                Vec::new()
+            },
             agg: vec![0.0; 2 * s.ncl],
+            aggq: vec![0.0; 2 * s.ncl],
             emit: false,
             any_x: false,
             actual: Vec::new(),
@@ -1170,8 +1210,9 @@ impl Setup<'_> {
         let lines = w.emit || self.needs_orders;
         if ncl == 1 && !lines && share == 0.0 && !w.any_x {
             // the common case: one line a month, no returns, no stretch purchase
-            let (mix0, scale) = (mix[0], self.scale);
+            let (mix0, scale, qpm) = (mix[0], self.scale, pc.qpm);
             let mut total = 0.0;
+            let mut qty = 0.0;
             let months = k * self.mpp..(k + 1) * self.mpp;
             for (p, &g) in w.pmonth[months.clone()].iter_mut().zip(&w.g[months]) {
                 let amount = g * mix0;
@@ -1182,12 +1223,16 @@ impl Setup<'_> {
                 };
                 *p = cents;
                 total += cents;
+                qty += line_qty(cents, qpm);
             }
             w.agg[0] = total;
             w.agg[1] = 0.0;
+            w.aggq[0] = qty;
+            w.aggq[1] = 0.0;
             return;
         }
         w.agg.iter_mut().for_each(|v| *v = 0.0);
+        w.aggq.iter_mut().for_each(|v| *v = 0.0);
         for m in k * self.mpp..(k + 1) * self.mpp {
             w.pmonth[m] = 0.0;
             let gm = w.g[m];
@@ -1237,40 +1282,47 @@ impl Setup<'_> {
                     for t in 0..w.ord_tmp.len() {
                         let oc = w.ord_tmp[t].1;
                         if oc != 0.0 {
-                            let r = oc / self.scale;
+                            let q = line_qty(oc, pc.qpm);
+                            w.aggq[2 * j] += q;
                             w.lines.push(LineV {
                                 month: m as u32,
                                 cat,
                                 order: t as u32,
-                                r,
-                                q: r * pc.inv_price,
+                                r: oc / self.scale,
+                                q,
                             });
                         }
                     }
-                } else if lines {
-                    let r = cents / self.scale;
-                    w.lines.push(LineV {
-                        month: m as u32,
-                        cat,
-                        order: NONE,
-                        r,
-                        q: r * pc.inv_price,
-                    });
+                } else {
+                    let q = line_qty(cents, pc.qpm);
+                    w.aggq[2 * j] += q;
+                    if lines {
+                        w.lines.push(LineV {
+                            month: m as u32,
+                            cat,
+                            order: NONE,
+                            r: cents / self.scale,
+                            q,
+                        });
+                    }
                 }
                 let ret = if share > 0.0 {
                     round_half_up(cents * share)
                 } else {
                     0.0
                 };
-                if ret != 0.0 && lines {
-                    let r = -ret / self.scale;
-                    w.lines.push(LineV {
-                        month: m as u32,
-                        cat,
-                        order: NONE,
-                        r,
-                        q: r * pc.inv_price,
-                    });
+                if ret != 0.0 {
+                    let q = line_qty(ret, pc.qpm);
+                    w.aggq[2 * j + 1] += q;
+                    if lines {
+                        w.lines.push(LineV {
+                            month: m as u32,
+                            cat,
+                            order: NONE,
+                            r: -ret / self.scale,
+                            q: -q,
+                        });
+                    }
                 }
                 w.agg[2 * j] += cents;
                 w.agg[2 * j + 1] += ret;
@@ -1284,8 +1336,6 @@ impl Setup<'_> {
     fn measure_period(&self, i: usize, k: usize, from: usize, w: &mut Work) {
         let prep = &self.prep;
         let ncl = self.ncl;
-        let pc = &self.partners[i];
-        let inv = pc.inv_price;
         let active = &self.active[i * self.nc..(i + 1) * self.nc];
         for (c, comp) in prep.components.iter().enumerate() {
             let base = comp.offset + k * comp.slots;
@@ -1308,50 +1358,61 @@ impl Setup<'_> {
                     w.agg[2 * j]
                 }
             };
+            // the quantity, in millionths of a unit, beside it
+            let qty_of = |j: usize| {
+                if net {
+                    w.aggq[2 * j] - w.aggq[2 * j + 1]
+                } else {
+                    w.aggq[2 * j]
+                }
+            };
             match &comp.rule {
                 PreparedRule::Ladder { basis, .. } | PreparedRule::Growth { basis, .. } => {
-                    let mut cents = 0.0;
+                    let (mut cents, mut qty) = (0.0, 0.0);
                     for j in 0..ncl {
                         if cin[j] >= 0 {
                             cents += cents_of(j);
+                            qty += qty_of(j);
                         }
                     }
                     let r = cents / self.scale;
-                    let q = r * inv;
+                    let q = qty / QTY_SCALE;
                     w.measures[base + slot::VOLUME] = if *basis == Basis::Revenue { r } else { q };
                     w.measures[base + slot::REVENUE] = r;
                     w.measures[base + slot::UNITS] = q;
                 }
                 PreparedRule::PerUnit { .. } => {
-                    let mut cents = 0.0;
+                    let (mut cents, mut qty) = (0.0, 0.0);
                     for j in 0..ncl {
                         if cin[j] >= 0 {
                             cents += cents_of(j);
+                            qty += qty_of(j);
                         }
                     }
                     let r = cents / self.scale;
-                    let q = r * inv;
+                    let q = qty / QTY_SCALE;
                     w.measures[base + slot::VOLUME] = q;
                     w.measures[base + slot::REVENUE] = r;
                     w.measures[base + slot::UNITS] = q;
                 }
                 PreparedRule::Bundle { basis, .. } => {
                     let rev = *basis == Basis::Revenue;
-                    let mut cents = 0.0;
+                    let (mut cents, mut qty) = (0.0, 0.0);
                     for j in 0..ncl {
                         let b = cin[j];
                         if b < 0 || self.cats.is_empty() {
                             continue;
                         }
-                        let cj = cents_of(j);
+                        let (cj, qj) = (cents_of(j), qty_of(j));
                         cents += cj;
+                        qty += qj;
                         let r = cj / self.scale;
-                        let v = if rev { r } else { r * inv };
+                        let v = if rev { r } else { qj / QTY_SCALE };
                         w.measures[base + slot::bundle_volume(b as usize)] = v;
                         w.measures[base + slot::bundle_revenue(b as usize)] = r;
                     }
                     let r = cents / self.scale;
-                    let q = r * inv;
+                    let q = qty / QTY_SCALE;
                     w.measures[base + slot::VOLUME] = if rev { r } else { q };
                     w.measures[base + slot::REVENUE] = r;
                     w.measures[base + slot::UNITS] = q;
@@ -1380,8 +1441,9 @@ impl Setup<'_> {
                         w.ord_r[idx] += l.r;
                     }
                     let (mut n, mut r, mut q) = (0.0, 0.0, 0.0);
+                    // order quantities in millionths of a unit (whole numbers)
                     for o in 0..maxo {
-                        if w.ord_q[o] != 0.0 && prep.order_qualifies(c, w.ord_q[o]) {
+                        if w.ord_q[o] != 0.0 && prep.order_qualifies(c, w.ord_q[o] / QTY_SCALE) {
                             n += 1.0;
                             r += w.ord_r[o];
                             q += w.ord_q[o];
@@ -1389,7 +1451,7 @@ impl Setup<'_> {
                     }
                     w.measures[base + slot::VOLUME] = n;
                     w.measures[base + slot::REVENUE] = r;
-                    w.measures[base + slot::UNITS] = q;
+                    w.measures[base + slot::UNITS] = q / QTY_SCALE;
                 }
             }
         }
@@ -2370,7 +2432,7 @@ pub fn export_scenario(
         for l in &sink {
             tx.partner_key.push(key);
             tx.date.push(month_date[l.month as usize]);
-            tx.quantity.push(dec(l.q));
+            tx.quantity.push(Decimal::new(l.q as i64, QTY_DP));
             tx.revenue.push(Decimal::new(
                 (l.r * setup.scale).round() as i64,
                 programme.decimals,

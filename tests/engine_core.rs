@@ -391,3 +391,56 @@ tiers = [{ from = 1000000, percent = 1 }, { from = 1300000, percent = 2 }, { fro
         assert!((mean_p - got).abs() < 1e-12);
     }
 }
+
+#[test]
+fn a_per_unit_amount_on_an_exact_tie_agrees_with_the_settlement_of_the_export() {
+    // one partner at a unit price of 42, no noise: twelve monthly lines whose quantities
+    // (revenue / 42, recurring decimals) go on the grid of millionths of a unit; the year's
+    // 559.67 units pay 0.5 × (559.67 − 100) = 229.835, exactly half a cent, rounded half up
+    // to 229.84 by the engine and by settlement of the exported transactions alike (before
+    // the grid, the export carried each quantity to 16 digits and their sum fell short of
+    // the tie)
+    let p = programme(
+        r#"
+name = "Units"
+currency = "EUR"
+start = 2027-01-01
+period = "year"
+periods = 1
+[[components]]
+id = "u"
+kind = "per_unit"
+amount = 0.5
+above = 100
+"#,
+    );
+    let csv = "partner_id,segment,baseline_revenue,unit_price\nP1,s,23506.13,42\n";
+    let pop = Population::from_csv_str(csv, "partners.csv").unwrap();
+    let m = model(
+        "[seasonality]\nfactors = [0.8, 0.85, 1.0, 1.0, 1.05, 1.0, 0.9, 0.85, 1.05, 1.1, 1.15, 1.25]\n",
+    );
+    let r = simulate(
+        &p,
+        &pop,
+        &m,
+        &SimOptions {
+            scenarios: 2,
+            seed: 5,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(r.payout, vec![229.84, 229.84]);
+    let ex = export_scenario(&p, &pop, &m, 5, 0).unwrap();
+    let q: Decimal = ex.transactions.quantity.iter().sum();
+    assert_eq!(q, Decimal::from_str("559.67").unwrap());
+    assert!(ex
+        .transactions
+        .quantity
+        .iter()
+        .all(|x| x.scale() == 6));
+    let st = settle(&p, &ex.partners, &ex.transactions).unwrap();
+    assert_eq!(st.lines.len(), 1);
+    assert_eq!(st.lines[0].payable, Decimal::from_str("229.84").unwrap());
+    assert_eq!(cents(ex.lines[0].payable), 22984);
+}

@@ -32,6 +32,9 @@ pub(super) struct BlockOut {
     pub(super) period: Vec<[f64; LANES]>,
     /// Purchases of the whole programme in minor units, the running sum of every month.
     pub(super) total: [f64; LANES],
+    /// When the programme measures units ([`Setup::units`]): the quantities of period `k` in
+    /// millionths of a unit, the running sum of its months' [`line_qty`] (else zeros).
+    pub(super) period_q: Vec<[f64; LANES]>,
 }
 
 impl BlockOut {
@@ -39,6 +42,7 @@ impl BlockOut {
         BlockOut {
             period: vec![[0.0; LANES]; kk],
             total: [0.0; LANES],
+            period_q: vec![[0.0; LANES]; kk],
         }
     }
 }
@@ -65,6 +69,8 @@ struct Lanes {
     churn: [f64; LANES],
     /// Its share of the single line category.
     mix: [f64; LANES],
+    /// Its quantity per minor unit ([`PartnerConst::qpm`]).
+    qpm: [f64; LANES],
     /// Offset of its segment's row in `seg_month`.
     seg_off: [usize; LANES],
 }
@@ -84,6 +90,8 @@ impl Lanes {
 
 /// What the kernel reads besides the lanes.
 struct Shared<'a> {
+    /// Whether to sum the quantities ([`BlockOut::period_q`]).
+    units: bool,
     months: usize,
     mpp: usize,
     kk: usize,
@@ -162,6 +170,7 @@ fn block(
 ) {
     let lanes = lanes(setup, sk, i0, n, &w.segf);
     let shared = Shared {
+        units: setup.units,
         months: setup.months,
         mpp: setup.mpp,
         kk: setup.kk,
@@ -201,6 +210,7 @@ fn lanes(setup: &Setup, sk: u64, i0: usize, n: usize, segf: &[f64]) -> Lanes {
         lanes.set_sigma(l, sc.noise);
         lanes.churn[l] = setup.months as f64;
         lanes.mix[l] = mix[li];
+        lanes.qpm[l] = pc.qpm;
         lanes.seg_off[l] = pc.seg * setup.months;
         draws |= sc.partner > 0.0 || sc.churn;
     }
@@ -249,16 +259,19 @@ fn kernel(c: &Shared, lanes: &Lanes, n: usize, month_rev: &mut [f64], out: &mut 
     assert!(c.market.len() >= c.months && month_rev.len() >= c.months);
     // partners of one segment side by side (the population sorted by segment): the month's
     // seasonality one number for the block
-    if lanes.seg_off.iter().all(|&o| o == lanes.seg_off[0]) {
-        kernel_segs::<true>(c, lanes, n, month_rev, out)
-    } else {
-        kernel_segs::<false>(c, lanes, n, month_rev, out)
+    let one_seg = lanes.seg_off.iter().all(|&o| o == lanes.seg_off[0]);
+    match (one_seg, c.units) {
+        (true, false) => kernel_segs::<true, false>(c, lanes, n, month_rev, out),
+        (false, false) => kernel_segs::<false, false>(c, lanes, n, month_rev, out),
+        (true, true) => kernel_segs::<true, true>(c, lanes, n, month_rev, out),
+        (false, true) => kernel_segs::<false, true>(c, lanes, n, month_rev, out),
     }
 }
 
-/// [`kernel`], `ONE_SEG` when every lane is in the same segment.
+/// [`kernel`], `ONE_SEG` when every lane is in the same segment, `UNITS` when the
+/// quantities are summed too.
 #[inline(always)]
-fn kernel_segs<const ONE_SEG: bool>(
+fn kernel_segs<const ONE_SEG: bool, const UNITS: bool>(
     c: &Shared,
     lanes: &Lanes,
     n: usize,
@@ -267,6 +280,7 @@ fn kernel_segs<const ONE_SEG: bool>(
 ) {
     let mut pacc = [0.0; LANES];
     let mut tot = [0.0; LANES];
+    let mut qacc = [0.0; LANES];
     // the period of the month, and its months left
     let (mut k, mut left) = (0, c.mpp);
     // the lanes past `n`, to be left out of the month's sums
@@ -334,6 +348,12 @@ fn kernel_segs<const ONE_SEG: bool>(
                 pacc[l] += ct[l];
                 tot[l] += ct[l];
             }
+            if UNITS {
+                // the month's line quantity (`Setup::period_purchases`)
+                for l in 0..LANES {
+                    qacc[l] += line_qty_lanes(ct[l], lanes.qpm[l]);
+                }
+            }
             // the month's sums over the lanes, a buffer of months at a time (independent of
             // one another and of the next months' chains)
             let q = m - m0;
@@ -349,8 +369,12 @@ fn kernel_segs<const ONE_SEG: bool>(
                 // the period's last month
                 if k < c.kk {
                     out.period[k] = pacc;
+                    if UNITS {
+                        out.period_q[k] = qacc;
+                    }
                 }
                 pacc = [0.0; LANES];
+                qacc = [0.0; LANES];
                 k += 1;
                 left = c.mpp;
             }
@@ -420,6 +444,14 @@ fn line_cents(amount: f64, scale: f64) -> f64 {
     } else {
         0.0
     }
+}
+
+/// [`line_qty`] without branches (a vector loop): `cents · qpm` rounded half up when
+/// positive, else 0 — the same bits ([`line_cents`]'s rounding, which is the general path's
+/// `round_half_up_positive`).
+#[inline(always)]
+fn line_qty_lanes(cents: f64, qpm: f64) -> f64 {
+    line_cents(cents, qpm)
 }
 
 /// `*sum += x₀; *sum += x₁; …` for the first `n` of `xs`, amounts in minor units (whole
@@ -535,6 +567,12 @@ mod tests {
             lanes.set_sigma(l, sigma);
             lanes.churn[l] = r.random_range(0..40) as f64;
             lanes.mix[l] = r.random_range(0.0..1.0);
+            // no price, or a price of 0.37 to 420 (quantities in millionths per cent)
+            lanes.qpm[l] = if r.random_bool(0.2) {
+                0.0
+            } else {
+                1.0 / r.random_range(0.37..420.0) * 1e4
+            };
             lanes.seg_off[l] = 0;
         }
         lanes
@@ -552,6 +590,7 @@ mod tests {
             let seg_month: Vec<f64> = (0..3 * months).map(|_| r.random_range(0.5..1.5)).collect();
             let market: Vec<f64> = (0..months).map(|_| r.random_range(0.8..1.2)).collect();
             let c = Shared {
+                units: r.random_bool(0.5),
                 months,
                 mpp,
                 kk,
@@ -575,7 +614,7 @@ mod tests {
                 let mut rev = vec![0.0; months];
                 let mut out = BlockOut::new(kk);
                 f(&mut rev, &mut out);
-                (rev, out.period, out.total)
+                (rev, out.period, out.total, out.period_q)
             };
             let portable = run(&|rev, out| kernel(&c, &lanes, n, rev, out));
             #[cfg(target_arch = "x86_64")]
@@ -596,6 +635,7 @@ mod tests {
                 crate::rng::normals::fill_factors(lanes.key[l], lanes.sigma[l], &mut e);
                 let mut total = 0.0;
                 let mut period = vec![0.0; kk];
+                let mut period_q = vec![0.0; kk];
                 for m in 0..months {
                     let base = lanes.f[l] * seg_month[lanes.seg_off[l] + m] * market[m];
                     let g = if lanes.sigma[l] > 0.0 {
@@ -607,6 +647,7 @@ mod tests {
                     let cents = line_cents(g * lanes.mix[l], 100.0);
                     total += cents;
                     period[m / mpp] += cents;
+                    period_q[m / mpp] += crate::engine::line_qty(cents, lanes.qpm[l]);
                     rev[m] += cents;
                 }
                 assert_eq!(
@@ -619,6 +660,12 @@ mod tests {
                         portable.1[k][l].to_bits(),
                         period[k].to_bits(),
                         "case {case} lane {l}"
+                    );
+                    let want_q = if c.units { period_q[k] } else { 0.0 };
+                    assert_eq!(
+                        portable.3[k][l].to_bits(),
+                        want_q.to_bits(),
+                        "case {case} lane {l} quantity"
                     );
                 }
             }

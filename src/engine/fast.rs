@@ -345,7 +345,6 @@ fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
                 *a = false;
             }
         }
-        let inv = pc.inv_price;
         for &c in act {
             let c = c as usize;
             let comp = &prep.components[c];
@@ -357,7 +356,8 @@ fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
             let mut tier = 0;
             for k in 0..kk {
                 let r = period_cents[k] / scale;
-                let q = r * inv;
+                // the period's quantity (0 when no component measures units)
+                let q = blk.period_q[k][l] / QTY_SCALE;
                 let m = [if volume_is_revenue { r } else { q }, r, q];
                 let wm = match comp.measure {
                     Measure::Period => &m,
@@ -496,6 +496,9 @@ fn run_simple(setup: &Setup, simple: &Simple, seed: u64, s: u64, w: &mut Work) -
         let nb = block::LANES.min(n - i0);
         block::demand_block(setup, sk, i0, nb, w, &mut o.month_rev, &mut blk);
         o.partner_final[i0..i0 + nb].copy_from_slice(&blk.period[0][..nb]);
+        if setup.units {
+            w.final_q[i0..i0 + nb].copy_from_slice(&blk.period_q[0][..nb]);
+        }
     }
     if let Some((ps, rc)) = &simple.retro {
         // retroactive revenue ladders of rates, on compact tables, a block of partners at a time
@@ -521,7 +524,12 @@ fn run_simple(setup: &Setup, simple: &Simple, seed: u64, s: u64, w: &mut Work) -
                 let sc = &simple.comps[c];
                 let comp = &prep.components[c];
                 let r = revenue;
-                let q = r * pc.inv_price;
+                // the period's quantity (0 when no component measures units)
+                let q = if setup.units {
+                    w.final_q[i] / QTY_SCALE
+                } else {
+                    0.0
+                };
                 let mut wm = [if sc.volume_is_revenue { r } else { q }, r, q];
                 if sc.cumulative {
                     // the window of one period: summed from +0.0
