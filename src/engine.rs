@@ -1126,7 +1126,11 @@ impl Setup<'_> {
             // the month's lognormal factors (vectorised), then the demand
             rng::noise_factors(pk, sc.noise, &mut w.base);
             for ((b, &s), &mk) in w.base.iter_mut().zip(sm).zip(&w.market) {
-                *b = f * s * mk * *b;
+                // ((f · s) · market) · e, in this order (not `*b *= …`: another rounding)
+                #[allow(clippy::assign_op_pattern)]
+                {
+                    *b = f * s * mk * *b;
+                }
             }
         } else {
             for m in 0..self.months {

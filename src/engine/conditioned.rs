@@ -599,7 +599,11 @@ impl<'p> CondEngine<'p> {
             // the engine's factors (`Setup::demand`)
             rng::noise_factors(pk, sc.noise, &mut w.base);
             for ((b, &sv), &mk) in w.base.iter_mut().zip(sm).zip(&w.market) {
-                *b = f * sv * mk * *b;
+                // ((f · s) · market) · e, in this order (not `*b *= …`: another rounding)
+                #[allow(clippy::assign_op_pattern)]
+                {
+                    *b = f * sv * mk * *b;
+                }
             }
         } else {
             for m in 0..s.months {

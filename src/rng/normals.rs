@@ -49,7 +49,7 @@ const ONE_BITS: u32 = 0x3F80_0000;
 const TWO_M31: f32 = 1.0 / 2_147_483_648.0;
 /// ln 2 split in two (Cephes): `LN2_HI` has 9 significant bits, so `e · LN2_HI` is exact for
 /// |e| < 2^15.
-const LN2_HI: f32 = 0.693_359_375;
+const LN2_HI: f32 = 355.0 / 512.0;
 const LN2_LO: f32 = -2.121_944_4e-4;
 /// √2.
 const SQRT2: f32 = std::f32::consts::SQRT_2;
