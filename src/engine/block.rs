@@ -101,15 +101,16 @@ struct Shared<'a> {
 }
 
 /// The purchases of partners `i0 .. i0 + n` (`n ≤ LANES`) of scenario key `sk` into `out`,
-/// each month's purchases in minor units added to `month_rev` partner after partner (as the
-/// per-partner path adds them).
+/// each month's purchases in minor units added to `acc[m][l]` (lane `l`'s running sum of
+/// month `m`; the lanes past `n` add 0): the scenario's per-lane sums of the months, which
+/// [`month_rev`] adds up at the end of the scenario.
 pub(super) fn demand_block(
     setup: &Setup,
     sk: u64,
     i0: usize,
     n: usize,
     w: &Work,
-    month_rev: &mut [f64],
+    acc: &mut [[f64; LANES]],
     out: &mut BlockOut,
 ) {
     debug_assert!(n >= 1 && n <= LANES);
@@ -117,16 +118,16 @@ pub(super) fn demand_block(
     {
         if std::arch::is_x86_feature_detected!("avx512dq") {
             // SAFETY: the CPU supports AVX-512 F and DQ (checked just above)
-            unsafe { block_avx512(setup, sk, i0, n, w, month_rev, out) };
+            unsafe { block_avx512(setup, sk, i0, n, w, acc, out) };
             return;
         }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2 (checked just above)
-            unsafe { block_avx2(setup, sk, i0, n, w, month_rev, out) };
+            unsafe { block_avx2(setup, sk, i0, n, w, acc, out) };
             return;
         }
     }
-    block(setup, sk, i0, n, w, month_rev, out)
+    block(setup, sk, i0, n, w, acc, out)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -137,10 +138,10 @@ unsafe fn block_avx512(
     i0: usize,
     n: usize,
     w: &Work,
-    month_rev: &mut [f64],
+    acc: &mut [[f64; LANES]],
     out: &mut BlockOut,
 ) {
-    block(setup, sk, i0, n, w, month_rev, out)
+    block(setup, sk, i0, n, w, acc, out)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -151,10 +152,10 @@ unsafe fn block_avx2(
     i0: usize,
     n: usize,
     w: &Work,
-    month_rev: &mut [f64],
+    acc: &mut [[f64; LANES]],
     out: &mut BlockOut,
 ) {
-    block(setup, sk, i0, n, w, month_rev, out)
+    block(setup, sk, i0, n, w, acc, out)
 }
 
 /// [`demand_block`] for one instruction set: the lanes' inputs, then the kernel.
@@ -165,7 +166,7 @@ fn block(
     i0: usize,
     n: usize,
     w: &Work,
-    month_rev: &mut [f64],
+    acc: &mut [[f64; LANES]],
     out: &mut BlockOut,
 ) {
     let lanes = lanes(setup, sk, i0, n, &w.segf);
@@ -178,7 +179,7 @@ fn block(
         seg_month: &setup.seg_month,
         market: &w.market,
     };
-    kernel(&shared, &lanes, n, month_rev, out)
+    kernel(&shared, &lanes, n, acc, out)
 }
 
 /// The lanes' inputs for partners `i0 .. i0 + n`; lanes past the end repeat the last partner
@@ -230,10 +231,10 @@ unsafe fn kernel_avx512(
     c: &Shared,
     lanes: &Lanes,
     n: usize,
-    month_rev: &mut [f64],
+    acc: &mut [[f64; LANES]],
     out: &mut BlockOut,
 ) {
-    kernel(c, lanes, n, month_rev, out)
+    kernel(c, lanes, n, acc, out)
 }
 
 #[cfg(all(test, target_arch = "x86_64"))]
@@ -242,29 +243,29 @@ unsafe fn kernel_avx2(
     c: &Shared,
     lanes: &Lanes,
     n: usize,
-    month_rev: &mut [f64],
+    acc: &mut [[f64; LANES]],
     out: &mut BlockOut,
 ) {
-    kernel(c, lanes, n, month_rev, out)
+    kernel(c, lanes, n, acc, out)
 }
 
 /// The block's months, four at a time (see the module documentation).
 #[inline(always)]
-fn kernel(c: &Shared, lanes: &Lanes, n: usize, month_rev: &mut [f64], out: &mut BlockOut) {
+fn kernel(c: &Shared, lanes: &Lanes, n: usize, acc: &mut [[f64; LANES]], out: &mut BlockOut) {
     // every lane reads `months` values of `seg_month` from its offset (checked once here,
     // so that the loop's loads need no checks)
     for l in 0..LANES {
         assert!(lanes.seg_off[l] + c.months <= c.seg_month.len());
     }
-    assert!(c.market.len() >= c.months && month_rev.len() >= c.months);
+    assert!(c.market.len() >= c.months && acc.len() >= c.months);
     // partners of one segment side by side (the population sorted by segment): the month's
     // seasonality one number for the block
     let one_seg = lanes.seg_off.iter().all(|&o| o == lanes.seg_off[0]);
     match (one_seg, c.units) {
-        (true, false) => kernel_segs::<true, false>(c, lanes, n, month_rev, out),
-        (false, false) => kernel_segs::<false, false>(c, lanes, n, month_rev, out),
-        (true, true) => kernel_segs::<true, true>(c, lanes, n, month_rev, out),
-        (false, true) => kernel_segs::<false, true>(c, lanes, n, month_rev, out),
+        (true, false) => kernel_segs::<true, false>(c, lanes, n, acc, out),
+        (false, false) => kernel_segs::<false, false>(c, lanes, n, acc, out),
+        (true, true) => kernel_segs::<true, true>(c, lanes, n, acc, out),
+        (false, true) => kernel_segs::<false, true>(c, lanes, n, acc, out),
     }
 }
 
@@ -275,7 +276,7 @@ fn kernel_segs<const ONE_SEG: bool, const UNITS: bool>(
     c: &Shared,
     lanes: &Lanes,
     n: usize,
-    month_rev: &mut [f64],
+    acc: &mut [[f64; LANES]],
     out: &mut BlockOut,
 ) {
     let mut pacc = [0.0; LANES];
@@ -293,9 +294,6 @@ fn kernel_segs<const ONE_SEG: bool, const UNITS: bool>(
     // so that the two overlap
     let quads = c.months.div_ceil(4);
     let mut e = factors(lanes, 0);
-    // the months `m0 ..` not yet added to `month_rev`, lane by lane
-    let mut buf = [[0.0; LANES]; BUF];
-    let mut m0 = 0;
     for j in 0..quads {
         let e_next = if j + 1 < quads {
             factors(lanes, j + 1)
@@ -344,25 +342,18 @@ fn kernel_segs<const ONE_SEG: bool, const UNITS: bool>(
             if m >= c.months {
                 break;
             }
+            // SAFETY: m < months ≤ acc.len() (asserted in `kernel`)
+            let row = unsafe { acc.get_unchecked_mut(m) };
             for l in 0..LANES {
                 pacc[l] += ct[l];
                 tot[l] += ct[l];
+                row[l] += f64::from_bits(ct[l].to_bits() & live[l]);
             }
             if UNITS {
                 // the month's line quantity (`Setup::period_purchases`)
                 for l in 0..LANES {
                     qacc[l] += line_qty_lanes(ct[l], lanes.qpm[l]);
                 }
-            }
-            // the month's sums over the lanes, a buffer of months at a time (independent of
-            // one another and of the next months' chains)
-            let q = m - m0;
-            buf[q] = *ct;
-            if q == BUF - 1 || m == c.months - 1 {
-                // SAFETY: m < months ≤ month_rev.len() (asserted in `kernel`)
-                let rev = unsafe { month_rev.get_unchecked_mut(m0..m + 1) };
-                month_sums(&buf[..q + 1], &live, n, rev);
-                m0 = m + 1;
             }
             left -= 1;
             if left == 0 {
@@ -411,24 +402,6 @@ fn factors(lanes: &Lanes, j: usize) -> [[f64; LANES]; 4] {
     e
 }
 
-/// Months buffered in [`kernel_segs`] before their sums over the lanes are added to
-/// `month_rev` (a multiple of 4: whole blocks of months).
-const BUF: usize = 12;
-
-/// `rev[q] += Σ` of the live lanes of `rows[q]`, amounts in minor units (whole numbers ≥ 0),
-/// the lanes' sum by pairs ([`add_cents`]).
-#[inline(always)]
-fn month_sums(rows: &[[f64; LANES]], live: &[u64; LANES], n: usize, rev: &mut [f64]) {
-    for (row, sum) in rows.iter().zip(rev.iter_mut()) {
-        let mut p = [0.0; LANES];
-        for l in 0..LANES {
-            p[l] = f64::from_bits(row[l].to_bits() & live[l]);
-        }
-        let block = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
-        add_cents(sum, block, row, n);
-    }
-}
-
 /// A month's line in minor units, as `Setup::period_purchases` rounds it: `amount · scale`
 /// rounded half up when `amount > 0`, else 0. Branch-free, with a truncation (a vector
 /// instruction): for a finite `x > 0`, `t = trunc(x)` and `x − t` are exact, and
@@ -454,27 +427,53 @@ fn line_qty_lanes(cents: f64, qpm: f64) -> f64 {
     line_cents(cents, qpm)
 }
 
-/// `*sum += x₀; *sum += x₁; …` for the first `n` of `xs`, amounts in minor units (whole
-/// numbers ≥ 0), as the per-partner path adds them, given `block`, their sum in any order.
-/// Below 2⁵³ every partial sum of whole numbers, in any order, is exact, so the block's sum
-/// (by pairs: no chain of dependent additions) added once gives the same number; a partial
-/// sum of 2⁵³ or more makes `block` (rounding is monotone, the amounts are ≥ 0) and the total
-/// 2⁵³ or more: then the additions one by one.
-#[inline(always)]
-fn add_cents(sum: &mut f64, block: f64, xs: &[f64; LANES], n: usize) {
-    let t = *sum + block;
-    if t < 9.0e15 {
-        *sum = t;
+/// Adds the scenario's purchases of each month, in minor units, to `month_rev`, from `acc`
+/// (the per-lane sums [`demand_block`] left for every partner of the scenario, `acc[m][l]`
+/// from 0), giving the same numbers as adding the partners' amounts to `month_rev` one after
+/// another (the per-partner path). The amounts are whole numbers ≥ 0: while every partial
+/// sum stays below 2⁵³ any order of adding them is exact, and a partial sum of 2⁵³ or more,
+/// in any order, makes the computed total 2⁵³ or more (rounding is monotone). So a total
+/// below 9·10¹⁵ is the exact sum, whatever the order; at or above it (or infinite) the months
+/// are recomputed and added partner after partner ([`exact_month_rev`]).
+pub(super) fn month_rev(
+    setup: &Setup,
+    sk: u64,
+    w: &Work,
+    acc: &[[f64; LANES]],
+    month_rev: &mut [f64],
+) {
+    let months = setup.months;
+    let sum = |rev: f64, p: &[f64; LANES]| {
+        rev + (((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7])))
+    };
+    let rev = &month_rev[..months];
+    if rev.iter().zip(acc).all(|(&r, p)| sum(r, p) < 9.0e15) {
+        for (r, p) in month_rev[..months].iter_mut().zip(acc) {
+            *r = sum(*r, p);
+        }
     } else {
-        add_one_by_one(sum, &xs[..n]);
+        exact_month_rev(setup, sk, w, month_rev);
     }
 }
 
+/// [`month_rev`]'s cold path: every partner's purchases of each month, in minor units, added
+/// to `month_rev` partner after partner (a block's demand again, one block at a time).
 #[cold]
 #[inline(never)]
-fn add_one_by_one(sum: &mut f64, xs: &[f64]) {
-    for &x in xs {
-        *sum += x;
+fn exact_month_rev(setup: &Setup, sk: u64, w: &Work, month_rev: &mut [f64]) {
+    let n = setup.partners.len();
+    let months = setup.months;
+    let mut blk = BlockOut::new(setup.kk);
+    let mut acc = vec![[0.0; LANES]; months];
+    for i0 in (0..n).step_by(LANES) {
+        let nb = LANES.min(n - i0);
+        acc.fill([0.0; LANES]);
+        demand_block(setup, sk, i0, nb, w, &mut acc, &mut blk);
+        for (rev, row) in month_rev[..months].iter_mut().zip(&acc) {
+            for &x in &row[..nb] {
+                *rev += x;
+            }
+        }
     }
 }
 
@@ -516,42 +515,6 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn block_sums_equal_running_sums() {
-        let mut r = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(9);
-        for n in 1..=LANES {
-            for scale in [1e2, 1e6, 1e12, 8e14, 3e15, 1e17] {
-                let xs: Vec<f64> = (0..n)
-                    .map(|_| {
-                        if r.random_bool(0.1) {
-                            0.0
-                        } else {
-                            (r.random_range(0.0..1.0f64) * scale).round()
-                        }
-                    })
-                    .collect();
-                let start = (r.random_range(0.0..1.0f64) * scale).round();
-                let mut running = start;
-                for &x in &xs {
-                    running += x;
-                }
-                // lanes past `n` hold garbage, never added
-                let mut lanes = [7.0e15; LANES];
-                lanes[..n].copy_from_slice(&xs);
-                let live: [u64; LANES] = std::array::from_fn(|l| if l < n { u64::MAX } else { 0 });
-                let other = [r.random_range(0.0..1e6f64).round(); LANES];
-                let mut rev = [start, 5.0];
-                month_sums(&[lanes, other], &live, n, &mut rev);
-                assert_eq!(rev[0].to_bits(), running.to_bits(), "{start} + {xs:?}");
-            }
-        }
-        let mut sum = 1.0;
-        let xs = [1.0, f64::INFINITY, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0];
-        let live: [u64; LANES] = std::array::from_fn(|l| if l < 3 { u64::MAX } else { 0 });
-        month_sums(&[xs], &live, 3, std::slice::from_mut(&mut sum));
-        assert_eq!(sum, f64::INFINITY);
     }
 
     /// Random lanes, some without noise, some churning, some with the largest σ the model
@@ -610,11 +573,11 @@ mod tests {
                     };
             }
             let n = r.random_range(1..=LANES);
-            let run = |f: &dyn Fn(&mut [f64], &mut BlockOut)| {
-                let mut rev = vec![0.0; months];
+            let run = |f: &dyn Fn(&mut [[f64; LANES]], &mut BlockOut)| {
+                let mut acc = vec![[0.0; LANES]; months];
                 let mut out = BlockOut::new(kk);
-                f(&mut rev, &mut out);
-                (rev, out.period, out.total, out.period_q)
+                f(&mut acc, &mut out);
+                (acc, out.period, out.total, out.period_q)
             };
             let portable = run(&|rev, out| kernel(&c, &lanes, n, rev, out));
             #[cfg(target_arch = "x86_64")]
@@ -669,13 +632,16 @@ mod tests {
                     );
                 }
             }
-            // the months' sums, partner after partner
+            // the months' sums: lane by lane, nothing from the lanes past `n`
             for m in 0..months {
-                assert_eq!(
-                    portable.0[m].to_bits(),
-                    rev[m].to_bits(),
-                    "case {case} month {m}"
-                );
+                let mut sum = 0.0;
+                for l in 0..LANES {
+                    if l >= n {
+                        assert_eq!(portable.0[m][l].to_bits(), 0, "case {case} month {m}");
+                    }
+                    sum += portable.0[m][l];
+                }
+                assert_eq!(sum.to_bits(), rev[m].to_bits(), "case {case} month {m}");
             }
         }
     }

@@ -311,6 +311,7 @@ fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
     let mut period_cents = vec![0.0; kk];
     let mut was_active = vec![false; nc];
     let mut blk = block::BlockOut::new(kk);
+    let mut month_acc = vec![[0.0; block::LANES]; setup.months];
     for i in 0..n {
         let pc = &setup.partners[i];
         // purchases: one line a month (its share of the single line category), rounded to
@@ -319,7 +320,7 @@ fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
         let l = i % block::LANES;
         if l == 0 {
             let nb = block::LANES.min(n - i);
-            block::demand_block(setup, sk, i, nb, w, &mut o.month_rev, &mut blk);
+            block::demand_block(setup, sk, i, nb, w, &mut month_acc, &mut blk);
         }
         for (k, pcents) in period_cents.iter_mut().enumerate() {
             *pcents = blk.period[k][l];
@@ -471,6 +472,7 @@ fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
             o.seg_incr_margin[pc.seg] = f64::NAN;
         }
     }
+    block::month_rev(setup, sk, w, &month_acc, &mut o.month_rev);
     o
 }
 
@@ -492,14 +494,16 @@ fn run_simple(setup: &Setup, simple: &Simple, seed: u64, s: u64, w: &mut Work) -
     // period (in minor units, parked in `partner_final`), then the programme (a loop without
     // calls, so its running sums and pointers stay in registers)
     let mut blk = block::BlockOut::new(1);
+    let mut month_acc = vec![[0.0; block::LANES]; setup.months];
     for i0 in (0..n).step_by(block::LANES) {
         let nb = block::LANES.min(n - i0);
-        block::demand_block(setup, sk, i0, nb, w, &mut o.month_rev, &mut blk);
+        block::demand_block(setup, sk, i0, nb, w, &mut month_acc, &mut blk);
         o.partner_final[i0..i0 + nb].copy_from_slice(&blk.period[0][..nb]);
         if setup.units {
             w.final_q[i0..i0 + nb].copy_from_slice(&blk.period_q[0][..nb]);
         }
     }
+    block::month_rev(setup, sk, w, &month_acc, &mut o.month_rev);
     if let Some((ps, rc)) = &simple.retro {
         // retroactive revenue ladders of rates, on compact tables, a block of partners at a time
         let run = RetroRun {

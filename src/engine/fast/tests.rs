@@ -470,3 +470,42 @@ fn tier_probabilities_are_the_shares_of_scenarios_reaching_each_tier() {
         assert_eq!(r.partner_tier_probability, want, "case {case}");
     }
 }
+
+/// Baselines so large that a month's purchases over the partners reach 9·10¹⁵ minor units or
+/// more (or overflow to ∞): the months' sums then take `block::month_rev`'s cold path, added
+/// partner after partner; every output still equals the general path's, through both loops.
+#[test]
+fn huge_baselines_sum_the_months_partner_after_partner() {
+    let (mut simple, mut other) = (0, 0);
+    let mut case = 0u64;
+    while simple < 12 || other < 12 {
+        case += 1;
+        assert!(case < 10_000, "too few cases: {simple} simple, {other} other");
+        let (prog, csv, model) = random_case(case);
+        // the baselines (third column) times 10^8 .. 10^300
+        let factor = [1e8, 1e9, 1e10, 1e11, 1e13, 1e300][case as usize % 6];
+        let csv: String = csv
+            .lines()
+            .enumerate()
+            .map(|(i, line)| {
+                let mut cols: Vec<String> = line.split(',').map(String::from).collect();
+                if i > 0 && !cols[2].is_empty() {
+                    cols[2] = format!("{:e}", cols[2].parse::<f64>().unwrap() * factor);
+                }
+                cols.join(",") + "\n"
+            })
+            .collect();
+        let (p, pop, m) = inputs(&prog, &csv, &model);
+        let setup = Setup::new(&p, &pop, &m).expect("valid inputs");
+        let Some(plan) = setup.fast.as_ref() else {
+            continue;
+        };
+        if plan.simple.is_some() {
+            simple += 1;
+        } else {
+            other += 1;
+        }
+        let (fast, general) = both(&p, &pop, &m, case % 1000, 2);
+        assert!(fast == general, "case {case}: outputs differ\n--- programme\n{prog}\n--- partners\n{csv}\n--- model\n{model}\n--- fast\n{fast}\n--- general\n{general}");
+    }
+}
