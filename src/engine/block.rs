@@ -75,6 +75,7 @@ struct Lanes {
     seg_off: [usize; LANES],
 }
 
+#[cfg(test)]
 impl Lanes {
     /// Lane `l`'s noise σ.
     #[inline(always)]
@@ -85,6 +86,63 @@ impl Lanes {
         self.sig32[l + LANES] = s;
         self.half_var32[l] = h;
         self.half_var32[l + LANES] = h;
+    }
+}
+
+/// What the lanes read of each partner whatever the scenario, in columns, so that a block's
+/// eight partners are eight consecutive values of each (vector loads, no per-lane work): its
+/// baseline month, segment, noise σ (as the noise factors use it too,
+/// [`normals::factor_params`]), share of the single line category and its segment's row in
+/// `Setup::seg_month`. Padded to a whole number of blocks with copies of the last partner (the
+/// lanes past the end of the last block repeat it).
+#[derive(Debug, Clone)]
+pub(super) struct LaneTable {
+    base: Vec<f64>,
+    seg: Vec<usize>,
+    sigma: Vec<f64>,
+    sig32: Vec<f32>,
+    half_var32: Vec<f32>,
+    mix: Vec<f64>,
+    /// The partner's quantity per minor unit ([`PartnerConst::qpm`]).
+    qpm: Vec<f64>,
+    seg_off: Vec<usize>,
+    /// The partner's segment has a partner factor or churn ([`Setup::partner_year`] draws).
+    draws: Vec<bool>,
+}
+
+impl LaneTable {
+    /// The table of `setup`'s partners (one line category: `mix` has a share a partner).
+    pub(super) fn new(setup: &Setup) -> LaneTable {
+        let n = setup.partners.len();
+        let len = n.div_ceil(LANES) * LANES;
+        let mut t = LaneTable {
+            base: Vec::with_capacity(len),
+            seg: Vec::with_capacity(len),
+            sigma: Vec::with_capacity(len),
+            sig32: Vec::with_capacity(len),
+            half_var32: Vec::with_capacity(len),
+            mix: Vec::with_capacity(len),
+            qpm: Vec::with_capacity(len),
+            seg_off: Vec::with_capacity(len),
+            draws: Vec::with_capacity(len),
+        };
+        assert_eq!(setup.mix.len(), n, "one line category");
+        for i in 0..len {
+            let i = i.min(n.saturating_sub(1));
+            let pc = &setup.partners[i];
+            let sc = &setup.segs[pc.seg];
+            let (s, h) = factor_params(sc.noise);
+            t.base.push(pc.base_month);
+            t.seg.push(pc.seg);
+            t.sigma.push(sc.noise);
+            t.sig32.push(s);
+            t.half_var32.push(h);
+            t.mix.push(setup.mix[i]);
+            t.qpm.push(pc.qpm);
+            t.seg_off.push(pc.seg * setup.months);
+            t.draws.push(sc.partner > 0.0 || sc.churn);
+        }
+        t
     }
 }
 
@@ -106,6 +164,7 @@ struct Shared<'a> {
 /// [`month_rev`] adds up at the end of the scenario.
 pub(super) fn demand_block(
     setup: &Setup,
+    t: &LaneTable,
     sk: u64,
     i0: usize,
     n: usize,
@@ -118,22 +177,23 @@ pub(super) fn demand_block(
     {
         if std::arch::is_x86_feature_detected!("avx512dq") {
             // SAFETY: the CPU supports AVX-512 F and DQ (checked just above)
-            unsafe { block_avx512(setup, sk, i0, n, w, acc, out) };
+            unsafe { block_avx512(setup, t, sk, i0, n, w, acc, out) };
             return;
         }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2 (checked just above)
-            unsafe { block_avx2(setup, sk, i0, n, w, acc, out) };
+            unsafe { block_avx2(setup, t, sk, i0, n, w, acc, out) };
             return;
         }
     }
-    block(setup, sk, i0, n, w, acc, out)
+    block(setup, t, sk, i0, n, w, acc, out)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512dq")]
 unsafe fn block_avx512(
     setup: &Setup,
+    t: &LaneTable,
     sk: u64,
     i0: usize,
     n: usize,
@@ -141,13 +201,14 @@ unsafe fn block_avx512(
     acc: &mut [[f64; LANES]],
     out: &mut BlockOut,
 ) {
-    block(setup, sk, i0, n, w, acc, out)
+    block(setup, t, sk, i0, n, w, acc, out)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn block_avx2(
     setup: &Setup,
+    t: &LaneTable,
     sk: u64,
     i0: usize,
     n: usize,
@@ -155,13 +216,14 @@ unsafe fn block_avx2(
     acc: &mut [[f64; LANES]],
     out: &mut BlockOut,
 ) {
-    block(setup, sk, i0, n, w, acc, out)
+    block(setup, t, sk, i0, n, w, acc, out)
 }
 
 /// [`demand_block`] for one instruction set: the lanes' inputs, then the kernel.
 #[inline(always)]
 fn block(
     setup: &Setup,
+    t: &LaneTable,
     sk: u64,
     i0: usize,
     n: usize,
@@ -169,7 +231,7 @@ fn block(
     acc: &mut [[f64; LANES]],
     out: &mut BlockOut,
 ) {
-    let lanes = lanes(setup, sk, i0, n, &w.segf);
+    let lanes = lanes(setup, t, sk, i0, n, &w.segf);
     let shared = Shared {
         units: setup.units,
         months: setup.months,
@@ -183,11 +245,11 @@ fn block(
 }
 
 /// The lanes' inputs for partners `i0 .. i0 + n`; lanes past the end repeat the last partner
-/// (computed, never used). The keys lane by lane in vector registers; the partner's year
-/// ([`Setup::partner_year`]) inlined, its draws (partner factor, churn) called only for the
-/// segments that have them.
+/// (computed, never used). The keys lane by lane in vector registers; the rest copied from the
+/// partners' [`LaneTable`], with the partner's year ([`Setup::partner_year`]) inlined, its
+/// draws (partner factor, churn) called only for the segments that have them.
 #[inline(always)]
-fn lanes(setup: &Setup, sk: u64, i0: usize, n: usize, segf: &[f64]) -> Lanes {
+fn lanes(setup: &Setup, t: &LaneTable, sk: u64, i0: usize, n: usize, segf: &[f64]) -> Lanes {
     let mut lanes = Lanes::default();
     let mut idx = [0usize; LANES];
     for (l, x) in idx.iter_mut().enumerate() {
@@ -199,23 +261,42 @@ fn lanes(setup: &Setup, sk: u64, i0: usize, n: usize, segf: &[f64]) -> Lanes {
         lanes.key[l] = rng::purpose_key(pk[l], Purpose::Noise);
     }
     // the partner's year without draws (`Setup::partner_year` when its segment has neither
-    // partner factor nor churn); the draws, if any lane needs them, after
-    let partners = &setup.partners[i0..i0 + n];
-    let mix = &setup.mix[i0..i0 + n];
-    let mut draws = false;
-    for l in 0..LANES {
-        let li = l.min(n - 1);
-        let pc = &partners[li];
-        let sc = &setup.segs[pc.seg];
-        lanes.f[l] = pc.base_month * segf[pc.seg];
-        lanes.set_sigma(l, sc.noise);
-        lanes.churn[l] = setup.months as f64;
-        lanes.mix[l] = mix[li];
-        lanes.qpm[l] = pc.qpm;
-        lanes.seg_off[l] = pc.seg * setup.months;
-        draws |= sc.partner > 0.0 || sc.churn;
+    // partner factor nor churn); the draws, if any lane needs them, after. Row `i0 + l` of
+    // the table is partner `idx[l]` (padded with copies of the last partner).
+    let r = i0..i0 + LANES;
+    let base: &[f64; LANES] = t.base[r.clone()].try_into().unwrap();
+    let seg: &[usize; LANES] = t.seg[r.clone()].try_into().unwrap();
+    let sigma: &[f64; LANES] = t.sigma[r.clone()].try_into().unwrap();
+    let sig32: &[f32; LANES] = t.sig32[r.clone()].try_into().unwrap();
+    let half_var32: &[f32; LANES] = t.half_var32[r.clone()].try_into().unwrap();
+    let mix: &[f64; LANES] = t.mix[r.clone()].try_into().unwrap();
+    let qpm: &[f64; LANES] = t.qpm[r.clone()].try_into().unwrap();
+    let seg_off: &[usize; LANES] = t.seg_off[r.clone()].try_into().unwrap();
+    let draws: &[bool; LANES] = t.draws[r].try_into().unwrap();
+    // the segment's factor: one for the block when its partners are in one segment (the
+    // population sorted by segment), so that the lanes' copies are vector moves
+    let mut f = [0.0; LANES];
+    if seg.iter().all(|&s| s == seg[0]) {
+        let g = segf[seg[0]];
+        for l in 0..LANES {
+            f[l] = base[l] * g;
+        }
+    } else {
+        for l in 0..LANES {
+            f[l] = base[l] * segf[seg[l]];
+        }
     }
-    if draws {
+    lanes.f = f;
+    lanes.sigma = *sigma;
+    lanes.sig32[..LANES].copy_from_slice(sig32);
+    lanes.sig32[LANES..].copy_from_slice(sig32);
+    lanes.half_var32[..LANES].copy_from_slice(half_var32);
+    lanes.half_var32[LANES..].copy_from_slice(half_var32);
+    lanes.churn = [setup.months as f64; LANES];
+    lanes.mix = *mix;
+    lanes.qpm = *qpm;
+    lanes.seg_off = *seg_off;
+    if draws.iter().any(|&d| d) {
         for l in 0..LANES {
             let (f, churn) = setup.partner_year(pk[l], idx[l], segf);
             lanes.f[l] = f;
@@ -437,6 +518,7 @@ fn line_qty_lanes(cents: f64, qpm: f64) -> f64 {
 /// are recomputed and added partner after partner ([`exact_month_rev`]).
 pub(super) fn month_rev(
     setup: &Setup,
+    t: &LaneTable,
     sk: u64,
     w: &Work,
     acc: &[[f64; LANES]],
@@ -452,7 +534,7 @@ pub(super) fn month_rev(
             *r = sum(*r, p);
         }
     } else {
-        exact_month_rev(setup, sk, w, month_rev);
+        exact_month_rev(setup, t, sk, w, month_rev);
     }
 }
 
@@ -460,7 +542,7 @@ pub(super) fn month_rev(
 /// to `month_rev` partner after partner (a block's demand again, one block at a time).
 #[cold]
 #[inline(never)]
-fn exact_month_rev(setup: &Setup, sk: u64, w: &Work, month_rev: &mut [f64]) {
+fn exact_month_rev(setup: &Setup, t: &LaneTable, sk: u64, w: &Work, month_rev: &mut [f64]) {
     let n = setup.partners.len();
     let months = setup.months;
     let mut blk = BlockOut::new(setup.kk);
@@ -468,7 +550,7 @@ fn exact_month_rev(setup: &Setup, sk: u64, w: &Work, month_rev: &mut [f64]) {
     for i0 in (0..n).step_by(LANES) {
         let nb = LANES.min(n - i0);
         acc.fill([0.0; LANES]);
-        demand_block(setup, sk, i0, nb, w, &mut acc, &mut blk);
+        demand_block(setup, t, sk, i0, nb, w, &mut acc, &mut blk);
         for (rev, row) in month_rev[..months].iter_mut().zip(&acc) {
             for &x in &row[..nb] {
                 *rev += x;

@@ -38,6 +38,8 @@ pub(super) struct Plan {
     volume_is_revenue: Vec<bool>,
     /// The common shape's plan ([`Simple`]), when the run has it.
     simple: Option<Simple>,
+    /// The partners as the demand's blocks read them.
+    lanes: block::LaneTable,
 }
 
 /// The common shape: one period, payable = capped (no exclusive groups, partner cap or
@@ -261,6 +263,7 @@ impl Plan {
             capped_is_payable,
             volume_is_revenue,
             simple,
+            lanes: block::LaneTable::new(s),
         })
     }
 }
@@ -279,7 +282,7 @@ pub(super) fn run_scenario(
     // the same code, compiled for one period and for several, with and without the
     // kernel's later stages (so that the common cases lose their loops and tests)
     if let Some(simple) = &plan.simple {
-        return run_simple(setup, simple, seed, s, w);
+        return run_simple(setup, plan, simple, seed, s, w);
     }
     match (setup.kk == 1, plan.capped_is_payable) {
         (true, true) => run::<true, true>(setup, plan, seed, s, w),
@@ -320,7 +323,7 @@ fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
         let l = i % block::LANES;
         if l == 0 {
             let nb = block::LANES.min(n - i);
-            block::demand_block(setup, sk, i, nb, w, &mut month_acc, &mut blk);
+            block::demand_block(setup, &plan.lanes, sk, i, nb, w, &mut month_acc, &mut blk);
         }
         for (k, pcents) in period_cents.iter_mut().enumerate() {
             *pcents = blk.period[k][l];
@@ -472,7 +475,7 @@ fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
             o.seg_incr_margin[pc.seg] = f64::NAN;
         }
     }
-    block::month_rev(setup, sk, w, &month_acc, &mut o.month_rev);
+    block::month_rev(setup, &plan.lanes, sk, w, &month_acc, &mut o.month_rev);
     o
 }
 
@@ -480,7 +483,14 @@ fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
 /// capped and at most one component per partner, so its loops over periods and components
 /// go, and with what does not vary by partner worked out in [`Plan::new`]. The same
 /// floating-point operations in the same order as [`run`] (and so as the general path).
-fn run_simple(setup: &Setup, simple: &Simple, seed: u64, s: u64, w: &mut Work) -> ScenarioOut {
+fn run_simple(
+    setup: &Setup,
+    plan: &Plan,
+    simple: &Simple,
+    seed: u64,
+    s: u64,
+    w: &mut Work,
+) -> ScenarioOut {
     let n = setup.partners.len();
     let nl = setup.ladders.len();
     let mut o = setup.scenario_out(1);
@@ -497,13 +507,13 @@ fn run_simple(setup: &Setup, simple: &Simple, seed: u64, s: u64, w: &mut Work) -
     let mut month_acc = vec![[0.0; block::LANES]; setup.months];
     for i0 in (0..n).step_by(block::LANES) {
         let nb = block::LANES.min(n - i0);
-        block::demand_block(setup, sk, i0, nb, w, &mut month_acc, &mut blk);
+        block::demand_block(setup, &plan.lanes, sk, i0, nb, w, &mut month_acc, &mut blk);
         o.partner_final[i0..i0 + nb].copy_from_slice(&blk.period[0][..nb]);
         if setup.units {
             w.final_q[i0..i0 + nb].copy_from_slice(&blk.period_q[0][..nb]);
         }
     }
-    block::month_rev(setup, sk, w, &month_acc, &mut o.month_rev);
+    block::month_rev(setup, &plan.lanes, sk, w, &month_acc, &mut o.month_rev);
     if let Some((ps, rc)) = &simple.retro {
         // retroactive revenue ladders of rates, on compact tables, a block of partners at a time
         let run = RetroRun {
