@@ -339,24 +339,44 @@ fn kernel(c: &Shared, lanes: &Lanes, n: usize, acc: &mut [[f64; LANES]], out: &m
         assert!(lanes.seg_off[l] + c.months <= c.seg_month.len());
     }
     assert!(c.market.len() >= c.months && acc.len() >= c.months);
+    // the last block, partial: its months' sums into a scratch of its own (each lane's from
+    // 0: its amounts exactly), the live lanes' then added to `acc`, so that the kernel needs no
+    // mask
+    let mut scratch = if n < LANES {
+        Some(vec![[0.0; LANES]; c.months])
+    } else {
+        None
+    };
+    let dst = match &mut scratch {
+        Some(v) => &mut v[..],
+        None => &mut *acc,
+    };
     // partners of one segment side by side (the population sorted by segment): the month's
-    // seasonality one number for the block
+    // seasonality one number for the block; no lane churning within the months: no test of
+    // the churn month
     let one_seg = lanes.seg_off.iter().all(|&o| o == lanes.seg_off[0]);
-    match (one_seg, c.units) {
-        (true, false) => kernel_segs::<true, false>(c, lanes, n, acc, out),
-        (false, false) => kernel_segs::<false, false>(c, lanes, n, acc, out),
-        (true, true) => kernel_segs::<true, true>(c, lanes, n, acc, out),
-        (false, true) => kernel_segs::<false, true>(c, lanes, n, acc, out),
+    let churn = lanes.churn.iter().any(|&ch| ch < c.months as f64);
+    match (one_seg, churn) {
+        (true, false) => kernel_segs::<true, false>(c, lanes, dst, out),
+        (true, true) => kernel_segs::<true, true>(c, lanes, dst, out),
+        (false, false) => kernel_segs::<false, false>(c, lanes, dst, out),
+        (false, true) => kernel_segs::<false, true>(c, lanes, dst, out),
+    }
+    if let Some(v) = scratch {
+        for (a, b) in acc[..c.months].iter_mut().zip(&v) {
+            for l in 0..n {
+                a[l] += b[l];
+            }
+        }
     }
 }
 
-/// [`kernel`], `ONE_SEG` when every lane is in the same segment, `UNITS` when the
-/// quantities are summed too.
+/// [`kernel`], `ONE_SEG` when every lane is in the same segment, `CHURN` when some lane's
+/// churn month is within the months; every lane's months added to `acc`.
 #[inline(always)]
-fn kernel_segs<const ONE_SEG: bool, const UNITS: bool>(
+fn kernel_segs<const ONE_SEG: bool, const CHURN: bool>(
     c: &Shared,
     lanes: &Lanes,
-    n: usize,
     acc: &mut [[f64; LANES]],
     out: &mut BlockOut,
 ) {
@@ -365,11 +385,9 @@ fn kernel_segs<const ONE_SEG: bool, const UNITS: bool>(
     let mut qacc = [0.0; LANES];
     // the period of the month, and its months left
     let (mut k, mut left) = (0, c.mpp);
-    // the lanes past `n`, to be left out of the month's sums
-    let mut live = [0u64; LANES];
-    for (l, v) in live.iter_mut().enumerate() {
-        *v = if l < n { u64::MAX } else { 0 };
-    }
+    // one period of every month: the total is the period's sum (the same additions in the
+    // same order), not summed twice
+    let single = c.kk == 1 && c.mpp == c.months;
     // software-pipelined: the factors of the next four months (a long chain: `ln`'s division,
     // `√`, `exp`) are computed before these four months' demand, which does not wait on them,
     // so that the two overlap
@@ -413,7 +431,7 @@ fn kernel_segs<const ONE_SEG: bool, const UNITS: bool>(
                 } else {
                     base
                 };
-                let g = if mf >= lanes.churn[l] { 0.0 } else { g };
+                let g = if CHURN && mf >= lanes.churn[l] { 0.0 } else { g };
                 cents[t][l] = line_cents(g * lanes.mix[l], c.scale);
             }
         }
@@ -427,10 +445,14 @@ fn kernel_segs<const ONE_SEG: bool, const UNITS: bool>(
             let row = unsafe { acc.get_unchecked_mut(m) };
             for l in 0..LANES {
                 pacc[l] += ct[l];
-                tot[l] += ct[l];
-                row[l] += f64::from_bits(ct[l].to_bits() & live[l]);
+                row[l] += ct[l];
             }
-            if UNITS {
+            if !single {
+                for l in 0..LANES {
+                    tot[l] += ct[l];
+                }
+            }
+            if c.units {
                 // the month's line quantity (`Setup::period_purchases`)
                 for l in 0..LANES {
                     qacc[l] += line_qty_lanes(ct[l], lanes.qpm[l]);
@@ -441,7 +463,7 @@ fn kernel_segs<const ONE_SEG: bool, const UNITS: bool>(
                 // the period's last month
                 if k < c.kk {
                     out.period[k] = pacc;
-                    if UNITS {
+                    if c.units {
                         out.period_q[k] = qacc;
                     }
                 }
@@ -452,7 +474,7 @@ fn kernel_segs<const ONE_SEG: bool, const UNITS: bool>(
             }
         }
     }
-    out.total = tot;
+    out.total = if single { out.period[0] } else { tot };
 }
 
 /// The noise factors of months 4j .. 4j + 4 of every lane (`rng::noise_factors`): the
