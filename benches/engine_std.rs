@@ -8,8 +8,10 @@
 //! ```
 //! `benches/bench_std.py` measures the engine through the Python package; this driver is
 //! the engine without Python in between (`--engine rust` there). The engine and the hand
-//! loop share the market factor's draws but not the monthly noise's (the engine's normals are
-//! counter-based, `rebatesim::rng::normals`), so their statistics agree within sampling error.
+//! loop share the market factor's draws but not the monthly noise's (the engine's normals and
+//! their lognormal factors are counter-based and computed in `f32`, `rebatesim::rng::normals`;
+//! the hand loop's are ziggurat normals and `f64::exp`), so their statistics agree within
+//! sampling error.
 
 mod common;
 

@@ -13,9 +13,11 @@
 //! Nothing generic: no programme interpretation, no per-partner outputs.
 //!
 //! The market factor is the engine's own draw (same stream, same sampler). The monthly noise
-//! is not: the engine draws it counter-based (`rebatesim::rng::normals`, a Box-Muller pair
-//! per two months, computed for eight partners at a time in vector registers), so the hand
-//! loop and the engine agree within sampling error, not draw for draw.
+//! is not: the engine draws it counter-based and in `f32` (`rebatesim::rng::normals`, one
+//! SplitMix64 output per Box-Muller pair of months, `ln`/`sin`/`cos`/`exp` polynomials in
+//! `f32`, the lognormal factor widened to `f64`, computed for eight partners at a time in
+//! vector registers), so the hand loop and the engine agree within sampling error, not draw
+//! for draw.
 //!
 //! ```text
 //! cargo bench --bench hand_loop -- [--scenarios N] [--seed S] [--partners PATH]
