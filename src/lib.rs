@@ -19,6 +19,29 @@
 
 #![warn(missing_docs)]
 
+/// Two copies of the `#[inline(always)]` function `$kernel`, compiled for AVX-512 (F and DQ)
+/// and for AVX2 (`unsafe fn $avx512(..)` and `unsafe fn $avx2(..)`, same arguments), so that
+/// a caller can pick one at run time after `is_x86_feature_detected!`; any attributes given
+/// first (e.g. `#[cfg(test)]`) go on both.
+macro_rules! isa_versions {
+    ($(#[$m:meta])* $kernel:ident => $avx512:ident, $avx2:ident, ($($arg:ident: $ty:ty),* $(,)?)) => {
+        $(#[$m])*
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f,avx512dq")]
+        unsafe fn $avx512($($arg: $ty),*) {
+            $kernel($($arg),*)
+        }
+
+        $(#[$m])*
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        unsafe fn $avx2($($arg: $ty),*) {
+            $kernel($($arg),*)
+        }
+    };
+}
+pub(crate) use isa_versions;
+
 pub mod backtest;
 pub mod calendar;
 pub mod charts;

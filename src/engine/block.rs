@@ -189,9 +189,7 @@ pub(super) fn demand_block(
     block(setup, t, sk, i0, n, w, acc, out)
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512dq")]
-unsafe fn block_avx512(
+crate::isa_versions!(#[allow(clippy::too_many_arguments)] block => block_avx512, block_avx2, (
     setup: &Setup,
     t: &LaneTable,
     sk: u64,
@@ -200,24 +198,7 @@ unsafe fn block_avx512(
     w: &Work,
     acc: &mut [[f64; LANES]],
     out: &mut BlockOut,
-) {
-    block(setup, t, sk, i0, n, w, acc, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn block_avx2(
-    setup: &Setup,
-    t: &LaneTable,
-    sk: u64,
-    i0: usize,
-    n: usize,
-    w: &Work,
-    acc: &mut [[f64; LANES]],
-    out: &mut BlockOut,
-) {
-    block(setup, t, sk, i0, n, w, acc, out)
-}
+));
 
 /// [`demand_block`] for one instruction set: the lanes' inputs, then the kernel.
 #[inline(always)]
@@ -306,29 +287,13 @@ fn lanes(setup: &Setup, t: &LaneTable, sk: u64, i0: usize, n: usize, segf: &[f64
     lanes
 }
 
-#[cfg(all(test, target_arch = "x86_64"))]
-#[target_feature(enable = "avx512f,avx512dq")]
-unsafe fn kernel_avx512(
+crate::isa_versions!(#[cfg(test)] kernel => kernel_avx512, kernel_avx2, (
     c: &Shared,
     lanes: &Lanes,
     n: usize,
     acc: &mut [[f64; LANES]],
     out: &mut BlockOut,
-) {
-    kernel(c, lanes, n, acc, out)
-}
-
-#[cfg(all(test, target_arch = "x86_64"))]
-#[target_feature(enable = "avx2")]
-unsafe fn kernel_avx2(
-    c: &Shared,
-    lanes: &Lanes,
-    n: usize,
-    acc: &mut [[f64; LANES]],
-    out: &mut BlockOut,
-) {
-    kernel(c, lanes, n, acc, out)
-}
+));
 
 /// The block's months, four at a time (see the module documentation).
 #[inline(always)]

@@ -300,24 +300,8 @@ fn fill_factors_kernel(key: u64, sigma: f32, half_var: f32, out: &mut [f64]) {
     }
 }
 
-macro_rules! dispatch {
-    ($kernel:ident, $avx512:ident, $avx2:ident, ($($arg:ident: $ty:ty),*)) => {
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx512f,avx512dq")]
-        unsafe fn $avx512($($arg: $ty),*) {
-            $kernel($($arg),*)
-        }
-
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2")]
-        unsafe fn $avx2($($arg: $ty),*) {
-            $kernel($($arg),*)
-        }
-    };
-}
-
-dispatch!(fill_normals_kernel, fill_avx512, fill_avx2, (keys: &[u64], per_key: usize, out: &mut [f32]));
-dispatch!(fill_factors_kernel, factors_avx512, factors_avx2, (key: u64, sigma: f32, half_var: f32, out: &mut [f64]));
+crate::isa_versions!(fill_normals_kernel => fill_avx512, fill_avx2, (keys: &[u64], per_key: usize, out: &mut [f32]));
+crate::isa_versions!(fill_factors_kernel => factors_avx512, factors_avx2, (key: u64, sigma: f32, half_var: f32, out: &mut [f64]));
 
 /// Standard normals `0..per_key` of each key, key after key: `out[k·per_key + m]` is normal
 /// `m` of `keys[k]` (see the module documentation). `out` must hold `keys.len() · per_key`
