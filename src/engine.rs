@@ -933,6 +933,10 @@ struct Work {
     measures: Vec<f64>,
     window: Vec<f64>,
     market: Vec<f64>,
+    /// Every month's market factor in `market` is finite and positive (set with it by
+    /// [`Setup::scenario_factors`]; false whenever unknown): the fast path's kernel may then
+    /// skip tests that cannot fail ([`block`]).
+    market_pos: bool,
     segf: Vec<f64>,
     base: Vec<f64>,
     g: Vec<f64>,
@@ -975,6 +979,7 @@ impl Work {
             measures: vec![0.0; s.prep.measure_len()],
             window: vec![0.0; max_slots],
             market: vec![1.0; s.months],
+            market_pos: false,
             segf: vec![1.0; s.nseg],
             base: vec![0.0; s.months],
             g: vec![0.0; s.months],
@@ -1773,6 +1778,7 @@ impl Setup<'_> {
     /// Scenario `s`'s market path and segment factors, into `w.market` and `w.segf`.
     fn scenario_factors(&self, seed: u64, s: u64, w: &mut Work) {
         self.market_path(seed, s, &mut w.market);
+        w.market_pos = w.market.iter().all(|&m| m > 0.0 && m.is_finite());
         self.segment_factors(seed, s, &mut w.segf);
     }
 

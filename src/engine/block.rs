@@ -4,11 +4,19 @@
 //! minor units. [`demand_block`] computes them for [`LANES`] consecutive partners at once, one
 //! partner per vector lane, four months at a time: the noise factors of the months
 //! ([`crate::rng::normals`], counter-based, so a lane's normal is a function of its partner's
-//! key and the month; in `f32`, sixteen lanes: two Box–Muller pairs of months of the eight
+//! key and the month; in `f32`, two Box–Muller pairs of months of each of the sixteen
 //! partners), the months' demand, its rounding to the minor unit and the running sums per
 //! period. Each partner alone is a long chain of dependent
-//! operations (normal → `exp` → rounding → sum); eight of them side by side keep the vector
-//! units busy instead of waiting on that chain.
+//! operations (normal → `exp` → rounding → sum); sixteen of them side by side (two AVX-512
+//! registers of `f64` for each value) keep the vector units busy instead of waiting on that
+//! chain.
+//!
+//! A month's market and seasonality factors are read through [`std::hint::black_box`], so
+//! that each is one number broadcast to the lanes. Without it the compiler's SLP vectoriser
+//! gathered the four months' factors into one register, computed the demand four months to a
+//! register and transposed the results back to one partner per lane with shuffles. Measured
+//! on bench-std (`engine_std`, 1 thread, interleaved runs): eight lanes with the shuffles
+//! 251 M partner-months/s, either change alone 1–2% more, both together 288–291.
 //!
 //! Every value is computed by exactly the floating-point operations, in the same order, that
 //! [`Setup::demand`] and the fast path's per-partner rounding apply to one partner, so the
@@ -21,8 +29,8 @@
 use super::*;
 use crate::rng::normals::{self, factor_params};
 
-/// Partners per block: one AVX-512 register of `f64`, two AVX2 registers.
-pub(super) const LANES: usize = 8;
+/// Partners per block: two AVX-512 registers of `f64`, four AVX2 registers.
+pub(super) const LANES: usize = 16;
 
 /// What [`demand_block`] gives per partner of the block (lane `l` = partner `i0 + l`).
 #[derive(Debug, Clone)]
@@ -73,6 +81,9 @@ struct Lanes {
     qpm: [f64; LANES],
     /// Offset of its segment's row in `seg_month`.
     seg_off: [usize; LANES],
+    /// Every lane has noise (σ > 0), its whole line in the single category (share 1) and a
+    /// factor for the year `f` finite and positive: see [`Shared::plain`].
+    plain: bool,
 }
 
 #[cfg(test)]
@@ -90,7 +101,7 @@ impl Lanes {
 }
 
 /// What the lanes read of each partner whatever the scenario, in columns, so that a block's
-/// eight partners are eight consecutive values of each (vector loads, no per-lane work): its
+/// partners are [`LANES`] consecutive values of each (vector loads, no per-lane work): its
 /// baseline month, segment, noise σ (as the noise factors use it too,
 /// [`normals::factor_params`]), share of the single line category and its segment's row in
 /// `Setup::seg_month`. Padded to a whole number of blocks with copies of the last partner (the
@@ -108,6 +119,8 @@ pub(super) struct LaneTable {
     seg_off: Vec<usize>,
     /// The partner's segment has a partner factor or churn ([`Setup::partner_year`] draws).
     draws: Vec<bool>,
+    /// Every seasonality factor (`Setup::seg_month`) is finite and `+0` or more.
+    season_pos: bool,
 }
 
 impl LaneTable {
@@ -125,6 +138,10 @@ impl LaneTable {
             qpm: Vec::with_capacity(len),
             seg_off: Vec::with_capacity(len),
             draws: Vec::with_capacity(len),
+            season_pos: setup
+                .seg_month
+                .iter()
+                .all(|&s| s >= 0.0 && s.is_finite() && s.is_sign_positive()),
         };
         assert_eq!(setup.mix.len(), n, "one line category");
         for i in 0..len {
@@ -156,6 +173,12 @@ struct Shared<'a> {
     scale: f64,
     seg_month: &'a [f64],
     market: &'a [f64],
+    /// Every seasonality factor is finite and `+0` or more ([`LaneTable`]) and every market
+    /// factor finite and positive (`Work::market_pos`). With [`Lanes::plain`] as well, a
+    /// month's demand `((f · s) · market) · e` is `+0`, positive or `+∞`, never negative, `−0`
+    /// or NaN (`e` is positive and finite), so the kernel's `sigma > 0`, `· mix` (× 1) and
+    /// `amount > 0` change nothing and are skipped (`kernel_segs`'s `PLAIN`).
+    plain: bool,
 }
 
 /// The purchases of partners `i0 .. i0 + n` (`n ≤ LANES`) of scenario key `sk` into `out`,
@@ -221,6 +244,7 @@ fn block(
         scale: setup.scale,
         seg_month: &setup.seg_month,
         market: &w.market,
+        plain: t.season_pos && w.market_pos,
     };
     kernel(&shared, &lanes, n, acc, out)
 }
@@ -284,6 +308,14 @@ fn lanes(setup: &Setup, t: &LaneTable, sk: u64, i0: usize, n: usize, segf: &[f64
             lanes.churn[l] = churn as f64;
         }
     }
+    let mut plain = true;
+    for l in 0..LANES {
+        plain &= lanes.sigma[l] > 0.0
+            && lanes.mix[l] == 1.0
+            && lanes.f[l] > 0.0
+            && lanes.f[l] < f64::INFINITY;
+    }
+    lanes.plain = plain;
     lanes
 }
 
@@ -322,10 +354,13 @@ fn kernel(c: &Shared, lanes: &Lanes, n: usize, acc: &mut [[f64; LANES]], out: &m
     let one_seg = lanes.seg_off.iter().all(|&o| o == lanes.seg_off[0]);
     let churn = lanes.churn.iter().any(|&ch| ch < c.months as f64);
     match (one_seg, churn) {
-        (true, false) => kernel_segs::<true, false>(c, lanes, dst, out),
-        (true, true) => kernel_segs::<true, true>(c, lanes, dst, out),
-        (false, false) => kernel_segs::<false, false>(c, lanes, dst, out),
-        (false, true) => kernel_segs::<false, true>(c, lanes, dst, out),
+        (true, false) if c.plain && lanes.plain => {
+            kernel_segs::<true, false, true>(c, lanes, dst, out)
+        }
+        (true, false) => kernel_segs::<true, false, false>(c, lanes, dst, out),
+        (true, true) => kernel_segs::<true, true, false>(c, lanes, dst, out),
+        (false, false) => kernel_segs::<false, false, false>(c, lanes, dst, out),
+        (false, true) => kernel_segs::<false, true, false>(c, lanes, dst, out),
     }
     if let Some(v) = scratch {
         for (a, b) in acc[..c.months].iter_mut().zip(&v) {
@@ -337,9 +372,11 @@ fn kernel(c: &Shared, lanes: &Lanes, n: usize, acc: &mut [[f64; LANES]], out: &m
 }
 
 /// [`kernel`], `ONE_SEG` when every lane is in the same segment, `CHURN` when some lane's
-/// churn month is within the months; every lane's months added to `acc`.
+/// churn month is within the months, `PLAIN` when the demand is never negative, `−0` or NaN
+/// and every lane has noise and one category ([`Shared::plain`]); every lane's months added
+/// to `acc`.
 #[inline(always)]
-fn kernel_segs<const ONE_SEG: bool, const CHURN: bool>(
+fn kernel_segs<const ONE_SEG: bool, const CHURN: bool, const PLAIN: bool>(
     c: &Shared,
     lanes: &Lanes,
     acc: &mut [[f64; LANES]],
@@ -375,10 +412,13 @@ fn kernel_segs<const ONE_SEG: bool, const CHURN: bool>(
             // month on
             // SAFETY: m < months ≤ market.len(), and seg_off[l] + m < seg_month.len()
             // (asserted in `kernel`)
-            let mk = unsafe { *c.market.get_unchecked(m) };
+            // `black_box`: one number broadcast to the lanes (see the module documentation)
+            let mk = std::hint::black_box(unsafe { *c.market.get_unchecked(m) });
             let mut fs = [0.0; LANES];
             if ONE_SEG {
-                let s = unsafe { *c.seg_month.get_unchecked(lanes.seg_off[0] + m) };
+                let s = std::hint::black_box(unsafe {
+                    *c.seg_month.get_unchecked(lanes.seg_off[0] + m)
+                });
                 for l in 0..LANES {
                     fs[l] = lanes.f[l] * s;
                 }
@@ -389,6 +429,13 @@ fn kernel_segs<const ONE_SEG: bool, const CHURN: bool>(
                 }
             }
             let mf = (4 * j + t) as f64;
+            if PLAIN {
+                // `g · 1 = g`, `g ≥ +0` (see `Shared::plain`)
+                for l in 0..LANES {
+                    cents[t][l] = line_cents_pos(fs[l] * mk * et[l], c.scale);
+                }
+                continue;
+            }
             for l in 0..LANES {
                 let base = fs[l] * mk;
                 let g = if lanes.sigma[l] > 0.0 {
@@ -443,8 +490,8 @@ fn kernel_segs<const ONE_SEG: bool, const CHURN: bool>(
 }
 
 /// The noise factors of months 4j .. 4j + 4 of every lane (`rng::noise_factors`): the
-/// Box–Muller pairs 2j and 2j + 1 of the eight lanes side by side (sixteen `f32` lanes: one
-/// AVX-512 register), their normals' factors, widened to `f64`.
+/// Box–Muller pairs 2j and 2j + 1 of the [`LANES`] lanes side by side (`2 · LANES` `f32`
+/// lanes), their normals' factors, widened to `f64`.
 #[inline(always)]
 fn factors(lanes: &Lanes, j: usize) -> [[f64; LANES]; 4] {
     let mut keys = [0u64; 2 * LANES];
@@ -487,6 +534,19 @@ fn line_cents(amount: f64, scale: f64) -> f64 {
     }
 }
 
+/// [`line_cents`] of an amount that is `+0`, positive or `+∞` (never negative, `−0` or NaN):
+/// the test of `amount > 0` changes nothing (`+0` rounds to `+0`).
+#[inline(always)]
+fn line_cents_pos(amount: f64, scale: f64) -> f64 {
+    let x = amount * scale;
+    let t = x.trunc();
+    if x - t >= 0.5 {
+        t + 1.0
+    } else {
+        t
+    }
+}
+
 /// [`line_qty`] without branches (a vector loop): `cents · qpm` rounded half up when
 /// positive, else 0 — the same bits ([`line_cents`]'s rounding, which is the general path's
 /// `round_half_up_positive`).
@@ -512,9 +572,8 @@ pub(super) fn month_rev(
     month_rev: &mut [f64],
 ) {
     let months = setup.months;
-    let sum = |rev: f64, p: &[f64; LANES]| {
-        rev + (((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7])))
-    };
+    // any order of the lanes (see above)
+    let sum = |rev: f64, p: &[f64; LANES]| rev + p.iter().sum::<f64>();
     let rev = &month_rev[..months];
     if rev.iter().zip(acc).all(|(&r, p)| sum(r, p) < 9.0e15) {
         for (r, p) in month_rev[..months].iter_mut().zip(acc) {
@@ -619,7 +678,18 @@ mod tests {
             let months = mpp * kk;
             // three segments; the lanes in one of them (a population sorted by segment) or
             // in any
-            let seg_month: Vec<f64> = (0..3 * months).map(|_| r.random_range(0.5..1.5)).collect();
+            // a plain case (`Shared::plain`, `Lanes::plain`): noise in every lane, one
+            // category, no churn, factors positive (some seasonality factors 0)
+            let plain = r.random_bool(0.3);
+            let seg_month: Vec<f64> = (0..3 * months)
+                .map(|_| {
+                    if plain && r.random_bool(0.1) {
+                        0.0
+                    } else {
+                        r.random_range(0.5..1.5)
+                    }
+                })
+                .collect();
             let market: Vec<f64> = (0..months).map(|_| r.random_range(0.8..1.2)).collect();
             let c = Shared {
                 units: r.random_bool(0.5),
@@ -629,9 +699,20 @@ mod tests {
                 scale: 100.0,
                 seg_month: &seg_month,
                 market: &market,
+                plain,
             };
             let mut lanes = random_lanes(&mut r);
-            let one_seg = r.random_bool(0.5);
+            if plain {
+                for l in 0..LANES {
+                    let sigma = [0.15, 0.35, 1.0, 3.0][r.random_range(0..4)];
+                    lanes.set_sigma(l, sigma);
+                    lanes.mix[l] = 1.0;
+                    lanes.churn[l] = months as f64;
+                    lanes.f[l] = r.random_range(1e-3..1e6);
+                }
+                lanes.plain = true;
+            }
+            let one_seg = plain || r.random_bool(0.5);
             let seg0 = r.random_range(0..3usize);
             for l in 0..LANES {
                 lanes.seg_off[l] = months
