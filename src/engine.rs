@@ -1752,6 +1752,14 @@ struct ScenarioOut {
 impl Setup<'_> {
     /// A scenario's outputs, every sum at zero, with `kk` period totals.
     fn scenario_out(&self, kk: usize) -> ScenarioOut {
+        let mut o = self.scenario_out_unfilled(kk);
+        o.partner_final.resize(self.partners.len(), 0.0);
+        o
+    }
+
+    /// [`Setup::scenario_out`] but for `partner_final`, empty (with room for every partner):
+    /// for a caller that fills it partner after partner, without zeroing it first.
+    fn scenario_out_unfilled(&self, kk: usize) -> ScenarioOut {
         let (n, nseg) = (self.partners.len(), self.nseg);
         ScenarioOut {
             totals: vec![0.0; kk],
@@ -1770,7 +1778,7 @@ impl Setup<'_> {
             comp_payout: vec![0.0; self.nc],
             tiers: vec![0; self.tier_width],
             month_rev: vec![0.0; self.months],
-            partner_final: vec![0.0; n],
+            partner_final: Vec::with_capacity(n),
             partner_tier: vec![0; n * self.ladders.len()],
         }
     }

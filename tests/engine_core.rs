@@ -434,11 +434,7 @@ above = 100
     let ex = export_scenario(&p, &pop, &m, 5, 0).unwrap();
     let q: Decimal = ex.transactions.quantity.iter().sum();
     assert_eq!(q, Decimal::from_str("559.67").unwrap());
-    assert!(ex
-        .transactions
-        .quantity
-        .iter()
-        .all(|x| x.scale() == 6));
+    assert!(ex.transactions.quantity.iter().all(|x| x.scale() == 6));
     let st = settle(&p, &ex.partners, &ex.transactions).unwrap();
     assert_eq!(st.lines.len(), 1);
     assert_eq!(st.lines[0].payable, Decimal::from_str("229.84").unwrap());

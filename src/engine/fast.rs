@@ -61,8 +61,10 @@ struct Simple {
     retro: Option<Retro>,
 }
 
-/// [`Simple::retro`]: per partner (component or [`NONE`], segment), per component.
-type Retro = (Vec<(u32, u32)>, Vec<RetroComp>);
+/// [`Simple::retro`]: per partner (component or [`NONE`], segment), per component, and per
+/// block of [`block::LANES`] partners whether they are all in one component (not [`NONE`])
+/// and one segment ([`retro_pass`] computes such a block lane by lane).
+type Retro = (Vec<(u32, u32)>, Vec<RetroComp>, Vec<bool>);
 
 /// A component of [`Simple::retro`].
 #[derive(Debug, Clone, Copy)]
@@ -180,12 +182,18 @@ impl Simple {
             })
             .collect::<Option<Vec<RetroComp>>>()
             .map(|rc| {
-                let ps = comp
+                let ps: Vec<(u32, u32)> = comp
                     .iter()
                     .zip(&s.partners)
                     .map(|(&c, p)| (c, p.seg as u32))
                     .collect();
-                (ps, rc)
+                let uniform = ps
+                    .chunks(block::LANES)
+                    .map(|b| {
+                        b.len() == block::LANES && b[0].0 != NONE && b.iter().all(|&p| p == b[0])
+                    })
+                    .collect();
+                (ps, rc, uniform)
             });
         Some(Simple {
             comp,
@@ -493,7 +501,8 @@ fn run_simple(
 ) -> ScenarioOut {
     let n = setup.partners.len();
     let nl = setup.ladders.len();
-    let mut o = setup.scenario_out(1);
+    // `partner_final` filled block after block below (not zeroed first)
+    let mut o = setup.scenario_out_unfilled(1);
     setup.scenario_factors(seed, s, w);
     let sk = rng::scenario_key(seed, s);
     let prep = &setup.prep;
@@ -508,13 +517,13 @@ fn run_simple(
     for i0 in (0..n).step_by(block::LANES) {
         let nb = block::LANES.min(n - i0);
         block::demand_block(setup, &plan.lanes, sk, i0, nb, w, &mut month_acc, &mut blk);
-        o.partner_final[i0..i0 + nb].copy_from_slice(&blk.period[0][..nb]);
+        o.partner_final.extend_from_slice(&blk.period[0][..nb]);
         if setup.units {
             w.final_q[i0..i0 + nb].copy_from_slice(&blk.period_q[0][..nb]);
         }
     }
     block::month_rev(setup, &plan.lanes, sk, w, &month_acc, &mut o.month_rev);
-    if let Some((ps, rc)) = &simple.retro {
+    if let Some((ps, rc, uniform)) = &simple.retro {
         // retroactive revenue ladders of rates, on compact tables, a block of partners at a time
         let run = RetroRun {
             prep,
@@ -522,6 +531,7 @@ fn run_simple(
             nl,
             ps,
             rc,
+            uniform,
         };
         let sums = retro_pass(run, &mut o);
         total = sums.0;
@@ -648,6 +658,7 @@ struct RetroRun<'a> {
     nl: usize,
     ps: &'a [(u32, u32)],
     rc: &'a [RetroComp],
+    uniform: &'a [bool],
 }
 
 /// [`run_simple`]'s programme for retroactive revenue ladders of rates ([`Simple::retro`]):
@@ -771,6 +782,7 @@ fn retro_pass_kernel(run: RetroRun, o: &mut ScenarioOut) -> (f64, f64) {
         nl,
         ps,
         rc,
+        uniform,
     } = run;
     let n = ps.len();
     let mut total = 0.0;
@@ -778,7 +790,7 @@ fn retro_pass_kernel(run: RetroRun, o: &mut ScenarioOut) -> (f64, f64) {
     for i0 in (0..n).step_by(L) {
         let nb = L.min(n - i0);
         let (c, seg) = ps[i0];
-        if nb == L && c != NONE && ps[i0 + 1..i0 + L].iter().all(|&p| p == (c, seg)) {
+        if uniform[i0 / L] {
             let k = &rc[c as usize];
             let cents: &[f64; L] = o.partner_final[i0..i0 + L].try_into().unwrap();
             if let Some(b) = retro_lanes(prep, scale, k, cents) {
@@ -801,10 +813,19 @@ fn retro_pass_kernel(run: RetroRun, o: &mut ScenarioOut) -> (f64, f64) {
                 for l in 0..L {
                     o.partner_tier[(i0 + l) * nl + k.l as usize] = b.reached[l] as u8;
                 }
-                // the tier counts (whole numbers: any order)
-                for t in 0..=k.tiers as u64 {
-                    let count = b.reached.iter().filter(|&&r| r == t).count();
-                    o.tiers[k.offset as usize + t as usize] += count as u32;
+                // the tier counts (whole numbers: any order): `ge[t]` lanes reached tier t or
+                // higher (one bit per lane, counted), so `ge[t] − ge[t + 1]` ended in tier t
+                const { assert!(L <= 32, "one bit per lane in a u32") };
+                let mut ge = [L as u32, 0, 0, 0, 0, 0];
+                for (j, g) in ge[1..5].iter_mut().enumerate() {
+                    let mut bits = 0u32;
+                    for l in 0..L {
+                        bits |= ((b.reached[l] > j as u64) as u32) << l;
+                    }
+                    *g = bits.count_ones();
+                }
+                for t in 0..=k.tiers as usize {
+                    o.tiers[k.offset as usize + t] += ge[t] - ge[t + 1];
                 }
                 continue;
             }

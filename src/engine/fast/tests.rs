@@ -480,7 +480,10 @@ fn huge_baselines_sum_the_months_partner_after_partner() {
     let mut case = 0u64;
     while simple < 12 || other < 12 {
         case += 1;
-        assert!(case < 10_000, "too few cases: {simple} simple, {other} other");
+        assert!(
+            case < 10_000,
+            "too few cases: {simple} simple, {other} other"
+        );
         let (prog, csv, model) = random_case(case);
         // the baselines (third column) times 10^8 .. 10^300
         let factor = [1e8, 1e9, 1e10, 1e11, 1e13, 1e300][case as usize % 6];

@@ -18,7 +18,10 @@ fn radius_uniform_covers_zero_to_one() {
     assert_eq!(radius_uniform(1 << 33), 2.0 * TWO_M31);
     // the largest normal: √(−2 ln 2⁻³¹)
     let (c, _) = box_muller(0);
-    assert!((c as f64 - (62.0 * std::f64::consts::LN_2).sqrt()).abs() < 1e-5, "{c}");
+    assert!(
+        (c as f64 - (62.0 * std::f64::consts::LN_2).sqrt()).abs() < 1e-5,
+        "{c}"
+    );
 }
 
 #[test]
@@ -208,7 +211,9 @@ fn erfc(x: f64) -> f64 {
 fn engine_keys() -> Vec<u64> {
     let sk = crate::rng::scenario_key(1, 0);
     (0..40_000u64)
-        .map(|i| crate::rng::purpose_key(crate::rng::partner_key(sk, i), crate::rng::Purpose::Noise))
+        .map(|i| {
+            crate::rng::purpose_key(crate::rng::partner_key(sk, i), crate::rng::Purpose::Noise)
+        })
         .collect()
 }
 
@@ -295,7 +300,10 @@ fn factors_are_lognormal_with_mean_one() {
         assert!((sd / want_sd - 1.0).abs() < 0.03, "σ {sigma}: sd {sd}");
         let lm = l1 / n;
         let lsd = (l2 / n - lm * lm).sqrt();
-        assert!((lm + 0.5 * sigma * sigma).abs() < 4.0 * sigma / n.sqrt(), "σ {sigma}: {lm}");
+        assert!(
+            (lm + 0.5 * sigma * sigma).abs() < 4.0 * sigma / n.sqrt(),
+            "σ {sigma}: {lm}"
+        );
         assert!((lsd / sigma - 1.0).abs() < 0.005, "σ {sigma}: {lsd}");
     }
 }
@@ -303,9 +311,7 @@ fn factors_are_lognormal_with_mean_one() {
 #[test]
 fn golden_values() {
     // guards the generator: a change here changes every published result
-    let got: Vec<String> = (0..4)
-        .map(|m| format!("{:.7}", normal_at(42, m)))
-        .collect();
+    let got: Vec<String> = (0..4).map(|m| format!("{:.7}", normal_at(42, m))).collect();
     assert_eq!(got.join(" "), "0.6768370 -0.3740011 -1.5638878 1.1047796");
     assert_eq!(format!("{:.12}", factor_at(42, 0.35, 0)), "1.192012429237");
 }
