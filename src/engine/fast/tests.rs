@@ -335,12 +335,14 @@ fn bench_std_shape_takes_the_fast_path_and_agrees() {
 }
 
 /// Retroactive revenue ladders of rates on partner tables grouped by segment (as real tables
-/// are): whole blocks of eight partners in one ladder take the vectorised loop, the blocks
+/// are): whole blocks of `block::LANES` partners in one ladder take the vectorised loop, the blocks
 /// across a segment boundary and the last, partial block the partner-by-partner one; both
 /// equal the general path, whatever the rounding rule, decimals, measure and caps.
 #[test]
 fn retroactive_ladders_on_grouped_partners_agree_block_by_block() {
     let mut r = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(27);
+    // blocks taken lane by lane, and partner by partner, over the cases
+    let (mut lanes, mut single) = (0, 0);
     for case in 0..24 {
         let (currency, _) = *pick(&mut r, &[("EUR", 2), ("JPY", 0), ("KWD", 3)]);
         let rounding = *pick(&mut r, &["half_up", "half_even", "down", "up"]);
@@ -376,11 +378,11 @@ fn retroactive_ladders_on_grouped_partners_agree_block_by_block() {
             }
             prog += &format!("tiers = [{}]\n", tiers.join(", "));
         }
-        // runs of each segment, of lengths that are and are not multiples of eight
+        // runs of each segment, of lengths that are and are not multiples of the block
         let mut csv = String::from("partner_id,segment,baseline_revenue\n");
         let mut i = 0;
         for seg in ["a", "b", "c"] {
-            for _ in 0..r.random_range(1..60) {
+            for _ in 0..r.random_range(1..100) {
                 csv += &format!("p{i},{seg},{:.2}\n", r.random_range(10_000.0..600_000.0f64));
                 i += 1;
             }
@@ -395,9 +397,16 @@ fn retroactive_ladders_on_grouped_partners_agree_block_by_block() {
             simple.is_some_and(|s| s.retro.is_some()),
             "case {case}: the retroactive loop\n{prog}"
         );
+        let uniform = &simple.unwrap().retro.as_ref().unwrap().2;
+        lanes += uniform.iter().filter(|&&u| u).count();
+        single += uniform.iter().filter(|&&u| !u).count();
         let (fast, general) = both(&p, &pop, &m, case, 4);
         assert!(fast == general, "case {case}: outputs differ\n--- programme\n{prog}\n--- partners\n{csv}\n--- model\n{model}");
     }
+    assert!(
+        lanes >= 20 && single >= 20,
+        "{lanes} blocks lane by lane, {single} partner by partner"
+    );
 }
 
 #[test]
