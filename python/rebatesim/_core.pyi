@@ -1,7 +1,7 @@
 """Type stubs of the compiled extension ``rebatesim._core`` (kept by hand;
 ``python -m mypy.stubtest rebatesim._core`` checks them against the module)."""
 
-from typing import Any, Callable, Optional, Union, final
+from typing import Any, Callable, Optional, TypedDict, Union, final
 
 import numpy as np
 import os
@@ -150,18 +150,24 @@ class ComparisonResult:
     def partner_ids(self, i: int) -> list[str]: ...
     def differences(self) -> str: ...
 
+class _RunArgs(TypedDict):
+    """The run options of ``simulate``, ``compare`` and ``sensitivity``, every key present
+    (``None`` for the engine's default); built by ``rebatesim.simulation._kwargs``."""
+
+    scenarios: int
+    seed: int
+    threads: Optional[int]
+    chunk_size: Optional[int]
+    statistic: Optional[str]
+    tolerance: Optional[float]
+    max_scenarios: Optional[int]
+    memory_limit: Optional[int]
+
 def simulate(
     programme: ProgrammeSpec,
     population: Population,
     model: DemandModel,
-    scenarios: int = 1000,
-    seed: int = 0,
-    threads: Optional[int] = None,
-    chunk_size: Optional[int] = None,
-    statistic: Optional[str] = None,
-    tolerance: Optional[float] = None,
-    max_scenarios: Optional[int] = None,
-    memory_limit: Optional[int] = None,
+    run: _RunArgs,
     progress: Optional[Callable[[int, int], Any]] = None,
 ) -> SimResult: ...
 def compare(
@@ -169,14 +175,7 @@ def compare(
     programmes: list[ProgrammeSpec],
     population: Population,
     model: DemandModel,
-    scenarios: int = 1000,
-    seed: int = 0,
-    threads: Optional[int] = None,
-    chunk_size: Optional[int] = None,
-    statistic: Optional[str] = None,
-    tolerance: Optional[float] = None,
-    max_scenarios: Optional[int] = None,
-    memory_limit: Optional[int] = None,
+    run: _RunArgs,
     progress: Optional[Callable[[int, int], Any]] = None,
 ) -> ComparisonResult: ...
 
@@ -184,15 +183,8 @@ def sensitivity(
     programme: ProgrammeSpec,
     population: Population,
     model: DemandModel,
-    assumptions: Optional[list[tuple[Any, ...]]] = None,
-    scenarios: int = 1000,
-    seed: int = 0,
-    threads: Optional[int] = None,
-    chunk_size: Optional[int] = None,
-    statistic: Optional[str] = None,
-    tolerance: Optional[float] = None,
-    max_scenarios: Optional[int] = None,
-    memory_limit: Optional[int] = None,
+    assumptions: Optional[list[tuple[Any, ...]]],
+    run: _RunArgs,
     progress: Optional[Callable[[int, int], Any]] = None,
 ) -> str: ...
 def sensitivity_parameters() -> list[tuple[str, float, float, bool, bool, bool]]: ...

@@ -256,7 +256,7 @@ def sensitivity(
     kw = _kwargs(scenarios, seed, threads, chunk_size, precision, max_scenarios, memory_limit)
     bar = _Progress(progress, f"{prog.name} sensitivity")
     try:
-        text = _core.sensitivity(prog._spec, pop._core, mod._core, specs, progress=bar.callback, **kw)
+        text = _core.sensitivity(prog._spec, pop._core, mod._core, specs, kw, progress=bar.callback)
     finally:
         bar.close()
     return Sensitivity(json.loads(text))

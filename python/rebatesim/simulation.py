@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 import json
+import numbers
 import os
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -254,6 +255,8 @@ class _Progress:
 
 def _kwargs(scenarios: int, seed: int, threads: Optional[int], chunk_size: Optional[int], precision: Any,
             max_scenarios: Optional[int], memory_limit: Optional[int]) -> Dict[str, Any]:
+    """The run options of ``_core.simulate``, ``compare`` and ``sensitivity`` (``_core._RunArgs``:
+    every key, ``None`` for the engine's default), checked."""
     stat, tol = _precision(precision)
     if scenarios is None or int(scenarios) < 1:
         raise RequestError(f"scenarios: expected at least 1, found {scenarios}")
@@ -261,9 +264,21 @@ def _kwargs(scenarios: int, seed: int, threads: Optional[int], chunk_size: Optio
         raise RequestError(f"threads: expected at least 1, found {threads}")
     return dict(
         scenarios=int(scenarios), seed=int(seed), threads=None if threads is None else int(threads),
-        chunk_size=chunk_size, statistic=stat, tolerance=tol, max_scenarios=max_scenarios,
-        memory_limit=memory_limit,
+        chunk_size=_positive("chunk_size", chunk_size), statistic=stat, tolerance=tol,
+        max_scenarios=_positive("max_scenarios", max_scenarios),
+        memory_limit=_positive("memory_limit", memory_limit),
     )
+
+
+def _positive(name: str, value: Any) -> Optional[int]:
+    """An optional whole number of at least 1, or a RequestError naming the option."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise RequestError(f"{name}: expected a whole number, found {value!r}")
+    if value < 1:
+        raise RequestError(f"{name}: expected at least 1, found {value}")
+    return int(value)
 
 
 def simulate(
@@ -300,7 +315,7 @@ def simulate(
     kw = _kwargs(scenarios, seed, threads, chunk_size, precision, max_scenarios, memory_limit)
     bar = _Progress(progress, prog.name)
     try:
-        core = _core.simulate(prog._spec, pop._core, mod._core, progress=bar.callback, **kw)
+        core = _core.simulate(prog._spec, pop._core, mod._core, kw, progress=bar.callback)
     finally:
         bar.close()
     r = SimulationResult(core.meta(), core.summaries(), core.per_scenario(), core.matrices(), core.partner_ids())
@@ -346,7 +361,7 @@ def compare(
     kw = _kwargs(scenarios, seed, threads, chunk_size, precision, max_scenarios, memory_limit)
     bar = _Progress(progress, "compare")
     try:
-        core = _core.compare(names, [p._spec for p in progs], pop._core, mod._core, progress=bar.callback, **kw)
+        core = _core.compare(names, [p._spec for p in progs], pop._core, mod._core, kw, progress=bar.callback)
     finally:
         bar.close()
     results = {}

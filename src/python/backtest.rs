@@ -3,7 +3,7 @@
 
 use super::errors::to_py;
 use super::programme::PyProgramme;
-use super::simulate::{opts, run_detached, PyModel, PyPopulation};
+use super::simulate::{opts, run_detached, PyModel, PyPopulation, RunArgs};
 use crate::backtest::{run_standard, Backtest, BacktestOptions, Standard};
 use crate::error::Error;
 use numpy::{PyArray1, PyArrayMethods};
@@ -214,17 +214,7 @@ pub(crate) fn backtest(
             Error::Request("threads must be at least 1 (or None for all cores)".into()),
         ));
     }
-    let o = opts(
-        py,
-        scenarios.max(1),
-        seed,
-        threads,
-        None,
-        None,
-        None,
-        None,
-        None,
-    )?;
+    let o = opts(py, RunArgs::basic(scenarios.max(1), seed, threads))?;
     let (c, p, m) = (
         &programme.get().compiled,
         &population.get().inner,

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::errors::to_py;
 use super::programme::PyProgramme;
-use super::simulate::{opts, run_detached, PyModel, PyPopulation};
+use super::simulate::{opts, run_detached, PyModel, PyPopulation, RunArgs};
 use crate::error::Error;
 use crate::sensitivity::{
     self as sens, Assumption, Change, Difference, Outcome, SensitivityOptions,
@@ -89,22 +89,14 @@ fn difference(d: &Difference) -> Value {
 
 /// One-at-a-time sensitivity analysis; returns the results as JSON text.
 #[pyfunction]
-#[pyo3(signature = (programme, population, model, assumptions=None, scenarios=1000, seed=0, threads=None, chunk_size=None, statistic=None, tolerance=None, max_scenarios=None, memory_limit=None, progress=None))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (programme, population, model, assumptions, run, progress=None))]
 pub(crate) fn sensitivity(
     py: Python<'_>,
     programme: &Bound<'_, PyProgramme>,
     population: &Bound<'_, PyPopulation>,
     model: &Bound<'_, PyModel>,
     assumptions: Option<Vec<Spec<'_>>>,
-    scenarios: usize,
-    seed: u64,
-    threads: Option<usize>,
-    chunk_size: Option<usize>,
-    statistic: Option<&str>,
-    tolerance: Option<f64>,
-    max_scenarios: Option<usize>,
-    memory_limit: Option<usize>,
+    run: RunArgs,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     let assumptions = match assumptions {
@@ -116,17 +108,7 @@ pub(crate) fn sensitivity(
                 .map_err(|e| to_py(py, e))?,
         ),
     };
-    let o = opts(
-        py,
-        scenarios,
-        seed,
-        threads,
-        chunk_size,
-        statistic,
-        tolerance,
-        max_scenarios,
-        memory_limit,
-    )?;
+    let o = opts(py, run)?;
     let (c, p, m) = (
         &programme.get().compiled,
         &population.get().inner,

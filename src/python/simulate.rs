@@ -187,23 +187,53 @@ pub(super) struct Opts {
     memory_limit: usize,
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(super) fn opts(
-    py: Python<'_>,
+/// The run options that `simulate`, `compare` and `sensitivity` share, as
+/// `rebatesim.simulation._kwargs` builds them: a dict with every key (`None` for a default).
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub(super) struct RunArgs {
     scenarios: usize,
     seed: u64,
     threads: Option<usize>,
     chunk_size: Option<usize>,
-    statistic: Option<&str>,
+    statistic: Option<String>,
     tolerance: Option<f64>,
     max_scenarios: Option<usize>,
     memory_limit: Option<usize>,
-) -> PyResult<Opts> {
+}
+
+impl RunArgs {
+    /// `scenarios`, `seed` and `threads`, the rest the engine's defaults.
+    pub(super) fn basic(scenarios: usize, seed: u64, threads: Option<usize>) -> RunArgs {
+        RunArgs {
+            scenarios,
+            seed,
+            threads,
+            chunk_size: None,
+            statistic: None,
+            tolerance: None,
+            max_scenarios: None,
+            memory_limit: None,
+        }
+    }
+}
+
+pub(super) fn opts(py: Python<'_>, run: RunArgs) -> PyResult<Opts> {
+    let RunArgs {
+        scenarios,
+        seed,
+        threads,
+        chunk_size,
+        statistic,
+        tolerance,
+        max_scenarios,
+        memory_limit,
+    } = run;
     let d = SimOptions::default();
     let precision = match (statistic, tolerance) {
         (_, None) => None,
         (s, Some(tol)) => {
-            let stat = parse_statistic(py, s.unwrap_or("mean"))?;
+            let stat = parse_statistic(py, s.as_deref().unwrap_or("mean"))?;
             Some(Precision::new(
                 stat,
                 tol,
@@ -267,34 +297,16 @@ pub(super) fn run_detached<T: Send>(
 
 /// Simulate a programme (see `rebatesim.simulate`).
 #[pyfunction]
-#[pyo3(signature = (programme, population, model, scenarios=1000, seed=0, threads=None, chunk_size=None, statistic=None, tolerance=None, max_scenarios=None, memory_limit=None, progress=None))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (programme, population, model, run, progress=None))]
 pub(crate) fn simulate(
     py: Python<'_>,
     programme: &Bound<'_, PyProgramme>,
     population: &Bound<'_, PyPopulation>,
     model: &Bound<'_, PyModel>,
-    scenarios: usize,
-    seed: u64,
-    threads: Option<usize>,
-    chunk_size: Option<usize>,
-    statistic: Option<&str>,
-    tolerance: Option<f64>,
-    max_scenarios: Option<usize>,
-    memory_limit: Option<usize>,
+    run: RunArgs,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<PySimResult> {
-    let o = opts(
-        py,
-        scenarios,
-        seed,
-        threads,
-        chunk_size,
-        statistic,
-        tolerance,
-        max_scenarios,
-        memory_limit,
-    )?;
+    let o = opts(py, run)?;
     let (c, p, m) = (
         &programme.get().compiled,
         &population.get().inner,
@@ -306,22 +318,14 @@ pub(crate) fn simulate(
 
 /// Compare designs on common random numbers (see `rebatesim.compare`).
 #[pyfunction]
-#[pyo3(signature = (names, programmes, population, model, scenarios=1000, seed=0, threads=None, chunk_size=None, statistic=None, tolerance=None, max_scenarios=None, memory_limit=None, progress=None))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (names, programmes, population, model, run, progress=None))]
 pub(crate) fn compare(
     py: Python<'_>,
     names: Vec<String>,
     programmes: Vec<Bound<'_, PyProgramme>>,
     population: &Bound<'_, PyPopulation>,
     model: &Bound<'_, PyModel>,
-    scenarios: usize,
-    seed: u64,
-    threads: Option<usize>,
-    chunk_size: Option<usize>,
-    statistic: Option<&str>,
-    tolerance: Option<f64>,
-    max_scenarios: Option<usize>,
-    memory_limit: Option<usize>,
+    run: RunArgs,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<PyComparison> {
     if names.len() != programmes.len() {
@@ -330,17 +334,7 @@ pub(crate) fn compare(
             Error::Request("compare: one name per programme".into()),
         ));
     }
-    let o = opts(
-        py,
-        scenarios,
-        seed,
-        threads,
-        chunk_size,
-        statistic,
-        tolerance,
-        max_scenarios,
-        memory_limit,
-    )?;
+    let o = opts(py, run)?;
     let compiled: Vec<&crate::programme::Compiled> =
         programmes.iter().map(|p| &p.get().compiled).collect();
     let designs: Vec<(&str, &crate::programme::Compiled)> =

@@ -133,6 +133,13 @@ def test_bad_requests(population):
         rs.simulate(programme(), population, MODEL, scenarios=10_000, memory_limit=1000, progress=False)
     with pytest.raises(rs.RequestError, match="statistic"):
         rs.simulate(programme(), population, MODEL, precision=("p-high", 1.0), progress=False)
+    # run options checked in Python, each error naming its option
+    with pytest.raises(rs.RequestError, match=r"chunk_size: expected a whole number, found 'x'"):
+        rs.simulate(programme(), population, MODEL, scenarios=5, chunk_size="x", progress=False)
+    with pytest.raises(rs.RequestError, match="memory_limit: expected at least 1, found -5"):
+        rs.simulate(programme(), population, MODEL, scenarios=5, memory_limit=-5, progress=False)
+    with pytest.raises(rs.RequestError, match="max_scenarios: expected a whole number, found 2.5"):
+        rs.sensitivity(programme(), population, MODEL, scenarios=5, max_scenarios=2.5, progress=False)
     with pytest.raises(rs.RequestError, match="two designs"):
         rs.compare({"A": programme()}, population, MODEL, progress=False)
     other = rs.Population.synthetic({"tiny": {"count": 2, "median_baseline": 1000}})
