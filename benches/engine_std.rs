@@ -4,8 +4,11 @@
 //! same JSON object.
 //!
 //! ```text
-//! cargo bench --bench engine_std -- [--scenarios N] [--seed S] [--threads T (0 = all)] [--partners PATH]
+//! cargo bench --bench engine_std -- [--scenarios N] [--seed S] [--threads T (0 = all)] [--partners PATH] [--model PATH]
 //! ```
+//! `--model` replaces bench-std's demand model, e.g. by one with a behavioural response
+//! (`examples/bench_std/model_stretch.toml`), which runs the engine's general path instead of
+//! its fast path; the statistics are then not bench-std's.
 //! `benches/bench_std.py` measures the engine through the Python package; this driver is
 //! the engine without Python in between (`--engine rust` there). The engine and the hand
 //! loop share the market factor's draws but not the monthly noise's (the engine's normals and
@@ -35,7 +38,8 @@ fn main() {
     let programme = Programme::from_file(dir.join("programme.toml"))
         .and_then(|p| p.compile())
         .unwrap_or_else(|e| fail(&e));
-    let model = Model::from_file(dir.join("model.toml")).unwrap_or_else(|e| fail(&e));
+    let model_path = args.model.clone().unwrap_or_else(|| dir.join("model.toml"));
+    let model = Model::from_file(model_path).unwrap_or_else(|e| fail(&e));
     let population = Population::from_csv_path(&path).unwrap_or_else(|e| fail(&e));
     let threads = args
         .threads

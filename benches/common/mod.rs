@@ -16,16 +16,19 @@ pub struct Args {
     /// Worker threads (`None`: all cores); only the engine driver takes it.
     pub threads: Option<usize>,
     pub partners: Option<PathBuf>,
+    /// A demand model instead of bench-std's; only the engine driver takes it.
+    pub model: Option<PathBuf>,
 }
 
-/// `--scenarios N` (2000), `--seed S` (1), `--partners PATH`, and `--threads T` when
-/// `with_threads`.
+/// `--scenarios N` (2000), `--seed S` (1), `--partners PATH`, and `--threads T` and
+/// `--model PATH` when `with_threads` (the engine driver).
 pub fn parse_args(with_threads: bool) -> Result<Args, String> {
     let mut args = Args {
         scenarios: 2000,
         seed: 1,
         threads: None,
         partners: None,
+        model: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -51,6 +54,7 @@ pub fn parse_args(with_threads: bool) -> Result<Args, String> {
                 args.threads = if t == 0 { None } else { Some(t) };
             }
             "--partners" => args.partners = Some(PathBuf::from(value("--partners")?)),
+            "--model" if with_threads => args.model = Some(PathBuf::from(value("--model")?)),
             // `cargo bench` passes --bench to harness = false targets.
             "--bench" => {}
             other => return Err(format!("unknown argument {other:?}")),
