@@ -474,6 +474,11 @@ struct Setup<'p> {
     cash_months: usize,
     /// The fast path's plan when the run's shape allows it (see [`fast`]).
     fast: Option<fast::Plan>,
+    /// With behaviour, a partner whose programme run bought exactly its demand (no uplift, no
+    /// stretch purchase) takes that run's results as its counterfactual instead of running
+    /// again (the same purchases through the same pipeline: the same bits). Always true but in
+    /// the test that checks it changes nothing.
+    cf_shortcut: bool,
     /// When no partner is in two ladders: per partner its ladder (index into `ladders`, its
     /// tier-count offset and its number of tiers), `l = NONE` for none. The per-partner fold
     /// then counts one tier a partner instead of one per ladder.
@@ -810,6 +815,7 @@ impl<'p> Setup<'p> {
             pay_month,
             cash_months,
             fast: None,
+            cf_shortcut: true,
             partner_ladder: None,
         };
         // uplift: 1 + elasticity × the effective rebate rate on expected purchases
@@ -1850,15 +1856,23 @@ impl Setup<'_> {
             }
             // without the programme, on the same random numbers
             if self.behaviour {
-                w.g.copy_from_slice(&w.base);
-                let cf = self.run_partner(i, w, None, None);
-                let cf_fin = w.scratch.total(kk - 1);
-                o.revenue_cf += cf.revenue;
+                // the programme run bought `w.base` itself (uplift exactly 1, so `w.g` is
+                // `w.base` bit for bit, and no stretch purchase, so nothing borrowed): the
+                // counterfactual run would repeat it exactly (`cf_shortcut`)
+                let same = self.cf_shortcut && run.stretches == 0 && pc.uplift == 1.0;
+                let (cf_revenue, cf_fin) = if same {
+                    (run.revenue, fin)
+                } else {
+                    w.g.copy_from_slice(&w.base);
+                    let cf = self.run_partner(i, w, None, None);
+                    (cf.revenue, w.scratch.total(kk - 1))
+                };
+                o.revenue_cf += cf_revenue;
                 o.totals_cf_final += cf_fin;
-                let d = run.revenue - cf.revenue - run.pulled_after;
+                let d = run.revenue - cf_revenue - run.pulled_after;
                 o.incr_revenue += d;
                 o.incr_margin += pc.margin * d;
-                o.seg_revenue_cf[pc.seg] += cf.revenue;
+                o.seg_revenue_cf[pc.seg] += cf_revenue;
                 o.seg_payout_cf[pc.seg] += cf_fin;
                 o.seg_incr_revenue[pc.seg] += d;
                 o.seg_incr_margin[pc.seg] += pc.margin * d;

@@ -521,3 +521,33 @@ fn huge_baselines_sum_the_months_partner_after_partner() {
         assert!(fast == general, "case {case}: outputs differ\n--- programme\n{prog}\n--- partners\n{csv}\n--- model\n{model}\n--- fast\n{fast}\n--- general\n{general}");
     }
 }
+
+/// With a behavioural response (the general path), a partner whose programme run bought
+/// exactly its demand (uplift 1, no stretch purchase) takes that run's results as its
+/// counterfactual instead of running it again (`Setup::cf_shortcut`): every output is the same
+/// bits as running it, with and without uplift, pull-forward and stretch purchases.
+#[test]
+fn the_counterfactual_shortcut_changes_no_bit() {
+    let mut r = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(31);
+    let mut stretches = 0.0;
+    for case in 0..40u64 {
+        let (prog, csv, _) = random_case(1000 + case);
+        let stretch = *pick(&mut r, &["true", "false"]);
+        let pull = *pick(&mut r, &["0", "0.5"]);
+        let uplift = *pick(&mut r, &["0", "0.5"]);
+        let model = format!(
+            "[noise]\nsigma = 0.3\n[behaviour.stretch]\nenabled = {stretch}\nmax_shortfall = 0.3\n[behaviour.pull_forward]\nshare = {pull}\n[behaviour.uplift]\nelasticity = {uplift}\n"
+        );
+        let (p, pop, m) = inputs(&prog, &csv, &model);
+        let mut setup = Setup::new(&p, &pop, &m).expect("valid inputs");
+        let short = run_all(&setup, &pop, case, 6);
+        setup.cf_shortcut = false;
+        let full = run_all(&setup, &pop, case, 6);
+        assert!(short == full, "case {case}: outputs differ\n--- programme\n{prog}\n--- partners\n{csv}\n--- model\n{model}");
+        let v: serde_json::Value = serde_json::from_str(&full).unwrap();
+        stretches += v["stretches"]
+            .as_array()
+            .map_or(0.0, |a| a.iter().filter_map(|x| x.as_f64()).sum());
+    }
+    assert!(stretches > 0.0, "no stretch purchase in any case");
+}
