@@ -30,7 +30,25 @@ def test_quick_start_runs(tmp_path, monkeypatch, capsys):
 
 def test_ci_runs_command_two():
     text = README.read_text()
-    commands = re.findall(r"```sh\n\s*(.*?)\n\s*```", text, re.S)
-    assert len(commands) == 2, commands
-    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
+    setup = text.split("## Set up", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"```sh\n\s*(.*?)\n\s*```", setup, re.S)
+    # the two set-up commands, then the wheel recipe
+    assert len(commands) == 3 and commands[2].startswith("pip wheel"), commands
+    script = (ROOT / ".ci" / "run").read_text()
+    ci = script.strip().splitlines()[-1]
     assert ci.strip() == commands[1].strip()
+    # ... run inside a virtual environment .ci/run creates, not the machine's Python
+    assert "python3 -m venv" in script and 'source "$scratch/venv/bin/activate"' in script
+
+
+def test_extras_carry_what_the_notebooks_need():
+    """pandas' Styler (used in the notebooks) needs jinja2: the test extra, which executes
+    them, and the notebook extra, which users install to open them, must both carry it."""
+    text = (ROOT / "pyproject.toml").read_text()
+    extras = text.split("[project.optional-dependencies]", 1)[1].split("\n[", 1)[0]
+    test = extras.split("test = [", 1)[1].split("]", 1)[0]
+    notebook = extras.split("notebook = [", 1)[1].split("]", 1)[0]
+    for needed in ("jinja2", "nbclient", "ipykernel"):
+        assert needed in test, needed
+    for needed in ("jinja2", "jupyterlab", "ipykernel"):
+        assert needed in notebook, needed
