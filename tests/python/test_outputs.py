@@ -10,6 +10,7 @@ import sys
 import pytest
 
 import rebatesim as rs
+from rebatesim import cli
 from rebatesim.outputs import Outputs, _owner, remove_stale, write_folder
 
 
@@ -155,3 +156,50 @@ def test_a_killed_process_leaves_a_temporary_the_next_run_removes(tmp_path):
     p.wait()
     write_folder(tmp_path / "report", {"a.csv": "a\n"})
     assert listing(tmp_path) == ["report"]
+
+
+# ------------------------------------------------------------ the CLI
+def forecast_args(files):
+    ex = rs.example_path
+    return ["forecast", "--programme", ex("programme.toml"), "--partners", ex("partners.csv"),
+            "--model", ex("model.toml"), "--actuals", ex("transactions.csv"), "--as-of", "2027-12-31",
+            "--scenarios", "4"]
+
+
+def test_forecast_out_and_excel_both_or_neither(files, tmp_path, monkeypatch, capsys):
+    out, book = tmp_path / "fc", tmp_path / "books" / "fc.xlsx"
+
+    def fail(self, path):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(rs.Forecast, "to_excel", fail)
+    status = cli.main(forecast_args(files) + ["--out", str(out), "--excel", str(book)])
+    assert status == 1 and "No space left on device" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(files_names(files))  # not fc, not books
+    monkeypatch.undo()
+    status = cli.main(forecast_args(files) + ["--out", str(out), "--excel", str(book)])
+    assert status == 0
+    assert "forecast.json" in listing(out) and listing(book.parent) == ["fc.xlsx"]
+
+
+def files_names(files):
+    return [p.name for p in files.values()]
+
+
+def test_forecast_with_an_unwritable_excel_path_writes_nothing_and_computes_nothing(files, tmp_path, monkeypatch, capsys):
+    (tmp_path / "missing").write_text("a file where a folder is expected")
+    called = []
+    monkeypatch.setattr(sys.modules["rebatesim.forecast"], "forecast", lambda *a, **k: called.append(1))
+    status = cli.main(forecast_args(files) + ["--out", str(tmp_path / "fc"), "--excel", str(tmp_path / "missing" / "dir" / "f.xlsx")])
+    assert status == 1 and "exists and is not a folder" in capsys.readouterr().err
+    assert called == [] and not (tmp_path / "fc").exists()
+
+
+def test_settle_out_is_checked_before_settling(files, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "x").write_text("x")
+    monkeypatch.setattr(sys.modules["rebatesim.settlement"], "settle", lambda *a, **k: pytest.fail("settled"))
+    args = ["settle", "--programme", str(files["programme"]), "--partners", str(files["partners"]),
+            "--transactions", str(files["transactions"]), "--out", str(out)]
+    assert cli.main(args) == 1 and "not empty" in capsys.readouterr().err
