@@ -244,13 +244,13 @@ class Programme:
                 "(expected .toml, .json, .yaml or .yml)"
             )
         text = self._spec.to_text(fmt)
-        from .exceptions import FileError
+        from .outputs import Outputs
 
-        try:
-            with open(path, "w", encoding="utf-8") as f:
+        outs = Outputs()  # the whole file or none: written beside it, then renamed
+        target = outs.file(path)
+        with outs:
+            with open(target.path, "w", encoding="utf-8") as f:
                 f.write(text)
-        except OSError as e:
-            raise FileError(f"{path}: {e.strerror or e}", path=path) from None
 
     def validate(self) -> "Programme":
         """Check the programme's rules again; returns ``self`` (for chaining).

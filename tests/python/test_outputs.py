@@ -203,3 +203,14 @@ def test_settle_out_is_checked_before_settling(files, tmp_path, monkeypatch, cap
     args = ["settle", "--programme", str(files["programme"]), "--partners", str(files["partners"]),
             "--transactions", str(files["transactions"]), "--out", str(out)]
     assert cli.main(args) == 1 and "not empty" in capsys.readouterr().err
+
+
+def test_programme_save_is_all_or_nothing(tmp_path, monkeypatch):
+    p = rs.Programme.from_file(rs.example_path("programme.toml"))
+    target = tmp_path / "p.toml"
+    target.write_text("the old file")
+    p.save(target)  # replaced
+    assert rs.Programme.from_file(target) == p
+    with pytest.raises(rs.FileError, match="exists and is not a folder"):
+        p.save(target / "inside.toml")
+    assert listing(tmp_path) == ["p.toml"]
