@@ -6,9 +6,9 @@ import datetime as _dt
 import decimal
 import json
 import numbers
-from typing import Any
+from typing import Any, Type
 
-from .exceptions import ProgrammeError
+from .exceptions import ModelError, ProgrammeError, RebatesimError
 
 
 def parse_percent(value: Any, where: str) -> Any:
@@ -64,9 +64,15 @@ def _finite(o: Any) -> Any:
     return o
 
 
-def to_json_text(d: Any) -> str:
-    """JSON text of a programme dict; Decimals as strings (exact), dates as YYYY-MM-DD."""
+def to_json_text(d: Any, error: Type[RebatesimError] = ProgrammeError) -> str:
+    """JSON text of a programme dict (or a model dict, ``error=ModelError``); Decimals as
+    strings (exact), dates as YYYY-MM-DD. The dict is checked first (nesting depth, size,
+    valid Unicode: :func:`rebatesim._checks.document`), so the walk below is bounded."""
+    from ._checks import document
+
+    kind = "model" if error is ModelError else "programme"
+    document(d, kind)
     try:
         return json.dumps(_finite(d), default=_default, allow_nan=False)
-    except (TypeError, ValueError) as e:
-        raise ProgrammeError(f"cannot read the programme dict: {e}", reason=str(e)) from None
+    except (TypeError, ValueError, RecursionError) as e:
+        raise error(f"cannot read the {kind} dict: {e}", reason=str(e)) from None

@@ -26,7 +26,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 import numpy as np
 import pandas as pd
 
-from . import _core
+from . import _checks, _core
 from .simulation import _model, _population, _programme, _Progress
 
 __all__ = ["backtest", "BacktestResult"]
@@ -158,14 +158,16 @@ def backtest(
     prog = _programme(programme)
     pop = _population(population)
     mod = _model(model)
+    args = dict(
+        years=_checks.whole_number("years", years, 1, _checks.MAX_YEARS),
+        scenarios=_checks.scenarios(scenarios), seed=_checks.seed(seed),
+        forecast_seed=None if forecast_seed is None else _checks.seed(forecast_seed, "forecast_seed"),
+        forecaster=_checks.text("forecaster", forecaster),
+        month_ends=_checks.month_ends(month_ends), threads=_checks.threads(threads),
+    )
     bar = _Progress(progress, f"backtest {prog.name}")
     try:
-        core = _core.backtest(
-            prog._spec, pop._core, mod._core, years=years, scenarios=scenarios, seed=seed,
-            forecast_seed=forecast_seed, forecaster=forecaster,
-            month_ends=list(month_ends) if month_ends is not None else None,
-            threads=threads, progress=bar.callback,
-        )
+        core = _core.backtest(prog._spec, pop._core, mod._core, progress=bar.callback, **args)
     finally:
         bar.close()
     return BacktestResult(core)

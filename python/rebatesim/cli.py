@@ -29,17 +29,109 @@ non-zero, and nothing is written.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import math
 import os
+import re
 import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from . import __version__
+from . import __version__, _checks
 from .exceptions import RebatesimError, RequestError
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+
+
+# ------------------------------------------------------------ option types
+# Every numeric, date and path option is read by one of these converters: a bad value is a
+# usage error (exit status 2) naming the option and what was expected, never a traceback.
+# The ranges are those of the Python API (rebatesim._checks; README, after the exceptions).
+
+
+def _whole(lo: int, hi: int, what: str = "a whole number") -> Callable[[str], int]:
+    def convert(text: str) -> int:
+        t = text.strip()
+        shown = f"{lo:_}" if abs(lo) >= 10**6 else str(lo)
+        upto = "2**64 - 1" if hi == _checks.MAX_SEED else (f"{hi:_}" if hi >= 10**6 else str(hi))
+        expected = f"expected {what} from {shown} to {upto}, found {text!r}"
+        if not re.fullmatch(r"[+-]?\d+(_\d+)*", t):
+            raise argparse.ArgumentTypeError(expected)
+        v = int(t)
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(expected)
+        return v
+
+    convert.__name__ = "whole number"
+    return convert
+
+
+def _real(lo_open: float, hi_open: Optional[float], what: str) -> Callable[[str], float]:
+    def convert(text: str) -> float:
+        try:
+            v = float(text.strip().replace("_", ""))
+        except ValueError:
+            v = float("nan")
+        if not math.isfinite(v) or not v > lo_open or (hi_open is not None and not v < hi_open):
+            raise argparse.ArgumentTypeError(f"expected {what}, found {text!r}")
+        return v
+
+    convert.__name__ = "number"
+    return convert
+
+
+def _statistic(text: str) -> str:
+    try:
+        return _checks.statistic(text)
+    except RebatesimError:
+        raise argparse.ArgumentTypeError(f"expected \"mean\" or a percentile such as \"p95\", found {text!r}") from None
+
+
+def _date(text: str) -> str:
+    t = text.strip()
+    ok = re.fullmatch(r"\d{4}-\d{2}-\d{2}", t) is not None
+    if ok:
+        try:
+            datetime.date.fromisoformat(t)
+        except ValueError:
+            ok = False
+    if not ok:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD such as 2027-06-30, found {text!r}")
+    return t
+
+
+def _month_list(text: str) -> List[int]:
+    parts = [x.strip() for x in text.split(",")]
+    convert = _whole(1, _checks.MAX_MONTH, "programme months")
+    try:
+        return [convert(x) for x in parts]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected programme months as whole numbers from 1 separated by commas (e.g. 3,6,9), found {text!r}"
+        ) from None
+
+
+def _path(text: str) -> str:
+    if text.strip() == "":
+        raise argparse.ArgumentTypeError("expected a path, found an empty string")
+    try:
+        return _checks.path("path", text)
+    except RebatesimError as e:
+        raise argparse.ArgumentTypeError(str(e).replace("path: ", "", 1)) from None
+
+
+def _workbook(text: str) -> str:
+    p = _path(text)
+    if not p.lower().endswith((".xlsx", ".xlsm")):
+        raise argparse.ArgumentTypeError(f"expected an Excel workbook name ending in .xlsx, found {text!r}")
+    return p
+
+
+_SEED = _whole(0, _checks.MAX_SEED)
+_SCENARIOS = _whole(1, _checks.MAX_SCENARIOS)
+_THREADS = _whole(1, _checks.MAX_THREADS)
 
 
 def _money(v: Any, dp: int) -> str:
@@ -126,7 +218,8 @@ def _settle(args: argparse.Namespace) -> Any:
 
 def _emit_settlement(s: Any, args: argparse.Namespace) -> int:
     if args.out:
-        s.to_csv(args.out, force=args.force)
+        with args.outputs:
+            s.to_csv(args.out_target.path)
     if args.json:
         sys.stdout.write(s.to_json().rstrip("\n") + "\n")
     else:
@@ -137,13 +230,14 @@ def _emit_settlement(s: Any, args: argparse.Namespace) -> int:
 
 
 def _cmd_settle(args: argparse.Namespace) -> int:
+    _declare_outputs(args)
     return _emit_settlement(_settle(args), args)
 
 
 def _sim_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
     precision = None
     if args.tolerance is not None:
-        precision = (args.statistic, args.tolerance)
+        precision = (args.statistic or "mean", args.tolerance)
     return dict(
         scenarios=args.scenarios, seed=args.seed, threads=args.threads, precision=precision,
         max_scenarios=args.max_scenarios, progress=not args.json and sys.stderr.isatty(),
@@ -194,19 +288,26 @@ def _inputs(args: argparse.Namespace, **files: Any) -> Dict[str, str]:
     for label, value in files.items():
         if value:
             out[label.replace("_", " ").capitalize()] = ", ".join(map(str, value)) if isinstance(value, list) else os.path.abspath(str(value))
-    out["Scenarios"] = f"{args.scenarios:,}" + (f" (until the standard error of {args.statistic} ≤ {args.tolerance:,})"
+    out["Scenarios"] = f"{args.scenarios:,}" + (f" (until the standard error of {args.statistic or 'mean'} ≤ {args.tolerance:,})"
                                                 if getattr(args, "tolerance", None) is not None else "")
     out["Seed"] = str(args.seed)
     out["Command"] = "rebatesim " + " ".join(getattr(args, "argv", []))
     return out
 
 
-def _check_out(args: argparse.Namespace) -> None:
-    """Refuse an existing --out folder before any long computation."""
-    if getattr(args, "out", None):
-        from .outputs import check_target
+def _declare_outputs(args: argparse.Namespace, out: Optional[str] = None) -> None:
+    """Check every output of the command (--out DIR, forecast's --excel FILE) before any
+    long computation: ``args.outputs`` is their :class:`~rebatesim.outputs.Outputs`
+    transaction (written together at the end, or not at all), ``args.out_target`` and
+    ``args.excel_target`` the outputs (None when not asked for)."""
+    from .outputs import Outputs
 
-        check_target(args.out, force=args.force)
+    outs = Outputs()
+    out = out or getattr(args, "out", None)
+    args.out_target = outs.folder(out, force=args.force) if out else None
+    excel = getattr(args, "excel", None)
+    args.excel_target = outs.file(excel, suffixes=(".xlsx", ".xlsm")) if excel else None
+    args.outputs = outs
 
 
 def _emit_simulation(r: Any, args: argparse.Namespace, model: Any = None) -> int:
@@ -215,7 +316,9 @@ def _emit_simulation(r: Any, args: argparse.Namespace, model: Any = None) -> int
 
         rep = simulation_report(r, inputs=_inputs(args, programme=args.programme, partners=args.partners,
                                                   model=args.model), model=model)
-        folder = rep.write(args.out, force=args.force)
+        with args.outputs:
+            rep.write(args.out_target.path)
+        folder = args.out_target.target
     if args.json:
         sys.stdout.write(r.to_json() + "\n")
     else:
@@ -228,7 +331,7 @@ def _emit_simulation(r: Any, args: argparse.Namespace, model: Any = None) -> int
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from .simulation import _model, simulate
 
-    _check_out(args)
+    _declare_outputs(args)
     model = _model(args.model)
     r = simulate(args.programme, args.partners, model, **_sim_kwargs(args))
     return _emit_simulation(r, args, model)
@@ -245,7 +348,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         if any(n == name for n, _ in designs):
             name = path
         designs.append((name, p))
-    _check_out(args)
+    _declare_outputs(args)
     model = _model(args.model)
     c = compare(designs, args.partners, model, **_sim_kwargs(args))
     if args.out:
@@ -253,7 +356,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
         rep = comparison_report(c, inputs=_inputs(args, programmes=args.programmes, partners=args.partners,
                                                   model=args.model), model=model)
-        folder = rep.write(args.out, force=args.force)
+        with args.outputs:
+            rep.write(args.out_target.path)
+        folder = args.out_target.target
     if args.json:
         sys.stdout.write(json.dumps(c.to_dict(), indent=2) + "\n")
         return 0
@@ -311,12 +416,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     out = _demo_out(args)
     if out is not None:
-        from .outputs import check_target
-
         try:
-            check_target(out, force=args.force)
+            _declare_outputs(args, out)
         except FileError as e:
-            if args.out:
+            if args.out or not os.path.lexists(out):
                 raise
             raise FileError(
                 f"the demo writes its report to ./{DEMO_OUT}, which already exists: add --force to replace it, "
@@ -388,7 +491,8 @@ def _demo_report(args: argparse.Namespace, out: str, programme: Any, model: Any,
     rep.add_file("settlement_partners.csv", s.by_partner(exact=True).to_csv(index=False, lineterminator="\n"))
     rep.add_file("summary.json", json.dumps({"forecast": r.to_dict(), "settlement": s.summary(), "check": check},
                                             indent=2, allow_nan=True) + "\n")
-    rep.write(out, force=args.force)
+    with args.outputs:
+        rep.write(args.out_target.path)
 
 
 def _forecast_summary(f: Any) -> str:
@@ -452,14 +556,16 @@ def _forecast_summary(f: Any) -> str:
 def _cmd_forecast(args: argparse.Namespace) -> int:
     from .forecast import forecast
 
+    _declare_outputs(args)
     f = forecast(args.programme, args.partners, args.model, args.actuals, as_of=args.as_of,
                  scenarios=args.scenarios, seed=args.seed, confidence=args.confidence,
                  prior_accruals=args.prior_accruals, threads=args.threads,
                  progress=not args.json and sys.stderr.isatty())
-    if args.out:
-        f.to_csv(args.out, force=args.force)
-    if args.excel:
-        f.to_excel(args.excel)
+    with args.outputs:  # both or neither
+        if args.out:
+            f.to_csv(args.out_target.path)
+        if args.excel:
+            f.to_excel(args.excel_target.path)
     if args.json:
         sys.stdout.write(f.to_json() + "\n")
     else:
@@ -481,7 +587,8 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     programme = args.programme or example_path("programme.toml", "backtest")
     partners = args.partners or example_path("partners.csv", "backtest")
     model = args.model if args.programme else example_path("model.toml", "backtest")
-    month_ends = [int(x) for x in args.month_ends.split(",")] if args.month_ends else None
+    _declare_outputs(args)
+    month_ends = args.month_ends
     bt = backtest(programme, partners, model, years=args.years, scenarios=args.scenarios, seed=args.seed,
                   forecaster=args.forecaster, month_ends=month_ends, threads=args.threads,
                   progress=not args.json and sys.stderr.isatty())
@@ -501,7 +608,8 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
                  "errors.csv": bt.errors.to_csv(index=False, lineterminator="\n"),
                  "table.md": bt.table(),
                  "summary.json": json.dumps(summary, indent=2) + "\n"}
-        write_outputs(args.out, files, force=args.force)
+        with args.outputs:
+            write_outputs(str(args.out_target.path), files)
     if args.json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return 0
@@ -532,14 +640,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     v = sub.add_parser("validate", help="check a programme file", description="Check a programme file (TOML, JSON or YAML).")
-    v.add_argument("file", help="programme file (.toml, .json, .yaml)")
+    v.add_argument("file", type=_path, help="programme file (.toml, .json, .yaml)")
     v.set_defaults(func=_cmd_validate)
 
     def outputs(p: argparse.ArgumentParser, json_help: str = "print the settlement as JSON on stdout",
                 out_help: str = "write lines.csv, partners.csv, standings.csv and summary.json to DIR") -> None:
         g = p.add_mutually_exclusive_group()
         g.add_argument("--json", action="store_true", help=json_help)
-        p.add_argument("--out", metavar="DIR", help=out_help)
+        p.add_argument("--out", metavar="DIR", type=_path, help=out_help)
         p.add_argument("--force", action="store_true", help="replace an existing non-empty --out DIR (atomically)")
 
     report_help = ("write a report folder to DIR: report.html (one self-contained page), summary.json, "
@@ -550,58 +658,59 @@ def build_parser() -> argparse.ArgumentParser:
         help="settle a programme on actual transactions",
         description="Compute exactly what every partner is owed, line by line, with explanations.",
     )
-    s.add_argument("--programme", required=True, metavar="FILE", help="programme file")
-    s.add_argument("--partners", required=True, metavar="CSV", help="partner table (partner_id, segment, baselines)")
-    s.add_argument("--transactions", required=True, metavar="CSV", help="transactions (partner_id, date, quantity, revenue, category, order_id)")
+    s.add_argument("--programme", required=True, metavar="FILE", type=_path, help="programme file")
+    s.add_argument("--partners", required=True, metavar="CSV", type=_path, help="partner table (partner_id, segment, baselines)")
+    s.add_argument("--transactions", required=True, metavar="CSV", type=_path, help="transactions (partner_id, date, quantity, revenue, category, order_id)")
     outputs(s)
     s.set_defaults(func=_cmd_settle)
 
     def sim_options(p: argparse.ArgumentParser, default_scenarios: int = 1000) -> None:
-        p.add_argument("--scenarios", type=int, default=default_scenarios, help=f"number of scenarios (default {default_scenarios})")
-        p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-        p.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores; results do not depend on it)")
+        p.add_argument("--scenarios", type=_SCENARIOS, default=default_scenarios,
+                       help=f"number of scenarios, 1 to 10^9 (default {default_scenarios})")
+        p.add_argument("--seed", type=_SEED, default=0, help="random seed, 0 ≤ seed < 2^64 (default 0)")
+        p.add_argument("--threads", type=_THREADS, default=None, help="worker threads (default: all cores; results do not depend on it)")
 
     m = sub.add_parser("simulate", help="forecast a programme's payout by Monte Carlo simulation",
                        description="Simulate partner purchasing under a programme and report payout, its uncertainty, and ROI.")
-    m.add_argument("--programme", required=True, metavar="FILE", help="programme file")
-    m.add_argument("--partners", required=True, metavar="CSV", help="partner table (partner_id, segment, baselines, optional economics)")
-    m.add_argument("--model", metavar="FILE", default=None, help="demand model file (default: deterministic demand at baseline)")
+    m.add_argument("--programme", required=True, metavar="FILE", type=_path, help="programme file")
+    m.add_argument("--partners", required=True, metavar="CSV", type=_path, help="partner table (partner_id, segment, baselines, optional economics)")
+    m.add_argument("--model", metavar="FILE", type=_path, default=None, help="demand model file (default: deterministic demand at baseline)")
     sim_options(m)
-    m.add_argument("--tolerance", type=float, default=None, help="run until the standard error of --statistic is at most this")
-    m.add_argument("--statistic", default="mean", help="statistic for --tolerance: mean or a percentile such as p95")
-    m.add_argument("--max-scenarios", type=int, default=None, help="upper limit with --tolerance")
+    m.add_argument("--tolerance", type=_real(0.0, None, "a positive number"), default=None, help="run until the standard error of --statistic is at most this")
+    m.add_argument("--statistic", type=_statistic, default=None, help="statistic for --tolerance: mean or a percentile such as p95")
+    m.add_argument("--max-scenarios", type=_whole(2, _checks.MAX_SCENARIOS), default=None, help="upper limit with --tolerance")
     outputs(m, "print the summaries and schedules as JSON on stdout", report_help)
     m.set_defaults(func=_cmd_simulate)
 
     c = sub.add_parser("compare", help="compare programme designs on common random numbers",
                        description="Simulate several designs on the same population and model with common random numbers.")
-    c.add_argument("--programme", dest="programmes", action="append", required=True, metavar="FILE",
+    c.add_argument("--programme", dest="programmes", action="append", required=True, metavar="FILE", type=_path,
                    help="programme file (repeat: the first is the reference)")
-    c.add_argument("--partners", required=True, metavar="CSV", help="partner table")
-    c.add_argument("--model", metavar="FILE", default=None, help="demand model file")
+    c.add_argument("--partners", required=True, metavar="CSV", type=_path, help="partner table")
+    c.add_argument("--model", metavar="FILE", type=_path, default=None, help="demand model file")
     sim_options(c)
-    c.add_argument("--tolerance", type=float, default=None, help="run until the standard error of --statistic is at most this")
-    c.add_argument("--statistic", default="mean", help="statistic for --tolerance")
-    c.add_argument("--max-scenarios", type=int, default=None, help="upper limit with --tolerance")
+    c.add_argument("--tolerance", type=_real(0.0, None, "a positive number"), default=None, help="run until the standard error of --statistic is at most this")
+    c.add_argument("--statistic", type=_statistic, default=None, help="statistic for --tolerance")
+    c.add_argument("--max-scenarios", type=_whole(2, _checks.MAX_SCENARIOS), default=None, help="upper limit with --tolerance")
     outputs(c, "print every design's summaries and the paired differences as JSON on stdout", report_help)
     c.set_defaults(func=_cmd_compare)
 
     fc = sub.add_parser("forecast", help="forecast the final payout and the accrual from actuals to date",
                         description="Forecast a programme's final payout from the actual transactions up to --as-of: "
                         "IFRS 15 estimates, accrual journal with catch-up, watch list, budget and cash schedule.")
-    fc.add_argument("--programme", required=True, metavar="FILE", help="programme file")
-    fc.add_argument("--partners", required=True, metavar="CSV", help="partner table (partner_id, segment, baselines, optional economics)")
-    fc.add_argument("--model", metavar="FILE", default=None, help="demand model file (default: deterministic demand at baseline)")
-    fc.add_argument("--actuals", required=True, metavar="CSV", help="actual transactions dated up to --as-of")
-    fc.add_argument("--as-of", required=True, metavar="DATE", help="forecast date, YYYY-MM-DD (a month end is exact)")
-    fc.add_argument("--prior-accruals", metavar="CSV", default=None, help="amounts accrued before (partner_id, component, amount)")
+    fc.add_argument("--programme", required=True, metavar="FILE", type=_path, help="programme file")
+    fc.add_argument("--partners", required=True, metavar="CSV", type=_path, help="partner table (partner_id, segment, baselines, optional economics)")
+    fc.add_argument("--model", metavar="FILE", type=_path, default=None, help="demand model file (default: deterministic demand at baseline)")
+    fc.add_argument("--actuals", required=True, metavar="CSV", type=_path, help="actual transactions dated up to --as-of")
+    fc.add_argument("--as-of", required=True, metavar="DATE", type=_date, help="forecast date, YYYY-MM-DD (a month end is exact)")
+    fc.add_argument("--prior-accruals", metavar="CSV", type=_path, default=None, help="amounts accrued before (partner_id, component, amount)")
     sim_options(fc)
-    fc.add_argument("--confidence", type=float, default=0.9, help="confidence of the constrained estimate (default 0.9)")
+    fc.add_argument("--confidence", type=_real(0.0, 1.0, "a number between 0 and 1 (e.g. 0.9)"), default=0.9, help="confidence of the constrained estimate (default 0.9)")
     g = fc.add_mutually_exclusive_group()
     g.add_argument("--json", action="store_true", help="print the forecast as JSON on stdout")
-    fc.add_argument("--out", metavar="DIR", help="write the forecast tables (CSV) and forecast.json to DIR")
+    fc.add_argument("--out", metavar="DIR", type=_path, help="write the forecast tables (CSV) and forecast.json to DIR")
     fc.add_argument("--force", action="store_true", help="replace an existing non-empty --out DIR")
-    fc.add_argument("--excel", metavar="FILE", default=None, help="also write the tables to an .xlsx workbook (one sheet each)")
+    fc.add_argument("--excel", metavar="FILE", type=_workbook, default=None, help="also write the tables to an .xlsx workbook (one sheet each)")
     fc.set_defaults(func=_cmd_forecast)
 
     d = sub.add_parser("demo", help="run the bundled distributor example",
@@ -610,7 +719,7 @@ def build_parser() -> argparse.ArgumentParser:
     outputs(d, "print the forecast, the settlement and the check as JSON on stdout (writes no report)",
             report_help + f" (default ./{DEMO_OUT})")
     d.add_argument("--no-report", action="store_true", help="print the summary only, write no report folder")
-    d.add_argument("--sensitivity-scenarios", type=int, default=10, metavar="N",
+    d.add_argument("--sensitivity-scenarios", type=_whole(0, _checks.MAX_SCENARIOS), default=10, metavar="N",
                    help="scenarios per run of the report's small sensitivity tornado (5 assumptions × 2 runs; "
                         "default 10; 0: none)")
     d.set_defaults(func=_cmd_demo)
@@ -619,15 +728,15 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Draw synthetic years from the model, forecast the final payout at every month end from the "
                                    "actuals to date, and compare with what each year paid (docs/backtest.md). Without files: "
                                    "the bundled backtest example.")
-    b.add_argument("--programme", metavar="FILE", default=None, help="programme file (default: the bundled backtest example)")
-    b.add_argument("--partners", metavar="CSV", default=None, help="partner table")
-    b.add_argument("--model", metavar="FILE", default=None, help="demand model file (the known parameters of the synthetic years)")
-    b.add_argument("--years", type=int, default=500, help="synthetic years (default 500)")
-    b.add_argument("--scenarios", type=int, default=200, help="scenarios per forecast (default 200)")
-    b.add_argument("--seed", type=int, default=1, help="seed of the synthetic years (default 1)")
+    b.add_argument("--programme", metavar="FILE", type=_path, default=None, help="programme file (default: the bundled backtest example)")
+    b.add_argument("--partners", metavar="CSV", type=_path, default=None, help="partner table")
+    b.add_argument("--model", metavar="FILE", type=_path, default=None, help="demand model file (the known parameters of the synthetic years)")
+    b.add_argument("--years", type=_whole(1, _checks.MAX_YEARS), default=500, help="synthetic years (default 500)")
+    b.add_argument("--scenarios", type=_SCENARIOS, default=200, help="scenarios per forecast (default 200)")
+    b.add_argument("--seed", type=_SEED, default=1, help="seed of the synthetic years (default 1)")
     b.add_argument("--forecaster", default="forecast", choices=["forecast", "prior"], help="rebatesim forecaster: the forecast from actuals to date (default) or the prior made before the year")
-    b.add_argument("--month-ends", default=None, metavar="M,M,...", help="programme months after which to forecast (default: all but the last)")
-    b.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores; results do not depend on it)")
+    b.add_argument("--month-ends", type=_month_list, default=None, metavar="M,M,...", help="programme months after which to forecast (default: all but the last)")
+    b.add_argument("--threads", type=_THREADS, default=None, help="worker threads (default: all cores; results do not depend on it)")
     outputs(b)
     b.set_defaults(func=_cmd_backtest)
     return parser
@@ -644,6 +753,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error("--force only applies with --out DIR")
     if getattr(args, "no_report", False) and (args.out or args.force):
         parser.error("--no-report cannot be used with --out or --force")
+    if getattr(args, "tolerance", None) is None:
+        for option, value in (("--statistic", getattr(args, "statistic", None)),
+                              ("--max-scenarios", getattr(args, "max_scenarios", None))):
+            if value is not None:
+                parser.error(f"{option} only applies with --tolerance")
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

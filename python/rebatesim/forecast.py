@@ -31,7 +31,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
-from . import _core
+from . import _checks, _core
 from .exceptions import RequestError
 
 __all__ = ["forecast", "Forecast", "Estimates", "load_prior_accruals"]
@@ -51,13 +51,13 @@ def load_prior_accruals(prior: Any) -> "_core.PriorAccruals":
     if _is_frame(prior):
         return _core.PriorAccruals.from_csv_text(_frame_csv(prior, "NaN"), "prior_accruals")
     if isinstance(prior, (str, os.PathLike)):
-        return _core.PriorAccruals.from_csv_path(os.fspath(prior))
+        return _core.PriorAccruals.from_csv_path(_checks.path("prior_accruals", prior))
     raise RequestError(f"prior_accruals: expected a pandas DataFrame or a CSV path, found {type(prior).__name__}")
 
 
 def _date_text(as_of: Any) -> str:
     if isinstance(as_of, str):
-        return as_of
+        return _checks.text("as_of", as_of)
     if isinstance(as_of, (_dt.date, _dt.datetime)):
         return as_of.strftime("%Y-%m-%d")
     if hasattr(as_of, "strftime"):  # pandas Timestamp, numpy datetime via pandas
@@ -112,16 +112,14 @@ def forecast(
     mod = _model(model)
     tx = load_transactions(actuals)
     prior = None if prior_accruals is None else load_prior_accruals(prior_accruals)
-    if scenarios is None or int(scenarios) < 1:
-        raise RequestError(f"scenarios: expected at least 1, found {scenarios}")
-    if threads is not None and int(threads) < 1:
-        raise RequestError(f"threads: expected at least 1, found {threads}")
+    n, sd, th = _checks.scenarios(scenarios), _checks.seed(seed), _checks.threads(threads)
+    conf = _checks.fraction("confidence", confidence)
+    day = _date_text(as_of)
     bar = _Progress(progress, f"forecast {prog.name}")
     try:
         core = _core.forecast(
-            prog._spec, pop._core, mod._core, tx, _date_text(as_of), prior_accruals=prior,
-            scenarios=int(scenarios), seed=int(seed), threads=None if threads is None else int(threads),
-            confidence=float(confidence), progress=bar.callback,
+            prog._spec, pop._core, mod._core, tx, day, prior_accruals=prior,
+            scenarios=n, seed=sd, threads=th, confidence=conf, progress=bar.callback,
         )
     finally:
         bar.close()

@@ -8,8 +8,21 @@ folder and leaves the target as it was. An existing non-empty folder is refused 
 and only then is the old one deleted, so the old folder survives any failure before the
 swap.
 
-Used by ``settle --out``, ``simulate --out``, ``compare --out``, ``demo`` and
-``forecast --out``.
+Several outputs of one command (``forecast --out DIR --excel FILE``) are one
+:class:`Outputs` transaction: every target is checked when it is declared (before the
+long computation), each is written into its own temporary, and they are renamed into
+place together at the end; an error or Ctrl-C removes every temporary and puts back
+anything already replaced, so the command writes all of its outputs or none.
+
+A temporary's name says who owns it: ``.NAME.tmp-HOST-PID-START-XXXX`` (a hash of the
+host name, the process id and its start time, so a reused process id is told apart; a
+replaced folder waits as ``.NAME.old-...``). A process killed outright (``kill -9``)
+cannot clean up, so the next write of the same target removes the temporaries whose
+owner is dead (a ``.old-`` one is put back if the target is missing) and leaves a live
+owner's alone, and those from another host too.
+
+Used by ``settle --out``, ``simulate --out``, ``compare --out``, ``demo``,
+``forecast --out``/``--excel`` and ``backtest --out``.
 
 >>> import os, tempfile
 >>> from rebatesim.outputs import AtomicFolder, write_folder
@@ -29,16 +42,20 @@ Used by ``settle --out``, ``simulate --out``, ``compare --out``, ``demo`` and
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pathlib
+import re
 import shutil
+import socket
 import tempfile
 from types import TracebackType
-from typing import Mapping, Optional, Type, Union
+from typing import List, Mapping, Optional, Sequence, Type, Union
 
-from .exceptions import FileError
+from . import _checks
+from .exceptions import FileError, RequestError
 
-__all__ = ["AtomicFolder", "write_folder", "check_target"]
+__all__ = ["AtomicFolder", "Outputs", "write_folder", "check_target", "check_file_target", "remove_stale"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -49,10 +66,105 @@ def _umask() -> int:
     return mask
 
 
+def _file_error(path: PathLike, e: OSError) -> FileError:
+    return FileError(f"{os.fspath(path)}: {e.strerror or e}", path=os.fspath(path))
+
+
+# ------------------------------------------------------------------ owners
+_HOST = hashlib.sha256(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
+_OWNER = re.compile(r"([0-9a-f]{8})-(\d+)-(\d+)-[A-Za-z0-9_]+")
+
+
+def _start_time(pid: int) -> Optional[int]:
+    """The start time of process ``pid`` (clock ticks after boot, Linux ``/proc``), or None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read().decode("ascii", "replace")
+        return int(stat[stat.rindex(")") + 2:].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _owner(pid: Optional[int] = None) -> str:
+    """``HOST-PID-START``: who owns a temporary (this process by default)."""
+    pid = os.getpid() if pid is None else pid
+    return f"{_HOST}-{pid}-{_start_time(pid) or 0}"
+
+
+def _alive(host: str, pid: int, start: int) -> bool:
+    """Whether the owner of a temporary may still be running (True when it cannot be told)."""
+    if host != _HOST or os.name != "posix" or pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        pass  # it exists (owned by someone else)
+    if start:
+        now = _start_time(pid)
+        if now is not None and now != start:
+            return False  # the process id was reused
+    return True
+
+
+def _remove(path: PathLike) -> None:
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+def remove_stale(target: PathLike) -> List[pathlib.Path]:
+    """Remove the temporaries of ``target`` (``.NAME.tmp-...`` beside it) left by owners
+    that are no longer running, and put back a replaced ``.NAME.old-...`` if ``target`` is
+    missing (its owner died between the two renames of a swap). A live owner's temporaries
+    and those of another host are left alone. Returns what was removed or put back."""
+    t = pathlib.Path(os.path.abspath(os.fspath(target)))
+    done: List[pathlib.Path] = []
+    try:
+        entries = list(os.scandir(t.parent))
+    except OSError:
+        return done
+    for kind in ("old", "tmp"):  # an old folder first: it may be the target's only copy
+        prefix = f".{t.name}.{kind}-"
+        for entry in entries:
+            if not entry.name.startswith(prefix):
+                continue
+            m = _OWNER.fullmatch(entry.name[len(prefix):])
+            if m is None or _alive(m.group(1), int(m.group(2)), int(m.group(3))):
+                continue
+            if kind == "old" and not os.path.lexists(t):
+                try:
+                    os.rename(entry.path, t)
+                except OSError:
+                    continue
+            else:
+                _remove(entry.path)
+            done.append(pathlib.Path(entry.path))
+    return done
+
+
+# ------------------------------------------------------------------ checks
+def _writable_ancestor(p: pathlib.Path) -> None:
+    """The nearest existing ancestor of ``p`` must be a folder we may write into (missing
+    folders in between are created when the output is written)."""
+    a = p.parent
+    while not os.path.lexists(a) and a != a.parent:
+        a = a.parent
+    if not a.is_dir():
+        raise FileError(f"{a}: exists and is not a folder (cannot write {p})", path=str(a))
+    if os.name == "posix" and not os.access(a, os.W_OK | os.X_OK):
+        raise FileError(f"{a}: permission denied (cannot write {p})", path=str(a))
+
+
 def check_target(directory: PathLike, *, force: bool = False) -> pathlib.Path:
-    """Check that ``directory`` may be written (absent, empty, or ``force``); return
-    its absolute path. Raises :class:`~rebatesim.FileError` otherwise, before any
-    long computation starts.
+    """Check that ``directory`` may be written (absent, empty, or ``force``; its parent a
+    folder we may write into, or creatable); return its absolute path. Raises
+    :class:`~rebatesim.FileError` otherwise, before any long computation starts.
 
     >>> import tempfile
     >>> from rebatesim.outputs import check_target
@@ -60,7 +172,7 @@ def check_target(directory: PathLike, *, force: bool = False) -> pathlib.Path:
     >>> check_target(d) == __import__("pathlib").Path(d).absolute()
     True
     """
-    p = pathlib.Path(os.path.abspath(os.fspath(directory)))
+    p = pathlib.Path(os.path.abspath(_checks.path("directory", directory)))
     if os.path.lexists(p):
         if not p.is_dir() or p.is_symlink():
             raise FileError(f"{p}: exists and is not a folder", path=str(p))
@@ -69,12 +181,193 @@ def check_target(directory: PathLike, *, force: bool = False) -> pathlib.Path:
                 f"{p}: the folder exists and is not empty (use --force / force=True to replace it)",
                 path=str(p),
             )
+    _writable_ancestor(p)
     return p
+
+
+def check_file_target(path: PathLike, *, suffixes: Optional[Sequence[str]] = None) -> pathlib.Path:
+    """Check that the file ``path`` may be written (replaced if it exists); ``suffixes``:
+    the name must end in one of them (``(".xlsx", ".xlsm")``). Returns its absolute path."""
+    p = pathlib.Path(os.path.abspath(_checks.path("path", path)))
+    if suffixes and not p.name.lower().endswith(tuple(suffixes)):
+        raise RequestError(f"{p}: expected a file name ending in {' or '.join(suffixes)}")
+    if p.is_dir():
+        raise FileError(f"{p}: is a folder, expected a file name", path=str(p))
+    _writable_ancestor(p)
+    return p
+
+
+# ------------------------------------------------------------------ transaction
+class _Target:
+    def __init__(self, target: pathlib.Path, folder: bool, force: bool, suffixes: Optional[Sequence[str]]) -> None:
+        self.target = target
+        self.folder = folder
+        self.force = force
+        self.suffixes = suffixes
+        self.tmp: Optional[pathlib.Path] = None
+        self.old: Optional[pathlib.Path] = None
+        self.created: List[pathlib.Path] = []
+
+    @property
+    def path(self) -> pathlib.Path:
+        """Where to write this output (inside its temporary folder; a folder output exists
+        already, empty)."""
+        if self.tmp is None:
+            raise RuntimeError("an output's path is only valid inside the Outputs with block")
+        return self.tmp / self.target.name
+
+    def open(self) -> None:
+        parent = self.target.parent
+        missing = []
+        a = parent
+        while not os.path.lexists(a) and a != a.parent:
+            missing.append(a)
+            a = a.parent
+        try:
+            for d in reversed(missing):
+                os.mkdir(d)
+                self.created.append(d)
+            self.tmp = pathlib.Path(tempfile.mkdtemp(prefix=f".{self.target.name}.tmp-{_owner()}-", dir=parent))
+            if self.folder:
+                os.mkdir(self.path, 0o777 & ~_umask())
+        except OSError as e:
+            raise _file_error(parent, e) from None
+
+    def recheck(self) -> None:
+        if self.folder:
+            check_target(self.target, force=self.force)  # it may have appeared meanwhile
+        else:
+            check_file_target(self.target, suffixes=self.suffixes)
+        if not os.path.lexists(self.path):
+            raise FileError(f"{self.target}: nothing was written", path=str(self.target))
+
+    def discard(self) -> None:
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = None
+        for d in reversed(self.created):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+        self.created = []
+
+
+class Outputs:
+    """Several outputs written all together or not at all.
+
+    Declare each output with :meth:`folder` or :meth:`file` (checked at once: call them
+    before a long computation), then write each inside the ``with`` block at its
+    ``.path`` (in its own temporary folder beside the target). When the block ends without
+    an exception every output is renamed into place; on an exception (Ctrl-C included) or
+    a failed rename every temporary is removed and anything already replaced is put back.
+
+    >>> import os, tempfile
+    >>> from rebatesim.outputs import Outputs
+    >>> base = tempfile.mkdtemp()
+    >>> outs = Outputs()
+    >>> report = outs.folder(os.path.join(base, "report"))
+    >>> book = outs.file(os.path.join(base, "book.txt"))
+    >>> with outs:
+    ...     _ = (report.path / "a.csv").write_text("x\\n")
+    ...     _ = book.path.write_text("one file")
+    >>> sorted(os.listdir(base)), os.listdir(os.path.join(base, "report"))
+    (['book.txt', 'report'], ['a.csv'])
+    """
+
+    def __init__(self) -> None:
+        self.targets: List[_Target] = []
+
+    def folder(self, directory: PathLike, *, force: bool = False) -> _Target:
+        """A folder output (refused if it exists and is not empty, unless ``force``)."""
+        return self._add(_Target(check_target(directory, force=force), True, force, None))
+
+    def file(self, path: PathLike, *, suffixes: Optional[Sequence[str]] = None) -> _Target:
+        """A file output (an existing file is replaced)."""
+        return self._add(_Target(check_file_target(path, suffixes=suffixes), False, True, suffixes))
+
+    def _add(self, t: _Target) -> _Target:
+        for u in self.targets:
+            a, b = t.target, u.target
+            if a == b or a in b.parents or b in a.parents:
+                raise RequestError(f"{a} and {b}: two outputs of one command cannot be the same or one inside the other")
+        self.targets.append(t)
+        return t
+
+    def __enter__(self) -> "Outputs":
+        try:
+            for t in self.targets:
+                remove_stale(t.target)
+                t.open()
+        except BaseException:
+            self._discard()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        if exc_type is not None:
+            self._discard()
+            if isinstance(exc, OSError) and not isinstance(exc, FileError):
+                # a writer's disk full, permission denied...: a FileError naming the file
+                raise _file_error(exc.filename or self.targets[0].target if self.targets else "", exc) from None
+            return
+        try:
+            self._commit()
+        except FileError:
+            raise
+        except OSError as e:
+            raise _file_error(getattr(e, "filename", None) or self.targets[0].target, e) from None
+
+    def _discard(self) -> None:
+        for t in reversed(self.targets):
+            t.discard()
+
+    def _commit(self) -> None:
+        done: List[_Target] = []
+        try:
+            for t in self.targets:
+                t.recheck()
+            for t in self.targets:
+                assert t.tmp is not None
+                if os.path.lexists(t.target):
+                    tag = t.tmp.name[len(f".{t.target.name}.tmp-"):]
+                    old = t.tmp.with_name(f".{t.target.name}.old-{tag}")
+                    os.rename(t.target, old)
+                    t.old = old
+                os.rename(t.path, t.target)
+                done.append(t)
+        except BaseException:
+            for t in reversed(done):  # take the new outputs out again
+                try:
+                    os.rename(t.target, t.path)
+                except OSError:
+                    _remove(t.target)
+            for t in self.targets:  # and put the old ones back
+                if t.old is not None and not os.path.lexists(t.target):
+                    try:
+                        os.rename(t.old, t.target)
+                        t.old = None
+                    except OSError:
+                        pass
+            self._discard()
+            raise
+        for t in self.targets:
+            if t.old is not None:
+                _remove(t.old)
+                t.old = None
+            t.created = []  # they hold an output now
+            t.discard()
 
 
 class AtomicFolder:
     """A context manager that builds a folder in a temporary sibling and renames it
-    into place when the ``with`` block ends without an exception.
+    into place when the ``with`` block ends without an exception (an :class:`Outputs`
+    of one folder).
 
     Write with :meth:`write_text`, :meth:`write_bytes` or through :meth:`path`
     (a path inside the temporary folder, for writers that take a file name such as
@@ -96,18 +389,15 @@ class AtomicFolder:
     """
 
     def __init__(self, directory: PathLike, *, force: bool = False) -> None:
-        self.target = check_target(directory, force=force)
+        self._outputs = Outputs()
+        self._folder = self._outputs.folder(directory, force=force)
+        self.target = self._folder.target
         self.force = force
         self.tmp: Optional[pathlib.Path] = None
 
     def __enter__(self) -> "AtomicFolder":
-        parent = self.target.parent
-        try:
-            parent.mkdir(parents=True, exist_ok=True)
-            self.tmp = pathlib.Path(tempfile.mkdtemp(prefix=f".{self.target.name}.tmp-", dir=parent))
-            os.chmod(self.tmp, 0o777 & ~_umask())  # mkdtemp makes it private; a report folder is not
-        except OSError as e:
-            raise FileError(f"{parent}: {e.strerror or e}", path=str(parent)) from None
+        self._outputs.__enter__()
+        self.tmp = self._folder.path
         return self
 
     def path(self, name: str) -> pathlib.Path:
@@ -136,38 +426,8 @@ class AtomicFolder:
         exc: Optional[BaseException],
         tb: Optional[TracebackType],
     ) -> None:
-        tmp = self.tmp
         self.tmp = None
-        if tmp is None:
-            return
-        if exc_type is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-            return
-        try:
-            self._commit(tmp)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-
-    def _commit(self, tmp: pathlib.Path) -> None:
-        target = self.target
-        try:
-            # Checked again: the folder may have appeared while we were computing.
-            check_target(target, force=self.force)
-            if not os.path.lexists(target):
-                os.rename(tmp, target)
-                return
-            old = pathlib.Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-            os.rmdir(old)
-            os.rename(target, old)
-            try:
-                os.rename(tmp, target)
-            except BaseException:
-                os.rename(old, target)  # put the old folder back
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        except OSError as e:
-            raise FileError(f"{target}: {e.strerror or e}", path=str(target)) from None
+        self._outputs.__exit__(exc_type, exc, tb)
 
 
 def write_folder(directory: PathLike, files: Mapping[str, Union[str, bytes]], *, force: bool = False) -> pathlib.Path:

@@ -27,7 +27,7 @@ import json
 import os
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-from . import _core
+from . import _checks, _core
 from ._values import parse_percent, to_json_text
 from .exceptions import ProgrammeError, RequestError
 
@@ -82,7 +82,7 @@ class Programme:
         >>> rs.Programme.from_file(rs.example_path("programme.toml")).currency
         'EUR'
         """
-        return cls(_core.ProgrammeSpec.from_file(os.fspath(path)))
+        return cls(_core.ProgrammeSpec.from_file(_checks.path("programme", path)))
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Programme":
@@ -124,17 +124,17 @@ class Programme:
         >>> p.period_labels
         ['2027-H1', '2027-H2']
         """
-        return cls(_core.ProgrammeSpec.from_text(text, "toml", file))
+        return cls(_core.ProgrammeSpec.from_text(_checks.document_text(text, "programme", file), "toml", _file(file)))
 
     @classmethod
     def from_json(cls, text: str, *, file: Optional[str] = None) -> "Programme":
         """Parse a programme written in JSON."""
-        return cls(_core.ProgrammeSpec.from_text(text, "json", file))
+        return cls(_core.ProgrammeSpec.from_text(_checks.document_text(text, "programme", file), "json", _file(file)))
 
     @classmethod
     def from_yaml(cls, text: str, *, file: Optional[str] = None) -> "Programme":
         """Parse a programme written in YAML."""
-        return cls(_core.ProgrammeSpec.from_text(text, "yaml", file))
+        return cls(_core.ProgrammeSpec.from_text(_checks.document_text(text, "programme", file), "yaml", _file(file)))
 
     @classmethod
     def new(
@@ -183,9 +183,9 @@ class Programme:
             d["rounding"] = rounding
         d.update(start=start, period=period, periods=periods)
         if segments is not None:
-            d["segments"] = list(segments)
+            d["segments"] = _names("segments", segments)
         if categories is not None:
-            d["categories"] = list(categories)
+            d["categories"] = _names("categories", categories)
         for key, value in (("budget", budget), ("partner_cap", partner_cap), ("minimum_payout", minimum_payout)):
             if value is not None:
                 d[key] = value
@@ -196,7 +196,15 @@ class Programme:
             if payment_lag_days is not None:
                 pay["lag_days"] = payment_lag_days
             d["payment"] = pay
-        d["components"] = [dict(c) for c in components]
+        if isinstance(components, (str, bytes, Mapping)) or not isinstance(components, Iterable):
+            raise _bad("components", f"expected a list of components (volume(...), growth(...), ...), "
+                                     f"found {type(components).__name__}")
+        comps = list(components)
+        for i, c in enumerate(comps):
+            if not isinstance(c, Mapping):
+                raise _bad(f"components[{i}]", f"expected a component (a dict such as volume(...) returns), "
+                                               f"found {type(c).__name__}")
+        d["components"] = [dict(c) for c in comps]
         return cls.from_dict(d)
 
     # ----------------------------------------------------------------- output
@@ -227,7 +235,7 @@ class Programme:
         >>> rs.Programme.from_file(out) == p
         True
         """
-        path = os.fspath(path)
+        path = _checks.path("path", path)
         ext = os.path.splitext(path)[1].lower()
         fmt = _FORMATS.get(ext)
         if fmt is None:
@@ -236,13 +244,13 @@ class Programme:
                 "(expected .toml, .json, .yaml or .yml)"
             )
         text = self._spec.to_text(fmt)
-        from .exceptions import FileError
+        from .outputs import Outputs
 
-        try:
-            with open(path, "w", encoding="utf-8") as f:
+        outs = Outputs()  # the whole file or none: written beside it, then renamed
+        target = outs.file(path)
+        with outs:
+            with open(target.path, "w", encoding="utf-8") as f:
                 f.write(text)
-        except OSError as e:
-            raise FileError(f"{path}: {e.strerror or e}", path=path) from None
 
     def validate(self) -> "Programme":
         """Check the programme's rules again; returns ``self`` (for chaining).
@@ -379,6 +387,22 @@ class Programme:
 
 
 # --------------------------------------------------------------------- helpers
+def _file(file: Any) -> Optional[str]:
+    """The ``file=`` name of ``from_toml``/``from_json``/``from_yaml`` (for messages)."""
+    return None if file is None else _checks.text("file", file, error=ProgrammeError)
+
+
+def _bad(path: str, reason: str) -> ProgrammeError:
+    return ProgrammeError(f"{path}: {reason}", path=path, reason=reason)
+
+
+def _names(field: str, values: Any) -> List[Any]:
+    """``segments=`` / ``categories=`` of :meth:`Programme.new`: a list of names."""
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
+        raise _bad(field, f"expected a list of names, found {type(values).__name__}")
+    return list(values)
+
+
 def _dec(v: Optional[str]) -> Optional[decimal.Decimal]:
     return None if v is None else decimal.Decimal(v)
 

@@ -20,7 +20,7 @@ import math
 import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from . import _core
+from . import _checks, _core
 from .charts import Chart
 from .exceptions import RequestError
 from .simulation import Model, _kwargs, _model, _population, _Progress, _programme
@@ -53,7 +53,7 @@ def _change(value: Any, where: str) -> Tuple[str, float]:
     if isinstance(value, bool):
         raise RequestError(f"{where}: expected a number, 'off', 'x1.5', '-50%', '+5pp' or ('scale', 1.5), found {value!r}")
     if isinstance(value, (int, float)):
-        return "set", float(value)
+        return "set", _checks.real(where, value)
     if isinstance(value, str):
         t = value.strip().lower().replace("−", "-")
         if t == "off":
@@ -76,7 +76,7 @@ def _change(value: Any, where: str) -> Tuple[str, float]:
     elif isinstance(value, Sequence) and len(value) == 2 and isinstance(value[0], str):
         kind = value[0].strip().lower()
         if kind in ("scale", "add", "set"):
-            return kind, float(value[1])
+            return kind, _checks.real(where, value[1])
     raise RequestError(
         f"{where}: expected a number, 'off', 'x1.5', '-50%', '+5pp', '+0.05' or ('scale' | 'add' | 'set', value), found {value!r}"
     )
@@ -100,14 +100,14 @@ def _assumption(a: Any, i: int) -> tuple:
         raise RequestError(f"{where}: unknown keys {sorted(unknown)}")
     if "name" not in d or not isinstance(d["name"], str):
         raise RequestError(f"{where}: expected a name (a string)")
-    name = d["name"]
-    ll, hl = d.get("low_label"), d.get("high_label")
+    name = _checks.text(f"{where} name", d["name"])
+    ll, hl = (None if d.get(k) is None else _checks.text(f"{where} {k}", str(d[k])) for k in ("low_label", "high_label"))
     if "parameter" in d:
         if "low" not in d or "high" not in d:
             raise RequestError(f"{where} ('{name}'): give the low and the high setting")
         lk, lv = _change(d["low"], f"{where} ('{name}') low")
         hk, hv = _change(d["high"], f"{where} ('{name}') high")
-        return (name, str(d["parameter"]), lk, lv, hk, hv, None, None,
+        return (name, _checks.text(f"{where} parameter", str(d["parameter"])), lk, lv, hk, hv, None, None,
                 None if ll is None else str(ll), None if hl is None else str(hl))
     if "low_model" in d and "high_model" in d:
         lo, hi = _model(d["low_model"]), _model(d["high_model"])

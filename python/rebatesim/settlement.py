@@ -15,7 +15,7 @@ import json
 import os
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Union
 
-from . import _core
+from . import _checks, _core
 from .exceptions import FileError, RequestError
 from .programme import Programme
 
@@ -79,7 +79,33 @@ def _frame_csv(df: "pd.DataFrame", numeric_nan: str) -> str:
             out[col] = s.dt.strftime("%Y-%m-%d")
         elif not pd.api.types.is_numeric_dtype(s):
             out[col] = s.astype(object).where(s.notna(), "")
-    return out.to_csv(index=False, na_rep=numeric_nan, lineterminator="\n")
+    text = out.to_csv(index=False, na_rep=numeric_nan, lineterminator="\n")
+    _valid_unicode(out, text)
+    return text
+
+
+def _valid_unicode(df: "pd.DataFrame", text: str) -> None:
+    """A DataError naming the row and column of a cell (or the column name) holding a lone
+    surrogate, which the core cannot take as text."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        pass
+    else:
+        return
+    from ._checks import _SURROGATE
+    from .exceptions import DataError
+
+    for col in df.columns:
+        if _SURROGATE.search(col):
+            raise DataError(f"column {col!r}: expected valid Unicode text, found a lone surrogate",
+                            column=col, reason="expected valid Unicode text, found a lone surrogate")
+        for i, v in enumerate(df[col]):
+            if isinstance(v, str) and _SURROGATE.search(v):
+                reason = f"expected valid Unicode text, found a lone surrogate in {v!r}"
+                raise DataError(f"row {i + 1}, column {col!r}: {reason}", row=i + 1, column=col, reason=reason)
+    raise DataError("the table holds a lone surrogate: expected valid Unicode text",
+                    reason="expected valid Unicode text")
 
 
 def _is_frame(x: Any) -> bool:
@@ -101,7 +127,7 @@ def load_partners(partners: Any) -> "_core.PartnerTable":
     if _is_frame(partners):
         return _core.PartnerTable.from_csv_text(_frame_csv(partners, ""), "partners")
     if isinstance(partners, (str, os.PathLike)):
-        return _core.PartnerTable.from_csv_path(os.fspath(partners))
+        return _core.PartnerTable.from_csv_path(_checks.path("partners", partners))
     raise RequestError(f"partners: expected a pandas DataFrame or a CSV path, found {type(partners).__name__}")
 
 
@@ -117,7 +143,7 @@ def load_transactions(transactions: Any) -> "_core.TransactionTable":
     if _is_frame(transactions):
         return _core.TransactionTable.from_csv_text(_frame_csv(transactions, "NaN"), "transactions")
     if isinstance(transactions, (str, os.PathLike)):
-        return _core.TransactionTable.from_csv_path(os.fspath(transactions))
+        return _core.TransactionTable.from_csv_path(_checks.path("transactions", transactions))
     raise RequestError(
         f"transactions: expected a pandas DataFrame or a CSV path, found {type(transactions).__name__}"
     )
@@ -265,7 +291,7 @@ class Settlement:
         >>> "Total payable" in s.explain(pid)
         True
         """
-        return self._core.explain(str(partner_id))
+        return self._core.explain(_checks.text("partner_id", str(partner_id)))
 
     def to_json(self) -> str:
         """The whole settlement as JSON (amounts as exact decimal strings)."""

@@ -15,13 +15,12 @@ True
 from __future__ import annotations
 
 import json
-import numbers
 import os
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import _core
+from . import _checks, _core
 from ._values import to_json_text
 from .exceptions import ModelError, RequestError
 from .programme import Programme
@@ -43,6 +42,11 @@ _OUTCOMES = [
     "stretches",
 ]
 _STATS = ["mean", "sd", "p5", "p50", "p90", "p95", "p99"]
+
+
+def _file(file: Any) -> Optional[str]:
+    """The ``file=`` name of ``from_toml``/``from_json``/``from_yaml`` (for messages)."""
+    return None if file is None else _checks.text("file", file)
 
 
 class Model:
@@ -72,29 +76,29 @@ class Model:
     def from_file(cls, path: PathLike) -> "Model":
         """Read a model file (``.toml``, ``.json``, ``.yaml``); raises
         :class:`~rebatesim.ModelError` naming the field and line."""
-        return cls(_core.DemandModel.from_file(os.fspath(path)))
+        return cls(_core.DemandModel.from_file(_checks.path("model", path)))
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Model":
         """Build a model from a dict with the file format's keys."""
         if not isinstance(d, Mapping):
             raise ModelError(f"expected a dict describing a demand model, found {type(d).__name__}")
-        return cls(_core.DemandModel.from_text(to_json_text(dict(d)), "json", None, False))
+        return cls(_core.DemandModel.from_text(to_json_text(dict(d), ModelError), "json", None, False))
 
     @classmethod
     def from_toml(cls, text: str, *, file: Optional[str] = None) -> "Model":
         """Parse a model written in TOML."""
-        return cls(_core.DemandModel.from_text(text, "toml", file))
+        return cls(_core.DemandModel.from_text(_checks.document_text(text, "model", file), "toml", _file(file)))
 
     @classmethod
     def from_json(cls, text: str, *, file: Optional[str] = None) -> "Model":
         """Parse a model written in JSON."""
-        return cls(_core.DemandModel.from_text(text, "json", file))
+        return cls(_core.DemandModel.from_text(_checks.document_text(text, "model", file), "json", _file(file)))
 
     @classmethod
     def from_yaml(cls, text: str, *, file: Optional[str] = None) -> "Model":
         """Parse a model written in YAML."""
-        return cls(_core.DemandModel.from_text(text, "yaml", file))
+        return cls(_core.DemandModel.from_text(_checks.document_text(text, "model", file), "yaml", _file(file)))
 
     def to_toml(self) -> str:
         """The model as TOML."""
@@ -146,7 +150,7 @@ class Population:
         """A population from a CSV path or a pandas DataFrame (passed as CSV text, so a
         DataFrame and a file report the same row numbers)."""
         if isinstance(source, (str, os.PathLike)):
-            return cls(_core.Population.from_csv_path(os.fspath(source)))
+            return cls(_core.Population.from_csv_path(_checks.path("population", source)))
         from .settlement import _frame_csv, _is_frame
 
         if _is_frame(source):
@@ -158,8 +162,12 @@ class Population:
         """A synthetic population: per segment ``count`` partners with lognormal
         baselines ``median_baseline · exp(dispersion · Z)`` (optional ``unit_price``,
         ``margin_rate``), reproducible from ``seed``."""
-        spec = {"basis": basis, "segments": {k: dict(v) for k, v in segments.items()}}
-        return cls(_core.Population.synthetic(to_json_text(spec), int(seed)))
+        if not isinstance(segments, Mapping) or not all(isinstance(v, Mapping) for v in segments.values()):
+            raise ModelError("segments: expected a dict of segment name → {count, median_baseline, ...}",
+                             path="segments", reason="expected a dict of segment name → {count, median_baseline, ...}")
+        spec = {"basis": _checks.text("basis", basis, error=ModelError),
+                "segments": {k: dict(v) for k, v in segments.items()}}
+        return cls(_core.Population.synthetic(to_json_text(spec, ModelError), _checks.seed(seed)))
 
     @property
     def partner_ids(self) -> List[str]:
@@ -209,22 +217,6 @@ def _model(m: Any) -> Model:
     raise RequestError(f"model: expected a Model, a dict or a file path, found {type(m).__name__}")
 
 
-def _precision(precision: Any) -> Tuple[Optional[str], Optional[float]]:
-    if precision is None:
-        return None, None
-    if isinstance(precision, (int, float)):
-        return "mean", float(precision)
-    if isinstance(precision, Mapping):
-        return str(precision.get("statistic", "mean")), float(precision["tolerance"])
-    try:
-        stat, tol = precision
-    except (TypeError, ValueError):
-        raise RequestError(
-            f"precision: expected a tolerance, (statistic, tolerance) or a dict, found {precision!r}"
-        ) from None
-    return str(stat), float(tol)
-
-
 class _Progress:
     """A tqdm bar fed by the engine's progress callback (shown on terminals and notebooks)."""
 
@@ -253,32 +245,18 @@ class _Progress:
             self.bar.close()
 
 
-def _kwargs(scenarios: int, seed: int, threads: Optional[int], chunk_size: Optional[int], precision: Any,
-            max_scenarios: Optional[int], memory_limit: Optional[int]) -> Dict[str, Any]:
+def _kwargs(scenarios: Any, seed: Any, threads: Any, chunk_size: Any, precision: Any,
+            max_scenarios: Any, memory_limit: Any) -> Dict[str, Any]:
     """The run options of ``_core.simulate``, ``compare`` and ``sensitivity`` (``_core._RunArgs``:
-    every key, ``None`` for the engine's default), checked."""
-    stat, tol = _precision(precision)
-    if scenarios is None or int(scenarios) < 1:
-        raise RequestError(f"scenarios: expected at least 1, found {scenarios}")
-    if threads is not None and int(threads) < 1:
-        raise RequestError(f"threads: expected at least 1, found {threads}")
+    every key, ``None`` for the engine's default), checked (:mod:`rebatesim._checks`)."""
+    stat, tol = _checks.precision(precision)
     return dict(
-        scenarios=int(scenarios), seed=int(seed), threads=None if threads is None else int(threads),
-        chunk_size=_positive("chunk_size", chunk_size), statistic=stat, tolerance=tol,
-        max_scenarios=_positive("max_scenarios", max_scenarios),
-        memory_limit=_positive("memory_limit", memory_limit),
+        scenarios=_checks.scenarios(scenarios), seed=_checks.seed(seed), threads=_checks.threads(threads),
+        chunk_size=_checks.optional_whole_number("chunk_size", chunk_size, 1, _checks.MAX_SCENARIOS),
+        statistic=stat, tolerance=tol,
+        max_scenarios=_checks.optional_whole_number("max_scenarios", max_scenarios, 1, _checks.MAX_SCENARIOS),
+        memory_limit=_checks.optional_whole_number("memory_limit", memory_limit, 1, _checks.MAX_BYTES),
     )
-
-
-def _positive(name: str, value: Any) -> Optional[int]:
-    """An optional whole number of at least 1, or a RequestError naming the option."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise RequestError(f"{name}: expected a whole number, found {value!r}")
-    if value < 1:
-        raise RequestError(f"{name}: expected at least 1, found {value}")
-    return int(value)
 
 
 def simulate(
@@ -351,10 +329,16 @@ def compare(
     >>> bool(c.differences.loc["B", "payout_mean"] > 0)
     True
     """
+    if not isinstance(designs, (Mapping, Sequence)) or isinstance(designs, str):
+        raise RequestError(f"designs: expected a dict of name → programme or (name, programme) pairs, "
+                           f"found {type(designs).__name__}")
     items = list(designs.items()) if isinstance(designs, Mapping) else list(designs)
     if len(items) < 2:
         raise RequestError("compare needs at least two designs")
-    names = [str(n) for n, _ in items]
+    for i, item in enumerate(items):
+        if not isinstance(item, (tuple, list)) or len(item) != 2:
+            raise RequestError(f"designs[{i}]: expected a (name, programme) pair, found {type(item).__name__}")
+    names = [_checks.text(f"designs[{i}] name", str(n)) for i, (n, _) in enumerate(items)]
     progs = [_programme(p) for _, p in items]
     pop = _population(population)
     mod = _model(model)

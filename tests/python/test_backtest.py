@@ -70,7 +70,7 @@ def test_bad_requests():
         rs.backtest(*example(), years=1, scenarios=1, progress=False)
     with pytest.raises(rs.RequestError, match="month end 13"):
         rs.backtest(*example(), years=1, month_ends=[13], progress=False)
-    with pytest.raises(rs.RequestError, match="at least one year"):
+    with pytest.raises(rs.RequestError, match="years: expected at least 1, found 0"):
         rs.backtest(*example(), years=0, progress=False)
     with pytest.raises(rs.RequestError, match="unknown method"):
         rs.backtest(*example(), years=1, scenarios=5, month_ends=[3], progress=False).estimates("nope")
