@@ -2,7 +2,9 @@
 //!
 //! Every problem is an [`Error::Data`] naming the table, the 1-based data row (the header is
 //! row 0) and the column: a missing column, text in a number, NaN, infinite or empty values in
-//! a required number, a bad date, a duplicate partner id. Checks that need the programme (an
+//! a required number, a number of magnitude 10^15 or more or with more than 6 decimal places
+//! ([`crate::money::check_bounds`]: this bound keeps every exact calculation inside `Decimal`'s
+//! range), a bad date, a duplicate partner id. Checks that need the programme (an
 //! unknown partner, a date outside the programme, an undeclared segment or category, a
 //! missing category column) are made by [`Transactions::resolve`] and
 //! [`Partners::check_segments`], which settlement calls.
@@ -19,6 +21,7 @@
 //! ```
 
 use crate::error::{Error, Result};
+use crate::money;
 use crate::programme::Compiled;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -173,16 +176,48 @@ impl Table {
         if bare == "nan" || bare == "inf" || bare == "infinity" {
             return Err(self.err(row, column, format!("expected a finite number, found {t}")));
         }
-        Decimal::from_str(t)
-            .or_else(|_| Decimal::from_scientific(t))
+        parse_bounded(t)
             .map(Some)
-            .map_err(|_| self.err(row, column, format!("expected a number, found \"{t}\"")))
+            .map_err(|m| self.err(row, column, m))
     }
 
     fn required_number(&self, row: usize, column: &str, text: &str) -> Result<Decimal> {
         self.number(row, column, text)?
             .ok_or_else(|| self.err(row, column, "expected a number, found an empty cell"))
     }
+}
+
+/// A number of a table cell: plain or scientific notation, smaller than 10^15 in magnitude,
+/// with at most [`money::MAX_TABLE_DECIMALS`] decimal places (see [`money::check_bounds`]).
+/// `Err` is the message (what was expected, what was found).
+pub(crate) fn parse_bounded(t: &str) -> std::result::Result<Decimal, String> {
+    let v = match Decimal::from_str(t).or_else(|_| Decimal::from_scientific(t)) {
+        Ok(v) => v,
+        Err(_) => {
+            // a number, but outside what Decimal holds (e.g. 1e30, or 30 digits)
+            return Err(match t.parse::<f64>() {
+                Ok(f) if f.is_finite() => format!(
+                    "expected a number smaller than 10^15 in magnitude with at most {} decimal places, found {t}",
+                    money::MAX_TABLE_DECIMALS
+                ),
+                _ => format!("expected a number, found \"{t}\""),
+            });
+        }
+    };
+    // decimal places as written (Decimal::from_str rounds digits beyond its 28 places away)
+    if !t.contains(['e', 'E']) {
+        if let Some((_, frac)) = t.split_once('.') {
+            let places = frac.trim_end_matches('0').len() as u32;
+            if places > money::MAX_TABLE_DECIMALS {
+                return Err(format!(
+                    "expected at most {} decimal places, found {t} ({places} places): round it, e.g. to the currency's minor unit",
+                    money::MAX_TABLE_DECIMALS
+                ));
+            }
+        }
+    }
+    money::check_bounds(v, Some(money::MAX_TABLE_DECIMALS))?;
+    Ok(v)
 }
 
 fn file_name(path: &Path) -> String {

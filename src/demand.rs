@@ -531,10 +531,10 @@ impl Model {
             "a log-scale σ",
         )?;
         if let Some(p) = self.economics.unit_price {
-            if !p.is_finite() || p <= 0.0 {
+            if !crate::population::unit_price_ok(p) {
                 return Err(Error::model(
                     "economics.unit_price",
-                    format!("expected a price > 0, found {p}"),
+                    format!("expected a price from 0.000001 to below 10^15, found {p}"),
                 ));
             }
         }

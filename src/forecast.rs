@@ -161,16 +161,8 @@ impl PriorAccruals {
                     "expected a component id, found an empty cell",
                 ));
             }
-            let amount = Decimal::from_str(&a)
-                .or_else(|_| Decimal::from_scientific(&a))
-                .map_err(|_| {
-                    Error::data(
-                        table,
-                        Some(row),
-                        Some("amount"),
-                        format!("expected a number, found \"{a}\""),
-                    )
-                })?;
+            let amount = crate::data::parse_bounded(&a)
+                .map_err(|m| Error::data(table, Some(row), Some("amount"), m))?;
             out.partner_id.push(p);
             out.component.push(c);
             out.amount.push(amount);

@@ -32,9 +32,13 @@ impl Rounding {
         }
     }
 
-    /// Round `value` to `decimals` places with this rule.
+    /// Round `value` to `decimals` places with this rule; the result carries exactly
+    /// `decimals` places (see [`at_scale`]): 12000 → 12000.00 for 2 places.
     pub fn round(self, value: Decimal, decimals: u32) -> Decimal {
-        value.round_dp_with_strategy(decimals, self.strategy())
+        at_scale(
+            value.round_dp_with_strategy(decimals, self.strategy()),
+            decimals,
+        )
     }
 
     /// Round an `f64` to `decimals` places with this rule (simulation side). Agrees with
@@ -56,6 +60,76 @@ impl Rounding {
         };
         r / scale
     }
+}
+
+/// `value` written with exactly `decimals` decimal places: trailing zeros added or removed,
+/// so that `12000`, `12000.0` and `12000.000` all become `12000.00` for two places. Every money
+/// amount the core produces goes through this (via [`Rounding::round`] and [`allocate`]), so
+/// that Python's `Decimal`, CSV and JSON show the currency's minor unit (`12000.00` EUR,
+/// `12000` JPY, `12.000` KWD). `value` must already be a multiple of `10^-decimals` (rounded);
+/// a value with more places is rounded half away from zero (never happens for rounded amounts).
+pub fn at_scale(value: Decimal, decimals: u32) -> Decimal {
+    let mut v = value;
+    if v.scale() > decimals {
+        v = v.round_dp_with_strategy(decimals, RoundingStrategy::MidpointAwayFromZero);
+    }
+    // rust_decimal keeps at most 28 places and lowers the scale of a value too large for it
+    // (never for |v| < 10^24 and at most 3 places)
+    v.rescale(decimals);
+    v
+}
+
+/// Largest magnitude (exclusive) of an amount, quantity or baseline in a table or a
+/// programme: `10^15` currency units (or units). Far above any real rebate programme, it keeps
+/// every exact calculation well inside `Decimal`'s range (about `7.9·10^28`): a sum of rows
+/// would need more than `7.9·10^13` rows to overflow, and the simulation's `f64` sums stay
+/// exact in minor units. Products (an amount per unit times millions of units) can still
+/// exceed the range: the calculation kernel checks them (see [`note_overflow`]).
+pub const MAX_MAGNITUDE: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
+
+/// Largest number of decimal places of an amount or quantity in a table (revenue, quantity,
+/// baselines, prior accruals): 6 (a millionth of a unit, the grid of simulated line
+/// quantities).
+pub const MAX_TABLE_DECIMALS: u32 = 6;
+
+/// Check a number read from a table or a programme against [`MAX_MAGNITUDE`] and, when
+/// `max_decimals` is given, that many decimal places. `Err` is the message (what was expected
+/// and what was found) for the caller to locate.
+pub fn check_bounds(v: Decimal, max_decimals: Option<u32>) -> Result<(), String> {
+    if v.abs() >= MAX_MAGNITUDE {
+        return Err(format!(
+            "expected a number smaller than 10^15 in magnitude (1,000,000,000,000,000), found {}",
+            v.normalize()
+        ));
+    }
+    if let Some(dp) = max_decimals {
+        let n = v.normalize();
+        if n.scale() > dp {
+            return Err(format!(
+                "expected at most {dp} decimal places, found {n} ({} places): round it, e.g. to the currency's minor unit",
+                n.scale()
+            ));
+        }
+    }
+    Ok(())
+}
+
+std::thread_local! {
+    static OVERFLOWED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Record that an exact (`Decimal`) operation of the calculation kernel overflowed on this
+/// thread. The kernel is generic over the number type and returns plain amounts, so its
+/// checked `Decimal` operations ([`crate::rules::Amount::plus`] and friends) give zero and
+/// raise this flag instead of panicking; the settlement reads it with [`take_overflow`] after
+/// each partner and reports an error naming the partner and component.
+pub(crate) fn note_overflow() {
+    OVERFLOWED.with(|f| f.set(true));
+}
+
+/// Whether an exact operation overflowed on this thread since the last call (clears the flag).
+pub(crate) fn take_overflow() -> bool {
+    OVERFLOWED.with(|f| f.replace(false))
 }
 
 /// Number of decimal places of the minor unit of an ISO 4217 currency code,
@@ -81,13 +155,16 @@ pub fn minor_units(currency: &str) -> Option<u32> {
 /// remaining minor units one by one to the largest remainders (ties to the
 /// lowest index). The shares sum to `total` exactly. Weights must be
 /// non-negative; if they are all zero the total is split evenly the same way.
-pub fn allocate(total: Decimal, weights: &[Decimal], decimals: u32) -> Vec<Decimal> {
+///
+/// `None` when an intermediate amount overflows `Decimal` (the weights or the total near
+/// `7.9·10^28`, or a product `total × weight` beyond it); the caller reports it.
+pub fn allocate(total: Decimal, weights: &[Decimal], decimals: u32) -> Option<Vec<Decimal>> {
     let n = weights.len();
     if n == 0 {
-        return Vec::new();
+        return Some(Vec::new());
     }
     let unit = Decimal::new(1, decimals);
-    let sum: Decimal = weights.iter().copied().sum();
+    let sum = checked_sum(weights.iter().copied())?;
     let even;
     let weights = if sum.is_zero() {
         even = vec![Decimal::ONE; n];
@@ -95,18 +172,25 @@ pub fn allocate(total: Decimal, weights: &[Decimal], decimals: u32) -> Vec<Decim
     } else {
         weights
     };
-    let sum: Decimal = weights.iter().copied().sum();
+    let sum = checked_sum(weights.iter().copied())?;
     let mut shares = Vec::with_capacity(n);
     let mut remainders = Vec::with_capacity(n);
     for (i, w) in weights.iter().enumerate() {
-        let exact = total * *w / sum;
-        let floor = exact.round_dp_with_strategy(decimals, RoundingStrategy::ToNegativeInfinity);
+        let exact = total.checked_mul(*w)?.checked_div(sum)?;
+        let floor = at_scale(
+            exact.round_dp_with_strategy(decimals, RoundingStrategy::ToNegativeInfinity),
+            decimals,
+        );
         shares.push(floor);
-        remainders.push((exact - floor, i));
+        remainders.push((exact.checked_sub(floor)?, i));
     }
-    let allocated: Decimal = shares.iter().copied().sum();
-    let mut left = ((total - allocated) / unit).round().to_i64().unwrap_or(0);
-    // largest remainder first; ties to the lowest index (deterministic)
+    let allocated = checked_sum(shares.iter().copied())?;
+    let mut left = (total.checked_sub(allocated)? / unit)
+        .round()
+        .to_i64()
+        .unwrap_or(0)
+        .min(n as i64); // fewer than n minor units are left: each share lost less than one
+                        // largest remainder first; ties to the lowest index (deterministic)
     remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut k = 0;
     while left > 0 && n > 0 {
@@ -114,7 +198,14 @@ pub fn allocate(total: Decimal, weights: &[Decimal], decimals: u32) -> Vec<Decim
         left -= 1;
         k += 1;
     }
-    shares
+    Some(shares)
+}
+
+/// The sum of `values`, `None` if it overflows `Decimal`.
+pub fn checked_sum(values: impl IntoIterator<Item = Decimal>) -> Option<Decimal> {
+    values
+        .into_iter()
+        .try_fold(Decimal::ZERO, |a, b| a.checked_add(b))
 }
 
 #[cfg(test)]
@@ -134,7 +225,7 @@ mod tests {
 
     #[test]
     fn allocation_sums_exactly() {
-        let shares = allocate(dec!(100.00), &[dec!(1), dec!(1), dec!(1)], 2);
+        let shares = allocate(dec!(100.00), &[dec!(1), dec!(1), dec!(1)], 2).unwrap();
         assert_eq!(shares, vec![dec!(33.34), dec!(33.33), dec!(33.33)]);
         assert_eq!(shares.iter().copied().sum::<Decimal>(), dec!(100.00));
     }

@@ -73,16 +73,31 @@ pub struct Population {
     pub mix: Vec<f64>,
 }
 
+/// Largest baseline (exclusive) of a partner table: 10^15, as in settlement's tables
+/// ([`crate::money::MAX_MAGNITUDE`]). Keeps every simulated amount finite: a baseline of
+/// 1e308 would make revenue, payout and ROI infinite or NaN.
+pub const MAX_BASELINE: f64 = 1e15;
+
+/// Smallest unit price: a millionth of a currency unit (prices divide revenue into units, so
+/// a price of 1e-300 would make the units infinite).
+pub const MIN_UNIT_PRICE: f64 = 1e-6;
+
 fn finite_non_negative(table: &str, row: usize, col: &str, v: f64) -> Result<f64> {
-    if !v.is_finite() || v < 0.0 {
+    if !v.is_finite() || !(0.0..MAX_BASELINE).contains(&v) {
         return Err(Error::data(
             table,
             Some(row),
             Some(col),
-            format!("expected a finite number ≥ 0, found {v}"),
+            format!("expected a finite number ≥ 0 and below 10^15, found {v}"),
         ));
     }
     Ok(v)
+}
+
+/// Whether `v` is a unit price the simulation can use: finite, from [`MIN_UNIT_PRICE`] to below
+/// [`MAX_BASELINE`].
+pub(crate) fn unit_price_ok(v: f64) -> bool {
+    v.is_finite() && (MIN_UNIT_PRICE..MAX_BASELINE).contains(&v)
 }
 
 impl Population {
@@ -119,6 +134,23 @@ impl Population {
         categories: Vec<String>,
         table: &str,
     ) -> Result<Population> {
+        Population::build(records, categories, table, true)
+    }
+
+    /// [`Population::from_records`]; `bounded`: baselines below [`MAX_BASELINE`] (a table's
+    /// rule; a synthetic population's draws are bounded by its spec instead).
+    fn build(
+        records: Vec<PartnerRecord>,
+        categories: Vec<String>,
+        table: &str,
+        bounded: bool,
+    ) -> Result<Population> {
+        let baseline_ok = |row: usize, col: &str, v: f64| -> Result<()> {
+            if bounded || !v.is_finite() {
+                finite_non_negative(table, row, col, v)?;
+            }
+            Ok(())
+        };
         if records.is_empty() {
             return Err(Error::data(
                 table,
@@ -171,18 +203,18 @@ impl Population {
                 ));
             }
             if let Some(v) = r.baseline_revenue {
-                finite_non_negative(table, row, "baseline_revenue", v)?;
+                baseline_ok(row, "baseline_revenue", v)?;
             }
             if let Some(v) = r.baseline_units {
-                finite_non_negative(table, row, "baseline_units", v)?;
+                baseline_ok(row, "baseline_units", v)?;
             }
             if let Some(v) = r.unit_price {
-                if !v.is_finite() || v <= 0.0 {
+                if !unit_price_ok(v) {
                     return Err(Error::data(
                         table,
                         Some(row),
                         Some("unit_price"),
-                        format!("expected a price > 0, found {v}"),
+                        format!("expected a price from 0.000001 to below 10^15, found {v}"),
                     ));
                 }
             }
@@ -370,7 +402,7 @@ impl Population {
                 i += 1;
             }
         }
-        Population::from_records(records, Vec::new(), "synthetic population")
+        Population::build(records, Vec::new(), "synthetic population", false)
     }
 }
 
@@ -426,10 +458,18 @@ impl SyntheticSpec {
             if s.count == 0 {
                 return Err(Error::model(p("count"), "expected at least one partner"));
             }
-            if !s.median_baseline.is_finite() || s.median_baseline <= 0.0 {
+            // with dispersion ≤ 5 the largest draw (|Z| < 6.6) stays below 10^15 · e^33 ≈ 2e29:
+            // finite however it is simulated
+            if !s.median_baseline.is_finite()
+                || s.median_baseline <= 0.0
+                || s.median_baseline >= MAX_BASELINE
+            {
                 return Err(Error::model(
                     p("median_baseline"),
-                    format!("expected a baseline > 0, found {}", s.median_baseline),
+                    format!(
+                        "expected a baseline > 0 and below 10^15, found {}",
+                        s.median_baseline
+                    ),
                 ));
             }
             if !s.dispersion.is_finite() || s.dispersion < 0.0 || s.dispersion > 5.0 {
@@ -442,10 +482,10 @@ impl SyntheticSpec {
                 ));
             }
             if let Some(v) = s.unit_price {
-                if !v.is_finite() || v <= 0.0 {
+                if !unit_price_ok(v) {
                     return Err(Error::model(
                         p("unit_price"),
-                        format!("expected a price > 0, found {v}"),
+                        format!("expected a price from 0.000001 to below 10^15, found {v}"),
                     ));
                 }
             }

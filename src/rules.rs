@@ -93,6 +93,30 @@ pub trait Amount:
     fn unit(dp: u32) -> Self;
     /// `self ≥ threshold` (for `f64`: within a relative tolerance of 1e-9).
     fn at_least(self, threshold: Self) -> bool;
+    /// `self + o`. The kernel computes every sum, difference, product and quotient of user
+    /// amounts through these four methods: for `f64` they are the plain operators (the same
+    /// bits, inlined), for `Decimal` they are checked: an overflow gives zero and raises the
+    /// thread's overflow flag ([`crate::money::note_overflow`]), which the settlement turns
+    /// into an error naming the partner and component instead of a panic.
+    #[inline(always)]
+    fn plus(self, o: Self) -> Self {
+        self + o
+    }
+    /// `self - o` (see [`Amount::plus`]).
+    #[inline(always)]
+    fn minus(self, o: Self) -> Self {
+        self - o
+    }
+    /// `self * o` (see [`Amount::plus`]).
+    #[inline(always)]
+    fn times(self, o: Self) -> Self {
+        self * o
+    }
+    /// `self / o` (see [`Amount::plus`]).
+    #[inline(always)]
+    fn over(self, o: Self) -> Self {
+        self / o
+    }
     /// The smaller of two amounts.
     #[inline]
     fn min_of(self, other: Self) -> Self {
@@ -130,7 +154,10 @@ impl Amount for Decimal {
     }
     #[inline]
     fn floor_money(self, dp: u32) -> Self {
-        self.round_dp_with_strategy(dp, RoundingStrategy::ToNegativeInfinity)
+        crate::money::at_scale(
+            self.round_dp_with_strategy(dp, RoundingStrategy::ToNegativeInfinity),
+            dp,
+        )
     }
     fn minor_units(self, dp: u32) -> i64 {
         let mut v = self;
@@ -145,6 +172,28 @@ impl Amount for Decimal {
     fn at_least(self, threshold: Self) -> bool {
         self >= threshold
     }
+    #[inline]
+    fn plus(self, o: Self) -> Self {
+        self.checked_add(o).unwrap_or_else(overflowed)
+    }
+    #[inline]
+    fn minus(self, o: Self) -> Self {
+        self.checked_sub(o).unwrap_or_else(overflowed)
+    }
+    #[inline]
+    fn times(self, o: Self) -> Self {
+        self.checked_mul(o).unwrap_or_else(overflowed)
+    }
+    #[inline]
+    fn over(self, o: Self) -> Self {
+        self.checked_div(o).unwrap_or_else(overflowed)
+    }
+}
+
+#[cold]
+fn overflowed() -> Decimal {
+    crate::money::note_overflow();
+    Decimal::ZERO
 }
 
 /// `10^dp` as `f64`: the exact powers by table (equal to `10f64.powi(dp)`, whose products
@@ -716,7 +765,7 @@ impl<A: Amount> Prepared<A> {
     ) -> Outcome<A> {
         let months = self.months_per_period * window_periods;
         let window_baseline =
-            |annual: Option<A>| annual.map(|b| b * A::from_u32(months) / A::from_u32(12));
+            |annual: Option<A>| annual.map(|b| b.times(A::from_u32(months)).over(A::from_u32(12)));
         match &self.components[c].rule {
             PreparedRule::Ladder {
                 basis,
@@ -767,7 +816,7 @@ impl<A: Amount> Prepared<A> {
                 };
                 let tier = tiers
                     .iter()
-                    .take_while(|t| v.at_least(b * t.threshold))
+                    .take_while(|t| v.at_least(b.times(t.threshold)))
                     .count() as u32;
                 if tier == 0 {
                     return Outcome {
@@ -779,7 +828,7 @@ impl<A: Amount> Prepared<A> {
                 }
                 let q = match applies_to {
                     GrowthApplies::Whole => v,
-                    GrowthApplies::Growth => (v - b).max_of(A::ZERO),
+                    GrowthApplies::Growth => v.minus(b).max_of(A::ZERO),
                 };
                 let t = &tiers[tier as usize - 1];
                 let amount =
@@ -801,7 +850,9 @@ impl<A: Amount> Prepared<A> {
                 let u = m[slot::UNITS];
                 let base = match above {
                     UnitsAbove::None => None,
-                    UnitsAbove::Quantity(_) => Some(*above_quantity * A::from_u32(window_periods)),
+                    UnitsAbove::Quantity(_) => {
+                        Some(above_quantity.times(A::from_u32(window_periods)))
+                    }
                     UnitsAbove::Baseline => match window_baseline(baseline.units) {
                         Some(b) if b > A::ZERO => Some(b),
                         other => {
@@ -814,9 +865,9 @@ impl<A: Amount> Prepared<A> {
                         }
                     },
                 };
-                let paid = (u - base.unwrap_or(A::ZERO)).max_of(A::ZERO);
+                let paid = u.minus(base.unwrap_or(A::ZERO)).max_of(A::ZERO);
                 Outcome {
-                    amount: *amount * paid,
+                    amount: amount.times(paid),
                     volume: u,
                     tier: 0,
                     paid_on: paid,
@@ -836,12 +887,12 @@ impl<A: Amount> Prepared<A> {
                     if !m[slot::bundle_volume(j)].at_least(*min) {
                         qualified = false;
                     }
-                    revenue += m[slot::bundle_revenue(j)];
+                    revenue = revenue.plus(m[slot::bundle_revenue(j)]);
                 }
                 let amount = if !qualified {
                     A::ZERO
                 } else if let Some(r) = rate {
-                    (*r * revenue).max_of(A::ZERO)
+                    r.times(revenue).max_of(A::ZERO)
                 } else {
                     fixed.unwrap_or(A::ZERO)
                 };
@@ -859,8 +910,8 @@ impl<A: Amount> Prepared<A> {
             } => {
                 let n = m[slot::VOLUME];
                 let amount = match (per_order, rate) {
-                    (Some(a), _) => *a * n,
-                    (None, Some(r)) => *r * m[slot::REVENUE],
+                    (Some(a), _) => a.times(n),
+                    (None, Some(r)) => r.times(m[slot::REVENUE]),
                     _ => A::ZERO,
                 }
                 .max_of(A::ZERO);
@@ -913,12 +964,12 @@ impl<A: Amount> Prepared<A> {
                 let out = match pc.measure {
                     Measure::Period => {
                         let o = self.evaluate(c, period, 1, baseline);
-                        e += self.round(o.amount);
+                        e = e.plus(self.round(o.amount));
                         o
                     }
                     Measure::Cumulative => {
                         for (x, y) in s.window[..pc.slots].iter_mut().zip(period) {
-                            *x += *y;
+                            *x = x.plus(*y);
                         }
                         let o = self.evaluate(c, &s.window[..pc.slots], k as u32 + 1, baseline);
                         e = self.round(o.amount);
@@ -970,7 +1021,7 @@ impl<A: Amount> Prepared<A> {
         for k in 0..kk {
             let mut total = A::ZERO;
             for c in 0..nc {
-                total += s.exclusive[c * kk + k];
+                total = total.plus(s.exclusive[c * kk + k]);
             }
             match self.partner_cap {
                 Some(cap) if !cap.at_least(total) => {
@@ -1041,7 +1092,7 @@ impl<A: Amount> Prepared<A> {
             }
             PreparedRule::Growth { basis, tiers, .. } => (
                 *basis,
-                now.baseline? * tiers.get(now.tier as usize)?.threshold,
+                now.baseline?.times(tiers.get(now.tier as usize)?.threshold),
             ),
             _ => return None,
         };
@@ -1049,7 +1100,7 @@ impl<A: Amount> Prepared<A> {
         let mut w = [A::ZERO; slot::BASE];
         if v > A::ZERO {
             for (s, x) in w.iter_mut().enumerate() {
-                *x = m[s] * needed / v;
+                *x = m[s].times(needed).over(v);
             }
         } else {
             w[slot::REVENUE] = if basis == Basis::Revenue {
@@ -1068,8 +1119,8 @@ impl<A: Amount> Prepared<A> {
         Some((
             now.tier + 1,
             needed,
-            needed - v,
-            (then.amount - now.amount).max_of(A::ZERO),
+            needed.minus(v),
+            then.amount.minus(now.amount).max_of(A::ZERO),
         ))
     }
 }
@@ -1080,24 +1131,24 @@ impl<A: Amount> Prepared<A> {
 /// proportion `q / v` (e.g. a percentage on a units ladder pays on the revenue of those units).
 #[inline]
 pub fn contribution<A: Amount>(t: &PTier<A>, basis: Basis, q: A, v: A, revenue: A, units: A) -> A {
-    let scaled = |paid: A| if v > A::ZERO { paid * q / v } else { A::ZERO };
+    let scaled = |paid: A| {
+        if v > A::ZERO {
+            paid.times(q).over(v)
+        } else {
+            A::ZERO
+        }
+    };
     match t.kind {
-        RewardKind::Rate => {
-            t.value
-                * if basis == Basis::Revenue {
-                    q
-                } else {
-                    scaled(revenue)
-                }
-        }
-        RewardKind::PerUnit => {
-            t.value
-                * if basis == Basis::Units {
-                    q
-                } else {
-                    scaled(units)
-                }
-        }
+        RewardKind::Rate => t.value.times(if basis == Basis::Revenue {
+            q
+        } else {
+            scaled(revenue)
+        }),
+        RewardKind::PerUnit => t.value.times(if basis == Basis::Units {
+            q
+        } else {
+            scaled(units)
+        }),
         RewardKind::Fixed => t.value,
     }
 }
@@ -1158,7 +1209,7 @@ pub fn ladder_terms_reached<A: Amount>(
     let mut add = |i: usize, q: A| {
         let a = contribution(&tiers[i], basis, q, v, revenue, units);
         term(i, q, a);
-        total += a;
+        total = total.plus(a);
     };
     match method {
         TierMethod::Retroactive => add(r - 1, vc),
@@ -1169,7 +1220,7 @@ pub fn ladder_terms_reached<A: Amount>(
                 } else {
                     vc
                 };
-                add(i, (top - tiers[i].threshold).max_of(A::ZERO));
+                add(i, top.minus(tiers[i].threshold).max_of(A::ZERO));
             }
         }
         TierMethod::Rolling => {
@@ -1181,7 +1232,7 @@ pub fn ladder_terms_reached<A: Amount>(
                     ),
                     None => (tiers[i].threshold, tiers[i + 1].threshold),
                 };
-                add(i, hi - lo);
+                add(i, hi.minus(lo));
             }
             add(r - 1, vc);
         }
@@ -1213,7 +1264,7 @@ pub fn allocate_into<A: Amount>(
     }
     let mut sum = A::ZERO;
     for w in weights {
-        sum += *w;
+        sum = sum.plus(*w);
     }
     let even = sum == A::ZERO;
     if even {
@@ -1227,14 +1278,16 @@ pub fn allocate_into<A: Amount>(
     let mut allocated = A::ZERO;
     for (i, w) in weights.iter().enumerate() {
         let w = if even { A::ONE } else { *w };
-        let exact = total * w / sum;
+        let exact = total.times(w).over(sum);
         let floor = exact.floor_money(dp);
         out[i] = floor;
-        allocated += floor;
-        order.push((exact - floor, i));
+        allocated = allocated.plus(floor);
+        order.push((exact.minus(floor), i));
     }
     let unit = A::unit(dp);
-    let left = (total - allocated).minor_units(dp);
+    // fewer than n minor units are left (each share lost less than one); the bound also keeps
+    // an overflowed (Decimal) or infinite (f64) total from looping without end
+    let left = total.minus(allocated).minor_units(dp).min(n as i64);
     if left <= 0 {
         return;
     }
@@ -1304,7 +1357,7 @@ impl<A: Amount> PartnerScratch<A> {
         let n = self.payable.len() / self.periods.max(1);
         let mut t = A::ZERO;
         for c in 0..n {
-            t += self.payable[c * self.periods + k];
+            t = t.plus(self.payable[c * self.periods + k]);
         }
         t
     }
@@ -1542,7 +1595,7 @@ mod tests {
         let mut out = [Decimal::ZERO; 5];
         let mut order = Vec::new();
         allocate_into(dec!(100.01), &w, 2, &mut out, &mut order);
-        assert_eq!(out.to_vec(), money::allocate(dec!(100.01), &w, 2));
+        assert_eq!(out.to_vec(), money::allocate(dec!(100.01), &w, 2).unwrap());
         let wf: Vec<f64> = w.iter().map(|x| x.to_f64().unwrap()).collect();
         let mut outf = [0.0; 5];
         let mut orderf = Vec::new();

@@ -95,14 +95,33 @@ pub struct Totals {
 }
 
 impl Totals {
-    fn add(&mut self, l: &Line) {
-        self.calculated += l.calculated;
-        self.adj_component_cap += l.adj_component_cap;
-        self.adj_exclusive_group += l.adj_exclusive_group;
-        self.adj_partner_cap += l.adj_partner_cap;
-        self.adj_minimum_payout += l.adj_minimum_payout;
-        self.adj_budget_cut += l.adj_budget_cut;
-        self.payable += l.payable;
+    /// Zero totals written with the currency's `dp` decimal places.
+    fn zero(dp: u32) -> Totals {
+        let z = money::at_scale(Decimal::ZERO, dp);
+        Totals {
+            calculated: z,
+            adj_component_cap: z,
+            adj_exclusive_group: z,
+            adj_partner_cap: z,
+            adj_minimum_payout: z,
+            adj_budget_cut: z,
+            payable: z,
+        }
+    }
+
+    /// Add a line's amounts; `None` if a sum overflows `Decimal`.
+    fn add(&mut self, l: &Line) -> Option<()> {
+        let add = |t: &mut Decimal, v: Decimal| -> Option<()> {
+            *t = t.checked_add(v)?;
+            Some(())
+        };
+        add(&mut self.calculated, l.calculated)?;
+        add(&mut self.adj_component_cap, l.adj_component_cap)?;
+        add(&mut self.adj_exclusive_group, l.adj_exclusive_group)?;
+        add(&mut self.adj_partner_cap, l.adj_partner_cap)?;
+        add(&mut self.adj_minimum_payout, l.adj_minimum_payout)?;
+        add(&mut self.adj_budget_cut, l.adj_budget_cut)?;
+        add(&mut self.payable, l.payable)
     }
 }
 
@@ -474,6 +493,10 @@ pub fn settle(p: &Compiled, partners: &Partners, tx: &Transactions) -> Result<Se
     partners.check_segments(p)?;
     let res = tx.resolve(partners, p)?;
     let prep: Prepared<Decimal> = Prepared::new(p);
+    money::take_overflow();
+    let overflow = |pi: usize, component: Option<&str>, what: &str| {
+        overflow_error(&tx.table, &partners.ids[pi], component, what)
+    };
     let kk = prep.periods;
     let nc = prep.components.len();
 
@@ -513,6 +536,14 @@ pub fn settle(p: &Compiled, partners: &Partners, tx: &Transactions) -> Result<Se
             units: partners.baseline_units[pi],
         };
         prep.settle_partner(&m, &active, &baseline, &mut scratch);
+        if money::take_overflow() {
+            let c = overflowing_component(&prep, &m, &active, &baseline);
+            return Err(overflow(
+                pi,
+                c.map(|c| prep.components[c].id.as_str()),
+                "its rebate",
+            ));
+        }
         works.push(PartnerWork {
             partner: pi,
             active,
@@ -531,10 +562,12 @@ pub fn settle(p: &Compiled, partners: &Partners, tx: &Transactions) -> Result<Se
     let mut budget_binding = false;
     let mut programme_total = vec![Decimal::ZERO; kk];
     for k in 0..kk {
-        let total: Decimal = works
-            .iter()
-            .flat_map(|w| (0..nc).map(move |c| w.payable[c * kk + k]))
-            .sum();
+        let total = money::checked_sum(
+            works
+                .iter()
+                .flat_map(|w| (0..nc).map(move |c| w.payable[c * kk + k])),
+        )
+        .ok_or_else(|| programme_overflow(&tx.table, &p.calendar.label(k as u32)))?;
         programme_total[k] = total;
         if prep.budget_binds(total) {
             budget_binding = true;
@@ -546,7 +579,8 @@ pub fn settle(p: &Compiled, partners: &Partners, tx: &Transactions) -> Result<Se
                 prep.budget.expect("binding budget"),
                 &weights,
                 prep.decimals,
-            );
+            )
+            .ok_or_else(|| programme_overflow(&tx.table, &p.calendar.label(k as u32)))?;
             for (j, share) in shares.into_iter().enumerate() {
                 works[j / nc].budgeted[(j % nc) * kk + k] = share;
             }
@@ -560,7 +594,7 @@ pub fn settle(p: &Compiled, partners: &Partners, tx: &Transactions) -> Result<Se
     let mut partner_totals = Vec::with_capacity(works.len());
     let mut line_range = Vec::with_capacity(works.len());
     let mut index = HashMap::with_capacity(works.len());
-    let mut total = Totals::default();
+    let mut total = Totals::zero(dp);
     let ctx = Ctx {
         p,
         prep: &prep,
@@ -571,19 +605,29 @@ pub fn settle(p: &Compiled, partners: &Partners, tx: &Transactions) -> Result<Se
         let pid = &partners.ids[w.partner];
         let seg = &partners.segments[w.partner];
         let first = lines.len();
-        let mut pt = Totals::default();
+        let mut pt = Totals::zero(dp);
         for c in 0..nc {
             if !w.active[c] {
                 continue;
             }
             for k in 0..kk {
                 let line = ctx.line(w, c, k, pid, seg, cal);
-                pt.add(&line);
+                if money::take_overflow() {
+                    return Err(overflow(
+                        w.partner,
+                        Some(&prep.components[c].id),
+                        "the explanation of its rebate",
+                    ));
+                }
+                pt.add(&line)
+                    .ok_or_else(|| overflow(w.partner, None, "its total"))?;
                 lines.push(line);
             }
         }
         for l in &lines[first..] {
-            total.add(l);
+            total
+                .add(l)
+                .ok_or_else(|| programme_overflow(&tx.table, "the programme"))?;
         }
         index.insert(pid.clone(), wi);
         line_range.push((first, lines.len()));
@@ -617,6 +661,13 @@ pub fn settle(p: &Compiled, partners: &Partners, tx: &Transactions) -> Result<Se
                 continue;
             }
             let next = prep.next_tier(c, &window, periods, &baseline);
+            if money::take_overflow() {
+                return Err(overflow(
+                    w.partner,
+                    Some(&pc.id),
+                    "its standing against the next tier",
+                ));
+            }
             standing.push(Standing {
                 partner_id: partners.ids[w.partner].clone(),
                 component: pc.id.clone(),
@@ -644,6 +695,55 @@ pub fn settle(p: &Compiled, partners: &Partners, tx: &Transactions) -> Result<Se
         index,
         line_range,
     })
+}
+
+/// The error for an exact amount of partner `partner_id` that overflows `Decimal` (about
+/// ±7.9·10^28) while computing `what` (of `component`, where one is to blame).
+fn overflow_error(table: &str, partner_id: &str, component: Option<&str>, what: &str) -> Error {
+    let comp = component
+        .map(|c| format!(", component '{c}'"))
+        .unwrap_or_default();
+    Error::data(
+        table,
+        None,
+        None,
+        format!(
+            "partner '{partner_id}'{comp}: {what} is too large to compute exactly (beyond about 7.9e28): check this partner's revenue and quantities and the programme's amounts (e.g. an amount per unit times a huge quantity)"
+        ),
+    )
+}
+
+/// The error for a programme-wide sum (the total to date of `period`, a budget cut, or the
+/// programme totals) that overflows `Decimal`.
+fn programme_overflow(table: &str, period: &str) -> Error {
+    Error::data(
+        table,
+        None,
+        None,
+        format!(
+            "the total payable of {period} over all partners is too large to compute exactly (beyond about 7.9e28): check the revenue and quantities and the programme's amounts"
+        ),
+    )
+}
+
+/// After an overflow in a partner's pipeline: the component whose own calculation overflows,
+/// if one does alone (else the partner's total over its components, a partner cap or minimum
+/// payout, overflowed). Clears the overflow flag.
+fn overflowing_component(
+    prep: &Prepared<Decimal>,
+    m: &[Decimal],
+    active: &[bool],
+    baseline: &Baseline<Decimal>,
+) -> Option<usize> {
+    money::take_overflow();
+    let mut scratch = prep.scratch();
+    let found = (0..active.len()).filter(|&c| active[c]).find(|&c| {
+        let only: Vec<bool> = (0..active.len()).map(|o| o == c).collect();
+        prep.settle_partner(m, &only, baseline, &mut scratch);
+        money::take_overflow()
+    });
+    money::take_overflow();
+    found
 }
 
 /// The measures of component `c` over the window its standing is measured on: the period
@@ -783,13 +883,15 @@ impl Ctx<'_> {
                 at(v, k) - at(v, k - 1)
             }
         };
-        let calculated = diff(&w.entitled);
-        let adj_component_cap = diff(&w.capped) - calculated;
-        let adj_exclusive_group = diff(&w.exclusive) - diff(&w.capped);
-        let adj_partner_cap = diff(&w.partner_capped) - diff(&w.exclusive);
-        let adj_minimum_payout = diff(&w.payable) - diff(&w.partner_capped);
-        let adj_budget_cut = diff(&w.budgeted) - diff(&w.payable);
-        let payable = diff(&w.budgeted);
+        // every amount with exactly the currency's decimal places (a stage's zero is a bare 0)
+        let scaled = |v: Decimal| money::at_scale(v, self.dp);
+        let calculated = scaled(diff(&w.entitled));
+        let adj_component_cap = scaled(diff(&w.capped) - calculated);
+        let adj_exclusive_group = scaled(diff(&w.exclusive) - diff(&w.capped));
+        let adj_partner_cap = scaled(diff(&w.partner_capped) - diff(&w.exclusive));
+        let adj_minimum_payout = scaled(diff(&w.payable) - diff(&w.partner_capped));
+        let adj_budget_cut = scaled(diff(&w.budgeted) - diff(&w.payable));
+        let payable = scaled(diff(&w.budgeted));
         debug_assert_eq!(
             calculated
                 + adj_component_cap
@@ -1037,12 +1139,16 @@ impl Ctx<'_> {
                         )
                     }
                     Some(b) => {
-                        let growth = (v / b - Decimal::ONE) * Decimal::ONE_HUNDRED;
+                        let growth = v
+                            .checked_div(b)
+                            .and_then(|x| x.checked_sub(Decimal::ONE))
+                            .and_then(|x| x.checked_mul(Decimal::ONE_HUNDRED))
+                            .map(|g| g.round_dp(2).normalize().to_string())
+                            .unwrap_or_else(|| "beyond 10^28".to_owned());
                         let g = format!(
-                            "{} {bname}{to_date} against a baseline of {} (growth {}%)",
+                            "{} {bname}{to_date} against a baseline of {} (growth {growth}%)",
                             vol_text(v, *basis, dp),
                             vol_text(b, *basis, dp),
-                            growth.round_dp(2).normalize()
                         );
                         if o.tier == 0 {
                             return format!(
@@ -1235,9 +1341,11 @@ impl Ctx<'_> {
             });
         }
         if let Some(limit) = prep.partner_cap {
-            let total: Decimal = (0..prep.components.len())
-                .map(|o| at_c(&w.exclusive, o, kk, k))
-                .sum();
+            // the kernel summed the same amounts (checked) for the partner cap
+            let total = money::checked_sum(
+                (0..prep.components.len()).map(|o| at_c(&w.exclusive, o, kk, k)),
+            )
+            .unwrap_or(Decimal::MAX);
             if !pcap.is_zero() {
                 parts.push(format!(
                     "partner cap {} applied (all components to date {}): {}",

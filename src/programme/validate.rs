@@ -23,9 +23,17 @@ fn positive(path: &str, v: Option<Dec>) -> Result<Option<Decimal>> {
             path,
             format!("expected a positive amount, found {}", d.normalize()),
         )),
-        Some(Dec(d)) => Ok(Some(d)),
+        Some(Dec(d)) => bounded(path, d).map(Some),
         None => Ok(None),
     }
+}
+
+/// An amount or quantity of the programme below [`crate::money::MAX_MAGNITUDE`] (10^15) in
+/// magnitude: with the tables' bound this keeps the exact calculation inside `Decimal`'s
+/// range (its products are checked too, see `docs/calculations.md`).
+fn bounded(path: &str, d: Decimal) -> Result<Decimal> {
+    crate::money::check_bounds(d, None).map_err(|m| err(path, m))?;
+    Ok(d)
 }
 
 fn non_negative(path: &str, d: Decimal) -> Result<Decimal> {
@@ -35,7 +43,7 @@ fn non_negative(path: &str, d: Decimal) -> Result<Decimal> {
             format!("expected a number ≥ 0, found {}", d.normalize()),
         ))
     } else {
-        Ok(d)
+        bounded(path, d)
     }
 }
 
@@ -494,7 +502,7 @@ fn compile_tiers(
     let mut out: Vec<Tier> = Vec::with_capacity(tiers.len());
     for (j, t) in tiers.iter().enumerate() {
         let tp = format!("{path}[{j}]");
-        let from = t.from.0;
+        let from = bounded(&format!("{tp}.from"), t.from.0)?;
         if !growth && from < Decimal::ZERO {
             return Err(err(
                 format!("{tp}.from"),
