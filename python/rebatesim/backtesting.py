@@ -60,6 +60,7 @@ class BacktestResult:
 
     def __init__(self, core: Any) -> None:
         self._core = core
+        self._decimals = 2  # the currency's minor unit, for the files (set by backtest())
         meta = core.meta()
         self.programme: str = meta["programme"]
         self.currency: str = meta["currency"]
@@ -168,4 +169,6 @@ def backtest(
         )
     finally:
         bar.close()
-    return BacktestResult(core)
+    out = BacktestResult(core)
+    out._decimals = prog.decimals
+    return out

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
-import json
 import math
 import os
 import pathlib
@@ -41,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, 
 
 import numpy as np
 
+from . import _format
 from .charts import Chart
 from .outputs import AtomicFolder
 
@@ -599,7 +599,7 @@ def simulation_report(
     rep.add_heading("Method")
     rep.add_html(_notes())
     _simulation_files(rep, r, excel=excel)
-    rep.add_file("summary.json", json.dumps(r.to_dict(), indent=2, allow_nan=True) + "\n")
+    rep.add_file("summary.json", r.to_json() + "\n")
     return rep
 
 
@@ -627,7 +627,7 @@ def _sensitivity_section(rep: Report, s: "Sensitivity") -> None:
                          _raw(format_estimate(row.payout_swing, row.payout_swing_se))])
         rep.add_table(["Assumption", "Low", "High", "Payout change at low", "Payout change at high", "Swing"], rows,
                       align=["l", "l", "l", "r", "r", "r"])
-        rep.add_file("sensitivity.csv", s.table.to_csv(lineterminator="\n"))
+        rep.add_file("sensitivity.csv", _format.csv_text(s.table, s._decimals))
 
 
 def comparison_report(
@@ -741,10 +741,9 @@ def comparison_report(
     rep.add_heading("Method")
     rep.add_html(_notes(["All designs run on the same scenarios (common random numbers): every design sees the same "
                          "demand draws, so differences between designs are measured precisely."]))
-    rep.add_file("summary.json", json.dumps(c.to_dict(), indent=2, allow_nan=True) + "\n")
-    rep.add_file("summary.csv", summ.to_csv(lineterminator="\n"))
-    rep.add_file("differences.csv", diff.to_csv(lineterminator="\n"))
-    rep.add_file("segments.csv", c._segments().to_csv(lineterminator="\n"))
+    rep.add_file("summary.json", c.to_json() + "\n")
+    for name, text in c._csv_files().items():
+        rep.add_file(name, text)
     if excel:
         rep.add_writer("results.xlsx", c.to_excel)
     return rep

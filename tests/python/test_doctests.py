@@ -15,6 +15,7 @@ MODULES = [
     "rebatesim.simulation",
     "rebatesim._examples",
     "rebatesim.outputs",
+    "rebatesim._format",
     "rebatesim.report",
 ]
 
