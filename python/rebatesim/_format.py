@@ -5,8 +5,9 @@ written the same way wherever it appears:
 
 - **money** (payouts, revenues, margins, accruals, cash, budgets; means, percentiles and
   standard errors of money alike): at the currency's minor unit (the programme's
-  ``decimals``). An exact settlement amount (a :class:`decimal.Decimal`) is written exactly,
-  padded to that scale (``12000`` → ``12000.00``) and never rounded; a simulated figure (a
+  ``decimals``). An exact settlement amount (a :class:`decimal.Decimal`) is written exactly at
+  that scale (``12000`` → ``12000.00``, ``300.500`` → ``300.50``) and never rounded (an amount
+  finer than the minor unit would be kept as it is); a simulated figure (a
   float) is rounded to the minor unit, half to even. CSV: text such as ``3044011.08``;
   JSON: a number rounded to the minor unit (or the exact string, for settlement totals);
   Excel: a number with the format ``#,##0.00`` (``#,##0`` for a currency without decimals,
@@ -48,7 +49,7 @@ import math
 import numbers
 import os
 import re
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 __all__ = ["MONEY", "RATIO", "NUMBER", "INTEGER", "RATIO_DECIMALS", "kind_of", "cell_text", "neutralise",
            "csv_text", "rewrite_csv", "json_value", "json_text", "write_excel", "excel_format"]
@@ -64,6 +65,7 @@ RATIO_DECIMALS = 6
 DEFAULT_DECIMALS = 2
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_TRIGGER_SET = frozenset(_TRIGGERS)
 
 # Column names and JSON keys, by what they measure. A name not listed here is looked up
 # without its ``_se`` suffix, without a ``<design>: `` prefix, then by the patterns below.
@@ -169,8 +171,9 @@ def _plain(d: decimal.Decimal) -> str:
 
 
 def money_decimal(v: Any, decimals: int) -> Optional[decimal.Decimal]:
-    """Money at the currency's scale: an exact Decimal padded (never rounded: one with more
-    places is kept exact), a float rounded half to even; None for NaN or a non-number.
+    """Money at the currency's scale: an exact Decimal padded or its extra trailing zeros
+    dropped (never rounded: one finer than the minor unit is kept exact), a float rounded half
+    to even; None for NaN or a non-number.
 
     >>> from decimal import Decimal
     >>> from rebatesim._format import money_decimal
@@ -185,9 +188,10 @@ def money_decimal(v: Any, decimals: int) -> Optional[decimal.Decimal]:
         ctx.prec = max(28, d.adjusted() + int(decimals) + 3)
         if isinstance(v, decimal.Decimal) or isinstance(v, numbers.Integral):
             exp = d.as_tuple().exponent
-            if isinstance(exp, int) and exp < -int(decimals):
-                return d  # exact and finer than the minor unit: kept as it is
-            return d.quantize(unit)
+            q = d.quantize(unit)
+            if isinstance(exp, int) and exp < -int(decimals) and q != d:
+                return d  # exact and finer than the minor unit: kept as it is, never rounded
+            return q
         return d.quantize(unit, rounding=decimal.ROUND_HALF_EVEN)
 
 
@@ -324,7 +328,39 @@ def csv_text(df: Any, decimals: int, *, index: bool = True, kinds: KindSpec = No
     A,-5.00,0.1
     """
     out = format_frame(df, decimals, index=index, kinds=kinds, default=default, rows=rows)
-    return out.to_csv(index=False, lineterminator="\n")
+    cells = [[_cell_str(v) for v in row] for row in out.itertuples(index=False, name=None)]
+    return _write_rows([[_cell_str(c) for c in out.columns]] + cells)
+
+
+def _cell_str(v: Any) -> str:
+    """A formatted cell as CSV text (bools as True/False, dates ISO, missing empty)."""
+    if isinstance(v, str):
+        return v
+    if _is_nan(v):
+        return ""
+    if hasattr(v, "isoformat") and hasattr(v, "hour"):  # a datetime: the date alone at midnight
+        return v.date().isoformat() if (v.hour, v.minute, v.second, v.microsecond) == (0, 0, 0, 0) else v.isoformat()
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return str(v)
+
+
+def _write_rows(rows: Sequence[Sequence[str]]) -> str:
+    """CSV text, ``\n`` line ends: a field quoted when it holds a comma, a quote, a line feed or
+    a carriage return (Python's csv module with ``\n`` line ends leaves a lone carriage return
+    unquoted, which a reader takes for a line end), or when it is the only, empty, field."""
+    out = []
+    special = _CSV_SPECIAL.search
+    for row in rows:
+        if len(row) == 1 and row[0] == "":
+            out.append('""\n')
+            continue
+        out.append(",".join(['"' + f.replace('"', '""') + '"' if special(f) else f for f in row]) + "\n")
+    return "".join(out)
+
+
+_CSV_SPECIAL = re.compile(r'[,"\r\n]')
+_PLAIN_NUMBER = re.compile(r"(-?)(\d+)(?:\.(\d*))?").fullmatch
 
 
 def rewrite_csv(text: str, decimals: int, *, numeric: Any, money: Any) -> str:
@@ -340,28 +376,43 @@ def rewrite_csv(text: str, decimals: int, *, numeric: Any, money: Any) -> str:
     if not rows:
         return text
     header = rows[0]
-    nums = set(numeric) | set(money)
-    out = io.StringIO(newline="")
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow([neutralise(h) for h in header])
-    for r in rows[1:]:
-        cells = []
-        for name, cell in zip(header, r):
-            if name in money and cell != "":
-                try:
-                    d = decimal.Decimal(cell)
-                except decimal.InvalidOperation:
-                    cells.append(cell)
-                    continue
-                m = money_decimal(d, decimals)
-                cells.append(_plain(d if m is None else m))
-            elif name in nums:
-                cells.append(cell)
-            else:
-                cells.append(neutralise(cell))
-        cells.extend(r[len(header):])
-        w.writerow(cells)
-    return out.getvalue()
+    body = rows[1:]
+    if any(len(r) != len(header) for r in body):
+        raise ValueError("rewrite_csv: every row must have as many fields as the header")
+    at_scale = re.compile(r"-?\d+" + (r"\.\d{%d}" % decimals if decimals else "")).fullmatch
+
+    def money_cell(cell: str) -> str:
+        if cell == "" or at_scale(cell):
+            return cell
+        m = _PLAIN_NUMBER(cell)
+        if m:  # padded as text: "0" -> "0.00", "300.5" -> "300.50"; finer amounts kept exact
+            sign, whole, frac = m.group(1), m.group(2), m.group(3) or ""
+            if len(frac) > decimals:
+                if frac[decimals:].strip("0"):
+                    return cell  # finer than the minor unit: kept exact
+                frac = frac[:decimals]
+            if not whole.strip("0") and not frac.strip("0"):
+                sign = ""
+            frac = frac.ljust(decimals, "0")
+            return sign + whole + ("." + frac if decimals else "")
+        try:
+            d = decimal.Decimal(cell)
+        except decimal.InvalidOperation:
+            return cell
+        q = money_decimal(d, decimals)
+        return _plain(d if q is None else q)
+
+    # column by column (a settlement has tens of thousands of lines): money at scale, numbers
+    # as written, text neutralised
+    cols = [list(c) for c in zip(*body)] if body else [[] for _ in header]
+    money_set, numeric_set = set(money), set(numeric)
+    for j, h in enumerate(header):
+        if h in money_set:
+            cols[j] = [money_cell(c) for c in cols[j]]
+        elif h not in numeric_set:
+            cols[j] = [neutralise(c) if c[:1] in _TRIGGER_SET else c for c in cols[j]]
+    written = [[neutralise(h) for h in header]] + list(zip(*cols))
+    return _write_rows(written)
 
 
 # ----------------------------------------------------------------- JSON

@@ -750,29 +750,35 @@ def comparison_report(
 
 
 def settlement_section(rep: Report, s: "Settlement", *, heading: str = "Settlement of the actual year") -> None:
-    """Append an exact settlement's totals, per component and per segment (to the cent)."""
+    """Append an exact settlement's totals, per component and per segment (exact, at the
+    currency's minor unit)."""
     t = s.totals
+
+    def exact(v: Any) -> str:
+        text = s._fmt(v)  # the Decimal itself at the currency's decimals, not through a float
+        return "\u2212" + text[1:] if text.startswith("-") else text
+
     rep.add_heading(heading)
-    rows = [["Calculated", format_number(t["calculated"], "cents")]]
+    rows = [["Calculated", exact(t["calculated"])]]
     for key, label in (("adj_component_cap", "Component caps"), ("adj_exclusive_group", "Exclusive groups"),
                        ("adj_partner_cap", "Partner cap"), ("adj_minimum_payout", "Minimum payout"),
                        ("adj_budget_cut", "Budget cut")):
         if t[key] != 0:
-            rows.append([label, format_number(t[key], "cents")])
-    rows.append(["Payable", format_number(t["payable"], "cents")])
-    rep.add_html(html_table(["Exact totals", s.currency], rows, caption="Exact, to the cent."))
+            rows.append([label, exact(t[key])])
+    rows.append(["Payable", exact(t["payable"])])
+    rep.add_html(html_table(["Exact totals", s.currency], rows, caption="Exact, to the minor unit of the currency."))
     lines = s.lines_exact
     crow = []
     for comp, g in lines.groupby("component", sort=True):
         paid = g.groupby("partner_id")["payable"].sum()
         crow.append([str(comp), str(g["kind"].iloc[0]), f"{int((paid > 0).sum()):,}",
-                     format_number(sum(g["calculated"]), "cents"), format_number(sum(g["payable"]), "cents")])
+                     exact(sum(g["calculated"])), exact(sum(g["payable"]))])
     rep.add_html(html_table(["Component", "Kind", "Partners paid", "Calculated", "Payable"], crow,
                             align=["l", "l", "r", "r", "r"]))
     bp = s.by_partner(exact=True)
     srow = []
     for seg, g in bp.groupby("segment", sort=True):
-        srow.append([str(seg) or "-", f"{len(g):,}", f"{int((g['payable'] > 0).sum()):,}", format_number(sum(g["payable"]), "cents")])
+        srow.append([str(seg) or "-", f"{len(g):,}", f"{int((g['payable'] > 0).sum()):,}", exact(sum(g["payable"]))])
     rep.add_html(html_table(["Segment", "Partners", "Paid", "Payable"], srow))
 
 

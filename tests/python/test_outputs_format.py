@@ -283,3 +283,60 @@ def test_forecast_out_and_excel(tmp_path):
         assert {c.value for c in cells} == set(HOSTILE), sheet
         assert {c.data_type for c in cells} == {"s"}, sheet
     assert wb["summary"]["B2"].number_format == "#,##0.00"
+
+
+# ----------------------------------------------------------------- backtest
+def test_backtest_out(tmp_path):
+    out = tmp_path / "bt"
+    r = run_cli(["backtest", "--years", "3", "--scenarios", "5", "--month-ends", "6", "--out", str(out)], tmp_path)
+    assert r.returncode == 0, r.stderr
+    for name in ("coverage.csv", "errors.csv"):
+        check_csv_numbers(out / name, 2, name + "@backtest")
+    errors = pd.read_csv(out / "errors.csv", dtype=str, keep_default_na=False)
+    assert all(re.fullmatch(r"\d+\.\d{2}", v) for v in errors["mae_amount"])
+    assert all(len(v.split(".")[-1]) <= 6 for v in errors["mae"])
+    d = json.loads((out / "summary.json").read_text())
+    assert all(round(e["mae_amount"], 2) == e["mae_amount"] for e in d["errors"])
+
+
+# ----------------------------------------------------------------- properties
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e15, max_value=1e15), st.sampled_from([0, 2, 3]))
+def test_money_float_is_rounded_to_the_minor_unit(x, dp):
+    text = _format.cell_text(x, "money", dp)
+    assert re.fullmatch(r"-?\d+" + (r"\.\d{%d}" % dp if dp else ""), text), text
+    d = decimal.Decimal(text)
+    assert abs(d - decimal.Decimal(repr(x))) <= decimal.Decimal(1).scaleb(-dp) / 2
+    assert text != "-0" and not text.startswith("-0.") or d != 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=-10**20, max_value=10**20))
+def test_exact_money_round_trips(d):
+    text = _format.cell_text(d, "money", 2)
+    assert decimal.Decimal(text) == d and re.fullmatch(r"-?\d+\.\d{2}", text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_neutralised_text_never_starts_a_formula(t):
+    n = _format.neutralise(t)
+    assert n == t or n == "'" + t
+    if len(t) > 1:
+        assert not n.startswith(("=", "+", "-", "@", "\t", "\r"))
+    # and CSV keeps it: read back, the cell is the neutralised text
+    rows = list(csv.reader(io.StringIO(_format.csv_text(pd.DataFrame({"partner_id": [t]}), 2, index=False),
+                                       newline="")))
+    assert rows[0] == ["partner_id"] and rows[1] == [n]
+
+
+def test_rewrite_csv_pads_exactly_and_neutralises_text_only():
+    text = "partner_id,volume,payable\nA,-5,0\n-2+3,12.5,-0.0\n=1,7,1.2345\n\"a,\"\"b\",1,300.500\n"
+    out = _format.rewrite_csv(text, 2, numeric=["volume"], money=["payable"])
+    rows = list(csv.reader(io.StringIO(out, newline="")))
+    assert rows == [["partner_id", "volume", "payable"], ["A", "-5", "0.00"], ["'-2+3", "12.5", "0.00"],
+                    ["'=1", "7", "1.2345"], ['a,"b', "1", "300.50"]]
