@@ -418,10 +418,17 @@ def rewrite_csv(text: str, decimals: int, *, numeric: Any, money: Any) -> str:
 # ----------------------------------------------------------------- JSON
 def json_value(o: Any, decimals: int, *, kind: Optional[str] = None, _key: Any = None) -> Any:
     """A JSON-ready copy of ``o`` with every float rounded by the kind its key (or the nearest
-    enclosing key that names one) gives it, money Decimals as strings at scale, NaN as None.
+    enclosing key that names one) gives it, money Decimals as strings at scale, NaN as None;
+    a number written as text under a money key (``"payable": "300.0"``) at scale too.
     ``kind``: the kind of values whose keys name none (None: other numbers)."""
     if isinstance(o, dict):
-        return {k: json_value(v, decimals, kind=_kind_for_key(k, kind), _key=k) for k, v in o.items()}
+        out = {}
+        for k, v in o.items():
+            if isinstance(v, str) and kind_of(k) == MONEY and _PLAIN_NUMBER(v):
+                out[k] = money_text(v, decimals)  # an exact amount as text (the core's JSON): at scale
+            else:
+                out[k] = json_value(v, decimals, kind=_kind_for_key(k, kind), _key=k)
+        return out
     if isinstance(o, (list, tuple)):
         return [json_value(v, decimals, kind=kind) for v in o]
     if isinstance(o, bool) or o is None or isinstance(o, str):

@@ -268,8 +268,9 @@ class Settlement:
         return self._core.explain(str(partner_id))
 
     def to_json(self) -> str:
-        """The whole settlement as JSON (amounts as exact decimal strings)."""
-        return self._core.to_json()
+        """The whole settlement as JSON (amounts as exact decimal strings at the currency's
+        scale)."""
+        return _format.json_text(json.loads(self._core.to_json(), parse_float=decimal.Decimal), self._core.decimals)
 
     def summary(self) -> Dict[str, Any]:
         """Headline figures as a JSON-ready dict (amounts as exact strings)."""

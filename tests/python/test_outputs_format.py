@@ -340,3 +340,17 @@ def test_rewrite_csv_pads_exactly_and_neutralises_text_only():
     rows = list(csv.reader(io.StringIO(out, newline="")))
     assert rows == [["partner_id", "volume", "payable"], ["A", "-5", "0.00"], ["'-2+3", "12.5", "0.00"],
                     ["'=1", "7", "1.2345"], ['a,"b', "1", "300.50"]]
+
+
+def test_settlement_json_amounts_at_scale(tmp_path):
+    f = hostile_files(tmp_path)
+    s = rs.settle(f["programme"], f["partners"], f["transactions"])
+    d = json.loads(s.to_json())
+    amounts = [line[k] for line in d["lines"] for k in ("calculated", "adj_budget_cut", "payable")]
+    amounts += [p["payable"] for p in d["partners"]] + list(d["total"].values())
+    assert all(re.fullmatch(r"-?\d+\.\d{2}", a) for a in amounts), amounts
+    assert decimal.Decimal(d["total"]["payable"]) == s.total
+    assert {line["partner_id"] for line in d["lines"]} == set(HOSTILE)  # JSON is data: ids as they are
+    r = run_cli(["settle", "--programme", str(f["programme"]), "--partners", str(f["partners"]),
+                 "--transactions", str(f["transactions"]), "--json"], tmp_path)
+    assert r.returncode == 0 and json.loads(r.stdout) == d
