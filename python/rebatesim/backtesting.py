@@ -60,6 +60,7 @@ class BacktestResult:
 
     def __init__(self, core: Any) -> None:
         self._core = core
+        self._decimals = 2  # the currency's minor unit, for the files (set by backtest())
         meta = core.meta()
         self.programme: str = meta["programme"]
         self.currency: str = meta["currency"]
@@ -170,4 +171,6 @@ def backtest(
         core = _core.backtest(prog._spec, pop._core, mod._core, progress=bar.callback, **args)
     finally:
         bar.close()
-    return BacktestResult(core)
+    out = BacktestResult(core)
+    out._decimals = prog.decimals
+    return out

@@ -244,25 +244,26 @@ def _sim_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
     )
 
 
-def _fmt_est(v: float, se: float, ratio: bool = False) -> str:
+def _fmt_est(v: float, se: float, ratio: bool = False, dp: int = 0) -> str:
     if v != v:  # NaN
         return "n/a"
     if ratio:
         return f"{v:,.3f} ± {se:,.3f}"
-    return f"{v:,.0f} ± {se:,.0f}"
+    return f"{v:,.{dp}f} ± {se:,.{dp}f}"  # money at the currency's minor unit
 
 
 def _simulation_summary(r: Any) -> str:
     s = r.summary
+    dp = r._decimals
     out = [
         f"{r.meta['programme']} ({r.currency}): {r.n_scenarios:,} scenarios, seed {r.seed}"
-        + (f", budget {r.budget:,.0f}" if r.budget is not None else ""),
+        + (f", budget {r.budget:,.{dp}f}" if r.budget is not None else ""),
         "",
     ]
     rows = []
     for name in ["payout", "payout_before_budget", "revenue", "incremental_revenue", "incremental_margin", "roi", "deadweight_share"]:
         ratio = name in ("roi", "deadweight_share")
-        rows.append([name.replace("_", " ")] + [_fmt_est(s.loc[name, st], s.loc[name, st + "_se"], ratio) for st in ("mean", "p5", "p50", "p95")])
+        rows.append([name.replace("_", " ")] + [_fmt_est(s.loc[name, st], s.loc[name, st + "_se"], ratio, dp) for st in ("mean", "p5", "p50", "p95")])
     out.append(_table(["outcome", "mean", "P5", "P50", "P95"], rows, [False, True, True, True, True]))
     if r.budget is not None:
         p, se = r.budget_binding
@@ -270,14 +271,14 @@ def _simulation_summary(r: Any) -> str:
     out.append("")
     seg = r.by_segment()
     out.append(_table(["segment", "mean payout", "mean revenue", "ROI", "deadweight share"],
-                      [[str(i), _fmt_est(row.payout_mean, row.payout_se), _fmt_est(row.revenue_mean, row.revenue_se),
+                      [[str(i), _fmt_est(row.payout_mean, row.payout_se, dp=dp), _fmt_est(row.revenue_mean, row.revenue_se, dp=dp),
                         _fmt_est(row.roi_mean, row.roi_se, True), _fmt_est(row.deadweight_share_mean, row.deadweight_share_se, True)]
                        for i, row in seg.iterrows()],
                       [False, True, True, True, True]))
     out.append("")
     comp = r.by_component()
     out.append(_table(["component", "mean payout", "P95"],
-                      [[str(i), _fmt_est(row.payout_mean, row.payout_se), f"{row.payout_p95:,.0f}"] for i, row in comp.iterrows()],
+                      [[str(i), _fmt_est(row.payout_mean, row.payout_se, dp=dp), f"{row.payout_p95:,.{dp}f}"] for i, row in comp.iterrows()],
                       [False, True, True]))
     return "\n".join(out)
 
@@ -360,18 +361,20 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             rep.write(args.out_target.path)
         folder = args.out_target.target
     if args.json:
-        sys.stdout.write(json.dumps(c.to_dict(), indent=2) + "\n")
+        sys.stdout.write(c.to_json() + "\n")
         return 0
     rows = []
+    dp = c._decimals
     for name, row in c.summary.iterrows():
-        rows.append([str(name), _fmt_est(row.payout_mean, row.payout_mean_se), f"{row.payout_p95:,.0f}",
-                     f"{row.incremental_margin_mean:,.0f}", f"{row.roi_mean:,.3f}"])
+        rows.append([str(name), _fmt_est(row.payout_mean, row.payout_mean_se, dp=dp), f"{row.payout_p95:,.{dp}f}",
+                     f"{row.incremental_margin_mean:,.{dp}f}", f"{row.roi_mean:,.3f}"])
     print(_table(["design", "mean payout", "P95 payout", "incr. margin", "ROI"], rows, [False, True, True, True, True]))
     print("\nPaired differences against the first design (common random numbers):")
     drows = []
     for name, row in c.differences.iterrows():
-        drows.append([f"{name} − {row.reference}", _fmt_est(row.payout_mean, row.payout_se),
-                      _fmt_est(row.revenue_mean, row.revenue_se), _fmt_est(row.incremental_margin_mean, row.incremental_margin_se),
+        drows.append([f"{name} − {row.reference}", _fmt_est(row.payout_mean, row.payout_se, dp=dp),
+                      _fmt_est(row.revenue_mean, row.revenue_se, dp=dp),
+                      _fmt_est(row.incremental_margin_mean, row.incremental_margin_se, dp=dp),
                       _fmt_est(row.roi_mean, row.roi_se, True), _fmt_est(row.deadweight_share_mean, row.deadweight_share_se, True)])
     print(_table(["difference", "payout", "revenue", "incremental margin", "ROI", "deadweight share"], drows,
                  [False, True, True, True, True, True]))
@@ -436,12 +439,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     s = settle(programme, example_path("partners.csv"), example_path("transactions.csv"))
     actual = float(s.total)
     rank = float(np.mean(r.payout <= actual)) if r.n_scenarios else float("nan")
-    check = {"actual_payable": str(s.total), "forecast_mean": float(r.payout.mean()),
+    check = {"actual_payable": s.summary()["totals"]["payable"], "forecast_mean": float(r.payout.mean()),
              "share_of_scenarios_at_or_below_actual": rank}
     if out is not None:
         _demo_report(args, out, programme, model, r, s, check, progress)
     if args.json:
-        sys.stdout.write(json.dumps({"forecast": r.to_dict(), "settlement": s.summary(), "check": check}, indent=2) + "\n")
+        sys.stdout.write(_demo_json(r, s, check) + "\n")
         return 0
     print(f"The bundled example: {programme!r}\n  {example_path('programme.toml')}\n")
     print("1. Forecast before the year: Monte Carlo simulation of the partners' purchasing from their "
@@ -450,8 +453,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(_simulation_summary(r))
     print("\n2. Settlement after the year: the actual transactions, exactly, to the cent\n")
     print(_settlement_summary(s))
-    print(f"\n3. Check: the actual payable {actual:,.2f} {s.currency} against the forecast "
-          f"(mean {r.payout.mean():,.0f}): {rank:.0%} of the simulated scenarios paid at most as much.")
+    print(f"\n3. Check: the actual payable {_money(s.total, r._decimals)} {s.currency} against the forecast "
+          f"(mean {r.payout.mean():,.{r._decimals}f}): {rank:.0%} of the simulated scenarios paid at most as much.")
     if out is not None:
         print(f"\nwrote the report to {os.path.abspath(out)}{os.sep}report.html (charts, CSV, Excel alongside)")
     return 0
@@ -481,62 +484,69 @@ def _demo_report(args: argparse.Namespace, out: str, programme: Any, model: Any,
     head, tail = rep.parts[:tail_at], rep.parts[tail_at:]
     rep.parts = head
     settlement_section(rep, s)
-    actual = float(s.total)
     rep.add_heading("Forecast against the actual year")
-    rep.add_text(f"The actual payable {actual:,.2f} {s.currency} against the forecast mean "
-                 f"{check['forecast_mean']:,.0f}: {check['share_of_scenarios_at_or_below_actual']:.0%} of the simulated "
+    rep.add_text(f"The actual payable {_money(s.total, r._decimals)} {s.currency} against the forecast mean "
+                 f"{check['forecast_mean']:,.{r._decimals}f}: {check['share_of_scenarios_at_or_below_actual']:.0%} of the simulated "
                  "scenarios paid at most as much.")
     rep.parts += tail
-    rep.add_file("settlement_lines.csv", s._core.lines_csv())
-    rep.add_file("settlement_partners.csv", s.by_partner(exact=True).to_csv(index=False, lineterminator="\n"))
-    rep.add_file("summary.json", json.dumps({"forecast": r.to_dict(), "settlement": s.summary(), "check": check},
-                                            indent=2, allow_nan=True) + "\n")
+    files = s._csv_files()
+    rep.add_file("settlement_lines.csv", files["lines.csv"])
+    rep.add_file("settlement_partners.csv", files["partners.csv"])
+    rep.add_file("summary.json", _demo_json(r, s, check) + "\n")
     with args.outputs:
         rep.write(args.out_target.path)
+
+
+def _demo_json(r: Any, s: Any, check: Dict[str, Any]) -> str:
+    """The demo's JSON (stdout and summary.json), numbers written as every file writes them."""
+    from ._format import json_text
+
+    return json_text({"forecast": r.to_dict(), "settlement": s.summary(), "check": check}, r._decimals)
 
 
 def _forecast_summary(f: Any) -> str:
     """A human summary of a forecast: estimates, budget, segments, components, cash, accrual."""
     cur = f.currency
+    dp = f._decimals
     e = f.estimates
     out = [
         f"{f.programme} ({cur}): forecast as of {f.as_of} from {f.months_observed} months of actuals, "
-        f"{f.n_scenarios:,} scenarios, seed {f.seed}" + (f", budget {f.budget:,.0f}" if f.budget is not None else ""),
+        f"{f.n_scenarios:,} scenarios, seed {f.seed}" + (f", budget {f.budget:,.{dp}f}" if f.budget is not None else ""),
         "",
     ]
     s = f.summary
     rows = []
     for name in ["payout", "payout_before_budget"]:
-        rows.append([name.replace("_", " ")] + [_fmt_est(s.loc[name, st], s.loc[name, st + "_se"]) for st in ("mean", "p50", "p90", "p95")])
+        rows.append([name.replace("_", " ")] + [_fmt_est(s.loc[name, st], s.loc[name, st + "_se"], dp=dp) for st in ("mean", "p50", "p90", "p95")])
     out.append(_table(["final payout", "mean", "P50", "P90", "P95"], rows, [False, True, True, True, True]))
     out.append("")
     out.append(_table(["IFRS 15 estimate", cur], [
-        ["expected value", _fmt_est(e.expected_value, e.expected_value_se)],
-        ["most likely amount", _fmt_est(e.most_likely, e.most_likely_se)],
-        [f"constrained ({e.confidence:.0%})", _fmt_est(e.constrained, e.constrained_se)],
+        ["expected value", _fmt_est(e.expected_value, e.expected_value_se, dp=dp)],
+        ["most likely amount", _fmt_est(e.most_likely, e.most_likely_se, dp=dp)],
+        [f"constrained ({e.confidence:.0%})", _fmt_est(e.constrained, e.constrained_se, dp=dp)],
     ], [False, True]))
     b = f.budget_exceedance
     if b is not None:
         out.append(f"\nP(the programme exceeds its budget) = {b[0]:.3f} ± {b[1]:.3f}")
     out.append("")
     seg = f.by_segment()
-    out.append(_table(["segment", "mean", "P95"], [[str(i), _fmt_est(r["mean"], r["mean_se"]), f"{r['p95']:,.0f}"] for i, r in seg.iterrows()], [False, True, True]))
+    out.append(_table(["segment", "mean", "P95"], [[str(i), _fmt_est(r["mean"], r["mean_se"], dp=dp), f"{r['p95']:,.{dp}f}"] for i, r in seg.iterrows()], [False, True, True]))
     out.append("")
     comp = f.by_component()
-    out.append(_table(["component", "mean", "P95"], [[str(i), _fmt_est(r["mean"], r["mean_se"]), f"{r['p95']:,.0f}"] for i, r in comp.iterrows()], [False, True, True]))
+    out.append(_table(["component", "mean", "P95"], [[str(i), _fmt_est(r["mean"], r["mean_se"], dp=dp), f"{r['p95']:,.{dp}f}"] for i, r in comp.iterrows()], [False, True, True]))
     out.append("")
     cash = f.cash_schedule()
     out.append(_table(["payment date", "periods", "status", "expected", "P5", "P95"],
-                      [[str(r.payment_date), r.periods, r.status, f"{r.mean:,.0f}", f"{r.p5:,.0f}", f"{r.p95:,.0f}"] for r in cash.itertuples()],
+                      [[str(r.payment_date), r.periods, r.status, f"{r.mean:,.{dp}f}", f"{r.p5:,.{dp}f}", f"{r.p95:,.{dp}f}"] for r in cash.itertuples()],
                       [False, False, False, True, True, True]))
     j = f.journal()
     out.append("")
     out.append(_table(["accrual at " + str(f.as_of), cur], [
-        ["required to date", f"{j['required'].sum():,.2f}"],
-        ["accrued before", f"{j['prior'].sum():,.2f}"],
-        ["to book", f"{j['movement'].sum():,.2f}"],
-        ["  of which run rate", f"{j['run_rate'].sum():,.2f}"],
-        ["  of which catch-up", f"{j['catch_up'].sum():,.2f}"],
+        ["required to date", f"{j['required'].sum():,.{dp}f}"],
+        ["accrued before", f"{j['prior'].sum():,.{dp}f}"],
+        ["to book", f"{j['movement'].sum():,.{dp}f}"],
+        ["  of which run rate", f"{j['run_rate'].sum():,.{dp}f}"],
+        ["  of which catch-up", f"{j['catch_up'].sum():,.{dp}f}"],
     ], [False, True]))
     w = f.watch_list()
     if len(w):
@@ -547,7 +557,7 @@ def _forecast_summary(f: Any) -> str:
             out.append(_table(
                 ["watch list (next tier in play)", "component", "tier", "shortfall", "next tier pays", "P(reach)"],
                 [[r.partner_id, r.component, f"{int(r.current_tier)} → {int(r.next_tier)}", f"{r.shortfall:,.0f}",
-                  f"{r.next_tier_pays:,.0f}", f"{r.next_tier_probability:.0%}"] for r in live.itertuples()],
+                  f"{r.next_tier_pays:,.{dp}f}", f"{r.next_tier_probability:.0%}"] for r in live.itertuples()],
                 [False, False, False, True, True, True]))
     out.append("\nMethod: " + e.method)
     return "\n".join(out)
@@ -579,6 +589,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
 
 def _cmd_backtest(args: argparse.Namespace) -> int:
     from ._examples import example_path
+    from ._format import RATIO, csv_text, json_text
     from .backtesting import backtest
 
     given = [args.programme, args.partners, args.model]
@@ -604,14 +615,14 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     if args.out:
         from .settlement import write_outputs
 
-        files = {"coverage.csv": bt.coverage.to_csv(index=False, lineterminator="\n"),
-                 "errors.csv": bt.errors.to_csv(index=False, lineterminator="\n"),
+        files = {"coverage.csv": csv_text(bt.coverage, bt._decimals, index=False, default=RATIO),
+                 "errors.csv": csv_text(bt.errors, bt._decimals, index=False, default=RATIO),
                  "table.md": bt.table(),
-                 "summary.json": json.dumps(summary, indent=2) + "\n"}
+                 "summary.json": json_text(summary, bt._decimals) + "\n"}
         with args.outputs:
             write_outputs(str(args.out_target.path), files)
     if args.json:
-        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+        sys.stdout.write(json_text(summary, bt._decimals) + "\n")
         return 0
     print(f"Backtest of {bt.programme}: {bt.years} synthetic years (truth seed {bt.seed}), "
           f"'{first}' with {args.scenarios} scenarios per forecast, at {len(bt.month_ends)} month ends\n")

@@ -31,7 +31,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
-from . import _checks, _core
+from . import _checks, _core, _format
 from .exceptions import RequestError
 
 __all__ = ["forecast", "Forecast", "Estimates", "load_prior_accruals"]
@@ -123,7 +123,7 @@ def forecast(
         )
     finally:
         bar.close()
-    return Forecast(core)
+    return Forecast(core, decimals=prog.decimals)
 
 
 def _num(v: Any) -> float:
@@ -188,9 +188,11 @@ class Forecast:
     - :meth:`to_csv`, :meth:`to_excel`, :meth:`to_json`.
     """
 
-    def __init__(self, core: "_core.ForecastResult") -> None:
+    def __init__(self, core: "_core.ForecastResult", decimals: Optional[int] = None) -> None:
         self._core = core
         self._r: Dict[str, Any] = json.loads(core.report_json())
+        # the currency's minor unit, for the files (money at that scale)
+        self._decimals = _format.DEFAULT_DECIMALS if decimals is None else int(decimals)
 
     # ----------------------------------------------------------------- metadata
     @property
@@ -365,8 +367,9 @@ class Forecast:
         return self._r
 
     def to_json(self) -> str:
-        """:meth:`to_dict` as JSON."""
-        return json.dumps(self._r, indent=2, allow_nan=True)
+        """:meth:`to_dict` as JSON: money rounded to the currency's minor unit, probabilities
+        and rates to 6 decimal places, NaN as null (:mod:`rebatesim._format`)."""
+        return _format.json_text(self._r, self._decimals)
 
     def _tables(self) -> Dict[str, Any]:
         return {
@@ -389,7 +392,7 @@ class Forecast:
         files: Dict[str, str] = {}
         for name, df in self._tables().items():
             keep_index = name in ("summary", "estimates", "partners", "segments", "components")
-            files[f"{name}.csv"] = df.to_csv(index=keep_index, lineterminator="\n")
+            files[f"{name}.csv"] = _format.csv_text(df, self._decimals, index=keep_index, default=self._default(name))
         files["forecast.json"] = self.to_json() + "\n"
         write_outputs(os.fspath(directory), files, force=force)
 
@@ -400,17 +403,20 @@ class Forecast:
         (XlsxWriter)."""
         import pandas as pd
 
-        from .simulation import _write_excel
-
         sheets: Dict[str, Any] = {}
         for name, df in self._tables().items():
-            if name in ("summary", "estimates", "partners", "segments", "components"):
-                sheets[name] = df
-            else:
+            if name not in ("summary", "estimates", "partners", "segments", "components"):
                 # a table without an index: its first column as the index (the same layout)
-                sheets[name] = df.set_index(df.columns[0]) if len(df.columns) else df
+                df = df.set_index(df.columns[0]) if len(df.columns) else df
+            sheets[name] = (df, {"default": self._default(name)})
         sheets["method"] = pd.DataFrame({"method": [self.estimates.method]}, index=pd.Index(["estimates"], name="table"))
-        _write_excel(path, sheets)
+        _format.write_excel(path, sheets, self._decimals)
+
+    @staticmethod
+    def _default(table: str) -> Optional[str]:
+        """The kind of a table's generic columns (mean, p95, value, se …): money, but in the
+        watch list (volumes, tiers and probabilities, each known by name)."""
+        return None if table == "watch_list" else _format.MONEY
 
     def __repr__(self) -> str:
         e = self.estimates

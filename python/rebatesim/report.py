@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
-import json
 import math
 import os
 import pathlib
@@ -41,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, 
 
 import numpy as np
 
+from . import _format
 from .charts import Chart
 from .outputs import AtomicFolder
 
@@ -599,7 +599,7 @@ def simulation_report(
     rep.add_heading("Method")
     rep.add_html(_notes())
     _simulation_files(rep, r, excel=excel)
-    rep.add_file("summary.json", json.dumps(r.to_dict(), indent=2, allow_nan=True) + "\n")
+    rep.add_file("summary.json", r.to_json() + "\n")
     return rep
 
 
@@ -627,7 +627,7 @@ def _sensitivity_section(rep: Report, s: "Sensitivity") -> None:
                          _raw(format_estimate(row.payout_swing, row.payout_swing_se))])
         rep.add_table(["Assumption", "Low", "High", "Payout change at low", "Payout change at high", "Swing"], rows,
                       align=["l", "l", "l", "r", "r", "r"])
-        rep.add_file("sensitivity.csv", s.table.to_csv(lineterminator="\n"))
+        rep.add_file("sensitivity.csv", _format.csv_text(s.table, s._decimals))
 
 
 def comparison_report(
@@ -741,39 +741,44 @@ def comparison_report(
     rep.add_heading("Method")
     rep.add_html(_notes(["All designs run on the same scenarios (common random numbers): every design sees the same "
                          "demand draws, so differences between designs are measured precisely."]))
-    rep.add_file("summary.json", json.dumps(c.to_dict(), indent=2, allow_nan=True) + "\n")
-    rep.add_file("summary.csv", summ.to_csv(lineterminator="\n"))
-    rep.add_file("differences.csv", diff.to_csv(lineterminator="\n"))
-    rep.add_file("segments.csv", c._segments().to_csv(lineterminator="\n"))
+    rep.add_file("summary.json", c.to_json() + "\n")
+    for name, text in c._csv_files().items():
+        rep.add_file(name, text)
     if excel:
         rep.add_writer("results.xlsx", c.to_excel)
     return rep
 
 
 def settlement_section(rep: Report, s: "Settlement", *, heading: str = "Settlement of the actual year") -> None:
-    """Append an exact settlement's totals, per component and per segment (to the cent)."""
+    """Append an exact settlement's totals, per component and per segment (exact, at the
+    currency's minor unit)."""
     t = s.totals
+
+    def exact(v: Any) -> str:
+        text = s._fmt(v)  # the Decimal itself at the currency's decimals, not through a float
+        return "\u2212" + text[1:] if text.startswith("-") else text
+
     rep.add_heading(heading)
-    rows = [["Calculated", format_number(t["calculated"], "cents")]]
+    rows = [["Calculated", exact(t["calculated"])]]
     for key, label in (("adj_component_cap", "Component caps"), ("adj_exclusive_group", "Exclusive groups"),
                        ("adj_partner_cap", "Partner cap"), ("adj_minimum_payout", "Minimum payout"),
                        ("adj_budget_cut", "Budget cut")):
         if t[key] != 0:
-            rows.append([label, format_number(t[key], "cents")])
-    rows.append(["Payable", format_number(t["payable"], "cents")])
-    rep.add_html(html_table(["Exact totals", s.currency], rows, caption="Exact, to the cent."))
+            rows.append([label, exact(t[key])])
+    rows.append(["Payable", exact(t["payable"])])
+    rep.add_html(html_table(["Exact totals", s.currency], rows, caption="Exact, to the minor unit of the currency."))
     lines = s.lines_exact
     crow = []
     for comp, g in lines.groupby("component", sort=True):
         paid = g.groupby("partner_id")["payable"].sum()
         crow.append([str(comp), str(g["kind"].iloc[0]), f"{int((paid > 0).sum()):,}",
-                     format_number(sum(g["calculated"]), "cents"), format_number(sum(g["payable"]), "cents")])
+                     exact(sum(g["calculated"])), exact(sum(g["payable"]))])
     rep.add_html(html_table(["Component", "Kind", "Partners paid", "Calculated", "Payable"], crow,
                             align=["l", "l", "r", "r", "r"]))
     bp = s.by_partner(exact=True)
     srow = []
     for seg, g in bp.groupby("segment", sort=True):
-        srow.append([str(seg) or "-", f"{len(g):,}", f"{int((g['payable'] > 0).sum()):,}", format_number(sum(g["payable"]), "cents")])
+        srow.append([str(seg) or "-", f"{len(g):,}", f"{int((g['payable'] > 0).sum()):,}", exact(sum(g["payable"]))])
     rep.add_html(html_table(["Segment", "Partners", "Paid", "Payable"], srow))
 
 

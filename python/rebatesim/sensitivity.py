@@ -135,6 +135,7 @@ class Sensitivity:
         import pandas as pd
 
         self._data = data
+        self._decimals = 2  # the currency's minor unit, for sensitivity.csv (set by sensitivity())
         self.programme: str = data["programme"]
         self.currency: str = data["currency"]
         self.seed: int = int(data["seed"])
@@ -259,4 +260,6 @@ def sensitivity(
         text = _core.sensitivity(prog._spec, pop._core, mod._core, specs, kw, progress=bar.callback)
     finally:
         bar.close()
-    return Sensitivity(json.loads(text))
+    out = Sensitivity(json.loads(text))
+    out._decimals = prog.decimals
+    return out

@@ -15,7 +15,7 @@ import json
 import os
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Union
 
-from . import _checks, _core
+from . import _checks, _core, _format
 from .exceptions import FileError, RequestError
 from .programme import Programme
 
@@ -294,8 +294,9 @@ class Settlement:
         return self._core.explain(_checks.text("partner_id", str(partner_id)))
 
     def to_json(self) -> str:
-        """The whole settlement as JSON (amounts as exact decimal strings)."""
-        return self._core.to_json()
+        """The whole settlement as JSON (amounts as exact decimal strings at the currency's
+        scale)."""
+        return _format.json_text(json.loads(self._core.to_json(), parse_float=decimal.Decimal), self._core.decimals)
 
     def summary(self) -> Dict[str, Any]:
         """Headline figures as a JSON-ready dict (amounts as exact strings)."""
@@ -306,26 +307,31 @@ class Settlement:
             "partners": len(self._core.partners_columns()["partner_id"]),
             "lines": len(lines["partner_id"]),
             "budget_binding": self.budget_binding,
-            "totals": {k: str(v) for k, v in self.totals.items()},
+            "totals": {k: _format.money_text(v, self._core.decimals) for k, v in self.totals.items()},
+        }
+
+    def _csv_files(self) -> Dict[str, str]:
+        """The files of :meth:`to_csv`: exact amounts at the currency's scale, text cells
+        neutralised against spreadsheet formulas (:mod:`rebatesim._format`)."""
+        dp = self._core.decimals
+        return {
+            "lines.csv": _format.rewrite_csv(self._core.lines_csv(), dp, numeric=_LINE_NUMBERS + _LINE_DATES + ["period", "tier"],
+                                             money=_LINE_MONEY),
+            "partners.csv": _format.csv_text(self.by_partner(exact=True), dp, index=False),
+            "standings.csv": _format.csv_text(self.standings_exact, dp, index=False),
+            "summary.json": json.dumps(self.summary(), indent=2) + "\n",
         }
 
     def to_csv(self, directory: PathLike, *, force: bool = False) -> None:
         """Write ``lines.csv``, ``partners.csv``, ``standings.csv`` and
-        ``summary.json`` (exact amounts) into ``directory``, atomically: the
+        ``summary.json`` (exact amounts at the currency's scale; a text cell
+        beginning with ``= + - @`` prefixed with ``'``, see
+        :mod:`rebatesim._format`) into ``directory``, atomically: the
         files are written to a temporary folder beside it, which is then
         renamed, so a failure leaves nothing behind. An existing non-empty
         ``directory`` is refused unless ``force=True`` (then replaced).
         """
-        write_outputs(
-            os.fspath(directory),
-            {
-                "lines.csv": self._core.lines_csv(),
-                "partners.csv": self.by_partner(exact=True).to_csv(index=False, lineterminator="\n"),
-                "standings.csv": self.standings_exact.to_csv(index=False, lineterminator="\n"),
-                "summary.json": json.dumps(self.summary(), indent=2) + "\n",
-            },
-            force=force,
-        )
+        write_outputs(os.fspath(directory), self._csv_files(), force=force)
 
     # ------------------------------------------------------------- display
     def _fmt(self, v: Any) -> str:

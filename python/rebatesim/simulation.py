@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 
 import numpy as np
 
-from . import _checks, _core
+from . import _checks, _core, _format
 from ._values import to_json_text
 from .exceptions import ModelError, RequestError
 from .programme import Programme
@@ -406,58 +406,15 @@ def _run_frame(r: "SimulationResult") -> Any:
     return df
 
 
-def _write_excel(path: PathLike, sheets: Mapping[str, Any]) -> None:
-    """Write DataFrames as the sheets of one workbook, atomically; header row frozen,
-    columns sized to their content, numbers with thousands separators."""
-    import tempfile
+def _write_excel(path: PathLike, sheets: Mapping[str, Any], decimals: int = _format.DEFAULT_DECIMALS) -> None:
+    """Write DataFrames as the sheets of one workbook, atomically (see :func:`rebatesim._format.write_excel`:
+    numbers rounded by kind with number formats, strings never formulas)."""
+    _format.write_excel(path, sheets, decimals)
 
-    import pandas as pd
 
-    from .exceptions import FileError
-
-    try:
-        import xlsxwriter  # noqa: F401
-    except ImportError:  # pragma: no cover
-        raise RequestError("to_excel needs XlsxWriter: pip install XlsxWriter") from None
-    target = os.path.abspath(os.fspath(path))
-    if not target.lower().endswith((".xlsx", ".xlsm")):
-        raise RequestError(f"{target}: an Excel workbook name must end in .xlsx")
-    folder = os.path.dirname(target)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".xlsx", dir=folder)
-        os.close(fd)
-        mask = os.umask(0o022)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes it private; a workbook is not
-    except OSError as e:
-        raise FileError(f"{folder}: {e.strerror or e}", path=folder) from None
-    try:
-        with pd.ExcelWriter(tmp, engine="xlsxwriter") as xw:
-            formats = {f: xw.book.add_format({"num_format": f}) for f in ("#,##0.00", "0.0000")}
-            for name, df in sheets.items():
-                df.to_excel(xw, sheet_name=name[:31], merge_cells=False)  # every row filterable
-                ws = xw.sheets[name[:31]]
-                nidx = df.index.nlevels
-                ws.freeze_panes(1, nidx)
-                for j, col in enumerate(list(df.index.names) + list(df.columns)):
-                    values = df.index.get_level_values(j) if j < nidx else df.iloc[:, j - nidx]
-                    numeric = j >= nidx and pd.api.types.is_float_dtype(values)
-                    width = max([len(str(col))] + [len(f"{v:,.2f}") if numeric and v == v else len(str(v)) for v in values[:200]])
-                    fmt = None
-                    if numeric:
-                        big = bool(np.nanmax(np.abs(values.to_numpy(dtype=float)), initial=0.0) >= 100)
-                        fmt = formats["#,##0.00" if big else "0.0000"]
-                    # a column's format applies to the cells pandas writes without one (numbers)
-                    ws.set_column(j, j, min(max(width + 2, 8), 48), fmt)
-        os.replace(tmp, target)
-    except BaseException as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(e, OSError):
-            raise FileError(f"{target}: {e.strerror or e}", path=target) from None
-        raise
+# What each row of :attr:`SimulationResult.summary` measures (its generic columns mean, p95 … alike).
+_OUTCOME_KINDS = {o: _format.MONEY for o in _OUTCOMES}
+_OUTCOME_KINDS.update({"roi": _format.RATIO, "deadweight_share": _format.RATIO, "stretches": _format.NUMBER})
 
 
 class SimulationResult:
@@ -768,22 +725,35 @@ class SimulationResult:
         }
 
     def to_json(self) -> str:
-        """:meth:`to_dict` as JSON."""
-        return json.dumps(self.to_dict(), indent=2, allow_nan=True)
+        """:meth:`to_dict` as JSON: money rounded to the currency's minor unit, ratios and
+        probabilities to 6 decimal places, NaN as null (:mod:`rebatesim._format`)."""
+        return _format.json_text(self.to_dict(), self._decimals)
+
+    @property
+    def _decimals(self) -> int:
+        """Decimal places of the currency's minor unit (the programme's ``decimals``)."""
+        return self._programme.decimals if self._programme is not None else _format.DEFAULT_DECIMALS
+
+    def _table_specs(self) -> Dict[str, Tuple[Any, Dict[str, Any]]]:
+        """Every table of the CSV files and the workbook with how its numbers are written
+        (:func:`rebatesim._format.csv_text`): name → (DataFrame, options)."""
+        return {
+            "summary": (self.summary, {"rows": _OUTCOME_KINDS.get}),
+            "scenarios": (self.per_scenario, {}),
+            "segments": (self.by_segment(), {}),
+            "components": (self.by_component(), {}),
+            "tiers": (self.tiers, {"default": _format.NUMBER, "index": False}),
+            "accrual": (self.accrual, {"index": False}),
+            "accrual_schedule": (self.accrual_schedule(), {"default": _format.MONEY}),
+            "cash_schedule": (self.cash_schedule(), {"default": _format.MONEY}),
+            "partners": (self.partners, {"index": False}),
+        }
 
     def _csv_files(self) -> Dict[str, str]:
-        return {
-            "summary.csv": self.summary.to_csv(lineterminator="\n"),
-            "scenarios.csv": self.per_scenario.to_csv(lineterminator="\n"),
-            "segments.csv": self.by_segment().to_csv(lineterminator="\n"),
-            "components.csv": self.by_component().to_csv(lineterminator="\n"),
-            "tiers.csv": self.tiers.to_csv(index=False, lineterminator="\n"),
-            "accrual.csv": self.accrual.to_csv(index=False, lineterminator="\n"),
-            "accrual_schedule.csv": self.accrual_schedule().to_csv(lineterminator="\n"),
-            "cash_schedule.csv": self.cash_schedule().to_csv(lineterminator="\n"),
-            "partners.csv": self.partners.to_csv(index=False, lineterminator="\n"),
-            "summary.json": self.to_json() + "\n",
-        }
+        files = {f"{name}.csv": _format.csv_text(df, self._decimals, **opts)
+                 for name, (df, opts) in self._table_specs().items()}
+        files["summary.json"] = self.to_json() + "\n"
+        return files
 
     def to_csv(self, directory: PathLike, *, force: bool = False) -> None:
         """Write summary.csv, scenarios.csv, segments.csv, components.csv, tiers.csv,
@@ -795,6 +765,15 @@ class SimulationResult:
 
     def excel_sheets(self) -> Dict[str, Any]:
         """The DataFrames of :meth:`to_excel`, by sheet name."""
+        return {name: df for name, (df, _) in self._excel_specs().items()}
+
+    def _excel_specs(self) -> Dict[str, Tuple[Any, Dict[str, Any]]]:
+        t = self._table_specs()
+        kw = {"summary": t["summary"][1], "accrual_schedule": t["accrual_schedule"][1],
+              "cash_schedule": t["cash_schedule"][1], "tiers": {"default": _format.NUMBER}}
+        return {name: (df, kw.get(name, {})) for name, df in self._excel_frames().items()}
+
+    def _excel_frames(self) -> Dict[str, Any]:
         return {
             "summary": self.summary,
             "segments": self.by_segment(),
@@ -811,7 +790,9 @@ class SimulationResult:
         """Write an Excel workbook (``.xlsx``, XlsxWriter) with the sheets summary,
         segments, components, tiers, accrual_schedule, cash_schedule, partners,
         scenarios and run (the run's settings), atomically (a temporary file in the same
-        folder, then renamed).
+        folder, then renamed). Numbers are written as the CSV files write them (money rounded
+        to the currency's minor unit and shown as ``#,##0.00``, ratios to 6 places, see
+        :mod:`rebatesim._format`), and every text cell as text, never as a formula.
 
         >>> import os, tempfile
         >>> import pandas as pd
@@ -825,10 +806,10 @@ class SimulationResult:
         >>> back = pd.read_excel(path, sheet_name=None, index_col=0)
         >>> sorted(back)[:4]
         ['accrual_schedule', 'cash_schedule', 'components', 'partners']
-        >>> bool(abs(back["summary"].loc["payout", "mean"] - r.summary.loc["payout", "mean"]) < 1e-6)
+        >>> bool(back["summary"].loc["payout", "mean"] == round(r.summary.loc["payout", "mean"], 2))  # to the cent
         True
         """
-        _write_excel(path, self.excel_sheets())
+        _write_excel(path, self._excel_specs(), self._decimals)
 
     def _est(self, outcome: str, stat: str = "mean") -> str:
         e = (self._summaries.get(outcome) or {}).get(stat) or {}
@@ -954,6 +935,23 @@ class Comparison:
         df.index.name = "month"
         return df
 
+    @property
+    def _decimals(self) -> int:
+        return max((r._decimals for r in self.results.values()), default=_format.DEFAULT_DECIMALS)
+
+    def _excel_specs(self) -> Dict[str, Tuple[Any, Dict[str, Any]]]:
+        money = {"default": _format.MONEY}
+        return {name: (df, money if name.endswith("schedule") else {}) for name, df in self.excel_sheets().items()}
+
+    def _csv_files(self) -> Dict[str, str]:
+        """summary.csv (per design), differences.csv and segments.csv of a comparison report."""
+        dp = self._decimals
+        return {
+            "summary.csv": _format.csv_text(self.summary, dp),
+            "differences.csv": _format.csv_text(self.differences, dp),
+            "segments.csv": _format.csv_text(self._segments(), dp),
+        }
+
     def excel_sheets(self) -> Dict[str, Any]:
         """The DataFrames of :meth:`to_excel`, by sheet name."""
         return {
@@ -982,11 +980,15 @@ class Comparison:
         >>> sorted(pd.read_excel(path, sheet_name=None))
         ['accrual_schedule', 'cash_schedule', 'designs', 'differences', 'segments']
         """
-        _write_excel(path, self.excel_sheets())
+        _write_excel(path, self._excel_specs(), self._decimals)
 
     def to_dict(self) -> Dict[str, Any]:
         """Every design's summaries and the paired differences, JSON-ready."""
         return {"designs": {n: r.to_dict() for n, r in self.results.items()}, "differences": self._diff}
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as JSON, numbers written as :meth:`SimulationResult.to_json` writes them."""
+        return _format.json_text(self.to_dict(), self._decimals)
 
     def __repr__(self) -> str:
         parts = []

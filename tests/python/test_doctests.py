@@ -16,6 +16,7 @@ MODULES = [
     "rebatesim._examples",
     "rebatesim.outputs",
     "rebatesim._checks",
+    "rebatesim._format",
     "rebatesim.report",
 ]
 
