@@ -480,7 +480,11 @@ mod tests {
                         continue;
                     }
                     let ratio = sd / rms;
-                    let lo = if n == 250 && *name == "P99" { 0.75 } else { 0.8 };
+                    let lo = if n == 250 && *name == "P99" {
+                        0.75
+                    } else {
+                        0.8
+                    };
                     if !(lo..=1.25).contains(&ratio) {
                         failures.push(format!("{dist:?} n={n} {name}: ratio {ratio:.3}"));
                     }
@@ -496,7 +500,12 @@ mod tests {
     #[ignore]
     fn calibration_table() {
         for (n, seed) in [(250usize, 21), (500, 20)] {
-            for dist in [Dist::Normal, Dist::Lognormal, Dist::Lognormal1, Dist::Capped] {
+            for dist in [
+                Dist::Normal,
+                Dist::Lognormal,
+                Dist::Lognormal1,
+                Dist::Capped,
+            ] {
                 let c = calibrate(dist, n, 2_000, seed);
                 let cells: Vec<String> = STATS
                     .iter()
@@ -505,7 +514,10 @@ mod tests {
                         let (sd, rms, nonzero, at_cap) = c.new[j];
                         let (_, old) = c.old[j];
                         if at_cap {
-                            format!("{name} at the cap, SE > 0 in {:.1}% of runs", 100.0 * nonzero)
+                            format!(
+                                "{name} at the cap, SE > 0 in {:.1}% of runs",
+                                100.0 * nonzero
+                            )
                         } else if name.starts_with('P') && name.len() <= 3 {
                             format!("{name} {:.2} → {:.2}", sd / old, sd / rms)
                         } else {
