@@ -509,9 +509,23 @@ fn payout_distribution_draws_the_budget_spike_as_its_own_bar() {
         "{texts:?}"
     );
 
+    // every scenario held at the budget: the spike alone
+    let all = PayoutDistribution::new("Always at the budget", "EUR", vec![budget; 200])
+        .with_budget(budget);
+    let texts = svg_texts(&all.render_svg().unwrap());
+    assert!(texts.iter().any(|t| t == "budget binds: 100%"), "{texts:?}");
+    // payouts on both sides of the budget and some at it: the spike is centred on the line
+    let mut both = spread(1000, 2_000_000.0, 1_000_000.0);
+    both.extend([budget; 100]);
+    let both = PayoutDistribution::new("Some at the budget", "EUR", both).with_budget(budget);
+    let texts = svg_texts(&both.render_svg().unwrap());
+    assert!(texts.iter().any(|t| t == "budget binds: 9%"), "{texts:?}");
+
     if let Ok(dir) = std::env::var("REBATESIM_CHART_DIR") {
         let dir = std::path::Path::new(&dir);
         chart.save(dir.join("budget_spike.png")).unwrap();
         small.save(dir.join("budget_spike_small.png")).unwrap();
+        all.save(dir.join("budget_spike_all.png")).unwrap();
+        both.save(dir.join("budget_spike_both_sides.png")).unwrap();
     }
 }

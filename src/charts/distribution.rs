@@ -205,6 +205,12 @@ impl Chart for PayoutDistribution {
         if let Some((b, _, _)) = &spike {
             lo = lo.min(b - width);
             hi = hi.max(b + width * 0.6);
+            if shares.is_empty() {
+                // the spike alone: the range its width was chosen for (±10% of the budget)
+                let (a, c) = pad_range(*b, *b);
+                lo = lo.min(a);
+                hi = hi.max(c);
+            }
         }
         let pad = (hi - lo) * 0.03;
         let x_lo = if lo >= 0.0 && lo - pad < 0.0 {
