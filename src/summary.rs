@@ -12,7 +12,7 @@
 //!   estimate is (ranks clamped to `1..=n`). Distribution-free, no density estimate needed; a
 //!   percentile inside an atom (e.g. the payout held at a binding budget) gets standard error 0,
 //!   which is right there: every repetition gives the same value. Near the atom's edge (within
-//!   about `w` ranks) the interval reaches out of it and the standard error is positive;
+//!   about `w` ranks) the interval reaches out of it and the standard error is positive.
 //!
 //!   Calibration, checked by repetition (2,000 independent samples per case, the test
 //!   `percentile_se_calibration`; table in docs/simulation.md): the ratio of the observed spread
