@@ -4,10 +4,25 @@
 //! - standard deviation: delta method, `√((m₄ − s⁴) / n) / (2s)` with `m₄` the fourth central
 //!   moment (distribution-free; equals `s / √(2n)` for normal data);
 //! - percentiles (linear interpolation between order statistics, "type 7"): from the
-//!   order-statistic binomial interval. The number of observations below the true `q`
-//!   percentile is Binomial(n, q), so the order statistics of ranks `nq ± √(nq(1−q))` bracket
-//!   it with about 68% probability (one standard error each side); the standard error is half
-//!   the distance between them. Distribution-free, no density estimate needed;
+//!   order-statistic binomial interval with interpolated ranks. The number of observations below
+//!   the true `q` percentile is Binomial(n, q), so the estimate's rank wanders by about
+//!   `w = √(nq(1−q))` ranks; the standard error is half the distance between the values at the
+//!   fractional ranks `r ± w`, where `r = 1 + (n − 1)q` is the estimate's own (type-7) rank and a
+//!   value at a fractional rank is interpolated linearly between its two order statistics, as the
+//!   estimate is (ranks clamped to `1..=n`). Distribution-free, no density estimate needed; a
+//!   percentile inside an atom (e.g. the payout held at a binding budget) gets standard error 0,
+//!   which is right there: every repetition gives the same value. Near the atom's edge (within
+//!   about `w` ranks) the interval reaches out of it and the standard error is positive.
+//!
+//!   Calibration, checked by repetition (2,000 independent samples per case, the test
+//!   `percentile_se_calibration`; table in docs/simulation.md): the ratio of the observed spread
+//!   of the estimates to the RMS of the reported standard errors is 0.97–0.98 for P5 and P50,
+//!   0.96 for P90, 0.91 for P95 and 0.89–0.91 for P99 at n = 500 (normal and lognormal
+//!   σ = 0.5); at n = 250 P99 reads 0.79–0.85. The standard error is about unbiased on average
+//!   (its mean within 4% of the spread); what keeps the ratio below 1 in the far tail is the
+//!   noise of the standard error itself, which rests on the few (2–5) scenarios above P99.
+//!   Ranks rounded outward (`⌊nq − w⌋`, `⌈nq + w⌉`, before issue 20) overstated the P99
+//!   standard error: ratios 0.40–0.47 at n = 250, 0.62–0.65 at n = 500;
 //! - probabilities (e.g. of exceeding the budget): `√(p(1−p)/n)`;
 //! - paired differences (design B − design A on the same scenarios, common random numbers):
 //!   the summary of the per-scenario differences, whose standard error reflects the pairing.
@@ -109,14 +124,31 @@ pub fn percentile_sorted(sorted: &[f64], q: f64) -> f64 {
     if n == 0 {
         return f64::NAN;
     }
-    let h = (n - 1) as f64 * q.clamp(0.0, 1.0);
+    at_position(sorted, (n - 1) as f64 * q.clamp(0.0, 1.0))
+}
+
+/// Value at the fractional 0-based position `h` of ascending, non-empty `sorted` (clamped to
+/// `0..=n − 1`), linear between the two order statistics around it.
+fn at_position(sorted: &[f64], h: f64) -> f64 {
+    let n = sorted.len();
+    let h = h.clamp(0.0, (n - 1) as f64);
     let lo = h.floor() as usize;
     let hi = (lo + 1).min(n - 1);
     sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
 }
 
-/// Percentile `q` of ascending `sorted` values with its standard error from the order-statistic
-/// binomial interval (see the module documentation).
+/// Percentile `q` of ascending `sorted` values with its standard error: half the distance
+/// between the values at the interpolated ranks `1 + (n − 1)q ± √(nq(1−q))` (see the module
+/// documentation).
+///
+/// ```
+/// use rebatesim::summary::percentile_estimate;
+/// let x: Vec<f64> = (1..=101).map(f64::from).collect();
+/// let p = percentile_estimate(&x, 0.5);
+/// assert_eq!(p.value, 51.0);
+/// // √(nq(1−q)) ranks each side, order statistics one unit apart
+/// assert!((p.se - (101.0f64 * 0.25).sqrt()).abs() < 1e-9);
+/// ```
 pub fn percentile_estimate(sorted: &[f64], q: f64) -> Estimate {
     let n = sorted.len();
     let value = percentile_sorted(sorted, q);
@@ -126,13 +158,14 @@ pub fn percentile_estimate(sorted: &[f64], q: f64) -> Estimate {
             se: f64::NAN,
         };
     }
+    // 0-based position of the estimate (its rank minus one) and the binomial spread in ranks
+    let q = q.clamp(0.0, 1.0);
     let nf = n as f64;
-    let half = (nf * q * (1.0 - q)).sqrt();
-    let lo = ((nf * q - half).floor().max(1.0) as usize).min(n) - 1;
-    let hi = ((nf * q + half).ceil().max(1.0) as usize).min(n) - 1;
+    let h = (nf - 1.0) * q;
+    let w = (nf * q * (1.0 - q)).sqrt();
     Estimate {
         value,
-        se: (sorted[hi] - sorted[lo]) / 2.0,
+        se: (at_position(sorted, h + w) - at_position(sorted, h - w)) / 2.0,
     }
 }
 
@@ -295,6 +328,209 @@ mod tests {
             "{}",
             s.p50.se
         );
+    }
+
+    /// The standard error before issue 20: order statistics of ranks `nq ± √(nq(1−q))`
+    /// rounded outward (kept to print the before/after table).
+    fn se_outward_ranks(sorted: &[f64], q: f64) -> f64 {
+        let n = sorted.len();
+        let nf = n as f64;
+        let half = (nf * q * (1.0 - q)).sqrt();
+        let lo = ((nf * q - half).floor().max(1.0) as usize).min(n) - 1;
+        let hi = ((nf * q + half).ceil().max(1.0) as usize).min(n) - 1;
+        (sorted[hi] - sorted[lo]) / 2.0
+    }
+
+    /// Where the cap of [`Dist::Capped`] binds: the 80th percentile of lognormal(0, 0.5).
+    fn cap() -> f64 {
+        (0.5 * 0.841_621_233_572_914_2f64).exp()
+    }
+
+    #[derive(Clone, Copy, Debug)]
+    enum Dist {
+        Normal,
+        /// lognormal, σ = 0.5
+        Lognormal,
+        /// lognormal, σ = 1 (more skewed)
+        Lognormal1,
+        /// min(lognormal σ = 0.5, cap) with the cap binding in 20% of draws: an atom at the top,
+        /// as a binding budget makes
+        Capped,
+    }
+
+    impl Dist {
+        fn draw(self, rng: &mut rand_xoshiro::Xoshiro256PlusPlus) -> f64 {
+            use rand::Rng;
+            let z: f64 = rng.sample(rand_distr::StandardNormal);
+            match self {
+                Dist::Normal => 1_000.0 + 100.0 * z,
+                Dist::Lognormal => (0.5 * z).exp(),
+                Dist::Lognormal1 => z.exp(),
+                Dist::Capped => (0.5 * z).exp().min(cap()),
+            }
+        }
+    }
+
+    /// Statistics whose standard error is checked: name and how to read it from a summary.
+    const STATS: [(&str, fn(&Summary) -> Estimate); 8] = [
+        ("mean", |s| s.mean),
+        ("sd", |s| s.sd),
+        ("P5", |s| s.p5),
+        ("P50", |s| s.p50),
+        ("P90", |s| s.p90),
+        ("P95", |s| s.p95),
+        ("P99", |s| s.p99),
+        ("P(exceed)", |s| s.p_exceed.unwrap()),
+    ];
+
+    /// One calibration case by repetition: `reps` independent samples of `n` draws, each
+    /// summarised; for each statistic (observed SD of the estimates, RMS of the reported
+    /// standard errors, share of repetitions whose SE is not 0, every estimate the cap?) and,
+    /// with `old`, the same for the old percentile SE.
+    struct Calibration {
+        new: Vec<(f64, f64, f64, bool)>,
+        old: Vec<(f64, f64)>,
+    }
+
+    fn calibrate(dist: Dist, n: usize, reps: usize, seed: u64, old: bool) -> Calibration {
+        use rand::SeedableRng;
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
+        // the true P90 (P70 for the capped distribution, whose P90 is the cap), so that
+        // p_exceed is a probability of 0.1 (0.3)
+        let threshold = match dist {
+            Dist::Normal => 1_000.0 + 100.0 * 1.281_551_565_5,
+            Dist::Lognormal => (0.5 * 1.281_551_565_5f64).exp(),
+            Dist::Lognormal1 => 1.281_551_565_5f64.exp(),
+            Dist::Capped => (0.5 * 0.524_400_512_7f64).exp(),
+        };
+        let k = STATS.len();
+        let (mut est, mut se2, mut nonzero) = (vec![Vec::new(); k], vec![0.0; k], vec![0usize; k]);
+        let mut old_se2 = vec![0.0; k];
+        let mut x = vec![0.0; n];
+        for _ in 0..reps {
+            for v in x.iter_mut() {
+                *v = dist.draw(&mut rng);
+            }
+            let s = summarize(&x, Some(threshold));
+            let mut sorted = Vec::new();
+            if old {
+                sorted = x.clone();
+                sorted.sort_by(f64::total_cmp);
+            }
+            for (j, (name, get)) in STATS.iter().enumerate() {
+                let e = get(&s);
+                est[j].push(e.value);
+                se2[j] += e.se * e.se;
+                nonzero[j] += (e.se != 0.0) as usize;
+                let q = match *name {
+                    "P5" => Some(0.05),
+                    "P50" => Some(0.5),
+                    "P90" => Some(0.9),
+                    "P95" => Some(0.95),
+                    "P99" => Some(0.99),
+                    _ => None,
+                };
+                old_se2[j] += match q {
+                    Some(q) if old => se_outward_ranks(&sorted, q).powi(2),
+                    _ => e.se * e.se,
+                };
+            }
+        }
+        let r = reps as f64;
+        let sd = |v: &[f64]| {
+            let m = v.iter().sum::<f64>() / r;
+            (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (r - 1.0)).sqrt()
+        };
+        Calibration {
+            new: (0..k)
+                .map(|j| {
+                    let at_cap = est[j].iter().all(|v| *v == cap());
+                    let (sd, rms) = (sd(&est[j]), (se2[j] / r).sqrt());
+                    (sd, rms, nonzero[j] as f64 / r, at_cap)
+                })
+                .collect(),
+            old: (0..k)
+                .map(|j| (sd(&est[j]), (old_se2[j] / r).sqrt()))
+                .collect(),
+        }
+    }
+
+    /// Every reported standard error, checked by repetition: the observed spread of the
+    /// estimates over 2,000 independent runs against the RMS of the standard errors reported
+    /// in each. At n = 500 the ratio lies in 0.8–1.25 for every statistic and distribution; at
+    /// n = 250 too, except P99 of the skewed distribution (few scenarios above it make its
+    /// standard error noisy: 0.75–1.25). Inside the atom of the capped distribution (P95 and P99
+    /// at the cap, binding in 20% of draws) every estimate is the cap and every standard error
+    /// exactly 0; P90, 10 points from the atom's edge, is the cap in every run too, and its
+    /// interval reaches below the atom only in the rare runs where the cap binds in fewer than
+    /// about 12.5% of draws (standard error > 0 in at most 1% of runs).
+    #[test]
+    fn percentile_se_calibration() {
+        let mut failures = Vec::new();
+        for (n, seed) in [(500usize, 20), (250, 21)] {
+            for dist in [Dist::Normal, Dist::Lognormal, Dist::Capped] {
+                let c = calibrate(dist, n, 2_000, seed, false);
+                for (j, (name, _)) in STATS.iter().enumerate() {
+                    let (sd, rms, nonzero, at_cap) = c.new[j];
+                    if matches!(dist, Dist::Capped) && ["P90", "P95", "P99"].contains(name) {
+                        let most = if *name == "P90" { 0.01 } else { 0.0 };
+                        if !(at_cap && nonzero <= most) {
+                            failures.push(format!(
+                                "{dist:?} n={n} {name}: all at the cap {at_cap}, \
+                                 SE > 0 in {nonzero} of runs"
+                            ));
+                        }
+                        continue;
+                    }
+                    let ratio = sd / rms;
+                    let lo = if n == 250 && *name == "P99" {
+                        0.75
+                    } else {
+                        0.8
+                    };
+                    if !(lo..=1.25).contains(&ratio) {
+                        failures.push(format!("{dist:?} n={n} {name}: ratio {ratio:.3}"));
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "badly calibrated: {failures:#?}");
+    }
+
+    /// The before/after table of docs/simulation.md:
+    /// `cargo test --lib summary::tests::calibration_table -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn calibration_table() {
+        for (n, seed) in [(250usize, 21), (500, 20)] {
+            for dist in [
+                Dist::Normal,
+                Dist::Lognormal,
+                Dist::Lognormal1,
+                Dist::Capped,
+            ] {
+                let c = calibrate(dist, n, 2_000, seed, true);
+                let cells: Vec<String> = STATS
+                    .iter()
+                    .enumerate()
+                    .map(|(j, (name, _))| {
+                        let (sd, rms, nonzero, at_cap) = c.new[j];
+                        let (_, old) = c.old[j];
+                        if at_cap {
+                            format!(
+                                "{name} at the cap, SE > 0 in {:.1}% of runs",
+                                100.0 * nonzero
+                            )
+                        } else if name.starts_with('P') && name.len() <= 3 {
+                            format!("{name} {:.2} → {:.2}", sd / old, sd / rms)
+                        } else {
+                            format!("{name} {:.2}", sd / rms)
+                        }
+                    })
+                    .collect();
+                println!("n = {n} {dist:?}: {}", cells.join(" | "));
+            }
+        }
     }
 
     #[test]

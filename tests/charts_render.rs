@@ -432,3 +432,100 @@ fn tier_attainment_leaves_out_tiers_a_ladder_does_not_have() {
     let err = none.render_svg().unwrap_err().to_string();
     assert!(err.contains("all NaN"), "{err}");
 }
+
+/// The payouts held at a binding budget are a bar of their own ("budget binds: 24%"), and the
+/// histogram's bars cover the other 76% (issue 20: the spike used to merge with the bar below
+/// it). Bar heights are read from the SVG's rectangles standing on the x axis.
+#[test]
+fn payout_distribution_draws_the_budget_spike_as_its_own_bar() {
+    // 1,000 scenarios cut to a budget at their 76th percentile: 24% held at it
+    let mut payouts = spread(1000, 2_000_000.0, 1_000_000.0);
+    let mut sorted = payouts.clone();
+    sorted.sort_by(f64::total_cmp);
+    let budget = sorted[760];
+    payouts.iter_mut().for_each(|v| *v = v.min(budget));
+    assert_eq!(payouts.iter().filter(|v| **v == budget).count(), 240);
+    let chart = PayoutDistribution::new("Payout distribution", "EUR", payouts)
+        .with_budget(budget)
+        .with_subtitle("the budget binds in 24% of scenarios");
+    let svg = chart.render_svg().unwrap();
+    let texts = svg_texts(&svg);
+    assert!(
+        texts.iter().any(|t| t == "budget binds: 24%"),
+        "no spike label in {texts:?}"
+    );
+    assert!(texts.iter().any(|t| t == "Held at the budget"));
+    assert!(texts
+        .iter()
+        .any(|t| t == "Share of scenarios below the budget"));
+
+    // filled rectangles: (fill, x, width, bottom, height)
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let num = |n: &roxmltree::Node, a: &str| n.attribute(a).unwrap().parse::<f64>().unwrap();
+    let rects: Vec<(String, f64, f64, f64, f64)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("rect") && n.attribute("fill").is_some_and(|f| f != "none"))
+        .map(|n| {
+            let (y, h) = (num(&n, "y"), num(&n, "height"));
+            let fill = n.attribute("fill").unwrap().to_uppercase();
+            (fill, num(&n, "x"), num(&n, "width"), y + h, h)
+        })
+        .collect();
+    // the x axis: where the spike's bar stands
+    let spike: Vec<_> = rects
+        .iter()
+        .filter(|r| r.0 == "#C81E2D" && r.4 > 20.0)
+        .collect();
+    assert_eq!(spike.len(), 1, "one spike bar: {spike:?}");
+    let axis = spike[0].3;
+    let bars: Vec<_> = rects
+        .iter()
+        .filter(|r| r.0 == "#4E79A7" && (r.3 - axis).abs() < 1.5)
+        .collect();
+    assert!(bars.len() >= 5, "{bars:?}");
+    let total: f64 = bars.iter().map(|r| r.4).sum::<f64>() + spike[0].4;
+    let spike_share = spike[0].4 / total;
+    assert!((spike_share - 0.24).abs() < 0.01, "spike {spike_share}");
+    // the spike stands against the budget line, on its right; the bars end at the line
+    let line = spike[0].1;
+    let right = bars.iter().map(|r| r.1 + r.2).fold(f64::MIN, f64::max);
+    assert!(
+        (right - line).abs() <= 1.5,
+        "the bars end at {right}, the spike starts at {line}"
+    );
+
+    // a budget binding rarely, in the middle of the distribution: the spike is lower than the
+    // bars around it, and the automatic subtitle says how often the budget binds
+    let mut payouts = spread(1000, 2_000_000.0, 1_000_000.0);
+    let budget = sorted[980];
+    payouts.iter_mut().for_each(|v| *v = v.min(budget));
+    let small = PayoutDistribution::new("Payout distribution", "EUR", payouts).with_budget(budget);
+    let texts = svg_texts(&small.render_svg().unwrap());
+    assert!(texts.iter().any(|t| t == "budget binds: 2%"), "{texts:?}");
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("the budget binds in 2.0% of scenarios")),
+        "{texts:?}"
+    );
+
+    // every scenario held at the budget: the spike alone
+    let all = PayoutDistribution::new("Always at the budget", "EUR", vec![budget; 200])
+        .with_budget(budget);
+    let texts = svg_texts(&all.render_svg().unwrap());
+    assert!(texts.iter().any(|t| t == "budget binds: 100%"), "{texts:?}");
+    // payouts on both sides of the budget and some at it: the spike is centred on the line
+    let mut both = spread(1000, 2_000_000.0, 1_000_000.0);
+    both.extend([budget; 100]);
+    let both = PayoutDistribution::new("Some at the budget", "EUR", both).with_budget(budget);
+    let texts = svg_texts(&both.render_svg().unwrap());
+    assert!(texts.iter().any(|t| t == "budget binds: 9%"), "{texts:?}");
+
+    if let Ok(dir) = std::env::var("REBATESIM_CHART_DIR") {
+        let dir = std::path::Path::new(&dir);
+        chart.save(dir.join("budget_spike.png")).unwrap();
+        small.save(dir.join("budget_spike_small.png")).unwrap();
+        all.save(dir.join("budget_spike_all.png")).unwrap();
+        both.save(dir.join("budget_spike_both_sides.png")).unwrap();
+    }
+}

@@ -14,6 +14,12 @@ use crate::error::{Error, Result};
 
 /// Histogram of the total payout per scenario of one run, with vertical lines
 /// for the mean, P50, P95 and (optionally) the budget.
+///
+/// With a budget, the scenarios whose payout is held exactly at it (the budget binds, the
+/// payout is cut to the budget) are a bar of their own, half a bin wide, standing against the
+/// budget line on its right (centred on it when other payouts exceed the budget), in the
+/// budget's colour and labelled "budget binds: X%"; the histogram's bars, on bins with an edge
+/// at the budget, cover the other scenarios, so all bar heights add up to 100%.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PayoutDistribution {
     /// Chart title.
@@ -133,54 +139,79 @@ impl Chart for PayoutDistribution {
             ));
         }
 
+        let hist = Histogram::of(&sorted, self.budget);
+        let spike = hist.spike.map(|(b, share)| (b, share, spike_label(share)));
+
         let subtitle = match &self.subtitle {
             Some(s) => s.clone(),
             None => {
                 let mut s = format!("{} scenarios", super::format::thousands(n as f64, 0));
                 if let Some(b) = self.budget {
                     let over = sorted.iter().filter(|v| **v > b).count() as f64 / n as f64;
-                    s.push_str(&format!(
-                        " · payout exceeds the budget in {} of scenarios",
-                        percent(over, 1)
-                    ));
+                    if over > 0.0 || spike.is_none() {
+                        s.push_str(&format!(
+                            " · payout exceeds the budget in {} of scenarios",
+                            percent(over, 1)
+                        ));
+                    }
+                    if let Some((_, share, _)) = &spike {
+                        s.push_str(&format!(
+                            " · the budget binds in {} of scenarios (payout held at the budget)",
+                            percent(*share, 1)
+                        ));
+                    }
                 }
                 s
             }
         };
+        let bar = series_colour(0);
         let mut legend = vec![(
-            "Share of scenarios".to_string(),
-            Mark::Swatch(series_colour(0).mix(0.8)),
+            if spike.is_some() {
+                "Share of scenarios below the budget".to_string()
+            } else {
+                "Share of scenarios".to_string()
+            },
+            Mark::Swatch(bar.mix(0.8)),
         )];
+        if spike.is_some() {
+            legend.push((
+                "Held at the budget".to_string(),
+                Mark::Swatch(BUDGET.mix(SPIKE_ALPHA)),
+            ));
+        }
         for (_, long, _, c, w, dashed) in &refs {
             legend.push((long.clone(), Mark::Line(c.to_rgba(), *w, *dashed)));
         }
         let body = header(root, t, &self.title, Some(&subtitle), &legend)?;
 
-        // Bins aligned on a nice width.
+        let (start, width) = (hist.start, hist.width);
+        let shares = &hist.shares;
+        let tallest = shares
+            .iter()
+            .cloned()
+            .chain(spike.iter().map(|(_, s, _)| *s))
+            .fold(0.0, f64::max);
+        // room above the tallest bar for the spike's label
+        let y_max = tallest * if spike.is_some() { 1.18 } else { 1.12 };
+
         let mut lo = min;
         let mut hi = max;
         if let Some(b) = self.budget {
             lo = lo.min(b);
             hi = hi.max(b);
         }
-        let (start, width, bins) = if max > min {
-            histogram_bins(min, max, n)
-        } else {
-            // Every scenario pays the same: one visible bar centred on it.
-            let (a, b) = pad_range(lo, hi);
-            let width = super::format::nice_step((b - a) / 40.0);
-            (min - width / 2.0, width, 1)
-        };
-        let mut counts = vec![0usize; bins];
-        for v in &sorted {
-            let i = (((v - start) / width).floor() as usize).min(bins - 1);
-            counts[i] += 1;
-        }
-        let shares: Vec<f64> = counts.iter().map(|c| *c as f64 / n as f64).collect();
-        let y_max = shares.iter().cloned().fold(0.0, f64::max) * 1.12;
-
         lo = lo.min(start);
-        hi = hi.max(start + bins as f64 * width);
+        hi = hi.max(start + shares.len() as f64 * width);
+        if let Some((b, _, _)) = &spike {
+            lo = lo.min(b - width);
+            hi = hi.max(b + width * 0.6);
+            if shares.is_empty() {
+                // the spike alone: the range its width was chosen for (±10% of the budget)
+                let (a, c) = pad_range(*b, *b);
+                lo = lo.min(a);
+                hi = hi.max(c);
+            }
+        }
         let pad = (hi - lo) * 0.03;
         let x_lo = if lo >= 0.0 && lo - pad < 0.0 {
             0.0
@@ -214,7 +245,6 @@ impl Chart for PayoutDistribution {
             .y_desc("Share of scenarios");
         mesh.draw().or_draw()?;
 
-        let bar = series_colour(0);
         chart
             .draw_series(
                 shares
@@ -239,6 +269,25 @@ impl Chart for PayoutDistribution {
                     }),
             )
             .or_draw()?;
+
+        // The scenarios held at the budget: a bar of half a bin's width standing against the
+        // budget line on its right (centred on it when some payouts exceed the budget).
+        let spike_x = |b: f64| {
+            if hist.above {
+                (b - width / 4.0, b + width / 4.0)
+            } else {
+                (b, b + width / 2.0)
+            }
+        };
+        if let Some((b, share, _)) = &spike {
+            let (x0, x1) = spike_x(*b);
+            chart
+                .draw_series([
+                    Rectangle::new([(x0, 0.0), (x1, *share)], t.fill(BUDGET.mix(SPIKE_ALPHA))),
+                    Rectangle::new([(x0, 0.0), (x1, *share)], t.line(WHITE, 1.0)),
+                ])
+                .or_draw()?;
+        }
 
         for (_, _, v, c, w, dashed) in &refs {
             let style = t.line(*c, *w);
@@ -269,6 +318,46 @@ impl Chart for PayoutDistribution {
             chart.backend_coord(&(x_lo, 0.0)).0,
             chart.backend_coord(&(x_hi, 0.0)).0,
         );
+
+        // The spike's label just above it, kept inside the plot, on white over the lines.
+        if let Some((b, share, text)) = &spike {
+            let (tw, th) = root_area.estimate_text_size(text, &style).or_draw()?;
+            let (tw, th) = (tw as i32, th as i32);
+            let pad = t.px(3.0);
+            let (x0, x1) = spike_x(*b);
+            let (x, y) = chart.backend_coord(&((x0 + x1) / 2.0, *share));
+            let x = x.clamp(px_lo + tw / 2 + pad, px_hi - tw / 2 - pad);
+            // above the spike, and above any bar under the label (never hiding one)
+            let y = shares
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| **s > 0.0)
+                .filter_map(|(i, s)| {
+                    let x0 = start + i as f64 * width;
+                    let (l, top) = chart.backend_coord(&(x0, *s));
+                    let r = chart.backend_coord(&(x0 + width, *s)).0;
+                    (r > x - tw / 2 - pad && l < x + tw / 2 + pad).then_some(top)
+                })
+                .fold(y, i32::min)
+                - t.px(5.0);
+            root_area
+                .draw(&Rectangle::new(
+                    [
+                        (x - tw / 2 - pad, y - th - pad / 2),
+                        (x + tw / 2 + pad, y + pad / 2),
+                    ],
+                    t.fill(WHITE),
+                ))
+                .or_draw()?;
+            label(
+                root_area,
+                text,
+                (x, y),
+                &style.color(&BUDGET),
+                HPos::Center,
+                VPos::Bottom,
+            )?;
+        }
         let mut order: Vec<usize> = (0..refs.len()).collect();
         order.sort_by(|a, b| refs[*a].2.total_cmp(&refs[*b].2));
         let mut taken = super::Occupied::default();
@@ -301,9 +390,118 @@ impl Chart for PayoutDistribution {
     }
 }
 
+/// Opacity of the bar of the scenarios held at the budget.
+const SPIKE_ALPHA: f64 = 0.85;
+
+/// "budget binds: 24%": the share of scenarios held at the budget, whole percents unless
+/// under 1% or over 99% (then one decimal, so that neither reads 0% or 100%).
+fn spike_label(share: f64) -> String {
+    let decimals = if (0.01..=0.99).contains(&share) || share == 1.0 {
+        0
+    } else {
+        1
+    };
+    format!("budget binds: {}", percent(share, decimals))
+}
+
+/// The bars of the chart: shares of all scenarios, adding up to 1 with the spike.
+#[derive(Debug, Clone, PartialEq)]
+struct Histogram {
+    /// Left edge of the first bin.
+    start: f64,
+    /// Bin width.
+    width: f64,
+    /// Share of all scenarios in each bin (the scenarios held at the budget left out).
+    shares: Vec<f64>,
+    /// The budget and the share of scenarios whose payout is held exactly at it (within
+    /// floating-point noise, 10⁻⁹ relative), when there are any.
+    spike: Option<(f64, f64)>,
+    /// Whether there are bins above the budget (payouts before the budget's cut).
+    above: bool,
+}
+
+impl Histogram {
+    /// The histogram of ascending, non-empty, finite `sorted` payouts with an optional budget.
+    fn of(sorted: &[f64], budget: Option<f64>) -> Self {
+        let n = sorted.len();
+        let at = |v: f64, b: f64| (v - b).abs() <= 1e-9 * b.abs().max(1.0);
+        let spike_at = budget.filter(|b| sorted.iter().any(|v| at(*v, *b)));
+        let rest: Vec<f64> = match spike_at {
+            Some(b) => sorted.iter().copied().filter(|v| !at(*v, b)).collect(),
+            None => sorted.to_vec(),
+        };
+        let spike = spike_at.map(|b| (b, (n - rest.len()) as f64 / n as f64));
+        if rest.is_empty() {
+            // every scenario at the budget: the spike alone, its width from the budget's size
+            let b = spike_at.expect("a spike");
+            let (a, c) = pad_range(b, b);
+            return Histogram {
+                start: b,
+                width: super::format::nice_step((c - a) / 40.0),
+                shares: Vec::new(),
+                spike,
+                above: false,
+            };
+        }
+        let (min, max) = (rest[0], rest[rest.len() - 1]);
+        // bins below the budget edge, when the grid is aligned on the budget
+        let (start, width, bins, below) = if let Some(b) = spike_at {
+            let (start, width, bins, below) = bins_around(min, max, b, rest.len());
+            (start, width, bins, Some(below))
+        } else if max > min {
+            let (start, width, bins) = histogram_bins(min, max, rest.len());
+            (start, width, bins, None)
+        } else {
+            // Every scenario pays the same: one visible bar centred on it.
+            let (a, c) = match budget {
+                Some(b) => pad_range(min.min(b), max.max(b)),
+                None => pad_range(min, max),
+            };
+            let width = super::format::nice_step((c - a) / 40.0);
+            (min - width / 2.0, width, 1, None)
+        };
+        let mut counts = vec![0usize; bins];
+        for v in &rest {
+            let mut i = (((v - start) / width).floor().max(0.0) as usize).min(bins - 1);
+            if let (Some(k), Some(b)) = (below, spike_at) {
+                // rounding never moves a payout across the budget
+                i = if *v < b { i.min(k - 1) } else { i.max(k) };
+            }
+            counts[i] += 1;
+        }
+        Histogram {
+            start,
+            width,
+            shares: counts.iter().map(|c| *c as f64 / n as f64).collect(),
+            spike,
+            above: below.is_some_and(|k| k < bins),
+        }
+    }
+}
+
+/// Bins of a nice width on a grid with an edge at `b`, covering `[min, max]` (`min ≤ max`,
+/// neither equal to `b`): (start, width, count, bins below `b`).
+fn bins_around(min: f64, max: f64, b: f64, n: usize) -> (f64, f64, usize, usize) {
+    let target_bins = ((2.0 * (n as f64).cbrt()).round() as usize).clamp(8, 50);
+    let span = max.max(b) - min.min(b);
+    let width = super::format::nice_step(span / target_bins as f64);
+    let below = if min < b {
+        (((b - min) / width).ceil() as usize).max(1)
+    } else {
+        0
+    };
+    let above = if max > b {
+        (((max - b) / width).ceil() as usize).max(1)
+    } else {
+        0
+    };
+    (b - below as f64 * width, width, below + above, below)
+}
+
 /// Bins aligned on a nice width covering `[min, max]` (`max > min`): (start, width, count).
-/// The last bin is closed on the right: a payout held exactly at a bin edge (typically
-/// the budget, when it binds) is counted below it, so no bar suggests payouts above it.
+/// The last bin is closed on the right: a payout exactly at the top edge is counted below it,
+/// so no bar suggests payouts above it. (Payouts held at a budget are a bar of their own, see
+/// [`Histogram::of`].)
 fn histogram_bins(min: f64, max: f64, n: usize) -> (f64, f64, usize) {
     let target_bins = ((2.0 * (n as f64).cbrt()).round() as usize).clamp(8, 50);
     let width = super::format::nice_step((max - min) / target_bins as f64);
@@ -317,7 +515,75 @@ fn histogram_bins(min: f64, max: f64, n: usize) -> (f64, f64, usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::histogram_bins;
+    use super::{histogram_bins, spike_label, Histogram};
+
+    /// 100 payouts: 76 spread below a 2.3M budget, 24 held at it.
+    fn capped() -> Vec<f64> {
+        let mut v: Vec<f64> = (0..76).map(|i| 1_500_000.0 + 10_000.0 * i as f64).collect();
+        v.extend([2_300_000.0; 24]);
+        v
+    }
+
+    #[test]
+    fn the_payouts_held_at_the_budget_are_a_bar_of_their_own() {
+        let h = Histogram::of(&capped(), Some(2_300_000.0));
+        assert_eq!((h.spike, h.above), (Some((2_300_000.0, 0.24)), false));
+        let below: f64 = h.shares.iter().sum();
+        assert!((below - 0.76).abs() < 1e-12, "{below}");
+        // the bins end at the budget: none reaches past it
+        let end = h.start + h.shares.len() as f64 * h.width;
+        assert!((end - 2_300_000.0).abs() < 1e-6, "{end}");
+        assert!(h.shares.last().unwrap() < &0.24);
+        assert_eq!(spike_label(0.24), "budget binds: 24%");
+        assert_eq!(spike_label(0.004), "budget binds: 0.4%");
+        assert_eq!(spike_label(0.996), "budget binds: 99.6%");
+        // floating-point noise in a total held at the budget is still the budget
+        let mut noisy = capped();
+        noisy[80] = 2_299_999.999_999_999_5;
+        noisy[81] = 2_300_000.000_000_000_5;
+        assert_eq!(
+            Histogram::of(&noisy, Some(2_300_000.0)).spike,
+            Some((2_300_000.0, 0.24))
+        );
+    }
+
+    #[test]
+    fn no_spike_without_payouts_at_the_budget() {
+        // payouts before the cut: some above the budget, none at it
+        let v: Vec<f64> = (0..100)
+            .map(|i| 1_500_000.0 + 10_000.0 * i as f64)
+            .collect();
+        let h = Histogram::of(&v, Some(2_305_000.0));
+        assert_eq!((h.spike, h.above), (None, false));
+        assert!((h.shares.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert_eq!(
+            Histogram::of(&v, None),
+            Histogram {
+                spike: None,
+                ..h.clone()
+            }
+        );
+        // every scenario at the budget: the spike alone
+        let all = Histogram::of(&[5.0e6; 10], Some(5.0e6));
+        assert_eq!(all.spike, Some((5.0e6, 1.0)));
+        assert!(all.shares.is_empty() && all.width > 0.0);
+        // a spike with payouts on both sides (a budget some payouts exceed, a few held at it)
+        let mut v = v;
+        v.extend([2_005_000.0; 5]);
+        v.sort_by(f64::total_cmp);
+        let h = Histogram::of(&v, Some(2_005_000.0));
+        let (b, share) = h.spike.unwrap();
+        assert_eq!((b, share), (2_005_000.0, 5.0 / 105.0));
+        assert!(h.above);
+        assert!((share + h.shares.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        let k = ((b - h.start) / h.width).round() as usize;
+        assert!(
+            (h.start + k as f64 * h.width - b).abs() < 1e-6,
+            "an edge at the budget"
+        );
+        let below: f64 = h.shares[..k].iter().sum();
+        assert!((below - 51.0 / 105.0).abs() < 1e-12, "{below}");
+    }
 
     #[test]
     fn bins_end_at_a_maximum_on_an_edge() {
