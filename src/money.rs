@@ -185,12 +185,15 @@ pub fn allocate(total: Decimal, weights: &[Decimal], decimals: u32) -> Option<Ve
         remainders.push((exact.checked_sub(floor)?, i));
     }
     let allocated = checked_sum(shares.iter().copied())?;
-    let mut left = (total.checked_sub(allocated)? / unit)
+    // fewer than n minor units are left: each share lost less than one
+    let mut left = total
+        .checked_sub(allocated)?
+        .checked_div(unit)?
         .round()
         .to_i64()
         .unwrap_or(0)
-        .min(n as i64); // fewer than n minor units are left: each share lost less than one
-                        // largest remainder first; ties to the lowest index (deterministic)
+        .min(n as i64);
+    // largest remainder first; ties to the lowest index (deterministic)
     remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut k = 0;
     while left > 0 && n > 0 {
@@ -228,6 +231,33 @@ mod tests {
         let shares = allocate(dec!(100.00), &[dec!(1), dec!(1), dec!(1)], 2).unwrap();
         assert_eq!(shares, vec![dec!(33.34), dec!(33.33), dec!(33.33)]);
         assert_eq!(shares.iter().copied().sum::<Decimal>(), dec!(100.00));
+    }
+
+    #[test]
+    fn amounts_carry_the_currency_scale() {
+        let text = |v: Decimal, dp| at_scale(v, dp).to_string();
+        assert_eq!(text(dec!(12000), 2), "12000.00");
+        assert_eq!(text(dec!(300.0), 2), "300.00");
+        assert_eq!(text(dec!(12000.00), 0), "12000");
+        assert_eq!(text(dec!(125), 3), "125.000");
+        assert_eq!(text(Decimal::ZERO, 2), "0.00");
+        // 10% of 3,000 = 300.0 in Decimal; rounded, it is written 300.00
+        let r = Rounding::HalfUp.round(dec!(0.1) * dec!(3000), 2);
+        assert_eq!(r.to_string(), "300.00");
+        assert_eq!(Rounding::HalfEven.round(dec!(2.5), 0).to_string(), "2");
+        let shares = allocate(dec!(100), &[dec!(1), dec!(3)], 2).unwrap();
+        assert_eq!(shares[0].to_string(), "25.00");
+        assert_eq!(shares[1].to_string(), "75.00");
+    }
+
+    #[test]
+    fn bounds_and_overflowing_allocations() {
+        assert!(check_bounds(dec!(999999999999999.999999), Some(6)).is_ok());
+        assert!(check_bounds(dec!(-1000000000000000), None).is_err());
+        assert!(check_bounds(dec!(0.0000001), Some(6)).is_err());
+        assert!(check_bounds(dec!(0.1000000), Some(6)).is_ok());
+        assert_eq!(allocate(dec!(1000), &[Decimal::MAX, Decimal::ONE], 2), None);
+        assert_eq!(allocate(Decimal::MAX, &[dec!(2), dec!(1)], 2), None);
     }
 
     #[test]
