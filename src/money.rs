@@ -87,6 +87,15 @@ pub fn at_scale(value: Decimal, decimals: u32) -> Decimal {
 /// exceed the range: the calculation kernel checks them (see [`note_overflow`]).
 pub const MAX_MAGNITUDE: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
 
+/// The largest money amount (exclusive) the settlement computes exactly with `decimals`
+/// places: `10^(28 − decimals)` (10^26 for cents). `Decimal` holds 28 to 29 significant
+/// digits: beyond this, an amount written with its cents would be rounded silently (an
+/// addition lowers the scale instead of failing). Entitlements, totals to date over partners
+/// and settlement totals at or above it are reported as too large.
+pub fn exact_limit(decimals: u32) -> Decimal {
+    Decimal::from_i128_with_scale(10i128.pow(28 - decimals.min(28)), 0)
+}
+
 /// Largest number of decimal places of an amount or quantity in a table (revenue, quantity,
 /// baselines, prior accruals): 6 (a millionth of a unit, the grid of simulated line
 /// quantities).
@@ -176,7 +185,12 @@ pub fn allocate(total: Decimal, weights: &[Decimal], decimals: u32) -> Option<Ve
     let mut shares = Vec::with_capacity(n);
     let mut remainders = Vec::with_capacity(n);
     for (i, w) in weights.iter().enumerate() {
-        let exact = total.checked_mul(*w)?.checked_div(sum)?;
+        // a product beyond the range whose share is not: w / sum × total (the share to 28
+        // places), as the kernel's `Amount::mul_div`
+        let exact = match total.checked_mul(*w) {
+            Some(p) => p.checked_div(sum),
+            None => w.checked_div(sum).and_then(|x| x.checked_mul(total)),
+        }?;
         let floor = at_scale(
             exact.round_dp_with_strategy(decimals, RoundingStrategy::ToNegativeInfinity),
             decimals,
@@ -185,12 +199,15 @@ pub fn allocate(total: Decimal, weights: &[Decimal], decimals: u32) -> Option<Ve
         remainders.push((exact.checked_sub(floor)?, i));
     }
     let allocated = checked_sum(shares.iter().copied())?;
-    let mut left = (total.checked_sub(allocated)? / unit)
+    // fewer than n minor units are left: each share lost less than one
+    let mut left = total
+        .checked_sub(allocated)?
+        .checked_div(unit)?
         .round()
         .to_i64()
         .unwrap_or(0)
-        .min(n as i64); // fewer than n minor units are left: each share lost less than one
-                        // largest remainder first; ties to the lowest index (deterministic)
+        .min(n as i64);
+    // largest remainder first; ties to the lowest index (deterministic)
     remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut k = 0;
     while left > 0 && n > 0 {
@@ -228,6 +245,43 @@ mod tests {
         let shares = allocate(dec!(100.00), &[dec!(1), dec!(1), dec!(1)], 2).unwrap();
         assert_eq!(shares, vec![dec!(33.34), dec!(33.33), dec!(33.33)]);
         assert_eq!(shares.iter().copied().sum::<Decimal>(), dec!(100.00));
+    }
+
+    #[test]
+    fn amounts_carry_the_currency_scale() {
+        let text = |v: Decimal, dp| at_scale(v, dp).to_string();
+        assert_eq!(text(dec!(12000), 2), "12000.00");
+        assert_eq!(text(dec!(300.0), 2), "300.00");
+        assert_eq!(text(dec!(12000.00), 0), "12000");
+        assert_eq!(text(dec!(125), 3), "125.000");
+        assert_eq!(text(Decimal::ZERO, 2), "0.00");
+        // 10% of 3,000 = 300.0 in Decimal; rounded, it is written 300.00
+        let r = Rounding::HalfUp.round(dec!(0.1) * dec!(3000), 2);
+        assert_eq!(r.to_string(), "300.00");
+        assert_eq!(Rounding::HalfEven.round(dec!(2.5), 0).to_string(), "2");
+        let shares = allocate(dec!(100), &[dec!(1), dec!(3)], 2).unwrap();
+        assert_eq!(shares[0].to_string(), "25.00");
+        assert_eq!(shares[1].to_string(), "75.00");
+    }
+
+    #[test]
+    fn bounds_and_overflowing_allocations() {
+        assert!(check_bounds(dec!(999999999999999.999999), Some(6)).is_ok());
+        assert!(check_bounds(dec!(-1000000000000000), None).is_err());
+        assert!(check_bounds(dec!(0.0000001), Some(6)).is_err());
+        assert!(check_bounds(dec!(0.1000000), Some(6)).is_ok());
+        assert_eq!(allocate(dec!(1000), &[Decimal::MAX, Decimal::ONE], 2), None);
+        // no panic at the very top of the range: shares, or None
+        if let Some(shares) = allocate(Decimal::MAX, &[dec!(2), dec!(1)], 0) {
+            assert_eq!(checked_sum(shares), Some(Decimal::MAX));
+        }
+        // 10^15 × 10^14 overflows, the shares do not: 10^15 × 1/3 and 2/3 to the cent
+        let w = [dec!(100000000000000), dec!(200000000000000)];
+        let shares = allocate(dec!(999999999999999.99), &w, 2).unwrap();
+        assert_eq!(
+            shares,
+            vec![dec!(333333333333333.33), dec!(666666666666666.66)]
+        );
     }
 
     #[test]

@@ -117,6 +117,13 @@ pub trait Amount:
     fn over(self, o: Self) -> Self {
         self / o
     }
+    /// `self * num / den` (see [`Amount::plus`]); for `Decimal`, when the product alone is
+    /// beyond the range but the result is not (a share `num / den` of a large amount), it is
+    /// computed as `num / den * self` (the share to 28 decimal places) instead of overflowing.
+    #[inline(always)]
+    fn mul_div(self, num: Self, den: Self) -> Self {
+        self.times(num).over(den)
+    }
     /// The smaller of two amounts.
     #[inline]
     fn min_of(self, other: Self) -> Self {
@@ -187,6 +194,14 @@ impl Amount for Decimal {
     #[inline]
     fn over(self, o: Self) -> Self {
         self.checked_div(o).unwrap_or_else(overflowed)
+    }
+    #[inline]
+    fn mul_div(self, num: Self, den: Self) -> Self {
+        match self.checked_mul(num) {
+            Some(p) => p.checked_div(den),
+            None => num.checked_div(den).and_then(|x| x.checked_mul(self)),
+        }
+        .unwrap_or_else(overflowed)
     }
 }
 
@@ -1100,7 +1115,7 @@ impl<A: Amount> Prepared<A> {
         let mut w = [A::ZERO; slot::BASE];
         if v > A::ZERO {
             for (s, x) in w.iter_mut().enumerate() {
-                *x = m[s].times(needed).over(v);
+                *x = m[s].mul_div(needed, v);
             }
         } else {
             w[slot::REVENUE] = if basis == Basis::Revenue {
@@ -1133,7 +1148,7 @@ impl<A: Amount> Prepared<A> {
 pub fn contribution<A: Amount>(t: &PTier<A>, basis: Basis, q: A, v: A, revenue: A, units: A) -> A {
     let scaled = |paid: A| {
         if v > A::ZERO {
-            paid.times(q).over(v)
+            paid.mul_div(q, v)
         } else {
             A::ZERO
         }
@@ -1278,7 +1293,7 @@ pub fn allocate_into<A: Amount>(
     let mut allocated = A::ZERO;
     for (i, w) in weights.iter().enumerate() {
         let w = if even { A::ONE } else { *w };
-        let exact = total.times(w).over(sum);
+        let exact = total.mul_div(w, sum);
         let floor = exact.floor_money(dp);
         out[i] = floor;
         allocated = allocated.plus(floor);

@@ -109,10 +109,10 @@ impl Totals {
         }
     }
 
-    /// Add a line's amounts; `None` if a sum overflows `Decimal`.
-    fn add(&mut self, l: &Line) -> Option<()> {
+    /// Add a line's amounts; `None` if a sum reaches `limit` ([`money::exact_limit`]).
+    fn add(&mut self, l: &Line, limit: Decimal) -> Option<()> {
         let add = |t: &mut Decimal, v: Decimal| -> Option<()> {
-            *t = t.checked_add(v)?;
+            *t = t.checked_add(v).filter(|x| x.abs() < limit)?;
             Some(())
         };
         add(&mut self.calculated, l.calculated)?;
@@ -373,7 +373,9 @@ fn or_dash(s: &str) -> &str {
 /// Format with thousands separators and exactly `dp` decimals (half-up for display).
 pub fn money_text(v: Decimal, dp: u32) -> String {
     let r = v.round_dp_with_strategy(dp, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-    group(&format!("{:.*}", dp as usize, r))
+    // not `{:.*}`: rust_decimal's formatting with a precision panics beyond 32 characters
+    // (an amount of 10^28 with its cents); `to_string` of a value at its scale does not
+    group(&money::at_scale(r, dp).to_string())
 }
 
 fn signed_money(v: Decimal, dp: u32) -> String {
@@ -494,6 +496,7 @@ pub fn settle(p: &Compiled, partners: &Partners, tx: &Transactions) -> Result<Se
     let res = tx.resolve(partners, p)?;
     let prep: Prepared<Decimal> = Prepared::new(p);
     money::take_overflow();
+    let limit = money::exact_limit(prep.decimals);
     let overflow = |pi: usize, component: Option<&str>, what: &str| {
         overflow_error(&tx.table, &partners.ids[pi], component, what)
     };
@@ -536,8 +539,8 @@ pub fn settle(p: &Compiled, partners: &Partners, tx: &Transactions) -> Result<Se
             units: partners.baseline_units[pi],
         };
         prep.settle_partner(&m, &active, &baseline, &mut scratch);
-        if money::take_overflow() {
-            let c = overflowing_component(&prep, &m, &active, &baseline);
+        if money::take_overflow() || !within(&scratch.entitled, nc, kk, limit) {
+            let c = overflowing_component(&prep, &m, &active, &baseline, limit);
             return Err(overflow(
                 pi,
                 c.map(|c| prep.components[c].id.as_str()),
@@ -567,6 +570,7 @@ pub fn settle(p: &Compiled, partners: &Partners, tx: &Transactions) -> Result<Se
                 .iter()
                 .flat_map(|w| (0..nc).map(move |c| w.payable[c * kk + k])),
         )
+        .filter(|t| t.abs() < limit)
         .ok_or_else(|| programme_overflow(&tx.table, &p.calendar.label(k as u32)))?;
         programme_total[k] = total;
         if prep.budget_binds(total) {
@@ -619,14 +623,14 @@ pub fn settle(p: &Compiled, partners: &Partners, tx: &Transactions) -> Result<Se
                         "the explanation of its rebate",
                     ));
                 }
-                pt.add(&line)
+                pt.add(&line, limit)
                     .ok_or_else(|| overflow(w.partner, None, "its total"))?;
                 lines.push(line);
             }
         }
         for l in &lines[first..] {
             total
-                .add(l)
+                .add(l, limit)
                 .ok_or_else(|| programme_overflow(&tx.table, "the programme"))?;
         }
         index.insert(pid.clone(), wi);
@@ -726,21 +730,33 @@ fn programme_overflow(table: &str, period: &str) -> Error {
     )
 }
 
-/// After an overflow in a partner's pipeline: the component whose own calculation overflows,
-/// if one does alone (else the partner's total over its components, a partner cap or minimum
-/// payout, overflowed). Clears the overflow flag.
+/// Whether a partner's entitlements to date (components × periods, `entitled`) and their sum
+/// over the components in every period stay below `limit`: every later stage (caps, groups,
+/// partner cap, minimum payout) only lowers them, so the partner's amounts are then exact.
+fn within(entitled: &[Decimal], nc: usize, kk: usize, limit: Decimal) -> bool {
+    (0..kk).all(|k| {
+        money::checked_sum((0..nc).map(|c| entitled[c * kk + k].abs())).is_some_and(|t| t < limit)
+    })
+}
+
+/// After an overflow in a partner's pipeline (or amounts beyond the exact limit): the
+/// component whose own calculation overflows, if one does alone (else the partner's total
+/// over its components, a partner cap or minimum payout, overflowed). Clears the overflow
+/// flag.
 fn overflowing_component(
     prep: &Prepared<Decimal>,
     m: &[Decimal],
     active: &[bool],
     baseline: &Baseline<Decimal>,
+    limit: Decimal,
 ) -> Option<usize> {
     money::take_overflow();
     let mut scratch = prep.scratch();
-    let found = (0..active.len()).filter(|&c| active[c]).find(|&c| {
-        let only: Vec<bool> = (0..active.len()).map(|o| o == c).collect();
+    let (nc, kk) = (active.len(), prep.periods);
+    let found = (0..nc).filter(|&c| active[c]).find(|&c| {
+        let only: Vec<bool> = (0..nc).map(|o| o == c).collect();
         prep.settle_partner(m, &only, baseline, &mut scratch);
-        money::take_overflow()
+        money::take_overflow() || !within(&scratch.entitled, nc, kk, limit)
     });
     money::take_overflow();
     found

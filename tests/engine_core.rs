@@ -110,7 +110,9 @@ tiers = [{ from = 2, percent = 1 }]
     );
     let mut csv = String::from("partner_id,segment,baseline_revenue\n");
     for i in 0..40 {
-        csv += &format!("P{i:02},s,{}\n", 50_000.0 + 9_871.37 * i as f64);
+        // to the cent: settlement's tables take at most 6 decimal places (59871.369999999995 is
+        // refused), so the baselines are written as the amounts they stand for
+        csv += &format!("P{i:02},s,{:.2}\n", 50_000.0 + 9_871.37 * i as f64);
     }
     let pop = Population::from_csv_str(&csv, "partners.csv").unwrap();
     let season = [

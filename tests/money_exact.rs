@@ -314,10 +314,57 @@ fn a_per_unit_amount_times_a_huge_quantity_is_an_error_naming_partner_and_compon
 }
 
 #[test]
-fn sums_over_partners_beyond_the_range_are_an_error_naming_the_period() {
-    // each partner's 5e13 × 9e14 = 4.5e28 fits; two of them do not
+fn shares_of_huge_amounts_are_computed_not_refused() {
+    // a rate on a units ladder is paid on the revenue of the units: revenue × units / units,
+    // whose product 9e14 × 9e14 = 8.1e29 is beyond the range: 1% of 900,000,000,000,000
     let p = head("EUR", "")
-        + "[[components]]\nid = \"pu\"\nkind = \"per_unit\"\namount = 50000000000000\n";
+        + "[[components]]\nid = \"u\"\nkind = \"volume\"\nbasis = \"units\"\n\
+           tiers = [{ from = 1, percent = 1 }]\n";
+    let s = run(
+        &p,
+        "partner_id\nA\n",
+        "partner_id,date,quantity,revenue\nA,2027-01-10,900000000000000,900000000000000\n",
+    )
+    .unwrap();
+    assert_eq!(s.total.payable.to_string(), "9000000000000.00");
+    // a partner cap of 2,000.01 over two entitlements of 4·10^10 × 999,999,999,999,999 ≈
+    // 4·10^25 each: cap × entitlement is beyond the range, the shares 1,000.01 and 1,000.00
+    // are not
+    let p = head("EUR", "partner_cap = 2000.01\n")
+        + "[[components]]\nid = \"a\"\nkind = \"per_unit\"\namount = 40000000000\n\
+           [[components]]\nid = \"b\"\nkind = \"per_unit\"\namount = 40000000000\n";
+    let s = run(
+        &p,
+        "partner_id\nA\n",
+        "partner_id,date,quantity,revenue\nA,2027-01-10,999999999999999,1\n",
+    )
+    .unwrap();
+    assert_eq!(s.total.payable.to_string(), "2000.01");
+    let q1: Vec<String> = s
+        .lines
+        .iter()
+        .filter(|l| l.period == 1)
+        .map(|l| l.payable.to_string())
+        .collect();
+    assert_eq!(q1, ["1000.01", "1000.00"]);
+    // an entitlement of 10^26 or more cannot be written with its cents: too large
+    let p = head("EUR", "")
+        + "[[components]]\nid = \"c\"\nkind = \"per_unit\"\namount = 100000000001\n";
+    let e = run(
+        &p,
+        "partner_id\nA\n",
+        "partner_id,date,quantity,revenue\nA,2027-01-10,999999999999999,1\n",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("partner 'A', component 'c'"), "{e}");
+}
+
+#[test]
+fn sums_over_partners_beyond_the_range_are_an_error_naming_the_period() {
+    // each partner's 6·10^10 × 9·10^14 = 5.4·10^25 is below 10^26 (cents still exact); the
+    // two together are not
+    let p = head("EUR", "")
+        + "[[components]]\nid = \"pu\"\nkind = \"per_unit\"\namount = 60000000000\n";
     let e = run(
         &p,
         "partner_id\nA\nB\n",
