@@ -294,7 +294,7 @@ def tables(draw, max_rows=12):
             except (TypeError, ValueError, ArithmeticError):
                 pass  # pandas refuses the conversion: keep the column as it was
     if draw(st.booleans()) and "date" in tdf.columns:
-        tdf["date"] = pd.to_datetime(tdf["date"], errors="coerce")
+        tdf["date"] = pd.to_datetime(tdf["date"], errors="coerce", format="mixed")
     return pdf, tdf
 
 
