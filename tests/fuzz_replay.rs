@@ -184,3 +184,21 @@ fn known_memory_non_regular_file() {
         }
     }
 }
+
+/// Found by the campaign (seed 1): a 29-digit amount (2^95, within Decimal's range) formatted
+/// with three decimals (KWD) overflows rust_decimal's 32-character buffer in the line's
+/// explanation: `CapacityError: insufficient capacity` unwrapped in `money_text`.
+#[test]
+#[ignore = "found by the fuzz campaign (Decimal extremes, near issue 13's overflow class): money_text panics on a 29-digit amount with 3 decimals"]
+fn known_decimal_format() {
+    assert_known_fixed("decimal-format");
+}
+
+/// Found by the campaign (seed 1): forecasts with a logistics component that run for more than
+/// 10 s: case 27697 (amounts near 4e28 in a baseline and an actual; 4 scenarios, 5 partners)
+/// and case 175912 (ordinary amounts, 1 scenario, 2 partners).
+#[test]
+#[ignore = "found by the fuzz campaign (unbounded work, near issue 13's orders class): forecasts with a logistics component taking > 10 s"]
+fn known_hang_logistics_forecast() {
+    assert_known_fixed("hang-logistics-forecast");
+}
