@@ -92,7 +92,7 @@ impl PriorAccruals {
     /// Read prior accruals from a CSV file; errors name the file.
     pub fn from_csv_path(path: impl AsRef<Path>) -> Result<PriorAccruals> {
         let path = path.as_ref();
-        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let f = crate::limits::open_regular(path, "a prior accruals table (CSV file)")?;
         let name = path
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())

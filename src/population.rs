@@ -244,6 +244,7 @@ impl Population {
     /// Read a partner table from a CSV file (see the module documentation for its columns).
     pub fn from_csv_path(path: impl AsRef<Path>) -> Result<Population> {
         let path = path.as_ref();
+        crate::limits::check_regular_file(path, "a partner table (CSV file)")?;
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let name = path
             .file_name()
@@ -421,10 +422,22 @@ impl SyntheticSpec {
         if self.segments.is_empty() {
             return Err(Error::model("segments", "expected at least one segment"));
         }
+        let mut total = 0usize;
         for (name, s) in &self.segments {
             let p = |f: &str| format!("segments.{name}.{f}");
             if s.count == 0 {
                 return Err(Error::model(p("count"), "expected at least one partner"));
+            }
+            total = total.saturating_add(s.count);
+            if total > crate::limits::MAX_SYNTHETIC_PARTNERS {
+                return Err(Error::model(
+                    p("count"),
+                    format!(
+                        "a synthetic population holds at most {} partners, found {} with this segment",
+                        crate::limits::MAX_SYNTHETIC_PARTNERS,
+                        total
+                    ),
+                ));
             }
             if !s.median_baseline.is_finite() || s.median_baseline <= 0.0 {
                 return Err(Error::model(
