@@ -105,6 +105,10 @@ pub struct BacktestOptions<'a> {
     pub threads: Option<usize>,
     /// Progress callback, called after each year.
     pub progress: Option<Progress<'a>>,
+    /// Set to `true` (from another thread, e.g. a Ctrl-C watcher) to stop the run with
+    /// [`Error::Cancelled`]; the standard forecasters ([`run_standard`]) check it within their
+    /// forecasts too.
+    pub cancel: Option<&'a AtomicBool>,
 }
 
 impl Default for BacktestOptions<'_> {
@@ -116,6 +120,7 @@ impl Default for BacktestOptions<'_> {
             month_ends: None,
             threads: None,
             progress: None,
+            cancel: None,
         }
     }
 }
@@ -594,6 +599,7 @@ pub fn run(
     if opts.years == 0 {
         return Err(Error::Request("a backtest needs at least one year".into()));
     }
+    crate::engine::check_threads(opts.threads)?;
     if methods.is_empty() {
         return Err(Error::Request(
             "a backtest needs at least one method".into(),
@@ -627,9 +633,17 @@ pub fn run(
         .iter()
         .map(|&m| month_end_date(programme, m))
         .collect();
+    // the cells kept per year, checked before any year runs (saturating: a huge number of
+    // years is refused, never wrapped round to a small estimate)
+    let per_year = std::mem::size_of::<Cell>()
+        .saturating_mul(as_of.len())
+        .saturating_mul(methods.len())
+        .saturating_add(std::mem::size_of::<Option<Result<(f64, Vec<Cell>)>>>() + 8);
+    check_years_memory(opts.years, per_year)?;
     let forecast_seed = opts
         .forecast_seed
         .unwrap_or_else(|| default_forecast_seed(opts.seed));
+    let stopped = || opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
     let threads = opts
         .threads
         .unwrap_or_else(rayon::current_num_threads)
@@ -643,7 +657,7 @@ pub fn run(
     let cancelled = AtomicBool::new(false);
     let years = opts.years;
     let run_year = |y: usize| -> Result<(f64, Vec<Cell>)> {
-        if cancelled.load(Ordering::Relaxed) {
+        if cancelled.load(Ordering::Relaxed) || stopped() {
             return Err(Error::Cancelled);
         }
         let truth = truth_year(programme, population, model, opts.seed, y)?;
@@ -652,6 +666,9 @@ pub fn run(
         for &d in &as_of {
             let actuals = actuals_to(&truth.transactions, d);
             for (name, f) in methods {
+                if stopped() {
+                    return Err(Error::Cancelled);
+                }
                 let pred = f.predict(&actuals, d, seed)?;
                 cells.push(cell(&pred, name)?);
             }
@@ -697,6 +714,9 @@ pub fn run(
         .into_iter()
         .map(|o| o.unwrap_or(Err(Error::Cancelled)))
         .collect();
+    if stopped() {
+        return Err(Error::Cancelled);
+    }
     let mut realised = Vec::with_capacity(years);
     let mut cells = Vec::with_capacity(years * as_of.len() * methods.len());
     for o in outs {
@@ -704,7 +724,7 @@ pub fn run(
         realised.push(r);
         cells.extend(c);
     }
-    if cancelled.load(Ordering::Relaxed) {
+    if cancelled.load(Ordering::Relaxed) || stopped() {
         return Err(Error::Cancelled);
     }
     let has_intervals = (0..methods.len())
@@ -728,6 +748,25 @@ pub fn run(
         has_intervals,
         cells,
     })
+}
+
+/// Memory a backtest keeps for its years: at most 4 GB.
+const BACKTEST_MEMORY: usize = 4 << 30;
+
+/// Refuse `years` years of `per_year` bytes each above [`BACKTEST_MEMORY`].
+fn check_years_memory(years: usize, per_year: usize) -> Result<()> {
+    let need = years.saturating_mul(per_year);
+    if need > BACKTEST_MEMORY {
+        return Err(Error::Request(format!(
+            "a backtest of {years} years would keep {} of results, above 4 GB: run fewer years (or fewer scenarios per forecast)",
+            if need == usize::MAX {
+                "more memory than this computer can address".to_owned()
+            } else {
+                format!("about {} MB", need / 1_000_000 + 1)
+            }
+        )));
+    }
+    Ok(())
 }
 
 fn cell(pred: &Prediction, name: &str) -> Result<Cell> {
@@ -767,6 +806,7 @@ pub struct PriorForecaster<'a> {
     model: &'a Model,
     scenarios: usize,
     cache: Mutex<HashMap<u64, Arc<Vec<f64>>>>,
+    cancel: Option<&'a AtomicBool>,
 }
 
 impl<'a> PriorForecaster<'a> {
@@ -783,7 +823,14 @@ impl<'a> PriorForecaster<'a> {
             model,
             scenarios,
             cache: Mutex::new(HashMap::new()),
+            cancel: None,
         }
+    }
+
+    /// Stop a forecast in progress (with [`Error::Cancelled`]) once `cancel` is set.
+    pub fn with_cancel(mut self, cancel: Option<&'a AtomicBool>) -> Self {
+        self.cancel = cancel;
+        self
     }
 }
 
@@ -800,6 +847,7 @@ impl Forecaster for PriorForecaster<'_> {
                 scenarios: self.scenarios,
                 seed,
                 threads: Some(1),
+                cancel: self.cancel,
                 ..Default::default()
             },
         )?;
@@ -821,6 +869,7 @@ pub struct ActualsForecaster<'a> {
     population: &'a Population,
     model: &'a Model,
     scenarios: usize,
+    cancel: Option<&'a AtomicBool>,
 }
 
 impl<'a> ActualsForecaster<'a> {
@@ -837,7 +886,14 @@ impl<'a> ActualsForecaster<'a> {
             population,
             model,
             scenarios,
+            cancel: None,
         }
+    }
+
+    /// Stop a forecast in progress (with [`Error::Cancelled`]) once `cancel` is set.
+    pub fn with_cancel(mut self, cancel: Option<&'a AtomicBool>) -> Self {
+        self.cancel = cancel;
+        self
     }
 }
 
@@ -853,6 +909,7 @@ impl Forecaster for ActualsForecaster<'_> {
                 scenarios: self.scenarios,
                 seed,
                 threads: 1,
+                cancel: self.cancel,
                 ..Default::default()
             },
         )?;
@@ -1307,15 +1364,21 @@ pub fn run_standard(
             "scenarios = {scenarios}: a forecast interval needs at least 2 scenarios"
         )));
     }
+    // the prior forecaster keeps each year's scenarios (its cache)
+    if which == Standard::Prior {
+        check_years_memory(opts.years, scenarios.saturating_mul(8).saturating_add(64))?;
+    }
     let market = market_methods(programme, population, model)?;
     let (prior, actuals);
     let first: &dyn Forecaster = match which {
         Standard::Forecast => {
-            actuals = ActualsForecaster::new(programme, population, model, scenarios);
+            actuals = ActualsForecaster::new(programme, population, model, scenarios)
+                .with_cancel(opts.cancel);
             &actuals
         }
         Standard::Prior => {
-            prior = PriorForecaster::new(programme, population, model, scenarios);
+            prior = PriorForecaster::new(programme, population, model, scenarios)
+                .with_cancel(opts.cancel);
             &prior
         }
     };

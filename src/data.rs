@@ -244,7 +244,7 @@ impl Partners {
     /// Read a partner table from a CSV file; errors name the file.
     pub fn from_csv_path(path: impl AsRef<Path>) -> Result<Partners> {
         let path = path.as_ref();
-        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let f = crate::limits::open_regular(path, "a partner table (CSV file)")?;
         Partners::from_csv_reader(std::io::BufReader::new(f), &file_name(path))
     }
 
@@ -361,7 +361,7 @@ impl Transactions {
     /// Read transactions from a CSV file; errors name the file.
     pub fn from_csv_path(path: impl AsRef<Path>) -> Result<Transactions> {
         let path = path.as_ref();
-        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let f = crate::limits::open_regular(path, "a transaction table (CSV file)")?;
         Transactions::from_csv_reader(std::io::BufReader::new(f), &file_name(path))
     }
 
@@ -420,6 +420,17 @@ impl Transactions {
                     )
                 }
             })?;
+            if !crate::limits::date_in_range(date) {
+                return Err(t.err(
+                    row,
+                    "date",
+                    format!(
+                        "date {date} is outside the dates rebatesim supports ({} to {})",
+                        crate::limits::FIRST_DATE,
+                        crate::limits::LAST_DATE
+                    ),
+                ));
+            }
             let quantity = t.required_number(row, "quantity", get(qty_col))?;
             let revenue = t.required_number(row, "revenue", get(rev_col))?;
             x.partner_key

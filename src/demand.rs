@@ -434,8 +434,9 @@ impl Model {
     /// Read and validate a model file (format from the extension).
     pub fn from_file(path: impl AsRef<Path>) -> Result<Model> {
         let path = path.as_ref();
+        crate::limits::refuse_special_file(path, "a demand model file")?;
         let format = Format::from_path(path)?;
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::limits::read_document(path, "a demand model file")?;
         Model::from_str(&text, format, Some(&path.display().to_string()))
     }
 
@@ -507,11 +508,12 @@ impl Model {
             .check("churn", 0.0, 1.0, "a monthly probability")?;
         self.returns
             .check("returns", 0.0, 0.99, "a share of revenue")?;
+        // every order is drawn and settled: the cost of a partner-month grows with it
         in_range(
             "orders.per_month",
             self.orders.per_month,
             0.0,
-            10_000.0,
+            crate::limits::MAX_ORDERS_PER_MONTH,
             "a mean number of orders",
         )?;
         for (s, v) in &self.orders.segments {
@@ -519,7 +521,7 @@ impl Model {
                 &format!("orders.segments.{s}"),
                 *v,
                 0.0,
-                10_000.0,
+                crate::limits::MAX_ORDERS_PER_MONTH,
                 "a mean number of orders",
             )?;
         }
@@ -546,6 +548,16 @@ impl Model {
                 1.0,
                 "a fraction of revenue",
             )?;
+        }
+        if self.economics.category_mix.len() > crate::limits::MAX_CATEGORIES {
+            return Err(Error::model(
+                "economics.category_mix",
+                format!(
+                    "expected at most {} categories, found {}",
+                    crate::limits::MAX_CATEGORIES,
+                    self.economics.category_mix.len()
+                ),
+            ));
         }
         if !self.economics.category_mix.is_empty() {
             let mut sum = 0.0;

@@ -31,6 +31,7 @@ use crate::rules::{allocate_into, slot, Baseline, PartnerScratch, Prepared, Prep
 use crate::summary::{self, Estimate, Summary};
 use rayon::prelude::*;
 use rust_decimal::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 // Simulation conditioned on actuals to date (the forecast's engine side, `crate::forecast`).
 mod block;
@@ -76,6 +77,26 @@ impl Precision {
 /// returning `false` cancels the run ([`Error::Cancelled`]).
 pub type Progress<'a> = &'a (dyn Fn(usize, usize) -> bool + Sync);
 
+/// The most worker threads a run may ask for (`threads`, `--threads`): more is refused with
+/// [`Error::Request`] rather than starting threads without bound. The engine's results do not
+/// depend on the number of threads, so more threads than cores never helps.
+pub const MAX_THREADS: usize = 1024;
+
+/// Check a requested number of worker threads (`None` = all cores): at least 1 and at most
+/// [`MAX_THREADS`].
+pub fn check_threads(threads: Option<usize>) -> Result<()> {
+    match threads {
+        Some(0) => Err(Error::Request(
+            "threads must be at least 1 (or None for all cores)".into(),
+        )),
+        Some(t) if t > MAX_THREADS => Err(Error::Request(format!(
+            "threads = {t} is above the maximum of {MAX_THREADS} worker threads (this machine has {} cores; None uses them all)",
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Options of a simulation run.
 #[derive(Clone, Copy)]
 pub struct SimOptions<'a> {
@@ -93,6 +114,10 @@ pub struct SimOptions<'a> {
     pub memory_limit: usize,
     /// Progress callback.
     pub progress: Option<Progress<'a>>,
+    /// Set to `true` (from another thread, e.g. a Ctrl-C watcher) to stop the run with
+    /// [`Error::Cancelled`]: checked between scenarios and before each partner within one, so a
+    /// run stops promptly however large the population or costly a partner.
+    pub cancel: Option<&'a AtomicBool>,
 }
 
 impl Default for SimOptions<'_> {
@@ -105,6 +130,7 @@ impl Default for SimOptions<'_> {
             precision: None,
             memory_limit: 4 << 30,
             progress: None,
+            cancel: None,
         }
     }
 }
@@ -119,6 +145,7 @@ impl std::fmt::Debug for SimOptions<'_> {
             .field("precision", &self.precision)
             .field("memory_limit", &self.memory_limit)
             .field("progress", &self.progress.is_some())
+            .field("cancel", &self.cancel.is_some())
             .finish()
     }
 }
@@ -483,6 +510,20 @@ struct Setup<'p> {
     /// tier-count offset and its number of tiers), `l = NONE` for none. The per-partner fold
     /// then counts one tier a partner instead of one per ladder.
     partner_ladder: Option<Vec<PartnerLadder>>,
+    /// The run's cancel flag ([`SimOptions::cancel`], [`crate::forecast::ForecastOptions`]'s),
+    /// checked between scenarios and before each partner of the general path (a relaxed load
+    /// of a flag no one writes until a cancel: nothing next to a partner's work, which can be
+    /// tens of milliseconds with many orders). The fast path checks between scenarios only
+    /// (a scenario of 100,000 partners takes it a few milliseconds).
+    cancel: Option<&'p AtomicBool>,
+}
+
+impl Setup<'_> {
+    /// Whether the run was asked to stop.
+    #[inline]
+    fn cancelled(&self) -> bool {
+        self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+    }
 }
 
 /// A partner's one ladder (see [`Setup::partner_ladder`]).
@@ -817,6 +858,7 @@ impl<'p> Setup<'p> {
             fast: None,
             cf_shortcut: true,
             partner_ladder: None,
+            cancel: None,
         };
         // uplift: 1 + elasticity × the effective rebate rate on expected purchases
         let e = model.behaviour.uplift.elasticity;
@@ -1807,6 +1849,10 @@ impl Setup<'_> {
         let kk = self.kk;
         let sk = rng::scenario_key(seed, s);
         for i in 0..n {
+            // a cancelled run's partial scenario is thrown away by the caller
+            if self.cancelled() {
+                return o;
+            }
             let pc = self.partners[i];
             self.demand(sk, i, w);
             // with the programme (uplift only with behaviour; otherwise run on the demand itself)
@@ -1892,13 +1938,7 @@ impl Setup<'_> {
 }
 
 fn check_options(opts: &SimOptions) -> Result<(usize, usize)> {
-    if let Some(t) = opts.threads {
-        if t == 0 {
-            return Err(Error::Request(
-                "threads must be at least 1 (or None for all cores)".into(),
-            ));
-        }
-    }
+    check_threads(opts.threads)?;
     if opts.chunk_size == 0 {
         return Err(Error::Request("chunk_size must be at least 1".into()));
     }
@@ -1939,18 +1979,53 @@ fn check_options(opts: &SimOptions) -> Result<(usize, usize)> {
 }
 
 impl Setup<'_> {
-    /// Bytes the outputs of `scenarios` scenarios need (plus the in-flight chunk).
+    /// Bytes the outputs of `scenarios` scenarios need (plus the in-flight chunk). Every
+    /// product and sum saturates, so that a huge request (`scenarios` near `usize::MAX`) comes
+    /// out as `usize::MAX`, above any limit, instead of wrapping round to a small number.
     fn memory_estimate(&self, scenarios: usize, chunk: usize) -> usize {
         let n = self.partners.len();
-        let per_scen = 8 * (14 + 8 * self.nseg + self.nc + self.months + self.cash_months)
-            + 4 * self.tier_width;
-        let per_partner_result = 8 * (2 + self.partner_tier_width) + 4 * self.tier_width + 32;
-        let in_flight = chunk
-            * (n * (8 + self.ladders.len())
-                + per_scen
-                + 8 * (6 * self.nseg + self.nc + self.kk + self.months));
-        let setup = n * (std::mem::size_of::<PartnerConst>() + self.nc + 8 * self.ncl);
-        scenarios.saturating_mul(per_scen) + n * per_partner_result + in_flight + setup
+        let sum = |xs: &[usize]| xs.iter().fold(0usize, |a, &b| a.saturating_add(b));
+        let mul = |a: usize, b: usize| a.saturating_mul(b);
+        let per_scen = sum(&[
+            mul(
+                8,
+                sum(&[
+                    14,
+                    mul(8, self.nseg),
+                    self.nc,
+                    self.months,
+                    self.cash_months,
+                ]),
+            ),
+            mul(4, self.tier_width),
+        ]);
+        let per_partner_result = sum(&[
+            mul(8, sum(&[2, self.partner_tier_width])),
+            mul(4, self.tier_width),
+            32,
+        ]);
+        let in_flight = mul(
+            chunk,
+            sum(&[
+                mul(n, sum(&[8, self.ladders.len()])),
+                per_scen,
+                mul(8, sum(&[mul(6, self.nseg), self.nc, self.kk, self.months])),
+            ]),
+        );
+        let setup = mul(
+            n,
+            sum(&[
+                std::mem::size_of::<PartnerConst>(),
+                self.nc,
+                mul(8, self.ncl),
+            ]),
+        );
+        sum(&[
+            mul(scenarios, per_scen),
+            mul(n, per_partner_result),
+            in_flight,
+            setup,
+        ])
     }
 }
 
@@ -2199,6 +2274,27 @@ fn precision_met(p: &Precision, payout: &[f64]) -> bool {
     se.is_finite() && se <= p.tolerance
 }
 
+/// Refuse a run whose estimated memory `need` (bytes, saturated) is above `limit`.
+pub(crate) fn check_memory(
+    need: usize,
+    limit: usize,
+    scenarios: usize,
+    partners: usize,
+) -> Result<()> {
+    if need > limit {
+        let mb = if need == usize::MAX {
+            "more memory than this computer can address".to_owned()
+        } else {
+            format!("about {} MB", need / 1_000_000 + 1)
+        };
+        return Err(Error::Request(format!(
+            "the outputs of {scenarios} scenarios × {partners} partners would need {mb}, above the memory limit of {} MB: run fewer scenarios or raise the limit",
+            limit / 1_000_000
+        )));
+    }
+    Ok(())
+}
+
 /// Bytes of memory a run with `options` needs for its outputs (and the scenarios in flight),
 /// as checked against [`SimOptions::memory_limit`] before a run starts.
 pub fn estimate_memory(
@@ -2240,18 +2336,16 @@ fn simulate_fixed(
         Some(n) => (n, n, None),
         None => (min_n, max_n, options.precision),
     };
-    let setup = Setup::new(programme, population, model)?;
+    let mut setup = Setup::new(programme, population, model)?;
+    setup.cancel = options.cancel;
     let threads = options.threads.unwrap_or_else(rayon::current_num_threads);
     let chunk = options.chunk_size;
-    let need = setup.memory_estimate(max_n, chunk.min(max_n));
-    if need > options.memory_limit {
-        return Err(Error::Request(format!(
-            "the outputs of {max_n} scenarios × {} partners would need about {} MB, above the memory limit of {} MB: run fewer scenarios or raise the limit",
-            population.len(),
-            need / 1_000_000 + 1,
-            options.memory_limit / 1_000_000
-        )));
-    }
+    check_memory(
+        setup.memory_estimate(max_n, chunk.min(max_n)),
+        options.memory_limit,
+        max_n,
+        population.len(),
+    )?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -2268,7 +2362,8 @@ fn simulate_fixed(
         } else {
             max_n
         };
-        let end = (done + chunk)
+        let end = done
+            .saturating_add(chunk)
             .min(max_n)
             .min(next_check.max(min_n.min(max_n)));
         let outs: Vec<ScenarioOut> = pool.install(|| {
@@ -2276,10 +2371,19 @@ fn simulate_fixed(
                 .into_par_iter()
                 .map_init(
                     || Work::new(&setup),
-                    |w, s| setup.run_scenario(seed, s as u64, w),
+                    |w, s| {
+                        if setup.cancelled() {
+                            setup.scenario_out(setup.kk)
+                        } else {
+                            setup.run_scenario(seed, s as u64, w)
+                        }
+                    },
                 )
                 .collect()
         });
+        if setup.cancelled() {
+            return Err(Error::Cancelled);
+        }
         let fs: Vec<f64> = outs
             .iter()
             .map(|o| setup.fold_scenario(&mut acc, o))
@@ -2326,6 +2430,13 @@ pub fn compare(
         }
         names.push((*n).to_owned());
     }
+    // every design's results are kept until the differences are taken
+    let (_, max_n) = check_options(options)?;
+    let mut need = 0usize;
+    for (_, p) in designs {
+        need = need.saturating_add(estimate_memory(p, population, model, options)?);
+    }
+    check_memory(need, options.memory_limit, max_n, population.len())?;
     let first = simulate(designs[0].1, population, model, options)?;
     let n = first.scenarios;
     let mut results = vec![first];
@@ -2588,5 +2699,43 @@ mod rounding_tests {
                 "{x}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod cancel_tests {
+    use super::*;
+    use crate::programme::{Format, Programme};
+
+    /// The cancel flag is checked inside a scenario (before each partner), not only
+    /// between scenarios, so that one costly scenario of a big population stops promptly.
+    #[test]
+    fn a_scenario_stops_within_its_partners() {
+        let p = Programme::from_str(
+            "name = \"P\"\ncurrency = \"EUR\"\nstart = 2027-01-01\nperiod = \"quarter\"\nperiods = 4\n\
+             [[components]]\nid = \"pallet\"\nkind = \"logistics\"\nmin_quantity = 5\nper_order = 10\n",
+            Format::Toml,
+            None,
+        )
+        .unwrap()
+        .compile()
+        .unwrap();
+        let mut csv = String::from("partner_id,segment,baseline_revenue,unit_price\n");
+        for i in 0..1000 {
+            csv.push_str(&format!("P{i},s,100000,10\n"));
+        }
+        let pop = Population::from_csv_str(&csv, "partners.csv").unwrap();
+        let model = Model::default();
+        let stop = AtomicBool::new(false);
+        let mut setup = Setup::new(&p, &pop, &model).unwrap();
+        assert!(setup.fast.is_none(), "orders run the general path");
+        setup.cancel = Some(&stop);
+        let mut w = Work::new(&setup);
+        let full = setup.run_scenario(1, 0, &mut w);
+        assert!(full.partner_final.iter().all(|&v| v > 0.0));
+        stop.store(true, Ordering::Relaxed);
+        let cut = setup.run_scenario(1, 0, &mut w);
+        assert_eq!(cut.revenue, 0.0);
+        assert!(cut.partner_final.iter().all(|&v| v == 0.0));
     }
 }

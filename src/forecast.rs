@@ -92,7 +92,7 @@ impl PriorAccruals {
     /// Read prior accruals from a CSV file; errors name the file.
     pub fn from_csv_path(path: impl AsRef<Path>) -> Result<PriorAccruals> {
         let path = path.as_ref();
-        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let f = crate::limits::open_regular(path, "a prior accruals table (CSV file)")?;
         let name = path
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
@@ -845,6 +845,7 @@ fn check_options(opts: &ForecastOptions) -> Result<()> {
     if opts.scenarios == 0 {
         return Err(Error::Request("scenarios must be at least 1".into()));
     }
+    crate::engine::check_threads((opts.threads > 0).then_some(opts.threads))?;
     if !(opts.confidence > 0.0 && opts.confidence < 1.0) {
         return Err(Error::Request(format!(
             "confidence must be between 0 and 1 (e.g. 0.9), found {}",
@@ -871,6 +872,32 @@ pub fn forecast(
     opts: &ForecastOptions,
 ) -> Result<Forecast> {
     check_options(opts)?;
+    // the results kept per scenario, checked before any set-up (saturating: a huge number of
+    // scenarios is refused, never wrapped round to a small estimate)
+    {
+        let s_n = opts.scenarios;
+        let n = population.len();
+        let width = [
+            n,
+            programme.components.len(),
+            population.segments.len(),
+            programme.calendar.periods as usize,
+            2,
+        ]
+        .iter()
+        .fold(0usize, |a, &b| a.saturating_add(b));
+        let need = s_n.saturating_mul(width).saturating_mul(8);
+        if need > 4usize << 30 {
+            let mb = if need == usize::MAX {
+                "more memory than this computer can address".to_owned()
+            } else {
+                format!("about {} MB", need / 1_000_000 + 1)
+            };
+            return Err(Error::Request(format!(
+                "{s_n} scenarios × {n} partners would need {mb} of results, above 4 GB: run fewer scenarios"
+            )));
+        }
+    }
     let cal = &programme.calendar;
     let (start, end) = (cal.start, cal.end());
     if as_of < start || as_of > end {
@@ -1123,17 +1150,11 @@ pub fn forecast(
         partial_bought,
         measures,
     };
-    let engine = CondEngine::new(programme, population, model, obs)?;
+    let mut engine = CondEngine::new(programme, population, model, obs)?;
+    engine.set_cancel(opts.cancel);
     let prep = engine.prep();
     let s_n = opts.scenarios;
     let nseg = population.segments.len();
-    let need = s_n.saturating_mul(8 * (n + nc + nseg + kk + 2));
-    if need > 4usize << 30 {
-        return Err(Error::Request(format!(
-            "{s_n} scenarios × {n} partners would need about {} MB of results, above 4 GB: run fewer scenarios",
-            need / 1_000_000 + 1
-        )));
-    }
     let threads = if opts.threads == 0 {
         rayon::current_num_threads()
     } else {
@@ -1178,6 +1199,11 @@ pub fn forecast(
                 )
                 .collect()
         });
+        if let Some(c) = opts.cancel {
+            if c.load(Ordering::Relaxed) {
+                return Err(Error::Cancelled);
+            }
+        }
         for o in outs {
             let before = o.totals[kk - 1];
             let after = prep.budget_total(before);

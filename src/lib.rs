@@ -50,6 +50,7 @@ pub mod demand;
 pub mod engine;
 pub mod error;
 pub mod forecast;
+pub mod limits;
 pub mod money;
 pub mod population;
 pub mod programme;

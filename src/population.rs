@@ -276,6 +276,7 @@ impl Population {
     /// Read a partner table from a CSV file (see the module documentation for its columns).
     pub fn from_csv_path(path: impl AsRef<Path>) -> Result<Population> {
         let path = path.as_ref();
+        crate::limits::check_regular_file(path, "a partner table (CSV file)")?;
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let name = path
             .file_name()
@@ -453,10 +454,22 @@ impl SyntheticSpec {
         if self.segments.is_empty() {
             return Err(Error::model("segments", "expected at least one segment"));
         }
+        let mut total = 0usize;
         for (name, s) in &self.segments {
             let p = |f: &str| format!("segments.{name}.{f}");
             if s.count == 0 {
                 return Err(Error::model(p("count"), "expected at least one partner"));
+            }
+            total = total.saturating_add(s.count);
+            if total > crate::limits::MAX_SYNTHETIC_PARTNERS {
+                return Err(Error::model(
+                    p("count"),
+                    format!(
+                        "a synthetic population holds at most {} partners, found {} with this segment",
+                        crate::limits::MAX_SYNTHETIC_PARTNERS,
+                        total
+                    ),
+                ));
             }
             // with dispersion ≤ 5 the largest draw (|Z| < 6.6) stays below 10^15 · e^33 ≈ 2e29:
             // finite however it is simulated

@@ -799,6 +799,20 @@ pub fn sensitivity(
 
     let k = assumptions.len();
     let runs = 1 + 2 * k;
+    // the base run's results are kept while each assumption's low and high runs are made
+    {
+        let max_n = options
+            .sim
+            .precision
+            .map_or(options.sim.scenarios, |p| p.max_scenarios);
+        let one = engine::estimate_memory(programme, population, model, &options.sim)?;
+        engine::check_memory(
+            one.saturating_mul(3),
+            options.sim.memory_limit,
+            max_n,
+            population.len(),
+        )?;
+    }
     let user = options.sim.progress;
     let offset = std::sync::atomic::AtomicUsize::new(0);
     let n_known = std::sync::atomic::AtomicUsize::new(0);

@@ -163,6 +163,12 @@ fn backward(l: &[f64], d: usize, b: &mut [f64]) {
 }
 
 impl<'p> CondEngine<'p> {
+    /// Stop scenarios early (checked before each partner) once `cancel` is
+    /// set; the caller then discards the chunk and returns [`crate::Error::Cancelled`].
+    pub(crate) fn set_cancel(&mut self, cancel: Option<&'p std::sync::atomic::AtomicBool>) {
+        self.s.cancel = cancel;
+    }
+
     /// Set up a conditioned simulation. `obs.measures` must use the layout of
     /// `Prepared::new(programme)` and `obs.gross` have `t_obs` months per partner.
     pub(crate) fn new(
@@ -690,6 +696,9 @@ impl<'p> CondEngine<'p> {
         self.draw_state(seed, sc, cw);
         let sk = rng::scenario_key(seed, sc);
         for i in 0..n {
+            if s.cancelled() {
+                return;
+            }
             let pc = s.partners[i];
             self.demand(sk, i, cw);
             let w = &mut cw.w;

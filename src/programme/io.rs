@@ -37,6 +37,7 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(
     file: Option<&str>,
     wrap: fn(FieldError) -> Error,
 ) -> Result<T> {
+    crate::limits::check_document(text, format, file, wrap)?;
     let located = |path: String, line: Option<usize>, column: Option<usize>, message: String| {
         let message = suggest(&message);
         wrap(FieldError {
@@ -120,6 +121,57 @@ pub(crate) fn write<T: serde::Serialize>(value: &T, format: Format) -> Result<St
             .map_err(|e| Error::Request(e.to_string())),
         Format::Toml => toml::to_string_pretty(value).map_err(|e| Error::Request(e.to_string())),
         Format::Yaml => serde_norway::to_string(value).map_err(|e| Error::Request(e.to_string())),
+    }
+}
+
+/// 1-based line and column just after `before` (UTF-8 bytes, a prefix of a document): the
+/// column counts characters.
+pub(crate) fn line_col_bytes(before: &[u8]) -> (usize, usize) {
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    // characters: every byte but UTF-8 continuation bytes
+    let col = before[line_start..]
+        .iter()
+        .filter(|&&b| (b & 0xC0) != 0x80)
+        .count()
+        + 1;
+    (line, col)
+}
+
+/// Line and column of byte offsets in one text, answered in O(log lines + line length) each
+/// from an index of line starts built once (so that locating many errors stays linear).
+pub(crate) struct Lines<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+}
+
+impl<'t> Lines<'t> {
+    pub(crate) fn new(text: &'t str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(
+                text.bytes()
+                    .enumerate()
+                    .filter(|(_, b)| *b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
+            .collect();
+        Lines { text, starts }
+    }
+
+    /// 1-based line and column of byte offset `pos` (as [`line_col`]).
+    pub(crate) fn line_col(&self, pos: usize) -> (usize, usize) {
+        let pos = pos.min(self.text.len());
+        let line = self.starts.partition_point(|&s| s <= pos);
+        let start = self.starts[line - 1];
+        let col = self.text.as_bytes()[start..pos]
+            .iter()
+            .filter(|&&b| (b & 0xC0) != 0x80)
+            .count()
+            + 1;
+        (line, col)
     }
 }
 
@@ -241,8 +293,9 @@ impl Programme {
     /// violation is reported with the file's line.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Programme> {
         let path = path.as_ref();
+        crate::limits::refuse_special_file(path, "a programme file")?;
         let format = Format::from_path(path)?;
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::limits::read_document(path, "a programme file")?;
         let name = path.display().to_string();
         let programme = Programme::from_str(&text, format, Some(&name))?;
         programme.compile_located(&text, format, Some(&name))?;

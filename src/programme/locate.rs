@@ -9,7 +9,8 @@
 //! is missing), the position of the deepest part that is (the component, the
 //! tier) is returned, which is where the field belongs.
 
-use super::io::{line_col, Format};
+use super::io::{Format, Lines};
+use crate::limits::MAX_DEPTH;
 
 /// One step of a field path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,11 +72,93 @@ pub fn locate_field(text: &str, format: Format, path: &str) -> Option<(usize, us
 
 /// See [`locate_field`].
 pub(crate) fn locate(text: &str, format: Format, path: &str) -> Option<(usize, usize)> {
-    let segs = parse_path(path)?;
-    match format {
-        Format::Toml => toml_locate(text, &segs).map(|pos| line_col(text, pos)),
-        Format::Json => json_locate(text, &segs).map(|pos| line_col(text, pos)),
-        Format::Yaml => yaml_locate(text, &segs),
+    Locator::new(text, format).locate(path)
+}
+
+/// A document parsed once with its positions, answering any number of [`locate_field`]
+/// queries: each walks the path from the root (a key looked up among its table's keys, an
+/// index directly), so that placing every error of a programme with thousands of components
+/// costs one parse, not one per error.
+pub(crate) struct Locator<'t> {
+    lines: Lines<'t>,
+    doc: Doc<'t>,
+}
+
+enum Doc<'t> {
+    Toml(Option<toml_edit::Document<&'t str>>),
+    /// Byte offsets.
+    Json(Option<PNode>),
+    /// Line and column.
+    Yaml(Option<PNode>),
+}
+
+/// A node of a JSON or YAML document with the positions of its entries: for a table the
+/// position of each key, for a list the position of each element. (JSON: byte offsets packed
+/// as `(offset, 0)`; YAML: (line, column).)
+enum PNode {
+    Scalar,
+    Seq(Vec<((usize, usize), PNode)>),
+    Map(Vec<(String, (usize, usize), PNode)>),
+}
+
+impl PNode {
+    /// The deepest position on `segs` (see [`locate_field`]).
+    fn walk(&self, segs: &[Seg]) -> Option<(usize, usize)> {
+        let mut node = self;
+        let mut best = None;
+        for seg in segs {
+            match (seg, node) {
+                (Seg::Key(k), PNode::Map(entries)) => {
+                    let Some((_, kpos, v)) = entries.iter().find(|(name, _, _)| name == k) else {
+                        break;
+                    };
+                    best = Some(*kpos);
+                    node = v;
+                }
+                (Seg::Index(i), PNode::Seq(items)) => {
+                    let Some((pos, v)) = items.get(*i) else { break };
+                    best = Some(*pos);
+                    node = v;
+                }
+                _ => break,
+            }
+        }
+        best
+    }
+}
+
+impl<'t> Locator<'t> {
+    /// Parse `text` once (a text that does not parse locates nothing).
+    pub(crate) fn new(text: &'t str, format: Format) -> Self {
+        let doc = match format {
+            Format::Toml => Doc::Toml(toml_edit::Document::parse(text).ok()),
+            Format::Json => {
+                let j = Json {
+                    b: text.as_bytes(),
+                    text,
+                };
+                let p = j.ws(0);
+                Doc::Json((p < text.len()).then(|| j.node(p, 0).0))
+            }
+            Format::Yaml => Doc::Yaml(yaml_tree(text)),
+        };
+        Locator {
+            lines: Lines::new(text),
+            doc,
+        }
+    }
+
+    /// See [`locate_field`].
+    pub(crate) fn locate(&self, path: &str) -> Option<(usize, usize)> {
+        let segs = parse_path(path)?;
+        match &self.doc {
+            Doc::Toml(doc) => toml_locate(doc.as_ref()?, &segs).map(|p| self.lines.line_col(p)),
+            Doc::Json(root) => root
+                .as_ref()?
+                .walk(&segs)
+                .map(|(p, _)| self.lines.line_col(p)),
+            Doc::Yaml(root) => root.as_ref()?.walk(&segs),
+        }
     }
 }
 
@@ -98,9 +181,8 @@ fn toml_node(item: &toml_edit::Item) -> Option<TomlNode<'_>> {
     }
 }
 
-fn toml_locate(text: &str, segs: &[Seg]) -> Option<usize> {
+fn toml_locate(doc: &toml_edit::Document<&str>, segs: &[Seg]) -> Option<usize> {
     use toml_edit::Value;
-    let doc = toml_edit::Document::parse(text).ok()?;
     let mut best = None;
     let mut node = toml_node(doc.as_item())?;
     for seg in segs {
@@ -164,128 +246,82 @@ impl Json<'_> {
         None
     }
 
-    /// End (exclusive) of the value starting at `p` (after whitespace).
-    fn value_end(&self, p: usize) -> Option<usize> {
-        match *self.b.get(p)? {
-            b'"' => self.string_end(p),
-            b'{' | b'[' => {
-                let mut depth = 0usize;
-                let mut q = p;
-                while q < self.b.len() {
-                    match self.b[q] {
-                        b'"' => {
-                            q = self.string_end(q)?;
-                            continue;
-                        }
-                        b'{' | b'[' => depth += 1,
-                        b'}' | b']' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                return Some(q + 1);
-                            }
-                        }
+    /// The value starting at `p` (after whitespace) with the positions of its parts, and its
+    /// end (exclusive); `None` as the end where the text breaks off or is malformed, the node
+    /// then holding what came before (so that a field before the break is still located).
+    fn node(&self, p: usize, depth: usize) -> (PNode, Option<usize>) {
+        match self.b.get(p) {
+            Some(b'"') => (PNode::Scalar, self.string_end(p)),
+            Some(b'[') if depth < MAX_DEPTH => {
+                let mut items = Vec::new();
+                let mut q = self.ws(p + 1);
+                loop {
+                    match self.b.get(q) {
+                        None => return (PNode::Seq(items), None),
+                        Some(b']') => return (PNode::Seq(items), Some(q + 1)),
                         _ => {}
                     }
-                    q += 1;
+                    let (v, end) = self.node(q, depth + 1);
+                    items.push(((q, 0), v));
+                    let Some(end) = end else {
+                        return (PNode::Seq(items), None);
+                    };
+                    q = self.ws(end);
+                    match self.b.get(q) {
+                        Some(b',') => q = self.ws(q + 1),
+                        Some(b']') => {}
+                        _ => return (PNode::Seq(items), None),
+                    }
                 }
-                None
             }
-            _ => {
+            Some(b'{') if depth < MAX_DEPTH => {
+                let mut entries = Vec::new();
+                let mut q = self.ws(p + 1);
+                loop {
+                    match self.b.get(q) {
+                        Some(b'}') => return (PNode::Map(entries), Some(q + 1)),
+                        Some(b'"') => {}
+                        _ => return (PNode::Map(entries), None),
+                    }
+                    let Some(kend) = self.string_end(q) else {
+                        return (PNode::Map(entries), None);
+                    };
+                    let Ok(name) = serde_json::from_str::<String>(&self.text[q..kend]) else {
+                        return (PNode::Map(entries), None);
+                    };
+                    let colon = self.ws(kend);
+                    if self.b.get(colon) != Some(&b':') {
+                        return (PNode::Map(entries), None);
+                    }
+                    let v = self.ws(colon + 1);
+                    let (value, end) = self.node(v, depth + 1);
+                    entries.push((name, (q, 0), value));
+                    let Some(end) = end else {
+                        return (PNode::Map(entries), None);
+                    };
+                    q = self.ws(end);
+                    match self.b.get(q) {
+                        Some(b',') => q = self.ws(q + 1),
+                        Some(b'}') => {}
+                        _ => return (PNode::Map(entries), None),
+                    }
+                }
+            }
+            Some(b'[' | b'{') | None => (PNode::Scalar, None),
+            Some(_) => {
                 let mut q = p;
                 while q < self.b.len()
                     && !matches!(self.b[q], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
                 {
                     q += 1;
                 }
-                Some(q)
+                (PNode::Scalar, Some(q))
             }
         }
     }
-
-    /// Start of the member value `key` in the object at `p`, and the key's start.
-    fn member(&self, p: usize, key: &str) -> Option<(usize, usize)> {
-        if self.b.get(p) != Some(&b'{') {
-            return None;
-        }
-        let mut q = self.ws(p + 1);
-        while self.b.get(q) == Some(&b'"') {
-            let kend = self.string_end(q)?;
-            let name: String = serde_json::from_str(&self.text[q..kend]).ok()?;
-            let colon = self.ws(kend);
-            if self.b.get(colon) != Some(&b':') {
-                return None;
-            }
-            let v = self.ws(colon + 1);
-            if name == key {
-                return Some((v, q));
-            }
-            let vend = self.value_end(v)?;
-            q = self.ws(vend);
-            if self.b.get(q) == Some(&b',') {
-                q = self.ws(q + 1);
-            }
-        }
-        None
-    }
-
-    /// Start of element `i` of the array at `p`.
-    fn element(&self, p: usize, i: usize) -> Option<usize> {
-        if self.b.get(p) != Some(&b'[') {
-            return None;
-        }
-        let mut q = self.ws(p + 1);
-        for _ in 0..i {
-            if matches!(self.b.get(q), None | Some(b']')) {
-                return None;
-            }
-            q = self.ws(self.value_end(q)?);
-            if self.b.get(q) != Some(&b',') {
-                return None;
-            }
-            q = self.ws(q + 1);
-        }
-        if matches!(self.b.get(q), None | Some(b']')) {
-            None
-        } else {
-            Some(q)
-        }
-    }
-}
-
-fn json_locate(text: &str, segs: &[Seg]) -> Option<usize> {
-    let j = Json {
-        b: text.as_bytes(),
-        text,
-    };
-    let mut p = j.ws(0);
-    let mut best = None;
-    for seg in segs {
-        match seg {
-            Seg::Key(k) => {
-                let Some((v, key_start)) = j.member(p, k) else {
-                    break;
-                };
-                best = Some(key_start);
-                p = v;
-            }
-            Seg::Index(i) => {
-                let Some(v) = j.element(p, *i) else { break };
-                best = Some(v);
-                p = v;
-            }
-        }
-    }
-    best
 }
 
 // ---------------------------------------------------------------- YAML
-
-/// A YAML node with the position (1-based line, 1-based column) where it starts.
-enum YNode {
-    Scalar,
-    Seq(Vec<(YNode, (usize, usize))>),
-    Map(Vec<(String, (usize, usize), YNode)>),
-}
 
 fn yaml_pos(span: &saphyr_parser::Span) -> (usize, usize) {
     (span.start.line(), span.start.col() + 1)
@@ -295,23 +331,24 @@ type YEvents<'a> =
     std::iter::Peekable<std::vec::IntoIter<(saphyr_parser::Event<'a>, saphyr_parser::Span)>>;
 
 /// Read one node from the event stream (the first event is its start).
-fn yaml_node(events: &mut YEvents<'_>, depth: usize) -> Option<(YNode, (usize, usize))> {
+fn yaml_node(events: &mut YEvents<'_>, depth: usize) -> Option<(PNode, (usize, usize))> {
     use saphyr_parser::Event;
-    if depth > 256 {
+    if depth > MAX_DEPTH {
         return None;
     }
     let (ev, span) = events.next()?;
     let pos = yaml_pos(&span);
     match ev {
-        Event::Scalar(..) | Event::Alias(_) => Some((YNode::Scalar, pos)),
+        Event::Scalar(..) | Event::Alias(_) => Some((PNode::Scalar, pos)),
         Event::SequenceStart(..) => {
             let mut items = Vec::new();
             loop {
                 if matches!(events.peek(), Some((Event::SequenceEnd, _))) {
                     events.next();
-                    return Some((YNode::Seq(items), pos));
+                    return Some((PNode::Seq(items), pos));
                 }
-                items.push(yaml_node(events, depth + 1)?);
+                let (v, p) = yaml_node(events, depth + 1)?;
+                items.push((p, v));
             }
         }
         Event::MappingStart(..) => {
@@ -319,7 +356,7 @@ fn yaml_node(events: &mut YEvents<'_>, depth: usize) -> Option<(YNode, (usize, u
             loop {
                 if matches!(events.peek(), Some((Event::MappingEnd, _))) {
                     events.next();
-                    return Some((YNode::Map(entries), pos));
+                    return Some((PNode::Map(entries), pos));
                 }
                 let key = match events.peek() {
                     Some((Event::Scalar(s, ..), span)) => Some((s.to_string(), yaml_pos(span))),
@@ -335,7 +372,8 @@ fn yaml_node(events: &mut YEvents<'_>, depth: usize) -> Option<(YNode, (usize, u
     }
 }
 
-fn yaml_locate(text: &str, segs: &[Seg]) -> Option<(usize, usize)> {
+/// The first document of `text` as a tree with positions (`None` if it does not parse).
+fn yaml_tree(text: &str) -> Option<PNode> {
     use saphyr_parser::{Event, Parser};
     let mut events = Vec::new();
     for ev in Parser::new_from_str(text) {
@@ -349,27 +387,7 @@ fn yaml_locate(text: &str, segs: &[Seg]) -> Option<(usize, usize)> {
     ) {
         it.next();
     }
-    let (root, _) = yaml_node(&mut it, 0)?;
-    let mut node = &root;
-    let mut best = None;
-    for seg in segs {
-        match (seg, node) {
-            (Seg::Key(k), YNode::Map(entries)) => {
-                let Some((_, kpos, v)) = entries.iter().find(|(name, _, _)| name == k) else {
-                    break;
-                };
-                best = Some(*kpos);
-                node = v;
-            }
-            (Seg::Index(i), YNode::Seq(items)) => {
-                let Some((v, pos)) = items.get(*i) else { break };
-                best = Some(*pos);
-                node = v;
-            }
-            _ => break,
-        }
-    }
-    best
+    yaml_node(&mut it, 0).map(|(root, _)| root)
 }
 
 #[cfg(test)]

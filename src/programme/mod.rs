@@ -33,4 +33,4 @@ pub use locate::locate_field;
 pub use spec::*;
 
 // shared with the demand model's reader (src/demand.rs)
-pub(crate) use io::{parse as parse_document, write as write_document};
+pub(crate) use io::{line_col_bytes, parse as parse_document, write as write_document};

@@ -7,6 +7,9 @@ use super::spec::*;
 use super::values::Dec;
 use crate::calendar::Calendar;
 use crate::error::{Error, FieldError, Result};
+use crate::limits::{
+    FIRST_DATE, LAST_DATE, MAX_CATEGORIES, MAX_COMPONENTS, MAX_SEGMENTS, MAX_TIERS, MAX_TOTAL_TIERS,
+};
 use crate::money::minor_units;
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
@@ -128,16 +131,55 @@ impl Programme {
             length: self.period,
             periods: self.periods,
         };
-        if self
-            .start
-            .0
-            .checked_add_months(chrono::Months::new(calendar.months() + 1))
-            .is_none()
-        {
+        // every date an output shows (period ends, payment dates) must be one pandas'
+        // datetime64[ns] and Python's datetime can represent
+        let start = self.start.0;
+        if start < FIRST_DATE {
             return Err(err(
                 "start",
-                "the programme would end beyond the supported date range",
+                format!("expected a start date from {FIRST_DATE} on, found {start}"),
             ));
+        }
+        let end = start
+            .checked_add_months(chrono::Months::new(calendar.months()))
+            .and_then(|d| d.pred_opt())
+            .filter(|d| *d <= LAST_DATE);
+        let Some(end) = end else {
+            return Err(err(
+                "start",
+                format!(
+                    "the programme starting {start} with {} periods would end after {LAST_DATE}, the last date rebatesim supports",
+                    self.periods
+                ),
+            ));
+        };
+        let payment = self.payment.unwrap_or_default();
+        if payment.lag_days > 3660 {
+            return Err(err(
+                "payment.lag_days",
+                format!("expected at most 3660 days, found {}", payment.lag_days),
+            ));
+        }
+        // the last payment is the programme end plus the lag, whatever the timing
+        if end + chrono::Days::new(payment.lag_days as u64) > LAST_DATE {
+            return Err(err(
+                "payment.lag_days",
+                format!(
+                    "the last payment ({} days after the programme ends on {end}) would fall after {LAST_DATE}, the last date rebatesim supports",
+                    payment.lag_days
+                ),
+            ));
+        }
+        for (path, list, max) in [
+            ("segments", &self.segments, MAX_SEGMENTS),
+            ("categories", &self.categories, MAX_CATEGORIES),
+        ] {
+            if list.len() > max {
+                return Err(err(
+                    path,
+                    format!("expected at most {max} {path}, found {}", list.len()),
+                ));
+            }
         }
         names("segments", &self.segments, "segment")?;
         names("categories", &self.categories, "category")?;
@@ -147,15 +189,28 @@ impl Programme {
             Some(Dec(d)) => Some(non_negative("minimum_payout", d)?),
             None => None,
         };
-        let payment = self.payment.unwrap_or_default();
-        if payment.lag_days > 3660 {
-            return Err(err(
-                "payment.lag_days",
-                format!("expected at most 3660 days, found {}", payment.lag_days),
-            ));
-        }
         if self.components.is_empty() {
             return Err(err("components", "expected at least one component"));
+        }
+        if self.components.len() > MAX_COMPONENTS {
+            return Err(err(
+                "components",
+                format!(
+                    "expected at most {MAX_COMPONENTS} components, found {}",
+                    self.components.len()
+                ),
+            ));
+        }
+        let tiers: usize = self
+            .components
+            .iter()
+            .map(|c| c.tiers.as_ref().map_or(0, Vec::len))
+            .sum();
+        if tiers > MAX_TOTAL_TIERS {
+            return Err(err(
+                "components",
+                format!("expected at most {MAX_TOTAL_TIERS} tiers over all ladders, found {tiers}"),
+            ));
         }
         // every component is checked, so that a mistake in each is reported at once (the
         // first of each component's)
@@ -455,10 +510,13 @@ impl Programme {
         format: Format,
         file: Option<&str>,
     ) -> Result<Compiled> {
+        // the text is parsed once for all the errors (one per component at most)
+        let locator = std::cell::OnceCell::new();
         let place = |fe: &mut FieldError| {
             fe.file = file.map(str::to_owned);
             if fe.line.is_none() {
-                if let Some((line, col)) = super::locate::locate(text, format, &fe.path) {
+                let locator = locator.get_or_init(|| super::locate::Locator::new(text, format));
+                if let Some((line, col)) = locator.locate(&fe.path) {
                     fe.line = Some(line);
                     fe.column = Some(col);
                 }
@@ -497,6 +555,12 @@ fn compile_tiers(
         return Err(err(
             &path,
             "expected at least one tier, found an empty ladder",
+        ));
+    }
+    if tiers.len() > MAX_TIERS {
+        return Err(err(
+            &path,
+            format!("expected at most {MAX_TIERS} tiers, found {}", tiers.len()),
         ));
     }
     let mut out: Vec<Tier> = Vec::with_capacity(tiers.len());

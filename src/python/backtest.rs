@@ -5,7 +5,6 @@ use super::errors::to_py;
 use super::programme::PyProgramme;
 use super::simulate::{opts, run_detached, PyModel, PyPopulation, RunArgs};
 use crate::backtest::{run_standard, Backtest, BacktestOptions, Standard};
-use crate::error::Error;
 use numpy::{PyArray1, PyArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -208,12 +207,7 @@ pub(crate) fn backtest(
     progress: Option<Py<PyAny>>,
 ) -> PyResult<PyBacktest> {
     let which = Standard::parse(forecaster).map_err(|e| to_py(py, e))?;
-    if threads == Some(0) {
-        return Err(to_py(
-            py,
-            Error::Request("threads must be at least 1 (or None for all cores)".into()),
-        ));
-    }
+    crate::engine::check_threads(threads).map_err(|e| to_py(py, e))?;
     let o = opts(py, RunArgs::basic(scenarios.max(1), seed, threads))?;
     let (c, p, m) = (
         &programme.get().compiled,
@@ -229,6 +223,7 @@ pub(crate) fn backtest(
             month_ends: months,
             threads,
             progress: opt.progress,
+            cancel: opt.cancel,
         };
         run_standard(c, p, m, which, scenarios, &bo)
     })

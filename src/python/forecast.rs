@@ -1,11 +1,12 @@
 //! Forecasts from Python: `rebatesim._core.PriorAccruals`, `forecast` and `ForecastResult`.
-//! The GIL is released while simulating; between chunks the progress callback re-attaches
-//! briefly to report progress and to check for Ctrl-C (KeyboardInterrupt).
+//! The GIL is released while simulating; Ctrl-C is checked every 50 ms by the calling thread
+//! ([`super::simulate::watch_signals`]); after each chunk the progress callback re-attaches
+//! briefly to report progress.
 
 use super::errors::{to_py, IntoPy};
 use super::programme::PyProgramme;
 use super::settle::PyTransactions;
-use super::simulate::{PyModel, PyPopulation};
+use super::simulate::{watch_signals, PyModel, PyPopulation};
 use crate::error::Error;
 use crate::forecast::{forecast as core_forecast, Forecast, ForecastOptions, PriorAccruals};
 use numpy::PyArray1;
@@ -161,12 +162,7 @@ pub(crate) fn forecast(
             )),
         )
     })?;
-    if threads == Some(0) {
-        return Err(to_py(
-            py,
-            Error::Request("threads must be at least 1 (or None for all cores)".into()),
-        ));
-    }
+    crate::engine::check_threads(threads).map_err(|e| to_py(py, e))?;
     let (c, p, m, t) = (
         &programme.get().compiled,
         &population.get().inner,
@@ -177,19 +173,14 @@ pub(crate) fn forecast(
     let stop = AtomicBool::new(false);
     let failure: Mutex<Option<PyErr>> = Mutex::new(None);
     let report = |done: usize, total: usize| {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let Some(cb) = &progress else { return };
         Python::attach(|py| {
-            let fail = |e: PyErr| {
+            if let Err(e) = cb.call1(py, (done, total)) {
                 *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
                 stop.store(true, Ordering::Relaxed);
-            };
-            if let Err(e) = py.check_signals() {
-                fail(e);
-                return;
-            }
-            if let Some(cb) = &progress {
-                if let Err(e) = cb.call1(py, (done, total)) {
-                    fail(e);
-                }
             }
         })
     };
@@ -202,7 +193,9 @@ pub(crate) fn forecast(
         progress: Some(&report),
         cancel: Some(&stop),
     };
-    match py.detach(|| core_forecast(c, p, m, t, date, &opts)) {
+    match watch_signals(py, &stop, &failure, || {
+        core_forecast(c, p, m, t, date, &opts)
+    }) {
         Ok(inner) => Ok(PyForecast { inner }),
         Err(Error::Cancelled) => match failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
             Some(e) => Err(e),

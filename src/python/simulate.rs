@@ -1,6 +1,8 @@
 //! The Monte Carlo engine from Python: `Population`, `DemandModel`, `simulate`, `compare`.
-//! The GIL is released while simulating; between chunks the engine's progress callback
-//! re-attaches briefly to report progress and to check for Ctrl-C (KeyboardInterrupt).
+//! The GIL is released while simulating; the work runs on a helper thread while the calling
+//! (main) thread checks for Ctrl-C every 50 ms ([`watch_signals`]) and sets the run's cancel
+//! flag, which the engine checks between scenarios and before each partner; after each chunk the
+//! engine's progress callback re-attaches briefly to report progress.
 
 use super::errors::{to_py, IntoPy};
 use super::programme::{parse_format, PyProgramme};
@@ -14,7 +16,53 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use serde_json::{json, Value};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+use std::time::Duration;
+
+/// How often the calling thread checks for Ctrl-C while the core works.
+const SIGNAL_POLL: Duration = Duration::from_millis(50);
+
+/// Run `work` (with the GIL released) on a helper thread while this thread, which must be the
+/// one Python delivers signals to (the caller of the binding), checks for Ctrl-C every
+/// [`SIGNAL_POLL`]: on a signal (KeyboardInterrupt, or whatever a Python signal handler raised)
+/// the exception goes to `failure` and `stop` is set, which the core's loops check, so that the
+/// work returns [`Error::Cancelled`] promptly. (`Python::check_signals` does nothing on other
+/// threads, so a progress callback called from the core's workers cannot do this.)
+pub(super) fn watch_signals<T: Send>(
+    py: Python<'_>,
+    stop: &AtomicBool,
+    failure: &Mutex<Option<PyErr>>,
+    work: impl FnOnce() -> T + Send,
+) -> T {
+    py.detach(|| {
+        std::thread::scope(|scope| {
+            let caller = std::thread::current();
+            let worker = scope.spawn(move || {
+                let out = work();
+                caller.unpark();
+                out
+            });
+            while !worker.is_finished() {
+                std::thread::park_timeout(SIGNAL_POLL);
+                if worker.is_finished() || stop.load(Ordering::Relaxed) {
+                    continue;
+                }
+                if let Err(e) = Python::attach(|py| py.check_signals()) {
+                    let mut slot = failure.lock().unwrap_or_else(|p| p.into_inner());
+                    if slot.is_none() {
+                        *slot = Some(e);
+                    }
+                    stop.store(true, Ordering::Relaxed);
+                }
+            }
+            match worker.join() {
+                Ok(out) => out,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })
+    })
+}
 
 /// A partner population for simulation.
 #[pyclass(name = "Population", module = "rebatesim._core", frozen)]
@@ -252,7 +300,7 @@ pub(super) fn opts(py: Python<'_>, run: RunArgs) -> PyResult<Opts> {
 }
 
 /// Run `f` with the GIL released and a progress callback that reports to `progress` (a
-/// Python callable taking (done, total)) and stops on Ctrl-C.
+/// Python callable taking (done, total)); Ctrl-C stops it promptly ([`watch_signals`]).
 pub(super) fn run_detached<T: Send>(
     py: Python<'_>,
     progress: Option<Py<PyAny>>,
@@ -260,17 +308,17 @@ pub(super) fn run_detached<T: Send>(
     f: impl for<'a> FnOnce(&SimOptions<'a>) -> crate::Result<T> + Send,
 ) -> PyResult<T> {
     let failure: Mutex<Option<PyErr>> = Mutex::new(None);
+    let stop = AtomicBool::new(false);
     let report = |done: usize, total: usize| -> bool {
+        if stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        let Some(cb) = &progress else { return true };
         Python::attach(|py| {
-            if let Err(e) = py.check_signals() {
+            if let Err(e) = cb.call1(py, (done, total)) {
                 *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                stop.store(true, Ordering::Relaxed);
                 return false;
-            }
-            if let Some(cb) = &progress {
-                if let Err(e) = cb.call1(py, (done, total)) {
-                    *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                    return false;
-                }
             }
             true
         })
@@ -283,8 +331,9 @@ pub(super) fn run_detached<T: Send>(
         precision: o.precision,
         memory_limit: o.memory_limit,
         progress: Some(&report),
+        cancel: Some(&stop),
     };
-    let result = py.detach(|| f(&options));
+    let result = watch_signals(py, &stop, &failure, || f(&options));
     match result {
         Ok(v) => Ok(v),
         Err(Error::Cancelled) => match failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
