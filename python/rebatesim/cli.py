@@ -247,9 +247,10 @@ def _sim_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
 def _fmt_est(v: float, se: float, ratio: bool = False, dp: int = 0) -> str:
     if v != v:  # NaN
         return "n/a"
-    if ratio:
-        return f"{v:,.3f} ± {se:,.3f}"
-    return f"{v:,.{dp}f} ± {se:,.{dp}f}"  # money at the currency's minor unit
+    places = 3 if ratio else dp  # money at the currency's minor unit
+    if se != se:  # no standard error (the most likely amount)
+        return f"{v:,.{places}f}"
+    return f"{v:,.{places}f} ± {se:,.{places}f}"
 
 
 def _simulation_summary(r: Any) -> str:
