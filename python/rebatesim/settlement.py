@@ -60,11 +60,16 @@ def _as_programme(programme: Any) -> Programme:
     )
 
 
+# Table columns the core reads with at most six decimal places (money::MAX_TABLE_DECIMALS).
+_SIX_DECIMAL_COLUMNS = frozenset({"quantity", "revenue", "baseline_revenue", "baseline_units", "amount"})
+
+
 def _frame_csv(df: "pd.DataFrame", numeric_nan: str) -> str:
     """CSV text of a DataFrame as the core reads it: the same row numbers as a file
     (data row 1 is the first row), missing text cells empty, missing numbers written
     ``numeric_nan`` (``"NaN"`` so that the core reports them, or ``""`` for optional
     columns)."""
+    import numpy as np
     import pandas as pd
 
     out = df.reset_index(drop=True).copy()
@@ -75,6 +80,12 @@ def _frame_csv(df: "pd.DataFrame", numeric_nan: str) -> str:
             # ids read as floats because of missing values: write 1001, not 1001.0
             if s.dropna().apply(float.is_integer).all():
                 out[col] = s.astype("Int64")
+        elif col in _SIX_DECIMAL_COLUMNS and pd.api.types.is_float_dtype(s):
+            # amounts and quantities computed in floats carry binary noise (36.900000000000006):
+            # read to a millionth of a unit, the finest the core takes (docs/calculations.md);
+            # a value too large to round (1e308) is left for the core to refuse by row
+            with np.errstate(over="ignore", invalid="ignore"):
+                out[col] = s.where(~(s.abs() < 1e15), s.round(6))
         elif pd.api.types.is_datetime64_any_dtype(s):
             out[col] = s.dt.strftime("%Y-%m-%d")
         elif not pd.api.types.is_numeric_dtype(s):

@@ -70,6 +70,22 @@ def test_a_rate_gives_300_00_not_300_0(tmp_path):
     assert s.summary()["totals"]["adj_budget_cut"] == "0.00"
 
 
+def test_float_columns_are_read_to_a_millionth():
+    """Computed float columns carry binary noise; they settle as the decimals they stand for
+    (36.900000000000006 reads 36.9), the same as the text column, not refused for their 15th
+    decimal."""
+    p = programme("EUR", [{"id": "v", "kind": "volume", "tiers": [{"from": 10, "percent": 10}]}])
+    partners = pd.DataFrame({"partner_id": ["A"]})
+    noisy = 12.3 * 3  # 36.900000000000006
+    assert repr(noisy) == "36.900000000000006"
+    floats = pd.DataFrame({"partner_id": ["A"], "date": ["2027-02-01"], "quantity": [0.1 + 0.2],
+                           "revenue": [noisy]})
+    s = rs.settle(p, partners, floats)
+    text = rs.settle(p, partners, one_line(quantity="0.3", revenue="36.9"))
+    assert s.total == text.total == D("3.69")
+    assert str(s.total) == "3.69"
+
+
 def test_revenue_near_the_decimal_maximum_is_a_data_error():
     tx = pd.DataFrame(
         {
