@@ -43,6 +43,7 @@ from .exceptions import RebatesimError, RequestError
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in rebatesim, never the input's fault
 
 
 # ------------------------------------------------------------ option types
@@ -781,6 +782,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # e.g. `rebatesim settle ... --json | head`
         return 0
+    except Exception as e:  # noqa: BLE001 -- the last resort: a bug, reported as one
+        return _internal_error(e)
+    except BaseException as e:  # pyo3's PanicException derives from BaseException
+        if type(e).__name__ != "PanicException":
+            raise
+        return _internal_error(e)
+
+
+def _internal_error(e: BaseException) -> int:
+    """An exception that is not a rebatesim error is a bug in rebatesim: one line saying so
+    (the traceback with ``REBATESIM_DEBUG=1``), exit status 70, never a bare traceback."""
+    if os.environ.get("REBATESIM_DEBUG"):
+        raise e
+    print(f"rebatesim: internal error (a bug in rebatesim {__version__}; please report it with the command "
+          f"that caused it, REBATESIM_DEBUG=1 shows the traceback): {type(e).__name__}: {e}", file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

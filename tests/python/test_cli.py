@@ -96,3 +96,31 @@ def test_demo(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["forecast"]["meta"]["scenarios"] == 20
     assert summary["settlement"]["totals"]["payable"] == "18000000.00"
+
+
+def test_a_bug_is_one_line_and_exit_70_not_a_traceback(monkeypatch, capsys):
+    """Whatever escapes the rebatesim errors (a bug, a Rust panic) ends in one line on stderr
+    and exit status 70; REBATESIM_DEBUG=1 shows the traceback."""
+    from rebatesim import cli
+
+    def broken(args):
+        raise RuntimeError("something the code did not expect")
+
+    monkeypatch.setattr(cli, "_cmd_validate", broken)
+    parser = cli.build_parser
+
+    def patched():
+        p = parser()
+        for action in p._subparsers._group_actions:  # point `validate` at the broken command
+            action.choices["validate"].set_defaults(func=broken)
+        return p
+
+    monkeypatch.setattr(cli, "build_parser", patched)
+    monkeypatch.delenv("REBATESIM_DEBUG", raising=False)
+    assert cli.main(["validate", "x.toml"]) == cli.EXIT_INTERNAL == 70
+    err = capsys.readouterr().err
+    assert err.startswith("rebatesim: internal error") and "RuntimeError: something" in err
+    assert "Traceback" not in err and err.count("\n") == 1
+    monkeypatch.setenv("REBATESIM_DEBUG", "1")
+    with pytest.raises(RuntimeError):
+        cli.main(["validate", "x.toml"])
