@@ -998,6 +998,8 @@ struct Work {
     ord_q: Vec<f64>,
     ord_r: Vec<f64>,
     ord_tmp: Vec<(f64, f64)>,
+    /// Order indices sorted by remainder ([`split_over_orders`]).
+    ord_idx: Vec<u32>,
     agg: Vec<f64>,
     /// Per line category, the gross and the returned quantity of the period in millionths of
     /// a unit (whole numbers, [`line_qty`]), beside `agg`.
@@ -1041,6 +1043,7 @@ impl Work {
             ord_q: Vec::new(),
             ord_r: Vec::new(),
             ord_tmp: Vec::new(),
+            ord_idx: Vec::new(),
             final_q: if s.units {
                 vec![0.0; s.partners.len()]
             } else {
@@ -1316,26 +1319,7 @@ impl Setup<'_> {
                     // split over the month's orders to the minor unit (largest remainder,
                     // ties to the first order), so the month's revenue does not depend on it
                     let (a, b) = (w.order_off[m], w.order_off[m + 1]);
-                    w.ord_tmp.clear();
-                    let mut given = 0.0;
-                    for o in a..b {
-                        let exact = cents * w.order_w[o];
-                        let fl = exact.floor();
-                        given += fl;
-                        w.ord_tmp.push((exact - fl, fl));
-                    }
-                    let mut left = (cents - given).round() as i64;
-                    while left > 0 {
-                        let mut best = 0;
-                        for (t, x) in w.ord_tmp.iter().enumerate() {
-                            if x.0 > w.ord_tmp[best].0 {
-                                best = t;
-                            }
-                        }
-                        w.ord_tmp[best].0 = -1.0;
-                        w.ord_tmp[best].1 += 1.0;
-                        left -= 1;
-                    }
+                    split_over_orders(cents, &w.order_w[a..b], &mut w.ord_tmp, &mut w.ord_idx);
                     for t in 0..w.ord_tmp.len() {
                         let oc = w.ord_tmp[t].1;
                         if oc != 0.0 {
@@ -2668,6 +2652,117 @@ pub fn export_scenario(
         transactions: tx,
         lines,
     })
+}
+
+/// Split `cents` (a month's purchase in a category, in minor units) over orders of shares
+/// `weights` (summing to 1) to the minor unit: each order gets its share rounded down, then the
+/// minor units left go one each to the largest remainders (ties to the first order). `tmp`
+/// receives (remainder, minor units) per order; `idx` is scratch.
+///
+/// The units left are fewer than the orders in exact arithmetic; an amount beyond f64's exact
+/// integers (2^53 minor units, e.g. a conditioned forecast scaling a partner's demand by a huge
+/// actual) can make the rounded difference anything (it saturated at i64::MAX, a loop of 9e18
+/// steps: the campaign's `hang-logistics-forecast`), so it is bounded by the number of orders,
+/// and the largest remainders are found by one sort (n log n, was n per unit handed out).
+fn split_over_orders(cents: f64, weights: &[f64], tmp: &mut Vec<(f64, f64)>, idx: &mut Vec<u32>) {
+    tmp.clear();
+    let mut given = 0.0;
+    for &wo in weights {
+        let exact = cents * wo;
+        let fl = exact.floor();
+        given += fl;
+        tmp.push((exact - fl, fl));
+    }
+    let left = (cents - given).round();
+    let left = if left > 0.0 {
+        // NaN and negatives end as 0 above; +inf and huge values as the number of orders
+        (left.min(tmp.len() as f64)) as usize
+    } else {
+        0
+    };
+    if left == 0 {
+        return;
+    }
+    idx.clear();
+    idx.extend(0..tmp.len() as u32);
+    if left < tmp.len() {
+        idx.sort_unstable_by(|&x, &y| {
+            tmp[y as usize]
+                .0
+                .total_cmp(&tmp[x as usize].0)
+                .then(x.cmp(&y))
+        });
+    }
+    for &t in &idx[..left] {
+        tmp[t as usize].1 += 1.0;
+    }
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::split_over_orders;
+
+    /// The one-by-one method it replaces.
+    fn old(cents: f64, weights: &[f64]) -> Vec<f64> {
+        let mut tmp: Vec<(f64, f64)> = Vec::new();
+        let mut given = 0.0;
+        for &wo in weights {
+            let exact = cents * wo;
+            let fl = exact.floor();
+            given += fl;
+            tmp.push((exact - fl, fl));
+        }
+        let mut left = (cents - given).round() as i64;
+        while left > 0 {
+            let mut best = 0;
+            for (t, x) in tmp.iter().enumerate() {
+                if x.0 > tmp[best].0 {
+                    best = t;
+                }
+            }
+            tmp[best].0 = -1.0;
+            tmp[best].1 += 1.0;
+            left -= 1;
+        }
+        tmp.iter().map(|x| x.1).collect()
+    }
+
+    fn new(cents: f64, weights: &[f64]) -> Vec<f64> {
+        let (mut tmp, mut idx) = (Vec::new(), Vec::new());
+        split_over_orders(cents, weights, &mut tmp, &mut idx);
+        tmp.iter().map(|x| x.1).collect()
+    }
+
+    #[test]
+    fn same_split_as_one_unit_at_a_time() {
+        let mut r = crate::rng::stream_of(7, crate::rng::Purpose::Orders);
+        for n in [1usize, 2, 3, 7, 40, 1000] {
+            for _ in 0..20 {
+                let mut w: Vec<f64> = (0..n)
+                    .map(|_| (0.5 * crate::rng::normal(&mut r)).exp())
+                    .collect();
+                let s: f64 = w.iter().sum();
+                w.iter_mut().for_each(|v| *v /= s);
+                let cents = (crate::rng::uniform(&mut r) * 1e9).round();
+                let got = new(cents, &w);
+                assert_eq!(got, old(cents, &w), "{n} orders, {cents}");
+                assert_eq!(got.iter().sum::<f64>(), cents);
+            }
+        }
+        // ties go to the first order
+        assert_eq!(new(5.0, &[0.25; 4]), vec![2.0, 1.0, 1.0, 1.0]);
+        assert_eq!(new(7.0, &[0.25; 4]), vec![2.0, 2.0, 2.0, 1.0]);
+    }
+
+    /// Amounts beyond f64's exact integers: the old loop ran i64::MAX steps.
+    #[test]
+    fn huge_and_non_finite_amounts_end() {
+        let w = [0.3, 0.3, 0.4];
+        for cents in [1e19, 4e30, 1e300, f64::MAX, f64::INFINITY, f64::NAN] {
+            let got = new(cents, &w);
+            assert_eq!(got.len(), 3);
+        }
+    }
 }
 
 #[cfg(test)]

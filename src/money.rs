@@ -74,8 +74,10 @@ pub fn at_scale(value: Decimal, decimals: u32) -> Decimal {
         v = v.round_dp_with_strategy(decimals, RoundingStrategy::MidpointAwayFromZero);
     }
     // rust_decimal keeps at most 28 places and lowers the scale of a value too large for it
-    // (never for |v| < 10^24 and at most 3 places)
-    v.rescale(decimals);
+    // (never for |v| < 10^24 and at most 3 places); asked for more than 28 it can leave a
+    // scale above 28 (0.5 rescaled to 40 places keeps 29), which its `to_string` cannot
+    // format (a panic: `CapacityError`), so at most 28
+    v.rescale(decimals.min(28));
     v
 }
 

@@ -1447,4 +1447,36 @@ mod tests {
         assert_eq!(num_text(Decimal::from(1200), 2), "1,200");
         assert_eq!(percent_text(Decimal::new(35, 3)), "3.5%");
     }
+
+    /// The campaign's `decimal-format` class: rust_decimal's `{:.3}` of 2^95 (29 digits) panicked
+    /// with `CapacityError`; `money_text` must format any `Decimal` at any number of places.
+    #[test]
+    fn money_text_never_panics() {
+        let two95 = Decimal::from_i128_with_scale(39614081257132168796771975168, 0);
+        assert_eq!(
+            money_text(two95, 0),
+            "39,614,081,257,132,168,796,771,975,168"
+        );
+        // 29 digits cannot keep 3 places: rust_decimal lowers the scale (no panic)
+        assert!(money_text(two95, 3).starts_with("39,614,081,257,132,168,796,771,975,168"));
+        let values = [
+            Decimal::MAX,
+            Decimal::MIN,
+            two95,
+            -two95,
+            Decimal::from_i128_with_scale(1, 28),
+            Decimal::from_i128_with_scale(-1, 28),
+            Decimal::from_i128_with_scale(79228162514264337593543950335, 28),
+            Decimal::new(5, 1),
+            Decimal::ZERO,
+        ];
+        for v in values {
+            for dp in [0, 1, 2, 3, 4, 8, 27, 28, 29, 40, u32::MAX] {
+                let t = money_text(v, dp);
+                assert!(!t.is_empty(), "{v} at {dp}");
+                let _ = num_text(v, dp);
+                let _ = signed_money(v, dp);
+            }
+        }
+    }
 }

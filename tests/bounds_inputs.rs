@@ -298,3 +298,28 @@ fn dates_stay_within_what_every_output_can_represent() {
         );
     }
 }
+
+/// TOML integers beyond i64 reach the programme as i128: they were refused with serde's
+/// "invalid type: integer `…` as i128, expected a number"; now they are numbers, and the
+/// programme's bound (10^15) names the field and what is allowed, whether the integer fits
+/// `Decimal` (79228162514264337593543950335, its maximum) or not (10^30).
+#[test]
+fn huge_toml_integers_are_refused_with_the_bound() {
+    let base = "name = \"Mini\"\ncurrency = \"EUR\"\nstart = 2027-01-01\nperiod = \"quarter\"\nperiods = 4\n\n[[components]]\nid = \"volume\"\nkind = \"volume\"\ntiers = [{ from = 1000, percent = 1 }, { from = FROM, percent = 2 }]\n";
+    for big in [
+        "79228162514264337593543950335",
+        "-79228162514264337593543950335",
+        "1000000000000000000000000000000",
+        "170141183460469231731687303715884105727",
+        "10000000000000000000",
+    ] {
+        let text = base.replace("FROM", big);
+        let e = programme_err(&text, Format::Toml);
+        assert!(!e.contains("i128") && !e.contains("u128"), "{big}: {e}");
+        assert!(
+            e.contains("expected a number smaller than 10^15 in magnitude (1,000,000,000,000,000)"),
+            "{big}: {e}"
+        );
+        assert!(e.contains("from") || e.contains("line 10"), "{big}: {e}");
+    }
+}

@@ -2,12 +2,11 @@
 //! (`fuzz/corpus`) and a few hundred generated and mutated cases, in process, and require that
 //! every input ends accepted or with an `Error` value, never a panic.
 //!
-//! Inputs that reproduce a failure class issue 13 names, which other work fixes, are kept in
-//! `fuzz/known/CLASS/` and replayed by the ignored tests below, one per class: run them with
-//! `cargo test --test fuzz_replay -- --ignored CLASS` once the fix is merged, then move the
-//! inputs into `fuzz/corpus` (fuzz/make_corpus.py: KNOWN) and drop the `#[ignore]`. The classes
-//! that hang or allocate without bound today (`hang-*`, `memory-*`) are meant to be run only
-//! after their fix.
+//! The inputs of every failure class issue 13 names and the campaign found (Decimal overflow,
+//! quadratic error location, YAML depth and aliases, huge order counts, non-regular files,
+//! Decimal formatting, logistics forecasts) are fixed and part of the corpus (fuzz/README.md:
+//! "Known classes"); a new class goes to `fuzz/known/CLASS/` (fuzz/make_corpus.py: KNOWN) with
+//! an ignored test here until it is fixed.
 
 #[path = "../fuzz/targets.rs"]
 mod targets;
@@ -109,72 +108,29 @@ fn generated_settlements_and_forecasts_end_in_results_or_errors() {
     assert_no_panic(&replay("generated settle/forecast", &cases));
 }
 
-/// The cases of `fuzz/known/CLASS` (and, for `non-regular-file`, the special files).
-fn known(class: &str) -> Vec<Case> {
-    let dir = targets::fuzz_dir().join("known").join(class);
-    assert!(dir.is_dir(), "{} is missing", dir.display());
-    targets::load_corpus(&dir)
-}
-
-fn assert_known_fixed(class: &str) {
-    let cases = known(class);
-    assert!(!cases.is_empty());
-    assert_no_panic(&replay(class, &cases));
-}
-
-#[test]
-#[ignore = "known class (issue 13 §3): Decimal overflow panics in settlement and forecast"]
-fn known_decimal_overflow() {
-    assert_known_fixed("decimal-overflow");
-}
-
 /// The generated settlements and forecasts with amounts near the Decimal limits (7.9e28, 28
-/// decimals) in tables and programmes.
+/// decimals) in tables and programmes (issue 13's Decimal overflow class, fixed: the bounds
+/// refuse such amounts, the kernel checks its products).
 #[test]
-#[ignore = "known class (issue 13 §3): Decimal overflow panics in settlement and forecast"]
-fn known_decimal_overflow_generated() {
+fn generated_extreme_settlements_and_forecasts_end_in_results_or_errors() {
     targets::set_extreme(true);
     let corpus = targets::load_corpus(&targets::fuzz_dir().join("corpus"));
     let cases: Vec<Case> = (0..600)
         .map(|i| targets::case(13, i, &corpus))
         .filter(|c| matches!(c.target, Target::Settle | Target::Forecast))
         .collect();
+    targets::set_extreme(false);
     assert_no_panic(&replay(
         "generated settle/forecast, extreme amounts",
         &cases,
     ));
 }
 
+/// `/dev/zero`, `/dev/null` and a folder as a programme, model or table: a clean error (only
+/// regular files are read), never "out of memory" (`/dev/zero` used to be read until the
+/// heap ran out).
 #[test]
-#[ignore = "known class (issue 13 §3): one error per component re-parses the file (quadratic; 4,000 components take minutes)"]
-fn known_hang_quadratic_errors() {
-    assert_known_fixed("hang-quadratic-errors");
-}
-
-#[test]
-#[ignore = "known class (issue 13 §3): YAML nested 200,000 deep takes minutes (quadratic)"]
-fn known_hang_yaml_depth() {
-    assert_known_fixed("hang-yaml-depth");
-}
-
-#[test]
-#[ignore = "known class (issue 13 §3): components aliasing one 1,000-tier ladder expand without bound (GBs)"]
-fn known_memory_yaml_aliases() {
-    assert_known_fixed("memory-yaml-aliases");
-}
-
-#[test]
-#[ignore = "known class (issue 13 §3): orders.per_month = 10000 costs ~0.6 s per partner-scenario"]
-fn known_hang_orders() {
-    assert_known_fixed("hang-orders");
-}
-
-/// `/dev/zero` as a programme, model or table is read until memory runs out (the programme
-/// and model readers end in an "out of memory" error after taking all they can get, the CSV
-/// readers abort); `/dev/null` and a folder give clean errors today.
-#[test]
-#[ignore = "known class (issue 13 §3): a programme or table that is /dev/zero is read until memory runs out"]
-fn known_memory_non_regular_file() {
+fn special_files_end_in_clean_errors() {
     let cases: Vec<Case> = targets::special_cases();
     assert_no_panic(&replay("special files", &cases));
     for c in cases.iter().filter(|c| c.origin.ends_with("/dev/zero")) {
@@ -183,22 +139,4 @@ fn known_memory_non_regular_file() {
             o => panic!("{}: {o:?}", c.origin),
         }
     }
-}
-
-/// Found by the campaign (seed 1): a 29-digit amount (2^95, within Decimal's range) formatted
-/// with three decimals (KWD) overflows rust_decimal's 32-character buffer in the line's
-/// explanation: `CapacityError: insufficient capacity` unwrapped in `money_text`.
-#[test]
-#[ignore = "found by the fuzz campaign (Decimal extremes, near issue 13's overflow class): money_text panics on a 29-digit amount with 3 decimals"]
-fn known_decimal_format() {
-    assert_known_fixed("decimal-format");
-}
-
-/// Found by the campaign (seed 1): forecasts with a logistics component that run for more than
-/// 10 s: case 27697 (amounts near 4e28 in a baseline and an actual; 4 scenarios, 5 partners)
-/// and case 175912 (ordinary amounts, 1 scenario, 2 partners).
-#[test]
-#[ignore = "found by the fuzz campaign (unbounded work, near issue 13's orders class): forecasts with a logistics component taking > 10 s"]
-fn known_hang_logistics_forecast() {
-    assert_known_fixed("hang-logistics-forecast");
 }

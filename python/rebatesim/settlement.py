@@ -89,10 +89,26 @@ def _frame_csv(df: "pd.DataFrame", numeric_nan: str) -> str:
         elif pd.api.types.is_datetime64_any_dtype(s):
             out[col] = s.dt.strftime("%Y-%m-%d")
         elif not pd.api.types.is_numeric_dtype(s):
-            out[col] = s.astype(object).where(s.notna(), "")
+            try:
+                present = s.notna()
+            except decimal.InvalidOperation:
+                # pandas compares a Decimal('sNaN') with itself, which signals
+                _signalling_nan(col, s)
+                raise
+            out[col] = s.astype(object).where(present, "")
     text = out.to_csv(index=False, na_rep=numeric_nan, lineterminator="\n")
     _valid_unicode(out, text)
     return text
+
+
+def _signalling_nan(col: str, s: "pd.Series") -> None:
+    """A DataError naming the row and column of a ``Decimal('sNaN')`` cell."""
+    from .exceptions import DataError
+
+    for i, v in enumerate(s):
+        if isinstance(v, decimal.Decimal) and v.is_snan():
+            reason = f"expected a number, found a signalling NaN ({v!r})"
+            raise DataError(f"row {i + 1}, column {col!r}: {reason}", row=i + 1, column=col, reason=reason)
 
 
 def _valid_unicode(df: "pd.DataFrame", text: str) -> None:

@@ -83,6 +83,11 @@ fn decimal_of_f64(f: f64) -> Option<Decimal> {
 
 struct DecVisitor;
 
+/// The message for an integer beyond `Decimal` (and so far beyond the programme's bound).
+fn too_large(v: &str) -> String {
+    format!("expected a number smaller than 10^15 in magnitude (1,000,000,000,000,000), found {v}")
+}
+
 impl<'de> Visitor<'de> for DecVisitor {
     type Value = Dec;
 
@@ -96,6 +101,23 @@ impl<'de> Visitor<'de> for DecVisitor {
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Dec, E> {
         Ok(Dec(Decimal::from(v)))
+    }
+
+    // TOML integers beyond i64 (e.g. 79228162514264337593543950335) come as i128/u128: serde's
+    // default refused them as "invalid type: integer … as i128"; within Decimal's range they are
+    // numbers like any other (and the programme's bound, 10^15, then names the field)
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Dec, E> {
+        Decimal::try_from_i128_with_scale(v, 0)
+            .map(Dec)
+            .map_err(|_| E::custom(too_large(&v.to_string())))
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Dec, E> {
+        i128::try_from(v)
+            .ok()
+            .and_then(|i| Decimal::try_from_i128_with_scale(i, 0).ok())
+            .map(Dec)
+            .ok_or_else(|| E::custom(too_large(&v.to_string())))
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Dec, E> {

@@ -527,17 +527,20 @@ def test_known_huge_baseline_is_refused():
     assert r is None or all(math.isfinite(v) for v in r.summary.select_dtypes("number").to_numpy().ravel())
 
 
-@pytest.mark.xfail(strict=False, reason="found by this campaign, not in issue 13's list: a Decimal('sNaN') cell in a "
-                   "DataFrame raises decimal.InvalidOperation from pandas' notna in settlement._frame_csv")
 @pytest.mark.parametrize("table", ["partners", "transactions"])
 def test_found_signalling_nan_decimal_cell(table):
-    pop = POP.assign(baseline_revenue=[D("sNaN"), 1, 2]) if table == "partners" else POP
-    tx = ACTUALS.assign(revenue=[D("sNaN"), D(1), D(2)]) if table == "transactions" else ACTUALS
+    """Found by this campaign: a Decimal('sNaN') cell raised decimal.InvalidOperation from
+    pandas' notna in settlement._frame_csv; now a DataError naming the row and column."""
+    pop = POP.assign(baseline_revenue=[1, D("sNaN"), 2]) if table == "partners" else POP
+    tx = ACTUALS.assign(revenue=[D(1), D("sNaN"), D(2)]) if table == "transactions" else ACTUALS
     attempt("found: sNaN cell", rs.settle, MINI, pop, tx)
+    with pytest.raises(rs.DataError) as e:
+        rs.settle(MINI, pop, tx)
+    col = "baseline_revenue" if table == "partners" else "revenue"
+    assert e.value.row == 2 and e.value.column == col, str(e.value)
+    assert str(e.value).startswith(f"row 2, column '{col}': expected a number, found a signalling NaN"), str(e.value)
 
 
-@pytest.mark.xfail(run=False, reason="known class: memory guard overflow: scenarios=2**60 panics 'capacity overflow', "
-                   "--scenarios 1e17 aborts the process (issue 13 §3); not run: it would kill the test process")
 @pytest.mark.parametrize("kw", [{"scenarios": 2**60}, {"scenarios": 10**17}, {"precision": 1.0, "max_scenarios": 10**17},
                                 {"threads": 1_000_000}])
 def test_known_memory_guard_and_threads(kw):
