@@ -11,10 +11,11 @@ derandomised, so CI is cheap and repeatable) and ``campaign`` (many examples, ra
 ``REBATESIM_FUZZ_REPORT=FILE`` writes the outcome counts per test as JSON; ``pytest -s``
 prints them.
 
-The general tests keep away from the failure classes issue 13 lists, which other work fixes;
-each of those classes has its own test below, marked ``xfail`` with the class named
-(``run=False`` where the failure kills or exhausts the process: an abort on a huge
-allocation, unbounded threads), so that the lead can drop the mark once the fix is merged.
+The general tests keep away from the failure classes issue 13 lists; each of those classes
+has its own test below (argument errors, Decimal overflow, deep nesting, lone surrogates,
+dates, huge baselines, the memory guard and thread counts, and the ``Decimal('sNaN')`` cell
+this campaign found). All of them pass since issue 13's fixes were merged (their ``xfail``
+marks are gone); a new class would get an ``xfail`` mark until fixed.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ _common = dict(deadline=None, suppress_health_check=list(HealthCheck), print_blo
 if PROFILE == "campaign":
     FUZZ = settings(max_examples=int(os.environ.get("REBATESIM_FUZZ_EXAMPLES", "2000")), **_common)
 else:
-    # no shrinking in CI: a failure is reported as found (the xfail tests of known classes
+    # no shrinking in CI: a failure is reported as found (an xfail test of a known class
     # would otherwise spend minutes shrinking)
     FUZZ = settings(max_examples=25, derandomize=True, database=None,
                     phases=[Phase.explicit, Phase.reuse, Phase.generate], **_common)
@@ -334,8 +335,6 @@ def small(lo, hi):
     return st.integers(lo, hi)
 
 
-@pytest.mark.xfail(strict=False, reason="known class (issue 13 §3): CLI/API argument errors: seed=-1 TypeError, "
-                   "scenarios='x' bare ValueError, precision={} KeyError, scenarios=1.5 truncated")
 @FUZZ
 @given(scenarios=st.one_of(small(1, 20), bad_args), seed=st.one_of(small(0, 2**32), bad_args),
        threads=st.one_of(st.none(), small(1, 2), bad_args), precision=st.one_of(st.none(), bad_args,
@@ -359,7 +358,6 @@ ACTUALS = pd.DataFrame({"partner_id": ["P1", "P2", "P1"], "date": ["2027-01-05",
                         "quantity": [10, 5, 3], "revenue": [5000.0, 1200.0, 900.0]})
 
 
-@pytest.mark.xfail(strict=False, reason="known class (issue 13 §3): CLI/API argument errors (seed, scenarios types)")
 @FUZZ
 @given(as_of=st.one_of(dates, st.datetimes(), bad_args), scenarios=st.one_of(small(1, 8), bad_args),
        seed=st.one_of(small(0, 2**32), bad_args), confidence=st.one_of(st.floats(0.01, 0.99), bad_args),
@@ -443,8 +441,6 @@ OPTIONS = {
 }
 
 
-@pytest.mark.xfail(strict=False, reason="known class (issue 13 §3): CLI argument errors: negative --seed/--scenarios, "
-                   "backtest --years -1, --month-ends x print tracebacks; --out '' accepted")
 @FUZZ
 @given(st.sampled_from(sorted(OPTIONS)), st.data())
 def test_cli_argument_values(cmd, data):
@@ -473,7 +469,6 @@ def cli_files_in(d: Path) -> Path:
 # --------------------------------------------------------------------------- the known classes (issue 13 §3)
 # One test per class, marked; drop the mark once the class's fix is merged.
 
-@pytest.mark.xfail(strict=False, reason="known class: Decimal overflow panics in settlement (issue 13 §3)")
 @FUZZ
 @given(st.lists(st.sampled_from([D("79000000000000000000000000000"), D("1.2345678901234567890123456789"),
                                  D("39614081257132168796771975168"), D("1E+28")]), min_size=1, max_size=3))
@@ -484,7 +479,6 @@ def test_known_decimal_overflow_in_settlement(revenues):
     attempt("known: decimal overflow", rs.settle, MINI, POP, tx)
 
 
-@pytest.mark.xfail(strict=False, reason="known class: from_dict nested 5,000 deep raises RecursionError (issue 13 §3)")
 def test_known_from_dict_deep_nesting():
     v = []
     for _ in range(5000):
@@ -492,10 +486,7 @@ def test_known_from_dict_deep_nesting():
     attempt("known: deep from_dict", rs.Programme.from_dict, {**MINI, "name": v})
 
 
-SURROGATE = pytest.mark.xfail(strict=False, reason="known class: a lone surrogate in a string raises UnicodeEncodeError (issue 13 §3)")
-
-
-@pytest.mark.parametrize("how", [pytest.param("toml", marks=SURROGATE), "dict", pytest.param("settle", marks=SURROGATE)])
+@pytest.mark.parametrize("how", ["toml", "dict", "settle"])
 def test_known_lone_surrogate(how):
     if how == "toml":
         attempt("known: surrogate", rs.Programme.from_toml, rs.Programme.from_dict(MINI).to_toml().replace("Mini", "Mi\ud800ni"))
@@ -507,8 +498,7 @@ def test_known_lone_surrogate(how):
 
 
 @pytest.mark.parametrize("start", [
-    pytest.param("9999-10-01", marks=pytest.mark.xfail(strict=False, reason="known class: dates beyond 9999-12-31 "
-                                                       "validate, then crash in pandas/datetime (issue 13 §3)")),
+    "9999-10-01",
     "0000-01-01",
 ])
 def test_known_dates(start):
@@ -520,7 +510,6 @@ def test_known_dates(start):
             attempt("known: dates", lambda: (s.lines, s.by_partner(), s.standings))
 
 
-@pytest.mark.xfail(strict=False, reason="known class: a baseline of 1e308 gives silent inf/NaN results (issue 13 §3)")
 def test_known_huge_baseline_is_refused():
     pop = POP.assign(baseline_revenue=[1e308, 1e308, 1e308])
     r = attempt("known: huge baseline", rs.simulate, MINI, pop, None, scenarios=2, seed=1, progress=False)
