@@ -5,9 +5,11 @@
 //! (segments, partner scopes, missing baselines, unit prices, margins) and models (every
 //! market process, segment and partner factors, noise, churn, growth, seasonality).
 
-use super::super::*;
 use crate::demand::Model;
+use crate::engine::setup::Setup;
+use crate::engine::work::Work;
 use crate::population::Population;
+use crate::programme::Compiled;
 use crate::programme::{Format, Programme};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};

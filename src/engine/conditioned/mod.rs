@@ -26,7 +26,15 @@
 //! with fresh innovations, and future noise and churn come from the engine's keyed streams.
 //! The derivation and the approximations are in `docs/forecast.md`.
 
-use super::*;
+use crate::demand::{MarketProcess, Model};
+use crate::engine::result::Ladder;
+use crate::engine::setup::Setup;
+use crate::engine::work::Work;
+use crate::error::{Error, Result};
+use crate::population::Population;
+use crate::programme::{Compiled, Measure};
+use crate::rng::{self, Purpose};
+use crate::rules::{slot, Baseline, Prepared};
 
 /// Floor on the noise variance used in the conditioning (a model without noise would make the
 /// observations exact and the posterior singular).

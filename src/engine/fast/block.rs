@@ -26,8 +26,10 @@
 //! IEEE additions, subtractions, multiplications, comparisons and integer operations, never
 //! fused, so every version gives the same bits.
 
-use super::*;
+use crate::engine::setup::Setup;
+use crate::engine::work::Work;
 use crate::rng::normals::{self, factor_params};
+use crate::rng::{self, Purpose};
 
 /// Partners per block: two AVX-512 registers of `f64`, four AVX2 registers.
 pub(super) const LANES: usize = 16;
@@ -615,6 +617,7 @@ fn exact_month_rev(setup: &Setup, t: &LaneTable, sk: u64, w: &Work, month_rev: &
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::purchases::{line_qty, round_half_up_positive};
     use rand::{Rng, SeedableRng};
 
     #[test]
@@ -767,7 +770,7 @@ mod tests {
                     let cents = line_cents(g * lanes.mix[l], 100.0);
                     total += cents;
                     period[m / mpp] += cents;
-                    period_q[m / mpp] += crate::engine::line_qty(cents, lanes.qpm[l]);
+                    period_q[m / mpp] += line_qty(cents, lanes.qpm[l]);
                     rev[m] += cents;
                 }
                 assert_eq!(

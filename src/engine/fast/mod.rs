@@ -19,7 +19,15 @@
 //! Runs conditioned on actual purchases to date (forecasts, `super::conditioned`) use the
 //! general path.
 
-use super::*;
+use crate::engine::purchases::QTY_SCALE;
+use crate::engine::scenario::ScenarioOut;
+use crate::engine::setup::{Setup, NONE};
+use crate::engine::work::Work;
+use crate::programme::{Basis, Measure};
+use crate::rng::{self};
+use crate::rules::{slot, Prepared, PreparedRule};
+
+mod block;
 use crate::programme::TierMethod;
 use crate::rules::{at_least_bound, ladder_terms, ladder_terms_reached, Amount, RewardKind};
 
