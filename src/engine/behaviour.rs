@@ -15,13 +15,12 @@ impl Setup<'_> {
         &self,
         i: usize,
         w: &mut Work,
-        mut stretch: Option<&mut rng::Stream>,
+        stretch: Option<&mut rng::Stream>,
         mut sink: Option<&mut LineSink>,
     ) -> RunOut {
         if stretch.is_none() && sink.is_none() {
             return self.run_partner_plain(i, w);
         }
-        let mut out = RunOut::default();
         let pc = self.partners[i];
         if w.any_x {
             w.x.iter_mut().for_each(|v| *v = 0.0);
@@ -29,6 +28,38 @@ impl Setup<'_> {
         }
         w.lines.clear();
         w.emit = sink.is_some();
+        let mut out = self.behaviour_periods(i, w, stretch, 0);
+        // revenue in minor units is exact, so it never depends on how lines were split
+        let mut cents = 0.0;
+        for v in &w.pmonth {
+            cents += *v;
+        }
+        out.revenue = cents / self.scale;
+        if let Some(sink) = sink.as_mut() {
+            sink.extend_from_slice(&w.lines);
+        }
+        let active = &self.active[i * self.nc..(i + 1) * self.nc];
+        self.prep
+            .settle_partner(&w.measures, active, &pc.baseline, &mut w.scratch);
+        out
+    }
+
+    /// The periods of partner `i`'s run with behaviour, the one loop of the simulation and of
+    /// the forecast's conditioned run: each period's purchases (less what an earlier stretch
+    /// purchase pulled forward from it) and measures; then, when `stretch` has the partner's
+    /// decision stream, one uniform draw per period and, from period `first_stretch_period`
+    /// on, a stretch purchase for the best tier within reach with the probability the model
+    /// gives its payoff. Lines are kept only when exported (`w.emit`). Returns the stretch
+    /// purchases made and what the last period's pulled forward from after the programme
+    /// (`revenue` is left at 0).
+    pub(crate) fn behaviour_periods(
+        &self,
+        i: usize,
+        w: &mut Work,
+        mut stretch: Option<&mut rng::Stream>,
+        first_stretch_period: usize,
+    ) -> RunOut {
+        let mut out = RunOut::default();
         let mut borrow = 0.0;
         for k in 0..self.kk {
             let months = k * self.mpp..(k + 1) * self.mpp;
@@ -44,7 +75,12 @@ impl Setup<'_> {
             self.period(i, k, from, w);
             if let Some(r) = stretch.as_deref_mut() {
                 let u = rng::uniform(r);
-                if let Some((c, extra, ratio)) = self.stretch_candidate(i, k, w) {
+                let candidate = if k >= first_stretch_period {
+                    self.stretch_candidate(i, k, w)
+                } else {
+                    None
+                };
+                if let Some((c, extra, ratio)) = candidate {
                     let p = self.stretch.max_probability
                         * (1.0 - (-self.stretch.sensitivity * ratio).exp());
                     if u < p {
@@ -63,18 +99,6 @@ impl Setup<'_> {
                 w.lines.truncate(from);
             }
         }
-        // revenue in minor units is exact, so it never depends on how lines were split
-        let mut cents = 0.0;
-        for v in &w.pmonth {
-            cents += *v;
-        }
-        out.revenue = cents / self.scale;
-        if let Some(sink) = sink.as_mut() {
-            sink.extend_from_slice(&w.lines);
-        }
-        let active = &self.active[i * self.nc..(i + 1) * self.nc];
-        self.prep
-            .settle_partner(&w.measures, active, &pc.baseline, &mut w.scratch);
         out
     }
 

@@ -1,7 +1,7 @@
 //! What a simulation returns: [`SimResult`] (per-scenario outcomes, per-partner
 //! expectations and their summaries and schedules) and [`Comparison`] of designs.
 
-use crate::summary::{self, Estimate, Summary};
+use crate::summary::{self, cumulative_bands, Estimate, PathBands, Summary};
 
 /// A tier ladder of the programme (a volume or growth component) whose tiers are counted.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -282,4 +282,19 @@ pub struct Comparison {
     pub results: Vec<SimResult>,
     /// Each design after the first against the first.
     pub differences: Vec<PairedDifference>,
+}
+
+impl SimResult {
+    /// The accrual schedule before the year: expected accrued liability to date at each
+    /// programme month end (each period's payout accrued over its months in proportion to
+    /// their revenue), with P10–P90 bands and standard errors.
+    pub fn accrual_schedule(&self) -> PathBands {
+        cumulative_bands(&self.accrual, self.scenarios, self.months)
+    }
+
+    /// The cash schedule: expected cash paid to date at each month end, counted from the
+    /// programme start to the last payment date, with P10–P90 bands and standard errors.
+    pub fn cash_schedule(&self) -> PathBands {
+        cumulative_bands(&self.cash, self.scenarios, self.cash_months)
+    }
 }

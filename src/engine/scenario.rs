@@ -196,6 +196,19 @@ impl Setup<'_> {
 // ---------------------------------------------------------------------------------------
 // Scenarios.
 
+/// Whether the general path runs a partner again without the programme when that run would
+/// repeat the programme run exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CounterfactualRun {
+    /// With behaviour, a partner whose programme run bought exactly its demand (uplift 1, no
+    /// stretch purchase) takes that run's results as its counterfactual (the same purchases
+    /// through the same pipeline: the same bits). What every run does.
+    SkipWhenSame,
+    /// Always run it (only the test that checks the shortcut changes nothing).
+    #[cfg(test)]
+    Always,
+}
+
 pub(crate) struct ScenarioOut {
     pub(crate) totals: Vec<f64>, // before budget, to date, per period
     pub(crate) revenue: f64,
@@ -261,10 +274,24 @@ impl Setup<'_> {
         self.segment_factors(seed, s, &mut w.segf);
     }
 
+    /// Run scenario `s` of a run with `seed`: on the fast path when the run's shape allows it
+    /// ([`fast`]), else on the general path.
     pub(crate) fn run_scenario(&self, seed: u64, s: u64, w: &mut Work) -> ScenarioOut {
-        if let Some(plan) = &self.fast {
-            return fast::run_scenario(self, plan, seed, s, w);
+        match &self.fast {
+            Some(plan) => fast::run_scenario(self, plan, seed, s, w),
+            None => self.general_scenario(seed, s, w, CounterfactualRun::SkipWhenSame),
         }
+    }
+
+    /// The general path: partner after partner, through their lines and the kernel's
+    /// pipeline, each run again without the programme as `counterfactual` says.
+    pub(crate) fn general_scenario(
+        &self,
+        seed: u64,
+        s: u64,
+        w: &mut Work,
+        counterfactual: CounterfactualRun,
+    ) -> ScenarioOut {
         let n = self.partners.len();
         let nl = self.ladders.len();
         let mut o = self.scenario_out(self.kk);
@@ -327,8 +354,10 @@ impl Setup<'_> {
             if self.behaviour {
                 // the programme run bought `w.base` itself (uplift exactly 1, so `w.g` is
                 // `w.base` bit for bit, and no stretch purchase, so nothing borrowed): the
-                // counterfactual run would repeat it exactly (`cf_shortcut`)
-                let same = self.cf_shortcut && run.stretches == 0 && pc.uplift == 1.0;
+                // counterfactual run would repeat it exactly
+                let same = counterfactual == CounterfactualRun::SkipWhenSame
+                    && run.stretches == 0
+                    && pc.uplift == 1.0;
                 let (cf_revenue, cf_fin) = if same {
                     (run.revenue, fin)
                 } else {

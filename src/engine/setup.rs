@@ -80,11 +80,6 @@ pub(crate) struct Setup<'p> {
     pub(crate) cash_months: usize,
     /// The fast path's plan when the run's shape allows it (see [`fast`]).
     pub(crate) fast: Option<fast::Plan>,
-    /// With behaviour, a partner whose programme run bought exactly its demand (no uplift, no
-    /// stretch purchase) takes that run's results as its counterfactual instead of running
-    /// again (the same purchases through the same pipeline: the same bits). Always true but in
-    /// the test that checks it changes nothing.
-    pub(crate) cf_shortcut: bool,
     /// When no partner is in two ladders: per partner its ladder (index into `ladders`, its
     /// tier-count offset and its number of tiers), `l = NONE` for none. The per-partner fold
     /// then counts one tier a partner instead of one per ladder.
@@ -435,7 +430,6 @@ impl<'p> Setup<'p> {
             pay_month,
             cash_months,
             fast: None,
-            cf_shortcut: true,
             partner_ladder: None,
             cancel: None,
         };

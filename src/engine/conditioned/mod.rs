@@ -640,7 +640,7 @@ impl<'p> CondEngine<'p> {
 
     /// Run partner `i` on `w.g` with its actual measures added to every period; stretch (with
     /// the partner's decision stream) only in periods that still have simulated months.
-    fn run_partner(&self, i: usize, w: &mut Work, mut stretch: Option<&mut rng::Stream>) {
+    fn run_partner(&self, i: usize, w: &mut Work, stretch: Option<&mut rng::Stream>) {
         let s = &self.s;
         if w.any_x {
             w.x.iter_mut().for_each(|v| *v = 0.0);
@@ -652,36 +652,7 @@ impl<'p> CondEngine<'p> {
         w.actual_on = true;
         w.lines.clear();
         w.emit = false;
-        let mut borrow = 0.0;
-        for k in 0..s.kk {
-            let months = k * s.mpp..(k + 1) * s.mpp;
-            if borrow > 0.0 {
-                let sum: f64 = w.g[months.clone()].iter().sum();
-                if sum > 0.0 {
-                    let f = (1.0 - borrow / sum).max(0.0);
-                    w.g[months.clone()].iter_mut().for_each(|v| *v *= f);
-                }
-                borrow = 0.0;
-            }
-            let from = w.lines.len();
-            s.period(i, k, from, w);
-            if let Some(r) = stretch.as_deref_mut() {
-                let u = rng::uniform(r);
-                if k >= self.first_period {
-                    if let Some((c, extra, ratio)) = s.stretch_candidate(i, k, w) {
-                        let p = s.stretch.max_probability
-                            * (1.0 - (-s.stretch.sensitivity * ratio).exp());
-                        if u < p {
-                            let bought = s.buy_stretch(i, k, c, extra, w, from);
-                            if k + 1 < s.kk {
-                                borrow = s.pull_share * bought;
-                            }
-                        }
-                    }
-                }
-            }
-            w.lines.truncate(from);
-        }
+        s.behaviour_periods(i, w, stretch, self.first_period);
         w.actual_on = false;
         let active = &s.active[i * s.nc..(i + 1) * s.nc];
         s.prep
