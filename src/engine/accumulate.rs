@@ -78,8 +78,8 @@ impl Setup<'_> {
     /// [`Setup::fold_partners`].
     pub(crate) fn fold_scenario(&self, acc: &mut Acc, o: &ScenarioOut) -> f64 {
         let r = &mut acc.res;
-        let kk = self.kk;
-        let before = o.totals[kk - 1];
+        let period_count = self.period_count;
+        let before = o.totals[period_count - 1];
         let after = self.prep.budget_total(before);
         let f = if before > 0.0 { after / before } else { 1.0 };
         r.scenarios += 1;
@@ -111,7 +111,7 @@ impl Setup<'_> {
         } else {
             1.0
         };
-        for g in 0..self.nseg {
+        for g in 0..self.segment_count {
             let paid = o.seg_payout[g] * f;
             let cf = o.seg_payout_cf[g] * f_cf;
             let margin = o.seg_incr_margin[g];
@@ -137,17 +137,17 @@ impl Setup<'_> {
         let mut acc_m = vec![0.0; self.months];
         let mut cash = vec![0.0; self.cash_months];
         let mut prev = 0.0;
-        for k in 0..kk {
+        for k in 0..period_count {
             let to_date = self.prep.budget_total(o.totals[k]);
             let amount = to_date - prev;
             prev = to_date;
-            let ms = k * self.mpp..(k + 1) * self.mpp;
+            let ms = k * self.months_per_period..(k + 1) * self.months_per_period;
             let rev: f64 = o.month_rev[ms.clone()].iter().sum();
             for m in ms {
                 acc_m[m] = if rev > 0.0 {
                     amount * o.month_rev[m] / rev
                 } else {
-                    amount / self.mpp as f64
+                    amount / self.months_per_period as f64
                 };
             }
             cash[self.pay_month[k]] += amount;

@@ -38,7 +38,7 @@ impl Setup<'_> {
         if let Some(sink) = sink.as_mut() {
             sink.extend_from_slice(&w.lines);
         }
-        let active = &self.active[i * self.nc..(i + 1) * self.nc];
+        let active = &self.active[i * self.component_count..(i + 1) * self.component_count];
         self.prep
             .settle_partner(&w.measures, active, &pc.baseline, &mut w.scratch);
         out
@@ -61,8 +61,8 @@ impl Setup<'_> {
     ) -> RunOut {
         let mut out = RunOut::default();
         let mut borrow = 0.0;
-        for k in 0..self.kk {
-            let months = k * self.mpp..(k + 1) * self.mpp;
+        for k in 0..self.period_count {
+            let months = k * self.months_per_period..(k + 1) * self.months_per_period;
             if borrow > 0.0 {
                 let sum: f64 = w.g[months.clone()].iter().sum();
                 if sum > 0.0 {
@@ -87,7 +87,7 @@ impl Setup<'_> {
                         let bought = self.buy_stretch(i, k, c, extra, w, from);
                         out.stretches += 1;
                         let pulled = self.pull_share * bought;
-                        if k + 1 < self.kk {
+                        if k + 1 < self.period_count {
                             borrow = pulled;
                         } else {
                             out.pulled_after += pulled;
@@ -112,7 +112,7 @@ impl Setup<'_> {
         }
         w.lines.clear();
         w.emit = false;
-        for k in 0..self.kk {
+        for k in 0..self.period_count {
             self.period(i, k, 0, w);
             w.lines.clear();
         }
@@ -120,7 +120,7 @@ impl Setup<'_> {
         for v in &w.pmonth {
             cents += *v;
         }
-        let active = &self.active[i * self.nc..(i + 1) * self.nc];
+        let active = &self.active[i * self.component_count..(i + 1) * self.component_count];
         self.prep.settle_partner(
             &w.measures,
             active,
@@ -142,7 +142,7 @@ impl Setup<'_> {
         w: &mut Work,
     ) -> Option<(usize, f64, f64)> {
         let pc = &self.partners[i];
-        let active = &self.active[i * self.nc..(i + 1) * self.nc];
+        let active = &self.active[i * self.component_count..(i + 1) * self.component_count];
         let mut best: Option<(usize, f64, f64)> = None;
         for (c, comp) in self.prep.components.iter().enumerate() {
             if !active[c] {
@@ -158,7 +158,7 @@ impl Setup<'_> {
                     (&w.measures[a..a + comp.slots], 1)
                 }
                 Measure::Cumulative => {
-                    if k + 1 != self.kk {
+                    if k + 1 != self.period_count {
                         continue;
                     }
                     w.window[..comp.slots].iter_mut().for_each(|v| *v = 0.0);
@@ -181,10 +181,13 @@ impl Setup<'_> {
                 continue;
             }
             // the in-scope share of the partner's purchases receives the extra purchase
-            let ncl = self.ncl;
-            let mix = &self.mix[i * ncl..(i + 1) * ncl];
-            let cin = &self.cat_in[c * ncl..(c + 1) * ncl];
-            let in_scope: f64 = (0..ncl).filter(|&j| cin[j] >= 0).map(|j| mix[j]).sum();
+            let category_count = self.category_count;
+            let mix = &self.mix[i * category_count..(i + 1) * category_count];
+            let category_slot = &self.category_scope[c * category_count..(c + 1) * category_count];
+            let in_scope: f64 = (0..category_count)
+                .filter(|&j| category_slot[j].is_some())
+                .map(|j| mix[j])
+                .sum();
             if !(in_scope > 0.0) {
                 continue;
             }
@@ -219,15 +222,22 @@ impl Setup<'_> {
         w: &mut Work,
         from: usize,
     ) -> f64 {
-        let ncl = self.ncl;
-        let mix = &self.mix[i * ncl..(i + 1) * ncl];
-        let cin = &self.cat_in[c * ncl..(c + 1) * ncl];
-        let in_scope: f64 = (0..ncl).filter(|&j| cin[j] >= 0).map(|j| mix[j]).sum();
-        for j in 0..ncl {
-            w.xmix[k * ncl + j] = if cin[j] >= 0 { mix[j] / in_scope } else { 0.0 };
+        let category_count = self.category_count;
+        let mix = &self.mix[i * category_count..(i + 1) * category_count];
+        let category_slot = &self.category_scope[c * category_count..(c + 1) * category_count];
+        let in_scope: f64 = (0..category_count)
+            .filter(|&j| category_slot[j].is_some())
+            .map(|j| mix[j])
+            .sum();
+        for j in 0..category_count {
+            w.xmix[k * category_count + j] = if category_slot[j].is_some() {
+                mix[j] / in_scope
+            } else {
+                0.0
+            };
         }
-        let win = (self.stretch.window_months as usize).min(self.mpp);
-        let last = (k + 1) * self.mpp;
+        let win = (self.stretch.window_months as usize).min(self.months_per_period);
+        let last = (k + 1) * self.months_per_period;
         let mut total = extra;
         let comp = &self.prep.components[c];
         let pc = &self.partners[i];

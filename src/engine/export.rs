@@ -56,7 +56,7 @@ pub fn export_scenario(
 ) -> Result<ScenarioExport> {
     let setup = Setup::new(programme, population, model)?;
     let n = population.len();
-    let (nc, kk) = (setup.nc, setup.kk);
+    let (component_count, period_count) = (setup.component_count, setup.period_count);
     let mut w = Work::new(&setup);
     setup.market_path(seed, scenario, &mut w.market);
     let mut segf = std::mem::take(&mut w.segf);
@@ -84,7 +84,7 @@ pub fn export_scenario(
                 .expect("validated dates")
         })
         .collect();
-    let mut payable = vec![0.0; n * nc * kk];
+    let mut payable = vec![0.0; n * component_count * period_count];
     let mut sink: LineSink = Vec::new();
     for i in 0..n {
         let pc = setup.partners[i];
@@ -107,7 +107,8 @@ pub fn export_scenario(
         } else {
             setup.run_partner(i, &mut w, None, Some(&mut sink));
         }
-        payable[i * nc * kk..(i + 1) * nc * kk].copy_from_slice(&w.scratch.payable);
+        payable[i * component_count * period_count..(i + 1) * component_count * period_count]
+            .copy_from_slice(&w.scratch.payable);
         let key = tx.partner_keys.len() as u32;
         if !sink.is_empty() {
             tx.partner_keys.push(population.partner_id[i].clone());
@@ -157,15 +158,15 @@ pub fn export_scenario(
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| population.partner_id[a].cmp(&population.partner_id[b]));
     let mut budgeted = payable.clone();
-    let mut weights = vec![0.0; n * nc];
-    let mut shares = vec![0.0; n * nc];
+    let mut weights = vec![0.0; n * component_count];
+    let mut shares = vec![0.0; n * component_count];
     let mut sort = Vec::new();
-    for k in 0..kk {
+    for k in 0..period_count {
         let mut total = 0.0;
         for (j, &i) in order.iter().enumerate() {
-            for c in 0..nc {
-                let v = payable[(i * nc + c) * kk + k];
-                weights[j * nc + c] = v;
+            for c in 0..component_count {
+                let v = payable[(i * component_count + c) * period_count + k];
+                weights[j * component_count + c] = v;
                 total += v;
             }
         }
@@ -178,21 +179,22 @@ pub fn export_scenario(
                 &mut sort,
             );
             for (j, &i) in order.iter().enumerate() {
-                for c in 0..nc {
-                    budgeted[(i * nc + c) * kk + k] = shares[j * nc + c];
+                for c in 0..component_count {
+                    budgeted[(i * component_count + c) * period_count + k] =
+                        shares[j * component_count + c];
                 }
             }
         }
     }
     let mut lines = Vec::new();
     for &i in &order {
-        for c in 0..nc {
-            if !setup.active[i * nc + c] {
+        for c in 0..component_count {
+            if !setup.active[i * component_count + c] {
                 continue;
             }
             let mut prev = 0.0;
-            for k in 0..kk {
-                let b = budgeted[(i * nc + c) * kk + k];
+            for k in 0..period_count {
+                let b = budgeted[(i * component_count + c) * period_count + k];
                 lines.push(SimLine {
                     partner_id: population.partner_id[i].clone(),
                     component: setup.prep.components[c].id.clone(),

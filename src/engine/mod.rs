@@ -100,8 +100,8 @@ impl Setup<'_> {
                 8,
                 sum(&[
                     14,
-                    mul(8, self.nseg),
-                    self.nc,
+                    mul(8, self.segment_count),
+                    self.component_count,
                     self.months,
                     self.cash_months,
                 ]),
@@ -118,15 +118,23 @@ impl Setup<'_> {
             sum(&[
                 mul(n, sum(&[8, self.ladders.len()])),
                 per_scen,
-                mul(8, sum(&[mul(6, self.nseg), self.nc, self.kk, self.months])),
+                mul(
+                    8,
+                    sum(&[
+                        mul(6, self.segment_count),
+                        self.component_count,
+                        self.period_count,
+                        self.months,
+                    ]),
+                ),
             ]),
         );
         let setup = mul(
             n,
             sum(&[
                 std::mem::size_of::<PartnerConst>(),
-                self.nc,
-                mul(8, self.ncl),
+                self.component_count,
+                mul(8, self.category_count),
             ]),
         );
         sum(&[
@@ -218,7 +226,7 @@ fn simulate_fixed(
         || Work::new(&setup),
         |w, s| {
             if setup.cancelled() {
-                setup.scenario_out(setup.kk)
+                setup.scenario_out(setup.period_count)
             } else {
                 setup.run_scenario(seed, s as u64, w)
             }

@@ -67,16 +67,16 @@ impl Setup<'_> {
     /// line, the returns share of it rounded to the minor unit.
     pub(crate) fn period_purchases(&self, i: usize, k: usize, w: &mut Work) {
         let pc = &self.partners[i];
-        let ncl = self.ncl;
-        let mix = &self.mix[i * ncl..(i + 1) * ncl];
+        let category_count = self.category_count;
+        let mix = &self.mix[i * category_count..(i + 1) * category_count];
         let share = self.segs[pc.seg].returns;
         let lines = w.emit || self.needs_orders;
-        if ncl == 1 && !lines && share == 0.0 && !w.any_x {
+        if category_count == 1 && !lines && share == 0.0 && !w.any_x {
             // the common case: one line a month, no returns, no stretch purchase
             let (mix0, scale, qpm) = (mix[0], self.scale, pc.qpm);
             let mut total = 0.0;
             let mut qty = 0.0;
-            let months = k * self.mpp..(k + 1) * self.mpp;
+            let months = k * self.months_per_period..(k + 1) * self.months_per_period;
             for (p, &g) in w.pmonth[months.clone()].iter_mut().zip(&w.g[months]) {
                 let amount = g * mix0;
                 let cents = if amount > 0.0 {
@@ -96,17 +96,17 @@ impl Setup<'_> {
         }
         w.agg.iter_mut().for_each(|v| *v = 0.0);
         w.aggq.iter_mut().for_each(|v| *v = 0.0);
-        for m in k * self.mpp..(k + 1) * self.mpp {
+        for m in k * self.months_per_period..(k + 1) * self.months_per_period {
             w.pmonth[m] = 0.0;
             let gm = w.g[m];
             let xm = w.x[m];
             if gm <= 0.0 && xm <= 0.0 {
                 continue;
             }
-            for j in 0..ncl {
+            for j in 0..category_count {
                 let amount = gm * mix[j]
                     + if xm > 0.0 {
-                        xm * w.xmix[k * ncl + j]
+                        xm * w.xmix[k * category_count + j]
                     } else {
                         0.0
                     };
@@ -179,8 +179,8 @@ impl Setup<'_> {
     /// `w.lines[from..]`) into the kernel's measures, as settlement measures lines.
     pub(crate) fn measure_period(&self, i: usize, k: usize, from: usize, w: &mut Work) {
         let prep = &self.prep;
-        let ncl = self.ncl;
-        let active = &self.active[i * self.nc..(i + 1) * self.nc];
+        let category_count = self.category_count;
+        let active = &self.active[i * self.component_count..(i + 1) * self.component_count];
         for (c, comp) in prep.components.iter().enumerate() {
             let base = comp.offset + k * comp.slots;
             let slots = &mut w.measures[base..base + comp.slots];
@@ -194,7 +194,7 @@ impl Setup<'_> {
                 continue;
             }
             let net = !self.gross[c];
-            let cin = &self.cat_in[c * ncl..(c + 1) * ncl];
+            let category_slot = &self.category_scope[c * category_count..(c + 1) * category_count];
             let cents_of = |j: usize| {
                 if net {
                     w.agg[2 * j] - w.agg[2 * j + 1]
@@ -213,8 +213,8 @@ impl Setup<'_> {
             match &comp.rule {
                 PreparedRule::Ladder { basis, .. } | PreparedRule::Growth { basis, .. } => {
                     let (mut cents, mut qty) = (0.0, 0.0);
-                    for j in 0..ncl {
-                        if cin[j] >= 0 {
+                    for j in 0..category_count {
+                        if category_slot[j].is_some() {
                             cents += cents_of(j);
                             qty += qty_of(j);
                         }
@@ -227,8 +227,8 @@ impl Setup<'_> {
                 }
                 PreparedRule::PerUnit { .. } => {
                     let (mut cents, mut qty) = (0.0, 0.0);
-                    for j in 0..ncl {
-                        if cin[j] >= 0 {
+                    for j in 0..category_count {
+                        if category_slot[j].is_some() {
                             cents += cents_of(j);
                             qty += qty_of(j);
                         }
@@ -242,9 +242,9 @@ impl Setup<'_> {
                 PreparedRule::Bundle { basis, .. } => {
                     let rev = *basis == Basis::Revenue;
                     let (mut cents, mut qty) = (0.0, 0.0);
-                    for j in 0..ncl {
-                        let b = cin[j];
-                        if b < 0 || self.cats.is_empty() {
+                    for j in 0..category_count {
+                        let Some(b) = category_slot[j] else { continue };
+                        if self.cats.is_empty() {
                             continue;
                         }
                         let (cj, qj) = (cents_of(j), qty_of(j));
@@ -264,9 +264,10 @@ impl Setup<'_> {
                 PreparedRule::Logistics { .. } => {
                     // orders of this period: (month, order) pairs; returns lines are their own
                     // orders with a negative quantity and never qualify
-                    let first_month = k * self.mpp;
-                    let maxo =
-                        (w.order_off[first_month + self.mpp] - w.order_off[first_month]).max(1);
+                    let first_month = k * self.months_per_period;
+                    let maxo = (w.order_off[first_month + self.months_per_period]
+                        - w.order_off[first_month])
+                        .max(1);
                     w.ord_q.clear();
                     w.ord_q.resize(maxo, 0.0);
                     w.ord_r.clear();
@@ -276,7 +277,7 @@ impl Setup<'_> {
                             continue;
                         }
                         let j = if l.cat == NONE { 0 } else { l.cat as usize };
-                        if cin[j] < 0 {
+                        if category_slot[j].is_none() {
                             continue;
                         }
                         let idx = w.order_off[l.month as usize] - w.order_off[first_month]

@@ -234,32 +234,32 @@ pub(crate) struct ScenarioOut {
 }
 
 impl Setup<'_> {
-    /// A scenario's outputs, every sum at zero, with `kk` period totals.
-    pub(crate) fn scenario_out(&self, kk: usize) -> ScenarioOut {
-        let mut o = self.scenario_out_unfilled(kk);
+    /// A scenario's outputs, every sum at zero, with `period_count` period totals.
+    pub(crate) fn scenario_out(&self, period_count: usize) -> ScenarioOut {
+        let mut o = self.scenario_out_unfilled(period_count);
         o.partner_final.resize(self.partners.len(), 0.0);
         o
     }
 
     /// [`Setup::scenario_out`] but for `partner_final`, empty (with room for every partner):
     /// for a caller that fills it partner after partner, without zeroing it first.
-    pub(crate) fn scenario_out_unfilled(&self, kk: usize) -> ScenarioOut {
-        let (n, nseg) = (self.partners.len(), self.nseg);
+    pub(crate) fn scenario_out_unfilled(&self, period_count: usize) -> ScenarioOut {
+        let (n, segment_count) = (self.partners.len(), self.segment_count);
         ScenarioOut {
-            totals: vec![0.0; kk],
+            totals: vec![0.0; period_count],
             revenue: 0.0,
             revenue_cf: 0.0,
             incr_revenue: 0.0,
             incr_margin: 0.0,
             totals_cf_final: 0.0,
             stretches: 0,
-            seg_payout: vec![0.0; nseg],
-            seg_revenue: vec![0.0; nseg],
-            seg_revenue_cf: vec![0.0; nseg],
-            seg_incr_revenue: vec![0.0; nseg],
-            seg_incr_margin: vec![0.0; nseg],
-            seg_payout_cf: vec![0.0; nseg],
-            comp_payout: vec![0.0; self.nc],
+            seg_payout: vec![0.0; segment_count],
+            seg_revenue: vec![0.0; segment_count],
+            seg_revenue_cf: vec![0.0; segment_count],
+            seg_incr_revenue: vec![0.0; segment_count],
+            seg_incr_margin: vec![0.0; segment_count],
+            seg_payout_cf: vec![0.0; segment_count],
+            comp_payout: vec![0.0; self.component_count],
             tiers: vec![0; self.tier_width],
             month_rev: vec![0.0; self.months],
             partner_final: Vec::with_capacity(n),
@@ -294,9 +294,9 @@ impl Setup<'_> {
     ) -> ScenarioOut {
         let n = self.partners.len();
         let nl = self.ladders.len();
-        let mut o = self.scenario_out(self.kk);
+        let mut o = self.scenario_out(self.period_count);
         self.scenario_factors(seed, s, w);
-        let kk = self.kk;
+        let period_count = self.period_count;
         let sk = rng::scenario_key(seed, s);
         for i in 0..n {
             // a cancelled run's partial scenario is thrown away by the caller
@@ -319,11 +319,11 @@ impl Setup<'_> {
             } else {
                 self.run_partner(i, w, None, None)
             };
-            let fin = w.scratch.total(kk - 1);
-            for k in 0..kk - 1 {
+            let fin = w.scratch.total(period_count - 1);
+            for k in 0..period_count - 1 {
                 o.totals[k] += w.scratch.total(k);
             }
-            o.totals[kk - 1] += fin;
+            o.totals[period_count - 1] += fin;
             o.partner_final[i] = fin;
             o.seg_payout[pc.seg] += fin;
             o.seg_revenue[pc.seg] += run.revenue;
@@ -332,20 +332,22 @@ impl Setup<'_> {
             for (a, b) in o.month_rev.iter_mut().zip(&w.pmonth) {
                 *a += *b;
             }
-            for c in 0..self.nc {
-                o.comp_payout[c] += w.scratch.payable(c, kk - 1);
+            for c in 0..self.component_count {
+                o.comp_payout[c] += w.scratch.payable(c, period_count - 1);
             }
-            let active = &self.active[i * self.nc..(i + 1) * self.nc];
+            let active = &self.active[i * self.component_count..(i + 1) * self.component_count];
             for (l, (c, lad)) in self.ladders.iter().enumerate() {
                 if !active[*c] {
                     continue;
                 }
                 let t = match self.prep.components[*c].measure {
-                    Measure::Period => (0..kk)
-                        .map(|k| w.scratch.outcome[c * kk + k].tier)
+                    Measure::Period => (0..period_count)
+                        .map(|k| w.scratch.outcome[c * period_count + k].tier)
                         .max()
                         .unwrap_or(0),
-                    Measure::Cumulative => w.scratch.outcome[c * kk + kk - 1].tier,
+                    Measure::Cumulative => {
+                        w.scratch.outcome[c * period_count + period_count - 1].tier
+                    }
                 };
                 o.tiers[lad.offset + t as usize] += 1;
                 o.partner_tier[i * nl + l] = t.min(255) as u8;
@@ -363,7 +365,7 @@ impl Setup<'_> {
                 } else {
                     w.g.copy_from_slice(&w.base);
                     let cf = self.run_partner(i, w, None, None);
-                    (cf.revenue, w.scratch.total(kk - 1))
+                    (cf.revenue, w.scratch.total(period_count - 1))
                 };
                 o.revenue_cf += cf_revenue;
                 o.totals_cf_final += cf_fin;

@@ -43,25 +43,26 @@ pub(crate) struct SegConst {
 pub(crate) struct Setup<'p> {
     pub(crate) p: &'p Compiled,
     pub(crate) prep: Prepared<f64>,
-    pub(crate) nc: usize,
-    pub(crate) kk: usize,
+    pub(crate) component_count: usize,
+    pub(crate) period_count: usize,
     pub(crate) months: usize,
-    pub(crate) mpp: usize,
+    pub(crate) months_per_period: usize,
     pub(crate) scale: f64,
     /// Line categories (empty: one uncategorised line per month).
     pub(crate) cats: Vec<String>,
-    pub(crate) ncl: usize,
-    /// Per component and line category: -1 = not in scope, else the bundle index (0 otherwise).
-    pub(crate) cat_in: Vec<i32>,
+    pub(crate) category_count: usize,
+    /// Per component and line category: `None` when not in scope, else the bundle index (0
+    /// for other rules).
+    pub(crate) category_scope: Vec<Option<u32>>,
     pub(crate) gross: Vec<bool>,
     pub(crate) partners: Vec<PartnerConst>,
-    /// n × ncl category shares (all 1.0 with ncl = 1 when uncategorised).
+    /// n × category_count category shares (all 1.0 with category_count = 1 when uncategorised).
     pub(crate) mix: Vec<f64>,
-    /// n × nc.
+    /// n × component_count.
     pub(crate) active: Vec<bool>,
     pub(crate) segs: Vec<SegConst>,
-    pub(crate) nseg: usize,
-    /// nseg × months: seasonality × trend.
+    pub(crate) segment_count: usize,
+    /// segment_count × months: seasonality × trend.
     pub(crate) seg_month: Vec<f64>,
     pub(crate) market: crate::demand::Market,
     pub(crate) size_sigma: f64,
@@ -137,6 +138,76 @@ pub(crate) fn needs_units(p: &Compiled) -> Option<&str> {
 
 impl<'p> Setup<'p> {
     pub(crate) fn new(p: &'p Compiled, pop: &Population, model: &Model) -> Result<Setup<'p>> {
+        Self::check_inputs(p, pop, model)?;
+        let prep: Prepared<f64> = Prepared::new(p);
+        let component_count = prep.components.len();
+        let period_count = prep.periods;
+        let months_per_period = prep.months_per_period as usize;
+        let months = period_count * months_per_period;
+        let (cats, mix) = Self::line_categories(p, pop, model)?;
+        let category_count = cats.len().max(1);
+        let category_scope = Self::scope_of_categories(p, &prep, &cats)?;
+        let gross: Vec<bool> = p
+            .components
+            .iter()
+            .map(|c| c.returns == Returns::Gross)
+            .collect();
+        let units_needed = needs_units(p);
+        let scale = 10f64.powi(p.decimals as i32);
+        let (mut partners, active) = Self::partner_constants(p, pop, model, units_needed, scale)?;
+        Self::new_partner_baselines(&mut partners, pop)?;
+        let segment_count = pop.segments.len();
+        let (segs, seg_month) = Self::segment_constants(p, pop, model, months);
+        let (ladders, tier_width, partner_tier_width) = Self::ladders(&prep);
+        let pay_month: Vec<usize> = (0..period_count as u32)
+            .map(|k| months_between(p.calendar.start, p.payment_date(k)))
+            .collect();
+        let cash_months = pay_month.iter().copied().max().unwrap_or(0) + 1;
+        let behaviour = model.behaviour.any();
+        let mut setup = Setup {
+            p,
+            prep,
+            component_count,
+            period_count,
+            months,
+            months_per_period,
+            scale,
+            cats,
+            category_count,
+            category_scope,
+            gross,
+            partners,
+            mix,
+            active,
+            segs,
+            segment_count,
+            seg_month,
+            market: model.market.clone(),
+            size_sigma: model.orders.size_sigma,
+            needs_orders: p.needs_orders(),
+            units: units_needed.is_some(),
+            poisson_orders: model.orders.poisson,
+            stretch: model.behaviour.stretch.clone(),
+            pull_share: model.behaviour.pull_forward.share,
+            behaviour,
+            ladders,
+            tier_width,
+            partner_tier_width,
+            pay_month,
+            cash_months,
+            fast: None,
+            partner_ladder: None,
+            cancel: None,
+        };
+        setup.apply_uplift(model);
+        setup.fast = fast::Plan::new(&setup);
+        setup.partner_ladder = setup.partner_ladders();
+        Ok(setup)
+    }
+
+    /// The model is valid and knows the population's segments, the population has partners,
+    /// and each partner's segment is one the programme declares (when it declares any).
+    fn check_inputs(p: &Compiled, pop: &Population, model: &Model) -> Result<()> {
         model.validate()?;
         model.check_segments(&pop.segments)?;
         if pop.is_empty() {
@@ -163,13 +234,20 @@ impl<'p> Setup<'p> {
                 }
             }
         }
-        let prep: Prepared<f64> = Prepared::new(p);
-        let nc = prep.components.len();
-        let kk = prep.periods;
-        let mpp = prep.months_per_period as usize;
-        let months = kk * mpp;
-        let n = pop.len();
+        Ok(())
+    }
 
+    /// Line categories and each partner's shares of them (`partners × categories`): from the
+    /// partner table's mix columns, else the model's `category_mix`, else none (one
+    /// uncategorised line, share 1). Purchases are split by category whenever shares are known
+    /// (so that demand does not depend on the programme); a programme that measures categories
+    /// needs them.
+    fn line_categories(
+        p: &Compiled,
+        pop: &Population,
+        model: &Model,
+    ) -> Result<(Vec<String>, Vec<f64>)> {
+        let n = pop.len();
         // line categories and shares: purchases are split by category whenever shares are known
         // (so that demand does not depend on the programme); a programme that measures
         // categories needs them
@@ -194,8 +272,18 @@ impl<'p> Setup<'p> {
         } else {
             (Vec::new(), vec![1.0; n])
         };
-        let ncl = cats.len().max(1);
-        let mut cat_in = vec![-1i32; nc * ncl];
+        Ok((cats, mix))
+    }
+
+    /// Per component and line category (`components × max(1, categories)`): `None` when the
+    /// category is outside the component's scope, else its bundle index (0 for other rules).
+    fn scope_of_categories(
+        p: &Compiled,
+        prep: &Prepared<f64>,
+        cats: &[String],
+    ) -> Result<Vec<Option<u32>>> {
+        let category_count = cats.len().max(1);
+        let mut category_scope = vec![None; prep.components.len() * category_count];
         for (c, comp) in p.components.iter().enumerate() {
             let listed: Vec<&String> = match (&comp.scope.categories, &prep.components[c].rule) {
                 (_, PreparedRule::Bundle { categories, .. }) => categories.iter().collect(),
@@ -215,44 +303,37 @@ impl<'p> Setup<'p> {
                 }
             }
             if cats.is_empty() {
-                cat_in[c] = if comp.scope.includes_category(None) {
-                    0
-                } else {
-                    -1
-                };
+                category_scope[c] = comp.scope.includes_category(None).then_some(0);
                 continue;
             }
             for (j, cat) in cats.iter().enumerate() {
                 let in_scope = comp.scope.includes_category(Some(cat));
-                let v = match &prep.components[c].rule {
-                    PreparedRule::Bundle { categories, .. } => {
-                        match categories.iter().position(|x| x == cat) {
-                            Some(b) if in_scope => b as i32,
-                            _ => -1,
-                        }
-                    }
-                    _ => {
-                        if in_scope {
-                            0
-                        } else {
-                            -1
-                        }
-                    }
+                category_scope[c * category_count + j] = match &prep.components[c].rule {
+                    PreparedRule::Bundle { categories, .. } => categories
+                        .iter()
+                        .position(|x| x == cat)
+                        .filter(|_| in_scope)
+                        .map(|b| b as u32),
+                    _ => in_scope.then_some(0),
                 };
-                cat_in[c * ncl + j] = v;
             }
         }
-        let gross: Vec<bool> = p
-            .components
-            .iter()
-            .map(|c| c.returns == Returns::Gross)
-            .collect();
+        Ok(category_scope)
+    }
 
-        // partners
-        let units_needed = needs_units(p);
-        let scale = 10f64.powi(p.decimals as i32);
+    /// Each partner's constants (unit price, baseline, margin; a partner without a baseline
+    /// gets its base month as NaN, filled by [`Setup::new_partner_baselines`]) and whether it
+    /// is in each component (`partners × components`).
+    fn partner_constants(
+        p: &Compiled,
+        pop: &Population,
+        model: &Model,
+        units_needed: Option<&str>,
+        scale: f64,
+    ) -> Result<(Vec<PartnerConst>, Vec<bool>)> {
+        let n = pop.len();
         let mut partners = Vec::with_capacity(n);
-        let mut active = Vec::with_capacity(n * nc);
+        let mut active = Vec::with_capacity(n * p.components.len());
         for i in 0..n {
             // unit price: the table's, else implied by both baselines, else the model's default
             let implied = match (pop.baseline_revenue[i], pop.baseline_units[i]) {
@@ -311,10 +392,15 @@ impl<'p> Setup<'p> {
             }
         }
 
+        Ok((partners, active))
+    }
+
+    /// New partners (no baseline) are simulated at their segment's median baseline revenue.
+    fn new_partner_baselines(partners: &mut [PartnerConst], pop: &Population) -> Result<()> {
         // new partners (no baseline): their segment's median baseline revenue
-        let nseg = pop.segments.len();
-        let mut by_seg: Vec<Vec<f64>> = vec![Vec::new(); nseg];
-        for pc in &partners {
+        let segment_count = pop.segments.len();
+        let mut by_seg: Vec<Vec<f64>> = vec![Vec::new(); segment_count];
+        for pc in partners.iter() {
             if !pc.base_month.is_nan() {
                 by_seg[pc.seg].push(pc.base_month);
             }
@@ -345,13 +431,24 @@ impl<'p> Setup<'p> {
             }
         }
 
+        Ok(())
+    }
+
+    /// Per segment its constants, and `segments × months` of seasonality × trend.
+    fn segment_constants(
+        p: &Compiled,
+        pop: &Population,
+        model: &Model,
+        months: usize,
+    ) -> (Vec<SegConst>, Vec<f64>) {
+        let segment_count = pop.segments.len();
         // segments
         let start_month0 = {
             use chrono::Datelike;
             p.calendar.start.month0() as usize
         };
-        let mut seg_month = Vec::with_capacity(nseg * months);
-        let mut segs = Vec::with_capacity(nseg);
+        let mut seg_month = Vec::with_capacity(segment_count * months);
+        let mut segs = Vec::with_capacity(segment_count);
         for name in &pop.segments {
             let season = model.seasonality.get(name);
             let g = model.growth.get(name);
@@ -371,6 +468,12 @@ impl<'p> Setup<'p> {
             });
         }
 
+        (segs, seg_month)
+    }
+
+    /// The ladders whose tiers are counted, with the widths of the per-scenario tier counts
+    /// (tiers 0..=tiers of each) and of the per-partner reach probabilities (tiers 1..=tiers).
+    fn ladders(prep: &Prepared<f64>) -> (Vec<(usize, Ladder)>, usize, usize) {
         // ladders
         let mut ladders = Vec::new();
         let (mut off, mut poff) = (0, 0);
@@ -393,46 +496,14 @@ impl<'p> Setup<'p> {
             off += tiers + 1;
             poff += tiers;
         }
-        let pay_month: Vec<usize> = (0..kk as u32)
-            .map(|k| months_between(p.calendar.start, p.payment_date(k)))
-            .collect();
-        let cash_months = pay_month.iter().copied().max().unwrap_or(0) + 1;
-        let behaviour = model.behaviour.any();
-        let mut setup = Setup {
-            p,
-            prep,
-            nc,
-            kk,
-            months,
-            mpp,
-            scale,
-            cats,
-            ncl,
-            cat_in,
-            gross,
-            partners,
-            mix,
-            active,
-            segs,
-            nseg,
-            seg_month,
-            market: model.market.clone(),
-            size_sigma: model.orders.size_sigma,
-            needs_orders: p.needs_orders(),
-            units: units_needed.is_some(),
-            poisson_orders: model.orders.poisson,
-            stretch: model.behaviour.stretch.clone(),
-            pull_share: model.behaviour.pull_forward.share,
-            behaviour,
-            ladders,
-            tier_width: off,
-            partner_tier_width: poff,
-            pay_month,
-            cash_months,
-            fast: None,
-            partner_ladder: None,
-            cancel: None,
-        };
+        (ladders, off, poff)
+    }
+
+    /// Uplift: each partner's demand × (1 + elasticity × the effective rebate rate on its
+    /// expected purchases).
+    fn apply_uplift(&mut self, model: &Model) {
+        let setup = self;
+        let n = setup.partners.len();
         // uplift: 1 + elasticity × the effective rebate rate on expected purchases
         let e = model.behaviour.uplift.elasticity;
         if e > 0.0 {
@@ -441,7 +512,7 @@ impl<'p> Setup<'p> {
                 setup.expected_demand(i, &mut w);
                 w.g.copy_from_slice(&w.base);
                 let out = setup.run_partner(i, &mut w, None, None);
-                let paid = w.scratch.total(setup.kk - 1);
+                let paid = w.scratch.total(setup.period_count - 1);
                 let r = if out.revenue > 0.0 {
                     paid / out.revenue
                 } else {
@@ -450,9 +521,6 @@ impl<'p> Setup<'p> {
                 setup.partners[i].uplift = 1.0 + e * r;
             }
         }
-        setup.fast = fast::Plan::new(&setup);
-        setup.partner_ladder = setup.partner_ladders();
-        Ok(setup)
     }
 }
 
@@ -462,7 +530,7 @@ impl Setup<'_> {
         let n = self.partners.len();
         let mut out = Vec::with_capacity(n);
         for i in 0..n {
-            let active = &self.active[i * self.nc..(i + 1) * self.nc];
+            let active = &self.active[i * self.component_count..(i + 1) * self.component_count];
             let mut one = PartnerLadder {
                 l: NONE,
                 offset: 0,

@@ -97,8 +97,8 @@ fn random_case(seed: u64) -> (String, String, String) {
             r.random_range(0..100)
         );
     }
-    let nc = r.random_range(1..=4);
-    for c in 0..nc {
+    let component_count = r.random_range(1..=4);
+    for c in 0..component_count {
         prog += &format!("[[components]]\nid = \"c{c}\"\n");
         let kind = *pick(
             &mut r,
