@@ -30,7 +30,9 @@ use crate::rng::{self, Purpose};
 use crate::rules::{allocate_into, slot, Baseline, PartnerScratch, Prepared, PreparedRule};
 use crate::summary::{self, Estimate, Summary};
 use rayon::prelude::*;
+use crate::run::{run_chunks, Chunking, Control, RunOptions};
 use rust_decimal::prelude::*;
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 // Simulation conditioned on actuals to date (the forecast's engine side, `crate::forecast`).
@@ -74,28 +76,12 @@ impl Precision {
 }
 
 /// A progress callback: called with (scenarios done, scenarios planned) after each chunk;
-/// returning `false` cancels the run ([`Error::Cancelled`]).
-pub type Progress<'a> = &'a (dyn Fn(usize, usize) -> bool + Sync);
+/// returning `false` cancels the run ([`Error::Cancelled`]). The run driver's
+/// [`crate::run::ProgressCallback`].
+pub type Progress<'a> = crate::run::ProgressCallback<'a>;
 
-/// The most worker threads a run may ask for (`threads`, `--threads`): more is refused with
-/// [`Error::Request`] rather than starting threads without bound. The engine's results do not
-/// depend on the number of threads, so more threads than cores never helps.
-pub const MAX_THREADS: usize = 1024;
-
-/// Check a requested number of worker threads (`None` = all cores): at least 1 and at most
-/// [`MAX_THREADS`].
-pub fn check_threads(threads: Option<usize>) -> Result<()> {
-    match threads {
-        Some(0) => Err(Error::Request(
-            "threads must be at least 1 (or None for all cores)".into(),
-        )),
-        Some(t) if t > MAX_THREADS => Err(Error::Request(format!(
-            "threads = {t} is above the maximum of {MAX_THREADS} worker threads (this machine has {} cores; None uses them all)",
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        ))),
-        _ => Ok(()),
-    }
-}
+pub use crate::run::{check_threads, MAX_THREADS};
+pub(crate) use crate::run::check_memory;
 
 /// Options of a simulation run.
 #[derive(Clone, Copy)]
@@ -126,12 +112,28 @@ impl Default for SimOptions<'_> {
             scenarios: 1000,
             seed: 0,
             threads: None,
-            chunk_size: 64,
+            chunk_size: crate::run::DEFAULT_CHUNK_SIZE,
             precision: None,
-            memory_limit: 4 << 30,
+            memory_limit: crate::run::DEFAULT_MEMORY_LIMIT,
             progress: None,
             cancel: None,
         }
+    }
+}
+
+impl<'a> SimOptions<'a> {
+    /// How the run is executed: its threads, chunk size and memory limit.
+    pub fn run_options(&self) -> RunOptions {
+        RunOptions {
+            threads: self.threads,
+            chunk_size: self.chunk_size,
+            memory_limit: self.memory_limit,
+        }
+    }
+
+    /// Its progress callback and cancel flag.
+    pub fn control(&self) -> Control<'a> {
+        Control::new(self.progress, self.cancel)
     }
 }
 
@@ -1922,10 +1924,7 @@ impl Setup<'_> {
 }
 
 fn check_options(opts: &SimOptions) -> Result<(usize, usize)> {
-    check_threads(opts.threads)?;
-    if opts.chunk_size == 0 {
-        return Err(Error::Request("chunk_size must be at least 1".into()));
-    }
+    opts.run_options().check()?;
     match &opts.precision {
         None => {
             if opts.scenarios == 0 {
@@ -2258,27 +2257,6 @@ fn precision_met(p: &Precision, payout: &[f64]) -> bool {
     se.is_finite() && se <= p.tolerance
 }
 
-/// Refuse a run whose estimated memory `need` (bytes, saturated) is above `limit`.
-pub(crate) fn check_memory(
-    need: usize,
-    limit: usize,
-    scenarios: usize,
-    partners: usize,
-) -> Result<()> {
-    if need > limit {
-        let mb = if need == usize::MAX {
-            "more memory than this computer can address".to_owned()
-        } else {
-            format!("about {} MB", need / 1_000_000 + 1)
-        };
-        return Err(Error::Request(format!(
-            "the outputs of {scenarios} scenarios × {partners} partners would need {mb}, above the memory limit of {} MB: run fewer scenarios or raise the limit",
-            limit / 1_000_000
-        )));
-    }
-    Ok(())
-}
-
 /// Bytes of memory a run with `options` needs for its outputs (and the scenarios in flight),
 /// as checked against [`SimOptions::memory_limit`] before a run starts.
 pub fn estimate_memory(
@@ -2322,73 +2300,54 @@ fn simulate_fixed(
     };
     let mut setup = Setup::new(programme, population, model)?;
     setup.cancel = options.cancel;
-    let threads = options.threads.unwrap_or_else(rayon::current_num_threads);
-    let chunk = options.chunk_size;
+    let run = options.run_options();
     check_memory(
-        setup.memory_estimate(max_n, chunk.min(max_n)),
-        options.memory_limit,
+        setup.memory_estimate(max_n, run.chunk_size.min(max_n)),
+        run.memory_limit,
         max_n,
         population.len(),
     )?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::Request(format!("cannot start {threads} worker threads: {e}")))?;
+    let pool = run.pool()?;
     let seed = options.seed;
     let mut acc = setup.new_acc(population, seed, max_n);
-    let mut done = 0usize;
-    let check_every = precision.map(|p| p.check_every).unwrap_or(usize::MAX);
     let mut met = None;
-    while done < max_n {
+    let chunking = Chunking {
+        chunk_size: run.chunk_size,
         // chunk boundaries never cross a precision checkpoint
-        let next_check = if precision.is_some() {
-            ((done / check_every) + 1) * check_every
-        } else {
-            max_n
-        };
-        let end = done
-            .saturating_add(chunk)
-            .min(max_n)
-            .min(next_check.max(min_n.min(max_n)));
-        let outs: Vec<ScenarioOut> = pool.install(|| {
-            (done..end)
-                .into_par_iter()
-                .map_init(
-                    || Work::new(&setup),
-                    |w, s| {
-                        if setup.cancelled() {
-                            setup.scenario_out(setup.kk)
-                        } else {
-                            setup.run_scenario(seed, s as u64, w)
-                        }
-                    },
-                )
-                .collect()
-        });
-        if setup.cancelled() {
-            return Err(Error::Cancelled);
-        }
-        let fs: Vec<f64> = outs
-            .iter()
-            .map(|o| setup.fold_scenario(&mut acc, o))
-            .collect();
-        pool.install(|| setup.fold_partners(&mut acc, &outs, &fs));
-        done = end;
-        if let Some(cb) = options.progress {
-            if !cb(done, max_n) {
-                return Err(Error::Cancelled);
+        checkpoint_every: precision.map(|p| p.check_every),
+    };
+    run_chunks(
+        &pool,
+        0..max_n,
+        chunking,
+        &options.control(),
+        max_n,
+        || Work::new(&setup),
+        |w, s| {
+            if setup.cancelled() {
+                setup.scenario_out(setup.kk)
+            } else {
+                setup.run_scenario(seed, s as u64, w)
             }
-        }
-        if let Some(p) = &precision {
-            if done % p.check_every == 0 || done == max_n {
-                let ok = precision_met(p, &acc.res.payout);
-                met = Some(ok);
-                if ok && done >= min_n {
-                    break;
+        },
+        |done, outs| {
+            let fs: Vec<f64> = outs
+                .iter()
+                .map(|o| setup.fold_scenario(&mut acc, o))
+                .collect();
+            pool.install(|| setup.fold_partners(&mut acc, &outs, &fs));
+            if let Some(p) = &precision {
+                if done % p.check_every == 0 || done == max_n {
+                    let ok = precision_met(p, &acc.res.payout);
+                    met = Some(ok);
+                    if ok && done >= min_n {
+                        return Ok(ControlFlow::Break(()));
+                    }
                 }
             }
-        }
-    }
+            Ok(ControlFlow::Continue(()))
+        },
+    )?;
     let mut res = setup.finish(acc);
     res.precision_met = met;
     Ok(res)

@@ -10,6 +10,7 @@
 //! - [`data`]: partner and transaction tables (CSV, exact decimals, located errors).
 //! - [`rules`]: the calculation kernel, generic over `Decimal` and `f64`.
 //! - [`population`], [`demand`], [`rng`]: partner populations, the demand model, keyed random streams.
+//! - [`run`]: the run driver: threads, chunks, progress and cancel, the memory guard.
 //! - [`sensitivity`]: one-at-a-time sensitivity of payout and ROI to the model's assumptions.
 //! - [`settlement`]: the exact settlement engine: lines, totals, explanations.
 //! - [`error`]: the one error type, locating every problem by field path or table row.
@@ -56,6 +57,7 @@ pub mod population;
 pub mod programme;
 pub mod rng;
 pub mod rules;
+pub mod run;
 pub mod sensitivity;
 pub mod settlement;
 pub mod summary;
