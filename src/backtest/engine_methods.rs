@@ -13,17 +13,40 @@ use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
+/// What both engine forecasters run on: the programme, population and model, the scenarios
+/// per forecast, and the caller's cancel flag.
+struct EngineInputs<'a> {
+    programme: &'a Compiled,
+    population: &'a Population,
+    model: &'a Model,
+    scenarios: usize,
+    cancel: Option<&'a AtomicBool>,
+}
+
+impl<'a> EngineInputs<'a> {
+    fn new(
+        programme: &'a Compiled,
+        population: &'a Population,
+        model: &'a Model,
+        scenarios: usize,
+    ) -> Self {
+        EngineInputs {
+            programme,
+            population,
+            model,
+            scenarios,
+            cancel: None,
+        }
+    }
+}
+
 /// The forecast made before the year: the whole year simulated with [`simulate`] from the
 /// model, ignoring the actuals (one run per seed, cached, so every month end of a year reuses
 /// it). Because the synthetic years come from the same model, its intervals cover at their
 /// nominal rates at every month end; its error does not fall as the year goes on.
 pub struct PriorForecaster<'a> {
-    programme: &'a Compiled,
-    population: &'a Population,
-    model: &'a Model,
-    scenarios: usize,
+    inputs: EngineInputs<'a>,
     cache: Mutex<HashMap<u64, Arc<Vec<f64>>>>,
-    cancel: Option<&'a AtomicBool>,
 }
 
 impl<'a> PriorForecaster<'a> {
@@ -35,18 +58,15 @@ impl<'a> PriorForecaster<'a> {
         scenarios: usize,
     ) -> Self {
         PriorForecaster {
-            programme,
-            population,
-            model,
-            scenarios,
+            inputs: EngineInputs::new(programme, population, model, scenarios),
             cache: Mutex::new(HashMap::new()),
-            cancel: None,
         }
     }
 
-    /// Stop a forecast in progress (with [`Error::Cancelled`]) once `cancel` is set.
+    /// Stop a forecast in progress (with [`Error::Cancelled`](crate::Error::Cancelled)) once
+    /// `cancel` is set.
     pub fn with_cancel(mut self, cancel: Option<&'a AtomicBool>) -> Self {
-        self.cancel = cancel;
+        self.inputs.cancel = cancel;
         self
     }
 }
@@ -56,15 +76,16 @@ impl Forecaster for PriorForecaster<'_> {
         if let Some(v) = self.cache.lock().expect("cache lock").get(&seed) {
             return Ok(Prediction::Distribution(v.to_vec()));
         }
+        let inputs = &self.inputs;
         let r = simulate(
-            self.programme,
-            self.population,
-            self.model,
+            inputs.programme,
+            inputs.population,
+            inputs.model,
             &SimOptions {
-                scenarios: self.scenarios,
+                scenarios: inputs.scenarios,
                 seed,
                 threads: Some(1),
-                cancel: self.cancel,
+                cancel: inputs.cancel,
                 ..Default::default()
             },
         )?;
@@ -82,11 +103,7 @@ impl Forecaster for PriorForecaster<'_> {
 /// simulated. Its expected value is the mean of [`crate::forecast::Forecast::total_payout`],
 /// its intervals that distribution's central percentiles.
 pub struct ActualsForecaster<'a> {
-    programme: &'a Compiled,
-    population: &'a Population,
-    model: &'a Model,
-    scenarios: usize,
-    cancel: Option<&'a AtomicBool>,
+    inputs: EngineInputs<'a>,
 }
 
 impl<'a> ActualsForecaster<'a> {
@@ -99,34 +116,32 @@ impl<'a> ActualsForecaster<'a> {
         scenarios: usize,
     ) -> Self {
         ActualsForecaster {
-            programme,
-            population,
-            model,
-            scenarios,
-            cancel: None,
+            inputs: EngineInputs::new(programme, population, model, scenarios),
         }
     }
 
-    /// Stop a forecast in progress (with [`Error::Cancelled`]) once `cancel` is set.
+    /// Stop a forecast in progress (with [`Error::Cancelled`](crate::Error::Cancelled)) once
+    /// `cancel` is set.
     pub fn with_cancel(mut self, cancel: Option<&'a AtomicBool>) -> Self {
-        self.cancel = cancel;
+        self.inputs.cancel = cancel;
         self
     }
 }
 
 impl Forecaster for ActualsForecaster<'_> {
     fn predict(&self, actuals: &Transactions, as_of: NaiveDate, seed: u64) -> Result<Prediction> {
+        let inputs = &self.inputs;
         let f = crate::forecast::forecast(
-            self.programme,
-            self.population,
-            self.model,
+            inputs.programme,
+            inputs.population,
+            inputs.model,
             actuals,
             as_of,
             &crate::forecast::ForecastOptions {
-                scenarios: self.scenarios,
+                scenarios: inputs.scenarios,
                 seed,
                 threads: 1,
-                cancel: self.cancel,
+                cancel: inputs.cancel,
                 ..Default::default()
             },
         )?;

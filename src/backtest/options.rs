@@ -3,10 +3,12 @@
 
 use crate::error::{Error, Result};
 use crate::rng::splitmix64;
+use crate::run::{Bytes, Control, ProgressCallback, DEFAULT_MEMORY_LIMIT};
 use std::sync::atomic::AtomicBool;
 
-/// Progress callback: (years done, years planned); returning `false` cancels the run.
-pub type Progress<'a> = &'a (dyn Fn(usize, usize) -> bool + Sync);
+/// Progress callback: (years done, years planned); returning `false` cancels the run (the run
+/// driver's [`ProgressCallback`]).
+pub type Progress<'a> = ProgressCallback<'a>;
 
 /// Options of a backtest.
 #[derive(Clone, Copy)]
@@ -26,7 +28,7 @@ pub struct BacktestOptions<'a> {
     /// Progress callback, called after each year.
     pub progress: Option<Progress<'a>>,
     /// Set to `true` (from another thread, e.g. a Ctrl-C watcher) to stop the run with
-    /// [`Error::Cancelled`]; the standard forecasters ([`run_standard`]) check it within their
+    /// [`Error::Cancelled`]; the standard forecasters ([`run_standard`](super::run_standard)) check it within their
     /// forecasts too.
     pub cancel: Option<&'a AtomicBool>,
 }
@@ -45,6 +47,13 @@ impl Default for BacktestOptions<'_> {
     }
 }
 
+impl<'a> BacktestOptions<'a> {
+    /// How the caller follows and stops the run: the progress callback and the cancel flag.
+    pub fn control(&self) -> Control<'a> {
+        Control::new(self.progress, self.cancel)
+    }
+}
+
 /// The forecast seed of year `year`: independent of the truth's streams and of other years.
 pub fn year_seed(forecast_seed: u64, year: u64) -> u64 {
     splitmix64(forecast_seed ^ splitmix64(year ^ 0x4241_434B_5445_5354)) // "BACKTEST"
@@ -56,11 +65,11 @@ pub(super) fn default_forecast_seed(seed: u64) -> u64 {
 }
 
 /// Memory a backtest keeps for its years: at most 4 GB.
-const BACKTEST_MEMORY: usize = 4 << 30;
+const BACKTEST_MEMORY: usize = DEFAULT_MEMORY_LIMIT;
 
 /// Refuse `years` years of `per_year` bytes each above [`BACKTEST_MEMORY`].
 pub(super) fn check_years_memory(years: usize, per_year: usize) -> Result<()> {
-    let need = years.saturating_mul(per_year);
+    let need = Bytes::mul(years, per_year);
     if need > BACKTEST_MEMORY {
         return Err(Error::Request(format!(
             "a backtest of {years} years would keep {} of results, above 4 GB: run fewer years (or fewer scenarios per forecast)",

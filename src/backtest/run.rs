@@ -10,6 +10,7 @@ use crate::demand::Model;
 use crate::error::{Error, Result};
 use crate::population::Population;
 use crate::programme::Compiled;
+use crate::run::{check_threads, Bytes, Control};
 use chrono::NaiveDate;
 use rust_decimal::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -33,7 +34,7 @@ pub fn run(
     if opts.years == 0 {
         return Err(Error::Request("a backtest needs at least one year".into()));
     }
-    crate::engine::check_threads(opts.threads)?;
+    check_threads(opts.threads)?;
     let names = method_names(methods)?;
     let month_ends = month_ends(programme, opts.month_ends)?;
     let as_of: Vec<NaiveDate> = month_ends
@@ -42,10 +43,13 @@ pub fn run(
         .collect();
     // the cells kept per year, checked before any year runs (saturating: a huge number of
     // years is refused, never wrapped round to a small estimate)
-    let per_year = std::mem::size_of::<Cell>()
-        .saturating_mul(as_of.len())
-        .saturating_mul(methods.len())
-        .saturating_add(std::mem::size_of::<Option<YearResult>>() + 8);
+    let per_year = Bytes::sum(&[
+        Bytes::mul(
+            Bytes::mul(std::mem::size_of::<Cell>(), as_of.len()),
+            methods.len(),
+        ),
+        std::mem::size_of::<Option<YearResult>>() + 8,
+    ]);
     check_years_memory(opts.years, per_year)?;
     let forecast_seed = opts
         .forecast_seed
@@ -56,6 +60,7 @@ pub fn run(
         model,
         methods,
         opts,
+        control: opts.control(),
         as_of: &as_of,
         forecast_seed,
         done: AtomicUsize::new(0),
@@ -146,6 +151,8 @@ struct Years<'a> {
     model: &'a Model,
     methods: &'a [(&'a str, &'a dyn Forecaster)],
     opts: &'a BacktestOptions<'a>,
+    /// The caller's progress callback and cancel flag.
+    control: Control<'a>,
     as_of: &'a [NaiveDate],
     forecast_seed: u64,
     /// Years finished (for the progress callback).
@@ -180,12 +187,9 @@ impl Years<'_> {
             }
         }
         let n = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        if let Some(progress) = opts.progress {
-            if !progress(n, opts.years) {
-                self.cancelled.store(true, Ordering::Relaxed);
-                return Err(Error::Cancelled);
-            }
-        }
+        self.control
+            .report(n, opts.years)
+            .inspect_err(|_| self.cancelled.store(true, Ordering::Relaxed))?;
         Ok((truth.payout.to_f64().unwrap_or(f64::NAN), cells))
     }
 

@@ -215,8 +215,22 @@ pub(super) fn measure_actuals(
     let mut volume_month = vec![0.0; partners * components];
     let mut gross = vec![0.0; partners * complete];
     let mut partial_bought = vec![false; partners];
-    let mut orders = HashMap::new();
     let mut partner_measures = vec![Decimal::ZERO; measure_len];
+    // a partner's measures of `rows` (the components in `active`), with settlement's code
+    let mut orders = HashMap::new();
+    let mut measure = |rows: &[usize], active: &[bool], into: &mut [Decimal]| {
+        into.fill(Decimal::ZERO);
+        crate::settlement::fill_measures(
+            prepared,
+            programme,
+            actuals,
+            resolved,
+            rows,
+            active,
+            into,
+            &mut orders,
+        );
+    };
     // the basis volume of every component over all periods of a partner's measures
     let volume = |m: &[Decimal], c: usize| -> f64 {
         let comp = &prepared.components[c];
@@ -234,17 +248,7 @@ pub(super) fn measure_actuals(
             })
             .collect();
         let rows = &rows_of[i];
-        partner_measures.fill(Decimal::ZERO);
-        crate::settlement::fill_measures(
-            prepared,
-            programme,
-            actuals,
-            resolved,
-            rows,
-            &active,
-            &mut partner_measures,
-            &mut orders,
-        );
+        measure(rows, &active, &mut partner_measures);
         for (j, v) in partner_measures.iter().enumerate() {
             measures[i * measure_len + j] = decimal_to_f64(*v);
         }
@@ -256,17 +260,7 @@ pub(super) fn measure_actuals(
             .copied()
             .filter(|&r| month_of[r] == months.as_of_month)
             .collect();
-        partner_measures.fill(Decimal::ZERO);
-        crate::settlement::fill_measures(
-            prepared,
-            programme,
-            actuals,
-            resolved,
-            &month_rows,
-            &active,
-            &mut partner_measures,
-            &mut orders,
-        );
+        measure(&month_rows, &active, &mut partner_measures);
         for c in 0..components {
             volume_month[i * components + c] = volume(&partner_measures, c);
         }

@@ -4,6 +4,7 @@ use super::prior::PriorAccruals;
 use crate::error::{Error, Result};
 use crate::population::Population;
 use crate::programme::Compiled;
+use crate::run::{check_threads, Bytes, RunOptions, DEFAULT_MEMORY_LIMIT};
 use std::sync::atomic::AtomicBool;
 
 /// A progress callback: (scenarios done, scenarios planned), after each chunk.
@@ -43,6 +44,18 @@ impl Default for ForecastOptions<'_> {
     }
 }
 
+impl ForecastOptions<'_> {
+    /// How the run is executed ([`crate::run`]): `threads` (0 = all cores), chunks of 32
+    /// scenarios, and the 4 GB limit on the results kept per scenario.
+    pub fn run_options(&self) -> RunOptions {
+        RunOptions {
+            threads: (self.threads > 0).then_some(self.threads),
+            chunk_size: super::scenarios::CHUNK,
+            memory_limit: RESULTS_MEMORY,
+        }
+    }
+}
+
 impl std::fmt::Debug for ForecastOptions<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ForecastOptions")
@@ -61,7 +74,7 @@ pub(super) fn check_options(opts: &ForecastOptions) -> Result<()> {
     if opts.scenarios == 0 {
         return Err(Error::Request("scenarios must be at least 1".into()));
     }
-    crate::engine::check_threads((opts.threads > 0).then_some(opts.threads))?;
+    check_threads(opts.run_options().threads)?;
     if !(opts.confidence > 0.0 && opts.confidence < 1.0) {
         return Err(Error::Request(format!(
             "confidence must be between 0 and 1 (e.g. 0.9), found {}",
@@ -71,8 +84,8 @@ pub(super) fn check_options(opts: &ForecastOptions) -> Result<()> {
     Ok(())
 }
 
-/// Memory the per-scenario results of a forecast may take at the most.
-const RESULTS_MEMORY: usize = 4 << 30;
+/// Memory the per-scenario results of a forecast may take at the most (4 GB).
+const RESULTS_MEMORY: usize = DEFAULT_MEMORY_LIMIT;
 
 /// Refuse a forecast whose per-scenario results (per partner, component, segment and period)
 /// would take more than 4 GB, before any set-up. Saturating: a huge number of scenarios is
@@ -83,16 +96,14 @@ pub(super) fn check_results_memory(
     scenarios: usize,
 ) -> Result<()> {
     let partners = population.len();
-    let width = [
+    let width = Bytes::sum(&[
         partners,
         programme.components.len(),
         population.segments.len(),
         programme.calendar.periods as usize,
         2,
-    ]
-    .iter()
-    .fold(0usize, |a, &b| a.saturating_add(b));
-    let need = scenarios.saturating_mul(width).saturating_mul(8);
+    ]);
+    let need = Bytes::mul(Bytes::mul(scenarios, width), 8);
     if need > RESULTS_MEMORY {
         let mb = if need == usize::MAX {
             "more memory than this computer can address".to_owned()

@@ -173,24 +173,22 @@ impl Forecast {
 
     /// Per segment.
     pub fn by_segment(&self) -> Vec<Row> {
-        (0..self.segments.len())
-            .map(|g| Row {
-                key: self.segments[g].clone(),
-                segment: None,
-                payout: distribution(&self.segment_payout(g), self.confidence),
-                churned: None,
-                months_observed: None,
-            })
-            .collect()
+        self.breakdown(&self.segments, |g| self.segment_payout(g))
     }
 
     /// Per component.
     pub fn by_component(&self) -> Vec<Row> {
-        (0..self.components.len())
-            .map(|c| Row {
-                key: self.components[c].clone(),
+        self.breakdown(&self.components, |c| self.component_payout(c))
+    }
+
+    /// One row per key (segment or component) with the distribution of `payout_of(j)`.
+    fn breakdown(&self, keys: &[String], payout_of: impl Fn(usize) -> Vec<f64>) -> Vec<Row> {
+        keys.iter()
+            .enumerate()
+            .map(|(j, key)| Row {
+                key: key.clone(),
                 segment: None,
-                payout: distribution(&self.component_payout(c), self.confidence),
+                payout: distribution(&payout_of(j), self.confidence),
                 churned: None,
                 months_observed: None,
             })

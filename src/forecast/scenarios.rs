@@ -1,17 +1,19 @@
 //! The Monte Carlo run of a forecast: the conditioned scenarios of the rest of the programme,
-//! run in chunks on a thread pool and folded in scenario order (so results do not depend on
-//! the number of threads), with the budget applied per scenario.
+//! run by the run driver ([`crate::run`]) in chunks on a thread pool and folded in scenario
+//! order (so results do not depend on the number of threads), with the budget applied per
+//! scenario.
 
 use super::options::ForecastOptions;
 use crate::engine::conditioned::{CondEngine, CondOut};
 use crate::engine::Ladder;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::population::Population;
-use rayon::prelude::*;
-use std::sync::atomic::Ordering;
+use crate::run::{run_chunks, Chunking, Control};
+use std::ops::ControlFlow;
 
-/// Scenarios run together between progress reports and cancel checks.
-const CHUNK: usize = 32;
+/// Scenarios run together between progress reports and cancel checks (results do not depend
+/// on it).
+pub(super) const CHUNK: usize = 32;
 
 /// What a forecast keeps of its scenarios: per-scenario totals and breakdowns, in scenario
 /// order, and sums over scenarios per partner and component.
@@ -128,29 +130,25 @@ impl Accumulated {
     }
 }
 
-/// Whether the caller asked to stop.
-fn cancelled(opts: &ForecastOptions) -> bool {
-    opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
-}
-
-/// Run `opts.scenarios` scenarios of `engine` in chunks on `opts.threads` threads (0 = all
-/// cores), folding them in scenario order; the progress callback hears after each chunk.
-/// [`Error::Cancelled`] once `opts.cancel` is set.
+/// Run `opts.scenarios` scenarios of `engine` on the run driver ([`crate::run::run_chunks`]):
+/// in chunks of [`CHUNK`] on `opts.threads` threads (0 = all cores), folded in scenario
+/// order; the progress callback hears after each chunk. [`Error::Cancelled`](crate::Error::Cancelled) once
+/// `opts.cancel` is set.
 pub(super) fn run_scenarios(
     engine: &CondEngine,
     population: &Population,
     opts: &ForecastOptions,
 ) -> Result<Accumulated> {
     let scenarios = opts.scenarios;
-    let threads = if opts.threads == 0 {
-        rayon::current_num_threads()
-    } else {
-        opts.threads
+    let run_options = opts.run_options();
+    let pool = run_options.pool()?;
+    let report = |done: usize, planned: usize| {
+        if let Some(progress) = opts.progress {
+            progress(done, planned);
+        }
+        true
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::Request(format!("cannot start {threads} worker threads: {e}")))?;
+    let control = Control::new(Some(&report), opts.cancel);
     let mut accumulated = Accumulated::new(
         engine,
         population.len(),
@@ -160,38 +158,28 @@ pub(super) fn run_scenarios(
     let segment_of: Vec<usize> = (0..accumulated.partners)
         .map(|i| engine.segment_of(i))
         .collect();
-    let mut done = 0;
-    while done < scenarios {
-        if cancelled(opts) {
-            return Err(Error::Cancelled);
-        }
-        let end = (done + CHUNK).min(scenarios);
-        let outs: Vec<CondOut> = pool.install(|| {
-            (done..end)
-                .into_par_iter()
-                .map_init(
-                    || engine.work(),
-                    |work, s| {
-                        let mut out = CondOut::default();
-                        engine.run_scenario(opts.seed, s as u64, work, &mut out);
-                        out
-                    },
-                )
-                .collect()
-        });
-        if cancelled(opts) {
-            return Err(Error::Cancelled);
-        }
-        for out in &outs {
-            accumulated.add(engine, &segment_of, out);
-        }
-        done = end;
-        if let Some(progress) = opts.progress {
-            progress(done, scenarios);
-        }
-    }
-    if cancelled(opts) {
-        return Err(Error::Cancelled);
-    }
+    run_chunks(
+        &pool,
+        0..scenarios,
+        Chunking {
+            chunk_size: run_options.chunk_size,
+            checkpoint_every: None,
+        },
+        &control,
+        scenarios,
+        || engine.work(),
+        |work, s| {
+            let mut out = CondOut::default();
+            engine.run_scenario(opts.seed, s as u64, work, &mut out);
+            out
+        },
+        |_, outs| {
+            for out in &outs {
+                accumulated.add(engine, &segment_of, out);
+            }
+            Ok(ControlFlow::Continue(()))
+        },
+    )?;
+    control.check()?;
     Ok(accumulated)
 }

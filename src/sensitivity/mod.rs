@@ -58,6 +58,7 @@ use crate::engine::{self, SimOptions};
 use crate::error::{Error, Result};
 use crate::population::Population;
 use crate::programme::Compiled;
+use crate::run::{self, ProgressCallback};
 use assumptions::{resolve, Resolved};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -201,7 +202,7 @@ fn check_memory(
 ) -> Result<()> {
     let max_scenarios = sim.precision.map_or(sim.scenarios, |p| p.max_scenarios);
     let one = engine::estimate_memory(programme, population, model, sim)?;
-    engine::check_memory(
+    run::check_memory(
         one.saturating_mul(3),
         sim.memory_limit,
         max_scenarios,
@@ -212,7 +213,7 @@ fn check_memory(
 /// The caller's progress callback seen over all runs together: `(done, total)` over the
 /// scenarios of the base, low and high runs.
 struct RunsProgress<'a> {
-    user: Option<engine::Progress<'a>>,
+    user: Option<ProgressCallback<'a>>,
     runs: usize,
     /// Scenarios of the runs finished before the current one.
     offset: AtomicUsize,
