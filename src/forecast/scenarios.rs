@@ -109,12 +109,13 @@ impl Accumulated {
         let mut by_component = vec![0.0; components];
         for i in 0..self.partners {
             let mut partner_total = 0.0;
-            for c in 0..components {
-                let v = out.payable[i * components + c] * factor;
+            for (c, component_total) in by_component.iter_mut().enumerate() {
+                let j = i * components + c;
+                let v = out.payable[j] * factor;
                 partner_total += v;
-                by_component[c] += v;
-                self.payout_sum[i * components + c] += v;
-                self.volume_sum[i * components + c] += out.volume[i * components + c];
+                *component_total += v;
+                self.payout_sum[j] += v;
+                self.volume_sum[j] += out.volume[j];
             }
             self.partner_payout.push(partner_total);
             by_segment[segment_of[i]] += partner_total;
