@@ -29,7 +29,7 @@ pub struct Row {
     pub months_observed: Option<u32>,
 }
 
-/// The result of [`forecast`].
+/// The result of [`forecast`](super::forecast()).
 #[derive(Debug, Clone)]
 pub struct Forecast {
     /// Programme name.

@@ -8,7 +8,7 @@ use crate::error::Result;
 /// What an assumption moves.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Moves {
-    /// One model parameter, by its path (see [`parameters`]), moved by a [`Change`] each way.
+    /// One model parameter, by its path (see [`parameters`](super::parameters())), moved by a [`Change`] each way.
     Parameter {
         /// Parameter path, e.g. `"noise.sigma"`.
         path: String,
@@ -41,7 +41,7 @@ pub struct Assumption {
 }
 
 impl Assumption {
-    /// Move the parameter at `path` (see [`parameters`]) by `low` and `high`; the labels
+    /// Move the parameter at `path` (see [`parameters`](super::parameters())) by `low` and `high`; the labels
     /// describe the changes ("−50%", "+5 pp", "off", "= 0.3").
     pub fn parameter(
         name: impl Into<String>,

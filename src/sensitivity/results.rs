@@ -140,7 +140,7 @@ impl SensitivityRow {
     }
 }
 
-/// Results of [`sensitivity`].
+/// Results of [`sensitivity`](super::sensitivity()).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sensitivity {
     /// Programme name.
