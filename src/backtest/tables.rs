@@ -65,47 +65,57 @@ pub struct PairedRow {
     pub wins: f64,
 }
 
+/// Where a realised payout fell against a forecast's interval.
+enum Side {
+    /// Below the interval: the forecast was too high.
+    Below,
+    /// Inside.
+    Inside,
+    /// Above: the forecast was too low.
+    Above,
+}
+
 impl Backtest {
     /// Coverage of the 80% and 90% intervals of every method with intervals, per month end and
     /// pooled (pooled rows last for each method and level).
     pub fn coverage(&self) -> Vec<CoverageRow> {
-        let (ny, nm) = (self.years(), self.month_ends.len());
+        let (years, month_ends) = (self.years(), self.month_ends.len());
         let mut rows = Vec::new();
         for (k, method) in self.methods.iter().enumerate() {
             if !self.has_intervals[k] {
                 continue;
             }
             for (j, &level) in LEVELS.iter().enumerate() {
-                // per year and month end: -1 below, 0 inside, 1 above
+                // per year and month end: where the realised payout fell
                 let side = |y: usize, m: usize| {
                     let c = &self.cells[self.idx(y, m, k)];
                     let r = self.realised[y];
                     if r < c.bounds[2 * j] {
-                        -1
+                        Side::Below
                     } else if r > c.bounds[2 * j + 1] {
-                        1
+                        Side::Above
                     } else {
-                        0
+                        Side::Inside
                     }
                 };
                 let row = |ms: &[usize], month_end: Option<usize>| {
-                    let mut per_year = Vec::with_capacity(ny);
+                    let mut per_year = Vec::with_capacity(years);
                     let (mut inside, mut below, mut above) = (0usize, 0usize, 0usize);
-                    for y in 0..ny {
-                        let mut yi = 0usize;
+                    for y in 0..years {
+                        let mut inside_this_year = 0usize;
                         for &m in ms {
                             match side(y, m) {
-                                -1 => below += 1,
-                                1 => above += 1,
-                                _ => {
+                                Side::Below => below += 1,
+                                Side::Above => above += 1,
+                                Side::Inside => {
                                     inside += 1;
-                                    yi += 1;
+                                    inside_this_year += 1;
                                 }
                             }
                         }
-                        per_year.push(yi as f64 / ms.len() as f64);
+                        per_year.push(inside_this_year as f64 / ms.len() as f64);
                     }
-                    let n = ny * ms.len();
+                    let n = years * ms.len();
                     let p = inside as f64 / n as f64;
                     CoverageRow {
                         method: method.clone(),
@@ -121,10 +131,10 @@ impl Backtest {
                         se_years: summary::mean(&per_year).se,
                     }
                 };
-                for m in 0..nm {
+                for m in 0..month_ends {
                     rows.push(row(&[m], Some(self.month_ends[m])));
                 }
-                let all: Vec<usize> = (0..nm).collect();
+                let all: Vec<usize> = (0..month_ends).collect();
                 rows.push(row(&all, None));
             }
         }
@@ -145,12 +155,12 @@ impl Backtest {
     /// last for each method). Years that realised no payout are left out (relative error
     /// undefined).
     pub fn errors(&self) -> Vec<ErrorRow> {
-        let nm = self.month_ends.len();
+        let month_ends = self.month_ends.len();
         let mut rows = Vec::new();
         for (k, method) in self.methods.iter().enumerate() {
             let mut per_year: HashMap<usize, (f64, f64, usize)> = HashMap::new();
             let mut pooled: Vec<(f64, f64)> = Vec::new();
-            for m in 0..nm {
+            for m in 0..month_ends {
                 let e = self.rel_errors(k, m);
                 let abs: Vec<f64> = e.iter().map(|x| x.1.abs()).collect();
                 let rel: Vec<f64> = e.iter().map(|x| x.1).collect();
@@ -208,7 +218,7 @@ impl Backtest {
     /// mean over month ends), so they account for the correlation between a year's month ends.
     pub fn paired(&self, method: &str, against: &str) -> Result<Vec<PairedRow>> {
         let (a, b) = (self.method_index(method)?, self.method_index(against)?);
-        let nm = self.month_ends.len();
+        let month_ends = self.month_ends.len();
         let ys: Vec<usize> = (0..self.years())
             .filter(|&y| self.realised[y] > 0.0)
             .collect();
@@ -219,7 +229,7 @@ impl Backtest {
             (ea - eb, ea < eb)
         };
         let mut rows = Vec::new();
-        for m in 0..nm {
+        for m in 0..month_ends {
             let v: Vec<(f64, bool)> = ys.iter().map(|&y| d(y, m)).collect();
             let diffs: Vec<f64> = v.iter().map(|x| x.0).collect();
             rows.push(PairedRow {
@@ -232,11 +242,11 @@ impl Backtest {
         }
         let per_year: Vec<f64> = ys
             .iter()
-            .map(|&y| (0..nm).map(|m| d(y, m).0).sum::<f64>() / nm as f64)
+            .map(|&y| (0..month_ends).map(|m| d(y, m).0).sum::<f64>() / month_ends as f64)
             .collect();
         let wins = ys
             .iter()
-            .flat_map(|&y| (0..nm).map(move |m| (y, m)))
+            .flat_map(|&y| (0..month_ends).map(move |m| (y, m)))
             .filter(|&(y, m)| d(y, m).1)
             .count();
         rows.push(PairedRow {
@@ -244,7 +254,7 @@ impl Backtest {
             against: against.into(),
             month_end: None,
             difference: summary::mean(&per_year),
-            wins: wins as f64 / (ys.len() * nm) as f64,
+            wins: wins as f64 / (ys.len() * month_ends) as f64,
         });
         Ok(rows)
     }
@@ -256,8 +266,8 @@ impl Backtest {
         use std::fmt::Write as _;
         let errors = self.errors();
         let coverage = self.coverage();
-        let nm = self.month_ends.len();
-        let err_of = |k: usize, m: usize| &errors[k * (nm + 1) + m];
+        let month_ends = self.month_ends.len();
+        let err_of = |k: usize, m: usize| &errors[k * (month_ends + 1) + m];
         let mut out = String::new();
         let mut head = String::from("| month end |");
         let mut rule = String::from("|---|");
@@ -270,8 +280,8 @@ impl Backtest {
             }
         }
         writeln!(out, "{head}\n{rule}").unwrap();
-        for m in 0..=nm {
-            let label = if m < nm {
+        for m in 0..=month_ends {
+            let label = if m < month_ends {
                 self.as_of[m].format("%Y-%m-%d").to_string()
             } else {
                 "all".into()
@@ -289,7 +299,7 @@ impl Backtest {
                 .unwrap();
                 if self.has_intervals[k] {
                     for j in 0..LEVELS.len() {
-                        let c = &coverage[(ci * LEVELS.len() + j) * (nm + 1) + m];
+                        let c = &coverage[(ci * LEVELS.len() + j) * (month_ends + 1) + m];
                         write!(
                             out,
                             " {:.1} ± {:.1} |",

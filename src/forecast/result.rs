@@ -60,25 +60,46 @@ pub struct Forecast {
     pub segments: Vec<String>,
     /// Component ids.
     pub components: Vec<String>,
+    /// Total payout after the budget, per scenario.
     pub(super) payout: Vec<f64>,
+    /// Total payout before the budget cut, per scenario.
     pub(super) payout_before_budget: Vec<f64>,
+    /// `scenarios × partners`: payout after the budget.
     pub(super) partner_payout: Vec<f64>,
+    /// `scenarios × components`: payout after the budget.
     pub(super) component_payout: Vec<f64>,
+    /// `scenarios × segments`: payout after the budget.
     pub(super) segment_payout: Vec<f64>,
+    /// `scenarios × periods`: cash paid for each period.
     pub(super) cash: Vec<f64>,
+    /// Label of each period.
     pub(super) period_labels: Vec<String>,
+    /// Last day of each period.
     pub(super) period_ends: Vec<NaiveDate>,
+    /// Payment date of each period.
     pub(super) payment_dates: Vec<NaiveDate>,
+    /// `partners × components`: mean final payout after the budget.
     pub(super) mean_partner_component: Vec<f64>,
+    /// `partners × components`: whether the component applies to the partner.
     pub(super) active: Vec<bool>,
+    /// `partners × components`: basis volume of the actuals to date.
     pub(super) volume_to_date: Vec<f64>,
+    /// `partners × components`: basis volume of the forecast date's month.
     pub(super) volume_month: Vec<f64>,
+    /// `partners × components`: mean basis volume over the whole programme.
     pub(super) volume_final: Vec<f64>,
+    /// `partners × components`: accrual booked before (0 without a row).
     pub(super) prior: Vec<f64>,
+    /// Per partner: treated as churned.
     pub(super) churned: Vec<bool>,
+    /// Per partner: months of actuals its own factor was updated from.
     pub(super) observations: Vec<u32>,
+    /// Share of the programme's days up to the forecast date (the journal's share for a
+    /// partner and component without expected volume).
     pub(super) elapsed_share: f64,
+    /// The programme's rounding rule (journal amounts).
     pub(super) rounding: crate::money::Rounding,
+    /// The watch list.
     pub(super) watch: Vec<WatchEntry>,
 }
 
