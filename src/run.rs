@@ -401,7 +401,9 @@ mod tests {
         assert!(check_memory(10, 10, 1, 1).is_ok());
         let e = check_memory(Bytes::mul(usize::MAX, 2), 4 << 30, 7, 3).unwrap_err();
         assert!(e.to_string().contains("7 scenarios × 3 partners"), "{e}");
-        assert!(e.to_string().contains("more memory than this computer can address"));
+        assert!(e
+            .to_string()
+            .contains("more memory than this computer can address"));
         assert_eq!(Bytes::sum(&[usize::MAX, 1]), usize::MAX);
     }
 }
