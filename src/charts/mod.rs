@@ -49,6 +49,7 @@ mod fan;
 pub mod format;
 mod raster;
 mod risk_return;
+mod sensitivity;
 mod tornado;
 
 pub use attainment::{AttainmentSeries, TierAttainment};
