@@ -8,6 +8,7 @@
 //! - [`calendar`]: programme periods and payment dates.
 //! - [`charts`]: finance-ready charts (SVG and PNG) drawn with plotters.
 //! - [`data`]: partner and transaction tables (CSV, exact decimals, located errors).
+//! - [`document`]: the file formats of programmes and models (TOML/JSON/YAML), located errors.
 //! - [`rules`]: the calculation kernel, generic over `Decimal` and `f64`.
 //! - [`population`], [`demand`], [`rng`]: partner populations, the demand model, keyed random streams.
 //! - [`run`]: the run driver: threads, chunks, progress and cancel, the memory guard.
@@ -48,6 +49,7 @@ pub mod calendar;
 pub mod charts;
 pub mod data;
 pub mod demand;
+pub mod document;
 pub mod engine;
 pub mod error;
 pub mod forecast;
