@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import rebatesim as rs
-from conftest import PARTNERS, PROGRAMME, TRANSACTIONS, run_cli
+from conftest import run_cli
 
 YEAR = rs.Programme.from_toml(
     """
@@ -152,7 +152,7 @@ def test_bad_input_names_the_row(small):
 
 def test_docstring_examples(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    module = importlib.import_module("rebatesim.forecast")
+    module = importlib.import_module("rebatesim.forecasting")
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False)
     assert result.attempted > 0 and result.failed == 0
 
