@@ -250,9 +250,9 @@ impl Chart for TierAttainment {
 
 impl TierAttainment {
     /// Draws the title, subtitle and legend; returns the area below them.
-    fn draw_header<'a, DB: DrawingBackend>(
+    fn draw_header<DB: DrawingBackend>(
         &self,
-        root: &'a DrawingArea<DB, Shift>,
+        root: &DrawingArea<DB, Shift>,
         t: &Theme,
     ) -> Result<DrawingArea<DB, Shift>> {
         let has_interval = self.series.iter().any(|s| s.interval.is_some());

@@ -20,7 +20,7 @@
 //! designs and segments in the same order to every chart and each keeps its
 //! colour throughout a report. Inputs are validated before drawing: empty
 //! data, NaN or infinite values and mismatched lengths are
-//! [`Error::Request`](crate::Error::Request) naming the chart and field;
+//! [`Error::Request`] naming the chart and field;
 //! degenerate but legitimate data (every scenario paying the same) still draws.
 //!
 //! ```
