@@ -157,10 +157,103 @@ pub(crate) fn t95(nu: f64) -> f64 {
         + (3.0 * z.powi(7) + 19.0 * z.powi(5) + 17.0 * z.powi(3) - 15.0 * z) / (384.0 * nu.powi(3))
 }
 
-/// Chi-square quantile with `nu` degrees of freedom at the normal quantile `z` (Wilson–Hilferty).
-pub(crate) fn chi2_quantile(nu: f64, z: f64) -> f64 {
-    let a = 2.0 / (9.0 * nu);
-    (nu * (1.0 - a + z * a.sqrt()).powi(3)).max(1e-12)
+/// `ln Γ(x)` for x > 0 (Lanczos, g = 7, 9 terms; relative error below 10⁻¹³).
+fn ln_gamma(x: f64) -> f64 {
+    const C: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        // reflection
+        let pi = std::f64::consts::PI;
+        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let mut a = C[0];
+    let t = x + 7.5;
+    for (i, c) in C.iter().enumerate().skip(1) {
+        a += c / (x + i as f64);
+    }
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
+}
+
+/// The regularised lower incomplete gamma function P(a, x) (series below a + 1, continued
+/// fraction above).
+fn gamma_p(a: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    let lead = -x + a * x.ln() - ln_gamma(a);
+    if x < a + 1.0 {
+        let (mut sum, mut term, mut ap) = (1.0 / a, 1.0 / a, a);
+        for _ in 0..1000 {
+            ap += 1.0;
+            term *= x / ap;
+            sum += term;
+            if term.abs() < sum.abs() * 1e-16 {
+                break;
+            }
+        }
+        (sum.ln() + lead).exp()
+    } else {
+        // Lentz's continued fraction for Q(a, x)
+        let tiny = 1e-300;
+        let mut b = x + 1.0 - a;
+        let mut c = 1.0 / tiny;
+        let mut d = 1.0 / b;
+        let mut h = d;
+        for i in 1..1000 {
+            let an = -(i as f64) * (i as f64 - a);
+            b += 2.0;
+            d = an * d + b;
+            if d.abs() < tiny {
+                d = tiny;
+            }
+            c = b + an / c;
+            if c.abs() < tiny {
+                c = tiny;
+            }
+            d = 1.0 / d;
+            let del = d * c;
+            h *= del;
+            if (del - 1.0).abs() < 1e-16 {
+                break;
+            }
+        }
+        1.0 - (lead.exp() * h)
+    }
+}
+
+/// The chi-square quantile with `nu` (> 0, not necessarily whole) degrees of freedom at
+/// probability `p` (bisection on the distribution function).
+pub(crate) fn chi2_quantile(nu: f64, p: f64) -> f64 {
+    let cdf = |x: f64| gamma_p(nu / 2.0, x / 2.0);
+    let (mut lo, mut hi) = (0.0, nu.max(1.0));
+    while cdf(hi) < p {
+        hi *= 2.0;
+        if hi > 1e12 {
+            break;
+        }
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if cdf(mid) < p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi - lo < 1e-12 * hi.max(1e-300) {
+            break;
+        }
+    }
+    (0.5 * (lo + hi)).max(1e-300)
 }
 
 #[cfg(test)]
@@ -197,8 +290,14 @@ mod tests {
         // t(0.95; 10) = 1.812461, t(0.95; 30) = 1.697261
         assert!((t95(10.0) - 1.812_461).abs() < 2e-3);
         assert!((t95(30.0) - 1.697_261).abs() < 5e-4);
-        // chi2(0.95; 10) = 18.307, chi2(0.05; 10) = 3.940
-        assert!((chi2_quantile(10.0, Z95) - 18.307).abs() < 0.05);
-        assert!((chi2_quantile(10.0, -Z95) - 3.940).abs() < 0.05);
+        // chi2(0.95; 10) = 18.307038, chi2(0.05; 10) = 3.940299; with 2 degrees of freedom
+        // the quantile is −2 ln(1 − p) exactly; chi2(0.05; 0.5) = 0.0000601 (tables)
+        assert!((chi2_quantile(10.0, 0.95) - 18.307_038).abs() < 1e-5);
+        assert!((chi2_quantile(10.0, 0.05) - 3.940_299).abs() < 1e-5);
+        for p in [0.05, 0.5, 0.95] {
+            let want = -2.0 * (1.0f64 - p).ln();
+            assert!((chi2_quantile(2.0, p) - want).abs() < 1e-9, "{p}");
+        }
+        assert!((chi2_quantile(30000.0, 0.95) - 30404.08).abs() < 0.1);
     }
 }

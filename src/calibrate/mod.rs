@@ -281,8 +281,8 @@ fn sigma_chi2(var: f64, nu: f64) -> (f64, f64, (f64, f64)) {
     } else {
         f64::NAN
     };
-    let lo = (v * nu / chi2_quantile(nu, Z95)).sqrt();
-    let hi = (v * nu / chi2_quantile(nu, -Z95)).sqrt();
+    let lo = (v * nu / chi2_quantile(nu, 0.95)).sqrt();
+    let hi = (v * nu / chi2_quantile(nu, 0.05)).sqrt();
     (s, se, (lo, hi))
 }
 
@@ -344,7 +344,7 @@ pub fn calibrate(
         seg_count[g] += 1;
     }
     for g in 0..g_len {
-        if seg_count[g] < options.min_segment_partners {
+        if seg_count[g] < options.min_segment_partners.max(1) {
             return Err(Error::data(
                 ptable,
                 None,
@@ -443,22 +443,20 @@ pub fn calibrate(
         let k = ((v.len() - 1) as f64 * q).round() as usize;
         v[k]
     };
-    let sd = |v: &[f64]| -> f64 {
-        let m = v.iter().sum::<f64>() / v.len() as f64;
-        (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (v.len() as f64 - 1.0)).sqrt()
-    };
     if boot.len() >= 20 {
         // σ: pivot on the ratio σ*/σ̂; ρ: basic bootstrap interval 2ρ̂ − q
         let mut ratio: Vec<f64> = boot.iter().map(|b| b.0 / sigma_m).collect();
         let mut rhos: Vec<f64> = boot.iter().map(|b| b.1).collect();
-        let se_s = sd(&boot.iter().map(|b| b.0).collect::<Vec<_>>());
-        let se_r = sd(&rhos);
+        // SE from the interval's width (the bootstrap distribution is skewed: a few replicates
+        // near ρ = 0.98 have a large σ, which inflates a plain standard deviation)
         let (r05, r95) = (quantile(&mut ratio, 0.05), quantile(&mut ratio, 0.95));
         let (q05, q95) = (quantile(&mut rhos, 0.05), quantile(&mut rhos, 0.95));
+        let se_s = (sigma_m / r05 - sigma_m / r95) / (2.0 * Z95);
+        let se_r = ((2.0 * rho_m - q05).clamp(0.0, 0.99) - (2.0 * rho_m - q95).clamp(0.0, 0.99)) / (2.0 * Z95);
         estimates.push(est("market.sigma", None, sigma_m, se_s, (sigma_m / r95, sigma_m / r05), Some(df_t),
-            "REML of a stationary AR(1) on the population's monthly effects after seasonality and trend; interval by parametric bootstrap (pivot σ*/σ̂)"));
+            "REML of a stationary AR(1) on the population's monthly effects after seasonality and trend; interval by parametric bootstrap (pivot σ*/σ̂), SE = interval width / 3.29"));
         estimates.push(est("market.rho", None, rho_m, se_r, ((2.0 * rho_m - q95).clamp(0.0, 0.99), (2.0 * rho_m - q05).clamp(0.0, 0.99)), Some(df_t),
-            "REML (ρ in [0, 0.98]); interval by parametric bootstrap (basic: 2ρ̂ − q)"));
+            "REML (ρ in [0, 0.98]); interval by parametric bootstrap (basic: 2ρ̂ − q), SE = interval width / 3.29"));
     } else {
         let (s, se, ci) = sigma_chi2(s2_m, df_t.max(1.0));
         estimates.push(est("market.sigma", None, s, se, ci, Some(df_t), "residual variance of the population's monthly effects after seasonality and trend (too short a history for AR(1))"));
@@ -500,7 +498,8 @@ pub fn calibrate(
     }
     let kappa_p: Vec<f64> = (0..g_len).map(|g| pc.partner[g].0.max(0.0) / 2.0).collect();
     let sig_e: Vec<f64> = (0..g_len).map(|g| if pc.noise[g].0.is_finite() { pc.noise[g].0 } else { pc.noise_all.0 }).collect();
-    let (mut num_g, mut den_g, mut nu_g) = (0.0, 0.0, 0.0);
+    // Σ S_g (the statistic), Σ of its noise part, Σ c_g tr(AMBM), degrees of freedom
+    let (mut stat_g, mut noise_g, mut den_g, mut nu_g) = (0.0, 0.0, 0.0, 0.0);
     if g_len > 1 {
         for g in 0..g_len {
             let (rows, x, _, inv, y) = seg_fit[g].as_ref().unwrap();
@@ -542,17 +541,23 @@ pub fn calibrate(
             let t1 = a.mul(&mm.mul(&bmat).mul(&mm)).trace();
             let t0 = a.mul(&mm.mul(&dmat).mul(&mm)).trace();
             let c_g = 1.0 - 2.0 * w[g] + sum_w2;
-            num_g += s_stat - t1 * kappa_p[g] / nbar[g] - t0;
+            stat_g += s_stat;
+            noise_g += t1 * kappa_p[g] / nbar[g] + t0;
             den_g += c_g * t1;
             nu_g += nb.saturating_sub(2) as f64;
         }
         nu_g *= (g_len as f64 - 1.0) / g_len as f64;
     }
-    let kappa_g = if den_g > 0.0 { (num_g / den_g).max(0.0) } else { 0.0 };
+    let kappa_g = if den_g > 0.0 { ((stat_g - noise_g) / den_g).max(0.0) } else { 0.0 };
     if g_len > 1 && nu_g >= 0.5 {
-        let (s, se, ci) = sigma_chi2(2.0 * kappa_g, nu_g);
+        // the statistic (signal and noise) is ~ its mean × χ²_ν/ν: the interval of κ follows
+        let kappa_at = |chi: f64| ((stat_g * nu_g / chi - noise_g) / den_g).max(0.0);
+        let lo = (2.0 * kappa_at(chi2_quantile(nu_g, 0.95))).sqrt();
+        let hi = (2.0 * kappa_at(chi2_quantile(nu_g, 0.05))).sqrt();
+        let s = (2.0 * kappa_g).sqrt();
+        let (se, ci) = ((hi - lo) / (2.0 * Z95), (lo.min(s), hi.max(s)));
         estimates.push(est("segment_factor.sigma", None, s, se, ci, Some(nu_g),
-            "moments of the year effects of each segment's monthly effects relative to the population's, after seasonality and trend; σ² = 2 × year-effect variance (year-over-year change); χ² interval"));
+            "moments of the year effects of each segment's monthly effects relative to the population's, after seasonality and trend; σ² = 2 × year-effect variance (year-over-year change); interval from the statistic's χ²_ν distribution, SE = width / 3.29"));
         model.segment_factor.sigma = s.min(3.0);
     } else {
         warnings.push(if g_len == 1 {
@@ -725,7 +730,7 @@ pub fn calibrate(
             kr.0 += 1.0;
             kr.1 += (last + 1 - first) as f64;
         } else {
-            kr.1 += (t_len - k - first.min(t_len - k)) as f64;
+            kr.1 += t_len.saturating_sub(k).saturating_sub(first) as f64;
         }
     }
     let mut pooled = IncidenceStats::new(t_len);
