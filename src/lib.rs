@@ -6,6 +6,7 @@
 //! - [`programme`]: the programme definition (TOML/JSON/YAML), validated into a typed form.
 //! - [`money`]: currencies, declared rounding rules, exact allocation to the cent.
 //! - [`calendar`]: programme periods and payment dates.
+//! - [`calibrate`]: a demand model estimated from transaction history, with standard errors.
 //! - [`charts`]: finance-ready charts (SVG and PNG) drawn with plotters.
 //! - [`data`]: partner and transaction tables (CSV, exact decimals, located errors).
 //! - [`document`]: the file formats of programmes and models (TOML/JSON/YAML), located errors.
@@ -46,6 +47,7 @@ pub(crate) use isa_versions;
 
 pub mod backtest;
 pub mod calendar;
+pub mod calibrate;
 pub mod charts;
 pub mod data;
 pub mod demand;
