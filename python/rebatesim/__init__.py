@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from . import _core, charts
 from .backtesting import BacktestResult, backtest
+from .calibration import Calibration, calibrate
 from ._examples import example_path, example_population, examples
 from .exceptions import (
     DataError,
@@ -61,6 +62,8 @@ __all__ = [
     "sensitivity_parameters",
     "backtest",
     "BacktestResult",
+    "calibrate",
+    "Calibration",
     "Sensitivity",
     "Model",
     "Population",
