@@ -34,21 +34,34 @@ impl PyCalibration {
 
     /// The drawn incidence per segment, one dict per draw.
     fn draw_incidence(&self) -> Vec<BTreeMap<String, f64>> {
-        self.inner.draws.iter().map(|d| d.incidence.clone()).collect()
+        self.inner
+            .draws
+            .iter()
+            .map(|d| d.incidence.clone())
+            .collect()
     }
 
     /// Every estimate, as columns.
     fn estimates<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let e = &self.inner.estimates;
         let d = PyDict::new(py);
-        d.set_item("parameter", e.iter().map(|x| x.parameter.clone()).collect::<Vec<_>>())?;
-        d.set_item("segment", e.iter().map(|x| x.segment.clone()).collect::<Vec<_>>())?;
+        d.set_item(
+            "parameter",
+            e.iter().map(|x| x.parameter.clone()).collect::<Vec<_>>(),
+        )?;
+        d.set_item(
+            "segment",
+            e.iter().map(|x| x.segment.clone()).collect::<Vec<_>>(),
+        )?;
         d.set_item("value", e.iter().map(|x| x.value).collect::<Vec<_>>())?;
         d.set_item("se", e.iter().map(|x| x.se).collect::<Vec<_>>())?;
         d.set_item("lo90", e.iter().map(|x| x.lo90).collect::<Vec<_>>())?;
         d.set_item("hi90", e.iter().map(|x| x.hi90).collect::<Vec<_>>())?;
         d.set_item("dof", e.iter().map(|x| x.dof).collect::<Vec<_>>())?;
-        d.set_item("method", e.iter().map(|x| x.method.clone()).collect::<Vec<_>>())?;
+        d.set_item(
+            "method",
+            e.iter().map(|x| x.method.clone()).collect::<Vec<_>>(),
+        )?;
         Ok(d)
     }
 
