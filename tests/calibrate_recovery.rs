@@ -81,7 +81,9 @@ fn truth(scale: usize) -> Truth {
                 partners: 400 * scale,
                 median_month: 1_500.0,
                 dispersion: 0.8,
-                season: centred([-0.1, -0.15, 0.0, 0.0, 0.05, 0.0, -0.1, -0.1, 0.05, 0.1, 0.15, 0.3]),
+                season: centred([
+                    -0.1, -0.15, 0.0, 0.0, 0.05, 0.0, -0.1, -0.1, 0.05, 0.1, 0.15, 0.3,
+                ]),
                 growth_log: -0.02,
                 incidence: 0.7,
                 hazard: 0.02,
@@ -139,8 +141,16 @@ fn generate(tr: &Truth, seed: u64) -> (Transactions, Partners) {
     // segment-year effects, variance σ_G²/2 (year-over-year change σ_G), centred across
     // segments with weights ∝ expected buying partner-months (the market takes what is common)
     let g_len = tr.segs.len();
-    let wsum: f64 = tr.segs.iter().map(|s| s.partners as f64 * s.incidence).sum();
-    let wts: Vec<f64> = tr.segs.iter().map(|s| s.partners as f64 * s.incidence / wsum).collect();
+    let wsum: f64 = tr
+        .segs
+        .iter()
+        .map(|s| s.partners as f64 * s.incidence)
+        .sum();
+    let wts: Vec<f64> = tr
+        .segs
+        .iter()
+        .map(|s| s.partners as f64 * s.incidence / wsum)
+        .collect();
     let mut seg_year = vec![vec![0.0; blocks]; g_len];
     for b in 0..blocks {
         let raw: Vec<f64> = (0..g_len)
@@ -206,14 +216,23 @@ fn generate(tr: &Truth, seed: u64) -> (Transactions, Partners) {
                     + years[t / 12]
                     + s.noise * z(&mut rng);
                 let amount = y.exp();
-                let k = (Poisson::new(s.orders).unwrap().sample(&mut rng) as usize).clamp(1, max_orders);
-                let w: Vec<f64> = (0..k).map(|_| (tr.order_sigma * z(&mut rng)).exp()).collect();
+                let k = (Poisson::new(s.orders).unwrap().sample(&mut rng) as usize)
+                    .clamp(1, max_orders);
+                let w: Vec<f64> = (0..k)
+                    .map(|_| (tr.order_sigma * z(&mut rng)).exp())
+                    .collect();
                 let wt: f64 = w.iter().sum();
                 for (o, wo) in w.iter().enumerate() {
                     let rev = amount * wo / wt;
                     // one line per order, its category drawn from the partner's mix
                     let r: f64 = rng.random();
-                    let c = if r < mix[0] { 0 } else if r < mix[0] + mix[1] { 1 } else { 2 };
+                    let c = if r < mix[0] {
+                        0
+                    } else if r < mix[0] + mix[1] {
+                        1
+                    } else {
+                        2
+                    };
                     tx.partner_key.push(pid);
                     tx.date.push(dates[t]);
                     tx.revenue.push(dec(rev, 2));
@@ -248,10 +267,16 @@ fn targets(tr: &Truth) -> Vec<(String, f64)> {
     ];
     for s in &tr.segs {
         out.push((format!("noise.segments.{}", s.name), s.noise));
-        out.push((format!("partner_factor.segments.{}", s.name), tr.partner_sigma));
+        out.push((
+            format!("partner_factor.segments.{}", s.name),
+            tr.partner_sigma,
+        ));
         out.push((format!("incidence.segments.{}", s.name), s.incidence));
         out.push((format!("churn.segments.{}", s.name), s.hazard));
-        out.push((format!("growth.segments.{}", s.name), s.growth_log.exp() - 1.0));
+        out.push((
+            format!("growth.segments.{}", s.name),
+            s.growth_log.exp() - 1.0,
+        ));
         out.push((format!("orders.segments.{}", s.name), s.orders));
         for c in [0usize, 5, 11] {
             out.push((
@@ -278,7 +303,11 @@ fn check(c: &Calibration, tr: &Truth, seed: u64) {
             .estimate(&name)
             .unwrap_or_else(|| panic!("seed {seed}: no estimate of {name}"));
         assert!(e.value.is_finite(), "seed {seed}: {name} = {}", e.value);
-        assert!(e.se.is_finite() && e.se > 0.0, "seed {seed}: {name} se {}", e.se);
+        assert!(
+            e.se.is_finite() && e.se > 0.0,
+            "seed {seed}: {name} se {}",
+            e.se
+        );
         let zz = (e.value - want) / e.se;
         assert!(
             zz.abs() < 4.0,
@@ -288,7 +317,10 @@ fn check(c: &Calibration, tr: &Truth, seed: u64) {
             e.lo90,
             e.hi90
         );
-        assert!(e.lo90 <= e.value && e.value <= e.hi90, "seed {seed}: {name}: {e:?}");
+        assert!(
+            e.lo90 <= e.value && e.value <= e.hi90,
+            "seed {seed}: {name}: {e:?}"
+        );
     }
 }
 
@@ -307,12 +339,9 @@ fn recovers_known_parameters() {
         }
         // the written model reads back to the same model
         let text = c.model_text().unwrap();
-        let back = rebatesim::demand::Model::from_str(
-            &text,
-            rebatesim::programme::Format::Toml,
-            None,
-        )
-        .unwrap();
+        let back =
+            rebatesim::demand::Model::from_str(&text, rebatesim::programme::Format::Toml, None)
+                .unwrap();
         assert_eq!(back, c.model);
         // per-partner mixes: shares summing to 1, pulled toward the segment's
         assert_eq!(c.partners.mix.len(), c.partners.ids.len());

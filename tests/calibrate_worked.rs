@@ -21,21 +21,27 @@ fn ym(t: usize) -> (usize, usize) {
 /// ln(1.1)·(t − 12.5)/12) every month in two orders of 1/5 and 4/5, at 20 per unit, and
 /// returns 5% of it.
 fn noiseless() -> (Calibration, [f64; 12]) {
-    let raw = [-0.2, -0.1, 0.0, 0.05, 0.1, 0.2, 0.1, 0.0, -0.05, 0.0, 0.1, -0.2];
+    let raw = [
+        -0.2, -0.1, 0.0, 0.05, 0.1, 0.2, 0.1, 0.0, -0.05, 0.0, 0.1, -0.2,
+    ];
     let mean = raw.iter().sum::<f64>() / 12.0;
     let s: Vec<f64> = raw.iter().map(|x| x - mean).collect();
     let mut csv = String::from("partner_id,date,quantity,revenue,order_id\n");
     for i in 0..5 {
         for t in 0..26 {
-            let amount =
-                1000.0 * (i + 1) as f64 * (s[t % 12] + 1.1f64.ln() * (t as f64 - 12.5) / 12.0).exp();
+            let amount = 1000.0
+                * (i + 1) as f64
+                * (s[t % 12] + 1.1f64.ln() * (t as f64 - 12.5) / 12.0).exp();
             let (y, m) = ym(t);
             for (o, share) in [("O1", 0.2), ("O2", 0.8)] {
                 let r = (amount * share * 100.0).round() / 100.0;
                 csv.push_str(&format!("P{i},{y}-{m:02}-15,{:.6},{r:.2},{o}\n", r / 20.0));
             }
             let back = (amount * 0.05 * 100.0).round() / 100.0;
-            csv.push_str(&format!("P{i},{y}-{m:02}-20,{:.6},-{back:.2},\n", -back / 20.0));
+            csv.push_str(&format!(
+                "P{i},{y}-{m:02}-20,{:.6},-{back:.2},\n",
+                -back / 20.0
+            ));
         }
     }
     let tx = Transactions::from_csv_str(&csv, "history").unwrap();
@@ -70,7 +76,10 @@ fn noiseless_history_gives_back_its_parameters() {
     assert!((value(&c, "economics.unit_price") - 20.0).abs() < 1e-4);
     // two orders every buying month: mean 2 = λ + e^(−λ) for max(1, Poisson(λ)), λ = 1.841406
     let l = value(&c, "orders.per_month");
-    assert!((l + (-l).exp() - 2.0).abs() < 1e-9 && (l - 1.841_406).abs() < 1e-6, "{l}");
+    assert!(
+        (l + (-l).exp() - 2.0).abs() < 1e-9 && (l - 1.841_406).abs() < 1e-6,
+        "{l}"
+    );
     // order sizes 1:4 in every month: the within-month variance of the two logs is
     // (ln 4)²/2, so σ = ln 4 / √2 = 0.980258
     assert!((value(&c, "orders.size_sigma") - 0.980_258).abs() < 1e-4);
@@ -118,7 +127,10 @@ fn incidence_is_the_buying_share_when_nobody_leaves() {
                 continue;
             }
             let (y, m) = ym(t);
-            csv.push_str(&format!("Q{j},{y}-{m:02}-01,1,{}\n", 100 + 10 * ((7 * t + 3 * j) % 11)));
+            csv.push_str(&format!(
+                "Q{j},{y}-{m:02}-01,1,{}\n",
+                100 + 10 * ((7 * t + 3 * j) % 11)
+            ));
         }
     }
     let tx = Transactions::from_csv_str(&csv, "history").unwrap();
@@ -134,7 +146,10 @@ fn incidence_is_the_buying_share_when_nobody_leaves() {
     assert!(c.partners.churned.iter().all(|&x| !x));
     assert_eq!(c.partners.buying_months, vec![24, 22, 20, 18, 23, 21]);
     assert!(c.warnings.iter().any(|w| w.contains("skip months")));
-    assert!(c.warnings.iter().any(|w| w.contains("segment 'trade' has only 6 partners")));
+    assert!(c
+        .warnings
+        .iter()
+        .any(|w| w.contains("segment 'trade' has only 6 partners")));
 }
 
 fn history(months: usize, skip_month: Option<usize>, ids: &[&str]) -> String {
@@ -145,7 +160,10 @@ fn history(months: usize, skip_month: Option<usize>, ids: &[&str]) -> String {
         }
         for (j, id) in ids.iter().enumerate() {
             let (y, m) = (2025 + t / 12, t % 12 + 1);
-            csv.push_str(&format!("{id},{y}-{m:02}-07,2,{}\n", 50 + (t * 7 + j * 13) % 17));
+            csv.push_str(&format!(
+                "{id},{y}-{m:02}-07,2,{}\n",
+                50 + (t * 7 + j * 13) % 17
+            ));
         }
     }
     csv
@@ -154,7 +172,9 @@ fn history(months: usize, skip_month: Option<usize>, ids: &[&str]) -> String {
 fn err(tx: &str, partners: Option<&str>) -> String {
     let tx = Transactions::from_csv_str(tx, "history").unwrap();
     let p = partners.map(|p| Partners::from_csv_str(p, "partners").unwrap());
-    calibrate(&tx, p.as_ref(), &options()).unwrap_err().to_string()
+    calibrate(&tx, p.as_ref(), &options())
+        .unwrap_err()
+        .to_string()
 }
 
 const FIVE: [&str; 5] = ["A", "B", "C", "D", "E"];
@@ -191,11 +211,18 @@ fn bad_histories_are_refused_with_what_is_missing() {
         &history(14, None, &FIVE),
         Some("partner_id,segment\nA,s\nB,s\nC,\nD,s\nE,s\n"),
     );
-    assert!(e.contains("partners, row 3, column 'segment': expected a segment name, found an empty cell"), "{e}");
+    assert!(
+        e.contains(
+            "partners, row 3, column 'segment': expected a segment name, found an empty cell"
+        ),
+        "{e}"
+    );
     let only_returns = history(14, None, &FIVE).replace(",2,", ",-2,-");
     let e = err(&only_returns, None);
     assert!(
-        e.contains("history, column 'revenue': no partner has a purchase (a positive revenue line)"),
+        e.contains(
+            "history, column 'revenue': no partner has a purchase (a positive revenue line)"
+        ),
         "{e}"
     );
 }
@@ -211,8 +238,9 @@ fn partners_without_purchases_are_left_out_with_a_warning() {
     let c = calibrate(&tx, Some(&p), &options()).unwrap();
     assert_eq!(c.partners.ids, FIVE);
     assert!(
-        c.warnings.iter().any(|w| w
-            .starts_with("partners without any purchase in the history: 1 of the 6 in partners (e.g. Z1)")),
+        c.warnings.iter().any(|w| w.starts_with(
+            "partners without any purchase in the history: 1 of the 6 in partners (e.g. Z1)"
+        )),
         "{:?}",
         c.warnings
     );

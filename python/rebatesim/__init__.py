@@ -20,6 +20,7 @@ from . import charts, outputs, report
 from ._examples import example_path, example_population, examples
 from ._version import __version__
 from .backtesting import BacktestResult, backtest
+from .calibration import Calibration, calibrate
 from .charts import Chart
 from .comparison import Comparison, compare
 from .demand import Model, Population
@@ -65,6 +66,8 @@ __all__ = [
     "sensitivity_parameters",
     "backtest",
     "BacktestResult",
+    "calibrate",
+    "Calibration",
     "Sensitivity",
     "Model",
     "Population",

@@ -34,6 +34,8 @@ __all__ = [
     "PriorAccruals",
     "ForecastResult",
     "forecast",
+    "CalibrationResult",
+    "calibrate",
 ]
 
 __version__: str
@@ -301,3 +303,27 @@ def backtest(
     threads: Optional[int] = None,
     progress: Optional[Callable[[int, int], Any]] = None,
 ) -> Backtest: ...
+
+@final
+class CalibrationResult:
+    """The result of a calibration."""
+
+    def model_text(self) -> str: ...
+    def draw_texts(self) -> list[str]: ...
+    def draw_incidence(self) -> list[dict[str, float]]: ...
+    def estimates(self) -> dict[str, list[Any]]: ...
+    def partners(self) -> dict[str, list[Any]]: ...
+    def diagnostics(self) -> dict[str, Any]: ...
+    def warnings(self) -> list[str]: ...
+    def history(self) -> tuple[str, int]: ...
+
+def calibrate(
+    history: TransactionTable,
+    partners: Optional[PartnerTable] = None,
+    churn_silent_months: int = 6,
+    min_segment_partners: int = 5,
+    warn_segment_partners: int = 30,
+    draws: int = 100,
+    bootstrap: int = 400,
+    seed: int = 1,
+) -> CalibrationResult: ...

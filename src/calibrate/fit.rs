@@ -136,7 +136,16 @@ pub(crate) fn partner_components(p: &Panel, fe: &TwoWay) -> PartnerComponents {
         }
     }
     let noise: Vec<(f64, f64)> = (0..g_len)
-        .map(|g| (if dof[g] > 0.0 { ss[g] / dof[g] } else { f64::NAN }, dof[g]))
+        .map(|g| {
+            (
+                if dof[g] > 0.0 {
+                    ss[g] / dof[g]
+                } else {
+                    f64::NAN
+                },
+                dof[g],
+            )
+        })
         .collect();
     let noise_all = {
         let (s, d) = (ss.iter().sum::<f64>(), dof.iter().sum::<f64>());
@@ -243,7 +252,11 @@ fn reml_at(x: &Mat, y: &[f64], rho: f64) -> Option<(f64, f64)> {
             };
             xt.set(t, j, v);
         }
-        yt[t] = if t == 0 { s * y[0] } else { y[t] - rho * y[t - 1] };
+        yt[t] = if t == 0 {
+            s * y[0]
+        } else {
+            y[t] - rho * y[t - 1]
+        };
     }
     let xtx = xt.t().mul(&xt);
     let l = cholesky(&xtx)?;
@@ -280,7 +293,11 @@ pub(crate) fn reml_ar1(x: &Mat, y: &[f64]) -> (f64, f64) {
     let lo = grid[best.saturating_sub(1)];
     let hi = grid[(best + 1).min(grid.len() - 1)];
     let rho = golden_max(&f, lo, hi, 40);
-    let rho = if f(rho) >= vals[best] { rho } else { grid[best] };
+    let rho = if f(rho) >= vals[best] {
+        rho
+    } else {
+        grid[best]
+    };
     let sigma2 = reml_at(x, y, rho).map(|v| v.1).unwrap_or(f64::NAN);
     (sigma2, rho)
 }
@@ -310,7 +327,10 @@ pub(crate) fn golden_max(f: &dyn Fn(f64) -> f64, mut lo: f64, mut hi: f64, iters
     let ends = [(lo, f(lo)), (hi, f(hi))];
     let fb = f(best);
     ends.iter()
-        .fold((best, fb), |acc, &(x, v)| if v > acc.1 { (x, v) } else { acc })
+        .fold(
+            (best, fb),
+            |acc, &(x, v)| if v > acc.1 { (x, v) } else { acc },
+        )
         .0
 }
 

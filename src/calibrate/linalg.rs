@@ -282,7 +282,12 @@ mod tests {
         }
         // det = 4(15-1) - 2(6-0.6) + 0.6(2-3) = 56 - 10.8 - 0.6 = 44.6
         assert!((chol_logdet(&l) - 44.6f64.ln()).abs() < 1e-12);
-        assert!(cholesky(&Mat { r: 1, c: 1, d: vec![-1.0] }).is_none());
+        assert!(cholesky(&Mat {
+            r: 1,
+            c: 1,
+            d: vec![-1.0]
+        })
+        .is_none());
     }
 
     #[test]

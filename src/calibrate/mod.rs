@@ -210,7 +210,9 @@ impl Calibration {
             self.months,
             self.start
         ));
-        out.push_str("# Estimates: value ± standard error [90% interval] (degrees of freedom; estimator).\n");
+        out.push_str(
+            "# Estimates: value ± standard error [90% interval] (degrees of freedom; estimator).\n",
+        );
         out.push_str("# Parameters marked (not used by the engine yet) are documented in docs/calibration.md.\n");
         for e in &self.estimates {
             let unused = e.parameter.starts_with("incidence")
@@ -223,9 +225,15 @@ impl Calibration {
                 num(e.se),
                 num(e.lo90),
                 num(e.hi90),
-                e.dof.map(|d| format!(" (dof {})", num(d))).unwrap_or_default(),
+                e.dof
+                    .map(|d| format!(" (dof {})", num(d)))
+                    .unwrap_or_default(),
                 e.method,
-                if unused { " (not used by the engine yet)" } else { "" }
+                if unused {
+                    " (not used by the engine yet)"
+                } else {
+                    ""
+                }
             ));
         }
         for w in &self.warnings {
@@ -289,7 +297,11 @@ fn sigma_chi2(var: f64, nu: f64) -> (f64, f64, (f64, f64)) {
 /// A variance σ² with an approximately normal standard error: (σ, se(σ), 90% interval of σ).
 fn sigma_normal(var: f64, se_var: f64) -> (f64, f64, (f64, f64)) {
     let s = var.max(0.0).sqrt();
-    let se = if s > 0.0 { se_var / (2.0 * s) } else { f64::NAN };
+    let se = if s > 0.0 {
+        se_var / (2.0 * s)
+    } else {
+        f64::NAN
+    };
     let lo = (var - Z95 * se_var).max(0.0).sqrt();
     let hi = (var + Z95 * se_var).max(0.0).sqrt();
     (s, se, (lo, hi))
@@ -384,7 +396,13 @@ pub fn calibrate(
     // 2. the population series: market factor, population seasonality and trend
     let total_obs: f64 = fe.n.iter().map(|&c| c as f64).sum();
     let w: Vec<f64> = (0..g_len)
-        .map(|g| fe.n[g * t_len..(g + 1) * t_len].iter().map(|&c| c as f64).sum::<f64>() / total_obs)
+        .map(|g| {
+            fe.n[g * t_len..(g + 1) * t_len]
+                .iter()
+                .map(|&c| c as f64)
+                .sum::<f64>()
+                / total_obs
+        })
         .collect();
     let sum_w2: f64 = w.iter().map(|x| x * x).sum();
     let pop: Vec<f64> = (0..t_len)
@@ -403,7 +421,12 @@ pub fn calibrate(
     let all_rows: Vec<usize> = (0..t_len).collect();
     let x_all = fit::design(&p, &all_rows);
     let (beta_pop, xtx_inv_pop, res_pop) = fit::ols(&x_all, &pop).ok_or_else(|| {
-        Error::data(&history.table, None, Some("date"), "cannot separate seasonality from the trend on this history")
+        Error::data(
+            &history.table,
+            None,
+            Some("date"),
+            "cannot separate seasonality from the trend on this history",
+        )
     })?;
     let df_t = (t_len - 13) as f64;
     let (s2_m, rho_m) = if t_len > 14 {
@@ -452,7 +475,8 @@ pub fn calibrate(
         let (r05, r95) = (quantile(&mut ratio, 0.05), quantile(&mut ratio, 0.95));
         let (q05, q95) = (quantile(&mut rhos, 0.05), quantile(&mut rhos, 0.95));
         let se_s = (sigma_m / r05 - sigma_m / r95) / (2.0 * Z95);
-        let se_r = ((2.0 * rho_m - q05).clamp(0.0, 0.99) - (2.0 * rho_m - q95).clamp(0.0, 0.99)) / (2.0 * Z95);
+        let se_r = ((2.0 * rho_m - q05).clamp(0.0, 0.99) - (2.0 * rho_m - q95).clamp(0.0, 0.99))
+            / (2.0 * Z95);
         estimates.push(est("market.sigma", None, sigma_m, se_s, (sigma_m / r95, sigma_m / r05), Some(df_t),
             "REML of a stationary AR(1) on the population's monthly effects after seasonality and trend; interval by parametric bootstrap (pivot σ*/σ̂), SE = interval width / 3.29"));
         estimates.push(est("market.rho", None, rho_m, se_r, ((2.0 * rho_m - q95).clamp(0.0, 0.99), (2.0 * rho_m - q05).clamp(0.0, 0.99)), Some(df_t),
@@ -466,18 +490,31 @@ pub fn calibrate(
     }
     model.market = Market {
         sigma: sigma_m.min(3.0),
-        process: if t_len > 14 { MarketProcess::Ar1 } else { MarketProcess::Constant },
-        rho: if t_len > 14 { rho_m.clamp(0.0, 0.99) } else { 0.0 },
+        process: if t_len > 14 {
+            MarketProcess::Ar1
+        } else {
+            MarketProcess::Constant
+        },
+        rho: if t_len > 14 {
+            rho_m.clamp(0.0, 0.99)
+        } else {
+            0.0
+        },
         monthly_sigma: 0.0,
     };
 
     // 3. segment factor: year effects of each segment's deviation from the population
     let blocks = t_len.div_ceil(12);
-    let mut seg_fit: Vec<Option<(Vec<usize>, Mat, Vec<f64>, Mat, Vec<f64>)>> = Vec::with_capacity(g_len);
+    let mut seg_fit: Vec<Option<(Vec<usize>, Mat, Vec<f64>, Mat, Vec<f64>)>> =
+        Vec::with_capacity(g_len);
     let mut nbar = vec![0.0; g_len];
     for g in 0..g_len {
         let rows: Vec<usize> = (0..t_len).filter(|&t| fe.n[g * t_len + t] > 0).collect();
-        nbar[g] = rows.iter().map(|&t| fe.n[g * t_len + t] as f64).sum::<f64>() / rows.len().max(1) as f64;
+        nbar[g] = rows
+            .iter()
+            .map(|&t| fe.n[g * t_len + t] as f64)
+            .sum::<f64>()
+            / rows.len().max(1) as f64;
         let x = fit::design(&p, &rows);
         let y: Vec<f64> = rows.iter().map(|&t| fe.f[g * t_len + t]).collect();
         match fit::ols(&x, &y) {
@@ -497,7 +534,15 @@ pub fn calibrate(
         }
     }
     let kappa_p: Vec<f64> = (0..g_len).map(|g| pc.partner[g].0.max(0.0) / 2.0).collect();
-    let sig_e: Vec<f64> = (0..g_len).map(|g| if pc.noise[g].0.is_finite() { pc.noise[g].0 } else { pc.noise_all.0 }).collect();
+    let sig_e: Vec<f64> = (0..g_len)
+        .map(|g| {
+            if pc.noise[g].0.is_finite() {
+                pc.noise[g].0
+            } else {
+                pc.noise_all.0
+            }
+        })
+        .collect();
     // Σ S_g (the statistic), Σ of its noise part, Σ c_g tr(AMBM), degrees of freedom
     let (mut stat_g, mut noise_g, mut den_g, mut nu_g) = (0.0, 0.0, 0.0, 0.0);
     if g_len > 1 {
@@ -515,7 +560,9 @@ pub fn calibrate(
             }
             let r = mm.mv(&d);
             let block = |t: usize| t / 12;
-            let complete_block = |b: usize| (b + 1) * 12 <= t_len && rows.iter().filter(|&&t| block(t) == b).count() == 12;
+            let complete_block = |b: usize| {
+                (b + 1) * 12 <= t_len && rows.iter().filter(|&&t| block(t) == b).count() == 12
+            };
             let mut a = Mat::zeros(m, m);
             let mut bmat = Mat::zeros(m, m);
             let mut dmat = Mat::zeros(m, m);
@@ -548,7 +595,11 @@ pub fn calibrate(
         }
         nu_g *= (g_len as f64 - 1.0) / g_len as f64;
     }
-    let kappa_g = if den_g > 0.0 { ((stat_g - noise_g) / den_g).max(0.0) } else { 0.0 };
+    let kappa_g = if den_g > 0.0 {
+        ((stat_g - noise_g) / den_g).max(0.0)
+    } else {
+        0.0
+    };
     if g_len > 1 && nu_g >= 0.5 {
         // the statistic (signal and noise) is ~ its mean × χ²_ν/ν: the interval of κ follows
         let kappa_at = |chi: f64| ((stat_g * nu_g / chi - noise_g) / den_g).max(0.0);
@@ -576,8 +627,16 @@ pub fn calibrate(
             None => (pc.noise_all, pc.partner_all),
         };
         let (path_e, path_p, seg) = match g {
-            Some(g) => (format!("noise.segments.{}", p.segments[g]), format!("partner_factor.segments.{}", p.segments[g]), seg_opt(g)),
-            None => ("noise.sigma".to_string(), "partner_factor.sigma".to_string(), None),
+            Some(g) => (
+                format!("noise.segments.{}", p.segments[g]),
+                format!("partner_factor.segments.{}", p.segments[g]),
+                seg_opt(g),
+            ),
+            None => (
+                "noise.sigma".to_string(),
+                "partner_factor.sigma".to_string(),
+                None,
+            ),
         };
         let mut out = (0.0, 0.0);
         if v_e.is_finite() {
@@ -618,29 +677,63 @@ pub fn calibrate(
         for j in 0..t_len {
             let mut v = ar(i, j);
             if i / 12 == j / 12 {
-                v += (0..g_len).map(|g| w[g] * w[g] * kappa_p[g] / nbar[g]).sum::<f64>();
+                v += (0..g_len)
+                    .map(|g| w[g] * w[g] * kappa_p[g] / nbar[g])
+                    .sum::<f64>();
             }
             if i == j {
-                v += (0..g_len).map(|g| w[g] * w[g] * sig_e[g] / fe.n[g * t_len + i].max(1) as f64).sum::<f64>();
+                v += (0..g_len)
+                    .map(|g| w[g] * w[g] * sig_e[g] / fe.n[g * t_len + i].max(1) as f64)
+                    .sum::<f64>();
             }
             sigma_pop.set(i, j, v);
         }
     }
     let cov_pop = fit::sandwich(&x_all, &xtx_inv_pop, &sigma_pop);
-    let s_pop: Vec<f64> = (0..12).map(|c| fit::season_contrast(c).iter().zip(&beta_pop).map(|(a, b)| a * b).sum()).collect();
+    let s_pop: Vec<f64> = (0..12)
+        .map(|c| {
+            fit::season_contrast(c)
+                .iter()
+                .zip(&beta_pop)
+                .map(|(a, b)| a * b)
+                .sum()
+        })
+        .collect();
     let growth_est = |b: f64, se: f64| -> (f64, f64, (f64, f64)) {
-        (b.exp() - 1.0, b.exp() * se, ((b - t_q * se).exp() - 1.0, (b + t_q * se).exp() - 1.0))
+        (
+            b.exp() - 1.0,
+            b.exp() * se,
+            ((b - t_q * se).exp() - 1.0, (b + t_q * se).exp() - 1.0),
+        )
     };
-    let month_names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let month_names = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let season_method = "OLS of monthly effects on calendar-month dummies and a linear trend; sandwich SE under the fitted market AR(1), segment-year and averaging noise; t interval";
     for c in 0..12 {
         let a = fit::season_contrast(c);
         let se = fit::quad(&a, &cov_pop).sqrt();
-        estimates.push(est(format!("seasonality.log_effect[{c}]"), None, s_pop[c], se, (s_pop[c] - t_q * se, s_pop[c] + t_q * se), Some(df_t), &format!("{} (log, centred); {season_method}", month_names[c])));
+        estimates.push(est(
+            format!("seasonality.log_effect[{c}]"),
+            None,
+            s_pop[c],
+            se,
+            (s_pop[c] - t_q * se, s_pop[c] + t_q * se),
+            Some(df_t),
+            &format!("{} (log, centred); {season_method}", month_names[c]),
+        ));
     }
     let se_b = cov_pop.at(12, 12).sqrt();
     let (gr, gse, gci) = growth_est(beta_pop[12], se_b);
-    estimates.push(est("growth.rate", None, gr, gse, gci, Some(df_t), "exp(trend of the population's monthly effects, per year) − 1; sandwich SE; t interval"));
+    estimates.push(est(
+        "growth.rate",
+        None,
+        gr,
+        gse,
+        gci,
+        Some(df_t),
+        "exp(trend of the population's monthly effects, per year) − 1; sandwich SE; t interval",
+    ));
     model.seasonality.factors = s_pop.iter().map(|s| s.exp()).collect();
     model.growth.rate = gr.max(-0.99);
 
@@ -671,13 +764,32 @@ pub fn calibrate(
             }
             let cov = fit::sandwich(x, inv, &sig);
             let cov_dev = fit::sandwich(x, inv, &sig_dev);
-            let s_g: Vec<f64> = (0..12).map(|c| fit::season_contrast(c).iter().zip(b).map(|(a, bb)| a * bb).sum()).collect();
+            let s_g: Vec<f64> = (0..12)
+                .map(|c| {
+                    fit::season_contrast(c)
+                        .iter()
+                        .zip(b)
+                        .map(|(a, bb)| a * bb)
+                        .sum()
+                })
+                .collect();
             let mut dv = 0.0;
             for c in 0..12 {
                 let a = fit::season_contrast(c);
                 let se = fit::quad(&a, &cov).sqrt();
                 dv += fit::quad(&a, &cov_dev) / 12.0;
-                estimates.push(est(format!("seasonality.segments.{}.log_effect[{c}]", p.segments[g]), seg_opt(g), s_g[c], se, (s_g[c] - t_q * se, s_g[c] + t_q * se), Some(df_t), &format!("{} (log, centred, before shrinkage); {season_method}", month_names[c])));
+                estimates.push(est(
+                    format!("seasonality.segments.{}.log_effect[{c}]", p.segments[g]),
+                    seg_opt(g),
+                    s_g[c],
+                    se,
+                    (s_g[c] - t_q * se, s_g[c] + t_q * se),
+                    Some(df_t),
+                    &format!(
+                        "{} (log, centred, before shrinkage); {season_method}",
+                        month_names[c]
+                    ),
+                ));
             }
             dev_var[g] = dv;
             let se_b = cov.at(12, 12).sqrt();
@@ -687,12 +799,26 @@ pub fn calibrate(
             seg_season.push(s_g);
         }
         // empirical Bayes shrinkage of δ_g = s_g − s_pop
-        let mean_d2: f64 = (0..g_len).map(|g| (0..12).map(|c| (seg_season[g][c] - s_pop[c]).powi(2)).sum::<f64>() / 12.0).sum::<f64>() / g_len as f64;
+        let mean_d2: f64 = (0..g_len)
+            .map(|g| {
+                (0..12)
+                    .map(|c| (seg_season[g][c] - s_pop[c]).powi(2))
+                    .sum::<f64>()
+                    / 12.0
+            })
+            .sum::<f64>()
+            / g_len as f64;
         let mean_v: f64 = dev_var.iter().sum::<f64>() / g_len as f64;
         let tau2 = (mean_d2 - mean_v).max(0.0);
         for g in 0..g_len {
-            let wg = if tau2 + dev_var[g] > 0.0 { tau2 / (tau2 + dev_var[g]) } else { 1.0 };
-            let shrunk: Vec<f64> = (0..12).map(|c| (s_pop[c] + wg * (seg_season[g][c] - s_pop[c])).exp()).collect();
+            let wg = if tau2 + dev_var[g] > 0.0 {
+                tau2 / (tau2 + dev_var[g])
+            } else {
+                1.0
+            };
+            let shrunk: Vec<f64> = (0..12)
+                .map(|c| (s_pop[c] + wg * (seg_season[g][c] - s_pop[c])).exp())
+                .collect();
             model.seasonality.segments.insert(seg_name(g), shrunk);
             estimates.push(est(format!("seasonality.segments.{}.weight", p.segments[g]), seg_opt(g), wg, f64::NAN, (f64::NAN, f64::NAN), None,
                 &format!("shrinkage weight of the segment's own seasonal deviations: τ²/(τ² + v_g), τ² = {} (between-segment variance), v_g = {} (sampling variance)", num(tau2), num(dev_var[g]))));
@@ -741,12 +867,34 @@ pub fn calibrate(
     let mut inc_fits: Vec<IncidenceFit> = Vec::new();
     let push_inc = |f: &IncidenceFit, g: Option<usize>, estimates: &mut Vec<Estimate>| {
         let (pi_path, h_path) = match g {
-            Some(g) => (format!("incidence.segments.{}", p.segments[g]), format!("churn.segments.{}", p.segments[g])),
-            None => ("incidence.probability".to_string(), "churn.monthly_hazard".to_string()),
+            Some(g) => (
+                format!("incidence.segments.{}", p.segments[g]),
+                format!("churn.segments.{}", p.segments[g]),
+            ),
+            None => (
+                "incidence.probability".to_string(),
+                "churn.monthly_hazard".to_string(),
+            ),
         };
         let seg = g.and_then(seg_opt);
-        estimates.push(est(pi_path, seg, f.pi, (f.pi_ci.1 - f.pi_ci.0) / (2.0 * Z95), f.pi_ci, None, inc_method));
-        estimates.push(est(h_path, seg, f.h, (f.h_ci.1 - f.h_ci.0) / (2.0 * Z95), f.h_ci, None, inc_method));
+        estimates.push(est(
+            pi_path,
+            seg,
+            f.pi,
+            (f.pi_ci.1 - f.pi_ci.0) / (2.0 * Z95),
+            f.pi_ci,
+            None,
+            inc_method,
+        ));
+        estimates.push(est(
+            h_path,
+            seg,
+            f.h,
+            (f.h_ci.1 - f.h_ci.0) / (2.0 * Z95),
+            f.h_ci,
+            None,
+            inc_method,
+        ));
     };
     let pooled_fit = pooled.fit();
     push_inc(&pooled_fit, None, &mut estimates);
@@ -773,7 +921,10 @@ pub fn calibrate(
     }
 
     // 7. returns, orders, unit price
-    let ratio = |num: &dyn Fn(usize) -> f64, den: &dyn Fn(usize) -> f64, members: &dyn Fn(usize) -> bool| -> (f64, f64) {
+    let ratio = |num: &dyn Fn(usize) -> f64,
+                 den: &dyn Fn(usize) -> f64,
+                 members: &dyn Fn(usize) -> bool|
+     -> (f64, f64) {
         let (mut sn, mut sd) = (0.0, 0.0);
         for i in 0..n {
             if members(i) {
@@ -795,50 +946,118 @@ pub fn calibrate(
     let gross_i: Vec<f64> = (0..n).map(|i| sum_row(&p.gross, i)).collect();
     let units_i: Vec<f64> = (0..n).map(|i| sum_row(&p.units, i)).collect();
     let ratio_method = "ratio of sums; partner-clustered SE; normal interval";
-    let push_ratio = |path: String, seg: Option<&str>, (r, se): (f64, f64), lo: f64, hi: f64, estimates: &mut Vec<Estimate>| {
-        estimates.push(est(path, seg, r, se, ((r - Z95 * se).max(lo), (r + Z95 * se).min(hi)), None, ratio_method));
+    let push_ratio = |path: String,
+                      seg: Option<&str>,
+                      (r, se): (f64, f64),
+                      lo: f64,
+                      hi: f64,
+                      estimates: &mut Vec<Estimate>| {
+        estimates.push(est(
+            path,
+            seg,
+            r,
+            se,
+            ((r - Z95 * se).max(lo), (r + Z95 * se).min(hi)),
+            None,
+            ratio_method,
+        ));
     };
     let all = |_: usize| true;
     let r_all = ratio(&|i| ret_i[i], &|i| gross_i[i], &all);
-    push_ratio("returns.share".into(), None, r_all, 0.0, 0.99, &mut estimates);
+    push_ratio(
+        "returns.share".into(),
+        None,
+        r_all,
+        0.0,
+        0.99,
+        &mut estimates,
+    );
     model.returns.share = r_all.0.min(0.99);
     if g_len > 1 {
         for g in 0..g_len {
             let r = ratio(&|i| ret_i[i], &|i| gross_i[i], &|i| p.seg[i] == g);
-            push_ratio(format!("returns.segments.{}", p.segments[g]), seg_opt(g), r, 0.0, 0.99, &mut estimates);
+            push_ratio(
+                format!("returns.segments.{}", p.segments[g]),
+                seg_opt(g),
+                r,
+                0.0,
+                0.99,
+                &mut estimates,
+            );
             model.returns.segments.insert(seg_name(g), r.0.min(0.99));
         }
     }
     if r_all.0 >= 0.99 {
-        warnings.push("returns are 99% of purchases or more: the returns share is capped at 0.99".into());
+        warnings.push(
+            "returns are 99% of purchases or more: the returns share is capped at 0.99".into(),
+        );
     }
     let mut orders_model = Orders::default();
     if let Some(orders) = &p.orders {
-        let ord_i: Vec<f64> = (0..n).map(|i| orders[i * t_len..(i + 1) * t_len].iter().map(|&o| o as f64).sum()).collect();
-        let months_i: Vec<f64> = (0..n).map(|i| (0..t_len).filter(|&t| orders[i * t_len + t] > 0).count() as f64).collect();
+        let ord_i: Vec<f64> = (0..n)
+            .map(|i| {
+                orders[i * t_len..(i + 1) * t_len]
+                    .iter()
+                    .map(|&o| o as f64)
+                    .sum()
+            })
+            .collect();
+        let months_i: Vec<f64> = (0..n)
+            .map(|i| (0..t_len).filter(|&t| orders[i * t_len + t] > 0).count() as f64)
+            .collect();
         let lambda_est = |members: &dyn Fn(usize) -> bool| -> Option<(f64, f64)> {
-            if (0..n).filter(|&i| members(i)).map(|i| months_i[i]).sum::<f64>() == 0.0 {
+            if (0..n)
+                .filter(|&i| members(i))
+                .map(|i| months_i[i])
+                .sum::<f64>()
+                == 0.0
+            {
                 return None;
             }
             let (m, se) = ratio(&|i| ord_i[i], &|i| months_i[i], members);
             let l = fit::poisson_floor1_lambda(m);
-            let d = if l > 0.0 { 1.0 / (1.0 - (-l).exp()) } else { f64::NAN };
+            let d = if l > 0.0 {
+                1.0 / (1.0 - (-l).exp())
+            } else {
+                f64::NAN
+            };
             Some((l, se * d))
         };
         let om = "mean distinct order ids per buying month m, λ solving λ + e^(−λ) = m (the engine draws max(1, Poisson(λ))); partner-clustered SE (delta method)";
         if let Some((l, se)) = lambda_est(&all) {
-            estimates.push(est("orders.per_month", None, l, se, ((l - Z95 * se).max(0.0), l + Z95 * se), None, om));
+            estimates.push(est(
+                "orders.per_month",
+                None,
+                l,
+                se,
+                ((l - Z95 * se).max(0.0), l + Z95 * se),
+                None,
+                om,
+            ));
             orders_model.per_month = l.min(crate::limits::MAX_ORDERS_PER_MONTH);
         }
         if g_len > 1 {
             for g in 0..g_len {
                 if let Some((l, se)) = lambda_est(&|i| p.seg[i] == g) {
-                    estimates.push(est(format!("orders.segments.{}", p.segments[g]), seg_opt(g), l, se, ((l - Z95 * se).max(0.0), l + Z95 * se), None, om));
-                    orders_model.segments.insert(seg_name(g), l.min(crate::limits::MAX_ORDERS_PER_MONTH));
+                    estimates.push(est(
+                        format!("orders.segments.{}", p.segments[g]),
+                        seg_opt(g),
+                        l,
+                        se,
+                        ((l - Z95 * se).max(0.0), l + Z95 * se),
+                        None,
+                        om,
+                    ));
+                    orders_model
+                        .segments
+                        .insert(seg_name(g), l.min(crate::limits::MAX_ORDERS_PER_MONTH));
                 }
             }
         }
-        let (ss, dof) = p.order_ss.iter().fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+        let (ss, dof) = p
+            .order_ss
+            .iter()
+            .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
         if dof > 0.0 {
             let (s, se, ci) = sigma_chi2(ss / dof, dof);
             estimates.push(est("orders.size_sigma", None, s, se, ci, Some(dof), "pooled within-month variance of log order amounts (months with two orders or more); χ² interval"));
@@ -849,7 +1068,15 @@ pub fn calibrate(
     let units_total: f64 = units_i.iter().sum();
     if units_total > 0.0 {
         let (r, se) = ratio(&|i| gross_i[i], &|i| units_i[i], &all);
-        estimates.push(est("economics.unit_price", None, r, se, (r - Z95 * se, r + Z95 * se), None, ratio_method));
+        estimates.push(est(
+            "economics.unit_price",
+            None,
+            r,
+            se,
+            (r - Z95 * se, r + Z95 * se),
+            None,
+            ratio_method,
+        ));
         if crate::population::unit_price_ok(r) {
             model.economics.unit_price = Some(r);
         }
@@ -869,7 +1096,10 @@ pub fn calibrate(
             let mut tot = 0.0;
             for t in 0..t_len {
                 let cell = (i * t_len + t) * n_cat;
-                let s: f64 = p.cat_rev[cell..cell + n_cat].iter().map(|&x| x as f64).sum();
+                let s: f64 = p.cat_rev[cell..cell + n_cat]
+                    .iter()
+                    .map(|&x| x as f64)
+                    .sum();
                 if s > 0.0 {
                     nmonths[i] += 1;
                     for c in 0..n_cat {
@@ -886,9 +1116,14 @@ pub fn calibrate(
                 // month-to-month spread of the shares around the partner's mix
                 for t in 0..t_len {
                     let cell = (i * t_len + t) * n_cat;
-                    let s: f64 = p.cat_rev[cell..cell + n_cat].iter().map(|&x| x as f64).sum();
+                    let s: f64 = p.cat_rev[cell..cell + n_cat]
+                        .iter()
+                        .map(|&x| x as f64)
+                        .sum();
                     if s > 0.0 {
-                        w_ss[g] += (0..n_cat).map(|c| (p.cat_rev[cell + c] as f64 / s - own[i][c]).powi(2)).sum::<f64>();
+                        w_ss[g] += (0..n_cat)
+                            .map(|c| (p.cat_rev[cell + c] as f64 / s - own[i][c]).powi(2))
+                            .sum::<f64>();
                     }
                 }
                 w_dof[g] += nmonths[i].saturating_sub(1) as f64;
@@ -915,21 +1150,61 @@ pub fn calibrate(
             model.economics.category_mix = mix;
         }
         for g in 0..g_len {
-            let v_w = if w_dof[g] > 0.0 { w_ss[g] / w_dof[g] } else { 0.0 };
-            let members: Vec<usize> = (0..n).filter(|&i| p.seg[i] == g && nmonths[i] > 0).collect();
-            let between = members.iter().map(|&i| (0..n_cat).map(|c| (own[i][c] - seg_mix[g][c]).powi(2)).sum::<f64>()).sum::<f64>() / members.len().max(1) as f64;
-            let noise = members.iter().map(|&i| v_w / nmonths[i] as f64).sum::<f64>() / members.len().max(1) as f64;
+            let v_w = if w_dof[g] > 0.0 {
+                w_ss[g] / w_dof[g]
+            } else {
+                0.0
+            };
+            let members: Vec<usize> = (0..n)
+                .filter(|&i| p.seg[i] == g && nmonths[i] > 0)
+                .collect();
+            let between = members
+                .iter()
+                .map(|&i| {
+                    (0..n_cat)
+                        .map(|c| (own[i][c] - seg_mix[g][c]).powi(2))
+                        .sum::<f64>()
+                })
+                .sum::<f64>()
+                / members.len().max(1) as f64;
+            let noise = members
+                .iter()
+                .map(|&i| v_w / nmonths[i] as f64)
+                .sum::<f64>()
+                / members.len().max(1) as f64;
             let tau2 = (between - noise).max(0.0);
-            let kappa = if tau2 > 0.0 { v_w / tau2 } else { f64::INFINITY };
+            let kappa = if tau2 > 0.0 {
+                v_w / tau2
+            } else {
+                f64::INFINITY
+            };
             let gini = 1.0 - seg_mix[g].iter().map(|m| m * m).sum::<f64>();
-            let conc = if tau2 > 0.0 { gini / tau2 - 1.0 } else { f64::INFINITY };
+            let conc = if tau2 > 0.0 {
+                gini / tau2 - 1.0
+            } else {
+                f64::INFINITY
+            };
             for &i in &members {
-                let wi = if kappa.is_finite() { nmonths[i] as f64 / (nmonths[i] as f64 + kappa) } else { 0.0 };
+                let wi = if kappa.is_finite() {
+                    nmonths[i] as f64 / (nmonths[i] as f64 + kappa)
+                } else {
+                    0.0
+                };
                 mix_weight[i] = wi;
-                mixes[i] = (0..n_cat).map(|c| wi * own[i][c] + (1.0 - wi) * seg_mix[g][c]).collect();
+                mixes[i] = (0..n_cat)
+                    .map(|c| wi * own[i][c] + (1.0 - wi) * seg_mix[g][c])
+                    .collect();
             }
             for c in 0..n_cat {
-                estimates.push(est(format!("categories.segments.{}.{}", p.segments[g], p.categories[c]), seg_opt(g), seg_mix[g][c], f64::NAN, (f64::NAN, f64::NAN), None, "segment's revenue share of the category"));
+                estimates.push(est(
+                    format!("categories.segments.{}.{}", p.segments[g], p.categories[c]),
+                    seg_opt(g),
+                    seg_mix[g][c],
+                    f64::NAN,
+                    (f64::NAN, f64::NAN),
+                    None,
+                    "segment's revenue share of the category",
+                ));
             }
             estimates.push(est(format!("categories.segments.{}.concentration", p.segments[g]), seg_opt(g), conc, f64::NAN, (f64::NAN, f64::NAN), None,
                 &format!("Dirichlet concentration A of partners' mixes around the segment's: between-partner variance τ² = (1 − Σm²)/(A + 1) net of month-to-month noise; a partner with n buying months keeps weight n/(n + {}) on its own mix", num(kappa))));
@@ -944,8 +1219,22 @@ pub fn calibrate(
         first_purchase: firsts.iter().map(|&t| p.label(t)).collect(),
         last_purchase: lasts.iter().map(|&t| p.label(t)).collect(),
         churned: lasts.iter().map(|&l| t_len - 1 - l >= k).collect(),
-        last12_revenue: (0..n).map(|i| p.gross[i * t_len + t_len.saturating_sub(12)..(i + 1) * t_len].iter().sum()).collect(),
-        unit_price: (0..n).map(|i| if units_i[i] > 0.0 { Some(gross_i[i] / units_i[i]) } else { None }).collect(),
+        last12_revenue: (0..n)
+            .map(|i| {
+                p.gross[i * t_len + t_len.saturating_sub(12)..(i + 1) * t_len]
+                    .iter()
+                    .sum()
+            })
+            .collect(),
+        unit_price: (0..n)
+            .map(|i| {
+                if units_i[i] > 0.0 {
+                    Some(gross_i[i] / units_i[i])
+                } else {
+                    None
+                }
+            })
+            .collect(),
         mix: mixes,
         mix_weight,
     };
@@ -957,18 +1246,37 @@ pub fn calibrate(
         ..Default::default()
     };
     for g in 0..g_len {
-        diag.segment_effect.push(fe.f[g * t_len..(g + 1) * t_len].to_vec());
+        diag.segment_effect
+            .push(fe.f[g * t_len..(g + 1) * t_len].to_vec());
         diag.segment_fitted.push(fitted_series[g].clone());
         diag.buying.push(fe.n[g * t_len..(g + 1) * t_len].to_vec());
         let members: Vec<usize> = (0..n).filter(|&i| p.seg[i] == g && firsts[i] < k).collect();
         let m = members.len().max(1) as f64;
-        diag.churn_observed.push((0..t_len).map(|t| members.iter().filter(|&&i| lasts[i] >= t).count() as f64 / m).collect());
+        diag.churn_observed.push(
+            (0..t_len)
+                .map(|t| members.iter().filter(|&&i| lasts[i] >= t).count() as f64 / m)
+                .collect(),
+        );
         let f = inc_fits[g];
         let a = (1.0 - f.h) * (1.0 - f.pi);
-        let q = |nn: usize| if f.h == 0.0 { a.powi(nn as i32) } else { f.h * (1.0 - a.powi(nn as i32)) / (1.0 - a) + a.powi(nn as i32) };
+        let q = |nn: usize| {
+            if f.h == 0.0 {
+                a.powi(nn as i32)
+            } else {
+                f.h * (1.0 - a.powi(nn as i32)) / (1.0 - a) + a.powi(nn as i32)
+            }
+        };
         let trunc = 1.0 - q(t_len);
-        diag.churn_fitted.push((0..t_len).map(|t| (1.0 - f.h).powi(t as i32) * (1.0 - q(t_len - t)) / trunc).collect());
-        diag.churn_k_rule.push(if k_rule[g].1 > 0.0 { k_rule[g].0 / k_rule[g].1 } else { f64::NAN });
+        diag.churn_fitted.push(
+            (0..t_len)
+                .map(|t| (1.0 - f.h).powi(t as i32) * (1.0 - q(t_len - t)) / trunc)
+                .collect(),
+        );
+        diag.churn_k_rule.push(if k_rule[g].1 > 0.0 {
+            k_rule[g].0 / k_rule[g].1
+        } else {
+            f64::NAN
+        });
     }
     let stride = (n * t_len / 20_000).max(1);
     let mut cell = 0;
@@ -977,7 +1285,8 @@ pub fn calibrate(
         let t = cell % t_len;
         let v = p.gross[cell];
         if v > 0.0 {
-            diag.residual_sample.push(v.ln() - fe.a[i] - fe.f[p.seg[i] * t_len + t]);
+            diag.residual_sample
+                .push(v.ln() - fe.a[i] - fe.f[p.seg[i] * t_len + t]);
         }
         cell += stride;
     }
@@ -1033,7 +1342,10 @@ fn make_draws(
                 _ => current,
             }
         };
-        let chi_draw = |e: Option<&Estimate>, rng: &mut rand_xoshiro::Xoshiro256PlusPlus, current: f64| -> f64 {
+        let chi_draw = |e: Option<&Estimate>,
+                        rng: &mut rand_xoshiro::Xoshiro256PlusPlus,
+                        current: f64|
+         -> f64 {
             match e {
                 Some(e) if e.dof.is_some_and(|d| d > 0.0) && e.value > 0.0 => {
                     let nu = e.dof.unwrap();
@@ -1046,14 +1358,30 @@ fn make_draws(
         let mut rng2 = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(crate::rng::splitmix64(
             crate::rng::splitmix64(options.seed ^ 0x4348_4953_5155_4152) ^ k as u64,
         ));
-        m.segment_factor.sigma = chi_draw(find("segment_factor.sigma"), &mut rng2, m.segment_factor.sigma);
+        m.segment_factor.sigma = chi_draw(
+            find("segment_factor.sigma"),
+            &mut rng2,
+            m.segment_factor.sigma,
+        );
         m.noise.sigma = chi_draw(find("noise.sigma"), &mut rng2, m.noise.sigma);
         for (s, v) in m.noise.segments.iter_mut() {
             *v = chi_draw(find(&format!("noise.segments.{s}")), &mut rng2, *v);
         }
-        m.partner_factor.sigma = normal_draw(find("partner_factor.sigma"), z(), 0.0, 3.0, m.partner_factor.sigma);
+        m.partner_factor.sigma = normal_draw(
+            find("partner_factor.sigma"),
+            z(),
+            0.0,
+            3.0,
+            m.partner_factor.sigma,
+        );
         for (s, v) in m.partner_factor.segments.iter_mut() {
-            *v = normal_draw(find(&format!("partner_factor.segments.{s}")), z(), 0.0, 3.0, *v);
+            *v = normal_draw(
+                find(&format!("partner_factor.segments.{s}")),
+                z(),
+                0.0,
+                3.0,
+                *v,
+            );
         }
         m.growth.rate = normal_draw(find("growth.rate"), z(), -0.99, 100.0, m.growth.rate);
         for (s, v) in m.growth.segments.iter_mut() {
@@ -1072,7 +1400,13 @@ fn make_draws(
                 }
             }
         }
-        m.churn.monthly_hazard = normal_draw(find("churn.monthly_hazard"), z(), 0.0, 1.0, m.churn.monthly_hazard);
+        m.churn.monthly_hazard = normal_draw(
+            find("churn.monthly_hazard"),
+            z(),
+            0.0,
+            1.0,
+            m.churn.monthly_hazard,
+        );
         for (s, v) in m.churn.segments.iter_mut() {
             *v = normal_draw(find(&format!("churn.segments.{s}")), z(), 0.0, 1.0, *v);
         }
@@ -1080,14 +1414,23 @@ fn make_draws(
         for (s, v) in m.returns.segments.iter_mut() {
             *v = normal_draw(find(&format!("returns.segments.{s}")), z(), 0.0, 0.99, *v);
         }
-        m.orders.per_month = normal_draw(find("orders.per_month"), z(), 0.0, crate::limits::MAX_ORDERS_PER_MONTH, m.orders.per_month);
+        m.orders.per_month = normal_draw(
+            find("orders.per_month"),
+            z(),
+            0.0,
+            crate::limits::MAX_ORDERS_PER_MONTH,
+            m.orders.per_month,
+        );
         let mut incidence = BTreeMap::new();
         for (g, f) in inc.iter().enumerate() {
             let se = (f.pi_ci.1 - f.pi_ci.0) / (2.0 * Z95);
             incidence.insert(cal.segments[g].clone(), (f.pi + se * z()).clamp(1e-6, 1.0));
         }
         m.validate()?;
-        out.push(ParameterDraw { model: m, incidence });
+        out.push(ParameterDraw {
+            model: m,
+            incidence,
+        });
     }
     Ok(out)
 }

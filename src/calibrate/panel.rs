@@ -77,19 +77,30 @@ pub(crate) fn build(tx: &Transactions, partners: Option<&Partners>) -> Result<Pa
     // partner of each key, in the partner table's numbering
     let (ids_all, segs_all): (Vec<String>, Vec<String>) = match partners {
         Some(p) => (p.ids.clone(), p.segments.clone()),
-        None => (tx.partner_keys.clone(), vec![String::new(); tx.partner_keys.len()]),
+        None => (
+            tx.partner_keys.clone(),
+            vec![String::new(); tx.partner_keys.len()],
+        ),
     };
     let key_partner: Vec<Option<usize>> = match partners {
         Some(p) => tx.partner_keys.iter().map(|k| p.index_of(k)).collect(),
         None => (0..tx.partner_keys.len()).map(Some).collect(),
     };
     if let (Some(p), Some(k)) = (partners, key_partner.iter().position(Option::is_none)) {
-        let row = tx.partner_key.iter().position(|&x| x as usize == k).unwrap_or(0) + 1;
+        let row = tx
+            .partner_key
+            .iter()
+            .position(|&x| x as usize == k)
+            .unwrap_or(0)
+            + 1;
         return Err(Error::data(
             &tx.table,
             Some(row),
             Some("partner_id"),
-            format!("unknown partner '{}' (not in {})", tx.partner_keys[k], p.table),
+            format!(
+                "unknown partner '{}' (not in {})",
+                tx.partner_keys[k], p.table
+            ),
         ));
     }
     let named = segs_all.iter().filter(|s| !s.is_empty()).count();

@@ -4,6 +4,7 @@
 //! (python/rebatesim/) wraps these classes in the public, documented API.
 
 mod backtest;
+mod calibrate;
 mod charts;
 mod errors;
 mod forecast;
@@ -37,5 +38,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(backtest::backtest, m)?)?;
     charts::register(m)?;
     forecast::register(m)?;
+    calibrate::register(m)?;
     Ok(())
 }

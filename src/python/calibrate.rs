@@ -1,0 +1,153 @@
+//! Calibration: `rebatesim._core.calibrate` and `CalibrationResult` (the public API is
+//! `rebatesim.calibrate` in python/rebatesim/calibration.py).
+
+use super::errors::IntoPy;
+use super::settle::{PyPartners, PyTransactions};
+use crate::calibrate::{calibrate as core_calibrate, Calibration, Options};
+use crate::programme::Format;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use std::collections::BTreeMap;
+
+/// The result of a calibration.
+#[pyclass(name = "CalibrationResult", module = "rebatesim._core", frozen)]
+pub(crate) struct PyCalibration {
+    inner: Calibration,
+}
+
+#[pymethods]
+impl PyCalibration {
+    /// The calibrated model file (TOML) with the estimates as comments.
+    fn model_text(&self, py: Python<'_>) -> PyResult<String> {
+        self.inner.model_text().py_err(py)
+    }
+
+    /// The parameter draws, each a model file (TOML).
+    fn draw_texts(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        self.inner
+            .draws
+            .iter()
+            .map(|d| d.model.to_string(Format::Toml))
+            .collect::<crate::Result<Vec<_>>>()
+            .py_err(py)
+    }
+
+    /// The drawn incidence per segment, one dict per draw.
+    fn draw_incidence(&self) -> Vec<BTreeMap<String, f64>> {
+        self.inner
+            .draws
+            .iter()
+            .map(|d| d.incidence.clone())
+            .collect()
+    }
+
+    /// Every estimate, as columns.
+    fn estimates<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let e = &self.inner.estimates;
+        let d = PyDict::new(py);
+        d.set_item(
+            "parameter",
+            e.iter().map(|x| x.parameter.clone()).collect::<Vec<_>>(),
+        )?;
+        d.set_item(
+            "segment",
+            e.iter().map(|x| x.segment.clone()).collect::<Vec<_>>(),
+        )?;
+        d.set_item("value", e.iter().map(|x| x.value).collect::<Vec<_>>())?;
+        d.set_item("se", e.iter().map(|x| x.se).collect::<Vec<_>>())?;
+        d.set_item("lo90", e.iter().map(|x| x.lo90).collect::<Vec<_>>())?;
+        d.set_item("hi90", e.iter().map(|x| x.hi90).collect::<Vec<_>>())?;
+        d.set_item("dof", e.iter().map(|x| x.dof).collect::<Vec<_>>())?;
+        d.set_item(
+            "method",
+            e.iter().map(|x| x.method.clone()).collect::<Vec<_>>(),
+        )?;
+        Ok(d)
+    }
+
+    /// The per-partner estimates, as columns (`mix_<category>` for the shrunk mixes).
+    fn partners<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let p = &self.inner.partners;
+        let d = PyDict::new(py);
+        d.set_item("partner_id", p.ids.clone())?;
+        d.set_item("segment", p.segment.clone())?;
+        d.set_item("buying_months", p.buying_months.clone())?;
+        d.set_item("first_purchase", p.first_purchase.clone())?;
+        d.set_item("last_purchase", p.last_purchase.clone())?;
+        d.set_item("churned", p.churned.clone())?;
+        d.set_item("last12_revenue", p.last12_revenue.clone())?;
+        d.set_item("unit_price", p.unit_price.clone())?;
+        for (c, name) in self.inner.categories.iter().enumerate() {
+            d.set_item(
+                format!("mix_{name}"),
+                p.mix.iter().map(|m| m.get(c).copied()).collect::<Vec<_>>(),
+            )?;
+        }
+        d.set_item("mix_weight", p.mix_weight.clone())?;
+        Ok(d)
+    }
+
+    /// The diagnostic tables.
+    fn diagnostics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let g = &self.inner.diagnostics;
+        let d = PyDict::new(py);
+        d.set_item("months", g.months.clone())?;
+        d.set_item("segments", self.inner.segments.clone())?;
+        d.set_item("segment_effect", g.segment_effect.clone())?;
+        d.set_item("segment_fitted", g.segment_fitted.clone())?;
+        d.set_item("buying", g.buying.clone())?;
+        d.set_item("market_path", g.market_path.clone())?;
+        d.set_item("churn_observed", g.churn_observed.clone())?;
+        d.set_item("churn_fitted", g.churn_fitted.clone())?;
+        d.set_item("churn_k_rule", g.churn_k_rule.clone())?;
+        d.set_item("residual_sample", g.residual_sample.clone())?;
+        Ok(d)
+    }
+
+    /// Warnings for the user.
+    fn warnings(&self) -> Vec<String> {
+        self.inner.warnings.clone()
+    }
+
+    /// (first month `YYYY-MM`, number of months).
+    fn history(&self) -> (String, usize) {
+        (self.inner.start.clone(), self.inner.months)
+    }
+}
+
+/// Calibrate a demand model on a transaction history.
+#[pyfunction]
+#[pyo3(signature = (history, partners=None, churn_silent_months=6, min_segment_partners=5, warn_segment_partners=30, draws=100, bootstrap=400, seed=1))]
+#[allow(clippy::too_many_arguments)]
+fn calibrate(
+    py: Python<'_>,
+    history: &PyTransactions,
+    partners: Option<&PyPartners>,
+    churn_silent_months: usize,
+    min_segment_partners: usize,
+    warn_segment_partners: usize,
+    draws: usize,
+    bootstrap: usize,
+    seed: u64,
+) -> PyResult<PyCalibration> {
+    let options = Options {
+        churn_silent_months,
+        min_segment_partners,
+        warn_segment_partners,
+        draws,
+        bootstrap,
+        seed,
+    };
+    let tx = &history.inner;
+    let p = partners.map(|p| &p.inner);
+    py.detach(|| core_calibrate(tx, p, &options))
+        .py_err(py)
+        .map(|inner| PyCalibration { inner })
+}
+
+/// Add the calibration's class and function to the module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyCalibration>()?;
+    m.add_function(wrap_pyfunction!(calibrate, m)?)?;
+    Ok(())
+}
