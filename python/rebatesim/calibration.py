@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Union
 from . import _core
 from .exceptions import RequestError
 from .settlement import load_partners, load_transactions
-from .simulation import Model
+from .demand import Model
 
 __all__ = ["calibrate", "Calibration"]
 
