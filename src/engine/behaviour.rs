@@ -5,7 +5,7 @@ use super::setup::Setup;
 use super::work::{LineSink, RunOut, Work};
 use crate::programme::{Basis, Measure};
 use crate::rng::{self};
-use crate::rules::PreparedRule;
+use crate::rules::{PreparedComponent, PreparedRule};
 
 impl Setup<'_> {
     /// Run partner `i` on demand `w.g` (already uplifted for the programme run): behaviour
@@ -152,25 +152,10 @@ impl Setup<'_> {
                 PreparedRule::Ladder { basis, .. } | PreparedRule::Growth { basis, .. } => *basis,
                 _ => continue,
             };
-            let (window, wp): (&[f64], u32) = match comp.measure {
-                Measure::Period => {
-                    let a = comp.offset + k * comp.slots;
-                    (&w.measures[a..a + comp.slots], 1)
-                }
-                Measure::Cumulative => {
-                    if k + 1 != self.period_count {
-                        continue;
-                    }
-                    w.window[..comp.slots].iter_mut().for_each(|v| *v = 0.0);
-                    for kp in 0..=k {
-                        let a = comp.offset + kp * comp.slots;
-                        for s in 0..comp.slots {
-                            w.window[s] += w.measures[a + s];
-                        }
-                    }
-                    (&w.window[..comp.slots], k as u32 + 1)
-                }
-            };
+            if comp.measure == Measure::Cumulative && k + 1 != self.period_count {
+                continue;
+            }
+            let (window, wp) = tier_window(comp, k, w);
             let Some((_, needed, shortfall, add)) =
                 self.prep.next_tier(c, window, wp, &pc.baseline)
             else {
@@ -248,22 +233,7 @@ impl Setup<'_> {
             }
             self.period(i, k, from, w);
             // reached?
-            let (window, wp): (&[f64], u32) = match comp.measure {
-                Measure::Period => {
-                    let a = comp.offset + k * comp.slots;
-                    (&w.measures[a..a + comp.slots], 1)
-                }
-                Measure::Cumulative => {
-                    w.window[..comp.slots].iter_mut().for_each(|v| *v = 0.0);
-                    for kp in 0..=k {
-                        let a = comp.offset + kp * comp.slots;
-                        for s in 0..comp.slots {
-                            w.window[s] += w.measures[a + s];
-                        }
-                    }
-                    (&w.window[..comp.slots], k as u32 + 1)
-                }
-            };
+            let (window, wp) = tier_window(comp, k, w);
             match self.prep.next_tier(c, window, wp, &pc.baseline) {
                 Some((_, needed, shortfall, _))
                     if shortfall > 0.0
@@ -289,5 +259,27 @@ impl Setup<'_> {
             }
         }
         total
+    }
+}
+
+/// The measures a component's tier is decided on at the end of period `k`, with the number of
+/// periods they cover: the period's own (`measure = period`), or the sum of periods `0..=k`
+/// (`measure = cumulative`, summed into `w.window`).
+fn tier_window<'w>(comp: &PreparedComponent<f64>, k: usize, w: &'w mut Work) -> (&'w [f64], u32) {
+    match comp.measure {
+        Measure::Period => {
+            let a = comp.offset + k * comp.slots;
+            (&w.measures[a..a + comp.slots], 1)
+        }
+        Measure::Cumulative => {
+            w.window[..comp.slots].iter_mut().for_each(|v| *v = 0.0);
+            for kp in 0..=k {
+                let a = comp.offset + kp * comp.slots;
+                for s in 0..comp.slots {
+                    w.window[s] += w.measures[a + s];
+                }
+            }
+            (&w.window[..comp.slots], k as u32 + 1)
+        }
     }
 }

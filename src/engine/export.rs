@@ -109,35 +109,61 @@ pub fn export_scenario(
         }
         payable[i * component_count * period_count..(i + 1) * component_count * period_count]
             .copy_from_slice(&w.scratch.payable);
-        let key = tx.partner_keys.len() as u32;
-        if !sink.is_empty() {
-            tx.partner_keys.push(population.partner_id[i].clone());
+        push_transactions(
+            &mut tx,
+            &sink,
+            &month_date,
+            &population.partner_id[i],
+            &setup,
+            programme.decimals,
+        );
+    }
+    number_orders(&mut tx);
+    let lines = budgeted_lines(&setup, population, &payable);
+    Ok(ScenarioExport {
+        partners,
+        transactions: tx,
+        lines,
+    })
+}
+
+/// Append the exported lines `sink` of one partner to the transactions (a new partner key
+/// when it has any line; order keys named partner-month-order, numbered by [`number_orders`]).
+fn push_transactions(
+    tx: &mut Transactions,
+    sink: &LineSink,
+    month_date: &[chrono::NaiveDate],
+    partner_id: &str,
+    setup: &Setup,
+    decimals: u32,
+) {
+    let key = tx.partner_keys.len() as u32;
+    if !sink.is_empty() {
+        tx.partner_keys.push(partner_id.to_owned());
+    }
+    for l in sink {
+        tx.partner_key.push(key);
+        tx.date.push(month_date[l.month as usize]);
+        tx.quantity.push(Decimal::new(l.q as i64, QTY_DP));
+        tx.revenue
+            .push(Decimal::new((l.r * setup.scale).round() as i64, decimals));
+        if let Some(c) = tx.category.as_mut() {
+            c.push(if l.cat == NONE { None } else { Some(l.cat) });
         }
-        for l in &sink {
-            tx.partner_key.push(key);
-            tx.date.push(month_date[l.month as usize]);
-            tx.quantity.push(Decimal::new(l.q as i64, QTY_DP));
-            tx.revenue.push(Decimal::new(
-                (l.r * setup.scale).round() as i64,
-                programme.decimals,
-            ));
-            if let Some(c) = tx.category.as_mut() {
-                c.push(if l.cat == NONE { None } else { Some(l.cat) });
-            }
-            if let Some(o) = tx.order.as_mut() {
-                if l.order == NONE {
-                    o.push(None);
-                } else {
-                    o.push(Some(tx.order_keys.len() as u32));
-                    tx.order_keys.push(format!(
-                        "{}-{}-{}",
-                        population.partner_id[i], l.month, l.order
-                    ));
-                }
+        if let Some(o) = tx.order.as_mut() {
+            if l.order == NONE {
+                o.push(None);
+            } else {
+                o.push(Some(tx.order_keys.len() as u32));
+                tx.order_keys
+                    .push(format!("{}-{}-{}", partner_id, l.month, l.order));
             }
         }
     }
-    // order ids: one key per (partner, month, order); lines of the same order share it
+}
+
+/// Order ids: one key per (partner, month, order); lines of the same order share it.
+fn number_orders(tx: &mut Transactions) {
     if let Some(o) = tx.order.as_mut() {
         let mut map = std::collections::HashMap::new();
         let mut keys = Vec::new();
@@ -154,10 +180,18 @@ pub fn export_scenario(
         }
         tx.order_keys = keys;
     }
+}
+
+/// The engine's lines of every partner (in id order), active component and period: each
+/// period's payable to date after the budget (allocated to the cent as settlement does when it
+/// binds), less the previous period's. `payable` is `partners × components × periods`.
+fn budgeted_lines(setup: &Setup, population: &Population, payable: &[f64]) -> Vec<SimLine> {
+    let n = population.len();
+    let (component_count, period_count) = (setup.component_count, setup.period_count);
     // budget to the cent, partners in id order, components in id order
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| population.partner_id[a].cmp(&population.partner_id[b]));
-    let mut budgeted = payable.clone();
+    let mut budgeted = payable.to_vec();
     let mut weights = vec![0.0; n * component_count];
     let mut shares = vec![0.0; n * component_count];
     let mut sort = Vec::new();
@@ -205,9 +239,5 @@ pub fn export_scenario(
             }
         }
     }
-    Ok(ScenarioExport {
-        partners,
-        transactions: tx,
-        lines,
-    })
+    lines
 }

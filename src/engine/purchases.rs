@@ -211,7 +211,9 @@ impl Setup<'_> {
                 }
             };
             match &comp.rule {
-                PreparedRule::Ladder { basis, .. } | PreparedRule::Growth { basis, .. } => {
+                PreparedRule::Ladder { .. }
+                | PreparedRule::Growth { .. }
+                | PreparedRule::PerUnit { .. } => {
                     let (mut cents, mut qty) = (0.0, 0.0);
                     for j in 0..category_count {
                         if category_slot[j].is_some() {
@@ -221,21 +223,18 @@ impl Setup<'_> {
                     }
                     let r = cents / self.scale;
                     let q = qty / QTY_SCALE;
-                    w.measures[base + slot::VOLUME] = if *basis == Basis::Revenue { r } else { q };
-                    w.measures[base + slot::REVENUE] = r;
-                    w.measures[base + slot::UNITS] = q;
-                }
-                PreparedRule::PerUnit { .. } => {
-                    let (mut cents, mut qty) = (0.0, 0.0);
-                    for j in 0..category_count {
-                        if category_slot[j].is_some() {
-                            cents += cents_of(j);
-                            qty += qty_of(j);
+                    // a per-unit rule's volume is always its units
+                    let revenue_volume = matches!(
+                        comp.rule,
+                        PreparedRule::Ladder {
+                            basis: Basis::Revenue,
+                            ..
+                        } | PreparedRule::Growth {
+                            basis: Basis::Revenue,
+                            ..
                         }
-                    }
-                    let r = cents / self.scale;
-                    let q = qty / QTY_SCALE;
-                    w.measures[base + slot::VOLUME] = q;
+                    );
+                    w.measures[base + slot::VOLUME] = if revenue_volume { r } else { q };
                     w.measures[base + slot::REVENUE] = r;
                     w.measures[base + slot::UNITS] = q;
                 }
@@ -262,44 +261,57 @@ impl Setup<'_> {
                     w.measures[base + slot::UNITS] = q;
                 }
                 PreparedRule::Logistics { .. } => {
-                    // orders of this period: (month, order) pairs; returns lines are their own
-                    // orders with a negative quantity and never qualify
-                    let first_month = k * self.months_per_period;
-                    let maxo = (w.order_off[first_month + self.months_per_period]
-                        - w.order_off[first_month])
-                        .max(1);
-                    w.ord_q.clear();
-                    w.ord_q.resize(maxo, 0.0);
-                    w.ord_r.clear();
-                    w.ord_r.resize(maxo, 0.0);
-                    for l in &w.lines[from..] {
-                        if l.order == NONE {
-                            continue;
-                        }
-                        let j = if l.cat == NONE { 0 } else { l.cat as usize };
-                        if category_slot[j].is_none() {
-                            continue;
-                        }
-                        let idx = w.order_off[l.month as usize] - w.order_off[first_month]
-                            + l.order as usize;
-                        w.ord_q[idx] += l.q;
-                        w.ord_r[idx] += l.r;
-                    }
-                    let (mut n, mut r, mut q) = (0.0, 0.0, 0.0);
-                    // order quantities in millionths of a unit (whole numbers)
-                    for o in 0..maxo {
-                        if w.ord_q[o] != 0.0 && prep.order_qualifies(c, w.ord_q[o] / QTY_SCALE) {
-                            n += 1.0;
-                            r += w.ord_r[o];
-                            q += w.ord_q[o];
-                        }
-                    }
-                    w.measures[base + slot::VOLUME] = n;
-                    w.measures[base + slot::REVENUE] = r;
-                    w.measures[base + slot::UNITS] = q / QTY_SCALE;
+                    self.measure_orders(c, k, from, category_slot, base, w)
                 }
             }
         }
+    }
+
+    /// The measures of logistics component `c` in period `k` (at `base` in `w.measures`): the
+    /// number of the period's orders (lines `w.lines[from..]` in the component's categories,
+    /// `category_slot`) that qualify, their revenue and their units.
+    fn measure_orders(
+        &self,
+        c: usize,
+        k: usize,
+        from: usize,
+        category_slot: &[Option<u32>],
+        base: usize,
+        w: &mut Work,
+    ) {
+        // orders of this period: (month, order) pairs; returns lines are their own
+        // orders with a negative quantity and never qualify
+        let first_month = k * self.months_per_period;
+        let maxo =
+            (w.order_off[first_month + self.months_per_period] - w.order_off[first_month]).max(1);
+        w.ord_q.clear();
+        w.ord_q.resize(maxo, 0.0);
+        w.ord_r.clear();
+        w.ord_r.resize(maxo, 0.0);
+        for l in &w.lines[from..] {
+            if l.order == NONE {
+                continue;
+            }
+            let j = if l.cat == NONE { 0 } else { l.cat as usize };
+            if category_slot[j].is_none() {
+                continue;
+            }
+            let idx = w.order_off[l.month as usize] - w.order_off[first_month] + l.order as usize;
+            w.ord_q[idx] += l.q;
+            w.ord_r[idx] += l.r;
+        }
+        let (mut n, mut r, mut q) = (0.0, 0.0, 0.0);
+        // order quantities in millionths of a unit (whole numbers)
+        for o in 0..maxo {
+            if w.ord_q[o] != 0.0 && self.prep.order_qualifies(c, w.ord_q[o] / QTY_SCALE) {
+                n += 1.0;
+                r += w.ord_r[o];
+                q += w.ord_q[o];
+            }
+        }
+        w.measures[base + slot::VOLUME] = n;
+        w.measures[base + slot::REVENUE] = r;
+        w.measures[base + slot::UNITS] = q / QTY_SCALE;
     }
 
     /// Purchases and measures of period `k` (its lines start at `from` in `w.lines`).

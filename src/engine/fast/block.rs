@@ -88,20 +88,6 @@ struct Lanes {
     plain: bool,
 }
 
-#[cfg(test)]
-impl Lanes {
-    /// Lane `l`'s noise σ.
-    #[inline(always)]
-    fn set_sigma(&mut self, l: usize, sigma: f64) {
-        let (s, h) = factor_params(sigma);
-        self.sigma[l] = sigma;
-        self.sig32[l] = s;
-        self.sig32[l + LANES] = s;
-        self.half_var32[l] = h;
-        self.half_var32[l + LANES] = h;
-    }
-}
-
 /// What the lanes read of each partner whatever the scenario, in columns, so that a block's
 /// partners are [`LANES`] consecutive values of each (vector loads, no per-lane work): its
 /// baseline month, segment, noise σ (as the noise factors use it too,
@@ -323,14 +309,6 @@ fn lanes(setup: &Setup, t: &LaneTable, sk: u64, i0: usize, n: usize, segf: &[f64
     lanes.plain = plain;
     lanes
 }
-
-crate::isa_versions!(#[cfg(test)] kernel => kernel_avx512, kernel_avx2, (
-    c: &Shared,
-    lanes: &Lanes,
-    n: usize,
-    acc: &mut [[f64; LANES]],
-    out: &mut BlockOut,
-));
 
 /// The block's months, four at a time (see the module documentation).
 #[inline(always)]
@@ -619,6 +597,28 @@ mod tests {
     use super::*;
     use crate::engine::purchases::{line_qty, round_half_up_positive};
     use rand::{Rng, SeedableRng};
+
+    // the kernel alone, compiled for each instruction set (production runs it inside `block`)
+    crate::isa_versions!(kernel => kernel_avx512, kernel_avx2, (
+        c: &Shared,
+        lanes: &Lanes,
+        n: usize,
+        acc: &mut [[f64; LANES]],
+        out: &mut BlockOut,
+    ));
+
+    impl Lanes {
+        /// Lane `l`'s noise σ.
+        #[inline(always)]
+        fn set_sigma(&mut self, l: usize, sigma: f64) {
+            let (s, h) = factor_params(sigma);
+            self.sigma[l] = sigma;
+            self.sig32[l] = s;
+            self.sig32[l + LANES] = s;
+            self.half_var32[l] = h;
+            self.half_var32[l + LANES] = h;
+        }
+    }
 
     #[test]
     fn line_cents_is_the_general_paths_rounding() {
