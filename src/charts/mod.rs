@@ -49,6 +49,7 @@ mod fan;
 pub mod format;
 mod raster;
 mod risk_return;
+mod size;
 mod tornado;
 
 pub use attainment::{AttainmentSeries, TierAttainment};
@@ -57,6 +58,8 @@ pub use distribution::PayoutDistribution;
 pub use fan::{AccrualFan, FanSeries};
 pub use risk_return::{ReturnMeasure, RiskReturn, RiskReturnPoint};
 pub use tornado::{Tornado, TornadoBar, ValueUnit};
+pub use size::{check_size, HEIGHTS, WIDTHS};
+use size::checked_size;
 
 /// Default chart size in pixels (SVG user units; PNG pixels at scale 1).
 pub const DEFAULT_SIZE: (u32, u32) = (960, 540);
@@ -272,19 +275,6 @@ any_chart!(
     RiskReturn,
     Tornado
 );
-
-fn checked_size(size: (u32, u32), scale: f64) -> Result<(u32, u32)> {
-    let (w, h) = size;
-    if !(320..=4000).contains(&w) || !(200..=4000).contains(&h) {
-        return Err(Error::Request(format!(
-            "chart size {w}×{h} is out of range: width must be 320–4000 and height 200–4000 pixels"
-        )));
-    }
-    Ok((
-        (w as f64 * scale).round() as u32,
-        (h as f64 * scale).round() as u32,
-    ))
-}
 
 fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>> {
     let mut out = Vec::new();
