@@ -10,8 +10,10 @@
 //! - [`charts`]: finance-ready charts (SVG and PNG) drawn with plotters.
 //! - [`data`]: partner and transaction tables (CSV, exact decimals, located errors).
 //! - [`request`]: requests as front ends pass them (options as text, every one optional), resolved.
+//! - [`document`]: the file formats of programmes and models (TOML/JSON/YAML), located errors.
 //! - [`rules`]: the calculation kernel, generic over `Decimal` and `f64`.
 //! - [`population`], [`demand`], [`rng`]: partner populations, the demand model, keyed random streams.
+//! - [`run`]: the run driver: threads, chunks, progress and cancel, the memory guard.
 //! - [`sensitivity`]: one-at-a-time sensitivity of payout and ROI to the model's assumptions.
 //! - [`settlement`]: the exact settlement engine: lines, totals, explanations.
 //! - [`error`]: the one error type, locating every problem by field path or table row.
@@ -49,6 +51,7 @@ pub mod calendar;
 pub mod charts;
 pub mod data;
 pub mod demand;
+pub mod document;
 pub mod engine;
 pub mod error;
 pub mod forecast;
@@ -60,6 +63,7 @@ pub mod programme;
 pub mod rng;
 pub mod request;
 pub mod rules;
+pub mod run;
 pub mod sensitivity;
 pub mod settlement;
 pub mod summary;

@@ -13,8 +13,8 @@
 //! - Runs: at most [`crate::engine::MAX_THREADS`] threads; the memory a run's outputs need is
 //!   estimated (saturating) and checked before any work starts.
 
+use crate::document::Format;
 use crate::error::{Error, FieldError, Result};
-use crate::programme::Format;
 use chrono::NaiveDate;
 use std::io::Read;
 use std::path::Path;
@@ -123,7 +123,7 @@ pub fn read_document(path: &Path, what: &str) -> Result<String> {
     }
     String::from_utf8(bytes).map_err(|e| {
         let (line, col) =
-            crate::programme::line_col_bytes(&e.as_bytes()[..e.utf8_error().valid_up_to()]);
+            crate::document::line_col_bytes(&e.as_bytes()[..e.utf8_error().valid_up_to()]);
         Error::io(
             path,
             format!("line {line}, column {col}: not UTF-8 text: expected {what}"),
@@ -168,7 +168,7 @@ pub(crate) fn check_document(
             "nested more than {MAX_DEPTH} levels deep (a programme or model nests a few levels)"
         )
     };
-    let at = |pos: usize| crate::programme::line_col_bytes(&text.as_bytes()[..pos]);
+    let at = |pos: usize| crate::document::line_col_bytes(&text.as_bytes()[..pos]);
     match format {
         Format::Json => {
             if let Some(pos) = json_too_deep(text.as_bytes()) {

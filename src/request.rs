@@ -51,7 +51,7 @@ pub fn parse_date(field: &str, text: &str) -> Result<NaiveDate> {
     })
 }
 
-pub use crate::engine::check_threads;
+pub use crate::run::check_threads;
 
 /// The worker threads of a forecast: checked as a simulation's ([`check_threads`]), `None`
 /// (all cores) written as the forecast's 0.

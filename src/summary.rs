@@ -294,21 +294,6 @@ pub fn cumulative_bands(monthly: &[f64], scenarios: usize, months: usize) -> Pat
     out
 }
 
-impl crate::engine::SimResult {
-    /// The accrual schedule before the year: expected accrued liability to date at each
-    /// programme month end (each period's payout accrued over its months in proportion to
-    /// their revenue), with P10–P90 bands and standard errors.
-    pub fn accrual_schedule(&self) -> PathBands {
-        cumulative_bands(&self.accrual, self.scenarios, self.months)
-    }
-
-    /// The cash schedule: expected cash paid to date at each month end, counted from the
-    /// programme start to the last payment date, with P10–P90 bands and standard errors.
-    pub fn cash_schedule(&self) -> PathBands {
-        cumulative_bands(&self.cash, self.scenarios, self.cash_months)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,8 +3,8 @@
 //! maximum, chunk size, number of backtest years) is refused with a request error before any
 //! allocation; so is a huge thread count; a cancel flag stops simulate, forecast and backtest.
 
-mod engine_common;
-use engine_common::*;
+mod common;
+use common::*;
 use rebatesim::backtest::{run_standard, BacktestOptions, Standard};
 use rebatesim::demand::Model;
 use rebatesim::engine::{compare, estimate_memory, simulate, Precision, SimOptions, Statistic};

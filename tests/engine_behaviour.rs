@@ -1,8 +1,8 @@
 //! Each behavioural and demand mechanism moves results in the documented direction, and the
 //! counterfactual keeps common random numbers.
 
-mod engine_common;
-use engine_common::*;
+mod common;
+use common::*;
 use rebatesim::engine::{simulate, SimOptions, SimResult};
 use rebatesim::summary::mean;
 

@@ -1,7 +1,7 @@
 //! The engine against settlement (to the cent), against closed forms, and its reproducibility.
 
-mod engine_common;
-use engine_common::*;
+mod common;
+use common::*;
 use rebatesim::engine::{compare, export_scenario, simulate, Precision, SimOptions, Statistic};
 use rebatesim::population::{Population, SyntheticSegment, SyntheticSpec};
 use rebatesim::settlement::settle;

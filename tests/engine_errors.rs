@@ -1,7 +1,7 @@
 //! Every bad request or model input gives a clear error naming what and where.
 
-mod engine_common;
-use engine_common::*;
+mod common;
+use common::*;
 use rebatesim::demand::Model;
 use rebatesim::engine::{compare, estimate_memory, simulate, Precision, SimOptions, Statistic};
 use rebatesim::population::{Population, SyntheticSegment, SyntheticSpec};

@@ -9,8 +9,8 @@
 //! multiplied by 1 + 5 × its effective rate on expected purchases (`rate` for A1 and B1, 0 for
 //! B2 and C1).
 
-mod engine_common;
-use engine_common::*;
+mod common;
+use common::*;
 use rebatesim::engine::{compare, simulate, SimOptions, SimResult};
 
 const PARTNERS: &str = "partner_id,segment,baseline_revenue,margin_rate\n\

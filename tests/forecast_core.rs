@@ -1,8 +1,8 @@
 //! Forecasts from actuals to date: hand-computed cases, agreement with settlement when the model
 //! has no noise, reconciliation of the schedules, conditioning, reproducibility, bad input.
 
-mod engine_common;
-use engine_common::*;
+mod common;
+use common::*;
 
 use chrono::NaiveDate;
 use rebatesim::data::{Partners, Transactions};
@@ -21,19 +21,9 @@ fn tx(text: &str) -> Transactions {
     Transactions::from_csv_str(text, "actuals.csv").unwrap()
 }
 
-const YEAR_RETRO: &str = r#"
-name = "Catch-up"
-currency = "EUR"
-start = 2027-01-01
-period = "year"
-periods = 1
-[[components]]
-id = "vol"
-kind = "volume"
-basis = "revenue"
-method = "retroactive"
-tiers = [{ from = 100000, percent = 2 }, { from = 200000, percent = 4 }]
-"#;
+/// One annual retroactive ladder (2% from 100,000, 4% from 200,000), shared with the Python
+/// forecast tests.
+const YEAR_RETRO: &str = include_str!("fixtures/year-retro/programme.toml");
 
 fn h1_actuals(partner: &str, monthly: f64) -> String {
     let mut s = String::from("partner_id,date,quantity,revenue\n");

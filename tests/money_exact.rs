@@ -3,7 +3,7 @@
 //! kernel's products and sums are checked, an overflow being an error naming the partner and
 //! component (`docs/calculations.md`, "Magnitudes").
 
-mod engine_common;
+mod common;
 
 use chrono::NaiveDate;
 use proptest::prelude::*;
@@ -411,7 +411,7 @@ fn prior_accruals_and_forecast_actuals_are_bounded() {
         "partners.csv",
     )
     .unwrap();
-    let m = engine_common::model("[economics]\nunit_price = 100\n");
+    let m = common::model("[economics]\nunit_price = 100\n");
     let actuals = Transactions::from_csv_str(
         "partner_id,date,quantity,revenue\nA,2027-01-10,999999999999999,999999999999999\nA,2027-01-11,999999999999999,999999999999999\n",
         "actuals.csv",

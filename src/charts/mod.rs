@@ -50,6 +50,7 @@ pub mod format;
 mod raster;
 mod risk_return;
 mod size;
+mod sensitivity;
 mod tornado;
 
 pub use attainment::{AttainmentSeries, TierAttainment};

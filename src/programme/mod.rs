@@ -23,15 +23,14 @@
 mod compiled;
 mod describe;
 mod io;
-mod locate;
 mod spec;
 mod validate;
 pub mod values;
 
 pub use compiled::*;
-pub use io::Format;
-pub use locate::locate_field;
+// the file formats moved to `crate::document`; these paths stay
+pub use crate::document::{locate_field, Format};
 pub use spec::*;
 
 // shared with the demand model's reader (src/demand.rs)
-pub(crate) use io::{line_col_bytes, parse as parse_document, write as write_document};
+pub(crate) use crate::document::{parse as parse_document, write as write_document};

@@ -2,10 +2,10 @@
 //! error naming the field path (and file line) for every rule a programme breaks.
 
 use super::compiled::*;
-use super::io::Format;
 use super::spec::*;
 use super::values::Dec;
 use crate::calendar::Calendar;
+use crate::document::Format;
 use crate::error::{Error, FieldError, Result};
 use crate::limits::{
     FIRST_DATE, LAST_DATE, MAX_CATEGORIES, MAX_COMPONENTS, MAX_SEGMENTS, MAX_TIERS, MAX_TOTAL_TIERS,
@@ -515,7 +515,7 @@ impl Programme {
         let place = |fe: &mut FieldError| {
             fe.file = file.map(str::to_owned);
             if fe.line.is_none() {
-                let locator = locator.get_or_init(|| super::locate::Locator::new(text, format));
+                let locator = locator.get_or_init(|| crate::document::Locator::new(text, format));
                 if let Some((line, col)) = locator.locate(&fe.path) {
                     fe.line = Some(line);
                     fe.column = Some(col);

@@ -12,23 +12,10 @@ import pandas as pd
 import pytest
 
 import rebatesim as rs
-from conftest import PARTNERS, PROGRAMME, TRANSACTIONS, run_cli
+from conftest import FIXTURES, PARTNERS, PROGRAMME, TRANSACTIONS, run_cli
 
-YEAR = rs.Programme.from_toml(
-    """
-name = "Year"
-currency = "EUR"
-start = 2027-01-01
-period = "year"
-periods = 1
-[[components]]
-id = "vol"
-kind = "volume"
-basis = "revenue"
-method = "retroactive"
-tiers = [{ from = 100000, percent = 2 }, { from = 200000, percent = 4 }]
-"""
-)
+# One annual retroactive ladder (2% from 100,000, 4% from 200,000), shared with the Rust tests.
+YEAR = rs.Programme.from_file(FIXTURES / "year-retro" / "programme.toml")
 
 ONE = pd.DataFrame({"partner_id": ["A"], "segment": ["s"], "baseline_revenue": [240_000.0]})
 

@@ -5,9 +5,12 @@
 //! (segments, partner scopes, missing baselines, unit prices, margins) and models (every
 //! market process, segment and partner factors, noise, churn, growth, seasonality).
 
-use super::super::*;
 use crate::demand::Model;
+use crate::engine::scenario::CounterfactualRun;
+use crate::engine::setup::Setup;
+use crate::engine::work::Work;
 use crate::population::Population;
+use crate::programme::Compiled;
 use crate::programme::{Format, Programme};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
@@ -15,10 +18,24 @@ use rand::{Rng, SeedableRng};
 /// Every output of `n` scenarios, through `run_scenario` and the fold in scenario order (as
 /// `simulate` does), as JSON (so NaN compares equal to NaN and any bit difference shows).
 fn run_all(setup: &Setup, pop: &Population, seed: u64, n: usize) -> String {
+    run_all_with(setup, pop, seed, n, None)
+}
+
+/// [`run_all`], on the general path with `counterfactual` when given.
+fn run_all_with(
+    setup: &Setup,
+    pop: &Population,
+    seed: u64,
+    n: usize,
+    counterfactual: Option<CounterfactualRun>,
+) -> String {
     let mut acc = setup.new_acc(pop, seed, n);
     let mut w = Work::new(setup);
     for s in 0..n as u64 {
-        let o = setup.run_scenario(seed, s, &mut w);
+        let o = match counterfactual {
+            Some(c) => setup.general_scenario(seed, s, &mut w, c),
+            None => setup.run_scenario(seed, s, &mut w),
+        };
         setup.fold(&mut acc, o);
     }
     serde_json::to_string(&setup.finish(acc)).expect("serializable")
@@ -80,8 +97,8 @@ fn random_case(seed: u64) -> (String, String, String) {
             r.random_range(0..100)
         );
     }
-    let nc = r.random_range(1..=4);
-    for c in 0..nc {
+    let component_count = r.random_range(1..=4);
+    for c in 0..component_count {
         prog += &format!("[[components]]\nid = \"c{c}\"\n");
         let kind = *pick(
             &mut r,
@@ -527,7 +544,7 @@ fn huge_baselines_sum_the_months_partner_after_partner() {
 
 /// With a behavioural response (the general path), a partner whose programme run bought
 /// exactly its demand (uplift 1, no stretch purchase) takes that run's results as its
-/// counterfactual instead of running it again (`Setup::cf_shortcut`): every output is the same
+/// counterfactual instead of running it again (`CounterfactualRun::SkipWhenSame`): every output is the same
 /// bits as running it, with and without uplift, pull-forward and stretch purchases.
 #[test]
 fn the_counterfactual_shortcut_changes_no_bit() {
@@ -542,10 +559,9 @@ fn the_counterfactual_shortcut_changes_no_bit() {
             "[noise]\nsigma = 0.3\n[behaviour.stretch]\nenabled = {stretch}\nmax_shortfall = 0.3\n[behaviour.pull_forward]\nshare = {pull}\n[behaviour.uplift]\nelasticity = {uplift}\n"
         );
         let (p, pop, m) = inputs(&prog, &csv, &model);
-        let mut setup = Setup::new(&p, &pop, &m).expect("valid inputs");
-        let short = run_all(&setup, &pop, case, 6);
-        setup.cf_shortcut = false;
-        let full = run_all(&setup, &pop, case, 6);
+        let setup = Setup::new(&p, &pop, &m).expect("valid inputs");
+        let short = run_all_with(&setup, &pop, case, 6, Some(CounterfactualRun::SkipWhenSame));
+        let full = run_all_with(&setup, &pop, case, 6, Some(CounterfactualRun::Always));
         assert!(short == full, "case {case}: outputs differ\n--- programme\n{prog}\n--- partners\n{csv}\n--- model\n{model}");
         let v: serde_json::Value = serde_json::from_str(&full).unwrap();
         stretches += v["stretches"]

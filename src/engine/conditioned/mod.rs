@@ -26,7 +26,15 @@
 //! with fresh innovations, and future noise and churn come from the engine's keyed streams.
 //! The derivation and the approximations are in `docs/forecast.md`.
 
-use super::*;
+use crate::demand::{MarketProcess, Model};
+use crate::engine::result::Ladder;
+use crate::engine::setup::Setup;
+use crate::engine::work::Work;
+use crate::error::{Error, Result};
+use crate::population::Population;
+use crate::programme::{Compiled, Measure};
+use crate::rng::{self, Purpose};
+use crate::rules::{slot, Baseline, Prepared};
 
 /// Floor on the noise variance used in the conditioning (a model without noise would make the
 /// observations exact and the posterior singular).
@@ -95,9 +103,9 @@ pub(crate) struct CondWork {
 pub(crate) struct CondOut {
     /// Programme total payable to date at the end of each period (before the budget).
     pub totals: Vec<f64>,
-    /// `n × nc`: final payable of each partner and component (before the budget).
+    /// `n × component_count`: final payable of each partner and component (before the budget).
     pub payable: Vec<f64>,
-    /// `n × nc`: basis volume of each partner and component over the whole programme
+    /// `n × component_count`: basis volume of each partner and component over the whole programme
     /// (actual + simulated).
     pub volume: Vec<f64>,
     /// `n × ladders`: tier reached in the watch period (`measure = period`) or at the end
@@ -183,8 +191,8 @@ impl<'p> CondEngine<'p> {
         debug_assert_eq!(obs.gross.len(), n * t);
         debug_assert_eq!(obs.measures.len(), n * s.prep.measure_len());
         let first_month = if t >= s.months { s.months } else { t };
-        let first_period = first_month / s.mpp;
-        let watch_period = first_period.min(s.kk - 1);
+        let first_period = first_month / s.months_per_period;
+        let watch_period = first_period.min(s.period_count - 1);
 
         // Regular buyers (a purchase in every complete month from the start to their last
         // purchase, as the lognormal model generates) are conditioned month by month, exactly.
@@ -242,7 +250,7 @@ impl<'p> CondEngine<'p> {
             t.max(1)
         };
         let mut d = dm;
-        let mut seg_dim = Vec::with_capacity(s.nseg);
+        let mut seg_dim = Vec::with_capacity(s.segment_count);
         for sc in &s.segs {
             if sc.segment > 0.0 {
                 seg_dim.push(Some(d));
@@ -442,7 +450,7 @@ impl<'p> CondEngine<'p> {
     pub(crate) fn prep(&self) -> &Prepared<f64> {
         &self.s.prep
     }
-    /// `n × nc`: whether component c applies to partner i.
+    /// `n × component_count`: whether component c applies to partner i.
     pub(crate) fn active(&self) -> &[bool] {
         &self.s.active
     }
@@ -482,7 +490,7 @@ impl<'p> CondEngine<'p> {
             w,
             theta: vec![0.0; self.d],
             x: vec![0.0; self.s.months],
-            a: vec![0.0; self.s.nseg],
+            a: vec![0.0; self.s.segment_count],
         }
     }
 
@@ -632,7 +640,7 @@ impl<'p> CondEngine<'p> {
 
     /// Run partner `i` on `w.g` with its actual measures added to every period; stretch (with
     /// the partner's decision stream) only in periods that still have simulated months.
-    fn run_partner(&self, i: usize, w: &mut Work, mut stretch: Option<&mut rng::Stream>) {
+    fn run_partner(&self, i: usize, w: &mut Work, stretch: Option<&mut rng::Stream>) {
         let s = &self.s;
         if w.any_x {
             w.x.iter_mut().for_each(|v| *v = 0.0);
@@ -644,38 +652,9 @@ impl<'p> CondEngine<'p> {
         w.actual_on = true;
         w.lines.clear();
         w.emit = false;
-        let mut borrow = 0.0;
-        for k in 0..s.kk {
-            let months = k * s.mpp..(k + 1) * s.mpp;
-            if borrow > 0.0 {
-                let sum: f64 = w.g[months.clone()].iter().sum();
-                if sum > 0.0 {
-                    let f = (1.0 - borrow / sum).max(0.0);
-                    w.g[months.clone()].iter_mut().for_each(|v| *v *= f);
-                }
-                borrow = 0.0;
-            }
-            let from = w.lines.len();
-            s.period(i, k, from, w);
-            if let Some(r) = stretch.as_deref_mut() {
-                let u = rng::uniform(r);
-                if k >= self.first_period {
-                    if let Some((c, extra, ratio)) = s.stretch_candidate(i, k, w) {
-                        let p = s.stretch.max_probability
-                            * (1.0 - (-s.stretch.sensitivity * ratio).exp());
-                        if u < p {
-                            let bought = s.buy_stretch(i, k, c, extra, w, from);
-                            if k + 1 < s.kk {
-                                borrow = s.pull_share * bought;
-                            }
-                        }
-                    }
-                }
-            }
-            w.lines.truncate(from);
-        }
+        s.behaviour_periods(i, w, stretch, self.first_period);
         w.actual_on = false;
-        let active = &s.active[i * s.nc..(i + 1) * s.nc];
+        let active = &s.active[i * s.component_count..(i + 1) * s.component_count];
         s.prep
             .settle_partner(&w.measures, active, &s.partners[i].baseline, &mut w.scratch);
     }
@@ -683,14 +662,15 @@ impl<'p> CondEngine<'p> {
     /// Run scenario `sc` of a forecast with `seed` into `out`.
     pub(crate) fn run_scenario(&self, seed: u64, sc: u64, cw: &mut CondWork, out: &mut CondOut) {
         let s = &self.s;
-        let (n, nc, kk) = (s.partners.len(), s.nc, s.kk);
+        let (n, component_count, period_count) =
+            (s.partners.len(), s.component_count, s.period_count);
         let nl = s.ladders.len();
         out.totals.clear();
-        out.totals.resize(kk, 0.0);
+        out.totals.resize(period_count, 0.0);
         out.payable.clear();
-        out.payable.resize(n * nc, 0.0);
+        out.payable.resize(n * component_count, 0.0);
         out.volume.clear();
-        out.volume.resize(n * nc, 0.0);
+        out.volume.resize(n * component_count, 0.0);
         out.tier.clear();
         out.tier.resize(n * nl, 0);
         self.draw_state(seed, sc, cw);
@@ -711,27 +691,27 @@ impl<'p> CondEngine<'p> {
             } else {
                 self.run_partner(i, w, None);
             }
-            for k in 0..kk {
+            for k in 0..period_count {
                 out.totals[k] += w.scratch.total(k);
             }
             for (c, comp) in s.prep.components.iter().enumerate() {
-                out.payable[i * nc + c] = w.scratch.payable(c, kk - 1);
+                out.payable[i * component_count + c] = w.scratch.payable(c, period_count - 1);
                 let mut v = 0.0;
-                for k in 0..kk {
+                for k in 0..period_count {
                     v += w.measures[comp.offset + k * comp.slots + slot::VOLUME];
                 }
-                out.volume[i * nc + c] = v;
+                out.volume[i * component_count + c] = v;
             }
-            let active = &s.active[i * nc..(i + 1) * nc];
+            let active = &s.active[i * component_count..(i + 1) * component_count];
             for (l, (c, _)) in s.ladders.iter().enumerate() {
                 if !active[*c] {
                     continue;
                 }
                 let k = match s.prep.components[*c].measure {
                     Measure::Period => self.watch_period,
-                    Measure::Cumulative => kk - 1,
+                    Measure::Cumulative => period_count - 1,
                 };
-                out.tier[i * nl + l] = w.scratch.outcome[c * kk + k].tier.min(255) as u8;
+                out.tier[i * nl + l] = w.scratch.outcome[c * period_count + k].tier.min(255) as u8;
             }
         }
     }

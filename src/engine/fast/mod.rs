@@ -19,7 +19,15 @@
 //! Runs conditioned on actual purchases to date (forecasts, `super::conditioned`) use the
 //! general path.
 
-use super::*;
+use crate::engine::purchases::QTY_SCALE;
+use crate::engine::scenario::ScenarioOut;
+use crate::engine::setup::{Setup, NONE};
+use crate::engine::work::Work;
+use crate::programme::{Basis, Measure};
+use crate::rng::{self};
+use crate::rules::{slot, Prepared, PreparedRule};
+
+mod block;
 use crate::programme::TierMethod;
 use crate::rules::{at_least_bound, ladder_terms, ladder_terms_reached, Amount, RewardKind};
 
@@ -198,7 +206,7 @@ impl Simple {
         Some(Simple {
             comp,
             comps,
-            seg_margin_nan: (0..s.nseg)
+            seg_margin_nan: (0..s.segment_count)
                 .map(|j| s.partners.iter().any(|p| p.seg == j && p.margin.is_nan()))
                 .collect(),
             retro,
@@ -209,13 +217,13 @@ impl Simple {
 impl Plan {
     /// The plan for `s`, or `None` when the run needs the general path.
     pub(super) fn new(s: &Setup) -> Option<Plan> {
-        if s.behaviour || s.needs_orders || s.ncl != 1 {
+        if s.behaviour || s.needs_orders || s.category_count != 1 {
             return None;
         }
         if s.segs.iter().any(|sc| sc.returns != 0.0) {
             return None;
         }
-        if s.cat_in.iter().any(|&v| v < 0) {
+        if s.category_scope.iter().any(Option::is_none) {
             return None;
         }
         for c in &s.prep.components {
@@ -234,14 +242,14 @@ impl Plan {
         let mut active = Vec::new();
         off.push(0);
         for i in 0..n {
-            for c in 0..s.nc {
-                if s.active[i * s.nc + c] {
+            for c in 0..s.component_count {
+                if s.active[i * s.component_count + c] {
                     active.push(c as u32);
                 }
             }
             off.push(active.len() as u32);
         }
-        let mut ladder_of = vec![None; s.nc];
+        let mut ladder_of = vec![None; s.component_count];
         for (l, (c, lad)) in s.ladders.iter().enumerate() {
             ladder_of[*c] = Some((lad.offset, l));
         }
@@ -259,7 +267,7 @@ impl Plan {
                 _ => false, // per unit: the volume is units
             })
             .collect();
-        let simple = if s.kk == 1 && capped_is_payable {
+        let simple = if s.period_count == 1 && capped_is_payable {
             Simple::new(s, &off, &active, &ladder_of, &volume_is_revenue)
         } else {
             None
@@ -292,7 +300,7 @@ pub(super) fn run_scenario(
     if let Some(simple) = &plan.simple {
         return run_simple(setup, plan, simple, seed, s, w);
     }
-    match (setup.kk == 1, plan.capped_is_payable) {
+    match (setup.period_count == 1, plan.capped_is_payable) {
         (true, true) => run::<true, true>(setup, plan, seed, s, w),
         (true, false) => run::<true, false>(setup, plan, seed, s, w),
         (false, true) => run::<false, true>(setup, plan, seed, s, w),
@@ -311,17 +319,17 @@ fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
 ) -> ScenarioOut {
     let n = setup.partners.len();
     let nl = setup.ladders.len();
-    let kk = if ONE_PERIOD { 1 } else { setup.kk };
-    let nc = setup.nc;
-    let mut o = setup.scenario_out(kk);
+    let period_count = if ONE_PERIOD { 1 } else { setup.period_count };
+    let component_count = setup.component_count;
+    let mut o = setup.scenario_out(period_count);
     setup.scenario_factors(seed, s, w);
     let sk = rng::scenario_key(seed, s);
     let prep = &setup.prep;
     let scale = setup.scale;
     // period purchases in minor units, reused for every partner
-    let mut period_cents = vec![0.0; kk];
-    let mut was_active = vec![false; nc];
-    let mut blk = block::BlockOut::new(kk);
+    let mut period_cents = vec![0.0; period_count];
+    let mut was_active = vec![false; component_count];
+    let mut blk = block::BlockOut::new(period_count);
     let mut month_acc = vec![[0.0; block::LANES]; setup.months];
     for i in 0..n {
         let pc = &setup.partners[i];
@@ -336,7 +344,7 @@ fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
         for (k, pcents) in period_cents.iter_mut().enumerate() {
             *pcents = blk.period[k][l];
         }
-        let cents = if kk == 1 {
+        let cents = if period_count == 1 {
             period_cents[0]
         } else {
             blk.total[l]
@@ -361,12 +369,12 @@ fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
             let c = c as usize;
             let comp = &prep.components[c];
             let volume_is_revenue = plan.volume_is_revenue[c];
-            let row = c * kk;
+            let row = c * period_count;
             let mut window = [0.0; slot::BASE];
             let mut e = 0.0;
             // the tier counted: the highest of any period (`measure = period`) or the last
             let mut tier = 0;
-            for k in 0..kk {
+            for k in 0..period_count {
                 let r = period_cents[k] / scale;
                 // the period's quantity (0 when no component measures units)
                 let q = blk.period_q[k][l] / QTY_SCALE;
@@ -444,33 +452,33 @@ fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
             let mut t = 0.0;
             if skip_inactive {
                 for &c in act {
-                    t += payable[c as usize * kk + k];
+                    t += payable[c as usize * period_count + k];
                 }
             } else {
-                for c in 0..nc {
-                    t += payable[c * kk + k];
+                for c in 0..component_count {
+                    t += payable[c * period_count + k];
                 }
             }
             t
         };
 
         // the scenario's summaries (`Setup::run_scenario`)
-        let fin = total(kk - 1);
-        for k in 0..kk - 1 {
+        let fin = total(period_count - 1);
+        for k in 0..period_count - 1 {
             o.totals[k] += total(k);
         }
-        o.totals[kk - 1] += fin;
+        o.totals[period_count - 1] += fin;
         o.partner_final[i] = fin;
         o.seg_payout[pc.seg] += fin;
         o.seg_revenue[pc.seg] += revenue;
         o.revenue += revenue;
         if skip_inactive {
             for &c in act {
-                o.comp_payout[c as usize] += payable[c as usize * kk + kk - 1];
+                o.comp_payout[c as usize] += payable[c as usize * period_count + period_count - 1];
             }
         } else {
-            for c in 0..nc {
-                o.comp_payout[c] += payable[c * kk + kk - 1];
+            for c in 0..component_count {
+                o.comp_payout[c] += payable[c * period_count + period_count - 1];
             }
         }
         // without the programme: the same purchases (no behaviour)

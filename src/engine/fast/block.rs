@@ -26,8 +26,10 @@
 //! IEEE additions, subtractions, multiplications, comparisons and integer operations, never
 //! fused, so every version gives the same bits.
 
-use super::*;
+use crate::engine::setup::Setup;
+use crate::engine::work::Work;
 use crate::rng::normals::{self, factor_params};
+use crate::rng::{self, Purpose};
 
 /// Partners per block: two AVX-512 registers of `f64`, four AVX2 registers.
 pub(super) const LANES: usize = 16;
@@ -46,11 +48,11 @@ pub(super) struct BlockOut {
 }
 
 impl BlockOut {
-    pub(super) fn new(kk: usize) -> BlockOut {
+    pub(super) fn new(period_count: usize) -> BlockOut {
         BlockOut {
-            period: vec![[0.0; LANES]; kk],
+            period: vec![[0.0; LANES]; period_count],
             total: [0.0; LANES],
-            period_q: vec![[0.0; LANES]; kk],
+            period_q: vec![[0.0; LANES]; period_count],
         }
     }
 }
@@ -168,8 +170,8 @@ struct Shared<'a> {
     /// Whether to sum the quantities ([`BlockOut::period_q`]).
     units: bool,
     months: usize,
-    mpp: usize,
-    kk: usize,
+    months_per_period: usize,
+    period_count: usize,
     scale: f64,
     seg_month: &'a [f64],
     market: &'a [f64],
@@ -239,8 +241,8 @@ fn block(
     let shared = Shared {
         units: setup.units,
         months: setup.months,
-        mpp: setup.mpp,
-        kk: setup.kk,
+        months_per_period: setup.months_per_period,
+        period_count: setup.period_count,
         scale: setup.scale,
         seg_month: &setup.seg_month,
         market: &w.market,
@@ -389,10 +391,10 @@ fn kernel_segs<const ONE_SEG: bool, const CHURN: bool, const PLAIN: bool>(
     let mut tot = [0.0; LANES];
     let mut qacc = [0.0; LANES];
     // the period of the month, and its months left
-    let (mut k, mut left) = (0, c.mpp);
+    let (mut k, mut left) = (0, c.months_per_period);
     // one period of every month: the total is the period's sum (the same additions in the
     // same order), not summed twice
-    let single = c.kk == 1 && c.mpp == c.months;
+    let single = c.period_count == 1 && c.months_per_period == c.months;
     // software-pipelined: the factors of the next four months (a long chain: `ln`'s division,
     // `√`, `exp`) are computed before these four months' demand, which does not wait on them,
     // so that the two overlap
@@ -480,7 +482,7 @@ fn kernel_segs<const ONE_SEG: bool, const CHURN: bool, const PLAIN: bool>(
             left -= 1;
             if left == 0 {
                 // the period's last month
-                if k < c.kk {
+                if k < c.period_count {
                     out.period[k] = pacc;
                     if c.units {
                         out.period_q[k] = qacc;
@@ -489,7 +491,7 @@ fn kernel_segs<const ONE_SEG: bool, const CHURN: bool, const PLAIN: bool>(
                 pacc = [0.0; LANES];
                 qacc = [0.0; LANES];
                 k += 1;
-                left = c.mpp;
+                left = c.months_per_period;
             }
         }
     }
@@ -598,7 +600,7 @@ pub(super) fn month_rev(
 fn exact_month_rev(setup: &Setup, t: &LaneTable, sk: u64, w: &Work, month_rev: &mut [f64]) {
     let n = setup.partners.len();
     let months = setup.months;
-    let mut blk = BlockOut::new(setup.kk);
+    let mut blk = BlockOut::new(setup.period_count);
     let mut acc = vec![[0.0; LANES]; months];
     for i0 in (0..n).step_by(LANES) {
         let nb = LANES.min(n - i0);
@@ -615,6 +617,7 @@ fn exact_month_rev(setup: &Setup, t: &LaneTable, sk: u64, w: &Work, month_rev: &
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::purchases::{line_qty, round_half_up_positive};
     use rand::{Rng, SeedableRng};
 
     #[test]
@@ -680,9 +683,9 @@ mod tests {
     fn every_instruction_set_gives_the_same_bits() {
         let mut r = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(11);
         for case in 0..200 {
-            let mpp = r.random_range(1..=12usize);
-            let kk = r.random_range(1..=3usize);
-            let months = mpp * kk;
+            let months_per_period = r.random_range(1..=12usize);
+            let period_count = r.random_range(1..=3usize);
+            let months = months_per_period * period_count;
             // three segments; the lanes in one of them (a population sorted by segment) or
             // in any
             // a plain case (`Shared::plain`, `Lanes::plain`): noise in every lane, one
@@ -701,8 +704,8 @@ mod tests {
             let c = Shared {
                 units: r.random_bool(0.5),
                 months,
-                mpp,
-                kk,
+                months_per_period,
+                period_count,
                 scale: 100.0,
                 seg_month: &seg_month,
                 market: &market,
@@ -732,7 +735,7 @@ mod tests {
             let n = r.random_range(1..=LANES);
             let run = |f: &dyn Fn(&mut [[f64; LANES]], &mut BlockOut)| {
                 let mut acc = vec![[0.0; LANES]; months];
-                let mut out = BlockOut::new(kk);
+                let mut out = BlockOut::new(period_count);
                 f(&mut acc, &mut out);
                 (acc, out.period, out.total, out.period_q)
             };
@@ -754,8 +757,8 @@ mod tests {
                 let mut e = vec![0.0; months];
                 crate::rng::normals::fill_factors(lanes.key[l], lanes.sigma[l], &mut e);
                 let mut total = 0.0;
-                let mut period = vec![0.0; kk];
-                let mut period_q = vec![0.0; kk];
+                let mut period = vec![0.0; period_count];
+                let mut period_q = vec![0.0; period_count];
                 for m in 0..months {
                     let base = lanes.f[l] * seg_month[lanes.seg_off[l] + m] * market[m];
                     let g = if lanes.sigma[l] > 0.0 {
@@ -766,8 +769,8 @@ mod tests {
                     let g = if m as f64 >= lanes.churn[l] { 0.0 } else { g };
                     let cents = line_cents(g * lanes.mix[l], 100.0);
                     total += cents;
-                    period[m / mpp] += cents;
-                    period_q[m / mpp] += crate::engine::line_qty(cents, lanes.qpm[l]);
+                    period[m / months_per_period] += cents;
+                    period_q[m / months_per_period] += line_qty(cents, lanes.qpm[l]);
                     rev[m] += cents;
                 }
                 assert_eq!(
@@ -775,7 +778,7 @@ mod tests {
                     total.to_bits(),
                     "case {case} lane {l}"
                 );
-                for k in 0..kk {
+                for k in 0..period_count {
                     assert_eq!(
                         portable.1[k][l].to_bits(),
                         period[k].to_bits(),

@@ -9,7 +9,8 @@
 //! is missing), the position of the deepest part that is (the component, the
 //! tier) is returned, which is where the field belongs.
 
-use super::io::{Format, Lines};
+use super::position::Lines;
+use super::Format;
 use crate::limits::MAX_DEPTH;
 
 /// One step of a field path.

@@ -1,0 +1,129 @@
+//! The result of a backtest: every method's estimate and intervals at every month end of
+//! every year, with what each year realised.
+
+use super::forecaster::Prediction;
+use crate::error::{Error, Result};
+use crate::summary;
+use chrono::NaiveDate;
+
+/// The central interval levels the harness reports.
+pub const LEVELS: [f64; 2] = [0.8, 0.9];
+
+/// What one method said at one month end of one year.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Cell {
+    /// The expected-value estimate.
+    pub point: f64,
+    /// [lo80, hi80, lo90, hi90] (NaN for point forecasts).
+    pub bounds: [f64; 4],
+}
+
+/// The result of a backtest: every estimate of every method at every month end of every year,
+/// with what each year realised, and the statistics built on them.
+#[derive(Debug, Clone)]
+pub struct Backtest {
+    /// Programme name.
+    pub programme: String,
+    /// Currency code.
+    pub currency: String,
+    /// Method names, in the order given.
+    pub methods: Vec<String>,
+    /// Programme months after which each forecast was made (1-based).
+    pub month_ends: Vec<usize>,
+    /// The month-end dates (`as_of` of each forecast).
+    pub as_of: Vec<NaiveDate>,
+    /// Truth seed.
+    pub seed: u64,
+    /// Base seed of the forecasts.
+    pub forecast_seed: u64,
+    /// Final payout each year realised (exact settlement of the year, as f64).
+    pub realised: Vec<f64>,
+    /// Whether each method gave a distribution (intervals) rather than a point.
+    pub has_intervals: Vec<bool>,
+    /// `years × month ends × methods`, in that order.
+    pub(super) cells: Vec<Cell>,
+}
+
+impl Backtest {
+    /// Number of years.
+    pub fn years(&self) -> usize {
+        self.realised.len()
+    }
+
+    /// Index in `cells` of year `y`, month-end position `m`, method `k`.
+    pub(super) fn idx(&self, y: usize, m: usize, k: usize) -> usize {
+        (y * self.month_ends.len() + m) * self.methods.len() + k
+    }
+
+    /// Position of the method named `method`, or an error listing the known ones.
+    pub(super) fn method_index(&self, method: &str) -> Result<usize> {
+        self.methods
+            .iter()
+            .position(|x| x == method)
+            .ok_or_else(|| {
+                Error::Request(format!(
+                    "unknown method '{method}' (known: {})",
+                    self.methods.join(", ")
+                ))
+            })
+    }
+
+    /// Expected-value estimate of `method` in year `year` at month-end position `m`.
+    pub fn estimate(&self, method: &str, year: usize, m: usize) -> Result<f64> {
+        let k = self.method_index(method)?;
+        Ok(self.cells[self.idx(year, m, k)].point)
+    }
+
+    /// Central interval at `level` (0.8 or 0.9) of `method` in year `year` at month-end
+    /// position `m`; `None` for point methods.
+    pub fn interval(
+        &self,
+        method: &str,
+        year: usize,
+        m: usize,
+        level: f64,
+    ) -> Result<Option<(f64, f64)>> {
+        let k = self.method_index(method)?;
+        let j = level_index(level)?;
+        let c = &self.cells[self.idx(year, m, k)];
+        Ok(self.has_intervals[k].then(|| (c.bounds[2 * j], c.bounds[2 * j + 1])))
+    }
+}
+
+/// Position of `level` in [`LEVELS`], or an error naming the levels reported.
+fn level_index(level: f64) -> Result<usize> {
+    LEVELS
+        .iter()
+        .position(|&l| (l - level).abs() < 1e-9)
+        .ok_or_else(|| {
+            Error::Request(format!(
+                "interval level {level}: the backtest reports 0.8 and 0.9"
+            ))
+        })
+}
+
+/// What `name`'s prediction says at one month end: its point and its 80% and 90% central
+/// intervals; an error when the point is not finite.
+pub(super) fn cell(pred: &Prediction, name: &str) -> Result<Cell> {
+    let point = pred.point();
+    if !point.is_finite() {
+        return Err(Error::Request(format!(
+            "method '{name}' gave no finite estimate"
+        )));
+    }
+    let bounds = match pred {
+        Prediction::Point(_) => [f64::NAN; 4],
+        Prediction::Distribution(v) => {
+            let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+            s.sort_by(f64::total_cmp);
+            let mut b = [0.0; 4];
+            for (j, &level) in LEVELS.iter().enumerate() {
+                let tail = (1.0 - level) / 2.0;
+                b[2 * j] = summary::percentile_sorted(&s, tail);
+                b[2 * j + 1] = summary::percentile_sorted(&s, 1.0 - tail);
+            }
+            b
+        }
+    };
+    Ok(Cell { point, bounds })
+}

@@ -1,0 +1,463 @@
+//! A partner's purchases of a period as settlement would see them: lines rounded to the
+//! minor unit (split over orders, returns as negative lines) and the kernel's measures.
+
+use super::setup::{Setup, NONE};
+use super::work::{LineV, Work};
+use crate::programme::Basis;
+use crate::rules::{slot, PreparedRule};
+
+/// `x` rounded half away from zero to an integer, without a libm call (the hot loop rounds
+/// every purchase line to the minor unit).
+#[inline]
+pub(crate) fn round_half_up(x: f64) -> f64 {
+    if x.abs() < 4.0e15 {
+        // SAFETY: |x| < 4e15 is finite and well inside i64, so truncation cannot overflow
+        // (this skips the saturating conversion's NaN and range checks)
+        let t = unsafe { x.to_int_unchecked::<i64>() };
+        let f = x - t as f64;
+        (t + (f >= 0.5) as i64 - (f <= -0.5) as i64) as f64
+    } else {
+        x.round()
+    }
+}
+
+/// Decimal places of a simulated line's quantity: quantities are whole numbers of millionths
+/// of a unit, so that the exported transactions carry exactly the quantities the engine
+/// measures (a unit price of 42 makes revenue / price a recurring decimal, which no finite
+/// export could carry, and a per-unit amount on an exact tie would then round differently).
+pub(crate) const QTY_DP: u32 = 6;
+/// `10^QTY_DP`.
+pub(crate) const QTY_SCALE: f64 = 1e6;
+
+/// The quantity of a line of `cents > 0` minor units of revenue in millionths of a unit
+/// (a whole number): `cents · qpm` rounded half up (`qpm`: [`PartnerConst::qpm`]); 0 without
+/// a price.
+#[inline(always)]
+pub(crate) fn line_qty(cents: f64, qpm: f64) -> f64 {
+    let x = cents * qpm;
+    if x > 0.0 {
+        round_half_up_positive(x)
+    } else {
+        0.0
+    }
+}
+
+/// [`round_half_up`] of an `x > 0` (the same result, without the negative half's test).
+#[inline]
+pub(crate) fn round_half_up_positive(x: f64) -> f64 {
+    debug_assert!(x > 0.0);
+    if x < 4.0e15 {
+        // SAFETY: 0 < x < 4e15 is finite and well inside i64
+        let t = unsafe { x.to_int_unchecked::<i64>() };
+        let f = x - t as f64;
+        (t + (f >= 0.5) as i64) as f64
+    } else {
+        x.round()
+    }
+}
+
+impl Setup<'_> {
+    /// The purchases of period `k` from `w.g` (+ stretch `w.x`): per line category the gross
+    /// and the returned revenue in minor units (`w.agg[2j]`, `w.agg[2j + 1]`), the net revenue
+    /// of each month in minor units (`w.pmonth`), and the lines themselves (appended to
+    /// `w.lines`) when orders are simulated or lines are exported (`w.emit`).
+    ///
+    /// A month's purchase in a category is one line rounded to the minor unit (split over the
+    /// month's orders to the minor unit by largest remainder); its returns are one negative
+    /// line, the returns share of it rounded to the minor unit.
+    pub(crate) fn period_purchases(&self, i: usize, k: usize, w: &mut Work) {
+        let pc = &self.partners[i];
+        let category_count = self.category_count;
+        let mix = &self.mix[i * category_count..(i + 1) * category_count];
+        let share = self.segs[pc.seg].returns;
+        let lines = w.emit || self.needs_orders;
+        if category_count == 1 && !lines && share == 0.0 && !w.any_x {
+            // the common case: one line a month, no returns, no stretch purchase
+            let (mix0, scale, qpm) = (mix[0], self.scale, pc.qpm);
+            let mut total = 0.0;
+            let mut qty = 0.0;
+            let months = k * self.months_per_period..(k + 1) * self.months_per_period;
+            for (p, &g) in w.pmonth[months.clone()].iter_mut().zip(&w.g[months]) {
+                let amount = g * mix0;
+                let cents = if amount > 0.0 {
+                    round_half_up_positive(amount * scale)
+                } else {
+                    0.0
+                };
+                *p = cents;
+                total += cents;
+                qty += line_qty(cents, qpm);
+            }
+            w.agg[0] = total;
+            w.agg[1] = 0.0;
+            w.aggq[0] = qty;
+            w.aggq[1] = 0.0;
+            return;
+        }
+        w.agg.iter_mut().for_each(|v| *v = 0.0);
+        w.aggq.iter_mut().for_each(|v| *v = 0.0);
+        for m in k * self.months_per_period..(k + 1) * self.months_per_period {
+            w.pmonth[m] = 0.0;
+            let gm = w.g[m];
+            let xm = w.x[m];
+            if gm <= 0.0 && xm <= 0.0 {
+                continue;
+            }
+            for j in 0..category_count {
+                let amount = gm * mix[j]
+                    + if xm > 0.0 {
+                        xm * w.xmix[k * category_count + j]
+                    } else {
+                        0.0
+                    };
+                if amount <= 0.0 {
+                    continue;
+                }
+                let cents = round_half_up(amount * self.scale);
+                if cents == 0.0 {
+                    continue;
+                }
+                let cat = if self.cats.is_empty() { NONE } else { j as u32 };
+                if self.needs_orders {
+                    // split over the month's orders to the minor unit (largest remainder,
+                    // ties to the first order), so the month's revenue does not depend on it
+                    let (a, b) = (w.order_off[m], w.order_off[m + 1]);
+                    split_over_orders(cents, &w.order_w[a..b], &mut w.ord_tmp, &mut w.ord_idx);
+                    for t in 0..w.ord_tmp.len() {
+                        let oc = w.ord_tmp[t].1;
+                        if oc != 0.0 {
+                            let q = line_qty(oc, pc.qpm);
+                            w.aggq[2 * j] += q;
+                            w.lines.push(LineV {
+                                month: m as u32,
+                                cat,
+                                order: t as u32,
+                                r: oc / self.scale,
+                                q,
+                            });
+                        }
+                    }
+                } else {
+                    let q = line_qty(cents, pc.qpm);
+                    w.aggq[2 * j] += q;
+                    if lines {
+                        w.lines.push(LineV {
+                            month: m as u32,
+                            cat,
+                            order: NONE,
+                            r: cents / self.scale,
+                            q,
+                        });
+                    }
+                }
+                let ret = if share > 0.0 {
+                    round_half_up(cents * share)
+                } else {
+                    0.0
+                };
+                if ret != 0.0 {
+                    let q = line_qty(ret, pc.qpm);
+                    w.aggq[2 * j + 1] += q;
+                    if lines {
+                        w.lines.push(LineV {
+                            month: m as u32,
+                            cat,
+                            order: NONE,
+                            r: -ret / self.scale,
+                            q: -q,
+                        });
+                    }
+                }
+                w.agg[2 * j] += cents;
+                w.agg[2 * j + 1] += ret;
+                w.pmonth[m] += cents - ret;
+            }
+        }
+    }
+
+    /// Measure period `k` (from `w.agg`, and for logistics from the period's lines
+    /// `w.lines[from..]`) into the kernel's measures, as settlement measures lines.
+    pub(crate) fn measure_period(&self, i: usize, k: usize, from: usize, w: &mut Work) {
+        let prep = &self.prep;
+        let category_count = self.category_count;
+        let active = &self.active[i * self.component_count..(i + 1) * self.component_count];
+        for (c, comp) in prep.components.iter().enumerate() {
+            let base = comp.offset + k * comp.slots;
+            let slots = &mut w.measures[base..base + comp.slots];
+            if let Ok(b) = <&mut [f64; slot::BASE]>::try_from(&mut *slots) {
+                // the common three slots as stores, not a memset call per component
+                *b = [0.0; slot::BASE];
+            } else {
+                slots.iter_mut().for_each(|v| *v = 0.0);
+            }
+            if !active[c] {
+                continue;
+            }
+            let net = !self.gross[c];
+            let category_slot = &self.category_scope[c * category_count..(c + 1) * category_count];
+            let cents_of = |j: usize| {
+                if net {
+                    w.agg[2 * j] - w.agg[2 * j + 1]
+                } else {
+                    w.agg[2 * j]
+                }
+            };
+            // the quantity, in millionths of a unit, beside it
+            let qty_of = |j: usize| {
+                if net {
+                    w.aggq[2 * j] - w.aggq[2 * j + 1]
+                } else {
+                    w.aggq[2 * j]
+                }
+            };
+            match &comp.rule {
+                PreparedRule::Ladder { basis, .. } | PreparedRule::Growth { basis, .. } => {
+                    let (mut cents, mut qty) = (0.0, 0.0);
+                    for j in 0..category_count {
+                        if category_slot[j].is_some() {
+                            cents += cents_of(j);
+                            qty += qty_of(j);
+                        }
+                    }
+                    let r = cents / self.scale;
+                    let q = qty / QTY_SCALE;
+                    w.measures[base + slot::VOLUME] = if *basis == Basis::Revenue { r } else { q };
+                    w.measures[base + slot::REVENUE] = r;
+                    w.measures[base + slot::UNITS] = q;
+                }
+                PreparedRule::PerUnit { .. } => {
+                    let (mut cents, mut qty) = (0.0, 0.0);
+                    for j in 0..category_count {
+                        if category_slot[j].is_some() {
+                            cents += cents_of(j);
+                            qty += qty_of(j);
+                        }
+                    }
+                    let r = cents / self.scale;
+                    let q = qty / QTY_SCALE;
+                    w.measures[base + slot::VOLUME] = q;
+                    w.measures[base + slot::REVENUE] = r;
+                    w.measures[base + slot::UNITS] = q;
+                }
+                PreparedRule::Bundle { basis, .. } => {
+                    let rev = *basis == Basis::Revenue;
+                    let (mut cents, mut qty) = (0.0, 0.0);
+                    for j in 0..category_count {
+                        let Some(b) = category_slot[j] else { continue };
+                        if self.cats.is_empty() {
+                            continue;
+                        }
+                        let (cj, qj) = (cents_of(j), qty_of(j));
+                        cents += cj;
+                        qty += qj;
+                        let r = cj / self.scale;
+                        let v = if rev { r } else { qj / QTY_SCALE };
+                        w.measures[base + slot::bundle_volume(b as usize)] = v;
+                        w.measures[base + slot::bundle_revenue(b as usize)] = r;
+                    }
+                    let r = cents / self.scale;
+                    let q = qty / QTY_SCALE;
+                    w.measures[base + slot::VOLUME] = if rev { r } else { q };
+                    w.measures[base + slot::REVENUE] = r;
+                    w.measures[base + slot::UNITS] = q;
+                }
+                PreparedRule::Logistics { .. } => {
+                    // orders of this period: (month, order) pairs; returns lines are their own
+                    // orders with a negative quantity and never qualify
+                    let first_month = k * self.months_per_period;
+                    let maxo = (w.order_off[first_month + self.months_per_period]
+                        - w.order_off[first_month])
+                        .max(1);
+                    w.ord_q.clear();
+                    w.ord_q.resize(maxo, 0.0);
+                    w.ord_r.clear();
+                    w.ord_r.resize(maxo, 0.0);
+                    for l in &w.lines[from..] {
+                        if l.order == NONE {
+                            continue;
+                        }
+                        let j = if l.cat == NONE { 0 } else { l.cat as usize };
+                        if category_slot[j].is_none() {
+                            continue;
+                        }
+                        let idx = w.order_off[l.month as usize] - w.order_off[first_month]
+                            + l.order as usize;
+                        w.ord_q[idx] += l.q;
+                        w.ord_r[idx] += l.r;
+                    }
+                    let (mut n, mut r, mut q) = (0.0, 0.0, 0.0);
+                    // order quantities in millionths of a unit (whole numbers)
+                    for o in 0..maxo {
+                        if w.ord_q[o] != 0.0 && prep.order_qualifies(c, w.ord_q[o] / QTY_SCALE) {
+                            n += 1.0;
+                            r += w.ord_r[o];
+                            q += w.ord_q[o];
+                        }
+                    }
+                    w.measures[base + slot::VOLUME] = n;
+                    w.measures[base + slot::REVENUE] = r;
+                    w.measures[base + slot::UNITS] = q / QTY_SCALE;
+                }
+            }
+        }
+    }
+
+    /// Purchases and measures of period `k` (its lines start at `from` in `w.lines`).
+    #[inline]
+    pub(crate) fn period(&self, i: usize, k: usize, from: usize, w: &mut Work) {
+        w.lines.truncate(from);
+        self.period_purchases(i, k, w);
+        self.measure_period(i, k, from, w);
+        if w.actual_on {
+            self.add_actual_measures(k, w);
+        }
+    }
+}
+
+/// Split `cents` (a month's purchase in a category, in minor units) over orders of shares
+/// `weights` (summing to 1) to the minor unit: each order gets its share rounded down, then the
+/// minor units left go one each to the largest remainders (ties to the first order). `tmp`
+/// receives (remainder, minor units) per order; `idx` is scratch.
+///
+/// The units left are fewer than the orders in exact arithmetic; an amount beyond f64's exact
+/// integers (2^53 minor units, e.g. a conditioned forecast scaling a partner's demand by a huge
+/// actual) can make the rounded difference anything (it saturated at i64::MAX, a loop of 9e18
+/// steps: the campaign's `hang-logistics-forecast`), so it is bounded by the number of orders,
+/// and the largest remainders are found by one sort (n log n, was n per unit handed out).
+pub(crate) fn split_over_orders(
+    cents: f64,
+    weights: &[f64],
+    tmp: &mut Vec<(f64, f64)>,
+    idx: &mut Vec<u32>,
+) {
+    tmp.clear();
+    let mut given = 0.0;
+    for &wo in weights {
+        let exact = cents * wo;
+        let fl = exact.floor();
+        given += fl;
+        tmp.push((exact - fl, fl));
+    }
+    let left = (cents - given).round();
+    let left = if left > 0.0 {
+        // NaN and negatives end as 0 above; +inf and huge values as the number of orders
+        (left.min(tmp.len() as f64)) as usize
+    } else {
+        0
+    };
+    if left == 0 {
+        return;
+    }
+    idx.clear();
+    idx.extend(0..tmp.len() as u32);
+    if left < tmp.len() {
+        idx.sort_unstable_by(|&x, &y| {
+            tmp[y as usize]
+                .0
+                .total_cmp(&tmp[x as usize].0)
+                .then(x.cmp(&y))
+        });
+    }
+    for &t in &idx[..left] {
+        tmp[t as usize].1 += 1.0;
+    }
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::split_over_orders;
+
+    /// The one-by-one method it replaces.
+    fn old(cents: f64, weights: &[f64]) -> Vec<f64> {
+        let mut tmp: Vec<(f64, f64)> = Vec::new();
+        let mut given = 0.0;
+        for &wo in weights {
+            let exact = cents * wo;
+            let fl = exact.floor();
+            given += fl;
+            tmp.push((exact - fl, fl));
+        }
+        let mut left = (cents - given).round() as i64;
+        while left > 0 {
+            let mut best = 0;
+            for (t, x) in tmp.iter().enumerate() {
+                if x.0 > tmp[best].0 {
+                    best = t;
+                }
+            }
+            tmp[best].0 = -1.0;
+            tmp[best].1 += 1.0;
+            left -= 1;
+        }
+        tmp.iter().map(|x| x.1).collect()
+    }
+
+    fn new(cents: f64, weights: &[f64]) -> Vec<f64> {
+        let (mut tmp, mut idx) = (Vec::new(), Vec::new());
+        split_over_orders(cents, weights, &mut tmp, &mut idx);
+        tmp.iter().map(|x| x.1).collect()
+    }
+
+    #[test]
+    fn same_split_as_one_unit_at_a_time() {
+        let mut r = crate::rng::stream_of(7, crate::rng::Purpose::Orders);
+        for n in [1usize, 2, 3, 7, 40, 1000] {
+            for _ in 0..20 {
+                let mut w: Vec<f64> = (0..n)
+                    .map(|_| (0.5 * crate::rng::normal(&mut r)).exp())
+                    .collect();
+                let s: f64 = w.iter().sum();
+                w.iter_mut().for_each(|v| *v /= s);
+                let cents = (crate::rng::uniform(&mut r) * 1e9).round();
+                let got = new(cents, &w);
+                assert_eq!(got, old(cents, &w), "{n} orders, {cents}");
+                assert_eq!(got.iter().sum::<f64>(), cents);
+            }
+        }
+        // ties go to the first order
+        assert_eq!(new(5.0, &[0.25; 4]), vec![2.0, 1.0, 1.0, 1.0]);
+        assert_eq!(new(7.0, &[0.25; 4]), vec![2.0, 2.0, 2.0, 1.0]);
+    }
+
+    /// Amounts beyond f64's exact integers: the old loop ran i64::MAX steps.
+    #[test]
+    fn huge_and_non_finite_amounts_end() {
+        let w = [0.3, 0.3, 0.4];
+        for cents in [1e19, 4e30, 1e300, f64::MAX, f64::INFINITY, f64::NAN] {
+            let got = new(cents, &w);
+            assert_eq!(got.len(), 3);
+        }
+    }
+}
+
+#[cfg(test)]
+mod rounding_tests {
+    use super::{round_half_up, round_half_up_positive};
+
+    #[test]
+    fn positive_rounding_agrees_with_half_up() {
+        let mut xs = vec![
+            1e-300,
+            0.25,
+            0.5,
+            1.5,
+            2.5,
+            0.49999999999999994,
+            4.0e15 - 0.5,
+            4.0e15,
+            1e17,
+        ];
+        let mut x: f64 = 0.001;
+        while x < 1e16 {
+            xs.extend([x, x + 0.5, (x + 0.5).floor() + 0.5]);
+            x *= 1.37;
+        }
+        for x in xs {
+            assert_eq!(
+                round_half_up_positive(x).to_bits(),
+                round_half_up(x).to_bits(),
+                "{x}"
+            );
+        }
+    }
+}

@@ -1,0 +1,555 @@
+//! Everything constant over a run's scenarios, computed once: the prepared programme, the
+//! partners' and segments' constants, line categories, ladders and payment months
+//! ([`Setup`]).
+
+use super::fast;
+use super::purchases::QTY_SCALE;
+use super::result::Ladder;
+use super::work::Work;
+use crate::demand::Model;
+use crate::error::{Error, Result};
+use crate::population::Population;
+use crate::programme::{Basis, Compiled, Returns};
+use crate::rules::{Baseline, Prepared, PreparedRule};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub(crate) const NONE: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PartnerConst {
+    pub(crate) seg: usize,
+    /// Baseline monthly revenue (annual / 12).
+    pub(crate) base_month: f64,
+    /// A line's quantity in millionths of a unit per minor unit of its revenue:
+    /// `inv_price · (10⁶ / scale)` (0 when the price is unknown); see [`line_qty`].
+    pub(crate) qpm: f64,
+    pub(crate) price: f64,
+    pub(crate) margin: f64,
+    pub(crate) baseline: Baseline<f64>,
+    pub(crate) uplift: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SegConst {
+    pub(crate) noise: f64,
+    pub(crate) partner: f64,
+    pub(crate) segment: f64,
+    pub(crate) churn_log: f64, // ln(1 − hazard); 0 when no churn; -inf when hazard = 1
+    pub(crate) churn: bool,
+    pub(crate) returns: f64,
+    pub(crate) orders: f64,
+}
+
+pub(crate) struct Setup<'p> {
+    pub(crate) p: &'p Compiled,
+    pub(crate) prep: Prepared<f64>,
+    pub(crate) component_count: usize,
+    pub(crate) period_count: usize,
+    pub(crate) months: usize,
+    pub(crate) months_per_period: usize,
+    pub(crate) scale: f64,
+    /// Line categories (empty: one uncategorised line per month).
+    pub(crate) cats: Vec<String>,
+    pub(crate) category_count: usize,
+    /// Per component and line category: `None` when not in scope, else the bundle index (0
+    /// for other rules).
+    pub(crate) category_scope: Vec<Option<u32>>,
+    pub(crate) gross: Vec<bool>,
+    pub(crate) partners: Vec<PartnerConst>,
+    /// n × category_count category shares (all 1.0 with category_count = 1 when uncategorised).
+    pub(crate) mix: Vec<f64>,
+    /// n × component_count.
+    pub(crate) active: Vec<bool>,
+    pub(crate) segs: Vec<SegConst>,
+    pub(crate) segment_count: usize,
+    /// segment_count × months: seasonality × trend.
+    pub(crate) seg_month: Vec<f64>,
+    pub(crate) market: crate::demand::Market,
+    pub(crate) size_sigma: f64,
+    pub(crate) needs_orders: bool,
+    /// Whether a component measures units (a price is then known for every partner): the
+    /// fast path sums the lines' quantities only then.
+    pub(crate) units: bool,
+    pub(crate) poisson_orders: bool,
+    pub(crate) stretch: crate::demand::Stretch,
+    pub(crate) pull_share: f64,
+    pub(crate) behaviour: bool,
+    pub(crate) ladders: Vec<(usize, Ladder)>,
+    pub(crate) tier_width: usize,
+    pub(crate) partner_tier_width: usize,
+    pub(crate) pay_month: Vec<usize>,
+    pub(crate) cash_months: usize,
+    /// The fast path's plan when the run's shape allows it (see [`fast`]).
+    pub(crate) fast: Option<fast::Plan>,
+    /// When no partner is in two ladders: per partner its ladder (index into `ladders`, its
+    /// tier-count offset and its number of tiers), `l = NONE` for none. The per-partner fold
+    /// then counts one tier a partner instead of one per ladder.
+    pub(crate) partner_ladder: Option<Vec<PartnerLadder>>,
+    /// The run's cancel flag ([`SimOptions::cancel`], [`crate::forecast::ForecastOptions`]'s),
+    /// checked between scenarios and before each partner of the general path (a relaxed load
+    /// of a flag no one writes until a cancel: nothing next to a partner's work, which can be
+    /// tens of milliseconds with many orders). The fast path checks between scenarios only
+    /// (a scenario of 100,000 partners takes it a few milliseconds).
+    pub(crate) cancel: Option<&'p AtomicBool>,
+}
+
+impl Setup<'_> {
+    /// Whether the run was asked to stop.
+    #[inline]
+    pub(crate) fn cancelled(&self) -> bool {
+        self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+    }
+}
+
+/// A partner's one ladder (see [`Setup::partner_ladder`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PartnerLadder {
+    pub(crate) l: u32,
+    pub(crate) offset: u32,
+    pub(crate) tiers: u32,
+}
+
+pub(crate) fn months_between(a: chrono::NaiveDate, b: chrono::NaiveDate) -> usize {
+    use chrono::Datelike;
+    let mut m = (b.year() - a.year()) * 12 + b.month() as i32 - a.month() as i32;
+    if b.day() < a.day() {
+        m -= 1;
+    }
+    m.max(0) as usize
+}
+
+pub(crate) fn needs_units(p: &Compiled) -> Option<&str> {
+    use crate::programme::{Reward, Rule};
+    for c in &p.components {
+        let uses = match &c.rule {
+            Rule::Volume { basis, tiers, .. } | Rule::Growth { basis, tiers, .. } => {
+                *basis == Basis::Units
+                    || tiers.iter().any(|t| matches!(t.reward, Reward::PerUnit(_)))
+            }
+            Rule::PerUnit { .. } | Rule::Logistics { .. } => true,
+            Rule::Bundle { basis, .. } => *basis == Basis::Units,
+        };
+        if uses {
+            return Some(&c.id);
+        }
+    }
+    None
+}
+
+impl<'p> Setup<'p> {
+    pub(crate) fn new(p: &'p Compiled, pop: &Population, model: &Model) -> Result<Setup<'p>> {
+        Self::check_inputs(p, pop, model)?;
+        let prep: Prepared<f64> = Prepared::new(p);
+        let component_count = prep.components.len();
+        let period_count = prep.periods;
+        let months_per_period = prep.months_per_period as usize;
+        let months = period_count * months_per_period;
+        let (cats, mix) = Self::line_categories(p, pop, model)?;
+        let category_count = cats.len().max(1);
+        let category_scope = Self::scope_of_categories(p, &prep, &cats)?;
+        let gross: Vec<bool> = p
+            .components
+            .iter()
+            .map(|c| c.returns == Returns::Gross)
+            .collect();
+        let units_needed = needs_units(p);
+        let scale = 10f64.powi(p.decimals as i32);
+        let (mut partners, active) = Self::partner_constants(p, pop, model, units_needed, scale)?;
+        Self::new_partner_baselines(&mut partners, pop)?;
+        let segment_count = pop.segments.len();
+        let (segs, seg_month) = Self::segment_constants(p, pop, model, months);
+        let (ladders, tier_width, partner_tier_width) = Self::ladders(&prep);
+        let pay_month: Vec<usize> = (0..period_count as u32)
+            .map(|k| months_between(p.calendar.start, p.payment_date(k)))
+            .collect();
+        let cash_months = pay_month.iter().copied().max().unwrap_or(0) + 1;
+        let behaviour = model.behaviour.any();
+        let mut setup = Setup {
+            p,
+            prep,
+            component_count,
+            period_count,
+            months,
+            months_per_period,
+            scale,
+            cats,
+            category_count,
+            category_scope,
+            gross,
+            partners,
+            mix,
+            active,
+            segs,
+            segment_count,
+            seg_month,
+            market: model.market.clone(),
+            size_sigma: model.orders.size_sigma,
+            needs_orders: p.needs_orders(),
+            units: units_needed.is_some(),
+            poisson_orders: model.orders.poisson,
+            stretch: model.behaviour.stretch.clone(),
+            pull_share: model.behaviour.pull_forward.share,
+            behaviour,
+            ladders,
+            tier_width,
+            partner_tier_width,
+            pay_month,
+            cash_months,
+            fast: None,
+            partner_ladder: None,
+            cancel: None,
+        };
+        setup.apply_uplift(model);
+        setup.fast = fast::Plan::new(&setup);
+        setup.partner_ladder = setup.partner_ladders();
+        Ok(setup)
+    }
+
+    /// The model is valid and knows the population's segments, the population has partners,
+    /// and each partner's segment is one the programme declares (when it declares any).
+    fn check_inputs(p: &Compiled, pop: &Population, model: &Model) -> Result<()> {
+        model.validate()?;
+        model.check_segments(&pop.segments)?;
+        if pop.is_empty() {
+            return Err(Error::data(
+                &pop.table,
+                None,
+                None,
+                "the partner table has no rows",
+            ));
+        }
+        if !p.segments.is_empty() {
+            for i in 0..pop.len() {
+                let s = pop.segment_name(i);
+                if !p.segments.iter().any(|d| d == s) {
+                    return Err(Error::data(
+                        &pop.table,
+                        Some(i + 1),
+                        Some("segment"),
+                        format!(
+                            "segment '{s}' is not declared in the programme (expected one of: {})",
+                            p.segments.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Line categories and each partner's shares of them (`partners × categories`): from the
+    /// partner table's mix columns, else the model's `category_mix`, else none (one
+    /// uncategorised line, share 1). Purchases are split by category whenever shares are known
+    /// (so that demand does not depend on the programme); a programme that measures categories
+    /// needs them.
+    fn line_categories(
+        p: &Compiled,
+        pop: &Population,
+        model: &Model,
+    ) -> Result<(Vec<String>, Vec<f64>)> {
+        let n = pop.len();
+        // line categories and shares: purchases are split by category whenever shares are known
+        // (so that demand does not depend on the programme); a programme that measures
+        // categories needs them
+        let (cats, mix): (Vec<String>, Vec<f64>) = if !pop.categories.is_empty() {
+            (pop.categories.clone(), pop.mix.clone())
+        } else if !model.economics.category_mix.is_empty() {
+            let cats: Vec<String> = model.economics.category_mix.keys().cloned().collect();
+            let row: Vec<f64> = cats
+                .iter()
+                .map(|c| model.economics.category_mix[c])
+                .collect();
+            let mut mix = Vec::with_capacity(n * cats.len());
+            for _ in 0..n {
+                mix.extend_from_slice(&row);
+            }
+            (cats, mix)
+        } else if p.needs_categories() {
+            return Err(Error::model(
+                "economics.category_mix",
+                "the programme measures product categories, but the partner table has no mix_<category> columns and the model gives no category_mix",
+            ));
+        } else {
+            (Vec::new(), vec![1.0; n])
+        };
+        Ok((cats, mix))
+    }
+
+    /// Per component and line category (`components × max(1, categories)`): `None` when the
+    /// category is outside the component's scope, else its bundle index (0 for other rules).
+    fn scope_of_categories(
+        p: &Compiled,
+        prep: &Prepared<f64>,
+        cats: &[String],
+    ) -> Result<Vec<Option<u32>>> {
+        let category_count = cats.len().max(1);
+        let mut category_scope = vec![None; prep.components.len() * category_count];
+        for (c, comp) in p.components.iter().enumerate() {
+            let listed: Vec<&String> = match (&comp.scope.categories, &prep.components[c].rule) {
+                (_, PreparedRule::Bundle { categories, .. }) => categories.iter().collect(),
+                (Some(cs), _) => cs.iter().collect(),
+                (None, _) => Vec::new(),
+            };
+            for cat in &listed {
+                if !cats.iter().any(|x| x == *cat) {
+                    return Err(Error::model(
+                        "economics.category_mix",
+                        format!(
+                            "component '{}' uses category '{cat}', which has no share in the partner table's mix_ columns or the model's category_mix (known: {})",
+                            comp.id,
+                            cats.join(", ")
+                        ),
+                    ));
+                }
+            }
+            if cats.is_empty() {
+                category_scope[c] = comp.scope.includes_category(None).then_some(0);
+                continue;
+            }
+            for (j, cat) in cats.iter().enumerate() {
+                let in_scope = comp.scope.includes_category(Some(cat));
+                category_scope[c * category_count + j] = match &prep.components[c].rule {
+                    PreparedRule::Bundle { categories, .. } => categories
+                        .iter()
+                        .position(|x| x == cat)
+                        .filter(|_| in_scope)
+                        .map(|b| b as u32),
+                    _ => in_scope.then_some(0),
+                };
+            }
+        }
+        Ok(category_scope)
+    }
+
+    /// Each partner's constants (unit price, baseline, margin; a partner without a baseline
+    /// gets its base month as NaN, filled by [`Setup::new_partner_baselines`]) and whether it
+    /// is in each component (`partners × components`).
+    fn partner_constants(
+        p: &Compiled,
+        pop: &Population,
+        model: &Model,
+        units_needed: Option<&str>,
+        scale: f64,
+    ) -> Result<(Vec<PartnerConst>, Vec<bool>)> {
+        let n = pop.len();
+        let mut partners = Vec::with_capacity(n);
+        let mut active = Vec::with_capacity(n * p.components.len());
+        for i in 0..n {
+            // unit price: the table's, else implied by both baselines, else the model's default
+            let implied = match (pop.baseline_revenue[i], pop.baseline_units[i]) {
+                (Some(r), Some(u)) if r > 0.0 && u > 0.0 => Some(r / u),
+                _ => None,
+            };
+            let price = pop.unit_price[i].or(implied).or(model.economics.unit_price);
+            let (rev, known) = match (pop.baseline_revenue[i], pop.baseline_units[i], price) {
+                (Some(r), _, _) => (r, true),
+                (None, Some(u), Some(pr)) => (u * pr, true),
+                (None, Some(_), None) => {
+                    return Err(Error::data(
+                        &pop.table,
+                        Some(i + 1),
+                        Some("unit_price"),
+                        "the partner has only baseline_units: give its unit_price (or the model's economics.unit_price) to simulate revenue",
+                    ))
+                }
+                // a new partner: simulated at its segment's median baseline (below)
+                (None, None, _) => (f64::NAN, false),
+            };
+            if let (Some(c), None) = (units_needed, price) {
+                return Err(Error::model(
+                    "economics.unit_price",
+                    format!(
+                        "component '{c}' measures units, but partner '{}' has no unit_price in the partner table and the model gives no economics.unit_price",
+                        pop.partner_id[i]
+                    ),
+                ));
+            }
+            let units = if known {
+                pop.baseline_units[i].or_else(|| price.map(|pr| rev / pr))
+            } else {
+                None
+            };
+            let margin = pop.margin_rate[i]
+                .or(model.economics.margin_rate)
+                .unwrap_or(f64::NAN);
+            partners.push(PartnerConst {
+                seg: pop.segment[i] as usize,
+                base_month: rev / 12.0,
+                qpm: price.map(|x| 1.0 / x * (QTY_SCALE / scale)).unwrap_or(0.0),
+                price: price.unwrap_or(f64::NAN),
+                margin,
+                baseline: Baseline {
+                    revenue: if known { Some(rev) } else { None },
+                    units,
+                },
+                uplift: 1.0,
+            });
+            for c in &p.components {
+                active.push(
+                    c.scope
+                        .includes_partner(&pop.partner_id[i], pop.segment_name(i)),
+                );
+            }
+        }
+
+        Ok((partners, active))
+    }
+
+    /// New partners (no baseline) are simulated at their segment's median baseline revenue.
+    fn new_partner_baselines(partners: &mut [PartnerConst], pop: &Population) -> Result<()> {
+        // new partners (no baseline): their segment's median baseline revenue
+        let segment_count = pop.segments.len();
+        let mut by_seg: Vec<Vec<f64>> = vec![Vec::new(); segment_count];
+        for pc in partners.iter() {
+            if !pc.base_month.is_nan() {
+                by_seg[pc.seg].push(pc.base_month);
+            }
+        }
+        for v in &mut by_seg {
+            v.sort_by(f64::total_cmp);
+        }
+        for (i, pc) in partners.iter_mut().enumerate() {
+            if pc.base_month.is_nan() {
+                let v = &by_seg[pc.seg];
+                if v.is_empty() {
+                    return Err(Error::data(
+                        &pop.table,
+                        Some(i + 1),
+                        Some("baseline_revenue"),
+                        format!(
+                            "the partner has no baseline and no partner of segment '{}' has one to simulate it from: give baseline_revenue or baseline_units",
+                            pop.segments[pc.seg]
+                        ),
+                    ));
+                }
+                let n = v.len();
+                pc.base_month = if n % 2 == 1 {
+                    v[n / 2]
+                } else {
+                    0.5 * (v[n / 2 - 1] + v[n / 2])
+                };
+            }
+        }
+
+        Ok(())
+    }
+
+    /// Per segment its constants, and `segments × months` of seasonality × trend.
+    fn segment_constants(
+        p: &Compiled,
+        pop: &Population,
+        model: &Model,
+        months: usize,
+    ) -> (Vec<SegConst>, Vec<f64>) {
+        let segment_count = pop.segments.len();
+        // segments
+        let start_month0 = {
+            use chrono::Datelike;
+            p.calendar.start.month0() as usize
+        };
+        let mut seg_month = Vec::with_capacity(segment_count * months);
+        let mut segs = Vec::with_capacity(segment_count);
+        for name in &pop.segments {
+            let season = model.seasonality.get(name);
+            let g = model.growth.get(name);
+            for m in 0..months {
+                let trend = (1.0 + g).powf((m as f64 + 6.5) / 12.0);
+                seg_month.push(season[(start_month0 + m) % 12] * trend);
+            }
+            let h = model.churn.get(name);
+            segs.push(SegConst {
+                noise: model.noise.get(name),
+                partner: model.partner_factor.get(name),
+                segment: model.segment_factor.get(name),
+                churn_log: if h > 0.0 { (1.0 - h).ln() } else { 0.0 },
+                churn: h > 0.0,
+                returns: model.returns.get(name),
+                orders: model.orders.get(name),
+            });
+        }
+
+        (segs, seg_month)
+    }
+
+    /// The ladders whose tiers are counted, with the widths of the per-scenario tier counts
+    /// (tiers 0..=tiers of each) and of the per-partner reach probabilities (tiers 1..=tiers).
+    fn ladders(prep: &Prepared<f64>) -> (Vec<(usize, Ladder)>, usize, usize) {
+        // ladders
+        let mut ladders = Vec::new();
+        let (mut off, mut poff) = (0, 0);
+        for (c, pc) in prep.components.iter().enumerate() {
+            let tiers = match &pc.rule {
+                PreparedRule::Ladder { tiers, .. } | PreparedRule::Growth { tiers, .. } => {
+                    tiers.len()
+                }
+                _ => continue,
+            };
+            ladders.push((
+                c,
+                Ladder {
+                    component: pc.id.clone(),
+                    tiers,
+                    offset: off,
+                    partner_offset: poff,
+                },
+            ));
+            off += tiers + 1;
+            poff += tiers;
+        }
+        (ladders, off, poff)
+    }
+
+    /// Uplift: each partner's demand × (1 + elasticity × the effective rebate rate on its
+    /// expected purchases).
+    fn apply_uplift(&mut self, model: &Model) {
+        let setup = self;
+        let n = setup.partners.len();
+        // uplift: 1 + elasticity × the effective rebate rate on expected purchases
+        let e = model.behaviour.uplift.elasticity;
+        if e > 0.0 {
+            let mut w = Work::new(&setup);
+            for i in 0..n {
+                setup.expected_demand(i, &mut w);
+                w.g.copy_from_slice(&w.base);
+                let out = setup.run_partner(i, &mut w, None, None);
+                let paid = w.scratch.total(setup.period_count - 1);
+                let r = if out.revenue > 0.0 {
+                    paid / out.revenue
+                } else {
+                    0.0
+                };
+                setup.partners[i].uplift = 1.0 + e * r;
+            }
+        }
+    }
+}
+
+impl Setup<'_> {
+    /// [`Setup::partner_ladder`]: `None` when some partner is in two ladders.
+    pub(crate) fn partner_ladders(&self) -> Option<Vec<PartnerLadder>> {
+        let n = self.partners.len();
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let active = &self.active[i * self.component_count..(i + 1) * self.component_count];
+            let mut one = PartnerLadder {
+                l: NONE,
+                offset: 0,
+                tiers: 0,
+            };
+            for (l, (c, lad)) in self.ladders.iter().enumerate() {
+                if active[*c] {
+                    if one.l != NONE {
+                        return None;
+                    }
+                    one = PartnerLadder {
+                        l: l as u32,
+                        offset: lad.offset as u32,
+                        tiers: lad.tiers as u32,
+                    };
+                }
+            }
+            out.push(one);
+        }
+        Some(out)
+    }
+}

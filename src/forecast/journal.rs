@@ -1,0 +1,131 @@
+//! The journal-ready accrual lines at the forecast date: the required accrual to date by the
+//! effective-rate method, less the prior accrual, split into run rate and catch-up.
+
+use super::Forecast;
+use chrono::NaiveDate;
+use serde::Serialize;
+
+/// A journal-ready accrual line for one partner and component at the forecast date.
+///
+/// `required = estimated_final × volume_to_date / expected_final_volume` (effective-rate
+/// method); `movement = required − prior` is the entry to book, split into `run_rate` (the
+/// effective rate on the current month's volume) and `catch_up` (the cumulative catch-up on
+/// earlier purchases when the estimate moved). Positive: debit `debit_account`, credit
+/// `credit_account`; a negative movement reverses them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JournalLine {
+    /// Posting date (the forecast date).
+    pub date: NaiveDate,
+    /// Partner id.
+    pub partner_id: String,
+    /// Partner segment.
+    pub segment: String,
+    /// Component id.
+    pub component: String,
+    /// Account debited.
+    pub debit_account: String,
+    /// Account credited.
+    pub credit_account: String,
+    /// Description.
+    pub description: String,
+    /// Basis volume measured to date (the component's basis: revenue, units or orders).
+    pub volume_to_date: f64,
+    /// Expected basis volume over the whole programme (actual + expected remainder).
+    pub expected_final_volume: f64,
+    /// Estimated final entitlement (expected value, after caps, minimum and budget).
+    pub estimated_final: f64,
+    /// Effective rate = estimated final / expected final volume.
+    pub effective_rate: f64,
+    /// Accrual required to date.
+    pub required: f64,
+    /// Accrued before (input).
+    pub prior: f64,
+    /// Entry to book: required − prior (signed).
+    pub movement: f64,
+    /// Of which: effective rate × the current month's volume.
+    pub run_rate: f64,
+    /// Of which: cumulative catch-up on earlier purchases.
+    pub catch_up: f64,
+    /// Amount debited (= credited): |movement|.
+    pub amount: f64,
+}
+
+impl Forecast {
+    fn round(&self, v: f64) -> f64 {
+        self.rounding.round_f64(v, self.decimals)
+    }
+
+    /// Journal-ready accrual lines at the forecast date, one per partner and component that
+    /// applies to it (and every prior accrual), partners and components in id order.
+    pub fn journal(&self) -> Vec<JournalLine> {
+        let components = self.components.len();
+        let mut partner_order: Vec<usize> = (0..self.partner_ids.len()).collect();
+        partner_order.sort_by(|&a, &b| self.partner_ids[a].cmp(&self.partner_ids[b]));
+        let mut component_order: Vec<usize> = (0..components).collect();
+        component_order.sort_by(|&a, &b| self.components[a].cmp(&self.components[b]));
+        let mut out = Vec::new();
+        for &i in &partner_order {
+            for &c in &component_order {
+                let j = i * components + c;
+                if !self.active[j] && self.prior[j] == 0.0 {
+                    continue;
+                }
+                let est = self.mean_partner_component[j];
+                let (vtd, vfin, vmon) = (
+                    self.volume_to_date[j],
+                    self.volume_final[j],
+                    self.volume_month[j],
+                );
+                let (rate, share, month_share) = if vfin > 0.0 {
+                    let r = est / vfin;
+                    (r, (vtd / vfin).clamp(0.0, 1.0), vmon / vfin)
+                } else {
+                    (0.0, self.elapsed_share, 0.0)
+                };
+                let required = self.round(est * share);
+                let prior = self.prior[j];
+                let movement = self.round(required - prior);
+                let run_rate = self.round(est * month_share);
+                let catch_up = self.round(movement - run_rate);
+                let (debit, credit) = if movement >= 0.0 {
+                    ("Rebates (contra-revenue)", "Accrued rebates (liability)")
+                } else {
+                    ("Accrued rebates (liability)", "Rebates (contra-revenue)")
+                };
+                out.push(JournalLine {
+                    date: self.as_of,
+                    partner_id: self.partner_ids[i].clone(),
+                    segment: self.partner_segments[i].clone(),
+                    component: self.components[c].clone(),
+                    debit_account: debit.into(),
+                    credit_account: credit.into(),
+                    description: format!(
+                        "{} rebate accrual {} to {}: required {:.*} less prior {:.*} (run rate {:.*}, catch-up {:.*})",
+                        self.components[c],
+                        self.partner_ids[i],
+                        self.as_of,
+                        self.decimals as usize,
+                        required,
+                        self.decimals as usize,
+                        prior,
+                        self.decimals as usize,
+                        run_rate,
+                        self.decimals as usize,
+                        catch_up
+                    ),
+                    volume_to_date: vtd,
+                    expected_final_volume: vfin,
+                    estimated_final: est,
+                    effective_rate: rate,
+                    required,
+                    prior,
+                    movement,
+                    run_rate,
+                    catch_up,
+                    amount: movement.abs(),
+                });
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,186 @@
+//! The Monte Carlo run of a forecast: the conditioned scenarios of the rest of the programme,
+//! run by the run driver ([`crate::run`]) in chunks on a thread pool and folded in scenario
+//! order (so results do not depend on the number of threads), with the budget applied per
+//! scenario.
+
+use super::options::ForecastOptions;
+use crate::engine::conditioned::{CondEngine, CondOut};
+use crate::engine::Ladder;
+use crate::error::Result;
+use crate::population::Population;
+use crate::run::{run_chunks, Chunking, Control};
+use std::ops::ControlFlow;
+
+/// Scenarios run together between progress reports and cancel checks (results do not depend
+/// on it).
+pub(super) const CHUNK: usize = 32;
+
+/// What a forecast keeps of its scenarios: per-scenario totals and breakdowns, in scenario
+/// order, and sums over scenarios per partner and component.
+pub(super) struct Accumulated {
+    /// Partners, components, segments and periods of the run.
+    partners: usize,
+    components: usize,
+    segments: usize,
+    /// Tiers of every ladder together: the width of a partner's row of `reach`.
+    ladder_tiers: usize,
+    /// Total payout after the budget, per scenario.
+    pub payout: Vec<f64>,
+    /// Total payout before the budget cut, per scenario.
+    pub payout_before_budget: Vec<f64>,
+    /// `scenarios × partners`: payout after the budget.
+    pub partner_payout: Vec<f64>,
+    /// `scenarios × components`: payout after the budget.
+    pub component_payout: Vec<f64>,
+    /// `scenarios × segments`: payout after the budget.
+    pub segment_payout: Vec<f64>,
+    /// `scenarios × periods`: cash paid for each period (after the budget).
+    pub cash: Vec<f64>,
+    /// `partners × components`: payout after the budget, summed over scenarios.
+    payout_sum: Vec<f64>,
+    /// `partners × components`: final basis volume, summed over scenarios.
+    volume_sum: Vec<f64>,
+    /// `partners × ladder tiers`: scenarios in which the partner reached each tier (from 1).
+    reach: Vec<u32>,
+}
+
+impl Accumulated {
+    fn new(engine: &CondEngine, partners: usize, segments: usize, scenarios: usize) -> Accumulated {
+        let components = engine.prep().components.len();
+        let periods = engine.prep().periods;
+        let ladder_tiers = engine.ladders().iter().map(|(_, l)| l.tiers).sum();
+        Accumulated {
+            partners,
+            components,
+            segments,
+            ladder_tiers,
+            payout: Vec::with_capacity(scenarios),
+            payout_before_budget: Vec::with_capacity(scenarios),
+            partner_payout: Vec::with_capacity(scenarios * partners),
+            component_payout: Vec::with_capacity(scenarios * components),
+            segment_payout: Vec::with_capacity(scenarios * segments),
+            cash: Vec::with_capacity(scenarios * periods),
+            payout_sum: vec![0.0; partners * components],
+            volume_sum: vec![0.0; partners * components],
+            reach: vec![0; partners * ladder_tiers],
+        }
+    }
+
+    /// Scenarios folded so far.
+    pub fn scenarios(&self) -> usize {
+        self.payout.len()
+    }
+
+    /// Scenarios in which partner `i` reached tier `tier + 1` of `ladder`.
+    pub fn tier_reached(&self, i: usize, ladder: &Ladder, tier: usize) -> u32 {
+        self.reach[i * self.ladder_tiers + ladder.partner_offset + tier]
+    }
+
+    /// `partners × components`: the mean payout after the budget.
+    pub fn mean_payout(&self) -> Vec<f64> {
+        let scenarios = self.scenarios() as f64;
+        self.payout_sum.iter().map(|v| v / scenarios).collect()
+    }
+
+    /// `partners × components`: the mean final basis volume.
+    pub fn mean_volume(&self) -> Vec<f64> {
+        let scenarios = self.scenarios() as f64;
+        self.volume_sum.iter().map(|v| v / scenarios).collect()
+    }
+
+    /// Fold one scenario in: the budget cut scales every partner's payable alike.
+    fn add(&mut self, engine: &CondEngine, segment_of: &[usize], out: &CondOut) {
+        let prep = engine.prep();
+        let periods = prep.periods;
+        let components = self.components;
+        let before = out.totals[periods - 1];
+        let after = prep.budget_total(before);
+        let factor = if before > 0.0 { after / before } else { 1.0 };
+        self.payout.push(after);
+        self.payout_before_budget.push(before);
+        let mut paid_before = 0.0;
+        for k in 0..periods {
+            let to_date = prep.budget_total(out.totals[k]);
+            self.cash.push(to_date - paid_before);
+            paid_before = to_date;
+        }
+        let ladders = engine.ladders().len();
+        let mut by_segment = vec![0.0; self.segments];
+        let mut by_component = vec![0.0; components];
+        for i in 0..self.partners {
+            let mut partner_total = 0.0;
+            for (c, component_total) in by_component.iter_mut().enumerate() {
+                let j = i * components + c;
+                let v = out.payable[j] * factor;
+                partner_total += v;
+                *component_total += v;
+                self.payout_sum[j] += v;
+                self.volume_sum[j] += out.volume[j];
+            }
+            self.partner_payout.push(partner_total);
+            by_segment[segment_of[i]] += partner_total;
+            for (l, (_, ladder)) in engine.ladders().iter().enumerate() {
+                let tier = out.tier[i * ladders + l] as usize;
+                for t in 0..tier.min(ladder.tiers) {
+                    self.reach[i * self.ladder_tiers + ladder.partner_offset + t] += 1;
+                }
+            }
+        }
+        self.segment_payout.extend_from_slice(&by_segment);
+        self.component_payout.extend_from_slice(&by_component);
+    }
+}
+
+/// Run `opts.scenarios` scenarios of `engine` on the run driver ([`crate::run::run_chunks`]):
+/// in chunks of [`CHUNK`] on `opts.threads` threads (0 = all cores), folded in scenario
+/// order; the progress callback hears after each chunk. [`Error::Cancelled`](crate::Error::Cancelled) once
+/// `opts.cancel` is set.
+pub(super) fn run_scenarios(
+    engine: &CondEngine,
+    population: &Population,
+    opts: &ForecastOptions,
+) -> Result<Accumulated> {
+    let scenarios = opts.scenarios;
+    let run_options = opts.run_options();
+    let pool = run_options.pool()?;
+    let report = |done: usize, planned: usize| {
+        if let Some(progress) = opts.progress {
+            progress(done, planned);
+        }
+        true
+    };
+    let control = Control::new(Some(&report), opts.cancel);
+    let mut accumulated = Accumulated::new(
+        engine,
+        population.len(),
+        population.segments.len(),
+        scenarios,
+    );
+    let segment_of: Vec<usize> = (0..accumulated.partners)
+        .map(|i| engine.segment_of(i))
+        .collect();
+    run_chunks(
+        &pool,
+        0..scenarios,
+        Chunking {
+            chunk_size: run_options.chunk_size,
+            checkpoint_every: None,
+        },
+        &control,
+        scenarios,
+        || engine.work(),
+        |work, s| {
+            let mut out = CondOut::default();
+            engine.run_scenario(opts.seed, s as u64, work, &mut out);
+            out
+        },
+        |_, outs| {
+            for out in &outs {
+                accumulated.add(engine, &segment_of, out);
+            }
+            Ok(ControlFlow::Continue(()))
+        },
+    )?;
+    control.check()?;
+    Ok(accumulated)
+}

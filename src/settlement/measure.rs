@@ -1,0 +1,126 @@
+//! The per-period measure of a partner's purchases: a partner's transaction rows into the
+//! kernel's flat measures slice (per component, period and slot), as the settlement and the
+//! forecast (on actuals to date) both need it, and the window a standing is measured on.
+
+use crate::data::{Resolved, Transactions};
+use crate::programme::{Basis, Compiled, Measure};
+use crate::rules::{slot, Prepared, PreparedRule};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+
+/// The key of an order: its order id, or the row of a transaction without one.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum OrderKey {
+    Id(u32),
+    Row(usize),
+}
+
+/// The measures of component `c` over the window its standing is measured on: the period
+/// alone (`measure = period`) or the programme to date (`cumulative`).
+pub(super) fn window_measures(
+    prep: &Prepared<Decimal>,
+    m: &[Decimal],
+    c: usize,
+    k: usize,
+) -> (Vec<Decimal>, u32) {
+    let pc = &prep.components[c];
+    let from = if pc.measure == Measure::Cumulative {
+        0
+    } else {
+        k
+    };
+    let mut w = vec![Decimal::ZERO; pc.slots];
+    for j in from..=k {
+        for (s, x) in w.iter_mut().enumerate() {
+            *x += m[prep.index(c, j, s)];
+        }
+    }
+    (w, (k - from + 1) as u32)
+}
+
+/// Measure a partner's rows into the kernel's flat measures (per component, period, slot).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fill_measures(
+    prep: &Prepared<Decimal>,
+    p: &Compiled,
+    tx: &Transactions,
+    res: &Resolved,
+    rows: &[usize],
+    active: &[bool],
+    m: &mut [Decimal],
+    orders: &mut HashMap<OrderKey, (NaiveDate, Decimal, Decimal)>,
+) {
+    for (c, pc) in prep.components.iter().enumerate() {
+        if !active[c] {
+            continue;
+        }
+        let comp = &p.components[c];
+        let gross = comp.returns == crate::programme::Returns::Gross;
+        orders.clear();
+        for &i in rows {
+            let (q, r) = (tx.quantity[i], tx.revenue[i]);
+            if gross
+                && (q.is_sign_negative() && !q.is_zero() || r.is_sign_negative() && !r.is_zero())
+            {
+                continue;
+            }
+            let cat = tx.category_of(i);
+            if !comp.scope.includes_category(cat) {
+                continue;
+            }
+            let k = res.period[i] as usize;
+            match &pc.rule {
+                PreparedRule::Ladder { basis, .. } | PreparedRule::Growth { basis, .. } => {
+                    m[prep.index(c, k, slot::VOLUME)] +=
+                        if *basis == Basis::Revenue { r } else { q };
+                    m[prep.index(c, k, slot::REVENUE)] += r;
+                    m[prep.index(c, k, slot::UNITS)] += q;
+                }
+                PreparedRule::PerUnit { .. } => {
+                    m[prep.index(c, k, slot::VOLUME)] += q;
+                    m[prep.index(c, k, slot::REVENUE)] += r;
+                    m[prep.index(c, k, slot::UNITS)] += q;
+                }
+                PreparedRule::Bundle {
+                    basis, categories, ..
+                } => {
+                    let Some(j) = cat
+                        .and_then(|cat| categories.binary_search_by(|x| x.as_str().cmp(cat)).ok())
+                    else {
+                        continue;
+                    };
+                    let v = if *basis == Basis::Revenue { r } else { q };
+                    m[prep.index(c, k, slot::VOLUME)] += v;
+                    m[prep.index(c, k, slot::REVENUE)] += r;
+                    m[prep.index(c, k, slot::UNITS)] += q;
+                    m[prep.index(c, k, slot::bundle_volume(j))] += v;
+                    m[prep.index(c, k, slot::bundle_revenue(j))] += r;
+                }
+                PreparedRule::Logistics { .. } => {
+                    let key = match tx.order.as_ref().and_then(|o| o[i]) {
+                        Some(id) => OrderKey::Id(id),
+                        None => OrderKey::Row(i),
+                    };
+                    let e = orders
+                        .entry(key)
+                        .or_insert((tx.date[i], Decimal::ZERO, Decimal::ZERO));
+                    e.0 = e.0.min(tx.date[i]);
+                    e.1 += q;
+                    e.2 += r;
+                }
+            }
+        }
+        if matches!(pc.rule, PreparedRule::Logistics { .. }) {
+            for (date, q, r) in orders.values() {
+                if !prep.order_qualifies(c, *q) {
+                    continue;
+                }
+                let k = p.calendar.period_of(*date).expect("dates checked") as usize;
+                m[prep.index(c, k, slot::VOLUME)] += Decimal::ONE;
+                m[prep.index(c, k, slot::REVENUE)] += *r;
+                m[prep.index(c, k, slot::UNITS)] += *q;
+            }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! The exact settlement engine: what every partner is owed from actual purchases, to the
+//! cent, line by line, with an explanation a partner can check by hand.
+//!
+//! [`settle`] measures each partner's transactions per component and period, runs the
+//! calculation kernel ([`crate::rules`]) in exact decimals, applies the programme budget, and
+//! produces one [`Line`] per partner, component and period with every adjustment as a signed
+//! column, so that `calculated + adjustments = payable` on every line and the partner and
+//! programme totals are sums of lines. The definitions are in `docs/calculations.md`.
+//!
+//! - `settle`: the run ([`settle`]): measures, kernel, budget, lines, standing.
+//! - `measure`: a partner's purchases into the kernel's measures (shared with the forecast).
+//! - `result`: [`Line`], [`Totals`], [`Standing`], [`Settlement`] and their CSV/JSON output.
+//! - `explain`: every line's explanation and a partner's statement.
+//! - `text`: how numbers, rewards and names are written.
+
+mod explain;
+mod measure;
+mod result;
+mod settle;
+mod text;
+
+pub(crate) use measure::fill_measures;
+pub use result::{Line, PartnerTotal, Settlement, Standing, Totals, LINE_COLUMNS};
+pub use settle::settle;
+pub use text::money_text;

@@ -1,0 +1,256 @@
+//! What a settlement produces: its [`Line`]s, the partner and programme [`Totals`], the
+//! [`Standing`] against the next tier, and the [`Settlement`] that holds them, with its CSV
+//! and JSON output.
+
+use crate::error::{Error, Result};
+use crate::money;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// One line of a settlement: a partner, a component, a period.
+///
+/// `calculated + adj_component_cap + adj_exclusive_group + adj_partner_cap +
+/// adj_minimum_payout + adj_budget_cut = payable`, exactly. Every amount is this period's
+/// increment of the cumulative amount to date (so a negative `payable` is a claw-back).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Line {
+    /// Partner id.
+    pub partner_id: String,
+    /// Partner segment.
+    pub segment: String,
+    /// Component id.
+    pub component: String,
+    /// Component kind (`volume`, `growth`, `per_unit`, `bundle`, `logistics`).
+    pub kind: String,
+    /// Period number, 1-based.
+    pub period: u32,
+    /// Period label, e.g. `2027-Q1`.
+    pub period_label: String,
+    /// First day of the period.
+    pub period_start: NaiveDate,
+    /// Last day of the period.
+    pub period_end: NaiveDate,
+    /// What was measured: `revenue`, `units` or `orders` (qualifying orders).
+    pub basis: String,
+    /// Volume measured in the period (in scope, net or gross as the component says).
+    pub volume_period: Decimal,
+    /// Volume measured from the programme start to the period's end.
+    pub volume_to_date: Decimal,
+    /// Tier reached (0 = none; bundles: 1 when qualified). For `measure = cumulative`, on the
+    /// volume to date.
+    pub tier: u32,
+    /// Threshold of the tier reached (growth: the growth fraction, e.g. 0.05).
+    pub tier_threshold: Option<Decimal>,
+    /// The reward applied, e.g. `3.5% retroactive`.
+    pub reward: String,
+    /// Amount calculated before caps: this period's increment of the entitlement.
+    pub calculated: Decimal,
+    /// Change due to the component cap.
+    pub adj_component_cap: Decimal,
+    /// Change due to the exclusive group.
+    pub adj_exclusive_group: Decimal,
+    /// Change due to the partner cap.
+    pub adj_partner_cap: Decimal,
+    /// Change due to the minimum payout (negative while below it, positive once released).
+    pub adj_minimum_payout: Decimal,
+    /// Change due to the programme budget cut.
+    pub adj_budget_cut: Decimal,
+    /// Amount payable for the period (negative: claw-back).
+    pub payable: Decimal,
+    /// Date the payment falls due.
+    pub payment_date: NaiveDate,
+    /// Explanation in words.
+    pub explanation: String,
+}
+
+/// Totals of a set of lines (a partner, or the programme).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Totals {
+    /// Sum of `calculated`.
+    pub calculated: Decimal,
+    /// Sum of `adj_component_cap`.
+    pub adj_component_cap: Decimal,
+    /// Sum of `adj_exclusive_group`.
+    pub adj_exclusive_group: Decimal,
+    /// Sum of `adj_partner_cap`.
+    pub adj_partner_cap: Decimal,
+    /// Sum of `adj_minimum_payout`.
+    pub adj_minimum_payout: Decimal,
+    /// Sum of `adj_budget_cut`.
+    pub adj_budget_cut: Decimal,
+    /// Sum of `payable`.
+    pub payable: Decimal,
+}
+
+impl Totals {
+    /// Zero totals written with the currency's `dp` decimal places.
+    pub(super) fn zero(dp: u32) -> Totals {
+        let z = money::at_scale(Decimal::ZERO, dp);
+        Totals {
+            calculated: z,
+            adj_component_cap: z,
+            adj_exclusive_group: z,
+            adj_partner_cap: z,
+            adj_minimum_payout: z,
+            adj_budget_cut: z,
+            payable: z,
+        }
+    }
+
+    /// Add a line's amounts; `None` if a sum reaches `limit` ([`money::exact_limit`]).
+    pub(super) fn add(&mut self, l: &Line, limit: Decimal) -> Option<()> {
+        let add = |t: &mut Decimal, v: Decimal| -> Option<()> {
+            *t = t.checked_add(v).filter(|x| x.abs() < limit)?;
+            Some(())
+        };
+        add(&mut self.calculated, l.calculated)?;
+        add(&mut self.adj_component_cap, l.adj_component_cap)?;
+        add(&mut self.adj_exclusive_group, l.adj_exclusive_group)?;
+        add(&mut self.adj_partner_cap, l.adj_partner_cap)?;
+        add(&mut self.adj_minimum_payout, l.adj_minimum_payout)?;
+        add(&mut self.adj_budget_cut, l.adj_budget_cut)?;
+        add(&mut self.payable, l.payable)
+    }
+}
+
+/// A partner's totals over the programme.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartnerTotal {
+    /// Partner id.
+    pub partner_id: String,
+    /// Segment.
+    pub segment: String,
+    /// Totals of the partner's lines.
+    #[serde(flatten)]
+    pub totals: Totals,
+}
+
+/// Where a partner stands against the next tier of a ladder (volume or growth component), in
+/// the latest period with transactions (to date for `measure = cumulative`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Standing {
+    /// Partner id.
+    pub partner_id: String,
+    /// Component id.
+    pub component: String,
+    /// Period number (1-based) the standing refers to.
+    pub period: u32,
+    /// Its label.
+    pub period_label: String,
+    /// Tier reached (0 = none).
+    pub tier: u32,
+    /// Volume measured (in the basis).
+    pub volume: Decimal,
+    /// Next tier, if any.
+    pub next_tier: Option<u32>,
+    /// Volume needed for the next tier.
+    pub next_threshold: Option<Decimal>,
+    /// Volume still missing.
+    pub shortfall: Option<Decimal>,
+    /// What reaching the next tier would pay in addition (before caps), rounded.
+    pub additional_payout: Option<Decimal>,
+}
+
+/// The result of [`settle`](super::settle).
+#[derive(Debug, Clone, Serialize)]
+pub struct Settlement {
+    /// Programme name.
+    pub programme: String,
+    /// Currency code.
+    pub currency: String,
+    /// Decimal places of the currency.
+    pub decimals: u32,
+    /// One line per partner (sorted by id), component (by id) and period.
+    pub lines: Vec<Line>,
+    /// Totals per partner (sorted by id).
+    pub partners: Vec<PartnerTotal>,
+    /// Standing against the next tier per partner and ladder component.
+    pub standing: Vec<Standing>,
+    /// Programme totals.
+    pub total: Totals,
+    /// Whether the budget cut applied in any period.
+    pub budget_binding: bool,
+    #[serde(skip)]
+    pub(super) index: HashMap<String, usize>,
+    #[serde(skip)]
+    pub(super) line_range: Vec<(usize, usize)>,
+}
+
+impl Settlement {
+    /// Totals per partner, sorted by partner id.
+    pub fn by_partner(&self) -> &[PartnerTotal] {
+        &self.partners
+    }
+
+    /// The lines of one partner.
+    pub fn partner_lines(&self, partner_id: &str) -> Result<&[Line]> {
+        let i = self.partner_position(partner_id)?;
+        let (a, b) = self.line_range[i];
+        Ok(&self.lines[a..b])
+    }
+
+    pub(super) fn partner_position(&self, partner_id: &str) -> Result<usize> {
+        self.index.get(partner_id).copied().ok_or_else(|| {
+            Error::Request(format!(
+                "unknown partner '{partner_id}': it is not in the settlement's partner table"
+            ))
+        })
+    }
+
+    /// The lines as CSV text (header and one row per line).
+    pub fn lines_csv(&self) -> Result<String> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        for l in &self.lines {
+            w.serialize(l)
+                .map_err(|e| Error::Request(format!("cannot write the lines as CSV: {e}")))?;
+        }
+        if self.lines.is_empty() {
+            w.write_record(LINE_COLUMNS)
+                .map_err(|e| Error::Request(e.to_string()))?;
+        }
+        let bytes = w.into_inner().map_err(|e| Error::Request(e.to_string()))?;
+        Ok(String::from_utf8(bytes).expect("CSV of UTF-8 fields"))
+    }
+
+    /// Write the lines as CSV to `path`.
+    pub fn write_csv(&self, path: impl AsRef<Path>) -> Result<()> {
+        let text = self.lines_csv()?;
+        std::fs::write(path.as_ref(), text).map_err(|e| Error::io(path.as_ref(), e))
+    }
+
+    /// The whole settlement as JSON (amounts as exact decimal strings).
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string_pretty(self)
+            .map_err(|e| Error::Request(format!("cannot write JSON: {e}")))
+    }
+}
+
+/// Column names of [`Line`] in CSV output.
+pub const LINE_COLUMNS: [&str; 23] = [
+    "partner_id",
+    "segment",
+    "component",
+    "kind",
+    "period",
+    "period_label",
+    "period_start",
+    "period_end",
+    "basis",
+    "volume_period",
+    "volume_to_date",
+    "tier",
+    "tier_threshold",
+    "reward",
+    "calculated",
+    "adj_component_cap",
+    "adj_exclusive_group",
+    "adj_partner_cap",
+    "adj_minimum_payout",
+    "adj_budget_cut",
+    "payable",
+    "payment_date",
+    "explanation",
+];

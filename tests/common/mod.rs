@@ -1,0 +1,56 @@
+//! Shared helpers of the Rust integration tests (engine, forecast, bounds, money): the
+//! fixtures themselves live as files under `tests/fixtures/`, shared with the Python tests.
+#![allow(dead_code)]
+
+use rebatesim::demand::Model;
+use rebatesim::population::Population;
+use rebatesim::programme::{Compiled, Format, Programme};
+
+pub fn programme(text: &str) -> Compiled {
+    Programme::from_str(text, Format::Toml, None)
+        .unwrap()
+        .compile()
+        .unwrap()
+}
+
+pub fn model(text: &str) -> Model {
+    Model::from_str(text, Format::Toml, None).unwrap()
+}
+
+/// A programme using every component kind, tier methods, measures, caps, an exclusive group,
+/// minimum payout and a budget.
+pub fn rich_programme(budget: &str) -> Compiled {
+    let text = include_str!("../fixtures/rich/programme.toml");
+    assert!(text.contains("\nbudget = 250000\n"), "the fixture's budget line moved");
+    programme(&text.replace("\nbudget = 250000\n", &format!("\nbudget = {budget}\n")))
+}
+
+/// 60 partners in two segments with prices, margins and category mixes.
+pub fn rich_population() -> Population {
+    let mut csv = String::from("partner_id,segment,baseline_revenue,unit_price,margin_rate,mix_tools,mix_parts,mix_service\n");
+    for i in 0..60 {
+        let seg = if i % 3 == 0 { "b" } else { "a" };
+        let base = 60_000.0 + 7_919.0 * ((i * 37) % 53) as f64;
+        let price = 20.0 + (i % 7) as f64 * 5.5;
+        let t = 0.2 + 0.01 * (i % 30) as f64;
+        let p = 0.3;
+        csv += &format!("P{i:03},{seg},{base},{price},0.3,{t},{p},{}\n", 1.0 - t - p);
+    }
+    Population::from_csv_str(&csv, "partners.csv").unwrap()
+}
+
+/// Every mechanism of the demand model on.
+pub const RICH_MODEL: &str = include_str!("../fixtures/rich/model.toml");
+
+/// Standard normal CDF (Abramowitz and Stegun 7.1.26 for erf, |error| < 1.5e-7).
+pub fn phi(x: f64) -> f64 {
+    let z = x / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.3275911 * z.abs());
+    let y = 1.0
+        - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t
+            + 0.254829592)
+            * t
+            * (-z * z).exp();
+    let erf = if z >= 0.0 { y } else { -y };
+    0.5 * (1.0 + erf)
+}
