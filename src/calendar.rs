@@ -110,7 +110,7 @@ impl Calendar {
     /// a period boundary of the calendar year, `P3 (2027-07-15..2027-10-14)`.
     pub fn label(&self, k: u32) -> String {
         let s = self.period_start(k);
-        let aligned = s.day() == 1 && (s.month() - 1) % self.length.months() == 0;
+        let aligned = s.day() == 1 && (s.month() - 1).is_multiple_of(self.length.months());
         if !aligned {
             return format!("P{} ({}..{})", k + 1, s, self.period_end(k));
         }

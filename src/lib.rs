@@ -7,6 +7,7 @@
 //! - [`money`]: currencies, declared rounding rules, exact allocation to the cent.
 //! - [`outcomes`]: the list of outcomes and matrices a simulation reports (shape, unit, meaning).
 //! - [`calendar`]: programme periods and payment dates.
+//! - [`calibrate`]: a demand model estimated from transaction history, with standard errors.
 //! - [`charts`]: finance-ready charts (SVG and PNG) drawn with plotters.
 //! - [`data`]: partner and transaction tables (CSV, exact decimals, located errors).
 //! - [`request`]: requests as front ends pass them (options as text, every one optional), resolved.
@@ -48,6 +49,7 @@ pub(crate) use isa_versions;
 
 pub mod backtest;
 pub mod calendar;
+pub mod calibrate;
 pub mod charts;
 pub mod data;
 pub mod demand;

@@ -86,7 +86,7 @@ pub fn at_scale(value: Decimal, decimals: u32) -> Decimal {
 /// every exact calculation well inside `Decimal`'s range (about `7.9·10^28`): a sum of rows
 /// would need more than `7.9·10^13` rows to overflow, and the simulation's `f64` sums stay
 /// exact in minor units. Products (an amount per unit times millions of units) can still
-/// exceed the range: the calculation kernel checks them (see [`note_overflow`]).
+/// exceed the range: the calculation kernel checks them (see `note_overflow`).
 pub const MAX_MAGNITUDE: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
 
 /// The largest money amount (exclusive) the settlement computes exactly with `decimals`

@@ -315,3 +315,25 @@ fn tornado_degenerate_inputs() {
         )],
     ));
 }
+
+/// The size rule lives in charts: `check_size` and `AnyChart::set_size` refuse what rendering
+/// refuses, with the same message, and a refused size leaves the chart as it was.
+#[test]
+fn size_rule_is_checked_up_front_as_rendering_checks_it() {
+    use rebatesim::charts::{check_size, AnyChart, Chart, PayoutDistribution};
+    assert!(check_size((320, 200)).is_ok() && check_size((4000, 4000)).is_ok());
+    for bad in [(319, 540), (960, 199), (4001, 540), (960, 4001), (0, 0)] {
+        let up_front = check_size(bad).unwrap_err().to_string();
+        let mut chart = PayoutDistribution::new("T", "EUR", vec![1.0, 2.0]);
+        chart.size = bad;
+        let at_render = chart.render_svg().unwrap_err().to_string();
+        assert_eq!(up_front, at_render);
+        assert!(up_front.contains("320–4000"), "{up_front}");
+        let mut any = AnyChart::from(PayoutDistribution::new("T", "EUR", vec![1.0, 2.0]));
+        assert_eq!(any.set_size(bad).unwrap_err().to_string(), up_front);
+        assert_eq!(any.size(), rebatesim::charts::DEFAULT_SIZE);
+    }
+    let mut any = AnyChart::from(PayoutDistribution::new("T", "EUR", vec![1.0, 2.0]));
+    any.set_size((640, 480)).unwrap();
+    assert_eq!(any.size(), (640, 480));
+}

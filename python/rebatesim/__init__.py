@@ -12,9 +12,17 @@ Python.
 
 from __future__ import annotations
 
-from . import _core, charts
-from .backtesting import BacktestResult, backtest
+# Re-exports only: every name below is defined in a module of its own (each module opens
+# with what it is for). The modules are named apart from the functions they hold
+# (forecasting.forecast, sensitivities.sensitivity, backtesting.backtest), so that
+# ``rebatesim.forecast`` is always the function and ``rebatesim.forecasting`` the module.
+from . import charts, outputs, report
 from ._examples import example_path, example_population, examples
+from ._version import __version__
+from .backtesting import BacktestResult, backtest
+from .charts import Chart
+from .comparison import Comparison, compare
+from .demand import Model, Population
 from .exceptions import (
     DataError,
     FieldProblem,
@@ -24,17 +32,13 @@ from .exceptions import (
     RebatesimError,
     RequestError,
 )
-from .charts import Chart
-from .forecast import Estimates, Forecast, forecast, load_prior_accruals
+from .forecasting import Estimates, Forecast, forecast, load_prior_accruals
 from .programme import Programme, bundle, growth, logistics, per_unit, tier, volume
-from .sensitivity import Sensitivity, sensitivity
-from .sensitivity import parameters as sensitivity_parameters
-from .settlement import Settlement, load_partners, load_transactions, settle
-from .simulation import Comparison, Model, Population, SimulationResult, compare, simulate
-from . import outputs, report
 from .report import Report, comparison_report, simulation_report
-
-__version__: str = _core.__version__
+from .sensitivities import Sensitivity, sensitivity
+from .sensitivities import parameters as sensitivity_parameters
+from .settlement import Settlement, load_partners, load_transactions, settle
+from .simulation import SimulationResult, simulate
 
 __all__ = [
     "charts",

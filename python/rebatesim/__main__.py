@@ -1,3 +1,5 @@
+"""``python -m rebatesim``: the ``rebatesim`` command (:mod:`rebatesim.cli`)."""
+
 import sys
 
 from .cli import main

@@ -38,7 +38,7 @@ import math
 import numbers
 import os
 import re
-from typing import Any, List, Mapping, Optional, Sequence, Tuple, Type
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Type
 
 from .exceptions import FileError, ModelError, ProgrammeError, RebatesimError, RequestError
 
@@ -75,7 +75,7 @@ MAX_BYTES = 2**64 - 1
 MAX_DEPTH = 64
 MAX_VALUES = 10_000_000
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _is_whole(value: Any) -> bool:
@@ -175,7 +175,7 @@ def text(name: str, value: Any, *, error: Type[RebatesimError] = RequestError) -
     """A ``str`` that is valid Unicode (no lone surrogates, which no file or the core can hold)."""
     if not isinstance(value, str):
         raise error(f"{name}: expected text, found {type(value).__name__}")
-    m = _SURROGATE.search(value)
+    m = SURROGATE.search(value)
     if m is not None:
         raise error(f"{name}: expected valid Unicode text, found a lone surrogate "
                     f"U+{ord(m.group()):04X} at character {m.start() + 1}")
@@ -235,9 +235,9 @@ def path(name: str, value: Any, *, error: Type[RebatesimError] = RequestError) -
         raise error(f"{name}: expected a file path, found an empty string")
     if "\0" in p:
         raise FileError(f"{name}: the path {p!r} contains a NUL character", path=p.replace("\0", "\\0"))
-    if _SURROGATE.search(p):
+    if SURROGATE.search(p):
         shown = p.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") \
-            if all("\udc80" <= c <= "\udcff" for c in _SURROGATE.findall(p)) else repr(p)
+            if all("\udc80" <= c <= "\udcff" for c in SURROGATE.findall(p)) else repr(p)
         raise FileError(f"{name}: the path {shown} is not valid UTF-8 (rebatesim needs UTF-8 file names)",
                         path=shown)
     return p
@@ -274,8 +274,8 @@ def document(d: Any, kind: str) -> None:
         raise error(f"{where}: {reason}" if where else reason, path=where, reason=reason)
 
     too_deep = f"nested more than {MAX_DEPTH} levels deep: expected a {kind} (at most {MAX_DEPTH} levels of tables and lists)"
-    done: dict = {}  # id of a finished list or dict -> its height (levels of lists and dicts)
-    active: set = set()  # ids of the lists and dicts being walked (a dict inside itself)
+    done: Dict[int, Tuple[int, int]] = {}  # id of a finished list or dict -> (its height in levels, its values)
+    active: Set[int] = set()  # ids of the lists and dicts being walked (a dict inside itself)
     total = 0  # values once written out
     # a frame: [value, field path, iterator over its children or None, height so far]
     stack: List[List[Any]] = [[d, "", None, 0]]
@@ -285,7 +285,7 @@ def document(d: Any, kind: str) -> None:
         if children is None:
             total += 1
             if isinstance(value, str):
-                m = _SURROGATE.search(value)
+                m = SURROGATE.search(value)
                 if m is not None:
                     fail(where, f"expected valid Unicode text, found a lone surrogate U+{ord(m.group()):04X} "
                                 f"at character {m.start() + 1}")
@@ -312,7 +312,7 @@ def document(d: Any, kind: str) -> None:
                 fail(where, too_deep)
             if isinstance(value, Mapping):
                 for k in value:
-                    if isinstance(k, str) and _SURROGATE.search(k):
+                    if isinstance(k, str) and SURROGATE.search(k):
                         fail(where, f"a key {k!r} is not valid Unicode text (a lone surrogate)")
                 frame[2] = iter([(v, _key(where, k)) for k, v in value.items()])
             else:
@@ -342,7 +342,7 @@ def document_text(value: Any, kind: str, file: Optional[str] = None) -> str:
     if not isinstance(value, str):
         reason = f"expected the {kind} as text (str), found {type(value).__name__}"
         raise error(reason, file=file, reason=reason)
-    m = _SURROGATE.search(value)
+    m = SURROGATE.search(value)
     if m is not None:
         line = value.count("\n", 0, m.start()) + 1
         column = m.start() - (value.rfind("\n", 0, m.start()) + 1) + 1

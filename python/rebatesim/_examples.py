@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Any, List
+from typing import Any, List, Set
 
 from .exceptions import RequestError
 
@@ -26,7 +25,7 @@ def examples() -> List[str]:
     >>> "distributor" in rs.examples()
     True
     """
-    names = set()
+    names: Set[str] = set()
     for root in _roots():
         if root.is_dir():
             names.update(p.name for p in root.iterdir() if (p / "programme.toml").is_file())
@@ -37,6 +36,7 @@ def example_path(name: str = "programme.toml", example: str = "distributor") -> 
     """Path of a file of a bundled example (``programme.toml``, ``partners.csv``,
     ``transactions.csv``).
 
+    >>> import os
     >>> import rebatesim as rs
     >>> os.path.basename(rs.example_path("partners.csv"))
     'partners.csv'
@@ -67,7 +67,7 @@ def example_population(example: str = "distributor", *, as_frame: bool = False) 
     """
     import pandas as pd
 
-    from .simulation import Population
+    from .demand import Population
 
     partners = pd.read_csv(example_path("partners.csv", example), dtype={"partner_id": str, "segment": str})
     tx = pd.read_csv(example_path("transactions.csv", example), dtype={"partner_id": str, "category": str})

@@ -1,4 +1,5 @@
-"""Numbers and text in the files rebatesim writes: one place decides how each is written.
+"""Numbers and text in the files rebatesim writes and the tables it shows: one place
+decides how each is written.
 
 Every CSV, JSON and Excel output of the package goes through this module, so a figure is
 written the same way wherever it appears:
@@ -24,12 +25,18 @@ written the same way wherever it appears:
   return is prefixed with ``'`` (:func:`neutralise`, the OWASP CSV-injection rule), so a
   spreadsheet opening the file shows it as text instead of running it as a formula; number
   cells, such as negative amounts, are never touched. Excel workbooks write every string as a
-  string (XlsxWriter ``strings_to_formulas`` and ``strings_to_urls`` off, :func:`write_excel`),
-  so no prefix is needed there.
+  string (XlsxWriter ``strings_to_formulas`` and ``strings_to_urls`` off,
+  :func:`rebatesim.outputs.write_excel`), so no prefix is needed there.
 
 Which columns are money is known by name (:func:`kind_of`); a table whose generic columns
 (``mean``, ``p95``, ``se`` …) measure something else says so with ``default`` or per-row
 kinds.
+
+What a person reads (notebook displays, reports, the command line's summaries) is formatted
+here too, in one style: :func:`format_number` and :func:`format_estimate` (``value ± se``),
+:func:`html_table` (the report's tables, styled by CSS classes), :func:`styled_table` /
+:func:`styled_cell` (the inline-styled tables of notebook displays, which carry no CSS) and
+:func:`text_table` (aligned plain-text columns).
 
 >>> import decimal
 >>> from rebatesim._format import cell_text, neutralise
@@ -44,15 +51,17 @@ kinds.
 from __future__ import annotations
 
 import decimal
+import html
 import json
 import math
 import numbers
-import os
 import re
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-__all__ = ["MONEY", "RATIO", "NUMBER", "INTEGER", "RATIO_DECIMALS", "kind_of", "cell_text", "neutralise",
-           "csv_text", "rewrite_csv", "json_value", "json_text", "write_excel", "excel_format"]
+__all__ = ["MONEY", "RATIO", "NUMBER", "INTEGER", "RATIO_DECIMALS", "kind_of", "column_kind", "rounded",
+           "cell_text", "neutralise", "csv_text", "rewrite_csv", "json_value", "json_text", "money_text",
+           "num", "finite", "format_number", "format_estimate", "plain_estimate", "exact_amount", "raw",
+           "html_table", "styled_cell", "styled_table", "text_table"]
 
 MONEY = "money"
 RATIO = "ratio"
@@ -262,7 +271,7 @@ def neutralise(text: str) -> str:
 KindSpec = Optional[Mapping[str, Optional[str]]]
 
 
-def _column_kind(name: Any, kinds: KindSpec, default: Optional[str]) -> Optional[str]:
+def column_kind(name: Any, kinds: KindSpec, default: Optional[str]) -> Optional[str]:
     if kinds is not None and name in kinds:
         return kinds[name]
     k = kind_of(name)
@@ -287,7 +296,7 @@ def format_frame(df: Any, decimals: int, *, index: bool = True, kinds: KindSpec 
     out = _flat(df) if index else df.reset_index(drop=True).copy()
     cols: Dict[Any, List[Any]] = {}
     for col in out.columns:
-        kind = _column_kind(col, kinds, default)
+        kind = column_kind(col, kinds, default)
         explicit = (kinds is not None and col in kinds) or kind_of(col) is not None
         s = out[col]
         if pd.api.types.is_bool_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
@@ -339,9 +348,10 @@ def _cell_str(v: Any) -> str:
     if _is_nan(v):
         return ""
     if hasattr(v, "isoformat") and hasattr(v, "hour"):  # a datetime: the date alone at midnight
-        return v.date().isoformat() if (v.hour, v.minute, v.second, v.microsecond) == (0, 0, 0, 0) else v.isoformat()
+        at_midnight = (v.hour, v.minute, v.second, v.microsecond) == (0, 0, 0, 0)
+        return str(v.date().isoformat() if at_midnight else v.isoformat())
     if hasattr(v, "isoformat"):
-        return v.isoformat()
+        return str(v.isoformat())
     return str(v)
 
 
@@ -469,130 +479,171 @@ def money_text(v: Any, decimals: int) -> str:
     return str(v) if d is None else _plain(d)
 
 
-# ----------------------------------------------------------------- Excel
-#: XlsxWriter workbook options for every workbook rebatesim writes: strings stay strings
-#: (a partner id ``=HYPERLINK(...)`` is text, not a formula or a link).
-EXCEL_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+# ----------------------------------------------------------------- shown to a person
+def num(v: Any) -> float:
+    """A figure of the core's JSON as a float: None (no value) as NaN."""
+    return float("nan") if v is None else float(v)
 
 
-def excel_format(kind: Optional[str], decimals: int) -> Optional[str]:
-    """The Excel number format of a kind: ``#,##0.00`` for money in a 2-decimal currency,
-    ``0.0000`` for ratios, None (General) otherwise."""
-    if kind == MONEY:
-        return "#,##0" + ("." + "0" * int(decimals) if decimals else "")
-    if kind == RATIO:
-        return "0.0000"
-    return None
-
-
-def _excel_number(v: Any, kind: Optional[str], decimals: int) -> Any:
-    if isinstance(v, str):
-        return v
-    r = rounded(v, kind, decimals)
-    if r is None:
-        return None
-    if isinstance(r, decimal.Decimal):
-        return float(r)
-    return r
-
-
-SheetSpec = Union[Any, Tuple[Any, Mapping[str, Any]]]
-
-
-def write_excel(path: Any, sheets: Mapping[str, SheetSpec], decimals: int) -> None:
-    """Write DataFrames as the sheets of one workbook (XlsxWriter), atomically: a temporary
-    file in the same folder, then renamed. Header row frozen, columns sized to their content,
-    numbers rounded by kind (as in CSV) and shown with :func:`excel_format`; every string
-    written as a string (:data:`EXCEL_OPTIONS`). ``sheets``: name → DataFrame, or
-    (DataFrame, {"kinds": …, "default": …, "rows": …}) as for :func:`csv_text`."""
-    import tempfile
-
-    import pandas as pd
-
-    from .exceptions import FileError, RequestError
-
+def finite(v: Any) -> bool:
+    """Whether ``v`` is a finite number (None, NaN, text: False)."""
     try:
-        import xlsxwriter  # noqa: F401
-    except ImportError:  # pragma: no cover
-        raise RequestError("to_excel needs XlsxWriter: pip install XlsxWriter") from None
-    target = os.path.abspath(os.fspath(path))
-    if not target.lower().endswith((".xlsx", ".xlsm")):
-        raise RequestError(f"{target}: an Excel workbook name must end in .xlsx")
-    folder = os.path.dirname(target)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".xlsx", dir=folder)
-        os.close(fd)
-        mask = os.umask(0o022)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes it private; a workbook is not
-    except OSError as e:
-        raise FileError(f"{folder}: {e.strerror or e}", path=folder) from None
-    try:
-        with pd.ExcelWriter(tmp, engine="xlsxwriter", engine_kwargs={"options": dict(EXCEL_OPTIONS)}) as xw:
-            fmts: Dict[str, Any] = {}
-
-            def fmt(kind: Optional[str]) -> Any:
-                f = excel_format(kind, decimals)
-                if f is None:
-                    return None
-                if f not in fmts:
-                    fmts[f] = xw.book.add_format({"num_format": f})
-                return fmts[f]
-
-            for name, spec in sheets.items():
-                df, opts = (spec if isinstance(spec, tuple) else (spec, {}))
-                _excel_sheet(xw, name[:31], df, decimals, fmt, **opts)
-        os.replace(tmp, target)
-    except BaseException as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(e, OSError):
-            raise FileError(f"{target}: {e.strerror or e}", path=target) from None
-        raise
+        return v is not None and math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
 
 
-def _excel_sheet(xw: Any, name: str, df: Any, decimals: int, fmt: Callable[[Optional[str]], Any], *,
-                 kinds: KindSpec = None, default: Optional[str] = None,
-                 rows: Optional[Callable[[Any], Optional[str]]] = None) -> None:
-    import pandas as pd
+def format_number(v: Any, kind: str = "money") -> str:
+    """``kind``: ``money`` (thousands, no decimals), ``cents`` (two decimals),
+    ``ratio`` (three decimals), ``percent`` (a fraction as %), ``count`` (one
+    decimal below 100), ``prob`` (three decimals). NaN/None → ``n/a``.
 
-    nidx = df.index.nlevels
-    data = df.copy()
-    col_kinds: List[Optional[str]] = []
-    per_cell: Dict[int, List[Optional[str]]] = {}
-    for j, col in enumerate(data.columns):
-        kind = _column_kind(col, kinds, default)
-        col_kinds.append(kind)
-        s = data.iloc[:, j]
-        if pd.api.types.is_float_dtype(s) or s.dtype == object:
-            explicit = (kinds is not None and col in kinds) or kind_of(col) is not None
-            if rows is not None and not explicit:
-                per_cell[j] = [rows(lab) or kind for lab in data.index]
-                vals = [_excel_number(v, k, decimals) for v, k in zip(s.tolist(), per_cell[j])]
-            else:
-                vals = [_excel_number(v, kind, decimals) for v in s.tolist()]
-            if pd.api.types.is_float_dtype(s):
-                data.isetitem(j, pd.Series([float("nan") if v is None else float(v) for v in vals],
-                                           index=data.index, dtype="float64"))
-            else:
-                data.isetitem(j, pd.Series(vals, index=data.index, dtype=object))
-    data.to_excel(xw, sheet_name=name, merge_cells=False)  # every row filterable
-    ws = xw.sheets[name]
-    ws.freeze_panes(1, nidx)
-    for j, col in enumerate(list(data.index.names) + list(data.columns)):
-        values = data.index.get_level_values(j) if j < nidx else data.iloc[:, j - nidx]
-        numeric = j >= nidx and pd.api.types.is_float_dtype(values)
-        kind = col_kinds[j - nidx] if j >= nidx else None
-        shown = decimals if kind == MONEY else 4
-        width = max([len(str(col))] + [len(f"{v:,.{shown}f}") if numeric and v == v else len(str(v))
-                                        for v in values[:200]])
-        # a column's format applies to the cells pandas writes without one (numbers)
-        ws.set_column(j, j, min(max(width + 2, 8), 48), fmt(kind) if numeric and j - nidx not in per_cell else None)
-    for jj, ks in per_cell.items():
-        col = data.iloc[:, jj]
-        for i, (v, k) in enumerate(zip(col.tolist(), ks)):
-            f = fmt(k)
-            if f is not None and isinstance(v, float) and math.isfinite(v):
-                ws.write_number(i + 1, jj + nidx, v, f)
+    >>> from rebatesim.report import format_number
+    >>> format_number(1234567.8), format_number(-0.4123, "percent"), format_number(None)
+    ('1,234,568', '−41.2%', 'n/a')
+    """
+    if not finite(v):
+        return "n/a"
+    x = float(v)
+    text = _number_text(x, kind)
+    if text.startswith("-"):
+        # a typographic minus, as in the charts; none for a value that rounds to zero
+        return "\u2212" + text[1:] if any(c in "123456789" for c in text) else text[1:]
+    return text
+
+
+def _number_text(x: float, kind: str) -> str:
+    if kind == "money":
+        return f"{x:,.0f}"
+    if kind == "cents":
+        return f"{x:,.2f}"
+    if kind == "percent":
+        return f"{100 * x:,.1f}%"
+    if kind in ("ratio", "prob"):
+        return f"{x:,.3f}"
+    if kind == "count":
+        return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}"
+    return f"{x:,}"
+
+
+def format_estimate(value: Any, se: Any, kind: str = "money", *, html_se: bool = True) -> str:
+    """``value ± se`` formatted alike (the ± part as a small span in HTML).
+
+    >>> from rebatesim.report import format_estimate
+    >>> format_estimate(1_250_000, 4_321.5, html_se=False)
+    '1,250,000 ± 4,322'
+    """
+    v = format_number(value, kind)
+    if not finite(se) or v == "n/a":
+        return html.escape(v) if html_se else v
+    s = format_number(se, kind)
+    if html_se:
+        return f'{html.escape(v)}<span class="se"> ± {html.escape(s)}</span>'
+    return f"{v} ± {s}"
+
+
+def plain_estimate(v: float, se: float, ratio: bool = False, decimals: int = 0) -> str:
+    """``value ± se`` for the command line: money at ``decimals`` places, a ratio at three;
+    ``n/a`` for NaN, the value alone without a standard error (the most likely amount).
+
+    >>> from rebatesim._format import plain_estimate
+    >>> plain_estimate(1234.5, 12.25, decimals=2), plain_estimate(0.25, float("nan"), True)
+    ('1,234.50 ± 12.25', '0.250')
+    """
+    if v != v:  # NaN
+        return "n/a"
+    places = 3 if ratio else decimals  # money at the currency's minor unit
+    if se != se:  # no standard error (the most likely amount)
+        return f"{v:,.{places}f}"
+    return f"{v:,.{places}f} ± {se:,.{places}f}"
+
+
+def exact_amount(v: Any, decimals: int) -> str:
+    """An exact amount (a Decimal or its text) with thousands separators at the currency's
+    ``decimals``, never through a float.
+
+    >>> from rebatesim._format import exact_amount
+    >>> exact_amount("1234567.5", 2)
+    '1,234,567.50'
+    """
+    return f"{decimal.Decimal(v):,.{decimals}f}"
+
+
+Cell = Union[str, Tuple[str, str]]  # text, or (html, "raw")
+
+
+def raw(s: str) -> Tuple[str, str]:
+    """A table cell of trusted HTML (:func:`html_table` escapes plain text cells)."""
+    return (s, "raw")
+
+
+def html_table(
+    header: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    align: Optional[Sequence[str]] = None,
+    caption: Optional[str] = None,
+    cls: str = "data",
+) -> str:
+    """An HTML table: ``rows`` of cells, each plain text (escaped) or ``(html, "raw")``;
+    ``align`` per column ``"l"`` or ``"r"`` (default: first left, others right).
+
+    >>> from rebatesim.report import html_table
+    >>> html_table(["a", "b"], [["x", "1"]]).count("<tr>")
+    2
+    >>> html_table(["a"], [[("<b>bold</b>", "raw")], ["<b>escaped</b>"]]).count("&lt;b&gt;")
+    1
+    """
+    n = len(header)
+    align = list(align or (["l"] + ["r"] * (n - 1)))
+
+    def cell(tag: str, c: Any, a: str) -> str:
+        body = c[0] if isinstance(c, tuple) and len(c) == 2 and c[1] == "raw" else html.escape(str(c))
+        return f'<{tag} class="{a}">{body}</{tag}>'
+
+    head = "".join(cell("th", h, a) for h, a in zip(header, align))
+    body = "".join("<tr>" + "".join(cell("td", c, a) for c, a in zip(r, align)) + "</tr>" for r in rows)
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return (f'<div class="tw"><table class="{cls}">{cap}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>")
+
+
+#: The inline style of a notebook display's cells (a display carries no stylesheet).
+CELL_STYLE = 'style="padding:2px 8px;border-bottom:1px solid #ddd;text-align:{}"'
+#: The inline style of a notebook display's tables (``margin`` varies).
+TABLE_STYLE = 'style="border-collapse:collapse;margin:{}"'
+
+
+def styled_cell(tag: str, body_html: str, align: str = "left") -> str:
+    """One inline-styled cell (``td`` or ``th``) holding trusted HTML, aligned ``left`` or
+    ``right``."""
+    return f"<{tag} {CELL_STYLE.format(align)}>{body_html}</{tag}>"
+
+
+def styled_table(body_html: str, head_html: str = "", *, margin: str = "4px 0") -> str:
+    """An inline-styled table around rows already built (with :func:`styled_cell`), with an
+    optional header row's HTML (``<tr>…</tr>``)."""
+    head = f"<thead>{head_html}</thead><tbody>{body_html}</tbody>" if head_html else body_html
+    return f"<table {TABLE_STYLE.format(margin)}>{head}</table>"
+
+
+def text_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> str:
+    """Columns of plain text under a header and a rule, each left or right aligned
+    (``right``), for the command line.
+
+    >>> from rebatesim._format import text_table
+    >>> print(text_table(["name", "n"], [["a", "10"], ["bb", "2"]], [False, True]))
+    name   n
+    ----  --
+    a     10
+    bb     2
+    """
+    widths = [len(h) for h in header]
+    for r in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, r)]
+
+    def line(r: Sequence[str]) -> str:
+        return "  ".join(c.rjust(w) if ra else c.ljust(w) for c, w, ra in zip(r, widths, right)).rstrip()
+
+    sep = "  ".join("-" * w for w in widths)
+    return "\n".join([line(header), sep] + [line(r) for r in rows])

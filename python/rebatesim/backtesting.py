@@ -21,13 +21,14 @@ from it, month end by month end. Definitions: ``docs/backtest.md``.
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, cast
 
 import numpy as np
 import pandas as pd
 
 from . import _checks, _core
-from .simulation import _model, _population, _programme, _Progress
+from ._inputs import as_model, as_population, as_programme
+from ._run import with_progress
 
 __all__ = ["backtest", "BacktestResult"]
 
@@ -75,11 +76,11 @@ class BacktestResult:
         self.coverage: pd.DataFrame = self._frame(core.coverage())
         self.errors: pd.DataFrame = self._frame(core.errors())
 
-    def _frame(self, cols: dict) -> pd.DataFrame:
+    def _frame(self, cols: Dict[str, Any]) -> pd.DataFrame:
         df = pd.DataFrame(cols)
         dates = dict(zip(self.month_ends, self.as_of))
         df["month_end"] = pd.array(df["month_end"].tolist(), dtype="Int64")
-        df.insert(df.columns.get_loc("month_end") + 1, "as_of",
+        df.insert(cast(int, df.columns.get_loc("month_end")) + 1, "as_of",
                   [dates[m] if m is not pd.NA else "all" for m in df["month_end"]])
         return df
 
@@ -106,7 +107,8 @@ class BacktestResult:
     def table(self) -> str:
         """The comparison table in Markdown: MAE of each method (% of the realised payout) and
         the coverage of the forecast's intervals (%), per month end and pooled."""
-        return self._core.table()
+        table: str = self._core.table()
+        return table
 
     def _repr_markdown_(self) -> str:
         return (f"**Backtest of {self.programme}**: {self.years} synthetic years, "
@@ -156,21 +158,17 @@ def backtest(
     ``programme``: Programme, dict or path; ``population``: Population, DataFrame or CSV path;
     ``model``: Model, dict, path or None.
     """
-    prog = _programme(programme)
-    pop = _population(population)
-    mod = _model(model)
-    args = dict(
-        years=_checks.whole_number("years", years, 1, _checks.MAX_YEARS),
-        scenarios=_checks.scenarios(scenarios), seed=_checks.seed(seed),
-        forecast_seed=None if forecast_seed is None else _checks.seed(forecast_seed, "forecast_seed"),
-        forecaster=_checks.text("forecaster", forecaster),
-        month_ends=_checks.month_ends(month_ends), threads=_checks.threads(threads),
-    )
-    bar = _Progress(progress, f"backtest {prog.name}")
-    try:
-        core = _core.backtest(prog._spec, pop._core, mod._core, progress=bar.callback, **args)
-    finally:
-        bar.close()
+    prog = as_programme(programme)
+    pop = as_population(population)
+    mod = as_model(model)
+    n_years = _checks.whole_number("years", years, 1, _checks.MAX_YEARS)
+    n_scenarios, truth_seed = _checks.scenarios(scenarios), _checks.seed(seed)
+    seed_of_forecasts = None if forecast_seed is None else _checks.seed(forecast_seed, "forecast_seed")
+    method = _checks.text("forecaster", forecaster)
+    ends, n_threads = _checks.month_ends(month_ends), _checks.threads(threads)
+    core = with_progress(progress, f"backtest {prog.name}", lambda callback: _core.backtest(
+        prog._spec, pop._core, mod._core, years=n_years, scenarios=n_scenarios, seed=truth_seed,
+        forecast_seed=seed_of_forecasts, forecaster=method, month_ends=ends, threads=n_threads, progress=callback))
     out = BacktestResult(core)
     out._decimals = prog.decimals
     return out

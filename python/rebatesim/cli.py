@@ -35,9 +35,12 @@ import math
 import os
 import re
 import sys
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from . import __version__, _checks
+from . import _checks
+from ._version import __version__
+from ._display import forecast_text, settlement_text, simulation_text
+from ._format import exact_amount, plain_estimate, text_table
 from .exceptions import RebatesimError, RequestError
 
 EXIT_ERROR = 1
@@ -135,73 +138,6 @@ _SCENARIOS = _whole(1, _checks.MAX_SCENARIOS)
 _THREADS = _whole(1, _checks.MAX_THREADS)
 
 
-def _money(v: Any, dp: int) -> str:
-    import decimal
-
-    return f"{decimal.Decimal(v):,.{dp}f}"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> str:
-    widths = [len(h) for h in header]
-    for r in rows:
-        widths = [max(w, len(c)) for w, c in zip(widths, r)]
-
-    def fmt(r: Sequence[str]) -> str:
-        return "  ".join(c.rjust(w) if ra else c.ljust(w) for c, w, ra in zip(r, widths, right)).rstrip()
-
-    sep = "  ".join("-" * w for w in widths)
-    return "\n".join([fmt(header), sep] + [fmt(r) for r in rows])
-
-
-def _settlement_summary(s: Any) -> str:
-    """A human summary of a settlement: totals, adjustments, per component and segment."""
-    dp = s._core.decimals
-    cur = s.currency
-    t = s.totals
-    lines = s.lines_exact
-    bp = s.by_partner(exact=True)
-    out: List[str] = []
-    out.append(f"{s._core.programme} ({cur}): {len(bp):,} partners, {len(lines):,} lines")
-    out.append("")
-    rows = [["calculated", _money(t["calculated"], dp)]]
-    for key, label in (
-        ("adj_component_cap", "component caps"),
-        ("adj_exclusive_group", "exclusive groups"),
-        ("adj_partner_cap", "partner cap"),
-        ("adj_minimum_payout", "minimum payout"),
-        ("adj_budget_cut", "budget cut"),
-    ):
-        if t[key] != 0:
-            rows.append([label, _money(t[key], dp)])
-    rows.append(["payable", _money(t["payable"], dp)])
-    out.append(_table(["total", cur], rows, [False, True]))
-    if s.budget_binding:
-        out.append("(the programme budget binds: payouts were cut pro rata)")
-    out.append("")
-    comp_rows = []
-    for comp, g in lines.groupby("component", sort=True):
-        paid_partners = g.groupby("partner_id")["payable"].sum()
-        comp_rows.append([
-            str(comp),
-            str(g["kind"].iloc[0]),
-            f"{int((paid_partners > 0).sum()):,}",
-            _money(sum(g["calculated"]), dp),
-            _money(sum(g["payable"]), dp),
-        ])
-    out.append(_table(["component", "kind", "partners paid", "calculated", "payable"], comp_rows, [False, False, True, True, True]))
-    out.append("")
-    seg_rows = []
-    for seg, g in bp.groupby("segment", sort=True):
-        seg_rows.append([
-            str(seg) or "-",
-            f"{len(g):,}",
-            f"{int((g['payable'] > 0).sum()):,}",
-            _money(sum(g["payable"]), dp),
-        ])
-    out.append(_table(["segment", "partners", "paid", "payable"], seg_rows, [False, True, True, True]))
-    return "\n".join(out)
-
-
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .programme import Programme
 
@@ -224,7 +160,7 @@ def _emit_settlement(s: Any, args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(s.to_json().rstrip("\n") + "\n")
     else:
-        print(_settlement_summary(s))
+        print(settlement_text(s))
         if args.out:
             print(f"\nwrote lines.csv, partners.csv, standings.csv, summary.json to {args.out}")
     return 0
@@ -243,46 +179,6 @@ def _sim_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
         scenarios=args.scenarios, seed=args.seed, threads=args.threads, precision=precision,
         max_scenarios=args.max_scenarios, progress=not args.json and sys.stderr.isatty(),
     )
-
-
-def _fmt_est(v: float, se: float, ratio: bool = False, dp: int = 0) -> str:
-    if v != v:  # NaN
-        return "n/a"
-    places = 3 if ratio else dp  # money at the currency's minor unit
-    if se != se:  # no standard error (the most likely amount)
-        return f"{v:,.{places}f}"
-    return f"{v:,.{places}f} ± {se:,.{places}f}"
-
-
-def _simulation_summary(r: Any) -> str:
-    s = r.summary
-    dp = r._decimals
-    out = [
-        f"{r.meta['programme']} ({r.currency}): {r.n_scenarios:,} scenarios, seed {r.seed}"
-        + (f", budget {r.budget:,.{dp}f}" if r.budget is not None else ""),
-        "",
-    ]
-    rows = []
-    for name in ["payout", "payout_before_budget", "revenue", "incremental_revenue", "incremental_margin", "roi", "deadweight_share"]:
-        ratio = name in ("roi", "deadweight_share")
-        rows.append([name.replace("_", " ")] + [_fmt_est(s.loc[name, st], s.loc[name, st + "_se"], ratio, dp) for st in ("mean", "p5", "p50", "p95")])
-    out.append(_table(["outcome", "mean", "P5", "P50", "P95"], rows, [False, True, True, True, True]))
-    if r.budget is not None:
-        p, se = r.budget_binding
-        out.append(f"\nP(budget binds) = {p:.3f} ± {se:.3f}")
-    out.append("")
-    seg = r.by_segment()
-    out.append(_table(["segment", "mean payout", "mean revenue", "ROI", "deadweight share"],
-                      [[str(i), _fmt_est(row.payout_mean, row.payout_se, dp=dp), _fmt_est(row.revenue_mean, row.revenue_se, dp=dp),
-                        _fmt_est(row.roi_mean, row.roi_se, True), _fmt_est(row.deadweight_share_mean, row.deadweight_share_se, True)]
-                       for i, row in seg.iterrows()],
-                      [False, True, True, True, True]))
-    out.append("")
-    comp = r.by_component()
-    out.append(_table(["component", "mean payout", "P95"],
-                      [[str(i), _fmt_est(row.payout_mean, row.payout_se, dp=dp), f"{row.payout_p95:,.{dp}f}"] for i, row in comp.iterrows()],
-                      [False, True, True]))
-    return "\n".join(out)
 
 
 def _inputs(args: argparse.Namespace, **files: Any) -> Dict[str, str]:
@@ -313,38 +209,45 @@ def _declare_outputs(args: argparse.Namespace, out: Optional[str] = None) -> Non
     args.outputs = outs
 
 
+def _write_report(args: argparse.Namespace, rep: Any) -> str:
+    """Write a report folder as the command's ``--out`` (declared by :func:`_declare_outputs`);
+    returns the line that says where, printed after the summary."""
+    with args.outputs:
+        rep.write(args.out_target.path)
+    return f"\nwrote the report to {args.out_target.target}{os.sep}report.html (charts, CSV, Excel alongside)"
+
+
 def _emit_simulation(r: Any, args: argparse.Namespace, model: Any = None) -> int:
     if args.out:
         from .report import simulation_report
 
-        rep = simulation_report(r, inputs=_inputs(args, programme=args.programme, partners=args.partners,
-                                                  model=args.model), model=model)
-        with args.outputs:
-            rep.write(args.out_target.path)
-        folder = args.out_target.target
+        written = _write_report(args, simulation_report(
+            r, inputs=_inputs(args, programme=args.programme, partners=args.partners, model=args.model), model=model))
     if args.json:
         sys.stdout.write(r.to_json() + "\n")
     else:
-        print(_simulation_summary(r))
+        print(simulation_text(r))
         if args.out:
-            print(f"\nwrote the report to {folder}{os.sep}report.html (charts, CSV, Excel alongside)")
+            print(written)
     return 0
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from .simulation import _model, simulate
+    from ._inputs import as_model
+    from .simulation import simulate
 
     _declare_outputs(args)
-    model = _model(args.model)
+    model = as_model(args.model)
     r = simulate(args.programme, args.partners, model, **_sim_kwargs(args))
     return _emit_simulation(r, args, model)
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    from ._inputs import as_model
+    from .comparison import compare
     from .programme import Programme
-    from .simulation import _model, compare
 
-    designs = []
+    designs: List[Tuple[str, Any]] = []
     for path in args.programmes:
         p = Programme.from_file(path)
         name = p.name
@@ -352,43 +255,40 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             name = path
         designs.append((name, p))
     _declare_outputs(args)
-    model = _model(args.model)
+    model = as_model(args.model)
     c = compare(designs, args.partners, model, **_sim_kwargs(args))
     if args.out:
         from .report import comparison_report
 
-        rep = comparison_report(c, inputs=_inputs(args, programmes=args.programmes, partners=args.partners,
-                                                  model=args.model), model=model)
-        with args.outputs:
-            rep.write(args.out_target.path)
-        folder = args.out_target.target
+        written = _write_report(args, comparison_report(
+            c, inputs=_inputs(args, programmes=args.programmes, partners=args.partners, model=args.model), model=model))
     if args.json:
         sys.stdout.write(c.to_json() + "\n")
         return 0
     rows = []
     dp = c._decimals
     for name, row in c.summary.iterrows():
-        rows.append([str(name), _fmt_est(row.payout_mean, row.payout_mean_se, dp=dp), f"{row.payout_p95:,.{dp}f}",
+        rows.append([str(name), plain_estimate(row.payout_mean, row.payout_mean_se, decimals=dp), f"{row.payout_p95:,.{dp}f}",
                      f"{row.incremental_margin_mean:,.{dp}f}", f"{row.roi_mean:,.3f}"])
-    print(_table(["design", "mean payout", "P95 payout", "incr. margin", "ROI"], rows, [False, True, True, True, True]))
+    print(text_table(["design", "mean payout", "P95 payout", "incr. margin", "ROI"], rows, [False, True, True, True, True]))
     print("\nPaired differences against the first design (common random numbers):")
     drows = []
     for name, row in c.differences.iterrows():
-        drows.append([f"{name} − {row.reference}", _fmt_est(row.payout_mean, row.payout_se, dp=dp),
-                      _fmt_est(row.revenue_mean, row.revenue_se, dp=dp),
-                      _fmt_est(row.incremental_margin_mean, row.incremental_margin_se, dp=dp),
-                      _fmt_est(row.roi_mean, row.roi_se, True), _fmt_est(row.deadweight_share_mean, row.deadweight_share_se, True)])
-    print(_table(["difference", "payout", "revenue", "incremental margin", "ROI", "deadweight share"], drows,
+        drows.append([f"{name} − {row.reference}", plain_estimate(row.payout_mean, row.payout_se, decimals=dp),
+                      plain_estimate(row.revenue_mean, row.revenue_se, decimals=dp),
+                      plain_estimate(row.incremental_margin_mean, row.incremental_margin_se, decimals=dp),
+                      plain_estimate(row.roi_mean, row.roi_se, True), plain_estimate(row.deadweight_share_mean, row.deadweight_share_se, True)])
+    print(text_table(["difference", "payout", "revenue", "incremental margin", "ROI", "deadweight share"], drows,
                  [False, True, True, True, True, True]))
     if args.out:
-        print(f"\nwrote the report to {folder}{os.sep}report.html (charts, CSV, Excel alongside)")
+        print(written)
     return 0
 
 
 DEMO_OUT = "rebatesim-demo"
 
 # The demo's small tornado: the assumptions a finance reader asks about first (see
-# rebatesim.sensitivity for the full default set).
+# rebatesim.sensitivities for the full default set).
 DEMO_ASSUMPTIONS = [
     ("Trend", "growth.rate", "-5pp", "+5pp"),
     ("Market volatility", "market.sigma", "-50%", "+50%"),
@@ -417,7 +317,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from .exceptions import FileError
     from .programme import Programme
     from .settlement import settle
-    from .simulation import Model, simulate
+    from .demand import Model
+    from .simulation import simulate
 
     out = _demo_out(args)
     if out is not None:
@@ -452,10 +353,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print("1. Forecast before the year: Monte Carlo simulation of the partners' purchasing from their "
           "prior-year baselines\n   (demand model examples/distributor/model.toml; every scenario also "
           "run without the programme)\n")
-    print(_simulation_summary(r))
+    print(simulation_text(r))
     print("\n2. Settlement after the year: the actual transactions, exactly, to the cent\n")
-    print(_settlement_summary(s))
-    print(f"\n3. Check: the actual payable {_money(s.total, r._decimals)} {s.currency} against the forecast "
+    print(settlement_text(s))
+    print(f"\n3. Check: the actual payable {exact_amount(s.total, r._decimals)} {s.currency} against the forecast "
           f"(mean {r.payout.mean():,.{r._decimals}f}): {rank:.0%} of the simulated scenarios paid at most as much.")
     if out is not None:
         print(f"\nwrote the report to {os.path.abspath(out)}{os.sep}report.html (charts, CSV, Excel alongside)")
@@ -468,7 +369,7 @@ def _demo_report(args: argparse.Namespace, out: str, programme: Any, model: Any,
     exact settlement of the actual year and the check of one against the other."""
     from ._examples import example_path
     from .report import settlement_section, simulation_report
-    from .sensitivity import sensitivity
+    from .sensitivities import sensitivity
 
     sens = None
     if args.sensitivity_scenarios > 0:
@@ -487,7 +388,7 @@ def _demo_report(args: argparse.Namespace, out: str, programme: Any, model: Any,
     rep.parts = head
     settlement_section(rep, s)
     rep.add_heading("Forecast against the actual year")
-    rep.add_text(f"The actual payable {_money(s.total, r._decimals)} {s.currency} against the forecast mean "
+    rep.add_text(f"The actual payable {exact_amount(s.total, r._decimals)} {s.currency} against the forecast mean "
                  f"{check['forecast_mean']:,.{r._decimals}f}: {check['share_of_scenarios_at_or_below_actual']:.0%} of the simulated "
                  "scenarios paid at most as much.")
     rep.parts += tail
@@ -506,67 +407,8 @@ def _demo_json(r: Any, s: Any, check: Dict[str, Any]) -> str:
     return json_text({"forecast": r.to_dict(), "settlement": s.summary(), "check": check}, r._decimals)
 
 
-def _forecast_summary(f: Any) -> str:
-    """A human summary of a forecast: estimates, budget, segments, components, cash, accrual."""
-    cur = f.currency
-    dp = f._decimals
-    e = f.estimates
-    out = [
-        f"{f.programme} ({cur}): forecast as of {f.as_of} from {f.months_observed} months of actuals, "
-        f"{f.n_scenarios:,} scenarios, seed {f.seed}" + (f", budget {f.budget:,.{dp}f}" if f.budget is not None else ""),
-        "",
-    ]
-    s = f.summary
-    rows = []
-    for name in ["payout", "payout_before_budget"]:
-        rows.append([name.replace("_", " ")] + [_fmt_est(s.loc[name, st], s.loc[name, st + "_se"], dp=dp) for st in ("mean", "p50", "p90", "p95")])
-    out.append(_table(["final payout", "mean", "P50", "P90", "P95"], rows, [False, True, True, True, True]))
-    out.append("")
-    out.append(_table(["IFRS 15 estimate", cur], [
-        ["expected value", _fmt_est(e.expected_value, e.expected_value_se, dp=dp)],
-        ["most likely amount", _fmt_est(e.most_likely, e.most_likely_se, dp=dp)],
-        [f"constrained ({e.confidence:.0%})", _fmt_est(e.constrained, e.constrained_se, dp=dp)],
-    ], [False, True]))
-    b = f.budget_exceedance
-    if b is not None:
-        out.append(f"\nP(the programme exceeds its budget) = {b[0]:.3f} ± {b[1]:.3f}")
-    out.append("")
-    seg = f.by_segment()
-    out.append(_table(["segment", "mean", "P95"], [[str(i), _fmt_est(r["mean"], r["mean_se"], dp=dp), f"{r['p95']:,.{dp}f}"] for i, r in seg.iterrows()], [False, True, True]))
-    out.append("")
-    comp = f.by_component()
-    out.append(_table(["component", "mean", "P95"], [[str(i), _fmt_est(r["mean"], r["mean_se"], dp=dp), f"{r['p95']:,.{dp}f}"] for i, r in comp.iterrows()], [False, True, True]))
-    out.append("")
-    cash = f.cash_schedule()
-    out.append(_table(["payment date", "periods", "status", "expected", "P5", "P95"],
-                      [[str(r.payment_date), r.periods, r.status, f"{r.mean:,.{dp}f}", f"{r.p5:,.{dp}f}", f"{r.p95:,.{dp}f}"] for r in cash.itertuples()],
-                      [False, False, False, True, True, True]))
-    j = f.journal()
-    out.append("")
-    out.append(_table(["accrual at " + str(f.as_of), cur], [
-        ["required to date", f"{j['required'].sum():,.{dp}f}"],
-        ["accrued before", f"{j['prior'].sum():,.{dp}f}"],
-        ["to book", f"{j['movement'].sum():,.{dp}f}"],
-        ["  of which run rate", f"{j['run_rate'].sum():,.{dp}f}"],
-        ["  of which catch-up", f"{j['catch_up'].sum():,.{dp}f}"],
-    ], [False, True]))
-    w = f.watch_list()
-    if len(w):
-        live = w[(w["next_tier_probability"] > 0.1) & (w["next_tier_probability"] < 0.9)]
-        live = live.sort_values(["next_tier_pays", "partner_id"], ascending=[False, True]).head(10)
-        if len(live):
-            out.append("")
-            out.append(_table(
-                ["watch list (next tier in play)", "component", "tier", "shortfall", "next tier pays", "P(reach)"],
-                [[r.partner_id, r.component, f"{int(r.current_tier)} → {int(r.next_tier)}", f"{r.shortfall:,.0f}",
-                  f"{r.next_tier_pays:,.{dp}f}", f"{r.next_tier_probability:.0%}"] for r in live.itertuples()],
-                [False, False, False, True, True, True]))
-    out.append("\nMethod: " + e.method)
-    return "\n".join(out)
-
-
 def _cmd_forecast(args: argparse.Namespace) -> int:
-    from .forecast import forecast
+    from .forecasting import forecast
 
     _declare_outputs(args)
     f = forecast(args.programme, args.partners, args.model, args.actuals, as_of=args.as_of,
@@ -581,7 +423,7 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(f.to_json() + "\n")
     else:
-        print(_forecast_summary(f))
+        print(forecast_text(f))
         if args.out:
             print(f"\nwrote summary, estimates, partners, segments, components, journal, watch_list, cash_schedule (.csv) and forecast.json to {args.out}")
         if args.excel:
@@ -615,14 +457,14 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         "paired": {m: json.loads(p.to_json(orient="records")) for m, p in paired.items()},
     }
     if args.out:
-        from .settlement import write_outputs
+        from .outputs import write_folder
 
         files = {"coverage.csv": csv_text(bt.coverage, bt._decimals, index=False, default=RATIO),
                  "errors.csv": csv_text(bt.errors, bt._decimals, index=False, default=RATIO),
                  "table.md": bt.table(),
                  "summary.json": json_text(summary, bt._decimals) + "\n"}
         with args.outputs:
-            write_outputs(str(args.out_target.path), files)
+            write_folder(str(args.out_target.path), files)
     if args.json:
         sys.stdout.write(json_text(summary, bt._decimals) + "\n")
         return 0
@@ -636,7 +478,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     for m, p in paired.items():
         last = p.iloc[-1]
         rows.append([m, f"{100 * last.difference:+.2f} ± {100 * last.se:.2f} points", f"{last.wins:.0%}"])
-    print(_table(["against", "difference", f"{first} closer"], rows, [False, True, True]))
+    print(text_table(["against", "difference", f"{first} closer"], rows, [False, True, True]))
     if args.out:
         print(f"\nwrote coverage.csv, errors.csv, table.md, summary.json to {args.out}")
     return 0

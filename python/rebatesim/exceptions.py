@@ -20,7 +20,7 @@ The Rust core maps its one error type to these classes in one exhaustive
 
 from __future__ import annotations
 
-from typing import Any, Iterable, NamedTuple, Optional
+from typing import Any, Dict, Iterable, NamedTuple, Optional
 
 __all__ = [
     "RebatesimError",
@@ -53,7 +53,7 @@ class RebatesimError(ValueError):
         return (_rebuild, (type(self), self.message, details))
 
 
-def _rebuild(cls: type, message: str, details: dict) -> "RebatesimError":
+def _rebuild(cls: "type[RebatesimError]", message: str, details: Dict[str, Any]) -> "RebatesimError":
     return cls(message, **details)
 
 

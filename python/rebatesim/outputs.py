@@ -22,7 +22,12 @@ owner is dead (a ``.old-`` one is put back if the target is missing) and leaves 
 owner's alone, and those from another host too.
 
 Used by ``settle --out``, ``simulate --out``, ``compare --out``, ``demo``,
-``forecast --out``/``--excel`` and ``backtest --out``.
+``forecast --out``/``--excel`` and ``backtest --out``, and by every ``to_csv`` of the
+results.
+
+Excel workbooks (:func:`write_excel`, behind every ``to_excel``) are written here too, into
+a temporary file beside the target that is then renamed over it, with numbers rounded and
+formatted as the CSV files write them (:mod:`rebatesim._format`).
 
 >>> import os, tempfile
 >>> from rebatesim.outputs import AtomicFolder, write_folder
@@ -42,7 +47,9 @@ Used by ``settle --out``, ``simulate --out``, ``compare --out``, ``demo``,
 
 from __future__ import annotations
 
+import decimal
 import hashlib
+import math
 import os
 import pathlib
 import re
@@ -50,12 +57,14 @@ import shutil
 import socket
 import tempfile
 from types import TracebackType
-from typing import List, Mapping, Optional, Sequence, Type, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
 from . import _checks
+from ._format import MONEY, RATIO, KindSpec, column_kind, kind_of, rounded
 from .exceptions import FileError, RequestError
 
-__all__ = ["AtomicFolder", "Outputs", "write_folder", "check_target", "check_file_target", "remove_stale"]
+__all__ = ["AtomicFolder", "Outputs", "write_folder", "check_target", "check_file_target", "remove_stale",
+           "write_excel", "excel_format", "EXCEL_OPTIONS"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -447,3 +456,128 @@ def write_folder(directory: PathLike, files: Mapping[str, Union[str, bytes]], *,
             else:
                 f.write_text(name, content)
     return f.target
+
+
+# ------------------------------------------------------------------ Excel
+#: XlsxWriter workbook options for every workbook rebatesim writes: strings stay strings
+#: (a partner id ``=HYPERLINK(...)`` is text, not a formula or a link).
+EXCEL_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+
+
+def excel_format(kind: Optional[str], decimals: int) -> Optional[str]:
+    """The Excel number format of a kind: ``#,##0.00`` for money in a 2-decimal currency,
+    ``0.0000`` for ratios, None (General) otherwise."""
+    if kind == MONEY:
+        return "#,##0" + ("." + "0" * int(decimals) if decimals else "")
+    if kind == RATIO:
+        return "0.0000"
+    return None
+
+
+def _excel_number(v: Any, kind: Optional[str], decimals: int) -> Any:
+    if isinstance(v, str):
+        return v
+    r = rounded(v, kind, decimals)
+    if r is None:
+        return None
+    if isinstance(r, decimal.Decimal):
+        return float(r)
+    return r
+
+
+SheetSpec = Union[Any, Tuple[Any, Mapping[str, Any]]]
+
+
+def write_excel(path: Any, sheets: Mapping[str, SheetSpec], decimals: int) -> None:
+    """Write DataFrames as the sheets of one workbook (XlsxWriter), atomically: a temporary
+    file in the same folder, then renamed. Header row frozen, columns sized to their content,
+    numbers rounded by kind (as in CSV, :mod:`rebatesim._format`) and shown with :func:`excel_format`; every string
+    written as a string (:data:`EXCEL_OPTIONS`). ``sheets``: name → DataFrame, or
+    (DataFrame, {"kinds": …, "default": …, "rows": …}) as for :func:`rebatesim._format.csv_text`."""
+    import pandas as pd
+
+    try:
+        import xlsxwriter  # noqa: F401
+    except ImportError:  # pragma: no cover
+        raise RequestError("to_excel needs XlsxWriter: pip install XlsxWriter") from None
+    target = os.path.abspath(os.fspath(path))
+    if not target.lower().endswith((".xlsx", ".xlsm")):
+        raise RequestError(f"{target}: an Excel workbook name must end in .xlsx")
+    folder = os.path.dirname(target)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".xlsx", dir=folder)
+        os.close(fd)
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes it private; a workbook is not
+    except OSError as e:
+        raise FileError(f"{folder}: {e.strerror or e}", path=folder) from None
+    try:
+        with pd.ExcelWriter(tmp, engine="xlsxwriter", engine_kwargs={"options": dict(EXCEL_OPTIONS)}) as xw:
+            fmts: Dict[str, Any] = {}
+
+            def fmt(kind: Optional[str]) -> Any:
+                f = excel_format(kind, decimals)
+                if f is None:
+                    return None
+                if f not in fmts:
+                    fmts[f] = xw.book.add_format({"num_format": f})
+                return fmts[f]
+
+            for name, spec in sheets.items():
+                df, opts = (spec if isinstance(spec, tuple) else (spec, {}))
+                _excel_sheet(xw, name[:31], df, decimals, fmt, **opts)
+        os.replace(tmp, target)
+    except BaseException as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(e, OSError):
+            raise FileError(f"{target}: {e.strerror or e}", path=target) from None
+        raise
+
+
+def _excel_sheet(xw: Any, name: str, df: Any, decimals: int, fmt: Callable[[Optional[str]], Any], *,
+                 kinds: KindSpec = None, default: Optional[str] = None,
+                 rows: Optional[Callable[[Any], Optional[str]]] = None) -> None:
+    import pandas as pd
+
+    nidx = df.index.nlevels
+    data = df.copy()
+    col_kinds: List[Optional[str]] = []
+    per_cell: Dict[int, List[Optional[str]]] = {}
+    for j, col in enumerate(data.columns):
+        kind = column_kind(col, kinds, default)
+        col_kinds.append(kind)
+        s = data.iloc[:, j]
+        if pd.api.types.is_float_dtype(s) or s.dtype == object:
+            explicit = (kinds is not None and col in kinds) or kind_of(col) is not None
+            if rows is not None and not explicit:
+                per_cell[j] = [rows(lab) or kind for lab in data.index]
+                vals = [_excel_number(v, k, decimals) for v, k in zip(s.tolist(), per_cell[j])]
+            else:
+                vals = [_excel_number(v, kind, decimals) for v in s.tolist()]
+            if pd.api.types.is_float_dtype(s):
+                data.isetitem(j, pd.Series([float("nan") if v is None else float(v) for v in vals],
+                                           index=data.index, dtype="float64"))
+            else:
+                data.isetitem(j, pd.Series(vals, index=data.index, dtype=object))
+    data.to_excel(xw, sheet_name=name, merge_cells=False)  # every row filterable
+    ws = xw.sheets[name]
+    ws.freeze_panes(1, nidx)
+    for j, col in enumerate(list(data.index.names) + list(data.columns)):
+        values = data.index.get_level_values(j) if j < nidx else data.iloc[:, j - nidx]
+        numeric = j >= nidx and pd.api.types.is_float_dtype(values)
+        kind = col_kinds[j - nidx] if j >= nidx else None
+        shown = decimals if kind == MONEY else 4
+        width = max([len(str(col))] + [len(f"{v:,.{shown}f}") if numeric and v == v else len(str(v))
+                                        for v in values[:200]])
+        # a column's format applies to the cells pandas writes without one (numbers)
+        ws.set_column(j, j, min(max(width + 2, 8), 48), fmt(kind) if numeric and j - nidx not in per_cell else None)
+    for jj, ks in per_cell.items():
+        col = data.iloc[:, jj]
+        for i, (v, k) in enumerate(zip(col.tolist(), ks)):
+            f = fmt(k)
+            if f is not None and isinstance(v, float) and math.isfinite(v):
+                ws.write_number(i + 1, jj + nidx, v, f)

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import decimal
-import html
 import json
 import os
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _checks, _core
+from ._display import programme_html
 from ._values import parse_percent, to_json_text
 from .exceptions import ProgrammeError, RequestError
 
@@ -211,7 +211,8 @@ class Programme:
     def to_dict(self) -> Dict[str, Any]:
         """The programme as a dict with the file format's keys (absent optional
         fields stay absent). ``Programme.from_dict(p.to_dict()) == p``."""
-        return json.loads(self._spec.to_text("json"))
+        d: Dict[str, Any] = json.loads(self._spec.to_text("json"))
+        return d
 
     def to_toml(self) -> str:
         """The programme as TOML text; reading it back gives an equal programme."""
@@ -267,7 +268,8 @@ class Programme:
         exact amounts as strings; percentages in percent)."""
         if self._describe is None:
             self._describe = json.loads(self._spec.describe())
-        return json.loads(json.dumps(self._describe))  # a copy the caller may edit
+        copy: Dict[str, Any] = json.loads(json.dumps(self._describe))  # a copy the caller may edit
+        return copy
 
     def _d(self) -> Dict[str, Any]:
         if self._describe is None:
@@ -383,7 +385,7 @@ class Programme:
         )
 
     def _repr_html_(self) -> str:
-        return _programme_html(self._d())
+        return programme_html(self._d())
 
 
 # --------------------------------------------------------------------- helpers
@@ -405,120 +407,6 @@ def _names(field: str, values: Any) -> List[Any]:
 
 def _dec(v: Optional[str]) -> Optional[decimal.Decimal]:
     return None if v is None else decimal.Decimal(v)
-
-
-def _fmt_num(v: Any) -> str:
-    if v is None:
-        return "—"
-    d = decimal.Decimal(str(v))
-    text = f"{d:,f}"
-    return text
-
-
-def _esc(v: Any) -> str:
-    return html.escape(str(v))
-
-
-_STYLE_TABLE = 'style="border-collapse:collapse;margin:2px 0 8px 0"'
-_STYLE_CELL = 'style="padding:2px 8px;border-bottom:1px solid #ddd;text-align:{}"'
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], align: Sequence[str]) -> str:
-    th = "".join(f"<th {_STYLE_CELL.format(a)}>{_esc(h)}</th>" for h, a in zip(header, align))
-    body = "".join(
-        "<tr>" + "".join(f"<td {_STYLE_CELL.format(a)}>{_esc(c)}</td>" for c, a in zip(r, align)) + "</tr>"
-        for r in rows
-    )
-    return f"<table {_STYLE_TABLE}><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _reward_text(t: Mapping[str, Any], currency: str) -> str:
-    if t["reward"] == "percent":
-        return f"{_fmt_num(t['value'])}%"
-    if t["reward"] == "per_unit":
-        return f"{_fmt_num(t['value'])} {currency} per unit"
-    return f"{_fmt_num(t['value'])} {currency} fixed"
-
-
-def _component_lines(c: Mapping[str, Any], currency: str) -> Tuple[str, str]:
-    """(one-line summary, ladder HTML or '')."""
-    kind = c["kind"]
-    bits: List[str] = [kind.replace("_", " ")]
-    ladder = ""
-    if kind == "volume":
-        bits.append(f"{c['method']} on {c['basis']}")
-        if c.get("basis_cap") is not None:
-            bits.append(f"basis capped at {_fmt_num(c['basis_cap'])}")
-        ladder = _table(
-            ["tier", f"from ({c['basis']})", "reward"],
-            [(t["tier"], _fmt_num(t["from"]), _reward_text(t, currency)) for t in c["tiers"]],
-            ["right", "right", "right"],
-        )
-    elif kind == "growth":
-        bits.append(f"on {c['basis']}, rate on {'the whole volume' if c['applies_to'] == 'whole' else 'growth above baseline'}")
-        ladder = _table(
-            ["tier", "growth from", "reward"],
-            [(t["tier"], f"{_fmt_num(t['from'])}%", _reward_text(t, currency)) for t in c["tiers"]],
-            ["right", "right", "right"],
-        )
-    elif kind == "per_unit":
-        above = c.get("above")
-        bits.append(f"{_fmt_num(c['amount'])} {currency} per unit")
-        if above == "baseline":
-            bits.append("above the partner's baseline units")
-        elif above is not None:
-            bits.append(f"above {_fmt_num(above)} units per period")
-    elif kind == "bundle":
-        mins = ", ".join(f"{m['category']} ≥ {_fmt_num(m['minimum'])}" for m in c["minimums"])
-        reward = f"{_fmt_num(c['percent'])}% of those categories' revenue" if c.get("percent") is not None else f"{_fmt_num(c['fixed'])} {currency} per period"
-        bits.append(f"when {mins} ({c['basis']}): {reward}")
-    elif kind == "logistics":
-        reward = f"{_fmt_num(c['per_order'])} {currency} per order" if c.get("per_order") is not None else f"{_fmt_num(c['percent'])}% of the order"
-        bits.append(f"orders of ≥ {_fmt_num(c['min_quantity'])} units: {reward}")
-    bits.append(f"measured per {c['measure']}" if c["measure"] == "period" else "measured cumulatively (true-up)")
-    bits.append(f"{c['returns']} of returns")
-    if c.get("cap") is not None:
-        bits.append(f"cap {_fmt_num(c['cap'])} {currency} per partner")
-    if c.get("exclusive_group"):
-        bits.append(f"exclusive group '{c['exclusive_group']}'")
-    scope = []
-    for key in ("segments", "categories", "partners"):
-        if c.get(key) is not None:
-            scope.append(f"{key}: {', '.join(c[key])}")
-    if scope:
-        bits.append("limited to " + "; ".join(scope))
-    return "; ".join(bits), ladder
-
-
-def _programme_html(d: Mapping[str, Any]) -> str:
-    cur = d["currency"]
-    periods = d["periods"]
-    n = len(periods)
-    labels = [p["label"] for p in periods]
-    shown = ", ".join(labels) if n <= 6 else f"{', '.join(labels[:3])}, …, {labels[-1]}"
-    rows = [
-        ("Currency", f"{cur} ({d['decimals']} decimals, rounding {d['rounding'].replace('_', '-')})"),
-        ("Periods", f"{n} × {d['period']}, {d['start']} to {d['end']}: {shown}"),
-        ("Payment", f"after each period + {d['payment']['lag_days']} days" if d["payment"]["when"] == "period" else f"at the programme end + {d['payment']['lag_days']} days"),
-    ]
-    if d["segments"]:
-        rows.append(("Segments", ", ".join(d["segments"])))
-    if d["categories"]:
-        rows.append(("Categories", ", ".join(d["categories"])))
-    for key, label in (("budget", "Budget"), ("partner_cap", "Partner cap"), ("minimum_payout", "Minimum payout")):
-        if d.get(key) is not None:
-            rows.append((label, f"{_fmt_num(d[key])} {cur}"))
-    parts = [
-        f"<div><strong>Programme: {_esc(d['name'])}</strong>",
-        _table(["", ""], rows, ["left", "left"]).replace("<thead><tr><th", "<thead style=\"display:none\"><tr><th", 1),
-        f"<div><strong>{len(d['components'])} component{'s' if len(d['components']) != 1 else ''}</strong></div>",
-    ]
-    for c in d["components"]:
-        summary, ladder = _component_lines(c, cur)
-        title = _esc(c["id"]) + (f" — {_esc(c['name'])}" if c["name"] != c["id"] else "")
-        parts.append(f"<div style=\"margin-top:6px\"><code>{title}</code>: {_esc(summary)}</div>{ladder}")
-    parts.append("</div>")
-    return "".join(parts)
 
 
 # --------------------------------------------------------------------- builders

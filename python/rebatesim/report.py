@@ -33,120 +33,31 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
-import math
 import os
 import pathlib
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
 from . import _format
+from ._display import OUTCOME_ROWS, cards, design_cells, report_frame, settlement_breakdown
+from ._format import exact_amount, finite, format_estimate, format_number, html_table, raw
+from ._version import __version__
 from .charts import Chart
 from .outputs import AtomicFolder
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .sensitivity import Sensitivity
+    from .comparison import Comparison
+    from .sensitivities import Sensitivity
     from .settlement import Settlement
-    from .simulation import Comparison, SimulationResult
+    from .simulation import SimulationResult
 
-__all__ = ["Report", "simulation_report", "comparison_report", "html_table", "format_estimate"]
+# html_table, format_estimate and format_number live in rebatesim._format (one style for every
+# table a person reads) and stay importable from here, where they were documented.
+__all__ = ["Report", "simulation_report", "comparison_report", "settlement_section", "html_table", "format_estimate",
+           "format_number"]
 
 PathLike = Union[str, "os.PathLike[str]"]
-
-
-# ------------------------------------------------------------------ formatting
-def _finite(v: Any) -> bool:
-    try:
-        return v is not None and math.isfinite(float(v))
-    except (TypeError, ValueError):
-        return False
-
-
-def format_number(v: Any, kind: str = "money") -> str:
-    """``kind``: ``money`` (thousands, no decimals), ``cents`` (two decimals),
-    ``ratio`` (three decimals), ``percent`` (a fraction as %), ``count`` (one
-    decimal below 100), ``prob`` (three decimals). NaN/None → ``n/a``.
-
-    >>> from rebatesim.report import format_number
-    >>> format_number(1234567.8), format_number(-0.4123, "percent"), format_number(None)
-    ('1,234,568', '−41.2%', 'n/a')
-    """
-    if not _finite(v):
-        return "n/a"
-    x = float(v)
-    text = _format_number(x, kind)
-    if text.startswith("-"):
-        # a typographic minus, as in the charts; none for a value that rounds to zero
-        return "\u2212" + text[1:] if any(c in "123456789" for c in text) else text[1:]
-    return text
-
-
-def _format_number(x: float, kind: str) -> str:
-    if kind == "money":
-        return f"{x:,.0f}"
-    if kind == "cents":
-        return f"{x:,.2f}"
-    if kind == "percent":
-        return f"{100 * x:,.1f}%"
-    if kind in ("ratio", "prob"):
-        return f"{x:,.3f}"
-    if kind == "count":
-        return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.1f}"
-    return f"{x:,}"
-
-
-def format_estimate(value: Any, se: Any, kind: str = "money", *, html_se: bool = True) -> str:
-    """``value ± se`` formatted alike (the ± part as a small span in HTML).
-
-    >>> from rebatesim.report import format_estimate
-    >>> format_estimate(1_250_000, 4_321.5, html_se=False)
-    '1,250,000 ± 4,322'
-    """
-    v = format_number(value, kind)
-    if not _finite(se) or v == "n/a":
-        return html.escape(v) if html_se else v
-    s = format_number(se, kind)
-    if html_se:
-        return f'{html.escape(v)}<span class="se"> ± {html.escape(s)}</span>'
-    return f"{v} ± {s}"
-
-
-Cell = Union[str, Tuple[str, str]]  # text, or (html, "raw")
-
-
-def html_table(
-    header: Sequence[str],
-    rows: Sequence[Sequence[Any]],
-    *,
-    align: Optional[Sequence[str]] = None,
-    caption: Optional[str] = None,
-    cls: str = "data",
-) -> str:
-    """An HTML table: ``rows`` of cells, each plain text (escaped) or ``(html, "raw")``;
-    ``align`` per column ``"l"`` or ``"r"`` (default: first left, others right).
-
-    >>> from rebatesim.report import html_table
-    >>> html_table(["a", "b"], [["x", "1"]]).count("<tr>")
-    2
-    >>> html_table(["a"], [[("<b>bold</b>", "raw")], ["<b>escaped</b>"]]).count("&lt;b&gt;")
-    1
-    """
-    n = len(header)
-    align = list(align or (["l"] + ["r"] * (n - 1)))
-
-    def cell(tag: str, c: Any, a: str) -> str:
-        body = c[0] if isinstance(c, tuple) and len(c) == 2 and c[1] == "raw" else html.escape(str(c))
-        return f'<{tag} class="{a}">{body}</{tag}>'
-
-    head = "".join(cell("th", h, a) for h, a in zip(header, align))
-    body = "".join("<tr>" + "".join(cell("td", c, a) for c, a in zip(r, align)) + "</tr>" for r in rows)
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return (f'<div class="tw"><table class="{cls}">{cap}<thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table></div>")
-
-
-def _raw(s: str) -> Tuple[str, str]:
-    return (s, "raw")
 
 
 _CSS = """
@@ -278,8 +189,6 @@ class Report:
                 )
             else:
                 body.append(part)
-        from . import __version__
-
         stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
         return (
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -313,64 +222,21 @@ class Report:
         return f.target
 
     def _repr_html_(self) -> str:
-        # The page in a sandboxed iframe: its CSS styles the report, not the notebook.
-        return (f'<iframe srcdoc="{html.escape(self.to_html(), quote=True)}" sandbox="" '
-                'style="width:100%;height:720px;border:1px solid #ddd" title="report"></iframe>')
+        return report_frame(self.to_html())
 
     def __repr__(self) -> str:
         return f"<Report {self.title!r}: {len(self.charts)} charts, {len(self.files) + len(self.writers)} files>"
 
 
 # ------------------------------------------------------------ result sections
-_OUTCOME_ROWS = [
-    ("payout", "Payout (after budget)", "money"),
-    ("payout_before_budget", "Payout before budget", "money"),
-    ("revenue", "Revenue with the programme", "money"),
-    ("revenue_counterfactual", "Revenue without the programme", "money"),
-    ("incremental_revenue", "Incremental revenue", "money"),
-    ("incremental_margin", "Incremental margin", "money"),
-    ("roi", "ROI ((incremental margin − payout) / payout)", "ratio"),
-    ("deadweight_share", "Deadweight share of payout", "percent"),
-]
-
-
-def _cards(r: "SimulationResult") -> str:
-    s = r.summary
-    cur = html.escape(r.currency)
-
-    def card(k: str, v: str, sub: str = "", alert: bool = False) -> str:
-        return (f'<div class="card{" alert" if alert else ""}"><div class="k">{html.escape(k)}</div>'
-                f'<div class="v">{v}</div><div class="s">{sub}</div></div>')
-
-    out = [
-        card("Expected payout", f"{format_number(s.loc['payout', 'mean'])} {cur}",
-             f"± {format_number(s.loc['payout', 'mean_se'])} (1 s.e.)"),
-        card("P50 / P95 payout", f"{format_number(s.loc['payout', 'p50'])} / {format_number(s.loc['payout', 'p95'])}",
-             f"P95 ± {format_number(s.loc['payout', 'p95_se'])} {cur}"),
-    ]
-    if r.budget is not None:
-        p, se = r.budget_binding
-        out.append(card("Budget", f"{format_number(r.budget)} {cur}",
-                        f"P(payout before budget &gt; budget) = {format_number(p, 'percent')} ± {format_number(se, 'percent')}",
-                        alert=_finite(p) and p >= 0.1))
-    roi = s.loc["roi", "mean"]
-    if _finite(roi):
-        out.append(card("Expected ROI", format_number(roi, "percent"), f"± {format_number(s.loc['roi', 'mean_se'], 'percent')}"))
-    im = s.loc["incremental_margin", "mean"]
-    if _finite(im):
-        out.append(card("Incremental margin", f"{format_number(im)} {cur}",
-                        f"± {format_number(s.loc['incremental_margin', 'mean_se'])}"))
-    return '<div class="cards">' + "".join(out) + "</div>"
-
-
 def _summary_table(r: "SimulationResult") -> str:
     s = r.summary
     rows = []
-    for key, label, kind in _OUTCOME_ROWS:
+    for key, label, kind in OUTCOME_ROWS:
         row = s.loc[key]
-        if not _finite(row["mean"]):
+        if not finite(row["mean"]):
             continue
-        rows.append([label] + [_raw(format_estimate(row[st], row[st + "_se"], kind)) for st in ("mean", "sd", "p5", "p50", "p95", "p99")])
+        rows.append([label] + [raw(format_estimate(row[st], row[st + "_se"], kind)) for st in ("mean", "sd", "p5", "p50", "p95", "p99")])
     return html_table(["Outcome (" + r.currency + ")", "Mean", "SD", "P5", "P50", "P95", "P99"], rows,
                       caption="Each estimate ± its Monte Carlo standard error.")
 
@@ -380,14 +246,14 @@ def _segment_table(r: "SimulationResult") -> str:
     tot = seg["payout_mean"].sum()
     rows = []
     for name, row in seg.iterrows():
-        rows.append([str(name), _raw(format_estimate(row.payout_mean, row.payout_se)),
+        rows.append([str(name), raw(format_estimate(row.payout_mean, row.payout_se)),
                      format_number(row.payout_mean / tot if tot else float("nan"), "percent"),
                      format_number(row.payout_p95),
-                     _raw(format_estimate(row.revenue_mean, row.revenue_se)),
+                     raw(format_estimate(row.revenue_mean, row.revenue_se)),
                      format_number(row.payout_mean / row.revenue_mean if row.revenue_mean else float("nan"), "percent"),
-                     _raw(format_estimate(row.incremental_margin_mean, row.incremental_margin_se)),
-                     _raw(format_estimate(row.roi_mean, row.roi_se, "percent")),
-                     _raw(format_estimate(row.deadweight_share_mean, row.deadweight_share_se, "percent"))])
+                     raw(format_estimate(row.incremental_margin_mean, row.incremental_margin_se)),
+                     raw(format_estimate(row.roi_mean, row.roi_se, "percent")),
+                     raw(format_estimate(row.deadweight_share_mean, row.deadweight_share_se, "percent"))])
     return html_table(["Segment", "Mean payout", "Share", "P95 payout", "Mean revenue", "Payout / revenue",
                        "Incremental margin", "ROI", "Deadweight share"], rows,
                       caption="ROI and deadweight share of each segment, defined as the totals' on the segment's "
@@ -405,7 +271,7 @@ def _component_table(r: "SimulationResult") -> str:
     rows = []
     for cid, row in comp.iterrows():
         rows.append([str(cid), names.get(cid, ""), kinds.get(cid, ""),
-                     _raw(format_estimate(row.payout_mean, row.payout_se)), format_number(row.payout_p95)])
+                     raw(format_estimate(row.payout_mean, row.payout_se)), format_number(row.payout_p95)])
     return html_table(["Component", "Name", "Kind", "Mean payout", "P95 payout"], rows, align=["l", "l", "l", "r", "r"])
 
 
@@ -416,7 +282,7 @@ def _tier_table(r: "SimulationResult") -> str:
     rows = []
     for _, row in t.iterrows():
         rows.append([str(row.label), str(row.component), "below tier 1" if row.tier == 0 else f"tier {row.tier}",
-                     _raw(format_estimate(row.mean_partners, row.mean_partners_se, "count")),
+                     raw(format_estimate(row.mean_partners, row.mean_partners_se, "count")),
                      format_number(row.p5, "count"), format_number(row.p95, "count")])
     return html_table(["Segment / ladder", "Component", "Highest tier reached", "Mean partners", "P5", "P95"], rows,
                       align=["l", "l", "l", "r", "r", "r"])
@@ -432,7 +298,7 @@ def _schedule_table(r: "SimulationResult") -> str:
         for df in (a, c):
             if m in df.index:
                 x = df.loc[m]
-                row += [_raw(format_estimate(x["in_month"], x["in_month_se"])), _raw(format_estimate(x["mean"], x["mean_se"])),
+                row += [raw(format_estimate(x["in_month"], x["in_month_se"])), raw(format_estimate(x["mean"], x["mean_se"])),
                         format_number(x["p10"]), format_number(x["p50"]), format_number(x["p90"])]
             else:
                 row += ["", "", "", "", ""]
@@ -503,7 +369,7 @@ def simulation_charts(r: "SimulationResult", *, name: Optional[str] = None) -> D
     dist_sub = sub
     if r.budget is not None:
         p, _ = r.budget_binding
-        if _finite(p) and p > 0:
+        if finite(p) and p > 0:
             # the payouts are after the budget: a binding budget shows as a pile at the budget line
             dist_sub += f" · the budget binds in {p:.0%} of scenarios (payout held at the budget)"
     out: Dict[str, Chart] = {
@@ -573,7 +439,7 @@ def simulation_report(
     rep = Report(title or f"Rebate forecast: {r.meta['programme']}",
                  subtitle=f"{r.n_scenarios:,} Monte Carlo scenarios, seed {r.seed}, amounts in {r.currency}")
     charts_ = simulation_charts(r)
-    rep.add_html(_cards(r))
+    rep.add_html(cards(r))
     rep.add_chart("payout_distribution", charts_["payout_distribution"],
                   "Total payout per scenario with its mean, median (P50), P95 and the budget.")
     rep.add_heading("Summary")
@@ -622,9 +488,9 @@ def _sensitivity_section(rep: Report, s: "Sensitivity") -> None:
         rows = []
         for name, row in s.table.iterrows():
             rows.append([str(name), str(row.low_label), str(row.high_label),
-                         _raw(format_estimate(row.payout_low_diff, row.payout_low_diff_se)),
-                         _raw(format_estimate(row.payout_high_diff, row.payout_high_diff_se)),
-                         _raw(format_estimate(row.payout_swing, row.payout_swing_se))])
+                         raw(format_estimate(row.payout_low_diff, row.payout_low_diff_se)),
+                         raw(format_estimate(row.payout_high_diff, row.payout_high_diff_se)),
+                         raw(format_estimate(row.payout_swing, row.payout_swing_se))])
         rep.add_table(["Assumption", "Low", "High", "Payout change at low", "Payout change at high", "Swing"], rows,
                       align=["l", "l", "l", "r", "r", "r"])
         rep.add_file("sensitivity.csv", _format.csv_text(s.table, s._decimals))
@@ -660,48 +526,39 @@ def comparison_report(
 
     rows = []
     for name in names:
-        r = c.results[name]
-        s = r.summary
-        bb, bse = r.budget_binding
-        rows.append([
-            name,
-            _raw(format_estimate(s.loc["payout", "mean"], s.loc["payout", "mean_se"])),
-            _raw(format_estimate(s.loc["payout", "p95"], s.loc["payout", "p95_se"])),
-            _raw(format_estimate(s.loc["revenue", "mean"], s.loc["revenue", "mean_se"])),
-            _raw(format_estimate(s.loc["incremental_margin", "mean"], s.loc["incremental_margin", "mean_se"])),
-            _raw(format_estimate(s.loc["roi", "mean"], s.loc["roi", "mean_se"], "percent")),
-            _raw(format_estimate(bb, bse, "percent")) if r.budget is not None else "no budget",
-        ])
+        d = design_cells(c.results[name])
+        rows.append([name, d["payout_mean"], d["payout_p95"], d["revenue"], d["incremental_margin"], d["roi"],
+                     d["budget_binding"] if d["budget_binding"] is not None else "no budget"])
     rep.add_html(html_table(["Design", "Mean payout", "P95 payout", "Mean revenue", "Incremental margin", "ROI",
                              "P(budget binds)"], rows, caption=f"Per design, {cur}; ± one standard error."))
     rep.add_chart("design_comparison", charts.design_comparison(
         {nm: c.results[nm].payout for nm in names}, currency=cur,
-        roi={nm: float(summ.loc[nm, "roi_mean"]) for nm in names if _finite(summ.loc[nm, "roi_mean"])},
+        roi={nm: float(summ.loc[nm, "roi_mean"]) for nm in names if finite(summ.loc[nm, "roi_mean"])},
         budget=budget, title="Payout by design", subtitle=f"{n:,} scenarios per design, common random numbers"),
         "Distribution of the total payout of each design, with the budget and each design's expected ROI.")
     rep.add_heading("Differences against the reference")
     drows = []
     for name, row in diff.iterrows():
         drows.append([f"{name} − {row.reference}",
-                      _raw(format_estimate(row.payout_mean, row.payout_se)),
-                      _raw(format_estimate(row.revenue_mean, row.revenue_se)),
-                      _raw(format_estimate(row.incremental_margin_mean, row.incremental_margin_se)),
-                      _raw(format_estimate(row.roi_mean, row.roi_se, "percent")),
-                      _raw(format_estimate(row.deadweight_share_mean, row.deadweight_share_se, "percent")),
-                      _raw(format_estimate(row.budget_binding_mean, row.budget_binding_se, "percent"))])
+                      raw(format_estimate(row.payout_mean, row.payout_se)),
+                      raw(format_estimate(row.revenue_mean, row.revenue_se)),
+                      raw(format_estimate(row.incremental_margin_mean, row.incremental_margin_se)),
+                      raw(format_estimate(row.roi_mean, row.roi_se, "percent")),
+                      raw(format_estimate(row.deadweight_share_mean, row.deadweight_share_se, "percent")),
+                      raw(format_estimate(row.budget_binding_mean, row.budget_binding_se, "percent"))])
     rep.add_html(html_table(["Difference", "Payout", "Revenue", "Incremental margin", "ROI", "Deadweight share",
                              "P(budget binds)"], drows,
                             caption="Paired differences on the same scenarios: their standard errors are much smaller "
                                     "than those of each design alone."))
     pts = {nm: (float(summ.loc[nm, "payout_p95"]), float(summ.loc[nm, "roi_mean"])) for nm in names}
-    if all(_finite(v[1]) for v in pts.values()):
+    if all(finite(v[1]) for v in pts.values()):
         rep.add_chart("risk_return", charts.risk_return(pts, currency=cur, measure="roi", budget=budget,
                                                         title="Expected return against payout risk",
                                                         subtitle="Expected ROI against the P95 of the total payout"),
                       "Up and to the left is better: more return for less payout risk.")
     else:
         pts = {nm: (float(summ.loc[nm, "payout_p95"]), float(summ.loc[nm, "incremental_margin_mean"])) for nm in names}
-        if all(_finite(v[1]) for v in pts.values()):
+        if all(finite(v[1]) for v in pts.values()):
             rep.add_chart("risk_return", charts.risk_return(pts, currency=cur, measure="margin", budget=budget),
                           "Expected incremental margin against the P95 of the total payout.")
     rep.add_heading("Accrued liability by design")
@@ -722,10 +579,10 @@ def comparison_report(
         cells: List[Any] = [sg]
         for nm in names:
             f = seg_frames[nm]
-            cells.append(_raw(format_estimate(f.loc[sg, "payout_mean"], f.loc[sg, "payout_se"])) if sg in f.index else "")
+            cells.append(raw(format_estimate(f.loc[sg, "payout_mean"], f.loc[sg, "payout_se"])) if sg in f.index else "")
         for nm in names:
             f = seg_frames[nm]
-            cells.append(_raw(format_estimate(f.loc[sg, "roi_mean"], f.loc[sg, "roi_se"], "percent")) if sg in f.index else "")
+            cells.append(raw(format_estimate(f.loc[sg, "roi_mean"], f.loc[sg, "roi_se"], "percent")) if sg in f.index else "")
         seg_rows.append(cells)
     rep.add_html(html_table(["Segment"] + [f"{nm}: mean payout" for nm in names] + [f"{nm}: ROI" for nm in names],
                             seg_rows, caption="ROI of each segment: (its incremental margin − its payout) / its payout."))
@@ -752,105 +609,14 @@ def comparison_report(
 def settlement_section(rep: Report, s: "Settlement", *, heading: str = "Settlement of the actual year") -> None:
     """Append an exact settlement's totals, per component and per segment (exact, at the
     currency's minor unit)."""
-    t = s.totals
-
     def exact(v: Any) -> str:
-        text = s._fmt(v)  # the Decimal itself at the currency's decimals, not through a float
+        # the Decimal itself at the currency's decimals, not through a float; a typographic minus
+        text = exact_amount(v, s._core.decimals)
         return "\u2212" + text[1:] if text.startswith("-") else text
 
+    totals, components, segments = settlement_breakdown(s, exact, capitalise=True)
     rep.add_heading(heading)
-    rows = [["Calculated", exact(t["calculated"])]]
-    for key, label in (("adj_component_cap", "Component caps"), ("adj_exclusive_group", "Exclusive groups"),
-                       ("adj_partner_cap", "Partner cap"), ("adj_minimum_payout", "Minimum payout"),
-                       ("adj_budget_cut", "Budget cut")):
-        if t[key] != 0:
-            rows.append([label, exact(t[key])])
-    rows.append(["Payable", exact(t["payable"])])
-    rep.add_html(html_table(["Exact totals", s.currency], rows, caption="Exact, to the minor unit of the currency."))
-    lines = s.lines_exact
-    crow = []
-    for comp, g in lines.groupby("component", sort=True):
-        paid = g.groupby("partner_id")["payable"].sum()
-        crow.append([str(comp), str(g["kind"].iloc[0]), f"{int((paid > 0).sum()):,}",
-                     exact(sum(g["calculated"])), exact(sum(g["payable"]))])
-    rep.add_html(html_table(["Component", "Kind", "Partners paid", "Calculated", "Payable"], crow,
+    rep.add_html(html_table(["Exact totals", s.currency], totals, caption="Exact, to the minor unit of the currency."))
+    rep.add_html(html_table(["Component", "Kind", "Partners paid", "Calculated", "Payable"], components,
                             align=["l", "l", "r", "r", "r"]))
-    bp = s.by_partner(exact=True)
-    srow = []
-    for seg, g in bp.groupby("segment", sort=True):
-        srow.append([str(seg) or "-", f"{len(g):,}", f"{int((g['payable'] > 0).sum()):,}", exact(sum(g["payable"]))])
-    rep.add_html(html_table(["Segment", "Partners", "Paid", "Payable"], srow))
-
-
-# ------------------------------------------------------------ notebook display
-_NB_CSS = (
-    "<style>.rbs{font-family:inherit;font-size:13px}.rbs table.data{border-collapse:collapse;margin:4px 0 8px}"
-    ".rbs table.data th,.rbs table.data td{padding:2px 8px;border-bottom:1px solid #ddd}"
-    ".rbs table.data th{font-weight:600}.rbs .l{text-align:left}.rbs .r{text-align:right;white-space:nowrap}"
-    ".rbs .se{color:#6c757d;font-size:11px}.rbs table.data caption{text-align:left;color:#6c757d;caption-side:top}"
-    ".rbs .cards{display:flex;flex-wrap:wrap;gap:8px;margin:6px 0}"
-    ".rbs .card{border:1px solid #ddd;border-radius:4px;padding:4px 10px;min-width:140px}"
-    ".rbs .card .k{color:#6c757d;font-size:11px}.rbs .card .v{font-weight:bold;font-size:15px}"
-    ".rbs .card .s{color:#6c757d;font-size:11px}.rbs .card.alert .v{color:#c81e2d}</style>"
-)
-
-
-def result_html(r: "SimulationResult") -> str:
-    """The notebook display of a simulation result: headline figures with standard
-    errors and the budget, the summary of the main outcomes, payout per segment."""
-    s = r.summary
-    rows = []
-    for key, label, kind in _OUTCOME_ROWS:
-        row = s.loc[key]
-        if key in ("revenue_counterfactual",) or not _finite(row["mean"]):
-            continue
-        rows.append([label] + [_raw(format_estimate(row[st], row[st + "_se"], kind)) for st in ("mean", "p5", "p50", "p95")])
-    seg = r.by_segment()
-    srows = [[str(n), _raw(format_estimate(x.payout_mean, x.payout_se)), format_number(x.payout_p95),
-              _raw(format_estimate(x.roi_mean, x.roi_se, "percent")),
-              _raw(format_estimate(x.deadweight_share_mean, x.deadweight_share_se, "percent"))] for n, x in seg.iterrows()]
-    return (
-        f'{_NB_CSS}<div class="rbs"><strong>Simulation: {html.escape(str(r.meta["programme"]))}</strong> — '
-        f"{r.n_scenarios:,} scenarios, seed {r.seed}, {html.escape(r.currency)}"
-        + _cards(r)
-        + html_table(["Outcome", "Mean", "P5", "P50", "P95"], rows, caption="± one Monte Carlo standard error")
-        + html_table(["Segment", "Mean payout", "P95 payout", "ROI", "Deadweight share"], srows)
-        + "<div class=\"se\">More: .summary, .by_segment(), .by_component(), .tiers, .accrual_schedule(), "
-          ".cash_schedule(), .partners, .to_excel(path)</div></div>"
-    )
-
-
-def comparison_html(c: "Comparison") -> str:
-    """The notebook display of a comparison: per design figures with standard errors,
-    the budget, and the paired differences against the reference."""
-    names = c.names
-    first = c.results[names[0]]
-    rows = []
-    for name in names:
-        r = c.results[name]
-        s = r.summary
-        bb, bse = r.budget_binding
-        rows.append([
-            name,
-            _raw(format_estimate(s.loc["payout", "mean"], s.loc["payout", "mean_se"])),
-            _raw(format_estimate(s.loc["payout", "p95"], s.loc["payout", "p95_se"])),
-            _raw(format_estimate(s.loc["incremental_margin", "mean"], s.loc["incremental_margin", "mean_se"])),
-            _raw(format_estimate(s.loc["roi", "mean"], s.loc["roi", "mean_se"], "percent")),
-            format_number(r.budget) if r.budget is not None else "none",
-            _raw(format_estimate(bb, bse, "percent")) if r.budget is not None else "",
-        ])
-    drows = []
-    for name, row in c.differences.iterrows():
-        drows.append([f"{name} − {row.reference}", _raw(format_estimate(row.payout_mean, row.payout_se)),
-                      _raw(format_estimate(row.incremental_margin_mean, row.incremental_margin_se)),
-                      _raw(format_estimate(row.roi_mean, row.roi_se, "percent")),
-                      _raw(format_estimate(row.budget_binding_mean, row.budget_binding_se, "percent"))])
-    return (
-        f'{_NB_CSS}<div class="rbs"><strong>Comparison of {len(names)} designs</strong> — '
-        f"{first.n_scenarios:,} scenarios each on common random numbers, seed {first.seed}, {html.escape(first.currency)}"
-        + html_table(["Design", "Mean payout", "P95 payout", "Incremental margin", "ROI", "Budget", "P(budget binds)"], rows,
-                     caption="± one Monte Carlo standard error")
-        + html_table(["Difference", "Payout", "Incremental margin", "ROI", "P(budget binds)"], drows,
-                     caption="Paired differences against the first design (same scenarios for every design)")
-        + "</div>"
-    )
+    rep.add_html(html_table(["Segment", "Partners", "Paid", "Payable"], segments))

@@ -10,13 +10,14 @@ True
 from __future__ import annotations
 
 import decimal
-import html
 import json
 import os
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Union
 
 from . import _checks, _core, _format
-from .exceptions import FileError, RequestError
+from ._display import ADJUSTMENTS, settlement_html
+from ._inputs import as_programme, load_partners, load_transactions
+from .outputs import write_folder
 from .programme import Programme
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,142 +39,6 @@ _LINE_MONEY = [
 _LINE_NUMBERS = ["volume_period", "volume_to_date", "tier_threshold"] + _LINE_MONEY
 _LINE_DATES = ["period_start", "period_end", "payment_date"]
 _STANDING_NUMBERS = ["volume", "next_threshold", "shortfall", "additional_payout"]
-_ADJUSTMENTS = [
-    ("adj_component_cap", "component caps"),
-    ("adj_exclusive_group", "exclusive groups"),
-    ("adj_partner_cap", "partner cap"),
-    ("adj_minimum_payout", "minimum payout"),
-    ("adj_budget_cut", "budget cut"),
-]
-
-
-# --------------------------------------------------------------------- inputs
-def _as_programme(programme: Any) -> Programme:
-    if isinstance(programme, Programme):
-        return programme
-    if isinstance(programme, Mapping):
-        return Programme.from_dict(programme)
-    if isinstance(programme, (str, os.PathLike)):
-        return Programme.from_file(programme)
-    raise RequestError(
-        f"expected a Programme, a programme dict or a file path, found {type(programme).__name__}"
-    )
-
-
-# Table columns the core reads with at most six decimal places (money::MAX_TABLE_DECIMALS).
-_SIX_DECIMAL_COLUMNS = frozenset({"quantity", "revenue", "baseline_revenue", "baseline_units", "amount"})
-
-
-def _frame_csv(df: "pd.DataFrame", numeric_nan: str) -> str:
-    """CSV text of a DataFrame as the core reads it: the same row numbers as a file
-    (data row 1 is the first row), missing text cells empty, missing numbers written
-    ``numeric_nan`` (``"NaN"`` so that the core reports them, or ``""`` for optional
-    columns)."""
-    import numpy as np
-    import pandas as pd
-
-    out = df.reset_index(drop=True).copy()
-    out.columns = [str(c) for c in out.columns]
-    for col in out.columns:
-        s = out[col]
-        if pd.api.types.is_float_dtype(s) and col in ("partner_id", "order_id"):
-            # ids read as floats because of missing values: write 1001, not 1001.0
-            if s.dropna().apply(float.is_integer).all():
-                out[col] = s.astype("Int64")
-        elif col in _SIX_DECIMAL_COLUMNS and pd.api.types.is_float_dtype(s):
-            # amounts and quantities computed in floats carry binary noise (36.900000000000006):
-            # read to a millionth of a unit, the finest the core takes (docs/calculations.md);
-            # a value too large to round (1e308) is left for the core to refuse by row
-            with np.errstate(over="ignore", invalid="ignore"):
-                out[col] = s.where(~(s.abs() < 1e15), s.round(6))
-        elif pd.api.types.is_datetime64_any_dtype(s):
-            out[col] = s.dt.strftime("%Y-%m-%d")
-        elif not pd.api.types.is_numeric_dtype(s):
-            try:
-                present = s.notna()
-            except decimal.InvalidOperation:
-                # pandas compares a Decimal('sNaN') with itself, which signals
-                _signalling_nan(col, s)
-                raise
-            out[col] = s.astype(object).where(present, "")
-    text = out.to_csv(index=False, na_rep=numeric_nan, lineterminator="\n")
-    _valid_unicode(out, text)
-    return text
-
-
-def _signalling_nan(col: str, s: "pd.Series") -> None:
-    """A DataError naming the row and column of a ``Decimal('sNaN')`` cell."""
-    from .exceptions import DataError
-
-    for i, v in enumerate(s):
-        if isinstance(v, decimal.Decimal) and v.is_snan():
-            reason = f"expected a number, found a signalling NaN ({v!r})"
-            raise DataError(f"row {i + 1}, column {col!r}: {reason}", row=i + 1, column=col, reason=reason)
-
-
-def _valid_unicode(df: "pd.DataFrame", text: str) -> None:
-    """A DataError naming the row and column of a cell (or the column name) holding a lone
-    surrogate, which the core cannot take as text."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        pass
-    else:
-        return
-    from ._checks import _SURROGATE
-    from .exceptions import DataError
-
-    for col in df.columns:
-        if _SURROGATE.search(col):
-            raise DataError(f"column {col!r}: expected valid Unicode text, found a lone surrogate",
-                            column=col, reason="expected valid Unicode text, found a lone surrogate")
-        for i, v in enumerate(df[col]):
-            if isinstance(v, str) and _SURROGATE.search(v):
-                reason = f"expected valid Unicode text, found a lone surrogate in {v!r}"
-                raise DataError(f"row {i + 1}, column {col!r}: {reason}", row=i + 1, column=col, reason=reason)
-    raise DataError("the table holds a lone surrogate: expected valid Unicode text",
-                    reason="expected valid Unicode text")
-
-
-def _is_frame(x: Any) -> bool:
-    try:
-        import pandas as pd
-    except ImportError:  # pragma: no cover
-        return False
-    return isinstance(x, pd.DataFrame)
-
-
-def load_partners(partners: Any) -> "_core.PartnerTable":
-    """A partner table for the core from a DataFrame or a CSV path.
-
-    Columns: ``partner_id`` (required), ``segment``, ``baseline_revenue``,
-    ``baseline_units`` (optional; an empty cell or NaN means unknown).
-    """
-    if isinstance(partners, _core.PartnerTable):
-        return partners
-    if _is_frame(partners):
-        return _core.PartnerTable.from_csv_text(_frame_csv(partners, ""), "partners")
-    if isinstance(partners, (str, os.PathLike)):
-        return _core.PartnerTable.from_csv_path(_checks.path("partners", partners))
-    raise RequestError(f"partners: expected a pandas DataFrame or a CSV path, found {type(partners).__name__}")
-
-
-def load_transactions(transactions: Any) -> "_core.TransactionTable":
-    """A transaction table for the core from a DataFrame or a CSV path.
-
-    Columns: ``partner_id``, ``date``, ``quantity``, ``revenue`` (required),
-    ``category``, ``order_id`` (optional). Returns are negative lines. NaN or
-    infinite numbers are errors naming the row and column.
-    """
-    if isinstance(transactions, _core.TransactionTable):
-        return transactions
-    if _is_frame(transactions):
-        return _core.TransactionTable.from_csv_text(_frame_csv(transactions, "NaN"), "transactions")
-    if isinstance(transactions, (str, os.PathLike)):
-        return _core.TransactionTable.from_csv_path(_checks.path("transactions", transactions))
-    raise RequestError(
-        f"transactions: expected a pandas DataFrame or a CSV path, found {type(transactions).__name__}"
-    )
 
 
 def settle(programme: Any, partners: Any, transactions: Any) -> "Settlement":
@@ -200,7 +65,7 @@ def settle(programme: Any, partners: Any, transactions: Any) -> "Settlement":
     >>> s.by_partner()[["partner_id", "payable"]].to_dict("records")
     [{'partner_id': 'A', 'payable': 20.0}, {'partner_id': 'B', 'payable': 165.0}]
     """
-    prog = _as_programme(programme)
+    prog = as_programme(programme)
     p = load_partners(partners)
     t = load_transactions(transactions)
     return Settlement(_core.settle(prog._spec, p, t), prog)
@@ -248,7 +113,8 @@ class Settlement:
             if "next_tier" in df:
                 df["next_tier"] = df["next_tier"].astype("Int64")
             self._cache[cache_key] = df
-        return self._cache[cache_key].copy()
+        cached: "pd.DataFrame" = self._cache[cache_key]
+        return cached.copy()
 
     @property
     def lines(self) -> "pd.DataFrame":
@@ -358,18 +224,16 @@ class Settlement:
         renamed, so a failure leaves nothing behind. An existing non-empty
         ``directory`` is refused unless ``force=True`` (then replaced).
         """
-        write_outputs(os.fspath(directory), self._csv_files(), force=force)
+        write_folder(os.fspath(directory), self._csv_files(), force=force)
 
     # ------------------------------------------------------------- display
     def _fmt(self, v: Any) -> str:
-        dp = self._core.decimals
-        d = decimal.Decimal(v)
-        return f"{d:,.{dp}f}"
+        return _format.exact_amount(v, self._core.decimals)
 
     def __repr__(self) -> str:
         t = self.totals
         n_partners = len(self._core.partners_columns()["partner_id"])
-        adj = ", ".join(f"{label} {self._fmt(t[k])}" for k, label in _ADJUSTMENTS if t[k] != 0)
+        adj = ", ".join(f"{label} {self._fmt(t[k])}" for k, label in ADJUSTMENTS if t[k] != 0)
         return (
             f"<Settlement of {self._core.programme!r}: {n_partners} partners, {len(self._core)} lines, "
             f"calculated {self._fmt(t['calculated'])}"
@@ -378,54 +242,4 @@ class Settlement:
         )
 
     def _repr_html_(self) -> str:
-        t = self.totals
-        cur = self.currency
-        esc = html.escape
-        cell = 'style="padding:2px 8px;border-bottom:1px solid #ddd;text-align:{}"'
-        rows = [("Calculated", t["calculated"])] + [(label.capitalize(), t[k]) for k, label in _ADJUSTMENTS if t[k] != 0]
-        rows.append(("Payable", t["payable"]))
-        totals_html = "".join(
-            f"<tr><td {cell.format('left')}>{'<strong>' if name == 'Payable' else ''}{esc(name)}"
-            f"{'</strong>' if name == 'Payable' else ''}</td>"
-            f"<td {cell.format('right')}>{esc(self._fmt(v))} {esc(cur)}</td></tr>"
-            for name, v in rows
-        )
-        bp = self.by_partner(exact=True)
-        n_partners = len(bp)
-        paid = int(sum(1 for v in bp["payable"] if v > 0))
-        top = self.lines_exact
-        top = top.assign(_abs=[abs(v) for v in top["payable"]]).sort_values(
-            ["_abs", "partner_id"], ascending=[False, True]
-        ).head(10)
-        head = ["partner", "component", "period", "tier", "payable", "explanation"]
-        top_html = "".join(
-            "<tr>"
-            + f"<td {cell.format('left')}>{esc(str(r.partner_id))}</td>"
-            + f"<td {cell.format('left')}>{esc(str(r.component))}</td>"
-            + f"<td {cell.format('left')}>{esc(str(r.period_label))}</td>"
-            + f"<td {cell.format('right')}>{r.tier}</td>"
-            + f"<td {cell.format('right')}>{esc(self._fmt(r.payable))}</td>"
-            + f"<td {cell.format('left')}>{esc(str(r.explanation))}</td>"
-            + "</tr>"
-            for r in top.itertuples()
-        )
-        th = "".join(f"<th {cell.format('left')}>{h}</th>" for h in head)
-        return (
-            f"<div><strong>Settlement: {esc(self._core.programme)}</strong> — "
-            f"{n_partners:,} partners ({paid:,} paid), {len(self._core):,} lines"
-            + (", <em>budget binding</em>" if self.budget_binding else "")
-            + f"<table style=\"border-collapse:collapse;margin:4px 0\">{totals_html}</table>"
-            + f"<div>Largest lines</div><table style=\"border-collapse:collapse;margin:4px 0\">"
-            f"<thead><tr>{th}</tr></thead><tbody>{top_html}</tbody></table></div>"
-        )
-
-
-# --------------------------------------------------------------------- output
-def write_outputs(directory: str, files: Mapping[str, str], *, force: bool = False) -> None:
-    """Write ``files`` (name → text) into ``directory`` atomically: into a
-    temporary folder in the same parent, then renamed into place. Refuses an
-    existing non-empty directory unless ``force`` (which replaces it; the old
-    folder survives any failure before the swap). See :mod:`rebatesim.outputs`."""
-    from .outputs import write_folder
-
-    write_folder(directory, files, force=force)
+        return settlement_html(self)

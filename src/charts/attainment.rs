@@ -6,8 +6,8 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::format::{thousands, AxisFormat};
 use super::{
-    check_finite, header, label, mesh_style, series_colour, wrap2, Chart, Mark, OrDraw, Theme,
-    DEFAULT_SIZE, INK,
+    check_finite, header, label, series_colour, wrap2, Axes, Axis, Chart, Mark, OrDraw, Plot,
+    PlotFrame, Theme, DEFAULT_SIZE, INK,
 };
 use crate::error::{Error, Result};
 
@@ -79,15 +79,7 @@ impl TierAttainment {
         self
     }
 
-    /// Replaces the automatic subtitle.
-    pub fn with_subtitle(mut self, subtitle: impl Into<String>) -> Self {
-        self.subtitle = Some(subtitle.into());
-        self
-    }
-
-    pub(crate) fn kind_name(&self) -> &'static str {
-        "tier_attainment"
-    }
+    chart_builders!("tier_attainment");
 }
 
 const NAME: &str = "tier attainment";
@@ -101,13 +93,7 @@ fn count_label(v: f64) -> String {
 }
 
 impl Chart for TierAttainment {
-    fn title(&self) -> &str {
-        &self.title
-    }
-
-    fn size(&self) -> (u32, u32) {
-        self.size
-    }
+    frame_fields!();
 
     fn validate(&self) -> Result<()> {
         if self.tiers.is_empty() {
@@ -169,24 +155,7 @@ impl Chart for TierAttainment {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, t: &Theme) -> Result<()> {
-        let has_interval = self.series.iter().any(|s| s.interval.is_some());
-        let mut legend: Vec<(String, Mark)> = self
-            .series
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.segment.clone(), Mark::Swatch(series_colour(i).to_rgba())))
-            .collect();
-        if has_interval {
-            legend.push((
-                format!("Interval: {}", self.interval_label),
-                Mark::Line(INK.to_rgba(), 1.5, false),
-            ));
-        }
-        let subtitle = self.subtitle.clone().unwrap_or_else(|| {
-            "Expected number of partners reaching each tier, by segment (mean over scenarios)"
-                .to_string()
-        });
-        let body = header(root, t, &self.title, Some(&subtitle), &legend)?;
+        let body = self.draw_header(root, t)?;
 
         let nt = self.tiers.len();
         let ns = self.series.len();
@@ -199,24 +168,17 @@ impl Chart for TierAttainment {
         }
         let y_hi = if top > 0.0 { top * 1.14 } else { 1.0 };
         let y_fmt = AxisFormat::count(0.0, y_hi, 7);
-        let mut chart = ChartBuilder::on(&body)
-            .margin_left(t.px(12.0))
-            .margin_right(t.px(28.0))
-            .margin_top(t.px(10.0))
-            .margin_bottom(t.px(4.0))
-            .x_label_area_size(t.px(50.0))
-            .y_label_area_size(t.px(76.0))
-            .build_cartesian_2d(-0.5..(nt as f64 - 0.5), 0.0..y_hi)
-            .or_draw()?;
-        let yf = |v: &f64| y_fmt.label(*v);
-        mesh_style!(chart.configure_mesh(), t)
-            .disable_x_mesh()
-            .x_labels(0)
-            .y_labels(7)
-            .y_label_formatter(&yf)
-            .y_desc("Expected partners")
-            .draw()
-            .or_draw()?;
+        let mut chart = PlotFrame::standard(t, t.px(50.0)).build(
+            &body,
+            t,
+            -0.5..(nt as f64 - 0.5),
+            0.0..y_hi,
+        )?;
+        Axes {
+            x: Axis::hidden(),
+            y: Axis::labelled(7, &y_fmt).titled("Expected partners"),
+        }
+        .draw(&mut chart, t)?;
 
         let group = 0.8;
         let bw = group / ns as f64;
@@ -282,6 +244,44 @@ impl Chart for TierAttainment {
             }
         }
 
+        self.draw_tier_names(root, &chart, t)
+    }
+}
+
+impl TierAttainment {
+    /// Draws the title, subtitle and legend; returns the area below them.
+    fn draw_header<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        t: &Theme,
+    ) -> Result<DrawingArea<DB, Shift>> {
+        let has_interval = self.series.iter().any(|s| s.interval.is_some());
+        let mut legend: Vec<(String, Mark)> = self
+            .series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.segment.clone(), Mark::Swatch(series_colour(i).to_rgba())))
+            .collect();
+        if has_interval {
+            legend.push((
+                format!("Interval: {}", self.interval_label),
+                Mark::Line(INK.to_rgba(), 1.5, false),
+            ));
+        }
+        let subtitle = self.subtitle.clone().unwrap_or_else(|| {
+            "Expected number of partners reaching each tier, by segment (mean over scenarios)"
+                .to_string()
+        });
+        header(root, t, &self.title, Some(&subtitle), &legend)
+    }
+
+    /// Draws the tier names under their groups of bars, on at most two lines each.
+    fn draw_tier_names<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        chart: &Plot<'_, DB>,
+        t: &Theme,
+    ) -> Result<()> {
         let slot = chart.backend_coord(&(1.0, 0.0)).0 - chart.backend_coord(&(0.0, 0.0)).0;
         let name_style = t.bold(14.0, INK);
         let base_y = chart.backend_coord(&(0.0, 0.0)).1 + t.px(8.0);

@@ -7,8 +7,8 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::format::{mean, money_full, percent, quantile_sorted, AxisFormat};
 use super::{
-    check_finite, check_value, header, label, mesh_style, pad_range, series_colour, wrap2, Chart,
-    Mark, OrDraw, Theme, BUDGET, DEFAULT_SIZE, INK, MUTED,
+    check_finite, check_value, header, label, pad_range, series_colour, wrap2, Axes, Axis, Chart,
+    Mark, OrDraw, Plot, PlotFrame, Theme, BUDGET, DEFAULT_SIZE, INK, MUTED,
 };
 use crate::error::{Error, Result};
 
@@ -71,21 +71,7 @@ impl DesignComparison {
         }
     }
 
-    /// Adds the budget line.
-    pub fn with_budget(mut self, budget: f64) -> Self {
-        self.budget = Some(budget);
-        self
-    }
-
-    /// Replaces the automatic subtitle.
-    pub fn with_subtitle(mut self, subtitle: impl Into<String>) -> Self {
-        self.subtitle = Some(subtitle.into());
-        self
-    }
-
-    pub(crate) fn kind_name(&self) -> &'static str {
-        "design_comparison"
-    }
+    chart_builders!("design_comparison", budget);
 }
 
 const NAME: &str = "design comparison";
@@ -158,13 +144,7 @@ fn density(s: &Summary, grid: usize) -> Option<Vec<(f64, f64)>> {
 }
 
 impl Chart for DesignComparison {
-    fn title(&self) -> &str {
-        &self.title
-    }
-
-    fn size(&self) -> (u32, u32) {
-        self.size
-    }
+    frame_fields!();
 
     fn validate(&self) -> Result<()> {
         if self.designs.is_empty() {
@@ -193,18 +173,7 @@ impl Chart for DesignComparison {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, t: &Theme) -> Result<()> {
         let sums: Vec<Summary> = self.designs.iter().map(|d| summarise(&d.payouts)).collect();
         let cur = &self.currency;
-        let subtitle = self.subtitle.clone().unwrap_or_else(|| {
-            "Shape: spread of scenarios (P0.5–P99.5) · box: P25–P75 · line: median · whiskers: P5–P95 · dot: mean"
-                .to_string()
-        });
-        let mut legend = Vec::new();
-        if let Some(b) = self.budget {
-            legend.push((
-                format!("Budget {} {cur}", money_full(b)),
-                Mark::Line(BUDGET.to_rgba(), 2.5, true),
-            ));
-        }
-        let body = header(root, t, &self.title, Some(&subtitle), &legend)?;
+        let body = self.draw_header(root, t)?;
 
         let mut lo = sums
             .iter()
@@ -260,84 +229,20 @@ impl Chart for DesignComparison {
         let caption_h = t.px(10.0) + name_rows * t.px(17.0) + note_rows * t.px(16.0) + t.px(6.0);
 
         let y_fmt = AxisFormat::money(y_lo, y_hi, 8);
-        let mut chart = ChartBuilder::on(&body)
-            .margin_left(t.px(12.0))
-            .margin_right(t.px(28.0))
-            .margin_top(t.px(10.0))
-            .margin_bottom(t.px(4.0))
-            .x_label_area_size(caption_h)
-            .y_label_area_size(t.px(76.0))
-            .build_cartesian_2d(-0.5..(n as f64 - 0.5), y_lo..y_hi)
-            .or_draw()?;
-        let yf = |v: &f64| y_fmt.label(*v);
-        mesh_style!(chart.configure_mesh(), t)
-            .disable_x_mesh()
-            .x_labels(0)
-            .y_labels(8)
-            .y_label_formatter(&yf)
-            .y_desc(format!("Total payout per scenario ({cur})"))
-            .draw()
-            .or_draw()?;
+        let mut chart = PlotFrame::standard(t, caption_h).build(
+            &body,
+            t,
+            -0.5..(n as f64 - 0.5),
+            y_lo..y_hi,
+        )?;
+        Axes {
+            x: Axis::hidden(),
+            y: Axis::labelled(8, &y_fmt).titled(format!("Total payout per scenario ({cur})")),
+        }
+        .draw(&mut chart, t)?;
 
-        let half = 0.38;
         for (i, s) in sums.iter().enumerate() {
-            let c = series_colour(i);
-            let x = i as f64;
-            if let Some(pts) = density(s, 96) {
-                let mut poly: Vec<(f64, f64)> =
-                    pts.iter().map(|(y, w)| (x - half * w, *y)).collect();
-                poly.extend(pts.iter().rev().map(|(y, w)| (x + half * w, *y)));
-                chart
-                    .draw_series(std::iter::once(Polygon::new(
-                        poly.clone(),
-                        t.fill(c.mix(0.28)),
-                    )))
-                    .or_draw()?;
-                poly.push(poly[0]);
-                chart
-                    .draw_series(std::iter::once(PathElement::new(poly, t.line(c, 1.5))))
-                    .or_draw()?;
-            }
-            let bw = 0.07;
-            // whiskers P5–P95
-            chart
-                .draw_series(std::iter::once(PathElement::new(
-                    vec![(x, s.q[0]), (x, s.q[4])],
-                    t.line(INK, 1.5),
-                )))
-                .or_draw()?;
-            for q in [s.q[0], s.q[4]] {
-                chart
-                    .draw_series(std::iter::once(PathElement::new(
-                        vec![(x - bw * 0.6, q), (x + bw * 0.6, q)],
-                        t.line(INK, 1.5),
-                    )))
-                    .or_draw()?;
-            }
-            // box P25–P75 and median
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(x - bw, s.q[1]), (x + bw, s.q[3])],
-                    t.fill(c),
-                )))
-                .or_draw()?;
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(x - bw, s.q[1]), (x + bw, s.q[3])],
-                    t.line(INK, 1.0),
-                )))
-                .or_draw()?;
-            chart
-                .draw_series(std::iter::once(PathElement::new(
-                    vec![(x - bw, s.q[2]), (x + bw, s.q[2])],
-                    t.line(WHITE, 2.5),
-                )))
-                .or_draw()?;
-            let m = chart.backend_coord(&(x, s.mean));
-            root.draw(&Circle::new(m, t.px(4.5), t.fill(WHITE)))
-                .or_draw()?;
-            root.draw(&Circle::new(m, t.px(4.5), t.line(INK, 1.5)))
-                .or_draw()?;
+            draw_design(root, &mut chart, t, i, s)?;
         }
 
         if let Some(b) = self.budget {
@@ -378,4 +283,95 @@ impl Chart for DesignComparison {
         }
         Ok(())
     }
+}
+
+impl DesignComparison {
+    /// Draws the title, subtitle and legend; returns the area below them.
+    fn draw_header<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        t: &Theme,
+    ) -> Result<DrawingArea<DB, Shift>> {
+        let cur = &self.currency;
+        let subtitle = self.subtitle.clone().unwrap_or_else(|| {
+            "Shape: spread of scenarios (P0.5–P99.5) · box: P25–P75 · line: median · whiskers: P5–P95 · dot: mean"
+                .to_string()
+        });
+        let mut legend = Vec::new();
+        if let Some(b) = self.budget {
+            legend.push((
+                format!("Budget {} {cur}", money_full(b)),
+                Mark::Line(BUDGET.to_rgba(), 2.5, true),
+            ));
+        }
+        header(root, t, &self.title, Some(&subtitle), &legend)
+    }
+}
+
+/// Draws design `i`'s shape (its density), whiskers (P5–P95), box (P25–P75), median and mean.
+fn draw_design<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &mut Plot<'_, DB>,
+    t: &Theme,
+    i: usize,
+    s: &Summary,
+) -> Result<()> {
+    let half = 0.38;
+    let c = series_colour(i);
+    let x = i as f64;
+    if let Some(pts) = density(s, 96) {
+        let mut poly: Vec<(f64, f64)> = pts.iter().map(|(y, w)| (x - half * w, *y)).collect();
+        poly.extend(pts.iter().rev().map(|(y, w)| (x + half * w, *y)));
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                poly.clone(),
+                t.fill(c.mix(0.28)),
+            )))
+            .or_draw()?;
+        poly.push(poly[0]);
+        chart
+            .draw_series(std::iter::once(PathElement::new(poly, t.line(c, 1.5))))
+            .or_draw()?;
+    }
+    let bw = 0.07;
+    // whiskers P5–P95
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(x, s.q[0]), (x, s.q[4])],
+            t.line(INK, 1.5),
+        )))
+        .or_draw()?;
+    for q in [s.q[0], s.q[4]] {
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(x - bw * 0.6, q), (x + bw * 0.6, q)],
+                t.line(INK, 1.5),
+            )))
+            .or_draw()?;
+    }
+    // box P25–P75 and median
+    chart
+        .draw_series(std::iter::once(Rectangle::new(
+            [(x - bw, s.q[1]), (x + bw, s.q[3])],
+            t.fill(c),
+        )))
+        .or_draw()?;
+    chart
+        .draw_series(std::iter::once(Rectangle::new(
+            [(x - bw, s.q[1]), (x + bw, s.q[3])],
+            t.line(INK, 1.0),
+        )))
+        .or_draw()?;
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(x - bw, s.q[2]), (x + bw, s.q[2])],
+            t.line(WHITE, 2.5),
+        )))
+        .or_draw()?;
+    let m = chart.backend_coord(&(x, s.mean));
+    root.draw(&Circle::new(m, t.px(4.5), t.fill(WHITE)))
+        .or_draw()?;
+    root.draw(&Circle::new(m, t.px(4.5), t.line(INK, 1.5)))
+        .or_draw()?;
+    Ok(())
 }

@@ -7,8 +7,8 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::format::{mean, money_full, percent, quantile_sorted, AxisFormat};
 use super::{
-    check_finite, check_value, header, label, mesh_style, pad_range, series_colour, Chart, Mark,
-    OrDraw, Theme, BUDGET, DEFAULT_SIZE, INK,
+    check_finite, check_value, header, label, pad_range, series_colour, Axes, Axis, Chart, Mark,
+    OrDraw, Plot, PlotFrame, Theme, BUDGET, DEFAULT_SIZE, INK,
 };
 use crate::error::{Error, Result};
 
@@ -50,33 +50,13 @@ impl PayoutDistribution {
         }
     }
 
-    /// Adds the budget line.
-    pub fn with_budget(mut self, budget: f64) -> Self {
-        self.budget = Some(budget);
-        self
-    }
-
-    /// Replaces the automatic subtitle.
-    pub fn with_subtitle(mut self, subtitle: impl Into<String>) -> Self {
-        self.subtitle = Some(subtitle.into());
-        self
-    }
-
-    pub(crate) fn kind_name(&self) -> &'static str {
-        "payout_distribution"
-    }
+    chart_builders!("payout_distribution", budget);
 }
 
 const NAME: &str = "payout distribution";
 
 impl Chart for PayoutDistribution {
-    fn title(&self) -> &str {
-        &self.title
-    }
-
-    fn size(&self) -> (u32, u32) {
-        self.size
-    }
+    frame_fields!();
 
     fn validate(&self) -> Result<()> {
         if self.payouts.is_empty() {
@@ -94,15 +74,131 @@ impl Chart for PayoutDistribution {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, t: &Theme) -> Result<()> {
         let mut sorted = self.payouts.clone();
         sorted.sort_by(f64::total_cmp);
-        let n = sorted.len();
-        let avg = mean(&sorted);
-        let p50 = quantile_sorted(&sorted, 0.5);
-        let p95 = quantile_sorted(&sorted, 0.95);
-        let (min, max) = (sorted[0], sorted[n - 1]);
+        let refs = self.reference_lines(&sorted);
+        let hist = Histogram::of(&sorted, self.budget);
+        let spike = hist.spike.map(|(b, share)| (b, share, spike_label(share)));
+        let subtitle = self.subtitle(&sorted, hist.spike.map(|(_, share)| share));
+        let bar = series_colour(0);
+        let mut legend = vec![(
+            if spike.is_some() {
+                "Share of scenarios below the budget".to_string()
+            } else {
+                "Share of scenarios".to_string()
+            },
+            Mark::Swatch(bar.mix(0.8)),
+        )];
+        if spike.is_some() {
+            legend.push((
+                "Held at the budget".to_string(),
+                Mark::Swatch(BUDGET.mix(SPIKE_ALPHA)),
+            ));
+        }
+        for (_, long, _, c, w, dashed) in &refs {
+            legend.push((long.clone(), Mark::Line(c.to_rgba(), *w, *dashed)));
+        }
+        let body = header(root, t, &self.title, Some(&subtitle), &legend)?;
 
-        // Reference lines: (short label, legend label, value, colour, width, dashed)
+        let (start, width) = (hist.start, hist.width);
+        let shares = &hist.shares;
+        let tallest = shares
+            .iter()
+            .cloned()
+            .chain(spike.iter().map(|(_, s, _)| *s))
+            .fold(0.0, f64::max);
+        // room above the tallest bar for the spike's label
+        let y_max = tallest * if spike.is_some() { 1.18 } else { 1.12 };
+        let (x_lo, x_hi) = self.x_range(&sorted, &hist);
+
         let cur = &self.currency;
-        let mut refs = vec![
+        let x_fmt = AxisFormat::money(x_lo, x_hi, 10);
+        let y_fmt = AxisFormat::percent(0.0, y_max, 6);
+        let frame = PlotFrame {
+            top: 44.0,
+            bottom: 8.0,
+            ..PlotFrame::standard(t, t.px(42.0))
+        };
+        let mut chart = frame.build(&body, t, x_lo..x_hi, 0.0..y_max)?;
+        Axes {
+            x: Axis::labelled(10, &x_fmt)
+                .titled(format!("Total payout per scenario ({cur})"))
+                .without_grid(),
+            y: Axis::labelled(6, &y_fmt).titled("Share of scenarios"),
+        }
+        .draw(&mut chart, t)?;
+
+        chart
+            .draw_series(
+                shares
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| **s > 0.0)
+                    .map(|(i, s)| {
+                        let x0 = start + i as f64 * width;
+                        Rectangle::new([(x0, 0.0), (x0 + width, *s)], t.fill(bar.mix(0.8)))
+                    }),
+            )
+            .or_draw()?;
+        chart
+            .draw_series(
+                shares
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| **s > 0.0)
+                    .map(|(i, s)| {
+                        let x0 = start + i as f64 * width;
+                        Rectangle::new([(x0, 0.0), (x0 + width, *s)], t.line(WHITE, 1.0))
+                    }),
+            )
+            .or_draw()?;
+
+        // The scenarios held at the budget: a bar of half a bin's width standing against the
+        // budget line on its right (centred on it when some payouts exceed the budget).
+        if let Some((b, share, _)) = &spike {
+            let (x0, x1) = spike_span(&hist, *b);
+            chart
+                .draw_series([
+                    Rectangle::new([(x0, 0.0), (x1, *share)], t.fill(BUDGET.mix(SPIKE_ALPHA))),
+                    Rectangle::new([(x0, 0.0), (x1, *share)], t.line(WHITE, 1.0)),
+                ])
+                .or_draw()?;
+        }
+
+        for (_, _, v, c, w, dashed) in &refs {
+            let style = t.line(*c, *w);
+            if *dashed {
+                chart
+                    .draw_series(std::iter::once(DashedPathElement::new(
+                        vec![(*v, 0.0), (*v, y_max)],
+                        t.px(7.0),
+                        t.px(4.0),
+                        style,
+                    )))
+                    .or_draw()?;
+            } else {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(*v, 0.0), (*v, y_max)],
+                        style,
+                    )))
+                    .or_draw()?;
+            }
+        }
+
+        draw_labels(root, &chart, t, &hist, spike.as_ref(), &refs)
+    }
+}
+
+/// A reference line: (short label, legend label, value, colour, width, dashed).
+type RefLine = (&'static str, String, f64, RGBColor, f64, bool);
+
+impl PayoutDistribution {
+    /// The mean, P50, P95 and (with a budget) budget lines of the sorted payouts.
+    fn reference_lines(&self, sorted: &[f64]) -> Vec<RefLine> {
+        let avg = mean(sorted);
+        let p50 = quantile_sorted(sorted, 0.5);
+        let p95 = quantile_sorted(sorted, 0.95);
+        let cur = &self.currency;
+        let mut refs: Vec<RefLine> = vec![
             (
                 "Mean",
                 format!("Mean {} {cur}", money_full(avg)),
@@ -139,61 +235,41 @@ impl Chart for PayoutDistribution {
             ));
         }
 
-        let hist = Histogram::of(&sorted, self.budget);
-        let spike = hist.spike.map(|(b, share)| (b, share, spike_label(share)));
+        refs
+    }
 
-        let subtitle = match &self.subtitle {
+    /// The subtitle given, or the scenario count and the shares over and held at the budget.
+    fn subtitle(&self, sorted: &[f64], spike_share: Option<f64>) -> String {
+        let n = sorted.len();
+        match &self.subtitle {
             Some(s) => s.clone(),
             None => {
                 let mut s = format!("{} scenarios", super::format::thousands(n as f64, 0));
                 if let Some(b) = self.budget {
                     let over = sorted.iter().filter(|v| **v > b).count() as f64 / n as f64;
-                    if over > 0.0 || spike.is_none() {
+                    if over > 0.0 || spike_share.is_none() {
                         s.push_str(&format!(
                             " · payout exceeds the budget in {} of scenarios",
                             percent(over, 1)
                         ));
                     }
-                    if let Some((_, share, _)) = &spike {
+                    if let Some(share) = spike_share {
                         s.push_str(&format!(
                             " · the budget binds in {} of scenarios (payout held at the budget)",
-                            percent(*share, 1)
+                            percent(share, 1)
                         ));
                     }
                 }
                 s
             }
-        };
-        let bar = series_colour(0);
-        let mut legend = vec![(
-            if spike.is_some() {
-                "Share of scenarios below the budget".to_string()
-            } else {
-                "Share of scenarios".to_string()
-            },
-            Mark::Swatch(bar.mix(0.8)),
-        )];
-        if spike.is_some() {
-            legend.push((
-                "Held at the budget".to_string(),
-                Mark::Swatch(BUDGET.mix(SPIKE_ALPHA)),
-            ));
         }
-        for (_, long, _, c, w, dashed) in &refs {
-            legend.push((long.clone(), Mark::Line(c.to_rgba(), *w, *dashed)));
-        }
-        let body = header(root, t, &self.title, Some(&subtitle), &legend)?;
+    }
 
-        let (start, width) = (hist.start, hist.width);
-        let shares = &hist.shares;
-        let tallest = shares
-            .iter()
-            .cloned()
-            .chain(spike.iter().map(|(_, s, _)| *s))
-            .fold(0.0, f64::max);
-        // room above the tallest bar for the spike's label
-        let y_max = tallest * if spike.is_some() { 1.18 } else { 1.12 };
-
+    /// The x range: the payouts, the budget, every bin and the spike, with 3% on each side
+    /// (from 0 when the payouts start near it).
+    fn x_range(&self, sorted: &[f64], hist: &Histogram) -> (f64, f64) {
+        let (min, max) = (sorted[0], sorted[sorted.len() - 1]);
+        let (start, width, shares) = (hist.start, hist.width, &hist.shares);
         let mut lo = min;
         let mut hi = max;
         if let Some(b) = self.budget {
@@ -202,7 +278,7 @@ impl Chart for PayoutDistribution {
         }
         lo = lo.min(start);
         hi = hi.max(start + shares.len() as f64 * width);
-        if let Some((b, _, _)) = &spike {
+        if let Some((b, _)) = &hist.spike {
             lo = lo.min(b - width);
             hi = hi.max(b + width * 0.6);
             if shares.is_empty() {
@@ -220,174 +296,111 @@ impl Chart for PayoutDistribution {
         };
         let x_hi = hi + pad;
 
-        let x_fmt = AxisFormat::money(x_lo, x_hi, 10);
-        let y_fmt = AxisFormat::percent(0.0, y_max, 6);
-        let mut chart = ChartBuilder::on(&body)
-            .margin_left(t.px(12.0))
-            .margin_right(t.px(28.0))
-            .margin_top(t.px(44.0))
-            .margin_bottom(t.px(8.0))
-            .x_label_area_size(t.px(42.0))
-            .y_label_area_size(t.px(76.0))
-            .build_cartesian_2d(x_lo..x_hi, 0.0..y_max)
-            .or_draw()?;
-        let x_desc = format!("Total payout per scenario ({cur})");
-        let xf = |v: &f64| x_fmt.label(*v);
-        let yf = |v: &f64| y_fmt.label(*v);
-        let mut mesh = chart.configure_mesh();
-        mesh_style!(mesh, t)
-            .disable_x_mesh()
-            .x_labels(10)
-            .y_labels(6)
-            .x_label_formatter(&xf)
-            .y_label_formatter(&yf)
-            .x_desc(x_desc)
-            .y_desc("Share of scenarios");
-        mesh.draw().or_draw()?;
-
-        chart
-            .draw_series(
-                shares
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| **s > 0.0)
-                    .map(|(i, s)| {
-                        let x0 = start + i as f64 * width;
-                        Rectangle::new([(x0, 0.0), (x0 + width, *s)], t.fill(bar.mix(0.8)))
-                    }),
-            )
-            .or_draw()?;
-        chart
-            .draw_series(
-                shares
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| **s > 0.0)
-                    .map(|(i, s)| {
-                        let x0 = start + i as f64 * width;
-                        Rectangle::new([(x0, 0.0), (x0 + width, *s)], t.line(WHITE, 1.0))
-                    }),
-            )
-            .or_draw()?;
-
-        // The scenarios held at the budget: a bar of half a bin's width standing against the
-        // budget line on its right (centred on it when some payouts exceed the budget).
-        let spike_x = |b: f64| {
-            if hist.above {
-                (b - width / 4.0, b + width / 4.0)
-            } else {
-                (b, b + width / 2.0)
-            }
-        };
-        if let Some((b, share, _)) = &spike {
-            let (x0, x1) = spike_x(*b);
-            chart
-                .draw_series([
-                    Rectangle::new([(x0, 0.0), (x1, *share)], t.fill(BUDGET.mix(SPIKE_ALPHA))),
-                    Rectangle::new([(x0, 0.0), (x1, *share)], t.line(WHITE, 1.0)),
-                ])
-                .or_draw()?;
-        }
-
-        for (_, _, v, c, w, dashed) in &refs {
-            let style = t.line(*c, *w);
-            if *dashed {
-                chart
-                    .draw_series(std::iter::once(DashedPathElement::new(
-                        vec![(*v, 0.0), (*v, y_max)],
-                        t.px(7.0),
-                        t.px(4.0),
-                        style,
-                    )))
-                    .or_draw()?;
-            } else {
-                chart
-                    .draw_series(std::iter::once(PathElement::new(
-                        vec![(*v, 0.0), (*v, y_max)],
-                        style,
-                    )))
-                    .or_draw()?;
-            }
-        }
-
-        // Short labels above the plot, staggered over two rows when close.
-        let root_area = root;
-        let style = t.bold(13.0, INK);
-        let top = chart.backend_coord(&(x_lo, y_max)).1;
-        let (px_lo, px_hi) = (
-            chart.backend_coord(&(x_lo, 0.0)).0,
-            chart.backend_coord(&(x_hi, 0.0)).0,
-        );
-
-        // The spike's label just above it, kept inside the plot, on white over the lines.
-        if let Some((b, share, text)) = &spike {
-            let (tw, th) = root_area.estimate_text_size(text, &style).or_draw()?;
-            let (tw, th) = (tw as i32, th as i32);
-            let pad = t.px(3.0);
-            let (x0, x1) = spike_x(*b);
-            let (x, y) = chart.backend_coord(&((x0 + x1) / 2.0, *share));
-            let x = x.clamp(px_lo + tw / 2 + pad, px_hi - tw / 2 - pad);
-            // above the spike, and above any bar under the label (never hiding one)
-            let y = shares
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| **s > 0.0)
-                .filter_map(|(i, s)| {
-                    let x0 = start + i as f64 * width;
-                    let (l, top) = chart.backend_coord(&(x0, *s));
-                    let r = chart.backend_coord(&(x0 + width, *s)).0;
-                    (r > x - tw / 2 - pad && l < x + tw / 2 + pad).then_some(top)
-                })
-                .fold(y, i32::min)
-                - t.px(5.0);
-            root_area
-                .draw(&Rectangle::new(
-                    [
-                        (x - tw / 2 - pad, y - th - pad / 2),
-                        (x + tw / 2 + pad, y + pad / 2),
-                    ],
-                    t.fill(WHITE),
-                ))
-                .or_draw()?;
-            label(
-                root_area,
-                text,
-                (x, y),
-                &style.color(&BUDGET),
-                HPos::Center,
-                VPos::Bottom,
-            )?;
-        }
-        let mut order: Vec<usize> = (0..refs.len()).collect();
-        order.sort_by(|a, b| refs[*a].2.total_cmp(&refs[*b].2));
-        let mut taken = super::Occupied::default();
-        for i in order {
-            let (short, _, v, c, _, _) = &refs[i];
-            let (tw, th) = root_area.estimate_text_size(short, &style).or_draw()?;
-            let (tw, th) = (tw as i32, th as i32);
-            let x = chart
-                .backend_coord(&(*v, 0.0))
-                .0
-                .clamp(px_lo + tw / 2, px_hi - tw / 2);
-            for row in 0..3 {
-                let y = top - t.px(6.0) - row * (th + t.px(3.0));
-                let b = (x - tw / 2 - t.px(3.0), y - th, x + tw / 2 + t.px(3.0), y);
-                if taken.free(b) || row == 2 {
-                    taken.take(b);
-                    label(
-                        root_area,
-                        short,
-                        (x, y),
-                        &style.color(c),
-                        HPos::Center,
-                        VPos::Bottom,
-                    )?;
-                    break;
-                }
-            }
-        }
-        Ok(())
+        (x_lo, x_hi)
     }
+}
+
+/// Where the spike's bar stands: half a bin wide against the budget `b` on its right
+/// (centred on it when some payouts exceed the budget).
+fn spike_span(hist: &Histogram, b: f64) -> (f64, f64) {
+    let width = hist.width;
+    if hist.above {
+        (b - width / 4.0, b + width / 4.0)
+    } else {
+        (b, b + width / 2.0)
+    }
+}
+
+/// The labels above the plot: the spike's, just above it, and the reference lines' short
+/// labels, staggered over rows when close.
+fn draw_labels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &Plot<'_, DB>,
+    t: &Theme,
+    hist: &Histogram,
+    spike: Option<&(f64, f64, String)>,
+    refs: &[RefLine],
+) -> Result<()> {
+    let (start, width, shares) = (hist.start, hist.width, &hist.shares);
+    let (x_lo, x_hi) = (chart.x_range().start, chart.x_range().end);
+    let y_max = chart.y_range().end;
+    // Short labels above the plot, staggered over two rows when close.
+    let root_area = root;
+    let style = t.bold(13.0, INK);
+    let top = chart.backend_coord(&(x_lo, y_max)).1;
+    let (px_lo, px_hi) = (
+        chart.backend_coord(&(x_lo, 0.0)).0,
+        chart.backend_coord(&(x_hi, 0.0)).0,
+    );
+
+    // The spike's label just above it, kept inside the plot, on white over the lines.
+    if let Some((b, share, text)) = &spike {
+        let (tw, th) = root_area.estimate_text_size(text, &style).or_draw()?;
+        let (tw, th) = (tw as i32, th as i32);
+        let pad = t.px(3.0);
+        let (x0, x1) = spike_span(hist, *b);
+        let (x, y) = chart.backend_coord(&((x0 + x1) / 2.0, *share));
+        let x = x.clamp(px_lo + tw / 2 + pad, px_hi - tw / 2 - pad);
+        // above the spike, and above any bar under the label (never hiding one)
+        let y = shares
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s > 0.0)
+            .filter_map(|(i, s)| {
+                let x0 = start + i as f64 * width;
+                let (l, top) = chart.backend_coord(&(x0, *s));
+                let r = chart.backend_coord(&(x0 + width, *s)).0;
+                (r > x - tw / 2 - pad && l < x + tw / 2 + pad).then_some(top)
+            })
+            .fold(y, i32::min)
+            - t.px(5.0);
+        root_area
+            .draw(&Rectangle::new(
+                [
+                    (x - tw / 2 - pad, y - th - pad / 2),
+                    (x + tw / 2 + pad, y + pad / 2),
+                ],
+                t.fill(WHITE),
+            ))
+            .or_draw()?;
+        label(
+            root_area,
+            text,
+            (x, y),
+            &style.color(&BUDGET),
+            HPos::Center,
+            VPos::Bottom,
+        )?;
+    }
+    let mut order: Vec<usize> = (0..refs.len()).collect();
+    order.sort_by(|a, b| refs[*a].2.total_cmp(&refs[*b].2));
+    let mut taken = super::Occupied::default();
+    for i in order {
+        let (short, _, v, c, _, _) = &refs[i];
+        let (tw, th) = root_area.estimate_text_size(short, &style).or_draw()?;
+        let (tw, th) = (tw as i32, th as i32);
+        let x = chart
+            .backend_coord(&(*v, 0.0))
+            .0
+            .clamp(px_lo + tw / 2, px_hi - tw / 2);
+        for row in 0..3 {
+            let y = top - t.px(6.0) - row * (th + t.px(3.0));
+            let b = (x - tw / 2 - t.px(3.0), y - th, x + tw / 2 + t.px(3.0), y);
+            if taken.free(b) || row == 2 {
+                taken.take(b);
+                label(
+                    root_area,
+                    short,
+                    (x, y),
+                    &style.color(c),
+                    HPos::Center,
+                    VPos::Bottom,
+                )?;
+                break;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Opacity of the bar of the scenarios held at the budget.

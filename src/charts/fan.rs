@@ -8,8 +8,8 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::format::{money_full, money_short, quantile_sorted, AxisFormat};
 use super::{
-    check_finite, check_value, header, label, mesh_style, series_colour, Chart, Mark, Occupied,
-    OrDraw, Theme, BUDGET, DEFAULT_SIZE, INK,
+    check_finite, check_value, header, label, series_colour, Axes, Axis, Chart, Mark, Occupied,
+    OrDraw, Plot, PlotFrame, Theme, BUDGET, DEFAULT_SIZE, INK,
 };
 use crate::error::{Error, Result};
 
@@ -133,33 +133,13 @@ impl AccrualFan {
         }
     }
 
-    /// Adds the budget line.
-    pub fn with_budget(mut self, budget: f64) -> Self {
-        self.budget = Some(budget);
-        self
-    }
-
-    /// Replaces the automatic subtitle.
-    pub fn with_subtitle(mut self, subtitle: impl Into<String>) -> Self {
-        self.subtitle = Some(subtitle.into());
-        self
-    }
-
-    pub(crate) fn kind_name(&self) -> &'static str {
-        "accrual_fan"
-    }
+    chart_builders!("accrual_fan", budget);
 }
 
 const NAME: &str = "accrual fan";
 
 impl Chart for AccrualFan {
-    fn title(&self) -> &str {
-        &self.title
-    }
-
-    fn size(&self) -> (u32, u32) {
-        self.size
-    }
+    frame_fields!();
 
     fn validate(&self) -> Result<()> {
         if self.months.is_empty() {
@@ -210,77 +190,21 @@ impl Chart for AccrualFan {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, t: &Theme) -> Result<()> {
         let cur = &self.currency;
         let n = self.months.len();
-        let mut legend: Vec<(String, Mark)> = self
-            .series
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                (
-                    format!("{} (median)", s.name),
-                    Mark::Line(series_colour(i).to_rgba(), 2.5, false),
-                )
-            })
-            .collect();
-        legend.push(("P25–P75".to_string(), Mark::Swatch(INK.mix(0.32))));
-        legend.push(("P10–P90".to_string(), Mark::Swatch(INK.mix(0.14))));
-        if let Some(b) = self.budget {
-            legend.push((
-                format!("Budget {} {cur}", money_full(b)),
-                Mark::Line(BUDGET.to_rgba(), 2.5, true),
-            ));
-        }
-        let subtitle = self.subtitle.clone().unwrap_or_else(|| {
-            "Cumulative amounts at each month end: median line; bands hold the middle 50% and 80% of scenarios"
-                .to_string()
-        });
-        let body = header(root, t, &self.title, Some(&subtitle), &legend)?;
-
-        let mut top = self
-            .series
-            .iter()
-            .flat_map(|s| s.p90.iter())
-            .cloned()
-            .fold(0.0, f64::max);
-        let bottom = self
-            .series
-            .iter()
-            .flat_map(|s| s.p10.iter())
-            .cloned()
-            .fold(0.0, f64::min);
-        if let Some(b) = self.budget {
-            top = top.max(b);
-        }
-        if top <= bottom {
-            top = bottom + 1.0;
-        }
-        let y_lo = bottom
-            - if bottom < 0.0 {
-                (top - bottom) * 0.05
-            } else {
-                0.0
-            };
-        let y_hi = top + (top - y_lo) * 0.08;
+        let body = self.draw_header(root, t)?;
+        let (y_lo, y_hi) = self.y_range();
         let x_lo = -0.4;
         let x_hi = (n as f64 - 1.0).max(0.0) + 0.4;
         let y_fmt = AxisFormat::money(y_lo, y_hi, 8);
-        let mut chart = ChartBuilder::on(&body)
-            .margin_left(t.px(12.0))
-            .margin_right(t.px(70.0))
-            .margin_top(t.px(10.0))
-            .margin_bottom(t.px(4.0))
-            .x_label_area_size(t.px(34.0))
-            .y_label_area_size(t.px(76.0))
-            .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)
-            .or_draw()?;
-        let yf = |v: &f64| y_fmt.label(*v);
-        mesh_style!(chart.configure_mesh(), t)
-            .disable_x_mesh()
-            .x_labels(0)
-            .y_labels(8)
-            .y_label_formatter(&yf)
-            .y_desc(format!("Cumulative amount ({cur})"))
-            .draw()
-            .or_draw()?;
+        let frame = PlotFrame {
+            right: 70.0,
+            ..PlotFrame::standard(t, t.px(34.0))
+        };
+        let mut chart = frame.build(&body, t, x_lo..x_hi, y_lo..y_hi)?;
+        Axes {
+            x: Axis::hidden(),
+            y: Axis::labelled(8, &y_fmt).titled(format!("Cumulative amount ({cur})")),
+        }
+        .draw(&mut chart, t)?;
 
         let xs: Vec<f64> = (0..n).map(|m| m as f64).collect();
         let band = |lo: &[f64], hi: &[f64]| -> Vec<(f64, f64)> {
@@ -345,6 +269,86 @@ impl Chart for AccrualFan {
                 .or_draw()?;
         }
 
+        self.draw_end_values(root, &chart, t)?;
+        self.draw_month_labels(root, &chart, t)
+    }
+}
+
+impl AccrualFan {
+    /// Draws the title, subtitle and legend; returns the area below them.
+    fn draw_header<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        t: &Theme,
+    ) -> Result<DrawingArea<DB, Shift>> {
+        let cur = &self.currency;
+        let mut legend: Vec<(String, Mark)> = self
+            .series
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                (
+                    format!("{} (median)", s.name),
+                    Mark::Line(series_colour(i).to_rgba(), 2.5, false),
+                )
+            })
+            .collect();
+        legend.push(("P25–P75".to_string(), Mark::Swatch(INK.mix(0.32))));
+        legend.push(("P10–P90".to_string(), Mark::Swatch(INK.mix(0.14))));
+        if let Some(b) = self.budget {
+            legend.push((
+                format!("Budget {} {cur}", money_full(b)),
+                Mark::Line(BUDGET.to_rgba(), 2.5, true),
+            ));
+        }
+        let subtitle = self.subtitle.clone().unwrap_or_else(|| {
+            "Cumulative amounts at each month end: median line; bands hold the middle 50% and 80% of scenarios"
+                .to_string()
+        });
+        header(root, t, &self.title, Some(&subtitle), &legend)
+    }
+
+    /// The y range: every series' P10 to P90 and the budget, with room above (and below
+    /// negative amounts).
+    fn y_range(&self) -> (f64, f64) {
+        let mut top = self
+            .series
+            .iter()
+            .flat_map(|s| s.p90.iter())
+            .cloned()
+            .fold(0.0, f64::max);
+        let bottom = self
+            .series
+            .iter()
+            .flat_map(|s| s.p10.iter())
+            .cloned()
+            .fold(0.0, f64::min);
+        if let Some(b) = self.budget {
+            top = top.max(b);
+        }
+        if top <= bottom {
+            top = bottom + 1.0;
+        }
+        let y_lo = bottom
+            - if bottom < 0.0 {
+                (top - bottom) * 0.05
+            } else {
+                0.0
+            };
+        let y_hi = top + (top - y_lo) * 0.08;
+        (y_lo, y_hi)
+    }
+
+    /// Draws each series' final median at the right end of its line, moved up or down
+    /// where labels would overlap.
+    fn draw_end_values<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        chart: &Plot<'_, DB>,
+        t: &Theme,
+    ) -> Result<()> {
+        let n = self.months.len();
+        let x_hi = chart.x_range().end;
         // Final median values at the right end of each line.
         let style = t.bold(13.0, INK);
         let mut taken = Occupied::default();
@@ -376,7 +380,18 @@ impl Chart for AccrualFan {
                 VPos::Center,
             )?;
         }
+        Ok(())
+    }
 
+    /// Draws the month ticks and labels, thinned so that they never collide.
+    fn draw_month_labels<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        chart: &Plot<'_, DB>,
+        t: &Theme,
+    ) -> Result<()> {
+        let n = self.months.len();
+        let y_lo = chart.y_range().start;
         // Month labels, thinned so that they never collide.
         let month_style = t.text(13.0, INK);
         let labels: Vec<String> = self

@@ -20,7 +20,7 @@
 //! designs and segments in the same order to every chart and each keeps its
 //! colour throughout a report. Inputs are validated before drawing: empty
 //! data, NaN or infinite values and mismatched lengths are
-//! [`Error::Request`](crate::Error::Request) naming the chart and field;
+//! [`Error::Request`] naming the chart and field;
 //! degenerate but legitimate data (every scenario paying the same) still draws.
 //!
 //! ```
@@ -35,18 +35,58 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use plotters::coord::Shift;
-use plotters::element::DashedPathElement;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters::style::{FontStyle, RGBAColor};
+
+use plotters::style::FontStyle;
 
 use crate::error::{Error, Result};
+
+/// The builders every chart has, in its inherent `impl`: `with_subtitle`, `with_budget`
+/// (`budget`: for a chart with a budget line) and `kind_name` (the machine name that
+/// [`AnyChart::kind`] gives).
+macro_rules! chart_builders {
+    ($kind:literal, budget) => {
+        /// Adds the budget line.
+        pub fn with_budget(mut self, budget: f64) -> Self {
+            self.budget = Some(budget);
+            self
+        }
+
+        chart_builders!($kind);
+    };
+    ($kind:literal) => {
+        /// Replaces the automatic subtitle.
+        pub fn with_subtitle(mut self, subtitle: impl Into<String>) -> Self {
+            self.subtitle = Some(subtitle.into());
+            self
+        }
+
+        pub(crate) fn kind_name(&self) -> &'static str {
+            $kind
+        }
+    };
+}
+
+/// [`Chart::title`] and [`Chart::size`] of a chart struct, from its `title` and `size`
+/// fields, in its `impl Chart`.
+macro_rules! frame_fields {
+    () => {
+        fn title(&self) -> &str {
+            &self.title
+        }
+
+        fn size(&self) -> (u32, u32) {
+            self.size
+        }
+    };
+}
 
 mod attainment;
 mod comparison;
 mod distribution;
 mod fan;
 pub mod format;
+mod frame;
 mod raster;
 mod risk_return;
 mod size;
@@ -61,6 +101,10 @@ pub use risk_return::{ReturnMeasure, RiskReturn, RiskReturnPoint};
 pub use tornado::{Tornado, TornadoBar, ValueUnit};
 pub use size::{check_size, HEIGHTS, WIDTHS};
 use size::checked_size;
+
+#[doc(hidden)]
+pub use frame::Theme;
+pub(crate) use frame::{header, label, wrap2, Axes, Axis, Mark, Occupied, OrDraw, Plot, PlotFrame};
 
 /// Default chart size in pixels (SVG user units; PNG pixels at scale 1).
 pub const DEFAULT_SIZE: (u32, u32) = (960, 540);
@@ -250,6 +294,14 @@ macro_rules! any_chart {
             pub fn kind(&self) -> &'static str {
                 match self { $(AnyChart::$variant(c) => c.kind_name(),)* }
             }
+
+            /// Sets the chart's size in pixels after checking it ([`check_size`]); on an
+            /// error the chart keeps its size.
+            pub fn set_size(&mut self, size: (u32, u32)) -> Result<()> {
+                check_size(size)?;
+                match self { $(AnyChart::$variant(c) => c.size = size,)* }
+                Ok(())
+            }
         }
 
         impl Chart for AnyChart {
@@ -323,207 +375,6 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
-/// Pixel scale and text styles shared by the charts.
-#[doc(hidden)]
-#[derive(Debug, Clone, Copy)]
-pub struct Theme {
-    /// Multiplier from nominal to device pixels.
-    pub scale: f64,
-}
-
-impl Theme {
-    /// Nominal pixels to device pixels.
-    pub(crate) fn px(&self, v: f64) -> i32 {
-        (v * self.scale).round() as i32
-    }
-
-    /// Nominal pixels to device pixels, at least 1.
-    pub(crate) fn pxu(&self, v: f64) -> u32 {
-        ((v * self.scale).round() as u32).max(1)
-    }
-
-    pub(crate) fn text(&self, size: f64, color: RGBColor) -> TextStyle<'static> {
-        (FONT_FAMILY, size * self.scale).into_font().color(&color)
-    }
-
-    pub(crate) fn bold(&self, size: f64, color: RGBColor) -> TextStyle<'static> {
-        (FONT_FAMILY, size * self.scale, FontStyle::Bold)
-            .into_font()
-            .color(&color)
-    }
-
-    pub(crate) fn line(&self, color: impl Into<RGBAColor>, width: f64) -> ShapeStyle {
-        ShapeStyle {
-            color: color.into(),
-            filled: false,
-            stroke_width: self.pxu(width),
-        }
-    }
-
-    pub(crate) fn fill(&self, color: impl Into<RGBAColor>) -> ShapeStyle {
-        ShapeStyle {
-            color: color.into(),
-            filled: true,
-            stroke_width: 0,
-        }
-    }
-}
-
-/// Maps plotters drawing errors to [`Error`].
-pub(crate) trait OrDraw<T> {
-    fn or_draw(self) -> Result<T>;
-}
-
-impl<T, E: std::fmt::Debug> OrDraw<T> for std::result::Result<T, E> {
-    fn or_draw(self) -> Result<T> {
-        self.map_err(|e| Error::Request(format!("the chart could not be drawn: {e:?}")))
-    }
-}
-
-/// How a legend entry is marked.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Mark {
-    /// A filled square.
-    Swatch(RGBAColor),
-    /// A line, optionally dashed.
-    Line(RGBAColor, f64, bool),
-}
-
-/// Draws the title, the subtitle and a (wrapping) legend row at the top of
-/// `root`; returns the area below them for the plot.
-pub(crate) fn header<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    t: &Theme,
-    title: &str,
-    subtitle: Option<&str>,
-    legend: &[(String, Mark)],
-) -> Result<DrawingArea<DB, Shift>> {
-    let (w, _) = root.dim_in_pixel();
-    let left = t.px(24.0);
-    let mut y = t.px(14.0);
-    let title_style = t.bold(22.0, INK);
-    root.draw(&Text::new(
-        title.to_string(),
-        (left, y),
-        title_style.clone(),
-    ))
-    .or_draw()?;
-    y += t.px(30.0);
-    if let Some(sub) = subtitle.filter(|s| !s.is_empty()) {
-        root.draw(&Text::new(sub.to_string(), (left, y), t.text(15.0, MUTED)))
-            .or_draw()?;
-        y += t.px(24.0);
-    }
-    if !legend.is_empty() {
-        y += t.px(2.0);
-        let style = t.text(14.0, INK);
-        let mark_w = t.px(22.0);
-        let gap = t.px(8.0);
-        let spacing = t.px(22.0);
-        let row_h = t.px(22.0);
-        let mut x = left;
-        for (label, mark) in legend {
-            let (tw, _) = root.estimate_text_size(label, &style).or_draw()?;
-            let item_w = mark_w + gap + tw as i32;
-            if x > left && x + item_w > w as i32 - t.px(16.0) {
-                x = left;
-                y += row_h;
-            }
-            let cy = y + t.px(8.0);
-            draw_mark(root, t, *mark, (x, cy), mark_w)?;
-            root.draw(&Text::new(
-                label.clone(),
-                (x + mark_w + gap, y),
-                style.clone(),
-            ))
-            .or_draw()?;
-            x += item_w + spacing;
-        }
-        y += row_h;
-    }
-    y += t.px(4.0);
-    Ok(root.split_vertically(y).1)
-}
-
-fn draw_mark<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    t: &Theme,
-    mark: Mark,
-    (x, cy): (i32, i32),
-    w: i32,
-) -> Result<()> {
-    match mark {
-        Mark::Swatch(c) => {
-            let h = t.px(6.0);
-            root.draw(&Rectangle::new(
-                [(x + t.px(3.0), cy - h), (x + w - t.px(3.0), cy + h)],
-                t.fill(c),
-            ))
-            .or_draw()?;
-        }
-        Mark::Line(c, width, dashed) => {
-            let style = t.line(c, width);
-            if dashed {
-                root.draw(&DashedPathElement::new(
-                    vec![(x, cy), (x + w, cy)],
-                    t.px(5.0),
-                    t.px(3.0),
-                    style,
-                ))
-                .or_draw()?;
-            } else {
-                root.draw(&PathElement::new(vec![(x, cy), (x + w, cy)], style))
-                    .or_draw()?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Draws `text` anchored at `pos` (device pixels) on `root`.
-pub(crate) fn label<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    text: &str,
-    pos: (i32, i32),
-    style: &TextStyle<'_>,
-    h: HPos,
-    v: VPos,
-) -> Result<()> {
-    root.draw(&Text::new(text.to_string(), pos, style.pos(Pos::new(h, v))))
-        .or_draw()
-}
-
-/// Axis label and grid styling shared by every chart.
-macro_rules! mesh_style {
-    ($mesh:expr, $t:expr) => {
-        $mesh
-            .axis_style($t.line(super::AXIS, 1.0))
-            .bold_line_style($t.line(super::GRID, 1.0))
-            .light_line_style(plotters::style::TRANSPARENT)
-            .label_style($t.text(13.0, super::INK))
-            .axis_desc_style($t.text(14.0, super::INK))
-            .set_all_tick_mark_size($t.px(4.0))
-    };
-}
-pub(crate) use mesh_style;
-
-/// Pixel boxes already taken by labels, to place new labels without overlap.
-#[derive(Debug, Default)]
-pub(crate) struct Occupied {
-    boxes: Vec<(i32, i32, i32, i32)>,
-}
-
-impl Occupied {
-    pub(crate) fn free(&self, b: (i32, i32, i32, i32)) -> bool {
-        self.boxes
-            .iter()
-            .all(|o| b.2 <= o.0 || b.0 >= o.2 || b.3 <= o.1 || b.1 >= o.3)
-    }
-    pub(crate) fn take(&mut self, b: (i32, i32, i32, i32)) {
-        self.boxes.push(b);
-    }
-}
-
 /// `Error::Request` unless every value is finite, naming the first bad one.
 pub(crate) fn check_finite(chart: &str, field: &str, values: &[f64]) -> Result<()> {
     match values.iter().position(|v| !v.is_finite()) {
@@ -554,49 +405,4 @@ pub(crate) fn pad_range(lo: f64, hi: f64) -> (f64, f64) {
         let pad = (lo.abs() * 0.1).max(1.0);
         (lo - pad, hi + pad)
     }
-}
-
-/// Splits `text` into at most two lines no wider than `max_w` pixels,
-/// shortening the last with an ellipsis if needed.
-pub(crate) fn wrap2<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    text: &str,
-    style: &TextStyle<'static>,
-    max_w: u32,
-) -> Result<Vec<String>> {
-    let width = |s: &str| root.estimate_text_size(s, style).map(|d| d.0).or_draw();
-    if width(text)? <= max_w {
-        return Ok(vec![text.to_string()]);
-    }
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let mut first = String::new();
-    let mut rest_at = words.len();
-    for (i, wd) in words.iter().enumerate() {
-        let cand = if first.is_empty() {
-            wd.to_string()
-        } else {
-            format!("{first} {wd}")
-        };
-        if width(&cand)? > max_w && !first.is_empty() {
-            rest_at = i;
-            break;
-        }
-        first = cand;
-    }
-    let mut lines = vec![first];
-    if rest_at < words.len() {
-        lines.push(words[rest_at..].join(" "));
-    }
-    for line in lines.iter_mut() {
-        if width(line)? > max_w {
-            let mut chars: Vec<char> = line.chars().collect();
-            while !chars.is_empty()
-                && width(&format!("{}…", chars.iter().collect::<String>()))? > max_w
-            {
-                chars.pop();
-            }
-            *line = format!("{}…", chars.iter().collect::<String>());
-        }
-    }
-    Ok(lines)
 }

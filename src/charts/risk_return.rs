@@ -7,8 +7,8 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::format::{money_full, money_short, percent, AxisFormat};
 use super::{
-    check_value, header, label, mesh_style, pad_range, series_colour, Chart, Mark, Occupied,
-    OrDraw, Theme, BUDGET, DEFAULT_SIZE, INK, MUTED,
+    check_value, header, label, pad_range, series_colour, Axes, Axis, Chart, Mark, Occupied,
+    OrDraw, Plot, PlotFrame, Theme, BUDGET, DEFAULT_SIZE, INK, MUTED,
 };
 use crate::error::{Error, Result};
 
@@ -83,33 +83,13 @@ impl RiskReturn {
         }
     }
 
-    /// Adds the budget line.
-    pub fn with_budget(mut self, budget: f64) -> Self {
-        self.budget = Some(budget);
-        self
-    }
-
-    /// Replaces the automatic subtitle.
-    pub fn with_subtitle(mut self, subtitle: impl Into<String>) -> Self {
-        self.subtitle = Some(subtitle.into());
-        self
-    }
-
-    pub(crate) fn kind_name(&self) -> &'static str {
-        "risk_return"
-    }
+    chart_builders!("risk_return", budget);
 }
 
 const NAME: &str = "risk and return";
 
 impl Chart for RiskReturn {
-    fn title(&self) -> &str {
-        &self.title
-    }
-
-    fn size(&self) -> (u32, u32) {
-        self.size
-    }
+    frame_fields!();
 
     fn validate(&self) -> Result<()> {
         if self.points.is_empty() {
@@ -136,84 +116,26 @@ impl Chart for RiskReturn {
                 Box::new(money_short),
             ),
         };
-        let mut legend = Vec::new();
-        if let Some(b) = self.budget {
-            legend.push((
-                format!("Budget {} {cur}", money_full(b)),
-                Mark::Line(BUDGET.to_rgba(), 2.5, true),
-            ));
-        }
-        let subtitle = self.subtitle.clone().unwrap_or_else(|| {
-            "One point per design: further right = more payout at risk (P95), higher = better expected return"
-                .to_string()
-        });
-        let body = header(root, t, &self.title, Some(&subtitle), &legend)?;
-
-        let mut x_lo = self
-            .points
-            .iter()
-            .map(|p| p.p95_payout)
-            .fold(f64::INFINITY, f64::min);
-        let mut x_hi = self
-            .points
-            .iter()
-            .map(|p| p.p95_payout)
-            .fold(f64::NEG_INFINITY, f64::max);
-        if let Some(b) = self.budget {
-            x_lo = x_lo.min(b);
-            x_hi = x_hi.max(b);
-        }
-        let (x_lo, x_hi) = pad_range(x_lo, x_hi);
-        let xp = (x_hi - x_lo) * 0.18;
-        let (x_lo, x_hi) = (
-            if x_lo >= 0.0 && x_lo - xp < 0.0 {
-                0.0
-            } else {
-                x_lo - xp
-            },
-            x_hi + xp,
-        );
-        let y_min = self
-            .points
-            .iter()
-            .map(|p| p.value)
-            .fold(f64::INFINITY, f64::min);
-        let y_max = self
-            .points
-            .iter()
-            .map(|p| p.value)
-            .fold(f64::NEG_INFINITY, f64::max);
-        let (y_lo, y_hi) = pad_range(y_min.min(0.0), y_max.max(0.0));
-        let yp = (y_hi - y_lo) * 0.15;
-        let (y_lo, y_hi) = (if y_lo >= 0.0 { y_lo } else { y_lo - yp }, y_hi + yp);
+        let body = self.draw_header(root, t)?;
+        let ((x_lo, x_hi), (y_lo, y_hi)) = self.ranges();
 
         let x_fmt = AxisFormat::money(x_lo, x_hi, 8);
         let y_fmt = match self.measure {
             ReturnMeasure::Roi => AxisFormat::percent(y_lo, y_hi, 8),
             ReturnMeasure::IncrementalMargin => AxisFormat::money(y_lo, y_hi, 8),
         };
-        let mut chart = ChartBuilder::on(&body)
-            .margin_left(t.px(12.0))
-            .margin_right(t.px(28.0))
-            .margin_top(t.px(10.0))
-            .margin_bottom(t.px(8.0))
-            .x_label_area_size(t.px(48.0))
-            .y_label_area_size(t.px(76.0))
-            .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)
-            .or_draw()?;
-        let xf = |v: &f64| x_fmt.label(*v);
-        let yf = |v: &f64| y_fmt.label(*v);
-        mesh_style!(chart.configure_mesh(), t)
-            .x_labels(8)
-            .y_labels(8)
-            .x_label_formatter(&xf)
-            .y_label_formatter(&yf)
-            .x_desc(format!(
+        let frame = PlotFrame {
+            bottom: 8.0,
+            ..PlotFrame::standard(t, t.px(48.0))
+        };
+        let mut chart = frame.build(&body, t, x_lo..x_hi, y_lo..y_hi)?;
+        Axes {
+            x: Axis::labelled(8, &x_fmt).titled(format!(
                 "P95 total payout ({cur}): payout exceeded in only 1 scenario in 20"
-            ))
-            .y_desc(y_desc)
-            .draw()
-            .or_draw()?;
+            )),
+            y: Axis::labelled(8, &y_fmt).titled(y_desc),
+        }
+        .draw(&mut chart, t)?;
 
         if y_lo < 0.0 {
             chart
@@ -261,6 +183,86 @@ impl Chart for RiskReturn {
             ));
         }
 
+        self.draw_points(root, &chart, t, &mut taken, &*value_text)
+    }
+}
+
+impl RiskReturn {
+    /// Draws the title, subtitle and legend; returns the area below them.
+    fn draw_header<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        t: &Theme,
+    ) -> Result<DrawingArea<DB, Shift>> {
+        let cur = &self.currency;
+        let mut legend = Vec::new();
+        if let Some(b) = self.budget {
+            legend.push((
+                format!("Budget {} {cur}", money_full(b)),
+                Mark::Line(BUDGET.to_rgba(), 2.5, true),
+            ));
+        }
+        let subtitle = self.subtitle.clone().unwrap_or_else(|| {
+            "One point per design: further right = more payout at risk (P95), higher = better expected return"
+                .to_string()
+        });
+        header(root, t, &self.title, Some(&subtitle), &legend)
+    }
+
+    /// The x range (P95 payouts and the budget, 18% on each side, from 0 when they start
+    /// near it) and the y range (the values and 0, 15% added).
+    fn ranges(&self) -> ((f64, f64), (f64, f64)) {
+        let mut x_lo = self
+            .points
+            .iter()
+            .map(|p| p.p95_payout)
+            .fold(f64::INFINITY, f64::min);
+        let mut x_hi = self
+            .points
+            .iter()
+            .map(|p| p.p95_payout)
+            .fold(f64::NEG_INFINITY, f64::max);
+        if let Some(b) = self.budget {
+            x_lo = x_lo.min(b);
+            x_hi = x_hi.max(b);
+        }
+        let (x_lo, x_hi) = pad_range(x_lo, x_hi);
+        let xp = (x_hi - x_lo) * 0.18;
+        let (x_lo, x_hi) = (
+            if x_lo >= 0.0 && x_lo - xp < 0.0 {
+                0.0
+            } else {
+                x_lo - xp
+            },
+            x_hi + xp,
+        );
+        let y_min = self
+            .points
+            .iter()
+            .map(|p| p.value)
+            .fold(f64::INFINITY, f64::min);
+        let y_max = self
+            .points
+            .iter()
+            .map(|p| p.value)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let (y_lo, y_hi) = pad_range(y_min.min(0.0), y_max.max(0.0));
+        let yp = (y_hi - y_lo) * 0.15;
+        let (y_lo, y_hi) = (if y_lo >= 0.0 { y_lo } else { y_lo - yp }, y_hi + yp);
+
+        ((x_lo, x_hi), (y_lo, y_hi))
+    }
+
+    /// Draws a dot per design and its name and values beside it, in the first place around
+    /// the dot that is inside the plot and not `taken`.
+    fn draw_points<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        chart: &Plot<'_, DB>,
+        t: &Theme,
+        taken: &mut Occupied,
+        value_text: &dyn Fn(f64) -> String,
+    ) -> Result<()> {
         let r = t.px(7.0);
         let centres: Vec<(i32, i32)> = self
             .points

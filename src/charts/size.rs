@@ -12,8 +12,10 @@ pub const WIDTHS: RangeInclusive<u32> = 320..=4000;
 /// Heights a chart may have, in pixels.
 pub const HEIGHTS: RangeInclusive<u32> = 200..=4000;
 
-/// `size` if it is in range, else what is allowed.
-pub fn check_size(size: (u32, u32)) -> Result<(u32, u32)> {
+/// The chart size rule: a width in [`WIDTHS`] and a height in [`HEIGHTS`] (`Error::Request`
+/// saying so otherwise). Rendering checks it; a caller that takes a size from a user (the
+/// Python binding, through [`AnyChart::with_size`]) checks it up front with this same rule.
+pub fn check_size(size: (u32, u32)) -> Result<()> {
     let (w, h) = size;
     if !WIDTHS.contains(&w) || !HEIGHTS.contains(&h) {
         return Err(Error::Request(format!(
@@ -24,12 +26,13 @@ pub fn check_size(size: (u32, u32)) -> Result<(u32, u32)> {
             HEIGHTS.end()
         )));
     }
-    Ok(size)
+    Ok(())
 }
 
 /// The pixel size of a chart of nominal `size` drawn at `scale` (the nominal size checked).
 pub(crate) fn checked_size(size: (u32, u32), scale: f64) -> Result<(u32, u32)> {
-    let (w, h) = check_size(size)?;
+    check_size(size)?;
+    let (w, h) = size;
     Ok((
         (w as f64 * scale).round() as u32,
         (h as f64 * scale).round() as u32,
@@ -41,16 +44,9 @@ impl AnyChart {
     /// ([`check_size`]), so that a bad chart is refused when it is made rather than when it is
     /// first drawn.
     pub fn with_size(mut self, size: (u32, u32)) -> Result<AnyChart> {
-        match &mut self {
-            AnyChart::PayoutDistribution(c) => c.size = size,
-            AnyChart::DesignComparison(c) => c.size = size,
-            AnyChart::TierAttainment(c) => c.size = size,
-            AnyChart::AccrualFan(c) => c.size = size,
-            AnyChart::RiskReturn(c) => c.size = size,
-            AnyChart::Tornado(c) => c.size = size,
-        }
+        // the data first, then the size: the order the binding has always reported them in
         self.validate()?;
-        check_size(size)?;
+        self.set_size(size)?;
         Ok(self)
     }
 }

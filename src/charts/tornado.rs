@@ -6,8 +6,8 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::format::{money_full, money_short, percent, thousands, AxisFormat};
 use super::{
-    check_value, header, label, mesh_style, pad_range, wrap2, Chart, Mark, OrDraw, Theme,
-    DEFAULT_SIZE, INK,
+    check_value, header, label, pad_range, wrap2, Axes, Axis, Chart, Mark, OrDraw, Plot, PlotFrame,
+    Theme, DEFAULT_SIZE, INK,
 };
 use crate::error::{Error, Result};
 
@@ -144,21 +144,13 @@ impl Tornado {
         }
     }
 
-    /// Replaces the automatic subtitle.
-    pub fn with_subtitle(mut self, subtitle: impl Into<String>) -> Self {
-        self.subtitle = Some(subtitle.into());
-        self
-    }
+    chart_builders!("tornado");
 
     /// The bars sorted by swing |high − low|, largest first (ties keep input order).
     pub fn sorted_bars(&self) -> Vec<&TornadoBar> {
         let mut bars: Vec<&TornadoBar> = self.bars.iter().collect();
         bars.sort_by(|a, b| (b.high - b.low).abs().total_cmp(&(a.high - a.low).abs()));
         bars
-    }
-
-    pub(crate) fn kind_name(&self) -> &'static str {
-        "tornado"
     }
 }
 
@@ -167,13 +159,7 @@ const LOW: RGBColor = RGBColor(0x4E, 0x79, 0xA7);
 const HIGH: RGBColor = RGBColor(0xF2, 0x8E, 0x2B);
 
 impl Chart for Tornado {
-    fn title(&self) -> &str {
-        &self.title
-    }
-
-    fn size(&self) -> (u32, u32) {
-        self.size
-    }
+    frame_fields!();
 
     fn validate(&self) -> Result<()> {
         if self.bars.is_empty() {
@@ -201,27 +187,7 @@ impl Chart for Tornado {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, t: &Theme) -> Result<()> {
         let bars = self.sorted_bars();
         let n = bars.len();
-        let has_se = bars
-            .iter()
-            .any(|b| b.low_se.is_some() || b.high_se.is_some());
-        let mut legend = vec![
-            ("Low setting".to_string(), Mark::Swatch(LOW.to_rgba())),
-            ("High setting".to_string(), Mark::Swatch(HIGH.to_rgba())),
-        ];
-        if has_se {
-            legend.push((
-                "±1.96 s.e. (95% interval)".to_string(),
-                Mark::Line(INK.to_rgba(), 1.5, false),
-            ));
-        }
-        let subtitle = self.subtitle.clone().unwrap_or_else(|| {
-            format!(
-                "{} when one assumption moves at a time (base {}), largest swing first",
-                self.output,
-                self.unit.full(self.base)
-            )
-        });
-        let body = header(root, t, &self.title, Some(&subtitle), &legend)?;
+        let body = self.draw_header(root, t, &bars)?;
 
         // Horizontal extent, including whiskers and room for end labels.
         let mut lo = self.base;
@@ -258,103 +224,23 @@ impl Chart for Tornado {
             ValueUnit::Number(u) if !u.is_empty() => format!("{} ({u})", self.output),
             _ => self.output.clone(),
         };
-        let mut chart = ChartBuilder::on(&body)
-            .margin_left(t.px(12.0))
-            .margin_right(t.px(24.0))
-            .margin_top(t.px(24.0))
-            .margin_bottom(t.px(8.0))
-            .x_label_area_size(t.px(48.0))
-            .y_label_area_size(y_area)
-            .build_cartesian_2d(x_lo..x_hi, -0.5..(n as f64 - 0.5))
-            .or_draw()?;
-        let xf = |v: &f64| x_fmt.label(*v);
-        mesh_style!(chart.configure_mesh(), t)
-            .disable_y_mesh()
-            .y_labels(0)
-            .x_labels(8)
-            .x_label_formatter(&xf)
-            .x_desc(x_desc)
-            .draw()
-            .or_draw()?;
+        let frame = PlotFrame {
+            left: 12.0,
+            right: 24.0,
+            top: 24.0,
+            bottom: 8.0,
+            x_label_area: t.px(48.0),
+            y_label_area: y_area,
+        };
+        let mut chart = frame.build(&body, t, x_lo..x_hi, -0.5..(n as f64 - 0.5))?;
+        Axes {
+            x: Axis::labelled(8, &x_fmt).titled(x_desc),
+            y: Axis::hidden(),
+        }
+        .draw(&mut chart, t)?;
 
-        let value_style = t.text(12.0, INK);
-        let half = 0.34;
         for (k, b) in bars.iter().enumerate() {
-            let yc = (n - 1 - k) as f64;
-            for (upper, (setting, v, se, c)) in [
-                (true, (&b.low_label, b.low, b.low_se, LOW)),
-                (false, (&b.high_label, b.high, b.high_se, HIGH)),
-            ] {
-                let (y0, y1) = if upper {
-                    (yc, yc + half)
-                } else {
-                    (yc - half, yc)
-                };
-                let (y0, y1) = (y0 + 0.02, y1 - 0.02);
-                chart
-                    .draw_series(std::iter::once(Rectangle::new(
-                        [(self.base, y0), (v, y1)],
-                        t.fill(c),
-                    )))
-                    .or_draw()?;
-                let ym = (y0 + y1) / 2.0;
-                let mut end = v;
-                if let Some(se) = se.filter(|s| *s > 0.0) {
-                    let e = 1.96 * se;
-                    let st = t.line(INK, 1.5);
-                    chart
-                        .draw_series(std::iter::once(PathElement::new(
-                            vec![(v - e, ym), (v + e, ym)],
-                            st,
-                        )))
-                        .or_draw()?;
-                    for x in [v - e, v + e] {
-                        chart
-                            .draw_series(std::iter::once(PathElement::new(
-                                vec![(x, ym - 0.07), (x, ym + 0.07)],
-                                st,
-                            )))
-                            .or_draw()?;
-                    }
-                    end = if v >= self.base { v + e } else { v - e };
-                }
-                let text = format!("{setting}: {}", self.unit.short(v));
-                let p = chart.backend_coord(&(end, ym));
-                if v >= self.base {
-                    label(
-                        root,
-                        &text,
-                        (p.0 + t.px(5.0), p.1),
-                        &value_style,
-                        HPos::Left,
-                        VPos::Center,
-                    )?;
-                } else {
-                    label(
-                        root,
-                        &text,
-                        (p.0 - t.px(5.0), p.1),
-                        &value_style,
-                        HPos::Right,
-                        VPos::Center,
-                    )?;
-                }
-            }
-            // The assumption's name, right-aligned before the axis.
-            let p = chart.backend_coord(&(x_lo, yc));
-            let lines = wrap2(root, &b.assumption, &name_style, widest.max(10))?;
-            let lh = t.px(17.0);
-            let top = p.1 - (lines.len() as i32 * lh) / 2 + lh / 2;
-            for (j, line) in lines.iter().enumerate() {
-                label(
-                    root,
-                    line,
-                    (p.0 - t.px(10.0), top + j as i32 * lh),
-                    &name_style,
-                    HPos::Right,
-                    VPos::Center,
-                )?;
-            }
+            self.draw_bar(root, &mut chart, t, b, (n - 1 - k) as f64, widest)?;
         }
 
         // The base line, labelled above the plot.
@@ -373,6 +259,131 @@ impl Chart for Tornado {
             HPos::Center,
             VPos::Bottom,
         )?;
+        Ok(())
+    }
+}
+
+impl Tornado {
+    /// Draws the title, subtitle and legend; returns the area below them.
+    fn draw_header<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        t: &Theme,
+        bars: &[&TornadoBar],
+    ) -> Result<DrawingArea<DB, Shift>> {
+        let has_se = bars
+            .iter()
+            .any(|b| b.low_se.is_some() || b.high_se.is_some());
+        let mut legend = vec![
+            ("Low setting".to_string(), Mark::Swatch(LOW.to_rgba())),
+            ("High setting".to_string(), Mark::Swatch(HIGH.to_rgba())),
+        ];
+        if has_se {
+            legend.push((
+                "±1.96 s.e. (95% interval)".to_string(),
+                Mark::Line(INK.to_rgba(), 1.5, false),
+            ));
+        }
+        let subtitle = self.subtitle.clone().unwrap_or_else(|| {
+            format!(
+                "{} when one assumption moves at a time (base {}), largest swing first",
+                self.output,
+                self.unit.full(self.base)
+            )
+        });
+        header(root, t, &self.title, Some(&subtitle), &legend)
+    }
+
+    /// Draws bar `b` centred at `yc`: the low and high settings' bars from the base with
+    /// their intervals and values, and the assumption's name (at most `widest` pixels wide)
+    /// right-aligned before the axis.
+    fn draw_bar<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        chart: &mut Plot<'_, DB>,
+        t: &Theme,
+        b: &TornadoBar,
+        yc: f64,
+        widest: u32,
+    ) -> Result<()> {
+        let x_lo = chart.x_range().start;
+        let name_style = t.text(14.0, INK);
+        let value_style = t.text(12.0, INK);
+        let half = 0.34;
+        for (upper, (setting, v, se, c)) in [
+            (true, (&b.low_label, b.low, b.low_se, LOW)),
+            (false, (&b.high_label, b.high, b.high_se, HIGH)),
+        ] {
+            let (y0, y1) = if upper {
+                (yc, yc + half)
+            } else {
+                (yc - half, yc)
+            };
+            let (y0, y1) = (y0 + 0.02, y1 - 0.02);
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(self.base, y0), (v, y1)],
+                    t.fill(c),
+                )))
+                .or_draw()?;
+            let ym = (y0 + y1) / 2.0;
+            let mut end = v;
+            if let Some(se) = se.filter(|s| *s > 0.0) {
+                let e = 1.96 * se;
+                let st = t.line(INK, 1.5);
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(v - e, ym), (v + e, ym)],
+                        st,
+                    )))
+                    .or_draw()?;
+                for x in [v - e, v + e] {
+                    chart
+                        .draw_series(std::iter::once(PathElement::new(
+                            vec![(x, ym - 0.07), (x, ym + 0.07)],
+                            st,
+                        )))
+                        .or_draw()?;
+                }
+                end = if v >= self.base { v + e } else { v - e };
+            }
+            let text = format!("{setting}: {}", self.unit.short(v));
+            let p = chart.backend_coord(&(end, ym));
+            if v >= self.base {
+                label(
+                    root,
+                    &text,
+                    (p.0 + t.px(5.0), p.1),
+                    &value_style,
+                    HPos::Left,
+                    VPos::Center,
+                )?;
+            } else {
+                label(
+                    root,
+                    &text,
+                    (p.0 - t.px(5.0), p.1),
+                    &value_style,
+                    HPos::Right,
+                    VPos::Center,
+                )?;
+            }
+        }
+        // The assumption's name, right-aligned before the axis.
+        let p = chart.backend_coord(&(x_lo, yc));
+        let lines = wrap2(root, &b.assumption, &name_style, widest.max(10))?;
+        let lh = t.px(17.0);
+        let top = p.1 - (lines.len() as i32 * lh) / 2 + lh / 2;
+        for (j, line) in lines.iter().enumerate() {
+            label(
+                root,
+                line,
+                (p.0 - t.px(10.0), top + j as i32 * lh),
+                &name_style,
+                HPos::Right,
+                VPos::Center,
+            )?;
+        }
         Ok(())
     }
 }

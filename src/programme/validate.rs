@@ -87,6 +87,49 @@ impl Programme {
     /// Validate the programme and build its typed form. Errors name the field path
     /// (e.g. `components[1].tiers[2].from`) and what was expected.
     pub fn compile(&self) -> Result<Compiled> {
+        let (currency, decimals) = self.compile_currency()?;
+        let (calendar, payment) = self.compile_calendar()?;
+        for (path, list, max) in [
+            ("segments", &self.segments, MAX_SEGMENTS),
+            ("categories", &self.categories, MAX_CATEGORIES),
+        ] {
+            if list.len() > max {
+                return Err(err(
+                    path,
+                    format!("expected at most {max} {path}, found {}", list.len()),
+                ));
+            }
+        }
+        names("segments", &self.segments, "segment")?;
+        names("categories", &self.categories, "category")?;
+        let budget = positive("budget", self.budget)?;
+        let partner_cap = positive("partner_cap", self.partner_cap)?;
+        let minimum_payout = match self.minimum_payout {
+            Some(Dec(d)) => Some(non_negative("minimum_payout", d)?),
+            None => None,
+        };
+        self.check_component_counts()?;
+        let mut components = self.compile_components()?;
+        components.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(Compiled {
+            name: self.name.clone(),
+            currency,
+            decimals,
+            rounding: self.rounding.unwrap_or_default(),
+            calendar,
+            segments: self.segments.clone(),
+            categories: self.categories.clone(),
+            budget,
+            partner_cap,
+            minimum_payout,
+            payment_timing: payment.when,
+            payment_lag_days: payment.lag_days,
+            components,
+        })
+    }
+
+    /// The programme's name, its currency (upper case) and the currency's decimal places.
+    fn compile_currency(&self) -> Result<(String, u32)> {
         if self.name.trim().is_empty() {
             return Err(err(
                 "name",
@@ -117,6 +160,12 @@ impl Programme {
                 ))
             }
         };
+        Ok((currency, decimals))
+    }
+
+    /// The calendar (periods within the dates rebatesim supports) and the payment terms
+    /// (the last payment within them too).
+    fn compile_calendar(&self) -> Result<(Calendar, Payment)> {
         if self.periods == 0 || self.periods > 240 {
             return Err(err(
                 "periods",
@@ -170,25 +219,12 @@ impl Programme {
                 ),
             ));
         }
-        for (path, list, max) in [
-            ("segments", &self.segments, MAX_SEGMENTS),
-            ("categories", &self.categories, MAX_CATEGORIES),
-        ] {
-            if list.len() > max {
-                return Err(err(
-                    path,
-                    format!("expected at most {max} {path}, found {}", list.len()),
-                ));
-            }
-        }
-        names("segments", &self.segments, "segment")?;
-        names("categories", &self.categories, "category")?;
-        let budget = positive("budget", self.budget)?;
-        let partner_cap = positive("partner_cap", self.partner_cap)?;
-        let minimum_payout = match self.minimum_payout {
-            Some(Dec(d)) => Some(non_negative("minimum_payout", d)?),
-            None => None,
-        };
+        Ok((calendar, payment))
+    }
+
+    /// At least one component, at most [`MAX_COMPONENTS`], and at most [`MAX_TOTAL_TIERS`]
+    /// tiers over all ladders.
+    fn check_component_counts(&self) -> Result<()> {
         if self.components.is_empty() {
             return Err(err("components", "expected at least one component"));
         }
@@ -212,8 +248,12 @@ impl Programme {
                 format!("expected at most {MAX_TOTAL_TIERS} tiers over all ladders, found {tiers}"),
             ));
         }
-        // every component is checked, so that a mistake in each is reported at once (the
-        // first of each component's)
+        Ok(())
+    }
+
+    /// Every component, each checked so that a mistake in each is reported at once (the
+    /// first of each component's, the others as further errors).
+    fn compile_components(&self) -> Result<Vec<CompiledComponent>> {
         let mut ids = BTreeSet::new();
         let mut components = Vec::with_capacity(self.components.len());
         let mut errors: Vec<FieldError> = Vec::new();
@@ -242,22 +282,7 @@ impl Programme {
             let first = errors.remove(0);
             return Err(Error::Programme(first.with_further(errors)));
         }
-        components.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(Compiled {
-            name: self.name.clone(),
-            currency,
-            decimals,
-            rounding: self.rounding.unwrap_or_default(),
-            calendar,
-            segments: self.segments.clone(),
-            categories: self.categories.clone(),
-            budget,
-            partner_cap,
-            minimum_payout,
-            payment_timing: payment.when,
-            payment_lag_days: payment.lag_days,
-            components,
-        })
+        Ok(components)
     }
 
     fn check_refs(
@@ -305,39 +330,7 @@ impl Programme {
             ComponentKind::Bundle => "bundle",
             ComponentKind::Logistics => "logistics",
         };
-        // fields that only some kinds accept
-        let allowed: &[&str] = match kind {
-            ComponentKind::Volume => &["basis", "method", "tiers", "basis_cap"],
-            ComponentKind::Growth => &["basis", "tiers", "applies_to"],
-            ComponentKind::PerUnit => &["amount", "above"],
-            ComponentKind::Bundle => &["basis", "minimums", "percent", "fixed"],
-            ComponentKind::Logistics => &["min_quantity", "per_order", "percent"],
-        };
-        let present: [(&str, bool); 12] = [
-            ("basis", c.basis.is_some()),
-            ("method", c.method.is_some()),
-            ("tiers", c.tiers.is_some()),
-            ("basis_cap", c.basis_cap.is_some()),
-            ("applies_to", c.applies_to.is_some()),
-            ("amount", c.amount.is_some()),
-            ("above", c.above.is_some()),
-            ("minimums", c.minimums.is_some()),
-            ("percent", c.percent.is_some()),
-            ("fixed", c.fixed.is_some()),
-            ("min_quantity", c.min_quantity.is_some()),
-            ("per_order", c.per_order.is_some()),
-        ];
-        for (field, is) in &present {
-            if *is && !allowed.contains(field) {
-                return Err(err(
-                    format!("{base}.{field}"),
-                    format!(
-                        "`{field}` does not apply to a {kind_name} component (it takes: {})",
-                        allowed.join(", ")
-                    ),
-                ));
-            }
-        }
+        check_kind_fields(base, c, kind_name)?;
         let segments = self.check_refs(
             &format!("{base}.segments"),
             &c.segments,
@@ -400,91 +393,8 @@ impl Programme {
                     Some(Above::Baseline(_)) => UnitsAbove::Baseline,
                 },
             },
-            ComponentKind::Bundle => {
-                let mins = c.minimums.as_ref().ok_or_else(|| {
-                    err(
-                        format!("{base}.minimums"),
-                        "a bundle component needs `minimums` (a minimum per category)",
-                    )
-                })?;
-                if mins.is_empty() {
-                    return Err(err(
-                        format!("{base}.minimums"),
-                        "expected at least one category minimum, e.g. { hardware = 5000 }",
-                    ));
-                }
-                let mut minimums = Vec::new();
-                for (cat, Dec(m)) in mins {
-                    let p = format!("{base}.minimums.{cat}");
-                    if !self.categories.iter().any(|d| d == cat) {
-                        return Err(err(
-                            p,
-                            if self.categories.is_empty() {
-                                format!("category '{cat}' is not declared: add it to the programme's `categories` list")
-                            } else {
-                                format!("category '{cat}' is not declared in the programme's `categories` (expected one of: {})", self.categories.join(", "))
-                            },
-                        ));
-                    }
-                    if let Some(scope) = &categories {
-                        if !scope.iter().any(|s| s == cat) {
-                            return Err(err(
-                                p,
-                                format!(
-                                    "category '{cat}' is outside the component's own `categories` ({}), so the bundle could never qualify",
-                                    scope.join(", ")
-                                ),
-                            ));
-                        }
-                    }
-                    minimums.push((cat.clone(), non_negative(&p, *m)?));
-                }
-                let reward = match (c.percent, c.fixed) {
-                    (Some(Dec(p)), None) => BundleReward::Rate(percent(&format!("{base}.percent"), p)?),
-                    (None, Some(Dec(f))) => BundleReward::Fixed(non_negative(&format!("{base}.fixed"), f)?),
-                    (Some(_), Some(_)) => {
-                        return Err(err(format!("{base}.fixed"), "a bundle component takes either `percent` or `fixed`, not both"))
-                    }
-                    (None, None) => {
-                        return Err(err(
-                            base.to_string(),
-                            "a bundle component needs its reward: `percent` (of the bundle categories' revenue) or `fixed` (an amount per period)",
-                        ))
-                    }
-                };
-                Rule::Bundle {
-                    basis: c.basis.unwrap_or_default(),
-                    minimums,
-                    reward,
-                }
-            }
-            ComponentKind::Logistics => {
-                let q = c.min_quantity.ok_or_else(|| {
-                    err(
-                        format!("{base}.min_quantity"),
-                        "a logistics component needs `min_quantity` (the minimum order quantity)",
-                    )
-                })?;
-                let min_quantity =
-                    positive(&format!("{base}.min_quantity"), Some(q))?.unwrap_or_default();
-                let reward = match (c.per_order, c.percent) {
-                    (Some(Dec(a)), None) => OrderReward::PerOrder(non_negative(&format!("{base}.per_order"), a)?),
-                    (None, Some(Dec(p))) => OrderReward::Rate(percent(&format!("{base}.percent"), p)?),
-                    (Some(_), Some(_)) => {
-                        return Err(err(format!("{base}.percent"), "a logistics component takes either `per_order` or `percent`, not both"))
-                    }
-                    (None, None) => {
-                        return Err(err(
-                            base.to_string(),
-                            "a logistics component needs its reward: `per_order` (an amount per qualifying order) or `percent` (of the order's revenue)",
-                        ))
-                    }
-                };
-                Rule::Logistics {
-                    min_quantity,
-                    reward,
-                }
-            }
+            ComponentKind::Bundle => self.compile_bundle(base, c, categories.as_deref())?,
+            ComponentKind::Logistics => compile_logistics(base, c)?,
         };
         Ok(CompiledComponent {
             id: c.id.clone(),
@@ -499,6 +409,72 @@ impl Programme {
             cap,
             exclusive_group: c.exclusive_group.clone(),
             rule,
+        })
+    }
+
+    /// A bundle's rule: its minimums (declared categories, inside the component's own
+    /// `categories` when it has them) and its reward.
+    fn compile_bundle(
+        &self,
+        base: &str,
+        c: &Component,
+        categories: Option<&[String]>,
+    ) -> Result<Rule> {
+        let mins = c.minimums.as_ref().ok_or_else(|| {
+            err(
+                format!("{base}.minimums"),
+                "a bundle component needs `minimums` (a minimum per category)",
+            )
+        })?;
+        if mins.is_empty() {
+            return Err(err(
+                format!("{base}.minimums"),
+                "expected at least one category minimum, e.g. { hardware = 5000 }",
+            ));
+        }
+        let mut minimums = Vec::new();
+        for (cat, Dec(m)) in mins {
+            let p = format!("{base}.minimums.{cat}");
+            if !self.categories.iter().any(|d| d == cat) {
+                return Err(err(
+                    p,
+                    if self.categories.is_empty() {
+                        format!("category '{cat}' is not declared: add it to the programme's `categories` list")
+                    } else {
+                        format!("category '{cat}' is not declared in the programme's `categories` (expected one of: {})", self.categories.join(", "))
+                    },
+                ));
+            }
+            if let Some(scope) = &categories {
+                if !scope.iter().any(|s| s == cat) {
+                    return Err(err(
+                        p,
+                        format!(
+                            "category '{cat}' is outside the component's own `categories` ({}), so the bundle could never qualify",
+                            scope.join(", ")
+                        ),
+                    ));
+                }
+            }
+            minimums.push((cat.clone(), non_negative(&p, *m)?));
+        }
+        let reward = match (c.percent, c.fixed) {
+            (Some(Dec(p)), None) => BundleReward::Rate(percent(&format!("{base}.percent"), p)?),
+            (None, Some(Dec(f))) => BundleReward::Fixed(non_negative(&format!("{base}.fixed"), f)?),
+            (Some(_), Some(_)) => {
+                return Err(err(format!("{base}.fixed"), "a bundle component takes either `percent` or `fixed`, not both"))
+            }
+            (None, None) => {
+                return Err(err(
+                    base.to_string(),
+                    "a bundle component needs its reward: `percent` (of the bundle categories' revenue) or `fixed` (an amount per period)",
+                ))
+            }
+        };
+        Ok(Rule::Bundle {
+            basis: c.basis.unwrap_or_default(),
+            minimums,
+            reward,
         })
     }
 
@@ -644,4 +620,71 @@ fn compile_tiers(
         });
     }
     Ok(out)
+}
+
+/// Only the fields a component's kind takes: any other is an error naming it and what the
+/// kind takes.
+fn check_kind_fields(base: &str, c: &Component, kind_name: &str) -> Result<()> {
+    // fields that only some kinds accept
+    let allowed: &[&str] = match c.kind {
+        ComponentKind::Volume => &["basis", "method", "tiers", "basis_cap"],
+        ComponentKind::Growth => &["basis", "tiers", "applies_to"],
+        ComponentKind::PerUnit => &["amount", "above"],
+        ComponentKind::Bundle => &["basis", "minimums", "percent", "fixed"],
+        ComponentKind::Logistics => &["min_quantity", "per_order", "percent"],
+    };
+    let present: [(&str, bool); 12] = [
+        ("basis", c.basis.is_some()),
+        ("method", c.method.is_some()),
+        ("tiers", c.tiers.is_some()),
+        ("basis_cap", c.basis_cap.is_some()),
+        ("applies_to", c.applies_to.is_some()),
+        ("amount", c.amount.is_some()),
+        ("above", c.above.is_some()),
+        ("minimums", c.minimums.is_some()),
+        ("percent", c.percent.is_some()),
+        ("fixed", c.fixed.is_some()),
+        ("min_quantity", c.min_quantity.is_some()),
+        ("per_order", c.per_order.is_some()),
+    ];
+    for (field, is) in &present {
+        if *is && !allowed.contains(field) {
+            return Err(err(
+                format!("{base}.{field}"),
+                format!(
+                    "`{field}` does not apply to a {kind_name} component (it takes: {})",
+                    allowed.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A logistics component's rule: its minimum order quantity and its reward.
+fn compile_logistics(base: &str, c: &Component) -> Result<Rule> {
+    let q = c.min_quantity.ok_or_else(|| {
+        err(
+            format!("{base}.min_quantity"),
+            "a logistics component needs `min_quantity` (the minimum order quantity)",
+        )
+    })?;
+    let min_quantity = positive(&format!("{base}.min_quantity"), Some(q))?.unwrap_or_default();
+    let reward = match (c.per_order, c.percent) {
+        (Some(Dec(a)), None) => OrderReward::PerOrder(non_negative(&format!("{base}.per_order"), a)?),
+        (None, Some(Dec(p))) => OrderReward::Rate(percent(&format!("{base}.percent"), p)?),
+        (Some(_), Some(_)) => {
+            return Err(err(format!("{base}.percent"), "a logistics component takes either `per_order` or `percent`, not both"))
+        }
+        (None, None) => {
+            return Err(err(
+                base.to_string(),
+                "a logistics component needs its reward: `per_order` (an amount per qualifying order) or `percent` (of the order's revenue)",
+            ))
+        }
+    };
+    Ok(Rule::Logistics {
+        min_quantity,
+        reward,
+    })
 }

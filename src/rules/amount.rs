@@ -48,7 +48,7 @@ pub trait Amount:
     /// `self + o`. The kernel computes every sum, difference, product and quotient of user
     /// amounts through these four methods: for `f64` they are the plain operators (the same
     /// bits, inlined), for `Decimal` they are checked: an overflow gives zero and raises the
-    /// thread's overflow flag ([`crate::money::note_overflow`]), which the settlement turns
+    /// thread's overflow flag (`money::note_overflow`), which the settlement turns
     /// into an error naming the partner and component instead of a panic.
     #[inline(always)]
     fn plus(self, o: Self) -> Self {

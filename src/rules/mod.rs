@@ -8,7 +8,7 @@
 //!
 //! # How to use it
 //!
-//! 1. [`Prepared::new`] converts a [`Compiled`] programme once into the number
+//! 1. [`Prepared::new`] converts a [`Compiled`](crate::programme::Compiled) programme once into the number
 //!    type `A` (tiers, caps, budget).
 //! 2. For each partner, fill a flat *measures* slice (see [`Prepared::index`]
 //!    and [`slot`]): for every component `c`, period `k` and slot `s`, the

@@ -174,7 +174,7 @@ impl Run<'_> {
         let periods = prep.periods;
         let components = prep.components.len();
         let mut budget_binding = false;
-        let mut programme_total = vec![Decimal::ZERO; periods];
+        let mut programme_total = Vec::with_capacity(periods);
         for k in 0..periods {
             let total = money::checked_sum(
                 works
@@ -183,7 +183,7 @@ impl Run<'_> {
             )
             .filter(|t| t.abs() < self.limit)
             .ok_or_else(|| programme_overflow(&self.tx.table, &p.calendar.label(k as u32)))?;
-            programme_total[k] = total;
+            programme_total.push(total);
             if prep.budget_binds(total) {
                 budget_binding = true;
                 let weights: Vec<Decimal> = works

@@ -8,11 +8,8 @@ current-tier accrual, run-rate and seasonal-naive on the same years.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import rebatesim as rs

@@ -47,7 +47,7 @@ def test_settle_json(files, tmp_path):
     r = run_cli(settle_args(files) + ["--json"], tmp_path)
     assert r.returncode == 0, r.stderr
     j = json.loads(r.stdout)
-    assert sum(D(l["payable"]) for l in j["lines"]) == D(j["total"]["payable"])
+    assert sum(D(line["payable"]) for line in j["lines"]) == D(j["total"]["payable"])
 
 
 def test_settle_out_and_force(files, tmp_path):

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import rebatesim as rs
-from conftest import FIXTURES, PARTNERS, PROGRAMME, TRANSACTIONS, run_cli
+from conftest import FIXTURES, run_cli
 
 # One annual retroactive ladder (2% from 100,000, 4% from 200,000), shared with the Rust tests.
 YEAR = rs.Programme.from_file(FIXTURES / "year-retro" / "programme.toml")
@@ -139,7 +139,7 @@ def test_bad_input_names_the_row(small):
 
 def test_docstring_examples(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    module = importlib.import_module("rebatesim.forecast")
+    module = importlib.import_module("rebatesim.forecasting")
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False)
     assert result.attempted > 0 and result.failed == 0
 

@@ -519,7 +519,7 @@ def test_known_huge_baseline_is_refused():
 @pytest.mark.parametrize("table", ["partners", "transactions"])
 def test_found_signalling_nan_decimal_cell(table):
     """Found by this campaign: a Decimal('sNaN') cell raised decimal.InvalidOperation from
-    pandas' notna in settlement._frame_csv; now a DataError naming the row and column."""
+    pandas' notna in settlement._frame_csv, now _tables.frame_csv; now a DataError naming the row and column."""
     pop = POP.assign(baseline_revenue=[1, D("sNaN"), 2]) if table == "partners" else POP
     tx = ACTUALS.assign(revenue=[D(1), D("sNaN"), D(2)]) if table == "transactions" else ACTUALS
     attempt("found: sNaN cell", rs.settle, MINI, pop, tx)

@@ -25,7 +25,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 import rebatesim as rs
 
@@ -62,7 +61,10 @@ def _actuals_to(as_of: str, out: Path) -> Path:
 def record(folder: Path) -> None:
     """Run every golden job, writing its outputs under ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    e = {k: str(EXAMPLE / v) for k, v in
+    # Paths relative to the project root (the CLI runs there): they appear in the outputs
+    # (compare names two designs of the same name by their paths), which must not depend on
+    # where the checkout lives.
+    e = {k: (EXAMPLE / v).relative_to(ROOT).as_posix() for k, v in
          dict(programme="programme.toml", yaml="programme.yaml", partners="partners.csv",
               model="model.toml", transactions="transactions.csv").items()}
     _cli("settle", "--programme", e["programme"], "--partners", e["partners"],
@@ -84,9 +86,9 @@ def record(folder: Path) -> None:
     # The Python API's own tables.
     api = folder / "api"
     api.mkdir()
-    programme = rs.Programme.from_file(e["programme"])
-    population = rs.Population.from_csv(e["partners"])
-    model = rs.Model.from_file(e["model"])
+    programme = rs.Programme.from_file(ROOT / e["programme"])
+    population = rs.Population.from_csv(ROOT / e["partners"])
+    model = rs.Model.from_file(ROOT / e["model"])
     r = rs.simulate(programme, population, model, scenarios=24, seed=5, threads=1,
                     progress=False)
     (api / "simulate.json").write_text(r.to_json(), encoding="utf-8")

@@ -40,7 +40,7 @@ def test_an_interruption_mid_write_leaves_nothing(tmp_path, exc):
     (tmp_path / "keep.txt").write_text("old")
     outs = Outputs()
     folder = outs.folder(tmp_path / "report")
-    book = outs.file(tmp_path / "new" / "deeper" / "book.xlsx")
+    outs.file(tmp_path / "new" / "deeper" / "book.xlsx")  # declared: its parent folders must not stay behind
     with pytest.raises(exc):
         with outs:
             (folder.path / "a.csv").write_text("a\n")  # the first output in full
@@ -189,7 +189,7 @@ def files_names(files):
 def test_forecast_with_an_unwritable_excel_path_writes_nothing_and_computes_nothing(files, tmp_path, monkeypatch, capsys):
     (tmp_path / "missing").write_text("a file where a folder is expected")
     called = []
-    monkeypatch.setattr(sys.modules["rebatesim.forecast"], "forecast", lambda *a, **k: called.append(1))
+    monkeypatch.setattr(sys.modules["rebatesim.forecasting"], "forecast", lambda *a, **k: called.append(1))
     status = cli.main(forecast_args(files) + ["--out", str(tmp_path / "fc"), "--excel", str(tmp_path / "missing" / "dir" / "f.xlsx")])
     assert status == 1 and "exists and is not a folder" in capsys.readouterr().err
     assert called == [] and not (tmp_path / "fc").exists()

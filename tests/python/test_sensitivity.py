@@ -129,6 +129,6 @@ def test_bad_assumptions(population, assumptions, match):
 def test_parameters_and_docstrings(tmp_path, monkeypatch):
     assert "noise.sigma" in rs.sensitivity_parameters()
     monkeypatch.chdir(tmp_path)
-    module = importlib.import_module("rebatesim.sensitivity")
+    module = importlib.import_module("rebatesim.sensitivities")
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False)
     assert result.attempted > 0 and result.failed == 0

@@ -120,7 +120,10 @@ fn round_money_lanes_is_round_money() {
                         }
                     }
                     None => assert!(
-                        block.iter().any(|v| !((v * pow10(dp)).abs() < 4.0e15)),
+                        block.iter().any(|v| !matches!(
+                            (v * pow10(dp)).abs().partial_cmp(&4.0e15),
+                            Some(std::cmp::Ordering::Less)
+                        )),
                         "{rounding:?} {dp} {block:?} refused"
                     ),
                 }

@@ -24,45 +24,24 @@ watch list, the probability of exceeding the budget and the cash-out timeline.
 from __future__ import annotations
 
 import datetime as _dt
-import html as _html
 import json
 import os
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, Optional, Tuple, Union
 
 import numpy as np
 
 from . import _checks, _core, _format
-from .exceptions import RequestError
+from ._display import forecast_html
+from ._format import num
+from ._inputs import as_model, as_population, as_programme, date_text, load_prior_accruals, load_transactions
+from ._run import with_progress
+from .outputs import write_excel, write_folder
 
 __all__ = ["forecast", "Forecast", "Estimates", "load_prior_accruals"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 _DIST = ["mean", "sd", "p5", "p50", "p90", "p95", "most_likely", "constrained"]
-
-
-def load_prior_accruals(prior: Any) -> "_core.PriorAccruals":
-    """Prior accruals for the core from a DataFrame or a CSV path: columns ``partner_id``,
-    ``component`` and ``amount`` (cumulative amount accrued through the previous month end)."""
-    from .settlement import _frame_csv, _is_frame
-
-    if isinstance(prior, _core.PriorAccruals):
-        return prior
-    if _is_frame(prior):
-        return _core.PriorAccruals.from_csv_text(_frame_csv(prior, "NaN"), "prior_accruals")
-    if isinstance(prior, (str, os.PathLike)):
-        return _core.PriorAccruals.from_csv_path(_checks.path("prior_accruals", prior))
-    raise RequestError(f"prior_accruals: expected a pandas DataFrame or a CSV path, found {type(prior).__name__}")
-
-
-def _date_text(as_of: Any) -> str:
-    if isinstance(as_of, str):
-        return _checks.text("as_of", as_of)
-    if isinstance(as_of, (_dt.date, _dt.datetime)):
-        return as_of.strftime("%Y-%m-%d")
-    if hasattr(as_of, "strftime"):  # pandas Timestamp, numpy datetime via pandas
-        return as_of.strftime("%Y-%m-%d")
-    raise RequestError(f"as_of: expected a date or a YYYY-MM-DD string, found {type(as_of).__name__}")
 
 
 def forecast(
@@ -104,30 +83,19 @@ def forecast(
     >>> bool(f.payout.std() == 0)   # at the end of the year nothing is left to simulate
     True
     """
-    from .settlement import load_transactions
-    from .simulation import _Progress, _model, _population, _programme
-
-    prog = _programme(programme)
-    pop = _population(population)
-    mod = _model(model)
+    prog = as_programme(programme)
+    pop = as_population(population)
+    mod = as_model(model)
     tx = load_transactions(actuals)
     prior = None if prior_accruals is None else load_prior_accruals(prior_accruals)
     n, sd, th = _checks.scenarios(scenarios), _checks.seed(seed), _checks.threads(threads)
     conf = _checks.fraction("confidence", confidence)
-    day = _date_text(as_of)
-    bar = _Progress(progress, f"forecast {prog.name}")
-    try:
-        core = _core.forecast(
-            prog._spec, pop._core, mod._core, tx, day, prior_accruals=prior,
-            scenarios=n, seed=sd, threads=th, confidence=conf, progress=bar.callback,
-        )
-    finally:
-        bar.close()
+    day = date_text(as_of)
+    core = with_progress(progress, f"forecast {prog.name}", lambda callback: _core.forecast(
+        prog._spec, pop._core, mod._core, tx, day, prior_accruals=prior,
+        scenarios=n, seed=sd, threads=th, confidence=conf, progress=callback,
+    ))
     return Forecast(core, decimals=prog.decimals)
-
-
-def _num(v: Any) -> float:
-    return float("nan") if v is None else float(v)
 
 
 class Estimates:
@@ -136,12 +104,12 @@ class Estimates:
     error (``*_se``), and ``method``: how each is computed, in words, for the audit file."""
 
     def __init__(self, d: Dict[str, Any]) -> None:
-        self.expected_value = _num(d["expected_value"]["value"])
-        self.expected_value_se = _num(d["expected_value"]["se"])
-        self.most_likely = _num(d["most_likely"]["value"])
-        self.most_likely_se = _num(d["most_likely"]["se"])
-        self.constrained = _num(d["constrained"]["value"])
-        self.constrained_se = _num(d["constrained"]["se"])
+        self.expected_value = num(d["expected_value"]["value"])
+        self.expected_value_se = num(d["expected_value"]["se"])
+        self.most_likely = num(d["most_likely"]["value"])
+        self.most_likely_se = num(d["most_likely"]["se"])
+        self.constrained = num(d["constrained"]["value"])
+        self.constrained_se = num(d["constrained"]["se"])
         self.confidence = float(d["confidence"])
         self.method: str = d["method"]
 
@@ -169,8 +137,8 @@ def _dist_cols(d: Dict[str, Any]) -> Dict[str, float]:
     row: Dict[str, float] = {}
     for k in _DIST:
         e = d.get(k) or {}
-        row[k] = _num(e.get("value"))
-        row[f"{k}_se"] = _num(e.get("se"))
+        row[k] = num(e.get("value"))
+        row[f"{k}_se"] = num(e.get("se"))
     return row
 
 
@@ -203,12 +171,12 @@ class Forecast:
     @property
     def currency(self) -> str:
         """Currency code."""
-        return self._r["currency"]
+        return str(self._r["currency"])
 
     @property
     def programme(self) -> str:
         """Programme name."""
-        return self._r["programme"]
+        return str(self._r["programme"])
 
     @property
     def n_scenarios(self) -> int:
@@ -228,7 +196,8 @@ class Forecast:
     @property
     def budget(self) -> Optional[float]:
         """The programme budget, if any."""
-        return self._r["budget"]
+        budget: Optional[float] = self._r["budget"]
+        return budget
 
     @property
     def months_observed(self) -> int:
@@ -339,8 +308,8 @@ class Forecast:
                                      "current_tier", "volume", "tiers", "next_tier", "next_threshold",
                                      "shortfall", "next_tier_pays", "churned")}
             nt = w.get("next_tier_probability")
-            rec["next_tier_probability"] = _num(nt["value"]) if nt else float("nan")
-            rec["next_tier_probability_se"] = _num(nt["se"]) if nt else float("nan")
+            rec["next_tier_probability"] = num(nt["value"]) if nt else float("nan")
+            rec["next_tier_probability_se"] = num(nt["se"]) if nt else float("nan")
             for t, p in enumerate(w["reach_probability"], start=1):
                 rec[f"p_tier_{t}"] = p
             recs.append(rec)
@@ -356,8 +325,8 @@ class Forecast:
         for c in self._r["cash_schedule"]:
             rec = {"payment_date": _dt.date.fromisoformat(c["payment_date"]), "periods": c["periods"], "status": c["status"]}
             for k in ("mean", "p5", "p50", "p95"):
-                rec[k] = _num(c[k]["value"])
-                rec[f"{k}_se"] = _num(c[k]["se"])
+                rec[k] = num(c[k]["value"])
+                rec[f"{k}_se"] = num(c[k]["se"])
             recs.append(rec)
         return pd.DataFrame.from_records(recs)
 
@@ -387,14 +356,12 @@ class Forecast:
         """Write summary.csv, estimates.csv, partners.csv, segments.csv, components.csv,
         journal.csv, watch_list.csv, cash_schedule.csv and forecast.json into ``directory``,
         atomically (an existing non-empty folder only with ``force``)."""
-        from .settlement import write_outputs
-
         files: Dict[str, str] = {}
         for name, df in self._tables().items():
             keep_index = name in ("summary", "estimates", "partners", "segments", "components")
             files[f"{name}.csv"] = _format.csv_text(df, self._decimals, index=keep_index, default=self._default(name))
         files["forecast.json"] = self.to_json() + "\n"
-        write_outputs(os.fspath(directory), files, force=force)
+        write_folder(os.fspath(directory), files, force=force)
 
     def to_excel(self, path: PathLike) -> None:
         """Write one sheet per table (summary, estimates, partners, segments, components,
@@ -410,7 +377,7 @@ class Forecast:
                 df = df.set_index(df.columns[0]) if len(df.columns) else df
             sheets[name] = (df, {"default": self._default(name)})
         sheets["method"] = pd.DataFrame({"method": [self.estimates.method]}, index=pd.Index(["estimates"], name="table"))
-        _format.write_excel(path, sheets, self._decimals)
+        write_excel(path, sheets, self._decimals)
 
     @staticmethod
     def _default(table: str) -> Optional[str]:
@@ -427,33 +394,4 @@ class Forecast:
         )
 
     def _repr_html_(self) -> str:
-        e = self.estimates
-        t = self._r["total"]
-        cell = 'style="padding:2px 8px;border-bottom:1px solid #ddd;text-align:{}"'
-
-        def fmt(d: Dict[str, Any]) -> str:
-            v, se = d.get("value"), d.get("se")
-            if v is None:
-                return "n/a"
-            return f"{v:,.0f}" + (f"<br><small>± {se:,.0f}</small>" if se is not None else "")
-
-        head = "".join(f"<th {cell.format('right')}>{h}</th>" for h in ["mean", "P50", "P90", "P95", "most likely", f"constrained {e.confidence:.0%}"])
-        tds = "".join(f"<td {cell.format('right')}>{fmt(t[k])}</td>" for k in ["mean", "p50", "p90", "p95", "most_likely", "constrained"])
-        b = self.budget_exceedance
-        extra = f"; P(budget exceeded) = {b[0]:.3f} ± {b[1]:.3f}" if b is not None else ""
-        cash = self.cash_schedule()
-        cash_rows = "".join(
-            f"<tr><td {cell.format('left')}>{r.payment_date}</td><td {cell.format('left')}>{_html.escape(r.periods)}</td>"
-            f"<td {cell.format('left')}>{r.status}</td><td {cell.format('right')}>{r.mean:,.0f}</td>"
-            f"<td {cell.format('right')}>{r.p5:,.0f} – {r.p95:,.0f}</td></tr>"
-            for r in cash.itertuples()
-        )
-        return (
-            f"<div><strong>Forecast: {_html.escape(self.programme)}</strong> as of {self.as_of} — "
-            f"{self.n_scenarios:,} scenarios, {self.months_observed} months of actuals, {_html.escape(self.currency)}{extra}"
-            f"<table style=\"border-collapse:collapse;margin:4px 0\"><thead><tr><th></th>{head}</tr></thead>"
-            f"<tbody><tr><td {cell.format('left')}>final payout</td>{tds}</tr></tbody></table>"
-            f"<table style=\"border-collapse:collapse;margin:4px 0\"><thead><tr><th>payment date</th><th>periods</th>"
-            f"<th>status</th><th>expected</th><th>P5 – P95</th></tr></thead><tbody>{cash_rows}</tbody></table>"
-            f"<details><summary>method</summary><small>{_html.escape(e.method)}</small></details></div>"
-        )
+        return forecast_html(self)

@@ -20,10 +20,13 @@ import math
 import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from . import _checks, _core
+from . import _checks, _core, charts
+from ._display import sensitivity_html
+from ._format import num
+from ._inputs import as_model, as_population, as_programme
+from ._run import run_options, with_progress
 from .charts import Chart
 from .exceptions import RequestError
-from .simulation import Model, _kwargs, _model, _population, _Progress, _programme
 
 __all__ = ["sensitivity", "Sensitivity", "parameters"]
 
@@ -82,7 +85,7 @@ def _change(value: Any, where: str) -> Tuple[str, float]:
     )
 
 
-def _assumption(a: Any, i: int) -> tuple:
+def _assumption(a: Any, i: int) -> Tuple[Any, ...]:
     where = f"assumptions[{i}]"
     if isinstance(a, Mapping):
         d = dict(a)
@@ -110,14 +113,10 @@ def _assumption(a: Any, i: int) -> tuple:
         return (name, _checks.text(f"{where} parameter", str(d["parameter"])), lk, lv, hk, hv, None, None,
                 None if ll is None else str(ll), None if hl is None else str(hl))
     if "low_model" in d and "high_model" in d:
-        lo, hi = _model(d["low_model"]), _model(d["high_model"])
+        lo, hi = as_model(d["low_model"]), as_model(d["high_model"])
         return (name, None, None, None, None, None, lo._core, hi._core,
                 None if ll is None else str(ll), None if hl is None else str(hl))
     raise RequestError(f"{where} ('{name}'): give a parameter with low and high, or low_model and high_model")
-
-
-def _num(v: Any) -> float:
-    return float("nan") if v is None else float(v)
 
 
 class Sensitivity:
@@ -142,8 +141,8 @@ class Sensitivity:
         self.scenarios: int = int(data["scenarios"])
         self.base: Dict[str, float] = {}
         for out in ("payout", "roi", "incremental_margin"):
-            self.base[out] = _num(data["base"][out]["mean"]["value"])
-            self.base[out + "_se"] = _num(data["base"][out]["mean"]["se"])
+            self.base[out] = num(data["base"][out]["mean"]["value"])
+            self.base[out + "_se"] = num(data["base"][out]["mean"]["se"])
         rows = []
         for r in data["rows"]:
             row: Dict[str, Any] = {
@@ -151,18 +150,18 @@ class Sensitivity:
                 "parameter": r["parameter"],
                 "low_label": r["low_label"],
                 "high_label": r["high_label"],
-                "base_value": _num(r["base_value"]),
-                "low_value": _num(r["low_value"]),
-                "high_value": _num(r["high_value"]),
+                "base_value": num(r["base_value"]),
+                "low_value": num(r["low_value"]),
+                "high_value": num(r["high_value"]),
             }
             for out in ("payout", "roi", "incremental_margin"):
-                row[f"{out}_low"] = _num(r["low"][out]["mean"]["value"])
-                row[f"{out}_high"] = _num(r["high"][out]["mean"]["value"])
+                row[f"{out}_low"] = num(r["low"][out]["mean"]["value"])
+                row[f"{out}_high"] = num(r["high"][out]["mean"]["value"])
                 for key, src in (("low_diff", "low_vs_base"), ("high_diff", "high_vs_base"), ("swing", "swing")):
-                    row[f"{out}_{key}"] = _num(r[src][out]["mean"]["value"])
-                    row[f"{out}_{key}_se"] = _num(r[src][out]["mean"]["se"])
-            row["payout_p95_low"] = _num(r["low"]["payout"]["p95"]["value"])
-            row["payout_p95_high"] = _num(r["high"]["payout"]["p95"]["value"])
+                    row[f"{out}_{key}"] = num(r[src][out]["mean"]["value"])
+                    row[f"{out}_{key}_se"] = num(r[src][out]["mean"]["se"])
+            row["payout_p95_low"] = num(r["low"]["payout"]["p95"]["value"])
+            row["payout_p95_high"] = num(r["high"]["payout"]["p95"]["value"])
             rows.append(row)
         self.table = pd.DataFrame(rows).set_index("assumption") if rows else pd.DataFrame()
 
@@ -170,8 +169,6 @@ class Sensitivity:
         """The tornado chart of ``output`` (``"payout"``, ``"roi"`` or
         ``"incremental_margin"``): each assumption's low and high mean around the base
         mean, largest swing on top, whiskers ±1.96 paired standard errors."""
-        from . import charts
-
         key = _OUTPUTS.get(str(output))
         if key is None:
             raise RequestError(f"unknown sensitivity output '{output}': expected payout, roi or incremental_margin")
@@ -200,12 +197,7 @@ class Sensitivity:
         )
 
     def _repr_html_(self) -> str:
-        cols = ["low_label", "high_label", "payout_low", "payout_high", "payout_swing", "payout_swing_se"]
-        head = (f"<p><b>Sensitivity of {self.programme}</b>: {self.scenarios:,} scenarios per run, seed {self.seed}, "
-                f"base mean payout {self.base['payout']:,.0f} {self.currency}</p>")
-        if self.table.empty:
-            return head
-        return head + self.table[cols].to_html(float_format=lambda x: f"{x:,.0f}")
+        return sensitivity_html(self)
 
     def __repr__(self) -> str:
         return f"<Sensitivity of {self.programme!r}: {len(self.table)} assumptions, {self.scenarios:,} scenarios per run>"
@@ -246,20 +238,17 @@ def sensitivity(
     >>> bool(s.table.loc["Noise", "payout_swing"] > 0)
     True
     """
-    prog = _programme(programme)
-    pop = _population(population)
-    mod = _model(model)
+    prog = as_programme(programme)
+    pop = as_population(population)
+    mod = as_model(model)
     specs = None
     if assumptions is not None:
         if isinstance(assumptions, (str, Mapping)) or not isinstance(assumptions, Sequence):
             raise RequestError(f"assumptions: expected a list, found {type(assumptions).__name__}")
         specs = [_assumption(a, i) for i, a in enumerate(assumptions)]
-    kw = _kwargs(scenarios, seed, threads, chunk_size, precision, max_scenarios, memory_limit)
-    bar = _Progress(progress, f"{prog.name} sensitivity")
-    try:
-        text = _core.sensitivity(prog._spec, pop._core, mod._core, specs, kw, progress=bar.callback)
-    finally:
-        bar.close()
+    kw = run_options(scenarios, seed, threads, chunk_size, precision, max_scenarios, memory_limit)
+    text = with_progress(progress, f"{prog.name} sensitivity", lambda callback: _core.sensitivity(
+        prog._spec, pop._core, mod._core, specs, kw, progress=callback))
     out = Sensitivity(json.loads(text))
     out._decimals = prog.decimals
     return out

@@ -1,0 +1,305 @@
+//! Monthly aggregation of transaction lines per partner: the panel every estimator reads.
+
+use crate::data::{Partners, Transactions};
+use crate::error::{Error, Result};
+use chrono::Datelike;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+
+/// Partner × month aggregates of a transaction history (partners with at least one purchase;
+/// month `t` is the `t`-th calendar month from the first month of the history).
+#[derive(Debug, Clone)]
+pub(crate) struct Panel {
+    /// First month of the history: (year, month 1..=12).
+    pub start: (i32, u32),
+    /// Number of months `T`.
+    pub months: usize,
+    /// Partner ids (partners with a purchase), in partner-table order.
+    pub ids: Vec<String>,
+    /// Segment index of each partner.
+    pub seg: Vec<usize>,
+    /// Segment names (in order of first appearance in the partner table).
+    pub segments: Vec<String>,
+    /// Category names (empty without a category column).
+    pub categories: Vec<String>,
+    /// Gross purchases (sum of the positive revenue lines), `[partner * T + t]`.
+    pub gross: Vec<f64>,
+    /// Returns (minus the sum of the negative revenue lines).
+    pub returns: Vec<f64>,
+    /// Units of the positive lines.
+    pub units: Vec<f64>,
+    /// Distinct orders with a positive line (present with an `order_id` column).
+    pub orders: Option<Vec<u32>>,
+    /// Per segment: pooled within-month sum of squares of log order amounts and its degrees
+    /// of freedom (Σ (orders − 1) over partner-months with two orders or more).
+    pub order_ss: Vec<(f64, f64)>,
+    /// Gross revenue per category, `[(partner * T + t) * C + c]` (single precision: only
+    /// shares are read from it).
+    pub cat_rev: Vec<f32>,
+    /// Partners of the partner table without any purchase in the history.
+    pub zero_partners: Vec<String>,
+}
+
+impl Panel {
+    /// Number of partners.
+    pub fn n(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Calendar month (0 = January) of history month `t`.
+    pub fn cal(&self, t: usize) -> usize {
+        (self.start.1 as usize - 1 + t) % 12
+    }
+
+    /// `YYYY-MM` of history month `t`.
+    pub fn label(&self, t: usize) -> String {
+        let m = self.start.0 as i64 * 12 + self.start.1 as i64 - 1 + t as i64;
+        format!("{:04}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1)
+    }
+}
+
+fn f64_of(d: Decimal) -> f64 {
+    d.to_f64().unwrap_or(0.0)
+}
+
+/// Aggregate `tx` by partner and month. `partners` gives segments (and the full list of
+/// partners, so that partners without purchases are reported); without it every partner of
+/// the history is in one segment.
+pub(crate) fn build(tx: &Transactions, partners: Option<&Partners>) -> Result<Panel> {
+    if tx.is_empty() {
+        return Err(Error::data(
+            &tx.table,
+            None,
+            None,
+            "the history has no transaction lines: calibration needs at least 13 months of them",
+        ));
+    }
+    // partner of each key, in the partner table's numbering
+    let (ids_all, segs_all): (Vec<String>, Vec<String>) = match partners {
+        Some(p) => (p.ids.clone(), p.segments.clone()),
+        None => (tx.partner_keys.clone(), vec![String::new(); tx.partner_keys.len()]),
+    };
+    let key_partner: Vec<Option<usize>> = match partners {
+        Some(p) => tx.partner_keys.iter().map(|k| p.index_of(k)).collect(),
+        None => (0..tx.partner_keys.len()).map(Some).collect(),
+    };
+    if let (Some(p), Some(k)) = (partners, key_partner.iter().position(Option::is_none)) {
+        let row = tx.partner_key.iter().position(|&x| x as usize == k).unwrap_or(0) + 1;
+        return Err(Error::data(
+            &tx.table,
+            Some(row),
+            Some("partner_id"),
+            format!("unknown partner '{}' (not in {})", tx.partner_keys[k], p.table),
+        ));
+    }
+    let named = segs_all.iter().filter(|s| !s.is_empty()).count();
+    if named > 0 && named < segs_all.len() {
+        let row = segs_all.iter().position(|s| s.is_empty()).unwrap_or(0) + 1;
+        return Err(Error::data(
+            partners.map(|p| p.table.as_str()).unwrap_or("partners"),
+            Some(row),
+            Some("segment"),
+            "expected a segment name, found an empty cell (other partners have one; calibration estimates per segment)",
+        ));
+    }
+    let mut segments: Vec<String> = Vec::new();
+    let mut seg_of_all = Vec::with_capacity(segs_all.len());
+    for s in &segs_all {
+        let k = match segments.iter().position(|x| x == s) {
+            Some(k) => k,
+            None => {
+                segments.push(s.clone());
+                segments.len() - 1
+            }
+        };
+        seg_of_all.push(k);
+    }
+
+    let month_no = |d: &chrono::NaiveDate| d.year() as i64 * 12 + d.month0() as i64;
+    let first = tx.date.iter().map(month_no).min().unwrap_or(0);
+    let last = tx.date.iter().map(month_no).max().unwrap_or(0);
+    let t_len = (last - first + 1) as usize;
+    let label = |m: i64| format!("{:04}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1);
+    if t_len < 13 {
+        return Err(Error::data(
+            &tx.table,
+            None,
+            Some("date"),
+            format!(
+                "the history covers {t_len} month{} ({} to {}); calibration needs at least 13 months (a year for seasonality and one more month), and 24 to 48 give usable standard errors",
+                if t_len == 1 { "" } else { "s" },
+                label(first),
+                label(last)
+            ),
+        ));
+    }
+    let n_all = ids_all.len();
+    let cells = n_all
+        .checked_mul(t_len)
+        .filter(|&c| c <= 200_000_000)
+        .ok_or_else(|| {
+            Error::Request(format!(
+                "{n_all} partners × {t_len} months is too large a history to calibrate in memory"
+            ))
+        })?;
+    let n_cat = if tx.category.is_some() {
+        tx.category_keys.len()
+    } else {
+        0
+    };
+    let mut gross = vec![0.0f64; cells];
+    let mut returns = vec![0.0f64; cells];
+    let mut units = vec![0.0f64; cells];
+    let mut cat_rev = vec![0.0f32; cells * n_cat];
+    let mut month_lines = vec![0usize; t_len];
+    let mut order_pairs: Vec<(u64, f64)> = Vec::new();
+    for i in 0..tx.len() {
+        let p = key_partner[tx.partner_key[i] as usize].unwrap_or(0);
+        let t = (month_no(&tx.date[i]) - first) as usize;
+        let cell = p * t_len + t;
+        let rev = f64_of(tx.revenue[i]);
+        if rev > 0.0 {
+            gross[cell] += rev;
+            units[cell] += f64_of(tx.quantity[i]);
+            month_lines[t] += 1;
+            if let Some(Some(c)) = tx.category.as_ref().map(|v| v[i]) {
+                cat_rev[cell * n_cat + c as usize] += rev as f32;
+            }
+            if let Some(Some(o)) = tx.order.as_ref().map(|v| v[i]) {
+                order_pairs.push((((cell as u64) << 32) | o as u64, rev));
+            }
+        } else if rev < 0.0 {
+            returns[cell] -= rev;
+        }
+    }
+    if month_lines.iter().all(|&n| n == 0) {
+        return Err(Error::data(
+            &tx.table,
+            None,
+            Some("revenue"),
+            "no partner has a purchase (a positive revenue line) in the history: nothing to calibrate on",
+        ));
+    }
+    if let Some(t) = month_lines.iter().position(|&n| n == 0) {
+        return Err(Error::data(
+            &tx.table,
+            None,
+            Some("date"),
+            format!(
+                "no purchase at all in {} (month {} of the {t_len} from {} to {}): calibration needs purchases dated in every month of the history; quarterly or annual totals, or a gap in the extract, cannot be calibrated monthly",
+                label(first + t as i64),
+                t + 1,
+                label(first),
+                label(last)
+            ),
+        ));
+    }
+    // orders: distinct order ids per partner-month, and the within-month spread of log amounts
+    let mut orders_all: Option<Vec<u32>> = tx.order.as_ref().map(|_| vec![0u32; cells]);
+    let mut order_ss_all = vec![(0.0f64, 0.0f64); segments.len()];
+    if let Some(counts) = orders_all.as_mut() {
+        order_pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut amounts: Vec<f64> = Vec::new();
+        let mut cur_cell = u64::MAX;
+        let flush = |cell: u64, amounts: &mut Vec<f64>, ss: &mut Vec<(f64, f64)>| {
+            if amounts.len() >= 2 && cell != u64::MAX {
+                let logs: Vec<f64> = amounts.iter().map(|a| a.ln()).collect();
+                let m = logs.iter().sum::<f64>() / logs.len() as f64;
+                let s: f64 = logs.iter().map(|l| (l - m) * (l - m)).sum();
+                let g = seg_of_all[cell as usize / t_len];
+                ss[g].0 += s;
+                ss[g].1 += (logs.len() - 1) as f64;
+            }
+            amounts.clear();
+        };
+        let mut k = 0;
+        while k < order_pairs.len() {
+            let key = order_pairs[k].0;
+            let mut amt = 0.0;
+            while k < order_pairs.len() && order_pairs[k].0 == key {
+                amt += order_pairs[k].1;
+                k += 1;
+            }
+            let cell = key >> 32;
+            if cell != cur_cell {
+                flush(cur_cell, &mut amounts, &mut order_ss_all);
+                cur_cell = cell;
+            }
+            counts[cell as usize] += 1;
+            amounts.push(amt);
+        }
+        flush(cur_cell, &mut amounts, &mut order_ss_all);
+    }
+    drop(order_pairs);
+
+    // keep partners with at least one purchase
+    let mut keep = Vec::with_capacity(n_all);
+    let mut zero_partners = Vec::new();
+    for p in 0..n_all {
+        if gross[p * t_len..(p + 1) * t_len].iter().any(|&g| g > 0.0) {
+            keep.push(p);
+        } else {
+            zero_partners.push(ids_all[p].clone());
+        }
+    }
+    if keep.is_empty() {
+        return Err(Error::data(
+            &tx.table,
+            None,
+            Some("revenue"),
+            "no partner has a purchase (a positive revenue line) in the history: nothing to calibrate on",
+        ));
+    }
+    let compact = keep.len() < n_all;
+    let take = |v: &Vec<f64>| -> Vec<f64> {
+        if !compact {
+            return v.clone();
+        }
+        let mut out = Vec::with_capacity(keep.len() * t_len);
+        for &p in &keep {
+            out.extend_from_slice(&v[p * t_len..(p + 1) * t_len]);
+        }
+        out
+    };
+    let gross_k = take(&gross);
+    let returns_k = take(&returns);
+    let units_k = take(&units);
+    let orders_k = orders_all.map(|o| {
+        let mut out = Vec::with_capacity(keep.len() * t_len);
+        for &p in &keep {
+            out.extend_from_slice(&o[p * t_len..(p + 1) * t_len]);
+        }
+        out
+    });
+    let cat_k = if n_cat == 0 || !compact {
+        cat_rev
+    } else {
+        let w = t_len * n_cat;
+        let mut out = Vec::with_capacity(keep.len() * w);
+        for &p in &keep {
+            out.extend_from_slice(&cat_rev[p * w..(p + 1) * w]);
+        }
+        out
+    };
+    let first_y = first.div_euclid(12) as i32;
+    let first_m = first.rem_euclid(12) as u32 + 1;
+    Ok(Panel {
+        start: (first_y, first_m),
+        months: t_len,
+        ids: keep.iter().map(|&p| ids_all[p].clone()).collect(),
+        seg: keep.iter().map(|&p| seg_of_all[p]).collect(),
+        segments,
+        categories: if n_cat > 0 {
+            tx.category_keys.clone()
+        } else {
+            Vec::new()
+        },
+        gross: gross_k,
+        returns: returns_k,
+        units: units_k,
+        orders: orders_k,
+        order_ss: order_ss_all,
+        cat_rev: cat_k,
+        zero_partners,
+    })
+}
