@@ -25,7 +25,7 @@ pub fn parse_format(name: &str) -> Result<Format> {
     }
 }
 
-/// The statistic precision control watches: "mean" or a percentile "p<q>" with 0 < q < 100
+/// The statistic precision control watches: "mean" or a percentile `p<q>` with 0 < q < 100
 /// (e.g. "p95"), any case, surrounding blanks ignored.
 pub fn parse_statistic(name: &str) -> Result<Statistic> {
     let text = name.trim().to_ascii_lowercase();

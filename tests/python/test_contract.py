@@ -101,10 +101,10 @@ def test_the_binding_returns_every_outcome_in_its_shape(core_result):
     columns = {
         "scenario_by_segment": len(meta["segments"]),
         "scenario_by_component": len(meta["components"]),
-        "scenario_by_tier": sum(l["tiers"] + 1 for l in ladders),
+        "scenario_by_tier": sum(ladder["tiers"] + 1 for ladder in ladders),
         "scenario_by_month": meta["months"],
         "scenario_by_cash_month": meta["cash_months"],
-        "partner_by_tier": sum(l["tiers"] for l in ladders),
+        "partner_by_tier": sum(ladder["tiers"] for ladder in ladders),
     }
     arrays = {**per, **mat}
     for o in OUTCOMES:
