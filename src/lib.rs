@@ -5,10 +5,12 @@
 //! - [`backtest`]: the backtest harness: forecasts from actuals to date against synthetic years.
 //! - [`programme`]: the programme definition (TOML/JSON/YAML), validated into a typed form.
 //! - [`money`]: currencies, declared rounding rules, exact allocation to the cent.
+//! - [`outcomes`]: the list of outcomes and matrices a simulation reports (shape, unit, meaning).
 //! - [`calendar`]: programme periods and payment dates.
 //! - [`calibrate`]: a demand model estimated from transaction history, with standard errors.
 //! - [`charts`]: finance-ready charts (SVG and PNG) drawn with plotters.
 //! - [`data`]: partner and transaction tables (CSV, exact decimals, located errors).
+//! - [`request`]: requests as front ends pass them (options as text, every one optional), resolved.
 //! - [`document`]: the file formats of programmes and models (TOML/JSON/YAML), located errors.
 //! - [`rules`]: the calculation kernel, generic over `Decimal` and `f64`.
 //! - [`population`], [`demand`], [`rng`]: partner populations, the demand model, keyed random streams.
@@ -57,9 +59,11 @@ pub mod error;
 pub mod forecast;
 pub mod limits;
 pub mod money;
+pub mod outcomes;
 pub mod population;
 pub mod programme;
 pub mod rng;
+pub mod request;
 pub mod rules;
 pub mod run;
 pub mod sensitivity;

@@ -1,7 +1,7 @@
 """Type stubs of the compiled extension ``rebatesim._core`` (kept by hand;
 ``python -m mypy.stubtest rebatesim._core`` checks them against the module)."""
 
-from typing import Any, Callable, Optional, TypedDict, Union, final
+from typing import Any, Callable, Literal, Optional, TypedDict, Union, final
 
 import numpy as np
 import os
@@ -19,6 +19,7 @@ __all__ = [
     "ComparisonResult",
     "simulate",
     "compare",
+    "outcomes",
     "sensitivity",
     "sensitivity_parameters",
     "cumulative_bands",
@@ -129,14 +130,79 @@ class DemandModel:
     def to_text(self, format: str) -> str: ...
     def __eq__(self, other: object, /) -> bool: ...
 
+# The outcomes and matrices of a simulation, as the core lists them
+# (rebatesim::outcomes::OUTCOMES, src/outcomes.rs), in table order; tests/python/test_contract.py
+# fails when these literals, the core's list, the binding's output and rebatesim's result
+# tables drift apart.
+_OutcomeName = Literal[
+    # shape "scenario": one value per scenario (SimResult.per_scenario)
+    "payout",  # money; summarised, with P(budget binds) when there is a budget
+    "payout_before_budget",  # money; summarised, with P(exceeds the budget)
+    "budget_binds",  # flag; summarised as the probability "budget_binding"
+    "revenue",
+    "revenue_counterfactual",
+    "incremental_revenue",
+    "incremental_margin",
+    "roi",  # fraction
+    "payout_counterfactual",
+    "deadweight_share",  # fraction
+    "stretches",  # count
+    # the rest: SimResult.matrices
+    "segment_payout",  # scenarios × segments
+    "segment_revenue",
+    "segment_revenue_counterfactual",
+    "segment_incremental_revenue",
+    "segment_incremental_margin",
+    "segment_payout_counterfactual",
+    "segment_roi",
+    "segment_deadweight_share",
+    "component_payout",  # scenarios × components
+    "accrual",  # scenarios × programme months
+    "cash",  # scenarios × months to the last payment
+    "tier_counts",  # scenarios × Σ (tiers + 1) over the ladders; count
+    "partner_expected_payout",  # per partner
+    "partner_expected_payout_before_budget",
+    "partner_tier_probability",  # partners × Σ tiers; fraction
+]
+_Shape = Literal[
+    "scenario",
+    "scenario_by_segment",
+    "scenario_by_component",
+    "scenario_by_tier",
+    "scenario_by_month",
+    "scenario_by_cash_month",
+    "partner",
+    "partner_by_tier",
+]
+_Unit = Literal["money", "fraction", "count", "flag"]
+
+class _Outcome(TypedDict):
+    """One entry of :func:`outcomes`."""
+
+    name: _OutcomeName
+    shape: _Shape
+    unit: _Unit
+    summarised: bool
+    description: str
+
+def outcomes() -> list[_Outcome]:
+    """Every outcome and matrix a simulation reports, as the core lists them, in table
+    order: name, shape (rows are scenarios or partners; 2-D for ``*_by_*``), unit, whether
+    it is summarised, description."""
+    ...
+
 @final
 class SimResult:
     """The result of a simulation."""
 
     def meta(self) -> str: ...
     def summaries(self) -> str: ...
-    def per_scenario(self) -> dict[str, np.ndarray]: ...
-    def matrices(self) -> dict[str, np.ndarray]: ...
+    def per_scenario(self) -> dict[str, np.ndarray]:
+        """The outcomes of shape ``scenario`` (see :func:`outcomes`), in list order."""
+        ...
+    def matrices(self) -> dict[str, np.ndarray]:
+        """Every other outcome (see :func:`outcomes`), in list order."""
+        ...
     def partner_ids(self) -> list[str]: ...
 
 @final

@@ -89,6 +89,7 @@ pub mod format;
 mod frame;
 mod raster;
 mod risk_return;
+mod size;
 mod sensitivity;
 mod tornado;
 
@@ -98,6 +99,8 @@ pub use distribution::PayoutDistribution;
 pub use fan::{AccrualFan, FanSeries};
 pub use risk_return::{ReturnMeasure, RiskReturn, RiskReturnPoint};
 pub use tornado::{Tornado, TornadoBar, ValueUnit};
+pub use size::{check_size, HEIGHTS, WIDTHS};
+use size::checked_size;
 
 #[doc(hidden)]
 pub use frame::Theme;
@@ -325,29 +328,6 @@ any_chart!(
     RiskReturn,
     Tornado
 );
-
-/// The chart size rule: a width of 320 to 4,000 and a height of 200 to 4,000 pixels
-/// (`Error::Request` saying so otherwise). Rendering checks it; a caller that takes a size
-/// from a user (the Python binding) checks it up front with this same rule.
-pub fn check_size(size: (u32, u32)) -> Result<()> {
-    let (w, h) = size;
-    if !(320..=4000).contains(&w) || !(200..=4000).contains(&h) {
-        return Err(Error::Request(format!(
-            "chart size {w}×{h} is out of range: width must be 320–4000 and height 200–4000 pixels"
-        )));
-    }
-    Ok(())
-}
-
-/// The device size of a chart of `size` at `scale`, after [`check_size`].
-fn checked_size(size: (u32, u32), scale: f64) -> Result<(u32, u32)> {
-    check_size(size)?;
-    let (w, h) = size;
-    Ok((
-        (w as f64 * scale).round() as u32,
-        (h as f64 * scale).round() as u32,
-    ))
-}
 
 fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>> {
     let mut out = Vec::new();

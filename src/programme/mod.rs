@@ -21,6 +21,7 @@
 //! ```
 
 mod compiled;
+mod describe;
 mod io;
 mod spec;
 mod validate;

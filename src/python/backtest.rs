@@ -1,10 +1,12 @@
 //! The backtest harness from Python (`rebatesim.backtest`): runs the standard comparison with
 //! the GIL released and returns columns the Python layer turns into DataFrames.
 
-use super::errors::to_py;
+use super::errors::{to_py, IntoPy};
 use super::programme::PyProgramme;
-use super::simulate::{opts, run_detached, PyModel, PyPopulation, RunArgs};
+use super::run::{run_detached, settings};
+use super::simulate::{PyModel, PyPopulation};
 use crate::backtest::{run_standard, Backtest, BacktestOptions, Standard};
+use crate::request::{check_threads, RunRequest};
 use numpy::{PyArray1, PyArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -206,9 +208,9 @@ pub(crate) fn backtest(
     threads: Option<usize>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<PyBacktest> {
-    let which = Standard::parse(forecaster).map_err(|e| to_py(py, e))?;
-    crate::engine::check_threads(threads).map_err(|e| to_py(py, e))?;
-    let o = opts(py, RunArgs::basic(scenarios.max(1), seed, threads))?;
+    let which = Standard::parse(forecaster).py_err(py)?;
+    check_threads(threads).py_err(py)?;
+    let o = settings(py, RunRequest::basic(scenarios.max(1), seed, threads))?;
     let (c, p, m) = (
         &programme.get().compiled,
         &population.get().inner,

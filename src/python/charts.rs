@@ -1,24 +1,25 @@
 //! Charts: `rebatesim._core.Chart` and one constructor per chart kind. The
 //! public, documented API is `rebatesim.charts` (python/rebatesim/charts.py),
-//! which converts pandas/numpy inputs into the plain arrays taken here.
+//! which converts pandas/numpy inputs into the plain arrays taken here; these
+//! constructors convert them into the core's chart requests
+//! ([`crate::request::charts`]), which check and build the chart.
 //!
 //! Constructors validate at once (a bad input raises when the chart is made,
 //! not when a notebook first tries to display it); rendering releases the GIL.
 
 use std::path::PathBuf;
 
-use chrono::NaiveDate;
 use numpy::{PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use super::errors::IntoPy;
-use crate::charts::{
-    AccrualFan, AnyChart, AttainmentSeries, Chart, DesignComparison, DesignDistribution, FanSeries,
-    PayoutDistribution, ReturnMeasure, RiskReturn, RiskReturnPoint, TierAttainment, Tornado,
-    TornadoBar, ValueUnit,
+use crate::charts::{AnyChart, Chart, PayoutDistribution};
+use crate::error::Result;
+use crate::request::charts::{
+    AccrualFanRequest, DesignComparisonRequest, Matrix, RiskReturnRequest, TierAttainmentRequest,
+    TornadoRequest,
 };
-use crate::error::{Error, Result};
 
 /// A chart drawn by the Rust core (see `rebatesim.charts.Chart`).
 #[pyclass(name = "Chart", module = "rebatesim._core", frozen)]
@@ -77,39 +78,28 @@ impl PyChart {
     }
 }
 
+/// The chart at its size, validated by the core ([`AnyChart::with_size`]).
 fn finish(chart: AnyChart, size: (u32, u32)) -> Result<PyChart> {
-    let mut chart = chart;
-    match &mut chart {
-        AnyChart::PayoutDistribution(c) => c.size = size,
-        AnyChart::DesignComparison(c) => c.size = size,
-        AnyChart::TierAttainment(c) => c.size = size,
-        AnyChart::AccrualFan(c) => c.size = size,
-        AnyChart::RiskReturn(c) => c.size = size,
-        AnyChart::Tornado(c) => c.size = size,
-    }
-    chart.validate()?;
-    // The size is checked by rendering's own rule; check it now too.
-    if !(320..=4000).contains(&size.0) || !(200..=4000).contains(&size.1) {
-        return Err(Error::Request(format!(
-            "chart size {}×{} is out of range: width must be 320–4000 and height 200–4000 pixels",
-            size.0, size.1
-        )));
-    }
-    Ok(PyChart { inner: chart })
-}
-
-fn same_len(what: &str, expected: usize, got: usize) -> Result<()> {
-    if expected == got {
-        Ok(())
-    } else {
-        Err(Error::Request(format!(
-            "{what}: expected {expected} values, got {got}"
-        )))
-    }
+    chart.with_size(size).map(|inner| PyChart { inner })
 }
 
 fn vec1(a: &PyReadonlyArray1<'_, f64>) -> Vec<f64> {
     a.as_array().iter().copied().collect()
+}
+
+fn matrix(a: &PyReadonlyArray2<'_, f64>) -> Matrix {
+    let view = a.as_array();
+    let (rows, columns) = view.dim();
+    Matrix {
+        rows,
+        columns,
+        values: view.iter().copied().collect(),
+    }
+}
+
+/// A chart built by the core from `request` at `width` × `height`.
+fn chart(py: Python<'_>, request: Result<AnyChart>, width: u32, height: u32) -> PyResult<PyChart> {
+    request.and_then(|c| finish(c, (width, height))).py_err(py)
 }
 
 /// Payout distribution of one run.
@@ -148,29 +138,16 @@ pub(crate) fn design_comparison_chart(
     width: u32,
     height: u32,
 ) -> PyResult<PyChart> {
-    let build = || -> Result<PyChart> {
-        same_len(
-            "design comparison: payouts per design",
-            names.len(),
-            payouts.len(),
-        )?;
-        same_len(
-            "design comparison: rois per design",
-            names.len(),
-            rois.len(),
-        )?;
-        let designs = names
-            .iter()
-            .zip(&payouts)
-            .zip(&rois)
-            .map(|((n, p), r)| DesignDistribution::new(n.clone(), vec1(p), *r))
-            .collect();
-        let mut c = DesignComparison::new(title, currency, designs);
-        c.budget = budget;
-        c.subtitle = subtitle;
-        finish(c.into(), (width, height))
+    let request = DesignComparisonRequest {
+        title,
+        currency,
+        names,
+        payouts: payouts.iter().map(vec1).collect(),
+        rois,
+        budget,
+        subtitle,
     };
-    build().py_err(py)
+    chart(py, request.build(), width, height)
 }
 
 /// Expected partners per tier per segment: `expected[segment, tier]`, optional
@@ -191,51 +168,17 @@ pub(crate) fn tier_attainment_chart(
     width: u32,
     height: u32,
 ) -> PyResult<PyChart> {
-    let build = || -> Result<PyChart> {
-        let e = expected.as_array();
-        let shape = (segments.len(), tiers.len());
-        let check = |what: &str, dims: &[usize]| -> Result<()> {
-            if dims != [shape.0, shape.1] {
-                return Err(Error::Request(format!(
-                    "tier attainment: {what} has shape {dims:?}, expected ({}, {}) = (segments, tiers)",
-                    shape.0, shape.1
-                )));
-            }
-            Ok(())
-        };
-        check("expected", e.shape())?;
-        let intervals = match (&low, &high) {
-            (Some(l), Some(h)) => {
-                let (l, h) = (l.as_array(), h.as_array());
-                check("low", l.shape())?;
-                check("high", h.shape())?;
-                Some((l.to_owned(), h.to_owned()))
-            }
-            (None, None) => None,
-            _ => {
-                return Err(Error::Request(
-                    "tier attainment: give both low and high for intervals, or neither".to_string(),
-                ))
-            }
-        };
-        let series = segments
-            .iter()
-            .enumerate()
-            .map(|(s, name)| {
-                let interval = intervals
-                    .as_ref()
-                    .map(|(l, h)| (0..shape.1).map(|t| (l[[s, t]], h[[s, t]])).collect());
-                AttainmentSeries::new(name.clone(), e.row(s).to_vec(), interval)
-            })
-            .collect();
-        let mut c = TierAttainment::new(title, tiers.clone(), series);
-        if let Some(l) = interval_label {
-            c.interval_label = l;
-        }
-        c.subtitle = subtitle;
-        finish(c.into(), (width, height))
+    let request = TierAttainmentRequest {
+        title,
+        tiers,
+        segments,
+        expected: matrix(&expected),
+        low: low.as_ref().map(matrix),
+        high: high.as_ref().map(matrix),
+        interval_label,
+        subtitle,
     };
-    build().py_err(py)
+    chart(py, request.build(), width, height)
 }
 
 /// Cumulative accrual and cash by month. `months` are ISO dates; each series
@@ -257,60 +200,17 @@ pub(crate) fn accrual_fan_chart(
     width: u32,
     height: u32,
 ) -> PyResult<PyChart> {
-    let build = || -> Result<PyChart> {
-        same_len(
-            "accrual fan: value arrays per series",
-            names.len(),
-            values.len(),
-        )?;
-        same_len(
-            "accrual fan: layouts per series",
-            names.len(),
-            layouts.len(),
-        )?;
-        let months = months
-            .iter()
-            .enumerate()
-            .map(|(i, m)| {
-                NaiveDate::parse_from_str(m, "%Y-%m-%d").map_err(|_| {
-                    Error::Request(format!(
-                        "accrual fan: months[{i}] is {m:?}; expected a date YYYY-MM-DD"
-                    ))
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let mut series = Vec::with_capacity(names.len());
-        for ((name, v), layout) in names.iter().zip(&values).zip(&layouts) {
-            let a = v.as_array();
-            let s = match layout.as_str() {
-                "paths" => {
-                    let paths: Vec<Vec<f64>> = a.rows().into_iter().map(|r| r.to_vec()).collect();
-                    FanSeries::from_paths(name.clone(), &paths)?
-                }
-                "percentiles" => {
-                    if a.nrows() != 5 {
-                        return Err(Error::Request(format!(
-                            "accrual fan: series '{name}' has {} percentile rows; expected 5 (P10, P25, P50, P75, P90)",
-                            a.nrows()
-                        )));
-                    }
-                    let r = |k: usize| a.row(k).to_vec();
-                    FanSeries::new(name.clone(), r(0), r(1), r(2), r(3), r(4))
-                }
-                other => {
-                    return Err(Error::Request(format!(
-                        "accrual fan: layout {other:?} for series '{name}'; expected \"paths\" or \"percentiles\""
-                    )))
-                }
-            };
-            series.push(s);
-        }
-        let mut c = AccrualFan::new(title, currency, months, series);
-        c.budget = budget;
-        c.subtitle = subtitle;
-        finish(c.into(), (width, height))
+    let request = AccrualFanRequest {
+        title,
+        currency,
+        months,
+        names,
+        values: values.iter().map(matrix).collect(),
+        layouts,
+        budget,
+        subtitle,
     };
-    build().py_err(py)
+    chart(py, request.build(), width, height)
 }
 
 /// Expected ROI (`measure = "roi"`, fractions) or incremental margin
@@ -331,38 +231,17 @@ pub(crate) fn risk_return_chart(
     width: u32,
     height: u32,
 ) -> PyResult<PyChart> {
-    let build = || -> Result<PyChart> {
-        let measure = match measure {
-            "roi" => ReturnMeasure::Roi,
-            "margin" => ReturnMeasure::IncrementalMargin,
-            other => {
-                return Err(Error::Request(format!(
-                    "risk and return: measure {other:?}; expected \"roi\" or \"margin\""
-                )))
-            }
-        };
-        same_len(
-            "risk and return: p95_payouts per design",
-            designs.len(),
-            p95_payouts.len(),
-        )?;
-        same_len(
-            "risk and return: values per design",
-            designs.len(),
-            values.len(),
-        )?;
-        let points = designs
-            .iter()
-            .zip(&p95_payouts)
-            .zip(&values)
-            .map(|((d, p), v)| RiskReturnPoint::new(d.clone(), *p, *v))
-            .collect();
-        let mut c = RiskReturn::new(title, currency, measure, points);
-        c.budget = budget;
-        c.subtitle = subtitle;
-        finish(c.into(), (width, height))
+    let request = RiskReturnRequest {
+        title,
+        currency,
+        measure: measure.to_owned(),
+        designs,
+        p95_payouts,
+        values,
+        budget,
+        subtitle,
     };
-    build().py_err(py)
+    chart(py, request.build(), width, height)
 }
 
 /// One-at-a-time sensitivity: output at each assumption's low and high
@@ -389,46 +268,22 @@ pub(crate) fn tornado_chart(
     width: u32,
     height: u32,
 ) -> PyResult<PyChart> {
-    let build = || -> Result<PyChart> {
-        let unit = match unit {
-            "money" => ValueUnit::Money(unit_name.clone().ok_or_else(|| {
-                Error::Request("tornado: unit \"money\" needs the currency (unit_name)".to_string())
-            })?),
-            "percent" => ValueUnit::Percent,
-            "number" => ValueUnit::Number(unit_name.clone().unwrap_or_default()),
-            other => {
-                return Err(Error::Request(format!(
-                    "tornado: unit {other:?}; expected \"money\", \"percent\" or \"number\""
-                )))
-            }
-        };
-        let n = assumptions.len();
-        same_len("tornado: low_labels per assumption", n, low_labels.len())?;
-        same_len("tornado: high_labels per assumption", n, high_labels.len())?;
-        same_len("tornado: lows per assumption", n, lows.len())?;
-        same_len("tornado: highs per assumption", n, highs.len())?;
-        if let Some(v) = &low_se {
-            same_len("tornado: low_se per assumption", n, v.len())?;
-        }
-        if let Some(v) = &high_se {
-            same_len("tornado: high_se per assumption", n, v.len())?;
-        }
-        let bars = (0..n)
-            .map(|i| TornadoBar {
-                assumption: assumptions[i].clone(),
-                low_label: low_labels[i].clone(),
-                high_label: high_labels[i].clone(),
-                low: lows[i],
-                high: highs[i],
-                low_se: low_se.as_ref().and_then(|v| v[i]),
-                high_se: high_se.as_ref().and_then(|v| v[i]),
-            })
-            .collect();
-        let mut c = Tornado::new(title, output, unit, base, bars);
-        c.subtitle = subtitle;
-        finish(c.into(), (width, height))
+    let request = TornadoRequest {
+        title,
+        output,
+        unit: unit.to_owned(),
+        unit_name,
+        base,
+        assumptions,
+        low_labels,
+        high_labels,
+        lows,
+        highs,
+        low_se,
+        high_se,
+        subtitle,
     };
-    build().py_err(py)
+    chart(py, request.build(), width, height)
 }
 
 /// Adds the chart class and constructors to `rebatesim._core`.

@@ -1,18 +1,20 @@
 //! Forecasts from Python: `rebatesim._core.PriorAccruals`, `forecast` and `ForecastResult`.
 //! The GIL is released while simulating; Ctrl-C is checked every 50 ms by the calling thread
-//! ([`super::simulate::watch_signals`]); after each chunk the progress callback re-attaches
+//! ([`super::run::watch_signals`]); after each chunk the progress callback re-attaches
 //! briefly to report progress.
 
 use super::errors::{to_py, IntoPy};
 use super::programme::PyProgramme;
 use super::settle::PyTransactions;
-use super::simulate::{watch_signals, PyModel, PyPopulation};
+use super::run::{finish, report_progress, watch_signals};
+use super::simulate::{PyModel, PyPopulation};
 use crate::error::Error;
 use crate::forecast::{forecast as core_forecast, Forecast, ForecastOptions, PriorAccruals};
+use crate::request::{check_index, forecast_threads, parse_date};
 use numpy::PyArray1;
 use pyo3::prelude::*;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
 /// Accruals booked before a forecast date (`partner_id`, `component`, `amount`).
@@ -83,12 +85,7 @@ impl PyForecast {
         py: Python<'py>,
         i: usize,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        if i >= self.inner.partner_ids.len() {
-            return Err(to_py(
-                py,
-                Error::Request(format!("partner index {i} out of range")),
-            ));
-        }
+        check_index("partner", i, self.inner.partner_ids.len()).py_err(py)?;
         Ok(PyArray1::from_vec(py, self.inner.partner_payout(i)))
     }
 
@@ -98,12 +95,7 @@ impl PyForecast {
         py: Python<'py>,
         c: usize,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        if c >= self.inner.components.len() {
-            return Err(to_py(
-                py,
-                Error::Request(format!("component index {c} out of range")),
-            ));
-        }
+        check_index("component", c, self.inner.components.len()).py_err(py)?;
         Ok(PyArray1::from_vec(py, self.inner.component_payout(c)))
     }
 
@@ -113,12 +105,7 @@ impl PyForecast {
         py: Python<'py>,
         g: usize,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        if g >= self.inner.segments.len() {
-            return Err(to_py(
-                py,
-                Error::Request(format!("segment index {g} out of range")),
-            ));
-        }
+        check_index("segment", g, self.inner.segments.len()).py_err(py)?;
         Ok(PyArray1::from_vec(py, self.inner.segment_payout(g)))
     }
 
@@ -154,15 +141,8 @@ pub(crate) fn forecast(
     confidence: f64,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<PyForecast> {
-    let date = chrono::NaiveDate::parse_from_str(as_of.trim(), "%Y-%m-%d").map_err(|_| {
-        to_py(
-            py,
-            Error::Request(format!(
-                "as_of: expected a date written YYYY-MM-DD, found {as_of:?}"
-            )),
-        )
-    })?;
-    crate::engine::check_threads(threads).map_err(|e| to_py(py, e))?;
+    let date = parse_date("as_of", as_of).py_err(py)?;
+    let threads = forecast_threads(threads).py_err(py)?;
     let (c, p, m, t) = (
         &programme.get().compiled,
         &population.get().inner,
@@ -173,36 +153,21 @@ pub(crate) fn forecast(
     let stop = AtomicBool::new(false);
     let failure: Mutex<Option<PyErr>> = Mutex::new(None);
     let report = |done: usize, total: usize| {
-        if stop.load(Ordering::Relaxed) {
-            return;
-        }
-        let Some(cb) = &progress else { return };
-        Python::attach(|py| {
-            if let Err(e) = cb.call1(py, (done, total)) {
-                *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                stop.store(true, Ordering::Relaxed);
-            }
-        })
+        report_progress(progress.as_ref(), &stop, &failure, done, total);
     };
     let opts = ForecastOptions {
         scenarios,
         seed,
-        threads: threads.unwrap_or(0),
+        threads,
         confidence,
         prior_accruals: prior,
         progress: Some(&report),
         cancel: Some(&stop),
     };
-    match watch_signals(py, &stop, &failure, || {
+    let result = watch_signals(py, &stop, &failure, || {
         core_forecast(c, p, m, t, date, &opts)
-    }) {
-        Ok(inner) => Ok(PyForecast { inner }),
-        Err(Error::Cancelled) => match failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
-            Some(e) => Err(e),
-            None => Err(to_py(py, Error::Cancelled)),
-        },
-        Err(e) => Err(to_py(py, e)),
-    }
+    });
+    finish(py, result, failure).map(|inner| PyForecast { inner })
 }
 
 /// Register the forecast classes and function.

@@ -1,14 +1,18 @@
-//! The thin pyo3 layer exposed as `rebatesim._core`: converts inputs, releases
-//! the GIL for long work, maps [`crate::Error`] to Python exceptions
-//! (`errors.rs`, one exhaustive `match`). The Python package `rebatesim`
+//! The thin pyo3 layer exposed as `rebatesim._core`: converts inputs into the core's
+//! requests (`crate::request`, where every decision is made), releases the GIL for long work
+//! and watches for Ctrl-C (`run.rs`), converts results (`convert.rs`, driven by the core's list
+//! of outcomes), maps [`crate::Error`] to Python exceptions (`errors.rs`, one exhaustive
+//! `match`). The Python package `rebatesim`
 //! (python/rebatesim/) wraps these classes in the public, documented API.
 
 mod backtest;
 mod calibrate;
 mod charts;
+mod convert;
 mod errors;
 mod forecast;
 mod programme;
+mod run;
 mod sensitivity;
 mod settle;
 mod simulate;
@@ -31,6 +35,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<simulate::PyComparison>()?;
     m.add_function(wrap_pyfunction!(simulate::simulate, m)?)?;
     m.add_function(wrap_pyfunction!(simulate::compare, m)?)?;
+    m.add_function(wrap_pyfunction!(convert::outcomes, m)?)?;
     m.add_function(wrap_pyfunction!(sensitivity::sensitivity, m)?)?;
     m.add_function(wrap_pyfunction!(sensitivity::sensitivity_parameters, m)?)?;
     m.add_function(wrap_pyfunction!(summary::cumulative_bands_of, m)?)?;

@@ -4,13 +4,12 @@
 use pyo3::prelude::*;
 use serde_json::{json, Value};
 
-use super::errors::to_py;
+use super::errors::IntoPy;
 use super::programme::PyProgramme;
-use super::simulate::{opts, run_detached, PyModel, PyPopulation, RunArgs};
-use crate::error::Error;
-use crate::sensitivity::{
-    self as sens, Assumption, Change, Difference, Outcome, SensitivityOptions,
-};
+use super::run::{run_detached, settings, RunArgs};
+use super::simulate::{PyModel, PyPopulation};
+use crate::request::{AssumptionRequest, ChangeRequest};
+use crate::sensitivity::{self as sens, Difference, Outcome, SensitivityOptions};
 
 /// One assumption as the Python layer passes it:
 /// `(name, parameter, low_kind, low_value, high_kind, high_value, low_model, high_model,
@@ -29,50 +28,26 @@ type Spec<'py> = (
     Option<String>,
 );
 
-fn change(name: &str, side: &str, kind: Option<&str>, value: Option<f64>) -> crate::Result<Change> {
-    let v = value.ok_or_else(|| {
-        Error::Request(format!(
-            "assumption '{name}': the {side} setting has no value"
-        ))
-    })?;
-    match kind.unwrap_or("set") {
-        "scale" => Ok(Change::Scale(v)),
-        "add" => Ok(Change::Add(v)),
-        "set" => Ok(Change::Set(v)),
-        other => Err(Error::Request(format!(
-            "assumption '{name}': unknown {side} change '{other}': expected scale, add or set"
-        ))),
+/// The core's request for one assumption tuple (models cloned out of their Python objects).
+fn assumption_request(spec: Spec<'_>) -> AssumptionRequest {
+    let (name, parameter, low_kind, low_value, high_kind, high_value, low_model, high_model, low_label, high_label) =
+        spec;
+    AssumptionRequest {
+        name,
+        parameter,
+        low: ChangeRequest {
+            kind: low_kind,
+            value: low_value,
+        },
+        high: ChangeRequest {
+            kind: high_kind,
+            value: high_value,
+        },
+        low_model: low_model.map(|m| m.get().inner.clone()),
+        high_model: high_model.map(|m| m.get().inner.clone()),
+        low_label,
+        high_label,
     }
-}
-
-fn assumption(spec: Spec<'_>) -> crate::Result<Assumption> {
-    let (name, path, lk, lv, hk, hv, lm, hm, ll, hl) = spec;
-    let mut a = match (path, lm, hm) {
-        (Some(path), None, None) => {
-            let low = change(&name, "low", lk.as_deref(), lv)?;
-            let high = change(&name, "high", hk.as_deref(), hv)?;
-            Assumption::parameter(name.clone(), path, low, high)
-        }
-        (None, Some(lo), Some(hi)) => Assumption::models(
-            name.clone(),
-            ll.clone().unwrap_or_else(|| "low".into()),
-            hl.clone().unwrap_or_else(|| "high".into()),
-            lo.get().inner.clone(),
-            hi.get().inner.clone(),
-        ),
-        _ => {
-            return Err(Error::Request(format!(
-                "assumption '{name}': give either a parameter with low and high changes or a low and a high model"
-            )))
-        }
-    };
-    if let Some(l) = ll {
-        a.low_label = l;
-    }
-    if let Some(h) = hl {
-        a.high_label = h;
-    }
-    Ok(a)
 }
 
 fn summary(s: &crate::summary::Summary) -> Value {
@@ -103,12 +78,12 @@ pub(crate) fn sensitivity(
         None => None,
         Some(v) => Some(
             v.into_iter()
-                .map(assumption)
+                .map(|spec| assumption_request(spec).resolve())
                 .collect::<crate::Result<Vec<_>>>()
-                .map_err(|e| to_py(py, e))?,
+                .py_err(py)?,
         ),
     };
-    let o = opts(py, run)?;
+    let o = settings(py, run)?;
     let (c, p, m) = (
         &programme.get().compiled,
         &population.get().inner,
