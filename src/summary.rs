@@ -356,8 +356,11 @@ mod tests {
         }
     }
 
+    /// How to read one statistic from a summary.
+    type Read = fn(&Summary) -> Estimate;
+
     /// Statistics whose standard error is checked: name and how to read it from a summary.
-    const STATS: [(&str, fn(&Summary) -> Estimate); 8] = [
+    const STATS: [(&str, Read); 8] = [
         ("mean", |s| s.mean),
         ("sd", |s| s.sd),
         ("P5", |s| s.p5),

@@ -44,6 +44,19 @@ impl Setup<'_> {
         out
     }
 
+    /// Partner `i`'s share of its purchases in component `c`'s categories, with its category
+    /// shares and the component's category slots.
+    fn in_scope_share(&self, i: usize, c: usize) -> (f64, &[f64], &[Option<u32>]) {
+        let category_count = self.category_count;
+        let mix = &self.mix[i * category_count..(i + 1) * category_count];
+        let category_slot = &self.category_scope[c * category_count..(c + 1) * category_count];
+        let in_scope: f64 = (0..category_count)
+            .filter(|&j| category_slot[j].is_some())
+            .map(|j| mix[j])
+            .sum();
+        (in_scope, mix, category_slot)
+    }
+
     /// The periods of partner `i`'s run with behaviour, the one loop of the simulation and of
     /// the forecast's conditioned run: each period's purchases (less what an earlier stretch
     /// purchase pulled forward from it) and measures; then, when `stretch` has the partner's
@@ -166,13 +179,7 @@ impl Setup<'_> {
                 continue;
             }
             // the in-scope share of the partner's purchases receives the extra purchase
-            let category_count = self.category_count;
-            let mix = &self.mix[i * category_count..(i + 1) * category_count];
-            let category_slot = &self.category_scope[c * category_count..(c + 1) * category_count];
-            let in_scope: f64 = (0..category_count)
-                .filter(|&j| category_slot[j].is_some())
-                .map(|j| mix[j])
-                .sum();
+            let (in_scope, _, _) = self.in_scope_share(i, c);
             if !(in_scope > 0.0) {
                 continue;
             }
@@ -208,12 +215,7 @@ impl Setup<'_> {
         from: usize,
     ) -> f64 {
         let category_count = self.category_count;
-        let mix = &self.mix[i * category_count..(i + 1) * category_count];
-        let category_slot = &self.category_scope[c * category_count..(c + 1) * category_count];
-        let in_scope: f64 = (0..category_count)
-            .filter(|&j| category_slot[j].is_some())
-            .map(|j| mix[j])
-            .sum();
+        let (in_scope, mix, category_slot) = self.in_scope_share(i, c);
         for j in 0..category_count {
             w.xmix[k * category_count + j] = if category_slot[j].is_some() {
                 mix[j] / in_scope

@@ -42,7 +42,7 @@ impl Precision {
 }
 
 /// A progress callback: called with (scenarios done, scenarios planned) after each chunk;
-/// returning `false` cancels the run ([`Error::Cancelled`]). The run driver's
+/// returning `false` cancels the run ([`crate::Error::Cancelled`]). The run driver's
 /// [`crate::run::ProgressCallback`].
 pub type Progress<'a> = crate::run::ProgressCallback<'a>;
 
@@ -64,7 +64,7 @@ pub struct SimOptions<'a> {
     /// Progress callback.
     pub progress: Option<Progress<'a>>,
     /// Set to `true` (from another thread, e.g. a Ctrl-C watcher) to stop the run with
-    /// [`Error::Cancelled`]: checked between scenarios and before each partner within one, so a
+    /// [`crate::Error::Cancelled`]: checked between scenarios and before each partner within one, so a
     /// run stops promptly however large the population or costly a partner.
     pub cancel: Option<&'a AtomicBool>,
 }

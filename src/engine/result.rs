@@ -273,7 +273,7 @@ pub struct PairedDifference {
     pub budget_binding: Summary,
 }
 
-/// Results of [`compare`].
+/// Results of [`compare`](crate::engine::compare).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Comparison {
     /// Design names, in the order given.

@@ -507,7 +507,7 @@ impl<'p> Setup<'p> {
         // uplift: 1 + elasticity × the effective rebate rate on expected purchases
         let e = model.behaviour.uplift.elasticity;
         if e > 0.0 {
-            let mut w = Work::new(&setup);
+            let mut w = Work::new(setup);
             for i in 0..n {
                 setup.expected_demand(i, &mut w);
                 w.g.copy_from_slice(&w.base);

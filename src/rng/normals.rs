@@ -358,7 +358,7 @@ pub fn fill_factors(key: u64, sigma: f64, out: &mut [f64]) {
 /// Normal `m` of `key`, one at a time (the reference for [`fill`]).
 pub fn normal_at(key: u64, m: u64) -> f32 {
     let (a, b) = box_muller(splitmix_at(key, m / 2));
-    if m % 2 == 0 {
+    if m.is_multiple_of(2) {
         a
     } else {
         b

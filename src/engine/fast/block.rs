@@ -173,6 +173,7 @@ struct Shared<'a> {
 /// each month's purchases in minor units added to `acc[m][l]` (lane `l`'s running sum of
 /// month `m`; the lanes past `n` add 0): the scenario's per-lane sums of the months, which
 /// [`month_rev`] adds up at the end of the scenario.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn demand_block(
     setup: &Setup,
     t: &LaneTable,
@@ -183,7 +184,7 @@ pub(super) fn demand_block(
     acc: &mut [[f64; LANES]],
     out: &mut BlockOut,
 ) {
-    debug_assert!(n >= 1 && n <= LANES);
+    debug_assert!((1..=LANES).contains(&n));
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512dq") {
@@ -213,6 +214,7 @@ crate::isa_versions!(#[allow(clippy::too_many_arguments)] block => block_avx512,
 
 /// [`demand_block`] for one instruction set: the lanes' inputs, then the kernel.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn block(
     setup: &Setup,
     t: &LaneTable,
