@@ -512,8 +512,8 @@ mod tests {
 
     #[test]
     fn poisson_floor_inverse() {
-        for lam in [0.3, 1.0, 2.5, 4.0, 12.0] {
-            let m: f64 = lam + (-lam as f64).exp();
+        for lam in [0.3f64, 1.0, 2.5, 4.0, 12.0] {
+            let m: f64 = lam + (-lam).exp();
             assert!((poisson_floor1_lambda(m) - lam).abs() < 1e-9, "{lam}");
         }
         assert_eq!(poisson_floor1_lambda(1.0), 0.0);

@@ -34,6 +34,11 @@
 //! assert_eq!(c.draws.len(), 2);
 //! ```
 
+// Index loops are the clearer form for the small dense linear algebra and the per-segment,
+// per-month tables of the estimators (several arrays indexed together); and the negated
+// comparisons (`!(x > 0.0)`) are deliberate: they reject NaN along with the out-of-range.
+#![allow(clippy::needless_range_loop, clippy::neg_cmp_op_on_partial_ord)]
+
 mod fit;
 mod linalg;
 mod panel;
@@ -45,6 +50,10 @@ use crate::programme::Format;
 use fit::{IncidenceFit, IncidenceStats};
 use linalg::{chi2_quantile, t95, Mat, Z95};
 use rand::SeedableRng;
+
+/// One segment's fit of its monthly deviations from the population: the months used, the
+/// design matrix X, the coefficients, (XᵀX)⁻¹ and the observations.
+type SegmentYearFit = (Vec<usize>, Mat, Vec<f64>, Mat, Vec<f64>);
 use rand_distr::{ChiSquared, Distribution};
 use std::collections::BTreeMap;
 
@@ -505,8 +514,7 @@ pub fn calibrate(
 
     // 3. segment factor: year effects of each segment's deviation from the population
     let blocks = t_len.div_ceil(12);
-    let mut seg_fit: Vec<Option<(Vec<usize>, Mat, Vec<f64>, Mat, Vec<f64>)>> =
-        Vec::with_capacity(g_len);
+    let mut seg_fit: Vec<Option<SegmentYearFit>> = Vec::with_capacity(g_len);
     let mut nbar = vec![0.0; g_len];
     for g in 0..g_len {
         let rows: Vec<usize> = (0..t_len).filter(|&t| fe.n[g * t_len + t] > 0).collect();

@@ -209,7 +209,7 @@ pub(crate) fn build(tx: &Transactions, partners: Option<&Partners>) -> Result<Pa
     let mut orders_all: Option<Vec<u32>> = tx.order.as_ref().map(|_| vec![0u32; cells]);
     let mut order_ss_all = vec![(0.0f64, 0.0f64); segments.len()];
     if let Some(counts) = orders_all.as_mut() {
-        order_pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        order_pairs.sort_unstable_by_key(|pair| pair.0);
         let mut amounts: Vec<f64> = Vec::new();
         let mut cur_cell = u64::MAX;
         let flush = |cell: u64, amounts: &mut Vec<f64>, ss: &mut Vec<(f64, f64)>| {
