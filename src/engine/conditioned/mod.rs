@@ -36,7 +36,9 @@ use crate::programme::{Compiled, Measure};
 use crate::rng::{self, Purpose};
 use crate::rules::{slot, Baseline, Prepared};
 
+mod evidence;
 mod posterior;
+use evidence::{Evidence, ThetaRows};
 use posterior::{backward, cholesky, classify_buyers, forward, market_var, theta_layout};
 
 /// Floor on the noise variance used in the conditioning (a model without noise would make the
@@ -56,6 +58,20 @@ pub(crate) struct Observed {
     pub partial_bought: Vec<bool>,
     /// Actual measures of each partner, as the kernel's flat measures: `n × measure_len`.
     pub measures: Vec<f64>,
+}
+
+/// Factorise the posterior precision `q` in place (its lower Cholesky factor) and solve for
+/// the posterior mean from the linear term `h`.
+fn posterior_mean(q: &mut [f64], h: Vec<f64>, d: usize) -> Result<Vec<f64>> {
+    if !cholesky(q, d) {
+        return Err(Error::Request(
+            "the forecast's posterior precision is not positive definite (numerically degenerate actuals); check the actuals and the model's σ parameters".into(),
+        ));
+    }
+    let mut mu = h;
+    forward(q, d, &mut mu);
+    backward(q, d, &mut mu);
+    Ok(mu)
 }
 
 /// A conditioned simulation, set up once per forecast.
@@ -141,147 +157,27 @@ impl<'p> CondEngine<'p> {
         let watch_period = first_period.min(s.period_count - 1);
 
         let (churned, last_bought, regular) = classify_buyers(&s, &obs);
-        let mut used = vec![false; n * t];
         // θ = (market innovations, segment factors)
-        let mk = &s.market;
         let (dm, d, seg_dim, lmat) = theta_layout(&s, t);
-        // the row of θ's coefficients for an observation in month m of segment g
-        let coeff = |m: usize, g: usize, out: &mut [f64]| {
-            out.iter_mut().for_each(|v| *v = 0.0);
-            if dm > 0 {
-                let r = if mk.process == MarketProcess::Constant {
-                    0
-                } else {
-                    m
-                };
-                out[..dm].copy_from_slice(&lmat[r * dm..(r + 1) * dm]);
-            }
-            if let Some(j) = seg_dim[g] {
-                out[j] = s.segs[g].segment;
-            }
+        let rows = ThetaRows {
+            s: &s,
+            dm,
+            seg_dim: &seg_dim,
+            lmat: &lmat,
         };
-
-        let mut q = vec![0.0; d * d];
-        for j in 0..d {
-            q[j * d + j] = 1.0;
-        }
-        let mut h = vec![0.0; d];
-        let mut ysum = vec![0.0; n];
-        let mut nobs = vec![0u32; n];
-        let mut row = vec![0.0; d];
-        let mut a1 = vec![0.0; d];
-        let mut ay = vec![0.0; d];
-        let mut ata = vec![0.0; d * d];
-        let mut agg_w = vec![0.0; n * t];
-        let mut agg_y = vec![0.0; n];
-        let mut agg_s2 = vec![0.0; n];
-        for i in 0..n {
-            if t == 0 {
-                break;
-            }
-            let pc = &s.partners[i];
-            let g = pc.seg;
-            let sc = &s.segs[g];
-            let sm = &s.seg_month[g * s.months..(g + 1) * s.months];
-            let se2 = (sc.noise * sc.noise).max(MIN_NOISE_VAR);
-            let sp2 = sc.partner * sc.partner;
-            let offset_const = 0.5 * (sc.segment * sc.segment + sp2 + sc.noise * sc.noise);
-            let Some(last) = last_bought[i] else {
-                continue;
-            };
-            if !regular[i] {
-                // one aggregated observation: months 0..=last, weights w_m = E_m / Σ E
-                let mut esum = 0.0;
-                let mut asum = 0.0;
-                for m in 0..=last {
-                    esum += pc.base_month * sm[m] * pc.uplift;
-                    asum += obs.gross[i * t + m];
-                }
-                if !(esum > 0.0) || !(asum > 0.0) {
-                    continue;
-                }
-                let w = &mut agg_w[i * t..(i + 1) * t];
-                let (mut w2, mut wv) = (0.0, 0.0);
-                for m in 0..=last {
-                    w[m] = pc.base_month * sm[m] * pc.uplift / esum;
-                    w2 += w[m] * w[m];
-                    wv += w[m] * market_var(mk, m);
-                }
-                // Fenton–Wilkinson: the log of a weighted mean of mean-one lognormal noises
-                let s2 = ((sc.noise * sc.noise).exp_m1() * w2)
-                    .ln_1p()
-                    .max(MIN_NOISE_VAR);
-                let y = (asum / esum).ln() + 0.5 * (wv + sc.segment * sc.segment + sp2 + s2);
-                agg_y[i] = y;
-                agg_s2[i] = s2;
-                nobs[i] = (last + 1) as u32;
-                if d > 0 {
-                    row.iter_mut().for_each(|v| *v = 0.0);
-                    for m in 0..=last {
-                        coeff(m, g, &mut a1);
-                        for a in 0..d {
-                            row[a] += w[m] * a1[a];
-                        }
-                    }
-                    let var = sp2 + s2;
-                    for a in 0..d {
-                        h[a] += row[a] * y / var;
-                        for b in 0..d {
-                            q[a * d + b] += row[a] * row[b] / var;
-                        }
-                    }
-                }
-                continue;
-            }
-            let limit = last + 1;
-            a1.iter_mut().for_each(|v| *v = 0.0);
-            ay.iter_mut().for_each(|v| *v = 0.0);
-            ata.iter_mut().for_each(|v| *v = 0.0);
-            let (mut sy, mut k) = (0.0, 0u32);
-            for m in 0..limit {
-                let actual = obs.gross[i * t + m];
-                let expected = pc.base_month * sm[m] * pc.uplift;
-                if !(actual > 0.0) || !(expected > 0.0) {
-                    continue;
-                }
-                let y = (actual / expected).ln() + 0.5 * market_var(mk, m) + offset_const;
-                used[i * t + m] = true;
-                sy += y;
-                k += 1;
-                if d > 0 {
-                    coeff(m, g, &mut row);
-                    for a in 0..d {
-                        a1[a] += row[a];
-                        ay[a] += row[a] * y;
-                        if row[a] != 0.0 {
-                            for b in 0..d {
-                                ata[a * d + b] += row[a] * row[b];
-                            }
-                        }
-                    }
-                }
-            }
-            ysum[i] = sy;
-            nobs[i] = k;
-            if k == 0 || d == 0 {
-                continue;
-            }
-            let c = sp2 / (se2 + k as f64 * sp2);
-            for a in 0..d {
-                h[a] += (ay[a] - c * a1[a] * sy) / se2;
-                for b in 0..d {
-                    q[a * d + b] += (ata[a * d + b] - c * a1[a] * a1[b]) / se2;
-                }
-            }
-        }
-        if !cholesky(&mut q, d) {
-            return Err(Error::Request(
-                "the forecast's posterior precision is not positive definite (numerically degenerate actuals); check the actuals and the model's σ parameters".into(),
-            ));
-        }
-        let mut mu = h;
-        forward(&q, d, &mut mu);
-        backward(&q, d, &mut mu);
+        let ev = Evidence::gather(&rows, &obs, &last_bought, &regular, d);
+        let Evidence {
+            mut q,
+            h,
+            ysum,
+            nobs,
+            used,
+            agg_w,
+            agg_y,
+            agg_s2,
+            ..
+        } = ev;
+        let mu = posterior_mean(&mut q, h, d)?;
         Ok(CondEngine {
             s,
             obs,
