@@ -100,6 +100,117 @@ pub(crate) fn unit_price_ok(v: f64) -> bool {
     v.is_finite() && (MIN_UNIT_PRICE..MAX_BASELINE).contains(&v)
 }
 
+/// A record's partner id (present, not seen before: it is added to `seen`) and segment name.
+fn check_identity(
+    table: &str,
+    row: usize,
+    r: &PartnerRecord,
+    seen: &mut std::collections::HashSet<String>,
+) -> Result<()> {
+    if r.partner_id.trim().is_empty() {
+        return Err(Error::data(
+            table,
+            Some(row),
+            Some("partner_id"),
+            "expected a partner id, found an empty cell",
+        ));
+    }
+    if !seen.insert(r.partner_id.clone()) {
+        return Err(Error::data(
+            table,
+            Some(row),
+            Some("partner_id"),
+            format!("partner '{}' appears twice", r.partner_id),
+        ));
+    }
+    if r.segment.trim().is_empty() {
+        return Err(Error::data(
+            table,
+            Some(row),
+            Some("segment"),
+            "expected a segment name, found an empty cell",
+        ));
+    }
+    Ok(())
+}
+
+/// A record's baselines (finite, ≥ 0 and, when `bounded`, below [`MAX_BASELINE`]), unit price
+/// and margin rate, in that order.
+fn check_amounts(table: &str, row: usize, r: &PartnerRecord, bounded: bool) -> Result<()> {
+    let baseline_ok = |col: &str, v: f64| -> Result<()> {
+        if bounded || !v.is_finite() {
+            finite_non_negative(table, row, col, v)?;
+        }
+        Ok(())
+    };
+    if let Some(v) = r.baseline_revenue {
+        baseline_ok("baseline_revenue", v)?;
+    }
+    if let Some(v) = r.baseline_units {
+        baseline_ok("baseline_units", v)?;
+    }
+    if let Some(v) = r.unit_price {
+        if !unit_price_ok(v) {
+            return Err(Error::data(
+                table,
+                Some(row),
+                Some("unit_price"),
+                format!("expected a price from 0.000001 to below 10^15, found {v}"),
+            ));
+        }
+    }
+    if let Some(v) = r.margin_rate {
+        if !v.is_finite() || !(0.0..=1.0).contains(&v) {
+            return Err(Error::data(
+                table,
+                Some(row),
+                Some("margin_rate"),
+                format!(
+                    "expected a margin rate between 0 and 1 (a fraction of revenue), found {v}"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A record's category mix: one finite share ≥ 0 per category, summing to 1 (within 1e-6);
+/// none without categories.
+fn check_mix(table: &str, row: usize, mix: &[f64], categories: &[String]) -> Result<()> {
+    let k = categories.len();
+    if k > 0 {
+        if mix.len() != k {
+            return Err(Error::data(
+                table,
+                Some(row),
+                None,
+                format!("expected {k} category shares, found {}", mix.len()),
+            ));
+        }
+        let mut sum = 0.0;
+        for (j, &s) in mix.iter().enumerate() {
+            finite_non_negative(table, row, &format!("mix_{}", categories[j]), s)?;
+            sum += s;
+        }
+        if (sum - 1.0).abs() > 1e-6 {
+            return Err(Error::data(
+                table,
+                Some(row),
+                Some(&format!("mix_{}", categories[0])),
+                format!("category shares must sum to 1, found {sum}"),
+            ));
+        }
+    } else if !mix.is_empty() {
+        return Err(Error::data(
+            table,
+            Some(row),
+            None,
+            "category shares given without category names",
+        ));
+    }
+    Ok(())
+}
+
 impl Population {
     /// Number of partners.
     pub fn len(&self) -> usize {
@@ -145,12 +256,6 @@ impl Population {
         table: &str,
         bounded: bool,
     ) -> Result<Population> {
-        let baseline_ok = |row: usize, col: &str, v: f64| -> Result<()> {
-            if bounded || !v.is_finite() {
-                finite_non_negative(table, row, col, v)?;
-            }
-            Ok(())
-        };
         if records.is_empty() {
             return Err(Error::data(
                 table,
@@ -160,11 +265,24 @@ impl Population {
             ));
         }
         let mut seen = std::collections::HashSet::with_capacity(records.len());
+        let mut pop = Population::empty_for(&records, categories, table);
+        for (i, r) in records.into_iter().enumerate() {
+            let row = i + 1;
+            check_identity(table, row, &r, &mut seen)?;
+            check_amounts(table, row, &r, bounded)?;
+            check_mix(table, row, &r.mix, &pop.categories)?;
+            pop.push(r);
+        }
+        Ok(pop)
+    }
+
+    /// A population with the sorted segments of `records` and room for their rows, no rows yet.
+    fn empty_for(records: &[PartnerRecord], categories: Vec<String>, table: &str) -> Population {
         let mut seg_names: Vec<String> = records.iter().map(|r| r.segment.clone()).collect();
         seg_names.sort();
         seg_names.dedup();
         let k = categories.len();
-        let mut pop = Population {
+        Population {
             table: table.to_owned(),
             partner_id: Vec::with_capacity(records.len()),
             segments: seg_names,
@@ -175,102 +293,23 @@ impl Population {
             margin_rate: Vec::with_capacity(records.len()),
             categories,
             mix: Vec::with_capacity(records.len() * k),
-        };
-        for (i, r) in records.into_iter().enumerate() {
-            let row = i + 1;
-            if r.partner_id.trim().is_empty() {
-                return Err(Error::data(
-                    table,
-                    Some(row),
-                    Some("partner_id"),
-                    "expected a partner id, found an empty cell",
-                ));
-            }
-            if !seen.insert(r.partner_id.clone()) {
-                return Err(Error::data(
-                    table,
-                    Some(row),
-                    Some("partner_id"),
-                    format!("partner '{}' appears twice", r.partner_id),
-                ));
-            }
-            if r.segment.trim().is_empty() {
-                return Err(Error::data(
-                    table,
-                    Some(row),
-                    Some("segment"),
-                    "expected a segment name, found an empty cell",
-                ));
-            }
-            if let Some(v) = r.baseline_revenue {
-                baseline_ok(row, "baseline_revenue", v)?;
-            }
-            if let Some(v) = r.baseline_units {
-                baseline_ok(row, "baseline_units", v)?;
-            }
-            if let Some(v) = r.unit_price {
-                if !unit_price_ok(v) {
-                    return Err(Error::data(
-                        table,
-                        Some(row),
-                        Some("unit_price"),
-                        format!("expected a price from 0.000001 to below 10^15, found {v}"),
-                    ));
-                }
-            }
-            if let Some(v) = r.margin_rate {
-                if !v.is_finite() || !(0.0..=1.0).contains(&v) {
-                    return Err(Error::data(
-                        table,
-                        Some(row),
-                        Some("margin_rate"),
-                        format!("expected a margin rate between 0 and 1 (a fraction of revenue), found {v}"),
-                    ));
-                }
-            }
-            if k > 0 {
-                if r.mix.len() != k {
-                    return Err(Error::data(
-                        table,
-                        Some(row),
-                        None,
-                        format!("expected {k} category shares, found {}", r.mix.len()),
-                    ));
-                }
-                let mut sum = 0.0;
-                for (j, &s) in r.mix.iter().enumerate() {
-                    finite_non_negative(table, row, &format!("mix_{}", pop.categories[j]), s)?;
-                    sum += s;
-                }
-                if (sum - 1.0).abs() > 1e-6 {
-                    return Err(Error::data(
-                        table,
-                        Some(row),
-                        Some(&format!("mix_{}", pop.categories[0])),
-                        format!("category shares must sum to 1, found {sum}"),
-                    ));
-                }
-                pop.mix.extend_from_slice(&r.mix);
-            } else if !r.mix.is_empty() {
-                return Err(Error::data(
-                    table,
-                    Some(row),
-                    None,
-                    "category shares given without category names",
-                ));
-            }
-            let seg = pop
-                .segments
-                .binary_search(&r.segment)
-                .expect("segment collected above") as u32;
-            pop.partner_id.push(r.partner_id);
-            pop.segment.push(seg);
-            pop.baseline_revenue.push(r.baseline_revenue);
-            pop.baseline_units.push(r.baseline_units);
-            pop.unit_price.push(r.unit_price);
-            pop.margin_rate.push(r.margin_rate);
         }
-        Ok(pop)
+    }
+
+    /// Append a checked record (its segment is one of `segments`; its mix has one share per
+    /// category, or none without categories).
+    fn push(&mut self, r: PartnerRecord) {
+        self.mix.extend_from_slice(&r.mix);
+        let seg = self
+            .segments
+            .binary_search(&r.segment)
+            .expect("segment collected above") as u32;
+        self.partner_id.push(r.partner_id);
+        self.segment.push(seg);
+        self.baseline_revenue.push(r.baseline_revenue);
+        self.baseline_units.push(r.baseline_units);
+        self.unit_price.push(r.unit_price);
+        self.margin_rate.push(r.margin_rate);
     }
 
     /// Read a partner table from a CSV file (see the module documentation for its columns).
