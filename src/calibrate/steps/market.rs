@@ -6,6 +6,7 @@
 use super::{Acc, Ctx};
 use crate::calibrate::fit::{self, TwoWay};
 use crate::calibrate::linalg::{Mat, Z95};
+use crate::calibrate::Options;
 use crate::calibrate::{est, sigma_chi2};
 use crate::demand::{Market, MarketProcess};
 use crate::error::{Error, Result};
@@ -88,37 +89,9 @@ pub(in crate::calibrate) fn market_factor(
         let s2 = res_pop.iter().map(|r| r * r).sum::<f64>() / df_t.max(1.0);
         (s2, 0.0)
     };
-    // parametric bootstrap of (σ, ρ)
-    let mut boot: Vec<(f64, f64)> = Vec::with_capacity(options.bootstrap);
-    if t_len > 14 && s2_m > 0.0 {
-        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(crate::rng::splitmix64(
-            options.seed ^ 0x4341_4C49_4252_4154,
-        ));
-        let s = s2_m.sqrt();
-        let mut y = vec![0.0; t_len];
-        for _ in 0..options.bootstrap {
-            let mut v = s * crate::rng::normal(&mut rng);
-            for (t, yt) in y.iter_mut().enumerate() {
-                if t > 0 {
-                    v = rho_m * v + s * (1.0 - rho_m * rho_m).sqrt() * crate::rng::normal(&mut rng);
-                }
-                *yt = v;
-            }
-            let (bs2, br) = fit::reml_ar1(&x_all, &y);
-            if bs2.is_finite() {
-                boot.push((bs2.sqrt(), br));
-            }
-        }
-    }
+    let boot = bootstrap_ar1(&x_all, t_len, s2_m, rho_m, options);
     let sigma_m = s2_m.max(0.0).sqrt();
-    let quantile = |v: &mut Vec<f64>, q: f64| -> f64 {
-        if v.is_empty() {
-            return f64::NAN;
-        }
-        v.sort_by(|a, b| a.total_cmp(b));
-        let k = ((v.len() - 1) as f64 * q).round() as usize;
-        v[k]
-    };
+
     if boot.len() >= 20 {
         // σ: pivot on the ratio σ*/σ̂; ρ: basic bootstrap interval 2ρ̂ − q
         let mut ratio: Vec<f64> = boot.iter().map(|b| b.0 / sigma_m).collect();
@@ -169,4 +142,48 @@ pub(in crate::calibrate) fn market_factor(
         boot,
         sigma_m,
     })
+}
+
+/// The parametric bootstrap of the market factor's (σ, ρ): `options.bootstrap` AR(1) series at
+/// the estimates, each refitted by REML (nothing for a short history or a zero variance).
+fn bootstrap_ar1(
+    x_all: &Mat,
+    t_len: usize,
+    s2_m: f64,
+    rho_m: f64,
+    options: &Options,
+) -> Vec<(f64, f64)> {
+    // parametric bootstrap of (σ, ρ)
+    let mut boot: Vec<(f64, f64)> = Vec::with_capacity(options.bootstrap);
+    if t_len > 14 && s2_m > 0.0 {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(crate::rng::splitmix64(
+            options.seed ^ 0x4341_4C49_4252_4154,
+        ));
+        let s = s2_m.sqrt();
+        let mut y = vec![0.0; t_len];
+        for _ in 0..options.bootstrap {
+            let mut v = s * crate::rng::normal(&mut rng);
+            for (t, yt) in y.iter_mut().enumerate() {
+                if t > 0 {
+                    v = rho_m * v + s * (1.0 - rho_m * rho_m).sqrt() * crate::rng::normal(&mut rng);
+                }
+                *yt = v;
+            }
+            let (bs2, br) = fit::reml_ar1(&x_all, &y);
+            if bs2.is_finite() {
+                boot.push((bs2.sqrt(), br));
+            }
+        }
+    }
+    boot
+}
+
+/// The `q` quantile of `v` (sorted in place; the nearest rank; NaN when empty).
+fn quantile(v: &mut [f64], q: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let k = ((v.len() - 1) as f64 * q).round() as usize;
+    v[k]
 }

@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 
 /// Each partner's shrunk mix and the weight of its own mix in it (empty without categories).
 pub(in crate::calibrate) fn category_mixes(cx: &Ctx, acc: &mut Acc) -> (Vec<Vec<f64>>, Vec<f64>) {
-    let Ctx {
-        p, n, t_len, g_len, ..
-    } = *cx;
+    let Ctx { p, n, g_len, .. } = *cx;
     let seg_opt = |g: usize| cx.seg_opt(g);
     let Acc {
         estimates, model, ..
@@ -20,48 +18,7 @@ pub(in crate::calibrate) fn category_mixes(cx: &Ctx, acc: &mut Acc) -> (Vec<Vec<
     let mut mixes = vec![Vec::new(); n];
     let mut mix_weight = vec![0.0; n];
     if n_cat > 0 {
-        let mut seg_mix = vec![vec![0.0f64; n_cat]; g_len];
-        let mut own = vec![vec![0.0f64; n_cat]; n];
-        let mut nmonths = vec![0usize; n];
-        let (mut w_ss, mut w_dof) = (vec![0.0; g_len], vec![0.0; g_len]);
-        for i in 0..n {
-            let g = p.seg[i];
-            let mut tot = 0.0;
-            for t in 0..t_len {
-                let cell = (i * t_len + t) * n_cat;
-                let s: f64 = p.cat_rev[cell..cell + n_cat]
-                    .iter()
-                    .map(|&x| x as f64)
-                    .sum();
-                if s > 0.0 {
-                    nmonths[i] += 1;
-                    for c in 0..n_cat {
-                        own[i][c] += p.cat_rev[cell + c] as f64;
-                    }
-                    tot += s;
-                }
-            }
-            if tot > 0.0 {
-                for c in 0..n_cat {
-                    seg_mix[g][c] += own[i][c];
-                    own[i][c] /= tot;
-                }
-                // month-to-month spread of the shares around the partner's mix
-                for t in 0..t_len {
-                    let cell = (i * t_len + t) * n_cat;
-                    let s: f64 = p.cat_rev[cell..cell + n_cat]
-                        .iter()
-                        .map(|&x| x as f64)
-                        .sum();
-                    if s > 0.0 {
-                        w_ss[g] += (0..n_cat)
-                            .map(|c| (p.cat_rev[cell + c] as f64 / s - own[i][c]).powi(2))
-                            .sum::<f64>();
-                    }
-                }
-                w_dof[g] += nmonths[i].saturating_sub(1) as f64;
-            }
-        }
+        let (mut seg_mix, own, nmonths, w_ss, w_dof) = partner_category_shares(cx);
         let mut pop_mix = vec![0.0; n_cat];
         for g in 0..g_len {
             let tot: f64 = seg_mix[g].iter().sum();
@@ -144,4 +101,61 @@ pub(in crate::calibrate) fn category_mixes(cx: &Ctx, acc: &mut Acc) -> (Vec<Vec<
         }
     }
     (mixes, mix_weight)
+}
+
+/// Per partner: its revenue by category over its buying months (shares of its total), its
+/// buying months with category revenue; per segment: revenue by category (not yet normalised)
+/// and the month-to-month sum of squares of the shares around the partners' mixes with its
+/// degrees of freedom.
+#[allow(clippy::type_complexity)]
+fn partner_category_shares(
+    cx: &Ctx,
+) -> (Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<usize>, Vec<f64>, Vec<f64>) {
+    let Ctx {
+        p, n, t_len, g_len, ..
+    } = *cx;
+    let n_cat = p.categories.len();
+    let mut seg_mix = vec![vec![0.0f64; n_cat]; g_len];
+    let mut own = vec![vec![0.0f64; n_cat]; n];
+    let mut nmonths = vec![0usize; n];
+    let (mut w_ss, mut w_dof) = (vec![0.0; g_len], vec![0.0; g_len]);
+    for i in 0..n {
+        let g = p.seg[i];
+        let mut tot = 0.0;
+        for t in 0..t_len {
+            let cell = (i * t_len + t) * n_cat;
+            let s: f64 = p.cat_rev[cell..cell + n_cat]
+                .iter()
+                .map(|&x| x as f64)
+                .sum();
+            if s > 0.0 {
+                nmonths[i] += 1;
+                for c in 0..n_cat {
+                    own[i][c] += p.cat_rev[cell + c] as f64;
+                }
+                tot += s;
+            }
+        }
+        if tot > 0.0 {
+            for c in 0..n_cat {
+                seg_mix[g][c] += own[i][c];
+                own[i][c] /= tot;
+            }
+            // month-to-month spread of the shares around the partner's mix
+            for t in 0..t_len {
+                let cell = (i * t_len + t) * n_cat;
+                let s: f64 = p.cat_rev[cell..cell + n_cat]
+                    .iter()
+                    .map(|&x| x as f64)
+                    .sum();
+                if s > 0.0 {
+                    w_ss[g] += (0..n_cat)
+                        .map(|c| (p.cat_rev[cell + c] as f64 / s - own[i][c]).powi(2))
+                        .sum::<f64>();
+                }
+            }
+            w_dof[g] += nmonths[i].saturating_sub(1) as f64;
+        }
+    }
+    (seg_mix, own, nmonths, w_ss, w_dof)
 }

@@ -7,7 +7,8 @@ use super::{market::*, segment_factor::*};
 use super::{Acc, Ctx};
 use crate::calibrate::fit::{self, TwoWay};
 use crate::calibrate::linalg::{t95, Mat};
-use crate::calibrate::{est, num};
+use crate::calibrate::{est, num, Estimate, SegmentYearFit};
+use crate::demand::Model;
 
 /// Population seasonality and growth; sets `model.seasonality.factors` and `model.growth.rate`;
 /// returns the population's seasonal log effects.
@@ -164,7 +165,6 @@ pub(in crate::calibrate) fn segment_seasonality(
     } = acc;
     let mut seg_season: Vec<Vec<f64>> = Vec::new();
     let mut dev_var = vec![0.0; g_len];
-    let mut fitted_series = Vec::new();
     if g_len > 1 {
         for g in 0..g_len {
             let (rows, x, b, inv, _) = seg_fit[g].as_ref().unwrap();
@@ -222,32 +222,15 @@ pub(in crate::calibrate) fn segment_seasonality(
             model.growth.segments.insert(seg_name(g), gr.max(-0.99));
             seg_season.push(s_g);
         }
-        // empirical Bayes shrinkage of δ_g = s_g − s_pop
-        let mean_d2: f64 = (0..g_len)
-            .map(|g| {
-                (0..12)
-                    .map(|c| (seg_season[g][c] - s_pop[c]).powi(2))
-                    .sum::<f64>()
-                    / 12.0
-            })
-            .sum::<f64>()
-            / g_len as f64;
-        let mean_v: f64 = dev_var.iter().sum::<f64>() / g_len as f64;
-        let tau2 = (mean_d2 - mean_v).max(0.0);
-        for g in 0..g_len {
-            let wg = if tau2 + dev_var[g] > 0.0 {
-                tau2 / (tau2 + dev_var[g])
-            } else {
-                1.0
-            };
-            let shrunk: Vec<f64> = (0..12)
-                .map(|c| (s_pop[c] + wg * (seg_season[g][c] - s_pop[c])).exp())
-                .collect();
-            model.seasonality.segments.insert(seg_name(g), shrunk);
-            estimates.push(est(format!("seasonality.segments.{}.weight", p.segments[g]), seg_opt(g), wg, f64::NAN, (f64::NAN, f64::NAN), None,
-                &format!("shrinkage weight of the segment's own seasonal deviations: τ²/(τ² + v_g), τ² = {} (between-segment variance), v_g = {} (sampling variance)", num(tau2), num(dev_var[g]))));
-        }
+        shrink_toward_population(cx, s_pop, &seg_season, &dev_var, estimates, model);
     }
+    fitted_series_of(cx, seg_fit)
+}
+
+/// Each segment's fitted monthly effects (seasonality + trend), NaN in months it did not buy.
+fn fitted_series_of(cx: &Ctx, seg_fit: &[Option<SegmentYearFit>]) -> Vec<Vec<f64>> {
+    let Ctx { t_len, g_len, .. } = *cx;
+    let mut fitted_series = Vec::new();
     for g in 0..g_len {
         let (rows, x, b, _, _) = seg_fit[g].as_ref().unwrap();
         let fitted = x.mv(b);
@@ -258,4 +241,44 @@ pub(in crate::calibrate) fn segment_seasonality(
         fitted_series.push(full);
     }
     fitted_series
+}
+
+/// Empirical Bayes shrinkage of each segment's seasonal deviations δ_g = s_g − s_pop toward
+/// the population's; sets `model.seasonality.segments`.
+fn shrink_toward_population(
+    cx: &Ctx,
+    s_pop: &[f64],
+    seg_season: &[Vec<f64>],
+    dev_var: &[f64],
+    estimates: &mut Vec<Estimate>,
+    model: &mut Model,
+) {
+    let Ctx { p, g_len, .. } = *cx;
+    let seg_name = |g: usize| cx.seg_name(g);
+    let seg_opt = |g: usize| cx.seg_opt(g);
+    // empirical Bayes shrinkage of δ_g = s_g − s_pop
+    let mean_d2: f64 = (0..g_len)
+        .map(|g| {
+            (0..12)
+                .map(|c| (seg_season[g][c] - s_pop[c]).powi(2))
+                .sum::<f64>()
+                / 12.0
+        })
+        .sum::<f64>()
+        / g_len as f64;
+    let mean_v: f64 = dev_var.iter().sum::<f64>() / g_len as f64;
+    let tau2 = (mean_d2 - mean_v).max(0.0);
+    for g in 0..g_len {
+        let wg = if tau2 + dev_var[g] > 0.0 {
+            tau2 / (tau2 + dev_var[g])
+        } else {
+            1.0
+        };
+        let shrunk: Vec<f64> = (0..12)
+            .map(|c| (s_pop[c] + wg * (seg_season[g][c] - s_pop[c])).exp())
+            .collect();
+        model.seasonality.segments.insert(seg_name(g), shrunk);
+        estimates.push(est(format!("seasonality.segments.{}.weight", p.segments[g]), seg_opt(g), wg, f64::NAN, (f64::NAN, f64::NAN), None,
+                &format!("shrinkage weight of the segment's own seasonal deviations: τ²/(τ² + v_g), τ² = {} (between-segment variance), v_g = {} (sampling variance)", num(tau2), num(dev_var[g]))));
+    }
 }

@@ -85,46 +85,8 @@ pub(in crate::calibrate) fn segment_factor(
     let (mut stat_g, mut noise_g, mut den_g, mut nu_g) = (0.0, 0.0, 0.0, 0.0);
     if g_len > 1 {
         for g in 0..g_len {
-            let (rows, x, _, inv, y) = seg_fit[g].as_ref().unwrap();
-            let m = rows.len();
-            let d: Vec<f64> = rows.iter().zip(y).map(|(&t, v)| v - pop[t]).collect();
-            // M = I − X (XᵀX)⁻¹ Xᵀ
-            let h = x.mul(inv).mul(&x.t());
-            let mut mm = Mat::zeros(m, m);
-            for i in 0..m {
-                for j in 0..m {
-                    mm.set(i, j, if i == j { 1.0 } else { 0.0 } - h.at(i, j));
-                }
-            }
-            let r = mm.mv(&d);
-            let block = |t: usize| t / 12;
-            let complete_block = |b: usize| {
-                (b + 1) * 12 <= t_len && rows.iter().filter(|&&t| block(t) == b).count() == 12
-            };
-            let mut a = Mat::zeros(m, m);
-            let mut bmat = Mat::zeros(m, m);
-            let mut dmat = Mat::zeros(m, m);
-            let mut nb = 0usize;
-            for b in 0..blocks {
-                if complete_block(b) {
-                    nb += 1;
-                }
-            }
-            for i in 0..m {
-                for j in 0..m {
-                    let same = block(rows[i]) == block(rows[j]);
-                    if same {
-                        bmat.set(i, j, 1.0);
-                        if complete_block(block(rows[i])) {
-                            a.set(i, j, 1.0 / 12.0);
-                        }
-                    }
-                }
-                dmat.set(i, i, sig_e[g] / fe.n[g * t_len + rows[i]] as f64);
-            }
-            let s_stat = fit::quad(&r, &a);
-            let t1 = a.mul(&mm.mul(&bmat).mul(&mm)).trace();
-            let t0 = a.mul(&mm.mul(&dmat).mul(&mm)).trace();
+            let (s_stat, t1, t0, nb) =
+                year_effect_moments(cx, fe, g, seg_fit[g].as_ref().unwrap(), pop, &sig_e, blocks);
             let c_g = 1.0 - 2.0 * w[g] + sum_w2;
             stat_g += s_stat;
             noise_g += t1 * kappa_p[g] / nbar[g] + t0;
@@ -162,4 +124,59 @@ pub(in crate::calibrate) fn segment_factor(
         sig_e,
         kappa_g,
     })
+}
+
+/// Segment `g`'s year-effect statistic S_g = rᵀAr of its deviations from the population after
+/// its own seasonality and trend, with tr(AMBM) and tr(AMDM) (its segment-year and noise parts)
+/// and its number of complete years.
+fn year_effect_moments(
+    cx: &Ctx,
+    fe: &TwoWay,
+    g: usize,
+    seg_fit: &SegmentYearFit,
+    pop: &[f64],
+    sig_e: &[f64],
+    blocks: usize,
+) -> (f64, f64, f64, usize) {
+    let t_len = cx.t_len;
+    let (rows, x, _, inv, y) = seg_fit;
+    let m = rows.len();
+    let d: Vec<f64> = rows.iter().zip(y).map(|(&t, v)| v - pop[t]).collect();
+    // M = I − X (XᵀX)⁻¹ Xᵀ
+    let h = x.mul(inv).mul(&x.t());
+    let mut mm = Mat::zeros(m, m);
+    for i in 0..m {
+        for j in 0..m {
+            mm.set(i, j, if i == j { 1.0 } else { 0.0 } - h.at(i, j));
+        }
+    }
+    let r = mm.mv(&d);
+    let block = |t: usize| t / 12;
+    let complete_block =
+        |b: usize| (b + 1) * 12 <= t_len && rows.iter().filter(|&&t| block(t) == b).count() == 12;
+    let mut a = Mat::zeros(m, m);
+    let mut bmat = Mat::zeros(m, m);
+    let mut dmat = Mat::zeros(m, m);
+    let mut nb = 0usize;
+    for b in 0..blocks {
+        if complete_block(b) {
+            nb += 1;
+        }
+    }
+    for i in 0..m {
+        for j in 0..m {
+            let same = block(rows[i]) == block(rows[j]);
+            if same {
+                bmat.set(i, j, 1.0);
+                if complete_block(block(rows[i])) {
+                    a.set(i, j, 1.0 / 12.0);
+                }
+            }
+        }
+        dmat.set(i, i, sig_e[g] / fe.n[g * t_len + rows[i]] as f64);
+    }
+    let s_stat = fit::quad(&r, &a);
+    let t1 = a.mul(&mm.mul(&bmat).mul(&mm)).trace();
+    let t0 = a.mul(&mm.mul(&dmat).mul(&mm)).trace();
+    (s_stat, t1, t0, nb)
 }
