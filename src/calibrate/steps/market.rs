@@ -73,7 +73,7 @@ pub(in crate::calibrate) fn market_factor(
         })
         .collect();
     let all_rows: Vec<usize> = (0..t_len).collect();
-    let x_all = fit::design(&p, &all_rows);
+    let x_all = fit::design(p, &all_rows);
     let (beta_pop, xtx_inv_pop, res_pop) = fit::ols(&x_all, &pop).ok_or_else(|| {
         Error::data(
             &history.table,
@@ -169,7 +169,7 @@ fn bootstrap_ar1(
                 }
                 *yt = v;
             }
-            let (bs2, br) = fit::reml_ar1(&x_all, &y);
+            let (bs2, br) = fit::reml_ar1(x_all, &y);
             if bs2.is_finite() {
                 boot.push((bs2.sqrt(), br));
             }

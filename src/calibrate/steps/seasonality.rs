@@ -76,7 +76,7 @@ pub(in crate::calibrate) fn population_seasonality(
             sigma_pop.set(i, j, v);
         }
     }
-    let cov_pop = fit::sandwich(&x_all, &xtx_inv_pop, &sigma_pop);
+    let cov_pop = fit::sandwich(x_all, xtx_inv_pop, &sigma_pop);
     let s_pop: Vec<f64> = (0..12)
         .map(|c| {
             fit::season_contrast(c)

@@ -53,7 +53,7 @@ pub(in crate::calibrate) fn segment_factor(
             .map(|&t| fe.n[g * t_len + t] as f64)
             .sum::<f64>()
             / rows.len().max(1) as f64;
-        let x = fit::design(&p, &rows);
+        let x = fit::design(p, &rows);
         let y: Vec<f64> = rows.iter().map(|&t| fe.f[g * t_len + t]).collect();
         match fit::ols(&x, &y) {
             Some((b, inv, _res)) => seg_fit.push(Some((rows, x, b, inv, y))),
