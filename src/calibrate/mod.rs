@@ -439,25 +439,6 @@ fn make_draws(
         } else if let Some(e) = find("market.sigma") {
             m.market.sigma = (e.value + e.se.max(0.0) * z()).clamp(0.0, 3.0);
         }
-        let normal_draw = |e: Option<&Estimate>, z: f64, lo: f64, hi: f64, current: f64| -> f64 {
-            match e {
-                Some(e) if e.se.is_finite() => (e.value + e.se * z).clamp(lo, hi),
-                _ => current,
-            }
-        };
-        let chi_draw = |e: Option<&Estimate>,
-                        rng: &mut rand_xoshiro::Xoshiro256PlusPlus,
-                        current: f64|
-         -> f64 {
-            match e {
-                Some(e) if e.dof.is_some_and(|d| d > 0.0) && e.value > 0.0 => {
-                    let nu = e.dof.unwrap();
-                    let c: f64 = ChiSquared::new(nu).map(|d| d.sample(rng)).unwrap_or(nu);
-                    (e.value * e.value * nu / c.max(1e-12)).sqrt().min(3.0)
-                }
-                _ => current,
-            }
-        };
         let mut rng2 = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(crate::rng::splitmix64(
             crate::rng::splitmix64(options.seed ^ 0x4348_4953_5155_4152) ^ k as u64,
         ));
@@ -536,4 +517,26 @@ fn make_draws(
         });
     }
     Ok(out)
+}
+
+/// A normal draw of estimate `e` (value + se × z, clipped to [lo, hi]); `current` when there
+/// is no estimate or no standard error.
+fn normal_draw(e: Option<&Estimate>, z: f64, lo: f64, hi: f64, current: f64) -> f64 {
+    match e {
+        Some(e) if e.se.is_finite() => (e.value + e.se * z).clamp(lo, hi),
+        _ => current,
+    }
+}
+
+/// A σ drawn from its χ² sampling distribution (σ̂² ν / χ²_ν, at most 3); `current` without
+/// degrees of freedom or a positive estimate.
+fn chi_draw(e: Option<&Estimate>, rng: &mut rand_xoshiro::Xoshiro256PlusPlus, current: f64) -> f64 {
+    match e {
+        Some(e) if e.dof.is_some_and(|d| d > 0.0) && e.value > 0.0 => {
+            let nu = e.dof.unwrap();
+            let c: f64 = ChiSquared::new(nu).map(|d| d.sample(rng)).unwrap_or(nu);
+            (e.value * e.value * nu / c.max(1e-12)).sqrt().min(3.0)
+        }
+        _ => current,
+    }
 }
