@@ -74,76 +74,9 @@ pub(crate) fn build(tx: &Transactions, partners: Option<&Partners>) -> Result<Pa
             "the history has no transaction lines: calibration needs at least 13 months of them",
         ));
     }
-    // partner of each key, in the partner table's numbering
-    let (ids_all, segs_all): (Vec<String>, Vec<String>) = match partners {
-        Some(p) => (p.ids.clone(), p.segments.clone()),
-        None => (
-            tx.partner_keys.clone(),
-            vec![String::new(); tx.partner_keys.len()],
-        ),
-    };
-    let key_partner: Vec<Option<usize>> = match partners {
-        Some(p) => tx.partner_keys.iter().map(|k| p.index_of(k)).collect(),
-        None => (0..tx.partner_keys.len()).map(Some).collect(),
-    };
-    if let (Some(p), Some(k)) = (partners, key_partner.iter().position(Option::is_none)) {
-        let row = tx
-            .partner_key
-            .iter()
-            .position(|&x| x as usize == k)
-            .unwrap_or(0)
-            + 1;
-        return Err(Error::data(
-            &tx.table,
-            Some(row),
-            Some("partner_id"),
-            format!(
-                "unknown partner '{}' (not in {})",
-                tx.partner_keys[k], p.table
-            ),
-        ));
-    }
-    let named = segs_all.iter().filter(|s| !s.is_empty()).count();
-    if named > 0 && named < segs_all.len() {
-        let row = segs_all.iter().position(|s| s.is_empty()).unwrap_or(0) + 1;
-        return Err(Error::data(
-            partners.map(|p| p.table.as_str()).unwrap_or("partners"),
-            Some(row),
-            Some("segment"),
-            "expected a segment name, found an empty cell (other partners have one; calibration estimates per segment)",
-        ));
-    }
-    let mut segments: Vec<String> = Vec::new();
-    let mut seg_of_all = Vec::with_capacity(segs_all.len());
-    for s in &segs_all {
-        let k = match segments.iter().position(|x| x == s) {
-            Some(k) => k,
-            None => {
-                segments.push(s.clone());
-                segments.len() - 1
-            }
-        };
-        seg_of_all.push(k);
-    }
+    let (ids_all, key_partner, segments, seg_of_all) = partner_numbering(tx, partners)?;
 
-    let month_no = |d: &chrono::NaiveDate| d.year() as i64 * 12 + d.month0() as i64;
-    let first = tx.date.iter().map(month_no).min().unwrap_or(0);
-    let last = tx.date.iter().map(month_no).max().unwrap_or(0);
-    let t_len = (last - first + 1) as usize;
-    let label = |m: i64| format!("{:04}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1);
-    if t_len < 13 {
-        return Err(Error::data(
-            &tx.table,
-            None,
-            Some("date"),
-            format!(
-                "the history covers {t_len} month{} ({} to {}); calibration needs at least 13 months (a year for seasonality and one more month), and 24 to 48 give usable standard errors",
-                if t_len == 1 { "" } else { "s" },
-                label(first),
-                label(last)
-            ),
-        ));
-    }
+    let (first, last, t_len) = month_range(tx)?;
     let n_all = ids_all.len();
     let cells = n_all
         .checked_mul(t_len)
@@ -205,9 +138,159 @@ pub(crate) fn build(tx: &Transactions, partners: Option<&Partners>) -> Result<Pa
             ),
         ));
     }
+    let (orders_all, order_ss_all) =
+        order_stats(tx, order_pairs, cells, &seg_of_all, t_len, segments.len());
+
+    // keep partners with at least one purchase
+    let mut keep = Vec::with_capacity(n_all);
+    let mut zero_partners = Vec::new();
+    for p in 0..n_all {
+        if gross[p * t_len..(p + 1) * t_len].iter().any(|&g| g > 0.0) {
+            keep.push(p);
+        } else {
+            zero_partners.push(ids_all[p].clone());
+        }
+    }
+    if keep.is_empty() {
+        return Err(Error::data(
+            &tx.table,
+            None,
+            Some("revenue"),
+            "no partner has a purchase (a positive revenue line) in the history: nothing to calibrate on",
+        ));
+    }
+    let (gross_k, returns_k, units_k, orders_k, cat_k) = keep_rows(
+        &keep, n_all, t_len, n_cat, gross, returns, units, orders_all, cat_rev,
+    );
+    let first_y = first.div_euclid(12) as i32;
+    let first_m = first.rem_euclid(12) as u32 + 1;
+    Ok(Panel {
+        start: (first_y, first_m),
+        months: t_len,
+        ids: keep.iter().map(|&p| ids_all[p].clone()).collect(),
+        seg: keep.iter().map(|&p| seg_of_all[p]).collect(),
+        segments,
+        categories: if n_cat > 0 {
+            tx.category_keys.clone()
+        } else {
+            Vec::new()
+        },
+        gross: gross_k,
+        returns: returns_k,
+        units: units_k,
+        orders: orders_k,
+        order_ss: order_ss_all,
+        cat_rev: cat_k,
+        zero_partners,
+    })
+}
+
+/// The month number (years × 12 + month from 0) of a date.
+fn month_no(d: &chrono::NaiveDate) -> i64 {
+    d.year() as i64 * 12 + d.month0() as i64
+}
+
+/// `YYYY-MM` of a month number.
+fn label(m: i64) -> String {
+    format!("{:04}-{:02}", m.div_euclid(12), m.rem_euclid(12) + 1)
+}
+
+/// The partners (ids in the partner table's numbering, or the history's own), the partner of
+/// each history key, the segment names and each partner's segment; an error for an unknown
+/// partner or a missing segment name.
+#[allow(clippy::type_complexity)]
+fn partner_numbering(
+    tx: &Transactions,
+    partners: Option<&Partners>,
+) -> Result<(Vec<String>, Vec<Option<usize>>, Vec<String>, Vec<usize>)> {
+    // partner of each key, in the partner table's numbering
+    let (ids_all, segs_all): (Vec<String>, Vec<String>) = match partners {
+        Some(p) => (p.ids.clone(), p.segments.clone()),
+        None => (
+            tx.partner_keys.clone(),
+            vec![String::new(); tx.partner_keys.len()],
+        ),
+    };
+    let key_partner: Vec<Option<usize>> = match partners {
+        Some(p) => tx.partner_keys.iter().map(|k| p.index_of(k)).collect(),
+        None => (0..tx.partner_keys.len()).map(Some).collect(),
+    };
+    if let (Some(p), Some(k)) = (partners, key_partner.iter().position(Option::is_none)) {
+        let row = tx
+            .partner_key
+            .iter()
+            .position(|&x| x as usize == k)
+            .unwrap_or(0)
+            + 1;
+        return Err(Error::data(
+            &tx.table,
+            Some(row),
+            Some("partner_id"),
+            format!(
+                "unknown partner '{}' (not in {})",
+                tx.partner_keys[k], p.table
+            ),
+        ));
+    }
+    let named = segs_all.iter().filter(|s| !s.is_empty()).count();
+    if named > 0 && named < segs_all.len() {
+        let row = segs_all.iter().position(|s| s.is_empty()).unwrap_or(0) + 1;
+        return Err(Error::data(
+            partners.map(|p| p.table.as_str()).unwrap_or("partners"),
+            Some(row),
+            Some("segment"),
+            "expected a segment name, found an empty cell (other partners have one; calibration estimates per segment)",
+        ));
+    }
+    let mut segments: Vec<String> = Vec::new();
+    let mut seg_of_all = Vec::with_capacity(segs_all.len());
+    for s in &segs_all {
+        let k = match segments.iter().position(|x| x == s) {
+            Some(k) => k,
+            None => {
+                segments.push(s.clone());
+                segments.len() - 1
+            }
+        };
+        seg_of_all.push(k);
+    }
+    Ok((ids_all, key_partner, segments, seg_of_all))
+}
+
+/// First and last month number of the history and its months; an error under 13 months.
+fn month_range(tx: &Transactions) -> Result<(i64, i64, usize)> {
+    let first = tx.date.iter().map(month_no).min().unwrap_or(0);
+    let last = tx.date.iter().map(month_no).max().unwrap_or(0);
+    let t_len = (last - first + 1) as usize;
+    if t_len < 13 {
+        return Err(Error::data(
+            &tx.table,
+            None,
+            Some("date"),
+            format!(
+                "the history covers {t_len} month{} ({} to {}); calibration needs at least 13 months (a year for seasonality and one more month), and 24 to 48 give usable standard errors",
+                if t_len == 1 { "" } else { "s" },
+                label(first),
+                label(last)
+            ),
+        ));
+    }
+    Ok((first, last, t_len))
+}
+
+/// Distinct order ids per partner-month (without order ids: `None`) and, per segment, the
+/// within-month sum of squares of log order amounts with its degrees of freedom.
+fn order_stats(
+    tx: &Transactions,
+    mut order_pairs: Vec<(u64, f64)>,
+    cells: usize,
+    seg_of_all: &[usize],
+    t_len: usize,
+    n_segments: usize,
+) -> (Option<Vec<u32>>, Vec<(f64, f64)>) {
     // orders: distinct order ids per partner-month, and the within-month spread of log amounts
     let mut orders_all: Option<Vec<u32>> = tx.order.as_ref().map(|_| vec![0u32; cells]);
-    let mut order_ss_all = vec![(0.0f64, 0.0f64); segments.len()];
+    let mut order_ss_all = vec![(0.0f64, 0.0f64); n_segments];
     if let Some(counts) = orders_all.as_mut() {
         order_pairs.sort_unstable_by_key(|pair| pair.0);
         let mut amounts: Vec<f64> = Vec::new();
@@ -242,32 +325,29 @@ pub(crate) fn build(tx: &Transactions, partners: Option<&Partners>) -> Result<Pa
         flush(cur_cell, &mut amounts, &mut order_ss_all);
     }
     drop(order_pairs);
+    (orders_all, order_ss_all)
+}
 
-    // keep partners with at least one purchase
-    let mut keep = Vec::with_capacity(n_all);
-    let mut zero_partners = Vec::new();
-    for p in 0..n_all {
-        if gross[p * t_len..(p + 1) * t_len].iter().any(|&g| g > 0.0) {
-            keep.push(p);
-        } else {
-            zero_partners.push(ids_all[p].clone());
-        }
-    }
-    if keep.is_empty() {
-        return Err(Error::data(
-            &tx.table,
-            None,
-            Some("revenue"),
-            "no partner has a purchase (a positive revenue line) in the history: nothing to calibrate on",
-        ));
-    }
+/// The partner-month tables restricted to the partners in `keep` (unchanged when all are kept).
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn keep_rows(
+    keep: &[usize],
+    n_all: usize,
+    t_len: usize,
+    n_cat: usize,
+    gross: Vec<f64>,
+    returns: Vec<f64>,
+    units: Vec<f64>,
+    orders_all: Option<Vec<u32>>,
+    cat_rev: Vec<f32>,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>, Option<Vec<u32>>, Vec<f32>) {
     let compact = keep.len() < n_all;
     let take = |v: &Vec<f64>| -> Vec<f64> {
         if !compact {
             return v.clone();
         }
         let mut out = Vec::with_capacity(keep.len() * t_len);
-        for &p in &keep {
+        for &p in keep {
             out.extend_from_slice(&v[p * t_len..(p + 1) * t_len]);
         }
         out
@@ -277,7 +357,7 @@ pub(crate) fn build(tx: &Transactions, partners: Option<&Partners>) -> Result<Pa
     let units_k = take(&units);
     let orders_k = orders_all.map(|o| {
         let mut out = Vec::with_capacity(keep.len() * t_len);
-        for &p in &keep {
+        for &p in keep {
             out.extend_from_slice(&o[p * t_len..(p + 1) * t_len]);
         }
         out
@@ -287,30 +367,10 @@ pub(crate) fn build(tx: &Transactions, partners: Option<&Partners>) -> Result<Pa
     } else {
         let w = t_len * n_cat;
         let mut out = Vec::with_capacity(keep.len() * w);
-        for &p in &keep {
+        for &p in keep {
             out.extend_from_slice(&cat_rev[p * w..(p + 1) * w]);
         }
         out
     };
-    let first_y = first.div_euclid(12) as i32;
-    let first_m = first.rem_euclid(12) as u32 + 1;
-    Ok(Panel {
-        start: (first_y, first_m),
-        months: t_len,
-        ids: keep.iter().map(|&p| ids_all[p].clone()).collect(),
-        seg: keep.iter().map(|&p| seg_of_all[p]).collect(),
-        segments,
-        categories: if n_cat > 0 {
-            tx.category_keys.clone()
-        } else {
-            Vec::new()
-        },
-        gross: gross_k,
-        returns: returns_k,
-        units: units_k,
-        orders: orders_k,
-        order_ss: order_ss_all,
-        cat_rev: cat_k,
-        zero_partners,
-    })
+    (gross_k, returns_k, units_k, orders_k, cat_k)
 }

@@ -1,0 +1,224 @@
+//! Step 7 of [`super::calibrate`]: ratio estimates: the returns share, orders per month and
+//! order-size σ, the unit price.
+
+#![allow(clippy::needless_range_loop, clippy::neg_cmp_op_on_partial_ord)]
+
+use super::{Acc, Ctx};
+use crate::calibrate::fit::{self};
+use crate::calibrate::linalg::Z95;
+use crate::calibrate::{est, sigma_chi2, Estimate};
+use crate::demand::Orders;
+
+/// A ratio of sums over the member partners and its partner-clustered standard error.
+fn ratio_of_sums(
+    n: usize,
+    num: &dyn Fn(usize) -> f64,
+    den: &dyn Fn(usize) -> f64,
+    members: &dyn Fn(usize) -> bool,
+) -> (f64, f64) {
+    let (mut sn, mut sd) = (0.0, 0.0);
+    for i in 0..n {
+        if members(i) {
+            sn += num(i);
+            sd += den(i);
+        }
+    }
+    let r = sn / sd;
+    let mut v = 0.0;
+    for i in 0..n {
+        if members(i) {
+            v += (num(i) - r * den(i)).powi(2);
+        }
+    }
+    (r, v.sqrt() / sd)
+}
+
+/// Per-partner gross purchases and units over the history.
+pub(in crate::calibrate) struct PartnerTotals {
+    pub gross_i: Vec<f64>,
+    pub units_i: Vec<f64>,
+}
+
+/// The returns share, pooled and per segment; sets `model.returns`.
+pub(in crate::calibrate) fn returns_share(cx: &Ctx, acc: &mut Acc) -> PartnerTotals {
+    let ratio =
+        |num: &dyn Fn(usize) -> f64,
+         den: &dyn Fn(usize) -> f64,
+         members: &dyn Fn(usize) -> bool| ratio_of_sums(cx.n, num, den, members);
+    let all = |_: usize| true;
+    let ratio_method = "ratio of sums; partner-clustered SE; normal interval";
+    let Ctx {
+        p, n, t_len, g_len, ..
+    } = *cx;
+    let seg_name = |g: usize| cx.seg_name(g);
+    let seg_opt = |g: usize| cx.seg_opt(g);
+    let Acc {
+        estimates,
+        model,
+        warnings,
+    } = acc;
+    let sum_row = |v: &Vec<f64>, i: usize| v[i * t_len..(i + 1) * t_len].iter().sum::<f64>();
+    let ret_i: Vec<f64> = (0..n).map(|i| sum_row(&p.returns, i)).collect();
+    let gross_i: Vec<f64> = (0..n).map(|i| sum_row(&p.gross, i)).collect();
+    let units_i: Vec<f64> = (0..n).map(|i| sum_row(&p.units, i)).collect();
+    let push_ratio = |path: String,
+                      seg: Option<&str>,
+                      (r, se): (f64, f64),
+                      lo: f64,
+                      hi: f64,
+                      estimates: &mut Vec<Estimate>| {
+        estimates.push(est(
+            path,
+            seg,
+            r,
+            se,
+            ((r - Z95 * se).max(lo), (r + Z95 * se).min(hi)),
+            None,
+            ratio_method,
+        ));
+    };
+    let r_all = ratio(&|i| ret_i[i], &|i| gross_i[i], &all);
+    push_ratio("returns.share".into(), None, r_all, 0.0, 0.99, estimates);
+    model.returns.share = r_all.0.min(0.99);
+    if g_len > 1 {
+        for g in 0..g_len {
+            let r = ratio(&|i| ret_i[i], &|i| gross_i[i], &|i| p.seg[i] == g);
+            push_ratio(
+                format!("returns.segments.{}", p.segments[g]),
+                seg_opt(g),
+                r,
+                0.0,
+                0.99,
+                estimates,
+            );
+            model.returns.segments.insert(seg_name(g), r.0.min(0.99));
+        }
+    }
+    if r_all.0 >= 0.99 {
+        warnings.push(
+            "returns are 99% of purchases or more: the returns share is capped at 0.99".into(),
+        );
+    }
+    PartnerTotals { gross_i, units_i }
+}
+
+/// Orders per month (pooled and per segment) and the order-size σ; sets `model.orders`.
+pub(in crate::calibrate) fn orders(cx: &Ctx, acc: &mut Acc) {
+    let ratio =
+        |num: &dyn Fn(usize) -> f64,
+         den: &dyn Fn(usize) -> f64,
+         members: &dyn Fn(usize) -> bool| ratio_of_sums(cx.n, num, den, members);
+    let all = |_: usize| true;
+    let _ratio_method = "ratio of sums; partner-clustered SE; normal interval";
+    let Ctx {
+        p, n, t_len, g_len, ..
+    } = *cx;
+    let seg_name = |g: usize| cx.seg_name(g);
+    let seg_opt = |g: usize| cx.seg_opt(g);
+    let Acc {
+        estimates, model, ..
+    } = acc;
+    let mut orders_model = Orders::default();
+    if let Some(orders) = &p.orders {
+        let ord_i: Vec<f64> = (0..n)
+            .map(|i| {
+                orders[i * t_len..(i + 1) * t_len]
+                    .iter()
+                    .map(|&o| o as f64)
+                    .sum()
+            })
+            .collect();
+        let months_i: Vec<f64> = (0..n)
+            .map(|i| (0..t_len).filter(|&t| orders[i * t_len + t] > 0).count() as f64)
+            .collect();
+        let lambda_est = |members: &dyn Fn(usize) -> bool| -> Option<(f64, f64)> {
+            if (0..n)
+                .filter(|&i| members(i))
+                .map(|i| months_i[i])
+                .sum::<f64>()
+                == 0.0
+            {
+                return None;
+            }
+            let (m, se) = ratio(&|i| ord_i[i], &|i| months_i[i], members);
+            let l = fit::poisson_floor1_lambda(m);
+            let d = if l > 0.0 {
+                1.0 / (1.0 - (-l).exp())
+            } else {
+                f64::NAN
+            };
+            Some((l, se * d))
+        };
+        let om = "mean distinct order ids per buying month m, λ solving λ + e^(−λ) = m (the engine draws max(1, Poisson(λ))); partner-clustered SE (delta method)";
+        if let Some((l, se)) = lambda_est(&all) {
+            estimates.push(est(
+                "orders.per_month",
+                None,
+                l,
+                se,
+                ((l - Z95 * se).max(0.0), l + Z95 * se),
+                None,
+                om,
+            ));
+            orders_model.per_month = l.min(crate::limits::MAX_ORDERS_PER_MONTH);
+        }
+        if g_len > 1 {
+            for g in 0..g_len {
+                if let Some((l, se)) = lambda_est(&|i| p.seg[i] == g) {
+                    estimates.push(est(
+                        format!("orders.segments.{}", p.segments[g]),
+                        seg_opt(g),
+                        l,
+                        se,
+                        ((l - Z95 * se).max(0.0), l + Z95 * se),
+                        None,
+                        om,
+                    ));
+                    orders_model
+                        .segments
+                        .insert(seg_name(g), l.min(crate::limits::MAX_ORDERS_PER_MONTH));
+                }
+            }
+        }
+        let (ss, dof) = p
+            .order_ss
+            .iter()
+            .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+        if dof > 0.0 {
+            let (s, se, ci) = sigma_chi2(ss / dof, dof);
+            estimates.push(est("orders.size_sigma", None, s, se, ci, Some(dof), "pooled within-month variance of log order amounts (months with two orders or more); χ² interval"));
+            orders_model.size_sigma = s.min(3.0);
+        }
+    }
+    model.orders = orders_model;
+}
+
+/// The unit price (with units in the history); sets `model.economics.unit_price` when valid.
+pub(in crate::calibrate) fn unit_price(cx: &Ctx, totals: &PartnerTotals, acc: &mut Acc) {
+    let PartnerTotals { gross_i, units_i } = totals;
+    let ratio =
+        |num: &dyn Fn(usize) -> f64,
+         den: &dyn Fn(usize) -> f64,
+         members: &dyn Fn(usize) -> bool| ratio_of_sums(cx.n, num, den, members);
+    let all = |_: usize| true;
+    let ratio_method = "ratio of sums; partner-clustered SE; normal interval";
+    let Acc {
+        estimates, model, ..
+    } = acc;
+    let units_total: f64 = units_i.iter().sum();
+    if units_total > 0.0 {
+        let (r, se) = ratio(&|i| gross_i[i], &|i| units_i[i], &all);
+        estimates.push(est(
+            "economics.unit_price",
+            None,
+            r,
+            se,
+            (r - Z95 * se, r + Z95 * se),
+            None,
+            ratio_method,
+        ));
+        if crate::population::unit_price_ok(r) {
+            model.economics.unit_price = Some(r);
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Steps 9 and 10 of [`super::calibrate`]: the per-partner table and the fit diagnostics.
+
+#![allow(clippy::needless_range_loop, clippy::neg_cmp_op_on_partial_ord)]
+
+use super::Ctx;
+use super::{incidence::*, market::*, ratios::*};
+use crate::calibrate::fit::TwoWay;
+use crate::calibrate::{Diagnostics, PartnerEstimates};
+
+/// The per-partner table.
+pub(in crate::calibrate) fn partner_table(
+    cx: &Ctx,
+    inc: &Incidence,
+    totals: &PartnerTotals,
+    mixes: Vec<Vec<f64>>,
+    mix_weight: Vec<f64>,
+) -> PartnerEstimates {
+    let Ctx {
+        p,
+        options,
+        n,
+        t_len,
+        ..
+    } = *cx;
+    let seg_name = |g: usize| cx.seg_name(g);
+    let k = options.churn_silent_months;
+    let Incidence {
+        firsts,
+        lasts,
+        buys,
+        ..
+    } = inc;
+    let PartnerTotals { gross_i, units_i } = totals;
+    PartnerEstimates {
+        ids: p.ids.clone(),
+        segment: p.seg.iter().map(|&g| seg_name(g)).collect(),
+        buying_months: buys.clone(),
+        first_purchase: firsts.iter().map(|&t| p.label(t)).collect(),
+        last_purchase: lasts.iter().map(|&t| p.label(t)).collect(),
+        churned: lasts.iter().map(|&l| t_len - 1 - l >= k).collect(),
+        last12_revenue: (0..n)
+            .map(|i| {
+                p.gross[i * t_len + t_len.saturating_sub(12)..(i + 1) * t_len]
+                    .iter()
+                    .sum()
+            })
+            .collect(),
+        unit_price: (0..n)
+            .map(|i| {
+                if units_i[i] > 0.0 {
+                    Some(gross_i[i] / units_i[i])
+                } else {
+                    None
+                }
+            })
+            .collect(),
+        mix: mixes,
+        mix_weight,
+    }
+}
+
+/// Observed against fitted: segment effects, buying partners, the market path, churn curves
+/// and a sample of residuals.
+pub(in crate::calibrate) fn diagnostics(
+    cx: &Ctx,
+    fe: &TwoWay,
+    pf: &PopulationFit,
+    fitted_series: &[Vec<f64>],
+    inc: &Incidence,
+) -> Diagnostics {
+    let Ctx {
+        p,
+        options,
+        n,
+        t_len,
+        g_len,
+        ..
+    } = *cx;
+    let res_pop = &pf.res_pop;
+    let k = options.churn_silent_months;
+    let Incidence {
+        firsts,
+        lasts,
+        k_rule,
+        inc_fits,
+        ..
+    } = inc;
+    let mut diag = Diagnostics {
+        months: (0..t_len).map(|t| p.label(t)).collect(),
+        market_path: res_pop.clone(),
+        ..Default::default()
+    };
+    for g in 0..g_len {
+        diag.segment_effect
+            .push(fe.f[g * t_len..(g + 1) * t_len].to_vec());
+        diag.segment_fitted.push(fitted_series[g].clone());
+        diag.buying.push(fe.n[g * t_len..(g + 1) * t_len].to_vec());
+        let members: Vec<usize> = (0..n).filter(|&i| p.seg[i] == g && firsts[i] < k).collect();
+        let m = members.len().max(1) as f64;
+        diag.churn_observed.push(
+            (0..t_len)
+                .map(|t| members.iter().filter(|&&i| lasts[i] >= t).count() as f64 / m)
+                .collect(),
+        );
+        let f = inc_fits[g];
+        let a = (1.0 - f.h) * (1.0 - f.pi);
+        let q = |nn: usize| {
+            if f.h == 0.0 {
+                a.powi(nn as i32)
+            } else {
+                f.h * (1.0 - a.powi(nn as i32)) / (1.0 - a) + a.powi(nn as i32)
+            }
+        };
+        let trunc = 1.0 - q(t_len);
+        diag.churn_fitted.push(
+            (0..t_len)
+                .map(|t| (1.0 - f.h).powi(t as i32) * (1.0 - q(t_len - t)) / trunc)
+                .collect(),
+        );
+        diag.churn_k_rule.push(if k_rule[g].1 > 0.0 {
+            k_rule[g].0 / k_rule[g].1
+        } else {
+            f64::NAN
+        });
+    }
+    let stride = (n * t_len / 20_000).max(1);
+    let mut cell = 0;
+    while cell < n * t_len && diag.residual_sample.len() < 20_000 {
+        let i = cell / t_len;
+        let t = cell % t_len;
+        let v = p.gross[cell];
+        if v > 0.0 {
+            diag.residual_sample
+                .push(v.ln() - fe.a[i] - fe.f[p.seg[i] * t_len + t]);
+        }
+        cell += stride;
+    }
+    diag
+}

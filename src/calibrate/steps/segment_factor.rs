@@ -1,0 +1,182 @@
+//! Step 3 of [`super::calibrate`]: each segment's regression of its monthly effects and the
+//! segment factor's σ from the year effects of its deviations from the population.
+
+#![allow(clippy::needless_range_loop, clippy::neg_cmp_op_on_partial_ord)]
+
+use super::market::*;
+use super::{Acc, Ctx};
+use crate::calibrate::fit::{self, PartnerComponents, TwoWay};
+use crate::calibrate::linalg::{chi2_quantile, Mat, Z95};
+use crate::calibrate::{est, SegmentYearFit};
+use crate::error::{Error, Result};
+
+/// Each segment's fit and the variance inputs shared with the seasonality step.
+pub(in crate::calibrate) struct SegmentFits {
+    pub seg_fit: Vec<Option<SegmentYearFit>>,
+    pub nbar: Vec<f64>,
+    pub kappa_p: Vec<f64>,
+    pub sig_e: Vec<f64>,
+    pub kappa_g: f64,
+}
+
+/// Per-segment OLS (an error when a segment never buys in some calendar month) and the
+/// moment estimate of the segment factor; sets `model.segment_factor`.
+pub(in crate::calibrate) fn segment_factor(
+    cx: &Ctx,
+    fe: &TwoWay,
+    pc: &PartnerComponents,
+    pf: &PopulationFit,
+    acc: &mut Acc,
+) -> Result<SegmentFits> {
+    let PopulationFit { w, sum_w2, pop, .. } = pf;
+    let sum_w2 = *sum_w2;
+    let Ctx {
+        p,
+        ptable,
+        t_len,
+        g_len,
+        ..
+    } = *cx;
+    let seg_name = |g: usize| cx.seg_name(g);
+    let Acc {
+        estimates,
+        model,
+        warnings,
+    } = acc;
+    let blocks = t_len.div_ceil(12);
+    let mut seg_fit: Vec<Option<SegmentYearFit>> = Vec::with_capacity(g_len);
+    let mut nbar = vec![0.0; g_len];
+    for g in 0..g_len {
+        let rows: Vec<usize> = (0..t_len).filter(|&t| fe.n[g * t_len + t] > 0).collect();
+        nbar[g] = rows
+            .iter()
+            .map(|&t| fe.n[g * t_len + t] as f64)
+            .sum::<f64>()
+            / rows.len().max(1) as f64;
+        let x = fit::design(p, &rows);
+        let y: Vec<f64> = rows.iter().map(|&t| fe.f[g * t_len + t]).collect();
+        match fit::ols(&x, &y) {
+            Some((b, inv, _res)) => seg_fit.push(Some((rows, x, b, inv, y))),
+            None => {
+                return Err(Error::data(
+                    ptable,
+                    None,
+                    Some("segment"),
+                    format!(
+                        "segment '{}' has no purchase at all in some calendar month of the history (e.g. every {}): its seasonality cannot be estimated (merge it with a similar segment)",
+                        seg_name(g),
+                        ["January","February","March","April","May","June","July","August","September","October","November","December"][(0..12).find(|c| (0..t_len).all(|t| p.cal(t) != *c || fe.n[g * t_len + t] == 0)).unwrap_or(0)]
+                    ),
+                ));
+            }
+        }
+    }
+    let kappa_p: Vec<f64> = (0..g_len).map(|g| pc.partner[g].0.max(0.0) / 2.0).collect();
+    let sig_e: Vec<f64> = (0..g_len)
+        .map(|g| {
+            if pc.noise[g].0.is_finite() {
+                pc.noise[g].0
+            } else {
+                pc.noise_all.0
+            }
+        })
+        .collect();
+    // Σ S_g (the statistic), Σ of its noise part, Σ c_g tr(AMBM), degrees of freedom
+    let (mut stat_g, mut noise_g, mut den_g, mut nu_g) = (0.0, 0.0, 0.0, 0.0);
+    if g_len > 1 {
+        for g in 0..g_len {
+            let (s_stat, t1, t0, nb) =
+                year_effect_moments(cx, fe, g, seg_fit[g].as_ref().unwrap(), pop, &sig_e, blocks);
+            let c_g = 1.0 - 2.0 * w[g] + sum_w2;
+            stat_g += s_stat;
+            noise_g += t1 * kappa_p[g] / nbar[g] + t0;
+            den_g += c_g * t1;
+            nu_g += nb.saturating_sub(2) as f64;
+        }
+        nu_g *= (g_len as f64 - 1.0) / g_len as f64;
+    }
+    let kappa_g = if den_g > 0.0 {
+        ((stat_g - noise_g) / den_g).max(0.0)
+    } else {
+        0.0
+    };
+    if g_len > 1 && nu_g >= 0.5 {
+        // the statistic (signal and noise) is ~ its mean × χ²_ν/ν: the interval of κ follows
+        let kappa_at = |chi: f64| ((stat_g * nu_g / chi - noise_g) / den_g).max(0.0);
+        let lo = (2.0 * kappa_at(chi2_quantile(nu_g, 0.95))).sqrt();
+        let hi = (2.0 * kappa_at(chi2_quantile(nu_g, 0.05))).sqrt();
+        let s = (2.0 * kappa_g).sqrt();
+        let (se, ci) = ((hi - lo) / (2.0 * Z95), (lo.min(s), hi.max(s)));
+        estimates.push(est("segment_factor.sigma", None, s, se, ci, Some(nu_g),
+            "moments of the year effects of each segment's monthly effects relative to the population's, after seasonality and trend; σ² = 2 × year-effect variance (year-over-year change); interval from the statistic's χ²_ν distribution, SE = width / 3.29"));
+        model.segment_factor.sigma = s.min(3.0);
+    } else {
+        warnings.push(if g_len == 1 {
+            "one segment: the segment factor is not separable from the market factor (set to 0)".to_string()
+        } else {
+            "fewer than three complete years: the segment factor (year-over-year changes of a segment relative to the others) is not estimated (set to 0)".to_string()
+        });
+    }
+    Ok(SegmentFits {
+        seg_fit,
+        nbar,
+        kappa_p,
+        sig_e,
+        kappa_g,
+    })
+}
+
+/// Segment `g`'s year-effect statistic S_g = rᵀAr of its deviations from the population after
+/// its own seasonality and trend, with tr(AMBM) and tr(AMDM) (its segment-year and noise parts)
+/// and its number of complete years.
+fn year_effect_moments(
+    cx: &Ctx,
+    fe: &TwoWay,
+    g: usize,
+    seg_fit: &SegmentYearFit,
+    pop: &[f64],
+    sig_e: &[f64],
+    blocks: usize,
+) -> (f64, f64, f64, usize) {
+    let t_len = cx.t_len;
+    let (rows, x, _, inv, y) = seg_fit;
+    let m = rows.len();
+    let d: Vec<f64> = rows.iter().zip(y).map(|(&t, v)| v - pop[t]).collect();
+    // M = I − X (XᵀX)⁻¹ Xᵀ
+    let h = x.mul(inv).mul(&x.t());
+    let mut mm = Mat::zeros(m, m);
+    for i in 0..m {
+        for j in 0..m {
+            mm.set(i, j, if i == j { 1.0 } else { 0.0 } - h.at(i, j));
+        }
+    }
+    let r = mm.mv(&d);
+    let block = |t: usize| t / 12;
+    let complete_block =
+        |b: usize| (b + 1) * 12 <= t_len && rows.iter().filter(|&&t| block(t) == b).count() == 12;
+    let mut a = Mat::zeros(m, m);
+    let mut bmat = Mat::zeros(m, m);
+    let mut dmat = Mat::zeros(m, m);
+    let mut nb = 0usize;
+    for b in 0..blocks {
+        if complete_block(b) {
+            nb += 1;
+        }
+    }
+    for i in 0..m {
+        for j in 0..m {
+            let same = block(rows[i]) == block(rows[j]);
+            if same {
+                bmat.set(i, j, 1.0);
+                if complete_block(block(rows[i])) {
+                    a.set(i, j, 1.0 / 12.0);
+                }
+            }
+        }
+        dmat.set(i, i, sig_e[g] / fe.n[g * t_len + rows[i]] as f64);
+    }
+    let s_stat = fit::quad(&r, &a);
+    let t1 = a.mul(&mm.mul(&bmat).mul(&mm)).trace();
+    let t0 = a.mul(&mm.mul(&dmat).mul(&mm)).trace();
+    (s_stat, t1, t0, nb)
+}
