@@ -23,9 +23,9 @@
 //! use rebatesim::data::Transactions;
 //! let mut csv = String::from("partner_id,date,quantity,revenue\n");
 //! for m in 0..14 {
-//!     for p in ["A", "B"] {
+//!     for (i, p) in ["A", "B", "C", "D", "E", "F"].iter().enumerate() {
 //!         let (y, mo) = (2025 + m / 12, m % 12 + 1);
-//!         csv.push_str(&format!("{p},{y}-{mo:02}-03,1,{}\n", 100 + 7 * m + if p == "A" { 3 } else { 0 }));
+//!         csv.push_str(&format!("{p},{y}-{mo:02}-03,1,{}\n", 100 + 7 * m + 3 * i * i + (m * i) % 5));
 //!     }
 //! }
 //! let tx = Transactions::from_csv_str(&csv, "history").unwrap();
