@@ -10,6 +10,21 @@ use crate::calibrate::linalg::{t95, Mat};
 use crate::calibrate::{est, num, Estimate, SegmentYearFit};
 use crate::demand::Model;
 
+const MONTH_NAMES: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+const SEASON_METHOD: &str = "OLS of monthly effects on calendar-month dummies and a linear trend; sandwich SE under the fitted market AR(1), segment-year and averaging noise; t interval";
+
+/// Growth rate from its log coefficient `b`: the rate, its delta-method SE and the t interval
+/// (quantile `t_q`) transformed back.
+fn growth_estimate(b: f64, se: f64, t_q: f64) -> (f64, f64, (f64, f64)) {
+    (
+        b.exp() - 1.0,
+        b.exp() * se,
+        ((b - t_q * se).exp() - 1.0, (b + t_q * se).exp() - 1.0),
+    )
+}
+
 /// Population seasonality and growth; sets `model.seasonality.factors` and `model.growth.rate`;
 /// returns the population's seasonal log effects.
 pub(in crate::calibrate) fn population_seasonality(
@@ -44,17 +59,6 @@ pub(in crate::calibrate) fn population_seasonality(
     let _kappa_g = *kappa_g;
     let t_q = t95(df_t.max(1.0));
     let ar = |i: usize, j: usize| s2_m * rho_m.powi((i as i64 - j as i64).unsigned_abs() as i32);
-    let growth_est = |b: f64, se: f64| -> (f64, f64, (f64, f64)) {
-        (
-            b.exp() - 1.0,
-            b.exp() * se,
-            ((b - t_q * se).exp() - 1.0, (b + t_q * se).exp() - 1.0),
-        )
-    };
-    let month_names = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let season_method = "OLS of monthly effects on calendar-month dummies and a linear trend; sandwich SE under the fitted market AR(1), segment-year and averaging noise; t interval";
     let Ctx { t_len, g_len, .. } = *cx;
     let Acc {
         estimates, model, ..
@@ -96,11 +100,11 @@ pub(in crate::calibrate) fn population_seasonality(
             se,
             (s_pop[c] - t_q * se, s_pop[c] + t_q * se),
             Some(df_t),
-            &format!("{} (log, centred); {season_method}", month_names[c]),
+            &format!("{} (log, centred); {SEASON_METHOD}", MONTH_NAMES[c]),
         ));
     }
     let se_b = cov_pop.at(12, 12).sqrt();
-    let (gr, gse, gci) = growth_est(beta_pop[12], se_b);
+    let (gr, gse, gci) = growth_estimate(beta_pop[12], se_b, t_q);
     estimates.push(est(
         "growth.rate",
         None,
@@ -144,17 +148,6 @@ pub(in crate::calibrate) fn segment_seasonality(
     let kappa_g = *kappa_g;
     let t_q = t95(df_t.max(1.0));
     let ar = |i: usize, j: usize| s2_m * rho_m.powi((i as i64 - j as i64).unsigned_abs() as i32);
-    let growth_est = |b: f64, se: f64| -> (f64, f64, (f64, f64)) {
-        (
-            b.exp() - 1.0,
-            b.exp() * se,
-            ((b - t_q * se).exp() - 1.0, (b + t_q * se).exp() - 1.0),
-        )
-    };
-    let month_names = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let season_method = "OLS of monthly effects on calendar-month dummies and a linear trend; sandwich SE under the fitted market AR(1), segment-year and averaging noise; t interval";
     let Ctx {
         p, t_len, g_len, ..
     } = *cx;
@@ -210,14 +203,14 @@ pub(in crate::calibrate) fn segment_seasonality(
                     (s_g[c] - t_q * se, s_g[c] + t_q * se),
                     Some(df_t),
                     &format!(
-                        "{} (log, centred, before shrinkage); {season_method}",
-                        month_names[c]
+                        "{} (log, centred, before shrinkage); {SEASON_METHOD}",
+                        MONTH_NAMES[c]
                     ),
                 ));
             }
             dev_var[g] = dv;
             let se_b = cov.at(12, 12).sqrt();
-            let (gr, gse, gci) = growth_est(b[12], se_b);
+            let (gr, gse, gci) = growth_estimate(b[12], se_b, t_q);
             estimates.push(est(format!("growth.segments.{}", p.segments[g]), seg_opt(g), gr, gse, gci, Some(df_t), "exp(trend of the segment's monthly effects, per year) − 1; sandwich SE; t interval"));
             model.growth.segments.insert(seg_name(g), gr.max(-0.99));
             seg_season.push(s_g);
