@@ -243,7 +243,7 @@ impl Setup<'_> {
                         && attempt < 3 =>
                 {
                     // still short because of line rounding: top up by the rest plus a cent per line
-                    let lines = (w.lines.len() - from).max(1) as f64;
+                    let lines = w.period_lines.max(1) as f64;
                     let more = match comp.rule {
                         PreparedRule::Ladder {
                             basis: Basis::Units,

@@ -26,7 +26,9 @@ mod behaviour;
 pub(crate) mod conditioned;
 mod export;
 mod fast;
+mod memory;
 mod options;
+mod orders;
 mod purchases;
 mod result;
 mod scenario;
@@ -39,7 +41,8 @@ pub use export::{export_scenario, ScenarioExport, SimLine};
 pub use options::{Precision, Progress, SimOptions, Statistic};
 pub use result::{Comparison, Ladder, PairedDifference, SimResult};
 
-use self::setup::{PartnerConst, Setup};
+use self::memory::Shape;
+use self::setup::Setup;
 use self::work::Work;
 use crate::demand::Model;
 use crate::error::{Error, Result};
@@ -87,65 +90,6 @@ fn check_options(opts: &SimOptions) -> Result<(usize, usize)> {
     }
 }
 
-impl Setup<'_> {
-    /// Bytes the outputs of `scenarios` scenarios need (plus the in-flight chunk). Every
-    /// product and sum saturates, so that a huge request (`scenarios` near `usize::MAX`) comes
-    /// out as `usize::MAX`, above any limit, instead of wrapping round to a small number.
-    fn memory_estimate(&self, scenarios: usize, chunk: usize) -> usize {
-        let n = self.partners.len();
-        let sum = |xs: &[usize]| xs.iter().fold(0usize, |a, &b| a.saturating_add(b));
-        let mul = |a: usize, b: usize| a.saturating_mul(b);
-        let per_scen = sum(&[
-            mul(
-                8,
-                sum(&[
-                    14,
-                    mul(8, self.segment_count),
-                    self.component_count,
-                    self.months,
-                    self.cash_months,
-                ]),
-            ),
-            mul(4, self.tier_width),
-        ]);
-        let per_partner_result = sum(&[
-            mul(8, sum(&[2, self.partner_tier_width])),
-            mul(4, self.tier_width),
-            32,
-        ]);
-        let in_flight = mul(
-            chunk,
-            sum(&[
-                mul(n, sum(&[8, self.ladders.len()])),
-                per_scen,
-                mul(
-                    8,
-                    sum(&[
-                        mul(6, self.segment_count),
-                        self.component_count,
-                        self.period_count,
-                        self.months,
-                    ]),
-                ),
-            ]),
-        );
-        let setup = mul(
-            n,
-            sum(&[
-                std::mem::size_of::<PartnerConst>(),
-                self.component_count,
-                mul(8, self.category_count),
-            ]),
-        );
-        sum(&[
-            mul(scenarios, per_scen),
-            mul(n, per_partner_result),
-            in_flight,
-            setup,
-        ])
-    }
-}
-
 fn precision_met(p: &Precision, payout: &[f64]) -> bool {
     let se = match p.statistic {
         Statistic::Mean => summary::mean(payout).se,
@@ -167,8 +111,8 @@ pub fn estimate_memory(
     options: &SimOptions,
 ) -> Result<usize> {
     let (_, max_n) = check_options(options)?;
-    let setup = Setup::new(programme, population, model)?;
-    Ok(setup.memory_estimate(max_n, options.chunk_size.min(max_n)))
+    let shape = Shape::of(programme, population, model);
+    Ok(shape.estimate(max_n, options.chunk_size.min(max_n)))
 }
 
 /// Simulate `programme` on `population` under `model`.
@@ -199,16 +143,18 @@ fn simulate_fixed(
         Some(n) => (n, n, None),
         None => (min_n, max_n, options.precision),
     };
-    let mut setup = Setup::new(programme, population, model)?;
-    setup.cancel = options.cancel;
-    let run = options.run_options();
-    check_memory(
-        setup.memory_estimate(max_n, run.chunk_size.min(max_n)),
-        run.memory_limit,
+    let mut run = options.run_options();
+    // the memory guard before the set-up, from the population's size: a smaller chunk of
+    // scenarios in flight when the requested one does not fit (results never depend on it)
+    run.chunk_size = Shape::of(programme, population, model).fit_chunk(
         max_n,
-        population.len(),
+        run.chunk_size.min(max_n),
+        run.memory_limit,
     )?;
     let pool = run.pool()?;
+    // set-up's per-partner work runs on the run's own pool
+    let mut setup = pool.install(|| Setup::new(programme, population, model))?;
+    setup.cancel = options.cancel;
     let seed = options.seed;
     let mut acc = setup.new_acc(population, seed, max_n);
     let mut met = None;

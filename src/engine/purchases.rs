@@ -1,6 +1,7 @@
 //! A partner's purchases of a period as settlement would see them: lines rounded to the
 //! minor unit (split over orders, returns as negative lines) and the kernel's measures.
 
+use super::orders::split_line;
 use super::setup::{Setup, NONE};
 use super::work::{LineV, Work};
 use crate::programme::Basis;
@@ -92,10 +93,19 @@ impl Setup<'_> {
             w.agg[1] = 0.0;
             w.aggq[0] = qty;
             w.aggq[1] = 0.0;
+            w.period_lines = 0;
             return;
         }
         w.agg.iter_mut().for_each(|v| *v = 0.0);
         w.aggq.iter_mut().for_each(|v| *v = 0.0);
+        // orders without exported lines: each month and category's minor units as a cell,
+        // split over the orders only where the logistics measure needs it (`orders`)
+        let cells = self.needs_orders && !w.emit;
+        if cells {
+            w.cells.iter_mut().for_each(|v| *v = 0.0);
+        }
+        w.period_lines = 0;
+        let m0 = k * self.months_per_period;
         for m in k * self.months_per_period..(k + 1) * self.months_per_period {
             w.pmonth[m] = 0.0;
             let gm = w.g[m];
@@ -118,37 +128,42 @@ impl Setup<'_> {
                     continue;
                 }
                 let cat = if self.cats.is_empty() { NONE } else { j as u32 };
-                if self.needs_orders {
-                    // split over the month's orders to the minor unit (largest remainder,
-                    // ties to the first order), so the month's revenue does not depend on it
-                    let (a, b) = (w.order_off[m], w.order_off[m + 1]);
-                    split_over_orders(cents, &w.order_w[a..b], &mut w.ord_tmp, &mut w.ord_idx);
-                    for t in 0..w.ord_tmp.len() {
-                        let oc = w.ord_tmp[t].1;
-                        if oc != 0.0 {
-                            let q = line_qty(oc, pc.qpm);
-                            w.aggq[2 * j] += q;
+                let q = line_qty(cents, pc.qpm);
+                w.aggq[2 * j] += q;
+                if lines {
+                    // a line for settlement (split over orders or not: the split keeps the
+                    // line's minor units, so a stretch top-up counts category lines)
+                    w.period_lines += 1;
+                }
+                if cells {
+                    // the cell, split over the orders only where the logistics measure needs
+                    // it (`orders`)
+                    w.cells[(m - m0) * category_count + j] = cents;
+                } else if self.needs_orders {
+                    // split over the month's orders to the minor unit and the millionth
+                    // (`orders::split_line`), so the month's revenue and units do not depend
+                    // on it
+                    let (oa, ob) = self.orders_of(m, w);
+                    split_line(cents, q, &w.order_w[oa..ob], &mut w.split);
+                    for t in 0..ob - oa {
+                        if w.split.has_line(t) {
                             w.lines.push(LineV {
                                 month: m as u32,
                                 cat,
                                 order: t as u32,
-                                r: oc / self.scale,
-                                q,
+                                r: w.split.rev[t].1 / self.scale,
+                                q: w.split.qty[t].1,
                             });
                         }
                     }
-                } else {
-                    let q = line_qty(cents, pc.qpm);
-                    w.aggq[2 * j] += q;
-                    if lines {
-                        w.lines.push(LineV {
-                            month: m as u32,
-                            cat,
-                            order: NONE,
-                            r: cents / self.scale,
-                            q,
-                        });
-                    }
+                } else if lines {
+                    w.lines.push(LineV {
+                        month: m as u32,
+                        cat,
+                        order: NONE,
+                        r: cents / self.scale,
+                        q,
+                    });
                 }
                 let ret = if share > 0.0 {
                     round_half_up(cents * share)
@@ -159,6 +174,9 @@ impl Setup<'_> {
                     let q = line_qty(ret, pc.qpm);
                     w.aggq[2 * j + 1] += q;
                     if lines {
+                        w.period_lines += 1;
+                    }
+                    if lines && !cells {
                         w.lines.push(LineV {
                             month: m as u32,
                             cat,
@@ -260,8 +278,11 @@ impl Setup<'_> {
                     w.measures[base + slot::REVENUE] = r;
                     w.measures[base + slot::UNITS] = q;
                 }
-                PreparedRule::Logistics { .. } => {
+                PreparedRule::Logistics { .. } if w.emit => {
                     self.measure_orders(c, k, from, category_slot, base, w)
+                }
+                PreparedRule::Logistics { .. } => {
+                    self.measure_order_cells(i, c, k, category_slot, base, w)
                 }
             }
         }
@@ -269,8 +290,9 @@ impl Setup<'_> {
 
     /// The measures of logistics component `c` in period `k` (at `base` in `w.measures`): the
     /// number of the period's orders (lines `w.lines[from..]` in the component's categories,
-    /// `category_slot`) that qualify, their revenue and their units.
-    fn measure_orders(
+    /// `category_slot`) that qualify, their revenue and their units. Used when lines are
+    /// exported; otherwise [`Setup::measure_order_cells`] measures the same without lines.
+    pub(crate) fn measure_orders(
         &self,
         c: usize,
         k: usize,
@@ -279,34 +301,36 @@ impl Setup<'_> {
         base: usize,
         w: &mut Work,
     ) {
-        // orders of this period: (month, order) pairs; returns lines are their own
-        // orders with a negative quantity and never qualify
-        let first_month = k * self.months_per_period;
-        let maxo =
-            (w.order_off[first_month + self.months_per_period] - w.order_off[first_month]).max(1);
-        w.ord_q.clear();
-        w.ord_q.resize(maxo, 0.0);
-        w.ord_r.clear();
-        w.ord_r.resize(maxo, 0.0);
-        for l in &w.lines[from..] {
-            if l.order == NONE {
-                continue;
-            }
-            let j = if l.cat == NONE { 0 } else { l.cat as usize };
-            if category_slot[j].is_none() {
-                continue;
-            }
-            let idx = w.order_off[l.month as usize] - w.order_off[first_month] + l.order as usize;
-            w.ord_q[idx] += l.q;
-            w.ord_r[idx] += l.r;
-        }
+        // orders of this period, month by month; returns lines are their own orders with a
+        // negative quantity and never qualify
         let (mut n, mut r, mut q) = (0.0, 0.0, 0.0);
-        // order quantities in millionths of a unit (whole numbers)
-        for o in 0..maxo {
-            if w.ord_q[o] != 0.0 && self.prep.order_qualifies(c, w.ord_q[o] / QTY_SCALE) {
-                n += 1.0;
-                r += w.ord_r[o];
-                q += w.ord_q[o];
+        for m in k * self.months_per_period..(k + 1) * self.months_per_period {
+            if !w.order_drawn[m] {
+                continue; // no purchase this month
+            }
+            let orders = w.order_end[m] - w.order_off[m];
+            w.ord_q.clear();
+            w.ord_q.resize(orders, 0.0);
+            w.ord_r.clear();
+            w.ord_r.resize(orders, 0.0);
+            for l in &w.lines[from..] {
+                if l.order == NONE || l.month as usize != m {
+                    continue;
+                }
+                let j = if l.cat == NONE { 0 } else { l.cat as usize };
+                if category_slot[j].is_none() {
+                    continue;
+                }
+                w.ord_q[l.order as usize] += l.q;
+                w.ord_r[l.order as usize] += l.r;
+            }
+            // order quantities in millionths of a unit (whole numbers)
+            for o in 0..orders {
+                if w.ord_q[o] != 0.0 && self.prep.order_qualifies(c, w.ord_q[o] / QTY_SCALE) {
+                    n += 1.0;
+                    r += w.ord_r[o];
+                    q += w.ord_q[o];
+                }
             }
         }
         w.measures[base + slot::VOLUME] = n;
@@ -346,7 +370,7 @@ pub(crate) fn split_over_orders(
     let mut given = 0.0;
     for &wo in weights {
         let exact = cents * wo;
-        let fl = exact.floor();
+        let fl = floor_nonneg(exact);
         given += fl;
         tmp.push((exact - fl, fl));
     }
@@ -360,18 +384,59 @@ pub(crate) fn split_over_orders(
     if left == 0 {
         return;
     }
-    idx.clear();
-    idx.extend(0..tmp.len() as u32);
-    if left < tmp.len() {
-        idx.sort_unstable_by(|&x, &y| {
-            tmp[y as usize]
-                .0
-                .total_cmp(&tmp[x as usize].0)
-                .then(x.cmp(&y))
-        });
+    let n = tmp.len();
+    if left == n {
+        tmp.iter_mut().for_each(|t| t.1 += 1.0);
+        return;
     }
+    if n <= RANK_ORDERS {
+        // a few orders (the usual case): each order's rank among the remainders, counted
+        // (larger remainder first, ties to the first order: the sort's order below), without
+        // sorting; the orders ranked below `left` get a unit
+        let mut rank = [0u8; RANK_ORDERS];
+        for x in 0..n {
+            let rx = tmp[x].0;
+            for (y, t) in tmp.iter().enumerate().skip(x + 1) {
+                // y > x: y ranks before x only on a strictly larger remainder
+                if t.0.total_cmp(&rx).is_gt() {
+                    rank[x] += 1;
+                } else {
+                    rank[y] += 1;
+                }
+            }
+        }
+        for (t, r) in tmp.iter_mut().zip(&rank) {
+            if (*r as usize) < left {
+                t.1 += 1.0;
+            }
+        }
+        return;
+    }
+    idx.clear();
+    idx.extend(0..n as u32);
+    idx.sort_unstable_by(|&x, &y| {
+        tmp[y as usize]
+            .0
+            .total_cmp(&tmp[x as usize].0)
+            .then(x.cmp(&y))
+    });
     for &t in &idx[..left] {
         tmp[t as usize].1 += 1.0;
+    }
+}
+
+/// Orders up to which [`split_over_orders`] ranks the remainders by counting instead of sorting.
+const RANK_ORDERS: usize = 24;
+
+/// `x.floor()` of an `x ≥ 0` (or NaN) without a libm call: truncation is the floor of a
+/// non-negative number; beyond 2⁵² every double is a whole number already.
+#[inline(always)]
+pub(crate) fn floor_nonneg(x: f64) -> f64 {
+    if (0.0..4.0e15).contains(&x) {
+        // SAFETY: 0 <= x < 4e15 is finite and well inside i64
+        (unsafe { x.to_int_unchecked::<i64>() }) as f64
+    } else {
+        x.floor()
     }
 }
 

@@ -139,20 +139,29 @@ impl Setup<'_> {
         }
     }
 
-    /// The order draws of a partner (`w.order_n`, `w.order_off`, `w.order_w`: each month's
-    /// number of orders and their shares of the month), from the partner's `Orders` stream.
-    /// Shared by the engine and the forecast's conditioned run.
+    /// A partner's orders (shared by the engine and the forecast's conditioned run): each
+    /// month's are drawn from the month's own `Orders` stream (keyed by the partner's key `pk`
+    /// and the month) when first needed ([`Setup::orders_of`]), so a month whose orders
+    /// nothing measures is never drawn; both runs of a partner share them.
     pub(crate) fn draw_orders(&self, pk: u64, orders: f64, w: &mut Work) {
-        let mut r = rng::stream_of(pk, Purpose::Orders);
+        w.order_key = pk;
+        w.order_mean = orders;
         w.order_w.clear();
-        for m in 0..self.months {
+        w.order_drawn.iter_mut().for_each(|d| *d = false);
+    }
+
+    /// Month `m`'s orders of the partner of the last [`Setup::draw_orders`]: their shares of
+    /// the month are `w.order_w[a..b]` for the `(a, b)` returned (drawn now if not yet: the
+    /// number of orders, `max(1, Poisson(mean))` or the mean rounded, then their sizes).
+    pub(crate) fn orders_of(&self, m: usize, w: &mut Work) -> (usize, usize) {
+        if !w.order_drawn[m] {
+            let mut r = rng::stream_of(rng::partner_key(w.order_key, m as u64), Purpose::Orders);
             let n = if self.poisson_orders {
-                rng::poisson(&mut r, orders).max(1) as u32
+                rng::poisson(&mut r, w.order_mean).max(1) as u32
             } else {
-                orders.round().max(1.0) as u32
+                w.order_mean.round().max(1.0) as u32
             };
-            w.order_n[m] = n;
-            w.order_off[m] = w.order_w.len();
+            let a = w.order_w.len();
             let mut sum = 0.0;
             for _ in 0..n {
                 let v = if self.size_sigma > 0.0 {
@@ -163,12 +172,14 @@ impl Setup<'_> {
                 w.order_w.push(v);
                 sum += v;
             }
-            let o = w.order_off[m];
-            for v in &mut w.order_w[o..] {
+            for v in &mut w.order_w[a..] {
                 *v /= sum;
             }
+            w.order_off[m] = a;
+            w.order_end[m] = w.order_w.len();
+            w.order_drawn[m] = true;
         }
-        w.order_off[self.months] = w.order_w.len();
+        (w.order_off[m], w.order_end[m])
     }
 
     /// Expected demand (every factor at its mean, no churn; orders of equal size).
@@ -182,13 +193,13 @@ impl Setup<'_> {
             let n = self.segs[pc.seg].orders.round().max(1.0) as u32;
             w.order_w.clear();
             for m in 0..self.months {
-                w.order_n[m] = n;
                 w.order_off[m] = w.order_w.len();
                 for _ in 0..n {
                     w.order_w.push(1.0 / n as f64);
                 }
+                w.order_end[m] = w.order_w.len();
+                w.order_drawn[m] = true;
             }
-            w.order_off[self.months] = w.order_w.len();
         }
     }
 }
@@ -284,7 +295,10 @@ impl Setup<'_> {
     }
 
     /// The general path: partner after partner, through their lines and the kernel's
-    /// pipeline, each run again without the programme as `counterfactual` says.
+    /// pipeline, each run again without the programme as `counterfactual` says. A scenario of
+    /// more than [`PARTNER_BLOCK`] partners runs in blocks of that many across the pool, each
+    /// block's sums added up on their own and the blocks' added in block order: the same bits
+    /// whatever the number of threads.
     pub(crate) fn general_scenario(
         &self,
         seed: u64,
@@ -292,16 +306,80 @@ impl Setup<'_> {
         w: &mut Work,
         counterfactual: CounterfactualRun,
     ) -> ScenarioOut {
+        use rayon::prelude::*;
         let n = self.partners.len();
         let nl = self.ladders.len();
         let mut o = self.scenario_out(self.period_count);
         self.scenario_factors(seed, s, w);
-        let period_count = self.period_count;
         let sk = rng::scenario_key(seed, s);
-        for i in 0..n {
+        if n <= PARTNER_BLOCK {
+            let mut sums = std::mem::take(&mut o.partner_final);
+            let mut tiers = std::mem::take(&mut o.partner_tier);
+            self.general_partners(sk, 0, w, &mut o, &mut sums, &mut tiers, counterfactual);
+            o.partner_final = sums;
+            o.partner_tier = tiers;
+            return o;
+        }
+        let (market, market_pos, segf) = (&w.market, w.market_pos, &w.segf);
+        // each block's rows of the per-partner outputs
+        let mut blocks: Vec<(usize, &mut [f64], &mut [u8])> = Vec::new();
+        let mut tiers_rest: &mut [u8] = &mut o.partner_tier;
+        for (b, finals) in o.partner_final.chunks_mut(PARTNER_BLOCK).enumerate() {
+            let (tiers, rest) = std::mem::take(&mut tiers_rest).split_at_mut(finals.len() * nl);
+            tiers_rest = rest;
+            blocks.push((b, finals, tiers));
+        }
+        let parts: Vec<ScenarioOut> = blocks
+            .into_par_iter()
+            .map_init(
+                || Work::new(self),
+                |bw, (b, finals, tiers)| {
+                    bw.market.copy_from_slice(market);
+                    bw.market_pos = market_pos;
+                    bw.segf.copy_from_slice(segf);
+                    let mut part = self.scenario_sums(self.period_count);
+                    let first = b * PARTNER_BLOCK;
+                    self.general_partners(sk, first, bw, &mut part, finals, tiers, counterfactual);
+                    part
+                },
+            )
+            .collect();
+        for part in &parts {
+            o.add_sums(part);
+        }
+        o
+    }
+
+    /// A scenario's sums at zero without its per-partner outputs (a block's part of a
+    /// scenario, [`Setup::general_scenario`]).
+    fn scenario_sums(&self, period_count: usize) -> ScenarioOut {
+        let mut o = self.scenario_out_unfilled(period_count);
+        o.partner_final = Vec::new();
+        o.partner_tier = Vec::new();
+        o
+    }
+
+    /// Partners `first..first + finals.len()` of a scenario (scenario key `sk`, its factors in
+    /// `w`) on the general path: their sums added to `o`, each partner's final payable and
+    /// tiers into `finals` and `tiers` (the block's rows).
+    #[allow(clippy::too_many_arguments)]
+    fn general_partners(
+        &self,
+        sk: u64,
+        first: usize,
+        w: &mut Work,
+        o: &mut ScenarioOut,
+        finals: &mut [f64],
+        tiers: &mut [u8],
+        counterfactual: CounterfactualRun,
+    ) {
+        let nl = self.ladders.len();
+        let period_count = self.period_count;
+        for (b, fin_out) in finals.iter_mut().enumerate() {
+            let i = first + b;
             // a cancelled run's partial scenario is thrown away by the caller
             if self.cancelled() {
-                return o;
+                return;
             }
             let pc = self.partners[i];
             self.demand(sk, i, w);
@@ -324,7 +402,7 @@ impl Setup<'_> {
                 o.totals[k] += w.scratch.total(k);
             }
             o.totals[period_count - 1] += fin;
-            o.partner_final[i] = fin;
+            *fin_out = fin;
             o.seg_payout[pc.seg] += fin;
             o.seg_revenue[pc.seg] += run.revenue;
             o.revenue += run.revenue;
@@ -350,7 +428,7 @@ impl Setup<'_> {
                     }
                 };
                 o.tiers[lad.offset + t as usize] += 1;
-                o.partner_tier[i * nl + l] = t.min(255) as u8;
+                tiers[b * nl + l] = t.min(255) as u8;
             }
             // without the programme, on the same random numbers
             if self.behaviour {
@@ -387,7 +465,38 @@ impl Setup<'_> {
                 }
             }
         }
-        o
+    }
+}
+
+/// Partners per block of a general-path scenario ([`Setup::general_scenario`]): blocks run
+/// across the pool and their sums are added in block order, so a scenario's results depend
+/// on this constant but never on the number of threads. A block of the distributor example
+/// takes a few milliseconds.
+pub(crate) const PARTNER_BLOCK: usize = 4096;
+
+impl ScenarioOut {
+    /// Add a block's sums (not its per-partner outputs) to this scenario's.
+    fn add_sums(&mut self, b: &ScenarioOut) {
+        let add = |a: &mut [f64], b: &[f64]| a.iter_mut().zip(b).for_each(|(x, y)| *x += *y);
+        add(&mut self.totals, &b.totals);
+        self.revenue += b.revenue;
+        self.revenue_cf += b.revenue_cf;
+        self.incr_revenue += b.incr_revenue;
+        self.incr_margin += b.incr_margin;
+        self.totals_cf_final += b.totals_cf_final;
+        self.stretches += b.stretches;
+        add(&mut self.seg_payout, &b.seg_payout);
+        add(&mut self.seg_revenue, &b.seg_revenue);
+        add(&mut self.seg_revenue_cf, &b.seg_revenue_cf);
+        add(&mut self.seg_incr_revenue, &b.seg_incr_revenue);
+        add(&mut self.seg_incr_margin, &b.seg_incr_margin);
+        add(&mut self.seg_payout_cf, &b.seg_payout_cf);
+        add(&mut self.comp_payout, &b.comp_payout);
+        self.tiers
+            .iter_mut()
+            .zip(&b.tiers)
+            .for_each(|(x, y)| *x += *y);
+        add(&mut self.month_rev, &b.month_rev);
     }
 }
 
@@ -429,5 +538,68 @@ mod tests {
         let cut = setup.run_scenario(1, 0, &mut w);
         assert_eq!(cut.revenue, 0.0);
         assert!(cut.partner_final.iter().all(|&v| v == 0.0));
+    }
+
+    /// A scenario of more partners than a block runs its blocks across the pool: every output
+    /// is the same, bit for bit, on one thread and on three.
+    #[test]
+    fn partner_blocks_give_the_same_bits_on_any_pool() {
+        let p = Programme::from_str(
+            "name = \"P\"\ncurrency = \"EUR\"\nstart = 2027-01-01\nperiod = \"half\"\nperiods = 2\n\
+             [[components]]\nid = \"v\"\nkind = \"volume\"\nmethod = \"retroactive\"\ntiers = [{ from = 50000, percent = 1 }, { from = 120000, percent = 2 }]\n\
+             [[components]]\nid = \"pallet\"\nkind = \"logistics\"\nmin_quantity = 500\nper_order = 10\n",
+            Format::Toml,
+            None,
+        )
+        .unwrap()
+        .compile()
+        .unwrap();
+        let n = 2 * PARTNER_BLOCK + 77;
+        let mut csv = String::from("partner_id,segment,baseline_revenue,unit_price\n");
+        for i in 0..n {
+            csv.push_str(&format!("P{i},s,{},10\n", 20_000 + (i * 7919) % 200_000));
+        }
+        let pop = Population::from_csv_str(&csv, "partners.csv").unwrap();
+        let model = Model::from_str(
+            "[noise]\nsigma = 0.3\n[orders]\nper_month = 2\n[behaviour.stretch]\nenabled = true\nmax_shortfall = 0.3\n[behaviour.uplift]\nelasticity = 0.5\n",
+            Format::Toml,
+            None,
+        )
+        .unwrap();
+        let setup = Setup::new(&p, &pop, &model).unwrap();
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                let mut w = Work::new(&setup);
+                let o = setup.general_scenario(9, 2, &mut w, CounterfactualRun::SkipWhenSame);
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                (
+                    bits(&o.totals),
+                    bits(&[
+                        o.revenue,
+                        o.revenue_cf,
+                        o.incr_revenue,
+                        o.incr_margin,
+                        o.totals_cf_final,
+                    ]),
+                    bits(&o.partner_final),
+                    o.partner_tier.clone(),
+                    o.tiers.clone(),
+                    bits(&o.month_rev),
+                    bits(&o.comp_payout),
+                    o.stretches,
+                )
+            })
+        };
+        let one = run(1);
+        assert!(
+            one.2.iter().filter(|&&b| b != 0).count() > n / 10,
+            "few partners paid"
+        );
+        assert!(one.7 > 0, "no stretch purchase");
+        assert!(one == run(3));
     }
 }

@@ -502,23 +502,34 @@ impl<'p> Setup<'p> {
     /// Uplift: each partner's demand × (1 + elasticity × the effective rebate rate on its
     /// expected purchases).
     fn apply_uplift(&mut self, model: &Model) {
-        let setup = self;
-        let n = setup.partners.len();
-        // uplift: 1 + elasticity × the effective rebate rate on expected purchases
+        use rayon::prelude::*;
+        let n = self.partners.len();
+        // uplift: 1 + elasticity × the effective rebate rate on expected purchases, each
+        // partner on its own (in parallel on the caller's pool: the same numbers)
         let e = model.behaviour.uplift.elasticity;
         if e > 0.0 {
-            let mut w = Work::new(setup);
-            for i in 0..n {
-                setup.expected_demand(i, &mut w);
-                w.g.copy_from_slice(&w.base);
-                let out = setup.run_partner(i, &mut w, None, None);
-                let paid = w.scratch.total(setup.period_count - 1);
-                let r = if out.revenue > 0.0 {
-                    paid / out.revenue
-                } else {
-                    0.0
-                };
-                setup.partners[i].uplift = 1.0 + e * r;
+            let setup = &*self;
+            let uplift: Vec<f64> = (0..n)
+                .into_par_iter()
+                .with_min_len(256)
+                .map_init(
+                    || Work::new(setup),
+                    |w, i| {
+                        setup.expected_demand(i, w);
+                        w.g.copy_from_slice(&w.base);
+                        let out = setup.run_partner(i, w, None, None);
+                        let paid = w.scratch.total(setup.period_count - 1);
+                        let r = if out.revenue > 0.0 {
+                            paid / out.revenue
+                        } else {
+                            0.0
+                        };
+                        1.0 + e * r
+                    },
+                )
+                .collect();
+            for (pc, u) in self.partners.iter_mut().zip(uplift) {
+                pc.uplift = u;
             }
         }
     }

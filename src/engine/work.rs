@@ -1,6 +1,7 @@
 //! The per-worker scratch of a run ([`Work`]), allocated once per worker and reused for
 //! every partner, and what one partner's run produced ([`RunOut`]).
 
+use super::orders::Split;
 use super::setup::Setup;
 use crate::rules::{slot, PartnerScratch};
 
@@ -28,16 +29,28 @@ pub(crate) struct Work {
     pub(crate) g: Vec<f64>,
     pub(crate) x: Vec<f64>,
     pub(crate) xmix: Vec<f64>,
-    pub(crate) order_n: Vec<u32>,
+    /// The partner's orders ([`Setup::draw_orders`], [`Setup::orders_of`]): month `m`'s
+    /// shares are `order_w[order_off[m]..order_end[m]]` once `order_drawn[m]`; drawn from
+    /// streams keyed by `order_key`, with `order_mean` orders a month on average.
     pub(crate) order_w: Vec<f64>,
     pub(crate) order_off: Vec<usize>,
+    pub(crate) order_end: Vec<usize>,
+    pub(crate) order_drawn: Vec<bool>,
+    pub(crate) order_key: u64,
+    pub(crate) order_mean: f64,
     pub(crate) lines: Vec<LineV>,
+    /// The lines of the period last purchased ([`Setup::period_purchases`]), kept or not: as
+    /// many as settlement would see when orders are simulated or lines exported, else 0.
+    pub(crate) period_lines: usize,
+    /// Orders without exported lines: each month of the period and category's minor units
+    /// (`months_per_period × category_count`), split over orders only where needed
+    /// ([`Setup::measure_order_cells`]).
+    pub(crate) cells: Vec<f64>,
+    /// Scratch of [`super::orders::split_line`].
+    pub(crate) split: Split,
     pub(crate) pmonth: Vec<f64>,
     pub(crate) ord_q: Vec<f64>,
     pub(crate) ord_r: Vec<f64>,
-    pub(crate) ord_tmp: Vec<(f64, f64)>,
-    /// Order indices sorted by remainder ([`split_over_orders`]).
-    pub(crate) ord_idx: Vec<u32>,
     pub(crate) agg: Vec<f64>,
     /// Per line category, the gross and the returned quantity of the period in millionths of
     /// a unit (whole numbers, [`line_qty`]), beside `agg`.
@@ -73,15 +86,19 @@ impl Work {
             g: vec![0.0; s.months],
             x: vec![0.0; s.months],
             xmix: vec![0.0; s.period_count * s.category_count],
-            order_n: vec![1; s.months],
             order_w: Vec::new(),
-            order_off: vec![0; s.months + 1],
+            order_off: vec![0; s.months],
+            order_end: vec![0; s.months],
+            order_drawn: vec![false; s.months],
+            order_key: 0,
+            order_mean: 1.0,
             lines: Vec::new(),
+            period_lines: 0,
+            cells: vec![0.0; s.months_per_period * s.category_count],
+            split: Split::default(),
             pmonth: vec![0.0; s.months],
             ord_q: Vec::new(),
             ord_r: Vec::new(),
-            ord_tmp: Vec::new(),
-            ord_idx: Vec::new(),
             final_q: if s.units {
                 vec![0.0; s.partners.len()]
             } else {
