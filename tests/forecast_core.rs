@@ -275,7 +275,8 @@ fn without_noise_the_forecast_is_the_settlement_of_actuals_plus_expected_purchas
             // every component's total too
             for (c, id) in f.components.iter().enumerate() {
                 let want: f64 = s
-                    .lines
+                    .lines()
+                    .unwrap()
                     .iter()
                     .filter(|l| &l.component == id)
                     .map(|l| l.payable.to_f64().unwrap())

@@ -28,7 +28,7 @@ fn run(p: &str, partners: &str, tx: &str) -> Settlement {
 #[test]
 fn lines_reconcile_and_explain() {
     let s = run(DISTRIBUTOR, PARTNERS, TX);
-    for l in &s.lines {
+    for l in &s.lines().unwrap() {
         assert_eq!(
             l.calculated
                 + l.adj_component_cap
@@ -39,11 +39,11 @@ fn lines_reconcile_and_explain() {
             l.payable
         );
     }
-    let total: Decimal = s.lines.iter().map(|l| l.payable).sum();
+    let total: Decimal = s.lines().unwrap().iter().map(|l| l.payable).sum();
     assert_eq!(total, s.total.payable);
     let by: Decimal = s.by_partner().iter().map(|p| p.totals.payable).sum();
     assert_eq!(by, total);
-    for l in &s.lines {
+    for l in &s.lines().unwrap() {
         println!(
             "{} {} {} calc {} pay {} :: {}",
             l.partner_id, l.component, l.period_label, l.calculated, l.payable, l.explanation
@@ -52,8 +52,8 @@ fn lines_reconcile_and_explain() {
     println!("{}", s.explain("P1").unwrap());
     println!("{}", s.explain("P2").unwrap());
     println!("{:?}", s.standing);
-    let q1 = s
-        .lines
+    let lines = s.lines().unwrap();
+    let q1 = lines
         .iter()
         .find(|l| l.partner_id == "P1" && l.component == "volume" && l.period == 1)
         .unwrap();

@@ -31,7 +31,7 @@ fn run(
     let partners = Partners::from_csv_str(partners, "partners").unwrap();
     let tx = Transactions::from_csv_str(tx, "transactions").unwrap();
     let s = settle(&p, &partners, &tx).unwrap();
-    for l in &s.lines {
+    for l in &s.lines().unwrap() {
         assert_eq!(
             l.calculated
                 + l.adj_component_cap
@@ -45,9 +45,10 @@ fn run(
     s
 }
 
-fn line<'a>(s: &'a Settlement, partner: &str, component: &str, period: u32) -> &'a Line {
-    s.lines
-        .iter()
+fn line(s: &Settlement, partner: &str, component: &str, period: u32) -> Line {
+    s.lines()
+        .unwrap()
+        .into_iter()
         .find(|l| l.partner_id == partner && l.component == component && l.period == period)
         .unwrap_or_else(|| panic!("no line {partner}/{component}/{period}"))
 }

@@ -25,12 +25,12 @@ fn bundled_example_settles_and_reconciles() {
         partners.len(),
         tx.len(),
         t1 - t0,
-        s.lines.len(),
+        s.line_count(),
         t2 - t1,
         s.total.payable,
         s.budget_binding
     );
-    let sum: Decimal = s.lines.iter().map(|l| l.payable).sum();
+    let sum: Decimal = s.lines().unwrap().iter().map(|l| l.payable).sum();
     assert_eq!(sum, s.total.payable);
     let by: Decimal = s.by_partner().iter().map(|p| p.totals.payable).sum();
     assert_eq!(by, sum);
@@ -42,9 +42,9 @@ fn bundled_example_settles_and_reconciles() {
     let text = s.explain(first).unwrap();
     assert!(text.contains("Total payable"));
     let csv = s.lines_csv().unwrap();
-    assert_eq!(csv.lines().count(), s.lines.len() + 1);
+    assert_eq!(csv.lines().count(), s.line_count() + 1);
     let json: serde_json::Value = serde_json::from_str(&s.to_json().unwrap()).unwrap();
-    assert_eq!(json["lines"].as_array().unwrap().len(), s.lines.len());
+    assert_eq!(json["lines"].as_array().unwrap().len(), s.line_count());
 }
 
 #[test]

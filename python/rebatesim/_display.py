@@ -202,23 +202,19 @@ def settlement_html(s: "Settlement") -> str:
         + styled_cell("td", f"{esc(amount(v))} {esc(cur)}", "right") + "</tr>"
         for name, v in rows
     )
-    bp = s.by_partner(exact=True)
-    n_partners = len(bp)
-    paid = int(sum(1 for v in bp["payable"] if v > 0))
-    top = s.lines_exact
-    top = top.assign(_abs=[abs(v) for v in top["payable"]]).sort_values(
-        ["_abs", "partner_id"], ascending=[False, True]
-    ).head(10)
+    n_partners = s._core.partner_count
+    paid = sum(p for _, _, p, _ in s._core.by_segment())
+    top = _largest_lines(s, 10)
     top_html = "".join(
         "<tr>"
-        + styled_cell("td", esc(str(r.partner_id)))
-        + styled_cell("td", esc(str(r.component)))
-        + styled_cell("td", esc(str(r.period_label)))
-        + styled_cell("td", str(r.tier), "right")
-        + styled_cell("td", esc(amount(r.payable)), "right")
-        + styled_cell("td", esc(str(r.explanation)))
+        + styled_cell("td", esc(str(r["partner_id"])))
+        + styled_cell("td", esc(str(r["component"])))
+        + styled_cell("td", esc(str(r["period_label"])))
+        + styled_cell("td", str(r["tier"]), "right")
+        + styled_cell("td", esc(amount(r["payable"])), "right")
+        + styled_cell("td", esc(str(r["explanation"])))
         + "</tr>"
-        for r in top.itertuples()
+        for r in top
     )
     head = ["partner", "component", "period", "tier", "payable", "explanation"]
     th = "".join(styled_cell("th", h) for h in head)
@@ -229,6 +225,22 @@ def settlement_html(s: "Settlement") -> str:
         + styled_table(totals_html)
         + "<div>Largest lines</div>" + styled_table(top_html, f"<tr>{th}</tr>") + "</div>"
     )
+
+
+def _largest_lines(s: "Settlement", n: int) -> List[Dict[str, Any]]:
+    """The ``n`` lines with the largest payable in absolute value (ties by partner id, then
+    line order), exact, with their explanations (built for those lines only)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = pa.table(s.lines_arrow(exact=True))
+    t = t.append_column("_row", pa.array(range(t.num_rows), pa.int64()))
+    t = t.append_column("_abs", pc.abs(t["payable"]))
+    top = t.sort_by([("_abs", "descending"), ("partner_id", "ascending"), ("_row", "ascending")]).slice(0, n)
+    rows: List[Dict[str, Any]] = top.select(["partner_id", "component", "period_label", "tier", "payable", "_row"]).to_pylist()
+    for r, text in zip(rows, s._core.explanations([r["_row"] for r in rows])):
+        r["explanation"] = text
+    return rows
 
 
 def settlement_breakdown(s: "Settlement", amount: Callable[[Any], str], *,
@@ -244,15 +256,10 @@ def settlement_breakdown(s: "Settlement", amount: Callable[[Any], str], *,
     totals = [[label("calculated"), amount(t["calculated"])]]
     totals += [[label(name), amount(t[key])] for key, name in ADJUSTMENTS if t[key] != 0]
     totals.append([label("payable"), amount(t["payable"])])
-    components = []
-    for comp, g in s.lines_exact.groupby("component", sort=True):
-        paid = g.groupby("partner_id")["payable"].sum()
-        components.append([str(comp), str(g["kind"].iloc[0]), f"{int((paid > 0).sum()):,}",
-                           amount(sum(g["calculated"])), amount(sum(g["payable"]))])
-    segments = []
-    for seg, g in s.by_partner(exact=True).groupby("segment", sort=True):
-        segments.append([str(seg) or "-", f"{len(g):,}", f"{int((g['payable'] > 0).sum()):,}",
-                         amount(sum(g["payable"]))])
+    components = [[comp, kind, f"{paid:,}", amount(calculated), amount(payable)]
+                  for comp, kind, paid, calculated, payable in s._core.by_component()]
+    segments = [[seg or "-", f"{partners:,}", f"{paid:,}", amount(payable)]
+                for seg, partners, paid, payable in s._core.by_segment()]
     return totals, components, segments
 
 
@@ -266,8 +273,8 @@ def settlement_text(s: "Settlement") -> str:
         return exact_amount(v, dp)
 
     totals, components, segments = settlement_breakdown(s, amount)
-    out: List[str] = [f"{s._core.programme} ({cur}): {len(s.by_partner(exact=True)):,} partners, "
-                      f"{len(s.lines_exact):,} lines", ""]
+    out: List[str] = [f"{s._core.programme} ({cur}): {s._core.partner_count:,} partners, "
+                      f"{len(s._core):,} lines", ""]
     out.append(text_table(["total", cur], totals, [False, True]))
     if s.budget_binding:
         out.append("(the programme budget binds: payouts were cut pro rata)")

@@ -155,14 +155,19 @@ def _settle(args: argparse.Namespace) -> Any:
 
 def _emit_settlement(s: Any, args: argparse.Namespace) -> int:
     if args.out:
+        # the lines straight from the core's columns into the folder being built (renamed
+        # into place only once every file is complete)
         with args.outputs:
-            s.to_csv(args.out_target.path)
+            s._write(args.out_target.path, csv=args.csv, parquet=True)
     if args.json:
         sys.stdout.write(s.to_json().rstrip("\n") + "\n")
     else:
         print(settlement_text(s))
+        for partner in args.explain or []:
+            print("\n" + s.explain(partner).rstrip("\n"))
         if args.out:
-            print(f"\nwrote lines.csv, partners.csv, standings.csv, summary.json to {args.out}")
+            lines = "lines.parquet, lines.csv" if args.csv else "lines.parquet"
+            print(f"\nwrote {lines}, partners.csv, standings.csv, summary.json to {args.out}")
     return 0
 
 
@@ -516,7 +521,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--programme", required=True, metavar="FILE", type=_path, help="programme file")
     s.add_argument("--partners", required=True, metavar="CSV", type=_path, help="partner table (partner_id, segment, baselines)")
     s.add_argument("--transactions", required=True, metavar="CSV", type=_path, help="transactions (partner_id, date, quantity, revenue, category, order_id)")
-    outputs(s)
+    outputs(s, out_help="write lines.parquet (exact amounts), partners.csv, standings.csv and summary.json to DIR")
+    s.add_argument("--csv", action="store_true", help="with --out: also write lines.csv (every line with its explanation)")
+    s.add_argument("--explain", action="append", metavar="PARTNER", help="print the statement of PARTNER (repeatable)")
     s.set_defaults(func=_cmd_settle)
 
     def sim_options(p: argparse.ArgumentParser, default_scenarios: int = 1000) -> None:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import decimal
 import json
 import os
-from typing import TYPE_CHECKING, Any, Dict, List, Union
+from typing import TYPE_CHECKING, Any, Dict, Union
 
-from . import _checks, _core, _format
+from . import _arrow, _checks, _core, _format
 from ._display import ADJUSTMENTS, settlement_html
 from ._inputs import as_programme, load_partners, load_transactions
-from .outputs import write_folder
+from .outputs import AtomicFolder
 from .programme import Programme
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,20 +26,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["settle", "Settlement", "load_partners", "load_transactions"]
 
 PathLike = Union[str, "os.PathLike[str]"]
-
-_LINE_MONEY = [
-    "calculated",
-    "adj_component_cap",
-    "adj_exclusive_group",
-    "adj_partner_cap",
-    "adj_minimum_payout",
-    "adj_budget_cut",
-    "payable",
-]
-_LINE_NUMBERS = ["volume_period", "volume_to_date", "tier_threshold"] + _LINE_MONEY
-_LINE_DATES = ["period_start", "period_end", "payment_date"]
-_STANDING_NUMBERS = ["volume", "next_threshold", "shortfall", "additional_payout"]
-
 
 def settle(programme: Any, partners: Any, transactions: Any) -> "Settlement":
     """Settle a programme on actual transactions, exactly, to the cent.
@@ -78,43 +64,36 @@ class Settlement:
     ``calculated + adjustments = payable`` on every line, and totals that are
     exact sums of the lines.
 
+    The lines are held in the core as columns; tables come out as Arrow (built
+    in Rust, money exact as decimal128) and as pandas DataFrames. A settlement is
+    itself an Arrow table of its lines (``__arrow_c_stream__``): ``pa.table(s)``,
+    ``pl.DataFrame(s)`` and DuckDB read the exact lines without a copy through text.
+    Explanations are written when asked (:meth:`explain`,
+    :meth:`lines_with_explanations`, the ``explanation`` column of ``lines.csv``),
+    not for every line up front.
+
     Attributes and methods: :attr:`lines` (float money, for analysis),
     :attr:`lines_exact` (amounts as :class:`decimal.Decimal`),
+    :meth:`lines_arrow`, :meth:`lines_with_explanations`,
     :meth:`by_partner`, :attr:`standings`, :attr:`total`, :attr:`totals`,
-    :meth:`explain`, :meth:`to_csv`, :meth:`to_json`.
+    :meth:`explain`, :meth:`to_csv`, :meth:`to_parquet`, :meth:`to_json`.
     """
 
     def __init__(self, core: "_core.SettlementResult", programme: Programme) -> None:
         self._core = core
         self.programme = programme
-        self._cache: Dict[str, Any] = {}
 
-    # ------------------------------------------------------------- frames
-    def _frame(self, key: str, columns: Dict[str, List[Any]], numbers: List[str], dates: List[str], exact: bool) -> "pd.DataFrame":
-        import pandas as pd
+    # ------------------------------------------------------------- tables
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        """The lines (exact amounts as decimal128, no explanations) as an Arrow C stream."""
+        return self.lines_arrow().__arrow_c_stream__(requested_schema)
 
-        cache_key = f"{key}:{exact}"
-        if cache_key not in self._cache:
-            df = pd.DataFrame(columns)
-            for col in numbers:
-                if col not in df:
-                    continue
-                if exact:
-                    df[col] = pd.Series(
-                        [None if v is None else decimal.Decimal(v) for v in columns[col]], dtype=object
-                    )
-                else:
-                    df[col] = pd.to_numeric(pd.Series(columns[col], dtype=object), errors="raise").astype("float64")
-            for col in dates:
-                df[col] = pd.to_datetime(df[col], format="%Y-%m-%d")
-            for col in ("period", "tier"):
-                if col in df:
-                    df[col] = df[col].astype("int64")
-            if "next_tier" in df:
-                df["next_tier"] = df["next_tier"].astype("Int64")
-            self._cache[cache_key] = df
-        cached: "pd.DataFrame" = self._cache[cache_key]
-        return cached.copy()
+    def lines_arrow(self, *, exact: bool = True, explanation: bool = False) -> Any:
+        """The lines as an Arrow table (an object with ``__arrow_c_stream__``: pass it to
+        ``pyarrow.table``, ``polars.DataFrame`` or DuckDB): money as exact decimal128
+        (``exact=False``: float64); ``explanation=True`` adds each line's explanation (built
+        now: slower for millions of lines)."""
+        return self._core.lines_table(bool(exact), bool(explanation))
 
     @property
     def lines(self) -> "pd.DataFrame":
@@ -123,20 +102,26 @@ class Settlement:
         ``period_label``, ``period_start``/``period_end``/``payment_date``
         (datetime64), ``basis``, ``volume_period``, ``volume_to_date``,
         ``tier``, ``tier_threshold``, ``reward``, ``calculated``, the
-        adjustments ``adj_*``, ``payable`` (float64) and ``explanation``.
-        Use :attr:`lines_exact` for exact decimal amounts."""
-        return self._frame("lines", self._core.lines_columns(), _LINE_NUMBERS, _LINE_DATES, False)
+        adjustments ``adj_*`` and ``payable`` (float64). Use :attr:`lines_exact`
+        for exact decimal amounts and :meth:`lines_with_explanations` for the
+        explanation of every line."""
+        return _arrow.frame(self._core.lines_table(False, False))
 
     @property
     def lines_exact(self) -> "pd.DataFrame":
         """:attr:`lines` with every amount and volume as :class:`decimal.Decimal`
         (exact; sums reconcile to the cent with :attr:`total`)."""
-        return self._frame("lines", self._core.lines_columns(), _LINE_NUMBERS, _LINE_DATES, True)
+        return _arrow.frame(self._core.lines_table(True, False))
+
+    def lines_with_explanations(self, exact: bool = False) -> "pd.DataFrame":
+        """:attr:`lines` (``exact=True``: :attr:`lines_exact`) with an ``explanation``
+        column: every line's explanation in words, built now."""
+        return _arrow.frame(self._core.lines_table(bool(exact), True))
 
     def by_partner(self, exact: bool = False) -> "pd.DataFrame":
         """Totals per partner (sorted by id): ``calculated``, adjustments,
         ``payable``; ``exact=True`` gives :class:`decimal.Decimal` amounts."""
-        return self._frame("partners", self._core.partners_columns(), _LINE_MONEY, [], exact)
+        return _arrow.frame(self._core.partners_table(bool(exact)))
 
     @property
     def standings(self) -> "pd.DataFrame":
@@ -144,12 +129,12 @@ class Settlement:
         reached in the latest period, the volume, the next tier's threshold,
         the ``shortfall`` and the ``additional_payout`` reaching it would bring
         (NaN when there is no higher tier)."""
-        return self._frame("standing", self._core.standing_columns(), _STANDING_NUMBERS, [], False)
+        return _arrow.frame(self._core.standings_table(False), integers=("next_tier",))
 
     @property
     def standings_exact(self) -> "pd.DataFrame":
         """:attr:`standings` with exact decimal amounts."""
-        return self._frame("standing", self._core.standing_columns(), _STANDING_NUMBERS, [], True)
+        return _arrow.frame(self._core.standings_table(True), integers=("next_tier",))
 
     @property
     def totals(self) -> Dict[str, decimal.Decimal]:
@@ -193,38 +178,60 @@ class Settlement:
 
     def summary(self) -> Dict[str, Any]:
         """Headline figures as a JSON-ready dict (amounts as exact strings)."""
-        lines = self._core.lines_columns()
         return {
             "programme": self._core.programme,
             "currency": self.currency,
-            "partners": len(self._core.partners_columns()["partner_id"]),
-            "lines": len(lines["partner_id"]),
+            "partners": self._core.partner_count,
+            "lines": len(self._core),
             "budget_binding": self.budget_binding,
             "totals": {k: _format.money_text(v, self._core.decimals) for k, v in self.totals.items()},
         }
 
     def _csv_files(self) -> Dict[str, str]:
-        """The files of :meth:`to_csv`: exact amounts at the currency's scale, text cells
-        neutralised against spreadsheet formulas (:mod:`rebatesim._format`)."""
-        dp = self._core.decimals
+        """The files of :meth:`to_csv` as text (exact amounts at the currency's scale, text
+        cells neutralised against spreadsheet formulas, as :mod:`rebatesim._format` writes
+        every file): for small settlements (the demo's report); :meth:`to_csv` writes
+        ``lines.csv`` straight from the core instead."""
         return {
-            "lines.csv": _format.rewrite_csv(self._core.lines_csv(), dp, numeric=_LINE_NUMBERS + _LINE_DATES + ["period", "tier"],
-                                             money=_LINE_MONEY),
-            "partners.csv": _format.csv_text(self.by_partner(exact=True), dp, index=False),
-            "standings.csv": _format.csv_text(self.standings_exact, dp, index=False),
+            "lines.csv": self._core.lines_csv(),
+            "partners.csv": self._core.partners_csv(),
+            "standings.csv": self._core.standings_csv(),
             "summary.json": json.dumps(self.summary(), indent=2) + "\n",
         }
 
+    def _write(self, folder: PathLike, *, csv: bool, parquet: bool) -> None:
+        """Write the settlement's files into ``folder`` (the temporary folder of an atomic
+        output, renamed into place once complete): the lines as ``lines.csv`` and/or
+        ``lines.parquet`` (straight from the core's columns, a batch of partners at a
+        time, never the whole result twice), ``partners.csv``, ``standings.csv``,
+        ``summary.json``."""
+        d = os.fspath(folder)
+        if parquet:
+            self._core.write_lines_parquet(os.path.join(d, "lines.parquet"))
+        if csv:
+            self._core.write_lines_csv(os.path.join(d, "lines.csv"))
+        for name, text in (("partners.csv", self._core.partners_csv()),
+                           ("standings.csv", self._core.standings_csv()),
+                           ("summary.json", json.dumps(self.summary(), indent=2) + "\n")):
+            with open(os.path.join(d, name), "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+
     def to_csv(self, directory: PathLike, *, force: bool = False) -> None:
-        """Write ``lines.csv``, ``partners.csv``, ``standings.csv`` and
-        ``summary.json`` (exact amounts at the currency's scale; a text cell
-        beginning with ``= + - @`` prefixed with ``'``, see
+        """Write ``lines.csv`` (with every line's explanation), ``partners.csv``,
+        ``standings.csv`` and ``summary.json`` (exact amounts at the currency's scale;
+        a text cell beginning with ``= + - @`` prefixed with ``'``, see
         :mod:`rebatesim._format`) into ``directory``, atomically: the
         files are written to a temporary folder beside it, which is then
         renamed, so a failure leaves nothing behind. An existing non-empty
         ``directory`` is refused unless ``force=True`` (then replaced).
         """
-        write_folder(os.fspath(directory), self._csv_files(), force=force)
+        with AtomicFolder(os.fspath(directory), force=force) as f:
+            self._write(f.path("summary.json").parent, csv=True, parquet=False)
+
+    def to_parquet(self, path: PathLike) -> None:
+        """Write the lines (exact amounts as decimal128, no explanations) as one Parquet
+        file at ``path``, atomically (a temporary file renamed into place)."""
+        self._core.write_lines_parquet(os.fspath(path))
 
     # ------------------------------------------------------------- display
     def _fmt(self, v: Any) -> str:
@@ -232,7 +239,7 @@ class Settlement:
 
     def __repr__(self) -> str:
         t = self.totals
-        n_partners = len(self._core.partners_columns()["partner_id"])
+        n_partners = self._core.partner_count
         adj = ", ".join(f"{label} {self._fmt(t[k])}" for k, label in ADJUSTMENTS if t[k] != 0)
         return (
             f"<Settlement of {self._core.programme!r}: {n_partners} partners, {len(self._core)} lines, "

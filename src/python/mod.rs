@@ -15,8 +15,10 @@ mod programme;
 mod run;
 mod sensitivity;
 mod settle;
+mod settlement;
 mod simulate;
 mod summary;
+mod tables;
 
 use pyo3::prelude::*;
 
@@ -27,7 +29,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<programme::PyProgramme>()?;
     m.add_class::<settle::PyPartners>()?;
     m.add_class::<settle::PyTransactions>()?;
-    m.add_class::<settle::PySettlement>()?;
+    m.add_class::<settlement::PySettlement>()?;
     m.add_function(wrap_pyfunction!(settle::settle, m)?)?;
     m.add_class::<simulate::PyPopulation>()?;
     m.add_class::<simulate::PyModel>()?;

@@ -9,17 +9,29 @@
 //!
 //! - `settle`: the run ([`settle`]): measures, kernel, budget, lines, standing.
 //! - `measure`: a partner's purchases into the kernel's measures (shared with the forecast).
-//! - `result`: [`Line`], [`Totals`], [`Standing`], [`Settlement`] and their CSV/JSON output.
+//! - `result`: [`Line`], [`Totals`], [`Standing`], [`Settlement`] and their JSON output.
+//! - `columns`: the lines held as columns, and what their explanations are rebuilt from.
+//! - `lines`: [`Line`]s built from the columns when asked, with their explanations.
 //! - `explain`: every line's explanation and a partner's statement.
 //! - `text`: how numbers, rewards and names are written.
+//! - `csv`: the CSV files (lines with explanations, partners, standings), written as they go.
+//! - `arrow`: the lines, partner totals and standings as Arrow record batches, Parquet.
+//! - `breakdown`: totals per component and segment (the command line's summary).
 
+mod arrow;
+mod breakdown;
+mod columns;
+mod csv;
 mod explain;
+mod lines;
 mod measure;
 mod result;
 mod settle;
 mod text;
 
 pub(crate) use measure::fill_measures;
+pub use arrow::MoneyAs;
+pub use breakdown::{ComponentTotal, SegmentTotal};
 pub use result::{Line, PartnerTotal, Settlement, Standing, Totals, LINE_COLUMNS};
 pub use settle::settle;
 pub use text::money_text;

@@ -1,14 +1,15 @@
 //! What a settlement produces: its [`Line`]s, the partner and programme [`Totals`], the
-//! [`Standing`] against the next tier, and the [`Settlement`] that holds them, with its CSV
-//! and JSON output.
+//! [`Standing`] against the next tier, and the [`Settlement`] that holds them (its lines as
+//! columns, see `columns`), with its JSON output.
 
+use super::columns::{LineColumns, Sources, AMOUNTS};
 use crate::error::{Error, Result};
 use crate::money;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::ser::SerializeSeq;
+use serde::{Serialize, Serializer};
 use std::collections::HashMap;
-use std::path::Path;
 
 /// One line of a settlement: a partner, a component, a period.
 ///
@@ -100,19 +101,33 @@ impl Totals {
         }
     }
 
-    /// Add a line's amounts; `None` if a sum reaches `limit` ([`money::exact_limit`]).
-    pub(super) fn add(&mut self, l: &Line, limit: Decimal) -> Option<()> {
+    /// Add a line's amounts (`calculated`, the adjustments, `payable`); `None` if a sum
+    /// reaches `limit` ([`money::exact_limit`]).
+    pub(super) fn add(&mut self, a: &[Decimal; AMOUNTS], limit: Decimal) -> Option<()> {
         let add = |t: &mut Decimal, v: Decimal| -> Option<()> {
             *t = t.checked_add(v).filter(|x| x.abs() < limit)?;
             Some(())
         };
-        add(&mut self.calculated, l.calculated)?;
-        add(&mut self.adj_component_cap, l.adj_component_cap)?;
-        add(&mut self.adj_exclusive_group, l.adj_exclusive_group)?;
-        add(&mut self.adj_partner_cap, l.adj_partner_cap)?;
-        add(&mut self.adj_minimum_payout, l.adj_minimum_payout)?;
-        add(&mut self.adj_budget_cut, l.adj_budget_cut)?;
-        add(&mut self.payable, l.payable)
+        add(&mut self.calculated, a[0])?;
+        add(&mut self.adj_component_cap, a[1])?;
+        add(&mut self.adj_exclusive_group, a[2])?;
+        add(&mut self.adj_partner_cap, a[3])?;
+        add(&mut self.adj_minimum_payout, a[4])?;
+        add(&mut self.adj_budget_cut, a[5])?;
+        add(&mut self.payable, a[6])
+    }
+
+    /// The amounts in line order (`calculated`, the adjustments, `payable`).
+    pub fn amounts(&self) -> [Decimal; AMOUNTS] {
+        [
+            self.calculated,
+            self.adj_component_cap,
+            self.adj_exclusive_group,
+            self.adj_partner_cap,
+            self.adj_minimum_payout,
+            self.adj_budget_cut,
+            self.payable,
+        ]
     }
 }
 
@@ -155,7 +170,11 @@ pub struct Standing {
 }
 
 /// The result of [`settle`](super::settle).
-#[derive(Debug, Clone, Serialize)]
+///
+/// Its lines are held as columns; [`Settlement::lines`] (or [`Settlement::partner_lines`])
+/// builds [`Line`]s with their explanations when asked, and the `arrow` methods give the
+/// columns as Arrow record batches and Parquet.
+#[derive(Debug, Clone)]
 pub struct Settlement {
     /// Programme name.
     pub programme: String,
@@ -163,8 +182,6 @@ pub struct Settlement {
     pub currency: String,
     /// Decimal places of the currency.
     pub decimals: u32,
-    /// One line per partner (sorted by id), component (by id) and period.
-    pub lines: Vec<Line>,
     /// Totals per partner (sorted by id).
     pub partners: Vec<PartnerTotal>,
     /// Standing against the next tier per partner and ladder component.
@@ -173,10 +190,11 @@ pub struct Settlement {
     pub total: Totals,
     /// Whether the budget cut applied in any period.
     pub budget_binding: bool,
-    #[serde(skip)]
     pub(super) index: HashMap<String, usize>,
-    #[serde(skip)]
     pub(super) line_range: Vec<(usize, usize)>,
+    /// One line per partner (sorted by id), active component (by id) and period.
+    pub(super) lines: LineColumns,
+    pub(super) sources: Sources,
 }
 
 impl Settlement {
@@ -185,11 +203,31 @@ impl Settlement {
         &self.partners
     }
 
-    /// The lines of one partner.
-    pub fn partner_lines(&self, partner_id: &str) -> Result<&[Line]> {
+    /// Number of lines (one per partner, active component and period).
+    pub fn line_count(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Every line with its explanation (built now: for millions of lines prefer the columns,
+    /// [`Settlement::lines_batch`], or [`Settlement::for_each_line`]).
+    pub fn lines(&self) -> Result<Vec<Line>> {
+        let mut out = Vec::with_capacity(self.lines.len());
+        self.for_each_line(0..self.partners.len(), |_, l| {
+            out.push(l);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The lines of one partner, with their explanations.
+    pub fn partner_lines(&self, partner_id: &str) -> Result<Vec<Line>> {
         let i = self.partner_position(partner_id)?;
-        let (a, b) = self.line_range[i];
-        Ok(&self.lines[a..b])
+        let mut out = Vec::new();
+        self.for_each_line(i..i + 1, |_, l| {
+            out.push(l);
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     pub(super) fn partner_position(&self, partner_id: &str) -> Result<usize> {
@@ -200,31 +238,53 @@ impl Settlement {
         })
     }
 
-    /// The lines as CSV text (header and one row per line).
-    pub fn lines_csv(&self) -> Result<String> {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        for l in &self.lines {
-            w.serialize(l)
-                .map_err(|e| Error::Request(format!("cannot write the lines as CSV: {e}")))?;
-        }
-        if self.lines.is_empty() {
-            w.write_record(LINE_COLUMNS)
-                .map_err(|e| Error::Request(e.to_string()))?;
-        }
-        let bytes = w.into_inner().map_err(|e| Error::Request(e.to_string()))?;
-        Ok(String::from_utf8(bytes).expect("CSV of UTF-8 fields"))
-    }
-
-    /// Write the lines as CSV to `path`.
-    pub fn write_csv(&self, path: impl AsRef<Path>) -> Result<()> {
-        let text = self.lines_csv()?;
-        std::fs::write(path.as_ref(), text).map_err(|e| Error::io(path.as_ref(), e))
-    }
-
     /// The whole settlement as JSON (amounts as exact decimal strings).
     pub fn to_json(&self) -> Result<String> {
-        serde_json::to_string_pretty(self)
+        #[derive(Serialize)]
+        struct View<'a> {
+            programme: &'a str,
+            currency: &'a str,
+            decimals: u32,
+            lines: LinesJson<'a>,
+            partners: &'a [PartnerTotal],
+            standing: &'a [Standing],
+            total: &'a Totals,
+            budget_binding: bool,
+        }
+        let view = View {
+            programme: &self.programme,
+            currency: &self.currency,
+            decimals: self.decimals,
+            lines: LinesJson(self),
+            partners: &self.partners,
+            standing: &self.standing,
+            total: &self.total,
+            budget_binding: self.budget_binding,
+        };
+        serde_json::to_string_pretty(&view)
             .map_err(|e| Error::Request(format!("cannot write JSON: {e}")))
+    }
+}
+
+/// The lines of a settlement serialized one at a time (explanations built as they go).
+struct LinesJson<'a>(&'a Settlement);
+
+impl Serialize for LinesJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let s = self.0;
+        let mut seq = serializer.serialize_seq(Some(s.line_count()))?;
+        let mut failed = None;
+        let r = s.for_each_line(0..s.partners.len(), |_, l| {
+            seq.serialize_element(&l).map_err(|e| {
+                failed = Some(e);
+                Error::Request("cannot write JSON".into())
+            })
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        r.map_err(serde::ser::Error::custom)?;
+        seq.end()
     }
 }
 

@@ -3,32 +3,25 @@
 //! the standing against the next tier, and turns any amount beyond `Decimal` into an error
 //! naming the partner (and component) instead of a panic.
 
+use super::columns::{LineColumns, Sources, AMOUNTS, PAYABLE};
 use super::measure::{fill_measures, window_measures, OrderKey};
-use super::result::{Line, PartnerTotal, Settlement, Standing, Totals};
-use super::text::{kind_name, reward_columns};
-use crate::calendar::Calendar;
+use super::result::{PartnerTotal, Settlement, Standing, Totals};
 use crate::data::{Partners, Resolved, Transactions};
 use crate::error::{Error, Result};
 use crate::money;
 use crate::programme::Compiled;
-use crate::rules::{slot, Baseline, Outcome, Prepared, PreparedRule};
+use crate::rules::{Baseline, Outcome, Prepared, PreparedRule};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 
-/// Everything computed for one partner before the budget (matrices of components × periods,
-/// index `c * periods + k`, amounts to date).
+/// What an explanation needs of a partner's pipeline (matrices of components × periods,
+/// index `c * periods + k`, amounts to date), rebuilt on demand by [`Sources::work`].
 pub(super) struct PartnerWork {
-    pub(super) partner: usize,
-    pub(super) active: Vec<bool>,
     pub(super) measures: Vec<Decimal>,
     pub(super) outcome: Vec<Outcome<Decimal>>,
     pub(super) entitled: Vec<Decimal>,
-    pub(super) capped: Vec<Decimal>,
     pub(super) exclusive: Vec<Decimal>,
-    pub(super) partner_capped: Vec<Decimal>,
-    pub(super) payable: Vec<Decimal>,
-    pub(super) budgeted: Vec<Decimal>,
 }
 
 /// Settle a programme on actual transactions.
@@ -49,27 +42,38 @@ pub fn settle(p: &Compiled, partners: &Partners, tx: &Transactions) -> Result<Se
         tx,
         limit: money::exact_limit(prep.decimals),
     };
-    let mut works = run.partner_works(&res)?;
-    let (programme_total, budget_binding) = run.apply_budget(&mut works)?;
-    let ctx = Ctx {
-        p,
-        prep: &prep,
-        dp: prep.decimals,
-        programme_total: &programme_total,
-    };
-    let lines = run.lines(&ctx, &works)?;
-    let standing = run.standing(&works, &res)?;
+    let mut measured = run.measure_partners(&res)?;
+    let (programme_total, budget_binding) = run.apply_budget(&mut measured)?;
+    let set = run.finish_lines(&mut measured)?;
+    let standing = run.standing(&measured, &res)?;
+    let Measured {
+        order,
+        measures,
+        active,
+        lines,
+        ..
+    } = measured;
+    let baselines = order.iter().map(|&pi| run.baseline(pi)).collect();
     Ok(Settlement {
         programme: p.name.clone(),
         currency: p.currency.clone(),
         decimals: prep.decimals,
-        lines: lines.lines,
-        partners: lines.partner_totals,
+        partners: set.partner_totals,
         standing,
-        total: lines.total,
+        total: set.total,
         budget_binding,
-        index: lines.index,
-        line_range: lines.line_range,
+        index: set.index,
+        line_range: set.line_range,
+        lines,
+        sources: Sources {
+            table: tx.table.clone(),
+            programme: p.clone(),
+            prep,
+            measures,
+            active,
+            baselines,
+            programme_total,
+        },
     })
 }
 
@@ -83,9 +87,22 @@ struct Run<'a> {
     limit: Decimal,
 }
 
-/// The lines of a settlement with their totals and the index of each partner's lines.
+/// Every partner measured and run through the kernel's pipeline, in id order: the measures
+/// and active components (kept for standings and explanations), the payable to date before
+/// and after the budget (components × periods per partner, for the budget's allocation) and
+/// the lines with their amounts before the budget.
+struct Measured {
+    /// Partner table index of each partner, in id order.
+    order: Vec<usize>,
+    measures: Vec<Decimal>,
+    active: Vec<bool>,
+    payable: Vec<Decimal>,
+    budgeted: Vec<Decimal>,
+    lines: LineColumns,
+}
+
+/// The partner and programme totals of the lines and the index of each partner's lines.
 struct LineSet {
-    lines: Vec<Line>,
     partner_totals: Vec<PartnerTotal>,
     total: Totals,
     index: HashMap<String, usize>,
@@ -106,8 +123,9 @@ impl Run<'_> {
         }
     }
 
-    /// Measure every partner (in id order) and run the kernel's pipeline on it.
-    fn partner_works(&self, res: &Resolved) -> Result<Vec<PartnerWork>> {
+    /// Measure every partner (in id order), run the kernel's pipeline on it and write its
+    /// lines' amounts before the budget.
+    fn measure_partners(&self, res: &Resolved) -> Result<Measured> {
         let (p, prep, partners) = (self.p, self.prep, self.partners);
         // rows per partner, partners in id order
         let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); partners.len()];
@@ -117,10 +135,19 @@ impl Run<'_> {
         let mut order: Vec<usize> = (0..partners.len()).collect();
         order.sort_by(|&a, &b| partners.ids[a].cmp(&partners.ids[b]));
 
+        let (components, periods) = (prep.components.len(), prep.periods);
+        let cells = components * periods;
         let mut scratch = prep.scratch();
-        let mut works: Vec<PartnerWork> = Vec::with_capacity(order.len());
+        let mut out = Measured {
+            measures: Vec::with_capacity(order.len() * prep.measure_len()),
+            active: Vec::with_capacity(order.len() * components),
+            payable: Vec::with_capacity(order.len() * cells),
+            budgeted: Vec::new(),
+            lines: LineColumns::default(),
+            order: Vec::new(),
+        };
         let mut orders: HashMap<OrderKey, (NaiveDate, Decimal, Decimal)> = HashMap::new();
-        for &pi in &order {
+        for (wi, &pi) in order.iter().enumerate() {
             let active: Vec<bool> = p
                 .components
                 .iter()
@@ -142,7 +169,7 @@ impl Run<'_> {
             );
             let baseline = self.baseline(pi);
             prep.settle_partner(&m, &active, &baseline, &mut scratch);
-            if money::take_overflow() || !within(&scratch.entitled, prep.periods, self.limit) {
+            if money::take_overflow() || !within(&scratch.entitled, periods, self.limit) {
                 let c = overflowing_component(prep, &m, &active, &baseline, self.limit);
                 return Err(self.overflow(
                     pi,
@@ -150,46 +177,48 @@ impl Run<'_> {
                     "its rebate",
                 ));
             }
-            works.push(PartnerWork {
-                partner: pi,
-                active,
-                measures: m,
-                outcome: scratch.outcome.clone(),
-                entitled: scratch.entitled.clone(),
-                capped: scratch.capped.clone(),
-                exclusive: scratch.exclusive.clone(),
-                partner_capped: scratch.partner_capped.clone(),
-                budgeted: scratch.payable.clone(),
-                payable: scratch.payable.clone(),
-            });
+            for c in (0..components).filter(|&c| active[c]) {
+                for k in 0..periods {
+                    let amounts = line_amounts(&scratch, c, k, periods, prep.decimals);
+                    let tier = scratch.outcome[c * periods + k].tier;
+                    out.lines.push(wi, c, k, tier, amounts);
+                }
+            }
+            out.measures.extend_from_slice(&m);
+            out.active.extend_from_slice(&active);
+            out.payable.extend_from_slice(&scratch.payable);
         }
-        Ok(works)
+        out.budgeted = out.payable.clone();
+        out.order = order;
+        Ok(out)
     }
 
     /// The programme budget, period by period on amounts to date: writes each partner's
     /// `budgeted` where the budget binds; returns the programme total to date per period and
     /// whether the budget bound in any period.
-    fn apply_budget(&self, works: &mut [PartnerWork]) -> Result<(Vec<Decimal>, bool)> {
+    fn apply_budget(&self, m: &mut Measured) -> Result<(Vec<Decimal>, bool)> {
         let (p, prep) = (self.p, self.prep);
         let periods = prep.periods;
         let components = prep.components.len();
+        let cells = components * periods;
+        let partners = m.order.len();
         let mut budget_binding = false;
         let mut programme_total = Vec::with_capacity(periods);
+        // every partner's payable to date of component c in period k, partner-major
+        let column = |v: &[Decimal], k: usize| -> Vec<Decimal> {
+            (0..partners)
+                .flat_map(|w| (0..components).map(move |c| (w, c)))
+                .map(|(w, c)| v[w * cells + c * periods + k])
+                .collect()
+        };
         for k in 0..periods {
-            let total = money::checked_sum(
-                works
-                    .iter()
-                    .flat_map(|w| (0..components).map(move |c| w.payable[c * periods + k])),
-            )
-            .filter(|t| t.abs() < self.limit)
-            .ok_or_else(|| programme_overflow(&self.tx.table, &p.calendar.label(k as u32)))?;
+            let weights = column(&m.payable, k);
+            let total = money::checked_sum(weights.iter().copied())
+                .filter(|t| t.abs() < self.limit)
+                .ok_or_else(|| programme_overflow(&self.tx.table, &p.calendar.label(k as u32)))?;
             programme_total.push(total);
             if prep.budget_binds(total) {
                 budget_binding = true;
-                let weights: Vec<Decimal> = works
-                    .iter()
-                    .flat_map(|w| (0..components).map(move |c| w.payable[c * periods + k]))
-                    .collect();
                 let shares = money::allocate(
                     prep.budget.expect("binding budget"),
                     &weights,
@@ -197,56 +226,59 @@ impl Run<'_> {
                 )
                 .ok_or_else(|| programme_overflow(&self.tx.table, &p.calendar.label(k as u32)))?;
                 for (j, share) in shares.into_iter().enumerate() {
-                    works[j / components].budgeted[(j % components) * periods + k] = share;
+                    let (w, c) = (j / components, j % components);
+                    m.budgeted[w * cells + c * periods + k] = share;
                 }
             }
         }
         Ok((programme_total, budget_binding))
     }
 
-    /// One line per partner (in id order), active component and period, with the partner
-    /// and programme totals.
-    fn lines(&self, ctx: &Ctx, works: &[PartnerWork]) -> Result<LineSet> {
+    /// The budget cut and payable of every line, with the partner and programme totals.
+    fn finish_lines(&self, m: &mut Measured) -> Result<LineSet> {
         let prep = self.prep;
         let dp = prep.decimals;
+        let (components, periods) = (prep.components.len(), prep.periods);
+        let cells = components * periods;
         let mut set = LineSet {
-            lines: Vec::new(),
-            partner_totals: Vec::with_capacity(works.len()),
+            partner_totals: Vec::with_capacity(m.order.len()),
             total: Totals::zero(dp),
-            index: HashMap::with_capacity(works.len()),
-            line_range: Vec::with_capacity(works.len()),
+            index: HashMap::with_capacity(m.order.len()),
+            line_range: Vec::with_capacity(m.order.len()),
         };
-        let lines = &mut set.lines;
-        for (wi, w) in works.iter().enumerate() {
-            let pid = &self.partners.ids[w.partner];
-            let seg = &self.partners.segments[w.partner];
-            let first = lines.len();
+        let lines = &mut m.lines;
+        let n = lines.len();
+        let mut i = 0;
+        for (wi, &pi) in m.order.iter().enumerate() {
+            let pid = &self.partners.ids[pi];
+            let seg = &self.partners.segments[pi];
+            let first = i;
             let mut pt = Totals::zero(dp);
-            for c in 0..prep.components.len() {
-                if !w.active[c] {
-                    continue;
-                }
-                for k in 0..prep.periods {
-                    let line = ctx.line(w, c, k, pid, seg, &self.p.calendar);
-                    if money::take_overflow() {
-                        return Err(self.overflow(
-                            w.partner,
-                            Some(&prep.components[c].id),
-                            "the explanation of its rebate",
-                        ));
+            while i < n && lines.partner[i] as usize == wi {
+                let (c, k) = (lines.component[i] as usize, lines.period[i] as usize);
+                let at = |v: &[Decimal], k: usize| v[wi * cells + c * periods + k];
+                let diff = |v: &[Decimal]| {
+                    if k == 0 {
+                        at(v, 0)
+                    } else {
+                        at(v, k) - at(v, k - 1)
                     }
-                    pt.add(&line, self.limit)
-                        .ok_or_else(|| self.overflow(w.partner, None, "its total"))?;
-                    lines.push(line);
-                }
+                };
+                let a = &mut lines.amounts[i];
+                a[PAYABLE] = money::at_scale(diff(&m.budgeted), dp);
+                a[PAYABLE - 1] = money::at_scale(diff(&m.budgeted) - diff(&m.payable), dp);
+                debug_assert_eq!(a[..PAYABLE].iter().copied().sum::<Decimal>(), a[PAYABLE]);
+                pt.add(a, self.limit)
+                    .ok_or_else(|| self.overflow(pi, None, "its total"))?;
+                i += 1;
             }
-            for l in &lines[first..] {
+            for a in &lines.amounts[first..i] {
                 set.total
-                    .add(l, self.limit)
+                    .add(a, self.limit)
                     .ok_or_else(|| programme_overflow(&self.tx.table, "the programme"))?;
             }
             set.index.insert(pid.clone(), wi);
-            set.line_range.push((first, lines.len()));
+            set.line_range.push((first, i));
             set.partner_totals.push(PartnerTotal {
                 partner_id: pid.clone(),
                 segment: seg.clone(),
@@ -258,14 +290,16 @@ impl Run<'_> {
 
     /// Standing against the next tier of every ladder and growth component, in the latest
     /// period with transactions.
-    fn standing(&self, works: &[PartnerWork], res: &Resolved) -> Result<Vec<Standing>> {
+    fn standing(&self, m: &Measured, res: &Resolved) -> Result<Vec<Standing>> {
         let prep = self.prep;
+        let (components, ml) = (prep.components.len(), prep.measure_len());
         let current = res.period.iter().copied().max().unwrap_or(0) as usize;
         let mut standing = Vec::new();
-        for w in works {
-            let baseline = self.baseline(w.partner);
+        for (wi, &pi) in m.order.iter().enumerate() {
+            let baseline = self.baseline(pi);
+            let measures = &m.measures[wi * ml..(wi + 1) * ml];
             for (c, pc) in prep.components.iter().enumerate() {
-                if !w.active[c]
+                if !m.active[wi * components + c]
                     || !matches!(
                         pc.rule,
                         PreparedRule::Ladder { .. } | PreparedRule::Growth { .. }
@@ -273,7 +307,7 @@ impl Run<'_> {
                 {
                     continue;
                 }
-                let (window, periods) = window_measures(prep, &w.measures, c, current);
+                let (window, periods) = window_measures(prep, measures, c, current);
                 let o = prep.evaluate(c, &window, periods, &baseline);
                 if !o.applicable {
                     continue;
@@ -281,13 +315,13 @@ impl Run<'_> {
                 let next = prep.next_tier(c, &window, periods, &baseline);
                 if money::take_overflow() {
                     return Err(self.overflow(
-                        w.partner,
+                        pi,
                         Some(&pc.id),
                         "its standing against the next tier",
                     ));
                 }
                 standing.push(Standing {
-                    partner_id: self.partners.ids[w.partner].clone(),
+                    partner_id: self.partners.ids[pi].clone(),
                     component: pc.id.clone(),
                     period: current as u32 + 1,
                     period_label: self.p.calendar.label(current as u32),
@@ -304,9 +338,45 @@ impl Run<'_> {
     }
 }
 
+/// The amounts of component `c`'s line in period `k` before the programme budget (the cut
+/// 0, payable the payable after the minimum payout), from a partner's pipeline: this
+/// period's increments of the amounts to date, each with exactly the currency's `dp` places.
+fn line_amounts(
+    s: &crate::rules::PartnerScratch<Decimal>,
+    c: usize,
+    k: usize,
+    periods: usize,
+    dp: u32,
+) -> [Decimal; AMOUNTS] {
+    let at = |v: &[Decimal], k: usize| v[c * periods + k];
+    let diff = |v: &[Decimal]| {
+        if k == 0 {
+            at(v, 0)
+        } else {
+            at(v, k) - at(v, k - 1)
+        }
+    };
+    // every amount with exactly the currency's decimal places (a stage's zero is a bare 0)
+    let scaled = |v: Decimal| money::at_scale(v, dp);
+    let calculated = scaled(diff(&s.entitled));
+    let adj_component_cap = scaled(diff(&s.capped) - calculated);
+    let adj_exclusive_group = scaled(diff(&s.exclusive) - diff(&s.capped));
+    let adj_partner_cap = scaled(diff(&s.partner_capped) - diff(&s.exclusive));
+    let adj_minimum_payout = scaled(diff(&s.payable) - diff(&s.partner_capped));
+    [
+        calculated,
+        adj_component_cap,
+        adj_exclusive_group,
+        adj_partner_cap,
+        adj_minimum_payout,
+        scaled(Decimal::ZERO),
+        scaled(diff(&s.payable)),
+    ]
+}
+
 /// The error for an exact amount of partner `partner_id` that overflows `Decimal` (about
 /// ±7.9·10^28) while computing `what` (of `component`, where one is to blame).
-fn overflow_error(table: &str, partner_id: &str, component: Option<&str>, what: &str) -> Error {
+pub(super) fn overflow_error(table: &str, partner_id: &str, component: Option<&str>, what: &str) -> Error {
     let comp = component
         .map(|c| format!(", component '{c}'"))
         .unwrap_or_default();
@@ -375,97 +445,4 @@ pub(super) struct Ctx<'a> {
     pub(super) prep: &'a Prepared<Decimal>,
     pub(super) dp: u32,
     pub(super) programme_total: &'a [Decimal],
-}
-
-impl Ctx<'_> {
-    /// The line of component `c` in period `k` for the partner of `w`.
-    fn line(
-        &self,
-        w: &PartnerWork,
-        c: usize,
-        k: usize,
-        pid: &str,
-        seg: &str,
-        cal: &Calendar,
-    ) -> Line {
-        let prep = self.prep;
-        let pc = &prep.components[c];
-        let periods = prep.periods;
-        let at = |v: &[Decimal], k: usize| v[c * periods + k];
-        let diff = |v: &[Decimal]| {
-            if k == 0 {
-                at(v, 0)
-            } else {
-                at(v, k) - at(v, k - 1)
-            }
-        };
-        // every amount with exactly the currency's decimal places (a stage's zero is a bare 0)
-        let scaled = |v: Decimal| money::at_scale(v, self.dp);
-        let calculated = scaled(diff(&w.entitled));
-        let adj_component_cap = scaled(diff(&w.capped) - calculated);
-        let adj_exclusive_group = scaled(diff(&w.exclusive) - diff(&w.capped));
-        let adj_partner_cap = scaled(diff(&w.partner_capped) - diff(&w.exclusive));
-        let adj_minimum_payout = scaled(diff(&w.payable) - diff(&w.partner_capped));
-        let adj_budget_cut = scaled(diff(&w.budgeted) - diff(&w.payable));
-        let payable = scaled(diff(&w.budgeted));
-        debug_assert_eq!(
-            calculated
-                + adj_component_cap
-                + adj_exclusive_group
-                + adj_partner_cap
-                + adj_minimum_payout
-                + adj_budget_cut,
-            payable
-        );
-        let vol_slot = if matches!(pc.rule, PreparedRule::PerUnit { .. }) {
-            slot::UNITS
-        } else {
-            slot::VOLUME
-        };
-        let volume_period = w.measures[prep.index(c, k, vol_slot)];
-        let volume_to_date: Decimal = (0..=k)
-            .map(|j| w.measures[prep.index(c, j, vol_slot)])
-            .sum();
-        let o = w.outcome[c * periods + k];
-        let (basis, tier_threshold, reward) = reward_columns(&pc.rule, o.tier, self.dp);
-        let explanation = self.explanation(
-            w,
-            c,
-            k,
-            calculated,
-            [
-                adj_component_cap,
-                adj_exclusive_group,
-                adj_partner_cap,
-                adj_minimum_payout,
-                adj_budget_cut,
-            ],
-            payable,
-        );
-        Line {
-            partner_id: pid.to_owned(),
-            segment: seg.to_owned(),
-            component: pc.id.clone(),
-            kind: kind_name(&pc.rule).to_owned(),
-            period: k as u32 + 1,
-            period_label: cal.label(k as u32),
-            period_start: cal.period_start(k as u32),
-            period_end: cal.period_end(k as u32),
-            basis: basis.to_owned(),
-            volume_period,
-            volume_to_date,
-            tier: o.tier,
-            tier_threshold,
-            reward,
-            calculated,
-            adj_component_cap,
-            adj_exclusive_group,
-            adj_partner_cap,
-            adj_minimum_payout,
-            adj_budget_cut,
-            payable,
-            payment_date: self.p.payment_date(k as u32),
-            explanation,
-        }
-    }
 }

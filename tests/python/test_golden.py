@@ -68,7 +68,7 @@ def record(folder: Path) -> None:
          dict(programme="programme.toml", yaml="programme.yaml", partners="partners.csv",
               model="model.toml", transactions="transactions.csv").items()}
     _cli("settle", "--programme", e["programme"], "--partners", e["partners"],
-         "--transactions", e["transactions"], "--out", str(folder / "settle"))
+         "--transactions", e["transactions"], "--out", str(folder / "settle"), "--csv")
     for threads in ("1", "2"):
         _cli("simulate", "--programme", e["programme"], "--partners", e["partners"],
              "--model", e["model"], "--scenarios", "40", "--seed", "11",

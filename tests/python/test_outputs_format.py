@@ -139,7 +139,7 @@ def test_settle_out_exact_and_neutralised(tmp_path):
     f = hostile_files(tmp_path)
     out = tmp_path / "s"
     r = run_cli(["settle", "--programme", str(f["programme"]), "--partners", str(f["partners"]),
-                 "--transactions", str(f["transactions"]), "--out", str(out)], tmp_path)
+                 "--transactions", str(f["transactions"]), "--out", str(out), "--csv"], tmp_path)
     assert r.returncode == 0, r.stderr
     s = rs.settle(f["programme"], f["partners"], f["transactions"])
     lines = pd.read_csv(out / "lines.csv", dtype=str, keep_default_na=False)

@@ -67,7 +67,7 @@ def test_totals_reconcile_exactly(settlement):
 
 
 def test_hand_computed_volume_line(settlement):
-    lines = settlement.lines_exact
+    lines = settlement.lines_with_explanations(exact=True)
     p1 = lines[(lines.partner_id == "P1") & (lines.component == "volume")].sort_values("period")
     # cumulative: Q1 volume 1,023,400 reaches tier 3 (1,000,000): 3.5% of all = 35,819.00
     q1 = p1.iloc[0]

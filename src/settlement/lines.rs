@@ -1,0 +1,143 @@
+//! A settlement's [`Line`]s built from its columns when asked: names, dates, volumes and
+//! reward from the programme and the partner's kept measures, the explanation from the
+//! partner's pipeline re-run ([`Sources::work`]).
+
+use super::columns::{Sources, PAYABLE};
+use super::result::{Line, Settlement};
+use super::settle::{overflow_error, PartnerWork};
+use super::text::{kind_name, reward_columns};
+use crate::error::Result;
+use crate::money;
+use crate::rules::{slot, PreparedRule};
+use rust_decimal::Decimal;
+use std::ops::Range;
+
+impl Settlement {
+    /// Call `f` with every line (its position and the [`Line`] with its explanation) of the
+    /// partners at `partners` (positions in [`Settlement::partners`]), in order; each
+    /// partner's pipeline is re-run once for its explanations.
+    pub fn for_each_line(
+        &self,
+        partners: Range<usize>,
+        mut f: impl FnMut(usize, Line) -> Result<()>,
+    ) -> Result<()> {
+        let src = &self.sources;
+        let ctx = src.ctx();
+        let mut scratch = src.prep.scratch();
+        for wi in partners {
+            let (a, b) = self.line_range[wi];
+            if a == b {
+                continue;
+            }
+            let pid = &self.partners[wi].partner_id;
+            let w = src.work(wi, pid, &mut scratch)?;
+            for i in a..b {
+                let mut line = self.bare_line(i, &w);
+                let c = self.lines.component[i] as usize;
+                let k = self.lines.period[i] as usize;
+                let am = self.lines.amounts[i];
+                let adj = [am[1], am[2], am[3], am[4], am[5]];
+                line.explanation = ctx.explanation(&w, c, k, am[0], adj, am[PAYABLE]);
+                if money::take_overflow() {
+                    return Err(overflow_error(
+                        &src.table,
+                        pid,
+                        Some(&src.prep.components[c].id),
+                        "the explanation of its rebate",
+                    ));
+                }
+                f(i, line)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The explanations of the lines at `rows` (positions in line order), in that order.
+    pub fn explanations(&self, rows: &[usize]) -> Result<Vec<String>> {
+        let n = self.lines.len();
+        if let Some(bad) = rows.iter().find(|&&i| i >= n) {
+            return Err(crate::error::Error::Request(format!(
+                "line {bad} does not exist: the settlement has {n} lines"
+            )));
+        }
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        order.sort_by_key(|&j| rows[j]);
+        let mut out = vec![String::new(); rows.len()];
+        let mut next = 0;
+        let mut partners: Vec<usize> = rows.iter().map(|&i| self.lines.partner[i] as usize).collect();
+        partners.sort_unstable();
+        partners.dedup();
+        for wi in partners {
+            self.for_each_line(wi..wi + 1, |i, l| {
+                while next < order.len() && rows[order[next]] == i {
+                    out[order[next]] = l.explanation.clone();
+                    next += 1;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(out)
+    }
+
+    /// Line `i` without its explanation (empty), its volumes from the partner's `w`.
+    fn bare_line(&self, i: usize, w: &PartnerWork) -> Line {
+        let src = &self.sources;
+        let (c, k) = (
+            self.lines.component[i] as usize,
+            self.lines.period[i] as usize,
+        );
+        let pt = &self.partners[self.lines.partner[i] as usize];
+        let pc = &src.prep.components[c];
+        let cal = &src.programme.calendar;
+        let (volume_period, volume_to_date) = line_volumes(src, &w.measures, c, k);
+        let tier = self.lines.tier[i];
+        let (basis, tier_threshold, reward) = reward_columns(&pc.rule, tier, src.prep.decimals);
+        let a = self.lines.amounts[i];
+        Line {
+            partner_id: pt.partner_id.clone(),
+            segment: pt.segment.clone(),
+            component: pc.id.clone(),
+            kind: kind_name(&pc.rule).to_owned(),
+            period: k as u32 + 1,
+            period_label: cal.label(k as u32),
+            period_start: cal.period_start(k as u32),
+            period_end: cal.period_end(k as u32),
+            basis: basis.to_owned(),
+            volume_period,
+            volume_to_date,
+            tier,
+            tier_threshold,
+            reward,
+            calculated: a[0],
+            adj_component_cap: a[1],
+            adj_exclusive_group: a[2],
+            adj_partner_cap: a[3],
+            adj_minimum_payout: a[4],
+            adj_budget_cut: a[5],
+            payable: a[PAYABLE],
+            payment_date: src.programme.payment_date(k as u32),
+            explanation: String::new(),
+        }
+    }
+}
+
+/// The volume of component `c` measured in period `k` and from the programme start to its
+/// end (units for a per-unit rule, else the rule's volume), from a partner's `measures`.
+pub(super) fn line_volumes(
+    src: &Sources,
+    measures: &[Decimal],
+    c: usize,
+    k: usize,
+) -> (Decimal, Decimal) {
+    let prep = &src.prep;
+    let vol_slot = if matches!(prep.components[c].rule, PreparedRule::PerUnit { .. }) {
+        slot::UNITS
+    } else {
+        slot::VOLUME
+    };
+    let volume_period = measures[prep.index(c, k, vol_slot)];
+    let volume_to_date: Decimal = (0..=k)
+        .map(|j| measures[prep.index(c, j, vol_slot)])
+        .sum();
+    (volume_period, volume_to_date)
+}
