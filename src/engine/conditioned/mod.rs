@@ -38,8 +38,10 @@ use crate::rules::{slot, Baseline, Prepared};
 
 mod closed;
 mod evidence;
+mod mix;
 mod posterior;
 pub(crate) use closed::CLOSED_RULES;
+pub(crate) use mix::MixEvidence;
 use evidence::{Evidence, ThetaRows};
 use posterior::{backward, cholesky, classify_buyers, forward, market_var, theta_layout};
 
@@ -60,6 +62,8 @@ pub(crate) struct Observed {
     pub partial_bought: Vec<bool>,
     /// Actual measures of each partner, as the kernel's flat measures: `n × measure_len`.
     pub measures: Vec<f64>,
+    /// What the actuals show of each partner's category mix and units per revenue.
+    pub mix: MixEvidence,
 }
 
 /// Factorise the posterior precision `q` in place (its lower Cholesky factor) and solve for
@@ -158,7 +162,8 @@ impl<'p> CondEngine<'p> {
         model: &Model,
         obs: Observed,
     ) -> Result<CondEngine<'p>> {
-        let s = Setup::new(programme, population, model)?;
+        let mut s = Setup::new(programme, population, model)?;
+        mix::condition_mix(&mut s, &obs.mix, !population.categories.is_empty());
         let n = s.partners.len();
         let t = obs.t_obs;
         debug_assert_eq!(obs.gross.len(), n * t);
