@@ -2,15 +2,20 @@
 //! effective-rate method, less the prior accrual, split into run rate and catch-up.
 
 use super::Forecast;
+use rust_decimal::prelude::ToPrimitive;
 use chrono::NaiveDate;
 use serde::Serialize;
 
 /// A journal-ready accrual line for one partner and component at the forecast date.
 ///
-/// `required = estimated_final × volume_to_date / expected_final_volume` (effective-rate
-/// method); `movement = required − prior` is the entry to book, split into `run_rate` (the
-/// effective rate on the current month's volume) and `catch_up` (the cumulative catch-up on
-/// earlier purchases when the estimate moved). Positive: debit `debit_account`, credit
+/// `required = settled_closed + closed_adjustment + open_estimate × open volume to date /
+/// expected open volume`: the periods closed at the forecast date at their settled amount
+/// (the settlement of the actuals) plus what the year-level rules are still expected to move
+/// on them, and the open periods by the effective-rate method. `movement = required − prior`
+/// is the entry to book, split into `run_rate` (the current month's share: the effective open
+/// rate on its volume, or its volume's share of the settled period when the month closed a
+/// period) and `catch_up` (the cumulative catch-up on earlier purchases when the estimate
+/// moved). Positive: debit `debit_account`, credit
 /// `credit_account`; a negative movement reverses them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JournalLine {
@@ -36,6 +41,14 @@ pub struct JournalLine {
     pub estimated_final: f64,
     /// Effective rate = estimated final / expected final volume.
     pub effective_rate: f64,
+    /// Settled payable of the periods closed at the forecast date (the settlement of the
+    /// actuals).
+    pub settled_closed: f64,
+    /// What the year-level rules are expected to move on the closed periods
+    /// ([`super::ClosedAdjustments`] summed).
+    pub closed_adjustment: f64,
+    /// Expected payout of the open periods.
+    pub open_estimate: f64,
     /// Accrual required to date.
     pub required: f64,
     /// Accrued before (input).
@@ -59,13 +72,18 @@ impl Forecast {
     /// applies to it (and every prior accrual), partners and components in id order.
     pub fn journal(&self) -> Vec<JournalLine> {
         let components = self.components.len();
-        let mut partner_order: Vec<usize> = (0..self.partner_ids.len()).collect();
-        partner_order.sort_by(|&a, &b| self.partner_ids[a].cmp(&self.partner_ids[b]));
-        let mut component_order: Vec<usize> = (0..components).collect();
-        component_order.sort_by(|&a, &b| self.components[a].cmp(&self.components[b]));
+        let periods = self.period_labels.len();
+        let closed = self.closed_periods;
+        // the month of the forecast date closes a period: its run rate is a share of that
+        // period's settled amount
+        let month_period = if closed > 0 && self.as_of == self.period_ends[closed - 1] {
+            Some(closed - 1)
+        } else {
+            None
+        };
         let mut out = Vec::new();
-        for &i in &partner_order {
-            for &c in &component_order {
+        for i in self.partner_order() {
+            for c in self.component_order() {
                 let j = i * components + c;
                 if !self.active[j] && self.prior[j] == 0.0 {
                     continue;
@@ -76,16 +94,36 @@ impl Forecast {
                     self.volume_final[j],
                     self.volume_month[j],
                 );
-                let (rate, share, month_share) = if vfin > 0.0 {
-                    let r = est / vfin;
-                    (r, (vtd / vfin).clamp(0.0, 1.0), vmon / vfin)
+                let base = j * periods;
+                let closed_volume: f64 = self.period_volume[base..base + closed].iter().sum();
+                let settled_closed = self.settled_closed(i, c);
+                let closed_adjustment = self.closed_adjustments(i, c).total();
+                let open = self.open_total(i, c);
+                let (open_to_date, open_final) = (vtd - closed_volume, vfin - closed_volume);
+                let (open_share, open_rate) = if open_final > 0.0 {
+                    ((open_to_date / open_final).clamp(0.0, 1.0), open / open_final)
+                } else if closed < periods {
+                    (self.elapsed_share, 0.0)
                 } else {
-                    (0.0, self.elapsed_share, 0.0)
+                    (0.0, 0.0)
                 };
-                let required = self.round(est * share);
+                let rate = if vfin > 0.0 { est / vfin } else { 0.0 };
+                let required =
+                    self.round(settled_closed + closed_adjustment + open * open_share);
                 let prior = self.prior[j];
                 let movement = self.round(required - prior);
-                let run_rate = self.round(est * month_share);
+                let run_rate = match month_period {
+                    Some(k) => {
+                        let v = self.period_volume[base + k];
+                        let s = self.settled(i, c, k).to_f64().unwrap_or(0.0);
+                        if v > 0.0 {
+                            self.round(s * vmon / v)
+                        } else {
+                            0.0
+                        }
+                    }
+                    None => self.round(open_rate * vmon),
+                };
                 let catch_up = self.round(movement - run_rate);
                 let (debit, credit) = if movement >= 0.0 {
                     ("Rebates (contra-revenue)", "Accrued rebates (liability)")
@@ -117,6 +155,9 @@ impl Forecast {
                     expected_final_volume: vfin,
                     estimated_final: est,
                     effective_rate: rate,
+                    settled_closed,
+                    closed_adjustment,
+                    open_estimate: open,
                     required,
                     prior,
                     movement,

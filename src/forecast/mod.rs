@@ -58,6 +58,7 @@
 
 mod actuals;
 mod cash;
+mod closed;
 mod distribution;
 mod journal;
 mod options;
@@ -68,6 +69,7 @@ mod scenarios;
 mod watch;
 
 pub use cash::CashLine;
+pub use closed::{ClosedAdjustments, PeriodAmount, RULE_NAMES};
 pub use distribution::{distribution, half_sample_mode, Distribution, Estimates};
 pub use journal::JournalLine;
 pub use options::{ForecastOptions, ForecastProgress};
@@ -119,6 +121,7 @@ pub fn forecast(
     let prior = prior::prior_amounts(opts.prior_accruals, population, &prepared)?;
     let mut engine = CondEngine::new(programme, population, model, to_date.observed)?;
     engine.set_cancel(opts.cancel);
+    let settled = closed::settle_closed(programme, &partners, actuals, engine.closed_periods())?;
     let accumulated = scenarios::run_scenarios(&engine, population, opts)?;
     let watch = watch::watch_list(programme, population, &engine, &accumulated);
     Ok(Forecast::new(result::Parts {
@@ -131,6 +134,7 @@ pub fn forecast(
         volume_to_date: to_date.volume_to_date,
         volume_month: to_date.volume_month,
         prior,
+        settled,
         accumulated,
         watch,
     }))

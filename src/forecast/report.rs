@@ -1,7 +1,7 @@
 //! A forecast's results as one serializable document (for JSON output).
 
 use super::distribution::{distribution, Distribution, Estimates};
-use super::{CashLine, Forecast, JournalLine, Row, WatchEntry};
+use super::{CashLine, Forecast, JournalLine, PeriodAmount, Row, WatchEntry};
 use crate::summary::Estimate;
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -17,6 +17,7 @@ impl Forecast {
             scenarios: self.scenarios,
             confidence: self.confidence,
             months_observed: self.months_observed,
+            closed_periods: self.closed_periods,
             partial_month: self.partial_month,
             budget: self.budget,
             total: self.total_distribution(),
@@ -26,6 +27,7 @@ impl Forecast {
             by_segment: self.by_segment(),
             by_component: self.by_component(),
             by_partner: self.by_partner(),
+            periods: self.component_periods(),
             journal: self.journal(),
             watch_list: self.watch.clone(),
             cash_schedule: self.cash_schedule(),
@@ -50,6 +52,8 @@ pub struct ForecastReport {
     pub confidence: f64,
     /// Complete months of actuals.
     pub months_observed: usize,
+    /// Periods closed at the forecast date (their amounts are the settled actuals).
+    pub closed_periods: usize,
     /// Share of the next month simulated.
     pub partial_month: f64,
     /// Budget.
@@ -68,6 +72,9 @@ pub struct ForecastReport {
     pub by_component: Vec<Row>,
     /// Per partner.
     pub by_partner: Vec<Row>,
+    /// Per component and period: closed periods at their settled amount with what the
+    /// year-level rules are expected to move on it, open periods at their expected payout.
+    pub periods: Vec<PeriodAmount>,
     /// Accrual journal.
     pub journal: Vec<JournalLine>,
     /// Watch list.

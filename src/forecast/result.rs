@@ -2,6 +2,7 @@
 //! the IFRS 15 estimates, budget exceedance, breakdowns per partner, segment and component).
 
 use super::actuals::MonthsObserved;
+use super::closed::SettledClosed;
 use super::distribution::{distribution, method_text, Distribution, Estimates};
 use super::options::ForecastOptions;
 use super::scenarios::Accumulated;
@@ -101,6 +102,21 @@ pub struct Forecast {
     pub(super) rounding: crate::money::Rounding,
     /// The watch list.
     pub(super) watch: Vec<WatchEntry>,
+    /// Periods closed at the forecast date.
+    pub(super) closed_periods: usize,
+    /// `partners × components × periods`: settled payable of the closed periods (exact).
+    pub(super) settled_payable: Vec<rust_decimal::Decimal>,
+    /// `partners × components × periods`: the settled budget cut in it.
+    pub(super) settled_budget_cut: Vec<rust_decimal::Decimal>,
+    /// `partners × components × periods`: basis volume of the actuals per period.
+    pub(super) period_volume: Vec<f64>,
+    /// `partners × components × RULES`: mean amount each rule moves on the closed periods
+    /// (the budget cut before subtracting the settled cut).
+    pub(super) closed_adj: Vec<f64>,
+    /// `partners × components × periods`: mean payout of the open periods.
+    pub(super) open_mean: Vec<f64>,
+    /// `scenarios × components`: the closed periods' final payout.
+    pub(super) component_closed: Vec<f64>,
 }
 
 impl Forecast {
@@ -233,6 +249,7 @@ pub(super) struct Parts<'a> {
     pub volume_to_date: Vec<f64>,
     pub volume_month: Vec<f64>,
     pub prior: Vec<f64>,
+    pub settled: SettledClosed,
     pub accumulated: Accumulated,
     pub watch: Vec<WatchEntry>,
 }
@@ -250,6 +267,7 @@ impl Forecast {
             volume_to_date,
             volume_month,
             prior,
+            settled,
             accumulated,
             watch,
         } = parts;
@@ -283,6 +301,12 @@ impl Forecast {
             segments: population.segments.clone(),
             components: prep.components.iter().map(|c| c.id.clone()).collect(),
             mean_partner_component: accumulated.mean_payout(),
+            closed_adj: accumulated.mean_closed_adjustments(),
+            open_mean: accumulated.mean_open(),
+            closed_periods: settled.closed,
+            settled_payable: settled.payable,
+            settled_budget_cut: settled.budget_cut,
+            period_volume: settled.volume,
             volume_final: accumulated.mean_volume(),
             payout: accumulated.payout,
             payout_before_budget: accumulated.payout_before_budget,
@@ -290,6 +314,7 @@ impl Forecast {
             component_payout: accumulated.component_payout,
             segment_payout: accumulated.segment_payout,
             cash: accumulated.cash,
+            component_closed: accumulated.component_closed,
             period_labels: (0..periods).map(|k| calendar.label(k)).collect(),
             period_ends: (0..periods).map(|k| calendar.period_end(k)).collect(),
             payment_dates: (0..periods).map(|k| programme.payment_date(k)).collect(),
