@@ -1,21 +1,26 @@
 """Calibration: a demand model estimated from the partners' own transaction history.
 
-``calibrate(history, partners)`` returns a :class:`Calibration`: the calibrated
-:class:`~rebatesim.Model`, every estimate with its standard error and 90% interval,
-``K`` parameter draws (input uncertainty), per-partner estimates (category mix shrunk to
-the segment's, unit price, last-12-months revenue) and diagnostic tables. The estimators
-and what the engine does not use yet are documented in ``docs/calibration.md``.
+``calibrate(history, partners, programme=None, as_of=None)`` returns a :class:`Calibration`:
+the calibrated :class:`~rebatesim.Model`, every estimate with its standard error and 90%
+interval, ``K`` parameter draws (input uncertainty), per-partner estimates (category mix
+shrunk to the segment's, unit price, last-12-months revenue), diagnostic tables and, with
+the programme that was in force over the history, the behaviour estimates (stretch from
+bunching at its thresholds, pull-forward). :meth:`Calibration.report` writes the fit report
+(HTML with charts), :meth:`Calibration.save` the whole folder that ``rebatesim calibrate
+--out DIR`` writes. The estimators and what the engine does not use yet are documented in
+``docs/calibration.md``.
 """
 
 from __future__ import annotations
 
 import os
 import warnings as _warnings
-from typing import Any, Dict, List, Union
+from typing import Any, Dict, List, Optional, Union
 
 from . import _core
+from ._calibration_report import notebook_html, output_files, report_html
+from ._inputs import as_programme, date_text, load_partners, load_transactions
 from .exceptions import RequestError
-from .settlement import load_partners, load_transactions
 from .demand import Model
 
 __all__ = ["calibrate", "Calibration"]
@@ -89,9 +94,114 @@ class Calibration:
         """What the user should know (thin segments, partners without purchases, ...)."""
         return self._core.warnings()
 
+    @property
+    def behaviour(self) -> Optional[Dict[str, Any]]:
+        """The behaviour estimates from the past programme's thresholds (None without a
+        programme, or when the history never approaches its thresholds): the bunching
+        histogram (``counts``, ``fitted``), the stretch ``share`` in the window below the
+        threshold with ``share_se``, the ``pull_forward`` share with its SE, the window and
+        degree ``sensitivity`` table."""
+        return self._core.behaviour()
+
+    def bunching_histogram(self) -> Any:
+        """The bunching histogram: bin centre of ``volume / threshold − 1``, observed
+        partner-periods and the counterfactual (DataFrame; empty without behaviour)."""
+        import pandas as pd
+
+        b = self.behaviour
+        if b is None:
+            return pd.DataFrame({"z": [], "count": [], "counterfactual": []})
+        z = [-b["range"] + (j + 0.5) * b["bin_width"] for j in range(len(b["counts"]))]
+        return pd.DataFrame({"z": z, "count": b["counts"], "counterfactual": b["fitted"]})
+
+    def bunching_sensitivity(self) -> Any:
+        """The stretch share at other excluded windows and polynomial degrees (DataFrame)."""
+        import pandas as pd
+
+        b = self.behaviour
+        return pd.DataFrame(b["sensitivity"] if b is not None else
+                            {"below": [], "above": [], "degree": [], "share": [], "normalised": []})
+
+    def segment_months(self) -> Any:
+        """Per segment and month: the observed segment-month effect, its seasonal + trend
+        fit, buying partners, and the population's market path (DataFrame)."""
+        import pandas as pd
+
+        d = self.diagnostics
+        rows = []
+        for g, seg in enumerate(d["segments"]):
+            for t, month in enumerate(d["months"]):
+                rows.append((seg, month, d["segment_effect"][g][t], d["segment_fitted"][g][t], d["buying"][g][t],
+                             d["market_path"][t]))
+        return pd.DataFrame(rows, columns=["segment", "month", "effect", "fitted", "buying_partners", "market"])
+
+    def churn_curves(self) -> Any:
+        """Per segment and month: the share of partners present from the start still buying,
+        observed and fitted (DataFrame)."""
+        import pandas as pd
+
+        d = self.diagnostics
+        rows = []
+        for g, seg in enumerate(d["segments"]):
+            for t, month in enumerate(d["months"]):
+                rows.append((seg, month, d["churn_observed"][g][t], d["churn_fitted"][g][t]))
+        return pd.DataFrame(rows, columns=["segment", "month", "observed", "fitted"])
+
+    def report_html(self) -> str:
+        """The fit report as one self-contained HTML page (inline SVG charts)."""
+        return report_html(self)
+
+    def report(self, path: PathLike) -> None:
+        """Write the fit report (:meth:`report_html`) to ``path`` (an ``.html`` file)."""
+        from .outputs import check_file_target
+
+        target = check_file_target(path, suffixes=(".html", ".htm"))
+        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        try:
+            tmp.write_text(report_html(self), encoding="utf-8")
+            os.replace(tmp, target)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+
+    def save(self, directory: PathLike, *, force: bool = False) -> None:
+        """Write the calibration folder atomically (all or nothing): ``model.toml`` (the
+        estimates and SEs as comments), ``draws/draw_NNNN.toml``, ``estimates.csv``,
+        ``partners_calibrated.csv``, ``diagnostics/*.csv``, ``charts/*.svg|png``,
+        ``warnings.txt`` and ``report.html``. An existing non-empty folder is replaced only
+        with ``force``."""
+        from .outputs import write_folder
+
+        write_folder(directory, output_files(self), force=force)
+
+    def charts(self) -> Dict[str, str]:
+        """The fit charts as SVG documents, by name."""
+        return dict(self._core.chart_svgs())
+
+    def _repr_html_(self) -> str:
+        return notebook_html(self)
+
     def __repr__(self) -> str:
         start, months = self._core.history()
         return f"Calibration({months} months from {start}, {len(self._core.partners()['partner_id'])} partners)"
+
+
+def _history_table(history: Any) -> Any:
+    """The history for the core: a gzip-compressed CSV path (``.csv.gz``, as the bundled
+    example's) is read here; everything else as every table input."""
+    if isinstance(history, (str, os.PathLike)) and os.fspath(history).endswith(".gz"):
+        import gzip
+
+        path = os.fspath(history)
+        try:
+            with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
+                text = f.read()
+        except OSError as e:
+            from .exceptions import FileError
+
+            raise FileError(f"{path}: {e.strerror or e}", path=path) from None
+        return _core.TransactionTable.from_csv_text(text, path)
+    return load_transactions(history)
 
 
 def calibrate(
@@ -104,17 +214,27 @@ def calibrate(
     draws: int = 100,
     bootstrap: int = 400,
     seed: int = 1,
+    programme: Any = None,
+    as_of: Any = None,
 ) -> Calibration:
     """Calibrate a demand model on a history of transaction lines (at least 13 months;
-    DataFrame or CSV path, the settlement format) and, optionally, the partner table (for
+    DataFrame or CSV path, also gzip-compressed ``.csv.gz``; the settlement format) and, optionally, the partner table (for
     segments). Each warning is also issued as a ``UserWarning``.
+
+    ``programme`` (a :class:`~rebatesim.Programme`, dict or file): the programme that was in
+    force over the history; its tier thresholds give the behaviour estimates (stretch from
+    bunching, pull-forward), with a warning when the history never approaches them.
+    ``as_of`` (a date or ``YYYY-MM-DD``): use the history up to that date only (whole
+    months; a date inside a month drops that month, with a warning).
 
     Raises :class:`~rebatesim.DataError` naming the table, row and column (a history
     shorter than 13 months, a month without purchases, an unknown partner, a segment with
     too few partners) or :class:`~rebatesim.RequestError` for a bad option.
     """
-    tx = load_transactions(history)
+    tx = _history_table(history)
     p = None if partners is None else load_partners(partners)
+    prog = None if programme is None else as_programme(programme)._spec
+    day = None if as_of is None else date_text(as_of)
     core = _core.calibrate(
         tx,
         p,
@@ -124,6 +244,8 @@ def calibrate(
         _count("draws", draws, 0, 100_000),
         _count("bootstrap", bootstrap, 0, 100_000),
         _count("seed", seed, 0, 2**64 - 1),
+        prog,
+        day,
     )
     for w in core.warnings():
         _warnings.warn(w, UserWarning, stacklevel=2)

@@ -13,6 +13,7 @@
         --actuals actuals.csv --as-of 2027-06-30 [--prior-accruals prior.csv] [--json | --out DIR [--force]]
     rebatesim demo [--out DIR] [--force] [--no-report]
     rebatesim backtest [--programme P --partners CSV --model M] [--years 500] [--scenarios 200]
+    rebatesim calibrate --history FILE --partners CSV [--programme FILE] [--as-of DATE] --out DIR [--force]
 
 ``--out DIR`` on simulate, compare and demo writes a report folder (report.html,
 summary.json, summary.csv, the tables as CSV, results.xlsx, every chart as SVG and
@@ -35,6 +36,7 @@ import math
 import os
 import re
 import sys
+import warnings
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import _checks
@@ -322,7 +324,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from .exceptions import FileError
     from .programme import Programme
     from .settlement import settle
-    from .demand import Model
     from .simulation import simulate
 
     out = _demo_out(args)
@@ -339,7 +340,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             ) from None
     progress = not args.json and sys.stderr.isatty()
     programme = Programme.from_file(example_path("programme.toml"))
-    model = Model.from_file(example_path("model.toml"))
+    # 0. calibrate the demand model on the three years of history before the programme
+    cal, model = _demo_calibration(programme)
     # 1. before the year: forecast from the partners' prior-year baselines and the demand model
     r = simulate(programme, example_path("partners.csv"), model, scenarios=args.scenarios,
                  seed=args.seed, threads=args.threads, progress=progress)
@@ -350,14 +352,17 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     check = {"actual_payable": s.summary()["totals"]["payable"], "forecast_mean": float(r.payout.mean()),
              "share_of_scenarios_at_or_below_actual": rank}
     if out is not None:
-        _demo_report(args, out, programme, model, r, s, check, progress)
+        _demo_report(args, out, programme, model, r, s, check, progress, cal)
     if args.json:
         sys.stdout.write(_demo_json(r, s, check) + "\n")
         return 0
     print(f"The bundled example: {programme!r}\n  {example_path('programme.toml')}\n")
-    print("1. Forecast before the year: Monte Carlo simulation of the partners' purchasing from their "
-          "prior-year baselines\n   (demand model examples/distributor/model.toml; every scenario also "
-          "run without the programme)\n")
+    print("0. Calibration: the demand model estimated from the partners' history 2024-2026\n"
+          "   (history.csv.gz; the programme's thresholds give stretch and pull-forward; the margin rate and "
+          "the uplift\n   elasticity, which a history cannot give, are taken from model.toml)\n")
+    print(_demo_calibration_text(cal))
+    print("\n1. Forecast before the year: Monte Carlo simulation of the partners' purchasing from their "
+          "prior-year baselines\n   (the calibrated demand model; every scenario also run without the programme)\n")
     print(simulation_text(r))
     print("\n2. Settlement after the year: the actual transactions, exactly, to the cent\n")
     print(settlement_text(s))
@@ -368,8 +373,36 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+DEMO_CALIBRATION = dict(draws=20, bootstrap=100, seed=1)
+
+
+def _demo_calibration(programme: Any) -> Tuple[Any, Any]:
+    """The demo's calibration on the bundled history and the model it simulates with: the
+    calibrated one, with the margin rate and uplift elasticity of model.toml (assumptions a
+    history cannot give)."""
+    from ._examples import example_path
+    from .calibration import calibrate
+    from .demand import Model
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the demo prints its warnings' count, not each
+        cal = calibrate(example_path("history.csv.gz"), example_path("history_partners.csv"), programme=programme,
+                        **DEMO_CALIBRATION)
+    hand = Model.from_file(example_path("model.toml")).to_dict()
+    d = cal.model.to_dict()
+    d.setdefault("economics", {})["margin_rate"] = hand["economics"]["margin_rate"]
+    d.setdefault("behaviour", {}).setdefault("uplift", {})["elasticity"] = hand["behaviour"]["uplift"]["elasticity"]
+    return cal, Model.from_dict(d)
+
+
+def _demo_calibration_text(cal: Any) -> str:
+    from ._calibration_report import summary_text
+
+    return summary_text(cal).replace(" (on stderr and in warnings.txt)", " (see the report's calibration page)")
+
+
 def _demo_report(args: argparse.Namespace, out: str, programme: Any, model: Any, r: Any, s: Any,
-                 check: Dict[str, Any], progress: bool) -> None:
+                 check: Dict[str, Any], progress: bool, cal: Any = None) -> None:
     """The demo's report folder: the forecast report, a small sensitivity tornado, the
     exact settlement of the actual year and the check of one against the other."""
     from ._examples import example_path
@@ -382,7 +415,9 @@ def _demo_report(args: argparse.Namespace, out: str, programme: Any, model: Any,
                            seed=args.seed, threads=args.threads, progress=progress, assumptions=DEMO_ASSUMPTIONS)
     inputs = {
         "Programme": example_path("programme.toml"), "Partners": example_path("partners.csv"),
-        "Model": example_path("model.toml"), "Transactions (actual year)": example_path("transactions.csv"),
+        "Model": "calibrated on " + example_path("history.csv.gz") + " (calibration.html, model_calibrated.toml; "
+                 "margin rate and uplift from " + example_path("model.toml") + ")",
+        "Transactions (actual year)": example_path("transactions.csv"),
         "Scenarios": f"{args.scenarios:,}", "Seed": str(args.seed),
     }
     rep = simulation_report(r, title=f"Rebate forecast and actuals: {programme.name}", inputs=inputs, model=model,
@@ -401,6 +436,9 @@ def _demo_report(args: argparse.Namespace, out: str, programme: Any, model: Any,
     rep.add_file("settlement_lines.csv", files["lines.csv"])
     rep.add_file("settlement_partners.csv", files["partners.csv"])
     rep.add_file("summary.json", _demo_json(r, s, check) + "\n")
+    if cal is not None:
+        rep.add_file("calibration.html", cal.report_html())
+        rep.add_file("model_calibrated.toml", model.to_toml())
     with args.outputs:
         rep.write(args.out_target.path)
 
@@ -487,6 +525,27 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     if args.out:
         print(f"\nwrote coverage.csv, errors.csv, table.md, summary.json to {args.out}")
     return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from ._calibration_report import output_files, summary_text, write_files
+    from .calibration import calibrate
+
+    _declare_outputs(args)
+    c = calibrate(args.history, args.partners, programme=args.programme, as_of=args.as_of, draws=args.draws,
+                  bootstrap=args.bootstrap, seed=args.seed, churn_silent_months=args.churn_silent_months)
+    files = output_files(c)
+    with args.outputs:
+        write_files(args.out_target.path, files)
+    print(summary_text(c))
+    print(f"\nwrote model.toml (estimates and standard errors as comments), {len(c._core.draw_incidence())} draws, "
+          f"estimates.csv, partners_calibrated.csv, diagnostics, charts and report.html to {args.out}")
+    return 0
+
+
+def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    """The CLI's warnings: one stderr line each, ``rebatesim: warning: ...``."""
+    print(f"rebatesim: warning: {message}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -601,6 +660,30 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--threads", type=_THREADS, default=None, help="worker threads (default: all cores; results do not depend on it)")
     outputs(b)
     b.set_defaults(func=_cmd_backtest)
+
+    cal = sub.add_parser("calibrate", help="calibrate a demand model on transaction history",
+                         description="Estimate the demand model (seasonality, growth, market/segment/partner/noise "
+                                     "factors, incidence, churn, returns, orders, mixes; with --programme, stretch and "
+                                     "pull-forward from bunching) on 13+ months of transaction lines, with standard "
+                                     "errors, parameter draws and a fit report (docs/calibration.md).")
+    cal.add_argument("--history", required=True, metavar="FILE", type=_path,
+                     help="transaction lines (partner_id, date, quantity, revenue, optional category, order_id)")
+    cal.add_argument("--partners", required=True, metavar="CSV", type=_path, help="partner table (partner_id, segment)")
+    cal.add_argument("--programme", metavar="FILE", type=_path, default=None,
+                     help="the programme in force over the history (its thresholds give stretch and pull-forward)")
+    cal.add_argument("--as-of", metavar="DATE", type=_date, default=None,
+                     help="use the history up to this date only, YYYY-MM-DD (whole months)")
+    cal.add_argument("--draws", type=_whole(0, 100_000), default=100, help="parameter draws K (default 100)")
+    cal.add_argument("--bootstrap", type=_whole(0, 100_000), default=400,
+                     help="market bootstrap replications (default 400)")
+    cal.add_argument("--churn-silent-months", type=_whole(1, 120), default=6, metavar="K",
+                     help="a partner silent for K months at the end counts as churned (default 6)")
+    cal.add_argument("--seed", type=_SEED, default=1, help="seed of the draws and the bootstrap (default 1)")
+    cal.add_argument("--out", required=True, metavar="DIR", type=_path,
+                     help="write model.toml, draws/, estimates.csv, partners_calibrated.csv, diagnostics/, charts/ "
+                          "and report.html to DIR (atomically: all or nothing)")
+    cal.add_argument("--force", action="store_true", help="replace an existing non-empty --out DIR (atomically)")
+    cal.set_defaults(func=_cmd_calibrate)
     return parser
 
 
@@ -622,7 +705,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 parser.error(f"{option} only applies with --tolerance")
     func: Callable[[argparse.Namespace], int] = args.func
     try:
-        return func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return func(args)
     except RebatesimError as e:
         print(f"rebatesim: error: {e}", file=sys.stderr)
         return EXIT_ERROR

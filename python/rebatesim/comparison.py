@@ -17,6 +17,7 @@ import os
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union, cast
 
 from . import _checks, _core, _format
+from ._demand_warning import warn_if_riskless
 from ._display import comparison_html
 from ._format import num
 from ._inputs import as_model, as_population, as_programme
@@ -71,6 +72,7 @@ def compare(
     progs = [as_programme(p) for _, p in items]
     pop = as_population(population)
     mod = as_model(model)
+    warn_if_riskless(None if model is None else mod)
     kw = run_options(scenarios, seed, threads, chunk_size, precision, max_scenarios, memory_limit)
     core = with_progress(progress, "compare", lambda callback: _core.compare(
         names, [p._spec for p in progs], pop._core, mod._core, kw, progress=callback))

@@ -31,6 +31,7 @@ from typing import Any, Dict, Optional, Tuple, Union
 import numpy as np
 
 from . import _checks, _core, _format
+from ._demand_warning import warn_if_riskless
 from ._display import forecast_html
 from ._format import num
 from ._inputs import as_model, as_population, as_programme, date_text, load_prior_accruals, load_transactions
@@ -86,6 +87,7 @@ def forecast(
     prog = as_programme(programme)
     pop = as_population(population)
     mod = as_model(model)
+    warn_if_riskless(None if model is None else mod)
     tx = load_transactions(actuals)
     prior = None if prior_accruals is None else load_prior_accruals(prior_accruals)
     n, sd, th = _checks.scenarios(scenarios), _checks.seed(seed), _checks.threads(threads)

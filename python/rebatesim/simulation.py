@@ -21,6 +21,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 import numpy as np
 
 from . import _core, _format
+from ._demand_warning import warn_if_riskless
 from ._display import simulation_html
 from ._format import num
 from ._inputs import as_model, as_population, as_programme
@@ -80,6 +81,7 @@ def simulate(
     prog = as_programme(programme)
     pop = as_population(population)
     mod = as_model(model)
+    warn_if_riskless(None if model is None else mod)
     kw = run_options(scenarios, seed, threads, chunk_size, precision, max_scenarios, memory_limit)
     core = with_progress(progress, prog.name,
                          lambda callback: _core.simulate(prog._spec, pop._core, mod._core, kw, progress=callback))

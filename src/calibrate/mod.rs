@@ -39,15 +39,20 @@
 // comparisons (`!(x > 0.0)`) are deliberate: they reject NaN along with the out-of-range.
 #![allow(clippy::needless_range_loop, clippy::neg_cmp_op_on_partial_ord)]
 
+mod behaviour;
+mod bunching;
 mod fit;
 mod linalg;
 mod panel;
 mod steps;
 
+pub use behaviour::{BehaviourFit, BunchingRow};
+
 use crate::data::{Partners, Transactions};
 use crate::demand::{MarketProcess, Model};
 use crate::error::{Error, Result};
-use crate::programme::Format;
+use crate::programme::{Compiled, Format};
+use chrono::{Datelike, NaiveDate};
 use fit::IncidenceFit;
 use linalg::{chi2_quantile, Mat, Z95};
 use rand::SeedableRng;
@@ -77,6 +82,9 @@ pub struct Options {
     pub bootstrap: usize,
     /// Seed of the draws and of the bootstrap.
     pub seed: u64,
+    /// Use only the history up to this date (whole months: a date inside a month drops that
+    /// month, with a warning). `None`: all of it.
+    pub as_of: Option<NaiveDate>,
 }
 
 impl Default for Options {
@@ -88,6 +96,7 @@ impl Default for Options {
             draws: 100,
             bootstrap: 400,
             seed: 1,
+            as_of: None,
         }
     }
 }
@@ -177,6 +186,10 @@ pub struct Diagnostics {
     pub churn_k_rule: Vec<f64>,
     /// Log residuals of partner-months (a sample of at most 20,000, for the QQ plot).
     pub residual_sample: Vec<f64>,
+    /// Last-12-months purchases of the partners present over that whole year ...
+    pub annual_observed: Vec<f64>,
+    /// ... and their fit (partner level, segment-month effects, noise, incidence).
+    pub annual_fitted: Vec<f64>,
 }
 
 /// The result of [`calibrate`].
@@ -203,6 +216,9 @@ pub struct Calibration {
     /// Things the user should know (thin segments, partners without purchases, estimates at
     /// a bound, ...).
     pub warnings: Vec<String>,
+    /// Stretch and pull-forward from bunching at a past programme's thresholds (with
+    /// [`calibrate_with`] and a programme whose thresholds the history approaches).
+    pub behaviour: Option<BehaviourFit>,
 }
 
 impl Calibration {
@@ -326,6 +342,31 @@ pub fn calibrate(
     partners: Option<&Partners>,
     options: &Options,
 ) -> Result<Calibration> {
+    calibrate_with(history, partners, None, options)
+}
+
+/// The last day of the whole months up to `as_of`, and whether `as_of` fell inside a month.
+fn month_cutoff(as_of: NaiveDate) -> (NaiveDate, bool) {
+    let next = as_of.succ_opt().unwrap_or(as_of);
+    if next.month() != as_of.month() {
+        (as_of, false)
+    } else {
+        (
+            as_of.with_day(1).and_then(|d| d.pred_opt()).unwrap_or(as_of),
+            true,
+        )
+    }
+}
+
+/// [`calibrate`] with the programme that was in force over the history: its tier thresholds
+/// give the behaviour estimates (stretch from bunching, pull-forward; `docs/calibration.md`,
+/// "Behaviour"), with a warning when the history never approaches them.
+pub fn calibrate_with(
+    history: &Transactions,
+    partners: Option<&Partners>,
+    programme: Option<&Compiled>,
+    options: &Options,
+) -> Result<Calibration> {
     if options.churn_silent_months == 0 {
         return Err(Error::Request(
             "churn_silent_months must be at least 1".into(),
@@ -336,7 +377,8 @@ pub fn calibrate(
             "draws and bootstrap must be at most 100,000".into(),
         ));
     }
-    let p = panel::build(history, partners)?;
+    let cut = options.as_of.map(month_cutoff);
+    let p = panel::build(history, partners, cut.map(|c| c.0))?;
     let (n, t_len, g_len) = (p.n(), p.months, p.segments.len());
     let ptable = partners.map(|x| x.table.as_str()).unwrap_or("partners");
     let cx = Ctx {
@@ -361,6 +403,11 @@ pub fn calibrate(
         },
         warnings: Vec::new(),
     };
+    if let (Some(as_of), Some((end, true))) = (options.as_of, cut) {
+        acc.warnings.push(format!(
+            "as_of {as_of} falls inside a month: the history is used up to {end} (whole months only; a part month would read as a drop in demand)"
+        ));
+    }
     steps::checks::check_history(&cx, &mut acc)?;
 
     // 1. two-way fixed effects and the within-partner components
@@ -387,7 +434,11 @@ pub fn calibrate(
     // 9. per-partner table
     let partners_out = steps::report::partner_table(&cx, &inc, &totals, mixes, mix_weight);
     // 10. diagnostics
-    let diag = steps::report::diagnostics(&cx, &fe, &pf, &fitted_series, &inc);
+    let mut diag = steps::report::diagnostics(&cx, &fe, &pf, &fitted_series, &inc);
+    (diag.annual_observed, diag.annual_fitted) =
+        steps::report::annual_volumes(&cx, &fe, &inc, &acc.model);
+    // 11. behaviour at a past programme's thresholds
+    let behaviour = programme.and_then(|prog| steps::behaviour::behaviour(&cx, prog, &mut acc));
 
     let Acc {
         estimates,
@@ -407,6 +458,7 @@ pub fn calibrate(
         months: t_len,
         warnings,
         estimates,
+        behaviour,
     };
     let draws = make_draws(&cal, &pf.boot, pf.sigma_m, pf.rho_m, &inc.inc_fits, options)?;
     Ok(Calibration { draws, ..cal })

@@ -64,8 +64,12 @@ fn f64_of(d: Decimal) -> f64 {
 
 /// Aggregate `tx` by partner and month. `partners` gives segments (and the full list of
 /// partners, so that partners without purchases are reported); without it every partner of
-/// the history is in one segment.
-pub(crate) fn build(tx: &Transactions, partners: Option<&Partners>) -> Result<Panel> {
+/// the history is in one segment. With `until`, lines dated after it are left out.
+pub(crate) fn build(
+    tx: &Transactions,
+    partners: Option<&Partners>,
+    until: Option<chrono::NaiveDate>,
+) -> Result<Panel> {
     if tx.is_empty() {
         return Err(Error::data(
             &tx.table,
@@ -76,7 +80,8 @@ pub(crate) fn build(tx: &Transactions, partners: Option<&Partners>) -> Result<Pa
     }
     let (ids_all, key_partner, segments, seg_of_all) = partner_numbering(tx, partners)?;
 
-    let (first, last, t_len) = month_range(tx)?;
+    let kept = |i: usize| until.is_none_or(|u| tx.date[i] <= u);
+    let (first, last, t_len) = month_range(tx, until)?;
     let n_all = ids_all.len();
     let cells = n_all
         .checked_mul(t_len)
@@ -98,6 +103,9 @@ pub(crate) fn build(tx: &Transactions, partners: Option<&Partners>) -> Result<Pa
     let mut month_lines = vec![0usize; t_len];
     let mut order_pairs: Vec<(u64, f64)> = Vec::new();
     for i in 0..tx.len() {
+        if !kept(i) {
+            continue;
+        }
         let p = key_partner[tx.partner_key[i] as usize].unwrap_or(0);
         let t = (month_no(&tx.date[i]) - first) as usize;
         let cell = p * t_len + t;
@@ -257,10 +265,26 @@ fn partner_numbering(
     Ok((ids_all, key_partner, segments, seg_of_all))
 }
 
-/// First and last month number of the history and its months; an error under 13 months.
-fn month_range(tx: &Transactions) -> Result<(i64, i64, usize)> {
-    let first = tx.date.iter().map(month_no).min().unwrap_or(0);
-    let last = tx.date.iter().map(month_no).max().unwrap_or(0);
+/// First and last month number of the history (up to `until`) and its months; an error
+/// under 13 months.
+fn month_range(
+    tx: &Transactions,
+    until: Option<chrono::NaiveDate>,
+) -> Result<(i64, i64, usize)> {
+    let dates = || tx.date.iter().filter(move |d| until.is_none_or(|u| **d <= u));
+    if let (Some(u), None) = (until, dates().next()) {
+        return Err(Error::data(
+            &tx.table,
+            None,
+            Some("date"),
+            format!(
+                "no line dated on or before {u} (as_of): the history starts {}",
+                tx.date.iter().min().map(|d| d.to_string()).unwrap_or_default()
+            ),
+        ));
+    }
+    let first = dates().map(month_no).min().unwrap_or(0);
+    let last = dates().map(month_no).max().unwrap_or(0);
     let t_len = (last - first + 1) as usize;
     if t_len < 13 {
         return Err(Error::data(
@@ -268,10 +292,11 @@ fn month_range(tx: &Transactions) -> Result<(i64, i64, usize)> {
             None,
             Some("date"),
             format!(
-                "the history covers {t_len} month{} ({} to {}); calibration needs at least 13 months (a year for seasonality and one more month), and 24 to 48 give usable standard errors",
+                "the history covers {t_len} month{} ({} to {}{}); calibration needs at least 13 months (a year for seasonality and one more month), and 24 to 48 give usable standard errors",
                 if t_len == 1 { "" } else { "s" },
                 label(first),
-                label(last)
+                label(last),
+                until.map(|u| format!(", up to as_of {u}")).unwrap_or_default()
             ),
         ));
     }

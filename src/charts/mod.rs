@@ -15,6 +15,12 @@
 //! | cumulative accrual and cash by month, fan of percentiles | [`AccrualFan`] |
 //! | expected ROI (or margin) against P95 payout per design | [`RiskReturn`] |
 //! | one-at-a-time sensitivity (tornado) | [`Tornado`] |
+//! | calibration fit: seasonality per segment with 90% bands | [`SeasonalityFit`] |
+//! | calibration fit: segment-month effects against seasonality + trend | [`TrendFit`] |
+//! | calibration fit: QQ plot of log residuals | [`ResidualQq`] |
+//! | calibration fit: annual partner volume, observed vs fitted | [`AnnualVolumeFit`] |
+//! | calibration fit: churn curves, observed vs fitted | [`ChurnFit`] |
+//! | calibration fit: bunching at tier thresholds with the counterfactual | [`BunchingFit`] |
 //!
 //! Colours are a fixed palette indexed by order ([`series_colour`]): pass
 //! designs and segments in the same order to every chart and each keeps its
@@ -82,9 +88,16 @@ macro_rules! frame_fields {
 }
 
 mod attainment;
+mod calibration;
 mod comparison;
 mod distribution;
 mod fan;
+mod fit_bunching;
+mod fit_churn;
+mod fit_qq;
+mod fit_seasonality;
+mod fit_trend;
+mod fit_volume;
 pub mod format;
 mod frame;
 mod raster;
@@ -92,11 +105,19 @@ mod risk_return;
 mod size;
 mod sensitivity;
 mod tornado;
+mod xy;
 
 pub use attainment::{AttainmentSeries, TierAttainment};
+pub use calibration::FitCharts;
 pub use comparison::{DesignComparison, DesignDistribution};
 pub use distribution::PayoutDistribution;
 pub use fan::{AccrualFan, FanSeries};
+pub use fit_bunching::BunchingFit;
+pub use fit_churn::{ChurnFit, ChurnSeries};
+pub use fit_qq::ResidualQq;
+pub use fit_seasonality::{SeasonalityBand, SeasonalityFit};
+pub use fit_trend::{TrendFit, TrendSeries};
+pub use fit_volume::AnnualVolumeFit;
 pub use risk_return::{ReturnMeasure, RiskReturn, RiskReturnPoint};
 pub use tornado::{Tornado, TornadoBar, ValueUnit};
 pub use size::{check_size, HEIGHTS, WIDTHS};
@@ -281,6 +302,18 @@ pub enum AnyChart {
     RiskReturn(RiskReturn),
     /// See [`Tornado`].
     Tornado(Tornado),
+    /// See [`SeasonalityFit`].
+    SeasonalityFit(SeasonalityFit),
+    /// See [`TrendFit`].
+    TrendFit(TrendFit),
+    /// See [`ResidualQq`].
+    ResidualQq(ResidualQq),
+    /// See [`AnnualVolumeFit`].
+    AnnualVolumeFit(AnnualVolumeFit),
+    /// See [`ChurnFit`].
+    ChurnFit(ChurnFit),
+    /// See [`BunchingFit`].
+    BunchingFit(BunchingFit),
 }
 
 macro_rules! any_chart {
@@ -326,7 +359,13 @@ any_chart!(
     TierAttainment,
     AccrualFan,
     RiskReturn,
-    Tornado
+    Tornado,
+    SeasonalityFit,
+    TrendFit,
+    ResidualQq,
+    AnnualVolumeFit,
+    ChurnFit,
+    BunchingFit
 );
 
 fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>> {

@@ -2,9 +2,13 @@
 //! `rebatesim.calibrate` in python/rebatesim/calibration.py).
 
 use super::errors::IntoPy;
+use super::programme::PyProgramme;
 use super::settle::{PyPartners, PyTransactions};
-use crate::calibrate::{calibrate as core_calibrate, Calibration, Options};
+use crate::calibrate::{calibrate_with, Calibration, Options};
+use crate::charts::FitCharts;
 use crate::programme::Format;
+use crate::request::parse_date;
+use pyo3::types::PyBytes;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::collections::BTreeMap;
@@ -101,12 +105,73 @@ impl PyCalibration {
         d.set_item("churn_fitted", g.churn_fitted.clone())?;
         d.set_item("churn_k_rule", g.churn_k_rule.clone())?;
         d.set_item("residual_sample", g.residual_sample.clone())?;
+        d.set_item("annual_observed", g.annual_observed.clone())?;
+        d.set_item("annual_fitted", g.annual_fitted.clone())?;
         Ok(d)
     }
 
     /// Warnings for the user.
     fn warnings(&self) -> Vec<String> {
         self.inner.warnings.clone()
+    }
+
+    /// The behaviour estimates from a past programme's thresholds (`None` without one, or
+    /// when the history never approaches them).
+    fn behaviour<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(b) = &self.inner.behaviour else {
+            return Ok(None);
+        };
+        let d = PyDict::new(py);
+        d.set_item("programme", b.programme.clone())?;
+        d.set_item("components", b.components.clone())?;
+        d.set_item("notch", b.notch)?;
+        d.set_item("observations", b.observations)?;
+        d.set_item("bin_width", b.bin_width)?;
+        d.set_item("range", b.range)?;
+        d.set_item("counts", b.counts.clone())?;
+        d.set_item("fitted", b.fitted.clone())?;
+        d.set_item("below", b.below)?;
+        d.set_item("above", b.above)?;
+        d.set_item("degree", b.degree)?;
+        d.set_item("share", b.share)?;
+        d.set_item("share_se", b.share_se)?;
+        d.set_item("normalised", b.normalised)?;
+        d.set_item("normalised_se", b.normalised_se)?;
+        let s = &b.sensitivity;
+        let t = PyDict::new(py);
+        t.set_item("below", s.iter().map(|r| r.below).collect::<Vec<_>>())?;
+        t.set_item("above", s.iter().map(|r| r.above).collect::<Vec<_>>())?;
+        t.set_item("degree", s.iter().map(|r| r.degree).collect::<Vec<_>>())?;
+        t.set_item("share", s.iter().map(|r| r.share).collect::<Vec<_>>())?;
+        t.set_item("normalised", s.iter().map(|r| r.normalised).collect::<Vec<_>>())?;
+        d.set_item("sensitivity", t)?;
+        d.set_item("spike", b.spike)?;
+        d.set_item("dip", b.dip)?;
+        d.set_item("pull_forward", b.pull_forward)?;
+        d.set_item("pull_forward_se", b.pull_forward_se)?;
+        Ok(Some(d))
+    }
+
+    /// The fit report's charts as (name, SVG document) pairs.
+    fn chart_svgs(&self, py: Python<'_>) -> PyResult<Vec<(String, String)>> {
+        let c = &self.inner;
+        py.detach(|| FitCharts::of(c).svgs())
+            .py_err(py)
+            .map(|v| v.into_iter().map(|(k, s)| (k.to_string(), s)).collect())
+    }
+
+    /// The fit report's charts as (name, PNG bytes) pairs at `scale`.
+    #[pyo3(signature = (scale=1.0))]
+    fn chart_pngs<'py>(
+        &self,
+        py: Python<'py>,
+        scale: f64,
+    ) -> PyResult<Vec<(String, Bound<'py, PyBytes>)>> {
+        let c = &self.inner;
+        let v = py.detach(|| FitCharts::of(c).pngs(scale)).py_err(py)?;
+        Ok(v.into_iter()
+            .map(|(k, b)| (k.to_string(), PyBytes::new(py, &b)))
+            .collect())
     }
 
     /// (first month `YYYY-MM`, number of months).
@@ -117,7 +182,7 @@ impl PyCalibration {
 
 /// Calibrate a demand model on a transaction history.
 #[pyfunction]
-#[pyo3(signature = (history, partners=None, churn_silent_months=6, min_segment_partners=5, warn_segment_partners=30, draws=100, bootstrap=400, seed=1))]
+#[pyo3(signature = (history, partners=None, churn_silent_months=6, min_segment_partners=5, warn_segment_partners=30, draws=100, bootstrap=400, seed=1, programme=None, as_of=None))]
 #[allow(clippy::too_many_arguments)]
 fn calibrate(
     py: Python<'_>,
@@ -129,7 +194,13 @@ fn calibrate(
     draws: usize,
     bootstrap: usize,
     seed: u64,
+    programme: Option<&Bound<'_, PyProgramme>>,
+    as_of: Option<&str>,
 ) -> PyResult<PyCalibration> {
+    let as_of = as_of
+        .map(|d| parse_date("as_of", d))
+        .transpose()
+        .py_err(py)?;
     let options = Options {
         churn_silent_months,
         min_segment_partners,
@@ -137,10 +208,12 @@ fn calibrate(
         draws,
         bootstrap,
         seed,
+        as_of,
     };
     let tx = &history.inner;
     let p = partners.map(|p| &p.inner);
-    py.detach(|| core_calibrate(tx, p, &options))
+    let prog = programme.map(|p| &p.get().compiled);
+    py.detach(|| calibrate_with(tx, p, prog, &options))
         .py_err(py)
         .map(|inner| PyCalibration { inner })
 }

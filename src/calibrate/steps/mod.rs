@@ -2,6 +2,7 @@
 //! they appear here; each adds its estimates, model fields and warnings to an [`Acc`] and
 //! returns what the later stages need.
 
+pub(super) mod behaviour;
 pub(super) mod checks;
 pub(super) mod components;
 pub(super) mod incidence;

@@ -137,3 +137,49 @@ pub(in crate::calibrate) fn diagnostics(
     }
     diag
 }
+
+/// Observed and fitted last-12-months purchases of the partners present over that whole year
+/// (first purchase before it, not churned): observed the sum, fitted
+/// `π_g Σ_t exp(a_i + f[g,t] + σ_e,g²/2)` over the same months (the partner's level, the
+/// segment-month effect, lognormal noise on buying months, incidence).
+pub(in crate::calibrate) fn annual_volumes(
+    cx: &Ctx,
+    fe: &TwoWay,
+    inc: &Incidence,
+    model: &crate::demand::Model,
+) -> (Vec<f64>, Vec<f64>) {
+    let Ctx {
+        p,
+        options,
+        n,
+        t_len,
+        ..
+    } = *cx;
+    let from = t_len.saturating_sub(12);
+    let k = options.churn_silent_months;
+    let (mut obs, mut fit) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        if inc.firsts[i] >= from.max(1) || t_len - 1 - inc.lasts[i] >= k {
+            continue;
+        }
+        let g = p.seg[i];
+        let name = &p.segments[g];
+        let s = model
+            .noise
+            .segments
+            .get(name)
+            .copied()
+            .unwrap_or(model.noise.sigma);
+        let pi = inc.inc_fits[g].pi;
+        let mut f = 0.0;
+        for t in from..t_len {
+            let e = fe.f[g * t_len + t];
+            if e.is_finite() {
+                f += pi * (fe.a[i] + e + 0.5 * s * s).exp();
+            }
+        }
+        obs.push(p.gross[i * t_len + from..(i + 1) * t_len].iter().sum());
+        fit.push(f);
+    }
+    (obs, fit)
+}

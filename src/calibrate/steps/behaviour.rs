@@ -1,0 +1,455 @@
+//! Step 11 of [`super::calibrate`] when a past programme is given: stretch from the bunching
+//! of period volumes just above its tier thresholds (the notch estimator of
+//! [`crate::calibrate::bunching`]) and pull-forward from the end-of-period spike of the
+//! bunchers and their following dip; uplift stays an explicit assumption.
+
+#![allow(clippy::needless_range_loop, clippy::neg_cmp_op_on_partial_ord)]
+
+use super::{Acc, Ctx};
+use crate::calibrate::behaviour::{BehaviourFit, BunchingRow};
+use crate::calibrate::bunching::{notch, notch_se, sd, Histogram};
+use crate::calibrate::est;
+use crate::calibrate::linalg::Z95;
+use crate::calibrate::panel::Panel;
+use crate::programme::{Basis, CompiledComponent, Measure, Returns, Reward, Rule, TierMethod};
+use crate::programme::Compiled;
+use rand::SeedableRng;
+use rust_decimal::prelude::ToPrimitive;
+
+/// Half-width of the histogram of `z = volume / threshold − 1`.
+pub(in crate::calibrate) const RANGE: f64 = 0.5;
+/// Its bin width.
+pub(in crate::calibrate) const BIN: f64 = 0.01;
+/// The main excluded window below and above the threshold, and the polynomial degree.
+pub(in crate::calibrate) const BELOW: f64 = 0.10;
+pub(in crate::calibrate) const ABOVE: f64 = 0.02;
+pub(in crate::calibrate) const DEGREE: usize = 5;
+/// Fewer partner-periods within ±RANGE of a threshold: not estimated (a warning).
+const MIN_OBSERVATIONS: usize = 50;
+/// The engine's default stretch sensitivity, used to turn the share into `max_probability`.
+const SENSITIVITY: f64 = 10.0;
+
+/// One partner-period near a threshold.
+struct Obs {
+    z: f64,
+    /// Months of the period.
+    len: usize,
+    /// Volume of its last month and the period's volume extrapolated from its other months.
+    last: f64,
+    base: f64,
+    /// Volume of the following period (when the history has it).
+    next: Option<f64>,
+    /// Payoff of reaching the threshold over the purchase needed (retroactive tiers).
+    ratio: Option<f64>,
+}
+
+/// A component's volume of partner `i` in month `t` (its categories, its basis, net or gross).
+fn month_volume(p: &Panel, c: &CompiledComponent, basis: Basis, i: usize, t: usize) -> f64 {
+    let cell = i * p.months + t;
+    let g = p.gross[cell];
+    if !(g > 0.0) {
+        return 0.0;
+    }
+    let share = match &c.scope.categories {
+        None => 1.0,
+        Some(_) => {
+            let nc = p.categories.len();
+            let mut s = 0.0;
+            for (k, name) in p.categories.iter().enumerate() {
+                if c.scope.includes_category(Some(name)) {
+                    s += p.cat_rev[cell * nc + k] as f64;
+                }
+            }
+            (s / g).clamp(0.0, 1.0)
+        }
+    };
+    let net = if c.returns == Returns::Net {
+        (1.0 - p.returns[cell] / g).max(0.0)
+    } else {
+        1.0
+    };
+    match basis {
+        Basis::Revenue => g * share * net,
+        Basis::Units => p.units[cell] * share * net,
+    }
+}
+
+/// The reward of tier `k` at volume `v` under a retroactive ladder (0 below the first tier).
+fn reward(tiers: &[(f64, Reward)], k: Option<usize>, v: f64) -> Option<f64> {
+    let Some(k) = k else { return Some(0.0) };
+    match tiers[k].1 {
+        Reward::Rate(r) => Some(r.to_f64()? * v),
+        Reward::Fixed(a) => Some(a.to_f64()?),
+        Reward::PerUnit(_) => None,
+    }
+}
+
+/// The partner-periods of component `c` near its thresholds; the largest volume over the
+/// lowest threshold (to say how far the history is from the ladder).
+fn observations(cx: &Ctx, prog: &Compiled, c: &CompiledComponent, out: &mut Vec<Obs>) -> f64 {
+    let Rule::Volume {
+        basis,
+        method,
+        tiers,
+        ..
+    } = &c.rule
+    else {
+        return 0.0;
+    };
+    let p = cx.p;
+    let tiers: Vec<(f64, Reward)> = tiers
+        .iter()
+        .filter_map(|t| Some((t.threshold.to_f64()?, t.reward)))
+        .filter(|t| t.0 > 0.0)
+        .collect();
+    if tiers.is_empty() {
+        return 0.0;
+    }
+    let len = match c.measure {
+        Measure::Period => prog.calendar.length.months() as usize,
+        Measure::Cumulative => prog.calendar.months() as usize,
+    };
+    let start_abs = p.start.0 as i64 * 12 + p.start.1 as i64 - 1;
+    let prog_abs = {
+        use chrono::Datelike;
+        prog.calendar.start.year() as i64 * 12 + prog.calendar.start.month0() as i64
+    };
+    let starts: Vec<usize> = (0..p.months)
+        .filter(|&t| (start_abs + t as i64 - prog_abs).rem_euclid(len as i64) == 0)
+        .filter(|&t| t + len <= p.months)
+        .collect();
+    let mut max_ratio: f64 = 0.0;
+    for i in 0..p.n() {
+        if !c.scope.includes_partner(&p.ids[i], &p.segments[p.seg[i]]) {
+            continue;
+        }
+        let window = |t0: usize| -> Vec<f64> {
+            (t0..t0 + len)
+                .map(|t| month_volume(p, c, *basis, i, t))
+                .collect()
+        };
+        for &t0 in &starts {
+            let m = window(t0);
+            let v: f64 = m.iter().sum();
+            if !(v > 0.0) {
+                continue;
+            }
+            max_ratio = max_ratio.max(v / tiers[0].0);
+            // the nearest threshold on the log scale
+            let k = (0..tiers.len())
+                .min_by(|&a, &b| {
+                    (v / tiers[a].0)
+                        .ln()
+                        .abs()
+                        .total_cmp(&(v / tiers[b].0).ln().abs())
+                })
+                .unwrap_or(0);
+            let th = tiers[k].0;
+            let z = v / th - 1.0;
+            if !(z.abs() < RANGE) {
+                continue;
+            }
+            let last = m[len - 1];
+            let base = if len >= 2 {
+                (v - last) * len as f64 / (len - 1) as f64
+            } else {
+                f64::NAN
+            };
+            let next = (t0 + 2 * len <= p.months).then(|| window(t0 + len).iter().sum::<f64>());
+            let ratio = if *method == TierMethod::Retroactive && z < 0.0 {
+                let below = if k == 0 { None } else { Some(k - 1) };
+                match (reward(&tiers, Some(k), th), reward(&tiers, below, v)) {
+                    (Some(a), Some(b)) if th > v => Some((a - b) / (th - v)),
+                    _ => None,
+                }
+            } else {
+                None
+            };
+            out.push(Obs {
+                z,
+                len,
+                last,
+                base,
+                next,
+                ratio,
+            });
+        }
+    }
+    max_ratio
+}
+
+/// Spike, dip and pull-forward share (`len × dip / spike`) of a set of observations.
+fn pull_forward(obs: &[&Obs]) -> (f64, f64, f64) {
+    let (mut eb, mut nb, mut ec, mut nc) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut len = 0usize;
+    for o in obs {
+        let Some(next) = o.next else { continue };
+        if o.len < 2 || !(o.base > 0.0) {
+            continue;
+        }
+        len = o.len;
+        let e = o.last / (o.base / o.len as f64) - 1.0;
+        let n = next / o.base - 1.0;
+        if o.z >= 0.0 && o.z < ABOVE {
+            eb.push(e);
+            nb.push(n);
+        } else if o.z < -BELOW || o.z >= ABOVE {
+            ec.push(e);
+            nc.push(n);
+        }
+    }
+    if eb.len() < 5 || ec.len() < 5 {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let spike = mean(&eb) - mean(&ec);
+    let dip = mean(&nc) - mean(&nb);
+    let pf = if spike > 0.0 {
+        len as f64 * dip / spike
+    } else {
+        f64::NAN
+    };
+    (spike, dip, pf)
+}
+
+/// The behaviour estimates: a [`BehaviourFit`] and, when the bunching is clear, the model's
+/// stretch and pull-forward; warnings when the programme's thresholds are never approached,
+/// when its tiers are kinks, and always about uplift.
+pub(in crate::calibrate) fn behaviour(
+    cx: &Ctx,
+    prog: &Compiled,
+    acc: &mut Acc,
+) -> Option<BehaviourFit> {
+    let mut obs = Vec::new();
+    let mut used = Vec::new();
+    // notches (retroactive ladders) identify stretch; kinks only when there is no notch
+    let has_notch = prog.components.iter().any(
+        |c| matches!(&c.rule, Rule::Volume { method, .. } if *method == TierMethod::Retroactive),
+    );
+    let mut notch_tiers = false;
+    let mut max_ratio: f64 = 0.0;
+    for c in &prog.components {
+        let Rule::Volume { method, .. } = &c.rule else {
+            continue;
+        };
+        if (*method == TierMethod::Retroactive) != has_notch {
+            continue;
+        }
+        if c.scope.categories.is_some() && cx.p.categories.is_empty() {
+            acc.warnings.push(format!(
+                "programme '{}', component '{}': its ladder counts only some categories and the history has no 'category' column: left out of the behaviour estimates",
+                prog.name, c.id
+            ));
+            continue;
+        }
+        let before = obs.len();
+        max_ratio = max_ratio.max(observations(cx, prog, c, &mut obs));
+        if obs.len() > before {
+            used.push(c.id.clone());
+            notch_tiers |= *method == TierMethod::Retroactive;
+        }
+    }
+    acc.estimates.push(est(
+        "behaviour.uplift.elasticity",
+        None,
+        0.0,
+        f64::NAN,
+        (f64::NAN, f64::NAN),
+        None,
+        "assumption: uplift is not identified from a history under one programme (it needs a change of programme or a holdout)",
+    ));
+    acc.warnings.push(format!(
+        "uplift is an assumption, not an estimate: a history under one programme ('{}') cannot separate the programme's uplift from the trend; behaviour.uplift.elasticity stays 0 — set it yourself and look at its line in the sensitivity tornado",
+        prog.name
+    ));
+    if prog
+        .components
+        .iter()
+        .all(|c| !matches!(c.rule, Rule::Volume { .. }))
+    {
+        acc.warnings.push(format!(
+            "programme '{}' has no volume ladder: stretch and pull-forward not estimated",
+            prog.name
+        ));
+        return None;
+    }
+    if obs.len() < MIN_OBSERVATIONS {
+        acc.warnings.push(format!(
+            "programme '{}': the history never approaches its tier thresholds ({} partner-period{} within ±{:.0}% of a threshold, at least {MIN_OBSERVATIONS} needed; the largest period volume is {:.1}% of the lowest threshold): stretch and pull-forward not estimated — is it the programme that was in force, with thresholds in the history's currency and periods?",
+            prog.name,
+            obs.len(),
+            if obs.len() == 1 { "" } else { "s" },
+            RANGE * 100.0,
+            max_ratio * 100.0
+        ));
+        return None;
+    }
+    let z: Vec<f64> = obs.iter().map(|o| o.z).collect();
+    let h = Histogram::new(&z, BIN, RANGE);
+    let seed = cx.options.seed;
+    let main = notch(&h, BELOW, ABOVE, DEGREE)?;
+    let (share_se, normalised_se) = notch_se(&h, BELOW, ABOVE, DEGREE, 200, seed);
+    let mut sensitivity = Vec::new();
+    for below in [0.05, 0.10, 0.15] {
+        for above in [0.02, 0.04] {
+            for degree in [3, 5, 7] {
+                let f = notch(&h, below, above, degree);
+                sensitivity.push(BunchingRow {
+                    below,
+                    above,
+                    degree,
+                    share: f.as_ref().map_or(f64::NAN, |f| f.share),
+                    normalised: f.as_ref().map_or(f64::NAN, |f| f.normalised),
+                });
+            }
+        }
+    }
+    // pull-forward and its bootstrap over partner-periods
+    let all: Vec<&Obs> = obs.iter().collect();
+    let (spike, dip, pf) = pull_forward(&all);
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(crate::rng::splitmix64(
+        seed ^ 0x5055_4c4c_464f_5257,
+    ));
+    let mut reps = Vec::new();
+    if pf.is_finite() {
+        for _ in 0..200 {
+            let sample: Vec<&Obs> = (0..obs.len())
+                .map(|_| &obs[((crate::rng::uniform(&mut rng) * obs.len() as f64) as usize).min(obs.len() - 1)])
+                .collect();
+            let (_, _, r) = pull_forward(&sample);
+            if r.is_finite() {
+                reps.push(r);
+            }
+        }
+    }
+    let pf_se = sd(&reps);
+
+    let method = format!(
+        "notch estimator: counterfactual polynomial of degree {DEGREE} fitted to the histogram of volume/threshold − 1 (bins of {BIN}) outside [−{BELOW}, {ABOVE}); missing mass below over counterfactual mass; Poisson bootstrap"
+    );
+    let ci = |v: f64, se: f64| (v - Z95 * se, v + Z95 * se);
+    acc.estimates.push(est(
+        "behaviour.stretch.share_in_window",
+        None,
+        main.share,
+        share_se,
+        ci(main.share, share_se),
+        None,
+        &method,
+    ));
+    acc.estimates.push(est(
+        "behaviour.bunching.normalised_excess",
+        None,
+        main.normalised,
+        normalised_se,
+        ci(main.normalised, normalised_se),
+        None,
+        "excess mass in [0, above) over the counterfactual count per bin",
+    ));
+    let significant = main.share - Z95 * share_se > 0.0;
+    let shares: Vec<f64> = sensitivity
+        .iter()
+        .map(|r| r.share)
+        .filter(|s| s.is_finite())
+        .collect();
+    let (lo, hi) = shares
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &s| {
+            (a.min(s), b.max(s))
+        });
+    if hi - lo > 2.0 * share_se.max(1e-9) {
+        acc.warnings.push(format!(
+            "the stretch share depends on the excluded window and the polynomial degree: {:.3} to {:.3} over windows below 5–15%, above 2–4% and degrees 3–7 (main: {:.3} ± {:.3}); see the sensitivity table",
+            lo, hi, main.share, share_se
+        ));
+    }
+    if !notch_tiers {
+        acc.warnings.push(format!(
+            "programme '{}': its ladders are incremental (kinks, not notches): bunching is reported but stretch is not identified from it without stronger assumptions; behaviour.stretch left off",
+            prog.name
+        ));
+    } else if !significant {
+        acc.warnings.push(format!(
+            "no bunching above the thresholds of programme '{}' distinguishable from zero (stretch share {:.3} ± {:.3}): behaviour.stretch left off",
+            prog.name, main.share, share_se
+        ));
+    } else {
+        // the engine's probability is max_probability × (1 − e^(−sensitivity × payoff/extra)):
+        // choose max_probability so that its mean over the window equals the share
+        let factors: Vec<f64> = obs
+            .iter()
+            .filter(|o| o.z >= -BELOW && o.z < 0.0)
+            .filter_map(|o| o.ratio)
+            .map(|r| 1.0 - (-SENSITIVITY * r).exp())
+            .collect();
+        let mean_f = if factors.is_empty() {
+            1.0
+        } else {
+            factors.iter().sum::<f64>() / factors.len() as f64
+        };
+        let maxp = main.share / mean_f.max(1e-9);
+        if maxp > 1.0 {
+            acc.warnings.push(format!(
+                "the stretch share {:.3} needs a max_probability of {:.2} at the default sensitivity: capped at 1",
+                main.share, maxp
+            ));
+        }
+        let maxp = maxp.clamp(0.0, 1.0);
+        let st = &mut acc.model.behaviour.stretch;
+        st.enabled = true;
+        st.max_shortfall = BELOW;
+        st.max_probability = maxp;
+        st.sensitivity = SENSITIVITY;
+        acc.estimates.push(est(
+            "behaviour.stretch.max_probability",
+            None,
+            maxp,
+            share_se / mean_f.max(1e-9),
+            (
+                ((main.share - Z95 * share_se) / mean_f).clamp(0.0, 1.0),
+                ((main.share + Z95 * share_se) / mean_f).clamp(0.0, 1.0),
+            ),
+            None,
+            "stretch share over the mean of 1 − e^(−sensitivity × payoff/extra) in the window (the engine's probability curve)",
+        ));
+        if pf.is_finite() {
+            let v = pf.clamp(0.0, 1.0);
+            acc.model.behaviour.pull_forward.share = v;
+            acc.estimates.push(est(
+                "behaviour.pull_forward.share",
+                None,
+                v,
+                pf_se,
+                ci(pf, pf_se),
+                None,
+                "months × dip / spike: bunchers' last-month spike and next-period dip against nearby non-bunchers'; bootstrap over partner-periods",
+            ));
+        } else {
+            acc.warnings.push(
+                "pull-forward not estimated: no end-of-period spike of the bunchers to measure it against (monthly periods, or no following period in the history)".into(),
+            );
+        }
+    }
+    Some(BehaviourFit {
+        programme: prog.name.clone(),
+        components: used,
+        notch: notch_tiers,
+        observations: obs.len(),
+        bin_width: BIN,
+        range: RANGE,
+        counts: h.counts.clone(),
+        fitted: main.fitted.clone(),
+        below: BELOW,
+        above: ABOVE,
+        degree: DEGREE,
+        share: main.share,
+        share_se,
+        normalised: main.normalised,
+        normalised_se,
+        sensitivity,
+        spike,
+        dip,
+        pull_forward: pf,
+        pull_forward_se: pf_se,
+    })
+}
