@@ -72,6 +72,14 @@ def settle(programme: Any, partners: Any, transactions: Any) -> "Settlement":
 
 
 # --------------------------------------------------------------------- result
+class SummaryDict(Dict[str, Any]):
+    """A dict that may also be called (returning itself): :attr:`Settlement.summary` became
+    a property and ``s.summary()`` keeps working."""
+
+    def __call__(self) -> "SummaryDict":
+        return self
+
+
 class Settlement:
     """The result of :func:`settle`: one line per partner, component and
     period, with every adjustment as a signed column so that
@@ -191,17 +199,20 @@ class Settlement:
         scale)."""
         return _format.json_text(json.loads(self._core.to_json(), parse_float=decimal.Decimal), self._core.decimals)
 
-    def summary(self) -> Dict[str, Any]:
-        """Headline figures as a JSON-ready dict (amounts as exact strings)."""
+    @property
+    def summary(self) -> "SummaryDict":
+        """Headline figures as a JSON-ready dict (amounts as exact strings). A property, as
+        :attr:`SimulationResult.summary <rebatesim.SimulationResult.summary>` is; calling it
+        (``s.summary()``, the spelling before) still works and returns the same dict."""
         lines = self._core.lines_columns()
-        return {
+        return SummaryDict({
             "programme": self._core.programme,
             "currency": self.currency,
             "partners": len(self._core.partners_columns()["partner_id"]),
             "lines": len(lines["partner_id"]),
             "budget_binding": self.budget_binding,
             "totals": {k: _format.money_text(v, self._core.decimals) for k, v in self.totals.items()},
-        }
+        })
 
     def _csv_files(self) -> Dict[str, str]:
         """The files of :meth:`to_csv`: exact amounts at the currency's scale, text cells
@@ -212,7 +223,7 @@ class Settlement:
                                              money=_LINE_MONEY),
             "partners.csv": _format.csv_text(self.by_partner(exact=True), dp, index=False),
             "standings.csv": _format.csv_text(self.standings_exact, dp, index=False),
-            "summary.json": json.dumps(self.summary(), indent=2) + "\n",
+            "summary.json": json.dumps(self.summary, indent=2) + "\n",
         }
 
     def to_csv(self, directory: PathLike, *, force: bool = False) -> None:
