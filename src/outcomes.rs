@@ -210,7 +210,7 @@ pub const OUTCOMES: &[Outcome] = &[
     outcome!(payout_counterfactual, Scenario, Money, Plain,
         "What the programme would pay (after the budget) on the counterfactual purchases."),
     outcome!(deadweight_share, Scenario, Fraction, Plain,
-        "min(payout counterfactual, payout) / payout (NaN when nothing is paid)."),
+        "min(payout counterfactual, payout) / payout, both before the budget (NaN when nothing is paid)."),
     outcome!(stretches, Scenario, Count, Plain,
         "Number of stretch purchases made."),
     outcome!(segment_payout, ScenarioBySegment, Money, No,

@@ -129,8 +129,10 @@ fn samples() -> Vec<(AnyChart, Vec<&'static str>)> {
                 "Liability and cash",
                 "Accrued liability (median)",
                 "Cash paid (median)",
-                "P25–P75",
-                "P10–P90",
+                // several series: each band in its series' colour, P10 and P90 dashed
+                "Accrued liability: P25–P75",
+                "Cash paid: P25–P75",
+                "P10 and P90",
                 "Budget 1,300,000 USD",
                 "Jan 2027",
                 "(USD)",
@@ -312,6 +314,26 @@ fn custom_size_is_honoured() {
         chart.render_svg(),
         Err(rebatesim::Error::Request(_))
     ));
+}
+
+#[test]
+fn risk_return_before_the_budget_cut_says_so() {
+    let mut chart = RiskReturn::new(
+        "Risk",
+        "EUR",
+        ReturnMeasure::Roi,
+        vec![
+            RiskReturnPoint::new("A", 2_400_000.0, 0.3),
+            RiskReturnPoint::new("B", 2_900_000.0, 0.2),
+        ],
+    )
+    .with_budget(2_300_000.0);
+    let after = chart.render_svg().unwrap();
+    assert!(!after.contains("before the budget cut") && !after.contains("before budget"));
+    chart.before_budget = true;
+    let svg = chart.render_svg().unwrap();
+    assert!(svg.contains("P95 total payout before the budget cut (EUR)"));
+    assert!(svg.contains("P95 2.4M before budget") && svg.contains("P95 2.9M before budget"));
 }
 
 #[test]

@@ -443,3 +443,53 @@ above = 100
     assert_eq!(st.lines().unwrap()[0].payable, Decimal::from_str("229.84").unwrap());
     assert_eq!(cents(ex.lines[0].payable), 22984);
 }
+
+/// `precision = P95` stops at the first checkpoint where the P95's standard error (on the
+/// scenarios run so far, in scenario order) is within the tolerance, not later (issue 20: the
+/// old, outward-rounded ranks overstated that standard error and ran longer than needed).
+#[test]
+fn precision_on_p95_stops_at_the_first_checkpoint_within_tolerance() {
+    let p = rich_programme("10000000");
+    let pop = rich_population();
+    let m = model(RICH_MODEL);
+    let se_at = |payout: &[f64], k: usize| {
+        let mut v = payout[..k].to_vec();
+        v.sort_by(f64::total_cmp);
+        rebatesim::summary::percentile_estimate(&v, 0.95).se
+    };
+    // the tolerance: the P95's standard error at 200 scenarios of a fixed run
+    let fixed = simulate(
+        &p,
+        &pop,
+        &m,
+        &SimOptions {
+            scenarios: 400,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let tolerance = se_at(&fixed.payout, 200);
+    let prec = Precision {
+        statistic: Statistic::Percentile(0.95),
+        tolerance,
+        max_scenarios: 400,
+        check_every: 25,
+    };
+    let r = simulate(
+        &p,
+        &pop,
+        &m,
+        &SimOptions {
+            precision: Some(prec),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(r.precision_met, Some(true));
+    assert_eq!(r.payout[..], fixed.payout[..r.scenarios]);
+    assert!(se_at(&r.payout, r.scenarios) <= tolerance);
+    for k in (25..r.scenarios).step_by(25) {
+        assert!(se_at(&r.payout, k) > tolerance, "within tolerance at {k} already");
+    }
+    assert!(r.scenarios <= 200, "ran {} scenarios", r.scenarios);
+}

@@ -177,21 +177,22 @@ fn per_segment_counterfactual_payout_is_cut_by_the_budget_pro_rata() {
         2_400.0,
         "payout cf a",
     );
-    // ROI a = 3,600 / 2,466.67 − 1 = 17/37, b = 600 / 1,233.33 − 1 = −19/37, deadweight 36/37
+    // ROI a = 3,600 / 2,466.67 − 1 = 17/37, b = 600 / 1,233.33 − 1 = −19/37; deadweight
+    // before the cut (which cuts with and without the programme alike): 2,400 / 2,640 = 10/11
     close(seg(&r, &r.segment_roi, "a"), 17.0 / 37.0, "roi a");
     close(seg(&r, &r.segment_roi, "b"), -19.0 / 37.0, "roi b");
     close(
         seg(&r, &r.segment_deadweight_share, "a"),
-        36.0 / 37.0,
+        10.0 / 11.0,
         "deadweight a",
     );
     close(
         seg(&r, &r.segment_deadweight_share, "b"),
-        36.0 / 37.0,
+        10.0 / 11.0,
         "deadweight b",
     );
     close(r.roi[0], 5.0 / 37.0, "total roi");
-    close(r.deadweight_share[0], 36.0 / 37.0, "total deadweight");
+    close(r.deadweight_share[0], 10.0 / 11.0, "total deadweight");
     segments_add_up(&r);
     // a budget below the counterfactual payout cuts that too: 3,000 of 3,600, pro rata
     let r = run("2", Some(3_000.0), UPLIFT);
@@ -210,11 +211,14 @@ fn per_segment_counterfactual_payout_is_cut_by_the_budget_pro_rata() {
         3_600.0 / 2_000.0 - 1.0,
         "roi a",
     );
+    // the budget binds with and without the programme: after the cut both pay 3,000 (a share
+    // of 1 whatever the programme changed), before it 3,600 of 3,960 would be paid anyway
     close(
         seg(&r, &r.segment_deadweight_share, "a"),
-        1.0,
+        10.0 / 11.0,
         "deadweight a",
     );
+    close(r.deadweight_share[0], 10.0 / 11.0, "total deadweight");
     segments_add_up(&r);
 }
 

@@ -10,10 +10,9 @@ Python.
 'EUR'
 """
 
-from __future__ import annotations
-
 # Re-exports only: every name below is defined in a module of its own (each module opens
-# with what it is for). The modules are named apart from the functions they hold
+# with what it is for). No ``from __future__ import annotations`` here: it would put the name
+# ``annotations`` into the ``rebatesim`` namespace. The modules are named apart from the functions they hold
 # (forecasting.forecast, sensitivities.sensitivity, backtesting.backtest), so that
 # ``rebatesim.forecast`` is always the function and ``rebatesim.forecasting`` the module.
 from . import charts, outputs, report

@@ -20,6 +20,7 @@ from ._format import (
     format_estimate,
     format_number,
     html_table,
+    num,
     plain_estimate,
     raw,
     styled_cell,
@@ -29,6 +30,7 @@ from ._format import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from .comparison import Comparison
+    from .demand import Model, Population
     from .forecasting import Forecast
     from .sensitivities import Sensitivity
     from .settlement import Settlement
@@ -36,7 +38,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["ADJUSTMENTS", "OUTCOME_ROWS", "NOTEBOOK_CSS", "programme_html", "settlement_html", "forecast_html",
            "sensitivity_html", "simulation_html", "comparison_html", "report_frame", "cards", "design_cells",
-           "settlement_breakdown", "settlement_text", "simulation_text", "forecast_text"]
+           "settlement_breakdown", "settlement_text", "simulation_text", "forecast_text", "population_html",
+           "model_html", "roi_note"]
 
 #: A settlement's adjustment columns and how a person reads them, in the order applied.
 ADJUSTMENTS = [
@@ -311,6 +314,8 @@ def cards(r: "SimulationResult") -> str:
     roi = s.loc["roi", "mean"]
     if finite(roi):
         out.append(card("Expected ROI", format_number(roi, "percent"), f"± {format_number(s.loc['roi', 'mean_se'], 'percent')}"))
+    else:
+        out.append(card("Expected ROI", "n/a", html.escape(roi_note(r))))
     im = s.loc["incremental_margin", "mean"]
     if finite(im):
         out.append(card("Incremental margin", f"{format_number(im)} {cur}",
@@ -344,17 +349,26 @@ def simulation_html(r: "SimulationResult") -> str:
 
 
 def design_cells(r: "SimulationResult") -> Dict[str, Any]:
-    """One design's figures as table cells (``value ± se``, HTML): mean and P95 payout, mean
-    revenue, incremental margin, ROI and P(budget binds) (None without a budget)."""
+    """One design's figures as table cells (``value ± se``, HTML): mean and P95 payout, the
+    P95 before the budget cut and the expected cut, mean revenue, incremental margin, ROI
+    and P(budget binds) (None without a budget)."""
     s = r.summary
     bb, bse = r.budget_binding
+    per = r.per_scenario
+    cut = (per["payout_before_budget"] - per["payout"]).to_numpy()
+    n = len(cut)
     return {
         "payout_mean": raw(format_estimate(s.loc["payout", "mean"], s.loc["payout", "mean_se"])),
         "payout_p95": raw(format_estimate(s.loc["payout", "p95"], s.loc["payout", "p95_se"])),
+        "payout_before_budget_p95": raw(format_estimate(s.loc["payout_before_budget", "p95"],
+                                                        s.loc["payout_before_budget", "p95_se"])),
+        "budget_cut": raw(format_estimate(cut.mean() if n else float("nan"),
+                                          cut.std(ddof=1) / n ** 0.5 if n > 1 else float("nan"))),
         "revenue": raw(format_estimate(s.loc["revenue", "mean"], s.loc["revenue", "mean_se"])),
         "incremental_margin": raw(format_estimate(s.loc["incremental_margin", "mean"],
                                                   s.loc["incremental_margin", "mean_se"])),
-        "roi": raw(format_estimate(s.loc["roi", "mean"], s.loc["roi", "mean_se"], "percent")),
+        "roi": (raw(format_estimate(s.loc["roi", "mean"], s.loc["roi", "mean_se"], "percent"))
+                if finite(s.loc["roi", "mean"]) else raw(f'n/a<span class="se"> ({html.escape(roi_note(r, short=True))})</span>')),
         "budget_binding": raw(format_estimate(bb, bse, "percent")) if r.budget is not None else None,
     }
 
@@ -368,20 +382,25 @@ def comparison_html(c: "Comparison") -> str:
     for name in names:
         r = c.results[name]
         d = design_cells(r)
-        rows.append([name, d["payout_mean"], d["payout_p95"], d["incremental_margin"], d["roi"],
-                     format_number(r.budget) if r.budget is not None else "none",
-                     d["budget_binding"] if r.budget is not None else ""])
+        rows.append([name, d["payout_mean"], d["payout_p95"]]
+                    + ([d["payout_before_budget_p95"], d["budget_cut"]] if first.budget is not None else [])
+                    + [d["incremental_margin"], d["roi"], format_number(r.budget) if r.budget is not None else "none",
+                       d["budget_binding"] if r.budget is not None else ""])
     drows = []
-    for name, row in c.differences.iterrows():
-        drows.append([f"{name} − {row.reference}", raw(format_estimate(row.payout_mean, row.payout_se)),
+    for dname, row in c.differences.iterrows():
+        drows.append([f"{dname} − {row.reference}", raw(format_estimate(row.payout_mean, row.payout_se)),
                       raw(format_estimate(row.incremental_margin_mean, row.incremental_margin_se)),
                       raw(format_estimate(row.roi_mean, row.roi_se, "percent")),
                       raw(format_estimate(row.budget_binding_mean, row.budget_binding_se, "percent"))])
     return (
         f'{NOTEBOOK_CSS}<div class="rbs"><strong>Comparison of {len(names)} designs</strong> — '
         f"{first.n_scenarios:,} scenarios each on common random numbers, seed {first.seed}, {html.escape(first.currency)}"
-        + html_table(["Design", "Mean payout", "P95 payout", "Incremental margin", "ROI", "Budget", "P(budget binds)"], rows,
-                     caption="± one Monte Carlo standard error")
+        + html_table(["Design", "Mean payout", "P95 payout"]
+                     + (["P95 before budget", "Expected cut"] if first.budget is not None else [])
+                     + ["Incremental margin", "ROI", "Budget", "P(budget binds)"], rows,
+                     caption="± one Monte Carlo standard error"
+                             + ("; P95 payout is after the budget cut, P95 before budget and the expected cut "
+                                "(mean before − after) show what the budget holds back" if first.budget is not None else ""))
         + html_table(["Difference", "Payout", "Incremental margin", "ROI", "P(budget binds)"], drows,
                      caption="Paired differences against the first design (same scenarios for every design)")
         + "</div>"
@@ -400,10 +419,14 @@ def simulation_text(r: "SimulationResult") -> str:
     ]
     rows = []
     for name in ["payout", "payout_before_budget", "revenue", "incremental_revenue", "incremental_margin", "roi", "deadweight_share"]:
-        ratio = name in ("roi", "deadweight_share")
-        rows.append([name.replace("_", " ")] + [plain_estimate(s.loc[name, st], s.loc[name, st + "_se"], ratio, dp)
+        pct = name in ("roi", "deadweight_share")  # as the report shows them
+        rows.append([name.replace("_", " ")] + [plain_estimate(num(s.loc[name, st]), num(s.loc[name, st + "_se"]), decimals=dp,
+                                                               percent=pct)
                                                 for st in ("mean", "p5", "p50", "p95")])
     out.append(text_table(["outcome", "mean", "P5", "P50", "P95"], rows, [False, True, True, True, True]))
+    note = roi_note(r)
+    if note:
+        out.append(f"\nROI n/a: {note}")
     if r.budget is not None:
         p, se = r.budget_binding
         out.append(f"\nP(budget binds) = {p:.3f} ± {se:.3f}")
@@ -412,8 +435,8 @@ def simulation_text(r: "SimulationResult") -> str:
     out.append(text_table(["segment", "mean payout", "mean revenue", "ROI", "deadweight share"],
                           [[str(i), plain_estimate(row.payout_mean, row.payout_se, decimals=dp),
                             plain_estimate(row.revenue_mean, row.revenue_se, decimals=dp),
-                            plain_estimate(row.roi_mean, row.roi_se, True),
-                            plain_estimate(row.deadweight_share_mean, row.deadweight_share_se, True)]
+                            plain_estimate(row.roi_mean, row.roi_se, percent=True),
+                            plain_estimate(row.deadweight_share_mean, row.deadweight_share_se, percent=True)]
                            for i, row in seg.iterrows()],
                           [False, True, True, True, True]))
     out.append("")
@@ -548,3 +571,51 @@ def report_frame(page: str) -> str:
     return (f'<iframe srcdoc="{html.escape(page, quote=True)}" sandbox="" '
             'style="width:100%;height:720px;border:1px solid #ddd" title="report"></iframe>')
 
+
+
+# ------------------------------------------------------------------ inputs
+def population_html(p: "Population") -> str:
+    """The notebook display of a population: partners and baselines per segment, the
+    partners without a baseline (simulated at their segment's median)."""
+    df = p.to_frame()
+    rows = []
+    for seg, g in df.groupby("segment", sort=True):
+        b = g["baseline_revenue"]
+        rows.append([str(seg), format_number(len(g), "count"), format_number(b.count(), "count"),
+                     format_number(b.median()), format_number(b.sum()),
+                     format_number(int((g["baseline_revenue"].isna() & g["baseline_units"].isna()).sum()), "count"),
+                     format_number(g["margin_rate"].mean(), "percent")])
+    missing = p.without_baseline()
+    note = ""
+    if missing:
+        note = (f'<div class="se">{len(missing):,} partner(s) without a baseline: simulated at their segment\'s '
+                "median baseline; growth and per-unit-above-baseline rules do not apply to them.</div>")
+    return (f'{NOTEBOOK_CSS}<div class="rbs"><strong>Population</strong> — {len(p):,} partners in '
+            f"{len(p.segments)} segment(s)"
+            + html_table(["Segment", "Partners", "With revenue baseline", "Median baseline revenue",
+                          "Total baseline revenue", "Without baseline", "Mean margin rate"], rows)
+            + note + '<div class="se">More: .to_frame(), .without_baseline()</div></div>')
+
+
+def model_html(m: "Model") -> str:
+    """The notebook display of a demand model: its description and every section as
+    written (TOML)."""
+    d = m.to_dict()
+    desc = d.get("description") or ""
+    return (f'{NOTEBOOK_CSS}<div class="rbs"><strong>Demand model</strong>'
+            + (f" — {html.escape(str(desc))}" if desc else "")
+            + f'<pre style="font-size:12px;margin:4px 0">{html.escape(m.to_toml())}</pre></div>')
+
+
+def roi_note(r: "SimulationResult", *, short: bool = False) -> str:
+    """Why a simulation's ROI is n/a ('' when it is a number): no margin rate (in the
+    partner table or the model's ``economics.margin_rate``) or no scenario pays anything."""
+    s = r.summary
+    if finite(s.loc["roi", "mean"]):
+        return ""
+    if not finite(s.loc["incremental_margin", "mean"]):
+        if short:
+            return "no margin rate"
+        return ("no margin rate: give margin_rate in the partner table or economics.margin_rate in the model "
+                "(ROI = (incremental margin − payout) / payout)")
+    return "nothing paid" if short else "no scenario pays anything (ROI is per unit of payout)"

@@ -60,7 +60,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 __all__ = ["MONEY", "RATIO", "NUMBER", "INTEGER", "RATIO_DECIMALS", "kind_of", "column_kind", "rounded",
            "cell_text", "neutralise", "csv_text", "rewrite_csv", "json_value", "json_text", "money_text",
-           "num", "finite", "format_number", "format_estimate", "plain_estimate", "exact_amount", "raw",
+           "num", "finite", "format_number", "format_estimate", "plain_estimate", "percent_text", "exact_amount", "raw",
            "html_table", "styled_cell", "styled_table", "text_table"]
 
 MONEY = "money"
@@ -84,7 +84,8 @@ for _k in ("payout", "payout_before_budget", "revenue", "revenue_counterfactual"
            "accrual", "cash", "accrual_schedule", "cash_schedule", "budget", "amount", "movement", "required",
            "prior", "run_rate", "catch_up", "estimated_final", "next_tier_pays", "additional_payout",
            "calculated", "adj_component_cap", "adj_exclusive_group", "adj_partner_cap", "adj_minimum_payout",
-           "adj_budget_cut", "payable", "actual_payable", "forecast_mean", "mae_amount", "total",
+           "adj_budget_cut", "payable", "actual_payable", "forecast_mean", "actual_before_budget",
+           "forecast_before_budget_mean", "budget_cut", "mae_amount", "total",
            "total_before_budget", "estimates", "by_partner", "by_segment", "by_component", "partner_cap",
            "minimum_payout", "totals", "settlement"):
     _NAMES[_k] = MONEY
@@ -526,6 +527,17 @@ def _number_text(x: float, kind: str) -> str:
     return f"{x:,}"
 
 
+def percent_text(v: Any) -> str:
+    """A fraction as a percentage with one decimal (``n/a`` for NaN): how every table a
+    person reads shows ROI and shares; data files keep the fraction.
+
+    >>> from rebatesim._format import percent_text
+    >>> percent_text(-0.765), percent_text(float("nan"))
+    ('−76.5%', 'n/a')
+    """
+    return format_number(v, "percent")
+
+
 def format_estimate(value: Any, se: Any, kind: str = "money", *, html_se: bool = True) -> str:
     """``value ± se`` formatted alike (the ± part as a small span in HTML).
 
@@ -542,16 +554,22 @@ def format_estimate(value: Any, se: Any, kind: str = "money", *, html_se: bool =
     return f"{v} ± {s}"
 
 
-def plain_estimate(v: float, se: float, ratio: bool = False, decimals: int = 0) -> str:
-    """``value ± se`` for the command line: money at ``decimals`` places, a ratio at three;
-    ``n/a`` for NaN, the value alone without a standard error (the most likely amount).
+def plain_estimate(v: float, se: float, ratio: bool = False, decimals: int = 0, *, percent: bool = False) -> str:
+    """``value ± se`` for the command line: money at ``decimals`` places, a ratio at three,
+    a fraction as a percentage with ``percent`` (as the report and the notebook show ROI and
+    shares); ``n/a`` for NaN, the value alone without a standard error (the most likely
+    amount).
 
     >>> from rebatesim._format import plain_estimate
     >>> plain_estimate(1234.5, 12.25, decimals=2), plain_estimate(0.25, float("nan"), True)
     ('1,234.50 ± 12.25', '0.250')
+    >>> plain_estimate(-0.7654, 0.0123, percent=True)
+    '−76.5% ± 1.2%'
     """
     if v != v:  # NaN
         return "n/a"
+    if percent:
+        return format_number(v, "percent") + ("" if se != se else f" ± {format_number(se, 'percent')}")
     places = 3 if ratio else decimals  # money at the currency's minor unit
     if se != se:  # no standard error (the most likely amount)
         return f"{v:,.{places}f}"

@@ -347,9 +347,13 @@ def risk_return(
     title: str = "Expected return against payout risk",
     subtitle: Optional[str] = None,
     size: Size = DEFAULT_SIZE,
+    before_budget: bool = False,
 ) -> Chart:
     """Expected ROI (``measure="roi"``, fractions) or incremental margin
     (``measure="margin"``, money) against P95 payout, one labelled point per design.
+    ``before_budget``: the P95 payouts are before the budget's cut (the axis and labels
+    say so); use it when a budget binds, where the P95 after the cut is the budget for
+    every design it holds.
 
     ``points``: design → ``(p95_payout, value)``, or a DataFrame indexed by
     design with columns ``p95_payout`` and ``roi`` (or ``margin``).
@@ -380,7 +384,8 @@ def risk_return(
             values.append(float(y))
     w, h = _size(size)
     core = _core.risk_return_chart(
-        title, currency, measure, designs, p95, values, _opt_float(budget, "budget"), subtitle, w, h
+        title, currency, measure, designs, p95, values, _opt_float(budget, "budget"), subtitle, w, h,
+        bool(before_budget),
     )
     return Chart(core)
 

@@ -42,7 +42,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from . import _checks
 from ._version import __version__
 from ._display import forecast_text, settlement_text, simulation_text
-from ._format import exact_amount, plain_estimate, text_table
+from ._format import percent_text, plain_estimate, text_table
 from .exceptions import RebatesimError, RequestError
 
 EXIT_ERROR = 1
@@ -249,18 +249,47 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return _emit_simulation(r, args, model)
 
 
+def design_labels(names: Sequence[str], paths: Sequence[str]) -> List[str]:
+    """Short, distinct labels for the designs of ``rebatesim compare``: the programme names
+    without the words every name starts or ends with ("Incremental" and "Reference" for
+    "Incremental Stonebridge Trade Rewards 2028" and "Stonebridge Trade Rewards 2028
+    Reference"); the file names when the programme names are not distinct; the paths when
+    those are not either.
+
+    >>> design_labels(["Stonebridge Rewards 2028", "Stonebridge Rewards 2028 (incremental)"], ["a.toml", "b.toml"])
+    ['Stonebridge Rewards 2028', '(incremental)']
+    >>> design_labels(["Trade 2028 flat", "Trade 2028 steep"], ["a.toml", "b.toml"])
+    ['flat', 'steep']
+    >>> design_labels(["Same", "Same"], ["x/programme.toml", "x/programme.yaml"])
+    ['programme.toml', 'programme.yaml']
+    """
+    def distinct(labels: Sequence[str]) -> bool:
+        return all(labels) and len(set(labels)) == len(labels)
+
+    if not distinct(names):
+        files = [os.path.basename(p) for p in paths]
+        return files if distinct(files) else list(paths)
+    words = [n.split() for n in names]
+    head = 0
+    while all(len(w) > head and w[head] == words[0][head] for w in words):
+        head += 1
+    tail = 0
+    while all(len(w) > head + tail and w[-1 - tail] == words[0][-1 - tail] for w in words):
+        tail += 1
+    short = [" ".join(w[head:len(w) - tail]) for w in words]
+    # a name that is all common words (the reference, usually) keeps its full name
+    short = [s or n for s, n in zip(short, names)]
+    return short if distinct(short) else list(names)
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     from ._inputs import as_model
     from .comparison import compare
     from .programme import Programme
 
-    designs: List[Tuple[str, Any]] = []
-    for path in args.programmes:
-        p = Programme.from_file(path)
-        name = p.name
-        if any(n == name for n, _ in designs):
-            name = path
-        designs.append((name, p))
+    progs = [Programme.from_file(path) for path in args.programmes]
+    labels = design_labels([p.name for p in progs], [str(path) for path in args.programmes])
+    designs: List[Tuple[str, Any]] = list(zip(labels, progs))
     _declare_outputs(args)
     model = as_model(args.model)
     c = compare(designs, args.partners, model, **_sim_kwargs(args))
@@ -274,17 +303,24 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         return 0
     rows = []
     dp = c._decimals
-    for name, row in c.summary.iterrows():
-        rows.append([str(name), plain_estimate(row.payout_mean, row.payout_mean_se, decimals=dp), f"{row.payout_p95:,.{dp}f}",
-                     f"{row.incremental_margin_mean:,.{dp}f}", f"{row.roi_mean:,.3f}"])
-    print(text_table(["design", "mean payout", "P95 payout", "incr. margin", "ROI"], rows, [False, True, True, True, True]))
+    for name, p, path in zip(c.names, progs, args.programmes):
+        if name != p.name:
+            print(f"{name}: {p.name} ({path})")
+    print()
+    for dname, row in c.summary.iterrows():
+        rows.append([str(dname), plain_estimate(row.payout_mean, row.payout_mean_se, decimals=dp), f"{row.payout_p95:,.{dp}f}",
+                     f"{row.payout_before_budget_p95:,.{dp}f}", f"{row.budget_cut_mean:,.{dp}f}",
+                     f"{row.incremental_margin_mean:,.{dp}f}", percent_text(row.roi_mean)])
+    print(text_table(["design", "mean payout", "P95 payout", "P95 before budget", "expected cut", "incr. margin", "ROI"],
+                     rows, [False, True, True, True, True, True, True]))
     print("\nPaired differences against the first design (common random numbers):")
     drows = []
-    for name, row in c.differences.iterrows():
-        drows.append([f"{name} − {row.reference}", plain_estimate(row.payout_mean, row.payout_se, decimals=dp),
+    for dname, row in c.differences.iterrows():
+        drows.append([f"{dname} − {row.reference}", plain_estimate(row.payout_mean, row.payout_se, decimals=dp),
                       plain_estimate(row.revenue_mean, row.revenue_se, decimals=dp),
                       plain_estimate(row.incremental_margin_mean, row.incremental_margin_se, decimals=dp),
-                      plain_estimate(row.roi_mean, row.roi_se, True), plain_estimate(row.deadweight_share_mean, row.deadweight_share_se, True)])
+                      plain_estimate(row.roi_mean, row.roi_se, percent=True),
+                      plain_estimate(row.deadweight_share_mean, row.deadweight_share_se, percent=True)])
     print(text_table(["difference", "payout", "revenue", "incremental margin", "ROI", "deadweight share"], drows,
                  [False, True, True, True, True, True]))
     if args.out:
@@ -318,8 +354,6 @@ def _demo_out(args: argparse.Namespace) -> Optional[str]:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from ._examples import example_path
     from .exceptions import FileError
     from .programme import Programme
@@ -347,10 +381,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                  seed=args.seed, threads=args.threads, progress=progress)
     # 2. after the year: settle the actual transactions exactly
     s = settle(programme, example_path("partners.csv"), example_path("transactions.csv"))
-    actual = float(s.total)
-    rank = float(np.mean(r.payout <= actual)) if r.n_scenarios else float("nan")
-    check = {"actual_payable": s.summary()["totals"]["payable"], "forecast_mean": float(r.payout.mean()),
-             "share_of_scenarios_at_or_below_actual": rank}
+    check = demo_check(r, s)
     if out is not None:
         _demo_report(args, out, programme, model, r, s, check, progress, cal)
     if args.json:
@@ -366,8 +397,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(simulation_text(r))
     print("\n2. Settlement after the year: the actual transactions, exactly, to the cent\n")
     print(settlement_text(s))
-    print(f"\n3. Check: the actual payable {exact_amount(s.total, r._decimals)} {s.currency} against the forecast "
-          f"(mean {r.payout.mean():,.{r._decimals}f}): {rank:.0%} of the simulated scenarios paid at most as much.")
+    print("\n3. Check: " + check_text(check, s.currency, r._decimals))
     if out is not None:
         print(f"\nwrote the report to {os.path.abspath(out)}{os.sep}report.html (charts, CSV, Excel alongside)")
     return 0
@@ -428,13 +458,21 @@ def _demo_report(args: argparse.Namespace, out: str, programme: Any, model: Any,
     rep.parts = head
     settlement_section(rep, s)
     rep.add_heading("Forecast against the actual year")
-    rep.add_text(f"The actual payable {exact_amount(s.total, r._decimals)} {s.currency} against the forecast mean "
-                 f"{check['forecast_mean']:,.{r._decimals}f}: {check['share_of_scenarios_at_or_below_actual']:.0%} of the simulated "
-                 "scenarios paid at most as much.")
+    rep.add_text(check_text(check, s.currency, r._decimals))
+    rows = [[cid, f"{c['actual_before_budget']:,.{r._decimals}f}", f"{c['forecast_mean']:,.{r._decimals}f}",
+             f"{c['share_of_scenarios_at_or_below_actual']:.0%}"] for cid, c in check["components"].items()]
+    rep.add_table(["Component", "Actual before the budget cut", "Forecast mean", "Scenarios at or below the actual"],
+                  rows, align=["l", "r", "r", "r"])
+    rep.add_text("Detail files (settlement lines and partners, every scenario, every partner) are in the data/ "
+                 "folder next to this page; the page itself needs no other file.")
     rep.parts += tail
+    # the detail out of the report's own files (which stay small enough to send): data/
     files = s._csv_files()
-    rep.add_file("settlement_lines.csv", files["lines.csv"])
-    rep.add_file("settlement_partners.csv", files["partners.csv"])
+    rep.add_file("data/settlement_lines.csv", files["lines.csv"])
+    rep.add_file("data/settlement_partners.csv", files["partners.csv"])
+    for name in DEMO_DETAIL:
+        if name in rep.files:
+            rep.files[f"data/{name}"] = rep.files.pop(name)
     rep.add_file("summary.json", _demo_json(r, s, check) + "\n")
     if cal is not None:
         rep.add_file("calibration.html", cal.report_html())
@@ -443,11 +481,59 @@ def _demo_report(args: argparse.Namespace, out: str, programme: Any, model: Any,
         rep.write(args.out_target.path)
 
 
+#: The demo's detail files, written to data/ (not among the report's own files).
+DEMO_DETAIL = ("scenarios.csv", "partners.csv")
+
+
+def demo_check(r: Any, s: Any) -> Dict[str, Any]:
+    """The demo's check of the forecast against the settled year, before the budget cut:
+    after it, a binding budget makes the actual payout the budget and every scenario pay at
+    most as much, whatever the forecast. The actual total before the cut (payable less
+    the budget cut) against the simulated payout before the budget, and the same per
+    component (a scenario's component payouts scaled back by its budget factor)."""
+    import numpy as np
+
+    t = s.totals
+    actual = float(t["payable"] - t["adj_budget_cut"])
+    before = r.per_scenario["payout_before_budget"].to_numpy()
+    after = r.payout
+    n = r.n_scenarios
+    check: Dict[str, Any] = {
+        "actual_payable": s.summary["totals"]["payable"],
+        "actual_before_budget": actual,
+        "forecast_mean": float(after.mean()) if n else float("nan"),
+        "forecast_before_budget_mean": float(before.mean()) if n else float("nan"),
+        "share_of_scenarios_at_or_below_actual": float(np.mean(before <= actual)) if n else float("nan"),
+        "components": {},
+    }
+    factor = np.divide(before, after, out=np.ones_like(before), where=after > 0)
+    lines = s.lines_exact
+    for j, cid in enumerate(r.meta["components"]):
+        g = lines[lines["component"] == cid]
+        comp_actual = float(sum(g["payable"]) - sum(g["adj_budget_cut"])) if len(g) else 0.0
+        sim = r._mat["component_payout"][:, j] * factor
+        check["components"][cid] = {
+            "actual_before_budget": comp_actual,
+            "forecast_mean": float(sim.mean()) if n else float("nan"),
+            "share_of_scenarios_at_or_below_actual": float(np.mean(sim <= comp_actual + 0.005)) if n else float("nan"),
+        }
+    return check
+
+
+def check_text(check: Dict[str, Any], currency: str, decimals: int) -> str:
+    """The demo's check in words."""
+    return (f"The actual payout before the budget cut {check['actual_before_budget']:,.{decimals}f} {currency} "
+            f"(payable {check['actual_payable']}) against the forecast before the budget (mean "
+            f"{check['forecast_before_budget_mean']:,.{decimals}f}): {check['share_of_scenarios_at_or_below_actual']:.0%} "
+            "of the simulated scenarios would have paid at most as much. Compared before the cut: after it a binding "
+            "budget makes the actual payout the budget, which no scenario exceeds.")
+
+
 def _demo_json(r: Any, s: Any, check: Dict[str, Any]) -> str:
     """The demo's JSON (stdout and summary.json), numbers written as every file writes them."""
     from ._format import json_text
 
-    return json_text({"forecast": r.to_dict(), "settlement": s.summary(), "check": check}, r._decimals)
+    return json_text({"forecast": r.to_dict(), "settlement": s.summary, "check": check}, r._decimals)
 
 
 def _cmd_forecast(args: argparse.Namespace) -> int:

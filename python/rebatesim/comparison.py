@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union, cast
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union, cast
+
+import numpy as np
 
 from . import _checks, _core, _format
 from ._demand_warning import warn_if_riskless
@@ -24,7 +26,10 @@ from ._inputs import as_model, as_population, as_programme
 from ._run import run_options, with_progress
 from .exceptions import RequestError
 from .outputs import write_excel
-from .simulation import SimulationResult
+from .simulation import SimulationResult, model_for_population, warn_missing_baselines
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 __all__ = ["compare", "Comparison"]
 
@@ -71,14 +76,16 @@ def compare(
     names = [_checks.text(f"designs[{i}] name", str(n)) for i, (n, _) in enumerate(items)]
     progs = [as_programme(p) for _, p in items]
     pop = as_population(population)
-    mod = as_model(model)
+    mod = model_for_population(as_model(model), pop)
     warn_if_riskless(None if model is None else mod)
+    warn_missing_baselines(pop)
     kw = run_options(scenarios, seed, threads, chunk_size, precision, max_scenarios, memory_limit)
     core = with_progress(progress, "compare", lambda callback: _core.compare(
         names, [p._spec for p in progs], pop._core, mod._core, kw, progress=callback))
+    segments = pop._core.partner_segments()
     results = {
         name: SimulationResult(core.meta(i), core.summaries(i), core.per_scenario(i), core.matrices(i),
-                               core.partner_ids(i), progs[i])
+                               core.partner_ids(i), progs[i], model=mod, partner_segments=segments)
         for i, name in enumerate(core.names())
     }
     return Comparison(results, json.loads(core.differences()))
@@ -102,17 +109,27 @@ class Comparison:
         return self.results[name]
 
     @property
-    def summary(self) -> Any:
-        """Per design: mean payout and P95 payout, mean revenue, incremental margin, ROI
-        and P(budget binds), each with its standard error (``*_se``)."""
+    def summary(self) -> "pd.DataFrame":
+        """Per design: mean payout and P95 payout (after the budget), the P95 of the payout
+        before the budget cut (``payout_before_budget_p95``: what the design would pay
+        without the budget; two designs held at the same budget differ here) and the
+        expected cut (``budget_cut_mean``: mean payout before the budget − mean payout
+        after it), mean revenue, incremental margin, ROI and P(budget binds), each with its
+        standard error (``*_se``)."""
         import pandas as pd
 
         rows = {}
         for name, r in self.results.items():
             s = r.summary
+            cut = r._per["payout_before_budget"] - r._per["payout"]
+            n = len(cut)
             rows[name] = {
                 "payout_mean": s.loc["payout", "mean"], "payout_mean_se": s.loc["payout", "mean_se"],
                 "payout_p95": s.loc["payout", "p95"], "payout_p95_se": s.loc["payout", "p95_se"],
+                "payout_before_budget_p95": s.loc["payout_before_budget", "p95"],
+                "payout_before_budget_p95_se": s.loc["payout_before_budget", "p95_se"],
+                "budget_cut_mean": float(cut.mean()) if n else float("nan"),
+                "budget_cut_mean_se": float(cut.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan"),
                 "revenue_mean": s.loc["revenue", "mean"],
                 "incremental_margin_mean": s.loc["incremental_margin", "mean"],
                 "roi_mean": s.loc["roi", "mean"],
@@ -127,7 +144,7 @@ class Comparison:
         return df
 
     @property
-    def differences(self) -> Any:
+    def differences(self) -> "pd.DataFrame":
         """Paired differences (design − reference, on the same scenarios): mean and se
         of payout, revenue, incremental margin, ROI, deadweight share and budget-binding
         probability. A scenario where either design pays nothing has no ROI or deadweight
@@ -160,7 +177,57 @@ class Comparison:
         df.index.name = "design"
         return df
 
-    def _segments(self) -> Any:
+    def by_segment(self) -> "pd.DataFrame":
+        """Per design (other than the reference) and segment, the paired differences
+        against the reference on the same scenarios: mean and standard error of the
+        per-scenario difference (design − reference) of the segment's payout, revenue,
+        incremental revenue, incremental margin and counterfactual payout, and of ROI and
+        deadweight share (over the scenarios where both are defined: ``roi_n``). Index
+        (design, segment); column ``reference``.
+
+        >>> import rebatesim as rs
+        >>> def design(rate):
+        ...     return rs.Programme.new(rate, "EUR", "2027-01-01", "year", 1,
+        ...                             [rs.volume("v", [(80_000, rate)])], segments=["a", "b"])
+        >>> pop = rs.Population.synthetic({"a": {"count": 30, "median_baseline": 100_000},
+        ...                                "b": {"count": 30, "median_baseline": 60_000}}, seed=2)
+        >>> c = rs.compare({"A": design("1%"), "B": design("2%")}, pop, {"noise": {"sigma": 0.2}},
+        ...                scenarios=30, progress=False)
+        >>> d = c.by_segment()
+        >>> d.index.names, bool((d["payout_mean"] > 0).all())
+        (FrozenList(['design', 'segment']), True)
+        """
+        import pandas as pd
+
+        ref_name = self.names[0]
+        ref = self.results[ref_name]
+        segs = list(ref.meta["segments"])
+        keys = ["payout", "revenue", "incremental_revenue", "incremental_margin", "payout_counterfactual", "roi",
+                "deadweight_share"]
+        rows = []
+        index = []
+        for name in self.names[1:]:
+            r = self.results[name]
+            if list(r.meta["segments"]) != segs or r.n_scenarios != ref.n_scenarios:
+                raise RequestError(f"by_segment: design {name!r} did not run on the reference's segments and scenarios")
+            for j, seg in enumerate(segs):
+                row: Dict[str, Any] = {"reference": ref_name}
+                for key in keys:
+                    d = r._mat[f"segment_{key}"][:, j] - ref._mat[f"segment_{key}"][:, j]
+                    if key in ("roi", "deadweight_share"):
+                        d = d[np.isfinite(d)]
+                    n = len(d)
+                    row[f"{key}_mean"] = float(d.mean()) if n else float("nan")
+                    row[f"{key}_se"] = float(d.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+                    if key == "roi":
+                        row["roi_n"] = n
+                rows.append(row)
+                index.append((name, seg))
+        cols = ["reference"] + [f"{k}_{s}" for k in keys for s in ("mean", "se")] + ["roi_n"]
+        return pd.DataFrame(rows, columns=cols,
+                            index=pd.MultiIndex.from_tuples(index, names=["design", "segment"]))
+
+    def _segments(self) -> "pd.DataFrame":
         """Mean payout and ROI (± se) per segment and design: one row per segment."""
         import pandas as pd
 
@@ -176,7 +243,7 @@ class Comparison:
         df.index.name = "segment"
         return df
 
-    def _schedule(self, which: str) -> Any:
+    def _schedule(self, which: str) -> "pd.DataFrame":
         import pandas as pd
 
         frames = {}
@@ -194,8 +261,20 @@ class Comparison:
         return max((r._decimals for r in self.results.values()), default=_format.DEFAULT_DECIMALS)
 
     def _excel_specs(self) -> Dict[str, Tuple[Any, Dict[str, Any]]]:
-        money = {"default": _format.MONEY}
-        return {name: (df, money if name.endswith("schedule") else {}) for name, df in self.excel_sheets().items()}
+        cur = self.results[self.names[0]].currency
+
+        def chart(what: str) -> Dict[str, Any]:
+            return {"type": "line", "x": "month", "y": [f"{n}: mean" for n in self.names],
+                    "title": f"Expected {what} to date by design", "y_title": cur}
+
+        specs: Dict[str, Tuple[Any, Dict[str, Any]]] = {}
+        for name, df in self.excel_sheets().items():
+            if name.endswith("schedule"):
+                what = "accrued liability" if name.startswith("accrual") else "cash paid"
+                specs[name] = (df, {"default": _format.MONEY, "chart": chart(what)})
+            else:
+                specs[name] = (df, {})
+        return specs
 
     def _csv_files(self) -> Dict[str, str]:
         """summary.csv (per design), differences.csv and segments.csv of a comparison report."""

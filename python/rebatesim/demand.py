@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Union
 
 from . import _checks, _core
 from ._tables import frame_csv, is_frame
 from ._values import to_json_text
 from .exceptions import ModelError, RequestError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 __all__ = ["Model", "Population"]
 
@@ -108,6 +111,11 @@ class Model:
     def __repr__(self) -> str:
         return f"<Model {self.to_dict().get('description') or ''!r}>"
 
+    def _repr_html_(self) -> str:
+        from ._display import model_html
+
+        return model_html(self)
+
 
 class Population:
     """The partners to simulate: from a partner table (``partner_id``, ``segment``,
@@ -159,14 +167,40 @@ class Population:
         """Segment names (sorted)."""
         return self._core.segments
 
-    def to_frame(self) -> Any:
-        """Partner ids and segments as a DataFrame."""
+    def to_frame(self) -> "pd.DataFrame":
+        """The partners as a DataFrame: ``partner_id``, ``segment``, ``baseline_revenue``,
+        ``baseline_units``, ``unit_price`` and ``margin_rate`` (NaN where not given: a
+        partner without either baseline is simulated at its segment's median baseline,
+        see :meth:`without_baseline`).
+
+        >>> import rebatesim as rs
+        >>> pop = rs.Population.synthetic({"s": {"count": 2, "median_baseline": 50_000}})
+        >>> list(pop.to_frame().columns)
+        ['partner_id', 'segment', 'baseline_revenue', 'baseline_units', 'unit_price', 'margin_rate']
+        """
         import pandas as pd
 
-        return pd.DataFrame({"partner_id": self._core.partner_ids(), "segment": self._core.partner_segments()})
+        cols: Dict[str, Any] = {"partner_id": self._core.partner_ids(), "segment": self._core.partner_segments()}
+        for name, values in self._core.columns():
+            cols[name] = pd.array([float("nan") if v is None else v for v in values], dtype="float64")
+        return pd.DataFrame(cols)
+
+    def without_baseline(self) -> List[str]:
+        """Ids of the partners with neither ``baseline_revenue`` nor ``baseline_units``
+        (new partners). The simulation runs each at its segment's median baseline, and
+        rules that need a baseline (growth, per unit above baseline) do not apply to it,
+        as in settlement; :func:`rebatesim.simulate` warns about them."""
+        cols = dict(self._core.columns())
+        return [pid for pid, r, u in zip(self._core.partner_ids(), cols["baseline_revenue"], cols["baseline_units"])
+                if r is None and u is None]
 
     def __len__(self) -> int:
         return len(self._core)
 
     def __repr__(self) -> str:
         return f"<Population: {len(self):,} partners in segments {', '.join(self.segments)}>"
+
+    def _repr_html_(self) -> str:
+        from ._display import population_html
+
+        return population_html(self)

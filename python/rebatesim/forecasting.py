@@ -177,7 +177,13 @@ class Forecast:
 
     @property
     def programme(self) -> str:
-        """Programme name."""
+        """Programme name (kept as it was; :attr:`programme_name` is the same, the name
+        :class:`~rebatesim.SimulationResult` uses, whose ``programme`` is the Programme)."""
+        return str(self._r["programme"])
+
+    @property
+    def programme_name(self) -> str:
+        """Programme name (as :attr:`SimulationResult.programme_name <rebatesim.SimulationResult.programme_name>`)."""
         return str(self._r["programme"])
 
     @property

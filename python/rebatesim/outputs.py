@@ -493,7 +493,8 @@ def write_excel(path: Any, sheets: Mapping[str, SheetSpec], decimals: int) -> No
     file in the same folder, then renamed. Header row frozen, columns sized to their content,
     numbers rounded by kind (as in CSV, :mod:`rebatesim._format`) and shown with :func:`excel_format`; every string
     written as a string (:data:`EXCEL_OPTIONS`). ``sheets``: name → DataFrame, or
-    (DataFrame, {"kinds": …, "default": …, "rows": …}) as for :func:`rebatesim._format.csv_text`."""
+    (DataFrame, {"kinds": …, "default": …, "rows": …}) as for :func:`rebatesim._format.csv_text`,
+    with ``"chart"``: a native Excel chart beside the table (see :func:`_excel_chart`)."""
     import pandas as pd
 
     try:
@@ -538,9 +539,39 @@ def write_excel(path: Any, sheets: Mapping[str, SheetSpec], decimals: int) -> No
         raise
 
 
+def _excel_chart(xw: Any, name: str, data: Any, nidx: int, spec: Mapping[str, Any], number_format: Optional[str]) -> None:
+    """A native Excel chart of sheet ``name`` beside its table: ``spec`` = {"type": "line"
+    or "column", "x": the category column (an index level or a column), "y": the columns
+    drawn, "title", "y_title", "x_title" (optional)}. Series refer to the sheet's cells, so
+    the chart follows edits of the numbers."""
+    names = list(data.index.names) + [str(c) for c in data.columns]
+    n = len(data)
+    if n == 0:
+        return
+    chart = xw.book.add_chart({"type": spec["type"]})
+    x = names.index(spec["x"])
+    for col in spec["y"]:
+        j = names.index(col)
+        series: Dict[str, Any] = {"name": [name, 0, j], "categories": [name, 1, x, n, x],
+                                  "values": [name, 1, j, n, j]}
+        if spec["type"] == "column":
+            series["gap"] = 10
+        chart.add_series(series)
+    chart.set_title({"name": spec.get("title", name)})
+    y_axis: Dict[str, Any] = {"name": spec.get("y_title", ""), "major_gridlines": {"visible": True}}
+    if number_format:
+        y_axis["num_format"] = number_format
+    chart.set_y_axis(y_axis)
+    chart.set_x_axis({"name": spec.get("x_title", ""), "num_font": {"rotation": -45}})
+    chart.set_legend({"position": "bottom"} if len(spec["y"]) > 1 else {"none": True})
+    chart.set_size({"width": 760, "height": 400})
+    xw.sheets[name].insert_chart(1, len(names) + 1, chart)
+
+
 def _excel_sheet(xw: Any, name: str, df: Any, decimals: int, fmt: Callable[[Optional[str]], Any], *,
                  kinds: KindSpec = None, default: Optional[str] = None,
-                 rows: Optional[Callable[[Any], Optional[str]]] = None) -> None:
+                 rows: Optional[Callable[[Any], Optional[str]]] = None,
+                 chart: Optional[Mapping[str, Any]] = None) -> None:
     import pandas as pd
 
     nidx = df.index.nlevels
@@ -581,3 +612,7 @@ def _excel_sheet(xw: Any, name: str, df: Any, decimals: int, fmt: Callable[[Opti
             f = fmt(k)
             if f is not None and isinstance(v, float) and math.isfinite(v):
                 ws.write_number(i + 1, jj + nidx, v, f)
+    if chart is not None:
+        y_kind = column_kind(chart["y"][0], kinds, default)
+        _excel_chart(xw, name, data, nidx, chart, excel_format(y_kind, 0) if y_kind == MONEY else
+                     ("0%" if y_kind == RATIO else None))

@@ -35,13 +35,13 @@ import datetime as _dt
 import html
 import os
 import pathlib
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from . import _format
 from ._display import OUTCOME_ROWS, cards, design_cells, report_frame, settlement_breakdown
-from ._format import exact_amount, finite, format_estimate, format_number, html_table, raw
+from ._format import exact_amount, finite, format_estimate, format_number, html_table, num, raw
 from ._version import __version__
 from .charts import Chart
 from .outputs import AtomicFolder
@@ -54,8 +54,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # html_table, format_estimate and format_number live in rebatesim._format (one style for every
 # table a person reads) and stay importable from here, where they were documented.
-__all__ = ["Report", "simulation_report", "comparison_report", "settlement_section", "html_table", "format_estimate",
-           "format_number"]
+__all__ = ["Report", "simulation_report", "comparison_report", "settlement_section", "programme_differences",
+           "html_table", "format_estimate", "format_number"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -270,21 +270,67 @@ def _component_table(r: "SimulationResult") -> str:
             kinds[c.get("id")] = str(c.get("kind") or "")
     rows = []
     for cid, row in comp.iterrows():
-        rows.append([str(cid), names.get(cid, ""), kinds.get(cid, ""),
+        rows.append([str(cid), names.get(str(cid), ""), kinds.get(str(cid), ""),
                      raw(format_estimate(row.payout_mean, row.payout_se)), format_number(row.payout_p95)])
     return html_table(["Component", "Name", "Kind", "Mean payout", "P95 payout"], rows, align=["l", "l", "l", "r", "r"])
 
 
+def _short_amount(text: str) -> str:
+    """A threshold as a legend shows it: 25000 → 25k, 1500000 → 1.5M, 5% stays."""
+    try:
+        x = float(text.rstrip("%"))
+    except ValueError:
+        return text
+    if text.endswith("%"):
+        return text
+    for unit, size in (("M", 1e6), ("k", 1e3)):
+        if abs(x) >= size:
+            return f"{x / size:,.3g}{unit}"
+    return f"{x:,.0f}"
+
+
+def _attainment_labels(r: "SimulationResult", by_seg: Any) -> Tuple[Dict[str, str], Dict[Tuple[str, str], str]]:
+    """For the per-segment tier attainment: each ladder's component label and, per (ladder,
+    segment), the chart's series label: the segment (with the component when several
+    ladders serve it) and the ladder's thresholds (``installer volume: 25k / 50k / 100k``)."""
+    names: Dict[str, str] = {}
+    if r.programme is not None:
+        for c in r.programme.describe().get("components", []):
+            names[str(c.get("id"))] = str(c.get("name") or c.get("id"))
+    ladders_of: Dict[str, List[str]] = {}
+    for comp, seg in by_seg[["component", "segment"]].drop_duplicates().itertuples(index=False):
+        ladders_of.setdefault(str(seg), []).append(str(comp))
+    legend: Dict[Tuple[str, str], str] = {}
+    for comp, seg in by_seg[["component", "segment"]].drop_duplicates().itertuples(index=False):
+        rows = by_seg[(by_seg.component == comp) & (by_seg.segment == seg) & (by_seg.tier > 0)]
+        thresholds = " / ".join(_short_amount(str(x).lstrip("≥ ")) for x in rows.threshold)
+        who = str(seg) if len(ladders_of[str(seg)]) == 1 else f"{seg}, {comp}"
+        legend[(str(comp), str(seg))] = f"{who}: {thresholds}" if thresholds else who
+    return names, legend
+
+
 def _tier_table(r: "SimulationResult") -> str:
+    by_seg = r.tiers_by_segment()
+    if not by_seg.empty:
+        names, _ = _attainment_labels(r, by_seg)
+        rows = []
+        for _, row in by_seg.iterrows():
+            rows.append([str(row.component), names.get(str(row.component), ""), str(row.segment),
+                         "below tier 1" if row.tier == 0 else f"tier {row.tier}", str(row.threshold),
+                         format_number(row.partners, "count"), format_number(row.share, "percent")])
+        return html_table(["Component", "Name", "Segment", "Highest tier reached", "Threshold", "Expected partners",
+                           "Share of the segment's partners"], rows, align=["l", "l", "l", "l", "l", "r", "r"],
+                          caption="Expected over the scenarios; a ladder shared by several segments has one block per "
+                                  "segment. P5/P95 per ladder in tiers.csv.")
     t = r.tiers
     if t.empty:
         return "<p>The programme has no tiered components.</p>"
-    rows = []
+    trows: List[Any] = []
     for _, row in t.iterrows():
-        rows.append([str(row.label), str(row.component), "below tier 1" if row.tier == 0 else f"tier {row.tier}",
-                     raw(format_estimate(row.mean_partners, row.mean_partners_se, "count")),
-                     format_number(row.p5, "count"), format_number(row.p95, "count")])
-    return html_table(["Segment / ladder", "Component", "Highest tier reached", "Mean partners", "P5", "P95"], rows,
+        trows.append([str(row.label), str(row.component), "below tier 1" if row.tier == 0 else f"tier {row.tier}",
+                      raw(format_estimate(row.mean_partners, row.mean_partners_se, "count")),
+                      format_number(row.p5, "count"), format_number(row.p95, "count")])
+    return html_table(["Segment / ladder", "Component", "Highest tier reached", "Mean partners", "P5", "P95"], trows,
                       align=["l", "l", "l", "r", "r", "r"])
 
 
@@ -316,6 +362,77 @@ def _programme_inputs(p: Any) -> str:
     if p is None:
         return ""
     return f'<div class="programme">{p._repr_html_()}</div>'
+
+
+def _value_text(v: Any) -> str:
+    """A programme setting as a reader writes it: tiers as ``from → reward``, lists joined."""
+    if v is None:
+        return "none"
+    if isinstance(v, list) and v and all(isinstance(t, Mapping) and "from" in t for t in v):
+        unit = {"percent": "%"}
+        return "; ".join(f"from {t.get('from')}: {t.get('value')}{unit.get(str(t.get('reward')), ' ' + str(t.get('reward')))}"
+                         for t in v)
+    if isinstance(v, list):
+        return ", ".join(_value_text(x) for x in v) or "none"
+    if isinstance(v, Mapping):
+        return ", ".join(f"{k} {_value_text(x)}" for k, x in v.items())
+    return str(v)
+
+
+def programme_differences(reference: Any, design: Any) -> List[str]:
+    """How ``design`` differs from ``reference`` (two :class:`~rebatesim.Programme`), one
+    sentence per difference: programme settings (budget, caps, payment, calendar), components
+    added or removed, and each changed field of a component present in both (its ladder as
+    one field). Names, descriptions and period labels are left out.
+
+    >>> import rebatesim as rs
+    >>> a = rs.Programme.new("A", "EUR", "2027-01-01", "year", 1, [rs.volume("v", [(80_000, "1%")])], budget=10_000)
+    >>> b = rs.Programme.new("B", "EUR", "2027-01-01", "year", 1, [rs.volume("v", [(80_000, "2%")])], budget=12_000)
+    >>> for line in programme_differences(a, b):
+    ...     print(line)
+    budget: 10000 → 12000
+    component v: tiers from 80000: 1% → from 80000: 2%
+    """
+    ra, rb = reference.describe(), design.describe()
+    skip = {"name", "description", "components", "periods"}
+    out = []
+    for key in [k for k in list(ra) + [k for k in rb if k not in ra] if k not in skip]:
+        if ra.get(key) != rb.get(key):
+            out.append(f"{key}: {_value_text(ra.get(key))} → {_value_text(rb.get(key))}")
+    ca = {c["id"]: c for c in ra.get("components", [])}
+    cb = {c["id"]: c for c in rb.get("components", [])}
+    for cid in [c for c in ca if c not in cb]:
+        out.append(f"component {cid} ({ca[cid].get('name') or ca[cid].get('kind')}): removed")
+    for cid in [c for c in cb if c not in ca]:
+        c = cb[cid]
+        fields = ", ".join(f"{k} {_value_text(v)}" for k, v in c.items()
+                           if k not in ("id", "name") and v not in (None, [], {}))
+        out.append(f"component {cid} ({c.get('name') or c.get('kind')}): added ({fields})")
+    for cid in [c for c in ca if c in cb]:
+        x, y = ca[cid], cb[cid]
+        for key in [k for k in list(x) + [k for k in y if k not in x] if k != "name"]:
+            if x.get(key) != y.get(key):
+                out.append(f"component {cid}: {key} {_value_text(x.get(key))} → {_value_text(y.get(key))}")
+    return out
+
+
+def _design_differences(c: "Comparison") -> str:
+    """The reference in full, then each design as its differences from the reference."""
+    names = c.names
+    ref = c.results[names[0]].programme
+    parts = [f"<h3>Reference: {html.escape(names[0])}</h3>", _programme_inputs(ref)]
+    for nm in names[1:]:
+        p = c.results[nm].programme
+        parts.append(f"<h3>Design: {html.escape(nm)}, against {html.escape(names[0])}</h3>")
+        if ref is None or p is None:
+            parts.append(_programme_inputs(p))
+            continue
+        diffs = programme_differences(ref, p)
+        if diffs:
+            parts.append("<ul>" + "".join(f"<li>{html.escape(d)}</li>" for d in diffs) + "</ul>")
+        else:
+            parts.append("<p>Same settings and components as the reference.</p>")
+    return "".join(parts)
 
 
 _METHOD_NOTES = [
@@ -376,8 +493,21 @@ def simulation_charts(r: "SimulationResult", *, name: Optional[str] = None) -> D
         "payout_distribution": charts.payout_distribution(
             r.payout, currency=r.currency, budget=r.budget, title="Payout distribution", subtitle=dist_sub),
     }
+    by_seg = r.tiers_by_segment()
     t = r.tiers
-    if not t.empty:
+    if not by_seg.empty:
+        _, legend = _attainment_labels(r, by_seg)
+        width = int(by_seg.tier.max())
+        cols = ["Below tier 1"] + [f"Tier {k}" for k in range(1, width + 1)]
+        import pandas as pd
+
+        g = pd.DataFrame(np.nan, index=list(dict.fromkeys(legend.values())), columns=cols)
+        for _, row in by_seg.iterrows():
+            g.loc[legend[(row.component, row.segment)], cols[int(row.tier)]] = row.partners
+        out["tier_attainment"] = charts.tier_attainment(
+            g, title="Partners by highest tier reached, per segment",
+            subtitle=f"{title_name}: expected partners per tier; each ladder's tier thresholds in the legend")
+    elif not t.empty:
         t = t[t.tier > 0]
         # segments in the result's segment order (a segment keeps its colour), then other ladders
         found = list(dict.fromkeys(t.label))
@@ -460,7 +590,7 @@ def simulation_report(
     if sensitivity is not None:
         _sensitivity_section(rep, sensitivity)
     rep.add_heading("Inputs")
-    _inputs_section(rep, inputs, model)
+    _inputs_section(rep, inputs, model if model is not None else r.model)
     rep.add_html(_programme_inputs(r.programme))
     rep.add_heading("Method")
     rep.add_html(_notes())
@@ -525,21 +655,29 @@ def comparison_report(
     diff = c.differences
 
     rows = []
+    has_budget = any(r.budget is not None for r in c.results.values())
     for name in names:
         d = design_cells(c.results[name])
-        rows.append([name, d["payout_mean"], d["payout_p95"], d["revenue"], d["incremental_margin"], d["roi"],
-                     d["budget_binding"] if d["budget_binding"] is not None else "no budget"])
-    rep.add_html(html_table(["Design", "Mean payout", "P95 payout", "Mean revenue", "Incremental margin", "ROI",
-                             "P(budget binds)"], rows, caption=f"Per design, {cur}; ± one standard error."))
+        rows.append([name, d["payout_mean"], d["payout_p95"]]
+                    + ([d["payout_before_budget_p95"], d["budget_cut"]] if has_budget else [])
+                    + [d["revenue"], d["incremental_margin"], d["roi"],
+                       d["budget_binding"] if d["budget_binding"] is not None else "no budget"])
+    rep.add_html(html_table(["Design", "Mean payout", "P95 payout"]
+                            + (["P95 before budget", "Expected budget cut"] if has_budget else [])
+                            + ["Mean revenue", "Incremental margin", "ROI", "P(budget binds)"], rows,
+                            caption=f"Per design, {cur}; ± one standard error."
+                                    + (" The P95 payout is after the budget cut (designs held at the budget show "
+                                       "the budget); the P95 before it and the expected cut (mean payout before the "
+                                       "budget − after it) show the risk the budget absorbs." if has_budget else "")))
     rep.add_chart("design_comparison", charts.design_comparison(
         {nm: c.results[nm].payout for nm in names}, currency=cur,
-        roi={nm: float(summ.loc[nm, "roi_mean"]) for nm in names if finite(summ.loc[nm, "roi_mean"])},
+        roi={nm: num(summ.loc[nm, "roi_mean"]) for nm in names if finite(summ.loc[nm, "roi_mean"])},
         budget=budget, title="Payout by design", subtitle=f"{n:,} scenarios per design, common random numbers"),
         "Distribution of the total payout of each design, with the budget and each design's expected ROI.")
     rep.add_heading("Differences against the reference")
     drows = []
-    for name, row in diff.iterrows():
-        drows.append([f"{name} − {row.reference}",
+    for dname, row in diff.iterrows():
+        drows.append([f"{dname} − {row.reference}",
                       raw(format_estimate(row.payout_mean, row.payout_se)),
                       raw(format_estimate(row.revenue_mean, row.revenue_se)),
                       raw(format_estimate(row.incremental_margin_mean, row.incremental_margin_se)),
@@ -550,17 +688,25 @@ def comparison_report(
                              "P(budget binds)"], drows,
                             caption="Paired differences on the same scenarios: their standard errors are much smaller "
                                     "than those of each design alone."))
-    pts = {nm: (float(summ.loc[nm, "payout_p95"]), float(summ.loc[nm, "roi_mean"])) for nm in names}
+    # payout risk before the budget's cut: after it, designs the budget holds sit on one point
+    risk = "payout_before_budget_p95" if has_budget else "payout_p95"
+    risk_text = "the P95 of the total payout before the budget cut" if has_budget else "the P95 of the total payout"
+    pts = {nm: (num(summ.loc[nm, risk]), num(summ.loc[nm, "roi_mean"])) for nm in names}
     if all(finite(v[1]) for v in pts.values()):
         rep.add_chart("risk_return", charts.risk_return(pts, currency=cur, measure="roi", budget=budget,
                                                         title="Expected return against payout risk",
-                                                        subtitle="Expected ROI against the P95 of the total payout"),
-                      "Up and to the left is better: more return for less payout risk.")
+                                                        subtitle=f"Expected ROI against {risk_text}",
+                                                        before_budget=has_budget),
+                      "Up and to the left is better: more return for less payout risk."
+                      + (" Right of the budget line the budget cuts the payout in the worst scenarios."
+                         if has_budget else ""))
     else:
-        pts = {nm: (float(summ.loc[nm, "payout_p95"]), float(summ.loc[nm, "incremental_margin_mean"])) for nm in names}
+        pts = {nm: (num(summ.loc[nm, risk]), num(summ.loc[nm, "incremental_margin_mean"])) for nm in names}
         if all(finite(v[1]) for v in pts.values()):
-            rep.add_chart("risk_return", charts.risk_return(pts, currency=cur, measure="margin", budget=budget),
-                          "Expected incremental margin against the P95 of the total payout.")
+            rep.add_chart("risk_return", charts.risk_return(pts, currency=cur, measure="margin", budget=budget,
+                                                            subtitle=f"Expected incremental margin against {risk_text}",
+                                                            before_budget=has_budget),
+                          f"Expected incremental margin against {risk_text}.")
     rep.add_heading("Accrued liability by design")
     series = {}
     for nm in names:
@@ -591,10 +737,8 @@ def comparison_report(
         rep.add_heading(nm, 3)
         rep.add_html(_tier_table(c.results[nm]))
     rep.add_heading("Inputs")
-    _inputs_section(rep, inputs, model)
-    for nm in names:
-        rep.add_heading(f"Design: {nm}", 3)
-        rep.add_html(_programme_inputs(c.results[nm].programme))
+    _inputs_section(rep, inputs, model if model is not None else first.model)
+    rep.add_html(_design_differences(c))
     rep.add_heading("Method")
     rep.add_html(_notes(["All designs run on the same scenarios (common random numbers): every design sees the same "
                          "demand draws, so differences between designs are measured precisely."]))

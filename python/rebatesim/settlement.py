@@ -58,6 +58,14 @@ def settle(programme: Any, partners: Any, transactions: Any) -> "Settlement":
 
 
 # --------------------------------------------------------------------- result
+class SummaryDict(Dict[str, Any]):
+    """A dict that may also be called (returning itself): :attr:`Settlement.summary` became
+    a property and ``s.summary()`` keeps working."""
+
+    def __call__(self) -> "SummaryDict":
+        return self
+
+
 class Settlement:
     """The result of :func:`settle`: one line per partner, component and
     period, with every adjustment as a signed column so that
@@ -176,16 +184,19 @@ class Settlement:
         scale)."""
         return _format.json_text(json.loads(self._core.to_json(), parse_float=decimal.Decimal), self._core.decimals)
 
-    def summary(self) -> Dict[str, Any]:
-        """Headline figures as a JSON-ready dict (amounts as exact strings)."""
-        return {
+    @property
+    def summary(self) -> "SummaryDict":
+        """Headline figures as a JSON-ready dict (amounts as exact strings). A property, as
+        :attr:`SimulationResult.summary <rebatesim.SimulationResult.summary>` is; calling it
+        (``s.summary()``, the spelling before) still works and returns the same dict."""
+        return SummaryDict({
             "programme": self._core.programme,
             "currency": self.currency,
             "partners": self._core.partner_count,
             "lines": len(self._core),
             "budget_binding": self.budget_binding,
             "totals": {k: _format.money_text(v, self._core.decimals) for k, v in self.totals.items()},
-        }
+        })
 
     def _csv_files(self) -> Dict[str, str]:
         """The files of :meth:`to_csv` as text (exact amounts at the currency's scale, text
@@ -196,7 +207,7 @@ class Settlement:
             "lines.csv": self._core.lines_csv(),
             "partners.csv": self._core.partners_csv(),
             "standings.csv": self._core.standings_csv(),
-            "summary.json": json.dumps(self.summary(), indent=2) + "\n",
+            "summary.json": json.dumps(self.summary, indent=2) + "\n",
         }
 
     def _write(self, folder: PathLike, *, csv: bool, parquet: bool) -> None:
@@ -212,7 +223,7 @@ class Settlement:
             self._core.write_lines_csv(os.path.join(d, "lines.csv"))
         for name, text in (("partners.csv", self._core.partners_csv()),
                            ("standings.csv", self._core.standings_csv()),
-                           ("summary.json", json.dumps(self.summary(), indent=2) + "\n")):
+                           ("summary.json", json.dumps(self.summary, indent=2) + "\n")):
             with open(os.path.join(d, name), "w", encoding="utf-8", newline="") as f:
                 f.write(text)
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+import warnings
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
@@ -30,6 +31,9 @@ from ._version import __version__
 from .demand import Model, Population
 from .outputs import write_excel, write_folder
 from .programme import Programme
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 __all__ = ["simulate", "SimulationResult", "Model", "Population"]
 
@@ -80,13 +84,64 @@ def simulate(
     """
     prog = as_programme(programme)
     pop = as_population(population)
-    mod = as_model(model)
+    mod = model_for_population(as_model(model), pop)
     warn_if_riskless(None if model is None else mod)
+    warn_missing_baselines(pop)
     kw = run_options(scenarios, seed, threads, chunk_size, precision, max_scenarios, memory_limit)
     core = with_progress(progress, prog.name,
                          lambda callback: _core.simulate(prog._spec, pop._core, mod._core, kw, progress=callback))
     return SimulationResult(core.meta(), core.summaries(), core.per_scenario(), core.matrices(), core.partner_ids(),
-                            prog)
+                            prog, model=mod, partner_segments=pop._core.partner_segments())
+
+
+def model_for_population(model: Model, population: Population) -> Model:
+    """``model`` without its settings for segments the population does not have, each
+    dropped with a :class:`UserWarning` naming it: a model written for the whole
+    population then runs on a subset of it (one segment alone, say). A misspelt segment
+    name warns the same way. The model is returned unchanged when every segment it names
+    is in the population.
+
+    >>> import warnings
+    >>> import rebatesim as rs
+    >>> from rebatesim.simulation import model_for_population
+    >>> m = rs.Model.from_dict({"noise": {"sigma": 0.2, "segments": {"a": 0.1, "b": 0.3}}})
+    >>> pop = rs.Population.synthetic({"a": {"count": 2, "median_baseline": 1_000}})
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     sub = model_for_population(m, pop)
+    >>> sorted(sub.to_dict()["noise"]["segments"]), str(w[0].message)[:45]
+    (['a'], "model: noise.segments.b: segment 'b' is not a")
+    """
+    known = set(population.segments)
+    d = model.to_dict()
+    dropped = []
+    for section, value in d.items():
+        segs = value.get("segments") if isinstance(value, dict) else None
+        if not isinstance(segs, dict):
+            continue
+        for name in [k for k in segs if k not in known]:
+            del segs[name]
+            dropped.append(f"{section}.segments.{name}")
+    if not dropped:
+        return model
+    for path in dropped:
+        seg = path.rsplit(".", 1)[1]
+        warnings.warn(f"model: {path}: segment '{seg}' is not a segment of the population "
+                      f"(known: {', '.join(sorted(known))}); its settings are not used", UserWarning, stacklevel=3)
+    return Model.from_dict(d)
+
+
+def warn_missing_baselines(population: Population) -> None:
+    """A :class:`UserWarning` naming the partners without a baseline (neither
+    ``baseline_revenue`` nor ``baseline_units``): the simulation runs them at their
+    segment's median baseline, and rules that need a baseline (growth, per unit above
+    baseline) do not apply to them, as in settlement."""
+    missing = population.without_baseline()
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5:,} more" if len(missing) > 5 else "")
+        warnings.warn(f"population: {len(missing):,} partner(s) without a baseline ({shown}) are simulated at their "
+                      "segment's median baseline; growth and per-unit-above-baseline rules do not apply to them",
+                      UserWarning, stacklevel=3)
 
 
 # --------------------------------------------------------------------- results
@@ -115,7 +170,7 @@ def _records(df: Any) -> List[Dict[str, Any]]:
     return out
 
 
-def _run_frame(r: "SimulationResult") -> Any:
+def _run_frame(r: "SimulationResult") -> "pd.DataFrame":
     import pandas as pd
 
     rows: List[Tuple[str, Any]] = [
@@ -151,13 +206,16 @@ class SimulationResult:
     """
 
     def __init__(self, meta: str, summaries: str, per_scenario: Dict[str, Any], matrices: Dict[str, Any],
-                 partner_ids: List[str], programme: Optional[Programme] = None) -> None:
+                 partner_ids: List[str], programme: Optional[Programme] = None, *, model: Optional[Model] = None,
+                 partner_segments: Optional[List[str]] = None) -> None:
         self.meta: Dict[str, Any] = json.loads(meta)
         self._summaries: Dict[str, Any] = json.loads(summaries)
         self._per: Dict[str, np.ndarray] = per_scenario
         self._mat: Dict[str, np.ndarray] = matrices
         self._partner_ids = partner_ids
         self._programme = programme  # None for a result built by hand
+        self._model = model
+        self._partner_segments = partner_segments
 
     # ---------------------------------------------------------------- basics
     @property
@@ -193,7 +251,7 @@ class SimulationResult:
         return self._per["payout"].copy()
 
     @property
-    def per_scenario(self) -> Any:
+    def per_scenario(self) -> "pd.DataFrame":
         """One row per scenario: payout (before/after budget), budget_binds, revenue
         (with and without the programme), incremental revenue and margin, ROI,
         deadweight share, stretches."""
@@ -204,7 +262,7 @@ class SimulationResult:
         return df
 
     @property
-    def summary(self) -> Any:
+    def summary(self) -> "pd.DataFrame":
         """Summary statistics of every outcome with their standard errors."""
         import pandas as pd
 
@@ -219,7 +277,7 @@ class SimulationResult:
         b = self._summaries["budget_binding"]
         return (num(b["value"]), num(b["se"]))
 
-    def _by(self, key: str, names: List[str]) -> Any:
+    def _by(self, key: str, names: List[str]) -> "pd.DataFrame":
         import pandas as pd
 
         m = self._mat[key]
@@ -227,7 +285,7 @@ class SimulationResult:
         sd = m.std(axis=0, ddof=1) if self.n_scenarios > 1 else np.full(len(names), np.nan)
         return pd.DataFrame({"mean": m.mean(axis=0), "se": sd / np.sqrt(n), "p95": np.percentile(m, 95, axis=0) if len(m) else np.nan}, index=pd.Index(names))
 
-    def _by_finite(self, key: str, names: List[str]) -> Any:
+    def _by_finite(self, key: str, names: List[str]) -> "pd.DataFrame":
         """As :meth:`_by` over the finite values of each column only (a ratio is NaN in a
         scenario where its segment is paid nothing; the summaries of the totals leave such
         scenarios out the same way)."""
@@ -245,14 +303,14 @@ class SimulationResult:
             })
         return pd.DataFrame(rows, columns=["mean", "se", "p95"], index=pd.Index(names))
 
-    def by_segment(self) -> Any:
+    def by_segment(self) -> "pd.DataFrame":
         """Per segment, mean (with standard error ``*_se``) and P95 over the scenarios of:
         payout (after the budget), revenue with the programme and without it
         (``revenue_counterfactual``), incremental revenue and margin, the payout the
         programme would make on the counterfactual purchases (``payout_counterfactual``),
         ROI and deadweight share. Each is defined on the segment's figures as the total
         is (ROI = (incremental margin − payout) / payout; deadweight share =
-        min(payout counterfactual, payout) / payout); the additive ones add up to the
+        min(payout counterfactual, payout) / payout, both before the budget cut); the additive ones add up to the
         totals. ROI and deadweight share are NaN in a scenario where the segment is paid
         nothing; such scenarios are left out of their mean.
 
@@ -271,7 +329,7 @@ class SimulationResult:
         b             1320.0                    600.0   -0.5455                 0.9091
         """
         segs = list(self.meta["segments"])
-        parts = [
+        parts: List[Any] = [
             self._by("segment_payout", segs).add_prefix("payout_"),
             self._by("segment_revenue", segs).add_prefix("revenue_"),
         ]
@@ -279,11 +337,11 @@ class SimulationResult:
             parts.append(self._by(f"segment_{key}", segs).add_prefix(f"{key}_"))
         for key in ("roi", "deadweight_share"):
             parts.append(self._by_finite(f"segment_{key}", segs).add_prefix(f"{key}_"))
-        out = parts[0].join(parts[1:])
+        out: "pd.DataFrame" = parts[0].join(parts[1:])
         out.index.name = "segment"
         return out
 
-    def by_component(self) -> Any:
+    def by_component(self) -> "pd.DataFrame":
         """Mean payout per component (with standard error and P95)."""
         out = self._by("component_payout", list(self.meta["components"])).add_prefix("payout_")
         out.index.name = "component"
@@ -304,7 +362,7 @@ class SimulationResult:
         return out
 
     @property
-    def tiers(self) -> Any:
+    def tiers(self) -> "pd.DataFrame":
         """Partners in each tier of each ladder (tier 0: below the first threshold):
         mean over scenarios with its standard error, P5 and P95, and ``label`` (the
         ladder's segment when it applies to one segment, else the component's name)."""
@@ -327,8 +385,82 @@ class SimulationResult:
                 })
         return pd.DataFrame(rows, columns=["component", "tier", "mean_partners", "mean_partners_se", "p5", "p95", "label"])
 
+    def _ladder_info(self) -> List[Dict[str, Any]]:
+        """Per ladder: its component's segments and partners in scope (empty: all) and the
+        thresholds of its tiers as the programme writes them (growth in percent)."""
+        comps: Dict[str, Any] = {}
+        if self._programme is not None:
+            comps = {c.get("id"): c for c in self._programme.describe().get("components", [])}
+        out = []
+        for ladder in self.meta["ladders"]:
+            c = comps.get(ladder["component"]) or {}
+            growth = c.get("kind") == "growth"
+            thresholds = [str(t.get("from")) + ("%" if growth else "") for t in c.get("tiers") or []]
+            out.append({"segments": list(c.get("segments") or []), "partners": list(c.get("partners") or []),
+                        "thresholds": thresholds, "basis": str(c.get("basis") or ("growth" if growth else ""))})
+        return out
+
+    def tiers_by_segment(self) -> "pd.DataFrame":
+        """Tier attainment per ladder and segment: for each ladder, each segment in its
+        scope and each tier (0: below tier 1), the expected number of the segment's
+        partners whose highest tier reached is that tier (``partners``), their share of
+        the segment's partners in the ladder (``share``) and the tier's threshold
+        (``threshold``: the lower bound, as the programme writes it; growth in percent).
+        A ladder shared by several segments gets one block of rows per segment.
+
+        Computed from each partner's probability of reaching each tier
+        (:attr:`partners`), so the expected counts are exact means over the scenarios and
+        add up, over the segments, to :attr:`tiers`' ``mean_partners``; the engine keeps
+        no per-scenario counts by segment, so there is no standard error or percentile
+        here (:attr:`tiers` has them per ladder).
+
+        >>> import rebatesim as rs
+        >>> p = rs.Programme.new("Demo", "EUR", "2027-01-01", "year", 1,
+        ...                      [rs.volume("vol", [(50_000, "1%"), (150_000, "2%")])], segments=["a", "b"])
+        >>> pop = rs.Population.synthetic({"a": {"count": 40, "median_baseline": 60_000},
+        ...                                "b": {"count": 40, "median_baseline": 160_000}}, seed=1)
+        >>> t = rs.simulate(p, pop, {"noise": {"sigma": 0.2}}, scenarios=50, progress=False).tiers_by_segment()
+        >>> list(t.columns)
+        ['component', 'segment', 'tier', 'threshold', 'partners', 'share']
+        >>> t.groupby("segment")["partners"].sum().round(6).tolist()
+        [40.0, 40.0]
+        """
+        import pandas as pd
+
+        cols = ["component", "segment", "tier", "threshold", "partners", "share"]
+        if self._partner_segments is None:
+            return pd.DataFrame(columns=cols)
+        seg_of = np.asarray(self._partner_segments, dtype=object)
+        ids = np.asarray(self._partner_ids, dtype=object)
+        probs = self._mat["partner_tier_probability"]
+        rows = []
+        off = 0
+        for ladder, info in zip(self.meta["ladders"], self._ladder_info()):
+            k = int(ladder["tiers"])
+            in_scope = np.ones(len(ids), dtype=bool)
+            if info["segments"]:
+                in_scope &= np.isin(seg_of, info["segments"])
+            if info["partners"]:
+                in_scope &= np.isin(ids, info["partners"])
+            # P(highest tier = t) = P(tier ≥ t) − P(tier ≥ t + 1); tier 0 is 1 − P(tier ≥ 1)
+            reach = np.ones((len(ids), k + 2))
+            reach[:, 1:k + 1] = probs[:, off:off + k]
+            reach[:, k + 1] = 0.0
+            exact = reach[:, :k + 1] - reach[:, 1:]
+            thresholds = info["thresholds"] if len(info["thresholds"]) == k else [""] * k
+            for seg in [x for x in self.meta["segments"] if (seg_of[in_scope] == x).any()]:
+                mask = in_scope & (seg_of == seg)
+                total = int(mask.sum())
+                counts = exact[mask].sum(axis=0)
+                for t in range(k + 1):
+                    thr = f"< {thresholds[0]}" if t == 0 and thresholds[0] else (f"≥ {thresholds[t - 1]}" if t else "")
+                    rows.append({"component": ladder["component"], "segment": seg, "tier": t, "threshold": thr,
+                                 "partners": float(counts[t]), "share": float(counts[t]) / total})
+            off += k
+        return pd.DataFrame(rows, columns=cols)
+
     @property
-    def accrual(self) -> Any:
+    def accrual(self) -> "pd.DataFrame":
         """Mean accrual per programme month and mean cash paid per month."""
         import pandas as pd
 
@@ -344,8 +476,20 @@ class SimulationResult:
 
     @property
     def programme(self) -> Optional[Programme]:
-        """The programme simulated (None for a result built by hand)."""
+        """The programme simulated (None for a result built by hand); its name is
+        :attr:`programme_name`."""
         return self._programme
+
+    @property
+    def programme_name(self) -> str:
+        """The programme's name (as :attr:`Forecast.programme_name <rebatesim.Forecast.programme_name>`)."""
+        return str(self.meta["programme"])
+
+    @property
+    def model(self) -> Optional[Model]:
+        """The demand model simulated (None for a result built by hand), as run: without
+        the settings of segments the population does not have."""
+        return self._model
 
     def _month_labels(self, n: int) -> List[str]:
         """``YYYY-MM`` of the programme months from the start (``M1``… without a programme)."""
@@ -358,7 +502,7 @@ class SimulationResult:
             out.append(f"{start.year + y:04d}-{m + 1:02d}")
         return out
 
-    def _schedule(self, key: str) -> Any:
+    def _schedule(self, key: str) -> "pd.DataFrame":
         import pandas as pd
 
         m = np.ascontiguousarray(self._mat[key], dtype=np.float64)
@@ -368,7 +512,7 @@ class SimulationResult:
         df = pd.DataFrame({c: b[c] for c in cols}, index=pd.Index(self._month_labels(m.shape[1]), name="month"))
         return df.rename(columns={"month_mean": "in_month", "month_mean_se": "in_month_se"})
 
-    def accrual_schedule(self) -> Any:
+    def accrual_schedule(self) -> "pd.DataFrame":
         """The accrual profile before the year: per programme month (index ``YYYY-MM``),
         the expected liability accrued in the month (``in_month``) and to date at its end
         (``mean``), and the P10/P25/P50/P75/P90 of the amount to date across scenarios,
@@ -387,7 +531,7 @@ class SimulationResult:
         """
         return self._schedule("accrual")
 
-    def cash_schedule(self) -> Any:
+    def cash_schedule(self) -> "pd.DataFrame":
         """The cash schedule: per month from the programme start to the last payment
         date, the expected cash paid in the month (``in_month``) and to date (``mean``),
         and P10–P90 of the cash paid to date, each with its standard error (``*_se``).
@@ -420,9 +564,16 @@ class SimulationResult:
         return out
 
     @property
-    def partners(self) -> Any:
+    def partners(self) -> "pd.DataFrame":
         """Per partner: expected payout (after and before the budget) and the
-        probability of reaching each tier of each ladder (``p_<component>_t<k>``)."""
+        probability of reaching each tier of each ladder (``p_<component>_t<k>``).
+
+        The expected payouts are means over the scenarios, not amounts anyone pays, and
+        are left unrounded here (the CSV and Excel files round them to the currency's minor
+        unit, as every money column). Under a binding budget each scenario's cut is applied
+        pro rata without settlement's allocation to the cent (largest remainder), so a
+        partner's expected payout after the budget can differ from the mean of what
+        settlement would pay in the same scenarios by up to about one minor unit."""
         import pandas as pd
 
         df = pd.DataFrame({
@@ -491,13 +642,61 @@ class SimulationResult:
 
     def _excel_specs(self) -> Dict[str, Tuple[Any, Dict[str, Any]]]:
         t = self._table_specs()
-        kw = {"summary": t["summary"][1], "accrual_schedule": t["accrual_schedule"][1],
-              "cash_schedule": t["cash_schedule"][1], "tiers": {"default": _format.NUMBER}}
+        cur = self.currency
+
+        def fan(what: str) -> Dict[str, Any]:
+            return {"type": "line", "x": "month", "y": ["p10", "mean", "p90"], "title": f"{what} to date",
+                    "y_title": cur}
+
+        kw = {"summary": t["summary"][1],
+              "accrual_schedule": {**t["accrual_schedule"][1], "chart": fan("Accrued liability")},
+              "cash_schedule": {**t["cash_schedule"][1], "chart": fan("Cash paid")},
+              "tiers": {"default": _format.NUMBER},
+              "distribution": {"kinds": {"from": _format.MONEY, "to": _format.MONEY, "scenarios": _format.INTEGER,
+                                         "share": _format.RATIO},
+                               "chart": {"type": "column", "x": "payout", "y": ["share"],
+                                         "title": "Payout distribution (share of scenarios)", "y_title": "share",
+                                         "x_title": f"total payout ({cur})"}}}
         return {name: (df, kw.get(name, {})) for name, df in self._excel_frames().items()}
+
+    def payout_histogram(self, bins: int = 20) -> "pd.DataFrame":
+        """The payout distribution as a table: ``bins`` equal bins of the total payout
+        (index ``payout``: the bin as text; ``from``, ``to``, ``scenarios``, ``share``),
+        the payouts held at a binding budget in a row of their own (``held at the budget``),
+        as the payout histogram chart draws them. The Excel sheet ``distribution``.
+
+        >>> import rebatesim as rs
+        >>> p = rs.Programme.new("Demo", "EUR", "2027-01-01", "year", 1, [rs.volume("v", [(20_000, "2%")])],
+        ...                      segments=["s"], budget=30_000)
+        >>> pop = rs.Population.synthetic({"s": {"count": 20, "median_baseline": 80_000}}, seed=1)
+        >>> h = rs.simulate(p, pop, {"noise": {"sigma": 0.3}, "market": {"sigma": 0.2}}, scenarios=200,
+        ...                 progress=False).payout_histogram()
+        >>> round(float(h["share"].sum()), 9), h.index[-1]
+        (1.0, 'held at the budget')
+        """
+        import pandas as pd
+
+        x = self._per["payout"]
+        n = len(x)
+        held = np.zeros(n, dtype=bool)
+        if self.budget is not None:
+            held = self._per["payout_before_budget"] > self.budget
+        rest = x[~held]
+        rows = []
+        if len(rest):
+            counts, edges = np.histogram(rest, bins=max(int(bins), 1))
+            for k, c in enumerate(counts):
+                rows.append((f"{edges[k]:,.0f} – {edges[k + 1]:,.0f}", edges[k], edges[k + 1], int(c)))
+        if held.any():
+            rows.append(("held at the budget", float(self.budget or 0.0), float(self.budget or 0.0), int(held.sum())))
+        df = pd.DataFrame([(lo, hi, c, c / n) for _, lo, hi, c in rows], columns=["from", "to", "scenarios", "share"],
+                          index=pd.Index([r[0] for r in rows], name="payout"))
+        return df
 
     def _excel_frames(self) -> Dict[str, Any]:
         return {
             "summary": self.summary,
+            "distribution": self.payout_histogram(),
             "segments": self.by_segment(),
             "components": self.by_component(),
             "tiers": self.tiers.set_index(["component", "tier"]),

@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 use super::format::{money_full, money_short, quantile_sorted, AxisFormat};
 use super::{
     check_finite, check_value, header, label, series_colour, Axes, Axis, Chart, Mark, Occupied,
-    OrDraw, Plot, PlotFrame, Theme, BUDGET, DEFAULT_SIZE, INK,
+    OrDraw, Plot, PlotFrame, Theme, BUDGET, DEFAULT_SIZE, INK, MUTED,
 };
 use crate::error::{Error, Result};
 
@@ -212,9 +212,32 @@ impl Chart for AccrualFan {
             p.extend(xs.iter().zip(lo).rev().map(|(x, y)| (*x, *y)));
             p
         };
+        // several series: only the P25–P75 band shaded, P10 and P90 as thin dashed lines in the
+        // series' colour (overlapping P10–P90 bands of several series blur into one grey area)
+        let several = self.series.len() > 1;
         for (i, s) in self.series.iter().enumerate() {
             let c = series_colour(i);
-            if n > 1 {
+            if n > 1 && several {
+                chart
+                    .draw_series(std::iter::once(Polygon::new(
+                        band(&s.p25, &s.p75),
+                        t.fill(c.mix(0.22)),
+                    )))
+                    .or_draw()?;
+                for edge in [&s.p10, &s.p90] {
+                    chart
+                        .draw_series(std::iter::once(DashedPathElement::new(
+                            xs.iter()
+                                .zip(edge.iter())
+                                .map(|(x, y)| (*x, *y))
+                                .collect::<Vec<_>>(),
+                            t.px(5.0),
+                            t.px(4.0),
+                            t.line(c.mix(0.8), 1.2),
+                        )))
+                        .or_draw()?;
+                }
+            } else if n > 1 {
                 chart
                     .draw_series(std::iter::once(Polygon::new(
                         band(&s.p10, &s.p90),
@@ -293,8 +316,20 @@ impl AccrualFan {
                 )
             })
             .collect();
-        legend.push(("P25–P75".to_string(), Mark::Swatch(INK.mix(0.32))));
-        legend.push(("P10–P90".to_string(), Mark::Swatch(INK.mix(0.14))));
+        if self.series.len() > 1 {
+            // each series' band in its own colour: say which, in the series' colours
+            for (i, s) in self.series.iter().enumerate() {
+                legend.push((
+                    format!("{}: P25–P75", s.name),
+                    Mark::Swatch(series_colour(i).mix(0.22)),
+                ));
+            }
+            legend.push(("P10 and P90".to_string(), Mark::Line(MUTED.to_rgba(), 1.2, true)));
+        } else {
+            let c = series_colour(0);
+            legend.push(("P25–P75".to_string(), Mark::Swatch(c.mix(0.30))));
+            legend.push(("P10–P90".to_string(), Mark::Swatch(c.mix(0.16))));
+        }
         if let Some(b) = self.budget {
             legend.push((
                 format!("Budget {} {cur}", money_full(b)),

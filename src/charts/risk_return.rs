@@ -60,6 +60,9 @@ pub struct RiskReturn {
     pub points: Vec<RiskReturnPoint>,
     /// The programme budget (vertical red line).
     pub budget: Option<f64>,
+    /// The P95 payouts are before the budget's cut: after it, designs the budget holds
+    /// would all sit at the budget (the axis title and point labels say which).
+    pub before_budget: bool,
     /// Width and height in pixels.
     pub size: (u32, u32),
 }
@@ -79,6 +82,7 @@ impl RiskReturn {
             measure,
             points,
             budget: None,
+            before_budget: false,
             size: DEFAULT_SIZE,
         }
     }
@@ -130,9 +134,11 @@ impl Chart for RiskReturn {
         };
         let mut chart = frame.build(&body, t, x_lo..x_hi, y_lo..y_hi)?;
         Axes {
-            x: Axis::labelled(8, &x_fmt).titled(format!(
-                "P95 total payout ({cur}): payout exceeded in only 1 scenario in 20"
-            )),
+            x: Axis::labelled(8, &x_fmt).titled(if self.before_budget {
+                format!("P95 total payout before the budget cut ({cur}): exceeded in 1 scenario in 20")
+            } else {
+                format!("P95 total payout ({cur}): payout exceeded in only 1 scenario in 20")
+            }),
             y: Axis::labelled(8, &y_fmt).titled(y_desc),
         }
         .draw(&mut chart, t)?;
@@ -283,9 +289,14 @@ impl RiskReturn {
         let value_style = t.text(12.0, MUTED);
         for (p, c) in self.points.iter().zip(&centres) {
             let value = format!(
-                "{} · P95 {}",
+                "{} · P95 {}{}",
                 value_text(p.value),
-                money_short(p.p95_payout)
+                money_short(p.p95_payout),
+                if self.before_budget {
+                    " before budget"
+                } else {
+                    ""
+                }
             );
             let (nw, nh) = root.estimate_text_size(&p.design, &name_style).or_draw()?;
             let (vw, vh) = root.estimate_text_size(&value, &value_style).or_draw()?;

@@ -97,8 +97,11 @@ impl Setup<'_> {
         });
         let cf_after = self.prep.budget_total(o.totals_cf_final);
         r.payout_counterfactual.push(cf_after);
+        // before the budget's cut: a binding budget cuts the payout with and without the
+        // programme alike (pro rata), so the share of it that would have been earned anyway
+        // is that of the amounts before the cut (after it both are the budget: always 1)
         r.deadweight_share.push(if after > 0.0 {
-            cf_after.min(after) / after
+            o.totals_cf_final.min(before) / before
         } else {
             f64::NAN
         });
@@ -124,8 +127,9 @@ impl Setup<'_> {
             } else {
                 f64::NAN
             });
+            // before the budget's cut, as the total's
             r.segment_deadweight_share.push(if paid > 0.0 {
-                cf.min(paid) / paid
+                o.seg_payout_cf[g].min(o.seg_payout[g]) / o.seg_payout[g]
             } else {
                 f64::NAN
             });

@@ -63,7 +63,8 @@ pub struct SimResult {
     /// What the programme would pay (after the budget) on the counterfactual purchases.
     pub payout_counterfactual: Vec<f64>,
     /// Share of the payout rewarding purchases that would have happened anyway:
-    /// min(payout_counterfactual, payout) / payout (NaN when nothing is paid).
+    /// min(payout counterfactual, payout) / payout, both before the budget (its pro-rata cut
+    /// falls on both alike), NaN when nothing is paid.
     pub deadweight_share: Vec<f64>,
     /// Number of stretch purchases made.
     pub stretches: Vec<f64>,
@@ -91,8 +92,8 @@ pub struct SimResult {
     /// scenarios × segments.
     pub segment_roi: Vec<f64>,
     /// Deadweight share of each segment, defined as `deadweight_share` on the segment's figures:
-    /// min(segment payout counterfactual, segment payout) / segment payout (NaN when the segment
-    /// is paid nothing): scenarios × segments.
+    /// min(segment payout counterfactual, segment payout) / segment payout, both before the
+    /// budget (NaN when the segment is paid nothing): scenarios × segments.
     pub segment_deadweight_share: Vec<f64>,
     /// Payout after the budget per component: scenarios × components.
     pub component_payout: Vec<f64>,

@@ -216,7 +216,7 @@ pub(crate) fn accrual_fan_chart(
 /// Expected ROI (`measure = "roi"`, fractions) or incremental margin
 /// (`measure = "margin"`, money) against P95 payout, one point per design.
 #[pyfunction]
-#[pyo3(signature = (title, currency, measure, designs, p95_payouts, values, budget = None, subtitle = None, width = 960, height = 540))]
+#[pyo3(signature = (title, currency, measure, designs, p95_payouts, values, budget = None, subtitle = None, width = 960, height = 540, before_budget = false))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn risk_return_chart(
     py: Python<'_>,
@@ -230,6 +230,7 @@ pub(crate) fn risk_return_chart(
     subtitle: Option<String>,
     width: u32,
     height: u32,
+    before_budget: bool,
 ) -> PyResult<PyChart> {
     let request = RiskReturnRequest {
         title,
@@ -240,6 +241,7 @@ pub(crate) fn risk_return_chart(
         values,
         budget,
         subtitle,
+        before_budget,
     };
     chart(py, request.build(), width, height)
 }

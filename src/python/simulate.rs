@@ -69,6 +69,19 @@ impl PyPopulation {
             .collect()
     }
 
+    /// The optional per-partner columns as given (None where not given): baseline_revenue,
+    /// baseline_units, unit_price, margin_rate.
+    #[allow(clippy::type_complexity)]
+    fn columns(&self) -> Vec<(&'static str, Vec<Option<f64>>)> {
+        let p = &self.inner;
+        vec![
+            ("baseline_revenue", p.baseline_revenue.clone()),
+            ("baseline_units", p.baseline_units.clone()),
+            ("unit_price", p.unit_price.clone()),
+            ("margin_rate", p.margin_rate.clone()),
+        ]
+    }
+
     /// Segment names (sorted).
     #[getter]
     fn segments(&self) -> Vec<String> {

@@ -249,6 +249,8 @@ pub struct RiskReturnRequest {
     pub budget: Option<f64>,
     /// Subtitle.
     pub subtitle: Option<String>,
+    /// The P95 payouts are before the budget's cut (the axis and labels say so).
+    pub before_budget: bool,
 }
 
 impl RiskReturnRequest {
@@ -276,6 +278,7 @@ impl RiskReturnRequest {
         let mut c = RiskReturn::new(self.title, self.currency, measure, points);
         c.budget = self.budget;
         c.subtitle = self.subtitle;
+        c.before_budget = self.before_budget;
         Ok(c.into())
     }
 }

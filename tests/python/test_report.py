@@ -336,11 +336,17 @@ def test_demo_writes_its_folder(tmp_path):
     out = tmp_path / "rebatesim-demo"
     names = {p.name for p in out.iterdir()}
     assert {"report.html", "summary.json", "summary.csv", "results.xlsx", "sensitivity_payout.svg",
-            "sensitivity_payout.png", "settlement_lines.csv"} <= names
-    assert SIM_FILES - {"summary.json"} <= names
+            "sensitivity_payout.png", "data"} <= names
+    # the detail in data/, out of the report's own files (small enough to attach to an email)
+    detail = {"settlement_lines.csv", "settlement_partners.csv", "scenarios.csv", "partners.csv"}
+    assert {p.name for p in (out / "data").iterdir()} == detail
+    assert SIM_FILES - {"summary.json"} - detail <= names and not detail & names
+    assert sum(p.stat().st_size for p in out.iterdir() if p.is_file()) < 3_000_000
     page = (out / "report.html").read_text(encoding="utf-8")
     assert_self_contained(page)
     assert "Settlement of the actual year" in page and "18,000,000.00" in page and "Sensitivity" in page
+    # the check compares before the budget cut (after it the actual payout is the budget)
+    assert "before the budget cut 18,510,258.88" in page and "Scenarios at or below the actual" in page
     r = run_cli(args, tmp_path)
     assert r.returncode == 1 and "rebatesim-demo" in r.stderr and "--force" in r.stderr
     r = run_cli(["demo", "--scenarios", "4", "--no-report"], tmp_path)

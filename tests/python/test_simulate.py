@@ -222,12 +222,18 @@ def test_segment_roi_and_deadweight_by_hand():
 
 def test_segment_roi_with_a_binding_budget():
     # 3,960 before the budget → 3,700: segment payouts × 3,700/3,960; the counterfactual
-    # payout (3,600) is under the budget. ROI a = 17/37, b = −19/37, deadweight 36/37
+    # payout (3,600) is under the budget. ROI a = 17/37, b = −19/37; deadweight before the
+    # cut (it cuts with and without the programme alike): 2,400 / 2,640 = 10/11
     r = rs.simulate(yearly("2%", budget=3_700), TINY, UPLIFT, scenarios=2, progress=False)
     seg = r.by_segment()
     assert seg.loc["a", "roi_mean"] == pytest.approx(17 / 37)
     assert seg.loc["b", "roi_mean"] == pytest.approx(-19 / 37)
-    assert seg.loc["b", "deadweight_share_mean"] == pytest.approx(36 / 37)
+    assert seg.loc["b", "deadweight_share_mean"] == pytest.approx(10 / 11)
+    # a budget under the counterfactual payout too: after the cut both pay 3,000 (a share of 1
+    # whatever the programme did); before it 3,600 of 3,960 would be paid anyway
+    r = rs.simulate(yearly("2%", budget=3_000), TINY, UPLIFT, scenarios=2, progress=False)
+    assert r.summary.loc["deadweight_share", "mean"] == pytest.approx(10 / 11)
+    assert r.summary.loc["deadweight_share", "mean"] < 0.95
     assert seg["payout_counterfactual_mean"].sum() == pytest.approx(3_600)
 
 
