@@ -15,6 +15,7 @@
 //! | cumulative accrual and cash by month, fan of percentiles | [`AccrualFan`] |
 //! | expected ROI (or margin) against P95 payout per design | [`RiskReturn`] |
 //! | one-at-a-time sensitivity (tornado) | [`Tornado`] |
+//! | a design search's designs, objective against P95 payout, Pareto front | [`Pareto`] |
 //!
 //! Colours are a fixed palette indexed by order ([`series_colour`]): pass
 //! designs and segments in the same order to every chart and each keeps its
@@ -87,6 +88,7 @@ mod distribution;
 mod fan;
 pub mod format;
 mod frame;
+mod pareto;
 mod raster;
 mod risk_return;
 mod size;
@@ -97,6 +99,7 @@ pub use attainment::{AttainmentSeries, TierAttainment};
 pub use comparison::{DesignComparison, DesignDistribution};
 pub use distribution::PayoutDistribution;
 pub use fan::{AccrualFan, FanSeries};
+pub use pareto::Pareto;
 pub use risk_return::{ReturnMeasure, RiskReturn, RiskReturnPoint};
 pub use tornado::{Tornado, TornadoBar, ValueUnit};
 pub use size::{check_size, HEIGHTS, WIDTHS};
@@ -281,6 +284,8 @@ pub enum AnyChart {
     RiskReturn(RiskReturn),
     /// See [`Tornado`].
     Tornado(Tornado),
+    /// See [`Pareto`].
+    Pareto(Pareto),
 }
 
 macro_rules! any_chart {
@@ -326,7 +331,8 @@ any_chart!(
     TierAttainment,
     AccrualFan,
     RiskReturn,
-    Tornado
+    Tornado,
+    Pareto
 );
 
 fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>> {

@@ -13,8 +13,10 @@ mod errors;
 mod forecast;
 mod programme;
 mod run;
+mod search;
 mod sensitivity;
 mod settle;
+mod shard;
 mod simulate;
 mod summary;
 
@@ -44,5 +46,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     charts::register(m)?;
     forecast::register(m)?;
     calibrate::register(m)?;
+    shard::register(m)?;
+    search::register(m)?;
     Ok(())
 }
