@@ -16,7 +16,7 @@ import json
 import os
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union, cast
 
-from . import _checks, _core, _format
+from . import _checks, _core, _executor, _format
 from ._display import comparison_html
 from ._format import num
 from ._inputs import as_model, as_population, as_programme
@@ -43,10 +43,14 @@ def compare(
     max_scenarios: Optional[int] = None,
     memory_limit: Optional[int] = None,
     progress: Any = True,
+    executor: Any = None,
 ) -> "Comparison":
     """Simulate several designs on the same population and model with common random
     numbers (every design sees the same demand draws) and report each design's
     results and its paired difference against the first design.
+
+    ``executor``: any ``concurrent.futures`` executor to run every design's scenario
+    ranges on (``docs/scale-out.md``); bit-identical to a local run. Not with ``precision``.
 
     >>> import rebatesim as rs
     >>> base = rs.Programme.new("A", "EUR", "2027-01-01", "year", 1,
@@ -72,8 +76,15 @@ def compare(
     pop = as_population(population)
     mod = as_model(model)
     kw = run_options(scenarios, seed, threads, chunk_size, precision, max_scenarios, memory_limit)
-    core = with_progress(progress, "compare", lambda callback: _core.compare(
-        names, [p._spec for p in progs], pop._core, mod._core, kw, progress=callback))
+    ex = _executor.check(executor)
+    if ex is not None:
+        inputs = _executor.Inputs(pop, mod)
+        core = with_progress(progress, "compare", lambda callback: _core.merge_comparison(
+            names, [p._spec for p in progs], pop._core, mod._core,
+            _executor.simulate_many(ex, progs, inputs, kw, int(kw["scenarios"]), True, callback)))
+    else:
+        core = with_progress(progress, "compare", lambda callback: _core.compare(
+            names, [p._spec for p in progs], pop._core, mod._core, kw, progress=callback))
     results = {
         name: SimulationResult(core.meta(i), core.summaries(i), core.per_scenario(i), core.matrices(i),
                                core.partner_ids(i), progs[i])
