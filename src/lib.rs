@@ -66,9 +66,11 @@ pub mod rng;
 pub mod request;
 pub mod rules;
 pub mod run;
+pub mod search;
 pub mod sensitivity;
 pub mod settlement;
 pub mod summary;
+pub mod wire;
 
 #[cfg(feature = "python")]
 mod python;

@@ -23,6 +23,7 @@ from .calibration import Calibration, calibrate
 from .charts import Chart
 from .comparison import Comparison, compare
 from .demand import Model, Population
+from .design_search import SearchResult, search
 from .exceptions import (
     DataError,
     FieldProblem,
@@ -63,6 +64,8 @@ __all__ = [
     "load_prior_accruals",
     "sensitivity",
     "sensitivity_parameters",
+    "search",
+    "SearchResult",
     "backtest",
     "BacktestResult",
     "calibrate",

@@ -37,6 +37,15 @@ __all__ = [
     "forecast",
     "CalibrationResult",
     "calibrate",
+    "population_to_bytes",
+    "population_from_bytes",
+    "simulate_shard",
+    "merge_shards",
+    "merge_comparison",
+    "shard_columns",
+    "SearchSpace",
+    "clopper_pearson_upper",
+    "pareto_chart",
 ]
 
 __version__: str
@@ -416,3 +425,38 @@ def calibrate(
     programme: Optional[ProgrammeSpec] = None,
     as_of: Optional[str] = None,
 ) -> CalibrationResult: ...
+
+# ---------------------------------------------------------------- scale-out (src/python/shard.rs)
+def population_to_bytes(population: Population) -> bytes: ...
+def population_from_bytes(data: bytes) -> Population: ...
+def simulate_shard(
+    programme: ProgrammeSpec, population: Population, model: DemandModel, run: _RunArgs, start: int, end: int,
+    partners: bool, progress: Optional[Callable[[int, int], Any]] = None,
+) -> bytes: ...
+def merge_shards(programme: ProgrammeSpec, population: Population, model: DemandModel, shards: list[bytes]) -> SimResult: ...
+def merge_comparison(
+    names: list[str], programmes: list[ProgrammeSpec], population: Population, model: DemandModel,
+    shards: list[list[bytes]],
+) -> ComparisonResult: ...
+def shard_columns(data: bytes) -> dict[str, Any]: ...
+
+# ---------------------------------------------------------------- design search (src/python/search.rs)
+@final
+class SearchSpace:
+    """A search space checked against a programme template."""
+
+    @staticmethod
+    def from_text(text: str, format: str, template: ProgrammeSpec, file: Optional[str] = None) -> SearchSpace: ...
+    def fields(self) -> list[str]: ...
+    def levels(self) -> list[list[str]]: ...
+    def current(self) -> list[Optional[int]]: ...
+    @property
+    def description(self) -> Optional[str]: ...
+    def candidate(self, index: list[int]) -> tuple[Optional[ProgrammeSpec], Optional[str]]: ...
+
+def clopper_pearson_upper(k: int, n: int, confidence: float) -> float: ...
+def pareto_chart(
+    title: str, currency: str, objective: str, money: bool, risk: list[float], value: list[float], front: list[bool],
+    current: Optional[tuple[float, float]] = None, chosen: Optional[tuple[float, float]] = None,
+    budget: Optional[float] = None, subtitle: Optional[str] = None, width: int = 960, height: int = 540,
+) -> Chart: ...

@@ -39,6 +39,7 @@ __all__ = [
     "accrual_fan",
     "risk_return",
     "tornado",
+    "pareto",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -459,4 +460,41 @@ def tornado(
         w,
         h,
     )
+    return Chart(core)
+
+
+def pareto(
+    risk: Sequence[float],
+    value: Sequence[float],
+    front: Sequence[bool],
+    *,
+    currency: str,
+    objective: str = "net_margin",
+    current: Optional[Tuple[float, float]] = None,
+    chosen: Optional[Tuple[float, float]] = None,
+    budget: Optional[float] = None,
+    title: str = "Design search: objective against payout risk",
+    subtitle: Optional[str] = None,
+    size: Size = DEFAULT_SIZE,
+) -> Chart:
+    """A design search's designs: ``value`` (the objective) against ``risk`` (P95 payout
+    before the budget), one point per design, the Pareto front (``front``) highlighted,
+    the ``current`` and ``chosen`` designs marked. An objective named ``roi`` or
+    ``payout_per_incremental_revenue`` is a ratio (percent axis), any other is money.
+
+    >>> from rebatesim import charts
+    >>> charts.pareto([1.0e6, 1.2e6], [2.0e5, 2.5e5], [True, True], currency="EUR").kind
+    'pareto'
+    """
+    r = [float(v) for v in risk]
+    v = [float(x) for x in value]
+    f = [bool(x) for x in front]
+    money = objective not in ("roi", "payout_per_incremental_revenue")
+    label = {"net_margin": "Expected incremental margin less payout", "incremental_margin": "Expected incremental margin",
+             "roi": "Expected ROI", "payout_per_incremental_revenue": "Payout per incremental revenue"}.get(
+                 objective, objective.replace("_", " ").capitalize())
+    pt = [None if p is None else (float(p[0]), float(p[1])) for p in (current, chosen)]
+    w, h = _size(size)
+    core = _core.pareto_chart(title, currency, label, money, r, v, f, pt[0], pt[1], _opt_float(budget, "budget"),
+                              subtitle, w, h)
     return Chart(core)

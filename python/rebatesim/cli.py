@@ -14,6 +14,8 @@
     rebatesim demo [--out DIR] [--force] [--no-report]
     rebatesim backtest [--programme P --partners CSV --model M] [--years 500] [--scenarios 200]
     rebatesim calibrate --history FILE --partners CSV [--programme FILE] [--as-of DATE] --out DIR [--force]
+    rebatesim search --programme TEMPLATE --space SPACE.toml --partners CSV --model M \\
+        [--budget-risk 0.05] [--evaluations 200] [--workers N | --dask ADDRESS] [--json | --out DIR [--force]]
 
 ``--out DIR`` on simulate, compare and demo writes a report folder (report.html,
 summary.json, summary.csv, the tables as CSV, results.xlsx, every chart as SVG and
@@ -634,6 +636,68 @@ def _show_warning(message: Any, category: Any, filename: str, lineno: int, file:
     print(f"rebatesim: warning: {message}", file=sys.stderr)
 
 
+def _cmd_search(args: argparse.Namespace) -> int:
+    from ._inputs import as_model
+    from .design_search import search
+
+    constraints: List[Dict[str, Any]] = []
+    if args.budget_risk is not None:
+        constraints.append({"kind": "chance", "threshold": "budget", "alpha": args.budget_risk})
+    if args.max_p95 is not None:
+        constraints.append({"kind": "percentile", "q": 0.95, "max": args.max_p95})
+    if args.max_cvar is not None:
+        constraints.append({"kind": "cvar", "level": 0.95, "max": args.max_cvar})
+    if args.max_expected_payout is not None:
+        constraints.append({"kind": "expected_payout", "max": args.max_expected_payout})
+    _declare_outputs(args)
+    model = as_model(args.model)
+    executor: Any = None
+    closers: List[Callable[[], Any]] = []
+    try:
+        if args.dask:
+            try:
+                from distributed import Client
+            except ImportError:
+                raise RequestError("--dask needs the dask extra: pip install 'rebatesim[dask]'") from None
+            client = Client(args.dask)  # type: ignore[no-untyped-call]
+            closers.append(client.close)
+            executor = client.get_executor()  # type: ignore[no-untyped-call]
+        elif args.workers:
+            from concurrent.futures import ProcessPoolExecutor
+
+            pool = ProcessPoolExecutor(args.workers)
+            closers.append(pool.shutdown)
+            executor = pool
+        r = search(args.programme, args.space, args.partners, model, objective=args.objective,
+                   constraints=constraints, scenarios=args.scenarios, budget_evaluations=args.evaluations,
+                   top=args.top, seed=args.seed, threads=args.threads, executor=executor,
+                   progress=not args.json and sys.stderr.isatty())
+    finally:
+        for close in closers:
+            close()
+    summary = {"message": r.message, "feasible": r.feasible, "objective": r.objective,
+               "constraints": r.constraints, "method": r.method, "evaluations": r.evaluations,
+               "scenarios": r.scenarios, "reevaluate_scenarios": r.reevaluate_scenarios, "seed": r.seed,
+               "gap": {"value": r.gap[0], "se": r.gap[1]},
+               "best": {f: v for f, v in zip(r.fields, r.top.loc[r.top.chosen].iloc[0][r.fields].tolist())},
+               "top": json.loads(r.top.to_json(orient="records"))}
+    if args.out:
+        from .outputs import write_folder
+
+        files: Dict[str, Any] = {"best.toml": r.best.to_toml(), "designs.csv": r.designs.to_csv(),
+                                 "top.csv": r.top.to_csv(), "pareto.svg": r.pareto_chart().to_svg(),
+                                 "summary.json": json.dumps(summary, indent=2, default=str) + "\n"}
+        with args.outputs:
+            write_folder(str(args.out_target.path), files)
+    if args.json:
+        sys.stdout.write(json.dumps(summary, default=str) + "\n")
+        return 0
+    print(r.message)
+    if args.out:
+        print(f"\nwrote best.toml, designs.csv, top.csv, pareto.svg, summary.json to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``rebatesim`` command."""
     parser = argparse.ArgumentParser(
@@ -770,6 +834,34 @@ def build_parser() -> argparse.ArgumentParser:
                           "and report.html to DIR (atomically: all or nothing)")
     cal.add_argument("--force", action="store_true", help="replace an existing non-empty --out DIR (atomically)")
     cal.set_defaults(func=_cmd_calibrate)
+    se = sub.add_parser("search", help="search a programme template's design space for the best design within the budget risk",
+                        description="Search the thresholds, rates and caps a space file allows on a programme template "
+                                    "(docs/search.md): every design on the same scenarios, the best re-evaluated on "
+                                    "independent ones.")
+    se.add_argument("--programme", required=True, metavar="TEMPLATE", type=_path, help="programme template file")
+    se.add_argument("--space", required=True, metavar="SPACE", type=_path, help="search space file (.toml, .json, .yaml)")
+    se.add_argument("--partners", required=True, metavar="CSV", type=_path, help="partner table")
+    se.add_argument("--model", metavar="FILE", type=_path, default=None, help="demand model file")
+    sim_options(se)
+    se.add_argument("--objective", default="net_margin",
+                    choices=["net_margin", "incremental_margin", "roi", "payout_per_incremental_revenue"],
+                    help="what to maximise (default net_margin: expected incremental margin less the payout)")
+    se.add_argument("--budget-risk", type=_real(0.0, 1.0, "a probability between 0 and 1 (e.g. 0.05)"), default=None,
+                    metavar="ALPHA", help="require P(payout before the budget > budget) ≤ ALPHA (Clopper–Pearson bound)")
+    se.add_argument("--max-p95", type=_real(0.0, None, "a positive amount"), default=None, metavar="X",
+                    help="require the P95 payout before the budget ≤ X")
+    se.add_argument("--max-cvar", type=_real(0.0, None, "a positive amount"), default=None, metavar="X",
+                    help="require the CVaR95 of the payout before the budget ≤ X")
+    se.add_argument("--max-expected-payout", type=_real(0.0, None, "a positive amount"), default=None, metavar="X",
+                    help="require the expected payout before the budget ≤ X")
+    se.add_argument("--evaluations", type=_whole(1, 1_000_000), default=200, help="designs to simulate at most (default 200)")
+    se.add_argument("--top", type=_whole(1, 1000), default=5, help="designs re-evaluated on independent scenarios (default 5)")
+    ge = se.add_mutually_exclusive_group()
+    ge.add_argument("--workers", type=_whole(1, 1024), default=None, help="run on N local worker processes")
+    ge.add_argument("--dask", metavar="ADDRESS", default=None, help="run on the Dask scheduler at ADDRESS (e.g. tcp://host:8786)")
+    outputs(se, "print the result as JSON on stdout",
+            "write best.toml, designs.csv, top.csv, pareto.svg and summary.json to DIR")
+    se.set_defaults(func=_cmd_search)
     return parser
 
 

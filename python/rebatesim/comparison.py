@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, 
 
 import numpy as np
 
-from . import _checks, _core, _format
+from . import _checks, _core, _executor, _format
 from ._demand_warning import warn_if_riskless
 from ._display import comparison_html
 from ._format import num
@@ -49,10 +49,14 @@ def compare(
     max_scenarios: Optional[int] = None,
     memory_limit: Optional[int] = None,
     progress: Any = True,
+    executor: Any = None,
 ) -> "Comparison":
     """Simulate several designs on the same population and model with common random
     numbers (every design sees the same demand draws) and report each design's
     results and its paired difference against the first design.
+
+    ``executor``: any ``concurrent.futures`` executor to run every design's scenario
+    ranges on (``docs/scale-out.md``); bit-identical to a local run. Not with ``precision``.
 
     >>> import rebatesim as rs
     >>> base = rs.Programme.new("A", "EUR", "2027-01-01", "year", 1,
@@ -80,8 +84,15 @@ def compare(
     warn_if_riskless(None if model is None else mod)
     warn_missing_baselines(pop)
     kw = run_options(scenarios, seed, threads, chunk_size, precision, max_scenarios, memory_limit)
-    core = with_progress(progress, "compare", lambda callback: _core.compare(
-        names, [p._spec for p in progs], pop._core, mod._core, kw, progress=callback))
+    ex = _executor.check(executor)
+    if ex is not None:
+        inputs = _executor.Inputs(pop, mod)
+        core = with_progress(progress, "compare", lambda callback: _core.merge_comparison(
+            names, [p._spec for p in progs], pop._core, mod._core,
+            _executor.simulate_many(ex, progs, inputs, kw, int(kw["scenarios"]), True, callback)))
+    else:
+        core = with_progress(progress, "compare", lambda callback: _core.compare(
+            names, [p._spec for p in progs], pop._core, mod._core, kw, progress=callback))
     segments = pop._core.partner_segments()
     results = {
         name: SimulationResult(core.meta(i), core.summaries(i), core.per_scenario(i), core.matrices(i),

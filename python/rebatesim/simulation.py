@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Uni
 
 import numpy as np
 
-from . import _core, _format
+from . import _core, _executor, _format
 from ._demand_warning import warn_if_riskless
 from ._display import simulation_html
 from ._format import num
@@ -67,6 +67,7 @@ def simulate(
     max_scenarios: Optional[int] = None,
     memory_limit: Optional[int] = None,
     progress: Any = True,
+    executor: Any = None,
 ) -> "SimulationResult":
     """Simulate ``scenarios`` possible runs of ``programme`` for ``population`` under
     the demand ``model``, each also run without the programme on the same random
@@ -81,6 +82,10 @@ def simulate(
 
     ``programme``: Programme, dict or path; ``population``: Population, DataFrame
     or CSV path; ``model``: Model, dict, path or None (the default model).
+
+    ``executor``: any ``concurrent.futures`` executor (a ProcessPoolExecutor, a Dask
+    ``Client.get_executor()``) to run scenario ranges on (``docs/scale-out.md``); the
+    result is bit-identical to a local run. Not with ``precision``.
     """
     prog = as_programme(programme)
     pop = as_population(population)
@@ -88,8 +93,15 @@ def simulate(
     warn_if_riskless(None if model is None else mod)
     warn_missing_baselines(pop)
     kw = run_options(scenarios, seed, threads, chunk_size, precision, max_scenarios, memory_limit)
-    core = with_progress(progress, prog.name,
-                         lambda callback: _core.simulate(prog._spec, pop._core, mod._core, kw, progress=callback))
+    ex = _executor.check(executor)
+    if ex is not None:
+        inputs = _executor.Inputs(pop, mod)
+        core = with_progress(progress, prog.name, lambda callback: _core.merge_shards(
+            prog._spec, pop._core, mod._core,
+            _executor.simulate_shards(ex, prog, inputs, kw, int(kw["scenarios"]), True, callback)))
+    else:
+        core = with_progress(progress, prog.name,
+                             lambda callback: _core.simulate(prog._spec, pop._core, mod._core, kw, progress=callback))
     return SimulationResult(core.meta(), core.summaries(), core.per_scenario(), core.matrices(), core.partner_ids(),
                             prog, model=mod, partner_segments=pop._core.partner_segments())
 

@@ -21,6 +21,7 @@
 //! | calibration fit: annual partner volume, observed vs fitted | [`AnnualVolumeFit`] |
 //! | calibration fit: churn curves, observed vs fitted | [`ChurnFit`] |
 //! | calibration fit: bunching at tier thresholds with the counterfactual | [`BunchingFit`] |
+//! | a design search's designs, objective against P95 payout, Pareto front | [`Pareto`] |
 //!
 //! Colours are a fixed palette indexed by order ([`series_colour`]): pass
 //! designs and segments in the same order to every chart and each keeps its
@@ -100,6 +101,7 @@ mod fit_trend;
 mod fit_volume;
 pub mod format;
 mod frame;
+mod pareto;
 mod raster;
 mod risk_return;
 mod size;
@@ -118,6 +120,7 @@ pub use fit_qq::ResidualQq;
 pub use fit_seasonality::{SeasonalityBand, SeasonalityFit};
 pub use fit_trend::{TrendFit, TrendSeries};
 pub use fit_volume::AnnualVolumeFit;
+pub use pareto::Pareto;
 pub use risk_return::{ReturnMeasure, RiskReturn, RiskReturnPoint};
 pub use tornado::{Tornado, TornadoBar, ValueUnit};
 pub use size::{check_size, HEIGHTS, WIDTHS};
@@ -314,6 +317,8 @@ pub enum AnyChart {
     ChurnFit(ChurnFit),
     /// See [`BunchingFit`].
     BunchingFit(BunchingFit),
+    /// See [`Pareto`].
+    Pareto(Pareto),
 }
 
 macro_rules! any_chart {
@@ -365,7 +370,8 @@ any_chart!(
     ResidualQq,
     AnnualVolumeFit,
     ChurnFit,
-    BunchingFit
+    BunchingFit,
+    Pareto
 );
 
 fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>> {

@@ -33,6 +33,7 @@ mod purchases;
 mod result;
 mod scenario;
 mod setup;
+mod shard;
 mod work;
 
 pub(crate) use crate::run::check_memory;
@@ -40,6 +41,7 @@ pub use crate::run::{check_threads, MAX_THREADS};
 pub use export::{export_scenario, ScenarioExport, SimLine};
 pub use options::{Precision, Progress, SimOptions, Statistic};
 pub use result::{Comparison, Ladder, PairedDifference, SimResult};
+pub use shard::{compare_merged, merge_shards, simulate_range, Shard};
 
 use self::memory::Shape;
 use self::setup::Setup;

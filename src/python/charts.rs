@@ -14,7 +14,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use super::errors::IntoPy;
-use crate::charts::{AnyChart, Chart, PayoutDistribution};
+use crate::charts::{AnyChart, Chart, Pareto, PayoutDistribution};
 use crate::error::Result;
 use crate::request::charts::{
     AccrualFanRequest, DesignComparisonRequest, Matrix, RiskReturnRequest, TierAttainmentRequest,
@@ -289,6 +289,35 @@ pub(crate) fn tornado_chart(
 }
 
 /// Adds the chart class and constructors to `rebatesim._core`.
+/// A design search's Pareto chart: objective against P95 payout before the budget per
+/// design, `front` marking the Pareto front; `money`: the objective is money (else a ratio).
+#[pyfunction]
+#[pyo3(signature = (title, currency, objective, money, risk, value, front, current = None, chosen = None, budget = None, subtitle = None, width = 960, height = 540))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn pareto_chart(
+    py: Python<'_>,
+    title: String,
+    currency: String,
+    objective: String,
+    money: bool,
+    risk: Vec<f64>,
+    value: Vec<f64>,
+    front: Vec<bool>,
+    current: Option<(f64, f64)>,
+    chosen: Option<(f64, f64)>,
+    budget: Option<f64>,
+    subtitle: Option<String>,
+    width: u32,
+    height: u32,
+) -> PyResult<PyChart> {
+    let mut c = Pareto::new(title, currency, objective, money, risk, value, front);
+    c.current = current;
+    c.chosen = chosen;
+    c.budget = budget;
+    c.subtitle = subtitle;
+    chart(py, Ok(c.into()), width, height)
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyChart>()?;
     m.add_function(wrap_pyfunction!(payout_distribution_chart, m)?)?;
@@ -297,5 +326,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(accrual_fan_chart, m)?)?;
     m.add_function(wrap_pyfunction!(risk_return_chart, m)?)?;
     m.add_function(wrap_pyfunction!(tornado_chart, m)?)?;
+    m.add_function(wrap_pyfunction!(pareto_chart, m)?)?;
     Ok(())
 }

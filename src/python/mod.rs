@@ -13,9 +13,11 @@ mod errors;
 mod forecast;
 mod programme;
 mod run;
+mod search;
 mod sensitivity;
 mod settle;
 mod settlement;
+mod shard;
 mod simulate;
 mod summary;
 mod tables;
@@ -46,5 +48,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     charts::register(m)?;
     forecast::register(m)?;
     calibrate::register(m)?;
+    shard::register(m)?;
+    search::register(m)?;
     Ok(())
 }

@@ -213,7 +213,7 @@ pub(crate) fn compare(
 /// The result of a simulation (see `rebatesim.SimulationResult` for the public API).
 #[pyclass(name = "SimResult", module = "rebatesim._core", frozen)]
 pub(crate) struct PySimResult {
-    inner: SimResult,
+    pub(super) inner: SimResult,
 }
 
 #[pymethods]
@@ -258,7 +258,7 @@ impl PySimResult {
 /// The result of a comparison.
 #[pyclass(name = "ComparisonResult", module = "rebatesim._core", frozen)]
 pub(crate) struct PyComparison {
-    inner: Comparison,
+    pub(super) inner: Comparison,
 }
 
 #[pymethods]

@@ -1,0 +1,185 @@
+"""Scale-out over any ``concurrent.futures``-style executor (``docs/scale-out.md``): a
+:class:`~concurrent.futures.ProcessPoolExecutor`, or a Dask ``distributed.Client``'s
+``get_executor()``. Work is split into scenario ranges; each task ships the inputs as
+bytes (programme JSON, population bytes, model TOML; parsed once per worker process and
+kept by their digest) and returns its shard as bytes; the shards are merged in scenario
+order by the core, so the result is bit-identical to a local run for any number of
+workers and any split.
+
+>>> from rebatesim import _executor
+>>> _executor.ranges(10, 3)
+[(0, 4), (4, 7), (7, 10)]
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from . import _core
+from .exceptions import RequestError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._core import _RunArgs
+
+__all__ = ["check", "ranges", "parts", "workers", "Inputs", "simulate_shards", "simulate_many", "submit_all"]
+
+#: Parsed inputs kept by each worker process, by the digest of their bytes.
+_CACHE: Dict[Tuple[str, str], Any] = {}
+_CACHE_MAX = 64
+
+
+def check(executor: Any) -> Any:
+    """``executor`` if it has ``submit`` (the ``concurrent.futures`` interface), else a
+    RequestError; None stays None (run locally)."""
+    if executor is None:
+        return None
+    if not callable(getattr(executor, "submit", None)):
+        raise RequestError(
+            f"executor: expected an object with submit()/map() (a concurrent.futures executor such as "
+            f"ProcessPoolExecutor, or a Dask Client's get_executor()), found {type(executor).__name__}")
+    return executor
+
+
+def workers(executor: Any) -> int:
+    """How many workers ``executor`` has, as far as it tells (2 when it does not)."""
+    n = getattr(executor, "_max_workers", None)  # ProcessPoolExecutor, ThreadPoolExecutor
+    if isinstance(n, int) and n > 0:
+        return n
+    client = getattr(executor, "_client", None)  # distributed's ClientExecutor
+    if client is not None:
+        try:
+            return max(1, int(sum(client.nthreads().values())))
+        except Exception:  # pragma: no cover - a client that cannot tell
+            return 2
+    return 2
+
+
+def parts(executor: Any, scenarios: int) -> int:
+    """Scenario ranges to cut a run into: two per worker (so a slow worker does not hold the
+    run up), at most one per 50 scenarios and at least one. Results do not depend on it."""
+    return max(1, min(2 * workers(executor), scenarios // 50 or 1))
+
+
+def ranges(n: int, k: int) -> List[Tuple[int, int]]:
+    """``[0, n)`` cut into ``k`` consecutive ranges of near-equal length (the first ones longer)."""
+    k = max(1, min(k, n))
+    base, extra = divmod(n, k)
+    out, a = [], 0
+    for i in range(k):
+        b = a + base + (1 if i < extra else 0)
+        out.append((a, b))
+        a = b
+    return out
+
+
+def _digest(kind: str, data: Any) -> Tuple[str, str]:
+    raw = data if isinstance(data, bytes) else str(data).encode()
+    return kind, hashlib.sha256(raw).hexdigest()
+
+
+def _cached(kind: str, data: Any, build: Callable[[Any], Any]) -> Any:
+    key = _digest(kind, data)
+    hit = _CACHE.get(key)
+    if hit is None:
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.clear()
+        hit = _CACHE[key] = build(data)
+    return hit
+
+
+class Inputs:
+    """A run's inputs as the bytes and texts that travel to workers (picklable)."""
+
+    __slots__ = ("population", "model")
+
+    def __init__(self, population: Any, model: Any) -> None:
+        self.population: bytes = bytes(_core.population_to_bytes(population._core))
+        self.model: str = model._core.to_text("toml")
+
+    def core(self) -> Tuple[Any, Any]:
+        """The core's population and model (parsed once per worker process)."""
+        pop = _cached("population", self.population, _core.population_from_bytes)
+        mod = _cached("model", self.model, lambda t: _core.DemandModel.from_text(t, "toml"))
+        return pop, mod
+
+    def __getstate__(self) -> Tuple[bytes, str]:
+        return self.population, self.model
+
+    def __setstate__(self, state: Tuple[bytes, str]) -> None:
+        self.population, self.model = state
+
+
+def programme_core(text: str) -> Any:
+    """The core's programme from its JSON text (parsed once per worker process)."""
+    return _cached("programme", text, lambda t: _core.ProgrammeSpec.from_text(t, "json", None, False))
+
+
+def shard_task(programme: str, inputs: Inputs, run: "_RunArgs", start: int, end: int,
+               partners: bool) -> bytes:
+    """Scenarios ``[start, end)`` of a simulation, in a worker: the shard as bytes."""
+    pop, mod = inputs.core()
+    return bytes(_core.simulate_shard(programme_core(programme), pop, mod, run, start, end, partners))
+
+
+def submit_all(executor: Any, tasks: Sequence[Tuple[Callable[..., Any], Tuple[Any, ...]]],
+               progress: Optional[Callable[[int, int], Any]] = None) -> List[Any]:
+    """Submit every ``(function, args)`` task, then gather the results in task order,
+    calling ``progress(done, total)`` as they arrive. A failed task raises its error
+    (the other tasks are cancelled)."""
+    futures = [executor.submit(f, *args) for f, args in tasks]
+    out: List[Any] = [None] * len(futures)
+    try:
+        if progress is not None:
+            from concurrent.futures import as_completed
+
+            index = {id(f): i for i, f in enumerate(futures)}
+            for done, f in enumerate(_as_completed(futures, as_completed), 1):
+                out[index[id(f)]] = f.result()
+                progress(done, len(futures))
+        else:
+            out = [f.result() for f in futures]
+    except BaseException:
+        for f in futures:
+            f.cancel()
+        raise
+    return out
+
+
+def _as_completed(futures: List[Any], std: Any) -> Any:
+    """``as_completed`` for standard futures, plain order for other kinds (Dask's executor
+    returns standard futures, but an executor of another kind may not)."""
+    try:
+        return std(futures)
+    except Exception:  # pragma: no cover
+        return futures
+
+
+def simulate_many(executor: Any, programmes: Sequence[Any], inputs: Inputs, run: "_RunArgs", scenarios: int,
+                  partners: bool = True, progress: Optional[Callable[[int, int], Any]] = None,
+                  start: int = 0) -> List[List[bytes]]:
+    """Scenarios ``[start, start + scenarios)`` of each programme (Programme objects) on the
+    executor, every programme's ranges submitted at once: per programme, its shards in
+    scenario order."""
+    if run.get("statistic") is not None:
+        raise RequestError("precision: a precision target cannot be split over an executor "
+                           "(it decides the number of scenarios as the run goes); give scenarios= instead")
+    cut = ranges(scenarios, parts(executor, scenarios))
+    tasks = [(shard_task, (p.to_json(), inputs, run, start + a, start + b, partners))
+             for p in programmes for a, b in cut]
+    planned = scenarios * len(programmes)
+
+    def report(done: int, total: int) -> Any:
+        return progress(done * planned // total, planned) if progress is not None else None
+
+    flat: List[bytes] = submit_all(executor, tasks, report if progress is not None else None)
+    k = len(cut)
+    return [flat[i * k:(i + 1) * k] for i in range(len(programmes))]
+
+
+def simulate_shards(executor: Any, programme: Any, inputs: Inputs, run: "_RunArgs", scenarios: int,
+                    partners: bool = True, progress: Optional[Callable[[int, int], Any]] = None,
+                    start: int = 0) -> List[bytes]:
+    """Scenarios ``[start, start + scenarios)`` of ``programme`` (a Programme) on the executor,
+    as shards in scenario order."""
+    return simulate_many(executor, [programme], inputs, run, scenarios, partners, progress, start)[0]

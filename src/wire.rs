@@ -1,0 +1,299 @@
+//! Bytes that carry a run's inputs and partial results between processes (scale-out over a
+//! `concurrent.futures` executor or a Dask cluster, see `docs/scale-out.md`): a small
+//! little-endian format with a magic tag and a version, read back with checks, so that a
+//! truncated or foreign byte string is a clear [`Error::Request`], never a panic.
+//!
+//! - [`Writer`] / [`Reader`]: lengths as u64, `f64` as their IEEE bits (so every value,
+//!   NaN payloads included, comes back bit for bit), strings as UTF-8;
+//! - [`population_to_bytes`] / [`population_from_bytes`]: a [`Population`] exactly.
+
+use crate::error::{Error, Result};
+use crate::population::Population;
+
+/// Tag of a population byte string.
+const POPULATION_TAG: &[u8; 8] = b"RSPOP\x00\x00\x01";
+
+/// Appends values to a byte string.
+#[derive(Debug, Default)]
+pub struct Writer {
+    /// The bytes written so far.
+    pub bytes: Vec<u8>,
+}
+
+impl Writer {
+    /// A writer starting with `tag`.
+    pub fn new(tag: &[u8; 8]) -> Self {
+        Writer {
+            bytes: tag.to_vec(),
+        }
+    }
+    /// A `u64`.
+    pub fn u64(&mut self, v: u64) {
+        self.bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    /// A length or index.
+    pub fn len(&mut self, v: usize) {
+        self.u64(v as u64);
+    }
+    /// An `f64` as its bits.
+    pub fn f64(&mut self, v: f64) {
+        self.u64(v.to_bits());
+    }
+    /// An optional `f64`.
+    pub fn opt_f64(&mut self, v: Option<f64>) {
+        match v {
+            Some(x) => {
+                self.bytes.push(1);
+                self.f64(x);
+            }
+            None => self.bytes.push(0),
+        }
+    }
+    /// A text.
+    pub fn str(&mut self, s: &str) {
+        self.len(s.len());
+        self.bytes.extend_from_slice(s.as_bytes());
+    }
+    /// A list of texts.
+    pub fn strs(&mut self, v: &[String]) {
+        self.len(v.len());
+        v.iter().for_each(|s| self.str(s));
+    }
+    /// A list of `f64`.
+    pub fn f64s(&mut self, v: &[f64]) {
+        self.len(v.len());
+        v.iter().for_each(|&x| self.f64(x));
+    }
+    /// A list of optional `f64`.
+    pub fn opt_f64s(&mut self, v: &[Option<f64>]) {
+        self.len(v.len());
+        v.iter().for_each(|&x| self.opt_f64(x));
+    }
+    /// A list of `u32`.
+    pub fn u32s(&mut self, v: &[u32]) {
+        self.len(v.len());
+        v.iter()
+            .for_each(|x| self.bytes.extend_from_slice(&x.to_le_bytes()));
+    }
+    /// A list of bytes.
+    pub fn u8s(&mut self, v: &[u8]) {
+        self.len(v.len());
+        self.bytes.extend_from_slice(v);
+    }
+    /// A list of booleans.
+    pub fn bools(&mut self, v: &[bool]) {
+        self.len(v.len());
+        self.bytes.extend(v.iter().map(|&b| b as u8));
+    }
+}
+
+/// Reads values back in the order a [`Writer`] wrote them.
+#[derive(Debug)]
+pub struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    what: &'static str,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader of `bytes`, which must start with `tag`; `what` names them in errors.
+    pub fn new(bytes: &'a [u8], tag: &[u8; 8], what: &'static str) -> Result<Self> {
+        if bytes.len() < 8 || &bytes[..8] != tag {
+            return Err(Error::Request(format!(
+                "{what}: not a byte string written by this version of rebatesim (expected the tag {:?})",
+                String::from_utf8_lossy(tag)
+            )));
+        }
+        Ok(Reader {
+            bytes,
+            pos: 8,
+            what,
+        })
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len());
+        match end {
+            Some(end) => {
+                let s = &self.bytes[self.pos..end];
+                self.pos = end;
+                Ok(s)
+            }
+            None => Err(Error::Request(format!(
+                "{}: truncated at byte {} of {} (expected {n} more bytes)",
+                self.what,
+                self.pos,
+                self.bytes.len()
+            ))),
+        }
+    }
+    /// A byte.
+    pub fn u8(&mut self) -> Result<u8> {
+        Ok(self.take(1)?[0])
+    }
+    /// A `u64`.
+    pub fn u64(&mut self) -> Result<u64> {
+        let b = self.take(8)?;
+        Ok(u64::from_le_bytes(b.try_into().expect("8 bytes")))
+    }
+    /// A length, refused when it could not fit in the rest of the bytes (`unit` bytes each).
+    pub fn len(&mut self, unit: usize) -> Result<usize> {
+        let v = self.u64()?;
+        let rest = (self.bytes.len() - self.pos) as u64;
+        if v.saturating_mul(unit.max(1) as u64) > rest {
+            return Err(Error::Request(format!(
+                "{}: a length of {v} at byte {} is more than the {rest} bytes left",
+                self.what,
+                self.pos - 8
+            )));
+        }
+        Ok(v as usize)
+    }
+    /// An `f64`.
+    pub fn f64(&mut self) -> Result<f64> {
+        Ok(f64::from_bits(self.u64()?))
+    }
+    /// An optional `f64`.
+    pub fn opt_f64(&mut self) -> Result<Option<f64>> {
+        match self.take(1)?[0] {
+            0 => Ok(None),
+            1 => Ok(Some(self.f64()?)),
+            b => Err(Error::Request(format!(
+                "{}: expected 0 or 1 at byte {}, found {b}",
+                self.what,
+                self.pos - 1
+            ))),
+        }
+    }
+    /// A text.
+    pub fn str(&mut self) -> Result<String> {
+        let n = self.len(1)?;
+        let b = self.take(n)?;
+        String::from_utf8(b.to_vec()).map_err(|_| {
+            Error::Request(format!(
+                "{}: a text before byte {} is not UTF-8",
+                self.what, self.pos
+            ))
+        })
+    }
+    /// A list of texts.
+    pub fn strs(&mut self) -> Result<Vec<String>> {
+        let n = self.len(8)?;
+        (0..n).map(|_| self.str()).collect()
+    }
+    /// A list of `f64`.
+    pub fn f64s(&mut self) -> Result<Vec<f64>> {
+        let n = self.len(8)?;
+        (0..n).map(|_| self.f64()).collect()
+    }
+    /// A list of optional `f64`.
+    pub fn opt_f64s(&mut self) -> Result<Vec<Option<f64>>> {
+        let n = self.len(1)?;
+        (0..n).map(|_| self.opt_f64()).collect()
+    }
+    /// A list of `u32`.
+    pub fn u32s(&mut self) -> Result<Vec<u32>> {
+        let n = self.len(4)?;
+        let b = self.take(4 * n)?;
+        Ok(b.chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect())
+    }
+    /// A list of bytes.
+    pub fn u8s(&mut self) -> Result<Vec<u8>> {
+        let n = self.len(1)?;
+        Ok(self.take(n)?.to_vec())
+    }
+    /// A list of booleans.
+    pub fn bools(&mut self) -> Result<Vec<bool>> {
+        Ok(self.u8s()?.into_iter().map(|b| b != 0).collect())
+    }
+    /// Refuse bytes left over after the last value.
+    pub fn finish(self) -> Result<()> {
+        if self.pos != self.bytes.len() {
+            return Err(Error::Request(format!(
+                "{}: {} unexpected bytes after the end",
+                self.what,
+                self.bytes.len() - self.pos
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A population as bytes ([`population_from_bytes`] gives it back exactly).
+pub fn population_to_bytes(p: &Population) -> Vec<u8> {
+    let mut w = Writer::new(POPULATION_TAG);
+    w.str(&p.table);
+    w.strs(&p.partner_id);
+    w.strs(&p.segments);
+    w.u32s(&p.segment);
+    w.opt_f64s(&p.baseline_revenue);
+    w.opt_f64s(&p.baseline_units);
+    w.opt_f64s(&p.unit_price);
+    w.opt_f64s(&p.margin_rate);
+    w.strs(&p.categories);
+    w.f64s(&p.mix);
+    w.bytes
+}
+
+/// The population [`population_to_bytes`] wrote; [`Error::Request`] for bytes it did not
+/// write (or whose columns disagree in length).
+pub fn population_from_bytes(bytes: &[u8]) -> Result<Population> {
+    let what = "population bytes";
+    let mut r = Reader::new(bytes, POPULATION_TAG, what)?;
+    let p = Population {
+        table: r.str()?,
+        partner_id: r.strs()?,
+        segments: r.strs()?,
+        segment: r.u32s()?,
+        baseline_revenue: r.opt_f64s()?,
+        baseline_units: r.opt_f64s()?,
+        unit_price: r.opt_f64s()?,
+        margin_rate: r.opt_f64s()?,
+        categories: r.strs()?,
+        mix: r.f64s()?,
+    };
+    r.finish()?;
+    let n = p.partner_id.len();
+    let lens = [
+        p.segment.len(),
+        p.baseline_revenue.len(),
+        p.baseline_units.len(),
+        p.unit_price.len(),
+        p.margin_rate.len(),
+    ];
+    if lens.iter().any(|&l| l != n)
+        || p.mix.len() != n * p.categories.len()
+        || p.segment.iter().any(|&g| g as usize >= p.segments.len())
+    {
+        return Err(Error::Request(format!(
+            "{what}: the columns disagree (partners {n}, other columns {lens:?}, mix {})",
+            p.mix.len()
+        )));
+    }
+    Ok(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn population_round_trips_and_bad_bytes_are_errors() {
+        let text = "partner_id,segment,baseline_revenue,margin_rate\nA,small,100.5,0.3\nB,big,,0.25\n";
+        let p = Population::from_csv_str(text, "partners").unwrap();
+        let b = population_to_bytes(&p);
+        assert_eq!(population_from_bytes(&b).unwrap(), p);
+        for cut in [0, 5, 9, b.len() - 1] {
+            let e = population_from_bytes(&b[..cut]).unwrap_err();
+            assert!(matches!(e, Error::Request(_)), "{e}");
+        }
+        let mut extra = b.clone();
+        extra.push(0);
+        assert!(population_from_bytes(&extra)
+            .unwrap_err()
+            .to_string()
+            .contains("unexpected bytes"));
+    }
+}
