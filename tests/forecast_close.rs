@@ -123,7 +123,7 @@ fn closed_periods_equal_the_settlement_of_the_actuals_line_by_line() {
     .unwrap();
     let lines = f.period_lines();
     let mut checked = 0;
-    for l in s.lines.iter().filter(|l| l.period <= 2) {
+    for l in s.lines().unwrap().iter().filter(|l| l.period <= 2) {
         let got = lines
             .iter()
             .find(|x| {
@@ -151,7 +151,8 @@ fn closed_periods_equal_the_settlement_of_the_actuals_line_by_line() {
     // per component and period: the same sums
     for c in f.component_periods() {
         let want: Decimal = s
-            .lines
+            .lines()
+            .unwrap()
             .iter()
             .filter(|l| l.component == c.component && l.period == c.period)
             .map(|l| l.payable)
@@ -163,7 +164,8 @@ fn closed_periods_equal_the_settlement_of_the_actuals_line_by_line() {
     // the journal's required balance at a quarter end: the settled quarters, to the cent
     let required: f64 = f.journal().iter().map(|j| j.required).sum();
     let settled: Decimal = s
-        .lines
+        .lines()
+        .unwrap()
         .iter()
         .filter(|l| l.period <= 2)
         .map(|l| l.payable)
@@ -187,10 +189,10 @@ fn year_level_rules_name_what_they_move_on_closed_periods() {
     )
     .unwrap();
     let lines = f.period_lines();
+    let settled_lines = s.lines().unwrap();
     for l in lines.iter().filter(|l| l.status == "closed") {
         // the settled amount is the fact; the expected amount moves only by named rules
-        let want = s
-            .lines
+        let want = settled_lines
             .iter()
             .find(|x| {
                 Some(x.partner_id.as_str()) == l.partner_id.as_deref()
@@ -288,7 +290,8 @@ fn bundled_example_at_30_september() {
     for (c, id) in f.components.iter().enumerate() {
         let required: f64 = j.iter().filter(|l| &l.component == id).map(|l| l.required).sum();
         let settled: Decimal = s
-            .lines
+            .lines()
+            .unwrap()
             .iter()
             .filter(|l| &l.component == id && l.period <= 3)
             .map(|l| l.payable)
@@ -299,7 +302,8 @@ fn bundled_example_at_30_september() {
             .map(|l| l.closed_adjustment)
             .sum();
         let year_settled: Decimal = year
-            .lines
+            .lines()
+            .unwrap()
             .iter()
             .filter(|l| &l.component == id)
             .map(|l| l.payable)

@@ -284,10 +284,11 @@ pub fn component_coverage(
     for w in 0..worlds {
         let truth = backlog_world(programme, population, model, seed, w)?;
         let st = settle(programme, &truth.partners, &truth.transactions)?;
+        let lines = st.lines()?;
         let mut realised: Vec<f64> = ids
             .iter()
             .map(|id| {
-                st.lines
+                lines
                     .iter()
                     .filter(|l| &l.component == id)
                     .map(|l| l.payable)

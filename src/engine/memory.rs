@@ -63,6 +63,11 @@ impl Shape {
         }
     }
 
+    /// The number of tier ladders (volume and growth components).
+    pub(crate) fn ladders(&self) -> usize {
+        self.ladders
+    }
+
     /// Bytes the outputs of `scenarios` scenarios need (plus the in-flight chunk). Every
     /// product and sum saturates, so that a huge request (`scenarios` near `usize::MAX`) comes
     /// out as `usize::MAX`, above any limit, instead of wrapping round to a small number.

@@ -13,6 +13,7 @@
 //! [`Shard::to_bytes`] / [`Shard::from_bytes`] carry a shard between processes.
 
 use super::result::SimResult;
+use super::memory::Shape;
 use super::setup::Setup;
 use super::work::Work;
 use super::SimOptions;
@@ -67,23 +68,21 @@ pub fn simulate_range(
         )));
     }
     let count = range.end - range.start;
-    let mut setup = Setup::new(programme, population, model)?;
-    setup.cancel = options.cancel;
-    let run = options.run_options();
+    let shape = Shape::of(programme, population, model);
+    let mut run = options.run_options();
     let n = population.len();
     let kept = if partners {
-        count.saturating_mul(n.saturating_mul(8 + setup.ladders.len()))
+        count.saturating_mul(n.saturating_mul(8 + shape.ladders()))
     } else {
         0
     };
-    check_memory(
-        setup
-            .memory_estimate(count, run.chunk_size.min(count))
-            .saturating_add(kept),
-        run.memory_limit,
-        count,
-        n,
-    )?;
+    // the memory guard before the set-up, as the local run has it, with the per-partner
+    // outputs a shard keeps counted in
+    let full = shape.estimate(count, run.chunk_size.min(count)).saturating_add(kept);
+    check_memory(full, run.memory_limit, count, n)?;
+    run.chunk_size = run.chunk_size.min(count);
+    let mut setup = Setup::new(programme, population, model)?;
+    setup.cancel = options.cancel;
     let pool = run.pool()?;
     let seed = options.seed;
     let mut acc = setup.new_acc(population, seed, count);

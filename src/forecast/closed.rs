@@ -73,7 +73,7 @@ pub(super) fn settle_closed(
         .enumerate()
         .map(|(c, comp)| (comp.id.as_str(), c))
         .collect();
-    for l in &settlement.lines {
+    for l in &settlement.lines()? {
         let k = l.period as usize - 1;
         let (Some(&i), Some(&c)) = (
             partner_of.get(l.partner_id.as_str()),
