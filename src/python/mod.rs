@@ -17,6 +17,7 @@ mod sensitivity;
 mod settle;
 mod simulate;
 mod summary;
+mod tables;
 
 use pyo3::prelude::*;
 
@@ -44,5 +45,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     charts::register(m)?;
     forecast::register(m)?;
     calibrate::register(m)?;
+    tables::register(m)?;
     Ok(())
 }
