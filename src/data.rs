@@ -1,4 +1,5 @@
-//! Partner and transaction tables, read from CSV with exact decimal amounts.
+//! Partner and transaction tables, read from CSV with exact decimal amounts (Arrow record
+//! batches and Parquet files: [`crate::tables`], into the same columns).
 //!
 //! Every problem is an [`Error::Data`] naming the table, the 1-based data row (the header is
 //! row 0) and the column: a missing column, text in a number, NaN, infinite or empty values in
@@ -23,6 +24,7 @@
 use crate::error::{Error, Result};
 use crate::money;
 use crate::programme::Compiled;
+use crate::tables::build::{TxBuilder, TxRow};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -83,15 +85,18 @@ pub struct Resolved {
     pub period: Vec<u32>,
 }
 
-/// A parsed CSV table: header names (trimmed, lower case) and records.
-struct Table {
+/// A CSV table being read: header names (trimmed, lower case) and the record reader; records
+/// are read one at a time into a reused buffer ([`Table::next`]), never kept.
+struct Table<R: Read> {
     name: String,
     columns: HashMap<String, usize>,
-    records: Vec<csv::StringRecord>,
+    reader: csv::Reader<R>,
+    record: csv::StringRecord,
+    row: usize,
 }
 
-impl Table {
-    fn read<R: Read>(reader: R, name: &str) -> Result<Table> {
+impl<R: Read> Table<R> {
+    fn read(reader: R, name: &str) -> Result<Table<R>> {
         let mut rdr = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .flexible(false)
@@ -115,9 +120,25 @@ impl Table {
                 ));
             }
         }
-        let mut records = Vec::new();
-        for (i, rec) in rdr.records().enumerate() {
-            let rec = rec.map_err(|e| {
+        Ok(Table {
+            name: name.to_owned(),
+            columns,
+            reader: rdr,
+            record: csv::StringRecord::new(),
+            row: 0,
+        })
+    }
+
+    /// The next record (in [`Table::record`]) and its data row number; `None` at the end.
+    fn next(&mut self) -> Result<Option<usize>> {
+        let row = self.row + 1;
+        match self.reader.read_record(&mut self.record) {
+            Ok(true) => {
+                self.row = row;
+                Ok(Some(row))
+            }
+            Ok(false) => Ok(None),
+            Err(e) => {
                 let msg = match e.kind() {
                     csv::ErrorKind::UnequalLengths {
                         expected_len, len, ..
@@ -127,15 +148,14 @@ impl Table {
                     csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8 text".to_owned(),
                     _ => e.to_string(),
                 };
-                Error::data(name, Some(i + 1), None, msg)
-            })?;
-            records.push(rec);
+                Err(Error::data(&self.name, Some(row), None, msg))
+            }
         }
-        Ok(Table {
-            name: name.to_owned(),
-            columns,
-            records,
-        })
+    }
+
+    /// Field `c` of the current record.
+    fn get(&self, c: usize) -> &str {
+        self.record.get(c).unwrap_or("")
     }
 
     fn required(&self, column: &str) -> Result<usize> {
@@ -228,7 +248,7 @@ fn file_name(path: &Path) -> String {
 
 /// Parse a date written `YYYY-MM-DD` (a time of day after it, as pandas writes datetimes, is
 /// ignored).
-fn parse_date(text: &str) -> Option<NaiveDate> {
+pub(crate) fn parse_date(text: &str) -> Option<NaiveDate> {
     let t = text.trim();
     let day = match t.len() {
         10 => t,
@@ -256,7 +276,7 @@ impl Partners {
     /// Read a partner table from a CSV reader. Columns: `partner_id` (required), `segment`,
     /// `baseline_revenue`, `baseline_units` (optional); other columns are ignored.
     pub fn from_csv_reader<R: Read>(reader: R, table: &str) -> Result<Partners> {
-        let t = Table::read(reader, table)?;
+        let mut t = Table::read(reader, table)?;
         let id_col = t.required("partner_id")?;
         let seg_col = t.optional("segment");
         let rev_col = t.optional("baseline_revenue");
@@ -265,22 +285,29 @@ impl Partners {
             table: table.to_owned(),
             ..Default::default()
         };
-        for (i, rec) in t.records.iter().enumerate() {
-            let row = i + 1;
-            let id = rec.get(id_col).unwrap_or("").trim();
-            let segment = seg_col.and_then(|c| rec.get(c)).unwrap_or("").trim();
+        while let Some(row) = t.next()? {
             let baseline = |col: Option<usize>, name: &str| -> Result<Option<Decimal>> {
                 match col {
-                    Some(c) => t.number(row, name, rec.get(c).unwrap_or("")),
+                    Some(c) => t.number(row, name, t.get(c)),
                     None => Ok(None),
                 }
             };
             let rev = baseline(rev_col, "baseline_revenue")?;
             let units = baseline(units_col, "baseline_units")?;
+            let id = t.get(id_col).trim();
+            let segment = seg_col.map(|c| t.get(c)).unwrap_or("").trim();
             p.push(id, segment, rev, units)
                 .map_err(|m| t.err(row, "partner_id", m))?;
         }
         Ok(p)
+    }
+
+    /// An empty partner table named `table` (in error messages).
+    pub fn new(table: &str) -> Partners {
+        Partners {
+            table: table.to_owned(),
+            ..Default::default()
+        }
     }
 
     /// Add a partner; `Err(message)` for an empty or duplicate id.
@@ -347,16 +374,6 @@ impl Partners {
     }
 }
 
-fn intern(map: &mut HashMap<String, u32>, keys: &mut Vec<String>, s: &str) -> u32 {
-    if let Some(&k) = map.get(s) {
-        return k;
-    }
-    let k = keys.len() as u32;
-    keys.push(s.to_owned());
-    map.insert(s.to_owned(), k);
-    k
-}
-
 impl Transactions {
     /// Read transactions from a CSV file; errors name the file.
     pub fn from_csv_path(path: impl AsRef<Path>) -> Result<Transactions> {
@@ -374,88 +391,41 @@ impl Transactions {
     /// `quantity`, `revenue` (required), `category`, `order_id` (optional); other columns are
     /// ignored.
     pub fn from_csv_reader<R: Read>(reader: R, table: &str) -> Result<Transactions> {
-        let t = Table::read(reader, table)?;
+        let mut t = Table::read(reader, table)?;
         let id_col = t.required("partner_id")?;
         let date_col = t.required("date")?;
         let qty_col = t.required("quantity")?;
         let rev_col = t.required("revenue")?;
         let cat_col = t.optional("category");
         let order_col = t.optional("order_id");
-        let n = t.records.len();
-        let mut x = Transactions {
-            table: table.to_owned(),
-            category: cat_col.map(|_| Vec::with_capacity(n)),
-            order: order_col.map(|_| Vec::with_capacity(n)),
-            ..Default::default()
-        };
-        x.partner_key.reserve(n);
-        x.date.reserve(n);
-        x.quantity.reserve(n);
-        x.revenue.reserve(n);
-        let (mut pmap, mut cmap, mut omap) = (HashMap::new(), HashMap::new(), HashMap::new());
-        for (i, rec) in t.records.iter().enumerate() {
-            let row = i + 1;
-            let get = |c: usize| rec.get(c).unwrap_or("");
-            let id = get(id_col);
-            if id.is_empty() {
-                return Err(t.err(
-                    row,
-                    "partner_id",
-                    "expected a partner id, found an empty cell",
-                ));
-            }
-            let d = get(date_col);
-            let date = parse_date(d).ok_or_else(|| {
-                if d.is_empty() {
-                    t.err(
-                        row,
-                        "date",
-                        "expected a date written YYYY-MM-DD, found an empty cell",
-                    )
-                } else {
-                    t.err(
+        let mut b = TxBuilder::new(table, cat_col.is_some(), order_col.is_some());
+        while let Some(row) = t.next()? {
+            let id = b.id(row, Some(t.get(id_col)))?;
+            let d = t.get(date_col);
+            let date = match parse_date(d) {
+                Some(date) => Some(date),
+                None if d.is_empty() => None,
+                None => {
+                    return Err(t.err(
                         row,
                         "date",
                         format!("expected a date written YYYY-MM-DD, found \"{d}\""),
-                    )
+                    ))
                 }
-            })?;
-            if !crate::limits::date_in_range(date) {
-                return Err(t.err(
-                    row,
-                    "date",
-                    format!(
-                        "date {date} is outside the dates rebatesim supports ({} to {})",
-                        crate::limits::FIRST_DATE,
-                        crate::limits::LAST_DATE
-                    ),
-                ));
-            }
-            let quantity = t.required_number(row, "quantity", get(qty_col))?;
-            let revenue = t.required_number(row, "revenue", get(rev_col))?;
-            x.partner_key
-                .push(intern(&mut pmap, &mut x.partner_keys, id));
-            x.date.push(date);
-            x.quantity.push(quantity);
-            x.revenue.push(revenue);
-            if let (Some(c), Some(v)) = (cat_col, x.category.as_mut()) {
-                let s = get(c);
-                v.push(if s.is_empty() {
-                    None
-                } else {
-                    Some(intern(&mut cmap, &mut x.category_keys, s))
-                });
-            }
-            if let (Some(c), Some(v)) = (order_col, x.order.as_mut()) {
-                let s = get(c);
-                v.push(if s.is_empty() {
-                    None
-                } else {
-                    Some(intern(&mut omap, &mut x.order_keys, s))
-                });
-            }
+            };
+            let date = b.date(row, date)?;
+            let quantity = t.required_number(row, "quantity", t.get(qty_col))?;
+            let revenue = t.required_number(row, "revenue", t.get(rev_col))?;
+            b.push(TxRow {
+                partner_id: id,
+                date,
+                quantity,
+                revenue,
+                category: cat_col.map(|c| t.get(c)),
+                order_id: order_col.map(|c| t.get(c)),
+            });
         }
-        Ok(x)
+        Ok(b.finish())
     }
 
     /// Number of rows.

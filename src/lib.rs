@@ -10,6 +10,7 @@
 //! - [`calibrate`]: a demand model estimated from transaction history, with standard errors.
 //! - [`charts`]: finance-ready charts (SVG and PNG) drawn with plotters.
 //! - [`data`]: partner and transaction tables (CSV, exact decimals, located errors).
+//! - [`tables`]: the same tables from Arrow record batches and Parquet files.
 //! - [`request`]: requests as front ends pass them (options as text, every one optional), resolved.
 //! - [`document`]: the file formats of programmes and models (TOML/JSON/YAML), located errors.
 //! - [`rules`]: the calculation kernel, generic over `Decimal` and `f64`.
@@ -71,6 +72,7 @@ pub mod sensitivity;
 pub mod settlement;
 pub mod summary;
 pub mod wire;
+pub mod tables;
 
 #[cfg(feature = "python")]
 mod python;

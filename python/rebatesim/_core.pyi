@@ -93,6 +93,21 @@ class _ArrowTable(Protocol):
 
     def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object: ...
     def __len__(self) -> int: ...
+def transactions_from_arrow(stream: object, table: str, programme: Optional[ProgrammeSpec] = None,
+                            strict: bool = False) -> TransactionTable:
+    """Transactions from an Arrow C stream capsule (``obj.__arrow_c_stream__()``)."""
+
+def partners_from_arrow(stream: object, table: str, programme: Optional[ProgrammeSpec] = None,
+                        strict: bool = False) -> PartnerTable:
+    """A partner table from an Arrow C stream capsule."""
+
+def transactions_from_parquet(path: Union[str, os.PathLike[str]], programme: Optional[ProgrammeSpec] = None,
+                              strict: bool = False) -> TransactionTable:
+    """Transactions from a Parquet file."""
+
+def partners_from_parquet(path: Union[str, os.PathLike[str]], programme: Optional[ProgrammeSpec] = None,
+                          strict: bool = False) -> PartnerTable:
+    """A partner table from a Parquet file."""
 
 @final
 class SettlementResult:

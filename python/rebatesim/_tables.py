@@ -10,6 +10,8 @@ exceptions and the text checks.
 from __future__ import annotations
 
 import decimal
+import importlib
+import os
 from typing import TYPE_CHECKING, Any
 
 from ._checks import SURROGATE
@@ -18,7 +20,9 @@ from .exceptions import DataError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["is_frame", "frame_csv"]
+__all__ = ["is_frame", "frame_csv", "arrow_stream", "as_frame", "is_parquet"]
+
+_PARQUET = (".parquet", ".parq", ".pq")
 
 # Table columns the core reads with at most six decimal places (money::MAX_TABLE_DECIMALS).
 _SIX_DECIMAL_COLUMNS = frozenset({"quantity", "revenue", "baseline_revenue", "baseline_units", "amount"})
@@ -31,6 +35,56 @@ def is_frame(x: Any) -> bool:
     except ImportError:  # pragma: no cover
         return False
     return isinstance(x, pd.DataFrame)
+
+
+def arrow_stream(x: Any) -> Any:
+    """The Arrow C stream (a PyCapsule) of ``x``: any object with ``__arrow_c_stream__``
+    (pandas 2.2+ with pyarrow installed, polars, pyarrow tables and datasets, DuckDB
+    relations), or an older pandas DataFrame through pyarrow when it is installed. ``None``
+    when ``x`` has none or cannot give one (pandas without pyarrow, an object column pyarrow
+    cannot type, a lone surrogate): a DataFrame then crosses as CSV text (:func:`frame_csv`),
+    which reports such cells by row and column."""
+    export = getattr(x, "__arrow_c_stream__", None)
+    if export is None and is_frame(x):
+        try:
+            pa = importlib.import_module("pyarrow")
+        except ImportError:
+            return None
+        try:
+            export = pa.Table.from_pandas(x, preserve_index=False).__arrow_c_stream__
+        except Exception:  # noqa: BLE001 - any conversion failure: the CSV path reports it
+            return None
+    if export is None:
+        return None
+    try:
+        return export()
+    except Exception:  # noqa: BLE001 - e.g. pandas without pyarrow: the CSV path for frames
+        if is_frame(x):
+            return None
+        raise
+
+
+def is_parquet(path: Any) -> bool:
+    """Whether a path names a Parquet file (by its suffix)."""
+    return str(path).lower().endswith(_PARQUET)
+
+
+def as_frame(x: Any) -> Any:
+    """A pandas DataFrame of a small table given as an Arrow object (``__arrow_c_stream__``)
+    or a Parquet path, through pyarrow, for the inputs read as CSV text (populations, prior
+    accruals); ``x`` itself otherwise."""
+    if is_frame(x):
+        return x
+    arrow = hasattr(x, "__arrow_c_stream__")
+    if not (arrow or (isinstance(x, (str, os.PathLike)) and is_parquet(x))):
+        return x
+    try:
+        pa = importlib.import_module("pyarrow")
+        pq = importlib.import_module("pyarrow.parquet")
+    except ImportError as e:  # pragma: no cover - pyarrow is there whenever Arrow objects are
+        raise DataError(f"reading {type(x).__name__} needs pyarrow: pip install pyarrow",
+                        reason="pyarrow is not installed") from e
+    return (pa.table(x) if arrow else pq.read_table(x)).to_pandas()
 
 
 def frame_csv(df: "pd.DataFrame", numeric_nan: str) -> str:

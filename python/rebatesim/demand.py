@@ -16,7 +16,7 @@ import os
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Union
 
 from . import _checks, _core
-from ._tables import frame_csv, is_frame
+from ._tables import as_frame, frame_csv, is_frame
 from ._values import to_json_text
 from .exceptions import ModelError, RequestError
 
@@ -138,7 +138,9 @@ class Population:
     @classmethod
     def from_csv(cls, source: Any) -> "Population":
         """A population from a CSV path or a pandas DataFrame (passed as CSV text, so a
-        DataFrame and a file report the same row numbers)."""
+        DataFrame and a file report the same row numbers); an Arrow table (polars, pyarrow,
+        a DuckDB relation) or a Parquet path is read as a DataFrame first (pyarrow)."""
+        source = as_frame(source)
         if isinstance(source, (str, os.PathLike)):
             return cls(_core.Population.from_csv_path(_checks.path("population", source)))
         if is_frame(source):

@@ -88,7 +88,7 @@ def forecast(
     pop = as_population(population)
     mod = as_model(model)
     warn_if_riskless(None if model is None else mod)
-    tx = load_transactions(actuals)
+    tx = load_transactions(actuals, prog)
     prior = None if prior_accruals is None else load_prior_accruals(prior_accruals)
     n, sd, th = _checks.scenarios(scenarios), _checks.seed(seed), _checks.threads(threads)
     conf = _checks.fraction("confidence", confidence)

@@ -31,9 +31,11 @@ def settle(programme: Any, partners: Any, transactions: Any) -> "Settlement":
     """Settle a programme on actual transactions, exactly, to the cent.
 
     ``programme`` is a :class:`Programme`, a programme dict or a file path;
-    ``partners`` and ``transactions`` are pandas DataFrames or CSV paths
-    (a DataFrame is read exactly as the same table written to a file would
-    be, so errors name the same row numbers: data row 1 is the first row).
+    ``partners`` and ``transactions`` are pandas DataFrames, Arrow tables (polars,
+    pyarrow, a DuckDB relation: anything with ``__arrow_c_stream__``), or CSV or Parquet
+    paths (errors name the same row numbers for all: data row 1 is the first row; float
+    money is rounded to the programme's minor unit by its rounding rule, see
+    :func:`load_transactions`).
 
     Raises :class:`~rebatesim.ProgrammeError`, :class:`~rebatesim.DataError`
     (with ``table``, ``row``, ``column``) or :class:`~rebatesim.FileError`.
@@ -52,8 +54,8 @@ def settle(programme: Any, partners: Any, transactions: Any) -> "Settlement":
     [{'partner_id': 'A', 'payable': 20.0}, {'partner_id': 'B', 'payable': 165.0}]
     """
     prog = as_programme(programme)
-    p = load_partners(partners)
-    t = load_transactions(transactions)
+    p = load_partners(partners, prog)
+    t = load_transactions(transactions, prog)
     return Settlement(_core.settle(prog._spec, p, t), prog)
 
 

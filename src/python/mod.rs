@@ -12,6 +12,7 @@ mod convert;
 mod errors;
 mod forecast;
 mod programme;
+mod read;
 mod run;
 mod search;
 mod sensitivity;
@@ -50,5 +51,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     calibrate::register(m)?;
     shard::register(m)?;
     search::register(m)?;
+    read::register(m)?;
     Ok(())
 }

@@ -1,0 +1,102 @@
+//! Interning of id columns (partner ids, categories, order ids): each distinct text is kept
+//! once, in order of first appearance, and every row holds its index. The map holds a 64-bit
+//! hash and the index only (the text lives once, in the key list), so millions of distinct
+//! order ids cost one `String` each, not two.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a over the bytes then a SplitMix64 finaliser: fast for short ids, well mixed.
+#[derive(Default)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+
+    fn finish(&self) -> u64 {
+        let mut z = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
+
+fn hash(s: &str) -> u64 {
+    let mut h = IdHasher::default();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
+/// Distinct texts in order of first appearance and the index of each.
+#[derive(Default)]
+pub(crate) struct Interner {
+    /// The first text of each hash.
+    first: IdMap<u32>,
+    /// Further texts sharing a hash with an earlier one (practically never used).
+    more: HashMap<String, u32>,
+    /// The distinct texts; index = position.
+    pub(crate) keys: Vec<String>,
+}
+
+impl Interner {
+    /// The index of `s`, added if new.
+    pub(crate) fn intern(&mut self, s: &str) -> u32 {
+        let h = hash(s);
+        match self.first.get(&h) {
+            None => {
+                let k = self.keys.len() as u32;
+                self.first.insert(h, k);
+                self.keys.push(s.to_owned());
+                k
+            }
+            Some(&k) if self.keys[k as usize] == s => k,
+            Some(_) => {
+                if let Some(&k) = self.more.get(s) {
+                    return k;
+                }
+                let k = self.keys.len() as u32;
+                self.more.insert(s.to_owned(), k);
+                self.keys.push(s.to_owned());
+                k
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interns_in_order_of_first_appearance() {
+        let mut i = Interner::default();
+        let got: Vec<u32> = ["b", "a", "b", "", "a"].iter().map(|s| i.intern(s)).collect();
+        assert_eq!(got, [0, 1, 0, 2, 1]);
+        assert_eq!(i.keys, ["b", "a", ""]);
+    }
+
+    #[test]
+    fn a_hash_collision_keeps_texts_apart() {
+        let mut i = Interner::default();
+        i.intern("x");
+        // force a collision: another text under the same hash
+        let h = hash("x");
+        i.first.insert(h, 0);
+        i.keys[0] = "y".to_owned();
+        assert_eq!(i.intern("x"), 1);
+        assert_eq!(i.intern("x"), 1);
+        assert_eq!(i.intern("y"), 0);
+    }
+}
