@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Out-of-sample study of the calibration (issue 17; results in docs/calibration.md).
+
+For each synthetic world: draw three years of history (2024-2026) at known parameters with
+the bundled example's generator (examples/distributor/make_data.py, ``history_lines``: the
+distributor's three segments, its installer ladder in force with stretch and pull-forward,
+partners who skip months, specialised category mixes, churn and entrants), calibrate on
+2024-2025 only (``as_of="2025-12-31"``, with the programme), forecast 2026's payout *before
+the year* by simulating the distributor programme moved to 2026 (baselines = each partner's
+2025 purchases, its calibrated category mix), and settle 2026 exactly on the world's actual
+2026 lines. Reported across worlds:
+
+- coverage of the forecast's 80% and 90% intervals (P10-P90, P5-P95) of the settled payout
+  (nominal 80% / 90%), and the mean of the probability integral transform;
+- the same with the hand-written bundled model (examples/distributor/model.toml) and
+  population without per-partner mixes (the "before" of issue 17);
+- the cross-sell bonus: mean forecast error (forecast mean − settled) / settled, before and
+  after.
+
+The comparison covers the partners known at the end of 2025 (entrants of 2026 are in
+neither). The engine does not use purchase incidence yet (docs/calibration.md, section 5):
+its demand has no zero months, which the study's coverage reflects.
+
+    python scripts/calibration_out_of_sample.py --worlds 200 --partners 600 --scenarios 200
+
+Prints a Markdown table and writes ``--json`` (default calibration_out_of_sample.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "examples" / "distributor"))
+import make_data  # noqa: E402  (the example's generator)
+
+import rebatesim as rs  # noqa: E402
+
+SHARES = {"installer": 0.58, "retail": 0.28, "online": 0.14}
+
+
+def world_partners(rng: random.Random, n: int) -> list:
+    """``n`` partners in the example's segments, levels and mixes."""
+    out = []
+    for g, share in SHARES.items():
+        count, median, sigma, base_mix, _ = make_data.SEGMENTS[g]
+        for i in range(1, max(5, round(n * share)) + 1):
+            out.append(dict(partner_id=f"{make_data.PREFIX[g]}-{i:04d}", segment=g,
+                            baseline_revenue=min(max(median * rng.lognormvariate(0.0, sigma), 8_000.0), 1.2e7),
+                            mix=make_data.mix_for(rng, base_mix)))
+    return out
+
+
+def one_world(w: int, args: argparse.Namespace, prog_hist: rs.Programme, prog_2026: rs.Programme,
+              hand: rs.Model) -> dict:
+    rng = random.Random(1_000_003 * args.seed + w)
+    lines, hp = make_data.history_lines(world_partners(rng, args.partners), rng)
+    tx = pd.DataFrame(lines, columns=["partner_id", "date", "quantity", "revenue", "category", "order_id"])
+    tx["date"] = tx["date"].map(lambda d: d.isoformat())
+    partners = pd.DataFrame(hp, columns=["partner_id", "segment"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cal = rs.calibrate(tx, partners, programme=prog_hist, as_of="2025-12-31", draws=0,
+                           bootstrap=args.bootstrap, seed=w + 1)
+    p = cal.partners
+    known = p[~p["churned"]].copy()
+    price = known["unit_price"].fillna(100.0)
+    mix_cols = [c for c in known.columns if c.startswith("mix_") and c != "mix_weight"]
+    pop = pd.DataFrame({"partner_id": known["partner_id"], "segment": known["segment"],
+                        "baseline_revenue": known["last12_revenue"].round(2),
+                        "baseline_units": (known["last12_revenue"] / price).round()})
+    pop_mix = pd.concat([pop, known[mix_cols].reset_index(drop=True).set_axis(pop.index)], axis=1)
+    ids = set(pop["partner_id"])
+    actual = tx[(tx["date"] >= "2026-01-01") & tx["partner_id"].isin(ids)]
+    s = rs.settle(prog_2026, pop, actual)
+    settled = float(s.total)
+    by_comp = s.lines.groupby("component")["payable"].sum()
+    out = {"world": w, "settled": settled, "cross_sell_settled": float(by_comp.get("cross_sell", 0.0))}
+    model_cal = cal.model.to_dict()
+    hand_d = hand.to_dict()
+    model_cal.setdefault("economics", {})["margin_rate"] = hand_d["economics"]["margin_rate"]
+    for name, model, population in (("calibrated", rs.Model.from_dict(model_cal), pop_mix), ("hand", hand, pop)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = rs.simulate(prog_2026, population, model, scenarios=args.scenarios, seed=w, threads=1,
+                            progress=False)
+        pay = np.asarray(r.payout)
+        q = np.quantile(pay, [0.05, 0.10, 0.90, 0.95])
+        comp = r.by_component()
+        out[name] = {
+            "mean": float(pay.mean()), "p05": float(q[0]), "p10": float(q[1]), "p90": float(q[2]), "p95": float(q[3]),
+            "pit": float(np.mean(pay <= settled)),
+            "in80": bool(q[1] <= settled <= q[2]), "in90": bool(q[0] <= settled <= q[3]),
+            "cross_sell_mean": float(comp.loc["cross_sell", "payout_mean"]) if "cross_sell" in comp.index else 0.0,
+        }
+    return out
+
+
+def summarise(results: list) -> str:
+    rows = []
+    n = len(results)
+    for name in ("calibrated", "hand"):
+        in80 = np.mean([r[name]["in80"] for r in results])
+        in90 = np.mean([r[name]["in90"] for r in results])
+        se = lambda p: math.sqrt(p * (1 - p) / n)  # noqa: E731
+        err = np.mean([(r[name]["mean"] - r["settled"]) / r["settled"] for r in results])
+        cs = [(r[name]["cross_sell_mean"] - r["cross_sell_settled"]) / r["cross_sell_settled"]
+              for r in results if r["cross_sell_settled"] > 0]
+        pit = np.mean([r[name]["pit"] for r in results])
+        rows.append(f"| {name} | {n} | {100 * in80:.0f}% ± {100 * se(in80):.0f} | {100 * in90:.0f}% ± {100 * se(in90):.0f} "
+                    f"| {pit:.2f} | {100 * err:+.1f}% | {100 * np.mean(cs):+.1f}% |")
+    head = ("| model | worlds | 80% interval covers | 90% interval covers | mean PIT | mean error of the payout "
+            "forecast | mean error of the cross-sell forecast |\n|---|---|---|---|---|---|---|")
+    return head + "\n" + "\n".join(rows)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--worlds", type=int, default=200)
+    ap.add_argument("--partners", type=int, default=600)
+    ap.add_argument("--scenarios", type=int, default=200)
+    ap.add_argument("--bootstrap", type=int, default=100)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--json", default="calibration_out_of_sample.json")
+    args = ap.parse_args()
+    base = rs.Programme.from_file(rs.example_path("programme.toml"))
+    d = base.to_dict()
+    prog_hist = base  # in force over the history: its quarters are aligned to January
+    d["start"] = "2026-01-01"
+    d["name"] = d["name"].replace("2027", "2026")
+    prog_2026 = rs.Programme.from_dict(d)
+    hand = rs.Model.from_file(rs.example_path("model.toml"))
+    results = []
+    t0 = time.time()
+    for w in range(args.worlds):
+        results.append(one_world(w, args, prog_hist, prog_2026, hand))
+        if (w + 1) % 10 == 0 or w + 1 == args.worlds:
+            print(f"{w + 1} worlds in {time.time() - t0:.0f} s", file=sys.stderr)
+            Path(args.json).write_text(json.dumps({"args": vars(args), "results": results}, indent=1))
+    print(summarise(results))
+
+
+if __name__ == "__main__":
+    main()
