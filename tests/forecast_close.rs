@@ -318,3 +318,84 @@ fn bundled_example_at_30_september() {
     }
     eprintln!("total: journal required {total_required:.2}, settled Q1-Q3 {total_settled}");
 }
+
+/// A quarterly programme over two categories with a smart-home upsell (1.50 a unit above 25
+/// units a quarter) and a bundle, on partners whose mix comes from the model (30% smart home).
+const MIX_PROGRAMME: &str = r#"
+name = "Mix"
+currency = "EUR"
+start = 2027-01-01
+period = "quarter"
+periods = 4
+categories = ["cable", "smart_home"]
+
+[[components]]
+id = "smart_home_upsell"
+kind = "per_unit"
+categories = ["smart_home"]
+amount = 1.5
+above = 25
+
+[[components]]
+id = "cross_sell"
+kind = "bundle"
+minimums = { cable = 1000, smart_home = 1000 }
+percent = 2
+"#;
+
+const MIX_MODEL: &str = r#"
+[noise]
+sigma = 0.1
+[partner_factor]
+sigma = 0.1
+[economics]
+unit_price = 100
+category_mix = { cable = 0.7, smart_home = 0.3 }
+"#;
+
+#[test]
+fn a_partner_buying_no_smart_home_gets_no_smart_home_upsell_forecast() {
+    // NOSH buys cable only, 30 lines a month; the others buy the model's mix
+    let mut partners = String::from("partner_id,segment,baseline_revenue\n");
+    let mut actuals = String::from("partner_id,date,quantity,revenue,category,order_id\n");
+    for (k, id) in ["NOSH", "MIX1", "MIX2", "MIX3", "MIX4"].iter().enumerate() {
+        partners += &format!("{id},s,120000\n");
+        for m in 1..=6 {
+            for line in 0..30 {
+                let cat = if k > 0 && line % 10 < 3 { "smart_home" } else { "cable" };
+                actuals += &format!("{id},2027-{m:02}-{:02},3.33,333.33,{cat},O{k}-{m}-{line}\n", 1 + line % 28);
+            }
+        }
+    }
+    let pop = Population::from_csv_str(&partners, "partners.csv").unwrap();
+    let p = programme(MIX_PROGRAMME);
+    let f = forecast(
+        &p,
+        &pop,
+        &model(MIX_MODEL),
+        &Transactions::from_csv_str(&actuals, "actuals.csv").unwrap(),
+        date("2027-06-30"),
+        &ForecastOptions {
+            scenarios: 20,
+            seed: 5,
+            threads: 1,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let c = f.components.iter().position(|x| x == "smart_home_upsell").unwrap();
+    let b = f.components.iter().position(|x| x == "cross_sell").unwrap();
+    let nosh = f.partner_ids.iter().position(|x| x == "NOSH").unwrap();
+    // no smart-home purchases so far: none expected in the open quarters either, so no upsell
+    // and no cross-sell bundle (the model's 30% smart home alone would pay both)
+    assert_eq!(f.expected_partner_component(nosh, c), 0.0);
+    assert_eq!(f.expected_partner_component(nosh, b), 0.0);
+    // the mixed buyers: 9 smart-home lines of 3.33 units a month, 89.91 a quarter: 1.5 ×
+    // (89.91 − 25) a quarter, settled for Q1 and Q2 and expected again for Q3 and Q4
+    for i in 1..5 {
+        let settled = f.settled(i, c, 0).to_f64().unwrap();
+        assert!(settled > 90.0, "{settled}");
+        let year = f.expected_partner_component(i, c);
+        assert!(year > 3.0 * settled && year < 5.0 * settled, "{year} vs {settled} a quarter");
+    }
+}
