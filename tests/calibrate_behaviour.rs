@@ -213,3 +213,35 @@ fn the_fit_charts_render_from_a_calibration() {
     bad.residuals = vec![f64::NAN];
     assert!(bad.render_svg().unwrap_err().to_string().contains("residual QQ plot"));
 }
+
+/// Two complete years with segments: the segment factor is not estimated, and its year-effect
+/// variance must not leak into the seasonality's standard errors (it did: SEs of 10⁴ and
+/// infinite draws, from a near-zero denominator).
+#[test]
+fn two_years_with_segments_give_finite_seasonality_errors_and_valid_draws() {
+    use rebatesim::data::Partners;
+    let tx = history(300, 0.0, 0.0, 16);
+    let mut csv = String::from("partner_id,segment\n");
+    for i in 0..300 {
+        csv.push_str(&format!("P{i:05},{}\n", ["a", "b", "c"][i % 3]));
+    }
+    let partners = Partners::from_csv_str(&csv, "partners").unwrap();
+    let opts = Options {
+        as_of: Some("2025-12-31".parse().unwrap()),
+        draws: 5,
+        ..options()
+    };
+    let c = calibrate(&tx, Some(&partners), &opts).unwrap();
+    assert_eq!(c.months, 24);
+    assert!(c
+        .warnings
+        .iter()
+        .any(|w| w.contains("fewer than three complete years")));
+    for e in c.estimates.iter().filter(|e| e.parameter.contains("log_effect")) {
+        assert!(e.se.is_finite() && e.se < 0.5, "{}: {}", e.parameter, e.se);
+    }
+    assert_eq!(c.draws.len(), 5);
+    for d in &c.draws {
+        d.model.validate().unwrap();
+    }
+}

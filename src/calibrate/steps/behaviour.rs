@@ -16,7 +16,8 @@ use crate::programme::Compiled;
 use rand::SeedableRng;
 use rust_decimal::prelude::ToPrimitive;
 
-/// Half-width of the histogram of `z = volume / threshold − 1`.
+/// Largest half-width of the histogram of `z = volume / threshold − 1` (narrower when
+/// thresholds are closer: see [`range_of`]).
 pub(in crate::calibrate) const RANGE: f64 = 0.5;
 /// Its bin width.
 pub(in crate::calibrate) const BIN: f64 = 0.01;
@@ -84,9 +85,35 @@ fn reward(tiers: &[(f64, Reward)], k: Option<usize>, v: f64) -> Option<f64> {
     }
 }
 
-/// The partner-periods of component `c` near its thresholds; the largest volume over the
-/// lowest threshold (to say how far the history is from the ladder).
-fn observations(cx: &Ctx, prog: &Compiled, c: &CompiledComponent, out: &mut Vec<Obs>) -> f64 {
+/// The half-width of the histogram: at most [`RANGE`], and inside every threshold's own cell
+/// (a volume is set against its nearest threshold; where two cells meet, at the geometric
+/// mean of adjacent thresholds, the pooled histogram would step, which a polynomial
+/// counterfactual cannot follow): `1 − √(T_k / T_k+1)` for adjacent thresholds, rounded down
+/// to whole bins.
+fn range_of(prog: &Compiled) -> f64 {
+    let mut r = RANGE;
+    for c in &prog.components {
+        if let Rule::Volume { tiers, .. } = &c.rule {
+            let t: Vec<f64> = tiers.iter().filter_map(|t| t.threshold.to_f64()).filter(|v| *v > 0.0).collect();
+            for w in t.windows(2) {
+                if w[1] > w[0] {
+                    r = r.min(1.0 - (w[0] / w[1]).sqrt());
+                }
+            }
+        }
+    }
+    ((r / BIN).floor() * BIN).max(5.0 * BIN)
+}
+
+/// The partner-periods of component `c` within `range` of its thresholds; the largest volume
+/// over the lowest threshold (to say how far the history is from the ladder).
+fn observations(
+    cx: &Ctx,
+    prog: &Compiled,
+    c: &CompiledComponent,
+    range: f64,
+    out: &mut Vec<Obs>,
+) -> f64 {
     let Rule::Volume {
         basis,
         method,
@@ -146,7 +173,7 @@ fn observations(cx: &Ctx, prog: &Compiled, c: &CompiledComponent, out: &mut Vec<
                 .unwrap_or(0);
             let th = tiers[k].0;
             let z = v / th - 1.0;
-            if !(z.abs() < RANGE) {
+            if !(z >= -range && z < range) {
                 continue;
             }
             let last = m[len - 1];
@@ -222,6 +249,7 @@ pub(in crate::calibrate) fn behaviour(
 ) -> Option<BehaviourFit> {
     let mut obs = Vec::new();
     let mut used = Vec::new();
+    let range = range_of(prog);
     // notches (retroactive ladders) identify stretch; kinks only when there is no notch
     let has_notch = prog.components.iter().any(
         |c| matches!(&c.rule, Rule::Volume { method, .. } if *method == TierMethod::Retroactive),
@@ -243,7 +271,7 @@ pub(in crate::calibrate) fn behaviour(
             continue;
         }
         let before = obs.len();
-        max_ratio = max_ratio.max(observations(cx, prog, c, &mut obs));
+        max_ratio = max_ratio.max(observations(cx, prog, c, range, &mut obs));
         if obs.len() > before {
             used.push(c.id.clone());
             notch_tiers |= *method == TierMethod::Retroactive;
@@ -279,13 +307,13 @@ pub(in crate::calibrate) fn behaviour(
             prog.name,
             obs.len(),
             if obs.len() == 1 { "" } else { "s" },
-            RANGE * 100.0,
+            range * 100.0,
             max_ratio * 100.0
         ));
         return None;
     }
     let z: Vec<f64> = obs.iter().map(|o| o.z).collect();
-    let h = Histogram::new(&z, BIN, RANGE);
+    let h = Histogram::new(&z, BIN, range);
     let seed = cx.options.seed;
     let main = notch(&h, BELOW, ABOVE, DEGREE)?;
     let (share_se, normalised_se) = notch_se(&h, BELOW, ABOVE, DEGREE, 200, seed);
@@ -436,7 +464,7 @@ pub(in crate::calibrate) fn behaviour(
         notch: notch_tiers,
         observations: obs.len(),
         bin_width: BIN,
-        range: RANGE,
+        range,
         counts: h.counts.clone(),
         fitted: main.fitted.clone(),
         below: BELOW,

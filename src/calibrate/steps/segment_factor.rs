@@ -95,7 +95,10 @@ pub(in crate::calibrate) fn segment_factor(
         }
         nu_g *= (g_len as f64 - 1.0) / g_len as f64;
     }
-    let kappa_g = if den_g > 0.0 {
+    // not estimated (one segment, or under three complete years: the year effects are then
+    // nearly in the span of the seasonal dummies and the trend, den_g ≈ 0): 0, as the
+    // warning says, also in the seasonality's covariance
+    let kappa_g = if den_g > 0.0 && g_len > 1 && nu_g >= 0.5 {
         ((stat_g - noise_g) / den_g).max(0.0)
     } else {
         0.0
