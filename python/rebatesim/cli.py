@@ -137,6 +137,19 @@ def _workbook(text: str) -> str:
     return p
 
 
+def _objective(text: str) -> str:
+    names = ("net_margin", "incremental_margin", "roi", "payout_per_incremental_revenue")
+    if text.strip() not in names:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(names)}, found {text!r}")
+    return text.strip()
+
+
+def _address(text: str) -> str:
+    if text.strip() == "":
+        raise argparse.ArgumentTypeError("expected a Dask scheduler address such as tcp://host:8786, found an empty string")
+    return text.strip()
+
+
 _SEED = _whole(0, _checks.MAX_SEED)
 _SCENARIOS = _whole(1, _checks.MAX_SCENARIOS)
 _THREADS = _whole(1, _checks.MAX_THREADS)
@@ -843,9 +856,8 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--partners", required=True, metavar="CSV", type=_path, help="partner table")
     se.add_argument("--model", metavar="FILE", type=_path, default=None, help="demand model file")
     sim_options(se)
-    se.add_argument("--objective", default="net_margin",
-                    choices=["net_margin", "incremental_margin", "roi", "payout_per_incremental_revenue"],
-                    help="what to maximise (default net_margin: expected incremental margin less the payout)")
+    se.add_argument("--objective", default="net_margin", type=_objective,
+                    help="what to maximise: net_margin (default: expected incremental margin less the payout), incremental_margin, roi, payout_per_incremental_revenue (minimised)")
     se.add_argument("--budget-risk", type=_real(0.0, 1.0, "a probability between 0 and 1 (e.g. 0.05)"), default=None,
                     metavar="ALPHA", help="require P(payout before the budget > budget) ≤ ALPHA (Clopper–Pearson bound)")
     se.add_argument("--max-p95", type=_real(0.0, None, "a positive amount"), default=None, metavar="X",
@@ -858,7 +870,7 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--top", type=_whole(1, 1000), default=5, help="designs re-evaluated on independent scenarios (default 5)")
     ge = se.add_mutually_exclusive_group()
     ge.add_argument("--workers", type=_whole(1, 1024), default=None, help="run on N local worker processes")
-    ge.add_argument("--dask", metavar="ADDRESS", default=None, help="run on the Dask scheduler at ADDRESS (e.g. tcp://host:8786)")
+    ge.add_argument("--dask", metavar="ADDRESS", type=_address, default=None, help="run on the Dask scheduler at ADDRESS (e.g. tcp://host:8786)")
     outputs(se, "print the result as JSON on stdout",
             "write best.toml, designs.csv, top.csv, pareto.svg and summary.json to DIR")
     se.set_defaults(func=_cmd_search)

@@ -22,6 +22,8 @@ MODULES = [
     "rebatesim._checks",
     "rebatesim._format",
     "rebatesim.report",
+    "rebatesim.design_search",
+    "rebatesim._executor",
 ]
 
 
