@@ -37,6 +37,10 @@ __all__ = [
     "forecast",
     "CalibrationResult",
     "calibrate",
+    "transactions_from_arrow",
+    "partners_from_arrow",
+    "transactions_from_parquet",
+    "partners_from_parquet",
 ]
 
 __version__: str
