@@ -26,16 +26,17 @@ def main(db: Path) -> None:
 
     half_year = "select partner_id, date, quantity, revenue, category, order_id from transactions where date <= date '2027-06-30'"
     s = rs.settle(prog, con.sql("select * from partners"), con.sql(half_year))
-    print(f"settled {con.sql('select count(*) from transactions where date <= date ' + repr('2027-06-30')).fetchone()[0]:,} lines to 2027-06-30: {s.total} {prog.currency}")
+    n = con.execute("select count(*) from transactions where date <= date '2027-06-30'").fetchall()[0][0]
+    print(f"settled {n:,} lines to 2027-06-30: {s.total} {prog.currency}")
 
-    f = rs.forecast(prog, con.sql("select * from partners").df(), rs.example_path("model.toml"),
+    f = rs.forecast(prog, con.sql("select * from partners"), rs.example_path("model.toml"),
                     con.sql(half_year), as_of="2027-06-30", scenarios=200, progress=False)
     print(f"forecast of the year's payout: mean {f.payout.mean():,.0f}")
 
     lines = s.lines
     con.register("lines_view", lines)
     con.execute("create or replace table settlement_2027h1 as select * from lines_view")
-    n = con.sql("select count(*) from settlement_2027h1").fetchone()[0]
+    n = con.execute("select count(*) from settlement_2027h1").fetchall()[0][0]
     print(f"wrote {n:,} settlement lines to table settlement_2027h1 in {db}")
 
 

@@ -46,6 +46,10 @@ __all__ = [
     "SearchSpace",
     "clopper_pearson_upper",
     "pareto_chart",
+    "transactions_from_arrow",
+    "partners_from_arrow",
+    "transactions_from_parquet",
+    "partners_from_parquet",
 ]
 
 __version__: str

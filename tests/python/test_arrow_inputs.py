@@ -75,7 +75,7 @@ def test_duckdb_relation_with_a_date_filter_and_results_written_back(files):
     lines = s.lines
     con.register("lines_view", lines)
     con.execute("create table settlement_lines as select * from lines_view")
-    assert con.sql("select count(*) from settlement_lines").fetchone()[0] == len(lines)
+    assert con.execute("select count(*) from settlement_lines").fetchall()[0][0] == len(lines)
 
 
 def _tx_table(revenue: "pa.Array") -> "pa.Table":
