@@ -721,7 +721,7 @@ class SimulationResult:
 
     def to_excel(self, path: PathLike) -> None:
         """Write an Excel workbook (``.xlsx``, XlsxWriter) with the sheets summary,
-        segments, components, tiers, accrual_schedule, cash_schedule, partners,
+        distribution (with a native chart; the schedules have one too), segments, components, tiers, accrual_schedule, cash_schedule, partners,
         scenarios and run (the run's settings), atomically (a temporary file in the same
         folder, then renamed). Numbers are written as the CSV files write them (money rounded
         to the currency's minor unit and shown as ``#,##0.00``, ratios to 6 places, see
@@ -738,7 +738,7 @@ class SimulationResult:
         >>> r.to_excel(path)
         >>> back = pd.read_excel(path, sheet_name=None, index_col=0)
         >>> sorted(back)[:4]
-        ['accrual_schedule', 'cash_schedule', 'components', 'partners']
+        ['accrual_schedule', 'cash_schedule', 'components', 'distribution']
         >>> bool(back["summary"].loc["payout", "mean"] == round(r.summary.loc["payout", "mean"], 2))  # to the cent
         True
         """
