@@ -60,16 +60,19 @@ mod actuals;
 mod cash;
 mod distribution;
 mod journal;
+mod ledger;
 mod options;
 mod prior;
 mod report;
 mod result;
+pub mod rollforward;
 mod scenarios;
 mod watch;
 
 pub use cash::CashLine;
 pub use distribution::{distribution, half_sample_mode, Distribution, Estimates};
-pub use journal::JournalLine;
+pub use journal::{JournalLine, JournalSummary};
+pub use ledger::{LedgerLevel, LedgerRow};
 pub use options::{ForecastOptions, ForecastProgress};
 pub use prior::PriorAccruals;
 pub use report::ForecastReport;
@@ -117,6 +120,7 @@ pub fn forecast(
         programme, &prepared, population, actuals, &resolved, &rows_of, months,
     );
     let prior = prior::prior_amounts(opts.prior_accruals, population, &prepared)?;
+    let books = ledger::Books::new(programme, &partners, actuals, as_of, prior)?;
     let mut engine = CondEngine::new(programme, population, model, to_date.observed)?;
     engine.set_cancel(opts.cancel);
     let accumulated = scenarios::run_scenarios(&engine, population, opts)?;
@@ -130,7 +134,7 @@ pub fn forecast(
         months,
         volume_to_date: to_date.volume_to_date,
         volume_month: to_date.volume_month,
-        prior,
+        books,
         accumulated,
         watch,
     }))

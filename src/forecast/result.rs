@@ -88,8 +88,8 @@ pub struct Forecast {
     pub(super) volume_month: Vec<f64>,
     /// `partners × components`: mean basis volume over the whole programme.
     pub(super) volume_final: Vec<f64>,
-    /// `partners × components`: accrual booked before (0 without a row).
-    pub(super) prior: Vec<f64>,
+    /// The settled closed periods and the accruals booked before (the close's books).
+    pub(super) books: super::ledger::Books,
     /// Per partner: treated as churned.
     pub(super) churned: Vec<bool>,
     /// Per partner: months of actuals its own factor was updated from.
@@ -115,10 +115,10 @@ impl Forecast {
         &self.payout_before_budget
     }
 
-    /// Summary of the total payout (mean, P5..P99 with SEs; `p_exceed` = P(budget exceeded)).
+    /// Summary of the total payout (mean, P5..P99 with SEs; `p_exceed` = P(budget binds)).
     pub fn total_summary(&self) -> Summary {
         let mut s = summary::summarize(&self.payout, None);
-        s.p_exceed = self.budget_exceedance();
+        s.p_exceed = self.budget_binding();
         s
     }
 
@@ -144,9 +144,10 @@ impl Forecast {
         }
     }
 
-    /// Probability that the programme total (before the budget cut) exceeds the budget, with
-    /// its standard error (`None` without a budget).
-    pub fn budget_exceedance(&self) -> Option<Estimate> {
+    /// P(budget binds): the probability that the programme total before the budget cut
+    /// exceeds the budget, with its standard error (`None` without a budget). The same name
+    /// and event as the simulation's `budget_binding` (`docs/close.md`, vocabulary).
+    pub fn budget_binding(&self) -> Option<Estimate> {
         let b = self.budget?;
         Some(summary::probability(
             self.payout_before_budget
@@ -177,6 +178,11 @@ impl Forecast {
         (0..self.scenarios)
             .map(|s| self.segment_payout[s * segments + g])
             .collect()
+    }
+
+    /// Deprecated alias of [`Forecast::budget_binding`] (the former name).
+    pub fn budget_exceedance(&self) -> Option<Estimate> {
+        self.budget_binding()
     }
 
     /// Per partner (in table order): final payout distribution and estimates.
@@ -232,7 +238,7 @@ pub(super) struct Parts<'a> {
     pub months: MonthsObserved,
     pub volume_to_date: Vec<f64>,
     pub volume_month: Vec<f64>,
-    pub prior: Vec<f64>,
+    pub books: super::ledger::Books,
     pub accumulated: Accumulated,
     pub watch: Vec<WatchEntry>,
 }
@@ -249,7 +255,7 @@ impl Forecast {
             months,
             volume_to_date,
             volume_month,
-            prior,
+            books,
             accumulated,
             watch,
         } = parts;
@@ -296,7 +302,7 @@ impl Forecast {
             active: engine.active().to_vec(),
             volume_to_date,
             volume_month,
-            prior,
+            books,
             churned: (0..partners).map(|i| engine.churned(i)).collect(),
             observations: (0..partners).map(|i| engine.observations(i)).collect(),
             elapsed_share,

@@ -33,12 +33,12 @@ SIM_FILES = {
     "report.html", "summary.json", "summary.csv", "scenarios.csv", "segments.csv", "components.csv", "tiers.csv",
     "accrual.csv", "accrual_schedule.csv", "cash_schedule.csv", "partners.csv", "results.xlsx",
     "payout_distribution.svg", "payout_distribution.png", "tier_attainment.svg", "tier_attainment.png",
-    "accrual_cash.svg", "accrual_cash.png",
+    "accrual_cash.svg", "accrual_cash.png", "manifest.json",
 }
 COMPARE_FILES = {
     "report.html", "summary.json", "summary.csv", "differences.csv", "segments.csv", "results.xlsx",
     "design_comparison.svg", "design_comparison.png", "risk_return.svg", "risk_return.png",
-    "accrual_by_design.svg", "accrual_by_design.png",
+    "accrual_by_design.svg", "accrual_by_design.png", "manifest.json",
 }
 
 
@@ -337,7 +337,7 @@ def test_demo_writes_its_folder(tmp_path):
     names = {p.name for p in out.iterdir()}
     assert {"report.html", "summary.json", "summary.csv", "results.xlsx", "sensitivity_payout.svg",
             "sensitivity_payout.png", "settlement_lines.csv"} <= names
-    assert SIM_FILES - {"summary.json"} <= names
+    assert SIM_FILES - {"summary.json", "manifest.json"} <= names
     page = (out / "report.html").read_text(encoding="utf-8")
     assert_self_contained(page)
     assert "Settlement of the actual year" in page and "18,000,000.00" in page and "Sensitivity" in page
