@@ -36,6 +36,7 @@ mod result;
 mod run;
 mod tables;
 mod truth;
+mod worlds;
 
 pub use engine_methods::{ActualsForecaster, PriorForecaster};
 pub use forecaster::{Forecaster, Prediction};
@@ -45,6 +46,7 @@ pub use result::{Backtest, LEVELS};
 pub use run::run;
 pub use tables::{CoverageRow, ErrorRow, PairedRow};
 pub use truth::{actuals_to, month_end_date, truth_year, TruthYear};
+pub use worlds::{backlog_world, component_coverage, ComponentCoverage};
 
 use crate::demand::Model;
 use crate::error::{Error, Result};

@@ -5,7 +5,7 @@
 
 use crate::calendar::Calendar;
 use crate::data::{Partners, Resolved, Transactions};
-use crate::engine::conditioned::Observed;
+use crate::engine::conditioned::{MixEvidence, Observed};
 use crate::error::{Error, Result};
 use crate::population::Population;
 use crate::programme::Compiled;
@@ -215,6 +215,15 @@ pub(super) fn measure_actuals(
     let mut volume_month = vec![0.0; partners * components];
     let mut gross = vec![0.0; partners * complete];
     let mut partial_bought = vec![false; partners];
+    let nc = actuals.category_keys.len();
+    let mut mix = MixEvidence {
+        categories: actuals.category_keys.clone(),
+        revenue: vec![0.0; partners * nc],
+        revenue_sq: vec![0.0; partners],
+        gross_revenue: vec![0.0; partners],
+        gross_units: vec![0.0; partners],
+        lines: vec![0; partners],
+    };
     let mut partner_measures = vec![Decimal::ZERO; measure_len];
     // a partner's measures of `rows` (the components in `active`), with settlement's code
     let mut orders = HashMap::new();
@@ -268,6 +277,17 @@ pub(super) fn measure_actuals(
             let m = month_of[r];
             let revenue = actuals.revenue[r];
             if revenue > Decimal::ZERO {
+                let rv = decimal_to_f64(revenue);
+                mix.lines[i] += 1;
+                let q = decimal_to_f64(actuals.quantity[r]);
+                if q > 0.0 {
+                    mix.gross_revenue[i] += rv;
+                    mix.gross_units[i] += q;
+                }
+                if let Some(k) = actuals.category.as_ref().and_then(|c| c[r]) {
+                    mix.revenue[i * nc + k as usize] += rv;
+                    mix.revenue_sq[i] += rv * rv;
+                }
                 if m < complete {
                     gross[i * complete + m] += decimal_to_f64(revenue);
                 } else {
@@ -283,6 +303,7 @@ pub(super) fn measure_actuals(
             gross,
             partial_bought,
             measures,
+            mix,
         },
         volume_to_date,
         volume_month,

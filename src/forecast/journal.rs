@@ -11,8 +11,9 @@ use serde::Serialize;
 
 /// A journal-ready accrual line for one partner and component at the forecast date.
 ///
-/// `required` = the settled amounts of the closed periods + the open periods' expected
-/// amount × their volume to date / their expected volume (the effective-rate method on the
+/// `required` = the settled amounts of the closed periods + what the year-level rules are
+/// expected to move on them + the open periods' expected amount × their volume to date /
+/// their expected volume (the effective-rate method on the
 /// open periods); `movement = required − prior` is the entry to book, split into `run_rate`
 /// (the month's sales at their rate), `catch_up` (earlier sales of open periods re-rated)
 /// and `change_in_estimate` (earlier sales of closed periods trued up to their settlement);
@@ -42,6 +43,14 @@ pub struct JournalLine {
     pub estimated_final: f64,
     /// Effective rate = estimated final / expected final volume.
     pub effective_rate: f64,
+    /// Settled payable of the periods closed at the forecast date (the settlement of the
+    /// actuals).
+    pub settled_closed: f64,
+    /// What the year-level rules are expected to move on the closed periods
+    /// ([`super::ClosedAdjustments`] summed).
+    pub closed_adjustment: f64,
+    /// Expected payout of the open periods.
+    pub open_estimate: f64,
     /// Accrual required to date.
     pub required: f64,
     /// Accrued before (input).
@@ -156,6 +165,9 @@ impl Forecast {
                     expected_final_volume: vfin,
                     estimated_final: est,
                     effective_rate: rate,
+                    settled_closed: f(r.settled_paid + r.settled_payable),
+                    closed_adjustment: f(r.closed_adjustment),
+                    open_estimate: f(r.open_expected),
                     required: f(r.required),
                     prior: f(r.booked_before),
                     movement: f(r.movement),

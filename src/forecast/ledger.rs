@@ -201,6 +201,8 @@ impl Forecast {
             }
         }
         for (j, p) in out.iter_mut().enumerate() {
+            let (i, c) = (j / components, j % components);
+            p.closed_adjustment = dec(self.closed_adjustments(i, c).total());
             let month = dec(self.volume_month[j]);
             let to_date = dec(self.volume_to_date[j]);
             let settled = p.paid_to_date + p.payable;

@@ -58,6 +58,7 @@
 
 mod actuals;
 mod cash;
+mod closed;
 mod distribution;
 mod journal;
 mod ledger;
@@ -70,6 +71,7 @@ mod scenarios;
 mod watch;
 
 pub use cash::CashLine;
+pub use closed::{ClosedAdjustments, PeriodAmount, RULE_NAMES};
 pub use distribution::{distribution, half_sample_mode, Distribution, Estimates};
 pub use journal::{JournalLine, JournalSummary};
 pub use ledger::{LedgerLevel, LedgerRow};
@@ -123,6 +125,7 @@ pub fn forecast(
     let books = ledger::Books::new(programme, &partners, actuals, as_of, prior)?;
     let mut engine = CondEngine::new(programme, population, model, to_date.observed)?;
     engine.set_cancel(opts.cancel);
+    let settled = closed::settle_closed(programme, &partners, actuals, engine.closed_periods())?;
     let accumulated = scenarios::run_scenarios(&engine, population, opts)?;
     let watch = watch::watch_list(programme, population, &engine, &accumulated);
     Ok(Forecast::new(result::Parts {
@@ -135,6 +138,7 @@ pub fn forecast(
         volume_to_date: to_date.volume_to_date,
         volume_month: to_date.volume_month,
         books,
+        settled,
         accumulated,
         watch,
     }))

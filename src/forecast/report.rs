@@ -1,7 +1,10 @@
 //! A forecast's results as one serializable document (for JSON output).
 
 use super::distribution::{distribution, Distribution, Estimates};
-use super::{CashLine, Forecast, JournalLine, JournalSummary, LedgerLevel, LedgerRow, Row, WatchEntry};
+use super::{
+    CashLine, Forecast, JournalLine, JournalSummary, LedgerLevel, LedgerRow, PeriodAmount, Row,
+    WatchEntry,
+};
 use crate::summary::Estimate;
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -17,6 +20,7 @@ impl Forecast {
             scenarios: self.scenarios,
             confidence: self.confidence,
             months_observed: self.months_observed,
+            closed_periods: self.closed_periods,
             partial_month: self.partial_month,
             budget: self.budget,
             total: self.total_distribution(),
@@ -30,6 +34,7 @@ impl Forecast {
             opening_date: self.opening_date(),
             reconciliation: self.ledger_rows(LedgerLevel::Component, None),
             journal_summary: self.journal_summary(false, true),
+            periods: self.component_periods(),
             journal: self.journal(),
             watch_list: self.watch.clone(),
             cash_schedule: self.cash_schedule(),
@@ -54,6 +59,8 @@ pub struct ForecastReport {
     pub confidence: f64,
     /// Complete months of actuals.
     pub months_observed: usize,
+    /// Periods closed at the forecast date (their amounts are the settled actuals).
+    pub closed_periods: usize,
     /// Share of the next month simulated.
     pub partial_month: f64,
     /// Budget.
@@ -74,6 +81,9 @@ pub struct ForecastReport {
     pub by_component: Vec<Row>,
     /// Per partner.
     pub by_partner: Vec<Row>,
+    /// Per component and period: closed periods at their settled amount with what the
+    /// year-level rules are expected to move on it, open periods at their expected payout.
+    pub periods: Vec<PeriodAmount>,
     /// The roll-forward's opening date (the month end before the forecast date).
     pub opening_date: NaiveDate,
     /// Reconciliation and roll-forward per component and in total (against the prior

@@ -2,6 +2,7 @@
 //! the IFRS 15 estimates, budget exceedance, breakdowns per partner, segment and component).
 
 use super::actuals::MonthsObserved;
+use super::closed::SettledClosed;
 use super::distribution::{distribution, method_text, Distribution, Estimates};
 use super::options::ForecastOptions;
 use super::scenarios::Accumulated;
@@ -96,11 +97,27 @@ pub struct Forecast {
     pub(super) observations: Vec<u32>,
     /// Share of the programme's days up to the forecast date (the journal's share for a
     /// partner and component without expected volume).
+    #[allow(dead_code)] // no longer read: a component with no expected volume accrues nothing on open periods
     pub(super) elapsed_share: f64,
     /// The programme's rounding rule (journal amounts).
     pub(super) rounding: crate::money::Rounding,
     /// The watch list.
     pub(super) watch: Vec<WatchEntry>,
+    /// Periods closed at the forecast date.
+    pub(super) closed_periods: usize,
+    /// `partners × components × periods`: settled payable of the closed periods (exact).
+    pub(super) settled_payable: Vec<rust_decimal::Decimal>,
+    /// `partners × components × periods`: the settled budget cut in it.
+    pub(super) settled_budget_cut: Vec<rust_decimal::Decimal>,
+    /// `partners × components × periods`: basis volume of the actuals per period.
+    pub(super) period_volume: Vec<f64>,
+    /// `partners × components × RULES`: mean amount each rule moves on the closed periods
+    /// (the budget cut before subtracting the settled cut).
+    pub(super) closed_adj: Vec<f64>,
+    /// `partners × components × periods`: mean payout of the open periods.
+    pub(super) open_mean: Vec<f64>,
+    /// `scenarios × components`: the closed periods' final payout.
+    pub(super) component_closed: Vec<f64>,
 }
 
 impl Forecast {
@@ -239,6 +256,7 @@ pub(super) struct Parts<'a> {
     pub volume_to_date: Vec<f64>,
     pub volume_month: Vec<f64>,
     pub books: super::ledger::Books,
+    pub settled: SettledClosed,
     pub accumulated: Accumulated,
     pub watch: Vec<WatchEntry>,
 }
@@ -256,6 +274,7 @@ impl Forecast {
             volume_to_date,
             volume_month,
             books,
+            settled,
             accumulated,
             watch,
         } = parts;
@@ -289,6 +308,12 @@ impl Forecast {
             segments: population.segments.clone(),
             components: prep.components.iter().map(|c| c.id.clone()).collect(),
             mean_partner_component: accumulated.mean_payout(),
+            closed_adj: accumulated.mean_closed_adjustments(),
+            open_mean: accumulated.mean_open(),
+            closed_periods: settled.closed,
+            settled_payable: settled.payable,
+            settled_budget_cut: settled.budget_cut,
+            period_volume: settled.volume,
             volume_final: accumulated.mean_volume(),
             payout: accumulated.payout,
             payout_before_budget: accumulated.payout_before_budget,
@@ -296,6 +321,7 @@ impl Forecast {
             component_payout: accumulated.component_payout,
             segment_payout: accumulated.segment_payout,
             cash: accumulated.cash,
+            component_closed: accumulated.component_closed,
             period_labels: (0..periods).map(|k| calendar.label(k)).collect(),
             period_ends: (0..periods).map(|k| calendar.period_end(k)).collect(),
             payment_dates: (0..periods).map(|k| programme.payment_date(k)).collect(),

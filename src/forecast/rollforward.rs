@@ -307,6 +307,7 @@ mod tests {
             paid_before: dec!(4000),
             paid_to_date: dec!(4000),
             payable: dec!(3300),
+            closed_adjustment: dec!(0),
             closed_volume_before: dec!(270000),
             closed_volume_month: dec!(40000),
             month_period_settled: dec!(3300),

@@ -4,7 +4,7 @@
 //! scenario.
 
 use super::options::ForecastOptions;
-use crate::engine::conditioned::{CondEngine, CondOut};
+use crate::engine::conditioned::{CondEngine, CondOut, CLOSED_RULES};
 use crate::engine::Ladder;
 use crate::error::Result;
 use crate::population::Population;
@@ -42,7 +42,20 @@ pub(super) struct Accumulated {
     volume_sum: Vec<f64>,
     /// `partners × ladder tiers`: scenarios in which the partner reached each tier (from 1).
     reach: Vec<u32>,
+    /// `scenarios × components`: the closed periods' final payout (after the budget).
+    pub component_closed: Vec<f64>,
+    /// `partners × components × (CLOSED_RULES + 1)`: what each year-level rule moves on the
+    /// closed periods (the last: the budget cut on the closed periods' payable), summed over
+    /// scenarios.
+    closed_adj_sum: Vec<f64>,
+    /// `partners × components × periods`: the open periods' payout (after the budget), summed
+    /// over scenarios.
+    open_sum: Vec<f64>,
 }
+
+/// Rules that move a closed period's amount, with the budget cut: cumulative true-up,
+/// exclusive group, partner cap, minimum payout, budget cut.
+pub(super) const RULES: usize = CLOSED_RULES + 1;
 
 impl Accumulated {
     fn new(engine: &CondEngine, partners: usize, segments: usize, scenarios: usize) -> Accumulated {
@@ -63,6 +76,9 @@ impl Accumulated {
             payout_sum: vec![0.0; partners * components],
             volume_sum: vec![0.0; partners * components],
             reach: vec![0; partners * ladder_tiers],
+            component_closed: Vec::with_capacity(scenarios * components),
+            closed_adj_sum: vec![0.0; partners * components * RULES],
+            open_sum: vec![0.0; partners * components * periods],
         }
     }
 
@@ -88,6 +104,19 @@ impl Accumulated {
         self.volume_sum.iter().map(|v| v / scenarios).collect()
     }
 
+    /// `partners × components × RULES`: the mean amount each rule moves on the closed periods
+    /// (the budget cut relative to no cut; the settled cut is the caller's).
+    pub fn mean_closed_adjustments(&self) -> Vec<f64> {
+        let scenarios = self.scenarios() as f64;
+        self.closed_adj_sum.iter().map(|v| v / scenarios).collect()
+    }
+
+    /// `partners × components × periods`: the mean payout of the open periods.
+    pub fn mean_open(&self) -> Vec<f64> {
+        let scenarios = self.scenarios() as f64;
+        self.open_sum.iter().map(|v| v / scenarios).collect()
+    }
+
     /// Fold one scenario in: the budget cut scales every partner's payable alike.
     fn add(&mut self, engine: &CondEngine, segment_of: &[usize], out: &CondOut) {
         let prep = engine.prep();
@@ -107,6 +136,20 @@ impl Accumulated {
         let ladders = engine.ladders().len();
         let mut by_segment = vec![0.0; self.segments];
         let mut by_component = vec![0.0; components];
+        let mut closed_by_component = vec![0.0; components];
+        for (j, &closed) in out.closed.iter().enumerate() {
+            let adj = &out.closed_adj[j * CLOSED_RULES..(j + 1) * CLOSED_RULES];
+            let sum = &mut self.closed_adj_sum[j * RULES..(j + 1) * RULES];
+            for (s, a) in sum.iter_mut().zip(adj) {
+                *s += a;
+            }
+            sum[CLOSED_RULES] += closed * (factor - 1.0);
+            closed_by_component[j % components] += closed * factor;
+        }
+        for (s, o) in self.open_sum.iter_mut().zip(&out.open) {
+            *s += o * factor;
+        }
+        self.component_closed.extend_from_slice(&closed_by_component);
         for i in 0..self.partners {
             let mut partner_total = 0.0;
             for (c, component_total) in by_component.iter_mut().enumerate() {

@@ -36,8 +36,12 @@ use crate::programme::{Compiled, Measure};
 use crate::rng::{self, Purpose};
 use crate::rules::{slot, Baseline, Prepared};
 
+mod closed;
 mod evidence;
+mod mix;
 mod posterior;
+pub(crate) use closed::CLOSED_RULES;
+pub(crate) use mix::MixEvidence;
 use evidence::{Evidence, ThetaRows};
 use posterior::{backward, cholesky, classify_buyers, forward, market_var, theta_layout};
 
@@ -58,6 +62,8 @@ pub(crate) struct Observed {
     pub partial_bought: Vec<bool>,
     /// Actual measures of each partner, as the kernel's flat measures: `n × measure_len`.
     pub measures: Vec<f64>,
+    /// What the actuals show of each partner's category mix and units per revenue.
+    pub mix: MixEvidence,
 }
 
 /// Factorise the posterior precision `q` in place (its lower Cholesky factor) and solve for
@@ -130,6 +136,15 @@ pub(crate) struct CondOut {
     /// `n × ladders`: tier reached in the watch period (`measure = period`) or at the end
     /// (`measure = cumulative`).
     pub tier: Vec<u8>,
+    /// `n × component_count × CLOSED_RULES`: what each year-level rule (cumulative true-up,
+    /// exclusive group, partner cap, minimum payout) moves on the closed periods' amounts
+    /// (before the budget; see `closed.rs`).
+    pub closed_adj: Vec<f64>,
+    /// `n × component_count`: the closed periods' final payable (before the budget).
+    pub closed: Vec<f64>,
+    /// `n × component_count × periods`: the open periods' payable per period (before the
+    /// budget; 0 for closed periods).
+    pub open: Vec<f64>,
 }
 
 impl<'p> CondEngine<'p> {
@@ -147,7 +162,8 @@ impl<'p> CondEngine<'p> {
         model: &Model,
         obs: Observed,
     ) -> Result<CondEngine<'p>> {
-        let s = Setup::new(programme, population, model)?;
+        let mut s = Setup::new(programme, population, model)?;
+        mix::condition_mix(&mut s, &obs.mix, !population.categories.is_empty());
         let n = s.partners.len();
         let t = obs.t_obs;
         debug_assert_eq!(obs.gross.len(), n * t);
@@ -232,6 +248,10 @@ impl<'p> CondEngine<'p> {
     /// The period the watch list reports `measure = period` tiers for.
     pub(crate) fn watch_period(&self) -> usize {
         self.watch_period
+    }
+    /// Periods closed at the forecast date (their amounts are the settled actuals).
+    pub(crate) fn closed_periods(&self) -> usize {
+        self.first_period
     }
     /// Actual measure `j` of the flat `n × measure_len` actual measures.
     pub(crate) fn actual_measure(&self, j: usize) -> f64 {
@@ -428,6 +448,12 @@ impl<'p> CondEngine<'p> {
         out.volume.resize(n * component_count, 0.0);
         out.tier.clear();
         out.tier.resize(n * nl, 0);
+        out.closed_adj.clear();
+        out.closed_adj.resize(n * component_count * CLOSED_RULES, 0.0);
+        out.closed.clear();
+        out.closed.resize(n * component_count, 0.0);
+        out.open.clear();
+        out.open.resize(n * component_count * period_count, 0.0);
         self.draw_state(seed, sc, cw);
         let sk = rng::scenario_key(seed, sc);
         for i in 0..n {
@@ -457,6 +483,16 @@ impl<'p> CondEngine<'p> {
                 }
                 out.volume[i * component_count + c] = v;
             }
+            let cc = component_count;
+            closed::closed_effects(
+                &s.prep,
+                &w.scratch,
+                &w.measures,
+                self.first_period,
+                &mut out.closed_adj[i * cc * CLOSED_RULES..(i + 1) * cc * CLOSED_RULES],
+                &mut out.closed[i * cc..(i + 1) * cc],
+                &mut out.open[i * cc * period_count..(i + 1) * cc * period_count],
+            );
             let active = &s.active[i * component_count..(i + 1) * component_count];
             for (l, (c, _)) in s.ladders.iter().enumerate() {
                 if !active[*c] {
