@@ -15,7 +15,7 @@ Python.
 # ``annotations`` into the ``rebatesim`` namespace. The modules are named apart from the functions they hold
 # (forecasting.forecast, sensitivities.sensitivity, backtesting.backtest), so that
 # ``rebatesim.forecast`` is always the function and ``rebatesim.forecasting`` the module.
-from . import charts, outputs, report
+from . import charts, manifest, outputs, report
 from ._examples import example_path, example_population, examples
 from ._version import __version__
 from .backtesting import BacktestResult, backtest
@@ -34,6 +34,7 @@ from .exceptions import (
     RequestError,
 )
 from .forecasting import Estimates, Forecast, forecast, load_prior_accruals
+from .gl import GLMapping, load_gl_mapping
 from .programme import Programme, bundle, growth, logistics, per_unit, tier, volume
 from .report import Report, comparison_report, simulation_report
 from .sensitivities import Sensitivity, sensitivity
@@ -62,6 +63,9 @@ __all__ = [
     "Forecast",
     "Estimates",
     "load_prior_accruals",
+    "GLMapping",
+    "load_gl_mapping",
+    "manifest",
     "sensitivity",
     "sensitivity_parameters",
     "search",

@@ -465,8 +465,8 @@ def forecast_html(f: "Forecast") -> str:
                    for h in ["mean", "P50", "P90", "P95", "most likely", f"constrained {e.confidence:.0%}"])
     tds = "".join(styled_cell("td", estimate(t[k]), "right")
                   for k in ["mean", "p50", "p90", "p95", "most_likely", "constrained"])
-    b = f.budget_exceedance
-    extra = f"; P(budget exceeded) = {b[0]:.3f} ± {b[1]:.3f}" if b is not None else ""
+    b = f.budget_binding
+    extra = f"; P(budget binds) = {b[0]:.3f} ± {b[1]:.3f}" if b is not None else ""
     cash = f.cash_schedule()
     cash_rows = "".join(
         "<tr>" + styled_cell("td", str(r.payment_date)) + styled_cell("td", html.escape(r.periods))
@@ -507,9 +507,9 @@ def forecast_text(f: "Forecast") -> str:
         ["most likely amount", plain_estimate(e.most_likely, e.most_likely_se, decimals=dp)],
         [f"constrained ({e.confidence:.0%})", plain_estimate(e.constrained, e.constrained_se, decimals=dp)],
     ], [False, True]))
-    b = f.budget_exceedance
+    b = f.budget_binding
     if b is not None:
-        out.append(f"\nP(the programme exceeds its budget) = {b[0]:.3f} ± {b[1]:.3f}")
+        out.append(f"\nP(budget binds) = P(payout before budget > budget) = {b[0]:.3f} ± {b[1]:.3f}")
     for label, table in (("segment", f.by_segment()), ("component", f.by_component())):
         out.append("")
         out.append(text_table([label, "mean", "P95"],
@@ -521,15 +521,17 @@ def forecast_text(f: "Forecast") -> str:
                           [[str(r.payment_date), r.periods, r.status, f"{r.mean:,.{dp}f}", f"{r.p5:,.{dp}f}",
                             f"{r.p95:,.{dp}f}"] for r in cash.itertuples()],
                           [False, False, False, True, True, True]))
-    j = f.journal()
+    rf = f.rollforward()
+    rec = f.reconciliation()
+    cols = ["settled_paid", "settled_payable", "open_accrued", "required_liability", "opening_liability", "run_rate",
+            "catch_up", "change_in_estimate", "paid_in_month", "closing_liability"]
+    heads = ["settled, paid", "settled, payable", "open, accrued", "required liability", "opening liability",
+             "run rate", "catch-up", "change in estimate", "paid", "closing liability"]
+    both = rec.join(rf.drop(columns=["booked_before", "required"]))
     out.append("")
-    out.append(text_table(["accrual at " + str(f.as_of), cur], [
-        ["required to date", f"{j['required'].sum():,.{dp}f}"],
-        ["accrued before", f"{j['prior'].sum():,.{dp}f}"],
-        ["to book", f"{j['movement'].sum():,.{dp}f}"],
-        ["  of which run rate", f"{j['run_rate'].sum():,.{dp}f}"],
-        ["  of which catch-up", f"{j['catch_up'].sum():,.{dp}f}"],
-    ], [False, True]))
+    out.append(text_table([f"liability {f.opening_date} → {f.as_of}"] + list(both.index), [
+        [h] + [f"{both.loc[c, k]:,.{dp}f}" for c in both.index] for h, k in zip(heads, cols)
+    ], [False] + [True] * len(both.index)))
     out += _watch_list_text(f, dp)
     out.append("\nMethod: " + e.method)
     return "\n".join(out)

@@ -87,7 +87,11 @@ for _k in ("payout", "payout_before_budget", "revenue", "revenue_counterfactual"
            "adj_budget_cut", "payable", "actual_payable", "forecast_mean", "actual_before_budget",
            "forecast_before_budget_mean", "budget_cut", "mae_amount", "total",
            "total_before_budget", "estimates", "by_partner", "by_segment", "by_component", "partner_cap",
-           "minimum_payout", "totals", "settlement"):
+           "minimum_payout", "totals", "settlement",
+           # the month-end close (docs/close.md)
+           "settled_paid", "settled_payable", "closed_adjustment", "open_expected", "open_constrained", "open_accrued", "required_liability",
+           "booked_before", "change_in_estimate", "opening_liability", "paid_in_month", "closing_liability", "debit",
+           "credit"):
     _NAMES[_k] = MONEY
 for _k in ("roi", "deadweight_share", "budget_binding", "budget_binds_probability", "p_exceed",
            "budget_exceedance", "next_tier_probability", "reach_probability", "effective_rate", "confidence",
@@ -98,7 +102,7 @@ for _k in ("mean_partners", "stretches", "volume", "volume_period", "volume_to_d
            "next_threshold", "shortfall", "tier_threshold", "base_value", "low_value", "high_value"):
     _NAMES[_k] = NUMBER
 for _k in ("tier", "current_tier", "next_tier", "months_observed", "period", "month", "month_end", "roi_n",
-           "n", "scenario", "scenarios", "seed", "years", "tiers"):
+           "n", "scenario", "scenarios", "seed", "years", "tiers", "lines"):
     _NAMES[_k] = INTEGER
 # Statistics whose kind is that of the figure they describe (the table's or the parent key's).
 _GENERIC = {"value", "se", "mean", "sd", "p5", "p10", "p25", "p50", "p75", "p90", "p95", "p99", "most_likely",

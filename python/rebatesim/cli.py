@@ -11,6 +11,8 @@
         [--json | --out DIR [--force]]
     rebatesim forecast --programme programme.toml --partners partners.csv --model model.toml \\
         --actuals actuals.csv --as-of 2027-06-30 [--prior-accruals prior.csv] [--json | --out DIR [--force]]
+        [--gl-mapping gl.toml [--gl-layout generic|oracle_fbdi]]
+    rebatesim verify DIR
     rebatesim demo [--out DIR] [--force] [--no-report]
     rebatesim backtest [--programme P --partners CSV --model M] [--years 500] [--scenarios 200]
     rebatesim calibrate --history FILE --partners CSV [--programme FILE] [--as-of DATE] --out DIR [--force]
@@ -176,6 +178,7 @@ def _emit_settlement(s: Any, args: argparse.Namespace) -> int:
         # into place only once every file is complete)
         with args.outputs:
             s._write(args.out_target.path, csv=args.csv, parquet=True)
+            _manifest(args, args.out_target.path)
     if args.json:
         sys.stdout.write(s.to_json().rstrip("\n") + "\n")
     else:
@@ -236,6 +239,7 @@ def _write_report(args: argparse.Namespace, rep: Any) -> str:
     returns the line that says where, printed after the summary."""
     with args.outputs:
         rep.write(args.out_target.path)
+        _manifest(args, args.out_target.path)
     return f"\nwrote the report to {args.out_target.target}{os.sep}report.html (charts, CSV, Excel alongside)"
 
 
@@ -551,17 +555,40 @@ def _demo_json(r: Any, s: Any, check: Dict[str, Any]) -> str:
     return json_text({"forecast": r.to_dict(), "settlement": s.summary, "check": check}, r._decimals)
 
 
+def _manifest(args: argparse.Namespace, folder: Any) -> None:
+    """Record the run's manifest.json in its output folder (rebatesim.manifest)."""
+    from . import manifest
+
+    manifest.write(args, folder)
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from .manifest import verify
+
+    v = verify(args.dir)
+    print(v.text())
+    return 0 if v.ok else EXIT_ERROR
+
+
 def _cmd_forecast(args: argparse.Namespace) -> int:
     from .forecasting import forecast
+    from .gl import gl_csv, load_gl_mapping
 
+    if args.gl_mapping and not args.out:
+        raise RequestError("--gl-mapping writes gl_journal.csv into --out DIR: give --out")
     _declare_outputs(args)
+    mapping = load_gl_mapping(args.gl_mapping) if args.gl_mapping else None
     f = forecast(args.programme, args.partners, args.model, args.actuals, as_of=args.as_of,
                  scenarios=args.scenarios, seed=args.seed, confidence=args.confidence,
                  prior_accruals=args.prior_accruals, threads=args.threads,
                  progress=not args.json and sys.stderr.isatty())
+    gl = None if mapping is None else gl_csv(f.gl_journal(mapping, layout=args.gl_layout), args.gl_layout)
     with args.outputs:  # both or neither
         if args.out:
             f.to_csv(args.out_target.path)
+            if gl is not None:
+                (args.out_target.path / "gl_journal.csv").write_text(gl, encoding="utf-8")
+            _manifest(args, args.out_target.path)
         if args.excel:
             f.to_excel(args.excel_target.path)
     if args.json:
@@ -569,7 +596,9 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     else:
         print(forecast_text(f))
         if args.out:
-            print(f"\nwrote summary, estimates, partners, segments, components, journal, watch_list, cash_schedule (.csv) and forecast.json to {args.out}")
+            print(f"\nwrote summary, estimates, partners, segments, components, journal, journal_summary, reconciliation, "
+                  f"rollforward, watch_list, cash_schedule{', gl_journal' if gl is not None else ''} (.csv), forecast.json "
+                  f"and manifest.json to {args.out}")
         if args.excel:
             print(f"wrote {args.excel}")
     return 0
@@ -795,7 +824,17 @@ def build_parser() -> argparse.ArgumentParser:
     fc.add_argument("--out", metavar="DIR", type=_path, help="write the forecast tables (CSV) and forecast.json to DIR")
     fc.add_argument("--force", action="store_true", help="replace an existing non-empty --out DIR")
     fc.add_argument("--excel", metavar="FILE", type=_workbook, default=None, help="also write the tables to an .xlsx workbook (one sheet each)")
+    fc.add_argument("--gl-mapping", metavar="FILE", type=_path, default=None,
+                    help="GL accounts per component (TOML or CSV): write the balanced GL journal gl_journal.csv to --out DIR")
+    fc.add_argument("--gl-layout", default="generic", choices=["generic", "oracle_fbdi"],
+                    help="column layout of gl_journal.csv: generic (default) or Oracle FBDI GL_INTERFACE (docs/close.md)")
     fc.set_defaults(func=_cmd_forecast)
+
+    vf = sub.add_parser("verify", help="re-perform a run from its manifest.json and compare the outputs",
+                        description="Re-run the settle, simulate or forecast recorded in DIR/manifest.json (refused when an "
+                                    "input file changed) and confirm every output to the cent, or list what differs.")
+    vf.add_argument("dir", metavar="DIR", type=_path, help="an output folder written with --out")
+    vf.set_defaults(func=_cmd_verify)
 
     d = sub.add_parser("demo", help="run the bundled distributor example",
                        description="The bundled distributor example: forecast the year's payout by simulation, settle the actual year exactly, compare.")

@@ -5,7 +5,8 @@ model believes about the market, the segments and every partner from them, simul
 rest of the programme (settled with the programme's exact rules on actual-to-date plus the
 simulated remainder) and returns a :class:`Forecast`: the final payout distribution, the
 IFRS 15 / ASC 606 estimates, journal-ready accrual lines with the cumulative catch-up, the
-watch list, the probability of exceeding the budget and the cash-out timeline.
+watch list, P(budget binds) and the cash-out timeline; and the month-end close: the
+reconciliation, the liability roll-forward, the GL journal and the audit manifest.
 
 >>> import pandas as pd
 >>> import rebatesim as rs
@@ -36,6 +37,7 @@ from ._display import forecast_html
 from ._format import num
 from ._inputs import as_model, as_population, as_programme, date_text, load_prior_accruals, load_transactions
 from ._run import with_progress
+from .exceptions import RequestError
 from .outputs import write_excel, write_folder
 
 __all__ = ["forecast", "Forecast", "Estimates", "load_prior_accruals"]
@@ -43,6 +45,14 @@ __all__ = ["forecast", "Forecast", "Estimates", "load_prior_accruals"]
 PathLike = Union[str, "os.PathLike[str]"]
 
 _DIST = ["mean", "sd", "p5", "p50", "p90", "p95", "most_likely", "constrained"]
+
+# the tables written with their index
+_INDEXED = ("summary", "estimates", "partners", "segments", "components", "reconciliation", "rollforward")
+
+# the reconciliation and roll-forward columns of the core's ledger rows
+_LEDGER = ["settled_paid", "settled_payable", "closed_adjustment", "open_expected", "open_constrained", "open_accrued", "required",
+           "required_liability", "booked_before", "movement", "run_rate", "catch_up", "change_in_estimate",
+           "opening_liability", "paid_in_month", "closing_liability"]
 
 
 def forecast(
@@ -97,7 +107,11 @@ def forecast(
         prog._spec, pop._core, mod._core, tx, day, prior_accruals=prior,
         scenarios=n, seed=sd, threads=th, confidence=conf, progress=callback,
     ))
-    return Forecast(core, decimals=prog.decimals)
+    result = Forecast(core, decimals=prog.decimals)
+    result._inputs = {"programme": ("programme", programme), "partners": ("partners", population),
+                      "model": ("model", model), "actuals": ("actuals", actuals),
+                      "prior_accruals": ("prior_accruals", prior_accruals)}
+    return result
 
 
 class Estimates:
@@ -153,7 +167,10 @@ class Forecast:
     - :meth:`by_partner`, :meth:`by_segment`, :meth:`by_component`: breakdowns;
     - :meth:`journal`: journal-ready accrual lines (required − prior, run rate, catch-up);
     - :meth:`watch_list`: tiers, chances, shortfalls and what the next tier pays;
-    - :attr:`budget_exceedance`: P(total > budget) with its standard error;
+    - :attr:`budget_binding`: P(budget binds) = P(total before the budget cut > budget)
+      with its standard error (``budget_exceedance``: its deprecated alias);
+    - :meth:`reconciliation`, :meth:`rollforward`, :meth:`journal_summary`,
+      :meth:`gl_journal`, :meth:`manifest`: the month-end close (``docs/close.md``);
     - :meth:`cash_schedule`: expected cash by payment date with bands;
     - :meth:`to_csv`, :meth:`to_excel`, :meth:`to_json`.
     """
@@ -163,6 +180,8 @@ class Forecast:
         self._r: Dict[str, Any] = json.loads(core.report_json())
         # the currency's minor unit, for the files (money at that scale)
         self._decimals = _format.DEFAULT_DECIMALS if decimals is None else int(decimals)
+        # the inputs as given (name → (kind, value)), for the manifest
+        self._inputs: Dict[str, Tuple[str, Any]] = {}
 
     # ----------------------------------------------------------------- metadata
     @property
@@ -249,11 +268,20 @@ class Forecast:
         return Estimates(self._r["estimates"])
 
     @property
-    def budget_exceedance(self) -> Optional[Tuple[float, float]]:
-        """P(total payout before the budget cut > budget) and its standard error (None
-        without a budget)."""
-        b = self._r["budget_exceedance"]
+    def budget_binding(self) -> Optional[Tuple[float, float]]:
+        """P(budget binds) = P(total payout before the budget cut > budget) and its standard
+        error (None without a budget): the name :attr:`SimulationResult.budget_binding` uses."""
+        b = self._r["budget_binding"]
         return None if b is None else (float(b["value"]), float(b["se"]))
+
+    @property
+    def budget_exceedance(self) -> Optional[Tuple[float, float]]:
+        """Deprecated alias of :attr:`budget_binding`."""
+        import warnings
+
+        warnings.warn("Forecast.budget_exceedance is deprecated: use Forecast.budget_binding (the same value)",
+                      DeprecationWarning, stacklevel=2)
+        return self.budget_binding
 
     def _rows(self, key: str, index: str) -> Any:
         import pandas as pd
@@ -286,22 +314,139 @@ class Forecast:
         """Per component: final payout distribution and estimates."""
         return self._rows("by_component", "component")
 
-    def journal(self) -> Any:
-        """Journal-ready accrual lines at ``as_of``, one per partner and component: the
-        estimated final entitlement (expected value) and the effective rate on the
-        component's basis volume; ``required`` = estimate × volume to date / expected final
-        volume; ``movement`` = required − ``prior`` (the entry to book; debit
+    def journal(self, include_zero: bool = False) -> Any:
+        """Journal-ready accrual lines at ``as_of``, one per partner and component with
+        something to book (every line with ``include_zero``): ``required`` = the settled
+        closed periods + the open periods' expected amount × their volume to date / their
+        expected volume; ``movement`` = required − ``prior`` (the entry to book; debit
         ``debit_account``, credit ``credit_account`` by ``amount``), of which ``run_rate``
-        (the effective rate on the current month's volume) and ``catch_up`` (the cumulative
-        catch-up on earlier purchases)."""
+        (the month's sales at their rate), ``catch_up`` (earlier sales of open periods
+        re-rated) and ``change_in_estimate`` (earlier sales of closed periods trued up to
+        their settlement); ``estimated_final`` and ``effective_rate`` (estimate ÷ expected
+        final volume) for information. Definitions: ``docs/close.md``."""
         import pandas as pd
 
         cols = ["date", "partner_id", "segment", "component", "debit_account", "credit_account", "amount",
-                "movement", "required", "prior", "run_rate", "catch_up", "estimated_final", "effective_rate",
-                "volume_to_date", "expected_final_volume", "description"]
-        df = pd.DataFrame.from_records(self._r["journal"], columns=cols)
+                "movement", "required", "prior", "run_rate", "catch_up", "change_in_estimate", "estimated_final",
+                "effective_rate", "volume_to_date", "expected_final_volume", "description"]
+        rows = self._r["journal"] if include_zero else [r for r in self._r["journal"] if r["movement"] != 0]
+        df = pd.DataFrame.from_records(rows, columns=cols)
         df["date"] = pd.to_datetime(df["date"]).dt.date if len(df) else df["date"]
         return df
+
+    # ----------------------------------------------------------------- the close
+    @property
+    def opening_date(self) -> _dt.date:
+        """The roll-forward's opening date: the month end before ``as_of``'s month."""
+        return _dt.date.fromisoformat(self._r["opening_date"])
+
+    def _ledger(self, level: str, prior: Any = None) -> Any:
+        import pandas as pd
+
+        if level not in ("component", "segment", "partner"):
+            raise RequestError(f"level: expected 'component', 'segment' or 'partner', found {level!r}")
+        if prior is None and level == "component":
+            rows = self._r["reconciliation"]
+        elif prior is None:
+            rows = json.loads(self._core.ledger_json(level))
+        elif isinstance(prior, Forecast):
+            rows = json.loads(self._core.ledger_json(level, previous=prior._core))
+        else:
+            rows = json.loads(self._core.ledger_json(level, prior_accruals=load_prior_accruals(prior)))
+        keys = {"component": ["component"], "segment": ["segment", "component"],
+                "partner": ["partner_id", "segment", "component"]}[level]
+        recs = []
+        for r in rows:
+            rec: Dict[str, Any] = {k: r.get(k) for k in keys}
+            for k in _LEDGER:
+                v = r.get(k)
+                rec[k] = float("nan") if v is None else float(v)
+            recs.append(rec)
+        df = pd.DataFrame.from_records(recs, columns=keys + _LEDGER)
+        if level == "segment":
+            df["segment"] = df["segment"].fillna("total")
+            df.loc[df["component"] == "total", "component"] = "total"
+        return df.set_index(keys)
+
+    def reconciliation(self, level: str = "component", prior: Any = None) -> Any:
+        """What the required liability at ``as_of`` is made of, per component and in total
+        (``level="segment"`` or ``"partner"`` for finer rows): ``settled_paid`` (closed periods,
+        paid), ``settled_payable`` (closed, not yet due), ``closed_adjustment`` (what the
+        programme-level rules are still expected to move on the closed periods),
+        ``open_expected`` and
+        ``open_constrained`` (the open periods' expected value and constrained amount, at the
+        forecast's confidence), ``open_accrued`` (the open periods' amount on sales to date),
+        ``required`` (expense to date = settled + closed adjustment + open accrued),
+        ``required_liability`` (= settled payable + closed adjustment + open accrued) and
+        ``booked_before``. ``prior``: as in
+        :meth:`rollforward`. Definitions: ``docs/close.md``."""
+        df = self._ledger(level, prior)
+        return df[["settled_paid", "settled_payable", "closed_adjustment", "open_expected", "open_constrained",
+                   "open_accrued", "required", "required_liability", "booked_before"]]
+
+    def rollforward(self, prior: Any = None, level: str = "component") -> Any:
+        """The liability roll-forward from the opening date (:attr:`opening_date`) to
+        ``as_of``, per component and in total: ``opening_liability`` + ``movement``
+        (= ``run_rate`` + ``catch_up`` + ``change_in_estimate``) − ``paid_in_month`` =
+        ``closing_liability``, with ``required`` and ``booked_before``.
+
+        ``prior``: what was booked before — None (the forecast's own ``prior_accruals``), a
+        prior accruals DataFrame or CSV path (``partner_id``, ``component``, ``amount``), or the
+        previous month end's :class:`Forecast` (what it required is what was booked; it must
+        be dated on :attr:`opening_date`). Unknown partners or components in a table raise
+        :class:`~rebatesim.DataError` naming the row."""
+        df = self._ledger(level, prior)
+        return df[["opening_liability", "booked_before", "run_rate", "catch_up", "change_in_estimate", "movement",
+                   "required", "paid_in_month", "closing_liability"]]
+
+    def journal_summary(self, by_segment: bool = False, include_zero: bool = False) -> Any:
+        """The summary journal entry per component (per segment and component with
+        ``by_segment``): the sums of the partner lines of :meth:`journal`; entries with
+        nothing to book are left out unless ``include_zero``."""
+        import pandas as pd
+
+        rows = self._r["journal_summary"] if not by_segment else json.loads(self._core.journal_summary_json(True))
+        cols = ["date", "segment", "component", "debit_account", "credit_account", "amount", "movement", "required",
+                "prior", "run_rate", "catch_up", "change_in_estimate", "lines", "description"]
+        recs = []
+        for r in rows:
+            rec = {k: r.get(k) for k in cols}
+            for k in ("amount", "movement", "required", "prior", "run_rate", "catch_up", "change_in_estimate"):
+                rec[k] = float(rec[k])
+            if include_zero or rec["movement"] != 0:
+                recs.append(rec)
+        df = pd.DataFrame.from_records(recs, columns=cols)
+        if not by_segment:
+            df = df.drop(columns=["segment"])
+        df["date"] = pd.to_datetime(df["date"]).dt.date if len(df) else df["date"]
+        return df
+
+    def gl_journal(self, mapping: Any, *, layout: str = "generic", run_id: Optional[str] = None) -> Any:
+        """A balanced general-ledger journal of the month's accrual movement: per component
+        (per segment and component when the mapping gives accounts per segment) a debit to
+        the rebate expense / contra-revenue account and a credit to the refund liability
+        account (reversed when the movement is negative), per company code, cost centre,
+        currency and posting date (``as_of``); reference = ``run_id`` (default: a digest of
+        the forecast), text = what the entry is. ``mapping``: :class:`~rebatesim.GLMapping`
+        or a TOML/CSV path (:func:`~rebatesim.load_gl_mapping`); a component without an
+        account raises :class:`~rebatesim.DataError` naming it. ``layout``: ``generic`` or
+        ``sap`` (the column layout of SAP S/4HANA's "Upload General Journal Entries"
+        template): ``docs/close.md``."""
+        from .gl import gl_journal
+
+        return gl_journal(self, mapping, layout=layout, run_id=run_id)
+
+    def manifest(self) -> Dict[str, Any]:
+        """The audit record of this forecast (:mod:`rebatesim.manifest`): rebatesim version,
+        options and seed, and per input its path, SHA-256, size, row count and control totals
+        (sums of revenue and quantity read, of the prior accruals' amounts). Inputs given as
+        DataFrames are recorded by the SHA-256 of their CSV text when this is called."""
+        from . import manifest
+
+        inputs = {name: manifest.describe_input(kind, value) for name, (kind, value) in self._inputs.items()}
+        options = {"as_of": self.as_of.isoformat(), "scenarios": self.n_scenarios, "seed": self.seed,
+                   "confidence": self.confidence}
+        return manifest.record("forecast", inputs, options)
 
     def watch_list(self) -> Any:
         """Per partner and ladder: current tier on the actuals to date, the shortfall to the
@@ -356,17 +501,21 @@ class Forecast:
             "segments": self.by_segment(),
             "components": self.by_component(),
             "journal": self.journal(),
+            "journal_summary": self.journal_summary(),
+            "reconciliation": self.reconciliation(),
+            "rollforward": self.rollforward(),
             "watch_list": self.watch_list(),
             "cash_schedule": self.cash_schedule(),
         }
 
     def to_csv(self, directory: PathLike, *, force: bool = False) -> None:
         """Write summary.csv, estimates.csv, partners.csv, segments.csv, components.csv,
-        journal.csv, watch_list.csv, cash_schedule.csv and forecast.json into ``directory``,
-        atomically (an existing non-empty folder only with ``force``)."""
+        journal.csv, journal_summary.csv, reconciliation.csv, rollforward.csv, watch_list.csv,
+        cash_schedule.csv and forecast.json into ``directory``, atomically (an existing
+        non-empty folder only with ``force``)."""
         files: Dict[str, str] = {}
         for name, df in self._tables().items():
-            keep_index = name in ("summary", "estimates", "partners", "segments", "components")
+            keep_index = name in _INDEXED
             files[f"{name}.csv"] = _format.csv_text(df, self._decimals, index=keep_index, default=self._default(name))
         files["forecast.json"] = self.to_json() + "\n"
         write_folder(os.fspath(directory), files, force=force)
@@ -380,7 +529,7 @@ class Forecast:
 
         sheets: Dict[str, Any] = {}
         for name, df in self._tables().items():
-            if name not in ("summary", "estimates", "partners", "segments", "components"):
+            if name not in _INDEXED:
                 # a table without an index: its first column as the index (the same layout)
                 df = df.set_index(df.columns[0]) if len(df.columns) else df
             sheets[name] = (df, {"default": self._default(name)})

@@ -48,6 +48,7 @@ from .outputs import AtomicFolder
 
 if TYPE_CHECKING:  # pragma: no cover
     from .comparison import Comparison
+    from .forecasting import Forecast
     from .sensitivities import Sensitivity
     from .settlement import Settlement
     from .simulation import SimulationResult
@@ -55,7 +56,7 @@ if TYPE_CHECKING:  # pragma: no cover
 # html_table, format_estimate and format_number live in rebatesim._format (one style for every
 # table a person reads) and stay importable from here, where they were documented.
 __all__ = ["Report", "simulation_report", "comparison_report", "settlement_section", "programme_differences",
-           "html_table", "format_estimate", "format_number"]
+           "forecast_report", "forecast_close_section", "html_table", "format_estimate", "format_number"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -529,7 +530,6 @@ def simulation_charts(r: "SimulationResult", *, name: Optional[str] = None) -> D
             grid("mean_partners"), low=grid("p5"), high=grid("p95"), interval_label="P5–P95 over scenarios",
             title="Partners by highest tier reached",
             subtitle=f"{title_name}: expected partners per tier and ladder, whiskers P5–P95 over scenarios")
-    a = r.accrual_schedule()
     c = r.cash_schedule()
     n = len(c)
     months = _months_of(r, n)
@@ -544,9 +544,28 @@ def simulation_charts(r: "SimulationResult", *, name: Optional[str] = None) -> D
         return pd.DataFrame(v, columns=cols)
 
     out["accrual_cash"] = charts.accrual_fan(
-        months, {"Accrued liability": pad(a), "Cash paid": pad(c)}, currency=r.currency, budget=r.budget,
-        title="Accrued liability and cash paid to date", subtitle=f"{title_name}: median, P25–P75 and P10–P90 by month end")
+        months, {"Liability (accrued − paid)": pad(_open_liability(r, n)), "Cash paid": pad(c)}, currency=r.currency,
+        budget=r.budget, title="Rebate liability and cash paid to date",
+        subtitle=f"{title_name}: median, P25–P75 and P10–P90 by month end; the liability falls when a period is paid")
     return out
+
+
+
+def _open_liability(r: "SimulationResult", months: int) -> Any:
+    """The refund liability at each month end per scenario (accrued to date − paid to date),
+    as bands over scenarios (p10..p90): it rises as partners buy and falls when cash is paid."""
+    import pandas as pd
+
+    from . import _core
+
+    acc = np.asarray(r._mat["accrual"], dtype=np.float64)
+    cash = np.asarray(r._mat["cash"], dtype=np.float64)
+    width = max(months, acc.shape[1], cash.shape[1])
+    diff = np.zeros((acc.shape[0], width))
+    diff[:, :acc.shape[1]] += acc
+    diff[:, :cash.shape[1]] -= cash
+    b = _core.cumulative_bands(np.ascontiguousarray(diff))
+    return pd.DataFrame({k: b[k] for k in ("p10", "p25", "p50", "p75", "p90")})
 
 
 # ----------------------------------------------------------------- reports
@@ -764,3 +783,64 @@ def settlement_section(rep: Report, s: "Settlement", *, heading: str = "Settleme
     rep.add_html(html_table(["Component", "Kind", "Partners paid", "Calculated", "Payable"], components,
                             align=["l", "l", "r", "r", "r"]))
     rep.add_html(html_table(["Segment", "Partners", "Paid", "Payable"], segments))
+
+
+def forecast_close_section(rep: Report, f: "Forecast", *, prior: Any = None,
+                           heading: str = "Month-end close: reconciliation and roll-forward") -> None:
+    """Append a forecast's month-end close: the reconciliation of the required liability
+    (settled and paid, settled and payable, open periods expected / constrained / accrued)
+    and the liability roll-forward from the opening date (opening, run rate, catch-up, change
+    in estimate, paid, closing), per component and in total (``docs/close.md``). ``prior``:
+    what was booked before, as :meth:`Forecast.rollforward` takes it."""
+    dp = f._decimals
+
+    def money(v: float) -> str:
+        text = f"{v:,.{dp}f}"
+        return "\u2212" + text[1:] if text.startswith("-") else text
+
+    rec = f.reconciliation(prior=prior)
+    rf = f.rollforward(prior=prior)
+    rep.add_heading(heading)
+    rep.add_html(html_table(
+        ["Component", "Settled, paid", "Settled, payable", "Open: expected", "Open: constrained", "Open: accrued",
+         "Required liability", "Booked before"],
+        [[str(c)] + [money(r[k]) for k in ("settled_paid", "settled_payable", "open_expected", "open_constrained",
+                                           "open_accrued", "required_liability", "booked_before")]
+         for c, r in rec.iterrows()],
+        caption=f"Reconciliation at {f.as_of}, {f.currency}: closed periods at the settlement of the actuals; "
+                f"open periods at the expected value, recognised on sales to date; constrained at {f.confidence:.0%}."))
+    rep.add_html(html_table(
+        ["Component", "Opening liability", "Run rate", "Catch-up", "Change in estimate", "Paid", "Closing liability"],
+        [[str(c)] + [money(r[k]) for k in ("opening_liability", "run_rate", "catch_up", "change_in_estimate",
+                                           "paid_in_month", "closing_liability")]
+         for c, r in rf.iterrows()],
+        caption=f"Liability roll-forward {f.opening_date} → {f.as_of}, {f.currency}: opening + run rate + catch-up + "
+                "change in estimate − paid = closing."))
+
+
+def forecast_report(f: "Forecast", *, prior: Any = None, title: Optional[str] = None) -> Report:
+    """A report of a forecast for the month-end close: the IFRS 15 estimates, the
+    reconciliation and roll-forward (:func:`forecast_close_section`), the summary journal and
+    the cash schedule; the tables as CSV alongside."""
+    rep = Report(title or f"Rebate accrual: {f.programme}", subtitle=f"as of {f.as_of}")
+    e = f.estimates
+    dp = f._decimals
+    rep.add_heading("IFRS 15 estimates of the final payout")
+    rep.add_html(html_table(["Estimate", f.currency], [
+        ["Expected value", f"{e.expected_value:,.{dp}f} ± {e.expected_value_se:,.{dp}f}"],
+        ["Most likely amount", f"{e.most_likely:,.{dp}f} ± {e.most_likely_se:,.{dp}f}"],
+        [f"Constrained ({e.confidence:.0%})", f"{e.constrained:,.{dp}f} ± {e.constrained_se:,.{dp}f}"],
+    ] + ([["P(budget binds)", f"{f.budget_binding[0]:.3f} ± {f.budget_binding[1]:.3f}"]] if f.budget_binding else []),
+        caption=e.method))
+    forecast_close_section(rep, f, prior=prior)
+    j = f.journal_summary()
+    rep.add_heading("Journal: summary entry per component")
+    rep.add_html(html_table(["Component", "Debit", "Credit", "Amount"],
+                            [[r.component, r.debit_account, r.credit_account, f"{r.amount:,.{dp}f}"]
+                             for r in j.itertuples()], align=["l", "l", "l", "r"]))
+    for name, df in f._tables().items():
+        rep.add_file(f"{name}.csv", _format.csv_text(df, dp, index=name in ("summary", "estimates", "partners",
+                                                                                "segments", "components",
+                                                                                "reconciliation", "rollforward"),
+                                                     default=f._default(name)))
+    return rep

@@ -181,6 +181,7 @@ impl Forecast {
     }
 
     /// The closed periods' settled payable of partner `i` and component `c`, as f64.
+    #[allow(dead_code)] // the journal now takes these from the roll-forward (ledger.rs)
     pub(super) fn settled_closed(&self, i: usize, c: usize) -> f64 {
         (0..self.closed_periods)
             .map(|k| self.settled(i, c, k))
@@ -208,6 +209,7 @@ impl Forecast {
     }
 
     /// Expected payout of the open periods of partner `i` and component `c`.
+    #[allow(dead_code)] // the journal now takes these from the roll-forward (ledger.rs)
     pub(super) fn open_total(&self, i: usize, c: usize) -> f64 {
         (self.closed_periods..self.period_labels.len())
             .map(|k| self.open_amount(i, c, k))

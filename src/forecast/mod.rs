@@ -61,17 +61,20 @@ mod cash;
 mod closed;
 mod distribution;
 mod journal;
+mod ledger;
 mod options;
 mod prior;
 mod report;
 mod result;
+pub mod rollforward;
 mod scenarios;
 mod watch;
 
 pub use cash::CashLine;
 pub use closed::{ClosedAdjustments, PeriodAmount, RULE_NAMES};
 pub use distribution::{distribution, half_sample_mode, Distribution, Estimates};
-pub use journal::JournalLine;
+pub use journal::{JournalLine, JournalSummary};
+pub use ledger::{LedgerLevel, LedgerRow};
 pub use options::{ForecastOptions, ForecastProgress};
 pub use prior::PriorAccruals;
 pub use report::ForecastReport;
@@ -119,6 +122,7 @@ pub fn forecast(
         programme, &prepared, population, actuals, &resolved, &rows_of, months,
     );
     let prior = prior::prior_amounts(opts.prior_accruals, population, &prepared)?;
+    let books = ledger::Books::new(programme, &partners, actuals, as_of, prior)?;
     let mut engine = CondEngine::new(programme, population, model, to_date.observed)?;
     engine.set_cancel(opts.cancel);
     let settled = closed::settle_closed(programme, &partners, actuals, engine.closed_periods())?;
@@ -133,7 +137,7 @@ pub fn forecast(
         months,
         volume_to_date: to_date.volume_to_date,
         volume_month: to_date.volume_month,
-        prior,
+        books,
         settled,
         accumulated,
         watch,

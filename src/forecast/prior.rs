@@ -129,14 +129,27 @@ pub(super) fn prior_amounts(
     accruals: Option<&PriorAccruals>,
     population: &Population,
     prepared: &Prepared<Decimal>,
-) -> Result<Vec<f64>> {
-    let components = prepared.components.len();
-    let mut prior = vec![0.0; population.len() * components];
-    let Some(pa) = accruals else {
-        return Ok(prior);
-    };
-    let partner_index: HashMap<&str, usize> = population
-        .partner_id
+) -> Result<Vec<Decimal>> {
+    let components: Vec<String> = prepared.components.iter().map(|c| c.id.clone()).collect();
+    match accruals {
+        None => Ok(vec![Decimal::ZERO; population.len() * components.len()]),
+        Some(pa) => booked_amounts(pa, &population.partner_id, &population.table, &components),
+    }
+}
+
+/// The amounts of a prior accruals table per partner and component (`partners ×
+/// components` in the order given, 0 where the table has no row); `partners_table` names
+/// the partner table in errors. Errors name the row of an unknown partner or component, or
+/// of a partner and component given twice.
+pub(super) fn booked_amounts(
+    pa: &PriorAccruals,
+    partner_ids: &[String],
+    partners_table: &str,
+    component_ids: &[String],
+) -> Result<Vec<Decimal>> {
+    let components = component_ids.len();
+    let mut prior = vec![Decimal::ZERO; partner_ids.len() * components];
+    let partner_index: HashMap<&str, usize> = partner_ids
         .iter()
         .enumerate()
         .map(|(i, p)| (p.as_str(), i))
@@ -152,14 +165,13 @@ pub(super) fn prior_amounts(
                     Some("partner_id"),
                     format!(
                         "unknown partner '{}' (not in {})",
-                        pa.partner_id[r], population.table
+                        pa.partner_id[r], partners_table
                     ),
                 )
             })?;
-        let c = prepared
-            .components
+        let c = component_ids
             .iter()
-            .position(|x| x.id == pa.component[r])
+            .position(|x| *x == pa.component[r])
             .ok_or_else(|| {
                 Error::data(
                     &pa.table,
@@ -168,12 +180,7 @@ pub(super) fn prior_amounts(
                     format!(
                         "unknown component '{}' (the programme has: {})",
                         pa.component[r],
-                        prepared
-                            .components
-                            .iter()
-                            .map(|x| x.id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        component_ids.join(", ")
                     ),
                 )
             })?;
@@ -190,7 +197,7 @@ pub(super) fn prior_amounts(
                 ),
             ));
         }
-        prior[i * components + c] = super::actuals::decimal_to_f64(pa.amount[r]);
+        prior[i * components + c] = pa.amount[r];
     }
     Ok(prior)
 }

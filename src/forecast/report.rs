@@ -1,7 +1,10 @@
 //! A forecast's results as one serializable document (for JSON output).
 
 use super::distribution::{distribution, Distribution, Estimates};
-use super::{CashLine, Forecast, JournalLine, PeriodAmount, Row, WatchEntry};
+use super::{
+    CashLine, Forecast, JournalLine, JournalSummary, LedgerLevel, LedgerRow, PeriodAmount, Row,
+    WatchEntry,
+};
 use crate::summary::Estimate;
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -23,10 +26,14 @@ impl Forecast {
             total: self.total_distribution(),
             total_before_budget: distribution(&self.payout_before_budget, self.confidence),
             estimates: self.estimates(),
-            budget_exceedance: self.budget_exceedance(),
+            budget_binding: self.budget_binding(),
+            budget_exceedance: self.budget_binding(),
             by_segment: self.by_segment(),
             by_component: self.by_component(),
             by_partner: self.by_partner(),
+            opening_date: self.opening_date(),
+            reconciliation: self.ledger_rows(LedgerLevel::Component, None),
+            journal_summary: self.journal_summary(false, true),
             periods: self.component_periods(),
             journal: self.journal(),
             watch_list: self.watch.clone(),
@@ -64,7 +71,9 @@ pub struct ForecastReport {
     pub total_before_budget: Distribution,
     /// IFRS 15 estimates of the total.
     pub estimates: Estimates,
-    /// P(total before the budget cut > budget).
+    /// P(budget binds) = P(total before the budget cut > budget).
+    pub budget_binding: Option<Estimate>,
+    /// Deprecated: the former name of `budget_binding` (the same value).
     pub budget_exceedance: Option<Estimate>,
     /// Per segment.
     pub by_segment: Vec<Row>,
@@ -75,7 +84,14 @@ pub struct ForecastReport {
     /// Per component and period: closed periods at their settled amount with what the
     /// year-level rules are expected to move on it, open periods at their expected payout.
     pub periods: Vec<PeriodAmount>,
-    /// Accrual journal.
+    /// The roll-forward's opening date (the month end before the forecast date).
+    pub opening_date: NaiveDate,
+    /// Reconciliation and roll-forward per component and in total (against the prior
+    /// accruals).
+    pub reconciliation: Vec<LedgerRow>,
+    /// The journal's summary entry per component (zero entries included).
+    pub journal_summary: Vec<JournalSummary>,
+    /// Accrual journal (zero lines included).
     pub journal: Vec<JournalLine>,
     /// Watch list.
     pub watch_list: Vec<WatchEntry>,

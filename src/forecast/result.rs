@@ -89,14 +89,15 @@ pub struct Forecast {
     pub(super) volume_month: Vec<f64>,
     /// `partners × components`: mean basis volume over the whole programme.
     pub(super) volume_final: Vec<f64>,
-    /// `partners × components`: accrual booked before (0 without a row).
-    pub(super) prior: Vec<f64>,
+    /// The settled closed periods and the accruals booked before (the close's books).
+    pub(super) books: super::ledger::Books,
     /// Per partner: treated as churned.
     pub(super) churned: Vec<bool>,
     /// Per partner: months of actuals its own factor was updated from.
     pub(super) observations: Vec<u32>,
     /// Share of the programme's days up to the forecast date (the journal's share for a
     /// partner and component without expected volume).
+    #[allow(dead_code)] // no longer read: a component with no expected volume accrues nothing on open periods
     pub(super) elapsed_share: f64,
     /// The programme's rounding rule (journal amounts).
     pub(super) rounding: crate::money::Rounding,
@@ -131,10 +132,10 @@ impl Forecast {
         &self.payout_before_budget
     }
 
-    /// Summary of the total payout (mean, P5..P99 with SEs; `p_exceed` = P(budget exceeded)).
+    /// Summary of the total payout (mean, P5..P99 with SEs; `p_exceed` = P(budget binds)).
     pub fn total_summary(&self) -> Summary {
         let mut s = summary::summarize(&self.payout, None);
-        s.p_exceed = self.budget_exceedance();
+        s.p_exceed = self.budget_binding();
         s
     }
 
@@ -160,9 +161,10 @@ impl Forecast {
         }
     }
 
-    /// Probability that the programme total (before the budget cut) exceeds the budget, with
-    /// its standard error (`None` without a budget).
-    pub fn budget_exceedance(&self) -> Option<Estimate> {
+    /// P(budget binds): the probability that the programme total before the budget cut
+    /// exceeds the budget, with its standard error (`None` without a budget). The same name
+    /// and event as the simulation's `budget_binding` (`docs/close.md`, vocabulary).
+    pub fn budget_binding(&self) -> Option<Estimate> {
         let b = self.budget?;
         Some(summary::probability(
             self.payout_before_budget
@@ -193,6 +195,11 @@ impl Forecast {
         (0..self.scenarios)
             .map(|s| self.segment_payout[s * segments + g])
             .collect()
+    }
+
+    /// Deprecated alias of [`Forecast::budget_binding`] (the former name).
+    pub fn budget_exceedance(&self) -> Option<Estimate> {
+        self.budget_binding()
     }
 
     /// Per partner (in table order): final payout distribution and estimates.
@@ -248,7 +255,7 @@ pub(super) struct Parts<'a> {
     pub months: MonthsObserved,
     pub volume_to_date: Vec<f64>,
     pub volume_month: Vec<f64>,
-    pub prior: Vec<f64>,
+    pub books: super::ledger::Books,
     pub settled: SettledClosed,
     pub accumulated: Accumulated,
     pub watch: Vec<WatchEntry>,
@@ -266,7 +273,7 @@ impl Forecast {
             months,
             volume_to_date,
             volume_month,
-            prior,
+            books,
             settled,
             accumulated,
             watch,
@@ -321,7 +328,7 @@ impl Forecast {
             active: engine.active().to_vec(),
             volume_to_date,
             volume_month,
-            prior,
+            books,
             churned: (0..partners).map(|i| engine.churned(i)).collect(),
             observations: (0..partners).map(|i| engine.observations(i)).collect(),
             elapsed_share,

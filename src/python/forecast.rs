@@ -9,7 +9,9 @@ use super::settle::PyTransactions;
 use super::run::{finish, report_progress, watch_signals};
 use super::simulate::{PyModel, PyPopulation};
 use crate::error::Error;
-use crate::forecast::{forecast as core_forecast, Forecast, ForecastOptions, PriorAccruals};
+use crate::forecast::{
+    forecast as core_forecast, Forecast, ForecastOptions, LedgerLevel, PriorAccruals,
+};
 use crate::request::{check_index, forecast_threads, parse_date};
 use numpy::PyArray1;
 use pyo3::prelude::*;
@@ -66,6 +68,47 @@ impl PyForecast {
     fn report_json(&self, py: Python<'_>) -> PyResult<String> {
         let r = py.detach(|| self.inner.report());
         serde_json::to_string(&r)
+            .map_err(|e| to_py(py, Error::Request(format!("cannot write JSON: {e}"))))
+    }
+
+    /// Reconciliation and roll-forward rows as JSON at `level` (`component`, `segment` or
+    /// `partner`), against `prior_accruals`, or what the `previous` forecast required, or
+    /// else the forecast's own prior accruals.
+    #[pyo3(signature = (level, prior_accruals=None, previous=None))]
+    fn ledger_json(
+        &self,
+        py: Python<'_>,
+        level: &str,
+        prior_accruals: Option<&Bound<'_, PyPriorAccruals>>,
+        previous: Option<&Bound<'_, PyForecast>>,
+    ) -> PyResult<String> {
+        let level = match level {
+            "component" => LedgerLevel::Component,
+            "segment" => LedgerLevel::Segment,
+            "partner" => LedgerLevel::Partner,
+            other => {
+                return Err(to_py(
+                    py,
+                    Error::Request(format!(
+                        "level must be 'component', 'segment' or 'partner', found '{other}'"
+                    )),
+                ))
+            }
+        };
+        let booked = match (prior_accruals, previous) {
+            (Some(p), _) => Some(self.inner.booked_from(&p.get().inner).py_err(py)?),
+            (None, Some(f)) => Some(self.inner.booked_from_forecast(&f.get().inner).py_err(py)?),
+            (None, None) => None,
+        };
+        let rows = py.detach(|| self.inner.ledger_rows(level, booked.as_deref()));
+        serde_json::to_string(&rows)
+            .map_err(|e| to_py(py, Error::Request(format!("cannot write JSON: {e}"))))
+    }
+
+    /// The journal's summary entries as JSON: per component, or per segment and component.
+    fn journal_summary_json(&self, py: Python<'_>, by_segment: bool) -> PyResult<String> {
+        let rows = py.detach(|| self.inner.journal_summary(by_segment, true));
+        serde_json::to_string(&rows)
             .map_err(|e| to_py(py, Error::Request(format!("cannot write JSON: {e}"))))
     }
 

@@ -54,7 +54,8 @@ def test_settle_out_and_force(files, tmp_path):
     out = tmp_path / "result"
     r = run_cli(settle_args(files) + ["--out", str(out)], tmp_path)
     assert r.returncode == 0, r.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["lines.parquet", "partners.csv", "standings.csv", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["lines.parquet", "manifest.json", "partners.csv", "standings.csv",
+                                                     "summary.json"]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["partners"] == 3
     r = run_cli(settle_args(files) + ["--out", str(out)], tmp_path)

@@ -48,7 +48,7 @@ def test_hand_computed_catch_up():
     assert w.loc[0, "current_tier"] == 1 and w.loc[0, "shortfall"] == 80_000 and w.loc[0, "next_tier_pays"] == 5600
     assert w.loc[0, "p_tier_2"] == 1.0
     assert f.months_observed == 6 and f.partial_month == 1.0
-    assert f.budget_exceedance is None
+    assert f.budget_binding is None
 
 
 @pytest.fixture
@@ -70,12 +70,12 @@ def test_tables_reconcile_and_export(small, tmp_path):
     assert f.summary.loc["payout", "mean"] == pytest.approx(mean)
     assert {"most_likely", "constrained", "p95_se"} <= set(f.summary.columns)
     assert f.cash_schedule()["mean"].sum() == pytest.approx(mean)
-    assert f.journal()["estimated_final"].sum() == pytest.approx(mean)
+    assert f.journal(include_zero=True)["estimated_final"].sum() == pytest.approx(mean)
     bp = f.by_partner()
     assert list(bp.index) == ["P1", "P2", "P3"] and bp["mean"].sum() == pytest.approx(mean)
     assert f.by_segment()["mean"].sum() == pytest.approx(mean)
     assert f.by_component()["mean"].sum() == pytest.approx(mean)
-    p, se = f.budget_exceedance
+    p, se = f.budget_binding
     assert 0 <= p <= 1 and se >= 0
     # P3 bought nothing before July: treated as churned, pays nothing
     assert bool(bp.loc["P3", "churned"]) and bp.loc["P3", "p95"] == 0
@@ -84,7 +84,8 @@ def test_tables_reconcile_and_export(small, tmp_path):
     f.to_csv(tmp_path / "out")
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == sorted(["summary.csv", "estimates.csv", "partners.csv", "segments.csv", "components.csv",
-                            "journal.csv", "watch_list.csv", "cash_schedule.csv", "forecast.json"])
+                            "journal.csv", "journal_summary.csv", "reconciliation.csv", "rollforward.csv",
+                            "watch_list.csv", "cash_schedule.csv", "forecast.json"])
     with pytest.raises(rs.FileError):
         f.to_csv(tmp_path / "out")
     f.to_csv(tmp_path / "out", force=True)
@@ -158,7 +159,7 @@ def test_cli(small, tmp_path):
     actuals.to_csv(a, index=False)
     r = run_cli(forecast_args(files, a), tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "IFRS 15 estimate" in r.stdout and "expected value" in r.stdout and "of which catch-up" in r.stdout
+    assert "IFRS 15 estimate" in r.stdout and "expected value" in r.stdout and "catch-up" in r.stdout and "closing liability" in r.stdout
     r = run_cli(forecast_args(files, a) + ["--json"], tmp_path)
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)

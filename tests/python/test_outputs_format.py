@@ -273,14 +273,16 @@ def test_forecast_out_and_excel(tmp_path):
         money += check_csv_numbers(p, 2, table)
     assert money > 50
     journal = pd.read_csv(out / "journal.csv", dtype=str, keep_default_na=False)
-    assert set(journal["partner_id"]) == {"'" + p for p in HOSTILE}
+    # the journal lists the lines with something to book (zero lines are dropped)
+    assert 0 < len(journal) and set(journal["partner_id"]) <= {"'" + p for p in HOSTILE}
     assert all(re.fullmatch(r"-?\d+\.\d{2}", v) for v in journal["amount"])
     d = json.loads((out / "forecast.json").read_text())
     assert d["estimates"]["expected_value"]["value"] == round(d["estimates"]["expected_value"]["value"], 2)
     wb = openpyxl.load_workbook(xlsx)
     for sheet, col in (("partners", "A"), ("journal", "B"), ("watch_list", "A")):
         cells = [c for c in wb[sheet][col][1:] if c.value is not None]
-        assert {c.value for c in cells} == set(HOSTILE), sheet
+        assert ({c.value for c in cells} <= set(HOSTILE)) if sheet == "journal" else (
+            {c.value for c in cells} == set(HOSTILE)), sheet
         assert {c.data_type for c in cells} == {"s"}, sheet
     assert wb["summary"]["B2"].number_format == "#,##0.00"
 

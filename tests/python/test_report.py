@@ -33,12 +33,12 @@ SIM_FILES = {
     "report.html", "summary.json", "summary.csv", "scenarios.csv", "segments.csv", "components.csv", "tiers.csv",
     "accrual.csv", "accrual_schedule.csv", "cash_schedule.csv", "partners.csv", "results.xlsx",
     "payout_distribution.svg", "payout_distribution.png", "tier_attainment.svg", "tier_attainment.png",
-    "accrual_cash.svg", "accrual_cash.png",
+    "accrual_cash.svg", "accrual_cash.png", "manifest.json",
 }
 COMPARE_FILES = {
     "report.html", "summary.json", "summary.csv", "differences.csv", "segments.csv", "results.xlsx",
     "design_comparison.svg", "design_comparison.png", "risk_return.svg", "risk_return.png",
-    "accrual_by_design.svg", "accrual_by_design.png",
+    "accrual_by_design.svg", "accrual_by_design.png", "manifest.json",
 }
 
 
@@ -340,7 +340,7 @@ def test_demo_writes_its_folder(tmp_path):
     # the detail in data/, out of the report's own files (small enough to attach to an email)
     detail = {"settlement_lines.csv", "settlement_partners.csv", "scenarios.csv", "partners.csv"}
     assert {p.name for p in (out / "data").iterdir()} == detail
-    assert SIM_FILES - {"summary.json"} - detail <= names and not detail & names
+    assert SIM_FILES - {"summary.json", "manifest.json"} - detail <= names and not detail & names
     assert sum(p.stat().st_size for p in out.iterdir() if p.is_file()) < 3_000_000
     page = (out / "report.html").read_text(encoding="utf-8")
     assert_self_contained(page)
