@@ -14,7 +14,7 @@ use rust_decimal::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// A settled line of a closed period: partner × component `j`, its period, payment date,
+/// A settled line of a closed period: partner × component `j`, its period (0-based), payment date,
 /// payable amount and basis volume.
 #[derive(Debug, Clone)]
 pub(super) struct ClosedLine {
@@ -75,13 +75,14 @@ impl Books {
             .collect();
         let components = programme.components.len();
         let closed = settlement
-            .lines
+            .lines()?
             .iter()
             .filter(|l| l.period_end <= as_of)
             .map(|l| ClosedLine {
                 j: partner_index[l.partner_id.as_str()] * components
                     + component_index[l.component.as_str()],
-                period: l.period as usize,
+                // 0-based, as the calendar's periods (a settled line's is 1-based)
+                period: l.period as usize - 1,
                 payment_date: l.payment_date,
                 payable: l.payable,
                 volume: l.volume_period,
