@@ -118,7 +118,7 @@ def test_cli_settle_out_writes_nothing_on_error(tmp_path):
          "--partners", str(EXAMPLE / "partners.csv"), "--transactions", str(bad), "--out", str(out)],
         capture_output=True, text=True, cwd=ROOT,
     )
-    assert r.returncode != 0 and "NOBODY" in r.stderr
+    assert r.returncode != 0 and "invalid data" in r.stderr
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tx.csv"]
 
