@@ -402,7 +402,8 @@ fn prior_accruals_and_forecast_actuals_are_bounded() {
     .unwrap_err();
     let d = data_error(e);
     assert_eq!((d.row, d.column.as_deref()), (Some(2), Some("amount")));
-    // extreme but valid actuals: the forecast runs (in f64) and stays finite
+    // extreme actuals: the closed periods are settled exactly (issue 18), and a rebate beyond
+    // Decimal's range is a clear data error naming the partner and the component
     let p = compile(
         &(head("EUR", "")
             + "[[components]]\nid = \"pu\"\nkind = \"per_unit\"\namount = 99999999999999\n"),
@@ -415,6 +416,28 @@ fn prior_accruals_and_forecast_actuals_are_bounded() {
     let m = common::model("[economics]\nunit_price = 100\n");
     let actuals = Transactions::from_csv_str(
         "partner_id,date,quantity,revenue\nA,2027-01-10,999999999999999,999999999999999\nA,2027-01-11,999999999999999,999999999999999\n",
+        "actuals.csv",
+    )
+    .unwrap();
+    let e = forecast(
+        &p,
+        &pop,
+        &m,
+        &actuals,
+        NaiveDate::from_ymd_opt(2027, 1, 31).unwrap(),
+        &ForecastOptions {
+            scenarios: 2,
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    let d = data_error(e);
+    assert_eq!(d.table, "actuals.csv");
+    assert!(d.message.contains("partner 'A', component 'pu'"), "{}", d.message);
+    assert!(d.message.contains("too large to compute exactly"), "{}", d.message);
+    // large but representable actuals still forecast, and stay finite
+    let actuals = Transactions::from_csv_str(
+        "partner_id,date,quantity,revenue\nA,2027-01-10,999999999999,999999999999999\n",
         "actuals.csv",
     )
     .unwrap();
