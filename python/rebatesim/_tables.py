@@ -45,6 +45,9 @@ def arrow_stream(x: Any) -> Any:
     cannot type, a lone surrogate): a DataFrame then crosses as CSV text (:func:`frame_csv`),
     which reports such cells by row and column."""
     export = getattr(x, "__arrow_c_stream__", None)
+    if is_frame(x):
+        # pyarrow reads a Decimal('sNaN') cell as a missing value: refused by row and column
+        _reject_signalling_nan(x)
     if export is None and is_frame(x):
         try:
             pa = importlib.import_module("pyarrow")
@@ -112,16 +115,22 @@ def frame_csv(df: "pd.DataFrame", numeric_nan: str) -> str:
         elif pd.api.types.is_datetime64_any_dtype(s):
             out[col] = s.dt.strftime("%Y-%m-%d")
         elif not pd.api.types.is_numeric_dtype(s):
-            try:
-                present = s.notna()
-            except decimal.InvalidOperation:
-                # pandas compares a Decimal('sNaN') with itself, which signals
+            if s.dtype == object:
+                # pandas reads a Decimal('sNaN') as missing (or signals, by version): refused
                 _signalling_nan(col, s)
-                raise
-            out[col] = s.astype(object).where(present, "")
+            out[col] = s.astype(object).where(s.notna(), "")
     text: str = out.to_csv(index=False, na_rep=numeric_nan, lineterminator="\n")
     _valid_unicode(out, text)
     return text
+
+
+def _reject_signalling_nan(df: "pd.DataFrame") -> None:
+    """A DataError naming the row and column of the first ``Decimal('sNaN')`` cell in the
+    object columns of ``df`` (typed columns cannot hold one)."""
+    for col in df.columns:
+        s = df[col]
+        if s.dtype == object:
+            _signalling_nan(str(col), s)
 
 
 def _signalling_nan(col: str, s: "pd.Series[Any]") -> None:

@@ -41,6 +41,7 @@ import os
 import re
 import sys
 import warnings
+from decimal import Decimal
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import _checks
@@ -144,6 +145,12 @@ def _objective(text: str) -> str:
     if text.strip() not in names:
         raise argparse.ArgumentTypeError(f"expected one of {', '.join(names)}, found {text!r}")
     return text.strip()
+
+
+def _partner(text: str) -> str:
+    if text.strip() == "":
+        raise argparse.ArgumentTypeError("expected a partner id, found an empty string")
+    return text
 
 
 def _address(text: str) -> str:
@@ -541,8 +548,9 @@ def demo_check(r: Any, s: Any) -> Dict[str, Any]:
 
 def check_text(check: Dict[str, Any], currency: str, decimals: int) -> str:
     """The demo's check in words."""
-    return (f"The actual payout before the budget cut {check['actual_before_budget']:,.{decimals}f} {currency} "
-            f"(payable {check['actual_payable']}) against the forecast before the budget (mean "
+    payable = Decimal(str(check["actual_payable"]))
+    return (f"the actual payout before the budget cut {check['actual_before_budget']:,.{decimals}f} {currency} "
+            f"(payable after the cut {payable:,} {currency}) against the forecast before the budget (mean "
             f"{check['forecast_before_budget_mean']:,.{decimals}f}): {check['share_of_scenarios_at_or_below_actual']:.0%} "
             "of the simulated scenarios would have paid at most as much. Compared before the cut: after it a binding "
             "budget makes the actual payout the budget, which no scenario exceeds.")
@@ -774,7 +782,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--transactions", required=True, metavar="CSV", type=_path, help="transactions (partner_id, date, quantity, revenue, category, order_id)")
     outputs(s, out_help="write lines.parquet (exact amounts), partners.csv, standings.csv and summary.json to DIR")
     s.add_argument("--csv", action="store_true", help="with --out: also write lines.csv (every line with its explanation)")
-    s.add_argument("--explain", action="append", metavar="PARTNER", help="print the statement of PARTNER (repeatable)")
+    s.add_argument("--explain", action="append", type=_partner, metavar="PARTNER", help="print the statement of PARTNER (repeatable)")
     s.set_defaults(func=_cmd_settle)
 
     def sim_options(p: argparse.ArgumentParser, default_scenarios: int = 1000) -> None:

@@ -100,8 +100,8 @@ def test_cli_settle_out_writes_parquet_and_csv(tmp_path):
          "--out", str(out), "--csv", "--explain", "INS-0001"],
         check=True, capture_output=True, text=True, cwd=ROOT,
     )
-    assert sorted(p.name for p in out.iterdir()) == ["lines.csv", "lines.parquet", "partners.csv",
-                                                     "standings.csv", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["lines.csv", "lines.parquet", "manifest.json",
+                                                     "partners.csv", "standings.csv", "summary.json"]
     t = pq.read_table(out / "lines.parquet")
     with open(out / "lines.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))

@@ -89,7 +89,7 @@ def test_demo(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "1. Forecast before the year" in r.stdout
     assert "2. Settlement after the year" in r.stdout
-    assert "3. Check: the actual payable 18,000,000.00 EUR" in r.stdout
+    assert "3. Check: the actual payout before the budget cut 18,510,258.88 EUR (payable after the cut 18,000,000.00 EUR)" in r.stdout
     assert "payable" in r.stdout and "±" in r.stdout
     out = tmp_path / "demo"
     r = run_cli(["demo", "--scenarios", "20", "--sensitivity-scenarios", "0", "--out", str(out)], tmp_path)

@@ -96,8 +96,8 @@ def test_every_numeric_date_and_path_option_is_typed():
     untyped = []
     for name, p in sub.choices.items():
         for a in p._actions:
-            if a.nargs == 0 or a.dest in ("help", "forecaster"):
-                continue  # flags; choices
+            if a.nargs == 0 or a.dest == "help" or a.choices is not None:
+                continue  # flags; a fixed list of choices
             if a.type is None or a.type in (int, float, str):
                 untyped.append(f"{name} {a.option_strings or a.dest}")
     assert untyped == []

@@ -493,7 +493,8 @@ def test_known_lone_surrogate(how):
     elif how == "dict":
         attempt("known: surrogate", rs.Programme.from_dict, {**MINI, "name": "\ud800"})
     else:
-        tx = ACTUALS.assign(partner_id=["P1", "P\ud800", "P1"])
+        # an object column: pandas' Arrow-backed strings cannot hold a lone surrogate at all
+        tx = ACTUALS.assign(partner_id=pd.Series(["P1", "P\ud800", "P1"], dtype=object))
         attempt("known: surrogate", rs.settle, MINI, POP, tx)
 
 

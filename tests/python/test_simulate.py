@@ -169,7 +169,8 @@ def test_cli_simulate_and_compare(tmp_path):
     assert r.returncode == 0 and json.loads(r.stdout)["meta"]["scenarios"] == 20
     r = run_cli(["compare", "--programme", str(p), "--programme", str(b), "--partners", str(partners), "--model", str(model), "--scenarios", "30"], tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "Sim B − Sim" in r.stdout
+    # short labels (cli.design_labels): "Sim B" is shown as "B", named in a legend line
+    assert "B: Sim B (" in r.stdout and "B − Sim" in r.stdout
     r = run_cli(["simulate", "--programme", str(p), "--partners", str(partners), "--model", str(tmp_path / "nope.toml"), "--out", str(tmp_path / "x")], tmp_path)
     assert r.returncode == 1 and "nope.toml" in r.stderr and not (tmp_path / "x").exists()
 
