@@ -102,8 +102,8 @@ pub fn backlog_world(
         let last_month = if churn { months.min(9) } else { months };
         let season_total: f64 = SEASON[..months].iter().sum();
         let mut backlog = 0.0;
-        for m in 0..last_month {
-            backlog += this_year * SEASON[m] / season_total * lognormal(&mut r, 0.22);
+        for (m, season) in SEASON.iter().enumerate().take(last_month) {
+            backlog += this_year * season / season_total * lognormal(&mut r, 0.22);
             let mut n = ((backlog / aov + rng::uniform(&mut r)) as usize).min(14);
             if m + 1 == last_month {
                 n = n.max(1);

@@ -36,7 +36,7 @@ impl AnnualVolumeFit {
         let (o, f) = (logs(&self.observed), logs(&self.fitted));
         let lo = o.iter().chain(&f).copied().fold(f64::INFINITY, f64::min);
         let hi = o.iter().chain(&f).copied().fold(f64::NEG_INFINITY, f64::max);
-        if !(hi > lo) {
+        if hi <= lo {
             return vec![Series::new("", series_colour(0), Shape::Points, o.clone(), o)];
         }
         let bins = 30usize;

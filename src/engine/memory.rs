@@ -204,7 +204,7 @@ mod tests {
         let need = s.estimate(100, 64);
         assert_eq!(s.fit_chunk(100, 64, need).unwrap(), 64);
         let smaller = s.fit_chunk(100, 64, need - 1).unwrap();
-        assert!(smaller < 64 && smaller >= 1);
+        assert!((1..64).contains(&smaller));
         assert!(s.estimate(100, smaller) < need);
         assert!(s.estimate(100, smaller + 1) > need - 1);
         let e = s
