@@ -166,7 +166,7 @@ impl Settlement {
             .map_err(|e| Error::Request(format!("cannot build the lines' record batch: {e}")))
     }
 
-    /// The lines in record batches of about [`LINES_PER_BATCH`] lines (whole partners).
+    /// The lines in record batches of about `LINES_PER_BATCH` (65,536) lines (whole partners).
     pub fn lines_batches(&self, money: MoneyAs, explanation: bool) -> Result<Vec<RecordBatch>> {
         self.partner_chunks()
             .map(|r| self.lines_batch(r, money, explanation))
@@ -278,7 +278,7 @@ impl Settlement {
     }
 
     /// Write the lines (exact amounts, without explanations unless asked) as a Parquet file
-    /// at `path`, a batch of about [`LINES_PER_BATCH`] lines at a time, atomically (a
+    /// at `path`, a batch of about `LINES_PER_BATCH` (65,536) lines at a time, atomically (a
     /// temporary sibling renamed into place; on an error nothing is left at `path`).
     pub fn write_lines_parquet(&self, path: impl AsRef<Path>, explanation: bool) -> Result<()> {
         use parquet::arrow::ArrowWriter;
