@@ -174,8 +174,15 @@ fn check_amounts(table: &str, row: usize, r: &PartnerRecord, bounded: bool) -> R
     Ok(())
 }
 
-/// A record's category mix: one finite share ≥ 0 per category, summing to 1 (within 1e-6);
-/// none without categories.
+/// Whether `k` category shares summing to `sum` sum to 1: within a millionth per category, as
+/// shares written to 6 decimals (rebatesim's own `partners_calibrated.csv`, a spreadsheet) do.
+pub(crate) fn shares_sum_to_one(sum: f64, k: usize) -> bool {
+    (sum - 1.0).abs() <= 1e-6 * k.max(1) as f64
+}
+
+/// A record's category mix: one finite share ≥ 0 per category, summing to 1 (within a
+/// millionth per category, see [`shares_sum_to_one`]; the population keeps them divided by
+/// their sum); none without categories.
 fn check_mix(table: &str, row: usize, mix: &[f64], categories: &[String]) -> Result<()> {
     let k = categories.len();
     if k > 0 {
@@ -192,7 +199,7 @@ fn check_mix(table: &str, row: usize, mix: &[f64], categories: &[String]) -> Res
             finite_non_negative(table, row, &format!("mix_{}", categories[j]), s)?;
             sum += s;
         }
-        if (sum - 1.0).abs() > 1e-6 {
+        if !shares_sum_to_one(sum, k) {
             return Err(Error::data(
                 table,
                 Some(row),
@@ -299,7 +306,13 @@ impl Population {
     /// Append a checked record (its segment is one of `segments`; its mix has one share per
     /// category, or none without categories).
     fn push(&mut self, r: PartnerRecord) {
-        self.mix.extend_from_slice(&r.mix);
+        // shares rounded in the table: divided by their sum, so that they sum to 1 here
+        let sum: f64 = r.mix.iter().sum();
+        if sum == 1.0 {
+            self.mix.extend_from_slice(&r.mix);
+        } else {
+            self.mix.extend(r.mix.iter().map(|s| s / sum));
+        }
         let seg = self
             .segments
             .binary_search(&r.segment)
@@ -568,6 +581,24 @@ mod tests {
         assert_eq!(p.unit_price, vec![Some(10.0), None]);
         assert_eq!(p.categories, vec!["a", "b"]);
         assert_eq!(p.mix_of(0), &[0.25, 0.75]);
+    }
+
+    #[test]
+    fn shares_rounded_to_six_decimals_are_read_and_summed_to_one() {
+        // as partners_calibrated.csv writes them: 0.245332 + 0.036747 + 0.476945 + 0.094746 + 0.146229 = 0.999999 (a
+        // millionth short after rounding), accepted and divided by their sum
+        let csv = "partner_id,segment,baseline_revenue,mix_a,mix_b,mix_c,mix_d,mix_e\nP1,s,1000,0.245332,0.036747,0.476945,0.094746,0.146229\n";
+        let p = Population::from_csv_str(csv, "partners.csv").unwrap();
+        let sum: f64 = p.mix_of(0).iter().sum();
+        assert!((sum - 1.0).abs() < 1e-15, "{sum}");
+        assert!((p.mix_of(0)[2] - 0.476945 / 0.999999).abs() < 1e-12);
+        // a hundredth off is still refused, naming the row and the first share's column
+        let e = Population::from_csv_str(
+            "partner_id,segment,baseline_revenue,mix_a,mix_b\nP1,s,1,0.5,0.49\n",
+            "t.csv",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("row 1, column 'mix_a': category shares must sum to 1"), "{e}");
     }
 
     #[test]

@@ -83,6 +83,50 @@ class Calibration:
 
         return pd.DataFrame(self._core.partners())
 
+    def population(self, partners: Any) -> Any:
+        """The partner table to simulate with this calibration: ``partners`` (the programme
+        year's table with its baselines: a DataFrame, or a CSV or Parquet path) with each
+        partner's calibrated category mix as ``mix_<category>`` columns, which the engine uses
+        instead of the model's ``economics.category_mix`` (docs/simulation.md). A partner the
+        history does not have (a new partner) gets the mean calibrated mix of its segment, or
+        of every partner when its segment has none. Mix columns already in ``partners`` are
+        replaced, with a ``UserWarning``. Without categories in the history, ``partners`` is
+        returned unchanged (as a DataFrame)."""
+        import pandas as pd
+
+        from ._tables import as_frame
+
+        table = as_frame(partners)
+        if isinstance(table, (str, os.PathLike)):
+            table = pd.read_csv(table, dtype={"partner_id": str, "segment": str})
+        if not isinstance(table, pd.DataFrame):
+            raise RequestError(f"partners: expected a DataFrame, a CSV or Parquet path, found {type(partners).__name__}")
+        for col in ("partner_id", "segment"):
+            if col not in table.columns:
+                raise RequestError(f"partners: expected a column {col!r}")
+        cal = self.partners
+        mix = [c for c in cal.columns if c.startswith("mix_") and c != "mix_weight"]
+        out = table.copy()
+        if not mix:
+            return out
+        old = [c for c in out.columns if str(c).startswith("mix_")]
+        if old:
+            _warnings.warn(f"partners: the mix columns {', '.join(map(str, old))} are replaced by the calibrated "
+                           "category mixes", UserWarning, stacklevel=2)
+            out = out.drop(columns=old)
+        shares = cal.set_index(cal["partner_id"].astype(str))[mix]
+        by_segment = cal.groupby("segment")[mix].mean()
+        overall = cal[mix].mean()
+        rows = shares.reindex(out["partner_id"].astype(str)).to_numpy(dtype=float, copy=True)
+        missing = pd.isna(rows).any(axis=1)
+        for i in missing.nonzero()[0]:
+            seg = str(out["segment"].iloc[i])
+            rows[i] = (by_segment.loc[seg] if seg in by_segment.index else overall).to_numpy()
+        rows = rows / rows.sum(axis=1, keepdims=True)
+        for j, c in enumerate(mix):
+            out[c] = rows[:, j]
+        return out
+
     @property
     def diagnostics(self) -> Dict[str, Any]:
         """Observed against fitted tables (segment-month effects, market path, churn curves,

@@ -403,7 +403,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     # 0. calibrate the demand model on the three years of history before the programme
     cal, model = _demo_calibration(programme)
     # 1. before the year: forecast from the partners' prior-year baselines and the demand model
-    r = simulate(programme, example_path("partners.csv"), model, scenarios=args.scenarios,
+    # each partner's calibrated category mix (the segment's for a partner new since the history)
+    partners = cal.population(example_path("partners.csv"))
+    r = simulate(programme, partners, model, scenarios=args.scenarios,
                  seed=args.seed, threads=args.threads, progress=progress)
     # 2. after the year: settle the actual transactions exactly
     s = settle(programme, example_path("partners.csv"), example_path("transactions.csv"))
@@ -419,11 +421,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
           "the uplift\n   elasticity, which a history cannot give, are taken from model.toml)\n")
     print(_demo_calibration_text(cal))
     print("\n1. Forecast before the year: Monte Carlo simulation of the partners' purchasing from their "
-          "prior-year baselines\n   (the calibrated demand model; every scenario also run without the programme)\n")
+          "prior-year baselines\n   (the calibrated demand model and each partner's calibrated category mix; every "
+          "scenario also run without the programme)\n")
     print(simulation_text(r))
     print("\n2. Settlement after the year: the actual transactions, exactly, to the cent\n")
     print(settlement_text(s))
     print("\n3. Check: " + check_text(check, s.currency, r._decimals))
+    print("\n" + check_components_text(check, r._decimals))
     if out is not None:
         print(f"\nwrote the report to {os.path.abspath(out)}{os.sep}report.html (charts, CSV, Excel alongside)")
     return 0
@@ -467,10 +471,13 @@ def _demo_report(args: argparse.Namespace, out: str, programme: Any, model: Any,
 
     sens = None
     if args.sensitivity_scenarios > 0:
-        sens = sensitivity(programme, example_path("partners.csv"), model, scenarios=args.sensitivity_scenarios,
+        partners = example_path("partners.csv") if cal is None else cal.population(example_path("partners.csv"))
+        sens = sensitivity(programme, partners, model, scenarios=args.sensitivity_scenarios,
                            seed=args.seed, threads=args.threads, progress=progress, assumptions=DEMO_ASSUMPTIONS)
     inputs = {
-        "Programme": example_path("programme.toml"), "Partners": example_path("partners.csv"),
+        "Programme": example_path("programme.toml"),
+        "Partners": example_path("partners.csv") + ("" if cal is None else
+                                                     " (each partner's category mix from the calibration)"),
         "Model": "calibrated on " + example_path("history.csv.gz") + " (calibration.html, model_calibrated.toml; "
                  "margin rate and uplift from " + example_path("model.toml") + ")",
         "Transactions (actual year)": example_path("transactions.csv"),
@@ -554,6 +561,15 @@ def check_text(check: Dict[str, Any], currency: str, decimals: int) -> str:
             f"{check['forecast_before_budget_mean']:,.{decimals}f}): {check['share_of_scenarios_at_or_below_actual']:.0%} "
             "of the simulated scenarios would have paid at most as much. Compared before the cut: after it a binding "
             "budget makes the actual payout the budget, which no scenario exceeds.")
+
+
+def check_components_text(check: Dict[str, Any], decimals: int) -> str:
+    """The demo's check per component: the actual before the budget cut against the forecast,
+    and the share of scenarios at or below the actual (near 0% or 100%: the model misses it)."""
+    rows = [[cid, f"{c['actual_before_budget']:,.{decimals}f}", f"{c['forecast_mean']:,.{decimals}f}",
+             f"{c['share_of_scenarios_at_or_below_actual']:.0%}"] for cid, c in check["components"].items()]
+    return text_table(["component", "actual before cut", "forecast mean", "scenarios at or below"], rows,
+                      [False, True, True, True])
 
 
 def _demo_json(r: Any, s: Any, check: Dict[str, Any]) -> str:

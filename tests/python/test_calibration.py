@@ -46,3 +46,42 @@ def test_short_history_is_a_data_error_naming_the_column():
 def test_bad_options_are_request_errors():
     with pytest.raises(rs.RequestError, match="draws: expected a whole number"):
         rs.calibrate(_history(14), draws=-1)
+
+
+def test_population_carries_each_partners_calibrated_mix():
+    """Calibration.population: the year's partner table with each partner's calibrated mix as
+    mix_<category> columns (a new partner gets its segment's mean mix), read back by the
+    population as it is (shares at 6 decimals summing to 1 within a millionth per category)."""
+    h = _history(26)
+    # two categories: partner j buys a share (j + 1) / 8 of its revenue in "b"
+    lines = []
+    for row in h.itertuples(index=False):
+        j = int(row.partner_id[1:])
+        share_b = (j + 1) / 8
+        for cat, share in (("a", 1 - share_b), ("b", share_b)):
+            lines.append((row.partner_id, row.date, round(row.quantity * share, 6), round(row.revenue * share, 2),
+                          row.order_id, cat))
+    history = pd.DataFrame(lines, columns=["partner_id", "date", "quantity", "revenue", "order_id", "category"])
+    partners = pd.DataFrame({"partner_id": [f"P{j}" for j in range(6)], "segment": ["trade"] * 6})
+    with pytest.warns(UserWarning):
+        c = rs.calibrate(history, partners, draws=0, bootstrap=30)
+    year = pd.DataFrame({"partner_id": ["P0", "P5", "NEW"], "segment": ["trade"] * 3,
+                         "baseline_revenue": [10_000.0, 60_000.0, 20_000.0], "mix_a": [0.5, 0.5, 0.5],
+                         "mix_b": [0.5, 0.5, 0.5]})
+    with pytest.warns(UserWarning, match="mix_a, mix_b are replaced"):
+        pop = c.population(year)
+    assert list(pop.columns[:3]) == ["partner_id", "segment", "baseline_revenue"]
+    cal = c.partners.set_index("partner_id")
+    for p in ("P0", "P5"):
+        row = pop.set_index("partner_id").loc[p]
+        total = cal.loc[p, "mix_a"] + cal.loc[p, "mix_b"]
+        assert row["mix_b"] == pytest.approx(cal.loc[p, "mix_b"] / total, abs=1e-12)
+    # shrunk towards the segment, but P5 buys far more "b" than P0
+    assert pop.set_index("partner_id").loc["P5", "mix_b"] > pop.set_index("partner_id").loc["P0", "mix_b"] + 0.2
+    new = pop.set_index("partner_id").loc["NEW"]
+    seg = c.partners[["mix_a", "mix_b"]].mean()
+    assert new["mix_b"] == pytest.approx(seg["mix_b"] / seg.sum(), abs=1e-12)
+    assert (pop[["mix_a", "mix_b"]].sum(axis=1) - 1).abs().max() < 1e-12
+    # the calibration's own CSV (6 decimals) and this table are both valid populations
+    assert len(rs.Population.from_csv(pop)) == 3
+    assert len(rs.Population.from_csv(c.partners.drop(columns=["mix_weight"]).assign(baseline_revenue=1000.0))) == 6
