@@ -430,7 +430,7 @@ class Forecast:
         the forecast), text = what the entry is. ``mapping``: :class:`~rebatesim.GLMapping`
         or a TOML/CSV path (:func:`~rebatesim.load_gl_mapping`); a component without an
         account raises :class:`~rebatesim.DataError` naming it. ``layout``: ``generic`` or
-        ``sap`` (the column layout of SAP S/4HANA's "Upload General Journal Entries"
+        ``oracle_fbdi`` (the columns of Oracle Fusion's FBDI ``GL_INTERFACE`` journal import
         template): ``docs/close.md``."""
         from .gl import gl_journal
 

@@ -1,7 +1,8 @@
 """The audit manifest of a run, and re-performing it: ``manifest.json`` and ``rebatesim verify``.
 
 Every ``settle``, ``simulate`` and ``forecast`` written with ``--out`` gets a
-``manifest.json`` beside its outputs (and :meth:`Forecast.manifest` gives the same record in
+``manifest.json`` beside its outputs (and :meth:`Forecast.manifest`,
+:meth:`Settlement.manifest` and :meth:`SimulationResult.manifest` give the same record in
 Python): the rebatesim version, the command and its options (seed, scenarios, date,
 confidence), and per input (programme, model, partner table, transactions or actuals, prior
 accruals, GL mapping) its path, SHA-256, size, row count and control totals (the sums of

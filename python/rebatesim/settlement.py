@@ -12,7 +12,7 @@ from __future__ import annotations
 import decimal
 import json
 import os
-from typing import TYPE_CHECKING, Any, Dict, Union
+from typing import TYPE_CHECKING, Any, Dict, Tuple, Union
 
 from . import _arrow, _checks, _core, _format
 from ._display import ADJUSTMENTS, settlement_html
@@ -56,7 +56,10 @@ def settle(programme: Any, partners: Any, transactions: Any) -> "Settlement":
     prog = as_programme(programme)
     p = load_partners(partners, prog)
     t = load_transactions(transactions, prog)
-    return Settlement(_core.settle(prog._spec, p, t), prog)
+    result = Settlement(_core.settle(prog._spec, p, t), prog)
+    result._inputs = {"programme": ("programme", programme), "partners": ("partners", partners),
+                      "transactions": ("transactions", transactions)}
+    return result
 
 
 # --------------------------------------------------------------------- result
@@ -92,6 +95,19 @@ class Settlement:
     def __init__(self, core: "_core.SettlementResult", programme: Programme) -> None:
         self._core = core
         self.programme = programme
+        # the inputs as given to rs.settle, for manifest(): name -> (kind, value)
+        self._inputs: Dict[str, Tuple[str, Any]] = {}
+
+    def manifest(self) -> Dict[str, Any]:
+        """The audit record of this settlement (:mod:`rebatesim.manifest`, the same record as
+        ``manifest.json`` of ``rebatesim settle --out``): rebatesim version and, per input
+        (programme, partner table, transactions), its path, SHA-256, size, row count and
+        control totals (sums of revenue and quantity read). Inputs given as DataFrames are
+        recorded by the SHA-256 of their CSV text when this is called."""
+        from . import manifest
+
+        inputs = {name: manifest.describe_input(kind, value) for name, (kind, value) in self._inputs.items()}
+        return manifest.record("settle", inputs, {})
 
     # ------------------------------------------------------------- tables
     def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:

@@ -102,8 +102,11 @@ def simulate(
     else:
         core = with_progress(progress, prog.name,
                              lambda callback: _core.simulate(prog._spec, pop._core, mod._core, kw, progress=callback))
-    return SimulationResult(core.meta(), core.summaries(), core.per_scenario(), core.matrices(), core.partner_ids(),
-                            prog, model=mod, partner_segments=pop._core.partner_segments())
+    result = SimulationResult(core.meta(), core.summaries(), core.per_scenario(), core.matrices(), core.partner_ids(),
+                              prog, model=mod, partner_segments=pop._core.partner_segments())
+    result._inputs = {"programme": ("programme", programme), "partners": ("partners", population),
+                      "model": ("model", model)}
+    return result
 
 
 def model_for_population(model: Model, population: Population) -> Model:
@@ -228,6 +231,19 @@ class SimulationResult:
         self._programme = programme  # None for a result built by hand
         self._model = model
         self._partner_segments = partner_segments
+        # the inputs as given to rs.simulate, for manifest(): name -> (kind, value)
+        self._inputs: Dict[str, Tuple[str, Any]] = {}
+
+    def manifest(self) -> Dict[str, Any]:
+        """The audit record of this simulation (:mod:`rebatesim.manifest`, the same record as
+        ``manifest.json`` of ``rebatesim simulate --out``): rebatesim version, scenarios and
+        seed, and per input (programme, partner table, model) its path, SHA-256, size and
+        row count. Inputs given as DataFrames or objects are recorded by the SHA-256 of their
+        CSV or canonical text when this is called; a result built by hand has no inputs."""
+        from . import manifest
+
+        inputs = {name: manifest.describe_input(kind, value) for name, (kind, value) in self._inputs.items()}
+        return manifest.record("simulate", inputs, {"scenarios": self.n_scenarios, "seed": self.seed})
 
     # ---------------------------------------------------------------- basics
     @property

@@ -220,3 +220,28 @@ def test_budget_binding_is_the_one_name(close):
     assert f.budget_binding is None
     with pytest.warns(DeprecationWarning, match="budget_binding"):
         assert f.budget_exceedance is None
+
+
+def test_settlement_and_simulation_manifests_in_python(tmp_path):
+    """Settlement.manifest() and SimulationResult.manifest() give the record `--out` writes:
+    a path input by the SHA-256 of its bytes with its row count and control totals, a
+    DataFrame by its CSV text, the options that decide the result."""
+    import hashlib
+
+    tx_path = tmp_path / "tx.csv"
+    tx_path.write_text("partner_id,date,quantity,revenue\nA,2027-02-10,3,40000\nA,2027-05-10,1,25000.50\n",
+                       encoding="utf-8")
+    prog = rs.Programme.from_toml(QUARTERS)
+    s = rs.settle(prog, PARTNERS, tx_path)
+    m = s.manifest()
+    assert m["rebatesim_version"] == rs.__version__ and m["command"] == "settle" and m["options"] == {}
+    t = m["inputs"]["transactions"]
+    assert t["sha256"] == hashlib.sha256(tx_path.read_bytes()).hexdigest()
+    assert (t["rows"], t["sum_revenue"], t["sum_quantity"]) == (2, "65000.50", "4")
+    assert m["inputs"]["partners"]["source"] == "DataFrame" and m["inputs"]["partners"]["rows"] == 1
+    assert m["inputs"]["programme"]["sha256"] == hashlib.sha256(prog.to_toml().encode()).hexdigest()
+    with pytest.warns(UserWarning, match="no demand model given"):
+        r = rs.simulate(prog, PARTNERS, None, scenarios=3, seed=11, progress=False)
+    m = r.manifest()
+    assert m["command"] == "simulate" and m["options"] == {"scenarios": 3, "seed": 11}
+    assert m["inputs"]["model"]["given"] is None and m["inputs"]["partners"]["rows"] == 1
