@@ -2,7 +2,7 @@
 //! is valid, lines reconcile with totals, and every partner can be explained.
 
 use rebatesim::data::{Partners, Transactions};
-use rebatesim::programme::Programme;
+use rebatesim::programme::{Format, Programme};
 use rebatesim::settlement::settle;
 use rust_decimal::Decimal;
 use std::time::Instant;
@@ -121,4 +121,70 @@ fn kernel_f64_throughput() {
         prep.periods,
         dt.as_secs_f64() * 1e6 / n as f64
     );
+}
+
+/// Partners are measured in blocks on the thread pool: the same lines, partner totals,
+/// standings and JSON for one thread and for four (3,000 partners: three blocks).
+#[test]
+fn the_same_settlement_for_any_number_of_threads() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/distributor");
+    let p = Programme::from_file(format!("{dir}/programme.toml"))
+        .unwrap()
+        .compile()
+        .unwrap();
+    let partners = Partners::from_csv_path(format!("{dir}/partners.csv")).unwrap();
+    let tx = Transactions::from_csv_path(format!("{dir}/transactions.csv")).unwrap();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let s = pool.install(|| settle(&p, &partners, &tx)).unwrap();
+        (
+            s.lines_csv().unwrap(),
+            s.partners_csv(),
+            s.standings_csv(),
+            s.to_json().unwrap(),
+        )
+    };
+    let one = run(1);
+    assert!(one.0.lines().count() > 10_000);
+    assert_eq!(one, run(4));
+}
+
+/// Two partners whose rebates overflow `Decimal`, in different blocks of partners: the error
+/// names the first in id order, whatever the thread that finished first.
+#[test]
+fn an_overflow_names_the_first_partner_in_id_order() {
+    let p = Programme::from_str(
+        "name = \"x\"\ncurrency = \"EUR\"\nstart = 2027-01-01\nperiod = \"year\"\nperiods = 1\n[[components]]\nid = \"pu\"\nkind = \"per_unit\"\namount = 99999999999999\n",
+        Format::Toml,
+        None,
+    )
+    .unwrap()
+    .compile()
+    .unwrap();
+    let mut partners = String::from("partner_id\n");
+    let mut tx = String::from("partner_id,date,quantity,revenue\n");
+    for i in 0..3000 {
+        partners.push_str(&format!("P{i:05}\n"));
+        let q = if i == 1500 || i == 2900 { "999999999999999" } else { "1" };
+        tx.push_str(&format!("P{i:05},2027-03-01,{q},10\n"));
+        if i == 1500 || i == 2900 {
+            tx.push_str(&format!("P{i:05},2027-03-02,{q},10\n"));
+        }
+    }
+    let partners = Partners::from_csv_str(&partners, "partners.csv").unwrap();
+    let tx = Transactions::from_csv_str(&tx, "tx.csv").unwrap();
+    for threads in [1, 4] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let e = pool.install(|| settle(&p, &partners, &tx)).unwrap_err();
+        assert!(
+            e.to_string().contains("partner 'P01500', component 'pu'"),
+            "{threads} threads: {e}"
+        );
+    }
 }

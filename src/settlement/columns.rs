@@ -41,6 +41,15 @@ impl LineColumns {
         self.partner.len()
     }
 
+    /// Append the lines of `other` (a later block of partners) after these.
+    pub(super) fn append(&mut self, mut other: LineColumns) {
+        self.partner.append(&mut other.partner);
+        self.component.append(&mut other.component);
+        self.period.append(&mut other.period);
+        self.tier.append(&mut other.tier);
+        self.amounts.append(&mut other.amounts);
+    }
+
     /// Append a line.
     pub(super) fn push(
         &mut self,

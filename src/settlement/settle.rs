@@ -12,8 +12,12 @@ use crate::money;
 use crate::programme::Compiled;
 use crate::rules::{Baseline, Outcome, Prepared, PreparedRule};
 use chrono::NaiveDate;
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
+
+/// Partners measured together on one thread of the pool (blocks are joined in id order).
+const PARTNERS_PER_BLOCK: usize = 1024;
 
 /// What an explanation needs of a partner's pipeline (matrices of components × periods,
 /// index `c * periods + k`, amounts to date), rebuilt on demand by [`Sources::work`].
@@ -124,30 +128,70 @@ impl Run<'_> {
     }
 
     /// Measure every partner (in id order), run the kernel's pipeline on it and write its
-    /// lines' amounts before the budget.
+    /// lines' amounts before the budget. Partners are measured in blocks of
+    /// [`PARTNERS_PER_BLOCK`] on the thread pool and the blocks joined in id order: exact
+    /// decimals, so the result is the same for any number of threads, and an amount beyond
+    /// `Decimal` is reported for the first such partner in id order.
     fn measure_partners(&self, res: &Resolved) -> Result<Measured> {
-        let (p, prep, partners) = (self.p, self.prep, self.partners);
+        let partners = self.partners;
         // rows per partner, partners in id order
         let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); partners.len()];
         for (i, &pi) in res.partner.iter().enumerate() {
             rows_of[pi].push(i);
         }
         let mut order: Vec<usize> = (0..partners.len()).collect();
-        order.sort_by(|&a, &b| partners.ids[a].cmp(&partners.ids[b]));
-
-        let (components, periods) = (prep.components.len(), prep.periods);
-        let cells = components * periods;
-        let mut scratch = prep.scratch();
+        order.sort_unstable_by(|&a, &b| partners.ids[a].cmp(&partners.ids[b]));
+        let blocks: Vec<Result<Measured>> = order
+            .par_chunks(PARTNERS_PER_BLOCK)
+            .enumerate()
+            .map(|(b, block)| self.measure_block(b * PARTNERS_PER_BLOCK, block, res, &rows_of))
+            .collect();
         let mut out = Measured {
-            measures: Vec::with_capacity(order.len() * prep.measure_len()),
-            active: Vec::with_capacity(order.len() * components),
-            payable: Vec::with_capacity(order.len() * cells),
+            order: Vec::new(),
+            measures: Vec::with_capacity(order.len() * self.prep.measure_len()),
+            active: Vec::with_capacity(order.len() * self.prep.components.len()),
+            payable: Vec::with_capacity(order.len() * self.prep.components.len() * self.prep.periods),
             budgeted: Vec::new(),
             lines: LineColumns::default(),
+        };
+        for block in blocks {
+            let block = block?;
+            out.measures.extend_from_slice(&block.measures);
+            out.active.extend_from_slice(&block.active);
+            out.payable.extend_from_slice(&block.payable);
+            out.lines.append(block.lines);
+        }
+        out.budgeted = out.payable.clone();
+        out.order = order;
+        Ok(out)
+    }
+
+    /// Measure the partners `block` (partner table indices, in id order; the first is the
+    /// `first`-th partner in id order): their measures, active components, payable to date and
+    /// lines before the budget.
+    fn measure_block(
+        &self,
+        first: usize,
+        block: &[usize],
+        res: &Resolved,
+        rows_of: &[Vec<usize>],
+    ) -> Result<Measured> {
+        let (p, prep, partners) = (self.p, self.prep, self.partners);
+        let (components, periods) = (prep.components.len(), prep.periods);
+        money::take_overflow(); // this thread's flag, from an earlier block
+        let mut scratch = prep.scratch();
+        let mut out = Measured {
             order: Vec::new(),
+            measures: Vec::with_capacity(block.len() * prep.measure_len()),
+            active: Vec::with_capacity(block.len() * components),
+            payable: Vec::with_capacity(block.len() * components * periods),
+            budgeted: Vec::new(),
+            lines: LineColumns::default(),
         };
         let mut orders: HashMap<OrderKey, (NaiveDate, Decimal, Decimal)> = HashMap::new();
-        for (wi, &pi) in order.iter().enumerate() {
+        let mut m = vec![Decimal::ZERO; prep.measure_len()];
+        for (j, &pi) in block.iter().enumerate() {
+            let wi = first + j;
             let active: Vec<bool> = p
                 .components
                 .iter()
@@ -156,7 +200,7 @@ impl Run<'_> {
                         .includes_partner(&partners.ids[pi], &partners.segments[pi])
                 })
                 .collect();
-            let mut m = vec![Decimal::ZERO; prep.measure_len()];
+            m.fill(Decimal::ZERO);
             fill_measures(
                 prep,
                 p,
@@ -188,8 +232,6 @@ impl Run<'_> {
             out.active.extend_from_slice(&active);
             out.payable.extend_from_slice(&scratch.payable);
         }
-        out.budgeted = out.payable.clone();
-        out.order = order;
         Ok(out)
     }
 
@@ -272,11 +314,11 @@ impl Run<'_> {
                     .ok_or_else(|| self.overflow(pi, None, "its total"))?;
                 i += 1;
             }
-            for a in &lines.amounts[first..i] {
-                set.total
-                    .add(a, self.limit)
-                    .ok_or_else(|| programme_overflow(&self.tx.table, "the programme"))?;
-            }
+            // the programme total as the sum of the partner totals: the same exact sum as
+            // over the lines, one addition per partner
+            set.total
+                .add(&pt.amounts(), self.limit)
+                .ok_or_else(|| programme_overflow(&self.tx.table, "the programme"))?;
             set.index.insert(pid.clone(), wi);
             set.line_range.push((first, i));
             set.partner_totals.push(PartnerTotal {
