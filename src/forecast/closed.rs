@@ -12,10 +12,9 @@
 
 use super::scenarios::RULES;
 use super::Forecast;
-use crate::data::{Partners, Transactions};
-use crate::error::Result;
+use crate::data::Partners;
 use crate::programme::Compiled;
-use crate::settlement::settle;
+use crate::settlement::Settlement;
 use chrono::NaiveDate;
 use rust_decimal::prelude::*;
 use serde::Serialize;
@@ -44,13 +43,14 @@ pub(super) struct SettledClosed {
     pub volume: Vec<f64>,
 }
 
-/// Settle the actuals with the settlement engine and keep the closed periods' lines.
+/// The closed periods' lines of the actuals settled with the settlement engine
+/// (`settlement`, the forecast's one settlement of its actuals).
 pub(super) fn settle_closed(
     programme: &Compiled,
     partners: &Partners,
-    actuals: &Transactions,
+    settlement: &Settlement,
     closed: usize,
-) -> Result<SettledClosed> {
+) -> SettledClosed {
     let components = programme.components.len();
     let periods = programme.calendar.periods as usize;
     let n = partners.ids.len();
@@ -60,7 +60,6 @@ pub(super) fn settle_closed(
         budget_cut: vec![Decimal::ZERO; n * components * periods],
         volume: vec![0.0; n * components * periods],
     };
-    let settlement = settle(programme, partners, actuals)?;
     let partner_of: HashMap<&str, usize> = partners
         .ids
         .iter()
@@ -73,22 +72,20 @@ pub(super) fn settle_closed(
         .enumerate()
         .map(|(c, comp)| (comp.id.as_str(), c))
         .collect();
-    for l in &settlement.lines()? {
-        let k = l.period as usize - 1;
-        let (Some(&i), Some(&c)) = (
-            partner_of.get(l.partner_id.as_str()),
-            component_of.get(l.component.as_str()),
-        ) else {
-            continue;
+    settlement.for_each_line_figures(|l| {
+        let k = l.period;
+        let (Some(&i), Some(&c)) = (partner_of.get(l.partner_id), component_of.get(l.component_id))
+        else {
+            return;
         };
         let j = (i * components + c) * periods + k;
         out.volume[j] = l.volume_period.to_f64().unwrap_or(0.0);
         if k < closed {
             out.payable[j] = l.payable;
-            out.budget_cut[j] = l.adj_budget_cut;
+            out.budget_cut[j] = l.budget_cut;
         }
-    }
-    Ok(out)
+    });
+    out
 }
 
 /// What each year-level rule is expected to move on a closed period's settled amount

@@ -6,7 +6,8 @@
 use super::prior::PriorAccruals;
 use super::rollforward::{roll, Position, Roll};
 use super::Forecast;
-use crate::data::{Partners, Transactions};
+use crate::data::Partners;
+use crate::settlement::Settlement;
 use crate::error::{Error, Result};
 use crate::programme::Compiled;
 use chrono::NaiveDate;
@@ -49,7 +50,7 @@ impl Books {
     pub(super) fn new(
         programme: &Compiled,
         partners: &Partners,
-        actuals: &Transactions,
+        settlement: &Settlement,
         as_of: NaiveDate,
         prior: Vec<Decimal>,
     ) -> Result<Books> {
@@ -60,7 +61,6 @@ impl Books {
             .checked_add_months(chrono::Months::new(month))
             .expect("validated dates");
         let as_of_period = calendar.period_of(as_of).expect("checked");
-        let settlement = crate::settlement::settle(programme, partners, actuals)?;
         let component_index: HashMap<&str, usize> = programme
             .components
             .iter()
@@ -74,20 +74,18 @@ impl Books {
             .map(|(i, p)| (p.as_str(), i))
             .collect();
         let components = programme.components.len();
-        let closed = settlement
-            .lines()?
-            .iter()
-            .filter(|l| l.period_end <= as_of)
-            .map(|l| ClosedLine {
-                j: partner_index[l.partner_id.as_str()] * components
-                    + component_index[l.component.as_str()],
-                // 0-based, as the calendar's periods (a settled line's is 1-based)
-                period: l.period as usize - 1,
-                payment_date: l.payment_date,
-                payable: l.payable,
-                volume: l.volume_period,
-            })
-            .collect();
+        let mut closed = Vec::new();
+        settlement.for_each_line_figures(|l| {
+            if calendar.period_end(l.period as u32) <= as_of {
+                closed.push(ClosedLine {
+                    j: partner_index[l.partner_id] * components + component_index[l.component_id],
+                    period: l.period,
+                    payment_date: programme.payment_date(l.period as u32),
+                    payable: l.payable,
+                    volume: l.volume_period,
+                });
+            }
+        });
         Ok(Books {
             opening: month_start.pred_opt().expect("date"),
             as_of_period: as_of_period as usize,

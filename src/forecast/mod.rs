@@ -122,10 +122,13 @@ pub fn forecast(
         programme, &prepared, population, actuals, &resolved, &rows_of, months,
     );
     let prior = prior::prior_amounts(opts.prior_accruals, population, &prepared)?;
-    let books = ledger::Books::new(programme, &partners, actuals, as_of, prior)?;
+    // the actuals settled once: the books' closed lines and the closed periods' amounts
+    let settlement = crate::settlement::settle(programme, &partners, actuals)?;
+    let books = ledger::Books::new(programme, &partners, &settlement, as_of, prior)?;
     let mut engine = CondEngine::new(programme, population, model, to_date.observed)?;
     engine.set_cancel(opts.cancel);
-    let settled = closed::settle_closed(programme, &partners, actuals, engine.closed_periods())?;
+    let settled = closed::settle_closed(programme, &partners, &settlement, engine.closed_periods());
+    drop(settlement);
     let accumulated = scenarios::run_scenarios(&engine, population, opts)?;
     let watch = watch::watch_list(programme, population, &engine, &accumulated);
     Ok(Forecast::new(result::Parts {

@@ -12,7 +12,41 @@ use crate::rules::{slot, PreparedRule};
 use rust_decimal::Decimal;
 use std::ops::Range;
 
+/// What a forecast takes of a settled line: no names, reward or explanation to build.
+pub(crate) struct LineFigures<'a> {
+    pub(crate) partner_id: &'a str,
+    pub(crate) component_id: &'a str,
+    /// Period index, 0-based (the calendar's).
+    pub(crate) period: usize,
+    pub(crate) payable: Decimal,
+    pub(crate) budget_cut: Decimal,
+    /// Volume measured in the period (units for a per-unit rule, else the rule's volume).
+    pub(crate) volume_period: Decimal,
+}
+
 impl Settlement {
+    /// Call `f` with the figures of every line, in line order: cheap (no explanation, no
+    /// strings built), for the forecast's books and closed periods.
+    pub(crate) fn for_each_line_figures(&self, mut f: impl FnMut(LineFigures<'_>)) {
+        let src = &self.sources;
+        for (wi, pt) in self.partners.iter().enumerate() {
+            let (a, b) = self.line_range[wi];
+            let measures = src.measures_of(wi);
+            for i in a..b {
+                let (c, k) = (self.lines.component[i] as usize, self.lines.period[i] as usize);
+                let am = &self.lines.amounts[i];
+                f(LineFigures {
+                    partner_id: &pt.partner_id,
+                    component_id: &src.prep.components[c].id,
+                    period: k,
+                    payable: am[PAYABLE],
+                    budget_cut: am[PAYABLE - 1],
+                    volume_period: line_volumes(src, measures, c, k).0,
+                });
+            }
+        }
+    }
+
     /// Call `f` with every line (its position and the [`Line`] with its explanation) of the
     /// partners at `partners` (positions in [`Settlement::partners`]), in order; each
     /// partner's pipeline is re-run once for its explanations.
