@@ -102,10 +102,11 @@ impl Totals {
     }
 
     /// Add a line's amounts (`calculated`, the adjustments, `payable`); `None` if a sum
-    /// reaches `limit` ([`money::exact_limit`]).
-    pub(super) fn add(&mut self, a: &[Decimal; AMOUNTS], limit: Decimal) -> Option<()> {
+    /// overflows `Decimal`. Whether the sums stay exact is [`Totals::within`], asked once the
+    /// lines are added.
+    pub(super) fn add(&mut self, a: &[Decimal; AMOUNTS]) -> Option<()> {
         let add = |t: &mut Decimal, v: Decimal| -> Option<()> {
-            *t = t.checked_add(v).filter(|x| x.abs() < limit)?;
+            *t = t.checked_add(v)?;
             Some(())
         };
         add(&mut self.calculated, a[0])?;
@@ -115,6 +116,12 @@ impl Totals {
         add(&mut self.adj_minimum_payout, a[4])?;
         add(&mut self.adj_budget_cut, a[5])?;
         add(&mut self.payable, a[6])
+    }
+
+    /// Whether every sum is below `limit` ([`money::exact_limit`]), so that it keeps its
+    /// minor units exactly.
+    pub(super) fn within(&self, limit: Decimal) -> bool {
+        self.amounts().iter().all(|x| x.abs() < limit)
     }
 
     /// The amounts in line order (`calculated`, the adjustments, `payable`).

@@ -310,14 +310,18 @@ impl Run<'_> {
                 a[PAYABLE] = money::at_scale(diff(&m.budgeted), dp);
                 a[PAYABLE - 1] = money::at_scale(diff(&m.budgeted) - diff(&m.payable), dp);
                 debug_assert_eq!(a[..PAYABLE].iter().copied().sum::<Decimal>(), a[PAYABLE]);
-                pt.add(a, self.limit)
+                pt.add(a)
                     .ok_or_else(|| self.overflow(pi, None, "its total"))?;
                 i += 1;
+            }
+            if !pt.within(self.limit) {
+                return Err(self.overflow(pi, None, "its total"));
             }
             // the programme total as the sum of the partner totals: the same exact sum as
             // over the lines, one addition per partner
             set.total
-                .add(&pt.amounts(), self.limit)
+                .add(&pt.amounts())
+                .filter(|()| set.total.within(self.limit))
                 .ok_or_else(|| programme_overflow(&self.tx.table, "the programme"))?;
             set.index.insert(pid.clone(), wi);
             set.line_range.push((first, i));
