@@ -71,18 +71,20 @@ impl Setup<'_> {
             let m = first_month + mp;
             // an order's millionths of a line of `cents` minor units and `qty` millionths are
             // at most `qty · (w + 1/cents) + 1` (its minor units are at most `cents · w + 1`)
-            // for its share `w` of the month, and `qty / cents` is at most `qpm + 1/2` (`qty`
-            // is `cents · qpm` rounded), so at most `qty · w + qpm + 3/2`; a margin far above
-            // the floating-point error of these few operations. First with `w = 1` (any
+            // for its share `w` of the month, and `qty` (`cents · qpm` rounded) is at most
+            // `cents · qpm + 1/2`, so `qty / cents` at most `qpm + 1/2`: at most
+            // `(cents · qpm + 1/2) · w + qpm + 3/2`, summed over the month's lines; a margin far
+            // above the floating-point error of these few operations. First with `w = 1` (any
             // order, before they are drawn), then with the largest order's share
             let cells = &w.cells[mp * category_count..(mp + 1) * category_count];
-            let (mut qty, mut lines) = (0.0, 0.0);
+            let (mut cents, mut lines) = (0.0, 0.0);
             for (j, &cj) in cells.iter().enumerate() {
                 if category_slot[j].is_some() && cj != 0.0 {
-                    qty += line_qty(cj, qpm);
+                    cents += cj;
                     lines += 1.0;
                 }
             }
+            let qty = cents * qpm + 0.5 * lines;
             let could_qualify = |largest: f64| {
                 let bound = qty * largest + lines * (qpm + 1.5);
                 (bound * (1.0 + 1e-9) + 1.0) / QTY_SCALE >= min_q

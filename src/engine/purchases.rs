@@ -368,16 +368,13 @@ pub(crate) fn split_over_orders(
     idx: &mut Vec<u32>,
 ) {
     tmp.clear();
+    let mut given = 0.0;
     tmp.extend(weights.iter().map(|&wo| {
         let exact = cents * wo;
         let fl = floor_nonneg(exact);
+        given += fl;
         (exact - fl, fl)
     }));
-    // the same additions in the same order as one running sum beside the loop above
-    let mut given = 0.0;
-    for t in tmp.iter() {
-        given += t.1;
-    }
     // `round_half_up` is `round` but for the sign of a zero, which `left > 0` ignores
     let left = round_half_up(cents - given);
     let left = if left > 0.0 {
