@@ -69,26 +69,32 @@ impl Setup<'_> {
         let (mut n, mut r, mut q) = (0.0, 0.0, 0.0);
         for mp in 0..self.months_per_period {
             let m = first_month + mp;
-            // an order's millionths of a line of `qty`: at most `qty · (w + 1/cents) + 1`
-            // (its minor units are at most `cents · w + 1`) for its share `w` of the month; a
-            // margin far above the floating-point error of these few operations. First with
-            // `w = 1` (any order, before they are drawn), then with the largest order's share
-            let bound = |w: &Work, largest: f64| {
-                let cells = &w.cells[mp * category_count..(mp + 1) * category_count];
-                let mut bound = 0.0;
-                for (j, &cj) in cells.iter().enumerate() {
-                    if category_slot[j].is_some() && cj != 0.0 {
-                        bound += line_qty(cj, qpm) * (largest + 1.0 / cj) + 1.0;
-                    }
+            // an order's millionths of a line of `cents` minor units and `qty` millionths are
+            // at most `qty · (w + 1/cents) + 1` (its minor units are at most `cents · w + 1`)
+            // for its share `w` of the month, and `qty` (`cents · qpm` rounded) is at most
+            // `cents · qpm + 1/2`, so `qty / cents` at most `qpm + 1/2`: at most
+            // `(cents · qpm + 1/2) · w + qpm + 3/2`, summed over the month's lines; a margin far
+            // above the floating-point error of these few operations. First with `w = 1` (any
+            // order, before they are drawn), then with the largest order's share
+            let cells = &w.cells[mp * category_count..(mp + 1) * category_count];
+            let (mut cents, mut lines) = (0.0, 0.0);
+            for (j, &cj) in cells.iter().enumerate() {
+                if category_slot[j].is_some() && cj != 0.0 {
+                    cents += cj;
+                    lines += 1.0;
                 }
-                bound != 0.0 && (bound * (1.0 + 1e-9) + 1.0) / QTY_SCALE >= min_q
+            }
+            let qty = cents * qpm + 0.5 * lines;
+            let could_qualify = |largest: f64| {
+                let bound = qty * largest + lines * (qpm + 1.5);
+                (bound * (1.0 + 1e-9) + 1.0) / QTY_SCALE >= min_q
             };
-            if !bound(w, 1.0) {
+            if lines == 0.0 || !could_qualify(1.0) {
                 continue;
             }
             let (a, b) = self.orders_of(m, w);
             let largest = w.order_w[a..b].iter().copied().fold(0.0, f64::max);
-            if !bound(w, largest) {
+            if !could_qualify(largest) {
                 continue;
             }
             let cells = &w.cells[mp * category_count..(mp + 1) * category_count];
@@ -102,18 +108,20 @@ impl Setup<'_> {
                     continue;
                 }
                 split_line(cj, line_qty(cj, qpm), &w.order_w[a..b], &mut w.split);
-                for t in 0..orders {
-                    if w.split.has_line(t) {
-                        w.ord_q[t] += w.split.qty[t].1;
-                        w.ord_r[t] += w.split.rev[t].1 / self.scale;
-                    }
+                // an order without a line adds +0 to sums that are +0 or more: no change, so
+                // every order adds its share without a test
+                let parts = w.split.rev.iter().zip(&w.split.qty);
+                for ((oq, or), (rev, qty)) in w.ord_q.iter_mut().zip(w.ord_r.iter_mut()).zip(parts)
+                {
+                    *oq += qty.1;
+                    *or += rev.1 / self.scale;
                 }
             }
-            for t in 0..orders {
-                if w.ord_q[t] != 0.0 && self.prep.order_qualifies(c, w.ord_q[t] / QTY_SCALE) {
+            for (&oq, &or) in w.ord_q.iter().zip(&w.ord_r) {
+                if oq != 0.0 && self.prep.order_qualifies(c, oq / QTY_SCALE) {
                     n += 1.0;
-                    r += w.ord_r[t];
-                    q += w.ord_q[t];
+                    r += or;
+                    q += oq;
                 }
             }
         }

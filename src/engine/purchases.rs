@@ -360,6 +360,7 @@ impl Setup<'_> {
 /// actual) can make the rounded difference anything (it saturated at i64::MAX, a loop of 9e18
 /// steps: the campaign's `hang-logistics-forecast`), so it is bounded by the number of orders,
 /// and the largest remainders are found by one sort (n log n, was n per unit handed out).
+/// One unit left (or all but one) is found in one pass, a few orders are ranked by counting.
 pub(crate) fn split_over_orders(
     cents: f64,
     weights: &[f64],
@@ -368,13 +369,14 @@ pub(crate) fn split_over_orders(
 ) {
     tmp.clear();
     let mut given = 0.0;
-    for &wo in weights {
+    tmp.extend(weights.iter().map(|&wo| {
         let exact = cents * wo;
         let fl = floor_nonneg(exact);
         given += fl;
-        tmp.push((exact - fl, fl));
-    }
-    let left = (cents - given).round();
+        (exact - fl, fl)
+    }));
+    // `round_half_up` is `round` but for the sign of a zero, which `left > 0` ignores
+    let left = round_half_up(cents - given);
     let left = if left > 0.0 {
         // NaN and negatives end as 0 above; +inf and huge values as the number of orders
         (left.min(tmp.len() as f64)) as usize
@@ -390,20 +392,52 @@ pub(crate) fn split_over_orders(
         return;
     }
     if n <= RANK_ORDERS {
-        // a few orders (the usual case): each order's rank among the remainders, counted
-        // (larger remainder first, ties to the first order: the sort's order below), without
-        // sorting; the orders ranked below `left` get a unit
-        let mut rank = [0u8; RANK_ORDERS];
-        for x in 0..n {
-            let rx = tmp[x].0;
-            for (y, t) in tmp.iter().enumerate().skip(x + 1) {
-                // y > x: y ranks before x only on a strictly larger remainder
-                if t.0.total_cmp(&rx).is_gt() {
-                    rank[x] += 1;
-                } else {
-                    rank[y] += 1;
+        // a few orders (the usual case), in the order of the sort below (larger remainder
+        // first, ties to the first order), on the remainders' `total_cmp` keys
+        let mut key = [0i64; RANK_ORDERS];
+        for (k, t) in key.iter_mut().zip(tmp.iter()) {
+            *k = total_key(t.0);
+        }
+        let key = &key[..n];
+        if left == 1 {
+            // the first of the largest remainders
+            let mut best = 0;
+            for (t, &k) in key.iter().enumerate().skip(1) {
+                if k > key[best] {
+                    best = t;
                 }
             }
+            tmp[best].1 += 1.0;
+            return;
+        }
+        if left == n - 1 {
+            // every order but the last of the smallest remainders
+            let mut worst = 0;
+            for (t, &k) in key.iter().enumerate().skip(1) {
+                if k <= key[worst] {
+                    worst = t;
+                }
+            }
+            for (t, x) in tmp.iter_mut().enumerate() {
+                if t != worst {
+                    x.1 += 1.0;
+                }
+            }
+            return;
+        }
+        // each order's rank among the remainders, counted without sorting (and without a
+        // branch on the comparison); the orders ranked below `left` get a unit
+        let mut rank = [0u8; RANK_ORDERS];
+        for x in 0..n {
+            let kx = key[x];
+            let mut rx = 0u8;
+            for y in x + 1..n {
+                // y > x: y ranks before x only on a strictly larger remainder
+                let before = (key[y] > kx) as u8;
+                rx += before;
+                rank[y] += 1 - before;
+            }
+            rank[x] += rx;
         }
         for (t, r) in tmp.iter_mut().zip(&rank) {
             if (*r as usize) < left {
@@ -423,6 +457,13 @@ pub(crate) fn split_over_orders(
     for &t in &idx[..left] {
         tmp[t as usize].1 += 1.0;
     }
+}
+
+/// A key of `x` whose integer order is `f64::total_cmp`'s order of the doubles.
+#[inline(always)]
+fn total_key(x: f64) -> i64 {
+    let b = x.to_bits() as i64;
+    b ^ ((((b >> 63) as u64) >> 1) as i64)
 }
 
 /// Orders up to which [`split_over_orders`] ranks the remainders by counting instead of sorting.
@@ -494,6 +535,34 @@ mod split_tests {
         // ties go to the first order
         assert_eq!(new(5.0, &[0.25; 4]), vec![2.0, 1.0, 1.0, 1.0]);
         assert_eq!(new(7.0, &[0.25; 4]), vec![2.0, 2.0, 2.0, 1.0]);
+    }
+
+    /// Every number of units left (one, all but one, the counted ranks) over a few orders,
+    /// with tied remainders: the same split as one unit at a time.
+    #[test]
+    fn few_orders_with_ties_split_as_one_unit_at_a_time() {
+        let shapes: [&[f64]; 5] = [
+            &[0.25, 0.25, 0.25, 0.25],
+            &[0.2, 0.3, 0.2, 0.3],
+            &[0.1, 0.1, 0.1, 0.1, 0.1, 0.2, 0.2, 0.1],
+            &[0.5, 0.25, 0.25],
+            &[1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0],
+        ];
+        let mut lefts = std::collections::BTreeSet::new();
+        for w in shapes {
+            for cents in 0..200 {
+                let cents = cents as f64;
+                let got = new(cents, w);
+                assert_eq!(got, old(cents, w), "{cents} over {w:?}");
+                let floors: f64 = w.iter().map(|x| (cents * x).floor()).sum();
+                lefts.insert((w.len(), (cents - floors) as usize));
+            }
+        }
+        for n in [3, 4, 8] {
+            for left in 1..n {
+                assert!(lefts.contains(&(n, left)), "{left} of {n} not exercised");
+            }
+        }
     }
 
     /// Amounts beyond f64's exact integers: the old loop ran i64::MAX steps.
