@@ -170,8 +170,9 @@ def backtest(
     seed_of_forecasts = None if forecast_seed is None else _checks.seed(forecast_seed, "forecast_seed")
     method = _checks.text("forecaster", forecaster)
     ends, n_threads = _checks.month_ends(month_ends), _checks.threads(threads)
-    options = dict(years=n_years, scenarios=n_scenarios, seed=truth_seed, forecast_seed=seed_of_forecasts,
-                   forecaster=method, month_ends=ends, threads=n_threads)
+    options: Dict[str, Any] = dict(years=n_years, scenarios=n_scenarios, seed=truth_seed,
+                                   forecast_seed=seed_of_forecasts, forecaster=method, month_ends=ends,
+                                   threads=n_threads)
     ex = _executor.check(executor)
     if ex is not None:
         core = with_progress(progress, f"backtest {prog.name}", lambda callback: _executor.backtest(

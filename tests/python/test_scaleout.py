@@ -195,7 +195,7 @@ def test_forecast_is_bit_identical_on_executors(executors):
     for name, ex in executors.items():
         seen = []
         sharded = rs.forecast(programme_path, partners, model, actuals, executor=ex,
-                              **{**kw, "progress": lambda d, t: seen.append((d, t))})
+                              **{**kw, "progress": lambda d, t, into=seen: into.append((d, t))})
         _same_forecast(local, sharded)
         assert seen[-1] == (70, 70), name
 
