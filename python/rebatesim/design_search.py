@@ -603,8 +603,9 @@ class SearchResult:
         """How sensitive the chosen design is to the demand and behaviour assumptions:
         :func:`rebatesim.sensitivity` of :attr:`best` on the search's population and model,
         its scenarios and seed, threads and executor (keyword arguments go to
-        ``sensitivity`` and override these, e.g. ``assumptions=``). A
-        :class:`~rebatesim.Sensitivity`: its ``table``, ``tornado()``."""
+        ``sensitivity`` and override these, e.g. ``assumptions=``; ``executor=None`` runs
+        locally once the search's executor is shut down). A :class:`~rebatesim.Sensitivity`:
+        its ``table``, ``tornado()``."""
         from .sensitivities import sensitivity
 
         pop, mod = self._inputs
