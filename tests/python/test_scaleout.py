@@ -236,3 +236,20 @@ def test_bad_executors_are_refused_by_every_run(population):
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         with pytest.raises(rs.RequestError, match="precision target cannot be split"):
             rs.sensitivity(programme(), population, MODEL, precision=1000, progress=False, executor=pool)
+
+
+def test_an_error_from_the_progress_callback_stops_a_sharded_run(population, executors):
+    def boom(done, total):
+        raise RuntimeError("stop here")
+
+    with pytest.raises(RuntimeError, match="stop here"):
+        rs.sensitivity(programme(), population, MODEL, scenarios=20, seed=1, progress=boom,
+                       assumptions=[("Noise", "noise.sigma", "-50%", "x2")], executor=executors["process pool"])
+    programme_path, partners, model, actuals = small_forecast_inputs()
+    with pytest.raises(RuntimeError, match="stop here"):
+        rs.forecast(programme_path, partners, model, actuals, as_of="2027-05-20", scenarios=20, progress=boom,
+                    executor=executors["process pool"])
+    # the pool is still usable afterwards
+    assert rs.sensitivity(programme(), population, MODEL, scenarios=20, seed=1, progress=False,
+                          assumptions=[("Noise", "noise.sigma", "-50%", "x2")],
+                          executor=executors["process pool"]).scenarios == 20
