@@ -155,6 +155,10 @@ pub enum Error {
     /// A table (partners, transactions, actuals) has a bad row, column or value.
     #[error("invalid data: {0}")]
     Data(DataError),
+    /// A design search's space is invalid: the field of the space file (its line and column
+    /// where known) and what was expected.
+    #[error("invalid search space: {0}")]
+    Space(FieldError),
     /// A request that cannot be honoured as asked (e.g. its outputs would not fit in memory,
     /// zero scenarios, an unknown option).
     #[error("invalid request: {0}")]

@@ -5,10 +5,16 @@
 //!
 //! - [`Writer`] / [`Reader`]: lengths as u64, `f64` as their IEEE bits (so every value,
 //!   NaN payloads included, comes back bit for bit), strings as UTF-8;
-//! - [`population_to_bytes`] / [`population_from_bytes`]: a [`Population`] exactly.
+//! - [`population_to_bytes`] / [`population_from_bytes`]: a [`Population`] exactly;
+//! - [`transactions_to_bytes`] / [`prior_to_bytes`] and their readers: a forecast's actuals
+//!   and prior accruals exactly (amounts as their exact decimals).
 
 use crate::error::{Error, Result};
+use crate::data::Transactions;
+use crate::forecast::PriorAccruals;
 use crate::population::Population;
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
 
 /// Tag of a population byte string.
 const POPULATION_TAG: &[u8; 8] = b"RSPOP\x00\x00\x01";
@@ -111,7 +117,7 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len());
         match end {
             Some(end) => {
@@ -275,6 +281,143 @@ pub fn population_from_bytes(bytes: &[u8]) -> Result<Population> {
     Ok(p)
 }
 
+/// Tag of a transaction table's byte string.
+const TRANSACTIONS_TAG: &[u8; 8] = b"RSTXN\x00\x00\x01";
+/// Tag of a prior-accruals table's byte string.
+const PRIOR_TAG: &[u8; 8] = b"RSPRIOR\x01";
+
+fn decimals(w: &mut Writer, v: &[Decimal]) {
+    w.len(v.len());
+    v.iter().for_each(|d| w.bytes.extend_from_slice(&d.serialize()));
+}
+
+fn read_decimals(r: &mut Reader<'_>) -> Result<Vec<Decimal>> {
+    let n = r.len(16)?;
+    let b = r.take(16 * n)?;
+    Ok(b.chunks_exact(16)
+        .map(|c| Decimal::deserialize(c.try_into().expect("16 bytes")))
+        .collect())
+}
+
+/// An optional column of optional key indices: a presence byte, then per row a presence
+/// byte and the index.
+fn opt_keys(w: &mut Writer, v: &Option<Vec<Option<u32>>>) {
+    match v {
+        None => w.bytes.push(0),
+        Some(rows) => {
+            w.bytes.push(1);
+            w.bools(&rows.iter().map(Option::is_some).collect::<Vec<_>>());
+            w.u32s(&rows.iter().map(|k| k.unwrap_or(0)).collect::<Vec<_>>());
+        }
+    }
+}
+
+fn read_opt_keys(r: &mut Reader<'_>) -> Result<Option<Vec<Option<u32>>>> {
+    if r.u8()? == 0 {
+        return Ok(None);
+    }
+    let present = r.bools()?;
+    let keys = r.u32s()?;
+    if present.len() != keys.len() {
+        return Err(Error::Request(format!("{}: a key column disagrees in length", r.what)));
+    }
+    Ok(Some(present.into_iter().zip(keys).map(|(p, k)| p.then_some(k)).collect()))
+}
+
+/// A transaction table as bytes ([`transactions_from_bytes`] gives it back exactly: every
+/// amount as its exact decimal).
+pub fn transactions_to_bytes(t: &Transactions) -> Vec<u8> {
+    let mut w = Writer::new(TRANSACTIONS_TAG);
+    w.str(&t.table);
+    w.strs(&t.partner_keys);
+    w.u32s(&t.partner_key);
+    w.len(t.date.len());
+    t.date
+        .iter()
+        .for_each(|d| w.u64(d.num_days_from_ce() as i64 as u64));
+    decimals(&mut w, &t.quantity);
+    decimals(&mut w, &t.revenue);
+    w.strs(&t.category_keys);
+    opt_keys(&mut w, &t.category);
+    w.strs(&t.order_keys);
+    opt_keys(&mut w, &t.order);
+    w.bytes
+}
+
+/// The transaction table [`transactions_to_bytes`] wrote; [`Error::Request`] for other bytes.
+pub fn transactions_from_bytes(bytes: &[u8]) -> Result<Transactions> {
+    let what = "transaction bytes";
+    let mut r = Reader::new(bytes, TRANSACTIONS_TAG, what)?;
+    let table = r.str()?;
+    let partner_keys = r.strs()?;
+    let partner_key = r.u32s()?;
+    let n = r.len(8)?;
+    let date = (0..n)
+        .map(|_| {
+            let days = r.u64()? as i64;
+            i32::try_from(days)
+                .ok()
+                .and_then(NaiveDate::from_num_days_from_ce_opt)
+                .ok_or_else(|| Error::Request(format!("{what}: a date out of range")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let t = Transactions {
+        table,
+        partner_keys,
+        partner_key,
+        date,
+        quantity: read_decimals(&mut r)?,
+        revenue: read_decimals(&mut r)?,
+        category_keys: r.strs()?,
+        category: read_opt_keys(&mut r)?,
+        order_keys: r.strs()?,
+        order: read_opt_keys(&mut r)?,
+    };
+    r.finish()?;
+    let rows = t.partner_key.len();
+    let keys_ok = |v: &Option<Vec<Option<u32>>>, keys: usize| {
+        v.as_ref().is_none_or(|v| {
+            v.len() == rows && v.iter().flatten().all(|&k| (k as usize) < keys)
+        })
+    };
+    if t.date.len() != rows
+        || t.quantity.len() != rows
+        || t.revenue.len() != rows
+        || t.partner_key.iter().any(|&k| k as usize >= t.partner_keys.len())
+        || !keys_ok(&t.category, t.category_keys.len())
+        || !keys_ok(&t.order, t.order_keys.len())
+    {
+        return Err(Error::Request(format!("{what}: the columns disagree")));
+    }
+    Ok(t)
+}
+
+/// Prior accruals as bytes ([`prior_from_bytes`] gives them back exactly).
+pub fn prior_to_bytes(p: &PriorAccruals) -> Vec<u8> {
+    let mut w = Writer::new(PRIOR_TAG);
+    w.str(&p.table);
+    w.strs(&p.partner_id);
+    w.strs(&p.component);
+    decimals(&mut w, &p.amount);
+    w.bytes
+}
+
+/// The prior accruals [`prior_to_bytes`] wrote; [`Error::Request`] for other bytes.
+pub fn prior_from_bytes(bytes: &[u8]) -> Result<PriorAccruals> {
+    let mut r = Reader::new(bytes, PRIOR_TAG, "prior accrual bytes")?;
+    let p = PriorAccruals {
+        table: r.str()?,
+        partner_id: r.strs()?,
+        component: r.strs()?,
+        amount: read_decimals(&mut r)?,
+    };
+    r.finish()?;
+    if p.component.len() != p.partner_id.len() || p.amount.len() != p.partner_id.len() {
+        return Err(Error::Request("prior accrual bytes: the columns disagree".into()));
+    }
+    Ok(p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,5 +438,25 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("unexpected bytes"));
+    }
+
+    #[test]
+    fn transactions_and_prior_accruals_round_trip_exactly() {
+        let text = "partner_id,date,quantity,revenue,category,order_id\nA,2027-01-10,3,1000.005,cable,O1\nB,2027-02-28,-1,-0.01,,\nA,2027-03-01,2.5,1234567890.123456,tools,O2\n";
+        let t = Transactions::from_csv_str(text, "actuals").unwrap();
+        let b = transactions_to_bytes(&t);
+        let back = transactions_from_bytes(&b).unwrap();
+        assert_eq!(transactions_to_bytes(&back), b);
+        assert_eq!(back.revenue, t.revenue);
+        assert_eq!(back.revenue[2].to_string(), "1234567890.123456");
+        assert_eq!((back.date.clone(), back.category.clone(), back.order.clone()), (t.date.clone(), t.category.clone(), t.order.clone()));
+        for cut in [3, 20, b.len() - 1] {
+            assert!(matches!(transactions_from_bytes(&b[..cut]), Err(Error::Request(_))));
+        }
+        let p = PriorAccruals::from_csv_str("partner_id,component,amount\nA,vol,12.345\n", "prior").unwrap();
+        let pb = prior_to_bytes(&p);
+        let pback = prior_from_bytes(&pb).unwrap();
+        assert_eq!((pback.partner_id, pback.component, pback.amount), (p.partner_id, p.component, p.amount));
+        assert!(prior_from_bytes(&b).is_err(), "the tag tells a table from another");
     }
 }

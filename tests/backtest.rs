@@ -434,3 +434,50 @@ fn forecast_from_actuals_narrows_through_the_year() {
         .to_string()
         .contains("'forecast' or 'prior'"));
 }
+
+/// Scale-out: years run in ranges, carried as bytes and put together in year order give the
+/// whole backtest bit for bit; a range outside the years is refused.
+#[test]
+fn year_ranges_concat_to_the_whole_backtest_bit_for_bit() {
+    use rebatesim::backtest::{run_standard_years, Backtest};
+    let (p, pop, m) = example();
+    let opts = BacktestOptions {
+        years: 5,
+        seed: 4,
+        month_ends: Some(&[3, 9]),
+        threads: Some(2),
+        ..Default::default()
+    };
+    let whole = run_standard(&p, &pop, &m, Standard::Prior, 20, &opts).unwrap();
+    let one = BacktestOptions {
+        threads: Some(1),
+        ..opts
+    };
+    let parts: Vec<Backtest> = [0..2, 2..3, 3..5]
+        .into_iter()
+        .map(|r| {
+            let b = run_standard_years(&p, &pop, &m, Standard::Prior, 20, &one, r).unwrap();
+            Backtest::from_bytes(&b.to_bytes()).unwrap()
+        })
+        .collect();
+    let joined = Backtest::concat(parts).unwrap();
+    assert_eq!(joined.years(), 5);
+    assert_eq!(joined.table(), whole.table());
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&joined.realised), bits(&whole.realised));
+    assert_eq!(joined.has_intervals, whole.has_intervals);
+    for k in &whole.methods {
+        for y in 0..5 {
+            for mi in 0..2 {
+                assert_eq!(
+                    joined.estimate(k, y, mi).unwrap().to_bits(),
+                    whole.estimate(k, y, mi).unwrap().to_bits()
+                );
+                assert_eq!(joined.interval(k, y, mi, 0.9).unwrap(), whole.interval(k, y, mi, 0.9).unwrap());
+            }
+        }
+    }
+    let outside = run_standard_years(&p, &pop, &m, Standard::Prior, 20, &opts, 4..6);
+    assert!(matches!(outside, Err(Error::Request(ref s)) if s.contains("not a non-empty range")));
+    assert!(Backtest::from_bytes(b"RSBTEST\x01\x00").is_err());
+}

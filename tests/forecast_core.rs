@@ -818,3 +818,43 @@ fn example_mid_year_check() {
         s.total.payable
     );
 }
+
+/// Scale-out: the forecast's scenarios run in ranges (another thread count, the actuals
+/// through bytes) and folded from their shards give the local forecast bit for bit; shards
+/// that leave a gap or stop short are refused.
+#[test]
+fn shards_fold_to_the_local_forecast_bit_for_bit() {
+    use rebatesim::forecast::{forecast_from_shards, forecast_shard};
+    use rebatesim::wire::{transactions_from_bytes, transactions_to_bytes};
+    let pop = rich_population();
+    let p = rich_programme("450000");
+    let m = model(RICH_MODEL);
+    let actuals = tx(&rich_actuals(&pop, 7));
+    let as_of = date("2027-08-12");
+    let opts = ForecastOptions {
+        scenarios: 40,
+        seed: 11,
+        threads: 2,
+        ..Default::default()
+    };
+    let local = forecast(&p, &pop, &m, &actuals, as_of, &opts).unwrap();
+    let shipped = transactions_from_bytes(&transactions_to_bytes(&actuals)).unwrap();
+    let one = ForecastOptions { threads: 1, ..opts };
+    let shards: Vec<Vec<u8>> = [0..3, 3..4, 4..40]
+        .into_iter()
+        .map(|r| forecast_shard(&p, &pop, &m, &shipped, as_of, &one, r).unwrap())
+        .collect();
+    let merged = forecast_from_shards(&p, &pop, &m, &actuals, as_of, &opts, &shards).unwrap();
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(merged.total_payout()), bits(local.total_payout()));
+    assert_eq!(merged.journal(), local.journal());
+    assert_eq!(merged.watch_list(), local.watch_list());
+    assert_eq!(
+        serde_json::to_string(&merged.report()).unwrap(),
+        serde_json::to_string(&local.report()).unwrap()
+    );
+    let gap = forecast_from_shards(&p, &pop, &m, &actuals, as_of, &opts, &[shards[0].clone(), shards[2].clone()]);
+    assert!(matches!(gap, Err(Error::Request(ref s)) if s.contains("expected scenario 3")));
+    let short = forecast_from_shards(&p, &pop, &m, &actuals, as_of, &opts, &shards[..2]);
+    assert!(matches!(short, Err(Error::Request(ref s)) if s.contains("cover 4 scenarios")));
+}

@@ -32,6 +32,7 @@ from .exceptions import (
     ProgrammeError,
     RebatesimError,
     RequestError,
+    SearchSpaceError,
 )
 from .forecasting import Estimates, Forecast, forecast, load_prior_accruals
 from .gl import GLMapping, load_gl_mapping
@@ -92,6 +93,7 @@ __all__ = [
     "ModelError",
     "DataError",
     "RequestError",
+    "SearchSpaceError",
     "FileError",
     "FieldProblem",
 ]

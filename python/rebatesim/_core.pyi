@@ -43,6 +43,16 @@ __all__ = [
     "merge_shards",
     "merge_comparison",
     "shard_columns",
+    "sensitivity_models",
+    "sensitivity_merge",
+    "backtest_years",
+    "backtest_concat",
+    "transactions_to_bytes",
+    "transactions_from_bytes",
+    "prior_accruals_to_bytes",
+    "prior_accruals_from_bytes",
+    "forecast_shard",
+    "forecast_merge",
     "SearchSpace",
     "clopper_pearson_upper",
     "pareto_chart",
@@ -462,6 +472,31 @@ def merge_comparison(
     shards: list[list[bytes]],
 ) -> ComparisonResult: ...
 def shard_columns(data: bytes) -> dict[str, Any]: ...
+def sensitivity_models(model: DemandModel, assumptions: Optional[list[tuple[Any, ...]]]) -> list[str]: ...
+def sensitivity_merge(
+    programme: ProgrammeSpec, population: Population, model: DemandModel,
+    assumptions: Optional[list[tuple[Any, ...]]], runs: list[list[bytes]],
+) -> str: ...
+def backtest_years(
+    programme: ProgrammeSpec, population: Population, model: DemandModel, years: int, scenarios: int, seed: int,
+    forecast_seed: Optional[int], forecaster: str, month_ends: Optional[list[int]], start: int, end: int,
+    threads: Optional[int] = None, progress: Optional[Callable[[int, int], Any]] = None,
+) -> bytes: ...
+def backtest_concat(parts: list[bytes]) -> Backtest: ...
+def transactions_to_bytes(table: TransactionTable) -> bytes: ...
+def transactions_from_bytes(data: bytes) -> TransactionTable: ...
+def prior_accruals_to_bytes(table: PriorAccruals) -> bytes: ...
+def prior_accruals_from_bytes(data: bytes) -> PriorAccruals: ...
+def forecast_shard(
+    programme: ProgrammeSpec, population: Population, model: DemandModel, actuals: TransactionTable, as_of: str,
+    prior_accruals: Optional[PriorAccruals], scenarios: int, seed: int, threads: Optional[int], confidence: float,
+    start: int, end: int, progress: Optional[Callable[[int, int], Any]] = None,
+) -> bytes: ...
+def forecast_merge(
+    programme: ProgrammeSpec, population: Population, model: DemandModel, actuals: TransactionTable, as_of: str,
+    prior_accruals: Optional[PriorAccruals], scenarios: int, seed: int, threads: Optional[int], confidence: float,
+    shards: list[bytes],
+) -> ForecastResult: ...
 
 # ---------------------------------------------------------------- design search (src/python/search.rs)
 @final

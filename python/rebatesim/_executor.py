@@ -1,10 +1,11 @@
 """Scale-out over any ``concurrent.futures``-style executor (``docs/scale-out.md``): a
 :class:`~concurrent.futures.ProcessPoolExecutor`, or a Dask ``distributed.Client``'s
-``get_executor()``. Work is split into scenario ranges; each task ships the inputs as
-bytes (programme JSON, population bytes, model TOML; parsed once per worker process and
-kept by their digest) and returns its shard as bytes; the shards are merged in scenario
-order by the core, so the result is bit-identical to a local run for any number of
-workers and any split.
+``get_executor()``. Work is split into scenario ranges (a sensitivity analysis: each of its
+runs into scenario ranges; a backtest: into year ranges); each task ships the inputs as
+bytes (programme JSON, population bytes, model TOML, a forecast's actuals; parsed once per
+worker process and kept by their digest) and returns its shard as bytes; the shards are
+merged in scenario (or year) order by the core, so the result is bit-identical to a local
+run for any number of workers and any split.
 
 >>> from rebatesim import _executor
 >>> _executor.ranges(10, 3)
@@ -22,7 +23,8 @@ from .exceptions import RequestError
 if TYPE_CHECKING:  # pragma: no cover
     from ._core import _RunArgs
 
-__all__ = ["check", "ranges", "parts", "workers", "Inputs", "simulate_shards", "simulate_many", "submit_all"]
+__all__ = ["check", "ranges", "parts", "workers", "Inputs", "simulate_shards", "simulate_many", "submit_all",
+           "sensitivity", "backtest", "forecast"]
 
 #: Parsed inputs kept by each worker process, by the digest of their bytes.
 _CACHE: Dict[Tuple[str, str], Any] = {}
@@ -183,3 +185,112 @@ def simulate_shards(executor: Any, programme: Any, inputs: Inputs, run: "_RunArg
     """Scenarios ``[start, start + scenarios)`` of ``programme`` (a Programme) on the executor,
     as shards in scenario order."""
     return simulate_many(executor, [programme], inputs, run, scenarios, partners, progress, start)[0]
+
+
+def _no_precision(run: "_RunArgs") -> None:
+    if run.get("statistic") is not None:
+        raise RequestError("precision: a precision target cannot be split over an executor "
+                           "(it decides the number of scenarios as the run goes); give scenarios= instead")
+
+
+def _scaled(progress: Optional[Callable[[int, int], Any]], planned: int) -> Optional[Callable[[int, int], Any]]:
+    """``progress`` fed (done, planned) from the tasks done out of all tasks."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(done * planned // total, planned)
+
+
+def model_shard_task(programme: str, inputs: Inputs, model: Optional[str], run: "_RunArgs", start: int,
+                     end: int) -> bytes:
+    """Scenarios ``[start, end)`` of a simulation under ``model`` (TOML text; None: the
+    inputs' model), without the per-partner outputs: the shard as bytes."""
+    pop, base = inputs.core()
+    mod = base if model is None else _cached("model", model, lambda t: _core.DemandModel.from_text(t, "toml"))
+    return bytes(_core.simulate_shard(programme_core(programme), pop, mod, run, start, end, False))
+
+
+def sensitivity(executor: Any, programme: Any, population: Any, model: Any, specs: Any, run: "_RunArgs",
+                progress: Optional[Callable[[int, int], Any]] = None) -> str:
+    """A sensitivity analysis on the executor: the base run and each assumption's low and
+    high run, each cut into scenario ranges, all submitted at once; merged by the core in
+    scenario order (bit-identical to ``_core.sensitivity``). The JSON text of the analysis."""
+    _no_precision(run)
+    models: List[Optional[str]] = [None, *_core.sensitivity_models(model._core, specs)]
+    inputs = Inputs(population, model)
+    scenarios = int(run["scenarios"])
+    cut = ranges(scenarios, parts(executor, scenarios))
+    text = programme.to_json()
+    tasks = [(model_shard_task, (text, inputs, m, run, a, b)) for m in models for a, b in cut]
+    flat = submit_all(executor, tasks, _scaled(progress, scenarios * len(models)))
+    k = len(cut)
+    runs = [flat[i * k:(i + 1) * k] for i in range(len(models))]
+    out: str = _core.sensitivity_merge(programme._spec, population._core, model._core, specs, runs)
+    return out
+
+
+def backtest_task(programme: str, inputs: Inputs, options: Dict[str, Any], start: int, end: int) -> bytes:
+    """Years ``[start, end)`` of a backtest, in a worker: their results as bytes."""
+    pop, mod = inputs.core()
+    return bytes(_core.backtest_years(programme_core(programme), pop, mod, start=start, end=end, **options))
+
+
+def backtest(executor: Any, programme: Any, population: Any, model: Any, options: Dict[str, Any],
+             progress: Optional[Callable[[int, int], Any]] = None) -> Any:
+    """A backtest on the executor, cut into year ranges (each year depends on its index
+    alone), put back together in year order by the core: the ``_core.Backtest`` a local run
+    gives, bit for bit. ``options``: ``years``, ``scenarios``, ``seed``, ``forecast_seed``,
+    ``forecaster``, ``month_ends``, ``threads``."""
+    years = int(options["years"])
+    cut = ranges(years, min(2 * workers(executor), years))
+    inputs = Inputs(population, model)
+    text = programme.to_json()
+    tasks = [(backtest_task, (text, inputs, options, a, b)) for a, b in cut]
+    return _core.backtest_concat(submit_all(executor, tasks, _scaled(progress, years)))
+
+
+class ForecastInputs:
+    """A forecast's actuals and prior accruals as bytes (picklable), parsed once per worker."""
+
+    __slots__ = ("actuals", "prior")
+
+    def __init__(self, actuals: Any, prior: Any) -> None:
+        self.actuals: bytes = bytes(_core.transactions_to_bytes(actuals))
+        self.prior: Optional[bytes] = None if prior is None else bytes(_core.prior_accruals_to_bytes(prior))
+
+    def core(self) -> Tuple[Any, Any]:
+        """The core's transaction table and prior accruals (or None)."""
+        tx = _cached("actuals", self.actuals, _core.transactions_from_bytes)
+        prior = None if self.prior is None else _cached("prior", self.prior, _core.prior_accruals_from_bytes)
+        return tx, prior
+
+    def __getstate__(self) -> Tuple[bytes, Optional[bytes]]:
+        return self.actuals, self.prior
+
+    def __setstate__(self, state: Tuple[bytes, Optional[bytes]]) -> None:
+        self.actuals, self.prior = state
+
+
+def forecast_task(programme: str, inputs: Inputs, data: ForecastInputs, options: Dict[str, Any], start: int,
+                  end: int) -> bytes:
+    """Scenarios ``[start, end)`` of a forecast, in a worker: their outcomes as bytes."""
+    pop, mod = inputs.core()
+    tx, prior = data.core()
+    return bytes(_core.forecast_shard(programme_core(programme), pop, mod, tx, options["as_of"], prior,
+                                      options["scenarios"], options["seed"], options["threads"],
+                                      options["confidence"], start, end))
+
+
+def forecast(executor: Any, programme: Any, population: Any, model: Any, actuals: Any, prior: Any,
+             options: Dict[str, Any], progress: Optional[Callable[[int, int], Any]] = None) -> Any:
+    """A forecast on the executor: the conditioned run's scenario ranges on the workers, each
+    scenario's outcome folded by the core in scenario order (the ``_core.ForecastResult`` a
+    local run gives, bit for bit). ``options``: ``as_of``, ``scenarios``, ``seed``,
+    ``threads``, ``confidence``."""
+    scenarios = int(options["scenarios"])
+    cut = ranges(scenarios, parts(executor, scenarios))
+    inputs, data = Inputs(population, model), ForecastInputs(actuals, prior)
+    text = programme.to_json()
+    tasks = [(forecast_task, (text, inputs, data, options, a, b)) for a, b in cut]
+    shards = submit_all(executor, tasks, _scaled(progress, scenarios))
+    return _core.forecast_merge(programme._spec, population._core, model._core, actuals, options["as_of"], prior,
+                                scenarios, options["seed"], options["threads"], options["confidence"], shards)

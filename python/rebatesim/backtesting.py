@@ -26,7 +26,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, cast
 import numpy as np
 import pandas as pd
 
-from . import _checks, _core
+from . import _checks, _core, _executor
 from ._inputs import as_model, as_population, as_programme
 from ._run import with_progress
 
@@ -132,6 +132,7 @@ def backtest(
     month_ends: Optional[Sequence[int]] = None,
     threads: Optional[int] = None,
     progress: Any = True,
+    executor: Any = None,
 ) -> BacktestResult:
     """Backtest rebatesim's payout forecast against the market's methods on synthetic years.
 
@@ -153,7 +154,10 @@ def backtest(
       × (1 + growth goal) for the remaining months, settled exactly.
 
     Results are bit-identical for any ``threads``. ``progress``: a tqdm bar (True), nothing
-    (False) or ``progress(years_done, years)``.
+    (False) or ``progress(years_done, years)``. ``executor``: any ``concurrent.futures``
+    executor (a ProcessPoolExecutor, a Dask ``Client.get_executor()``): the years are cut into
+    ranges run on its workers and put back in year order, bit-identical to a local run
+    (``docs/scale-out.md``).
 
     ``programme``: Programme, dict or path; ``population``: Population, DataFrame or CSV path;
     ``model``: Model, dict, path or None.
@@ -166,9 +170,16 @@ def backtest(
     seed_of_forecasts = None if forecast_seed is None else _checks.seed(forecast_seed, "forecast_seed")
     method = _checks.text("forecaster", forecaster)
     ends, n_threads = _checks.month_ends(month_ends), _checks.threads(threads)
-    core = with_progress(progress, f"backtest {prog.name}", lambda callback: _core.backtest(
-        prog._spec, pop._core, mod._core, years=n_years, scenarios=n_scenarios, seed=truth_seed,
-        forecast_seed=seed_of_forecasts, forecaster=method, month_ends=ends, threads=n_threads, progress=callback))
+    options: Dict[str, Any] = dict(years=n_years, scenarios=n_scenarios, seed=truth_seed,
+                                   forecast_seed=seed_of_forecasts, forecaster=method, month_ends=ends,
+                                   threads=n_threads)
+    ex = _executor.check(executor)
+    if ex is not None:
+        core = with_progress(progress, f"backtest {prog.name}", lambda callback: _executor.backtest(
+            ex, prog, pop, mod, options, callback))
+    else:
+        core = with_progress(progress, f"backtest {prog.name}", lambda callback: _core.backtest(
+            prog._spec, pop._core, mod._core, progress=callback, **options))
     out = BacktestResult(core)
     out._decimals = prog.decimals
     return out

@@ -19,6 +19,7 @@ choice and estimates the optimality gap.
 
 from __future__ import annotations
 
+import decimal
 import itertools
 import json
 import math
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, 
 import numpy as np
 
 from . import _checks, _core, _executor
+from ._format import finite, format_estimate, format_number
 from ._inputs import as_model, as_population, as_programme
 from ._run import run_options, with_progress
 
@@ -428,7 +430,7 @@ def search(
             current=current_row, current_index=tuple(spc.current()), reevaluated=re_rows, best=best,
             feasible=bool(feasible) and bool(holding), objective=obj, constraints=cons, method=method,
             scenarios=(n, m), seed=int(kw["seed"]), gap=(float(gap), float(gap_se)),
-            inputs=(pop, mod))
+            inputs=(pop, mod), executor=ex, threads=kw["threads"])
 
     return with_progress(progress, "search", run)
 
@@ -462,6 +464,20 @@ def _row(p: Programme, c: Mapping[str, Any], obj: _Objective, cons: Sequence[_Co
     return row
 
 
+def _field_text(field: str, v: float) -> str:
+    """A searched field's value as a person reads it: thousands separators, no exponent,
+    a percent field with its sign (``150,000``, ``2.25%``)."""
+    text = f"{v:,.0f}" if float(v).is_integer() else f"{decimal.Decimal(repr(float(v))):,f}"
+    return text + ("%" if field.endswith(".percent") else "")
+
+
+def _bound_text(label: str, v: float, currency: str) -> str:
+    """A constraint's bound: a probability (a chance constraint) as a percentage, else money."""
+    if label.startswith("P("):
+        return format_number(v, "percent")
+    return f"{currency} {format_number(v, 'money')}"
+
+
 class SearchResult:
     """The result of :func:`search`.
 
@@ -480,7 +496,8 @@ class SearchResult:
                  rejected: Dict[Tuple[int, ...], str], current: Dict[str, Any], current_index: Tuple[Any, ...],
                  reevaluated: Dict[Tuple[int, ...], Dict[str, Any]], best: Tuple[int, ...], feasible: bool,
                  objective: _Objective, constraints: List[_Constraint], method: str, scenarios: Tuple[int, int],
-                 seed: int, gap: Tuple[float, float], inputs: Tuple[Any, Any]) -> None:
+                 seed: int, gap: Tuple[float, float], inputs: Tuple[Any, Any], executor: Any = None,
+                 threads: Optional[int] = None) -> None:
         self.template = template
         self.fields = fields
         self._levels = levels
@@ -500,6 +517,8 @@ class SearchResult:
         self.seed = seed
         self.gap = gap
         self._inputs = inputs
+        self._executor = executor
+        self._threads = threads
 
     @property
     def evaluations(self) -> int:
@@ -537,17 +556,30 @@ class SearchResult:
 
     @property
     def message(self) -> str:
-        """The answer in words."""
+        """The answer in words, with money as the package shows it (the currency, thousands
+        separators) and ROI and ratios as percentages."""
         best = self._re[self.best_index]
-        values = ", ".join(f"{f} = {v:g}" for f, v in self._values(self.best_index).items())
+        values = ", ".join(f"{f} = {_field_text(f, v)}" for f, v in self._values(self.best_index).items())
+        cur = self.template.currency
         if self.feasible:
-            return (f"best of {self.evaluations} designs ({self.method}): {values}; {self.objective} "
-                    f"{best['objective']:,.4g} ± {best['objective_se']:,.2g} on {self.reevaluate_scenarios:,} "
-                    f"independent scenarios, {best['vs_current']:+,.4g} ± {best['vs_current_se']:,.2g} against the "
-                    f"current design; estimated optimality gap {self.gap[0]:,.3g} ± {self.gap[1]:,.2g}")
+            est = self._objective_text
+            return (f"best of {self.evaluations} designs ({self.method}): {values}; {self.objective.replace('_', ' ')} "
+                    f"{est(best['objective'], best['objective_se'], cur)} on {self.reevaluate_scenarios:,} "
+                    f"independent scenarios, {est(best['vs_current'], best['vs_current_se'], cur, signed=True)} "
+                    f"against the current design; estimated optimality gap {est(self.gap[0], self.gap[1], cur)}")
         limits = " and ".join(self.constraints) or "the constraints"
-        bounds = ", ".join(f"{c} bound {best[c + ' bound']:.4g}" for c in self.constraints)
+        bounds = ", ".join(f"{c} bound {_bound_text(c, best[c + ' bound'], cur)}" for c in self.constraints)
         return f"no design meets {limits}; the closest is {values} ({bounds})"
+
+    def _objective_text(self, v: float, se: float, currency: str, signed: bool = False) -> str:
+        """An estimate of the objective with its standard error: money with the currency,
+        ROI and payout per incremental revenue as percentages; ``signed``: a difference,
+        with its + sign."""
+        ratio = self.objective in ("roi", "payout_per_incremental_revenue")
+        body = format_estimate(v, se, "percent" if ratio else "money", html_se=False)
+        if signed and finite(v) and body[:1].isdigit():
+            body = "+" + body
+        return body if ratio else f"{currency} {body}"
 
     def save(self, path: PathLike) -> None:
         """Write the chosen design as a programme file (format from the extension)."""
@@ -567,17 +599,28 @@ class SearchResult:
             budget=float(self.template.budget) if self.template.budget is not None else None,
             title=title or f"Design search: {self.objective.replace('_', ' ')} against payout risk", size=size)
 
-    def tornado(self, output: str = "payout", **kwargs: Any) -> Any:
-        """How sensitive the chosen design is to the demand and behaviour assumptions: the
-        tornado of :func:`rebatesim.sensitivity` on it (same population and model; keyword
-        arguments go to ``sensitivity``)."""
+    def sensitivity(self, **kwargs: Any) -> Any:
+        """How sensitive the chosen design is to the demand and behaviour assumptions:
+        :func:`rebatesim.sensitivity` of :attr:`best` on the search's population and model,
+        its scenarios and seed, threads and executor (keyword arguments go to
+        ``sensitivity`` and override these, e.g. ``assumptions=``; ``executor=None`` runs
+        locally once the search's executor is shut down). A :class:`~rebatesim.Sensitivity`:
+        its ``table``, ``tornado()``."""
         from .sensitivities import sensitivity
 
         pop, mod = self._inputs
         kwargs.setdefault("scenarios", self.scenarios)
         kwargs.setdefault("seed", self.seed)
+        kwargs.setdefault("threads", self._threads)
+        kwargs.setdefault("executor", self._executor)
         kwargs.setdefault("progress", False)
-        return sensitivity(self.best, pop, mod, **kwargs).tornado(output)
+        return sensitivity(self.best, pop, mod, **kwargs)
+
+    def tornado(self, output: str = "payout", **kwargs: Any) -> Any:
+        """The tornado chart of :meth:`sensitivity` on the chosen design: each assumption's
+        low and high ``output`` (``"payout"``, ``"roi"``, ``"incremental_margin"``) around the
+        base, largest swing on top (keyword arguments go to :meth:`sensitivity`)."""
+        return self.sensitivity(**kwargs).tornado(output)
 
     def __repr__(self) -> str:
         return f"<SearchResult: {self.message}>"

@@ -28,6 +28,7 @@ __all__ = [
     "ModelError",
     "DataError",
     "RequestError",
+    "SearchSpaceError",
     "FileError",
     "FieldProblem",
 ]
@@ -157,6 +158,15 @@ class DataError(RebatesimError):
 class RequestError(RebatesimError):
     """A request that cannot be honoured as asked (an unknown option, zero
     scenarios, outputs that would not fit in memory, an unknown partner id)."""
+
+
+class SearchSpaceError(_FieldError, RequestError):
+    """A design search's space is invalid (also a :class:`RequestError`).
+
+    Same attributes as :class:`ProgrammeError`, about the space file: ``path`` is the
+    field of the space (``parameter[0].step``), ``line`` and ``column`` its position in the
+    file where known, ``reason`` what was expected.
+    """
 
 
 class FileError(RebatesimError, OSError):

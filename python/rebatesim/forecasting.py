@@ -31,7 +31,7 @@ from typing import Any, Dict, Optional, Tuple, Union
 
 import numpy as np
 
-from . import _checks, _core, _format
+from . import _checks, _core, _executor, _format
 from ._demand_warning import warn_if_riskless
 from ._display import forecast_html
 from ._format import num
@@ -68,6 +68,7 @@ def forecast(
     prior_accruals: Any = None,
     threads: Optional[int] = None,
     progress: Any = True,
+    executor: Any = None,
 ) -> "Forecast":
     """Forecast the programme's final payout from the ``actuals`` up to ``as_of``.
 
@@ -87,6 +88,11 @@ def forecast(
     partners, negative cumulative volumes after returns, prior accruals for unknown partners or
     components) or :class:`~rebatesim.RequestError` (``as_of`` outside the programme).
 
+    ``executor``: any ``concurrent.futures`` executor (a ProcessPoolExecutor, a Dask
+    ``Client.get_executor()``): the conditioned run's scenarios are cut into ranges run on its
+    workers (actuals and prior accruals shipped once as exact bytes) and folded in scenario
+    order, bit-identical to a local run (``docs/scale-out.md``).
+
     >>> import rebatesim as rs
     >>> f = rs.forecast(rs.example_path("programme.toml"), rs.example_path("partners.csv"),
     ...                 rs.example_path("model.toml"), rs.example_path("transactions.csv"),
@@ -103,10 +109,16 @@ def forecast(
     n, sd, th = _checks.scenarios(scenarios), _checks.seed(seed), _checks.threads(threads)
     conf = _checks.fraction("confidence", confidence)
     day = date_text(as_of)
-    core = with_progress(progress, f"forecast {prog.name}", lambda callback: _core.forecast(
-        prog._spec, pop._core, mod._core, tx, day, prior_accruals=prior,
-        scenarios=n, seed=sd, threads=th, confidence=conf, progress=callback,
-    ))
+    ex = _executor.check(executor)
+    if ex is not None:
+        options = dict(as_of=day, scenarios=n, seed=sd, threads=th, confidence=conf)
+        core = with_progress(progress, f"forecast {prog.name}", lambda callback: _executor.forecast(
+            ex, prog, pop, mod, tx, prior, options, callback))
+    else:
+        core = with_progress(progress, f"forecast {prog.name}", lambda callback: _core.forecast(
+            prog._spec, pop._core, mod._core, tx, day, prior_accruals=prior,
+            scenarios=n, seed=sd, threads=th, confidence=conf, progress=callback,
+        ))
     result = Forecast(core, decimals=prog.decimals)
     result._inputs = {"programme": ("programme", programme), "partners": ("partners", population),
                       "model": ("model", model), "actuals": ("actuals", actuals),

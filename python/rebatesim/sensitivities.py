@@ -20,7 +20,7 @@ import math
 import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from . import _checks, _core, charts
+from . import _checks, _core, _executor, charts
 from ._display import sensitivity_html
 from ._format import num
 from ._inputs import as_model, as_population, as_programme
@@ -217,6 +217,7 @@ def sensitivity(
     max_scenarios: Optional[int] = None,
     memory_limit: Optional[int] = None,
     progress: Any = True,
+    executor: Any = None,
 ) -> Sensitivity:
     """One-at-a-time sensitivity analysis: the base run, then for each assumption a low
     and a high run moving it alone, every run on the same seed and scenarios (common
@@ -247,8 +248,13 @@ def sensitivity(
             raise RequestError(f"assumptions: expected a list, found {type(assumptions).__name__}")
         specs = [_assumption(a, i) for i, a in enumerate(assumptions)]
     kw = run_options(scenarios, seed, threads, chunk_size, precision, max_scenarios, memory_limit)
-    text = with_progress(progress, f"{prog.name} sensitivity", lambda callback: _core.sensitivity(
-        prog._spec, pop._core, mod._core, specs, kw, progress=callback))
+    ex = _executor.check(executor)
+    if ex is not None:
+        text = with_progress(progress, f"{prog.name} sensitivity", lambda callback: _executor.sensitivity(
+            ex, prog, pop, mod, specs, kw, callback))
+    else:
+        text = with_progress(progress, f"{prog.name} sensitivity", lambda callback: _core.sensitivity(
+            prog._spec, pop._core, mod._core, specs, kw, progress=callback))
     out = Sensitivity(json.loads(text))
     out._decimals = prog.decimals
     return out

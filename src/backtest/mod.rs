@@ -43,7 +43,7 @@ pub use forecaster::{Forecaster, Prediction};
 pub use market::{market_methods, MarketKind, MarketMethod};
 pub use options::{year_seed, BacktestOptions, Progress};
 pub use result::{Backtest, LEVELS};
-pub use run::run;
+pub use run::{run, run_years};
 pub use tables::{CoverageRow, ErrorRow, PairedRow};
 pub use truth::{actuals_to, month_end_date, truth_year, TruthYear};
 pub use worlds::{backlog_world, component_coverage, ComponentCoverage};
@@ -94,6 +94,21 @@ pub fn run_standard(
     scenarios: usize,
     opts: &BacktestOptions,
 ) -> Result<Backtest> {
+    run_standard_years(programme, population, model, which, scenarios, opts, 0..opts.years)
+}
+
+/// Years `years` of the standard comparison [`run_standard`] makes ([`run_years`]): the
+/// results of consecutive ranges put together with [`Backtest::concat`] are bit for bit
+/// those of [`run_standard`].
+pub fn run_standard_years(
+    programme: &Compiled,
+    population: &Population,
+    model: &Model,
+    which: Standard,
+    scenarios: usize,
+    opts: &BacktestOptions,
+    years: std::ops::Range<usize>,
+) -> Result<Backtest> {
     if scenarios < 2 {
         return Err(Error::Request(format!(
             "scenarios = {scenarios}: a forecast interval needs at least 2 scenarios"
@@ -121,5 +136,5 @@ pub fn run_standard(
     for m in &market {
         methods.push((m.kind().name(), m));
     }
-    run(programme, population, model, &methods, opts)
+    run_years(programme, population, model, &methods, opts, years)
 }

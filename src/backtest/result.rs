@@ -4,6 +4,7 @@
 use super::forecaster::Prediction;
 use crate::error::{Error, Result};
 use crate::summary;
+use crate::wire::{Reader, Writer};
 use chrono::NaiveDate;
 
 /// The central interval levels the harness reports.
@@ -87,6 +88,115 @@ impl Backtest {
         let j = level_index(level)?;
         let c = &self.cells[self.idx(year, m, k)];
         Ok(self.has_intervals[k].then(|| (c.bounds[2 * j], c.bounds[2 * j + 1])))
+    }
+}
+
+/// Tag of a backtest's byte string.
+const BACKTEST_TAG: &[u8; 8] = b"RSBTEST\x01";
+
+impl Backtest {
+    /// The backtest of consecutive year ranges put together (each part's years following
+    /// the previous part's, all of one backtest: same programme, methods, month ends and
+    /// seeds): bit for bit the backtest of all their years in one run.
+    pub fn concat(parts: Vec<Backtest>) -> Result<Backtest> {
+        let mut it = parts.into_iter();
+        let mut out = it
+            .next()
+            .ok_or_else(|| Error::Request("putting a backtest together needs at least one part".into()))?;
+        for (k, p) in it.enumerate() {
+            if p.methods != out.methods
+                || p.month_ends != out.month_ends
+                || p.seed != out.seed
+                || p.forecast_seed != out.forecast_seed
+                || p.programme != out.programme
+            {
+                return Err(Error::Request(format!(
+                    "backtest part {} was run with other methods, month ends or seeds than part 0",
+                    k + 1
+                )));
+            }
+            out.realised.extend_from_slice(&p.realised);
+            out.cells.extend_from_slice(&p.cells);
+            for (a, b) in out.has_intervals.iter_mut().zip(&p.has_intervals) {
+                *a = *a && *b;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The backtest as bytes ([`Backtest::from_bytes`] reads them back exactly).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(BACKTEST_TAG);
+        w.str(&self.programme);
+        w.str(&self.currency);
+        w.strs(&self.methods);
+        w.len(self.month_ends.len());
+        self.month_ends.iter().for_each(|&m| w.len(m));
+        w.strs(&self.as_of.iter().map(|d| d.to_string()).collect::<Vec<_>>());
+        w.u64(self.seed);
+        w.u64(self.forecast_seed);
+        w.f64s(&self.realised);
+        w.bools(&self.has_intervals);
+        let flat: Vec<f64> = self
+            .cells
+            .iter()
+            .flat_map(|c| [c.point, c.bounds[0], c.bounds[1], c.bounds[2], c.bounds[3]])
+            .collect();
+        w.f64s(&flat);
+        w.bytes
+    }
+
+    /// The backtest [`Backtest::to_bytes`] wrote; [`Error::Request`] for other bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Backtest> {
+        let mut rd = Reader::new(bytes, BACKTEST_TAG, "backtest bytes")?;
+        let programme = rd.str()?;
+        let currency = rd.str()?;
+        let methods = rd.strs()?;
+        let nm = rd.len(8)?;
+        let month_ends = (0..nm).map(|_| rd.u64().map(|m| m as usize)).collect::<Result<Vec<_>>>()?;
+        let as_of = rd
+            .strs()?
+            .iter()
+            .map(|d| {
+                d.parse::<NaiveDate>()
+                    .map_err(|_| Error::Request(format!("backtest bytes: bad date '{d}'")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let seed = rd.u64()?;
+        let forecast_seed = rd.u64()?;
+        let realised = rd.f64s()?;
+        let has_intervals = rd.bools()?;
+        let flat = rd.f64s()?;
+        rd.finish()?;
+        let want = realised
+            .len()
+            .saturating_mul(month_ends.len())
+            .saturating_mul(methods.len());
+        if flat.len() != want.saturating_mul(5) || as_of.len() != month_ends.len() || has_intervals.len() != methods.len() {
+            return Err(Error::Request(format!(
+                "backtest bytes: {} values for {want} estimates",
+                flat.len()
+            )));
+        }
+        let cells = flat
+            .chunks_exact(5)
+            .map(|c| Cell {
+                point: c[0],
+                bounds: [c[1], c[2], c[3], c[4]],
+            })
+            .collect();
+        Ok(Backtest {
+            programme,
+            currency,
+            methods,
+            month_ends,
+            as_of,
+            seed,
+            forecast_seed,
+            realised,
+            has_intervals,
+            cells,
+        })
     }
 }
 

@@ -13,6 +13,7 @@ use crate::programme::Compiled;
 use crate::run::{check_threads, Bytes, Control};
 use chrono::NaiveDate;
 use rust_decimal::prelude::*;
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// What one year gives: the payout it realised, and every method's cell at every month end
@@ -31,6 +32,27 @@ pub fn run(
     methods: &[(&str, &dyn Forecaster)],
     opts: &BacktestOptions,
 ) -> Result<Backtest> {
+    run_years(programme, population, model, methods, opts, 0..opts.years)
+}
+
+/// Years `years` (a range inside `0..opts.years`) of the backtest [`run`] makes: each year
+/// depends on its index alone, so [`Backtest::concat`] of the results of consecutive ranges
+/// covering `0..opts.years` is bit for bit the result of [`run`] (scale-out, see
+/// `docs/scale-out.md`). Errors as [`run`], and for an empty range or one outside the years.
+pub fn run_years(
+    programme: &Compiled,
+    population: &Population,
+    model: &Model,
+    methods: &[(&str, &dyn Forecaster)],
+    opts: &BacktestOptions,
+    years: Range<usize>,
+) -> Result<Backtest> {
+    if opts.years > 0 && (years.start >= years.end || years.end > opts.years) {
+        return Err(Error::Request(format!(
+            "the years [{}, {}) are not a non-empty range of the backtest's {} years",
+            years.start, years.end, opts.years
+        )));
+    }
     if opts.years == 0 {
         return Err(Error::Request("a backtest needs at least one year".into()));
     }
@@ -54,6 +76,7 @@ pub fn run(
     let forecast_seed = opts
         .forecast_seed
         .unwrap_or_else(|| default_forecast_seed(opts.seed));
+    let range = years;
     let years = Years {
         programme,
         population,
@@ -66,12 +89,12 @@ pub fn run(
         done: AtomicUsize::new(0),
         cancelled: AtomicBool::new(false),
     };
-    let outs = years.run_all();
+    let outs = run_all(&years, range);
     if years.stopped() {
         return Err(Error::Cancelled);
     }
-    let mut realised = Vec::with_capacity(opts.years);
-    let mut cells = Vec::with_capacity(opts.years * as_of.len() * methods.len());
+    let mut realised = Vec::with_capacity(outs.len());
+    let mut cells = Vec::with_capacity(outs.len() * as_of.len() * methods.len());
     for out in outs {
         let (payout, year_cells) = out?;
         realised.push(payout);
@@ -167,8 +190,9 @@ impl Years<'_> {
         self.opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
     }
 
-    /// Year `y`: drawn and settled, then forecast by every method at every month end.
-    fn run_year(&self, y: usize) -> YearResult {
+    /// Year `y`: drawn and settled, then forecast by every method at every month end
+    /// (`planned`: the years of the run, for the progress callback).
+    fn run_year(&self, y: usize, planned: usize) -> YearResult {
         if self.cancelled.load(Ordering::Relaxed) || self.stopped() {
             return Err(Error::Cancelled);
         }
@@ -188,56 +212,56 @@ impl Years<'_> {
         }
         let n = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         self.control
-            .report(n, opts.years)
+            .report(n, planned)
             .inspect_err(|_| self.cancelled.store(true, Ordering::Relaxed))?;
         Ok((truth.payout.to_f64().unwrap_or(f64::NAN), cells))
     }
+}
 
-    /// Every year, in year order.
-    ///
-    /// Years run on plain scoped threads pulling the next year from a counter, not on a rayon
-    /// pool: each forecast starts its own rayon pool, and a rayon worker waiting on another
-    /// pool steals further years while it waits, nesting forecasts on one stack until it
-    /// overflows. Results are stored by year, so they do not depend on the number of threads.
-    fn run_all(&self) -> Vec<YearResult> {
-        let years = self.opts.years;
-        let threads = self
-            .opts
-            .threads
-            .unwrap_or_else(rayon::current_num_threads)
-            .max(1);
-        let next = AtomicUsize::new(0);
-        let mut slots: Vec<Option<YearResult>> = (0..years).map(|_| None).collect();
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads.min(years.max(1)))
-                .map(|_| {
-                    scope.spawn(|| {
-                        let mut mine = Vec::new();
-                        loop {
-                            let y = next.fetch_add(1, Ordering::Relaxed);
-                            if y >= years {
-                                break;
-                            }
-                            mine.push((y, self.run_year(y)));
+/// Years `range`, in year order.
+///
+/// Years run on plain scoped threads pulling the next year from a counter, not on a rayon
+/// pool: each forecast starts its own rayon pool, and a rayon worker waiting on another
+/// pool steals further years while it waits, nesting forecasts on one stack until it
+/// overflows. Results are stored by year, so they do not depend on the number of threads.
+fn run_all(ys: &Years<'_>, range: Range<usize>) -> Vec<YearResult> {
+    let count = range.end - range.start;
+    let threads = ys
+        .opts
+        .threads
+        .unwrap_or_else(rayon::current_num_threads)
+        .max(1);
+    let next = AtomicUsize::new(range.start);
+    let mut slots: Vec<Option<YearResult>> = (0..count).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.min(count.max(1)))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let y = next.fetch_add(1, Ordering::Relaxed);
+                        if y >= range.end {
+                            break;
                         }
-                        mine
-                    })
-                })
-                .collect();
-            for worker in workers {
-                match worker.join() {
-                    Ok(mine) => {
-                        for (y, r) in mine {
-                            slots[y] = Some(r);
-                        }
+                        mine.push((y, ys.run_year(y, count)));
                     }
-                    Err(panic) => std::panic::resume_unwind(panic),
+                    mine
+                })
+            })
+            .collect();
+        for worker in workers {
+            match worker.join() {
+                Ok(mine) => {
+                    for (y, r) in mine {
+                        slots[y - range.start] = Some(r);
+                    }
                 }
+                Err(panic) => std::panic::resume_unwind(panic),
             }
-        });
-        slots
-            .into_iter()
-            .map(|o| o.unwrap_or(Err(Error::Cancelled)))
-            .collect()
-    }
+        }
+    });
+    slots
+        .into_iter()
+        .map(|o| o.unwrap_or(Err(Error::Cancelled)))
+        .collect()
 }

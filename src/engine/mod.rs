@@ -41,7 +41,7 @@ pub use crate::run::{check_threads, MAX_THREADS};
 pub use export::{export_scenario, ScenarioExport, SimLine};
 pub use options::{Precision, Progress, SimOptions, Statistic};
 pub use result::{Comparison, Ladder, PairedDifference, SimResult};
-pub use shard::{compare_merged, merge_shards, simulate_range, Shard};
+pub use shard::{compare_merged, merge_scenarios, merge_shards, simulate_range, Shard};
 
 use self::memory::Shape;
 use self::setup::Setup;

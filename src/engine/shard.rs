@@ -205,6 +205,50 @@ pub fn merge_shards(
     Ok(setup.finish(acc))
 }
 
+/// The per-scenario outcomes of scenarios `[0, n)` from shards that cover them in order (run
+/// with or without their per-partner outputs): bit-identical to the per-scenario outcomes and
+/// their summaries of [`super::simulate`] with `n` scenarios. The per-partner results
+/// (expected payout and tier probabilities per partner) are left empty: they need
+/// [`merge_shards`]. What a sensitivity analysis or a comparison of outcomes reads.
+pub fn merge_scenarios(
+    programme: &Compiled,
+    population: &Population,
+    model: &Model,
+    shards: &[Shard],
+) -> Result<SimResult> {
+    let first = shards
+        .first()
+        .ok_or_else(|| Error::Request("merging shards needs at least one shard".into()))?;
+    let setup = Setup::new(programme, population, model)?;
+    let mut acc = setup.new_acc(population, first.result.seed, 0);
+    let mut next = 0usize;
+    for (k, s) in shards.iter().enumerate() {
+        if s.start != next {
+            return Err(Error::Request(format!(
+                "shard {k} starts at scenario {}, expected {next} (shards must cover the scenarios in order, without gaps or overlaps)",
+                s.start
+            )));
+        }
+        if s.result.seed != first.result.seed {
+            return Err(Error::Request(format!(
+                "shard {k} was run with seed {}, shard 0 with seed {}",
+                s.result.seed, first.result.seed
+            )));
+        }
+        if s.result.segments != population.segments {
+            return Err(Error::Request(format!(
+                "shard {k} does not belong to this population (segments {:?})",
+                s.result.segments
+            )));
+        }
+        append(&mut acc.res, &s.result);
+        next += s.result.scenarios;
+    }
+    let mut r = acc.res;
+    r.partner_ids = Vec::new();
+    Ok(r)
+}
+
 /// Append a shard's per-scenario outcomes to `r`.
 fn append(r: &mut SimResult, s: &SimResult) {
     r.scenarios += s.scenarios;

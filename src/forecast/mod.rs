@@ -108,6 +108,82 @@ pub fn forecast(
     as_of: NaiveDate,
     opts: &ForecastOptions,
 ) -> Result<Forecast> {
+    match forecast_with(programme, population, model, actuals, as_of, opts, Mode::Local)? {
+        Made::Forecast(f) => Ok(*f),
+        Made::Shard(_) => unreachable!("a local forecast makes a forecast"),
+    }
+}
+
+/// Scenarios `range` of the forecast [`forecast`] makes with the same arguments, as bytes
+/// (each scenario's outcome before it is folded): [`forecast_from_shards`] of consecutive
+/// ranges covering `0..opts.scenarios` is bit for bit [`forecast`] (scale-out, see
+/// `docs/scale-out.md`). Errors as [`forecast`], and for an empty range or one outside the
+/// scenarios.
+pub fn forecast_shard(
+    programme: &Compiled,
+    population: &Population,
+    model: &Model,
+    actuals: &Transactions,
+    as_of: NaiveDate,
+    opts: &ForecastOptions,
+    range: std::ops::Range<usize>,
+) -> Result<Vec<u8>> {
+    if range.start >= range.end || range.end > opts.scenarios {
+        return Err(crate::Error::Request(format!(
+            "the scenarios [{}, {}) are not a non-empty range of the forecast's {} scenarios",
+            range.start, range.end, opts.scenarios
+        )));
+    }
+    match forecast_with(programme, population, model, actuals, as_of, opts, Mode::Range(range))? {
+        Made::Shard(b) => Ok(b),
+        Made::Forecast(_) => unreachable!("a range of a forecast makes a shard"),
+    }
+}
+
+/// The forecast from the shards ([`forecast_shard`]) of consecutive scenario ranges
+/// covering `0..opts.scenarios`, folded in scenario order: bit for bit [`forecast`].
+pub fn forecast_from_shards(
+    programme: &Compiled,
+    population: &Population,
+    model: &Model,
+    actuals: &Transactions,
+    as_of: NaiveDate,
+    opts: &ForecastOptions,
+    shards: &[Vec<u8>],
+) -> Result<Forecast> {
+    match forecast_with(programme, population, model, actuals, as_of, opts, Mode::Shards(shards))? {
+        Made::Forecast(f) => Ok(*f),
+        Made::Shard(_) => unreachable!("a merge makes a forecast"),
+    }
+}
+
+/// How [`forecast_with`] gets its scenarios.
+enum Mode<'s> {
+    /// Run them all here.
+    Local,
+    /// Run these only and return their outcomes as bytes.
+    Range(std::ops::Range<usize>),
+    /// Fold the outcomes of these shards.
+    Shards(&'s [Vec<u8>]),
+}
+
+/// What [`forecast_with`] made.
+enum Made {
+    Forecast(Box<Forecast>),
+    Shard(Vec<u8>),
+}
+
+/// The forecast's set-up (checks, actuals measured, the conditioned engine, the closed
+/// periods settled), then its scenarios as `mode` says.
+fn forecast_with(
+    programme: &Compiled,
+    population: &Population,
+    model: &Model,
+    actuals: &Transactions,
+    as_of: NaiveDate,
+    opts: &ForecastOptions,
+    mode: Mode<'_>,
+) -> Result<Made> {
     options::check_options(opts)?;
     options::check_results_memory(programme, population, opts.scenarios)?;
     actuals::check_as_of(&programme.calendar, as_of)?;
@@ -127,11 +203,17 @@ pub fn forecast(
     let books = ledger::Books::new(programme, &partners, &settlement, as_of, prior)?;
     let mut engine = CondEngine::new(programme, population, model, to_date.observed)?;
     engine.set_cancel(opts.cancel);
+    if let Mode::Range(range) = mode {
+        return scenarios::run_range(&engine, opts, range).map(Made::Shard);
+    }
     let settled = closed::settle_closed(programme, &partners, &settlement, engine.closed_periods());
     drop(settlement);
-    let accumulated = scenarios::run_scenarios(&engine, population, opts)?;
+    let accumulated = match mode {
+        Mode::Shards(shards) => scenarios::fold_shards(&engine, population, opts, shards)?,
+        _ => scenarios::run_scenarios(&engine, population, opts)?,
+    };
     let watch = watch::watch_list(programme, population, &engine, &accumulated);
-    Ok(Forecast::new(result::Parts {
+    Ok(Made::Forecast(Box::new(Forecast::new(result::Parts {
         programme,
         population,
         engine: &engine,
@@ -144,5 +226,5 @@ pub fn forecast(
         settled,
         accumulated,
         watch,
-    }))
+    }))))
 }

@@ -6,7 +6,9 @@
 use super::options::ForecastOptions;
 use crate::engine::conditioned::{CondEngine, CondOut, CLOSED_RULES};
 use crate::engine::Ladder;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::wire::{Reader, Writer};
+use std::ops::Range;
 use crate::population::Population;
 use crate::run::{run_chunks, Chunking, Control};
 use std::ops::ControlFlow;
@@ -226,4 +228,131 @@ pub(super) fn run_scenarios(
     )?;
     control.check()?;
     Ok(accumulated)
+}
+
+/// Tag of a forecast shard's byte string.
+const SHARD_TAG: &[u8; 8] = b"RSFCSH\x00\x01";
+
+/// Scenarios `range` of `engine` (as [`run_scenarios`] runs them), each scenario's outcome
+/// written to bytes in scenario order for [`fold_shards`].
+pub(super) fn run_range(engine: &CondEngine, opts: &ForecastOptions, range: Range<usize>) -> Result<Vec<u8>> {
+    let run_options = opts.run_options();
+    let pool = run_options.pool()?;
+    let report = |done: usize, planned: usize| {
+        if let Some(progress) = opts.progress {
+            progress(done, planned);
+        }
+        true
+    };
+    let control = Control::new(Some(&report), opts.cancel);
+    let mut w = Writer::new(SHARD_TAG);
+    w.len(range.start);
+    w.len(range.end - range.start);
+    w.u64(opts.seed);
+    let count = range.end - range.start;
+    run_chunks(
+        &pool,
+        range,
+        Chunking {
+            chunk_size: run_options.chunk_size,
+            checkpoint_every: None,
+        },
+        &control,
+        count,
+        || engine.work(),
+        |work, s| {
+            let mut out = CondOut::default();
+            engine.run_scenario(opts.seed, s as u64, work, &mut out);
+            out
+        },
+        |_, outs| {
+            for out in &outs {
+                w.f64s(&out.totals);
+                w.f64s(&out.payable);
+                w.f64s(&out.volume);
+                w.u8s(&out.tier);
+                w.f64s(&out.closed_adj);
+                w.f64s(&out.closed);
+                w.f64s(&out.open);
+            }
+            Ok(ControlFlow::Continue(()))
+        },
+    )?;
+    control.check()?;
+    Ok(w.bytes)
+}
+
+/// The accumulation [`run_scenarios`] makes, from the shards ([`run_range`]) of consecutive
+/// ranges covering `0..opts.scenarios`, folded in scenario order.
+pub(super) fn fold_shards(
+    engine: &CondEngine,
+    population: &Population,
+    opts: &ForecastOptions,
+    shards: &[Vec<u8>],
+) -> Result<Accumulated> {
+    let mut accumulated = Accumulated::new(
+        engine,
+        population.len(),
+        population.segments.len(),
+        opts.scenarios,
+    );
+    let segment_of: Vec<usize> = (0..accumulated.partners)
+        .map(|i| engine.segment_of(i))
+        .collect();
+    let mut next = 0usize;
+    for (k, bytes) in shards.iter().enumerate() {
+        let mut rd = Reader::new(bytes, SHARD_TAG, "forecast shard bytes")?;
+        let start = rd.u64()? as usize;
+        let count = rd.u64()? as usize;
+        let seed = rd.u64()?;
+        if start != next || seed != opts.seed {
+            return Err(Error::Request(format!(
+                "forecast shard {k} covers scenarios from {start} with seed {seed}, expected scenario {next} with seed {} (shards must cover the scenarios in order)",
+                opts.seed
+            )));
+        }
+        for _ in 0..count {
+            let out = CondOut {
+                totals: rd.f64s()?,
+                payable: rd.f64s()?,
+                volume: rd.f64s()?,
+                tier: rd.u8s()?,
+                closed_adj: rd.f64s()?,
+                closed: rd.f64s()?,
+                open: rd.f64s()?,
+            };
+            check_out(engine, population.len(), &out, k)?;
+            accumulated.add(engine, &segment_of, &out);
+        }
+        rd.finish()?;
+        next += count;
+    }
+    if next != opts.scenarios {
+        return Err(Error::Request(format!(
+            "the forecast shards cover {next} scenarios, the forecast has {}",
+            opts.scenarios
+        )));
+    }
+    Ok(accumulated)
+}
+
+/// Refuse a scenario outcome whose sizes are not this forecast's (bytes of another run).
+fn check_out(engine: &CondEngine, partners: usize, out: &CondOut, k: usize) -> Result<()> {
+    let prep = engine.prep();
+    let (components, periods) = (prep.components.len(), prep.periods);
+    let pc = partners * components;
+    let ok = out.totals.len() == periods
+        && out.payable.len() == pc
+        && out.volume.len() == pc
+        && out.tier.len() == partners * engine.ladders().len()
+        && out.closed_adj.len() == pc * CLOSED_RULES
+        && out.closed.len() == pc
+        && out.open.len() == pc * periods;
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Request(format!(
+            "forecast shard {k} does not belong to this programme and population"
+        )))
+    }
 }

@@ -5,11 +5,11 @@ use super::errors::{to_py, IntoPy};
 use super::programme::PyProgramme;
 use super::run::{run_detached, settings};
 use super::simulate::{PyModel, PyPopulation};
-use crate::backtest::{run_standard, Backtest, BacktestOptions, Standard};
+use crate::backtest::{run_standard, run_standard_years, Backtest, BacktestOptions, Standard};
 use crate::request::{check_threads, RunRequest};
 use numpy::{PyArray1, PyArrayMethods};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyBytes, PyDict};
 
 /// The result of a backtest.
 #[pyclass(name = "Backtest", module = "rebatesim._core", frozen)]
@@ -230,4 +230,60 @@ pub(crate) fn backtest(
         run_standard(c, p, m, which, scenarios, &bo)
     })
     .map(|inner| PyBacktest { inner })
+}
+
+/// Years `[start, end)` of the standard backtest `backtest` runs with the same arguments, as
+/// bytes (`backtest_concat` puts consecutive ranges back together, bit for bit).
+#[pyfunction]
+#[pyo3(signature = (programme, population, model, years, scenarios, seed, forecast_seed, forecaster, month_ends, start, end, threads=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn backtest_years<'py>(
+    py: Python<'py>,
+    programme: &Bound<'_, PyProgramme>,
+    population: &Bound<'_, PyPopulation>,
+    model: &Bound<'_, PyModel>,
+    years: usize,
+    scenarios: usize,
+    seed: u64,
+    forecast_seed: Option<u64>,
+    forecaster: &str,
+    month_ends: Option<Vec<usize>>,
+    start: usize,
+    end: usize,
+    threads: Option<usize>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let which = Standard::parse(forecaster).py_err(py)?;
+    check_threads(threads).py_err(py)?;
+    let o = settings(py, RunRequest::basic(scenarios.max(1), seed, threads))?;
+    let (c, p, m) = (
+        &programme.get().compiled,
+        &population.get().inner,
+        &model.get().inner,
+    );
+    let months = month_ends.as_deref();
+    let bytes = run_detached(py, progress, &o, |opt| {
+        let bo = BacktestOptions {
+            years,
+            seed,
+            forecast_seed,
+            month_ends: months,
+            threads,
+            progress: opt.progress,
+            cancel: opt.cancel,
+        };
+        run_standard_years(c, p, m, which, scenarios, &bo, start..end).map(|b| b.to_bytes())
+    })?;
+    Ok(PyBytes::new(py, &bytes))
+}
+
+/// The backtest of consecutive year ranges (`backtest_years`' bytes, in year order).
+#[pyfunction]
+pub(crate) fn backtest_concat(py: Python<'_>, parts: Vec<Vec<u8>>) -> PyResult<PyBacktest> {
+    let parts = parts
+        .iter()
+        .map(|b| Backtest::from_bytes(b))
+        .collect::<crate::Result<Vec<_>>>()
+        .py_err(py)?;
+    Backtest::concat(parts).py_err(py).map(|inner| PyBacktest { inner })
 }

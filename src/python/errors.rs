@@ -35,6 +35,10 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
             field_kwargs(&kwargs, fe)?;
             "ModelError"
         }
+        Error::Space(fe) => {
+            field_kwargs(&kwargs, fe)?;
+            "SearchSpaceError"
+        }
         Error::Data(de) => {
             data_kwargs(&kwargs, de)?;
             "DataError"

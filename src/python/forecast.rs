@@ -9,9 +9,17 @@ use super::settle::PyTransactions;
 use super::run::{finish, report_progress, watch_signals};
 use super::simulate::{PyModel, PyPopulation};
 use crate::error::Error;
+use crate::data::Transactions;
+use crate::demand::Model;
 use crate::forecast::{
-    forecast as core_forecast, Forecast, ForecastOptions, LedgerLevel, PriorAccruals,
+    forecast as core_forecast, forecast_from_shards, forecast_shard as forecast_shard_core, Forecast,
+    ForecastOptions, LedgerLevel, PriorAccruals,
 };
+use crate::population::Population;
+use crate::programme::Compiled;
+use crate::wire;
+use chrono::NaiveDate;
+use pyo3::types::PyBytes;
 use crate::request::{check_index, forecast_threads, parse_date};
 use numpy::PyArray1;
 use pyo3::prelude::*;
@@ -166,16 +174,20 @@ impl PyForecast {
     }
 }
 
-/// Forecast a programme's final payout from actuals to `as_of` (see `rebatesim.forecast`).
-#[pyfunction]
-#[pyo3(signature = (programme, population, model, actuals, as_of, prior_accruals=None, scenarios=1000, seed=0, threads=None, confidence=0.9, progress=None))]
+/// A forecast's inputs as the Python layer passes them.
+type Inputs<'a, 'py> = (
+    &'a Bound<'py, PyProgramme>,
+    &'a Bound<'py, PyPopulation>,
+    &'a Bound<'py, PyModel>,
+    &'a Bound<'py, PyTransactions>,
+);
+
+/// Run `f` (the core's forecast, a range of it, or the merge of its shards) with the GIL
+/// released, Ctrl-C watched and progress reported, on the options the arguments give.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn forecast(
+fn run_forecast<T: Send>(
     py: Python<'_>,
-    programme: &Bound<'_, PyProgramme>,
-    population: &Bound<'_, PyPopulation>,
-    model: &Bound<'_, PyModel>,
-    actuals: &Bound<'_, PyTransactions>,
+    inputs: Inputs<'_, '_>,
     as_of: &str,
     prior_accruals: Option<&Bound<'_, PyPriorAccruals>>,
     scenarios: usize,
@@ -183,7 +195,9 @@ pub(crate) fn forecast(
     threads: Option<usize>,
     confidence: f64,
     progress: Option<Py<PyAny>>,
-) -> PyResult<PyForecast> {
+    f: impl for<'x> FnOnce(&Compiled, &Population, &Model, &Transactions, NaiveDate, &ForecastOptions<'x>) -> crate::Result<T> + Send,
+) -> PyResult<T> {
+    let (programme, population, model, actuals) = inputs;
     let date = parse_date("as_of", as_of).py_err(py)?;
     let threads = forecast_threads(threads).py_err(py)?;
     let (c, p, m, t) = (
@@ -207,10 +221,117 @@ pub(crate) fn forecast(
         progress: Some(&report),
         cancel: Some(&stop),
     };
-    let result = watch_signals(py, &stop, &failure, || {
-        core_forecast(c, p, m, t, date, &opts)
-    });
-    finish(py, result, failure).map(|inner| PyForecast { inner })
+    let result = watch_signals(py, &stop, &failure, || f(c, p, m, t, date, &opts));
+    finish(py, result, failure)
+}
+
+/// Forecast a programme's final payout from actuals to `as_of` (see `rebatesim.forecast`).
+#[pyfunction]
+#[pyo3(signature = (programme, population, model, actuals, as_of, prior_accruals=None, scenarios=1000, seed=0, threads=None, confidence=0.9, progress=None))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn forecast(
+    py: Python<'_>,
+    programme: &Bound<'_, PyProgramme>,
+    population: &Bound<'_, PyPopulation>,
+    model: &Bound<'_, PyModel>,
+    actuals: &Bound<'_, PyTransactions>,
+    as_of: &str,
+    prior_accruals: Option<&Bound<'_, PyPriorAccruals>>,
+    scenarios: usize,
+    seed: u64,
+    threads: Option<usize>,
+    confidence: f64,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<PyForecast> {
+    run_forecast(
+        py, (programme, population, model, actuals), as_of, prior_accruals, scenarios, seed, threads,
+        confidence, progress, core_forecast,
+    )
+    .map(|inner| PyForecast { inner })
+}
+
+/// Scenarios `[start, end)` of the forecast `forecast` makes with the same arguments, as
+/// bytes for `forecast_merge` (scale-out).
+#[pyfunction]
+#[pyo3(signature = (programme, population, model, actuals, as_of, prior_accruals, scenarios, seed, threads, confidence, start, end, progress=None))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn forecast_shard<'py>(
+    py: Python<'py>,
+    programme: &Bound<'_, PyProgramme>,
+    population: &Bound<'_, PyPopulation>,
+    model: &Bound<'_, PyModel>,
+    actuals: &Bound<'_, PyTransactions>,
+    as_of: &str,
+    prior_accruals: Option<&Bound<'_, PyPriorAccruals>>,
+    scenarios: usize,
+    seed: u64,
+    threads: Option<usize>,
+    confidence: f64,
+    start: usize,
+    end: usize,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let bytes = run_forecast(
+        py, (programme, population, model, actuals), as_of, prior_accruals, scenarios, seed, threads,
+        confidence, progress,
+        |c, p, m, t, d, o| forecast_shard_core(c, p, m, t, d, o, start..end),
+    )?;
+    Ok(PyBytes::new(py, &bytes))
+}
+
+/// The forecast from the shards (`forecast_shard`) of consecutive scenario ranges covering
+/// all its scenarios, bit for bit `forecast` with the same arguments.
+#[pyfunction]
+#[pyo3(signature = (programme, population, model, actuals, as_of, prior_accruals, scenarios, seed, threads, confidence, shards))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn forecast_merge(
+    py: Python<'_>,
+    programme: &Bound<'_, PyProgramme>,
+    population: &Bound<'_, PyPopulation>,
+    model: &Bound<'_, PyModel>,
+    actuals: &Bound<'_, PyTransactions>,
+    as_of: &str,
+    prior_accruals: Option<&Bound<'_, PyPriorAccruals>>,
+    scenarios: usize,
+    seed: u64,
+    threads: Option<usize>,
+    confidence: f64,
+    shards: Vec<Vec<u8>>,
+) -> PyResult<PyForecast> {
+    run_forecast(
+        py, (programme, population, model, actuals), as_of, prior_accruals, scenarios, seed, threads,
+        confidence, None,
+        |c, p, m, t, d, o| forecast_from_shards(c, p, m, t, d, o, &shards),
+    )
+    .map(|inner| PyForecast { inner })
+}
+
+/// A transaction table as bytes (`transactions_from_bytes` reads it back exactly).
+#[pyfunction]
+fn transactions_to_bytes<'py>(py: Python<'py>, table: &Bound<'_, PyTransactions>) -> Bound<'py, PyBytes> {
+    PyBytes::new(py, &wire::transactions_to_bytes(&table.get().inner))
+}
+
+/// The transaction table `transactions_to_bytes` wrote.
+#[pyfunction]
+fn transactions_from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<PyTransactions> {
+    wire::transactions_from_bytes(data)
+        .py_err(py)
+        .map(|inner| PyTransactions { inner })
+}
+
+/// Prior accruals as bytes (`prior_accruals_from_bytes` reads them back exactly).
+#[pyfunction]
+fn prior_accruals_to_bytes<'py>(py: Python<'py>, table: &Bound<'_, PyPriorAccruals>) -> Bound<'py, PyBytes> {
+    PyBytes::new(py, &wire::prior_to_bytes(&table.get().inner))
+}
+
+/// The prior accruals `prior_accruals_to_bytes` wrote.
+#[pyfunction]
+fn prior_accruals_from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<PyPriorAccruals> {
+    wire::prior_from_bytes(data)
+        .py_err(py)
+        .map(|inner| PyPriorAccruals { inner })
 }
 
 /// Register the forecast classes and function.
@@ -218,5 +339,11 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyPriorAccruals>()?;
     m.add_class::<PyForecast>()?;
     m.add_function(wrap_pyfunction!(forecast, m)?)?;
+    m.add_function(wrap_pyfunction!(forecast_shard, m)?)?;
+    m.add_function(wrap_pyfunction!(forecast_merge, m)?)?;
+    m.add_function(wrap_pyfunction!(transactions_to_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(transactions_from_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(prior_accruals_to_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(prior_accruals_from_bytes, m)?)?;
     Ok(())
 }

@@ -43,9 +43,13 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(convert::outcomes, m)?)?;
     m.add_function(wrap_pyfunction!(sensitivity::sensitivity, m)?)?;
     m.add_function(wrap_pyfunction!(sensitivity::sensitivity_parameters, m)?)?;
+    m.add_function(wrap_pyfunction!(sensitivity::sensitivity_models, m)?)?;
+    m.add_function(wrap_pyfunction!(sensitivity::sensitivity_merge, m)?)?;
     m.add_function(wrap_pyfunction!(summary::cumulative_bands_of, m)?)?;
     m.add_class::<backtest::PyBacktest>()?;
     m.add_function(wrap_pyfunction!(backtest::backtest, m)?)?;
+    m.add_function(wrap_pyfunction!(backtest::backtest_years, m)?)?;
+    m.add_function(wrap_pyfunction!(backtest::backtest_concat, m)?)?;
     charts::register(m)?;
     forecast::register(m)?;
     calibrate::register(m)?;

@@ -9,6 +9,7 @@ use super::programme::PyProgramme;
 use super::run::{run_detached, settings, RunArgs};
 use super::simulate::{PyModel, PyPopulation};
 use crate::request::{AssumptionRequest, ChangeRequest};
+use crate::engine::{self, Shard};
 use crate::sensitivity::{self as sens, Difference, Outcome, SensitivityOptions};
 
 /// One assumption as the Python layer passes it:
@@ -62,44 +63,21 @@ fn difference(d: &Difference) -> Value {
     json!({"payout": summary(&d.payout), "roi": summary(&d.roi), "incremental_margin": summary(&d.incremental_margin)})
 }
 
-/// One-at-a-time sensitivity analysis; returns the results as JSON text.
-#[pyfunction]
-#[pyo3(signature = (programme, population, model, assumptions, run, progress=None))]
-pub(crate) fn sensitivity(
-    py: Python<'_>,
-    programme: &Bound<'_, PyProgramme>,
-    population: &Bound<'_, PyPopulation>,
-    model: &Bound<'_, PyModel>,
-    assumptions: Option<Vec<Spec<'_>>>,
-    run: RunArgs,
-    progress: Option<Py<PyAny>>,
-) -> PyResult<String> {
-    let assumptions = match assumptions {
-        None => None,
-        Some(v) => Some(
-            v.into_iter()
-                .map(|spec| assumption_request(spec).resolve())
-                .collect::<crate::Result<Vec<_>>>()
-                .py_err(py)?,
-        ),
-    };
-    let o = settings(py, run)?;
-    let (c, p, m) = (
-        &programme.get().compiled,
-        &population.get().inner,
-        &model.get().inner,
-    );
-    let s = run_detached(py, progress, &o, move |opt| {
-        sens::sensitivity(
-            c,
-            p,
-            m,
-            &SensitivityOptions {
-                sim: *opt,
-                assumptions,
-            },
-        )
-    })?;
+/// The core's assumptions from the Python layer's tuples (`None`: the model's defaults).
+fn requests(py: Python<'_>, assumptions: Option<Vec<Spec<'_>>>) -> PyResult<Option<Vec<sens::Assumption>>> {
+    match assumptions {
+        None => Ok(None),
+        Some(v) => v
+            .into_iter()
+            .map(|spec| assumption_request(spec).resolve())
+            .collect::<crate::Result<Vec<_>>>()
+            .py_err(py)
+            .map(Some),
+    }
+}
+
+/// The analysis as the JSON text `rebatesim.Sensitivity` reads.
+fn to_json(s: &sens::Sensitivity) -> String {
     let rows: Vec<Value> = s
         .rows
         .iter()
@@ -120,15 +98,119 @@ pub(crate) fn sensitivity(
             })
         })
         .collect();
-    let out = json!({
+    json!({
         "programme": s.programme,
         "currency": s.currency,
         "seed": s.seed,
         "scenarios": s.scenarios,
         "base": outcome(&s.base),
         "rows": rows,
-    });
-    Ok(out.to_string())
+    })
+    .to_string()
+}
+
+/// One-at-a-time sensitivity analysis; returns the results as JSON text.
+#[pyfunction]
+#[pyo3(signature = (programme, population, model, assumptions, run, progress=None))]
+pub(crate) fn sensitivity(
+    py: Python<'_>,
+    programme: &Bound<'_, PyProgramme>,
+    population: &Bound<'_, PyPopulation>,
+    model: &Bound<'_, PyModel>,
+    assumptions: Option<Vec<Spec<'_>>>,
+    run: RunArgs,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<String> {
+    let assumptions = requests(py, assumptions)?;
+    let o = settings(py, run)?;
+    let (c, p, m) = (
+        &programme.get().compiled,
+        &population.get().inner,
+        &model.get().inner,
+    );
+    let s = run_detached(py, progress, &o, move |opt| {
+        sens::sensitivity(
+            c,
+            p,
+            m,
+            &SensitivityOptions {
+                sim: *opt,
+                assumptions,
+            },
+        )
+    })?;
+    Ok(to_json(&s))
+}
+
+/// The models of a sensitivity analysis's runs after the base (assumption 0 low, 0 high,
+/// 1 low, ...), as TOML texts for scale-out workers; errors as `sensitivity` for the
+/// assumptions.
+#[pyfunction]
+pub(crate) fn sensitivity_models(
+    py: Python<'_>,
+    model: &Bound<'_, PyModel>,
+    assumptions: Option<Vec<Spec<'_>>>,
+) -> PyResult<Vec<String>> {
+    let assumptions = requests(py, assumptions)?;
+    let plan = sens::plan(&model.get().inner, assumptions.as_deref()).py_err(py)?;
+    plan.models()
+        .into_iter()
+        .map(|m| m.to_string(crate::programme::Format::Toml))
+        .collect::<crate::Result<Vec<_>>>()
+        .py_err(py)
+}
+
+/// The sensitivity analysis from its runs' shards (`runs[0]` the base, then each
+/// assumption's low and high run, each as its shards in scenario order): bit-identical to
+/// `sensitivity` on the same seed and scenarios. JSON text.
+#[pyfunction]
+pub(crate) fn sensitivity_merge(
+    py: Python<'_>,
+    programme: &Bound<'_, PyProgramme>,
+    population: &Bound<'_, PyPopulation>,
+    model: &Bound<'_, PyModel>,
+    assumptions: Option<Vec<Spec<'_>>>,
+    runs: Vec<Vec<Vec<u8>>>,
+) -> PyResult<String> {
+    let assumptions = requests(py, assumptions)?;
+    let (c, p, m) = (
+        &programme.get().compiled,
+        &population.get().inner,
+        &model.get().inner,
+    );
+    let plan = sens::plan(m, assumptions.as_deref()).py_err(py)?;
+    let models = plan.models();
+    if runs.len() != plan.runs() {
+        return Err(super::errors::to_py(py, crate::Error::Request(format!(
+            "a sensitivity of {} assumptions needs {} runs, found {}",
+            plan.assumptions.len(),
+            plan.runs(),
+            runs.len()
+        ))));
+    }
+    let merge = |model: &crate::demand::Model, shards: &[Vec<u8>]| -> crate::Result<crate::engine::SimResult> {
+        let shards = shards
+            .iter()
+            .map(|b| Shard::from_bytes(b))
+            .collect::<crate::Result<Vec<_>>>()?;
+        engine::merge_scenarios(c, p, model, &shards)
+    };
+    py.detach(|| -> crate::Result<String> {
+        let base = merge(m, &runs[0])?;
+        let mut rows = Vec::with_capacity(plan.assumptions.len());
+        for i in 0..plan.assumptions.len() {
+            let low = merge(models[2 * i], &runs[1 + 2 * i])?;
+            let high = merge(models[2 * i + 1], &runs[2 + 2 * i])?;
+            if low.scenarios != base.scenarios || high.scenarios != base.scenarios {
+                return Err(crate::Error::Request(
+                    "the sensitivity runs cover different numbers of scenarios".into(),
+                ));
+            }
+            rows.push(plan.row(i, &base, &low, &high));
+        }
+        Ok(to_json(&sens::finish(&base, rows)))
+    })
+    .py_err(py)
 }
 
 /// The movable model parameters: (path, min, max, per_segment, fraction, integer).

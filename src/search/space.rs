@@ -105,7 +105,7 @@ const TIER_RATES: [&str; 3] = ["percent", "amount", "rate"];
 
 fn located(text: &str, format: Format, file: Option<&str>, path: &str, message: String) -> Error {
     let (line, column) = locate(text, format, path).unzip();
-    space_error(FieldError {
+    Error::Space(FieldError {
         file: file.map(str::to_owned),
         path: path.to_owned(),
         line,
@@ -113,10 +113,6 @@ fn located(text: &str, format: Format, file: Option<&str>, path: &str, message: 
         message,
         further: None,
     })
-}
-
-fn space_error(e: FieldError) -> Error {
-    Error::Request(format!("invalid search space: {e}"))
 }
 
 fn number_at(v: &Value) -> Option<Decimal> {
@@ -135,7 +131,7 @@ impl Space {
     ) -> Result<Space> {
         let f: SpaceFile =
             crate::document::parse(text, format, file, Error::Programme).map_err(|e| match e {
-                Error::Programme(fe) => space_error(fe),
+                Error::Programme(fe) => Error::Space(fe),
                 other => other,
             })?;
         let template = template.to_value()?;

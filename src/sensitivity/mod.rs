@@ -54,7 +54,7 @@ pub use parameters::{apply_change, parameter_value, parameters, Change, Paramete
 pub use results::{Difference, Outcome, Output, Sensitivity, SensitivityRow};
 
 use crate::demand::Model;
-use crate::engine::{self, SimOptions};
+use crate::engine::{self, SimOptions, SimResult};
 use crate::error::{Error, Result};
 use crate::population::Population;
 use crate::programme::Compiled;
@@ -88,21 +88,9 @@ pub fn sensitivity(
     model: &Model,
     options: &SensitivityOptions,
 ) -> Result<Sensitivity> {
-    model.validate()?;
-    let assumptions = match &options.assumptions {
-        Some(a) => a.clone(),
-        None => default_assumptions(model),
-    };
-    if assumptions.is_empty() {
-        return Err(Error::Request(if options.assumptions.is_some() {
-            "sensitivity needs at least one assumption".into()
-        } else {
-            "the model switches on no mechanism to vary (no market, segment or partner factor, noise, churn, returns or behaviour): pass assumptions explicitly".into()
-        }));
-    }
-    let resolved = resolve_all(model, &assumptions)?;
+    let plan = plan(model, options.assumptions.as_deref())?;
     check_memory(programme, population, model, &options.sim)?;
-    let runs = 1 + 2 * assumptions.len();
+    let runs = plan.runs();
     let progress = RunsProgress {
         user: options.sim.progress,
         runs,
@@ -123,40 +111,98 @@ pub fn sensitivity(
         ..sim
     };
 
-    let mut rows = Vec::with_capacity(assumptions.len());
-    for (i, (a, r)) in assumptions.iter().zip(resolved).enumerate() {
+    let mut rows = Vec::with_capacity(plan.assumptions.len());
+    for i in 0..plan.assumptions.len() {
         progress.start_run(1 + 2 * i);
-        let low = engine::simulate(programme, population, &r.low, &fixed)?;
+        let low = engine::simulate(programme, population, &plan.resolved[i].low, &fixed)?;
         progress.start_run(2 + 2 * i);
-        let high = engine::simulate(programme, population, &r.high, &fixed)?;
-        rows.push(SensitivityRow {
+        let high = engine::simulate(programme, population, &plan.resolved[i].high, &fixed)?;
+        rows.push(plan.row(i, &base, &low, &high));
+    }
+    Ok(finish(&base, rows))
+}
+
+/// The runs of a sensitivity analysis, decided before any of them is made: the assumptions
+/// (checked) and each one's low and high model. A scale-out run ([`Plan::models`]) makes the
+/// runs elsewhere and puts the analysis together with [`Plan::row`] and [`finish`], as
+/// [`sensitivity`] does.
+pub struct Plan {
+    /// The assumptions, in the order given.
+    pub assumptions: Vec<Assumption>,
+    resolved: Vec<Resolved>,
+}
+
+/// The plan of a sensitivity analysis on `model`: `assumptions` (`None` = the model's
+/// [`default_assumptions`]), each checked and resolved to its low and high models.
+/// Errors as [`sensitivity`] for the assumptions.
+pub fn plan(model: &Model, assumptions: Option<&[Assumption]>) -> Result<Plan> {
+    model.validate()?;
+    let list = match assumptions {
+        Some(a) => a.to_vec(),
+        None => default_assumptions(model),
+    };
+    if list.is_empty() {
+        return Err(Error::Request(if assumptions.is_some() {
+            "sensitivity needs at least one assumption".into()
+        } else {
+            "the model switches on no mechanism to vary (no market, segment or partner factor, noise, churn, returns or behaviour): pass assumptions explicitly".into()
+        }));
+    }
+    let resolved = resolve_all(model, &list)?;
+    Ok(Plan {
+        assumptions: list,
+        resolved,
+    })
+}
+
+impl Plan {
+    /// Runs of the analysis: the base, then a low and a high run per assumption.
+    pub fn runs(&self) -> usize {
+        1 + 2 * self.assumptions.len()
+    }
+
+    /// The models of the runs after the base: assumption 0 low, assumption 0 high,
+    /// assumption 1 low, ...
+    pub fn models(&self) -> Vec<&Model> {
+        self.resolved.iter().flat_map(|r| [&r.low, &r.high]).collect()
+    }
+
+    /// The row of assumption `i` from the base run and its low and high runs (all on the
+    /// same seed and scenarios).
+    pub fn row(&self, i: usize, base: &SimResult, low: &SimResult, high: &SimResult) -> SensitivityRow {
+        let (a, r) = (&self.assumptions[i], &self.resolved[i]);
+        SensitivityRow {
             assumption: a.name.clone(),
-            parameter: r.parameter,
+            parameter: r.parameter.clone(),
             low_label: a.low_label.clone(),
             high_label: a.high_label.clone(),
             base_value: r.values.map(|v| v.0),
             low_value: r.values.map(|v| v.1),
             high_value: r.values.map(|v| v.2),
-            low: Outcome::of(&low),
-            high: Outcome::of(&high),
-            low_vs_base: Difference::of(&base, &low),
-            high_vs_base: Difference::of(&base, &high),
-            swing: Difference::of(&low, &high),
-        });
+            low: Outcome::of(low),
+            high: Outcome::of(high),
+            low_vs_base: Difference::of(base, low),
+            high_vs_base: Difference::of(base, high),
+            swing: Difference::of(low, high),
+        }
     }
+}
+
+/// The analysis from the base run and the rows ([`Plan::row`]), ranked by payout swing.
+pub fn finish(base: &SimResult, mut rows: Vec<SensitivityRow>) -> Sensitivity {
     // largest payout swing first; a stable sort keeps the given order on ties
     rows.sort_by(|a, b| {
         b.swing_size(Output::Payout)
             .total_cmp(&a.swing_size(Output::Payout))
     });
-    Ok(Sensitivity {
+    Sensitivity {
         programme: base.programme.clone(),
         currency: base.currency.clone(),
         seed: base.seed,
-        scenarios,
-        base: Outcome::of(&base),
+        scenarios: base.scenarios,
+        base: Outcome::of(base),
         rows,
-    })
+    }
 }
 
 /// Every assumption checked (a name, given once) and resolved to its low and high models,

@@ -94,6 +94,7 @@ def test_search_finds_the_best_feasible_design_of_an_exhaustive_evaluation(popul
     assert r.best.components[0]["cap"] == chosen["components.vol.cap"]
     assert np.isfinite(r.gap[0]) and r.gap[1] > 0
     assert "against the current design" in r.message
+    _message_reads_like_money(r)
     # the Pareto chart renders with the front, the current and the chosen design
     svg = r.pareto_chart().to_svg()
     assert svg.startswith("<svg") and "Pareto front" in svg and "chosen" in svg
@@ -124,10 +125,15 @@ def test_objectives_and_other_constraints(population):
 def test_space_errors_name_the_field_and_line(tmp_path, population):
     f = tmp_path / "space.toml"
     f.write_text('[[parameter]]\nfield = "components.vol.cap"\nfrom = 1000\nto = 3000\nstep = -5\n')
-    with pytest.raises(rs.RequestError) as e:
+    with pytest.raises(rs.SearchSpaceError) as e:
         rs.search(template(), f, population, MODEL, progress=False)
     msg = str(e.value)
     assert "space.toml" in msg and "parameter[0].step" in msg and "positive step" in msg and "line 5" in msg
+    # one prefix, naming the space; the field located like a programme error (and still a RequestError)
+    assert msg.startswith("invalid search space: ") and "invalid request" not in msg
+    assert isinstance(e.value, rs.RequestError)
+    assert (e.value.path, e.value.line, e.value.column) == ("parameter[0].step", 5, 1)
+    assert "positive step" in e.value.reason
     f.write_text('[[parameter]]\nfield = "components.nope.cap"\nvalues = [1]\n')
     with pytest.raises(rs.RequestError, match="no component 'nope'.*vol"):
         rs.search(template(), f, population, MODEL, progress=False)
@@ -163,3 +169,37 @@ def test_search_cli(tmp_path, population):
                  "--scenarios", "20", "--json"], tmp_path)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["evaluations"] == 3
+
+
+def _minus(text):
+    return text.replace("-", "\u2212")
+
+
+def _message_reads_like_money(r):
+    """The summary shows money as the package does: the currency, thousands separators, no
+    exponent; the figures are the chosen design's re-evaluation, rounded to whole units."""
+    msg = r.message
+    chosen = r.top[r.top["chosen"]].iloc[0]
+    assert "e+" not in msg and "e-0" not in msg
+    assert f"net margin EUR {_minus(f'{chosen.objective:,.0f}')} ± {chosen.objective_se:,.0f} on " in msg
+    diff = _minus(f"{chosen.vs_current:+,.0f}")
+    assert f"{r.reevaluate_scenarios:,} independent scenarios, EUR {diff} ± {chosen.vs_current_se:,.0f} against" in msg
+    assert f"gap EUR {_minus(f'{r.gap[0]:,.0f}')} ± {r.gap[1]:,.0f}" in msg
+    # the searched fields with separators and a percent sign
+    t = f"{chosen['components.vol.tiers[0].from']:,.0f}"
+    assert f"components.vol.tiers[0].from = {t}, " in msg and "components.vol.tiers[0].percent = " in msg
+    assert f"percent = {chosen['components.vol.tiers[0].percent']:g}%" in msg
+
+
+def test_the_chosen_design_has_its_tornado(population):
+    space = {"parameter": [SPACE["parameter"][1]]}
+    r = rs.search(template(), space, population, MODEL, constraints=[CONSTRAINT], scenarios=30, seed=4,
+                  progress=False)
+    assumptions = [("Uplift", "behaviour.uplift.elasticity", "off", "x2"), ("Noise", "noise.sigma", "-50%", "x2")]
+    s = r.sensitivity(assumptions=assumptions)
+    direct = rs.sensitivity(r.best, population, MODEL, scenarios=30, seed=4, assumptions=assumptions, progress=False)
+    assert s._data == direct._data and s.programme == r.best.name
+    # the chosen design's swing: uplift raises the payout (more purchases cross the threshold)
+    assert s.table.loc["Uplift", "payout_swing"] > 0
+    chart = r.tornado("incremental_margin", assumptions=assumptions)
+    assert chart.kind == "tornado" and "Uplift" in chart.to_svg()
