@@ -147,10 +147,21 @@ def test_ctrl_c_stops_a_long_run():
     )
     pop = rs.Population.synthetic({"s": {"count": 5000, "median_baseline": 1e6, "unit_price": 10}})
     model = {"noise": {"sigma": 0.3}, "orders": {"per_month": 1000}}
-    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
+    # Python's own Ctrl-C handler, whatever an earlier test in this worker installed (a library
+    # may leave SIGINT ignored or handled; CI once ran this test for minutes after one did)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    done = threading.Event()
+
+    def press_ctrl_c() -> None:  # every half second until the run has stopped
+        while not done.wait(0.5):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    presser = threading.Thread(target=press_ctrl_c, daemon=True)
+    presser.start()
     try:
         with pytest.raises(KeyboardInterrupt):
             rs.simulate(p, pop, model, scenarios=1000, threads=1, progress=False)
     finally:
-        timer.cancel()
+        done.set()
+        presser.join()
+        signal.signal(signal.SIGINT, previous)
