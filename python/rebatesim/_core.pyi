@@ -13,6 +13,7 @@ __all__ = [
     "TransactionTable",
     "SettlementResult",
     "settle",
+    "control_totals",
     "Population",
     "DemandModel",
     "SimResult",
@@ -107,6 +108,7 @@ class _ArrowTable(Protocol):
 
     def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object: ...
     def __len__(self) -> int: ...
+def control_totals(data: bytes, columns: list[str]) -> tuple[int, list[tuple[str, Optional[str]]]]: ...
 def transactions_from_arrow(stream: object, table: str, programme: Optional[ProgrammeSpec] = None,
                             strict: bool = False) -> TransactionTable:
     """Transactions from an Arrow C stream capsule (``obj.__arrow_c_stream__()``)."""

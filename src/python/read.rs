@@ -41,6 +41,24 @@ fn rule(programme: Option<&Bound<'_, PyProgramme>>, strict: bool) -> NumberRule 
 }
 
 /// Transactions from an Arrow C stream capsule; `table` names it in errors.
+/// Rows and exact sums (as decimal strings, `None` beyond `Decimal`) of `columns` of a CSV
+/// table's bytes, for the audit manifest (`crate::tables::control_totals`).
+#[pyfunction]
+fn control_totals(
+    py: Python<'_>,
+    data: &[u8],
+    columns: Vec<String>,
+) -> (usize, Vec<(String, Option<String>)>) {
+    let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+    let t = py.detach(|| crate::tables::control_totals(data, &names));
+    let sums = t
+        .sums
+        .into_iter()
+        .map(|(c, s)| (c, s.map(|d| d.to_string())))
+        .collect();
+    (t.rows, sums)
+}
+
 #[pyfunction]
 #[pyo3(signature = (stream, table, programme=None, strict=false))]
 fn transactions_from_arrow(
@@ -112,6 +130,7 @@ fn partners_from_parquet(
 
 /// Add the table readers to the module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(control_totals, m)?)?;
     m.add_function(wrap_pyfunction!(transactions_from_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(partners_from_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(transactions_from_parquet, m)?)?;

@@ -6,7 +6,8 @@
 //! - `number`: exact money: decimal128 and integers as they are, floats by a [`NumberRule`]
 //!   (the programme's minor unit and rounding rule; strict input refuses instead);
 //! - `intern`: ids kept once each;
-//! - `arrow`, `parquet`: the readers.
+//! - `arrow`, `parquet`: the readers;
+//! - `totals`: control totals of a CSV file for the audit manifest.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -39,8 +40,10 @@ mod columns;
 pub(crate) mod intern;
 mod number;
 mod parquet;
+mod totals;
 
 pub use number::NumberRule;
+pub use totals::{control_totals, ControlTotals};
 
 #[cfg(test)]
 mod tests;

@@ -245,3 +245,16 @@ def test_settlement_and_simulation_manifests_in_python(tmp_path):
     m = r.manifest()
     assert m["command"] == "simulate" and m["options"] == {"scenarios": 3, "seed": 11}
     assert m["inputs"]["model"]["given"] is None and m["inputs"]["partners"]["rows"] == 1
+
+
+def test_control_totals_in_the_core_equal_pythons_decimals():
+    """The manifest's control totals are summed by the core (fast at 10⁶ lines); they equal
+    Python's exact decimals, and a sum beyond the core's range falls back to Python's."""
+    from rebatesim import manifest
+
+    text = "\ufeffpartner_id, Revenue ,quantity\nA,0.10,3\n\n , ,\nB,1_000.705,x\nC,2.5E+3,-2\nD,,1\n"
+    assert manifest._table_totals(text.encode(), ["revenue", "quantity"]) == \
+        manifest._table_totals_python(text, ["revenue", "quantity"]) == \
+        {"rows": 4, "sum_revenue": "3500.805", "sum_quantity": "2"}
+    huge = "revenue\n79228162514264337593543950335\n1\n"
+    assert manifest._table_totals(huge.encode(), ["revenue"])["sum_revenue"] == "79228162514264337593543950336"
