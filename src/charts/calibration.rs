@@ -77,7 +77,7 @@ impl FitCharts {
             )
             .with_subtitle(format!(
                 "{} partner-periods; stretch share in the window below {:.1}% ± {:.1}%",
-                b.observations,
+                super::format::thousands(b.observations as f64, 0),
                 100.0 * b.share,
                 100.0 * b.share_se
             ))

@@ -222,6 +222,9 @@ impl Chart for DesignComparison {
                     notes = vec![format!("ROI {}", percent(r, 0)), mean_note];
                 }
             }
+            if let Some(note) = held_at_maximum(&d.payouts) {
+                notes.push(note);
+            }
             captions.push((names, notes));
         }
         let name_rows = captions.iter().map(|c| c.0.len()).max().unwrap_or(1) as i32;
@@ -374,4 +377,35 @@ fn draw_design<DB: DrawingBackend>(
     root.draw(&Circle::new(m, t.px(4.5), t.line(INK, 1.5)))
         .or_draw()?;
     Ok(())
+}
+
+/// "38% at 16M": the share of scenarios paying exactly the design's largest payout, when at
+/// least 5% and two (and not all) do — a payout held at a binding budget, which the violin draws as a
+/// flat line.
+fn held_at_maximum(payouts: &[f64]) -> Option<String> {
+    let max = payouts.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let at = payouts.iter().filter(|&&p| p == max).count();
+    let share = at as f64 / payouts.len().max(1) as f64;
+    (at >= 2 && share >= 0.05 && at < payouts.len()).then(|| {
+        format!(
+            "{} at {}",
+            percent(share, 0),
+            super::format::money_short(max)
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::held_at_maximum;
+
+    #[test]
+    fn a_payout_held_at_its_maximum_is_named_with_its_share() {
+        // 3 of 8 scenarios at the budget of 16,000,000
+        let p = [15.1e6, 16e6, 14.2e6, 16e6, 15.9e6, 16e6, 13e6, 15e6];
+        assert_eq!(held_at_maximum(&p).as_deref(), Some("38% at 16M"));
+        // no atom, or every scenario the same: nothing to say
+        assert_eq!(held_at_maximum(&[1.0, 2.0, 3.0, 4.0, 5.0]), None);
+        assert_eq!(held_at_maximum(&[7.0; 4]), None);
+    }
 }
