@@ -46,7 +46,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import _checks
 from ._version import __version__
-from ._display import forecast_text, settlement_text, simulation_text
+from ._display import forecast_text, roi_note, settlement_text, simulation_text
 from ._format import percent_text, plain_estimate, text_table
 from .exceptions import RebatesimError, RequestError
 
@@ -339,6 +339,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                      f"{row.incremental_margin_mean:,.{dp}f}", percent_text(row.roi_mean)])
     print(text_table(["design", "mean payout", "P95 payout", "P95 before budget", "expected cut", "incr. margin", "ROI"],
                      rows, [False, True, True, True, True, True, True]))
+    notes = {roi_note(c[name]) for name in c.names} - {""}
+    for note in sorted(notes):
+        print(f"ROI n/a: {note}")
     print("\nPaired differences against the first design (common random numbers):")
     drows = []
     for dname, row in c.differences.iterrows():

@@ -171,6 +171,8 @@ def test_cli_simulate_and_compare(tmp_path):
     assert r.returncode == 0, r.stderr
     # short labels (cli.design_labels): "Sim B" is shown as "B", named in a legend line
     assert "B: Sim B (" in r.stdout and "B − Sim" in r.stdout
+    # the model gives no margin rate: the ROI column says n/a, and a line says why
+    assert "ROI n/a: no margin rate" in r.stdout
     r = run_cli(["simulate", "--programme", str(p), "--partners", str(partners), "--model", str(tmp_path / "nope.toml"), "--out", str(tmp_path / "x")], tmp_path)
     assert r.returncode == 1 and "nope.toml" in r.stderr and not (tmp_path / "x").exists()
 
