@@ -176,16 +176,16 @@ impl Accumulated {
     }
 }
 
-/// Run `opts.scenarios` scenarios of `engine` on the run driver ([`crate::run::run_chunks`]):
-/// in chunks of [`CHUNK`] on `opts.threads` threads (0 = all cores), folded in scenario
-/// order; the progress callback hears after each chunk. [`Error::Cancelled`](crate::Error::Cancelled) once
-/// `opts.cancel` is set.
-pub(super) fn run_scenarios(
+/// Run scenarios `range` of `engine` on the run driver ([`crate::run::run_chunks`]): in
+/// chunks on `opts.threads` threads (0 = all cores), each outcome handed to `fold` in
+/// scenario order; the progress callback hears after each chunk.
+/// [`Error::Cancelled`](crate::Error::Cancelled) once `opts.cancel` is set.
+fn run_outcomes(
     engine: &CondEngine,
-    population: &Population,
     opts: &ForecastOptions,
-) -> Result<Accumulated> {
-    let scenarios = opts.scenarios;
+    range: Range<usize>,
+    mut fold: impl FnMut(&CondOut),
+) -> Result<()> {
     let run_options = opts.run_options();
     let pool = run_options.pool()?;
     let report = |done: usize, planned: usize| {
@@ -195,60 +195,6 @@ pub(super) fn run_scenarios(
         true
     };
     let control = Control::new(Some(&report), opts.cancel);
-    let mut accumulated = Accumulated::new(
-        engine,
-        population.len(),
-        population.segments.len(),
-        scenarios,
-    );
-    let segment_of: Vec<usize> = (0..accumulated.partners)
-        .map(|i| engine.segment_of(i))
-        .collect();
-    run_chunks(
-        &pool,
-        0..scenarios,
-        Chunking {
-            chunk_size: run_options.chunk_size,
-            checkpoint_every: None,
-        },
-        &control,
-        scenarios,
-        || engine.work(),
-        |work, s| {
-            let mut out = CondOut::default();
-            engine.run_scenario(opts.seed, s as u64, work, &mut out);
-            out
-        },
-        |_, outs| {
-            for out in &outs {
-                accumulated.add(engine, &segment_of, out);
-            }
-            Ok(ControlFlow::Continue(()))
-        },
-    )?;
-    control.check()?;
-    Ok(accumulated)
-}
-
-/// Tag of a forecast shard's byte string.
-const SHARD_TAG: &[u8; 8] = b"RSFCSH\x00\x01";
-
-/// Scenarios `range` of `engine` (as [`run_scenarios`] runs them), each scenario's outcome
-/// written to bytes in scenario order for [`fold_shards`].
-pub(super) fn run_range(engine: &CondEngine, opts: &ForecastOptions, range: Range<usize>) -> Result<Vec<u8>> {
-    let run_options = opts.run_options();
-    let pool = run_options.pool()?;
-    let report = |done: usize, planned: usize| {
-        if let Some(progress) = opts.progress {
-            progress(done, planned);
-        }
-        true
-    };
-    let control = Control::new(Some(&report), opts.cancel);
-    let mut w = Writer::new(SHARD_TAG);
-    w.len(range.start);
-    w.len(range.end - range.start);
-    w.u64(opts.seed);
     let count = range.end - range.start;
     run_chunks(
         &pool,
@@ -266,19 +212,54 @@ pub(super) fn run_range(engine: &CondEngine, opts: &ForecastOptions, range: Rang
             out
         },
         |_, outs| {
-            for out in &outs {
-                w.f64s(&out.totals);
-                w.f64s(&out.payable);
-                w.f64s(&out.volume);
-                w.u8s(&out.tier);
-                w.f64s(&out.closed_adj);
-                w.f64s(&out.closed);
-                w.f64s(&out.open);
-            }
+            outs.iter().for_each(&mut fold);
             Ok(ControlFlow::Continue(()))
         },
     )?;
-    control.check()?;
+    control.check()
+}
+
+/// Run `opts.scenarios` scenarios of `engine` ([`run_outcomes`]) and accumulate them in
+/// scenario order.
+pub(super) fn run_scenarios(
+    engine: &CondEngine,
+    population: &Population,
+    opts: &ForecastOptions,
+) -> Result<Accumulated> {
+    let mut accumulated = Accumulated::new(
+        engine,
+        population.len(),
+        population.segments.len(),
+        opts.scenarios,
+    );
+    let segment_of: Vec<usize> = (0..accumulated.partners)
+        .map(|i| engine.segment_of(i))
+        .collect();
+    run_outcomes(engine, opts, 0..opts.scenarios, |out| {
+        accumulated.add(engine, &segment_of, out)
+    })?;
+    Ok(accumulated)
+}
+
+/// Tag of a forecast shard's byte string.
+const SHARD_TAG: &[u8; 8] = b"RSFCSH\x00\x01";
+
+/// Scenarios `range` of `engine` (as [`run_scenarios`] runs them), each scenario's outcome
+/// written to bytes in scenario order for [`fold_shards`].
+pub(super) fn run_range(engine: &CondEngine, opts: &ForecastOptions, range: Range<usize>) -> Result<Vec<u8>> {
+    let mut w = Writer::new(SHARD_TAG);
+    w.len(range.start);
+    w.len(range.end - range.start);
+    w.u64(opts.seed);
+    run_outcomes(engine, opts, range, |out| {
+        w.f64s(&out.totals);
+        w.f64s(&out.payable);
+        w.f64s(&out.volume);
+        w.u8s(&out.tier);
+        w.f64s(&out.closed_adj);
+        w.f64s(&out.closed);
+        w.f64s(&out.open);
+    })?;
     Ok(w.bytes)
 }
 
