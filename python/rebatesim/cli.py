@@ -6,7 +6,7 @@
     rebatesim settle --programme programme.toml --partners partners.csv \\
         --transactions transactions.csv [--json | --out DIR [--force]]
     rebatesim simulate --programme programme.toml --partners partners.csv --model model.toml \\
-        [--json | --out DIR [--force]]
+        [--workers N | --dask ADDRESS] [--json | --out DIR [--force]]
     rebatesim compare --programme a.toml --programme b.toml --partners partners.csv --model model.toml \\
         [--json | --out DIR [--force]]
     rebatesim forecast --programme programme.toml --partners partners.csv --model model.toml \\
@@ -18,6 +18,10 @@
     rebatesim calibrate --history FILE --partners CSV [--programme FILE] [--as-of DATE] --out DIR [--force]
     rebatesim search --programme TEMPLATE --space SPACE.toml --partners CSV --model M \\
         [--budget-risk 0.05] [--evaluations 200] [--workers N | --dask ADDRESS] [--json | --out DIR [--force]]
+
+``--workers N`` (a local process pool) or ``--dask ADDRESS`` (a Dask scheduler) on
+simulate, compare, forecast, backtest and search run the scenarios (years, candidates)
+there instead, with the same results bit for bit (docs/scale-out.md).
 
 ``--out DIR`` on simulate, compare and demo writes a report folder (report.html,
 summary.json, summary.csv, the tables as CSV, results.xlsx, every chart as SVG and
@@ -34,6 +38,7 @@ non-zero, and nothing is written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import math
@@ -42,7 +47,7 @@ import re
 import sys
 import warnings
 from decimal import Decimal
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from . import _checks
 from ._version import __version__
@@ -203,6 +208,35 @@ def _cmd_settle(args: argparse.Namespace) -> int:
     return _emit_settlement(_settle(args), args)
 
 
+@contextlib.contextmanager
+def _executor(args: argparse.Namespace) -> Iterator[Any]:
+    """The executor ``--workers N`` (a local process pool) or ``--dask ADDRESS`` (the Dask
+    scheduler there) ask for, shut down when the command is done; None (a local run) without
+    them. The results do not depend on it (docs/scale-out.md)."""
+    if getattr(args, "dask", None):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise RequestError("--dask needs the dask extra: pip install 'rebatesim[dask]'") from None
+        try:
+            client = Client(args.dask, timeout="30s")  # type: ignore[no-untyped-call]
+        except OSError as e:
+            raise RequestError(f"--dask: cannot reach the Dask scheduler at {args.dask}: {e}") from None
+        try:
+            yield client.get_executor()  # type: ignore[no-untyped-call]
+        finally:
+            client.close()  # type: ignore[no-untyped-call]
+    elif getattr(args, "workers", None):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawned, not forked: a fork of a process whose engine threads have run can hang
+        with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            yield pool
+    else:
+        yield None
+
+
 def _sim_kwargs(args: argparse.Namespace) -> Dict[str, Any]:
     precision = None
     if args.tolerance is not None:
@@ -271,7 +305,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
     _declare_outputs(args)
     model = as_model(args.model)
-    r = simulate(args.programme, args.partners, model, **_sim_kwargs(args))
+    with _executor(args) as executor:
+        r = simulate(args.programme, args.partners, model, executor=executor, **_sim_kwargs(args))
     return _emit_simulation(r, args, model)
 
 
@@ -318,7 +353,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     designs: List[Tuple[str, Any]] = list(zip(labels, progs))
     _declare_outputs(args)
     model = as_model(args.model)
-    c = compare(designs, args.partners, model, **_sim_kwargs(args))
+    with _executor(args) as executor:
+        c = compare(designs, args.partners, model, executor=executor, **_sim_kwargs(args))
     if args.out:
         from .report import comparison_report
 
@@ -605,10 +641,11 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         raise RequestError("--gl-mapping writes gl_journal.csv into --out DIR: give --out")
     _declare_outputs(args)
     mapping = load_gl_mapping(args.gl_mapping) if args.gl_mapping else None
-    f = forecast(args.programme, args.partners, args.model, args.actuals, as_of=args.as_of,
-                 scenarios=args.scenarios, seed=args.seed, confidence=args.confidence,
-                 prior_accruals=args.prior_accruals, threads=args.threads,
-                 progress=not args.json and sys.stderr.isatty())
+    with _executor(args) as executor:
+        f = forecast(args.programme, args.partners, args.model, args.actuals, as_of=args.as_of,
+                     scenarios=args.scenarios, seed=args.seed, confidence=args.confidence,
+                     prior_accruals=args.prior_accruals, threads=args.threads, executor=executor,
+                     progress=not args.json and sys.stderr.isatty())
     gl = None if mapping is None else gl_csv(f.gl_journal(mapping, layout=args.gl_layout), args.gl_layout)
     with args.outputs:  # both or neither
         if args.out:
@@ -644,9 +681,10 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     model = args.model if args.programme else example_path("model.toml", "backtest")
     _declare_outputs(args)
     month_ends = args.month_ends
-    bt = backtest(programme, partners, model, years=args.years, scenarios=args.scenarios, seed=args.seed,
-                  forecaster=args.forecaster, month_ends=month_ends, threads=args.threads,
-                  progress=not args.json and sys.stderr.isatty())
+    with _executor(args) as executor:
+        bt = backtest(programme, partners, model, years=args.years, scenarios=args.scenarios, seed=args.seed,
+                      forecaster=args.forecaster, month_ends=month_ends, threads=args.threads, executor=executor,
+                      progress=not args.json and sys.stderr.isatty())
     first = bt.methods[0]
     paired = {m: bt.paired(first, m) for m in bt.methods[1:]}
     summary = {
@@ -720,30 +758,11 @@ def _cmd_search(args: argparse.Namespace) -> int:
         constraints.append({"kind": "expected_payout", "max": args.max_expected_payout})
     _declare_outputs(args)
     model = as_model(args.model)
-    executor: Any = None
-    closers: List[Callable[[], Any]] = []
-    try:
-        if args.dask:
-            try:
-                from distributed import Client
-            except ImportError:
-                raise RequestError("--dask needs the dask extra: pip install 'rebatesim[dask]'") from None
-            client = Client(args.dask)  # type: ignore[no-untyped-call]
-            closers.append(client.close)
-            executor = client.get_executor()  # type: ignore[no-untyped-call]
-        elif args.workers:
-            from concurrent.futures import ProcessPoolExecutor
-
-            pool = ProcessPoolExecutor(args.workers)
-            closers.append(pool.shutdown)
-            executor = pool
+    with _executor(args) as executor:
         r = search(args.programme, args.space, args.partners, model, objective=args.objective,
                    constraints=constraints, scenarios=args.scenarios, budget_evaluations=args.evaluations,
                    top=args.top, seed=args.seed, threads=args.threads, executor=executor,
                    progress=not args.json and sys.stderr.isatty())
-    finally:
-        for close in closers:
-            close()
     summary = {"message": r.message, "feasible": r.feasible, "objective": r.objective,
                "constraints": r.constraints, "method": r.method, "evaluations": r.evaluations,
                "scenarios": r.scenarios, "reevaluate_scenarios": r.reevaluate_scenarios, "seed": r.seed,
@@ -804,6 +823,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--explain", action="append", type=_partner, metavar="PARTNER", help="print the statement of PARTNER (repeatable)")
     s.set_defaults(func=_cmd_settle)
 
+    def executor_options(p: argparse.ArgumentParser) -> None:
+        g = p.add_mutually_exclusive_group()
+        g.add_argument("--workers", type=_whole(1, 1024), default=None, metavar="N",
+                       help="run on N local worker processes (results do not depend on it)")
+        g.add_argument("--dask", metavar="ADDRESS", type=_address, default=None,
+                       help="run on the Dask scheduler at ADDRESS, e.g. tcp://host:8786 (results do not depend on it)")
+
     def sim_options(p: argparse.ArgumentParser, default_scenarios: int = 1000) -> None:
         p.add_argument("--scenarios", type=_SCENARIOS, default=default_scenarios,
                        help=f"number of scenarios, 1 to 10^9 (default {default_scenarios})")
@@ -819,6 +845,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--tolerance", type=_real(0.0, None, "a positive number"), default=None, help="run until the standard error of --statistic is at most this")
     m.add_argument("--statistic", type=_statistic, default=None, help="statistic for --tolerance: mean or a percentile such as p95")
     m.add_argument("--max-scenarios", type=_whole(2, _checks.MAX_SCENARIOS), default=None, help="upper limit with --tolerance")
+    executor_options(m)
     outputs(m, "print the summaries and schedules as JSON on stdout", report_help)
     m.set_defaults(func=_cmd_simulate)
 
@@ -832,6 +859,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--tolerance", type=_real(0.0, None, "a positive number"), default=None, help="run until the standard error of --statistic is at most this")
     c.add_argument("--statistic", type=_statistic, default=None, help="statistic for --tolerance")
     c.add_argument("--max-scenarios", type=_whole(2, _checks.MAX_SCENARIOS), default=None, help="upper limit with --tolerance")
+    executor_options(c)
     outputs(c, "print every design's summaries and the paired differences as JSON on stdout", report_help)
     c.set_defaults(func=_cmd_compare)
 
@@ -845,6 +873,7 @@ def build_parser() -> argparse.ArgumentParser:
     fc.add_argument("--as-of", required=True, metavar="DATE", type=_date, help="forecast date, YYYY-MM-DD (a month end is exact)")
     fc.add_argument("--prior-accruals", metavar="CSV", type=_path, default=None, help="amounts accrued before (partner_id, component, amount)")
     sim_options(fc)
+    executor_options(fc)
     fc.add_argument("--confidence", type=_real(0.0, 1.0, "a number between 0 and 1 (e.g. 0.9)"), default=0.9, help="confidence of the constrained estimate (default 0.9)")
     g = fc.add_mutually_exclusive_group()
     g.add_argument("--json", action="store_true", help="print the forecast as JSON on stdout")
@@ -887,6 +916,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--forecaster", default="forecast", choices=["forecast", "prior"], help="rebatesim forecaster: the forecast from actuals to date (default) or the prior made before the year")
     b.add_argument("--month-ends", type=_month_list, default=None, metavar="M,M,...", help="programme months after which to forecast (default: all but the last)")
     b.add_argument("--threads", type=_THREADS, default=None, help="worker threads (default: all cores; results do not depend on it)")
+    executor_options(b)
     outputs(b)
     b.set_defaults(func=_cmd_backtest)
 
@@ -934,9 +964,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="require the expected payout before the budget ≤ X")
     se.add_argument("--evaluations", type=_whole(1, 1_000_000), default=200, help="designs to simulate at most (default 200)")
     se.add_argument("--top", type=_whole(1, 1000), default=5, help="designs re-evaluated on independent scenarios (default 5)")
-    ge = se.add_mutually_exclusive_group()
-    ge.add_argument("--workers", type=_whole(1, 1024), default=None, help="run on N local worker processes")
-    ge.add_argument("--dask", metavar="ADDRESS", type=_address, default=None, help="run on the Dask scheduler at ADDRESS (e.g. tcp://host:8786)")
+    executor_options(se)
     outputs(se, "print the result as JSON on stdout",
             "write best.toml, designs.csv, top.csv, pareto.svg and summary.json to DIR")
     se.set_defaults(func=_cmd_search)
@@ -954,6 +982,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error("--force only applies with --out DIR")
     if getattr(args, "no_report", False) and (args.out or args.force):
         parser.error("--no-report cannot be used with --out or --force")
+    if getattr(args, "tolerance", None) is not None and (getattr(args, "workers", None) or getattr(args, "dask", None)):
+        parser.error("--tolerance runs in one process: it cannot be used with --workers or --dask")
     if getattr(args, "tolerance", None) is None:
         for option, value in (("--statistic", getattr(args, "statistic", None)),
                               ("--max-scenarios", getattr(args, "max_scenarios", None))):

@@ -253,3 +253,38 @@ def test_an_error_from_the_progress_callback_stops_a_sharded_run(population, exe
     assert rs.sensitivity(programme(), population, MODEL, scenarios=20, seed=1, progress=False,
                           assumptions=[("Noise", "noise.sigma", "-50%", "x2")],
                           executor=executors["process pool"]).scenarios == 20
+
+
+def test_the_command_line_runs_on_workers_with_the_same_output(tmp_path, capsys):
+    """``--workers 2`` on simulate, compare, forecast and backtest prints what the local run
+    prints, byte for byte; ``--tolerance`` (one process by nature) is refused with them."""
+    from rebatesim import cli
+
+    programme_path, partners, model, actuals = small_forecast_inputs()
+    (tmp_path / "model.toml").write_text(rs.Model.from_dict(model).to_toml(), encoding="utf-8")
+    actuals.to_csv(tmp_path / "actuals.csv", index=False)
+    steeper = rs.Programme.from_file(programme_path).to_toml().replace('"Small', '"Steeper small', 1)
+    (tmp_path / "steeper.toml").write_text(steeper, encoding="utf-8")
+    common = ["--partners", partners, "--model", str(tmp_path / "model.toml"), "--seed", "5", "--json"]
+    bt = [rs.example_path(f, "backtest") for f in ("programme.toml", "partners.csv", "model.toml")]
+    commands = [
+        ["simulate", "--programme", programme_path, "--scenarios", "30", *common],
+        ["compare", "--programme", programme_path, "--programme", str(tmp_path / "steeper.toml"),
+         "--scenarios", "20", *common],
+        ["forecast", "--programme", programme_path, "--actuals", str(tmp_path / "actuals.csv"),
+         "--as-of", "2027-05-20", "--scenarios", "30", *common],
+        ["backtest", "--programme", bt[0], "--partners", bt[1], "--model", bt[2], "--years", "3",
+         "--scenarios", "10", "--json"],
+    ]
+    for argv in commands:
+        assert cli.main(argv) == 0, argv
+        local = capsys.readouterr().out
+        assert cli.main([*argv, "--workers", "2"]) == 0, argv
+        assert capsys.readouterr().out == local, argv[0]
+        assert local.startswith("{")
+    with pytest.raises(SystemExit):
+        cli.main([*commands[0], "--tolerance", "100", "--workers", "2"])
+    assert "--tolerance runs in one process" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main([*commands[0], "--workers", "2", "--dask", "tcp://localhost:8786"])
+    assert "not allowed with argument" in capsys.readouterr().err
