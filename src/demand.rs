@@ -79,6 +79,9 @@ fn four() -> f64 {
 fn half() -> f64 {
     0.5
 }
+fn one_f64() -> f64 {
+    1.0
+}
 fn one_u32() -> u32 {
     1
 }
@@ -129,6 +132,19 @@ segment_param!(
     /// Share of each month's gross revenue that is returned in the same month (a negative line).
     Returns, share, "zero", 0.0
 );
+segment_param!(
+    /// Purchase incidence: the probability that a live partner buys in a month (1, the
+    /// default: every month). A month without a purchase buys nothing; a month with one buys
+    /// its demand divided by the probability, so the expected annual total is unchanged.
+    Incidence, probability, "one_f64", 1.0
+);
+
+impl Incidence {
+    /// Every segment buys every month (the section can be left out).
+    pub fn is_off(&self) -> bool {
+        self.probability == 1.0 && self.segments.values().all(|&p| p == 1.0)
+    }
+}
 
 /// Monthly seasonality: 12 factors by calendar month (January first), optionally per segment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -399,6 +415,9 @@ pub struct Model {
     /// Churn.
     #[serde(default)]
     pub churn: Churn,
+    /// Purchase incidence (months without a purchase).
+    #[serde(default, skip_serializing_if = "Incidence::is_off")]
+    pub incidence: Incidence,
     /// Returns.
     #[serde(default)]
     pub returns: Returns,
@@ -491,6 +510,9 @@ mod tests {
         assert!(err("[noise]\nsigmaa = 0.1\n").contains("unknown field"));
         assert!(err("[churn]\nmonthly_hazard = 2\n").contains("churn.monthly_hazard"));
         assert!(err("[returns]\nshare = 1\n").contains("returns.share"));
+        assert!(err("[incidence]\nprobability = 0\n")
+            .contains("incidence.probability: expected a monthly probability of buying from 0.001 to 1, found 0"));
+        assert!(err("[incidence]\nsegments = { small = 1.5 }\n").contains("incidence.segments.small"));
         assert!(err("[economics]\ncategory_mix = { a = 0.5, b = 0.2 }\n").contains("sum to 1"));
         assert!(err("[economics]\nmargin_rate = 30\n").contains("economics.margin_rate"));
         assert!(err("[behaviour.stretch]\nwindow_months = 0\n")
@@ -504,6 +526,22 @@ mod tests {
         assert!(err("[orders]\nsize_sigma = -0.1\n").contains("orders.size_sigma"));
         let e = err("[noise]\nsigma = \"high\"\n");
         assert!(e.contains("model.toml") && e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn incidence_is_written_only_when_on() {
+        let off = Model::from_str("[incidence]\nprobability = 1\n", Format::Toml, None).unwrap();
+        assert_eq!(off, Model::default());
+        assert!(!off.to_string(Format::Toml).unwrap().contains("incidence"));
+        let on = Model::from_str(
+            "[incidence]\nprobability = 0.8\nsegments = { small = 0.5 }\n",
+            Format::Toml,
+            None,
+        )
+        .unwrap();
+        assert_eq!((on.incidence.get("small"), on.incidence.get("large")), (0.5, 0.8));
+        let back = Model::from_str(&on.to_string(Format::Toml).unwrap(), Format::Toml, None).unwrap();
+        assert_eq!(back, on);
     }
 
     #[test]

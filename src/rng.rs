@@ -52,6 +52,9 @@ pub enum Purpose {
     Stretch = 7,
     /// Synthetic population baselines (scenario slot 0).
     Population = 8,
+    /// Purchase incidence of a partner: uniform `m` decides whether it buys in programme
+    /// month `m`.
+    Incidence = 9,
 }
 
 /// The SplitMix64 finaliser (Steele, Lea and Flood 2014; the constants of `java.util.SplittableRandom`).

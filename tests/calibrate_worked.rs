@@ -145,7 +145,9 @@ fn incidence_is_the_buying_share_when_nobody_leaves() {
     assert!(h.hi90 > 0.0 && h.hi90 < 0.1, "{h:?}");
     assert!(c.partners.churned.iter().all(|&x| !x));
     assert_eq!(c.partners.buying_months, vec![24, 22, 20, 18, 23, 21]);
-    assert!(c.warnings.iter().any(|w| w.contains("skip months")));
+    // the model carries it, and the engine simulates the skipped months
+    assert_eq!(c.model.incidence.probability, e.value);
+    assert!(c.model_text().unwrap().contains("[incidence]"));
     assert!(c
         .warnings
         .iter()

@@ -149,6 +149,28 @@ fn demand_mechanisms_move_revenue_as_documented() {
 }
 
 #[test]
+fn incidence_adds_months_without_purchases_and_keeps_the_expected_revenue() {
+    let base = run("");
+    // probability 1 is the model without the section, bit for bit (no draw is made)
+    let every = run("[incidence]\nprobability = 1\n");
+    assert_eq!(every.revenue, base.revenue);
+    assert_eq!(every.payout, base.payout);
+    let skip = run("[incidence]\nprobability = 0.5\n");
+    // the expected annual revenue is unchanged: each buying month buys twice its demand;
+    // the paired difference is within four of its standard errors
+    let diff: Vec<f64> = skip.revenue.iter().zip(&base.revenue).map(|(a, b)| a - b).collect();
+    let d = mean(&diff);
+    assert!(d.value.abs() < 4.0 * d.se, "{} ± {}", d.value, d.se);
+    // lumpier purchases: more spread between scenarios and a different tier pattern
+    assert!(
+        rebatesim::summary::sd(&skip.revenue).value > rebatesim::summary::sd(&base.revenue).value
+    );
+    assert_ne!(skip.payout, base.payout);
+    // the other draws are unmoved: the counterfactual run keeps common random numbers
+    assert_eq!(skip.revenue, skip.revenue_counterfactual);
+}
+
+#[test]
 fn results_are_consistent() {
     let r = run("[behaviour.stretch]\nenabled = true\n[behaviour.uplift]\nelasticity = 1\n");
     for s in 0..r.scenarios {

@@ -78,6 +78,15 @@ fn settlement_agrees_to_the_cent_on_every_line() {
 }
 
 #[test]
+fn settlement_agrees_to_the_cent_with_months_without_purchases() {
+    // purchase incidence: whole months without lines, the others scaled up
+    let model = format!("{RICH_MODEL}\n[incidence]\nprobability = 0.6\nsegments = {{ small = 0.4 }}\n");
+    let (lines, _) = check_agreement("10000000", &model, 2);
+    let (full, _) = check_agreement("10000000", RICH_MODEL, 2);
+    assert!(lines < full, "{lines} lines with incidence, {full} without");
+}
+
+#[test]
 fn settlement_agrees_to_the_cent_when_the_budget_binds() {
     let (_, binding) = check_agreement("20000", RICH_MODEL, 1);
     assert!(binding, "the budget was meant to bind");

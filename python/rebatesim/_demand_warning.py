@@ -11,6 +11,8 @@ stderr line (its ``warnings`` filter prints ``rebatesim: warning: ...``).
 True
 >>> _demand_warning.riskless_reason({"noise": {"sigma": 0.2}}) is None
 True
+>>> _demand_warning.riskless_reason({"incidence": {"probability": 0.8}}) is None
+True
 """
 
 from __future__ import annotations
@@ -39,6 +41,14 @@ def _positive(section: Mapping[str, Any], field: str) -> bool:
     return any(isinstance(v, (int, float)) and v > 0 for v in values)
 
 
+def _below_one(section: Mapping[str, Any], field: str) -> bool:
+    values = [section.get(field, 1.0)]
+    seg = section.get("segments")
+    if isinstance(seg, Mapping):
+        values += list(seg.values())
+    return any(isinstance(v, (int, float)) and v < 1 for v in values)
+
+
 def riskless_reason(model: Any) -> Optional[str]:
     """Why a run with ``model`` has no demand uncertainty (None when it has some).
 
@@ -54,6 +64,9 @@ def riskless_reason(model: Any) -> Optional[str]:
         s = d.get(section)
         if isinstance(s, Mapping) and _positive(s, field):
             return None
+    incidence = d.get("incidence")
+    if isinstance(incidence, Mapping) and _below_one(incidence, "probability"):
+        return None
     stretch = (d.get("behaviour") or {}).get("stretch") or {}
     if isinstance(stretch, Mapping) and stretch.get("enabled"):
         return None

@@ -15,8 +15,9 @@
 //!
 //! The result holds a [`crate::demand::Model`] (written with every estimate and its standard
 //! error as comments by [`Calibration::model_text`]), `K` parameter draws and diagnostic
-//! tables. Incidence and the per-partner mixes are estimated but not yet used by the engine
-//! (`docs/calibration.md`, "What the engine needs").
+//! tables. The engine simulates the incidence (`[incidence]` of the model) and the per-partner
+//! mixes (`Calibration::population` in Python); what it does not use yet is listed in
+//! `docs/calibration.md`, "What the engine needs".
 //!
 //! ```
 //! use rebatesim::calibrate::{calibrate, Options};
@@ -242,8 +243,7 @@ impl Calibration {
         );
         out.push_str("# Parameters marked (not used by the engine yet) are documented in docs/calibration.md.\n");
         for e in &self.estimates {
-            let unused = e.parameter.starts_with("incidence")
-                || e.parameter.contains("log_effect")
+            let unused = e.parameter.contains("log_effect")
                 || e.parameter.starts_with("categories");
             out.push_str(&format!(
                 "# {} = {} ± {} [{}, {}]{}; {}{}\n",
@@ -561,6 +561,18 @@ fn make_draws(
         for (g, f) in inc.iter().enumerate() {
             let se = (f.pi_ci.1 - f.pi_ci.0) / (2.0 * Z95);
             incidence.insert(cal.segments[g].clone(), (f.pi + se * z()).clamp(1e-6, 1.0));
+        }
+        // the model's incidence at the drawn values (per segment when it has segments)
+        if m.incidence.segments.is_empty() {
+            if let Some(v) = incidence.values().next() {
+                m.incidence.probability = steps::incidence::model_incidence(*v);
+            }
+        } else {
+            for (s, v) in m.incidence.segments.iter_mut() {
+                if let Some(d) = incidence.get(s) {
+                    *v = steps::incidence::model_incidence(*d);
+                }
+            }
         }
         m.validate()?;
         out.push(ParameterDraw {

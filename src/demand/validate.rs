@@ -19,6 +19,8 @@ impl Model {
         self.noise.check("noise", 0.0, 3.0, "a log-scale σ")?;
         self.churn
             .check("churn", 0.0, 1.0, "a monthly probability")?;
+        self.incidence
+            .check("incidence", 0.001, 1.0, "a monthly probability of buying")?;
         self.returns
             .check("returns", 0.0, 0.99, "a share of revenue")?;
         self.check_orders()?;
@@ -251,6 +253,11 @@ impl Model {
             self.churn
                 .segment_names()
                 .map(|s| (format!("churn.segments.{s}"), s)),
+        );
+        named.extend(
+            self.incidence
+                .segment_names()
+                .map(|s| (format!("incidence.segments.{s}"), s)),
         );
         named.extend(
             self.returns

@@ -131,11 +131,26 @@ impl Setup<'_> {
                 w.base[m] = f * sm[m] * w.market[m];
             }
         }
+        if sc.incidence < 1.0 {
+            Self::incidence(pk, sc.incidence, &mut w.base);
+        }
         for b in &mut w.base[churn_month..] {
             *b = 0.0;
         }
         if self.needs_orders {
             self.draw_orders(pk, sc.orders, w);
+        }
+    }
+
+    /// Purchase incidence `p` < 1 on a partner's monthly demand: month `m` buys when uniform
+    /// `m` of the partner's `Incidence` stream is below `p`, then its demand divided by `p`
+    /// (so the expected total is unchanged), else nothing.
+    #[inline(never)]
+    pub(crate) fn incidence(pk: u64, p: f64, base: &mut [f64]) {
+        let mut r = rng::stream_of(pk, Purpose::Incidence);
+        for b in base {
+            let u = rng::uniform_open0(&mut r);
+            *b = if u <= p { *b / p } else { 0.0 };
         }
     }
 

@@ -38,6 +38,8 @@ pub(crate) struct SegConst {
     pub(crate) churn: bool,
     pub(crate) returns: f64,
     pub(crate) orders: f64,
+    /// Purchase incidence: the probability of buying in a month (1: every month).
+    pub(crate) incidence: f64,
 }
 
 pub(crate) struct Setup<'p> {
@@ -465,6 +467,7 @@ impl<'p> Setup<'p> {
                 churn: h > 0.0,
                 returns: model.returns.get(name),
                 orders: model.orders.get(name),
+                incidence: model.incidence.get(name),
             });
         }
 

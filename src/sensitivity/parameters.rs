@@ -106,6 +106,7 @@ pub const PARAMETERS: &[Parameter] = &[
     p("partner_factor.sigma", 0.0, 3.0, true, false),
     p("noise.sigma", 0.0, 3.0, true, false),
     p("churn.monthly_hazard", 0.0, 1.0, true, true),
+    p("incidence.probability", 0.001, 1.0, true, true),
     p("returns.share", 0.0, 0.99, true, true),
     p("orders.per_month", 0.0, 10_000.0, true, false),
     p("orders.size_sigma", 0.0, 3.0, false, false),
@@ -164,6 +165,9 @@ fn slot<'m>(m: &'m mut Model, path: &str) -> Slot<'m> {
         "noise.sigma" => Slot::Segments(&mut m.noise.sigma, &mut m.noise.segments),
         "churn.monthly_hazard" => {
             Slot::Segments(&mut m.churn.monthly_hazard, &mut m.churn.segments)
+        }
+        "incidence.probability" => {
+            Slot::Segments(&mut m.incidence.probability, &mut m.incidence.segments)
         }
         "returns.share" => Slot::Segments(&mut m.returns.share, &mut m.returns.segments),
         "orders.per_month" => Slot::Segments(&mut m.orders.per_month, &mut m.orders.segments),

@@ -30,7 +30,14 @@ def test_calibrate_returns_a_model_with_estimates_and_draws():
     est = c.estimates.set_index("parameter")
     assert abs(est.loc["economics.unit_price", "value"] - 25.0) < 1e-3
     assert est.loc["incidence.probability", "value"] < 1.0
+    # the engine simulates the skipped months: the model carries the estimated incidence, and
+    # each draw its drawn value (docs/calibration.md, section 5.1)
+    pi = est.loc["incidence.probability", "value"]
+    assert c.model.to_dict()["incidence"]["probability"] == pytest.approx(pi, rel=1e-12)
+    assert "[incidence]" in c.model_text()
     assert len(c.draws) == 3 and all(isinstance(d, rs.Model) for d in c.draws)
+    drawn = [d.to_dict()["incidence"]["probability"] for d in c.draws]
+    assert drawn == [pytest.approx(next(iter(x.values()))) for x in c.draw_incidence]
     assert list(c.partners["partner_id"]) == [f"P{j}" for j in range(6)]
     assert "months" in c.diagnostics and len(c.diagnostics["months"]) == 26
     assert "26 months from 2024-01" in repr(c)

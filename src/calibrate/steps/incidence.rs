@@ -18,7 +18,7 @@ pub(in crate::calibrate) struct Incidence {
     pub inc_fits: Vec<IncidenceFit>,
 }
 
-/// Incidence and churn estimates; sets `model.churn`.
+/// Incidence and churn estimates; sets `model.churn` and `model.incidence`.
 pub(in crate::calibrate) fn incidence_and_churn(cx: &Ctx, acc: &mut Acc) -> Incidence {
     let Ctx {
         p,
@@ -99,11 +99,13 @@ pub(in crate::calibrate) fn incidence_and_churn(cx: &Ctx, acc: &mut Acc) -> Inci
     let pooled_fit = pooled.fit();
     push_inc(&pooled_fit, None, estimates);
     model.churn.monthly_hazard = pooled_fit.h.min(1.0);
+    model.incidence.probability = model_incidence(pooled_fit.pi);
     for g in 0..g_len {
         let f = stats[g].fit();
         if g_len > 1 {
             push_inc(&f, Some(g), estimates);
             model.churn.segments.insert(seg_name(g), f.h.min(1.0));
+            model.incidence.segments.insert(seg_name(g), model_incidence(f.pi));
         }
         inc_fits.push(f);
     }
@@ -113,17 +115,22 @@ pub(in crate::calibrate) fn incidence_and_churn(cx: &Ctx, acc: &mut Acc) -> Inci
             "{entrants} partners make their first purchase {k} or more months into the history: they are treated as new entrants (their months before it are not counted as skipped)"
         ));
     }
-    if pooled_fit.pi < 0.999 {
-        warnings.push(format!(
-            "partners skip months (probability of buying in a month {:.3}): the engine does not simulate purchase incidence yet, so the model's noise and levels describe buying months only (docs/calibration.md, \"What the engine needs\")",
-            pooled_fit.pi
-        ));
-    }
     Incidence {
         firsts,
         lasts,
         buys,
         k_rule,
         inc_fits,
+    }
+}
+
+/// An incidence estimate as the model file takes it: within the model's range (a probability
+/// of at least 0.001), and exactly 1 when the estimate is within 10⁻⁹ of it (every partner
+/// buys every month: the section is then left out of the file).
+pub(in crate::calibrate) fn model_incidence(pi: f64) -> f64 {
+    if !pi.is_finite() || pi >= 1.0 - 1e-9 {
+        1.0
+    } else {
+        pi.max(0.001)
     }
 }

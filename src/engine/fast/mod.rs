@@ -1,7 +1,7 @@
 //! The engine's fast path for the common shape of programme and model.
 //!
 //! When nothing in a run needs purchase *lines* — no behavioural response, no product
-//! categories, no returns, no orders, and only volume, growth and per-unit components — a
+//! categories, no returns, no months without purchases (incidence), no orders, and only volume, growth and per-unit components — a
 //! partner's purchases in a period are fully described by one number: the sum of its monthly
 //! purchases, each rounded to the minor unit. [`run_scenario`] then goes straight from the
 //! month's demand to that sum, the three measures of every component the partner is in
@@ -205,7 +205,8 @@ impl Plan {
         if s.behaviour || s.needs_orders || s.category_count != 1 {
             return None;
         }
-        if s.segs.iter().any(|sc| sc.returns != 0.0) {
+        // returns, and months without a purchase (incidence), are the general path's
+        if s.segs.iter().any(|sc| sc.returns != 0.0 || sc.incidence < 1.0) {
             return None;
         }
         if s.category_scope.iter().any(Option::is_none) {
