@@ -106,8 +106,8 @@ impl Default for Options {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Estimate {
     /// The parameter, named like the model file's field (e.g. `market.sigma`,
-    /// `noise.segments.retail`) or, for a parameter the model file does not have yet,
-    /// `incidence.segments.retail`, `seasonality.log_effect[0]`.
+    /// `incidence.segments.retail`) or, for a parameter the model file does not have,
+    /// `seasonality.log_effect[0]`.
     pub parameter: String,
     /// The segment it belongs to (`None` for the population).
     pub segment: Option<String>,
@@ -125,8 +125,8 @@ pub struct Estimate {
     pub method: String,
 }
 
-/// One parameter draw: a complete model plus the parameters the model file does not carry
-/// yet.
+/// One parameter draw: a complete model (its incidence included) and the drawn incidence per
+/// segment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParameterDraw {
     /// The model at the drawn parameters.
