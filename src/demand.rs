@@ -309,6 +309,11 @@ pub struct Economics {
     /// Category shares of revenue for partners without mix columns (shares sum to 1).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub category_mix: BTreeMap<String, f64>,
+    /// Revenue per unit of each line category (every category of the run, when given): a
+    /// line's units follow its category's price relative to the partner's other categories,
+    /// the partner's own units per revenue kept (docs/simulation.md).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub category_prices: BTreeMap<String, f64>,
 }
 
 /// Stretch to the next tier (see docs/simulation.md for the decision rule).

@@ -80,10 +80,85 @@ fn settlement_agrees_to_the_cent_on_every_line() {
 #[test]
 fn settlement_agrees_to_the_cent_with_months_without_purchases() {
     // purchase incidence: whole months without lines, the others scaled up
-    let model = format!("{RICH_MODEL}\n[incidence]\nprobability = 0.6\nsegments = {{ small = 0.4 }}\n");
-    let (lines, _) = check_agreement("10000000", &model, 2);
-    let (full, _) = check_agreement("10000000", RICH_MODEL, 2);
-    assert!(lines < full, "{lines} lines with incidence, {full} without");
+    let model = format!("{RICH_MODEL}\n[incidence]\nprobability = 0.6\nsegments = {{ b = 0.4 }}\n");
+    check_agreement("10000000", &model, 2);
+    let transactions = |text: &str| {
+        export_scenario(&rich_programme("10000000"), &rich_population(), &common::model(text), 11, 2)
+            .unwrap()
+            .transactions
+            .len()
+    };
+    let (skipping, every) = (transactions(&model), transactions(RICH_MODEL));
+    assert!(
+        (skipping as f64) < 0.75 * every as f64,
+        "{skipping} transaction lines with incidence, {every} without"
+    );
+}
+
+#[test]
+fn settlement_agrees_to_the_cent_with_category_prices() {
+    // each category's lines counted at its own price (the partner's units per revenue kept)
+    let model = format!(
+        "{RICH_MODEL}\n[economics.category_prices]\ntools = 80\nparts = 12.5\nservice = 31\n"
+    );
+    check_agreement("10000000", &model, 1);
+}
+
+#[test]
+fn category_prices_split_a_partners_units_by_category() {
+    use rebatesim::programme::Format;
+    let p = programme(
+        r#"
+name = "Units"
+currency = "EUR"
+start = 2027-01-01
+period = "year"
+periods = 1
+categories = ["tools", "parts"]
+[[components]]
+id = "tools"
+kind = "per_unit"
+categories = ["tools"]
+amount = 1
+[[components]]
+id = "parts"
+kind = "per_unit"
+categories = ["parts"]
+amount = 1
+"#,
+    );
+    let pop = rebatesim::population::Population::from_csv_str(
+        "partner_id,segment,baseline_revenue,unit_price,mix_tools,mix_parts\nP1,a,120000,20,0.5,0.5\n",
+        "partners.csv",
+    )
+    .unwrap();
+    let run = |extra: &str| {
+        let m = rebatesim::demand::Model::from_str(extra, Format::Toml, None).unwrap();
+        simulate(&p, &pop, &m, &SimOptions { scenarios: 1, seed: 1, ..Default::default() }).unwrap()
+    };
+    // by hand: 60,000 of each category. At the partner's price (20) 3,000 units each; with
+    // tools at 60 and parts at 15 (units per revenue 1/60 and 1/15, mean 1/24), the partner's
+    // units per revenue 1/20 are split 20/24·... : tools 60,000 / 60 · (24 / 20) = 1,200 units,
+    // parts 60,000 / 15 · (24 / 20) = 4,800 units; 6,000 in all, as before
+    let flat = run("");
+    let priced = run("[economics.category_prices]\ntools = 60\nparts = 15\n");
+    let per = |r: &rebatesim::engine::SimResult, c: usize| {
+        let names = ["tools", "parts"];
+        let at = r.components.iter().position(|x| x == names[c]).unwrap();
+        r.component_payout[at]
+    };
+    assert!((per(&flat, 0) - 3000.0).abs() < 1.0 && (per(&flat, 1) - 3000.0).abs() < 1.0, "{:?}", flat.component_payout);
+    assert!((per(&priced, 0) - 1200.0).abs() < 1.0, "{:?}", priced.component_payout);
+    assert!((per(&priced, 1) - 4800.0).abs() < 1.0, "{:?}", priced.component_payout);
+    // a price for a category the run does not have, or a category without a price, is an error
+    let m = rebatesim::demand::Model::from_str("[economics.category_prices]\ntools = 60\nbolts = 3\n", Format::Toml, None).unwrap();
+    let e = simulate(&p, &pop, &m, &SimOptions { scenarios: 1, ..Default::default() }).unwrap_err().to_string();
+    assert!(e.contains("economics.category_prices.bolts") && e.contains("known: tools, parts"), "{e}");
+    let m = rebatesim::demand::Model::from_str("[economics.category_prices]\ntools = 60\n", Format::Toml, None).unwrap();
+    let e = simulate(&p, &pop, &m, &SimOptions { scenarios: 1, ..Default::default() }).unwrap_err().to_string();
+    assert!(e.contains("category 'parts' has no price"), "{e}");
+    let e = rebatesim::demand::Model::from_str("[economics.category_prices]\ntools = -1\n", Format::Toml, None).unwrap_err().to_string();
+    assert!(e.contains("economics.category_prices.tools: expected a price"), "{e}");
 }
 
 #[test]

@@ -429,6 +429,7 @@ pub fn calibrate_with(
     let totals = steps::ratios::returns_share(&cx, &mut acc);
     steps::ratios::orders(&cx, &mut acc);
     steps::ratios::unit_price(&cx, &totals, &mut acc);
+    steps::ratios::category_prices(&cx, &mut acc);
     // 8. category mixes: segment mix, Dirichlet-type shrinkage of each partner's mix
     let (mixes, mix_weight) = steps::mixes::category_mixes(&cx, &mut acc);
     // 9. per-partner table

@@ -36,6 +36,9 @@ pub(crate) struct Panel {
     /// Gross revenue per category, `[(partner * T + t) * C + c]` (single precision: only
     /// shares are read from it).
     pub cat_rev: Vec<f32>,
+    /// Gross revenue and units per partner and category over the whole history,
+    /// `[partner * C + c]` (the category prices).
+    pub cat_totals: Vec<(f64, f64)>,
     /// Partners of the partner table without any purchase in the history.
     pub zero_partners: Vec<String>,
 }
@@ -100,6 +103,7 @@ pub(crate) fn build(
     let mut returns = vec![0.0f64; cells];
     let mut units = vec![0.0f64; cells];
     let mut cat_rev = vec![0.0f32; cells * n_cat];
+    let mut cat_totals = vec![(0.0f64, 0.0f64); n_all * n_cat];
     let mut month_lines = vec![0usize; t_len];
     let mut order_pairs: Vec<(u64, f64)> = Vec::new();
     for i in 0..tx.len() {
@@ -116,6 +120,9 @@ pub(crate) fn build(
             month_lines[t] += 1;
             if let Some(Some(c)) = tx.category.as_ref().map(|v| v[i]) {
                 cat_rev[cell * n_cat + c as usize] += rev as f32;
+                let tot = &mut cat_totals[p * n_cat + c as usize];
+                tot.0 += rev;
+                tot.1 += f64_of(tx.quantity[i]);
             }
             if let Some(Some(o)) = tx.order.as_ref().map(|v| v[i]) {
                 order_pairs.push((((cell as u64) << 32) | o as u64, rev));
@@ -170,6 +177,10 @@ pub(crate) fn build(
     let (gross_k, returns_k, units_k, orders_k, cat_k) = keep_rows(
         &keep, n_all, t_len, n_cat, gross, returns, units, orders_all, cat_rev,
     );
+    let cat_totals: Vec<(f64, f64)> = keep
+        .iter()
+        .flat_map(|&p| cat_totals[p * n_cat..(p + 1) * n_cat].iter().copied())
+        .collect();
     let first_y = first.div_euclid(12) as i32;
     let first_m = first.rem_euclid(12) as u32 + 1;
     Ok(Panel {
@@ -189,6 +200,7 @@ pub(crate) fn build(
         orders: orders_k,
         order_ss: order_ss_all,
         cat_rev: cat_k,
+        cat_totals,
         zero_partners,
     })
 }

@@ -135,6 +135,14 @@ impl Model {
                 "a fraction of revenue",
             )?;
         }
+        for (c, &v) in &self.economics.category_prices {
+            if !crate::population::unit_price_ok(v) {
+                return Err(Error::model(
+                    format!("economics.category_prices.{c}"),
+                    format!("expected a price from 0.000001 to below 10^15, found {v}"),
+                ));
+            }
+        }
         self.check_category_mix()
     }
 

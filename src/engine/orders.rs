@@ -63,8 +63,11 @@ impl Setup<'_> {
             unreachable!("measure_order_cells of a logistics component");
         };
         let min_q = *min_quantity;
-        let qpm = self.partners[i].qpm;
         let category_count = self.category_count;
+        // the largest of the partner's lines' units per revenue bounds every line's
+        let qpm = (0..category_count)
+            .map(|j| self.line_qpm(i, j))
+            .fold(0.0, f64::max);
         let first_month = k * self.months_per_period;
         let (mut n, mut r, mut q) = (0.0, 0.0, 0.0);
         for mp in 0..self.months_per_period {
@@ -107,7 +110,7 @@ impl Setup<'_> {
                 if category_slot[j].is_none() || cj == 0.0 {
                     continue;
                 }
-                split_line(cj, line_qty(cj, qpm), &w.order_w[a..b], &mut w.split);
+                split_line(cj, line_qty(cj, self.line_qpm(i, j)), &w.order_w[a..b], &mut w.split);
                 // an order without a line adds +0 to sums that are +0 or more: no change, so
                 // every order adds its share without a test
                 let parts = w.split.rev.iter().zip(&w.split.qty);

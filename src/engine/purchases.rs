@@ -128,7 +128,8 @@ impl Setup<'_> {
                     continue;
                 }
                 let cat = if self.cats.is_empty() { NONE } else { j as u32 };
-                let q = line_qty(cents, pc.qpm);
+                let qpm = self.line_qpm(i, j);
+                let q = line_qty(cents, qpm);
                 w.aggq[2 * j] += q;
                 if lines {
                     // a line for settlement (split over orders or not: the split keeps the
@@ -171,7 +172,7 @@ impl Setup<'_> {
                     0.0
                 };
                 if ret != 0.0 {
-                    let q = line_qty(ret, pc.qpm);
+                    let q = line_qty(ret, qpm);
                     w.aggq[2 * j + 1] += q;
                     if lines {
                         w.period_lines += 1;

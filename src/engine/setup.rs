@@ -60,6 +60,12 @@ pub(crate) struct Setup<'p> {
     pub(crate) partners: Vec<PartnerConst>,
     /// n × category_count category shares (all 1.0 with category_count = 1 when uncategorised).
     pub(crate) mix: Vec<f64>,
+    /// Units per revenue of each line category relative to the partner's mix
+    /// ([`Setup::category_units`]): n × category_count factors on the partner's `qpm`; empty
+    /// when the model gives no category prices (every line at the partner's `qpm`).
+    pub(crate) cat_qpm: Vec<f64>,
+    /// Per line category: units per revenue (1 / the model's category price).
+    pub(crate) cat_units: Vec<f64>,
     /// n × component_count.
     pub(crate) active: Vec<bool>,
     pub(crate) segs: Vec<SegConst>,
@@ -149,6 +155,7 @@ impl<'p> Setup<'p> {
         let (cats, mix) = Self::line_categories(p, pop, model)?;
         let category_count = cats.len().max(1);
         let category_scope = Self::scope_of_categories(p, &prep, &cats)?;
+        let cat_units = Self::category_units_of(model, &cats)?;
         let gross: Vec<bool> = p
             .components
             .iter()
@@ -180,6 +187,8 @@ impl<'p> Setup<'p> {
             gross,
             partners,
             mix,
+            cat_qpm: Vec::new(),
+            cat_units,
             active,
             segs,
             segment_count,
@@ -202,9 +211,70 @@ impl<'p> Setup<'p> {
             cancel: None,
         };
         setup.apply_uplift(model);
+        setup.category_qpm();
         setup.fast = fast::Plan::new(&setup);
         setup.partner_ladder = setup.partner_ladders();
         Ok(setup)
+    }
+
+    /// Units per revenue of each line category from the model's `economics.category_prices`
+    /// (empty without them). Given, they price every line category, and only those.
+    fn category_units_of(model: &Model, cats: &[String]) -> Result<Vec<f64>> {
+        let prices = &model.economics.category_prices;
+        if prices.is_empty() {
+            return Ok(Vec::new());
+        }
+        for c in prices.keys() {
+            if !cats.iter().any(|x| x == c) {
+                return Err(Error::model(
+                    format!("economics.category_prices.{c}"),
+                    format!(
+                        "category '{c}' is not a line category of the run (known: {})",
+                        if cats.is_empty() { "none: no category mix".to_string() } else { cats.join(", ") }
+                    ),
+                ));
+            }
+        }
+        cats.iter()
+            .map(|c| {
+                prices.get(c).map(|p| 1.0 / p).ok_or_else(|| {
+                    Error::model(
+                        "economics.category_prices",
+                        format!("category '{c}' has no price: give a price for every line category ({})", cats.join(", ")),
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// Each partner's units per revenue by line category (`cat_qpm`, factors on its `qpm`):
+    /// category `j`'s units per revenue `u_j` over the partner's mix-weighted mean
+    /// `Σ_k mix_k u_k`, so that its lines split its units by category price while its total
+    /// units per revenue stay its own. Called again when a forecast conditions the mix.
+    pub(crate) fn category_qpm(&mut self) {
+        if self.cat_units.is_empty() {
+            return;
+        }
+        let cc = self.category_count;
+        self.cat_qpm.clear();
+        self.cat_qpm.reserve(self.partners.len() * cc);
+        for mix in self.mix.chunks_exact(cc) {
+            let mean: f64 = mix.iter().zip(&self.cat_units).map(|(m, u)| m * u).sum();
+            for &u in &self.cat_units {
+                self.cat_qpm.push(if mean > 0.0 { u / mean } else { 1.0 });
+            }
+        }
+    }
+
+    /// Units (in millionths) per minor unit of revenue of partner `i`'s lines in category `j`.
+    #[inline]
+    pub(crate) fn line_qpm(&self, i: usize, j: usize) -> f64 {
+        let q = self.partners[i].qpm;
+        if self.cat_qpm.is_empty() {
+            q
+        } else {
+            q * self.cat_qpm[i * self.category_count + j]
+        }
     }
 
     /// The model is valid and knows the population's segments, the population has partners,

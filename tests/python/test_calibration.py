@@ -65,9 +65,9 @@ def test_population_carries_each_partners_calibrated_mix():
     for row in h.itertuples(index=False):
         j = int(row.partner_id[1:])
         share_b = (j + 1) / 8
-        for cat, share in (("a", 1 - share_b), ("b", share_b)):
-            lines.append((row.partner_id, row.date, round(row.quantity * share, 6), round(row.revenue * share, 2),
-                          row.order_id, cat))
+        for cat, share, price in (("a", 1 - share_b, 20.0), ("b", share_b, 100.0)):
+            revenue = round(row.revenue * share, 2)
+            lines.append((row.partner_id, row.date, round(revenue / price, 6), revenue, row.order_id, cat))
     history = pd.DataFrame(lines, columns=["partner_id", "date", "quantity", "revenue", "order_id", "category"])
     partners = pd.DataFrame({"partner_id": [f"P{j}" for j in range(6)], "segment": ["trade"] * 6})
     with pytest.warns(UserWarning):
@@ -92,3 +92,13 @@ def test_population_carries_each_partners_calibrated_mix():
     # the calibration's own CSV (6 decimals) and this table are both valid populations
     assert len(rs.Population.from_csv(pop)) == 3
     assert len(rs.Population.from_csv(c.partners.drop(columns=["mix_weight"]).assign(baseline_revenue=1000.0))) == 6
+    # each category's unit price (revenue per unit of its lines), which the simulation uses to
+    # count a category's units, and the calibrated model runs on the calibrated population
+    prices = c.model.to_dict()["economics"]["category_prices"]
+    assert prices == {"a": pytest.approx(20.0, rel=1e-6), "b": pytest.approx(100.0, rel=1e-6)}
+    est = c.estimates.set_index("parameter")
+    assert est.loc["economics.category_prices.b", "value"] == pytest.approx(100.0, rel=1e-6)
+    programme = rs.Programme.new("Units", "EUR", "2027-01-01", "year", 1,
+                                 [rs.per_unit("b_units", 1, categories=["b"])], categories=["a", "b"])
+    r = rs.simulate(programme, pop.assign(unit_price=40.0), c.model, scenarios=5, seed=1, progress=False)
+    assert r.payout.mean() > 0

@@ -222,3 +222,50 @@ pub(in crate::calibrate) fn unit_price(cx: &Ctx, totals: &PartnerTotals, acc: &m
         }
     }
 }
+
+/// The unit price of each category (with a category column and units in the history): a
+/// ratio of sums over the partners, partner-clustered SE. Sets
+/// `model.economics.category_prices` when every category has units and a valid price, so the
+/// simulation counts a category's units at its own price (docs/simulation.md).
+pub(in crate::calibrate) fn category_prices(cx: &Ctx, acc: &mut Acc) {
+    let p = cx.p;
+    let nc = p.categories.len();
+    if nc == 0 {
+        return;
+    }
+    let Acc {
+        estimates, model, ..
+    } = acc;
+    let mut prices = std::collections::BTreeMap::new();
+    let mut all = true;
+    for (c, name) in p.categories.iter().enumerate() {
+        let units: f64 = (0..cx.n).map(|i| p.cat_totals[i * nc + c].1).sum();
+        if !(units > 0.0) {
+            all = false;
+            continue;
+        }
+        let (r, se) = ratio_of_sums(
+            cx.n,
+            &|i| p.cat_totals[i * nc + c].0,
+            &|i| p.cat_totals[i * nc + c].1,
+            &|_| true,
+        );
+        estimates.push(est(
+            format!("economics.category_prices.{name}"),
+            None,
+            r,
+            se,
+            (r - Z95 * se, r + Z95 * se),
+            None,
+            "ratio of sums of the category's positive lines; partner-clustered SE; normal interval",
+        ));
+        if crate::population::unit_price_ok(r) {
+            prices.insert(name.clone(), r);
+        } else {
+            all = false;
+        }
+    }
+    if all {
+        model.economics.category_prices = prices;
+    }
+}

@@ -75,6 +75,13 @@ fn precision(shares: &[(Vec<f64>, f64)], pooled: &[f64]) -> Option<f64> {
 /// the actuals. `own_mix`: the partner table gave each partner its own mix (the prior mean);
 /// else the prior mean is the segment's pooled actual shares.
 pub(crate) fn condition_mix(s: &mut Setup, ev: &MixEvidence, own_mix: bool) {
+    condition_shares(s, ev, own_mix);
+    // the lines' units by category follow the conditioned mix and units per revenue
+    s.category_qpm();
+}
+
+/// [`condition_mix`] but for the category units.
+fn condition_shares(s: &mut Setup, ev: &MixEvidence, own_mix: bool) {
     let n = s.partners.len();
     let cc = s.category_count;
     if ev.lines.len() != n {
