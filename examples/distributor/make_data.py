@@ -288,12 +288,19 @@ def make_history(partners):
     print(f"history 2024-2026: {len(history_partners)} partners, {len(lines)} lines")
 
 
-def history_lines(partners, rng, truth=None, years=HISTORY_YEARS):
+def history_lines(partners, rng, truth=None, years=HISTORY_YEARS, leavers_leave_within=True):
     """The history's lines (partner_id, date, quantity, revenue, category, order_id) and its
     partners (partner_id, segment), drawn from ``rng`` at the parameters ``truth`` (default
     TRUTH) for ``partners`` (dicts with partner_id, segment, baseline_revenue, mix; each
     scaled so that its last year's purchases equal its baseline_revenue). Also used by
-    scripts/calibration_out_of_sample.py to draw synthetic worlds."""
+    scripts/calibration_out_of_sample.py to draw synthetic worlds.
+
+    ``leavers_leave_within``: the extra partners who leave (``-X`` ids) stop inside the
+    history (the bundled example: partners who left before 2027). An out-of-sample study
+    that forecasts the history's last year needs False: otherwise every leaver still buying
+    at the start of that year is certain to stop within it, a churn no model of the earlier
+    years can know; with False a leaver's churn month is geometric and may fall after the
+    history."""
     T = 12 * len(years)
     HISTORY_YEARS = years
     tr = truth or TRUTH
@@ -325,7 +332,8 @@ def history_lines(partners, rng, truth=None, years=HISTORY_YEARS):
         start = 0 if leaver or rng.random() >= 0.125 else rng.randint(6, 30)
         stop = T
         if leaver:
-            stop = 1 + min(int(math.log(1 - rng.random()) / math.log(1 - tr["hazard"][g] * 4)), T - 2)
+            months_alive = int(math.log(1 - rng.random()) / math.log(1 - tr["hazard"][g] * 4))
+            stop = 1 + min(months_alive, T - 2) if leavers_leave_within else min(1 + months_alive, T)
         months = [0.0] * T
         for t in range(start, stop):
             if rng.random() >= tr["incidence"][g]:
