@@ -4,9 +4,11 @@
 //! field in declaration order (`#[serde(flatten)]` fields inline); a nested struct or map as
 //! a `struct` column, a sequence as a `list`, `None` as null, text (and what serializes as
 //! text: dates, exact decimals) as `utf8`, whole numbers as `int64` / `uint64`, other numbers
-//! as `float64` (NaN kept), `bool` as `boolean`; a field that is null in every row as `null`.
-//! The same values, in the same order, as the record's JSON.
+//! as `float64`, `bool` as `boolean`; a field that is null in every row as `null`. The same
+//! values, in the same order, as the record's JSON: an undefined number (NaN, infinite) is
+//! null, as JSON writes it.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow_array::{
@@ -29,8 +31,11 @@ enum Value {
     Float(f64),
     Text(String),
     List(Vec<Value>),
-    Object(Vec<(String, Value)>),
+    Object(Vec<(Key, Value)>),
 }
+
+/// A field name: a struct's (static) or a map's.
+type Key = Cow<'static, str>;
 
 /// The serde error of [`to_value`].
 #[derive(Debug)]
@@ -58,8 +63,8 @@ struct Seq(Vec<Value>);
 
 /// A struct or map being serialized (`key`: a map's pending key).
 struct Obj {
-    fields: Vec<(String, Value)>,
-    key: Option<String>,
+    fields: Vec<(Key, Value)>,
+    key: Option<Key>,
 }
 
 type R = std::result::Result<Value, SerError>;
@@ -107,10 +112,14 @@ impl ser::Serializer for ToValue {
         Ok(Value::UInt(v))
     }
     fn serialize_f32(self, v: f32) -> R {
-        Ok(Value::Float(v.into()))
+        self.serialize_f64(v.into())
     }
     fn serialize_f64(self, v: f64) -> R {
-        Ok(Value::Float(v))
+        Ok(if v.is_finite() {
+            Value::Float(v)
+        } else {
+            Value::Null
+        })
     }
     fn serialize_char(self, v: char) -> R {
         Ok(Value::Text(v.to_string()))
@@ -147,7 +156,7 @@ impl ser::Serializer for ToValue {
         value: &T,
     ) -> R {
         Ok(Value::Object(vec![(
-            variant.to_owned(),
+            Cow::Borrowed(variant),
             value.serialize(ToValue)?,
         )]))
     }
@@ -258,7 +267,7 @@ impl ser::SerializeMap for Obj {
         key: &T,
     ) -> std::result::Result<(), SerError> {
         self.key = Some(match key.serialize(ToValue)? {
-            Value::Text(s) => s,
+            Value::Text(s) => Cow::Owned(s),
             other => return Err(SerError(format!("a map key must be text, found {other:?}"))),
         });
         Ok(())
@@ -288,7 +297,7 @@ impl ser::SerializeStruct for Obj {
         value: &T,
     ) -> std::result::Result<(), SerError> {
         self.fields
-            .push((key.to_owned(), value.serialize(ToValue)?));
+            .push((Cow::Borrowed(key), value.serialize(ToValue)?));
         Ok(())
     }
     fn end(self) -> R {
@@ -321,7 +330,7 @@ enum Kind {
     Float,
     Text,
     List(Box<Kind>),
-    Object(Vec<(String, Kind)>),
+    Object(Vec<(Key, Kind)>),
 }
 
 /// The kind of a column holding values of kind `a` and `v`.
@@ -339,9 +348,17 @@ fn merge(a: Kind, v: &Value) -> Result<Kind> {
             Kind::List(Box::new(items.iter().try_fold(*e, merge)?))
         }
         (Kind::Object(mut fields), Value::Object(values)) => {
-            for (name, v) in values {
-                match fields.iter_mut().find(|(n, _)| n == name) {
-                    Some((_, k)) => *k = merge(std::mem::replace(k, Kind::Null), v)?,
+            for (i, (name, v)) in values.iter().enumerate() {
+                // a record's fields come in the same order in every row: look there first
+                let at = match fields.get(i) {
+                    Some((n, _)) if n == name => Some(i),
+                    _ => fields.iter().position(|(n, _)| n == name),
+                };
+                match at {
+                    Some(j) => {
+                        let k = std::mem::replace(&mut fields[j].1, Kind::Null);
+                        fields[j].1 = merge(k, v)?;
+                    }
                     None => fields.push((name.clone(), merge(Kind::Null, v)?)),
                 }
             }
@@ -383,10 +400,10 @@ fn data_type(k: &Kind) -> DataType {
     }
 }
 
-fn struct_fields(fields: &[(String, Kind)]) -> Fields {
+fn struct_fields(fields: &[(Key, Kind)]) -> Fields {
     fields
         .iter()
-        .map(|(n, k)| Field::new(n, data_type(k), true))
+        .map(|(n, k)| Field::new(n.as_ref(), data_type(k), true))
         .collect()
 }
 
@@ -477,15 +494,20 @@ fn array(k: &Kind, values: &[&Value]) -> Result<ArrayRef> {
 }
 
 /// `values` (objects or null) as a struct array of `fields`.
-fn object(fields: &[(String, Kind)], values: &[&Value]) -> Result<StructArray> {
+fn object(fields: &[(Key, Kind)], values: &[&Value]) -> Result<StructArray> {
     const NULL: Value = Value::Null;
     let columns = fields
         .iter()
-        .map(|(name, k)| {
+        .enumerate()
+        .map(|(i, (name, k))| {
             let column: Vec<&Value> = values
                 .iter()
                 .map(|v| match v {
-                    Value::Object(f) => f.iter().find(|(n, _)| n == name).map_or(&NULL, |(_, v)| v),
+                    // at the same position in every row, unless a row lacks a field
+                    Value::Object(f) => match f.get(i) {
+                        Some((n, v)) if n == name => v,
+                        _ => f.iter().find(|(n, _)| n == name).map_or(&NULL, |(_, v)| v),
+                    },
                     _ => &NULL,
                 })
                 .collect();
@@ -598,7 +620,8 @@ mod tests {
         assert_eq!((amount.value(0), amount.value(1)), ("123.45", "-0.5"));
         let value = b.column(3).as_primitive::<Float64Type>();
         assert_eq!(value.value(1).to_bits(), (-0.0f64).to_bits());
-        assert!(b.column(4).as_primitive::<Float64Type>().value(0).is_nan());
+        // NaN as JSON writes it: null
+        assert!(b.column(4).is_null(0) && b.column(4).is_valid(1));
         let extra = b.column(5).as_struct();
         assert!(extra.is_null(0) && extra.is_valid(1));
         assert_eq!(extra.column(1).as_primitive::<Float64Type>().value(1), 0.5);

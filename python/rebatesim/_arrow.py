@@ -8,7 +8,7 @@ the package always gave:
 - :func:`arrays`: NumPy arrays per column (a fixed-size list column as a 2-D array);
 - :func:`row`: a one-row table (a result's metadata) as a dict;
 - :func:`records`: a table of records (the core's ``rebatesim::records``: structs, lists)
-  as the list of dicts its JSON gave, undefined numbers as None;
+  as the list of dicts its JSON gave (undefined numbers None);
 - :func:`summaries`: a summaries table (outcome, statistic, value, se rows) as the nested
   dicts of statistics the package reports.
 
@@ -27,7 +27,7 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["arrays", "frame", "json_like", "records", "row", "sorted_keys", "summaries", "table"]
+__all__ = ["arrays", "frame", "records", "row", "sorted_keys", "summaries", "table"]
 
 _DATETIME: Any = None
 
@@ -144,21 +144,8 @@ def sorted_keys(value: Any) -> Any:
     return value
 
 
-def json_like(value: Any) -> Any:
-    """``value`` with every non-finite float (NaN, ±inf) as None, recursively: the values the
-    core's JSON gave (it wrote undefined numbers as null) from an Arrow table's, which keeps
-    them as NaN."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: json_like(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [json_like(v) for v in value]
-    return value
-
-
 def records(source: Any) -> List[Dict[str, Any]]:
-    """The rows of a table of records as dicts (structs as dicts, lists as lists, fields in
-    column order), undefined numbers as None (:func:`json_like`)."""
-    rows: List[Dict[str, Any]] = json_like(table(source).to_pylist())
+    """The rows of a table of records (``rebatesim::records``: undefined numbers already null,
+    as in JSON) as dicts: structs as dicts, lists as lists, fields in column order."""
+    rows: List[Dict[str, Any]] = table(source).to_pylist()
     return rows

@@ -3,8 +3,8 @@
 //! - **report** (`records::batch(&[forecast.report()])`, [`crate::records`]): one row, a
 //!   column per part of [`super::ForecastReport`] in its order (the metadata, the
 //!   distributions and estimates as structs, the breakdowns, journal, ledger rows, watch list
-//!   and cash schedule as lists of structs; exact amounts as their decimal text, as in the
-//!   report's JSON); the ledger rows and journal summary at other levels the same way, a
+//!   and cash schedule as lists of structs; exact amounts as their decimal text and
+//!   undefined numbers as null, as in the report's JSON); the ledger rows and journal summary at other levels the same way, a
 //!   row each;
 //! - **totals** ([`Forecast::totals_batch`]): a row per scenario: `total_payout` (after the
 //!   budget) and `total_payout_before_budget`;
