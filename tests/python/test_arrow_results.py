@@ -164,3 +164,31 @@ def test_backtest_tables_are_arrow(inputs):
     # a method against itself: no difference, on every row
     assert all(d == 0 for d in pa.table(core.paired(a, a)).column("difference").to_pylist())
     assert list(bt.paired(a, b).columns[:3]) == ["method", "against", "month_end"]
+
+
+def test_forecast_tables_are_arrow():
+    import pandas as pd
+    import pyarrow as pa
+
+    e = rs.example_path
+    tx = pd.read_csv(e("transactions.csv"))
+    tx = tx[tx["date"] <= "2027-04-30"]
+    f = rs.forecast(e("programme.toml"), e("partners.csv"), e("model.toml"), tx, as_of="2027-04-30",
+                    scenarios=12, seed=2, progress=False)
+    core = f._core
+    report = pa.table(core.report())
+    assert report.num_rows == 1 and report.column_names == list(f.to_dict())
+    # exact amounts cross as their decimal text, dates as ISO text, rows as lists of structs
+    journal_summary = report.schema.field("journal_summary").type
+    assert pa.types.is_list(journal_summary) and pa.types.is_struct(journal_summary.value_type)
+    assert journal_summary.value_type.field("amount").type == pa.string()
+    assert report.column("as_of").to_pylist() == ["2027-04-30"]
+    totals = pa.table(core.totals())
+    assert totals.column_names == ["total_payout", "total_payout_before_budget"] and totals.num_rows == 12
+    assert np.array_equal(totals.column(0).to_numpy(), f.payout)
+    # the parts add up: the components' payouts are the total, scenario by scenario
+    parts = sum(pa.table(core.component_payout(c)).column("payout").to_numpy() for c in range(len(f.by_component())))
+    assert np.allclose(parts, f.payout, rtol=1e-12, atol=1e-6)
+    ledger = _arrow.records(core.ledger("partner"))
+    assert ledger and {"component", "partner_id"} <= set(ledger[0])
+    assert _arrow.records(core.journal_summary(False)) == f.to_dict()["journal_summary"]
