@@ -33,7 +33,7 @@ def runner(which: str) -> Tuple[Callable[..., Any], Callable[[Any], Any]]:
         tx = pd.read_csv(rs.example_path("transactions.csv"))
         tx = tx[tx["date"] <= "2027-06-30"]
         return (lambda **kw: rs.forecast(prog, parts, model, tx, as_of="2027-06-30", scenarios=200, seed=1,
-                                         progress=False, **kw)), (lambda r: r._core.report_json())
+                                         progress=False, **kw)), (lambda r: r.to_json())
     raise SystemExit(f"expected sensitivity or forecast, found {which!r}")
 
 

@@ -63,6 +63,7 @@ pub mod money;
 pub mod outcomes;
 pub mod population;
 pub mod programme;
+pub mod records;
 pub mod rng;
 pub mod request;
 pub mod rules;

@@ -9,6 +9,8 @@
 //! To add an outcome: add the field to [`SimResult`], then one [`Outcome`] entry below (in
 //! the order it should appear in tables).
 
+pub mod arrow;
+
 use serde::Serialize;
 
 use crate::engine::SimResult;

@@ -210,10 +210,10 @@ def model_shard_task(programme: str, inputs: Inputs, model: Optional[str], run: 
 
 
 def sensitivity(executor: Any, programme: Any, population: Any, model: Any, specs: Any, run: "_RunArgs",
-                progress: Optional[Callable[[int, int], Any]] = None) -> str:
+                progress: Optional[Callable[[int, int], Any]] = None) -> "_core.SensitivityResult":
     """A sensitivity analysis on the executor: the base run and each assumption's low and
     high run, each cut into scenario ranges, all submitted at once; merged by the core in
-    scenario order (bit-identical to ``_core.sensitivity``). The JSON text of the analysis."""
+    scenario order (bit-identical to ``_core.sensitivity``)."""
     _no_precision(run)
     models: List[Optional[str]] = [None, *_core.sensitivity_models(model._core, specs)]
     inputs = Inputs(population, model)
@@ -224,8 +224,7 @@ def sensitivity(executor: Any, programme: Any, population: Any, model: Any, spec
     flat = submit_all(executor, tasks, _scaled(progress, scenarios * len(models)))
     k = len(cut)
     runs = [flat[i * k:(i + 1) * k] for i in range(len(models))]
-    out: str = _core.sensitivity_merge(programme._spec, population._core, model._core, specs, runs)
-    return out
+    return _core.sensitivity_merge(programme._spec, population._core, model._core, specs, runs)
 
 
 def backtest_task(programme: str, inputs: Inputs, options: Dict[str, Any], start: int, end: int) -> bytes:

@@ -26,7 +26,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, cast
 import numpy as np
 import pandas as pd
 
-from . import _checks, _core, _executor
+from . import _arrow, _checks, _core, _executor
 from ._inputs import as_model, as_population, as_programme
 from ._run import with_progress
 
@@ -62,7 +62,7 @@ class BacktestResult:
     def __init__(self, core: Any) -> None:
         self._core = core
         self._decimals = 2  # the currency's minor unit, for the files (set by backtest())
-        meta = core.meta()
+        meta = _arrow.row(core.meta())
         self.programme: str = meta["programme"]
         self.currency: str = meta["currency"]
         self.methods: List[str] = list(meta["methods"])
@@ -72,11 +72,14 @@ class BacktestResult:
         self.forecast_seed: int = meta["forecast_seed"]
         self.years: int = meta["years"]
         self.has_intervals = dict(zip(self.methods, meta["has_intervals"]))
-        self.realised: np.ndarray = core.realised()
+        self.realised: np.ndarray = _arrow.arrays(core.realised())["realised"]
         self.coverage: pd.DataFrame = self._frame(core.coverage())
         self.errors: pd.DataFrame = self._frame(core.errors())
 
-    def _frame(self, cols: Dict[str, Any]) -> pd.DataFrame:
+    def _frame(self, rows: Any) -> pd.DataFrame:
+        """A DataFrame of one of the core's row tables (coverage, errors, paired), with the
+        as-of date of each row's month end ("all" for the pooled row)."""
+        cols: Dict[str, Any] = _arrow.table(rows).to_pydict()
         df = pd.DataFrame(cols)
         dates = dict(zip(self.month_ends, self.as_of))
         df["month_end"] = pd.array(df["month_end"].tolist(), dtype="Int64")
@@ -87,15 +90,16 @@ class BacktestResult:
     def estimates(self, method: str) -> pd.DataFrame:
         """Expected-value estimates of ``method``: one row per year, one column per month end
         (labelled by its date)."""
-        return pd.DataFrame(self._core.estimates(method), columns=self.as_of)
+        return pd.DataFrame(_arrow.arrays(self._core.estimates(method))["estimate"], columns=self.as_of)
 
     def intervals(self, method: str, level: float = 0.9) -> Optional[Tuple[pd.DataFrame, pd.DataFrame]]:
         """Lower and upper bounds of ``method``'s central interval at ``level`` (0.8 or 0.9),
         years × month ends; ``None`` for a method without intervals."""
-        r = self._core.intervals(method, level)
-        if r is None:
+        t = self._core.intervals(method, level)
+        if t is None:
             return None
-        return (pd.DataFrame(r[0], columns=self.as_of), pd.DataFrame(r[1], columns=self.as_of))
+        r = _arrow.arrays(t)
+        return (pd.DataFrame(r["lower"], columns=self.as_of), pd.DataFrame(r["upper"], columns=self.as_of))
 
     def paired(self, method: str, against: str) -> pd.DataFrame:
         """Paired comparison on the same years: per month end and pooled, the mean of

@@ -12,13 +12,12 @@ common random numbers, each design's results and its paired differences against 
 
 from __future__ import annotations
 
-import json
 import os
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union, cast
 
 import numpy as np
 
-from . import _checks, _core, _executor, _format
+from . import _arrow, _checks, _core, _executor, _format
 from ._demand_warning import warn_if_riskless
 from ._display import comparison_html
 from ._format import num
@@ -95,11 +94,13 @@ def compare(
             names, [p._spec for p in progs], pop._core, mod._core, kw, progress=callback))
     segments = pop._core.partner_segments()
     results = {
-        name: SimulationResult(core.meta(i), core.summaries(i), core.per_scenario(i), core.matrices(i),
-                               core.partner_ids(i), progs[i], model=mod, partner_segments=segments)
+        name: SimulationResult._from_core(core.meta(i), core.summaries(i), core.scenarios(i), core.partners(i),
+                                          progs[i], model=mod, partner_segments=segments)
         for i, name in enumerate(core.names())
     }
-    return Comparison(results, json.loads(core.differences()))
+    differences = [_arrow.sorted_keys({"reference": key[0], "design": key[1], **summaries})
+                   for key, summaries in _arrow.summaries(core.differences(), ("reference", "design"))]
+    return Comparison(results, differences)
 
 
 class Comparison:

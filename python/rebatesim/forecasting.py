@@ -25,13 +25,12 @@ reconciliation, the liability roll-forward, the GL journal and the audit manifes
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 from typing import Any, Dict, Optional, Tuple, Union
 
 import numpy as np
 
-from . import _checks, _core, _executor, _format
+from . import _arrow, _checks, _core, _executor, _format
 from ._demand_warning import warn_if_riskless
 from ._display import forecast_html
 from ._format import num
@@ -189,7 +188,7 @@ class Forecast:
 
     def __init__(self, core: "_core.ForecastResult", decimals: Optional[int] = None) -> None:
         self._core = core
-        self._r: Dict[str, Any] = json.loads(core.report_json())
+        [self._r] = _arrow.records(core.report())
         # the currency's minor unit, for the files (money at that scale)
         self._decimals = _format.DEFAULT_DECIMALS if decimals is None else int(decimals)
         # the inputs as given (name → (kind, value)), for the manifest
@@ -252,12 +251,12 @@ class Forecast:
     @property
     def payout(self) -> np.ndarray:
         """Final total payout per scenario (after caps, minimum payout and budget)."""
-        return self._core.total_payout()
+        return _arrow.arrays(self._core.totals())["total_payout"]
 
     @property
     def payout_before_budget(self) -> np.ndarray:
         """Final total payout per scenario before the budget cut."""
-        return self._core.total_payout_before_budget()
+        return _arrow.arrays(self._core.totals())["total_payout_before_budget"]
 
     @property
     def summary(self) -> Any:
@@ -360,11 +359,11 @@ class Forecast:
         if prior is None and level == "component":
             rows = self._r["reconciliation"]
         elif prior is None:
-            rows = json.loads(self._core.ledger_json(level))
+            rows = _arrow.records(self._core.ledger(level))
         elif isinstance(prior, Forecast):
-            rows = json.loads(self._core.ledger_json(level, previous=prior._core))
+            rows = _arrow.records(self._core.ledger(level, previous=prior._core))
         else:
-            rows = json.loads(self._core.ledger_json(level, prior_accruals=load_prior_accruals(prior)))
+            rows = _arrow.records(self._core.ledger(level, prior_accruals=load_prior_accruals(prior)))
         keys = {"component": ["component"], "segment": ["segment", "component"],
                 "partner": ["partner_id", "segment", "component"]}[level]
         recs = []
@@ -417,7 +416,7 @@ class Forecast:
         nothing to book are left out unless ``include_zero``."""
         import pandas as pd
 
-        rows = self._r["journal_summary"] if not by_segment else json.loads(self._core.journal_summary_json(True))
+        rows: Any = self._r["journal_summary"] if not by_segment else _arrow.records(self._core.journal_summary(True))
         cols = ["date", "segment", "component", "debit_account", "credit_account", "amount", "movement", "required",
                 "prior", "run_rate", "catch_up", "change_in_estimate", "lines", "description"]
         recs = []

@@ -299,10 +299,10 @@ def gl_journal(f: "Forecast", mapping: Any, *, layout: str = "generic", run_id: 
 
 def json_summary(f: "Forecast", by_segment: bool) -> List[Dict[str, Any]]:
     """The core's summary entries with exact decimal amounts (text)."""
-    import json
+    from . import _arrow
 
     rows: List[Dict[str, Any]] = (f.to_dict()["journal_summary"] if not by_segment
-                                  else json.loads(f._core.journal_summary_json(True)))
+                                  else _arrow.records(f._core.journal_summary(True)))
     return rows
 
 

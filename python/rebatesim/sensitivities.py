@@ -15,12 +15,11 @@ behaviour assumptions, on common random numbers.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from . import _checks, _core, _executor, charts
+from . import _arrow, _checks, _core, _executor, charts
 from ._display import sensitivity_html
 from ._format import num
 from ._inputs import as_model, as_population, as_programme
@@ -117,6 +116,21 @@ def _assumption(a: Any, i: int) -> Tuple[Any, ...]:
         return (name, None, None, None, None, None, lo._core, hi._core,
                 None if ll is None else str(ll), None if hl is None else str(hl))
     raise RequestError(f"{where} ('{name}'): give a parameter with low and high, or low_model and high_model")
+
+
+def _data(core: "_core.SensitivityResult") -> Dict[str, Any]:
+    """The analysis from the core's Arrow tables: {programme, currency, seed, scenarios,
+    base: {output: summary}, rows: [{assumption, parameter, low_label, high_label,
+    base_value, low_value, high_value, low, high, low_vs_base, high_vs_base, swing}]}, each
+    run or difference {output: summary} (see ``_arrow.summaries``)."""
+    data = _arrow.row(core.meta())
+    groups = _arrow.summaries(core.base())
+    data["base"] = groups[0][1] if groups else {}
+    runs: Dict[Tuple[str, ...], Dict[str, Any]] = {}
+    for key, summaries in _arrow.summaries(core.summaries(), ("assumption", "run")):
+        runs.setdefault(key[:1], {})[key[1]] = summaries
+    data["rows"] = [{**r, **runs.get((r["assumption"],), {})} for r in _arrow.table(core.assumptions()).to_pylist()]
+    return data
 
 
 class Sensitivity:
@@ -250,11 +264,11 @@ def sensitivity(
     kw = run_options(scenarios, seed, threads, chunk_size, precision, max_scenarios, memory_limit)
     ex = _executor.check(executor)
     if ex is not None:
-        text = with_progress(progress, f"{prog.name} sensitivity", lambda callback: _executor.sensitivity(
+        core = with_progress(progress, f"{prog.name} sensitivity", lambda callback: _executor.sensitivity(
             ex, prog, pop, mod, specs, kw, callback))
     else:
-        text = with_progress(progress, f"{prog.name} sensitivity", lambda callback: _core.sensitivity(
+        core = with_progress(progress, f"{prog.name} sensitivity", lambda callback: _core.sensitivity(
             prog._spec, pop._core, mod._core, specs, kw, progress=callback))
-    out = Sensitivity(json.loads(text))
+    out = Sensitivity(_data(core))
     out._decimals = prog.decimals
     return out

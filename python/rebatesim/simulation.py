@@ -14,14 +14,13 @@ True
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
-from . import _core, _executor, _format
+from . import _arrow, _core, _executor, _format
 from ._demand_warning import warn_if_riskless
 from ._display import simulation_html
 from ._format import num
@@ -51,6 +50,8 @@ _OUTCOMES = [
     "deadweight_share",
     "stretches",
 ]
+#: The outcomes with one value per scenario, as the core lists them.
+_PER_SCENARIO = frozenset(str(o["name"]) for o in _core.outcomes() if o["shape"] == "scenario")
 _STATS = ["mean", "sd", "p5", "p50", "p90", "p95", "p99"]
 
 
@@ -102,8 +103,8 @@ def simulate(
     else:
         core = with_progress(progress, prog.name,
                              lambda callback: _core.simulate(prog._spec, pop._core, mod._core, kw, progress=callback))
-    result = SimulationResult(core.meta(), core.summaries(), core.per_scenario(), core.matrices(), core.partner_ids(),
-                              prog, model=mod, partner_segments=pop._core.partner_segments())
+    result = SimulationResult._from_core(core.meta(), core.summaries(), core.scenarios(), core.partners(),
+                                         prog, model=mod, partner_segments=pop._core.partner_segments())
     result._inputs = {"programme": ("programme", programme), "partners": ("partners", population),
                       "model": ("model", model)}
     return result
@@ -220,11 +221,11 @@ class SimulationResult:
       scenarios × ladders × tiers).
     """
 
-    def __init__(self, meta: str, summaries: str, per_scenario: Dict[str, Any], matrices: Dict[str, Any],
-                 partner_ids: List[str], programme: Optional[Programme] = None, *, model: Optional[Model] = None,
-                 partner_segments: Optional[List[str]] = None) -> None:
-        self.meta: Dict[str, Any] = json.loads(meta)
-        self._summaries: Dict[str, Any] = json.loads(summaries)
+    def __init__(self, meta: Dict[str, Any], summaries: Dict[str, Any], per_scenario: Dict[str, Any],
+                 matrices: Dict[str, Any], partner_ids: List[str], programme: Optional[Programme] = None, *,
+                 model: Optional[Model] = None, partner_segments: Optional[List[str]] = None) -> None:
+        self.meta: Dict[str, Any] = meta
+        self._summaries: Dict[str, Any] = summaries
         self._per: Dict[str, np.ndarray] = per_scenario
         self._mat: Dict[str, np.ndarray] = matrices
         self._partner_ids = partner_ids
@@ -233,6 +234,23 @@ class SimulationResult:
         self._partner_segments = partner_segments
         # the inputs as given to rs.simulate, for manifest(): name -> (kind, value)
         self._inputs: Dict[str, Tuple[str, Any]] = {}
+
+    @classmethod
+    def _from_core(cls, meta: Any, summaries: Any, scenarios: Any, partners: Any,
+                   programme: Optional[Programme] = None, *, model: Optional[Model] = None,
+                   partner_segments: Optional[List[str]] = None) -> "SimulationResult":
+        """A result of the core's Arrow tables (``_core.SimResult``: meta, summaries,
+        scenarios, partners): the outcomes with one value per scenario (the core's list,
+        ``_core.outcomes()``) apart, every other column of both tables a matrix."""
+        per = _arrow.arrays(scenarios)
+        mat = {name: per.pop(name) for name in list(per) if name not in _PER_SCENARIO}
+        by_partner = _arrow.arrays(partners)
+        ids = [str(x) for x in by_partner.pop("partner_id")]
+        mat.update(by_partner)
+        groups = _arrow.summaries(summaries)
+        return cls(_arrow.sorted_keys(_arrow.row(meta)), _arrow.sorted_keys(groups[0][1] if groups else {}),
+                   per, mat, ids, programme,
+                   model=model, partner_segments=partner_segments)
 
     def manifest(self) -> Dict[str, Any]:
         """The audit record of this simulation (:mod:`rebatesim.manifest`, the same record as

@@ -28,6 +28,7 @@
 //!
 //! The definitions, and the comparison table on the example, are in `docs/backtest.md`.
 
+pub mod arrow;
 mod engine_methods;
 mod forecaster;
 mod market;

@@ -274,6 +274,20 @@ pub struct PairedDifference {
     pub budget_binding: Summary,
 }
 
+impl PairedDifference {
+    /// The summaries of the differences, each under its outcome's name, in field order.
+    pub fn summaries(&self) -> [(&'static str, &Summary); 6] {
+        [
+            ("payout", &self.payout),
+            ("revenue", &self.revenue),
+            ("incremental_margin", &self.incremental_margin),
+            ("roi", &self.roi),
+            ("deadweight_share", &self.deadweight_share),
+            ("budget_binding", &self.budget_binding),
+        ]
+    }
+}
+
 /// Results of [`compare`](crate::engine::compare).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Comparison {

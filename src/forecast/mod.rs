@@ -57,6 +57,7 @@
 //! by (seed, scenario, partner, purpose) and results are folded in scenario order.
 
 mod actuals;
+pub mod arrow;
 mod cash;
 mod closed;
 mod distribution;

@@ -185,3 +185,122 @@ fn summaries_are_the_engines_in_list_order() {
         &OutcomeSummary::Distribution(result.summarize(&result.revenue))
     );
 }
+
+/// The tables of [`arrow`]: every outcome of the list in its table, its values bit for bit.
+mod tables {
+    use super::*;
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Float64Type, UInt32Type, UInt64Type};
+    use arrow_array::{Array, RecordBatch};
+
+    /// The values of `column` of `batch`, flattened (a fixed-size list row after row), as
+    /// the bits of f64 / u32 / bool so that NaN compares equal to itself.
+    fn bits(batch: &RecordBatch, column: &str) -> Vec<u64> {
+        let c = batch.column_by_name(column).unwrap();
+        let flat = match c.as_fixed_size_list_opt() {
+            Some(list) => list.values().clone(),
+            None => c.clone(),
+        };
+        if let Some(a) = flat.as_primitive_opt::<Float64Type>() {
+            a.values().iter().map(|v| v.to_bits()).collect()
+        } else if let Some(a) = flat.as_primitive_opt::<UInt32Type>() {
+            a.values().iter().map(|&v| v as u64).collect()
+        } else {
+            flat.as_boolean().iter().map(|v| v.unwrap() as u64).collect()
+        }
+    }
+
+    fn expected(values: Values<'_>) -> Vec<u64> {
+        match values {
+            Values::F64(v) => v.iter().map(|x| x.to_bits()).collect(),
+            Values::U32(v) => v.iter().map(|&x| x as u64).collect(),
+            Values::Bool(v) => v.iter().map(|&x| x as u64).collect(),
+        }
+    }
+
+    #[test]
+    fn every_outcome_is_a_column_of_its_table_with_its_values() {
+        let r = small_result();
+        let scenarios = r.scenarios_batch().unwrap();
+        let partners = r.partners_batch().unwrap();
+        assert_eq!(scenarios.num_rows(), r.scenarios);
+        assert_eq!(partners.num_rows(), r.partner_ids.len());
+        let names = |b: &RecordBatch| -> Vec<String> {
+            b.schema().fields().iter().map(|f| f.name().clone()).collect()
+        };
+        let by_scenario: Vec<String> =
+            OUTCOMES.iter().filter(|o| o.shape.per_scenario()).map(|o| o.name.to_owned()).collect();
+        let mut by_partner = vec!["partner_id".to_owned()];
+        by_partner.extend(OUTCOMES.iter().filter(|o| !o.shape.per_scenario()).map(|o| o.name.to_owned()));
+        assert_eq!(names(&scenarios), by_scenario);
+        assert_eq!(names(&partners), by_partner);
+        for o in OUTCOMES {
+            let batch = if o.shape.per_scenario() { &scenarios } else { &partners };
+            let column = batch.column_by_name(o.name).unwrap();
+            match o.shape.dims(&r) {
+                (_, None) => assert!(column.as_fixed_size_list_opt().is_none(), "{}", o.name),
+                (_, Some(k)) => {
+                    assert_eq!(column.as_fixed_size_list().value_length() as usize, k, "{}", o.name)
+                }
+            }
+            assert_eq!(bits(batch, o.name), expected(o.values(&r)), "{}", o.name);
+        }
+        let ids = partners.column(0).as_string::<i32>();
+        assert_eq!(ids.iter().map(|s| s.unwrap()).collect::<Vec<_>>(), ["A1", "A2", "B1"]);
+    }
+
+    #[test]
+    fn summaries_are_rows_of_statistics() {
+        let r = small_result();
+        let b = r.summaries_batch().unwrap();
+        let outcome = b.column_by_name("outcome").unwrap().as_string::<i32>();
+        let statistic = b.column_by_name("statistic").unwrap().as_string::<i32>();
+        let value = b.column_by_name("value").unwrap().as_primitive::<Float64Type>();
+        let se = b.column_by_name("se").unwrap().as_primitive::<Float64Type>();
+        let summaries = r.outcome_summaries();
+        // nine rows per distribution (n, mean, sd, five percentiles, p_exceed), one per probability
+        let expected: usize = summaries
+            .iter()
+            .map(|(_, s)| if matches!(s, OutcomeSummary::Probability(_)) { 1 } else { 9 })
+            .sum();
+        assert_eq!(b.num_rows(), expected);
+        let find = |o: &str, s: Option<&str>| {
+            (0..b.num_rows())
+                .find(|&i| outcome.value(i) == o && statistic.is_valid(i) == s.is_some()
+                    && s.is_none_or(|s| statistic.value(i) == s))
+                .unwrap()
+        };
+        let payout = r.payout_summary();
+        let i = find("payout", Some("mean"));
+        assert_eq!((value.value(i), se.value(i)), (payout.mean.value, payout.mean.se));
+        let i = find("payout", Some("n"));
+        assert_eq!(value.value(i), r.scenarios as f64);
+        assert!(se.is_null(i));
+        // a budget: P(exceed) is an estimate; the revenue has no threshold
+        assert!(value.is_valid(find("payout", Some("p_exceed"))));
+        assert!(value.is_null(find("revenue", Some("p_exceed"))));
+        let p = crate::summary::probability(r.budget_binds.iter().copied());
+        let i = find("budget_binding", None);
+        assert_eq!((value.value(i), se.value(i)), (p.value, p.se));
+    }
+
+    #[test]
+    fn the_metadata_is_one_row() {
+        let r = small_result();
+        let b = r.meta_batch().unwrap();
+        assert_eq!(b.num_rows(), 1);
+        let seed = b.column_by_name("seed").unwrap().as_primitive::<UInt64Type>();
+        assert_eq!(seed.value(0), r.seed);
+        let budget = b.column_by_name("budget").unwrap().as_primitive::<Float64Type>();
+        assert_eq!(budget.value(0), 900.0);
+        let ladders = b.column_by_name("ladders").unwrap().as_list::<i32>();
+        let ladder = ladders.value(0);
+        let ladder = ladder.as_struct();
+        assert_eq!(ladder.len(), r.ladders.len());
+        assert_eq!(ladder.column(0).as_string::<i32>().value(0), "volume");
+        assert_eq!(ladder.column(1).as_primitive::<UInt64Type>().value(0), 2);
+        let segments = b.column_by_name("segments").unwrap().as_list::<i32>().value(0);
+        let segments = segments.as_string::<i32>();
+        assert_eq!(segments.iter().map(|s| s.unwrap()).collect::<Vec<_>>(), ["a", "b"]);
+    }
+}

@@ -1,15 +1,16 @@
 //! The backtest harness from Python (`rebatesim.backtest`): runs the standard comparison with
 //! the GIL released and returns columns the Python layer turns into DataFrames.
 
-use super::errors::{to_py, IntoPy};
+use super::errors::IntoPy;
+use super::tables;
 use super::programme::PyProgramme;
 use super::run::{run_detached, settings};
 use super::simulate::{PyModel, PyPopulation};
 use crate::backtest::{run_standard, run_standard_years, Backtest, BacktestOptions, Standard};
 use crate::request::{check_threads, RunRequest};
-use numpy::{PyArray1, PyArrayMethods};
+use pyo3_arrow::PyTable;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict};
+use pyo3::types::PyBytes;
 
 /// The result of a backtest.
 #[pyclass(name = "Backtest", module = "rebatesim._core", frozen)]
@@ -19,172 +20,47 @@ pub(crate) struct PyBacktest {
 
 #[pymethods]
 impl PyBacktest {
-    /// Programme, currency, methods, month ends (1-based), as-of dates, seeds, years, and
-    /// which methods have intervals.
-    fn meta<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let b = &self.inner;
-        let d = PyDict::new(py);
-        d.set_item("programme", &b.programme)?;
-        d.set_item("currency", &b.currency)?;
-        d.set_item("methods", b.methods.clone())?;
-        d.set_item("month_ends", b.month_ends.clone())?;
-        d.set_item(
-            "as_of",
-            b.as_of.iter().map(|x| x.to_string()).collect::<Vec<_>>(),
-        )?;
-        d.set_item("seed", b.seed)?;
-        d.set_item("forecast_seed", b.forecast_seed)?;
-        d.set_item("years", b.years())?;
-        d.set_item("has_intervals", b.has_intervals.clone())?;
-        Ok(d)
+    /// One row: programme, currency, methods, month ends (1-based), as-of dates, seeds,
+    /// years, and which methods have intervals.
+    fn meta(&self, py: Python<'_>) -> PyResult<PyTable> {
+        tables::one(self.inner.meta_batch().py_err(py)?)
     }
 
-    /// Realised payout of every year.
-    fn realised<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-        PyArray1::from_slice(py, &self.inner.realised)
+    /// Realised payout of every year: one row per year.
+    fn realised(&self, py: Python<'_>) -> PyResult<PyTable> {
+        tables::one(self.inner.realised_batch().py_err(py)?)
     }
 
-    /// Expected-value estimates of `method`: years × month ends (row-major, flat).
-    fn estimates<'py>(&self, py: Python<'py>, method: &str) -> PyResult<Bound<'py, PyAny>> {
-        let b = &self.inner;
-        let nm = b.month_ends.len();
-        let mut v = Vec::with_capacity(b.years() * nm);
-        for y in 0..b.years() {
-            for m in 0..nm {
-                v.push(b.estimate(method, y, m).map_err(|e| to_py(py, e))?);
-            }
-        }
-        let a = PyArray1::from_slice(py, &v);
-        Ok(a.reshape([b.years(), nm])?.into_any())
+    /// Expected-value estimates of `method`: one row per year, a list per month end.
+    fn estimates(&self, py: Python<'_>, method: &str) -> PyResult<PyTable> {
+        tables::one(self.inner.estimates_batch(method).py_err(py)?)
     }
 
-    /// Lower and upper bounds of `method`'s central interval at `level`: two years × month
-    /// ends arrays, or None for a point method.
-    fn intervals<'py>(
-        &self,
-        py: Python<'py>,
-        method: &str,
-        level: f64,
-    ) -> PyResult<Option<(Bound<'py, PyAny>, Bound<'py, PyAny>)>> {
-        let b = &self.inner;
-        let nm = b.month_ends.len();
-        let (mut lo, mut hi) = (Vec::new(), Vec::new());
-        for y in 0..b.years() {
-            for m in 0..nm {
-                match b.interval(method, y, m, level).map_err(|e| to_py(py, e))? {
-                    Some((l, h)) => {
-                        lo.push(l);
-                        hi.push(h);
-                    }
-                    None => return Ok(None),
-                }
-            }
-        }
-        let shape = [b.years(), nm];
-        Ok(Some((
-            PyArray1::from_slice(py, &lo).reshape(shape)?.into_any(),
-            PyArray1::from_slice(py, &hi).reshape(shape)?.into_any(),
-        )))
+    /// Lower and upper bounds of `method`'s central interval at `level` (one row per year,
+    /// a list per month end each), or None for a point method.
+    fn intervals(&self, py: Python<'_>, method: &str, level: f64) -> PyResult<Option<PyTable>> {
+        self.inner.intervals_batch(method, level).py_err(py)?.map(tables::one).transpose()
     }
 
-    /// Coverage rows as columns: method, month_end (None = pooled), level, n, coverage, se,
-    /// below, above, se_years.
-    fn coverage<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let rows = self.inner.coverage();
-        let d = PyDict::new(py);
-        d.set_item(
-            "method",
-            rows.iter().map(|r| r.method.clone()).collect::<Vec<_>>(),
-        )?;
-        d.set_item(
-            "month_end",
-            rows.iter().map(|r| r.month_end).collect::<Vec<_>>(),
-        )?;
-        d.set_item("level", rows.iter().map(|r| r.level).collect::<Vec<_>>())?;
-        d.set_item("n", rows.iter().map(|r| r.n).collect::<Vec<_>>())?;
-        d.set_item(
-            "coverage",
-            rows.iter().map(|r| r.coverage.value).collect::<Vec<_>>(),
-        )?;
-        d.set_item("se", rows.iter().map(|r| r.coverage.se).collect::<Vec<_>>())?;
-        d.set_item("below", rows.iter().map(|r| r.below).collect::<Vec<_>>())?;
-        d.set_item("above", rows.iter().map(|r| r.above).collect::<Vec<_>>())?;
-        d.set_item(
-            "se_years",
-            rows.iter().map(|r| r.se_years).collect::<Vec<_>>(),
-        )?;
-        Ok(d)
+    /// Coverage rows: method, month_end (null = pooled), level, n, coverage, se, below,
+    /// above, se_years.
+    fn coverage(&self, py: Python<'_>) -> PyResult<PyTable> {
+        tables::one(self.inner.coverage_batch().py_err(py)?)
     }
 
-    /// Error rows as columns: method, month_end (None = pooled), n, mae, mae_se, rmse, bias,
-    /// bias_se, mae_amount.
-    fn errors<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let rows = self.inner.errors();
-        let d = PyDict::new(py);
-        d.set_item(
-            "method",
-            rows.iter().map(|r| r.method.clone()).collect::<Vec<_>>(),
-        )?;
-        d.set_item(
-            "month_end",
-            rows.iter().map(|r| r.month_end).collect::<Vec<_>>(),
-        )?;
-        d.set_item("n", rows.iter().map(|r| r.n).collect::<Vec<_>>())?;
-        d.set_item("mae", rows.iter().map(|r| r.mae.value).collect::<Vec<_>>())?;
-        d.set_item("mae_se", rows.iter().map(|r| r.mae.se).collect::<Vec<_>>())?;
-        d.set_item("rmse", rows.iter().map(|r| r.rmse).collect::<Vec<_>>())?;
-        d.set_item(
-            "bias",
-            rows.iter().map(|r| r.bias.value).collect::<Vec<_>>(),
-        )?;
-        d.set_item(
-            "bias_se",
-            rows.iter().map(|r| r.bias.se).collect::<Vec<_>>(),
-        )?;
-        d.set_item(
-            "mae_amount",
-            rows.iter().map(|r| r.mae_amount).collect::<Vec<_>>(),
-        )?;
-        Ok(d)
+    /// Error rows: method, month_end (null = pooled), n, mae, mae_se, rmse, bias, bias_se,
+    /// mae_amount.
+    fn errors(&self, py: Python<'_>) -> PyResult<PyTable> {
+        tables::one(self.inner.errors_batch().py_err(py)?)
     }
 
-    /// Paired comparison rows as columns: method, against, month_end, difference, se, wins.
-    fn paired<'py>(
-        &self,
-        py: Python<'py>,
-        method: &str,
-        against: &str,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        let rows = self
-            .inner
-            .paired(method, against)
-            .map_err(|e| to_py(py, e))?;
-        let d = PyDict::new(py);
-        d.set_item(
-            "method",
-            rows.iter().map(|r| r.method.clone()).collect::<Vec<_>>(),
-        )?;
-        d.set_item(
-            "against",
-            rows.iter().map(|r| r.against.clone()).collect::<Vec<_>>(),
-        )?;
-        d.set_item(
-            "month_end",
-            rows.iter().map(|r| r.month_end).collect::<Vec<_>>(),
-        )?;
-        d.set_item(
-            "difference",
-            rows.iter().map(|r| r.difference.value).collect::<Vec<_>>(),
-        )?;
-        d.set_item(
-            "se",
-            rows.iter().map(|r| r.difference.se).collect::<Vec<_>>(),
-        )?;
-        d.set_item("wins", rows.iter().map(|r| r.wins).collect::<Vec<_>>())?;
-        Ok(d)
+    /// Paired comparison rows: method, against, month_end, difference, se, wins.
+    fn paired(&self, py: Python<'_>, method: &str, against: &str) -> PyResult<PyTable> {
+        tables::one(self.inner.paired_batch(method, against).py_err(py)?)
     }
 
-    /// The comparison table (Markdown).
+    /// The comparison table rendered as Markdown (a report, as the CLI prints it; the
+    /// figures are the coverage and errors tables).
     fn table(&self) -> String {
         self.inner.table()
     }

@@ -21,7 +21,10 @@ use crate::wire;
 use chrono::NaiveDate;
 use pyo3::types::PyBytes;
 use crate::request::{check_index, forecast_threads, parse_date};
-use numpy::PyArray1;
+use pyo3_arrow::PyTable;
+use super::tables;
+use crate::forecast::arrow::payout_batch;
+use crate::records;
 use pyo3::prelude::*;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -72,24 +75,24 @@ pub(crate) struct PyForecast {
 
 #[pymethods]
 impl PyForecast {
-    /// Everything (estimates, breakdowns, journal, watch list, cash schedule) as JSON.
-    fn report_json(&self, py: Python<'_>) -> PyResult<String> {
-        let r = py.detach(|| self.inner.report());
-        serde_json::to_string(&r)
-            .map_err(|e| to_py(py, Error::Request(format!("cannot write JSON: {e}"))))
+    /// Everything (estimates, breakdowns, journal, watch list, cash schedule) as a one-row
+    /// Arrow table, a column per part of the report (see `rebatesim::records`).
+    fn report(&self, py: Python<'_>) -> PyResult<PyTable> {
+        let r = py.detach(|| records::batch(&[self.inner.report()]));
+        tables::one(r.py_err(py)?)
     }
 
-    /// Reconciliation and roll-forward rows as JSON at `level` (`component`, `segment` or
+    /// Reconciliation and roll-forward rows (an Arrow table, a row each) at `level` (`component`, `segment` or
     /// `partner`), against `prior_accruals`, or what the `previous` forecast required, or
     /// else the forecast's own prior accruals.
     #[pyo3(signature = (level, prior_accruals=None, previous=None))]
-    fn ledger_json(
+    fn ledger(
         &self,
         py: Python<'_>,
         level: &str,
         prior_accruals: Option<&Bound<'_, PyPriorAccruals>>,
         previous: Option<&Bound<'_, PyForecast>>,
-    ) -> PyResult<String> {
+    ) -> PyResult<PyTable> {
         let level = match level {
             "component" => LedgerLevel::Component,
             "segment" => LedgerLevel::Segment,
@@ -108,56 +111,39 @@ impl PyForecast {
             (None, Some(f)) => Some(self.inner.booked_from_forecast(&f.get().inner).py_err(py)?),
             (None, None) => None,
         };
-        let rows = py.detach(|| self.inner.ledger_rows(level, booked.as_deref()));
-        serde_json::to_string(&rows)
-            .map_err(|e| to_py(py, Error::Request(format!("cannot write JSON: {e}"))))
+        let rows = py.detach(|| records::batch(&self.inner.ledger_rows(level, booked.as_deref())));
+        tables::one(rows.py_err(py)?)
     }
 
-    /// The journal's summary entries as JSON: per component, or per segment and component.
-    fn journal_summary_json(&self, py: Python<'_>, by_segment: bool) -> PyResult<String> {
-        let rows = py.detach(|| self.inner.journal_summary(by_segment, true));
-        serde_json::to_string(&rows)
-            .map_err(|e| to_py(py, Error::Request(format!("cannot write JSON: {e}"))))
+    /// The journal's summary entries (an Arrow table, a row each): per component, or per
+    /// segment and component.
+    fn journal_summary(&self, py: Python<'_>, by_segment: bool) -> PyResult<PyTable> {
+        let rows = py.detach(|| records::batch(&self.inner.journal_summary(by_segment, true)));
+        tables::one(rows.py_err(py)?)
     }
 
-    /// Final total payout per scenario (after the budget).
-    fn total_payout<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-        PyArray1::from_slice(py, self.inner.total_payout())
+    /// Final total payout per scenario, after (`total_payout`) and before
+    /// (`total_payout_before_budget`) the budget: an Arrow table, a row per scenario.
+    fn totals(&self, py: Python<'_>) -> PyResult<PyTable> {
+        tables::one(self.inner.totals_batch().py_err(py)?)
     }
 
-    /// Final total payout per scenario before the budget cut.
-    fn total_payout_before_budget<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-        PyArray1::from_slice(py, self.inner.total_payout_before_budget())
-    }
-
-    /// Final payout per scenario of partner `i` (population order).
-    fn partner_payout<'py>(
-        &self,
-        py: Python<'py>,
-        i: usize,
-    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    /// Final payout per scenario of partner `i` (population order): column `payout`.
+    fn partner_payout(&self, py: Python<'_>, i: usize) -> PyResult<PyTable> {
         check_index("partner", i, self.inner.partner_ids.len()).py_err(py)?;
-        Ok(PyArray1::from_vec(py, self.inner.partner_payout(i)))
+        tables::one(payout_batch(self.inner.partner_payout(i)).py_err(py)?)
     }
 
-    /// Final payout per scenario of component `c`.
-    fn component_payout<'py>(
-        &self,
-        py: Python<'py>,
-        c: usize,
-    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    /// Final payout per scenario of component `c`: column `payout`.
+    fn component_payout(&self, py: Python<'_>, c: usize) -> PyResult<PyTable> {
         check_index("component", c, self.inner.components.len()).py_err(py)?;
-        Ok(PyArray1::from_vec(py, self.inner.component_payout(c)))
+        tables::one(payout_batch(self.inner.component_payout(c)).py_err(py)?)
     }
 
-    /// Final payout per scenario of segment `g`.
-    fn segment_payout<'py>(
-        &self,
-        py: Python<'py>,
-        g: usize,
-    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    /// Final payout per scenario of segment `g`: column `payout`.
+    fn segment_payout(&self, py: Python<'_>, g: usize) -> PyResult<PyTable> {
         check_index("segment", g, self.inner.segments.len()).py_err(py)?;
-        Ok(PyArray1::from_vec(py, self.inner.segment_payout(g)))
+        tables::one(payout_batch(self.inner.segment_payout(g)).py_err(py)?)
     }
 
     fn __repr__(&self) -> String {

@@ -41,6 +41,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(simulate::simulate, m)?)?;
     m.add_function(wrap_pyfunction!(simulate::compare, m)?)?;
     m.add_function(wrap_pyfunction!(convert::outcomes, m)?)?;
+    m.add_class::<sensitivity::PySensitivity>()?;
     m.add_function(wrap_pyfunction!(sensitivity::sensitivity, m)?)?;
     m.add_function(wrap_pyfunction!(sensitivity::sensitivity_parameters, m)?)?;
     m.add_function(wrap_pyfunction!(sensitivity::sensitivity_models, m)?)?;

@@ -2,15 +2,16 @@
 //! `rebatesim.sensitivity` in python/rebatesim/sensitivity.py for the public API).
 
 use pyo3::prelude::*;
-use serde_json::{json, Value};
+use pyo3_arrow::PyTable;
 
 use super::errors::IntoPy;
 use super::programme::PyProgramme;
 use super::run::{run_detached, settings, RunArgs};
 use super::simulate::{PyModel, PyPopulation};
+use super::tables;
 use crate::request::{AssumptionRequest, ChangeRequest};
 use crate::engine::{self, Shard};
-use crate::sensitivity::{self as sens, Difference, Outcome, SensitivityOptions};
+use crate::sensitivity::{self as sens, SensitivityOptions};
 
 /// One assumption as the Python layer passes it:
 /// `(name, parameter, low_kind, low_value, high_kind, high_value, low_model, high_model,
@@ -51,18 +52,6 @@ fn assumption_request(spec: Spec<'_>) -> AssumptionRequest {
     }
 }
 
-fn summary(s: &crate::summary::Summary) -> Value {
-    serde_json::to_value(s).unwrap_or(Value::Null)
-}
-
-fn outcome(o: &Outcome) -> Value {
-    json!({"payout": summary(&o.payout), "roi": summary(&o.roi), "incremental_margin": summary(&o.incremental_margin)})
-}
-
-fn difference(d: &Difference) -> Value {
-    json!({"payout": summary(&d.payout), "roi": summary(&d.roi), "incremental_margin": summary(&d.incremental_margin)})
-}
-
 /// The core's assumptions from the Python layer's tuples (`None`: the model's defaults).
 fn requests(py: Python<'_>, assumptions: Option<Vec<Spec<'_>>>) -> PyResult<Option<Vec<sens::Assumption>>> {
     match assumptions {
@@ -76,40 +65,42 @@ fn requests(py: Python<'_>, assumptions: Option<Vec<Spec<'_>>>) -> PyResult<Opti
     }
 }
 
-/// The analysis as the JSON text `rebatesim.Sensitivity` reads.
-fn to_json(s: &sens::Sensitivity) -> String {
-    let rows: Vec<Value> = s
-        .rows
-        .iter()
-        .map(|r| {
-            json!({
-                "assumption": r.assumption,
-                "parameter": r.parameter,
-                "low_label": r.low_label,
-                "high_label": r.high_label,
-                "base_value": r.base_value,
-                "low_value": r.low_value,
-                "high_value": r.high_value,
-                "low": outcome(&r.low),
-                "high": outcome(&r.high),
-                "low_vs_base": difference(&r.low_vs_base),
-                "high_vs_base": difference(&r.high_vs_base),
-                "swing": difference(&r.swing),
-            })
-        })
-        .collect();
-    json!({
-        "programme": s.programme,
-        "currency": s.currency,
-        "seed": s.seed,
-        "scenarios": s.scenarios,
-        "base": outcome(&s.base),
-        "rows": rows,
-    })
-    .to_string()
+/// The result of a sensitivity analysis, as the Arrow tables the core builds
+/// ([`crate::sensitivity::arrow`]).
+#[pyclass(name = "SensitivityResult", module = "rebatesim._core", frozen)]
+pub(crate) struct PySensitivity {
+    inner: sens::Sensitivity,
 }
 
-/// One-at-a-time sensitivity analysis; returns the results as JSON text.
+#[pymethods]
+impl PySensitivity {
+    /// One row: programme, currency, seed, scenarios.
+    fn meta(&self, py: Python<'_>) -> PyResult<PyTable> {
+        tables::one(self.inner.meta_batch().py_err(py)?)
+    }
+
+    /// One row per assumption: its name, parameter, labels and parameter values.
+    fn assumptions(&self, py: Python<'_>) -> PyResult<PyTable> {
+        tables::one(self.inner.assumptions_batch().py_err(py)?)
+    }
+
+    /// The base run's summaries: (outcome, statistic, value, se) rows.
+    fn base(&self, py: Python<'_>) -> PyResult<PyTable> {
+        tables::one(self.inner.base_batch().py_err(py)?)
+    }
+
+    /// Each assumption's runs and paired differences: (assumption, run, outcome, statistic,
+    /// value, se) rows.
+    fn summaries(&self, py: Python<'_>) -> PyResult<PyTable> {
+        tables::one(self.inner.summaries_batch().py_err(py)?)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("SensitivityResult({:?}, {} assumptions)", self.inner.programme, self.inner.rows.len())
+    }
+}
+
+/// One-at-a-time sensitivity analysis.
 #[pyfunction]
 #[pyo3(signature = (programme, population, model, assumptions, run, progress=None))]
 pub(crate) fn sensitivity(
@@ -120,7 +111,7 @@ pub(crate) fn sensitivity(
     assumptions: Option<Vec<Spec<'_>>>,
     run: RunArgs,
     progress: Option<Py<PyAny>>,
-) -> PyResult<String> {
+) -> PyResult<PySensitivity> {
     let assumptions = requests(py, assumptions)?;
     let o = settings(py, run)?;
     let (c, p, m) = (
@@ -139,7 +130,7 @@ pub(crate) fn sensitivity(
             },
         )
     })?;
-    Ok(to_json(&s))
+    Ok(PySensitivity { inner: s })
 }
 
 /// The models of a sensitivity analysis's runs after the base (assumption 0 low, 0 high,
@@ -162,7 +153,7 @@ pub(crate) fn sensitivity_models(
 
 /// The sensitivity analysis from its runs' shards (`runs[0]` the base, then each
 /// assumption's low and high run, each as its shards in scenario order): bit-identical to
-/// `sensitivity` on the same seed and scenarios. JSON text.
+/// `sensitivity` on the same seed and scenarios.
 #[pyfunction]
 pub(crate) fn sensitivity_merge(
     py: Python<'_>,
@@ -171,7 +162,7 @@ pub(crate) fn sensitivity_merge(
     model: &Bound<'_, PyModel>,
     assumptions: Option<Vec<Spec<'_>>>,
     runs: Vec<Vec<Vec<u8>>>,
-) -> PyResult<String> {
+) -> PyResult<PySensitivity> {
     let assumptions = requests(py, assumptions)?;
     let (c, p, m) = (
         &programme.get().compiled,
@@ -195,7 +186,7 @@ pub(crate) fn sensitivity_merge(
             .collect::<crate::Result<Vec<_>>>()?;
         engine::merge_scenarios(c, p, model, &shards)
     };
-    py.detach(|| -> crate::Result<String> {
+    py.detach(|| -> crate::Result<PySensitivity> {
         let base = merge(m, &runs[0])?;
         let mut rows = Vec::with_capacity(plan.assumptions.len());
         for i in 0..plan.assumptions.len() {
@@ -208,7 +199,7 @@ pub(crate) fn sensitivity_merge(
             }
             rows.push(plan.row(i, &base, &low, &high));
         }
-        Ok(to_json(&sens::finish(&base, rows)))
+        Ok(PySensitivity { inner: sens::finish(&base, rows) })
     })
     .py_err(py)
 }

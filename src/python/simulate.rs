@@ -2,7 +2,7 @@
 //! their results. The GIL is released while simulating ([`super::run::run_detached`]); the
 //! result's columns are built from the core's list of outcomes ([`super::convert`]).
 
-use super::convert;
+use super::convert::{self, Table};
 use super::errors::{to_py, IntoPy};
 use super::programme::PyProgramme;
 use super::run::{run_detached, settings, RunArgs};
@@ -12,8 +12,7 @@ use crate::error::Error;
 use crate::population::{Population, SyntheticSpec};
 use crate::request::{check_design_names, parse_format, without_position};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
-use serde_json::{json, Value};
+use pyo3_arrow::PyTable;
 use std::path::PathBuf;
 
 /// A partner population for simulation.
@@ -218,33 +217,28 @@ pub(crate) struct PySimResult {
 
 #[pymethods]
 impl PySimResult {
-    /// Run metadata as JSON: programme, currency, seed, scenarios, precision_met, budget,
-    /// segments, components, ladders [{component, tiers}], months, cash_months.
-    fn meta(&self) -> String {
-        convert::meta(&self.inner)
+    /// Run metadata as a one-row Arrow table: programme, currency, seed, scenarios,
+    /// precision_met, budget, segments, components, ladders [{component, tiers}], months,
+    /// cash_months.
+    fn meta(&self, py: Python<'_>) -> PyResult<PyTable> {
+        convert::table(py, &self.inner, Table::Meta)
     }
 
-    /// Summaries (mean, sd, percentiles, each with its standard error) as JSON.
-    fn summaries(&self) -> String {
-        convert::summaries(&self.inner)
+    /// Summaries (mean, sd, percentiles, each with its standard error) as an Arrow table of
+    /// (outcome, statistic, value, se) rows.
+    fn summaries(&self, py: Python<'_>) -> PyResult<PyTable> {
+        convert::table(py, &self.inner, Table::Summaries)
     }
 
-    /// The outcomes with one value per scenario (`outcomes()` with shape "scenario"):
-    /// name → 1-D array, in scenario order.
-    fn per_scenario<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        convert::per_scenario(py, &self.inner)
+    /// The outcomes whose rows are scenarios (`outcomes()` with a "scenario..." shape), one
+    /// row per scenario: a column per outcome, a fixed-size list per row for a matrix.
+    fn scenarios(&self, py: Python<'_>) -> PyResult<PyTable> {
+        convert::table(py, &self.inner, Table::Scenarios)
     }
 
-    /// Every other outcome of the core's list (`outcomes()`): matrices (scenarios × segments,
-    /// components, tiers, months, cash months) and per-partner values (partners, partners ×
-    /// tiers), as 2-D or 1-D arrays.
-    fn matrices<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        convert::matrices(py, &self.inner)
-    }
-
-    /// Partner ids (population order).
-    fn partner_ids(&self) -> Vec<String> {
-        self.inner.partner_ids.clone()
+    /// `partner_id` and the per-partner outcomes, one row per partner (population order).
+    fn partners(&self, py: Python<'_>) -> PyResult<PyTable> {
+        convert::table(py, &self.inner, Table::Partners)
     }
 
     fn __repr__(&self) -> String {
@@ -273,52 +267,30 @@ impl PyComparison {
         self.inner.results.len()
     }
 
-    /// Metadata of design `i` as JSON.
-    fn meta(&self, py: Python<'_>, i: usize) -> PyResult<String> {
-        Ok(convert::meta(self.result(py, i)?))
+    /// Metadata of design `i` (as `SimResult.meta`).
+    fn meta(&self, py: Python<'_>, i: usize) -> PyResult<PyTable> {
+        convert::table(py, self.result(py, i)?, Table::Meta)
     }
 
-    /// Summaries of design `i` as JSON.
-    fn summaries(&self, py: Python<'_>, i: usize) -> PyResult<String> {
-        Ok(convert::summaries(self.result(py, i)?))
+    /// Summaries of design `i` (as `SimResult.summaries`).
+    fn summaries(&self, py: Python<'_>, i: usize) -> PyResult<PyTable> {
+        convert::table(py, self.result(py, i)?, Table::Summaries)
     }
 
-    /// Per-scenario outcomes of design `i`.
-    fn per_scenario<'py>(&self, py: Python<'py>, i: usize) -> PyResult<Bound<'py, PyDict>> {
-        convert::per_scenario(py, self.result(py, i)?)
+    /// Scenarios table of design `i` (as `SimResult.scenarios`).
+    fn scenarios(&self, py: Python<'_>, i: usize) -> PyResult<PyTable> {
+        convert::table(py, self.result(py, i)?, Table::Scenarios)
     }
 
-    /// Matrices of design `i`.
-    fn matrices<'py>(&self, py: Python<'py>, i: usize) -> PyResult<Bound<'py, PyDict>> {
-        convert::matrices(py, self.result(py, i)?)
+    /// Partners table of design `i` (as `SimResult.partners`).
+    fn partners(&self, py: Python<'_>, i: usize) -> PyResult<PyTable> {
+        convert::table(py, self.result(py, i)?, Table::Partners)
     }
 
-    /// Partner ids of design `i`.
-    fn partner_ids(&self, py: Python<'_>, i: usize) -> PyResult<Vec<String>> {
-        Ok(self.result(py, i)?.partner_ids.clone())
-    }
-
-    /// Paired differences of each design against the first, as JSON.
-    fn differences(&self) -> String {
-        Value::Array(
-            self.inner
-                .differences
-                .iter()
-                .map(|d| {
-                    json!({
-                        "reference": d.reference,
-                        "design": d.design,
-                        "payout": convert::summary_value(&d.payout),
-                        "revenue": convert::summary_value(&d.revenue),
-                        "incremental_margin": convert::summary_value(&d.incremental_margin),
-                        "roi": convert::summary_value(&d.roi),
-                        "deadweight_share": convert::summary_value(&d.deadweight_share),
-                        "budget_binding": convert::summary_value(&d.budget_binding),
-                    })
-                })
-                .collect(),
-        )
-        .to_string()
+    /// Paired differences of each design against the first: an Arrow table of (reference,
+    /// design, outcome, statistic, value, se) rows.
+    fn differences(&self, py: Python<'_>) -> PyResult<PyTable> {
+        super::tables::one(self.inner.differences_batch().py_err(py)?)
     }
 }
 

@@ -43,6 +43,7 @@
 //! ([`Sensitivity::tornado`] lives in `charts/sensitivity.rs`), so the analysis does not
 //! depend on rendering.
 
+pub mod arrow;
 mod assumptions;
 mod parameters;
 mod results;

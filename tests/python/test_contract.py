@@ -2,7 +2,7 @@
 (``rebatesim::outcomes::OUTCOMES``, exposed as ``rebatesim._core.outcomes()``).
 
 Four places describe the outcomes of a simulation: the core's list, the binding's output
-(``SimResult.per_scenario()`` / ``matrices()``), the stub (``_core.pyi``: the ``_OutcomeName``,
+(the Arrow tables ``SimResult.scenarios()`` / ``partners()``, built by the core), the stub (``_core.pyi``: the ``_OutcomeName``,
 ``_Shape`` and ``_Unit`` literals) and the public result tables of ``rs.SimulationResult``.
 These tests fail as soon as one of them drifts from the core's list (the Rust side has its own
 test, ``outcomes::tests``, that the list matches the ``SimResult`` struct).
@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import rebatesim as rs
-from rebatesim import _core
+from rebatesim import _arrow, _core
 
 STUB = Path(_core.__file__).resolve().parent / "_core.pyi"
 if not STUB.exists():  # an installed wheel next to the source tree
@@ -91,12 +91,16 @@ def test_the_stub_lists_the_core_outcomes_in_order():
 
 
 def test_the_binding_returns_every_outcome_in_its_shape(core_result):
-    per = core_result.per_scenario()
-    mat = core_result.matrices()
-    assert list(per) == PER_SCENARIO
-    assert list(mat) == [n for n in NAMES if n not in PER_SCENARIO]
-    meta = json.loads(core_result.meta())
-    n, partners = meta["scenarios"], len(core_result.partner_ids())
+    import pyarrow as pa
+
+    scenarios = pa.table(core_result.scenarios())
+    partners = pa.table(core_result.partners())
+    by_scenario = [n for n in NAMES if not str(next(o for o in OUTCOMES if o["name"] == n)["shape"]).startswith("partner")]
+    assert scenarios.column_names == by_scenario
+    assert partners.column_names == ["partner_id"] + [n for n in NAMES if n not in by_scenario]
+    meta = _arrow.row(core_result.meta())
+    n, partners_n = meta["scenarios"], partners.num_rows
+    assert scenarios.num_rows == n
     ladders = meta["ladders"]
     columns = {
         "scenario_by_segment": len(meta["segments"]),
@@ -106,19 +110,28 @@ def test_the_binding_returns_every_outcome_in_its_shape(core_result):
         "scenario_by_cash_month": meta["cash_months"],
         "partner_by_tier": sum(ladder["tiers"] for ladder in ladders),
     }
-    arrays = {**per, **mat}
+    arrays = {**_arrow.arrays(scenarios), **_arrow.arrays(partners)}
+    # a count is whole (uint32) or a mean over scenarios (float64)
+    item = {"flag": [pa.bool_()], "count": [pa.uint32(), pa.float64()]}
     for o in OUTCOMES:
-        a = arrays[str(o["name"])]
-        shape = str(o["shape"])
-        rows = partners if shape.startswith("partner") else n
+        name, shape = str(o["name"]), str(o["shape"])
+        field = (partners if shape.startswith("partner") else scenarios).schema.field(name)
+        value_types = item.get(str(o["unit"]), [pa.float64()])
+        if shape in ("scenario", "partner"):
+            assert field.type in value_types, (name, field.type)
+        else:
+            assert pa.types.is_fixed_size_list(field.type), (name, field)
+            assert field.type.list_size == columns[shape] and field.type.value_type in value_types, (name, field)
+        a = arrays[name]
+        rows = partners_n if shape.startswith("partner") else n
         expected = (rows,) if shape in ("scenario", "partner") else (rows, columns[shape])
-        assert a.shape == expected, (o["name"], a.shape, expected)
-        kind = {"flag": "b", "count": "fu"}.get(str(o["unit"]), "f")
-        assert a.dtype.kind in kind, (o["name"], a.dtype)
+        assert a.shape == expected, (name, a.shape, expected)
+        kind = {"flag": "b", "count": "uf"}.get(str(o["unit"]), "f")
+        assert a.dtype.kind in kind, (name, a.dtype)
 
 
 def test_the_summaries_are_the_summarised_outcomes(core_result):
-    summaries = json.loads(core_result.summaries())
+    [((), summaries)] = _arrow.summaries(core_result.summaries())
     expected = set()
     for o in OUTCOMES:
         if o["summarised"]:
@@ -126,6 +139,7 @@ def test_the_summaries_are_the_summarised_outcomes(core_result):
     assert set(summaries) == expected
     assert set(summaries["budget_binding"]) == {"value", "se"}
     assert summaries["payout"]["p_exceed"] is not None  # the programme has a budget
+    assert summaries["revenue"]["p_exceed"] is None and summaries["revenue"]["n"] == 9
 
 
 def test_the_python_tables_follow_the_core_list(result):

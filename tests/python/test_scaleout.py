@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import rebatesim as rs
-from rebatesim import _executor
+from rebatesim import _arrow, _executor
 from conftest import FIXTURES
 
 MODEL = {"noise": {"sigma": 0.25}, "market": {"sigma": 0.1}, "partner_factor": {"sigma": 0.1},
@@ -139,12 +139,13 @@ def test_sensitivity_is_bit_identical_on_a_process_pool(population, executors):
 
 
 def _same_backtest(a, b):
-    assert a._core.meta() == b._core.meta() and a._core.table() == b._core.table()
-    assert same(a._core.realised(), b._core.realised())
+    assert _arrow.row(a._core.meta()) == _arrow.row(b._core.meta()) and a._core.table() == b._core.table()
+    assert same(a.realised, b.realised)
     for m in a.methods:
-        assert same(a._core.estimates(m), b._core.estimates(m)), m
-        ia, ib = a._core.intervals(m, 0.9), b._core.intervals(m, 0.9)
-        assert (ia is None) == (ib is None) and (ia is None or (same(ia[0], ib[0]) and same(ia[1], ib[1]))), m
+        assert same(a.estimates(m).values, b.estimates(m).values), m
+        ia, ib = a.intervals(m, 0.9), b.intervals(m, 0.9)
+        assert (ia is None) == (ib is None) and (
+            ia is None or (same(ia[0].values, ib[0].values) and same(ia[1].values, ib[1].values))), m
     pd.testing.assert_frame_equal(a.coverage, b.coverage)
     pd.testing.assert_frame_equal(a.errors, b.errors)
 
@@ -181,7 +182,7 @@ def small_forecast_inputs():
 
 def _same_forecast(a, b):
     assert same(a.payout, b.payout) and same(a.payout_before_budget, b.payout_before_budget)
-    assert a._core.report_json() == b._core.report_json()
+    assert _arrow.records(a._core.report()) == _arrow.records(b._core.report())
     assert a.to_json() == b.to_json()
     for level in ("component", "partner"):
         pd.testing.assert_frame_equal(a.reconciliation(level), b.reconciliation(level))
@@ -214,7 +215,7 @@ def test_forecast_shards_and_bytes():
     args = (prog._spec, pop._core, mod._core, tx, "2027-05-20", None, 20, 4, None, 0.9)
     shards = [_core.forecast_shard(*args, a, b) for a, b in [(0, 7), (7, 8), (8, 20)]]
     local = _core.forecast(prog._spec, pop._core, mod._core, tx, "2027-05-20", scenarios=20, seed=4)
-    assert _core.forecast_merge(*args, shards).report_json() == local.report_json()
+    assert _arrow.records(_core.forecast_merge(*args, shards).report()) == _arrow.records(local.report())
     with pytest.raises(rs.RequestError, match="expected scenario 7"):
         _core.forecast_merge(*args, [shards[0], shards[2]])
     with pytest.raises(rs.RequestError, match="cover 8 scenarios"):
