@@ -219,6 +219,25 @@ fn run_outcomes(
     control.check()
 }
 
+/// An accumulation of `opts.scenarios` scenarios with nothing in it yet, and each partner's
+/// segment (what [`Accumulated::add`] reads): the start of a local run and of a fold of shards.
+fn empty_accumulation(
+    engine: &CondEngine,
+    population: &Population,
+    opts: &ForecastOptions,
+) -> (Accumulated, Vec<usize>) {
+    let accumulated = Accumulated::new(
+        engine,
+        population.len(),
+        population.segments.len(),
+        opts.scenarios,
+    );
+    let segment_of = (0..accumulated.partners)
+        .map(|i| engine.segment_of(i))
+        .collect();
+    (accumulated, segment_of)
+}
+
 /// Run `opts.scenarios` scenarios of `engine` ([`run_outcomes`]) and accumulate them in
 /// scenario order.
 pub(super) fn run_scenarios(
@@ -226,15 +245,7 @@ pub(super) fn run_scenarios(
     population: &Population,
     opts: &ForecastOptions,
 ) -> Result<Accumulated> {
-    let mut accumulated = Accumulated::new(
-        engine,
-        population.len(),
-        population.segments.len(),
-        opts.scenarios,
-    );
-    let segment_of: Vec<usize> = (0..accumulated.partners)
-        .map(|i| engine.segment_of(i))
-        .collect();
+    let (mut accumulated, segment_of) = empty_accumulation(engine, population, opts);
     run_outcomes(engine, opts, 0..opts.scenarios, |out| {
         accumulated.add(engine, &segment_of, out)
     })?;
@@ -271,15 +282,7 @@ pub(super) fn fold_shards(
     opts: &ForecastOptions,
     shards: &[Vec<u8>],
 ) -> Result<Accumulated> {
-    let mut accumulated = Accumulated::new(
-        engine,
-        population.len(),
-        population.segments.len(),
-        opts.scenarios,
-    );
-    let segment_of: Vec<usize> = (0..accumulated.partners)
-        .map(|i| engine.segment_of(i))
-        .collect();
+    let (mut accumulated, segment_of) = empty_accumulation(engine, population, opts);
     let mut next = 0usize;
     for (k, bytes) in shards.iter().enumerate() {
         let mut rd = Reader::new(bytes, SHARD_TAG, "forecast shard bytes")?;
