@@ -6,8 +6,11 @@
 //! closure. Throughput is reported in elements = partner-months, so criterion's "elem/s" is
 //! the bench-std unit (partner-months per second).
 //!
+//! It lives in its own small package (`benches/criterion/`) so that criterion and its
+//! dependencies are not compiled by the project's `cargo test`:
+//!
 //! ```text
-//! cargo bench --bench engine
+//! cargo bench --manifest-path benches/criterion/Cargo.toml
 //! ```
 //! The full comparison (NumPy, hand-written loop, ratios, memory) is `benches/bench_std.py`.
 
@@ -21,13 +24,20 @@ use rebatesim::engine::{simulate, SimOptions};
 use rebatesim::population::Population;
 use rebatesim::programme::{Compiled, Programme};
 
+/// The rebatesim project root: this package is `benches/criterion/` inside it.
+fn project_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.join("..").join("..").canonicalize().expect("the rebatesim project root")
+}
+
 /// `shared/bench/partners_10k.csv` in a parent directory of the project root (the main
 /// checkout's parent, or further up for a worktree), or `$REBATESIM_BENCH_PARTNERS`.
 fn partners_csv() -> PathBuf {
     if let Ok(p) = std::env::var("REBATESIM_BENCH_PARTNERS") {
         return PathBuf::from(p);
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = project_root();
+    let root = root.as_path();
     let rel = Path::new("shared").join("bench").join("partners_10k.csv");
     root.ancestors()
         .skip(1)
@@ -44,7 +54,7 @@ fn partners_csv() -> PathBuf {
 }
 
 fn inputs() -> (Compiled, Population, Model) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+    let dir = project_root()
         .join("examples")
         .join("bench_std");
     let programme = Programme::from_file(dir.join("programme.toml"))
