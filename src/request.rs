@@ -143,6 +143,7 @@ impl RunRequest {
             memory_limit: self.memory_limit.unwrap_or(defaults.memory_limit),
             progress: None,
             cancel: None,
+            parameter_draws: &[],
         })
     }
 }

@@ -55,6 +55,9 @@ pub enum Purpose {
     /// Purchase incidence of a partner: uniform `m` decides whether it buys in programme
     /// month `m`.
     Incidence = 9,
+    /// Which parameter draw a scenario runs under when the run has parameter draws
+    /// ([`crate::engine::SimOptions::parameter_draws`]; partner slot 0).
+    ParameterDraw = 10,
 }
 
 /// The SplitMix64 finaliser (Steele, Lea and Flood 2014; the constants of `java.util.SplittableRandom`).

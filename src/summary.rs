@@ -216,6 +216,110 @@ pub fn paired(a: &[f64], b: &[f64]) -> Summary {
     summarize(&d, None)
 }
 
+/// How much of an outcome's variance over scenarios comes from the scenarios' parameter
+/// draws (input uncertainty) rather than from demand noise given the parameters: the law of
+/// total variance `Var(Y) = E[Var(Y | θ)] + Var(E[Y | θ])` estimated from scenarios grouped
+/// by their draw. Built by [`variance_split`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VarianceSplit {
+    /// Scenarios with a finite value.
+    pub n: usize,
+    /// Parameter draws with at least one of those scenarios.
+    pub draws: usize,
+    /// The sample variance of the outcome over the scenarios.
+    pub total: f64,
+    /// The pooled within-draw variance, `Σ_g Σ_i (y − ȳ_g)² / (n − draws)`: the estimate of
+    /// `E[Var(Y | θ)]`, the demand (and churn, order, ...) noise given the parameters.
+    pub within: f64,
+    /// `1 − within / total`, clipped to `[0, 1]`: the share of the variance that parameter
+    /// uncertainty adds; its standard error by the jackknife over draws (each draw's
+    /// scenarios left out in turn; NaN with fewer than three draws).
+    pub parameter_share: Estimate,
+}
+
+/// Per group, the count, mean and sum of squared deviations from the mean (Welford).
+fn group_moments(values: &[f64], groups: &[u32]) -> std::collections::BTreeMap<u32, (f64, f64, f64)> {
+    let mut m = std::collections::BTreeMap::<u32, (f64, f64, f64)>::new();
+    for (&y, &g) in values.iter().zip(groups) {
+        if !y.is_finite() {
+            continue;
+        }
+        let e = m.entry(g).or_insert((0.0, 0.0, 0.0));
+        e.0 += 1.0;
+        let d = y - e.1;
+        e.1 += d / e.0;
+        e.2 += d * (y - e.1);
+    }
+    m
+}
+
+/// The share `1 − within / total` from the group moments (count, mean, M2) and their totals,
+/// or `None` when it is not defined (fewer than two groups, or no degree of freedom left
+/// within them, or no variance at all).
+fn share_of(n: f64, g: f64, ss_within: f64, ss_between: f64) -> Option<f64> {
+    if g < 2.0 || n - g < 1.0 {
+        return None;
+    }
+    let total = (ss_within + ss_between) / (n - 1.0);
+    if total.is_nan() || total <= 0.0 {
+        return None;
+    }
+    let within = ss_within / (n - g);
+    Some((1.0 - within / total).clamp(0.0, 1.0))
+}
+
+/// The [`VarianceSplit`] of `values` (one per scenario; non-finite values are left out) over
+/// the scenarios grouped by `groups` (each scenario's parameter draw); `None` with fewer than
+/// two draws, no scenario left to estimate the within-draw variance, or no variance.
+///
+/// ```
+/// use rebatesim::summary::variance_split;
+/// // two draws whose means differ by 10, each with a spread of ±1
+/// let y = [9.0, 11.0, 9.0, 11.0, 19.0, 21.0, 19.0, 21.0];
+/// let g = [0, 0, 0, 0, 1, 1, 1, 1];
+/// let v = variance_split(&y, &g).unwrap();
+/// assert_eq!(v.within, 4.0 / 3.0);
+/// assert!((v.parameter_share.value - (1.0 - (4.0 / 3.0) / (208.0 / 7.0))).abs() < 1e-12);
+/// ```
+pub fn variance_split(values: &[f64], groups: &[u32]) -> Option<VarianceSplit> {
+    assert_eq!(values.len(), groups.len(), "one group per value");
+    let m = group_moments(values, groups);
+    let n: f64 = m.values().map(|e| e.0).sum();
+    let g = m.len() as f64;
+    let mean = m.values().map(|e| e.0 * e.1).sum::<f64>() / n;
+    let ss_within: f64 = m.values().map(|e| e.2).sum();
+    let ss_between: f64 = m.values().map(|e| e.0 * (e.1 - mean).powi(2)).sum();
+    let share = share_of(n, g, ss_within, ss_between)?;
+    // jackknife over draws: leave each draw's scenarios out (O(draws) with the moments)
+    let mut reps = Vec::with_capacity(m.len());
+    for e in m.values() {
+        let n1 = n - e.0;
+        let mean1 = (n * mean - e.0 * e.1) / n1;
+        let between1 = ss_between - e.0 * (e.1 - mean).powi(2) - n1 * (mean1 - mean).powi(2);
+        match share_of(n1, g - 1.0, ss_within - e.2, between1.max(0.0)) {
+            Some(v) => reps.push(v),
+            None => {
+                reps.clear();
+                break;
+            }
+        }
+    }
+    let se = if reps.len() >= 3 {
+        let k = reps.len() as f64;
+        let bar = reps.iter().sum::<f64>() / k;
+        ((k - 1.0) / k * reps.iter().map(|r| (r - bar).powi(2)).sum::<f64>()).sqrt()
+    } else {
+        f64::NAN
+    };
+    Some(VarianceSplit {
+        n: n as usize,
+        draws: m.len(),
+        total: (ss_within + ss_between) / (n - 1.0),
+        within: ss_within / (n - g),
+        parameter_share: Estimate { value: share, se },
+    })
+}
+
 /// Percentile bands of cumulative monthly paths (e.g. the accrued liability or the cash paid
 /// to date at each month end), with the expected amount in each month; every estimate with its
 /// Monte Carlo standard error. Built by [`cumulative_bands`].
@@ -296,6 +400,38 @@ pub fn cumulative_bands(monthly: &[f64], scenarios: usize, months: usize) -> Pat
 
 #[cfg(test)]
 mod tests {
+    /// The jackknife's leave-one-draw-out shares, computed from the moments in O(draws),
+    /// equal the shares of the data with that draw's scenarios removed.
+    #[test]
+    fn variance_split_jackknife_matches_recomputing_without_each_draw() {
+        let groups: Vec<u32> = (0..60u32).map(|i| (i * 7 + i / 5) % 5).collect();
+        let values: Vec<f64> = (0..60)
+            .map(|i| 100.0 + 10.0 * f64::from(groups[i]) + ((i * 37 % 11) as f64 - 5.0) * 3.0)
+            .collect();
+        let full = variance_split(&values, &groups).unwrap();
+        let mut reps = Vec::new();
+        for g in 0..5u32 {
+            let (v, k): (Vec<f64>, Vec<u32>) = values
+                .iter()
+                .zip(&groups)
+                .filter(|(_, &h)| h != g)
+                .map(|(&v, &h)| (v, h))
+                .unzip();
+            reps.push(variance_split(&v, &k).unwrap().parameter_share.value);
+        }
+        let bar = reps.iter().sum::<f64>() / 5.0;
+        let se = (0.8 * reps.iter().map(|r| (r - bar).powi(2)).sum::<f64>()).sqrt();
+        assert!((full.parameter_share.se - se).abs() < 1e-9, "{} vs {se}", full.parameter_share.se);
+        assert_eq!(full.draws, 5);
+        // no variance, a single draw, or no degree of freedom within draws: undefined
+        assert!(variance_split(&[1.0, 1.0, 1.0], &[0, 1, 1]).is_none());
+        assert!(variance_split(&[1.0, 2.0, 3.0], &[0, 0, 0]).is_none());
+        assert!(variance_split(&[1.0, 2.0], &[0, 1]).is_none());
+        // non-finite values are left out
+        let v = variance_split(&[1.0, 2.0, f64::NAN, 5.0, 6.0], &[0, 0, 0, 1, 1]).unwrap();
+        assert_eq!(v.n, 4);
+    }
+
     use super::*;
 
     #[test]

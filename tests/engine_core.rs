@@ -577,3 +577,118 @@ fn precision_on_p95_stops_at_the_first_checkpoint_within_tolerance() {
     }
     assert!(r.scenarios <= 200, "ran {} scenarios", r.scenarios);
 }
+
+// ---- input uncertainty: parameter draws -------------------------------------------------
+
+/// The rich fixture's model with its growth rate replaced (a parameter draw of it).
+fn rich_model_with_growth(rate: f64) -> rebatesim::demand::Model {
+    let text = include_str!("fixtures/rich/model.toml");
+    assert!(text.contains("rate = 0.03\n"), "the fixture's growth line moved");
+    model(&text.replace("rate = 0.03\n", &format!("rate = {rate}\n")))
+}
+
+fn payout_bits(r: &rebatesim::engine::SimResult) -> Vec<u64> {
+    r.payout.iter().map(|v| v.to_bits()).collect()
+}
+
+#[test]
+fn identical_parameter_draws_change_nothing_but_record_each_scenarios_draw() {
+    let (p, pop) = (rich_programme("250000"), rich_population());
+    let m = rich_model_with_growth(0.03);
+    let draws = vec![m.clone(), m.clone(), m.clone()];
+    let base = SimOptions { scenarios: 40, seed: 5, threads: Some(1), ..Default::default() };
+    let plain = simulate(&p, &pop, &m, &base).unwrap();
+    let drawn = simulate(&p, &pop, &m, &SimOptions { parameter_draws: &draws, ..base }).unwrap();
+    assert_eq!(payout_bits(&plain), payout_bits(&drawn));
+    assert_eq!(plain.partner_expected_payout, drawn.partner_expected_payout);
+    assert_eq!((plain.parameter_draws, plain.parameter_draw.len()), (0, 0));
+    assert_eq!(drawn.parameter_draws, 3);
+    assert_eq!(drawn.parameter_draw.len(), 40);
+    for (s, &k) in drawn.parameter_draw.iter().enumerate() {
+        assert_eq!(k as usize, rebatesim::engine::draw_index(5, s as u64, 3));
+    }
+    // all three draws are used, roughly a third each
+    for k in 0..3 {
+        let c = drawn.parameter_draw.iter().filter(|&&d| d == k).count();
+        assert!((5..=25).contains(&c), "draw {k} used by {c} of 40 scenarios");
+    }
+    assert!(plain.parameter_variance(&plain.payout).is_none());
+}
+
+#[test]
+fn each_scenario_runs_under_its_draw_whatever_the_threads_and_chunks() {
+    let (p, pop) = (rich_programme("1e9"), rich_population());
+    let (low, high) = (rich_model_with_growth(-0.3), rich_model_with_growth(0.6));
+    let draws = vec![low.clone(), high.clone()];
+    let opts = |threads, chunk_size| SimOptions {
+        scenarios: 30,
+        seed: 9,
+        threads: Some(threads),
+        chunk_size,
+        parameter_draws: &draws,
+        ..Default::default()
+    };
+    let a = simulate(&p, &pop, &low, &opts(1, 7)).unwrap();
+    let b = simulate(&p, &pop, &low, &opts(2, 32)).unwrap();
+    assert_eq!(payout_bits(&a), payout_bits(&b));
+    assert_eq!(a.parameter_draw, b.parameter_draw);
+    assert_eq!(a.partner_expected_payout, b.partner_expected_payout);
+    // scenario s under draw k pays exactly what a run of draw k alone pays in scenario s
+    // (common random numbers: the draw changes the parameters, not the random numbers)
+    let alone = |m| {
+        simulate(&p, &pop, m, &SimOptions { scenarios: 30, seed: 9, threads: Some(1), ..Default::default() })
+            .unwrap()
+    };
+    let (r_low, r_high) = (alone(&low), alone(&high));
+    for (s, &k) in a.parameter_draw.iter().enumerate() {
+        let expected = if k == 0 { r_low.payout[s] } else { r_high.payout[s] };
+        assert_eq!(a.payout[s].to_bits(), expected.to_bits(), "scenario {s} (draw {k})");
+    }
+    // the draws differ a lot (revenue −30% against +60%): most of the payout's variance is
+    // parameter uncertainty, and the split says so
+    let v = a.parameter_variance(&a.payout).unwrap();
+    assert_eq!((v.n, v.draws), (30, 2));
+    assert!(v.parameter_share.value > 0.5, "{v:?}");
+    assert!(v.parameter_share.se.is_nan(), "two draws: no jackknife standard error");
+}
+
+#[test]
+fn parameter_draws_merge_from_shards_bit_for_bit() {
+    use rebatesim::engine::{merge_shards, simulate_range};
+    let (p, pop) = (rich_programme("1e9"), rich_population());
+    let draws: Vec<_> = [0.0, 0.03, 0.1, 0.2].iter().map(|&g| rich_model_with_growth(g)).collect();
+    let opts = SimOptions { scenarios: 24, seed: 3, threads: Some(1), parameter_draws: &draws, ..Default::default() };
+    let local = simulate(&p, &pop, &draws[1], &opts).unwrap();
+    let shards: Vec<_> = [0..10, 10..24]
+        .into_iter()
+        .map(|r| {
+            let s = simulate_range(&p, &pop, &draws[1], &opts, r, true).unwrap();
+            rebatesim::engine::Shard::from_bytes(&s.to_bytes()).unwrap()
+        })
+        .collect();
+    let merged = merge_shards(&p, &pop, &draws[1], &shards).unwrap();
+    assert_eq!(payout_bits(&local), payout_bits(&merged));
+    assert_eq!(local.parameter_draw, merged.parameter_draw);
+    assert_eq!(merged.parameter_draws, 4);
+    assert_eq!(local.partner_expected_payout, merged.partner_expected_payout);
+    let v = merged.parameter_variance(&merged.payout).unwrap();
+    assert!(v.parameter_share.se.is_finite());
+}
+
+#[test]
+fn a_parameter_draw_with_other_categories_is_refused_by_index() {
+    let (p, pop) = (rich_programme("250000"), rich_population());
+    let m = rich_model_with_growth(0.03);
+    let mut other = m.clone();
+    other.economics.category_mix.insert("paint".into(), 0.1);
+    let draws = vec![m.clone(), other];
+    let err = simulate(
+        &p,
+        &pop,
+        &m,
+        &SimOptions { scenarios: 4, parameter_draws: &draws, ..Default::default() },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("parameter draw 1"), "{err}");
+}

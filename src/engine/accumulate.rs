@@ -59,6 +59,8 @@ impl Setup<'_> {
                 partner_expected_payout: Vec::new(),
                 partner_expected_payout_before_budget: Vec::new(),
                 partner_tier_probability: Vec::new(),
+                parameter_draws: 0,
+                parameter_draw: Vec::new(),
             },
             partner_sum: vec![0.0; n],
             partner_sum_before: vec![0.0; n],

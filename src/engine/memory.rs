@@ -23,6 +23,8 @@ pub(crate) struct Shape {
     ladders: usize,
     tier_width: usize,
     partner_tier_width: usize,
+    /// Set-ups the run holds: one, or one per parameter draw.
+    setups: usize,
 }
 
 impl Shape {
@@ -60,7 +62,14 @@ impl Shape {
             ladders,
             tier_width,
             partner_tier_width,
+            setups: 1,
         }
+    }
+
+    /// The shape of the same run with `draws` parameter draws (one set-up each; 0: none).
+    pub(crate) fn with_draws(mut self, draws: usize) -> Shape {
+        self.setups = draws.max(1);
+        self
     }
 
     /// The number of tier ladders (volume and growth components).
@@ -109,8 +118,9 @@ impl Shape {
                 ),
             ]),
         );
+        // one set-up per parameter draw
         let setup = mul(
-            n,
+            mul(self.setups, n),
             sum(&[
                 std::mem::size_of::<PartnerConst>(),
                 self.component_count,

@@ -24,6 +24,7 @@
 mod accumulate;
 mod behaviour;
 pub(crate) mod conditioned;
+mod draws;
 mod export;
 mod fast;
 mod memory;
@@ -38,13 +39,14 @@ mod work;
 
 pub(crate) use crate::run::check_memory;
 pub use crate::run::{check_threads, MAX_THREADS};
+pub use draws::{draw_index, MAX_PARAMETER_DRAWS};
 pub use export::{export_scenario, ScenarioExport, SimLine};
 pub use options::{Precision, Progress, SimOptions, Statistic};
 pub use result::{Comparison, Ladder, PairedDifference, SimResult};
 pub use shard::{compare_merged, merge_scenarios, merge_shards, simulate_range, Shard};
 
+use self::draws::Setups;
 use self::memory::Shape;
-use self::setup::Setup;
 use self::work::Work;
 use crate::demand::Model;
 use crate::error::{Error, Result};
@@ -113,7 +115,7 @@ pub fn estimate_memory(
     options: &SimOptions,
 ) -> Result<usize> {
     let (_, max_n) = check_options(options)?;
-    let shape = Shape::of(programme, population, model);
+    let shape = Shape::of(programme, population, model).with_draws(options.parameter_draws.len());
     Ok(shape.estimate(max_n, options.chunk_size.min(max_n)))
 }
 
@@ -148,17 +150,18 @@ fn simulate_fixed(
     let mut run = options.run_options();
     // the memory guard before the set-up, from the population's size: a smaller chunk of
     // scenarios in flight when the requested one does not fit (results never depend on it)
-    run.chunk_size = Shape::of(programme, population, model).fit_chunk(
-        max_n,
-        run.chunk_size.min(max_n),
-        run.memory_limit,
-    )?;
+    run.chunk_size = Shape::of(programme, population, model)
+        .with_draws(options.parameter_draws.len())
+        .fit_chunk(max_n, run.chunk_size.min(max_n), run.memory_limit)?;
     let pool = run.pool()?;
-    // set-up's per-partner work runs on the run's own pool
-    let mut setup = pool.install(|| Setup::new(programme, population, model))?;
-    setup.cancel = options.cancel;
+    // set-up's per-partner work runs on the run's own pool; one set-up per parameter draw
+    let setups = pool.install(|| {
+        Setups::new(programme, population, model, options.parameter_draws, options.cancel)
+    })?;
+    let setup = setups.first();
     let seed = options.seed;
     let mut acc = setup.new_acc(population, seed, max_n);
+    acc.res.parameter_draws = setups.draws();
     let mut met = None;
     let chunking = Chunking {
         chunk_size: run.chunk_size,
@@ -171,18 +174,25 @@ fn simulate_fixed(
         chunking,
         &options.control(),
         max_n,
-        || Work::new(&setup),
+        || Work::new(setup),
         |w, s| {
-            if setup.cancelled() {
+            if setups.cancelled() {
                 setup.scenario_out(setup.period_count)
             } else {
-                setup.run_scenario(seed, s as u64, w)
+                setups.for_scenario(seed, s as u64).run_scenario(seed, s as u64, w)
             }
         },
         |done, outs| {
+            let first = done - outs.len();
             let fs: Vec<f64> = outs
                 .iter()
-                .map(|o| setup.fold_scenario(&mut acc, o))
+                .enumerate()
+                .map(|(i, o)| {
+                    if let Some(k) = setups.draw_of(seed, (first + i) as u64) {
+                        acc.res.parameter_draw.push(k);
+                    }
+                    setup.fold_scenario(&mut acc, o)
+                })
                 .collect();
             pool.install(|| setup.fold_partners(&mut acc, &outs, &fs));
             if let Some(p) = &precision {

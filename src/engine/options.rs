@@ -4,6 +4,8 @@
 
 use std::sync::atomic::AtomicBool;
 
+use crate::demand::Model;
+
 use crate::run::{Control, RunOptions};
 
 /// The statistic precision control watches.
@@ -67,6 +69,14 @@ pub struct SimOptions<'a> {
     /// [`crate::Error::Cancelled`]: checked between scenarios and before each partner within one, so a
     /// run stops promptly however large the population or costly a partner.
     pub cancel: Option<&'a AtomicBool>,
+    /// Input uncertainty: the demand model's parameter draws (e.g. a calibration's). Empty
+    /// (the default): every scenario runs under the model given to the run. Otherwise each
+    /// scenario runs under draw `k = ⌊u·K⌋` of the `K` draws, `u` the first uniform of the
+    /// scenario's [`crate::rng::Purpose::ParameterDraw`] stream, so a scenario's draw depends
+    /// on (seed, scenario) only: results stay bit-identical for any threads, chunks or shards,
+    /// and designs compared on the same seed share each scenario's draw. Every draw must
+    /// describe the same segments and categories as the model.
+    pub parameter_draws: &'a [Model],
 }
 
 impl Default for SimOptions<'_> {
@@ -80,6 +90,7 @@ impl Default for SimOptions<'_> {
             memory_limit: crate::run::DEFAULT_MEMORY_LIMIT,
             progress: None,
             cancel: None,
+            parameter_draws: &[],
         }
     }
 }
@@ -111,6 +122,7 @@ impl std::fmt::Debug for SimOptions<'_> {
             .field("memory_limit", &self.memory_limit)
             .field("progress", &self.progress.is_some())
             .field("cancel", &self.cancel.is_some())
+            .field("parameter_draws", &self.parameter_draws.len())
             .finish()
     }
 }

@@ -116,6 +116,12 @@ pub struct SimResult {
     /// Probability that each partner reaches each tier (tier ≥ t, t = 1..=tiers) of each
     /// ladder: partners × Σ tiers (see [`Ladder::partner_offset`]).
     pub partner_tier_probability: Vec<f64>,
+
+    /// Number `K` of parameter draws the run had ([`super::SimOptions::parameter_draws`]; 0
+    /// without).
+    pub parameter_draws: usize,
+    /// The parameter draw each scenario ran under (empty without draws).
+    pub parameter_draw: Vec<u32>,
 }
 
 impl SimResult {
@@ -311,5 +317,46 @@ impl SimResult {
     /// programme start to the last payment date, with P10–P90 bands and standard errors.
     pub fn cash_schedule(&self) -> PathBands {
         cumulative_bands(&self.cash, self.scenarios, self.cash_months)
+    }
+
+    /// How much of `values`' variance over the scenarios (a per-scenario outcome, e.g.
+    /// `payout`) comes from parameter uncertainty ([`crate::summary::variance_split`] over the
+    /// scenarios grouped by their parameter draw); `None` without parameter draws or with too
+    /// few scenarios to tell.
+    pub fn parameter_variance(&self, values: &[f64]) -> Option<crate::summary::VarianceSplit> {
+        if self.parameter_draws == 0 || values.len() != self.parameter_draw.len() {
+            return None;
+        }
+        crate::summary::variance_split(values, &self.parameter_draw)
+    }
+
+    /// [`SimResult::parameter_variance`] of the per-scenario outcome named `outcome` (one of
+    /// [`crate::outcomes::OUTCOMES`] with one value per scenario); [`crate::Error::Request`]
+    /// for another name.
+    pub fn parameter_variance_of(
+        &self,
+        outcome: &str,
+    ) -> crate::Result<Option<crate::summary::VarianceSplit>> {
+        use crate::outcomes::{Shape, Values, OUTCOMES};
+        let found = OUTCOMES
+            .iter()
+            .find(|o| o.name == outcome && matches!(o.shape, Shape::Scenario));
+        let Some(o) = found else {
+            let names: Vec<&str> = OUTCOMES
+                .iter()
+                .filter(|o| matches!(o.shape, Shape::Scenario))
+                .map(|o| o.name)
+                .collect();
+            return Err(crate::Error::Request(format!(
+                "parameter_variance: unknown outcome '{outcome}', expected one of {}",
+                names.join(", ")
+            )));
+        };
+        let values: Vec<f64> = match o.values(self) {
+            Values::F64(v) => v.to_vec(),
+            Values::U32(v) => v.iter().map(|&x| f64::from(x)).collect(),
+            Values::Bool(v) => v.iter().map(|&x| f64::from(u8::from(x))).collect(),
+        };
+        Ok(self.parameter_variance(&values))
     }
 }

@@ -12,6 +12,7 @@
 //!
 //! [`Shard::to_bytes`] / [`Shard::from_bytes`] carry a shard between processes.
 
+use super::draws::Setups;
 use super::result::SimResult;
 use super::memory::Shape;
 use super::setup::Setup;
@@ -25,7 +26,7 @@ use crate::run::{check_memory, run_chunks, Chunking};
 use crate::wire::{Reader, Writer};
 use std::ops::{ControlFlow, Range};
 
-const SHARD_TAG: &[u8; 8] = b"RSSHARD\x01";
+const SHARD_TAG: &[u8; 8] = b"RSSHARD\x02";
 
 /// Scenarios `[start, start + result.scenarios)` of a simulation ([`simulate_range`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -68,7 +69,7 @@ pub fn simulate_range(
         )));
     }
     let count = range.end - range.start;
-    let shape = Shape::of(programme, population, model);
+    let shape = Shape::of(programme, population, model).with_draws(options.parameter_draws.len());
     let mut run = options.run_options();
     let n = population.len();
     let kept = if partners {
@@ -81,11 +82,12 @@ pub fn simulate_range(
     let full = shape.estimate(count, run.chunk_size.min(count)).saturating_add(kept);
     check_memory(full, run.memory_limit, count, n)?;
     run.chunk_size = run.chunk_size.min(count);
-    let mut setup = Setup::new(programme, population, model)?;
-    setup.cancel = options.cancel;
+    let setups = Setups::new(programme, population, model, options.parameter_draws, options.cancel)?;
+    let setup = setups.first();
     let pool = run.pool()?;
     let seed = options.seed;
     let mut acc = setup.new_acc(population, seed, count);
+    acc.res.parameter_draws = setups.draws();
     let mut partner_final = Vec::new();
     let mut partner_tier = Vec::new();
     let chunking = Chunking {
@@ -98,16 +100,20 @@ pub fn simulate_range(
         chunking,
         &options.control(),
         count,
-        || Work::new(&setup),
+        || Work::new(setup),
         |w, s| {
-            if setup.cancelled() {
+            if setups.cancelled() {
                 setup.scenario_out(setup.period_count)
             } else {
-                setup.run_scenario(seed, s as u64, w)
+                setups.for_scenario(seed, s as u64).run_scenario(seed, s as u64, w)
             }
         },
-        |_, outs| {
-            for o in &outs {
+        |done, outs| {
+            let first = done - outs.len();
+            for (i, o) in outs.iter().enumerate() {
+                if let Some(k) = setups.draw_of(seed, (first + i) as u64) {
+                    acc.res.parameter_draw.push(k);
+                }
                 setup.fold_scenario(&mut acc, o);
                 if partners {
                     partner_final.extend_from_slice(&o.partner_final);
@@ -157,6 +163,12 @@ pub fn merge_shards(
             return Err(Error::Request(format!(
                 "shard {k} was run with seed {}, shard 0 with seed {}",
                 s.result.seed, first.result.seed
+            )));
+        }
+        if s.result.parameter_draws != first.result.parameter_draws {
+            return Err(Error::Request(format!(
+                "shard {k} was run with {} parameter draws, shard 0 with {}",
+                s.result.parameter_draws, first.result.parameter_draws
             )));
         }
         if !s.partners {
@@ -235,6 +247,12 @@ pub fn merge_scenarios(
                 s.result.seed, first.result.seed
             )));
         }
+        if s.result.parameter_draws != first.result.parameter_draws {
+            return Err(Error::Request(format!(
+                "shard {k} was run with {} parameter draws, shard 0 with {}",
+                s.result.parameter_draws, first.result.parameter_draws
+            )));
+        }
         if s.result.segments != population.segments {
             return Err(Error::Request(format!(
                 "shard {k} does not belong to this population (segments {:?})",
@@ -252,6 +270,8 @@ pub fn merge_scenarios(
 /// Append a shard's per-scenario outcomes to `r`.
 fn append(r: &mut SimResult, s: &SimResult) {
     r.scenarios += s.scenarios;
+    r.parameter_draws = s.parameter_draws;
+    r.parameter_draw.extend_from_slice(&s.parameter_draw);
     macro_rules! cat {
         ($($f:ident),*) => { $( r.$f.extend_from_slice(&s.$f); )* };
     }
@@ -304,6 +324,8 @@ impl Shard {
              segment_deadweight_share, component_payout);
         w.u32s(&r.tier_counts);
         put!(f64s: accrual, cash);
+        w.len(r.parameter_draws);
+        w.u32s(&r.parameter_draw);
         w.f64s(&self.partner_final);
         w.u8s(&self.partner_tier);
         w.bytes
@@ -359,10 +381,14 @@ impl Shard {
             partner_expected_payout: Vec::new(),
             partner_expected_payout_before_budget: Vec::new(),
             partner_tier_probability: Vec::new(),
+            parameter_draws: 0,
+            parameter_draw: Vec::new(),
         };
         r.tier_counts = rd.u32s()?;
         r.accrual = rd.f64s()?;
         r.cash = rd.f64s()?;
+        r.parameter_draws = rd.u64()? as usize;
+        r.parameter_draw = rd.u32s()?;
         let partner_final = rd.f64s()?;
         let partner_tier = rd.u8s()?;
         rd.finish()?;
@@ -371,6 +397,7 @@ impl Shard {
             r.payout_before_budget.len(),
             r.budget_binds.len(),
             r.incremental_margin.len(),
+            if r.parameter_draws > 0 { r.parameter_draw.len() } else { scenarios },
         ];
         if per.iter().any(|&l| l != scenarios) {
             return Err(Error::Request(format!(

@@ -7,7 +7,7 @@ use super::errors::IntoPy;
 use super::programme::PyProgramme;
 use super::run::{run_detached, settings, RunArgs};
 use super::simulate::{PyComparison, PyModel, PyPopulation, PySimResult};
-use crate::engine::{self, Shard};
+use crate::engine::{self, Shard, SimOptions};
 use crate::wire;
 use numpy::{PyArray1, PyArrayMethods};
 use pyo3::prelude::*;
@@ -30,7 +30,7 @@ fn population_from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<PyPopulation> 
 /// Run scenarios `[start, end)` of a simulation; the shard as bytes. `partners`: keep the
 /// per-partner outputs a merge needs.
 #[pyfunction]
-#[pyo3(signature = (programme, population, model, run, start, end, partners, progress=None))]
+#[pyo3(signature = (programme, population, model, run, start, end, partners, progress=None, draws=None))]
 #[allow(clippy::too_many_arguments)]
 fn simulate_shard<'py>(
     py: Python<'py>,
@@ -42,6 +42,7 @@ fn simulate_shard<'py>(
     end: usize,
     partners: bool,
     progress: Option<Py<PyAny>>,
+    draws: Option<Vec<PyRef<'_, PyModel>>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let o = settings(py, run)?;
     let (c, p, m) = (
@@ -49,8 +50,10 @@ fn simulate_shard<'py>(
         &population.get().inner,
         &model.get().inner,
     );
+    let draws = super::simulate::models(draws);
     let bytes = run_detached(py, progress, &o, |opt| {
-        engine::simulate_range(c, p, m, opt, start..end, partners).map(|s| s.to_bytes())
+        let opt = SimOptions { parameter_draws: &draws, ..*opt };
+        engine::simulate_range(c, p, m, &opt, start..end, partners).map(|s| s.to_bytes())
     })?;
     Ok(PyBytes::new(py, &bytes))
 }

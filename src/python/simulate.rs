@@ -7,7 +7,7 @@ use super::errors::{to_py, IntoPy};
 use super::programme::PyProgramme;
 use super::run::{run_detached, settings, RunArgs};
 use crate::demand::Model;
-use crate::engine::{self, Comparison, SimResult};
+use crate::engine::{self, Comparison, SimOptions, SimResult};
 use crate::error::Error;
 use crate::population::{Population, SyntheticSpec};
 use crate::request::{check_design_names, parse_format, without_position};
@@ -167,7 +167,7 @@ impl PyModel {
 
 /// Simulate a programme (see `rebatesim.simulate`).
 #[pyfunction]
-#[pyo3(signature = (programme, population, model, run, progress=None))]
+#[pyo3(signature = (programme, population, model, run, progress=None, draws=None))]
 pub(crate) fn simulate(
     py: Python<'_>,
     programme: &Bound<'_, PyProgramme>,
@@ -175,6 +175,7 @@ pub(crate) fn simulate(
     model: &Bound<'_, PyModel>,
     run: RunArgs,
     progress: Option<Py<PyAny>>,
+    draws: Option<Vec<PyRef<'_, PyModel>>>,
 ) -> PyResult<PySimResult> {
     let o = settings(py, run)?;
     let (c, p, m) = (
@@ -182,13 +183,26 @@ pub(crate) fn simulate(
         &population.get().inner,
         &model.get().inner,
     );
-    run_detached(py, progress, &o, |opt| engine::simulate(c, p, m, opt))
-        .map(|inner| PySimResult { inner })
+    let draws = models(draws);
+    run_detached(py, progress, &o, |opt| {
+        engine::simulate(c, p, m, &SimOptions { parameter_draws: &draws, ..*opt })
+    })
+    .map(|inner| PySimResult { inner })
+}
+
+/// The parameter draws a run was given (none: an empty list).
+pub(super) fn models(draws: Option<Vec<PyRef<'_, PyModel>>>) -> Vec<Model> {
+    draws
+        .unwrap_or_default()
+        .iter()
+        .map(|d| d.inner.clone())
+        .collect()
 }
 
 /// Compare designs on common random numbers (see `rebatesim.compare`).
 #[pyfunction]
-#[pyo3(signature = (names, programmes, population, model, run, progress=None))]
+#[pyo3(signature = (names, programmes, population, model, run, progress=None, draws=None))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn compare(
     py: Python<'_>,
     names: Vec<String>,
@@ -197,6 +211,7 @@ pub(crate) fn compare(
     model: &Bound<'_, PyModel>,
     run: RunArgs,
     progress: Option<Py<PyAny>>,
+    draws: Option<Vec<PyRef<'_, PyModel>>>,
 ) -> PyResult<PyComparison> {
     check_design_names(names.len(), programmes.len()).py_err(py)?;
     let o = settings(py, run)?;
@@ -205,8 +220,11 @@ pub(crate) fn compare(
     let designs: Vec<(&str, &crate::programme::Compiled)> =
         names.iter().map(|s| s.as_str()).zip(compiled).collect();
     let (p, m) = (&population.get().inner, &model.get().inner);
-    run_detached(py, progress, &o, |opt| engine::compare(&designs, p, m, opt))
-        .map(|inner| PyComparison { inner })
+    let draws = models(draws);
+    run_detached(py, progress, &o, |opt| {
+        engine::compare(&designs, p, m, &SimOptions { parameter_draws: &draws, ..*opt })
+    })
+    .map(|inner| PyComparison { inner })
 }
 
 /// The result of a simulation (see `rebatesim.SimulationResult` for the public API).
@@ -239,6 +257,26 @@ impl PySimResult {
     /// `partner_id` and the per-partner outcomes, one row per partner (population order).
     fn partners(&self, py: Python<'_>) -> PyResult<PyTable> {
         convert::table(py, &self.inner, Table::Partners)
+    }
+
+    /// `(K, draw per scenario)`: the number of parameter draws the run had (0 without) and
+    /// the draw each scenario ran under (empty without).
+    fn parameter_draws(&self) -> (usize, Vec<u32>) {
+        (self.inner.parameter_draws, self.inner.parameter_draw.clone())
+    }
+
+    /// How much of a per-scenario outcome's variance comes from parameter uncertainty:
+    /// `(n, draws, total, within, share, share_se)`, or None without parameter draws (or with
+    /// too few scenarios to tell).
+    fn parameter_variance(
+        &self,
+        py: Python<'_>,
+        outcome: &str,
+    ) -> PyResult<Option<(usize, usize, f64, f64, f64, f64)>> {
+        let v = self.inner.parameter_variance_of(outcome).py_err(py)?;
+        Ok(v.map(|v| {
+            (v.n, v.draws, v.total, v.within, v.parameter_share.value, v.parameter_share.se)
+        }))
     }
 
     fn __repr__(&self) -> String {
@@ -285,6 +323,25 @@ impl PyComparison {
     /// Partners table of design `i` (as `SimResult.partners`).
     fn partners(&self, py: Python<'_>, i: usize) -> PyResult<PyTable> {
         convert::table(py, self.result(py, i)?, Table::Partners)
+    }
+
+    /// Design `i`'s `(K, draw per scenario)` (see `SimResult.parameter_draws`).
+    fn parameter_draws(&self, py: Python<'_>, i: usize) -> PyResult<(usize, Vec<u32>)> {
+        let r = self.result(py, i)?;
+        Ok((r.parameter_draws, r.parameter_draw.clone()))
+    }
+
+    /// Design `i`'s `SimResult.parameter_variance(outcome)`.
+    fn parameter_variance(
+        &self,
+        py: Python<'_>,
+        i: usize,
+        outcome: &str,
+    ) -> PyResult<Option<(usize, usize, f64, f64, f64, f64)>> {
+        let v = self.result(py, i)?.parameter_variance_of(outcome).py_err(py)?;
+        Ok(v.map(|v| {
+            (v.n, v.draws, v.total, v.within, v.parameter_share.value, v.parameter_share.se)
+        }))
     }
 
     /// Paired differences of each design against the first: an Arrow table of (reference,
