@@ -84,7 +84,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
 
         files = {"coverage.csv": csv_text(bt.coverage, bt._decimals, index=False, default=RATIO),
                  "errors.csv": csv_text(bt.errors, bt._decimals, index=False, default=RATIO),
-                 "table.md": bt.table(),
+                 "table.md": bt.to_markdown(),
                  "summary.json": json_text(summary, bt._decimals) + "\n"}
         with args.outputs:
             write_folder(str(args.out_target.path), files)
@@ -95,7 +95,7 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
           f"'{first}' with {args.scenarios} scenarios per forecast, at {len(bt.month_ends)} month ends\n")
     print("Mean absolute error of the expected-value estimate (% of the realised payout, ± SE) and coverage "
           f"of {first}'s 80% / 90% intervals (%, ± SE clustered by year):\n")
-    print(bt.table())
+    print(bt.to_markdown())
     print(f"Paired: mean over years of |error({first})| − |error(method)|, all month ends (negative: {first} more accurate):")
     rows = []
     for m, p in paired.items():

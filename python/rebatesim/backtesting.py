@@ -108,15 +108,48 @@ class BacktestResult:
         ``method`` was closer (``wins``)."""
         return self._frame(self._core.paired(method, against))
 
-    def table(self) -> str:
-        """The comparison table in Markdown: MAE of each method (% of the realised payout) and
-        the coverage of the forecast's intervals (%), per month end and pooled."""
+    def table(self) -> pd.DataFrame:
+        """The comparison table as a DataFrame: one row per month end (index ``as_of``, its date)
+        and a last row pooling them (``as_of`` = ``"all"``, ``month_end`` = ``<NA>``). Columns, as
+        fractions (0.052 is 5.2%):
+
+        - ``month_end``: the programme month after which the forecasts were made (Int64);
+        - ``<method>_mae``, ``<method>_mae_se``: every method's mean absolute error of the
+          expected-value estimate, relative to the realised payout (:attr:`errors`' ``mae``),
+          with its standard error;
+        - ``<method>_cover_80``, ``<method>_cover_80_se``, ``<method>_cover_90``,
+          ``<method>_cover_90_se``, for the methods with intervals: the share of years whose
+          payout fell inside the 80% / 90% interval (:attr:`coverage`' ``coverage``), with the
+          larger of its binomial and year-clustered standard errors.
+
+        :meth:`to_markdown` renders it (percent, ± SE) as the CLI prints it and writes
+        ``table.md``."""
+        rows = self.errors.set_index(["method", "as_of"])
+        cover = self.coverage.set_index(["method", "level", "as_of"])
+        labels = list(self.as_of) + ["all"]
+        out = pd.DataFrame(index=pd.Index(labels, name="as_of"))
+        out["month_end"] = pd.array(list(self.month_ends) + [pd.NA], dtype="Int64")
+        for method in self.methods:
+            out[f"{method}_mae"] = [float(rows.loc[(method, a), "mae"]) for a in labels]
+            out[f"{method}_mae_se"] = [float(rows.loc[(method, a), "mae_se"]) for a in labels]
+            if not self.has_intervals[method]:
+                continue
+            for level in (0.8, 0.9):
+                c = cover.loc[(method, level)]
+                name = f"{method}_cover_{round(100 * level)}"
+                out[name] = [float(c.loc[a, "coverage"]) for a in labels]
+                out[f"{name}_se"] = [max(float(c.loc[a, "se_years"]), float(c.loc[a, "se"])) for a in labels]
+        return out
+
+    def to_markdown(self) -> str:
+        """:meth:`table` as a Markdown table, in percent with ± one standard error (as
+        ``rebatesim backtest`` prints it and writes ``table.md``)."""
         table: str = self._core.table()
         return table
 
     def _repr_markdown_(self) -> str:
         return (f"**Backtest of {self.programme}**: {self.years} synthetic years, "
-                f"forecasts at {len(self.month_ends)} month ends\n\n" + self.table())
+                f"forecasts at {len(self.month_ends)} month ends\n\n" + self.to_markdown())
 
     def __repr__(self) -> str:
         return (f"BacktestResult({self.programme!r}, years={self.years}, methods={self.methods}, "
