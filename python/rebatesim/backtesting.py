@@ -124,21 +124,22 @@ class BacktestResult:
 
         :meth:`to_markdown` renders it (percent, ± SE) as the CLI prints it and writes
         ``table.md``."""
-        rows = self.errors.set_index(["method", "as_of"])
-        cover = self.coverage.set_index(["method", "level", "as_of"])
         labels = list(self.as_of) + ["all"]
         out = pd.DataFrame(index=pd.Index(labels, name="as_of"))
         out["month_end"] = pd.array(list(self.month_ends) + [pd.NA], dtype="Int64")
+        err, cov = self.errors, self.coverage
         for method in self.methods:
-            out[f"{method}_mae"] = [float(rows.loc[(method, a), "mae"]) for a in labels]
-            out[f"{method}_mae_se"] = [float(rows.loc[(method, a), "mae_se"]) for a in labels]
+            e = err[err["method"] == method].set_index("as_of").reindex(labels)
+            out[f"{method}_mae"] = e["mae"].to_numpy(dtype=float)
+            out[f"{method}_mae_se"] = e["mae_se"].to_numpy(dtype=float)
             if not self.has_intervals[method]:
                 continue
             for level in (0.8, 0.9):
-                c = cover.loc[(method, level)]
+                c = cov[(cov["method"] == method) & (cov["level"] == level)].set_index("as_of").reindex(labels)
                 name = f"{method}_cover_{round(100 * level)}"
-                out[name] = [float(c.loc[a, "coverage"]) for a in labels]
-                out[f"{name}_se"] = [max(float(c.loc[a, "se_years"]), float(c.loc[a, "se"])) for a in labels]
+                out[name] = c["coverage"].to_numpy(dtype=float)
+                # the larger standard error, a NaN one ignored (as the Markdown table takes it)
+                out[f"{name}_se"] = np.fmax(c["se_years"].to_numpy(dtype=float), c["se"].to_numpy(dtype=float))
         return out
 
     def to_markdown(self) -> str:
