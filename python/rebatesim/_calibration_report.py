@@ -90,7 +90,9 @@ def _estimate_rows(c: "Calibration") -> List[List[str]]:
     return rows
 
 
-def _behaviour_html(b: Dict[str, Any]) -> str:
+def _behaviour_html(b: Dict[str, Any], s: Any) -> str:
+    """The behaviour section: the summary ``b`` (:attr:`Calibration.behaviour`) and the
+    sensitivity table ``s`` (:meth:`Calibration.bunching_sensitivity`)."""
     parts = [f"<p>Past programme <b>{html.escape(b['programme'])}</b>, components "
              f"{html.escape(', '.join(b['components']))}: {b['observations']:,} partner-periods within "
              f"±{b['range']:.0%} of a threshold. Stretch share in the window [−{b['below']:.0%}, 0): "
@@ -98,9 +100,8 @@ def _behaviour_html(b: Dict[str, Any]) -> str:
              f"{_num(b['normalised'], 2)} ± {_num(b['normalised_se'], 2)}. End-of-period spike {_num(b['spike'], 3)}, "
              f"following dip {_num(b['dip'], 3)}: pull-forward share {_num(b['pull_forward'], 3)} ± "
              f"{_num(b['pull_forward_se'], 3)}.</p>"]
-    s = b["sensitivity"]
     rows = [[f"{lo:.0%}", f"{hi:.0%}", str(d), _num(sh, 3), _num(nm, 2)]
-            for lo, hi, d, sh, nm in zip(s["below"], s["above"], s["degree"], s["share"], s["normalised"])]
+            for lo, hi, d, sh, nm in zip(*(s[k].tolist() for k in ("below", "above", "degree", "share", "normalised")))]
     parts.append("<p>Sensitivity to the excluded window and the polynomial degree:</p>")
     parts.append(_table(["window below", "window above", "degree", "stretch share", "normalised excess"], rows,
                         [True, True, True, True, True]))
@@ -132,7 +133,7 @@ def report_html(c: "Calibration") -> str:
     b = c.behaviour
     if b is not None:
         body.append("<h2>Behaviour at the past programme's thresholds</h2>")
-        body.append(_behaviour_html(b))
+        body.append(_behaviour_html(b, c.bunching_sensitivity()))
     stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     title = "Calibration fit report"
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

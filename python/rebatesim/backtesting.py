@@ -108,15 +108,49 @@ class BacktestResult:
         ``method`` was closer (``wins``)."""
         return self._frame(self._core.paired(method, against))
 
-    def table(self) -> str:
-        """The comparison table in Markdown: MAE of each method (% of the realised payout) and
-        the coverage of the forecast's intervals (%), per month end and pooled."""
+    def table(self) -> pd.DataFrame:
+        """The comparison table as a DataFrame: one row per month end (index ``as_of``, its date)
+        and a last row pooling them (``as_of`` = ``"all"``, ``month_end`` = ``<NA>``). Columns, as
+        fractions (0.052 is 5.2%):
+
+        - ``month_end``: the programme month after which the forecasts were made (Int64);
+        - ``<method>_mae``, ``<method>_mae_se``: every method's mean absolute error of the
+          expected-value estimate, relative to the realised payout (:attr:`errors`' ``mae``),
+          with its standard error;
+        - ``<method>_cover_80``, ``<method>_cover_80_se``, ``<method>_cover_90``,
+          ``<method>_cover_90_se``, for the methods with intervals: the share of years whose
+          payout fell inside the 80% / 90% interval (:attr:`coverage`' ``coverage``), with the
+          larger of its binomial and year-clustered standard errors.
+
+        :meth:`to_markdown` renders it (percent, ± SE) as the CLI prints it and writes
+        ``table.md``."""
+        labels = list(self.as_of) + ["all"]
+        out = pd.DataFrame(index=pd.Index(labels, name="as_of"))
+        out["month_end"] = pd.array(list(self.month_ends) + [pd.NA], dtype="Int64")
+        err, cov = self.errors, self.coverage
+        for method in self.methods:
+            e = err[err["method"] == method].set_index("as_of").reindex(labels)
+            out[f"{method}_mae"] = e["mae"].to_numpy(dtype=float)
+            out[f"{method}_mae_se"] = e["mae_se"].to_numpy(dtype=float)
+            if not self.has_intervals[method]:
+                continue
+            for level in (0.8, 0.9):
+                c = cov[(cov["method"] == method) & (cov["level"] == level)].set_index("as_of").reindex(labels)
+                name = f"{method}_cover_{round(100 * level)}"
+                out[name] = c["coverage"].to_numpy(dtype=float)
+                # the larger standard error, a NaN one ignored (as the Markdown table takes it)
+                out[f"{name}_se"] = np.fmax(c["se_years"].to_numpy(dtype=float), c["se"].to_numpy(dtype=float))
+        return out
+
+    def to_markdown(self) -> str:
+        """:meth:`table` as a Markdown table, in percent with ± one standard error (as
+        ``rebatesim backtest`` prints it and writes ``table.md``)."""
         table: str = self._core.table()
         return table
 
     def _repr_markdown_(self) -> str:
         return (f"**Backtest of {self.programme}**: {self.years} synthetic years, "
-                f"forecasts at {len(self.month_ends)} month ends\n\n" + self.table())
+                f"forecasts at {len(self.month_ends)} month ends\n\n" + self.to_markdown())
 
     def __repr__(self) -> str:
         return (f"BacktestResult({self.programme!r}, years={self.years}, methods={self.methods}, "

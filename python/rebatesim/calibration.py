@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import os
 import warnings as _warnings
-from typing import Any, Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 from . import _core
 from ._calibration_report import notebook_html, output_files, report_html
 from ._inputs import as_programme, date_text, load_partners, load_transactions
 from .exceptions import RequestError
 from .demand import Model
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 __all__ = ["calibrate", "Calibration"]
 
@@ -64,9 +67,15 @@ class Calibration:
         return [Model.from_toml(t) for t in self._core.draw_texts()]
 
     @property
-    def draw_incidence(self) -> List[Dict[str, float]]:
-        """Per draw: the drawn probability of buying in a month, per segment."""
-        return self._core.draw_incidence()
+    def draw_incidence(self) -> "pd.DataFrame":
+        """The drawn probability of buying in a month: one row per parameter draw (index
+        ``draw``, 0 to K − 1, in :attr:`draws` order), one column per segment."""
+        import pandas as pd
+
+        rows = self._core.draw_incidence()
+        df = pd.DataFrame(rows, columns=sorted({s for r in rows for s in r}), dtype=float)
+        df.index.name = "draw"
+        return df
 
     @property
     def estimates(self) -> Any:
@@ -128,50 +137,87 @@ class Calibration:
         return out
 
     @property
-    def diagnostics(self) -> Dict[str, Any]:
-        """Observed against fitted tables (segment-month effects, market path, churn curves,
-        residual sample)."""
-        return self._core.diagnostics()
+    def diagnostics(self) -> Dict[str, "pd.DataFrame"]:
+        """The observed-against-fitted tables, by name (DataFrames):
+
+        - ``segment_months``: :meth:`segment_months` (segment, month, effect, fitted,
+          buying_partners, market);
+        - ``churn``: :meth:`churn_curves` (segment, month, observed, fitted);
+        - ``market``: per month (index ``month``, ``YYYY-MM``), the population's monthly residual
+          after seasonality and trend, the market factor's path in logs (``market``);
+        - ``churn_rule``: per segment (index ``segment``), the monthly hazard the silence rule
+          alone gives, churned partners / months at risk (``k_rule_hazard``), next to the
+          likelihood estimate of :attr:`estimates`;
+        - ``residuals``: a sample of at most 20,000 log residuals of partner-months
+          (``residual``, for a QQ plot);
+        - ``annual``: per partner present over the whole last 12 months, its purchases over them
+          (``observed``) and their fit (``fitted``: partner level, segment-month effects, noise,
+          incidence)."""
+        import pandas as pd
+
+        d = self._core.diagnostics()
+        return {
+            "segment_months": self.segment_months(),
+            "churn": self.churn_curves(),
+            "market": pd.DataFrame({"market": d["market_path"]}, index=pd.Index(d["months"], name="month")),
+            "churn_rule": pd.DataFrame({"k_rule_hazard": d["churn_k_rule"]}, index=pd.Index(d["segments"], name="segment")),
+            "residuals": pd.DataFrame({"residual": d["residual_sample"]}, dtype=float),
+            "annual": pd.DataFrame({"observed": d["annual_observed"], "fitted": d["annual_fitted"]}, dtype=float),
+        }
 
     @property
     def warnings(self) -> List[str]:
         """What the user should know (thin segments, partners without purchases, ...)."""
         return self._core.warnings()
 
+    #: The tables of the core's behaviour estimates, given as DataFrames by
+    #: :meth:`bunching_histogram` and :meth:`bunching_sensitivity` rather than in :attr:`behaviour`.
+    _BEHAVIOUR_TABLES = ("counts", "fitted", "sensitivity")
+
     @property
     def behaviour(self) -> Optional[Dict[str, Any]]:
-        """The behaviour estimates from the past programme's thresholds (None without a
-        programme, or when the history never approaches its thresholds): the bunching
-        histogram (``counts``, ``fitted``), the stretch ``share`` in the window below the
-        threshold with ``share_se``, the ``pull_forward`` share with its SE, the window and
-        degree ``sensitivity`` table."""
-        return self._core.behaviour()
+        """The behaviour estimates from the past programme's thresholds as a summary of scalars
+        (None without a programme, or when the history never approaches its thresholds):
+        ``programme`` and its ``components``, ``notch`` (a retroactive tier), ``observations``
+        (partner-periods within ``range`` of a threshold), the histogram's ``bin_width``, the
+        excluded window ``below`` / ``above`` and polynomial ``degree``, the stretch ``share``
+        in the window below the threshold with ``share_se``, the ``normalised`` excess mass
+        with ``normalised_se``, the end-of-period ``spike`` and following ``dip`` and the
+        ``pull_forward`` share with ``pull_forward_se``. The tables: :meth:`bunching_histogram`
+        and :meth:`bunching_sensitivity`."""
+        b = self._core.behaviour()
+        if b is None:
+            return None
+        return {k: v for k, v in b.items() if k not in self._BEHAVIOUR_TABLES}
 
-    def bunching_histogram(self) -> Any:
-        """The bunching histogram: bin centre of ``volume / threshold − 1``, observed
-        partner-periods and the counterfactual (DataFrame; empty without behaviour)."""
+    def bunching_histogram(self) -> "pd.DataFrame":
+        """The bunching histogram: per bin, its centre ``z`` (``volume / threshold − 1``), the
+        observed partner-periods (``count``) and the fitted counterfactual
+        (``counterfactual``); empty without behaviour."""
         import pandas as pd
 
-        b = self.behaviour
+        b = self._core.behaviour()
         if b is None:
             return pd.DataFrame({"z": [], "count": [], "counterfactual": []})
         z = [-b["range"] + (j + 0.5) * b["bin_width"] for j in range(len(b["counts"]))]
         return pd.DataFrame({"z": z, "count": b["counts"], "counterfactual": b["fitted"]})
 
-    def bunching_sensitivity(self) -> Any:
-        """The stretch share at other excluded windows and polynomial degrees (DataFrame)."""
+    def bunching_sensitivity(self) -> "pd.DataFrame":
+        """The stretch share at other excluded windows and polynomial degrees: per window
+        (``below``, ``above``: fractions of the threshold) and ``degree``, the stretch
+        ``share`` and the ``normalised`` excess mass; empty without behaviour."""
         import pandas as pd
 
-        b = self.behaviour
+        b = self._core.behaviour()
         return pd.DataFrame(b["sensitivity"] if b is not None else
                             {"below": [], "above": [], "degree": [], "share": [], "normalised": []})
 
-    def segment_months(self) -> Any:
+    def segment_months(self) -> "pd.DataFrame":
         """Per segment and month: the observed segment-month effect, its seasonal + trend
         fit, buying partners, and the population's market path (DataFrame)."""
         import pandas as pd
 
-        d = self.diagnostics
+        d = self._core.diagnostics()
         rows = []
         for g, seg in enumerate(d["segments"]):
             for t, month in enumerate(d["months"]):
@@ -179,12 +225,12 @@ class Calibration:
                              d["market_path"][t]))
         return pd.DataFrame(rows, columns=["segment", "month", "effect", "fitted", "buying_partners", "market"])
 
-    def churn_curves(self) -> Any:
+    def churn_curves(self) -> "pd.DataFrame":
         """Per segment and month: the share of partners present from the start still buying,
         observed and fitted (DataFrame)."""
         import pandas as pd
 
-        d = self.diagnostics
+        d = self._core.diagnostics()
         rows = []
         for g, seg in enumerate(d["segments"]):
             for t, month in enumerate(d["months"]):

@@ -51,9 +51,31 @@ def test_frames_and_accessors(small):
     assert bt.intervals("run_rate") is None
     p = bt.paired("forecast", "run_rate")
     assert len(p) == 4 and {"difference", "se", "wins"} <= set(p.columns)
+    md = bt.to_markdown()
+    assert "| 2027-06-30 |" in md and "| all |" in md
+    assert "Backtest of" in bt._repr_markdown_() and md in bt._repr_markdown_()
+    # the table as a DataFrame: one row per month end and the pooled row, the errors' and the
+    # coverage's numbers, and the Markdown rendered from it cell for cell
     table = bt.table()
-    assert "| 2027-06-30 |" in table and "| all |" in table
-    assert "Backtest of" in bt._repr_markdown_()
+    assert list(table.index) == bt.as_of + ["all"] and table.index.name == "as_of"
+    assert table.month_end.iloc[:-1].tolist() == [2, 6, 10] and table.month_end.isna().iloc[-1]
+    assert list(table.columns[:7]) == ["month_end", "forecast_mae", "forecast_mae_se", "forecast_cover_80",
+                                       "forecast_cover_80_se", "forecast_cover_90", "forecast_cover_90_se"]
+    assert "run_rate_cover_80" not in table.columns and "run_rate_mae_se" in table.columns
+    pooled = err[err.month_end.isna()].set_index("method")
+    for m in bt.methods:
+        assert table.loc["all", f"{m}_mae"] == pooled.loc[m, "mae"]
+    c90 = cov[(cov.level == 0.9) & (cov.as_of == "2027-06-30")].iloc[0]
+    assert table.loc["2027-06-30", "forecast_cover_90"] == c90.coverage
+    assert table.loc["2027-06-30", "forecast_cover_90_se"] == max(c90.se, c90.se_years)
+    cells = [c.strip() for line in md.strip().splitlines()[2:] for c in line.strip("|").split("|")]
+    rendered = []
+    for as_of, row in table.iterrows():
+        rendered.append(as_of)
+        for m in bt.methods:
+            measures = ["mae"] + (["cover_80", "cover_90"] if bt.has_intervals[m] else [])
+            rendered += [f"{100 * row[f'{m}_{k}']:.1f} ± {100 * row[f'{m}_{k}_se']:.1f}" for k in measures]
+    assert rendered == cells
     # the same on 1 and 2 threads, bit for bit
     again = rs.backtest(*example(), years=12, scenarios=40, month_ends=[2, 6, 10], seed=3, threads=1, progress=False)
     np.testing.assert_array_equal(again.estimates("forecast").values, bt.estimates("forecast").values)

@@ -37,9 +37,19 @@ def test_calibrate_returns_a_model_with_estimates_and_draws():
     assert "[incidence]" in c.model_text()
     assert len(c.draws) == 3 and all(isinstance(d, rs.Model) for d in c.draws)
     drawn = [d.to_dict()["incidence"]["probability"] for d in c.draws]
-    assert drawn == [pytest.approx(next(iter(x.values()))) for x in c.draw_incidence]
+    inc = c.draw_incidence
+    assert inc.index.name == "draw" and list(inc.index) == [0, 1, 2] and list(inc.columns) == ["trade"]
+    assert drawn == [pytest.approx(x) for x in inc["trade"]]
     assert list(c.partners["partner_id"]) == [f"P{j}" for j in range(6)]
-    assert "months" in c.diagnostics and len(c.diagnostics["months"]) == 26
+    diag = c.diagnostics
+    assert sorted(diag) == ["annual", "churn", "churn_rule", "market", "residuals", "segment_months"]
+    assert len(diag["market"]) == 26 and diag["market"].index[0] == "2024-01" and list(diag["market"].columns) == ["market"]
+    assert list(diag["churn_rule"].index) == ["trade"] and list(diag["churn_rule"].columns) == ["k_rule_hazard"]
+    assert list(diag["annual"].columns) == ["observed", "fitted"] and list(diag["residuals"].columns) == ["residual"]
+    # the market path is the same in the per-month table and the segment-month table
+    sm = diag["segment_months"]
+    assert sm[sm.segment == "trade"].set_index("month")["market"].equals(diag["market"]["market"])
+    assert diag["churn"].equals(c.churn_curves())
     assert "26 months from 2024-01" in repr(c)
 
 

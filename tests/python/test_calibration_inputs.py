@@ -3,6 +3,7 @@
 
 import math
 import os
+import warnings
 
 import pandas as pd
 import pytest
@@ -70,15 +71,15 @@ def test_a_programme_whose_thresholds_the_history_never_approaches_is_a_warning(
     assert any("programme 'Far ladder': the history never approaches its tier thresholds" in t for t in text), text
     assert any("uplift is an assumption" in t for t in text)
     assert c.behaviour is None
-    assert c.bunching_histogram().empty
+    assert c.bunching_histogram().empty and c.bunching_sensitivity().empty
 
 
 def test_as_of_cuts_the_history_and_a_mid_month_date_warns():
     c = rs.calibrate(_history(30), as_of="2025-12-31", **QUIET)
-    assert len(c.diagnostics["months"]) == 24
+    assert len(c.diagnostics["market"]) == 24
     with pytest.warns(UserWarning, match="as_of 2025-12-15 falls inside a month"):
         c = rs.calibrate(_history(30), as_of=pd.Timestamp("2025-12-15"), **QUIET)
-    assert c.diagnostics["months"][-1] == "2025-11"
+    assert c.diagnostics["market"].index[-1] == "2025-11"
     with pytest.raises(rs.DataError, match="up to as_of 2024-06-30"):
         rs.calibrate(_history(30), as_of="2024-06-30", **QUIET)
 
@@ -139,3 +140,29 @@ def test_riskless_runs_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         rs.simulate(prog, pop, {"noise": {"sigma": 0.1}}, scenarios=2, progress=False)
+
+
+def test_behaviour_is_a_summary_and_its_tables_are_frames():
+    """With the programme in force over the history: ``behaviour`` holds the scalar estimates,
+    the bunching histogram and the window/degree sensitivity are DataFrames, and they agree."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        c = rs.calibrate(rs.example_path("history.csv.gz"), rs.example_path("history_partners.csv"),
+                         programme=rs.example_path("programme.toml"), draws=2, bootstrap=20)
+    b = c.behaviour
+    assert b is not None and b["components"] == ["installer_volume"]
+    assert not {"counts", "fitted", "sensitivity"} & set(b)
+    assert all(isinstance(v, (bool, int, float, str)) for k, v in b.items() if k != "components")
+    h = c.bunching_histogram()
+    assert list(h.columns) == ["z", "count", "counterfactual"]
+    # bins of width bin_width over [-range, range), every observation in one of them
+    assert len(h) == round(2 * b["range"] / b["bin_width"])
+    assert h.z.iloc[0] == pytest.approx(-b["range"] + b["bin_width"] / 2)
+    assert h["count"].sum() == b["observations"]
+    s = c.bunching_sensitivity()
+    assert list(s.columns) == ["below", "above", "degree", "share", "normalised"]
+    main = s[(s.below == b["below"]) & (s.above == b["above"]) & (s.degree == b["degree"])]
+    assert len(main) == 1 and main.share.iloc[0] == pytest.approx(b["share"], rel=1e-12)
+    inc = c.draw_incidence
+    assert list(inc.columns) == ["installer", "online", "retail"] and len(inc) == 2
+    assert ((inc > 0) & (inc < 1)).all().all()

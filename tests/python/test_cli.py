@@ -107,7 +107,6 @@ def test_a_bug_is_one_line_and_exit_70_not_a_traceback(monkeypatch, capsys):
     def broken(args):
         raise RuntimeError("something the code did not expect")
 
-    monkeypatch.setattr(cli, "_cmd_validate", broken)
     parser = cli.build_parser
 
     def patched():
