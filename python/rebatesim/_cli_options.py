@@ -149,3 +149,16 @@ def sim_options(p: argparse.ArgumentParser, default_scenarios: int = 1000) -> No
                    help=f"number of scenarios, 1 to 10^9 (default {default_scenarios})")
     p.add_argument("--seed", type=SEED, default=0, help="random seed, 0 ≤ seed < 2^64 (default 0)")
     p.add_argument("--threads", type=THREADS, default=None, help="worker threads (default: all cores; results do not depend on it)")
+
+
+def draws_folder(text: str) -> str:
+    """``--parameter-draws``: ``off`` or a folder path."""
+    return "off" if text.strip().lower() == "off" else path(text)
+
+
+def parameter_draws_option(p: argparse.ArgumentParser) -> None:
+    """``--parameter-draws``: input uncertainty (a calibrated model's parameter draws)."""
+    p.add_argument("--parameter-draws", metavar="DIR|off", type=draws_folder, default=None,
+                   help="run each scenario under one of these parameter draws of the model (a folder of "
+                        "draw_*.toml files); default: the draws/ folder beside --model when there is one "
+                        "(as `rebatesim calibrate --out` writes it); off: none")

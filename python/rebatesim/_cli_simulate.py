@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 from . import _checks
 from . import _cli_common as common
 from . import _cli_options as opt
+from . import _draws
 from ._display import roi_note, simulation_text
 from ._format import percent_text, plain_estimate, text_table
 
@@ -27,6 +28,9 @@ def _emit_simulation(r: Any, args: argparse.Namespace, model: Any = None) -> int
         sys.stdout.write(r.to_json() + "\n")
     else:
         print(simulation_text(r))
+        line = _draws.summary_line(r.parameter_variance())
+        if line:
+            print(line)
         if args.out:
             print(written)
     return 0
@@ -38,8 +42,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
     common.declare_outputs(args)
     model = as_model(args.model)
+    draws = _draws.from_command_line(args.model, args.parameter_draws)
     with common.executor(args) as executor:
-        r = simulate(args.programme, args.partners, model, executor=executor, **common.sim_kwargs(args))
+        r = simulate(args.programme, args.partners, model, executor=executor, parameter_uncertainty=draws,
+                     **common.sim_kwargs(args))
     return _emit_simulation(r, args, model)
 
 
@@ -86,8 +92,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     designs: List[Tuple[str, Any]] = list(zip(labels, progs))
     common.declare_outputs(args)
     model = as_model(args.model)
+    draws = _draws.from_command_line(args.model, args.parameter_draws)
     with common.executor(args) as executor:
-        c = compare(designs, args.partners, model, executor=executor, **common.sim_kwargs(args))
+        c = compare(designs, args.partners, model, executor=executor, parameter_uncertainty=draws,
+                    **common.sim_kwargs(args))
     if args.out:
         from .report import comparison_report
 
@@ -177,6 +185,7 @@ def add_simulate_parser(sub: Any) -> None:
     m.add_argument("--programme", required=True, metavar="FILE", type=opt.path, help="programme file")
     m.add_argument("--partners", required=True, metavar="CSV", type=opt.path, help="partner table (partner_id, segment, baselines, optional economics)")
     m.add_argument("--model", metavar="FILE", type=opt.path, default=None, help="demand model file (default: deterministic demand at baseline)")
+    opt.parameter_draws_option(m)
     opt.sim_options(m)
     m.add_argument("--tolerance", type=opt.real(0.0, None, "a positive number"), default=None, help="run until the standard error of --statistic is at most this")
     m.add_argument("--statistic", type=opt.statistic, default=None, help="statistic for --tolerance: mean or a percentile such as p95")
@@ -194,6 +203,7 @@ def add_compare_parser(sub: Any) -> None:
                    help="programme file (repeat: the first is the reference)")
     c.add_argument("--partners", required=True, metavar="CSV", type=opt.path, help="partner table")
     c.add_argument("--model", metavar="FILE", type=opt.path, default=None, help="demand model file")
+    opt.parameter_draws_option(c)
     opt.sim_options(c)
     c.add_argument("--tolerance", type=opt.real(0.0, None, "a positive number"), default=None, help="run until the standard error of --statistic is at most this")
     c.add_argument("--statistic", type=opt.statistic, default=None, help="statistic for --tolerance")

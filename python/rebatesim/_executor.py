@@ -93,11 +93,13 @@ def _cached(kind: str, data: Any, build: Callable[[Any], Any]) -> Any:
 class Inputs:
     """A run's inputs as the bytes and texts that travel to workers (picklable)."""
 
-    __slots__ = ("population", "model")
+    __slots__ = ("population", "model", "draws")
 
-    def __init__(self, population: Any, model: Any) -> None:
+    def __init__(self, population: Any, model: Any, draws: Sequence[Any] = ()) -> None:
         self.population: bytes = bytes(_core.population_to_bytes(population._core))
         self.model: str = model._core.to_text("toml")
+        # the parameter draws (input uncertainty), as model texts
+        self.draws: Tuple[str, ...] = tuple(d._core.to_text("toml") for d in draws)
 
     def core(self) -> Tuple[Any, Any]:
         """The core's population and model (parsed once per worker process)."""
@@ -105,11 +107,19 @@ class Inputs:
         mod = _cached("model", self.model, lambda t: _core.DemandModel.from_text(t, "toml"))
         return pop, mod
 
-    def __getstate__(self) -> Tuple[bytes, str]:
-        return self.population, self.model
+    def draws_core(self) -> Optional[List[Any]]:
+        """The core's parameter draws (None without; parsed once per worker process)."""
+        if not self.draws:
+            return None
+        # one cache entry for all of them (K may exceed the cache's size)
+        return list(_cached("draws", "\x00".join(self.draws),
+                            lambda t: [_core.DemandModel.from_text(x, "toml") for x in t.split("\x00")]))
 
-    def __setstate__(self, state: Tuple[bytes, str]) -> None:
-        self.population, self.model = state
+    def __getstate__(self) -> Tuple[bytes, str, Tuple[str, ...]]:
+        return self.population, self.model, self.draws
+
+    def __setstate__(self, state: Tuple[bytes, str, Tuple[str, ...]]) -> None:
+        self.population, self.model, self.draws = state
 
 
 def programme_core(text: str) -> Any:
@@ -121,7 +131,8 @@ def shard_task(programme: str, inputs: Inputs, run: "_RunArgs", start: int, end:
                partners: bool) -> bytes:
     """Scenarios ``[start, end)`` of a simulation, in a worker: the shard as bytes."""
     pop, mod = inputs.core()
-    return bytes(_core.simulate_shard(programme_core(programme), pop, mod, run, start, end, partners))
+    return bytes(_core.simulate_shard(programme_core(programme), pop, mod, run, start, end, partners,
+                                      draws=inputs.draws_core()))
 
 
 def submit_all(executor: Any, tasks: Sequence[Tuple[Callable[..., Any], Tuple[Any, ...]]],

@@ -114,6 +114,17 @@ class SimulationResult:
         self._partner_segments = partner_segments
         # the inputs as given to rs.simulate, for manifest(): name -> (kind, value)
         self._inputs: Dict[str, Tuple[str, Any]] = {}
+        # with parameter draws: per outcome, the share of its variance they add
+        self._parameter_variance: Optional["pd.DataFrame"] = None
+
+    def parameter_variance(self) -> Optional["pd.DataFrame"]:
+        """With parameter draws (input uncertainty, see :func:`~rebatesim.simulate`): per
+        per-scenario outcome, how much of its variance over the scenarios comes from the
+        parameters (law of total variance over the scenarios grouped by draw): ``n``,
+        ``draws`` (used), ``total_variance``, ``within_variance`` (demand noise given the
+        parameters), ``parameter_share`` = 1 − within / total and its jackknife standard
+        error ``parameter_share_se``. None for a run without parameter draws."""
+        return None if self._parameter_variance is None else self._parameter_variance.copy()
 
     @classmethod
     def _from_core(cls, meta: Any, summaries: Any, scenarios: Any, partners: Any,

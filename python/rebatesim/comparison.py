@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, 
 
 import numpy as np
 
-from . import _arrow, _checks, _core, _executor, _format
+from . import _arrow, _checks, _core, _draws, _executor, _format
 from ._demand_warning import warn_if_riskless
 from ._display import comparison_html
 from ._format import num
@@ -49,6 +49,7 @@ def compare(
     memory_limit: Optional[int] = None,
     progress: Any = True,
     executor: Any = None,
+    parameter_uncertainty: Any = None,
 ) -> "Comparison":
     """Simulate several designs on the same population and model with common random
     numbers (every design sees the same demand draws) and report each design's
@@ -56,6 +57,10 @@ def compare(
 
     ``executor``: any ``concurrent.futures`` executor to run every design's scenario
     ranges on (``docs/scale-out.md``); bit-identical to a local run. Not with ``precision``.
+
+    ``model`` and ``parameter_uncertainty`` as in :func:`~rebatesim.simulate`: with parameter
+    draws, every design runs scenario ``s`` under the same draw, so the paired differences
+    compare the designs under the same parameters.
 
     >>> import rebatesim as rs
     >>> base = rs.Programme.new("A", "EUR", "2027-01-01", "year", 1,
@@ -79,25 +84,30 @@ def compare(
     names = [_checks.text(f"designs[{i}] name", str(n)) for i, (n, _) in enumerate(items)]
     progs = [as_programme(p) for _, p in items]
     pop = as_population(population)
-    mod = model_for_population(as_model(model), pop)
-    warn_if_riskless(None if model is None else mod)
+    given, draws = _draws.resolve(model, parameter_uncertainty)
+    mod = model_for_population(as_model(given), pop)
+    draws = _draws.for_population(draws, pop, model_for_population)
+    warn_if_riskless(None if given is None else mod)
     warn_missing_baselines(pop)
     kw = run_options(scenarios, seed, threads, chunk_size, precision, max_scenarios, memory_limit)
     ex = _executor.check(executor)
     if ex is not None:
-        inputs = _executor.Inputs(pop, mod)
+        inputs = _executor.Inputs(pop, mod, draws)
         core = with_progress(progress, "compare", lambda callback: _core.merge_comparison(
             names, [p._spec for p in progs], pop._core, mod._core,
             _executor.simulate_many(ex, progs, inputs, kw, int(kw["scenarios"]), True, callback)))
     else:
         core = with_progress(progress, "compare", lambda callback: _core.compare(
-            names, [p._spec for p in progs], pop._core, mod._core, kw, progress=callback))
+            names, [p._spec for p in progs], pop._core, mod._core, kw, progress=callback,
+            draws=[d._core for d in draws] or None))
     segments = pop._core.partner_segments()
     results = {
         name: SimulationResult._from_core(core.meta(i), core.summaries(i), core.scenarios(i), core.partners(i),
                                           progs[i], model=mod, partner_segments=segments)
         for i, name in enumerate(core.names())
     }
+    for i, r in enumerate(results.values()):
+        r._parameter_variance = _draws.variance_table(core, design=i)
     differences = [_arrow.sorted_keys({"reference": key[0], "design": key[1], **summaries})
                    for key, summaries in _arrow.summaries(core.differences(), ("reference", "design"))]
     return Comparison(results, differences)

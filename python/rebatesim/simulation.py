@@ -19,7 +19,7 @@ import warnings
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 
-from . import _core, _executor
+from . import _core, _draws, _executor
 from ._demand_warning import warn_if_riskless
 from ._inputs import as_model, as_population, as_programme
 from ._run import run_options, with_progress
@@ -49,6 +49,7 @@ def simulate(
     memory_limit: Optional[int] = None,
     progress: Any = True,
     executor: Any = None,
+    parameter_uncertainty: Any = None,
 ) -> "SimulationResult":
     """Simulate ``scenarios`` possible runs of ``programme`` for ``population`` under
     the demand ``model``, each also run without the programme on the same random
@@ -67,24 +68,35 @@ def simulate(
     ``executor``: any ``concurrent.futures`` executor (a ProcessPoolExecutor, a Dask
     ``Client.get_executor()``) to run scenario ranges on (``docs/scale-out.md``); the
     result is bit-identical to a local run. Not with ``precision``.
+
+    ``model`` may be a :class:`~rebatesim.Calibration`. ``parameter_uncertainty`` (input
+    uncertainty): by default a calibrated model (a Calibration, or a model file with the
+    ``draws/`` folder ``rebatesim calibrate`` writes beside it) runs each scenario under one
+    of its parameter draws, picked by (seed, scenario), so that the spread of the payout
+    includes the uncertainty of the estimates; ``False`` turns it off; a list of models or a
+    folder of ``draw_*.toml`` files gives the draws. :meth:`SimulationResult.parameter_variance`
+    then says how much of each outcome's variance comes from the parameters.
     """
     prog = as_programme(programme)
     pop = as_population(population)
-    mod = model_for_population(as_model(model), pop)
-    warn_if_riskless(None if model is None else mod)
+    given, draws = _draws.resolve(model, parameter_uncertainty)
+    mod = model_for_population(as_model(given), pop)
+    draws = _draws.for_population(draws, pop, model_for_population)
+    warn_if_riskless(None if given is None else mod)
     warn_missing_baselines(pop)
     kw = run_options(scenarios, seed, threads, chunk_size, precision, max_scenarios, memory_limit)
     ex = _executor.check(executor)
     if ex is not None:
-        inputs = _executor.Inputs(pop, mod)
+        inputs = _executor.Inputs(pop, mod, draws)
         core = with_progress(progress, prog.name, lambda callback: _core.merge_shards(
             prog._spec, pop._core, mod._core,
             _executor.simulate_shards(ex, prog, inputs, kw, int(kw["scenarios"]), True, callback)))
     else:
-        core = with_progress(progress, prog.name,
-                             lambda callback: _core.simulate(prog._spec, pop._core, mod._core, kw, progress=callback))
+        core = with_progress(progress, prog.name, lambda callback: _core.simulate(
+            prog._spec, pop._core, mod._core, kw, progress=callback, draws=[d._core for d in draws] or None))
     result = SimulationResult._from_core(core.meta(), core.summaries(), core.scenarios(), core.partners(),
                                          prog, model=mod, partner_segments=pop._core.partner_segments())
+    result._parameter_variance = _draws.variance_table(core)
     result._inputs = {"programme": ("programme", programme), "partners": ("partners", population),
                       "model": ("model", model)}
     return result

@@ -1,0 +1,116 @@
+"""Input uncertainty: simulations under a calibrated model's parameter draws (docs/simulation.md,
+"Input uncertainty")."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import rebatesim as rs
+
+PROGRAMME = rs.Programme.new("A", "EUR", "2027-01-01", "year", 1,
+                             [rs.volume("vol", [(80_000, "1%"), (120_000, "3%")])], segments=["s"])
+POPULATION = rs.Population.synthetic({"s": {"count": 150, "median_baseline": 100_000, "dispersion": 0.3}})
+MODEL = {"noise": {"sigma": 0.2}, "growth": {"rate": 0.0}}
+
+
+def _draws(*rates):
+    return [{"noise": {"sigma": 0.2}, "growth": {"rate": g}} for g in rates]
+
+
+def _run(model, **kw):
+    return rs.simulate(PROGRAMME, POPULATION, model, scenarios=120, seed=4, progress=False, **kw)
+
+
+def test_identical_draws_give_the_models_results_bit_for_bit():
+    plain = _run(MODEL)
+    drawn = _run(MODEL, parameter_uncertainty=_draws(0.0, 0.0, 0.0))
+    assert plain.parameter_variance() is None
+    np.testing.assert_array_equal(plain.payout, drawn.payout)
+    table = drawn.parameter_variance()
+    assert table.loc["payout", "draws"] == 3 and table.loc["payout", "n"] == 120
+    # the draws are the same model: what they add is noise around zero
+    assert table.loc["payout", "parameter_share"] < 0.1
+
+
+def test_draws_far_apart_dominate_the_variance_and_widen_the_distribution():
+    narrow = _run(MODEL)
+    wide = _run(MODEL, parameter_uncertainty=_draws(-0.2, 0.0, 0.2, 0.4))
+    table = wide.parameter_variance()
+    assert list(table.columns) == ["n", "draws", "total_variance", "within_variance", "parameter_share",
+                                   "parameter_share_se"]
+    share, se = table.loc["payout", ["parameter_share", "parameter_share_se"]]
+    assert share > 0.9 and 0 < se < 0.1
+    # the law of total variance: the within-draw variance is the smaller part
+    assert table.loc["payout", "within_variance"] < 0.1 * table.loc["payout", "total_variance"]
+    assert wide.summary.loc["payout", "sd"] > 3 * narrow.summary.loc["payout", "sd"]
+    # compare: each design's scenario s under the same draw, so the paired difference is tight
+    richer = rs.Programme.new("B", "EUR", "2027-01-01", "year", 1,
+                              [rs.volume("vol", [(80_000, "2%"), (120_000, "3%")])], segments=["s"])
+    c = rs.compare({"A": PROGRAMME, "B": richer}, POPULATION, MODEL, scenarios=120, seed=4, progress=False,
+                   parameter_uncertainty=_draws(-0.2, 0.0, 0.2, 0.4))
+    np.testing.assert_array_equal(c["A"].payout, wide.payout)
+    assert c["B"].parameter_variance().loc["payout", "draws"] == 4
+
+
+def test_parameter_uncertainty_errors_name_what_is_missing():
+    with pytest.raises(rs.RequestError, match="has no parameter draws"):
+        _run(MODEL, parameter_uncertainty=True)
+    with pytest.raises(rs.RequestError, match="empty list"):
+        _run(MODEL, parameter_uncertainty=[])
+    with pytest.raises(rs.RequestError, match=r"parameter_uncertainty\[1\]: expected a Model"):
+        _run(MODEL, parameter_uncertainty=[MODEL, 3])
+    with pytest.raises(rs.ModelError, match="parameter draw 0"):
+        _run(MODEL, parameter_uncertainty=[{"economics": {"category_mix": {"a": 0.5, "b": 0.5}}}])
+
+
+def _history(months: int = 26, partners: int = 8) -> pd.DataFrame:
+    rows = []
+    for t in range(months):
+        y, m = 2024 + t // 12, t % 12 + 1
+        for j in range(partners):
+            if (t * 5 + j * 3) % 7 == 0:
+                continue
+            amount = 9000 * (j + 1) * math.exp(0.2 * math.cos(t * math.pi / 6) + 0.05 * ((t * 7 + j * 11) % 5 - 2))
+            rows.append((f"P{j}", f"{y}-{m:02d}-10", round(amount / 25, 6), round(amount, 2), f"O{t}-{j}"))
+    return pd.DataFrame(rows, columns=["partner_id", "date", "quantity", "revenue", "order_id"])
+
+
+def test_a_calibration_runs_under_its_draws_by_default_as_object_and_as_folder(tmp_path):
+    partners = pd.DataFrame({"partner_id": [f"P{j}" for j in range(8)], "segment": ["s"] * 8})
+    with pytest.warns(UserWarning):
+        cal = rs.calibrate(_history(), partners, draws=6, bootstrap=30)
+    pop = pd.DataFrame({"partner_id": [f"P{j}" for j in range(8)], "segment": ["s"] * 8,
+                        "baseline_revenue": [120_000.0 * (j + 1) for j in range(8)]})
+    kw = {"scenarios": 60, "seed": 2, "progress": False}
+    by_object = rs.simulate(PROGRAMME, pop, cal, **kw)
+    assert by_object.parameter_variance().loc["payout", "draws"] <= 6
+    off = rs.simulate(PROGRAMME, pop, cal, parameter_uncertainty=False, **kw)
+    assert off.parameter_variance() is None
+    np.testing.assert_array_equal(off.payout, rs.simulate(PROGRAMME, pop, cal.model, **kw).payout)
+    # the folder `rebatesim calibrate --out` writes: model.toml with draws/ beside it
+    cal.save(tmp_path / "cal")
+    by_folder = rs.simulate(PROGRAMME, pop, tmp_path / "cal" / "model.toml", **kw)
+    np.testing.assert_array_equal(by_object.payout, by_folder.payout)
+    by_list = rs.simulate(PROGRAMME, pop, cal.model, parameter_uncertainty=tmp_path / "cal" / "draws", **kw)
+    np.testing.assert_array_equal(by_object.payout, by_list.payout)
+
+
+def test_the_command_line_uses_the_draws_beside_the_model_unless_told_off(tmp_path, capsys):
+    from rebatesim.cli import main
+
+    partners = pd.DataFrame({"partner_id": [f"P{j}" for j in range(8)], "segment": ["s"] * 8})
+    with pytest.warns(UserWarning):
+        cal = rs.calibrate(_history(), partners, draws=4, bootstrap=30)
+    cal.save(tmp_path / "cal")
+    PROGRAMME.save(tmp_path / "programme.toml")
+    partners.assign(baseline_revenue=[120_000.0 * (j + 1) for j in range(8)]).to_csv(tmp_path / "p.csv", index=False)
+    base = ["simulate", "--programme", str(tmp_path / "programme.toml"), "--partners", str(tmp_path / "p.csv"),
+            "--model", str(tmp_path / "cal" / "model.toml"), "--scenarios", "40"]
+    assert main(base) == 0
+    assert "Input uncertainty: 4 parameter draws; " in capsys.readouterr().out
+    assert main(base + ["--parameter-draws", "off"]) == 0
+    assert "Input uncertainty" not in capsys.readouterr().out
+    assert main(base + ["--parameter-draws", str(tmp_path / "cal" / "draws")]) == 0
+    assert "Input uncertainty: 4 parameter draws; " in capsys.readouterr().out
