@@ -114,3 +114,23 @@ def test_the_command_line_uses_the_draws_beside_the_model_unless_told_off(tmp_pa
     assert "Input uncertainty" not in capsys.readouterr().out
     assert main(base + ["--parameter-draws", str(tmp_path / "cal" / "draws")]) == 0
     assert "Input uncertainty: 4 parameter draws; " in capsys.readouterr().out
+
+
+def test_draws_travel_to_executor_workers_bit_for_bit():
+    import pickle
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rebatesim import _executor
+
+    draws = _draws(-0.2, 0.1, 0.3)
+    local = _run(MODEL, parameter_uncertainty=draws)
+    with ThreadPoolExecutor(2) as ex:
+        remote = _run(MODEL, parameter_uncertainty=draws, executor=ex)
+    np.testing.assert_array_equal(local.payout, remote.payout)
+    pd.testing.assert_frame_equal(local.parameter_variance(), remote.parameter_variance())
+    # what a process or Dask worker receives: the draws as model texts, parsed once there
+    pop = rs.Population.synthetic({"s": {"count": 3, "median_baseline": 1_000}})
+    inputs = _executor.Inputs(pop, rs.Model.from_dict(MODEL), [rs.Model.from_dict(d) for d in draws])
+    back = pickle.loads(pickle.dumps(inputs))
+    assert [d.to_text("toml") for d in back.draws_core()] == [rs.Model.from_dict(d)._core.to_text("toml")
+                                                             for d in draws]
