@@ -48,6 +48,9 @@ import make_data  # noqa: E402  (the example's generator)
 import rebatesim as rs  # noqa: E402
 
 SHARES = {"installer": 0.58, "retail": 0.28, "online": 0.14}
+#: The forecasts compared: the calibrated model (its point estimates), the same run under the
+#: calibration's parameter draws (input uncertainty), and the hand-written bundled model.
+VARIANTS = ("calibrated", "calibrated+draws", "hand")
 
 
 def world_partners(rng: random.Random, n: int) -> list:
@@ -72,7 +75,7 @@ def one_world(w: int, args: argparse.Namespace, prog_hist: rs.Programme, prog_20
     partners = pd.DataFrame(hp, columns=["partner_id", "segment"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cal = rs.calibrate(tx, partners, programme=prog_hist, as_of="2025-12-31", draws=0,
+        cal = rs.calibrate(tx, partners, programme=prog_hist, as_of="2025-12-31", draws=args.draws,
                            bootstrap=args.bootstrap, seed=w + 1)
     p = cal.partners
     known = p[~p["churned"]].copy()
@@ -88,14 +91,22 @@ def one_world(w: int, args: argparse.Namespace, prog_hist: rs.Programme, prog_20
     settled = float(s.total)
     by_comp = s.lines.groupby("component")["payable"].sum()
     out = {"world": w, "settled": settled, "cross_sell_settled": float(by_comp.get("cross_sell", 0.0))}
-    model_cal = cal.model.to_dict()
     hand_d = hand.to_dict()
-    model_cal.setdefault("economics", {})["margin_rate"] = hand_d["economics"]["margin_rate"]
-    for name, model, population in (("calibrated", rs.Model.from_dict(model_cal), pop_mix), ("hand", hand, pop)):
+
+    def with_margin(m: rs.Model) -> rs.Model:
+        d = m.to_dict()
+        d.setdefault("economics", {})["margin_rate"] = hand_d["economics"]["margin_rate"]
+        return rs.Model.from_dict(d)
+
+    model_cal = with_margin(cal.model)
+    draws = [with_margin(d) for d in cal.draws]
+    for name, model, population, pu in (("calibrated", model_cal, pop_mix, False),
+                                        ("calibrated+draws", model_cal, pop_mix, draws or False),
+                                        ("hand", hand, pop, False)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             r = rs.simulate(prog_2026, population, model, scenarios=args.scenarios, seed=w, threads=1,
-                            progress=False)
+                            progress=False, parameter_uncertainty=pu)
         pay = np.asarray(r.payout)
         q = np.quantile(pay, [0.05, 0.10, 0.90, 0.95])
         comp = r.by_component()
@@ -119,7 +130,7 @@ def one_world(w: int, args: argparse.Namespace, prog_hist: rs.Programme, prog_20
 def summarise(results: list) -> str:
     rows = []
     n = len(results)
-    for name in ("calibrated", "hand"):
+    for name in VARIANTS:
         in80 = np.mean([r[name]["in80"] for r in results])
         in90 = np.mean([r[name]["in90"] for r in results])
         se = lambda p: math.sqrt(p * (1 - p) / n)  # noqa: E731
@@ -135,7 +146,7 @@ def summarise(results: list) -> str:
     comps = sorted(results[0]["calibrated"]["components"])
     for c in comps:
         cells = []
-        for name in ("calibrated", "hand"):
+        for name in VARIANTS:
             rs_ = [r[name]["components"][c] for r in results if r[name]["components"][c]["settled"] > 0]
             if not rs_:
                 cells.append("— | — | —")
@@ -145,8 +156,9 @@ def summarise(results: list) -> str:
             err = np.mean([(x["mean"] - x["settled"]) / x["settled"] for x in rs_])
             cells.append(f"{100 * in80:.0f}% | {100 * in90:.0f}% | {100 * err:+.1f}%")
         crows.append(f"| {c} | " + " | ".join(cells) + " |")
-    chead = ("\n\nPer component (worlds where the component paid something):\n\n| component | calibrated: 80% covers "
-             "| 90% covers | mean error | hand-written: 80% covers | 90% covers | mean error |\n|---|---|---|---|---|---|---|")
+    chead = ("\n\nPer component (worlds where the component paid something):\n\n| component | "
+             + " | ".join(f"{v}: 80% covers | 90% covers | mean error" for v in VARIANTS)
+             + " |\n|---" + "|---" * (3 * len(VARIANTS)) + "|")
     return head + "\n" + "\n".join(rows) + chead + "\n" + "\n".join(crows)
 
 
@@ -156,6 +168,7 @@ def main() -> None:
     ap.add_argument("--partners", type=int, default=600)
     ap.add_argument("--scenarios", type=int, default=200)
     ap.add_argument("--bootstrap", type=int, default=100)
+    ap.add_argument("--draws", type=int, default=50, help="the calibration's parameter draws (0: no draws variant)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", default="calibration_out_of_sample.json")
     args = ap.parse_args()
