@@ -858,3 +858,60 @@ fn shards_fold_to_the_local_forecast_bit_for_bit() {
     let short = forecast_from_shards(&p, &pop, &m, &actuals, as_of, &opts, &shards[..2]);
     assert!(matches!(short, Err(Error::Request(ref s)) if s.contains("cover 4 scenarios")));
 }
+
+/// The rich forecast with `draws` parameter draws of the rich model (its noise σ scaled).
+fn run_with_draws(threads: usize, scenarios: usize, noise: &[f64]) -> Forecast {
+    let pop = rich_population();
+    let p = rich_programme("1e9");
+    let m = model(RICH_MODEL);
+    let draws: Vec<_> = noise
+        .iter()
+        .map(|&s| {
+            let mut d = m.clone();
+            d.noise.sigma = s;
+            d
+        })
+        .collect();
+    forecast(
+        &p,
+        &pop,
+        &m,
+        &tx(&rich_actuals(&pop, 7)),
+        date("2027-08-12"),
+        &ForecastOptions {
+            scenarios,
+            seed: 11,
+            threads,
+            parameter_draws: &draws,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn parameter_draws_widen_a_forecast_reproducibly() {
+    // identical draws: the model's forecast, bit for bit
+    let m = model(RICH_MODEL);
+    let same = run_with_draws(1, 30, &[m.noise.sigma, m.noise.sigma]);
+    let plain = {
+        let pop = rich_population();
+        forecast(
+            &rich_programme("1e9"),
+            &pop,
+            &m,
+            &tx(&rich_actuals(&pop, 7)),
+            date("2027-08-12"),
+            &ForecastOptions { scenarios: 30, seed: 11, threads: 1, ..Default::default() },
+        )
+        .unwrap()
+    };
+    assert_eq!(same.total_payout(), plain.total_payout());
+    assert_eq!((same.parameter_draws, plain.parameter_draws), (2, 0));
+    // draws far apart: a wider distribution of the year's payout, the same for any threads
+    let wide = run_with_draws(1, 60, &[0.02, 0.6]);
+    assert_eq!(wide.total_payout(), run_with_draws(2, 60, &[0.02, 0.6]).total_payout());
+    let narrow = run_with_draws(1, 60, &[0.02, 0.02]);
+    let sd = |f: &Forecast| f.total_summary().sd.value;
+    assert!(sd(&wide) > 1.2 * sd(&narrow), "{} vs {}", sd(&wide), sd(&narrow));
+}

@@ -13,6 +13,7 @@ from typing import Any
 from . import _checks
 from . import _cli_common as common
 from . import _cli_options as opt
+from . import _draws
 from ._display import forecast_text
 from ._format import text_table
 from .exceptions import RequestError
@@ -30,7 +31,8 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         f = forecast(args.programme, args.partners, args.model, args.actuals, as_of=args.as_of,
                      scenarios=args.scenarios, seed=args.seed, confidence=args.confidence,
                      prior_accruals=args.prior_accruals, threads=args.threads, executor=executor,
-                     progress=not args.json and sys.stderr.isatty())
+                     progress=not args.json and sys.stderr.isatty(),
+                     parameter_uncertainty=_draws.from_command_line(args.model, args.parameter_draws))
     gl = None if mapping is None else gl_csv(f.gl_journal(mapping, layout=args.gl_layout), args.gl_layout)
     with args.outputs:  # both or neither
         if args.out:
@@ -44,6 +46,8 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         sys.stdout.write(f.to_json() + "\n")
     else:
         print(forecast_text(f))
+        if f.parameter_draws:
+            print(f"Input uncertainty: each scenario ran under one of {f.parameter_draws} parameter draws of the model.")
         if args.out:
             print(f"\nwrote summary, estimates, partners, segments, components, journal, journal_summary, reconciliation, "
                   f"rollforward, watch_list, cash_schedule{', gl_journal' if gl is not None else ''} (.csv), forecast.json "
@@ -131,6 +135,7 @@ def add_forecast_parser(sub: Any) -> None:
     fc.add_argument("--programme", required=True, metavar="FILE", type=opt.path, help="programme file")
     fc.add_argument("--partners", required=True, metavar="CSV", type=opt.path, help="partner table (partner_id, segment, baselines, optional economics)")
     fc.add_argument("--model", metavar="FILE", type=opt.path, default=None, help="demand model file (default: deterministic demand at baseline)")
+    opt.parameter_draws_option(fc)
     fc.add_argument("--actuals", required=True, metavar="CSV", type=opt.path, help="actual transactions dated up to --as-of")
     fc.add_argument("--as-of", required=True, metavar="DATE", type=opt.date, help="forecast date, YYYY-MM-DD (a month end is exact)")
     fc.add_argument("--prior-accruals", metavar="CSV", type=opt.path, default=None, help="amounts accrued before (partner_id, component, amount)")

@@ -422,6 +422,9 @@ class ForecastResult:
     def report(self) -> _ArrowTable:
         """One row, a column per part of the report (structs and lists of structs)."""
         ...
+    def parameter_draws(self) -> int:
+        """The number of parameter draws the scenarios ran under (0: the model alone)."""
+        ...
     def ledger(
         self, level: str, prior_accruals: Optional[PriorAccruals] = None, previous: Optional[ForecastResult] = None
     ) -> _ArrowTable: ...
@@ -445,6 +448,7 @@ def forecast(
     threads: Optional[int] = None,
     confidence: float = 0.9,
     progress: Optional[Callable[[int, int], Any]] = None,
+    draws: Optional[list[DemandModel]] = None,
 ) -> ForecastResult: ...
 
 # Backtest (src/python/backtest.rs); the public API is rebatesim.backtest.
@@ -548,11 +552,12 @@ def forecast_shard(
     programme: ProgrammeSpec, population: Population, model: DemandModel, actuals: TransactionTable, as_of: str,
     prior_accruals: Optional[PriorAccruals], scenarios: int, seed: int, threads: Optional[int], confidence: float,
     start: int, end: int, progress: Optional[Callable[[int, int], Any]] = None,
+    draws: Optional[list[DemandModel]] = None,
 ) -> bytes: ...
 def forecast_merge(
     programme: ProgrammeSpec, population: Population, model: DemandModel, actuals: TransactionTable, as_of: str,
     prior_accruals: Optional[PriorAccruals], scenarios: int, seed: int, threads: Optional[int], confidence: float,
-    shards: list[bytes],
+    shards: list[bytes], draws: Optional[list[DemandModel]] = None,
 ) -> ForecastResult: ...
 
 # ---------------------------------------------------------------- design search (src/python/search.rs)

@@ -287,20 +287,22 @@ def forecast_task(programme: str, inputs: Inputs, data: ForecastInputs, options:
     tx, prior = data.core()
     return bytes(_core.forecast_shard(programme_core(programme), pop, mod, tx, options["as_of"], prior,
                                       options["scenarios"], options["seed"], options["threads"],
-                                      options["confidence"], start, end))
+                                      options["confidence"], start, end, draws=inputs.draws_core()))
 
 
 def forecast(executor: Any, programme: Any, population: Any, model: Any, actuals: Any, prior: Any,
-             options: Dict[str, Any], progress: Optional[Callable[[int, int], Any]] = None) -> Any:
+             options: Dict[str, Any], progress: Optional[Callable[[int, int], Any]] = None,
+             draws: Sequence[Any] = ()) -> Any:
     """A forecast on the executor: the conditioned run's scenario ranges on the workers, each
     scenario's outcome folded by the core in scenario order (the ``_core.ForecastResult`` a
     local run gives, bit for bit). ``options``: ``as_of``, ``scenarios``, ``seed``,
     ``threads``, ``confidence``."""
     scenarios = int(options["scenarios"])
     cut = ranges(scenarios, parts(executor, scenarios))
-    inputs, data = Inputs(population, model), ForecastInputs(actuals, prior)
+    inputs, data = Inputs(population, model, draws), ForecastInputs(actuals, prior)
     text = programme.to_json()
     tasks = [(forecast_task, (text, inputs, data, options, a, b)) for a, b in cut]
     shards = submit_all(executor, tasks, _scaled(progress, scenarios))
     return _core.forecast_merge(programme._spec, population._core, model._core, actuals, options["as_of"], prior,
-                                scenarios, options["seed"], options["threads"], options["confidence"], shards)
+                                scenarios, options["seed"], options["threads"], options["confidence"], shards,
+                                draws=[d._core for d in draws] or None)

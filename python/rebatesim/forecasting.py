@@ -30,7 +30,7 @@ from typing import Any, Dict, Optional, Tuple, Union
 
 import numpy as np
 
-from . import _arrow, _checks, _core, _executor, _format
+from . import _arrow, _checks, _core, _draws, _executor, _format
 from ._demand_warning import warn_if_riskless
 from ._display import forecast_html
 from ._format import num
@@ -68,6 +68,7 @@ def forecast(
     threads: Optional[int] = None,
     progress: Any = True,
     executor: Any = None,
+    parameter_uncertainty: Any = None,
 ) -> "Forecast":
     """Forecast the programme's final payout from the ``actuals`` up to ``as_of``.
 
@@ -92,6 +93,11 @@ def forecast(
     workers (actuals and prior accruals shipped once as exact bytes) and folded in scenario
     order, bit-identical to a local run (``docs/scale-out.md``).
 
+    ``model`` may be a :class:`~rebatesim.Calibration`; ``parameter_uncertainty`` as in
+    :func:`~rebatesim.simulate` (by default a calibrated model's parameter draws): each
+    scenario runs under one draw, conditioned on the actuals with that draw's parameters, so
+    the forecast's intervals include what the calibration could not pin down.
+
     >>> import rebatesim as rs
     >>> f = rs.forecast(rs.example_path("programme.toml"), rs.example_path("partners.csv"),
     ...                 rs.example_path("model.toml"), rs.example_path("transactions.csv"),
@@ -101,8 +107,9 @@ def forecast(
     """
     prog = as_programme(programme)
     pop = as_population(population)
-    mod = as_model(model)
-    warn_if_riskless(None if model is None else mod)
+    given, draws = _draws.resolve(model, parameter_uncertainty)
+    mod = as_model(given)
+    warn_if_riskless(None if given is None else mod)
     tx = load_transactions(actuals, prog)
     prior = None if prior_accruals is None else load_prior_accruals(prior_accruals)
     n, sd, th = _checks.scenarios(scenarios), _checks.seed(seed), _checks.threads(threads)
@@ -112,11 +119,12 @@ def forecast(
     if ex is not None:
         options = dict(as_of=day, scenarios=n, seed=sd, threads=th, confidence=conf)
         core = with_progress(progress, f"forecast {prog.name}", lambda callback: _executor.forecast(
-            ex, prog, pop, mod, tx, prior, options, callback))
+            ex, prog, pop, mod, tx, prior, options, callback, draws))
     else:
         core = with_progress(progress, f"forecast {prog.name}", lambda callback: _core.forecast(
             prog._spec, pop._core, mod._core, tx, day, prior_accruals=prior,
             scenarios=n, seed=sd, threads=th, confidence=conf, progress=callback,
+            draws=[d._core for d in draws] or None,
         ))
     result = Forecast(core, decimals=prog.decimals)
     result._inputs = {"programme": ("programme", programme), "partners": ("partners", population),
@@ -195,6 +203,12 @@ class Forecast:
         self._inputs: Dict[str, Tuple[str, Any]] = {}
 
     # ----------------------------------------------------------------- metadata
+    @property
+    def parameter_draws(self) -> int:
+        """The number of parameter draws of the model the scenarios ran under (input
+        uncertainty; 0: the model alone)."""
+        return int(self._core.parameter_draws())
+
     @property
     def as_of(self) -> _dt.date:
         """The forecast date."""

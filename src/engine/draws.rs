@@ -102,7 +102,7 @@ impl<'p> Setups<'p> {
 }
 
 /// `e` as an error of parameter draw `k`.
-fn in_draw(e: Error, k: usize) -> Error {
+pub(crate) fn in_draw(e: Error, k: usize) -> Error {
     match e {
         Error::Model(mut f) => {
             f.message = format!("parameter draw {k}: {}", f.message);
@@ -118,7 +118,7 @@ fn in_draw(e: Error, k: usize) -> Error {
 
 /// A draw's set-up must have the shapes results are folded with: its segments and line
 /// categories those of the model.
-fn check_same_shape(model: &Setup, draw: &Setup, k: usize) -> Result<()> {
+pub(super) fn check_same_shape(model: &Setup, draw: &Setup, k: usize) -> Result<()> {
     if draw.cats != model.cats {
         return Err(Error::model(
             "categories",

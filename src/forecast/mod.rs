@@ -61,6 +61,7 @@ pub mod arrow;
 mod cash;
 mod closed;
 mod distribution;
+mod draws;
 mod journal;
 mod ledger;
 mod options;
@@ -84,7 +85,6 @@ pub use watch::WatchEntry;
 
 use crate::data::Transactions;
 use crate::demand::Model;
-use crate::engine::conditioned::CondEngine;
 use crate::error::Result;
 use crate::population::Population;
 use crate::programme::Compiled;
@@ -202,22 +202,23 @@ fn forecast_with(
     // the actuals settled once: the books' closed lines and the closed periods' amounts
     let settlement = crate::settlement::settle(programme, &partners, actuals)?;
     let books = ledger::Books::new(programme, &partners, &settlement, as_of, prior)?;
-    let mut engine = CondEngine::new(programme, population, model, to_date.observed)?;
-    engine.set_cancel(opts.cancel);
+    let engines = draws::draw_engines(programme, population, model, to_date.observed, opts)?;
     if let Mode::Range(range) = mode {
-        return scenarios::run_range(&engine, opts, range).map(Made::Shard);
+        return scenarios::run_range(&engines, opts, range).map(Made::Shard);
     }
+    let engine = &engines.model;
     let settled = closed::settle_closed(programme, &partners, &settlement, engine.closed_periods());
     drop(settlement);
     let accumulated = match mode {
-        Mode::Shards(shards) => scenarios::fold_shards(&engine, population, opts, shards)?,
-        _ => scenarios::run_scenarios(&engine, population, opts)?,
+        Mode::Shards(shards) => scenarios::fold_shards(engine, population, opts, shards)?,
+        _ => scenarios::run_scenarios(&engines, population, opts)?,
     };
-    let watch = watch::watch_list(programme, population, &engine, &accumulated);
+    let watch = watch::watch_list(programme, population, engine, &accumulated);
     Ok(Made::Forecast(Box::new(Forecast::new(result::Parts {
         programme,
         population,
-        engine: &engine,
+        engine,
+        parameter_draws: engines.draws(),
         as_of,
         opts,
         months,

@@ -28,6 +28,11 @@ pub struct ForecastOptions<'a> {
     pub progress: Option<ForecastProgress<'a>>,
     /// Set to `true` (from another thread) to stop the run with [`Error::Cancelled`].
     pub cancel: Option<&'a AtomicBool>,
+    /// Input uncertainty: the demand model's parameter draws (see
+    /// [`crate::engine::SimOptions::parameter_draws`]); each scenario runs the conditioned
+    /// simulation under draw `⌊u·K⌋` of its `ParameterDraw` stream, conditioned on the actuals
+    /// under that draw's parameters. Empty (the default): the model alone.
+    pub parameter_draws: &'a [crate::demand::Model],
 }
 
 impl Default for ForecastOptions<'_> {
@@ -40,6 +45,7 @@ impl Default for ForecastOptions<'_> {
             prior_accruals: None,
             progress: None,
             cancel: None,
+            parameter_draws: &[],
         }
     }
 }
@@ -64,6 +70,7 @@ impl std::fmt::Debug for ForecastOptions<'_> {
             .field("threads", &self.threads)
             .field("confidence", &self.confidence)
             .field("prior_accruals", &self.prior_accruals.map(|p| p.len()))
+            .field("parameter_draws", &self.parameter_draws.len())
             .finish()
     }
 }
@@ -85,7 +92,7 @@ pub(super) fn check_options(opts: &ForecastOptions) -> Result<()> {
 }
 
 /// Memory the per-scenario results of a forecast may take at the most (4 GB).
-const RESULTS_MEMORY: usize = DEFAULT_MEMORY_LIMIT;
+pub(super) const RESULTS_MEMORY: usize = DEFAULT_MEMORY_LIMIT;
 
 /// Refuse a forecast whose per-scenario results (per partner, component, segment and period)
 /// would take more than 4 GB, before any set-up. Saturating: a huge number of scenarios is

@@ -45,6 +45,9 @@ pub struct Forecast {
     pub seed: u64,
     /// Number of scenarios.
     pub scenarios: usize,
+    /// Parameter draws the scenarios ran under (0: the model alone; see
+    /// [`super::ForecastOptions::parameter_draws`]).
+    pub parameter_draws: usize,
     /// Confidence of the constrained estimates.
     pub confidence: f64,
     /// Complete programme months of actuals.
@@ -250,6 +253,7 @@ pub(super) struct Parts<'a> {
     pub programme: &'a Compiled,
     pub population: &'a Population,
     pub engine: &'a CondEngine<'a>,
+    pub parameter_draws: usize,
     pub as_of: NaiveDate,
     pub opts: &'a ForecastOptions<'a>,
     pub months: MonthsObserved,
@@ -268,6 +272,7 @@ impl Forecast {
             programme,
             population,
             engine,
+            parameter_draws,
             as_of,
             opts,
             months,
@@ -293,6 +298,7 @@ impl Forecast {
             as_of,
             seed: opts.seed,
             scenarios: opts.scenarios,
+            parameter_draws,
             confidence: opts.confidence,
             months_observed: months.complete.min(programme_months),
             partial_month: if months.complete >= programme_months {

@@ -3,6 +3,7 @@
 //! order (so results do not depend on the number of threads), with the budget applied per
 //! scenario.
 
+use super::draws::Engines;
 use super::options::ForecastOptions;
 use crate::engine::conditioned::{CondEngine, CondOut, CLOSED_RULES};
 use crate::engine::Ladder;
@@ -181,7 +182,7 @@ impl Accumulated {
 /// scenario order; the progress callback hears after each chunk.
 /// [`Error::Cancelled`](crate::Error::Cancelled) once `opts.cancel` is set.
 fn run_outcomes(
-    engine: &CondEngine,
+    engines: &Engines,
     opts: &ForecastOptions,
     range: Range<usize>,
     mut fold: impl FnMut(&CondOut),
@@ -205,10 +206,12 @@ fn run_outcomes(
         },
         &control,
         count,
-        || engine.work(),
+        || engines.model.work(),
         |work, s| {
             let mut out = CondOut::default();
-            engine.run_scenario(opts.seed, s as u64, work, &mut out);
+            engines
+                .for_scenario(opts.seed, s as u64)
+                .run_scenario(opts.seed, s as u64, work, &mut out);
             out
         },
         |_, outs| {
@@ -241,12 +244,13 @@ fn empty_accumulation(
 /// Run `opts.scenarios` scenarios of `engine` ([`run_outcomes`]) and accumulate them in
 /// scenario order.
 pub(super) fn run_scenarios(
-    engine: &CondEngine,
+    engines: &Engines,
     population: &Population,
     opts: &ForecastOptions,
 ) -> Result<Accumulated> {
+    let engine = &engines.model;
     let (mut accumulated, segment_of) = empty_accumulation(engine, population, opts);
-    run_outcomes(engine, opts, 0..opts.scenarios, |out| {
+    run_outcomes(engines, opts, 0..opts.scenarios, |out| {
         accumulated.add(engine, &segment_of, out)
     })?;
     Ok(accumulated)
@@ -257,12 +261,12 @@ const SHARD_TAG: &[u8; 8] = b"RSFCSH\x00\x01";
 
 /// Scenarios `range` of `engine` (as [`run_scenarios`] runs them), each scenario's outcome
 /// written to bytes in scenario order for [`fold_shards`].
-pub(super) fn run_range(engine: &CondEngine, opts: &ForecastOptions, range: Range<usize>) -> Result<Vec<u8>> {
+pub(super) fn run_range(engines: &Engines, opts: &ForecastOptions, range: Range<usize>) -> Result<Vec<u8>> {
     let mut w = Writer::new(SHARD_TAG);
     w.len(range.start);
     w.len(range.end - range.start);
     w.u64(opts.seed);
-    run_outcomes(engine, opts, range, |out| {
+    run_outcomes(engines, opts, range, |out| {
         w.f64s(&out.totals);
         w.f64s(&out.payable);
         w.f64s(&out.volume);

@@ -7,7 +7,7 @@ use super::errors::{to_py, IntoPy};
 use super::programme::PyProgramme;
 use super::settle::PyTransactions;
 use super::run::{finish, report_progress, watch_signals};
-use super::simulate::{PyModel, PyPopulation};
+use super::simulate::{models, PyModel, PyPopulation};
 use crate::error::Error;
 use crate::data::Transactions;
 use crate::demand::Model;
@@ -75,6 +75,11 @@ pub(crate) struct PyForecast {
 
 #[pymethods]
 impl PyForecast {
+    /// The number of parameter draws the scenarios ran under (0: the model alone).
+    fn parameter_draws(&self) -> usize {
+        self.inner.parameter_draws
+    }
+
     /// Everything (estimates, breakdowns, journal, watch list, cash schedule) as a one-row
     /// Arrow table, a column per part of the report (see `rebatesim::records`).
     fn report(&self, py: Python<'_>) -> PyResult<PyTable> {
@@ -181,6 +186,7 @@ fn run_forecast<T: Send>(
     threads: Option<usize>,
     confidence: f64,
     progress: Option<Py<PyAny>>,
+    draws: &[Model],
     f: impl for<'x> FnOnce(&Compiled, &Population, &Model, &Transactions, NaiveDate, &ForecastOptions<'x>) -> crate::Result<T> + Send,
 ) -> PyResult<T> {
     let (programme, population, model, actuals) = inputs;
@@ -206,6 +212,7 @@ fn run_forecast<T: Send>(
         prior_accruals: prior,
         progress: Some(&report),
         cancel: Some(&stop),
+        parameter_draws: draws,
     };
     let result = watch_signals(py, &stop, &failure, || f(c, p, m, t, date, &opts));
     finish(py, result, failure)
@@ -213,7 +220,7 @@ fn run_forecast<T: Send>(
 
 /// Forecast a programme's final payout from actuals to `as_of` (see `rebatesim.forecast`).
 #[pyfunction]
-#[pyo3(signature = (programme, population, model, actuals, as_of, prior_accruals=None, scenarios=1000, seed=0, threads=None, confidence=0.9, progress=None))]
+#[pyo3(signature = (programme, population, model, actuals, as_of, prior_accruals=None, scenarios=1000, seed=0, threads=None, confidence=0.9, progress=None, draws=None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn forecast(
     py: Python<'_>,
@@ -228,10 +235,12 @@ pub(crate) fn forecast(
     threads: Option<usize>,
     confidence: f64,
     progress: Option<Py<PyAny>>,
+    draws: Option<Vec<PyRef<'_, PyModel>>>,
 ) -> PyResult<PyForecast> {
+    let draws = models(draws);
     run_forecast(
         py, (programme, population, model, actuals), as_of, prior_accruals, scenarios, seed, threads,
-        confidence, progress, core_forecast,
+        confidence, progress, &draws, core_forecast,
     )
     .map(|inner| PyForecast { inner })
 }
@@ -239,7 +248,7 @@ pub(crate) fn forecast(
 /// Scenarios `[start, end)` of the forecast `forecast` makes with the same arguments, as
 /// bytes for `forecast_merge` (scale-out).
 #[pyfunction]
-#[pyo3(signature = (programme, population, model, actuals, as_of, prior_accruals, scenarios, seed, threads, confidence, start, end, progress=None))]
+#[pyo3(signature = (programme, population, model, actuals, as_of, prior_accruals, scenarios, seed, threads, confidence, start, end, progress=None, draws=None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn forecast_shard<'py>(
     py: Python<'py>,
@@ -256,10 +265,12 @@ pub(crate) fn forecast_shard<'py>(
     start: usize,
     end: usize,
     progress: Option<Py<PyAny>>,
+    draws: Option<Vec<PyRef<'_, PyModel>>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
+    let draws = models(draws);
     let bytes = run_forecast(
         py, (programme, population, model, actuals), as_of, prior_accruals, scenarios, seed, threads,
-        confidence, progress,
+        confidence, progress, &draws,
         |c, p, m, t, d, o| forecast_shard_core(c, p, m, t, d, o, start..end),
     )?;
     Ok(PyBytes::new(py, &bytes))
@@ -268,7 +279,7 @@ pub(crate) fn forecast_shard<'py>(
 /// The forecast from the shards (`forecast_shard`) of consecutive scenario ranges covering
 /// all its scenarios, bit for bit `forecast` with the same arguments.
 #[pyfunction]
-#[pyo3(signature = (programme, population, model, actuals, as_of, prior_accruals, scenarios, seed, threads, confidence, shards))]
+#[pyo3(signature = (programme, population, model, actuals, as_of, prior_accruals, scenarios, seed, threads, confidence, shards, draws=None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn forecast_merge(
     py: Python<'_>,
@@ -283,10 +294,12 @@ pub(crate) fn forecast_merge(
     threads: Option<usize>,
     confidence: f64,
     shards: Vec<Vec<u8>>,
+    draws: Option<Vec<PyRef<'_, PyModel>>>,
 ) -> PyResult<PyForecast> {
+    let draws = models(draws);
     run_forecast(
         py, (programme, population, model, actuals), as_of, prior_accruals, scenarios, seed, threads,
-        confidence, None,
+        confidence, None, &draws,
         |c, p, m, t, d, o| forecast_from_shards(c, p, m, t, d, o, &shards),
     )
     .map(|inner| PyForecast { inner })

@@ -134,3 +134,45 @@ def test_draws_travel_to_executor_workers_bit_for_bit():
     back = pickle.loads(pickle.dumps(inputs))
     assert [d.to_text("toml") for d in back.draws_core()] == [rs.Model.from_dict(d)._core.to_text("toml")
                                                              for d in draws]
+
+
+def test_a_forecast_runs_under_the_draws_locally_and_on_an_executor():
+    from concurrent.futures import ThreadPoolExecutor
+
+    m = rs.Model.from_file(rs.example_path("model.toml"))
+    wider = m.to_dict()  # every σ of the noise doubled
+    wider["noise"] = {"sigma": 0.5, "segments": {"installer": 0.6, "retail": 0.4}}
+    tx = pd.read_csv(rs.example_path("transactions.csv"))
+    tx = tx[tx["date"] <= "2027-06-30"]
+    args = (rs.example_path("programme.toml"), rs.example_path("partners.csv"), m, tx)
+    kw = {"as_of": "2027-06-30", "scenarios": 8, "seed": 3, "progress": False}
+    plain = rs.forecast(*args, **kw)
+    same = rs.forecast(*args, parameter_uncertainty=[m, m], **kw)
+    assert (plain.parameter_draws, same.parameter_draws) == (0, 2)
+    np.testing.assert_array_equal(plain.payout, same.payout)
+    drawn = rs.forecast(*args, parameter_uncertainty=[m, wider], **kw)
+    # the budget binds in most scenarios: compare the payout before it
+    assert not np.array_equal(plain.payout_before_budget, drawn.payout_before_budget)
+    with ThreadPoolExecutor(2) as ex:
+        remote = rs.forecast(*args, parameter_uncertainty=[m, wider], executor=ex, **kw)
+    np.testing.assert_array_equal(drawn.payout_before_budget, remote.payout_before_budget)
+    assert remote.parameter_draws == 2
+
+
+def test_rebatesim_forecast_takes_parameter_draws_from_the_command_line(tmp_path, capsys):
+    from rebatesim.cli import main
+
+    m = rs.Model.from_file(rs.example_path("model.toml"))
+    (tmp_path / "draws").mkdir()
+    for k in range(3):
+        (tmp_path / "draws" / f"draw_{k:04d}.toml").write_text(m.to_toml(), encoding="utf-8")
+    (tmp_path / "model.toml").write_text(m.to_toml(), encoding="utf-8")
+    tx = pd.read_csv(rs.example_path("transactions.csv"))
+    tx[tx["date"] <= "2027-03-31"].to_csv(tmp_path / "actuals.csv", index=False)
+    base = ["forecast", "--programme", rs.example_path("programme.toml"), "--partners",
+            rs.example_path("partners.csv"), "--model", str(tmp_path / "model.toml"), "--actuals",
+            str(tmp_path / "actuals.csv"), "--as-of", "2027-03-31", "--scenarios", "4"]
+    assert main(base) == 0
+    assert "one of 3 parameter draws" in capsys.readouterr().out
+    assert main(base + ["--parameter-draws", "off"]) == 0
+    assert "parameter draws" not in capsys.readouterr().out

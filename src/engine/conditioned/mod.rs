@@ -221,6 +221,11 @@ impl<'p> CondEngine<'p> {
     pub(crate) fn prep(&self) -> &Prepared<f64> {
         &self.s.prep
     }
+    /// Refuse parameter draw `k`'s engine unless it has this one's segments and categories
+    /// (the shapes a forecast's results are folded with).
+    pub(crate) fn check_draw_shape(&self, draw: &CondEngine, k: usize) -> Result<()> {
+        crate::engine::draws::check_same_shape(&self.s, &draw.s, k)
+    }
     /// `n × component_count`: whether component c applies to partner i.
     pub(crate) fn active(&self) -> &[bool] {
         &self.s.active
