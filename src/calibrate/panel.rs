@@ -83,7 +83,6 @@ pub(crate) fn build(
     }
     let (ids_all, key_partner, segments, seg_of_all) = partner_numbering(tx, partners)?;
 
-    let kept = |i: usize| until.is_none_or(|u| tx.date[i] <= u);
     let (first, last, t_len) = month_range(tx, until)?;
     let n_all = ids_all.len();
     let cells = n_all
@@ -99,60 +98,16 @@ pub(crate) fn build(
     } else {
         0
     };
-    let mut gross = vec![0.0f64; cells];
-    let mut returns = vec![0.0f64; cells];
-    let mut units = vec![0.0f64; cells];
-    let mut cat_rev = vec![0.0f32; cells * n_cat];
-    let mut cat_totals = vec![(0.0f64, 0.0f64); n_all * n_cat];
-    let mut month_lines = vec![0usize; t_len];
-    let mut order_pairs: Vec<(u64, f64)> = Vec::new();
-    for i in 0..tx.len() {
-        if !kept(i) {
-            continue;
-        }
-        let p = key_partner[tx.partner_key[i] as usize].unwrap_or(0);
-        let t = (month_no(&tx.date[i]) - first) as usize;
-        let cell = p * t_len + t;
-        let rev = f64_of(tx.revenue[i]);
-        if rev > 0.0 {
-            gross[cell] += rev;
-            units[cell] += f64_of(tx.quantity[i]);
-            month_lines[t] += 1;
-            if let Some(Some(c)) = tx.category.as_ref().map(|v| v[i]) {
-                cat_rev[cell * n_cat + c as usize] += rev as f32;
-                let tot = &mut cat_totals[p * n_cat + c as usize];
-                tot.0 += rev;
-                tot.1 += f64_of(tx.quantity[i]);
-            }
-            if let Some(Some(o)) = tx.order.as_ref().map(|v| v[i]) {
-                order_pairs.push((((cell as u64) << 32) | o as u64, rev));
-            }
-        } else if rev < 0.0 {
-            returns[cell] -= rev;
-        }
-    }
-    if month_lines.iter().all(|&n| n == 0) {
-        return Err(Error::data(
-            &tx.table,
-            None,
-            Some("revenue"),
-            "no partner has a purchase (a positive revenue line) in the history: nothing to calibrate on",
-        ));
-    }
-    if let Some(t) = month_lines.iter().position(|&n| n == 0) {
-        return Err(Error::data(
-            &tx.table,
-            None,
-            Some("date"),
-            format!(
-                "no purchase at all in {} (month {} of the {t_len} from {} to {}): calibration needs purchases dated in every month of the history; quarterly or annual totals, or a gap in the extract, cannot be calibrated monthly",
-                label(first + t as i64),
-                t + 1,
-                label(first),
-                label(last)
-            ),
-        ));
-    }
+    let Sums {
+        gross,
+        returns,
+        units,
+        cat_rev,
+        cat_totals,
+        month_lines,
+        order_pairs,
+    } = aggregate(tx, &key_partner, until, first, t_len, n_cat, n_all);
+    check_every_month(tx, &month_lines, first, last)?;
     let (orders_all, order_ss_all) =
         order_stats(tx, order_pairs, cells, &seg_of_all, t_len, segments.len());
 
@@ -203,6 +158,100 @@ pub(crate) fn build(
         cat_totals,
         zero_partners,
     })
+}
+
+/// The sums of [`aggregate`], partner × month cells `[partner * T + t]`.
+struct Sums {
+    gross: Vec<f64>,
+    returns: Vec<f64>,
+    units: Vec<f64>,
+    /// `[cell * C + c]`.
+    cat_rev: Vec<f32>,
+    /// `[partner * C + c]`.
+    cat_totals: Vec<(f64, f64)>,
+    /// Positive lines per month.
+    month_lines: Vec<usize>,
+    /// (cell << 32 | order, revenue) of every positive line with an order id.
+    order_pairs: Vec<(u64, f64)>,
+}
+
+/// The transaction lines up to `until` summed per partner and month (from month number
+/// `first`, `t_len` months, `n_all` partners) and per category (`n_cat`, 0 without a category
+/// column): purchases (positive lines), returns (negative lines), units.
+fn aggregate(
+    tx: &Transactions,
+    key_partner: &[Option<usize>],
+    until: Option<chrono::NaiveDate>,
+    first: i64,
+    t_len: usize,
+    n_cat: usize,
+    n_all: usize,
+) -> Sums {
+    let cells = n_all * t_len;
+    let mut s = Sums {
+        gross: vec![0.0f64; cells],
+        returns: vec![0.0f64; cells],
+        units: vec![0.0f64; cells],
+        cat_rev: vec![0.0f32; cells * n_cat],
+        cat_totals: vec![(0.0f64, 0.0f64); n_all * n_cat],
+        month_lines: vec![0usize; t_len],
+        order_pairs: Vec::new(),
+    };
+    for i in 0..tx.len() {
+        if until.is_some_and(|u| tx.date[i] > u) {
+            continue; // dated after `until`
+        }
+        let p = key_partner[tx.partner_key[i] as usize].unwrap_or(0);
+        let t = (month_no(&tx.date[i]) - first) as usize;
+        let cell = p * t_len + t;
+        let rev = f64_of(tx.revenue[i]);
+        if rev > 0.0 {
+            s.gross[cell] += rev;
+            s.units[cell] += f64_of(tx.quantity[i]);
+            s.month_lines[t] += 1;
+            if let Some(Some(c)) = tx.category.as_ref().map(|v| v[i]) {
+                s.cat_rev[cell * n_cat + c as usize] += rev as f32;
+                let tot = &mut s.cat_totals[p * n_cat + c as usize];
+                tot.0 += rev;
+                tot.1 += f64_of(tx.quantity[i]);
+            }
+            if let Some(Some(o)) = tx.order.as_ref().map(|v| v[i]) {
+                s.order_pairs.push((((cell as u64) << 32) | o as u64, rev));
+            }
+        } else if rev < 0.0 {
+            s.returns[cell] -= rev;
+        }
+    }
+    s
+}
+
+/// An error naming the first month of the history (months `first..=last`) without a
+/// purchase, or saying that there is no purchase at all.
+fn check_every_month(tx: &Transactions, month_lines: &[usize], first: i64, last: i64) -> Result<()> {
+    let t_len = month_lines.len();
+    if month_lines.iter().all(|&n| n == 0) {
+        return Err(Error::data(
+            &tx.table,
+            None,
+            Some("revenue"),
+            "no partner has a purchase (a positive revenue line) in the history: nothing to calibrate on",
+        ));
+    }
+    if let Some(t) = month_lines.iter().position(|&n| n == 0) {
+        return Err(Error::data(
+            &tx.table,
+            None,
+            Some("date"),
+            format!(
+                "no purchase at all in {} (month {} of the {t_len} from {} to {}): calibration needs purchases dated in every month of the history; quarterly or annual totals, or a gap in the extract, cannot be calibrated monthly",
+                label(first + t as i64),
+                t + 1,
+                label(first),
+                label(last)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The month number (years × 12 + month from 0) of a date.

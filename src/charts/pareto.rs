@@ -73,6 +73,50 @@ impl Pareto {
     chart_builders!("pareto", budget);
 }
 
+impl Pareto {
+    /// The legend: designs, the front, the current and chosen designs and the budget when
+    /// shown.
+    fn legend(&self, front_colour: RGBColor, chosen_colour: RGBColor) -> Vec<(String, Mark)> {
+        let cur = &self.currency;
+        let mut legend = vec![
+            ("Design".to_string(), Mark::Swatch(MUTED.mix(0.45))),
+            ("Pareto front".to_string(), Mark::Line(front_colour.to_rgba(), 2.5, false)),
+        ];
+        if self.current.is_some() {
+            legend.push(("Current design".to_string(), Mark::Swatch(INK.to_rgba())));
+        }
+        if self.chosen.is_some() {
+            legend.push(("Chosen design".to_string(), Mark::Swatch(chosen_colour.to_rgba())));
+        }
+        if let Some(b) = self.budget {
+            legend.push((
+                format!("Budget {} {cur}", money_full(b)),
+                Mark::Line(BUDGET.to_rgba(), 2.5, true),
+            ));
+        }
+        legend
+    }
+
+    /// The axes' ranges: every point shown (and the budget line), padded by 8% each side.
+    fn plot_ranges(&self) -> ((f64, f64), (f64, f64)) {
+        let mut xs: Vec<f64> = self.risk.clone();
+        let mut ys: Vec<f64> = self.value.clone();
+        for (x, y) in self.current.iter().chain(self.chosen.iter()) {
+            xs.push(*x);
+            ys.push(*y);
+        }
+        xs.extend(self.budget);
+        let lo_hi = |v: &[f64]| {
+            let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let (lo, hi) = pad_range(lo, hi);
+            let p = (hi - lo) * 0.08;
+            (lo - p, hi + p)
+        };
+        (lo_hi(&xs), lo_hi(&ys))
+    }
+}
+
 const NAME: &str = "pareto";
 
 impl Chart for Pareto {
@@ -110,41 +154,12 @@ impl Chart for Pareto {
         let cur = &self.currency;
         let front_colour = series_colour(0);
         let chosen_colour = series_colour(2);
-        let mut legend = vec![
-            ("Design".to_string(), Mark::Swatch(MUTED.mix(0.45))),
-            ("Pareto front".to_string(), Mark::Line(front_colour.to_rgba(), 2.5, false)),
-        ];
-        if self.current.is_some() {
-            legend.push(("Current design".to_string(), Mark::Swatch(INK.to_rgba())));
-        }
-        if self.chosen.is_some() {
-            legend.push(("Chosen design".to_string(), Mark::Swatch(chosen_colour.to_rgba())));
-        }
-        if let Some(b) = self.budget {
-            legend.push((
-                format!("Budget {} {cur}", money_full(b)),
-                Mark::Line(BUDGET.to_rgba(), 2.5, true),
-            ));
-        }
+        let legend = self.legend(front_colour, chosen_colour);
         let subtitle = self.subtitle.clone().unwrap_or_else(|| {
             "Each point a design on the same scenarios: further right = more payout at risk, higher = better".to_string()
         });
         let body = header(root, t, &self.title, Some(&subtitle), &legend)?;
-        let mut xs: Vec<f64> = self.risk.clone();
-        let mut ys: Vec<f64> = self.value.clone();
-        for (x, y) in self.current.iter().chain(self.chosen.iter()) {
-            xs.push(*x);
-            ys.push(*y);
-        }
-        xs.extend(self.budget);
-        let lo_hi = |v: &[f64]| {
-            let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-            let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let (lo, hi) = pad_range(lo, hi);
-            let p = (hi - lo) * 0.08;
-            (lo - p, hi + p)
-        };
-        let ((x_lo, x_hi), (y_lo, y_hi)) = (lo_hi(&xs), lo_hi(&ys));
+        let ((x_lo, x_hi), (y_lo, y_hi)) = self.plot_ranges();
         let x_fmt = AxisFormat::money(x_lo, x_hi, 8);
         let y_fmt = if self.money {
             AxisFormat::money(y_lo, y_hi, 8)

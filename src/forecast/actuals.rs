@@ -273,28 +273,8 @@ pub(super) fn measure_actuals(
         for c in 0..components {
             volume_month[i * components + c] = volume(&partner_measures, c);
         }
-        for &r in rows {
-            let m = month_of[r];
-            let revenue = actuals.revenue[r];
-            if revenue > Decimal::ZERO {
-                let rv = decimal_to_f64(revenue);
-                mix.lines[i] += 1;
-                let q = decimal_to_f64(actuals.quantity[r]);
-                if q > 0.0 {
-                    mix.gross_revenue[i] += rv;
-                    mix.gross_units[i] += q;
-                }
-                if let Some(k) = actuals.category.as_ref().and_then(|c| c[r]) {
-                    mix.revenue[i * nc + k as usize] += rv;
-                    mix.revenue_sq[i] += rv * rv;
-                }
-                if m < complete {
-                    gross[i * complete + m] += decimal_to_f64(revenue);
-                } else {
-                    partial_bought[i] = true;
-                }
-            }
-        }
+        let gross_row = &mut gross[i * complete..(i + 1) * complete];
+        partial_bought[i] = tally_purchases(actuals, rows, &month_of, i, &mut mix, gross_row);
     }
     ActualsToDate {
         observed: Observed {
@@ -308,6 +288,46 @@ pub(super) fn measure_actuals(
         volume_to_date,
         volume_month,
     }
+}
+
+/// Adds partner `i`'s purchases (positive revenue lines among `rows`) to its category mix
+/// and to its gross revenue per complete month (`gross_row`, one entry per complete month;
+/// `month_of` gives each row's programme month); returns whether it bought in the month of
+/// the forecast date (after the complete months).
+fn tally_purchases(
+    actuals: &Transactions,
+    rows: &[usize],
+    month_of: &[usize],
+    i: usize,
+    mix: &mut MixEvidence,
+    gross_row: &mut [f64],
+) -> bool {
+    let complete = gross_row.len();
+    let nc = mix.categories.len();
+    let mut partial_bought = false;
+    for &r in rows {
+        let m = month_of[r];
+        let revenue = actuals.revenue[r];
+        if revenue > Decimal::ZERO {
+            let rv = decimal_to_f64(revenue);
+            mix.lines[i] += 1;
+            let q = decimal_to_f64(actuals.quantity[r]);
+            if q > 0.0 {
+                mix.gross_revenue[i] += rv;
+                mix.gross_units[i] += q;
+            }
+            if let Some(k) = actuals.category.as_ref().and_then(|c| c[r]) {
+                mix.revenue[i * nc + k as usize] += rv;
+                mix.revenue_sq[i] += rv * rv;
+            }
+            if m < complete {
+                gross_row[m] += decimal_to_f64(revenue);
+            } else {
+                partial_bought = true;
+            }
+        }
+    }
+    partial_bought
 }
 
 /// A Decimal as f64 (NaN if it has no f64 value).

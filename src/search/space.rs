@@ -119,6 +119,103 @@ fn number_at(v: &Value) -> Option<Decimal> {
     serde_json::from_value::<Dec>(v.clone()).ok().map(|d| d.0)
 }
 
+/// A problem with one `[[parameter]]`: the field of it to point at (`values`, `step`, …) and
+/// what was expected.
+type ParamProblem = (&'static str, String);
+
+impl ParamFile {
+    /// The candidate values, increasing and without repeats: `values` as given, or `from`
+    /// to `to` in steps of `step` (at most [`MAX_LEVELS`]).
+    fn levels(&self) -> std::result::Result<Vec<Decimal>, ParamProblem> {
+        match (&self.values, self.from, self.to, self.step) {
+            (Some(v), None, None, None) => {
+                if v.is_empty() {
+                    return Err(("values", "expected at least one value".into()));
+                }
+                let mut v: Vec<Decimal> = v.iter().map(|d| d.0).collect();
+                v.sort();
+                v.dedup();
+                Ok(v)
+            }
+            (None, Some(from), Some(to), Some(step)) => {
+                let (from, to, step) = (from.0, to.0, step.0);
+                if step <= Decimal::ZERO {
+                    return Err(("step", format!("expected a positive step, found {step}")));
+                }
+                if to < from {
+                    return Err(("to", format!("expected a value ≥ from ({from}), found {to}")));
+                }
+                let count = ((to - from) / step).floor();
+                if count >= Decimal::from(MAX_LEVELS) {
+                    return Err((
+                        "step",
+                        format!("from {from} to {to} in steps of {step} gives more than {MAX_LEVELS} values: expected a coarser step (business units, e.g. 5000 for thresholds, 0.25 for percent)"),
+                    ));
+                }
+                let mut v = Vec::new();
+                let mut x = from;
+                while x <= to {
+                    v.push(x.normalize());
+                    x += step;
+                }
+                Ok(v)
+            }
+            (Some(_), _, _, _) => Err((
+                "values",
+                "expected either values or from/to/step, not both".into(),
+            )),
+            _ => {
+                let missing: Vec<&'static str> = [("from", self.from), ("to", self.to), ("step", self.step)]
+                    .iter()
+                    .filter(|(_, v)| v.is_none())
+                    .map(|(n, _)| *n)
+                    .collect();
+                Err((
+                    missing[0],
+                    format!(
+                        "missing {}: expected from, to and step (a range in business units) or values (a list)",
+                        missing.join(", ")
+                    ),
+                ))
+            }
+        }
+    }
+}
+
+/// The levels of parameter `p` fit its target: a tier count in whole numbers from 1 to the
+/// template's tiers, anything else at least 0.
+fn check_levels(
+    template: &Value,
+    target: &Target,
+    levels: &[Decimal],
+    p: &ParamFile,
+) -> std::result::Result<(), ParamProblem> {
+    let lowest = levels[0];
+    match target {
+        Target::TierCount(c) => {
+            let have = template["components"][*c]["tiers"]
+                .as_array()
+                .map_or(0, Vec::len);
+            let top = *levels.last().expect("non-empty");
+            if lowest < Decimal::ONE
+                || top > Decimal::from(have)
+                || levels.iter().any(|l| !l.fract().is_zero())
+            {
+                return Err((
+                    "field",
+                    format!("tier_count: expected whole numbers from 1 to the template's {have} tiers, found {} to {top}", lowest),
+                ));
+            }
+            Ok(())
+        }
+        _ if lowest < Decimal::ZERO => Err((
+            if p.values.is_some() { "values" } else { "from" },
+            format!("expected values ≥ 0 for '{}', found {lowest}", p.field),
+        )),
+        _ => Ok(()),
+    }
+}
+
 impl Space {
     /// Read a space from `text` in `format` and check it against `template`. Errors name
     /// the space file's field (`parameter[2].step`), its line and column, and what was
@@ -152,91 +249,8 @@ impl Space {
                     format!("'{}' is searched twice", p.field),
                 ));
             }
-            let levels = match (&p.values, p.from, p.to, p.step) {
-                (Some(v), None, None, None) => {
-                    if v.is_empty() {
-                        return Err(err(at("values"), "expected at least one value".into()));
-                    }
-                    let mut v: Vec<Decimal> = v.iter().map(|d| d.0).collect();
-                    v.sort();
-                    v.dedup();
-                    v
-                }
-                (None, Some(from), Some(to), Some(step)) => {
-                    let (from, to, step) = (from.0, to.0, step.0);
-                    if step <= Decimal::ZERO {
-                        return Err(err(
-                            at("step"),
-                            format!("expected a positive step, found {step}"),
-                        ));
-                    }
-                    if to < from {
-                        return Err(err(
-                            at("to"),
-                            format!("expected a value ≥ from ({from}), found {to}"),
-                        ));
-                    }
-                    let count = ((to - from) / step).floor();
-                    if count >= Decimal::from(MAX_LEVELS) {
-                        return Err(err(
-                            at("step"),
-                            format!("from {from} to {to} in steps of {step} gives more than {MAX_LEVELS} values: expected a coarser step (business units, e.g. 5000 for thresholds, 0.25 for percent)"),
-                        ));
-                    }
-                    let mut v = Vec::new();
-                    let mut x = from;
-                    while x <= to {
-                        v.push(x.normalize());
-                        x += step;
-                    }
-                    v
-                }
-                (Some(_), _, _, _) => {
-                    return Err(err(
-                        at("values"),
-                        "expected either values or from/to/step, not both".into(),
-                    ))
-                }
-                _ => {
-                    let missing: Vec<&str> = [("from", p.from), ("to", p.to), ("step", p.step)]
-                        .iter()
-                        .filter(|(_, v)| v.is_none())
-                        .map(|(n, _)| *n)
-                        .collect();
-                    return Err(err(
-                        at(missing[0]),
-                        format!(
-                            "missing {}: expected from, to and step (a range in business units) or values (a list)",
-                            missing.join(", ")
-                        ),
-                    ));
-                }
-            };
-            let lowest = levels[0];
-            match &target {
-                Target::TierCount(c) => {
-                    let have = template["components"][*c]["tiers"]
-                        .as_array()
-                        .map_or(0, Vec::len);
-                    let top = *levels.last().expect("non-empty");
-                    if lowest < Decimal::ONE
-                        || top > Decimal::from(have)
-                        || levels.iter().any(|l| !l.fract().is_zero())
-                    {
-                        return Err(err(
-                            at("field"),
-                            format!("tier_count: expected whole numbers from 1 to the template's {have} tiers, found {} to {top}", lowest),
-                        ));
-                    }
-                }
-                _ if lowest < Decimal::ZERO => {
-                    return Err(err(
-                        at(if p.values.is_some() { "values" } else { "from" }),
-                        format!("expected values ≥ 0 for '{}', found {lowest}", p.field),
-                    ))
-                }
-                _ => {}
-            }
+            let levels = p.levels().map_err(|(field, m)| err(at(field), m))?;
+            check_levels(&template, &target, &levels, p).map_err(|(field, m)| err(at(field), m))?;
             parameters.push(Parameter {
                 field: p.field.clone(),
                 target,

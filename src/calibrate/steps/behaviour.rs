@@ -7,7 +7,7 @@
 
 use super::{Acc, Ctx};
 use crate::calibrate::behaviour::{BehaviourFit, BunchingRow};
-use crate::calibrate::bunching::{notch, notch_se, sd, Histogram};
+use crate::calibrate::bunching::{notch, notch_se, sd, Histogram, NotchFit};
 use crate::calibrate::est;
 use crate::calibrate::linalg::Z95;
 use crate::calibrate::panel::Panel;
@@ -239,23 +239,30 @@ fn pull_forward(obs: &[&Obs]) -> (f64, f64, f64) {
     (spike, dip, pf)
 }
 
-/// The behaviour estimates: a [`BehaviourFit`] and, when the bunching is clear, the model's
-/// stretch and pull-forward; warnings when the programme's thresholds are never approached,
-/// when its tiers are kinks, and always about uplift.
-pub(in crate::calibrate) fn behaviour(
-    cx: &Ctx,
-    prog: &Compiled,
-    acc: &mut Acc,
-) -> Option<BehaviourFit> {
-    let mut obs = Vec::new();
-    let mut used = Vec::new();
-    let range = range_of(prog);
-    // notches (retroactive ladders) identify stretch; kinks only when there is no notch
+/// The observations of every ladder the behaviour is estimated from.
+struct Gathered {
+    obs: Vec<Obs>,
+    /// The components that gave observations.
+    used: Vec<String>,
+    /// Whether any of them is a retroactive ladder (a notch).
+    notch_tiers: bool,
+    /// The largest period volume over the lowest threshold.
+    max_ratio: f64,
+}
+
+/// The partner-periods near the thresholds of the programme's ladders: its retroactive ones
+/// (notches identify stretch), or its incremental ones (kinks) when it has no notch. A ladder
+/// over some categories is left out (a warning) when the history has no category column.
+fn gather(cx: &Ctx, prog: &Compiled, range: f64, acc: &mut Acc) -> Gathered {
     let has_notch = prog.components.iter().any(
         |c| matches!(&c.rule, Rule::Volume { method, .. } if *method == TierMethod::Retroactive),
     );
-    let mut notch_tiers = false;
-    let mut max_ratio: f64 = 0.0;
+    let mut g = Gathered {
+        obs: Vec::new(),
+        used: Vec::new(),
+        notch_tiers: false,
+        max_ratio: 0.0,
+    };
     for c in &prog.components {
         let Rule::Volume { method, .. } = &c.rule else {
             continue;
@@ -270,13 +277,18 @@ pub(in crate::calibrate) fn behaviour(
             ));
             continue;
         }
-        let before = obs.len();
-        max_ratio = max_ratio.max(observations(cx, prog, c, range, &mut obs));
-        if obs.len() > before {
-            used.push(c.id.clone());
-            notch_tiers |= *method == TierMethod::Retroactive;
+        let before = g.obs.len();
+        g.max_ratio = g.max_ratio.max(observations(cx, prog, c, range, &mut g.obs));
+        if g.obs.len() > before {
+            g.used.push(c.id.clone());
+            g.notch_tiers |= *method == TierMethod::Retroactive;
         }
     }
+    g
+}
+
+/// Uplift is stated as an assumption (an estimate of 0 without standard error, and a warning).
+fn state_uplift_assumption(prog: &Compiled, acc: &mut Acc) {
     acc.estimates.push(est(
         "behaviour.uplift.elasticity",
         None,
@@ -290,6 +302,157 @@ pub(in crate::calibrate) fn behaviour(
         "uplift is an assumption, not an estimate: a history under one programme ('{}') cannot separate the programme's uplift from the trend; behaviour.uplift.elasticity stays 0 — set it yourself and look at its line in the sensitivity tornado",
         prog.name
     ));
+}
+
+/// The notch fit over the excluded windows below 5–15%, above 2–4% and degrees 3, 5 and 7.
+fn window_sensitivity(h: &Histogram) -> Vec<BunchingRow> {
+    let mut rows = Vec::new();
+    for below in [0.05, 0.10, 0.15] {
+        for above in [0.02, 0.04] {
+            for degree in [3, 5, 7] {
+                let f = notch(h, below, above, degree);
+                rows.push(BunchingRow {
+                    below,
+                    above,
+                    degree,
+                    share: f.as_ref().map_or(f64::NAN, |f| f.share),
+                    normalised: f.as_ref().map_or(f64::NAN, |f| f.normalised),
+                });
+            }
+        }
+    }
+    rows
+}
+
+/// The pull-forward measured on every observation and its standard error.
+struct PullForward {
+    spike: f64,
+    dip: f64,
+    share: f64,
+    se: f64,
+}
+
+/// [`pull_forward`] on all the observations, and its bootstrap (200 resamples of the
+/// partner-periods, on a stream of its own derived from `seed`).
+fn pull_forward_with_se(obs: &[Obs], seed: u64) -> PullForward {
+    let all: Vec<&Obs> = obs.iter().collect();
+    let (spike, dip, share) = pull_forward(&all);
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(crate::rng::splitmix64(
+        seed ^ 0x5055_4c4c_464f_5257,
+    ));
+    let mut reps = Vec::new();
+    if share.is_finite() {
+        for _ in 0..200 {
+            let sample: Vec<&Obs> = (0..obs.len())
+                .map(|_| &obs[((crate::rng::uniform(&mut rng) * obs.len() as f64) as usize).min(obs.len() - 1)])
+                .collect();
+            let (_, _, r) = pull_forward(&sample);
+            if r.is_finite() {
+                reps.push(r);
+            }
+        }
+    }
+    PullForward {
+        spike,
+        dip,
+        share,
+        se: sd(&reps),
+    }
+}
+
+/// A warning when the stretch share moves with the excluded window and degree by more than
+/// twice its standard error.
+fn warn_if_window_matters(acc: &mut Acc, sensitivity: &[BunchingRow], main: &NotchFit, share_se: f64) {
+    let (lo, hi) = sensitivity
+        .iter()
+        .map(|r| r.share)
+        .filter(|s| s.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), s| {
+            (a.min(s), b.max(s))
+        });
+    if hi - lo > 2.0 * share_se.max(1e-9) {
+        acc.warnings.push(format!(
+            "the stretch share depends on the excluded window and the polynomial degree: {:.3} to {:.3} over windows below 5–15%, above 2–4% and degrees 3–7 (main: {:.3} ± {:.3}); see the sensitivity table",
+            lo, hi, main.share, share_se
+        ));
+    }
+}
+
+/// Sets the model's stretch from a significant notch and its pull-forward when measured.
+/// The engine's probability is max_probability × (1 − e^(−sensitivity × payoff/extra)):
+/// max_probability is chosen so that its mean over the window equals the share.
+fn adopt_stretch(acc: &mut Acc, obs: &[Obs], main: &NotchFit, share_se: f64, pf: &PullForward) {
+    let factors: Vec<f64> = obs
+        .iter()
+        .filter(|o| o.z >= -BELOW && o.z < 0.0)
+        .filter_map(|o| o.ratio)
+        .map(|r| 1.0 - (-SENSITIVITY * r).exp())
+        .collect();
+    let mean_f = if factors.is_empty() {
+        1.0
+    } else {
+        factors.iter().sum::<f64>() / factors.len() as f64
+    };
+    let maxp = main.share / mean_f.max(1e-9);
+    if maxp > 1.0 {
+        acc.warnings.push(format!(
+            "the stretch share {:.3} needs a max_probability of {:.2} at the default sensitivity: capped at 1",
+            main.share, maxp
+        ));
+    }
+    let maxp = maxp.clamp(0.0, 1.0);
+    let st = &mut acc.model.behaviour.stretch;
+    st.enabled = true;
+    st.max_shortfall = BELOW;
+    st.max_probability = maxp;
+    st.sensitivity = SENSITIVITY;
+    acc.estimates.push(est(
+        "behaviour.stretch.max_probability",
+        None,
+        maxp,
+        share_se / mean_f.max(1e-9),
+        (
+            ((main.share - Z95 * share_se) / mean_f).clamp(0.0, 1.0),
+            ((main.share + Z95 * share_se) / mean_f).clamp(0.0, 1.0),
+        ),
+        None,
+        "stretch share over the mean of 1 − e^(−sensitivity × payoff/extra) in the window (the engine's probability curve)",
+    ));
+    if pf.share.is_finite() {
+        let v = pf.share.clamp(0.0, 1.0);
+        acc.model.behaviour.pull_forward.share = v;
+        acc.estimates.push(est(
+            "behaviour.pull_forward.share",
+            None,
+            v,
+            pf.se,
+            (pf.share - Z95 * pf.se, pf.share + Z95 * pf.se),
+            None,
+            "months × dip / spike: bunchers' last-month spike and next-period dip against nearby non-bunchers'; bootstrap over partner-periods",
+        ));
+    } else {
+        acc.warnings.push(
+            "pull-forward not estimated: no end-of-period spike of the bunchers to measure it against (monthly periods, or no following period in the history)".into(),
+        );
+    }
+}
+
+/// The behaviour estimates: a [`BehaviourFit`] and, when the bunching is clear, the model's
+/// stretch and pull-forward; warnings when the programme's thresholds are never approached,
+/// when its tiers are kinks, and always about uplift.
+pub(in crate::calibrate) fn behaviour(
+    cx: &Ctx,
+    prog: &Compiled,
+    acc: &mut Acc,
+) -> Option<BehaviourFit> {
+    let range = range_of(prog);
+    let Gathered {
+        obs,
+        used,
+        notch_tiers,
+        max_ratio,
+    } = gather(cx, prog, range, acc);
+    state_uplift_assumption(prog, acc);
     if prog
         .components
         .iter()
@@ -317,40 +480,8 @@ pub(in crate::calibrate) fn behaviour(
     let seed = cx.options.seed;
     let main = notch(&h, BELOW, ABOVE, DEGREE)?;
     let (share_se, normalised_se) = notch_se(&h, BELOW, ABOVE, DEGREE, 200, seed);
-    let mut sensitivity = Vec::new();
-    for below in [0.05, 0.10, 0.15] {
-        for above in [0.02, 0.04] {
-            for degree in [3, 5, 7] {
-                let f = notch(&h, below, above, degree);
-                sensitivity.push(BunchingRow {
-                    below,
-                    above,
-                    degree,
-                    share: f.as_ref().map_or(f64::NAN, |f| f.share),
-                    normalised: f.as_ref().map_or(f64::NAN, |f| f.normalised),
-                });
-            }
-        }
-    }
-    // pull-forward and its bootstrap over partner-periods
-    let all: Vec<&Obs> = obs.iter().collect();
-    let (spike, dip, pf) = pull_forward(&all);
-    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(crate::rng::splitmix64(
-        seed ^ 0x5055_4c4c_464f_5257,
-    ));
-    let mut reps = Vec::new();
-    if pf.is_finite() {
-        for _ in 0..200 {
-            let sample: Vec<&Obs> = (0..obs.len())
-                .map(|_| &obs[((crate::rng::uniform(&mut rng) * obs.len() as f64) as usize).min(obs.len() - 1)])
-                .collect();
-            let (_, _, r) = pull_forward(&sample);
-            if r.is_finite() {
-                reps.push(r);
-            }
-        }
-    }
-    let pf_se = sd(&reps);
+    let sensitivity = window_sensitivity(&h);
+    let pf = pull_forward_with_se(&obs, seed);
 
     let method = format!(
         "notch estimator: counterfactual polynomial of degree {DEGREE} fitted to the histogram of volume/threshold − 1 (bins of {BIN}) outside [−{BELOW}, {ABOVE}); missing mass below over counterfactual mass; Poisson bootstrap"
@@ -374,23 +505,8 @@ pub(in crate::calibrate) fn behaviour(
         None,
         "excess mass in [0, above) over the counterfactual count per bin",
     ));
+    warn_if_window_matters(acc, &sensitivity, &main, share_se);
     let significant = main.share - Z95 * share_se > 0.0;
-    let shares: Vec<f64> = sensitivity
-        .iter()
-        .map(|r| r.share)
-        .filter(|s| s.is_finite())
-        .collect();
-    let (lo, hi) = shares
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &s| {
-            (a.min(s), b.max(s))
-        });
-    if hi - lo > 2.0 * share_se.max(1e-9) {
-        acc.warnings.push(format!(
-            "the stretch share depends on the excluded window and the polynomial degree: {:.3} to {:.3} over windows below 5–15%, above 2–4% and degrees 3–7 (main: {:.3} ± {:.3}); see the sensitivity table",
-            lo, hi, main.share, share_se
-        ));
-    }
     if !notch_tiers {
         acc.warnings.push(format!(
             "programme '{}': its ladders are incremental (kinks, not notches): bunching is reported but stretch is not identified from it without stronger assumptions; behaviour.stretch left off",
@@ -402,61 +518,7 @@ pub(in crate::calibrate) fn behaviour(
             prog.name, main.share, share_se
         ));
     } else {
-        // the engine's probability is max_probability × (1 − e^(−sensitivity × payoff/extra)):
-        // choose max_probability so that its mean over the window equals the share
-        let factors: Vec<f64> = obs
-            .iter()
-            .filter(|o| o.z >= -BELOW && o.z < 0.0)
-            .filter_map(|o| o.ratio)
-            .map(|r| 1.0 - (-SENSITIVITY * r).exp())
-            .collect();
-        let mean_f = if factors.is_empty() {
-            1.0
-        } else {
-            factors.iter().sum::<f64>() / factors.len() as f64
-        };
-        let maxp = main.share / mean_f.max(1e-9);
-        if maxp > 1.0 {
-            acc.warnings.push(format!(
-                "the stretch share {:.3} needs a max_probability of {:.2} at the default sensitivity: capped at 1",
-                main.share, maxp
-            ));
-        }
-        let maxp = maxp.clamp(0.0, 1.0);
-        let st = &mut acc.model.behaviour.stretch;
-        st.enabled = true;
-        st.max_shortfall = BELOW;
-        st.max_probability = maxp;
-        st.sensitivity = SENSITIVITY;
-        acc.estimates.push(est(
-            "behaviour.stretch.max_probability",
-            None,
-            maxp,
-            share_se / mean_f.max(1e-9),
-            (
-                ((main.share - Z95 * share_se) / mean_f).clamp(0.0, 1.0),
-                ((main.share + Z95 * share_se) / mean_f).clamp(0.0, 1.0),
-            ),
-            None,
-            "stretch share over the mean of 1 − e^(−sensitivity × payoff/extra) in the window (the engine's probability curve)",
-        ));
-        if pf.is_finite() {
-            let v = pf.clamp(0.0, 1.0);
-            acc.model.behaviour.pull_forward.share = v;
-            acc.estimates.push(est(
-                "behaviour.pull_forward.share",
-                None,
-                v,
-                pf_se,
-                ci(pf, pf_se),
-                None,
-                "months × dip / spike: bunchers' last-month spike and next-period dip against nearby non-bunchers'; bootstrap over partner-periods",
-            ));
-        } else {
-            acc.warnings.push(
-                "pull-forward not estimated: no end-of-period spike of the bunchers to measure it against (monthly periods, or no following period in the history)".into(),
-            );
-        }
+        adopt_stretch(acc, &obs, &main, share_se, &pf);
     }
     Some(BehaviourFit {
         programme: prog.name.clone(),
@@ -475,9 +537,9 @@ pub(in crate::calibrate) fn behaviour(
         normalised: main.normalised,
         normalised_se,
         sensitivity,
-        spike,
-        dip,
-        pull_forward: pf,
-        pull_forward_se: pf_se,
+        spike: pf.spike,
+        dip: pf.dip,
+        pull_forward: pf.share,
+        pull_forward_se: pf.se,
     })
 }
