@@ -2,7 +2,8 @@
 """The bundled example's forecast at a month end (default 30 September 2027), per component:
 the P5-P95 of the forecast payout against what the settlement of the whole year pays, with the
 hand-written model (model.toml, the segments' mixes) and with the model and partner mixes the
-demo calibrates on the 2024-2026 history (purchase incidence and category prices included).
+demo calibrates on the 2024-2026 history (purchase incidence and category prices included), and
+with that model under the calibration's parameter draws (input uncertainty).
 Recorded in docs/backtest.md, section 5.
 
     python scripts/september_check.py [AS_OF] [--scenarios 200]
@@ -16,7 +17,7 @@ import warnings
 import pandas as pd
 
 import rebatesim as rs
-from rebatesim import cli
+from rebatesim._cli_demo import _demo_calibration
 from rebatesim._examples import example_path
 
 
@@ -31,19 +32,23 @@ def main() -> None:
     actuals = t[t["date"] <= a.as_of]
     s = rs.settle(prog, example_path("partners.csv"), example_path("transactions.csv"))
     settled = {c: float(p) for c, _, _, _, p in s._core.by_component()}
-    cal, model = cli._demo_calibration(prog)
-    runs = (("hand-written", example_path("model.toml"), example_path("partners.csv")),
-            ("calibrated", model, cal.population(example_path("partners.csv"))))
+    cal, model, draws = _demo_calibration(prog)
+    calibrated_pop = cal.population(example_path("partners.csv"))
+    runs = (("hand-written", example_path("model.toml"), example_path("partners.csv"), False),
+            ("calibrated", model, calibrated_pop, False),
+            ("calibrated + draws", model, calibrated_pop, draws))
     rows = {}
-    for name, m, pop in runs:
-        f = rs.forecast(prog, pop, m, actuals, as_of=a.as_of, scenarios=a.scenarios, seed=1, progress=False)
+    for name, m, pop, pu in runs:
+        f = rs.forecast(prog, pop, m, actuals, as_of=a.as_of, scenarios=a.scenarios, seed=1, progress=False,
+                        parameter_uncertainty=pu)
         bc = f.by_component()
         for comp, r in bc.iterrows():
             inside = r["p5"] <= settled[comp] <= r["p95"]
             rows.setdefault(comp, {})[name] = f"{r['p5'] / 1e3:,.0f}k–{r['p95'] / 1e3:,.0f}k{' ✓' if inside else ''}"
-    print(f"| component | hand-written model | calibrated model | settled |\n|---|---|---|---|")
+    names = [name for name, *_ in runs]
+    print("| component | " + " | ".join(names) + " | settled |\n|---" + "|---" * len(names) + "|---|")
     for comp, r in rows.items():
-        print(f"| {comp} | {r['hand-written']} | {r['calibrated']} | {settled[comp] / 1e3:,.0f}k |")
+        print(f"| {comp} | " + " | ".join(r[n] for n in names) + f" | {settled[comp] / 1e3:,.0f}k |")
 
 
 if __name__ == "__main__":

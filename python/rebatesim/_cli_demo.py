@@ -9,11 +9,12 @@ import os
 import sys
 import warnings
 from decimal import Decimal
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from . import _checks
 from . import _cli_common as common
 from . import _cli_options as opt
+from . import _draws
 from ._display import settlement_text, simulation_text
 from ._format import text_table
 
@@ -65,12 +66,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     progress = not args.json and sys.stderr.isatty()
     programme = Programme.from_file(example_path("programme.toml"))
     # 0. calibrate the demand model on the three years of history before the programme
-    cal, model = _demo_calibration(programme)
+    cal, model, draws = _demo_calibration(programme)
     # 1. before the year: forecast from the partners' prior-year baselines and the demand model
     # each partner's calibrated category mix (the segment's for a partner new since the history)
     partners = cal.population(example_path("partners.csv"))
     r = simulate(programme, partners, model, scenarios=args.scenarios,
-                 seed=args.seed, threads=args.threads, progress=progress)
+                 seed=args.seed, threads=args.threads, progress=progress, parameter_uncertainty=draws)
     # 2. after the year: settle the actual transactions exactly
     s = settle(programme, example_path("partners.csv"), example_path("transactions.csv"))
     check = demo_check(r, s)
@@ -85,9 +86,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
           "the uplift\n   elasticity, which a history cannot give, are taken from model.toml)\n")
     print(_demo_calibration_text(cal))
     print("\n1. Forecast before the year: Monte Carlo simulation of the partners' purchasing from their "
-          "prior-year baselines\n   (the calibrated demand model and each partner's calibrated category mix; every "
-          "scenario also run without the programme)\n")
+          "prior-year baselines\n   (the calibrated demand model and each partner's calibrated category mix; each "
+          "scenario under one of the\n   calibration's parameter draws, and also run without the programme)\n")
     print(simulation_text(r))
+    line = _draws.summary_line(r.parameter_variance())
+    if line:
+        print(line)
     print("\n2. Settlement after the year: the actual transactions, exactly, to the cent\n")
     print(settlement_text(s))
     print("\n3. Check: " + check_text(check, s.currency, r._decimals))
@@ -100,10 +104,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 DEMO_CALIBRATION = dict(draws=20, bootstrap=100, seed=1)
 
 
-def _demo_calibration(programme: Any) -> Tuple[Any, Any]:
-    """The demo's calibration on the bundled history and the model it simulates with: the
-    calibrated one, with the margin rate and uplift elasticity of model.toml (assumptions a
-    history cannot give)."""
+def _demo_calibration(programme: Any) -> Tuple[Any, Any, List[Any]]:
+    """The demo's calibration on the bundled history, the model it simulates with (the
+    calibrated one, with the margin rate and uplift elasticity of model.toml: assumptions a
+    history cannot give) and its parameter draws, each with the same two assumptions."""
     from ._examples import example_path
     from .calibration import calibrate
     from .demand import Model
@@ -113,10 +117,14 @@ def _demo_calibration(programme: Any) -> Tuple[Any, Any]:
         cal = calibrate(example_path("history.csv.gz"), example_path("history_partners.csv"), programme=programme,
                         **DEMO_CALIBRATION)
     hand = Model.from_file(example_path("model.toml")).to_dict()
-    d = cal.model.to_dict()
-    d.setdefault("economics", {})["margin_rate"] = hand["economics"]["margin_rate"]
-    d.setdefault("behaviour", {}).setdefault("uplift", {})["elasticity"] = hand["behaviour"]["uplift"]["elasticity"]
-    return cal, Model.from_dict(d)
+
+    def with_assumptions(m: Any) -> Any:
+        d = m.to_dict()
+        d.setdefault("economics", {})["margin_rate"] = hand["economics"]["margin_rate"]
+        d.setdefault("behaviour", {}).setdefault("uplift", {})["elasticity"] = hand["behaviour"]["uplift"]["elasticity"]
+        return Model.from_dict(d)
+
+    return cal, with_assumptions(cal.model), [with_assumptions(d) for d in cal.draws]
 
 
 def _demo_calibration_text(cal: Any) -> str:

@@ -65,13 +65,14 @@ def summary_line(table: Optional[pd.DataFrame]) -> Optional[str]:
     """One line for a report or the command line on a run's :func:`variance_table`."""
     if table is None or "payout" not in table.index:
         return None
-    row = table.loc["payout"]
-    share, se = row["parameter_share"], row["parameter_share_se"]
+    k = int(table.attrs.get("parameter_draws", 0))
+    share, se = table.loc["payout", "parameter_share"], table.loc["payout", "parameter_share_se"]
     if pd.isna(share):
-        return f"Input uncertainty: {int(row['draws'])} parameter draws (the payout does not vary)."
+        return (f"Input uncertainty: {k} parameter draws (too few scenarios, or too little variation, to split "
+                "the payout's variance).")
     spread = "" if pd.isna(se) else f" ± {100 * se:.0f}"
-    return (f"Input uncertainty: {int(row['draws'])} parameter draws; {100 * share:.0f}%{spread} of the payout's "
-            "variance comes from the parameters, the rest from demand given them.")
+    return (f"Input uncertainty: {k} parameter draws; {100 * share:.0f}%{spread} of the payout's variance comes "
+            "from the parameters, the rest from demand given them.")
 
 
 def _as_draw(k: int, d: Any) -> Model:
@@ -150,4 +151,5 @@ def variance_table(core: Any, design: Optional[int] = None) -> Optional[pd.DataF
     table = pd.DataFrame.from_dict(rows, orient="index", columns=VARIANCE_COLUMNS)
     table = table.astype({"n": "Int64", "draws": "Int64"})
     table.index.name = "outcome"
+    table.attrs["parameter_draws"] = int(draws)
     return table

@@ -176,3 +176,16 @@ def test_rebatesim_forecast_takes_parameter_draws_from_the_command_line(tmp_path
     assert "one of 3 parameter draws" in capsys.readouterr().out
     assert main(base + ["--parameter-draws", "off"]) == 0
     assert "parameter draws" not in capsys.readouterr().out
+
+
+def test_the_summary_line_says_when_the_variance_cannot_be_split():
+    from rebatesim import _draws
+
+    r = rs.simulate(PROGRAMME, POPULATION, MODEL, scenarios=2, seed=1, progress=False,
+                    parameter_uncertainty=_draws_list(5))
+    assert r.parameter_variance().attrs["parameter_draws"] == 5
+    assert "5 parameter draws (too few scenarios" in _draws.summary_line(r.parameter_variance())
+
+
+def _draws_list(k):
+    return _draws(*[0.01 * j for j in range(k)])
