@@ -18,14 +18,11 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import pandas as pd
 
-from . import _core
+from . import _arrow
 from .demand import Model
 from .exceptions import RequestError
 
 __all__: List[str] = []
-
-#: The outcomes with one value per scenario, in the core's order (the rows of :func:`variance_table`).
-PER_SCENARIO = [str(o["name"]) for o in _core.outcomes() if o["shape"] == "scenario"]
 
 #: Columns of :func:`variance_table`.
 VARIANCE_COLUMNS = ["n", "draws", "total_variance", "within_variance", "parameter_share", "parameter_share_se"]
@@ -66,7 +63,7 @@ def summary_line(table: Optional[pd.DataFrame]) -> Optional[str]:
     if table is None or "payout" not in table.index:
         return None
     k = int(table.attrs.get("parameter_draws", 0))
-    share, se = table.loc["payout", "parameter_share"], table.loc["payout", "parameter_share_se"]
+    share, se = (float(x) for x in table.loc["payout", ["parameter_share", "parameter_share_se"]].to_numpy(float))
     if pd.isna(share):
         return (f"Input uncertainty: {k} parameter draws (too few scenarios, or too little variation, to split "
                 "the payout's variance).")
@@ -136,20 +133,16 @@ def for_population(draws: List[Model], population: Any, restrict: Callable[[Mode
 
 
 def variance_table(core: Any, design: Optional[int] = None) -> Optional[pd.DataFrame]:
-    """Per per-scenario outcome, how much of its variance parameter uncertainty adds
-    (``_core.SimResult.parameter_variance``, or design ``design`` of a
-    ``_core.ComparisonResult``; columns :data:`VARIANCE_COLUMNS`), or None for a run without
-    parameter draws."""
+    """Per per-scenario outcome, how much of its variance parameter uncertainty adds (the
+    core's ``parameter_variance`` table of a ``_core.SimResult``, or of design ``design`` of a
+    ``_core.ComparisonResult``; columns :data:`VARIANCE_COLUMNS`, the run's number of draws in
+    ``attrs["parameter_draws"]``), or None for a run without parameter draws."""
     at = () if design is None else (design,)
-    draws, _ = core.parameter_draws(*at)
-    if not draws:
+    raw = _arrow.frame(core.parameter_variance(*at), integers=("n", "draws"))
+    if raw.empty:
         return None
-    rows = {}
-    for name in PER_SCENARIO:
-        v = core.parameter_variance(*at, name)
-        rows[name] = list(v) if v is not None else [float("nan")] * len(VARIANCE_COLUMNS)
-    table = pd.DataFrame.from_dict(rows, orient="index", columns=VARIANCE_COLUMNS)
-    table = table.astype({"n": "Int64", "draws": "Int64"})
-    table.index.name = "outcome"
-    table.attrs["parameter_draws"] = int(draws)
+    table = raw.set_index("outcome")
+    k = int(table.pop("parameter_draws").iloc[0])
+    table = table[VARIANCE_COLUMNS].astype({"n": "Int64", "draws": "Int64"})
+    table.attrs["parameter_draws"] = k
     return table

@@ -247,6 +247,44 @@ impl SimResult {
         batch(columns, self.partner_ids.len())
     }
 
+    /// Input uncertainty ([`SimResult::parameter_variance`]): one row per per-scenario outcome
+    /// with `parameter_draws` (the run's `K`), `n`, `draws` (used), `total_variance`,
+    /// `within_variance`, `parameter_share` and `parameter_share_se` (null where the split is
+    /// not defined); no rows for a run without parameter draws.
+    pub fn parameter_variance_batch(&self) -> Result<RecordBatch> {
+        let mut rows: Vec<(&str, Option<crate::summary::VarianceSplit>)> = Vec::new();
+        if self.parameter_draws > 0 {
+            for o in OUTCOMES.iter().filter(|o| matches!(o.shape, super::Shape::Scenario)) {
+                rows.push((o.name, self.parameter_variance_of(o.name)?));
+            }
+        }
+        let f = |get: fn(&crate::summary::VarianceSplit) -> f64| -> ArrayRef {
+            Arc::new(Float64Array::from(
+                rows.iter().map(|(_, v)| v.as_ref().map(get).filter(|x| x.is_finite())).collect::<Vec<_>>(),
+            ))
+        };
+        let u = |get: fn(&crate::summary::VarianceSplit) -> usize| -> ArrayRef {
+            Arc::new(UInt64Array::from(
+                rows.iter().map(|(_, v)| v.as_ref().map(|v| get(v) as u64)).collect::<Vec<_>>(),
+            ))
+        };
+        let names: ArrayRef = Arc::new(StringArray::from(rows.iter().map(|(n, _)| *n).collect::<Vec<_>>()));
+        let k: ArrayRef = Arc::new(UInt64Array::from(vec![self.parameter_draws as u64; rows.len()]));
+        named_batch(
+            vec![
+                ("outcome", names),
+                ("parameter_draws", k),
+                ("n", u(|v| v.n)),
+                ("draws", u(|v| v.draws)),
+                ("total_variance", f(|v| v.total)),
+                ("within_variance", f(|v| v.within)),
+                ("parameter_share", f(|v| v.parameter_share.value)),
+                ("parameter_share_se", f(|v| v.parameter_share.se)),
+            ],
+            &["n", "draws", "total_variance", "within_variance", "parameter_share", "parameter_share_se"],
+        )
+    }
+
     /// The summaries table (see the module header).
     pub fn summaries_batch(&self) -> Result<RecordBatch> {
         let mut rows = SummaryRows::new(&[]);

@@ -23,6 +23,8 @@ pub(super) enum Table {
     Summaries,
     /// [`SimResult::meta_batch`].
     Meta,
+    /// [`SimResult::parameter_variance_batch`].
+    ParameterVariance,
 }
 
 /// One table of `r` as an Arrow table.
@@ -32,6 +34,7 @@ pub(super) fn table(py: Python<'_>, r: &SimResult, which: Table) -> PyResult<PyT
         Table::Partners => r.partners_batch(),
         Table::Summaries => r.summaries_batch(),
         Table::Meta => r.meta_batch(),
+        Table::ParameterVariance => r.parameter_variance_batch(),
     };
     tables::one(batch.py_err(py)?)
 }

@@ -259,24 +259,10 @@ impl PySimResult {
         convert::table(py, &self.inner, Table::Partners)
     }
 
-    /// `(K, draw per scenario)`: the number of parameter draws the run had (0 without) and
-    /// the draw each scenario ran under (empty without).
-    fn parameter_draws(&self) -> (usize, Vec<u32>) {
-        (self.inner.parameter_draws, self.inner.parameter_draw.clone())
-    }
-
-    /// How much of a per-scenario outcome's variance comes from parameter uncertainty:
-    /// `(n, draws, total, within, share, share_se)`, or None without parameter draws (or with
-    /// too few scenarios to tell).
-    fn parameter_variance(
-        &self,
-        py: Python<'_>,
-        outcome: &str,
-    ) -> PyResult<Option<(usize, usize, f64, f64, f64, f64)>> {
-        let v = self.inner.parameter_variance_of(outcome).py_err(py)?;
-        Ok(v.map(|v| {
-            (v.n, v.draws, v.total, v.within, v.parameter_share.value, v.parameter_share.se)
-        }))
+    /// Input uncertainty: per per-scenario outcome, the share of its variance the parameter
+    /// draws add (no rows without draws).
+    fn parameter_variance(&self, py: Python<'_>) -> PyResult<PyTable> {
+        convert::table(py, &self.inner, Table::ParameterVariance)
     }
 
     fn __repr__(&self) -> String {
@@ -325,23 +311,9 @@ impl PyComparison {
         convert::table(py, self.result(py, i)?, Table::Partners)
     }
 
-    /// Design `i`'s `(K, draw per scenario)` (see `SimResult.parameter_draws`).
-    fn parameter_draws(&self, py: Python<'_>, i: usize) -> PyResult<(usize, Vec<u32>)> {
-        let r = self.result(py, i)?;
-        Ok((r.parameter_draws, r.parameter_draw.clone()))
-    }
-
-    /// Design `i`'s `SimResult.parameter_variance(outcome)`.
-    fn parameter_variance(
-        &self,
-        py: Python<'_>,
-        i: usize,
-        outcome: &str,
-    ) -> PyResult<Option<(usize, usize, f64, f64, f64, f64)>> {
-        let v = self.result(py, i)?.parameter_variance_of(outcome).py_err(py)?;
-        Ok(v.map(|v| {
-            (v.n, v.draws, v.total, v.within, v.parameter_share.value, v.parameter_share.se)
-        }))
+    /// Design `i`'s `SimResult.parameter_variance()`.
+    fn parameter_variance(&self, py: Python<'_>, i: usize) -> PyResult<PyTable> {
+        convert::table(py, self.result(py, i)?, Table::ParameterVariance)
     }
 
     /// Paired differences of each design against the first: an Arrow table of (reference,
