@@ -143,8 +143,10 @@ impl Setup<'_> {
                 qty += line_qty(cj, self.line_qpm(i, j));
             }
         }
-        // far inside f64's exact integers, where the splits keep every line's total exactly
-        if !(cents < 1e12 && qty < 1e13) {
+        // far inside f64's exact integers, where the splits keep every line's total exactly:
+        // the shares' sum is 1 within (orders + 1) roundings, so the floors' sum stays within a
+        // line's total when (total · orders) is well below 2^53
+        if !((cents + qty) * ((b - a) as f64 + 2.0) < 1e14) {
             return false;
         }
         for &wt in &w.order_w[a..b] {
