@@ -60,7 +60,7 @@ from types import TracebackType
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
 from . import _checks
-from ._format import MONEY, RATIO, KindSpec, column_kind, kind_of, rounded
+from ._format import INTEGER, MONEY, RATIO, RATIO_DECIMALS, KindSpec, column_kind, kind_of, rounded
 from .exceptions import FileError, RequestError
 
 __all__ = ["AtomicFolder", "Outputs", "write_folder", "check_target", "check_file_target", "remove_stale",
@@ -474,7 +474,29 @@ def excel_format(kind: Optional[str], decimals: int) -> Optional[str]:
     return None
 
 
+# the exact rounding of :func:`rebatesim._format.rounded` for a plain float below 1e15, without
+# its type tests and local context (a sheet of a demo holds ~50,000 cells): the shortest repr
+# quantized half to even, at 40 digits (far above the 15 + decimals + 3 it needs)
+_EXCEL_CONTEXT = decimal.Context(prec=40)
+_EXCEL_UNITS: Dict[int, decimal.Decimal] = {}
+
+
+def _excel_float(v: float, kind: Optional[str], decimals: int) -> Any:
+    if v != v:
+        return None
+    if kind == INTEGER and v.is_integer():
+        return int(v)
+    places = int(decimals) if kind == MONEY else RATIO_DECIMALS
+    unit = _EXCEL_UNITS.get(places)
+    if unit is None:
+        unit = _EXCEL_UNITS[places] = decimal.Decimal(1).scaleb(-places)
+    d = decimal.Decimal(repr(v)).quantize(unit, rounding=decimal.ROUND_HALF_EVEN, context=_EXCEL_CONTEXT)
+    return float(d)
+
+
 def _excel_number(v: Any, kind: Optional[str], decimals: int) -> Any:
+    if type(v) is float and -1e15 < v < 1e15 and 0 <= int(decimals) <= 12:
+        return _excel_float(v, kind, decimals)
     if isinstance(v, str):
         return v
     r = rounded(v, kind, decimals)

@@ -48,8 +48,10 @@ impl Setup<'_> {
     /// period's orders in the component's categories (`category_slot`) whose quantity reaches
     /// the component's minimum, their revenue and their units. A month where no order could
     /// qualify even with the largest order's share of every in-scope line plus a whole unit
-    /// left over (an upper bound on any order's quantity) is not split; the other months'
-    /// orders are measured exactly as [`Setup::measure_orders`] measures their lines.
+    /// left over (an upper bound on any order's quantity) is not split, nor is a month whose
+    /// orders all surely qualify ([`Setup::every_order_qualifies`]); the other months' orders
+    /// are measured exactly as [`Setup::measure_orders`] measures their lines. Revenue is
+    /// added up in minor units (exact) and divided by the minor unit once, as there.
     pub(crate) fn measure_order_cells(
         &self,
         i: usize,
@@ -69,7 +71,9 @@ impl Setup<'_> {
             .map(|j| self.line_qpm(i, j))
             .fold(0.0, f64::max);
         let first_month = k * self.months_per_period;
-        let (mut n, mut r, mut q) = (0.0, 0.0, 0.0);
+        // qualifying orders: their number, minor units and millionths of a unit (whole numbers,
+        // so their sums do not depend on the order they are added in)
+        let mut acc = [0.0; 3];
         for mp in 0..self.months_per_period {
             let m = first_month + mp;
             // an order's millionths of a line of `cents` minor units and `qty` millionths are
@@ -100,37 +104,104 @@ impl Setup<'_> {
             if !could_qualify(largest) {
                 continue;
             }
-            let cells = &w.cells[mp * category_count..(mp + 1) * category_count];
-            let orders = b - a;
-            w.ord_q.clear();
-            w.ord_q.resize(orders, 0.0);
-            w.ord_r.clear();
-            w.ord_r.resize(orders, 0.0);
-            for (j, &cj) in cells.iter().enumerate() {
-                if category_slot[j].is_none() || cj == 0.0 {
-                    continue;
-                }
-                split_line(cj, line_qty(cj, self.line_qpm(i, j)), &w.order_w[a..b], &mut w.split);
-                // an order without a line adds +0 to sums that are +0 or more: no change, so
-                // every order adds its share without a test
-                let parts = w.split.rev.iter().zip(&w.split.qty);
-                for ((oq, or), (rev, qty)) in w.ord_q.iter_mut().zip(w.ord_r.iter_mut()).zip(parts)
-                {
-                    *oq += qty.1;
-                    *or += rev.1 / self.scale;
-                }
-            }
-            for (&oq, &or) in w.ord_q.iter().zip(&w.ord_r) {
-                if oq != 0.0 && self.prep.order_qualifies(c, oq / QTY_SCALE) {
-                    n += 1.0;
-                    r += or;
-                    q += oq;
-                }
+            let spread = lines * (qpm + 1.5);
+            if !self.every_order_qualifies(i, c, mp, category_slot, (a, b), spread, w, &mut acc) {
+                self.split_month(i, c, mp, category_slot, (a, b), w, &mut acc);
             }
         }
-        w.measures[base + slot::VOLUME] = n;
-        w.measures[base + slot::REVENUE] = r;
-        w.measures[base + slot::UNITS] = q / QTY_SCALE;
+        w.measures[base + slot::VOLUME] = acc[0];
+        w.measures[base + slot::REVENUE] = acc[1] / self.scale;
+        w.measures[base + slot::UNITS] = acc[2] / QTY_SCALE;
+    }
+
+    /// Whether every one of month `mp`'s orders `w.order_w[a..b]` surely reaches logistics
+    /// component `c`'s minimum, decided without splitting the month's lines; if so, adds them
+    /// to `acc` (number, minor units, millionths): all the month's in-scope minor units and
+    /// millionths, which the splits keep exactly. Order `t` of share `w_t` gets at most one
+    /// minor unit more or less than `cents · w_t` of each line, hence at most `qty / cents + 1`
+    /// millionths more or less than `qty · w_t`: its millionths are within `spread` (the sum
+    /// over the lines, at most `lines · (qpm + 3/2)`) of `w_t` times the month's, and a relative
+    /// margin of 1e-9 covers the floating-point error of these few operations.
+    #[allow(clippy::too_many_arguments)]
+    fn every_order_qualifies(
+        &self,
+        i: usize,
+        c: usize,
+        mp: usize,
+        category_slot: &[Option<u32>],
+        (a, b): (usize, usize),
+        spread: f64,
+        w: &Work,
+        acc: &mut [f64; 3],
+    ) -> bool {
+        let category_count = self.category_count;
+        let cells = &w.cells[mp * category_count..(mp + 1) * category_count];
+        let (mut cents, mut qty) = (0.0, 0.0);
+        for (j, &cj) in cells.iter().enumerate() {
+            if category_slot[j].is_some() && cj != 0.0 {
+                cents += cj;
+                qty += line_qty(cj, self.line_qpm(i, j));
+            }
+        }
+        // far inside f64's exact integers, where the splits keep every line's total exactly:
+        // the shares' sum is 1 within (orders + 1) roundings, so the floors' sum stays within a
+        // line's total when (total · orders) is well below 2^53
+        if !((cents + qty) * ((b - a) as f64 + 2.0) < 1e14) {
+            return false;
+        }
+        for &wt in &w.order_w[a..b] {
+            let low = (qty * wt - spread) * (1.0 - 1e-9) - 1.0;
+            if !(low >= 1.0 && self.prep.order_qualifies(c, low / QTY_SCALE)) {
+                return false;
+            }
+        }
+        acc[0] += (b - a) as f64;
+        acc[1] += cents;
+        acc[2] += qty;
+        true
+    }
+
+    /// Month `mp`'s in-scope lines split over its orders `w.order_w[a..b]`, and the orders
+    /// that reach logistics component `c`'s minimum added to `acc` (number, minor units,
+    /// millionths), as [`Setup::measure_orders`] measures the order lines.
+    #[allow(clippy::too_many_arguments)]
+    fn split_month(
+        &self,
+        i: usize,
+        c: usize,
+        mp: usize,
+        category_slot: &[Option<u32>],
+        (a, b): (usize, usize),
+        w: &mut Work,
+        acc: &mut [f64; 3],
+    ) {
+        let category_count = self.category_count;
+        let cells = &w.cells[mp * category_count..(mp + 1) * category_count];
+        let orders = b - a;
+        w.ord_q.clear();
+        w.ord_q.resize(orders, 0.0);
+        w.ord_r.clear();
+        w.ord_r.resize(orders, 0.0);
+        for (j, &cj) in cells.iter().enumerate() {
+            if category_slot[j].is_none() || cj == 0.0 {
+                continue;
+            }
+            split_line(cj, line_qty(cj, self.line_qpm(i, j)), &w.order_w[a..b], &mut w.split);
+            // an order without a line adds +0 to sums that are +0 or more: no change, so
+            // every order adds its share without a test
+            let parts = w.split.rev.iter().zip(&w.split.qty);
+            for ((oq, or), (rev, qty)) in w.ord_q.iter_mut().zip(w.ord_r.iter_mut()).zip(parts) {
+                *oq += qty.1;
+                *or += rev.1;
+            }
+        }
+        for (&oq, &or) in w.ord_q.iter().zip(&w.ord_r) {
+            if oq != 0.0 && self.prep.order_qualifies(c, oq / QTY_SCALE) {
+                acc[0] += 1.0;
+                acc[1] += or;
+                acc[2] += oq;
+            }
+        }
     }
 }
 
@@ -168,6 +239,70 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Months whose orders all surely reach the minimum are measured without a split, with
+    /// the numbers of the order lines: every order counted, the month's whole minor units and
+    /// millionths; and the months around the minimum still split, to the same numbers.
+    #[test]
+    fn months_where_every_order_qualifies_measure_what_the_lines_measure() {
+        use crate::programme::Format;
+        let p = Programme::from_str(
+            "name = \"P\"\ncurrency = \"EUR\"\nstart = 2027-01-01\nperiod = \"quarter\"\nperiods = 4\n\
+             categories = [\"a\", \"b\"]\n\
+             [[components]]\nid = \"pallet\"\nkind = \"logistics\"\nmin_quantity = 40\npercent = 1\n",
+            Format::Toml,
+            None,
+        )
+        .unwrap()
+        .compile()
+        .unwrap();
+        let mut csv = String::from("partner_id,segment,baseline_revenue,unit_price\n");
+        // 12,000 units a year in 3 equal orders a month: 333 an order, far above 40, for the
+        // first; about 40 an order for the others (split where they could straddle it)
+        for (i, b) in [120_000.0, 14_400.0, 14_000.0, 15_000.0].iter().enumerate() {
+            csv.push_str(&format!("P{i},s,{b},10\n"));
+        }
+        let pop = Population::from_csv_str(&csv, "partners.csv").unwrap();
+        let model = Model::from_str(
+            "[noise]\nsigma = 0.2\n[orders]\nper_month = 3\npoisson = false\nsize_sigma = 0\n\
+             [economics]\ncategory_mix = { a = 0.7, b = 0.3 }\n",
+            Format::Toml,
+            None,
+        )
+        .unwrap();
+        let setup = Setup::new(&p, &pop, &model).unwrap();
+        let (mut a, mut b) = (Work::new(&setup), Work::new(&setup));
+        let mut counts = Vec::new();
+        for s in 0..4u64 {
+            setup.scenario_factors(3, s, &mut a);
+            setup.scenario_factors(3, s, &mut b);
+            let sk = rng::scenario_key(3, s);
+            for i in 0..setup.partners.len() {
+                setup.demand(sk, i, &mut a);
+                setup.demand(sk, i, &mut b);
+                a.g.copy_from_slice(&a.base);
+                b.g.copy_from_slice(&b.base);
+                let mut sink = Vec::new();
+                setup.run_partner(i, &mut a, None, None);
+                setup.run_partner(i, &mut b, None, Some(&mut sink));
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&a.measures), bits(&b.measures), "s{s} p{i}");
+                let n: f64 = (0..4).map(|k| a.measures[k * setup.prep.components[0].slots]).sum();
+                counts.push((i, n));
+                if i == 0 {
+                    // every order of every month qualifies: 3 a month, the year's revenue
+                    assert_eq!(n, 36.0);
+                    let rev: f64 = sink.iter().map(|l| l.r).sum();
+                    let measured: f64 = (0..4)
+                        .map(|k| a.measures[k * setup.prep.components[0].slots + slot::REVENUE])
+                        .sum();
+                    assert!((rev - measured).abs() < 1e-6, "{rev} vs {measured}");
+                }
+            }
+        }
+        // the partners near the minimum have months in and months out
+        assert!(counts.iter().any(|&(i, n)| i > 0 && n > 0.0 && n < 36.0), "{counts:?}");
     }
 
     /// The logistics measure from the cells (months not split where no order can qualify)

@@ -303,7 +303,7 @@ impl Setup<'_> {
         w: &mut Work,
     ) {
         // orders of this period, month by month; returns lines are their own orders with a
-        // negative quantity and never qualify
+        // negative quantity and never qualify; revenue in minor units
         let (mut n, mut r, mut q) = (0.0, 0.0, 0.0);
         for m in k * self.months_per_period..(k + 1) * self.months_per_period {
             if !w.order_drawn[m] {
@@ -323,7 +323,9 @@ impl Setup<'_> {
                     continue;
                 }
                 w.ord_q[l.order as usize] += l.q;
-                w.ord_r[l.order as usize] += l.r;
+                // in minor units (a line's revenue is its minor units / the minor unit), so
+                // the sums are exact whatever the order they are added in
+                w.ord_r[l.order as usize] += round_half_up(l.r * self.scale);
             }
             // order quantities in millionths of a unit (whole numbers)
             for o in 0..orders {
@@ -335,7 +337,7 @@ impl Setup<'_> {
             }
         }
         w.measures[base + slot::VOLUME] = n;
-        w.measures[base + slot::REVENUE] = r;
+        w.measures[base + slot::REVENUE] = r / self.scale;
         w.measures[base + slot::UNITS] = q / QTY_SCALE;
     }
 

@@ -107,6 +107,59 @@ def test_cell_text_by_kind():
     assert _format.cell_text(-5.0, "money", 2) == "-5.00"  # a negative amount is a number, never prefixed
 
 
+def test_excel_numbers_round_as_the_files_do():
+    """An Excel cell's float is the CSV's rounding (shortest repr, half to even) whichever way
+    it is computed: the plain-float fast path agrees with rebatesim._format.rounded."""
+    import math
+    import random
+
+    from rebatesim import outputs
+
+    def slow(v, kind, decimals):
+        r = _format.rounded(v, kind, decimals)
+        return float(r) if isinstance(r, decimal.Decimal) else r
+
+    rng = random.Random(3)
+    values = [0.0, -0.0, 2.675, -2.675, 0.5, 2.5, 5e-7, -5e-7, 4.9999995e-7, 1234567.8949999, 3.0, 1e14 + 0.5]
+    for _ in range(3000):
+        x = rng.choice([rng.uniform(-10, 10), rng.uniform(-1e9, 1e9), rng.gauss(0, 1e-4)])
+        values += [x, round(x, rng.randint(0, 7)) + rng.choice([0.0, 5e-7, 0.005, 0.5])]
+    for v in values:
+        for kind in (_format.MONEY, _format.RATIO, _format.INTEGER, None):
+            for decimals in (0, 2, 3):
+                want, got = slow(v, kind, decimals), outputs._excel_number(v, kind, decimals)
+                assert type(got) is type(want) and got == want, (v, kind, decimals, want, got)
+                assert math.copysign(1, got) == math.copysign(1, want)
+    assert outputs._excel_number(2.675, _format.MONEY, 2) == 2.68  # its repr is the tie
+    assert outputs._excel_number(float("nan"), _format.MONEY, 2) is None
+
+
+def test_csv_cells_of_plain_floats_are_the_rounded_text():
+    """A CSV cell of a plain float (cell_text's fast path) is the text of _format.rounded's
+    Decimal, as for any other number: money padded to the minor unit, ratios to 6 places with
+    trailing zeros dropped, integers without a point."""
+    import random
+
+    def slow(v, kind, decimals):
+        r = _format.rounded(v, kind, decimals)
+        if r is None:
+            return ""
+        return _format._plain(r) if isinstance(r, decimal.Decimal) else str(r)
+
+    rng = random.Random(4)
+    values = [0.0, -0.0, 2.675, -2.675, 0.5, 5e-7, -5e-7, 1e-20, 100.0, 1e6, 250000.0, float("nan")]
+    for _ in range(3000):
+        x = rng.choice([rng.uniform(-10, 10), rng.uniform(-1e9, 1e9), float(rng.randint(-10**6, 10**6))])
+        values += [x, round(x, rng.randint(-3, 7)) + rng.choice([0.0, 5e-7, 0.005, 0.5])]
+    for v in values:
+        for kind in (_format.MONEY, _format.RATIO, _format.INTEGER, None):
+            for decimals in (0, 2, 3):
+                assert _format.cell_text(v, kind, decimals) == slow(v, kind, decimals), (v, kind, decimals)
+    assert _format.cell_text(2.675, _format.MONEY, 2) == "2.68"
+    assert _format.cell_text(-0.0, _format.MONEY, 2) == "0.00"
+    assert _format.cell_text(1e6, _format.RATIO, 2) == "1000000"
+
+
 def test_neutralise():
     for bad in HOSTILE + ["\tx", "\rx", "=1"]:
         assert _format.neutralise(bad) == "'" + bad
