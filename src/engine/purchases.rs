@@ -73,27 +73,7 @@ impl Setup<'_> {
         let share = self.segs[pc.seg].returns;
         let lines = w.emit || self.needs_orders;
         if category_count == 1 && !lines && share == 0.0 && !w.any_x {
-            // the common case: one line a month, no returns, no stretch purchase
-            let (mix0, scale, qpm) = (mix[0], self.scale, pc.qpm);
-            let mut total = 0.0;
-            let mut qty = 0.0;
-            let months = k * self.months_per_period..(k + 1) * self.months_per_period;
-            for (p, &g) in w.pmonth[months.clone()].iter_mut().zip(&w.g[months]) {
-                let amount = g * mix0;
-                let cents = if amount > 0.0 {
-                    round_half_up_positive(amount * scale)
-                } else {
-                    0.0
-                };
-                *p = cents;
-                total += cents;
-                qty += line_qty(cents, qpm);
-            }
-            w.agg[0] = total;
-            w.agg[1] = 0.0;
-            w.aggq[0] = qty;
-            w.aggq[1] = 0.0;
-            w.period_lines = 0;
+            self.one_line_months(k, mix[0], pc.qpm, w);
             return;
         }
         w.agg.iter_mut().for_each(|v| *v = 0.0);
@@ -141,22 +121,7 @@ impl Setup<'_> {
                     // it (`orders`)
                     w.cells[(m - m0) * category_count + j] = cents;
                 } else if self.needs_orders {
-                    // split over the month's orders to the minor unit and the millionth
-                    // (`orders::split_line`), so the month's revenue and units do not depend
-                    // on it
-                    let (oa, ob) = self.orders_of(m, w);
-                    split_line(cents, q, &w.order_w[oa..ob], &mut w.split);
-                    for t in 0..ob - oa {
-                        if w.split.has_line(t) {
-                            w.lines.push(LineV {
-                                month: m as u32,
-                                cat,
-                                order: t as u32,
-                                r: w.split.rev[t].1 / self.scale,
-                                q: w.split.qty[t].1,
-                            });
-                        }
-                    }
+                    self.push_order_lines(m, cat, cents, q, w);
                 } else if lines {
                     w.lines.push(LineV {
                         month: m as u32,
@@ -190,6 +155,53 @@ impl Setup<'_> {
                 w.agg[2 * j] += cents;
                 w.agg[2 * j + 1] += ret;
                 w.pmonth[m] += cents - ret;
+            }
+        }
+    }
+
+    /// [`Setup::period_purchases`]'s common case: one line a month (one category, no lines
+    /// kept), no returns, no stretch purchase.
+    #[inline(always)]
+    fn one_line_months(&self, k: usize, mix0: f64, qpm: f64, w: &mut Work) {
+        let scale = self.scale;
+        let mut total = 0.0;
+        let mut qty = 0.0;
+        let months = k * self.months_per_period..(k + 1) * self.months_per_period;
+        for (p, &g) in w.pmonth[months.clone()].iter_mut().zip(&w.g[months]) {
+            let amount = g * mix0;
+            let cents = if amount > 0.0 {
+                round_half_up_positive(amount * scale)
+            } else {
+                0.0
+            };
+            *p = cents;
+            total += cents;
+            qty += line_qty(cents, qpm);
+        }
+        w.agg[0] = total;
+        w.agg[1] = 0.0;
+        w.aggq[0] = qty;
+        w.aggq[1] = 0.0;
+        w.period_lines = 0;
+    }
+
+    /// Month `m`'s line of category `cat` (`cents` minor units, `q` millionths of a unit)
+    /// split over the month's orders to the minor unit and the millionth
+    /// (`orders::split_line`, so the month's revenue and units do not depend on it), one
+    /// line per order that gets some of it.
+    #[inline(always)]
+    fn push_order_lines(&self, m: usize, cat: u32, cents: f64, q: f64, w: &mut Work) {
+        let (oa, ob) = self.orders_of(m, w);
+        split_line(cents, q, &w.order_w[oa..ob], &mut w.split);
+        for t in 0..ob - oa {
+            if w.split.has_line(t) {
+                w.lines.push(LineV {
+                    month: m as u32,
+                    cat,
+                    order: t as u32,
+                    r: w.split.rev[t].1 / self.scale,
+                    q: w.split.qty[t].1,
+                });
             }
         }
     }
