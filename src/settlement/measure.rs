@@ -8,6 +8,7 @@ use crate::rules::{slot, Prepared, PreparedRule};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 
 /// The key of an order: its order id, or the row of a transaction without one.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -92,7 +93,7 @@ fn bundle_position(rule: &PreparedRule<Decimal>, category: Option<&str>) -> Opti
 
 /// Measure a partner's rows into the kernel's flat measures (per component, period, slot).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn fill_measures(
+pub(crate) fn fill_measures<S: BuildHasher>(
     prep: &Prepared<Decimal>,
     p: &Compiled,
     tx: &Transactions,
@@ -100,7 +101,7 @@ pub(crate) fn fill_measures(
     rows: &[usize],
     active: &[bool],
     m: &mut [Decimal],
-    orders: &mut HashMap<OrderKey, (NaiveDate, Decimal, Decimal)>,
+    orders: &mut HashMap<OrderKey, (NaiveDate, Decimal, Decimal), S>,
 ) {
     fill_measures_with(prep, p, tx, res, rows, active, m, orders, None);
 }
@@ -108,7 +109,7 @@ pub(crate) fn fill_measures(
 /// [`fill_measures`] with the table's [`CategoryLookup`] built once by the caller (`None`:
 /// each row's category looked up in the component's scope).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn fill_measures_with(
+pub(crate) fn fill_measures_with<S: BuildHasher>(
     prep: &Prepared<Decimal>,
     p: &Compiled,
     tx: &Transactions,
@@ -116,7 +117,7 @@ pub(crate) fn fill_measures_with(
     rows: &[usize],
     active: &[bool],
     m: &mut [Decimal],
-    orders: &mut HashMap<OrderKey, (NaiveDate, Decimal, Decimal)>,
+    orders: &mut HashMap<OrderKey, (NaiveDate, Decimal, Decimal), S>,
     lookup: Option<&CategoryLookup>,
 ) {
     for (c, pc) in prep.components.iter().enumerate() {

@@ -11,10 +11,14 @@ use crate::error::{Error, Result};
 use crate::money;
 use crate::programme::Compiled;
 use crate::rules::{Baseline, Outcome, Prepared, PreparedRule};
+use crate::tables::intern::IdHasher;
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
+
+/// The hasher of a partner's orders.
+type IdHash = std::hash::BuildHasherDefault<IdHasher>;
 
 /// Partners measured together on one thread of the pool (blocks are joined in id order).
 const PARTNERS_PER_BLOCK: usize = 1024;
@@ -249,7 +253,9 @@ impl Run<'_> {
         let cells = components * periods;
         money::take_overflow(); // this thread's flag, from an earlier block
         let mut scratch = prep.scratch();
-        let mut orders: HashMap<OrderKey, (NaiveDate, Decimal, Decimal)> = HashMap::new();
+        // a partner's orders (a logistics component), hashed as the table's ids are
+        let mut orders: HashMap<OrderKey, (NaiveDate, Decimal, Decimal), IdHash> =
+            HashMap::default();
         let Block {
             first,
             partners: block,
