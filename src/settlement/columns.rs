@@ -66,6 +66,7 @@ impl LineColumns {
 
 /// A run of lines being written in place (a block of partners' part of [`LineColumns`]),
 /// front to back by [`LineParts::set_next`].
+#[derive(Default)]
 pub(super) struct LineParts<'a> {
     partner: &'a mut [u32],
     component: &'a mut [u32],
@@ -107,17 +108,6 @@ impl<'a> LineParts<'a> {
     }
 }
 
-impl Default for LineParts<'_> {
-    fn default() -> Self {
-        LineParts {
-            partner: &mut [],
-            component: &mut [],
-            period: &mut [],
-            tier: &mut [],
-            amounts: &mut [],
-        }
-    }
-}
 
 /// What the lines' derived columns and explanations are rebuilt from: the programme, its
 /// kernel form, and per partner (in the settlement's id order) its measures, active
