@@ -13,11 +13,18 @@ its peak resident memory (``ru_maxrss`` via ``os.wait4``):
   revenue with a cap per partner) in pandas, as an analyst would write it;
 * ``duckdb_volume`` / ``duckdb_volume_parquet``: the same component in DuckDB SQL, from the
   DataFrame and from the Parquet file;
-* ``cli_out``: ``rebatesim settle --out DIR`` on the CSV file (wall time of the whole command).
+* ``cli_out``: ``rebatesim settle --out DIR`` on the CSV file (wall time of the whole command);
+* ``rs_forecast`` (not run unless named in ``--only``): the fixed cost of ``rebatesim.forecast``,
+  a forecast at 1 and at 2 scenarios (``seconds``, ``seconds_2``) with the distributor model
+  on the purchases dated up to 2027-06-30 (returns left out: a partner whose returns exceed its
+  purchases to date is refused by the forecast); ``--lines 2e6 --partners 100000`` gives
+  about 10⁶ actual lines for 100k partners.
 
 Inputs are read before the timed region (a DataFrame built from Parquet, as a user holding
 the year in memory would have it) except where reading is the point (the Parquet and CSV
-paths, and the CLI). A contender the installed package cannot run (e.g. Parquet before the
+paths, and the CLI). The data are generated in a child process of their own: the driver stays
+small, so a child's peak RSS (which Linux carries over from the process it was forked from)
+is its own. A contender the installed package cannot run (e.g. Parquet before the
 Arrow data path exists) is reported as unavailable with the reason. Ratios: every
 ``rs_*`` contender against ``pandas_volume`` and ``duckdb_volume``; the DuckDB and pandas
 figures settle ONE component of seven, so ratio ≥ 1 against them is a real bar.
@@ -56,6 +63,8 @@ CAP = 40000.0
 
 CONTENDERS = ["rs_pandas", "rs_parquet", "rs_polars", "rs_csv", "pandas_volume",
               "duckdb_volume", "duckdb_volume_parquet", "cli_out"]
+MODEL = ROOT / "examples" / "distributor" / "model.toml"
+FORECAST_AS_OF = "2027-06-30"
 
 
 # ---------------------------------------------------------------------------------------
@@ -109,6 +118,14 @@ def generate(lines: int, partners: int, folder: Path, seed: int = 2027) -> dict:
     return paths
 
 
+def generate_in_child(lines: int, partners: int, folder: Path) -> dict:
+    """:func:`generate` in a child process (the driver never holds the data)."""
+    subprocess.run([sys.executable, str(Path(__file__).resolve()), "--generate", str(lines),
+                    str(partners), str(folder)], check=True)
+    return {"partners": folder / "partners.csv", "csv": folder / "transactions.csv",
+            "parquet": folder / "transactions.parquet"}
+
+
 # ---------------------------------------------------------------------------------------
 # Child side
 # ---------------------------------------------------------------------------------------
@@ -118,7 +135,21 @@ def child(args) -> int:
     name, partners_csv, csv_path, parquet_path = (args.child, args.partners_csv,
                                                   args.csv_path, args.parquet_path)
     out: dict = {"contender": name}
-    if name.startswith("rs_"):
+    if name == "rs_forecast":
+        import rebatesim as rs
+
+        programme = rs.Programme.from_file(PROGRAMME)
+        tx = pd.read_parquet(parquet_path)
+        actuals = tx[(tx["date"] <= FORECAST_AS_OF) & (tx["revenue"] > 0)].reset_index(drop=True)
+        del tx
+        out["actual_lines"] = len(actuals)
+        for n, key in ((1, "seconds"), (2, "seconds_2")):
+            t0 = time.perf_counter()
+            f = rs.forecast(programme, partners_csv, str(MODEL), actuals, as_of=FORECAST_AS_OF,
+                            scenarios=n, seed=1, progress=False)
+            out[key] = time.perf_counter() - t0
+        del f
+    elif name.startswith("rs_"):
         import rebatesim as rs
 
         programme = rs.Programme.from_file(PROGRAMME)
@@ -229,6 +260,9 @@ def drive(args) -> dict:
     sizes = [(int(float(a)), int(float(b))) for a, b in
              zip(args.lines.split(","), args.partners.split(","))]
     only = [c for c in args.only.split(",") if c] if args.only else CONTENDERS
+    unknown = [c for c in only if c not in CONTENDERS + ["rs_forecast"]]
+    if unknown:
+        raise SystemExit(f"unknown contender(s) {', '.join(unknown)}")
     data_dir = Path(args.data_dir)
     report: dict = {"bench": "bench-settle", "programme": str(PROGRAMME), "sizes": [],
                     "machine": {"cores": os.cpu_count(), "platform": platform.platform(),
@@ -237,7 +271,7 @@ def drive(args) -> dict:
         folder = data_dir / f"year_{lines}_{partners}"
         if not args.json:
             print(f"data: {lines:,} lines, {partners:,} partners in {folder} ...", file=sys.stderr)
-        paths = generate(lines, partners, folder)
+        paths = generate_in_child(lines, partners, folder)
         entry: dict = {"lines": lines, "partners": partners, "results": {}, "unavailable": {}}
         for name in only:
             if not args.json:
@@ -248,7 +282,7 @@ def drive(args) -> dict:
                 entry["unavailable"][name] = str(e).splitlines()[-1][:300]
         res = entry["results"]
         ratios = {}
-        for rsn in [c for c in res if c.startswith("rs_")]:
+        for rsn in [c for c in res if c.startswith("rs_") and c != "rs_forecast"]:
             for ref in ("pandas_volume", "duckdb_volume", "duckdb_volume_parquet"):
                 if ref in res:
                     ratios[f"{rsn}_vs_{ref}"] = res[ref]["seconds"] / res[rsn]["seconds"]
@@ -265,8 +299,11 @@ def print_table(r: dict) -> None:
         print(f"{e['lines']:,} lines / {e['partners']:,} partners")
         for name, m in e["results"].items():
             check = m.get("installer_volume_capped")
+            extra = (f" (installer volume {check})" if check else "") + (
+                f" ({m['actual_lines']:,} actual lines; 2 scenarios {m['seconds_2']:.2f} s)"
+                if "seconds_2" in m else "")
             print(f"  {name:<24} {m['seconds']:8.2f} s  peak {m['peak_rss_mb']:8.0f} MB"
-                  f"  total {m.get('total', '')}" + (f" (installer volume {check})" if check else ""))
+                  f"  total {m.get('total', '')}" + extra)
         for name, why in e["unavailable"].items():
             print(f"  {name:<24} unavailable: {why}")
         for k, v in e["speed_ratios"].items():
@@ -281,12 +318,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", default=os.environ.get("TMPDIR", "/tmp") + "/rebatesim-bench-settle")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--generate", nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--partners-csv", help=argparse.SUPPRESS)
     ap.add_argument("--csv-path", help=argparse.SUPPRESS)
     ap.add_argument("--parquet-path", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         return child(args)
+    if args.generate:
+        generate(int(args.generate[0]), int(args.generate[1]), Path(args.generate[2]))
+        return 0
     if len(args.lines.split(",")) != len(args.partners.split(",")):
         ap.error("--lines and --partners need the same number of entries")
     r = drive(args)

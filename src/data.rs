@@ -26,6 +26,7 @@ use crate::money;
 use crate::programme::Compiled;
 use crate::tables::build::{TxBuilder, TxRow};
 use chrono::NaiveDate;
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::io::Read;
@@ -74,6 +75,51 @@ pub struct Transactions {
     /// Per row: index into `order_keys` (`None` for an empty cell); `None` when the table has
     /// no `order_id` column.
     pub order: Option<Vec<Option<u32>>>,
+}
+
+/// Rows resolved together on one thread of the pool by [`Transactions::resolve`].
+const RESOLVE_CHUNK: usize = 1 << 16;
+
+/// A programme's period of every day it spans, looked up by day instead of computed from the
+/// calendar for every row (the calendar answers for days outside the table, and for a
+/// programme spanning more than [`PeriodOfDay::MAX_DAYS`]).
+struct PeriodOfDay<'a> {
+    calendar: &'a crate::calendar::Calendar,
+    first_day: i32,
+    period: Vec<Option<u32>>,
+}
+
+impl<'a> PeriodOfDay<'a> {
+    const MAX_DAYS: i64 = 50_000;
+
+    fn new(programme: &'a Compiled) -> PeriodOfDay<'a> {
+        use chrono::Datelike;
+        let cal = &programme.calendar;
+        let span = (cal.end() - cal.start).num_days();
+        let period = if (0..Self::MAX_DAYS).contains(&span) {
+            cal.start
+                .iter_days()
+                .take(span as usize + 1)
+                .map(|d| cal.period_of(d))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        PeriodOfDay {
+            calendar: cal,
+            first_day: cal.start.num_days_from_ce(),
+            period,
+        }
+    }
+
+    fn period_of(&self, date: NaiveDate) -> Option<u32> {
+        use chrono::Datelike;
+        let d = date.num_days_from_ce() - self.first_day;
+        match usize::try_from(d).ok().and_then(|d| self.period.get(d)) {
+            Some(&k) => k,
+            None => self.calendar.period_of(date),
+        }
+    }
 }
 
 /// Transactions matched to partners and periods by [`Transactions::resolve`].
@@ -468,48 +514,61 @@ impl Transactions {
             .collect();
         let cal = &programme.calendar;
         let (start, end) = (cal.start, cal.end());
-        let mut partner = Vec::with_capacity(self.len());
-        let mut period = Vec::with_capacity(self.len());
-        for i in 0..self.len() {
-            let row = i + 1;
-            let key = self.partner_key[i] as usize;
-            let p = key_partner[key].ok_or_else(|| {
-                Error::data(
-                    &self.table,
-                    Some(row),
-                    Some("partner_id"),
-                    format!(
-                        "unknown partner '{}' (not in {})",
-                        self.partner_keys[key], partners.table
-                    ),
-                )
-            })?;
-            let date = self.date[i];
-            let k = cal.period_of(date).ok_or_else(|| {
-                Error::data(
-                    &self.table,
-                    Some(row),
-                    Some("date"),
-                    format!("date {date} is outside the programme ({start} to {end})"),
-                )
-            })?;
-            if let Some(Some(c)) = self.category.as_ref().map(|v| v[i]) {
-                if !key_declared[c as usize] {
-                    return Err(Error::data(
-                        &self.table,
-                        Some(row),
-                        Some("category"),
-                        format!(
-                            "category '{}' is not declared in the programme (expected one of: {})",
-                            self.category_keys[c as usize],
-                            programme.categories.join(", ")
-                        ),
-                    ));
+        let days = PeriodOfDay::new(programme);
+        let n = self.len();
+        let mut partner = vec![0usize; n];
+        let mut period = vec![0u32; n];
+        // rows in chunks on the thread pool; the first error in row order is reported
+        let checked: Vec<Result<()>> = partner
+            .par_chunks_mut(RESOLVE_CHUNK)
+            .zip(period.par_chunks_mut(RESOLVE_CHUNK))
+            .enumerate()
+            .map(|(b, (partner, period))| -> Result<()> {
+                for j in 0..partner.len() {
+                    let i = b * RESOLVE_CHUNK + j;
+                    let row = i + 1;
+                    let key = self.partner_key[i] as usize;
+                    let p = key_partner[key].ok_or_else(|| {
+                        Error::data(
+                            &self.table,
+                            Some(row),
+                            Some("partner_id"),
+                            format!(
+                                "unknown partner '{}' (not in {})",
+                                self.partner_keys[key], partners.table
+                            ),
+                        )
+                    })?;
+                    let date = self.date[i];
+                    let k = days.period_of(date).ok_or_else(|| {
+                        Error::data(
+                            &self.table,
+                            Some(row),
+                            Some("date"),
+                            format!("date {date} is outside the programme ({start} to {end})"),
+                        )
+                    })?;
+                    if let Some(Some(c)) = self.category.as_ref().map(|v| v[i]) {
+                        if !key_declared[c as usize] {
+                            return Err(Error::data(
+                                &self.table,
+                                Some(row),
+                                Some("category"),
+                                format!(
+                                    "category '{}' is not declared in the programme (expected one of: {})",
+                                    self.category_keys[c as usize],
+                                    programme.categories.join(", ")
+                                ),
+                            ));
+                        }
+                    }
+                    partner[j] = p;
+                    period[j] = k;
                 }
-            }
-            partner.push(p);
-            period.push(k);
-        }
+                Ok(())
+            })
+            .collect();
+        checked.into_iter().collect::<Result<Vec<()>>>()?;
         Ok(Resolved { partner, period })
     }
 }

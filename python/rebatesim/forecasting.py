@@ -196,11 +196,21 @@ class Forecast:
 
     def __init__(self, core: "_core.ForecastResult", decimals: Optional[int] = None) -> None:
         self._core = core
-        [self._r] = _arrow.records(core.report())
+        # the whole report as records (:attr:`_r`), built on first use: for 10⁵ partners it is
+        # most of a forecast's fixed cost, and `payout`, `journal()`... do not need it
+        self._report: Optional[Dict[str, Any]] = None
         # the currency's minor unit, for the files (money at that scale)
         self._decimals = _format.DEFAULT_DECIMALS if decimals is None else int(decimals)
         # the inputs as given (name → (kind, value)), for the manifest
         self._inputs: Dict[str, Tuple[str, Any]] = {}
+
+    @property
+    def _r(self) -> Dict[str, Any]:
+        """The report (estimates, breakdowns, journal, watch list, cash schedule) as records,
+        built by the core on first use and kept."""
+        if self._report is None:
+            [self._report] = _arrow.records(self._core.report())
+        return self._report
 
     # ----------------------------------------------------------------- metadata
     @property

@@ -332,5 +332,5 @@ fn tally_purchases(
 
 /// A Decimal as f64 (NaN if it has no f64 value).
 pub(super) fn decimal_to_f64(d: Decimal) -> f64 {
-    d.to_f64().unwrap_or(f64::NAN)
+    crate::money::to_f64(d)
 }

@@ -41,17 +41,56 @@ impl LineColumns {
         self.partner.len()
     }
 
-    /// Append the lines of `other` (a later block of partners) after these.
-    pub(super) fn append(&mut self, mut other: LineColumns) {
-        self.partner.append(&mut other.partner);
-        self.component.append(&mut other.component);
-        self.period.append(&mut other.period);
-        self.tier.append(&mut other.tier);
-        self.amounts.append(&mut other.amounts);
+    /// `n` lines of zeros, to be written in place through [`LineColumns::parts`].
+    pub(super) fn zeroed(n: usize) -> LineColumns {
+        LineColumns {
+            partner: vec![0; n],
+            component: vec![0; n],
+            period: vec![0; n],
+            tier: vec![0; n],
+            amounts: vec![[Decimal::ZERO; AMOUNTS]; n],
+        }
     }
 
-    /// Append a line.
-    pub(super) fn push(
+    /// All the lines as one writable part, to be split between blocks of partners.
+    pub(super) fn parts(&mut self) -> LineParts<'_> {
+        LineParts {
+            partner: &mut self.partner,
+            component: &mut self.component,
+            period: &mut self.period,
+            tier: &mut self.tier,
+            amounts: &mut self.amounts,
+        }
+    }
+}
+
+/// A run of lines being written in place (a block of partners' part of [`LineColumns`]),
+/// front to back by [`LineParts::set_next`].
+#[derive(Default)]
+pub(super) struct LineParts<'a> {
+    partner: &'a mut [u32],
+    component: &'a mut [u32],
+    period: &'a mut [u32],
+    tier: &'a mut [u32],
+    amounts: &'a mut [[Decimal; AMOUNTS]],
+}
+
+impl<'a> LineParts<'a> {
+    /// The first `n` lines and the rest.
+    pub(super) fn split_at(self, n: usize) -> (LineParts<'a>, LineParts<'a>) {
+        let (pa, pb) = self.partner.split_at_mut(n);
+        let (ca, cb) = self.component.split_at_mut(n);
+        let (ka, kb) = self.period.split_at_mut(n);
+        let (ta, tb) = self.tier.split_at_mut(n);
+        let (aa, ab) = self.amounts.split_at_mut(n);
+        (
+            LineParts { partner: pa, component: ca, period: ka, tier: ta, amounts: aa },
+            LineParts { partner: pb, component: cb, period: kb, tier: tb, amounts: ab },
+        )
+    }
+
+    /// Write the next line (the part's first unwritten one) and move past it.
+    pub(super) fn set_next(
         &mut self,
         partner: usize,
         component: usize,
@@ -59,13 +98,16 @@ impl LineColumns {
         tier: u32,
         amounts: [Decimal; AMOUNTS],
     ) {
-        self.partner.push(partner as u32);
-        self.component.push(component as u32);
-        self.period.push(period as u32);
-        self.tier.push(tier);
-        self.amounts.push(amounts);
+        let (first, rest) = std::mem::take(self).split_at(1);
+        first.partner[0] = partner as u32;
+        first.component[0] = component as u32;
+        first.period[0] = period as u32;
+        first.tier[0] = tier;
+        first.amounts[0] = amounts;
+        *self = rest;
     }
 }
+
 
 /// What the lines' derived columns and explanations are rebuilt from: the programme, its
 /// kernel form, and per partner (in the settlement's id order) its measures, active

@@ -8,6 +8,7 @@ use crate::rules::{slot, Prepared, PreparedRule};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 
 /// The key of an order: its order id, or the row of a transaction without one.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,9 +40,60 @@ pub(super) fn window_measures(
     (w, (k - from + 1) as u32)
 }
 
+/// Which categories of a transaction table each component takes, looked up once per table
+/// instead of once per row: per component, per category key (the last entry for a row
+/// without a category) whether its scope includes it and, for a bundle, the category's
+/// position among the bundle's categories.
+pub(crate) struct CategoryLookup {
+    /// `keys + 1` entries per component.
+    included: Vec<bool>,
+    /// `keys + 1` entries per component (`None` outside a bundle's categories).
+    bundle: Vec<Option<usize>>,
+    width: usize,
+}
+
+impl CategoryLookup {
+    /// The lookups of `prep`'s components over `tx`'s category keys.
+    pub(crate) fn new(prep: &Prepared<Decimal>, p: &Compiled, tx: &Transactions) -> CategoryLookup {
+        let width = tx.category_keys.len() + 1;
+        let mut included = Vec::with_capacity(width * prep.components.len());
+        let mut bundle = Vec::with_capacity(width * prep.components.len());
+        for (pc, comp) in prep.components.iter().zip(&p.components) {
+            let cats = tx.category_keys.iter().map(|k| Some(k.as_str())).chain([None]);
+            for cat in cats {
+                included.push(comp.scope.includes_category(cat));
+                bundle.push(bundle_position(&pc.rule, cat));
+            }
+        }
+        CategoryLookup {
+            included,
+            bundle,
+            width,
+        }
+    }
+
+    /// The entry of row `i` of `tx` for component `c`.
+    fn at(&self, tx: &Transactions, c: usize, i: usize) -> usize {
+        let key = match &tx.category {
+            Some(v) => v[i].map_or(self.width - 1, |k| k as usize),
+            None => self.width - 1,
+        };
+        c * self.width + key
+    }
+}
+
+/// The position of `category` among a bundle's categories (`None` for another rule).
+fn bundle_position(rule: &PreparedRule<Decimal>, category: Option<&str>) -> Option<usize> {
+    match rule {
+        PreparedRule::Bundle { categories, .. } => category
+            .and_then(|cat| categories.binary_search_by(|x| x.as_str().cmp(cat)).ok()),
+        _ => None,
+    }
+}
+
 /// Measure a partner's rows into the kernel's flat measures (per component, period, slot).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn fill_measures(
+pub(crate) fn fill_measures<S: BuildHasher>(
     prep: &Prepared<Decimal>,
     p: &Compiled,
     tx: &Transactions,
@@ -49,7 +101,24 @@ pub(crate) fn fill_measures(
     rows: &[usize],
     active: &[bool],
     m: &mut [Decimal],
-    orders: &mut HashMap<OrderKey, (NaiveDate, Decimal, Decimal)>,
+    orders: &mut HashMap<OrderKey, (NaiveDate, Decimal, Decimal), S>,
+) {
+    fill_measures_with(prep, p, tx, res, rows, active, m, orders, None);
+}
+
+/// [`fill_measures`] with the table's [`CategoryLookup`] built once by the caller (`None`:
+/// each row's category looked up in the component's scope).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fill_measures_with<S: BuildHasher>(
+    prep: &Prepared<Decimal>,
+    p: &Compiled,
+    tx: &Transactions,
+    res: &Resolved,
+    rows: &[usize],
+    active: &[bool],
+    m: &mut [Decimal],
+    orders: &mut HashMap<OrderKey, (NaiveDate, Decimal, Decimal), S>,
+    lookup: Option<&CategoryLookup>,
 ) {
     for (c, pc) in prep.components.iter().enumerate() {
         if !active[c] {
@@ -65,8 +134,17 @@ pub(crate) fn fill_measures(
             {
                 continue;
             }
-            let cat = tx.category_of(i);
-            if !comp.scope.includes_category(cat) {
+            let (included, bundle) = match lookup {
+                Some(l) => {
+                    let at = l.at(tx, c, i);
+                    (l.included[at], l.bundle[at])
+                }
+                None => {
+                    let cat = tx.category_of(i);
+                    (comp.scope.includes_category(cat), bundle_position(&pc.rule, cat))
+                }
+            };
+            if !included {
                 continue;
             }
             let k = res.period[i] as usize;
@@ -82,12 +160,8 @@ pub(crate) fn fill_measures(
                     m[prep.index(c, k, slot::REVENUE)] += r;
                     m[prep.index(c, k, slot::UNITS)] += q;
                 }
-                PreparedRule::Bundle {
-                    basis, categories, ..
-                } => {
-                    let Some(j) = cat
-                        .and_then(|cat| categories.binary_search_by(|x| x.as_str().cmp(cat)).ok())
-                    else {
+                PreparedRule::Bundle { basis, .. } => {
+                    let Some(j) = bundle else {
                         continue;
                     };
                     let v = if *basis == Basis::Revenue { r } else { q };

@@ -106,6 +106,10 @@ impl Totals {
     /// lines are added.
     pub(super) fn add(&mut self, a: &[Decimal; AMOUNTS]) -> Option<()> {
         let add = |t: &mut Decimal, v: Decimal| -> Option<()> {
+            // most adjustments are zero: adding a zero of no more places changes nothing
+            if v.is_zero() && v.scale() <= t.scale() {
+                return Some(());
+            }
             *t = t.checked_add(v)?;
             Some(())
         };

@@ -3,18 +3,22 @@
 //! the standing against the next tier, and turns any amount beyond `Decimal` into an error
 //! naming the partner (and component) instead of a panic.
 
-use super::columns::{LineColumns, Sources, AMOUNTS, PAYABLE};
-use super::measure::{fill_measures, window_measures, OrderKey};
+use super::columns::{LineColumns, LineParts, Sources, AMOUNTS, PAYABLE};
+use super::measure::{fill_measures_with, window_measures, CategoryLookup, OrderKey};
 use super::result::{PartnerTotal, Settlement, Standing, Totals};
 use crate::data::{Partners, Resolved, Transactions};
 use crate::error::{Error, Result};
 use crate::money;
 use crate::programme::Compiled;
 use crate::rules::{Baseline, Outcome, Prepared, PreparedRule};
+use crate::tables::intern::IdHasher;
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
+
+/// The hasher of a partner's orders.
+type IdHash = std::hash::BuildHasherDefault<IdHasher>;
 
 /// Partners measured together on one thread of the pool (blocks are joined in id order).
 const PARTNERS_PER_BLOCK: usize = 1024;
@@ -101,8 +105,52 @@ struct Measured {
     measures: Vec<Decimal>,
     active: Vec<bool>,
     payable: Vec<Decimal>,
-    budgeted: Vec<Decimal>,
+    /// The payable to date after the budget, where the budget binds in some period (else
+    /// `payable`).
+    budgeted: Option<Vec<Decimal>>,
     lines: LineColumns,
+}
+
+/// The transaction rows of every partner (partner table index), grouped by a counting sort:
+/// `rows[start[p]..start[p + 1]]` in table order.
+struct RowsOf {
+    start: Vec<usize>,
+    rows: Vec<usize>,
+}
+
+impl RowsOf {
+    fn new(partner_of_row: &[usize], partners: usize) -> RowsOf {
+        let mut start = vec![0usize; partners + 1];
+        for &p in partner_of_row {
+            start[p + 1] += 1;
+        }
+        for p in 0..partners {
+            start[p + 1] += start[p];
+        }
+        let mut next = start.clone();
+        let mut rows = vec![0usize; partner_of_row.len()];
+        for (i, &p) in partner_of_row.iter().enumerate() {
+            rows[next[p]] = i;
+            next[p] += 1;
+        }
+        RowsOf { start, rows }
+    }
+
+    fn of(&self, partner: usize) -> &[usize] {
+        &self.rows[self.start[partner]..self.start[partner + 1]]
+    }
+}
+
+/// One block of partners measured on one thread, with its parts of the output columns.
+struct Block<'o, 'l> {
+    /// Position of the block's first partner in id order.
+    first: usize,
+    /// Partner table indices, in id order.
+    partners: &'o [usize],
+    active: &'o [bool],
+    measures: &'o mut [Decimal],
+    payable: &'o mut [Decimal],
+    lines: LineParts<'l>,
 }
 
 /// The partner and programme totals of the lines and the index of each partner's lines.
@@ -129,92 +177,102 @@ impl Run<'_> {
 
     /// Measure every partner (in id order), run the kernel's pipeline on it and write its
     /// lines' amounts before the budget. Partners are measured in blocks of
-    /// [`PARTNERS_PER_BLOCK`] on the thread pool and the blocks joined in id order: exact
-    /// decimals, so the result is the same for any number of threads, and an amount beyond
-    /// `Decimal` is reported for the first such partner in id order.
+    /// [`PARTNERS_PER_BLOCK`] on the thread pool, each block writing straight into its part of
+    /// the preallocated columns (a partner's line count is its active components × periods,
+    /// known before it is measured): exact decimals, so the result is the same for any number
+    /// of threads, and an amount beyond `Decimal` is reported for the first such partner in id
+    /// order.
     fn measure_partners(&self, res: &Resolved) -> Result<Measured> {
-        let partners = self.partners;
-        // rows per partner, partners in id order
-        let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); partners.len()];
-        for (i, &pi) in res.partner.iter().enumerate() {
-            rows_of[pi].push(i);
-        }
+        let (p, prep, partners) = (self.p, self.prep, self.partners);
+        let (components, periods, ml) = (prep.components.len(), prep.periods, prep.measure_len());
+        let cells = components * periods;
+        let rows = RowsOf::new(&res.partner, partners.len());
         let mut order: Vec<usize> = (0..partners.len()).collect();
         order.sort_unstable_by(|&a, &b| partners.ids[a].cmp(&partners.ids[b]));
-        let blocks: Vec<Result<Measured>> = order
-            .par_chunks(PARTNERS_PER_BLOCK)
-            .enumerate()
-            .map(|(b, block)| self.measure_block(b * PARTNERS_PER_BLOCK, block, res, &rows_of))
+        let active: Vec<bool> = order
+            .par_iter()
+            .flat_map_iter(|&pi| {
+                p.components.iter().map(move |c| {
+                    c.scope
+                        .includes_partner(&partners.ids[pi], &partners.segments[pi])
+                })
+            })
             .collect();
+        let lines_of_block: Vec<usize> = active
+            .chunks((PARTNERS_PER_BLOCK * components).max(1))
+            .map(|a| a.iter().filter(|&&x| x).count() * periods)
+            .collect();
+        let n_lines: usize = lines_of_block.iter().sum();
         let mut out = Measured {
             order: Vec::new(),
-            measures: Vec::with_capacity(order.len() * self.prep.measure_len()),
-            active: Vec::with_capacity(order.len() * self.prep.components.len()),
-            payable: Vec::with_capacity(order.len() * self.prep.components.len() * self.prep.periods),
-            budgeted: Vec::new(),
-            lines: LineColumns::default(),
+            measures: vec![Decimal::ZERO; order.len() * ml],
+            active,
+            payable: vec![Decimal::ZERO; order.len() * cells],
+            budgeted: None,
+            lines: LineColumns::zeroed(n_lines),
         };
-        for block in blocks {
-            let block = block?;
-            out.measures.extend_from_slice(&block.measures);
-            out.active.extend_from_slice(&block.active);
-            out.payable.extend_from_slice(&block.payable);
-            out.lines.append(block.lines);
+        let lookup = CategoryLookup::new(prep, p, self.tx);
+        let mut blocks = Vec::with_capacity(lines_of_block.len());
+        let mut lines = out.lines.parts();
+        let mut measures = out.measures.chunks_mut((PARTNERS_PER_BLOCK * ml).max(1));
+        let mut payable = out.payable.chunks_mut((PARTNERS_PER_BLOCK * cells).max(1));
+        let mut active = out.active.chunks((PARTNERS_PER_BLOCK * components).max(1));
+        for (b, block) in order.chunks(PARTNERS_PER_BLOCK).enumerate() {
+            let (here, rest) = lines.split_at(lines_of_block[b]);
+            lines = rest;
+            blocks.push(Block {
+                first: b * PARTNERS_PER_BLOCK,
+                partners: block,
+                active: active.next().unwrap_or_default(),
+                measures: measures.next().unwrap_or_default(),
+                payable: payable.next().unwrap_or_default(),
+                lines: here,
+            });
         }
-        out.budgeted = out.payable.clone();
+        let results: Vec<Result<()>> = blocks
+            .into_par_iter()
+            .map(|block| self.measure_block(block, res, &rows, &lookup))
+            .collect();
+        results.into_iter().collect::<Result<Vec<()>>>()?;
         out.order = order;
         Ok(out)
     }
 
-    /// Measure the partners `block` (partner table indices, in id order; the first is the
-    /// `first`-th partner in id order): their measures, active components, payable to date and
-    /// lines before the budget.
+    /// Measure the partners of `block` (partner table indices, in id order; the first is the
+    /// `block.first`-th partner in id order) into its measures, payable to date and lines
+    /// before the budget.
     fn measure_block(
         &self,
-        first: usize,
-        block: &[usize],
+        block: Block<'_, '_>,
         res: &Resolved,
-        rows_of: &[Vec<usize>],
-    ) -> Result<Measured> {
-        let (p, prep, partners) = (self.p, self.prep, self.partners);
-        let (components, periods) = (prep.components.len(), prep.periods);
+        rows: &RowsOf,
+        lookup: &CategoryLookup,
+    ) -> Result<()> {
+        let (p, prep) = (self.p, self.prep);
+        let (components, periods, ml) = (prep.components.len(), prep.periods, prep.measure_len());
+        let cells = components * periods;
         money::take_overflow(); // this thread's flag, from an earlier block
         let mut scratch = prep.scratch();
-        let mut out = Measured {
-            order: Vec::new(),
-            measures: Vec::with_capacity(block.len() * prep.measure_len()),
-            active: Vec::with_capacity(block.len() * components),
-            payable: Vec::with_capacity(block.len() * components * periods),
-            budgeted: Vec::new(),
-            lines: LineColumns::default(),
-        };
-        let mut orders: HashMap<OrderKey, (NaiveDate, Decimal, Decimal)> = HashMap::new();
-        let mut m = vec![Decimal::ZERO; prep.measure_len()];
+        // a partner's orders (a logistics component), hashed as the table's ids are
+        let mut orders: HashMap<OrderKey, (NaiveDate, Decimal, Decimal), IdHash> =
+            HashMap::default();
+        let Block {
+            first,
+            partners: block,
+            active: block_active,
+            measures,
+            payable,
+            mut lines,
+        } = block;
         for (j, &pi) in block.iter().enumerate() {
             let wi = first + j;
-            let active: Vec<bool> = p
-                .components
-                .iter()
-                .map(|c| {
-                    c.scope
-                        .includes_partner(&partners.ids[pi], &partners.segments[pi])
-                })
-                .collect();
-            m.fill(Decimal::ZERO);
-            fill_measures(
-                prep,
-                p,
-                self.tx,
-                res,
-                &rows_of[pi],
-                &active,
-                &mut m,
-                &mut orders,
-            );
+            let active = &block_active[j * components..(j + 1) * components];
+            let m = &mut measures[j * ml..(j + 1) * ml];
+            fill_measures_with(prep, p, self.tx, res, rows.of(pi), active, m, &mut orders, Some(lookup));
             let baseline = self.baseline(pi);
-            prep.settle_partner(&m, &active, &baseline, &mut scratch);
+            prep.settle_partner(m, active, &baseline, &mut scratch);
             if money::take_overflow() || !within(&scratch.entitled, periods, self.limit) {
-                let c = overflowing_component(prep, &m, &active, &baseline, self.limit);
+                let c = overflowing_component(prep, m, active, &baseline, self.limit);
                 return Err(self.overflow(
                     pi,
                     c.map(|c| prep.components[c].id.as_str()),
@@ -225,14 +283,12 @@ impl Run<'_> {
                 for k in 0..periods {
                     let amounts = line_amounts(&scratch, c, k, periods, prep.decimals);
                     let tier = scratch.outcome[c * periods + k].tier;
-                    out.lines.push(wi, c, k, tier, amounts);
+                    lines.set_next(wi, c, k, tier, amounts);
                 }
             }
-            out.measures.extend_from_slice(&m);
-            out.active.extend_from_slice(&active);
-            out.payable.extend_from_slice(&scratch.payable);
+            payable[j * cells..(j + 1) * cells].copy_from_slice(&scratch.payable);
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The programme budget, period by period on amounts to date: writes each partner's
@@ -261,6 +317,7 @@ impl Run<'_> {
             programme_total.push(total);
             if prep.budget_binds(total) {
                 budget_binding = true;
+                let budgeted = m.budgeted.get_or_insert_with(|| m.payable.clone());
                 let shares = money::allocate(
                     prep.budget.expect("binding budget"),
                     &weights,
@@ -269,7 +326,7 @@ impl Run<'_> {
                 .ok_or_else(|| programme_overflow(&self.tx.table, &p.calendar.label(k as u32)))?;
                 for (j, share) in shares.into_iter().enumerate() {
                     let (w, c) = (j / components, j % components);
-                    m.budgeted[w * cells + c * periods + k] = share;
+                    budgeted[w * cells + c * periods + k] = share;
                 }
             }
         }
@@ -277,46 +334,23 @@ impl Run<'_> {
     }
 
     /// The budget cut and payable of every line, with the partner and programme totals.
+    /// The lines of a block of partners are finished on the thread pool; the partner totals
+    /// are then added in id order (an overflow is reported for the first partner in id order,
+    /// as one pass would).
     fn finish_lines(&self, m: &mut Measured) -> Result<LineSet> {
-        let prep = self.prep;
-        let dp = prep.decimals;
-        let (components, periods) = (prep.components.len(), prep.periods);
-        let cells = components * periods;
+        let dp = self.prep.decimals;
         let mut set = LineSet {
             partner_totals: Vec::with_capacity(m.order.len()),
             total: Totals::zero(dp),
             index: HashMap::with_capacity(m.order.len()),
             line_range: Vec::with_capacity(m.order.len()),
         };
-        let lines = &mut m.lines;
-        let n = lines.len();
+        let totals = self.finish_partner_lines(m);
         let mut i = 0;
-        for (wi, &pi) in m.order.iter().enumerate() {
+        for ((wi, &pi), (pt, count)) in m.order.iter().enumerate().zip(totals) {
             let pid = &self.partners.ids[pi];
             let seg = &self.partners.segments[pi];
-            let first = i;
-            let mut pt = Totals::zero(dp);
-            while i < n && lines.partner[i] as usize == wi {
-                let (c, k) = (lines.component[i] as usize, lines.period[i] as usize);
-                let at = |v: &[Decimal], k: usize| v[wi * cells + c * periods + k];
-                let diff = |v: &[Decimal]| {
-                    if k == 0 {
-                        at(v, 0)
-                    } else {
-                        at(v, k) - at(v, k - 1)
-                    }
-                };
-                let a = &mut lines.amounts[i];
-                a[PAYABLE] = money::at_scale(diff(&m.budgeted), dp);
-                a[PAYABLE - 1] = money::at_scale(diff(&m.budgeted) - diff(&m.payable), dp);
-                debug_assert_eq!(a[..PAYABLE].iter().copied().sum::<Decimal>(), a[PAYABLE]);
-                pt.add(a)
-                    .ok_or_else(|| self.overflow(pi, None, "its total"))?;
-                i += 1;
-            }
-            if !pt.within(self.limit) {
-                return Err(self.overflow(pi, None, "its total"));
-            }
+            let pt = pt.ok_or_else(|| self.overflow(pi, None, "its total"))?;
             // the programme total as the sum of the partner totals: the same exact sum as
             // over the lines, one addition per partner
             set.total
@@ -324,7 +358,8 @@ impl Run<'_> {
                 .filter(|()| set.total.within(self.limit))
                 .ok_or_else(|| programme_overflow(&self.tx.table, "the programme"))?;
             set.index.insert(pid.clone(), wi);
-            set.line_range.push((first, i));
+            set.line_range.push((i, i + count));
+            i += count;
             set.partner_totals.push(PartnerTotal {
                 partner_id: pid.clone(),
                 segment: seg.clone(),
@@ -334,53 +369,138 @@ impl Run<'_> {
         Ok(set)
     }
 
+    /// Every line's budget cut and payable, blocks of partners on the thread pool; per
+    /// partner (id order) its totals (`None` if they overflow or are not exact) and its
+    /// number of lines.
+    fn finish_partner_lines(&self, m: &mut Measured) -> Vec<(Option<Totals>, usize)> {
+        let prep = self.prep;
+        let dp = prep.decimals;
+        let (components, periods) = (prep.components.len(), prep.periods);
+        let cells = components * periods;
+        let counts: Vec<usize> = (0..m.order.len())
+            .map(|w| m.active[w * components..(w + 1) * components].iter().filter(|&&x| x).count() * periods)
+            .collect();
+        let budgeted = m.budgeted.as_deref().unwrap_or(&m.payable);
+        let payable = &m.payable;
+        let (component, period) = (&m.lines.component, &m.lines.period);
+        let mut rest: &mut [[Decimal; AMOUNTS]] = &mut m.lines.amounts;
+        let mut jobs = Vec::new();
+        let mut line = 0;
+        for (b, block) in counts.chunks(PARTNERS_PER_BLOCK).enumerate() {
+            let n: usize = block.iter().sum();
+            let (here, later) = std::mem::take(&mut rest).split_at_mut(n);
+            rest = later;
+            jobs.push((b * PARTNERS_PER_BLOCK, block, line, here));
+            line += n;
+        }
+        let finish = |(first, block, line, amounts): (usize, &[usize], usize, &mut [[Decimal; AMOUNTS]])| {
+            let mut out = Vec::with_capacity(block.len());
+            let mut i = 0;
+            for (j, &count) in block.iter().enumerate() {
+                let wi = first + j;
+                let mut pt = Some(Totals::zero(dp));
+                for a in &mut amounts[i..i + count] {
+                    let (c, k) = (component[line + i] as usize, period[line + i] as usize);
+                    i += 1;
+                    let at = |v: &[Decimal], k: usize| v[wi * cells + c * periods + k];
+                    let diff = |v: &[Decimal]| {
+                        if k == 0 {
+                            at(v, 0)
+                        } else {
+                            at(v, k) - at(v, k - 1)
+                        }
+                    };
+                    a[PAYABLE] = money::at_scale(diff(budgeted), dp);
+                    a[PAYABLE - 1] = money::at_scale(diff(budgeted) - diff(payable), dp);
+                    debug_assert_eq!(a[..PAYABLE].iter().copied().sum::<Decimal>(), a[PAYABLE]);
+                    pt = pt.and_then(|mut t| t.add(a).map(|()| t));
+                }
+                out.push((pt.filter(|t| t.within(self.limit)), count));
+            }
+            out
+        };
+        let blocks: Vec<Vec<(Option<Totals>, usize)>> = jobs.into_par_iter().map(finish).collect();
+        blocks.into_iter().flatten().collect()
+    }
+
     /// Standing against the next tier of every ladder and growth component, in the latest
     /// period with transactions.
     fn standing(&self, m: &Measured, res: &Resolved) -> Result<Vec<Standing>> {
-        let prep = self.prep;
-        let (components, ml) = (prep.components.len(), prep.measure_len());
         let current = res.period.iter().copied().max().unwrap_or(0) as usize;
+        let label = self.p.calendar.label(current as u32);
+        // blocks of partners on the thread pool, joined in id order
+        let blocks: Vec<Result<Vec<Standing>>> = m
+            .order
+            .par_chunks(PARTNERS_PER_BLOCK)
+            .enumerate()
+            .map(|(b, block)| {
+                money::take_overflow(); // this thread's flag, from an earlier block
+                let mut standing = Vec::new();
+                for (j, &pi) in block.iter().enumerate() {
+                    let wi = b * PARTNERS_PER_BLOCK + j;
+                    self.partner_standing(m, wi, pi, current, &label, &mut standing)?;
+                }
+                Ok(standing)
+            })
+            .collect();
         let mut standing = Vec::new();
-        for (wi, &pi) in m.order.iter().enumerate() {
-            let baseline = self.baseline(pi);
-            let measures = &m.measures[wi * ml..(wi + 1) * ml];
-            for (c, pc) in prep.components.iter().enumerate() {
-                if !m.active[wi * components + c]
-                    || !matches!(
-                        pc.rule,
-                        PreparedRule::Ladder { .. } | PreparedRule::Growth { .. }
-                    )
-                {
-                    continue;
-                }
-                let (window, periods) = window_measures(prep, measures, c, current);
-                let o = prep.evaluate(c, &window, periods, &baseline);
-                if !o.applicable {
-                    continue;
-                }
-                let next = prep.next_tier(c, &window, periods, &baseline);
-                if money::take_overflow() {
-                    return Err(self.overflow(
-                        pi,
-                        Some(&pc.id),
-                        "its standing against the next tier",
-                    ));
-                }
-                standing.push(Standing {
-                    partner_id: self.partners.ids[pi].clone(),
-                    component: pc.id.clone(),
-                    period: current as u32 + 1,
-                    period_label: self.p.calendar.label(current as u32),
-                    tier: o.tier,
-                    volume: o.volume,
-                    next_tier: next.map(|n| n.0),
-                    next_threshold: next.map(|n| n.1),
-                    shortfall: next.map(|n| n.2),
-                    additional_payout: next.map(|n| prep.round(n.3)),
-                });
-            }
+        for block in blocks {
+            standing.append(&mut block?);
         }
         Ok(standing)
+    }
+
+    /// The standings of partner `pi` (the `wi`-th in id order) in period `current`
+    /// (`label`), appended to `out`.
+    fn partner_standing(
+        &self,
+        m: &Measured,
+        wi: usize,
+        pi: usize,
+        current: usize,
+        label: &str,
+        out: &mut Vec<Standing>,
+    ) -> Result<()> {
+        let prep = self.prep;
+        let (components, ml) = (prep.components.len(), prep.measure_len());
+        let baseline = self.baseline(pi);
+        let measures = &m.measures[wi * ml..(wi + 1) * ml];
+        for (c, pc) in prep.components.iter().enumerate() {
+            if !m.active[wi * components + c]
+                || !matches!(
+                    pc.rule,
+                    PreparedRule::Ladder { .. } | PreparedRule::Growth { .. }
+                )
+            {
+                continue;
+            }
+            let (window, periods) = window_measures(prep, measures, c, current);
+            let o = prep.evaluate(c, &window, periods, &baseline);
+            if !o.applicable {
+                continue;
+            }
+            let next = prep.next_tier(c, &window, periods, &baseline);
+            if money::take_overflow() {
+                return Err(self.overflow(
+                    pi,
+                    Some(&pc.id),
+                    "its standing against the next tier",
+                ));
+            }
+            out.push(Standing {
+                partner_id: self.partners.ids[pi].clone(),
+                component: pc.id.clone(),
+                period: current as u32 + 1,
+                period_label: label.to_owned(),
+                tier: o.tier,
+                volume: o.volume,
+                next_tier: next.map(|n| n.0),
+                next_threshold: next.map(|n| n.1),
+                shortfall: next.map(|n| n.2),
+                additional_payout: next.map(|n| prep.round(n.3)),
+            });
+        }
+        Ok(())
     }
 }
 

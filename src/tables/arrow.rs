@@ -3,7 +3,7 @@
 //! columnar intermediate; rows are numbered across batches as in a CSV file (data row 1 is
 //! the first row), and every problem is a [`Error::Data`] naming the table, row and column.
 
-use super::build::{TxBuilder, TxRow};
+use super::build::{check_date, TxBuilder};
 use super::columns::{column, Dates, Names, Numbers, Text};
 use super::number::NumberRule;
 use crate::data::{Partners, Transactions};
@@ -96,28 +96,25 @@ impl Transactions {
                 Some(c) => Some(typed(table, "order_id", first, Text::new(column(&batch, c)))?),
                 None => None,
             };
-            b.reserve(n);
-            for i in 0..n {
+            let values = |i: usize| -> Result<_> {
                 let row = offset + i + 1;
                 let err = |col: &str, m: String| Error::data(table, Some(row), Some(col), m);
-                let id = b.id(row, ids.get(i))?;
-                let date = b.date(row, dates.get(i).map_err(|m| err("date", m))?)?;
+                let date = check_date(table, row, dates.get(i).map_err(|m| err("date", m))?)?;
                 let number = |col: &str, nums: &Numbers<'_>, r: NumberRule| {
                     nums.get(i, r, false)
                         .map_err(|m| err(col, m))?
                         .ok_or_else(|| err(col, "expected a number, found an empty cell".to_owned()))
                 };
-                let quantity = number("quantity", &qty, qty_rule)?;
-                let revenue = number("revenue", &rev, rule)?;
-                b.push(TxRow {
-                    partner_id: id,
-                    date,
-                    quantity,
-                    revenue,
-                    category: cats.as_ref().and_then(|c| c.get(i)),
-                    order_id: orders.as_ref().and_then(|c| c.get(i)),
-                });
-            }
+                Ok((date, number("quantity", &qty, qty_rule)?, number("revenue", &rev, rule)?))
+            };
+            let ids = |i: usize| {
+                [
+                    ids.get(i),
+                    cats.as_ref().and_then(|c| c.get(i)),
+                    orders.as_ref().and_then(|c| c.get(i)),
+                ]
+            };
+            b.push_batch(first, n, ids, values)?;
             offset += n;
         }
         Ok(b.finish())

@@ -18,6 +18,22 @@ pub(crate) struct TxRow<'a> {
     pub(crate) order_id: Option<&'a str>,
 }
 
+/// The date of data row `row` of `table`: present and within the dates rebatesim supports.
+pub(crate) fn check_date(table: &str, row: usize, date: Option<NaiveDate>) -> Result<NaiveDate> {
+    let err = |m: String| Error::data(table, Some(row), Some("date"), m);
+    let date = date.ok_or_else(|| {
+        err("expected a date written YYYY-MM-DD, found an empty cell".to_owned())
+    })?;
+    if !crate::limits::date_in_range(date) {
+        return Err(err(format!(
+            "date {date} is outside the dates rebatesim supports ({} to {})",
+            crate::limits::FIRST_DATE,
+            crate::limits::LAST_DATE
+        )));
+    }
+    Ok(date)
+}
+
 /// Transactions being built, row by row.
 pub(crate) struct TxBuilder {
     x: Transactions,
@@ -71,21 +87,65 @@ impl TxBuilder {
 
     /// The date of data row `row`: present and within the dates rebatesim supports.
     pub(crate) fn date(&self, row: usize, date: Option<NaiveDate>) -> Result<NaiveDate> {
-        let date = date.ok_or_else(|| {
-            self.err(row, "date", "expected a date written YYYY-MM-DD, found an empty cell")
-        })?;
-        if !crate::limits::date_in_range(date) {
-            return Err(self.err(
-                row,
-                "date",
-                format!(
-                    "date {date} is outside the dates rebatesim supports ({} to {})",
-                    crate::limits::FIRST_DATE,
-                    crate::limits::LAST_DATE
-                ),
-            ));
+        check_date(&self.x.table, row, date)
+    }
+
+    /// Append the `n` rows of a batch (data rows `first..first + n`): `ids(i)` gives row `i`'s
+    /// partner id, category and order id, interned here, while `values(i)` (its date, checked
+    /// with [`check_date`], quantity and revenue, or the error naming the row) runs on another
+    /// thread of the pool. The error returned is the one a row-by-row pass would meet first:
+    /// the first row with one, and in a row the partner id before the values.
+    pub(crate) fn push_batch<'a, I, V>(&mut self, first: usize, n: usize, ids: I, values: V) -> Result<()>
+    where
+        I: Fn(usize) -> [Option<&'a str>; 3] + Sync,
+        V: Fn(usize) -> Result<(NaiveDate, Decimal, Decimal)> + Sync,
+    {
+        self.reserve(n);
+        let TxBuilder {
+            x,
+            partners,
+            categories,
+            orders,
+        } = self;
+        let table = x.table.as_str();
+        let (key, category, order) = (&mut x.partner_key, &mut x.category, &mut x.order);
+        let (date, quantity, revenue) = (&mut x.date, &mut x.quantity, &mut x.revenue);
+        let (named, valued) = rayon::join(
+            || -> std::result::Result<(), Box<(usize, Error)>> {
+                for i in 0..n {
+                    let [id, cat, ord] = ids(i);
+                    let id = match id {
+                        Some(id) if !id.is_empty() => id,
+                        _ => {
+                            let m = "expected a partner id, found an empty cell";
+                            return Err(Box::new((i, Error::data(table, Some(first + i), Some("partner_id"), m))));
+                        }
+                    };
+                    key.push(partners.intern(id));
+                    if let Some(v) = category.as_mut() {
+                        v.push(cat.filter(|s| !s.is_empty()).map(|s| categories.intern(s)));
+                    }
+                    if let Some(v) = order.as_mut() {
+                        v.push(ord.filter(|s| !s.is_empty()).map(|s| orders.intern(s)));
+                    }
+                }
+                Ok(())
+            },
+            || -> std::result::Result<(), Box<(usize, Error)>> {
+                for i in 0..n {
+                    let (d, q, r) = values(i).map_err(|e| Box::new((i, e)))?;
+                    date.push(d);
+                    quantity.push(q);
+                    revenue.push(r);
+                }
+                Ok(())
+            },
+        );
+        match (named.map_err(|e| *e), valued.map_err(|e| *e)) {
+            (Err((a, e)), Err((b, _))) if a <= b => Err(e),
+            (_, Err((_, e))) | (Err((_, e)), Ok(())) => Err(e),
+            (Ok(()), Ok(())) => Ok(()),
         }
-        Ok(date)
     }
 
     /// Append a row whose id and date passed [`TxBuilder::id`] and [`TxBuilder::date`].

@@ -48,11 +48,26 @@ pub(crate) struct Interner {
     more: HashMap<String, u32>,
     /// The distinct texts; index = position.
     pub(crate) keys: Vec<String>,
+    /// The index of the text interned last (the lines of an order, or of a partner, often
+    /// come one after another: one comparison instead of a hash and a lookup).
+    last: Option<u32>,
 }
 
 impl Interner {
     /// The index of `s`, added if new.
     pub(crate) fn intern(&mut self, s: &str) -> u32 {
+        if let Some(k) = self.last {
+            if self.keys[k as usize] == s {
+                return k;
+            }
+        }
+        let k = self.intern_new(s);
+        self.last = Some(k);
+        k
+    }
+
+    /// The index of `s` by its hash, added if new.
+    fn intern_new(&mut self, s: &str) -> u32 {
         let h = hash(s);
         match self.first.get(&h) {
             None => {

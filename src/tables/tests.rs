@@ -127,6 +127,20 @@ fn bad_columns_are_located() {
             vec![("partner_id", ids()), ("date", dates()), ("revenue", rev())],
             "tx, column 'quantity': missing column (the table has: date, partner_id, revenue)",
         ),
+        // ids are read apart from the values: the first row with an error wins, and in a row
+        // the partner id comes before the values
+        (
+            vec![("partner_id", Arc::new(StringArray::from(vec![Some("A"), Some("B"), None]))), ("date", dates()), ("quantity", qty()), ("revenue", Arc::new(Float64Array::from(vec![1.0, f64::NAN, 3.0])))],
+            "tx, row 2, column 'revenue': expected a finite number, found NaN",
+        ),
+        (
+            vec![("partner_id", Arc::new(StringArray::from(vec![Some("A"), None, Some("A")]))), ("date", dates()), ("quantity", qty()), ("revenue", Arc::new(Float64Array::from(vec![1.0, 2.0, f64::NAN])))],
+            "tx, row 2, column 'partner_id': expected a partner id, found an empty cell",
+        ),
+        (
+            vec![("partner_id", Arc::new(StringArray::from(vec![Some("A"), None, Some("A")]))), ("date", dates()), ("quantity", qty()), ("revenue", Arc::new(Float64Array::from(vec![1.0, f64::NAN, 3.0])))],
+            "tx, row 2, column 'partner_id': expected a partner id, found an empty cell",
+        ),
     ];
     for (cols, want) in cases {
         let e = read(cols, NumberRule::default()).unwrap_err();
