@@ -22,6 +22,9 @@ const METADATA: &[&str] = &[
     "months",
     "cash_months",
     "partner_ids",
+    // input uncertainty: the run's draws and each scenario's (the parameter_variance table)
+    "parameter_draws",
+    "parameter_draw",
 ];
 
 fn small_result() -> SimResult {

@@ -198,9 +198,13 @@ impl Run<'_> {
                 })
             })
             .collect();
-        let lines_of_block: Vec<usize> = active
-            .chunks((PARTNERS_PER_BLOCK * components).max(1))
-            .map(|a| a.iter().filter(|&&x| x).count() * periods)
+        // one entry per block of partners (none active when the programme has no component)
+        let per_block = PARTNERS_PER_BLOCK * components;
+        let lines_of_block: Vec<usize> = (0..order.len().div_ceil(PARTNERS_PER_BLOCK))
+            .map(|b| {
+                let a = &active[(b * per_block).min(active.len())..((b + 1) * per_block).min(active.len())];
+                a.iter().filter(|&&x| x).count() * periods
+            })
             .collect();
         let n_lines: usize = lines_of_block.iter().sum();
         let mut out = Measured {
