@@ -155,6 +155,9 @@ def _demo_report(args: argparse.Namespace, out: str, programme: Any, model: Any,
         "Transactions (actual year)": example_path("transactions.csv"),
         "Scenarios": f"{args.scenarios:,}", "Seed": str(args.seed),
     }
+    uncertainty = _draws.summary_line(r.parameter_variance())
+    if uncertainty:
+        inputs["Input uncertainty"] = uncertainty.removeprefix("Input uncertainty: ")
     rep = simulation_report(r, title=f"Rebate forecast and actuals: {programme.name}", inputs=inputs, model=model,
                             sensitivity=sens)
     # the settlement and the check go before the inputs

@@ -162,3 +162,12 @@ def parameter_draws_option(p: argparse.ArgumentParser) -> None:
                    help="run each scenario under one of these parameter draws of the model (a folder of "
                         "draw_*.toml files); default: the draws/ folder beside --model when there is one "
                         "(as `rebatesim calibrate --out` writes it); off: none")
+
+
+def precision_options(p: argparse.ArgumentParser, statistic_help: str = "statistic for --tolerance") -> None:
+    """``--tolerance``, ``--statistic`` and ``--max-scenarios``: run until a statistic's
+    standard error is small enough (simulate, compare)."""
+    p.add_argument("--tolerance", type=real(0.0, None, "a positive number"), default=None,
+                   help="run until the standard error of --statistic is at most this")
+    p.add_argument("--statistic", type=statistic, default=None, help=statistic_help)
+    p.add_argument("--max-scenarios", type=whole(2, _checks.MAX_SCENARIOS), default=None, help="upper limit with --tolerance")

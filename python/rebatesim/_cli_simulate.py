@@ -10,7 +10,6 @@ import os
 import sys
 from typing import Any, Dict, List, Sequence, Tuple
 
-from . import _checks
 from . import _cli_common as common
 from . import _cli_options as opt
 from . import _draws
@@ -187,9 +186,7 @@ def add_simulate_parser(sub: Any) -> None:
     m.add_argument("--model", metavar="FILE", type=opt.path, default=None, help="demand model file (default: deterministic demand at baseline)")
     opt.parameter_draws_option(m)
     opt.sim_options(m)
-    m.add_argument("--tolerance", type=opt.real(0.0, None, "a positive number"), default=None, help="run until the standard error of --statistic is at most this")
-    m.add_argument("--statistic", type=opt.statistic, default=None, help="statistic for --tolerance: mean or a percentile such as p95")
-    m.add_argument("--max-scenarios", type=opt.whole(2, _checks.MAX_SCENARIOS), default=None, help="upper limit with --tolerance")
+    opt.precision_options(m, "statistic for --tolerance: mean or a percentile such as p95")
     opt.executor_options(m)
     opt.outputs(m, "print the summaries and schedules as JSON on stdout", opt.REPORT_HELP)
     m.set_defaults(func=_cmd_simulate)
@@ -205,9 +202,7 @@ def add_compare_parser(sub: Any) -> None:
     c.add_argument("--model", metavar="FILE", type=opt.path, default=None, help="demand model file")
     opt.parameter_draws_option(c)
     opt.sim_options(c)
-    c.add_argument("--tolerance", type=opt.real(0.0, None, "a positive number"), default=None, help="run until the standard error of --statistic is at most this")
-    c.add_argument("--statistic", type=opt.statistic, default=None, help="statistic for --tolerance")
-    c.add_argument("--max-scenarios", type=opt.whole(2, _checks.MAX_SCENARIOS), default=None, help="upper limit with --tolerance")
+    opt.precision_options(c)
     opt.executor_options(c)
     opt.outputs(c, "print every design's summaries and the paired differences as JSON on stdout", opt.REPORT_HELP)
     c.set_defaults(func=_cmd_compare)

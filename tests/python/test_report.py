@@ -349,6 +349,8 @@ def test_demo_writes_its_folder(tmp_path):
     assert "Settlement of the actual year" in page and "18,000,000.00" in page and "Sensitivity" in page
     # the check compares before the budget cut (after it the actual payout is the budget)
     assert "before the budget cut 18,510,258.88" in page and "Scenarios at or below the actual" in page
+    # the forecast ran under the calibration's parameter draws, and the inputs say so
+    assert "Input uncertainty" in page and "20 parameter draws" in page
     r = run_cli(args, tmp_path)
     assert r.returncode == 1 and "rebatesim-demo" in r.stderr and "--force" in r.stderr
     r = run_cli(["demo", "--scenarios", "4", "--no-report"], tmp_path)
