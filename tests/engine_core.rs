@@ -692,3 +692,20 @@ fn a_parameter_draw_with_other_categories_is_refused_by_index() {
     .to_string();
     assert!(err.contains("parameter draw 1"), "{err}");
 }
+
+#[test]
+fn the_memory_guard_counts_a_set_up_per_parameter_draw() {
+    use rebatesim::engine::estimate_memory;
+    let (p, pop) = (rich_programme("250000"), rich_population());
+    let m = rich_model_with_growth(0.03);
+    let base = SimOptions { scenarios: 10, ..Default::default() };
+    let plain = estimate_memory(&p, &pop, &m, &base).unwrap();
+    let est = |k: usize| {
+        let draws = vec![m.clone(); k];
+        estimate_memory(&p, &pop, &m, &SimOptions { parameter_draws: &draws, ..base }).unwrap()
+    };
+    // the model's set-up and one per draw: each draw adds the same
+    let (one, eleven) = (est(1), est(11));
+    assert!(one > plain);
+    assert_eq!(eleven - one, 10 * (one - plain));
+}

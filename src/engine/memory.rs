@@ -66,9 +66,10 @@ impl Shape {
         }
     }
 
-    /// The shape of the same run with `draws` parameter draws (one set-up each; 0: none).
+    /// The shape of the same run with `draws` parameter draws (0: none): the model's set-up
+    /// and one per draw.
     pub(crate) fn with_draws(mut self, draws: usize) -> Shape {
-        self.setups = draws.max(1);
+        self.setups = draws.saturating_add(1);
         self
     }
 
