@@ -24,18 +24,10 @@ __all__ = ["SimulationResult"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
-_OUTCOMES = [
-    "payout",
-    "payout_before_budget",
-    "revenue",
-    "revenue_counterfactual",
-    "incremental_revenue",
-    "incremental_margin",
-    "roi",
-    "payout_counterfactual",
-    "deadweight_share",
-    "stretches",
-]
+#: The summarised distributions (rows of :attr:`SimulationResult.summary`), as the core lists them:
+#: the per-scenario outcomes but the yes/no ones (budget binds is a probability).
+_OUTCOMES = [str(o["name"]) for o in _core.outcomes()
+             if o["shape"] == "scenario" and o["summarised"] and o["unit"] != "flag"]
 #: The outcomes with one value per scenario, as the core lists them.
 _PER_SCENARIO = frozenset(str(o["name"]) for o in _core.outcomes() if o["shape"] == "scenario")
 _STATS = ["mean", "sd", "p5", "p50", "p90", "p95", "p99"]
@@ -85,8 +77,8 @@ def _run_frame(r: "SimulationResult") -> "pd.DataFrame":
 
 
 # What each row of :attr:`SimulationResult.summary` measures (its generic columns mean, p95 … alike).
-_OUTCOME_KINDS = {o: _format.MONEY for o in _OUTCOMES}
-_OUTCOME_KINDS.update({"roi": _format.RATIO, "deadweight_share": _format.RATIO, "stretches": _format.NUMBER})
+_UNIT_KINDS = {"money": _format.MONEY, "fraction": _format.RATIO, "count": _format.NUMBER}
+_OUTCOME_KINDS = {str(o["name"]): _UNIT_KINDS[str(o["unit"])] for o in _core.outcomes() if str(o["name"]) in _OUTCOMES}
 
 
 class SimulationResult:
