@@ -296,16 +296,18 @@ fn without_noise_the_forecast_is_the_settlement_of_actuals_plus_expected_purchas
     }
 }
 
-fn run(threads: usize, scenarios: usize, prior: Option<&PriorAccruals>) -> Forecast {
+/// The rich programme (with `budget`) forecast at 2027-08-12 from seven months of actuals,
+/// under the rich model.
+fn rich_forecast(budget: &str, opts: &ForecastOptions) -> Forecast {
     let pop = rich_population();
-    let p = rich_programme("450000");
+    let p = rich_programme(budget);
     let m = model(RICH_MODEL);
-    forecast(
-        &p,
-        &pop,
-        &m,
-        &tx(&rich_actuals(&pop, 7)),
-        date("2027-08-12"),
+    forecast(&p, &pop, &m, &tx(&rich_actuals(&pop, 7)), date("2027-08-12"), opts).unwrap()
+}
+
+fn run(threads: usize, scenarios: usize, prior: Option<&PriorAccruals>) -> Forecast {
+    rich_forecast(
+        "450000",
         &ForecastOptions {
             scenarios,
             seed: 11,
@@ -314,7 +316,6 @@ fn run(threads: usize, scenarios: usize, prior: Option<&PriorAccruals>) -> Forec
             ..Default::default()
         },
     )
-    .unwrap()
 }
 
 #[test]
@@ -861,8 +862,6 @@ fn shards_fold_to_the_local_forecast_bit_for_bit() {
 
 /// The rich forecast with `draws` parameter draws of the rich model (its noise σ scaled).
 fn run_with_draws(threads: usize, scenarios: usize, noise: &[f64]) -> Forecast {
-    let pop = rich_population();
-    let p = rich_programme("1e9");
     let m = model(RICH_MODEL);
     let draws: Vec<_> = noise
         .iter()
@@ -872,12 +871,8 @@ fn run_with_draws(threads: usize, scenarios: usize, noise: &[f64]) -> Forecast {
             d
         })
         .collect();
-    forecast(
-        &p,
-        &pop,
-        &m,
-        &tx(&rich_actuals(&pop, 7)),
-        date("2027-08-12"),
+    rich_forecast(
+        "1e9",
         &ForecastOptions {
             scenarios,
             seed: 11,
@@ -886,7 +881,6 @@ fn run_with_draws(threads: usize, scenarios: usize, noise: &[f64]) -> Forecast {
             ..Default::default()
         },
     )
-    .unwrap()
 }
 
 #[test]
@@ -894,18 +888,10 @@ fn parameter_draws_widen_a_forecast_reproducibly() {
     // identical draws: the model's forecast, bit for bit
     let m = model(RICH_MODEL);
     let same = run_with_draws(1, 30, &[m.noise.sigma, m.noise.sigma]);
-    let plain = {
-        let pop = rich_population();
-        forecast(
-            &rich_programme("1e9"),
-            &pop,
-            &m,
-            &tx(&rich_actuals(&pop, 7)),
-            date("2027-08-12"),
-            &ForecastOptions { scenarios: 30, seed: 11, threads: 1, ..Default::default() },
-        )
-        .unwrap()
-    };
+    let plain = rich_forecast(
+        "1e9",
+        &ForecastOptions { scenarios: 30, seed: 11, threads: 1, ..Default::default() },
+    );
     assert_eq!(same.total_payout(), plain.total_payout());
     assert_eq!((same.parameter_draws, plain.parameter_draws), (2, 0));
     // draws far apart: a wider distribution of the year's payout, the same for any threads
