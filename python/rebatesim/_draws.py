@@ -55,6 +55,10 @@ def from_command_line(model: Optional[str], option: Optional[str]) -> Any:
         return _beside(model) or None
     if option.strip().lower() == "off":
         return False
+    folder = Path(option)
+    if not folder.is_dir() or not _draw_files(folder):
+        raise RequestError(f"--parameter-draws: {option} is not a folder of draw_*.toml model files "
+                           "(the draws/ folder `rebatesim calibrate --out` writes), nor 'off'")
     return option
 
 

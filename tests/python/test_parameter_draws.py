@@ -114,6 +114,8 @@ def test_the_command_line_uses_the_draws_beside_the_model_unless_told_off(tmp_pa
     assert "Input uncertainty" not in capsys.readouterr().out
     assert main(base + ["--parameter-draws", str(tmp_path / "cal" / "draws")]) == 0
     assert "Input uncertainty: 4 parameter draws; " in capsys.readouterr().out
+    assert main(base + ["--parameter-draws", str(tmp_path / "nowhere")]) == 1
+    assert "--parameter-draws: " in capsys.readouterr().err
 
 
 def test_draws_travel_to_executor_workers_bit_for_bit():
