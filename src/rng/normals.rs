@@ -230,16 +230,17 @@ fn fill_kernel(keys: &[u64], per_key: usize, mut emit: impl FnMut(usize, usize, 
     let mut done = 0;
     while done < total {
         let n = PAIRS.min(total - done);
-        let (mut kk, mut jj) = (k, j);
+        // the lanes' cursor: key `lane_key`, its pair `lane_pair`
+        let (mut lane_key, mut lane_pair) = (k, j);
         for l in 0..PAIRS {
             // lanes past the end repeat the last pair (computed, not used)
-            kb[l] = keys[kk];
-            cb[l] = jj as u64;
+            kb[l] = keys[lane_key];
+            cb[l] = lane_pair as u64;
             if l + 1 < n {
-                jj += 1;
-                if jj == pairs_per_key {
-                    jj = 0;
-                    kk += 1;
+                lane_pair += 1;
+                if lane_pair == pairs_per_key {
+                    lane_pair = 0;
+                    lane_key += 1;
                 }
             }
         }
