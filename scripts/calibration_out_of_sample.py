@@ -182,9 +182,11 @@ def diagnose(args: argparse.Namespace, prog_hist: rs.Programme, prog_2026: rs.Pr
     ``-X`` partners, who churn at 4x the hazard), summed over the worlds; and the calibrated
     growth per segment against the generator's."""
     tot: dict = {}
+    estimates = []
     for w in range(args.worlds):
         tx, partners = world_history(w, args)
         cal = calibrate_world(w, args, tx, partners, prog_hist)
+        estimates.append(cal.estimates)
         known = cal.partners[~cal.partners["churned"]].copy()
         first = tx[tx["revenue"] > 0].groupby("partner_id")["date"].min()
         known["group"] = np.where(known["partner_id"].str.contains("-X"), "leaver",
@@ -212,6 +214,30 @@ def diagnose(args: argparse.Namespace, prog_hist: rs.Programme, prog_2026: rs.Pr
         grs = f"{100 * gr:+.1f}% | {100 * make_data.TRUTH['growth'][g]:+.1f}%" if group == "all" else " | "
         print(f"| {g} | {group} | {b / 1e6:,.1f}M | {a / 1e6:,.1f}M | {f / 1e6:,.1f}M | {100 * (a / b - 1):+.1f}% "
               f"| {100 * (f / a - 1):+.1f}% | {grs} |")
+    print(parameter_table(pd.concat(estimates)))
+
+
+def parameter_table(est: pd.DataFrame) -> str:
+    """The calibrated parameters against the generator's (make_data.TRUTH) over the worlds:
+    mean, standard deviation across worlds, mean reported SE, share of 90% intervals covering."""
+    tr = make_data.TRUTH
+    truth = {"market.sigma": tr["market_sigma"], "market.rho": tr["market_rho"],
+             "segment_factor.sigma": tr["segment_factor_sigma"], "partner_factor.sigma": tr["partner_factor_sigma"]}
+    for g in make_data.SEGMENTS:
+        truth[f"growth.segments.{g}"] = tr["growth"][g]
+        truth[f"noise.segments.{g}"] = tr["noise"][g]
+        truth[f"incidence.segments.{g}"] = tr["incidence"][g]
+    out = ["\n| parameter | generator | calibrated: mean | SD over worlds | mean SE | 90% interval covers |",
+           "|---|---|---|---|---|---|"]
+    for name, t in truth.items():
+        x = est[est["parameter"] == name]
+        if x.empty:
+            out.append(f"| {name} | {t:.4f} | not estimated | | | |")
+            continue
+        cov = float(((x["lo90"] <= t) & (t <= x["hi90"])).mean())
+        out.append(f"| {name} | {t:.4f} | {x['value'].mean():.4f} | {x['value'].std():.4f} | {x['se'].mean():.4f} "
+                   f"| {100 * cov:.0f}% |")
+    return "\n".join(out)
 
 
 def main() -> None:
