@@ -65,18 +65,30 @@ def world_partners(rng: random.Random, n: int) -> list:
     return out
 
 
-def one_world(w: int, args: argparse.Namespace, prog_hist: rs.Programme, prog_2026: rs.Programme,
-              hand: rs.Model) -> dict:
+def world_history(w: int, args: argparse.Namespace) -> tuple:
+    """World ``w``'s history lines (2024-2026) and its partners (partner_id, segment)."""
     rng = random.Random(1_000_003 * args.seed + w)
-    # leavers churn geometrically, not within the history by construction (make_data)
-    lines, hp = make_data.history_lines(world_partners(rng, args.partners), rng, leavers_leave_within=False)
+    # leavers churn geometrically, not within the history by construction; every partner is
+    # scaled by its noise-free last year unless --anchor-last-year (make_data.history_lines)
+    lines, hp = make_data.history_lines(world_partners(rng, args.partners), rng, leavers_leave_within=False,
+                                        anchor_last_year=args.anchor_last_year)
     tx = pd.DataFrame(lines, columns=["partner_id", "date", "quantity", "revenue", "category", "order_id"])
     tx["date"] = tx["date"].map(lambda d: d.isoformat())
-    partners = pd.DataFrame(hp, columns=["partner_id", "segment"])
+    return tx, pd.DataFrame(hp, columns=["partner_id", "segment"])
+
+
+def calibrate_world(w: int, args: argparse.Namespace, tx: pd.DataFrame, partners: pd.DataFrame,
+                    prog_hist: rs.Programme) -> rs.Calibration:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cal = rs.calibrate(tx, partners, programme=prog_hist, as_of="2025-12-31", draws=args.draws,
-                           bootstrap=args.bootstrap, seed=w + 1)
+        return rs.calibrate(tx, partners, programme=prog_hist, as_of="2025-12-31", draws=args.draws,
+                            bootstrap=args.bootstrap, seed=w + 1)
+
+
+def one_world(w: int, args: argparse.Namespace, prog_hist: rs.Programme, prog_2026: rs.Programme,
+              hand: rs.Model) -> dict:
+    tx, partners = world_history(w, args)
+    cal = calibrate_world(w, args, tx, partners, prog_hist)
     p = cal.partners
     known = p[~p["churned"]].copy()
     price = known["unit_price"].fillna(100.0)
@@ -162,6 +174,72 @@ def summarise(results: list) -> str:
     return head + "\n" + "\n".join(rows) + chead + "\n" + "\n".join(crows)
 
 
+def diagnose(args: argparse.Namespace, prog_hist: rs.Programme, prog_2026: rs.Programme) -> None:
+    """Where the volume forecast's level comes from: per segment, the known partners' 2025
+    purchases (the baselines, gross), their settled 2026 revenue (net of returns) and the
+    calibrated forecast's mean 2026 revenue, split by partner group (``core``: buying since
+    the first half of 2024; ``entrant``: first purchase later; ``leaver``: the generator's
+    ``-X`` partners, who churn at 4x the hazard), summed over the worlds; and the calibrated
+    growth per segment against the generator's."""
+    tot: dict = {}
+    estimates = []
+    for w in range(args.worlds):
+        tx, partners = world_history(w, args)
+        cal = calibrate_world(w, args, tx, partners, prog_hist)
+        estimates.append(cal.estimates)
+        known = cal.partners[~cal.partners["churned"]].copy()
+        first = tx[tx["revenue"] > 0].groupby("partner_id")["date"].min()
+        known["group"] = np.where(known["partner_id"].str.contains("-X"), "leaver",
+                                  np.where(known["partner_id"].map(first) >= "2024-07-01", "entrant", "core"))
+        known["actual"] = known["partner_id"].map(tx[tx["date"] >= "2026-01-01"].groupby("partner_id")["revenue"].sum())
+        known["actual"] = known["actual"].fillna(0.0)
+        growth = cal.model.to_dict()["growth"]["segments"]
+        for group in ("all", "core", "entrant", "leaver"):
+            part = known if group == "all" else known[known["group"] == group]
+            pop = pd.DataFrame({"partner_id": part["partner_id"], "segment": part["segment"],
+                                "baseline_revenue": part["last12_revenue"].round(2)})
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                seg = rs.simulate(prog_2026, pop, cal.model, scenarios=args.scenarios, seed=w, threads=1,
+                                  progress=False, parameter_uncertainty=False).by_segment()
+            for g, df in part.groupby("segment"):
+                t = tot.setdefault((g, group), [0.0, 0.0, 0.0, 0.0])
+                t[0] += df["last12_revenue"].sum()
+                t[1] += df["actual"].sum()
+                t[2] += float(seg.loc[g, "revenue_mean"])
+                t[3] += growth[g] / args.worlds if group == "all" else 0.0
+    print("| segment | partners | 2025 (baseline) | 2026 settled | forecast | 2026 / 2025 | forecast / settled "
+          "| growth: calibrated (mean) | generator |\n|---|---|---|---|---|---|---|---|---|")
+    for (g, group), (b, a, f, gr) in sorted(tot.items()):
+        grs = f"{100 * gr:+.1f}% | {100 * make_data.TRUTH['growth'][g]:+.1f}%" if group == "all" else " | "
+        print(f"| {g} | {group} | {b / 1e6:,.1f}M | {a / 1e6:,.1f}M | {f / 1e6:,.1f}M | {100 * (a / b - 1):+.1f}% "
+              f"| {100 * (f / a - 1):+.1f}% | {grs} |")
+    print(parameter_table(pd.concat(estimates)))
+
+
+def parameter_table(est: pd.DataFrame) -> str:
+    """The calibrated parameters against the generator's (make_data.TRUTH) over the worlds:
+    mean, standard deviation across worlds, mean reported SE, share of 90% intervals covering."""
+    tr = make_data.TRUTH
+    truth = {"market.sigma": tr["market_sigma"], "market.rho": tr["market_rho"],
+             "segment_factor.sigma": tr["segment_factor_sigma"], "partner_factor.sigma": tr["partner_factor_sigma"]}
+    for g in make_data.SEGMENTS:
+        truth[f"growth.segments.{g}"] = tr["growth"][g]
+        truth[f"noise.segments.{g}"] = tr["noise"][g]
+        truth[f"incidence.segments.{g}"] = tr["incidence"][g]
+    out = ["\n| parameter | generator | calibrated: mean | SD over worlds | mean SE | 90% interval covers |",
+           "|---|---|---|---|---|---|"]
+    for name, t in truth.items():
+        x = est[est["parameter"] == name]
+        if x.empty:
+            out.append(f"| {name} | {t:.4f} | not estimated | | | |")
+            continue
+        cov = float(((x["lo90"] <= t) & (t <= x["hi90"])).mean())
+        out.append(f"| {name} | {t:.4f} | {x['value'].mean():.4f} | {x['value'].std():.4f} | {x['se'].mean():.4f} "
+                   f"| {100 * cov:.0f}% |")
+    return "\n".join(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--worlds", type=int, default=200)
@@ -171,6 +249,10 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=50, help="the calibration's parameter draws (0: no draws variant)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", default="calibration_out_of_sample.json")
+    ap.add_argument("--anchor-last-year", action="store_true",
+                    help="worlds as before session 27: each partner's realised 2026 equals its level (make_data)")
+    ap.add_argument("--diagnose", action="store_true",
+                    help="print the level of the volume forecast per segment and partner group instead")
     args = ap.parse_args()
     base = rs.Programme.from_file(rs.example_path("programme.toml"))
     d = base.to_dict()
@@ -178,6 +260,9 @@ def main() -> None:
     d["start"] = "2026-01-01"
     d["name"] = d["name"].replace("2027", "2026")
     prog_2026 = rs.Programme.from_dict(d)
+    if args.diagnose:
+        diagnose(args, prog_hist, prog_2026)
+        return
     hand = rs.Model.from_file(rs.example_path("model.toml"))
     results = []
     t0 = time.time()

@@ -214,9 +214,10 @@ fn the_fit_charts_render_from_a_calibration() {
     assert!(bad.render_svg().unwrap_err().to_string().contains("residual QQ plot"));
 }
 
-/// Two complete years with segments: the segment factor is not estimated, and its year-effect
-/// variance must not leak into the seasonality's standard errors (it did: SEs of 10⁴ and
-/// infinite draws, from a near-zero denominator).
+/// Two complete years with segments: the segment factor is estimated after the segments'
+/// seasonality only (since session 27; before, not at all), and the year-effect statistic
+/// after seasonality and trend must not leak into the seasonality's standard errors (it did:
+/// SEs of 10⁴ and infinite draws, from a near-zero denominator).
 #[test]
 fn two_years_with_segments_give_finite_seasonality_errors_and_valid_draws() {
     use rebatesim::data::Partners;
@@ -237,6 +238,8 @@ fn two_years_with_segments_give_finite_seasonality_errors_and_valid_draws() {
         .warnings
         .iter()
         .any(|w| w.contains("fewer than three complete years")));
+    let sg = c.estimate("segment_factor.sigma").expect("estimated from two years");
+    assert!(sg.value.is_finite() && sg.se.is_finite() && sg.hi90 < 3.0, "{sg:?}");
     for e in c.estimates.iter().filter(|e| e.parameter.contains("log_effect")) {
         assert!(e.se.is_finite() && e.se < 0.5, "{}: {}", e.parameter, e.se);
     }

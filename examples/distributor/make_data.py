@@ -288,7 +288,8 @@ def make_history(partners):
     print(f"history 2024-2026: {len(history_partners)} partners, {len(lines)} lines")
 
 
-def history_lines(partners, rng, truth=None, years=HISTORY_YEARS, leavers_leave_within=True):
+def history_lines(partners, rng, truth=None, years=HISTORY_YEARS, leavers_leave_within=True,
+                  anchor_last_year=True):
     """The history's lines (partner_id, date, quantity, revenue, category, order_id) and its
     partners (partner_id, segment), drawn from ``rng`` at the parameters ``truth`` (default
     TRUTH) for ``partners`` (dicts with partner_id, segment, baseline_revenue, mix; each
@@ -342,9 +343,14 @@ def history_lines(partners, rng, truth=None, years=HISTORY_YEARS, leavers_leave_
             tau = (t - (T - 1) / 2) / 12
             months[t] = math.exp(season[g][t % 12] + math.log(1 + tr["growth"][g]) * tau + x[t] + seg_year[g][y]
                                  + py[y] + rng.gauss(0.0, tr["noise"][g]))
-        # scale: 2026 purchases equal the baseline (today's partners); a leaver's level as drawn
-        last_year = sum(months[T - 12:])
-        scale = level / last_year if last_year > 0 else level / 12 / max(sum(months) / max(stop - start, 1), 1e-9)
+        if anchor_last_year:
+            # scale: 2026 purchases equal the baseline (today's partners); a leaver's level as drawn
+            last_year = sum(months[T - 12:])
+            scale = level / last_year if last_year > 0 else level / 12 / max(sum(months) / max(stop - start, 1), 1e-9)
+        else:
+            # scale: the last year's noise-free path (every shock at zero, every month bought) is the level
+            scale = level / sum(math.exp(season[g][t % 12] + math.log(1 + tr["growth"][g]) * (t - (T - 1) / 2) / 12)
+                                for t in range(T - 12, T))
         months = [m * scale for m in months]
         if g == "installer":  # the quarterly retroactive ladder: stretch and pull-forward
             for q in range(T // 3):

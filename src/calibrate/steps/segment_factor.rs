@@ -6,7 +6,7 @@
 use super::market::*;
 use super::{Acc, Ctx};
 use crate::calibrate::fit::{self, PartnerComponents, TwoWay};
-use crate::calibrate::linalg::{chi2_quantile, Mat, Z95};
+use crate::calibrate::linalg::{chi2_quantile, chol_inverse, cholesky, Mat, Z95};
 use crate::calibrate::{est, SegmentYearFit};
 use crate::error::{Error, Result};
 
@@ -81,23 +81,46 @@ pub(in crate::calibrate) fn segment_factor(
             }
         })
         .collect();
-    // Σ S_g (the statistic), Σ of its noise part, Σ c_g tr(AMBM), degrees of freedom
-    let (mut stat_g, mut noise_g, mut den_g, mut nu_g) = (0.0, 0.0, 0.0, 0.0);
-    if g_len > 1 {
+    // Σ S_g (the statistic), Σ of its noise part, Σ c_g tr(AMBM), degrees of freedom; with
+    // three or more complete years after each segment's seasonality and trend, with exactly
+    // two after its seasonality only (`without_trend`: a segment's own growth and its year
+    // effects cannot be told apart in two years, so the difference of its growth from the
+    // population's counts as year effect: an upper bound, docs/calibration.md)
+    let moments = |with_trend: bool| {
+        let (mut stat_g, mut noise_g, mut den_g, mut nu_g) = (0.0, 0.0, 0.0, 0.0);
         for g in 0..g_len {
+            let (rows, x, _, inv, y) = seg_fit[g].as_ref().unwrap();
+            let reduced = (!with_trend).then(|| seasonal_only(x)).flatten();
+            let (x, inv) = match &reduced {
+                Some((xr, invr)) => (xr, invr),
+                None => (x, inv),
+            };
             let (s_stat, t1, t0, nb) =
-                year_effect_moments(cx, fe, g, seg_fit[g].as_ref().unwrap(), pop, &sig_e, blocks);
+                year_effect_moments(cx, fe, g, (rows, x, inv, y), pop, &sig_e, blocks);
             let c_g = 1.0 - 2.0 * w[g] + sum_w2;
             stat_g += s_stat;
             noise_g += t1 * kappa_p[g] / nbar[g] + t0;
             den_g += c_g * t1;
-            nu_g += nb.saturating_sub(2) as f64;
+            nu_g += nb.saturating_sub(if with_trend { 2 } else { 1 }) as f64;
         }
         nu_g *= (g_len as f64 - 1.0) / g_len as f64;
+        (stat_g, noise_g, den_g, nu_g)
+    };
+    let (mut stat_g, mut noise_g, mut den_g, mut nu_g) = (0.0, 0.0, 0.0, 0.0);
+    let mut without_trend = false;
+    if g_len > 1 {
+        (stat_g, noise_g, den_g, nu_g) = moments(true);
+        if nu_g < 0.5 {
+            let alt = moments(false);
+            if alt.3 >= 0.5 && alt.2 > 0.0 {
+                (stat_g, noise_g, den_g, nu_g) = alt;
+                without_trend = true;
+            }
+        }
     }
-    // not estimated (one segment, or under three complete years: the year effects are then
-    // nearly in the span of the seasonal dummies and the trend, den_g ≈ 0): 0, as the
-    // warning says, also in the seasonality's covariance
+    // not estimated (one segment, or under two complete years: the year effects are then
+    // nearly in the span of the seasonal dummies, den_g ≈ 0): 0, as the warning says, also
+    // in the seasonality's covariance
     let kappa_g = if den_g > 0.0 && g_len > 1 && nu_g >= 0.5 {
         ((stat_g - noise_g) / den_g).max(0.0)
     } else {
@@ -110,14 +133,20 @@ pub(in crate::calibrate) fn segment_factor(
         let hi = (2.0 * kappa_at(chi2_quantile(nu_g, 0.05))).sqrt();
         let s = (2.0 * kappa_g).sqrt();
         let (se, ci) = ((hi - lo) / (2.0 * Z95), (lo.min(s), hi.max(s)));
-        estimates.push(est("segment_factor.sigma", None, s, se, ci, Some(nu_g),
-            "moments of the year effects of each segment's monthly effects relative to the population's, after seasonality and trend; σ² = 2 × year-effect variance (year-over-year change); interval from the statistic's χ²_ν distribution, SE = width / 3.29"));
+        estimates.push(est("segment_factor.sigma", None, s, se, ci, Some(nu_g), if without_trend {
+            "moments of the year effects of each segment's monthly effects relative to the population's, after seasonality only (two complete years: a segment's own growth counts as year effect, an upper bound); σ² = 2 × year-effect variance (year-over-year change); interval from the statistic's χ²_ν distribution, SE = width / 3.29"
+        } else {
+            "moments of the year effects of each segment's monthly effects relative to the population's, after seasonality and trend; σ² = 2 × year-effect variance (year-over-year change); interval from the statistic's χ²_ν distribution, SE = width / 3.29"
+        }));
         model.segment_factor.sigma = s.min(3.0);
+        if without_trend {
+            warnings.push("fewer than three complete years: the segment factor is estimated from two, after the segments' seasonality only (a segment's own growth and its year effects cannot be told apart: the difference of its growth from the population's counts as year effect, so σ is an upper bound)".to_string());
+        }
     } else {
         warnings.push(if g_len == 1 {
             "one segment: the segment factor is not separable from the market factor (set to 0)".to_string()
         } else {
-            "fewer than three complete years: the segment factor (year-over-year changes of a segment relative to the others) is not estimated (set to 0)".to_string()
+            "fewer than two complete years: the segment factor (year-over-year changes of a segment relative to the others) is not estimated (set to 0)".to_string()
         });
     }
     Ok(SegmentFits {
@@ -129,20 +158,33 @@ pub(in crate::calibrate) fn segment_factor(
     })
 }
 
+/// The design without its trend column (the 12 calendar-month dummies) and its `(XᵀX)⁻¹`;
+/// `None` when singular.
+fn seasonal_only(x: &Mat) -> Option<(Mat, Mat)> {
+    let mut xr = Mat::zeros(x.r, 12);
+    for i in 0..x.r {
+        for j in 0..12 {
+            xr.set(i, j, x.at(i, j));
+        }
+    }
+    let l = cholesky(&xr.t().mul(&xr))?;
+    let inv = chol_inverse(&l);
+    Some((xr, inv))
+}
+
 /// Segment `g`'s year-effect statistic S_g = rᵀAr of its deviations from the population after
-/// its own seasonality and trend, with tr(AMBM) and tr(AMDM) (its segment-year and noise parts)
-/// and its number of complete years.
+/// the design `x` (its seasonality and trend, or its seasonality only), with tr(AMBM) and
+/// tr(AMDM) (its segment-year and noise parts) and its number of complete years.
 fn year_effect_moments(
     cx: &Ctx,
     fe: &TwoWay,
     g: usize,
-    seg_fit: &SegmentYearFit,
+    (rows, x, inv, y): (&[usize], &Mat, &Mat, &[f64]),
     pop: &[f64],
     sig_e: &[f64],
     blocks: usize,
 ) -> (f64, f64, f64, usize) {
     let t_len = cx.t_len;
-    let (rows, x, _, inv, y) = seg_fit;
     let m = rows.len();
     let d: Vec<f64> = rows.iter().zip(y).map(|(&t, v)| v - pop[t]).collect();
     // M = I − X (XᵀX)⁻¹ Xᵀ
