@@ -47,7 +47,7 @@ pub use result::{Backtest, LEVELS};
 pub use run::{run, run_years};
 pub use tables::{CoverageRow, ErrorRow, PairedRow};
 pub use truth::{actuals_to, month_end_date, truth_year, TruthYear};
-pub use worlds::{backlog_world, component_coverage, ComponentCoverage};
+pub use worlds::{backlog_world, component_coverage, component_coverage_under, ComponentCoverage};
 
 use crate::demand::Model;
 use crate::error::{Error, Result};
