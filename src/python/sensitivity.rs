@@ -103,6 +103,7 @@ impl PySensitivity {
 /// One-at-a-time sensitivity analysis.
 #[pyfunction]
 #[pyo3(signature = (programme, population, model, assumptions, run, progress=None, draws=None))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn sensitivity(
     py: Python<'_>,
     programme: &Bound<'_, PyProgramme>,
