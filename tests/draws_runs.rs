@@ -129,7 +129,7 @@ fn draws_widen_the_backtest_forecasts_intervals() {
 }
 
 /// A draw describing other line categories than the model is refused before any year runs,
-/// naming the draw; so is one beyond the draws' limit of validity (an invalid model).
+/// naming the draw.
 #[test]
 fn a_draw_of_another_shape_is_refused_by_the_backtest() {
     let (p, pop, m) = example();
