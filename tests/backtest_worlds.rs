@@ -99,3 +99,52 @@ fn worlds_coverage_study() {
     eprintln!("|---|---|---:|---:|---:|");
     print(&rows);
 }
+
+/// The study of docs/backtest.md section 6: per-component coverage on backlog worlds at every
+/// month end, the forecast with and without a calibration's parameter draws. `STUDY_CAL`: a
+/// folder with `model.toml`, `draws/draw_*.toml` and `partners.csv` (the population the
+/// calibration gives, each partner's mix); every `STUDY_STEP`-th partner (default 25),
+/// `STUDY_WORLDS` worlds (default 40), `STUDY_SCENARIOS` scenarios (default 100).
+/// `STUDY_CAL=/tmp/cal cargo test --release --test backtest_worlds -- --ignored --nocapture draws_study`
+#[test]
+#[ignore]
+fn worlds_coverage_draws_study() {
+    use rebatesim::backtest::component_coverage_under;
+    let env = |k: &str, d: usize| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
+    let Ok(dir) = std::env::var("STUDY_CAL") else {
+        eprintln!("STUDY_CAL is not set: nothing to study");
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/distributor");
+    let p = Programme::from_file(root.join("programme.toml"))
+        .unwrap()
+        .compile()
+        .unwrap();
+    let step = env("STUDY_STEP", 25);
+    let text = std::fs::read_to_string(dir.join("partners.csv")).unwrap();
+    let mut csv = String::new();
+    for (k, line) in text.lines().enumerate() {
+        if k == 0 || k % step == 1 {
+            csv += line;
+            csv += "\n";
+        }
+    }
+    let pop = Population::from_csv_str(&csv, "partners.csv").unwrap();
+    let m = Model::from_file(dir.join("model.toml")).unwrap();
+    let mut files: Vec<_> = std::fs::read_dir(dir.join("draws"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let draws: Vec<Model> = files.iter().map(|f| Model::from_file(f).unwrap()).collect();
+    let (worlds, scenarios) = (env("STUDY_WORLDS", 40), env("STUDY_SCENARIOS", 100));
+    let ends: Vec<usize> = (1..12).collect();
+    eprintln!("{} partners, {worlds} worlds, {scenarios} scenarios, {} draws", pop.len(), draws.len());
+    for (name, under) in [("without draws", &[][..]), ("with draws", &draws[..])] {
+        let rows = component_coverage_under(&p, &pop, &m, under, worlds, &ends, scenarios, 2027).unwrap();
+        eprintln!("\n{name}\n| month end | component | worlds | 80% cover | 90% cover |");
+        eprintln!("|---|---|---:|---:|---:|");
+        print(&rows);
+    }
+}

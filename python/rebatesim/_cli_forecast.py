@@ -70,10 +70,11 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
     model = args.model if args.programme else example_path("model.toml", "backtest")
     common.declare_outputs(args)
     month_ends = args.month_ends
+    draws = _draws.from_command_line(model, args.parameter_draws)
     with common.executor(args) as executor:
         bt = backtest(programme, partners, model, years=args.years, scenarios=args.scenarios, seed=args.seed,
                       forecaster=args.forecaster, month_ends=month_ends, threads=args.threads, executor=executor,
-                      progress=not args.json and sys.stderr.isatty())
+                      progress=not args.json and sys.stderr.isatty(), parameter_uncertainty=draws)
     first = bt.methods[0]
     paired = {m: bt.paired(first, m) for m in bt.methods[1:]}
     summary = {
@@ -83,6 +84,8 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         "errors": json.loads(bt.errors.to_json(orient="records")),
         "paired": {m: json.loads(p.to_json(orient="records")) for m, p in paired.items()},
     }
+    if bt.parameter_draws:
+        summary["parameter_draws"] = bt.parameter_draws
     if args.out:
         from .outputs import write_folder
 
@@ -97,6 +100,9 @@ def _cmd_backtest(args: argparse.Namespace) -> int:
         return 0
     print(f"Backtest of {bt.programme}: {bt.years} synthetic years (truth seed {bt.seed}), "
           f"'{first}' with {args.scenarios} scenarios per forecast, at {len(bt.month_ends)} month ends\n")
+    if bt.parameter_draws:
+        print(f"Input uncertainty: each scenario of '{first}' ran under one of {bt.parameter_draws} parameter draws "
+              "of the model (the synthetic years come from the model alone).\n")
     print("Mean absolute error of the expected-value estimate (% of the realised payout, ± SE) and coverage "
           f"of {first}'s 80% / 90% intervals (%, ± SE clustered by year):\n")
     print(bt.to_markdown())
@@ -169,6 +175,7 @@ def add_backtest_parser(sub: Any) -> None:
     b.add_argument("--forecaster", default="forecast", choices=["forecast", "prior"], help="rebatesim forecaster: the forecast from actuals to date (default) or the prior made before the year")
     b.add_argument("--month-ends", type=opt.month_list, default=None, metavar="M,M,...", help="programme months after which to forecast (default: all but the last)")
     b.add_argument("--threads", type=opt.THREADS, default=None, help="worker threads (default: all cores; results do not depend on it)")
+    opt.parameter_draws_option(b)
     opt.executor_options(b)
     opt.outputs(b)
     b.set_defaults(func=_cmd_backtest)

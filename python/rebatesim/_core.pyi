@@ -46,6 +46,7 @@ __all__ = [
     "merge_comparison",
     "shard_columns",
     "sensitivity_models",
+    "sensitivity_draws",
     "sensitivity_merge",
     "backtest_years",
     "backtest_concat",
@@ -328,6 +329,7 @@ def sensitivity(
     assumptions: Optional[list[tuple[Any, ...]]],
     run: _RunArgs,
     progress: Optional[Callable[[int, int], Any]] = None,
+    draws: Optional[list[DemandModel]] = None,
 ) -> SensitivityResult: ...
 
 @final
@@ -486,6 +488,7 @@ def backtest(
     month_ends: Optional[list[int]] = None,
     threads: Optional[int] = None,
     progress: Optional[Callable[[int, int], Any]] = None,
+    draws: Optional[list[DemandModel]] = None,
 ) -> Backtest: ...
 
 @final
@@ -532,6 +535,9 @@ def merge_comparison(
 ) -> ComparisonResult: ...
 def shard_columns(data: bytes) -> dict[str, Any]: ...
 def sensitivity_models(model: DemandModel, assumptions: Optional[list[tuple[Any, ...]]]) -> list[str]: ...
+def sensitivity_draws(
+    model: DemandModel, assumptions: Optional[list[tuple[Any, ...]]], draws: list[DemandModel],
+) -> list[list[str]]: ...
 def sensitivity_merge(
     programme: ProgrammeSpec, population: Population, model: DemandModel,
     assumptions: Optional[list[tuple[Any, ...]]], runs: list[list[bytes]],
@@ -540,6 +546,7 @@ def backtest_years(
     programme: ProgrammeSpec, population: Population, model: DemandModel, years: int, scenarios: int, seed: int,
     forecast_seed: Optional[int], forecaster: str, month_ends: Optional[list[int]], start: int, end: int,
     threads: Optional[int] = None, progress: Optional[Callable[[int, int], Any]] = None,
+    draws: Optional[list[DemandModel]] = None,
 ) -> bytes: ...
 def backtest_concat(parts: list[bytes]) -> Backtest: ...
 def transactions_to_bytes(table: TransactionTable) -> bytes: ...

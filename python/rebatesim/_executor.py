@@ -212,26 +212,37 @@ def _scaled(progress: Optional[Callable[[int, int], Any]], planned: int) -> Opti
 
 
 def model_shard_task(programme: str, inputs: Inputs, model: Optional[str], run: "_RunArgs", start: int,
-                     end: int) -> bytes:
+                     end: int, draws: Optional[Tuple[str, ...]] = None) -> bytes:
     """Scenarios ``[start, end)`` of a simulation under ``model`` (TOML text; None: the
-    inputs' model), without the per-partner outputs: the shard as bytes."""
+    inputs' model) and, with ``draws`` (TOML texts; None: the inputs' draws), those parameter
+    draws, without the per-partner outputs: the shard as bytes."""
     pop, base = inputs.core()
     mod = base if model is None else _cached("model", model, lambda t: _core.DemandModel.from_text(t, "toml"))
-    return bytes(_core.simulate_shard(programme_core(programme), pop, mod, run, start, end, False))
+    if draws is None:
+        under = inputs.draws_core()
+    else:
+        under = list(_cached("draws", "\x00".join(draws),
+                             lambda t: [_core.DemandModel.from_text(x, "toml") for x in t.split("\x00")]))
+    return bytes(_core.simulate_shard(programme_core(programme), pop, mod, run, start, end, False, draws=under))
 
 
 def sensitivity(executor: Any, programme: Any, population: Any, model: Any, specs: Any, run: "_RunArgs",
-                progress: Optional[Callable[[int, int], Any]] = None) -> "_core.SensitivityResult":
+                progress: Optional[Callable[[int, int], Any]] = None,
+                draws: Sequence[Any] = ()) -> "_core.SensitivityResult":
     """A sensitivity analysis on the executor: the base run and each assumption's low and
     high run, each cut into scenario ranges, all submitted at once; merged by the core in
-    scenario order (bit-identical to ``_core.sensitivity``)."""
+    scenario order (bit-identical to ``_core.sensitivity``). ``draws``: the parameter draws
+    (Models) every run is made under, each run's moved by its setting."""
     _no_precision(run)
     models: List[Optional[str]] = [None, *_core.sensitivity_models(model._core, specs)]
-    inputs = Inputs(population, model)
+    under: List[Optional[Tuple[str, ...]]] = [None] * len(models)
+    if draws:
+        under = [None, *(tuple(d) for d in _core.sensitivity_draws(model._core, specs, [d._core for d in draws]))]
+    inputs = Inputs(population, model, draws)
     scenarios = int(run["scenarios"])
     cut = ranges(scenarios, parts(executor, scenarios))
     text = programme.to_json()
-    tasks = [(model_shard_task, (text, inputs, m, run, a, b)) for m in models for a, b in cut]
+    tasks = [(model_shard_task, (text, inputs, m, run, a, b, u)) for m, u in zip(models, under) for a, b in cut]
     flat = submit_all(executor, tasks, _scaled(progress, scenarios * len(models)))
     k = len(cut)
     runs = [flat[i * k:(i + 1) * k] for i in range(len(models))]
@@ -241,18 +252,20 @@ def sensitivity(executor: Any, programme: Any, population: Any, model: Any, spec
 def backtest_task(programme: str, inputs: Inputs, options: Dict[str, Any], start: int, end: int) -> bytes:
     """Years ``[start, end)`` of a backtest, in a worker: their results as bytes."""
     pop, mod = inputs.core()
-    return bytes(_core.backtest_years(programme_core(programme), pop, mod, start=start, end=end, **options))
+    return bytes(_core.backtest_years(programme_core(programme), pop, mod, start=start, end=end,
+                                      draws=inputs.draws_core(), **options))
 
 
 def backtest(executor: Any, programme: Any, population: Any, model: Any, options: Dict[str, Any],
-             progress: Optional[Callable[[int, int], Any]] = None) -> Any:
+             progress: Optional[Callable[[int, int], Any]] = None, draws: Sequence[Any] = ()) -> Any:
     """A backtest on the executor, cut into year ranges (each year depends on its index
     alone), put back together in year order by the core: the ``_core.Backtest`` a local run
     gives, bit for bit. ``options``: ``years``, ``scenarios``, ``seed``, ``forecast_seed``,
-    ``forecaster``, ``month_ends``, ``threads``."""
+    ``forecaster``, ``month_ends``, ``threads``; ``draws``: the parameter draws (Models) the
+    forecasts run under."""
     years = int(options["years"])
     cut = ranges(years, min(2 * workers(executor), years))
-    inputs = Inputs(population, model)
+    inputs = Inputs(population, model, draws)
     text = programme.to_json()
     tasks = [(backtest_task, (text, inputs, options, a, b)) for a, b in cut]
     return _core.backtest_concat(submit_all(executor, tasks, _scaled(progress, years)))

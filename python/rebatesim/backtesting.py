@@ -26,7 +26,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, cast
 import numpy as np
 import pandas as pd
 
-from . import _arrow, _checks, _core, _executor
+from . import _arrow, _checks, _core, _draws, _executor
 from ._inputs import as_model, as_population, as_programme
 from ._run import with_progress
 
@@ -57,6 +57,9 @@ class BacktestResult:
         month end and pooled: ``mae`` (mean of |estimate − realised| / realised) with ``mae_se``,
         ``rmse`` (root mean squared relative error), ``bias`` (mean relative error, > 0: too high)
         with ``bias_se``, and ``mae_amount`` (mean absolute error in currency).
+    parameter_draws : int
+        The number ``K`` of parameter draws of the model the rebatesim forecaster's scenarios
+        ran under (input uncertainty; 0: the model alone).
     """
 
     def __init__(self, core: Any) -> None:
@@ -72,6 +75,7 @@ class BacktestResult:
         self.forecast_seed: int = meta["forecast_seed"]
         self.years: int = meta["years"]
         self.has_intervals = dict(zip(self.methods, meta["has_intervals"]))
+        self.parameter_draws: int = int(meta["parameter_draws"])
         self.realised: np.ndarray = _arrow.arrays(core.realised())["realised"]
         self.coverage: pd.DataFrame = self._frame(core.coverage())
         self.errors: pd.DataFrame = self._frame(core.errors())
@@ -171,6 +175,7 @@ def backtest(
     threads: Optional[int] = None,
     progress: Any = True,
     executor: Any = None,
+    parameter_uncertainty: Any = None,
 ) -> BacktestResult:
     """Backtest rebatesim's payout forecast against the market's methods on synthetic years.
 
@@ -197,12 +202,22 @@ def backtest(
     ranges run on its workers and put back in year order, bit-identical to a local run
     (``docs/scale-out.md``).
 
+    ``parameter_uncertainty`` (input uncertainty) as in :func:`~rebatesim.forecast`: by
+    default a :class:`~rebatesim.Calibration`'s parameter draws (or the ``draws/`` folder
+    beside a model file); ``False`` none; a list of models or a folder of ``draw_*.toml``
+    files, those. The rebatesim forecaster (``forecast`` or ``prior``) then runs each
+    forecast's scenarios under one draw each, picked by (the forecast's seed, scenario), so
+    its intervals include what the history could not pin down; the synthetic years are
+    still drawn from ``model`` alone (the truth does not change), and the market's methods
+    do not use the draws. :attr:`BacktestResult.parameter_draws` says how many there were.
+
     ``programme``: Programme, dict or path; ``population``: Population, DataFrame or CSV path;
-    ``model``: Model, dict, path or None.
+    ``model``: Model, dict, path, a :class:`~rebatesim.Calibration` or None.
     """
     prog = as_programme(programme)
     pop = as_population(population)
-    mod = as_model(model)
+    given, draws = _draws.resolve(model, parameter_uncertainty)
+    mod = as_model(given)
     n_years = _checks.whole_number("years", years, 1, _checks.MAX_YEARS)
     n_scenarios, truth_seed = _checks.scenarios(scenarios), _checks.seed(seed)
     seed_of_forecasts = None if forecast_seed is None else _checks.seed(forecast_seed, "forecast_seed")
@@ -214,10 +229,11 @@ def backtest(
     ex = _executor.check(executor)
     if ex is not None:
         core = with_progress(progress, f"backtest {prog.name}", lambda callback: _executor.backtest(
-            ex, prog, pop, mod, options, callback))
+            ex, prog, pop, mod, options, callback, draws))
     else:
         core = with_progress(progress, f"backtest {prog.name}", lambda callback: _core.backtest(
-            prog._spec, pop._core, mod._core, progress=callback, **options))
+            prog._spec, pop._core, mod._core, progress=callback, draws=[d._core for d in draws] or None,
+            **options))
     out = BacktestResult(core)
     out._decimals = prog.decimals
     return out

@@ -19,7 +19,7 @@ import math
 import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from . import _arrow, _checks, _core, _executor, charts
+from . import _arrow, _checks, _core, _draws, _executor, charts
 from ._display import sensitivity_html
 from ._format import num
 from ._inputs import as_model, as_population, as_programme
@@ -142,6 +142,8 @@ class Sensitivity:
     from the base (``*_low_diff``, ``*_high_diff``) and the swing high − low
     (``*_swing``), each with its standard error (``*_se``).
     ``base``: the base run's mean payout, ROI and incremental margin (with ``*_se``).
+    ``parameter_draws``: the number ``K`` of parameter draws every run was made under
+    (input uncertainty; 0: the model alone).
     """
 
     def __init__(self, data: Dict[str, Any]) -> None:
@@ -153,6 +155,7 @@ class Sensitivity:
         self.currency: str = data["currency"]
         self.seed: int = int(data["seed"])
         self.scenarios: int = int(data["scenarios"])
+        self.parameter_draws: int = int(data.get("parameter_draws") or 0)
         self.base: Dict[str, float] = {}
         for out in ("payout", "roi", "incremental_margin"):
             self.base[out] = num(data["base"][out]["mean"]["value"])
@@ -207,8 +210,12 @@ class Sensitivity:
         unit = "percent" if key == "roi" else "money"
         return charts.tornado(
             bars, base=base, output=label[0].upper() + label[1:], unit=unit, currency=self.currency,
-            title=title or f"Sensitivity of {label}: {self.programme}", size=size,
+            title=title or f"Sensitivity of {label}: {self.programme}{self._under()}", size=size,
         )
+
+    def _under(self) -> str:
+        """`` (under K parameter draws)`` for a run under parameter draws, else nothing."""
+        return f" (under {self.parameter_draws} parameter draws)" if self.parameter_draws else ""
 
     def _repr_html_(self) -> str:
         return sensitivity_html(self)
@@ -232,6 +239,7 @@ def sensitivity(
     memory_limit: Optional[int] = None,
     progress: Any = True,
     executor: Any = None,
+    parameter_uncertainty: Any = None,
 ) -> Sensitivity:
     """One-at-a-time sensitivity analysis: the base run, then for each assumption a low
     and a high run moving it alone, every run on the same seed and scenarios (common
@@ -244,6 +252,16 @@ def sensitivity(
     ``("scale" | "add" | "set", value)`` — or ``(name, low_model, high_model)``, or dicts
     with those keys and optional ``low_label`` / ``high_label``.
 
+    ``parameter_uncertainty`` (input uncertainty) as in :func:`~rebatesim.simulate`: by
+    default a :class:`~rebatesim.Calibration`'s parameter draws (or the ``draws/`` folder
+    beside a model file); ``False`` none; a list of models or a folder of ``draw_*.toml``
+    files, those. Every run is then made under the draws, scenario ``s`` of every run under
+    the same draw (common random numbers extend to the draws), and each assumption's change
+    is applied on top of every draw: a scale multiplies each draw's value, an addition adds
+    to it (the draws keep their spread around the moved value), a set gives every draw that
+    value. An assumption given as two complete models is refused under draws.
+    :attr:`Sensitivity.parameter_draws` records ``K`` and the tornado's title says it.
+
     >>> import rebatesim as rs
     >>> p = rs.Programme.new("Demo", "EUR", "2027-01-01", "year", 1,
     ...                      [rs.volume("vol", [(110_000, "2%")])], segments=["s"])
@@ -255,7 +273,8 @@ def sensitivity(
     """
     prog = as_programme(programme)
     pop = as_population(population)
-    mod = as_model(model)
+    given, draws = _draws.resolve(model, parameter_uncertainty)
+    mod = as_model(given)
     specs = None
     if assumptions is not None:
         if isinstance(assumptions, (str, Mapping)) or not isinstance(assumptions, Sequence):
@@ -265,10 +284,10 @@ def sensitivity(
     ex = _executor.check(executor)
     if ex is not None:
         core = with_progress(progress, f"{prog.name} sensitivity", lambda callback: _executor.sensitivity(
-            ex, prog, pop, mod, specs, kw, callback))
+            ex, prog, pop, mod, specs, kw, callback, draws))
     else:
         core = with_progress(progress, f"{prog.name} sensitivity", lambda callback: _core.sensitivity(
-            prog._spec, pop._core, mod._core, specs, kw, progress=callback))
+            prog._spec, pop._core, mod._core, specs, kw, progress=callback, draws=[d._core for d in draws] or None))
     out = Sensitivity(_data(core))
     out._decimals = prog.decimals
     return out

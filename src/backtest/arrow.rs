@@ -3,7 +3,8 @@
 //! table, undefined estimates as NaN):
 //! - **meta** ([`Backtest::meta_batch`]): one row: programme, currency, methods (list),
 //!   month_ends (list, 1-based), as_of (list of dates as `YYYY-MM-DD` text), seed,
-//!   forecast_seed, years, has_intervals (list, one flag per method);
+//!   forecast_seed, years, has_intervals (list, one flag per method), parameter_draws (the
+//!   rebatesim forecaster's `K`, 0 without);
 //! - **realised** ([`Backtest::realised_batch`]): one row per year: `realised`;
 //! - **estimates** ([`Backtest::estimates_batch`]): one row per year: `estimate`, a
 //!   fixed-size list with one value per month end;
@@ -70,6 +71,7 @@ impl Backtest {
                 ),
                 ("years", count(std::iter::once(self.years()))),
                 ("has_intervals", Arc::new(flags.finish())),
+                ("parameter_draws", count(std::iter::once(self.parameter_draws))),
             ],
             &[],
         )

@@ -21,6 +21,8 @@ struct EngineInputs<'a> {
     model: &'a Model,
     scenarios: usize,
     cancel: Option<&'a AtomicBool>,
+    /// Parameter draws each forecast's scenarios run under (none: empty).
+    draws: &'a [Model],
 }
 
 impl<'a> EngineInputs<'a> {
@@ -36,6 +38,7 @@ impl<'a> EngineInputs<'a> {
             model,
             scenarios,
             cancel: None,
+            draws: &[],
         }
     }
 }
@@ -69,6 +72,14 @@ impl<'a> PriorForecaster<'a> {
         self.inputs.cancel = cancel;
         self
     }
+
+    /// Run each forecast's scenarios under these parameter draws of the model (input
+    /// uncertainty, [`SimOptions::parameter_draws`]); the shapes are checked by the first
+    /// forecast.
+    pub fn with_draws(mut self, draws: &'a [Model]) -> Self {
+        self.inputs.draws = draws;
+        self
+    }
 }
 
 impl Forecaster for PriorForecaster<'_> {
@@ -86,6 +97,7 @@ impl Forecaster for PriorForecaster<'_> {
                 seed,
                 threads: Some(1),
                 cancel: inputs.cancel,
+                parameter_draws: inputs.draws,
                 ..Default::default()
             },
         )?;
@@ -126,6 +138,14 @@ impl<'a> ActualsForecaster<'a> {
         self.inputs.cancel = cancel;
         self
     }
+
+    /// Run each forecast's scenarios under these parameter draws of the model (input
+    /// uncertainty, [`crate::forecast::ForecastOptions::parameter_draws`]: each draw
+    /// conditions on the actuals with its own parameters).
+    pub fn with_draws(mut self, draws: &'a [Model]) -> Self {
+        self.inputs.draws = draws;
+        self
+    }
 }
 
 impl Forecaster for ActualsForecaster<'_> {
@@ -142,6 +162,7 @@ impl Forecaster for ActualsForecaster<'_> {
                 seed,
                 threads: 1,
                 cancel: inputs.cancel,
+                parameter_draws: inputs.draws,
                 ..Default::default()
             },
         )?;

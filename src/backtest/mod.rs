@@ -47,7 +47,7 @@ pub use result::{Backtest, LEVELS};
 pub use run::{run, run_years};
 pub use tables::{CoverageRow, ErrorRow, PairedRow};
 pub use truth::{actuals_to, month_end_date, truth_year, TruthYear};
-pub use worlds::{backlog_world, component_coverage, ComponentCoverage};
+pub use worlds::{backlog_world, component_coverage, component_coverage_under, ComponentCoverage};
 
 use crate::demand::Model;
 use crate::error::{Error, Result};
@@ -119,17 +119,20 @@ pub fn run_standard_years(
     if which == Standard::Prior {
         check_years_memory(opts.years, scenarios.saturating_mul(8).saturating_add(64))?;
     }
+    crate::engine::check_parameter_draws(programme, population, model, opts.parameter_draws)?;
     let market = market_methods(programme, population, model)?;
     let (prior, actuals);
     let first: &dyn Forecaster = match which {
         Standard::Forecast => {
             actuals = ActualsForecaster::new(programme, population, model, scenarios)
-                .with_cancel(opts.cancel);
+                .with_cancel(opts.cancel)
+                .with_draws(opts.parameter_draws);
             &actuals
         }
         Standard::Prior => {
             prior = PriorForecaster::new(programme, population, model, scenarios)
-                .with_cancel(opts.cancel);
+                .with_cancel(opts.cancel)
+                .with_draws(opts.parameter_draws);
             &prior
         }
     };
@@ -137,5 +140,7 @@ pub fn run_standard_years(
     for m in &market {
         methods.push((m.kind().name(), m));
     }
-    run_years(programme, population, model, &methods, opts, years)
+    let mut out = run_years(programme, population, model, &methods, opts, years)?;
+    out.parameter_draws = opts.parameter_draws.len();
+    Ok(out)
 }

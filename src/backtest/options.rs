@@ -1,6 +1,7 @@
 //! The options of a backtest, the seeds it derives for each year, and the checks made on
 //! them before any year runs.
 
+use crate::demand::Model;
 use crate::error::{Error, Result};
 use crate::rng::splitmix64;
 use crate::run::{Bytes, Control, ProgressCallback, DEFAULT_MEMORY_LIMIT};
@@ -31,6 +32,12 @@ pub struct BacktestOptions<'a> {
     /// [`Error::Cancelled`]; the standard forecasters ([`run_standard`](super::run_standard)) check it within their
     /// forecasts too.
     pub cancel: Option<&'a AtomicBool>,
+    /// Input uncertainty of the standard forecasters ([`run_standard`](super::run_standard)):
+    /// each forecast runs each of its scenarios under one of these parameter draws of the
+    /// model, picked by (the forecast's seed, scenario) as in
+    /// [`crate::engine::SimOptions::parameter_draws`]. The synthetic years are drawn from the
+    /// model alone whatever the draws. Empty: none (the default).
+    pub parameter_draws: &'a [Model],
 }
 
 impl Default for BacktestOptions<'_> {
@@ -43,6 +50,7 @@ impl Default for BacktestOptions<'_> {
             threads: None,
             progress: None,
             cancel: None,
+            parameter_draws: &[],
         }
     }
 }

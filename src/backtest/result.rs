@@ -41,6 +41,10 @@ pub struct Backtest {
     pub realised: Vec<f64>,
     /// Whether each method gave a distribution (intervals) rather than a point.
     pub has_intervals: Vec<bool>,
+    /// Number `K` of parameter draws the rebatesim forecaster's scenarios ran under
+    /// ([`super::BacktestOptions::parameter_draws`]; 0 without, and for methods given to
+    /// [`super::run`], which the harness does not look inside).
+    pub parameter_draws: usize,
     /// `years × month ends × methods`, in that order.
     pub(super) cells: Vec<Cell>,
 }
@@ -92,7 +96,7 @@ impl Backtest {
 }
 
 /// Tag of a backtest's byte string.
-const BACKTEST_TAG: &[u8; 8] = b"RSBTEST\x01";
+const BACKTEST_TAG: &[u8; 8] = b"RSBTEST\x02";
 
 impl Backtest {
     /// The backtest of consecutive year ranges put together (each part's years following
@@ -109,9 +113,10 @@ impl Backtest {
                 || p.seed != out.seed
                 || p.forecast_seed != out.forecast_seed
                 || p.programme != out.programme
+                || p.parameter_draws != out.parameter_draws
             {
                 return Err(Error::Request(format!(
-                    "backtest part {} was run with other methods, month ends or seeds than part 0",
+                    "backtest part {} was run with other methods, month ends, seeds or parameter draws than part 0",
                     k + 1
                 )));
             }
@@ -137,6 +142,7 @@ impl Backtest {
         w.u64(self.forecast_seed);
         w.f64s(&self.realised);
         w.bools(&self.has_intervals);
+        w.len(self.parameter_draws);
         let flat: Vec<f64> = self
             .cells
             .iter()
@@ -166,6 +172,7 @@ impl Backtest {
         let forecast_seed = rd.u64()?;
         let realised = rd.f64s()?;
         let has_intervals = rd.bools()?;
+        let parameter_draws = rd.u64()? as usize;
         let flat = rd.f64s()?;
         rd.finish()?;
         let want = realised
@@ -195,6 +202,7 @@ impl Backtest {
             forecast_seed,
             realised,
             has_intervals,
+            parameter_draws,
             cells,
         })
     }

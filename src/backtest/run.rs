@@ -122,6 +122,7 @@ pub fn run_years(
         forecast_seed,
         realised,
         has_intervals,
+        parameter_draws: 0,
         cells,
     })
 }

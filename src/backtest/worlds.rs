@@ -258,6 +258,24 @@ pub fn component_coverage(
     scenarios: usize,
     seed: u64,
 ) -> Result<Vec<ComponentCoverage>> {
+    component_coverage_under(programme, population, model, &[], worlds, month_ends, scenarios, seed)
+}
+
+/// [`component_coverage`] with the forecasts run under the parameter draws `draws` (input
+/// uncertainty, [`ForecastOptions::parameter_draws`]; none: the model alone). The worlds are
+/// the same whatever the draws (drawn from `model`'s economics and the population alone), so
+/// the two studies compare the same settled years.
+#[allow(clippy::too_many_arguments)]
+pub fn component_coverage_under(
+    programme: &Compiled,
+    population: &Population,
+    model: &Model,
+    draws: &[Model],
+    worlds: usize,
+    month_ends: &[usize],
+    scenarios: usize,
+    seed: u64,
+) -> Result<Vec<ComponentCoverage>> {
     if worlds == 0 || month_ends.is_empty() {
         return Err(Error::Request(
             "a coverage study needs at least one world and one month end".into(),
@@ -311,6 +329,7 @@ pub fn component_coverage(
                     scenarios,
                     seed: rng::splitmix64(seed ^ ((w as u64) << 8) ^ m as u64),
                     threads: 1,
+                    parameter_draws: draws,
                     ..Default::default()
                 },
             )?;

@@ -60,8 +60,12 @@ impl Sensitivity {
                 bar.with_se(se(lo.se), se(hi.se))
             })
             .collect();
+        let under = match self.parameter_draws {
+            0 => String::new(),
+            k => format!(" (under {k} parameter draws)"),
+        };
         Ok(Tornado::new(
-            format!("{title}: {}", self.programme),
+            format!("{title}: {}{under}", self.programme),
             name,
             unit,
             base,

@@ -101,6 +101,19 @@ impl<'p> Setups<'p> {
     }
 }
 
+/// Check `draws` before a run that makes many (a backtest's forecasts, a sensitivity's
+/// runs): at most [`MAX_PARAMETER_DRAWS`], each a valid model for `programme` and
+/// `population` with the segments and line categories of `model`. The same errors as the
+/// run itself would give, before any of it is made.
+pub fn check_parameter_draws(
+    programme: &Compiled,
+    population: &Population,
+    model: &Model,
+    draws: &[Model],
+) -> Result<()> {
+    Setups::new(programme, population, model, draws, None).map(|_| ())
+}
+
 /// `e` as an error of parameter draw `k`.
 pub(crate) fn in_draw(e: Error, k: usize) -> Error {
     match e {

@@ -40,7 +40,7 @@ mod work;
 pub(crate) use crate::run::check_memory;
 pub use crate::run::{check_threads, MAX_THREADS};
 pub(crate) use draws::in_draw;
-pub use draws::{draw_index, MAX_PARAMETER_DRAWS};
+pub use draws::{check_parameter_draws, draw_index, MAX_PARAMETER_DRAWS};
 pub use export::{export_scenario, ScenarioExport, SimLine};
 pub use options::{Precision, Progress, SimOptions, Statistic};
 pub use result::{Comparison, Ladder, PairedDifference, SimResult};

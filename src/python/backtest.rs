@@ -68,7 +68,7 @@ impl PyBacktest {
 
 /// Run the standard backtest (see `rebatesim.backtest`).
 #[pyfunction]
-#[pyo3(signature = (programme, population, model, years=500, scenarios=200, seed=1, forecast_seed=None, forecaster="forecast", month_ends=None, threads=None, progress=None))]
+#[pyo3(signature = (programme, population, model, years=500, scenarios=200, seed=1, forecast_seed=None, forecaster="forecast", month_ends=None, threads=None, progress=None, draws=None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn backtest(
     py: Python<'_>,
@@ -83,6 +83,7 @@ pub(crate) fn backtest(
     month_ends: Option<Vec<usize>>,
     threads: Option<usize>,
     progress: Option<Py<PyAny>>,
+    draws: Option<Vec<PyRef<'_, PyModel>>>,
 ) -> PyResult<PyBacktest> {
     let which = Standard::parse(forecaster).py_err(py)?;
     check_threads(threads).py_err(py)?;
@@ -93,6 +94,7 @@ pub(crate) fn backtest(
         &model.get().inner,
     );
     let months = month_ends.as_deref();
+    let draws = super::simulate::models(draws);
     run_detached(py, progress, &o, |opt| {
         let bo = BacktestOptions {
             years,
@@ -102,6 +104,7 @@ pub(crate) fn backtest(
             threads,
             progress: opt.progress,
             cancel: opt.cancel,
+            parameter_draws: &draws,
         };
         run_standard(c, p, m, which, scenarios, &bo)
     })
@@ -111,7 +114,7 @@ pub(crate) fn backtest(
 /// Years `[start, end)` of the standard backtest `backtest` runs with the same arguments, as
 /// bytes (`backtest_concat` puts consecutive ranges back together, bit for bit).
 #[pyfunction]
-#[pyo3(signature = (programme, population, model, years, scenarios, seed, forecast_seed, forecaster, month_ends, start, end, threads=None, progress=None))]
+#[pyo3(signature = (programme, population, model, years, scenarios, seed, forecast_seed, forecaster, month_ends, start, end, threads=None, progress=None, draws=None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn backtest_years<'py>(
     py: Python<'py>,
@@ -128,6 +131,7 @@ pub(crate) fn backtest_years<'py>(
     end: usize,
     threads: Option<usize>,
     progress: Option<Py<PyAny>>,
+    draws: Option<Vec<PyRef<'_, PyModel>>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let which = Standard::parse(forecaster).py_err(py)?;
     check_threads(threads).py_err(py)?;
@@ -138,6 +142,7 @@ pub(crate) fn backtest_years<'py>(
         &model.get().inner,
     );
     let months = month_ends.as_deref();
+    let draws = super::simulate::models(draws);
     let bytes = run_detached(py, progress, &o, |opt| {
         let bo = BacktestOptions {
             years,
@@ -147,6 +152,7 @@ pub(crate) fn backtest_years<'py>(
             threads,
             progress: opt.progress,
             cancel: opt.cancel,
+            parameter_draws: &draws,
         };
         run_standard_years(c, p, m, which, scenarios, &bo, start..end).map(|b| b.to_bytes())
     })?;

@@ -45,6 +45,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sensitivity::sensitivity, m)?)?;
     m.add_function(wrap_pyfunction!(sensitivity::sensitivity_parameters, m)?)?;
     m.add_function(wrap_pyfunction!(sensitivity::sensitivity_models, m)?)?;
+    m.add_function(wrap_pyfunction!(sensitivity::sensitivity_draws, m)?)?;
     m.add_function(wrap_pyfunction!(sensitivity::sensitivity_merge, m)?)?;
     m.add_function(wrap_pyfunction!(summary::cumulative_bands_of, m)?)?;
     m.add_class::<backtest::PyBacktest>()?;

@@ -102,7 +102,8 @@ impl PySensitivity {
 
 /// One-at-a-time sensitivity analysis.
 #[pyfunction]
-#[pyo3(signature = (programme, population, model, assumptions, run, progress=None))]
+#[pyo3(signature = (programme, population, model, assumptions, run, progress=None, draws=None))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn sensitivity(
     py: Python<'_>,
     programme: &Bound<'_, PyProgramme>,
@@ -111,8 +112,10 @@ pub(crate) fn sensitivity(
     assumptions: Option<Vec<Spec<'_>>>,
     run: RunArgs,
     progress: Option<Py<PyAny>>,
+    draws: Option<Vec<PyRef<'_, PyModel>>>,
 ) -> PyResult<PySensitivity> {
     let assumptions = requests(py, assumptions)?;
+    let draws = super::simulate::models(draws);
     let o = settings(py, run)?;
     let (c, p, m) = (
         &programme.get().compiled,
@@ -125,7 +128,7 @@ pub(crate) fn sensitivity(
             p,
             m,
             &SensitivityOptions {
-                sim: *opt,
+                sim: engine::SimOptions { parameter_draws: &draws, ..*opt },
                 assumptions,
             },
         )
@@ -147,6 +150,32 @@ pub(crate) fn sensitivity_models(
     plan.models()
         .into_iter()
         .map(|m| m.to_string(crate::programme::Format::Toml))
+        .collect::<crate::Result<Vec<_>>>()
+        .py_err(py)
+}
+
+/// The parameter draws of a sensitivity analysis's runs after the base under `draws` (in the
+/// order of `sensitivity_models`; each draw moved by the run's setting), as TOML texts for
+/// scale-out workers; errors as `sensitivity` (an assumption of two models is refused).
+#[pyfunction]
+pub(crate) fn sensitivity_draws(
+    py: Python<'_>,
+    model: &Bound<'_, PyModel>,
+    assumptions: Option<Vec<Spec<'_>>>,
+    draws: Vec<PyRef<'_, PyModel>>,
+) -> PyResult<Vec<Vec<String>>> {
+    let assumptions = requests(py, assumptions)?;
+    let draws = super::simulate::models(Some(draws));
+    let plan = sens::plan(&model.get().inner, assumptions.as_deref())
+        .and_then(|p| p.with_draws(&draws))
+        .py_err(py)?;
+    plan.draws()
+        .into_iter()
+        .map(|run| {
+            run.iter()
+                .map(|m| m.to_string(crate::programme::Format::Toml))
+                .collect::<crate::Result<Vec<_>>>()
+        })
         .collect::<crate::Result<Vec<_>>>()
         .py_err(py)
 }

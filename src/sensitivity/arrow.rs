@@ -1,7 +1,8 @@
 //! A sensitivity analysis as Arrow record batches (built here, so that the Python binding
 //! and a Rust user get the same tables; the summaries as [`crate::outcomes::arrow`] lays
 //! them out):
-//! - **meta** ([`Sensitivity::meta_batch`]): one row: programme, currency, seed, scenarios;
+//! - **meta** ([`Sensitivity::meta_batch`]): one row: programme, currency, seed, scenarios,
+//!   parameter_draws (`K`, 0 without);
 //! - **assumptions** ([`Sensitivity::assumptions_batch`]): one row per assumption, in the
 //!   analysis's order: assumption, parameter (null for two models), low_label, high_label,
 //!   base_value, low_value, high_value (null where the parameter has no single value);
@@ -47,6 +48,10 @@ impl Sensitivity {
                 (
                     "scenarios",
                     Arc::new(UInt64Array::from(vec![self.scenarios as u64])),
+                ),
+                (
+                    "parameter_draws",
+                    Arc::new(UInt64Array::from(vec![self.parameter_draws as u64])),
                 ),
             ],
             &[],

@@ -209,6 +209,11 @@ pub(super) struct Resolved {
     pub parameter: Option<String>,
     /// The parameter's (base, low, high) values.
     pub values: Option<(f64, f64, f64)>,
+    /// Under parameter draws: each draw moved as the low setting moves the model (empty
+    /// without draws).
+    pub low_draws: Vec<Model>,
+    /// Each draw moved as the high setting moves the model (empty without draws).
+    pub high_draws: Vec<Model>,
 }
 
 /// The low and high models of assumption `a` on `model`; errors as [`apply_change`].
@@ -227,6 +232,8 @@ pub(super) fn resolve(model: &Model, a: &Assumption) -> Result<Resolved> {
                 high: hi,
                 parameter: Some(path.clone()),
                 values: Some(values),
+                low_draws: Vec::new(),
+                high_draws: Vec::new(),
             }
         }
         Moves::Models { low, high } => Resolved {
@@ -234,6 +241,45 @@ pub(super) fn resolve(model: &Model, a: &Assumption) -> Result<Resolved> {
             high: (**high).clone(),
             parameter: None,
             values: None,
+            low_draws: Vec::new(),
+            high_draws: Vec::new(),
         },
     })
+}
+
+/// Under parameter draws, assumption `a`'s low and high settings of every draw: the same
+/// [`Change`] applied to each draw's own value (a scale multiplies it, an addition adds to
+/// it, so the draws keep their spread around the moved value; a set gives every draw the
+/// same value, so that parameter no longer varies across draws in that run). An assumption
+/// given as two complete models is refused: the draws replace the model in every scenario,
+/// so its two models would not be run. Errors name the draw.
+pub(super) fn resolve_draws(r: &mut Resolved, a: &Assumption, draws: &[Model]) -> Result<()> {
+    let (path, low, high) = match &a.moves {
+        Moves::Parameter { path, low, high } => (path, *low, *high),
+        Moves::Models { .. } => {
+            return Err(crate::error::Error::Request(
+                "an assumption given as two complete models cannot be combined with parameter \
+                 draws (each scenario runs under a draw, not the model): move a parameter \
+                 instead, or run without parameter draws"
+                    .into(),
+            ))
+        }
+    };
+    let moved = |change: Change| -> Result<Vec<Model>> {
+        draws
+            .iter()
+            .enumerate()
+            .map(|(k, d)| {
+                apply_change(d, path, change).map_err(|e| match e {
+                    crate::error::Error::Request(m) => {
+                        crate::error::Error::Request(format!("parameter draw {k}: {m}"))
+                    }
+                    other => other,
+                })
+            })
+            .collect()
+    };
+    r.low_draws = moved(low)?;
+    r.high_draws = moved(high)?;
+    Ok(())
 }

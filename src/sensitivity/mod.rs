@@ -60,7 +60,7 @@ use crate::error::{Error, Result};
 use crate::population::Population;
 use crate::programme::Compiled;
 use crate::run::{self, ProgressCallback};
-use assumptions::{resolve, Resolved};
+use assumptions::{resolve, resolve_draws, Resolved};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Options of [`sensitivity`].
@@ -70,6 +70,11 @@ pub struct SensitivityOptions<'a> {
     /// threads, chunking, precision control (the base run decides the number of scenarios;
     /// every other run uses exactly as many) and the progress callback, which sees the
     /// scenarios of all runs together: `(done, total)` over base, low and high runs.
+    ///
+    /// With `sim.parameter_draws` (input uncertainty) every run is made under the draws:
+    /// scenario `s` of every run runs under the same draw ([`crate::engine::draw_index`] of
+    /// the seed and `s`), so the runs share draws as they share random numbers; the low and
+    /// high runs move the assumption's parameter in each draw ([`Plan::with_draws`]).
     pub sim: SimOptions<'a>,
     /// The assumptions to move; `None` = [`default_assumptions`] of the model.
     pub assumptions: Option<Vec<Assumption>>,
@@ -89,8 +94,10 @@ pub fn sensitivity(
     model: &Model,
     options: &SensitivityOptions,
 ) -> Result<Sensitivity> {
-    let plan = plan(model, options.assumptions.as_deref())?;
+    let plan = plan(model, options.assumptions.as_deref())?
+        .with_draws(options.sim.parameter_draws)?;
     check_memory(programme, population, model, &options.sim)?;
+    engine::check_parameter_draws(programme, population, model, options.sim.parameter_draws)?;
     let runs = plan.runs();
     let progress = RunsProgress {
         user: options.sim.progress,
@@ -114,10 +121,11 @@ pub fn sensitivity(
 
     let mut rows = Vec::with_capacity(plan.assumptions.len());
     for i in 0..plan.assumptions.len() {
+        let r = &plan.resolved[i];
         progress.start_run(1 + 2 * i);
-        let low = engine::simulate(programme, population, &plan.resolved[i].low, &fixed)?;
+        let low = engine::simulate(programme, population, &r.low, &SimOptions { parameter_draws: &r.low_draws, ..fixed })?;
         progress.start_run(2 + 2 * i);
-        let high = engine::simulate(programme, population, &plan.resolved[i].high, &fixed)?;
+        let high = engine::simulate(programme, population, &r.high, &SimOptions { parameter_draws: &r.high_draws, ..fixed })?;
         rows.push(plan.row(i, &base, &low, &high));
     }
     Ok(finish(&base, rows))
@@ -168,6 +176,33 @@ impl Plan {
         self.resolved.iter().flat_map(|r| [&r.low, &r.high]).collect()
     }
 
+    /// The plan under the parameter draws `draws` (input uncertainty; none: the plan as it
+    /// is): each assumption's low and high settings applied to every draw
+    /// ([`Plan::draws`]). A scale multiplies each draw's value and an addition adds to it,
+    /// so the perturbation is applied on top of each draw and the draws keep their spread;
+    /// a set gives every draw that value. Errors: an assumption given as two complete models
+    /// (the draws, not the model, are what each scenario runs under), and a change that
+    /// takes a draw's parameter out of its valid range (naming the assumption and the draw).
+    pub fn with_draws(mut self, draws: &[Model]) -> Result<Plan> {
+        if draws.is_empty() {
+            return Ok(self);
+        }
+        for (r, a) in self.resolved.iter_mut().zip(&self.assumptions) {
+            resolve_draws(r, a, draws)
+                .map_err(|e| Error::Request(format!("assumption '{}': {}", a.name, msg(e))))?;
+        }
+        Ok(self)
+    }
+
+    /// The parameter draws of the runs after the base, in the order of [`Plan::models`]
+    /// (each empty without draws; the base run's are the draws given).
+    pub fn draws(&self) -> Vec<&[Model]> {
+        self.resolved
+            .iter()
+            .flat_map(|r| [r.low_draws.as_slice(), r.high_draws.as_slice()])
+            .collect()
+    }
+
     /// The row of assumption `i` from the base run and its low and high runs (all on the
     /// same seed and scenarios).
     pub fn row(&self, i: usize, base: &SimResult, low: &SimResult, high: &SimResult) -> SensitivityRow {
@@ -201,6 +236,7 @@ pub fn finish(base: &SimResult, mut rows: Vec<SensitivityRow>) -> Sensitivity {
         currency: base.currency.clone(),
         seed: base.seed,
         scenarios: base.scenarios,
+        parameter_draws: base.parameter_draws,
         base: Outcome::of(base),
         rows,
     }

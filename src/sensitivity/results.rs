@@ -151,6 +151,10 @@ pub struct Sensitivity {
     pub seed: u64,
     /// Scenarios of every run.
     pub scenarios: usize,
+    /// Number `K` of parameter draws every run was made under (input uncertainty; 0
+    /// without): scenario `s` of every run ran under the same draw, moved by the run's
+    /// assumption.
+    pub parameter_draws: usize,
     /// Outcomes of the base run.
     pub base: Outcome,
     /// One row per assumption, largest payout swing first (ties keep the given order).
