@@ -76,7 +76,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     s = settle(programme, example_path("partners.csv"), example_path("transactions.csv"))
     check = demo_check(r, s)
     if out is not None:
-        _demo_report(args, out, programme, model, r, s, check, progress, cal)
+        _demo_report(args, out, programme, model, r, s, check, progress, cal, draws)
     if args.json:
         sys.stdout.write(_demo_json(r, s, check) + "\n")
         return 0
@@ -134,9 +134,10 @@ def _demo_calibration_text(cal: Any) -> str:
 
 
 def _demo_report(args: argparse.Namespace, out: str, programme: Any, model: Any, r: Any, s: Any,
-                 check: Dict[str, Any], progress: bool, cal: Any = None) -> None:
-    """The demo's report folder: the forecast report, a small sensitivity tornado, the
-    exact settlement of the actual year and the check of one against the other."""
+                 check: Dict[str, Any], progress: bool, cal: Any = None, draws: Any = None) -> None:
+    """The demo's report folder: the forecast report, a small sensitivity tornado (under the
+    same parameter draws as the forecast), the exact settlement of the actual year and the check
+    of one against the other."""
     from ._examples import example_path
     from .report import settlement_section, simulation_report
     from .sensitivities import sensitivity
@@ -145,7 +146,8 @@ def _demo_report(args: argparse.Namespace, out: str, programme: Any, model: Any,
     if args.sensitivity_scenarios > 0:
         partners = example_path("partners.csv") if cal is None else cal.population(example_path("partners.csv"))
         sens = sensitivity(programme, partners, model, scenarios=args.sensitivity_scenarios,
-                           seed=args.seed, threads=args.threads, progress=progress, assumptions=DEMO_ASSUMPTIONS)
+                           seed=args.seed, threads=args.threads, progress=progress, assumptions=DEMO_ASSUMPTIONS,
+                           parameter_uncertainty=draws if draws else False)
     inputs = {
         "Programme": example_path("programme.toml"),
         "Partners": example_path("partners.csv") + ("" if cal is None else
