@@ -223,7 +223,7 @@ fn settle_actuals_plus_expected(
             .order
             .as_ref()
             .and_then(|o| o[r])
-            .map(|k| format!("X{}", t.order_keys[k as usize]))
+            .map(|k| format!("X{}", &t.order_keys[k as usize]))
             .unwrap_or_default();
         text += &format!(
             "{},{},{},{},{cat},{order}\n",
