@@ -25,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::money;
 use crate::programme::Compiled;
 use crate::tables::build::{TxBuilder, TxRow};
+pub use crate::tables::intern::Keys;
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
@@ -70,8 +71,9 @@ pub struct Transactions {
     /// Per row: index into `category_keys` (`None` for an empty cell); `None` when the table
     /// has no `category` column.
     pub category: Option<Vec<Option<u32>>>,
-    /// Distinct order ids, in order of first appearance.
-    pub order_keys: Vec<String>,
+    /// Distinct order ids, in order of first appearance (held end to end in one buffer:
+    /// millions of them cost no allocation each).
+    pub order_keys: Keys,
     /// Per row: index into `order_keys` (`None` for an empty cell); `None` when the table has
     /// no `order_id` column.
     pub order: Option<Vec<Option<u32>>>,

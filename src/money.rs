@@ -231,9 +231,16 @@ pub fn checked_sum(values: impl IntoIterator<Item = Decimal>) -> Option<Decimal>
 /// plus the fractional part divided by 10^scale, rounded at `scale` places), bit for bit, but
 /// in 64-bit arithmetic when the mantissa and 10^scale fit (amounts and volumes always do):
 /// the 128-bit divisions of the general case were most of the forecast's measuring of actuals.
+/// Whole numbers (scale 0: zeros, quantities) too: rust_decimal converts them through `i128`.
 pub fn to_f64(d: Decimal) -> f64 {
     let scale = d.scale();
     let m = d.mantissa().unsigned_abs();
+    if scale == 0 && m <= u64::MAX as u128 {
+        // `i128 as f64` and `u64 as f64` both round to nearest, ties to even (symmetric in the
+        // sign); a negative zero is +0.0 there (the integer 0)
+        let v = m as u64 as f64;
+        return if d.is_sign_negative() && m != 0 { -v } else { v };
+    }
     if scale == 0 || scale > 19 || m > u64::MAX as u128 {
         return d.to_f64().unwrap_or(f64::NAN);
     }
@@ -327,6 +334,13 @@ mod tests {
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut cases = vec![
             Decimal::ZERO,
+            Decimal::from_parts(0, 0, 0, true, 0),
+            Decimal::from_parts(0, 0, 0, true, 2),
+            Decimal::from_i128_with_scale(u64::MAX as i128, 0),
+            Decimal::from_i128_with_scale(-(u64::MAX as i128), 0),
+            Decimal::from_i128_with_scale(u64::MAX as i128 + 1, 0),
+            Decimal::from_i128_with_scale(-(1_i128 << 53) - 1, 0),
+            Decimal::from_i128_with_scale((1_i128 << 53) + 3, 0),
             Decimal::new(-5, 1),
             Decimal::new(i64::MAX, 2),
             Decimal::new(i64::MIN + 1, 19),

@@ -65,6 +65,11 @@ impl Writer {
         self.len(v.len());
         v.iter().for_each(|s| self.str(s));
     }
+    /// A list of texts held end to end.
+    pub fn keys(&mut self, v: &crate::data::Keys) {
+        self.len(v.len());
+        v.iter().for_each(|s| self.str(s));
+    }
     /// A list of `f64`.
     pub fn f64s(&mut self, v: &[f64]) {
         self.len(v.len());
@@ -339,7 +344,7 @@ pub fn transactions_to_bytes(t: &Transactions) -> Vec<u8> {
     decimals(&mut w, &t.revenue);
     w.strs(&t.category_keys);
     opt_keys(&mut w, &t.category);
-    w.strs(&t.order_keys);
+    w.keys(&t.order_keys);
     opt_keys(&mut w, &t.order);
     w.bytes
 }
@@ -370,7 +375,7 @@ pub fn transactions_from_bytes(bytes: &[u8]) -> Result<Transactions> {
         revenue: read_decimals(&mut r)?,
         category_keys: r.strs()?,
         category: read_opt_keys(&mut r)?,
-        order_keys: r.strs()?,
+        order_keys: r.strs()?.iter().collect(),
         order: read_opt_keys(&mut r)?,
     };
     r.finish()?;

@@ -55,7 +55,7 @@ fn history(n: usize, p: f64, pull: f64, seed: u64) -> Transactions {
         revenue: Vec::new(),
         category_keys: Vec::new(),
         category: None,
-        order_keys: Vec::new(),
+        order_keys: Default::default(),
         order: None,
     };
     for i in 0..n {

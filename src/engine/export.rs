@@ -156,7 +156,7 @@ fn push_transactions(
             } else {
                 o.push(Some(tx.order_keys.len() as u32));
                 tx.order_keys
-                    .push(format!("{}-{}-{}", partner_id, l.month, l.order));
+                    .push(&format!("{}-{}-{}", partner_id, l.month, l.order));
             }
         }
     }
@@ -166,12 +166,12 @@ fn push_transactions(
 fn number_orders(tx: &mut Transactions) {
     if let Some(o) = tx.order.as_mut() {
         let mut map = std::collections::HashMap::new();
-        let mut keys = Vec::new();
+        let mut keys = crate::data::Keys::new();
         for v in o.iter_mut() {
             if let Some(k) = v {
-                let name = tx.order_keys[*k as usize].clone();
+                let name = tx.order_keys[*k as usize].to_owned();
                 let next = keys.len() as u32;
-                let id = *map.entry(name.clone()).or_insert_with(|| {
+                let id = *map.entry(name).or_insert_with_key(|name| {
                     keys.push(name);
                     next
                 });

@@ -10,9 +10,15 @@ use crate::error::{Error, Result};
 use crate::population::Population;
 use crate::programme::Compiled;
 use crate::rules::{slot, Prepared};
+use crate::settlement::{CategoryLookup, OrderKey};
+use crate::tables::intern::IdHasher;
 use chrono::NaiveDate;
+use rayon::prelude::*;
 use rust_decimal::prelude::*;
 use std::collections::HashMap;
+
+/// Order maps hashed as the table's ids are.
+type IdHash = std::hash::BuildHasherDefault<IdHasher>;
 
 /// Refuse a forecast date outside the programme.
 pub(super) fn check_as_of(calendar: &Calendar, as_of: NaiveDate) -> Result<()> {
@@ -184,7 +190,9 @@ pub(super) struct ActualsToDate {
 
 /// Measure each partner's actuals with the settlement's measure code (all rows to date, and
 /// the rows of the forecast date's month), and sum the gross revenue (positive lines) per
-/// complete month.
+/// complete month. Blocks of partners are measured on the current rayon pool and assembled in
+/// partner order; each partner's sums run over its rows in the same order whatever the
+/// threads and blocks, so the result is bit-identical for any thread count.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn measure_actuals(
     programme: &Compiled,
@@ -196,138 +204,269 @@ pub(super) fn measure_actuals(
     months: MonthsObserved,
 ) -> ActualsToDate {
     let partners = population.len();
-    let measure_len = prepared.measure_len();
-    let components = prepared.components.len();
-    let periods = prepared.periods;
     let calendar = &programme.calendar;
     let month_of: Vec<usize> = actuals
         .date
-        .iter()
+        .par_iter()
         .map(|d| {
             calendar
                 .month_of(*d)
                 .expect("resolved dates are in the programme") as usize
         })
         .collect();
-    let complete = months.complete;
-    let mut measures = vec![0.0; partners * measure_len];
-    let mut volume_to_date = vec![0.0; partners * components];
-    let mut volume_month = vec![0.0; partners * components];
-    let mut gross = vec![0.0; partners * complete];
-    let mut partial_bought = vec![false; partners];
-    let nc = actuals.category_keys.len();
-    let mut mix = MixEvidence {
-        categories: actuals.category_keys.clone(),
-        revenue: vec![0.0; partners * nc],
-        revenue_sq: vec![0.0; partners],
-        gross_revenue: vec![0.0; partners],
-        gross_units: vec![0.0; partners],
-        lines: vec![0; partners],
+    let ctx = Measuring {
+        programme,
+        prepared,
+        population,
+        actuals,
+        resolved,
+        rows_of,
+        months,
+        month_of: &month_of,
+        lookup: CategoryLookup::new(prepared, programme, actuals),
     };
-    let mut partner_measures = vec![Decimal::ZERO; measure_len];
-    // a partner's measures of `rows` (the components in `active`), with settlement's code
-    let mut orders = HashMap::new();
-    let mut measure = |rows: &[usize], active: &[bool], into: &mut [Decimal]| {
-        into.fill(Decimal::ZERO);
-        crate::settlement::fill_measures(
-            prepared,
-            programme,
-            actuals,
-            resolved,
-            rows,
-            active,
-            into,
-            &mut orders,
-        );
-    };
-    // the basis volume of every component over all periods of a partner's measures
-    let volume = |m: &[Decimal], c: usize| -> f64 {
-        let comp = &prepared.components[c];
-        (0..periods)
-            .map(|k| decimal_to_f64(m[comp.offset + k * comp.slots + slot::VOLUME]))
-            .sum()
-    };
-    for i in 0..partners {
-        let active: Vec<bool> = programme
-            .components
-            .iter()
-            .map(|c| {
-                c.scope
-                    .includes_partner(&population.partner_id[i], population.segment_name(i))
-            })
-            .collect();
-        let rows = &rows_of[i];
-        measure(rows, &active, &mut partner_measures);
-        for (j, v) in partner_measures.iter().enumerate() {
-            measures[i * measure_len + j] = decimal_to_f64(*v);
-        }
-        for c in 0..components {
-            volume_to_date[i * components + c] = volume(&partner_measures, c);
-        }
-        let month_rows: Vec<usize> = rows
-            .iter()
-            .copied()
-            .filter(|&r| month_of[r] == months.as_of_month)
-            .collect();
-        measure(&month_rows, &active, &mut partner_measures);
-        for c in 0..components {
-            volume_month[i * components + c] = volume(&partner_measures, c);
-        }
-        let gross_row = &mut gross[i * complete..(i + 1) * complete];
-        partial_bought[i] = tally_purchases(actuals, rows, &month_of, i, &mut mix, gross_row);
+    // partners measured together, a task each block: about four blocks a thread, 8 to 512
+    let per_block = (partners / (4 * rayon::current_num_threads())).clamp(8, 512);
+    let blocks: Vec<Block> = (0..partners.div_ceil(per_block))
+        .into_par_iter()
+        .map_init(
+            || Scratch {
+                measures: vec![Decimal::ZERO; prepared.measure_len()],
+                orders: HashMap::default(),
+                month_rows: Vec::new(),
+            },
+            |scratch, b| {
+                let first = b * per_block;
+                ctx.block(first..(first + per_block).min(partners), scratch)
+            },
+        )
+        .collect();
+    let mut all = Block::with_capacity(&ctx, partners);
+    for b in blocks {
+        all.append(b);
     }
     ActualsToDate {
         observed: Observed {
-            t_obs: complete,
+            t_obs: months.complete,
             partial: months.partial,
-            gross,
-            partial_bought,
-            measures,
-            mix,
+            gross: all.gross,
+            partial_bought: all.partial_bought,
+            measures: all.measures,
+            mix: MixEvidence {
+                categories: actuals.category_keys.clone(),
+                revenue: all.mix_revenue,
+                revenue_sq: all.revenue_sq,
+                gross_revenue: all.gross_revenue,
+                gross_units: all.gross_units,
+                lines: all.lines,
+            },
         },
-        volume_to_date,
-        volume_month,
+        volume_to_date: all.volume_to_date,
+        volume_month: all.volume_month,
     }
 }
 
-/// Adds partner `i`'s purchases (positive revenue lines among `rows`) to its category mix
-/// and to its gross revenue per complete month (`gross_row`, one entry per complete month;
-/// `month_of` gives each row's programme month); returns whether it bought in the month of
-/// the forecast date (after the complete months).
+/// What measuring a block of partners reads.
+struct Measuring<'a> {
+    programme: &'a Compiled,
+    prepared: &'a Prepared<Decimal>,
+    population: &'a Population,
+    actuals: &'a Transactions,
+    resolved: &'a Resolved,
+    rows_of: &'a [Vec<usize>],
+    months: MonthsObserved,
+    /// Each row's programme month.
+    month_of: &'a [usize],
+    /// The components' category scopes over the actuals' categories, looked up once.
+    lookup: CategoryLookup,
+}
+
+/// A thread's working memory while it measures partners.
+struct Scratch {
+    /// A partner's measures (`measure_len` entries).
+    measures: Vec<Decimal>,
+    /// A partner's orders (a logistics component), hashed as the table's ids are.
+    orders: HashMap<OrderKey, (NaiveDate, Decimal, Decimal), IdHash>,
+    /// A partner's rows in the month of the forecast date.
+    month_rows: Vec<usize>,
+}
+
+/// The measured actuals of consecutive partners, laid out as [`ActualsToDate`]'s columns.
+struct Block {
+    measures: Vec<f64>,
+    volume_to_date: Vec<f64>,
+    volume_month: Vec<f64>,
+    gross: Vec<f64>,
+    partial_bought: Vec<bool>,
+    mix_revenue: Vec<f64>,
+    revenue_sq: Vec<f64>,
+    gross_revenue: Vec<f64>,
+    gross_units: Vec<f64>,
+    lines: Vec<u32>,
+}
+
+impl Block {
+    /// An empty block with room for `n` partners.
+    fn with_capacity(ctx: &Measuring<'_>, n: usize) -> Block {
+        let components = ctx.prepared.components.len();
+        Block {
+            measures: Vec::with_capacity(n * ctx.prepared.measure_len()),
+            volume_to_date: Vec::with_capacity(n * components),
+            volume_month: Vec::with_capacity(n * components),
+            gross: Vec::with_capacity(n * ctx.months.complete),
+            partial_bought: Vec::with_capacity(n),
+            mix_revenue: Vec::with_capacity(n * ctx.actuals.category_keys.len()),
+            revenue_sq: Vec::with_capacity(n),
+            gross_revenue: Vec::with_capacity(n),
+            gross_units: Vec::with_capacity(n),
+            lines: Vec::with_capacity(n),
+        }
+    }
+
+    /// `other`'s partners after this block's.
+    fn append(&mut self, mut other: Block) {
+        self.measures.append(&mut other.measures);
+        self.volume_to_date.append(&mut other.volume_to_date);
+        self.volume_month.append(&mut other.volume_month);
+        self.gross.append(&mut other.gross);
+        self.partial_bought.append(&mut other.partial_bought);
+        self.mix_revenue.append(&mut other.mix_revenue);
+        self.revenue_sq.append(&mut other.revenue_sq);
+        self.gross_revenue.append(&mut other.gross_revenue);
+        self.gross_units.append(&mut other.gross_units);
+        self.lines.append(&mut other.lines);
+    }
+}
+
+impl Measuring<'_> {
+    /// Measure the partners `range`, in order.
+    fn block(&self, range: std::ops::Range<usize>, scratch: &mut Scratch) -> Block {
+        let (programme, prepared, population) = (self.programme, self.prepared, self.population);
+        let components = prepared.components.len();
+        let complete = self.months.complete;
+        let nc = self.actuals.category_keys.len();
+        let mut out = Block::with_capacity(self, range.len());
+        let mut active = vec![false; components];
+        for i in range {
+            for (a, c) in active.iter_mut().zip(&programme.components) {
+                *a = c
+                    .scope
+                    .includes_partner(&population.partner_id[i], population.segment_name(i));
+            }
+            let rows = &self.rows_of[i];
+            self.measure(rows, &active, scratch);
+            out.measures
+                .extend(scratch.measures.iter().map(|v| decimal_to_f64(*v)));
+            out.volume_to_date
+                .extend((0..components).map(|c| self.volume(&scratch.measures, c)));
+            let mut month_rows = std::mem::take(&mut scratch.month_rows);
+            month_rows.clear();
+            month_rows.extend(
+                rows.iter()
+                    .copied()
+                    .filter(|&r| self.month_of[r] == self.months.as_of_month),
+            );
+            self.measure(&month_rows, &active, scratch);
+            scratch.month_rows = month_rows;
+            out.volume_month
+                .extend((0..components).map(|c| self.volume(&scratch.measures, c)));
+            let tally = tally_purchases(self.actuals, rows, self.month_of, complete, nc);
+            out.gross.extend_from_slice(&tally.gross);
+            out.partial_bought.push(tally.partial_bought);
+            out.mix_revenue.extend_from_slice(&tally.revenue);
+            out.revenue_sq.push(tally.revenue_sq);
+            out.gross_revenue.push(tally.gross_revenue);
+            out.gross_units.push(tally.gross_units);
+            out.lines.push(tally.lines);
+        }
+        out
+    }
+
+    /// A partner's measures of `rows` (the components in `active`) into `scratch.measures`,
+    /// with the settlement's code.
+    fn measure(&self, rows: &[usize], active: &[bool], scratch: &mut Scratch) {
+        scratch.measures.fill(Decimal::ZERO);
+        crate::settlement::fill_measures_with(
+            self.prepared,
+            self.programme,
+            self.actuals,
+            self.resolved,
+            rows,
+            active,
+            &mut scratch.measures,
+            &mut scratch.orders,
+            Some(&self.lookup),
+        );
+    }
+
+    /// The basis volume of component `c` over all periods of a partner's measures `m`.
+    fn volume(&self, m: &[Decimal], c: usize) -> f64 {
+        let comp = &self.prepared.components[c];
+        (0..self.prepared.periods)
+            .map(|k| decimal_to_f64(m[comp.offset + k * comp.slots + slot::VOLUME]))
+            .sum()
+    }
+}
+
+/// A partner's purchases (its positive revenue lines): category mix and gross revenue per
+/// complete month.
+struct Tally {
+    /// Gross revenue per complete month.
+    gross: Vec<f64>,
+    /// Whether it bought in the month of the forecast date (after the complete months).
+    partial_bought: bool,
+    /// Revenue per category.
+    revenue: Vec<f64>,
+    /// Σ r² over its categorised lines.
+    revenue_sq: f64,
+    /// Revenue and units of its lines with a positive quantity.
+    gross_revenue: f64,
+    gross_units: f64,
+    /// Positive lines.
+    lines: u32,
+}
+
+/// Tally a partner's purchases among `rows` (`month_of` gives each row's programme month;
+/// `complete` months observed, `nc` categories), in row order.
 fn tally_purchases(
     actuals: &Transactions,
     rows: &[usize],
     month_of: &[usize],
-    i: usize,
-    mix: &mut MixEvidence,
-    gross_row: &mut [f64],
-) -> bool {
-    let complete = gross_row.len();
-    let nc = mix.categories.len();
-    let mut partial_bought = false;
+    complete: usize,
+    nc: usize,
+) -> Tally {
+    let mut t = Tally {
+        gross: vec![0.0; complete],
+        partial_bought: false,
+        revenue: vec![0.0; nc],
+        revenue_sq: 0.0,
+        gross_revenue: 0.0,
+        gross_units: 0.0,
+        lines: 0,
+    };
     for &r in rows {
         let m = month_of[r];
         let revenue = actuals.revenue[r];
         if revenue > Decimal::ZERO {
             let rv = decimal_to_f64(revenue);
-            mix.lines[i] += 1;
+            t.lines += 1;
             let q = decimal_to_f64(actuals.quantity[r]);
             if q > 0.0 {
-                mix.gross_revenue[i] += rv;
-                mix.gross_units[i] += q;
+                t.gross_revenue += rv;
+                t.gross_units += q;
             }
             if let Some(k) = actuals.category.as_ref().and_then(|c| c[r]) {
-                mix.revenue[i * nc + k as usize] += rv;
-                mix.revenue_sq[i] += rv * rv;
+                t.revenue[k as usize] += rv;
+                t.revenue_sq += rv * rv;
             }
             if m < complete {
-                gross_row[m] += decimal_to_f64(revenue);
+                t.gross[m] += decimal_to_f64(revenue);
             } else {
-                partial_bought = true;
+                t.partial_bought = true;
             }
         }
     }
-    partial_bought
+    t
 }
 
 /// A Decimal as f64 (NaN if it has no f64 value).

@@ -91,23 +91,9 @@ fn bundle_position(rule: &PreparedRule<Decimal>, category: Option<&str>) -> Opti
     }
 }
 
-/// Measure a partner's rows into the kernel's flat measures (per component, period, slot).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn fill_measures<S: BuildHasher>(
-    prep: &Prepared<Decimal>,
-    p: &Compiled,
-    tx: &Transactions,
-    res: &Resolved,
-    rows: &[usize],
-    active: &[bool],
-    m: &mut [Decimal],
-    orders: &mut HashMap<OrderKey, (NaiveDate, Decimal, Decimal), S>,
-) {
-    fill_measures_with(prep, p, tx, res, rows, active, m, orders, None);
-}
-
-/// [`fill_measures`] with the table's [`CategoryLookup`] built once by the caller (`None`:
-/// each row's category looked up in the component's scope).
+/// Measure a partner's rows into the kernel's flat measures (per component, period, slot),
+/// with the table's [`CategoryLookup`] built once by the caller (`None`: each row's category
+/// looked up in the component's scope).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn fill_measures_with<S: BuildHasher>(
     prep: &Prepared<Decimal>,

@@ -29,7 +29,7 @@ mod result;
 mod settle;
 mod text;
 
-pub(crate) use measure::fill_measures;
+pub(crate) use measure::{fill_measures_with, CategoryLookup, OrderKey};
 pub use arrow::MoneyAs;
 pub use breakdown::{ComponentTotal, SegmentTotal};
 pub use result::{Line, PartnerTotal, Settlement, Standing, Totals, LINE_COLUMNS};

@@ -174,8 +174,8 @@ impl TxBuilder {
     /// The table.
     pub(crate) fn finish(self) -> Transactions {
         let mut x = self.x;
-        x.partner_keys = self.partners.keys;
-        x.category_keys = self.categories.keys;
+        x.partner_keys = self.partners.keys.to_vec();
+        x.category_keys = self.categories.keys.to_vec();
         x.order_keys = self.orders.keys;
         x
     }

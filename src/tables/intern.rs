@@ -1,7 +1,7 @@
 //! Interning of id columns (partner ids, categories, order ids): each distinct text is kept
 //! once, in order of first appearance, and every row holds its index. The map holds a 64-bit
-//! hash and the index only (the text lives once, in the key list), so millions of distinct
-//! order ids cost one `String` each, not two.
+//! hash and the index only, and the texts live end to end in one buffer ([`Keys`]), so
+//! millions of distinct order ids cost a few bytes each and no allocation of their own.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -39,6 +39,93 @@ fn hash(s: &str) -> u64 {
     h.finish()
 }
 
+/// A list of texts held end to end in one buffer (an id column's distinct values): `keys[i]`
+/// is the `i`-th text.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Keys {
+    /// The texts, one after another.
+    text: String,
+    /// Where each text ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl Keys {
+    /// An empty list.
+    pub fn new() -> Keys {
+        Keys::default()
+    }
+
+    /// How many texts.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The `i`-th text (`None` past the end).
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some(&self.text[start..end])
+    }
+
+    /// Add `s` at the end.
+    pub fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.ends.push(self.text.len());
+    }
+
+    /// The texts in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| &self[i])
+    }
+
+    /// The texts as owned strings.
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter().map(str::to_owned).collect()
+    }
+}
+
+impl std::ops::Index<usize> for Keys {
+    type Output = str;
+
+    fn index(&self, i: usize) -> &str {
+        match self.get(i) {
+            Some(s) => s,
+            None => panic!("key {i} of {}", self.len()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Keys {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Keys {
+        let mut k = Keys::new();
+        iter.into_iter().for_each(|s| k.push(s.as_ref()));
+        k
+    }
+}
+
+impl<S: AsRef<str>> PartialEq<[S]> for Keys {
+    fn eq(&self, other: &[S]) -> bool {
+        self.len() == other.len() && self.iter().zip(other).all(|(a, b)| a == b.as_ref())
+    }
+}
+
+impl<S: AsRef<str>, const N: usize> PartialEq<[S; N]> for Keys {
+    fn eq(&self, other: &[S; N]) -> bool {
+        *self == other[..]
+    }
+}
+
 /// Distinct texts in order of first appearance and the index of each.
 #[derive(Default)]
 pub(crate) struct Interner {
@@ -47,7 +134,7 @@ pub(crate) struct Interner {
     /// Further texts sharing a hash with an earlier one (practically never used).
     more: HashMap<String, u32>,
     /// The distinct texts; index = position.
-    pub(crate) keys: Vec<String>,
+    pub(crate) keys: Keys,
     /// The index of the text interned last (the lines of an order, or of a partner, often
     /// come one after another: one comparison instead of a hash and a lookup).
     last: Option<u32>,
@@ -57,7 +144,7 @@ impl Interner {
     /// The index of `s`, added if new.
     pub(crate) fn intern(&mut self, s: &str) -> u32 {
         if let Some(k) = self.last {
-            if self.keys[k as usize] == s {
+            if &self.keys[k as usize] == s {
                 return k;
             }
         }
@@ -73,17 +160,17 @@ impl Interner {
             None => {
                 let k = self.keys.len() as u32;
                 self.first.insert(h, k);
-                self.keys.push(s.to_owned());
+                self.keys.push(s);
                 k
             }
-            Some(&k) if self.keys[k as usize] == s => k,
+            Some(&k) if &self.keys[k as usize] == s => k,
             Some(_) => {
                 if let Some(&k) = self.more.get(s) {
                     return k;
                 }
                 let k = self.keys.len() as u32;
                 self.more.insert(s.to_owned(), k);
-                self.keys.push(s.to_owned());
+                self.keys.push(s);
                 k
             }
         }
@@ -105,15 +192,24 @@ mod tests {
     #[test]
     fn a_hash_collision_keeps_texts_apart() {
         let mut i = Interner::default();
-        i.intern("x");
-        // force a collision: another text under the same hash
-        let h = hash("x");
-        i.first.insert(h, 0);
-        i.keys[0] = "y".to_owned();
+        i.intern("y");
+        // force a collision: "x"'s hash taken by another text
+        i.first.insert(hash("x"), 0);
         assert_eq!(i.intern("x"), 1);
         assert_eq!(i.intern("x"), 1);
         // "y" is held under x's hash only in this forged map; both texts are kept, each once
         assert_eq!(i.keys, ["y", "x"]);
         assert_eq!(i.more.len(), 1);
+    }
+
+    #[test]
+    fn keys_hold_texts_end_to_end() {
+        let k: Keys = ["SO-1", "", "é-2", "SO-1"].iter().collect();
+        assert_eq!(k.len(), 4);
+        assert_eq!((&k[0], &k[1], &k[2], &k[3]), ("SO-1", "", "é-2", "SO-1"));
+        assert_eq!(k.get(4), None);
+        assert_eq!(k.to_vec(), ["SO-1", "", "é-2", "SO-1"]);
+        assert_eq!(format!("{k:?}"), r#"["SO-1", "", "é-2", "SO-1"]"#);
+        assert!(Keys::new().is_empty());
     }
 }
