@@ -453,6 +453,8 @@ impl<'p> Setup<'p> {
                 baseline: Baseline {
                     revenue: if known { Some(rev) } else { None },
                     units,
+                    revenue_months: pop.baseline_revenue_months[i],
+                    units_months: Self::units_months(pop, i, known, price),
                 },
                 uplift: 1.0,
             });
@@ -465,6 +467,16 @@ impl<'p> Setup<'p> {
         }
 
         Ok((partners, active))
+    }
+
+    /// Partner `i`'s monthly units baselines: the table's, else (like its annual units) its
+    /// monthly revenue baselines at its unit price when it has a baseline but no units.
+    fn units_months(pop: &Population, i: usize, known: bool, price: Option<f64>) -> Option<[f64; 12]> {
+        match (pop.baseline_units_months[i], pop.baseline_units[i], pop.baseline_revenue_months[i], price) {
+            (Some(m), _, _, _) => Some(m),
+            (None, None, Some(r), Some(pr)) if known => Some(r.map(|x| x / pr)),
+            _ => None,
+        }
     }
 
     /// New partners (no baseline) are simulated at their segment's median baseline revenue.
