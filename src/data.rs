@@ -46,10 +46,11 @@ pub struct Partners {
     pub baseline_revenue: Vec<Option<Decimal>>,
     /// Annual prior-year units, where known.
     pub baseline_units: Vec<Option<Decimal>>,
-    /// Prior-year revenue per programme month, where given (see [`crate::monthly_baselines`]).
-    pub baseline_revenue_months: Vec<Option<[Decimal; 12]>>,
+    /// Prior-year revenue per programme month, where given (see [`crate::monthly_baselines`];
+    /// boxed: a pointer for a partner without them).
+    pub baseline_revenue_months: Vec<Option<Box<[Decimal; 12]>>>,
     /// Prior-year units per programme month, where given.
-    pub baseline_units_months: Vec<Option<[Decimal; 12]>>,
+    pub baseline_units_months: Vec<Option<Box<[Decimal; 12]>>>,
     index: HashMap<String, usize>,
 }
 
@@ -417,8 +418,8 @@ impl Partners {
         revenue: Option<[Decimal; 12]>,
         units: Option<[Decimal; 12]>,
     ) {
-        self.baseline_revenue_months[i] = revenue;
-        self.baseline_units_months[i] = units;
+        self.baseline_revenue_months[i] = revenue.map(Box::new);
+        self.baseline_units_months[i] = units.map(Box::new);
     }
 
     /// Partner `i`'s baselines as the rules take them.
@@ -426,8 +427,8 @@ impl Partners {
         crate::rules::Baseline {
             revenue: self.baseline_revenue[i],
             units: self.baseline_units[i],
-            revenue_months: self.baseline_revenue_months[i],
-            units_months: self.baseline_units_months[i],
+            revenue_months: self.baseline_revenue_months[i].clone(),
+            units_months: self.baseline_units_months[i].clone(),
         }
     }
 

@@ -73,10 +73,11 @@ pub struct Population {
     pub baseline_revenue: Vec<Option<f64>>,
     /// Prior-year annual units of each partner, if given.
     pub baseline_units: Vec<Option<f64>>,
-    /// Prior-year revenue per programme month of each partner, if given.
-    pub baseline_revenue_months: Vec<Option<[f64; 12]>>,
+    /// Prior-year revenue per programme month of each partner, if given (boxed: a pointer
+    /// for a partner without them).
+    pub baseline_revenue_months: Vec<Option<Box<[f64; 12]>>>,
     /// Prior-year units per programme month of each partner, if given.
-    pub baseline_units_months: Vec<Option<[f64; 12]>>,
+    pub baseline_units_months: Vec<Option<Box<[f64; 12]>>>,
     /// Revenue per unit of each partner, if given.
     pub unit_price: Vec<Option<f64>>,
     /// Gross-margin rate of each partner, if given.
@@ -391,8 +392,8 @@ impl Population {
         self.segment.push(seg);
         self.baseline_revenue.push(r.baseline_revenue);
         self.baseline_units.push(r.baseline_units);
-        self.baseline_revenue_months.push(r.baseline_revenue_months);
-        self.baseline_units_months.push(r.baseline_units_months);
+        self.baseline_revenue_months.push(r.baseline_revenue_months.map(Box::new));
+        self.baseline_units_months.push(r.baseline_units_months.map(Box::new));
         self.unit_price.push(r.unit_price);
         self.margin_rate.push(r.margin_rate);
     }

@@ -246,13 +246,13 @@ pub fn population_to_bytes(p: &Population) -> Vec<u8> {
 }
 
 /// Monthly baselines: a 0/1 flag per partner, then the twelve months of the flagged ones.
-fn months_to(w: &mut Writer, v: &[Option<[f64; 12]>]) {
+fn months_to(w: &mut Writer, v: &[Option<Box<[f64; 12]>>]) {
     w.u8s(&v.iter().map(|m| m.is_some() as u8).collect::<Vec<_>>());
-    w.f64s(&v.iter().flatten().flatten().copied().collect::<Vec<_>>());
+    w.f64s(&v.iter().flatten().flat_map(|m| m.iter()).copied().collect::<Vec<_>>());
 }
 
 /// The monthly baselines [`months_to`] wrote.
-fn months_from(r: &mut Reader<'_>, what: &str) -> Result<Vec<Option<[f64; 12]>>> {
+fn months_from(r: &mut Reader<'_>, what: &str) -> Result<Vec<Option<Box<[f64; 12]>>>> {
     let flags = r.u8s()?;
     let values = r.f64s()?;
     if values.len() != 12 * flags.iter().filter(|&&f| f == 1).count() || flags.iter().any(|&f| f > 1) {
@@ -261,7 +261,9 @@ fn months_from(r: &mut Reader<'_>, what: &str) -> Result<Vec<Option<[f64; 12]>>>
     let mut months = values.chunks_exact(12);
     Ok(flags
         .iter()
-        .map(|&f| (f == 1).then(|| months.next().expect("counted").try_into().expect("12 values")))
+        .map(|&f| {
+            (f == 1).then(|| Box::new(months.next().expect("counted").try_into().expect("12 values")))
+        })
         .collect())
 }
 

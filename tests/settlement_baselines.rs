@@ -118,7 +118,7 @@ fn payable(s: &Settlement, partner: &str, component: &str) -> Vec<Decimal> {
 fn a_seasonal_partner_is_measured_against_the_same_quarter_of_last_year() {
     let p = Partners::from_csv_str(&partners_csv(), "partners.csv").unwrap();
     assert_eq!(p.baseline_revenue[0], Some(d("240000.00")));
-    assert_eq!(p.baseline_revenue_months[0].unwrap()[4], d("50000"));
+    assert_eq!(p.baseline_revenue_months[0].as_ref().unwrap()[4], d("50000"));
     assert_eq!(p.baseline_revenue_months[1], None);
     let s = settled(&p);
     // S by quarter: Q1 44,000 / 40,000 = +10% → 2% of 44,000 = 880; Q2 130,000 / 120,000 =
@@ -245,8 +245,8 @@ fn the_population_reads_the_months_as_settlement_does() {
     let csv = partners_csv().replacen("partner_id,", "partner_id,segment,", 1).replace("\nS,", "\nS,s,").replace("\nA,", "\nA,s,");
     let pop = Population::from_csv_str(&csv, "partners.csv").unwrap();
     assert_eq!(pop.baseline_revenue, [Some(240000.0), Some(240000.0)]);
-    assert_eq!(pop.baseline_revenue_months[0].unwrap()[3], 40000.0);
-    assert_eq!(pop.baseline_units_months[0].unwrap()[5], 300.0);
+    assert_eq!(pop.baseline_revenue_months[0].as_ref().unwrap()[3], 40000.0);
+    assert_eq!(pop.baseline_units_months[0].as_ref().unwrap()[5], 300.0);
     assert_eq!(pop.baseline_revenue_months[1], None);
     // months alone: their sum is the annual baseline the simulation's level comes from
     let alone = "partner_id,segment".to_owned()

@@ -21,7 +21,7 @@ impl Setup<'_> {
         if stretch.is_none() && sink.is_none() {
             return self.run_partner_plain(i, w);
         }
-        let pc = self.partners[i];
+        let pc = &self.partners[i];
         if w.any_x {
             w.x.iter_mut().for_each(|v| *v = 0.0);
             w.any_x = false;

@@ -87,7 +87,7 @@ pub fn export_scenario(
     let mut payable = vec![0.0; n * component_count * period_count];
     let mut sink: LineSink = Vec::new();
     for i in 0..n {
-        let pc = setup.partners[i];
+        let pc = &setup.partners[i];
         let at = partners
             .push(
                 &population.partner_id[i],
@@ -98,8 +98,8 @@ pub fn export_scenario(
             .map_err(|m| Error::data(&population.table, Some(i + 1), Some("partner_id"), m))?;
         partners.set_months(
             at,
-            pc.baseline.revenue_months.map(|m| m.map(dec)),
-            pc.baseline.units_months.map(|m| m.map(dec)),
+            pc.baseline.revenue_months.as_ref().map(|m| m.map(dec)),
+            pc.baseline.units_months.as_ref().map(|m| m.map(dec)),
         );
         setup.demand(rng::scenario_key(seed, scenario), i, &mut w);
         for m in 0..setup.months {

@@ -52,8 +52,8 @@ pub(super) fn settlement_partners(
     partners.table = population.table.clone();
     // monthly baselines too: the closed periods are settled against the same per-period
     // baselines as the engine forecasts the open ones with
-    let months = |m: Option<[f64; 12]>| {
-        m.and_then(|m| {
+    let months = |m: &Option<Box<[f64; 12]>>| {
+        m.as_ref().and_then(|m| {
             let d = m.map(Decimal::from_f64);
             d.iter().all(Option::is_some).then(|| d.map(|x| x.expect("checked")))
         })
@@ -69,8 +69,8 @@ pub(super) fn settlement_partners(
             .map_err(|m| Error::data(&population.table, Some(i + 1), Some("partner_id"), m))?;
         partners.set_months(
             at,
-            months(population.baseline_revenue_months[i]),
-            months(population.baseline_units_months[i]),
+            months(&population.baseline_revenue_months[i]),
+            months(&population.baseline_units_months[i]),
         );
     }
     partners.check_segments(programme)?;

@@ -94,11 +94,11 @@ pub(super) fn watch_list(
                 Measure::Period => Span::period(watch_period as u32),
                 Measure::Cumulative => Span::to_date(periods as u32 - 1),
             };
-            let now = prep.evaluate(c, &window, span, &baseline);
+            let now = prep.evaluate(c, &window, span, baseline);
             if !now.applicable {
                 continue;
             }
-            let next = prep.next_tier(c, &window, span, &baseline);
+            let next = prep.next_tier(c, &window, span, baseline);
             let probs: Vec<f64> = (0..ladder.tiers)
                 .map(|t| accumulated.tier_reached(i, ladder, t) as f64 / scenarios)
                 .collect();

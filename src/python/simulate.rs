@@ -86,7 +86,7 @@ impl PyPopulation {
                 for j in 0..12 {
                     cols.push((
                         crate::monthly_baselines::column_name(name, j + 1),
-                        months.iter().map(|m| m.map(|m| m[j])).collect(),
+                        months.iter().map(|m| m.as_ref().map(|m| m[j])).collect(),
                     ));
                 }
             }

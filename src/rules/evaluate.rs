@@ -117,8 +117,8 @@ impl<A: Amount> Prepared<A> {
     /// window's months / 12. `None` without a baseline in that basis.
     pub fn window_baseline(&self, baseline: &Baseline<A>, basis: Basis, span: Span) -> Option<A> {
         let (annual, months) = match basis {
-            Basis::Revenue => (baseline.revenue, &baseline.revenue_months),
-            Basis::Units => (baseline.units, &baseline.units_months),
+            Basis::Revenue => (baseline.revenue, baseline.revenue_months.as_deref()),
+            Basis::Units => (baseline.units, baseline.units_months.as_deref()),
         };
         let first = self.months_per_period * span.first;
         let n = self.months_per_period * span.periods;

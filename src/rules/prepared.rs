@@ -136,17 +136,18 @@ pub struct PreparedComponent<A> {
 /// and optionally per programme month (month 1 = the programme's first month; a programme
 /// longer than 12 months repeats them). A window's baseline is the sum of its months when
 /// the monthly baselines are given, else the annual baseline prorated (see
-/// [`Prepared::window_baseline`]).
-#[derive(Debug, Clone, Copy, Default)]
+/// [`Prepared::window_baseline`]). The months are boxed: a partner without them costs a
+/// pointer each, not twelve numbers.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Baseline<A> {
     /// Annual baseline revenue (the sum of the months when they are given).
     pub revenue: Option<A>,
     /// Annual baseline units (the sum of the months when they are given).
     pub units: Option<A>,
     /// Prior-year revenue in each programme month, if given.
-    pub revenue_months: Option<[A; 12]>,
+    pub revenue_months: Option<Box<[A; 12]>>,
     /// Prior-year units in each programme month, if given.
-    pub units_months: Option<[A; 12]>,
+    pub units_months: Option<Box<[A; 12]>>,
 }
 
 impl<A> Baseline<A> {
