@@ -162,7 +162,7 @@ class Calibration:
         rows = cal.set_index(cal["partner_id"].astype(str))[months].reindex(out["partner_id"].astype(str))
         known = rows.notna().all(axis=1).to_numpy()
         if "baseline_revenue" in out.columns:
-            annual = out["baseline_revenue"].to_numpy(dtype=float, na_value=np.nan)
+            annual = out["baseline_revenue"].to_numpy(dtype=float, na_value=np.nan, copy=True)
             sums = rows.to_numpy(dtype=float).sum(axis=1)
             differ = known & ~np.isnan(annual) & (np.abs(annual - sums) > 0.01)
             if differ.any():

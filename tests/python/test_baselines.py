@@ -127,11 +127,19 @@ def test_forecast_settles_the_closed_quarters_and_simulates_the_open_ones_agains
     with pytest.warns(UserWarning, match="random"):
         f = rs.forecast(programme, _partners(), rs.Model.from_dict({}), actuals, as_of="2027-06-30",
                         scenarios=2, progress=False)
-    # closed (settled, as in the settlement test): S 880 + 2,600 and 10 + 50; A 5,200 and 275.
-    # open, at the baseline level (60,000 and 450 units a quarter): S +50% over 40,000 in Q3
-    # and Q4 (2,400 each) and 150 units above 300 (75 each); A flat (nothing)
-    want = 880 + 2600 + 2 * 2400 + 10 + 50 + 2 * 75 + 5200 + 275
-    assert f.payout.tolist() == pytest.approx([want] * 2, abs=0.05)
+    # closed (settled, as in the settlement test): S 880 + 2,600 and 10 + 50; A 5,200 and 275
+    j = f.journal(include_zero=True).set_index(["partner_id", "component"])["required"]
+    assert j.to_dict() == {("A", "growth_q"): 5200.0, ("A", "units_above"): 275.0,
+                           ("S", "growth_q"): 3480.0, ("S", "units_above"): 60.0}
+    # open, at the baseline level of 60,000 a quarter: S +50% over its 40,000 in Q3 and Q4
+    # (4% = 2,400 each), A flat against 60,000 (nothing)
+    assert f.by_component().loc["growth_q", "mean"] == pytest.approx(880 + 2600 + 2 * 2400 + 5200, abs=0.005)
+    # units: S's open quarters are measured against 300 (Q3, Q4), A's against 450, so S's
+    # open part pays 2 × 75 more than A's on the same simulated units
+    units = f.by_partner()["mean"]
+    s_units = units["S"] - (880 + 2600 + 2 * 2400)
+    a_units = units["A"] - 5200
+    assert s_units - 60 == pytest.approx(a_units - 275 + 2 * 75, abs=0.005)
     assert len(f.watch_list()) >= 0
 
 
