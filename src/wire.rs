@@ -16,8 +16,8 @@ use crate::population::Population;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
-/// Tag of a population byte string.
-const POPULATION_TAG: &[u8; 8] = b"RSPOP\x00\x00\x01";
+/// Tag of a population byte string (version 2: with the monthly baselines).
+const POPULATION_TAG: &[u8; 8] = b"RSPOP\x00\x00\x02";
 
 /// Appends values to a byte string.
 #[derive(Debug, Default)]

@@ -310,3 +310,36 @@ fn parquet_and_arrow_read_the_months_like_csv() {
     assert!(e.contains("partners.parquet, row 1, column 'baseline_revenue'") && e.contains("sum to 240000"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_programme_longer_than_a_year_repeats_the_months() {
+    // monthly periods over two years: month 14 (2028-02) is measured against m02
+    let text = r#"
+name = "Two years"
+currency = "EUR"
+start = 2027-01-01
+period = "month"
+periods = 24
+
+[[components]]
+id = "growth_m"
+kind = "growth"
+tiers = [{ from = 40, percent = 1 }]
+"#;
+    let p = Programme::from_str(text, Format::Toml, None).unwrap().compile().unwrap();
+    let partners = Partners::from_csv_str(&partners_csv(), "partners.csv").unwrap();
+    let tx = "partner_id,date,quantity,revenue\nS,2027-05-10,1,60000\nS,2028-01-10,1,13000\nS,2028-02-10,1,15000\n";
+    let s = settle(&p, &partners, &Transactions::from_csv_str(tx, "t").unwrap()).unwrap();
+    let paid: Vec<(u32, Decimal)> = s
+        .lines()
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.partner_id == "S" && l.payable > Decimal::ZERO)
+        .map(|l| (l.period, l.payable))
+        .collect();
+    // May 60,000 / 50,000 = +20%, January 13,000 / 10,000 = +30%: below +40%; February
+    // 15,000 / 10,000 = +50%: 1% = 150 (against 240,000 / 12 = 20,000 it would be −25%)
+    assert_eq!(paid, [(14, d("150.00"))]);
+    let e = s.explain("S").unwrap();
+    assert!(e.contains("15,000.00 revenue against the prior-year month 02 baseline of 10,000.00 (growth 50%)"), "{e}");
+}
