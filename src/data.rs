@@ -47,6 +47,11 @@ pub struct Partners {
     pub baseline_revenue: Vec<Option<Decimal>>,
     /// Annual prior-year units, where known.
     pub baseline_units: Vec<Option<Decimal>>,
+    /// Prior-year revenue per programme month, where given (see [`crate::monthly_baselines`];
+    /// boxed: a pointer for a partner without them).
+    pub baseline_revenue_months: Vec<Option<Box<[Decimal; 12]>>>,
+    /// Prior-year units per programme month, where given.
+    pub baseline_units_months: Vec<Option<Box<[Decimal; 12]>>>,
     index: HashMap<String, usize>,
 }
 
@@ -322,30 +327,51 @@ impl Partners {
     }
 
     /// Read a partner table from a CSV reader. Columns: `partner_id` (required), `segment`,
-    /// `baseline_revenue`, `baseline_units` (optional); other columns are ignored.
+    /// `baseline_revenue`, `baseline_units` and their monthly columns `baseline_revenue_m01`
+    /// … `_m12`, `baseline_units_m01` … `_m12` (optional, see [`crate::monthly_baselines`]);
+    /// other columns are ignored.
     pub fn from_csv_reader<R: Read>(reader: R, table: &str) -> Result<Partners> {
+        use crate::monthly_baselines::{column_name, month_columns, reconcile};
         let mut t = Table::read(reader, table)?;
         let id_col = t.required("partner_id")?;
         let seg_col = t.optional("segment");
-        let rev_col = t.optional("baseline_revenue");
-        let units_col = t.optional("baseline_units");
+        let bases = ["baseline_revenue", "baseline_units"].map(|name| {
+            let months = month_columns(table, name, |c| t.optional(c));
+            (name, t.optional(name), months)
+        });
+        let mut cols = Vec::with_capacity(2);
+        for (name, annual, months) in bases {
+            cols.push((name, annual, months?));
+        }
         let mut p = Partners {
             table: table.to_owned(),
             ..Default::default()
         };
         while let Some(row) = t.next()? {
-            let baseline = |col: Option<usize>, name: &str| -> Result<Option<Decimal>> {
-                match col {
-                    Some(c) => t.number(row, name, t.get(c)),
-                    None => Ok(None),
-                }
-            };
-            let rev = baseline(rev_col, "baseline_revenue")?;
-            let units = baseline(units_col, "baseline_units")?;
+            let mut values = [(None, None), (None, None)];
+            for (b, &(name, annual, months)) in cols.iter().enumerate() {
+                let given = match annual {
+                    Some(c) => t.number(row, name, t.get(c))?,
+                    None => None,
+                };
+                values[b] = match months {
+                    Some(mc) => {
+                        let mut cells = [None; 12];
+                        for (j, &c) in mc.iter().enumerate() {
+                            cells[j] = t.number(row, &column_name(name, j + 1), t.get(c))?;
+                        }
+                        reconcile(table, row, name, given, cells)?
+                    }
+                    None => (given, None),
+                };
+            }
+            let [(rev, rev_m), (units, units_m)] = values;
             let id = t.get(id_col).trim();
             let segment = seg_col.map(|c| t.get(c)).unwrap_or("").trim();
-            p.push(id, segment, rev, units)
+            let i = p
+                .push(id, segment, rev, units)
                 .map_err(|m| t.err(row, "partner_id", m))?;
+            p.set_months(i, rev_m, units_m);
         }
         Ok(p)
     }
@@ -381,7 +407,31 @@ impl Partners {
         self.segments.push(segment.to_owned());
         self.baseline_revenue.push(baseline_revenue);
         self.baseline_units.push(baseline_units);
+        self.baseline_revenue_months.push(None);
+        self.baseline_units_months.push(None);
         Ok(n)
+    }
+
+    /// Set partner `i`'s monthly baselines (revenue, units), checked by the caller with
+    /// [`crate::monthly_baselines::reconcile`] against its annual baselines.
+    pub fn set_months(
+        &mut self,
+        i: usize,
+        revenue: Option<[Decimal; 12]>,
+        units: Option<[Decimal; 12]>,
+    ) {
+        self.baseline_revenue_months[i] = revenue.map(Box::new);
+        self.baseline_units_months[i] = units.map(Box::new);
+    }
+
+    /// Partner `i`'s baselines as the rules take them.
+    pub fn baseline(&self, i: usize) -> crate::rules::Baseline<Decimal> {
+        crate::rules::Baseline {
+            revenue: self.baseline_revenue[i],
+            units: self.baseline_units[i],
+            revenue_months: self.baseline_revenue_months[i].clone(),
+            units_months: self.baseline_units_months[i].clone(),
+        }
     }
 
     /// Number of partners.

@@ -60,6 +60,7 @@ pub mod error;
 pub mod forecast;
 pub mod limits;
 pub mod money;
+pub mod monthly_baselines;
 pub mod outcomes;
 pub mod population;
 pub mod programme;

@@ -14,6 +14,7 @@
 //! | `segment` | yes | segment name |
 //! | `baseline_revenue` | one of the two | prior-year annual revenue |
 //! | `baseline_units` | one of the two | prior-year annual units |
+//! | `baseline_revenue_m01` … `_m12`, `baseline_units_m01` … `_m12` | no | prior-year volume per programme month (all twelve or none; see [`crate::monthly_baselines`]): the rules' baselines |
 //! | `unit_price` | no | revenue per unit (else the model's default) |
 //! | `margin_rate` | no | gross margin as a fraction of revenue, 0..1 (else the model's default) |
 //! | `mix_<category>` | no | share of the partner's revenue in `<category>`; shares ≥ 0 summing to 1 (±1e-6) |
@@ -21,6 +22,11 @@
 //! Empty cells in optional columns mean "not given". A partner with neither baseline is a new
 //! partner: the engine simulates it at its segment's median baseline, while rules that need a
 //! baseline (growth, per unit above baseline) do not apply to it, as in settlement.
+//!
+//! Monthly baselines stand in for the annual column when it is absent (the annual baseline is
+//! their sum) and must agree with it when both are given. They set the baselines of the rules
+//! (a window's baseline is the sum of its months); the simulated demand level stays the annual
+//! baseline (docs/simulation.md).
 
 use crate::error::{Error, Result};
 use crate::rng::{self, Purpose};
@@ -39,6 +45,10 @@ pub struct PartnerRecord {
     pub baseline_revenue: Option<f64>,
     /// Prior-year annual units.
     pub baseline_units: Option<f64>,
+    /// Prior-year revenue per programme month (see [`crate::monthly_baselines`]).
+    pub baseline_revenue_months: Option<[f64; 12]>,
+    /// Prior-year units per programme month.
+    pub baseline_units_months: Option<[f64; 12]>,
     /// Revenue per unit.
     pub unit_price: Option<f64>,
     /// Gross-margin rate (fraction of revenue).
@@ -63,6 +73,11 @@ pub struct Population {
     pub baseline_revenue: Vec<Option<f64>>,
     /// Prior-year annual units of each partner, if given.
     pub baseline_units: Vec<Option<f64>>,
+    /// Prior-year revenue per programme month of each partner, if given (boxed: a pointer
+    /// for a partner without them).
+    pub baseline_revenue_months: Vec<Option<Box<[f64; 12]>>>,
+    /// Prior-year units per programme month of each partner, if given.
+    pub baseline_units_months: Vec<Option<Box<[f64; 12]>>>,
     /// Revenue per unit of each partner, if given.
     pub unit_price: Vec<Option<f64>>,
     /// Gross-margin rate of each partner, if given.
@@ -92,6 +107,52 @@ fn finite_non_negative(table: &str, row: usize, col: &str, v: f64) -> Result<f64
         ));
     }
     Ok(v)
+}
+
+/// A CSV cell as an exact number within the table limits ([`crate::money::check_bounds`], 6
+/// decimals); `None` when empty.
+fn exact_cell(table: &str, row: usize, col: &str, s: &str) -> Result<Option<rust_decimal::Decimal>> {
+    use std::str::FromStr;
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let bad = |m: String| Error::data(table, Some(row), Some(col), m);
+    let d = rust_decimal::Decimal::from_str(s)
+        .or_else(|_| rust_decimal::Decimal::from_scientific(s))
+        .map_err(|_| bad(format!("expected a number, found \"{s}\"")))?;
+    crate::money::check_bounds(d, Some(6)).map_err(bad)?;
+    Ok(Some(d))
+}
+
+/// One row's baseline in `annual` (read as `given`) with its monthly columns `months`
+/// (positions, if the table has them), reconciled exactly
+/// ([`crate::monthly_baselines::reconcile`]): the annual baseline (as given, else the sum of
+/// the months) and the months.
+fn months_of<'c>(
+    table: &str,
+    row: usize,
+    annual: &str,
+    annual_col: Option<usize>,
+    months: Option<[usize; 12]>,
+    cell: &impl Fn(usize) -> &'c str,
+    given: Option<f64>,
+) -> Result<(Option<f64>, Option<[f64; 12]>)> {
+    use crate::monthly_baselines::{column_name, reconcile, to_f64};
+    use rust_decimal::prelude::ToPrimitive;
+    let Some(months) = months else {
+        return Ok((given, None));
+    };
+    let exact_annual = match annual_col {
+        Some(c) => exact_cell(table, row, annual, cell(c))?,
+        None => None,
+    };
+    let mut cells = [None; 12];
+    for (j, &c) in months.iter().enumerate() {
+        cells[j] = exact_cell(table, row, &column_name(annual, j + 1), cell(c))?;
+    }
+    let (sum, m) = reconcile(table, row, annual, exact_annual, cells)?;
+    let annual_f64 = given.or_else(|| sum.and_then(|s| s.to_f64()));
+    Ok((annual_f64, m.as_ref().map(to_f64)))
 }
 
 /// Whether `v` is a unit price the simulation can use: finite, from [`MIN_UNIT_PRICE`] to below
@@ -148,6 +209,14 @@ fn check_amounts(table: &str, row: usize, r: &PartnerRecord, bounded: bool) -> R
     }
     if let Some(v) = r.baseline_units {
         baseline_ok("baseline_units", v)?;
+    }
+    for (name, months) in [
+        ("baseline_revenue", &r.baseline_revenue_months),
+        ("baseline_units", &r.baseline_units_months),
+    ] {
+        for (j, &v) in months.iter().flatten().enumerate() {
+            finite_non_negative(table, row, &crate::monthly_baselines::column_name(name, j + 1), v)?;
+        }
     }
     if let Some(v) = r.unit_price {
         if !unit_price_ok(v) {
@@ -296,6 +365,8 @@ impl Population {
             segment: Vec::with_capacity(records.len()),
             baseline_revenue: Vec::with_capacity(records.len()),
             baseline_units: Vec::with_capacity(records.len()),
+            baseline_revenue_months: Vec::with_capacity(records.len()),
+            baseline_units_months: Vec::with_capacity(records.len()),
             unit_price: Vec::with_capacity(records.len()),
             margin_rate: Vec::with_capacity(records.len()),
             categories,
@@ -321,6 +392,8 @@ impl Population {
         self.segment.push(seg);
         self.baseline_revenue.push(r.baseline_revenue);
         self.baseline_units.push(r.baseline_units);
+        self.baseline_revenue_months.push(r.baseline_revenue_months.map(Box::new));
+        self.baseline_units_months.push(r.baseline_units_months.map(Box::new));
         self.unit_price.push(r.unit_price);
         self.margin_rate.push(r.margin_rate);
     }
@@ -354,12 +427,14 @@ impl Population {
             .ok_or_else(|| Error::data(table, None, Some("segment"), "missing required column"))?;
         let rev_col = find("baseline_revenue");
         let units_col = find("baseline_units");
-        if rev_col.is_none() && units_col.is_none() {
+        let rev_months = crate::monthly_baselines::month_columns(table, "baseline_revenue", find)?;
+        let units_months = crate::monthly_baselines::month_columns(table, "baseline_units", find)?;
+        if rev_col.is_none() && units_col.is_none() && rev_months.is_none() && units_months.is_none() {
             return Err(Error::data(
                 table,
                 None,
                 Some("baseline_revenue"),
-                "missing column: the table needs baseline_revenue and/or baseline_units",
+                "missing column: the table needs baseline_revenue and/or baseline_units (or their monthly columns)",
             ));
         }
         let price_col = find("unit_price");
@@ -410,11 +485,17 @@ impl Population {
                 let name = format!("mix_{}", categories[c]);
                 mix.push(num(Some(j), &name)?.unwrap_or(0.0));
             }
+            let (baseline_revenue, baseline_revenue_months) =
+                months_of(table, row, "baseline_revenue", rev_col, rev_months, &cell, num(rev_col, "baseline_revenue")?)?;
+            let (baseline_units, baseline_units_months) =
+                months_of(table, row, "baseline_units", units_col, units_months, &cell, num(units_col, "baseline_units")?)?;
             records.push(PartnerRecord {
                 partner_id: cell(id_col).to_owned(),
                 segment: cell(seg_col).to_owned(),
-                baseline_revenue: num(rev_col, "baseline_revenue")?,
-                baseline_units: num(units_col, "baseline_units")?,
+                baseline_revenue,
+                baseline_units,
+                baseline_revenue_months,
+                baseline_units_months,
                 unit_price: num(price_col, "unit_price")?,
                 margin_rate: num(margin_col, "margin_rate")?,
                 mix,
@@ -448,6 +529,8 @@ impl Population {
                     segment: name.clone(),
                     baseline_revenue: rev,
                     baseline_units: units,
+                    baseline_revenue_months: None,
+                    baseline_units_months: None,
                     unit_price: s.unit_price,
                     margin_rate: s.margin_rate,
                     mix: Vec::new(),

@@ -16,8 +16,8 @@ use crate::population::Population;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
-/// Tag of a population byte string.
-const POPULATION_TAG: &[u8; 8] = b"RSPOP\x00\x00\x01";
+/// Tag of a population byte string (version 2: with the monthly baselines).
+const POPULATION_TAG: &[u8; 8] = b"RSPOP\x00\x00\x02";
 
 /// Appends values to a byte string.
 #[derive(Debug, Default)]
@@ -245,7 +245,31 @@ pub fn population_to_bytes(p: &Population) -> Vec<u8> {
     w.opt_f64s(&p.margin_rate);
     w.strs(&p.categories);
     w.f64s(&p.mix);
+    months_to(&mut w, &p.baseline_revenue_months);
+    months_to(&mut w, &p.baseline_units_months);
     w.bytes
+}
+
+/// Monthly baselines: a 0/1 flag per partner, then the twelve months of the flagged ones.
+fn months_to(w: &mut Writer, v: &[Option<Box<[f64; 12]>>]) {
+    w.u8s(&v.iter().map(|m| m.is_some() as u8).collect::<Vec<_>>());
+    w.f64s(&v.iter().flatten().flat_map(|m| m.iter()).copied().collect::<Vec<_>>());
+}
+
+/// The monthly baselines [`months_to`] wrote.
+fn months_from(r: &mut Reader<'_>, what: &str) -> Result<Vec<Option<Box<[f64; 12]>>>> {
+    let flags = r.u8s()?;
+    let values = r.f64s()?;
+    if values.len() != 12 * flags.iter().filter(|&&f| f == 1).count() || flags.iter().any(|&f| f > 1) {
+        return Err(Error::Request(format!("{what}: the monthly baselines disagree with their flags")));
+    }
+    let mut months = values.chunks_exact(12);
+    Ok(flags
+        .iter()
+        .map(|&f| {
+            (f == 1).then(|| Box::new(months.next().expect("counted").try_into().expect("12 values")))
+        })
+        .collect())
 }
 
 /// The population [`population_to_bytes`] wrote; [`Error::Request`] for bytes it did not
@@ -264,7 +288,12 @@ pub fn population_from_bytes(bytes: &[u8]) -> Result<Population> {
         margin_rate: r.opt_f64s()?,
         categories: r.strs()?,
         mix: r.f64s()?,
+        baseline_revenue_months: Vec::new(),
+        baseline_units_months: Vec::new(),
     };
+    let mut p = p;
+    p.baseline_revenue_months = months_from(&mut r, what)?;
+    p.baseline_units_months = months_from(&mut r, what)?;
     r.finish()?;
     let n = p.partner_id.len();
     let lens = [
@@ -273,6 +302,8 @@ pub fn population_from_bytes(bytes: &[u8]) -> Result<Population> {
         p.baseline_units.len(),
         p.unit_price.len(),
         p.margin_rate.len(),
+        p.baseline_revenue_months.len(),
+        p.baseline_units_months.len(),
     ];
     if lens.iter().any(|&l| l != n)
         || p.mix.len() != n * p.categories.len()

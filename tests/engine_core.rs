@@ -12,8 +12,18 @@ fn cents(x: f64) -> i64 {
 }
 
 fn check_agreement(budget: &str, model_text: &str, scenario: u64) -> (usize, bool) {
-    let p = rich_programme(budget);
-    let pop = rich_population();
+    agreement_on(&rich_programme(budget), &rich_population(), model_text, scenario).0
+}
+
+/// The engine's lines of `scenario` settled exactly, line by line to the cent, and the
+/// engine's own total; (lines, budget binding) and the settlement.
+fn agreement_on(
+    p: &rebatesim::programme::Compiled,
+    pop: &Population,
+    model_text: &str,
+    scenario: u64,
+) -> ((usize, bool), rebatesim::settlement::Settlement) {
+    let (p, pop) = (p.clone(), pop.clone());
     let model = model(model_text);
     let ex = export_scenario(&p, &pop, &model, 11, scenario).unwrap();
     assert!(
@@ -66,7 +76,78 @@ fn check_agreement(budget: &str, model_text: &str, scenario: u64) -> (usize, boo
         r.payout[scenario as usize],
         total
     );
-    (st.line_count(), st.budget_binding)
+    ((st.line_count(), st.budget_binding), st)
+}
+
+/// The rich population with prior-year baselines per month (a seasonal profile that differs
+/// from the model's): revenue months for every partner (the annual column kept, agreeing to
+/// its whole units), units months alone for every other partner (the rest derive theirs
+/// from the revenue months at their unit price).
+fn seasonal_population() -> Population {
+    const SHARE: [f64; 12] = [0.04, 0.05, 0.07, 0.10, 0.12, 0.13, 0.11, 0.09, 0.08, 0.08, 0.07, 0.06];
+    let mut csv = String::from("partner_id,segment,baseline_revenue,unit_price,margin_rate,mix_tools,mix_parts,mix_service");
+    for b in ["baseline_revenue", "baseline_units"] {
+        for m in 1..=12 {
+            csv += &format!(",{b}_m{m:02}");
+        }
+    }
+    csv += "\n";
+    for i in 0..60 {
+        let seg = if i % 3 == 0 { "b" } else { "a" };
+        let base = 60_000.0 + 7_919.0 * ((i * 37) % 53) as f64;
+        let price = 20.0 + (i % 7) as f64 * 5.5;
+        let t = 0.2 + 0.01 * (i % 30) as f64;
+        csv += &format!("P{i:03},{seg},{base},{price},0.3,{t},0.3,{}", 0.7 - t);
+        // the months (2 decimals) sum to the annual baseline within 12 × 0.005
+        let tilt = 1.0 + 0.02 * (i % 5) as f64 - 0.04;
+        let mut months: Vec<f64> = SHARE.iter().enumerate().map(|(j, s)| s * if j < 6 { tilt } else { 2.0 - tilt }).collect();
+        let sum: f64 = months.iter().sum();
+        months.iter_mut().for_each(|m| *m = (*m / sum * base * 100.0).round() / 100.0);
+        for m in &months {
+            csv += &format!(",{m:.2}");
+        }
+        for m in &months {
+            if i % 2 == 0 {
+                csv += &format!(",{:.2}", m / price);
+            } else {
+                csv += ",";
+            }
+        }
+        csv += "\n";
+    }
+    Population::from_csv_str(&csv, "partners.csv").unwrap()
+}
+
+#[test]
+fn settlement_agrees_to_the_cent_with_monthly_baselines() {
+    // the rich programme plus a quarterly growth ladder and units above the quarter's baseline
+    let text = include_str!("fixtures/rich/programme.toml").to_owned()
+        + r#"
+[[components]]
+id = "growth_q"
+kind = "growth"
+applies_to = "growth"
+tiers = [{ from = 0, percent = 3 }, { from = 10, percent = 5 }]
+
+[[components]]
+id = "units_above"
+kind = "per_unit"
+amount = 0.25
+above = "baseline"
+"#;
+    let p = programme(&text.replace("\nbudget = 250000\n", "\nbudget = 10000000\n"));
+    let pop = seasonal_population();
+    assert!(pop.baseline_revenue_months.iter().all(Option::is_some));
+    for scenario in [0, 3] {
+        let (_, st) = agreement_on(&p, &pop, RICH_MODEL, scenario);
+        // the per-period baselines decide: some quarters grow, some do not, and the words say so
+        let growth: Vec<_> = st.lines().unwrap().into_iter().filter(|l| l.component == "growth_q").collect();
+        assert!(growth.iter().any(|l| l.calculated > Decimal::ZERO));
+        assert!(growth.iter().any(|l| l.calculated == Decimal::ZERO));
+        let e = st.explain("P000").unwrap();
+        assert!(e.contains("prior-year Q2 baseline of"), "{e}");
+        assert!(e.contains("above the prior-year Q3 baseline of"), "{e}");
+    }
 }
 
 #[test]

@@ -107,10 +107,7 @@ fn kernel_f64_throughput() {
                 }
             }
         }
-        let b = Baseline {
-            revenue: Some(400_000.0 * x + 1.0),
-            units: Some(5_000.0 * x + 1.0),
-        };
+        let b = Baseline::annual(Some(400_000.0 * x + 1.0), Some(5_000.0 * x + 1.0));
         prep.settle_partner(&m, &active, &b, &mut scratch);
         checksum += scratch.total(prep.periods - 1);
     }

@@ -25,7 +25,9 @@ __all__ = ["is_frame", "frame_csv", "arrow_stream", "as_frame", "is_parquet"]
 _PARQUET = (".parquet", ".parq", ".pq")
 
 # Table columns the core reads with at most six decimal places (money::MAX_TABLE_DECIMALS).
-_SIX_DECIMAL_COLUMNS = frozenset({"quantity", "revenue", "baseline_revenue", "baseline_units", "amount"})
+_SIX_DECIMAL_COLUMNS = frozenset({"quantity", "revenue", "baseline_revenue", "baseline_units", "amount"}
+                                 | {f"{b}_m{m:02d}" for b in ("baseline_revenue", "baseline_units")
+                                    for m in range(1, 13)})
 
 
 def is_frame(x: Any) -> bool:

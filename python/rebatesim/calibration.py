@@ -87,20 +87,31 @@ class Calibration:
     @property
     def partners(self) -> Any:
         """Per partner: segment, buying months, first/last purchase, churned, last-12-months
-        revenue, unit price, ``mix_<category>`` shares shrunk to the segment's (DataFrame)."""
+        revenue, its months ``baseline_revenue_m01`` … ``baseline_revenue_m12`` (the last 12
+        history months, oldest first: the per-period baselines of a programme starting the
+        month after the history ends, docs/calculations.md §3), unit price,
+        ``mix_<category>`` shares shrunk to the segment's (DataFrame)."""
         import pandas as pd
 
         return pd.DataFrame(self._core.partners())
 
-    def population(self, partners: Any) -> Any:
+    def population(self, partners: Any, *, baselines: bool = False) -> Any:
         """The partner table to simulate with this calibration: ``partners`` (the programme
         year's table with its baselines: a DataFrame, or a CSV or Parquet path) with each
         partner's calibrated category mix as ``mix_<category>`` columns, which the engine uses
         instead of the model's ``economics.category_mix`` (docs/simulation.md). A partner the
         history does not have (a new partner) gets the mean calibrated mix of its segment, or
         of every partner when its segment has none. Mix columns already in ``partners`` are
-        replaced, with a ``UserWarning``. Without categories in the history, ``partners`` is
-        returned unchanged (as a DataFrame)."""
+        replaced, with a ``UserWarning``. Without categories in the history, the mix columns
+        are left as they are.
+
+        With ``baselines=True`` each partner of the history also gets its revenue baselines
+        from the last 12 history months: ``baseline_revenue_m01`` … ``_m12`` (the per-period
+        baselines, for a programme starting the month after the history ends) and an empty
+        ``baseline_revenue`` (its annual baseline is then their sum); a partner the history
+        does not have keeps its annual baseline and no months. Monthly revenue columns already
+        in ``partners`` are replaced, and annual baselines that differ from the months' sum
+        by more than a cent are reported, with a ``UserWarning``."""
         import pandas as pd
 
         from ._tables import as_frame
@@ -116,6 +127,8 @@ class Calibration:
         cal = self.partners
         mix = [c for c in cal.columns if c.startswith("mix_") and c != "mix_weight"]
         out = table.copy()
+        if baselines:
+            out = self._with_monthly_baselines(out, cal)
         if not mix:
             return out
         old = [c for c in out.columns if str(c).startswith("mix_")]
@@ -134,6 +147,31 @@ class Calibration:
         rows = rows / rows.sum(axis=1, keepdims=True)
         for j, c in enumerate(mix):
             out[c] = rows[:, j]
+        return out
+
+    @staticmethod
+    def _with_monthly_baselines(out: Any, cal: Any) -> Any:
+        """``out`` with the calibration's monthly revenue baselines (see :meth:`population`)."""
+        import numpy as np
+
+        months = [f"baseline_revenue_m{m:02d}" for m in range(1, 13)]
+        old = [c for c in months if c in out.columns]
+        if old:
+            _warnings.warn("partners: the monthly baseline columns are replaced by the last 12 months of the "
+                           "history", UserWarning, stacklevel=3)
+        rows = cal.set_index(cal["partner_id"].astype(str))[months].reindex(out["partner_id"].astype(str))
+        known = rows.notna().all(axis=1).to_numpy()
+        if "baseline_revenue" in out.columns:
+            annual = out["baseline_revenue"].to_numpy(dtype=float, na_value=np.nan, copy=True)
+            sums = rows.to_numpy(dtype=float).sum(axis=1)
+            differ = known & ~np.isnan(annual) & (np.abs(annual - sums) > 0.01)
+            if differ.any():
+                _warnings.warn(f"partners: {int(differ.sum())} annual baselines differ from the last 12 months of "
+                               "the history; the months' sums replace them", UserWarning, stacklevel=3)
+            annual[known] = np.nan
+            out["baseline_revenue"] = annual
+        for c in months:
+            out[c] = rows[c].to_numpy(dtype=float)
         return out
 
     @property

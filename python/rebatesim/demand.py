@@ -171,7 +171,9 @@ class Population:
 
     def to_frame(self) -> "pd.DataFrame":
         """The partners as a DataFrame: ``partner_id``, ``segment``, ``baseline_revenue``,
-        ``baseline_units``, ``unit_price`` and ``margin_rate`` (NaN where not given: a
+        ``baseline_units``, the monthly baselines ``baseline_revenue_m01`` … ``_m12`` and
+        ``baseline_units_m01`` … ``_m12`` when the table has them (docs/calculations.md §3),
+        ``unit_price`` and ``margin_rate`` (NaN where not given: a
         partner without either baseline is simulated at its segment's median baseline,
         see :meth:`without_baseline`).
 

@@ -152,6 +152,10 @@ pub struct PartnerEstimates {
     pub churned: Vec<bool>,
     /// Gross purchases in the last 12 months of the history (a prior-year baseline).
     pub last12_revenue: Vec<f64>,
+    /// Gross purchases in each of the last 12 months of the history, oldest first, rounded
+    /// to 6 decimals: the monthly baselines `baseline_revenue_m01` … `_m12` of a programme
+    /// starting the month after the history ends ([`crate::monthly_baselines`]).
+    pub last12_months: Vec<[f64; 12]>,
     /// Revenue per unit over the history (`None` without units).
     pub unit_price: Vec<Option<f64>>,
     /// Category shares, shrunk to the segment's (`[partner][category]`; empty without

@@ -5,7 +5,7 @@ use super::setup::Setup;
 use super::work::{LineSink, RunOut, Work};
 use crate::programme::{Basis, Measure};
 use crate::rng::{self};
-use crate::rules::{PreparedComponent, PreparedRule};
+use crate::rules::{PreparedComponent, PreparedRule, Span};
 
 impl Setup<'_> {
     /// Run partner `i` on demand `w.g` (already uplifted for the programme run): behaviour
@@ -21,7 +21,7 @@ impl Setup<'_> {
         if stretch.is_none() && sink.is_none() {
             return self.run_partner_plain(i, w);
         }
-        let pc = self.partners[i];
+        let pc = &self.partners[i];
         if w.any_x {
             w.x.iter_mut().for_each(|v| *v = 0.0);
             w.any_x = false;
@@ -267,11 +267,11 @@ impl Setup<'_> {
 /// The measures a component's tier is decided on at the end of period `k`, with the number of
 /// periods they cover: the period's own (`measure = period`), or the sum of periods `0..=k`
 /// (`measure = cumulative`, summed into `w.window`).
-fn tier_window<'w>(comp: &PreparedComponent<f64>, k: usize, w: &'w mut Work) -> (&'w [f64], u32) {
+fn tier_window<'w>(comp: &PreparedComponent<f64>, k: usize, w: &'w mut Work) -> (&'w [f64], Span) {
     match comp.measure {
         Measure::Period => {
             let a = comp.offset + k * comp.slots;
-            (&w.measures[a..a + comp.slots], 1)
+            (&w.measures[a..a + comp.slots], Span::period(k as u32))
         }
         Measure::Cumulative => {
             w.window[..comp.slots].iter_mut().for_each(|v| *v = 0.0);
@@ -281,7 +281,7 @@ fn tier_window<'w>(comp: &PreparedComponent<f64>, k: usize, w: &'w mut Work) -> 
                     w.window[s] += w.measures[a + s];
                 }
             }
-            (&w.window[..comp.slots], k as u32 + 1)
+            (&w.window[..comp.slots], Span::to_date(k as u32))
         }
     }
 }

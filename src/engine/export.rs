@@ -87,8 +87,8 @@ pub fn export_scenario(
     let mut payable = vec![0.0; n * component_count * period_count];
     let mut sink: LineSink = Vec::new();
     for i in 0..n {
-        let pc = setup.partners[i];
-        partners
+        let pc = &setup.partners[i];
+        let at = partners
             .push(
                 &population.partner_id[i],
                 population.segment_name(i),
@@ -96,6 +96,11 @@ pub fn export_scenario(
                 pc.baseline.units.map(dec),
             )
             .map_err(|m| Error::data(&population.table, Some(i + 1), Some("partner_id"), m))?;
+        partners.set_months(
+            at,
+            pc.baseline.revenue_months.as_ref().map(|m| m.map(dec)),
+            pc.baseline.units_months.as_ref().map(|m| m.map(dec)),
+        );
         setup.demand(rng::scenario_key(seed, scenario), i, &mut w);
         for m in 0..setup.months {
             w.g[m] = w.base[m] * pc.uplift;

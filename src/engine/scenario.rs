@@ -396,7 +396,7 @@ impl Setup<'_> {
             if self.cancelled() {
                 return;
             }
-            let pc = self.partners[i];
+            let pc = &self.partners[i];
             self.demand(sk, i, w);
             // with the programme (uplift only with behaviour; otherwise run on the demand itself)
             if self.behaviour {

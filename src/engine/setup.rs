@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 pub(crate) const NONE: u32 = u32::MAX;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct PartnerConst {
     pub(crate) seg: usize,
     /// Baseline monthly revenue (annual / 12).
@@ -453,6 +453,8 @@ impl<'p> Setup<'p> {
                 baseline: Baseline {
                     revenue: if known { Some(rev) } else { None },
                     units,
+                    revenue_months: pop.baseline_revenue_months[i].clone(),
+                    units_months: Self::units_months(pop, i, known, price),
                 },
                 uplift: 1.0,
             });
@@ -465,6 +467,16 @@ impl<'p> Setup<'p> {
         }
 
         Ok((partners, active))
+    }
+
+    /// Partner `i`'s monthly units baselines: the table's, else (like its annual units) its
+    /// monthly revenue baselines at its unit price when it has a baseline but no units.
+    fn units_months(pop: &Population, i: usize, known: bool, price: Option<f64>) -> Option<Box<[f64; 12]>> {
+        match (&pop.baseline_units_months[i], pop.baseline_units[i], &pop.baseline_revenue_months[i], price) {
+            (Some(m), _, _, _) => Some(m.clone()),
+            (None, None, Some(r), Some(pr)) if known => Some(Box::new(r.map(|x| x / pr))),
+            _ => None,
+        }
     }
 
     /// New partners (no baseline) are simulated at their segment's median baseline revenue.

@@ -56,8 +56,16 @@ pub(super) fn settlement_partners(
 ) -> Result<Partners> {
     let mut partners = Partners::default();
     partners.table = population.table.clone();
+    // monthly baselines too: the closed periods are settled against the same per-period
+    // baselines as the engine forecasts the open ones with
+    let months = |m: &Option<Box<[f64; 12]>>| {
+        m.as_ref().and_then(|m| {
+            let d = m.map(Decimal::from_f64);
+            d.iter().all(Option::is_some).then(|| d.map(|x| x.expect("checked")))
+        })
+    };
     for i in 0..population.len() {
-        partners
+        let at = partners
             .push(
                 &population.partner_id[i],
                 population.segment_name(i),
@@ -65,6 +73,11 @@ pub(super) fn settlement_partners(
                 population.baseline_units[i].and_then(Decimal::from_f64),
             )
             .map_err(|m| Error::data(&population.table, Some(i + 1), Some("partner_id"), m))?;
+        partners.set_months(
+            at,
+            months(&population.baseline_revenue_months[i]),
+            months(&population.baseline_units_months[i]),
+        );
     }
     partners.check_segments(programme)?;
     Ok(partners)

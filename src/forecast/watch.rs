@@ -7,6 +7,7 @@ use super::Forecast;
 use crate::engine::conditioned::CondEngine;
 use crate::population::Population;
 use crate::programme::{Compiled, Measure};
+use crate::rules::Span;
 use crate::summary::Estimate;
 use serde::Serialize;
 
@@ -89,15 +90,15 @@ pub(super) fn watch_list(
                     *x += engine.actual_measure(i * measure_len + comp.offset + k * comp.slots + s);
                 }
             }
-            let window_periods = match comp.measure {
-                Measure::Period => 1,
-                Measure::Cumulative => periods as u32,
+            let span = match comp.measure {
+                Measure::Period => Span::period(watch_period as u32),
+                Measure::Cumulative => Span::to_date(periods as u32 - 1),
             };
-            let now = prep.evaluate(c, &window, window_periods, &baseline);
+            let now = prep.evaluate(c, &window, span, baseline);
             if !now.applicable {
                 continue;
             }
-            let next = prep.next_tier(c, &window, window_periods, &baseline);
+            let next = prep.next_tier(c, &window, span, baseline);
             let probs: Vec<f64> = (0..ladder.tiers)
                 .map(|t| accumulated.tier_reached(i, ladder, t) as f64 / scenarios)
                 .collect();

@@ -80,6 +80,12 @@ impl PyCalibration {
         d.set_item("last_purchase", p.last_purchase.clone())?;
         d.set_item("churned", p.churned.clone())?;
         d.set_item("last12_revenue", p.last12_revenue.clone())?;
+        for j in 0..12 {
+            d.set_item(
+                crate::monthly_baselines::column_name("baseline_revenue", j + 1),
+                p.last12_months.iter().map(|m| m[j]).collect::<Vec<_>>(),
+            )?;
+        }
         d.set_item("unit_price", p.unit_price.clone())?;
         for (c, name) in self.inner.categories.iter().enumerate() {
             d.set_item(

@@ -69,16 +69,31 @@ impl PyPopulation {
     }
 
     /// The optional per-partner columns as given (None where not given): baseline_revenue,
-    /// baseline_units, unit_price, margin_rate.
+    /// baseline_units, the monthly baselines (`baseline_revenue_m01` … when any partner has
+    /// them), unit_price, margin_rate.
     #[allow(clippy::type_complexity)]
-    fn columns(&self) -> Vec<(&'static str, Vec<Option<f64>>)> {
+    fn columns(&self) -> Vec<(String, Vec<Option<f64>>)> {
         let p = &self.inner;
-        vec![
-            ("baseline_revenue", p.baseline_revenue.clone()),
-            ("baseline_units", p.baseline_units.clone()),
-            ("unit_price", p.unit_price.clone()),
-            ("margin_rate", p.margin_rate.clone()),
-        ]
+        let mut cols = vec![
+            ("baseline_revenue".to_owned(), p.baseline_revenue.clone()),
+            ("baseline_units".to_owned(), p.baseline_units.clone()),
+        ];
+        for (name, months) in [
+            ("baseline_revenue", &p.baseline_revenue_months),
+            ("baseline_units", &p.baseline_units_months),
+        ] {
+            if months.iter().any(Option::is_some) {
+                for j in 0..12 {
+                    cols.push((
+                        crate::monthly_baselines::column_name(name, j + 1),
+                        months.iter().map(|m| m.as_ref().map(|m| m[j])).collect(),
+                    ));
+                }
+            }
+        }
+        cols.push(("unit_price".to_owned(), p.unit_price.clone()));
+        cols.push(("margin_rate".to_owned(), p.margin_rate.clone()));
+        cols
     }
 
     /// Segment names (sorted).

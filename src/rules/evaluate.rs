@@ -3,17 +3,17 @@
 //! reaching the next tier of a ladder would take and pay.
 
 use super::ladder::{contribution, ladder_terms};
-use super::{slot, Amount, Baseline, Outcome, PTier, Prepared, PreparedRule};
+use super::{slot, Amount, Baseline, Outcome, PTier, Prepared, PreparedRule, Span};
 use crate::programme::{Basis, GrowthApplies, UnitsAbove};
 
 impl<A: Amount> Prepared<A> {
     /// Evaluate component `c` on the measures `m` of one window (its `slots` values) spanning
-    /// `window_periods` periods, for a partner with `baseline`. The amount is not rounded.
+    /// the periods `span`, for a partner with `baseline`. The amount is not rounded.
     pub fn evaluate(
         &self,
         c: usize,
         m: &[A],
-        window_periods: u32,
+        span: Span,
         baseline: &Baseline<A>,
     ) -> Outcome<A> {
         match &self.components[c].rule {
@@ -48,11 +48,7 @@ impl<A: Amount> Prepared<A> {
                 applies_to,
                 tiers,
             } => {
-                let annual = match basis {
-                    Basis::Revenue => baseline.revenue,
-                    Basis::Units => baseline.units,
-                };
-                let window_baseline = self.window_baseline(annual, window_periods);
+                let window_baseline = self.window_baseline(baseline, *basis, span);
                 growth_outcome(*basis, *applies_to, tiers, m, window_baseline)
             }
             PreparedRule::PerUnit {
@@ -64,10 +60,10 @@ impl<A: Amount> Prepared<A> {
                 let base = match above {
                     UnitsAbove::None => None,
                     UnitsAbove::Quantity(_) => {
-                        Some(above_quantity.times(A::from_u32(window_periods)))
+                        Some(above_quantity.times(A::from_u32(span.periods)))
                     }
                     UnitsAbove::Baseline => {
-                        match self.window_baseline(baseline.units, window_periods) {
+                        match self.window_baseline(baseline, Basis::Units, span) {
                             Some(b) if b > A::ZERO => Some(b),
                             other => return not_applicable(units, other),
                         }
@@ -115,26 +111,39 @@ impl<A: Amount> Prepared<A> {
         }
     }
 
-    /// An annual baseline prorated to a window of `window_periods` periods.
-    fn window_baseline(&self, annual: Option<A>, window_periods: u32) -> Option<A> {
-        let months = self.months_per_period * window_periods;
-        annual.map(|b| b.times(A::from_u32(months)).over(A::from_u32(12)))
+    /// The baseline of a window spanning the periods `span`, in `basis`: the sum of the
+    /// window's programme months when the partner has monthly baselines (programme month `j`,
+    /// 0-based, takes the prior year's month `j mod 12`), else the annual baseline × the
+    /// window's months / 12. `None` without a baseline in that basis.
+    pub fn window_baseline(&self, baseline: &Baseline<A>, basis: Basis, span: Span) -> Option<A> {
+        let (annual, months) = match basis {
+            Basis::Revenue => (baseline.revenue, baseline.revenue_months.as_deref()),
+            Basis::Units => (baseline.units, baseline.units_months.as_deref()),
+        };
+        let first = self.months_per_period * span.first;
+        let n = self.months_per_period * span.periods;
+        match months {
+            Some(months) => Some(
+                (first..first + n).fold(A::ZERO, |acc, j| acc.plus(months[(j % 12) as usize])),
+            ),
+            None => annual.map(|b| b.times(A::from_u32(n)).over(A::from_u32(12))),
+        }
     }
 
     /// What partner standing: for ladder and growth components, the next tier above the
     /// window's outcome. Returns `(next tier, volume needed in the basis, shortfall, additional
     /// amount before rounding and caps)`, or `None` when there is no next tier (or the rule
-    /// has no ladder, or is not applicable). `m` is the window's measures, as for
-    /// [`Prepared::evaluate`]; the additional amount assumes revenue and units grow in
-    /// proportion to the basis volume.
+    /// has no ladder, or is not applicable). `m` is the window's measures and `span` its
+    /// periods, as for [`Prepared::evaluate`]; the additional amount assumes revenue and units
+    /// grow in proportion to the basis volume.
     pub fn next_tier(
         &self,
         c: usize,
         m: &[A],
-        window_periods: u32,
+        span: Span,
         baseline: &Baseline<A>,
     ) -> Option<(u32, A, A, A)> {
-        let now = self.evaluate(c, m, window_periods, baseline);
+        let now = self.evaluate(c, m, span, baseline);
         if !now.applicable {
             return None;
         }
@@ -167,7 +176,7 @@ impl<A: Amount> Prepared<A> {
             };
         }
         w[slot::VOLUME] = needed;
-        let then = self.evaluate(c, &w, window_periods, baseline);
+        let then = self.evaluate(c, &w, span, baseline);
         Some((
             now.tier + 1,
             needed,

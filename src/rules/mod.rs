@@ -68,5 +68,5 @@ pub use budget::allocate_into;
 pub use ladder::{contribution, ladder_terms, ladder_terms_reached};
 pub use pipeline::PartnerScratch;
 pub use prepared::{
-    slot, Baseline, Outcome, PTier, Prepared, PreparedComponent, PreparedRule, RewardKind,
+    slot, Baseline, Outcome, PTier, Prepared, PreparedComponent, PreparedRule, RewardKind, Span,
 };

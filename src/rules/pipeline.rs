@@ -3,7 +3,7 @@
 //! in a reusable [`PartnerScratch`] that [`Prepared::settle_partner`] fills without allocating.
 
 use super::budget::allocate_into;
-use super::{slot, Amount, Baseline, Outcome, Prepared};
+use super::{slot, Amount, Baseline, Outcome, Prepared, Span};
 use crate::programme::Measure;
 
 impl<A: Amount> Prepared<A> {
@@ -63,7 +63,7 @@ impl<A: Amount> Prepared<A> {
                 let period = &measures[pc.offset + k * pc.slots..pc.offset + (k + 1) * pc.slots];
                 let out = match pc.measure {
                     Measure::Period => {
-                        let o = self.evaluate(c, period, 1, baseline);
+                        let o = self.evaluate(c, period, Span::period(k as u32), baseline);
                         e = e.plus(self.round(o.amount));
                         o
                     }
@@ -71,7 +71,7 @@ impl<A: Amount> Prepared<A> {
                         for (x, y) in s.window[..pc.slots].iter_mut().zip(period) {
                             *x = x.plus(*y);
                         }
-                        let o = self.evaluate(c, &s.window[..pc.slots], k as u32 + 1, baseline);
+                        let o = self.evaluate(c, &s.window[..pc.slots], Span::to_date(k as u32), baseline);
                         e = self.round(o.amount);
                         o
                     }

@@ -132,13 +132,67 @@ pub struct PreparedComponent<A> {
     pub offset: usize,
 }
 
-/// A partner's annual prior-year baselines (for growth and per-unit-above-baseline rules).
-#[derive(Debug, Clone, Copy, Default)]
+/// A partner's prior-year baselines (for growth and per-unit-above-baseline rules): annual,
+/// and optionally per programme month (month 1 = the programme's first month; a programme
+/// longer than 12 months repeats them). A window's baseline is the sum of its months when
+/// the monthly baselines are given, else the annual baseline prorated (see
+/// [`Prepared::window_baseline`]). The months are boxed: a partner without them costs a
+/// pointer each, not twelve numbers.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Baseline<A> {
-    /// Annual baseline revenue.
+    /// Annual baseline revenue (the sum of the months when they are given).
     pub revenue: Option<A>,
-    /// Annual baseline units.
+    /// Annual baseline units (the sum of the months when they are given).
     pub units: Option<A>,
+    /// Prior-year revenue in each programme month, if given.
+    pub revenue_months: Option<Box<[A; 12]>>,
+    /// Prior-year units in each programme month, if given.
+    pub units_months: Option<Box<[A; 12]>>,
+}
+
+impl<A> Baseline<A> {
+    /// Annual baselines only (no monthly baselines).
+    pub fn annual(revenue: Option<A>, units: Option<A>) -> Baseline<A> {
+        Baseline {
+            revenue,
+            units,
+            revenue_months: None,
+            units_months: None,
+        }
+    }
+}
+
+/// The periods a rule's window spans: `periods` periods from period `first` (0-based). A
+/// period's own window is [`Span::period`]; the programme to a period's end, [`Span::to_date`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// First period of the window (0-based).
+    pub first: u32,
+    /// Number of periods.
+    pub periods: u32,
+}
+
+impl Span {
+    /// Period `k` (0-based) alone.
+    pub fn period(k: u32) -> Span {
+        Span { first: k, periods: 1 }
+    }
+
+    /// The programme from its first period to the end of period `k` (0-based).
+    pub fn to_date(k: u32) -> Span {
+        Span {
+            first: 0,
+            periods: k + 1,
+        }
+    }
+
+    /// The window of period `k` for a component measured per period or cumulatively.
+    pub fn of(measure: crate::programme::Measure, k: u32) -> Span {
+        match measure {
+            crate::programme::Measure::Period => Span::period(k),
+            crate::programme::Measure::Cumulative => Span::to_date(k),
+        }
+    }
 }
 
 /// What a rule computed for one window (a period, or programme start to a period's end).

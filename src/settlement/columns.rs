@@ -170,6 +170,10 @@ impl Sources {
             outcome: scratch.outcome.clone(),
             entitled: scratch.entitled.clone(),
             exclusive: scratch.exclusive.clone(),
+            monthly: [
+                self.baselines[i].revenue_months.is_some(),
+                self.baselines[i].units_months.is_some(),
+            ],
         })
     }
 }

@@ -131,6 +131,41 @@ impl Ctx<'_> {
         }
     }
 
+    /// The words for the baseline of component `c`'s window of period `k` when the partner
+    /// has monthly baselines in `basis` (`prior-year Q2 baseline`, `prior-year baseline to
+    /// date (programme months 1–6)`); `None` for an annual baseline prorated to the window.
+    fn baseline_words(&self, w: &PartnerWork, basis: Basis, c: usize, k: usize) -> Option<String> {
+        let monthly = match basis {
+            Basis::Revenue => w.monthly[0],
+            Basis::Units => w.monthly[1],
+        };
+        if !monthly {
+            return None;
+        }
+        let mpp = self.prep.months_per_period as usize;
+        Some(match self.prep.components[c].measure {
+            Measure::Period => {
+                let label = self.p.calendar.label(k as u32);
+                let short = match label.split_once('-') {
+                    // `2027-Q2`, `2027-H1`, `2027-03`: the period of the prior year
+                    Some((y, rest)) if y.len() == 4 && !label.starts_with('P') => {
+                        if mpp == 1 {
+                            format!("month {rest}")
+                        } else {
+                            rest.to_owned()
+                        }
+                    }
+                    _ => format!("programme months {}–{}", k * mpp + 1, (k + 1) * mpp),
+                };
+                format!("prior-year {short} baseline")
+            }
+            Measure::Cumulative => format!(
+                "prior-year baseline to date (programme months 1–{})",
+                (k + 1) * mpp
+            ),
+        })
+    }
+
     /// What the rule computed, in words, for the window of period `k`.
     fn rule_text(&self, w: &PartnerWork, c: usize, k: usize) -> String {
         let prep = self.prep;
@@ -171,7 +206,10 @@ impl Ctx<'_> {
                 basis,
                 applies_to,
                 tiers,
-            } => growth_text(*basis, *applies_to, tiers, &o, to_date, rounded, dp),
+            } => {
+                let source = self.baseline_words(w, *basis, c, k);
+                growth_text(*basis, *applies_to, tiers, &o, to_date, source.as_deref(), rounded, dp)
+            }
             PreparedRule::PerUnit { amount, above, .. } => {
                 if !o.applicable {
                     return "no baseline units for this partner: units above baseline cannot be measured, nothing earned"
@@ -180,7 +218,9 @@ impl Ctx<'_> {
                 let base = match (above, o.baseline) {
                     (UnitsAbove::None, _) | (_, None) => String::new(),
                     (UnitsAbove::Baseline, Some(b)) => {
-                        format!(" above the baseline of {}", num_text(b, dp))
+                        let source = self.baseline_words(w, Basis::Units, c, k);
+                        let source = source.as_deref().unwrap_or("baseline");
+                        format!(" above the {source} of {}", num_text(b, dp))
                     }
                     (UnitsAbove::Quantity(_), Some(b)) => format!(" above {}", num_text(b, dp)),
                 };
@@ -489,13 +529,16 @@ impl LadderText<'_> {
     }
 }
 
-/// The words of a growth ladder's outcome `o`, paying `rounded`.
+/// The words of a growth ladder's outcome `o`, paying `rounded`; `source` names a baseline
+/// from the monthly columns ([`Ctx::baseline_words`]), `None` for the annual one prorated.
+#[allow(clippy::too_many_arguments)]
 fn growth_text(
     basis: Basis,
     applies_to: GrowthApplies,
     tiers: &[PTier<Decimal>],
     o: &Outcome<Decimal>,
     to_date: &str,
+    source: Option<&str>,
     rounded: Decimal,
     dp: u32,
 ) -> String {
@@ -521,8 +564,12 @@ fn growth_text(
         .and_then(|x| x.checked_mul(Decimal::ONE_HUNDRED))
         .map(|g| g.round_dp(2).normalize().to_string())
         .unwrap_or_else(|| "beyond 10^28".to_owned());
+    let against = match source {
+        Some(s) => format!("the {s} of"),
+        None => "a baseline of".to_owned(),
+    };
     let g = format!(
-        "{} {bname}{to_date} against a baseline of {} (growth {growth}%)",
+        "{} {bname}{to_date} against {against} {} (growth {growth}%)",
         vol_text(v, basis, dp),
         vol_text(b, basis, dp),
     );

@@ -4,7 +4,7 @@
 
 use crate::data::{Resolved, Transactions};
 use crate::programme::{Basis, Compiled, Measure};
-use crate::rules::{slot, Prepared, PreparedRule};
+use crate::rules::{slot, Prepared, PreparedRule, Span};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -24,7 +24,7 @@ pub(super) fn window_measures(
     m: &[Decimal],
     c: usize,
     k: usize,
-) -> (Vec<Decimal>, u32) {
+) -> (Vec<Decimal>, Span) {
     let pc = &prep.components[c];
     let from = if pc.measure == Measure::Cumulative {
         0
@@ -37,7 +37,7 @@ pub(super) fn window_measures(
             *x += m[prep.index(c, j, s)];
         }
     }
-    (w, (k - from + 1) as u32)
+    (w, Span::of(pc.measure, k as u32))
 }
 
 /// Which categories of a transaction table each component takes, looked up once per table

@@ -30,6 +30,8 @@ pub(super) struct PartnerWork {
     pub(super) outcome: Vec<Outcome<Decimal>>,
     pub(super) entitled: Vec<Decimal>,
     pub(super) exclusive: Vec<Decimal>,
+    /// Whether the partner has monthly baselines: [revenue, units].
+    pub(super) monthly: [bool; 2],
 }
 
 /// Settle a programme on actual transactions.
@@ -169,10 +171,7 @@ impl Run<'_> {
     }
 
     fn baseline(&self, partner: usize) -> Baseline<Decimal> {
-        Baseline {
-            revenue: self.partners.baseline_revenue[partner],
-            units: self.partners.baseline_units[partner],
-        }
+        self.partners.baseline(partner)
     }
 
     /// Measure every partner (in id order), run the kernel's pipeline on it and write its
@@ -478,12 +477,12 @@ impl Run<'_> {
             {
                 continue;
             }
-            let (window, periods) = window_measures(prep, measures, c, current);
-            let o = prep.evaluate(c, &window, periods, &baseline);
+            let (window, span) = window_measures(prep, measures, c, current);
+            let o = prep.evaluate(c, &window, span, &baseline);
             if !o.applicable {
                 continue;
             }
-            let next = prep.next_tier(c, &window, periods, &baseline);
+            let next = prep.next_tier(c, &window, span, &baseline);
             if money::take_overflow() {
                 return Err(self.overflow(
                     pi,

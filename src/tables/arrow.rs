@@ -123,16 +123,21 @@ impl Transactions {
 
 impl Partners {
     /// Read a partner table from Arrow record batches: `partner_id` (required), `segment`,
-    /// `baseline_revenue`, `baseline_units` (optional; null or NaN means unknown).
+    /// `baseline_revenue`, `baseline_units` and their monthly columns (optional; null or NaN
+    /// means unknown; see [`crate::monthly_baselines`]).
     pub fn from_arrow<I>(schema: &Schema, batches: I, table: &str, rule: NumberRule) -> Result<Partners>
     where
         I: IntoIterator<Item = std::result::Result<RecordBatch, ArrowError>>,
     {
+        use crate::monthly_baselines::{column_names, month_columns, reconcile};
         let cols = Columns::new(schema, table)?;
         let id_at = cols.required("partner_id")?;
         let seg_at = cols.optional("segment");
         let rev_at = cols.optional("baseline_revenue");
         let units_at = cols.optional("baseline_units");
+        let rev_months_at = month_columns(table, "baseline_revenue", |c| cols.optional(c))?;
+        let units_months_at = month_columns(table, "baseline_units", |c| cols.optional(c))?;
+        let (rev_names, units_names) = (column_names("baseline_revenue"), column_names("baseline_units"));
         let mut p = Partners::new(table);
         let mut offset = 0usize;
         for batch in batches {
@@ -155,6 +160,16 @@ impl Partners {
                 Some(c) => Some(typed(table, "baseline_units", first, Numbers::new(column(&batch, c)))?),
                 None => None,
             };
+            let months = |at: Option<[usize; 12]>, names: &[String; 12]| -> Result<Option<Vec<Numbers<'_>>>> {
+                let Some(at) = at else { return Ok(None) };
+                let mut v = Vec::with_capacity(12);
+                for (j, &c) in at.iter().enumerate() {
+                    v.push(typed(table, &names[j], first, Numbers::new(column(&batch, c)))?);
+                }
+                Ok(Some(v))
+            };
+            let rev_months = months(rev_months_at, &rev_names)?;
+            let units_months = months(units_months_at, &units_names)?;
             for i in 0..n {
                 let row = offset + i + 1;
                 let err = |col: &str, m: String| Error::data(table, Some(row), Some(col), m);
@@ -162,11 +177,25 @@ impl Partners {
                     Some(v) => v.get(i, r, true).map_err(|m| err(col, m)),
                     None => Ok(None),
                 };
+                let month_cells = |nums: &Option<Vec<Numbers<'_>>>, names: &[String; 12], r: NumberRule| {
+                    let mut cells = [None; 12];
+                    if let Some(v) = nums {
+                        for (j, n) in v.iter().enumerate() {
+                            cells[j] = n.get(i, r, true).map_err(|m| err(&names[j], m))?;
+                        }
+                    }
+                    Ok::<_, Error>(cells)
+                };
                 let rev = number("baseline_revenue", &revs, rule)?;
                 let u = number("baseline_units", &units, rule.quantity())?;
+                let rev_cells = month_cells(&rev_months, &rev_names, rule)?;
+                let (rev, rev_m) = reconcile(table, row, "baseline_revenue", rev, rev_cells)?;
+                let units_cells = month_cells(&units_months, &units_names, rule.quantity())?;
+                let (u, units_m) = reconcile(table, row, "baseline_units", u, units_cells)?;
                 let id = ids.get(i).unwrap_or("");
                 let seg = segs.as_ref().and_then(|s| s.get(i)).unwrap_or("");
-                p.push(id, seg, rev, u).map_err(|m| err("partner_id", m))?;
+                let at = p.push(id, seg, rev, u).map_err(|m| err("partner_id", m))?;
+                p.set_months(at, rev_m, units_m);
             }
             offset += n;
         }

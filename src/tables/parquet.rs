@@ -68,11 +68,13 @@ impl Transactions {
 impl Partners {
     /// Read a partner table from a Parquet file (columns as [`Partners::from_arrow`]).
     pub fn from_parquet_path(path: impl AsRef<Path>, rule: NumberRule) -> Result<Partners> {
-        let (name, reader) = open(
-            path.as_ref(),
-            "a partner table (Parquet file)",
-            &["partner_id", "segment", "baseline_revenue", "baseline_units"],
-        )?;
+        let mut wanted = vec!["partner_id".to_owned(), "segment".to_owned()];
+        for basis in ["baseline_revenue", "baseline_units"] {
+            wanted.push(basis.to_owned());
+            wanted.extend(crate::monthly_baselines::column_names(basis));
+        }
+        let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
+        let (name, reader) = open(path.as_ref(), "a partner table (Parquet file)", &wanted)?;
         let schema = reader.schema();
         Partners::from_arrow(&schema, reader, &name, rule)
     }

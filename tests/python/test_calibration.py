@@ -101,7 +101,8 @@ def test_population_carries_each_partners_calibrated_mix():
     assert (pop[["mix_a", "mix_b"]].sum(axis=1) - 1).abs().max() < 1e-12
     # the calibration's own CSV (6 decimals) and this table are both valid populations
     assert len(rs.Population.from_csv(pop)) == 3
-    assert len(rs.Population.from_csv(c.partners.drop(columns=["mix_weight"]).assign(baseline_revenue=1000.0))) == 6
+    # the calibrated table is a population as it is: its monthly baselines give the annual one
+    assert len(rs.Population.from_csv(c.partners.drop(columns=["mix_weight"]))) == 6
     # each category's unit price (revenue per unit of its lines), which the simulation uses to
     # count a category's units, and the calibrated model runs on the calibrated population
     prices = c.model.to_dict()["economics"]["category_prices"]

@@ -45,6 +45,16 @@ pub(in crate::calibrate) fn partner_table(
                     .sum()
             })
             .collect(),
+        last12_months: (0..n)
+            .map(|i| {
+                // the last 12 months (zeros before a history shorter than a year)
+                let row = &p.gross[i * t_len..(i + 1) * t_len];
+                std::array::from_fn(|j| {
+                    let t = (t_len + j).checked_sub(12);
+                    t.map(|t| (row[t] * 1e6).round() / 1e6).unwrap_or(0.0)
+                })
+            })
+            .collect(),
         unit_price: (0..n)
             .map(|i| {
                 if units_i[i] > 0.0 {

@@ -239,8 +239,8 @@ impl<'p> CondEngine<'p> {
         self.s.partners[i].seg
     }
     /// Baselines of partner i as the kernel sees them.
-    pub(crate) fn baseline_of(&self, i: usize) -> Baseline<f64> {
-        self.s.partners[i].baseline
+    pub(crate) fn baseline_of(&self, i: usize) -> &Baseline<f64> {
+        &self.s.partners[i].baseline
     }
     /// Whether partner i is treated as churned (no purchase since some month).
     pub(crate) fn churned(&self, i: usize) -> bool {
@@ -465,7 +465,7 @@ impl<'p> CondEngine<'p> {
             if s.cancelled() {
                 return;
             }
-            let pc = s.partners[i];
+            let pc = &s.partners[i];
             self.demand(sk, i, cw);
             let w = &mut cw.w;
             for m in 0..s.months {

@@ -25,7 +25,7 @@ use crate::engine::setup::{PartnerConst, Setup};
 use crate::engine::work::Work;
 use crate::programme::{Basis, Measure};
 use crate::rng::{self};
-use crate::rules::{ladder_terms, slot, Amount, Baseline, Prepared, PreparedRule};
+use crate::rules::{ladder_terms, slot, Amount, Baseline, Prepared, PreparedRule, Span};
 
 mod block;
 mod retro;
@@ -311,11 +311,7 @@ fn entitle_component(
                 (amount, t)
             }
             _ => {
-                let wp = match comp.measure {
-                    Measure::Period => 1,
-                    Measure::Cumulative => k as u32 + 1,
-                };
-                let o = prep.evaluate(c, wm, wp, baseline);
+                let o = prep.evaluate(c, wm, Span::of(comp.measure, k as u32), baseline);
                 (o.amount, o.tier)
             }
         };

@@ -13,7 +13,7 @@ use crate::engine::setup::{Setup, NONE};
 use crate::engine::work::Work;
 use crate::programme::{Basis, Measure, TierMethod};
 use crate::rng;
-use crate::rules::{at_least_bound, ladder_terms_reached, slot, Amount, Baseline, Prepared, PreparedRule, RewardKind};
+use crate::rules::{at_least_bound, ladder_terms_reached, slot, Amount, Baseline, Prepared, PreparedRule, RewardKind, Span};
 
 /// The common shape: one period, payable = capped (no exclusive groups, partner cap or
 /// minimum payout) and every partner in at most one component (bench-std: each partner in its
@@ -322,7 +322,8 @@ fn simple_entitlement(
             (amount, t)
         }
         (None, _) => {
-            let o = prep.evaluate(c, &wm, 1, baseline);
+            // the programme's one period
+            let o = prep.evaluate(c, &wm, Span::period(0), baseline);
             (o.amount, o.tier)
         }
     };
