@@ -30,47 +30,14 @@ pub(in crate::calibrate) fn segment_factor(
 ) -> Result<SegmentFits> {
     let PopulationFit { w, sum_w2, pop, .. } = pf;
     let sum_w2 = *sum_w2;
-    let Ctx {
-        p,
-        ptable,
-        t_len,
-        g_len,
-        ..
-    } = *cx;
-    let seg_name = |g: usize| cx.seg_name(g);
+    let Ctx { t_len, g_len, .. } = *cx;
     let Acc {
         estimates,
         model,
         warnings,
     } = acc;
     let blocks = t_len.div_ceil(12);
-    let mut seg_fit: Vec<Option<SegmentYearFit>> = Vec::with_capacity(g_len);
-    let mut nbar = vec![0.0; g_len];
-    for g in 0..g_len {
-        let rows: Vec<usize> = (0..t_len).filter(|&t| fe.n[g * t_len + t] > 0).collect();
-        nbar[g] = rows
-            .iter()
-            .map(|&t| fe.n[g * t_len + t] as f64)
-            .sum::<f64>()
-            / rows.len().max(1) as f64;
-        let x = fit::design(p, &rows);
-        let y: Vec<f64> = rows.iter().map(|&t| fe.f[g * t_len + t]).collect();
-        match fit::ols(&x, &y) {
-            Some((b, inv, _res)) => seg_fit.push(Some((rows, x, b, inv, y))),
-            None => {
-                return Err(Error::data(
-                    ptable,
-                    None,
-                    Some("segment"),
-                    format!(
-                        "segment '{}' has no purchase at all in some calendar month of the history (e.g. every {}): its seasonality cannot be estimated (merge it with a similar segment)",
-                        seg_name(g),
-                        ["January","February","March","April","May","June","July","August","September","October","November","December"][(0..12).find(|c| (0..t_len).all(|t| p.cal(t) != *c || fe.n[g * t_len + t] == 0)).unwrap_or(0)]
-                    ),
-                ));
-            }
-        }
-    }
+    let (seg_fit, nbar) = fit_segments(cx, fe)?;
     let kappa_p: Vec<f64> = (0..g_len).map(|g| pc.partner[g].0.max(0.0) / 2.0).collect();
     let sig_e: Vec<f64> = (0..g_len)
         .map(|g| {
@@ -156,6 +123,48 @@ pub(in crate::calibrate) fn segment_factor(
         sig_e,
         kappa_g,
     })
+}
+
+/// Each segment's OLS of its monthly effects on the calendar months and the trend, and its mean
+/// number of partners a month; an error naming the segment and a calendar month in which it
+/// never buys (its seasonality cannot be estimated).
+fn fit_segments(cx: &Ctx, fe: &TwoWay) -> Result<(Vec<Option<SegmentYearFit>>, Vec<f64>)> {
+    let Ctx {
+        p,
+        ptable,
+        t_len,
+        g_len,
+        ..
+    } = *cx;
+    let seg_name = |g: usize| cx.seg_name(g);
+    let mut seg_fit: Vec<Option<SegmentYearFit>> = Vec::with_capacity(g_len);
+    let mut nbar = vec![0.0; g_len];
+    for g in 0..g_len {
+        let rows: Vec<usize> = (0..t_len).filter(|&t| fe.n[g * t_len + t] > 0).collect();
+        nbar[g] = rows
+            .iter()
+            .map(|&t| fe.n[g * t_len + t] as f64)
+            .sum::<f64>()
+            / rows.len().max(1) as f64;
+        let x = fit::design(p, &rows);
+        let y: Vec<f64> = rows.iter().map(|&t| fe.f[g * t_len + t]).collect();
+        match fit::ols(&x, &y) {
+            Some((b, inv, _res)) => seg_fit.push(Some((rows, x, b, inv, y))),
+            None => {
+                return Err(Error::data(
+                    ptable,
+                    None,
+                    Some("segment"),
+                    format!(
+                        "segment '{}' has no purchase at all in some calendar month of the history (e.g. every {}): its seasonality cannot be estimated (merge it with a similar segment)",
+                        seg_name(g),
+                        ["January","February","March","April","May","June","July","August","September","October","November","December"][(0..12).find(|c| (0..t_len).all(|t| p.cal(t) != *c || fe.n[g * t_len + t] == 0)).unwrap_or(0)]
+                    ),
+                ));
+            }
+        }
+    }
+    Ok((seg_fit, nbar))
 }
 
 /// The design without its trend column (the 12 calendar-month dummies) and its `(XᵀX)⁻¹`;
