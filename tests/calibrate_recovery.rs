@@ -483,3 +483,96 @@ fn two_years_estimate_the_segment_factor_after_seasonality_only() {
         "growth intervals covered {growth_covered} of {n}"
     );
 }
+
+/// The parameter draws of the location parameters (growth, seasonality; also the other normal
+/// draws: partner σ, churn, returns) are centred on the point estimates: over an even `K` the
+/// antithetic pairs average to the estimate exactly, over an odd `K` within 3 standard errors
+/// of a `K`-draw mean; draw `k` does not depend on `K`; and the segment factor's σ² follows
+/// its documented law `σ̂² ν / χ²_ν` (ν = 2 here: `P(σ*² ≤ σ̂² ν / c) = e^(−c/2)`).
+#[test]
+fn draws_are_centred_on_the_estimates() {
+    let tr = truth(1);
+    let (tx, p) = generate(&tr, 5);
+    let opts = |draws: usize| Options {
+        draws,
+        bootstrap: 50,
+        seed: 5,
+        ..Options::default()
+    };
+    let even = calibrate(&tx, Some(&p), &opts(200)).unwrap();
+    let odd = calibrate(&tx, Some(&p), &opts(41)).unwrap();
+    // draw k is a function of (seed, k) only
+    for (a, b) in odd.draws.iter().zip(&even.draws) {
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    }
+    // (path of the estimate, its value in draw d) for every location parameter
+    type Get = Box<dyn Fn(&rebatesim::demand::Model) -> f64>;
+    let mut params: Vec<(String, Get)> = vec![
+        ("growth.rate".into(), Box::new(|m| m.growth.rate)),
+        (
+            "partner_factor.sigma".into(),
+            Box::new(|m| m.partner_factor.sigma),
+        ),
+        (
+            "churn.monthly_hazard".into(),
+            Box::new(|m| m.churn.monthly_hazard),
+        ),
+        ("returns.share".into(), Box::new(|m| m.returns.share)),
+    ];
+    for s in &tr.segs {
+        let n = s.name;
+        params.push((
+            format!("growth.segments.{n}"),
+            Box::new(move |m| m.growth.segments[n]),
+        ));
+    }
+    for c in 0..12 {
+        // the log effect's draw: the model's factor times exp(SE · Z)
+        let base = even.model.seasonality.factors[c];
+        params.push((
+            format!("seasonality.log_effect[{c}]"),
+            Box::new(move |m| m.seasonality.factors[c].ln() - base.ln()),
+        ));
+    }
+    let mut checked = 0;
+    for (path, get) in &params {
+        let Some(e) = even.estimate(path) else {
+            continue;
+        };
+        let centre = if path.starts_with("seasonality") {
+            0.0
+        } else {
+            e.value
+        };
+        for (c, exact) in [(&even, true), (&odd, false)] {
+            let k = c.draws.len() as f64;
+            let mean = c.draws.iter().map(|d| get(&d.model)).sum::<f64>() / k;
+            let se_mean = e.se / k.sqrt();
+            let tol = if exact { 1e-9 * (1.0 + e.value.abs()) } else { 3.0 * se_mean };
+            assert!(
+                (mean - centre).abs() <= tol,
+                "{path}: mean of {k} draws {mean:.6} vs estimate {centre:.6} (SE of the mean {se_mean:.2e})"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 4 + 3 + 12, "checked {checked} location parameters");
+    // the segment factor's σ²: scaled inverse χ² with ν = 2
+    let e = even.estimate("segment_factor.sigma").unwrap();
+    assert_eq!(e.dof, Some(2.0));
+    assert!(e.value > 0.0, "{e:?}");
+    for c in [0.5f64, 2.0 * 2f64.ln(), 4.0] {
+        let below = even
+            .draws
+            .iter()
+            .filter(|d| d.model.segment_factor.sigma.powi(2) <= e.value * e.value * 2.0 / c)
+            .count() as f64
+            / 200.0;
+        let want = (-c / 2.0).exp();
+        let se = (want * (1.0 - want) / 200.0).sqrt();
+        assert!(
+            (below - want).abs() < 3.5 * se,
+            "P(σ*² ≤ σ̂²·2/{c}) = {below} vs {want}"
+        );
+    }
+}

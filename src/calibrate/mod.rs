@@ -470,7 +470,8 @@ pub fn calibrate_with(
 }
 
 /// `K` parameter draws: market (σ, ρ) from the bootstrap (pivoted), χ²-distributed variance
-/// components, normal draws of the other estimates (clipped to the model's ranges).
+/// components, normal draws of the other estimates (clipped to the model's ranges) in
+/// antithetic pairs (`±Z`), so that the location parameters' draws are centred on the estimates.
 fn make_draws(
     cal: &Calibration,
     boot: &[(f64, f64)],
@@ -482,10 +483,13 @@ fn make_draws(
     let mut out = Vec::with_capacity(options.draws);
     let find = |path: &str| cal.estimate(path);
     for k in 0..options.draws {
+        // antithetic pairs: draws 2j and 2j + 1 share the normal stream of pair j with opposite
+        // signs, so every normal (location) draw averages to the estimate exactly over an even K
+        let (pair, sign) = (k / 2, if k % 2 == 0 { 1.0 } else { -1.0 });
         let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(crate::rng::splitmix64(
-            crate::rng::splitmix64(options.seed ^ 0x4452_4157_5353_4545) ^ k as u64,
+            crate::rng::splitmix64(options.seed ^ 0x4452_4157_5353_4545) ^ pair as u64,
         ));
-        let mut z = || crate::rng::normal(&mut rng);
+        let mut z = || sign * crate::rng::normal(&mut rng);
         let mut m = cal.model.clone();
         if !boot.is_empty() {
             let (bs, br) = boot[k % boot.len()];
