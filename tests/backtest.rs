@@ -2,6 +2,8 @@
 //! prior forecaster's coverage, reproducibility and bad options. The 500-year coverage and
 //! ranking tests of the forecast run over the release build in tests/python/test_backtest.py.
 
+mod common;
+
 use chrono::NaiveDate;
 use rebatesim::backtest::{
     actuals_to, market_methods, month_end_date, run, run_standard, truth_year, BacktestOptions,
@@ -16,14 +18,7 @@ use rebatesim::Error;
 use rust_decimal::prelude::*;
 
 fn example() -> (Compiled, Population, Model) {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/backtest/");
-    let p = Programme::from_file(format!("{dir}programme.toml"))
-        .unwrap()
-        .compile()
-        .unwrap();
-    let pop = Population::from_csv_path(format!("{dir}partners.csv")).unwrap();
-    let m = Model::from_file(format!("{dir}model.toml")).unwrap();
-    (p, pop, m)
+    common::backtest_example()
 }
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {

@@ -2,6 +2,8 @@
 //! `examples/distributor/make_data.py` (partners skipping months, specialised category mixes),
 //! per-component coverage of the 80% and 90% intervals at month ends.
 
+mod common;
+
 use rebatesim::backtest::{backlog_world, component_coverage, ComponentCoverage};
 use rebatesim::demand::Model;
 use rebatesim::population::Population;
@@ -16,14 +18,7 @@ fn distributor(step: usize) -> (Compiled, Population, Model) {
         .compile()
         .unwrap();
     let text = std::fs::read_to_string(root.join("partners.csv")).unwrap();
-    let mut csv = String::new();
-    for (k, line) in text.lines().enumerate() {
-        if k == 0 || k % step == 1 {
-            csv += line;
-            csv += "\n";
-        }
-    }
-    let pop = Population::from_csv_str(&csv, "partners.csv").unwrap();
+    let pop = common::every_step_partner(&text, step);
     let m = Model::from_file(root.join("model.toml")).unwrap();
     (p, pop, m)
 }
@@ -123,14 +118,7 @@ fn worlds_coverage_draws_study() {
         .unwrap();
     let step = env("STUDY_STEP", 25);
     let text = std::fs::read_to_string(dir.join("partners.csv")).unwrap();
-    let mut csv = String::new();
-    for (k, line) in text.lines().enumerate() {
-        if k == 0 || k % step == 1 {
-            csv += line;
-            csv += "\n";
-        }
-    }
-    let pop = Population::from_csv_str(&csv, "partners.csv").unwrap();
+    let pop = common::every_step_partner(&text, step);
     let m = Model::from_file(dir.join("model.toml")).unwrap();
     let mut files: Vec<_> = std::fs::read_dir(dir.join("draws"))
         .unwrap()

@@ -3,6 +3,8 @@
 //! for any thread count, the truth unchanged by the draws, intervals widened by them, a draw
 //! of another shape refused, and the sensitivity's moves applied on top of each draw.
 
+mod common;
+
 use rebatesim::backtest::{run_standard, Backtest, BacktestOptions, Standard};
 use rebatesim::demand::Model;
 use rebatesim::engine::{simulate, SimOptions};
@@ -15,14 +17,7 @@ use rebatesim::sensitivity::{
 use rebatesim::Error;
 
 fn example() -> (Compiled, Population, Model) {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/backtest/");
-    let p = Programme::from_file(format!("{dir}programme.toml"))
-        .unwrap()
-        .compile()
-        .unwrap();
-    let pop = Population::from_csv_path(format!("{dir}partners.csv")).unwrap();
-    let m = Model::from_file(format!("{dir}model.toml")).unwrap();
-    (p, pop, m)
+    common::backtest_example()
 }
 
 /// Three draws around `m`: its σ's (market, partner factor, noise) × 0.6, × 1 and × 1.5 and

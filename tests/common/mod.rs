@@ -17,6 +17,30 @@ pub fn model(text: &str) -> Model {
     Model::from_str(text, Format::Toml, None).unwrap()
 }
 
+/// The bundled backtest example (`examples/backtest/`): programme, partners and model.
+pub fn backtest_example() -> (Compiled, Population, Model) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/backtest/");
+    let p = Programme::from_file(format!("{dir}programme.toml"))
+        .unwrap()
+        .compile()
+        .unwrap();
+    let pop = Population::from_csv_path(format!("{dir}partners.csv")).unwrap();
+    let m = Model::from_file(format!("{dir}model.toml")).unwrap();
+    (p, pop, m)
+}
+
+/// Every `step`-th partner of a partner table's text (its header kept), as a population.
+pub fn every_step_partner(text: &str, step: usize) -> Population {
+    let mut csv = String::new();
+    for (k, line) in text.lines().enumerate() {
+        if k == 0 || k % step == 1 {
+            csv += line;
+            csv += "\n";
+        }
+    }
+    Population::from_csv_str(&csv, "partners.csv").unwrap()
+}
+
 /// A programme using every component kind, tier methods, measures, caps, an exclusive group,
 /// minimum payout and a budget.
 pub fn rich_programme(budget: &str) -> Compiled {
