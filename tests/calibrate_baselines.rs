@@ -77,7 +77,13 @@ fn without_a_programme_the_baselines_are_the_last_twelve_months_oldest_first() {
 
 #[test]
 fn a_programme_starting_in_april_takes_the_last_april_as_month_one() {
-    let c = calibrate_with(&history(1), None, Some(&programme("2025-04-01")), &options()).unwrap();
+    let c = calibrate_with(
+        &history(1),
+        None,
+        Some(&programme("2025-04-01")),
+        &options(),
+    )
+    .unwrap();
     // April 2024 (t = 3) … February 2025 (t = 13), then March 2024 (t = 2)
     let mut want: Vec<u32> = (3..14).collect();
     want.push(2);
@@ -88,27 +94,57 @@ fn a_programme_starting_in_april_takes_the_last_april_as_month_one() {
     assert_eq!(c.partners.baseline_months[11], "2024-03");
     assert!(!warned(&c, "monthly baselines"), "{:?}", c.warnings);
     // the month after the history ends: today's rule, no warning
-    let next = calibrate_with(&history(1), None, Some(&programme("2025-03-01")), &options()).unwrap();
+    let next = calibrate_with(
+        &history(1),
+        None,
+        Some(&programme("2025-03-01")),
+        &options(),
+    )
+    .unwrap();
     assert_eq!(months_of(&next), (2..14).collect::<Vec<_>>());
     assert!(!warned(&next, "monthly baselines"));
     // twelve months after the history's last month: still no warning, February first
-    let late = calibrate_with(&history(1), None, Some(&programme("2026-02-01")), &options()).unwrap();
+    let late = calibrate_with(
+        &history(1),
+        None,
+        Some(&programme("2026-02-01")),
+        &options(),
+    )
+    .unwrap();
     assert_eq!(months_of(&late)[..2], [13, 2]);
     assert!(!warned(&late, "monthly baselines"));
 }
 
 #[test]
 fn a_programme_before_the_history_ends_or_over_a_year_after_it_is_a_warning() {
-    let early = calibrate_with(&history(1), None, Some(&programme("2025-01-01")), &options()).unwrap();
+    let early = calibrate_with(
+        &history(1),
+        None,
+        Some(&programme("2025-01-01")),
+        &options(),
+    )
+    .unwrap();
     assert!(
-        warned(&early, "programme starts on 2025-01-01, before the history ends (2025-02)"),
+        warned(
+            &early,
+            "programme starts on 2025-01-01, before the history ends (2025-02)"
+        ),
         "{:?}",
         early.warnings
     );
     // January 2025 (t = 12), February 2025, then March 2024 …
     assert_eq!(months_of(&early)[..3], [12, 13, 2]);
-    let far = calibrate_with(&history(1), None, Some(&programme("2026-03-01")), &options()).unwrap();
-    assert!(warned(&far, "more than 12 months after the history ends (2025-02)"));
+    let far = calibrate_with(
+        &history(1),
+        None,
+        Some(&programme("2026-03-01")),
+        &options(),
+    )
+    .unwrap();
+    assert!(warned(
+        &far,
+        "more than 12 months after the history ends (2025-02)"
+    ));
     assert_eq!(months_of(&far), (2..14).collect::<Vec<_>>());
 }
 

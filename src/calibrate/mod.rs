@@ -451,8 +451,7 @@ pub fn calibrate_with(
         programme.map(|prog| prog.calendar.start),
         &mut acc.warnings,
     );
-    let partners_out =
-        steps::report::partner_table(&cx, &inc, &totals, &months, mixes, mix_weight);
+    let partners_out = steps::report::partner_table(&cx, &inc, &totals, &months, mixes, mix_weight);
     // 10. diagnostics
     let mut diag = steps::report::diagnostics(&cx, &fe, &pf, &fitted_series, &inc);
     (diag.annual_observed, diag.annual_fitted) =

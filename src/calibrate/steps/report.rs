@@ -6,8 +6,8 @@ use super::Ctx;
 use super::{incidence::*, market::*, ratios::*};
 use crate::calibrate::fit::TwoWay;
 use crate::calibrate::panel::Panel;
-use chrono::{Datelike, NaiveDate};
 use crate::calibrate::{Diagnostics, PartnerEstimates};
+use chrono::{Datelike, NaiveDate};
 
 /// The history month (index `t`) of each programme month 1 … 12 for the per-period
 /// baselines: the history's last twelve months taken by calendar month from the
