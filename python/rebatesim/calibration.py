@@ -87,9 +87,10 @@ class Calibration:
     @property
     def partners(self) -> Any:
         """Per partner: segment, buying months, first/last purchase, churned, last-12-months
-        revenue, its months ``baseline_revenue_m01`` … ``baseline_revenue_m12`` (the last 12
-        history months, oldest first: the per-period baselines of a programme starting the
-        month after the history ends, docs/calculations.md §3), unit price,
+        revenue, the per-period baselines ``baseline_revenue_m01`` … ``_m12`` and, when the
+        history has quantities, ``baseline_units_m01`` … ``_m12`` (gross purchases and their
+        units in the history months :attr:`baseline_months`: the history's last twelve months
+        by calendar month from the programme's first month, docs/calculations.md §3), unit price,
         ``mix_<category>`` shares shrunk to the segment's (DataFrame)."""
         import pandas as pd
 
@@ -105,13 +106,14 @@ class Calibration:
         replaced, with a ``UserWarning``. Without categories in the history, the mix columns
         are left as they are.
 
-        With ``baselines=True`` each partner of the history also gets its revenue baselines
-        from the last 12 history months: ``baseline_revenue_m01`` … ``_m12`` (the per-period
-        baselines, for a programme starting the month after the history ends) and an empty
-        ``baseline_revenue`` (its annual baseline is then their sum); a partner the history
-        does not have keeps its annual baseline and no months. Monthly revenue columns already
+        With ``baselines=True`` each partner of the history also gets its per-period baselines
+        from the history's last twelve months (see :attr:`baseline_months`):
+        ``baseline_revenue_m01`` … ``_m12`` and, when the history has quantities,
+        ``baseline_units_m01`` … ``_m12``, with an empty ``baseline_revenue`` /
+        ``baseline_units`` (its annual baseline is then the months' sum); a partner the
+        history does not have keeps its annual baselines and no months. Monthly columns already
         in ``partners`` are replaced, and annual baselines that differ from the months' sum
-        by more than a cent are reported, with a ``UserWarning``."""
+        (by more than a cent, or 10⁻⁶ units) are reported, with a ``UserWarning``."""
         import pandas as pd
 
         from ._tables import as_frame
@@ -151,28 +153,41 @@ class Calibration:
 
     @staticmethod
     def _with_monthly_baselines(out: Any, cal: Any) -> Any:
-        """``out`` with the calibration's monthly revenue baselines (see :meth:`population`)."""
+        """``out`` with the calibration's monthly revenue and units baselines (see
+        :meth:`population`)."""
         import numpy as np
 
-        months = [f"baseline_revenue_m{m:02d}" for m in range(1, 13)]
-        old = [c for c in months if c in out.columns]
-        if old:
-            _warnings.warn("partners: the monthly baseline columns are replaced by the last 12 months of the "
-                           "history", UserWarning, stacklevel=3)
-        rows = cal.set_index(cal["partner_id"].astype(str))[months].reindex(out["partner_id"].astype(str))
-        known = rows.notna().all(axis=1).to_numpy()
-        if "baseline_revenue" in out.columns:
-            annual = out["baseline_revenue"].to_numpy(dtype=float, na_value=np.nan, copy=True)
-            sums = rows.to_numpy(dtype=float).sum(axis=1)
-            differ = known & ~np.isnan(annual) & (np.abs(annual - sums) > 0.01)
-            if differ.any():
-                _warnings.warn(f"partners: {int(differ.sum())} annual baselines differ from the last 12 months of "
-                               "the history; the months' sums replace them", UserWarning, stacklevel=3)
-            annual[known] = np.nan
-            out["baseline_revenue"] = annual
-        for c in months:
-            out[c] = rows[c].to_numpy(dtype=float)
+        for basis, what in (("baseline_revenue", ""), ("baseline_units", "units ")):
+            months = [f"{basis}_m{m:02d}" for m in range(1, 13)]
+            if months[0] not in cal.columns:
+                continue  # no quantities in the history: the units columns are left as they are
+            old = [c for c in months if c in out.columns]
+            if old:
+                _warnings.warn(f"partners: the monthly {what}baseline columns are replaced by the history's last "
+                               "twelve months", UserWarning, stacklevel=3)
+            rows = cal.set_index(cal["partner_id"].astype(str))[months].reindex(out["partner_id"].astype(str))
+            known = rows.notna().all(axis=1).to_numpy()
+            if basis in out.columns:
+                annual = out[basis].to_numpy(dtype=float, na_value=np.nan, copy=True)
+                sums = rows.to_numpy(dtype=float).sum(axis=1)
+                tol = 1e-6 if what else 0.01
+                differ = known & ~np.isnan(annual) & (np.abs(annual - sums) > tol)
+                if differ.any():
+                    _warnings.warn(f"partners: {int(differ.sum())} annual {what}baselines differ from the last 12 "
+                                   "months of the history; the months' sums replace them", UserWarning, stacklevel=3)
+                annual[known] = np.nan
+                out[basis] = annual
+            for c in months:
+                out[c] = rows[c].to_numpy(dtype=float)
         return out
+
+    @property
+    def baseline_months(self) -> List[str]:
+        """The history month (``YYYY-MM``) behind each monthly baseline column, m01 … m12:
+        the history's last twelve months by calendar month from the programme's first month
+        (without a programme: the last twelve months, oldest first; docs/calibration.md,
+        "Baselines")."""
+        return list(self._core.baseline_months())
 
     @property
     def diagnostics(self) -> Dict[str, "pd.DataFrame"]:
@@ -351,7 +366,10 @@ def calibrate(
 
     ``programme`` (a :class:`~rebatesim.Programme`, dict or file): the programme that was in
     force over the history; its tier thresholds give the behaviour estimates (stretch from
-    bunching, pull-forward), with a warning when the history never approaches them.
+    bunching, pull-forward), with a warning when the history never approaches them. Its
+    start also aligns the monthly baselines of :attr:`Calibration.partners` by calendar month
+    (programme month 1 = the history's last month of the programme's first calendar month),
+    with a warning when it starts before the history ends or more than 12 months after.
     ``as_of`` (a date or ``YYYY-MM-DD``): use the history up to that date only (whole
     months; a date inside a month drops that month, with a warning).
 

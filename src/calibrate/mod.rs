@@ -152,10 +152,19 @@ pub struct PartnerEstimates {
     pub churned: Vec<bool>,
     /// Gross purchases in the last 12 months of the history (a prior-year baseline).
     pub last12_revenue: Vec<f64>,
-    /// Gross purchases in each of the last 12 months of the history, oldest first, rounded
-    /// to 6 decimals: the monthly baselines `baseline_revenue_m01` … `_m12` of a programme
-    /// starting the month after the history ends ([`crate::monthly_baselines`]).
-    pub last12_months: Vec<[f64; 12]>,
+    /// The monthly revenue baselines `baseline_revenue_m01` … `_m12`
+    /// ([`crate::monthly_baselines`]): gross purchases in the history month of
+    /// [`PartnerEstimates::baseline_months`], rounded to 6 decimals.
+    pub baseline_revenue_months: Vec<[f64; 12]>,
+    /// The monthly units baselines `baseline_units_m01` … `_m12`: units of the purchase
+    /// lines in the same history months, rounded to 6 decimals (`None` when the history has
+    /// no quantities: every quantity 0).
+    pub baseline_units_months: Option<Vec<[f64; 12]>>,
+    /// The history month (`YYYY-MM`) of programme months 1 … 12: the history's last twelve
+    /// months in calendar order from the programme's first month (without a programme, or
+    /// with one starting the month after the history ends: the last twelve months, oldest
+    /// first; `docs/calibration.md`, "Baselines").
+    pub baseline_months: Vec<String>,
     /// Revenue per unit over the history (`None` without units).
     pub unit_price: Vec<Option<f64>>,
     /// Category shares, shrunk to the segment's (`[partner][category]`; empty without
@@ -437,7 +446,12 @@ pub fn calibrate_with(
     // 8. category mixes: segment mix, Dirichlet-type shrinkage of each partner's mix
     let (mixes, mix_weight) = steps::mixes::category_mixes(&cx, &mut acc);
     // 9. per-partner table
-    let partners_out = steps::report::partner_table(&cx, &inc, &totals, mixes, mix_weight);
+    let months = steps::report::baseline_months(
+        &p,
+        programme.map(|prog| prog.calendar.start),
+        &mut acc.warnings,
+    );
+    let partners_out = steps::report::partner_table(&cx, &inc, &totals, &months, mixes, mix_weight);
     // 10. diagnostics
     let mut diag = steps::report::diagnostics(&cx, &fe, &pf, &fitted_series, &inc);
     (diag.annual_observed, diag.annual_fitted) =

@@ -69,6 +69,11 @@ impl PyCalibration {
         Ok(d)
     }
 
+    /// The history month (`YYYY-MM`) of each monthly baseline column m01 … m12.
+    fn baseline_months(&self) -> Vec<String> {
+        self.inner.partners.baseline_months.clone()
+    }
+
     /// The per-partner estimates, as columns (`mix_<category>` for the shrunk mixes).
     fn partners<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let p = &self.inner.partners;
@@ -80,11 +85,17 @@ impl PyCalibration {
         d.set_item("last_purchase", p.last_purchase.clone())?;
         d.set_item("churned", p.churned.clone())?;
         d.set_item("last12_revenue", p.last12_revenue.clone())?;
-        for j in 0..12 {
-            d.set_item(
-                crate::monthly_baselines::column_name("baseline_revenue", j + 1),
-                p.last12_months.iter().map(|m| m[j]).collect::<Vec<_>>(),
-            )?;
+        let bases = [
+            ("baseline_revenue", Some(&p.baseline_revenue_months)),
+            ("baseline_units", p.baseline_units_months.as_ref()),
+        ];
+        for (basis, months) in bases {
+            for j in 0..months.map_or(0, |_| 12) {
+                d.set_item(
+                    crate::monthly_baselines::column_name(basis, j + 1),
+                    months.map(|m| m.iter().map(|row| row[j]).collect::<Vec<_>>()),
+                )?;
+            }
         }
         d.set_item("unit_price", p.unit_price.clone())?;
         for (c, name) in self.inner.categories.iter().enumerate() {

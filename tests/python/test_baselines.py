@@ -173,3 +173,59 @@ def test_calibration_gives_the_last_history_year_as_monthly_baselines():
     assert pop.to_frame().baseline_revenue.tolist()[:6] == pytest.approx(cal.last12_revenue.tolist(), abs=1e-5)
     # without the option the table keeps its baselines
     assert MONTHS[0] not in c.population(partners).columns
+
+
+def _linear_history(units: int = 1) -> pd.DataFrame:
+    """Five partners, 2024-01 … 2025-02: partner i buys (i+1)·(1000 + 10·t) for (i+1)·(10 + t)
+    units in history month t (t = 0 for 2024-01)."""
+    rows = []
+    for i in range(5):
+        for t in range(14):
+            y, m = 2024 + t // 12, t % 12 + 1
+            rows.append((f"P{i}", f"{y}-{m:02d}-10", (i + 1) * (10 + t) * units, (i + 1) * (1000 + 10 * t)))
+    return pd.DataFrame(rows, columns=["partner_id", "date", "quantity", "revenue"])
+
+
+def _ladder(start: str):
+    return rs.Programme.new("Ladder", "EUR", start, "quarter", 4, [rs.volume("vol", [(30_000, "2%")])])
+
+
+QUIET_CAL = {"draws": 0, "bootstrap": 20, "warn_segment_partners": 0}
+
+
+def test_calibration_units_baselines_and_a_programme_starting_in_april():
+    c = rs.calibrate(_linear_history(), **QUIET_CAL)
+    cal = c.partners.set_index("partner_id")
+    # no programme: 2024-03 (t = 2) … 2025-02 (t = 13); P1 = 2·(1000 + 10t), 2·(10 + t) units
+    assert c.baseline_months[0] == "2024-03" and c.baseline_months[-1] == "2025-02"
+    assert cal.loc["P1", MONTHS].tolist() == [2 * (1000 + 10 * t) for t in range(2, 14)]
+    assert cal.loc["P1", UNIT_MONTHS].tolist() == [2 * (10 + t) for t in range(2, 14)]
+    with pytest.warns(UserWarning, match="thresholds"):
+        april = rs.calibrate(_linear_history(), programme=_ladder("2025-04-01"), **QUIET_CAL)
+    # April: m01 = April 2024 (t = 3) … m11 = February 2025 (t = 13), m12 = March 2024 (t = 2)
+    order = list(range(3, 14)) + [2]
+    assert april.baseline_months == [f"2024-{m:02d}" for m in range(4, 13)] + ["2025-01", "2025-02", "2024-03"]
+    cal = april.partners.set_index("partner_id")
+    assert cal.loc["P0", MONTHS].tolist() == [1000 + 10 * t for t in order]
+    assert cal.loc["P4", UNIT_MONTHS].tolist() == [5 * (10 + t) for t in order]
+    partners = pd.DataFrame({"partner_id": ["P0", "P1", "NEW"], "segment": ["a"] * 3,
+                             "baseline_revenue": [None, None, 9000.0], "baseline_units": [None, 420.0, 90.0]})
+    table = april.population(partners, baselines=True)  # P1's units agree with its months: no warning
+    assert table.baseline_units.isna().tolist() == [True, True, False]
+    assert table.loc[0, UNIT_MONTHS].tolist() == [10 + t for t in order]
+    pop = rs.Population.from_csv(table).to_frame()
+    # 12·10 + (2+…+13) = 210 units and 12·1000 + 10·90 = 12,900 for P0; NEW keeps its own
+    assert pop.baseline_units.tolist() == pytest.approx([210.0, 420.0, 90.0])
+    assert pop.baseline_revenue.tolist() == pytest.approx([12_900.0, 25_800.0, 9000.0])
+
+
+def test_calibration_warns_for_a_programme_before_the_history_ends_and_skips_units_without_quantities():
+    with pytest.warns(UserWarning) as record:
+        c = rs.calibrate(_linear_history(), programme=_ladder("2024-01-01"), **QUIET_CAL)
+    assert any("programme starts on 2024-01-01, before the history ends (2025-02)" in str(w.message) for w in record)
+    assert c.baseline_months[:2] == ["2025-01", "2025-02"]
+    none = rs.calibrate(_linear_history(units=0), **QUIET_CAL)
+    assert UNIT_MONTHS[0] not in none.partners.columns
+    table = none.population(pd.DataFrame({"partner_id": ["P0"], "segment": ["a"], "baseline_units": [7.0]}),
+                            baselines=True)
+    assert UNIT_MONTHS[0] not in table.columns and table.baseline_units.tolist() == [7.0]

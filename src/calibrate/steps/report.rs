@@ -5,13 +5,50 @@
 use super::Ctx;
 use super::{incidence::*, market::*, ratios::*};
 use crate::calibrate::fit::TwoWay;
+use crate::calibrate::panel::Panel;
 use crate::calibrate::{Diagnostics, PartnerEstimates};
+use chrono::{Datelike, NaiveDate};
 
-/// The per-partner table.
+/// The history month (index `t`) of each programme month 1 … 12 for the per-period
+/// baselines: the history's last twelve months taken by calendar month from the
+/// programme's first month (`start`'s month), so programme month `j` reads the last
+/// history month of the same calendar month. Without a programme the programme is taken to
+/// start the month after the history ends (the last twelve months, oldest first). A
+/// programme starting before the history ends, or more than twelve months after it, gets
+/// the same calendar mapping and a warning in `warnings` (its baselines are not the year
+/// before it).
+pub(in crate::calibrate) fn baseline_months(
+    p: &Panel,
+    start: Option<NaiveDate>,
+    warnings: &mut Vec<String>,
+) -> [usize; 12] {
+    let t_len = p.months;
+    let first = p.start.0 as i64 * 12 + p.start.1 as i64 - 1;
+    let end = first + t_len as i64 - 1; // month number of the history's last month
+    let s = start.map_or(end + 1, |d| d.year() as i64 * 12 + d.month0() as i64);
+    if let Some(d) = start {
+        let last = p.label(t_len - 1);
+        if s <= end {
+            warnings.push(format!(
+                "programme starts on {d}, before the history ends ({last}): its monthly baselines are the history's last twelve months by calendar month, which overlap the programme rather than precede it"
+            ));
+        } else if s - end > 12 {
+            warnings.push(format!(
+                "programme starts on {d}, more than 12 months after the history ends ({last}): its monthly baselines are the history's last twelve months by calendar month, not the year before the programme"
+            ));
+        }
+    }
+    // the window is history months t_len-12 .. t_len-1 (month numbers end-11 ..= end)
+    std::array::from_fn(|j| t_len - 12 + (s + j as i64 - (end - 11)).rem_euclid(12) as usize)
+}
+
+/// The per-partner table (`months`: the history month of each programme month, from
+/// [`baseline_months`]).
 pub(in crate::calibrate) fn partner_table(
     cx: &Ctx,
     inc: &Incidence,
     totals: &PartnerTotals,
+    months: &[usize; 12],
     mixes: Vec<Vec<f64>>,
     mix_weight: Vec<f64>,
 ) -> PartnerEstimates {
@@ -45,16 +82,10 @@ pub(in crate::calibrate) fn partner_table(
                     .sum()
             })
             .collect(),
-        last12_months: (0..n)
-            .map(|i| {
-                // the last 12 months (zeros before a history shorter than a year)
-                let row = &p.gross[i * t_len..(i + 1) * t_len];
-                std::array::from_fn(|j| {
-                    let t = (t_len + j).checked_sub(12);
-                    t.map(|t| (row[t] * 1e6).round() / 1e6).unwrap_or(0.0)
-                })
-            })
-            .collect(),
+        baseline_revenue_months: monthly(&p.gross, n, t_len, months),
+        baseline_units_months: (units_i.iter().sum::<f64>() > 0.0)
+            .then(|| monthly(&p.units, n, t_len, months)),
+        baseline_months: months.iter().map(|&t| p.label(t)).collect(),
         unit_price: (0..n)
             .map(|i| {
                 if units_i[i] > 0.0 {
@@ -67,6 +98,14 @@ pub(in crate::calibrate) fn partner_table(
         mix: mixes,
         mix_weight,
     }
+}
+
+/// Per partner, the values of `cells` (`[partner * T + t]`) in the history months
+/// `months`, rounded to 6 decimals.
+fn monthly(cells: &[f64], n: usize, t_len: usize, months: &[usize; 12]) -> Vec<[f64; 12]> {
+    (0..n)
+        .map(|i| std::array::from_fn(|j| (cells[i * t_len + months[j]] * 1e6).round() / 1e6))
+        .collect()
 }
 
 /// Observed against fitted: segment effects, buying partners, the market path, churn curves
