@@ -200,7 +200,8 @@ fn forecast_with(
     );
     let prior = prior::prior_amounts(opts.prior_accruals, population, &prepared)?;
     // the actuals settled once: the books' closed lines and the closed periods' amounts
-    let settlement = crate::settlement::settle(programme, &partners, actuals)?;
+    let settlement =
+        crate::settlement::settle_for_forecast(programme, &partners, actuals, &resolved)?;
     let books = ledger::Books::new(programme, &partners, &settlement, as_of, prior)?;
     let engines = draws::draw_engines(programme, population, model, to_date.observed, opts)?;
     if let Mode::Range(range) = mode {
