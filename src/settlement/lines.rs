@@ -27,6 +27,17 @@ pub(crate) struct LineFigures {
 }
 
 impl Settlement {
+    /// Each partner's measures of its transactions (the settlement's kept measures), indexed
+    /// by the partner's position in the partner table settled: what the forecast takes as its
+    /// actuals to date instead of measuring them again.
+    pub(crate) fn measures_by_table_partner(&self) -> Vec<&[Decimal]> {
+        let mut out: Vec<&[Decimal]> = vec![&[]; self.table_index.len()];
+        for (wi, &pi) in self.table_index.iter().enumerate() {
+            out[pi as usize] = self.sources.measures_of(wi);
+        }
+        out
+    }
+
     /// Call `f` with the figures of every line, in line order: cheap (no explanation, no
     /// strings built), for the forecast's books and closed periods.
     pub(crate) fn for_each_line_figures(&self, mut f: impl FnMut(LineFigures)) {
