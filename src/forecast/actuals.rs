@@ -201,8 +201,10 @@ pub(super) struct ActualsToDate {
     pub volume_month: Vec<f64>,
 }
 
-/// Measure each partner's actuals with the settlement's measure code (all rows to date, and
-/// the rows of the forecast date's month), and sum the gross revenue (positive lines) per
+/// Each partner's actuals measured: all rows to date from `settled` (the measures of the
+/// forecast's settlement of its actuals, by partner table index: the settlement's measure
+/// code on the same rows), the rows of the forecast date's month measured here with the same
+/// code, and sum the gross revenue (positive lines) per
 /// complete month. Blocks of partners are measured on the current rayon pool and assembled in
 /// partner order; each partner's sums run over its rows in the same order whatever the
 /// threads and blocks, so the result is bit-identical for any thread count.
@@ -214,6 +216,7 @@ pub(super) fn measure_actuals(
     actuals: &Transactions,
     resolved: &Resolved,
     rows_of: &[Vec<usize>],
+    settled: &[&[Decimal]],
     months: MonthsObserved,
 ) -> ActualsToDate {
     let partners = population.len();
@@ -234,6 +237,7 @@ pub(super) fn measure_actuals(
         actuals,
         resolved,
         rows_of,
+        settled,
         months,
         month_of: &month_of,
         lookup: CategoryLookup::new(prepared, programme, actuals),
@@ -287,6 +291,8 @@ struct Measuring<'a> {
     actuals: &'a Transactions,
     resolved: &'a Resolved,
     rows_of: &'a [Vec<usize>],
+    /// Each partner's measures of all its rows to date (the settlement's).
+    settled: &'a [&'a [Decimal]],
     months: MonthsObserved,
     /// Each row's programme month.
     month_of: &'a [usize],
@@ -367,11 +373,10 @@ impl Measuring<'_> {
                     .includes_partner(&population.partner_id[i], population.segment_name(i));
             }
             let rows = &self.rows_of[i];
-            self.measure(rows, &active, scratch);
-            out.measures
-                .extend(scratch.measures.iter().map(|v| decimal_to_f64(*v)));
+            let to_date = self.settled[i];
+            out.measures.extend(to_date.iter().map(|v| decimal_to_f64(*v)));
             out.volume_to_date
-                .extend((0..components).map(|c| self.volume(&scratch.measures, c)));
+                .extend((0..components).map(|c| self.volume(to_date, c)));
             let mut month_rows = std::mem::take(&mut scratch.month_rows);
             month_rows.clear();
             month_rows.extend(

@@ -18,7 +18,6 @@ use crate::settlement::Settlement;
 use chrono::NaiveDate;
 use rust_decimal::prelude::*;
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// Names of the rules that can move a closed period's amount, in the order of
 /// [`ClosedAdjustments`].
@@ -60,24 +59,8 @@ pub(super) fn settle_closed(
         budget_cut: vec![Decimal::ZERO; n * components * periods],
         volume: vec![0.0; n * components * periods],
     };
-    let partner_of: HashMap<&str, usize> = partners
-        .ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (id.as_str(), i))
-        .collect();
-    let component_of: HashMap<&str, usize> = programme
-        .components
-        .iter()
-        .enumerate()
-        .map(|(c, comp)| (comp.id.as_str(), c))
-        .collect();
     settlement.for_each_line_figures(|l| {
-        let k = l.period;
-        let (Some(&i), Some(&c)) = (partner_of.get(l.partner_id), component_of.get(l.component_id))
-        else {
-            return;
-        };
+        let (i, c, k) = (l.partner, l.component, l.period);
         let j = (i * components + c) * periods + k;
         out.volume[j] = l.volume_period.to_f64().unwrap_or(0.0);
         if k < closed {

@@ -13,7 +13,6 @@ use crate::programme::Compiled;
 use chrono::NaiveDate;
 use rust_decimal::prelude::*;
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// A settled line of a closed period: partner × component `j`, its period (0-based), payment date,
 /// payable amount and basis volume.
@@ -61,24 +60,12 @@ impl Books {
             .checked_add_months(chrono::Months::new(month))
             .expect("validated dates");
         let as_of_period = calendar.period_of(as_of).expect("checked");
-        let component_index: HashMap<&str, usize> = programme
-            .components
-            .iter()
-            .enumerate()
-            .map(|(c, x)| (x.id.as_str(), c))
-            .collect();
-        let partner_index: HashMap<&str, usize> = partners
-            .ids
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.as_str(), i))
-            .collect();
         let components = programme.components.len();
         let mut closed = Vec::new();
         settlement.for_each_line_figures(|l| {
             if calendar.period_end(l.period as u32) <= as_of {
                 closed.push(ClosedLine {
-                    j: partner_index[l.partner_id] * components + component_index[l.component_id],
+                    j: l.partner * components + l.component,
                     period: l.period,
                     payment_date: programme.payment_date(l.period as u32),
                     payable: l.payable,

@@ -195,12 +195,21 @@ fn forecast_with(
     actuals::check_cumulative_returns(actuals, &resolved, population, &rows_of)?;
     let prepared: Prepared<Decimal> = Prepared::new(programme);
     let months = actuals::MonthsObserved::new(&programme.calendar, as_of);
-    let to_date = actuals::measure_actuals(
-        programme, &prepared, population, actuals, &resolved, &rows_of, months,
-    );
     let prior = prior::prior_amounts(opts.prior_accruals, population, &prepared)?;
-    // the actuals settled once: the books' closed lines and the closed periods' amounts
-    let settlement = crate::settlement::settle(programme, &partners, actuals)?;
+    // the actuals settled once: the books' closed lines, the closed periods' amounts and
+    // the measures of the actuals to date
+    let settlement =
+        crate::settlement::settle_for_forecast(programme, &partners, actuals, &resolved)?;
+    let to_date = actuals::measure_actuals(
+        programme,
+        &prepared,
+        population,
+        actuals,
+        &resolved,
+        &rows_of,
+        &settlement.measures_by_table_partner(),
+        months,
+    );
     let books = ledger::Books::new(programme, &partners, &settlement, as_of, prior)?;
     let engines = draws::draw_engines(programme, population, model, to_date.observed, opts)?;
     if let Mode::Range(range) = mode {

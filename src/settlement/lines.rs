@@ -13,9 +13,11 @@ use rust_decimal::Decimal;
 use std::ops::Range;
 
 /// What a forecast takes of a settled line: no names, reward or explanation to build.
-pub(crate) struct LineFigures<'a> {
-    pub(crate) partner_id: &'a str,
-    pub(crate) component_id: &'a str,
+pub(crate) struct LineFigures {
+    /// The partner's index in the partner table settled.
+    pub(crate) partner: usize,
+    /// The component's index in the programme.
+    pub(crate) component: usize,
     /// Period index, 0-based (the calendar's).
     pub(crate) period: usize,
     pub(crate) payable: Decimal,
@@ -25,19 +27,30 @@ pub(crate) struct LineFigures<'a> {
 }
 
 impl Settlement {
+    /// Each partner's measures of its transactions (the settlement's kept measures), indexed
+    /// by the partner's position in the partner table settled: what the forecast takes as its
+    /// actuals to date instead of measuring them again.
+    pub(crate) fn measures_by_table_partner(&self) -> Vec<&[Decimal]> {
+        let mut out: Vec<&[Decimal]> = vec![&[]; self.table_index.len()];
+        for (wi, &pi) in self.table_index.iter().enumerate() {
+            out[pi as usize] = self.sources.measures_of(wi);
+        }
+        out
+    }
+
     /// Call `f` with the figures of every line, in line order: cheap (no explanation, no
     /// strings built), for the forecast's books and closed periods.
-    pub(crate) fn for_each_line_figures(&self, mut f: impl FnMut(LineFigures<'_>)) {
+    pub(crate) fn for_each_line_figures(&self, mut f: impl FnMut(LineFigures)) {
         let src = &self.sources;
-        for (wi, pt) in self.partners.iter().enumerate() {
+        for (wi, &partner) in self.table_index.iter().enumerate() {
             let (a, b) = self.line_range[wi];
             let measures = src.measures_of(wi);
             for i in a..b {
                 let (c, k) = (self.lines.component[i] as usize, self.lines.period[i] as usize);
                 let am = &self.lines.amounts[i];
                 f(LineFigures {
-                    partner_id: &pt.partner_id,
-                    component_id: &src.prep.components[c].id,
+                    partner: partner as usize,
+                    component: c,
                     period: k,
                     payable: am[PAYABLE],
                     budget_cut: am[PAYABLE - 1],

@@ -34,4 +34,5 @@ pub use arrow::MoneyAs;
 pub use breakdown::{ComponentTotal, SegmentTotal};
 pub use result::{Line, PartnerTotal, Settlement, Standing, Totals, LINE_COLUMNS};
 pub use settle::settle;
+pub(crate) use settle::settle_for_forecast;
 pub use text::money_text;

@@ -203,6 +203,8 @@ pub struct Settlement {
     pub budget_binding: bool,
     pub(super) index: HashMap<String, usize>,
     pub(super) line_range: Vec<(usize, usize)>,
+    /// Each partner's index in the partner table settled (in id order, as `partners`).
+    pub(super) table_index: Vec<u32>,
     /// One line per partner (sorted by id), active component (by id) and period.
     pub(super) lines: LineColumns,
     pub(super) sources: Sources,

@@ -43,6 +43,30 @@ pub(super) struct PartnerWork {
 pub fn settle(p: &Compiled, partners: &Partners, tx: &Transactions) -> Result<Settlement> {
     partners.check_segments(p)?;
     let res = tx.resolve(partners, p)?;
+    settle_resolved(p, partners, tx, &res, true)
+}
+
+/// The settlement a forecast takes of its actuals: `res` is `tx` already resolved against
+/// `partners` (whose segments the caller checked), and no standings against the next tier
+/// (the forecast has its own watch list), so [`Settlement::standing`] is empty. Lines and
+/// totals are bit for bit those of [`settle`].
+pub(crate) fn settle_for_forecast(
+    p: &Compiled,
+    partners: &Partners,
+    tx: &Transactions,
+    res: &Resolved,
+) -> Result<Settlement> {
+    settle_resolved(p, partners, tx, res, false)
+}
+
+/// [`settle`] on transactions resolved beforehand, the standings computed when `standing`.
+fn settle_resolved(
+    p: &Compiled,
+    partners: &Partners,
+    tx: &Transactions,
+    res: &Resolved,
+    standing: bool,
+) -> Result<Settlement> {
     let prep: Prepared<Decimal> = Prepared::new(p);
     money::take_overflow();
     let run = Run {
@@ -52,10 +76,10 @@ pub fn settle(p: &Compiled, partners: &Partners, tx: &Transactions) -> Result<Se
         tx,
         limit: money::exact_limit(prep.decimals),
     };
-    let mut measured = run.measure_partners(&res)?;
+    let mut measured = run.measure_partners(res)?;
     let (programme_total, budget_binding) = run.apply_budget(&mut measured)?;
     let set = run.finish_lines(&mut measured)?;
-    let standing = run.standing(&measured, &res)?;
+    let standing = if standing { run.standing(&measured, res)? } else { Vec::new() };
     let Measured {
         order,
         measures,
@@ -64,6 +88,7 @@ pub fn settle(p: &Compiled, partners: &Partners, tx: &Transactions) -> Result<Se
         ..
     } = measured;
     let baselines = order.iter().map(|&pi| run.baseline(pi)).collect();
+    let table_index = order.iter().map(|&pi| pi as u32).collect();
     Ok(Settlement {
         programme: p.name.clone(),
         currency: p.currency.clone(),
@@ -74,6 +99,7 @@ pub fn settle(p: &Compiled, partners: &Partners, tx: &Transactions) -> Result<Se
         budget_binding,
         index: set.index,
         line_range: set.line_range,
+        table_index,
         lines,
         sources: Sources {
             table: tx.table.clone(),
