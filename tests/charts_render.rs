@@ -551,3 +551,35 @@ fn payout_distribution_draws_the_budget_spike_as_its_own_bar() {
         both.save(dir.join("budget_spike_both_sides.png")).unwrap();
     }
 }
+
+#[test]
+fn a_title_wider_than_the_chart_wraps_instead_of_running_off_it() {
+    let title = "Sensitivity of expected payout: Nordlicht Elektro Partner Incentive 2027 (under 20 parameter draws)";
+    let mut chart = RiskReturn::new(
+        title,
+        "EUR",
+        ReturnMeasure::IncrementalMargin,
+        vec![RiskReturnPoint::new("A", 100_000.0, 25_000.0)],
+    );
+    chart.size = (640, 400);
+    let svg = chart.render_svg().unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let texts: Vec<String> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or("").trim().to_string())
+        .collect();
+    // two lines, each a part of the title, together the whole title (or its start and an ellipsis)
+    assert!(texts[0].len() < title.len() && title.starts_with(&texts[0]), "{texts:?}");
+    let rest = title[texts[0].len()..].trim_start();
+    assert!(
+        texts[1] == rest || (texts[1].ends_with('…') && rest.starts_with(texts[1].trim_end_matches('…'))),
+        "{texts:?}"
+    );
+    // a title that fits stays one line
+    chart.size = (1920, 400);
+    let svg = chart.render_svg().unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let first = doc.descendants().find(|n| n.has_tag_name("text")).unwrap();
+    assert_eq!(first.text().unwrap().trim(), title);
+}

@@ -94,18 +94,22 @@ pub(crate) fn header<DB: DrawingBackend>(
     let (w, _) = root.dim_in_pixel();
     let left = t.px(24.0);
     let mut y = t.px(14.0);
+    // a title or subtitle wider than the chart wraps onto a second line (shortened with an
+    // ellipsis past that) instead of running off the image
+    let max_w = (w as i32 - left - t.px(16.0)).max(1) as u32;
     let title_style = t.bold(22.0, INK);
-    root.draw(&Text::new(
-        title.to_string(),
-        (left, y),
-        title_style.clone(),
-    ))
-    .or_draw()?;
-    y += t.px(30.0);
-    if let Some(sub) = subtitle.filter(|s| !s.is_empty()) {
-        root.draw(&Text::new(sub.to_string(), (left, y), t.text(15.0, MUTED)))
+    for line in wrap2(root, title, &title_style, max_w)? {
+        root.draw(&Text::new(line, (left, y), title_style.clone()))
             .or_draw()?;
-        y += t.px(24.0);
+        y += t.px(30.0);
+    }
+    if let Some(sub) = subtitle.filter(|s| !s.is_empty()) {
+        let sub_style = t.text(15.0, MUTED);
+        for line in wrap2(root, sub, &sub_style, max_w)? {
+            root.draw(&Text::new(line, (left, y), sub_style.clone()))
+                .or_draw()?;
+            y += t.px(24.0);
+        }
     }
     if !legend.is_empty() {
         y += t.px(2.0);
