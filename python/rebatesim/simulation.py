@@ -31,6 +31,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["simulate", "SimulationResult", "Model", "Population"]
 
+# the class lives in a private module; it is documented, pickled and shown as this module's
+SimulationResult.__module__ = __name__
+
 PathLike = Union[str, "os.PathLike[str]"]
 
 

@@ -62,6 +62,8 @@ def test_simulate_results(population):
     assert len(acc) >= 12
     assert "Simulation" in r._repr_html_() and repr(r).startswith("<SimulationResult 'Sim'")
     json.loads(r.to_json())
+    # the class is shown (and documented) as the public module's, not its private file's
+    assert type(r).__module__ == "rebatesim.simulation" and type(r) is rs.SimulationResult
 
 
 def test_threads_do_not_change_results(population):
