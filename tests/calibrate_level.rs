@@ -19,7 +19,7 @@ fn ym(t: usize) -> (usize, usize) {
     (2024 + t / 12, t % 12 + 1)
 }
 
-fn of<'c>(c: &'c Calibration, id: &str) -> usize {
+fn of(c: &Calibration, id: &str) -> usize {
     c.partners.ids.iter().position(|x| x == id).unwrap()
 }
 
