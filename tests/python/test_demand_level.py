@@ -120,3 +120,13 @@ def test_calibration_writes_the_level_and_population_carries_it():
     with pytest.warns(UserWarning, match="demand_revenue column is replaced"):
         c.population(table)
     rs.Population.from_csv(table)  # the engine reads it
+
+
+def test_a_new_partner_with_a_demand_revenue_is_warned_about_as_simulated_at_it():
+    table = pd.DataFrame({"partner_id": ["A", "N"], "segment": ["s", "s"], "baseline_revenue": [60_000.0, None],
+                          "demand_revenue": [None, 150_000.0]})
+    with pytest.warns(UserWarning, match=r"1 partner\(s\) without a baseline \(N\) are simulated at their "
+                                         r"demand_revenue where given, else their segment's median baseline"):
+        revenue, payout = _revenue(rs.Population.from_csv(table))
+    assert revenue == pytest.approx(210_000.0, abs=1e-6)  # N at 150,000, not the median 60,000
+    assert payout == pytest.approx(1_500.0, abs=1e-6)
