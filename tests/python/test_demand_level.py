@@ -127,6 +127,26 @@ def test_a_new_partner_with_a_demand_revenue_is_warned_about_as_simulated_at_it(
                           "demand_revenue": [None, 150_000.0]})
     with pytest.warns(UserWarning, match=r"1 partner\(s\) without a baseline \(N\) are simulated at their "
                                          r"demand_revenue where given, else their segment's median baseline"):
-        revenue, payout = _revenue(rs.Population.from_csv(table))
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="the demand model has every random part off")
+            revenue, payout = _revenue(rs.Population.from_csv(table))
     assert revenue == pytest.approx(210_000.0, abs=1e-6)  # N at 150,000, not the median 60,000
     assert payout == pytest.approx(1_500.0, abs=1e-6)
+
+
+def test_the_forecast_simulates_the_open_months_at_the_demand_level():
+    # deterministic demand: A bought 10,000 a month to June (its demand level, 120,000 a year,
+    # twice its baseline); the open months are simulated at 10,000 a month, so the year reaches
+    # 120,000 and the ladder pays 1% of it; at its baseline the year would end at 90,000, unpaid
+    prog = rs.Programme.from_toml(PROGRAMME)
+    actuals = pd.DataFrame({"partner_id": ["A"] * 6, "date": [f"2027-{m:02d}-15" for m in range(1, 7)],
+                            "quantity": [1] * 6, "revenue": [10_000.0] * 6})
+    table = _table().iloc[:1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f = rs.forecast(prog, table, rs.Model.from_dict({}), actuals, as_of="2027-06-30", scenarios=4, seed=1,
+                        progress=False)
+        g = rs.forecast(prog, table.drop(columns="demand_revenue"), rs.Model.from_dict({}), actuals,
+                        as_of="2027-06-30", scenarios=4, seed=1, progress=False)
+    assert f.payout.tolist() == pytest.approx([1_200.0] * 4, abs=1e-6)
+    assert g.payout.tolist() == pytest.approx([0.0] * 4, abs=1e-6)
