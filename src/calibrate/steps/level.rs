@@ -1,4 +1,4 @@
-//! Step 9b of [`super::super::calibrate`]: each partner's demand level, the annual revenue rate
+//! Step 9b of [`crate::calibrate::calibrate`]: each partner's demand level, the annual revenue rate
 //! the engine simulates (`demand_revenue` of the partner table), apart from its contractual
 //! baseline (the last twelve months' sum).
 //!
