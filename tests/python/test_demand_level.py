@@ -150,3 +150,29 @@ def test_the_forecast_simulates_the_open_months_at_the_demand_level():
                         as_of="2027-06-30", scenarios=4, seed=1, progress=False)
     assert f.payout.tolist() == pytest.approx([1_200.0] * 4, abs=1e-6)
     assert g.payout.tolist() == pytest.approx([0.0] * 4, abs=1e-6)
+
+
+def test_a_process_pool_runs_the_demand_level_bit_for_bit():
+    # the population travels as bytes (version 3, with demand_revenue) to spawned workers
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import numpy as np
+
+    table = pd.DataFrame({"partner_id": [f"P{i}" for i in range(40)], "segment": ["s"] * 40,
+                          "baseline_revenue": [50_000.0 + 1_000 * i for i in range(40)],
+                          "demand_revenue": [float("nan") if i % 3 == 0 else 80_000.0 + 500 * i for i in range(40)]})
+    model = {"noise": {"sigma": 0.25}, "market": {"sigma": 0.1}, "partner_factor": {"sigma": 0.1}}
+    prog = rs.Programme.from_toml(PROGRAMME)
+    local = rs.simulate(prog, table, model, scenarios=30, seed=4, progress=False)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pooled = rs.simulate(prog, table, model, scenarios=30, seed=4, progress=False, executor=pool)
+    assert np.array_equal(np.asarray(local.payout).view(np.uint64), np.asarray(pooled.payout).view(np.uint64))
+    assert np.array_equal(np.asarray(local.per_scenario["revenue"]).view(np.uint64),
+                          np.asarray(pooled.per_scenario["revenue"]).view(np.uint64))
+    # and the level is used: on the same random numbers each scenario's revenue scales with the
+    # levels (3.32M against 2.78M of baselines: the ratio of the sums, 1.19, up to the factors)
+    base = rs.simulate(prog, table.drop(columns="demand_revenue"), model, scenarios=30, seed=4, progress=False)
+    level = table["demand_revenue"].fillna(table["baseline_revenue"]).sum() / table["baseline_revenue"].sum()
+    ratio = local.per_scenario["revenue"].mean() / base.per_scenario["revenue"].mean()
+    assert abs(ratio / level - 1) < 0.03, (ratio, level)
