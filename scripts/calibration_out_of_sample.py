@@ -8,7 +8,9 @@ partners who skip months, specialised category mixes, churn and entrants), calib
 2024-2025 only (``as_of="2025-12-31"``, with the programme), forecast 2026's payout *before
 the year* by simulating the distributor programme moved to 2026 (baselines = each partner's
 2025 purchases, its calibrated category mix), and settle 2026 exactly on the world's actual
-2026 lines. Reported across worlds:
+2026 lines; since session 28 the calibrated populations carry each partner's calibrated
+``demand_revenue`` (an entrant's annualised rate; ``--no-demand-level``: the baseline, as
+before). Reported across worlds:
 
 - coverage of the forecast's 80% and 90% intervals (P10-P90, P5-P95) of the settled payout
   (nominal 80% / 90%), and the mean of the probability integral transform;
@@ -97,6 +99,8 @@ def one_world(w: int, args: argparse.Namespace, prog_hist: rs.Programme, prog_20
                         "baseline_revenue": known["last12_revenue"].round(2),
                         "baseline_units": (known["last12_revenue"] / price).round()})
     pop_mix = pd.concat([pop, known[mix_cols].reset_index(drop=True).set_axis(pop.index)], axis=1)
+    if not args.no_demand_level:  # the calibrated demand level (an entrant's annualised rate)
+        pop_mix["demand_revenue"] = known["demand_revenue"].round(2).to_numpy()
     ids = set(pop["partner_id"])
     actual = tx[(tx["date"] >= "2026-01-01") & tx["partner_id"].isin(ids)]
     s = rs.settle(prog_2026, pop, actual)
@@ -198,6 +202,8 @@ def diagnose(args: argparse.Namespace, prog_hist: rs.Programme, prog_2026: rs.Pr
             part = known if group == "all" else known[known["group"] == group]
             pop = pd.DataFrame({"partner_id": part["partner_id"], "segment": part["segment"],
                                 "baseline_revenue": part["last12_revenue"].round(2)})
+            if not args.no_demand_level:
+                pop["demand_revenue"] = part["demand_revenue"].round(2).to_numpy()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 seg = rs.simulate(prog_2026, pop, cal.model, scenarios=args.scenarios, seed=w, threads=1,
@@ -251,6 +257,9 @@ def main() -> None:
     ap.add_argument("--json", default="calibration_out_of_sample.json")
     ap.add_argument("--anchor-last-year", action="store_true",
                     help="worlds as before session 27: each partner's realised 2026 equals its level (make_data)")
+    ap.add_argument("--no-demand-level", action="store_true",
+                    help="simulate every partner at its baseline (before session 28), not at its calibrated "
+                         "demand_revenue")
     ap.add_argument("--diagnose", action="store_true",
                     help="print the level of the volume forecast per segment and partner group instead")
     args = ap.parse_args()

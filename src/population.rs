@@ -17,6 +17,7 @@
 //! | `baseline_revenue_m01` … `_m12`, `baseline_units_m01` … `_m12` | no | prior-year volume per programme month (all twelve or none; see [`crate::monthly_baselines`]): the rules' baselines |
 //! | `unit_price` | no | revenue per unit (else the model's default) |
 //! | `margin_rate` | no | gross margin as a fraction of revenue, 0..1 (else the model's default) |
+//! | `demand_revenue` | no | annual revenue rate of the partner's demand: the level the engine simulates instead of the baseline (the rules keep the baseline) |
 //! | `mix_<category>` | no | share of the partner's revenue in `<category>`; shares ≥ 0 summing to 1 (±1e-6) |
 //!
 //! Empty cells in optional columns mean "not given". A partner with neither baseline is a new
@@ -26,7 +27,10 @@
 //! Monthly baselines stand in for the annual column when it is absent (the annual baseline is
 //! their sum) and must agree with it when both are given. They set the baselines of the rules
 //! (a window's baseline is the sum of its months); the simulated demand level stays the annual
-//! baseline (docs/simulation.md).
+//! baseline (docs/simulation.md), unless the partner has a `demand_revenue`: then the engine
+//! simulates that annual rate (an entrant's run rate when its baseline covers only part of
+//! the year; `rebatesim calibrate` writes it), while the rules and settlement keep the
+//! contractual baseline.
 
 use crate::error::{Error, Result};
 use crate::rng::{self, Purpose};
@@ -53,6 +57,8 @@ pub struct PartnerRecord {
     pub unit_price: Option<f64>,
     /// Gross-margin rate (fraction of revenue).
     pub margin_rate: Option<f64>,
+    /// Annual revenue rate of demand: the simulated level instead of the baseline.
+    pub demand_revenue: Option<f64>,
     /// Category shares of revenue, in the order of the population's `categories`
     /// (empty when the table has no mix columns).
     pub mix: Vec<f64>,
@@ -82,6 +88,9 @@ pub struct Population {
     pub unit_price: Vec<Option<f64>>,
     /// Gross-margin rate of each partner, if given.
     pub margin_rate: Vec<Option<f64>>,
+    /// Annual revenue rate of each partner's demand, if given: the level the engine
+    /// simulates instead of the baseline (the rules keep the baseline).
+    pub demand_revenue: Vec<Option<f64>>,
     /// Categories of the mix columns (table order), empty without mix columns.
     pub categories: Vec<String>,
     /// Category mix, row-major `len() × categories.len()` (empty without mix columns).
@@ -209,6 +218,9 @@ fn check_amounts(table: &str, row: usize, r: &PartnerRecord, bounded: bool) -> R
     }
     if let Some(v) = r.baseline_units {
         baseline_ok("baseline_units", v)?;
+    }
+    if let Some(v) = r.demand_revenue {
+        baseline_ok("demand_revenue", v)?;
     }
     for (name, months) in [
         ("baseline_revenue", &r.baseline_revenue_months),
@@ -369,6 +381,7 @@ impl Population {
             baseline_units_months: Vec::with_capacity(records.len()),
             unit_price: Vec::with_capacity(records.len()),
             margin_rate: Vec::with_capacity(records.len()),
+            demand_revenue: Vec::with_capacity(records.len()),
             categories,
             mix: Vec::with_capacity(records.len() * k),
         }
@@ -396,6 +409,7 @@ impl Population {
         self.baseline_units_months.push(r.baseline_units_months.map(Box::new));
         self.unit_price.push(r.unit_price);
         self.margin_rate.push(r.margin_rate);
+        self.demand_revenue.push(r.demand_revenue);
     }
 
     /// Read a partner table from a CSV file (see the module documentation for its columns).
@@ -439,6 +453,7 @@ impl Population {
         }
         let price_col = find("unit_price");
         let margin_col = find("margin_rate");
+        let demand_col = find("demand_revenue");
         let mut categories = Vec::new();
         let mut mix_cols = Vec::new();
         for (j, h) in headers.iter().enumerate() {
@@ -498,6 +513,7 @@ impl Population {
                 baseline_units_months,
                 unit_price: num(price_col, "unit_price")?,
                 margin_rate: num(margin_col, "margin_rate")?,
+                demand_revenue: num(demand_col, "demand_revenue")?,
                 mix,
             });
         }
@@ -533,6 +549,7 @@ impl Population {
                     baseline_units_months: None,
                     unit_price: s.unit_price,
                     margin_rate: s.margin_rate,
+                    demand_revenue: None,
                     mix: Vec::new(),
                 });
                 i += 1;

@@ -16,8 +16,9 @@ use crate::population::Population;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
-/// Tag of a population byte string (version 2: with the monthly baselines).
-const POPULATION_TAG: &[u8; 8] = b"RSPOP\x00\x00\x02";
+/// Tag of a population byte string (version 2: with the monthly baselines; 3: with
+/// `demand_revenue`).
+const POPULATION_TAG: &[u8; 8] = b"RSPOP\x00\x00\x03";
 
 /// Appends values to a byte string.
 #[derive(Debug, Default)]
@@ -247,6 +248,7 @@ pub fn population_to_bytes(p: &Population) -> Vec<u8> {
     w.f64s(&p.mix);
     months_to(&mut w, &p.baseline_revenue_months);
     months_to(&mut w, &p.baseline_units_months);
+    w.opt_f64s(&p.demand_revenue);
     w.bytes
 }
 
@@ -290,10 +292,12 @@ pub fn population_from_bytes(bytes: &[u8]) -> Result<Population> {
         mix: r.f64s()?,
         baseline_revenue_months: Vec::new(),
         baseline_units_months: Vec::new(),
+        demand_revenue: Vec::new(),
     };
     let mut p = p;
     p.baseline_revenue_months = months_from(&mut r, what)?;
     p.baseline_units_months = months_from(&mut r, what)?;
+    p.demand_revenue = r.opt_f64s()?;
     r.finish()?;
     let n = p.partner_id.len();
     let lens = [
@@ -302,6 +306,7 @@ pub fn population_from_bytes(bytes: &[u8]) -> Result<Population> {
         p.baseline_units.len(),
         p.unit_price.len(),
         p.margin_rate.len(),
+        p.demand_revenue.len(),
         p.baseline_revenue_months.len(),
         p.baseline_units_months.len(),
     ];
@@ -460,10 +465,15 @@ mod tests {
 
     #[test]
     fn population_round_trips_and_bad_bytes_are_errors() {
-        let text = "partner_id,segment,baseline_revenue,margin_rate\nA,small,100.5,0.3\nB,big,,0.25\n";
+        let text = "partner_id,segment,baseline_revenue,margin_rate,demand_revenue\nA,small,100.5,0.3,250.25\nB,big,,0.25,\n";
         let p = Population::from_csv_str(text, "partners").unwrap();
+        assert_eq!(p.demand_revenue, vec![Some(250.25), None]);
         let b = population_to_bytes(&p);
         assert_eq!(population_from_bytes(&b).unwrap(), p);
+        // version 2 bytes (before demand_revenue) are refused by their tag, not misread
+        let mut old = b.clone();
+        old[7] = 2;
+        assert!(matches!(population_from_bytes(&old), Err(Error::Request(_))));
         for cut in [0, 5, 9, b.len() - 1] {
             let e = population_from_bytes(&b[..cut]).unwrap_err();
             assert!(matches!(e, Error::Request(_)), "{e}");

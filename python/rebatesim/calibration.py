@@ -87,7 +87,8 @@ class Calibration:
     @property
     def partners(self) -> Any:
         """Per partner: segment, buying months, first/last purchase, churned, last-12-months
-        revenue, the per-period baselines ``baseline_revenue_m01`` … ``_m12`` and, when the
+        revenue, the demand level ``demand_revenue`` (annual revenue rate: the last 12 months'
+        revenue, or an entrant's purchases annualised over its active months), the per-period baselines ``baseline_revenue_m01`` … ``_m12`` and, when the
         history has quantities, ``baseline_units_m01`` … ``_m12`` (gross purchases and their
         units in the history months :attr:`baseline_months`: the history's last twelve months
         by calendar month from the programme's first month, docs/calculations.md §3), unit price,
@@ -96,7 +97,7 @@ class Calibration:
 
         return pd.DataFrame(self._core.partners())
 
-    def population(self, partners: Any, *, baselines: bool = False) -> Any:
+    def population(self, partners: Any, *, baselines: bool = False, demand: bool = True) -> Any:
         """The partner table to simulate with this calibration: ``partners`` (the programme
         year's table with its baselines: a DataFrame, or a CSV or Parquet path) with each
         partner's calibrated category mix as ``mix_<category>`` columns, which the engine uses
@@ -113,7 +114,15 @@ class Calibration:
         ``baseline_units`` (its annual baseline is then the months' sum); a partner the
         history does not have keeps its annual baselines and no months. Monthly columns already
         in ``partners`` are replaced, and annual baselines that differ from the months' sum
-        (by more than a cent, or 10⁻⁶ units) are reported, with a ``UserWarning``."""
+        (by more than a cent, or 10⁻⁶ units) are reported, with a ``UserWarning``.
+
+        With ``demand=True`` (the default) each partner of the history also gets its
+        ``demand_revenue`` (:attr:`partners`: the annual revenue rate the engine simulates
+        instead of its baseline; an entrant's purchases annualised over its active months,
+        docs/calibration.md "Demand level"); the baselines, which the rules and settlement use,
+        stay as given. A partner the history does not have gets none (simulated at its
+        baseline). A ``demand_revenue`` column already in ``partners`` is replaced, with a
+        ``UserWarning``."""
         import pandas as pd
 
         from ._tables import as_frame
@@ -131,6 +140,12 @@ class Calibration:
         out = table.copy()
         if baselines:
             out = self._with_monthly_baselines(out, cal)
+        if demand:
+            if "demand_revenue" in out.columns:
+                _warnings.warn("partners: the demand_revenue column is replaced by the calibrated demand levels",
+                               UserWarning, stacklevel=2)
+            level = cal.set_index(cal["partner_id"].astype(str))["demand_revenue"]
+            out["demand_revenue"] = level.reindex(out["partner_id"].astype(str)).to_numpy(dtype=float)
         if not mix:
             return out
         old = [c for c in out.columns if str(c).startswith("mix_")]

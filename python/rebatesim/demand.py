@@ -173,7 +173,8 @@ class Population:
         """The partners as a DataFrame: ``partner_id``, ``segment``, ``baseline_revenue``,
         ``baseline_units``, the monthly baselines ``baseline_revenue_m01`` … ``_m12`` and
         ``baseline_units_m01`` … ``_m12`` when the table has them (docs/calculations.md §3),
-        ``unit_price`` and ``margin_rate`` (NaN where not given: a
+        ``unit_price``, ``margin_rate`` and, when any partner has one, ``demand_revenue``
+        (the simulated annual demand level, docs/simulation.md §1) (NaN where not given: a
         partner without either baseline is simulated at its segment's median baseline,
         see :meth:`without_baseline`).
 

@@ -145,11 +145,14 @@ def model_for_population(model: Model, population: Population) -> Model:
 def warn_missing_baselines(population: Population) -> None:
     """A :class:`UserWarning` naming the partners without a baseline (neither
     ``baseline_revenue`` nor ``baseline_units``): the simulation runs them at their
-    segment's median baseline, and rules that need a baseline (growth, per unit above
+    ``demand_revenue`` when given, else their segment's median baseline, and rules that need a baseline (growth, per unit above
     baseline) do not apply to them, as in settlement."""
     missing = population.without_baseline()
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5:,} more" if len(missing) > 5 else "")
-        warnings.warn(f"population: {len(missing):,} partner(s) without a baseline ({shown}) are simulated at their "
-                      "segment's median baseline; growth and per-unit-above-baseline rules do not apply to them",
+        cols = dict(population._core.columns())
+        level = "their demand_revenue where given, else their segment's median baseline" \
+            if "demand_revenue" in cols else "their segment's median baseline"
+        warnings.warn(f"population: {len(missing):,} partner(s) without a baseline ({shown}) are simulated at "
+                      f"{level}; growth and per-unit-above-baseline rules do not apply to them",
                       UserWarning, stacklevel=3)

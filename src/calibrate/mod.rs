@@ -152,6 +152,11 @@ pub struct PartnerEstimates {
     pub churned: Vec<bool>,
     /// Gross purchases in the last 12 months of the history (a prior-year baseline).
     pub last12_revenue: Vec<f64>,
+    /// The demand level, annual revenue (the partner table's `demand_revenue`): the
+    /// last-12-months revenue of a partner buying before the last year, an entrant's
+    /// purchases annualised over its active months (seasonality, growth and incidence
+    /// accounted for; `docs/calibration.md`, "Demand level"), rounded to 6 decimals.
+    pub demand_revenue: Vec<f64>,
     /// The monthly revenue baselines `baseline_revenue_m01` … `_m12`
     /// ([`crate::monthly_baselines`]): gross purchases in the history month of
     /// [`PartnerEstimates::baseline_months`], rounded to 6 decimals.
@@ -451,7 +456,8 @@ pub fn calibrate_with(
         programme.map(|prog| prog.calendar.start),
         &mut acc.warnings,
     );
-    let partners_out = steps::report::partner_table(&cx, &inc, &totals, &months, mixes, mix_weight);
+    let mut partners_out = steps::report::partner_table(&cx, &inc, &totals, &months, mixes, mix_weight);
+    partners_out.demand_revenue = steps::level::demand_revenue(&cx, &inc.firsts, &acc.model);
     // 10. diagnostics
     let mut diag = steps::report::diagnostics(&cx, &fe, &pf, &fitted_series, &inc);
     (diag.annual_observed, diag.annual_fitted) =

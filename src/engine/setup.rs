@@ -18,7 +18,8 @@ pub(crate) const NONE: u32 = u32::MAX;
 #[derive(Debug, Clone)]
 pub(crate) struct PartnerConst {
     pub(crate) seg: usize,
-    /// Baseline monthly revenue (annual / 12).
+    /// Simulated monthly demand level: the partner's `demand_revenue` / 12 when the table
+    /// gives it, else its baseline revenue / 12.
     pub(crate) base_month: f64,
     /// A line's quantity in millionths of a unit per minor unit of its revenue:
     /// `inv_price · (10⁶ / scale)` (0 when the price is unknown); see [`line_qty`].
@@ -165,6 +166,13 @@ impl<'p> Setup<'p> {
         let scale = 10f64.powi(p.decimals as i32);
         let (mut partners, active) = Self::partner_constants(p, pop, model, units_needed, scale)?;
         Self::new_partner_baselines(&mut partners, pop)?;
+        // the simulated level: the table's demand_revenue where given (the rules keep the
+        // baseline; docs/simulation.md §1)
+        for (pc, d) in partners.iter_mut().zip(&pop.demand_revenue) {
+            if let Some(d) = d {
+                pc.base_month = d / 12.0;
+            }
+        }
         let segment_count = pop.segments.len();
         let (segs, seg_month) = Self::segment_constants(p, pop, model, months);
         let (ladders, tier_width, partner_tier_width) = Self::ladders(&prep);

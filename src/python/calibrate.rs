@@ -85,6 +85,7 @@ impl PyCalibration {
         d.set_item("last_purchase", p.last_purchase.clone())?;
         d.set_item("churned", p.churned.clone())?;
         d.set_item("last12_revenue", p.last12_revenue.clone())?;
+        d.set_item("demand_revenue", p.demand_revenue.clone())?;
         let bases = [
             ("baseline_revenue", Some(&p.baseline_revenue_months)),
             ("baseline_units", p.baseline_units_months.as_ref()),

@@ -70,7 +70,7 @@ impl PyPopulation {
 
     /// The optional per-partner columns as given (None where not given): baseline_revenue,
     /// baseline_units, the monthly baselines (`baseline_revenue_m01` … when any partner has
-    /// them), unit_price, margin_rate.
+    /// them), unit_price, margin_rate, demand_revenue (when any partner has it).
     #[allow(clippy::type_complexity)]
     fn columns(&self) -> Vec<(String, Vec<Option<f64>>)> {
         let p = &self.inner;
@@ -93,6 +93,9 @@ impl PyPopulation {
         }
         cols.push(("unit_price".to_owned(), p.unit_price.clone()));
         cols.push(("margin_rate".to_owned(), p.margin_rate.clone()));
+        if p.demand_revenue.iter().any(Option::is_some) {
+            cols.push(("demand_revenue".to_owned(), p.demand_revenue.clone()));
+        }
         cols
     }
 

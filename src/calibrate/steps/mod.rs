@@ -6,6 +6,7 @@ pub(super) mod behaviour;
 pub(super) mod checks;
 pub(super) mod components;
 pub(super) mod incidence;
+pub(super) mod level;
 pub(super) mod market;
 pub(super) mod mixes;
 pub(super) mod ratios;

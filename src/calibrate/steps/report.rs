@@ -82,6 +82,7 @@ pub(in crate::calibrate) fn partner_table(
                     .sum()
             })
             .collect(),
+        demand_revenue: Vec::new(), // set by super::level::demand_revenue
         baseline_revenue_months: monthly(&p.gross, n, t_len, months),
         baseline_units_months: (units_i.iter().sum::<f64>() > 0.0)
             .then(|| monthly(&p.units, n, t_len, months)),
