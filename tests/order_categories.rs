@@ -173,3 +173,62 @@ fn per_segment_values_and_bad_values() {
     };
     assert_eq!(run(&a), run(&b));
 }
+
+/// Calibration recovers the engine's categories per order: histories of 24 months made by the
+/// engine at x = 1 (one category an order) and x = 1.6 (five categories, two segments at
+/// 1.3 and 1.9), the estimate within 4 standard errors, and its draws around it.
+#[test]
+fn calibration_recovers_categories_per_order() {
+    use rebatesim::calibrate::{calibrate, Options};
+    let p = programme(
+        r#"
+name = "History"
+currency = "EUR"
+start = 2025-01-01
+period = "quarter"
+periods = 8
+categories = ["a", "b", "c", "d", "e"]
+[[components]]
+id = "v"
+kind = "volume"
+tiers = [{ from = 0, percent = 1 }]
+"#,
+    );
+    let mut csv = String::from("partner_id,segment,baseline_revenue,mix_a,mix_b,mix_c,mix_d,mix_e\n");
+    for i in 0..300 {
+        let seg = if i % 2 == 0 { "x" } else { "y" };
+        csv += &format!("P{i:03},{seg},{},0.35,0.25,0.2,0.12,0.08\n", 30_000 + 200 * i);
+    }
+    let pop = Population::from_csv_str(&csv, "partners.csv").unwrap();
+    let base = "[noise]\nsigma = 0.3\n[partner_factor]\nsigma = 0.2\n[orders]\nper_month = 1.5\nsize_sigma = 0.5\n";
+    for (text, want) in [
+        (format!("{base}categories_per_order = 1\n"), vec![("orders.categories_per_order", 1.0)]),
+        (
+            format!("{base}categories_per_order_segments = {{ x = 1.3, y = 1.9 }}\n"),
+            vec![
+                ("orders.categories_per_order_segments.x", 1.3),
+                ("orders.categories_per_order_segments.y", 1.9),
+            ],
+        ),
+    ] {
+        let ex = export_scenario(&p, &pop, &model(&text), 21, 0).unwrap();
+        let opts = Options { draws: 10, bootstrap: 50, seed: 2, ..Options::default() };
+        let cal = calibrate(&ex.transactions, Some(&ex.partners), &opts).unwrap();
+        for (path, truth) in want {
+            let e = cal.estimate(path).unwrap_or_else(|| panic!("no {path}"));
+            if truth == 1.0 {
+                assert_eq!(e.value, 1.0, "{path}");
+            } else {
+                assert!((e.value - truth).abs() <= 4.0 * e.se && e.se > 0.0, "{path}: {} ± {} vs {truth}", e.value, e.se);
+                assert!(e.se < 0.05, "{path}: se {}", e.se);
+            }
+        }
+        let m = &cal.model.orders;
+        assert!(m.draws_order_categories());
+        // the draws carry it, around the estimate
+        for d in &cal.draws {
+            assert_eq!(d.model.orders.categories_per_order.is_some(), m.categories_per_order.is_some());
+            assert_eq!(d.model.orders.categories_per_order_segments.len(), m.categories_per_order_segments.len());
+        }
+    }
+}
