@@ -79,6 +79,13 @@ pub(crate) fn order_shares(r: &mut Stream, mix: &[f64], k: usize, s: &mut OrderC
     let n = mix.len();
     s.shares.clear();
     s.shares.resize(n, 0.0);
+    if k == 1 {
+        // one slot: category `c` with probability `m_c / R` (what the systematic pass gives a
+        // single slot in any order, or a certain category when it is the only one), the whole
+        // order; one uniform, no shuffle
+        one_category(r, mix, s);
+        return;
+    }
     s.certain.clear();
     s.certain.resize(n, false);
     let mut slots = k;
@@ -134,6 +141,28 @@ pub(crate) fn order_shares(r: &mut Stream, mix: &[f64], k: usize, s: &mut OrderC
             s.shares[j] = each;
             chosen += 1;
         }
+    }
+}
+
+/// [`order_shares`] of an order of one category: `c` drawn with probability `m_c / R` (`R`
+/// the positive shares' sum) takes `R`.
+fn one_category(r: &mut Stream, mix: &[f64], s: &mut OrderCatWork) {
+    let rest: f64 = mix.iter().filter(|&&v| v > 0.0).sum();
+    let target = rng::uniform(r) * rest;
+    let (mut cum, mut last) = (0.0, None);
+    for (j, &v) in mix.iter().enumerate() {
+        if v > 0.0 {
+            cum += v;
+            last = Some(j);
+            if target < cum {
+                s.shares[j] = rest;
+                return;
+            }
+        }
+    }
+    // `target` reached the sum by a rounding: the last category with a share
+    if let Some(j) = last {
+        s.shares[j] = rest;
     }
 }
 
