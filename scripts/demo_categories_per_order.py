@@ -5,7 +5,9 @@ the budget cut; docs/calibration.md, "Out-of-sample, session 28").
 
     PYTHONPATH=python python scripts/demo_categories_per_order.py 1.73
 """
-import sys, warnings
+import sys
+import warnings
+
 import rebatesim as rs
 from rebatesim._cli_demo import _demo_calibration, demo_check
 from rebatesim._examples import example_path
@@ -20,7 +22,8 @@ s = rs.settle(programme, example_path("partners.csv"), example_path("transaction
 def variant(m, x):
     d = m.to_dict()
     o = d.setdefault("orders", {})
-    o.pop("categories_per_order", None); o.pop("categories_per_order_segments", None)
+    o.pop("categories_per_order", None)
+    o.pop("categories_per_order_segments", None)
     if x is not None:
         o["categories_per_order"] = x
     return rs.Model.from_dict(d)

@@ -37,7 +37,9 @@ fn orders_of(ex: &rebatesim::engine::ScenarioExport) -> BTreeMap<u32, Vec<(u32, 
     let (cat, ord) = (tx.category.as_ref().unwrap(), tx.order.as_ref().unwrap());
     let mut by: BTreeMap<u32, Vec<(u32, Decimal)>> = BTreeMap::new();
     for r in 0..tx.len() {
-        by.entry(ord[r].unwrap()).or_default().push((cat[r].unwrap(), tx.revenue[r]));
+        by.entry(ord[r].unwrap())
+            .or_default()
+            .push((cat[r].unwrap(), tx.revenue[r]));
     }
     by
 }
@@ -68,8 +70,10 @@ fn lines_by_hand() {
     assert_eq!(by.len(), 24);
     let keys = &ex.transactions.category_keys;
     for lines in by.values() {
-        let mut got: Vec<(String, Decimal)> =
-            lines.iter().map(|(c, r)| (keys[*c as usize].clone(), *r)).collect();
+        let mut got: Vec<(String, Decimal)> = lines
+            .iter()
+            .map(|(c, r)| (keys[*c as usize].clone(), *r))
+            .collect();
         got.sort();
         let want = [("a", 50_000), ("b", 30_000), ("c", 20_000)]
             .map(|(c, r)| (c.to_owned(), Decimal::new(r, 2)));
@@ -78,9 +82,18 @@ fn lines_by_hand() {
     // the spread months pay the bundle in every quarter (2% of 24,000); with one category
     // an order, a quarter's six orders still hold all three categories most of the time
     let pay = |m: &rebatesim::demand::Model| {
-        simulate(&p, &pop, m, &SimOptions { scenarios: 1, seed: 3, ..Default::default() })
-            .unwrap()
-            .payout[0]
+        simulate(
+            &p,
+            &pop,
+            m,
+            &SimOptions {
+                scenarios: 1,
+                seed: 3,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .payout[0]
     };
     assert!((pay(&model(orders)) - 480.0).abs() < 1e-6);
     assert!((pay(&all) - 480.0).abs() < 1e-6);
@@ -94,12 +107,21 @@ fn lines_by_hand() {
 fn each_category_keeps_its_expected_revenue() {
     let p = programme(PROGRAMME);
     let rows: Vec<(String, f64, [f64; 3])> = (0..400)
-        .map(|i| (format!("P{i:03}"), 12_000.0 + 50.0 * i as f64, [0.6, 0.3, 0.1]))
+        .map(|i| {
+            (
+                format!("P{i:03}"),
+                12_000.0 + 50.0 * i as f64,
+                [0.6, 0.3, 0.1],
+            )
+        })
         .collect();
-    let rows: Vec<(&str, f64, [f64; 3])> = rows.iter().map(|(a, b, c)| (a.as_str(), *b, *c)).collect();
+    let rows: Vec<(&str, f64, [f64; 3])> =
+        rows.iter().map(|(a, b, c)| (a.as_str(), *b, *c)).collect();
     let pop = pop(&rows);
     for x in ["1", "1.5", "2.2"] {
-        let m = model(&format!("[orders]\nper_month = 2\nsize_sigma = 0.5\ncategories_per_order = {x}\n"));
+        let m = model(&format!(
+            "[orders]\nper_month = 2\nsize_sigma = 0.5\ncategories_per_order = {x}\n"
+        ));
         let ex = export_scenario(&p, &pop, &m, 8, 0).unwrap();
         let tx = &ex.transactions;
         let cat = tx.category.as_ref().unwrap();
@@ -113,15 +135,24 @@ fn each_category_keeps_its_expected_revenue() {
         let total: f64 = per.iter().map(|v| v.iter().sum::<f64>()).sum();
         // every month bought in full: the lines' total is the baselines' within a cent a line
         let base: f64 = rows.iter().map(|r| r.1).sum();
-        assert!((total - base).abs() <= 0.005 * tx.len() as f64 + 1e-6, "{total} vs {base}");
+        assert!(
+            (total - base).abs() <= 0.005 * tx.len() as f64 + 1e-6,
+            "{total} vs {base}"
+        );
         for (j, share) in [0.6, 0.3, 0.1].iter().enumerate() {
             // each partner's deviation from its share of its own total
-            let dev: Vec<f64> = per.iter().map(|v| v[j] - share * v.iter().sum::<f64>()).collect();
+            let dev: Vec<f64> = per
+                .iter()
+                .map(|v| v[j] - share * v.iter().sum::<f64>())
+                .collect();
             let mean = dev.iter().sum::<f64>() / n as f64;
             let var = dev.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
             let se = (var / n as f64).sqrt();
             assert!(se > 0.0, "x = {x}: no spread in category {j}");
-            assert!(mean.abs() <= 4.0 * se, "x = {x}, category {j}: mean deviation {mean} (se {se})");
+            assert!(
+                mean.abs() <= 4.0 * se,
+                "x = {x}, category {j}: mean deviation {mean} (se {se})"
+            );
         }
     }
 }
@@ -133,13 +164,25 @@ fn each_category_keeps_its_expected_revenue() {
 fn bit_identical_across_threads() {
     let p = programme(PROGRAMME);
     let rows: Vec<(String, f64, [f64; 3])> = (0..150)
-        .map(|i| (format!("P{i:03}"), 2_000.0 + 300.0 * i as f64, [0.5, 0.35, 0.15]))
+        .map(|i| {
+            (
+                format!("P{i:03}"),
+                2_000.0 + 300.0 * i as f64,
+                [0.5, 0.35, 0.15],
+            )
+        })
         .collect();
-    let rows: Vec<(&str, f64, [f64; 3])> = rows.iter().map(|(a, b, c)| (a.as_str(), *b, *c)).collect();
+    let rows: Vec<(&str, f64, [f64; 3])> =
+        rows.iter().map(|(a, b, c)| (a.as_str(), *b, *c)).collect();
     let pop = pop(&rows);
     let base = "[noise]\nsigma = 0.3\n[incidence]\nprobability = 0.8\n[orders]\nper_month = 1.5\n";
     let run = |text: &str, threads: usize| {
-        let opts = SimOptions { scenarios: 40, seed: 5, threads: Some(threads), ..Default::default() };
+        let opts = SimOptions {
+            scenarios: 40,
+            seed: 5,
+            threads: Some(threads),
+            ..Default::default()
+        };
         simulate(&p, &pop, &model(text), &opts).unwrap()
     };
     let on = format!("{base}categories_per_order = 1.3\n");
@@ -149,7 +192,12 @@ fn bit_identical_across_threads() {
     assert_eq!(bits(&a.component_payout), bits(&b.component_payout));
     let off = run(base, 2);
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    assert!(mean(&a.payout) < 0.9 * mean(&off.payout), "{} vs {}", mean(&a.payout), mean(&off.payout));
+    assert!(
+        mean(&a.payout) < 0.9 * mean(&off.payout),
+        "{} vs {}",
+        mean(&a.payout),
+        mean(&off.payout)
+    );
 }
 
 /// A per-segment value: a segment listed draws, the others spread; an unknown segment or a
@@ -159,17 +207,40 @@ fn per_segment_values_and_bad_values() {
     let p = programme(PROGRAMME);
     let pop = pop(&[("P1", 24_000.0, [0.5, 0.3, 0.2])]);
     let m = model("[orders]\ncategories_per_order_segments = { other = 1 }\n");
-    let e = simulate(&p, &pop, &m, &SimOptions { scenarios: 1, ..Default::default() }).unwrap_err().to_string();
-    assert!(e.contains("orders.categories_per_order_segments.other"), "{e}");
-    let e = rebatesim::demand::Model::from_str("[orders]\ncategories_per_order = 0.5\n", rebatesim::programme::Format::Toml, None)
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("orders.categories_per_order") && e.contains("from 1"), "{e}");
+    let e = simulate(
+        &p,
+        &pop,
+        &m,
+        &SimOptions {
+            scenarios: 1,
+            ..Default::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("orders.categories_per_order_segments.other"),
+        "{e}"
+    );
+    let e = rebatesim::demand::Model::from_str(
+        "[orders]\ncategories_per_order = 0.5\n",
+        rebatesim::programme::Format::Toml,
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("orders.categories_per_order") && e.contains("from 1"),
+        "{e}"
+    );
     // segment `s` listed at 1: the same bits as the default value at 1
     let a = model("[orders]\nper_month = 2\ncategories_per_order_segments = { s = 1 }\n");
     let b = model("[orders]\nper_month = 2\ncategories_per_order = 1\n");
     let run = |m: &rebatesim::demand::Model| {
-        export_scenario(&p, &pop, m, 2, 0).unwrap().transactions.revenue
+        export_scenario(&p, &pop, m, 2, 0)
+            .unwrap()
+            .transactions
+            .revenue
     };
     assert_eq!(run(&a), run(&b));
 }
@@ -194,15 +265,22 @@ kind = "volume"
 tiers = [{ from = 0, percent = 1 }]
 "#,
     );
-    let mut csv = String::from("partner_id,segment,baseline_revenue,mix_a,mix_b,mix_c,mix_d,mix_e\n");
+    let mut csv =
+        String::from("partner_id,segment,baseline_revenue,mix_a,mix_b,mix_c,mix_d,mix_e\n");
     for i in 0..300 {
         let seg = if i % 2 == 0 { "x" } else { "y" };
-        csv += &format!("P{i:03},{seg},{},0.35,0.25,0.2,0.12,0.08\n", 30_000 + 200 * i);
+        csv += &format!(
+            "P{i:03},{seg},{},0.35,0.25,0.2,0.12,0.08\n",
+            30_000 + 200 * i
+        );
     }
     let pop = Population::from_csv_str(&csv, "partners.csv").unwrap();
     let base = "[noise]\nsigma = 0.3\n[partner_factor]\nsigma = 0.2\n[orders]\nper_month = 1.5\nsize_sigma = 0.5\n";
     for (text, want) in [
-        (format!("{base}categories_per_order = 1\n"), vec![("orders.categories_per_order", 1.0)]),
+        (
+            format!("{base}categories_per_order = 1\n"),
+            vec![("orders.categories_per_order", 1.0)],
+        ),
         (
             format!("{base}categories_per_order_segments = {{ x = 1.3, y = 1.9 }}\n"),
             vec![
@@ -212,14 +290,24 @@ tiers = [{ from = 0, percent = 1 }]
         ),
     ] {
         let ex = export_scenario(&p, &pop, &model(&text), 21, 0).unwrap();
-        let opts = Options { draws: 10, bootstrap: 50, seed: 2, ..Options::default() };
+        let opts = Options {
+            draws: 10,
+            bootstrap: 50,
+            seed: 2,
+            ..Options::default()
+        };
         let cal = calibrate(&ex.transactions, Some(&ex.partners), &opts).unwrap();
         for (path, truth) in want {
             let e = cal.estimate(path).unwrap_or_else(|| panic!("no {path}"));
             if truth == 1.0 {
                 assert_eq!(e.value, 1.0, "{path}");
             } else {
-                assert!((e.value - truth).abs() <= 4.0 * e.se && e.se > 0.0, "{path}: {} ± {} vs {truth}", e.value, e.se);
+                assert!(
+                    (e.value - truth).abs() <= 4.0 * e.se && e.se > 0.0,
+                    "{path}: {} ± {} vs {truth}",
+                    e.value,
+                    e.se
+                );
                 assert!(e.se < 0.05, "{path}: se {}", e.se);
             }
         }
@@ -227,8 +315,14 @@ tiers = [{ from = 0, percent = 1 }]
         assert!(m.draws_order_categories());
         // the draws carry it, around the estimate
         for d in &cal.draws {
-            assert_eq!(d.model.orders.categories_per_order.is_some(), m.categories_per_order.is_some());
-            assert_eq!(d.model.orders.categories_per_order_segments.len(), m.categories_per_order_segments.len());
+            assert_eq!(
+                d.model.orders.categories_per_order.is_some(),
+                m.categories_per_order.is_some()
+            );
+            assert_eq!(
+                d.model.orders.categories_per_order_segments.len(),
+                m.categories_per_order_segments.len()
+            );
         }
     }
 }
@@ -242,9 +336,16 @@ fn the_forecast_draws_categories_per_order() {
     use rebatesim::forecast::{forecast, ForecastOptions};
     let p = programme(PROGRAMME);
     let rows: Vec<(String, f64, [f64; 3])> = (0..80)
-        .map(|i| (format!("P{i:03}"), 6_000.0 + 400.0 * i as f64, [0.5, 0.3, 0.2]))
+        .map(|i| {
+            (
+                format!("P{i:03}"),
+                6_000.0 + 400.0 * i as f64,
+                [0.5, 0.3, 0.2],
+            )
+        })
         .collect();
-    let rows: Vec<(&str, f64, [f64; 3])> = rows.iter().map(|(a, b, c)| (a.as_str(), *b, *c)).collect();
+    let rows: Vec<(&str, f64, [f64; 3])> =
+        rows.iter().map(|(a, b, c)| (a.as_str(), *b, *c)).collect();
     let pop = pop(&rows);
     let base = "[noise]\nsigma = 0.3\n[orders]\nper_month = 1.5\n";
     let on = model(&format!("{base}categories_per_order = 1\n"));
@@ -254,7 +355,11 @@ fn the_forecast_draws_categories_per_order() {
     let mut text = String::from("partner_id,date,quantity,revenue,category,order_id\n");
     for r in 0..t.len() {
         if t.date[r] <= as_of {
-            let order = t.order.as_ref().and_then(|o| o[r]).map(|k| t.order_keys[k as usize].to_owned());
+            let order = t
+                .order
+                .as_ref()
+                .and_then(|o| o[r])
+                .map(|k| t.order_keys[k as usize].to_owned());
             text += &format!(
                 "{},{},{},{},{},{}\n",
                 t.partner_keys[t.partner_key[r] as usize],
@@ -268,7 +373,12 @@ fn the_forecast_draws_categories_per_order() {
     }
     let actuals = rebatesim::data::Transactions::from_csv_str(&text, "actuals").unwrap();
     let run = |m: &rebatesim::demand::Model, threads: usize| {
-        let opts = ForecastOptions { scenarios: 30, seed: 4, threads, ..Default::default() };
+        let opts = ForecastOptions {
+            scenarios: 30,
+            seed: 4,
+            threads,
+            ..Default::default()
+        };
         forecast(&p, &pop, m, &actuals, as_of, &opts).unwrap()
     };
     let (a, b) = (run(&on, 1), run(&on, 2));

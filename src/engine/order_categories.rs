@@ -326,7 +326,11 @@ mod tests {
         for seed in 0..50 {
             let s = shares(&mix, 1, seed);
             // the whole order (the mix's sum, 1 within a rounding)
-            assert_eq!(s.iter().filter(|&&v| (v - 1.0).abs() < 1e-12).count(), 1, "{s:?}");
+            assert_eq!(
+                s.iter().filter(|&&v| (v - 1.0).abs() < 1e-12).count(),
+                1,
+                "{s:?}"
+            );
             assert_eq!(s.iter().filter(|&&v| v == 0.0).count(), 2, "{s:?}");
             assert_eq!(shares(&mix, 3, seed), mix.to_vec());
         }
