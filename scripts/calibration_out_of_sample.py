@@ -21,8 +21,9 @@ before). Reported across worlds:
 
 The comparison covers the partners known at the end of 2025 (entrants of 2026 are in
 neither). The calibrated model carries the purchase incidence and the category prices, which
-the engine simulates (docs/calibration.md, section 5). Coverage and error are also reported
-per component.
+the engine simulates (docs/calibration.md, section 5), and the categories per order estimated
+from ``order_id`` (``--spread-categories``: without them, each buying month spread over the
+partner's mix, as before session 28). Coverage and error are also reported per component.
 
     python scripts/calibration_out_of_sample.py --worlds 200 --partners 600 --scenarios 200
 
@@ -112,6 +113,10 @@ def one_world(w: int, args: argparse.Namespace, prog_hist: rs.Programme, prog_20
     def with_margin(m: rs.Model) -> rs.Model:
         d = m.to_dict()
         d.setdefault("economics", {})["margin_rate"] = hand_d["economics"]["margin_rate"]
+        if args.spread_categories:
+            # the months spread over every category (as before categories per order)
+            d.get("orders", {}).pop("categories_per_order", None)
+            d.get("orders", {}).pop("categories_per_order_segments", None)
         return rs.Model.from_dict(d)
 
     model_cal = with_margin(cal.model)
@@ -260,6 +265,8 @@ def main() -> None:
     ap.add_argument("--no-demand-level", action="store_true",
                     help="simulate every partner at its baseline (before session 28), not at its calibrated "
                          "demand_revenue")
+    ap.add_argument("--spread-categories", action="store_true",
+                    help="drop the calibrated categories per order (each month spread over the mix, as before)")
     ap.add_argument("--diagnose", action="store_true",
                     help="print the level of the volume forecast per segment and partner group instead")
     args = ap.parse_args()

@@ -272,6 +272,17 @@ pub struct Orders {
     /// independent `exp(σZ)` weights (0 = equal orders). Default 0.5.
     #[serde(default = "half")]
     pub size_sigma: f64,
+    /// Mean number of line categories an order carries (at least 1; opt-in, absent: every
+    /// order carries every category of the partner's mix, the month spread by the mix). When
+    /// set, each buying month's orders are drawn (even without a logistics component) and
+    /// each order carries `min(1 + Poisson(x − 1), categories)` of the partner's categories,
+    /// drawn by its mix (docs/simulation.md, "Categories per order").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categories_per_order: Option<f64>,
+    /// Per-segment values of `categories_per_order` (segment name → value; a segment not
+    /// listed takes `categories_per_order`, or spreads its months when that is absent).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub categories_per_order_segments: BTreeMap<String, f64>,
 }
 
 impl Default for Orders {
@@ -281,6 +292,8 @@ impl Default for Orders {
             poisson: true,
             segments: BTreeMap::new(),
             size_sigma: 0.5,
+            categories_per_order: None,
+            categories_per_order_segments: BTreeMap::new(),
         }
     }
 }
@@ -292,6 +305,20 @@ impl Orders {
             .get(segment)
             .copied()
             .unwrap_or(self.per_month)
+    }
+
+    /// Mean categories per order for `segment` (`None`: the segment's months are spread over
+    /// every category by the mix).
+    pub fn categories_per_order_of(&self, segment: &str) -> Option<f64> {
+        self.categories_per_order_segments
+            .get(segment)
+            .copied()
+            .or(self.categories_per_order)
+    }
+
+    /// Whether some segment draws each order's categories.
+    pub fn draws_order_categories(&self) -> bool {
+        self.categories_per_order.is_some() || !self.categories_per_order_segments.is_empty()
     }
 }
 

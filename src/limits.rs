@@ -51,6 +51,11 @@ pub const MAX_CATEGORIES: usize = 1_000;
 /// order is drawn and settled, so a partner-month costs time in proportion.
 pub const MAX_ORDERS_PER_MONTH: f64 = 1_000.0;
 
+/// The largest mean number of line categories an order may carry
+/// (`orders.categories_per_order`): an order's count is capped by the partner's categories
+/// anyway, and its Poisson draw costs time in proportion.
+pub const MAX_CATEGORIES_PER_ORDER: f64 = 1_000.0;
+
 /// The most partners a synthetic population (`Population.synthetic`) may have.
 pub const MAX_SYNTHETIC_PARTNERS: usize = 10_000_000;
 

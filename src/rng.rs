@@ -58,6 +58,9 @@ pub enum Purpose {
     /// Which parameter draw a scenario runs under when the run has parameter draws
     /// ([`crate::engine::SimOptions::parameter_draws`]; partner slot 0).
     ParameterDraw = 10,
+    /// The categories each order of a partner-month carries (`orders.categories_per_order`;
+    /// keyed by the partner's key and the month: one stream per partner-month).
+    OrderCategories = 11,
 }
 
 /// The SplitMix64 finaliser (Steele, Lea and Flood 2014; the constants of `java.util.SplittableRandom`).

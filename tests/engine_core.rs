@@ -177,6 +177,32 @@ fn settlement_agrees_to_the_cent_with_months_without_purchases() {
 }
 
 #[test]
+fn settlement_agrees_to_the_cent_with_categories_per_order() {
+    // each order carries a few of the partner's categories (segment b one each), the stretch
+    // purchases spread over the month's orders, logistics measured on each order's own lines
+    assert!(RICH_MODEL.contains("size_sigma = 0.6\n"), "the fixture's orders moved");
+    let model = RICH_MODEL.replace(
+        "size_sigma = 0.6\n",
+        "size_sigma = 0.6\ncategories_per_order = 1.4\ncategories_per_order_segments = { b = 1 }\n",
+    );
+    for scenario in [0, 2] {
+        check_agreement("10000000", &model, scenario);
+    }
+    check_agreement("20000", &model, 1);
+    let bundle = |text: &str| {
+        let r = simulate(
+            &rich_programme("10000000"),
+            &rich_population(),
+            &common::model(text),
+            &SimOptions { scenarios: 20, seed: 4, ..Default::default() },
+        )
+        .unwrap();
+        r.component_payout_of("bundle").unwrap().iter().sum::<f64>()
+    };
+    assert!(bundle(&model) < bundle(RICH_MODEL), "the bundle pays less when a quarter can miss a category");
+}
+
+#[test]
 fn settlement_agrees_to_the_cent_with_category_prices() {
     // each category's lines counted at its own price (the partner's units per revenue kept)
     let model = format!(

@@ -446,6 +446,7 @@ pub fn calibrate_with(
     // 7. returns, orders, unit price
     let totals = steps::ratios::returns_share(&cx, &mut acc);
     steps::ratios::orders(&cx, &mut acc);
+    steps::ratios::categories_per_order(&cx, &mut acc);
     steps::ratios::unit_price(&cx, &totals, &mut acc);
     steps::ratios::category_prices(&cx, &mut acc);
     // 8. category mixes: segment mix, Dirichlet-type shrinkage of each partner's mix
@@ -602,6 +603,15 @@ fn make_draws(
                     *v = steps::incidence::model_incidence(*d);
                 }
             }
+        }
+        // categories per order: drawn last, so that no other draw's normal shifts
+        if let Some(x) = m.orders.categories_per_order.as_mut() {
+            let most = crate::limits::MAX_CATEGORIES_PER_ORDER;
+            *x = normal_draw(find("orders.categories_per_order"), z(), 1.0, most, *x);
+        }
+        for (s, v) in m.orders.categories_per_order_segments.iter_mut() {
+            let path = format!("orders.categories_per_order_segments.{s}");
+            *v = normal_draw(find(&path), z(), 1.0, crate::limits::MAX_CATEGORIES_PER_ORDER, *v);
         }
         m.validate()?;
         out.push(ParameterDraw {

@@ -33,6 +33,9 @@ pub(crate) struct Panel {
     /// Per segment: pooled within-month sum of squares of log order amounts and its degrees
     /// of freedom (Σ (orders − 1) over partner-months with two orders or more).
     pub order_ss: Vec<(f64, f64)>,
+    /// Per partner, with order ids and categories: its orders with a categorised positive line
+    /// and the sum over them of their distinct categories (categories per order).
+    pub order_categories: Option<Vec<(f64, f64)>>,
     /// Gross revenue per category, `[(partner * T + t) * C + c]` (single precision: only
     /// shares are read from it).
     pub cat_rev: Vec<f32>,
@@ -108,7 +111,7 @@ pub(crate) fn build(
         order_pairs,
     } = aggregate(tx, &key_partner, until, first, t_len, n_cat, n_all);
     check_every_month(tx, &month_lines, first, last)?;
-    let (orders_all, order_ss_all) =
+    let (orders_all, order_ss_all, order_cats_all) =
         order_stats(tx, order_pairs, cells, &seg_of_all, t_len, segments.len());
 
     // keep partners with at least one purchase
@@ -154,6 +157,7 @@ pub(crate) fn build(
         units: units_k,
         orders: orders_k,
         order_ss: order_ss_all,
+        order_categories: order_cats_all.map(|v| keep.iter().map(|&p| v[p]).collect()),
         cat_rev: cat_k,
         cat_totals,
         zero_partners,
@@ -171,8 +175,9 @@ struct Sums {
     cat_totals: Vec<(f64, f64)>,
     /// Positive lines per month.
     month_lines: Vec<usize>,
-    /// (cell << 32 | order, revenue) of every positive line with an order id.
-    order_pairs: Vec<(u64, f64)>,
+    /// (cell << 32 | order, revenue, category or `u32::MAX`) of every positive line with an
+    /// order id.
+    order_pairs: Vec<(u64, f64, u32)>,
 }
 
 /// The transaction lines up to `until` summed per partner and month (from month number
@@ -216,7 +221,8 @@ fn aggregate(
                 tot.1 += f64_of(tx.quantity[i]);
             }
             if let Some(Some(o)) = tx.order.as_ref().map(|v| v[i]) {
-                s.order_pairs.push((((cell as u64) << 32) | o as u64, rev));
+                let c = tx.category.as_ref().and_then(|v| v[i]).unwrap_or(u32::MAX);
+                s.order_pairs.push((((cell as u64) << 32) | o as u64, rev, c));
             }
         } else if rev < 0.0 {
             s.returns[cell] -= rev;
@@ -364,19 +370,25 @@ fn month_range(
     Ok((first, last, t_len))
 }
 
-/// Distinct order ids per partner-month (without order ids: `None`) and, per segment, the
-/// within-month sum of squares of log order amounts with its degrees of freedom.
+/// Distinct order ids per partner-month (without order ids: `None`), per segment the
+/// within-month sum of squares of log order amounts with its degrees of freedom, and per
+/// partner (with order ids and categories) its orders with a category and the sum of their
+/// distinct categories.
+#[allow(clippy::type_complexity)]
 fn order_stats(
     tx: &Transactions,
-    mut order_pairs: Vec<(u64, f64)>,
+    mut order_pairs: Vec<(u64, f64, u32)>,
     cells: usize,
     seg_of_all: &[usize],
     t_len: usize,
     n_segments: usize,
-) -> (Option<Vec<u32>>, Vec<(f64, f64)>) {
+) -> (Option<Vec<u32>>, Vec<(f64, f64)>, Option<Vec<(f64, f64)>>) {
     // orders: distinct order ids per partner-month, and the within-month spread of log amounts
     let mut orders_all: Option<Vec<u32>> = tx.order.as_ref().map(|_| vec![0u32; cells]);
     let mut order_ss_all = vec![(0.0f64, 0.0f64); n_segments];
+    let mut order_cats: Option<Vec<(f64, f64)>> = (tx.order.is_some() && tx.category.is_some())
+        .then(|| vec![(0.0, 0.0); cells / t_len.max(1)]);
+    let mut cats_of_order: Vec<u32> = Vec::new();
     if let Some(counts) = orders_all.as_mut() {
         order_pairs.sort_unstable_by_key(|pair| pair.0);
         let mut amounts: Vec<f64> = Vec::new();
@@ -396,11 +408,22 @@ fn order_stats(
         while k < order_pairs.len() {
             let key = order_pairs[k].0;
             let mut amt = 0.0;
+            cats_of_order.clear();
             while k < order_pairs.len() && order_pairs[k].0 == key {
                 amt += order_pairs[k].1;
+                if order_pairs[k].2 != u32::MAX {
+                    cats_of_order.push(order_pairs[k].2);
+                }
                 k += 1;
             }
             let cell = key >> 32;
+            if let Some(oc) = order_cats.as_mut().filter(|_| !cats_of_order.is_empty()) {
+                cats_of_order.sort_unstable();
+                cats_of_order.dedup();
+                let at = &mut oc[cell as usize / t_len];
+                at.0 += 1.0;
+                at.1 += cats_of_order.len() as f64;
+            }
             if cell != cur_cell {
                 flush(cur_cell, &mut amounts, &mut order_ss_all);
                 cur_cell = cell;
@@ -411,7 +434,7 @@ fn order_stats(
         flush(cur_cell, &mut amounts, &mut order_ss_all);
     }
     drop(order_pairs);
-    (orders_all, order_ss_all)
+    (orders_all, order_ss_all, order_cats)
 }
 
 /// The partner-month tables restricted to the partners in `keep` (unchanged when all are kept).

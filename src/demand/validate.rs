@@ -113,7 +113,19 @@ impl Model {
             0.0,
             3.0,
             "a log-scale σ",
-        )
+        )?;
+        let (most, what) = (
+            crate::limits::MAX_CATEGORIES_PER_ORDER,
+            "a mean number of categories an order carries",
+        );
+        if let Some(x) = self.orders.categories_per_order {
+            in_range("orders.categories_per_order", x, 1.0, most, what)?;
+        }
+        for (s, v) in &self.orders.categories_per_order_segments {
+            let path = format!("orders.categories_per_order_segments.{s}");
+            in_range(&path, *v, 1.0, most, what)?;
+        }
+        Ok(())
     }
 
     /// Unit price, margin rate, then the category mix.
@@ -277,6 +289,12 @@ impl Model {
                 .segments
                 .keys()
                 .map(|s| (format!("orders.segments.{s}"), s)),
+        );
+        named.extend(
+            self.orders
+                .categories_per_order_segments
+                .keys()
+                .map(|s| (format!("orders.categories_per_order_segments.{s}"), s)),
         );
         for (path, s) in named {
             if !known(s) {

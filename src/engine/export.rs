@@ -72,7 +72,7 @@ pub fn export_scenario(
     if !setup.cats.is_empty() {
         tx.category = Some(Vec::new());
     }
-    if setup.needs_orders {
+    if setup.needs_orders || setup.order_cats.is_some() {
         tx.order = Some(Vec::new());
     }
     let month_date: Vec<chrono::NaiveDate> = (0..setup.months)

@@ -29,6 +29,7 @@ mod export;
 mod fast;
 mod memory;
 mod options;
+mod order_categories;
 mod orders;
 mod purchases;
 mod result;

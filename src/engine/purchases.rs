@@ -67,6 +67,9 @@ impl Setup<'_> {
     /// month's orders to the minor unit by largest remainder); its returns are one negative
     /// line, the returns share of it rounded to the minor unit.
     pub(crate) fn period_purchases(&self, i: usize, k: usize, w: &mut Work) {
+        if w.order_cats.on {
+            return self.order_category_purchases(i, k, w);
+        }
         let pc = &self.partners[i];
         let category_count = self.category_count;
         let mix = &self.mix[i * category_count..(i + 1) * category_count];
@@ -291,7 +294,7 @@ impl Setup<'_> {
                     w.measures[base + slot::REVENUE] = r;
                     w.measures[base + slot::UNITS] = q;
                 }
-                PreparedRule::Logistics { .. } if w.emit => {
+                PreparedRule::Logistics { .. } if w.emit || w.order_cats.on => {
                     self.measure_orders(c, k, from, category_slot, base, w)
                 }
                 PreparedRule::Logistics { .. } => {

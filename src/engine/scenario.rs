@@ -137,7 +137,8 @@ impl Setup<'_> {
         for b in &mut w.base[churn_month..] {
             *b = 0.0;
         }
-        if self.needs_orders {
+        w.order_cats.on = self.draws_order_categories(i);
+        if self.needs_orders || w.order_cats.on {
             self.draw_orders(pk, sc.orders, w);
         }
     }
@@ -204,6 +205,9 @@ impl Setup<'_> {
         for m in 0..self.months {
             w.base[m] = pc.base_month * sm[m];
         }
+        // the expected purchases spread every month over the mix (each category's expected
+        // revenue with categories per order too)
+        w.order_cats.on = false;
         if self.needs_orders {
             let n = self.segs[pc.seg].orders.round().max(1.0) as u32;
             w.order_w.clear();

@@ -76,6 +76,8 @@ pub(crate) struct Setup<'p> {
     pub(crate) market: crate::demand::Market,
     pub(crate) size_sigma: f64,
     pub(crate) needs_orders: bool,
+    /// Categories per order (`orders.categories_per_order`; `None`: months spread by the mix).
+    pub(crate) order_cats: Option<super::order_categories::OrderCategories>,
     /// Whether a component measures units (a price is then known for every partner): the
     /// fast path sums the lines' quantities only then.
     pub(crate) units: bool,
@@ -204,6 +206,7 @@ impl<'p> Setup<'p> {
             market: model.market.clone(),
             size_sigma: model.orders.size_sigma,
             needs_orders: p.needs_orders(),
+            order_cats: super::order_categories::OrderCategories::of(model, pop, category_count),
             units: units_needed.is_some(),
             poisson_orders: model.orders.poisson,
             stretch: model.behaviour.stretch.clone(),

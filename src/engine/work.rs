@@ -38,6 +38,9 @@ pub(crate) struct Work {
     pub(crate) order_drawn: Vec<bool>,
     pub(crate) order_key: u64,
     pub(crate) order_mean: f64,
+    /// Categories per order: whether the partner draws them, and the scratch
+    /// (`order_categories`).
+    pub(crate) order_cats: super::order_categories::OrderCatWork,
     pub(crate) lines: Vec<LineV>,
     /// The lines of the period last purchased ([`Setup::period_purchases`]), kept or not: as
     /// many as settlement would see when orders are simulated or lines exported, else 0.
@@ -92,6 +95,7 @@ impl Work {
             order_drawn: vec![false; s.months],
             order_key: 0,
             order_mean: 1.0,
+            order_cats: Default::default(),
             lines: Vec::new(),
             period_lines: 0,
             cells: vec![0.0; s.months_per_period * s.category_count],

@@ -1,5 +1,5 @@
 //! Step 7 of [`super::calibrate`]: ratio estimates: the returns share, orders per month and
-//! order-size σ, the unit price.
+//! order-size σ, categories per order, the unit price.
 
 #![allow(clippy::needless_range_loop, clippy::neg_cmp_op_on_partial_ord)]
 
@@ -267,5 +267,119 @@ pub(in crate::calibrate) fn category_prices(cx: &Ctx, acc: &mut Acc) {
     }
     if all {
         model.economics.category_prices = prices;
+    }
+}
+
+/// Categories per order (with order ids and categories in the history), pooled and per
+/// segment: `m` = the mean number of distinct categories of an order (ratio of sums over the
+/// partners, partner-clustered SE), and the model's `x = 1 + λ` with `λ` solving
+/// `E[min(1 + Poisson(λ), C)] = m` (`C` the history's categories: the engine caps an order's
+/// count at the partner's categories), SE by the delta method; sets
+/// `model.orders.categories_per_order` (and `categories_per_order_segments`).
+pub(in crate::calibrate) fn categories_per_order(cx: &Ctx, acc: &mut Acc) {
+    let Some(oc) = cx.p.order_categories.as_ref() else {
+        return;
+    };
+    let c = cx.p.categories.len();
+    if c < 2 {
+        return;
+    }
+    let method = "mean distinct categories per order m (ratio of sums, partner-clustered SE); x = 1 + λ with E[min(1 + Poisson(λ), C)] = m, C the history's categories (delta method)";
+    let fit = |members: &dyn Fn(usize) -> bool| -> Option<(f64, f64, (f64, f64))> {
+        let orders: f64 = (0..cx.n).filter(|&i| members(i)).map(|i| oc[i].0).sum();
+        if orders == 0.0 {
+            return None;
+        }
+        let (m, se) = ratio_of_sums(cx.n, &|i| oc[i].1, &|i| oc[i].0, members);
+        if !(m < c as f64 - 1e-9) {
+            return None; // every order carries every category: the spread months
+        }
+        let l = capped_poisson_lambda(m, c);
+        let d = capped_poisson_slope(l, c);
+        let lo = 1.0 + capped_poisson_lambda((m - Z95 * se).max(1.0), c);
+        let hi = 1.0 + capped_poisson_lambda((m + Z95 * se).min(c as f64 - 1e-9), c);
+        Some((1.0 + l, se / d.max(1e-12), (lo, hi)))
+    };
+    let most = crate::limits::MAX_CATEGORIES_PER_ORDER;
+    let Acc {
+        estimates, model, ..
+    } = acc;
+    if let Some((x, se, ci)) = fit(&|_| true) {
+        estimates.push(est("orders.categories_per_order", None, x, se, ci, None, method));
+        model.orders.categories_per_order = Some(x.clamp(1.0, most));
+    }
+    if cx.g_len > 1 {
+        for g in 0..cx.g_len {
+            if let Some((x, se, ci)) = fit(&|i| cx.p.seg[i] == g) {
+                let path = format!("orders.categories_per_order_segments.{}", cx.p.segments[g]);
+                estimates.push(est(path, cx.seg_opt(g), x, se, ci, None, method));
+                model
+                    .orders
+                    .categories_per_order_segments
+                    .insert(cx.seg_name(g), x.clamp(1.0, most));
+            }
+        }
+    }
+}
+
+/// `E[min(1 + N, c)]` for `N ~ Poisson(λ)`.
+fn capped_poisson_mean(l: f64, c: usize) -> f64 {
+    let (mut p, mut below, mut mean) = ((-l).exp(), 0.0, 0.0);
+    for k in 0..c.saturating_sub(1) {
+        mean += (1 + k) as f64 * p;
+        below += p;
+        p *= l / (k + 1) as f64;
+    }
+    mean + c as f64 * (1.0 - below).max(0.0)
+}
+
+/// `d/dλ E[min(1 + N, c)] = P(N ≤ c − 2)`.
+fn capped_poisson_slope(l: f64, c: usize) -> f64 {
+    let (mut p, mut below) = ((-l).exp(), 0.0);
+    for k in 0..c.saturating_sub(1) {
+        below += p;
+        p *= l / (k + 1) as f64;
+    }
+    below
+}
+
+/// The `λ` with `E[min(1 + Poisson(λ), c)] = m` (`1 ≤ m < c`), by bisection (the mean rises
+/// from 1 at λ = 0 towards `c`).
+fn capped_poisson_lambda(m: f64, c: usize) -> f64 {
+    if !(m > 1.0) {
+        return 0.0;
+    }
+    let (mut lo, mut hi) = (0.0, m);
+    while capped_poisson_mean(hi, c) < m && hi < crate::limits::MAX_CATEGORIES_PER_ORDER {
+        hi *= 2.0;
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if capped_poisson_mean(mid, c) < m {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi - lo < 1e-13 * hi.max(1.0) {
+            break;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+#[cfg(test)]
+mod categories_per_order_tests {
+    use super::*;
+
+    /// Without a cap in reach the mean is 1 + λ; capped at two categories, `E = 2 − e^(−λ)`.
+    #[test]
+    fn capped_poisson_by_hand() {
+        assert!((capped_poisson_mean(0.7, 60) - 1.7).abs() < 1e-12);
+        assert!((capped_poisson_mean(0.7, 2) - (2.0 - (-0.7f64).exp())).abs() < 1e-12);
+        assert!((capped_poisson_lambda(1.7, 60) - 0.7).abs() < 1e-9);
+        let l = capped_poisson_lambda(1.5, 2);
+        assert!((l - 2f64.ln()).abs() < 1e-9, "{l}");
+        assert_eq!(capped_poisson_lambda(1.0, 5), 0.0);
+        assert!((capped_poisson_slope(0.7, 2) - (-0.7f64).exp()).abs() < 1e-12);
     }
 }

@@ -413,7 +413,8 @@ impl<'p> CondEngine<'p> {
         for b in &mut w.base[churn_month.max(first)..] {
             *b = 0.0;
         }
-        if s.needs_orders {
+        w.order_cats.on = s.draws_order_categories(i);
+        if s.needs_orders || w.order_cats.on {
             s.draw_orders(pk, sc.orders, w);
         }
     }
