@@ -250,6 +250,10 @@ TRUTH = {
     "hazard": {"installer": 0.004, "retail": 0.006, "online": 0.008},
     "returns_share": 0.025,
     "orders_lambda": {"installer": 1.2, "retail": 1.0, "online": 1.5},
+    # orders a buying month = max(1, Poisson(λ)), mean λ + e^-λ: with order_lines="like_2027"
+    # these match main()'s 2027 (measured on transactions.csv: 1.54 / 1.62 / 2.13 orders a
+    # partner-month with an order, installer / retail / online)
+    "orders_lambda_like_2027": {"installer": 1.25, "retail": 1.36, "online": 1.99},
     "order_size_sigma": 0.5,
     "mix_concentration": 6.0,
     "stretch_share": 0.35, "stretch_window": 0.10, "pull_forward": 0.4,
@@ -289,7 +293,7 @@ def make_history(partners):
 
 
 def history_lines(partners, rng, truth=None, years=HISTORY_YEARS, leavers_leave_within=True,
-                  anchor_last_year=True):
+                  anchor_last_year=True, order_lines="single"):
     """The history's lines (partner_id, date, quantity, revenue, category, order_id) and its
     partners (partner_id, segment), drawn from ``rng`` at the parameters ``truth`` (default
     TRUTH) for ``partners`` (dicts with partner_id, segment, baseline_revenue, mix; each
@@ -301,7 +305,17 @@ def history_lines(partners, rng, truth=None, years=HISTORY_YEARS, leavers_leave_
     that forecasts the history's last year needs False: otherwise every leaver still buying
     at the start of that year is certain to stop within it, a churn no model of the earlier
     years can know; with False a leaver's churn month is geometric and may fall after the
-    history."""
+    history.
+
+    ``order_lines``: "single" (the default; scripts/calibration_out_of_sample.py and its
+    recorded results use it): every order is one line of one category drawn by the partner's
+    mix, max(1, Poisson(orders_lambda)) orders a buying month. "like_2027" (the bundled
+    history, make_history): orders are made the way main() makes 2027's, see
+    _order_lines_like_2027, with max(1, Poisson(orders_lambda_like_2027)) orders a buying
+    month. Everything else (levels, market, incidence, churn, stretch, order values, returns)
+    is the same; the random draws differ from the first buying month on."""
+    if order_lines not in ("single", "like_2027"):
+        raise ValueError(f"order_lines must be 'single' or 'like_2027', not {order_lines!r}")
     T = 12 * len(years)
     HISTORY_YEARS = years
     tr = truth or TRUTH
@@ -371,26 +385,67 @@ def history_lines(partners, rng, truth=None, years=HISTORY_YEARS, leavers_leave_
             if amount <= 0:
                 continue
             year, month = HISTORY_YEARS[t // 12], t % 12 + 1
-            n = max(1, _poisson(rng, tr["orders_lambda"][g]))
+            lam = tr["orders_lambda" if order_lines == "single" else "orders_lambda_like_2027"][g]
+            n = max(1, _poisson(rng, lam))
             sizes = [math.exp(tr["order_size_sigma"] * rng.gauss(0.0, 1.0)) for _ in range(n)]
             total = sum(sizes)
             days = sorted(rng.randint(1, 28) for _ in range(n))
             for k in range(n):
                 order_no += 1
-                cat = rng.choices(cats, weights=weights)[0]
-                rev = float(round(amount * sizes[k] / total))  # whole euros: a smaller file
-                if rev <= 0:
-                    continue
-                price = PRICE[cat] * rng.uniform(0.9, 1.1)
-                qty = max(1, round(rev / price))
+                value = amount * sizes[k] / total
+                if order_lines == "single":
+                    order = _order_line_single(rng, cats, weights, value)
+                else:
+                    order = _order_lines_like_2027(rng, g, mix, cats, weights, value)
                 date = dt.date(year, month, days[k])
                 oid = f"H{order_no:07d}"
-                lines.append((pid, date, qty, rev, cat, oid))
-                if rng.random() < tr["returns_share"] * 2:  # half of the line comes back the same month
-                    back = float(round(rev * 0.5))
-                    lines.append((pid, date, -max(1, qty // 2), -back, cat, oid + "R"))
+                for cat, qty, rev in order:
+                    lines.append((pid, date, qty, rev, cat, oid))
+                    if rng.random() < tr["returns_share"] * 2:  # half of the line comes back the same month
+                        back = float(round(rev * 0.5))
+                        lines.append((pid, date, -max(1, qty // 2), -back, cat, oid + "R"))
     lines.sort(key=lambda r: (r[1], r[0], r[5]))
     return lines, history_partners
+
+
+def _order_line_single(rng, cats, weights, value):
+    """A history order of one line: a category drawn by the partner's mix, its value in whole
+    euros (a smaller file; no line when it rounds to 0), the quantity from a price within 10%
+    of the list price."""
+    cat = rng.choices(cats, weights=weights)[0]
+    rev = float(round(value))
+    if rev <= 0:
+        return []
+    price = PRICE[cat] * rng.uniform(0.9, 1.1)
+    return [(cat, max(1, round(rev / price)), rev)]
+
+
+def _order_lines_like_2027(rng, segment, mix, cats, weights, value):
+    """A history order made the way main() makes 2027's (the same draws in the same order): a
+    pallet of one category (400-800 units at a pallet price) with probability 3.5% (retail 2%)
+    when the order is worth more than 8,000; otherwise 1-4 lines (weights 0.5/0.3/0.15/0.05, at
+    most the partner's categories), the categories drawn by the partner's mix without
+    replacement, the value shared mix x U(0.6, 1.4), each line's quantity from its price
+    (within 10% of the list price). Revenue in whole euros (a smaller file)."""
+    value = max(value, 50.0)
+    if rng.random() < (0.035 if segment != "retail" else 0.02) and value > 8_000:
+        cat = rng.choices(["accessories", "lighting", "cable"], weights=[0.55, 0.35, 0.10])[0]
+        qty = rng.randint(PALLET_MIN, PALLET_MIN * 2)
+        return [(cat, qty, float(round(qty * PRICE[cat] * rng.uniform(0.88, 0.97))))]
+    n_lines = min(len(cats), rng.choices([1, 2, 3, 4], weights=[0.5, 0.3, 0.15, 0.05])[0])
+    chosen = []
+    while len(chosen) < n_lines:
+        c = rng.choices(cats, weights=weights)[0]
+        if c not in chosen:
+            chosen.append(c)
+    shares = [mix[c] * rng.uniform(0.6, 1.4) for c in chosen]
+    total = sum(shares)
+    order = []
+    for c, sh in zip(chosen, shares):
+        price = PRICE[c] * rng.uniform(0.9, 1.1)
+        qty = max(1, round(value * sh / total / price))
+        order.append((c, qty, float(round(qty * price))))
+    return order
 
 
 def open_text(raw):
