@@ -28,11 +28,15 @@ What it contains, so that every component of the programme has something to do:
   make_history() from its own random stream at the known parameters in TRUTH (so the
   files above do not change when it does): the demand model's log-additive form with
   seasonality, growth, an AR(1) market, segment-year and partner-year effects, monthly
-  noise, purchase incidence (partners skip months), churn and new entrants, orders, returns
-  and specialised category mixes (Dirichlet around the segment's); the installers'
+  noise, purchase incidence (partners skip months), churn and new entrants, returns and
+  specialised category mixes (Dirichlet around the segment's); orders made the way 2027's
+  are (history_lines(order_lines="like_2027"): 1-4 lines of categories drawn by the mix,
+  pallet orders, about 1.6 orders a buying month, so about 1.73 categories an order as in
+  transactions.csv); the installers'
   retroactive quarterly ladder of programme.toml was in force, so some installers stretch
   to a threshold at the end of a quarter and buy less in the next one. Each partner's
-  history is scaled so that its 2026 purchases equal its baseline_revenue in partners.csv;
+  monthly amounts are scaled so that its 2026 amounts equal its baseline_revenue in
+  partners.csv (their 2026 purchases are 3% above: pallet orders, as in 2027);
   history_partners.csv lists every partner of the history (those who left before 2027
   too) with its segment.
 """
@@ -278,7 +282,7 @@ def _dirichlet(rng, mean, concentration):
 
 def make_history(partners):
     """history.csv.gz and history_partners.csv (see the module's docstring)."""
-    lines, history_partners = history_lines(partners, random.Random(HISTORY_SEED))
+    lines, history_partners = history_lines(partners, random.Random(HISTORY_SEED), order_lines="like_2027")
     with gzip.GzipFile(os.path.join(HERE, "history.csv.gz"), "wb", mtime=0) as raw:
         with open_text(raw) as f:
             w = csv.writer(f, lineterminator="\n")
@@ -293,7 +297,7 @@ def make_history(partners):
 
 
 def history_lines(partners, rng, truth=None, years=HISTORY_YEARS, leavers_leave_within=True,
-                  anchor_last_year=True, order_lines="single"):
+                  anchor_last_year=True, order_lines="single", order_rng=None):
     """The history's lines (partner_id, date, quantity, revenue, category, order_id) and its
     partners (partner_id, segment), drawn from ``rng`` at the parameters ``truth`` (default
     TRUTH) for ``partners`` (dicts with partner_id, segment, baseline_revenue, mix; each
@@ -312,10 +316,14 @@ def history_lines(partners, rng, truth=None, years=HISTORY_YEARS, leavers_leave_
     mix, max(1, Poisson(orders_lambda)) orders a buying month. "like_2027" (the bundled
     history, make_history): orders are made the way main() makes 2027's, see
     _order_lines_like_2027, with max(1, Poisson(orders_lambda_like_2027)) orders a buying
-    month. Everything else (levels, market, incidence, churn, stretch, order values, returns)
-    is the same; the random draws differ from the first buying month on."""
+    month, drawn from ``order_rng`` (default random.Random(HISTORY_SEED + 1)). The single-
+    category orders are still drawn from ``rng`` and discarded, so every other draw, hence
+    the partners, their months and monthly amounts (levels, market, incidence, churn,
+    stretch), are exactly those of the default history; only the orders differ."""
     if order_lines not in ("single", "like_2027"):
         raise ValueError(f"order_lines must be 'single' or 'like_2027', not {order_lines!r}")
+    if order_lines == "like_2027" and order_rng is None:
+        order_rng = random.Random(HISTORY_SEED + 1)
     T = 12 * len(years)
     HISTORY_YEARS = years
     tr = truth or TRUTH
@@ -385,27 +393,41 @@ def history_lines(partners, rng, truth=None, years=HISTORY_YEARS, leavers_leave_
             if amount <= 0:
                 continue
             year, month = HISTORY_YEARS[t // 12], t % 12 + 1
-            lam = tr["orders_lambda" if order_lines == "single" else "orders_lambda_like_2027"][g]
-            n = max(1, _poisson(rng, lam))
-            sizes = [math.exp(tr["order_size_sigma"] * rng.gauss(0.0, 1.0)) for _ in range(n)]
-            total = sum(sizes)
-            days = sorted(rng.randint(1, 28) for _ in range(n))
-            for k in range(n):
+            orders = _month_orders(rng, tr, g, mix, cats, weights, amount, "single")
+            if order_lines == "like_2027":
+                orders = _month_orders(order_rng, tr, g, mix, cats, weights, amount, order_lines)
+            for day, order in orders:
                 order_no += 1
-                value = amount * sizes[k] / total
-                if order_lines == "single":
-                    order = _order_line_single(rng, cats, weights, value)
-                else:
-                    order = _order_lines_like_2027(rng, g, mix, cats, weights, value)
-                date = dt.date(year, month, days[k])
+                date = dt.date(year, month, day)
                 oid = f"H{order_no:07d}"
-                for cat, qty, rev in order:
+                for cat, qty, rev, returned in order:
                     lines.append((pid, date, qty, rev, cat, oid))
-                    if rng.random() < tr["returns_share"] * 2:  # half of the line comes back the same month
+                    if returned:  # half of the line comes back the same month
                         back = float(round(rev * 0.5))
                         lines.append((pid, date, -max(1, qty // 2), -back, cat, oid + "R"))
     lines.sort(key=lambda r: (r[1], r[0], r[5]))
     return lines, history_partners
+
+
+def _month_orders(rng, tr, segment, mix, cats, weights, amount, order_lines):
+    """A buying month's orders, [(day, [(category, quantity, revenue, returned)])]: max(1,
+    Poisson(λ)) orders (λ of ``order_lines``), the month's amount shared by lognormal sizes,
+    days 1-28, each order's lines by ``order_lines``, each line returned (half of it, the same
+    month) with probability 2 x returns_share."""
+    lam = tr["orders_lambda" if order_lines == "single" else "orders_lambda_like_2027"][segment]
+    n = max(1, _poisson(rng, lam))
+    sizes = [math.exp(tr["order_size_sigma"] * rng.gauss(0.0, 1.0)) for _ in range(n)]
+    total = sum(sizes)
+    days = sorted(rng.randint(1, 28) for _ in range(n))
+    orders = []
+    for k in range(n):
+        value = amount * sizes[k] / total
+        if order_lines == "single":
+            order = _order_line_single(rng, cats, weights, value)
+        else:
+            order = _order_lines_like_2027(rng, segment, mix, cats, weights, value)
+        orders.append((days[k], [(c, q, r, rng.random() < tr["returns_share"] * 2) for c, q, r in order]))
+    return orders
 
 
 def _order_line_single(rng, cats, weights, value):
