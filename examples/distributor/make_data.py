@@ -31,12 +31,12 @@ What it contains, so that every component of the programme has something to do:
   noise, purchase incidence (partners skip months), churn and new entrants, returns and
   specialised category mixes (Dirichlet around the segment's); orders made the way 2027's
   are (history_lines(order_lines="like_2027"): 1-4 lines of categories drawn by the mix,
-  pallet orders, about 1.6 orders a buying month, so about 1.73 categories an order as in
-  transactions.csv); the installers'
+  about 1.6 orders a buying month, so about 1.73 categories an order as in
+  transactions.csv; no pallet orders); the installers'
   retroactive quarterly ladder of programme.toml was in force, so some installers stretch
   to a threshold at the end of a quarter and buy less in the next one. Each partner's
   monthly amounts are scaled so that its 2026 amounts equal its baseline_revenue in
-  partners.csv (their 2026 purchases are 3% above: pallet orders, as in 2027);
+  partners.csv;
   history_partners.csv lists every partner of the history (those who left before 2027
   too) with its segment.
 """
@@ -425,7 +425,7 @@ def _month_orders(rng, tr, segment, mix, cats, weights, amount, order_lines):
         if order_lines == "single":
             order = _order_line_single(rng, cats, weights, value)
         else:
-            order = _order_lines_like_2027(rng, segment, mix, cats, weights, value)
+            order = _order_lines_like_2027(rng, mix, cats, weights, value)
         orders.append((days[k], [(c, q, r, rng.random() < tr["returns_share"] * 2) for c, q, r in order]))
     return orders
 
@@ -442,18 +442,18 @@ def _order_line_single(rng, cats, weights, value):
     return [(cat, max(1, round(rev / price)), rev)]
 
 
-def _order_lines_like_2027(rng, segment, mix, cats, weights, value):
-    """A history order made the way main() makes 2027's (the same draws in the same order): a
-    pallet of one category (400-800 units at a pallet price) with probability 3.5% (retail 2%)
-    when the order is worth more than 8,000; otherwise 1-4 lines (weights 0.5/0.3/0.15/0.05, at
-    most the partner's categories), the categories drawn by the partner's mix without
-    replacement, the value shared mix x U(0.6, 1.4), each line's quantity from its price
-    (within 10% of the list price). Revenue in whole euros (a smaller file)."""
-    value = max(value, 50.0)
-    if rng.random() < (0.035 if segment != "retail" else 0.02) and value > 8_000:
-        cat = rng.choices(["accessories", "lighting", "cable"], weights=[0.55, 0.35, 0.10])[0]
-        qty = rng.randint(PALLET_MIN, PALLET_MIN * 2)
-        return [(cat, qty, float(round(qty * PRICE[cat] * rng.uniform(0.88, 0.97))))]
+def _order_lines_like_2027(rng, mix, cats, weights, value):
+    """A history order made the way main() makes 2027's non-pallet orders: 1-4 lines (weights
+    0.5/0.3/0.15/0.05, at most the partner's categories), the categories drawn by the
+    partner's mix without replacement, the value shared mix x U(0.6, 1.4), each line's
+    quantity from its price (within 10% of the list price). Two differences, both to keep the
+    history's monthly amounts: a line's revenue is its share of the order's value in whole
+    euros (main(): whole units x price), so a quarter an installer stretched to a threshold
+    stays just above it (whole units would move it by up to half a price a line, the
+    calibration then finds no bunching); and no pallet orders (main()'s pallet is 400-800
+    units whatever the order's value, up to 300k of cable for an order of 8k, which takes the
+    history's 2026 3% above the baselines and hides the stretch). The single-line orders of
+    a pallet category still reach 400 units: 3,220 a year against 2027's 3,125."""
     n_lines = min(len(cats), rng.choices([1, 2, 3, 4], weights=[0.5, 0.3, 0.15, 0.05])[0])
     chosen = []
     while len(chosen) < n_lines:
@@ -464,9 +464,10 @@ def _order_lines_like_2027(rng, segment, mix, cats, weights, value):
     total = sum(shares)
     order = []
     for c, sh in zip(chosen, shares):
+        rev = float(round(value * sh / total))
         price = PRICE[c] * rng.uniform(0.9, 1.1)
-        qty = max(1, round(value * sh / total / price))
-        order.append((c, qty, float(round(qty * price))))
+        if rev > 0:
+            order.append((c, max(1, round(rev / price)), rev))
     return order
 
 
