@@ -449,11 +449,12 @@ def _order_lines_like_2027(rng, mix, cats, weights, value):
     quantity from its price (within 10% of the list price). Two differences, both to keep the
     history's monthly amounts: a line's revenue is its share of the order's value in whole
     euros (main(): whole units x price), so a quarter an installer stretched to a threshold
-    stays just above it (whole units would move it by up to half a price a line, the
-    calibration then finds no bunching); and no pallet orders (main()'s pallet is 400-800
-    units whatever the order's value, up to 300k of cable for an order of 8k, which takes the
-    history's 2026 3% above the baselines and hides the stretch). The single-line orders of
-    a pallet category still reach 400 units: 9,574 orders in 2024-2026 against 3,125 in 2027."""
+    stays just above it (whole units move it by up to half a price a line: the calibration
+    then found no bunching); and no pallet orders (main()'s pallet is 400-800 units whatever
+    the order's value, up to 300k of cable for an order of 8k: they took the history's 2026
+    purchases 3% above the baselines it is scaled to). Orders still reach 400 units (their
+    lines' quantities summed, as the full_pallet rule counts): 9,574 in 2024-2026 against
+    3,125 in 2027."""
     n_lines = min(len(cats), rng.choices([1, 2, 3, 4], weights=[0.5, 0.3, 0.15, 0.05])[0])
     chosen = []
     while len(chosen) < n_lines:
