@@ -412,8 +412,9 @@ def history_lines(partners, rng, truth=None, years=HISTORY_YEARS, leavers_leave_
 def _month_orders(rng, tr, segment, mix, cats, weights, amount, order_lines):
     """A buying month's orders, [(day, [(category, quantity, revenue, returned)])]: max(1,
     Poisson(λ)) orders (λ of ``order_lines``), the month's amount shared by lognormal sizes,
-    days 1-28, each order's lines by ``order_lines``, each line returned (half of it, the same
-    month) with probability 2 x returns_share."""
+    days 1-28, each order's lines by ``order_lines``, each line ("single") or each order
+    ("like_2027": all its lines) returned (half of it, the same month) with probability
+    2 x returns_share."""
     lam = tr["orders_lambda" if order_lines == "single" else "orders_lambda_like_2027"][segment]
     n = max(1, _poisson(rng, lam))
     sizes = [math.exp(tr["order_size_sigma"] * rng.gauss(0.0, 1.0)) for _ in range(n)]
@@ -426,7 +427,14 @@ def _month_orders(rng, tr, segment, mix, cats, weights, amount, order_lines):
             order = _order_line_single(rng, cats, weights, value)
         else:
             order = _order_lines_like_2027(rng, mix, cats, weights, value)
-        orders.append((days[k], [(c, q, r, rng.random() < tr["returns_share"] * 2) for c, q, r in order]))
+        if order_lines == "single":
+            orders.append((days[k], [(c, q, r, rng.random() < tr["returns_share"] * 2) for c, q, r in order]))
+        else:
+            # one return decision an order (half of each of its lines comes back): as many
+            # return events a month as the single-line history, so a quarter stretched just
+            # over a threshold is pushed back under it no more often than before
+            returned = rng.random() < tr["returns_share"] * 2
+            orders.append((days[k], [(c, q, r, returned) for c, q, r in order]))
     return orders
 
 
