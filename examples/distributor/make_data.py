@@ -28,11 +28,15 @@ What it contains, so that every component of the programme has something to do:
   make_history() from its own random stream at the known parameters in TRUTH (so the
   files above do not change when it does): the demand model's log-additive form with
   seasonality, growth, an AR(1) market, segment-year and partner-year effects, monthly
-  noise, purchase incidence (partners skip months), churn and new entrants, orders, returns
-  and specialised category mixes (Dirichlet around the segment's); the installers'
+  noise, purchase incidence (partners skip months), churn and new entrants, returns and
+  specialised category mixes (Dirichlet around the segment's); orders made the way 2027's
+  are (history_lines(order_lines="like_2027"): 1-4 lines of categories drawn by the mix,
+  about 1.6 orders a buying month, so about 1.73 categories an order as in
+  transactions.csv; no pallet orders); the installers'
   retroactive quarterly ladder of programme.toml was in force, so some installers stretch
   to a threshold at the end of a quarter and buy less in the next one. Each partner's
-  history is scaled so that its 2026 purchases equal its baseline_revenue in partners.csv;
+  monthly amounts are scaled so that its 2026 amounts equal its baseline_revenue in
+  partners.csv;
   history_partners.csv lists every partner of the history (those who left before 2027
   too) with its segment.
 """
@@ -250,6 +254,10 @@ TRUTH = {
     "hazard": {"installer": 0.004, "retail": 0.006, "online": 0.008},
     "returns_share": 0.025,
     "orders_lambda": {"installer": 1.2, "retail": 1.0, "online": 1.5},
+    # orders a buying month = max(1, Poisson(λ)), mean λ + e^-λ: with order_lines="like_2027"
+    # these match main()'s 2027 (measured on transactions.csv: 1.54 / 1.62 / 2.13 orders a
+    # partner-month with an order, installer / retail / online)
+    "orders_lambda_like_2027": {"installer": 1.25, "retail": 1.36, "online": 1.99},
     "order_size_sigma": 0.5,
     "mix_concentration": 6.0,
     "stretch_share": 0.35, "stretch_window": 0.10, "pull_forward": 0.4,
@@ -274,7 +282,7 @@ def _dirichlet(rng, mean, concentration):
 
 def make_history(partners):
     """history.csv.gz and history_partners.csv (see the module's docstring)."""
-    lines, history_partners = history_lines(partners, random.Random(HISTORY_SEED))
+    lines, history_partners = history_lines(partners, random.Random(HISTORY_SEED), order_lines="like_2027")
     with gzip.GzipFile(os.path.join(HERE, "history.csv.gz"), "wb", mtime=0) as raw:
         with open_text(raw) as f:
             w = csv.writer(f, lineterminator="\n")
@@ -289,7 +297,7 @@ def make_history(partners):
 
 
 def history_lines(partners, rng, truth=None, years=HISTORY_YEARS, leavers_leave_within=True,
-                  anchor_last_year=True):
+                  anchor_last_year=True, order_lines="single", order_rng=None):
     """The history's lines (partner_id, date, quantity, revenue, category, order_id) and its
     partners (partner_id, segment), drawn from ``rng`` at the parameters ``truth`` (default
     TRUTH) for ``partners`` (dicts with partner_id, segment, baseline_revenue, mix; each
@@ -301,7 +309,21 @@ def history_lines(partners, rng, truth=None, years=HISTORY_YEARS, leavers_leave_
     that forecasts the history's last year needs False: otherwise every leaver still buying
     at the start of that year is certain to stop within it, a churn no model of the earlier
     years can know; with False a leaver's churn month is geometric and may fall after the
-    history."""
+    history.
+
+    ``order_lines``: "single" (the default; scripts/calibration_out_of_sample.py and its
+    recorded results use it): every order is one line of one category drawn by the partner's
+    mix, max(1, Poisson(orders_lambda)) orders a buying month. "like_2027" (the bundled
+    history, make_history): orders are made the way main() makes 2027's, see
+    _order_lines_like_2027, with max(1, Poisson(orders_lambda_like_2027)) orders a buying
+    month, drawn from ``order_rng`` (default random.Random(HISTORY_SEED + 1)). The single-
+    category orders are still drawn from ``rng`` and discarded, so every other draw, hence
+    the partners, their months and monthly amounts (levels, market, incidence, churn,
+    stretch), are exactly those of the default history; only the orders differ."""
+    if order_lines not in ("single", "like_2027"):
+        raise ValueError(f"order_lines must be 'single' or 'like_2027', not {order_lines!r}")
+    if order_lines == "like_2027" and order_rng is None:
+        order_rng = random.Random(HISTORY_SEED + 1)
     T = 12 * len(years)
     HISTORY_YEARS = years
     tr = truth or TRUTH
@@ -371,26 +393,91 @@ def history_lines(partners, rng, truth=None, years=HISTORY_YEARS, leavers_leave_
             if amount <= 0:
                 continue
             year, month = HISTORY_YEARS[t // 12], t % 12 + 1
-            n = max(1, _poisson(rng, tr["orders_lambda"][g]))
-            sizes = [math.exp(tr["order_size_sigma"] * rng.gauss(0.0, 1.0)) for _ in range(n)]
-            total = sum(sizes)
-            days = sorted(rng.randint(1, 28) for _ in range(n))
-            for k in range(n):
+            orders = _month_orders(rng, tr, g, mix, cats, weights, amount, "single")
+            if order_lines == "like_2027":
+                orders = _month_orders(order_rng, tr, g, mix, cats, weights, amount, order_lines)
+            for day, order in orders:
                 order_no += 1
-                cat = rng.choices(cats, weights=weights)[0]
-                rev = float(round(amount * sizes[k] / total))  # whole euros: a smaller file
-                if rev <= 0:
-                    continue
-                price = PRICE[cat] * rng.uniform(0.9, 1.1)
-                qty = max(1, round(rev / price))
-                date = dt.date(year, month, days[k])
+                date = dt.date(year, month, day)
                 oid = f"H{order_no:07d}"
-                lines.append((pid, date, qty, rev, cat, oid))
-                if rng.random() < tr["returns_share"] * 2:  # half of the line comes back the same month
-                    back = float(round(rev * 0.5))
-                    lines.append((pid, date, -max(1, qty // 2), -back, cat, oid + "R"))
+                for cat, qty, rev, returned in order:
+                    lines.append((pid, date, qty, rev, cat, oid))
+                    if returned:  # half of the line comes back the same month
+                        back = float(round(rev * 0.5))
+                        lines.append((pid, date, -max(1, qty // 2), -back, cat, oid + "R"))
     lines.sort(key=lambda r: (r[1], r[0], r[5]))
     return lines, history_partners
+
+
+def _month_orders(rng, tr, segment, mix, cats, weights, amount, order_lines):
+    """A buying month's orders, [(day, [(category, quantity, revenue, returned)])]: max(1,
+    Poisson(λ)) orders (λ of ``order_lines``), the month's amount shared by lognormal sizes,
+    days 1-28, each order's lines by ``order_lines``, each line ("single") or each order
+    ("like_2027": all its lines) returned (half of it, the same month) with probability
+    2 x returns_share."""
+    lam = tr["orders_lambda" if order_lines == "single" else "orders_lambda_like_2027"][segment]
+    n = max(1, _poisson(rng, lam))
+    sizes = [math.exp(tr["order_size_sigma"] * rng.gauss(0.0, 1.0)) for _ in range(n)]
+    total = sum(sizes)
+    days = sorted(rng.randint(1, 28) for _ in range(n))
+    orders = []
+    for k in range(n):
+        value = amount * sizes[k] / total
+        if order_lines == "single":
+            order = _order_line_single(rng, cats, weights, value)
+        else:
+            order = _order_lines_like_2027(rng, mix, cats, weights, value)
+        if order_lines == "single":
+            orders.append((days[k], [(c, q, r, rng.random() < tr["returns_share"] * 2) for c, q, r in order]))
+        else:
+            # one return decision an order (half of each of its lines comes back): as many
+            # return events a month as the single-line history, so a quarter stretched just
+            # over a threshold is pushed back under it no more often than before
+            returned = rng.random() < tr["returns_share"] * 2
+            orders.append((days[k], [(c, q, r, returned) for c, q, r in order]))
+    return orders
+
+
+def _order_line_single(rng, cats, weights, value):
+    """A history order of one line: a category drawn by the partner's mix, its value in whole
+    euros (a smaller file; no line when it rounds to 0), the quantity from a price within 10%
+    of the list price."""
+    cat = rng.choices(cats, weights=weights)[0]
+    rev = float(round(value))
+    if rev <= 0:
+        return []
+    price = PRICE[cat] * rng.uniform(0.9, 1.1)
+    return [(cat, max(1, round(rev / price)), rev)]
+
+
+def _order_lines_like_2027(rng, mix, cats, weights, value):
+    """A history order made the way main() makes 2027's non-pallet orders: 1-4 lines (weights
+    0.5/0.3/0.15/0.05, at most the partner's categories), the categories drawn by the
+    partner's mix without replacement, the value shared mix x U(0.6, 1.4), each line's
+    quantity from its price (within 10% of the list price). Two differences, both to keep the
+    history's monthly amounts: a line's revenue is its share of the order's value in whole
+    euros (main(): whole units x price), so a quarter an installer stretched to a threshold
+    stays just above it (whole units move it by up to half a price a line: the calibration
+    then found no bunching); and no pallet orders (main()'s pallet is 400-800 units whatever
+    the order's value, up to 300k of cable for an order of 8k: they took the history's 2026
+    purchases 3% above the baselines it is scaled to). Orders still reach 400 units (their
+    lines' quantities summed, as the full_pallet rule counts): 9,574 in 2024-2026 against
+    3,125 in 2027."""
+    n_lines = min(len(cats), rng.choices([1, 2, 3, 4], weights=[0.5, 0.3, 0.15, 0.05])[0])
+    chosen = []
+    while len(chosen) < n_lines:
+        c = rng.choices(cats, weights=weights)[0]
+        if c not in chosen:
+            chosen.append(c)
+    shares = [mix[c] * rng.uniform(0.6, 1.4) for c in chosen]
+    total = sum(shares)
+    order = []
+    for c, sh in zip(chosen, shares):
+        rev = float(round(value * sh / total))
+        price = PRICE[c] * rng.uniform(0.9, 1.1)
+        if rev > 0:
+            order.append((c, max(1, round(rev / price)), rev))
+    return order
 
 
 def open_text(raw):
