@@ -27,7 +27,6 @@ mod lines;
 mod measure;
 mod result;
 mod settle;
-mod sum;
 mod text;
 
 pub(crate) use measure::{fill_measures_with, CategoryLookup, OrderKey};
