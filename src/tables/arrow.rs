@@ -107,12 +107,10 @@ impl Transactions {
                 };
                 Ok((date, number("quantity", &qty, qty_rule)?, number("revenue", &rev, rule)?))
             };
-            let ids = |i: usize| {
-                [
-                    ids.get(i),
-                    cats.as_ref().and_then(|c| c.get(i)),
-                    orders.as_ref().and_then(|c| c.get(i)),
-                ]
+            let ids = |column: usize, i: usize| match column {
+                0 => ids.get(i),
+                1 => cats.as_ref().and_then(|c| c.get(i)),
+                _ => orders.as_ref().and_then(|c| c.get(i)),
             };
             b.push_batch(first, n, ids, values)?;
             offset += n;

@@ -90,14 +90,15 @@ impl TxBuilder {
         check_date(&self.x.table, row, date)
     }
 
-    /// Append the `n` rows of a batch (data rows `first..first + n`): `ids(i)` gives row `i`'s
-    /// partner id, category and order id, interned here, while `values(i)` (its date, checked
+    /// Append the `n` rows of a batch (data rows `first..first + n`): `ids(0, i)`, `ids(1, i)`
+    /// and `ids(2, i)` give row `i`'s partner id, category and order id, interned here (the
+    /// order ids on a task of the pool of their own), while `values(i)` (its date, checked
     /// with [`check_date`], quantity and revenue, or the error naming the row) runs on another
-    /// thread of the pool. The error returned is the one a row-by-row pass would meet first:
+    /// task. The error returned is the one a row-by-row pass would meet first:
     /// the first row with one, and in a row the partner id before the values.
     pub(crate) fn push_batch<'a, I, V>(&mut self, first: usize, n: usize, ids: I, values: V) -> Result<()>
     where
-        I: Fn(usize) -> [Option<&'a str>; 3] + Sync,
+        I: Fn(usize, usize) -> Option<&'a str> + Sync,
         V: Fn(usize) -> Result<(NaiveDate, Decimal, Decimal)> + Sync,
     {
         self.reserve(n);
@@ -110,26 +111,36 @@ impl TxBuilder {
         let table = x.table.as_str();
         let (key, category, order) = (&mut x.partner_key, &mut x.category, &mut x.order);
         let (date, quantity, revenue) = (&mut x.date, &mut x.quantity, &mut x.revenue);
-        let (named, valued) = rayon::join(
-            || -> std::result::Result<(), Box<(usize, Error)>> {
-                for i in 0..n {
-                    let [id, cat, ord] = ids(i);
-                    let id = match id {
-                        Some(id) if !id.is_empty() => id,
-                        _ => {
-                            let m = "expected a partner id, found an empty cell";
-                            return Err(Box::new((i, Error::data(table, Some(first + i), Some("partner_id"), m))));
+        // partner ids and categories, order ids, and the values: three tasks of the pool
+        let ((named, ()), valued) = rayon::join(
+            || {
+                rayon::join(
+                    || -> std::result::Result<(), Box<(usize, Error)>> {
+                        for i in 0..n {
+                            let id = match ids(0, i) {
+                                Some(id) if !id.is_empty() => id,
+                                _ => {
+                                    let m = "expected a partner id, found an empty cell";
+                                    let e = Error::data(table, Some(first + i), Some("partner_id"), m);
+                                    return Err(Box::new((i, e)));
+                                }
+                            };
+                            key.push(partners.intern(id));
+                            if let Some(v) = category.as_mut() {
+                                let cat = ids(1, i).filter(|s| !s.is_empty());
+                                v.push(cat.map(|s| categories.intern(s)));
+                            }
                         }
-                    };
-                    key.push(partners.intern(id));
-                    if let Some(v) = category.as_mut() {
-                        v.push(cat.filter(|s| !s.is_empty()).map(|s| categories.intern(s)));
-                    }
-                    if let Some(v) = order.as_mut() {
-                        v.push(ord.filter(|s| !s.is_empty()).map(|s| orders.intern(s)));
-                    }
-                }
-                Ok(())
+                        Ok(())
+                    },
+                    || {
+                        if let Some(v) = order.as_mut() {
+                            v.extend((0..n).map(|i| {
+                                ids(2, i).filter(|s| !s.is_empty()).map(|s| orders.intern(s))
+                            }));
+                        }
+                    },
+                )
             },
             || -> std::result::Result<(), Box<(usize, Error)>> {
                 for i in 0..n {
