@@ -176,6 +176,26 @@ fn settlement_agrees_to_the_cent_with_months_without_purchases() {
     );
 }
 
+/// Logistics components of different, overlapping scopes: each order group's total is split
+/// over the orders and the exported order lines are rounded with those margins, so settlement
+/// of the lines measures every component's orders as the engine did.
+#[test]
+fn settlement_agrees_to_the_cent_with_logistics_of_different_scopes() {
+    let text = include_str!("fixtures/rich/programme.toml").replace("\nbudget = 250000\n", "\nbudget = 10000000\n")
+        + "\n[[components]]\nid = \"parts_pallet\"\nkind = \"logistics\"\ncategories = [\"parts\"]\nmin_quantity = 15\npercent = 2\n\
+           \n[[components]]\nid = \"kit_box\"\nkind = \"logistics\"\ncategories = [\"tools\", \"parts\"]\nmin_quantity = 25\nper_order = 3\n";
+    let p = programme(&text);
+    for scenario in [0, 2] {
+        let (_, st) = agreement_on(&p, &rich_population(), RICH_MODEL, scenario);
+        for id in ["pallet", "parts_pallet", "kit_box"] {
+            assert!(
+                st.lines().unwrap().iter().any(|l| l.component == id && l.payable > Decimal::ZERO),
+                "{id} pays nothing in scenario {scenario}"
+            );
+        }
+    }
+}
+
 #[test]
 fn settlement_agrees_to_the_cent_with_categories_per_order() {
     // each order carries a few of the partner's categories (segment b one each), the stretch

@@ -1,7 +1,6 @@
 //! A partner's purchases of a period as settlement would see them: lines rounded to the
 //! minor unit (split over orders, returns as negative lines) and the kernel's measures.
 
-use super::orders::split_line;
 use super::setup::{Setup, NONE};
 use super::work::{LineV, Work};
 use crate::programme::Basis;
@@ -60,12 +59,13 @@ pub(crate) fn round_half_up_positive(x: f64) -> f64 {
 impl Setup<'_> {
     /// The purchases of period `k` from `w.g` (+ stretch `w.x`): per line category the gross
     /// and the returned revenue in minor units (`w.agg[2j]`, `w.agg[2j + 1]`), the net revenue
-    /// of each month in minor units (`w.pmonth`), and the lines themselves (appended to
-    /// `w.lines`) when orders are simulated or lines are exported (`w.emit`).
+    /// of each month in minor units (`w.pmonth`), with orders each month and category's minor
+    /// units (`w.cells`) and each month and order group's minor units and millionths
+    /// (`w.group_c`, `w.group_q`), and when lines are exported (`w.emit`) the lines themselves
+    /// (appended to `w.lines`; with orders, split over them by [`Setup::push_order_lines`]).
     ///
-    /// A month's purchase in a category is one line rounded to the minor unit (split over the
-    /// month's orders to the minor unit by largest remainder); its returns are one negative
-    /// line, the returns share of it rounded to the minor unit.
+    /// A month's purchase in a category is one line rounded to the minor unit; its returns
+    /// are one negative line, the returns share of it rounded to the minor unit.
     pub(crate) fn period_purchases(&self, i: usize, k: usize, w: &mut Work) {
         if w.order_cats.on {
             return self.order_category_purchases(i, k, w);
@@ -81,11 +81,13 @@ impl Setup<'_> {
         }
         w.agg.iter_mut().for_each(|v| *v = 0.0);
         w.aggq.iter_mut().for_each(|v| *v = 0.0);
-        // orders without exported lines: each month and category's minor units as a cell,
-        // split over the orders only where the logistics measure needs it (`orders`)
-        let cells = self.needs_orders && !w.emit;
+        // with orders, each month and category's minor units as a cell, split over the orders
+        // only where the logistics measure needs it (`orders`) or when lines are exported
+        let cells = self.needs_orders;
         if cells {
             w.cells.iter_mut().for_each(|v| *v = 0.0);
+            w.group_c.iter_mut().for_each(|v| *v = 0.0);
+            w.group_q.iter_mut().for_each(|v| *v = 0.0);
         }
         w.period_lines = 0;
         let m0 = k * self.months_per_period;
@@ -120,12 +122,11 @@ impl Setup<'_> {
                     w.period_lines += 1;
                 }
                 if cells {
-                    // the cell, split over the orders only where the logistics measure needs
-                    // it (`orders`)
                     w.cells[(m - m0) * category_count + j] = cents;
-                } else if self.needs_orders {
-                    self.push_order_lines(m, cat, cents, q, w);
-                } else if lines {
+                    let g = (m - m0) * self.group_count + self.order_group[j] as usize;
+                    w.group_c[g] += cents;
+                    w.group_q[g] += q;
+                } else if w.emit {
                     w.lines.push(LineV {
                         month: m as u32,
                         cat,
@@ -145,7 +146,7 @@ impl Setup<'_> {
                     if lines {
                         w.period_lines += 1;
                     }
-                    if lines && !cells {
+                    if w.emit {
                         w.lines.push(LineV {
                             month: m as u32,
                             cat,
@@ -158,6 +159,9 @@ impl Setup<'_> {
                 w.agg[2 * j] += cents;
                 w.agg[2 * j + 1] += ret;
                 w.pmonth[m] += cents - ret;
+            }
+            if cells && w.emit {
+                self.push_order_lines(i, m, m - m0, w);
             }
         }
     }
@@ -186,27 +190,6 @@ impl Setup<'_> {
         w.aggq[0] = qty;
         w.aggq[1] = 0.0;
         w.period_lines = 0;
-    }
-
-    /// Month `m`'s line of category `cat` (`cents` minor units, `q` millionths of a unit)
-    /// split over the month's orders to the minor unit and the millionth
-    /// (`orders::split_line`, so the month's revenue and units do not depend on it), one
-    /// line per order that gets some of it.
-    #[inline(always)]
-    fn push_order_lines(&self, m: usize, cat: u32, cents: f64, q: f64, w: &mut Work) {
-        let (oa, ob) = self.orders_of(m, w);
-        split_line(cents, q, &w.order_w[oa..ob], &mut w.split);
-        for t in 0..ob - oa {
-            if w.split.has_line(t) {
-                w.lines.push(LineV {
-                    month: m as u32,
-                    cat,
-                    order: t as u32,
-                    r: w.split.rev[t].1 / self.scale,
-                    q: w.split.qty[t].1,
-                });
-            }
-        }
     }
 
     /// Measure period `k` (from `w.agg`, and for logistics from the period's lines
@@ -297,9 +280,7 @@ impl Setup<'_> {
                 PreparedRule::Logistics { .. } if w.emit || w.order_cats.on => {
                     self.measure_orders(c, k, from, category_slot, base, w)
                 }
-                PreparedRule::Logistics { .. } => {
-                    self.measure_order_cells(i, c, k, category_slot, base, w)
-                }
+                PreparedRule::Logistics { .. } => self.measure_order_cells(c, k, base, w),
             }
         }
     }

@@ -58,6 +58,14 @@ pub(crate) struct Setup<'p> {
     /// for other rules).
     pub(crate) category_scope: Vec<Option<u32>>,
     pub(crate) gross: Vec<bool>,
+    /// Per line category its order group: the categories in the scope of the same logistics
+    /// components share one (a group's month total is split over the orders once; see
+    /// [`super::orders`]).
+    pub(crate) order_group: Vec<u32>,
+    pub(crate) group_count: usize,
+    /// Per component and order group (`components × group_count`): whether the group is in
+    /// the scope of the component (a logistics component; false for the others).
+    pub(crate) group_in: Vec<bool>,
     pub(crate) partners: Vec<PartnerConst>,
     /// n × category_count category shares (all 1.0 with category_count = 1 when uncategorised).
     pub(crate) mix: Vec<f64>,
@@ -158,6 +166,8 @@ impl<'p> Setup<'p> {
         let (cats, mix) = Self::line_categories(p, pop, model)?;
         let category_count = cats.len().max(1);
         let category_scope = Self::scope_of_categories(p, &prep, &cats)?;
+        let (order_group, group_count, group_in) =
+            Self::order_groups(&prep, &category_scope, category_count);
         let cat_units = Self::category_units_of(model, &cats)?;
         let gross: Vec<bool> = p
             .components
@@ -195,6 +205,9 @@ impl<'p> Setup<'p> {
             category_count,
             category_scope,
             gross,
+            order_group,
+            group_count,
+            group_in,
             partners,
             mix,
             cat_qpm: Vec::new(),
@@ -402,6 +415,40 @@ impl<'p> Setup<'p> {
             }
         }
         Ok(category_scope)
+    }
+
+    /// [`Setup::order_group`], the number of groups and [`Setup::group_in`]: the categories
+    /// grouped by the set of logistics components whose scope includes them, groups numbered
+    /// in the order of their first category.
+    fn order_groups(
+        prep: &Prepared<f64>,
+        category_scope: &[Option<u32>],
+        category_count: usize,
+    ) -> (Vec<u32>, usize, Vec<bool>) {
+        let logistics: Vec<usize> = (0..prep.components.len())
+            .filter(|&c| matches!(prep.components[c].rule, PreparedRule::Logistics { .. }))
+            .collect();
+        let mut keys: Vec<Vec<bool>> = Vec::new();
+        let mut group = Vec::with_capacity(category_count);
+        for j in 0..category_count {
+            let key: Vec<bool> = logistics
+                .iter()
+                .map(|&c| category_scope[c * category_count + j].is_some())
+                .collect();
+            let g = keys.iter().position(|k| *k == key).unwrap_or_else(|| {
+                keys.push(key);
+                keys.len() - 1
+            });
+            group.push(g as u32);
+        }
+        let groups = keys.len();
+        let mut group_in = vec![false; prep.components.len() * groups];
+        for (x, &c) in logistics.iter().enumerate() {
+            for (g, key) in keys.iter().enumerate() {
+                group_in[c * groups + g] = key[x];
+            }
+        }
+        (group, groups, group_in)
     }
 
     /// Each partner's constants (unit price, baseline, margin; a partner without a baseline

@@ -51,6 +51,10 @@ pub(crate) struct Work {
     pub(crate) cells: Vec<f64>,
     /// Scratch of [`super::orders::split_line`].
     pub(crate) split: Split,
+    /// With orders, each month of the period and order group's minor units and millionths
+    /// (`months_per_period × group_count`, [`Setup::order_group`]), beside `cells`.
+    pub(crate) group_c: Vec<f64>,
+    pub(crate) group_q: Vec<f64>,
     pub(crate) pmonth: Vec<f64>,
     pub(crate) ord_q: Vec<f64>,
     pub(crate) ord_r: Vec<f64>,
@@ -100,6 +104,8 @@ impl Work {
             period_lines: 0,
             cells: vec![0.0; s.months_per_period * s.category_count],
             split: Split::default(),
+            group_c: vec![0.0; s.months_per_period * s.group_count],
+            group_q: vec![0.0; s.months_per_period * s.group_count],
             pmonth: vec![0.0; s.months],
             ord_q: Vec::new(),
             ord_r: Vec::new(),
