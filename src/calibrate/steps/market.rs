@@ -449,8 +449,10 @@ mod tests {
                 .collect();
             let (s_a, r_a) = fit::reml_ar1(&x, &y);
             let (s_b, r_b) = d.fit(&y);
-            assert!((r_a - r_b).abs() < 1e-6, "ρ {r}: {r_a} vs {r_b}");
-            assert!((s_a - s_b).abs() < 1e-6 * s_a, "ρ {r}: σ² {s_a} vs {s_b}");
+            // the same likelihood by two roundings: near its flat maximum a 1e-12 difference
+            // moves the argmax by ~1e-6 (and σ²(ρ) with it)
+            assert!((r_a - r_b).abs() < 1e-5, "ρ {r}: {r_a} vs {r_b}");
+            assert!((s_a - s_b).abs() < 1e-4 * s_a, "ρ {r}: σ² {s_a} vs {s_b}");
         }
     }
 
