@@ -161,7 +161,12 @@ struct ArDesign {
 impl ArDesign {
     fn new(x: &Mat) -> ArDesign {
         let (n, p) = (x.r, x.c);
-        let mut m = [Mat::zeros(p, p), Mat::zeros(p, p), Mat::zeros(p, p), Mat::zeros(p, p)];
+        let mut m = [
+            Mat::zeros(p, p),
+            Mat::zeros(p, p),
+            Mat::zeros(p, p),
+            Mat::zeros(p, p),
+        ];
         for i in 0..p {
             for j in 0..p {
                 m[0].set(i, j, x.at(0, i) * x.at(0, j));
@@ -206,7 +211,8 @@ impl ArDesign {
             return None;
         }
         let ll = -0.5
-            * (df * sigma2.ln() + (n as f64 - 1.0) * one.ln() + chol_logdet(&l) - p as f64 * one.ln());
+            * (df * sigma2.ln() + (n as f64 - 1.0) * one.ln() + chol_logdet(&l)
+                - p as f64 * one.ln());
         Some((ll, sigma2))
     }
 
@@ -234,7 +240,11 @@ impl ArDesign {
     /// REML (σ², ρ) of `y`, ρ in [0, 0.98] (as [`fit::reml_ar1`]).
     fn fit(&self, y: &[f64]) -> (f64, f64) {
         let ym = self.y_moments(y);
-        let f = |r: f64| self.reml_at(&ym, r).map(|v| v.0).unwrap_or(f64::NEG_INFINITY);
+        let f = |r: f64| {
+            self.reml_at(&ym, r)
+                .map(|v| v.0)
+                .unwrap_or(f64::NEG_INFINITY)
+        };
         let grid: Vec<f64> = (0..=49).map(|k| k as f64 * 0.02).collect();
         let vals: Vec<f64> = grid.iter().map(|&r| f(r)).collect();
         let mut best = 0;
@@ -249,7 +259,11 @@ impl ArDesign {
         let lo = grid[best.saturating_sub(1)];
         let hi = grid[(best + 1).min(grid.len() - 1)];
         let rho = fit::golden_max(&f, lo, hi, 40);
-        let rho = if f(rho) >= vals[best] { rho } else { grid[best] };
+        let rho = if f(rho) >= vals[best] {
+            rho
+        } else {
+            grid[best]
+        };
         let sigma2 = self.reml_at(&ym, rho).map(|v| v.1).unwrap_or(f64::NAN);
         (sigma2, rho)
     }
@@ -288,7 +302,9 @@ impl Belt {
         let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(crate::rng::splitmix64(
             options.seed ^ 0x4341_4C49_4252_4154,
         ));
-        let e: Vec<f64> = (0..b * t_len).map(|_| crate::rng::normal(&mut rng)).collect();
+        let e: Vec<f64> = (0..b * t_len)
+            .map(|_| crate::rng::normal(&mut rng))
+            .collect();
         let mut belt = Belt {
             design: ArDesign::new(x),
             e,
@@ -376,19 +392,32 @@ impl Belt {
     pub(in crate::calibrate) fn draws(&self, sigma_hat: f64) -> Vec<(f64, f64)> {
         let n = self.at_med.len();
         let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&i, &j| self.at_med[i].1.total_cmp(&self.at_med[j].1).then(i.cmp(&j)));
+        order.sort_by(|&i, &j| {
+            self.at_med[i]
+                .1
+                .total_cmp(&self.at_med[j].1)
+                .then(i.cmp(&j))
+        });
         let mut rank = vec![0usize; n];
         for (r, &i) in order.iter().enumerate() {
             rank[i] = r;
         }
-        let (zl, zm, zh) = (self.rho_lo.atanh(), self.rho_med.atanh(), self.rho_hi.atanh());
+        let (zl, zm, zh) = (
+            self.rho_lo.atanh(),
+            self.rho_med.atanh(),
+            self.rho_hi.atanh(),
+        );
         (0..n)
             .map(|k| {
                 let score = -crate::charts::normal_quantile((rank[k] as f64 + 0.5) / n as f64);
                 let half = if score < 0.0 { zm - zl } else { zh - zm };
                 let rho = (zm + score * half / Z95).tanh().clamp(0.0, 0.999);
                 let s = self.at_med[k].0;
-                let sigma = if s > 0.0 && s.is_finite() { sigma_hat / s } else { sigma_hat };
+                let sigma = if s > 0.0 && s.is_finite() {
+                    sigma_hat / s
+                } else {
+                    sigma_hat
+                };
                 (sigma.min(3.0), rho)
             })
             .collect()
@@ -463,21 +492,34 @@ mod tests {
     #[test]
     #[ignore = "study: pure AR(1) series, several truths"]
     fn study_rho_intervals() {
-        let seeds: u64 = std::env::var("STUDY_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
+        let seeds: u64 = std::env::var("STUDY_SEEDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(200);
         let x = design(36);
         for &truth in &[0.3f64, 0.6, 0.85] {
             let (mut cov_new, mut cov_old, mut cov_s) = (0usize, 0usize, 0usize);
-            let (mut s_reml, mut s_med, mut s_sig, mut at_bound, mut n_draws) = (0.0, 0.0, 0.0, 0usize, 0usize);
+            let (mut s_reml, mut s_med, mut s_sig, mut at_bound, mut n_draws) =
+                (0.0, 0.0, 0.0, 0usize, 0usize);
             for seed in 1..=seeds {
-                let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed * 7919 + (truth * 100.0) as u64);
+                let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(
+                    seed * 7919 + (truth * 100.0) as u64,
+                );
                 let y = ar1(&mut rng, 36, 0.08, truth);
                 let (s2, r) = fit::reml_ar1(&x, &y);
-                let opts = Options { bootstrap: 200, seed, ..Options::default() };
+                let opts = Options {
+                    bootstrap: 200,
+                    seed,
+                    ..Options::default()
+                };
                 let belt = Belt::new(&x, r, &opts);
                 cov_new += usize::from(belt.rho_lo <= truth && truth <= belt.rho_hi);
                 let mut rs = belt.sorted_rhos(r);
                 let (q05, q95) = (quantile(&mut rs, 0.05), quantile(&mut rs, 0.95));
-                let old = ((2.0 * r - q95).clamp(0.0, 0.99), (2.0 * r - q05).clamp(0.0, 0.99));
+                let old = (
+                    (2.0 * r - q95).clamp(0.0, 0.99),
+                    (2.0 * r - q05).clamp(0.0, 0.99),
+                );
                 cov_old += usize::from(old.0 <= truth && truth <= old.1);
                 let sig = s2.sqrt();
                 let (a, b) = belt.sigma_ratio_quantiles();
