@@ -486,18 +486,17 @@ pub fn calibrate_with(
         estimates,
         behaviour,
     };
-    let draws = make_draws(&cal, &pf.boot, pf.sigma_m, pf.rho_m, &inc.inc_fits, options)?;
+    let draws = make_draws(&cal, &pf.market_draws, &inc.inc_fits, options)?;
     Ok(Calibration { draws, ..cal })
 }
 
-/// `K` parameter draws: market (σ, ρ) from the bootstrap (pivoted), χ²-distributed variance
+/// `K` parameter draws: market (σ, ρ) from the belt's law (`market_draws`, pair k mod B;
+/// steps/market.rs), χ²-distributed variance
 /// components, normal draws of the other estimates (clipped to the model's ranges) in
 /// antithetic pairs (`±Z`), so that the location parameters' draws are centred on the estimates.
 fn make_draws(
     cal: &Calibration,
-    boot: &[(f64, f64)],
-    sigma_m: f64,
-    rho_m: f64,
+    market_draws: &[(f64, f64)],
     inc: &[IncidenceFit],
     options: &Options,
 ) -> Result<Vec<ParameterDraw>> {
@@ -512,11 +511,11 @@ fn make_draws(
         ));
         let mut z = || sign * crate::rng::normal(&mut rng);
         let mut m = cal.model.clone();
-        if !boot.is_empty() {
-            let (bs, br) = boot[k % boot.len()];
-            m.market.sigma = (sigma_m * sigma_m / bs).clamp(0.0, 3.0);
+        if !market_draws.is_empty() {
+            let (sigma, rho) = market_draws[k % market_draws.len()];
+            m.market.sigma = sigma;
             if m.market.process == MarketProcess::Ar1 {
-                m.market.rho = (2.0 * rho_m - br).clamp(0.0, 0.99);
+                m.market.rho = rho;
             }
         } else if let Some(e) = find("market.sigma") {
             m.market.sigma = (e.value + e.se.max(0.0) * z()).clamp(0.0, 3.0);

@@ -96,6 +96,7 @@ mod fan;
 mod fit_bunching;
 mod fit_churn;
 mod fit_qq;
+pub(crate) use fit_qq::normal_quantile;
 mod fit_seasonality;
 mod fit_trend;
 mod fit_volume;
