@@ -96,6 +96,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(settlement_text(s))
     print("\n3. Check: " + check_text(check, s.currency, r._decimals))
     print("\n" + check_components_text(check, r._decimals))
+    missed = missed_components_text(check)
+    if missed:
+        print("\n" + missed)
     if out is not None:
         print(f"\nwrote the report to {os.path.abspath(out)}{os.sep}report.html (charts, CSV, Excel alongside)")
     return 0
@@ -173,6 +176,9 @@ def _demo_report(args: argparse.Namespace, out: str, programme: Any, model: Any,
              f"{c['share_of_scenarios_at_or_below_actual']:.0%}"] for cid, c in check["components"].items()]
     rep.add_table(["Component", "Actual before the budget cut", "Forecast mean", "Scenarios at or below the actual"],
                   rows, align=["l", "r", "r", "r"])
+    missed = missed_components_text(check)
+    if missed:
+        rep.add_text(missed)
     rep.add_text("Detail files (settlement lines and partners, every scenario, every partner) are in the data/ "
                  "folder next to this page; the page itself needs no other file.")
     rep.parts += tail
@@ -247,6 +253,31 @@ def check_components_text(check: Dict[str, Any], decimals: int) -> str:
              f"{c['share_of_scenarios_at_or_below_actual']:.0%}"] for cid, c in check["components"].items()]
     return text_table(["component", "actual before cut", "forecast mean", "scenarios at or below"], rows,
                       [False, True, True, True])
+
+
+def missed_components_text(check: Dict[str, Any]) -> str:
+    """The components whose actual lies outside the central 90% of the scenarios, said in
+    words ('' when none): a table of shares leaves the reader to spot a 100%."""
+    above, below = [], []
+    for cid, c in check["components"].items():
+        share = c["share_of_scenarios_at_or_below_actual"]
+        if share > 0.95:
+            above.append(f"{cid} ({share:.0%} of the scenarios at or below the actual)")
+        elif share < 0.05:
+            below.append(f"{cid} ({share:.0%})")
+    parts = []
+    if above:
+        parts.append("above the forecast's central 90%: " + ", ".join(above))
+    if below:
+        parts.append("below it: " + ", ".join(below))
+    if not parts:
+        return ""
+    text = ("Outside the forecast: the actual year is " + "; ".join(parts) + ". The model is calibrated on the "
+            "history and cannot know what the history does not show")
+    if any(a.startswith("cross_sell ") for a in above):
+        text += (": in this example 2027's large partners order more often than in 2024-2026, so more of their "
+                 "quarters hold every category of the bundle (docs/calibration.md, the bundled example)")
+    return text + "."
 
 
 def _demo_json(r: Any, s: Any, check: Dict[str, Any]) -> str:

@@ -157,6 +157,19 @@ def test_demo_check_compares_before_the_budget_cut():
     assert sum(c["forecast_mean"] for c in comps) == pytest.approx(check["forecast_before_budget_mean"], rel=1e-9)
 
 
+def test_demo_names_the_components_outside_the_forecast():
+    from rebatesim._cli_demo import missed_components_text
+
+    def check(**shares):
+        return {"components": {c: {"share_of_scenarios_at_or_below_actual": v} for c, v in shares.items()}}
+
+    assert missed_components_text(check(a=0.5, b=0.05, c=0.95)) == ""  # the band's edges are inside
+    text = missed_components_text(check(a=0.5, cross_sell=1.0, smart=0.02))
+    assert "above the forecast's central 90%: cross_sell (100% of the scenarios at or below the actual)" in text
+    assert "below it: smart (2%)" in text and "bundle" in text and " a (" not in text
+    assert "bundle" not in missed_components_text(check(growth=0.99))
+
+
 # ------------------------------------------------------------ charts, reports
 def test_cli_compare_labels_are_short():
     assert design_labels(["Stonebridge Building Supplies Trade Rewards 2028",
