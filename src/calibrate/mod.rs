@@ -586,23 +586,7 @@ fn make_draws(
             crate::limits::MAX_ORDERS_PER_MONTH,
             m.orders.per_month,
         );
-        let mut incidence = BTreeMap::new();
-        for (g, f) in inc.iter().enumerate() {
-            let se = (f.pi_ci.1 - f.pi_ci.0) / (2.0 * Z95);
-            incidence.insert(cal.segments[g].clone(), (f.pi + se * z()).clamp(1e-6, 1.0));
-        }
-        // the model's incidence at the drawn values (per segment when it has segments)
-        if m.incidence.segments.is_empty() {
-            if let Some(v) = incidence.values().next() {
-                m.incidence.probability = steps::incidence::model_incidence(*v);
-            }
-        } else {
-            for (s, v) in m.incidence.segments.iter_mut() {
-                if let Some(d) = incidence.get(s) {
-                    *v = steps::incidence::model_incidence(*d);
-                }
-            }
-        }
+        let incidence = draw_incidence(cal, inc, &mut z, &mut m);
         // categories per order: drawn last, so that no other draw's normal shifts
         if let Some(x) = m.orders.categories_per_order.as_mut() {
             let most = crate::limits::MAX_CATEGORIES_PER_ORDER;
@@ -619,6 +603,34 @@ fn make_draws(
         });
     }
     Ok(out)
+}
+
+/// One draw's purchase incidence per segment (normal around each segment's estimate, its SE
+/// from the interval), set into the model `m` (per segment when it has segments); returned for
+/// the draw's record.
+fn draw_incidence(
+    cal: &Calibration,
+    inc: &[IncidenceFit],
+    z: &mut impl FnMut() -> f64,
+    m: &mut Model,
+) -> BTreeMap<String, f64> {
+    let mut incidence = BTreeMap::new();
+    for (g, f) in inc.iter().enumerate() {
+        let se = (f.pi_ci.1 - f.pi_ci.0) / (2.0 * Z95);
+        incidence.insert(cal.segments[g].clone(), (f.pi + se * z()).clamp(1e-6, 1.0));
+    }
+    if m.incidence.segments.is_empty() {
+        if let Some(v) = incidence.values().next() {
+            m.incidence.probability = steps::incidence::model_incidence(*v);
+        }
+    } else {
+        for (s, v) in m.incidence.segments.iter_mut() {
+            if let Some(d) = incidence.get(s) {
+                *v = steps::incidence::model_incidence(*d);
+            }
+        }
+    }
+    incidence
 }
 
 /// A normal draw of estimate `e` (value + se × z, clipped to [lo, hi]); `current` when there

@@ -23,6 +23,7 @@
 
 mod accumulate;
 mod behaviour;
+mod categories;
 pub(crate) mod conditioned;
 mod draws;
 mod export;
