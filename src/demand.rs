@@ -544,7 +544,9 @@ mod tests {
         assert!(err("[returns]\nshare = 1\n").contains("returns.share"));
         assert!(err("[incidence]\nprobability = 0\n")
             .contains("incidence.probability: expected a monthly probability of buying from 0.001 to 1, found 0"));
-        assert!(err("[incidence]\nsegments = { small = 1.5 }\n").contains("incidence.segments.small"));
+        assert!(
+            err("[incidence]\nsegments = { small = 1.5 }\n").contains("incidence.segments.small")
+        );
         assert!(err("[economics]\ncategory_mix = { a = 0.5, b = 0.2 }\n").contains("sum to 1"));
         assert!(err("[economics]\nmargin_rate = 30\n").contains("economics.margin_rate"));
         assert!(err("[behaviour.stretch]\nwindow_months = 0\n")
@@ -571,8 +573,12 @@ mod tests {
             None,
         )
         .unwrap();
-        assert_eq!((on.incidence.get("small"), on.incidence.get("large")), (0.5, 0.8));
-        let back = Model::from_str(&on.to_string(Format::Toml).unwrap(), Format::Toml, None).unwrap();
+        assert_eq!(
+            (on.incidence.get("small"), on.incidence.get("large")),
+            (0.5, 0.8)
+        );
+        let back =
+            Model::from_str(&on.to_string(Format::Toml).unwrap(), Format::Toml, None).unwrap();
         assert_eq!(back, on);
     }
 

@@ -65,16 +65,16 @@ pub mod outcomes;
 pub mod population;
 pub mod programme;
 pub mod records;
-pub mod rng;
 pub mod request;
+pub mod rng;
 pub mod rules;
 pub mod run;
 pub mod search;
 pub mod sensitivity;
 pub mod settlement;
 pub mod summary;
-pub mod wire;
 pub mod tables;
+pub mod wire;
 
 #[cfg(feature = "python")]
 mod python;

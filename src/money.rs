@@ -239,7 +239,11 @@ pub fn to_f64(d: Decimal) -> f64 {
         // `i128 as f64` and `u64 as f64` both round to nearest, ties to even (symmetric in the
         // sign); a negative zero is +0.0 there (the integer 0)
         let v = m as u64 as f64;
-        return if d.is_sign_negative() && m != 0 { -v } else { v };
+        return if d.is_sign_negative() && m != 0 {
+            -v
+        } else {
+            v
+        };
     }
     if scale == 0 || scale > 19 || m > u64::MAX as u128 {
         return d.to_f64().unwrap_or(f64::NAN);

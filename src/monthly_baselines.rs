@@ -91,7 +91,8 @@ pub fn reconcile(
     }
     match given {
         Some(a) => {
-            let rounded = sum.round_dp_with_strategy(a.scale(), RoundingStrategy::MidpointAwayFromZero);
+            let rounded =
+                sum.round_dp_with_strategy(a.scale(), RoundingStrategy::MidpointAwayFromZero);
             if rounded != a {
                 return Err(err(
                     annual,
@@ -137,17 +138,31 @@ mod tests {
         std::array::from_fn(|j| Some(d(v[j])))
     }
 
-    const M: [&str; 12] = ["10", "10", "10", "20", "20", "20", "5", "5", "5", "0", "0", "0.004"];
+    const M: [&str; 12] = [
+        "10", "10", "10", "20", "20", "20", "5", "5", "5", "0", "0", "0.004",
+    ];
 
     #[test]
     fn names_and_partial_sets() {
         assert_eq!(column_name("baseline_units", 7), "baseline_units_m07");
         let all = |n: &str| column_names("baseline_revenue").iter().position(|c| c == n);
-        assert_eq!(month_columns("t", "baseline_revenue", all).unwrap().unwrap()[11], 11);
-        assert!(month_columns("t", "baseline_revenue", |_| None).unwrap().is_none());
+        assert_eq!(
+            month_columns("t", "baseline_revenue", all)
+                .unwrap()
+                .unwrap()[11],
+            11
+        );
+        assert!(month_columns("t", "baseline_revenue", |_| None)
+            .unwrap()
+            .is_none());
         let partial = |n: &str| (n < "baseline_revenue_m05").then_some(0);
-        let e = month_columns("t", "baseline_revenue", partial).unwrap_err().to_string();
-        assert!(e.contains("column 'baseline_revenue_m05'") && e.contains("(found 4)"), "{e}");
+        let e = month_columns("t", "baseline_revenue", partial)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("column 'baseline_revenue_m05'") && e.contains("(found 4)"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -162,7 +177,10 @@ mod tests {
         let e = reconcile("t", 3, "baseline_revenue", Some(d("105.01")), months(&M))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("row 3, column 'baseline_revenue'") && e.contains("sum to 105.004"), "{e}");
+        assert!(
+            e.contains("row 3, column 'baseline_revenue'") && e.contains("sum to 105.004"),
+            "{e}"
+        );
         // all empty: the annual alone
         let (a, m) = reconcile("t", 1, "baseline_units", Some(d("7")), [None; 12]).unwrap();
         assert_eq!((a, m), (Some(d("7")), None));
@@ -172,14 +190,26 @@ mod tests {
     fn empty_and_negative_months_are_refused() {
         let mut cells = months(&M);
         cells[5] = None;
-        let e = reconcile("t", 2, "baseline_units", None, cells).unwrap_err().to_string();
-        assert!(e.contains("row 2, column 'baseline_units_m06'") && e.contains("empty cell"), "{e}");
+        let e = reconcile("t", 2, "baseline_units", None, cells)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("row 2, column 'baseline_units_m06'") && e.contains("empty cell"),
+            "{e}"
+        );
         let mut cells = months(&M);
         cells[0] = Some(d("-1"));
-        let e = reconcile("t", 2, "baseline_units", None, cells).unwrap_err().to_string();
-        assert!(e.contains("column 'baseline_units_m01'") && e.contains("≥ 0"), "{e}");
+        let e = reconcile("t", 2, "baseline_units", None, cells)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("column 'baseline_units_m01'") && e.contains("≥ 0"),
+            "{e}"
+        );
         let big = [Some(d("100000000000000")); 12];
-        let e = reconcile("t", 2, "baseline_units", None, big).unwrap_err().to_string();
+        let e = reconcile("t", 2, "baseline_units", None, big)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("below 10^15"), "{e}");
     }
 }

@@ -58,10 +58,7 @@ impl Shape {
             Shape::ScenarioByMonth => (scenarios, Some(result.months)),
             Shape::ScenarioByCashMonth => (scenarios, Some(result.cash_months)),
             Shape::Partner => (partners, None),
-            Shape::PartnerByTier => (
-                partners,
-                Some(result.ladders.iter().map(|l| l.tiers).sum()),
-            ),
+            Shape::PartnerByTier => (partners, Some(result.ladders.iter().map(|l| l.tiers).sum())),
         }
     }
 

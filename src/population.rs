@@ -120,7 +120,12 @@ fn finite_non_negative(table: &str, row: usize, col: &str, v: f64) -> Result<f64
 
 /// A CSV cell as an exact number within the table limits ([`crate::money::check_bounds`], 6
 /// decimals); `None` when empty.
-fn exact_cell(table: &str, row: usize, col: &str, s: &str) -> Result<Option<rust_decimal::Decimal>> {
+fn exact_cell(
+    table: &str,
+    row: usize,
+    col: &str,
+    s: &str,
+) -> Result<Option<rust_decimal::Decimal>> {
     use std::str::FromStr;
     if s.is_empty() {
         return Ok(None);
@@ -227,7 +232,12 @@ fn check_amounts(table: &str, row: usize, r: &PartnerRecord, bounded: bool) -> R
         ("baseline_units", &r.baseline_units_months),
     ] {
         for (j, &v) in months.iter().flatten().enumerate() {
-            finite_non_negative(table, row, &crate::monthly_baselines::column_name(name, j + 1), v)?;
+            finite_non_negative(
+                table,
+                row,
+                &crate::monthly_baselines::column_name(name, j + 1),
+                v,
+            )?;
         }
     }
     if let Some(v) = r.unit_price {
@@ -405,8 +415,10 @@ impl Population {
         self.segment.push(seg);
         self.baseline_revenue.push(r.baseline_revenue);
         self.baseline_units.push(r.baseline_units);
-        self.baseline_revenue_months.push(r.baseline_revenue_months.map(Box::new));
-        self.baseline_units_months.push(r.baseline_units_months.map(Box::new));
+        self.baseline_revenue_months
+            .push(r.baseline_revenue_months.map(Box::new));
+        self.baseline_units_months
+            .push(r.baseline_units_months.map(Box::new));
         self.unit_price.push(r.unit_price);
         self.margin_rate.push(r.margin_rate);
         self.demand_revenue.push(r.demand_revenue);
@@ -443,7 +455,11 @@ impl Population {
         let units_col = find("baseline_units");
         let rev_months = crate::monthly_baselines::month_columns(table, "baseline_revenue", find)?;
         let units_months = crate::monthly_baselines::month_columns(table, "baseline_units", find)?;
-        if rev_col.is_none() && units_col.is_none() && rev_months.is_none() && units_months.is_none() {
+        if rev_col.is_none()
+            && units_col.is_none()
+            && rev_months.is_none()
+            && units_months.is_none()
+        {
             return Err(Error::data(
                 table,
                 None,
@@ -500,10 +516,24 @@ impl Population {
                 let name = format!("mix_{}", categories[c]);
                 mix.push(num(Some(j), &name)?.unwrap_or(0.0));
             }
-            let (baseline_revenue, baseline_revenue_months) =
-                months_of(table, row, "baseline_revenue", rev_col, rev_months, &cell, num(rev_col, "baseline_revenue")?)?;
-            let (baseline_units, baseline_units_months) =
-                months_of(table, row, "baseline_units", units_col, units_months, &cell, num(units_col, "baseline_units")?)?;
+            let (baseline_revenue, baseline_revenue_months) = months_of(
+                table,
+                row,
+                "baseline_revenue",
+                rev_col,
+                rev_months,
+                &cell,
+                num(rev_col, "baseline_revenue")?,
+            )?;
+            let (baseline_units, baseline_units_months) = months_of(
+                table,
+                row,
+                "baseline_units",
+                units_col,
+                units_months,
+                &cell,
+                num(units_col, "baseline_units")?,
+            )?;
             records.push(PartnerRecord {
                 partner_id: cell(id_col).to_owned(),
                 segment: cell(seg_col).to_owned(),
@@ -698,7 +728,11 @@ mod tests {
             "t.csv",
         )
         .unwrap_err();
-        assert!(e.to_string().contains("row 1, column 'mix_a': category shares must sum to 1"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("row 1, column 'mix_a': category shares must sum to 1"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -238,7 +238,10 @@ pub struct VarianceSplit {
 }
 
 /// Per group, the count, mean and sum of squared deviations from the mean (Welford).
-fn group_moments(values: &[f64], groups: &[u32]) -> std::collections::BTreeMap<u32, (f64, f64, f64)> {
+fn group_moments(
+    values: &[f64],
+    groups: &[u32],
+) -> std::collections::BTreeMap<u32, (f64, f64, f64)> {
     let mut m = std::collections::BTreeMap::<u32, (f64, f64, f64)>::new();
     for (&y, &g) in values.iter().zip(groups) {
         if !y.is_finite() {
@@ -421,7 +424,11 @@ mod tests {
         }
         let bar = reps.iter().sum::<f64>() / 5.0;
         let se = (0.8 * reps.iter().map(|r| (r - bar).powi(2)).sum::<f64>()).sqrt();
-        assert!((full.parameter_share.se - se).abs() < 1e-9, "{} vs {se}", full.parameter_share.se);
+        assert!(
+            (full.parameter_share.se - se).abs() < 1e-9,
+            "{} vs {se}",
+            full.parameter_share.se
+        );
         assert_eq!(full.draws, 5);
         // no variance, a single draw, or no degree of freedom within draws: undefined
         assert!(variance_split(&[1.0, 1.0, 1.0], &[0, 1, 1]).is_none());

@@ -9,8 +9,8 @@
 //! - [`transactions_to_bytes`] / [`prior_to_bytes`] and their readers: a forecast's actuals
 //!   and prior accruals exactly (amounts as their exact decimals).
 
-use crate::error::{Error, Result};
 use crate::data::Transactions;
+use crate::error::{Error, Result};
 use crate::forecast::PriorAccruals;
 use crate::population::Population;
 use chrono::{Datelike, NaiveDate};
@@ -255,21 +255,39 @@ pub fn population_to_bytes(p: &Population) -> Vec<u8> {
 /// Monthly baselines: a 0/1 flag per partner, then the twelve months of the flagged ones.
 fn months_to(w: &mut Writer, v: &[Option<Box<[f64; 12]>>]) {
     w.u8s(&v.iter().map(|m| m.is_some() as u8).collect::<Vec<_>>());
-    w.f64s(&v.iter().flatten().flat_map(|m| m.iter()).copied().collect::<Vec<_>>());
+    w.f64s(
+        &v.iter()
+            .flatten()
+            .flat_map(|m| m.iter())
+            .copied()
+            .collect::<Vec<_>>(),
+    );
 }
 
 /// The monthly baselines [`months_to`] wrote.
 fn months_from(r: &mut Reader<'_>, what: &str) -> Result<Vec<Option<Box<[f64; 12]>>>> {
     let flags = r.u8s()?;
     let values = r.f64s()?;
-    if values.len() != 12 * flags.iter().filter(|&&f| f == 1).count() || flags.iter().any(|&f| f > 1) {
-        return Err(Error::Request(format!("{what}: the monthly baselines disagree with their flags")));
+    if values.len() != 12 * flags.iter().filter(|&&f| f == 1).count()
+        || flags.iter().any(|&f| f > 1)
+    {
+        return Err(Error::Request(format!(
+            "{what}: the monthly baselines disagree with their flags"
+        )));
     }
     let mut months = values.chunks_exact(12);
     Ok(flags
         .iter()
         .map(|&f| {
-            (f == 1).then(|| Box::new(months.next().expect("counted").try_into().expect("12 values")))
+            (f == 1).then(|| {
+                Box::new(
+                    months
+                        .next()
+                        .expect("counted")
+                        .try_into()
+                        .expect("12 values"),
+                )
+            })
         })
         .collect())
 }
@@ -329,7 +347,8 @@ const PRIOR_TAG: &[u8; 8] = b"RSPRIOR\x01";
 
 fn decimals(w: &mut Writer, v: &[Decimal]) {
     w.len(v.len());
-    v.iter().for_each(|d| w.bytes.extend_from_slice(&d.serialize()));
+    v.iter()
+        .for_each(|d| w.bytes.extend_from_slice(&d.serialize()));
 }
 
 fn read_decimals(r: &mut Reader<'_>) -> Result<Vec<Decimal>> {
@@ -360,9 +379,18 @@ fn read_opt_keys(r: &mut Reader<'_>) -> Result<Option<Vec<Option<u32>>>> {
     let present = r.bools()?;
     let keys = r.u32s()?;
     if present.len() != keys.len() {
-        return Err(Error::Request(format!("{}: a key column disagrees in length", r.what)));
+        return Err(Error::Request(format!(
+            "{}: a key column disagrees in length",
+            r.what
+        )));
     }
-    Ok(Some(present.into_iter().zip(keys).map(|(p, k)| p.then_some(k)).collect()))
+    Ok(Some(
+        present
+            .into_iter()
+            .zip(keys)
+            .map(|(p, k)| p.then_some(k))
+            .collect(),
+    ))
 }
 
 /// A transaction table as bytes ([`transactions_from_bytes`] gives it back exactly: every
@@ -417,14 +445,15 @@ pub fn transactions_from_bytes(bytes: &[u8]) -> Result<Transactions> {
     r.finish()?;
     let rows = t.partner_key.len();
     let keys_ok = |v: &Option<Vec<Option<u32>>>, keys: usize| {
-        v.as_ref().is_none_or(|v| {
-            v.len() == rows && v.iter().flatten().all(|&k| (k as usize) < keys)
-        })
+        v.as_ref()
+            .is_none_or(|v| v.len() == rows && v.iter().flatten().all(|&k| (k as usize) < keys))
     };
     if t.date.len() != rows
         || t.quantity.len() != rows
         || t.revenue.len() != rows
-        || t.partner_key.iter().any(|&k| k as usize >= t.partner_keys.len())
+        || t.partner_key
+            .iter()
+            .any(|&k| k as usize >= t.partner_keys.len())
         || !keys_ok(&t.category, t.category_keys.len())
         || !keys_ok(&t.order, t.order_keys.len())
     {
@@ -454,7 +483,9 @@ pub fn prior_from_bytes(bytes: &[u8]) -> Result<PriorAccruals> {
     };
     r.finish()?;
     if p.component.len() != p.partner_id.len() || p.amount.len() != p.partner_id.len() {
-        return Err(Error::Request("prior accrual bytes: the columns disagree".into()));
+        return Err(Error::Request(
+            "prior accrual bytes: the columns disagree".into(),
+        ));
     }
     Ok(p)
 }
@@ -473,7 +504,10 @@ mod tests {
         // version 2 bytes (before demand_revenue) are refused by their tag, not misread
         let mut old = b.clone();
         old[7] = 2;
-        assert!(matches!(population_from_bytes(&old), Err(Error::Request(_))));
+        assert!(matches!(
+            population_from_bytes(&old),
+            Err(Error::Request(_))
+        ));
         for cut in [0, 5, 9, b.len() - 1] {
             let e = population_from_bytes(&b[..cut]).unwrap_err();
             assert!(matches!(e, Error::Request(_)), "{e}");
@@ -495,14 +529,27 @@ mod tests {
         assert_eq!(transactions_to_bytes(&back), b);
         assert_eq!(back.revenue, t.revenue);
         assert_eq!(back.revenue[2].to_string(), "1234567890.123456");
-        assert_eq!((back.date.clone(), back.category.clone(), back.order.clone()), (t.date.clone(), t.category.clone(), t.order.clone()));
+        assert_eq!(
+            (back.date.clone(), back.category.clone(), back.order.clone()),
+            (t.date.clone(), t.category.clone(), t.order.clone())
+        );
         for cut in [3, 20, b.len() - 1] {
-            assert!(matches!(transactions_from_bytes(&b[..cut]), Err(Error::Request(_))));
+            assert!(matches!(
+                transactions_from_bytes(&b[..cut]),
+                Err(Error::Request(_))
+            ));
         }
-        let p = PriorAccruals::from_csv_str("partner_id,component,amount\nA,vol,12.345\n", "prior").unwrap();
+        let p = PriorAccruals::from_csv_str("partner_id,component,amount\nA,vol,12.345\n", "prior")
+            .unwrap();
         let pb = prior_to_bytes(&p);
         let pback = prior_from_bytes(&pb).unwrap();
-        assert_eq!((pback.partner_id, pback.component, pback.amount), (p.partner_id, p.component, p.amount));
-        assert!(prior_from_bytes(&b).is_err(), "the tag tells a table from another");
+        assert_eq!(
+            (pback.partner_id, pback.component, pback.amount),
+            (p.partner_id, p.component, p.amount)
+        );
+        assert!(
+            prior_from_bytes(&b).is_err(),
+            "the tag tells a table from another"
+        );
     }
 }

@@ -468,7 +468,10 @@ fn year_ranges_concat_to_the_whole_backtest_bit_for_bit() {
                     joined.estimate(k, y, mi).unwrap().to_bits(),
                     whole.estimate(k, y, mi).unwrap().to_bits()
                 );
-                assert_eq!(joined.interval(k, y, mi, 0.9).unwrap(), whole.interval(k, y, mi, 0.9).unwrap());
+                assert_eq!(
+                    joined.interval(k, y, mi, 0.9).unwrap(),
+                    whole.interval(k, y, mi, 0.9).unwrap()
+                );
             }
         }
     }

@@ -68,7 +68,10 @@ fn forecast_intervals_cover_components_on_worlds_of_another_process() {
     let rows = component_coverage(&p, &pop, &m, 4, &[9], 30, 11).unwrap();
     print(&rows);
     assert_eq!(rows.len(), p.components.len() + 1);
-    let total = rows.iter().filter(|r| r.component == "total").collect::<Vec<_>>();
+    let total = rows
+        .iter()
+        .filter(|r| r.component == "total")
+        .collect::<Vec<_>>();
     for r in &total {
         assert_eq!(r.worlds, 4);
     }
@@ -105,7 +108,12 @@ fn worlds_coverage_study() {
 #[ignore]
 fn worlds_coverage_draws_study() {
     use rebatesim::backtest::component_coverage_under;
-    let env = |k: &str, d: usize| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
+    let env = |k: &str, d: usize| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
     let Ok(dir) = std::env::var("STUDY_CAL") else {
         eprintln!("STUDY_CAL is not set: nothing to study");
         return;
@@ -128,9 +136,14 @@ fn worlds_coverage_draws_study() {
     let draws: Vec<Model> = files.iter().map(|f| Model::from_file(f).unwrap()).collect();
     let (worlds, scenarios) = (env("STUDY_WORLDS", 40), env("STUDY_SCENARIOS", 100));
     let ends: Vec<usize> = (1..12).collect();
-    eprintln!("{} partners, {worlds} worlds, {scenarios} scenarios, {} draws", pop.len(), draws.len());
+    eprintln!(
+        "{} partners, {worlds} worlds, {scenarios} scenarios, {} draws",
+        pop.len(),
+        draws.len()
+    );
     for (name, under) in [("without draws", &[][..]), ("with draws", &draws[..])] {
-        let rows = component_coverage_under(&p, &pop, &m, under, worlds, &ends, scenarios, 2027).unwrap();
+        let rows =
+            component_coverage_under(&p, &pop, &m, under, worlds, &ends, scenarios, 2027).unwrap();
         eprintln!("\n{name}\n| month end | component | worlds | 80% cover | 90% cover |");
         eprintln!("|---|---|---:|---:|---:|");
         print(&rows);

@@ -82,11 +82,15 @@ fn history(n: usize, p: f64, pull: f64, seed: u64) -> Transactions {
         }
         for (t, &m) in months.iter().enumerate() {
             tx.partner_key.push(i as u32);
-            tx.date
-                .push(NaiveDate::from_ymd_opt(2024 + t as i32 / 12, t as u32 % 12 + 1, 20).unwrap());
+            tx.date.push(
+                NaiveDate::from_ymd_opt(2024 + t as i32 / 12, t as u32 % 12 + 1, 20).unwrap(),
+            );
             tx.quantity.push(Decimal::ONE);
-            tx.revenue
-                .push(Decimal::from_f64_retain((m * 100.0).round() / 100.0).unwrap().round_dp(2));
+            tx.revenue.push(
+                Decimal::from_f64_retain((m * 100.0).round() / 100.0)
+                    .unwrap()
+                    .round_dp(2),
+            );
         }
     }
     tx
@@ -102,7 +106,12 @@ fn bunching_at_a_notch_recovers_the_stretch_share_and_the_pull_forward() {
     assert!(b.observations > 15_000, "{}", b.observations);
     // the stretch share in [−10%, 0): 40% of the partner-periods there moved over
     assert!(b.share_se > 0.0 && b.share_se < 0.05, "se {}", b.share_se);
-    assert!((b.share - 0.4).abs() < 4.0 * b.share_se, "{} ± {}", b.share, b.share_se);
+    assert!(
+        (b.share - 0.4).abs() < 4.0 * b.share_se,
+        "{} ± {}",
+        b.share,
+        b.share_se
+    );
     // the mass appears just above the threshold
     assert!(b.normalised > 3.0 * b.normalised_se);
     // pull-forward: half of the stretch purchase is missing from the next quarter
@@ -128,9 +137,13 @@ fn bunching_at_a_notch_recovers_the_stretch_share_and_the_pull_forward() {
     let up = c.estimate("behaviour.uplift.elasticity").unwrap();
     assert_eq!(up.value, 0.0);
     assert!(up.method.starts_with("assumption"));
-    assert!(c.warnings.iter().any(|w| w.contains("uplift is an assumption")));
+    assert!(c
+        .warnings
+        .iter()
+        .any(|w| w.contains("uplift is an assumption")));
     // the model file reads back
-    let back = rebatesim::demand::Model::from_str(&c.model_text().unwrap(), Format::Toml, None).unwrap();
+    let back =
+        rebatesim::demand::Model::from_str(&c.model_text().unwrap(), Format::Toml, None).unwrap();
     assert_eq!(back, c.model);
 }
 
@@ -139,15 +152,25 @@ fn no_bunching_leaves_stretch_off() {
     let tx = history(2500, 0.0, 0.0, 12);
     let c = calibrate_with(&tx, None, Some(&programme(PROGRAMME)), &options()).unwrap();
     let b = c.behaviour.as_ref().unwrap();
-    assert!(b.share.abs() < 4.0 * b.share_se, "{} ± {}", b.share, b.share_se);
+    assert!(
+        b.share.abs() < 4.0 * b.share_se,
+        "{} ± {}",
+        b.share,
+        b.share_se
+    );
     assert!(!c.model.behaviour.stretch.enabled);
-    assert!(c.warnings.iter().any(|w| w.contains("no bunching above the thresholds")));
+    assert!(c
+        .warnings
+        .iter()
+        .any(|w| w.contains("no bunching above the thresholds")));
 }
 
 #[test]
 fn thresholds_the_history_never_approaches_are_a_warning_naming_them() {
     let tx = history(200, 0.4, 0.5, 13);
-    let far = PROGRAMME.replace("30000", "30000000").replace("60000", "60000000");
+    let far = PROGRAMME
+        .replace("30000", "30000000")
+        .replace("60000", "60000000");
     let c = calibrate_with(&tx, None, Some(&programme(&far)), &options()).unwrap();
     assert!(c.behaviour.is_none());
     let w = c
@@ -169,7 +192,10 @@ fn as_of_uses_whole_months_up_to_the_date() {
     };
     let c = calibrate(&tx, None, &cut("2025-12-31")).unwrap();
     assert_eq!(c.months, 24);
-    assert!(!c.warnings.iter().any(|w| w.contains("falls inside a month")));
+    assert!(!c
+        .warnings
+        .iter()
+        .any(|w| w.contains("falls inside a month")));
     let c = calibrate(&tx, None, &cut("2025-12-15")).unwrap();
     assert_eq!(c.months, 23);
     assert!(c
@@ -177,9 +203,16 @@ fn as_of_uses_whole_months_up_to_the_date() {
         .iter()
         .any(|w| w.contains("as_of 2025-12-15 falls inside a month") && w.contains("2025-11-30")));
     // too early: the short-history error names as_of
-    let e = calibrate(&tx, None, &cut("2024-09-30")).unwrap_err().to_string();
-    assert!(e.contains("covers 9 months") && e.contains("up to as_of 2024-09-30"), "{e}");
-    let e = calibrate(&tx, None, &cut("2023-01-31")).unwrap_err().to_string();
+    let e = calibrate(&tx, None, &cut("2024-09-30"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("covers 9 months") && e.contains("up to as_of 2024-09-30"),
+        "{e}"
+    );
+    let e = calibrate(&tx, None, &cut("2023-01-31"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("no line dated on or before 2023-01-31"), "{e}");
 }
 
@@ -193,13 +226,22 @@ fn the_fit_charts_render_from_a_calibration() {
     let names: Vec<&str> = svgs.iter().map(|(n, _)| *n).collect();
     assert_eq!(
         names,
-        ["seasonality", "trend", "residual_qq", "annual_volume", "churn", "bunching"]
+        [
+            "seasonality",
+            "trend",
+            "residual_qq",
+            "annual_volume",
+            "churn",
+            "bunching"
+        ]
     );
     for (name, svg) in &svgs {
         assert!(svg.starts_with("<svg") && svg.len() > 2_000, "{name}");
     }
     assert!(svgs[0].1.contains("Seasonality per segment"));
-    assert!(svgs[5].1.contains("Bunching at the tier thresholds of Past ladder"));
+    assert!(svgs[5]
+        .1
+        .contains("Bunching at the tier thresholds of Past ladder"));
     // PNG through the bundled font, and the kind names of the generic chart
     let png = charts.churn.render_png().unwrap();
     assert_eq!(&png[1..4], b"PNG");
@@ -211,7 +253,11 @@ fn the_fit_charts_render_from_a_calibration() {
     // bad data is an error naming the chart, not a panic
     let mut bad = FitCharts::of(&c).qq;
     bad.residuals = vec![f64::NAN];
-    assert!(bad.render_svg().unwrap_err().to_string().contains("residual QQ plot"));
+    assert!(bad
+        .render_svg()
+        .unwrap_err()
+        .to_string()
+        .contains("residual QQ plot"));
 }
 
 /// Two complete years with segments: the segment factor is estimated after the segments'
@@ -238,9 +284,18 @@ fn two_years_with_segments_give_finite_seasonality_errors_and_valid_draws() {
         .warnings
         .iter()
         .any(|w| w.contains("fewer than three complete years")));
-    let sg = c.estimate("segment_factor.sigma").expect("estimated from two years");
-    assert!(sg.value.is_finite() && sg.se.is_finite() && sg.hi90 < 3.0, "{sg:?}");
-    for e in c.estimates.iter().filter(|e| e.parameter.contains("log_effect")) {
+    let sg = c
+        .estimate("segment_factor.sigma")
+        .expect("estimated from two years");
+    assert!(
+        sg.value.is_finite() && sg.se.is_finite() && sg.hi90 < 3.0,
+        "{sg:?}"
+    );
+    for e in c
+        .estimates
+        .iter()
+        .filter(|e| e.parameter.contains("log_effect"))
+    {
         assert!(e.se.is_finite() && e.se < 0.5, "{}: {}", e.parameter, e.se);
     }
     assert_eq!(c.draws.len(), 5);

@@ -30,7 +30,9 @@ fn of(c: &Calibration, id: &str) -> usize {
 /// with the seasonality and growth are P2's last twelve months. The naive `× 12/5` is not.
 #[test]
 fn an_entrant_is_annualised_over_its_active_months_with_seasonality_and_growth() {
-    let raw = [-0.3, -0.2, 0.0, 0.05, 0.1, 0.2, 0.1, 0.35, 0.3, 0.0, -0.1, -0.5];
+    let raw = [
+        -0.3, -0.2, 0.0, 0.05, 0.1, 0.2, 0.1, 0.35, 0.3, 0.0, -0.1, -0.5,
+    ];
     let mean = raw.iter().sum::<f64>() / 12.0;
     let s: Vec<f64> = raw.iter().map(|x| x - mean).collect();
     let amount = |i: usize, t: usize| {
@@ -39,7 +41,10 @@ fn an_entrant_is_annualised_over_its_active_months_with_seasonality_and_growth()
     let mut csv = String::from("partner_id,date,quantity,revenue\n");
     let mut line = |id: &str, t: usize, a: f64| {
         let (y, m) = ym(t);
-        csv.push_str(&format!("{id},{y}-{m:02}-15,1,{:.2}\n", (a * 100.0).round() / 100.0));
+        csv.push_str(&format!(
+            "{id},{y}-{m:02}-15,1,{:.2}\n",
+            (a * 100.0).round() / 100.0
+        ));
     };
     for t in 0..24 {
         for i in 0..5 {
@@ -52,12 +57,19 @@ fn an_entrant_is_annualised_over_its_active_months_with_seasonality_and_growth()
     let tx = Transactions::from_csv_str(&csv, "history").unwrap();
     let c = calibrate(&tx, None, &options()).unwrap();
     // everyone buys every month: the golden-section maximum of the likelihood is 1 to 10⁻⁶
-    assert!((c.model.incidence.probability - 1.0).abs() < 1e-5, "{:?}", c.model.incidence);
+    assert!(
+        (c.model.incidence.probability - 1.0).abs() < 1e-5,
+        "{:?}",
+        c.model.incidence
+    );
     let p = &c.partners;
     // partners buying over the whole last year: their last-12-months revenue, exactly
     for i in 0..5 {
         let k = of(&c, &format!("P{i}"));
-        assert_eq!(p.demand_revenue[k], (p.last12_revenue[k] * 1e6).round() / 1e6);
+        assert_eq!(
+            p.demand_revenue[k],
+            (p.last12_revenue[k] * 1e6).round() / 1e6
+        );
     }
     let (e, p2) = (of(&c, "E"), of(&c, "P2"));
     assert!(
@@ -78,7 +90,14 @@ fn an_entrant_is_annualised_over_its_active_months_with_seasonality_and_growth()
 /// `level = Σ G · 12 / (1/π + 4)`, with π the calibrated incidence.
 #[test]
 fn an_entrants_first_month_counts_one_over_the_incidence() {
-    let skips: [&[usize]; 6] = [&[], &[3, 9], &[1, 2, 10, 20], &[4, 5, 6, 7, 8, 9], &[22], &[11, 12, 13]];
+    let skips: [&[usize]; 6] = [
+        &[],
+        &[3, 9],
+        &[1, 2, 10, 20],
+        &[4, 5, 6, 7, 8, 9],
+        &[22],
+        &[11, 12, 13],
+    ];
     let mut csv = String::from("partner_id,date,quantity,revenue\n");
     let mut partners = String::from("partner_id,segment\nE,trade\n");
     for (j, sk) in skips.iter().enumerate() {
@@ -99,7 +118,11 @@ fn an_entrants_first_month_counts_one_over_the_incidence() {
     assert!(pi > 0.8 && pi < 0.95, "{pi}");
     let e = of(&c, "E");
     let want = 500.0 * 12.0 / (1.0 / pi + 4.0);
-    assert!((c.partners.demand_revenue[e] - want).abs() < 1e-3, "{} vs {want}", c.partners.demand_revenue[e]);
+    assert!(
+        (c.partners.demand_revenue[e] - want).abs() < 1e-3,
+        "{} vs {want}",
+        c.partners.demand_revenue[e]
+    );
     // a partner skipping inside the last year keeps its year's purchases (Q2 skips month 20)
     let q2 = of(&c, "Q2");
     assert_eq!(c.partners.demand_revenue[q2], 1100.0);

@@ -548,7 +548,11 @@ fn draws_are_centred_on_the_estimates() {
             let k = c.draws.len() as f64;
             let mean = c.draws.iter().map(|d| get(&d.model)).sum::<f64>() / k;
             let se_mean = e.se / k.sqrt();
-            let tol = if exact { 1e-9 * (1.0 + e.value.abs()) } else { 3.0 * se_mean };
+            let tol = if exact {
+                1e-9 * (1.0 + e.value.abs())
+            } else {
+                3.0 * se_mean
+            };
             assert!(
                 (mean - centre).abs() <= tol,
                 "{path}: mean of {k} draws {mean:.6} vs estimate {centre:.6} (SE of the mean {se_mean:.2e})"
@@ -556,29 +560,53 @@ fn draws_are_centred_on_the_estimates() {
         }
         checked += 1;
     }
-    assert!(checked >= 4 + 3 + 12, "checked {checked} location parameters");
+    assert!(
+        checked >= 4 + 3 + 12,
+        "checked {checked} location parameters"
+    );
     // the market's (σ, ρ): one pair per bootstrap replicate (draw k takes replicate k mod 50),
     // ρ a split normal on the Fisher scale with its median at the (median-unbiased) estimate and
     // its 5% / 95% points at the interval's ends: no draw at a clip, half the replicates on
     // each side of the estimate, 44 of 50 strictly inside the interval (ranks 3…46); this
     // panel's ρ̂ is high, its interval reaches 0.99 and some draws lie above it, below 1
     for (path, get) in [
-        ("market.rho", Box::new(|m: &rebatesim::demand::Model| m.market.rho) as Get),
-        ("market.sigma", Box::new(|m: &rebatesim::demand::Model| m.market.sigma)),
+        (
+            "market.rho",
+            Box::new(|m: &rebatesim::demand::Model| m.market.rho) as Get,
+        ),
+        (
+            "market.sigma",
+            Box::new(|m: &rebatesim::demand::Model| m.market.sigma),
+        ),
     ] {
         let e = even.estimate(path).unwrap();
         let v: Vec<f64> = even.draws.iter().map(|d| get(&d.model)).collect();
-        assert!(v.iter().all(|&x| x > 0.0 && x < 1.0), "{path}: a draw at a bound: {v:?}");
+        assert!(
+            v.iter().all(|&x| x > 0.0 && x < 1.0),
+            "{path}: a draw at a bound: {v:?}"
+        );
         let mut distinct = v.clone();
         distinct.sort_by(|a, b| a.total_cmp(b));
         distinct.dedup();
-        assert_eq!(distinct.len(), 50, "{path}: draws repeat beyond their replicate (a pile-up)");
+        assert_eq!(
+            distinct.len(),
+            50,
+            "{path}: draws repeat beyond their replicate (a pile-up)"
+        );
         let inside = v.iter().filter(|&&x| e.lo90 < x && x < e.hi90).count() as f64 / 200.0;
-        assert!((0.85..=0.95).contains(&inside), "{path}: {inside} of the draws inside {e:?}");
+        assert!(
+            (0.85..=0.95).contains(&inside),
+            "{path}: {inside} of the draws inside {e:?}"
+        );
         if path == "market.rho" {
             let below = v.iter().filter(|&&x| x < e.value).count();
             let above = v.iter().filter(|&&x| x > e.value).count();
-            assert_eq!((below, above), (100, 100), "ρ draws around the estimate {}", e.value);
+            assert_eq!(
+                (below, above),
+                (100, 100),
+                "ρ draws around the estimate {}",
+                e.value
+            );
             assert_eq!(even.model.market.rho, e.value);
         }
     }

@@ -570,10 +570,14 @@ fn a_title_wider_than_the_chart_wraps_instead_of_running_off_it() {
         .map(|n| n.text().unwrap_or("").trim().to_string())
         .collect();
     // two lines, each a part of the title, together the whole title (or its start and an ellipsis)
-    assert!(texts[0].len() < title.len() && title.starts_with(&texts[0]), "{texts:?}");
+    assert!(
+        texts[0].len() < title.len() && title.starts_with(&texts[0]),
+        "{texts:?}"
+    );
     let rest = title[texts[0].len()..].trim_start();
     assert!(
-        texts[1] == rest || (texts[1].ends_with('…') && rest.starts_with(texts[1].trim_end_matches('…'))),
+        texts[1] == rest
+            || (texts[1].ends_with('…') && rest.starts_with(texts[1].trim_end_matches('…'))),
         "{texts:?}"
     );
     // a title that fits stays one line

@@ -72,10 +72,17 @@ fn backtest_under_draws_is_bit_identical_on_1_and_2_threads_with_the_same_truth(
     assert_eq!(none.parameter_draws, 0);
     assert_eq!(one.table(), two.table());
     assert_eq!(bits(&one.realised), bits(&two.realised));
-    assert_eq!(bits(&one.realised), bits(&none.realised), "the truth ignores the draws");
+    assert_eq!(
+        bits(&one.realised),
+        bits(&none.realised),
+        "the truth ignores the draws"
+    );
     for y in 0..4 {
         for mi in 0..2 {
-            let (a, b) = (one.interval("forecast", y, mi, 0.9).unwrap(), two.interval("forecast", y, mi, 0.9).unwrap());
+            let (a, b) = (
+                one.interval("forecast", y, mi, 0.9).unwrap(),
+                two.interval("forecast", y, mi, 0.9).unwrap(),
+            );
             assert_eq!(a, b);
             assert_eq!(
                 one.estimate("forecast", y, mi).unwrap().to_bits(),
@@ -92,7 +99,10 @@ fn backtest_under_draws_is_bit_identical_on_1_and_2_threads_with_the_same_truth(
     let back = Backtest::from_bytes(&one.to_bytes()).unwrap();
     assert_eq!(back.parameter_draws, 3);
     let mixed = Backtest::concat(vec![one.clone(), none.clone()]);
-    assert!(matches!(mixed, Err(Error::Request(ref s)) if s.contains("parameter draws")), "{mixed:?}");
+    assert!(
+        matches!(mixed, Err(Error::Request(ref s)) if s.contains("parameter draws")),
+        "{mixed:?}"
+    );
 }
 
 /// Mean width over years of `method`'s interval at `level` and month-end position `mi`.
@@ -116,7 +126,10 @@ fn draws_widen_the_backtest_forecasts_intervals() {
     let without = backtest(2, &[], Standard::Forecast, 40);
     for level in [0.8, 0.9] {
         for mi in 0..2 {
-            let (w, wo) = (mean_width(&with, level, mi), mean_width(&without, level, mi));
+            let (w, wo) = (
+                mean_width(&with, level, mi),
+                mean_width(&without, level, mi),
+            );
             eprintln!("level {level} month end {mi}: width {w:.0} with draws, {wo:.0} without");
             assert!(w >= wo, "level {level}, month end {mi}: {w} < {wo}");
         }
@@ -165,7 +178,10 @@ tiers = [{ from = 100000, percent = 1 }, { from = 150000, percent = 2 }]
 "#;
 
 fn small() -> (Compiled, Population, Model) {
-    let p = Programme::from_str(PROGRAMME, Format::Toml, None).unwrap().compile().unwrap();
+    let p = Programme::from_str(PROGRAMME, Format::Toml, None)
+        .unwrap()
+        .compile()
+        .unwrap();
     let mut csv = String::from("partner_id,segment,baseline_revenue\n");
     for i in 0..30 {
         csv += &format!("P{i},default,{}\n", 90_000 + 2_000 * i);
@@ -180,7 +196,11 @@ fn small() -> (Compiled, Population, Model) {
     (p, pop, m)
 }
 
-fn sens_options<'a>(draws: &'a [Model], threads: usize, a: Vec<Assumption>) -> SensitivityOptions<'a> {
+fn sens_options<'a>(
+    draws: &'a [Model],
+    threads: usize,
+    a: Vec<Assumption>,
+) -> SensitivityOptions<'a> {
     SensitivityOptions {
         sim: SimOptions {
             scenarios: 300,
@@ -202,8 +222,18 @@ fn sensitivity_under_draws_moves_each_draw_and_is_bit_identical_across_threads()
     let (p, pop, m) = small();
     let draws = draws_around(&m);
     let assumptions = vec![
-        Assumption::parameter("Noise", "noise.sigma", Change::Scale(0.5), Change::Scale(2.0)),
-        Assumption::parameter("Trend", "growth.rate", Change::Add(-0.05), Change::Add(0.05)),
+        Assumption::parameter(
+            "Noise",
+            "noise.sigma",
+            Change::Scale(0.5),
+            Change::Scale(2.0),
+        ),
+        Assumption::parameter(
+            "Trend",
+            "growth.rate",
+            Change::Add(-0.05),
+            Change::Add(0.05),
+        ),
     ];
     let one = sensitivity(&p, &pop, &m, &sens_options(&draws, 1, assumptions.clone())).unwrap();
     let two = sensitivity(&p, &pop, &m, &sens_options(&draws, 2, assumptions.clone())).unwrap();
@@ -211,16 +241,24 @@ fn sensitivity_under_draws_moves_each_draw_and_is_bit_identical_across_threads()
     assert_eq!(one.base.payout, two.base.payout);
     for (a, b) in one.rows.iter().zip(&two.rows) {
         assert_eq!(a.assumption, b.assumption);
-        assert_eq!((&a.low.payout, &a.high.payout), (&b.low.payout, &b.high.payout));
+        assert_eq!(
+            (&a.low.payout, &a.high.payout),
+            (&b.low.payout, &b.high.payout)
+        );
         assert_eq!(a.swing.payout, b.swing.payout);
     }
     // the plan's moved draws, by hand: noise σ 0.2 × {0.6, 1, 1.5} × 0.5 and × 2; growth
     // 0.03 + {−0.02, 0, +0.02} ∓ 0.05
-    let pl = plan(&m, Some(&assumptions)).unwrap().with_draws(&draws).unwrap();
+    let pl = plan(&m, Some(&assumptions))
+        .unwrap()
+        .with_draws(&draws)
+        .unwrap();
     let moved = pl.draws();
     assert_eq!(moved.len(), 4);
     let values = |run: &[Model], path: &str| -> Vec<f64> {
-        run.iter().map(|d| parameter_value(d, path).unwrap()).collect()
+        run.iter()
+            .map(|d| parameter_value(d, path).unwrap())
+            .collect()
     };
     let close = |a: Vec<f64>, b: [f64; 3]| {
         for (x, y) in a.iter().zip(b) {
@@ -235,13 +273,27 @@ fn sensitivity_under_draws_moves_each_draw_and_is_bit_identical_across_threads()
     close(values(moved[0], "market.sigma"), [0.06, 0.1, 0.15]);
     // the runs are the simulations of the moved draws (common draws and random numbers)
     let sim = |model: &Model, under: &[Model]| {
-        simulate(&p, &pop, model, &SimOptions { scenarios: 300, seed: 17, threads: Some(2), parameter_draws: under, ..Default::default() })
-            .unwrap()
+        simulate(
+            &p,
+            &pop,
+            model,
+            &SimOptions {
+                scenarios: 300,
+                seed: 17,
+                threads: Some(2),
+                parameter_draws: under,
+                ..Default::default()
+            },
+        )
+        .unwrap()
     };
     let base = sim(&m, &draws);
     assert_eq!(one.base.payout, base.payout_summary());
     let noise = one.row("Noise").unwrap();
-    let low = sim(&apply_change(&m, "noise.sigma", Change::Scale(0.5)).unwrap(), moved[0]);
+    let low = sim(
+        &apply_change(&m, "noise.sigma", Change::Scale(0.5)).unwrap(),
+        moved[0],
+    );
     assert_eq!(noise.low.payout, low.payout_summary());
     let high = sim(&m, moved[1]);
     assert_eq!(noise.high.payout, high.payout_summary());
@@ -249,10 +301,18 @@ fn sensitivity_under_draws_moves_each_draw_and_is_bit_identical_across_threads()
     let plain = sim(&m, &[]);
     assert_ne!(one.base.payout, plain.payout_summary());
     let t = one.tornado(Output::Payout).unwrap();
-    assert!(t.title.ends_with("(under 3 parameter draws)"), "{}", t.title);
+    assert!(
+        t.title.ends_with("(under 3 parameter draws)"),
+        "{}",
+        t.title
+    );
     let t0 = sensitivity(&p, &pop, &m, &sens_options(&[], 1, assumptions)).unwrap();
     assert_eq!(t0.parameter_draws, 0);
-    assert!(!t0.tornado(Output::Payout).unwrap().title.contains("parameter draws"));
+    assert!(!t0
+        .tornado(Output::Payout)
+        .unwrap()
+        .title
+        .contains("parameter draws"));
 }
 
 /// Under draws, an assumption given as two complete models is refused (the draws, not the
@@ -261,17 +321,34 @@ fn sensitivity_under_draws_moves_each_draw_and_is_bit_identical_across_threads()
 fn sensitivity_under_draws_refuses_two_model_assumptions_and_bad_moves() {
     let (p, pop, m) = small();
     let draws = draws_around(&m);
-    let two_models = vec![Assumption::models("Other model", "lo", "hi", m.clone(), m.clone())];
+    let two_models = vec![Assumption::models(
+        "Other model",
+        "lo",
+        "hi",
+        m.clone(),
+        m.clone(),
+    )];
     let e = sensitivity(&p, &pop, &m, &sens_options(&draws, 1, two_models.clone())).unwrap_err();
-    assert!(matches!(e, Error::Request(ref s) if s.contains("'Other model'") && s.contains("parameter draws")), "{e}");
+    assert!(
+        matches!(e, Error::Request(ref s) if s.contains("'Other model'") && s.contains("parameter draws")),
+        "{e}"
+    );
     // without draws the same assumption runs
     assert!(sensitivity(&p, &pop, &m, &sens_options(&[], 1, two_models)).is_ok());
     let mut other = m.clone();
     other.economics.category_mix = [("a".to_owned(), 1.0)].into_iter().collect();
     let bad = vec![m.clone(), other];
-    let noise = vec![Assumption::parameter("Noise", "noise.sigma", Change::Scale(0.5), Change::Scale(2.0))];
+    let noise = vec![Assumption::parameter(
+        "Noise",
+        "noise.sigma",
+        Change::Scale(0.5),
+        Change::Scale(2.0),
+    )];
     match sensitivity(&p, &pop, &m, &sens_options(&bad, 1, noise)) {
         Err(Error::Model(f)) => assert!(f.message.contains("parameter draw 1"), "{}", f.message),
-        other => panic!("expected the draw of other categories refused, got {:?}", other.map(|s| s.rows.len())),
+        other => panic!(
+            "expected the draw of other categories refused, got {:?}",
+            other.map(|s| s.rows.len())
+        ),
     }
 }

@@ -158,7 +158,12 @@ fn incidence_adds_months_without_purchases_and_keeps_the_expected_revenue() {
     let skip = run("[incidence]\nprobability = 0.5\n");
     // the expected annual revenue is unchanged: each buying month buys twice its demand;
     // the paired difference is within four of its standard errors
-    let diff: Vec<f64> = skip.revenue.iter().zip(&base.revenue).map(|(a, b)| a - b).collect();
+    let diff: Vec<f64> = skip
+        .revenue
+        .iter()
+        .zip(&base.revenue)
+        .map(|(a, b)| a - b)
+        .collect();
     let d = mean(&diff);
     assert!(d.value.abs() < 4.0 * d.se, "{} ± {}", d.value, d.se);
     // lumpier purchases: more spread between scenarios and a different tier pattern

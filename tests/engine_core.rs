@@ -12,7 +12,13 @@ fn cents(x: f64) -> i64 {
 }
 
 fn check_agreement(budget: &str, model_text: &str, scenario: u64) -> (usize, bool) {
-    agreement_on(&rich_programme(budget), &rich_population(), model_text, scenario).0
+    agreement_on(
+        &rich_programme(budget),
+        &rich_population(),
+        model_text,
+        scenario,
+    )
+    .0
 }
 
 /// The engine's lines of `scenario` settled exactly, line by line to the cent, and the
@@ -84,7 +90,9 @@ fn agreement_on(
 /// its whole units), units months alone for every other partner (the rest derive theirs
 /// from the revenue months at their unit price).
 fn seasonal_population() -> Population {
-    const SHARE: [f64; 12] = [0.04, 0.05, 0.07, 0.10, 0.12, 0.13, 0.11, 0.09, 0.08, 0.08, 0.07, 0.06];
+    const SHARE: [f64; 12] = [
+        0.04, 0.05, 0.07, 0.10, 0.12, 0.13, 0.11, 0.09, 0.08, 0.08, 0.07, 0.06,
+    ];
     let mut csv = String::from("partner_id,segment,baseline_revenue,unit_price,margin_rate,mix_tools,mix_parts,mix_service");
     for b in ["baseline_revenue", "baseline_units"] {
         for m in 1..=12 {
@@ -100,9 +108,15 @@ fn seasonal_population() -> Population {
         csv += &format!("P{i:03},{seg},{base},{price},0.3,{t},0.3,{}", 0.7 - t);
         // the months (2 decimals) sum to the annual baseline within 12 × 0.005
         let tilt = 1.0 + 0.02 * (i % 5) as f64 - 0.04;
-        let mut months: Vec<f64> = SHARE.iter().enumerate().map(|(j, s)| s * if j < 6 { tilt } else { 2.0 - tilt }).collect();
+        let mut months: Vec<f64> = SHARE
+            .iter()
+            .enumerate()
+            .map(|(j, s)| s * if j < 6 { tilt } else { 2.0 - tilt })
+            .collect();
         let sum: f64 = months.iter().sum();
-        months.iter_mut().for_each(|m| *m = (*m / sum * base * 100.0).round() / 100.0);
+        months
+            .iter_mut()
+            .for_each(|m| *m = (*m / sum * base * 100.0).round() / 100.0);
         for m in &months {
             csv += &format!(",{m:.2}");
         }
@@ -141,7 +155,12 @@ above = "baseline"
     for scenario in [0, 3] {
         let (_, st) = agreement_on(&p, &pop, RICH_MODEL, scenario);
         // the per-period baselines decide: some quarters grow, some do not, and the words say so
-        let growth: Vec<_> = st.lines().unwrap().into_iter().filter(|l| l.component == "growth_q").collect();
+        let growth: Vec<_> = st
+            .lines()
+            .unwrap()
+            .into_iter()
+            .filter(|l| l.component == "growth_q")
+            .collect();
         assert!(growth.iter().any(|l| l.calculated > Decimal::ZERO));
         assert!(growth.iter().any(|l| l.calculated == Decimal::ZERO));
         let e = st.explain("P000").unwrap();
@@ -164,10 +183,16 @@ fn settlement_agrees_to_the_cent_with_months_without_purchases() {
     let model = format!("{RICH_MODEL}\n[incidence]\nprobability = 0.6\nsegments = {{ b = 0.4 }}\n");
     check_agreement("10000000", &model, 2);
     let transactions = |text: &str| {
-        export_scenario(&rich_programme("10000000"), &rich_population(), &common::model(text), 11, 2)
-            .unwrap()
-            .transactions
-            .len()
+        export_scenario(
+            &rich_programme("10000000"),
+            &rich_population(),
+            &common::model(text),
+            11,
+            2,
+        )
+        .unwrap()
+        .transactions
+        .len()
     };
     let (skipping, every) = (transactions(&model), transactions(RICH_MODEL));
     assert!(
@@ -189,7 +214,10 @@ fn settlement_agrees_to_the_cent_with_logistics_of_different_scopes() {
         let (_, st) = agreement_on(&p, &rich_population(), RICH_MODEL, scenario);
         for id in ["pallet", "parts_pallet", "kit_box"] {
             assert!(
-                st.lines().unwrap().iter().any(|l| l.component == id && l.payable > Decimal::ZERO),
+                st.lines()
+                    .unwrap()
+                    .iter()
+                    .any(|l| l.component == id && l.payable > Decimal::ZERO),
                 "{id} pays nothing in scenario {scenario}"
             );
         }
@@ -200,7 +228,10 @@ fn settlement_agrees_to_the_cent_with_logistics_of_different_scopes() {
 fn settlement_agrees_to_the_cent_with_categories_per_order() {
     // each order carries a few of the partner's categories (segment b one each), the stretch
     // purchases spread over the month's orders, logistics measured on each order's own lines
-    assert!(RICH_MODEL.contains("size_sigma = 0.6\n"), "the fixture's orders moved");
+    assert!(
+        RICH_MODEL.contains("size_sigma = 0.6\n"),
+        "the fixture's orders moved"
+    );
     let model = RICH_MODEL.replace(
         "size_sigma = 0.6\n",
         "size_sigma = 0.6\ncategories_per_order = 1.4\ncategories_per_order_segments = { b = 1 }\n",
@@ -214,12 +245,19 @@ fn settlement_agrees_to_the_cent_with_categories_per_order() {
             &rich_programme("10000000"),
             &rich_population(),
             &common::model(text),
-            &SimOptions { scenarios: 20, seed: 4, ..Default::default() },
+            &SimOptions {
+                scenarios: 20,
+                seed: 4,
+                ..Default::default()
+            },
         )
         .unwrap();
         r.component_payout_of("bundle").unwrap().iter().sum::<f64>()
     };
-    assert!(bundle(&model) < bundle(RICH_MODEL), "the bundle pays less when a quarter can miss a category");
+    assert!(
+        bundle(&model) < bundle(RICH_MODEL),
+        "the bundle pays less when a quarter can miss a category"
+    );
 }
 
 #[test]
@@ -261,7 +299,17 @@ amount = 1
     .unwrap();
     let run = |extra: &str| {
         let m = rebatesim::demand::Model::from_str(extra, Format::Toml, None).unwrap();
-        simulate(&p, &pop, &m, &SimOptions { scenarios: 1, seed: 1, ..Default::default() }).unwrap()
+        simulate(
+            &p,
+            &pop,
+            &m,
+            &SimOptions {
+                scenarios: 1,
+                seed: 1,
+                ..Default::default()
+            },
+        )
+        .unwrap()
     };
     // by hand: 60,000 of each category. At the partner's price (20) 3,000 units each; with
     // tools at 60 and parts at 15 (units per revenue 1/60 and 1/15, mean 1/24), the partner's
@@ -274,18 +322,72 @@ amount = 1
         let at = r.components.iter().position(|x| x == names[c]).unwrap();
         r.component_payout[at]
     };
-    assert!((per(&flat, 0) - 3000.0).abs() < 1.0 && (per(&flat, 1) - 3000.0).abs() < 1.0, "{:?}", flat.component_payout);
-    assert!((per(&priced, 0) - 1200.0).abs() < 1.0, "{:?}", priced.component_payout);
-    assert!((per(&priced, 1) - 4800.0).abs() < 1.0, "{:?}", priced.component_payout);
+    assert!(
+        (per(&flat, 0) - 3000.0).abs() < 1.0 && (per(&flat, 1) - 3000.0).abs() < 1.0,
+        "{:?}",
+        flat.component_payout
+    );
+    assert!(
+        (per(&priced, 0) - 1200.0).abs() < 1.0,
+        "{:?}",
+        priced.component_payout
+    );
+    assert!(
+        (per(&priced, 1) - 4800.0).abs() < 1.0,
+        "{:?}",
+        priced.component_payout
+    );
     // a price for a category the run does not have, or a category without a price, is an error
-    let m = rebatesim::demand::Model::from_str("[economics.category_prices]\ntools = 60\nbolts = 3\n", Format::Toml, None).unwrap();
-    let e = simulate(&p, &pop, &m, &SimOptions { scenarios: 1, ..Default::default() }).unwrap_err().to_string();
-    assert!(e.contains("economics.category_prices.bolts") && e.contains("known: tools, parts"), "{e}");
-    let m = rebatesim::demand::Model::from_str("[economics.category_prices]\ntools = 60\n", Format::Toml, None).unwrap();
-    let e = simulate(&p, &pop, &m, &SimOptions { scenarios: 1, ..Default::default() }).unwrap_err().to_string();
+    let m = rebatesim::demand::Model::from_str(
+        "[economics.category_prices]\ntools = 60\nbolts = 3\n",
+        Format::Toml,
+        None,
+    )
+    .unwrap();
+    let e = simulate(
+        &p,
+        &pop,
+        &m,
+        &SimOptions {
+            scenarios: 1,
+            ..Default::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("economics.category_prices.bolts") && e.contains("known: tools, parts"),
+        "{e}"
+    );
+    let m = rebatesim::demand::Model::from_str(
+        "[economics.category_prices]\ntools = 60\n",
+        Format::Toml,
+        None,
+    )
+    .unwrap();
+    let e = simulate(
+        &p,
+        &pop,
+        &m,
+        &SimOptions {
+            scenarios: 1,
+            ..Default::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("category 'parts' has no price"), "{e}");
-    let e = rebatesim::demand::Model::from_str("[economics.category_prices]\ntools = -1\n", Format::Toml, None).unwrap_err().to_string();
-    assert!(e.contains("economics.category_prices.tools: expected a price"), "{e}");
+    let e = rebatesim::demand::Model::from_str(
+        "[economics.category_prices]\ntools = -1\n",
+        Format::Toml,
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("economics.category_prices.tools: expected a price"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -651,7 +753,10 @@ above = 100
     assert!(ex.transactions.quantity.iter().all(|x| x.scale() == 6));
     let st = settle(&p, &ex.partners, &ex.transactions).unwrap();
     assert_eq!(st.line_count(), 1);
-    assert_eq!(st.lines().unwrap()[0].payable, Decimal::from_str("229.84").unwrap());
+    assert_eq!(
+        st.lines().unwrap()[0].payable,
+        Decimal::from_str("229.84").unwrap()
+    );
     assert_eq!(cents(ex.lines[0].payable), 22984);
 }
 
@@ -700,7 +805,10 @@ fn precision_on_p95_stops_at_the_first_checkpoint_within_tolerance() {
     assert_eq!(r.payout[..], fixed.payout[..r.scenarios]);
     assert!(se_at(&r.payout, r.scenarios) <= tolerance);
     for k in (25..r.scenarios).step_by(25) {
-        assert!(se_at(&r.payout, k) > tolerance, "within tolerance at {k} already");
+        assert!(
+            se_at(&r.payout, k) > tolerance,
+            "within tolerance at {k} already"
+        );
     }
     assert!(r.scenarios <= 200, "ran {} scenarios", r.scenarios);
 }
@@ -710,7 +818,10 @@ fn precision_on_p95_stops_at_the_first_checkpoint_within_tolerance() {
 /// The rich fixture's model with its growth rate replaced (a parameter draw of it).
 fn rich_model_with_growth(rate: f64) -> rebatesim::demand::Model {
     let text = include_str!("fixtures/rich/model.toml");
-    assert!(text.contains("rate = 0.03\n"), "the fixture's growth line moved");
+    assert!(
+        text.contains("rate = 0.03\n"),
+        "the fixture's growth line moved"
+    );
     model(&text.replace("rate = 0.03\n", &format!("rate = {rate}\n")))
 }
 
@@ -723,9 +834,23 @@ fn identical_parameter_draws_change_nothing_but_record_each_scenarios_draw() {
     let (p, pop) = (rich_programme("250000"), rich_population());
     let m = rich_model_with_growth(0.03);
     let draws = vec![m.clone(), m.clone(), m.clone()];
-    let base = SimOptions { scenarios: 40, seed: 5, threads: Some(1), ..Default::default() };
+    let base = SimOptions {
+        scenarios: 40,
+        seed: 5,
+        threads: Some(1),
+        ..Default::default()
+    };
     let plain = simulate(&p, &pop, &m, &base).unwrap();
-    let drawn = simulate(&p, &pop, &m, &SimOptions { parameter_draws: &draws, ..base }).unwrap();
+    let drawn = simulate(
+        &p,
+        &pop,
+        &m,
+        &SimOptions {
+            parameter_draws: &draws,
+            ..base
+        },
+    )
+    .unwrap();
     assert_eq!(payout_bits(&plain), payout_bits(&drawn));
     assert_eq!(plain.partner_expected_payout, drawn.partner_expected_payout);
     assert_eq!((plain.parameter_draws, plain.parameter_draw.len()), (0, 0));
@@ -737,7 +862,10 @@ fn identical_parameter_draws_change_nothing_but_record_each_scenarios_draw() {
     // all three draws are used, roughly a third each
     for k in 0..3 {
         let c = drawn.parameter_draw.iter().filter(|&&d| d == k).count();
-        assert!((5..=25).contains(&c), "draw {k} used by {c} of 40 scenarios");
+        assert!(
+            (5..=25).contains(&c),
+            "draw {k} used by {c} of 40 scenarios"
+        );
     }
     assert!(plain.parameter_variance(&plain.payout).is_none());
 }
@@ -763,28 +891,58 @@ fn each_scenario_runs_under_its_draw_whatever_the_threads_and_chunks() {
     // scenario s under draw k pays exactly what a run of draw k alone pays in scenario s
     // (common random numbers: the draw changes the parameters, not the random numbers)
     let alone = |m| {
-        simulate(&p, &pop, m, &SimOptions { scenarios: 30, seed: 9, threads: Some(1), ..Default::default() })
-            .unwrap()
+        simulate(
+            &p,
+            &pop,
+            m,
+            &SimOptions {
+                scenarios: 30,
+                seed: 9,
+                threads: Some(1),
+                ..Default::default()
+            },
+        )
+        .unwrap()
     };
     let (r_low, r_high) = (alone(&low), alone(&high));
     for (s, &k) in a.parameter_draw.iter().enumerate() {
-        let expected = if k == 0 { r_low.payout[s] } else { r_high.payout[s] };
-        assert_eq!(a.payout[s].to_bits(), expected.to_bits(), "scenario {s} (draw {k})");
+        let expected = if k == 0 {
+            r_low.payout[s]
+        } else {
+            r_high.payout[s]
+        };
+        assert_eq!(
+            a.payout[s].to_bits(),
+            expected.to_bits(),
+            "scenario {s} (draw {k})"
+        );
     }
     // the draws differ a lot (revenue −30% against +60%): most of the payout's variance is
     // parameter uncertainty, and the split says so
     let v = a.parameter_variance(&a.payout).unwrap();
     assert_eq!((v.n, v.draws), (30, 2));
     assert!(v.parameter_share.value > 0.5, "{v:?}");
-    assert!(v.parameter_share.se.is_nan(), "two draws: no jackknife standard error");
+    assert!(
+        v.parameter_share.se.is_nan(),
+        "two draws: no jackknife standard error"
+    );
 }
 
 #[test]
 fn parameter_draws_merge_from_shards_bit_for_bit() {
     use rebatesim::engine::{merge_shards, simulate_range};
     let (p, pop) = (rich_programme("1e9"), rich_population());
-    let draws: Vec<_> = [0.0, 0.03, 0.1, 0.2].iter().map(|&g| rich_model_with_growth(g)).collect();
-    let opts = SimOptions { scenarios: 24, seed: 3, threads: Some(1), parameter_draws: &draws, ..Default::default() };
+    let draws: Vec<_> = [0.0, 0.03, 0.1, 0.2]
+        .iter()
+        .map(|&g| rich_model_with_growth(g))
+        .collect();
+    let opts = SimOptions {
+        scenarios: 24,
+        seed: 3,
+        threads: Some(1),
+        parameter_draws: &draws,
+        ..Default::default()
+    };
     let local = simulate(&p, &pop, &draws[1], &opts).unwrap();
     let shards: Vec<_> = [0..10, 10..24]
         .into_iter()
@@ -797,7 +955,10 @@ fn parameter_draws_merge_from_shards_bit_for_bit() {
     assert_eq!(payout_bits(&local), payout_bits(&merged));
     assert_eq!(local.parameter_draw, merged.parameter_draw);
     assert_eq!(merged.parameter_draws, 4);
-    assert_eq!(local.partner_expected_payout, merged.partner_expected_payout);
+    assert_eq!(
+        local.partner_expected_payout,
+        merged.partner_expected_payout
+    );
     let v = merged.parameter_variance(&merged.payout).unwrap();
     assert!(v.parameter_share.se.is_finite());
 }
@@ -813,7 +974,11 @@ fn a_parameter_draw_with_other_categories_is_refused_by_index() {
         &p,
         &pop,
         &m,
-        &SimOptions { scenarios: 4, parameter_draws: &draws, ..Default::default() },
+        &SimOptions {
+            scenarios: 4,
+            parameter_draws: &draws,
+            ..Default::default()
+        },
     )
     .unwrap_err()
     .to_string();
@@ -825,11 +990,23 @@ fn the_memory_guard_counts_a_set_up_per_parameter_draw() {
     use rebatesim::engine::estimate_memory;
     let (p, pop) = (rich_programme("250000"), rich_population());
     let m = rich_model_with_growth(0.03);
-    let base = SimOptions { scenarios: 10, ..Default::default() };
+    let base = SimOptions {
+        scenarios: 10,
+        ..Default::default()
+    };
     let plain = estimate_memory(&p, &pop, &m, &base).unwrap();
     let est = |k: usize| {
         let draws = vec![m.clone(); k];
-        estimate_memory(&p, &pop, &m, &SimOptions { parameter_draws: &draws, ..base }).unwrap()
+        estimate_memory(
+            &p,
+            &pop,
+            &m,
+            &SimOptions {
+                parameter_draws: &draws,
+                ..base
+            },
+        )
+        .unwrap()
     };
     // the model's set-up and one per draw: each draw adds the same
     let (one, eleven) = (est(1), est(11));

@@ -45,14 +45,20 @@ fn deterministic_demand_is_the_demand_revenue_and_the_rules_keep_the_baseline() 
     // default model: demand is exactly the level, 1/12 a month. A buys at twice its baseline
     // (120,000 against 60,000): volume 1% of 120,000 = 1,200 and growth +100% ≥ 50%, 2% of
     // 120,000 = 2,400. B has no demand_revenue: it buys its baseline, 90,000, below both.
-    let p = pop("partner_id,segment,baseline_revenue,demand_revenue\nA,s,60000,120000\nB,s,90000,\n");
+    let p =
+        pop("partner_id,segment,baseline_revenue,demand_revenue\nA,s,60000,120000\nB,s,90000,\n");
     let r = run(&p, "", 3, 1);
     for s in 0..3 {
         assert!((r.revenue[s] - 210_000.0).abs() < 1e-6, "{}", r.revenue[s]);
         assert!((r.payout[s] - 3_600.0).abs() < 1e-6, "{}", r.payout[s]);
     }
     // the same partners without the column: A at its baseline, nothing paid
-    let before = run(&pop("partner_id,segment,baseline_revenue\nA,s,60000\nB,s,90000\n"), "", 3, 1);
+    let before = run(
+        &pop("partner_id,segment,baseline_revenue\nA,s,60000\nB,s,90000\n"),
+        "",
+        3,
+        1,
+    );
     assert!((before.revenue[0] - 150_000.0).abs() < 1e-6);
     assert_eq!(before.payout[0], 0.0);
     // settlement of the exported scenario uses the contractual baselines (the partner table
@@ -60,7 +66,10 @@ fn deterministic_demand_is_the_demand_revenue_and_the_rules_keep_the_baseline() 
     let ex = export_scenario(&year_programme(), &p, &model(""), 5, 0).unwrap();
     let st = settle(&year_programme(), &ex.partners, &ex.transactions).unwrap();
     assert_eq!(st.total.payable, Decimal::from(3600));
-    assert_eq!(ex.partners.baseline_revenue[0].map(|d| d.to_f64().unwrap()), Some(60_000.0));
+    assert_eq!(
+        ex.partners.baseline_revenue[0].map(|d| d.to_f64().unwrap()),
+        Some(60_000.0)
+    );
 }
 
 #[test]
@@ -73,14 +82,22 @@ fn a_partner_with_level_twice_its_baseline_simulates_twice_under_every_random_pa
     let mut csv1 = String::from("partner_id,segment,baseline_revenue\n");
     for i in 0..rich.len() {
         let b = rich.baseline_revenue[i].unwrap();
-        csv += &format!("{},{},{b},{}\n", rich.partner_id[i], rich.segment_name(i), 2.0 * b);
+        csv += &format!(
+            "{},{},{b},{}\n",
+            rich.partner_id[i],
+            rich.segment_name(i),
+            2.0 * b
+        );
         csv1 += &format!("{},{},{b}\n", rich.partner_id[i], rich.segment_name(i));
     }
     let (two, one) = (pop(&csv), pop(&csv1));
     let m = "[market]\nsigma = 0.1\nprocess = \"ar1\"\nrho = 0.5\n[segment_factor]\nsigma = 0.05\n\
              [partner_factor]\nsigma = 0.2\n[noise]\nsigma = 0.3\n[churn]\nmonthly_hazard = 0.01\n";
     // without returns and incidence the run takes the fast path, with them the general path
-    for m in [m.to_owned(), format!("{m}[incidence]\nprobability = 0.8\n[returns]\nshare = 0.03\n")] {
+    for m in [
+        m.to_owned(),
+        format!("{m}[incidence]\nprobability = 0.8\n[returns]\nshare = 0.03\n"),
+    ] {
         let (a, b) = (run(&two, &m, 40, 1), run(&one, &m, 40, 1));
         let lines = (rich.len() * 12 * 2) as f64; // a purchase and a return line a partner-month
         for s in 0..40 {
@@ -102,7 +119,11 @@ fn bit_identical_across_threads_with_demand_revenue() {
     let mut csv = String::from("partner_id,segment,baseline_revenue,demand_revenue\n");
     for i in 0..rich.len() {
         let b = rich.baseline_revenue[i].unwrap();
-        let d = if i % 3 == 0 { String::new() } else { format!("{}", b * (0.5 + (i % 5) as f64 * 0.4)) };
+        let d = if i % 3 == 0 {
+            String::new()
+        } else {
+            format!("{}", b * (0.5 + (i % 5) as f64 * 0.4))
+        };
         csv += &format!("{},{},{b},{d}\n", rich.partner_id[i], rich.segment_name(i));
     }
     let p = pop(&csv);
@@ -124,7 +145,10 @@ fn a_new_partner_with_a_demand_revenue_buys_it_without_baseline_rules() {
 #[test]
 fn bad_demand_revenue_cells_name_the_row_and_column() {
     for (cell, want) in [
-        ("-5", "expected a finite number ≥ 0 and below 10^15, found -5"),
+        (
+            "-5",
+            "expected a finite number ≥ 0 and below 10^15, found -5",
+        ),
         ("1e16", "expected a finite number ≥ 0 and below 10^15"),
         ("inf", "expected a finite number ≥ 0"),
         ("NaN", "expected a finite number ≥ 0"),

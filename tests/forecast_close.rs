@@ -143,7 +143,10 @@ fn closed_periods_equal_the_settlement_of_the_actuals_line_by_line() {
     // open periods: what the forecast expects on top; the lines add up to the expected total
     let expected: f64 = lines.iter().map(|l| l.expected).sum();
     let mean = f.expected_value().value;
-    assert!((expected - mean).abs() < 1e-6 * mean, "{expected} vs {mean}");
+    assert!(
+        (expected - mean).abs() < 1e-6 * mean,
+        "{expected} vs {mean}"
+    );
     assert!(lines
         .iter()
         .filter(|l| l.period > 2)
@@ -225,7 +228,10 @@ fn year_level_rules_name_what_they_move_on_closed_periods() {
     // everything adds up to the expected total
     let expected: f64 = lines.iter().map(|l| l.expected).sum();
     let mean = f.expected_value().value;
-    assert!((expected - mean).abs() < 1e-6 * mean, "{expected} vs {mean}");
+    assert!(
+        (expected - mean).abs() < 1e-6 * mean,
+        "{expected} vs {mean}"
+    );
     // the journal at the quarter end: settled quarters plus the expected rule adjustments
     let j = f.journal();
     let required: f64 = j.iter().map(|l| l.required).sum();
@@ -288,7 +294,11 @@ fn bundled_example_at_30_september() {
     let mut total_settled = Decimal::ZERO;
     eprintln!("component: journal required | settled Q1-Q3 | rules move | year: forecast P5 mean P95 | settled");
     for (c, id) in f.components.iter().enumerate() {
-        let required: f64 = j.iter().filter(|l| &l.component == id).map(|l| l.required).sum();
+        let required: f64 = j
+            .iter()
+            .filter(|l| &l.component == id)
+            .map(|l| l.required)
+            .sum();
         let settled: Decimal = s
             .lines()
             .unwrap()
@@ -362,8 +372,15 @@ fn a_partner_buying_no_smart_home_gets_no_smart_home_upsell_forecast() {
         partners += &format!("{id},s,120000\n");
         for m in 1..=6 {
             for line in 0..30 {
-                let cat = if k > 0 && line % 10 < 3 { "smart_home" } else { "cable" };
-                actuals += &format!("{id},2027-{m:02}-{:02},3.33,333.33,{cat},O{k}-{m}-{line}\n", 1 + line % 28);
+                let cat = if k > 0 && line % 10 < 3 {
+                    "smart_home"
+                } else {
+                    "cable"
+                };
+                actuals += &format!(
+                    "{id},2027-{m:02}-{:02},3.33,333.33,{cat},O{k}-{m}-{line}\n",
+                    1 + line % 28
+                );
             }
         }
     }
@@ -383,7 +400,11 @@ fn a_partner_buying_no_smart_home_gets_no_smart_home_upsell_forecast() {
         },
     )
     .unwrap();
-    let c = f.components.iter().position(|x| x == "smart_home_upsell").unwrap();
+    let c = f
+        .components
+        .iter()
+        .position(|x| x == "smart_home_upsell")
+        .unwrap();
     let b = f.components.iter().position(|x| x == "cross_sell").unwrap();
     let nosh = f.partner_ids.iter().position(|x| x == "NOSH").unwrap();
     // no smart-home purchases so far: none expected in the open quarters either, so no upsell
@@ -396,6 +417,9 @@ fn a_partner_buying_no_smart_home_gets_no_smart_home_upsell_forecast() {
         let settled = f.settled(i, c, 0).to_f64().unwrap();
         assert!(settled > 90.0, "{settled}");
         let year = f.expected_partner_component(i, c);
-        assert!(year > 3.0 * settled && year < 5.0 * settled, "{year} vs {settled} a quarter");
+        assert!(
+            year > 3.0 * settled && year < 5.0 * settled,
+            "{year} vs {settled} a quarter"
+        );
     }
 }

@@ -302,7 +302,15 @@ fn rich_forecast(budget: &str, opts: &ForecastOptions) -> Forecast {
     let pop = rich_population();
     let p = rich_programme(budget);
     let m = model(RICH_MODEL);
-    forecast(&p, &pop, &m, &tx(&rich_actuals(&pop, 7)), date("2027-08-12"), opts).unwrap()
+    forecast(
+        &p,
+        &pop,
+        &m,
+        &tx(&rich_actuals(&pop, 7)),
+        date("2027-08-12"),
+        opts,
+    )
+    .unwrap()
 }
 
 fn run(threads: usize, scenarios: usize, prior: Option<&PriorAccruals>) -> Forecast {
@@ -377,7 +385,10 @@ fn set_up_on_one_or_two_threads_is_bit_identical() {
     // the actuals are measured (and settled) on the pool the forecast is called from, in
     // blocks whose size depends on its threads: the same forecast from a 1- and a 2-thread pool
     let on = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         pool.install(|| run(1, 20, None))
     };
     let (a, b) = (on(1), on(2));
@@ -385,7 +396,10 @@ fn set_up_on_one_or_two_threads_is_bit_identical() {
     assert_eq!(a.journal(), b.journal());
     assert_eq!(a.watch_list(), b.watch_list());
     // compared as text: a partner without scenarios spread has NaN standard errors (NaN != NaN)
-    assert_eq!(format!("{:?}", a.by_partner()), format!("{:?}", b.by_partner()));
+    assert_eq!(
+        format!("{:?}", a.by_partner()),
+        format!("{:?}", b.by_partner())
+    );
     assert!(a.journal().iter().any(|l| l.required > 0.0));
 }
 
@@ -871,7 +885,15 @@ fn shards_fold_to_the_local_forecast_bit_for_bit() {
         serde_json::to_string(&merged.report()).unwrap(),
         serde_json::to_string(&local.report()).unwrap()
     );
-    let gap = forecast_from_shards(&p, &pop, &m, &actuals, as_of, &opts, &[shards[0].clone(), shards[2].clone()]);
+    let gap = forecast_from_shards(
+        &p,
+        &pop,
+        &m,
+        &actuals,
+        as_of,
+        &opts,
+        &[shards[0].clone(), shards[2].clone()],
+    );
     assert!(matches!(gap, Err(Error::Request(ref s)) if s.contains("expected scenario 3")));
     let short = forecast_from_shards(&p, &pop, &m, &actuals, as_of, &opts, &shards[..2]);
     assert!(matches!(short, Err(Error::Request(ref s)) if s.contains("cover 4 scenarios")));
@@ -907,14 +929,27 @@ fn parameter_draws_widen_a_forecast_reproducibly() {
     let same = run_with_draws(1, 30, &[m.noise.sigma, m.noise.sigma]);
     let plain = rich_forecast(
         "1e9",
-        &ForecastOptions { scenarios: 30, seed: 11, threads: 1, ..Default::default() },
+        &ForecastOptions {
+            scenarios: 30,
+            seed: 11,
+            threads: 1,
+            ..Default::default()
+        },
     );
     assert_eq!(same.total_payout(), plain.total_payout());
     assert_eq!((same.parameter_draws, plain.parameter_draws), (2, 0));
     // draws far apart: a wider distribution of the year's payout, the same for any threads
     let wide = run_with_draws(1, 60, &[0.02, 0.6]);
-    assert_eq!(wide.total_payout(), run_with_draws(2, 60, &[0.02, 0.6]).total_payout());
+    assert_eq!(
+        wide.total_payout(),
+        run_with_draws(2, 60, &[0.02, 0.6]).total_payout()
+    );
     let narrow = run_with_draws(1, 60, &[0.02, 0.02]);
     let sd = |f: &Forecast| f.total_summary().sd.value;
-    assert!(sd(&wide) > 1.2 * sd(&narrow), "{} vs {}", sd(&wide), sd(&narrow));
+    assert!(
+        sd(&wide) > 1.2 * sd(&narrow),
+        "{} vs {}",
+        sd(&wide),
+        sd(&narrow)
+    );
 }

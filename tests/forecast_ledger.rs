@@ -108,7 +108,10 @@ fn april_close_pays_q1_and_trues_it_up_to_settlement() {
     // the journal books the same movement
     let j = f.journal();
     assert_eq!(j.len(), 1);
-    assert_eq!((j[0].required, j[0].movement, j[0].change_in_estimate), (800.0, 250.0, 50.0));
+    assert_eq!(
+        (j[0].required, j[0].movement, j[0].change_in_estimate),
+        (800.0, 250.0, 50.0)
+    );
     let s = f.journal_summary(false, false);
     assert_eq!(s.len(), 1);
     assert_eq!((s[0].amount, s[0].lines), (dec!(250), 1));
@@ -124,7 +127,13 @@ fn closed_periods_are_the_settlement_of_the_actuals() {
     )
     .unwrap();
     let s = settle(&programme(QUARTERS), &partners, &actuals(3)).unwrap();
-    let q1: Decimal = s.lines().unwrap().iter().filter(|l| l.period == 1).map(|l| l.payable).sum();
+    let q1: Decimal = s
+        .lines()
+        .unwrap()
+        .iter()
+        .filter(|l| l.period == 1)
+        .map(|l| l.payable)
+        .sum();
     assert_eq!(q1, dec!(600));
     let r = &f.ledger_rows(LedgerLevel::Component, None)[0].roll;
     assert_eq!(r.settled_payable, q1);
@@ -169,7 +178,10 @@ fn prior_accruals_for_an_unknown_component_are_refused_naming_the_row() {
     let e = f.booked_from(&bad).unwrap_err();
     let text = e.to_string();
     assert!(matches!(e, Error::Data { .. }), "{text}");
-    assert!(text.contains("prior.csv") && text.contains("row 2") && text.contains("bonus"), "{text}");
+    assert!(
+        text.contains("prior.csv") && text.contains("row 2") && text.contains("bonus"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -182,7 +194,11 @@ fn the_identities_hold_on_every_row_of_a_rich_programme() {
         let base = pop.baseline_revenue[i].unwrap() / 12.0;
         for m in 1..=7 {
             let r = (base * (0.7 + 0.05 * (i % 9) as f64) * 100.0).round() / 100.0;
-            csv += &format!("{},2027-{m:02}-10,{},{r}\n", pop.partner_id[i], (r / 50.0).round());
+            csv += &format!(
+                "{},2027-{m:02}-10,{},{r}\n",
+                pop.partner_id[i],
+                (r / 50.0).round()
+            );
         }
     }
     let t = Transactions::from_csv_str(&csv, "actuals.csv").unwrap();
@@ -199,13 +215,20 @@ fn the_identities_hold_on_every_row_of_a_rich_programme() {
         },
     )
     .unwrap();
-    for level in [LedgerLevel::Component, LedgerLevel::Segment, LedgerLevel::Partner] {
+    for level in [
+        LedgerLevel::Component,
+        LedgerLevel::Segment,
+        LedgerLevel::Partner,
+    ] {
         let rows = f.ledger_rows(level, None);
         let mut sum = rebatesim::forecast::rollforward::Roll::default();
         for row in &rows {
             let r = &row.roll;
             assert_eq!(r.run_rate + r.catch_up + r.change_in_estimate, r.movement);
-            assert_eq!(r.opening_liability + r.movement - r.paid_in_month, r.closing_liability);
+            assert_eq!(
+                r.opening_liability + r.movement - r.paid_in_month,
+                r.closing_liability
+            );
             assert_eq!(r.closing_liability, r.required_liability);
             if row.component != "total" {
                 sum.add(r);
@@ -233,9 +256,26 @@ fn the_identities_hold_on_every_row_of_a_rich_programme() {
     )
     .unwrap();
     let s = settle(&p, &partners, &t).unwrap();
-    let paid: Decimal = s.lines().unwrap().iter().filter(|l| l.period == 1).map(|l| l.payable).sum();
-    let payable: Decimal = s.lines().unwrap().iter().filter(|l| l.period == 2).map(|l| l.payable).sum();
-    let total = &f.ledger_rows(LedgerLevel::Component, None).last().unwrap().roll.clone();
+    let paid: Decimal = s
+        .lines()
+        .unwrap()
+        .iter()
+        .filter(|l| l.period == 1)
+        .map(|l| l.payable)
+        .sum();
+    let payable: Decimal = s
+        .lines()
+        .unwrap()
+        .iter()
+        .filter(|l| l.period == 2)
+        .map(|l| l.payable)
+        .sum();
+    let total = &f
+        .ledger_rows(LedgerLevel::Component, None)
+        .last()
+        .unwrap()
+        .roll
+        .clone();
     assert_eq!(total.settled_paid, paid);
     assert_eq!(total.settled_payable, payable);
     // zero journal lines are dropped on request only

@@ -240,7 +240,9 @@ fn a_growth_baseline_of_1e_24_is_refused_when_read() {
     .unwrap();
     assert_eq!(s.lines().unwrap()[0].payable.to_string(), "2.00");
     assert!(
-        s.lines().unwrap()[0].explanation.contains("growth 9999999900%"),
+        s.lines().unwrap()[0]
+            .explanation
+            .contains("growth 9999999900%"),
         "{}",
         s.lines().unwrap()[0].explanation
     );
@@ -433,8 +435,16 @@ fn prior_accruals_and_forecast_actuals_are_bounded() {
     .unwrap_err();
     let d = data_error(e);
     assert_eq!(d.table, "actuals.csv");
-    assert!(d.message.contains("partner 'A', component 'pu'"), "{}", d.message);
-    assert!(d.message.contains("too large to compute exactly"), "{}", d.message);
+    assert!(
+        d.message.contains("partner 'A', component 'pu'"),
+        "{}",
+        d.message
+    );
+    assert!(
+        d.message.contains("too large to compute exactly"),
+        "{}",
+        d.message
+    );
     // large but representable actuals still forecast, and stay finite
     let actuals = Transactions::from_csv_str(
         "partner_id,date,quantity,revenue\nA,2027-01-10,999999999999,999999999999999\n",

@@ -152,7 +152,10 @@ fn distributor_data_exercises_every_component() {
         "minimum payout never matters"
     );
     assert!(
-        s.lines().unwrap().iter().any(|l| l.calculated < Decimal::ZERO),
+        s.lines()
+            .unwrap()
+            .iter()
+            .any(|l| l.calculated < Decimal::ZERO),
         "no claw-back"
     );
     assert!(s.budget_binding, "budget does not bind");

@@ -165,7 +165,11 @@ fn an_overflow_names_the_first_partner_in_id_order() {
     let mut tx = String::from("partner_id,date,quantity,revenue\n");
     for i in 0..3000 {
         partners.push_str(&format!("P{i:05}\n"));
-        let q = if i == 1500 || i == 2900 { "999999999999999" } else { "1" };
+        let q = if i == 1500 || i == 2900 {
+            "999999999999999"
+        } else {
+            "1"
+        };
         tx.push_str(&format!("P{i:05},2027-03-01,{q},10\n"));
         if i == 1500 || i == 2900 {
             tx.push_str(&format!("P{i:05},2027-03-02,{q},10\n"));

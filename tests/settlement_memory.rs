@@ -25,7 +25,10 @@ unsafe impl GlobalAlloc for Counting {
         System.dealloc(ptr, layout)
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
         System.realloc(ptr, layout, new_size)
     }
 }
@@ -47,7 +50,13 @@ fn a_million_lines_hold_a_few_hundred_bytes_each() {
     let mut partners = String::from("partner_id,segment,baseline_revenue,baseline_units\n");
     let mut tx = String::from("partner_id,date,quantity,revenue,category,order_id\n");
     for i in 0..n {
-        let _ = writeln!(partners, "P{i:06},{},{},{}", segments[i % 3], 50_000 + i, 200 + i % 50);
+        let _ = writeln!(
+            partners,
+            "P{i:06},{},{},{}",
+            segments[i % 3],
+            50_000 + i,
+            200 + i % 50
+        );
         let _ = writeln!(
             tx,
             "P{i:06},2027-0{}-15,{},{}.25,cable,O{i}",

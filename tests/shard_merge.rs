@@ -65,14 +65,26 @@ fn shards_merge_to_the_local_run_bit_for_bit() {
 
     // a gap, a missing per-partner part and foreign bytes are errors
     let e = merge_shards(&p, &pop, &m, &[shards[0].clone(), shards[2].clone()]).unwrap_err();
-    assert!(e.to_string().contains("starts at scenario 20, expected 1"), "{e}");
+    assert!(
+        e.to_string().contains("starts at scenario 20, expected 1"),
+        "{e}"
+    );
     let light = simulate_range(&p, &pop, &m, &one, 0..3, false).unwrap();
     assert_eq!(light.result.payout, local.payout[..3]);
     let e = merge_shards(&p, &pop, &m, &[light]).unwrap_err();
-    assert!(e.to_string().contains("without its per-partner outputs"), "{e}");
-    assert!(matches!(Shard::from_bytes(b"nonsense"), Err(Error::Request(_))));
+    assert!(
+        e.to_string().contains("without its per-partner outputs"),
+        "{e}"
+    );
+    assert!(matches!(
+        Shard::from_bytes(b"nonsense"),
+        Err(Error::Request(_))
+    ));
     let b = shards[1].to_bytes();
-    assert!(matches!(Shard::from_bytes(&b[..b.len() / 2]), Err(Error::Request(_))));
+    assert!(matches!(
+        Shard::from_bytes(&b[..b.len() / 2]),
+        Err(Error::Request(_))
+    ));
     let e = simulate_range(&p, &pop, &m, &one, 5..5, true).unwrap_err();
     assert!(e.to_string().contains("at least one scenario"), "{e}");
 }

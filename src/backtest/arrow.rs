@@ -71,7 +71,10 @@ impl Backtest {
                 ),
                 ("years", count(std::iter::once(self.years()))),
                 ("has_intervals", Arc::new(flags.finish())),
-                ("parameter_draws", count(std::iter::once(self.parameter_draws))),
+                (
+                    "parameter_draws",
+                    count(std::iter::once(self.parameter_draws)),
+                ),
             ],
             &[],
         )

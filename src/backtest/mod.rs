@@ -95,7 +95,15 @@ pub fn run_standard(
     scenarios: usize,
     opts: &BacktestOptions,
 ) -> Result<Backtest> {
-    run_standard_years(programme, population, model, which, scenarios, opts, 0..opts.years)
+    run_standard_years(
+        programme,
+        population,
+        model,
+        which,
+        scenarios,
+        opts,
+        0..opts.years,
+    )
 }
 
 /// Years `years` of the standard comparison [`run_standard`] makes ([`run_years`]): the

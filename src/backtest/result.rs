@@ -104,9 +104,9 @@ impl Backtest {
     /// seeds): bit for bit the backtest of all their years in one run.
     pub fn concat(parts: Vec<Backtest>) -> Result<Backtest> {
         let mut it = parts.into_iter();
-        let mut out = it
-            .next()
-            .ok_or_else(|| Error::Request("putting a backtest together needs at least one part".into()))?;
+        let mut out = it.next().ok_or_else(|| {
+            Error::Request("putting a backtest together needs at least one part".into())
+        })?;
         for (k, p) in it.enumerate() {
             if p.methods != out.methods
                 || p.month_ends != out.month_ends
@@ -159,7 +159,9 @@ impl Backtest {
         let currency = rd.str()?;
         let methods = rd.strs()?;
         let nm = rd.len(8)?;
-        let month_ends = (0..nm).map(|_| rd.u64().map(|m| m as usize)).collect::<Result<Vec<_>>>()?;
+        let month_ends = (0..nm)
+            .map(|_| rd.u64().map(|m| m as usize))
+            .collect::<Result<Vec<_>>>()?;
         let as_of = rd
             .strs()?
             .iter()
@@ -179,7 +181,10 @@ impl Backtest {
             .len()
             .saturating_mul(month_ends.len())
             .saturating_mul(methods.len());
-        if flat.len() != want.saturating_mul(5) || as_of.len() != month_ends.len() || has_intervals.len() != methods.len() {
+        if flat.len() != want.saturating_mul(5)
+            || as_of.len() != month_ends.len()
+            || has_intervals.len() != methods.len()
+        {
             return Err(Error::Request(format!(
                 "backtest bytes: {} values for {want} estimates",
                 flat.len()

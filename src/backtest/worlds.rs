@@ -123,7 +123,8 @@ pub fn backlog_world(
             backlog = 0.0;
             for k in 0..n {
                 order += 1;
-                let date = month_start + Duration::days((rng::uniform(&mut r) * days as f64) as i64 % days);
+                let date = month_start
+                    + Duration::days((rng::uniform(&mut r) * days as f64) as i64 % days);
                 let value = if k + 1 < n {
                     remaining / (n - k) as f64 * (0.7 + 0.6 * rng::uniform(&mut r))
                 } else {
@@ -131,7 +132,9 @@ pub fn backlog_world(
                 }
                 .max(50.0);
                 remaining = (remaining - value).max(0.0);
-                order_lines(&mut csv, &mut r, id, date, end, order, value, &cats, &mix, unit_price);
+                order_lines(
+                    &mut csv, &mut r, id, date, end, order, value, &cats, &mix, unit_price,
+                );
             }
         }
     }
@@ -165,7 +168,15 @@ fn order_lines(
         return;
     }
     let u = rng::uniform(r);
-    let lines = if u < 0.5 { 1 } else if u < 0.8 { 2 } else if u < 0.95 { 3 } else { 4 };
+    let lines = if u < 0.5 {
+        1
+    } else if u < 0.8 {
+        2
+    } else if u < 0.95 {
+        3
+    } else {
+        4
+    };
     let available = mix.iter().filter(|&&m| m > 0.0).count();
     let mut chosen: Vec<usize> = Vec::new();
     while chosen.len() < lines.min(available) {
@@ -258,7 +269,16 @@ pub fn component_coverage(
     scenarios: usize,
     seed: u64,
 ) -> Result<Vec<ComponentCoverage>> {
-    component_coverage_under(programme, population, model, &[], worlds, month_ends, scenarios, seed)
+    component_coverage_under(
+        programme,
+        population,
+        model,
+        &[],
+        worlds,
+        month_ends,
+        scenarios,
+        seed,
+    )
 }
 
 /// [`component_coverage`] with the forecasts run under the parameter draws `draws` (input
@@ -333,7 +353,10 @@ pub fn component_coverage_under(
                     ..Default::default()
                 },
             )?;
-            for (c, row) in rows[t * ids.len()..(t + 1) * ids.len()].iter_mut().enumerate() {
+            for (c, row) in rows[t * ids.len()..(t + 1) * ids.len()]
+                .iter_mut()
+                .enumerate()
+            {
                 let mut v = if c + 1 == ids.len() {
                     f.total_payout().to_vec()
                 } else {

@@ -260,7 +260,10 @@ mod tests {
         // missing = fitted − counts over 10 bins of ~700 (Poisson variance 7,000) plus the
         // fit's own error: se(share) ≈ sqrt(7000)/10000 ≈ 0.008 and more
         assert!(se > 0.006 && se < 0.03, "{se}");
-        assert_eq!(notch_se(&h, 0.1, 0.02, 1, 50, 7), notch_se(&h, 0.1, 0.02, 1, 50, 7));
+        assert_eq!(
+            notch_se(&h, 0.1, 0.02, 1, 50, 7),
+            notch_se(&h, 0.1, 0.02, 1, 50, 7)
+        );
     }
 
     #[test]

@@ -261,8 +261,8 @@ impl Calibration {
         );
         out.push_str("# Parameters marked (not used by the engine yet) are documented in docs/calibration.md.\n");
         for e in &self.estimates {
-            let unused = e.parameter.contains("log_effect")
-                || e.parameter.starts_with("categories");
+            let unused =
+                e.parameter.contains("log_effect") || e.parameter.starts_with("categories");
             out.push_str(&format!(
                 "# {} = {} ± {} [{}, {}]{}; {}{}\n",
                 e.parameter,
@@ -370,7 +370,10 @@ fn month_cutoff(as_of: NaiveDate) -> (NaiveDate, bool) {
         (as_of, false)
     } else {
         (
-            as_of.with_day(1).and_then(|d| d.pred_opt()).unwrap_or(as_of),
+            as_of
+                .with_day(1)
+                .and_then(|d| d.pred_opt())
+                .unwrap_or(as_of),
             true,
         )
     }
@@ -457,7 +460,8 @@ pub fn calibrate_with(
         programme.map(|prog| prog.calendar.start),
         &mut acc.warnings,
     );
-    let mut partners_out = steps::report::partner_table(&cx, &inc, &totals, &months, mixes, mix_weight);
+    let mut partners_out =
+        steps::report::partner_table(&cx, &inc, &totals, &months, mixes, mix_weight);
     partners_out.demand_revenue = steps::level::demand_revenue(&cx, &inc.firsts, &acc.model);
     // 10. diagnostics
     let mut diag = steps::report::diagnostics(&cx, &fe, &pf, &fitted_series, &inc);
@@ -594,7 +598,13 @@ fn make_draws(
         }
         for (s, v) in m.orders.categories_per_order_segments.iter_mut() {
             let path = format!("orders.categories_per_order_segments.{s}");
-            *v = normal_draw(find(&path), z(), 1.0, crate::limits::MAX_CATEGORIES_PER_ORDER, *v);
+            *v = normal_draw(
+                find(&path),
+                z(),
+                1.0,
+                crate::limits::MAX_CATEGORIES_PER_ORDER,
+                *v,
+            );
         }
         m.validate()?;
         out.push(ParameterDraw {

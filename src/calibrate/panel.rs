@@ -222,7 +222,8 @@ fn aggregate(
             }
             if let Some(Some(o)) = tx.order.as_ref().map(|v| v[i]) {
                 let c = tx.category.as_ref().and_then(|v| v[i]).unwrap_or(u32::MAX);
-                s.order_pairs.push((((cell as u64) << 32) | o as u64, rev, c));
+                s.order_pairs
+                    .push((((cell as u64) << 32) | o as u64, rev, c));
             }
         } else if rev < 0.0 {
             s.returns[cell] -= rev;
@@ -233,7 +234,12 @@ fn aggregate(
 
 /// An error naming the first month of the history (months `first..=last`) without a
 /// purchase, or saying that there is no purchase at all.
-fn check_every_month(tx: &Transactions, month_lines: &[usize], first: i64, last: i64) -> Result<()> {
+fn check_every_month(
+    tx: &Transactions,
+    month_lines: &[usize],
+    first: i64,
+    last: i64,
+) -> Result<()> {
     let t_len = month_lines.len();
     if month_lines.iter().all(|&n| n == 0) {
         return Err(Error::data(
@@ -334,11 +340,12 @@ fn partner_numbering(
 
 /// First and last month number of the history (up to `until`) and its months; an error
 /// under 13 months.
-fn month_range(
-    tx: &Transactions,
-    until: Option<chrono::NaiveDate>,
-) -> Result<(i64, i64, usize)> {
-    let dates = || tx.date.iter().filter(move |d| until.is_none_or(|u| **d <= u));
+fn month_range(tx: &Transactions, until: Option<chrono::NaiveDate>) -> Result<(i64, i64, usize)> {
+    let dates = || {
+        tx.date
+            .iter()
+            .filter(move |d| until.is_none_or(|u| **d <= u))
+    };
     if let (Some(u), None) = (until, dates().next()) {
         return Err(Error::data(
             &tx.table,
@@ -346,7 +353,11 @@ fn month_range(
             Some("date"),
             format!(
                 "no line dated on or before {u} (as_of): the history starts {}",
-                tx.date.iter().min().map(|d| d.to_string()).unwrap_or_default()
+                tx.date
+                    .iter()
+                    .min()
+                    .map(|d| d.to_string())
+                    .unwrap_or_default()
             ),
         ));
     }

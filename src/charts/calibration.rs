@@ -43,7 +43,10 @@ impl FitCharts {
             let name = &c.segments[g];
             let (factors, prefix) = match c.model.seasonality.segments.get(name) {
                 Some(f) => (f.clone(), format!("seasonality.segments.{name}.")),
-                None => (c.model.seasonality.factors.clone(), "seasonality.".to_string()),
+                None => (
+                    c.model.seasonality.factors.clone(),
+                    "seasonality.".to_string(),
+                ),
             };
             let mean = factors.iter().sum::<f64>() / factors.len().max(1) as f64;
             let factor: Vec<f64> = factors.iter().map(|f| f / mean).collect();
@@ -57,8 +60,16 @@ impl FitCharts {
                 .collect();
             SeasonalityBand {
                 name: seg_label(g),
-                lo: factor.iter().zip(&se).map(|(f, s)| f * (-Z95 * s).exp()).collect(),
-                hi: factor.iter().zip(&se).map(|(f, s)| f * (Z95 * s).exp()).collect(),
+                lo: factor
+                    .iter()
+                    .zip(&se)
+                    .map(|(f, s)| f * (-Z95 * s).exp())
+                    .collect(),
+                hi: factor
+                    .iter()
+                    .zip(&se)
+                    .map(|(f, s)| f * (Z95 * s).exp())
+                    .collect(),
                 factor,
             }
         };

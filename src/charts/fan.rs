@@ -324,7 +324,10 @@ impl AccrualFan {
                     Mark::Swatch(series_colour(i).mix(0.22)),
                 ));
             }
-            legend.push(("P10 and P90".to_string(), Mark::Line(MUTED.to_rgba(), 1.2, true)));
+            legend.push((
+                "P10 and P90".to_string(),
+                Mark::Line(MUTED.to_rgba(), 1.2, true),
+            ));
         } else {
             let c = series_colour(0);
             legend.push(("P25–P75".to_string(), Mark::Swatch(c.mix(0.30))));

@@ -29,21 +29,86 @@ pub struct BunchingFit {
 
 impl BunchingFit {
     /// A bunching chart.
-    pub fn new(title: impl Into<String>, centres: Vec<f64>, counts: Vec<f64>, fitted: Vec<f64>, window: (f64, f64)) -> Self {
-        BunchingFit { title: title.into(), subtitle: None, centres, counts, fitted, window, size: DEFAULT_SIZE }
+    pub fn new(
+        title: impl Into<String>,
+        centres: Vec<f64>,
+        counts: Vec<f64>,
+        fitted: Vec<f64>,
+        window: (f64, f64),
+    ) -> Self {
+        BunchingFit {
+            title: title.into(),
+            subtitle: None,
+            centres,
+            counts,
+            fitted,
+            window,
+            size: DEFAULT_SIZE,
+        }
     }
 
     chart_builders!("fit_bunching");
 
     fn series(&self) -> Vec<Series> {
-        let w = if self.centres.len() > 1 { (self.centres[1] - self.centres[0]).abs() } else { 0.01 };
-        let top = self.counts.iter().chain(&self.fitted).copied().fold(0.0, f64::max);
+        let w = if self.centres.len() > 1 {
+            (self.centres[1] - self.centres[0]).abs()
+        } else {
+            0.01
+        };
+        let top = self
+            .counts
+            .iter()
+            .chain(&self.fitted)
+            .copied()
+            .fold(0.0, f64::max);
         vec![
-            Series::new("partner-periods", series_colour(0), Shape::Bars { width: w * 0.9 }, self.centres.clone(), self.counts.clone()),
-            Series::new("counterfactual (polynomial outside the window)", series_colour(1), Shape::Line { dashed: false, width: 2.5 }, self.centres.clone(), self.fitted.clone()),
-            Series::new("excluded window", series_colour(8), Shape::Line { dashed: true, width: 1.5 }, vec![-self.window.0, -self.window.0], vec![0.0, top]),
-            Series::new("", series_colour(8), Shape::Line { dashed: true, width: 1.5 }, vec![self.window.1, self.window.1], vec![0.0, top]),
-            Series::new("threshold", super::INK, Shape::Line { dashed: false, width: 1.5 }, vec![0.0, 0.0], vec![0.0, top]),
+            Series::new(
+                "partner-periods",
+                series_colour(0),
+                Shape::Bars { width: w * 0.9 },
+                self.centres.clone(),
+                self.counts.clone(),
+            ),
+            Series::new(
+                "counterfactual (polynomial outside the window)",
+                series_colour(1),
+                Shape::Line {
+                    dashed: false,
+                    width: 2.5,
+                },
+                self.centres.clone(),
+                self.fitted.clone(),
+            ),
+            Series::new(
+                "excluded window",
+                series_colour(8),
+                Shape::Line {
+                    dashed: true,
+                    width: 1.5,
+                },
+                vec![-self.window.0, -self.window.0],
+                vec![0.0, top],
+            ),
+            Series::new(
+                "",
+                series_colour(8),
+                Shape::Line {
+                    dashed: true,
+                    width: 1.5,
+                },
+                vec![self.window.1, self.window.1],
+                vec![0.0, top],
+            ),
+            Series::new(
+                "threshold",
+                super::INK,
+                Shape::Line {
+                    dashed: false,
+                    width: 1.5,
+                },
+                vec![0.0, 0.0],
+                vec![0.0, top],
+            ),
         ]
     }
 }
@@ -55,7 +120,9 @@ impl Chart for BunchingFit {
 
     fn validate(&self) -> Result<()> {
         if self.counts.len() != self.centres.len() || self.fitted.len() != self.centres.len() {
-            return Err(crate::error::Error::Request(format!("{NAME}: centres, counts and fitted must have the same length")));
+            return Err(crate::error::Error::Request(format!(
+                "{NAME}: centres, counts and fitted must have the same length"
+            )));
         }
         check_series(NAME, &self.series())
     }

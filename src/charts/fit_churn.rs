@@ -37,7 +37,13 @@ pub struct ChurnFit {
 impl ChurnFit {
     /// A churn chart over `months`.
     pub fn new(title: impl Into<String>, months: Vec<String>, segments: Vec<ChurnSeries>) -> Self {
-        ChurnFit { title: title.into(), subtitle: None, months, segments, size: DEFAULT_SIZE }
+        ChurnFit {
+            title: title.into(),
+            subtitle: None,
+            months,
+            segments,
+            size: DEFAULT_SIZE,
+        }
     }
 
     chart_builders!("fit_churn");
@@ -46,9 +52,27 @@ impl ChurnFit {
         let mut out = Vec::new();
         for (i, s) in self.segments.iter().enumerate() {
             let x: Vec<f64> = (0..s.observed.len()).map(|t| t as f64).collect();
-            out.push(Series::new(format!("{} observed", s.name), series_colour(i), Shape::Line { dashed: false, width: 2.5 }, x.clone(), s.observed.clone()));
+            out.push(Series::new(
+                format!("{} observed", s.name),
+                series_colour(i),
+                Shape::Line {
+                    dashed: false,
+                    width: 2.5,
+                },
+                x.clone(),
+                s.observed.clone(),
+            ));
             let x: Vec<f64> = (0..s.fitted.len()).map(|t| t as f64).collect();
-            out.push(Series::new(format!("{} fitted", s.name), series_colour(i), Shape::Line { dashed: true, width: 2.0 }, x, s.fitted.clone()));
+            out.push(Series::new(
+                format!("{} fitted", s.name),
+                series_colour(i),
+                Shape::Line {
+                    dashed: true,
+                    width: 2.0,
+                },
+                x,
+                s.fitted.clone(),
+            ));
         }
         out
     }

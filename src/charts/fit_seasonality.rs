@@ -37,7 +37,12 @@ pub struct SeasonalityFit {
 impl SeasonalityFit {
     /// A seasonality chart of `segments`.
     pub fn new(title: impl Into<String>, segments: Vec<SeasonalityBand>) -> Self {
-        SeasonalityFit { title: title.into(), subtitle: None, segments, size: DEFAULT_SIZE }
+        SeasonalityFit {
+            title: title.into(),
+            subtitle: None,
+            segments,
+            size: DEFAULT_SIZE,
+        }
     }
 
     chart_builders!("fit_seasonality");
@@ -51,14 +56,25 @@ impl SeasonalityFit {
             out.push(band);
         }
         for (i, s) in self.segments.iter().enumerate() {
-            out.push(Series::new(s.name.clone(), series_colour(i), Shape::Line { dashed: false, width: 2.5 }, x.clone(), s.factor.clone()));
+            out.push(Series::new(
+                s.name.clone(),
+                series_colour(i),
+                Shape::Line {
+                    dashed: false,
+                    width: 2.5,
+                },
+                x.clone(),
+                s.factor.clone(),
+            ));
         }
         out
     }
 }
 
 const NAME: &str = "seasonality fit";
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 impl Chart for SeasonalityFit {
     frame_fields!();
@@ -66,7 +82,11 @@ impl Chart for SeasonalityFit {
     fn validate(&self) -> Result<()> {
         for s in &self.segments {
             if s.factor.len() != 12 {
-                return Err(crate::error::Error::Request(format!("{NAME}: segment '{}' has {} factors; expected 12", s.name, s.factor.len())));
+                return Err(crate::error::Error::Request(format!(
+                    "{NAME}: segment '{}' has {} factors; expected 12",
+                    s.name,
+                    s.factor.len()
+                )));
             }
         }
         check_series(NAME, &self.series())
@@ -75,7 +95,9 @@ impl Chart for SeasonalityFit {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, t: &Theme) -> Result<()> {
         XyPlot {
             title: &self.title,
-            subtitle: Some(self.subtitle.as_deref().unwrap_or("Monthly factor (1 = an average month) with its 90% interval, per segment")),
+            subtitle: Some(self.subtitle.as_deref().unwrap_or(
+                "Monthly factor (1 = an average month) with its 90% interval, per segment",
+            )),
             x_desc: "Calendar month".into(),
             y_desc: "Seasonal factor".into(),
             x_format: None,

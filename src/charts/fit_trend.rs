@@ -37,7 +37,13 @@ pub struct TrendFit {
 impl TrendFit {
     /// A trend chart over `months`.
     pub fn new(title: impl Into<String>, months: Vec<String>, segments: Vec<TrendSeries>) -> Self {
-        TrendFit { title: title.into(), subtitle: None, months, segments, size: DEFAULT_SIZE }
+        TrendFit {
+            title: title.into(),
+            subtitle: None,
+            months,
+            segments,
+            size: DEFAULT_SIZE,
+        }
     }
 
     chart_builders!("fit_trend");
@@ -45,10 +51,37 @@ impl TrendFit {
     fn series(&self) -> Vec<Series> {
         let mut out = Vec::new();
         for (i, s) in self.segments.iter().enumerate() {
-            let (x, y): (Vec<f64>, Vec<f64>) = s.observed.iter().enumerate().filter(|(_, v)| v.is_finite()).map(|(t, v)| (t as f64, *v)).unzip();
-            out.push(Series::new(format!("{} observed", s.name), series_colour(i), Shape::Points, x, y));
-            let (x, y): (Vec<f64>, Vec<f64>) = s.fitted.iter().enumerate().filter(|(_, v)| v.is_finite()).map(|(t, v)| (t as f64, *v)).unzip();
-            out.push(Series::new(format!("{} fit", s.name), series_colour(i), Shape::Line { dashed: false, width: 2.0 }, x, y));
+            let (x, y): (Vec<f64>, Vec<f64>) = s
+                .observed
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_finite())
+                .map(|(t, v)| (t as f64, *v))
+                .unzip();
+            out.push(Series::new(
+                format!("{} observed", s.name),
+                series_colour(i),
+                Shape::Points,
+                x,
+                y,
+            ));
+            let (x, y): (Vec<f64>, Vec<f64>) = s
+                .fitted
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_finite())
+                .map(|(t, v)| (t as f64, *v))
+                .unzip();
+            out.push(Series::new(
+                format!("{} fit", s.name),
+                series_colour(i),
+                Shape::Line {
+                    dashed: false,
+                    width: 2.0,
+                },
+                x,
+                y,
+            ));
         }
         out
     }

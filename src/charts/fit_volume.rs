@@ -26,18 +26,39 @@ pub struct AnnualVolumeFit {
 impl AnnualVolumeFit {
     /// A chart of `observed` against `fitted` volumes.
     pub fn new(title: impl Into<String>, observed: Vec<f64>, fitted: Vec<f64>) -> Self {
-        AnnualVolumeFit { title: title.into(), subtitle: None, observed, fitted, size: DEFAULT_SIZE }
+        AnnualVolumeFit {
+            title: title.into(),
+            subtitle: None,
+            observed,
+            fitted,
+            size: DEFAULT_SIZE,
+        }
     }
 
     chart_builders!("fit_volume");
 
     fn series(&self) -> Vec<Series> {
-        let logs = |v: &[f64]| -> Vec<f64> { v.iter().filter(|x| **x > 0.0 && x.is_finite()).map(|x| x.log10()).collect() };
+        let logs = |v: &[f64]| -> Vec<f64> {
+            v.iter()
+                .filter(|x| **x > 0.0 && x.is_finite())
+                .map(|x| x.log10())
+                .collect()
+        };
         let (o, f) = (logs(&self.observed), logs(&self.fitted));
         let lo = o.iter().chain(&f).copied().fold(f64::INFINITY, f64::min);
-        let hi = o.iter().chain(&f).copied().fold(f64::NEG_INFINITY, f64::max);
+        let hi = o
+            .iter()
+            .chain(&f)
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
         if hi <= lo {
-            return vec![Series::new("", series_colour(0), Shape::Points, o.clone(), o)];
+            return vec![Series::new(
+                "",
+                series_colour(0),
+                Shape::Points,
+                o.clone(),
+                o,
+            )];
         }
         let bins = 30usize;
         let w = (hi - lo) / bins as f64;
@@ -51,8 +72,23 @@ impl AnnualVolumeFit {
         };
         let x: Vec<f64> = (0..bins).map(|j| lo + (j as f64 + 0.5) * w).collect();
         vec![
-            Series::new("observed", series_colour(0), Shape::Bars { width: w * 0.9 }, x.clone(), hist(&o)),
-            Series::new("fitted", series_colour(1), Shape::Line { dashed: false, width: 2.5 }, x, hist(&f)),
+            Series::new(
+                "observed",
+                series_colour(0),
+                Shape::Bars { width: w * 0.9 },
+                x.clone(),
+                hist(&o),
+            ),
+            Series::new(
+                "fitted",
+                series_colour(1),
+                Shape::Line {
+                    dashed: false,
+                    width: 2.5,
+                },
+                x,
+                hist(&f),
+            ),
         ]
     }
 }

@@ -105,8 +105,8 @@ mod frame;
 mod pareto;
 mod raster;
 mod risk_return;
-mod size;
 mod sensitivity;
+mod size;
 mod tornado;
 mod xy;
 
@@ -123,9 +123,9 @@ pub use fit_trend::{TrendFit, TrendSeries};
 pub use fit_volume::AnnualVolumeFit;
 pub use pareto::Pareto;
 pub use risk_return::{ReturnMeasure, RiskReturn, RiskReturnPoint};
-pub use tornado::{Tornado, TornadoBar, ValueUnit};
-pub use size::{check_size, HEIGHTS, WIDTHS};
 use size::checked_size;
+pub use size::{check_size, HEIGHTS, WIDTHS};
+pub use tornado::{Tornado, TornadoBar, ValueUnit};
 
 #[doc(hidden)]
 pub use frame::Theme;

@@ -80,13 +80,19 @@ impl Pareto {
         let cur = &self.currency;
         let mut legend = vec![
             ("Design".to_string(), Mark::Swatch(MUTED.mix(0.45))),
-            ("Pareto front".to_string(), Mark::Line(front_colour.to_rgba(), 2.5, false)),
+            (
+                "Pareto front".to_string(),
+                Mark::Line(front_colour.to_rgba(), 2.5, false),
+            ),
         ];
         if self.current.is_some() {
             legend.push(("Current design".to_string(), Mark::Swatch(INK.to_rgba())));
         }
         if self.chosen.is_some() {
-            legend.push(("Chosen design".to_string(), Mark::Swatch(chosen_colour.to_rgba())));
+            legend.push((
+                "Chosen design".to_string(),
+                Mark::Swatch(chosen_colour.to_rgba()),
+            ));
         }
         if let Some(b) = self.budget {
             legend.push((
@@ -177,8 +183,7 @@ impl Chart for Pareto {
             self.objective.clone()
         };
         Axes {
-            x: Axis::labelled(8, &x_fmt)
-                .titled(format!("P95 payout before the budget ({cur})")),
+            x: Axis::labelled(8, &x_fmt).titled(format!("P95 payout before the budget ({cur})")),
             y: Axis::labelled(8, &y_fmt).titled(y_title),
         }
         .draw(&mut chart, t)?;

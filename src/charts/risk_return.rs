@@ -135,7 +135,9 @@ impl Chart for RiskReturn {
         let mut chart = frame.build(&body, t, x_lo..x_hi, y_lo..y_hi)?;
         Axes {
             x: Axis::labelled(8, &x_fmt).titled(if self.before_budget {
-                format!("P95 total payout before the budget cut ({cur}): exceeded in 1 scenario in 20")
+                format!(
+                    "P95 total payout before the budget cut ({cur}): exceeded in 1 scenario in 20"
+                )
             } else {
                 format!("P95 total payout ({cur}): payout exceeded in only 1 scenario in 20")
             }),

@@ -7,7 +7,7 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::format::AxisFormat;
-use super::{check_finite, header, pad_range, Axes, Axis, Mark, OrDraw, PlotFrame, Theme};
+use super::{check_finite, header, pad_range, Axes, Axis, Mark, OrDraw, Plot, PlotFrame, Theme};
 use crate::error::{Error, Result};
 
 /// How a series is drawn.
@@ -37,7 +37,13 @@ pub(crate) struct Series {
 }
 
 impl Series {
-    pub(crate) fn new(name: impl Into<String>, colour: RGBColor, shape: Shape, x: Vec<f64>, y: Vec<f64>) -> Series {
+    pub(crate) fn new(
+        name: impl Into<String>,
+        colour: RGBColor,
+        shape: Shape,
+        x: Vec<f64>,
+        y: Vec<f64>,
+    ) -> Series {
         Series {
             name: name.into(),
             colour,
@@ -85,7 +91,11 @@ pub(crate) fn check_series(chart: &str, series: &[Series]) -> Result<()> {
 
 impl XyPlot<'_> {
     /// Draws the plot on `root`.
-    pub(crate) fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, t: &Theme) -> Result<()> {
+    pub(crate) fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        t: &Theme,
+    ) -> Result<()> {
         let legend: Vec<(String, Mark)> = self
             .series
             .iter()
@@ -100,8 +110,12 @@ impl XyPlot<'_> {
             })
             .collect();
         let body = header(root, t, self.title, self.subtitle, &legend)?;
-        let (mut x_lo, mut x_hi, mut y_lo, mut y_hi) =
-            (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+        let (mut x_lo, mut x_hi, mut y_lo, mut y_hi) = (
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        );
         for s in &self.series {
             let half = match s.shape {
                 Shape::Bars { width } => width / 2.0,
@@ -152,17 +166,27 @@ impl XyPlot<'_> {
                 )?;
             }
         }
+        self.draw_series(&mut chart, t)
+    }
+
+    /// Draws every series on the plot's `chart` (bands, lines, points and bars).
+    fn draw_series<DB: DrawingBackend>(&self, chart: &mut Plot<'_, DB>, t: &Theme) -> Result<()> {
         for s in &self.series {
             match s.shape {
                 Shape::Band => {
-                    let mut poly: Vec<(f64, f64)> = s.x.iter().copied().zip(s.y.iter().copied()).collect();
+                    let mut poly: Vec<(f64, f64)> =
+                        s.x.iter().copied().zip(s.y.iter().copied()).collect();
                     poly.extend(s.x.iter().copied().zip(s.y2.iter().copied()).rev());
                     chart
-                        .draw_series(std::iter::once(Polygon::new(poly, t.fill(s.colour.mix(0.2)))))
+                        .draw_series(std::iter::once(Polygon::new(
+                            poly,
+                            t.fill(s.colour.mix(0.2)),
+                        )))
                         .or_draw()?;
                 }
                 Shape::Line { dashed, width } => {
-                    let pts: Vec<(f64, f64)> = s.x.iter().copied().zip(s.y.iter().copied()).collect();
+                    let pts: Vec<(f64, f64)> =
+                        s.x.iter().copied().zip(s.y.iter().copied()).collect();
                     if dashed {
                         chart
                             .draw_series(std::iter::once(DashedPathElement::new(
@@ -174,7 +198,10 @@ impl XyPlot<'_> {
                             .or_draw()?;
                     } else {
                         chart
-                            .draw_series(std::iter::once(PathElement::new(pts, t.line(s.colour, width))))
+                            .draw_series(std::iter::once(PathElement::new(
+                                pts,
+                                t.line(s.colour, width),
+                            )))
                             .or_draw()?;
                     }
                 }

@@ -159,7 +159,13 @@ fn simulate_fixed(
     let pool = run.pool()?;
     // set-up's per-partner work runs on the run's own pool; one set-up per parameter draw
     let setups = pool.install(|| {
-        Setups::new(programme, population, model, options.parameter_draws, options.cancel)
+        Setups::new(
+            programme,
+            population,
+            model,
+            options.parameter_draws,
+            options.cancel,
+        )
     })?;
     let setup = setups.first();
     let seed = options.seed;
@@ -182,7 +188,9 @@ fn simulate_fixed(
             if setups.cancelled() {
                 setup.scenario_out(setup.period_count)
             } else {
-                setups.for_scenario(seed, s as u64).run_scenario(seed, s as u64, w)
+                setups
+                    .for_scenario(seed, s as u64)
+                    .run_scenario(seed, s as u64, w)
             }
         },
         |done, outs| {

@@ -176,7 +176,14 @@ impl Setup<'_> {
     /// its orders `w.order_w[a..b]`, and the orders that reach logistics component `c`'s minimum added to
     /// `acc` (number, minor units, millionths), as [`Setup::measure_orders`] measures the
     /// exported order lines.
-    fn split_month(&self, c: usize, mp: usize, (a, b): (usize, usize), w: &mut Work, acc: &mut [f64; 3]) {
+    fn split_month(
+        &self,
+        c: usize,
+        mp: usize,
+        (a, b): (usize, usize),
+        w: &mut Work,
+        acc: &mut [f64; 3],
+    ) {
         let orders = b - a;
         let groups = self.group_count;
         let in_scope = &self.group_in[c * groups..(c + 1) * groups];
@@ -221,14 +228,23 @@ impl Setup<'_> {
         let (a, b) = self.orders_of(m, w);
         let orders = b - a;
         for g in 0..self.group_count as u32 {
-            let cols: Vec<usize> =
-                (0..cc).filter(|&j| self.order_group[j] == g && cells[j] != 0.0).collect();
+            let cols: Vec<usize> = (0..cc)
+                .filter(|&j| self.order_group[j] == g && cells[j] != 0.0)
+                .collect();
             if cols.is_empty() {
                 continue;
             }
             let col_r: Vec<f64> = cols.iter().map(|&j| cells[j]).collect();
-            let col_q: Vec<f64> = cols.iter().map(|&j| line_qty(cells[j], self.line_qpm(i, j))).collect();
-            split_line(col_r.iter().sum(), col_q.iter().sum(), &w.order_w[a..b], &mut w.split);
+            let col_q: Vec<f64> = cols
+                .iter()
+                .map(|&j| line_qty(cells[j], self.line_qpm(i, j)))
+                .collect();
+            split_line(
+                col_r.iter().sum(),
+                col_q.iter().sum(),
+                &w.order_w[a..b],
+                &mut w.split,
+            );
             let row_r: Vec<f64> = w.split.rev.iter().map(|t| t.1).collect();
             let row_q: Vec<f64> = w.split.qty.iter().map(|t| t.1).collect();
             let (tab_r, tab_q) = (round_table(&row_r, &col_r), round_table(&row_q, &col_q));
@@ -237,7 +253,13 @@ impl Setup<'_> {
                 for t in 0..orders {
                     let (r, q) = (tab_r[t * cols.len() + x], tab_q[t * cols.len() + x]);
                     if r != 0.0 || q != 0.0 {
-                        w.lines.push(LineV { month: m as u32, cat, order: t as u32, r: r / self.scale, q });
+                        w.lines.push(LineV {
+                            month: m as u32,
+                            cat,
+                            order: t as u32,
+                            r: r / self.scale,
+                            q,
+                        });
                     }
                 }
             }
@@ -291,7 +313,9 @@ mod tests {
         let (mut off_by_more, mut cells) = (0, 0);
         for (rows, cols) in [(1usize, 1usize), (1, 4), (3, 1), (3, 4), (8, 3), (40, 7)] {
             for _ in 0..300 {
-                let total = (rng::uniform(&mut r) * 10f64.powi((rng::uniform(&mut r) * 10.0) as i32)).round();
+                let total = (rng::uniform(&mut r)
+                    * 10f64.powi((rng::uniform(&mut r) * 10.0) as i32))
+                .round();
                 let mut split = |n: usize| {
                     let w: Vec<f64> = (0..n).map(|_| (0.8 * rng::normal(&mut r)).exp()).collect();
                     let s: f64 = w.iter().sum();
@@ -303,10 +327,18 @@ mod tests {
                 let (row, col) = (split(rows), split(cols));
                 let tab = round_table(&row, &col);
                 for t in 0..rows {
-                    assert_eq!((0..cols).map(|j| tab[t * cols + j]).sum::<f64>(), row[t], "row {t} of {total}");
+                    assert_eq!(
+                        (0..cols).map(|j| tab[t * cols + j]).sum::<f64>(),
+                        row[t],
+                        "row {t} of {total}"
+                    );
                 }
                 for j in 0..cols {
-                    assert_eq!((0..rows).map(|t| tab[t * cols + j]).sum::<f64>(), col[j], "col {j} of {total}");
+                    assert_eq!(
+                        (0..rows).map(|t| tab[t * cols + j]).sum::<f64>(),
+                        col[j],
+                        "col {j} of {total}"
+                    );
                 }
                 for t in 0..rows {
                     for j in 0..cols {
@@ -322,14 +354,23 @@ mod tests {
             }
         }
         // by hand: 10 over rows (6, 4) and columns (5, 5): 3, 3 and 2, 2 exactly
-        assert_eq!(round_table(&[6.0, 4.0], &[5.0, 5.0]), vec![3.0, 3.0, 2.0, 2.0]);
+        assert_eq!(
+            round_table(&[6.0, 4.0], &[5.0, 5.0]),
+            vec![3.0, 3.0, 2.0, 2.0]
+        );
         // 5 over rows (3, 2) and columns (2, 2, 1): 1.2 1.2 0.6 / 0.8 0.8 0.4 → the largest
         // remainders (0.8, 0.8, 0.6) first, then what is still short
-        assert_eq!(round_table(&[3.0, 2.0], &[2.0, 2.0, 1.0]), vec![1.0, 1.0, 1.0, 1.0, 1.0, 0.0]);
+        assert_eq!(
+            round_table(&[3.0, 2.0], &[2.0, 2.0, 1.0]),
+            vec![1.0, 1.0, 1.0, 1.0, 1.0, 0.0]
+        );
         assert_eq!(round_table(&[0.0, 0.0], &[0.0]), vec![0.0, 0.0]);
         // the greedy pass nearly always places every unit within one of the exact share
         // (about 0.1% of the cells are not)
-        assert!(off_by_more * 200 < cells, "{off_by_more} of {cells} cells more than a unit off");
+        assert!(
+            off_by_more * 200 < cells,
+            "{off_by_more} of {cells} cells more than a unit off"
+        );
     }
 
     /// Months whose orders all surely reach the minimum are measured without a split, with
@@ -379,7 +420,9 @@ mod tests {
                 setup.run_partner(i, &mut b, None, Some(&mut sink));
                 let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&a.measures), bits(&b.measures), "s{s} p{i}");
-                let n: f64 = (0..4).map(|k| a.measures[k * setup.prep.components[0].slots]).sum();
+                let n: f64 = (0..4)
+                    .map(|k| a.measures[k * setup.prep.components[0].slots])
+                    .sum();
                 counts.push((i, n));
                 if i == 0 {
                     // every order of every month qualifies: 3 a month, the year's revenue
@@ -393,7 +436,10 @@ mod tests {
             }
         }
         // the partners near the minimum have months in and months out
-        assert!(counts.iter().any(|&(i, n)| i > 0 && n > 0.0 && n < 36.0), "{counts:?}");
+        assert!(
+            counts.iter().any(|&(i, n)| i > 0 && n > 0.0 && n < 36.0),
+            "{counts:?}"
+        );
     }
 
     /// The logistics measure from the cells (months not split where no order can qualify)
@@ -411,7 +457,11 @@ mod tests {
              categories = [\"lighting\", \"smart_home\", \"tools\"]\nmin_quantity = 60\nper_order = 5\n",
             std::fs::read_to_string(root.join("distributor/programme.toml")).unwrap()
         );
-        for (dir, label) in [("distributor", "distributor"), ("bench_real", "bench_real"), ("distributor", "scopes")] {
+        for (dir, label) in [
+            ("distributor", "distributor"),
+            ("bench_real", "bench_real"),
+            ("distributor", "scopes"),
+        ] {
             let d = root.join(dir);
             let p = if label == "scopes" {
                 Programme::from_str(&scopes, crate::programme::Format::Toml, None)
@@ -475,7 +525,11 @@ mod tests {
             }
             for (c, comp) in setup.prep.components.iter().enumerate() {
                 if matches!(comp.rule, PreparedRule::Logistics { .. }) {
-                    assert!(qualifying[c] > 0.0, "{label}: no qualifying order of {}", comp.id);
+                    assert!(
+                        qualifying[c] > 0.0,
+                        "{label}: no qualifying order of {}",
+                        comp.id
+                    );
                 }
             }
             assert!(stretches > 0, "{label}: no stretch purchase");

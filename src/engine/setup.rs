@@ -255,7 +255,11 @@ impl<'p> Setup<'p> {
                     format!("economics.category_prices.{c}"),
                     format!(
                         "category '{c}' is not a line category of the run (known: {})",
-                        if cats.is_empty() { "none: no category mix".to_string() } else { cats.join(", ") }
+                        if cats.is_empty() {
+                            "none: no category mix".to_string()
+                        } else {
+                            cats.join(", ")
+                        }
                     ),
                 ));
             }
@@ -412,8 +416,18 @@ impl<'p> Setup<'p> {
 
     /// Partner `i`'s monthly units baselines: the table's, else (like its annual units) its
     /// monthly revenue baselines at its unit price when it has a baseline but no units.
-    fn units_months(pop: &Population, i: usize, known: bool, price: Option<f64>) -> Option<Box<[f64; 12]>> {
-        match (&pop.baseline_units_months[i], pop.baseline_units[i], &pop.baseline_revenue_months[i], price) {
+    fn units_months(
+        pop: &Population,
+        i: usize,
+        known: bool,
+        price: Option<f64>,
+    ) -> Option<Box<[f64; 12]>> {
+        match (
+            &pop.baseline_units_months[i],
+            pop.baseline_units[i],
+            &pop.baseline_revenue_months[i],
+            price,
+        ) {
             (Some(m), _, _, _) => Some(m.clone()),
             (None, None, Some(r), Some(pr)) if known => Some(Box::new(r.map(|x| x / pr))),
             _ => None,

@@ -13,8 +13,8 @@
 //! [`Shard::to_bytes`] / [`Shard::from_bytes`] carry a shard between processes.
 
 use super::draws::Setups;
-use super::result::SimResult;
 use super::memory::Shape;
+use super::result::SimResult;
 use super::setup::Setup;
 use super::work::Work;
 use super::SimOptions;
@@ -79,10 +79,18 @@ pub fn simulate_range(
     };
     // the memory guard before the set-up, as the local run has it, with the per-partner
     // outputs a shard keeps counted in
-    let full = shape.estimate(count, run.chunk_size.min(count)).saturating_add(kept);
+    let full = shape
+        .estimate(count, run.chunk_size.min(count))
+        .saturating_add(kept);
     check_memory(full, run.memory_limit, count, n)?;
     run.chunk_size = run.chunk_size.min(count);
-    let setups = Setups::new(programme, population, model, options.parameter_draws, options.cancel)?;
+    let setups = Setups::new(
+        programme,
+        population,
+        model,
+        options.parameter_draws,
+        options.cancel,
+    )?;
     let setup = setups.first();
     let pool = run.pool()?;
     let seed = options.seed;
@@ -105,7 +113,9 @@ pub fn simulate_range(
             if setups.cancelled() {
                 setup.scenario_out(setup.period_count)
             } else {
-                setups.for_scenario(seed, s as u64).run_scenario(seed, s as u64, w)
+                setups
+                    .for_scenario(seed, s as u64)
+                    .run_scenario(seed, s as u64, w)
             }
         },
         |done, outs| {
@@ -397,7 +407,11 @@ impl Shard {
             r.payout_before_budget.len(),
             r.budget_binds.len(),
             r.incremental_margin.len(),
-            if r.parameter_draws > 0 { r.parameter_draw.len() } else { scenarios },
+            if r.parameter_draws > 0 {
+                r.parameter_draw.len()
+            } else {
+                scenarios
+            },
         ];
         if per.iter().any(|&l| l != scenarios) {
             return Err(Error::Request(format!(

@@ -61,7 +61,9 @@ pub(super) fn settlement_partners(
     let months = |m: &Option<Box<[f64; 12]>>| {
         m.as_ref().and_then(|m| {
             let d = m.map(Decimal::from_f64);
-            d.iter().all(Option::is_some).then(|| d.map(|x| x.expect("checked")))
+            d.iter()
+                .all(Option::is_some)
+                .then(|| d.map(|x| x.expect("checked")))
         })
     };
     for i in 0..population.len() {
@@ -374,7 +376,8 @@ impl Measuring<'_> {
             }
             let rows = &self.rows_of[i];
             let to_date = self.settled[i];
-            out.measures.extend(to_date.iter().map(|v| decimal_to_f64(*v)));
+            out.measures
+                .extend(to_date.iter().map(|v| decimal_to_f64(*v)));
             out.volume_to_date
                 .extend((0..components).map(|c| self.volume(to_date, c)));
             let mut month_rows = std::mem::take(&mut scratch.month_rows);

@@ -227,14 +227,7 @@ impl Forecast {
                         self.open_amount(i, c, k),
                     )
                 };
-                self.period_amount(
-                    Some(i),
-                    c,
-                    k,
-                    settled,
-                    adjustments,
-                    expected,
-                )
+                self.period_amount(Some(i), c, k, settled, adjustments, expected)
             })
             .collect()
     }
@@ -257,7 +250,12 @@ impl Forecast {
             period_label: self.period_labels[k].clone(),
             period_end: self.period_ends[k],
             payment_date: self.payment_dates[k],
-            status: if k < self.closed_periods { "closed" } else { "open" }.into(),
+            status: if k < self.closed_periods {
+                "closed"
+            } else {
+                "open"
+            }
+            .into(),
             settled,
             moved_by: RULE_NAMES
                 .iter()

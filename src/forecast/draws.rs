@@ -67,7 +67,8 @@ pub(super) fn draw_engines<'p>(
     }
     let mut draws = Vec::with_capacity(k);
     for (j, d) in opts.parameter_draws.iter().enumerate() {
-        let mut e = CondEngine::new(programme, population, d, obs.clone()).map_err(|e| in_draw(e, j))?;
+        let mut e =
+            CondEngine::new(programme, population, d, obs.clone()).map_err(|e| in_draw(e, j))?;
         e.set_cancel(opts.cancel);
         draws.push(e);
     }

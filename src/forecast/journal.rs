@@ -142,7 +142,8 @@ impl Forecast {
                 let est = self.mean_partner_component[j];
                 let (vtd, vfin) = (self.volume_to_date[j], self.volume_final[j]);
                 let rate = if vfin > 0.0 { est / vfin } else { 0.0 };
-                let (debit, credit) = accounts(r.movement.is_sign_negative() && !r.movement.is_zero());
+                let (debit, credit) =
+                    accounts(r.movement.is_sign_negative() && !r.movement.is_zero());
                 out.push(JournalLine {
                     date: self.as_of,
                     partner_id: self.partner_ids[i].clone(),

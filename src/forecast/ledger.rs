@@ -7,9 +7,9 @@ use super::prior::PriorAccruals;
 use super::rollforward::{roll, Position, Roll};
 use super::Forecast;
 use crate::data::Partners;
-use crate::settlement::Settlement;
 use crate::error::{Error, Result};
 use crate::programme::Compiled;
+use crate::settlement::Settlement;
 use chrono::NaiveDate;
 use rust_decimal::prelude::*;
 use serde::Serialize;
@@ -225,15 +225,14 @@ impl Forecast {
         let rolls = self.rolls(booked);
         let components = self.components.len();
         let partners = self.partner_ids.len();
-        let row = |component: &str, segment: Option<&str>, partner: Option<&str>, roll: Roll| {
-            LedgerRow {
+        let row =
+            |component: &str, segment: Option<&str>, partner: Option<&str>, roll: Roll| LedgerRow {
                 component: component.to_owned(),
                 segment: segment.map(str::to_owned),
                 partner_id: partner.map(str::to_owned),
                 roll,
                 open_constrained: None,
-            }
-        };
+            };
         match level {
             LedgerLevel::Partner => {
                 let mut order: Vec<usize> = (0..partners).collect();

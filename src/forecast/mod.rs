@@ -109,7 +109,15 @@ pub fn forecast(
     as_of: NaiveDate,
     opts: &ForecastOptions,
 ) -> Result<Forecast> {
-    match forecast_with(programme, population, model, actuals, as_of, opts, Mode::Local)? {
+    match forecast_with(
+        programme,
+        population,
+        model,
+        actuals,
+        as_of,
+        opts,
+        Mode::Local,
+    )? {
         Made::Forecast(f) => Ok(*f),
         Made::Shard(_) => unreachable!("a local forecast makes a forecast"),
     }
@@ -135,7 +143,15 @@ pub fn forecast_shard(
             range.start, range.end, opts.scenarios
         )));
     }
-    match forecast_with(programme, population, model, actuals, as_of, opts, Mode::Range(range))? {
+    match forecast_with(
+        programme,
+        population,
+        model,
+        actuals,
+        as_of,
+        opts,
+        Mode::Range(range),
+    )? {
         Made::Shard(b) => Ok(b),
         Made::Forecast(_) => unreachable!("a range of a forecast makes a shard"),
     }
@@ -152,7 +168,15 @@ pub fn forecast_from_shards(
     opts: &ForecastOptions,
     shards: &[Vec<u8>],
 ) -> Result<Forecast> {
-    match forecast_with(programme, population, model, actuals, as_of, opts, Mode::Shards(shards))? {
+    match forecast_with(
+        programme,
+        population,
+        model,
+        actuals,
+        as_of,
+        opts,
+        Mode::Shards(shards),
+    )? {
         Made::Forecast(f) => Ok(*f),
         Made::Shard(_) => unreachable!("a merge makes a forecast"),
     }

@@ -100,7 +100,8 @@ pub struct Forecast {
     pub(super) observations: Vec<u32>,
     /// Share of the programme's days up to the forecast date (the journal's share for a
     /// partner and component without expected volume).
-    #[allow(dead_code)] // no longer read: a component with no expected volume accrues nothing on open periods
+    #[allow(dead_code)]
+    // no longer read: a component with no expected volume accrues nothing on open periods
     pub(super) elapsed_share: f64,
     /// The programme's rounding rule (journal amounts).
     pub(super) rounding: crate::money::Rounding,

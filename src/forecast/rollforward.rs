@@ -209,7 +209,10 @@ mod tests {
     fn r(p: &Position) -> Roll {
         let out = roll(p, Rounding::HalfUp, 2);
         // the identities hold on every line
-        assert_eq!(out.run_rate + out.catch_up + out.change_in_estimate, out.movement);
+        assert_eq!(
+            out.run_rate + out.catch_up + out.change_in_estimate,
+            out.movement
+        );
         assert_eq!(
             out.opening_liability + out.movement - out.paid_in_month,
             out.closing_liability

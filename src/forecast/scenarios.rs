@@ -8,11 +8,11 @@ use super::options::ForecastOptions;
 use crate::engine::conditioned::{CondEngine, CondOut, CLOSED_RULES};
 use crate::engine::Ladder;
 use crate::error::{Error, Result};
-use crate::wire::{Reader, Writer};
-use std::ops::Range;
 use crate::population::Population;
 use crate::run::{run_chunks, Chunking, Control};
+use crate::wire::{Reader, Writer};
 use std::ops::ControlFlow;
+use std::ops::Range;
 
 /// Scenarios run together between progress reports and cancel checks (results do not depend
 /// on it).
@@ -152,7 +152,8 @@ impl Accumulated {
         for (s, o) in self.open_sum.iter_mut().zip(&out.open) {
             *s += o * factor;
         }
-        self.component_closed.extend_from_slice(&closed_by_component);
+        self.component_closed
+            .extend_from_slice(&closed_by_component);
         for i in 0..self.partners {
             let mut partner_total = 0.0;
             for (c, component_total) in by_component.iter_mut().enumerate() {
@@ -261,7 +262,11 @@ const SHARD_TAG: &[u8; 8] = b"RSFCSH\x00\x01";
 
 /// Scenarios `range` of `engine` (as [`run_scenarios`] runs them), each scenario's outcome
 /// written to bytes in scenario order for [`fold_shards`].
-pub(super) fn run_range(engines: &Engines, opts: &ForecastOptions, range: Range<usize>) -> Result<Vec<u8>> {
+pub(super) fn run_range(
+    engines: &Engines,
+    opts: &ForecastOptions,
+    range: Range<usize>,
+) -> Result<Vec<u8>> {
     let mut w = Writer::new(SHARD_TAG);
     w.len(range.start);
     w.len(range.end - range.start);

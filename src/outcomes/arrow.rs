@@ -254,22 +254,34 @@ impl SimResult {
     pub fn parameter_variance_batch(&self) -> Result<RecordBatch> {
         let mut rows: Vec<(&str, Option<crate::summary::VarianceSplit>)> = Vec::new();
         if self.parameter_draws > 0 {
-            for o in OUTCOMES.iter().filter(|o| matches!(o.shape, super::Shape::Scenario)) {
+            for o in OUTCOMES
+                .iter()
+                .filter(|o| matches!(o.shape, super::Shape::Scenario))
+            {
                 rows.push((o.name, self.parameter_variance_of(o.name)?));
             }
         }
         let f = |get: fn(&crate::summary::VarianceSplit) -> f64| -> ArrayRef {
             Arc::new(Float64Array::from(
-                rows.iter().map(|(_, v)| v.as_ref().map(get).filter(|x| x.is_finite())).collect::<Vec<_>>(),
+                rows.iter()
+                    .map(|(_, v)| v.as_ref().map(get).filter(|x| x.is_finite()))
+                    .collect::<Vec<_>>(),
             ))
         };
         let u = |get: fn(&crate::summary::VarianceSplit) -> usize| -> ArrayRef {
             Arc::new(UInt64Array::from(
-                rows.iter().map(|(_, v)| v.as_ref().map(|v| get(v) as u64)).collect::<Vec<_>>(),
+                rows.iter()
+                    .map(|(_, v)| v.as_ref().map(|v| get(v) as u64))
+                    .collect::<Vec<_>>(),
             ))
         };
-        let names: ArrayRef = Arc::new(StringArray::from(rows.iter().map(|(n, _)| *n).collect::<Vec<_>>()));
-        let k: ArrayRef = Arc::new(UInt64Array::from(vec![self.parameter_draws as u64; rows.len()]));
+        let names: ArrayRef = Arc::new(StringArray::from(
+            rows.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        ));
+        let k: ArrayRef = Arc::new(UInt64Array::from(vec![
+            self.parameter_draws as u64;
+            rows.len()
+        ]));
         named_batch(
             vec![
                 ("outcome", names),
@@ -281,7 +293,14 @@ impl SimResult {
                 ("parameter_share", f(|v| v.parameter_share.value)),
                 ("parameter_share_se", f(|v| v.parameter_share.se)),
             ],
-            &["n", "draws", "total_variance", "within_variance", "parameter_share", "parameter_share_se"],
+            &[
+                "n",
+                "draws",
+                "total_variance",
+                "within_variance",
+                "parameter_share",
+                "parameter_share_se",
+            ],
         )
     }
 

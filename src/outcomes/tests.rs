@@ -64,7 +64,8 @@ amount = 0.5
         "[noise]\nsigma = 0.3\n[economics]\nunit_price = 50\n",
         Format::Toml,
         None,
-    ).unwrap();
+    )
+    .unwrap();
     let options = SimOptions {
         scenarios: 6,
         seed: 3,
@@ -91,7 +92,12 @@ fn names_are_unique_and_described() {
 fn every_result_field_is_metadata_or_a_listed_outcome() {
     let result = small_result();
     let json = serde_json::to_value(&result).unwrap();
-    let fields: Vec<&str> = json.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    let fields: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
     for field in &fields {
         assert!(
             METADATA.contains(field) || OUTCOMES.iter().any(|o| o.name == *field),
@@ -99,7 +105,11 @@ fn every_result_field_is_metadata_or_a_listed_outcome() {
         );
     }
     for o in OUTCOMES {
-        assert!(fields.contains(&o.name), "{} is not a SimResult field", o.name);
+        assert!(
+            fields.contains(&o.name),
+            "{} is not a SimResult field",
+            o.name
+        );
     }
 }
 
@@ -144,7 +154,10 @@ fn shapes_follow_the_run() {
     assert_eq!(dims(Shape::PartnerByTier), (3, Some(2)));
     assert_eq!(dims(Shape::ScenarioByMonth), (6, Some(6)));
     assert_eq!(dims(Shape::Partner), (3, None));
-    assert_eq!(dims(Shape::ScenarioByCashMonth), (6, Some(result.cash_months)));
+    assert_eq!(
+        dims(Shape::ScenarioByCashMonth),
+        (6, Some(result.cash_months))
+    );
     assert!(result.cash_months > result.months);
 }
 
@@ -209,7 +222,10 @@ mod tables {
         } else if let Some(a) = flat.as_primitive_opt::<UInt32Type>() {
             a.values().iter().map(|&v| v as u64).collect()
         } else {
-            flat.as_boolean().iter().map(|v| v.unwrap() as u64).collect()
+            flat.as_boolean()
+                .iter()
+                .map(|v| v.unwrap() as u64)
+                .collect()
         }
     }
 
@@ -229,27 +245,51 @@ mod tables {
         assert_eq!(scenarios.num_rows(), r.scenarios);
         assert_eq!(partners.num_rows(), r.partner_ids.len());
         let names = |b: &RecordBatch| -> Vec<String> {
-            b.schema().fields().iter().map(|f| f.name().clone()).collect()
+            b.schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect()
         };
-        let by_scenario: Vec<String> =
-            OUTCOMES.iter().filter(|o| o.shape.per_scenario()).map(|o| o.name.to_owned()).collect();
+        let by_scenario: Vec<String> = OUTCOMES
+            .iter()
+            .filter(|o| o.shape.per_scenario())
+            .map(|o| o.name.to_owned())
+            .collect();
         let mut by_partner = vec!["partner_id".to_owned()];
-        by_partner.extend(OUTCOMES.iter().filter(|o| !o.shape.per_scenario()).map(|o| o.name.to_owned()));
+        by_partner.extend(
+            OUTCOMES
+                .iter()
+                .filter(|o| !o.shape.per_scenario())
+                .map(|o| o.name.to_owned()),
+        );
         assert_eq!(names(&scenarios), by_scenario);
         assert_eq!(names(&partners), by_partner);
         for o in OUTCOMES {
-            let batch = if o.shape.per_scenario() { &scenarios } else { &partners };
+            let batch = if o.shape.per_scenario() {
+                &scenarios
+            } else {
+                &partners
+            };
             let column = batch.column_by_name(o.name).unwrap();
             match o.shape.dims(&r) {
                 (_, None) => assert!(column.as_fixed_size_list_opt().is_none(), "{}", o.name),
                 (_, Some(k)) => {
-                    assert_eq!(column.as_fixed_size_list().value_length() as usize, k, "{}", o.name)
+                    assert_eq!(
+                        column.as_fixed_size_list().value_length() as usize,
+                        k,
+                        "{}",
+                        o.name
+                    )
                 }
             }
             assert_eq!(bits(batch, o.name), expected(o.values(&r)), "{}", o.name);
         }
         let ids = partners.column(0).as_string::<i32>();
-        assert_eq!(ids.iter().map(|s| s.unwrap()).collect::<Vec<_>>(), ["A1", "A2", "B1"]);
+        assert_eq!(
+            ids.iter().map(|s| s.unwrap()).collect::<Vec<_>>(),
+            ["A1", "A2", "B1"]
+        );
     }
 
     #[test]
@@ -258,24 +298,42 @@ mod tables {
         let b = r.summaries_batch().unwrap();
         let outcome = b.column_by_name("outcome").unwrap().as_string::<i32>();
         let statistic = b.column_by_name("statistic").unwrap().as_string::<i32>();
-        let value = b.column_by_name("value").unwrap().as_primitive::<Float64Type>();
-        let se = b.column_by_name("se").unwrap().as_primitive::<Float64Type>();
+        let value = b
+            .column_by_name("value")
+            .unwrap()
+            .as_primitive::<Float64Type>();
+        let se = b
+            .column_by_name("se")
+            .unwrap()
+            .as_primitive::<Float64Type>();
         let summaries = r.outcome_summaries();
         // nine rows per distribution (n, mean, sd, five percentiles, p_exceed), one per probability
         let expected: usize = summaries
             .iter()
-            .map(|(_, s)| if matches!(s, OutcomeSummary::Probability(_)) { 1 } else { 9 })
+            .map(|(_, s)| {
+                if matches!(s, OutcomeSummary::Probability(_)) {
+                    1
+                } else {
+                    9
+                }
+            })
             .sum();
         assert_eq!(b.num_rows(), expected);
         let find = |o: &str, s: Option<&str>| {
             (0..b.num_rows())
-                .find(|&i| outcome.value(i) == o && statistic.is_valid(i) == s.is_some()
-                    && s.is_none_or(|s| statistic.value(i) == s))
+                .find(|&i| {
+                    outcome.value(i) == o
+                        && statistic.is_valid(i) == s.is_some()
+                        && s.is_none_or(|s| statistic.value(i) == s)
+                })
                 .unwrap()
         };
         let payout = r.payout_summary();
         let i = find("payout", Some("mean"));
-        assert_eq!((value.value(i), se.value(i)), (payout.mean.value, payout.mean.se));
+        assert_eq!(
+            (value.value(i), se.value(i)),
+            (payout.mean.value, payout.mean.se)
+        );
         let i = find("payout", Some("n"));
         assert_eq!(value.value(i), r.scenarios as f64);
         assert!(se.is_null(i));
@@ -292,9 +350,15 @@ mod tables {
         let r = small_result();
         let b = r.meta_batch().unwrap();
         assert_eq!(b.num_rows(), 1);
-        let seed = b.column_by_name("seed").unwrap().as_primitive::<UInt64Type>();
+        let seed = b
+            .column_by_name("seed")
+            .unwrap()
+            .as_primitive::<UInt64Type>();
         assert_eq!(seed.value(0), r.seed);
-        let budget = b.column_by_name("budget").unwrap().as_primitive::<Float64Type>();
+        let budget = b
+            .column_by_name("budget")
+            .unwrap()
+            .as_primitive::<Float64Type>();
         assert_eq!(budget.value(0), 900.0);
         let ladders = b.column_by_name("ladders").unwrap().as_list::<i32>();
         let ladder = ladders.value(0);
@@ -302,8 +366,15 @@ mod tables {
         assert_eq!(ladder.len(), r.ladders.len());
         assert_eq!(ladder.column(0).as_string::<i32>().value(0), "volume");
         assert_eq!(ladder.column(1).as_primitive::<UInt64Type>().value(0), 2);
-        let segments = b.column_by_name("segments").unwrap().as_list::<i32>().value(0);
+        let segments = b
+            .column_by_name("segments")
+            .unwrap()
+            .as_list::<i32>()
+            .value(0);
         let segments = segments.as_string::<i32>();
-        assert_eq!(segments.iter().map(|s| s.unwrap()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(
+            segments.iter().map(|s| s.unwrap()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
     }
 }

@@ -6,7 +6,9 @@
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use super::{BundleReward, Compiled, CompiledComponent, OrderReward, Reward, Rule, Tier, UnitsAbove};
+use super::{
+    BundleReward, Compiled, CompiledComponent, OrderReward, Reward, Rule, Tier, UnitsAbove,
+};
 
 /// An exact amount as text, without trailing zeros.
 fn dec(d: Decimal) -> Value {
@@ -45,11 +47,20 @@ fn tiers_json(tiers: &[Tier], growth: bool) -> Value {
 /// The fields particular to a component's kind.
 fn rule_json(rule: &Rule) -> Value {
     match rule {
-        Rule::Volume { basis, method, tiers, basis_cap } => json!({
+        Rule::Volume {
+            basis,
+            method,
+            tiers,
+            basis_cap,
+        } => json!({
             "kind": "volume", "basis": basis, "method": method,
             "tiers": tiers_json(tiers, false), "basis_cap": opt_dec(*basis_cap),
         }),
-        Rule::Growth { basis, applies_to, tiers } => json!({
+        Rule::Growth {
+            basis,
+            applies_to,
+            tiers,
+        } => json!({
             "kind": "growth", "basis": basis, "applies_to": applies_to,
             "tiers": tiers_json(tiers, true),
         }),
@@ -61,13 +72,20 @@ fn rule_json(rule: &Rule) -> Value {
                 UnitsAbove::Baseline => Value::String("baseline".into()),
             },
         }),
-        Rule::Bundle { basis, minimums, reward } => json!({
+        Rule::Bundle {
+            basis,
+            minimums,
+            reward,
+        } => json!({
             "kind": "bundle", "basis": basis,
             "minimums": minimums.iter().map(|(k, v)| json!({"category": k, "minimum": dec(*v)})).collect::<Vec<_>>(),
             "percent": match reward { BundleReward::Rate(r) => dec(*r * Decimal::ONE_HUNDRED), _ => Value::Null },
             "fixed": match reward { BundleReward::Fixed(f) => dec(*f), _ => Value::Null },
         }),
-        Rule::Logistics { min_quantity, reward } => json!({
+        Rule::Logistics {
+            min_quantity,
+            reward,
+        } => json!({
             "kind": "logistics", "min_quantity": dec(*min_quantity),
             "percent": match reward { OrderReward::Rate(r) => dec(*r * Decimal::ONE_HUNDRED), _ => Value::Null },
             "per_order": match reward { OrderReward::PerOrder(p) => dec(*p), _ => Value::Null },

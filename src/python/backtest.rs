@@ -2,15 +2,15 @@
 //! the GIL released and returns columns the Python layer turns into DataFrames.
 
 use super::errors::IntoPy;
-use super::tables;
 use super::programme::PyProgramme;
 use super::run::{run_detached, settings};
 use super::simulate::{PyModel, PyPopulation};
+use super::tables;
 use crate::backtest::{run_standard, run_standard_years, Backtest, BacktestOptions, Standard};
 use crate::request::{check_threads, RunRequest};
-use pyo3_arrow::PyTable;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
+use pyo3_arrow::PyTable;
 
 /// The result of a backtest.
 #[pyclass(name = "Backtest", module = "rebatesim._core", frozen)]
@@ -39,7 +39,11 @@ impl PyBacktest {
     /// Lower and upper bounds of `method`'s central interval at `level` (one row per year,
     /// a list per month end each), or None for a point method.
     fn intervals(&self, py: Python<'_>, method: &str, level: f64) -> PyResult<Option<PyTable>> {
-        self.inner.intervals_batch(method, level).py_err(py)?.map(tables::one).transpose()
+        self.inner
+            .intervals_batch(method, level)
+            .py_err(py)?
+            .map(tables::one)
+            .transpose()
     }
 
     /// Coverage rows: method, month_end (null = pooled), level, n, coverage, se, below,
@@ -167,5 +171,7 @@ pub(crate) fn backtest_concat(py: Python<'_>, parts: Vec<Vec<u8>>) -> PyResult<P
         .map(|b| Backtest::from_bytes(b))
         .collect::<crate::Result<Vec<_>>>()
         .py_err(py)?;
-    Backtest::concat(parts).py_err(py).map(|inner| PyBacktest { inner })
+    Backtest::concat(parts)
+        .py_err(py)
+        .map(|inner| PyBacktest { inner })
 }

@@ -8,8 +8,8 @@ use crate::calibrate::{calibrate_with, Calibration, Options};
 use crate::charts::FitCharts;
 use crate::programme::Format;
 use crate::request::parse_date;
-use pyo3::types::PyBytes;
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 use pyo3::types::PyDict;
 use std::collections::BTreeMap;
 
@@ -161,7 +161,10 @@ impl PyCalibration {
         t.set_item("above", s.iter().map(|r| r.above).collect::<Vec<_>>())?;
         t.set_item("degree", s.iter().map(|r| r.degree).collect::<Vec<_>>())?;
         t.set_item("share", s.iter().map(|r| r.share).collect::<Vec<_>>())?;
-        t.set_item("normalised", s.iter().map(|r| r.normalised).collect::<Vec<_>>())?;
+        t.set_item(
+            "normalised",
+            s.iter().map(|r| r.normalised).collect::<Vec<_>>(),
+        )?;
         d.set_item("sensitivity", t)?;
         d.set_item("spike", b.spike)?;
         d.set_item("dip", b.dip)?;

@@ -5,27 +5,27 @@
 
 use super::errors::{to_py, IntoPy};
 use super::programme::PyProgramme;
-use super::settle::PyTransactions;
 use super::run::{finish, report_progress, watch_signals};
+use super::settle::PyTransactions;
 use super::simulate::{models, PyModel, PyPopulation};
-use crate::error::Error;
+use super::tables;
 use crate::data::Transactions;
 use crate::demand::Model;
+use crate::error::Error;
+use crate::forecast::arrow::payout_batch;
 use crate::forecast::{
-    forecast as core_forecast, forecast_from_shards, forecast_shard as forecast_shard_core, Forecast,
-    ForecastOptions, LedgerLevel, PriorAccruals,
+    forecast as core_forecast, forecast_from_shards, forecast_shard as forecast_shard_core,
+    Forecast, ForecastOptions, LedgerLevel, PriorAccruals,
 };
 use crate::population::Population;
 use crate::programme::Compiled;
+use crate::records;
+use crate::request::{check_index, forecast_threads, parse_date};
 use crate::wire;
 use chrono::NaiveDate;
-use pyo3::types::PyBytes;
-use crate::request::{check_index, forecast_threads, parse_date};
-use pyo3_arrow::PyTable;
-use super::tables;
-use crate::forecast::arrow::payout_batch;
-use crate::records;
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use pyo3_arrow::PyTable;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
@@ -187,7 +187,15 @@ fn run_forecast<T: Send>(
     confidence: f64,
     progress: Option<Py<PyAny>>,
     draws: &[Model],
-    f: impl for<'x> FnOnce(&Compiled, &Population, &Model, &Transactions, NaiveDate, &ForecastOptions<'x>) -> crate::Result<T> + Send,
+    f: impl for<'x> FnOnce(
+            &Compiled,
+            &Population,
+            &Model,
+            &Transactions,
+            NaiveDate,
+            &ForecastOptions<'x>,
+        ) -> crate::Result<T>
+        + Send,
 ) -> PyResult<T> {
     let (programme, population, model, actuals) = inputs;
     let date = parse_date("as_of", as_of).py_err(py)?;
@@ -239,8 +247,17 @@ pub(crate) fn forecast(
 ) -> PyResult<PyForecast> {
     let draws = models(draws);
     run_forecast(
-        py, (programme, population, model, actuals), as_of, prior_accruals, scenarios, seed, threads,
-        confidence, progress, &draws, core_forecast,
+        py,
+        (programme, population, model, actuals),
+        as_of,
+        prior_accruals,
+        scenarios,
+        seed,
+        threads,
+        confidence,
+        progress,
+        &draws,
+        core_forecast,
     )
     .map(|inner| PyForecast { inner })
 }
@@ -269,8 +286,16 @@ pub(crate) fn forecast_shard<'py>(
 ) -> PyResult<Bound<'py, PyBytes>> {
     let draws = models(draws);
     let bytes = run_forecast(
-        py, (programme, population, model, actuals), as_of, prior_accruals, scenarios, seed, threads,
-        confidence, progress, &draws,
+        py,
+        (programme, population, model, actuals),
+        as_of,
+        prior_accruals,
+        scenarios,
+        seed,
+        threads,
+        confidence,
+        progress,
+        &draws,
         |c, p, m, t, d, o| forecast_shard_core(c, p, m, t, d, o, start..end),
     )?;
     Ok(PyBytes::new(py, &bytes))
@@ -298,8 +323,16 @@ pub(crate) fn forecast_merge(
 ) -> PyResult<PyForecast> {
     let draws = models(draws);
     run_forecast(
-        py, (programme, population, model, actuals), as_of, prior_accruals, scenarios, seed, threads,
-        confidence, None, &draws,
+        py,
+        (programme, population, model, actuals),
+        as_of,
+        prior_accruals,
+        scenarios,
+        seed,
+        threads,
+        confidence,
+        None,
+        &draws,
         |c, p, m, t, d, o| forecast_from_shards(c, p, m, t, d, o, &shards),
     )
     .map(|inner| PyForecast { inner })
@@ -307,7 +340,10 @@ pub(crate) fn forecast_merge(
 
 /// A transaction table as bytes (`transactions_from_bytes` reads it back exactly).
 #[pyfunction]
-fn transactions_to_bytes<'py>(py: Python<'py>, table: &Bound<'_, PyTransactions>) -> Bound<'py, PyBytes> {
+fn transactions_to_bytes<'py>(
+    py: Python<'py>,
+    table: &Bound<'_, PyTransactions>,
+) -> Bound<'py, PyBytes> {
     PyBytes::new(py, &wire::transactions_to_bytes(&table.get().inner))
 }
 
@@ -321,7 +357,10 @@ fn transactions_from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<PyTransactio
 
 /// Prior accruals as bytes (`prior_accruals_from_bytes` reads them back exactly).
 #[pyfunction]
-fn prior_accruals_to_bytes<'py>(py: Python<'py>, table: &Bound<'_, PyPriorAccruals>) -> Bound<'py, PyBytes> {
+fn prior_accruals_to_bytes<'py>(
+    py: Python<'py>,
+    table: &Bound<'_, PyPriorAccruals>,
+) -> Bound<'py, PyBytes> {
     PyBytes::new(py, &wire::prior_to_bytes(&table.get().inner))
 }
 

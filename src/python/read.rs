@@ -25,7 +25,12 @@ fn reader(
         .map_err(|e| {
             to_py(
                 py,
-                crate::Error::data(table, None, None, format!("cannot read the Arrow stream: {e}")),
+                crate::Error::data(
+                    table,
+                    None,
+                    None,
+                    format!("cannot read the Arrow stream: {e}"),
+                ),
             )
         })
 }

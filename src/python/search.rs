@@ -35,7 +35,11 @@ impl PySearchSpace {
 
     /// The searched fields, as written.
     fn fields(&self) -> Vec<String> {
-        self.inner.parameters.iter().map(|p| p.field.clone()).collect()
+        self.inner
+            .parameters
+            .iter()
+            .map(|p| p.field.clone())
+            .collect()
     }
 
     /// Each field's candidate values (exact decimal strings, increasing).

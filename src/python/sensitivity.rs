@@ -9,8 +9,8 @@ use super::programme::PyProgramme;
 use super::run::{run_detached, settings, RunArgs};
 use super::simulate::{PyModel, PyPopulation};
 use super::tables;
-use crate::request::{AssumptionRequest, ChangeRequest};
 use crate::engine::{self, Shard};
+use crate::request::{AssumptionRequest, ChangeRequest};
 use crate::sensitivity::{self as sens, SensitivityOptions};
 
 /// One assumption as the Python layer passes it:
@@ -32,8 +32,18 @@ type Spec<'py> = (
 
 /// The core's request for one assumption tuple (models cloned out of their Python objects).
 fn assumption_request(spec: Spec<'_>) -> AssumptionRequest {
-    let (name, parameter, low_kind, low_value, high_kind, high_value, low_model, high_model, low_label, high_label) =
-        spec;
+    let (
+        name,
+        parameter,
+        low_kind,
+        low_value,
+        high_kind,
+        high_value,
+        low_model,
+        high_model,
+        low_label,
+        high_label,
+    ) = spec;
     AssumptionRequest {
         name,
         parameter,
@@ -53,7 +63,10 @@ fn assumption_request(spec: Spec<'_>) -> AssumptionRequest {
 }
 
 /// The core's assumptions from the Python layer's tuples (`None`: the model's defaults).
-fn requests(py: Python<'_>, assumptions: Option<Vec<Spec<'_>>>) -> PyResult<Option<Vec<sens::Assumption>>> {
+fn requests(
+    py: Python<'_>,
+    assumptions: Option<Vec<Spec<'_>>>,
+) -> PyResult<Option<Vec<sens::Assumption>>> {
     match assumptions {
         None => Ok(None),
         Some(v) => v
@@ -96,7 +109,11 @@ impl PySensitivity {
     }
 
     fn __repr__(&self) -> String {
-        format!("SensitivityResult({:?}, {} assumptions)", self.inner.programme, self.inner.rows.len())
+        format!(
+            "SensitivityResult({:?}, {} assumptions)",
+            self.inner.programme,
+            self.inner.rows.len()
+        )
     }
 }
 
@@ -128,7 +145,10 @@ pub(crate) fn sensitivity(
             p,
             m,
             &SensitivityOptions {
-                sim: engine::SimOptions { parameter_draws: &draws, ..*opt },
+                sim: engine::SimOptions {
+                    parameter_draws: &draws,
+                    ..*opt
+                },
                 assumptions,
             },
         )
@@ -201,14 +221,19 @@ pub(crate) fn sensitivity_merge(
     let plan = sens::plan(m, assumptions.as_deref()).py_err(py)?;
     let models = plan.models();
     if runs.len() != plan.runs() {
-        return Err(super::errors::to_py(py, crate::Error::Request(format!(
-            "a sensitivity of {} assumptions needs {} runs, found {}",
-            plan.assumptions.len(),
-            plan.runs(),
-            runs.len()
-        ))));
+        return Err(super::errors::to_py(
+            py,
+            crate::Error::Request(format!(
+                "a sensitivity of {} assumptions needs {} runs, found {}",
+                plan.assumptions.len(),
+                plan.runs(),
+                runs.len()
+            )),
+        ));
     }
-    let merge = |model: &crate::demand::Model, shards: &[Vec<u8>]| -> crate::Result<crate::engine::SimResult> {
+    let merge = |model: &crate::demand::Model,
+                 shards: &[Vec<u8>]|
+     -> crate::Result<crate::engine::SimResult> {
         let shards = shards
             .iter()
             .map(|b| Shard::from_bytes(b))
@@ -228,7 +253,9 @@ pub(crate) fn sensitivity_merge(
             }
             rows.push(plan.row(i, &base, &low, &high));
         }
-        Ok(PySensitivity { inner: sens::finish(&base, rows) })
+        Ok(PySensitivity {
+            inner: sens::finish(&base, rows),
+        })
     })
     .py_err(py)
 }

@@ -3,8 +3,8 @@
 
 use super::errors::IntoPy;
 use super::programme::PyProgramme;
-use crate::data::{Partners, Transactions};
 use super::settlement::PySettlement;
+use crate::data::{Partners, Transactions};
 use crate::settlement::settle as core_settle;
 use pyo3::prelude::*;
 use std::path::PathBuf;

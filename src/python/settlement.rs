@@ -150,7 +150,12 @@ impl PySettlement {
 
     /// Write the lines (exact amounts) as Parquet to `path`, atomically.
     #[pyo3(signature = (path, explanation = false))]
-    fn write_lines_parquet(&self, py: Python<'_>, path: PathBuf, explanation: bool) -> PyResult<()> {
+    fn write_lines_parquet(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        explanation: bool,
+    ) -> PyResult<()> {
         py.detach(|| self.inner.write_lines_parquet(&path, explanation))
             .py_err(py)
     }

@@ -15,7 +15,10 @@ use pyo3::types::{PyBytes, PyDict};
 
 /// A population as bytes (`population_from_bytes` reads it back exactly).
 #[pyfunction]
-fn population_to_bytes<'py>(py: Python<'py>, population: &Bound<'_, PyPopulation>) -> Bound<'py, PyBytes> {
+fn population_to_bytes<'py>(
+    py: Python<'py>,
+    population: &Bound<'_, PyPopulation>,
+) -> Bound<'py, PyBytes> {
     PyBytes::new(py, &wire::population_to_bytes(&population.get().inner))
 }
 
@@ -52,7 +55,10 @@ fn simulate_shard<'py>(
     );
     let draws = super::simulate::models(draws);
     let bytes = run_detached(py, progress, &o, |opt| {
-        let opt = SimOptions { parameter_draws: &draws, ..*opt };
+        let opt = SimOptions {
+            parameter_draws: &draws,
+            ..*opt
+        };
         engine::simulate_range(c, p, m, &opt, start..end, partners).map(|s| s.to_bytes())
     })?;
     Ok(PyBytes::new(py, &bytes))
@@ -120,9 +126,18 @@ fn shard_columns<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Bound<'py, PyDic
     let d = PyDict::new(py);
     d.set_item("start", s.start)?;
     d.set_item("payout", PyArray1::from_slice(py, &r.payout))?;
-    d.set_item("payout_before_budget", PyArray1::from_slice(py, &r.payout_before_budget))?;
-    d.set_item("incremental_margin", PyArray1::from_slice(py, &r.incremental_margin))?;
-    d.set_item("incremental_revenue", PyArray1::from_slice(py, &r.incremental_revenue))?;
+    d.set_item(
+        "payout_before_budget",
+        PyArray1::from_slice(py, &r.payout_before_budget),
+    )?;
+    d.set_item(
+        "incremental_margin",
+        PyArray1::from_slice(py, &r.incremental_margin),
+    )?;
+    d.set_item(
+        "incremental_revenue",
+        PyArray1::from_slice(py, &r.incremental_revenue),
+    )?;
     d.set_item("revenue", PyArray1::from_slice(py, &r.revenue))?;
     let g = r.segments.len();
     d.set_item(

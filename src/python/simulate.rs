@@ -203,7 +203,15 @@ pub(crate) fn simulate(
     );
     let draws = models(draws);
     run_detached(py, progress, &o, |opt| {
-        engine::simulate(c, p, m, &SimOptions { parameter_draws: &draws, ..*opt })
+        engine::simulate(
+            c,
+            p,
+            m,
+            &SimOptions {
+                parameter_draws: &draws,
+                ..*opt
+            },
+        )
     })
     .map(|inner| PySimResult { inner })
 }
@@ -240,7 +248,15 @@ pub(crate) fn compare(
     let (p, m) = (&population.get().inner, &model.get().inner);
     let draws = models(draws);
     run_detached(py, progress, &o, |opt| {
-        engine::compare(&designs, p, m, &SimOptions { parameter_draws: &draws, ..*opt })
+        engine::compare(
+            &designs,
+            p,
+            m,
+            &SimOptions {
+                parameter_draws: &draws,
+                ..*opt
+            },
+        )
     })
     .map(|inner| PyComparison { inner })
 }

@@ -68,7 +68,11 @@ impl DesignComparisonRequest {
     /// The chart, or which list does not match the names.
     pub fn build(self) -> Result<AnyChart> {
         let n = self.names.len();
-        same_len("design comparison: payouts per design", n, self.payouts.len())?;
+        same_len(
+            "design comparison: payouts per design",
+            n,
+            self.payouts.len(),
+        )?;
         same_len("design comparison: rois per design", n, self.rois.len())?;
         let designs = self
             .names
@@ -140,7 +144,11 @@ impl TierAttainmentRequest {
             .enumerate()
             .map(|(s, name)| {
                 let interval = intervals.map(|(low, high)| {
-                    low.row(s).iter().copied().zip(high.row(s).iter().copied()).collect()
+                    low.row(s)
+                        .iter()
+                        .copied()
+                        .zip(high.row(s).iter().copied())
+                        .collect()
                 });
                 AttainmentSeries::new(name.clone(), self.expected.row(s).to_vec(), interval)
             })
@@ -266,7 +274,11 @@ impl RiskReturnRequest {
             }
         };
         let n = self.designs.len();
-        same_len("risk and return: p95_payouts per design", n, self.p95_payouts.len())?;
+        same_len(
+            "risk and return: p95_payouts per design",
+            n,
+            self.p95_payouts.len(),
+        )?;
         same_len("risk and return: values per design", n, self.values.len())?;
         let points = self
             .designs
@@ -319,11 +331,17 @@ pub struct TornadoRequest {
 impl TornadoRequest {
     fn value_unit(&self) -> Result<ValueUnit> {
         match self.unit.as_str() {
-            "money" => Ok(ValueUnit::Money(self.unit_name.clone().ok_or_else(|| {
-                Error::Request("tornado: unit \"money\" needs the currency (unit_name)".to_string())
-            })?)),
+            "money" => Ok(ValueUnit::Money(self.unit_name.clone().ok_or_else(
+                || {
+                    Error::Request(
+                        "tornado: unit \"money\" needs the currency (unit_name)".to_string(),
+                    )
+                },
+            )?)),
             "percent" => Ok(ValueUnit::Percent),
-            "number" => Ok(ValueUnit::Number(self.unit_name.clone().unwrap_or_default())),
+            "number" => Ok(ValueUnit::Number(
+                self.unit_name.clone().unwrap_or_default(),
+            )),
             other => Err(Error::Request(format!(
                 "tornado: unit {other:?}; expected \"money\", \"percent\" or \"number\""
             ))),
@@ -334,8 +352,16 @@ impl TornadoRequest {
     pub fn build(self) -> Result<AnyChart> {
         let unit = self.value_unit()?;
         let n = self.assumptions.len();
-        same_len("tornado: low_labels per assumption", n, self.low_labels.len())?;
-        same_len("tornado: high_labels per assumption", n, self.high_labels.len())?;
+        same_len(
+            "tornado: low_labels per assumption",
+            n,
+            self.low_labels.len(),
+        )?;
+        same_len(
+            "tornado: high_labels per assumption",
+            n,
+            self.high_labels.len(),
+        )?;
         same_len("tornado: lows per assumption", n, self.lows.len())?;
         same_len("tornado: highs per assumption", n, self.highs.len())?;
         if let Some(v) = &self.low_se {

@@ -22,11 +22,16 @@ fn formats_by_name_in_any_case() {
 fn statistics_are_the_mean_or_a_percentile_inside_0_100() {
     assert_eq!(parse_statistic(" Mean ").unwrap(), Statistic::Mean);
     assert_eq!(parse_statistic("p95").unwrap(), Statistic::Percentile(0.95));
-    assert_eq!(parse_statistic("P99.5").unwrap(), Statistic::Percentile(0.995));
+    assert_eq!(
+        parse_statistic("P99.5").unwrap(),
+        Statistic::Percentile(0.995)
+    );
     for bad in ["p0", "p100", "median", "p", "95"] {
         let e = message(parse_statistic(bad).unwrap_err());
         assert!(
-            e.contains(&format!("unknown statistic \"{bad}\": expected \"mean\" or a percentile")),
+            e.contains(&format!(
+                "unknown statistic \"{bad}\": expected \"mean\" or a percentile"
+            )),
             "{e}"
         );
     }
@@ -39,7 +44,10 @@ fn dates_are_iso_and_name_their_field() {
         NaiveDate::from_ymd_opt(2027, 6, 30).unwrap()
     );
     let e = message(parse_date("as_of", "30/06/2027").unwrap_err());
-    assert!(e.contains("as_of: expected a date written YYYY-MM-DD, found \"30/06/2027\""), "{e}");
+    assert!(
+        e.contains("as_of: expected a date written YYYY-MM-DD, found \"30/06/2027\""),
+        "{e}"
+    );
 }
 
 #[test]
@@ -95,7 +103,10 @@ fn a_tolerance_sets_a_precision_target() {
     };
     let settings = request.resolve().unwrap();
     // the mean by default, at most max(scenarios, 1) scenarios
-    assert_eq!(settings.precision, Some(Precision::new(Statistic::Mean, 100.0, 1)));
+    assert_eq!(
+        settings.precision,
+        Some(Precision::new(Statistic::Mean, 100.0, 1))
+    );
     assert_eq!((settings.chunk_size, settings.memory_limit), (8, 1 << 20));
     let request = RunRequest {
         statistic: Some("p90".into()),
@@ -151,7 +162,10 @@ fn parameter_assumptions() {
         ..AssumptionRequest::default()
     };
     let e = message(no_value.resolve().unwrap_err());
-    assert!(e.contains("assumption 'Noise': the high setting has no value"), "{e}");
+    assert!(
+        e.contains("assumption 'Noise': the high setting has no value"),
+        "{e}"
+    );
     let bad_kind = AssumptionRequest {
         name: "Noise".into(),
         parameter: Some("noise.sigma".into()),
@@ -160,7 +174,10 @@ fn parameter_assumptions() {
         ..AssumptionRequest::default()
     };
     let e = message(bad_kind.resolve().unwrap_err());
-    assert!(e.contains("unknown low change 'times': expected scale, add or set"), "{e}");
+    assert!(
+        e.contains("unknown low change 'times': expected scale, add or set"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -173,7 +190,10 @@ fn model_assumptions_and_mixtures() {
     }
     .resolve()
     .unwrap();
-    assert_eq!((a.low_label.as_str(), a.high_label.as_str()), ("low", "high"));
+    assert_eq!(
+        (a.low_label.as_str(), a.high_label.as_str()),
+        ("low", "high")
+    );
     assert!(matches!(a.moves, Moves::Models { .. }));
     for mixed in [
         AssumptionRequest {
@@ -190,6 +210,9 @@ fn model_assumptions_and_mixtures() {
         },
     ] {
         let e = message(mixed.resolve().unwrap_err());
-        assert!(e.contains("assumption 'Mixed': give either a parameter"), "{e}");
+        assert!(
+            e.contains("assumption 'Mixed': give either a parameter"),
+            "{e}"
+        );
     }
 }

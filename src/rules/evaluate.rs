@@ -9,13 +9,7 @@ use crate::programme::{Basis, GrowthApplies, UnitsAbove};
 impl<A: Amount> Prepared<A> {
     /// Evaluate component `c` on the measures `m` of one window (its `slots` values) spanning
     /// the periods `span`, for a partner with `baseline`. The amount is not rounded.
-    pub fn evaluate(
-        &self,
-        c: usize,
-        m: &[A],
-        span: Span,
-        baseline: &Baseline<A>,
-    ) -> Outcome<A> {
+    pub fn evaluate(&self, c: usize, m: &[A], span: Span, baseline: &Baseline<A>) -> Outcome<A> {
         match &self.components[c].rule {
             PreparedRule::Ladder {
                 basis,
@@ -123,9 +117,9 @@ impl<A: Amount> Prepared<A> {
         let first = self.months_per_period * span.first;
         let n = self.months_per_period * span.periods;
         match months {
-            Some(months) => Some(
-                (first..first + n).fold(A::ZERO, |acc, j| acc.plus(months[(j % 12) as usize])),
-            ),
+            Some(months) => {
+                Some((first..first + n).fold(A::ZERO, |acc, j| acc.plus(months[(j % 12) as usize])))
+            }
             None => annual.map(|b| b.times(A::from_u32(n)).over(A::from_u32(12))),
         }
     }

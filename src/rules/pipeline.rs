@@ -71,7 +71,12 @@ impl<A: Amount> Prepared<A> {
                         for (x, y) in s.window[..pc.slots].iter_mut().zip(period) {
                             *x = x.plus(*y);
                         }
-                        let o = self.evaluate(c, &s.window[..pc.slots], Span::to_date(k as u32), baseline);
+                        let o = self.evaluate(
+                            c,
+                            &s.window[..pc.slots],
+                            Span::to_date(k as u32),
+                            baseline,
+                        );
                         e = self.round(o.amount);
                         o
                     }

@@ -175,7 +175,10 @@ pub struct Span {
 impl Span {
     /// Period `k` (0-based) alone.
     pub fn period(k: u32) -> Span {
-        Span { first: k, periods: 1 }
+        Span {
+            first: k,
+            periods: 1,
+        }
     }
 
     /// The programme from its first period to the end of period `k` (0-based).

@@ -143,7 +143,10 @@ impl ParamFile {
                     return Err(("step", format!("expected a positive step, found {step}")));
                 }
                 if to < from {
-                    return Err(("to", format!("expected a value ≥ from ({from}), found {to}")));
+                    return Err((
+                        "to",
+                        format!("expected a value ≥ from ({from}), found {to}"),
+                    ));
                 }
                 let count = ((to - from) / step).floor();
                 if count >= Decimal::from(MAX_LEVELS) {
@@ -165,11 +168,12 @@ impl ParamFile {
                 "expected either values or from/to/step, not both".into(),
             )),
             _ => {
-                let missing: Vec<&'static str> = [("from", self.from), ("to", self.to), ("step", self.step)]
-                    .iter()
-                    .filter(|(_, v)| v.is_none())
-                    .map(|(n, _)| *n)
-                    .collect();
+                let missing: Vec<&'static str> =
+                    [("from", self.from), ("to", self.to), ("step", self.step)]
+                        .iter()
+                        .filter(|(_, v)| v.is_none())
+                        .map(|(n, _)| *n)
+                        .collect();
                 Err((
                     missing[0],
                     format!(
@@ -244,10 +248,7 @@ impl Space {
             let at = |field: &str| format!("parameter[{k}].{field}");
             let target = resolve(&template, &p.field).map_err(|m| err(at("field"), m))?;
             if parameters.iter().any(|q| q.target == target) {
-                return Err(err(
-                    at("field"),
-                    format!("'{}' is searched twice", p.field),
-                ));
+                return Err(err(at("field"), format!("'{}' is searched twice", p.field)));
             }
             let levels = p.levels().map_err(|(field, m)| err(at(field), m))?;
             check_levels(&template, &target, &levels, p).map_err(|(field, m)| err(at(field), m))?;
@@ -363,7 +364,8 @@ impl Space {
             }
             if self.non_decreasing_rates {
                 for key in TIER_RATES {
-                    let r: Vec<Option<Decimal>> = tiers.iter().map(|t| number_at(&t[key])).collect();
+                    let r: Vec<Option<Decimal>> =
+                        tiers.iter().map(|t| number_at(&t[key])).collect();
                     for w in 1..r.len() {
                         if let (Some(a), Some(b)) = (r[w - 1], r[w]) {
                             if b < a {
@@ -389,13 +391,19 @@ fn resolve(template: &Value, field: &str) -> std::result::Result<Target, String>
     let target = match parts.as_slice() {
         [key] => Target::Top((*key).to_owned()),
         ["components", id, rest @ ..] if !rest.is_empty() => {
-            let comps = template["components"].as_array().cloned().unwrap_or_default();
+            let comps = template["components"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             let c = comps
                 .iter()
                 .position(|x| x["id"].as_str() == Some(id))
                 .ok_or_else(|| {
                     let ids: Vec<&str> = comps.iter().filter_map(|x| x["id"].as_str()).collect();
-                    format!("'{field}': the template has no component '{id}' (its components: {})", ids.join(", "))
+                    format!(
+                        "'{field}': the template has no component '{id}' (its components: {})",
+                        ids.join(", ")
+                    )
                 })?;
             match rest {
                 ["tier_count"] => {
@@ -406,7 +414,9 @@ fn resolve(template: &Value, field: &str) -> std::result::Result<Target, String>
                 }
                 [key] => match key.split_once('[') {
                     Some(("tiers", i)) => {
-                        return Err(format!("'{field}': expected a tier's field after tiers[{i}, e.g. tiers[0].from"))
+                        return Err(format!(
+                        "'{field}': expected a tier's field after tiers[{i}, e.g. tiers[0].from"
+                    ))
                     }
                     _ => Target::Component(c, (*key).to_owned(), None),
                 },
@@ -415,7 +425,9 @@ fn resolve(template: &Value, field: &str) -> std::result::Result<Target, String>
                         let i: usize = i.parse().map_err(|_| {
                             format!("'{field}': expected a tier number in tiers[...], e.g. tiers[0], found '{i}'")
                         })?;
-                        let n = template["components"][c]["tiers"].as_array().map_or(0, Vec::len);
+                        let n = template["components"][c]["tiers"]
+                            .as_array()
+                            .map_or(0, Vec::len);
                         if i >= n {
                             return Err(format!(
                                 "'{field}': component '{id}' has {n} tiers (tiers[0] to tiers[{}])",
@@ -529,13 +541,19 @@ non_decreasing_rates = true
         let e = Space::from_str(&bad, Format::Toml, Some("space.toml"), &template())
             .unwrap_err()
             .to_string();
-        assert!(e.contains("parameter[0].step") && e.contains("positive step"), "{e}");
+        assert!(
+            e.contains("parameter[0].step") && e.contains("positive step"),
+            "{e}"
+        );
         assert!(e.contains("space.toml") && e.contains("line 6"), "{e}");
         let bad = SPACE.replace("installer_volume.tiers[0].from", "nope.cap");
         let e = Space::from_str(&bad, Format::Toml, None, &template())
             .unwrap_err()
             .to_string();
-        assert!(e.contains("no component 'nope'") && e.contains("installer_volume"), "{e}");
+        assert!(
+            e.contains("no component 'nope'") && e.contains("installer_volume"),
+            "{e}"
+        );
         let bad = SPACE.replace("field = \"budget\"", "field = \"name\"");
         let e = Space::from_str(&bad, Format::Toml, None, &template())
             .unwrap_err()

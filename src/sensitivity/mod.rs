@@ -94,8 +94,8 @@ pub fn sensitivity(
     model: &Model,
     options: &SensitivityOptions,
 ) -> Result<Sensitivity> {
-    let plan = plan(model, options.assumptions.as_deref())?
-        .with_draws(options.sim.parameter_draws)?;
+    let plan =
+        plan(model, options.assumptions.as_deref())?.with_draws(options.sim.parameter_draws)?;
     check_memory(programme, population, model, &options.sim)?;
     engine::check_parameter_draws(programme, population, model, options.sim.parameter_draws)?;
     let runs = plan.runs();
@@ -123,9 +123,25 @@ pub fn sensitivity(
     for i in 0..plan.assumptions.len() {
         let r = &plan.resolved[i];
         progress.start_run(1 + 2 * i);
-        let low = engine::simulate(programme, population, &r.low, &SimOptions { parameter_draws: &r.low_draws, ..fixed })?;
+        let low = engine::simulate(
+            programme,
+            population,
+            &r.low,
+            &SimOptions {
+                parameter_draws: &r.low_draws,
+                ..fixed
+            },
+        )?;
         progress.start_run(2 + 2 * i);
-        let high = engine::simulate(programme, population, &r.high, &SimOptions { parameter_draws: &r.high_draws, ..fixed })?;
+        let high = engine::simulate(
+            programme,
+            population,
+            &r.high,
+            &SimOptions {
+                parameter_draws: &r.high_draws,
+                ..fixed
+            },
+        )?;
         rows.push(plan.row(i, &base, &low, &high));
     }
     Ok(finish(&base, rows))
@@ -173,7 +189,10 @@ impl Plan {
     /// The models of the runs after the base: assumption 0 low, assumption 0 high,
     /// assumption 1 low, ...
     pub fn models(&self) -> Vec<&Model> {
-        self.resolved.iter().flat_map(|r| [&r.low, &r.high]).collect()
+        self.resolved
+            .iter()
+            .flat_map(|r| [&r.low, &r.high])
+            .collect()
     }
 
     /// The plan under the parameter draws `draws` (input uncertainty; none: the plan as it
@@ -205,7 +224,13 @@ impl Plan {
 
     /// The row of assumption `i` from the base run and its low and high runs (all on the
     /// same seed and scenarios).
-    pub fn row(&self, i: usize, base: &SimResult, low: &SimResult, high: &SimResult) -> SensitivityRow {
+    pub fn row(
+        &self,
+        i: usize,
+        base: &SimResult,
+        low: &SimResult,
+        high: &SimResult,
+    ) -> SensitivityRow {
         let (a, r) = (&self.assumptions[i], &self.resolved[i]);
         SensitivityRow {
             assumption: a.name.clone(),

@@ -135,25 +135,29 @@ impl Settlement {
                 explanations.append_value(ctx.explanation(w, c, k, a[0], adj, a[PAYABLE]));
             }
         }
-        let mut text = text.into_iter().map(|mut b| Arc::new(b.finish()) as ArrayRef);
-        let mut dates = dates.into_iter().map(|mut b| Arc::new(b.finish()) as ArrayRef);
+        let mut text = text
+            .into_iter()
+            .map(|mut b| Arc::new(b.finish()) as ArrayRef);
+        let mut dates = dates
+            .into_iter()
+            .map(|mut b| Arc::new(b.finish()) as ArrayRef);
         let next = |it: &mut dyn Iterator<Item = ArrayRef>| it.next().expect("a column");
         let [vp, vt] = volumes;
         let mut columns: Vec<ArrayRef> = vec![
-            next(&mut text),                         // partner_id
-            next(&mut text),                         // segment
-            next(&mut text),                         // component
-            next(&mut text),                         // kind
-            Arc::new(Int64Array::from(period)),      // period
-            next(&mut text),                         // period_label
-            next(&mut dates),                        // period_start
-            next(&mut dates),                        // period_end
-            next(&mut text),                         // basis
-            vp.finish()?,                            // volume_period
-            vt.finish()?,                            // volume_to_date
-            Arc::new(Int64Array::from(tier)),        // tier
-            threshold.finish()?,                     // tier_threshold
-            next(&mut text),                         // reward
+            next(&mut text),                    // partner_id
+            next(&mut text),                    // segment
+            next(&mut text),                    // component
+            next(&mut text),                    // kind
+            Arc::new(Int64Array::from(period)), // period
+            next(&mut text),                    // period_label
+            next(&mut dates),                   // period_start
+            next(&mut dates),                   // period_end
+            next(&mut text),                    // basis
+            vp.finish()?,                       // volume_period
+            vt.finish()?,                       // volume_to_date
+            Arc::new(Int64Array::from(tier)),   // tier
+            threshold.finish()?,                // tier_threshold
+            next(&mut text),                    // reward
         ];
         for b in amounts {
             columns.push(b.finish()?);
@@ -245,7 +249,9 @@ impl Settlement {
             numbers[2].push(s.shortfall, "shortfall")?;
             additional.push(s.additional_payout, "additional_payout")?;
         }
-        let mut text = text.into_iter().map(|mut b| Arc::new(b.finish()) as ArrayRef);
+        let mut text = text
+            .into_iter()
+            .map(|mut b| Arc::new(b.finish()) as ArrayRef);
         let mut numbers = numbers.into_iter();
         let mut num = || numbers.next().expect("a column").finish();
         let number = number_type(money, scale);
@@ -264,11 +270,17 @@ impl Settlement {
         let columns: Vec<ArrayRef> = vec![
             text.next().expect("partner_id"),
             text.next().expect("component"),
-            Arc::new(Int64Array::from_iter_values(st.iter().map(|s| i64::from(s.period)))),
+            Arc::new(Int64Array::from_iter_values(
+                st.iter().map(|s| i64::from(s.period)),
+            )),
             text.next().expect("period_label"),
-            Arc::new(Int64Array::from_iter_values(st.iter().map(|s| i64::from(s.tier)))),
+            Arc::new(Int64Array::from_iter_values(
+                st.iter().map(|s| i64::from(s.tier)),
+            )),
             num()?,
-            Arc::new(Int64Array::from_iter(st.iter().map(|s| s.next_tier.map(i64::from)))),
+            Arc::new(Int64Array::from_iter(
+                st.iter().map(|s| s.next_tier.map(i64::from)),
+            )),
             num()?,
             num()?,
             additional.finish()?,
@@ -286,7 +298,9 @@ impl Settlement {
         use parquet::file::properties::WriterProperties;
         let path = path.as_ref();
         let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("zstd level 1")))
+            .set_compression(Compression::ZSTD(
+                ZstdLevel::try_new(1).expect("zstd level 1"),
+            ))
             .build();
         let schema = self.lines_schema(MoneyAs::Decimal, explanation);
         super::csv::write_atomic(path, |out| {

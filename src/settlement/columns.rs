@@ -84,8 +84,20 @@ impl<'a> LineParts<'a> {
         let (ta, tb) = self.tier.split_at_mut(n);
         let (aa, ab) = self.amounts.split_at_mut(n);
         (
-            LineParts { partner: pa, component: ca, period: ka, tier: ta, amounts: aa },
-            LineParts { partner: pb, component: cb, period: kb, tier: tb, amounts: ab },
+            LineParts {
+                partner: pa,
+                component: ca,
+                period: ka,
+                tier: ta,
+                amounts: aa,
+            },
+            LineParts {
+                partner: pb,
+                component: cb,
+                period: kb,
+                tier: tb,
+                amounts: ab,
+            },
         )
     }
 
@@ -107,7 +119,6 @@ impl<'a> LineParts<'a> {
         *self = rest;
     }
 }
-
 
 /// What the lines' derived columns and explanations are rebuilt from: the programme, its
 /// kernel form, and per partner (in the settlement's id order) its measures, active

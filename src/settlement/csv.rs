@@ -172,7 +172,8 @@ impl Row {
         self.fields += 1;
         if s.contains([',', '"', '\r', '\n']) {
             self.buf.push(b'"');
-            self.buf.extend_from_slice(s.replace('"', "\"\"").as_bytes());
+            self.buf
+                .extend_from_slice(s.replace('"', "\"\"").as_bytes());
             self.buf.push(b'"');
         } else {
             self.buf.extend_from_slice(s.as_bytes());

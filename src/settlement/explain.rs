@@ -208,7 +208,16 @@ impl Ctx<'_> {
                 tiers,
             } => {
                 let source = self.baseline_words(w, *basis, c, k);
-                growth_text(*basis, *applies_to, tiers, &o, to_date, source.as_deref(), rounded, dp)
+                growth_text(
+                    *basis,
+                    *applies_to,
+                    tiers,
+                    &o,
+                    to_date,
+                    source.as_deref(),
+                    rounded,
+                    dp,
+                )
             }
             PreparedRule::PerUnit { amount, above, .. } => {
                 if !o.applicable {

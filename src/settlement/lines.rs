@@ -46,7 +46,10 @@ impl Settlement {
             let (a, b) = self.line_range[wi];
             let measures = src.measures_of(wi);
             for i in a..b {
-                let (c, k) = (self.lines.component[i] as usize, self.lines.period[i] as usize);
+                let (c, k) = (
+                    self.lines.component[i] as usize,
+                    self.lines.period[i] as usize,
+                );
                 let am = &self.lines.amounts[i];
                 f(LineFigures {
                     partner: partner as usize,
@@ -111,7 +114,10 @@ impl Settlement {
         order.sort_by_key(|&j| rows[j]);
         let mut out = vec![String::new(); rows.len()];
         let mut next = 0;
-        let mut partners: Vec<usize> = rows.iter().map(|&i| self.lines.partner[i] as usize).collect();
+        let mut partners: Vec<usize> = rows
+            .iter()
+            .map(|&i| self.lines.partner[i] as usize)
+            .collect();
         partners.sort_unstable();
         partners.dedup();
         for wi in partners {
@@ -183,8 +189,6 @@ pub(super) fn line_volumes(
         slot::VOLUME
     };
     let volume_period = measures[prep.index(c, k, vol_slot)];
-    let volume_to_date: Decimal = (0..=k)
-        .map(|j| measures[prep.index(c, j, vol_slot)])
-        .sum();
+    let volume_to_date: Decimal = (0..=k).map(|j| measures[prep.index(c, j, vol_slot)]).sum();
     (volume_period, volume_to_date)
 }

@@ -59,7 +59,11 @@ impl CategoryLookup {
         let mut included = Vec::with_capacity(width * prep.components.len());
         let mut bundle = Vec::with_capacity(width * prep.components.len());
         for (pc, comp) in prep.components.iter().zip(&p.components) {
-            let cats = tx.category_keys.iter().map(|k| Some(k.as_str())).chain([None]);
+            let cats = tx
+                .category_keys
+                .iter()
+                .map(|k| Some(k.as_str()))
+                .chain([None]);
             for cat in cats {
                 included.push(comp.scope.includes_category(cat));
                 bundle.push(bundle_position(&pc.rule, cat));
@@ -85,8 +89,9 @@ impl CategoryLookup {
 /// The position of `category` among a bundle's categories (`None` for another rule).
 fn bundle_position(rule: &PreparedRule<Decimal>, category: Option<&str>) -> Option<usize> {
     match rule {
-        PreparedRule::Bundle { categories, .. } => category
-            .and_then(|cat| categories.binary_search_by(|x| x.as_str().cmp(cat)).ok()),
+        PreparedRule::Bundle { categories, .. } => {
+            category.and_then(|cat| categories.binary_search_by(|x| x.as_str().cmp(cat)).ok())
+        }
         _ => None,
     }
 }
@@ -127,7 +132,10 @@ pub(crate) fn fill_measures_with<S: BuildHasher>(
                 }
                 None => {
                     let cat = tx.category_of(i);
-                    (comp.scope.includes_category(cat), bundle_position(&pc.rule, cat))
+                    (
+                        comp.scope.includes_category(cat),
+                        bundle_position(&pc.rule, cat),
+                    )
                 }
             };
             if !included {

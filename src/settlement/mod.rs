@@ -29,9 +29,9 @@ mod result;
 mod settle;
 mod text;
 
-pub(crate) use measure::{fill_measures_with, CategoryLookup, OrderKey};
 pub use arrow::MoneyAs;
 pub use breakdown::{ComponentTotal, SegmentTotal};
+pub(crate) use measure::{fill_measures_with, CategoryLookup, OrderKey};
 pub use result::{Line, PartnerTotal, Settlement, Standing, Totals, LINE_COLUMNS};
 pub use settle::settle;
 pub(crate) use settle::settle_for_forecast;

@@ -79,7 +79,11 @@ fn settle_resolved(
     let mut measured = run.measure_partners(res)?;
     let (programme_total, budget_binding) = run.apply_budget(&mut measured)?;
     let set = run.finish_lines(&mut measured)?;
-    let standing = if standing { run.standing(&measured, res)? } else { Vec::new() };
+    let standing = if standing {
+        run.standing(&measured, res)?
+    } else {
+        Vec::new()
+    };
     let Measured {
         order,
         measures,
@@ -227,7 +231,8 @@ impl Run<'_> {
         let per_block = PARTNERS_PER_BLOCK * components;
         let lines_of_block: Vec<usize> = (0..order.len().div_ceil(PARTNERS_PER_BLOCK))
             .map(|b| {
-                let a = &active[(b * per_block).min(active.len())..((b + 1) * per_block).min(active.len())];
+                let a = &active
+                    [(b * per_block).min(active.len())..((b + 1) * per_block).min(active.len())];
                 a.iter().filter(|&&x| x).count() * periods
             })
             .collect();
@@ -297,7 +302,17 @@ impl Run<'_> {
             let wi = first + j;
             let active = &block_active[j * components..(j + 1) * components];
             let m = &mut measures[j * ml..(j + 1) * ml];
-            fill_measures_with(prep, p, self.tx, res, rows.of(pi), active, m, &mut orders, Some(lookup));
+            fill_measures_with(
+                prep,
+                p,
+                self.tx,
+                res,
+                rows.of(pi),
+                active,
+                m,
+                &mut orders,
+                Some(lookup),
+            );
             let baseline = self.baseline(pi);
             prep.settle_partner(m, active, &baseline, &mut scratch);
             if money::take_overflow() || !within(&scratch.entitled, periods, self.limit) {
@@ -407,7 +422,13 @@ impl Run<'_> {
         let (components, periods) = (prep.components.len(), prep.periods);
         let cells = components * periods;
         let counts: Vec<usize> = (0..m.order.len())
-            .map(|w| m.active[w * components..(w + 1) * components].iter().filter(|&&x| x).count() * periods)
+            .map(|w| {
+                m.active[w * components..(w + 1) * components]
+                    .iter()
+                    .filter(|&&x| x)
+                    .count()
+                    * periods
+            })
             .collect();
         let budgeted = m.budgeted.as_deref().unwrap_or(&m.payable);
         let payable = &m.payable;
@@ -422,32 +443,33 @@ impl Run<'_> {
             jobs.push((b * PARTNERS_PER_BLOCK, block, line, here));
             line += n;
         }
-        let finish = |(first, block, line, amounts): (usize, &[usize], usize, &mut [[Decimal; AMOUNTS]])| {
-            let mut out = Vec::with_capacity(block.len());
-            let mut i = 0;
-            for (j, &count) in block.iter().enumerate() {
-                let wi = first + j;
-                let mut pt = Some(Totals::zero(dp));
-                for a in &mut amounts[i..i + count] {
-                    let (c, k) = (component[line + i] as usize, period[line + i] as usize);
-                    i += 1;
-                    let at = |v: &[Decimal], k: usize| v[wi * cells + c * periods + k];
-                    let diff = |v: &[Decimal]| {
-                        if k == 0 {
-                            at(v, 0)
-                        } else {
-                            at(v, k) - at(v, k - 1)
-                        }
-                    };
-                    a[PAYABLE] = money::at_scale(diff(budgeted), dp);
-                    a[PAYABLE - 1] = money::at_scale(diff(budgeted) - diff(payable), dp);
-                    debug_assert_eq!(a[..PAYABLE].iter().copied().sum::<Decimal>(), a[PAYABLE]);
-                    pt = pt.and_then(|mut t| t.add(a).map(|()| t));
+        let finish =
+            |(first, block, line, amounts): (usize, &[usize], usize, &mut [[Decimal; AMOUNTS]])| {
+                let mut out = Vec::with_capacity(block.len());
+                let mut i = 0;
+                for (j, &count) in block.iter().enumerate() {
+                    let wi = first + j;
+                    let mut pt = Some(Totals::zero(dp));
+                    for a in &mut amounts[i..i + count] {
+                        let (c, k) = (component[line + i] as usize, period[line + i] as usize);
+                        i += 1;
+                        let at = |v: &[Decimal], k: usize| v[wi * cells + c * periods + k];
+                        let diff = |v: &[Decimal]| {
+                            if k == 0 {
+                                at(v, 0)
+                            } else {
+                                at(v, k) - at(v, k - 1)
+                            }
+                        };
+                        a[PAYABLE] = money::at_scale(diff(budgeted), dp);
+                        a[PAYABLE - 1] = money::at_scale(diff(budgeted) - diff(payable), dp);
+                        debug_assert_eq!(a[..PAYABLE].iter().copied().sum::<Decimal>(), a[PAYABLE]);
+                        pt = pt.and_then(|mut t| t.add(a).map(|()| t));
+                    }
+                    out.push((pt.filter(|t| t.within(self.limit)), count));
                 }
-                out.push((pt.filter(|t| t.within(self.limit)), count));
-            }
-            out
-        };
+                out
+            };
         let blocks: Vec<Vec<(Option<Totals>, usize)>> = jobs.into_par_iter().map(finish).collect();
         blocks.into_iter().flatten().collect()
     }
@@ -510,11 +532,7 @@ impl Run<'_> {
             }
             let next = prep.next_tier(c, &window, span, &baseline);
             if money::take_overflow() {
-                return Err(self.overflow(
-                    pi,
-                    Some(&pc.id),
-                    "its standing against the next tier",
-                ));
+                return Err(self.overflow(pi, Some(&pc.id), "its standing against the next tier"));
             }
             out.push(Standing {
                 partner_id: self.partners.ids[pi].clone(),
@@ -571,7 +589,12 @@ fn line_amounts(
 
 /// The error for an exact amount of partner `partner_id` that overflows `Decimal` (about
 /// ±7.9·10^28) while computing `what` (of `component`, where one is to blame).
-pub(super) fn overflow_error(table: &str, partner_id: &str, component: Option<&str>, what: &str) -> Error {
+pub(super) fn overflow_error(
+    table: &str,
+    partner_id: &str,
+    component: Option<&str>,
+    what: &str,
+) -> Error {
     let comp = component
         .map(|c| format!(", component '{c}'"))
         .unwrap_or_default();

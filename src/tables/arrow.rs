@@ -19,8 +19,7 @@ struct Columns<'a> {
 
 impl<'a> Columns<'a> {
     fn new(schema: &Schema, table: &'a str) -> Result<Columns<'a>> {
-        let names =
-            Names::of(schema).map_err(|(m, c)| Error::data(table, None, Some(&c), m))?;
+        let names = Names::of(schema).map_err(|(m, c)| Error::data(table, None, Some(&c), m))?;
         Ok(Columns { table, names })
     }
 
@@ -36,10 +35,7 @@ impl<'a> Columns<'a> {
 }
 
 /// A batch of the stream, or the stream's error as a table error.
-fn next_batch(
-    table: &str,
-    b: std::result::Result<RecordBatch, ArrowError>,
-) -> Result<RecordBatch> {
+fn next_batch(table: &str, b: std::result::Result<RecordBatch, ArrowError>) -> Result<RecordBatch> {
     b.map_err(|e| Error::data(table, None, None, format!("cannot read the table: {e}")))
 }
 
@@ -63,7 +59,12 @@ impl Transactions {
     /// `order_id` (optional); other columns are ignored. Numbers: decimal128 and integers
     /// exactly, floats per `rule`, text as in a CSV file; dates: date32/64, timestamps without
     /// a timezone, or `YYYY-MM-DD` text.
-    pub fn from_arrow<I>(schema: &Schema, batches: I, table: &str, rule: NumberRule) -> Result<Transactions>
+    pub fn from_arrow<I>(
+        schema: &Schema,
+        batches: I,
+        table: &str,
+        rule: NumberRule,
+    ) -> Result<Transactions>
     where
         I: IntoIterator<Item = std::result::Result<RecordBatch, ArrowError>>,
     {
@@ -86,14 +87,34 @@ impl Transactions {
             let first = offset + 1;
             let ids = typed(table, "partner_id", first, Text::new(column(&batch, id_at)))?;
             let dates = typed(table, "date", first, Dates::new(column(&batch, date_at)))?;
-            let qty = typed(table, "quantity", first, Numbers::new(column(&batch, qty_at)))?;
-            let rev = typed(table, "revenue", first, Numbers::new(column(&batch, rev_at)))?;
+            let qty = typed(
+                table,
+                "quantity",
+                first,
+                Numbers::new(column(&batch, qty_at)),
+            )?;
+            let rev = typed(
+                table,
+                "revenue",
+                first,
+                Numbers::new(column(&batch, rev_at)),
+            )?;
             let cats = match cat_at {
-                Some(c) => Some(typed(table, "category", first, Text::new(column(&batch, c)))?),
+                Some(c) => Some(typed(
+                    table,
+                    "category",
+                    first,
+                    Text::new(column(&batch, c)),
+                )?),
                 None => None,
             };
             let orders = match order_at {
-                Some(c) => Some(typed(table, "order_id", first, Text::new(column(&batch, c)))?),
+                Some(c) => Some(typed(
+                    table,
+                    "order_id",
+                    first,
+                    Text::new(column(&batch, c)),
+                )?),
                 None => None,
             };
             let values = |i: usize| -> Result<_> {
@@ -103,9 +124,15 @@ impl Transactions {
                 let number = |col: &str, nums: &Numbers<'_>, r: NumberRule| {
                     nums.get(i, r, false)
                         .map_err(|m| err(col, m))?
-                        .ok_or_else(|| err(col, "expected a number, found an empty cell".to_owned()))
+                        .ok_or_else(|| {
+                            err(col, "expected a number, found an empty cell".to_owned())
+                        })
                 };
-                Ok((date, number("quantity", &qty, qty_rule)?, number("revenue", &rev, rule)?))
+                Ok((
+                    date,
+                    number("quantity", &qty, qty_rule)?,
+                    number("revenue", &rev, rule)?,
+                ))
             };
             let ids = |column: usize, i: usize| match column {
                 0 => ids.get(i),
@@ -123,7 +150,12 @@ impl Partners {
     /// Read a partner table from Arrow record batches: `partner_id` (required), `segment`,
     /// `baseline_revenue`, `baseline_units` and their monthly columns (optional; null or NaN
     /// means unknown; see [`crate::monthly_baselines`]).
-    pub fn from_arrow<I>(schema: &Schema, batches: I, table: &str, rule: NumberRule) -> Result<Partners>
+    pub fn from_arrow<I>(
+        schema: &Schema,
+        batches: I,
+        table: &str,
+        rule: NumberRule,
+    ) -> Result<Partners>
     where
         I: IntoIterator<Item = std::result::Result<RecordBatch, ArrowError>>,
     {
@@ -135,7 +167,10 @@ impl Partners {
         let units_at = cols.optional("baseline_units");
         let rev_months_at = month_columns(table, "baseline_revenue", |c| cols.optional(c))?;
         let units_months_at = month_columns(table, "baseline_units", |c| cols.optional(c))?;
-        let (rev_names, units_names) = (column_names("baseline_revenue"), column_names("baseline_units"));
+        let (rev_names, units_names) = (
+            column_names("baseline_revenue"),
+            column_names("baseline_units"),
+        );
         let mut p = Partners::new(table);
         let mut offset = 0usize;
         for batch in batches {
@@ -147,22 +182,44 @@ impl Partners {
             let first = offset + 1;
             let ids = typed(table, "partner_id", first, Text::new(column(&batch, id_at)))?;
             let segs = match seg_at {
-                Some(c) => Some(typed(table, "segment", first, Text::new(column(&batch, c)))?),
+                Some(c) => Some(typed(
+                    table,
+                    "segment",
+                    first,
+                    Text::new(column(&batch, c)),
+                )?),
                 None => None,
             };
             let revs = match rev_at {
-                Some(c) => Some(typed(table, "baseline_revenue", first, Numbers::new(column(&batch, c)))?),
+                Some(c) => Some(typed(
+                    table,
+                    "baseline_revenue",
+                    first,
+                    Numbers::new(column(&batch, c)),
+                )?),
                 None => None,
             };
             let units = match units_at {
-                Some(c) => Some(typed(table, "baseline_units", first, Numbers::new(column(&batch, c)))?),
+                Some(c) => Some(typed(
+                    table,
+                    "baseline_units",
+                    first,
+                    Numbers::new(column(&batch, c)),
+                )?),
                 None => None,
             };
-            let months = |at: Option<[usize; 12]>, names: &[String; 12]| -> Result<Option<Vec<Numbers<'_>>>> {
+            let months = |at: Option<[usize; 12]>,
+                          names: &[String; 12]|
+             -> Result<Option<Vec<Numbers<'_>>>> {
                 let Some(at) = at else { return Ok(None) };
                 let mut v = Vec::with_capacity(12);
                 for (j, &c) in at.iter().enumerate() {
-                    v.push(typed(table, &names[j], first, Numbers::new(column(&batch, c)))?);
+                    v.push(typed(
+                        table,
+                        &names[j],
+                        first,
+                        Numbers::new(column(&batch, c)),
+                    )?);
                 }
                 Ok(Some(v))
             };
@@ -175,15 +232,16 @@ impl Partners {
                     Some(v) => v.get(i, r, true).map_err(|m| err(col, m)),
                     None => Ok(None),
                 };
-                let month_cells = |nums: &Option<Vec<Numbers<'_>>>, names: &[String; 12], r: NumberRule| {
-                    let mut cells = [None; 12];
-                    if let Some(v) = nums {
-                        for (j, n) in v.iter().enumerate() {
-                            cells[j] = n.get(i, r, true).map_err(|m| err(&names[j], m))?;
+                let month_cells =
+                    |nums: &Option<Vec<Numbers<'_>>>, names: &[String; 12], r: NumberRule| {
+                        let mut cells = [None; 12];
+                        if let Some(v) = nums {
+                            for (j, n) in v.iter().enumerate() {
+                                cells[j] = n.get(i, r, true).map_err(|m| err(&names[j], m))?;
+                            }
                         }
-                    }
-                    Ok::<_, Error>(cells)
-                };
+                        Ok::<_, Error>(cells)
+                    };
                 let rev = number("baseline_revenue", &revs, rule)?;
                 let u = number("baseline_units", &units, rule.quantity())?;
                 let rev_cells = month_cells(&rev_months, &rev_names, rule)?;

@@ -21,9 +21,8 @@ pub(crate) struct TxRow<'a> {
 /// The date of data row `row` of `table`: present and within the dates rebatesim supports.
 pub(crate) fn check_date(table: &str, row: usize, date: Option<NaiveDate>) -> Result<NaiveDate> {
     let err = |m: String| Error::data(table, Some(row), Some("date"), m);
-    let date = date.ok_or_else(|| {
-        err("expected a date written YYYY-MM-DD, found an empty cell".to_owned())
-    })?;
+    let date = date
+        .ok_or_else(|| err("expected a date written YYYY-MM-DD, found an empty cell".to_owned()))?;
     if !crate::limits::date_in_range(date) {
         return Err(err(format!(
             "date {date} is outside the dates rebatesim supports ({} to {})",
@@ -81,7 +80,11 @@ impl TxBuilder {
     pub(crate) fn id<'a>(&self, row: usize, id: Option<&'a str>) -> Result<&'a str> {
         match id {
             Some(id) if !id.is_empty() => Ok(id),
-            _ => Err(self.err(row, "partner_id", "expected a partner id, found an empty cell")),
+            _ => Err(self.err(
+                row,
+                "partner_id",
+                "expected a partner id, found an empty cell",
+            )),
         }
     }
 
@@ -96,7 +99,13 @@ impl TxBuilder {
     /// with [`check_date`], quantity and revenue, or the error naming the row) runs on another
     /// task. The error returned is the one a row-by-row pass would meet first:
     /// the first row with one, and in a row the partner id before the values.
-    pub(crate) fn push_batch<'a, I, V>(&mut self, first: usize, n: usize, ids: I, values: V) -> Result<()>
+    pub(crate) fn push_batch<'a, I, V>(
+        &mut self,
+        first: usize,
+        n: usize,
+        ids: I,
+        values: V,
+    ) -> Result<()>
     where
         I: Fn(usize, usize) -> Option<&'a str> + Sync,
         V: Fn(usize) -> Result<(NaiveDate, Decimal, Decimal)> + Sync,
@@ -121,7 +130,8 @@ impl TxBuilder {
                                 Some(id) if !id.is_empty() => id,
                                 _ => {
                                     let m = "expected a partner id, found an empty cell";
-                                    let e = Error::data(table, Some(first + i), Some("partner_id"), m);
+                                    let e =
+                                        Error::data(table, Some(first + i), Some("partner_id"), m);
                                     return Err(Box::new((i, e)));
                                 }
                             };
@@ -136,7 +146,9 @@ impl TxBuilder {
                     || {
                         if let Some(v) = order.as_mut() {
                             v.extend((0..n).map(|i| {
-                                ids(2, i).filter(|s| !s.is_empty()).map(|s| orders.intern(s))
+                                ids(2, i)
+                                    .filter(|s| !s.is_empty())
+                                    .map(|s| orders.intern(s))
                             }));
                         }
                     },

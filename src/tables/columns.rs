@@ -6,8 +6,8 @@ use super::number::{self, NumberRule};
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{
-    Array, Date32Array, Date64Array, Decimal128Array, Float32Array, Float64Array,
-    LargeStringArray, RecordBatch, StringArray, StringViewArray,
+    Array, Date32Array, Date64Array, Decimal128Array, Float32Array, Float64Array, LargeStringArray,
+    RecordBatch, StringArray, StringViewArray,
 };
 use arrow_schema::{DataType, Schema, TimeUnit};
 use chrono::NaiveDate;
@@ -24,7 +24,11 @@ impl Names {
     pub(crate) fn of(schema: &Schema) -> Result<Names, (String, String)> {
         let mut columns = HashMap::new();
         for (i, f) in schema.fields().iter().enumerate() {
-            let h = f.name().trim_start_matches('\u{feff}').trim().to_ascii_lowercase();
+            let h = f
+                .name()
+                .trim_start_matches('\u{feff}')
+                .trim()
+                .to_ascii_lowercase();
             if h.is_empty() {
                 continue;
             }
@@ -110,15 +114,17 @@ impl<'a> Text<'a> {
             DataType::UInt16 => ints_as_text::<UInt16Type>(a),
             DataType::UInt32 => ints_as_text::<UInt32Type>(a),
             DataType::UInt64 => ints_as_text::<UInt64Type>(a),
-            DataType::Float64 => a
-                .as_primitive_opt::<Float64Type>()
-                .map(|p| p.iter().map(|v| v.filter(|x| !x.is_nan()).map(float_as_text)).collect()),
+            DataType::Float64 => a.as_primitive_opt::<Float64Type>().map(|p| {
+                p.iter()
+                    .map(|v| v.filter(|x| !x.is_nan()).map(float_as_text))
+                    .collect()
+            }),
             DataType::Null => Some(vec![None; a.len()]),
             _ => None,
         };
-        owned.map(Text::Owned).ok_or_else(|| {
-            format!("expected text, found {}", type_name(a.data_type()))
-        })
+        owned
+            .map(Text::Owned)
+            .ok_or_else(|| format!("expected text, found {}", type_name(a.data_type())))
     }
 
     /// Cell `i`, trimmed; `None` for a null.
@@ -179,9 +185,10 @@ impl<'a> Numbers<'a> {
                 .as_primitive_opt::<Decimal128Type>()
                 .map(|d| Numbers::Dec(d, *s)),
             DataType::Null => Some(Numbers::Ints(vec![None; a.len()])),
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(..) => {
-                Text::new(a).ok().map(Numbers::Text)
-            }
+            DataType::Utf8
+            | DataType::LargeUtf8
+            | DataType::Utf8View
+            | DataType::Dictionary(..) => Text::new(a).ok().map(Numbers::Text),
             _ => None,
         };
         n.ok_or_else(|| {
@@ -270,8 +277,12 @@ pub(crate) enum Dates<'a> {
 
 const EPOCH_DAYS_CE: i32 = 719_163; // 1970-01-01 as days from 0001-01-01 (CE day 1)
 
-fn ts<'a, T: ArrowPrimitiveType<Native = i64>>(a: &'a dyn Array, per_day: i64) -> Option<Dates<'a>> {
-    a.as_primitive_opt::<T>().map(|p| Dates::Ts(p.values(), a, per_day))
+fn ts<'a, T: ArrowPrimitiveType<Native = i64>>(
+    a: &'a dyn Array,
+    per_day: i64,
+) -> Option<Dates<'a>> {
+    a.as_primitive_opt::<T>()
+        .map(|p| Dates::Ts(p.values(), a, per_day))
 }
 
 impl<'a> Dates<'a> {

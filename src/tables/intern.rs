@@ -12,7 +12,11 @@ pub(crate) struct IdHasher(u64);
 
 impl Hasher for IdHasher {
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
         for &b in bytes {
             h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
         }
@@ -206,7 +210,10 @@ mod tests {
     #[test]
     fn interns_in_order_of_first_appearance() {
         let mut i = Interner::default();
-        let got: Vec<u32> = ["b", "a", "b", "", "a"].iter().map(|s| i.intern(s)).collect();
+        let got: Vec<u32> = ["b", "a", "b", "", "a"]
+            .iter()
+            .map(|s| i.intern(s))
+            .collect();
         assert_eq!(got, [0, 1, 0, 2, 1]);
         assert_eq!(i.keys, ["b", "a", ""]);
     }
@@ -226,10 +233,30 @@ mod tests {
 
     #[test]
     fn same_compares_every_length() {
-        let texts = ["", "a", "abc", "abcd", "abce", "bbcd", "abcdefg", "abcdefh", "abcdefgh",
-                     "abcdefgi", "SO-123456", "SO-123457", "TO-123456", "INS-0000123",
-                     "INS-0000124", "abcdefghijklmnop", "abcdefghijklmnoq", "bbcdefghijklmnop",
-                     "abcdefghijklmnopq", "abcdefghijklmnopr", "é-2", "é-3"];
+        let texts = [
+            "",
+            "a",
+            "abc",
+            "abcd",
+            "abce",
+            "bbcd",
+            "abcdefg",
+            "abcdefh",
+            "abcdefgh",
+            "abcdefgi",
+            "SO-123456",
+            "SO-123457",
+            "TO-123456",
+            "INS-0000123",
+            "INS-0000124",
+            "abcdefghijklmnop",
+            "abcdefghijklmnoq",
+            "bbcdefghijklmnop",
+            "abcdefghijklmnopq",
+            "abcdefghijklmnopr",
+            "é-2",
+            "é-3",
+        ];
         for a in texts {
             for b in texts {
                 assert_eq!(same(a, b), a == b, "{a:?} {b:?}");

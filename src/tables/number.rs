@@ -78,8 +78,8 @@ pub(crate) fn from_f64(f: f64, rule: NumberRule) -> Result<Decimal, String> {
         }
         return Ok(Decimal::new(m, places));
     }
-    let shortest = Decimal::from_str(&format!("{f}"))
-        .map_err(|_| format!("expected a number, found {f}"))?;
+    let shortest =
+        Decimal::from_str(&format!("{f}")).map_err(|_| format!("expected a number, found {f}"))?;
     if rule.strict {
         return Err(format!(
             "expected a whole number of {} (strict input), found {f}",
@@ -100,9 +100,8 @@ fn unit_name(d: u32) -> String {
 /// A decimal128 cell (`v`·10^-`scale`) exactly, within the bounds every table number keeps
 /// ([`money::check_bounds`]). `Err` is the message.
 pub(crate) fn from_i128(v: i128, scale: i8) -> Result<Decimal, String> {
-    let too_big = || {
-        "expected a number smaller than 10^15 in magnitude (1,000,000,000,000,000)".to_owned()
-    };
+    let too_big =
+        || "expected a number smaller than 10^15 in magnitude (1,000,000,000,000,000)".to_owned();
     let d = if scale >= 0 {
         let mut v = v;
         let mut s = scale as u32;
@@ -151,34 +150,78 @@ mod tests {
     #[test]
     fn floats_of_whole_minor_units_are_exact() {
         let r = rule(2, Rounding::HalfUp, true);
-        for (f, want) in [(120.5, "120.5"), (0.1, "0.1"), (-40.0, "-40"), (19.99, "19.99")] {
+        for (f, want) in [
+            (120.5, "120.5"),
+            (0.1, "0.1"),
+            (-40.0, "-40"),
+            (19.99, "19.99"),
+        ] {
             assert_eq!(from_f64(f, r).unwrap().to_string(), want);
         }
-        assert_eq!(from_f64(0.1 + 0.2, rule(2, Rounding::HalfUp, false)).unwrap().to_string(), "0.3");
+        assert_eq!(
+            from_f64(0.1 + 0.2, rule(2, Rounding::HalfUp, false))
+                .unwrap()
+                .to_string(),
+            "0.3"
+        );
     }
 
     #[test]
     fn other_floats_round_by_the_rule_or_are_refused() {
         // 1.005 is 1.00499999999999989... as a float; it is read as 1.005, as Python prints it
-        assert_eq!(from_f64(1.005, rule(2, Rounding::HalfUp, false)).unwrap().to_string(), "1.01");
-        assert_eq!(from_f64(1.005, rule(2, Rounding::HalfEven, false)).unwrap().to_string(), "1");
-        assert_eq!(from_f64(1.015, rule(2, Rounding::HalfEven, false)).unwrap().to_string(), "1.02");
-        assert_eq!(from_f64(-0.019, rule(2, Rounding::Down, false)).unwrap().to_string(), "-0.01");
-        assert_eq!(from_f64(2.4, rule(0, Rounding::Up, false)).unwrap().to_string(), "3");
+        assert_eq!(
+            from_f64(1.005, rule(2, Rounding::HalfUp, false))
+                .unwrap()
+                .to_string(),
+            "1.01"
+        );
+        assert_eq!(
+            from_f64(1.005, rule(2, Rounding::HalfEven, false))
+                .unwrap()
+                .to_string(),
+            "1"
+        );
+        assert_eq!(
+            from_f64(1.015, rule(2, Rounding::HalfEven, false))
+                .unwrap()
+                .to_string(),
+            "1.02"
+        );
+        assert_eq!(
+            from_f64(-0.019, rule(2, Rounding::Down, false))
+                .unwrap()
+                .to_string(),
+            "-0.01"
+        );
+        assert_eq!(
+            from_f64(2.4, rule(0, Rounding::Up, false))
+                .unwrap()
+                .to_string(),
+            "3"
+        );
         assert_eq!(
             from_f64(1.005, rule(2, Rounding::HalfUp, true)).unwrap_err(),
             "expected a whole number of 0.01 (2 decimal places) (strict input), found 1.005"
         );
-        assert!(from_f64(f64::NAN, NumberRule::default()).unwrap_err().contains("finite"));
-        assert!(from_f64(1e15, NumberRule::default()).unwrap_err().contains("10^15"));
+        assert!(from_f64(f64::NAN, NumberRule::default())
+            .unwrap_err()
+            .contains("finite"));
+        assert!(from_f64(1e15, NumberRule::default())
+            .unwrap_err()
+            .contains("10^15"));
     }
 
     #[test]
     fn decimals_are_exact_within_bounds() {
         assert_eq!(from_i128(12050, 2).unwrap().to_string(), "120.50");
-        assert_eq!(from_i128(1_230_000_000, 10).unwrap().to_string(), "0.1230000000");
+        assert_eq!(
+            from_i128(1_230_000_000, 10).unwrap().to_string(),
+            "0.1230000000"
+        );
         assert_eq!(from_i128(5, -3).unwrap().to_string(), "5000");
-        assert!(from_i128(1_234_567, 7).unwrap_err().contains("decimal places"));
+        assert!(from_i128(1_234_567, 7)
+            .unwrap_err()
+            .contains("decimal places"));
         assert!(from_i128(10i128.pow(20), 2).unwrap_err().contains("10^15"));
     }
 }

@@ -4,8 +4,8 @@
 use super::number::NumberRule;
 use crate::data::{Partners, Transactions};
 use crate::error::{Error, Result};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use arrow_array::RecordBatchReader;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 use std::fs::File;
 use std::path::Path;
@@ -24,11 +24,19 @@ fn open(
     path: &Path,
     what: &str,
     wanted: &[&str],
-) -> Result<(String, parquet::arrow::arrow_reader::ParquetRecordBatchReader)> {
+) -> Result<(
+    String,
+    parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+)> {
     let name = file_name(path);
     let f: File = crate::limits::open_regular(path, what)?;
     let bad = |e: parquet::errors::ParquetError| {
-        Error::data(&name, None, None, format!("cannot read the Parquet file: {e}"))
+        Error::data(
+            &name,
+            None,
+            None,
+            format!("cannot read the Parquet file: {e}"),
+        )
     };
     let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(bad)?;
     let keep: Vec<usize> = builder
@@ -58,7 +66,14 @@ impl Transactions {
         let (name, reader) = open(
             path.as_ref(),
             "a transaction table (Parquet file)",
-            &["partner_id", "date", "quantity", "revenue", "category", "order_id"],
+            &[
+                "partner_id",
+                "date",
+                "quantity",
+                "revenue",
+                "category",
+                "order_id",
+            ],
         )?;
         let schema = reader.schema();
         Transactions::from_arrow(&schema, reader, &name, rule)

@@ -19,7 +19,8 @@ fn batch(cols: Vec<(&str, ArrayRef)>) -> (Arc<Schema>, RecordBatch) {
         .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
         .collect();
     let schema = Arc::new(Schema::new(fields));
-    let b = RecordBatch::try_new(schema.clone(), cols.into_iter().map(|(_, a)| a).collect()).unwrap();
+    let b =
+        RecordBatch::try_new(schema.clone(), cols.into_iter().map(|(_, a)| a).collect()).unwrap();
     (schema, b)
 }
 
@@ -57,10 +58,23 @@ fn arrow_reads_like_csv() {
             ("Partner_ID", ids()),
             ("date", dates()),
             ("quantity", qty()),
-            ("revenue", Arc::new(Decimal128Array::from(vec![12050, -4000, 1]).with_precision_and_scale(12, 2).unwrap())),
+            (
+                "revenue",
+                Arc::new(
+                    Decimal128Array::from(vec![12050, -4000, 1])
+                        .with_precision_and_scale(12, 2)
+                        .unwrap(),
+                ),
+            ),
             ("category", Arc::new(dict.finish())),
-            ("order_id", Arc::new(Int64Array::from(vec![Some(7), None, Some(7)]))),
-            ("ignored", Arc::new(BooleanArray::from(vec![true, false, true]))),
+            (
+                "order_id",
+                Arc::new(Int64Array::from(vec![Some(7), None, Some(7)])),
+            ),
+            (
+                "ignored",
+                Arc::new(BooleanArray::from(vec![true, false, true])),
+            ),
         ],
         NumberRule::default(),
     )
@@ -83,13 +97,34 @@ fn arrow_reads_like_csv() {
 #[test]
 fn floats_are_rounded_by_the_rule_or_refused_when_strict() {
     let rev = || -> ArrayRef { Arc::new(Float64Array::from(vec![120.5, 1.005, 0.1 + 0.2])) };
-    let half_up = NumberRule { decimals: 2, rounding: Rounding::HalfUp, strict: false };
-    let t = read(vec![("partner_id", ids()), ("date", dates()), ("quantity", qty()), ("revenue", rev())], half_up).unwrap();
+    let half_up = NumberRule {
+        decimals: 2,
+        rounding: Rounding::HalfUp,
+        strict: false,
+    };
+    let t = read(
+        vec![
+            ("partner_id", ids()),
+            ("date", dates()),
+            ("quantity", qty()),
+            ("revenue", rev()),
+        ],
+        half_up,
+    )
+    .unwrap();
     let got: Vec<String> = t.revenue.iter().map(|d| d.to_string()).collect();
     assert_eq!(got, ["120.5", "1.01", "0.3"]);
     let e = read(
-        vec![("partner_id", ids()), ("date", dates()), ("quantity", qty()), ("revenue", rev())],
-        NumberRule { strict: true, ..half_up },
+        vec![
+            ("partner_id", ids()),
+            ("date", dates()),
+            ("quantity", qty()),
+            ("revenue", rev()),
+        ],
+        NumberRule {
+            strict: true,
+            ..half_up
+        },
     )
     .unwrap_err();
     assert_eq!(e, "invalid data: tx, row 2, column 'revenue': expected a whole number of 0.01 (2 decimal places) (strict input), found 1.005");
@@ -144,7 +179,10 @@ fn bad_columns_are_located() {
     ];
     for (cols, want) in cases {
         let e = read(cols, NumberRule::default()).unwrap_err();
-        assert!(e.starts_with(&format!("invalid data: {want}")), "{e}\nwanted: {want}");
+        assert!(
+            e.starts_with(&format!("invalid data: {want}")),
+            "{e}\nwanted: {want}"
+        );
     }
 }
 
@@ -154,7 +192,14 @@ fn timestamps_without_timezone_are_dates() {
     let t = read(
         vec![
             ("partner_id", ids()),
-            ("date", Arc::new(TimestampMicrosecondArray::from(vec![20_819 * day + 5, 20_850 * day, -1]))),
+            (
+                "date",
+                Arc::new(TimestampMicrosecondArray::from(vec![
+                    20_819 * day + 5,
+                    20_850 * day,
+                    -1,
+                ])),
+            ),
             ("quantity", qty()),
             ("revenue", qty()),
         ],
@@ -168,16 +213,40 @@ fn timestamps_without_timezone_are_dates() {
 #[test]
 fn partners_from_arrow() {
     let (schema, b) = batch(vec![
-        ("partner_id", Arc::new(Int64Array::from(vec![1001, 1002, 1001])) as ArrayRef),
-        ("segment", Arc::new(StringArray::from(vec![Some("retail"), None, Some("x")]))),
-        ("baseline_revenue", Arc::new(Float64Array::from(vec![Some(1200.5), Some(f64::NAN), None]))),
+        (
+            "partner_id",
+            Arc::new(Int64Array::from(vec![1001, 1002, 1001])) as ArrayRef,
+        ),
+        (
+            "segment",
+            Arc::new(StringArray::from(vec![Some("retail"), None, Some("x")])),
+        ),
+        (
+            "baseline_revenue",
+            Arc::new(Float64Array::from(vec![Some(1200.5), Some(f64::NAN), None])),
+        ),
     ]);
-    let e = Partners::from_arrow(&schema, [Ok::<_, ArrowError>(b.clone())], "p", NumberRule::default()).unwrap_err();
+    let e = Partners::from_arrow(
+        &schema,
+        [Ok::<_, ArrowError>(b.clone())],
+        "p",
+        NumberRule::default(),
+    )
+    .unwrap_err();
     assert_eq!(e.to_string(), "invalid data: p, row 3, column 'partner_id': partner id '1001' appears twice (first in row 1)");
-    let p = Partners::from_arrow(&schema, [Ok::<_, ArrowError>(b.slice(0, 2))], "p", NumberRule::default()).unwrap();
+    let p = Partners::from_arrow(
+        &schema,
+        [Ok::<_, ArrowError>(b.slice(0, 2))],
+        "p",
+        NumberRule::default(),
+    )
+    .unwrap();
     assert_eq!(p.ids, ["1001", "1002"]);
     assert_eq!(p.segments, ["retail", ""]);
-    assert_eq!(p.baseline_revenue[0].map(|d| d.to_string()).as_deref(), Some("1200.5"));
+    assert_eq!(
+        p.baseline_revenue[0].map(|d| d.to_string()).as_deref(),
+        Some("1200.5")
+    );
     assert_eq!(p.baseline_revenue[1], None);
 }
 
@@ -186,9 +255,22 @@ fn parquet_reads_by_row_group_with_rows_numbered_across_groups() {
     use parquet::arrow::ArrowWriter;
     use parquet::file::properties::WriterProperties;
     let n = 2_500usize;
-    let rev: Vec<Option<f64>> = (0..n).map(|i| if i == 2_400 { None } else { Some(i as f64 / 4.0) }).collect();
+    let rev: Vec<Option<f64>> = (0..n)
+        .map(|i| {
+            if i == 2_400 {
+                None
+            } else {
+                Some(i as f64 / 4.0)
+            }
+        })
+        .collect();
     let (schema, b) = batch(vec![
-        ("partner_id", Arc::new(StringArray::from((0..n).map(|i| format!("P{}", i % 7)).collect::<Vec<_>>())) as ArrayRef),
+        (
+            "partner_id",
+            Arc::new(StringArray::from(
+                (0..n).map(|i| format!("P{}", i % 7)).collect::<Vec<_>>(),
+            )) as ArrayRef,
+        ),
         ("date", Arc::new(Date32Array::from(vec![20_819; n]))),
         ("quantity", Arc::new(Int64Array::from(vec![1; n]))),
         ("revenue", Arc::new(Float64Array::from(rev))),
@@ -197,14 +279,20 @@ fn parquet_reads_by_row_group_with_rows_numbered_across_groups() {
     let dir = std::env::temp_dir().join(format!("rebatesim-parquet-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("tx.parquet");
-    let props = WriterProperties::builder().set_max_row_group_row_count(Some(1_000)).build();
-    let mut w = ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), schema, Some(props)).unwrap();
+    let props = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(1_000))
+        .build();
+    let mut w =
+        ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), schema, Some(props)).unwrap();
     w.write(&b).unwrap();
     w.close().unwrap();
     let e = Transactions::from_parquet_path(&path, NumberRule::default()).unwrap_err();
     assert_eq!(e.to_string(), "invalid data: tx.parquet, row 2401, column 'revenue': expected a number, found an empty cell");
     let (schema, b) = batch(vec![
-        ("partner_id", Arc::new(StringArray::from(vec!["A", "B"])) as ArrayRef),
+        (
+            "partner_id",
+            Arc::new(StringArray::from(vec!["A", "B"])) as ArrayRef,
+        ),
         ("date", Arc::new(Date32Array::from(vec![20_819, 20_820]))),
         ("quantity", Arc::new(Int64Array::from(vec![1, 2]))),
         ("revenue", Arc::new(Float64Array::from(vec![0.25, 19.99]))),

@@ -45,7 +45,10 @@ pub fn every_step_partner(text: &str, step: usize) -> Population {
 /// minimum payout and a budget.
 pub fn rich_programme(budget: &str) -> Compiled {
     let text = include_str!("../fixtures/rich/programme.toml");
-    assert!(text.contains("\nbudget = 250000\n"), "the fixture's budget line moved");
+    assert!(
+        text.contains("\nbudget = 250000\n"),
+        "the fixture's budget line moved"
+    );
     programme(&text.replace("\nbudget = 250000\n", &format!("\nbudget = {budget}\n")))
 }
 

@@ -11,8 +11,8 @@ use crate::calibrate::bunching::{notch, notch_se, sd, Histogram, NotchFit};
 use crate::calibrate::est;
 use crate::calibrate::linalg::Z95;
 use crate::calibrate::panel::Panel;
-use crate::programme::{Basis, CompiledComponent, Measure, Returns, Reward, Rule, TierMethod};
 use crate::programme::Compiled;
+use crate::programme::{Basis, CompiledComponent, Measure, Returns, Reward, Rule, TierMethod};
 use rand::SeedableRng;
 use rust_decimal::prelude::ToPrimitive;
 
@@ -94,7 +94,11 @@ fn range_of(prog: &Compiled) -> f64 {
     let mut r = RANGE;
     for c in &prog.components {
         if let Rule::Volume { tiers, .. } = &c.rule {
-            let t: Vec<f64> = tiers.iter().filter_map(|t| t.threshold.to_f64()).filter(|v| *v > 0.0).collect();
+            let t: Vec<f64> = tiers
+                .iter()
+                .filter_map(|t| t.threshold.to_f64())
+                .filter(|v| *v > 0.0)
+                .collect();
             for w in t.windows(2) {
                 if w[1] > w[0] {
                     r = r.min(1.0 - (w[0] / w[1]).sqrt());
@@ -278,7 +282,9 @@ fn gather(cx: &Ctx, prog: &Compiled, range: f64, acc: &mut Acc) -> Gathered {
             continue;
         }
         let before = g.obs.len();
-        g.max_ratio = g.max_ratio.max(observations(cx, prog, c, range, &mut g.obs));
+        g.max_ratio = g
+            .max_ratio
+            .max(observations(cx, prog, c, range, &mut g.obs));
         if g.obs.len() > before {
             g.used.push(c.id.clone());
             g.notch_tiers |= *method == TierMethod::Retroactive;
@@ -344,7 +350,10 @@ fn pull_forward_with_se(obs: &[Obs], seed: u64) -> PullForward {
     if share.is_finite() {
         for _ in 0..200 {
             let sample: Vec<&Obs> = (0..obs.len())
-                .map(|_| &obs[((crate::rng::uniform(&mut rng) * obs.len() as f64) as usize).min(obs.len() - 1)])
+                .map(|_| {
+                    &obs[((crate::rng::uniform(&mut rng) * obs.len() as f64) as usize)
+                        .min(obs.len() - 1)]
+                })
                 .collect();
             let (_, _, r) = pull_forward(&sample);
             if r.is_finite() {
@@ -362,7 +371,12 @@ fn pull_forward_with_se(obs: &[Obs], seed: u64) -> PullForward {
 
 /// A warning when the stretch share moves with the excluded window and degree by more than
 /// twice its standard error.
-fn warn_if_window_matters(acc: &mut Acc, sensitivity: &[BunchingRow], main: &NotchFit, share_se: f64) {
+fn warn_if_window_matters(
+    acc: &mut Acc,
+    sensitivity: &[BunchingRow],
+    main: &NotchFit,
+    share_se: f64,
+) {
     let (lo, hi) = sensitivity
         .iter()
         .map(|r| r.share)

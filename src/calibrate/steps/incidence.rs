@@ -105,7 +105,10 @@ pub(in crate::calibrate) fn incidence_and_churn(cx: &Ctx, acc: &mut Acc) -> Inci
         if g_len > 1 {
             push_inc(&f, Some(g), estimates);
             model.churn.segments.insert(seg_name(g), f.h.min(1.0));
-            model.incidence.segments.insert(seg_name(g), model_incidence(f.pi));
+            model
+                .incidence
+                .segments
+                .insert(seg_name(g), model_incidence(f.pi));
         }
         inc_fits.push(f);
     }

@@ -305,7 +305,15 @@ pub(in crate::calibrate) fn categories_per_order(cx: &Ctx, acc: &mut Acc) {
         estimates, model, ..
     } = acc;
     if let Some((x, se, ci)) = fit(&|_| true) {
-        estimates.push(est("orders.categories_per_order", None, x, se, ci, None, method));
+        estimates.push(est(
+            "orders.categories_per_order",
+            None,
+            x,
+            se,
+            ci,
+            None,
+            method,
+        ));
         model.orders.categories_per_order = Some(x.clamp(1.0, most));
     }
     if cx.g_len > 1 {

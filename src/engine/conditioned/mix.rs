@@ -60,7 +60,12 @@ fn precision(shares: &[(Vec<f64>, f64)], pooled: &[f64]) -> Option<f64> {
     let k = shares.len() as f64;
     let v: f64 = shares
         .iter()
-        .map(|(s, _)| s.iter().zip(pooled).map(|(a, b)| (a - b) * (a - b)).sum::<f64>())
+        .map(|(s, _)| {
+            s.iter()
+                .zip(pooled)
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f64>()
+        })
         .sum::<f64>()
         / k;
     let h: f64 = shares.iter().map(|(_, n)| 1.0 / n).sum::<f64>() / k;

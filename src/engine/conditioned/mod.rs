@@ -41,8 +41,8 @@ mod evidence;
 mod mix;
 mod posterior;
 pub(crate) use closed::CLOSED_RULES;
-pub(crate) use mix::MixEvidence;
 use evidence::{Evidence, ThetaRows};
+pub(crate) use mix::MixEvidence;
 use posterior::{backward, cholesky, classify_buyers, forward, market_var, theta_layout};
 
 /// Floor on the noise variance used in the conditioning (a model without noise would make the
@@ -455,7 +455,8 @@ impl<'p> CondEngine<'p> {
         out.tier.clear();
         out.tier.resize(n * nl, 0);
         out.closed_adj.clear();
-        out.closed_adj.resize(n * component_count * CLOSED_RULES, 0.0);
+        out.closed_adj
+            .resize(n * component_count * CLOSED_RULES, 0.0);
         out.closed.clear();
         out.closed.resize(n * component_count, 0.0);
         out.open.clear();

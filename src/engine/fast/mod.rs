@@ -58,7 +58,10 @@ impl Plan {
             return None;
         }
         // returns, and months without a purchase (incidence), are the general path's
-        if s.segs.iter().any(|sc| sc.returns != 0.0 || sc.incidence < 1.0) {
+        if s.segs
+            .iter()
+            .any(|sc| sc.returns != 0.0 || sc.incidence < 1.0)
+        {
             return None;
         }
         if s.category_scope.iter().any(Option::is_none) {
@@ -213,7 +216,14 @@ fn run<const ONE_PERIOD: bool, const CAPPED_IS_PAYABLE: bool>(
         for &c in act {
             let c = c as usize;
             let row = &mut w.scratch.capped[c * period_count..(c + 1) * period_count];
-            let tier = entitle_component(prep, c, plan.volume_is_revenue[c], &pc.baseline, &periods, row);
+            let tier = entitle_component(
+                prep,
+                c,
+                plan.volume_is_revenue[c],
+                &pc.baseline,
+                &periods,
+                row,
+            );
             if let Some((offset, l)) = plan.ladder_of[c] {
                 o.tiers[offset + tier as usize] += 1;
                 o.partner_tier[i * nl + l] = tier.min(255) as u8;

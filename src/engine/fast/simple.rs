@@ -13,7 +13,10 @@ use crate::engine::setup::{Setup, NONE};
 use crate::engine::work::Work;
 use crate::programme::{Basis, Measure, TierMethod};
 use crate::rng;
-use crate::rules::{at_least_bound, ladder_terms_reached, slot, Amount, Baseline, Prepared, PreparedRule, RewardKind, Span};
+use crate::rules::{
+    at_least_bound, ladder_terms_reached, slot, Amount, Baseline, Prepared, PreparedRule,
+    RewardKind, Span,
+};
 
 /// The common shape: one period, payable = capped (no exclusive groups, partner cap or
 /// minimum payout) and every partner in at most one component (bench-std: each partner in its
@@ -244,8 +247,13 @@ fn simple_pass(setup: &Setup, simple: &Simple, final_q: &[f64], o: &mut Scenario
         if c != NONE {
             let c = c as usize;
             // the period's quantity (0 when no component measures units)
-            let q = if setup.units { final_q[i] / QTY_SCALE } else { 0.0 };
-            let (capped, t) = simple_entitlement(&setup.prep, c, &simple.comps[c], revenue, q, &pc.baseline);
+            let q = if setup.units {
+                final_q[i] / QTY_SCALE
+            } else {
+                0.0
+            };
+            let (capped, t) =
+                simple_entitlement(&setup.prep, c, &simple.comps[c], revenue, q, &pc.baseline);
             if let Some((offset, l)) = simple.comps[c].ladder {
                 o.tiers[offset + t as usize] += 1;
                 o.partner_tier[i * nl + l] = t.min(255) as u8;
@@ -285,7 +293,10 @@ fn simple_entitlement(
     let v = wm[slot::VOLUME];
     let reached = || match &sc.bounds4 {
         Some(b) => {
-            (v >= b[0]) as usize + (v >= b[1]) as usize + (v >= b[2]) as usize + (v >= b[3]) as usize
+            (v >= b[0]) as usize
+                + (v >= b[1]) as usize
+                + (v >= b[2]) as usize
+                + (v >= b[3]) as usize
         }
         None if sc.sorted => sc.bounds.iter().map(|&b| (v >= b) as usize).sum(),
         None => sc.bounds.iter().take_while(|&&b| v >= b).count(),

@@ -33,7 +33,8 @@ fn design_comparison_lists_match_the_names() {
         rois: vec![None],
         ..ok
     };
-    assert!(refused(short.build()).contains("design comparison: rois per design: expected 2 values, got 1"));
+    assert!(refused(short.build())
+        .contains("design comparison: rois per design: expected 2 values, got 1"));
 }
 
 fn attainment() -> TierAttainmentRequest {
@@ -70,8 +71,9 @@ fn tier_attainment_shapes_are_segments_by_tiers() {
         expected: matrix(3, 2),
         ..attainment()
     };
-    assert!(refused(wrong.build())
-        .contains("tier attainment: expected has shape [3, 2], expected (2, 3) = (segments, tiers)"));
+    assert!(refused(wrong.build()).contains(
+        "tier attainment: expected has shape [3, 2], expected (2, 3) = (segments, tiers)"
+    ));
     let one_side = TierAttainmentRequest {
         low: Some(matrix(2, 3)),
         ..attainment()
@@ -109,13 +111,15 @@ fn accrual_fan_layouts_dates_and_rows() {
         layouts: vec!["paths".into(), "bands".into()],
         ..fan()
     };
-    assert!(refused(layout.build())
-        .contains("accrual fan: layout \"bands\" for series 'cash'; expected \"paths\" or \"percentiles\""));
+    assert!(refused(layout.build()).contains(
+        "accrual fan: layout \"bands\" for series 'cash'; expected \"paths\" or \"percentiles\""
+    ));
     let missing = AccrualFanRequest {
         layouts: vec!["paths".into()],
         ..fan()
     };
-    assert!(refused(missing.build()).contains("accrual fan: layouts per series: expected 2 values, got 1"));
+    assert!(refused(missing.build())
+        .contains("accrual fan: layouts per series: expected 2 values, got 1"));
 }
 
 #[test]
@@ -186,5 +190,6 @@ fn tornado_units_and_lists() {
         high_se: Some(vec![]),
         ..request
     };
-    assert!(refused(short.build()).contains("tornado: high_se per assumption: expected 1 values, got 0"));
+    assert!(refused(short.build())
+        .contains("tornado: high_se per assumption: expected 1 values, got 0"));
 }
