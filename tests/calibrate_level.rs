@@ -4,6 +4,8 @@
 //! with the seasonality, growth and incidence accounted for (docs/calibration.md, "Demand
 //! level").
 
+mod common;
+
 use rebatesim::calibrate::{calibrate, Calibration, Options};
 use rebatesim::data::{Partners, Transactions};
 
@@ -90,14 +92,7 @@ fn an_entrant_is_annualised_over_its_active_months_with_seasonality_and_growth()
 /// `level = Σ G · 12 / (1/π + 4)`, with π the calibrated incidence.
 #[test]
 fn an_entrants_first_month_counts_one_over_the_incidence() {
-    let skips: [&[usize]; 6] = [
-        &[],
-        &[3, 9],
-        &[1, 2, 10, 20],
-        &[4, 5, 6, 7, 8, 9],
-        &[22],
-        &[11, 12, 13],
-    ];
+    let skips = common::SIX_PARTNERS_SKIP;
     let mut csv = String::from("partner_id,date,quantity,revenue\n");
     let mut partners = String::from("partner_id,segment\nE,trade\n");
     for (j, sk) in skips.iter().enumerate() {

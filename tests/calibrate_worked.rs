@@ -1,5 +1,7 @@
 //! Calibration on small histories whose estimates can be computed by hand, and bad input.
 
+mod common;
+
 use rebatesim::calibrate::{calibrate, Calibration, Options};
 use rebatesim::data::{Partners, Transactions};
 use rebatesim::demand::Model;
@@ -110,14 +112,7 @@ fn noiseless_history_gives_back_its_parameters() {
 /// 128 buying months / 144 = 0.888889.
 #[test]
 fn incidence_is_the_buying_share_when_nobody_leaves() {
-    let skips: [&[usize]; 6] = [
-        &[],
-        &[3, 9],
-        &[1, 2, 10, 20],
-        &[4, 5, 6, 7, 8, 9],
-        &[22],
-        &[11, 12, 13],
-    ];
+    let skips = common::SIX_PARTNERS_SKIP;
     let mut csv = String::from("partner_id,date,quantity,revenue\n");
     let mut partners = String::from("partner_id,segment\n");
     for (j, sk) in skips.iter().enumerate() {

@@ -81,3 +81,14 @@ pub fn phi(x: f64) -> f64 {
     let erf = if z >= 0.0 { y } else { -y };
     0.5 * (1.0 + erf)
 }
+
+/// Six partners' skipped months (indices into a 24-month history) for the calibration's
+/// incidence tests: 0, 2, 4, 6, 1 and 3 months skipped, never the first or the last month.
+pub const SIX_PARTNERS_SKIP: [&[usize]; 6] = [
+    &[],
+    &[3, 9],
+    &[1, 2, 10, 20],
+    &[4, 5, 6, 7, 8, 9],
+    &[22],
+    &[11, 12, 13],
+];
