@@ -97,13 +97,16 @@ impl Assumption {
 /// | Trend | `growth.rate` | −5 pp | +5 pp |
 /// | Churn | `churn.monthly_hazard` | −50% | +50% |
 /// | Returns | `returns.share` | −50% | +50% |
+/// | Categories per order | `orders.categories_per_order` | −25% (at least 1) | +25% |
 /// | Stretch probability | `behaviour.stretch.max_probability` | off (0) | ×1.5 (at most 1) |
 /// | Stretch window | `behaviour.stretch.window_months` | 1 month | ×1.5 (rounded, at most 12) |
 /// | Pull-forward | `behaviour.pull_forward.share` | off (0) | ×1.5 (at most 1) |
 /// | Uplift elasticity | `behaviour.uplift.elasticity` | off (0) | ×1.5 |
 ///
 /// Trend is always included (it moves demand even from 0). The stretch, window and
-/// pull-forward assumptions are included only when stretch is enabled.
+/// pull-forward assumptions are included only when stretch is enabled; categories per order
+/// only when the model sets it (without it every order carries all of a partner's
+/// categories, which has no scale to move).
 pub fn default_assumptions(model: &Model) -> Vec<Assumption> {
     use Change::*;
     let stretch = model.behaviour.stretch.enabled;
@@ -145,6 +148,15 @@ pub fn default_assumptions(model: &Model) -> Vec<Assumption> {
         (
             true,
             Assumption::parameter("Returns", "returns.share", Scale(0.5), Scale(1.5)),
+        ),
+        (
+            model.orders.categories_per_order.is_some(),
+            Assumption::parameter(
+                "Categories per order",
+                "orders.categories_per_order",
+                Scale(0.75),
+                Scale(1.25),
+            ),
         ),
         (
             stretch,

@@ -110,6 +110,13 @@ pub const PARAMETERS: &[Parameter] = &[
     p("returns.share", 0.0, 0.99, true, true),
     p("orders.per_month", 0.0, 10_000.0, true, false),
     p("orders.size_sigma", 0.0, 3.0, false, false),
+    p(
+        "orders.categories_per_order",
+        1.0,
+        crate::limits::MAX_CATEGORIES_PER_ORDER,
+        true,
+        false,
+    ),
     p("behaviour.stretch.max_shortfall", 0.0, 1.0, false, true),
     p("behaviour.stretch.max_probability", 0.0, 1.0, false, true),
     p("behaviour.stretch.sensitivity", 0.0, 1e6, false, false),
@@ -141,11 +148,13 @@ fn find_parameter(path: &str) -> Result<&'static Parameter> {
     })
 }
 
-/// Where a parameter lives in a model: one value, a default with per-segment overrides, or
-/// a whole number of months.
+/// Where a parameter lives in a model: one value, a default with per-segment overrides, an
+/// optional default with per-segment overrides (absent = the parameter's mode is off), or a
+/// whole number of months.
 enum Slot<'m> {
     Scalar(&'m mut f64),
     Segments(&'m mut f64, &'m mut BTreeMap<String, f64>),
+    Optional(&'m mut Option<f64>, &'m mut BTreeMap<String, f64>),
     Months(&'m mut u32),
 }
 
@@ -172,6 +181,10 @@ fn slot<'m>(m: &'m mut Model, path: &str) -> Slot<'m> {
         "returns.share" => Slot::Segments(&mut m.returns.share, &mut m.returns.segments),
         "orders.per_month" => Slot::Segments(&mut m.orders.per_month, &mut m.orders.segments),
         "orders.size_sigma" => Slot::Scalar(&mut m.orders.size_sigma),
+        "orders.categories_per_order" => Slot::Optional(
+            &mut m.orders.categories_per_order,
+            &mut m.orders.categories_per_order_segments,
+        ),
         "behaviour.stretch.max_shortfall" => Slot::Scalar(&mut m.behaviour.stretch.max_shortfall),
         "behaviour.stretch.max_probability" => {
             Slot::Scalar(&mut m.behaviour.stretch.max_probability)
@@ -185,13 +198,28 @@ fn slot<'m>(m: &'m mut Model, path: &str) -> Slot<'m> {
 }
 
 /// The value of the parameter at `path` in `model` (the default, for per-segment parameters).
+/// An optional parameter the model does not set is an error naming it.
 pub fn parameter_value(model: &Model, path: &str) -> Result<f64> {
     find_parameter(path)?;
     let mut m = model.clone();
     Ok(match slot(&mut m, path) {
         Slot::Scalar(v) | Slot::Segments(v, _) => *v,
+        Slot::Optional(v, _) => v.ok_or_else(|| not_set(path))?,
         Slot::Months(v) => *v as f64,
     })
+}
+
+/// The error for moving an optional parameter that the model leaves unset.
+fn not_set(path: &str) -> Error {
+    let what = match path {
+        "orders.categories_per_order" => {
+            ": without it every order carries all of a partner's categories"
+        }
+        _ => "",
+    };
+    Error::Request(format!(
+        "'{path}' is not set in this model{what}; set it in the model file to move it"
+    ))
 }
 
 /// `model` with the parameter at `path` moved by `change` (the default and every segment
@@ -238,6 +266,15 @@ pub fn apply_change(model: &Model, path: &str, change: Change) -> Result<Model> 
         Slot::Scalar(v) => *v = new(*v)?,
         Slot::Segments(v, segs) => {
             *v = new(*v)?;
+            for s in segs.values_mut() {
+                *s = new(*s)?;
+            }
+        }
+        Slot::Optional(v, segs) => {
+            let Some(base) = *v else {
+                return Err(not_set(path));
+            };
+            *v = Some(new(base)?);
             for s in segs.values_mut() {
                 *s = new(*s)?;
             }

@@ -83,3 +83,39 @@ fn defaults_follow_the_model() {
         ]
     );
 }
+
+#[test]
+fn categories_per_order_moves_when_set_and_is_refused_when_not() {
+    let mut m = Model::default();
+    let e = apply_change(&m, "orders.categories_per_order", Change::Scale(1.25))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("'orders.categories_per_order' is not set in this model")
+            && e.contains("all of a partner's categories"),
+        "{e}"
+    );
+    assert!(!default_assumptions(&m)
+        .iter()
+        .any(|a| a.name == "Categories per order"));
+    m.orders.categories_per_order = Some(1.2);
+    m.orders
+        .categories_per_order_segments
+        .insert("online".into(), 2.0);
+    // −25% of 1.2 is 0.9: limited to the valid minimum of one category an order
+    let lo = apply_change(&m, "orders.categories_per_order", Change::Scale(0.75)).unwrap();
+    assert_eq!(lo.orders.categories_per_order, Some(1.0));
+    assert_eq!(lo.orders.categories_per_order_segments["online"], 1.5);
+    let hi = apply_change(&m, "orders.categories_per_order", Change::Scale(1.25)).unwrap();
+    assert_eq!(hi.orders.categories_per_order, Some(1.5));
+    assert_eq!(hi.orders.categories_per_order_segments["online"], 2.5);
+    assert_eq!(
+        parameter_value(&hi, "orders.categories_per_order").unwrap(),
+        1.5
+    );
+    let names: Vec<String> = default_assumptions(&m)
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    assert_eq!(names, ["Trend", "Categories per order"]);
+}

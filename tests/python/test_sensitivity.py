@@ -94,6 +94,17 @@ def test_returns_do_not_move_a_gross_programme(population):
     assert abs(r["payout_swing"]) <= 1e-9 * s.base["payout"] and r["payout_swing_se"] <= 1e-9 * s.base["payout"]
 
 
+def test_categories_per_order_in_the_default_tornado_when_the_model_sets_it(population):
+    model = {**MODEL, "orders": {"per_month": 2.0, "categories_per_order": 1.6}}
+    s = rs.sensitivity(programme(), population, model, scenarios=20, seed=4, progress=False)
+    r = s.table.loc["Categories per order"]
+    assert r["parameter"] == "orders.categories_per_order"
+    assert [r["low_value"], r["base_value"], r["high_value"]] == pytest.approx([1.2, 1.6, 2.0])
+    assert "Categories per order" not in rs.sensitivity(programme(), population, MODEL, scenarios=5,
+                                                         progress=False).table.index
+    assert "orders.categories_per_order" in rs.sensitivity_parameters()
+
+
 def test_threads_give_identical_tables(population):
     a = [("Market", "market.sigma", 0.05, 0.2), ("Uplift", "behaviour.uplift.elasticity", "off", "+50%")]
     t1 = rs.sensitivity(programme(), population, MODEL, scenarios=60, seed=9, threads=1, assumptions=a, progress=False).table
@@ -120,6 +131,8 @@ def test_models_as_assumption(population):
     ([], "at least one assumption"),
     ([("X",)], "expected \\(name, parameter, low, high\\)"),
     ("noise.sigma", "expected a list"),
+    ([("X", "orders.categories_per_order", "-25%", "+25%")],
+     "'orders.categories_per_order' is not set in this model: without it every order carries all"),
 ])
 def test_bad_assumptions(population, assumptions, match):
     with pytest.raises(rs.RequestError, match=match):
