@@ -415,7 +415,7 @@ impl<'p> CondEngine<'p> {
         }
         w.order_cats.on = s.draws_order_categories(i);
         if s.needs_orders || w.order_cats.on {
-            s.draw_orders(pk, sc.orders, w);
+            s.draw_orders(pk, s.partner_orders(i, sc.orders), w);
         }
     }
 
