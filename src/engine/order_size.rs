@@ -1,28 +1,26 @@
 //! Orders that grow with the partner's size (`orders.size_elasticity`, opt-in): a partner's
 //! mean number of orders a buying month is its segment's `per_month` times
-//! `(L / size_reference)^b`, `L` its monthly demand level (docs/simulation.md, "Orders that
-//! grow with the partner's size"). One hook, [`Setup::partner_orders`], called where the engine
-//! and the forecast's conditioned run start a partner's orders; without the option it returns
-//! the segment's mean untouched (the same bits as before).
+//! `(L / size_reference)^b`, `L` its monthly demand level of the year — its `demand_revenue`
+//! (else baseline revenue) / 12 times the scenario's segment and partner factors, the level its
+//! months are drawn around; in the forecast's conditioned run the level given its actuals
+//! (docs/simulation.md, "Orders that grow with the partner's size"). One hook,
+//! [`Setup::partner_orders`], called where the engine and the conditioned run start a
+//! partner's orders; without the option it returns the segment's mean untouched (the same
+//! bits as before).
 
 use super::setup::Setup;
 
 impl Setup<'_> {
-    /// Partner `i`'s mean orders a month, given its segment's `mean`: `mean · (L / ref)^b`
-    /// (at most [`crate::limits::MAX_ORDERS_PER_MONTH`]) with the model's size law, else
-    /// `mean`.
+    /// The mean orders a month of a partner of monthly level `level`, given its segment's
+    /// `mean`: `mean · (level / ref)^b` (at most [`crate::limits::MAX_ORDERS_PER_MONTH`]) with
+    /// the model's size law, else `mean`.
     #[inline]
-    pub(crate) fn partner_orders(&self, i: usize, mean: f64) -> f64 {
+    pub(crate) fn partner_orders(&self, level: f64, mean: f64) -> f64 {
         match self.order_size {
-            Some((b, reference)) => {
-                let level = self.partners[i].base_month;
-                if level > 0.0 {
-                    (mean * (level / reference).powf(b)).min(crate::limits::MAX_ORDERS_PER_MONTH)
-                } else {
-                    mean
-                }
+            Some((b, reference)) if level > 0.0 => {
+                (mean * (level / reference).powf(b)).min(crate::limits::MAX_ORDERS_PER_MONTH)
             }
-            None => mean,
+            _ => mean,
         }
     }
 }
@@ -56,7 +54,8 @@ mod tests {
             let model = Model::from_str(text, Format::Toml, None).unwrap();
             Setup::new(&p, &pop, &model).unwrap().order_size
         };
-        let law = setup_of("[orders]\nper_month = 2\nsize_elasticity = 0.5\nsize_reference = 1000\n");
+        let law =
+            setup_of("[orders]\nper_month = 2\nsize_elasticity = 0.5\nsize_reference = 1000\n");
         assert_eq!(law, Some((0.5, 1000.0)));
         let model = Model::from_str(
             "[orders]\nper_month = 2\nsize_elasticity = 0.5\nsize_reference = 1000\n",
@@ -65,9 +64,10 @@ mod tests {
         )
         .unwrap();
         let s = Setup::new(&p, &pop, &model).unwrap();
-        assert_eq!(s.partner_orders(0, 2.0), 2.0);
+        assert_eq!(s.partner_orders(s.partners[0].base_month, 2.0), 2.0);
         // 2 · (4000 / 1000)^0.5 = 4
-        assert!((s.partner_orders(1, 2.0) - 4.0).abs() < 1e-12);
+        assert!((s.partner_orders(s.partners[1].base_month, 2.0) - 4.0).abs() < 1e-12);
+        assert_eq!(s.partner_orders(0.0, 2.0), 2.0);
         // absent, or b = 0: the segment's mean, untouched
         assert_eq!(setup_of("[orders]\nper_month = 2\n"), None);
         assert_eq!(
@@ -78,7 +78,11 @@ mod tests {
 
     #[test]
     fn the_law_needs_its_reference() {
-        let bad = |text: &str| Model::from_str(text, Format::Toml, None).unwrap_err().to_string();
+        let bad = |text: &str| {
+            Model::from_str(text, Format::Toml, None)
+                .unwrap_err()
+                .to_string()
+        };
         assert!(bad("[orders]\nsize_elasticity = 0.5\n").contains("orders.size_reference"));
         assert!(bad("[orders]\nsize_reference = 100\n").contains("orders.size_reference"));
         assert!(bad("[orders]\nsize_elasticity = 0.5\nsize_reference = 0\n")
