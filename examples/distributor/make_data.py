@@ -299,7 +299,7 @@ def make_history(partners):
 
 
 def history_lines(partners, rng, truth=None, years=HISTORY_YEARS, leavers_leave_within=True,
-                  anchor_last_year=True, order_lines="single", order_rng=None):
+                  anchor_last_year=True, order_lines="single", order_rng=None, mixes="dirichlet"):
     """The history's lines (partner_id, date, quantity, revenue, category, order_id) and its
     partners (partner_id, segment), drawn from ``rng`` at the parameters ``truth`` (default
     TRUTH) for ``partners`` (dicts with partner_id, segment, baseline_revenue, mix; each
@@ -323,9 +323,18 @@ def history_lines(partners, rng, truth=None, years=HISTORY_YEARS, leavers_leave_
     ``order_rng`` (default random.Random(HISTORY_SEED + 1)). The single-
     category orders are still drawn from ``rng`` and discarded, so every other draw, hence
     the partners, their months and monthly amounts (levels, market, incidence, churn,
-    stretch), are exactly those of the default history; only the orders differ."""
+    stretch), are exactly those of the default history; only the orders differ.
+
+    ``mixes``: "dirichlet" (the default, and the bundled history's): each partner's category
+    mix in the history is drawn Dirichlet(mix_concentration x its ``mix``), so a partner of
+    today buys a mix in 2024-2026 far from (and more specialised than) its 2027 one.
+    "persistent": today's partners keep their ``mix`` (the leavers are drawn as before; the
+    Dirichlet draw is still made and discarded, so every other draw is unchanged). Session 29
+    measured what it does to the demo's cross-sell forecast (docs/calibration.md)."""
     if order_lines not in ("single", "like_2027"):
         raise ValueError(f"order_lines must be 'single' or 'like_2027', not {order_lines!r}")
+    if mixes not in ("dirichlet", "persistent"):
+        raise ValueError(f"mixes must be 'dirichlet' or 'persistent', not {mixes!r}")
     if order_lines == "like_2027" and order_rng is None:
         order_rng = random.Random(HISTORY_SEED + 1)
     T = 12 * len(years)
@@ -353,6 +362,8 @@ def history_lines(partners, rng, truth=None, years=HISTORY_YEARS, leavers_leave_
     for pid, g, level, base_mix in people:
         leaver = "-X" in pid
         mix = _dirichlet(rng, base_mix, tr["mix_concentration"])
+        if mixes == "persistent" and not leaver:
+            mix = dict(base_mix)
         py = [rng.gauss(0.0, tr["partner_factor_sigma"] / math.sqrt(2)) for _ in HISTORY_YEARS]
         # a partner of today started at the beginning or (one in eight) later; a leaver stops
         # at its churn month (geometric hazard, conditioned to fall inside the history)
