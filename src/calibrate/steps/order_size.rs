@@ -1,17 +1,25 @@
 //! Step 9c of [`crate::calibrate::calibrate`]: orders a buying month that grow with the
-//! partner's size (`orders.size_elasticity`, docs/calibration.md "Orders and the partner's
-//! size"). With `order_id`, the engine's law `n = max(1, Poisson(μ_i))`,
-//! `ln μ_i = a_g + b · ln(L_i / ref)`, is fitted by maximum likelihood on every buying month
-//! of the partners with a positive demand level `L_i` (`demand_revenue / 12`, the level the
-//! engine simulates), `ref` the geometric mean of those levels; standard errors by the
-//! partner-clustered sandwich. It sets `orders.size_elasticity`, `orders.size_reference` and
-//! the per-segment (and pooled) `λ = e^a` at the reference level, replacing step 7's
-//! size-free estimates of the same parameters.
+//! partner's size (`orders.size_elasticity`, docs/calibration.md "Returns, orders, unit
+//! price"). With `order_id`, the engine's law `n = max(1, Poisson(μ_i))`,
+//! `ln μ_i = a_g + b · ln(L_i / ref)`, is fitted on the buying months of the partners with a
+//! positive demand level `L_i` (`demand_revenue / 12`, the level the engine simulates), `ref`
+//! the geometric mean of those levels. It sets `orders.size_elasticity`,
+//! `orders.size_reference` and the per-segment (and pooled) `λ = e^a` at the reference level,
+//! replacing step 7's size-free estimates of the same parameters.
 //!
-//! A partner's months enter through three sufficient statistics: `M` buying months, `c₁` of
-//! them with one order, `s` the orders of the others; its log-likelihood in `η = ln μ` is
-//! `ℓ = −M μ + c₁ ln(1 + μ) + s η` (up to a constant), score `u = s − M μ + c₁ μ / (1 + μ)`,
-//! and `−∂²ℓ/∂η² = M μ − c₁ μ / (1 + μ)² > 0` (concave: Newton converges).
+//! The estimating equations match each partner's mean orders a buying month: with `M_i` its
+//! buying months, `O_i` their orders and `m(μ) = μ + e^(−μ)` the mean of `max(1, Poisson(μ))`,
+//!
+//! ```text
+//! U(θ) = Σ_i z_i (O_i − M_i m(μ_i)) = 0,     z_i = (segment indicator, ln(L_i / ref))
+//! ```
+//!
+//! (at `b = 0` one segment's equation is step 7's moment estimator `λ + e^(−λ) = ΣO / ΣM`),
+//! solved by Newton (Jacobian `Σ_i z_i z_iᵀ M_i μ_i (1 − e^(−μ_i))`, positive definite) with
+//! step halving on `|U|`; standard errors by the partner-clustered sandwich `J⁻¹ B J⁻¹`,
+//! `B = Σ_i z_i z_iᵀ (O_i − M_i m(μ_i))²`. Matching the means, not the full count
+//! distribution, keeps the expected orders (what per-order rules pay on) right when the
+//! history's counts are not Poisson (e.g. more regular).
 
 use super::{Acc, Ctx};
 use crate::calibrate::linalg::{chol_inverse, chol_solve, cholesky, Mat, Z95};
@@ -23,9 +31,9 @@ struct Row {
     g: usize,
     /// `ln(L / ref)`.
     x: f64,
+    /// Buying months and their orders.
     m: f64,
-    c1: f64,
-    s: f64,
+    o: f64,
 }
 
 /// The fitted law: intercepts `a`, elasticity `b` and their sandwich covariance.
@@ -35,8 +43,34 @@ struct Fit {
     cov: Mat,
 }
 
-/// Newton's method on the log-likelihood of [`Row`]s with `k` intercepts and a common slope
-/// (`None` without convergence or with a singular information matrix).
+/// Partner `r`'s mean count, its residual and its weight in the Jacobian at `theta`.
+fn terms(r: &Row, theta: &[f64], k: usize) -> (f64, f64) {
+    let mu = (theta[r.g] + theta[k] * r.x).exp();
+    let resid = r.o - r.m * (mu + (-mu).exp());
+    let w = r.m * mu * (1.0 - (-mu).exp());
+    (resid, w)
+}
+
+/// The estimating equations `U` and their (negated) Jacobian `J` at `theta`.
+fn equations(rows: &[Row], theta: &[f64], k: usize) -> (Vec<f64>, Mat) {
+    let d = k + 1;
+    let mut u = vec![0.0; d];
+    let mut jac = Mat::zeros(d, d);
+    for r in rows {
+        let (resid, w) = terms(r, theta, k);
+        let z = [(r.g, 1.0), (k, r.x)];
+        for &(i, zi) in &z {
+            u[i] += resid * zi;
+            for &(j, zj) in &z {
+                jac.set(i, j, jac.at(i, j) + w * zi * zj);
+            }
+        }
+    }
+    (u, jac)
+}
+
+/// Newton's method on the estimating equations with `k` intercepts and a common slope
+/// (`None` without convergence or with a singular Jacobian).
 fn fit(rows: &[Row], k: usize) -> Option<Fit> {
     let d = k + 1;
     let mut theta = vec![0.0; d];
@@ -45,27 +79,19 @@ fn fit(rows: &[Row], k: usize) -> Option<Fit> {
         let (m, o) = rows
             .iter()
             .filter(|r| r.g == g)
-            .fold((0.0, 0.0), |a, r| (a.0 + r.m, a.1 + r.c1 + r.s));
+            .fold((0.0, 0.0), |a, r| (a.0 + r.m, a.1 + r.o));
         theta[g] = if m > 0.0 { (o / m).max(1e-3).ln() } else { 0.0 };
     }
-    let ll = |t: &[f64]| -> f64 {
-        rows.iter()
-            .map(|r| {
-                let eta = t[r.g] + t[k] * r.x;
-                -r.m * eta.exp() + r.c1 * eta.exp().ln_1p() + r.s * eta
-            })
-            .sum()
-    };
-    for _ in 0..100 {
-        let (grad, info) = score_info(rows, &theta, k);
-        let l = cholesky(&info)?;
-        let step = chol_solve(&l, &grad);
-        let before = ll(&theta);
+    let norm = |u: &[f64]| u.iter().map(|v| v * v).sum::<f64>();
+    for _ in 0..200 {
+        let (u, jac) = equations(rows, &theta, k);
+        let step = chol_solve(&cholesky(&jac)?, &u);
+        let before = norm(&u);
         let mut h = 1.0;
         let mut next: Vec<f64>;
         loop {
             next = theta.iter().zip(&step).map(|(t, s)| t + h * s).collect();
-            if ll(&next) >= before - 1e-12 * before.abs() || h < 1e-6 {
+            if norm(&equations(rows, &next, k).0) <= before || h < 1e-6 {
                 break;
             }
             h *= 0.5;
@@ -73,17 +99,16 @@ fn fit(rows: &[Row], k: usize) -> Option<Fit> {
         let done = step.iter().map(|s| (h * s).abs()).fold(0.0, f64::max) < 1e-10;
         theta = next;
         if done {
-            let (_, info) = score_info(rows, &theta, k);
-            let inv = chol_inverse(&cholesky(&info)?);
-            // the partner-clustered "meat": Σ u_i² z_i z_iᵀ
+            let (_, jac) = equations(rows, &theta, k);
+            let inv = chol_inverse(&cholesky(&jac)?);
+            // the partner-clustered "meat": Σ resid_i² z_i z_iᵀ
             let mut meat = Mat::zeros(d, d);
             for r in rows {
-                let mu = (theta[r.g] + theta[k] * r.x).exp();
-                let u = r.s - r.m * mu + r.c1 * mu / (1.0 + mu);
+                let (resid, _) = terms(r, &theta, k);
                 let z = [(r.g, 1.0), (k, r.x)];
                 for &(i, zi) in &z {
                     for &(j, zj) in &z {
-                        meat.set(i, j, meat.at(i, j) + u * u * zi * zj);
+                        meat.set(i, j, meat.at(i, j) + resid * resid * zi * zj);
                     }
                 }
             }
@@ -96,26 +121,6 @@ fn fit(rows: &[Row], k: usize) -> Option<Fit> {
         }
     }
     None
-}
-
-/// The score and the (observed) information matrix at `theta`.
-fn score_info(rows: &[Row], theta: &[f64], k: usize) -> (Vec<f64>, Mat) {
-    let d = k + 1;
-    let mut grad = vec![0.0; d];
-    let mut info = Mat::zeros(d, d);
-    for r in rows {
-        let mu = (theta[r.g] + theta[k] * r.x).exp();
-        let u = r.s - r.m * mu + r.c1 * mu / (1.0 + mu);
-        let w = r.m * mu - r.c1 * mu / (1.0 + mu).powi(2);
-        let z = [(r.g, 1.0), (k, r.x)];
-        for &(i, zi) in &z {
-            grad[i] += u * zi;
-            for &(j, zj) in &z {
-                info.set(i, j, info.at(i, j) + w * zi * zj);
-            }
-        }
-    }
-    (grad, info)
 }
 
 /// The reference level: the geometric mean of the levels, to 4 significant digits.
@@ -139,9 +144,8 @@ pub(in crate::calibrate) fn order_size(cx: &Ctx, demand_revenue: &[f64], acc: &m
         if !(level > 0.0 && level.is_finite()) || m == 0.0 {
             continue;
         }
-        let c1 = row.iter().filter(|&&o| o == 1).count() as f64;
-        let s: f64 = row.iter().filter(|&&o| o > 1).map(|&o| o as f64).sum();
-        stats.push((i, level, m, c1, s));
+        let o: f64 = row.iter().map(|&o| o as f64).sum();
+        stats.push((i, level, m, o));
     }
     let levels: Vec<f64> = stats.iter().map(|r| r.1).collect();
     if levels.len() < 3 || levels.iter().all(|&l| l == levels[0]) {
@@ -151,12 +155,11 @@ pub(in crate::calibrate) fn order_size(cx: &Ctx, demand_revenue: &[f64], acc: &m
     let rows = |by_segment: bool| -> Vec<Row> {
         stats
             .iter()
-            .map(|&(i, level, m, c1, s)| Row {
+            .map(|&(i, level, m, o)| Row {
                 g: if by_segment { p.seg[i] } else { 0 },
                 x: (level / reference).ln(),
                 m,
-                c1,
-                s,
+                o,
             })
             .collect()
     };
@@ -170,7 +173,7 @@ pub(in crate::calibrate) fn order_size(cx: &Ctx, demand_revenue: &[f64], acc: &m
         acc.warnings.push("orders.size_elasticity: the fit of the order counts against the partners' levels did not converge; orders a month are left independent of size".into());
         return;
     };
-    let method = "maximum likelihood of max(1, Poisson(λ_g (L/ref)^b)) on each buying month's distinct order ids, L = demand_revenue / 12, ref their geometric mean; partner-clustered sandwich SE";
+    let method = "estimating equations matching each partner's mean distinct order ids a buying month to max(1, Poisson(λ_g (L/ref)^b)), L = demand_revenue / 12, ref their geometric mean; partner-clustered sandwich SE";
     let law = segmented.as_ref().unwrap_or(&pooled);
     let k = law.a.len();
     let b_se = law.cov.at(k, k).max(0.0).sqrt();
@@ -234,21 +237,15 @@ mod tests {
         for i in 0..3000 {
             let x = (i as f64 / 3000.0 - 0.5) * 4.0;
             let mu = (a + b * x).exp();
-            let (mut c1, mut s) = (0.0, 0.0);
+            let mut o = 0.0;
             for _ in 0..12 {
-                let n = crate::rng::poisson(&mut r, mu).max(1);
-                if n == 1 {
-                    c1 += 1.0;
-                } else {
-                    s += n as f64;
-                }
+                o += crate::rng::poisson(&mut r, mu).max(1) as f64;
             }
             rows.push(Row {
                 g: 0,
                 x,
                 m: 12.0,
-                c1,
-                s,
+                o,
             });
         }
         let f = fit(&rows, 1).unwrap();
@@ -256,6 +253,23 @@ mod tests {
         assert!((f.a[0] - a).abs() < 4.0 * se_a, "a {} ± {se_a}", f.a[0]);
         assert!((f.b - b).abs() < 4.0 * se_b, "b {} ± {se_b}", f.b);
         assert!(se_b > 0.0 && se_b < 0.05);
+    }
+
+    /// Two orders in every buying month whatever the level: b = 0 and λ + e^(−λ) = 2
+    /// (λ = 1.841406, step 7's moment estimate), exactly.
+    #[test]
+    fn the_same_count_at_every_level_is_no_elasticity() {
+        let rows: Vec<Row> = (0..5)
+            .map(|i| Row {
+                g: 0,
+                x: ((i + 1) as f64).ln() - 1.0,
+                m: 26.0,
+                o: 52.0,
+            })
+            .collect();
+        let f = fit(&rows, 1).unwrap();
+        assert!(f.b.abs() < 1e-9, "{}", f.b);
+        assert!((f.a[0].exp() - 1.841_406).abs() < 1e-6, "{}", f.a[0].exp());
     }
 
     #[test]
