@@ -26,9 +26,9 @@ fn orders_per_partner(ex: &rebatesim::engine::ScenarioExport) -> BTreeMap<String
     let tx = &ex.transactions;
     let ord = tx.order.as_ref().expect("order ids");
     let mut by: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
-    for r in 0..tx.len() {
+    for (r, o) in ord.iter().enumerate() {
         let p = tx.partner_keys[tx.partner_key[r] as usize].to_owned();
-        by.entry(p).or_default().insert(ord[r].unwrap());
+        by.entry(p).or_default().insert(o.unwrap());
     }
     by.into_iter().map(|(p, s)| (p, s.len())).collect()
 }
