@@ -283,6 +283,17 @@ pub struct Orders {
     /// listed takes `categories_per_order`, or spreads its months when that is absent).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub categories_per_order_segments: BTreeMap<String, f64>,
+    /// Elasticity `b` of the mean number of orders a month to the partner's demand level
+    /// (opt-in; absent: every partner of a segment orders alike). When set, a partner whose
+    /// monthly demand level is `L` (its `demand_revenue`, else baseline revenue, / 12) draws
+    /// `max(1, Poisson(λ_segment · (L / size_reference)^b))` orders a buying month
+    /// (docs/simulation.md, "Orders that grow with the partner's size").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_elasticity: Option<f64>,
+    /// The monthly demand level (currency) at which a partner's mean orders a month are the
+    /// segment's `per_month` (required with `size_elasticity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_reference: Option<f64>,
 }
 
 impl Default for Orders {
@@ -294,6 +305,8 @@ impl Default for Orders {
             size_sigma: 0.5,
             categories_per_order: None,
             categories_per_order_segments: BTreeMap::new(),
+            size_elasticity: None,
+            size_reference: None,
         }
     }
 }
@@ -314,6 +327,15 @@ impl Orders {
             .get(segment)
             .copied()
             .or(self.categories_per_order)
+    }
+
+    /// The size law of the order counts, `(b, reference)` (`None`: orders independent of size;
+    /// also with `b = 0`).
+    pub fn size_law(&self) -> Option<(f64, f64)> {
+        match (self.size_elasticity, self.size_reference) {
+            (Some(b), Some(r)) if b != 0.0 => Some((b, r)),
+            _ => None,
+        }
     }
 
     /// Whether some segment draws each order's categories.

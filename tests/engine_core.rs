@@ -261,6 +261,41 @@ fn settlement_agrees_to_the_cent_with_categories_per_order() {
 }
 
 #[test]
+fn settlement_agrees_to_the_cent_with_orders_that_grow_with_size() {
+    // orders a month by the partner's level (the fixture's levels 5,000 to 39,000 a month:
+    // about 1 to 9 times the reference's per_month orders), with and without categories per order
+    assert!(
+        RICH_MODEL.contains("size_sigma = 0.6\n"),
+        "the fixture's orders moved"
+    );
+    let law = "size_sigma = 0.6\nsize_elasticity = 0.8\nsize_reference = 8000\n";
+    let model = RICH_MODEL.replace("size_sigma = 0.6\n", law);
+    check_agreement("10000000", &model, 1);
+    let with_categories = RICH_MODEL.replace(
+        "size_sigma = 0.6\n",
+        &format!("{law}categories_per_order = 1.4\n"),
+    );
+    check_agreement("10000000", &with_categories, 0);
+    check_agreement("20000", &with_categories, 2);
+    let orders = |text: &str| {
+        let tx = export_scenario(
+            &rich_programme("10000000"),
+            &rich_population(),
+            &common::model(text),
+            11,
+            1,
+        )
+        .unwrap()
+        .transactions;
+        tx.order_keys.len()
+    };
+    assert!(
+        orders(&model) > orders(RICH_MODEL),
+        "larger partners order more often"
+    );
+}
+
+#[test]
 fn settlement_agrees_to_the_cent_with_category_prices() {
     // each category's lines counted at its own price (the partner's units per revenue kept)
     let model = format!(

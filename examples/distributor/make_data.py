@@ -31,8 +31,9 @@ What it contains, so that every component of the programme has something to do:
   noise, purchase incidence (partners skip months), churn and new entrants, returns and
   specialised category mixes (Dirichlet around the segment's); orders made the way 2027's
   are (history_lines(order_lines="like_2027"): 1-4 lines of categories drawn by the mix,
-  about 1.6 orders a buying month, so about 1.73 categories an order as in
-  transactions.csv; no pallet orders); the installers'
+  as many orders a buying month as 2027's backlog gives a month of that amount, so large
+  partners order several times a month and small ones once, about 1.73 categories an order
+  as in transactions.csv; no pallet orders); the installers'
   retroactive quarterly ladder of programme.toml was in force, so some installers stretch
   to a threshold at the end of a quarter and buy less in the next one. Each partner's
   monthly amounts are scaled so that its 2026 amounts equal its baseline_revenue in
@@ -254,10 +255,11 @@ TRUTH = {
     "hazard": {"installer": 0.004, "retail": 0.006, "online": 0.008},
     "returns_share": 0.025,
     "orders_lambda": {"installer": 1.2, "retail": 1.0, "online": 1.5},
-    # orders a buying month = max(1, Poisson(λ)), mean λ + e^-λ: with order_lines="like_2027"
-    # these match main()'s 2027 (measured on transactions.csv: 1.54 / 1.62 / 2.13 orders a
-    # partner-month with an order, installer / retail / online)
-    "orders_lambda_like_2027": {"installer": 1.25, "retail": 1.36, "online": 1.99},
+    # orders a buying month = max(1, Poisson(λ)), mean λ + e^-λ (order_lines="single")
+    # order_lines="like_2027" (the bundled history, session 29): orders a buying month grow with
+    # the month's amount as main()'s backlog does, min(14, max(1, int(amount / aov + U))), aov
+    # the segment's average order value (SEGMENTS) x lognormal(0, order_aov_sigma) a partner
+    "order_aov_sigma": 0.35,
     "order_size_sigma": 0.5,
     "mix_concentration": 6.0,
     "stretch_share": 0.35, "stretch_window": 0.10, "pull_forward": 0.4,
@@ -297,7 +299,7 @@ def make_history(partners):
 
 
 def history_lines(partners, rng, truth=None, years=HISTORY_YEARS, leavers_leave_within=True,
-                  anchor_last_year=True, order_lines="single", order_rng=None):
+                  anchor_last_year=True, order_lines="single", order_rng=None, mixes="dirichlet"):
     """The history's lines (partner_id, date, quantity, revenue, category, order_id) and its
     partners (partner_id, segment), drawn from ``rng`` at the parameters ``truth`` (default
     TRUTH) for ``partners`` (dicts with partner_id, segment, baseline_revenue, mix; each
@@ -315,13 +317,24 @@ def history_lines(partners, rng, truth=None, years=HISTORY_YEARS, leavers_leave_
     recorded results use it): every order is one line of one category drawn by the partner's
     mix, max(1, Poisson(orders_lambda)) orders a buying month. "like_2027" (the bundled
     history, make_history): orders are made the way main() makes 2027's, see
-    _order_lines_like_2027, with max(1, Poisson(orders_lambda_like_2027)) orders a buying
-    month, drawn from ``order_rng`` (default random.Random(HISTORY_SEED + 1)). The single-
+    _order_lines_like_2027, with as many orders a buying month as main()'s backlog gives a
+    month of its amount (min(14, max(1, int(amount / aov + U))), aov the partner's average
+    order value: the order counts grow with the partner's size as 2027's do), drawn from
+    ``order_rng`` (default random.Random(HISTORY_SEED + 1)). The single-
     category orders are still drawn from ``rng`` and discarded, so every other draw, hence
     the partners, their months and monthly amounts (levels, market, incidence, churn,
-    stretch), are exactly those of the default history; only the orders differ."""
+    stretch), are exactly those of the default history; only the orders differ.
+
+    ``mixes``: "dirichlet" (the default, and the bundled history's): each partner's category
+    mix in the history is drawn Dirichlet(mix_concentration x its ``mix``), so a partner of
+    today buys a mix in 2024-2026 far from (and more specialised than) its 2027 one.
+    "persistent": today's partners keep their ``mix`` (the leavers are drawn as before; the
+    Dirichlet draw is still made and discarded, so every other draw is unchanged). Session 29
+    measured what it does to the demo's cross-sell forecast (docs/calibration.md)."""
     if order_lines not in ("single", "like_2027"):
         raise ValueError(f"order_lines must be 'single' or 'like_2027', not {order_lines!r}")
+    if mixes not in ("dirichlet", "persistent"):
+        raise ValueError(f"mixes must be 'dirichlet' or 'persistent', not {mixes!r}")
     if order_lines == "like_2027" and order_rng is None:
         order_rng = random.Random(HISTORY_SEED + 1)
     T = 12 * len(years)
@@ -349,6 +362,8 @@ def history_lines(partners, rng, truth=None, years=HISTORY_YEARS, leavers_leave_
     for pid, g, level, base_mix in people:
         leaver = "-X" in pid
         mix = _dirichlet(rng, base_mix, tr["mix_concentration"])
+        if mixes == "persistent" and not leaver:
+            mix = dict(base_mix)
         py = [rng.gauss(0.0, tr["partner_factor_sigma"] / math.sqrt(2)) for _ in HISTORY_YEARS]
         # a partner of today started at the beginning or (one in eight) later; a leaver stops
         # at its churn month (geometric hazard, conditioned to fall inside the history)
@@ -389,13 +404,15 @@ def history_lines(partners, rng, truth=None, years=HISTORY_YEARS, leavers_leave_
         history_partners.append((pid, g))
         cats = [c for c in CATEGORIES if mix[c] > 0.005]
         weights = [mix[c] for c in cats]
+        if order_lines == "like_2027":  # the partner's average order value (main()'s aov)
+            aov = SEGMENTS[g][4] * order_rng.lognormvariate(0.0, tr["order_aov_sigma"])
         for t, amount in enumerate(months):
             if amount <= 0:
                 continue
             year, month = HISTORY_YEARS[t // 12], t % 12 + 1
             orders = _month_orders(rng, tr, g, mix, cats, weights, amount, "single")
             if order_lines == "like_2027":
-                orders = _month_orders(order_rng, tr, g, mix, cats, weights, amount, order_lines)
+                orders = _month_orders(order_rng, tr, g, mix, cats, weights, amount, order_lines, aov)
             for day, order in orders:
                 order_no += 1
                 date = dt.date(year, month, day)
@@ -409,14 +426,18 @@ def history_lines(partners, rng, truth=None, years=HISTORY_YEARS, leavers_leave_
     return lines, history_partners
 
 
-def _month_orders(rng, tr, segment, mix, cats, weights, amount, order_lines):
-    """A buying month's orders, [(day, [(category, quantity, revenue, returned)])]: max(1,
-    Poisson(λ)) orders (λ of ``order_lines``), the month's amount shared by lognormal sizes,
-    days 1-28, each order's lines by ``order_lines``, each line ("single") or each order
-    ("like_2027": all its lines) returned (half of it, the same month) with probability
-    2 x returns_share."""
-    lam = tr["orders_lambda" if order_lines == "single" else "orders_lambda_like_2027"][segment]
-    n = max(1, _poisson(rng, lam))
+def _month_orders(rng, tr, segment, mix, cats, weights, amount, order_lines, aov=None):
+    """A buying month's orders, [(day, [(category, quantity, revenue, returned)])]: "single":
+    max(1, Poisson(orders_lambda)) orders; "like_2027": as many as main()'s backlog gives a
+    month of this amount, min(14, max(1, int(amount / aov + U))) with the partner's average
+    order value ``aov`` (a large partner orders several times a month, a small one once);
+    the month's amount shared by lognormal sizes, days 1-28, each order's lines by
+    ``order_lines``, each line ("single") or each order ("like_2027": all its lines) returned
+    (half of it, the same month) with probability 2 x returns_share."""
+    if order_lines == "single":
+        n = max(1, _poisson(rng, tr["orders_lambda"][segment]))
+    else:
+        n = min(14, max(1, int(amount / aov + rng.random())))
     sizes = [math.exp(tr["order_size_sigma"] * rng.gauss(0.0, 1.0)) for _ in range(n)]
     total = sum(sizes)
     days = sorted(rng.randint(1, 28) for _ in range(n))

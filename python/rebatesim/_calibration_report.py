@@ -145,7 +145,8 @@ def report_html(c: "Calibration") -> str:
 
 _HEADLINE = ("market.sigma", "market.rho", "segment_factor.sigma", "partner_factor.sigma", "noise.sigma",
              "growth.rate", "incidence.probability", "churn.monthly_hazard", "returns.share", "orders.per_month",
-             "orders.categories_per_order", "behaviour.stretch.max_probability", "behaviour.pull_forward.share")
+             "orders.size_elasticity", "orders.categories_per_order", "behaviour.stretch.max_probability",
+             "behaviour.pull_forward.share")
 
 
 def notebook_html(c: "Calibration") -> str:

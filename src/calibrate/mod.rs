@@ -463,6 +463,7 @@ pub fn calibrate_with(
     let mut partners_out =
         steps::report::partner_table(&cx, &inc, &totals, &months, mixes, mix_weight);
     partners_out.demand_revenue = steps::level::demand_revenue(&cx, &inc.firsts, &acc.model);
+    steps::order_size::order_size(&cx, &partners_out.demand_revenue, &mut acc);
     // 10. diagnostics
     let mut diag = steps::report::diagnostics(&cx, &fe, &pf, &fitted_series, &inc);
     (diag.annual_observed, diag.annual_fitted) =
@@ -605,6 +606,10 @@ fn make_draws(
                 crate::limits::MAX_CATEGORIES_PER_ORDER,
                 *v,
             );
+        }
+        // the orders' size elasticity: drawn after everything else, likewise
+        if let Some(b) = m.orders.size_elasticity.as_mut() {
+            *b = normal_draw(find("orders.size_elasticity"), z(), -3.0, 3.0, *b);
         }
         m.validate()?;
         out.push(ParameterDraw {

@@ -125,7 +125,31 @@ impl Model {
             let path = format!("orders.categories_per_order_segments.{s}");
             in_range(&path, *v, 1.0, most, what)?;
         }
-        Ok(())
+        self.check_order_size()
+    }
+
+    /// The size law of the order counts: an elasticity in [−3, 3] with a positive reference
+    /// level, both or neither.
+    fn check_order_size(&self) -> Result<()> {
+        let o = &self.orders;
+        if let Some(b) = o.size_elasticity {
+            in_range("orders.size_elasticity", b, -3.0, 3.0, "an elasticity")?;
+        }
+        match (o.size_elasticity, o.size_reference) {
+            (Some(_), None) => Err(Error::model(
+                "orders.size_reference",
+                "orders.size_elasticity needs size_reference: the monthly demand level (currency) at which a partner orders per_month",
+            )),
+            (None, Some(_)) => Err(Error::model(
+                "orders.size_reference",
+                "size_reference is given without orders.size_elasticity",
+            )),
+            (Some(_), Some(r)) if !(r.is_finite() && r > 0.0 && r <= 1e15) => Err(Error::model(
+                "orders.size_reference",
+                format!("must be a positive monthly demand level of at most 1e15, got {r}"),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Unit price, margin rate, then the category mix.

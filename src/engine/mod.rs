@@ -31,6 +31,7 @@ mod fast;
 mod memory;
 mod options;
 mod order_categories;
+mod order_size;
 mod orders;
 mod purchases;
 mod result;

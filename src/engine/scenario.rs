@@ -139,7 +139,7 @@ impl Setup<'_> {
         }
         w.order_cats.on = self.draws_order_categories(i);
         if self.needs_orders || w.order_cats.on {
-            self.draw_orders(pk, sc.orders, w);
+            self.draw_orders(pk, self.partner_orders(f, sc.orders), w);
         }
     }
 
@@ -209,7 +209,10 @@ impl Setup<'_> {
         // revenue with categories per order too)
         w.order_cats.on = false;
         if self.needs_orders {
-            let n = self.segs[pc.seg].orders.round().max(1.0) as u32;
+            let n = self
+                .partner_orders(pc.base_month, self.segs[pc.seg].orders)
+                .round()
+                .max(1.0) as u32;
             w.order_w.clear();
             for m in 0..self.months {
                 w.order_off[m] = w.order_w.len();

@@ -91,6 +91,9 @@ pub(crate) struct Setup<'p> {
     /// fast path sums the lines' quantities only then.
     pub(crate) units: bool,
     pub(crate) poisson_orders: bool,
+    /// The order counts' size law `(b, reference)` (`orders.size_elasticity`; see
+    /// [`super::order_size`]).
+    pub(crate) order_size: Option<(f64, f64)>,
     pub(crate) stretch: crate::demand::Stretch,
     pub(crate) pull_share: f64,
     pub(crate) behaviour: bool,
@@ -223,6 +226,7 @@ impl<'p> Setup<'p> {
             order_cats: super::order_categories::OrderCategories::of(model, pop, category_count),
             units: units_needed.is_some(),
             poisson_orders: model.orders.poisson,
+            order_size: model.orders.size_law(),
             stretch: model.behaviour.stretch.clone(),
             pull_share: model.behaviour.pull_forward.share,
             behaviour,

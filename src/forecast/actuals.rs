@@ -278,6 +278,12 @@ pub(super) fn measure_actuals(
                 gross_revenue: all.gross_revenue,
                 gross_units: all.gross_units,
                 lines: all.lines,
+                order_counts: crate::engine::conditioned::observed_orders(
+                    actuals,
+                    rows_of,
+                    &month_of,
+                    months.complete,
+                ),
             },
         },
         volume_to_date: all.volume_to_date,

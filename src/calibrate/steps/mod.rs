@@ -9,6 +9,7 @@ pub(super) mod incidence;
 pub(super) mod level;
 pub(super) mod market;
 pub(super) mod mixes;
+pub(super) mod order_size;
 pub(super) mod ratios;
 pub(super) mod report;
 pub(super) mod seasonality;

@@ -39,10 +39,12 @@ use crate::rules::{slot, Baseline, Prepared};
 mod closed;
 mod evidence;
 mod mix;
+mod order_rate;
 mod posterior;
 pub(crate) use closed::CLOSED_RULES;
 use evidence::{Evidence, ThetaRows};
 pub(crate) use mix::MixEvidence;
+pub(crate) use order_rate::observed_orders;
 use posterior::{backward, cholesky, classify_buyers, forward, market_var, theta_layout};
 
 /// Floor on the noise variance used in the conditioning (a model without noise would make the
@@ -113,6 +115,9 @@ pub(crate) struct CondEngine<'p> {
     mu: Vec<f64>,
     /// Lower Cholesky factor of the posterior precision.
     chol: Vec<f64>,
+    /// Per partner the factor on its mean orders a month from its orders to date
+    /// ([`order_rate`]; empty: none).
+    order_factor: Vec<f64>,
 }
 
 /// Per-worker scratch of a conditioned run.
@@ -164,6 +169,12 @@ impl<'p> CondEngine<'p> {
     ) -> Result<CondEngine<'p>> {
         let mut s = Setup::new(programme, population, model)?;
         mix::condition_mix(&mut s, &obs.mix, !population.categories.is_empty());
+        let order_factor = obs
+            .mix
+            .order_counts
+            .as_ref()
+            .map(|(months, orders)| order_rate::order_factors(&s, months, orders))
+            .unwrap_or_default();
         let n = s.partners.len();
         let t = obs.t_obs;
         debug_assert_eq!(obs.gross.len(), n * t);
@@ -214,6 +225,7 @@ impl<'p> CondEngine<'p> {
             lmat,
             mu,
             chol: q,
+            order_factor,
         })
     }
 
@@ -415,7 +427,8 @@ impl<'p> CondEngine<'p> {
         }
         w.order_cats.on = s.draws_order_categories(i);
         if s.needs_orders || w.order_cats.on {
-            s.draw_orders(pk, sc.orders, w);
+            let factor = self.order_factor.get(i).copied().unwrap_or(1.0);
+            s.draw_orders(pk, s.partner_orders(f, sc.orders) * factor, w);
         }
     }
 
