@@ -29,7 +29,8 @@ What it contains, so that every component of the programme has something to do:
   files above do not change when it does): the demand model's log-additive form with
   seasonality, growth, an AR(1) market, segment-year and partner-year effects, monthly
   noise, purchase incidence (partners skip months), churn and new entrants, returns and
-  specialised category mixes (Dirichlet around the segment's); orders made the way 2027's
+  each partner's category mix (today's partners buy the mix they buy in 2027; those who
+  left, a Dirichlet draw around the segment's); orders made the way 2027's
   are (history_lines(order_lines="like_2027"): 1-4 lines of categories drawn by the mix,
   as many orders a buying month as 2027's backlog gives a month of that amount, so large
   partners order several times a month and small ones once, about 1.73 categories an order
@@ -284,7 +285,8 @@ def _dirichlet(rng, mean, concentration):
 
 def make_history(partners):
     """history.csv.gz and history_partners.csv (see the module's docstring)."""
-    lines, history_partners = history_lines(partners, random.Random(HISTORY_SEED), order_lines="like_2027")
+    lines, history_partners = history_lines(partners, random.Random(HISTORY_SEED), order_lines="like_2027",
+                                             mixes="persistent")
     with gzip.GzipFile(os.path.join(HERE, "history.csv.gz"), "wb", mtime=0) as raw:
         with open_text(raw) as f:
             w = csv.writer(f, lineterminator="\n")
@@ -325,12 +327,13 @@ def history_lines(partners, rng, truth=None, years=HISTORY_YEARS, leavers_leave_
     the partners, their months and monthly amounts (levels, market, incidence, churn,
     stretch), are exactly those of the default history; only the orders differ.
 
-    ``mixes``: "dirichlet" (the default, and the bundled history's): each partner's category
-    mix in the history is drawn Dirichlet(mix_concentration x its ``mix``), so a partner of
-    today buys a mix in 2024-2026 far from (and more specialised than) its 2027 one.
-    "persistent": today's partners keep their ``mix`` (the leavers are drawn as before; the
-    Dirichlet draw is still made and discarded, so every other draw is unchanged). Session 29
-    measured what it does to the demo's cross-sell forecast (docs/calibration.md)."""
+    ``mixes``: "dirichlet" (the default; the out-of-sample study's worlds, whose history and
+    forecast year share each partner's drawn mix): each partner's category mix in the history
+    is drawn Dirichlet(mix_concentration x its ``mix``), so a partner of today buys a mix in
+    2024-2026 far from (and more specialised than) its 2027 one. "persistent" (the bundled
+    history, make_history, since session 29): today's partners keep their ``mix``, the one
+    they buy in 2027 (the leavers are drawn as before; the Dirichlet draw is still made and
+    discarded, so every other draw is unchanged). docs/calibration.md, "Session 29", has why."""
     if order_lines not in ("single", "like_2027"):
         raise ValueError(f"order_lines must be 'single' or 'like_2027', not {order_lines!r}")
     if mixes not in ("dirichlet", "persistent"):

@@ -273,11 +273,7 @@ def missed_components_text(check: Dict[str, Any]) -> str:
     if not parts:
         return ""
     text = ("Outside the forecast: the actual year is " + "; ".join(parts) + ". The model is calibrated on the "
-            "history and cannot know what the history does not show")
-    if any(a.startswith("cross_sell ") for a in above):
-        text += (": in this example the partners' category mixes in 2024-2026 are more specialised than in 2027 "
-                 "(each drawn around its 2027 mix), so fewer of their history's quarters hold every category of "
-                 "the bundle (docs/calibration.md, the bundled example)")
+            "history and cannot know what the history does not show (docs/calibration.md, the bundled example)")
     return text + "."
 
 
