@@ -4,8 +4,9 @@
 //! - `recovers_known_parameters` (in `cargo test`): three seeds, every estimate within 4
 //!   standard errors of the truth (where it has one), the model valid, draws valid.
 //! - `recovery_table` (ignored; `cargo test --release --test calibrate_recovery -- --ignored
-//!   recovery_table --nocapture`, `RECOVERY_SEEDS=100` by default): bias and 90% coverage per
-//!   parameter over many seeds, the table recorded in docs/calibration.md.
+//!   recovery_table --nocapture`, `RECOVERY_SEEDS=100` by default, the market's ρ from
+//!   `RECOVERY_RHO`, 0.6 by default): bias and 90% coverage per parameter over many seeds, the
+//!   table recorded in docs/calibration.md.
 //! - `speed_1e5_partners` (ignored): 10⁵ partners × 36 months, prints the time.
 
 // The generator fills segment × year tables by index, the clearer form here.
@@ -368,7 +369,14 @@ fn recovery_table() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(100);
-    let tr = truth(1);
+    let mut tr = truth(1);
+    // the market's ρ (0.6 by default; the market rows of docs/calibration.md §6 at 0.3 and 0.85)
+    if let Some(r) = std::env::var("RECOVERY_RHO")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        tr.market_rho = r;
+    }
     let tg = targets(&tr);
     // per parameter: Σ (est − truth), Σ (est − truth)², covered, Σ se, Σ est
     let mut acc = vec![(0.0f64, 0.0f64, 0usize, 0.0f64, 0.0f64); tg.len()];
