@@ -424,17 +424,33 @@ fn speed_1e5_partners() {
     let t0 = std::time::Instant::now();
     let (tx, p) = generate(&tr, 9);
     let gen = t0.elapsed();
-    let t1 = std::time::Instant::now();
-    let c = calibrate(&tx, Some(&p), &Options::default()).unwrap();
-    println!(
-        "{} partners, {} lines: generated in {:.1} s, calibrated in {:.2} s ({} estimates, {} draws)",
-        p.len(),
-        tx.len(),
-        gen.as_secs_f64(),
-        t1.elapsed().as_secs_f64(),
-        c.estimates.len(),
-        c.draws.len()
-    );
+    // SPEED_BOOTSTRAP (default 400): the market step's bootstrap, the only part it scales;
+    // the difference of the times at 400 and 0 is the market step's share
+    let options = Options {
+        bootstrap: std::env::var("SPEED_BOOTSTRAP")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(400),
+        ..Options::default()
+    };
+    let repeats: usize = std::env::var("SPEED_REPEATS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    for _ in 0..repeats {
+        let t1 = std::time::Instant::now();
+        let c = calibrate(&tx, Some(&p), &options).unwrap();
+        println!(
+            "{} partners, {} lines: generated in {:.1} s, calibrated in {:.2} s ({} estimates, {} bootstrap, {} draws)",
+            p.len(),
+            tx.len(),
+            gen.as_secs_f64(),
+            t1.elapsed().as_secs_f64(),
+            c.estimates.len(),
+            options.bootstrap,
+            c.draws.len()
+        );
+    }
 }
 
 /// Two complete years (as an out-of-sample calibration on 2024–2025 has): the segment factor

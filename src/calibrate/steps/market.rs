@@ -516,9 +516,7 @@ impl Belt {
                 let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(
                     crate::rng::splitmix64(base ^ k as u64),
                 );
-                let chi2: f64 = (0..df)
-                    .map(|_| crate::rng::normal(&mut rng).powi(2))
-                    .sum();
+                let chi2: f64 = (0..df).map(|_| crate::rng::normal(&mut rng).powi(2)).sum();
                 let s2 = self.design.reml_at(&ym, rho).map_or(0.0, |v| v.1);
                 ((s2 * df as f64 / chi2).max(0.0).sqrt().min(3.0), rho)
             })
@@ -597,9 +595,8 @@ mod tests {
     /// autocovariance `acov` (lags 0…T−1).
     fn season_trend_var(x: &Mat, acov: &[f64]) -> (f64, f64) {
         let t_len = x.r;
-        let inv = crate::calibrate::linalg::chol_inverse(
-            &cholesky(&x.t().mul(x)).expect("full rank"),
-        );
+        let inv =
+            crate::calibrate::linalg::chol_inverse(&cholesky(&x.t().mul(x)).expect("full rank"));
         let mut sig = Mat::zeros(t_len, t_len);
         for i in 0..t_len {
             for j in 0..t_len {
@@ -612,9 +609,8 @@ mod tests {
 
     /// The mixture half-widths ([`market_interval`]) of seasonal contrast 0 and of the trend.
     fn mixture_half_widths(x: &Mat, draws: &[(f64, f64)]) -> (f64, f64) {
-        let inv = crate::calibrate::linalg::chol_inverse(
-            &cholesky(&x.t().mul(x)).expect("full rank"),
-        );
+        let inv =
+            crate::calibrate::linalg::chol_inverse(&cholesky(&x.t().mul(x)).expect("full rank"));
         let h = inv.mul(&x.t());
         let rows: Vec<usize> = (0..x.r).collect();
         let half = |a: &[f64]| {
@@ -676,11 +672,15 @@ mod tests {
                 s_gmed += quantile(&mut sd, 0.5);
                 // seasonality and trend (truth 0): plug-in and averaged autocovariance
                 let (beta, _, _) = fit::ols(&x, &y).unwrap();
-                let s0: f64 = fit::season_contrast(0).iter().zip(&beta).map(|(u, v)| u * v).sum();
+                let s0: f64 = fit::season_contrast(0)
+                    .iter()
+                    .zip(&beta)
+                    .map(|(u, v)| u * v)
+                    .sum();
                 let plug: Vec<f64> = (0..36).map(|h| s2 * r.powi(h)).collect();
                 let avg: Vec<f64> = (0..36)
                     .map(|h| {
-                        draws.iter().map(|&(s, q)| s * s * q.powi(h as i32)).sum::<f64>()
+                        draws.iter().map(|&(s, q)| s * s * q.powi(h)).sum::<f64>()
                             / draws.len() as f64
                     })
                     .collect();

@@ -71,10 +71,7 @@ pub(in crate::calibrate) fn population_seasonality(
         ..
     } = pf;
     let PopulationFit {
-        w,
-        sum_w2,
-        df_t,
-        ..
+        w, sum_w2, df_t, ..
     } = pf;
     let (_sum_w2, df_t) = (*sum_w2, *df_t);
     let SegmentFits {
@@ -160,10 +157,7 @@ pub(in crate::calibrate) fn segment_seasonality(
     acc: &mut Acc,
 ) -> Vec<Vec<f64>> {
     let PopulationFit {
-        w,
-        sum_w2,
-        df_t,
-        ..
+        w, sum_w2, df_t, ..
     } = pf;
     let (sum_w2, df_t) = (*sum_w2, *df_t);
     let SegmentFits {
