@@ -591,6 +591,89 @@ mod tests {
         }
     }
 
+    #[test]
+    fn lag_sums_and_the_mixture_interval_by_hand() {
+        // g = (1, 2, 3) on months 0, 1, 3: L0 = 1 + 4 + 9, L1 = 2·1·2, L2 = 2·2·3, L3 = 2·1·3
+        assert_eq!(
+            lag_sums(&[1.0, 2.0, 3.0], &[0, 1, 3]),
+            vec![14.0, 4.0, 12.0, 6.0]
+        );
+        let lags = [2.0, 0.5];
+        // V(σ, ρ) = v_rest + σ²(L0 + ρ L1): at σ² = 0.25, ρ = 0.4 and v_rest 0.1, 0.65
+        let v: f64 = 0.1 + 0.25 * (2.0 + 0.4 * 0.5);
+        let (se, half) = market_interval(&lags, 0.1, &[], (0.25, 0.4), 1.7);
+        assert!((se - v.sqrt()).abs() < 1e-15 && (half - 1.7 * v.sqrt()).abs() < 1e-15);
+        // every draw the same: the normal's 95% point, SE √V
+        let (se, half) = market_interval(&lags, 0.1, &[(0.5, 0.4); 3], (0.0, 0.0), 1.7);
+        assert!((half - Z95 * v.sqrt()).abs() < 1e-9 && (se - v.sqrt()).abs() < 1e-9);
+        // two draws: the mixture's 95% point, between the two normals' (Φ to 1.2e-7)
+        let d = [(0.5, 0.4), (1.0, 0.0)];
+        let v2: f64 = 0.1 + 1.0 * 2.0;
+        let (_, c) = market_interval(&lags, 0.1, &d, (0.0, 0.0), 1.7);
+        let mix = 0.5 * (normal_cdf(c / v.sqrt()) + normal_cdf(c / v2.sqrt()));
+        assert!((mix - 0.95).abs() < 1e-9, "{mix}");
+        assert!(Z95 * v.sqrt() < c && c < Z95 * v2.sqrt());
+        // Φ itself at a few points
+        for (x, want) in [
+            (0.0, 0.5),
+            (1.0, 0.841_344_746),
+            (-1.644_853_627, 0.05),
+            (2.5, 0.993_790_335),
+        ] {
+            assert!((normal_cdf(x) - want).abs() < 2e-7, "Φ({x})");
+        }
+    }
+
+    /// The joint draws: at each ρ_k, σ_k²(1 − ρ_k²)·χ²_k is the observed series' RSS(ρ_k), so
+    /// σ_k rises with ρ_k for a fixed χ²; the interval's ends are the draws' 5% and 95% points.
+    #[test]
+    fn joint_draws_follow_rho() {
+        let x = design(36);
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+        let y = ar1(&mut rng, 36, 0.08, 0.85);
+        let (_, r) = fit::reml_ar1(&x, &y);
+        let opts = Options {
+            bootstrap: 100,
+            seed: 3,
+            ..Options::default()
+        };
+        let belt = Belt::new(&x, r, &opts);
+        let draws = belt.joint_draws(&y, 3);
+        assert_eq!(draws.len(), 100);
+        assert_eq!(draws, belt.joint_draws(&y, 3));
+        let rhos = belt.rho_draws();
+        let ym = belt.design.y_moments(&y);
+        for (k, &(s, rho)) in draws.iter().enumerate() {
+            assert_eq!(rho, rhos[k]);
+            let s2 = belt.design.reml_at(&ym, rho).unwrap().1;
+            // χ²_k = RSS/((1 − ρ²)σ_k²) = 23·σ̂²(ρ_k)/σ_k²: a χ²₂₃ draw, within its 1e-4 / 1 − 1e-4 points
+            let chi2 = 23.0 * s2 / (s * s);
+            assert!((7.0..55.0).contains(&chi2), "draw {k}: χ² {chi2}");
+        }
+        // σ_k against ρ_k: the rank correlation is strongly positive (σ moves with ρ)
+        let n = draws.len();
+        let rank = |v: Vec<f64>| {
+            let mut o: Vec<usize> = (0..n).collect();
+            o.sort_by(|&i, &j| v[i].total_cmp(&v[j]));
+            let mut r = vec![0.0; n];
+            for (p, &i) in o.iter().enumerate() {
+                r[i] = p as f64;
+            }
+            r
+        };
+        let (rs, rr) = (
+            rank(draws.iter().map(|d| d.0).collect()),
+            rank(draws.iter().map(|d| d.1).collect()),
+        );
+        let m = (n as f64 - 1.0) / 2.0;
+        let cov: f64 = rs.iter().zip(&rr).map(|(a, b)| (a - m) * (b - m)).sum();
+        let var: f64 = rs.iter().map(|a| (a - m) * (a - m)).sum();
+        assert!(cov / var > 0.5, "rank correlation {}", cov / var);
+        let (lo, hi) = sigma_quantiles(&draws);
+        let inside = draws.iter().filter(|d| lo < d.0 && d.0 < hi).count();
+        assert_eq!(inside, 88, "ranks 6…93 of 100 strictly inside");
+    }
+
     /// The OLS sandwich variances of seasonal contrast 0 and of the trend on `x` under the
     /// autocovariance `acov` (lags 0…T−1).
     fn season_trend_var(x: &Mat, acov: &[f64]) -> (f64, f64) {
