@@ -140,12 +140,8 @@ impl<A: Amount> Prepared<A> {
                     if final_only && k + 1 < periods {
                         continue;
                     }
-                    let o = self.evaluate(
-                        c,
-                        &s.window[..pc.slots],
-                        Span::to_date(k as u32),
-                        baseline,
-                    );
+                    let o =
+                        self.evaluate(c, &s.window[..pc.slots], Span::to_date(k as u32), baseline);
                     let e = self.round(o.amount);
                     put(s, k, o, e);
                 }
@@ -412,7 +408,9 @@ mod tests {
             let mut last = prep.scratch();
             let mut x = 12345u64;
             let mut next = || {
-                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 (x >> 33) % 9000
             };
             let mut paid = 0;
