@@ -119,6 +119,39 @@ impl Setup<'_> {
     /// a run): the same purchases, measures and pipeline without the stretch and borrowing
     /// bookkeeping.
     pub(crate) fn run_partner_plain(&self, i: usize, w: &mut Work) -> RunOut {
+        let revenue = self.plain_periods(i, w);
+        let active = &self.active[i * self.component_count..(i + 1) * self.component_count];
+        self.prep.settle_partner(
+            &w.measures,
+            active,
+            &self.partners[i].baseline,
+            &mut w.scratch,
+        );
+        RunOut {
+            revenue,
+            ..RunOut::default()
+        }
+    }
+
+    /// [`Setup::run_partner_plain`] for a caller that needs only the revenue and the payable
+    /// at the end of the programme, both returned, `(revenue, payable)` — the same numbers
+    /// bit for bit ([`crate::rules::Prepared::settle_final`]; `w.scratch` then holds the last
+    /// period only): the counterfactual run, the uplift's expected run.
+    pub(crate) fn run_partner_final(&self, i: usize, w: &mut Work) -> (f64, f64) {
+        let revenue = self.plain_periods(i, w);
+        let active = &self.active[i * self.component_count..(i + 1) * self.component_count];
+        let paid = self.prep.settle_final(
+            &w.measures,
+            active,
+            &self.partners[i].baseline,
+            &mut w.scratch,
+        );
+        (revenue, paid)
+    }
+
+    /// The periods of a run without behaviour and without exported lines: purchases and
+    /// measures into `w`; returns the revenue.
+    fn plain_periods(&self, i: usize, w: &mut Work) -> f64 {
         if w.any_x {
             w.x.iter_mut().for_each(|v| *v = 0.0);
             w.any_x = false;
@@ -133,17 +166,7 @@ impl Setup<'_> {
         for v in &w.pmonth {
             cents += *v;
         }
-        let active = &self.active[i * self.component_count..(i + 1) * self.component_count];
-        self.prep.settle_partner(
-            &w.measures,
-            active,
-            &self.partners[i].baseline,
-            &mut w.scratch,
-        );
-        RunOut {
-            revenue: cents / self.scale,
-            ..RunOut::default()
-        }
+        cents / self.scale
     }
 
     /// The ladder component a partner would stretch for at the end of period `k`, with the

@@ -464,8 +464,7 @@ impl Setup<'_> {
                     (run.revenue, fin)
                 } else {
                     w.g.copy_from_slice(&w.base);
-                    let cf = self.run_partner(i, w, None, None);
-                    (cf.revenue, w.scratch.total(period_count - 1))
+                    self.run_partner_final(i, w)
                 };
                 o.revenue_cf += cf_revenue;
                 o.totals_cf_final += cf_fin;

@@ -297,6 +297,10 @@ impl Amount for f64 {
     }
     #[inline]
     fn round_money(self, rounding: Rounding, dp: u32) -> Self {
+        if self == 0.0 {
+            // what the steps below give for ±0 (a rule that pays nothing, the common case)
+            return self;
+        }
         let scale = pow10(dp);
         let x = self * scale;
         let n = round_f64(x);

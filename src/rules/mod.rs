@@ -52,7 +52,8 @@
 //! - `prepared`: [`Prepared`], the programme in `A`, and the measures layout ([`slot`]).
 //! - `evaluate`: one rule on one window ([`Prepared::evaluate`], [`Prepared::next_tier`]).
 //! - `ladder`: tier ladders term by term ([`ladder_terms`], [`contribution`]).
-//! - `pipeline`: a partner's stages to date ([`Prepared::settle_partner`], [`PartnerScratch`]).
+//! - `pipeline`: a partner's stages to date ([`Prepared::settle_partner`], [`PartnerScratch`]),
+//!   and the last period's payable alone ([`Prepared::settle_final`]).
 //! - `budget`: the programme budget and allocation to the minor unit ([`allocate_into`]).
 
 mod amount;

@@ -3,7 +3,7 @@
 //! in a reusable [`PartnerScratch`] that [`Prepared::settle_partner`] fills without allocating.
 
 use super::budget::allocate_into;
-use super::{slot, Amount, Baseline, Outcome, Prepared, Span};
+use super::{slot, Amount, Baseline, Outcome, Prepared, PreparedComponent, Span};
 use crate::programme::Measure;
 
 impl<A: Amount> Prepared<A> {
@@ -47,49 +47,106 @@ impl<A: Amount> Prepared<A> {
         baseline: &Baseline<A>,
         s: &mut PartnerScratch<A>,
     ) {
-        let periods = self.periods;
         debug_assert_eq!(measures.len(), self.measure_len());
         debug_assert_eq!(active.len(), self.components.len());
         // 1. entitlement and component cap
         for (c, pc) in self.components.iter().enumerate() {
-            let row = c * periods;
             s.set_active(c, active[c]);
-            if !active[c] {
-                continue;
-            }
-            s.window[..pc.slots].iter_mut().for_each(|x| *x = A::ZERO);
-            let mut e = A::ZERO;
-            for k in 0..periods {
-                let period = &measures[pc.offset + k * pc.slots..pc.offset + (k + 1) * pc.slots];
-                let out = match pc.measure {
-                    Measure::Period => {
-                        let o = self.evaluate(c, period, Span::period(k as u32), baseline);
-                        e = e.plus(self.round(o.amount));
-                        o
-                    }
-                    Measure::Cumulative => {
-                        for (x, y) in s.window[..pc.slots].iter_mut().zip(period) {
-                            *x = x.plus(*y);
-                        }
-                        let o = self.evaluate(
-                            c,
-                            &s.window[..pc.slots],
-                            Span::to_date(k as u32),
-                            baseline,
-                        );
-                        e = self.round(o.amount);
-                        o
-                    }
-                };
-                s.outcome[row + k] = out;
-                s.entitled[row + k] = e;
-                s.capped[row + k] = match pc.cap {
-                    Some(cap) => e.min_of(cap),
-                    None => e,
-                };
+            if active[c] {
+                self.entitle(c, pc, measures, baseline, s, false);
             }
         }
         self.settle_capped(s);
+    }
+
+    /// [`Prepared::settle_partner`]'s payable to date at the end of the last period, summed
+    /// over components as [`PartnerScratch::total`] does — the same number, bit for bit — for
+    /// a caller that needs nothing else (the simulation's counterfactual run, the uplift's
+    /// expected payout). It evaluates a cumulative component on its final window only and
+    /// runs steps 2 to 4 on the last period only (each period's stages depend on that
+    /// period's entitlements alone); the scratch's other periods are left as they were.
+    /// Never allocates.
+    pub fn settle_final(
+        &self,
+        measures: &[A],
+        active: &[bool],
+        baseline: &Baseline<A>,
+        s: &mut PartnerScratch<A>,
+    ) -> A {
+        debug_assert_eq!(measures.len(), self.measure_len());
+        debug_assert_eq!(active.len(), self.components.len());
+        for (c, pc) in self.components.iter().enumerate() {
+            s.set_active(c, active[c]);
+            if active[c] {
+                self.entitle(c, pc, measures, baseline, s, true);
+            }
+        }
+        let last = self.periods - 1;
+        self.exclusive_at(s, last);
+        if self.partner_cap.is_none() && self.minimum_payout.is_none() {
+            for c in 0..self.components.len() {
+                let x = s.exclusive[c * self.periods + last];
+                s.partner_capped[c * self.periods + last] = x;
+                s.payable[c * self.periods + last] = x;
+            }
+        } else {
+            self.apply_partner_cap_and_minimum(s, last);
+        }
+        s.total(last)
+    }
+
+    /// Step 1 of [`Prepared::settle_partner`] for active component `c`: each period's outcome,
+    /// entitlement to date and entitlement after the component cap into `s` (with
+    /// `final_only`, the last period's only; the earlier periods are still evaluated where
+    /// the entitlement to date sums them).
+    #[inline]
+    fn entitle(
+        &self,
+        c: usize,
+        pc: &PreparedComponent<A>,
+        measures: &[A],
+        baseline: &Baseline<A>,
+        s: &mut PartnerScratch<A>,
+        final_only: bool,
+    ) {
+        let periods = self.periods;
+        let row = c * periods;
+        let put = |s: &mut PartnerScratch<A>, k: usize, o: Outcome<A>, e: A| {
+            s.outcome[row + k] = o;
+            s.entitled[row + k] = e;
+            s.capped[row + k] = match pc.cap {
+                Some(cap) => e.min_of(cap),
+                None => e,
+            };
+        };
+        let period = |k: usize| &measures[pc.offset + k * pc.slots..pc.offset + (k + 1) * pc.slots];
+        match pc.measure {
+            Measure::Period => {
+                let mut e = A::ZERO;
+                for k in 0..periods {
+                    let o = self.evaluate(c, period(k), Span::period(k as u32), baseline);
+                    e = e.plus(self.round(o.amount));
+                    if !final_only || k + 1 == periods {
+                        put(s, k, o, e);
+                    }
+                }
+            }
+            Measure::Cumulative => {
+                s.window[..pc.slots].iter_mut().for_each(|x| *x = A::ZERO);
+                for k in 0..periods {
+                    for (x, y) in s.window[..pc.slots].iter_mut().zip(period(k)) {
+                        *x = x.plus(*y);
+                    }
+                    if final_only && k + 1 < periods {
+                        continue;
+                    }
+                    let o =
+                        self.evaluate(c, &s.window[..pc.slots], Span::to_date(k as u32), baseline);
+                    let e = self.round(o.amount);
+                    put(s, k, o, e);
+                }
+            }
+        }
     }
 
     /// Steps 2 to 4 of [`Prepared::settle_partner`] (exclusive groups, partner cap, minimum
@@ -119,16 +176,29 @@ impl<A: Amount> Prepared<A> {
             s.exclusive.copy_from_slice(&s.capped);
             return;
         }
-        for (c, pc) in self.components.iter().enumerate() {
-            for k in 0..periods {
+        for k in 0..periods {
+            self.exclusive_at(s, k);
+        }
+    }
+
+    /// [`Prepared::apply_exclusive_groups`] for period `k` alone.
+    #[inline]
+    fn exclusive_at(&self, s: &mut PartnerScratch<A>, k: usize) {
+        let periods = self.periods;
+        for &c in &self.ungrouped {
+            s.exclusive[c * periods + k] = s.capped[c * periods + k];
+        }
+        // a component is beaten by a member of its group with more, or as much and a
+        // smaller id (the members are in id order)
+        for members in &self.group_members {
+            for &c in members {
                 let mine = s.capped[c * periods + k];
-                let beaten = pc.group.is_some()
-                    && self.components.iter().enumerate().any(|(o, po)| {
-                        o != c && po.group == pc.group && {
-                            let other = s.capped[o * periods + k];
-                            other > mine || (other == mine && o < c)
-                        }
-                    });
+                let beaten = members.iter().any(|&o| {
+                    o != c && {
+                        let other = s.capped[o * periods + k];
+                        other > mine || (other == mine && o < c)
+                    }
+                });
                 s.exclusive[c * periods + k] = if beaten { A::ZERO } else { mine };
             }
         }
@@ -319,5 +389,52 @@ mod tests {
         // minimum payout: 10% of 400 = 40 < 50 → nothing
         let s = run::<Decimal>(&p, &[(0, 0, 400.0)]);
         assert_eq!(s.total(0), dec!(0));
+    }
+
+    /// `settle_final` returns `settle_partner`'s payable to date at the last period, bit for
+    /// bit, whatever binds (component cap, exclusive group, partner cap, minimum payout), in
+    /// both number types, on partners settled one after another in the same scratch.
+    #[test]
+    fn settle_final_is_the_last_total_of_settle_partner() {
+        let comps = "[[components]]\nid = \"a\"\nkind = \"volume\"\nexclusive_group = \"g\"\nmethod = \"retroactive\"\ntiers = [{ from = 1000, percent = 2 }, { from = 5000, percent = 4 }]\n\
+                     [[components]]\nid = \"b\"\nkind = \"volume\"\nexclusive_group = \"g\"\nmeasure = \"cumulative\"\nmethod = \"incremental\"\ncap = 300\ntiers = [{ from = 2000, percent = 3 }, { from = 8000, percent = 6 }]\n\
+                     [[components]]\nid = \"c\"\nkind = \"volume\"\ncap = 250\ntiers = [{ from = 0, percent = 5 }]\n\
+                     [[components]]\nid = \"d\"\nkind = \"volume\"\nexclusive_group = \"h\"\nmeasure = \"cumulative\"\ntiers = [{ from = 500, percent = 1 }]\n\
+                     [[components]]\nid = \"e\"\nkind = \"volume\"\nexclusive_group = \"h\"\ntiers = [{ from = 500, percent = 1 }]";
+        let p = programme("partner_cap = 700\nminimum_payout = 120", comps);
+        fn check<A: Amount + std::fmt::Debug>(p: &Compiled) -> usize {
+            let prep: Prepared<A> = Prepared::new(p);
+            let mut full = prep.scratch();
+            let mut last = prep.scratch();
+            let mut x = 12345u64;
+            let mut next = || {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (x >> 33) % 9000
+            };
+            let mut paid = 0;
+            for _ in 0..400 {
+                let mut m = vec![A::ZERO; prep.measure_len()];
+                for c in 0..p.components.len() {
+                    for k in 0..prep.periods {
+                        let v = A::from_decimal(Decimal::from(next()) / dec!(3));
+                        m[prep.index(c, k, slot::VOLUME)] = v;
+                        m[prep.index(c, k, slot::REVENUE)] = v;
+                    }
+                }
+                let active: Vec<bool> = (0..p.components.len()).map(|_| next() % 4 != 0).collect();
+                prep.settle_partner(&m, &active, &Baseline::default(), &mut full);
+                let t = prep.settle_final(&m, &active, &Baseline::default(), &mut last);
+                let want = full.total(prep.periods - 1);
+                assert_eq!(format!("{t:?}"), format!("{want:?}"));
+                assert_eq!(last.total(prep.periods - 1), t);
+                paid += (want > A::ZERO) as usize;
+            }
+            paid
+        }
+        let (d, f) = (check::<Decimal>(&p), check::<f64>(&p));
+        assert!(d > 100 && d < 400, "{d} partners paid");
+        assert_eq!(d, f);
     }
 }

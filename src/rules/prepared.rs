@@ -238,6 +238,11 @@ pub struct Prepared<A> {
     /// Programme budget (rounded to the minor unit).
     pub budget: Option<A>,
     measure_len: usize,
+    /// Per exclusive group (index into `groups`), its components in id order: the pipeline
+    /// compares a component with its own group's members only.
+    pub(super) group_members: Vec<Vec<usize>>,
+    /// The components in no exclusive group.
+    pub(super) ungrouped: Vec<usize>,
 }
 
 fn tier_of<A: Amount>(t: &crate::programme::Tier, growth: bool) -> PTier<A> {
@@ -360,7 +365,15 @@ impl<A: Amount> Prepared<A> {
                 offset += slots * periods;
                 pc
             })
-            .collect();
+            .collect::<Vec<PreparedComponent<A>>>();
+        let mut group_members = vec![Vec::new(); groups.len()];
+        let mut ungrouped = Vec::new();
+        for (c, pc) in components.iter().enumerate() {
+            match pc.group {
+                Some(g) => group_members[g].push(c),
+                None => ungrouped.push(c),
+            }
+        }
         Prepared {
             components,
             groups,
@@ -372,6 +385,8 @@ impl<A: Amount> Prepared<A> {
             minimum_payout: p.minimum_payout.map(A::from_decimal),
             budget: p.budget.map(money),
             measure_len: offset,
+            group_members,
+            ungrouped,
         }
     }
 
