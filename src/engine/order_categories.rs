@@ -301,10 +301,10 @@ impl Setup<'_> {
         for o in 0..orders {
             let size = order_size(&mut r, law, positive);
             order_shares(&mut r, mix, size, oc);
-            for j in 0..cc {
-                let share = oc.shares[j];
+            let OrderCatWork { shares, parts, .. } = &mut *oc;
+            for (j, &share) in shares.iter().enumerate() {
                 if share != 0.0 {
-                    oc.parts.push(Part {
+                    parts.push(Part {
                         order: o as u32,
                         cat: j as u32,
                         share,
