@@ -4,7 +4,11 @@
 //!
 //! ```text
 //! cargo bench --bench engine_real -- [--dir examples/distributor] [--scenarios N] [--seed S] [--threads T]
+//!     [--categories-per-order X]
 //! ```
+//! `--categories-per-order X` sets the model's `[orders] categories_per_order` (the
+//! `order_categories` workload: the distributor example with X = 1.75, the demo's calibrated
+//! value, so every buying month draws its orders and their categories).
 //! Prints one line: seconds, partner-months per second and the mean payout (to compare builds).
 
 use std::path::PathBuf;
@@ -18,6 +22,7 @@ use rebatesim::programme::Programme;
 fn main() {
     let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/distributor");
     let (mut scenarios, mut seed, mut threads) = (20usize, 1u64, 1usize);
+    let mut categories_per_order: Option<f64> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().expect("a value after the option");
@@ -26,6 +31,9 @@ fn main() {
             "--scenarios" => scenarios = value().parse().expect("--scenarios N"),
             "--seed" => seed = value().parse().expect("--seed S"),
             "--threads" => threads = value().parse().expect("--threads T"),
+            "--categories-per-order" => {
+                categories_per_order = Some(value().parse().expect("--categories-per-order X"))
+            }
             "--bench" => {}
             other => panic!("unknown option {other}"),
         }
@@ -33,7 +41,10 @@ fn main() {
     let programme = Programme::from_file(dir.join("programme.toml"))
         .and_then(|p| p.compile())
         .expect("programme");
-    let model = Model::from_file(dir.join("model.toml")).expect("model");
+    let mut model = Model::from_file(dir.join("model.toml")).expect("model");
+    if categories_per_order.is_some() {
+        model.orders.categories_per_order = categories_per_order;
+    }
     let population = Population::from_csv_path(dir.join("partners.csv")).expect("partners");
     let options = SimOptions {
         scenarios,

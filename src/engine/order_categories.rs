@@ -29,10 +29,12 @@ use crate::population::Population;
 use crate::rng::{self, Purpose, Stream};
 
 /// Per segment, the Poisson mean `x − 1` of an order's categories beyond its first (NaN: the
-/// segment's months are spread over every category, as without the option).
+/// segment's months are spread over every category, as without the option), and its Poisson
+/// law made once (`None` for a mean of 0: no draw), so an order's size costs no `exp`.
 #[derive(Debug, Clone)]
 pub(crate) struct OrderCategories {
     extra: Vec<f64>,
+    law: Vec<Option<rand_distr::Poisson<f64>>>,
 }
 
 impl OrderCategories {
@@ -42,7 +44,7 @@ impl OrderCategories {
         if !model.orders.draws_order_categories() || category_count < 2 {
             return None;
         }
-        let extra = pop
+        let extra: Vec<f64> = pop
             .segments
             .iter()
             .map(|s| {
@@ -52,7 +54,8 @@ impl OrderCategories {
                     .map_or(f64::NAN, |x| x - 1.0)
             })
             .collect();
-        Some(OrderCategories { extra })
+        let law = extra.iter().map(|&x| poisson_law(x)).collect();
+        Some(OrderCategories { extra, law })
     }
 
     /// Whether partners of segment `seg` draw their orders' categories.
@@ -61,7 +64,20 @@ impl OrderCategories {
     }
 }
 
-/// Scratch of the line generation ([`Work::order_cats`]).
+/// The Poisson law [`rng::poisson`] samples for a mean `lambda` (`None` where it draws nothing
+/// and gives 0: a mean of 0 or less, or one `rand_distr` refuses).
+fn poisson_law(lambda: f64) -> Option<rand_distr::Poisson<f64>> {
+    if lambda <= 0.0 {
+        return None;
+    }
+    rand_distr::Poisson::new(lambda).ok()
+}
+
+/// Scratch of the line generation ([`Work::order_cats`]), and the categories drawn for the
+/// partner's orders, kept for all its runs: a partner's orders and their categories are the
+/// same in the programme run, the counterfactual run and every re-measured period (the draws
+/// depend on the partner-month's streams only), so each month is drawn once
+/// ([`Setup::month_parts`]) and every later pass only rounds its lines.
 #[derive(Debug, Default)]
 pub(crate) struct OrderCatWork {
     /// Whether the partner being run draws its orders' categories (set with its orders).
@@ -70,6 +86,34 @@ pub(crate) struct OrderCatWork {
     certain: Vec<bool>,
     cand: Vec<usize>,
     month_cents: Vec<f64>,
+    /// Per month, whether its orders' categories are drawn, and its parts
+    /// `parts[part_off[m]..part_end[m]]` (emptied by [`OrderCatWork::forget`]).
+    drawn: Vec<bool>,
+    part_off: Vec<usize>,
+    part_end: Vec<usize>,
+    /// Every drawn month's orders' categories of a positive share: (order, category, share),
+    /// by order then category (the order of the lines).
+    parts: Vec<Part>,
+}
+
+/// One category of one order and its share of the order ([`OrderCatWork::parts`]).
+#[derive(Debug, Clone, Copy)]
+struct Part {
+    order: u32,
+    cat: u32,
+    share: f64,
+}
+
+impl OrderCatWork {
+    /// Forget the categories drawn for the previous partner's orders (called with every new
+    /// draw of a partner's orders, [`Setup::draw_orders`]).
+    pub(crate) fn forget(&mut self, months: usize) {
+        self.drawn.clear();
+        self.drawn.resize(months, false);
+        self.part_off.resize(months, 0);
+        self.part_end.resize(months, 0);
+        self.parts.clear();
+    }
 }
 
 /// Order shares of the categories for an order of `k` categories (`k ≤` the categories with a
@@ -166,10 +210,24 @@ fn one_category(r: &mut Stream, mix: &[f64], s: &mut OrderCatWork) {
     }
 }
 
-/// The number of categories of one order: `min(1 + Poisson(extra), positive)`.
+/// The number of categories of one order: `min(1 + Poisson(x − 1), positive)`, with the
+/// segment's Poisson law made once ([`poisson_law`]`(x − 1)`): the draws of
+/// [`rng::poisson`]`(x − 1)` without making the law again for every order.
 #[inline]
-pub(crate) fn order_size(r: &mut Stream, extra: f64, positive: usize) -> usize {
-    (1 + rng::poisson(r, extra) as usize).min(positive)
+pub(crate) fn order_size(
+    r: &mut Stream,
+    law: Option<&rand_distr::Poisson<f64>>,
+    positive: usize,
+) -> usize {
+    use rand_distr::Distribution;
+    let extra = match law {
+        Some(d) => {
+            let x: f64 = d.sample(r);
+            x as u64
+        }
+        None => 0,
+    };
+    (1 + extra as usize).min(positive)
 }
 
 impl Setup<'_> {
@@ -185,72 +243,155 @@ impl Setup<'_> {
     /// docs): per line category the gross and returned minor units and millionths of a unit
     /// (`w.agg`, `w.aggq`), each month's net minor units (`w.pmonth`), and the lines (order
     /// lines, then the month's returns lines) appended to `w.lines` when exported or when a
-    /// logistics component measures orders.
+    /// logistics component measures orders. Each month's orders and their categories are
+    /// drawn once per partner ([`Setup::month_parts`]); a pass rounds the lines only.
     pub(crate) fn order_category_purchases(&self, i: usize, k: usize, w: &mut Work) {
         let pc = &self.partners[i];
         let cc = self.category_count;
         let mix = &self.mix[i * cc..(i + 1) * cc];
         let positive = mix.iter().filter(|&&v| v > 0.0).count();
-        let extra = self.order_cats.as_ref().map_or(0.0, |oc| oc.extra[pc.seg]);
         let returns = self.segs[pc.seg].returns;
         let lines = w.emit || self.needs_orders;
         w.agg.iter_mut().for_each(|v| *v = 0.0);
         w.aggq.iter_mut().for_each(|v| *v = 0.0);
         w.period_lines = 0;
+        let mut oc = std::mem::take(&mut w.order_cats);
         for m in k * self.months_per_period..(k + 1) * self.months_per_period {
             w.pmonth[m] = 0.0;
             let (gm, xm) = (w.g[m], w.x[m]);
             if (gm <= 0.0 && xm <= 0.0) || positive == 0 {
                 continue;
             }
-            let (a, b) = self.orders_of(m, w);
-            let mut oc = std::mem::take(&mut w.order_cats);
+            let (a, _) = self.orders_of(m, w);
+            if !oc.drawn[m] {
+                self.month_parts(i, m, positive, w, &mut oc);
+            }
             oc.month_cents.clear();
             oc.month_cents.resize(cc, 0.0);
-            let mut r = rng::stream_of(
-                rng::partner_key(w.order_key, m as u64),
-                Purpose::OrderCategories,
-            );
-            for o in 0..b - a {
-                let wo = w.order_w[a + o];
-                let size = order_size(&mut r, extra, positive);
-                order_shares(&mut r, mix, size, &mut oc);
-                for j in 0..cc {
-                    let mut amount = if gm > 0.0 {
-                        gm * wo * oc.shares[j]
-                    } else {
-                        0.0
-                    };
-                    if xm > 0.0 {
-                        amount += xm * wo * w.xmix[k * cc + j];
-                    }
-                    if !(amount > 0.0) {
-                        continue;
-                    }
-                    let cents = round_half_up(amount * self.scale);
-                    if cents == 0.0 {
-                        continue;
-                    }
-                    let q = line_qty(cents, self.line_qpm(i, j));
-                    w.agg[2 * j] += cents;
-                    w.aggq[2 * j] += q;
-                    oc.month_cents[j] += cents;
-                    w.pmonth[m] += cents;
-                    w.period_lines += 1;
-                    if lines {
-                        let (r, cat, order) = (cents / self.scale, j as u32, o as u32);
-                        w.lines.push(LineV {
-                            month: m as u32,
-                            cat,
-                            order,
-                            r,
-                            q,
-                        });
-                    }
+            let parts = oc.part_off[m]..oc.part_end[m];
+            if xm > 0.0 {
+                self.stretch_month_lines(i, k, m, parts, lines, w, &mut oc);
+            } else {
+                for p in &oc.parts[parts] {
+                    let wo = w.order_w[a + p.order as usize];
+                    let amount = gm * wo * p.share;
+                    let j = p.cat as usize;
+                    self.order_line(i, m, j, p.order, amount, lines, w, &mut oc.month_cents);
                 }
             }
             self.month_returns(i, m, returns, &oc.month_cents, lines, w);
-            w.order_cats = oc;
+        }
+        w.order_cats = oc;
+    }
+
+    /// Draw month `m`'s orders' categories into `oc.parts` (the month's own
+    /// [`Purpose::OrderCategories`] stream: per order its size, then its shares), for a partner
+    /// `i` with `positive` categories of a positive share; the month's orders are drawn.
+    fn month_parts(&self, i: usize, m: usize, positive: usize, w: &Work, oc: &mut OrderCatWork) {
+        let cc = self.category_count;
+        let mix = &self.mix[i * cc..(i + 1) * cc];
+        let seg = self.partners[i].seg;
+        let law = self.order_cats.as_ref().and_then(|x| x.law[seg].as_ref());
+        let orders = w.order_end[m] - w.order_off[m];
+        let mut r = rng::stream_of(
+            rng::partner_key(w.order_key, m as u64),
+            Purpose::OrderCategories,
+        );
+        oc.part_off[m] = oc.parts.len();
+        for o in 0..orders {
+            let size = order_size(&mut r, law, positive);
+            order_shares(&mut r, mix, size, oc);
+            let OrderCatWork { shares, parts, .. } = &mut *oc;
+            for (j, &share) in shares.iter().enumerate() {
+                if share != 0.0 {
+                    parts.push(Part {
+                        order: o as u32,
+                        cat: j as u32,
+                        share,
+                    });
+                }
+            }
+        }
+        oc.part_end[m] = oc.parts.len();
+        oc.drawn[m] = true;
+    }
+
+    /// Month `m`'s order lines when it has a stretch purchase `w.x[m] > 0`, spread over its
+    /// orders by their shares and over the categories by `w.xmix` (every category of every
+    /// order, not only the drawn ones): per order its dense shares from `parts`, then a line
+    /// per category as [`Setup::order_line`].
+    #[allow(clippy::too_many_arguments)]
+    fn stretch_month_lines(
+        &self,
+        i: usize,
+        k: usize,
+        m: usize,
+        parts: std::ops::Range<usize>,
+        lines: bool,
+        w: &mut Work,
+        oc: &mut OrderCatWork,
+    ) {
+        let cc = self.category_count;
+        let (gm, xm) = (w.g[m], w.x[m]);
+        let (a, b) = (w.order_off[m], w.order_end[m]);
+        let mut p = parts.start;
+        oc.shares.resize(cc, 0.0);
+        for o in 0..b - a {
+            oc.shares.iter_mut().for_each(|v| *v = 0.0);
+            while p < parts.end && oc.parts[p].order as usize == o {
+                oc.shares[oc.parts[p].cat as usize] = oc.parts[p].share;
+                p += 1;
+            }
+            let wo = w.order_w[a + o];
+            for j in 0..cc {
+                let mut amount = if gm > 0.0 {
+                    gm * wo * oc.shares[j]
+                } else {
+                    0.0
+                };
+                amount += xm * wo * w.xmix[k * cc + j];
+                self.order_line(i, m, j, o as u32, amount, lines, w, &mut oc.month_cents);
+            }
+        }
+    }
+
+    /// One order line of `amount` (revenue) in category `j` of month `m`: rounded to the minor
+    /// unit (none when that is 0 or less), added to the period's aggregates, the month's
+    /// revenue and `month_cents`, and pushed to `w.lines` when `lines`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn order_line(
+        &self,
+        i: usize,
+        m: usize,
+        j: usize,
+        order: u32,
+        amount: f64,
+        lines: bool,
+        w: &mut Work,
+        month_cents: &mut [f64],
+    ) {
+        if !(amount > 0.0) {
+            return;
+        }
+        let cents = round_half_up(amount * self.scale);
+        if cents == 0.0 {
+            return;
+        }
+        let q = line_qty(cents, self.line_qpm(i, j));
+        w.agg[2 * j] += cents;
+        w.aggq[2 * j] += q;
+        month_cents[j] += cents;
+        w.pmonth[m] += cents;
+        w.period_lines += 1;
+        if lines {
+            w.lines.push(LineV {
+                month: m as u32,
+                cat: j as u32,
+                order,
+                r: cents / self.scale,
+                q,
+            });
         }
     }
 
@@ -374,17 +515,35 @@ mod tests {
         }
     }
 
+    /// The law made once draws what [`rng::poisson`] draws, and consumes the same numbers.
+    #[test]
+    fn order_size_draws_as_the_poisson_of_the_mean() {
+        for extra in [0.0, 0.3, 0.75, 2.5, 11.9, 40.0] {
+            let law = poisson_law(extra);
+            let (mut a, mut b) = (
+                rng::stream_of(9, Purpose::OrderCategories),
+                rng::stream_of(9, Purpose::OrderCategories),
+            );
+            for _ in 0..2000 {
+                let want = (1 + rng::poisson(&mut a, extra) as usize).min(6);
+                assert_eq!(order_size(&mut b, law.as_ref(), 6), want, "{extra}");
+            }
+            assert_eq!(rng::uniform(&mut a), rng::uniform(&mut b));
+        }
+    }
+
     /// The number of categories: 1 + Poisson, capped; exactly one at `x = 1`.
     #[test]
     fn order_size_is_capped() {
         let mut r = rng::stream_of(3, Purpose::OrderCategories);
         for _ in 0..100 {
-            assert_eq!(order_size(&mut r, 0.0, 4), 1);
-            assert!(order_size(&mut r, 50.0, 4) <= 4);
+            assert_eq!(order_size(&mut r, poisson_law(0.0).as_ref(), 4), 1);
+            assert!(order_size(&mut r, poisson_law(50.0).as_ref(), 4) <= 4);
         }
         let n = 20_000;
+        let law = poisson_law(0.7);
         let mean = (0..n)
-            .map(|_| order_size(&mut r, 0.7, 100) as f64)
+            .map(|_| order_size(&mut r, law.as_ref(), 100) as f64)
             .sum::<f64>()
             / n as f64;
         // 1.7 ± 4 · √(0.7 / n)

@@ -299,32 +299,42 @@ impl Setup<'_> {
         w: &mut Work,
     ) {
         // orders of this period, month by month; returns lines are their own orders with a
-        // negative quantity and never qualify; revenue in minor units
+        // negative quantity and never qualify; revenue in minor units. Order `o` of month `m`
+        // is `w.order_off[m] + o` (each month's orders have their own range of `w.order_w`):
+        // one pass over the lines adds each line to its order, in the lines' order
+        let months = k * self.months_per_period..(k + 1) * self.months_per_period;
+        let all = w.order_w.len();
+        w.ord_q.resize(all, 0.0);
+        w.ord_r.resize(all, 0.0);
+        for m in months.clone() {
+            if w.order_drawn[m] {
+                let (a, b) = (w.order_off[m], w.order_end[m]);
+                w.ord_q[a..b].iter_mut().for_each(|v| *v = 0.0);
+                w.ord_r[a..b].iter_mut().for_each(|v| *v = 0.0);
+            }
+        }
+        for l in &w.lines[from..] {
+            let m = l.month as usize;
+            if l.order == NONE || !months.contains(&m) || !w.order_drawn[m] {
+                continue;
+            }
+            let j = if l.cat == NONE { 0 } else { l.cat as usize };
+            if category_slot[j].is_none() {
+                continue;
+            }
+            let o = w.order_off[m] + l.order as usize;
+            w.ord_q[o] += l.q;
+            // in minor units (a line's revenue is its minor units / the minor unit), so
+            // the sums are exact whatever the order they are added in
+            w.ord_r[o] += round_half_up(l.r * self.scale);
+        }
+        // order quantities in millionths of a unit (whole numbers)
         let (mut n, mut r, mut q) = (0.0, 0.0, 0.0);
-        for m in k * self.months_per_period..(k + 1) * self.months_per_period {
+        for m in months {
             if !w.order_drawn[m] {
                 continue; // no purchase this month
             }
-            let orders = w.order_end[m] - w.order_off[m];
-            w.ord_q.clear();
-            w.ord_q.resize(orders, 0.0);
-            w.ord_r.clear();
-            w.ord_r.resize(orders, 0.0);
-            for l in &w.lines[from..] {
-                if l.order == NONE || l.month as usize != m {
-                    continue;
-                }
-                let j = if l.cat == NONE { 0 } else { l.cat as usize };
-                if category_slot[j].is_none() {
-                    continue;
-                }
-                w.ord_q[l.order as usize] += l.q;
-                // in minor units (a line's revenue is its minor units / the minor unit), so
-                // the sums are exact whatever the order they are added in
-                w.ord_r[l.order as usize] += round_half_up(l.r * self.scale);
-            }
-            // order quantities in millionths of a unit (whole numbers)
-            for o in 0..orders {
+            for o in w.order_off[m]..w.order_end[m] {
                 if w.ord_q[o] != 0.0 && self.prep.order_qualifies(c, w.ord_q[o] / QTY_SCALE) {
                     n += 1.0;
                     r += w.ord_r[o];

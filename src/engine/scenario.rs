@@ -164,6 +164,10 @@ impl Setup<'_> {
         w.order_mean = orders;
         w.order_w.clear();
         w.order_drawn.iter_mut().for_each(|d| *d = false);
+        if w.order_cats.on {
+            // the previous partner's orders' categories (drawn with its orders)
+            w.order_cats.forget(self.months);
+        }
     }
 
     /// Month `m`'s orders of the partner of the last [`Setup::draw_orders`]: their shares of
