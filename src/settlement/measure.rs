@@ -170,7 +170,7 @@ pub(crate) fn fill_measures_with<S: BuildHasher>(
 }
 
 /// Whether row `i` is a return (a negative quantity or revenue).
-#[inline]
+#[inline(always)]
 fn is_return(tx: &Transactions, i: usize) -> bool {
     let (q, r) = (&tx.quantity[i], &tx.revenue[i]);
     q.is_sign_negative() && !q.is_zero() || r.is_sign_negative() && !r.is_zero()
@@ -178,7 +178,7 @@ fn is_return(tx: &Transactions, i: usize) -> bool {
 
 /// Whether component `c` (`pc`) takes row `i`'s category and, for a bundle, the category's
 /// position among its categories.
-#[inline]
+#[inline(always)]
 fn row_included(
     p: &Compiled,
     pc: &crate::rules::PreparedComponent<Decimal>,
