@@ -302,6 +302,10 @@ impl Run<'_> {
             let wi = first + j;
             let active = &block_active[j * components..(j + 1) * components];
             let m = &mut measures[j * ml..(j + 1) * ml];
+            // written before the `+=` of the measuring read it: a fresh page of the zeroed
+            // column is then faulted in once, for writing, instead of first as the shared
+            // zero page and again when written
+            m.fill(Decimal::ZERO);
             fill_measures_with(
                 prep,
                 p,
