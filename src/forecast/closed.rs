@@ -55,8 +55,10 @@ pub(super) fn settle_closed(
     let n = partners.ids.len();
     let mut out = SettledClosed {
         closed,
-        payable: vec![Decimal::ZERO; n * components * periods],
-        budget_cut: vec![Decimal::ZERO; n * components * periods],
+        // zeroed by the allocator: only the lines' cells are written (pages of partners
+        // without lines are never touched)
+        payable: crate::settlement::zeroed(n * components * periods),
+        budget_cut: crate::settlement::zeroed(n * components * periods),
         volume: vec![0.0; n * components * periods],
     };
     settlement.for_each_line_figures(|l| {

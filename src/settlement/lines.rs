@@ -57,7 +57,7 @@ impl Settlement {
                     period: k,
                     payable: am[PAYABLE],
                     budget_cut: am[PAYABLE - 1],
-                    volume_period: line_volumes(src, measures, c, k).0,
+                    volume_period: period_volume(src, measures, c, k),
                 });
             }
         }
@@ -183,12 +183,24 @@ pub(super) fn line_volumes(
     k: usize,
 ) -> (Decimal, Decimal) {
     let prep = &src.prep;
-    let vol_slot = if matches!(prep.components[c].rule, PreparedRule::PerUnit { .. }) {
-        slot::UNITS
-    } else {
-        slot::VOLUME
-    };
+    let vol_slot = volume_slot(prep, c);
     let volume_period = measures[prep.index(c, k, vol_slot)];
     let volume_to_date: Decimal = (0..=k).map(|j| measures[prep.index(c, j, vol_slot)]).sum();
     (volume_period, volume_to_date)
+}
+
+/// The period volume of [`line_volumes`] alone (what the forecast's books read of a line,
+/// without summing the volume to date).
+fn period_volume(src: &Sources, measures: &[Decimal], c: usize, k: usize) -> Decimal {
+    measures[src.prep.index(c, k, volume_slot(&src.prep, c))]
+}
+
+/// The measure slot a line's volume is read from: units for an amount per unit, else the
+/// component's volume.
+fn volume_slot(prep: &crate::rules::Prepared<Decimal>, c: usize) -> usize {
+    if matches!(prep.components[c].rule, PreparedRule::PerUnit { .. }) {
+        slot::UNITS
+    } else {
+        slot::VOLUME
+    }
 }

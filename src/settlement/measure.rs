@@ -99,6 +99,12 @@ fn bundle_position(rule: &PreparedRule<Decimal>, category: Option<&str>) -> Opti
 /// Measure a partner's rows into the kernel's flat measures (per component, period, slot),
 /// with the table's [`CategoryLookup`] built once by the caller (`None`: each row's category
 /// looked up in the component's scope).
+///
+/// One pass over the rows measures every component but the logistics ones (a row's cells
+/// read once, not once per component); each logistics component then groups the rows into
+/// orders. A measure slot belongs to one component and takes its additions in row order
+/// either way, so every sum, and the scale of a sum that cancels to zero, is the one a pass
+/// per component gives.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn fill_measures_with<S: BuildHasher>(
     prep: &Prepared<Decimal>,
@@ -111,72 +117,42 @@ pub(crate) fn fill_measures_with<S: BuildHasher>(
     orders: &mut HashMap<OrderKey, (NaiveDate, Decimal, Decimal), S>,
     lookup: Option<&CategoryLookup>,
 ) {
+    let logistics = |c: usize| matches!(prep.components[c].rule, PreparedRule::Logistics { .. });
+    // the active components measured row by row, with whether returns are left out (gross);
+    // beyond 16 (and the logistics ones) measured one component at a time
+    let mut simple = [(0usize, false); 16];
+    let mut n = 0;
+    let mut others = false;
+    for c in (0..prep.components.len()).filter(|&c| active[c]) {
+        if logistics(c) || n == simple.len() {
+            others = true;
+        } else {
+            simple[n] = (c, p.components[c].returns == crate::programme::Returns::Gross);
+            n += 1;
+        }
+    }
+    let simple = &simple[..n];
+    if !simple.is_empty() {
+        for &i in rows {
+            measure_row(prep, p, tx, res, i, simple, m, lookup);
+        }
+    }
+    if !others {
+        return;
+    }
     for (c, pc) in prep.components.iter().enumerate() {
-        if !active[c] {
+        if !active[c] || simple.iter().any(|&(s, _)| s == c) {
             continue;
         }
-        let comp = &p.components[c];
-        let gross = comp.returns == crate::programme::Returns::Gross;
+        let gross = p.components[c].returns == crate::programme::Returns::Gross;
         orders.clear();
         for &i in rows {
-            let (q, r) = (tx.quantity[i], tx.revenue[i]);
-            if gross
-                && (q.is_sign_negative() && !q.is_zero() || r.is_sign_negative() && !r.is_zero())
-            {
+            if gross && is_return(tx, i) {
                 continue;
             }
-            let (included, bundle) = match lookup {
-                Some(l) => {
-                    let at = l.at(tx, c, i);
-                    (l.included[at], l.bundle[at])
-                }
-                None => {
-                    let cat = tx.category_of(i);
-                    (
-                        comp.scope.includes_category(cat),
-                        bundle_position(&pc.rule, cat),
-                    )
-                }
-            };
-            if !included {
-                continue;
-            }
-            let k = res.period[i] as usize;
-            match &pc.rule {
-                PreparedRule::Ladder { basis, .. } | PreparedRule::Growth { basis, .. } => {
-                    m[prep.index(c, k, slot::VOLUME)] +=
-                        if *basis == Basis::Revenue { r } else { q };
-                    m[prep.index(c, k, slot::REVENUE)] += r;
-                    m[prep.index(c, k, slot::UNITS)] += q;
-                }
-                PreparedRule::PerUnit { .. } => {
-                    m[prep.index(c, k, slot::VOLUME)] += q;
-                    m[prep.index(c, k, slot::REVENUE)] += r;
-                    m[prep.index(c, k, slot::UNITS)] += q;
-                }
-                PreparedRule::Bundle { basis, .. } => {
-                    let Some(j) = bundle else {
-                        continue;
-                    };
-                    let v = if *basis == Basis::Revenue { r } else { q };
-                    m[prep.index(c, k, slot::VOLUME)] += v;
-                    m[prep.index(c, k, slot::REVENUE)] += r;
-                    m[prep.index(c, k, slot::UNITS)] += q;
-                    m[prep.index(c, k, slot::bundle_volume(j))] += v;
-                    m[prep.index(c, k, slot::bundle_revenue(j))] += r;
-                }
-                PreparedRule::Logistics { .. } => {
-                    let key = match tx.order.as_ref().and_then(|o| o[i]) {
-                        Some(id) => OrderKey::Id(id),
-                        None => OrderKey::Row(i),
-                    };
-                    let e = orders
-                        .entry(key)
-                        .or_insert((tx.date[i], Decimal::ZERO, Decimal::ZERO));
-                    e.0 = e.0.min(tx.date[i]);
-                    e.1 += q;
-                    e.2 += r;
-                }
+            let (included, bundle) = row_included(p, pc, tx, c, i, lookup);
+            if included {
+                measure_cell(prep, pc, c, tx, res, i, bundle, m, Some(&mut *orders));
             }
         }
         if matches!(pc.rule, PreparedRule::Logistics { .. }) {
@@ -189,6 +165,125 @@ pub(crate) fn fill_measures_with<S: BuildHasher>(
                 m[prep.index(c, k, slot::REVENUE)] += *r;
                 m[prep.index(c, k, slot::UNITS)] += *q;
             }
+        }
+    }
+}
+
+/// Whether row `i` is a return (a negative quantity or revenue).
+#[inline(always)]
+fn is_return(tx: &Transactions, i: usize) -> bool {
+    let (q, r) = (&tx.quantity[i], &tx.revenue[i]);
+    q.is_sign_negative() && !q.is_zero() || r.is_sign_negative() && !r.is_zero()
+}
+
+/// Whether component `c` (`pc`) takes row `i`'s category and, for a bundle, the category's
+/// position among its categories.
+#[inline(always)]
+fn row_included(
+    p: &Compiled,
+    pc: &crate::rules::PreparedComponent<Decimal>,
+    tx: &Transactions,
+    c: usize,
+    i: usize,
+    lookup: Option<&CategoryLookup>,
+) -> (bool, Option<usize>) {
+    match lookup {
+        Some(l) => {
+            let at = l.at(tx, c, i);
+            (l.included[at], l.bundle[at])
+        }
+        None => {
+            let cat = tx.category_of(i);
+            (
+                p.components[c].scope.includes_category(cat),
+                bundle_position(&pc.rule, cat),
+            )
+        }
+    }
+}
+
+/// Row `i` added to the measures of every component of `simple` (index, gross) that takes it.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn measure_row(
+    prep: &Prepared<Decimal>,
+    p: &Compiled,
+    tx: &Transactions,
+    res: &Resolved,
+    i: usize,
+    simple: &[(usize, bool)],
+    m: &mut [Decimal],
+    lookup: Option<&CategoryLookup>,
+) {
+    let returned = is_return(tx, i);
+    for &(c, gross) in simple {
+        if gross && returned {
+            continue;
+        }
+        let pc = &prep.components[c];
+        let (included, bundle) = row_included(p, pc, tx, c, i, lookup);
+        if included {
+            measure_cell::<std::collections::hash_map::RandomState>(
+                prep, pc, c, tx, res, i, bundle, m, None,
+            );
+        }
+    }
+}
+
+/// Row `i` (taken by component `c`, `pc`; `bundle` its category's position in a bundle's
+/// categories) added to the component's measures, or for a logistics component to its order
+/// in `orders`.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn measure_cell<S: BuildHasher>(
+    prep: &Prepared<Decimal>,
+    pc: &crate::rules::PreparedComponent<Decimal>,
+    c: usize,
+    tx: &Transactions,
+    res: &Resolved,
+    i: usize,
+    bundle: Option<usize>,
+    m: &mut [Decimal],
+    orders: Option<&mut HashMap<OrderKey, (NaiveDate, Decimal, Decimal), S>>,
+) {
+    let (q, r) = (tx.quantity[i], tx.revenue[i]);
+    let k = res.period[i] as usize;
+    match &pc.rule {
+        PreparedRule::Ladder { basis, .. } | PreparedRule::Growth { basis, .. } => {
+            m[prep.index(c, k, slot::VOLUME)] += if *basis == Basis::Revenue { r } else { q };
+            m[prep.index(c, k, slot::REVENUE)] += r;
+            m[prep.index(c, k, slot::UNITS)] += q;
+        }
+        PreparedRule::PerUnit { .. } => {
+            m[prep.index(c, k, slot::VOLUME)] += q;
+            m[prep.index(c, k, slot::REVENUE)] += r;
+            m[prep.index(c, k, slot::UNITS)] += q;
+        }
+        PreparedRule::Bundle { basis, .. } => {
+            let Some(j) = bundle else {
+                return;
+            };
+            let v = if *basis == Basis::Revenue { r } else { q };
+            m[prep.index(c, k, slot::VOLUME)] += v;
+            m[prep.index(c, k, slot::REVENUE)] += r;
+            m[prep.index(c, k, slot::UNITS)] += q;
+            m[prep.index(c, k, slot::bundle_volume(j))] += v;
+            m[prep.index(c, k, slot::bundle_revenue(j))] += r;
+        }
+        PreparedRule::Logistics { .. } => {
+            let Some(orders) = orders else {
+                return;
+            };
+            let key = match tx.order.as_ref().and_then(|o| o[i]) {
+                Some(id) => OrderKey::Id(id),
+                None => OrderKey::Row(i),
+            };
+            let e = orders
+                .entry(key)
+                .or_insert((tx.date[i], Decimal::ZERO, Decimal::ZERO));
+            e.0 = e.0.min(tx.date[i]);
+            e.1 += q;
+            e.2 += r;
         }
     }
 }

@@ -31,6 +31,7 @@ mod text;
 
 pub use arrow::MoneyAs;
 pub use breakdown::{ComponentTotal, SegmentTotal};
+pub(crate) use columns::zeroed;
 pub(crate) use measure::{fill_measures_with, CategoryLookup, OrderKey};
 pub use result::{Line, PartnerTotal, Settlement, Standing, Totals, LINE_COLUMNS};
 pub use settle::settle;

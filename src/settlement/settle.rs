@@ -3,7 +3,7 @@
 //! the standing against the next tier, and turns any amount beyond `Decimal` into an error
 //! naming the partner (and component) instead of a panic.
 
-use super::columns::{LineColumns, LineParts, Sources, AMOUNTS, PAYABLE};
+use super::columns::{zeroed, LineColumns, LineParts, Sources, AMOUNTS, PAYABLE};
 use super::measure::{fill_measures_with, window_measures, CategoryLookup, OrderKey};
 use super::result::{PartnerTotal, Settlement, Standing, Totals};
 use crate::data::{Partners, Resolved, Transactions};
@@ -239,9 +239,9 @@ impl Run<'_> {
         let n_lines: usize = lines_of_block.iter().sum();
         let mut out = Measured {
             order: Vec::new(),
-            measures: vec![Decimal::ZERO; order.len() * ml],
+            measures: zeroed(order.len() * ml),
             active,
-            payable: vec![Decimal::ZERO; order.len() * cells],
+            payable: zeroed(order.len() * cells),
             budgeted: None,
             lines: LineColumns::zeroed(n_lines),
         };
@@ -302,6 +302,10 @@ impl Run<'_> {
             let wi = first + j;
             let active = &block_active[j * components..(j + 1) * components];
             let m = &mut measures[j * ml..(j + 1) * ml];
+            // written before the `+=` of the measuring read it: a fresh page of the zeroed
+            // column is then faulted in once, for writing, instead of first as the shared
+            // zero page and again when written
+            m.fill(Decimal::ZERO);
             fill_measures_with(
                 prep,
                 p,
@@ -346,22 +350,19 @@ impl Run<'_> {
         let partners = m.order.len();
         let mut budget_binding = false;
         let mut programme_total = Vec::with_capacity(periods);
-        // every partner's payable to date of component c in period k, partner-major
-        let column = |v: &[Decimal], k: usize| -> Vec<Decimal> {
-            (0..partners)
-                .flat_map(|w| (0..components).map(move |c| (w, c)))
-                .map(|(w, c)| v[w * cells + c * periods + k])
-                .collect()
-        };
+        // every partner's payable to date of component c in period k, partner-major (the
+        // column is collected only where the budget binds and allocates it)
+        let payable = &m.payable;
+        let cell = |j: usize, k: usize| payable[(j / components) * cells + (j % components) * periods + k];
         for k in 0..periods {
-            let weights = column(&m.payable, k);
-            let total = money::checked_sum(weights.iter().copied())
+            let total = money::checked_sum((0..partners * components).map(|j| cell(j, k)))
                 .filter(|t| t.abs() < self.limit)
                 .ok_or_else(|| programme_overflow(&self.tx.table, &p.calendar.label(k as u32)))?;
             programme_total.push(total);
             if prep.budget_binds(total) {
                 budget_binding = true;
-                let budgeted = m.budgeted.get_or_insert_with(|| m.payable.clone());
+                let weights: Vec<Decimal> = (0..partners * components).map(|j| cell(j, k)).collect();
+                let budgeted = m.budgeted.get_or_insert_with(|| payable.clone());
                 let shares = money::allocate(
                     prep.budget.expect("binding budget"),
                     &weights,
