@@ -98,6 +98,7 @@ impl Assumption {
 /// | Churn | `churn.monthly_hazard` | −50% | +50% |
 /// | Returns | `returns.share` | −50% | +50% |
 /// | Categories per order | `orders.categories_per_order` | −25% (at least 1) | +25% |
+/// | Orders by size | `orders.size_elasticity` | −0.25 | +0.25 |
 /// | Stretch probability | `behaviour.stretch.max_probability` | off (0) | ×1.5 (at most 1) |
 /// | Stretch window | `behaviour.stretch.window_months` | 1 month | ×1.5 (rounded, at most 12) |
 /// | Pull-forward | `behaviour.pull_forward.share` | off (0) | ×1.5 (at most 1) |
@@ -105,8 +106,8 @@ impl Assumption {
 ///
 /// Trend is always included (it moves demand even from 0). The stretch, window and
 /// pull-forward assumptions are included only when stretch is enabled; categories per order
-/// only when the model sets it (without it every order carries all of a partner's
-/// categories, which has no scale to move).
+/// and orders by size only when the model sets them (without them every order carries all
+/// of a partner's categories, and order counts do not depend on size: nothing to move).
 pub fn default_assumptions(model: &Model) -> Vec<Assumption> {
     use Change::*;
     let stretch = model.behaviour.stretch.enabled;
@@ -134,6 +135,15 @@ pub fn default_assumptions(model: &Model) -> Vec<Assumption> {
             ),
         ),
         (
+            model.orders.size_elasticity.is_some(),
+            Assumption::parameter(
+                "Orders by size",
+                "orders.size_elasticity",
+                Add(-0.25),
+                Add(0.25),
+            ),
+        ),
+        (
             true,
             Assumption::parameter("Partner noise", "noise.sigma", Scale(0.75), Scale(1.25)),
         ),
@@ -156,6 +166,15 @@ pub fn default_assumptions(model: &Model) -> Vec<Assumption> {
                 "orders.categories_per_order",
                 Scale(0.75),
                 Scale(1.25),
+            ),
+        ),
+        (
+            model.orders.size_elasticity.is_some(),
+            Assumption::parameter(
+                "Orders by size",
+                "orders.size_elasticity",
+                Add(-0.25),
+                Add(0.25),
             ),
         ),
         (

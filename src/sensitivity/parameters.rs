@@ -117,6 +117,7 @@ pub const PARAMETERS: &[Parameter] = &[
         true,
         false,
     ),
+    p("orders.size_elasticity", -3.0, 3.0, false, false),
     p("behaviour.stretch.max_shortfall", 0.0, 1.0, false, true),
     p("behaviour.stretch.max_probability", 0.0, 1.0, false, true),
     p("behaviour.stretch.sensitivity", 0.0, 1e6, false, false),
@@ -154,7 +155,7 @@ fn find_parameter(path: &str) -> Result<&'static Parameter> {
 enum Slot<'m> {
     Scalar(&'m mut f64),
     Segments(&'m mut f64, &'m mut BTreeMap<String, f64>),
-    Optional(&'m mut Option<f64>, &'m mut BTreeMap<String, f64>),
+    Optional(&'m mut Option<f64>, Option<&'m mut BTreeMap<String, f64>>),
     Months(&'m mut u32),
 }
 
@@ -183,8 +184,9 @@ fn slot<'m>(m: &'m mut Model, path: &str) -> Slot<'m> {
         "orders.size_sigma" => Slot::Scalar(&mut m.orders.size_sigma),
         "orders.categories_per_order" => Slot::Optional(
             &mut m.orders.categories_per_order,
-            &mut m.orders.categories_per_order_segments,
+            Some(&mut m.orders.categories_per_order_segments),
         ),
+        "orders.size_elasticity" => Slot::Optional(&mut m.orders.size_elasticity, None),
         "behaviour.stretch.max_shortfall" => Slot::Scalar(&mut m.behaviour.stretch.max_shortfall),
         "behaviour.stretch.max_probability" => {
             Slot::Scalar(&mut m.behaviour.stretch.max_probability)
@@ -214,6 +216,9 @@ fn not_set(path: &str) -> Error {
     let what = match path {
         "orders.categories_per_order" => {
             ": without it every order carries all of a partner's categories"
+        }
+        "orders.size_elasticity" => {
+            ": without it a partner's orders a month do not depend on its size"
         }
         _ => "",
     };
@@ -275,7 +280,7 @@ pub fn apply_change(model: &Model, path: &str, change: Change) -> Result<Model> 
                 return Err(not_set(path));
             };
             *v = Some(new(base)?);
-            for s in segs.values_mut() {
+            for s in segs.into_iter().flat_map(|segs| segs.values_mut()) {
                 *s = new(*s)?;
             }
         }

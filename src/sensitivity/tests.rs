@@ -119,3 +119,24 @@ fn categories_per_order_moves_when_set_and_is_refused_when_not() {
         .collect();
     assert_eq!(names, ["Trend", "Categories per order"]);
 }
+
+#[test]
+fn size_elasticity_moves_by_addition_within_its_range() {
+    let mut m = Model::default();
+    let e = apply_change(&m, "orders.size_elasticity", Change::Add(0.25))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("do not depend on its size"), "{e}");
+    m.orders.per_month = 2.0;
+    m.orders.size_elasticity = Some(1.0);
+    m.orders.size_reference = Some(10_000.0);
+    let hi = apply_change(&m, "orders.size_elasticity", Change::Add(0.25)).unwrap();
+    assert_eq!(hi.orders.size_elasticity, Some(1.25));
+    assert_eq!(hi.orders.size_reference, Some(10_000.0));
+    let top = apply_change(&m, "orders.size_elasticity", Change::Add(5.0)).unwrap();
+    assert_eq!(top.orders.size_elasticity, Some(3.0));
+    assert_eq!(Change::Add(-0.25).label("orders.size_elasticity"), "−0.25");
+    assert!(default_assumptions(&m)
+        .iter()
+        .any(|a| a.name == "Orders by size"));
+}

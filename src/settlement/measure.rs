@@ -127,7 +127,10 @@ pub(crate) fn fill_measures_with<S: BuildHasher>(
         if logistics(c) || n == simple.len() {
             others = true;
         } else {
-            simple[n] = (c, p.components[c].returns == crate::programme::Returns::Gross);
+            simple[n] = (
+                c,
+                p.components[c].returns == crate::programme::Returns::Gross,
+            );
             n += 1;
         }
     }

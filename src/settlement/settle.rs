@@ -353,7 +353,8 @@ impl Run<'_> {
         // every partner's payable to date of component c in period k, partner-major (the
         // column is collected only where the budget binds and allocates it)
         let payable = &m.payable;
-        let cell = |j: usize, k: usize| payable[(j / components) * cells + (j % components) * periods + k];
+        let cell =
+            |j: usize, k: usize| payable[(j / components) * cells + (j % components) * periods + k];
         for k in 0..periods {
             let total = money::checked_sum((0..partners * components).map(|j| cell(j, k)))
                 .filter(|t| t.abs() < self.limit)
@@ -361,7 +362,8 @@ impl Run<'_> {
             programme_total.push(total);
             if prep.budget_binds(total) {
                 budget_binding = true;
-                let weights: Vec<Decimal> = (0..partners * components).map(|j| cell(j, k)).collect();
+                let weights: Vec<Decimal> =
+                    (0..partners * components).map(|j| cell(j, k)).collect();
                 let budgeted = m.budgeted.get_or_insert_with(|| payable.clone());
                 let shares = money::allocate(
                     prep.budget.expect("binding budget"),
