@@ -49,12 +49,14 @@ fn backlog_worlds_skip_months_and_specialise() {
 fn print(rows: &[ComponentCoverage]) {
     for r in rows {
         eprintln!(
-            "| {} | {} | {} | {:.1} | {:.1} |",
+            "| {} | {} | {} | {:.1} | {:.1} | {} | {} |",
             r.month_end,
             r.component,
             r.worlds,
             100.0 * r.cover80(),
-            100.0 * r.cover90()
+            100.0 * r.cover90(),
+            r.below80,
+            r.above80
         );
     }
 }
@@ -141,11 +143,15 @@ fn worlds_coverage_draws_study() {
         pop.len(),
         draws.len()
     );
-    for (name, under) in [("without draws", &[][..]), ("with draws", &draws[..])] {
+    let mut runs: Vec<(&str, &[Model])> = vec![("without draws", &[])];
+    if std::env::var("STUDY_NO_DRAWS").is_err() {
+        runs.push(("with draws", &draws[..]));
+    }
+    for (name, under) in runs {
         let rows =
             component_coverage_under(&p, &pop, &m, under, worlds, &ends, scenarios, 2027).unwrap();
-        eprintln!("\n{name}\n| month end | component | worlds | 80% cover | 90% cover |");
-        eprintln!("|---|---|---:|---:|---:|");
+        eprintln!("\n{name}\n| month end | component | worlds | 80% cover | 90% cover | below | above |");
+        eprintln!("|---|---|---:|---:|---:|---:|---:|");
         print(&rows);
     }
 }

@@ -236,6 +236,10 @@ pub struct ComponentCoverage {
     pub in80: usize,
     /// Worlds whose settled year lay in the central 90% interval (P5–P95).
     pub in90: usize,
+    /// Worlds whose settled year lay below the 80% interval (the forecast was too high).
+    pub below80: usize,
+    /// Worlds whose settled year lay above the 80% interval (the forecast was too low).
+    pub above80: usize,
 }
 
 impl ComponentCoverage {
@@ -316,6 +320,8 @@ pub fn component_coverage_under(
                 worlds: 0,
                 in80: 0,
                 in90: 0,
+                below80: 0,
+                above80: 0,
             })
         })
         .collect();
@@ -369,7 +375,11 @@ pub fn component_coverage_under(
                 }
                 row.worlds += 1;
                 let tol = 0.005;
-                if x >= quantile(&v, 0.10) - tol && x <= quantile(&v, 0.90) + tol {
+                if x < quantile(&v, 0.10) - tol {
+                    row.below80 += 1;
+                } else if x > quantile(&v, 0.90) + tol {
+                    row.above80 += 1;
+                } else {
                     row.in80 += 1;
                 }
                 if x >= quantile(&v, 0.05) - tol && x <= quantile(&v, 0.95) + tol {
