@@ -279,6 +279,7 @@ pub(super) fn measure_actuals(
                 gross_units: all.gross_units,
                 lines: all.lines,
             },
+            orders: Vec::new(),
         },
         volume_to_date: all.volume_to_date,
         volume_month: all.volume_month,

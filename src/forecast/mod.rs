@@ -65,6 +65,7 @@ mod draws;
 mod journal;
 mod ledger;
 mod options;
+mod order_counts;
 mod prior;
 mod report;
 mod result;
@@ -224,7 +225,7 @@ fn forecast_with(
     // the measures of the actuals to date
     let settlement =
         crate::settlement::settle_for_forecast(programme, &partners, actuals, &resolved)?;
-    let to_date = actuals::measure_actuals(
+    let mut to_date = actuals::measure_actuals(
         programme,
         &prepared,
         population,
@@ -234,6 +235,8 @@ fn forecast_with(
         &settlement.measures_by_table_partner(),
         months,
     );
+    to_date.observed.orders =
+        order_counts::order_counts(&programme.calendar, actuals, &rows_of, months.complete);
     let books = ledger::Books::new(programme, &partners, &settlement, as_of, prior)?;
     let engines = draws::draw_engines(programme, population, model, to_date.observed, opts)?;
     if let Mode::Range(range) = mode {

@@ -40,6 +40,7 @@ mod closed;
 mod evidence;
 mod incidence;
 mod mix;
+mod order_rate;
 mod posterior;
 pub(crate) use closed::CLOSED_RULES;
 use evidence::{Evidence, ThetaRows};
@@ -65,6 +66,9 @@ pub(crate) struct Observed {
     pub measures: Vec<f64>,
     /// What the actuals show of each partner's category mix and units per revenue.
     pub mix: MixEvidence,
+    /// Per partner: its orders (distinct order ids of positive lines; a line without one is
+    /// an order) in the complete months; empty when the actuals have no order ids.
+    pub orders: Vec<f64>,
 }
 
 /// Factorise the posterior precision `q` in place (its lower Cholesky factor) and solve for
@@ -97,6 +101,9 @@ pub(crate) struct CondEngine<'p> {
     /// Each partner's purchase incidence, conditioned on its buying months (`incidence.rs`;
     /// 1: every month).
     incidence: Vec<f64>,
+    /// Each partner's orders per buying month, conditioned on its actual orders
+    /// (`order_rate.rs`).
+    order_rate: Vec<f64>,
     /// Aggregated observations: weights `n × t_obs`, value and noise variance per partner.
     agg_w: Vec<f64>,
     agg_y: Vec<f64>,
@@ -178,6 +185,7 @@ impl<'p> CondEngine<'p> {
 
         let (churned, last_bought, regular) = classify_buyers(&s, &obs);
         let incidence = incidence::condition_incidence(&s, &obs, &churned);
+        let order_rate = order_rate::condition_order_rates(&s, &obs, &churned);
         // θ = (market innovations, segment factors)
         let (dm, d, seg_dim, lmat) = theta_layout(&s, t);
         let rows = ThetaRows {
@@ -208,6 +216,7 @@ impl<'p> CondEngine<'p> {
             churned,
             regular,
             incidence,
+            order_rate,
             agg_w,
             agg_y,
             agg_s2,
@@ -424,7 +433,7 @@ impl<'p> CondEngine<'p> {
         }
         w.order_cats.on = s.draws_order_categories(i);
         if s.needs_orders || w.order_cats.on {
-            s.draw_orders(pk, sc.orders, w);
+            s.draw_orders(pk, self.order_rate[i], w);
         }
     }
 
