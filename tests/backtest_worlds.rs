@@ -127,11 +127,23 @@ fn forecast_intervals_cover_components_on_worlds_of_another_process() {
         let se = |q: f64| (q * (1.0 - q) / n as f64).sqrt();
         eprintln!("{id}: {n} forecasts, 80% {c80:.3}, 90% {c90:.3}");
         if NEAR_NOMINAL.contains(&id.as_str()) {
-            assert!((c80 - 0.8).abs() <= 3.0 * se(0.8), "{id}: 80% covers {c80:.3} of {n}");
-            assert!((c90 - 0.9).abs() <= 3.0 * se(0.9), "{id}: 90% covers {c90:.3} of {n}");
+            assert!(
+                (c80 - 0.8).abs() <= 3.0 * se(0.8),
+                "{id}: 80% covers {c80:.3} of {n}"
+            );
+            assert!(
+                (c90 - 0.9).abs() <= 3.0 * se(0.9),
+                "{id}: 90% covers {c90:.3} of {n}"
+            );
         } else if AT_LEAST.contains(&id.as_str()) {
-            assert!(c80 >= 0.8 - 3.0 * se(0.8), "{id}: 80% covers {c80:.3} of {n}");
-            assert!(c90 >= 0.9 - 3.0 * se(0.9), "{id}: 90% covers {c90:.3} of {n}");
+            assert!(
+                c80 >= 0.8 - 3.0 * se(0.8),
+                "{id}: 80% covers {c80:.3} of {n}"
+            );
+            assert!(
+                c90 >= 0.9 - 3.0 * se(0.9),
+                "{id}: 90% covers {c90:.3} of {n}"
+            );
         }
     }
 }
@@ -204,7 +216,9 @@ fn worlds_coverage_draws_study() {
     for (name, under) in runs {
         let rows =
             component_coverage_under(&p, &pop, &m, under, worlds, &ends, scenarios, 2027).unwrap();
-        eprintln!("\n{name}\n| month end | component | worlds | 80% cover | 90% cover | below | above |");
+        eprintln!(
+            "\n{name}\n| month end | component | worlds | 80% cover | 90% cover | below | above |"
+        );
         eprintln!("|---|---|---:|---:|---:|---:|---:|");
         print(&rows);
     }

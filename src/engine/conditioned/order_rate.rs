@@ -104,7 +104,10 @@ mod tests {
         // max(1, Poisson(1)): P(0) = e^-1 counts as one, so the mean is 1 + e^-1 and the excess e^-1
         assert!((excess(1.0) - (-1.0f64).exp()).abs() < 1e-15);
         for lambda in [0.05, 0.5, 1.26, 2.3, 7.0] {
-            assert!((rate_for_excess(excess(lambda)) - lambda).abs() < 1e-9, "{lambda}");
+            assert!(
+                (rate_for_excess(excess(lambda)) - lambda).abs() < 1e-9,
+                "{lambda}"
+            );
         }
         assert!(rate_for_excess(0.0) < 1e-20);
     }
