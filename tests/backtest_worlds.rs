@@ -49,34 +49,114 @@ fn backlog_worlds_skip_months_and_specialise() {
 fn print(rows: &[ComponentCoverage]) {
     for r in rows {
         eprintln!(
-            "| {} | {} | {} | {:.1} | {:.1} |",
+            "| {} | {} | {} | {:.1} | {:.1} | {} | {} |",
             r.month_end,
             r.component,
             r.worlds,
             100.0 * r.cover80(),
-            100.0 * r.cover90()
+            100.0 * r.cover90(),
+            r.below80,
+            r.above80
         );
     }
 }
 
-/// A small version of the study (`worlds_coverage_study`): 30 partners, 4 worlds, one month
-/// end; every world counted for the total, the 80% interval inside the 90% one. It does NOT
-/// yet assert coverage near nominal: on these worlds it is not (docs/backtest.md, section 5).
+/// The demo's calibration (`_demo_calibration`: model.toml as written, with the margin rate and
+/// uplift of the hand-written model) and its calibrated partner table, every 25th partner (120),
+/// in `tests/fixtures/inyear/` (docs/backtest.md, "Session 29").
+fn calibrated() -> (Compiled, Population, Model) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let p = Programme::from_file(root.join("examples/distributor/programme.toml"))
+        .unwrap()
+        .compile()
+        .unwrap();
+    let dir = root.join("tests/fixtures/inyear");
+    let text = std::fs::read_to_string(dir.join("partners.csv")).unwrap();
+    let pop = Population::from_csv_str(&text, "partners.csv").unwrap();
+    let m = Model::from_file(dir.join("model.toml")).unwrap();
+    (p, pop, m)
+}
+
+/// Per-component coverage of the forecast's 80% and 90% intervals on backlog worlds (another
+/// process than the model: whole orders of a typical size from a backlog, partners skipping
+/// months, specialised mixes), forecast with the demo's calibrated model: 30 worlds of the 120
+/// calibrated partners, month ends February, May, August and November, 60 scenarios (about
+/// 120 forecasts per component; well under a minute in release).
+///
+/// Asserted near nominal, within 3 binomial standard errors of the forecasts counted
+/// (`√(p(1−p)/n)`: about ±11 points at 80% and ±8 at 90% for n = 120; the four month ends of
+/// one world share its settled year, so the SE clustered by world is larger and the bound is
+/// not generous), both sides: the components in `NEAR_NOMINAL` (here growth 85/96%, retail
+/// volume 84/95%, smart-home upsell 77/88%). Cross-sell: its 80% within 3 SE (75%), its 90%
+/// only above nominal − 4 SE (81%: with main's order-count posterior — one shape pooled over
+/// the segments, docs/forecast.md "Orders to date" — it is one point under the 3-SE bound; the
+/// s29-inyear branch's per-segment shape gave 86%). Not yet near nominal:
+/// - `full_pallet`: the forecast is above the settled year in nearly every world (here 2/4%
+///   covered; the session 29 study 1/2%, every miss below). The model's orders split a
+///   month's demand by lognormal shares, so a large partner's simulated orders reach the
+///   400-unit pallet size far more often than these worlds' orders of a typical value;
+///   conditioning each partner's orders per month on its actual orders (docs/forecast.md
+///   section 2) is not enough. Not asserted.
+/// - `installer_volume`, `online_volume` and `total` over-cover (here 96/97%, 90/98%, 92/98%;
+///   in the study 96/100%, 87/93%, 94/98%): their intervals are wider than these worlds need
+///   (the incidence of intermittent buyers widens the level's uncertainty; not diagnosed
+///   further). Asserted only not to under-cover (nominal − 3 SE).
 #[test]
 fn forecast_intervals_cover_components_on_worlds_of_another_process() {
-    let (p, pop, m) = distributor(100);
-    let rows = component_coverage(&p, &pop, &m, 4, &[9], 30, 11).unwrap();
+    /// Components whose 80% and 90% coverage is asserted within 3 SE of nominal.
+    const NEAR_NOMINAL: [&str; 3] = ["growth", "retail_volume", "smart_home_upsell"];
+    /// Components asserted only to cover at least nominal − 3 SE (they over-cover).
+    const AT_LEAST: [&str; 3] = ["installer_volume", "online_volume", "total"];
+    let (p, pop, m) = calibrated();
+    let rows = component_coverage(&p, &pop, &m, 30, &[2, 5, 8, 11], 60, 29).unwrap();
     print(&rows);
-    assert_eq!(rows.len(), p.components.len() + 1);
-    let total = rows
+    assert_eq!(rows.len(), 4 * (p.components.len() + 1));
+    let ids: Vec<String> = p
+        .components
         .iter()
-        .filter(|r| r.component == "total")
-        .collect::<Vec<_>>();
-    for r in &total {
-        assert_eq!(r.worlds, 4);
-    }
-    for r in &rows {
-        assert!(r.in80 <= r.in90 && r.in90 <= r.worlds, "{r:?}");
+        .map(|c| c.id.clone())
+        .chain(std::iter::once("total".to_owned()))
+        .collect();
+    for id in &ids {
+        let of: Vec<&ComponentCoverage> = rows.iter().filter(|r| &r.component == id).collect();
+        let n: usize = of.iter().map(|r| r.worlds).sum();
+        let in80: usize = of.iter().map(|r| r.in80).sum();
+        let in90: usize = of.iter().map(|r| r.in90).sum();
+        for r in &of {
+            assert!(r.in80 <= r.in90 && r.in90 <= r.worlds, "{r:?}");
+            assert_eq!(r.in80 + r.below80 + r.above80, r.worlds, "{r:?}");
+        }
+        let (c80, c90) = (in80 as f64 / n as f64, in90 as f64 / n as f64);
+        let se = |q: f64| (q * (1.0 - q) / n as f64).sqrt();
+        eprintln!("{id}: {n} forecasts, 80% {c80:.3}, 90% {c90:.3}");
+        if NEAR_NOMINAL.contains(&id.as_str()) {
+            assert!(
+                (c80 - 0.8).abs() <= 3.0 * se(0.8),
+                "{id}: 80% covers {c80:.3} of {n}"
+            );
+            assert!(
+                (c90 - 0.9).abs() <= 3.0 * se(0.9),
+                "{id}: 90% covers {c90:.3} of {n}"
+            );
+        } else if id == "cross_sell" {
+            assert!(
+                (c80 - 0.8).abs() <= 3.0 * se(0.8),
+                "{id}: 80% covers {c80:.3} of {n}"
+            );
+            assert!(
+                c90 >= 0.9 - 4.0 * se(0.9),
+                "{id}: 90% covers {c90:.3} of {n}"
+            );
+        } else if AT_LEAST.contains(&id.as_str()) {
+            assert!(
+                c80 >= 0.8 - 3.0 * se(0.8),
+                "{id}: 80% covers {c80:.3} of {n}"
+            );
+            assert!(
+                c90 >= 0.9 - 3.0 * se(0.9),
+                "{id}: 90% covers {c90:.3} of {n}"
+            );
+        }
     }
 }
 
@@ -141,11 +221,17 @@ fn worlds_coverage_draws_study() {
         pop.len(),
         draws.len()
     );
-    for (name, under) in [("without draws", &[][..]), ("with draws", &draws[..])] {
+    let mut runs: Vec<(&str, &[Model])> = vec![("without draws", &[])];
+    if std::env::var("STUDY_NO_DRAWS").is_err() {
+        runs.push(("with draws", &draws[..]));
+    }
+    for (name, under) in runs {
         let rows =
             component_coverage_under(&p, &pop, &m, under, worlds, &ends, scenarios, 2027).unwrap();
-        eprintln!("\n{name}\n| month end | component | worlds | 80% cover | 90% cover |");
-        eprintln!("|---|---|---:|---:|---:|");
+        eprintln!(
+            "\n{name}\n| month end | component | worlds | 80% cover | 90% cover | below | above |"
+        );
+        eprintln!("|---|---|---:|---:|---:|---:|---:|");
         print(&rows);
     }
 }

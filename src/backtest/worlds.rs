@@ -5,7 +5,8 @@
 //! The process ([`backlog_world`]), per partner: this year's revenue = baseline ×
 //! exp(N(0.035, 0.17)) (3% of partners lose ground: × U(0.35, 0.8)); a specialised category
 //! mix (the base mix × lognormal(0, 0.45) per category, one partner in four buys none of one
-//! category); monthly demand (a construction-season shape × lognormal(0, 0.22)) accumulates in
+//! category); monthly demand (`make_data.py`'s seasonal shape of the partner's segment — a
+//! construction season, with a Q4 peak for retail and online — × lognormal(0, 0.22)) accumulates in
 //! a backlog that is ordered in whole orders of the partner's typical size (16,500 ×
 //! lognormal(0, 0.35)), so small partners skip months; 1–4 lines an order at category prices
 //! (`make_data.py`'s where the names match, else the model's unit price) ± 10%; 2.5% of lines
@@ -26,10 +27,26 @@ use rust_decimal::prelude::*;
 use serde::Serialize;
 use std::fmt::Write;
 
-/// Relative monthly demand of the worlds (January first): construction season.
+/// Relative monthly demand of the worlds (January first), `make_data.py`'s: the construction
+/// season (installers, and segments of other names), a Q4 peak for retail and online.
 const SEASON: [f64; 12] = [
     0.72, 0.80, 0.98, 1.06, 1.10, 1.06, 0.96, 0.80, 1.10, 1.14, 1.06, 0.90,
 ];
+const SEASON_RETAIL: [f64; 12] = [
+    0.80, 0.82, 0.96, 1.02, 1.04, 1.00, 0.94, 0.90, 1.02, 1.08, 1.16, 1.26,
+];
+const SEASON_ONLINE: [f64; 12] = [
+    0.85, 0.80, 0.90, 0.92, 0.94, 0.90, 0.88, 0.92, 1.00, 1.10, 1.38, 1.50,
+];
+
+/// The seasonal shape of a segment's partners (by `make_data.py`'s segment names).
+fn season_of(segment: &str) -> &'static [f64; 12] {
+    match segment {
+        "retail" => &SEASON_RETAIL,
+        "online" => &SEASON_ONLINE,
+        _ => &SEASON,
+    }
+}
 
 /// `make_data.py`'s list prices, used for categories of these names.
 const PRICES: [(&str, f64); 5] = [
@@ -100,9 +117,10 @@ pub fn backlog_world(
         let aov = 16_500.0 * lognormal(&mut r, 0.35);
         let churn = rng::uniform(&mut r) < 0.01;
         let last_month = if churn { months.min(9) } else { months };
-        let season_total: f64 = SEASON[..months].iter().sum();
+        let shape = season_of(population.segment_name(i));
+        let season_total: f64 = shape[..months].iter().sum();
         let mut backlog = 0.0;
-        for (m, season) in SEASON.iter().enumerate().take(last_month) {
+        for (m, season) in shape.iter().enumerate().take(last_month) {
             backlog += this_year * season / season_total * lognormal(&mut r, 0.22);
             let mut n = ((backlog / aov + rng::uniform(&mut r)) as usize).min(14);
             if m + 1 == last_month {
@@ -236,6 +254,10 @@ pub struct ComponentCoverage {
     pub in80: usize,
     /// Worlds whose settled year lay in the central 90% interval (P5–P95).
     pub in90: usize,
+    /// Worlds whose settled year lay below the 80% interval (the forecast was too high).
+    pub below80: usize,
+    /// Worlds whose settled year lay above the 80% interval (the forecast was too low).
+    pub above80: usize,
 }
 
 impl ComponentCoverage {
@@ -316,6 +338,8 @@ pub fn component_coverage_under(
                 worlds: 0,
                 in80: 0,
                 in90: 0,
+                below80: 0,
+                above80: 0,
             })
         })
         .collect();
@@ -369,7 +393,11 @@ pub fn component_coverage_under(
                 }
                 row.worlds += 1;
                 let tol = 0.005;
-                if x >= quantile(&v, 0.10) - tol && x <= quantile(&v, 0.90) + tol {
+                if x < quantile(&v, 0.10) - tol {
+                    row.below80 += 1;
+                } else if x > quantile(&v, 0.90) + tol {
+                    row.above80 += 1;
+                } else {
                     row.in80 += 1;
                 }
                 if x >= quantile(&v, 0.05) - tol && x <= quantile(&v, 0.95) + tol {

@@ -71,6 +71,7 @@ impl Evidence {
         obs: &Observed,
         last_bought: &[Option<usize>],
         regular: &[bool],
+        incidence: &[f64],
         d: usize,
     ) -> Evidence {
         let n = rows.s.partners.len();
@@ -84,9 +85,9 @@ impl Evidence {
                 continue;
             };
             if !regular[i] {
-                ev.add_aggregated(rows, obs, i, last);
+                ev.add_aggregated(rows, obs, i, last, incidence[i]);
             } else {
-                ev.add_monthly(rows, obs, i, last);
+                ev.add_monthly(rows, obs, i, last, incidence[i]);
             }
         }
         ev
@@ -117,7 +118,16 @@ impl Evidence {
     }
 
     /// One aggregated observation of partner `i`: months 0..=last, weights w_m = E_m / Σ E.
-    fn add_aggregated(&mut self, rows: &ThetaRows, obs: &Observed, i: usize, last: usize) {
+    /// With purchase incidence `p` < 1 each month is `B·D/p` (`B` Bernoulli(p)), so the total
+    /// keeps its expectation and its relative variance is `Σ w_m² (e^{σE²}/p − 1)`.
+    fn add_aggregated(
+        &mut self,
+        rows: &ThetaRows,
+        obs: &Observed,
+        i: usize,
+        last: usize,
+        incidence: f64,
+    ) {
         let (s, d, t) = (rows.s, self.d, self.t);
         let mk = &s.market;
         let pc = &s.partners[i];
@@ -142,9 +152,12 @@ impl Evidence {
             wv += w[m] * market_var(mk, m);
         }
         // Fenton–Wilkinson: the log of a weighted mean of mean-one lognormal noises
-        let s2 = ((sc.noise * sc.noise).exp_m1() * w2)
-            .ln_1p()
-            .max(MIN_NOISE_VAR);
+        let spread = if incidence < 1.0 {
+            (sc.noise * sc.noise).exp() / incidence - 1.0
+        } else {
+            (sc.noise * sc.noise).exp_m1()
+        };
+        let s2 = (spread * w2).ln_1p().max(MIN_NOISE_VAR);
         let y = (asum / esum).ln() + 0.5 * (wv + sc.segment * sc.segment + sp2 + s2);
         self.agg_y[i] = y;
         self.agg_s2[i] = s2;
@@ -169,8 +182,16 @@ impl Evidence {
     }
 
     /// Partner `i` month by month (months 0..=last with a purchase and positive expected
-    /// demand), its factor integrated out by Sherman–Morrison.
-    fn add_monthly(&mut self, rows: &ThetaRows, obs: &Observed, i: usize, last: usize) {
+    /// demand), its factor integrated out by Sherman–Morrison. A buying month under purchase
+    /// incidence `p` carries its demand ÷ `p`, so its expected revenue is `E_m / p`.
+    fn add_monthly(
+        &mut self,
+        rows: &ThetaRows,
+        obs: &Observed,
+        i: usize,
+        last: usize,
+        incidence: f64,
+    ) {
         let (s, d, t) = (rows.s, self.d, self.t);
         let mk = &s.market;
         let pc = &s.partners[i];
@@ -188,7 +209,7 @@ impl Evidence {
         let (mut sy, mut k) = (0.0, 0u32);
         for m in 0..limit {
             let actual = obs.gross[i * t + m];
-            let expected = pc.base_month * sm[m] * pc.uplift;
+            let expected = pc.base_month * sm[m] * pc.uplift / incidence;
             if !(actual > 0.0) || !(expected > 0.0) {
                 continue;
             }

@@ -52,7 +52,7 @@ pub(crate) struct MixEvidence {
 
 /// The segment's Dirichlet precision κ from the partners' observed shares and effective
 /// counts (see the module comment); `None` without two partners with actuals.
-fn precision(shares: &[(Vec<f64>, f64)], pooled: &[f64]) -> Option<f64> {
+pub(super) fn precision(shares: &[(Vec<f64>, f64)], pooled: &[f64]) -> Option<f64> {
     if shares.len() < 2 {
         return None;
     }

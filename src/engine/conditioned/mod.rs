@@ -38,6 +38,7 @@ use crate::rules::{slot, Baseline, Prepared};
 
 mod closed;
 mod evidence;
+mod incidence;
 mod mix;
 mod order_rate;
 mod posterior;
@@ -95,6 +96,9 @@ pub(crate) struct CondEngine<'p> {
     churned: Vec<bool>,
     /// Conditioned month by month (else on one aggregated observation).
     regular: Vec<bool>,
+    /// Each partner's purchase incidence, conditioned on its buying months (`incidence.rs`;
+    /// 1: every month).
+    incidence: Vec<f64>,
     /// Aggregated observations: weights `n × t_obs`, value and noise variance per partner.
     agg_w: Vec<f64>,
     agg_y: Vec<f64>,
@@ -184,6 +188,7 @@ impl<'p> CondEngine<'p> {
         let watch_period = first_period.min(s.period_count - 1);
 
         let (churned, last_bought, regular) = classify_buyers(&s, &obs);
+        let incidence = incidence::condition_incidence(&s, &obs, &churned);
         // θ = (market innovations, segment factors)
         let (dm, d, seg_dim, lmat) = theta_layout(&s, t);
         let rows = ThetaRows {
@@ -192,7 +197,7 @@ impl<'p> CondEngine<'p> {
             seg_dim: &seg_dim,
             lmat: &lmat,
         };
-        let ev = Evidence::gather(&rows, &obs, &last_bought, &regular, d);
+        let ev = Evidence::gather(&rows, &obs, &last_bought, &regular, &incidence, d);
         let Evidence {
             mut q,
             h,
@@ -213,6 +218,7 @@ impl<'p> CondEngine<'p> {
             watch_period,
             churned,
             regular,
+            incidence,
             agg_w,
             agg_y,
             agg_s2,
@@ -415,6 +421,9 @@ impl<'p> CondEngine<'p> {
             for m in 0..s.months {
                 w.base[m] = f * sm[m] * w.market[m];
             }
+        }
+        if self.incidence[i] < 1.0 {
+            Setup::incidence(pk, self.incidence[i], &mut w.base);
         }
         for b in &mut w.base[..first] {
             *b = 0.0;

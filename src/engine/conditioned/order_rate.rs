@@ -1,4 +1,4 @@
-//! What the actuals reveal of a partner's order rate (with `orders.size_elasticity`): each
+//! What the actuals reveal of a partner's order rate (with or without `orders.size_elasticity`): each
 //! partner's orders a buying month to date, shrunk to the model's, for the rest of the year
 //! (docs/forecast.md, "Orders to date").
 //!
@@ -77,9 +77,10 @@ fn mu_of(m: f64) -> f64 {
 }
 
 /// Each partner's factor on its mean orders a month, `μ' / μ` (see the module comment); empty
-/// when the model has no size law, the actuals no order ids or no partner a buying month.
+/// when the model's order count is fixed (`poisson = false`), the actuals have no order ids or
+/// no partner a buying month. Without the size law `μ` is the segment's `per_month`.
 pub(crate) fn order_factors(s: &Setup, months: &[u32], orders: &[u32]) -> Vec<f64> {
-    if s.order_size.is_none() || months.is_empty() {
+    if !s.poisson_orders || months.is_empty() {
         return Vec::new();
     }
     let mu: Vec<f64> = s
