@@ -4,9 +4,8 @@
 //! - `recovers_known_parameters` (in `cargo test`): three seeds, every estimate within 4
 //!   standard errors of the truth (where it has one), the model valid, draws valid.
 //! - `recovery_table` (ignored; `cargo test --release --test calibrate_recovery -- --ignored
-//!   recovery_table --nocapture`, `RECOVERY_SEEDS=100` by default, the market's ρ from
-//!   `RECOVERY_RHO`, 0.6 by default): bias and 90% coverage per parameter over many seeds, the
-//!   table recorded in docs/calibration.md.
+//!   recovery_table --nocapture`, `RECOVERY_SEEDS=100` by default): bias and 90% coverage per
+//!   parameter over many seeds, the table recorded in docs/calibration.md.
 //! - `speed_1e5_partners` (ignored): 10⁵ partners × 36 months, prints the time.
 
 // The generator fills segment × year tables by index, the clearer form here.
@@ -369,14 +368,7 @@ fn recovery_table() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(100);
-    let mut tr = truth(1);
-    // the market's ρ (0.6 by default; the market rows of docs/calibration.md §6 at 0.3 and 0.85)
-    if let Some(r) = std::env::var("RECOVERY_RHO")
-        .ok()
-        .and_then(|s| s.parse().ok())
-    {
-        tr.market_rho = r;
-    }
+    let tr = truth(1);
     let tg = targets(&tr);
     // per parameter: Σ (est − truth), Σ (est − truth)², covered, Σ se, Σ est
     let mut acc = vec![(0.0f64, 0.0f64, 0usize, 0.0f64, 0.0f64); tg.len()];
@@ -424,33 +416,17 @@ fn speed_1e5_partners() {
     let t0 = std::time::Instant::now();
     let (tx, p) = generate(&tr, 9);
     let gen = t0.elapsed();
-    // SPEED_BOOTSTRAP (default 400): the market step's bootstrap, the only part it scales;
-    // the difference of the times at 400 and 0 is the market step's share
-    let options = Options {
-        bootstrap: std::env::var("SPEED_BOOTSTRAP")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(400),
-        ..Options::default()
-    };
-    let repeats: usize = std::env::var("SPEED_REPEATS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1);
-    for _ in 0..repeats {
-        let t1 = std::time::Instant::now();
-        let c = calibrate(&tx, Some(&p), &options).unwrap();
-        println!(
-            "{} partners, {} lines: generated in {:.1} s, calibrated in {:.2} s ({} estimates, {} bootstrap, {} draws)",
-            p.len(),
-            tx.len(),
-            gen.as_secs_f64(),
-            t1.elapsed().as_secs_f64(),
-            c.estimates.len(),
-            options.bootstrap,
-            c.draws.len()
-        );
-    }
+    let t1 = std::time::Instant::now();
+    let c = calibrate(&tx, Some(&p), &Options::default()).unwrap();
+    println!(
+        "{} partners, {} lines: generated in {:.1} s, calibrated in {:.2} s ({} estimates, {} draws)",
+        p.len(),
+        tx.len(),
+        gen.as_secs_f64(),
+        t1.elapsed().as_secs_f64(),
+        c.estimates.len(),
+        c.draws.len()
+    );
 }
 
 /// Two complete years (as an out-of-sample calibration on 2024–2025 has): the segment factor

@@ -144,32 +144,6 @@ pub(crate) fn chol_logdet(l: &Mat) -> f64 {
 /// Standard normal quantile at 0.95.
 pub(crate) const Z95: f64 = 1.644_853_626_951_472_2;
 
-/// Φ(x), the standard normal CDF (erfc by Numerical Recipes' Chebyshev fit, relative error
-/// below 1.2·10⁻⁷).
-pub(crate) fn normal_cdf(x: f64) -> f64 {
-    let z = x.abs() / std::f64::consts::SQRT_2;
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let poly = [
-        -1.265_512_23,
-        1.000_023_68,
-        0.374_091_96,
-        0.096_784_18,
-        -0.186_288_06,
-        0.278_868_07,
-        -1.135_203_98,
-        1.488_515_87,
-        -0.822_152_23,
-        0.170_872_77,
-    ];
-    let horner = poly.iter().rev().fold(0.0, |acc, c| acc * t + c);
-    let erfc = t * (-z * z + horner).exp();
-    if x >= 0.0 {
-        1.0 - 0.5 * erfc
-    } else {
-        0.5 * erfc
-    }
-}
-
 /// Student t quantile at 0.95 with `nu` degrees of freedom (Cornish–Fisher expansion; within
 /// 0.3% of the exact value from 3 degrees of freedom on).
 pub(crate) fn t95(nu: f64) -> f64 {

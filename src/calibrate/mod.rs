@@ -495,8 +495,7 @@ pub fn calibrate_with(
     Ok(Calibration { draws, ..cal })
 }
 
-/// `K` parameter draws: market (σ, ρ) from the belt's law (`market_draws`, pair k mod B: ρ
-/// from its confidence distribution, σ from its generalised pivot at that ρ;
+/// `K` parameter draws: market (σ, ρ) from the belt's law (`market_draws`, pair k mod B;
 /// steps/market.rs), χ²-distributed variance
 /// components, normal draws of the other estimates (clipped to the model's ranges) in
 /// antithetic pairs (`±Z`), so that the location parameters' draws are centred on the estimates.

@@ -13,37 +13,7 @@ use crate::demand::Model;
 const MONTH_NAMES: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
-const SEASON_METHOD: &str = "OLS of monthly effects on calendar-month dummies and a linear trend; sandwich SE under the market AR(1) (its autocovariance averaged over the (σ, ρ) draws), segment-year and averaging noise; t interval";
-
-/// The trend's coefficient as a contrast of the 13 (12 months and the trend).
-const TREND: [f64; 13] = [0., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0., 0., 1.];
-
-/// (SE, half-width of the 90% interval) of contrast `a` of an OLS fit with `h = (XᵀX)⁻¹Xᵀ`
-/// on months `rows`, `cov_rest` its sandwich covariance without the market: the market's
-/// part over its (σ, ρ) draws ([`PopulationFit::half_width`]; SE = half-width / 1.645, so
-/// that the normal parameter draws have the interval's 5% and 95% points).
-fn contrast_interval(
-    pf: &PopulationFit,
-    h: &Mat,
-    rows: &[usize],
-    cov_rest: &Mat,
-    a: &[f64],
-    t_q: f64,
-) -> (f64, f64) {
-    let g: Vec<f64> = (0..h.c)
-        .map(|t| (0..h.r).map(|i| a[i] * h.at(i, t)).sum())
-        .collect();
-    pf.half_width(&g, rows, fit::quad(a, cov_rest), t_q)
-}
-
-/// The interval's half-width in SEs (`t_q` when the SE is 0).
-fn quantile_ratio(half: f64, se: f64, t_q: f64) -> f64 {
-    if se > 0.0 {
-        half / se
-    } else {
-        t_q
-    }
-}
+const SEASON_METHOD: &str = "OLS of monthly effects on calendar-month dummies and a linear trend; sandwich SE under the fitted market AR(1), segment-year and averaging noise; t interval";
 
 /// Growth rate from its log coefficient `b`: the rate, its delta-method SE and the t interval
 /// (quantile `t_q`) transformed back.
@@ -71,9 +41,14 @@ pub(in crate::calibrate) fn population_seasonality(
         ..
     } = pf;
     let PopulationFit {
-        w, sum_w2, df_t, ..
+        w,
+        sum_w2,
+        df_t,
+        s2_m,
+        rho_m,
+        ..
     } = pf;
-    let (_sum_w2, df_t) = (*sum_w2, *df_t);
+    let (_sum_w2, df_t, s2_m, rho_m) = (*sum_w2, *df_t, *s2_m, *rho_m);
     let SegmentFits {
         seg_fit: _,
         nbar,
@@ -83,6 +58,7 @@ pub(in crate::calibrate) fn population_seasonality(
     } = sf;
     let _kappa_g = *kappa_g;
     let t_q = t95(df_t.max(1.0));
+    let ar = |i: usize, j: usize| s2_m * rho_m.powi((i as i64 - j as i64).unsigned_abs() as i32);
     let Ctx { t_len, g_len, .. } = *cx;
     let Acc {
         estimates, model, ..
@@ -90,7 +66,7 @@ pub(in crate::calibrate) fn population_seasonality(
     let mut sigma_pop = Mat::zeros(t_len, t_len);
     for i in 0..t_len {
         for j in 0..t_len {
-            let mut v = 0.0;
+            let mut v = ar(i, j);
             if i / 12 == j / 12 {
                 v += (0..g_len)
                     .map(|g| w[g] * w[g] * kappa_p[g] / nbar[g])
@@ -104,10 +80,7 @@ pub(in crate::calibrate) fn population_seasonality(
             sigma_pop.set(i, j, v);
         }
     }
-    // the sandwich without the market, whose part each interval adds over the market's draws
     let cov_pop = fit::sandwich(x_all, xtx_inv_pop, &sigma_pop);
-    let all_rows: Vec<usize> = (0..t_len).collect();
-    let h_pop = xtx_inv_pop.mul(&x_all.t());
     let s_pop: Vec<f64> = (0..12)
         .map(|c| {
             fit::season_contrast(c)
@@ -119,19 +92,19 @@ pub(in crate::calibrate) fn population_seasonality(
         .collect();
     for c in 0..12 {
         let a = fit::season_contrast(c);
-        let (se, half) = contrast_interval(pf, &h_pop, &all_rows, &cov_pop, &a, t_q);
+        let se = fit::quad(&a, &cov_pop).sqrt();
         estimates.push(est(
             format!("seasonality.log_effect[{c}]"),
             None,
             s_pop[c],
             se,
-            (s_pop[c] - half, s_pop[c] + half),
+            (s_pop[c] - t_q * se, s_pop[c] + t_q * se),
             Some(df_t),
             &format!("{} (log, centred); {SEASON_METHOD}", MONTH_NAMES[c]),
         ));
     }
-    let (se_b, half) = contrast_interval(pf, &h_pop, &all_rows, &cov_pop, &TREND, t_q);
-    let (gr, gse, gci) = growth_estimate(beta_pop[12], se_b, quantile_ratio(half, se_b, t_q));
+    let se_b = cov_pop.at(12, 12).sqrt();
+    let (gr, gse, gci) = growth_estimate(beta_pop[12], se_b, t_q);
     estimates.push(est(
         "growth.rate",
         None,
@@ -157,9 +130,14 @@ pub(in crate::calibrate) fn segment_seasonality(
     acc: &mut Acc,
 ) -> Vec<Vec<f64>> {
     let PopulationFit {
-        w, sum_w2, df_t, ..
+        w,
+        sum_w2,
+        df_t,
+        s2_m,
+        rho_m,
+        ..
     } = pf;
-    let (sum_w2, df_t) = (*sum_w2, *df_t);
+    let (sum_w2, df_t, s2_m, rho_m) = (*sum_w2, *df_t, *s2_m, *rho_m);
     let SegmentFits {
         seg_fit,
         nbar,
@@ -169,6 +147,7 @@ pub(in crate::calibrate) fn segment_seasonality(
     } = sf;
     let kappa_g = *kappa_g;
     let t_q = t95(df_t.max(1.0));
+    let ar = |i: usize, j: usize| s2_m * rho_m.powi((i as i64 - j as i64).unsigned_abs() as i32);
     let Ctx {
         p, t_len, g_len, ..
     } = *cx;
@@ -184,6 +163,7 @@ pub(in crate::calibrate) fn segment_seasonality(
             let (rows, x, b, inv, _) = seg_fit[g].as_ref().unwrap();
             let m = rows.len();
             let c_g = 1.0 - 2.0 * w[g] + sum_w2;
+            let mut sig = Mat::zeros(m, m);
             let mut sig_dev = Mat::zeros(m, m);
             for i in 0..m {
                 for j in 0..m {
@@ -196,12 +176,11 @@ pub(in crate::calibrate) fn segment_seasonality(
                         v += sig_e[g] / fe.n[g * t_len + ti] as f64;
                     }
                     sig_dev.set(i, j, v);
+                    sig.set(i, j, v + ar(ti, tj));
                 }
             }
-            // the sandwich without the market (the deviation from the population's seasonality
-            // does not contain it); each interval adds the market's part over its draws
+            let cov = fit::sandwich(x, inv, &sig);
             let cov_dev = fit::sandwich(x, inv, &sig_dev);
-            let h = inv.mul(&x.t());
             let s_g: Vec<f64> = (0..12)
                 .map(|c| {
                     fit::season_contrast(c)
@@ -214,14 +193,14 @@ pub(in crate::calibrate) fn segment_seasonality(
             let mut dv = 0.0;
             for c in 0..12 {
                 let a = fit::season_contrast(c);
-                let (se, half) = contrast_interval(pf, &h, rows, &cov_dev, &a, t_q);
+                let se = fit::quad(&a, &cov).sqrt();
                 dv += fit::quad(&a, &cov_dev) / 12.0;
                 estimates.push(est(
                     format!("seasonality.segments.{}.log_effect[{c}]", p.segments[g]),
                     seg_opt(g),
                     s_g[c],
                     se,
-                    (s_g[c] - half, s_g[c] + half),
+                    (s_g[c] - t_q * se, s_g[c] + t_q * se),
                     Some(df_t),
                     &format!(
                         "{} (log, centred, before shrinkage); {SEASON_METHOD}",
@@ -230,8 +209,8 @@ pub(in crate::calibrate) fn segment_seasonality(
                 ));
             }
             dev_var[g] = dv;
-            let (se_b, half) = contrast_interval(pf, &h, rows, &cov_dev, &TREND, t_q);
-            let (gr, gse, gci) = growth_estimate(b[12], se_b, quantile_ratio(half, se_b, t_q));
+            let se_b = cov.at(12, 12).sqrt();
+            let (gr, gse, gci) = growth_estimate(b[12], se_b, t_q);
             estimates.push(est(format!("growth.segments.{}", p.segments[g]), seg_opt(g), gr, gse, gci, Some(df_t), "exp(trend of the segment's monthly effects, per year) − 1; sandwich SE; t interval"));
             model.growth.segments.insert(seg_name(g), gr.max(-0.99));
             seg_season.push(s_g);
