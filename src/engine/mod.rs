@@ -38,6 +38,8 @@ mod result;
 mod scenario;
 mod setup;
 mod shard;
+#[cfg(test)]
+mod test_programmes;
 mod work;
 
 pub(crate) use crate::run::check_memory;

@@ -31,19 +31,10 @@ mod tests {
     use crate::demand::Model;
     use crate::document::Format;
     use crate::population::Population;
-    use crate::programme::Programme;
 
     #[test]
     fn the_mean_scales_with_the_level_to_the_power_b() {
-        let p = Programme::from_str(
-            "name = \"P\"\ncurrency = \"EUR\"\nstart = 2027-01-01\nperiod = \"quarter\"\nperiods = 4\n\
-             [[components]]\nid = \"pallet\"\nkind = \"logistics\"\nmin_quantity = 5\nper_order = 10\n",
-            Format::Toml,
-            None,
-        )
-        .unwrap()
-        .compile()
-        .unwrap();
+        let p = crate::engine::test_programmes::pallet_programme();
         // baselines 12,000 and 48,000 a year: monthly levels 1,000 and 4,000
         let pop = Population::from_csv_str(
             "partner_id,segment,baseline_revenue,unit_price\na,s,12000,10\nb,s,48000,10\n",

@@ -537,15 +537,7 @@ mod tests {
     /// between scenarios, so that one costly scenario of a big population stops promptly.
     #[test]
     fn a_scenario_stops_within_its_partners() {
-        let p = Programme::from_str(
-            "name = \"P\"\ncurrency = \"EUR\"\nstart = 2027-01-01\nperiod = \"quarter\"\nperiods = 4\n\
-             [[components]]\nid = \"pallet\"\nkind = \"logistics\"\nmin_quantity = 5\nper_order = 10\n",
-            Format::Toml,
-            None,
-        )
-        .unwrap()
-        .compile()
-        .unwrap();
+        let p = crate::engine::test_programmes::pallet_programme();
         let mut csv = String::from("partner_id,segment,baseline_revenue,unit_price\n");
         for i in 0..1000 {
             csv.push_str(&format!("P{i},s,100000,10\n"));

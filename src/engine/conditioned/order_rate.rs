@@ -135,16 +135,7 @@ mod tests {
         use crate::demand::Model;
         use crate::document::Format;
         use crate::population::Population;
-        use crate::programme::Programme;
-        let p = Programme::from_str(
-            "name = \"P\"\ncurrency = \"EUR\"\nstart = 2027-01-01\nperiod = \"quarter\"\nperiods = 4\n\
-             [[components]]\nid = \"pallet\"\nkind = \"logistics\"\nmin_quantity = 5\nper_order = 10\n",
-            Format::Toml,
-            None,
-        )
-        .unwrap()
-        .compile()
-        .unwrap();
+        let p = crate::engine::test_programmes::pallet_programme();
         let pop = Population::from_csv_str(
             "partner_id,segment,baseline_revenue,unit_price\na,s,12000,10\nb,s,48000,10\nc,s,24000,10\n",
             "partners.csv",
@@ -173,9 +164,25 @@ mod tests {
             "{f:?} vs {want_b}"
         );
         assert_eq!(f[2], 1.0);
-        // without the size law: no factors (the model's counts)
+        // without the size law: the same posterior around the segment's μ = 2 for everyone
         let plain = Model::from_str("[orders]\nper_month = 2\n", Format::Toml, None).unwrap();
         let s = Setup::new(&p, &pop, &plain).unwrap();
+        let f = order_factors(&s, &[6, 6, 0], &[6, 54, 0]);
+        let e = 6.0 * (1.0 + (-2.0f64).exp());
+        let inv_alpha = ((e * e - e) + ((48.0 - e) * (48.0 - e) - e)) / (2.0 * e * e);
+        let alpha = 1.0 / inv_alpha.clamp(1e-4, 10.0);
+        let want = |x: f64| mu_of(1.0 + (alpha + x) / (alpha + e) * (1.0 + (-2.0f64).exp())) / 2.0;
+        assert!((f[0] - want(0.0)).abs() < 1e-12 && f[0] < 1.0, "{f:?}");
+        assert!((f[1] - want(48.0)).abs() < 1e-12 && f[1] > 1.0, "{f:?}");
+        assert_eq!(f[2], 1.0);
+        // a fixed order count (`poisson = false`): no factors, the model's counts
+        let fixed = Model::from_str(
+            "[orders]\nper_month = 2\npoisson = false\n",
+            Format::Toml,
+            None,
+        )
+        .unwrap();
+        let s = Setup::new(&p, &pop, &fixed).unwrap();
         assert!(order_factors(&s, &[6, 6, 0], &[6, 54, 0]).is_empty());
     }
 }
