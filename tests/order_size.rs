@@ -97,7 +97,7 @@ fn same_bits_without_it_and_across_threads() {
 }
 
 /// The forecast's conditioned run draws its simulated months' orders by the law: at the end of
-/// Q1, with Q1's actuals made by the engine, the pallet forecast differs from the size-free
+/// Q1, with Q1's actuals made by the engine, the pallet forecast is above the size-free
 /// model's, with the same bits on one thread and on two.
 #[test]
 fn the_forecast_uses_the_law() {
@@ -145,7 +145,11 @@ fn the_forecast_uses_the_law() {
     let plain = run(&model(base), 2);
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     let (m_on, m_off) = (mean(a.total_payout()), mean(plain.total_payout()));
-    assert!(m_on > 1.05 * m_off, "{m_on} vs {m_off}");
+    // the size-free model conditions each partner's orders a month on its actual orders too
+    // (docs/forecast.md, "Orders to date"), so it already follows the large partners' many
+    // orders part of the way; the law adds the rest (4% here; 8% before the merge made the
+    // posterior general)
+    assert!(m_on > 1.02 * m_off, "{m_on} vs {m_off}");
 }
 
 /// Calibration recovers the law from engine-made histories of 300 partners × 24 months
