@@ -333,7 +333,6 @@ tiers = [{ from = 0, percent = 1 }]
 /// thread and on two.
 #[test]
 fn the_forecast_draws_categories_per_order() {
-    use rebatesim::forecast::{forecast, ForecastOptions};
     let p = programme(PROGRAMME);
     let rows: Vec<(String, f64, [f64; 3])> = (0..80)
         .map(|i| {
@@ -349,43 +348,7 @@ fn the_forecast_draws_categories_per_order() {
     let pop = pop(&rows);
     let base = "[noise]\nsigma = 0.3\n[orders]\nper_month = 1.5\n";
     let on = model(&format!("{base}categories_per_order = 1\n"));
-    let ex = export_scenario(&p, &pop, &on, 9, 0).unwrap();
     let as_of = chrono::NaiveDate::from_ymd_opt(2027, 3, 31).unwrap();
-    let t = &ex.transactions;
-    let mut text = String::from("partner_id,date,quantity,revenue,category,order_id\n");
-    for r in 0..t.len() {
-        if t.date[r] <= as_of {
-            let order = t
-                .order
-                .as_ref()
-                .and_then(|o| o[r])
-                .map(|k| t.order_keys[k as usize].to_owned());
-            text += &format!(
-                "{},{},{},{},{},{}\n",
-                t.partner_keys[t.partner_key[r] as usize],
-                t.date[r],
-                t.quantity[r],
-                t.revenue[r],
-                t.category_of(r).unwrap_or(""),
-                order.unwrap_or_default()
-            );
-        }
-    }
-    let actuals = rebatesim::data::Transactions::from_csv_str(&text, "actuals").unwrap();
-    let run = |m: &rebatesim::demand::Model, threads: usize| {
-        let opts = ForecastOptions {
-            scenarios: 30,
-            seed: 4,
-            threads,
-            ..Default::default()
-        };
-        forecast(&p, &pop, m, &actuals, as_of, &opts).unwrap()
-    };
-    let (a, b) = (run(&on, 1), run(&on, 2));
-    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-    assert_eq!(bits(a.total_payout()), bits(b.total_payout()));
-    let spread = run(&model(base), 2);
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    let (m_on, m_off) = (mean(a.total_payout()), mean(spread.total_payout()));
+    let (m_on, m_off) = forecast_means_on_exported_actuals(&p, &pop, &on, &model(base), as_of);
     assert!(m_on < 0.95 * m_off, "{m_on} vs {m_off}");
 }

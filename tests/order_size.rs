@@ -101,7 +101,6 @@ fn same_bits_without_it_and_across_threads() {
 /// model's, with the same bits on one thread and on two.
 #[test]
 fn the_forecast_uses_the_law() {
-    use rebatesim::forecast::{forecast, ForecastOptions};
     let p = programme(PALLET);
     let mut csv = String::from("partner_id,segment,baseline_revenue,unit_price\n");
     for i in 0..60 {
@@ -112,39 +111,8 @@ fn the_forecast_uses_the_law() {
     let on = model(&format!(
         "{base}size_elasticity = 1\nsize_reference = 2000\n"
     ));
-    let ex = export_scenario(&p, &pop, &on, 9, 0).unwrap();
     let as_of = chrono::NaiveDate::from_ymd_opt(2027, 3, 31).unwrap();
-    let t = &ex.transactions;
-    let mut text = String::from("partner_id,date,quantity,revenue,order_id\n");
-    for r in 0..t.len() {
-        if t.date[r] <= as_of {
-            let order = t.order.as_ref().and_then(|o| o[r]).unwrap();
-            text += &format!(
-                "{},{},{},{},{}\n",
-                t.partner_keys[t.partner_key[r] as usize],
-                t.date[r],
-                t.quantity[r],
-                t.revenue[r],
-                &t.order_keys[order as usize]
-            );
-        }
-    }
-    let actuals = rebatesim::data::Transactions::from_csv_str(&text, "actuals").unwrap();
-    let run = |m: &rebatesim::demand::Model, threads: usize| {
-        let opts = ForecastOptions {
-            scenarios: 30,
-            seed: 4,
-            threads,
-            ..Default::default()
-        };
-        forecast(&p, &pop, m, &actuals, as_of, &opts).unwrap()
-    };
-    let (a, b) = (run(&on, 1), run(&on, 2));
-    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-    assert_eq!(bits(a.total_payout()), bits(b.total_payout()));
-    let plain = run(&model(base), 2);
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    let (m_on, m_off) = (mean(a.total_payout()), mean(plain.total_payout()));
+    let (m_on, m_off) = forecast_means_on_exported_actuals(&p, &pop, &on, &model(base), as_of);
     // the size-free model conditions each partner's orders a month on its actual orders too
     // (docs/forecast.md, "Orders to date"), so it already follows the large partners' many
     // orders part of the way; the law adds the rest (4% here; 8% before the merge made the

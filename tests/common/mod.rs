@@ -92,3 +92,62 @@ pub const SIX_PARTNERS_SKIP: [&[usize]; 6] = [
     &[22],
     &[11, 12, 13],
 ];
+
+/// The forecast at `as_of` from the lines that scenario 0 (seed 9) of `on` exports up to
+/// `as_of` (with their categories when they have any, and their order ids), run under `on` on
+/// one thread and on two (asserted bit for bit equal) and under `off`: the two models' mean
+/// total payouts `(on, off)`.
+pub fn forecast_means_on_exported_actuals(
+    p: &Compiled,
+    pop: &Population,
+    on: &Model,
+    off: &Model,
+    as_of: chrono::NaiveDate,
+) -> (f64, f64) {
+    use rebatesim::forecast::{forecast, ForecastOptions};
+    let ex = rebatesim::engine::export_scenario(p, pop, on, 9, 0).unwrap();
+    let t = &ex.transactions;
+    let cats = (0..t.len()).any(|r| t.category_of(r).is_some());
+    let mut text = String::from("partner_id,date,quantity,revenue,");
+    text += if cats {
+        "category,order_id\n"
+    } else {
+        "order_id\n"
+    };
+    for r in (0..t.len()).filter(|&r| t.date[r] <= as_of) {
+        let order = t
+            .order
+            .as_ref()
+            .and_then(|o| o[r])
+            .map(|k| t.order_keys[k as usize].to_owned());
+        let category = if cats {
+            format!("{},", t.category_of(r).unwrap_or(""))
+        } else {
+            String::new()
+        };
+        text += &format!(
+            "{},{},{},{},{category}{}\n",
+            t.partner_keys[t.partner_key[r] as usize],
+            t.date[r],
+            t.quantity[r],
+            t.revenue[r],
+            order.unwrap_or_default()
+        );
+    }
+    let actuals = rebatesim::data::Transactions::from_csv_str(&text, "actuals").unwrap();
+    let run = |m: &Model, threads: usize| {
+        let opts = ForecastOptions {
+            scenarios: 30,
+            seed: 4,
+            threads,
+            ..Default::default()
+        };
+        forecast(p, pop, m, &actuals, as_of, &opts).unwrap()
+    };
+    let (a, b) = (run(on, 1), run(on, 2));
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(a.total_payout()), bits(b.total_payout()));
+    let other = run(off, 2);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    (mean(a.total_payout()), mean(other.total_payout()))
+}
