@@ -64,3 +64,57 @@ fn lines_reconcile_and_explain() {
         .to_string()
         .contains("'nobody'"));
 }
+
+/// A partner's lines and statement are found by its id among partners sorted in byte order
+/// ("P10" before "P2", "Ä" after "Z"), and an id between two partners' is unknown.
+#[test]
+fn partners_found_by_id_in_byte_order() {
+    let ids = ["P2", "P10", "Z", "Ä", "P1", "p1"];
+    let partners: String = ids.iter().map(|id| format!("{id}\n")).collect();
+    let tx: String = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| format!("{id},2027-02-01,1,{}\n", 1000 * (i + 1)))
+        .collect();
+    let p = programme(
+        r#"
+name = "Find"
+currency = "EUR"
+start = 2027-01-01
+period = "quarter"
+periods = 1
+[[components]]
+id = "vol"
+kind = "volume"
+tiers = [{ from = 0, percent = 1 }]
+"#,
+    );
+    let partners = Partners::from_csv_str(&format!("partner_id\n{partners}"), "partners").unwrap();
+    let tx = Transactions::from_csv_str(
+        &format!("partner_id,date,quantity,revenue\n{tx}"),
+        "transactions",
+    )
+    .unwrap();
+    let s = settle(&p, &partners, &tx).unwrap();
+    let sorted: Vec<&str> = s
+        .by_partner()
+        .iter()
+        .map(|t| t.partner_id.as_str())
+        .collect();
+    assert_eq!(sorted, ["P1", "P10", "P2", "Z", "p1", "Ä"]);
+    for (i, id) in ids.iter().enumerate() {
+        let lines = s.partner_lines(id).unwrap();
+        assert_eq!(lines.len(), 1, "{id}");
+        assert_eq!(lines[0].partner_id, *id);
+        // 1% of 1,000 × (position in the table + 1)
+        assert_eq!(
+            lines[0].payable,
+            Decimal::new(1000 * (i as i64 + 1), 2),
+            "{id}"
+        );
+        assert!(s.explain(id).is_ok(), "{id}");
+    }
+    for unknown in ["", "P", "P100", "P3", "Y", "Ö", "zz"] {
+        assert!(s.partner_lines(unknown).is_err(), "{unknown}");
+    }
+}

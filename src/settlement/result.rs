@@ -9,7 +9,6 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
-use std::collections::HashMap;
 
 /// One line of a settlement: a partner, a component, a period.
 ///
@@ -201,7 +200,6 @@ pub struct Settlement {
     pub total: Totals,
     /// Whether the budget cut applied in any period.
     pub budget_binding: bool,
-    pub(super) index: HashMap<String, usize>,
     pub(super) line_range: Vec<(usize, usize)>,
     /// Each partner's index in the partner table settled (in id order, as `partners`).
     pub(super) table_index: Vec<u32>,
@@ -244,7 +242,11 @@ impl Settlement {
     }
 
     pub(super) fn partner_position(&self, partner_id: &str) -> Result<usize> {
-        self.index.get(partner_id).copied().ok_or_else(|| {
+        // the partners are sorted by id (unique in a partner table)
+        let found = self
+            .partners
+            .binary_search_by(|p| p.partner_id.as_str().cmp(partner_id));
+        found.ok().ok_or_else(|| {
             Error::Request(format!(
                 "unknown partner '{partner_id}': it is not in the settlement's partner table"
             ))

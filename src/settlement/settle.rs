@@ -91,7 +91,7 @@ fn settle_resolved(
         lines,
         ..
     } = measured;
-    let baselines = order.iter().map(|&pi| run.baseline(pi)).collect();
+    let baselines = order.par_iter().map(|&pi| run.baseline(pi)).collect();
     let table_index = order.iter().map(|&pi| pi as u32).collect();
     Ok(Settlement {
         programme: p.name.clone(),
@@ -101,7 +101,6 @@ fn settle_resolved(
         standing,
         total: set.total,
         budget_binding,
-        index: set.index,
         line_range: set.line_range,
         table_index,
         lines,
@@ -185,11 +184,18 @@ struct Block<'o, 'l> {
     lines: LineParts<'l>,
 }
 
-/// The partner and programme totals of the lines and the index of each partner's lines.
+/// A partner whose lines are finished: its id, segment and totals (`None` if they overflow
+/// or are not exact).
+struct Finished {
+    partner_id: String,
+    segment: String,
+    totals: Option<Totals>,
+}
+
+/// The partner and programme totals of the lines and the range of each partner's lines.
 struct LineSet {
     partner_totals: Vec<PartnerTotal>,
     total: Totals,
-    index: HashMap<String, usize>,
     line_range: Vec<(usize, usize)>,
 }
 
@@ -355,8 +361,17 @@ impl Run<'_> {
         let payable = &m.payable;
         let cell =
             |j: usize, k: usize| payable[(j / components) * cells + (j % components) * periods + k];
-        for k in 0..periods {
-            let total = money::checked_sum((0..partners * components).map(|j| cell(j, k)))
+        // every period's total to date over partners and components in one pass over the
+        // column in memory order (each period's cells added in the order `j` of `cell`, as
+        // `money::checked_sum` of that period alone would; `None` once one overflows)
+        let mut totals = vec![Some(Decimal::ZERO); periods];
+        for row in payable.chunks_exact(periods.max(1)) {
+            for (t, &x) in totals.iter_mut().zip(row) {
+                *t = t.and_then(|t| t.checked_add(x));
+            }
+        }
+        for (k, total) in totals.into_iter().enumerate() {
+            let total = total
                 .filter(|t| t.abs() < self.limit)
                 .ok_or_else(|| programme_overflow(&self.tx.table, &p.calendar.label(k as u32)))?;
             programme_total.push(total);
@@ -389,37 +404,35 @@ impl Run<'_> {
         let mut set = LineSet {
             partner_totals: Vec::with_capacity(m.order.len()),
             total: Totals::zero(dp),
-            index: HashMap::with_capacity(m.order.len()),
             line_range: Vec::with_capacity(m.order.len()),
         };
         let totals = self.finish_partner_lines(m);
         let mut i = 0;
-        for ((wi, &pi), (pt, count)) in m.order.iter().enumerate().zip(totals) {
-            let pid = &self.partners.ids[pi];
-            let seg = &self.partners.segments[pi];
-            let pt = pt.ok_or_else(|| self.overflow(pi, None, "its total"))?;
+        for (&pi, (pt, count)) in m.order.iter().zip(totals) {
+            let totals = pt
+                .totals
+                .ok_or_else(|| self.overflow(pi, None, "its total"))?;
             // the programme total as the sum of the partner totals: the same exact sum as
             // over the lines, one addition per partner
             set.total
-                .add(&pt.amounts())
+                .add(&totals.amounts())
                 .filter(|()| set.total.within(self.limit))
                 .ok_or_else(|| programme_overflow(&self.tx.table, "the programme"))?;
-            set.index.insert(pid.clone(), wi);
             set.line_range.push((i, i + count));
             i += count;
             set.partner_totals.push(PartnerTotal {
-                partner_id: pid.clone(),
-                segment: seg.clone(),
-                totals: pt,
+                partner_id: pt.partner_id,
+                segment: pt.segment,
+                totals,
             });
         }
         Ok(set)
     }
 
     /// Every line's budget cut and payable, blocks of partners on the thread pool; per
-    /// partner (id order) its totals (`None` if they overflow or are not exact) and its
-    /// number of lines.
-    fn finish_partner_lines(&self, m: &mut Measured) -> Vec<(Option<Totals>, usize)> {
+    /// partner (id order) its totals (`None` if they overflow or are not exact), with its id
+    /// and segment (copied on the pool), and its number of lines.
+    fn finish_partner_lines(&self, m: &mut Measured) -> Vec<(Finished, usize)> {
         let prep = self.prep;
         let dp = prep.decimals;
         let (components, periods) = (prep.components.len(), prep.periods);
@@ -435,7 +448,7 @@ impl Run<'_> {
             .collect();
         let budgeted = m.budgeted.as_deref().unwrap_or(&m.payable);
         let payable = &m.payable;
-        let (component, period) = (&m.lines.component, &m.lines.period);
+        let (component, period, order) = (&m.lines.component, &m.lines.period, &m.order);
         let mut rest: &mut [[Decimal; AMOUNTS]] = &mut m.lines.amounts;
         let mut jobs = Vec::new();
         let mut line = 0;
@@ -464,16 +477,22 @@ impl Run<'_> {
                                 at(v, k) - at(v, k - 1)
                             }
                         };
-                        a[PAYABLE] = money::at_scale(diff(budgeted), dp);
-                        a[PAYABLE - 1] = money::at_scale(diff(budgeted) - diff(payable), dp);
+                        a[PAYABLE] = at_dp(diff(budgeted), dp);
+                        a[PAYABLE - 1] = at_dp(diff(budgeted) - diff(payable), dp);
                         debug_assert_eq!(a[..PAYABLE].iter().copied().sum::<Decimal>(), a[PAYABLE]);
                         pt = pt.and_then(|mut t| t.add(a).map(|()| t));
                     }
-                    out.push((pt.filter(|t| t.within(self.limit)), count));
+                    let pi = order[wi];
+                    let finished = Finished {
+                        partner_id: self.partners.ids[pi].clone(),
+                        segment: self.partners.segments[pi].clone(),
+                        totals: pt.filter(|t| t.within(self.limit)),
+                    };
+                    out.push((finished, count));
                 }
                 out
             };
-        let blocks: Vec<Vec<(Option<Totals>, usize)>> = jobs.into_par_iter().map(finish).collect();
+        let blocks: Vec<Vec<(Finished, usize)>> = jobs.into_par_iter().map(finish).collect();
         blocks.into_iter().flatten().collect()
     }
 
@@ -573,7 +592,7 @@ fn line_amounts(
         }
     };
     // every amount with exactly the currency's decimal places (a stage's zero is a bare 0)
-    let scaled = |v: Decimal| money::at_scale(v, dp);
+    let scaled = |v: Decimal| at_dp(v, dp);
     let calculated = scaled(diff(&s.entitled));
     let adj_component_cap = scaled(diff(&s.capped) - calculated);
     let adj_exclusive_group = scaled(diff(&s.exclusive) - diff(&s.capped));
@@ -588,6 +607,18 @@ fn line_amounts(
         scaled(Decimal::ZERO),
         scaled(diff(&s.payable)),
     ]
+}
+
+/// [`money::at_scale`] with its common case inline: an amount that already has exactly `dp`
+/// places (a rounded amount, or a difference of two) is returned as it is, which is what
+/// `at_scale` returns for it (`Decimal::rescale` to its own scale changes nothing).
+#[inline(always)]
+fn at_dp(v: Decimal, dp: u32) -> Decimal {
+    if v.scale() == dp {
+        v
+    } else {
+        money::at_scale(v, dp)
+    }
 }
 
 /// The error for an exact amount of partner `partner_id` that overflows `Decimal` (about
