@@ -17,9 +17,11 @@
 //! is the partner's incidence in the simulated remainder, and a buying month of the actuals is
 //! taken to carry its demand ÷ `p_i` (so the level is not overstated by 1/π for a partner that
 //! bought every month). When every partner of a segment buys at the model's rate, the spread is
-//! binomial, κ is large and `p_i ≈ π_g`; when the segment mixes partners that buy every month
-//! with partners that buy every third (a backlog ordered in whole orders), κ is small and each
-//! keeps close to its own rate. A model without incidence (π_g = 1) is left as it is.
+//! binomial and κ is taken as infinite (`p_i = π_g`) unless the estimate of `ρ` exceeds two
+//! standard errors of its moment estimator under none (a noisy κ of a few dozen would move
+//! every partner's `p_i`, and its level, by several percent); when the segment mixes partners
+//! that buy every month with partners that buy every third (a backlog ordered in whole orders),
+//! κ is small and each keeps close to its own rate. A model without incidence (π_g = 1) is left as it is.
 
 use super::mix::precision;
 use super::Observed;
@@ -66,6 +68,13 @@ pub(super) fn condition_incidence(s: &Setup, obs: &Observed, churned: &[bool]) -
         let Some(kappa) = precision(&pairs, &[pooled, 1.0 - pooled]) else {
             continue;
         };
+        // heterogeneity only beyond two standard errors of the moment estimator under none
+        // (ρ̂'s SE ≈ √(2/m)·h/(1−h), h = 1/n): else every partner keeps the model's π_g
+        let h = 1.0 / months;
+        let se = (2.0 / rates.len() as f64).sqrt() * h / (1.0 - h);
+        if 1.0 / (kappa + 1.0) <= 2.0 * se {
+            continue;
+        }
         for &i in &members {
             p[i] = ((kappa * prior + bought(i)) / (kappa + months)).clamp(0.001, 1.0);
         }

@@ -36,6 +36,7 @@ use crate::programme::{Compiled, Measure};
 use crate::rng::{self, Purpose};
 use crate::rules::{slot, Baseline, Prepared};
 
+mod churn;
 mod closed;
 mod evidence;
 mod incidence;
@@ -94,7 +95,11 @@ pub(crate) struct CondEngine<'p> {
     /// The period the watch list reports tiers for (`measure = period` ladders).
     watch_period: usize,
     churned: Vec<bool>,
-    /// Conditioned month by month (else on one aggregated observation).
+    /// Each partner's probability of having churned by the forecast date (`churn.rs`; 0 or 1
+    /// for segments without purchase incidence).
+    churn_p: Vec<f64>,
+    /// Conditioned month by month (else on one aggregated observation); every partner of a
+    /// segment with purchase incidence.
     regular: Vec<bool>,
     /// Each partner's purchase incidence, conditioned on its buying months (`incidence.rs`;
     /// 1: every month).
@@ -187,8 +192,20 @@ impl<'p> CondEngine<'p> {
         let first_period = first_month / s.months_per_period;
         let watch_period = first_period.min(s.period_count - 1);
 
-        let (churned, last_bought, regular) = classify_buyers(&s, &obs);
+        let (mut churned, last_bought, mut regular) = classify_buyers(&s, &obs);
         let incidence = incidence::condition_incidence(&s, &obs, &churned);
+        // Under purchase incidence a month without purchases is a month the partner did not buy
+        // (its demand is not carried into a later month): every buyer is conditioned month by
+        // month on its buying months, each carrying its demand ÷ p_i.
+        for (i, r) in regular.iter_mut().enumerate() {
+            if s.segs[s.partners[i].seg].incidence < 1.0 {
+                *r = true;
+            }
+        }
+        let churn_p = churn::churn_probabilities(&s, &obs, &last_bought, &churned, &incidence);
+        for (c, &p) in churned.iter_mut().zip(&churn_p) {
+            *c = p > 0.5;
+        }
         // θ = (market innovations, segment factors)
         let (dm, d, seg_dim, lmat) = theta_layout(&s, t);
         let rows = ThetaRows {
@@ -217,6 +234,7 @@ impl<'p> CondEngine<'p> {
             first_period,
             watch_period,
             churned,
+            churn_p,
             regular,
             incidence,
             agg_w,
@@ -399,13 +417,7 @@ impl<'p> CondEngine<'p> {
             f *= (b - 0.5 * sp2).exp();
         }
         let first = self.first_month;
-        let churn_month = if self.churned[i] {
-            first
-        } else if sc.churn {
-            s.churn_month(pk, sc, first)
-        } else {
-            s.months
-        };
+        let churn_month = churn::churn_month(s, pk, sc, first, self.churn_p[i]);
         let sm = &s.seg_month[g * s.months..(g + 1) * s.months];
         if sc.noise > 0.0 {
             // the engine's factors (`Setup::demand`)

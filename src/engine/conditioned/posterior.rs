@@ -13,7 +13,9 @@ use crate::engine::setup::Setup;
 /// as the lognormal model generates) are conditioned month by month, exactly. Others buy
 /// intermittently (orders every few months): each purchase is taken to cover the demand since
 /// the previous one, so they are conditioned on their total from the programme start to their
-/// last purchase month (one aggregated observation). Churn: no purchase for at least
+/// last purchase month (one aggregated observation); in segments with purchase incidence the
+/// engine conditions every buyer month by month instead and reads a silent spell through the
+/// churn posterior of `churn.rs` (`CondEngine::new`). Churn: no purchase for at least
 /// max(2, 2·I − 1) complete months, I = months of demand per purchase month: the larger of
 /// (last + 1) / purchase months and the revenue of a purchase month over the expected monthly
 /// demand (about 1 for regular buyers); no purchase at all: churned after 6 months. (One month
