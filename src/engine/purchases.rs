@@ -407,47 +407,60 @@ impl Setup<'_> {
         // one pass over the lines adds each line to its order, in the lines' order
         let months = k * self.months_per_period..(k + 1) * self.months_per_period;
         let all = w.order_w.len();
-        w.ord_q.resize(all, 0.0);
-        w.ord_r.resize(all, 0.0);
+        // the work's buffers borrowed apart (so that a store to one does not reload the others)
+        let Work {
+            ord_q,
+            ord_r,
+            order_drawn,
+            order_off,
+            order_end,
+            lines,
+            measures,
+            ..
+        } = w;
+        ord_q.resize(all, 0.0);
+        ord_r.resize(all, 0.0);
+        let (ord_q, ord_r) = (&mut ord_q[..], &mut ord_r[..]);
         for m in months.clone() {
-            if w.order_drawn[m] {
-                let (a, b) = (w.order_off[m], w.order_end[m]);
-                w.ord_q[a..b].iter_mut().for_each(|v| *v = 0.0);
-                w.ord_r[a..b].iter_mut().for_each(|v| *v = 0.0);
+            if order_drawn[m] {
+                let (a, b) = (order_off[m], order_end[m]);
+                ord_q[a..b].iter_mut().for_each(|v| *v = 0.0);
+                ord_r[a..b].iter_mut().for_each(|v| *v = 0.0);
             }
         }
-        for l in &w.lines[from..] {
+        for l in &lines[from..] {
             let m = l.month as usize;
-            if l.order == NONE || !months.contains(&m) || !w.order_drawn[m] {
+            if l.order == NONE || !months.contains(&m) || !order_drawn[m] {
                 continue;
             }
             let j = if l.cat == NONE { 0 } else { l.cat as usize };
             if category_slot[j].is_none() {
                 continue;
             }
-            let o = w.order_off[m] + l.order as usize;
-            w.ord_q[o] += l.q;
+            let o = order_off[m] + l.order as usize;
+            ord_q[o] += l.q;
             // in minor units (a line's revenue is its minor units / the minor unit), so
             // the sums are exact whatever the order they are added in
-            w.ord_r[o] += round_half_up(l.r * self.scale);
+            ord_r[o] += round_half_up(l.r * self.scale);
         }
         // order quantities in millionths of a unit (whole numbers)
         let (mut n, mut r, mut q) = (0.0, 0.0, 0.0);
         for m in months {
-            if !w.order_drawn[m] {
+            if !order_drawn[m] {
                 continue; // no purchase this month
             }
-            for o in w.order_off[m]..w.order_end[m] {
-                if w.ord_q[o] != 0.0 && self.prep.order_qualifies(c, w.ord_q[o] / QTY_SCALE) {
+            let (a, b) = (order_off[m], order_end[m]);
+            for (&oq, &or) in ord_q[a..b].iter().zip(&ord_r[a..b]) {
+                if oq != 0.0 && self.prep.order_qualifies(c, oq / QTY_SCALE) {
                     n += 1.0;
-                    r += w.ord_r[o];
-                    q += w.ord_q[o];
+                    r += or;
+                    q += oq;
                 }
             }
         }
-        w.measures[base + slot::VOLUME] = n;
-        w.measures[base + slot::REVENUE] = r / self.scale;
-        w.measures[base + slot::UNITS] = q / QTY_SCALE;
+        measures[base + slot::VOLUME] = n;
+        measures[base + slot::REVENUE] = r / self.scale;
+        measures[base + slot::UNITS] = q / QTY_SCALE;
     }
 
     /// Purchases and measures of period `k` (its lines start at `from` in `w.lines`).
