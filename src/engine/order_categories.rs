@@ -272,16 +272,87 @@ impl Setup<'_> {
             if xm > 0.0 {
                 self.stretch_month_lines(i, k, m, parts, lines, w, &mut oc);
             } else {
-                for p in &oc.parts[parts] {
-                    let wo = w.order_w[a + p.order as usize];
-                    let amount = gm * wo * p.share;
-                    let j = p.cat as usize;
-                    self.order_line(i, m, j, p.order, amount, lines, w, &mut oc.month_cents);
-                }
+                let OrderCatWork {
+                    parts: all_parts,
+                    month_cents,
+                    ..
+                } = &mut oc;
+                self.drawn_month_lines(i, m, a, &all_parts[parts], lines, w, month_cents);
             }
             self.month_returns(i, m, returns, &oc.month_cents, lines, w);
         }
         w.order_cats = oc;
+    }
+
+    /// Month `m`'s order lines without a stretch purchase (`parts`: its orders' categories and
+    /// shares, the orders from `a` in `w.order_w`), each as [`Setup::order_line`] makes it,
+    /// with the work's buffers borrowed apart (a store to one does not reload the others).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn drawn_month_lines(
+        &self,
+        i: usize,
+        m: usize,
+        a: usize,
+        parts: &[Part],
+        lines: bool,
+        w: &mut Work,
+        month_cents: &mut [f64],
+    ) {
+        let cc = self.category_count;
+        let Work {
+            order_w,
+            agg,
+            aggq,
+            pmonth,
+            period_lines,
+            lines: out,
+            g,
+            ..
+        } = w;
+        let gm = g[m];
+        let (agg, aggq) = (&mut agg[..2 * cc], &mut aggq[..2 * cc]);
+        let month_cents = &mut month_cents[..cc];
+        let order_w = &order_w[a..];
+        let q0 = self.partners[i].qpm;
+        let cat_qpm = if self.cat_qpm.is_empty() {
+            None
+        } else {
+            Some(&self.cat_qpm[i * cc..(i + 1) * cc])
+        };
+        let (mut month, mut count) = (pmonth[m], 0);
+        for p in parts {
+            let amount = gm * order_w[p.order as usize] * p.share;
+            if !(amount > 0.0) {
+                continue;
+            }
+            let cents = round_half_up(amount * self.scale);
+            if cents == 0.0 {
+                continue;
+            }
+            let j = p.cat as usize;
+            let qpm = match cat_qpm {
+                None => q0,
+                Some(cq) => q0 * cq[j],
+            };
+            let q = line_qty(cents, qpm);
+            agg[2 * j] += cents;
+            aggq[2 * j] += q;
+            month_cents[j] += cents;
+            month += cents;
+            count += 1;
+            if lines {
+                out.push(LineV {
+                    month: m as u32,
+                    cat: j as u32,
+                    order: p.order,
+                    r: cents / self.scale,
+                    q,
+                });
+            }
+        }
+        pmonth[m] = month;
+        *period_lines += count;
     }
 
     /// Draw month `m`'s orders' categories into `oc.parts` (the month's own

@@ -79,6 +79,9 @@ impl Setup<'_> {
             self.one_line_months(k, mix[0], pc.qpm, w);
             return;
         }
+        if !w.emit {
+            return self.lean_purchases(i, k, w);
+        }
         w.agg.iter_mut().for_each(|v| *v = 0.0);
         w.aggq.iter_mut().for_each(|v| *v = 0.0);
         // with orders, each month and category's minor units as a cell, split over the orders
@@ -166,6 +169,75 @@ impl Setup<'_> {
         }
     }
 
+    /// [`Setup::period_purchases`] without exported lines (every run but an export): the same
+    /// numbers, bit for bit, with the work's buffers borrowed apart so that the line loop
+    /// ([`month_lines`]) keeps them in registers instead of reloading them after every store;
+    /// the month and category cells are not written (only an export reads them).
+    fn lean_purchases(&self, i: usize, k: usize, w: &mut Work) {
+        let cc = self.category_count;
+        let pc = &self.partners[i];
+        let mix = &self.mix[i * cc..(i + 1) * cc];
+        let share = self.segs[pc.seg].returns;
+        let cat_qpm = if self.cat_qpm.is_empty() {
+            None
+        } else {
+            Some(&self.cat_qpm[i * cc..(i + 1) * cc])
+        };
+        let orders = self.needs_orders;
+        let (mpp, groups) = (self.months_per_period, self.group_count);
+        let Work {
+            agg,
+            aggq,
+            group_c,
+            group_q,
+            pmonth,
+            g,
+            x,
+            xmix,
+            period_lines,
+            ..
+        } = w;
+        agg.iter_mut().for_each(|v| *v = 0.0);
+        aggq.iter_mut().for_each(|v| *v = 0.0);
+        if orders {
+            group_c.iter_mut().for_each(|v| *v = 0.0);
+            group_q.iter_mut().for_each(|v| *v = 0.0);
+        }
+        let xmix = &xmix[k * cc..(k + 1) * cc];
+        let line = LineConst {
+            mix,
+            xmix,
+            qpm: pc.qpm,
+            cat_qpm,
+            share,
+            scale: self.scale,
+        };
+        let mut count = 0;
+        for mp in 0..mpp {
+            let m = k * mpp + mp;
+            let (gm, xm) = (g[m], x[m]);
+            pmonth[m] = if gm <= 0.0 && xm <= 0.0 {
+                0.0
+            } else {
+                let month_groups = if orders {
+                    Some((
+                        &self.order_group[..],
+                        &mut group_c[mp * groups..(mp + 1) * groups],
+                        &mut group_q[mp * groups..(mp + 1) * groups],
+                    ))
+                } else {
+                    None
+                };
+                let (net, n) = month_lines(gm, xm, &line, agg, aggq, month_groups);
+                count += n;
+                net
+            };
+        }
+        // a line for settlement (split over orders or not: the split keeps the line's minor
+        // units, so a stretch top-up counts category lines)
+        *period_lines = if orders { count } else { 0 };
+    }
+
     /// [`Setup::period_purchases`]'s common case: one line a month (one category, no lines
     /// kept), no returns, no stretch purchase.
     #[inline(always)]
@@ -210,78 +282,109 @@ impl Setup<'_> {
             if !active[c] {
                 continue;
             }
-            let net = !self.gross[c];
             let category_slot = &self.category_scope[c * category_count..(c + 1) * category_count];
-            let cents_of = |j: usize| {
-                if net {
-                    w.agg[2 * j] - w.agg[2 * j + 1]
-                } else {
-                    w.agg[2 * j]
-                }
-            };
-            // the quantity, in millionths of a unit, beside it
-            let qty_of = |j: usize| {
-                if net {
-                    w.aggq[2 * j] - w.aggq[2 * j + 1]
-                } else {
-                    w.aggq[2 * j]
-                }
-            };
+            if !matches!(comp.rule, PreparedRule::Logistics { .. }) {
+                let Work {
+                    measures,
+                    agg,
+                    aggq,
+                    ..
+                } = &mut *w;
+                let m = &mut measures[base..base + comp.slots];
+                self.measure_sums(c, &comp.rule, category_slot, agg, aggq, m);
+                continue;
+            }
             match &comp.rule {
-                PreparedRule::Ladder { .. }
-                | PreparedRule::Growth { .. }
-                | PreparedRule::PerUnit { .. } => {
-                    let (mut cents, mut qty) = (0.0, 0.0);
-                    for j in 0..category_count {
-                        if category_slot[j].is_some() {
-                            cents += cents_of(j);
-                            qty += qty_of(j);
-                        }
-                    }
-                    let r = cents / self.scale;
-                    let q = qty / QTY_SCALE;
-                    // a per-unit rule's volume is always its units
-                    let revenue_volume = matches!(
-                        comp.rule,
-                        PreparedRule::Ladder {
-                            basis: Basis::Revenue,
-                            ..
-                        } | PreparedRule::Growth {
-                            basis: Basis::Revenue,
-                            ..
-                        }
-                    );
-                    w.measures[base + slot::VOLUME] = if revenue_volume { r } else { q };
-                    w.measures[base + slot::REVENUE] = r;
-                    w.measures[base + slot::UNITS] = q;
-                }
-                PreparedRule::Bundle { basis, .. } => {
-                    let rev = *basis == Basis::Revenue;
-                    let (mut cents, mut qty) = (0.0, 0.0);
-                    for j in 0..category_count {
-                        let Some(b) = category_slot[j] else { continue };
-                        if self.cats.is_empty() {
-                            continue;
-                        }
-                        let (cj, qj) = (cents_of(j), qty_of(j));
-                        cents += cj;
-                        qty += qj;
-                        let r = cj / self.scale;
-                        let v = if rev { r } else { qj / QTY_SCALE };
-                        w.measures[base + slot::bundle_volume(b as usize)] = v;
-                        w.measures[base + slot::bundle_revenue(b as usize)] = r;
-                    }
-                    let r = cents / self.scale;
-                    let q = qty / QTY_SCALE;
-                    w.measures[base + slot::VOLUME] = if rev { r } else { q };
-                    w.measures[base + slot::REVENUE] = r;
-                    w.measures[base + slot::UNITS] = q;
-                }
                 PreparedRule::Logistics { .. } if w.emit || w.order_cats.on => {
                     self.measure_orders(c, k, from, category_slot, base, w)
                 }
-                PreparedRule::Logistics { .. } => self.measure_order_cells(c, k, base, w),
+                _ => self.measure_order_cells(c, k, base, w),
             }
+        }
+    }
+
+    /// The measures `m` (one period's slots) of component `c`, a ladder, growth, per-unit or
+    /// bundle rule of category slots `category_slot`, from the period's per-category gross and
+    /// returned minor units `agg` and millionths `aggq` (as [`Setup::measure_period`] describes).
+    #[inline(always)]
+    fn measure_sums(
+        &self,
+        c: usize,
+        rule: &PreparedRule<f64>,
+        category_slot: &[Option<u32>],
+        agg: &[f64],
+        aggq: &[f64],
+        m: &mut [f64],
+    ) {
+        let category_count = self.category_count;
+        let (agg, aggq) = (&agg[..2 * category_count], &aggq[..2 * category_count]);
+        let net = !self.gross[c];
+        let cents_of = |j: usize| {
+            if net {
+                agg[2 * j] - agg[2 * j + 1]
+            } else {
+                agg[2 * j]
+            }
+        };
+        // the quantity, in millionths of a unit, beside it
+        let qty_of = |j: usize| {
+            if net {
+                aggq[2 * j] - aggq[2 * j + 1]
+            } else {
+                aggq[2 * j]
+            }
+        };
+        match rule {
+            PreparedRule::Ladder { .. }
+            | PreparedRule::Growth { .. }
+            | PreparedRule::PerUnit { .. } => {
+                let (mut cents, mut qty) = (0.0, 0.0);
+                for (j, s) in category_slot.iter().enumerate() {
+                    if s.is_some() {
+                        cents += cents_of(j);
+                        qty += qty_of(j);
+                    }
+                }
+                let r = cents / self.scale;
+                let q = qty / QTY_SCALE;
+                // a per-unit rule's volume is always its units
+                let revenue_volume = matches!(
+                    rule,
+                    PreparedRule::Ladder {
+                        basis: Basis::Revenue,
+                        ..
+                    } | PreparedRule::Growth {
+                        basis: Basis::Revenue,
+                        ..
+                    }
+                );
+                m[slot::VOLUME] = if revenue_volume { r } else { q };
+                m[slot::REVENUE] = r;
+                m[slot::UNITS] = q;
+            }
+            PreparedRule::Bundle { basis, .. } => {
+                let rev = *basis == Basis::Revenue;
+                let (mut cents, mut qty) = (0.0, 0.0);
+                for (j, s) in category_slot.iter().enumerate() {
+                    let Some(b) = *s else { continue };
+                    if self.cats.is_empty() {
+                        continue;
+                    }
+                    let (cj, qj) = (cents_of(j), qty_of(j));
+                    cents += cj;
+                    qty += qj;
+                    let r = cj / self.scale;
+                    let v = if rev { r } else { qj / QTY_SCALE };
+                    m[slot::bundle_volume(b as usize)] = v;
+                    m[slot::bundle_revenue(b as usize)] = r;
+                }
+                let r = cents / self.scale;
+                let q = qty / QTY_SCALE;
+                m[slot::VOLUME] = if rev { r } else { q };
+                m[slot::REVENUE] = r;
+                m[slot::UNITS] = q;
+            }
+            PreparedRule::Logistics { .. } => unreachable!("measured from orders"),
         }
     }
 
@@ -304,47 +407,60 @@ impl Setup<'_> {
         // one pass over the lines adds each line to its order, in the lines' order
         let months = k * self.months_per_period..(k + 1) * self.months_per_period;
         let all = w.order_w.len();
-        w.ord_q.resize(all, 0.0);
-        w.ord_r.resize(all, 0.0);
+        // the work's buffers borrowed apart (so that a store to one does not reload the others)
+        let Work {
+            ord_q,
+            ord_r,
+            order_drawn,
+            order_off,
+            order_end,
+            lines,
+            measures,
+            ..
+        } = w;
+        ord_q.resize(all, 0.0);
+        ord_r.resize(all, 0.0);
+        let (ord_q, ord_r) = (&mut ord_q[..], &mut ord_r[..]);
         for m in months.clone() {
-            if w.order_drawn[m] {
-                let (a, b) = (w.order_off[m], w.order_end[m]);
-                w.ord_q[a..b].iter_mut().for_each(|v| *v = 0.0);
-                w.ord_r[a..b].iter_mut().for_each(|v| *v = 0.0);
+            if order_drawn[m] {
+                let (a, b) = (order_off[m], order_end[m]);
+                ord_q[a..b].iter_mut().for_each(|v| *v = 0.0);
+                ord_r[a..b].iter_mut().for_each(|v| *v = 0.0);
             }
         }
-        for l in &w.lines[from..] {
+        for l in &lines[from..] {
             let m = l.month as usize;
-            if l.order == NONE || !months.contains(&m) || !w.order_drawn[m] {
+            if l.order == NONE || !months.contains(&m) || !order_drawn[m] {
                 continue;
             }
             let j = if l.cat == NONE { 0 } else { l.cat as usize };
             if category_slot[j].is_none() {
                 continue;
             }
-            let o = w.order_off[m] + l.order as usize;
-            w.ord_q[o] += l.q;
+            let o = order_off[m] + l.order as usize;
+            ord_q[o] += l.q;
             // in minor units (a line's revenue is its minor units / the minor unit), so
             // the sums are exact whatever the order they are added in
-            w.ord_r[o] += round_half_up(l.r * self.scale);
+            ord_r[o] += round_half_up(l.r * self.scale);
         }
         // order quantities in millionths of a unit (whole numbers)
         let (mut n, mut r, mut q) = (0.0, 0.0, 0.0);
         for m in months {
-            if !w.order_drawn[m] {
+            if !order_drawn[m] {
                 continue; // no purchase this month
             }
-            for o in w.order_off[m]..w.order_end[m] {
-                if w.ord_q[o] != 0.0 && self.prep.order_qualifies(c, w.ord_q[o] / QTY_SCALE) {
+            let (a, b) = (order_off[m], order_end[m]);
+            for (&oq, &or) in ord_q[a..b].iter().zip(&ord_r[a..b]) {
+                if oq != 0.0 && self.prep.order_qualifies(c, oq / QTY_SCALE) {
                     n += 1.0;
-                    r += w.ord_r[o];
-                    q += w.ord_q[o];
+                    r += or;
+                    q += oq;
                 }
             }
         }
-        w.measures[base + slot::VOLUME] = n;
-        w.measures[base + slot::REVENUE] = r / self.scale;
-        w.measures[base + slot::UNITS] = q / QTY_SCALE;
+        measures[base + slot::VOLUME] = n;
+        measures[base + slot::REVENUE] = r / self.scale;
+        measures[base + slot::UNITS] = q / QTY_SCALE;
     }
 
     /// Purchases and measures of period `k` (its lines start at `from` in `w.lines`).
@@ -357,6 +473,73 @@ impl Setup<'_> {
             self.add_actual_measures(k, w);
         }
     }
+}
+
+/// A partner's per-line constants for [`month_lines`]: its category shares `mix`, the period's
+/// stretch shares `xmix`, its units per minor unit `qpm` (times `cat_qpm[j]` by category when
+/// the categories have their own units, [`Setup::line_qpm`]), its returns share and the
+/// minor units per unit of currency.
+struct LineConst<'a> {
+    mix: &'a [f64],
+    xmix: &'a [f64],
+    qpm: f64,
+    cat_qpm: Option<&'a [f64]>,
+    share: f64,
+    scale: f64,
+}
+
+/// One month's category lines (demand `gm`, stretch purchase `xm`) as
+/// [`Setup::period_purchases`] makes them: each category's line rounded to the minor unit,
+/// its returns line, both added to the period's `agg` (minor units) and `aggq` (millionths),
+/// and with orders (`groups`: each category's order group and the month's group totals) to
+/// the month's order group totals. Returns the month's net minor units and its lines.
+#[inline(always)]
+fn month_lines(
+    gm: f64,
+    xm: f64,
+    l: &LineConst,
+    agg: &mut [f64],
+    aggq: &mut [f64],
+    mut groups: Option<(&[u32], &mut [f64], &mut [f64])>,
+) -> (f64, usize) {
+    let n = l.mix.len();
+    let (xmix, agg, aggq) = (&l.xmix[..n], &mut agg[..2 * n], &mut aggq[..2 * n]);
+    let (mut net, mut count) = (0.0, 0);
+    for (j, &mj) in l.mix.iter().enumerate() {
+        let amount = gm * mj + if xm > 0.0 { xm * xmix[j] } else { 0.0 };
+        if amount <= 0.0 {
+            continue;
+        }
+        let cents = round_half_up(amount * l.scale);
+        if cents == 0.0 {
+            continue;
+        }
+        let qpm = match l.cat_qpm {
+            None => l.qpm,
+            Some(cq) => l.qpm * cq[j],
+        };
+        let q = line_qty(cents, qpm);
+        aggq[2 * j] += q;
+        count += 1;
+        if let Some((group_of, gc, gq)) = groups.as_mut() {
+            let g = group_of[j] as usize;
+            gc[g] += cents;
+            gq[g] += q;
+        }
+        let ret = if l.share > 0.0 {
+            round_half_up(cents * l.share)
+        } else {
+            0.0
+        };
+        if ret != 0.0 {
+            aggq[2 * j + 1] += line_qty(ret, qpm);
+            count += 1;
+        }
+        agg[2 * j] += cents;
+        agg[2 * j + 1] += ret;
+        net += cents - ret;
+    }
+    (net, count)
 }
 
 /// Split `cents` (a month's purchase in a category, in minor units) over orders of shares
