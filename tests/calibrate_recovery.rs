@@ -368,7 +368,14 @@ fn recovery_table() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(100);
-    let tr = truth(1);
+    let mut tr = truth(1);
+    // RECOVERY_RHO: the market's true ρ (default 0.6)
+    if let Some(r) = std::env::var("RECOVERY_RHO")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        tr.market_rho = r;
+    }
     let tg = targets(&tr);
     // per parameter: Σ (est − truth), Σ (est − truth)², covered, Σ se, Σ est
     let mut acc = vec![(0.0f64, 0.0f64, 0usize, 0.0f64, 0.0f64); tg.len()];
