@@ -234,14 +234,22 @@ fn forecast_with(
         &settlement.measures_by_table_partner(),
         months,
     );
-    let books = ledger::Books::new(programme, &partners, &settlement, as_of, prior)?;
     let engines = draws::draw_engines(programme, population, model, to_date.observed, opts)?;
     if let Mode::Range(range) = mode {
         return scenarios::run_range(&engines, opts, range).map(Made::Shard);
     }
     let engine = &engines.model;
-    let settled = closed::settle_closed(programme, &partners, &settlement, engine.closed_periods());
+    // the settled lines read once: the closed periods' amounts and the books' closed lines
+    let mut closed_lines = ledger::ClosedLines::new(programme, as_of);
+    let settled = closed::settle_closed(
+        programme,
+        &partners,
+        &settlement,
+        engine.closed_periods(),
+        |l| closed_lines.take(l),
+    );
     drop(settlement);
+    let books = ledger::Books::new(programme, &partners, closed_lines, as_of, prior);
     let accumulated = match mode {
         Mode::Shards(shards) => scenarios::fold_shards(engine, population, opts, shards)?,
         _ => scenarios::run_scenarios(&engines, population, opts)?,
