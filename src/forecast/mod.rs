@@ -210,7 +210,8 @@ fn forecast_with(
     mode: Mode<'_>,
 ) -> Result<Made> {
     options::check_options(opts)?;
-    options::check_results_memory(programme, population, opts.scenarios)?;
+    // the memory guard before any set-up: the chunk of scenarios in flight that fits
+    let chunk = options::check_results_memory(programme, population, opts.scenarios)?;
     actuals::check_as_of(&programme.calendar, as_of)?;
     actuals::check_dates(actuals, as_of)?;
     let partners = actuals::settlement_partners(programme, population)?;
@@ -236,7 +237,7 @@ fn forecast_with(
     );
     let engines = draws::draw_engines(programme, population, model, to_date.observed, opts)?;
     if let Mode::Range(range) = mode {
-        return scenarios::run_range(&engines, opts, range).map(Made::Shard);
+        return scenarios::run_range(&engines, opts, chunk, range).map(Made::Shard);
     }
     let engine = &engines.model;
     // the settled lines read once: the closed periods' amounts and the books' closed lines
@@ -252,7 +253,7 @@ fn forecast_with(
     let books = ledger::Books::new(programme, &partners, closed_lines, as_of, prior);
     let accumulated = match mode {
         Mode::Shards(shards) => scenarios::fold_shards(engine, population, opts, shards)?,
-        _ => scenarios::run_scenarios(&engines, population, opts)?,
+        _ => scenarios::run_scenarios(&engines, population, opts, chunk)?,
     };
     let watch = watch::watch_list(programme, population, engine, &accumulated);
     Ok(Made::Forecast(Box::new(Forecast::new(result::Parts {
