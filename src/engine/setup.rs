@@ -566,13 +566,9 @@ impl<'p> Setup<'p> {
                     |w, i| {
                         setup.expected_demand(i, w);
                         w.g.copy_from_slice(&w.base);
-                        let out = setup.run_partner(i, w, None, None);
-                        let paid = w.scratch.total(setup.period_count - 1);
-                        let r = if out.revenue > 0.0 {
-                            paid / out.revenue
-                        } else {
-                            0.0
-                        };
+                        // the payable at the end only: `run_partner`'s last total, bit for bit
+                        let (revenue, paid) = setup.run_partner_final(i, w);
+                        let r = if revenue > 0.0 { paid / revenue } else { 0.0 };
                         1.0 + e * r
                     },
                 )
