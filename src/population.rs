@@ -175,12 +175,18 @@ pub(crate) fn unit_price_ok(v: f64) -> bool {
     v.is_finite() && (MIN_UNIT_PRICE..MAX_BASELINE).contains(&v)
 }
 
+/// Partner ids seen so far, hashed as the transaction tables' ids are.
+type IdSet<'r> = std::collections::HashSet<
+    &'r str,
+    std::hash::BuildHasherDefault<crate::tables::intern::IdHasher>,
+>;
+
 /// A record's partner id (present, not seen before: it is added to `seen`) and segment name.
-fn check_identity(
+fn check_identity<'r>(
     table: &str,
     row: usize,
-    r: &PartnerRecord,
-    seen: &mut std::collections::HashSet<String>,
+    r: &'r PartnerRecord,
+    seen: &mut IdSet<'r>,
 ) -> Result<()> {
     if r.partner_id.trim().is_empty() {
         return Err(Error::data(
@@ -190,7 +196,7 @@ fn check_identity(
             "expected a partner id, found an empty cell",
         ));
     }
-    if !seen.insert(r.partner_id.clone()) {
+    if !seen.insert(&r.partner_id) {
         return Err(Error::data(
             table,
             Some(row),
@@ -362,13 +368,17 @@ impl Population {
                 "the partner table has no rows",
             ));
         }
-        let mut seen = std::collections::HashSet::with_capacity(records.len());
-        let mut pop = Population::empty_for(&records, categories, table);
-        for (i, r) in records.into_iter().enumerate() {
+        // every row checked in row order (the first bad row is the one reported), then kept
+        let mut seen = IdSet::with_capacity_and_hasher(records.len(), Default::default());
+        for (i, r) in records.iter().enumerate() {
             let row = i + 1;
-            check_identity(table, row, &r, &mut seen)?;
-            check_amounts(table, row, &r, bounded)?;
-            check_mix(table, row, &r.mix, &pop.categories)?;
+            check_identity(table, row, r, &mut seen)?;
+            check_amounts(table, row, r, bounded)?;
+            check_mix(table, row, &r.mix, &categories)?;
+        }
+        drop(seen);
+        let mut pop = Population::empty_for(&records, categories, table);
+        for r in records {
             pop.push(r);
         }
         Ok(pop)
@@ -376,9 +386,14 @@ impl Population {
 
     /// A population with the sorted segments of `records` and room for their rows, no rows yet.
     fn empty_for(records: &[PartnerRecord], categories: Vec<String>, table: &str) -> Population {
-        let mut seg_names: Vec<String> = records.iter().map(|r| r.segment.clone()).collect();
-        seg_names.sort();
-        seg_names.dedup();
+        // the distinct segment names, sorted (a few names among many rows)
+        let seg_names: Vec<String> = records
+            .iter()
+            .map(|r| r.segment.as_str())
+            .collect::<std::collections::BTreeSet<&str>>()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         let k = categories.len();
         Population {
             table: table.to_owned(),
