@@ -38,6 +38,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+mod identity;
+use identity::{check_identity, IdSet};
+
 /// One partner, as given (used to build a [`Population`]).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PartnerRecord {
@@ -173,46 +176,6 @@ fn months_of<'c>(
 /// [`MAX_BASELINE`].
 pub(crate) fn unit_price_ok(v: f64) -> bool {
     v.is_finite() && (MIN_UNIT_PRICE..MAX_BASELINE).contains(&v)
-}
-
-/// Partner ids seen so far, hashed as the transaction tables' ids are.
-type IdSet<'r> = std::collections::HashSet<
-    &'r str,
-    std::hash::BuildHasherDefault<crate::tables::intern::IdHasher>,
->;
-
-/// A record's partner id (present, not seen before: it is added to `seen`) and segment name.
-fn check_identity<'r>(
-    table: &str,
-    row: usize,
-    r: &'r PartnerRecord,
-    seen: &mut IdSet<'r>,
-) -> Result<()> {
-    if r.partner_id.trim().is_empty() {
-        return Err(Error::data(
-            table,
-            Some(row),
-            Some("partner_id"),
-            "expected a partner id, found an empty cell",
-        ));
-    }
-    if !seen.insert(&r.partner_id) {
-        return Err(Error::data(
-            table,
-            Some(row),
-            Some("partner_id"),
-            format!("partner '{}' appears twice", r.partner_id),
-        ));
-    }
-    if r.segment.trim().is_empty() {
-        return Err(Error::data(
-            table,
-            Some(row),
-            Some("segment"),
-            "expected a segment name, found an empty cell",
-        ));
-    }
-    Ok(())
 }
 
 /// A record's baselines (finite, ≥ 0 and, when `bounded`, below [`MAX_BASELINE`]), unit price
