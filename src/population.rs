@@ -38,6 +38,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+mod identity;
+use identity::{check_identity, IdSet};
+
 /// One partner, as given (used to build a [`Population`]).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PartnerRecord {
@@ -173,40 +176,6 @@ fn months_of<'c>(
 /// [`MAX_BASELINE`].
 pub(crate) fn unit_price_ok(v: f64) -> bool {
     v.is_finite() && (MIN_UNIT_PRICE..MAX_BASELINE).contains(&v)
-}
-
-/// A record's partner id (present, not seen before: it is added to `seen`) and segment name.
-fn check_identity(
-    table: &str,
-    row: usize,
-    r: &PartnerRecord,
-    seen: &mut std::collections::HashSet<String>,
-) -> Result<()> {
-    if r.partner_id.trim().is_empty() {
-        return Err(Error::data(
-            table,
-            Some(row),
-            Some("partner_id"),
-            "expected a partner id, found an empty cell",
-        ));
-    }
-    if !seen.insert(r.partner_id.clone()) {
-        return Err(Error::data(
-            table,
-            Some(row),
-            Some("partner_id"),
-            format!("partner '{}' appears twice", r.partner_id),
-        ));
-    }
-    if r.segment.trim().is_empty() {
-        return Err(Error::data(
-            table,
-            Some(row),
-            Some("segment"),
-            "expected a segment name, found an empty cell",
-        ));
-    }
-    Ok(())
 }
 
 /// A record's baselines (finite, ≥ 0 and, when `bounded`, below [`MAX_BASELINE`]), unit price
@@ -362,13 +331,17 @@ impl Population {
                 "the partner table has no rows",
             ));
         }
-        let mut seen = std::collections::HashSet::with_capacity(records.len());
-        let mut pop = Population::empty_for(&records, categories, table);
-        for (i, r) in records.into_iter().enumerate() {
+        // every row checked in row order (the first bad row is the one reported), then kept
+        let mut seen = IdSet::with_capacity_and_hasher(records.len(), Default::default());
+        for (i, r) in records.iter().enumerate() {
             let row = i + 1;
-            check_identity(table, row, &r, &mut seen)?;
-            check_amounts(table, row, &r, bounded)?;
-            check_mix(table, row, &r.mix, &pop.categories)?;
+            check_identity(table, row, r, &mut seen)?;
+            check_amounts(table, row, r, bounded)?;
+            check_mix(table, row, &r.mix, &categories)?;
+        }
+        drop(seen);
+        let mut pop = Population::empty_for(&records, categories, table);
+        for r in records {
             pop.push(r);
         }
         Ok(pop)
@@ -376,9 +349,14 @@ impl Population {
 
     /// A population with the sorted segments of `records` and room for their rows, no rows yet.
     fn empty_for(records: &[PartnerRecord], categories: Vec<String>, table: &str) -> Population {
-        let mut seg_names: Vec<String> = records.iter().map(|r| r.segment.clone()).collect();
-        seg_names.sort();
-        seg_names.dedup();
+        // the distinct segment names, sorted (a few names among many rows)
+        let seg_names: Vec<String> = records
+            .iter()
+            .map(|r| r.segment.as_str())
+            .collect::<std::collections::BTreeSet<&str>>()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         let k = categories.len();
         Population {
             table: table.to_owned(),

@@ -161,6 +161,7 @@ pub(crate) fn needs_units(p: &Compiled) -> Option<&str> {
 
 impl<'p> Setup<'p> {
     pub(crate) fn new(p: &'p Compiled, pop: &Population, model: &Model) -> Result<Setup<'p>> {
+        let mut timer = crate::forecast::timing::Timer::start("set-up");
         Self::check_inputs(p, pop, model)?;
         let prep: Prepared<f64> = Prepared::new(p);
         let component_count = prep.components.len();
@@ -182,6 +183,7 @@ impl<'p> Setup<'p> {
         let scale = 10f64.powi(p.decimals as i32);
         let (mut partners, active) = Self::partner_constants(p, pop, model, units_needed, scale)?;
         Self::new_partner_baselines(&mut partners, pop)?;
+        timer.lap("checks, categories, partner constants");
         // the simulated level: the table's demand_revenue where given (the rules keep the
         // baseline; docs/simulation.md §1)
         for (pc, d) in partners.iter_mut().zip(&pop.demand_revenue) {
@@ -239,10 +241,13 @@ impl<'p> Setup<'p> {
             partner_ladder: None,
             cancel: None,
         };
+        timer.lap("segments, ladders");
         setup.apply_uplift(model);
+        timer.lap("uplift");
         setup.category_qpm();
         setup.fast = fast::Plan::new(&setup);
         setup.partner_ladder = setup.partner_ladders();
+        timer.lap("categories' units, fast plan, ladders per partner");
         Ok(setup)
     }
 

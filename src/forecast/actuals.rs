@@ -244,26 +244,19 @@ pub(super) fn measure_actuals(
         month_of: &month_of,
         lookup: CategoryLookup::new(prepared, programme, actuals),
     };
-    // partners measured together, a task each block: about four blocks a thread, 8 to 512
+    // partners measured together, a task each block: about four blocks a thread, 8 to 512;
+    // each block writes its partners' rows of the columns in place (no copy, and the fresh
+    // pages are first touched on the pool)
     let per_block = (partners / (4 * rayon::current_num_threads())).clamp(8, 512);
-    let blocks: Vec<Block> = (0..partners.div_ceil(per_block))
-        .into_par_iter()
-        .map_init(
-            || Scratch {
-                measures: vec![Decimal::ZERO; prepared.measure_len()],
-                orders: HashMap::default(),
-                month_rows: Vec::new(),
-            },
-            |scratch, b| {
-                let first = b * per_block;
-                ctx.block(first..(first + per_block).min(partners), scratch)
-            },
-        )
-        .collect();
-    let mut all = Block::with_capacity(&ctx, partners);
-    for b in blocks {
-        all.append(b);
-    }
+    let mut all = Columns::zeroed(&ctx, partners);
+    all.blocks(&ctx, per_block).into_par_iter().for_each_init(
+        || Scratch {
+            measures: vec![Decimal::ZERO; prepared.measure_len()],
+            orders: HashMap::default(),
+            month_rows: Vec::new(),
+        },
+        |scratch, (first, block)| ctx.block(first, block, scratch),
+    );
     ActualsToDate {
         observed: Observed {
             t_obs: months.complete,
@@ -308,6 +301,19 @@ struct Measuring<'a> {
     lookup: CategoryLookup,
 }
 
+impl Measuring<'_> {
+    /// Entries per partner of each column of [`Columns`]: measures, components, complete
+    /// months, categories.
+    fn widths(&self) -> (usize, usize, usize, usize) {
+        (
+            self.prepared.measure_len(),
+            self.prepared.components.len(),
+            self.months.complete,
+            self.actuals.category_keys.len(),
+        )
+    }
+}
+
 /// A thread's working memory while it measures partners.
 struct Scratch {
     /// A partner's measures (`measure_len` entries).
@@ -318,8 +324,9 @@ struct Scratch {
     month_rows: Vec<usize>,
 }
 
-/// The measured actuals of consecutive partners, laid out as [`ActualsToDate`]'s columns.
-struct Block {
+/// The measured actuals of every partner, laid out as [`ActualsToDate`]'s columns (partner
+/// after partner).
+struct Columns {
     measures: Vec<f64>,
     volume_to_date: Vec<f64>,
     volume_month: Vec<f64>,
@@ -332,49 +339,94 @@ struct Block {
     lines: Vec<u32>,
 }
 
-impl Block {
-    /// An empty block with room for `n` partners.
-    fn with_capacity(ctx: &Measuring<'_>, n: usize) -> Block {
-        let components = ctx.prepared.components.len();
-        Block {
-            measures: Vec::with_capacity(n * ctx.prepared.measure_len()),
-            volume_to_date: Vec::with_capacity(n * components),
-            volume_month: Vec::with_capacity(n * components),
-            gross: Vec::with_capacity(n * ctx.months.complete),
-            partial_bought: Vec::with_capacity(n),
-            mix_revenue: Vec::with_capacity(n * ctx.actuals.category_keys.len()),
-            revenue_sq: Vec::with_capacity(n),
-            gross_revenue: Vec::with_capacity(n),
-            gross_units: Vec::with_capacity(n),
-            lines: Vec::with_capacity(n),
+/// The rows of [`Columns`] of consecutive partners, written by one task.
+struct BlockMut<'c> {
+    measures: &'c mut [f64],
+    volume_to_date: &'c mut [f64],
+    volume_month: &'c mut [f64],
+    gross: &'c mut [f64],
+    partial_bought: &'c mut [bool],
+    mix_revenue: &'c mut [f64],
+    revenue_sq: &'c mut [f64],
+    gross_revenue: &'c mut [f64],
+    gross_units: &'c mut [f64],
+    lines: &'c mut [u32],
+}
+
+impl Columns {
+    /// The columns of `n` partners, zero (from the allocator: pages are touched when written).
+    fn zeroed(ctx: &Measuring<'_>, n: usize) -> Columns {
+        let (ml, components, complete, nc) = ctx.widths();
+        Columns {
+            measures: vec![0.0; n * ml],
+            volume_to_date: vec![0.0; n * components],
+            volume_month: vec![0.0; n * components],
+            gross: vec![0.0; n * complete],
+            partial_bought: vec![false; n],
+            mix_revenue: vec![0.0; n * nc],
+            revenue_sq: vec![0.0; n],
+            gross_revenue: vec![0.0; n],
+            gross_units: vec![0.0; n],
+            lines: vec![0; n],
         }
     }
 
-    /// `other`'s partners after this block's.
-    fn append(&mut self, mut other: Block) {
-        self.measures.append(&mut other.measures);
-        self.volume_to_date.append(&mut other.volume_to_date);
-        self.volume_month.append(&mut other.volume_month);
-        self.gross.append(&mut other.gross);
-        self.partial_bought.append(&mut other.partial_bought);
-        self.mix_revenue.append(&mut other.mix_revenue);
-        self.revenue_sq.append(&mut other.revenue_sq);
-        self.gross_revenue.append(&mut other.gross_revenue);
-        self.gross_units.append(&mut other.gross_units);
-        self.lines.append(&mut other.lines);
+    /// The columns cut into blocks of `per_block` partners, each with its first partner.
+    fn blocks<'c>(
+        &'c mut self,
+        ctx: &Measuring<'_>,
+        per_block: usize,
+    ) -> Vec<(usize, BlockMut<'c>)> {
+        let (ml, components, complete, nc) = ctx.widths();
+        // a width of 0 (no complete month, no category) still gives one (empty) slice a block
+        fn cut<T>(v: &mut [T], width: usize, per_block: usize, blocks: usize) -> Vec<&mut [T]> {
+            if width == 0 {
+                return (0..blocks).map(|_| <&mut [T]>::default()).collect();
+            }
+            v.chunks_mut(width * per_block).collect()
+        }
+        let blocks = self.partial_bought.len().div_ceil(per_block);
+        let mut measures = cut(&mut self.measures, ml, per_block, blocks).into_iter();
+        let mut volume_to_date =
+            cut(&mut self.volume_to_date, components, per_block, blocks).into_iter();
+        let mut volume_month =
+            cut(&mut self.volume_month, components, per_block, blocks).into_iter();
+        let mut gross = cut(&mut self.gross, complete, per_block, blocks).into_iter();
+        let mut mix_revenue = cut(&mut self.mix_revenue, nc, per_block, blocks).into_iter();
+        let mut partial_bought = self.partial_bought.chunks_mut(per_block);
+        let mut revenue_sq = self.revenue_sq.chunks_mut(per_block);
+        let mut gross_revenue = self.gross_revenue.chunks_mut(per_block);
+        let mut gross_units = self.gross_units.chunks_mut(per_block);
+        let mut lines = self.lines.chunks_mut(per_block);
+        let mut out = Vec::with_capacity(blocks);
+        for b in 0..blocks {
+            let mut next = || -> Option<BlockMut<'c>> {
+                Some(BlockMut {
+                    measures: measures.next()?,
+                    volume_to_date: volume_to_date.next()?,
+                    volume_month: volume_month.next()?,
+                    gross: gross.next()?,
+                    partial_bought: partial_bought.next()?,
+                    mix_revenue: mix_revenue.next()?,
+                    revenue_sq: revenue_sq.next()?,
+                    gross_revenue: gross_revenue.next()?,
+                    gross_units: gross_units.next()?,
+                    lines: lines.next()?,
+                })
+            };
+            out.push((b * per_block, next().expect("a block of every column")));
+        }
+        out
     }
 }
 
 impl Measuring<'_> {
-    /// Measure the partners `range`, in order.
-    fn block(&self, range: std::ops::Range<usize>, scratch: &mut Scratch) -> Block {
-        let (programme, prepared, population) = (self.programme, self.prepared, self.population);
-        let components = prepared.components.len();
-        let complete = self.months.complete;
-        let nc = self.actuals.category_keys.len();
-        let mut out = Block::with_capacity(self, range.len());
+    /// Measure the partners of `out` (the first is partner `first`), in order.
+    fn block(&self, first: usize, out: BlockMut<'_>, scratch: &mut Scratch) {
+        let (programme, population) = (self.programme, self.population);
+        let (ml, components, complete, nc) = self.widths();
         let mut active = vec![false; components];
-        for i in range {
+        for (j, i) in (first..first + out.partial_bought.len()).enumerate() {
             for (a, c) in active.iter_mut().zip(&programme.components) {
                 *a = c
                     .scope
@@ -382,10 +434,15 @@ impl Measuring<'_> {
             }
             let rows = &self.rows_of[i];
             let to_date = self.settled[i];
-            out.measures
-                .extend(to_date.iter().map(|v| decimal_to_f64(*v)));
-            out.volume_to_date
-                .extend((0..components).map(|c| self.volume(to_date, c)));
+            for (o, v) in out.measures[j * ml..(j + 1) * ml].iter_mut().zip(to_date) {
+                *o = decimal_to_f64(*v);
+            }
+            for (c, o) in out.volume_to_date[j * components..(j + 1) * components]
+                .iter_mut()
+                .enumerate()
+            {
+                *o = self.volume(to_date, c);
+            }
             let mut month_rows = std::mem::take(&mut scratch.month_rows);
             month_rows.clear();
             month_rows.extend(
@@ -395,18 +452,25 @@ impl Measuring<'_> {
             );
             self.measure(&month_rows, &active, scratch);
             scratch.month_rows = month_rows;
-            out.volume_month
-                .extend((0..components).map(|c| self.volume(&scratch.measures, c)));
-            let tally = tally_purchases(self.actuals, rows, self.month_of, complete, nc);
-            out.gross.extend_from_slice(&tally.gross);
-            out.partial_bought.push(tally.partial_bought);
-            out.mix_revenue.extend_from_slice(&tally.revenue);
-            out.revenue_sq.push(tally.revenue_sq);
-            out.gross_revenue.push(tally.gross_revenue);
-            out.gross_units.push(tally.gross_units);
-            out.lines.push(tally.lines);
+            for (c, o) in out.volume_month[j * components..(j + 1) * components]
+                .iter_mut()
+                .enumerate()
+            {
+                *o = self.volume(&scratch.measures, c);
+            }
+            let t = tally_purchases(
+                self.actuals,
+                rows,
+                self.month_of,
+                &mut out.gross[j * complete..(j + 1) * complete],
+                &mut out.mix_revenue[j * nc..(j + 1) * nc],
+            );
+            out.partial_bought[j] = t.partial_bought;
+            out.revenue_sq[j] = t.revenue_sq;
+            out.gross_revenue[j] = t.gross_revenue;
+            out.gross_units[j] = t.gross_units;
+            out.lines[j] = t.lines;
         }
-        out
     }
 
     /// A partner's measures of `rows` (the components in `active`) into `scratch.measures`,
@@ -435,15 +499,11 @@ impl Measuring<'_> {
     }
 }
 
-/// A partner's purchases (its positive revenue lines): category mix and gross revenue per
-/// complete month.
+/// A partner's purchases (its positive revenue lines) beyond what [`tally_purchases`] adds
+/// into its gross revenue per complete month and its revenue per category.
 struct Tally {
-    /// Gross revenue per complete month.
-    gross: Vec<f64>,
     /// Whether it bought in the month of the forecast date (after the complete months).
     partial_bought: bool,
-    /// Revenue per category.
-    revenue: Vec<f64>,
     /// Σ r² over its categorised lines.
     revenue_sq: f64,
     /// Revenue and units of its lines with a positive quantity.
@@ -453,19 +513,19 @@ struct Tally {
     lines: u32,
 }
 
-/// Tally a partner's purchases among `rows` (`month_of` gives each row's programme month;
-/// `complete` months observed, `nc` categories), in row order.
+/// Tally a partner's purchases among `rows` (`month_of` gives each row's programme month),
+/// in row order: gross revenue per complete month added into `gross` (one entry a complete
+/// month) and revenue per category into `revenue` (one entry a category), both zero before.
 fn tally_purchases(
     actuals: &Transactions,
     rows: &[usize],
     month_of: &[usize],
-    complete: usize,
-    nc: usize,
+    gross: &mut [f64],
+    revenue_by_category: &mut [f64],
 ) -> Tally {
+    let complete = gross.len();
     let mut t = Tally {
-        gross: vec![0.0; complete],
         partial_bought: false,
-        revenue: vec![0.0; nc],
         revenue_sq: 0.0,
         gross_revenue: 0.0,
         gross_units: 0.0,
@@ -483,11 +543,11 @@ fn tally_purchases(
                 t.gross_units += q;
             }
             if let Some(k) = actuals.category.as_ref().and_then(|c| c[r]) {
-                t.revenue[k as usize] += rv;
+                revenue_by_category[k as usize] += rv;
                 t.revenue_sq += rv * rv;
             }
             if m < complete {
-                t.gross[m] += decimal_to_f64(revenue);
+                gross[m] += decimal_to_f64(revenue);
             } else {
                 t.partial_bought = true;
             }

@@ -42,13 +42,26 @@ pub(super) struct SettledClosed {
     pub volume: Vec<f64>,
 }
 
+/// What the books take of a settled line ([`settle_closed`]'s `also`).
+pub(super) struct SettledLine {
+    /// Index in the partner table, in the programme's components, in the calendar's periods.
+    pub partner: usize,
+    pub component: usize,
+    pub period: usize,
+    pub payable: Decimal,
+    /// Volume measured in the period.
+    pub volume: Decimal,
+}
+
 /// The closed periods' lines of the actuals settled with the settlement engine
-/// (`settlement`, the forecast's one settlement of its actuals).
+/// (`settlement`, the forecast's one settlement of its actuals); every line is also handed to
+/// `also` (the books' closed lines), so the lines are read once.
 pub(super) fn settle_closed(
     programme: &Compiled,
     partners: &Partners,
     settlement: &Settlement,
     closed: usize,
+    mut also: impl FnMut(&SettledLine),
 ) -> SettledClosed {
     let components = programme.components.len();
     let periods = programme.calendar.periods as usize;
@@ -62,9 +75,17 @@ pub(super) fn settle_closed(
         volume: vec![0.0; n * components * periods],
     };
     settlement.for_each_line_figures(|l| {
+        also(&SettledLine {
+            partner: l.partner,
+            component: l.component,
+            period: l.period,
+            payable: l.payable,
+            volume: l.volume_period,
+        });
         let (i, c, k) = (l.partner, l.component, l.period);
         let j = (i * components + c) * periods + k;
-        out.volume[j] = l.volume_period.to_f64().unwrap_or(0.0);
+        // rust_decimal's conversion, bit for bit, in 64-bit arithmetic
+        out.volume[j] = crate::money::to_f64(l.volume_period);
         if k < closed {
             out.payable[j] = l.payable;
             out.budget_cut[j] = l.budget_cut;

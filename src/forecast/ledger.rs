@@ -3,13 +3,13 @@
 //! partner and component, per component and in total ([`rollforward`](super::rollforward)
 //! has the arithmetic and its definitions).
 
+use super::closed::SettledLine;
 use super::prior::PriorAccruals;
 use super::rollforward::{roll, Position, Roll};
 use super::Forecast;
 use crate::data::Partners;
 use crate::error::{Error, Result};
 use crate::programme::Compiled;
-use crate::settlement::Settlement;
 use chrono::NaiveDate;
 use rust_decimal::prelude::*;
 use serde::Serialize;
@@ -43,16 +43,54 @@ pub(super) struct Books {
     pub partners_table: String,
 }
 
+/// The books' closed lines gathered from the settled lines as they go by (the forecast reads
+/// the settlement's lines once: [`super::closed::settle_closed`] hands each to [`Self::take`]).
+pub(super) struct ClosedLines {
+    components: usize,
+    /// Per period: whether it ended on or before the forecast date, and its payment date.
+    periods: Vec<(bool, NaiveDate)>,
+    closed: Vec<ClosedLine>,
+}
+
+impl ClosedLines {
+    /// Nothing gathered yet, for a forecast at `as_of` (checked inside the programme).
+    pub(super) fn new(programme: &Compiled, as_of: NaiveDate) -> ClosedLines {
+        let calendar = &programme.calendar;
+        ClosedLines {
+            components: programme.components.len(),
+            periods: (0..calendar.periods)
+                .map(|k| (calendar.period_end(k) <= as_of, programme.payment_date(k)))
+                .collect(),
+            closed: Vec::new(),
+        }
+    }
+
+    /// Keep line `l` when its period is closed.
+    pub(super) fn take(&mut self, l: &SettledLine) {
+        let (is_closed, payment_date) = self.periods[l.period];
+        if is_closed {
+            self.closed.push(ClosedLine {
+                j: l.partner * self.components + l.component,
+                period: l.period,
+                payment_date,
+                payable: l.payable,
+                volume: l.volume,
+            });
+        }
+    }
+}
+
 impl Books {
-    /// The books of a forecast at `as_of`: the actuals settled with the settlement engine
-    /// (lines of the periods ended on or before `as_of` kept) and the prior accruals.
+    /// The books of a forecast at `as_of`: the lines of the actuals' settlement in the periods
+    /// ended on or before `as_of` (`lines`, gathered from the settlement) and the prior
+    /// accruals.
     pub(super) fn new(
         programme: &Compiled,
         partners: &Partners,
-        settlement: &Settlement,
+        lines: ClosedLines,
         as_of: NaiveDate,
         prior: Vec<Decimal>,
-    ) -> Result<Books> {
+    ) -> Books {
         let calendar = &programme.calendar;
         let month = calendar.month_of(as_of).expect("checked");
         let month_start = calendar
@@ -60,27 +98,14 @@ impl Books {
             .checked_add_months(chrono::Months::new(month))
             .expect("validated dates");
         let as_of_period = calendar.period_of(as_of).expect("checked");
-        let components = programme.components.len();
-        let mut closed = Vec::new();
-        settlement.for_each_line_figures(|l| {
-            if calendar.period_end(l.period as u32) <= as_of {
-                closed.push(ClosedLine {
-                    j: l.partner * components + l.component,
-                    period: l.period,
-                    payment_date: programme.payment_date(l.period as u32),
-                    payable: l.payable,
-                    volume: l.volume_period,
-                });
-            }
-        });
-        Ok(Books {
+        Books {
             opening: month_start.pred_opt().expect("date"),
             as_of_period: as_of_period as usize,
             as_of_period_closed: calendar.period_end(as_of_period) == as_of,
-            closed,
+            closed: lines.closed,
             prior,
             partners_table: partners.table.clone(),
-        })
+        }
     }
 }
 

@@ -70,6 +70,7 @@ mod report;
 mod result;
 pub mod rollforward;
 mod scenarios;
+pub(crate) mod timing;
 mod watch;
 
 pub use cash::CashLine;
@@ -209,14 +210,18 @@ fn forecast_with(
     opts: &ForecastOptions,
     mode: Mode<'_>,
 ) -> Result<Made> {
+    let mut timer = timing::Timer::start("forecast");
     options::check_options(opts)?;
-    options::check_results_memory(programme, population, opts.scenarios)?;
+    // the memory guard before any set-up: the chunk of scenarios in flight that fits
+    let chunk = options::check_results_memory(programme, population, opts.scenarios)?;
     actuals::check_as_of(&programme.calendar, as_of)?;
     actuals::check_dates(actuals, as_of)?;
     let partners = actuals::settlement_partners(programme, population)?;
+    timer.lap("checks, partner table");
     let resolved = actuals.resolve(&partners, programme)?;
     let rows_of = actuals::rows_by_partner(actuals, &resolved, population.len());
     actuals::check_cumulative_returns(actuals, &resolved, population, &rows_of)?;
+    timer.lap("actuals resolved, by partner, returns checked");
     let prepared: Prepared<Decimal> = Prepared::new(programme);
     let months = actuals::MonthsObserved::new(&programme.calendar, as_of);
     let prior = prior::prior_amounts(opts.prior_accruals, population, &prepared)?;
@@ -224,6 +229,7 @@ fn forecast_with(
     // the measures of the actuals to date
     let settlement =
         crate::settlement::settle_for_forecast(programme, &partners, actuals, &resolved)?;
+    timer.lap("actuals settled");
     let to_date = actuals::measure_actuals(
         programme,
         &prepared,
@@ -234,20 +240,33 @@ fn forecast_with(
         &settlement.measures_by_table_partner(),
         months,
     );
-    let books = ledger::Books::new(programme, &partners, &settlement, as_of, prior)?;
+    timer.lap("actuals measured");
     let engines = draws::draw_engines(programme, population, model, to_date.observed, opts)?;
+    timer.lap("conditioned set-up");
     if let Mode::Range(range) = mode {
-        return scenarios::run_range(&engines, opts, range).map(Made::Shard);
+        return scenarios::run_range(&engines, opts, chunk, range).map(Made::Shard);
     }
     let engine = &engines.model;
-    let settled = closed::settle_closed(programme, &partners, &settlement, engine.closed_periods());
+    // the settled lines read once: the closed periods' amounts and the books' closed lines
+    let mut closed_lines = ledger::ClosedLines::new(programme, as_of);
+    let settled = closed::settle_closed(
+        programme,
+        &partners,
+        &settlement,
+        engine.closed_periods(),
+        |l| closed_lines.take(l),
+    );
     drop(settlement);
+    let books = ledger::Books::new(programme, &partners, closed_lines, as_of, prior);
+    timer.lap("closed periods, books");
     let accumulated = match mode {
         Mode::Shards(shards) => scenarios::fold_shards(engine, population, opts, shards)?,
-        _ => scenarios::run_scenarios(&engines, population, opts)?,
+        _ => scenarios::run_scenarios(&engines, population, opts, chunk)?,
     };
+    timer.lap("scenarios");
     let watch = watch::watch_list(programme, population, engine, &accumulated);
-    Ok(Made::Forecast(Box::new(Forecast::new(result::Parts {
+    timer.lap("watch list");
+    let made = Forecast::new(result::Parts {
         programme,
         population,
         engine,
@@ -261,5 +280,7 @@ fn forecast_with(
         settled,
         accumulated,
         watch,
-    }))))
+    });
+    timer.lap("result");
+    Ok(Made::Forecast(Box::new(made)))
 }

@@ -179,12 +179,14 @@ impl Accumulated {
 }
 
 /// Run scenarios `range` of `engine` on the run driver ([`crate::run::run_chunks`]): in
-/// chunks on `opts.threads` threads (0 = all cores), each outcome handed to `fold` in
+/// chunks of `chunk` scenarios (the memory guard's: [`super::options::check_results_memory`])
+/// on `opts.threads` threads (0 = all cores), each outcome handed to `fold` in
 /// scenario order; the progress callback hears after each chunk.
 /// [`Error::Cancelled`](crate::Error::Cancelled) once `opts.cancel` is set.
 fn run_outcomes(
     engines: &Engines,
     opts: &ForecastOptions,
+    chunk: usize,
     range: Range<usize>,
     mut fold: impl FnMut(&CondOut),
 ) -> Result<()> {
@@ -202,7 +204,7 @@ fn run_outcomes(
         &pool,
         range,
         Chunking {
-            chunk_size: run_options.chunk_size,
+            chunk_size: chunk,
             checkpoint_every: None,
         },
         &control,
@@ -248,10 +250,11 @@ pub(super) fn run_scenarios(
     engines: &Engines,
     population: &Population,
     opts: &ForecastOptions,
+    chunk: usize,
 ) -> Result<Accumulated> {
     let engine = &engines.model;
     let (mut accumulated, segment_of) = empty_accumulation(engine, population, opts);
-    run_outcomes(engines, opts, 0..opts.scenarios, |out| {
+    run_outcomes(engines, opts, chunk, 0..opts.scenarios, |out| {
         accumulated.add(engine, &segment_of, out)
     })?;
     Ok(accumulated)
@@ -265,13 +268,14 @@ const SHARD_TAG: &[u8; 8] = b"RSFCSH\x00\x01";
 pub(super) fn run_range(
     engines: &Engines,
     opts: &ForecastOptions,
+    chunk: usize,
     range: Range<usize>,
 ) -> Result<Vec<u8>> {
     let mut w = Writer::new(SHARD_TAG);
     w.len(range.start);
     w.len(range.end - range.start);
     w.u64(opts.seed);
-    run_outcomes(engines, opts, range, |out| {
+    run_outcomes(engines, opts, chunk, range, |out| {
         w.f64s(&out.totals);
         w.f64s(&out.payable);
         w.f64s(&out.volume);

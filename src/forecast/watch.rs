@@ -9,6 +9,7 @@ use crate::population::Population;
 use crate::programme::{Compiled, Measure};
 use crate::rules::Span;
 use crate::summary::Estimate;
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// A partner's standing on a ladder (volume or growth component) and its chances.
@@ -72,10 +73,20 @@ pub(super) fn watch_list(
     let scenarios = accumulated.scenarios() as f64;
     let active = engine.active();
     let watch_period = engine.watch_period();
-    let mut watch = Vec::new();
-    for i in 0..population.len() {
+    // per ladder, once: its measure's name and the label of the tiers' period
+    let labels: Vec<(&'static str, String)> = engine
+        .ladders()
+        .iter()
+        .map(|&(c, _)| match prep.components[c].measure {
+            Measure::Period => ("period", calendar.label(watch_period as u32)),
+            Measure::Cumulative => ("cumulative", format!("to {}", calendar.end())),
+        })
+        .collect();
+    // partners on the pool, their entries in partner order (rayon's collect keeps it)
+    let entries_of = |i: usize| {
+        let mut watch = Vec::new();
         let baseline = engine.baseline_of(i);
-        for &(c, ref ladder) in engine.ladders() {
+        for (l, &(c, ref ladder)) in engine.ladders().iter().enumerate() {
             if !active[i * components + c] {
                 continue;
             }
@@ -113,14 +124,8 @@ pub(super) fn watch_list(
                 partner_id: population.partner_id[i].clone(),
                 segment: population.segment_name(i).to_owned(),
                 component: comp.id.clone(),
-                measure: match comp.measure {
-                    Measure::Period => "period".into(),
-                    Measure::Cumulative => "cumulative".into(),
-                },
-                period_label: match comp.measure {
-                    Measure::Period => calendar.label(watch_period as u32),
-                    Measure::Cumulative => format!("to {}", calendar.end()),
-                },
+                measure: labels[l].0.to_owned(),
+                period_label: labels[l].1.clone(),
                 current_tier: now.tier,
                 volume: now.volume,
                 tiers: ladder.tiers as u32,
@@ -133,6 +138,11 @@ pub(super) fn watch_list(
                 churned: engine.churned(i),
             });
         }
-    }
-    watch
+        watch
+    };
+    (0..population.len())
+        .into_par_iter()
+        .with_min_len(256)
+        .flat_map_iter(entries_of)
+        .collect()
 }
