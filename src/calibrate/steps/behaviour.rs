@@ -283,12 +283,11 @@ fn gather(cx: &Ctx, prog: &Compiled, range: f64, acc: &mut Acc) -> Gathered {
     let has_notch = prog.components.iter().any(
         |c| matches!(&c.rule, Rule::Volume { method, .. } if *method == TierMethod::Retroactive),
     );
-    let returns: Vec<f64> = cx
-        .p
-        .segments
-        .iter()
-        .map(|s| acc.model.returns.get(s))
-        .collect();
+    let returns: Vec<f64> =
+        cx.p.segments
+            .iter()
+            .map(|s| acc.model.returns.get(s))
+            .collect();
     let mut g = Gathered {
         obs: Vec::new(),
         used: Vec::new(),
