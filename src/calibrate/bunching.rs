@@ -16,14 +16,19 @@ pub(crate) struct Histogram {
 }
 
 impl Histogram {
-    /// Count the `z` inside `[−range, range)`.
+    /// Count the `z` inside `[−range, range)`. A `z` on a bin edge (a volume exactly at a
+    /// threshold, `z = 0`) goes to the bin above it: the index is `⌊z/width + 10⁻⁹⌋` counted
+    /// from the bin of 0, not `⌊(z + range)/width⌋`, whose rounding (`0.29/0.01 =
+    /// 28.999…`) put `z = 0` in the bin below — every stretcher the engine tops up exactly to a
+    /// threshold counted as missing mass (session 30).
     pub fn new(z: &[f64], width: f64, range: f64) -> Histogram {
-        let bins = (2.0 * range / width).round() as usize;
+        let half = (range / width).round() as i64;
+        let bins = (2 * half) as usize;
         let mut counts = vec![0.0; bins];
         for &v in z {
             if v >= -range && v < range {
-                let j = (((v + range) / width).floor() as usize).min(bins - 1);
-                counts[j] += 1.0;
+                let j = ((v / width + 1e-9).floor() as i64 + half).clamp(0, bins as i64 - 1);
+                counts[j as usize] += 1.0;
             }
         }
         Histogram {
@@ -227,6 +232,18 @@ mod tests {
         assert_eq!(h.counts[50], 2.0);
         assert_eq!(h.counts[99], 1.0);
         assert_eq!(h.counts.iter().sum::<f64>(), 5.0);
+    }
+
+    #[test]
+    fn a_z_on_a_bin_edge_goes_to_the_bin_above_whatever_the_range() {
+        // (0 + 0.29) / 0.01 = 28.999999999999996: z = 0 belongs to bin 29, [0, 0.01)
+        let h = Histogram::new(&[0.0, -0.1, -0.29, 0.28, -1e-6], 0.01, 0.29);
+        assert_eq!(h.counts.len(), 58);
+        assert_eq!(h.counts[29], 1.0);
+        assert_eq!(h.counts[19], 1.0);
+        assert_eq!(h.counts[0], 1.0);
+        assert_eq!(h.counts[57], 1.0);
+        assert_eq!(h.counts[28], 1.0);
     }
 
     #[test]

@@ -109,13 +109,30 @@ fn range_of(prog: &Compiled) -> f64 {
     ((r / BIN).floor() * BIN).max(5.0 * BIN)
 }
 
+/// `z = volume / threshold − 1`, with a volume within a millionth of the threshold counted as
+/// at it (`z = 0`): a stretch purchase reaches a threshold to the cent (the engine tops it up
+/// exactly to it), and the period's volume summed in floating point from its months (a net
+/// share, category shares in single precision) can land a hair below — which put most of the
+/// engine's stretchers in the bin under the threshold, as if they had not stretched (session 30).
+fn z_of(v: f64, threshold: f64) -> f64 {
+    if (v - threshold).abs() <= 1e-6 * threshold {
+        0.0
+    } else {
+        v / threshold - 1.0
+    }
+}
+
 /// The partner-periods of component `c` within `range` of its thresholds; the largest volume
-/// over the lowest threshold (to say how far the history is from the ladder).
+/// over the lowest threshold (to say how far the history is from the ladder). `returns[g]`
+/// is segment `g`'s calibrated returns share: for a ladder net of returns the purchase that
+/// reaches a threshold is the shortfall grossed up by `1 / (1 − returns)`, as the engine buys
+/// it, and the payoff ratio is taken over that purchase.
 fn observations(
     cx: &Ctx,
     prog: &Compiled,
     c: &CompiledComponent,
     range: f64,
+    returns: &[f64],
     out: &mut Vec<Obs>,
 ) -> f64 {
     let Rule::Volume {
@@ -176,7 +193,7 @@ fn observations(
                 })
                 .unwrap_or(0);
             let th = tiers[k].0;
-            let z = v / th - 1.0;
+            let z = z_of(v, th);
             if !(z >= -range && z < range) {
                 continue;
             }
@@ -189,8 +206,13 @@ fn observations(
             let next = (t0 + 2 * len <= p.months).then(|| window(t0 + len).iter().sum::<f64>());
             let ratio = if *method == TierMethod::Retroactive && z < 0.0 {
                 let below = if k == 0 { None } else { Some(k - 1) };
+                let gross_up = if c.returns == Returns::Net {
+                    1.0 / (1.0 - returns[p.seg[i]].clamp(0.0, 0.99))
+                } else {
+                    1.0
+                };
                 match (reward(&tiers, Some(k), th), reward(&tiers, below, v)) {
-                    (Some(a), Some(b)) if th > v => Some((a - b) / (th - v)),
+                    (Some(a), Some(b)) if th > v => Some((a - b) / ((th - v) * gross_up)),
                     _ => None,
                 }
             } else {
@@ -261,6 +283,11 @@ fn gather(cx: &Ctx, prog: &Compiled, range: f64, acc: &mut Acc) -> Gathered {
     let has_notch = prog.components.iter().any(
         |c| matches!(&c.rule, Rule::Volume { method, .. } if *method == TierMethod::Retroactive),
     );
+    let returns: Vec<f64> =
+        cx.p.segments
+            .iter()
+            .map(|s| acc.model.returns.get(s))
+            .collect();
     let mut g = Gathered {
         obs: Vec::new(),
         used: Vec::new(),
@@ -284,7 +311,7 @@ fn gather(cx: &Ctx, prog: &Compiled, range: f64, acc: &mut Acc) -> Gathered {
         let before = g.obs.len();
         g.max_ratio = g
             .max_ratio
-            .max(observations(cx, prog, c, range, &mut g.obs));
+            .max(observations(cx, prog, c, range, &returns, &mut g.obs));
         if g.obs.len() > before {
             g.used.push(c.id.clone());
             g.notch_tiers |= *method == TierMethod::Retroactive;
@@ -392,9 +419,44 @@ fn warn_if_window_matters(
     }
 }
 
+/// The mean over the window's *counterfactual* partner-periods of the engine's curve `f`
+/// (`1 − e^(−sensitivity × payoff/extra)`) at ceiling `p`, from the partner-periods still in
+/// the window: one with curve `f` stayed there with probability `1 − p·f`, so each is weighted
+/// by `1 / (1 − p·f)` (inverse probability weighting; unweighted, the partner-periods that
+/// were keener to stretch, and left, are under-counted and the mean curve comes out low).
+fn window_curve_mean(factors: &[f64], p: f64) -> f64 {
+    if factors.is_empty() {
+        return 1.0;
+    }
+    let (mut w, mut wf) = (0.0, 0.0);
+    for &f in factors {
+        let weight = 1.0 / (1.0 - p * f).max(0.05);
+        w += weight;
+        wf += weight * f;
+    }
+    (wf / w).max(1e-9)
+}
+
+/// The ceiling `max_probability` whose mean probability over the window's counterfactual
+/// partner-periods equals the stretch share: the fixed point of `p = share / mean_f(p)`
+/// ([`window_curve_mean`]), from `p = share / mean f`; with the mean curve at the solution.
+pub(in crate::calibrate) fn max_probability_for(share: f64, factors: &[f64]) -> (f64, f64) {
+    let mut p = share / window_curve_mean(factors, 0.0);
+    for _ in 0..50 {
+        let next = share / window_curve_mean(factors, p.clamp(0.0, 1.0));
+        if (next - p).abs() < 1e-12 {
+            p = next;
+            break;
+        }
+        p = next;
+    }
+    (p, window_curve_mean(factors, p.clamp(0.0, 1.0)))
+}
+
 /// Sets the model's stretch from a significant notch and its pull-forward when measured.
 /// The engine's probability is max_probability × (1 − e^(−sensitivity × payoff/extra)):
-/// max_probability is chosen so that its mean over the window equals the share.
+/// max_probability is chosen so that its mean over the window's counterfactual
+/// partner-periods equals the share ([`max_probability_for`]).
 fn adopt_stretch(acc: &mut Acc, obs: &[Obs], main: &NotchFit, share_se: f64, pf: &PullForward) {
     let factors: Vec<f64> = obs
         .iter()
@@ -402,12 +464,7 @@ fn adopt_stretch(acc: &mut Acc, obs: &[Obs], main: &NotchFit, share_se: f64, pf:
         .filter_map(|o| o.ratio)
         .map(|r| 1.0 - (-SENSITIVITY * r).exp())
         .collect();
-    let mean_f = if factors.is_empty() {
-        1.0
-    } else {
-        factors.iter().sum::<f64>() / factors.len() as f64
-    };
-    let maxp = main.share / mean_f.max(1e-9);
+    let (maxp, mean_f) = max_probability_for(main.share, &factors);
     if maxp > 1.0 {
         acc.warnings.push(format!(
             "the stretch share {:.3} needs a max_probability of {:.2} at the default sensitivity: capped at 1",
@@ -424,7 +481,7 @@ fn adopt_stretch(acc: &mut Acc, obs: &[Obs], main: &NotchFit, share_se: f64, pf:
         "behaviour.stretch.max_probability",
         None,
         maxp,
-        share_se / mean_f.max(1e-9),
+        share_se / mean_f,
         (
             ((main.share - Z95 * share_se) / mean_f).clamp(0.0, 1.0),
             ((main.share + Z95 * share_se) / mean_f).clamp(0.0, 1.0),
@@ -556,4 +613,37 @@ pub(in crate::calibrate) fn behaviour(
         pull_forward: pf.share,
         pull_forward_se: pf.se,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{max_probability_for, z_of};
+
+    #[test]
+    fn a_volume_at_the_threshold_to_a_millionth_is_at_it() {
+        // 25,773.20 gross less 3% returns summed as g × (1 − r/g) lands a hair under 25,000
+        let v = 25_773.2 * (1.0 - 773.2 / 25_773.2);
+        assert_eq!(z_of(v, 25_000.0), 0.0);
+        assert_eq!(z_of(25_000.02, 25_000.0), 0.0);
+        assert!(z_of(24_999.0, 25_000.0) < 0.0 && z_of(25_001.0, 25_000.0) > 0.0);
+        assert!((z_of(22_500.0, 25_000.0) + 0.1).abs() < 1e-15);
+    }
+
+    #[test]
+    fn max_probability_weights_the_window_by_who_stayed() {
+        // counterfactual window: as many partner-periods with curve 0.5 as with curve 1; at
+        // p = 0.6, 30% of the first and 60% of the second stretch (share 0.45) and 7 : 4 of
+        // them stay in the window. Weighted by 1/(1 − p f): 10 and 10, mean curve 0.75.
+        let mut f = vec![0.5; 7];
+        f.extend([1.0; 4]);
+        let (p, mean_f) = max_probability_for(0.45, &f);
+        assert!((p - 0.6).abs() < 1e-9, "{p}");
+        assert!((mean_f - 0.75).abs() < 1e-9, "{mean_f}");
+        // the unweighted mean of those who stayed (0.682) would have given 0.66
+        // a flat curve: the share itself
+        let (p, _) = max_probability_for(0.3, &[1.0; 5]);
+        assert!((p - 0.3).abs() < 1e-12);
+        // no curve measured (no observation with a payoff): the share itself
+        assert_eq!(max_probability_for(0.2, &[]).0, 0.2);
+    }
 }
