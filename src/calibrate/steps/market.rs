@@ -360,7 +360,9 @@ impl Belt {
     /// The REML (σ*, ρ*) of the `B` series simulated at `rho` with σ = 1.
     fn replicates(&self, rho: f64) -> Vec<(f64, f64)> {
         let mut y = vec![0.0; self.design.x.r];
-        (0..self.b).map(|k| self.replicate(k, rho, &mut y)).collect()
+        (0..self.b)
+            .map(|k| self.replicate(k, rho, &mut y))
+            .collect()
     }
 
     /// The REML (σ*, ρ*) of replicate `k`'s series simulated at `rho` with σ = 1 (`y`: scratch
@@ -548,7 +550,8 @@ mod tests {
         let x = design(36);
         for &truth in &[0.3f64, 0.6, 0.85] {
             let (mut cov_new, mut cov_old, mut cov_s) = (0usize, 0usize, 0usize);
-            let (mut cov_f, mut cov_fr, mut cov_fi, mut w_f, mut w_s) = (0usize, 0usize, 0usize, 0.0, 0.0);
+            let (mut cov_f, mut cov_fr, mut cov_fi, mut w_f, mut w_s) =
+                (0usize, 0usize, 0usize, 0.0, 0.0);
             let (mut s_reml, mut s_med, mut s_sig, mut at_bound, mut n_draws) =
                 (0.0, 0.0, 0.0, 0usize, 0usize);
             for seed in 1..=seeds {
