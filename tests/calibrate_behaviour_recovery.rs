@@ -11,6 +11,7 @@
 //!   many seeds, recorded in docs/calibration.md §6.
 
 mod common;
+use common::recovery::Recovery;
 use common::{model, programme};
 use rebatesim::calibrate::{calibrate_with, Calibration, Options};
 use rebatesim::engine::export_scenario;
@@ -167,33 +168,12 @@ fn behaviour_recovery_table() {
         ("flat (sensitivity 1000)", FLAT),
         ("curved (sensitivity 10)", CURVED),
     ] {
-        let tg = targets(w);
-        // per parameter: Σ (est − truth), Σ (est − truth)², covered, Σ se, Σ est
-        let mut acc = vec![(0.0f64, 0.0f64, 0usize, 0.0f64, 0.0f64); tg.len()];
+        let mut tally = Recovery::new(targets(w));
         for seed in 1..=seeds {
-            let c = calibrated(w, n, 2000 + seed);
-            for (k, (name, want)) in tg.iter().enumerate() {
-                let e = c.estimate(name).unwrap();
-                let d = e.value - want;
-                acc[k].0 += d;
-                acc[k].1 += d * d;
-                acc[k].2 += usize::from(e.lo90 <= *want && *want <= e.hi90);
-                acc[k].3 += e.se;
-                acc[k].4 += e.value;
-            }
+            tally.add(&calibrated(w, n, 2000 + seed));
         }
-        let s = seeds as f64;
-        for (k, (name, want)) in tg.iter().enumerate() {
-            let (sd, sd2, cov, se, sv) = acc[k];
-            let bias = sd / s;
-            let sdev = ((sd2 / s - bias * bias) * s / (s - 1.0)).max(0.0).sqrt();
-            println!(
-                "| {label} | `{name}` | {want:.4} | {:.4} | {bias:+.4} | {:+.1} | {sdev:.4} | {:.4} | {:.0}% |",
-                sv / s,
-                bias / (sdev / s.sqrt()),
-                se / s,
-                100.0 * cov as f64 / s
-            );
+        for row in tally.rows(&format!("| {label} ")) {
+            println!("{row}");
         }
     }
 }

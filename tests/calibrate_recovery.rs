@@ -11,7 +11,10 @@
 // The generator fills segment × year tables by index, the clearer form here.
 #![allow(clippy::needless_range_loop)]
 
+mod common;
+
 use chrono::NaiveDate;
+use common::recovery::Recovery;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Gamma, Poisson, StandardNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -376,36 +379,15 @@ fn recovery_table() {
     {
         tr.market_rho = r;
     }
-    let tg = targets(&tr);
-    // per parameter: Σ (est − truth), Σ (est − truth)², covered, Σ se, Σ est
-    let mut acc = vec![(0.0f64, 0.0f64, 0usize, 0.0f64, 0.0f64); tg.len()];
+    let mut tally = Recovery::new(targets(&tr));
     for seed in 1..=seeds {
         let (tx, p) = generate(&tr, 1000 + seed);
-        let c = calibrate(&tx, Some(&p), &quick_options(seed)).unwrap();
-        for (k, (name, want)) in tg.iter().enumerate() {
-            let e = c.estimate(name).unwrap();
-            let d = e.value - want;
-            acc[k].0 += d;
-            acc[k].1 += d * d;
-            acc[k].2 += usize::from(e.lo90 <= *want && *want <= e.hi90);
-            acc[k].3 += e.se;
-            acc[k].4 += e.value;
-        }
+        tally.add(&calibrate(&tx, Some(&p), &quick_options(seed)).unwrap());
     }
-    let n = seeds as f64;
     println!("| parameter | truth | mean estimate | bias | bias / its SE | sd of estimates | mean reported SE | 90% coverage |");
     println!("|---|---|---|---|---|---|---|---|");
-    for (k, (name, want)) in tg.iter().enumerate() {
-        let (sd, sd2, cov, se, sv) = acc[k];
-        let bias = sd / n;
-        let sdev = ((sd2 / n - bias * bias) * n / (n - 1.0)).max(0.0).sqrt();
-        println!(
-            "| `{name}` | {want:.4} | {:.4} | {bias:+.4} | {:+.1} | {sdev:.4} | {:.4} | {:.0}% |",
-            sv / n,
-            bias / (sdev / n.sqrt()),
-            se / n,
-            100.0 * cov as f64 / n
-        );
+    for row in tally.rows("") {
+        println!("{row}");
     }
 }
 

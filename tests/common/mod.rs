@@ -2,6 +2,8 @@
 //! fixtures themselves live as files under `tests/fixtures/`, shared with the Python tests.
 #![allow(dead_code)]
 
+pub mod recovery;
+
 use rebatesim::demand::Model;
 use rebatesim::population::Population;
 use rebatesim::programme::{Compiled, Format, Programme};
