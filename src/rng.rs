@@ -153,15 +153,29 @@ pub fn mean_one_lognormal(rng: &mut Stream, sigma: f64) -> f64 {
 /// A Poisson variate with mean `lambda` (rand_distr's sampler; 0 when `lambda` is 0).
 #[inline]
 pub fn poisson(rng: &mut Stream, lambda: f64) -> u64 {
+    poisson_from(rng, poisson_law(lambda).as_ref())
+}
+
+/// The Poisson law [`poisson`] samples for a mean `lambda`, to make once and draw from many
+/// times with [`poisson_from`] (`None` where it draws nothing and gives 0: a mean of 0 or
+/// less, or one `rand_distr` refuses).
+pub fn poisson_law(lambda: f64) -> Option<rand_distr::Poisson<f64>> {
     if lambda <= 0.0 {
-        return 0;
+        return None;
     }
-    match rand_distr::Poisson::new(lambda) {
-        Ok(d) => {
+    rand_distr::Poisson::new(lambda).ok()
+}
+
+/// A draw of `law` ([`poisson_law`]; 0 for `None`): what [`poisson`] draws for the same mean,
+/// consuming the same numbers of `rng`.
+#[inline]
+pub fn poisson_from(rng: &mut Stream, law: Option<&rand_distr::Poisson<f64>>) -> u64 {
+    match law {
+        Some(d) => {
             let x: f64 = d.sample(rng);
             x as u64
         }
-        Err(_) => 0,
+        None => 0,
     }
 }
 

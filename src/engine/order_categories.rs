@@ -54,7 +54,7 @@ impl OrderCategories {
                     .map_or(f64::NAN, |x| x - 1.0)
             })
             .collect();
-        let law = extra.iter().map(|&x| poisson_law(x)).collect();
+        let law = extra.iter().map(|&x| rng::poisson_law(x)).collect();
         Some(OrderCategories { extra, law })
     }
 
@@ -62,15 +62,6 @@ impl OrderCategories {
     pub(crate) fn applies(&self, seg: usize) -> bool {
         !self.extra[seg].is_nan()
     }
-}
-
-/// The Poisson law [`rng::poisson`] samples for a mean `lambda` (`None` where it draws nothing
-/// and gives 0: a mean of 0 or less, or one `rand_distr` refuses).
-fn poisson_law(lambda: f64) -> Option<rand_distr::Poisson<f64>> {
-    if lambda <= 0.0 {
-        return None;
-    }
-    rand_distr::Poisson::new(lambda).ok()
 }
 
 /// Scratch of the line generation ([`Work::order_cats`]), and the categories drawn for the
@@ -211,7 +202,7 @@ fn one_category(r: &mut Stream, mix: &[f64], s: &mut OrderCatWork) {
 }
 
 /// The number of categories of one order: `min(1 + Poisson(x − 1), positive)`, with the
-/// segment's Poisson law made once ([`poisson_law`]`(x − 1)`): the draws of
+/// segment's Poisson law made once ([`rng::poisson_law`]`(x − 1)`): the draws of
 /// [`rng::poisson`]`(x − 1)` without making the law again for every order.
 #[inline]
 pub(crate) fn order_size(
@@ -219,15 +210,7 @@ pub(crate) fn order_size(
     law: Option<&rand_distr::Poisson<f64>>,
     positive: usize,
 ) -> usize {
-    use rand_distr::Distribution;
-    let extra = match law {
-        Some(d) => {
-            let x: f64 = d.sample(r);
-            x as u64
-        }
-        None => 0,
-    };
-    (1 + extra as usize).min(positive)
+    (1 + rng::poisson_from(r, law) as usize).min(positive)
 }
 
 impl Setup<'_> {
@@ -590,7 +573,7 @@ mod tests {
     #[test]
     fn order_size_draws_as_the_poisson_of_the_mean() {
         for extra in [0.0, 0.3, 0.75, 2.5, 11.9, 40.0] {
-            let law = poisson_law(extra);
+            let law = rng::poisson_law(extra);
             let (mut a, mut b) = (
                 rng::stream_of(9, Purpose::OrderCategories),
                 rng::stream_of(9, Purpose::OrderCategories),
@@ -608,11 +591,11 @@ mod tests {
     fn order_size_is_capped() {
         let mut r = rng::stream_of(3, Purpose::OrderCategories);
         for _ in 0..100 {
-            assert_eq!(order_size(&mut r, poisson_law(0.0).as_ref(), 4), 1);
-            assert!(order_size(&mut r, poisson_law(50.0).as_ref(), 4) <= 4);
+            assert_eq!(order_size(&mut r, rng::poisson_law(0.0).as_ref(), 4), 1);
+            assert!(order_size(&mut r, rng::poisson_law(50.0).as_ref(), 4) <= 4);
         }
         let n = 20_000;
-        let law = poisson_law(0.7);
+        let law = rng::poisson_law(0.7);
         let mean = (0..n)
             .map(|_| order_size(&mut r, law.as_ref(), 100) as f64)
             .sum::<f64>()

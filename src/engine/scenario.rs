@@ -162,6 +162,11 @@ impl Setup<'_> {
     pub(crate) fn draw_orders(&self, pk: u64, orders: f64, w: &mut Work) {
         w.order_key = pk;
         w.order_mean = orders;
+        w.order_law = if self.poisson_orders {
+            rng::poisson_law(orders)
+        } else {
+            None
+        };
         w.order_w.clear();
         w.order_drawn.iter_mut().for_each(|d| *d = false);
         if w.order_cats.on {
@@ -177,7 +182,7 @@ impl Setup<'_> {
         if !w.order_drawn[m] {
             let mut r = rng::stream_of(rng::partner_key(w.order_key, m as u64), Purpose::Orders);
             let n = if self.poisson_orders {
-                rng::poisson(&mut r, w.order_mean).max(1) as u32
+                rng::poisson_from(&mut r, w.order_law.as_ref()).max(1) as u32
             } else {
                 w.order_mean.round().max(1.0) as u32
             };
