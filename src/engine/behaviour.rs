@@ -74,6 +74,7 @@ impl Setup<'_> {
     ) -> RunOut {
         let mut out = RunOut::default();
         let mut borrow = 0.0;
+        let keep = stretch.is_some();
         for k in 0..self.period_count {
             let months = k * self.months_per_period..(k + 1) * self.months_per_period;
             if borrow > 0.0 {
@@ -85,6 +86,7 @@ impl Setup<'_> {
                 borrow = 0.0;
             }
             let from = w.lines.len();
+            self.stretch_window_before(w, keep && k >= first_stretch_period);
             self.period(i, k, from, w);
             if let Some(r) = stretch.as_deref_mut() {
                 let u = rng::uniform(r);
@@ -112,6 +114,7 @@ impl Setup<'_> {
                 w.lines.truncate(from);
             }
         }
+        self.stretch_window_after(w);
         out
     }
 
@@ -256,7 +259,7 @@ impl Setup<'_> {
             for m in last - win..last {
                 w.x[m] = total / win as f64;
             }
-            self.period(i, k, from, w);
+            self.period_again(i, k, from, w);
             // reached?
             let (window, wp) = tier_window(comp, k, w);
             match self.prep.next_tier(c, window, wp, &pc.baseline) {

@@ -38,6 +38,7 @@ mod result;
 mod scenario;
 mod setup;
 mod shard;
+mod stretch_window;
 #[cfg(test)]
 mod test_programmes;
 mod work;

@@ -5,6 +5,7 @@ use super::setup::{Setup, NONE};
 use super::work::{LineV, Work};
 use crate::programme::Basis;
 use crate::rules::{slot, PreparedRule};
+use std::ops::Range;
 
 /// `x` rounded half away from zero to an integer, without a libm call (the hot loop rounds
 /// every purchase line to the minor unit).
@@ -35,22 +36,30 @@ pub(crate) const QTY_SCALE: f64 = 1e6;
 #[inline(always)]
 pub(crate) fn line_qty(cents: f64, qpm: f64) -> f64 {
     let x = cents * qpm;
-    if x > 0.0 {
+    if x >= 0.5 {
         round_half_up_positive(x)
     } else {
+        // 0 < x < 1/2 rounds to 0, as do x <= 0 and NaN here
         0.0
     }
 }
 
 /// [`round_half_up`] of an `x > 0` (the same result, without the negative half's test).
+///
+/// For `1/2 <= x < 4e15` (< 2⁵²), `x + 1/2` truncated: `x` is a multiple of its ulp, which is
+/// at most 1/2, so `x + 1/2` is one too and is exact within `x`'s binade `[2^e, 2^(e+1))`;
+/// it leaves the binade only into `[2^(e+1), 2^(e+1) + 1/2)`, where its rounding stays in
+/// `[2^(e+1), 2^(e+1) + 1)` (or `[1, 2)` for `e < 0`): the truncation is `⌊x + 1/2⌋` either
+/// way. Below 1/2 the sum can round up to 1 (`x = 0.49999999999999994`), so those are 0
+/// directly.
 #[inline]
 pub(crate) fn round_half_up_positive(x: f64) -> f64 {
-    debug_assert!(x > 0.0);
-    if x < 4.0e15 {
-        // SAFETY: 0 < x < 4e15 is finite and well inside i64
-        let t = unsafe { x.to_int_unchecked::<i64>() };
-        let f = x - t as f64;
-        (t + (f >= 0.5) as i64) as f64
+    debug_assert!(!(x <= 0.0));
+    if x >= 0.5 && x < 4.0e15 {
+        // SAFETY: 1 <= x + 1/2 < 4e15 + 1 is finite and well inside i64
+        (unsafe { (x + 0.5).to_int_unchecked::<i64>() }) as f64
+    } else if x < 0.5 {
+        0.0
     } else {
         x.round()
     }
@@ -174,6 +183,23 @@ impl Setup<'_> {
     /// ([`month_lines`]) keeps them in registers instead of reloading them after every store;
     /// the month and category cells are not written (only an export reads them).
     fn lean_purchases(&self, i: usize, k: usize, w: &mut Work) {
+        w.agg.iter_mut().for_each(|v| *v = 0.0);
+        w.aggq.iter_mut().for_each(|v| *v = 0.0);
+        if self.needs_orders {
+            w.group_c.iter_mut().for_each(|v| *v = 0.0);
+            w.group_q.iter_mut().for_each(|v| *v = 0.0);
+        }
+        // a line for settlement (split over orders or not: the split keeps the line's minor
+        // units, so a stretch top-up counts category lines)
+        w.period_lines = self.lean_months(i, k, 0..self.months_per_period, w);
+    }
+
+    /// Months `mps` (of the period's, in order) of [`Setup::lean_purchases`]: their lines
+    /// added to `w.agg`, `w.aggq` and the months' order group totals, `w.pmonth` set; returns
+    /// the lines settlement would see (0 without orders). Before month `w.stretch_snap.at`,
+    /// the period's sums so far are kept in `w.stretch_snap` (see [`super::stretch_window`]).
+    #[inline(always)]
+    pub(super) fn lean_months(&self, i: usize, k: usize, mps: Range<usize>, w: &mut Work) -> usize {
         let cc = self.category_count;
         let pc = &self.partners[i];
         let mix = &self.mix[i * cc..(i + 1) * cc];
@@ -194,15 +220,9 @@ impl Setup<'_> {
             g,
             x,
             xmix,
-            period_lines,
+            stretch_snap,
             ..
         } = w;
-        agg.iter_mut().for_each(|v| *v = 0.0);
-        aggq.iter_mut().for_each(|v| *v = 0.0);
-        if orders {
-            group_c.iter_mut().for_each(|v| *v = 0.0);
-            group_q.iter_mut().for_each(|v| *v = 0.0);
-        }
         let xmix = &xmix[k * cc..(k + 1) * cc];
         let line = LineConst {
             mix,
@@ -213,7 +233,10 @@ impl Setup<'_> {
             scale: self.scale,
         };
         let mut count = 0;
-        for mp in 0..mpp {
+        for mp in mps {
+            if mp == stretch_snap.at {
+                stretch_snap.keep(k, agg, aggq, count);
+            }
             let m = k * mpp + mp;
             let (gm, xm) = (g[m], x[m]);
             pmonth[m] = if gm <= 0.0 && xm <= 0.0 {
@@ -233,9 +256,11 @@ impl Setup<'_> {
                 net
             };
         }
-        // a line for settlement (split over orders or not: the split keeps the line's minor
-        // units, so a stretch top-up counts category lines)
-        *period_lines = if orders { count } else { 0 };
+        if orders {
+            count
+        } else {
+            0
+        }
     }
 
     /// [`Setup::period_purchases`]'s common case: one line a month (one category, no lines
@@ -510,7 +535,8 @@ fn month_lines(
         if amount <= 0.0 {
             continue;
         }
-        let cents = round_half_up(amount * l.scale);
+        // amount > 0 (or NaN), so amount · scale too: the positive rounding, the same bits
+        let cents = round_half_up_positive(amount * l.scale);
         if cents == 0.0 {
             continue;
         }
@@ -527,7 +553,7 @@ fn month_lines(
             gq[g] += q;
         }
         let ret = if l.share > 0.0 {
-            round_half_up(cents * l.share)
+            round_half_up_positive(cents * l.share)
         } else {
             0.0
         };
@@ -789,6 +815,22 @@ mod rounding_tests {
         while x < 1e16 {
             xs.extend([x, x + 0.5, (x + 0.5).floor() + 0.5]);
             x *= 1.37;
+        }
+        // around every binade's top, where `x + 1/2` leaves the binade, and around halves
+        for e in -2..53 {
+            let top = 2f64.powi(e);
+            for c in [top - 0.5, top, top + 0.5, top - 1.0, 0.5 * top + 0.5] {
+                let mut v = c;
+                for _ in 0..4 {
+                    v = v.next_down();
+                }
+                for _ in 0..9 {
+                    if v > 0.0 {
+                        xs.push(v);
+                    }
+                    v = v.next_up();
+                }
+            }
         }
         for x in xs {
             assert_eq!(

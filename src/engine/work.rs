@@ -48,6 +48,8 @@ pub(crate) struct Work {
     /// The lines of the period last purchased ([`Setup::period_purchases`]), kept or not: as
     /// many as settlement would see when orders are simulated or lines exported, else 0.
     pub(crate) period_lines: usize,
+    /// A period's sums before a stretch purchase's window ([`super::stretch_window`]).
+    pub(crate) stretch_snap: super::stretch_window::StretchSnap,
     /// Orders without exported lines: each month of the period and category's minor units
     /// (`months_per_period × category_count`), split over orders only where needed
     /// ([`Setup::measure_order_cells`]).
@@ -106,6 +108,7 @@ impl Work {
             order_cats: Default::default(),
             lines: Vec::new(),
             period_lines: 0,
+            stretch_snap: super::stretch_window::StretchSnap::new(2 * s.category_count),
             cells: vec![0.0; s.months_per_period * s.category_count],
             split: Split::default(),
             group_c: vec![0.0; s.months_per_period * s.group_count],
