@@ -39,19 +39,16 @@ pub(crate) fn line_qty(cents: f64, qpm: f64) -> f64 {
     if x >= 0.5 {
         round_half_up_positive(x)
     } else {
-        // 0 < x < 1/2 rounds to 0, as do x <= 0 and NaN here
-        0.0
+        0.0 // x < 1/2, x <= 0 and NaN
     }
 }
 
 /// [`round_half_up`] of an `x > 0` (the same result, without the negative half's test).
 ///
-/// For `1/2 <= x < 4e15` (< 2⁵²), `x + 1/2` truncated: `x` is a multiple of its ulp, which is
-/// at most 1/2, so `x + 1/2` is one too and is exact within `x`'s binade `[2^e, 2^(e+1))`;
-/// it leaves the binade only into `[2^(e+1), 2^(e+1) + 1/2)`, where its rounding stays in
-/// `[2^(e+1), 2^(e+1) + 1)` (or `[1, 2)` for `e < 0`): the truncation is `⌊x + 1/2⌋` either
-/// way. Below 1/2 the sum can round up to 1 (`x = 0.49999999999999994`), so those are 0
-/// directly.
+/// For `1/2 <= x < 4e15` (< 2⁵²), `x + 1/2` truncated: `x` and `x + 1/2` are multiples of
+/// `x`'s ulp (at most 1/2), exact within `x`'s binade `[2^e, 2^(e+1))`; the sum leaves it only
+/// into `[2^(e+1), 2^(e+1) + 1/2)`, whose rounding stays below `2^(e+1) + 1` (or 2 for `e < 0`),
+/// so the truncation is `⌊x + 1/2⌋`. Below 1/2 the sum can round up to 1 (0.49999999999999994).
 #[inline]
 pub(crate) fn round_half_up_positive(x: f64) -> f64 {
     debug_assert!(!(x <= 0.0));
