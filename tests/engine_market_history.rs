@@ -58,9 +58,10 @@ fn a_random_walk_without_steps_stays_at_the_history_last_level_relative_to_the_b
         history()
     );
     let r = run(&one_partner(), &m, 2, 1);
-    for s in 0..2 {
-        assert!((r.revenue[s] - 141_639.36).abs() < 1e-6, "{}", r.revenue[s]);
-        assert!((r.payout[s] - 1_416.39).abs() < 0.006, "{}", r.payout[s]);
+    assert_eq!(r.revenue.len(), 2);
+    for (rev, pay) in r.revenue.iter().zip(&r.payout) {
+        assert!((rev - 141_639.36).abs() < 1e-6, "{rev}");
+        assert!((pay - 1_416.39).abs() < 0.006, "{pay}");
     }
     // the stationary start ignores the history: the partner buys its level
     let r = run(
@@ -131,9 +132,8 @@ fn bit_identical_across_threads_with_a_history_start() {
     let rich = rich_population();
     let m = RICH_MODEL.replace(
         "rho = 0.8\n",
-        &format!(
-            "rho = 0.8\nstart = \"history\"\nhistory = [0.02, -0.05, 0.1, 0.0, 0.03, -0.02, 0.07, 0.12, 0.05, -0.01, 0.04, 0.09]\n"
-        ),
+        "rho = 0.8\nstart = \"history\"\n\
+         history = [0.02, -0.05, 0.1, 0.0, 0.03, -0.02, 0.07, 0.12, 0.05, -0.01, 0.04, 0.09]\n",
     );
     assert!(m.contains("start = \"history\""));
     let a = format!("{:?}", run(&rich, &m, 23, 1));

@@ -553,8 +553,7 @@ fn make_draws(
                 *v,
             );
         }
-        m.growth.rate = normal_draw(find("growth.rate"), z(), -0.99, 100.0, m.growth.rate);
-        history_under_growth(&mut m, cal);
+        draw_growth_rate(&mut m, cal, z());
         for (s, v) in m.growth.segments.iter_mut() {
             *v = normal_draw(find(&format!("growth.segments.{s}")), z(), -0.99, 100.0, *v);
         }
@@ -621,11 +620,13 @@ fn make_draws(
     Ok(out)
 }
 
-/// A `start = "history"` market under a drawn growth rate: the history's log path is the
-/// residual of the population's series after the trend, so a trend steeper by
-/// `δ = ln(1 + g_k) − ln(1 + ĝ)` a year lowers month `t`'s residual by `δ·(t − mid)/12`
-/// (`mid` the history's middle month, the regression's origin; docs/calibration.md §3).
-fn history_under_growth(m: &mut Model, cal: &Calibration) {
+/// The draw's growth rate (normal score `z`) and a `start = "history"` market under it: the
+/// history's log path is the residual of the population's series after the trend, so a trend
+/// steeper by `δ = ln(1 + g_k) − ln(1 + ĝ)` a year lowers month `t`'s residual by
+/// `δ·(t − mid)/12` (`mid` the history's middle month, the regression's origin;
+/// docs/calibration.md, session 31).
+fn draw_growth_rate(m: &mut Model, cal: &Calibration, z: f64) {
+    m.growth.rate = normal_draw(cal.estimate("growth.rate"), z, -0.99, 100.0, m.growth.rate);
     let delta = m.growth.rate.ln_1p() - cal.model.growth.rate.ln_1p();
     let n = m.market.history.len();
     if n == 0 || delta == 0.0 || cal.months < n {

@@ -198,7 +198,6 @@ impl Evidence {
         incidence: f64,
     ) {
         let (s, d, t) = (rows.s, self.d, self.t);
-        let mk = &s.market;
         let pc = &s.partners[i];
         let g = pc.seg;
         let sc = &s.segs[g];
