@@ -27,7 +27,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+mod market;
 mod validate;
+
+pub use market::{MarketStart, HISTORY_MONTHS};
 
 macro_rules! segment_param {
     ($(#[$doc:meta])* $name:ident, $field:ident, $default_fn:literal, $default:expr) => {
@@ -240,6 +243,15 @@ pub struct Market {
     /// Monthly log-step σ (random_walk only).
     #[serde(default = "zero")]
     pub monthly_sigma: f64,
+    /// Where a scenario's path starts: `stationary` (default: the process's own law, mean-one
+    /// factors) or `history` (continued from the baseline year's path [`Market::history`],
+    /// factors relative to the baseline year's mean; `docs/simulation.md` §2).
+    #[serde(default, skip_serializing_if = "MarketStart::is_stationary")]
+    pub start: MarketStart,
+    /// `start = "history"` only: the market's log path over the baseline year (the twelve
+    /// months before the simulated year, oldest first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<f64>,
 }
 
 impl Default for Market {
@@ -249,6 +261,8 @@ impl Default for Market {
             process: MarketProcess::Constant,
             rho: 0.0,
             monthly_sigma: 0.0,
+            start: MarketStart::Stationary,
+            history: Vec::new(),
         }
     }
 }

@@ -553,7 +553,7 @@ fn make_draws(
                 *v,
             );
         }
-        m.growth.rate = normal_draw(find("growth.rate"), z(), -0.99, 100.0, m.growth.rate);
+        draw_growth_rate(&mut m, cal, z());
         for (s, v) in m.growth.segments.iter_mut() {
             *v = normal_draw(find(&format!("growth.segments.{s}")), z(), -0.99, 100.0, *v);
         }
@@ -618,6 +618,25 @@ fn make_draws(
         });
     }
     Ok(out)
+}
+
+/// The draw's growth rate (normal score `z`) and a `start = "history"` market under it: the
+/// history's log path is the residual of the population's series after the trend, so a trend
+/// steeper by `δ = ln(1 + g_k) − ln(1 + ĝ)` a year lowers month `t`'s residual by
+/// `δ·(t − mid)/12` (`mid` the history's middle month, the regression's origin;
+/// docs/calibration.md, session 31).
+fn draw_growth_rate(m: &mut Model, cal: &Calibration, z: f64) {
+    m.growth.rate = normal_draw(cal.estimate("growth.rate"), z, -0.99, 100.0, m.growth.rate);
+    let delta = m.growth.rate.ln_1p() - cal.model.growth.rate.ln_1p();
+    let n = m.market.history.len();
+    if n == 0 || delta == 0.0 || cal.months < n {
+        return;
+    }
+    let mid = (cal.months as f64 - 1.0) / 2.0;
+    for (i, h) in m.market.history.iter_mut().enumerate() {
+        let t = (cal.months - n + i) as f64;
+        *h = (*h - delta * (t - mid) / 12.0).clamp(-5.0, 5.0);
+    }
 }
 
 /// One draw's purchase incidence per segment (normal around each segment's estimate, its SE

@@ -85,7 +85,7 @@ impl Model {
                 }
             }
         }
-        Ok(())
+        self.market.check_start()
     }
 
     /// Orders per month (default, then per segment) and the order size σ.

@@ -28,6 +28,7 @@ pub(crate) mod conditioned;
 mod draws;
 mod export;
 mod fast;
+mod market;
 mod memory;
 mod options;
 mod order_categories;

@@ -4,13 +4,17 @@
 use super::fast;
 use super::setup::{SegConst, Setup};
 use super::work::Work;
-use crate::demand::MarketProcess;
+use crate::demand::{MarketProcess, MarketStart};
 use crate::programme::Measure;
 use crate::rng::{self, Purpose};
 
 impl Setup<'_> {
     pub(crate) fn market_path(&self, seed: u64, s: u64, out: &mut [f64]) {
         let mk = &self.market;
+        if mk.start == MarketStart::History {
+            let mut r = rng::stream(seed, s, 0, Purpose::Market);
+            return super::market::history_path(mk, self.market_log_base, &mut r, out);
+        }
         if mk.sigma == 0.0 && mk.monthly_sigma == 0.0 {
             out.iter_mut().for_each(|x| *x = 1.0);
             return;

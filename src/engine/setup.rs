@@ -83,6 +83,8 @@ pub(crate) struct Setup<'p> {
     /// segment_count × months: seasonality × trend.
     pub(crate) seg_month: Vec<f64>,
     pub(crate) market: crate::demand::Market,
+    /// `ln B` of a `start = "history"` market (the baseline year's mean factor; 0 otherwise).
+    pub(crate) market_log_base: f64,
     pub(crate) size_sigma: f64,
     pub(crate) needs_orders: bool,
     /// Categories per order (`orders.categories_per_order`; `None`: months spread by the mix).
@@ -223,6 +225,10 @@ impl<'p> Setup<'p> {
             segment_count,
             seg_month,
             market: model.market.clone(),
+            market_log_base: model.market.history_log_base(&model.seasonality.factors, {
+                use chrono::Datelike;
+                p.calendar.start.month0() as usize
+            }),
             size_sigma: model.orders.size_sigma,
             needs_orders: p.needs_orders(),
             order_cats: super::order_categories::OrderCategories::of(model, pop, category_count),

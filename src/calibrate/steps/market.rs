@@ -8,7 +8,7 @@ use crate::calibrate::fit::{self, TwoWay};
 use crate::calibrate::linalg::{chol_logdet, chol_solve, cholesky, Mat, Z95};
 use crate::calibrate::Options;
 use crate::calibrate::{est, sigma_chi2};
-use crate::demand::{Market, MarketProcess};
+use crate::demand::{Market, MarketProcess, MarketStart, HISTORY_MONTHS};
 use crate::error::{Error, Result};
 use rand::SeedableRng;
 
@@ -130,6 +130,13 @@ pub(in crate::calibrate) fn market_factor(
             0.0
         },
         monthly_sigma: 0.0,
+        // the forecast year continues from the history's last twelve months (the baseline
+        // year of the partners' demand_revenue; docs/simulation.md §2)
+        start: MarketStart::History,
+        history: res_pop[t_len.saturating_sub(HISTORY_MONTHS)..]
+            .iter()
+            .map(|x| x.clamp(-5.0, 5.0))
+            .collect(),
     };
     Ok(PopulationFit {
         w,

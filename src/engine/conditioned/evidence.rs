@@ -4,9 +4,9 @@
 //! factor integrated out. Regular buyers contribute month by month, others one aggregated
 //! observation (see [`super::posterior::classify_buyers`]).
 
-use super::posterior::market_var;
+use super::posterior::{market_shift, market_var};
 use super::{Observed, MIN_NOISE_VAR};
-use crate::demand::MarketProcess;
+use crate::demand::{MarketProcess, MarketStart};
 use crate::engine::setup::Setup;
 
 /// The rows of θ's coefficients: θ = (market innovations, segment factors).
@@ -158,7 +158,12 @@ impl Evidence {
             (sc.noise * sc.noise).exp_m1()
         };
         let s2 = (spread * w2).ln_1p().max(MIN_NOISE_VAR);
-        let y = (asum / esum).ln() + 0.5 * (wv + sc.segment * sc.segment + sp2 + s2);
+        let y = if mk.start == MarketStart::History {
+            let shift: f64 = (0..=last).map(|m| w[m] * market_shift(s, m)).sum();
+            (asum / esum).ln() - shift + 0.5 * (sc.segment * sc.segment + sp2 + s2)
+        } else {
+            (asum / esum).ln() + 0.5 * (wv + sc.segment * sc.segment + sp2 + s2)
+        };
         self.agg_y[i] = y;
         self.agg_s2[i] = s2;
         self.nobs[i] = (last + 1) as u32;
@@ -193,7 +198,6 @@ impl Evidence {
         incidence: f64,
     ) {
         let (s, d, t) = (rows.s, self.d, self.t);
-        let mk = &s.market;
         let pc = &s.partners[i];
         let g = pc.seg;
         let sc = &s.segs[g];
@@ -213,7 +217,7 @@ impl Evidence {
             if !(actual > 0.0) || !(expected > 0.0) {
                 continue;
             }
-            let y = (actual / expected).ln() + 0.5 * market_var(mk, m) + offset_const;
+            let y = (actual / expected).ln() - market_shift(s, m) + offset_const;
             self.used[i * t + m] = true;
             sy += y;
             k += 1;

@@ -47,7 +47,7 @@ pub(crate) use closed::CLOSED_RULES;
 use evidence::{Evidence, ThetaRows};
 pub(crate) use mix::MixEvidence;
 pub(crate) use order_rate::observed_orders;
-use posterior::{backward, cholesky, classify_buyers, forward, market_var, theta_layout};
+use posterior::{backward, cholesky, classify_buyers, forward, market_shift, theta_layout};
 
 /// Floor on the noise variance used in the conditioning (a model without noise would make the
 /// observations exact and the posterior singular).
@@ -327,7 +327,10 @@ impl<'p> CondEngine<'p> {
         let dm = self.dm;
         if dm == 0 {
             cw.x.iter_mut().for_each(|v| *v = 0.0);
-            cw.w.market.iter_mut().for_each(|v| *v = 1.0);
+            for (m, v) in cw.w.market.iter_mut().enumerate() {
+                // 1 (stationary), the history's deterministic path relative to B (history)
+                *v = market_shift(&self.s, m).exp();
+            }
         } else {
             match mk.process {
                 MarketProcess::Constant => {
@@ -358,7 +361,7 @@ impl<'p> CondEngine<'p> {
                 }
             }
             for m in 0..months {
-                cw.w.market[m] = (cw.x[m] - 0.5 * market_var(mk, m)).exp();
+                cw.w.market[m] = (cw.x[m] + market_shift(&self.s, m)).exp();
             }
         }
         for (g, sc) in self.s.segs.iter().enumerate() {

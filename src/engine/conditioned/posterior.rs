@@ -3,7 +3,7 @@
 //! market state's variance, and the Cholesky factorisation and triangular solves.
 
 use super::Observed;
-use crate::demand::MarketProcess;
+use crate::demand::{MarketProcess, MarketStart};
 use crate::engine::setup::Setup;
 
 /// Per partner, from its actual monthly purchases to date: whether it has churned, the last
@@ -88,7 +88,23 @@ pub(super) fn theta_layout(s: &Setup, t: usize) -> (usize, usize, Vec<Option<usi
     }
     let rows = dm;
     let mut lmat = vec![0.0; rows * dm];
-    if dm > 0 {
+    if dm > 0 && mk.start == MarketStart::History {
+        // the zero-mean part of a history start: every innovation, the first included, at the
+        // process's step (ρ = 1 for a random walk; constant: one draw of scale σ)
+        let step = mk.history_step();
+        let rho = match mk.process {
+            MarketProcess::Ar1 => mk.rho,
+            _ => 1.0,
+        };
+        for m in 0..rows {
+            for j in 0..=m {
+                lmat[m * dm + j] = step * rho.powi((m - j) as i32);
+            }
+            if mk.process == MarketProcess::Constant {
+                break;
+            }
+        }
+    } else if dm > 0 {
         match mk.process {
             MarketProcess::Constant => lmat[0] = mk.sigma,
             MarketProcess::Ar1 => {
@@ -114,6 +130,16 @@ pub(super) fn theta_layout(s: &Setup, t: usize) -> (usize, usize, Vec<Option<usi
         }
     }
     (dm, d, seg_dim, lmat)
+}
+
+/// The deterministic part of month `m`'s log market factor, beyond `Σ_j lmat[m][j]·θ_j`:
+/// `−Var(x_m)/2` (stationary start: mean-one factors), `E[x_m | history] − ln B` (history start).
+pub(super) fn market_shift(s: &Setup, m: usize) -> f64 {
+    let mk = &s.market;
+    match mk.start {
+        MarketStart::Stationary => -(0.5 * market_var(mk, m)),
+        MarketStart::History => mk.history_mean(m) - s.market_log_base,
+    }
 }
 
 /// Market state variance of month `m` (the engine's mean-one offset is `var/2`).
