@@ -106,7 +106,7 @@ impl Settlement {
             let pc = &src.prep.components[c];
             let t = self.lines.tier[i];
             let (basis, tier_threshold, reward) = reward_columns(&pc.rule, t, dp);
-            let a = &self.lines.amounts[i];
+            let a = self.lines.amounts.get(i);
             let (vp, vt) = line_volumes(src, src.measures_of(wi), c, k);
             text[0].append_value(&pt.partner_id);
             text[1].append_value(&pt.segment);

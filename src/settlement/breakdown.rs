@@ -48,7 +48,7 @@ impl Settlement {
             let mut partner = vec![Decimal::ZERO; n];
             for i in a..b {
                 let c = self.lines.component[i] as usize;
-                let am = &self.lines.amounts[i];
+                let am = self.lines.amounts.get(i);
                 has_lines[c] = true;
                 calculated[c] += am[0];
                 payable[c] += am[PAYABLE];

@@ -7,6 +7,8 @@
 //! of strings and an explanation text stored for every line up front (~1.15 KB a line).
 
 use super::settle::{overflow_error, Ctx, PartnerWork};
+use super::units::Amount;
+pub(super) use super::units::Amounts;
 use crate::error::Result;
 use crate::money;
 use crate::programme::Compiled;
@@ -19,9 +21,11 @@ pub(super) const AMOUNTS: usize = 7;
 /// Index of `payable` in a line's amounts.
 pub(super) const PAYABLE: usize = 6;
 
-/// The lines as columns, in settlement order (partner id, component id, period).
+/// The lines as columns, in settlement order (partner id, component id, period): while a
+/// settlement runs, `A` is a `Vec` of each line's amounts as they are written (an [`Amount`]:
+/// minor units or `Decimal`s); a settlement holds them as [`Amounts`].
 #[derive(Debug, Clone, Default)]
-pub(super) struct LineColumns {
+pub(super) struct LineColumns<A = Amounts> {
     /// Position of the line's partner in the settlement's partner list (id order).
     pub(super) partner: Vec<u32>,
     /// Component index (as in the programme's components, id order).
@@ -32,19 +36,21 @@ pub(super) struct LineColumns {
     pub(super) tier: Vec<u32>,
     /// `calculated`, `adj_component_cap`, `adj_exclusive_group`, `adj_partner_cap`,
     /// `adj_minimum_payout`, `adj_budget_cut`, `payable`.
-    pub(super) amounts: Vec<[Decimal; AMOUNTS]>,
+    pub(super) amounts: A,
 }
 
-impl LineColumns {
+impl<A> LineColumns<A> {
     /// Number of lines.
     pub(super) fn len(&self) -> usize {
         self.partner.len()
     }
+}
 
+impl<T: Amount> LineColumns<Vec<[T; AMOUNTS]>> {
     /// `n` lines of zeros, to be written in place through [`LineColumns::parts`]: every
     /// column comes zeroed from the allocator ([`zeroed`]), so its pages are first touched
     /// by the threads of the pool that write the lines, not by this one.
-    pub(super) fn zeroed(n: usize) -> LineColumns {
+    pub(super) fn zeroed(n: usize) -> Self {
         LineColumns {
             partner: vec![0; n],
             component: vec![0; n],
@@ -55,13 +61,24 @@ impl LineColumns {
     }
 
     /// All the lines as one writable part, to be split between blocks of partners.
-    pub(super) fn parts(&mut self) -> LineParts<'_> {
+    pub(super) fn parts(&mut self) -> LineParts<'_, T> {
         LineParts {
             partner: &mut self.partner,
             component: &mut self.component,
             period: &mut self.period,
             tier: &mut self.tier,
             amounts: &mut self.amounts,
+        }
+    }
+
+    /// The columns as a settlement holds them, amounts with exactly `dp` places.
+    pub(super) fn held(self, dp: u32) -> LineColumns {
+        LineColumns {
+            partner: self.partner,
+            component: self.component,
+            period: self.period,
+            tier: self.tier,
+            amounts: T::column(self.amounts, dp),
         }
     }
 }
@@ -76,6 +93,8 @@ pub(crate) unsafe trait ZeroBits: Copy {}
 
 // SAFETY: four `u32` fields; all zeros is `Decimal::ZERO` (see `zeroed_is_decimal_zero`).
 unsafe impl ZeroBits for Decimal {}
+// SAFETY: an integer; all zeros is 0.
+unsafe impl ZeroBits for i64 {}
 // SAFETY: an array of `ZeroBits` values.
 unsafe impl<T: ZeroBits, const N: usize> ZeroBits for [T; N] {}
 
@@ -101,18 +120,29 @@ pub(crate) fn zeroed<T: ZeroBits>(n: usize) -> Vec<T> {
 
 /// A run of lines being written in place (a block of partners' part of [`LineColumns`]),
 /// front to back by [`LineParts::set_next`].
-#[derive(Default)]
-pub(super) struct LineParts<'a> {
+pub(super) struct LineParts<'a, T> {
     partner: &'a mut [u32],
     component: &'a mut [u32],
     period: &'a mut [u32],
     tier: &'a mut [u32],
-    amounts: &'a mut [[Decimal; AMOUNTS]],
+    amounts: &'a mut [[T; AMOUNTS]],
 }
 
-impl<'a> LineParts<'a> {
+impl<T> Default for LineParts<'_, T> {
+    fn default() -> Self {
+        LineParts {
+            partner: &mut [],
+            component: &mut [],
+            period: &mut [],
+            tier: &mut [],
+            amounts: &mut [],
+        }
+    }
+}
+
+impl<'a, T> LineParts<'a, T> {
     /// The first `n` lines and the rest.
-    pub(super) fn split_at(self, n: usize) -> (LineParts<'a>, LineParts<'a>) {
+    pub(super) fn split_at(self, n: usize) -> (LineParts<'a, T>, LineParts<'a, T>) {
         let (pa, pb) = self.partner.split_at_mut(n);
         let (ca, cb) = self.component.split_at_mut(n);
         let (ka, kb) = self.period.split_at_mut(n);
@@ -143,7 +173,7 @@ impl<'a> LineParts<'a> {
         component: usize,
         period: usize,
         tier: u32,
-        amounts: [Decimal; AMOUNTS],
+        amounts: [T; AMOUNTS],
     ) {
         let (first, rest) = std::mem::take(self).split_at(1);
         first.partner[0] = partner as u32;

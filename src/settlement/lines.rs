@@ -50,13 +50,13 @@ impl Settlement {
                     self.lines.component[i] as usize,
                     self.lines.period[i] as usize,
                 );
-                let am = &self.lines.amounts[i];
+                let am = &self.lines.amounts;
                 f(LineFigures {
                     partner: partner as usize,
                     component: c,
                     period: k,
-                    payable: am[PAYABLE],
-                    budget_cut: am[PAYABLE - 1],
+                    payable: am.at(i, PAYABLE),
+                    budget_cut: am.at(i, PAYABLE - 1),
                     volume_period: period_volume(src, measures, c, k),
                 });
             }
@@ -85,7 +85,7 @@ impl Settlement {
                 let mut line = self.bare_line(i, &w);
                 let c = self.lines.component[i] as usize;
                 let k = self.lines.period[i] as usize;
-                let am = self.lines.amounts[i];
+                let am = self.lines.amounts.get(i);
                 let adj = [am[1], am[2], am[3], am[4], am[5]];
                 line.explanation = ctx.explanation(&w, c, k, am[0], adj, am[PAYABLE]);
                 if money::take_overflow() {
@@ -145,7 +145,7 @@ impl Settlement {
         let (volume_period, volume_to_date) = line_volumes(src, &w.measures, c, k);
         let tier = self.lines.tier[i];
         let (basis, tier_threshold, reward) = reward_columns(&pc.rule, tier, src.prep.decimals);
-        let a = self.lines.amounts[i];
+        let a = self.lines.amounts.get(i);
         Line {
             partner_id: pt.partner_id.clone(),
             segment: pt.segment.clone(),

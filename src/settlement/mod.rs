@@ -17,17 +17,23 @@
 //! - `csv`: the CSV files (lines with explanations, partners, standings), written as they go.
 //! - `arrow`: the lines, partner totals and standings as Arrow record batches, Parquet.
 //! - `breakdown`: totals per component and segment (the command line's summary).
+//! - `finish`: each line's budget cut and payable, the partner and programme totals.
+//! - `amounts`: a line's amounts from a partner's pipeline, in `Decimal`s or minor units.
+//! - `units`: a line's amounts as integer minor units (or `Decimal`s when they do not fit).
 
+mod amounts;
 mod arrow;
 mod breakdown;
 mod columns;
 mod csv;
 mod explain;
+mod finish;
 mod lines;
 mod measure;
 mod result;
 mod settle;
 mod text;
+mod units;
 
 pub use arrow::MoneyAs;
 pub use breakdown::{ComponentTotal, SegmentTotal};

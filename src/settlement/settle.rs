@@ -3,9 +3,11 @@
 //! the standing against the next tier, and turns any amount beyond `Decimal` into an error
 //! naming the partner (and component) instead of a panic.
 
-use super::columns::{zeroed, LineColumns, LineParts, Sources, AMOUNTS, PAYABLE};
+use super::amounts::Stages;
+use super::columns::{zeroed, LineColumns, LineParts, Sources, AMOUNTS};
 use super::measure::{fill_measures_with, window_measures, CategoryLookup, OrderKey};
-use super::result::{PartnerTotal, Settlement, Standing, Totals};
+use super::result::{Settlement, Standing};
+use super::units::Amount;
 use crate::data::{Partners, Resolved, Transactions};
 use crate::error::{Error, Result};
 use crate::money;
@@ -21,7 +23,7 @@ use std::collections::HashMap;
 type IdHash = std::hash::BuildHasherDefault<IdHasher>;
 
 /// Partners measured together on one thread of the pool (blocks are joined in id order).
-const PARTNERS_PER_BLOCK: usize = 1024;
+pub(super) const PARTNERS_PER_BLOCK: usize = 1024;
 
 /// What an explanation needs of a partner's pipeline (matrices of components × periods,
 /// index `c * periods + k`, amounts to date), rebuilt on demand by [`Sources::work`].
@@ -59,7 +61,9 @@ pub(crate) fn settle_for_forecast(
     settle_resolved(p, partners, tx, res, false)
 }
 
-/// [`settle`] on transactions resolved beforehand, the standings computed when `standing`.
+/// [`settle`] on transactions resolved beforehand, the standings computed when `standing`:
+/// the lines' amounts held as minor units, or, if one is not an `i64` of them, as `Decimal`s
+/// (the settlement run again: the same result, only held otherwise).
 fn settle_resolved(
     p: &Compiled,
     partners: &Partners,
@@ -68,6 +72,24 @@ fn settle_resolved(
     standing: bool,
 ) -> Result<Settlement> {
     let prep: Prepared<Decimal> = Prepared::new(p);
+    match settle_as::<i64>(p, prep, partners, tx, res, standing)? {
+        Ok(s) => Ok(s),
+        Err(prep) => settle_as::<Decimal>(p, prep, partners, tx, res, standing)?.map_err(|_| {
+            Error::Request("internal error: a settlement amount not held as a Decimal".into())
+        }),
+    }
+}
+
+/// [`settle_resolved`] with the lines' amounts held as `T`; `Err(prep)` (handed back) if one
+/// cannot be.
+fn settle_as<T: Amount>(
+    p: &Compiled,
+    prep: Prepared<Decimal>,
+    partners: &Partners,
+    tx: &Transactions,
+    res: &Resolved,
+    standing: bool,
+) -> Result<std::result::Result<Settlement, Prepared<Decimal>>> {
     money::take_overflow();
     let run = Run {
         p,
@@ -76,9 +98,13 @@ fn settle_resolved(
         tx,
         limit: money::exact_limit(prep.decimals),
     };
-    let mut measured = run.measure_partners(res)?;
+    let Some(mut measured) = run.measure_partners::<T>(res)? else {
+        return Ok(Err(prep));
+    };
     let (programme_total, budget_binding) = run.apply_budget(&mut measured)?;
-    let set = run.finish_lines(&mut measured)?;
+    let Some(set) = run.finish_lines(&mut measured)? else {
+        return Ok(Err(prep));
+    };
     let standing = if standing {
         run.standing(&measured, res)?
     } else {
@@ -93,17 +119,18 @@ fn settle_resolved(
     } = measured;
     let baselines = order.par_iter().map(|&pi| run.baseline(pi)).collect();
     let table_index = order.iter().map(|&pi| pi as u32).collect();
-    Ok(Settlement {
+    let decimals = prep.decimals;
+    Ok(Ok(Settlement {
         programme: p.name.clone(),
         currency: p.currency.clone(),
-        decimals: prep.decimals,
+        decimals,
         partners: set.partner_totals,
         standing,
         total: set.total,
         budget_binding,
         line_range: set.line_range,
         table_index,
-        lines,
+        lines: lines.held(decimals),
         sources: Sources {
             table: tx.table.clone(),
             programme: p.clone(),
@@ -113,33 +140,33 @@ fn settle_resolved(
             baselines,
             programme_total,
         },
-    })
+    }))
 }
 
 /// The inputs of one settlement run.
-struct Run<'a> {
-    p: &'a Compiled,
-    prep: &'a Prepared<Decimal>,
-    partners: &'a Partners,
-    tx: &'a Transactions,
+pub(super) struct Run<'a> {
+    pub(super) p: &'a Compiled,
+    pub(super) prep: &'a Prepared<Decimal>,
+    pub(super) partners: &'a Partners,
+    pub(super) tx: &'a Transactions,
     /// Amounts at or beyond this are not exact ([`money::exact_limit`]).
-    limit: Decimal,
+    pub(super) limit: Decimal,
 }
 
 /// Every partner measured and run through the kernel's pipeline, in id order: the measures
 /// and active components (kept for standings and explanations), the payable to date before
 /// and after the budget (components × periods per partner, for the budget's allocation) and
-/// the lines with their amounts before the budget.
-struct Measured {
+/// the lines with their amounts before the budget (held as `T`).
+pub(super) struct Measured<T> {
     /// Partner table index of each partner, in id order.
-    order: Vec<usize>,
-    measures: Vec<Decimal>,
-    active: Vec<bool>,
-    payable: Vec<Decimal>,
+    pub(super) order: Vec<usize>,
+    pub(super) measures: Vec<Decimal>,
+    pub(super) active: Vec<bool>,
+    pub(super) payable: Vec<Decimal>,
     /// The payable to date after the budget, where the budget binds in some period (else
     /// `payable`).
-    budgeted: Option<Vec<Decimal>>,
-    lines: LineColumns,
+    pub(super) budgeted: Option<Vec<Decimal>>,
+    pub(super) lines: LineColumns<Vec<[T; AMOUNTS]>>,
 }
 
 /// The transaction rows of every partner (partner table index), grouped by a counting sort:
@@ -173,7 +200,7 @@ impl RowsOf {
 }
 
 /// One block of partners measured on one thread, with its parts of the output columns.
-struct Block<'o, 'l> {
+struct Block<'o, 'l, T> {
     /// Position of the block's first partner in id order.
     first: usize,
     /// Partner table indices, in id order.
@@ -181,28 +208,13 @@ struct Block<'o, 'l> {
     active: &'o [bool],
     measures: &'o mut [Decimal],
     payable: &'o mut [Decimal],
-    lines: LineParts<'l>,
-}
-
-/// A partner whose lines are finished: its id, segment and totals (`None` if they overflow
-/// or are not exact).
-struct Finished {
-    partner_id: String,
-    segment: String,
-    totals: Option<Totals>,
-}
-
-/// The partner and programme totals of the lines and the range of each partner's lines.
-struct LineSet {
-    partner_totals: Vec<PartnerTotal>,
-    total: Totals,
-    line_range: Vec<(usize, usize)>,
+    lines: LineParts<'l, T>,
 }
 
 impl Run<'_> {
     /// The error for partner `partner` (an index into the partner table) of an amount beyond
     /// `Decimal` while computing `what`.
-    fn overflow(&self, partner: usize, component: Option<&str>, what: &str) -> Error {
+    pub(super) fn overflow(&self, partner: usize, component: Option<&str>, what: &str) -> Error {
         overflow_error(&self.tx.table, &self.partners.ids[partner], component, what)
     }
 
@@ -216,8 +228,8 @@ impl Run<'_> {
     /// the preallocated columns (a partner's line count is its active components × periods,
     /// known before it is measured): exact decimals, so the result is the same for any number
     /// of threads, and an amount beyond `Decimal` is reported for the first such partner in id
-    /// order.
-    fn measure_partners(&self, res: &Resolved) -> Result<Measured> {
+    /// order. `None` if a line's amount cannot be held as `T`.
+    fn measure_partners<T: Amount>(&self, res: &Resolved) -> Result<Option<Measured<T>>> {
         let (p, prep, partners) = (self.p, self.prep, self.partners);
         let (components, periods, ml) = (prep.components.len(), prep.periods, prep.measure_len());
         let cells = components * periods;
@@ -269,25 +281,31 @@ impl Run<'_> {
                 lines: here,
             });
         }
-        let results: Vec<Result<()>> = blocks
+        let results: Vec<Result<bool>> = blocks
             .into_par_iter()
             .map(|block| self.measure_block(block, res, &rows, &lookup))
             .collect();
-        results.into_iter().collect::<Result<Vec<()>>>()?;
+        // the first block (id order) in error or with an amount not held as `T`: a block
+        // stops at either, so an error after such an amount is the run with `Decimal`'s
+        for r in results {
+            if !r? {
+                return Ok(None);
+            }
+        }
         out.order = order;
-        Ok(out)
+        Ok(Some(out))
     }
 
     /// Measure the partners of `block` (partner table indices, in id order; the first is the
     /// `block.first`-th partner in id order) into its measures, payable to date and lines
-    /// before the budget.
-    fn measure_block(
+    /// before the budget. `false` (the block left there) at an amount not held as `T`.
+    fn measure_block<T: Amount>(
         &self,
-        block: Block<'_, '_>,
+        block: Block<'_, '_, T>,
         res: &Resolved,
         rows: &RowsOf,
         lookup: &CategoryLookup,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let (p, prep) = (self.p, self.prep);
         let (components, periods, ml) = (prep.components.len(), prep.periods, prep.measure_len());
         let cells = components * periods;
@@ -335,20 +353,23 @@ impl Run<'_> {
             }
             for c in (0..components).filter(|&c| active[c]) {
                 for k in 0..periods {
-                    let amounts = line_amounts(&scratch, c, k, periods, prep.decimals);
+                    let stages = Stages::of(&scratch);
+                    let Some(amounts) = T::line(stages, c, k, periods, prep.decimals) else {
+                        return Ok(false);
+                    };
                     let tier = scratch.outcome[c * periods + k].tier;
                     lines.set_next(wi, c, k, tier, amounts);
                 }
             }
             payable[j * cells..(j + 1) * cells].copy_from_slice(&scratch.payable);
         }
-        Ok(())
+        Ok(true)
     }
 
     /// The programme budget, period by period on amounts to date: writes each partner's
     /// `budgeted` where the budget binds; returns the programme total to date per period and
     /// whether the budget bound in any period.
-    fn apply_budget(&self, m: &mut Measured) -> Result<(Vec<Decimal>, bool)> {
+    fn apply_budget<T>(&self, m: &mut Measured<T>) -> Result<(Vec<Decimal>, bool)> {
         let (p, prep) = (self.p, self.prep);
         let periods = prep.periods;
         let components = prep.components.len();
@@ -395,110 +416,9 @@ impl Run<'_> {
         Ok((programme_total, budget_binding))
     }
 
-    /// The budget cut and payable of every line, with the partner and programme totals.
-    /// The lines of a block of partners are finished on the thread pool; the partner totals
-    /// are then added in id order (an overflow is reported for the first partner in id order,
-    /// as one pass would).
-    fn finish_lines(&self, m: &mut Measured) -> Result<LineSet> {
-        let dp = self.prep.decimals;
-        let mut set = LineSet {
-            partner_totals: Vec::with_capacity(m.order.len()),
-            total: Totals::zero(dp),
-            line_range: Vec::with_capacity(m.order.len()),
-        };
-        let totals = self.finish_partner_lines(m);
-        let mut i = 0;
-        for (&pi, (pt, count)) in m.order.iter().zip(totals) {
-            let totals = pt
-                .totals
-                .ok_or_else(|| self.overflow(pi, None, "its total"))?;
-            // the programme total as the sum of the partner totals: the same exact sum as
-            // over the lines, one addition per partner
-            set.total
-                .add(&totals.amounts())
-                .filter(|()| set.total.within(self.limit))
-                .ok_or_else(|| programme_overflow(&self.tx.table, "the programme"))?;
-            set.line_range.push((i, i + count));
-            i += count;
-            set.partner_totals.push(PartnerTotal {
-                partner_id: pt.partner_id,
-                segment: pt.segment,
-                totals,
-            });
-        }
-        Ok(set)
-    }
-
-    /// Every line's budget cut and payable, blocks of partners on the thread pool; per
-    /// partner (id order) its totals (`None` if they overflow or are not exact), with its id
-    /// and segment (copied on the pool), and its number of lines.
-    fn finish_partner_lines(&self, m: &mut Measured) -> Vec<(Finished, usize)> {
-        let prep = self.prep;
-        let dp = prep.decimals;
-        let (components, periods) = (prep.components.len(), prep.periods);
-        let cells = components * periods;
-        let counts: Vec<usize> = (0..m.order.len())
-            .map(|w| {
-                m.active[w * components..(w + 1) * components]
-                    .iter()
-                    .filter(|&&x| x)
-                    .count()
-                    * periods
-            })
-            .collect();
-        let budgeted = m.budgeted.as_deref().unwrap_or(&m.payable);
-        let payable = &m.payable;
-        let (component, period, order) = (&m.lines.component, &m.lines.period, &m.order);
-        let mut rest: &mut [[Decimal; AMOUNTS]] = &mut m.lines.amounts;
-        let mut jobs = Vec::new();
-        let mut line = 0;
-        for (b, block) in counts.chunks(PARTNERS_PER_BLOCK).enumerate() {
-            let n: usize = block.iter().sum();
-            let (here, later) = std::mem::take(&mut rest).split_at_mut(n);
-            rest = later;
-            jobs.push((b * PARTNERS_PER_BLOCK, block, line, here));
-            line += n;
-        }
-        let finish =
-            |(first, block, line, amounts): (usize, &[usize], usize, &mut [[Decimal; AMOUNTS]])| {
-                let mut out = Vec::with_capacity(block.len());
-                let mut i = 0;
-                for (j, &count) in block.iter().enumerate() {
-                    let wi = first + j;
-                    let mut pt = Some(Totals::zero(dp));
-                    for a in &mut amounts[i..i + count] {
-                        let (c, k) = (component[line + i] as usize, period[line + i] as usize);
-                        i += 1;
-                        let at = |v: &[Decimal], k: usize| v[wi * cells + c * periods + k];
-                        let diff = |v: &[Decimal]| {
-                            if k == 0 {
-                                at(v, 0)
-                            } else {
-                                at(v, k) - at(v, k - 1)
-                            }
-                        };
-                        a[PAYABLE] = at_dp(diff(budgeted), dp);
-                        a[PAYABLE - 1] = at_dp(diff(budgeted) - diff(payable), dp);
-                        debug_assert_eq!(a[..PAYABLE].iter().copied().sum::<Decimal>(), a[PAYABLE]);
-                        pt = pt.and_then(|mut t| t.add(a).map(|()| t));
-                    }
-                    let pi = order[wi];
-                    let finished = Finished {
-                        partner_id: self.partners.ids[pi].clone(),
-                        segment: self.partners.segments[pi].clone(),
-                        totals: pt.filter(|t| t.within(self.limit)),
-                    };
-                    out.push((finished, count));
-                }
-                out
-            };
-        let blocks: Vec<Vec<(Finished, usize)>> = jobs.into_par_iter().map(finish).collect();
-        blocks.into_iter().flatten().collect()
-    }
-
     /// Standing against the next tier of every ladder and growth component, in the latest
     /// period with transactions.
-    fn standing(&self, m: &Measured, res: &Resolved) -> Result<Vec<Standing>> {
+    fn standing<T: Sync>(&self, m: &Measured<T>, res: &Resolved) -> Result<Vec<Standing>> {
         let current = res.period.iter().copied().max().unwrap_or(0) as usize;
         let label = self.p.calendar.label(current as u32);
         // blocks of partners on the thread pool, joined in id order
@@ -525,9 +445,9 @@ impl Run<'_> {
 
     /// The standings of partner `pi` (the `wi`-th in id order) in period `current`
     /// (`label`), appended to `out`.
-    fn partner_standing(
+    fn partner_standing<T: Sync>(
         &self,
-        m: &Measured,
+        m: &Measured<T>,
         wi: usize,
         pi: usize,
         current: usize,
@@ -573,54 +493,6 @@ impl Run<'_> {
     }
 }
 
-/// The amounts of component `c`'s line in period `k` before the programme budget (the cut
-/// 0, payable the payable after the minimum payout), from a partner's pipeline: this
-/// period's increments of the amounts to date, each with exactly the currency's `dp` places.
-fn line_amounts(
-    s: &crate::rules::PartnerScratch<Decimal>,
-    c: usize,
-    k: usize,
-    periods: usize,
-    dp: u32,
-) -> [Decimal; AMOUNTS] {
-    let at = |v: &[Decimal], k: usize| v[c * periods + k];
-    let diff = |v: &[Decimal]| {
-        if k == 0 {
-            at(v, 0)
-        } else {
-            at(v, k) - at(v, k - 1)
-        }
-    };
-    // every amount with exactly the currency's decimal places (a stage's zero is a bare 0)
-    let scaled = |v: Decimal| at_dp(v, dp);
-    let calculated = scaled(diff(&s.entitled));
-    let adj_component_cap = scaled(diff(&s.capped) - calculated);
-    let adj_exclusive_group = scaled(diff(&s.exclusive) - diff(&s.capped));
-    let adj_partner_cap = scaled(diff(&s.partner_capped) - diff(&s.exclusive));
-    let adj_minimum_payout = scaled(diff(&s.payable) - diff(&s.partner_capped));
-    [
-        calculated,
-        adj_component_cap,
-        adj_exclusive_group,
-        adj_partner_cap,
-        adj_minimum_payout,
-        scaled(Decimal::ZERO),
-        scaled(diff(&s.payable)),
-    ]
-}
-
-/// [`money::at_scale`] with its common case inline: an amount that already has exactly `dp`
-/// places (a rounded amount, or a difference of two) is returned as it is, which is what
-/// `at_scale` returns for it (`Decimal::rescale` to its own scale changes nothing).
-#[inline(always)]
-fn at_dp(v: Decimal, dp: u32) -> Decimal {
-    if v.scale() == dp {
-        v
-    } else {
-        money::at_scale(v, dp)
-    }
-}
-
 /// The error for an exact amount of partner `partner_id` that overflows `Decimal` (about
 /// ±7.9·10^28) while computing `what` (of `component`, where one is to blame).
 pub(super) fn overflow_error(
@@ -644,7 +516,7 @@ pub(super) fn overflow_error(
 
 /// The error for a programme-wide sum (the total to date of `period`, a budget cut, or the
 /// programme totals) that overflows `Decimal`.
-fn programme_overflow(table: &str, period: &str) -> Error {
+pub(super) fn programme_overflow(table: &str, period: &str) -> Error {
     Error::data(
         table,
         None,
