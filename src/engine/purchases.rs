@@ -52,7 +52,7 @@ pub(crate) fn line_qty(cents: f64, qpm: f64) -> f64 {
 #[inline]
 pub(crate) fn round_half_up_positive(x: f64) -> f64 {
     debug_assert!(!(x <= 0.0));
-    if x >= 0.5 && x < 4.0e15 {
+    if (0.5..4.0e15).contains(&x) {
         // SAFETY: 1 <= x + 1/2 < 4e15 + 1 is finite and well inside i64
         (unsafe { (x + 0.5).to_int_unchecked::<i64>() }) as f64
     } else if x < 0.5 {

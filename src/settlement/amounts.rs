@@ -66,7 +66,7 @@ pub(super) fn line_amounts(
         adj_minimum_payout,
         // the budget cut where the budget does not bind, as `finish_lines` writes it where
         // it does (the budgeted payable to date then being the payable to date)
-        scaled(payable - payable),
+        scaled(Decimal::ZERO),
         scaled(payable),
     ]
 }
