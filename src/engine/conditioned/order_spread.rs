@@ -76,7 +76,7 @@ mod tests {
     #[test]
     fn the_posterior_by_hand() {
         let f = order_sigmas(0.5, &[0.36, 1.5, 0.0], &[9, 6, 0]);
-        let tau2 = (0.3969 - 0.25) / 19.0;
+        let tau2: f64 = (0.3969 - 0.25) / 19.0;
         let nu = 0.125 / tau2;
         assert!((nu - 16.167_46).abs() < 1e-4, "{nu}");
         let a2 = (nu * 0.25 + 0.36) / (nu + 9.0);
