@@ -46,6 +46,35 @@ fn backlog_worlds_skip_months_and_specialise() {
     assert_eq!(st.total.payable, a.payout);
 }
 
+/// Common shocks: `None` is the world without them bit for bit; with them every partner's
+/// purchases move (the partners' own draws unchanged), and the same seed gives the same world.
+#[test]
+fn backlog_worlds_with_common_shocks() {
+    use rebatesim::backtest::{backlog_world_with, CommonShocks};
+    let (p, pop, m) = distributor(100);
+    let a = backlog_world(&p, &pop, &m, 7, 0).unwrap();
+    let none = backlog_world_with(&p, &pop, &m, 7, 0, None).unwrap();
+    assert_eq!(a.payout, none.payout);
+    assert_eq!(a.transactions.revenue, none.transactions.revenue);
+    let shocked =
+        |seed| backlog_world_with(&p, &pop, &m, seed, 0, Some(&CommonShocks::MAKE_DATA)).unwrap();
+    let (s1, s2) = (shocked(7), shocked(7));
+    assert_eq!(
+        s1.transactions.revenue, s2.transactions.revenue,
+        "reproducible"
+    );
+    let total = |t: &rebatesim::data::Transactions| {
+        t.revenue
+            .iter()
+            .map(|r| r.to_string().parse::<f64>().unwrap())
+            .sum::<f64>()
+    };
+    let (t0, t1) = (total(&a.transactions), total(&s1.transactions));
+    assert!(t0 != t1, "the shocks move the world's revenue");
+    // a common factor of σ ≈ 0.07 over the year moves the total by a few percent, not more
+    assert!((t1 / t0 - 1.0).abs() < 0.3, "{t0} vs {t1}");
+}
+
 fn print(rows: &[ComponentCoverage]) {
     for r in rows {
         eprintln!(
@@ -185,12 +214,13 @@ fn worlds_coverage_study() {
 /// month end, the forecast with and without a calibration's parameter draws. `STUDY_CAL`: a
 /// folder with `model.toml`, `draws/draw_*.toml` and `partners.csv` (the population the
 /// calibration gives, each partner's mix); every `STUDY_STEP`-th partner (default 25),
-/// `STUDY_WORLDS` worlds (default 40), `STUDY_SCENARIOS` scenarios (default 100).
+/// `STUDY_WORLDS` worlds (default 40), `STUDY_SCENARIOS` scenarios (default 100);
+/// `STUDY_SHOCKS=1`: worlds with `make_data.py`'s market and segment-year shocks.
 /// `STUDY_CAL=/tmp/cal cargo test --release --test backtest_worlds -- --ignored --nocapture draws_study`
 #[test]
 #[ignore]
 fn worlds_coverage_draws_study() {
-    use rebatesim::backtest::component_coverage_under;
+    use rebatesim::backtest::{component_coverage_with, CommonShocks};
     let env = |k: &str, d: usize| {
         std::env::var(k)
             .ok()
@@ -228,9 +258,14 @@ fn worlds_coverage_draws_study() {
     if std::env::var("STUDY_NO_DRAWS").is_err() {
         runs.push(("with draws", &draws[..]));
     }
+    let shocks = std::env::var("STUDY_SHOCKS")
+        .is_ok()
+        .then_some(&CommonShocks::MAKE_DATA);
+    eprintln!("common shocks: {shocks:?}");
     for (name, under) in runs {
         let rows =
-            component_coverage_under(&p, &pop, &m, under, worlds, &ends, scenarios, 2027).unwrap();
+            component_coverage_with(&p, &pop, &m, under, worlds, &ends, scenarios, 2027, shocks)
+                .unwrap();
         eprintln!(
             "\n{name}\n| month end | component | worlds | 80% cover | 90% cover | below | above |"
         );

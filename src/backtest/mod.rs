@@ -35,6 +35,7 @@ mod market;
 mod options;
 mod result;
 mod run;
+mod shocks;
 mod tables;
 mod truth;
 mod worlds;
@@ -45,9 +46,13 @@ pub use market::{market_methods, MarketKind, MarketMethod};
 pub use options::{year_seed, BacktestOptions, Progress};
 pub use result::{Backtest, LEVELS};
 pub use run::{run, run_years};
+pub use shocks::CommonShocks;
 pub use tables::{CoverageRow, ErrorRow, PairedRow};
 pub use truth::{actuals_to, month_end_date, truth_year, TruthYear};
-pub use worlds::{backlog_world, component_coverage, component_coverage_under, ComponentCoverage};
+pub use worlds::{
+    backlog_world, backlog_world_with, component_coverage, component_coverage_under,
+    component_coverage_with, ComponentCoverage,
+};
 
 use crate::demand::Model;
 use crate::error::{Error, Result};

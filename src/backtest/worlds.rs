@@ -13,6 +13,7 @@
 //! partly returned 5–40 days later; 1% of partners stop after September. None of that is the
 //! model's monthly lognormal with one mix for everyone.
 
+use super::shocks::CommonShocks;
 use super::truth::{actuals_to, month_end_date, TruthYear};
 use crate::data::{Partners, Transactions};
 use crate::demand::Model;
@@ -72,13 +73,28 @@ fn base_mix(population: &Population, model: &Model, i: usize) -> (Vec<String>, V
     }
 }
 
-/// Synthetic year `year` of a backlog world with `seed` (see the module comment), settled.
+/// Synthetic year `year` of a backlog world with `seed` (see the module comment), settled;
+/// every partner drawn independently (no common shock).
 pub fn backlog_world(
     programme: &Compiled,
     population: &Population,
     model: &Model,
     seed: u64,
     year: usize,
+) -> Result<TruthYear> {
+    backlog_world_with(programme, population, model, seed, year, None)
+}
+
+/// [`backlog_world`] with the monthly demand of every partner of segment `g` times the
+/// world's common factor `exp(x_m + a_g)` ([`CommonShocks`]; `None`: the world of
+/// [`backlog_world`], bit for bit — the shocks come from a stream of their own).
+pub fn backlog_world_with(
+    programme: &Compiled,
+    population: &Population,
+    model: &Model,
+    seed: u64,
+    year: usize,
+    shocks: Option<&CommonShocks>,
 ) -> Result<TruthYear> {
     let start = programme.calendar.start;
     let months = (programme.calendar.months() as usize).min(12);
@@ -87,6 +103,7 @@ pub fn backlog_world(
     let mut csv = String::from("partner_id,date,quantity,revenue,category,order_id\n");
     let mut partners = String::from("partner_id,segment,baseline_revenue\n");
     let mut order = 0u64;
+    let common = shocks.map(|c| c.factors(population, seed, year, months));
     for i in 0..population.len() {
         let id = &population.partner_id[i];
         let baseline = population.baseline_revenue[i];
@@ -120,8 +137,10 @@ pub fn backlog_world(
         let shape = season_of(population.segment_name(i));
         let season_total: f64 = shape[..months].iter().sum();
         let mut backlog = 0.0;
+        let g = population.segment[i] as usize;
         for (m, season) in shape.iter().enumerate().take(last_month) {
-            backlog += this_year * season / season_total * lognormal(&mut r, 0.22);
+            let shock = common.as_ref().map_or(1.0, |c| c[g * months + m]);
+            backlog += this_year * season / season_total * lognormal(&mut r, 0.22) * shock;
             let mut n = ((backlog / aov + rng::uniform(&mut r)) as usize).min(14);
             if m + 1 == last_month {
                 n = n.max(1);
@@ -318,6 +337,25 @@ pub fn component_coverage_under(
     scenarios: usize,
     seed: u64,
 ) -> Result<Vec<ComponentCoverage>> {
+    component_coverage_with(
+        programme, population, model, draws, worlds, month_ends, scenarios, seed, None,
+    )
+}
+
+/// [`component_coverage_under`] on worlds with common shocks ([`backlog_world_with`]; `None`:
+/// the same worlds).
+#[allow(clippy::too_many_arguments)]
+pub fn component_coverage_with(
+    programme: &Compiled,
+    population: &Population,
+    model: &Model,
+    draws: &[Model],
+    worlds: usize,
+    month_ends: &[usize],
+    scenarios: usize,
+    seed: u64,
+    shocks: Option<&CommonShocks>,
+) -> Result<Vec<ComponentCoverage>> {
     if worlds == 0 || month_ends.is_empty() {
         return Err(Error::Request(
             "a coverage study needs at least one world and one month end".into(),
@@ -344,7 +382,7 @@ pub fn component_coverage_under(
         })
         .collect();
     for w in 0..worlds {
-        let truth = backlog_world(programme, population, model, seed, w)?;
+        let truth = backlog_world_with(programme, population, model, seed, w, shocks)?;
         let st = settle(programme, &truth.partners, &truth.transactions)?;
         let lines = st.lines()?;
         let mut realised: Vec<f64> = ids

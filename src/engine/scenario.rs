@@ -166,6 +166,7 @@ impl Setup<'_> {
     pub(crate) fn draw_orders(&self, pk: u64, orders: f64, w: &mut Work) {
         w.order_key = pk;
         w.order_mean = orders;
+        w.order_sigma = self.size_sigma;
         w.order_law = if self.poisson_orders {
             rng::poisson_law(orders)
         } else {
@@ -193,8 +194,8 @@ impl Setup<'_> {
             let a = w.order_w.len();
             let mut sum = 0.0;
             for _ in 0..n {
-                let v = if self.size_sigma > 0.0 {
-                    (self.size_sigma * rng::normal(&mut r)).exp()
+                let v = if w.order_sigma > 0.0 {
+                    (w.order_sigma * rng::normal(&mut r)).exp()
                 } else {
                     1.0
                 };

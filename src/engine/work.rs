@@ -38,6 +38,9 @@ pub(crate) struct Work {
     pub(crate) order_drawn: Vec<bool>,
     pub(crate) order_key: u64,
     pub(crate) order_mean: f64,
+    /// The log-scale σ of the partner's order sizes (the model's `orders.size_sigma`; in the
+    /// forecast's conditioned run the partner's given its orders to date).
+    pub(crate) order_sigma: f64,
     /// The Poisson law of the partner's orders a month (`rng::poisson_law(order_mean)`, made
     /// once a partner and scenario; `None` with a fixed order count).
     pub(crate) order_law: Option<rand_distr::Poisson<f64>>,
@@ -104,6 +107,7 @@ impl Work {
             order_drawn: vec![false; s.months],
             order_key: 0,
             order_mean: 1.0,
+            order_sigma: 0.0,
             order_law: None,
             order_cats: Default::default(),
             lines: Vec::new(),

@@ -45,9 +45,9 @@ pub(crate) struct MixEvidence {
     pub gross_units: Vec<f64>,
     /// Per partner: positive lines.
     pub lines: Vec<u32>,
-    /// Per partner: complete buying months to date with an order id and their distinct
-    /// orders (`None` without order ids; [`super::order_rate`]).
-    pub order_counts: Option<(Vec<u32>, Vec<u32>)>,
+    /// Per partner: complete buying months to date with an order id, their distinct orders
+    /// and the spread of their amounts (`None` without order ids; [`super::order_rate`]).
+    pub order_counts: Option<super::order_rate::OrderEvidence>,
 }
 
 /// The segment's Dirichlet precision κ from the partners' observed shares and effective

@@ -42,6 +42,7 @@ mod evidence;
 mod incidence;
 mod mix;
 mod order_rate;
+mod order_spread;
 mod posterior;
 pub(crate) use closed::CLOSED_RULES;
 use evidence::{Evidence, ThetaRows};
@@ -127,6 +128,9 @@ pub(crate) struct CondEngine<'p> {
     /// Per partner the factor on its mean orders a month from its orders to date
     /// ([`order_rate`]; empty: none).
     order_factor: Vec<f64>,
+    /// Per partner the σ of its order sizes given its orders to date ([`order_spread`];
+    /// empty: the model's).
+    order_sigma: Vec<f64>,
 }
 
 /// Per-worker scratch of a conditioned run.
@@ -182,7 +186,13 @@ impl<'p> CondEngine<'p> {
             .mix
             .order_counts
             .as_ref()
-            .map(|(months, orders)| order_rate::order_factors(&s, months, orders))
+            .map(|o| order_rate::order_factors(&s, &o.months, &o.orders))
+            .unwrap_or_default();
+        let order_sigma = obs
+            .mix
+            .order_counts
+            .as_ref()
+            .map(|o| order_spread::order_sigmas(s.size_sigma, &o.size_ss, &o.size_df))
             .unwrap_or_default();
         let n = s.partners.len();
         let t = obs.t_obs;
@@ -250,6 +260,7 @@ impl<'p> CondEngine<'p> {
             mu,
             chol: q,
             order_factor,
+            order_sigma,
         })
     }
 
@@ -453,6 +464,9 @@ impl<'p> CondEngine<'p> {
         if s.needs_orders || w.order_cats.on {
             let factor = self.order_factor.get(i).copied().unwrap_or(1.0);
             s.draw_orders(pk, s.partner_orders(f, sc.orders) * factor, w);
+            if let Some(&sigma) = self.order_sigma.get(i) {
+                w.order_sigma = sigma;
+            }
         }
     }
 

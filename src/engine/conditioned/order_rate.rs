@@ -21,38 +21,81 @@
 
 use crate::data::Transactions;
 use crate::engine::setup::Setup;
-use std::collections::HashSet;
+use rust_decimal::prelude::*;
+use std::collections::BTreeMap;
 
-/// Per partner (population order): its complete buying months to date (months with a positive
-/// line carrying an order id) and their distinct orders. `None` without an `order_id` column.
-/// `rows_of`: each partner's rows; `month_of`: each row's programme month; `complete`: the
-/// complete months observed.
+/// What the actuals to date show of each partner's orders (population order).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct OrderEvidence {
+    /// Complete buying months to date (months with a positive line carrying an order id).
+    pub months: Vec<u32>,
+    /// Their distinct orders.
+    pub orders: Vec<u32>,
+    /// Σ over those months of the squared deviations of the log order amounts (an order's
+    /// positive revenue in the month) from the month's mean log amount
+    /// ([`super::order_spread`]).
+    pub size_ss: Vec<f64>,
+    /// Their degrees of freedom, Σ (orders in the month − 1).
+    pub size_df: Vec<u32>,
+}
+
+/// Each partner's [`OrderEvidence`]; `None` without an `order_id` column. `rows_of`: each
+/// partner's rows; `month_of`: each row's programme month; `complete`: the complete months
+/// observed.
 pub(crate) fn observed_orders(
     actuals: &Transactions,
     rows_of: &[Vec<usize>],
     month_of: &[usize],
     complete: usize,
-) -> Option<(Vec<u32>, Vec<u32>)> {
+) -> Option<OrderEvidence> {
     let order = actuals.order.as_ref()?;
-    let mut months = Vec::with_capacity(rows_of.len());
-    let mut orders = Vec::with_capacity(rows_of.len());
-    let mut seen: HashSet<(usize, u32)> = HashSet::new();
+    let n = rows_of.len();
+    let mut ev = OrderEvidence {
+        months: Vec::with_capacity(n),
+        orders: Vec::with_capacity(n),
+        size_ss: Vec::with_capacity(n),
+        size_df: Vec::with_capacity(n),
+    };
+    // (month, order) → the order's positive revenue in the month, in a stable order
+    let mut amount: BTreeMap<(usize, u32), f64> = BTreeMap::new();
     for rows in rows_of {
-        seen.clear();
-        let mut bought = vec![false; complete];
+        amount.clear();
         for &r in rows {
             let m = month_of[r];
-            if m < complete && actuals.revenue[r] > rust_decimal::Decimal::ZERO {
+            let rev = actuals.revenue[r];
+            if m < complete && rev > Decimal::ZERO {
                 if let Some(o) = order[r] {
-                    seen.insert((m, o));
-                    bought[m] = true;
+                    *amount.entry((m, o)).or_insert(0.0) += rev.to_f64().unwrap_or(0.0);
                 }
             }
         }
-        months.push(bought.iter().filter(|&&b| b).count() as u32);
-        orders.push(seen.len() as u32);
+        let mut months = 0u32;
+        let (mut ss, mut df) = (0.0, 0u32);
+        let mut logs: Vec<f64> = Vec::new();
+        let mut it = amount.iter().peekable();
+        while let Some((&(m, _), &a)) = it.next() {
+            logs.clear();
+            logs.push(a.ln());
+            while let Some((&(m2, _), &a2)) = it.peek() {
+                if m2 != m {
+                    break;
+                }
+                logs.push(a2.ln());
+                it.next();
+            }
+            months += 1;
+            if logs.len() >= 2 {
+                let mean = logs.iter().sum::<f64>() / logs.len() as f64;
+                ss += logs.iter().map(|l| (l - mean) * (l - mean)).sum::<f64>();
+                df += logs.len() as u32 - 1;
+            }
+        }
+        ev.months.push(months);
+        ev.orders.push(amount.len() as u32);
+        ev.size_ss.push(ss);
+        ev.size_df.push(df);
     }
-    Some((months, orders))
+    Some(ev)
 }
 
 /// Mean orders of a buying month at `mu`: `max(1, Poisson(μ))` has mean `μ + e^(−μ)`.
