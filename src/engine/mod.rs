@@ -29,6 +29,7 @@ mod draws;
 mod export;
 mod fast;
 mod memory;
+mod mix_draw;
 mod options;
 mod order_categories;
 mod order_size;

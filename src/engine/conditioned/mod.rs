@@ -451,6 +451,7 @@ impl<'p> CondEngine<'p> {
             let factor = self.order_factor.get(i).copied().unwrap_or(1.0);
             s.draw_orders(pk, s.partner_orders(f, sc.orders) * factor, w);
         }
+        s.draw_mix(pk, i, w);
     }
 
     /// Run partner `i` on `w.g` with its actual measures added to every period; stretch (with
