@@ -39,7 +39,10 @@ fn pop(rows: &[(&str, &str, f64, [f64; 3])]) -> Population {
 /// Per partner id and category: the scenario's revenue; and per partner and month the total.
 fn revenue_of(
     ex: &rebatesim::engine::ScenarioExport,
-) -> (Vec<[f64; 3]>, std::collections::BTreeMap<(u32, chrono::NaiveDate), f64>) {
+) -> (
+    Vec<[f64; 3]>,
+    std::collections::BTreeMap<(u32, chrono::NaiveDate), f64>,
+) {
     let tx = &ex.transactions;
     let cat = tx.category.as_ref().unwrap();
     let mut by = vec![[0.0; 3]; tx.partner_keys.len()];
@@ -74,8 +77,14 @@ fn the_draws_law() {
         let mean = shares[j].iter().sum::<f64>() / n as f64;
         let var = shares[j].iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
         let want = mj * (1.0 - mj) / 10.0;
-        assert!((mean - mj).abs() < 4.0 * (want / n as f64).sqrt(), "category {j}: mean {mean}, want {mj}");
-        assert!((var / want - 1.0).abs() < 0.25, "category {j}: variance {var}, want {want}");
+        assert!(
+            (mean - mj).abs() < 4.0 * (want / n as f64).sqrt(),
+            "category {j}: mean {mean}, want {mj}"
+        );
+        assert!(
+            (var / want - 1.0).abs() < 0.25,
+            "category {j}: variance {var}, want {want}"
+        );
     }
 }
 
@@ -85,11 +94,16 @@ fn the_draws_law() {
 #[test]
 fn opt_in_its_own_stream_and_threads() {
     let p = programme(PROGRAMME);
-    let rows = [("P1", "s", 30_000.0, [0.5, 0.3, 0.2]), ("P2", "t", 50_000.0, [0.2, 0.2, 0.6])];
+    let rows = [
+        ("P1", "s", 30_000.0, [0.5, 0.3, 0.2]),
+        ("P2", "t", 50_000.0, [0.2, 0.2, 0.6]),
+    ];
     let pop = pop(&rows);
     let base = "[noise]\nsigma = 0.3\n[incidence]\nprobability = 0.8\n";
     let off = model(base);
-    let on = model(&format!("{base}[economics]\nmix_concentration_segments = {{ t = 4 }}\n"));
+    let on = model(&format!(
+        "{base}[economics]\nmix_concentration_segments = {{ t = 4 }}\n"
+    ));
     for s in 0..5 {
         let (a, ma) = revenue_of(&export_scenario(&p, &pop, &off, 3, s).unwrap());
         let (b, mb) = revenue_of(&export_scenario(&p, &pop, &on, 3, s).unwrap());
@@ -101,14 +115,27 @@ fn opt_in_its_own_stream_and_threads() {
         }
     }
     let many: Vec<(String, f64, [f64; 3])> = (0..120)
-        .map(|i| (format!("P{i:03}"), 3_000.0 + 400.0 * i as f64, [0.6, 0.3, 0.1]))
+        .map(|i| {
+            (
+                format!("P{i:03}"),
+                3_000.0 + 400.0 * i as f64,
+                [0.6, 0.3, 0.1],
+            )
+        })
         .collect();
-    let rows: Vec<(&str, &str, f64, [f64; 3])> =
-        many.iter().map(|(a, b, c)| (a.as_str(), "s", *b, *c)).collect();
+    let rows: Vec<(&str, &str, f64, [f64; 3])> = many
+        .iter()
+        .map(|(a, b, c)| (a.as_str(), "s", *b, *c))
+        .collect();
     let pop = pop(&rows);
     let m = model(&format!("{base}[economics]\nmix_concentration = 5\n"));
     let run = |threads: usize| {
-        let o = SimOptions { scenarios: 30, seed: 11, threads: Some(threads), ..Default::default() };
+        let o = SimOptions {
+            scenarios: 30,
+            seed: 11,
+            threads: Some(threads),
+            ..Default::default()
+        };
         simulate(&p, &pop, &m, &o).unwrap()
     };
     let (a, b) = (run(1), run(3));
@@ -121,21 +148,46 @@ fn opt_in_its_own_stream_and_threads() {
 #[test]
 fn bad_values() {
     for (text, field) in [
-        ("[economics]\nmix_concentration = 0\n", "economics.mix_concentration"),
-        ("[economics]\nmix_concentration = -2\n", "economics.mix_concentration"),
-        ("[economics]\nmix_concentration = nan\n", "economics.mix_concentration"),
-        ("[economics]\nmix_concentration_segments = { s = 1e12 }\n", "economics.mix_concentration_segments.s"),
+        (
+            "[economics]\nmix_concentration = 0\n",
+            "economics.mix_concentration",
+        ),
+        (
+            "[economics]\nmix_concentration = -2\n",
+            "economics.mix_concentration",
+        ),
+        (
+            "[economics]\nmix_concentration = nan\n",
+            "economics.mix_concentration",
+        ),
+        (
+            "[economics]\nmix_concentration_segments = { s = 1e12 }\n",
+            "economics.mix_concentration_segments.s",
+        ),
     ] {
-        let e = rebatesim::demand::Model::from_str(text).unwrap_err().to_string();
+        let e = rebatesim::demand::Model::from_str(text)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(field), "{text}: {e}");
     }
     let p = programme(PROGRAMME);
     let pop = pop(&[("P1", "s", 24_000.0, [0.5, 0.3, 0.2])]);
     let m = model("[economics]\nmix_concentration_segments = { other = 3 }\n");
-    let e = simulate(&p, &pop, &m, &SimOptions { scenarios: 1, ..Default::default() })
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("economics.mix_concentration_segments.other"), "{e}");
+    let e = simulate(
+        &p,
+        &pop,
+        &m,
+        &SimOptions {
+            scenarios: 1,
+            ..Default::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("economics.mix_concentration_segments.other"),
+        "{e}"
+    );
 }
 
 /// A history of `n` partners × 24 months drawn here: mixes Dirichlet(A · m), 1–3 orders a
@@ -153,7 +205,10 @@ fn history(n: usize, a: f64, seed: u64) -> (Transactions, Partners, Vec<[f64; 3]
         order_keys: (0..3).map(|k| format!("O{k}")).collect(),
         ..Default::default()
     };
-    let mut partners = Partners { table: "partners".into(), ..Default::default() };
+    let mut partners = Partners {
+        table: "partners".into(),
+        ..Default::default()
+    };
     let mut truth = Vec::new();
     let z = |r: &mut Xoshiro256PlusPlus| -> f64 { rand_distr::StandardNormal.sample(r) };
     for i in 0..n {
@@ -173,10 +228,19 @@ fn history(n: usize, a: f64, seed: u64) -> (Transactions, Partners, Vec<[f64; 3]
             let k = rng.random_range(1..=3usize);
             for o in 0..k {
                 let u: f64 = rng.random();
-                let c = if u < mix[0] { 0 } else if u < mix[0] + mix[1] { 1 } else { 2 };
+                let c = if u < mix[0] {
+                    0
+                } else if u < mix[0] + mix[1] {
+                    1
+                } else {
+                    2
+                };
                 let rev = Decimal::from_f64(amount / k as f64).unwrap().round_dp(2);
                 tx.partner_key.push(i as u32);
-                tx.date.push(chrono::NaiveDate::from_ymd_opt(2024 + t as i32 / 12, t as u32 % 12 + 1, 10).unwrap());
+                tx.date.push(
+                    chrono::NaiveDate::from_ymd_opt(2024 + t as i32 / 12, t as u32 % 12 + 1, 10)
+                        .unwrap(),
+                );
                 tx.revenue.push(rev);
                 tx.quantity.push((rev / Decimal::from(50)).round_dp(6));
                 tx.category.as_mut().unwrap().push(Some(c));
@@ -195,9 +259,18 @@ fn history(n: usize, a: f64, seed: u64) -> (Transactions, Partners, Vec<[f64; 3]
 fn concentration_covers_the_true_mixes() {
     for seed in [1u64, 2] {
         let (tx, partners, truth) = history(600, 6.0, seed);
-        let opts = Options { draws: 0, bootstrap: 20, seed, ..Options::default() };
+        let opts = Options {
+            draws: 0,
+            bootstrap: 20,
+            seed,
+            ..Options::default()
+        };
         let c = calibrate(&tx, Some(&partners), &opts).unwrap();
-        let conc = c.model.economics.mix_concentration.expect("a concentration");
+        let conc = c
+            .model
+            .economics
+            .mix_concentration
+            .expect("a concentration");
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(99);
         let (mut hit, mut tot) = (0.0, 0.0);
         for (k, id) in c.partners.ids.iter().enumerate() {
@@ -215,6 +288,9 @@ fn concentration_covers_the_true_mixes() {
             }
         }
         let cover = hit / tot;
-        assert!((0.70..=0.90).contains(&cover), "seed {seed}: C = {conc:.1}, coverage {cover:.3}");
+        assert!(
+            (0.70..=0.90).contains(&cover),
+            "seed {seed}: C = {conc:.1}, coverage {cover:.3}"
+        );
     }
 }

@@ -25,7 +25,11 @@ impl Setup<'_> {
     /// Per partner the concentration of its mix for the year from the model (0: none); empty
     /// when no segment has one or with fewer than two line categories (one category's share
     /// is 1 whatever is drawn).
-    pub(crate) fn mix_concentrations(pop: &Population, model: &Model, category_count: usize) -> Vec<f64> {
+    pub(crate) fn mix_concentrations(
+        pop: &Population,
+        model: &Model,
+        category_count: usize,
+    ) -> Vec<f64> {
         let of: Vec<f64> = pop
             .segments
             .iter()

@@ -85,7 +85,11 @@ pub(in crate::calibrate) fn category_mixes(cx: &Ctx, acc: &mut Acc) -> (Vec<Vec<
                 mix_weight[i] = wi;
                 if conc.is_finite() && n_cat > 1 {
                     // partner i's mix ~ Dirichlet(conc/(1 − w_i) · mix_i): its variance factor
-                    let v = if wi < 1.0 { 1.0 / (conc / (1.0 - wi) + 1.0) } else { 0.0 };
+                    let v = if wi < 1.0 {
+                        1.0 / (conc / (1.0 - wi) + 1.0)
+                    } else {
+                        0.0
+                    };
                     for k in [g, g_len] {
                         post[k].0 += revenue[i] * v;
                         post[k].1 += revenue[i];
@@ -134,14 +138,33 @@ fn year_mix_concentration(cx: &Ctx, acc: &mut Acc, post: &[(f64, f64)]) {
     for g in 0..g_len {
         if let Some(c) = of(post[g]) {
             let name = &cx.p.segments[g];
-            acc.estimates.push(est(format!("economics.mix_concentration_segments.{name}"), cx.seg_opt(g), c, f64::NAN, (f64::NAN, f64::NAN), None, text));
+            acc.estimates.push(est(
+                format!("economics.mix_concentration_segments.{name}"),
+                cx.seg_opt(g),
+                c,
+                f64::NAN,
+                (f64::NAN, f64::NAN),
+                None,
+                text,
+            ));
             if g_len > 1 {
-                acc.model.economics.mix_concentration_segments.insert(name.clone(), c);
+                acc.model
+                    .economics
+                    .mix_concentration_segments
+                    .insert(name.clone(), c);
             }
         }
     }
     if let Some(c) = of(post[g_len]) {
-        acc.estimates.push(est("economics.mix_concentration".to_string(), None, c, f64::NAN, (f64::NAN, f64::NAN), None, text));
+        acc.estimates.push(est(
+            "economics.mix_concentration".to_string(),
+            None,
+            c,
+            f64::NAN,
+            (f64::NAN, f64::NAN),
+            None,
+            text,
+        ));
         acc.model.economics.mix_concentration = Some(c);
     }
 }
@@ -153,7 +176,14 @@ fn year_mix_concentration(cx: &Ctx, acc: &mut Acc, post: &[(f64, f64)]) {
 #[allow(clippy::type_complexity)]
 fn partner_category_shares(
     cx: &Ctx,
-) -> (Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<usize>, Vec<f64>, Vec<f64>, Vec<f64>) {
+) -> (
+    Vec<Vec<f64>>,
+    Vec<Vec<f64>>,
+    Vec<usize>,
+    Vec<f64>,
+    Vec<f64>,
+    Vec<f64>,
+) {
     let Ctx {
         p, n, t_len, g_len, ..
     } = *cx;
