@@ -12,6 +12,7 @@ use rebatesim::calibrate::{calibrate, Options};
 use rebatesim::data::{Partners, Transactions};
 use rebatesim::engine::{export_scenario, simulate, SimOptions};
 use rebatesim::population::Population;
+use rebatesim::programme::Format;
 use rust_decimal::prelude::*;
 
 const PROGRAMME: &str = r#"
@@ -98,20 +99,20 @@ fn opt_in_its_own_stream_and_threads() {
         ("P1", "s", 30_000.0, [0.5, 0.3, 0.2]),
         ("P2", "t", 50_000.0, [0.2, 0.2, 0.6]),
     ];
-    let pop = pop(&rows);
+    let two = pop(&rows);
     let base = "[noise]\nsigma = 0.3\n[incidence]\nprobability = 0.8\n";
     let off = model(base);
     let on = model(&format!(
         "{base}[economics]\nmix_concentration_segments = {{ t = 4 }}\n"
     ));
     for s in 0..5 {
-        let (a, ma) = revenue_of(&export_scenario(&p, &pop, &off, 3, s).unwrap());
-        let (b, mb) = revenue_of(&export_scenario(&p, &pop, &on, 3, s).unwrap());
+        let (a, ma) = revenue_of(&export_scenario(&p, &two, &off, 3, s).unwrap());
+        let (b, mb) = revenue_of(&export_scenario(&p, &two, &on, 3, s).unwrap());
         assert_eq!(a[0], b[0], "segment s keeps its lines");
         assert_ne!(a[1], b[1], "segment t draws its mix");
         for (k, v) in &ma {
-            // each month is three lines each rounded to the cent
-            assert!((v - mb[k]).abs() <= 0.015 + 1e-9, "{k:?}: {v} vs {}", mb[k]);
+            // each month is three lines each rounded to the cent in both runs: ±3 × 0.005 each
+            assert!((v - mb[k]).abs() <= 0.03 + 1e-9, "{k:?}: {v} vs {}", mb[k]);
         }
     }
     let many: Vec<(String, f64, [f64; 3])> = (0..120)
@@ -127,7 +128,7 @@ fn opt_in_its_own_stream_and_threads() {
         .iter()
         .map(|(a, b, c)| (a.as_str(), "s", *b, *c))
         .collect();
-    let pop = pop(&rows);
+    let pop_many = pop(&rows);
     let m = model(&format!("{base}[economics]\nmix_concentration = 5\n"));
     let run = |threads: usize| {
         let o = SimOptions {
@@ -136,7 +137,7 @@ fn opt_in_its_own_stream_and_threads() {
             threads: Some(threads),
             ..Default::default()
         };
-        simulate(&p, &pop, &m, &o).unwrap()
+        simulate(&p, &pop_many, &m, &o).unwrap()
     };
     let (a, b) = (run(1), run(3));
     let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
@@ -165,7 +166,7 @@ fn bad_values() {
             "economics.mix_concentration_segments.s",
         ),
     ] {
-        let e = rebatesim::demand::Model::from_str(text)
+        let e = rebatesim::demand::Model::from_str(text, Format::Toml, None)
             .unwrap_err()
             .to_string();
         assert!(e.contains(field), "{text}: {e}");
@@ -205,10 +206,8 @@ fn history(n: usize, a: f64, seed: u64) -> (Transactions, Partners, Vec<[f64; 3]
         order_keys: (0..3).map(|k| format!("O{k}")).collect(),
         ..Default::default()
     };
-    let mut partners = Partners {
-        table: "partners".into(),
-        ..Default::default()
-    };
+    let mut partners = Partners::default();
+    partners.table = "partners".into();
     let mut truth = Vec::new();
     let z = |r: &mut Xoshiro256PlusPlus| -> f64 { rand_distr::StandardNormal.sample(r) };
     for i in 0..n {
@@ -288,6 +287,7 @@ fn concentration_covers_the_true_mixes() {
             }
         }
         let cover = hit / tot;
+        eprintln!("seed {seed}: C = {conc:.2}, revenue-weighted 80% coverage {cover:.3}");
         assert!(
             (0.70..=0.90).contains(&cover),
             "seed {seed}: C = {conc:.1}, coverage {cover:.3}"
