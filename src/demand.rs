@@ -377,6 +377,27 @@ pub struct Economics {
     /// the partner's own units per revenue kept (docs/simulation.md).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub category_prices: BTreeMap<String, f64>,
+    /// Concentration `c` of a partner's category mix for the year (opt-in; absent: every
+    /// scenario buys the partner's mix itself). When set, each scenario draws the partner's
+    /// mix from Dirichlet(`c` × its mix), kept for its whole run: the uncertainty of a mix
+    /// estimated from a few orders (`rebatesim calibrate` writes it; docs/simulation.md,
+    /// "The partner's mix for the year").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mix_concentration: Option<f64>,
+    /// Per-segment values of `mix_concentration` (a segment not listed takes
+    /// `mix_concentration`, or keeps its partners' mixes when that is absent).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mix_concentration_segments: BTreeMap<String, f64>,
+}
+
+impl Economics {
+    /// The concentration of the partner's mix for `segment` (`None`: the mix itself).
+    pub fn mix_concentration_of(&self, segment: &str) -> Option<f64> {
+        self.mix_concentration_segments
+            .get(segment)
+            .copied()
+            .or(self.mix_concentration)
+    }
 }
 
 /// Stretch to the next tier (see docs/simulation.md for the decision rule).

@@ -56,6 +56,13 @@ pub const MAX_ORDERS_PER_MONTH: f64 = 1_000.0;
 /// anyway, and its Poisson draw costs time in proportion.
 pub const MAX_CATEGORIES_PER_ORDER: f64 = 1_000.0;
 
+/// Smallest and largest concentration of a partner's mix for the year
+/// (`economics.mix_concentration`): below 0.01 almost every draw puts the whole year in one
+/// category; above 10⁹ the draw is the mix itself to nine digits.
+pub const MIN_MIX_CONCENTRATION: f64 = 0.01;
+/// The largest concentration (see [`MIN_MIX_CONCENTRATION`]).
+pub const MAX_MIX_CONCENTRATION: f64 = 1e9;
+
 /// The most partners a synthetic population (`Population.synthetic`) may have.
 pub const MAX_SYNTHETIC_PARTNERS: usize = 10_000_000;
 

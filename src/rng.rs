@@ -61,6 +61,9 @@ pub enum Purpose {
     /// The categories each order of a partner-month carries (`orders.categories_per_order`;
     /// keyed by the partner's key and the month: one stream per partner-month).
     OrderCategories = 11,
+    /// The partner's category mix for the scenario (`economics.mix_concentration`: one gamma
+    /// variate per category with a positive share, in category order).
+    PartnerMix = 12,
 }
 
 /// The SplitMix64 finaliser (Steele, Lea and Flood 2014; the constants of `java.util.SplittableRandom`).

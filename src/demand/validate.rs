@@ -179,6 +179,18 @@ impl Model {
                 ));
             }
         }
+        let (least, most, what) = (
+            crate::limits::MIN_MIX_CONCENTRATION,
+            crate::limits::MAX_MIX_CONCENTRATION,
+            "a Dirichlet concentration",
+        );
+        if let Some(c) = self.economics.mix_concentration {
+            in_range("economics.mix_concentration", c, least, most, what)?;
+        }
+        for (s, &c) in &self.economics.mix_concentration_segments {
+            let path = format!("economics.mix_concentration_segments.{s}");
+            in_range(&path, c, least, most, what)?;
+        }
         self.check_category_mix()
     }
 
@@ -319,6 +331,12 @@ impl Model {
                 .categories_per_order_segments
                 .keys()
                 .map(|s| (format!("orders.categories_per_order_segments.{s}"), s)),
+        );
+        named.extend(
+            self.economics
+                .mix_concentration_segments
+                .keys()
+                .map(|s| (format!("economics.mix_concentration_segments.{s}"), s)),
         );
         for (path, s) in named {
             if !known(s) {

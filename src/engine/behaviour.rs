@@ -46,9 +46,15 @@ impl Setup<'_> {
 
     /// Partner `i`'s share of its purchases in component `c`'s categories, with its category
     /// shares and the component's category slots.
-    fn in_scope_share(&self, i: usize, c: usize) -> (f64, &[f64], &[Option<u32>]) {
+    /// `drawn`: the partner's mix drawn for the scenario ([`Work::drawn_mix`]), if any.
+    fn in_scope_share<'a>(
+        &'a self,
+        i: usize,
+        c: usize,
+        drawn: Option<&'a [f64]>,
+    ) -> (f64, &'a [f64], &'a [Option<u32>]) {
         let category_count = self.category_count;
-        let mix = &self.mix[i * category_count..(i + 1) * category_count];
+        let mix = self.mix_row(i, drawn);
         let category_slot = &self.category_scope[c * category_count..(c + 1) * category_count];
         let in_scope: f64 = (0..category_count)
             .filter(|&j| category_slot[j].is_some())
@@ -205,7 +211,7 @@ impl Setup<'_> {
                 continue;
             }
             // the in-scope share of the partner's purchases receives the extra purchase
-            let (in_scope, _, _) = self.in_scope_share(i, c);
+            let (in_scope, _, _) = self.in_scope_share(i, c, w.drawn_mix());
             if !(in_scope > 0.0) {
                 continue;
             }
@@ -241,7 +247,9 @@ impl Setup<'_> {
         from: usize,
     ) -> f64 {
         let category_count = self.category_count;
-        let (in_scope, mix, category_slot) = self.in_scope_share(i, c);
+        let drawn = std::mem::take(&mut w.pmix);
+        let (in_scope, mix, category_slot) =
+            self.in_scope_share(i, c, w.pmix_on.then_some(&drawn[..]));
         for j in 0..category_count {
             w.xmix[k * category_count + j] = if category_slot[j].is_some() {
                 mix[j] / in_scope
@@ -249,6 +257,7 @@ impl Setup<'_> {
                 0.0
             };
         }
+        w.pmix = drawn;
         let win = (self.stretch.window_months as usize).min(self.months_per_period);
         let last = (k + 1) * self.months_per_period;
         let mut total = extra;

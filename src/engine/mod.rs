@@ -30,6 +30,7 @@ mod export;
 mod fast;
 mod market;
 mod memory;
+mod mix_draw;
 mod options;
 mod order_categories;
 mod order_size;

@@ -230,9 +230,12 @@ impl Setup<'_> {
     /// drawn once per partner ([`Setup::month_parts`]); a pass rounds the lines only.
     pub(crate) fn order_category_purchases(&self, i: usize, k: usize, w: &mut Work) {
         let pc = &self.partners[i];
+        let positive = self
+            .mix_row(i, w.drawn_mix())
+            .iter()
+            .filter(|&&v| v > 0.0)
+            .count();
         let cc = self.category_count;
-        let mix = &self.mix[i * cc..(i + 1) * cc];
-        let positive = mix.iter().filter(|&&v| v > 0.0).count();
         let returns = self.segs[pc.seg].returns;
         let lines = w.emit || self.needs_orders;
         w.agg.iter_mut().for_each(|v| *v = 0.0);
@@ -342,8 +345,7 @@ impl Setup<'_> {
     /// [`Purpose::OrderCategories`] stream: per order its size, then its shares), for a partner
     /// `i` with `positive` categories of a positive share; the month's orders are drawn.
     fn month_parts(&self, i: usize, m: usize, positive: usize, w: &Work, oc: &mut OrderCatWork) {
-        let cc = self.category_count;
-        let mix = &self.mix[i * cc..(i + 1) * cc];
+        let mix = self.mix_row(i, w.drawn_mix());
         let seg = self.partners[i].seg;
         let law = self.order_cats.as_ref().and_then(|x| x.law[seg].as_ref());
         let orders = w.order_end[m] - w.order_off[m];

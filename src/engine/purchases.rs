@@ -78,16 +78,18 @@ impl Setup<'_> {
         }
         let pc = &self.partners[i];
         let category_count = self.category_count;
-        let mix = &self.mix[i * category_count..(i + 1) * category_count];
         let share = self.segs[pc.seg].returns;
         let lines = w.emit || self.needs_orders;
         if category_count == 1 && !lines && share == 0.0 && !w.any_x {
-            self.one_line_months(k, mix[0], pc.qpm, w);
+            self.one_line_months(k, self.mix[i], pc.qpm, w);
             return;
         }
         if !w.emit {
             return self.lean_purchases(i, k, w);
         }
+        // the scenario's mix (taken out of the work while its buffers are written)
+        let drawn = std::mem::take(&mut w.pmix);
+        let mix = self.mix_row(i, w.pmix_on.then_some(&drawn[..]));
         w.agg.iter_mut().for_each(|v| *v = 0.0);
         w.aggq.iter_mut().for_each(|v| *v = 0.0);
         // with orders, each month and category's minor units as a cell, split over the orders
@@ -173,6 +175,7 @@ impl Setup<'_> {
                 self.push_order_lines(i, m, m - m0, w);
             }
         }
+        w.pmix = drawn;
     }
 
     /// [`Setup::period_purchases`] without exported lines (every run but an export): the same
@@ -199,7 +202,6 @@ impl Setup<'_> {
     pub(super) fn lean_months(&self, i: usize, k: usize, mps: Range<usize>, w: &mut Work) -> usize {
         let cc = self.category_count;
         let pc = &self.partners[i];
-        let mix = &self.mix[i * cc..(i + 1) * cc];
         let share = self.segs[pc.seg].returns;
         let cat_qpm = if self.cat_qpm.is_empty() {
             None
@@ -218,8 +220,11 @@ impl Setup<'_> {
             x,
             xmix,
             stretch_snap,
+            pmix,
+            pmix_on,
             ..
         } = w;
+        let mix = self.mix_row(i, pmix_on.then_some(&pmix[..]));
         let xmix = &xmix[k * cc..(k + 1) * cc];
         let line = LineConst {
             mix,

@@ -145,6 +145,7 @@ impl Setup<'_> {
         if self.needs_orders || w.order_cats.on {
             self.draw_orders(pk, self.partner_orders(f, sc.orders), w);
         }
+        self.draw_mix(pk, i, w);
     }
 
     /// Purchase incidence `p` < 1 on a partner's monthly demand: month `m` buys when uniform
@@ -222,6 +223,7 @@ impl Setup<'_> {
         // the expected purchases spread every month over the mix (each category's expected
         // revenue with categories per order too)
         w.order_cats.on = false;
+        w.pmix_on = false;
         if self.needs_orders {
             let n = self
                 .partner_orders(pc.base_month, self.segs[pc.seg].orders)

@@ -76,6 +76,9 @@ pub(crate) struct Setup<'p> {
     pub(crate) cat_qpm: Vec<f64>,
     /// Per line category: units per revenue (1 / the model's category price).
     pub(crate) cat_units: Vec<f64>,
+    /// Per partner the concentration of its mix for the year (`economics.mix_concentration`;
+    /// 0: its mix itself; empty when no partner draws one, or with one line category).
+    pub(crate) mix_conc: Vec<f64>,
     /// n × component_count.
     pub(crate) active: Vec<bool>,
     pub(crate) segs: Vec<SegConst>,
@@ -220,6 +223,7 @@ impl<'p> Setup<'p> {
             mix,
             cat_qpm: Vec::new(),
             cat_units,
+            mix_conc: Self::mix_concentrations(pop, model, category_count),
             active,
             segs,
             segment_count,

@@ -79,6 +79,10 @@ pub(crate) struct Work {
     /// measures when `actual_on`; see `conditioned`).
     pub(crate) actual: Vec<f64>,
     pub(crate) actual_on: bool,
+    /// The partner's category mix drawn for the scenario (`economics.mix_concentration`;
+    /// [`Setup::draw_mix`]), read in place of its mix when `pmix_on`.
+    pub(crate) pmix: Vec<f64>,
+    pub(crate) pmix_on: bool,
 }
 
 impl Work {
@@ -131,6 +135,8 @@ impl Work {
             any_x: false,
             actual: Vec::new(),
             actual_on: false,
+            pmix: Vec::new(),
+            pmix_on: false,
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Step 8 of [`super::calibrate`]: category mixes: the segments' mixes and each partner's mix
-//! shrunk toward its segment's (Dirichlet-type).
+//! shrunk toward its segment's (Dirichlet-type), and the concentration of the mix for the year.
 
 #![allow(clippy::needless_range_loop, clippy::neg_cmp_op_on_partial_ord)]
 
@@ -18,7 +18,9 @@ pub(in crate::calibrate) fn category_mixes(cx: &Ctx, acc: &mut Acc) -> (Vec<Vec<
     let mut mixes = vec![Vec::new(); n];
     let mut mix_weight = vec![0.0; n];
     if n_cat > 0 {
-        let (mut seg_mix, own, nmonths, w_ss, w_dof) = partner_category_shares(cx);
+        let (mut seg_mix, own, nmonths, w_ss, w_dof, revenue) = partner_category_shares(cx);
+        // the posterior concentration's revenue-weighted sums (section 2), per segment and pooled
+        let mut post = vec![(0.0, 0.0); g_len + 1];
         let mut pop_mix = vec![0.0; n_cat];
         for g in 0..g_len {
             let tot: f64 = seg_mix[g].iter().sum();
@@ -81,6 +83,18 @@ pub(in crate::calibrate) fn category_mixes(cx: &Ctx, acc: &mut Acc) -> (Vec<Vec<
                     0.0
                 };
                 mix_weight[i] = wi;
+                if conc.is_finite() && n_cat > 1 {
+                    // partner i's mix ~ Dirichlet(conc/(1 − w_i) · mix_i): its variance factor
+                    let v = if wi < 1.0 {
+                        1.0 / (conc / (1.0 - wi) + 1.0)
+                    } else {
+                        0.0
+                    };
+                    for k in [g, g_len] {
+                        post[k].0 += revenue[i] * v;
+                        post[k].1 += revenue[i];
+                    }
+                }
                 mixes[i] = (0..n_cat)
                     .map(|c| wi * own[i][c] + (1.0 - wi) * seg_mix[g][c])
                     .collect();
@@ -99,8 +113,60 @@ pub(in crate::calibrate) fn category_mixes(cx: &Ctx, acc: &mut Acc) -> (Vec<Vec<
             estimates.push(est(format!("categories.segments.{}.concentration", p.segments[g]), seg_opt(g), conc, f64::NAN, (f64::NAN, f64::NAN), None,
                 &format!("Dirichlet concentration A of partners' mixes around the segment's: between-partner variance τ² = (1 − Σm²)/(A + 1) net of month-to-month noise; a partner with n buying months keeps weight n/(n + {}) on its own mix", num(kappa))));
         }
+        if n_cat > 1 {
+            year_mix_concentration(cx, acc, &post);
+        }
     }
     (mixes, mix_weight)
+}
+
+/// `economics.mix_concentration` (pooled) and `mix_concentration_segments`: the concentration
+/// `C` whose Dirichlet(`C · mix`) has the segment's revenue-weighted mean posterior variance
+/// factor `v̄ = Σ r_i / (A/(1 − w_i) + 1) / Σ r_i`, `C = 1/v̄ − 1` (docs/calibration.md §2,
+/// "The partner's mix for the year"); left out where it is not finite.
+fn year_mix_concentration(cx: &Ctx, acc: &mut Acc, post: &[(f64, f64)]) {
+    let g_len = cx.g_len;
+    let (least, most) = (
+        crate::limits::MIN_MIX_CONCENTRATION,
+        crate::limits::MAX_MIX_CONCENTRATION,
+    );
+    let of = |(v, r): (f64, f64)| {
+        let vbar = v / r;
+        (r > 0.0 && vbar > 0.0).then(|| (1.0 / vbar - 1.0).clamp(least, most))
+    };
+    let text = "concentration C of the partner's mix for the year, Dirichlet(C · mix) a scenario: the revenue-weighted mean of the partners' posterior variance factors 1/(A/(1 − w) + 1) is 1/(C + 1)";
+    for g in 0..g_len {
+        if let Some(c) = of(post[g]) {
+            let name = &cx.p.segments[g];
+            acc.estimates.push(est(
+                format!("economics.mix_concentration_segments.{name}"),
+                cx.seg_opt(g),
+                c,
+                f64::NAN,
+                (f64::NAN, f64::NAN),
+                None,
+                text,
+            ));
+            if g_len > 1 {
+                acc.model
+                    .economics
+                    .mix_concentration_segments
+                    .insert(name.clone(), c);
+            }
+        }
+    }
+    if let Some(c) = of(post[g_len]) {
+        acc.estimates.push(est(
+            "economics.mix_concentration".to_string(),
+            None,
+            c,
+            f64::NAN,
+            (f64::NAN, f64::NAN),
+            None,
+            text,
+        ));
+        acc.model.economics.mix_concentration = Some(c);
+    }
 }
 
 /// Per partner: its revenue by category over its buying months (shares of its total), its
@@ -110,7 +176,14 @@ pub(in crate::calibrate) fn category_mixes(cx: &Ctx, acc: &mut Acc) -> (Vec<Vec<
 #[allow(clippy::type_complexity)]
 fn partner_category_shares(
     cx: &Ctx,
-) -> (Vec<Vec<f64>>, Vec<Vec<f64>>, Vec<usize>, Vec<f64>, Vec<f64>) {
+) -> (
+    Vec<Vec<f64>>,
+    Vec<Vec<f64>>,
+    Vec<usize>,
+    Vec<f64>,
+    Vec<f64>,
+    Vec<f64>,
+) {
     let Ctx {
         p, n, t_len, g_len, ..
     } = *cx;
@@ -119,6 +192,7 @@ fn partner_category_shares(
     let mut own = vec![vec![0.0f64; n_cat]; n];
     let mut nmonths = vec![0usize; n];
     let (mut w_ss, mut w_dof) = (vec![0.0; g_len], vec![0.0; g_len]);
+    let mut revenue = vec![0.0; n];
     for i in 0..n {
         let g = p.seg[i];
         let mut tot = 0.0;
@@ -136,6 +210,7 @@ fn partner_category_shares(
                 tot += s;
             }
         }
+        revenue[i] = tot;
         if tot > 0.0 {
             for c in 0..n_cat {
                 seg_mix[g][c] += own[i][c];
@@ -157,5 +232,5 @@ fn partner_category_shares(
             w_dof[g] += nmonths[i].saturating_sub(1) as f64;
         }
     }
-    (seg_mix, own, nmonths, w_ss, w_dof)
+    (seg_mix, own, nmonths, w_ss, w_dof, revenue)
 }

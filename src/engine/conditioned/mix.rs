@@ -22,6 +22,12 @@
 //!
 //! (ρ clamped to [0.001, 0.999]; κ = 1/ρ − 1).
 //!
+//! With `economics.mix_concentration` (the mix for the year drawn Dirichlet(`c · mix`) a
+//! scenario, `super::super::mix_draw`), the draw is around the conditioned mix with the
+//! concentration `c + n`: the lines to date count as `n` more draws of the partner's mix (the
+//! conjugate update; the posterior mean above weighs the prior by the segment's `κ`, so this
+//! is its spread only approximately).
+//!
 //! **Units per revenue.** A partner's quantity per revenue (the engine's one unit price per
 //! partner) is updated the same way: the actual gross units over gross revenue, weighted
 //! against the prior price by `n / (n + κ_price)` with `κ_price` = [`PRICE_PRIOR_LINES`].
@@ -161,6 +167,10 @@ fn condition_shares(s: &mut Setup, ev: &MixEvidence, own_mix: bool) {
             };
             for ((m, p), o) in mix.iter_mut().zip(&prior).zip(&shares) {
                 *m = (kappa * p + n_eff * o) / (kappa + n_eff);
+            }
+            // the mix for the year drawn around it: n_eff more draws of the partner's mix
+            if let Some(c) = s.mix_conc.get_mut(i).filter(|c| **c > 0.0) {
+                *c += n_eff;
             }
         }
         if !own_mix {

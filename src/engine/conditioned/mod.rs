@@ -468,6 +468,7 @@ impl<'p> CondEngine<'p> {
                 w.order_sigma = sigma;
             }
         }
+        s.draw_mix(pk, i, w);
     }
 
     /// Run partner `i` on `w.g` with its actual measures added to every period; stretch (with
