@@ -164,10 +164,16 @@ fn behaviour_recovery_table() {
     );
     println!("| world | parameter | truth | mean estimate | bias | bias / its SE | sd of estimates | mean reported SE | 90% coverage |");
     println!("|---|---|---|---|---|---|---|---|---|");
+    // RECOVERY_PULL (percent) sets the worlds' pull-forward share (default 40)
+    let pull = env("RECOVERY_PULL", 40) as f64 / 100.0;
     for (label, w) in [
         ("flat (sensitivity 1000)", FLAT),
         ("curved (sensitivity 10)", CURVED),
     ] {
+        let w = World {
+            pull_forward: pull,
+            ..w
+        };
         let mut tally = Recovery::new(targets(w));
         for seed in 1..=seeds {
             tally.add(&calibrated(w, n, 2000 + seed));

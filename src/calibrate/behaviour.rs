@@ -54,14 +54,15 @@ pub struct BehaviourFit {
     pub normalised_se: f64,
     /// The window and degree sensitivity of `share`.
     pub sensitivity: Vec<BunchingRow>,
-    /// End-of-period spike: last month over the period's other months, bunchers minus
-    /// nearby non-bunchers.
+    /// End-of-period spike: the bunchers' last month over the partner's own monthly level,
+    /// minus its counterfactual (fitted outside the window, at the bunchers' counterfactual
+    /// volumes), net of the period's mean.
     pub spike: f64,
-    /// Following dip: next period over this one (without its last month), nearby
-    /// non-bunchers minus bunchers.
+    /// Following dip: the next period over the partner's monthly level, counterfactual minus
+    /// bunchers (in months of the level).
     pub dip: f64,
-    /// Pull-forward share `months × dip / spike` (NaN when there is no spike to measure).
+    /// Pull-forward share `dip / spike` (NaN when there is no spike to measure).
     pub pull_forward: f64,
-    /// Its standard error (bootstrap over partner-periods).
+    /// Its standard error (bootstrap over partners).
     pub pull_forward_se: f64,
 }

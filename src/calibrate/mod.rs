@@ -45,6 +45,7 @@ mod bunching;
 mod fit;
 mod linalg;
 mod panel;
+mod pullforward;
 mod steps;
 
 pub use behaviour::{BehaviourFit, BunchingRow};

@@ -7,13 +7,13 @@
 
 use super::{Acc, Ctx};
 use crate::calibrate::behaviour::{BehaviourFit, BunchingRow};
-use crate::calibrate::bunching::{notch, notch_se, sd, Histogram, NotchFit};
+use crate::calibrate::bunching::{notch, notch_se, Histogram, NotchFit};
 use crate::calibrate::est;
 use crate::calibrate::linalg::Z95;
 use crate::calibrate::panel::Panel;
+use crate::calibrate::pullforward::{self, Outcome};
 use crate::programme::Compiled;
 use crate::programme::{Basis, CompiledComponent, Measure, Returns, Reward, Rule, TierMethod};
-use rand::SeedableRng;
 use rust_decimal::prelude::ToPrimitive;
 
 /// Largest half-width of the histogram of `z = volume / threshold − 1` (narrower when
@@ -33,15 +33,11 @@ const SENSITIVITY: f64 = 10.0;
 /// One partner-period near a threshold.
 struct Obs {
     z: f64,
-    /// Months of the period.
-    len: usize,
-    /// Volume of its last month and the period's volume extrapolated from its other months.
-    last: f64,
-    base: f64,
-    /// Volume of the following period (when the history has it).
-    next: Option<f64>,
     /// Payoff of reaching the threshold over the purchase needed (retroactive tiers).
     ratio: Option<f64>,
+    /// What the pull-forward is measured on (when the history has a following period and the
+    /// partner other active months).
+    outcome: Option<Outcome>,
 }
 
 /// A component's volume of partner `i` in month `t` (its categories, its basis, net or gross).
@@ -122,6 +118,33 @@ fn z_of(v: f64, threshold: f64) -> f64 {
     }
 }
 
+/// The first and last months with a purchase (`None` when there is none).
+fn active_span(months: &[f64]) -> Option<(usize, usize)> {
+    let first = months.iter().position(|v| *v > 0.0)?;
+    let last = months.iter().rposition(|v| *v > 0.0)?;
+    Some((first, last))
+}
+
+/// The mean monthly volume over the active span outside `[t0, t0 + skip)` (the period and
+/// the next: the stretch and what it pulled forward), when at least `min` months remain.
+fn level_outside(
+    months: &[f64],
+    active: Option<(usize, usize)>,
+    t0: usize,
+    skip: usize,
+    min: usize,
+) -> Option<f64> {
+    let (a, b) = active?;
+    let (mut sum, mut n) = (0.0, 0usize);
+    for (t, v) in months.iter().enumerate().take(b + 1).skip(a) {
+        if t < t0 || t >= t0 + skip {
+            sum += v;
+            n += 1;
+        }
+    }
+    (n >= min && sum > 0.0).then(|| sum / n as f64)
+}
+
 /// The partner-periods of component `c` within `range` of its thresholds; the largest volume
 /// over the lowest threshold (to say how far the history is from the ladder). `returns[g]`
 /// is segment `g`'s calibrated returns share: for a ladder net of returns the purchase that
@@ -171,11 +194,11 @@ fn observations(
         if !c.scope.includes_partner(&p.ids[i], &p.segments[p.seg[i]]) {
             continue;
         }
-        let window = |t0: usize| -> Vec<f64> {
-            (t0..t0 + len)
-                .map(|t| month_volume(p, c, *basis, i, t))
-                .collect()
-        };
+        let months: Vec<f64> = (0..p.months)
+            .map(|t| month_volume(p, c, *basis, i, t))
+            .collect();
+        let window = |t0: usize| -> &[f64] { &months[t0..t0 + len] };
+        let active = active_span(&months);
         for &t0 in &starts {
             let m = window(t0);
             let v: f64 = m.iter().sum();
@@ -198,11 +221,6 @@ fn observations(
                 continue;
             }
             let last = m[len - 1];
-            let base = if len >= 2 {
-                (v - last) * len as f64 / (len - 1) as f64
-            } else {
-                f64::NAN
-            };
             let next = (t0 + 2 * len <= p.months).then(|| window(t0 + len).iter().sum::<f64>());
             let ratio = if *method == TierMethod::Retroactive && z < 0.0 {
                 let below = if k == 0 { None } else { Some(k - 1) };
@@ -218,51 +236,22 @@ fn observations(
             } else {
                 None
             };
-            out.push(Obs {
-                z,
-                len,
-                last,
-                base,
-                next,
-                ratio,
-            });
+            let outcome = match (next, level_outside(&months, active, t0, 2 * len, len)) {
+                (Some(next), Some(level)) if len >= 2 => Some(Outcome {
+                    z,
+                    len,
+                    last,
+                    next,
+                    level,
+                    period: t0,
+                    who: i,
+                }),
+                _ => None,
+            };
+            out.push(Obs { z, ratio, outcome });
         }
     }
     max_ratio
-}
-
-/// Spike, dip and pull-forward share (`len × dip / spike`) of a set of observations.
-fn pull_forward(obs: &[&Obs]) -> (f64, f64, f64) {
-    let (mut eb, mut nb, mut ec, mut nc) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut len = 0usize;
-    for o in obs {
-        let Some(next) = o.next else { continue };
-        if o.len < 2 || !(o.base > 0.0) {
-            continue;
-        }
-        len = o.len;
-        let e = o.last / (o.base / o.len as f64) - 1.0;
-        let n = next / o.base - 1.0;
-        if o.z >= 0.0 && o.z < ABOVE {
-            eb.push(e);
-            nb.push(n);
-        } else if o.z < -BELOW || o.z >= ABOVE {
-            ec.push(e);
-            nc.push(n);
-        }
-    }
-    if eb.len() < 5 || ec.len() < 5 {
-        return (f64::NAN, f64::NAN, f64::NAN);
-    }
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    let spike = mean(&eb) - mean(&ec);
-    let dip = mean(&nc) - mean(&nb);
-    let pf = if spike > 0.0 {
-        len as f64 * dip / spike
-    } else {
-        f64::NAN
-    };
-    (spike, dip, pf)
 }
 
 /// The observations of every ladder the behaviour is estimated from.
@@ -365,34 +354,16 @@ struct PullForward {
     se: f64,
 }
 
-/// [`pull_forward`] on all the observations, and its bootstrap (200 resamples of the
-/// partner-periods, on a stream of its own derived from `seed`).
-fn pull_forward_with_se(obs: &[Obs], seed: u64) -> PullForward {
-    let all: Vec<&Obs> = obs.iter().collect();
-    let (spike, dip, share) = pull_forward(&all);
-    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(crate::rng::splitmix64(
-        seed ^ 0x5055_4c4c_464f_5257,
-    ));
-    let mut reps = Vec::new();
-    if share.is_finite() {
-        for _ in 0..200 {
-            let sample: Vec<&Obs> = (0..obs.len())
-                .map(|_| {
-                    &obs[((crate::rng::uniform(&mut rng) * obs.len() as f64) as usize)
-                        .min(obs.len() - 1)]
-                })
-                .collect();
-            let (_, _, r) = pull_forward(&sample);
-            if r.is_finite() {
-                reps.push(r);
-            }
-        }
-    }
+/// The pull-forward ([`pullforward::fit_with_se`]) on the observations that have a
+/// following period and a level, with 200 bootstrap resamples of the partners.
+fn pull_forward_with_se(obs: &[Obs], range: f64, seed: u64) -> PullForward {
+    let outcomes: Vec<Outcome> = obs.iter().filter_map(|o| o.outcome.clone()).collect();
+    let (f, se) = pullforward::fit_with_se(&outcomes, BIN, range, BELOW, ABOVE, DEGREE, 200, seed);
     PullForward {
-        spike,
-        dip,
-        share,
-        se: sd(&reps),
+        spike: f.spike,
+        dip: f.dip,
+        share: f.share,
+        se,
     }
 }
 
@@ -499,7 +470,7 @@ fn adopt_stretch(acc: &mut Acc, obs: &[Obs], main: &NotchFit, share_se: f64, pf:
             pf.se,
             (pf.share - Z95 * pf.se, pf.share + Z95 * pf.se),
             None,
-            "months × dip / spike: bunchers' last-month spike and next-period dip against nearby non-bunchers'; bootstrap over partner-periods",
+            "dip / spike: bunchers' last-month spike and next-period dip over the partner's own level, net of the period's mean, against the mean outcome at their counterfactual volumes fitted outside the window; bootstrap over partners",
         ));
     } else {
         acc.warnings.push(
@@ -552,7 +523,7 @@ pub(in crate::calibrate) fn behaviour(
     let main = notch(&h, BELOW, ABOVE, DEGREE)?;
     let (share_se, normalised_se) = notch_se(&h, BELOW, ABOVE, DEGREE, 200, seed);
     let sensitivity = window_sensitivity(&h);
-    let pf = pull_forward_with_se(&obs, seed);
+    let pf = pull_forward_with_se(&obs, range, seed);
 
     let method = format!(
         "notch estimator: counterfactual polynomial of degree {DEGREE} fitted to the histogram of volume/threshold − 1 (bins of {BIN}) outside [−{BELOW}, {ABOVE}); missing mass below over counterfactual mass; Poisson bootstrap"
