@@ -258,11 +258,7 @@ impl Setup<'_> {
                 net
             };
         }
-        if orders {
-            count
-        } else {
-            0
-        }
+        count * usize::from(orders)
     }
 
     /// [`Setup::period_purchases`]'s common case: one line a month (one category, no lines
