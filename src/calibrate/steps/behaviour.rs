@@ -468,7 +468,11 @@ fn adopt_stretch(acc: &mut Acc, obs: &[Obs], main: &NotchFit, share_se: f64, pf:
             None,
             v,
             pf.se,
-            (pf.share - Z95 * pf.se, pf.share + Z95 * pf.se),
+            // a share: its interval within [0, 1], as the value and the stretch's
+            (
+                (pf.share - Z95 * pf.se).clamp(0.0, 1.0),
+                (pf.share + Z95 * pf.se).clamp(0.0, 1.0),
+            ),
             None,
             "dip / spike: bunchers' last-month spike and next-period dip over the partner's own level, net of the period's mean, against the mean outcome at their counterfactual volumes fitted outside the window; bootstrap over partners",
         ));
